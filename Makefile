@@ -1,0 +1,138 @@
+# lfd: learning from demonstration for humanoid robots.
+#
+#   make demo      install dependencies if missing, build, run the whole pipeline
+#   make test      install dependencies if missing, build, run every test
+#   make           build build/liblfd.a, build/liblfdclient.a and build/lfd
+#   make asan      build and run the tests under AddressSanitizer + UBSan
+#   make valgrind  run the tests under Valgrind memcheck
+#   make bench     run the benchmarks (machine-readable lines "BENCH {...}")
+#   make deps      install the Debian packages lfd needs (root: apt-get; else prints the command)
+#   make check-layers  fail if a lower layer includes a higher one
+#
+# Variables: BUILD (output folder, default build), CC, CFLAGS, TESTS (filter
+# words for the test runner), JOBS (tests run at once, default 2), V=1 (show commands).
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2 -g
+CFLAGS  ?=
+LDFLAGS ?=
+JOBS    ?= 2
+TESTS   ?=
+
+WARN     := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
+CPPFLAGS := -I. -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
+ALL_CFLAGS := $(WARN) $(OPT) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP
+LIBS     := -lmujoco -lopenblas -lzmq -lmsgpackc -lpthread -lm
+
+# Debian packages (Debian 12).  Everything lfd needs at build, test and run time.
+DEB_PKGS := build-essential pkg-config libmujoco-dev libmujoco-samples libopenblas-dev \
+            libzmq3-dev libmsgpack-dev python3 python3-zmq python3-msgpack python3-numpy \
+            valgrind
+# files whose absence means the packages above are not installed
+DEP_FILES := /usr/include/mujoco/mujoco.h /usr/include/zmq.h /usr/include/msgpack.h \
+             /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h \
+             /usr/share/mujoco/model/humanoid/humanoid.xml
+
+LAYERS   := core robots retarget sim policies runtime
+LIB_SRC  := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
+CLI_SRC  := $(wildcard runtime/cli/*.c)
+TEST_SRC := $(wildcard tests/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+# the client library links on its own: the runtime client plus the core pieces it uses
+CLIENT_SRC := $(wildcard runtime/lfd_client*.c runtime/lfd_proto*.c runtime/lfd_filter*.c) \
+              core/lfd_err.c core/lfd_mp.c core/lfd_ndarray.c core/lfd_json.c core/lfd_io.c \
+              core/lfd_log.c
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB_OBJ   := $(call obj,$(LIB_SRC))
+CLI_OBJ   := $(call obj,$(CLI_SRC))
+TEST_OBJ  := $(call obj,$(TEST_SRC))
+BENCH_OBJ := $(call obj,$(BENCH_SRC))
+CLIENT_OBJ := $(call obj,$(sort $(CLIENT_SRC)))
+
+LIB    := $(BUILD)/liblfd.a
+CLIENT := $(BUILD)/liblfdclient.a
+BIN    := $(BUILD)/lfd
+TESTBIN := $(BUILD)/lfd_tests
+BENCHBIN := $(BUILD)/lfd_bench
+DEPS_OK := $(BUILD)/.deps-ok
+
+.PHONY: all test asan valgrind bench demo deps check-layers clean
+.DEFAULT_GOAL := all
+
+all: $(BIN) $(LIB) $(CLIENT) $(TESTBIN)
+
+# ---- dependencies ----------------------------------------------------------------------
+deps:
+	@if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages: $(DEB_PKGS)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); \
+	else \
+	    echo "lfd needs these Debian packages; run:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y $(DEB_PKGS)"; \
+	    exit 1; \
+	fi
+
+# re-checked when the Makefile (and so the package list) changes
+$(DEPS_OK): Makefile
+	@mkdir -p $(BUILD)
+	@missing=""; for f in $(DEP_FILES); do [ -e "$$f" ] || missing="$$missing $$f"; done; \
+	for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "missing:$$missing"; $(MAKE) --no-print-directory deps || exit 1; fi
+	@touch $@
+
+# ---- build -------------------------------------------------------------------------------
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@$(if $(filter 1,$(V)),,echo "  CC    $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(CLIENT): $(CLIENT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+
+$(TESTBIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LIBS)
+
+$(BENCHBIN): $(BENCH_OBJ) $(LIB)
+	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(BENCH_OBJ) $(LIB) $(LIBS)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)
+
+# ---- run ---------------------------------------------------------------------------------
+check-layers:
+	@sh scripts/check-layers.sh
+
+test: all check-layers
+	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp ./$(TESTBIN) -j $(JOBS) $(TESTS)
+
+demo: $(BIN)
+	./$(BIN) demo
+
+bench: $(BENCHBIN) $(BIN)
+	@LFD_BIN=$(BIN) ./$(BENCHBIN)
+
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" CFLAGS="$(SAN)" \
+	    LDFLAGS="$(SAN)" test
+
+valgrind: all
+	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp-vg LFD_VALGRIND=1 \
+	    valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+	    --trace-children=no --child-silent-after-fork=no -q \
+	    ./$(TESTBIN) -j $(JOBS) $(TESTS)
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,187 @@
+/*  lfd_io: capped whole-file reads and crash-safe atomic writes (lfd_io.h). */
+#include "core/lfd_io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int lfd_file_read(const char *path, size_t max_bytes, uint8_t **data, size_t *len, lfd_err *err)
+{
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lfd_fail(err, LFD_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return lfd_fail(err, LFD_EIO, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > (uint64_t)max_bytes) {
+        close(fd);
+        return lfd_fail(err, LFD_ELIMIT, "%s: file is %lld bytes, more than the %zu-byte cap",
+                        path, (long long)st.st_size, max_bytes);
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = malloc(n + 1);
+    if (!buf) {
+        close(fd);
+        return lfd_fail(err, LFD_ENOMEM, "%s: cannot allocate %zu bytes", path, n + 1);
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return lfd_fail(err, LFD_EIO, "%s: read failed at byte %zu: %s", path, got,
+                            r == 0 ? "file shrank while reading" : strerror(e));
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return LFD_OK;
+}
+
+/* fsync the folder that holds path so that the rename itself is durable. */
+static void sync_parent(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    int fd = open(dirname(tmp), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+static int make_temp(const char *path, char *tmp, size_t tmpsz, lfd_err *err)
+{
+    if (snprintf(tmp, tmpsz, "%s.tmp.XXXXXX", path) >= (int)tmpsz)
+        return lfd_fail(err, LFD_EARG, "%s: path too long", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return lfd_fail(err, LFD_EIO, "%s: cannot create temporary file: %s", path,
+                        strerror(errno));
+    fchmod(fd, 0644);
+    return fd;
+}
+
+int lfd_file_write_atomic(const char *path, const void *data, size_t len, lfd_err *err)
+{
+    char tmp[4096];
+    int fd = make_temp(path, tmp, sizeof tmp, err);
+    if (fd < 0)
+        return fd;
+    const uint8_t *p = data;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, p + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return lfd_fail(err, LFD_EIO, "%s: write failed: %s", path, strerror(e));
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return lfd_fail(err, LFD_EIO, "%s: fsync failed: %s", path, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return lfd_fail(err, LFD_EIO, "%s: rename failed: %s", path, strerror(e));
+    }
+    sync_parent(path);
+    return LFD_OK;
+}
+
+int lfd_atomic_open(lfd_atomic_file *af, const char *path, lfd_err *err)
+{
+    memset(af, 0, sizeof *af);
+    if (snprintf(af->path, sizeof af->path, "%s", path) >= (int)sizeof af->path)
+        return lfd_fail(err, LFD_EARG, "%s: path too long", path);
+    int fd = make_temp(path, af->tmp, sizeof af->tmp, err);
+    if (fd < 0)
+        return fd;
+    af->fp = fdopen(fd, "w");
+    if (!af->fp) {
+        close(fd);
+        unlink(af->tmp);
+        return lfd_fail(err, LFD_EIO, "%s: fdopen failed", path);
+    }
+    return LFD_OK;
+}
+
+int lfd_atomic_commit(lfd_atomic_file *af, lfd_err *err)
+{
+    if (!af->fp)
+        return lfd_fail(err, LFD_ESTATE, "%s: atomic file not open", af->path);
+    int bad = ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0;
+    int e = errno;
+    if (fclose(af->fp) != 0)
+        bad = 1;
+    af->fp = NULL;
+    if (bad) {
+        unlink(af->tmp);
+        return lfd_fail(err, LFD_EIO, "%s: write failed: %s", af->path, strerror(e));
+    }
+    if (rename(af->tmp, af->path) != 0) {
+        e = errno;
+        unlink(af->tmp);
+        return lfd_fail(err, LFD_EIO, "%s: rename failed: %s", af->path, strerror(e));
+    }
+    sync_parent(af->path);
+    return LFD_OK;
+}
+
+void lfd_atomic_abort(lfd_atomic_file *af)
+{
+    if (af->fp) {
+        fclose(af->fp);
+        af->fp = NULL;
+        unlink(af->tmp);
+    }
+}
+
+int lfd_mkdir_p(const char *path, lfd_err *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return lfd_fail(err, LFD_EARG, "%s: path too long", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return lfd_fail(err, LFD_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return lfd_fail(err, LFD_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return lfd_fail(err, LFD_EIO, "%s: exists and is not a folder", buf);
+    return LFD_OK;
+}
+
+int lfd_file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}

@@ -1,0 +1,250 @@
+/*  lfd_prov: provenance maps with raw msgpack values (see lfd_prov.h). */
+#include "core/lfd_prov.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void lfd_prov_init(lfd_prov *p) { memset(p, 0, sizeof *p); }
+
+void lfd_prov_free(lfd_prov *p)
+{
+    for (int i = 0; i < p->n; i++)
+        free(p->e[i].val);
+    free(p->e);
+    memset(p, 0, sizeof *p);
+}
+
+int lfd_prov_copy(lfd_prov *dst, const lfd_prov *src, lfd_err *err)
+{
+    lfd_prov_init(dst);
+    for (int i = 0; i < src->n; i++) {
+        int rc = lfd_prov_set_raw(dst, src->e[i].key, src->e[i].val, src->e[i].len, err);
+        if (rc) {
+            lfd_prov_free(dst);
+            return rc;
+        }
+    }
+    return LFD_OK;
+}
+
+static int find(const lfd_prov *p, const char *key)
+{
+    for (int i = 0; i < p->n; i++)
+        if (!strcmp(p->e[i].key, key))
+            return i;
+    return -1;
+}
+
+int lfd_prov_set_raw(lfd_prov *p, const char *key, const void *mp, size_t len, lfd_err *err)
+{
+    if (strlen(key) >= LFD_PROV_KEY_MAX)
+        return lfd_fail(err, LFD_ELIMIT, "provenance key '%.40s...' longer than %d bytes", key,
+                        LFD_PROV_KEY_MAX - 1);
+    int i = find(p, key);
+    size_t old = i >= 0 ? p->e[i].len : 0;
+    if (p->bytes - old + len > LFD_PROV_MAX_BYTES)
+        return lfd_fail(err, LFD_ELIMIT, "provenance larger than %u bytes", LFD_PROV_MAX_BYTES);
+    uint8_t *v = malloc(len ? len : 1);
+    if (!v)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    memcpy(v, mp, len);
+    if (i < 0) {
+        if (p->n >= LFD_PROV_MAX_ENTRIES) {
+            free(v);
+            return lfd_fail(err, LFD_ELIMIT, "provenance has more than %d keys",
+                            LFD_PROV_MAX_ENTRIES);
+        }
+        if (p->n == p->cap) {
+            int nc = p->cap ? 2 * p->cap : 8;
+            lfd_prov_entry *ne = realloc(p->e, (size_t)nc * sizeof *ne);
+            if (!ne) {
+                free(v);
+                return lfd_fail(err, LFD_ENOMEM, "out of memory");
+            }
+            p->e = ne;
+            p->cap = nc;
+        }
+        i = p->n++;
+        snprintf(p->e[i].key, LFD_PROV_KEY_MAX, "%s", key);
+    } else {
+        free(p->e[i].val);
+    }
+    p->e[i].val = v;
+    p->e[i].len = len;
+    p->bytes = p->bytes - old + len;
+    return LFD_OK;
+}
+
+static int set_packed(lfd_prov *p, const char *key, lfd_buf *b, lfd_err *err)
+{
+    int rc = lfd_buf_ok(b) ? lfd_prov_set_raw(p, key, b->data, b->len, err)
+                           : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    lfd_buf_free(b);
+    return rc;
+}
+
+int lfd_prov_set_str(lfd_prov *p, const char *key, const char *value, lfd_err *err)
+{
+    lfd_buf b;
+    msgpack_packer pk;
+    lfd_buf_init(&b, LFD_PROV_MAX_BYTES);
+    lfd_packer_init(&pk, &b);
+    lfd_mp_pack_cstr(&pk, value);
+    return set_packed(p, key, &b, err);
+}
+
+int lfd_prov_set_num(lfd_prov *p, const char *key, double value, lfd_err *err)
+{
+    lfd_buf b;
+    msgpack_packer pk;
+    lfd_buf_init(&b, 64);
+    lfd_packer_init(&pk, &b);
+    msgpack_pack_double(&pk, value);
+    return set_packed(p, key, &b, err);
+}
+
+int lfd_prov_set_int(lfd_prov *p, const char *key, int64_t value, lfd_err *err)
+{
+    lfd_buf b;
+    msgpack_packer pk;
+    lfd_buf_init(&b, 64);
+    lfd_packer_init(&pk, &b);
+    msgpack_pack_int64(&pk, value);
+    return set_packed(p, key, &b, err);
+}
+
+int lfd_prov_remove(lfd_prov *p, const char *key)
+{
+    int i = find(p, key);
+    if (i < 0)
+        return 0;
+    p->bytes -= p->e[i].len;
+    free(p->e[i].val);
+    memmove(p->e + i, p->e + i + 1, (size_t)(p->n - i - 1) * sizeof *p->e);
+    p->n--;
+    return 1;
+}
+
+const lfd_prov_entry *lfd_prov_get(const lfd_prov *p, const char *key)
+{
+    int i = find(p, key);
+    return i < 0 ? NULL : &p->e[i];
+}
+
+int lfd_prov_get_str(const lfd_prov *p, const char *key, char *out, size_t outsz, lfd_err *err)
+{
+    const lfd_prov_entry *e = lfd_prov_get(p, key);
+    if (!e)
+        return lfd_fail(err, LFD_EPARSE, "provenance has no '%s'", key);
+    lfd_mpr r;
+    lfd_mpr_init(&r, e->val, e->len);
+    int rc = lfd_mpr_cstr(&r, out, outsz, err);
+    if (rc)
+        return lfd_err_prefix(err, "provenance '%s'", key);
+    return LFD_OK;
+}
+
+int lfd_prov_read(lfd_prov *p, lfd_mpr *r, lfd_err *err)
+{
+    uint32_t n;
+    int rc = lfd_mpr_map(r, &n, err);
+    if (rc)
+        return lfd_err_prefix(err, "provenance");
+    if (n > LFD_PROV_MAX_ENTRIES)
+        return lfd_fail(err, LFD_ELIMIT, "provenance has %u keys, at most %d", n,
+                        LFD_PROV_MAX_ENTRIES);
+    for (uint32_t i = 0; i < n; i++) {
+        char key[LFD_PROV_KEY_MAX];
+        if ((rc = lfd_mpr_cstr(r, key, sizeof key, err)))
+            return lfd_err_prefix(err, "provenance key");
+        const uint8_t *v0 = r->p;
+        if ((rc = lfd_mpr_skip(r, err)))
+            return lfd_err_prefix(err, "provenance '%s'", key);
+        if (lfd_prov_get(p, key))
+            return lfd_fail(err, LFD_EPARSE, "provenance key '%s' appears twice", key);
+        if ((rc = lfd_prov_set_raw(p, key, v0, (size_t)(r->p - v0), err)))
+            return rc;
+    }
+    return LFD_OK;
+}
+
+void lfd_prov_pack(const lfd_prov *p, msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, (size_t)p->n);
+    for (int i = 0; i < p->n; i++) {
+        lfd_mp_pack_cstr(pk, p->e[i].key);
+        /* raw bytes are a complete msgpack value: append them verbatim */
+        pk->callback(pk->data, (const char *)p->e[i].val, p->e[i].len);
+    }
+}
+
+static int json_to_mp(const lfd_json *v, msgpack_packer *pk, int depth, lfd_err *err)
+{
+    if (depth > LFD_MP_MAX_DEPTH)
+        return lfd_fail(err, LFD_ELIMIT, "line %d: nesting deeper than %d", v->line,
+                        LFD_MP_MAX_DEPTH);
+    switch (v->type) {
+    case LFD_JSON_NULL: msgpack_pack_nil(pk); break;
+    case LFD_JSON_BOOL: v->b ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
+    case LFD_JSON_NUM:
+        if (v->num == (double)(int64_t)v->num && v->num > -9e15 && v->num < 9e15)
+            msgpack_pack_int64(pk, (int64_t)v->num);
+        else
+            msgpack_pack_double(pk, v->num);
+        break;
+    case LFD_JSON_STR: lfd_mp_pack_strn(pk, v->str, v->len); break;
+    case LFD_JSON_ARR:
+        msgpack_pack_array(pk, (size_t)v->count);
+        for (const lfd_json *c = v->child; c; c = c->next) {
+            int rc = json_to_mp(c, pk, depth + 1, err);
+            if (rc)
+                return rc;
+        }
+        break;
+    case LFD_JSON_OBJ:
+        msgpack_pack_map(pk, (size_t)v->count);
+        for (const lfd_json *c = v->child; c; c = c->next) {
+            lfd_mp_pack_cstr(pk, c->key);
+            int rc = json_to_mp(c, pk, depth + 1, err);
+            if (rc)
+                return rc;
+        }
+        break;
+    }
+    return LFD_OK;
+}
+
+int lfd_prov_from_json(lfd_prov *p, const lfd_json *obj, lfd_err *err)
+{
+    if (!obj || obj->type != LFD_JSON_OBJ)
+        return lfd_fail(err, LFD_EPARSE, "provenance must be a JSON object");
+    for (const lfd_json *c = obj->child; c; c = c->next) {
+        lfd_buf b;
+        msgpack_packer pk;
+        lfd_buf_init(&b, LFD_PROV_MAX_BYTES);
+        lfd_packer_init(&pk, &b);
+        int rc = json_to_mp(c, &pk, 0, err);
+        if (rc == LFD_OK)
+            rc = set_packed(p, c->key, &b, err);
+        else
+            lfd_buf_free(&b);
+        if (rc)
+            return lfd_err_prefix(err, "provenance '%s' (line %d)", c->key, c->line);
+    }
+    return LFD_OK;
+}
+
+int lfd_prov_to_json(const lfd_prov *p, lfd_jw *jw, lfd_err *err)
+{
+    lfd_jw_obj_begin(jw);
+    for (int i = 0; i < p->n; i++) {
+        lfd_jw_key(jw, p->e[i].key);
+        lfd_mpr r;
+        lfd_mpr_init(&r, p->e[i].val, p->e[i].len);
+        int rc = lfd_mp_to_json(&r, jw, err);
+        if (rc)
+            return rc;
+    }
+    lfd_jw_obj_end(jw);
+    return LFD_OK;
+}

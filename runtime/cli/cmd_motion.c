@@ -1,0 +1,174 @@
+/*  `lfd motion info` and `lfd motion convert`: inspect and convert robot
+    motion files (.lfdm) and Unitree/BeyondMimic-layout CSV. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/lfd_json.h"
+#include "core/lfd_motion.h"
+#include "runtime/cli/lfd_cli.h"
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && !strcasecmp(s + n - k, suf);
+}
+
+static void info_json(const char *path, const lfd_motion *m)
+{
+    lfd_jw jw;
+    lfd_jw_init_file(&jw, stdout, 1);
+    lfd_jw_obj_begin(&jw);
+    lfd_jw_kstr(&jw, "file", path);
+    lfd_jw_kstr(&jw, "robot", m->robot);
+    lfd_jw_kstr(&jw, "model_hash", m->model_hash);
+    lfd_jw_knum(&jw, "fps", m->fps);
+    lfd_jw_kint(&jw, "frames", m->nframes);
+    lfd_jw_knum(&jw, "duration_s", lfd_motion_duration_s(m));
+    lfd_jw_kbool(&jw, "floating_base", m->floating);
+    lfd_jw_kint(&jw, "nq", m->nq);
+    lfd_jw_kint(&jw, "nv", m->nv);
+    lfd_jw_key(&jw, "joints");
+    lfd_jw_arr_begin(&jw);
+    for (int j = 0; j < m->njoints; j++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int f = 0; f < m->nframes; f++) {
+            double v = lfd_motion_frame(m, f)[7 * m->floating + j];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        lfd_jw_obj_begin(&jw);
+        lfd_jw_kstr(&jw, "name", m->joint_names[j]);
+        lfd_jw_knum(&jw, "min_rad", lo);
+        lfd_jw_knum(&jw, "max_rad", hi);
+        lfd_jw_obj_end(&jw);
+    }
+    lfd_jw_arr_end(&jw);
+    lfd_jw_key(&jw, "provenance");
+    lfd_prov_to_json(&m->prov, &jw, NULL);
+    lfd_jw_obj_end(&jw);
+    lfd_jw_finish(&jw);
+}
+
+static void info_text(const char *path, const lfd_motion *m)
+{
+    printf("file          %s\n", path);
+    printf("robot         %s\n", m->robot[0] ? m->robot : "(not set)");
+    printf("model hash    %s\n", m->model_hash[0] ? m->model_hash : "(not set)");
+    printf("frames        %d at %g fps (%.3f s)\n", m->nframes, m->fps, lfd_motion_duration_s(m));
+    printf("base          %s\n", m->floating ? "floating (root xyz + quaternion)" : "fixed");
+    printf("nq / nv       %d / %d%s\n", m->nq, m->nv, m->qvel ? "" : " (no qvel stored)");
+    if (m->floating) {
+        double path_m = 0, zlo = INFINITY, zhi = -INFINITY;
+        for (int f = 0; f < m->nframes; f++) {
+            const double *q = lfd_motion_frame(m, f);
+            if (f) {
+                const double *p = lfd_motion_frame(m, f - 1);
+                path_m += hypot(q[0] - p[0], q[1] - p[1]);
+            }
+            zlo = q[2] < zlo ? q[2] : zlo;
+            zhi = q[2] > zhi ? q[2] : zhi;
+        }
+        printf("root          horizontal path %.3f m, height %.3f .. %.3f m\n", path_m, zlo, zhi);
+    }
+    printf("joints        %d\n", m->njoints);
+    printf("  %-32s %10s %10s\n", "name", "min_rad", "max_rad");
+    for (int j = 0; j < m->njoints; j++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int f = 0; f < m->nframes; f++) {
+            double v = lfd_motion_frame(m, f)[7 * m->floating + j];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        printf("  %-32s %10.4f %10.4f\n", m->joint_names[j], lo, hi);
+    }
+    printf("provenance    %d keys\n", m->prov.n);
+    if (m->prov.n) {
+        lfd_jw jw;
+        lfd_jw_init_file(&jw, stdout, 1);
+        lfd_prov_to_json(&m->prov, &jw, NULL);
+        lfd_jw_finish(&jw);
+    }
+}
+
+static int run_info(const lfd_cmd *cmd, int argc, char **argv)
+{
+    int json = 0;
+    double fps = 30;
+    int fixed = 0;
+    lfd_opt opts[] = {
+        {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
+        {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (default 30)"},
+        {"fixed-base", 0, LFD_OPT_FLAG, &fixed, NULL, "CSV input has no root columns"},
+        {0}};
+    char **pos;
+    int npos, rc;
+    if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, 1)))
+        return lfd_args_exit(rc);
+    lfd_motion m;
+    lfd_err err = {0};
+    if (has_suffix(pos[0], ".csv")) {
+        lfd_csv_opts co = {.fps = fps, .floating = !fixed};
+        rc = lfd_motion_read_csv(&m, pos[0], &co, &err);
+    } else {
+        rc = lfd_motion_read(&m, pos[0], &err);
+    }
+    if (rc)
+        return lfd_cli_error(cmd, &err);
+    if (json)
+        info_json(pos[0], &m);
+    else
+        info_text(pos[0], &m);
+    lfd_motion_free(&m);
+    return LFD_EXIT_OK;
+}
+
+LFD_COMMAND(cmd_motion_info, "motion info", "print a motion file's header, joints and provenance",
+            "FILE [--json]",
+            "FILE is an lfd motion (.lfdm) or a Unitree/BeyondMimic-layout CSV (.csv).", run_info)
+
+static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
+{
+    double fps = 0;
+    int fixed = 0, header = 0;
+    const char *robot = NULL;
+    lfd_opt opts[] = {
+        {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (required for CSV)"},
+        {"fixed-base", 0, LFD_OPT_FLAG, &fixed, NULL, "CSV input has no root columns"},
+        {"robot", 0, LFD_OPT_STR, &robot, "NAME", "robot name to record for a CSV input"},
+        {"header", 0, LFD_OPT_FLAG, &header, NULL, "write a header row in a CSV output"},
+        {0}};
+    char **pos;
+    int npos, rc;
+    if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 2, 2)))
+        return lfd_args_exit(rc);
+    const char *in = pos[0], *out = pos[1];
+    int in_csv = has_suffix(in, ".csv"), out_csv = has_suffix(out, ".csv");
+    lfd_motion m;
+    lfd_err err = {0};
+    if (in_csv) {
+        if (fps <= 0)
+            return lfd_cli_usage_error(cmd, "CSV carries no frame rate: give --fps");
+        lfd_csv_opts co = {.fps = fps, .floating = !fixed, .robot = robot};
+        rc = lfd_motion_read_csv(&m, in, &co, &err);
+    } else {
+        rc = lfd_motion_read(&m, in, &err);
+    }
+    if (rc)
+        return lfd_cli_error(cmd, &err);
+    rc = out_csv ? lfd_motion_write_csv(&m, out, header, &err) : lfd_motion_write(&m, out, &err);
+    if (rc == LFD_OK)
+        fprintf(stderr, "wrote %s (%d frames, %d joints%s)\n", out, m.nframes, m.njoints,
+                out_csv ? ", CSV" : "");
+    lfd_motion_free(&m);
+    return rc ? lfd_cli_error(cmd, &err) : LFD_EXIT_OK;
+}
+
+LFD_COMMAND(cmd_motion_convert, "motion convert",
+            "convert between lfd motion files (.lfdm) and Unitree-layout CSV",
+            "IN OUT [--fps HZ] [--fixed-base] [--header]",
+            "The direction follows the file names: a name ending in .csv is CSV (per row:\n"
+            "root x y z, quaternion x y z w, joint angles in model order), anything else\n"
+            "is an lfd motion file.  The output is written atomically.",
+            run_convert)

@@ -1,0 +1,232 @@
+/*  lfd_cli: command registry, option parsing and main() for `lfd`. */
+#include "runtime/cli/lfd_cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/lfd_log.h"
+
+#define MAX_CMDS 128
+static const lfd_cmd *g_cmds[MAX_CMDS];
+static int g_ncmds;
+
+void lfd_cmd_register(const lfd_cmd *cmd)
+{
+    if (g_ncmds < MAX_CMDS)
+        g_cmds[g_ncmds++] = cmd;
+}
+
+static int cmp_cmd(const void *a, const void *b)
+{
+    return strcmp((*(const lfd_cmd *const *)a)->name, (*(const lfd_cmd *const *)b)->name);
+}
+
+int lfd_cli_error(const lfd_cmd *cmd, const lfd_err *err)
+{
+    fprintf(stderr, "lfd %s: %s\n", cmd->name, err->msg[0] ? err->msg : lfd_status_str(err->code));
+    return LFD_EXIT_ERROR;
+}
+
+int lfd_cli_usage_error(const lfd_cmd *cmd, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "lfd %s: %s (see 'lfd %s --help')\n", cmd->name, msg, cmd->name);
+    return LFD_EXIT_ERROR;
+}
+
+void lfd_cmd_help(const lfd_cmd *cmd, const lfd_opt *opts)
+{
+    printf("usage: lfd %s %s\n\n%s\n", cmd->name, cmd->usage ? cmd->usage : "", cmd->summary);
+    if (cmd->details)
+        printf("\n%s\n", cmd->details);
+    printf("\noptions:\n");
+    for (const lfd_opt *o = opts; o && o->name; o++) {
+        char left[64];
+        if (o->short_name)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
+                     o->metavar ? " " : "", o->metavar ? o->metavar : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", o->name, o->metavar ? " " : "",
+                     o->metavar ? o->metavar : "");
+        printf("  %-30s %s\n", left, o->help);
+    }
+    printf("  %-30s %s\n", "-h, --help", "show this help and exit");
+}
+
+static int set_opt(const lfd_cmd *cmd, const lfd_opt *o, const char *val)
+{
+    char *end;
+    switch (o->type) {
+    case LFD_OPT_FLAG:
+        *(int *)o->dest = 1;
+        return 0;
+    case LFD_OPT_STR:
+        *(const char **)o->dest = val;
+        return 0;
+    case LFD_OPT_STRS: {
+        lfd_strlist *l = o->dest;
+        if (l->n >= (int)(sizeof l->v / sizeof l->v[0]))
+            return lfd_cli_usage_error(cmd, "--%s given too many times", o->name);
+        l->v[l->n++] = val;
+        return 0;
+    }
+    case LFD_OPT_INT: {
+        errno = 0;
+        long v = strtol(val, &end, 10);
+        if (*val == '\0' || *end != '\0' || errno || v < -2147483647L || v > 2147483647L)
+            return lfd_cli_usage_error(cmd, "--%s needs an integer, got '%s'", o->name, val);
+        *(int *)o->dest = (int)v;
+        return 0;
+    }
+    case LFD_OPT_DOUBLE: {
+        errno = 0;
+        double v = strtod(val, &end);
+        if (*val == '\0' || *end != '\0' || errno)
+            return lfd_cli_usage_error(cmd, "--%s needs a number, got '%s'", o->name, val);
+        *(double *)o->dest = v;
+        return 0;
+    }
+    }
+    return LFD_EXIT_ERROR;
+}
+
+int lfd_args_parse(const lfd_cmd *cmd, const lfd_opt *opts, int argc, char **argv,
+                   char ***pos, int *npos, int min_pos, int max_pos)
+{
+    static char *posbuf[256];
+    int np = 0, only_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        char *a = argv[i];
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            if (np >= (int)(sizeof posbuf / sizeof posbuf[0]))
+                return lfd_cli_usage_error(cmd, "too many arguments");
+            posbuf[np++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_pos = 1;
+            continue;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            lfd_cmd_help(cmd, opts);
+            return LFD_ARGS_HELP;
+        }
+        const lfd_opt *o = NULL;
+        const char *val = NULL;
+        if (a[1] == '-') {
+            const char *name = a + 2;
+            const char *eq = strchr(name, '=');
+            size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+            for (const lfd_opt *p = opts; p && p->name; p++)
+                if (strlen(p->name) == nl && !strncmp(p->name, name, nl))
+                    o = p;
+            if (!o)
+                return lfd_cli_usage_error(cmd, "unknown option '--%.*s'", (int)nl, name);
+            if (eq) {
+                if (o->type == LFD_OPT_FLAG)
+                    return lfd_cli_usage_error(cmd, "--%s takes no value", o->name);
+                val = eq + 1;
+            }
+        } else {
+            for (const lfd_opt *p = opts; p && p->name; p++)
+                if (p->short_name && p->short_name == a[1] && a[2] == '\0')
+                    o = p;
+            if (!o)
+                return lfd_cli_usage_error(cmd, "unknown option '%s'", a);
+        }
+        if (o->type != LFD_OPT_FLAG && !val) {
+            if (i + 1 >= argc)
+                return lfd_cli_usage_error(cmd, "--%s needs a value (%s)", o->name,
+                                           o->metavar ? o->metavar : "VALUE");
+            val = argv[++i];
+        }
+        int rc = set_opt(cmd, o, val);
+        if (rc)
+            return rc;
+    }
+    if (np < min_pos)
+        return lfd_cli_usage_error(cmd, "missing argument: usage: lfd %s %s", cmd->name,
+                                   cmd->usage ? cmd->usage : "");
+    if (max_pos >= 0 && np > max_pos)
+        return lfd_cli_usage_error(cmd, "unexpected argument '%s'", posbuf[max_pos]);
+    *pos = posbuf;
+    *npos = np;
+    return 0;
+}
+
+static void main_help(void)
+{
+    printf("lfd %s: learning from demonstration for humanoid robots\n\n"
+           "usage: lfd <command> [options]      lfd <command> --help\n\ncommands:\n",
+           LFD_VERSION);
+    for (int i = 0; i < g_ncmds; i++)
+        printf("  %-18s %s\n", g_cmds[i]->name, g_cmds[i]->summary);
+    printf("\nexit codes: 0 success or pass, 1 verdict fail/reject, 2 error.\n"
+           "environment: LFD_LOG=error|warn|info|debug sets how much is printed on stderr.\n");
+}
+
+/* Number of leading argv words that match cmd->name word by word, or 0. */
+static int match_words(const char *name, int argc, char **argv)
+{
+    int used = 0;
+    const char *p = name;
+    while (*p) {
+        const char *sp = strchr(p, ' ');
+        size_t n = sp ? (size_t)(sp - p) : strlen(p);
+        if (used >= argc || strlen(argv[used]) != n || strncmp(argv[used], p, n))
+            return 0;
+        used++;
+        p = sp ? sp + 1 : p + n;
+    }
+    return used;
+}
+
+int main(int argc, char **argv)
+{
+    lfd_log_init();
+    qsort(g_cmds, (size_t)g_ncmds, sizeof g_cmds[0], cmp_cmd);
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        main_help();
+        return LFD_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("lfd %s\n", LFD_VERSION);
+        return LFD_EXIT_OK;
+    }
+    const lfd_cmd *best = NULL;
+    int best_words = 0;
+    for (int i = 0; i < g_ncmds; i++) {
+        int w = match_words(g_cmds[i]->name, argc - 1, argv + 1);
+        if (w > best_words) {
+            best = g_cmds[i];
+            best_words = w;
+        }
+    }
+    if (!best) {
+        /* a group word alone ("lfd motion") lists its subcommands */
+        int shown = 0;
+        size_t n = strlen(argv[1]);
+        for (int i = 0; i < g_ncmds; i++)
+            if (!strncmp(g_cmds[i]->name, argv[1], n) && g_cmds[i]->name[n] == ' ') {
+                if (!shown++)
+                    printf("lfd %s: subcommands:\n", argv[1]);
+                printf("  lfd %-18s %s\n", g_cmds[i]->name, g_cmds[i]->summary);
+            }
+        if (shown)
+            return (argc > 2 && strcmp(argv[2], "--help") && strcmp(argv[2], "-h"))
+                       ? (fprintf(stderr, "lfd %s: unknown subcommand '%s'\n", argv[1], argv[2]),
+                          LFD_EXIT_ERROR)
+                       : LFD_EXIT_OK;
+        fprintf(stderr, "lfd: unknown command '%s' (see 'lfd --help')\n", argv[1]);
+        return LFD_EXIT_ERROR;
+    }
+    return best->run(best, argc - 1 - best_words, argv + 1 + best_words);
+}

@@ -1,0 +1,84 @@
+/*  lfd_cli: the `lfd` command's registry and option parser.
+
+    Each command lives in its own runtime/cli/cmd_<name>.c and registers
+    itself with LFD_COMMAND(); main() dispatches on the longest registered
+    name that matches the leading words ("motion info", "robots").  Commands
+    are thin: they parse options with lfd_args_parse() and call one library
+    function that tests can call directly.
+
+    Exit codes, the same for every command:
+      0  success (or a "pass" verdict)
+      1  the work ran and its verdict is "fail" / "reject" (check, qa --strict)
+      2  usage error or any error that stopped the work
+*/
+#ifndef LFD_CLI_H
+#define LFD_CLI_H
+
+#include <stddef.h>
+
+#include "core/lfd_err.h"
+
+enum { LFD_EXIT_OK = 0, LFD_EXIT_FAIL = 1, LFD_EXIT_ERROR = 2 };
+
+typedef enum {
+    LFD_OPT_FLAG,   /* int*, set to 1 */
+    LFD_OPT_STR,    /* const char**  */
+    LFD_OPT_INT,    /* int*          */
+    LFD_OPT_DOUBLE, /* double*       */
+    LFD_OPT_STRS    /* lfd_strlist*: repeatable */
+} lfd_opt_type;
+
+typedef struct lfd_strlist {
+    int n;
+    const char *v[64];
+} lfd_strlist;
+
+typedef struct lfd_opt {
+    const char *name;    /* long name without dashes, e.g. "robot" */
+    char short_name;     /* 0 for none */
+    lfd_opt_type type;
+    void *dest;
+    const char *metavar; /* e.g. "NAME" (NULL for flags) */
+    const char *help;
+} lfd_opt;
+
+typedef struct lfd_cmd {
+    const char *name;     /* "motion info" */
+    const char *summary;  /* one line for `lfd --help` */
+    const char *usage;    /* "FILE [options]" (after the command name) */
+    const char *details;  /* paragraphs printed by --help, may be NULL */
+    int (*run)(const struct lfd_cmd *cmd, int argc, char **argv);
+} lfd_cmd;
+
+void lfd_cmd_register(const lfd_cmd *cmd);
+
+#define LFD_COMMAND(ident, ...)                                                    \
+    static const lfd_cmd ident = {__VA_ARGS__};                                    \
+    __attribute__((constructor)) static void lfd_register_##ident(void)            \
+    {                                                                              \
+        lfd_cmd_register(&ident);                                                  \
+    }
+
+/* Parses argv (the words after the command name) against opts (terminated by
+   an entry with name NULL).  Positional arguments are returned in pos/npos
+   (pointing into argv).  Handles --help/-h.  Returns 0 to go on,
+   LFD_ARGS_HELP after printing help, or LFD_EXIT_ERROR after printing a
+   one-line usage error.  min_pos/max_pos bound the number of
+   positionals (max_pos < 0: unbounded).  Use as
+       if ((rc = lfd_args_parse(...))) return lfd_args_exit(rc); */
+enum { LFD_ARGS_HELP = -1 };
+static inline int lfd_args_exit(int rc) { return rc == LFD_ARGS_HELP ? LFD_EXIT_OK : rc; }
+int lfd_args_parse(const lfd_cmd *cmd, const lfd_opt *opts, int argc, char **argv,
+                   char ***pos, int *npos, int min_pos, int max_pos);
+
+/* Prints the command's help (usage, details, options) to stdout. */
+void lfd_cmd_help(const lfd_cmd *cmd, const lfd_opt *opts);
+
+/* Prints "lfd <cmd>: <message>" to stderr and returns LFD_EXIT_ERROR. */
+int lfd_cli_error(const lfd_cmd *cmd, const lfd_err *err);
+int lfd_cli_usage_error(const lfd_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define LFD_VERSION "0.1.0"
+
+#endif
