@@ -6,6 +6,7 @@
 #   make asan      build and run the tests under AddressSanitizer + UBSan
 #   make valgrind  run the tests under Valgrind memcheck
 #   make bench     run the benchmarks (machine-readable lines "BENCH {...}")
+#   make fuzz      run every libFuzzer target for FUZZ_SECONDS (default 60) under ASan + UBSan
 #   make deps      install the Debian packages lfd needs (root: apt-get; else prints the command)
 #   make check-layers  fail if a lower layer includes a higher one
 #
@@ -28,7 +29,7 @@ LIBS     := -lmujoco -lopenblas -lzmq -lmsgpackc -lpthread -lm
 # Debian packages (Debian 12).  Everything lfd needs at build, test and run time.
 DEB_PKGS := build-essential pkg-config libmujoco-dev libmujoco-samples libopenblas-dev \
             libzmq3-dev libmsgpack-dev python3 python3-zmq python3-msgpack python3-numpy \
-            valgrind
+            valgrind clang libclang-rt-14-dev
 # files whose absence means the packages above are not installed
 DEP_FILES := /usr/include/mujoco/mujoco.h /usr/include/zmq.h /usr/include/msgpack.h \
              /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h \
@@ -37,7 +38,7 @@ DEP_FILES := /usr/include/mujoco/mujoco.h /usr/include/zmq.h /usr/include/msgpac
 LAYERS   := core robots retarget sim policies runtime
 LIB_SRC  := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 CLI_SRC  := $(wildcard runtime/cli/*.c)
-TEST_SRC := $(wildcard tests/*.c)
+TEST_SRC := $(wildcard tests/*.c tests/fuzz/fuzz_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 # the client library links on its own: the runtime client plus the core pieces it uses
 CLIENT_SRC := $(wildcard runtime/lfd_client*.c runtime/lfd_proto*.c runtime/lfd_filter*.c) \
@@ -58,7 +59,7 @@ TESTBIN := $(BUILD)/lfd_tests
 BENCHBIN := $(BUILD)/lfd_bench
 DEPS_OK := $(BUILD)/.deps-ok
 
-.PHONY: all test asan valgrind bench demo deps check-layers clean
+.PHONY: all test asan valgrind bench demo deps check-layers clean fuzz fuzz-bins
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(LIB) $(CLIENT) $(TESTBIN)
@@ -112,7 +113,7 @@ $(BENCHBIN): $(BENCH_OBJ) $(LIB)
 
 # ---- run ---------------------------------------------------------------------------------
 check-layers:
-	@sh scripts/check-layers.sh
+	@sh tests/check-layers.sh
 
 test: all check-layers
 	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp ./$(TESTBIN) -j $(JOBS) $(TESTS)
@@ -133,6 +134,21 @@ valgrind: all
 	    valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
 	    --trace-children=no --child-silent-after-fork=no -q \
 	    ./$(TESTBIN) -j $(JOBS) $(TESTS)
+
+# libFuzzer targets (tests/fuzz/fuzz_<name>.c), built with clang under ASan + UBSan
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+	    CFLAGS="-fsanitize=fuzzer-no-link $(SAN)" LDFLAGS="$(SAN)" fuzz-bins
+	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DLFD_LIBFUZZER -fsanitize=fuzzer $(LDFLAGS) $< $(LIB) $(LIBS) -o $@
 
 clean:
 	rm -rf build build-asan build-fuzz

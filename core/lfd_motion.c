@@ -441,14 +441,36 @@ static int parse_num(const char *s, double *v)
 int lfd_motion_read_csv(lfd_motion *m, const char *path, const lfd_csv_opts *opts, lfd_err *err)
 {
     memset(m, 0, sizeof *m);
+    uint8_t *data;
+    size_t len;
+    int rc = lfd_file_read(path, LFD_MOTION_MAX_CSV, &data, &len, err);
+    if (rc)
+        return rc;
+    rc = lfd_motion_parse_csv(m, (const char *)data, len, path, opts, err);
+    free(data);
+    return rc;
+}
+
+int lfd_motion_parse_csv(lfd_motion *m, const char *text_in, size_t len, const char *path,
+                         const lfd_csv_opts *opts, lfd_err *err)
+{
+    memset(m, 0, sizeof *m);
     if (!(opts->fps > 0 && opts->fps <= 10000))
         return lfd_fail(err, LFD_EARG, "%s: a frame rate in (0, 10000] Hz is needed for CSV",
                         path);
-    uint8_t *data;
-    size_t len;
-    int rc = lfd_file_read(path, (size_t)1 << 30, &data, &len, err);
-    if (rc)
-        return rc;
+    if (len > LFD_MOTION_MAX_CSV)
+        return lfd_fail(err, LFD_ELIMIT, "%s: CSV of %zu bytes exceeds the cap", path, len);
+    /* a private NUL-terminated copy: the parser splits lines in place */
+    char *data = malloc(len + 1);
+    if (!data)
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", path);
+    memcpy(data, text_in, len);
+    data[len] = '\0';
+    if (memchr(data, '\0', len)) {
+        free(data);
+        return lfd_fail(err, LFD_EPARSE, "%s: CSV contains a NUL byte", path);
+    }
+    int rc = LFD_OK;
     enum { MAXF = LFD_MOTION_MAX_JOINTS + 8 };
     char *fields[MAXF];
     /* pass 1: count data rows and columns, find the header */

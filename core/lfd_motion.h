@@ -42,6 +42,7 @@
 #define LFD_MOTION_MAX_FRAMES 2000000 /* 4.6 h at 120 Hz */
 #define LFD_MOTION_MAX_JOINTS 256
 #define LFD_MOTION_MAX_FILE ((size_t)2 << 30)
+#define LFD_MOTION_MAX_CSV ((size_t)1 << 30)
 
 typedef struct lfd_motion {
     char robot[LFD_NAME_MAX];
@@ -97,5 +98,8 @@ int lfd_motion_write_csv(const lfd_motion *m, const char *path, int header, lfd_
 /* Reads the CSV layout (a header row, if present, is recognised and its
    joint names used when opts gives none). */
 int lfd_motion_read_csv(lfd_motion *m, const char *path, const lfd_csv_opts *opts, lfd_err *err);
+/* The same from text in memory (len bytes); name is used in errors. */
+int lfd_motion_parse_csv(lfd_motion *m, const char *text, size_t len, const char *name,
+                         const lfd_csv_opts *opts, lfd_err *err);
 
 #endif

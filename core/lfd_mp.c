@@ -305,9 +305,8 @@ int lfd_mpr_int(lfd_mpr *r, int64_t lo, int64_t hi, int64_t *v, lfd_err *err)
         x = (int64_t)it.u;
     } else if (it.type == LFD_MP_INT) {
         x = it.i;
-    } else if (it.type == LFD_MP_FLOAT && it.f == (double)(int64_t)it.f && it.f > -9e18 &&
-               it.f < 9e18) {
-        x = (int64_t)it.f;
+    } else if (it.type == LFD_MP_FLOAT && lfd_f64_exact_i64(it.f, &x)) {
+        /* an integral float is accepted as that integer */
     } else {
         return lfd_fail(err, LFD_EPARSE, "byte %zu: expected an integer, found %s", off,
                         type_name(it.type));

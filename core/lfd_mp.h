@@ -84,6 +84,15 @@ int lfd_mpr_f64(lfd_mpr *r, double *v, lfd_err *err);
 int lfd_mpr_int(lfd_mpr *r, int64_t lo, int64_t hi, int64_t *v, lfd_err *err);
 int lfd_mpr_bool(lfd_mpr *r, int *v, lfd_err *err);
 
+/* 1 (and *out set) if v is finite, integral and fits an int64 without UB. */
+static inline int lfd_f64_exact_i64(double v, int64_t *out)
+{
+    if (!(v >= -9.2e18 && v <= 9.2e18) || v != (double)(int64_t)v)
+        return 0;
+    *out = (int64_t)v;
+    return 1;
+}
+
 /* 1 if the bytes equal the NUL-terminated key. */
 int lfd_mp_key_is(const uint8_t *ptr, uint32_t len, const char *key);
 

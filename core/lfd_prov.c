@@ -1,6 +1,7 @@
 /*  lfd_prov: provenance maps with raw msgpack values (see lfd_prov.h). */
 #include "core/lfd_prov.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,12 +187,14 @@ static int json_to_mp(const lfd_json *v, msgpack_packer *pk, int depth, lfd_err 
     switch (v->type) {
     case LFD_JSON_NULL: msgpack_pack_nil(pk); break;
     case LFD_JSON_BOOL: v->b ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
-    case LFD_JSON_NUM:
-        if (v->num == (double)(int64_t)v->num && v->num > -9e15 && v->num < 9e15)
-            msgpack_pack_int64(pk, (int64_t)v->num);
+    case LFD_JSON_NUM: {
+        int64_t iv;
+        if (fabs(v->num) < 9e15 && lfd_f64_exact_i64(v->num, &iv))
+            msgpack_pack_int64(pk, iv);
         else
             msgpack_pack_double(pk, v->num);
         break;
+    }
     case LFD_JSON_STR: lfd_mp_pack_strn(pk, v->str, v->len); break;
     case LFD_JSON_ARR:
         msgpack_pack_array(pk, (size_t)v->count);

@@ -120,10 +120,10 @@ TEST(cli_motion_convert_and_info)
 
 TEST(check_layers_passes_here_and_catches_violations)
 {
-    CHECK_EQ_INT(system("sh scripts/check-layers.sh >/dev/null"), 0);
+    CHECK_EQ_INT(system("sh tests/check-layers.sh >/dev/null"), 0);
     const char *dir = lfd_test_tmpdir();
     char cmd[3 * 4096], script[PATH_MAX];
-    CHECK(realpath("scripts/check-layers.sh", script) != NULL);
+    CHECK(realpath("tests/check-layers.sh", script) != NULL);
     snprintf(cmd, sizeof cmd,
              "mkdir -p %s/t/core %s/t/sim && echo '#include \"sim/x.h\"' > %s/t/core/a.c && "
              "cd %s/t && sh %s >/dev/null 2>&1",
