@@ -10,11 +10,9 @@
 #include "core/lfd_io.h"
 #include "core/lfd_ndarray.h"
 #include "core/lfd_quat.h"
+#include "core/lfd_seal.h"
 #include "core/lfd_sha256.h"
 
-/* the fixed trailer: fixstr "sha256", bin8 of 32 bytes, the digest */
-#define TRAILER_LEN 41
-static const uint8_t TRAILER_HEAD[9] = {0xa6, 's', 'h', 'a', '2', '5', '6', 0xc4, 0x20};
 
 int lfd_motion_alloc(lfd_motion *m, int nframes, int floating, int njoints, int with_qvel,
                      lfd_err *err)
@@ -154,15 +152,9 @@ int lfd_motion_encode(const lfd_motion *m, lfd_buf *out, lfd_err *err)
         return lfd_fail(err, LFD_ELIMIT, "motion encodes to more than %zu bytes",
                         LFD_MOTION_MAX_FILE);
     }
-    uint8_t digest[32];
-    lfd_sha256_buf(out->data, out->len, digest);
-    lfd_buf_append(out, TRAILER_HEAD, sizeof TRAILER_HEAD);
-    lfd_buf_append(out, digest, 32);
-    if (!lfd_buf_ok(out)) {
+    if ((rc = lfd_seal_append(out, err)))
         lfd_buf_free(out);
-        return lfd_fail(err, LFD_ENOMEM, "out of memory encoding motion");
-    }
-    return LFD_OK;
+    return rc;
 }
 
 int lfd_motion_write(const lfd_motion *m, const char *path, lfd_err *err)
@@ -306,18 +298,13 @@ int lfd_motion_decode(lfd_motion *m, const uint8_t *data, size_t len, const char
                       lfd_err *err)
 {
     memset(m, 0, sizeof *m);
-    if (len < TRAILER_LEN + 1 || memcmp(data + len - TRAILER_LEN, TRAILER_HEAD, sizeof TRAILER_HEAD))
-        return lfd_fail(err, LFD_EPARSE,
-                        "%s: not an lfd motion file, or truncated (no checksum trailer)", name);
-    uint8_t digest[32];
-    lfd_sha256_buf(data, len - TRAILER_LEN, digest);
-    if (memcmp(digest, data + len - 32, 32))
-        return lfd_fail(err, LFD_ECHECKSUM,
-                        "%s: checksum mismatch: the file is corrupted or was modified", name);
+    int rc = lfd_seal_check(data, len, name, "lfd motion", err);
+    if (rc)
+        return rc;
     lfd_mpr r;
     lfd_mpr_init(&r, data, len);
-    int rc = decode_body(m, &r, err);
-    if (rc == LFD_OK && lfd_mpr_offset(&r) != len - TRAILER_LEN) {
+    rc = decode_body(m, &r, err);
+    if (rc == LFD_OK && lfd_mpr_offset(&r) != len - LFD_SEAL_LEN) {
         lfd_motion_free(m);
         rc = lfd_fail(err, LFD_EPARSE, "byte %zu: unexpected data before the checksum",
                       lfd_mpr_offset(&r));

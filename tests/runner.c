@@ -6,6 +6,7 @@
       -j N     run N tests at once (default 2, the machine's core count)
       -t S     per-test time limit (default 300 s; LFD_TEST_TIMEOUT too)
       -v       show the output of passing tests too
+      -n       no fork: run matching tests in this process (for gdb)
     Environment: LFD_SHARED (default ../shared), LFD_BIN (the lfd binary).
 */
 #include <errno.h>
@@ -149,6 +150,7 @@ static pid_t start(int idx, int timeout, const char *logpath)
     if (lf)
         dup2(fileno(stderr), STDOUT_FILENO);
     setvbuf(stdout, NULL, _IONBF, 0);
+    setvbuf(stderr, NULL, _IONBF, 0);
     alarm((unsigned)timeout);
     g_current = g_tests[idx].name;
     lfd_log_level = LFD_LOG_WARN;
@@ -172,7 +174,7 @@ static void print_log(const char *path)
 
 int main(int argc, char **argv)
 {
-    int jobs = 2, timeout = 300, verbose = 0, nfilt = 0;
+    int jobs = 2, timeout = 300, verbose = 0, nfilt = 0, nofork = 0;
     char *filt[64];
     if (getenv("LFD_TEST_TIMEOUT"))
         timeout = atoi(getenv("LFD_TEST_TIMEOUT"));
@@ -180,6 +182,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "-j") && i + 1 < argc) jobs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) timeout = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-v")) verbose = 1;
+        else if (!strcmp(argv[i], "-n")) nofork = 1;
         else if (nfilt < 64) filt[nfilt++] = argv[i];
     }
     if (jobs < 1) jobs = 1;
@@ -195,6 +198,20 @@ int main(int argc, char **argv)
         printf("note: ../shared/data/mocap not found (set LFD_SHARED): tests on real "
                "mocap files will be skipped\n");
 
+    if (nofork) {
+        int nfail = 0;
+        for (int i = 0; i < g_ntests; i++) {
+            if (!matches(&g_tests[i], nfilt, filt))
+                continue;
+            int before = g_failures;
+            g_current = g_tests[i].name;
+            g_tmpdir[0] = '\0';
+            g_tests[i].fn();
+            printf("%s  %s\n", g_failures > before ? "FAIL" : "PASS", g_tests[i].name);
+            nfail += g_failures > before;
+        }
+        return nfail ? 1 : 0;
+    }
     int passed = 0, failed = 0, skipped = 0, next = 0;
     running run[16];
     int nrun = 0;

@@ -1,0 +1,204 @@
+/*  lfd_mlp: float32 MLP inference on OpenBLAS (see lfd_mlp.h). */
+#include "policies/lfd_mlp.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lfd_mlp_new(lfd_mlp **out, int nlayers, const int *dims, const lfd_activation *acts,
+                lfd_err *err)
+{
+    *out = NULL;
+    if (nlayers < 1 || nlayers > LFD_MLP_MAX_LAYERS)
+        return lfd_fail(err, LFD_ELIMIT, "MLP with %d layers (must be 1..%d)", nlayers,
+                        LFD_MLP_MAX_LAYERS);
+    for (int l = 0; l <= nlayers; l++)
+        if (dims[l] < 1 || dims[l] > LFD_MLP_MAX_WIDTH)
+            return lfd_fail(err, LFD_ELIMIT, "MLP width %d at position %d (must be 1..%d)",
+                            dims[l], l, LFD_MLP_MAX_WIDTH);
+    for (int l = 0; l < nlayers; l++)
+        if ((int)acts[l] < LFD_ACT_LINEAR || (int)acts[l] > LFD_ACT_SILU)
+            return lfd_fail(err, LFD_EARG, "MLP layer %d: unknown activation %d", l, acts[l]);
+    lfd_mlp *m = calloc(1, sizeof *m);
+    if (!m)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    m->nlayers = nlayers;
+    m->in_dim = dims[0];
+    m->out_dim = dims[nlayers];
+    for (int l = 0; l < nlayers; l++) {
+        lfd_mlp_layer *L = &m->layers[l];
+        L->in = dims[l];
+        L->out = dims[l + 1];
+        L->act = acts[l];
+        L->w = calloc((size_t)L->in * (size_t)L->out, sizeof(float));
+        L->b = calloc((size_t)L->out, sizeof(float));
+        if (!L->w || !L->b) {
+            lfd_mlp_free(&m);
+            return lfd_fail(err, LFD_ENOMEM, "out of memory for MLP layer %d", l);
+        }
+        if (L->out > m->max_width)
+            m->max_width = L->out;
+    }
+    if (m->in_dim > m->max_width)
+        m->max_width = m->in_dim;
+    *out = m;
+    return LFD_OK;
+}
+
+void lfd_mlp_free(lfd_mlp **pm)
+{
+    if (!pm || !*pm)
+        return;
+    lfd_mlp *m = *pm;
+    for (int l = 0; l < m->nlayers; l++) {
+        free(m->layers[l].w);
+        free(m->layers[l].b);
+    }
+    free(m);
+    *pm = NULL;
+}
+
+int lfd_mlp_copy(lfd_mlp **out, const lfd_mlp *src, lfd_err *err)
+{
+    int dims[LFD_MLP_MAX_LAYERS + 1];
+    lfd_activation acts[LFD_MLP_MAX_LAYERS];
+    dims[0] = src->in_dim;
+    for (int l = 0; l < src->nlayers; l++) {
+        dims[l + 1] = src->layers[l].out;
+        acts[l] = src->layers[l].act;
+    }
+    int rc = lfd_mlp_new(out, src->nlayers, dims, acts, err);
+    if (rc)
+        return rc;
+    for (int l = 0; l < src->nlayers; l++) {
+        const lfd_mlp_layer *S = &src->layers[l];
+        memcpy((*out)->layers[l].w, S->w, (size_t)S->in * (size_t)S->out * sizeof(float));
+        memcpy((*out)->layers[l].b, S->b, (size_t)S->out * sizeof(float));
+    }
+    return LFD_OK;
+}
+
+/* splitmix64: a small, well-mixed deterministic generator */
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void lfd_mlp_init_random(lfd_mlp *m, uint64_t seed)
+{
+    uint64_t s = seed;
+    for (int l = 0; l < m->nlayers; l++) {
+        lfd_mlp_layer *L = &m->layers[l];
+        int relu_like = L->act == LFD_ACT_RELU || L->act == LFD_ACT_ELU ||
+                        L->act == LFD_ACT_GELU || L->act == LFD_ACT_SILU;
+        /* He: U(-sqrt(6/in), +); Xavier: U(-sqrt(6/(in+out)), +) */
+        double lim = relu_like ? sqrt(6.0 / L->in) : sqrt(6.0 / (L->in + L->out));
+        for (size_t i = 0; i < (size_t)L->in * (size_t)L->out; i++) {
+            double u = (double)(splitmix(&s) >> 11) / 9007199254740992.0;
+            L->w[i] = (float)((2 * u - 1) * lim);
+        }
+        memset(L->b, 0, (size_t)L->out * sizeof(float));
+    }
+}
+
+size_t lfd_mlp_ws_floats(const lfd_mlp *m, int batch)
+{
+    return 2 * (size_t)m->max_width * (size_t)(batch > 0 ? batch : 1);
+}
+
+void lfd_activation_apply(lfd_activation a, float *v, int n)
+{
+    switch (a) {
+    case LFD_ACT_LINEAR:
+        break;
+    case LFD_ACT_RELU:
+        for (int i = 0; i < n; i++)
+            v[i] = v[i] > 0 ? v[i] : 0;
+        break;
+    case LFD_ACT_TANH:
+        for (int i = 0; i < n; i++)
+            v[i] = tanhf(v[i]);
+        break;
+    case LFD_ACT_ELU:
+        for (int i = 0; i < n; i++)
+            v[i] = v[i] > 0 ? v[i] : expm1f(v[i]);
+        break;
+    case LFD_ACT_GELU:
+        for (int i = 0; i < n; i++) {
+            float x = v[i];
+            v[i] = 0.5f * x * (1 + tanhf(0.7978845608f * (x + 0.044715f * x * x * x)));
+        }
+        break;
+    case LFD_ACT_SILU:
+        for (int i = 0; i < n; i++)
+            v[i] = v[i] / (1 + expf(-v[i]));
+        break;
+    }
+}
+
+void lfd_mlp_forward(const lfd_mlp *m, float *ws, const float *x, float *y)
+{
+    const float *in = x;
+    float *bufs[2] = {ws, ws + m->max_width};
+    for (int l = 0; l < m->nlayers; l++) {
+        const lfd_mlp_layer *L = &m->layers[l];
+        float *out = l == m->nlayers - 1 ? y : bufs[l & 1];
+        /* out = W in + b */
+        memcpy(out, L->b, (size_t)L->out * sizeof(float));
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, L->out, L->in, 1.0f, L->w, L->in, in, 1, 1.0f,
+                    out, 1);
+        lfd_activation_apply(L->act, out, L->out);
+        in = out;
+    }
+}
+
+void lfd_mlp_forward_batch(const lfd_mlp *m, float *ws, int batch, const float *X, float *Y)
+{
+    const float *in = X;
+    size_t stride = (size_t)m->max_width * (size_t)batch;
+    float *bufs[2] = {ws, ws + stride};
+    for (int l = 0; l < m->nlayers; l++) {
+        const lfd_mlp_layer *L = &m->layers[l];
+        float *out = l == m->nlayers - 1 ? Y : bufs[l & 1];
+        /* out (batch x out) = in (batch x in) W^T + 1 b^T */
+        for (int r = 0; r < batch; r++)
+            memcpy(out + (size_t)r * L->out, L->b, (size_t)L->out * sizeof(float));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, L->out, L->in, 1.0f, in,
+                    L->in, L->w, L->in, 1.0f, out, L->out);
+        lfd_activation_apply(L->act, out, batch * L->out);
+        in = out;
+    }
+}
+
+static const char *ACT_NAMES[] = {"linear", "relu", "tanh", "elu", "gelu", "silu"};
+
+const char *lfd_activation_name(lfd_activation a)
+{
+    return (int)a >= 0 && (int)a <= LFD_ACT_SILU ? ACT_NAMES[a] : "?";
+}
+
+int lfd_activation_parse(const char *name, lfd_activation *a)
+{
+    for (int i = 0; i <= LFD_ACT_SILU; i++)
+        if (!strcmp(name, ACT_NAMES[i])) {
+            *a = (lfd_activation)i;
+            return 0;
+        }
+    if (!strcmp(name, "identity") || !strcmp(name, "none")) {
+        *a = LFD_ACT_LINEAR;
+        return 0;
+    }
+    return -1;
+}
+
+size_t lfd_mlp_nparams(const lfd_mlp *m)
+{
+    size_t n = 0;
+    for (int l = 0; l < m->nlayers; l++)
+        n += (size_t)m->layers[l].out * ((size_t)m->layers[l].in + 1);
+    return n;
+}

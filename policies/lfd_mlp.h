@@ -1,0 +1,74 @@
+/*  lfd_mlp: multilayer perceptrons in float32 on OpenBLAS.
+
+    The model is immutable once built (weights, shapes, activations); every
+    evaluation takes a caller-owned workspace sized by lfd_mlp_ws_floats(), so
+    inference allocates nothing and one model serves many threads.  Layer l
+    maps dims[l] -> dims[l+1]: y = act_l(W_l x + b_l), W_l row-major
+    (out x in), the layout PyTorch's nn.Linear stores (weight is out x in).
+
+    Single samples go through cblas_sgemv, batches through cblas_sgemm
+    (row-major, samples in rows).  Training lives in lfd_train (policies/);
+    it uses the same layer storage.
+*/
+#ifndef LFD_MLP_H
+#define LFD_MLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/lfd_err.h"
+
+#define LFD_MLP_MAX_LAYERS 16
+#define LFD_MLP_MAX_WIDTH 8192
+
+typedef enum {
+    LFD_ACT_LINEAR = 0,
+    LFD_ACT_RELU,
+    LFD_ACT_TANH,
+    LFD_ACT_ELU,
+    LFD_ACT_GELU, /* tanh approximation, as PyTorch's approximate="tanh" */
+    LFD_ACT_SILU
+} lfd_activation;
+
+typedef struct lfd_mlp_layer {
+    int in, out;
+    lfd_activation act;
+    float *w; /* out * in, row-major */
+    float *b; /* out */
+} lfd_mlp_layer;
+
+typedef struct lfd_mlp {
+    int nlayers;
+    int in_dim, out_dim, max_width;
+    lfd_mlp_layer layers[LFD_MLP_MAX_LAYERS];
+} lfd_mlp;
+
+/* Creates an MLP with nlayers layers: dims has nlayers + 1 entries, acts has
+   nlayers (use LFD_ACT_LINEAR for the output layer).  Weights are zero;
+   see lfd_mlp_init_random.  Free with lfd_mlp_free. */
+int lfd_mlp_new(lfd_mlp **out, int nlayers, const int *dims, const lfd_activation *acts,
+                lfd_err *err);
+void lfd_mlp_free(lfd_mlp **m);
+int lfd_mlp_copy(lfd_mlp **out, const lfd_mlp *src, lfd_err *err);
+
+/* He-uniform weights for ReLU-family layers, Xavier-uniform otherwise,
+   zero biases; deterministic for a seed. */
+void lfd_mlp_init_random(lfd_mlp *m, uint64_t seed);
+
+/* Number of floats of workspace for batches of up to batch samples. */
+size_t lfd_mlp_ws_floats(const lfd_mlp *m, int batch);
+
+/* y = mlp(x) for one sample; ws holds lfd_mlp_ws_floats(m, 1) floats. */
+void lfd_mlp_forward(const lfd_mlp *m, float *ws, const float *x, float *y);
+/* Y = mlp(X) for batch samples (rows); ws holds lfd_mlp_ws_floats(m, batch). */
+void lfd_mlp_forward_batch(const lfd_mlp *m, float *ws, int batch, const float *X, float *Y);
+
+/* Applies an activation in place; and its name <-> enum ("relu", ...). */
+void lfd_activation_apply(lfd_activation a, float *v, int n);
+const char *lfd_activation_name(lfd_activation a);
+int lfd_activation_parse(const char *name, lfd_activation *a);
+
+/* Total number of parameters. */
+size_t lfd_mlp_nparams(const lfd_mlp *m);
+
+#endif
