@@ -169,6 +169,25 @@ static int read_fd_all(int fd, const char *path, char **out, size_t *len, lfd_er
     return LFD_OK;
 }
 
+/* MuJoCo's messages span lines: make them one line (lfd_err convention) */
+static void one_line(char *s)
+{
+    char *w = s;
+    int space = 0;
+    for (char *r = s; *r; r++) {
+        int ws = *r == '\n' || *r == '\r' || *r == '\t' || *r == ' ';
+        if (ws) {
+            space = w != s;
+            continue;
+        }
+        if (space)
+            *w++ = ' ';
+        space = 0;
+        *w++ = *r;
+    }
+    *w = '\0';
+}
+
 int lfd_mj_load(const char *path, mjModel **m, char **xml, size_t *xml_len, lfd_err *err)
 {
     lfd_mj_init();
@@ -189,6 +208,7 @@ int lfd_mj_load(const char *path, mjModel **m, char **xml, size_t *xml_len, lfd_
        mj_saveLastXML saves the last model any thread loaded */
     pthread_mutex_lock(&load_mutex);
     mjModel *model = mj_loadXML(path, NULL, mjerr, (int)sizeof mjerr);
+    one_line(mjerr);
     if (!model) {
         rc = lfd_fail(err, LFD_EPARSE, "%s: MuJoCo cannot load it: %s", path,
                       mjerr[0] ? mjerr : "unknown error");

@@ -144,12 +144,15 @@ int lfd_robot_list(char (*names)[LFD_NAME_MAX], int max, lfd_err *err)
     int n = 0;
     struct dirent *e;
     while ((e = readdir(dp)) && n < max) {
-        if (e->d_name[0] == '.' || strlen(e->d_name) >= LFD_NAME_MAX)
+        size_t nl = strlen(e->d_name);
+        if (e->d_name[0] == '.' || nl >= LFD_NAME_MAX)
             continue;
+        char nm[LFD_NAME_MAX];
+        memcpy(nm, e->d_name, nl + 1);
         char sub[2 * LFD_NAME_MAX + 16], p[LFD_ROBOT_PATH_MAX + sizeof sub];
-        snprintf(sub, sizeof sub, "/%s/%s.robot", e->d_name, e->d_name);
+        snprintf(sub, sizeof sub, "/%s/%s.robot", nm, nm);
         if (join3(p, sizeof p, dir, sub, "") && lfd_file_exists(p))
-            snprintf(names[n++], LFD_NAME_MAX, "%s", e->d_name);
+            memcpy(names[n++], nm, nl + 1);
     }
     closedir(dp);
     qsort(names, (size_t)n, sizeof names[0], name_cmp);

@@ -25,8 +25,7 @@
         PD + feed-forward of the reference    falls     falls     falls
         PD + feed-forward at measured state   stands    stands    stands
 
-    (figures in docs/robots.md).  Gravity compensation with the measured
-    state is what model-based controllers on real robots do too. */
+    (figures in docs/robots.md). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +196,7 @@ void lfd_robot_ff_compute(lfd_robot_ff *ff, const double *qpos, const double *qv
     double res[6] = {0};
     if (r->floating) {
         /* jacobians at the sole centres of the feet in contact */
-        int nf = 0, feet[2];
+        int nf = 0;
         for (int s = 0; s < 2; s++) {
             const lfd_robot_foot *ft = &r->feet[s];
             if (ft->body_id < 0 || (contact && !contact[s]))
@@ -209,9 +208,8 @@ void lfd_robot_ff_compute(lfd_robot_ff *ff, const double *qpos, const double *qv
             for (int k = 0; k < 3; k++)
                 p[k] += d->xpos[3 * ft->body_id + k];
             mj_jac(m, d, ff->jac[nf], ff->jac[nf] + 3 * nv, p, ft->body_id);
-            feet[nf++] = s;
+            nf++;
         }
-        (void)feet;
         for (int k = 0; k < 6; k++)
             res[k] = ff->f[k];
         if (nf > 0) {

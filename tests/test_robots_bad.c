@@ -153,6 +153,8 @@ TEST(robots_bad_files)
     CHECK(fx_write(dir, "broken.robot", d2, desc, sizeof desc) == 0);
     CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EPARSE);
     CHECK_CONTAINS(err.msg, "broken.xml: MuJoCo cannot load it");
+    CHECK_CONTAINS(err.msg, "Line number=3");
+    CHECK(strchr(err.msg, '\n') == NULL); /* one line, as every lfd error */
     /* well-formed XML that MuJoCo rejects (unknown attribute), with its line */
     CHECK(fx_write(dir, "broken.xml",
                    "<mujoco model=\"x\">\n  <worldbody>\n    <body name=\"a\" colour=\"red\"/>\n"
