@@ -270,6 +270,22 @@ TEST(robots_self_collision_pairs)
                                       lfd_robot_find_body(g, "torso_link")));
         CHECK(!lfd_robot_pair_excluded(g, lfd_robot_find_body(g, "head_link"),
                                        lfd_robot_find_body(g, "left_rubber_hand")));
+        /* g1's forearm turned in through the torso collides too */
+        mjData *dg = mj_makeData(g->m);
+        memcpy(dg->qpos, g->qpos_default, (size_t)g->nq * sizeof(double));
+        dg->qpos[g->joints[lfd_robot_find_joint(g, "left_shoulder_yaw")].qpos_adr] = -1.5;
+        dg->qpos[2] += 0.3;
+        mj_forward(g->m, dg);
+        int gt = lfd_robot_find_body(g, "torso_link"), ge = lfd_robot_find_body(g, "left_elbow_link");
+        int hit = 0;
+        for (int c = 0; c < dg->ncon; c++) {
+            int b1 = g->m->geom_bodyid[dg->contact[c].geom1];
+            int b2 = g->m->geom_bodyid[dg->contact[c].geom2];
+            hit |= (b1 == gt && b2 == ge) || (b1 == ge && b2 == gt);
+        }
+        CHECK(hit);
+        CHECK(!lfd_robot_pair_excluded(g, gt, ge));
+        mj_deleteData(dg);
     }
     lfd_robot_free(&g);
     mj_deleteData(d);
