@@ -10,6 +10,7 @@
 #include "core/lfd_log.h"
 #include "core/lfd_motion.h"
 #include "core/lfd_quat.h"
+#include "robots/lfd_robot.h"
 #include "runtime/cli/lfd_cli.h"
 
 static int run_demo(const lfd_cmd *cmd, int argc, char **argv)
@@ -65,6 +66,21 @@ static int run_demo(const lfd_cmd *cmd, int argc, char **argv)
            same ? "bit-identical" : "DIFFERENT", csv);
     lfd_motion_free(&back);
     lfd_motion_free(&m);
+
+    /* stage: the built-in robots load and cross-check against their descriptions */
+    static char names[16][LFD_NAME_MAX];
+    int nr = lfd_robot_list(names, 16, &err);
+    if (nr < 0)
+        return lfd_cli_error(cmd, &err);
+    printf("  robots        ");
+    for (int i = 0; i < nr; i++) {
+        lfd_robot *r = NULL;
+        if ((rc = lfd_robot_load(names[i], &r, &err)))
+            return lfd_cli_error(cmd, &err);
+        printf("%s%s (%d joints, %.1f kg)", i ? ", " : "", r->name, r->njoints, r->mass_kg);
+        lfd_robot_free(&r);
+    }
+    printf("\n");
     printf("  not yet built: human demonstration, QA, retarget, check, train, serve, control\n");
     printf("lfd demo: done in %.2f s\n", lfd_now_s() - t0);
     return same ? LFD_EXIT_OK : LFD_EXIT_ERROR;

@@ -1,0 +1,262 @@
+/*  lfd_mj: MuJoCo error handlers, guarded calls and serialised loading
+    (see lfd_mj.h). */
+#define _GNU_SOURCE /* memfd_create */
+#include "robots/lfd_mj.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/lfd_log.h"
+
+#define LFD_MJ_MSG_MAX 400
+#define LFD_MJ_XML_MAX ((size_t)64 << 20) /* canonical XML of any sane model */
+
+/* one guard per lfd_mj_call frame; they nest through prev */
+typedef struct mj_guard {
+    jmp_buf jb;
+    struct mj_guard *prev;
+} mj_guard;
+
+static _Thread_local mj_guard *tl_guard;
+static _Thread_local char tl_error[LFD_MJ_MSG_MAX];
+static _Thread_local int tl_has_error;
+static _Thread_local char tl_warning[LFD_MJ_MSG_MAX];
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t load_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void copy_msg(char *dst, const char *msg)
+{
+    snprintf(dst, LFD_MJ_MSG_MAX, "%s", msg ? msg : "(no message)");
+    /* MuJoCo messages may end in a newline */
+    size_t n = strlen(dst);
+    while (n && (dst[n - 1] == '\n' || dst[n - 1] == '\r'))
+        dst[--n] = '\0';
+}
+
+static void on_error(const char *msg)
+{
+    copy_msg(tl_error, msg);
+    tl_has_error = 1;
+    /* inside a guard: unwind to lfd_mj_call, which reports the error */
+    if (tl_guard) {
+        mj_guard *g = tl_guard;
+        tl_guard = g->prev;
+        longjmp(g->jb, 1);
+    }
+    lfd_log(LFD_LOG_ERROR, "MuJoCo error (outside a guarded call): %s", tl_error);
+}
+
+static void on_warning(const char *msg)
+{
+    copy_msg(tl_warning, msg);
+    lfd_debug("MuJoCo warning: %s", tl_warning);
+}
+
+static void install(void)
+{
+    mju_user_error = on_error;
+    mju_user_warning = on_warning;
+}
+
+void lfd_mj_init(void)
+{
+    pthread_once(&init_once, install);
+}
+
+int lfd_mj_call(int (*fn)(void *arg), void *arg, lfd_err *err)
+{
+    lfd_mj_init();
+    mj_guard g;
+    g.prev = tl_guard;
+    volatile int rc = LFD_OK;
+    if (setjmp(g.jb) == 0) {
+        tl_guard = &g;
+        rc = fn(arg);
+        tl_guard = g.prev;
+        return rc;
+    }
+    /* the error handler popped the guard before jumping here */
+    tl_has_error = 0;
+    return lfd_fail(err, LFD_ENUMERIC, "MuJoCo error: %s", tl_error);
+}
+
+int lfd_mj_take_error(char *msg, size_t msgsz)
+{
+    if (!tl_has_error)
+        return 0;
+    if (msg && msgsz)
+        snprintf(msg, msgsz, "%s", tl_error);
+    tl_has_error = 0;
+    return 1;
+}
+
+const char *lfd_mj_last_warning(void)
+{
+    return tl_warning;
+}
+
+/* A file name that mj_saveLastXML can write and we can read back: an
+   anonymous memory file where the kernel has memfd, else a temporary file. */
+static int open_scratch(char *path, size_t pathsz)
+{
+    int fd = memfd_create("lfd_mjcf", 0);
+    if (fd >= 0) {
+        snprintf(path, pathsz, "/proc/self/fd/%d", fd);
+        return fd;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, pathsz, "%s/lfd_mjcf_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path); /* mj_saveLastXML recreates it by name; read back below */
+    return fd;
+}
+
+static int read_fd_all(int fd, const char *path, char **out, size_t *len, lfd_err *err)
+{
+    /* memfd: read through the descriptor; temp file: reopen by name */
+    int rfd = fd;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size == 0) {
+        rfd = open(path, O_RDONLY);
+        if (rfd < 0)
+            return lfd_fail(err, LFD_EIO, "cannot read MuJoCo's saved XML: %s", strerror(errno));
+        if (fstat(rfd, &st) != 0) {
+            close(rfd);
+            return lfd_fail(err, LFD_EIO, "cannot stat MuJoCo's saved XML");
+        }
+    }
+    if ((size_t)st.st_size > LFD_MJ_XML_MAX) {
+        if (rfd != fd)
+            close(rfd);
+        return lfd_fail(err, LFD_ELIMIT, "MuJoCo's saved XML is larger than %zu bytes",
+                        LFD_MJ_XML_MAX);
+    }
+    size_t n = (size_t)st.st_size;
+    char *buf = malloc(n + 1);
+    if (!buf) {
+        if (rfd != fd)
+            close(rfd);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(rfd, buf + got, n - got, (off_t)got);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    if (rfd != fd) {
+        close(rfd);
+        unlink(path);
+    }
+    if (got != n) {
+        free(buf);
+        return lfd_fail(err, LFD_EIO, "short read of MuJoCo's saved XML");
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return LFD_OK;
+}
+
+/* MuJoCo's messages span lines: make them one line (lfd_err convention) */
+static void one_line(char *s)
+{
+    char *w = s;
+    int space = 0;
+    for (char *r = s; *r; r++) {
+        int ws = *r == '\n' || *r == '\r' || *r == '\t' || *r == ' ';
+        if (ws) {
+            space = w != s;
+            continue;
+        }
+        if (space)
+            *w++ = ' ';
+        space = 0;
+        *w++ = *r;
+    }
+    *w = '\0';
+}
+
+int lfd_mj_load(const char *path, mjModel **m, char **xml, size_t *xml_len, lfd_err *err)
+{
+    lfd_mj_init();
+    *m = NULL;
+    if (xml) {
+        *xml = NULL;
+        *xml_len = 0;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return lfd_fail(err, LFD_EIO, "%s: cannot open MJCF: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return lfd_fail(err, LFD_EIO, "%s: MJCF is not a regular file", path);
+
+    char mjerr[1024] = "";
+    int rc = LFD_OK;
+    /* load and save under one lock: the compiler swaps global handlers and
+       mj_saveLastXML saves the last model any thread loaded */
+    pthread_mutex_lock(&load_mutex);
+    mjModel *model = mj_loadXML(path, NULL, mjerr, (int)sizeof mjerr);
+    one_line(mjerr);
+    if (!model) {
+        rc = lfd_fail(err, LFD_EPARSE, "%s: MuJoCo cannot load it: %s", path,
+                      mjerr[0] ? mjerr : "unknown error");
+    } else if (xml) {
+        char scratch[4096];
+        int fd = open_scratch(scratch, sizeof scratch);
+        if (fd < 0) {
+            rc = lfd_fail(err, LFD_EIO, "cannot create a scratch file: %s", strerror(errno));
+        } else {
+            char serr[512] = "";
+            if (!mj_saveLastXML(scratch, model, serr, (int)sizeof serr))
+                rc = lfd_fail(err, LFD_EIO, "%s: MuJoCo cannot save the compiled XML: %s", path,
+                              serr);
+            else
+                rc = read_fd_all(fd, scratch, xml, xml_len, err);
+            close(fd);
+        }
+    }
+    pthread_mutex_unlock(&load_mutex);
+    /* MuJoCo's loader also fills mjerr with warnings on success: log them */
+    if (model && mjerr[0])
+        lfd_debug("%s: MuJoCo: %s", path, mjerr);
+    if (rc) {
+        if (model)
+            mj_deleteModel(model);
+        return rc;
+    }
+    *m = model;
+    return LFD_OK;
+}
+
+int lfd_mj_check_data(const mjModel *m, const mjData *d, lfd_err *err)
+{
+    (void)m;
+    static const struct {
+        int id;
+        int code;
+        const char *what;
+    } bad[] = {
+        {mjWARN_BADQACC, LFD_ENUMERIC, "simulation diverged (NaN or huge acceleration)"},
+        {mjWARN_BADQVEL, LFD_ENUMERIC, "simulation diverged (bad velocity)"},
+        {mjWARN_BADQPOS, LFD_ENUMERIC, "simulation diverged (bad position)"},
+        {mjWARN_BADCTRL, LFD_ENUMERIC, "bad number in the controls"},
+        {mjWARN_CONTACTFULL, LFD_ELIMIT, "contact buffer full (raise nconmax)"},
+        {mjWARN_CNSTRFULL, LFD_ELIMIT, "constraint buffer full (raise njmax)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (d->warning[bad[i].id].number > 0)
+            return lfd_fail(err, bad[i].code, "at t = %.4f s: %s", d->time, bad[i].what);
+    return LFD_OK;
+}

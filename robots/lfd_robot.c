@@ -1,0 +1,1245 @@
+/*  lfd_robot: loading a robot (MJCF + description file), resolving robot
+    names, lookups and motion helpers (see lfd_robot.h; the description
+    format is documented in docs/robots.md).
+
+    Loading runs in three steps: parse the description into raw entries that
+    remember their line numbers; load the MJCF through MuJoCo (lfd_mj_load,
+    which also gives the canonical XML for the model hash); then resolve and
+    cross-check every entry against the compiled model, so each error can
+    name the description file, the line and the item. */
+#include "robots/lfd_robot.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/lfd_io.h"
+#include "core/lfd_log.h"
+#include "core/lfd_quat.h"
+#include "core/lfd_sha256.h"
+#include "robots/lfd_mj.h"
+
+/* ---- canonical human joints ------------------------------------------------- */
+static const char *const human_names[LFD_HJ_COUNT] = {
+    "pelvis", "spine", "chest", "neck", "head",
+    "l_shoulder", "r_shoulder", "l_elbow", "r_elbow",
+    "l_wrist", "r_wrist", "l_hip", "r_hip",
+    "l_knee", "r_knee", "l_ankle", "r_ankle",
+    "l_toe", "r_toe"};
+
+const char *lfd_human_joint_name(int hj)
+{
+    return hj >= 0 && hj < LFD_HJ_COUNT ? human_names[hj] : NULL;
+}
+
+int lfd_human_joint_find(const char *name)
+{
+    for (int i = 0; i < LFD_HJ_COUNT; i++)
+        if (!strcmp(name, human_names[i]))
+            return i;
+    return -1;
+}
+
+/* ---- robot name resolution ----------------------------------------------------- */
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && !strcmp(s + n - k, suf);
+}
+
+/* out = a + b + c, or 0 if it does not fit (no truncated paths) */
+static int join3(char *out, size_t outsz, const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+    if (la + lb + lc + 1 > outsz)
+        return 0;
+    memcpy(out, a, la);
+    memcpy(out + la, b, lb);
+    memcpy(out + la + lb, c, lc + 1);
+    return 1;
+}
+
+/* appends s to the NUL-terminated dst, truncating at dstsz */
+static void append(char *dst, size_t dstsz, const char *s)
+{
+    size_t l = strlen(dst), n = strlen(s);
+    if (l + 1 >= dstsz)
+        return;
+    if (n > dstsz - l - 1)
+        n = dstsz - l - 1;
+    memcpy(dst + l, s, n);
+    dst[l + n] = '\0';
+}
+
+/* candidate folders for built-in robots, in search order */
+static int builtin_candidates(char dirs[3][LFD_ROBOT_PATH_MAX])
+{
+    int n = 0;
+    const char *env = getenv("LFD_ROBOTS_DIR");
+    if (env && *env)
+        snprintf(dirs[n++], LFD_ROBOT_PATH_MAX, "%s", env);
+    char exe[LFD_ROBOT_PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k > 0) {
+        exe[k] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char raw[LFD_ROBOT_PATH_MAX];
+            if (join3(raw, sizeof raw, exe, "/../robots", "")) {
+                /* show the folder without "..", when it exists */
+                char canon[PATH_MAX];
+                if (realpath(raw, canon) && strlen(canon) < LFD_ROBOT_PATH_MAX)
+                    snprintf(dirs[n++], LFD_ROBOT_PATH_MAX, "%s", canon);
+                else
+                    memcpy(dirs[n++], raw, sizeof raw);
+            }
+        }
+    }
+    snprintf(dirs[n++], LFD_ROBOT_PATH_MAX, "robots");
+    return n;
+}
+
+int lfd_robot_builtin_dir(char *dir, size_t dirsz, lfd_err *err)
+{
+    char dirs[3][LFD_ROBOT_PATH_MAX];
+    int n = builtin_candidates(dirs);
+    for (int i = 0; i < n; i++)
+        if (is_dir(dirs[i])) {
+            snprintf(dir, dirsz, "%s", dirs[i]);
+            return LFD_OK;
+        }
+    return lfd_fail(err, LFD_EIO,
+                    "no robots folder found (looked in $LFD_ROBOTS_DIR, <program folder>/../robots, "
+                    "./robots)");
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+int lfd_robot_list(char (*names)[LFD_NAME_MAX], int max, lfd_err *err)
+{
+    char dir[LFD_ROBOT_PATH_MAX];
+    int rc = lfd_robot_builtin_dir(dir, sizeof dir, err);
+    if (rc)
+        return rc;
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return lfd_fail(err, LFD_EIO, "%s: cannot list: %s", dir, strerror(errno));
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dp)) && n < max) {
+        size_t nl = strlen(e->d_name);
+        if (e->d_name[0] == '.' || nl >= LFD_NAME_MAX)
+            continue;
+        char nm[LFD_NAME_MAX];
+        memcpy(nm, e->d_name, nl + 1);
+        char sub[2 * LFD_NAME_MAX + 16], p[LFD_ROBOT_PATH_MAX + sizeof sub];
+        snprintf(sub, sizeof sub, "/%s/%s.robot", nm, nm);
+        if (join3(p, sizeof p, dir, sub, "") && lfd_file_exists(p))
+            memcpy(names[n++], nm, nl + 1);
+    }
+    closedir(dp);
+    qsort(names, (size_t)n, sizeof names[0], name_cmp);
+    return n;
+}
+
+int lfd_robot_resolve(const char *spec, char *out, size_t outsz, lfd_err *err)
+{
+    if (!spec || !*spec)
+        return lfd_fail(err, LFD_EARG, "no robot given");
+    int is_path = strchr(spec, '/') || has_suffix(spec, ".xml") || has_suffix(spec, ".robot");
+    if (is_path) {
+        if (has_suffix(spec, ".xml")) {
+            /* an MJCF: its description has the same name with .robot */
+            if (!lfd_file_exists(spec))
+                return lfd_fail(err, LFD_EIO, "%s: no such MJCF file", spec);
+            size_t n = strlen(spec) - 4;
+            if (n + 7 > outsz)
+                return lfd_fail(err, LFD_ELIMIT, "%s: path too long", spec);
+            snprintf(out, outsz, "%.*s.robot", (int)n, spec);
+            if (!lfd_file_exists(out))
+                return lfd_fail(err, LFD_EIO,
+                                "%s: no description file %s beside the MJCF (see docs/robots.md)",
+                                spec, out);
+            return LFD_OK;
+        }
+        if (!lfd_file_exists(spec))
+            return lfd_fail(err, LFD_EIO, "%s: no such robot description file", spec);
+        if (strlen(spec) >= outsz)
+            return lfd_fail(err, LFD_ELIMIT, "%s: path too long", spec);
+        snprintf(out, outsz, "%s", spec);
+        return LFD_OK;
+    }
+    /* a built-in name: the first search folder that has NAME/NAME.robot */
+    if (strlen(spec) >= LFD_NAME_MAX)
+        return lfd_fail(err, LFD_EARG, "robot name '%.40s...' is too long", spec);
+    char dirs[3][LFD_ROBOT_PATH_MAX];
+    int nd = builtin_candidates(dirs);
+    char looked[1024] = "";
+    for (int i = 0; i < nd; i++) {
+        char sub[2 * LFD_NAME_MAX + 16];
+        snprintf(sub, sizeof sub, "/%s/%s.robot", spec, spec);
+        if (join3(out, outsz, dirs[i], sub, "") && lfd_file_exists(out))
+            return LFD_OK;
+        if (looked[0])
+            append(looked, sizeof looked, ", ");
+        append(looked, sizeof looked, dirs[i]);
+    }
+    char names[32][LFD_NAME_MAX];
+    int nn = lfd_robot_list(names, 32, NULL);
+    char known[512] = "";
+    for (int i = 0; i < nn; i++) {
+        size_t l = strlen(known);
+        snprintf(known + l, sizeof known - l, "%s%s", i ? ", " : "", names[i]);
+    }
+    return lfd_fail(err, LFD_EARG,
+                    "unknown robot '%s' (built-in robots: %s; looked in %s; give a path to a "
+                    ".robot description or an MJCF .xml for your own robot)",
+                    spec, nn > 0 ? known : "none found", looked);
+}
+
+/* ---- description parsing ------------------------------------------------------ */
+/* raw entries as written, with their lines; resolved against the model later */
+typedef struct raw_joint {
+    char name[LFD_NAME_MAX];
+    int line;
+    int has_vel, has_torque, has_acc, has_kp, has_kd, has_default, has_range;
+    double vel, torque, acc, kp, kd, def, lo, hi;
+    int model_id;     /* the MuJoCo joint it names */
+} raw_joint;
+
+typedef struct raw_foot {
+    int line;
+    char body[LFD_NAME_MAX];
+    double sole[4], z;
+} raw_foot;
+
+typedef struct raw_hand {
+    int line;
+    char body[LFD_NAME_MAX];
+    double offset[3];
+} raw_hand;
+
+typedef struct raw_pair {
+    int line;
+    char b1[LFD_NAME_MAX], b2[LFD_NAME_MAX];
+} raw_pair;
+
+typedef struct raw_map {
+    int line;
+    int human;
+    char body[LFD_NAME_MAX];
+    double pos_w, rot_w, offset[3], rot[4], scale;
+} raw_map;
+
+typedef struct raw_desc {
+    const char *path;   /* for messages */
+    char name[LFD_NAME_MAX];
+    char mjcf[LFD_ROBOT_PATH_MAX];
+    int mjcf_line;
+    char source[LFD_ROBOT_SOURCE_MAX];
+    int njoints;
+    raw_joint joints[LFD_ROBOT_MAX_JOINTS];
+    raw_foot feet[2];     /* line 0: absent */
+    raw_hand hands[2];
+    int npairs;
+    raw_pair *pairs;      /* LFD_ROBOT_MAX_EXCLUDE */
+    int nmap;
+    raw_map map[LFD_ROBOT_MAX_MAP];
+} raw_desc;
+
+#define MAX_TOKENS 32
+#define LINE_MAX_CHARS 4096
+
+/* parses a finite number filling the whole token */
+static int parse_num(const char *s, double *v)
+{
+    if (!*s)
+        return 0;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (*end || errno == ERANGE || !isfinite(x))
+        return 0;
+    *v = x;
+    return 1;
+}
+
+/* parses n comma-separated numbers */
+static int parse_nums(const char *s, double *v, int n)
+{
+    char buf[256];
+    if (strlen(s) >= sizeof buf)
+        return 0;
+    snprintf(buf, sizeof buf, "%s", s);
+    char *p = buf;
+    for (int i = 0; i < n; i++) {
+        char *comma = strchr(p, ',');
+        if (i < n - 1) {
+            if (!comma)
+                return 0;
+            *comma = '\0';
+        } else if (comma) {
+            return 0;
+        }
+        if (!parse_num(p, &v[i]))
+            return 0;
+        p = comma ? comma + 1 : p;
+    }
+    return 1;
+}
+
+static int copy_name(char *dst, const char *src, const raw_desc *rd, int line, const char *what,
+                     lfd_err *err)
+{
+    if (strlen(src) >= LFD_NAME_MAX)
+        return lfd_fail(err, LFD_ELIMIT, "%s:%d: %s name '%.40s...' is longer than %d characters",
+                        rd->path, line, what, src, LFD_NAME_MAX - 1);
+    snprintf(dst, LFD_NAME_MAX, "%s", src);
+    return LFD_OK;
+}
+
+/* splits key=value; returns 0 if the token has no '=' */
+static int split_kv(char *tok, char **key, char **val)
+{
+    char *eq = strchr(tok, '=');
+    if (!eq)
+        return 0;
+    *eq = '\0';
+    *key = tok;
+    *val = eq + 1;
+    return 1;
+}
+
+static int bad_value(const raw_desc *rd, int line, const char *key, const char *val,
+                     const char *want, lfd_err *err)
+{
+    return lfd_fail(err, LFD_EPARSE, "%s:%d: '%s' needs %s, got '%s'", rd->path, line, key, want,
+                    val);
+}
+
+static int parse_joint(raw_desc *rd, int line, char **tok, int ntok, lfd_err *err)
+{
+    if (ntok < 2)
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: 'joint' needs a joint name", rd->path, line);
+    if (rd->njoints >= LFD_ROBOT_MAX_JOINTS)
+        return lfd_fail(err, LFD_ELIMIT, "%s:%d: more than %d joints", rd->path, line,
+                        LFD_ROBOT_MAX_JOINTS);
+    raw_joint *j = &rd->joints[rd->njoints];
+    memset(j, 0, sizeof *j);
+    j->line = line;
+    int rc = copy_name(j->name, tok[1], rd, line, "joint", err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < rd->njoints; i++)
+        if (!strcmp(rd->joints[i].name, j->name))
+            return lfd_fail(err, LFD_EPARSE, "%s:%d: joint '%s' is listed twice (first at line %d)",
+                            rd->path, line, j->name, rd->joints[i].line);
+    for (int t = 2; t < ntok; t++) {
+        char *k, *v;
+        if (!split_kv(tok[t], &k, &v))
+            return lfd_fail(err, LFD_EPARSE, "%s:%d: expected key=value, got '%s'", rd->path, line,
+                            tok[t]);
+        double x;
+        if (!strcmp(k, "range")) {
+            double r[2];
+            if (!parse_nums(v, r, 2) || !(r[0] < r[1]))
+                return bad_value(rd, line, k, v, "LO,HI with LO < HI (rad)", err);
+            j->lo = r[0];
+            j->hi = r[1];
+            j->has_range = 1;
+            continue;
+        }
+        if (!parse_num(v, &x))
+            return bad_value(rd, line, k, v, "a number", err);
+        if (!strcmp(k, "vel") || !strcmp(k, "torque") || !strcmp(k, "acc")) {
+            if (!(x > 0))
+                return bad_value(rd, line, k, v, "a positive number", err);
+            if (k[0] == 'v') { j->vel = x; j->has_vel = 1; }
+            else if (k[0] == 't') { j->torque = x; j->has_torque = 1; }
+            else { j->acc = x; j->has_acc = 1; }
+        } else if (!strcmp(k, "kp") || !strcmp(k, "kd")) {
+            if (!(x >= 0))
+                return bad_value(rd, line, k, v, "a number >= 0", err);
+            if (k[1] == 'p') { j->kp = x; j->has_kp = 1; }
+            else { j->kd = x; j->has_kd = 1; }
+        } else if (!strcmp(k, "default")) {
+            j->def = x;
+            j->has_default = 1;
+        } else {
+            return lfd_fail(err, LFD_EPARSE,
+                            "%s:%d: unknown joint key '%s' (keys: vel torque acc kp kd default range)",
+                            rd->path, line, k);
+        }
+    }
+    rd->njoints++;
+    return LFD_OK;
+}
+
+static int parse_side(const raw_desc *rd, int line, const char *word, const char *s, int *side,
+                      lfd_err *err)
+{
+    if (!s)
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: '%s' needs left or right", rd->path, line, word);
+    if (!strcmp(s, "left"))
+        *side = LFD_LEFT;
+    else if (!strcmp(s, "right"))
+        *side = LFD_RIGHT;
+    else
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: '%s' needs left or right, got '%s'", rd->path,
+                        line, word, s);
+    return LFD_OK;
+}
+
+static int parse_foot_hand(raw_desc *rd, int line, char **tok, int ntok, int foot, lfd_err *err)
+{
+    const char *word = foot ? "foot" : "hand";
+    int side = 0, rc;
+    if ((rc = parse_side(rd, line, word, ntok > 1 ? tok[1] : NULL, &side, err)))
+        return rc;
+    int *prev_line = foot ? &rd->feet[side].line : &rd->hands[side].line;
+    if (*prev_line)
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: %s %s is given twice (first at line %d)", rd->path,
+                        line, tok[1], word, *prev_line);
+    char *body = foot ? rd->feet[side].body : rd->hands[side].body;
+    int have_body = 0, have_sole = 0, have_z = 0;
+    for (int t = 2; t < ntok; t++) {
+        char *k, *v;
+        if (!split_kv(tok[t], &k, &v))
+            return lfd_fail(err, LFD_EPARSE, "%s:%d: expected key=value, got '%s'", rd->path, line,
+                            tok[t]);
+        if (!strcmp(k, "body")) {
+            if ((rc = copy_name(body, v, rd, line, "body", err)))
+                return rc;
+            have_body = 1;
+        } else if (foot && !strcmp(k, "sole")) {
+            double *s = rd->feet[side].sole;
+            if (!parse_nums(v, s, 4) || !(s[0] < s[1]) || !(s[2] < s[3]))
+                return bad_value(rd, line, k, v, "XMIN,XMAX,YMIN,YMAX with MIN < MAX (m)", err);
+            have_sole = 1;
+        } else if (foot && !strcmp(k, "z")) {
+            if (!parse_num(v, &rd->feet[side].z))
+                return bad_value(rd, line, k, v, "a number (m)", err);
+            have_z = 1;
+        } else if (!foot && !strcmp(k, "offset")) {
+            if (!parse_nums(v, rd->hands[side].offset, 3))
+                return bad_value(rd, line, k, v, "X,Y,Z (m)", err);
+        } else {
+            return lfd_fail(err, LFD_EPARSE, "%s:%d: unknown %s key '%s' (keys: %s)", rd->path, line,
+                            word, k, foot ? "body sole z" : "body offset");
+        }
+    }
+    if (!have_body || (foot && (!have_sole || !have_z)))
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: '%s' needs %s", rd->path, line, word,
+                        foot ? "body=, sole= and z=" : "body=");
+    *prev_line = line;
+    return LFD_OK;
+}
+
+static int parse_map(raw_desc *rd, int line, char **tok, int ntok, lfd_err *err)
+{
+    if (ntok < 2)
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: 'map' needs a human joint name", rd->path, line);
+    if (rd->nmap >= LFD_ROBOT_MAX_MAP)
+        return lfd_fail(err, LFD_ELIMIT, "%s:%d: more than %d map entries", rd->path, line,
+                        LFD_ROBOT_MAX_MAP);
+    raw_map *e = &rd->map[rd->nmap];
+    memset(e, 0, sizeof *e);
+    e->line = line;
+    e->human = lfd_human_joint_find(tok[1]);
+    if (e->human < 0) {
+        char list[256] = "";
+        for (int i = 0; i < LFD_HJ_COUNT; i++) {
+            size_t l = strlen(list);
+            snprintf(list + l, sizeof list - l, "%s%s", i ? " " : "", human_names[i]);
+        }
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: '%s' is not a canonical human joint (%s)", rd->path,
+                        line, tok[1], list);
+    }
+    e->pos_w = 1;
+    e->rot_w = 0;
+    e->rot[0] = 1;
+    int have_body = 0, rc;
+    for (int t = 2; t < ntok; t++) {
+        char *k, *v;
+        if (!split_kv(tok[t], &k, &v))
+            return lfd_fail(err, LFD_EPARSE, "%s:%d: expected key=value, got '%s'", rd->path, line,
+                            tok[t]);
+        if (!strcmp(k, "body")) {
+            if ((rc = copy_name(e->body, v, rd, line, "body", err)))
+                return rc;
+            have_body = 1;
+        } else if (!strcmp(k, "pos_w") || !strcmp(k, "rot_w") || !strcmp(k, "scale")) {
+            double x;
+            if (!parse_num(v, &x) || x < 0)
+                return bad_value(rd, line, k, v, "a number >= 0", err);
+            if (k[0] == 'p') e->pos_w = x;
+            else if (k[0] == 'r') e->rot_w = x;
+            else e->scale = x;
+        } else if (!strcmp(k, "offset")) {
+            if (!parse_nums(v, e->offset, 3))
+                return bad_value(rd, line, k, v, "X,Y,Z (m)", err);
+        } else if (!strcmp(k, "rot")) {
+            if (!parse_nums(v, e->rot, 4) || lfd_quat_normalize(e->rot) < 1e-9)
+                return bad_value(rd, line, k, v, "a non-zero quaternion W,X,Y,Z", err);
+        } else {
+            return lfd_fail(err, LFD_EPARSE,
+                            "%s:%d: unknown map key '%s' (keys: body pos_w rot_w offset rot scale)",
+                            rd->path, line, k);
+        }
+    }
+    if (!have_body)
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: 'map' needs body=", rd->path, line);
+    if (e->pos_w == 0 && e->rot_w == 0)
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: map %s has zero position and orientation weight",
+                        rd->path, line, tok[1]);
+    rd->nmap++;
+    return LFD_OK;
+}
+
+static int parse_desc_text(raw_desc *rd, char *text, lfd_err *err)
+{
+    int line = 0, have_header = 0, rc;
+    char *p = text;
+    while (*p) {
+        /* one line, without its terminator and comment */
+        char *eol = p + strcspn(p, "\r\n");
+        char *next = eol;
+        if (*next == '\r')
+            next++;
+        if (*next == '\n')
+            next++;
+        *eol = '\0';
+        line++;
+        if (eol - p > LINE_MAX_CHARS)
+            return lfd_fail(err, LFD_ELIMIT, "%s:%d: line longer than %d characters", rd->path, line,
+                            LINE_MAX_CHARS);
+        char *hash = strchr(p, '#');
+        if (hash)
+            *hash = '\0';
+        char raw_rest[LINE_MAX_CHARS + 1];
+        snprintf(raw_rest, sizeof raw_rest, "%s", p);
+        /* tokens separated by blanks */
+        char *tok[MAX_TOKENS];
+        int ntok = 0;
+        for (char *s = strtok(p, " \t"); s; s = strtok(NULL, " \t")) {
+            if (ntok == MAX_TOKENS)
+                return lfd_fail(err, LFD_ELIMIT, "%s:%d: more than %d words", rd->path, line,
+                                MAX_TOKENS);
+            tok[ntok++] = s;
+        }
+        p = next;
+        if (!ntok)
+            continue;
+        if (!have_header) {
+            if (strcmp(tok[0], LFD_ROBOT_FORMAT) || ntok != 2)
+                return lfd_fail(err, LFD_EPARSE,
+                                "%s:%d: not an lfd robot description (the first line must be '"
+                                LFD_ROBOT_FORMAT " %d')",
+                                rd->path, line, LFD_ROBOT_VERSION);
+            double v;
+            if (!parse_num(tok[1], &v) || v != LFD_ROBOT_VERSION)
+                return lfd_fail(err, LFD_EUNSUPPORTED,
+                                "%s:%d: description version '%s' is not supported (this lfd reads %d)",
+                                rd->path, line, tok[1], LFD_ROBOT_VERSION);
+            have_header = 1;
+            continue;
+        }
+        const char *w = tok[0];
+        if (!strcmp(w, "name")) {
+            if (ntok != 2)
+                return lfd_fail(err, LFD_EPARSE, "%s:%d: 'name' needs one word", rd->path, line);
+            if ((rc = copy_name(rd->name, tok[1], rd, line, "robot", err)))
+                return rc;
+        } else if (!strcmp(w, "mjcf")) {
+            if (ntok != 2)
+                return lfd_fail(err, LFD_EPARSE, "%s:%d: 'mjcf' needs one path (no spaces)",
+                                rd->path, line);
+            if (strlen(tok[1]) >= sizeof rd->mjcf)
+                return lfd_fail(err, LFD_ELIMIT, "%s:%d: mjcf path too long", rd->path, line);
+            snprintf(rd->mjcf, sizeof rd->mjcf, "%s", tok[1]);
+            rd->mjcf_line = line;
+        } else if (!strcmp(w, "source")) {
+            /* the rest of the line, as written */
+            const char *s = strstr(raw_rest, "source") + 6;
+            while (*s == ' ' || *s == '\t')
+                s++;
+            snprintf(rd->source, sizeof rd->source, "%s", s);
+            size_t n = strlen(rd->source);
+            while (n && isspace((unsigned char)rd->source[n - 1]))
+                rd->source[--n] = '\0';
+        } else if (!strcmp(w, "joint")) {
+            if ((rc = parse_joint(rd, line, tok, ntok, err)))
+                return rc;
+        } else if (!strcmp(w, "foot") || !strcmp(w, "hand")) {
+            if ((rc = parse_foot_hand(rd, line, tok, ntok, w[0] == 'f', err)))
+                return rc;
+        } else if (!strcmp(w, "exclude")) {
+            if (ntok != 3)
+                return lfd_fail(err, LFD_EPARSE, "%s:%d: 'exclude' needs two body names", rd->path,
+                                line);
+            if (rd->npairs >= LFD_ROBOT_MAX_EXCLUDE)
+                return lfd_fail(err, LFD_ELIMIT, "%s:%d: more than %d excluded pairs", rd->path,
+                                line, LFD_ROBOT_MAX_EXCLUDE);
+            raw_pair *pr = &rd->pairs[rd->npairs];
+            pr->line = line;
+            if ((rc = copy_name(pr->b1, tok[1], rd, line, "body", err)) ||
+                (rc = copy_name(pr->b2, tok[2], rd, line, "body", err)))
+                return rc;
+            rd->npairs++;
+        } else if (!strcmp(w, "map")) {
+            if ((rc = parse_map(rd, line, tok, ntok, err)))
+                return rc;
+        } else {
+            return lfd_fail(err, LFD_EPARSE,
+                            "%s:%d: unknown entry '%s' (entries: name mjcf source joint foot hand "
+                            "exclude map)",
+                            rd->path, line, w);
+        }
+    }
+    if (!have_header)
+        return lfd_fail(err, LFD_EPARSE, "%s: empty robot description (the first line must be '"
+                        LFD_ROBOT_FORMAT " %d')", rd->path, LFD_ROBOT_VERSION);
+    if (!rd->mjcf[0])
+        return lfd_fail(err, LFD_EPARSE, "%s: no 'mjcf' line naming the robot's MJCF file",
+                        rd->path);
+    return LFD_OK;
+}
+
+/* ---- resolving against the model ---------------------------------------------- */
+static int joint_name_matches(const char *model_name, const char *given)
+{
+    if (!strcmp(model_name, given))
+        return 1;
+    /* Unitree names with and without the _joint suffix */
+    size_t a = strlen(model_name), b = strlen(given);
+    if (a == b + 6 && !strncmp(model_name, given, b) && !strcmp(model_name + b, "_joint"))
+        return 1;
+    if (b == a + 6 && !strncmp(given, model_name, a) && !strcmp(given + a, "_joint"))
+        return 1;
+    return 0;
+}
+
+int lfd_robot_find_joint(const lfd_robot *r, const char *name)
+{
+    if (!r || !name)
+        return -1;
+    for (int j = 0; j < r->njoints; j++)
+        if (!strcmp(r->joints[j].name, name))
+            return j;
+    for (int j = 0; j < r->njoints; j++)
+        if (joint_name_matches(r->joints[j].name, name))
+            return j;
+    return -1;
+}
+
+int lfd_robot_find_body(const lfd_robot *r, const char *name)
+{
+    return r && name ? mj_name2id(r->m, mjOBJ_BODY, name) : -1;
+}
+
+/* lowest z of a geom in the frame where its centre is pos and orientation
+   mat (row-major); only primitive shapes, others use the bounding sphere */
+static double geom_lowest(const mjModel *m, int g, const double pos[3], const double mat[9])
+{
+    const double *s = m->geom_size + 3 * g;
+    double r22 = mat[8];
+    switch (m->geom_type[g]) {
+    case mjGEOM_SPHERE: return pos[2] - s[0];
+    case mjGEOM_CAPSULE: return pos[2] - s[1] * fabs(r22) - s[0];
+    case mjGEOM_CYLINDER:
+        return pos[2] - s[1] * fabs(r22) - s[0] * sqrt(fmax(0.0, 1 - r22 * r22));
+    case mjGEOM_BOX:
+        return pos[2] - fabs(mat[6]) * s[0] - fabs(mat[7]) * s[1] - fabs(mat[8]) * s[2];
+    case mjGEOM_ELLIPSOID: {
+        double a = mat[6] * s[0], b = mat[7] * s[1], c = mat[8] * s[2];
+        return pos[2] - sqrt(a * a + b * b + c * c);
+    }
+    default: return pos[2] - m->geom_rbound[g];
+    }
+}
+
+static int geom_collides(const mjModel *m, int g)
+{
+    return m->geom_type[g] != mjGEOM_PLANE && (m->geom_contype[g] || m->geom_conaffinity[g]);
+}
+
+/* lowest point of a body's own collision geoms in the body frame (returns 0
+   if it has none) */
+static int body_lowest_local(const mjModel *m, int b, double *z)
+{
+    int found = 0;
+    for (int g = m->body_geomadr[b]; g >= 0 && g < m->body_geomadr[b] + m->body_geomnum[b]; g++) {
+        if (!geom_collides(m, g))
+            continue;
+        double mat[9];
+        mju_quat2Mat(mat, m->geom_quat + 4 * g);
+        double lz = geom_lowest(m, g, m->geom_pos + 3 * g, mat);
+        if (!found || lz < *z)
+            *z = lz;
+        found = 1;
+    }
+    return found;
+}
+
+static int is_descendant(const mjModel *m, int b, int ancestor)
+{
+    while (b > 0) {
+        if (b == ancestor)
+            return 1;
+        b = m->body_parentid[b];
+    }
+    return 0;
+}
+
+/* lowest world z over the feet (and bodies below them) in the pose in d */
+static int feet_lowest_world(const lfd_robot *r, const mjData *d, double *zmin)
+{
+    const mjModel *m = r->m;
+    int found = 0;
+    for (int s = 0; s < 2; s++) {
+        int fb = r->feet[s].body_id;
+        if (fb < 0)
+            continue;
+        int geoms = 0;
+        for (int g = 0; g < m->ngeom; g++) {
+            if (!geom_collides(m, g) || !is_descendant(m, m->geom_bodyid[g], fb))
+                continue;
+            double z = geom_lowest(m, g, d->geom_xpos + 3 * g, d->geom_xmat + 9 * g);
+            if (!found || z < *zmin)
+                *zmin = z;
+            found = geoms = 1;
+        }
+        if (!geoms) {
+            /* no collision geometry: the sole rectangle's corners */
+            const lfd_robot_foot *f = &r->feet[s];
+            for (int c = 0; c < 4; c++) {
+                double local[3] = {f->sole[c & 1], f->sole[2 + (c >> 1)], f->sole_z}, w[3];
+                mju_mulMatVec(w, d->xmat + 9 * fb, local, 3, 3);
+                double z = d->xpos[3 * fb + 2] + w[2];
+                if (!found || z < *zmin)
+                    *zmin = z;
+                found = 1;
+            }
+        }
+    }
+    return found;
+}
+
+static double torque_from_actuator(const mjModel *m, int a)
+{
+    double gear = fabs(m->actuator_gear[6 * a]);
+    double lim = INFINITY;
+    if (m->actuator_forcelimited[a]) {
+        const double *fr = m->actuator_forcerange + 2 * a;
+        lim = fmax(fabs(fr[0]), fabs(fr[1])) * gear;
+    }
+    /* a motor's force is its control */
+    if (m->actuator_gaintype[a] == mjGAIN_FIXED && m->actuator_biastype[a] == mjBIAS_NONE &&
+        m->actuator_ctrllimited[a]) {
+        const double *cr = m->actuator_ctrlrange + 2 * a;
+        double g0 = fabs(m->actuator_gainprm[mjNGAIN * a]);
+        lim = fmin(lim, fmax(fabs(cr[0]), fabs(cr[1])) * g0 * gear);
+    }
+    return lim;
+}
+
+static int resolve_joints(lfd_robot *r, raw_desc *rd, lfd_err *err)
+{
+    const mjModel *m = r->m;
+    const char *mj = r->mjcf_path;
+    /* every description entry must name a model joint */
+    for (int i = 0; i < rd->njoints; i++) {
+        raw_joint *rj = &rd->joints[i];
+        /* exact name first, then the _joint alias */
+        int found = mj_name2id(m, mjOBJ_JOINT, rj->name);
+        for (int jid = 0; jid < m->njnt && found < 0; jid++) {
+            const char *jn = mj_id2name(m, mjOBJ_JOINT, jid);
+            if (jn && joint_name_matches(jn, rj->name))
+                found = jid;
+        }
+        rj->model_id = found;
+        if (found < 0)
+            return lfd_fail(err, LFD_EMISMATCH, "%s:%d: joint '%s' is not in the model %s", rd->path,
+                            rj->line, rj->name, mj);
+        if (m->jnt_type[found] == mjJNT_FREE)
+            return lfd_fail(err, LFD_EPARSE,
+                            "%s:%d: joint '%s' is the free root joint; list only 1-DoF joints",
+                            rd->path, rj->line, rj->name);
+        /* the same joint under two spellings (with and without _joint) */
+        for (int k = 0; k < i; k++)
+            if (rd->joints[k].model_id == found)
+                return lfd_fail(err, LFD_EPARSE,
+                                "%s:%d: joint '%s' is listed twice (as '%s' at line %d)", rd->path,
+                                rj->line, mj_id2name(m, mjOBJ_JOINT, found), rd->joints[k].name,
+                                rd->joints[k].line);
+    }
+    /* the joint table: 1-DoF joints in model order */
+    r->joints = calloc((size_t)(m->njnt ? m->njnt : 1), sizeof *r->joints);
+    if (!r->joints)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    for (int jid = 0; jid < m->njnt; jid++) {
+        const char *jname = mj_id2name(m, mjOBJ_JOINT, jid);
+        int type = m->jnt_type[jid];
+        if (type == mjJNT_FREE) {
+            if (m->jnt_qposadr[jid] != 0 || m->body_parentid[m->jnt_bodyid[jid]] != 0)
+                return lfd_fail(err, LFD_EUNSUPPORTED,
+                                "%s: free joint '%s' is not the first joint of the root body "
+                                "(lfd handles one floating base)",
+                                mj, jname ? jname : "(unnamed)");
+            r->floating = 1;
+            r->root_body = m->jnt_bodyid[jid];
+            continue;
+        }
+        if (type == mjJNT_BALL)
+            return lfd_fail(err, LFD_EUNSUPPORTED,
+                            "%s: ball joint '%s' is not supported (use three hinges)", mj,
+                            jname ? jname : "(unnamed)");
+        if (!jname || !*jname)
+            return lfd_fail(err, LFD_EPARSE, "%s: joint %d has no name (lfd needs joint names)", mj,
+                            jid);
+        if (r->njoints >= LFD_ROBOT_MAX_JOINTS)
+            return lfd_fail(err, LFD_ELIMIT, "%s: more than %d joints", mj, LFD_ROBOT_MAX_JOINTS);
+        raw_joint *rj = NULL;
+        for (int i = 0; i < rd->njoints && !rj; i++)
+            if (rd->joints[i].model_id == jid)
+                rj = &rd->joints[i];
+        if (!rj)
+            return lfd_fail(err, LFD_EMISMATCH,
+                            "%s: joint '%s' of the model %s has no 'joint' entry (every 1-DoF joint "
+                            "needs its limits)",
+                            rd->path, jname, mj);
+        lfd_robot_joint *j = &r->joints[r->njoints];
+        snprintf(j->name, sizeof j->name, "%s", jname);
+        j->jnt_id = jid;
+        j->qpos_adr = m->jnt_qposadr[jid];
+        j->dof_adr = m->jnt_dofadr[jid];
+        j->body_id = m->jnt_bodyid[jid];
+        j->type = type;
+        j->line = rj->line;
+        if (!r->root_body)
+            r->root_body = j->body_id;
+
+        /* range: the description may tighten the MJCF's, never widen it */
+        int lim = m->jnt_limited[jid];
+        double mlo = m->jnt_range[2 * jid], mhi = m->jnt_range[2 * jid + 1];
+        if (rj->has_range) {
+            if (lim && (rj->lo < mlo - 1e-9 || rj->hi > mhi + 1e-9))
+                return lfd_fail(err, LFD_EMISMATCH,
+                                "%s:%d: joint %s: range %g..%g is outside the MJCF range %g..%g (%s)",
+                                rd->path, rj->line, jname, rj->lo, rj->hi, mlo, mhi, mj);
+            j->range_lo = rj->lo;
+            j->range_hi = rj->hi;
+        } else if (lim) {
+            j->range_lo = mlo;
+            j->range_hi = mhi;
+        } else {
+            return lfd_fail(err, LFD_EMISMATCH,
+                            "%s:%d: joint %s has no range: the MJCF joint is unlimited, give range=",
+                            rd->path, rj->line, jname);
+        }
+        /* default pose inside the range */
+        j->default_q = rj->has_default ? rj->def : 0.0;
+        if (j->default_q < j->range_lo || j->default_q > j->range_hi)
+            return lfd_fail(err, LFD_EMISMATCH,
+                            "%s:%d: joint %s: default %g is outside its range %g..%g", rd->path,
+                            rj->line, jname, j->default_q, j->range_lo, j->range_hi);
+        if (!rj->has_vel)
+            return lfd_fail(err, LFD_EPARSE, "%s:%d: joint %s: no velocity limit (vel=)", rd->path,
+                            rj->line, jname);
+        j->vel_max = rj->vel;
+        j->acc_max = rj->has_acc ? rj->acc : 0;
+
+        /* the joint's actuator: the first one that drives it */
+        j->act_id = -1;
+        j->ctrl_lo = -INFINITY;
+        j->ctrl_hi = INFINITY;
+        for (int a = 0; a < m->nu; a++)
+            if (m->actuator_trntype[a] == mjTRN_JOINT && m->actuator_trnid[2 * a] == jid) {
+                j->act_id = a;
+                break;
+            }
+        double act_lim = INFINITY;
+        if (j->act_id >= 0) {
+            int a = j->act_id;
+            j->act_gear = m->actuator_gear[6 * a];
+            if (m->actuator_ctrllimited[a]) {
+                j->ctrl_lo = m->actuator_ctrlrange[2 * a];
+                j->ctrl_hi = m->actuator_ctrlrange[2 * a + 1];
+            }
+            const double *gp = m->actuator_gainprm + mjNGAIN * a;
+            const double *bp = m->actuator_biasprm + mjNBIAS * a;
+            if (m->actuator_gaintype[a] == mjGAIN_FIXED && m->actuator_biastype[a] == mjBIAS_NONE &&
+                gp[0] != 0 && j->act_gear != 0)
+                j->act_kind = LFD_ACT_MOTOR;
+            else if (m->actuator_gaintype[a] == mjGAIN_FIXED &&
+                     m->actuator_biastype[a] == mjBIAS_AFFINE && gp[0] > 0 && bp[1] == -gp[0])
+                j->act_kind = LFD_ACT_POSITION;
+            else
+                lfd_warn("%s: actuator %d on joint %s is neither a motor nor a position servo; "
+                         "lfd's PD control leaves it alone",
+                         mj, a, jname);
+            act_lim = torque_from_actuator(m, a);
+        }
+        if (rj->has_torque) {
+            if (rj->torque > act_lim * (1 + 1e-9))
+                return lfd_fail(err, LFD_EMISMATCH,
+                                "%s:%d: joint %s: torque %g N m exceeds the MJCF actuator limit %g N m "
+                                "(%s)",
+                                rd->path, rj->line, jname, rj->torque, act_lim, mj);
+            j->torque_max = rj->torque;
+        } else if (isfinite(act_lim)) {
+            j->torque_max = act_lim;
+        } else {
+            return lfd_fail(err, LFD_EPARSE,
+                            "%s:%d: joint %s: no torque limit (give torque= or a limited actuator in "
+                            "the MJCF)",
+                            rd->path, rj->line, jname);
+        }
+        if (j->act_kind != LFD_ACT_NONE && (!rj->has_kp || !rj->has_kd || !(rj->kp > 0)))
+            return lfd_fail(err, LFD_EPARSE,
+                            "%s:%d: joint %s has an actuator but no PD gains (kp= > 0 and kd=)",
+                            rd->path, rj->line, jname);
+        j->kp = rj->kp;
+        j->kd = rj->kd;
+        r->njoints++;
+    }
+    if (r->floating && r->nq != 7 + r->njoints)
+        return lfd_fail(err, LFD_EUNSUPPORTED, "%s: unexpected qpos layout", mj);
+    return LFD_OK;
+}
+
+static int resolve_body(const lfd_robot *r, const raw_desc *rd, int line, const char *name,
+                        lfd_err *err)
+{
+    int b = mj_name2id(r->m, mjOBJ_BODY, name);
+    if (b <= 0)
+        return lfd_fail(err, LFD_EMISMATCH, "%s:%d: body '%s' is not in the model %s", rd->path,
+                        line, name, r->mjcf_path);
+    return b;
+}
+
+static int resolve_rest(lfd_robot *r, raw_desc *rd, lfd_err *err)
+{
+    const mjModel *m = r->m;
+    int b;
+    /* feet: the sole must sit where the foot's collision geometry ends */
+    for (int s = 0; s < 2; s++) {
+        lfd_robot_foot *f = &r->feet[s];
+        f->body_id = -1;
+        if (!rd->feet[s].line)
+            continue;
+        if ((b = resolve_body(r, rd, rd->feet[s].line, rd->feet[s].body, err)) < 0)
+            return b;
+        f->body_id = b;
+        snprintf(f->body, sizeof f->body, "%s", rd->feet[s].body);
+        memcpy(f->sole, rd->feet[s].sole, sizeof f->sole);
+        f->sole_z = rd->feet[s].z;
+        double low;
+        if (body_lowest_local(m, b, &low) && fabs(low - f->sole_z) > 0.005)
+            return lfd_fail(err, LFD_EMISMATCH,
+                            "%s:%d: %s foot: sole z %g m, but the collision geoms of body %s reach "
+                            "down to z %g m (%s)",
+                            rd->path, rd->feet[s].line, s ? "right" : "left", f->sole_z, f->body,
+                            low, r->mjcf_path);
+    }
+    for (int s = 0; s < 2; s++) {
+        lfd_robot_hand *h = &r->hands[s];
+        h->body_id = -1;
+        if (!rd->hands[s].line)
+            continue;
+        if ((b = resolve_body(r, rd, rd->hands[s].line, rd->hands[s].body, err)) < 0)
+            return b;
+        h->body_id = b;
+        snprintf(h->body, sizeof h->body, "%s", rd->hands[s].body);
+        memcpy(h->offset, rd->hands[s].offset, sizeof h->offset);
+    }
+    /* excluded self-collision pairs */
+    r->exclude = calloc((size_t)(rd->npairs ? rd->npairs : 1), sizeof *r->exclude);
+    if (!r->exclude)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    for (int i = 0; i < rd->npairs; i++) {
+        int b1, b2;
+        if ((b1 = resolve_body(r, rd, rd->pairs[i].line, rd->pairs[i].b1, err)) < 0 ||
+            (b2 = resolve_body(r, rd, rd->pairs[i].line, rd->pairs[i].b2, err)) < 0)
+            return b1 < 0 ? b1 : b2;
+        if (b1 == b2)
+            return lfd_fail(err, LFD_EPARSE, "%s:%d: 'exclude' names body '%s' twice", rd->path,
+                            rd->pairs[i].line, rd->pairs[i].b1);
+        r->exclude[r->nexclude].body1 = b1 < b2 ? b1 : b2;
+        r->exclude[r->nexclude].body2 = b1 < b2 ? b2 : b1;
+        r->nexclude++;
+    }
+    /* retargeting map */
+    r->map = calloc((size_t)(rd->nmap ? rd->nmap : 1), sizeof *r->map);
+    if (!r->map)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    for (int i = 0; i < rd->nmap; i++) {
+        raw_map *e = &rd->map[i];
+        for (int k = 0; k < i; k++)
+            if (rd->map[k].human == e->human)
+                return lfd_fail(err, LFD_EPARSE, "%s:%d: human joint %s is mapped twice (first at "
+                                "line %d)", rd->path, e->line, human_names[e->human], rd->map[k].line);
+        if ((b = resolve_body(r, rd, e->line, e->body, err)) < 0)
+            return b;
+        lfd_robot_map_entry *o = &r->map[r->nmap++];
+        o->human = e->human;
+        o->body_id = b;
+        snprintf(o->body, sizeof o->body, "%s", e->body);
+        o->pos_w = e->pos_w;
+        o->rot_w = e->rot_w;
+        memcpy(o->offset, e->offset, sizeof o->offset);
+        memcpy(o->rot_offset, e->rot, sizeof o->rot_offset);
+        o->scale = e->scale;
+        o->line = e->line;
+    }
+    return LFD_OK;
+}
+
+/* default pose: joints at their default angles, root where the feet touch z = 0 */
+static int compute_default(lfd_robot *r, lfd_err *err)
+{
+    const mjModel *m = r->m;
+    r->qpos_default = calloc((size_t)m->nq, sizeof(double));
+    if (!r->qpos_default)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    memcpy(r->qpos_default, m->qpos0, (size_t)m->nq * sizeof(double));
+    for (int j = 0; j < r->njoints; j++)
+        r->qpos_default[r->joints[j].qpos_adr] = r->joints[j].default_q;
+    r->mass_kg = 0;
+    for (int b = 0; b < m->nbody; b++)
+        r->mass_kg += m->body_mass[b];
+    if (!r->floating || (r->feet[0].body_id < 0 && r->feet[1].body_id < 0))
+        return LFD_OK;
+    mjData *d = mj_makeData(m);
+    if (!d)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory (mj_makeData)");
+    memcpy(d->qpos, r->qpos_default, (size_t)m->nq * sizeof(double));
+    d->qpos[2] = 0;
+    mj_kinematics(m, d);
+    double zmin = 0;
+    if (feet_lowest_world(r, d, &zmin))
+        r->qpos_default[2] = -zmin;
+    mj_deleteData(d);
+    return LFD_OK;
+}
+
+static void hash_hex(const char *xml, size_t len, char out[65])
+{
+    uint8_t dg[32];
+    lfd_sha256_buf(xml, len, dg);
+    lfd_sha256_hex(dg, out);
+}
+
+static void basename_noext(const char *path, char *out, size_t outsz)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    const char *dot = strrchr(b, '.');
+    size_t n = dot && dot > b ? (size_t)(dot - b) : strlen(b);
+    if (n >= outsz)
+        n = outsz - 1;
+    memcpy(out, b, n);
+    out[n] = '\0';
+}
+
+int lfd_robot_load_desc(const char *desc_path, lfd_robot **out, lfd_err *err)
+{
+    *out = NULL;
+    lfd_mj_init();
+    uint8_t *text = NULL;
+    size_t len = 0;
+    int rc = lfd_file_read(desc_path, LFD_ROBOT_DESC_MAX_BYTES, &text, &len, err);
+    if (rc)
+        return rc;
+    if (memchr(text, '\0', len)) {
+        free(text);
+        return lfd_fail(err, LFD_EPARSE, "%s: not a text file (contains a NUL byte)", desc_path);
+    }
+    raw_desc *rd = calloc(1, sizeof *rd);
+    lfd_robot *r = calloc(1, sizeof *r);
+    if (rd)
+        rd->pairs = calloc(LFD_ROBOT_MAX_EXCLUDE, sizeof *rd->pairs);
+    if (!rd || !r || !rd->pairs) {
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+        goto done;
+    }
+    rd->path = desc_path;
+    if ((rc = parse_desc_text(rd, (char *)text, err)))
+        goto done;
+
+    /* the MJCF: absolute, or relative to the description's folder */
+    snprintf(r->desc_path, sizeof r->desc_path, "%s", desc_path);
+    if (rd->mjcf[0] == '/') {
+        snprintf(r->mjcf_path, sizeof r->mjcf_path, "%s", rd->mjcf);
+    } else {
+        const char *slash = strrchr(desc_path, '/');
+        int dl = slash ? (int)(slash - desc_path) : 0;
+        if ((size_t)dl + strlen(rd->mjcf) + 2 > sizeof r->mjcf_path) {
+            rc = lfd_fail(err, LFD_ELIMIT, "%s:%d: mjcf path too long", desc_path, rd->mjcf_line);
+            goto done;
+        }
+        char dir[LFD_ROBOT_PATH_MAX];
+        snprintf(dir, sizeof dir, "%.*s", dl, desc_path);
+        if (!join3(r->mjcf_path, sizeof r->mjcf_path, slash ? dir : "", slash ? "/" : "",
+                   rd->mjcf)) {
+            rc = lfd_fail(err, LFD_ELIMIT, "%s:%d: mjcf path too long", desc_path, rd->mjcf_line);
+            goto done;
+        }
+    }
+    if (!lfd_file_exists(r->mjcf_path)) {
+        rc = lfd_fail(err, LFD_EIO, "%s:%d: MJCF file '%s' not found (looked for %s)", desc_path,
+                      rd->mjcf_line, rd->mjcf, r->mjcf_path);
+        goto done;
+    }
+    char *xml = NULL;
+    size_t xml_len = 0;
+    if ((rc = lfd_mj_load(r->mjcf_path, &r->m, &xml, &xml_len, err)))
+        goto done;
+    hash_hex(xml, xml_len, r->model_hash);
+    free(xml);
+
+    if (rd->name[0])
+        snprintf(r->name, sizeof r->name, "%s", rd->name);
+    else
+        basename_noext(desc_path, r->name, sizeof r->name);
+    snprintf(r->source, sizeof r->source, "%s", rd->source);
+    r->nq = r->m->nq;
+    r->nv = r->m->nv;
+    r->nu = r->m->nu;
+    if ((rc = resolve_joints(r, rd, err)) || (rc = resolve_rest(r, rd, err)) ||
+        (rc = compute_default(r, err)))
+        goto done;
+    *out = r;
+    r = NULL;
+done:
+    free(text);
+    if (rd)
+        free(rd->pairs);
+    free(rd);
+    lfd_robot_free(&r);
+    return rc;
+}
+
+int lfd_robot_load(const char *spec, lfd_robot **r, lfd_err *err)
+{
+    char path[LFD_ROBOT_PATH_MAX];
+    *r = NULL;
+    int rc = lfd_robot_resolve(spec, path, sizeof path, err);
+    if (rc)
+        return rc;
+    return lfd_robot_load_desc(path, r, err);
+}
+
+void lfd_robot_free(lfd_robot **rp)
+{
+    if (!rp || !*rp)
+        return;
+    lfd_robot *r = *rp;
+    if (r->m)
+        mj_deleteModel(r->m);
+    free(r->joints);
+    free(r->exclude);
+    free(r->map);
+    free(r->qpos_default);
+    free(r);
+    *rp = NULL;
+}
+
+/* ---- self-collision filter ----------------------------------------------------- */
+int lfd_robot_pair_excluded(const lfd_robot *r, int b1, int b2)
+{
+    const mjModel *m = r->m;
+    if (b1 < 0 || b2 < 0 || b1 >= m->nbody || b2 >= m->nbody)
+        return 1;
+    /* the same rigid body, or parent and child (through welded bodies) */
+    int w1 = m->body_weldid[b1], w2 = m->body_weldid[b2];
+    if (w1 == w2)
+        return 1;
+    int p1 = m->body_weldid[m->body_parentid[w1]], p2 = m->body_weldid[m->body_parentid[w2]];
+    if ((p1 == w2 && w2 != 0) || (p2 == w1 && w1 != 0))
+        return 1;
+    /* MJCF <exclude> pairs (signature ((b1 + 1) << 16) + b2 + 1) */
+    int lo = b1 < b2 ? b1 : b2, hi = b1 < b2 ? b2 : b1;
+    int sig1 = ((lo + 1) << 16) + hi + 1, sig2 = ((hi + 1) << 16) + lo + 1;
+    for (int i = 0; i < m->nexclude; i++)
+        if (m->exclude_signature[i] == sig1 || m->exclude_signature[i] == sig2)
+            return 1;
+    for (int i = 0; i < r->nexclude; i++)
+        if (r->exclude[i].body1 == lo && r->exclude[i].body2 == hi)
+            return 1;
+    return 0;
+}
+
+/* ---- motions -------------------------------------------------------------------- */
+int lfd_robot_motion_alloc(const lfd_robot *r, lfd_motion *m, int nframes, double fps,
+                           int with_qvel, lfd_err *err)
+{
+    int rc = lfd_motion_alloc(m, nframes, r->floating, r->njoints, with_qvel, err);
+    if (rc)
+        return rc;
+    snprintf(m->robot, sizeof m->robot, "%s", r->name);
+    snprintf(m->model_hash, sizeof m->model_hash, "%s", r->model_hash);
+    m->fps = fps;
+    for (int j = 0; j < r->njoints; j++)
+        snprintf(m->joint_names[j], LFD_NAME_MAX, "%s", r->joints[j].name);
+    for (int f = 0; f < nframes; f++)
+        memcpy(lfd_motion_frame(m, f), r->qpos_default, (size_t)r->nq * sizeof(double));
+    return LFD_OK;
+}
+
+static int is_placeholder(const char *name, int j)
+{
+    char p[32];
+    snprintf(p, sizeof p, "joint_%d", j);
+    return !strcmp(name, p);
+}
+
+int lfd_robot_motion_check(const lfd_robot *r, const lfd_motion *m, lfd_err *err)
+{
+    if (m->robot[0] && strcmp(m->robot, r->name))
+        return lfd_fail(err, LFD_EMISMATCH, "the motion is for robot '%s', not '%s'", m->robot,
+                        r->name);
+    if (m->floating != r->floating)
+        return lfd_fail(err, LFD_EMISMATCH, "the motion has a %s base, robot %s a %s base",
+                        m->floating ? "floating" : "fixed", r->name,
+                        r->floating ? "floating" : "fixed");
+    if (m->njoints != r->njoints)
+        return lfd_fail(err, LFD_EMISMATCH, "the motion has %d joints, robot %s has %d", m->njoints,
+                        r->name, r->njoints);
+    for (int j = 0; j < r->njoints; j++) {
+        const char *n = m->joint_names[j];
+        if (is_placeholder(n, j) || joint_name_matches(r->joints[j].name, n))
+            continue;
+        int k = lfd_robot_find_joint(r, n);
+        if (k >= 0)
+            return lfd_fail(err, LFD_EMISMATCH,
+                            "joint %d of the motion is '%s', which is joint %d of robot %s (joint "
+                            "order differs)",
+                            j, n, k, r->name);
+        return lfd_fail(err, LFD_EMISMATCH, "joint %d of the motion is '%s', robot %s has '%s' there",
+                        j, n, r->name, r->joints[j].name);
+    }
+    if (m->model_hash[0] && strcmp(m->model_hash, r->model_hash))
+        return lfd_fail(err, LFD_EMISMATCH,
+                        "the motion was made for another model of robot %s (model hash %.12s..., "
+                        "this model %.12s...)",
+                        r->name, m->model_hash, r->model_hash);
+    return LFD_OK;
+}

@@ -1,0 +1,190 @@
+/*  Bad robot input: each broken MJCF or description gives a clear error that
+    names the file, the line where there is one, and the item; nothing
+    crashes or leaks (make asan).  Starts from the two-link arm fixture and
+    breaks one thing at a time. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "robots/lfd_robot.h"
+#include "tests/lfd_test.h"
+#include "tests/test_robots_fixture.h"
+
+typedef struct bad_case {
+    int line;           /* line to replace (0: append `text` at the end) */
+    const char *text;   /* replacement (NULL: delete the line) */
+    int code;           /* expected status */
+    const char *want1;  /* expected in the message */
+    const char *want2;
+} bad_case;
+
+static const bad_case cases[] = {
+    {1, "robot 1", LFD_EPARSE, "arm2.robot:1: not an lfd robot description", "lfd-robot 1"},
+    {1, "lfd-robot 2", LFD_EUNSUPPORTED, "arm2.robot:1: description version '2'", NULL},
+    {4, NULL, LFD_EPARSE, "arm2.robot: no 'mjcf' line", NULL},
+    {4, "mjcf nothere.xml", LFD_EIO, "arm2.robot:4: MJCF file 'nothere.xml' not found", NULL},
+    {6, "jiont shoulder vel=5 kp=50 kd=2", LFD_EPARSE, "arm2.robot:6: unknown entry 'jiont'", NULL},
+    {6, "joint shoulder velocity=5 kp=50 kd=2", LFD_EPARSE,
+     "arm2.robot:6: unknown joint key 'velocity'", NULL},
+    {6, "joint shoulder vel=fast kp=50 kd=2", LFD_EPARSE, "arm2.robot:6: 'vel' needs a number",
+     "'fast'"},
+    {6, "joint shoulder vel=-5 kp=50 kd=2", LFD_EPARSE,
+     "arm2.robot:6: 'vel' needs a positive number", NULL},
+    {6, "joint shoulder vel=5 kp=50 kd=2 range=1", LFD_EPARSE, "arm2.robot:6: 'range' needs LO,HI",
+     NULL},
+    {6, "joint shoulder vel=5 kp=50 kd=2 7", LFD_EPARSE, "arm2.robot:6: expected key=value", NULL},
+    {0, "joint wrist_joint vel=5 kp=1 kd=1", LFD_EMISMATCH,
+     "arm2.robot:11: joint 'wrist_joint' is not in the model", "arm2.xml"},
+    {7, NULL, LFD_EMISMATCH, "arm2.robot: joint 'elbow_joint' of the model", "has no 'joint' entry"},
+    {7, "joint shoulder_joint vel=5 kp=50 kd=2", LFD_EPARSE,
+     "arm2.robot:7: joint 'shoulder_joint' is listed twice (as 'shoulder' at line 6)", NULL},
+    {6, "joint shoulder vel=5 kp=50 kd=2 range=-2,1", LFD_EMISMATCH,
+     "arm2.robot:6: joint shoulder_joint: range -2..1 is outside the MJCF range -1.5..1.5",
+     "arm2.xml"},
+    {6, "joint shoulder vel=5 kp=50 kd=2 default=1.6", LFD_EMISMATCH,
+     "arm2.robot:6: joint shoulder_joint: default 1.6 is outside its range -1.5..1.5", NULL},
+    {6, "joint shoulder vel=5 kp=50 kd=2 range=-1,1 default=1.2", LFD_EMISMATCH,
+     "default 1.2 is outside its range -1..1", NULL},
+    {6, "joint shoulder vel=5 torque=25 kp=50 kd=2", LFD_EMISMATCH,
+     "arm2.robot:6: joint shoulder_joint: torque 25 N m exceeds the MJCF actuator limit 20 N m",
+     NULL},
+    {6, "joint shoulder kp=50 kd=2", LFD_EPARSE, "arm2.robot:6: joint shoulder_joint: no velocity",
+     NULL},
+    {6, "joint shoulder vel=5 kd=2", LFD_EPARSE,
+     "arm2.robot:6: joint shoulder_joint has an actuator but no PD gains", NULL},
+    {8, "hand right body=hand offset=0,0,0.25", LFD_EMISMATCH,
+     "arm2.robot:8: body 'hand' is not in the model", NULL},
+    {8, "hand middle body=fore", LFD_EPARSE, "arm2.robot:8: 'hand' needs left or right", NULL},
+    {8, "hand right offset=0,0,0.25", LFD_EPARSE, "arm2.robot:8: 'hand' needs body=", NULL},
+    {0, "hand right body=fore", LFD_EPARSE, "arm2.robot:11: right hand is given twice (first at line 8)",
+     NULL},
+    {9, "map left_hand body=fore", LFD_EPARSE,
+     "arm2.robot:9: 'left_hand' is not a canonical human joint", "l_wrist"},
+    {9, "map r_wrist body=fore pos_w=0", LFD_EPARSE, "arm2.robot:9: map r_wrist has zero", NULL},
+    {9, "map r_wrist body=fore rot=0,0,0,0", LFD_EPARSE, "arm2.robot:9: 'rot' needs a non-zero",
+     NULL},
+    {10, "map r_wrist body=fore", LFD_EPARSE,
+     "arm2.robot:10: human joint r_wrist is mapped twice (first at line 9)", NULL},
+    {0, "foot left body=fore sole=-0.1,0.1,-0.05,0.05 z=-0.2", LFD_EMISMATCH,
+     "arm2.robot:11: left foot: sole z -0.2 m, but the collision geoms of body fore", NULL},
+    {0, "foot left body=fore sole=0.1,-0.1,-0.05,0.05 z=0.005", LFD_EPARSE,
+     "arm2.robot:11: 'sole' needs XMIN,XMAX,YMIN,YMAX", NULL},
+    {0, "exclude upper", LFD_EPARSE, "arm2.robot:11: 'exclude' needs two body names", NULL},
+    {0, "exclude upper nobody", LFD_EMISMATCH, "arm2.robot:11: body 'nobody' is not in the model",
+     NULL},
+};
+
+TEST(robots_bad_description_entries)
+{
+    const char *dir = lfd_test_tmpdir();
+    char path[1024], text[8192];
+    CHECK(fx_write(dir, "arm2.xml", arm2_xml, path, sizeof path) == 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const bad_case *c = &cases[i];
+        if (c->line)
+            fx_replace_line(arm2_robot, c->line, c->text, text, sizeof text);
+        else
+            snprintf(text, sizeof text, "%s%s\n", arm2_robot, c->text);
+        CHECK(fx_write(dir, "arm2.robot", text, path, sizeof path) == 0);
+        lfd_robot *r = NULL;
+        lfd_err err = {0};
+        int rc = lfd_robot_load(path, &r, &err);
+        if (rc != c->code)
+            lfd_test_fail_at(__FILE__, __LINE__, "case %zu (%s): status %d, want %d: %s", i,
+                             c->text ? c->text : "(deleted line)", rc, c->code, err.msg);
+        if (!strstr(err.msg, c->want1) || (c->want2 && !strstr(err.msg, c->want2)))
+            lfd_test_fail_at(__FILE__, __LINE__, "case %zu: message '%s' lacks '%s'%s%s", i,
+                             err.msg, c->want1, c->want2 ? " / " : "", c->want2 ? c->want2 : "");
+        CHECK(r == NULL);
+        lfd_robot_free(&r);
+    }
+    /* the unbroken fixture loads (the cases above really are the breakage) */
+    CHECK(fx_write(dir, "arm2.robot", arm2_robot, path, sizeof path) == 0);
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(path, &r, &err), &err);
+    lfd_robot_free(&r);
+}
+
+TEST(robots_bad_files)
+{
+    const char *dir = lfd_test_tmpdir();
+    char xml[1024], desc[1024], p[1200];
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    /* no description */
+    snprintf(p, sizeof p, "%s/missing.robot", dir);
+    CHECK_EQ_INT(lfd_robot_load(p, &r, &err), LFD_EIO);
+    CHECK_CONTAINS(err.msg, "missing.robot: no such robot description file");
+    /* an MJCF without its description beside it */
+    CHECK(fx_write(dir, "lonely.xml", arm2_xml, xml, sizeof xml) == 0);
+    CHECK_EQ_INT(lfd_robot_load(xml, &r, &err), LFD_EIO);
+    CHECK_CONTAINS(err.msg, "no description file");
+    CHECK_CONTAINS(err.msg, "lonely.robot");
+    /* an empty description */
+    CHECK(fx_write(dir, "empty.robot", "# nothing here\n\n", desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EPARSE);
+    CHECK_CONTAINS(err.msg, "empty.robot: empty robot description");
+    /* binary junk */
+    CHECK(fx_write(dir, "junk.robot", "lfd-robot 1\n", desc, sizeof desc) == 0);
+    FILE *fp = fopen(desc, "ab");
+    if (fp) {
+        fputc(0, fp);
+        fputs("\x01\x02garbage", fp);
+        fclose(fp);
+    }
+    CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EPARSE);
+    CHECK_CONTAINS(err.msg, "junk.robot: not a text file");
+    /* an absurdly large description is refused before it is read */
+    snprintf(p, sizeof p, "%s/huge.robot", dir);
+    fp = fopen(p, "wb");
+    if (fp) {
+        fputs("lfd-robot 1\n", fp);
+        for (int i = 0; i < 70000; i++)
+            fputs("# padding padding\n", fp);
+        fclose(fp);
+    }
+    CHECK_EQ_INT(lfd_robot_load(p, &r, &err), LFD_ELIMIT);
+    CHECK_CONTAINS(err.msg, "huge.robot");
+    /* a malformed MJCF: MuJoCo's message with the file name */
+    CHECK(fx_write(dir, "broken.xml", "<mujoco model=\"x\">\n  <worldbody>\n    <body>\n</mujoco>\n",
+                   xml, sizeof xml) == 0);
+    char d2[4096];
+    fx_replace_line(arm2_robot, 4, "mjcf broken.xml", d2, sizeof d2);
+    CHECK(fx_write(dir, "broken.robot", d2, desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EPARSE);
+    CHECK_CONTAINS(err.msg, "broken.xml: MuJoCo cannot load it");
+    CHECK_CONTAINS(err.msg, "Line number=3");
+    CHECK(strchr(err.msg, '\n') == NULL); /* one line, as every lfd error */
+    /* well-formed XML that MuJoCo rejects (unknown attribute), with its line */
+    CHECK(fx_write(dir, "broken.xml",
+                   "<mujoco model=\"x\">\n  <worldbody>\n    <body name=\"a\" colour=\"red\"/>\n"
+                   "  </worldbody>\n</mujoco>\n",
+                   xml, sizeof xml) == 0);
+    CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EPARSE);
+    CHECK_CONTAINS(err.msg, "broken.xml: MuJoCo cannot load it");
+    CHECK_CONTAINS(err.msg, "colour");
+    CHECK_CONTAINS(err.msg, "line 3");
+    /* a description that names a directory as its MJCF */
+    fx_replace_line(arm2_robot, 4, "mjcf .", d2, sizeof d2);
+    CHECK(fx_write(dir, "dir.robot", d2, desc, sizeof desc) == 0);
+    CHECK(lfd_robot_load(desc, &r, &err) != LFD_OK);
+    CHECK_CONTAINS(err.msg, "dir.robot:4");
+    /* ball joints are refused with the joint's name */
+    char text[4096];
+    snprintf(text, sizeof text, "%s", arm2_xml);
+    char *hinge = strstr(text, "<joint name=\"elbow_joint\"");
+    char *end = hinge ? strstr(hinge, "/>") : NULL;
+    CHECK(hinge && end);
+    if (hinge && end) {
+        /* same length: the ball joint's attributes, then blanks */
+        const char *ball = "<joint name=\"elbow_joint\" type=\"ball\"";
+        memset(hinge, ' ', (size_t)(end - hinge));
+        memcpy(hinge, ball, strlen(ball));
+    }
+    CHECK(fx_write(dir, "ball.xml", text, xml, sizeof xml) == 0);
+    fx_replace_line(arm2_robot, 4, "mjcf ball.xml", d2, sizeof d2);
+    CHECK(fx_write(dir, "ball.robot", d2, desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EUNSUPPORTED);
+    CHECK_CONTAINS(err.msg, "ball joint 'elbow_joint'");
+    CHECK(r == NULL);
+}
