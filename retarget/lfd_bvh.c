@@ -417,7 +417,9 @@ static int parse_hierarchy(lfd_bvh *b, lex *L, lfd_err *err)
                 if (vl != line || lfd_parse_number(v, vn, &d) || !isfinite(d))
                     return lfd_fail(err, LFD_EPARSE,
                                     "%s:%d: OFFSET of '%s' needs 3 finite numbers, value %d is '%s'",
-                                    b->name, vl, j->name, k + 1, vl != line ? "(end of line)" : show(v, vn, tmp, sizeof tmp));
+                                    b->name, line, j->name, k + 1,
+                                    vl != line ? "(end of line)" : show(v, vn, tmp, sizeof tmp));
+
                 j->offset[k] = d;
             }
         } else if (tok_is(s, n, "CHANNELS")) {
@@ -471,6 +473,8 @@ static int parse_hierarchy(lfd_bvh *b, lex *L, lfd_err *err)
                                 "%s:%d: MOTION inside joint '%s' (opened at line %d): a '}' is missing",
                                 b->name, line, b->node[top].name, b->node[top].line);
             break;
+        } else if (!depth && (tok_is(s, n, "Frames:") || tok_is(s, n, "Frames"))) {
+            return lfd_fail(err, LFD_EPARSE, "%s:%d: the MOTION keyword is missing before 'Frames:'", b->name, line);
         } else {
             return lfd_fail(err, LFD_EPARSE, "%s:%d: unexpected '%s' in HIERARCHY", b->name, line,
                             show(s, n, tmp, sizeof tmp));

@@ -95,6 +95,13 @@ static void h_warn(lfd_human *h, const char *fmt, ...)
     h->nwarn++;
 }
 
+/* keeps a note the source reader already logged */
+static void h_keep(lfd_human *h, const char *msg)
+{
+    if (h->nwarn < LFD_HUMAN_MAX_WARN)
+        snprintf(h->warn[h->nwarn++], sizeof h->warn[0], "%s", msg);
+}
+
 static int cmp_dbl(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -116,6 +123,34 @@ static double pct_of(double *v, int n, double pct)
     if (i >= m - 1)
         return v[m - 1];
     return v[i] + (k - i) * (v[i + 1] - v[i]);
+}
+
+/* The lowest level the values rest at: the median of the first (lowest)
+   band of `band` metres holding at least max(3, 5%) of the finite values.
+   Unlike a low percentile, a foot sinking through the floor for a while does
+   not drag it down, and unlike the mode, feet standing on a box for longer
+   than on the floor do not lift it up.  Sorts v; NAN if no finite values. */
+static double rest_level(double *v, int n, double band)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i]))
+            v[m++] = v[i];
+    if (!m)
+        return NAN;
+    qsort(v, (size_t)m, sizeof *v, cmp_dbl);
+    int need = m / 20 > 3 ? m / 20 : 3;
+    if (need > m)
+        need = m;
+    for (int i = 0, j = 0; i < m; i++) {
+        if (j < i)
+            j = i;
+        while (j < m && v[j] <= v[i] + band)
+            j++;
+        if (j - i >= need)
+            return v[i + (j - i) / 2];
+    }
+    return v[0];
 }
 
 void lfd_human_free(lfd_human *h)
@@ -467,7 +502,7 @@ int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *o, 
     }
     h->nonfinite = b->nonfinite;
     for (int i = 0; i < b->nwarn; i++)
-        h_warn(h, "%s", b->warn[i]);
+        h_keep(h, b->warn[i]);
     rc = finish(h, o, NULL, NULL, err);
     if (rc == LFD_OK) {
         fill_virtual(h);
@@ -503,7 +538,7 @@ int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_hu
         rc = lfd_skel_resolve(names, kp->parents, kp->njoints, o ? o->map : NULL, kp->name, &h->map, err);
     free(names);
     if (rc == LFD_OK) {
-        snprintf(h->rig, sizeof h->rig, "%s%s%s", h->map.rig, kp->preset[0] ? ", preset " : "", kp->preset);
+        snprintf(h->rig, sizeof h->rig, "%.63s%s%.31s", h->map.rig, kp->preset[0] ? ", preset " : "", kp->preset);
         rc = h_alloc(h, kp->nframes, kp->njoints, 0, 0, err);
     }
     if (rc) {
@@ -524,7 +559,7 @@ int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_hu
     }
     h->nonfinite = kp->nonfinite;
     for (int i = 0; i < kp->nwarn; i++)
-        h_warn(h, "%s", kp->warn[i]);
+        h_keep(h, kp->warn[i]);
     rc = finish(h, o, kp->units, kp->up, err);
     if (rc == LFD_OK) {
         fill_virtual(h);
@@ -721,11 +756,11 @@ int lfd_foot_contacts(const double *ankle, const double *toe, size_t stride, int
         return LFD_ENOMEM;
     const double *jt[2] = {ankle, toe};
     double ref[2];
-    /* each joint's stance height: the 5th percentile of its height */
+    /* each joint's stance height: the lowest level it rests at */
     for (int k = 0; k < 2; k++) {
         for (int f = 0; f < nframes; f++)
             z[f] = jt[k][(size_t)f * stride + 2];
-        ref[k] = pct_of(z, nframes, 5);
+        ref[k] = rest_level(z, nframes, 0.02);
     }
     double dt = fps > 0 ? 1 / fps : 1.0 / 30;
     uint8_t *c = (uint8_t *)z; /* reuse the scratch for raw flags */
@@ -795,7 +830,7 @@ int lfd_human_analyze(lfd_human *h, lfd_err *err)
     h->leg_m = 0.5 * (h->bone_m[LFD_CJ_L_KNEE] + h->bone_m[LFD_CJ_L_ANKLE] + h->bone_m[LFD_CJ_R_KNEE] +
                       h->bone_m[LFD_CJ_R_ANKLE]);
     h->height_m = h->leg_m / LEG_FRACTION;
-    /* floor: 5th percentile of the lowest foot joint */
+    /* floor: the lowest level the lowest foot joint rests at */
     static const int feet[4] = {LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE, LFD_CJ_L_TOE, LFD_CJ_R_TOE};
     for (int f = 0; f < h->nframes; f++) {
         double m = INFINITY;
@@ -806,7 +841,7 @@ int lfd_human_analyze(lfd_human *h, lfd_err *err)
         }
         tmp[f] = isfinite(m) ? m : NAN;
     }
-    h->floor_z_m = pct_of(tmp, h->nframes, 5);
+    h->floor_z_m = rest_level(tmp, h->nframes, 0.02);
     /* contacts, then each foot's stance pitch */
     size_t stride = (size_t)h->njoints * 3;
     for (int s = 0; s < 2; s++) {

@@ -94,7 +94,7 @@ typedef struct lfd_human {
     char path[512];
     int source;                          /* LFD_HUMAN_SRC_* */
     char format[8];                      /* "bvh", "npy", "csv" */
-    char rig[64];                        /* detected rig, e.g. "Mixamo" */
+    char rig[128];                       /* detected rig, e.g. "Mixamo" */
     char sha256[65];                     /* of the source file, "" when in memory */
     /* timing */
     double fps;
@@ -123,7 +123,7 @@ typedef struct lfd_human {
     double bone_m[LFD_CJ_COUNT];         /* median distance to the canonical parent (pelvis: 0) */
     double leg_m;                        /* mean of the left and right hip-knee-ankle chains */
     double height_m;                     /* body height: leg_m / 0.491 (see lfd_human.c) */
-    double floor_z_m;                    /* 5th percentile of the lowest foot joint's height */
+    double floor_z_m;                    /* the lowest level the lowest foot joint rests at (see lfd_human.c) */
     double foot_pitch_rad[2];            /* left, right (see segment frames) */
     int ref_pose;                        /* 1: source frame 0 is a reference pose */
     int ref_dropped;                     /* 1: and it was dropped */
@@ -180,9 +180,10 @@ double lfd_units_m(const char *units);
 
 /* Foot-contact detection, shared with the retargeter.  A foot is in contact
    in a frame when its ankle or its toe is both low (within height_m of that
-   joint's own stance height, the 5th percentile of its height over the
-   clip) and slow (speed under speed_m_s, central differences); runs shorter
-   than min_s are dropped and gaps shorter than min_s are filled. */
+   joint's own stance height: the median of the lowest 2 cm band holding at
+   least 5% of its heights over the clip) and slow (speed under speed_m_s,
+   central differences); runs shorter than min_s are dropped and gaps
+   shorter than min_s are filled. */
 typedef struct lfd_contact_params {
     double height_m;
     double speed_m_s;

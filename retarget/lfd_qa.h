@@ -108,7 +108,7 @@ typedef struct lfd_qa_report {
     int verdict;          /* LFD_QA_PASS / WARN / REJECT */
     double score;         /* 0..100 */
     int loaded;           /* 0: the file could not be read (see reason "load") */
-    char rig[64];
+    char rig[128];
     int nframes;
     double fps;
     double duration_s;

@@ -366,7 +366,7 @@ static void task_pose(const body *bd, const lfd_synth_opts *o, double t, double 
 {
     double H = bd->H;
     memset(in, 0, sizeof *in);
-    double hip_h = 0.530 * H, stand_z = hip_h + 0.020 * H - 0.008 * H; /* knees slightly soft */
+    double hip_h = 0.530 * H, stand_z = hip_h + 0.020 * H - 0.003 * H; /* knees slightly soft */
     double W[N_COUNT][9], P[N_COUNT][3];
     pose_in tmp;
     if (o->task == LFD_SYNTH_WALK) {

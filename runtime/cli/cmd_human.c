@@ -59,7 +59,7 @@ static void info_text(const lfd_human *h)
            h->unit_m);
     printf("up-axis       %s (%s); lfd works Z-up\n", h->up, h->up_detected ? "detected" : "given");
     printf("body          height %.3f m, leg %.3f m\n", h->height_m, h->leg_m);
-    printf("floor         z = %.3f m (lowest foot joint, 5th percentile)\n", h->floor_z_m);
+    printf("floor         z = %.3f m (the lowest level the feet rest at)\n", h->floor_z_m);
     if (h->ref_pose)
         printf("ref. pose     frame 0 is a reference pose (jump %.2f m to frame 1)%s\n", h->ref_jump_m,
                h->ref_dropped ? ": dropped" : "; --ref-pose drop removes it");
