@@ -343,8 +343,12 @@ static int finish(lfd_human *h, const lfd_human_opts *o, const char *units_given
         snprintf(h->up, sizeof h->up, "%s", up);
         h->up_detected = 0;
     } else {
-        if (detect_up(h, h->up) < 0)
+        int unclear = detect_up(h, h->up);
+        if (unclear < 0)
             return lfd_fail(err, LFD_ENUMERIC, "%s: cannot detect the up-axis (no finite frames)", h->path);
+        if (unclear)
+            h_warn(h, "%s: the up-axis is unclear (the body is mostly not upright); using %s, give --up to be sure",
+                   h->path, h->up);
         axes_for(h->up, h->axes);
         h->up_detected = 1;
     }

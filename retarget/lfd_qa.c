@@ -52,6 +52,9 @@ const lfd_qa_limit lfd_qa_limits[LFD_QAL_COUNT] = {
     [LFD_QAL_JITTER_WINDOW_S] = {"jitter_window_s", 0.5,
         "window of the jitter RMS",
         "lfd choice"},
+    [LFD_QAL_BONE_MIN_M] = {"bone_min_m", 0.02,
+        "keypoints: bones shorter than this (median) are not checked for drift",
+        "lfd choice: coincident joints (clavicle roots, virtual mid-points) have no length to keep"},
     [LFD_QAL_BONE_DRIFT_WARN] = {"bone_drift_warn", 0.10,
         "keypoints: warn when a canonical bone's length departs from its median by this fraction",
         "soft-tissue artefact moves joint centres by up to 2-3 cm on a ~40 cm thigh, < 8% "
@@ -96,6 +99,9 @@ const lfd_qa_limit lfd_qa_limits[LFD_QAL_COUNT] = {
     [LFD_QAL_ROOT_HEIGHT_MAX_M] = {"root_height_max_m", 2.5,
         "reject when the pelvis is higher than this above the floor",
         "world-record high jump 2.45 m clears the bar with the centre of mass near bar height"},
+    [LFD_QAL_ROOT_BELOW_FLOOR_M] = {"root_below_floor_m", 0.10,
+        "reject when the pelvis is more than this below the floor",
+        "lfd choice: the pelvis cannot pass through the floor"},
     [LFD_QAL_FLOOR_WARN_M] = {"floor_warn_m", 0.05,
         "warn when a foot joint sinks this far below the floor",
         "lfd choice: twice the spread of stance heights in the clean clips"},
@@ -469,7 +475,7 @@ static void check_bone_drift(qa_ctx *c)
             continue;
         for (int cj = 1; cj < LFD_CJ_COUNT; cj++) {
             double med = h->bone_m[cj];
-            if (!(med > 0.02))
+            if (!(med > LIM(LFD_QAL_BONE_MIN_M)))
                 continue;
             double L = lfd_v3_dist(lfd_human_cpos(h, f, cj), lfd_human_cpos(h, f, lfd_cjoint_parent(cj)));
             double dev = fabs(L - med) / med;
@@ -600,7 +606,7 @@ static void check_area(qa_ctx *c)
         double z = p[2] - h->floor_z_m;
         if (z > hmax)
             hmax = z;
-        hf[f] = z > LIM(LFD_QAL_ROOT_HEIGHT_MAX_M) || z < -0.1;
+        hf[f] = z > LIM(LFD_QAL_ROOT_HEIGHT_MAX_M) || z < -LIM(LFD_QAL_ROOT_BELOW_FLOOR_M);
     }
     if (any_flag(c->flag, c->f0, c->n)) {
         int rej = worst > LIM(LFD_QAL_AREA_REJECT_M);

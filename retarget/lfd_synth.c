@@ -370,8 +370,8 @@ static void task_pose(const body *bd, const lfd_synth_opts *o, double t, double 
     double W[N_COUNT][9], P[N_COUNT][3];
     pose_in tmp;
     if (o->task == LFD_SYNTH_WALK) {
-        walk_state w = {.v = 1.0 * H / 1.75, .Ts = 1.1, .beta = 0.6, .step = 0.55 * H / 1.75,
-                        .clear = 0.05 * H / 1.75};
+        /* 1.0 m/s, 1.1 s strides, 60% stance, 5 cm swing clearance (scaled with height) */
+        walk_state w = {.v = 1.0 * H / 1.75, .Ts = 1.1, .beta = 0.6, .clear = 0.05 * H / 1.75};
         w.step = w.v * w.Ts / 2;
         double f = 1 / w.Ts;
         in->pelvis[0] = w.v * t;
@@ -382,7 +382,6 @@ static void task_pose(const body *bd, const lfd_synth_opts *o, double t, double 
         in->chest_yaw = -0.10 * sin(2 * M_PI * f * t);
         in->chest_pitch = -0.03;
         /* feet, with heel rise when the hip runs ahead */
-        tmp = *in;
         for (int s = 0; s < 2; s++)
             walk_foot(bd, &w, t, s, in->ankle[s], &in->foot_pitch[s]);
         tmp = *in;
