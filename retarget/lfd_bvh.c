@@ -520,19 +520,25 @@ static int parse_motion(lfd_bvh *b, lex *L, const lfd_bvh_opts *o, lfd_err *err)
         return lfd_fail(err, LFD_EPARSE, "%s:%d: expected 'Frames:' after MOTION, found '%s'",
                         b->name, line, show(s, n, tmp, sizeof tmp));
     double d;
-    int l2;
-    if (!next_tok(L, &s, &n, &l2) || lfd_parse_number(s, n, &d) || d != floor(d) || d < 0)
+    int l2 = line;
+    if (!next_tok(L, &s, &n, &l2))
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: 'Frames:' without a count (file truncated?)", b->name, L->line);
+    if (lfd_parse_number(s, n, &d) || d != floor(d) || d < 0)
         return lfd_fail(err, LFD_EPARSE, "%s:%d: 'Frames:' needs a non-negative integer, found '%s'",
                         b->name, l2, show(s, n, tmp, sizeof tmp));
     b->frames_declared = d > 2e9 ? 2000000000 : (int)d;
     /* Frame Time: T */
     if (!next_tok(L, &s, &n, &line) || !tok_is(s, n, "Frame"))
-        return lfd_fail(err, LFD_EPARSE, "%s:%d: expected 'Frame Time:'", b->name, line);
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: expected 'Frame Time:'%s", b->name, L->p >= L->end ? L->line : line,
+                        L->p >= L->end ? " (file truncated?)" : "");
     if (!next_tok(L, &s, &n, &line) || !(tok_is(s, n, "Time:") || tok_is(s, n, "Time")))
-        return lfd_fail(err, LFD_EPARSE, "%s:%d: expected 'Frame Time:'", b->name, line);
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: expected 'Frame Time:'%s", b->name, L->p >= L->end ? L->line : line,
+                        L->p >= L->end ? " (file truncated?)" : "");
     if (tok_is(s, n, "Time") && L->p < L->end && *L->p == ':')
         L->p++;
-    if (!next_tok(L, &s, &n, &l2) || lfd_parse_number(s, n, &d) || !isfinite(d))
+    if (!next_tok(L, &s, &n, &l2))
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: 'Frame Time:' without a value (file truncated?)", b->name, L->line);
+    if (lfd_parse_number(s, n, &d) || !isfinite(d))
         return lfd_fail(err, LFD_EPARSE, "%s:%d: 'Frame Time:' needs a number, found '%s'", b->name,
                         l2, show(s, n, tmp, sizeof tmp));
     if (d < 1e-5 || d > 10)
