@@ -1,0 +1,213 @@
+/*  `lfd qa`: demonstration quality checks over many files.
+
+    Each FILE (or every .bvh/.npy/.csv in a FOLDER) gets a verdict, a score
+    and reasons with frame ranges (retarget/lfd_qa).  A file that cannot be
+    read is a rejected demonstration, not an error.  Exit 0, or 1 with
+    --strict when any file is rejected; 2 on usage errors. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "core/lfd_json.h"
+#include "core/lfd_log.h"
+#include "retarget/lfd_qa.h"
+#include "runtime/cli/lfd_cli.h"
+
+#define QA_MAX_FILES 100000
+
+typedef struct flist {
+    char **v;
+    int n, cap;
+} flist;
+
+static int fl_add(flist *l, const char *s)
+{
+    if (l->n >= QA_MAX_FILES)
+        return -1;
+    if (l->n == l->cap) {
+        int nc = l->cap ? 2 * l->cap : 64;
+        char **p = realloc(l->v, (size_t)nc * sizeof *p);
+        if (!p)
+            return -1;
+        l->v = p;
+        l->cap = nc;
+    }
+    l->v[l->n] = strdup(s);
+    return l->v[l->n] ? (l->n++, 0) : -1;
+}
+
+static void fl_free(flist *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int is_motion(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && (!strcasecmp(name + n - 4, ".bvh") || !strcasecmp(name + n - 4, ".npy") ||
+                     !strcasecmp(name + n - 4, ".csv"));
+}
+
+/* a folder expands to its motion files, sorted */
+static int expand(flist *l, const char *arg)
+{
+    struct stat st;
+    if (stat(arg, &st) || !S_ISDIR(st.st_mode))
+        return fl_add(l, arg);
+    DIR *d = opendir(arg);
+    if (!d)
+        return fl_add(l, arg);
+    int first = l->n, rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && !rc) {
+        if (!is_motion(e->d_name))
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s%s%s", arg, arg[strlen(arg) - 1] == '/' ? "" : "/", e->d_name);
+        rc = fl_add(l, p);
+    }
+    closedir(d);
+    qsort(l->v + first, (size_t)(l->n - first), sizeof *l->v, cmp_str);
+    return rc;
+}
+
+static void print_limits(int json)
+{
+    if (json) {
+        lfd_jw jw;
+        lfd_jw_init_file(&jw, stdout, 1);
+        lfd_jw_arr_begin(&jw);
+        for (int i = 0; i < LFD_QAL_COUNT; i++) {
+            lfd_jw_obj_begin(&jw);
+            lfd_jw_kstr(&jw, "key", lfd_qa_limits[i].key);
+            lfd_jw_knum(&jw, "value", lfd_qa_limits[i].value);
+            lfd_jw_kstr(&jw, "meaning", lfd_qa_limits[i].meaning);
+            lfd_jw_kstr(&jw, "source", lfd_qa_limits[i].source);
+            lfd_jw_obj_end(&jw);
+        }
+        lfd_jw_arr_end(&jw);
+        lfd_jw_finish(&jw);
+        return;
+    }
+    for (int i = 0; i < LFD_QAL_COUNT; i++)
+        printf("%-24s %-10.6g %s\n%24s            source: %s\n", lfd_qa_limits[i].key, lfd_qa_limits[i].value,
+               lfd_qa_limits[i].meaning, "", lfd_qa_limits[i].source);
+}
+
+static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
+{
+    int json = 0, strict = 0, limits = 0;
+    const char *ref = NULL;
+    lfd_human_opts ho = {0};
+    lfd_opt opts[] = {
+        {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
+        {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when any file is rejected"},
+        {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf (default: detect)"},
+        {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z (default: detect)"},
+        {"fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate (keypoints without one; overrides a file's)"},
+        {"preset", 0, LFD_OPT_STR, &ho.preset, "NAME", "keypoint joints: smpl-22|smpl-24|mediapipe-33|holosoma-53"},
+        {"sidecar", 0, LFD_OPT_STR, &ho.sidecar, "FILE", "keypoint sidecar JSON (default <file>.json)"},
+        {"map", 0, LFD_OPT_STR, &ho.map, "FILE", "canonical joint mapping JSON for an unknown rig"},
+        {"ref-pose", 0, LFD_OPT_STR, &ref, "keep|drop", "a detected reference pose in frame 0 (default keep: "
+                                                         "noted and left out of the checks)"},
+        {"limits", 0, LFD_OPT_FLAG, &limits, NULL, "print the threshold table with sources and exit"},
+        {0}};
+    char **pos;
+    int npos, rc;
+    if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 0, -1)))
+        return lfd_args_exit(rc);
+    if (limits) {
+        print_limits(json);
+        return LFD_EXIT_OK;
+    }
+    if (npos == 0)
+        return lfd_cli_usage_error(cmd, "missing argument: usage: lfd %s %s", cmd->name, cmd->usage);
+    if (ref && !strcmp(ref, "drop"))
+        ho.ref_pose = LFD_REFPOSE_DROP;
+    else if (ref && strcmp(ref, "keep"))
+        return lfd_cli_usage_error(cmd, "--ref-pose must be keep or drop");
+    flist files = {0};
+    for (int i = 0; i < npos; i++)
+        if (expand(&files, pos[i])) {
+            fl_free(&files);
+            return lfd_cli_usage_error(cmd, "too many files (limit %d) or out of memory", QA_MAX_FILES);
+        }
+    if (files.n == 0) {
+        fl_free(&files);
+        return lfd_cli_usage_error(cmd, "no .bvh, .npy or .csv files found");
+    }
+    lfd_jw jw;
+    if (json) {
+        lfd_jw_init_file(&jw, stdout, 1);
+        lfd_jw_obj_begin(&jw);
+        lfd_jw_key(&jw, "files");
+        lfd_jw_arr_begin(&jw);
+    }
+    lfd_progress pr;
+    if (files.n > 1)
+        lfd_progress_start(&pr, "lfd qa", files.n);
+    int count[3] = {0, 0, 0};
+    lfd_qa_report *r = malloc(sizeof *r);
+    if (!r) {
+        fl_free(&files);
+        lfd_err e = {0};
+        lfd_fail(&e, LFD_ENOMEM, "out of memory");
+        return lfd_cli_error(cmd, &e);
+    }
+    for (int i = 0; i < files.n; i++) {
+        lfd_err err = {0};
+        /* library warnings would repeat what the report says */
+        int lvl = lfd_log_level;
+        if (lfd_log_level == LFD_LOG_INFO)
+            lfd_log_level = LFD_LOG_ERROR;
+        rc = lfd_qa_file(files.v[i], &ho, r, &err);
+        lfd_log_level = lvl;
+        if (rc) {
+            free(r);
+            fl_free(&files);
+            return lfd_cli_error(cmd, &err);
+        }
+        count[r->verdict]++;
+        if (json)
+            lfd_qa_report_json(r, &jw);
+        else
+            lfd_qa_print_text(r, stdout);
+        fflush(stdout);
+        if (files.n > 1)
+            lfd_progress_update(&pr, i + 1);
+    }
+    if (files.n > 1)
+        lfd_progress_end(&pr);
+    if (json) {
+        lfd_jw_arr_end(&jw);
+        lfd_jw_key(&jw, "summary");
+        lfd_jw_obj_begin(&jw);
+        lfd_jw_kint(&jw, "pass", count[0]);
+        lfd_jw_kint(&jw, "warn", count[1]);
+        lfd_jw_kint(&jw, "reject", count[2]);
+        lfd_jw_obj_end(&jw);
+        lfd_jw_obj_end(&jw);
+        lfd_jw_finish(&jw);
+    } else if (files.n > 1) {
+        printf("%d file(s): %d pass, %d warn, %d reject\n", files.n, count[0], count[1], count[2]);
+    }
+    free(r);
+    fl_free(&files);
+    return strict && count[2] ? LFD_EXIT_FAIL : LFD_EXIT_OK;
+}
+
+LFD_COMMAND(cmd_qa, "qa", "check demonstrations: verdict, score and reasons per file",
+            "FILE|FOLDER... [--json] [--strict] [--units U] [--up AXIS] [--fps HZ] [--preset NAME]",
+            "Checks: nonfinite, frozen, teleport, jitter, bone_drift (keypoints), joint_angle,\n"
+            "capture_area, floor, foot_slide, duration, frame_rate.  Each reason gives frame\n"
+            "ranges (0-based rows of the file).  A file that cannot be read is rejected with\n"
+            "its file:line error.  `lfd qa --limits` prints every threshold with its source\n"
+            "(the same table as docs/ingest.md).",
+            run_qa)

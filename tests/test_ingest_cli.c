@@ -1,0 +1,106 @@
+/*  The ingest commands end to end: `lfd human synth`, `lfd human info`,
+    `lfd qa` (text, JSON, --strict, folders, --limits) and their exit codes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/lfd_io.h"
+#include "core/lfd_json.h"
+#include "tests/lfd_test.h"
+
+static char out[1 << 18];
+
+TEST(ingest_cli_synth_info_qa)
+{
+    const char *dir = lfd_test_tmpdir();
+    char args[2048];
+    snprintf(args, sizeof args, "human synth --task wipe --fps 60 --units inch --order YXZ -o %s/wipe.bvh", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "wrote");
+    snprintf(args, sizeof args, "human info %s/wipe.bvh", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "units         inch (detected");
+    CHECK_CONTAINS(out, "up-axis       y (detected)");
+    CHECK_CONTAINS(out, "frames        600 at 60 Hz");
+    CHECK_CONTAINS(out, "l_shoulder  0.");
+    snprintf(args, sizeof args, "human info --json %s/wipe.bvh", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    lfd_json_doc *doc = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_json_parse(out, strlen(out), "info", &doc, &err), &err);
+    if (doc) {
+        const lfd_json *r = lfd_json_root(doc);
+        CHECK_STR(lfd_json_get(r, "units")->str, "inch");
+        CHECK_NEAR(lfd_json_get(r, "height_m")->num, 1.75, 0.01);
+        CHECK(lfd_json_get(lfd_json_get(r, "canonical"), "r_toe") != NULL);
+        lfd_json_free(&doc);
+    }
+    /* a clean file passes, also with --strict */
+    snprintf(args, sizeof args, "qa --strict %s/wipe.bvh", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "wipe.bvh: pass (score 100)");
+    /* a truncated copy is rejected with its line; --strict makes the exit 1 */
+    uint8_t *data;
+    size_t len;
+    char p[1200], q[1200];
+    snprintf(p, sizeof p, "%s/wipe.bvh", dir);
+    snprintf(q, sizeof q, "%s/cut.bvh", dir);
+    CHECK_OK(lfd_file_read(p, 1 << 26, &data, &len, &err), &err);
+    CHECK_OK(lfd_file_write_atomic(q, data, len - 40, &err), &err);
+    free(data);
+    snprintf(args, sizeof args, "qa %s", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "cut.bvh: reject (score");
+    CHECK_CONTAINS(out, "(the file is truncated)");
+    CHECK_CONTAINS(out, "2 file(s): 1 pass, 0 warn, 1 reject");
+    snprintf(args, sizeof args, "qa --strict %s", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 1);
+    /* stderr is captured too: keep the progress lines out of the JSON */
+    setenv("LFD_LOG", "error", 1);
+    snprintf(args, sizeof args, "qa --json %s/wipe.bvh %s/cut.bvh", dir, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    unsetenv("LFD_LOG");
+    const char *js = out;
+    CHECK_OK(lfd_json_parse(js, strlen(js), "qa", &doc, &err), &err);
+    if (doc) {
+        const lfd_json *s = lfd_json_get(lfd_json_root(doc), "summary");
+        CHECK_NEAR(lfd_json_get(s, "pass")->num, 1, 0);
+        CHECK_NEAR(lfd_json_get(s, "reject")->num, 1, 0);
+        const lfd_json *f1 = lfd_json_at(lfd_json_get(lfd_json_root(doc), "files"), 1);
+        CHECK_STR(lfd_json_get(f1, "verdict")->str, "reject");
+        lfd_json_free(&doc);
+    }
+}
+
+TEST(ingest_cli_usage_errors_and_limits)
+{
+    CHECK_EQ_INT(lfd_test_run_lfd("qa", out, sizeof out), 2);
+    CHECK_CONTAINS(out, "missing argument");
+    CHECK_EQ_INT(lfd_test_run_lfd("human synth --task dance -o x.bvh", out, sizeof out), 2);
+    CHECK_CONTAINS(out, "--task must be stand, walk or wipe");
+    CHECK_EQ_INT(lfd_test_run_lfd("human info /no/such/file.bvh", out, sizeof out), 2);
+    CHECK_CONTAINS(out, "/no/such/file.bvh");
+    CHECK_EQ_INT(lfd_test_run_lfd("human info --ref-pose maybe x.bvh", out, sizeof out), 2);
+    CHECK_EQ_INT(lfd_test_run_lfd("qa --limits", out, sizeof out), 0);
+    CHECK_CONTAINS(out, "root_speed_m_s");
+    CHECK_CONTAINS(out, "Graubner");
+}
+
+/* the real set: nothing rejected, the CMU reference poses noted */
+TEST(ingest_cli_qa_real_mocap)
+{
+    const char *d = lfd_test_shared("data/mocap");
+    if (!d)
+        SKIP("../shared/data/mocap not found");
+    char args[1200];
+    snprintf(args, sizeof args, "qa --strict %s", d);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "12 file(s): 11 pass, 1 warn, 0 reject");
+    CHECK_CONTAINS(out, "bandai1_run_normal_001.bvh: warn");
+    CHECK_CONTAINS(out, "cmu_01_01_playground_jumps.bvh: pass (score 100)");
+    CHECK_CONTAINS(out, "frame 0 is a reference pose");
+    snprintf(args, sizeof args, "human info %s/holosoma_climb_seq1_joints53.npy", d);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "[rate assumed");
+    CHECK_CONTAINS(out, "units         m (given");
+}
