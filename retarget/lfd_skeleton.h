@@ -33,41 +33,8 @@
 #ifndef LFD_SKELETON_H
 #define LFD_SKELETON_H
 
+#include "core/lfd_canon.h"
 #include "core/lfd_err.h"
-
-typedef enum lfd_cjoint {
-    LFD_CJ_PELVIS,
-    LFD_CJ_SPINE,
-    LFD_CJ_CHEST,
-    LFD_CJ_NECK,
-    LFD_CJ_HEAD,
-    LFD_CJ_L_SHOULDER,
-    LFD_CJ_R_SHOULDER,
-    LFD_CJ_L_ELBOW,
-    LFD_CJ_R_ELBOW,
-    LFD_CJ_L_WRIST,
-    LFD_CJ_R_WRIST,
-    LFD_CJ_L_HIP,
-    LFD_CJ_R_HIP,
-    LFD_CJ_L_KNEE,
-    LFD_CJ_R_KNEE,
-    LFD_CJ_L_ANKLE,
-    LFD_CJ_R_ANKLE,
-    LFD_CJ_L_TOE,
-    LFD_CJ_R_TOE,
-    LFD_CJ_COUNT
-} lfd_cjoint;
-
-/* Canonical name of joint cj ("l_elbow"), or "?" out of range. */
-const char *lfd_cjoint_name(int cj);
-/* Canonical index of name, or -1. */
-int lfd_cjoint_find(const char *name);
-/* Canonical parent (the kinematic tree pelvis > spine > chest > neck > head,
-   chest > shoulder > elbow > wrist, pelvis > hip > knee > ankle > toe), -1
-   for the pelvis. */
-int lfd_cjoint_parent(int cj);
-/* For a left/right joint, its mirror (l_elbow <-> r_elbow); else cj. */
-int lfd_cjoint_mirror(int cj);
 
 #define LFD_CPLACE_MAX 8
 

@@ -26,27 +26,6 @@
 #include "core/lfd_sha256.h"
 #include "robots/lfd_mj.h"
 
-/* ---- canonical human joints ------------------------------------------------- */
-static const char *const human_names[LFD_HJ_COUNT] = {
-    "pelvis", "spine", "chest", "neck", "head",
-    "l_shoulder", "r_shoulder", "l_elbow", "r_elbow",
-    "l_wrist", "r_wrist", "l_hip", "r_hip",
-    "l_knee", "r_knee", "l_ankle", "r_ankle",
-    "l_toe", "r_toe"};
-
-const char *lfd_human_joint_name(int hj)
-{
-    return hj >= 0 && hj < LFD_HJ_COUNT ? human_names[hj] : NULL;
-}
-
-int lfd_human_joint_find(const char *name)
-{
-    for (int i = 0; i < LFD_HJ_COUNT; i++)
-        if (!strcmp(name, human_names[i]))
-            return i;
-    return -1;
-}
-
 /* ---- robot name resolution ----------------------------------------------------- */
 static int is_dir(const char *p)
 {
@@ -462,12 +441,12 @@ static int parse_map(raw_desc *rd, int line, char **tok, int ntok, lfd_err *err)
     raw_map *e = &rd->map[rd->nmap];
     memset(e, 0, sizeof *e);
     e->line = line;
-    e->human = lfd_human_joint_find(tok[1]);
+    e->human = lfd_cjoint_find(tok[1]);
     if (e->human < 0) {
         char list[256] = "";
-        for (int i = 0; i < LFD_HJ_COUNT; i++) {
+        for (int i = 0; i < LFD_CJ_COUNT; i++) {
             size_t l = strlen(list);
-            snprintf(list + l, sizeof list - l, "%s%s", i ? " " : "", human_names[i]);
+            snprintf(list + l, sizeof list - l, "%s%s", i ? " " : "", lfd_cjoint_name(i));
         }
         return lfd_fail(err, LFD_EPARSE, "%s:%d: '%s' is not a canonical human joint (%s)", rd->path,
                         line, tok[1], list);
@@ -995,7 +974,7 @@ static int resolve_rest(lfd_robot *r, raw_desc *rd, lfd_err *err)
         for (int k = 0; k < i; k++)
             if (rd->map[k].human == e->human)
                 return lfd_fail(err, LFD_EPARSE, "%s:%d: human joint %s is mapped twice (first at "
-                                "line %d)", rd->path, e->line, human_names[e->human], rd->map[k].line);
+                                "line %d)", rd->path, e->line, lfd_cjoint_name(e->human), rd->map[k].line);
         if ((b = resolve_body(r, rd, e->line, e->body, err)) < 0)
             return b;
         lfd_robot_map_entry *o = &r->map[r->nmap++];

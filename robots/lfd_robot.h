@@ -37,6 +37,7 @@
 
 #include <mujoco/mujoco.h>
 
+#include "core/lfd_canon.h"
 #include "core/lfd_err.h"
 #include "core/lfd_motion.h"
 
@@ -48,23 +49,6 @@
 #define LFD_ROBOT_DESC_MAX_BYTES (1u << 20)
 #define LFD_ROBOT_PATH_MAX 4096
 #define LFD_ROBOT_SOURCE_MAX 512
-
-/* ---- canonical human joints (shared with the ingest/retarget layers) ----- */
-/* The fixed names of the canonical human skeleton that the retargeting map
-   refers to.  l_shoulder is the glenohumeral joint. */
-typedef enum {
-    LFD_HJ_PELVIS, LFD_HJ_SPINE, LFD_HJ_CHEST, LFD_HJ_NECK, LFD_HJ_HEAD,
-    LFD_HJ_L_SHOULDER, LFD_HJ_R_SHOULDER, LFD_HJ_L_ELBOW, LFD_HJ_R_ELBOW,
-    LFD_HJ_L_WRIST, LFD_HJ_R_WRIST, LFD_HJ_L_HIP, LFD_HJ_R_HIP,
-    LFD_HJ_L_KNEE, LFD_HJ_R_KNEE, LFD_HJ_L_ANKLE, LFD_HJ_R_ANKLE,
-    LFD_HJ_L_TOE, LFD_HJ_R_TOE,
-    LFD_HJ_COUNT
-} lfd_human_joint;
-
-/* "pelvis", "spine", ... "r_toe"; NULL outside the range. */
-const char *lfd_human_joint_name(int hj);
-/* The lfd_human_joint with that name, or -1. */
-int lfd_human_joint_find(const char *name);
 
 /* ---- the robot --------------------------------------------------------------- */
 enum { LFD_LEFT = 0, LFD_RIGHT = 1 };
@@ -123,7 +107,7 @@ typedef struct lfd_robot_pair {
    weigh the two targets (0 = unused).  scale > 0 overrides the retargeter's
    automatic per-segment scale factor (0 = automatic). */
 typedef struct lfd_robot_map_entry {
-    int human;          /* lfd_human_joint */
+    int human;          /* lfd_cjoint (core/lfd_canon.h) */
     int body_id;
     char body[LFD_NAME_MAX];
     double pos_w, rot_w;  /* weights of the position and orientation targets */

@@ -73,7 +73,7 @@ TEST(robots_builtin_joint_tables)
         CHECK(r->hands[LFD_LEFT].body_id > 0 && r->hands[LFD_RIGHT].body_id > 0);
         CHECK(r->nmap >= 17);
         for (int k = 0; k < r->nmap; k++)
-            CHECK(r->map[k].body_id > 0 && r->map[k].human >= 0 && r->map[k].human < LFD_HJ_COUNT);
+            CHECK(r->map[k].body_id > 0 && r->map[k].human >= 0 && r->map[k].human < LFD_CJ_COUNT);
     }
     /* masses of the URDFs (unitree_ros): H1 59.3 kg, G1 33.3 kg */
     CHECK_NEAR(h1->mass_kg, 59.338, 0.01);
@@ -423,12 +423,12 @@ TEST(robots_pd_torques_and_clamps)
 
 TEST(robots_human_joint_names)
 {
-    CHECK_EQ_INT(LFD_HJ_COUNT, 19);
-    CHECK_STR(lfd_human_joint_name(LFD_HJ_L_SHOULDER), "l_shoulder");
-    CHECK_STR(lfd_human_joint_name(LFD_HJ_R_TOE), "r_toe");
-    CHECK(lfd_human_joint_name(LFD_HJ_COUNT) == NULL);
-    CHECK_EQ_INT(lfd_human_joint_find("chest"), LFD_HJ_CHEST);
-    CHECK_EQ_INT(lfd_human_joint_find("left_shoulder"), -1);
-    for (int i = 0; i < LFD_HJ_COUNT; i++)
-        CHECK_EQ_INT(lfd_human_joint_find(lfd_human_joint_name(i)), i);
+    CHECK_EQ_INT(LFD_CJ_COUNT, 19);
+    CHECK_STR(lfd_cjoint_name(LFD_CJ_L_SHOULDER), "l_shoulder");
+    CHECK_STR(lfd_cjoint_name(LFD_CJ_R_TOE), "r_toe");
+    CHECK_STR(lfd_cjoint_name(LFD_CJ_COUNT), "?");
+    CHECK_EQ_INT(lfd_cjoint_find("chest"), LFD_CJ_CHEST);
+    CHECK_EQ_INT(lfd_cjoint_find("left_shoulder"), -1);
+    for (int i = 0; i < LFD_CJ_COUNT; i++)
+        CHECK_EQ_INT(lfd_cjoint_find(lfd_cjoint_name(i)), i);
 }

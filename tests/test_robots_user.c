@@ -49,7 +49,7 @@ TEST(robots_user_robot_loads_from_mjcf_or_description)
     CHECK_EQ_INT(a->hands[LFD_LEFT].body_id, -1);
     CHECK_EQ_INT(a->hands[LFD_RIGHT].body_id, lfd_robot_find_body(a, "fore"));
     CHECK_EQ_INT(a->nmap, 2);
-    CHECK_EQ_INT(a->map[0].human, LFD_HJ_R_WRIST);
+    CHECK_EQ_INT(a->map[0].human, LFD_CJ_R_WRIST);
     CHECK_NEAR(a->map[0].offset[2], 0.25, 0);
     CHECK_NEAR(a->map[0].rot_offset[0], 1, 0);
     /* motions and the controller work the same way */

@@ -190,7 +190,7 @@ static void info_json(const lfd_robot *r)
     for (int i = 0; i < r->nmap; i++) {
         const lfd_robot_map_entry *e = &r->map[i];
         lfd_jw_obj_begin(&jw);
-        lfd_jw_kstr(&jw, "human", lfd_human_joint_name(e->human));
+        lfd_jw_kstr(&jw, "human", lfd_cjoint_name(e->human));
         lfd_jw_kstr(&jw, "body", e->body);
         lfd_jw_knum(&jw, "pos_w", e->pos_w);
         lfd_jw_knum(&jw, "rot_w", e->rot_w);
@@ -256,7 +256,7 @@ static void info_text(const lfd_robot *r)
            m->nexclude);
     printf("retarget map  %d entries:", r->nmap);
     for (int i = 0; i < r->nmap; i++)
-        printf(" %s->%s", lfd_human_joint_name(r->map[i].human), r->map[i].body);
+        printf(" %s->%s", lfd_cjoint_name(r->map[i].human), r->map[i].body);
     printf("\n");
 }
 
