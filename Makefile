@@ -103,8 +103,11 @@ $(CLIENT): $(CLIENT_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
 
+# the tests count the allocations lfd's own code makes (tests/test_serve_alloc.c):
+# calls from the statically linked objects go through __wrap_malloc & co.
+TEST_WRAP := -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 $(TESTBIN): $(TEST_OBJ) $(LIB)
-	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LIBS)
+	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) $(TEST_WRAP) -o $@ $(TEST_OBJ) $(LIB) $(LIBS)
 
 $(BENCHBIN): $(BENCH_OBJ) $(LIB)
 	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(BENCH_OBJ) $(LIB) $(LIBS)

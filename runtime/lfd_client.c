@@ -197,6 +197,7 @@ static int open_socket(lfd_client *c, lfd_err *err)
         return lfd_fail(err, LFD_ENET, "cannot connect to %s: %s", c->endpoint,
                         zmq_strerror(zmq_errno()));
     c->need_hello = 1;
+    c->denied = 0;
     return LFD_OK;
 }
 
@@ -253,9 +254,20 @@ static int roundtrip(lfd_client *c, uint64_t seq, double deadline, zmq_msg_t *ms
             return lfd_fail(err, LFD_ETIMEOUT, "no answer from %s within %.3f s", c->endpoint,
                             c->cfg.timeout_s);
         }
-        zmq_pollitem_t it = {c->sock, 0, ZMQ_POLLIN, 0};
+        /* the handshake monitor too: a refused key is known at once */
+        zmq_pollitem_t it[2] = {{c->sock, 0, ZMQ_POLLIN, 0}, {c->mon, 0, ZMQ_POLLIN, 0}};
         int ms = (int)ceil(left * 1e3);
-        if (zmq_poll(&it, 1, ms < 1 ? 1 : ms) <= 0)
+        if (zmq_poll(it, c->mon ? 2 : 1, ms < 1 ? 1 : ms) <= 0)
+            continue;
+        if (c->mon && (it[1].revents & ZMQ_POLLIN)) {
+            drain_monitor(c);
+            if (c->denied) {
+                reconnect(c, NULL);
+                return lfd_fail(err, LFD_EDENIED, "%s refused this client's CURVE key",
+                                c->endpoint);
+            }
+        }
+        if (!(it[0].revents & ZMQ_POLLIN))
             continue;
         zmq_msg_init(msg);
         if (zmq_msg_recv(msg, c->sock, ZMQ_DONTWAIT) < 0) {

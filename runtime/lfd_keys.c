@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "core/lfd_io.h"
@@ -15,6 +18,25 @@ int lfd_key_valid(const char *s)
         return 0;
     uint8_t bin[32];
     return zmq_z85_decode(bin, s) != NULL;
+}
+
+/* Writes a file readable by its owner only, from its first byte, and
+   atomically (temporary file, fsync, rename). */
+static int write_private(const char *path, const char *text, size_t len, lfd_err *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0600);
+    if (fd < 0)
+        return lfd_fail(err, LFD_EIO, "%s: %s", tmp, strerror(errno));
+    int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    ok &= close(fd) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return lfd_fail(err, LFD_EIO, "%s: %s", path, strerror(e));
+    }
+    return LFD_OK;
 }
 
 int lfd_keys_generate(const char *dir, const char *name, char *public_out, lfd_err *err)
@@ -30,10 +52,7 @@ int lfd_keys_generate(const char *dir, const char *name, char *public_out, lfd_e
     char path[4096], text[128];
     snprintf(path, sizeof path, "%s/%s.key", dir, name);
     snprintf(text, sizeof text, "public %s\nsecret %s\n", pub, sec);
-    /* the secret file is private from its first byte: umask 077 while writing */
-    mode_t old = umask(077);
-    rc = lfd_file_write_atomic(path, text, strlen(text), err);
-    umask(old);
+    rc = write_private(path, text, strlen(text), err);
     memset(sec, 0, sizeof sec);
     memset(text, 0, sizeof text);
     if (rc)
