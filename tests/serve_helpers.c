@@ -59,7 +59,7 @@ lfd_policy *th_mlp_policy(const char *name, int obs_dim, int act_dim, int chunk,
     return p;
 }
 
-static char g_names[2][512][8];
+static char g_names[2][512][16];
 static const char *g_ptrs[2][512];
 
 static const char *const *names(int k, char c)
