@@ -81,6 +81,7 @@ struct lfd_client {
 
     void *ctx, *sock, *mon;
     unsigned gen;
+    int rcvtimeo_ms;
     uint64_t seq;
     int need_hello;
     int denied;
@@ -198,6 +199,7 @@ static int open_socket(lfd_client *c, lfd_err *err)
                         zmq_strerror(zmq_errno()));
     c->need_hello = 1;
     c->denied = 0;
+    c->rcvtimeo_ms = -1;
     return LFD_OK;
 }
 
@@ -254,23 +256,30 @@ static int roundtrip(lfd_client *c, uint64_t seq, double deadline, zmq_msg_t *ms
             return lfd_fail(err, LFD_ETIMEOUT, "no answer from %s within %.3f s", c->endpoint,
                             c->cfg.timeout_s);
         }
-        /* the handshake monitor too: a refused key is known at once */
-        zmq_pollitem_t it[2] = {{c->sock, 0, ZMQ_POLLIN, 0}, {c->mon, 0, ZMQ_POLLIN, 0}};
         int ms = (int)ceil(left * 1e3);
-        if (zmq_poll(it, c->mon ? 2 : 1, ms < 1 ? 1 : ms) <= 0)
-            continue;
-        if (c->mon && (it[1].revents & ZMQ_POLLIN)) {
-            drain_monitor(c);
-            if (c->denied) {
-                reconnect(c, NULL);
-                return lfd_fail(err, LFD_EDENIED, "%s refused this client's CURVE key",
-                                c->endpoint);
+        ms = ms < 1 ? 1 : ms;
+        if (c->mon) {
+            /* the handshake monitor too: a refused key is known at once */
+            zmq_pollitem_t it[2] = {{c->sock, 0, ZMQ_POLLIN, 0}, {c->mon, 0, ZMQ_POLLIN, 0}};
+            if (zmq_poll(it, 2, ms) <= 0)
+                continue;
+            if (it[1].revents & ZMQ_POLLIN) {
+                drain_monitor(c);
+                if (c->denied) {
+                    reconnect(c, NULL);
+                    return lfd_fail(err, LFD_EDENIED, "%s refused this client's CURVE key",
+                                    c->endpoint);
+                }
             }
+            if (!(it[0].revents & ZMQ_POLLIN))
+                continue;
+        } else if (ms != c->rcvtimeo_ms) {
+            /* a blocking receive with a timeout costs fewer system calls than a poll */
+            zmq_setsockopt(c->sock, ZMQ_RCVTIMEO, &ms, sizeof ms);
+            c->rcvtimeo_ms = ms;
         }
-        if (!(it[0].revents & ZMQ_POLLIN))
-            continue;
         zmq_msg_init(msg);
-        if (zmq_msg_recv(msg, c->sock, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv(msg, c->sock, c->mon ? ZMQ_DONTWAIT : 0) < 0) {
             zmq_msg_close(msg);
             continue;
         }

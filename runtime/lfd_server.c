@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <cblas.h>
 #include <zmq.h>
 
 #include "core/lfd_log.h"
@@ -103,6 +104,7 @@ struct lfd_server {
     char endpoint[1024];
     void *ctx, *sock;
     int bound;
+    int rcvtimeo_ms;
     atomic_int stop;
     int64_t t_start_ns;
 
@@ -689,12 +691,13 @@ static void handle_stats(lfd_server *s, const uint8_t *id, int idlen, const srv_
     lfd_proto_pack_header(&pk, 2, LFD_MSG_STATS, rq->seq, lfd_proto_wall_s());
     const lfd_server_stats *st = &s->st;
     lfd_mp_pack_cstr(&pk, "server");
-    msgpack_pack_map(&pk, 17);
+    msgpack_pack_map(&pk, 19);
     pack_kv_f64(&pk, "uptime_s", (double)(now_ns - s->t_start_ns) * 1e-9);
     pack_kv_u64(&pk, "messages", st->messages);
     pack_kv_u64(&pk, "replies", st->replies);
     pack_kv_u64(&pk, "errors", st->errors);
     pack_kv_u64(&pk, "acts", st->acts);
+    pack_kv_u64(&pk, "batches", st->batches);
     pack_kv_u64(&pk, "holds", st->holds);
     pack_kv_u64(&pk, "deadline_misses", st->deadline_misses);
     pack_kv_u64(&pk, "dropped_replies", st->dropped_replies);
@@ -712,6 +715,12 @@ static void handle_stats(lfd_server *s, const uint8_t *id, int idlen, const srv_
     for (int i = 1; i < LFD_PE_COUNT; i++)
         if (st->errors_by_code[i])
             pack_kv_u64(&pk, lfd_proto_error_name((lfd_proto_error)i), st->errors_by_code[i]);
+    lfd_mp_pack_cstr(&pk, "act_us");
+    msgpack_pack_map(&pk, 4);
+    pack_kv_f64(&pk, "handle_p50", lfd_server_hist_pct(st->handle_hist, 50));
+    pack_kv_f64(&pk, "handle_p99", lfd_server_hist_pct(st->handle_hist, 99));
+    pack_kv_f64(&pk, "overhead_beyond_infer_p50", lfd_server_hist_pct(st->overhead_hist, 50));
+    pack_kv_f64(&pk, "overhead_beyond_infer_p99", lfd_server_hist_pct(st->overhead_hist, 99));
     lfd_mp_pack_cstr(&pk, "mean_us");
     double n = st->acts ? (double)st->acts : 1;
     msgpack_pack_map(&pk, 6);
@@ -984,7 +993,28 @@ static void reply_act(lfd_server *s, pending_act *pa, int rows, int64_t infer_ns
     s->st.infer_us += rows ? o.timing.infer_us / rows : 0;
     s->st.filter_us += o.timing.filter_us;
     s->st.encode_us += enc_us;
-    s->st.handle_us += (double)(lfd_now_ns() - pa->t_recv_ns) * 1e-3;
+    double handle = (double)(lfd_now_ns() - pa->t_recv_ns) * 1e-3;
+    s->st.handle_us += handle;
+    double over = handle - (rows ? o.timing.infer_us / rows : 0);
+    int hb = (int)(handle * 4), ob = (int)(over * 4);
+    s->st.handle_hist[hb < 0 ? 0 : hb >= LFD_SERVER_HIST ? LFD_SERVER_HIST - 1 : hb]++;
+    s->st.overhead_hist[ob < 0 ? 0 : ob >= LFD_SERVER_HIST ? LFD_SERVER_HIST - 1 : ob]++;
+}
+
+double lfd_server_hist_pct(const uint32_t *hist, double pct)
+{
+    uint64_t n = 0, k = 0;
+    for (int i = 0; i < LFD_SERVER_HIST; i++)
+        n += hist[i];
+    if (n == 0)
+        return 0;
+    uint64_t want = (uint64_t)ceil(pct / 100.0 * (double)n);
+    for (int i = 0; i < LFD_SERVER_HIST; i++) {
+        k += hist[i];
+        if (k >= want && k > 0)
+            return (i + 0.5) * 0.25;
+    }
+    return LFD_SERVER_HIST * 0.25;
 }
 
 static void flush_batch(lfd_server *s)
@@ -1051,17 +1081,19 @@ static void handle_message(lfd_server *s, const uint8_t *id, int idlen, const sr
     }
 }
 
-/* Receives one whole multipart message without waiting; returns 0 if none
-   was there, 1 if one was handled, -1 on a socket error. */
+/* Receives one whole multipart message, waiting up to the socket's
+   receive timeout when wait is set; returns 0 if none came, 1 if one was
+   handled, -1 on a socket error. */
 #define MAX_FRAMES (ENV_FRAMES + 3)
-static int recv_one(lfd_server *s)
+static int recv_one(lfd_server *s, int wait)
 {
     zmq_msg_t f[MAX_FRAMES];
     int nf = 0, more = 0, extra = 0;
     for (;;) {
         zmq_msg_t tmp;
         zmq_msg_init(&tmp);
-        if (zmq_msg_recv(&tmp, s->sock, nf == 0 && !extra ? ZMQ_DONTWAIT : 0) < 0) {
+        int flags = nf == 0 && !extra && !wait ? ZMQ_DONTWAIT : 0;
+        if (zmq_msg_recv(&tmp, s->sock, flags) < 0) {
             int e = zmq_errno();
             zmq_msg_close(&tmp);
             for (int i = 0; i < nf; i++)
@@ -1147,16 +1179,15 @@ int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err)
     if (!s->bound)
         return lfd_fail(err, LFD_ESTATE, "server is not bound");
     swap_reloaded(s);
-    zmq_pollitem_t it = {s->sock, 0, ZMQ_POLLIN, 0};
-    int n = zmq_poll(&it, 1, timeout_ms);
-    if (n < 0) {
-        if (zmq_errno() == EINTR || zmq_errno() == ETERM)
-            return LFD_OK;
-        return lfd_fail(err, LFD_ENET, "zmq_poll: %s", zmq_strerror(zmq_errno()));
+    /* a blocking receive with a timeout (one poll in libzmq when idle, none
+       when a message is waiting), then drain what is there without waiting;
+       acts gather into one batch */
+    if (timeout_ms != s->rcvtimeo_ms) {
+        zmq_setsockopt(s->sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
+        s->rcvtimeo_ms = timeout_ms;
     }
-    /* drain what is there without waiting; acts gather into one batch */
-    for (int k = 0; n > 0 && k < 4 * LFD_SERVER_MAX_BATCH; k++) {
-        int r = recv_one(s);
+    for (int k = 0; k < 4 * LFD_SERVER_MAX_BATCH; k++) {
+        int r = recv_one(s, k == 0);
         if (r < 0) {
             flush_batch(s);
             if (zmq_errno() == ETERM)
@@ -1336,6 +1367,7 @@ void lfd_server_config_init(lfd_server_config *cfg)
     cfg->max_msg_bytes = LFD_PROTO_MAX_MSG_DEFAULT;
     cfg->max_batch = 16;
     cfg->watch_interval_s = 0.2;
+    cfg->blas_threads = 1;
 }
 
 int lfd_endpoint_is_local(const char *ep)
@@ -1366,6 +1398,10 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
     if (!s)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     s->cfg = *cfg;
+    /* OpenBLAS's worker threads spin (sched_yield) between calls: for the
+       small matrices of one act batch they cost far more CPU than they save,
+       and they steal the cores the clients and ZeroMQ need */
+    openblas_set_num_threads(cfg->blas_threads > 0 ? cfg->blas_threads : 1);
     snprintf(s->bind, sizeof s->bind, "%s", cfg->bind ? cfg->bind : LFD_SERVER_DEFAULT_BIND);
     s->cfg.bind = s->bind;
     if (cfg->curve_dir) {
@@ -1392,6 +1428,7 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
         s->freelist[i] = s->max_sess - 1 - i;
     s->nfree = s->max_sess;
     s->t_start_ns = s->last_sweep_ns = lfd_now_ns();
+    s->rcvtimeo_ms = -2;
     *out = s;
     return LFD_OK;
 }

@@ -47,6 +47,7 @@
 #define LFD_SERVER_DEFAULT_BIND "tcp://127.0.0.1:5555"
 #define LFD_SERVER_MAX_POLICIES 16
 #define LFD_SERVER_MAX_BATCH 64
+#define LFD_SERVER_HIST 1024
 
 typedef struct lfd_server_config {
     const char *bind;          /* endpoint; default LFD_SERVER_DEFAULT_BIND (loopback) */
@@ -59,6 +60,7 @@ typedef struct lfd_server_config {
     double watch_interval_s;   /* how often the watcher looks (0.2 s) */
     const char *curve_dir;     /* CURVE with DIR/server.key and DIR/clients/ *.pub; NULL: off */
     int insecure;              /* allow a non-loopback bind without CURVE */
+    int blas_threads;          /* OpenBLAS threads for inference (1; set process-wide) */
 } lfd_server_config;
 
 void lfd_server_config_init(lfd_server_config *cfg);
@@ -74,7 +76,14 @@ typedef struct lfd_server_stats {
     uint64_t reloads, reload_failures, batches;
     /* sums over acts, for means: microseconds */
     double decode_us, normalise_us, infer_us, filter_us, encode_us, handle_us;
+    /* per act, in 0.25 us buckets up to 256 us: the whole handling inside the
+       loop (receipt to send returned), and that minus the act's share of
+       the batch inference (the server's overhead beyond the MLP) */
+    uint32_t handle_hist[LFD_SERVER_HIST], overhead_hist[LFD_SERVER_HIST];
 } lfd_server_stats;
+
+/* Percentile (0..100) of one of the histograms above, microseconds. */
+double lfd_server_hist_pct(const uint32_t *hist, double pct);
 
 typedef struct lfd_server lfd_server;
 
