@@ -783,6 +783,17 @@ int lfd_client_get_action(lfd_client *c, double t_s, float *action, lfd_tick *ti
 {
     int na = c->cfg.act_dim, nc = c->info.chunk;
     double dt = c->info.control_period_s;
+    if (!c->started) {
+        /* not running (never started, or stopped): hold the last command */
+        int st = c->have_last ? LFD_TICK_STALE : LFD_TICK_NO_DATA;
+        memcpy(action, c->have_last ? c->last_out : c->info.default_action,
+               (size_t)na * sizeof(float));
+        if (tick) {
+            memset(tick, 0, sizeof *tick);
+            tick->state = st;
+        }
+        return st;
+    }
     tb_take(&c->chunks);
     const rt_chunk *ch = &c->cslot[c->chunks.front];
     int state;

@@ -142,6 +142,7 @@ void lfd_client_stop(lfd_client *c);
 /* Loop side, wait-free: publishes the newest observation taken at t_s. */
 void lfd_client_put_obs(lfd_client *c, const float *obs, double t_s);
 /* Loop side, wait-free: the action for time t_s into action (act_dim).
+   Outside start..stop it holds the last command (or the default pose).
    Returns the tick state (also in tick, which may be NULL). */
 int lfd_client_get_action(lfd_client *c, double t_s, float *action, lfd_tick *tick);
 
