@@ -1,0 +1,485 @@
+/*  lfd_ik: whole-body IK by box-constrained Gauss-Newton (see lfd_ik.h). */
+#include "retarget/lfd_ik.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/lfd_boxqp.h"
+#include "core/lfd_quat.h"
+
+struct lfd_ik_ws {
+    mjData *d;
+    int maxrows;
+    const int *row_chain[6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR]; /* nonzero columns per row */
+    int row_nchain[6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR];
+    double *J;      /* maxrows x nv */
+    double *e;      /* maxrows */
+    double *jacp;   /* 3 x nv */
+    double *jacr;   /* 3 x nv */
+    double *H;      /* nv x nv */
+    double *g, *lo, *hi, *dq, *dqs; /* nv */
+    double *q, *qtrial;             /* nq */
+    double *qpws;   /* box QP workspace */
+};
+
+lfd_ik_config lfd_ik_config_default(void)
+{
+    lfd_ik_config c = {1e-4, 1e-3, 100.0, 6, 1e-6};
+    return c;
+}
+
+int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err *err)
+{
+    *out = NULL;
+    lfd_ik *ik = calloc(1, sizeof *ik);
+    if (!ik)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    ik->m = m;
+    ik->nq = m->nq;
+    ik->nv = m->nv;
+    ik->cfg = cfg ? *cfg : lfd_ik_config_default();
+    size_t nv = (size_t)m->nv;
+    ik->q_default = malloc((size_t)m->nq * sizeof(double));
+    ik->dof_lo = malloc(nv * sizeof(double));
+    ik->dof_hi = malloc(nv * sizeof(double));
+    ik->dof_vmax = malloc(nv * sizeof(double));
+    ik->dof_posture = malloc(nv * sizeof(double));
+    ik->dof_qadr = malloc(nv * sizeof(int));
+    ik->dof_active = malloc(nv);
+    if (!ik->q_default || !ik->dof_lo || !ik->dof_hi || !ik->dof_vmax || !ik->dof_posture ||
+        !ik->dof_qadr || !ik->dof_active) {
+        lfd_ik_free(&ik);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    memcpy(ik->q_default, m->qpos0, (size_t)m->nq * sizeof(double));
+    for (int i = 0; i < m->nv; i++) {
+        int j = m->dof_jntid[i];
+        int type = m->jnt_type[j];
+        int one = type == mjJNT_HINGE || type == mjJNT_SLIDE;
+        ik->dof_qadr[i] = one ? m->jnt_qposadr[j] : -1;
+        ik->dof_lo[i] = one && m->jnt_limited[j] ? m->jnt_range[2 * j] : -INFINITY;
+        ik->dof_hi[i] = one && m->jnt_limited[j] ? m->jnt_range[2 * j + 1] : INFINITY;
+        ik->dof_vmax[i] = INFINITY;
+        ik->dof_posture[i] = one ? 1.0 : 0.0;
+        ik->dof_active[i] = 1;
+    }
+    *out = ik;
+    return LFD_OK;
+}
+
+void lfd_ik_free(lfd_ik **pik)
+{
+    if (!pik || !*pik)
+        return;
+    lfd_ik *ik = *pik;
+    free(ik->q_default);
+    free(ik->dof_lo);
+    free(ik->dof_hi);
+    free(ik->dof_vmax);
+    free(ik->dof_posture);
+    free(ik->dof_qadr);
+    free(ik->dof_active);
+    free(ik);
+    *pik = NULL;
+}
+
+/* the dofs on the path from body to the world, in increasing order */
+static int body_chain(const mjModel *m, int body, int *chain, lfd_err *err)
+{
+    int n = 0, tmp[LFD_IK_MAX_CHAIN];
+    int b = body;
+    while (b > 0 && m->body_dofnum[b] == 0)
+        b = m->body_parentid[b];
+    int dof = b > 0 ? m->body_dofadr[b] + m->body_dofnum[b] - 1 : -1;
+    for (; dof >= 0; dof = m->dof_parentid[dof]) {
+        if (n == LFD_IK_MAX_CHAIN)
+            return lfd_fail(err, LFD_ELIMIT, "body %d is moved by more than %d dofs", body,
+                            LFD_IK_MAX_CHAIN);
+        tmp[n++] = dof;
+    }
+    for (int i = 0; i < n; i++)
+        chain[i] = tmp[n - 1 - i];
+    return n;
+}
+
+int lfd_ik_add_task(lfd_ik *ik, int body, const double offset[3], const double rot_offset[4],
+                    double pos_weight, double rot_weight, lfd_err *err)
+{
+    if (ik->ntask >= LFD_IK_MAX_TASKS)
+        return lfd_fail(err, LFD_ELIMIT, "more than %d IK tasks", LFD_IK_MAX_TASKS);
+    if (body < 1 || body >= ik->m->nbody)
+        return lfd_fail(err, LFD_EARG, "IK task on body %d: no such body", body);
+    if (!(pos_weight >= 0) || !(rot_weight >= 0))
+        return lfd_fail(err, LFD_EARG, "IK task weights must be >= 0");
+    lfd_ik_task *t = &ik->tasks[ik->ntask];
+    int nc = body_chain(ik->m, body, t->chain, err);
+    if (nc < 0)
+        return nc;
+    t->nchain = nc;
+    t->body = body;
+    if (offset)
+        memcpy(t->offset, offset, sizeof t->offset);
+    else
+        memset(t->offset, 0, sizeof t->offset);
+    if (rot_offset) {
+        memcpy(t->rot_offset, rot_offset, sizeof t->rot_offset);
+        lfd_quat_normalize(t->rot_offset);
+    } else {
+        lfd_quat_identity(t->rot_offset);
+    }
+    t->pos_weight = pos_weight;
+    t->rot_weight = rot_weight;
+    return ik->ntask++;
+}
+
+int lfd_ik_add_floor_point(lfd_ik *ik, int body, const double offset[3], lfd_err *err)
+{
+    if (ik->nfloor >= LFD_IK_MAX_FLOOR)
+        return lfd_fail(err, LFD_ELIMIT, "more than %d IK floor points", LFD_IK_MAX_FLOOR);
+    if (body < 1 || body >= ik->m->nbody)
+        return lfd_fail(err, LFD_EARG, "IK floor point on body %d: no such body", body);
+    int nc = body_chain(ik->m, body, ik->floor[ik->nfloor].chain, err);
+    if (nc < 0)
+        return nc;
+    ik->floor[ik->nfloor].nchain = nc;
+    ik->floor[ik->nfloor].body = body;
+    memcpy(ik->floor[ik->nfloor].offset, offset, 3 * sizeof(double));
+    return ik->nfloor++;
+}
+
+int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err)
+{
+    *out = NULL;
+    lfd_ik_ws *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    size_t nv = (size_t)ik->nv, nq = (size_t)ik->nq;
+    ws->maxrows = 6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR;
+    ws->d = mj_makeData(ik->m);
+    ws->J = malloc((size_t)ws->maxrows * nv * sizeof(double));
+    ws->e = malloc((size_t)ws->maxrows * sizeof(double));
+    ws->jacp = malloc(3 * nv * sizeof(double));
+    ws->jacr = malloc(3 * nv * sizeof(double));
+    ws->H = malloc(nv * nv * sizeof(double));
+    ws->g = malloc(nv * sizeof(double));
+    ws->lo = malloc(nv * sizeof(double));
+    ws->hi = malloc(nv * sizeof(double));
+    ws->dq = malloc(nv * sizeof(double));
+    ws->dqs = malloc(nv * sizeof(double));
+    ws->q = malloc(nq * sizeof(double));
+    ws->qtrial = malloc(nq * sizeof(double));
+    ws->qpws = malloc(lfd_boxqp_ws_doubles(ik->nv) * sizeof(double));
+    if (!ws->d || !ws->J || !ws->e || !ws->jacp || !ws->jacr || !ws->H || !ws->g || !ws->lo ||
+        !ws->hi || !ws->dq || !ws->dqs || !ws->q || !ws->qtrial || !ws->qpws) {
+        lfd_ik_ws_free(&ws);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK workspace");
+    }
+    *out = ws;
+    return LFD_OK;
+}
+
+void lfd_ik_ws_free(lfd_ik_ws **pws)
+{
+    if (!pws || !*pws)
+        return;
+    lfd_ik_ws *ws = *pws;
+    if (ws->d)
+        mj_deleteData(ws->d);
+    free(ws->J);
+    free(ws->e);
+    free(ws->jacp);
+    free(ws->jacr);
+    free(ws->H);
+    free(ws->g);
+    free(ws->lo);
+    free(ws->hi);
+    free(ws->dq);
+    free(ws->dqs);
+    free(ws->q);
+    free(ws->qtrial);
+    free(ws->qpws);
+    free(ws);
+    *pws = NULL;
+}
+
+mjData *lfd_ik_ws_data(lfd_ik_ws *ws) { return ws->d; }
+
+/* world position of a body point and world orientation of a task frame */
+static void task_point(const mjData *d, int body, const double off[3], double p[3])
+{
+    const double *R = d->xmat + 9 * body;
+    lfd_mat3_mulv(p, R, off);
+    lfd_v3_add(p, p, d->xpos + 3 * body);
+}
+
+static void task_quat(const mjData *d, const lfd_ik_task *t, double q[4])
+{
+    lfd_quat_mul(q, d->xquat + 4 * t->body, t->rot_offset);
+}
+
+/* world rotation vector w with exp(w) R_cur = R_target */
+static void rot_error(const double qt[4], const double qc[4], double w[3])
+{
+    double c[4], d[4];
+    lfd_quat_conj(c, qc);
+    lfd_quat_mul(d, qt, c);
+    lfd_quat_to_rotvec(w, d);
+}
+
+static double weight(const double *w, int k, double def) { return w ? w[k] : def; }
+
+/* cost at the kinematics currently in ws->d, with q the configuration */
+static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, const double *q)
+{
+    const mjData *d = ws->d;
+    double c = 0;
+    for (int k = 0; k < ik->ntask; k++) {
+        const lfd_ik_task *t = &ik->tasks[k];
+        double wp = weight(fr->pos_w, k, t->pos_weight), wr = weight(fr->rot_w, k, t->rot_weight);
+        if (wp > 0) {
+            double p[3], dv[3];
+            task_point(d, t->body, t->offset, p);
+            lfd_v3_sub(dv, fr->pos + 3 * k, p);
+            c += wp * wp * lfd_v3_dot(dv, dv);
+        }
+        if (wr > 0 && fr->quat) {
+            double qc[4], w[3];
+            task_quat(d, t, qc);
+            rot_error(fr->quat + 4 * k, qc, w);
+            c += wr * wr * lfd_v3_dot(w, w);
+        }
+    }
+    for (int i = 0; i < ik->nfloor; i++) {
+        double p[3];
+        task_point(d, ik->floor[i].body, ik->floor[i].offset, p);
+        double pen = ik->floor_z - p[2];
+        if (pen > 0)
+            c += ik->cfg.floor_weight * ik->cfg.floor_weight * pen * pen;
+    }
+    for (int i = 0; i < ik->nv; i++) {
+        int a = ik->dof_qadr[i];
+        if (a >= 0 && ik->dof_posture[i] > 0) {
+            double dd = q[a] - ik->q_default[a];
+            c += ik->cfg.posture_weight * ik->dof_posture[i] * dd * dd;
+        }
+    }
+    return c;
+}
+
+static double eval_at(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, const double *q)
+{
+    memcpy(ws->d->qpos, q, (size_t)ik->nq * sizeof(double));
+    mj_kinematics(ik->m, ws->d);
+    return cost_here(ik, ws, fr, q);
+}
+
+/* rows of the weighted residual and its Jacobian at the current kinematics */
+static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
+{
+    const mjModel *m = ik->m;
+    mjData *d = ws->d;
+    int nv = ik->nv, rows = 0;
+    mj_comPos(m, d);
+    for (int k = 0; k < ik->ntask; k++) {
+        const lfd_ik_task *t = &ik->tasks[k];
+        double wp = weight(fr->pos_w, k, t->pos_weight), wr = weight(fr->rot_w, k, t->rot_weight);
+        int use_rot = wr > 0 && fr->quat;
+        if (wp <= 0 && !use_rot)
+            continue;
+        double p[3];
+        task_point(d, t->body, t->offset, p);
+        mj_jac(m, d, wp > 0 ? ws->jacp : NULL, use_rot ? ws->jacr : NULL, p, t->body);
+        if (wp > 0) {
+            for (int a = 0; a < 3; a++) {
+                ws->e[rows] = wp * (fr->pos[3 * k + a] - p[a]);
+                for (int c = 0; c < t->nchain; c++)
+                    ws->J[(size_t)rows * nv + t->chain[c]] = wp * ws->jacp[a * nv + t->chain[c]];
+                ws->row_chain[rows] = t->chain;
+                ws->row_nchain[rows] = t->nchain;
+                rows++;
+            }
+        }
+        if (use_rot) {
+            double qc[4], w[3];
+            task_quat(d, t, qc);
+            rot_error(fr->quat + 4 * k, qc, w);
+            for (int a = 0; a < 3; a++) {
+                ws->e[rows] = wr * w[a];
+                for (int c = 0; c < t->nchain; c++)
+                    ws->J[(size_t)rows * nv + t->chain[c]] = wr * ws->jacr[a * nv + t->chain[c]];
+                ws->row_chain[rows] = t->chain;
+                ws->row_nchain[rows] = t->nchain;
+                rows++;
+            }
+        }
+    }
+    /* floor points at or near the floor: one row each, pushing up only */
+    for (int i = 0; i < ik->nfloor; i++) {
+        double p[3];
+        task_point(d, ik->floor[i].body, ik->floor[i].offset, p);
+        if (p[2] > ik->floor_z + 1e-3)
+            continue;
+        const lfd_ik_floor_point *fp = &ik->floor[i];
+        mj_jac(m, d, ws->jacp, NULL, p, fp->body);
+        double wf = ik->cfg.floor_weight;
+        ws->e[rows] = wf * fmax(0.0, ik->floor_z - p[2]);
+        for (int c = 0; c < fp->nchain; c++)
+            ws->J[(size_t)rows * nv + fp->chain[c]] = wf * ws->jacp[2 * nv + fp->chain[c]];
+        ws->row_chain[rows] = fp->chain;
+        ws->row_nchain[rows] = fp->nchain;
+        rows++;
+    }
+    return rows;
+}
+
+static int all_finite(const double *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
+static void fill_result(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, const double *q,
+                        double cost, int iters, lfd_ik_result *res)
+{
+    const mjData *d = ws->d;
+    res->iterations = iters;
+    res->cost = cost;
+    res->at_limit = res->at_vel_limit = 0;
+    res->floor_pen_m = 0;
+    for (int k = 0; k < ik->ntask; k++) {
+        const lfd_ik_task *t = &ik->tasks[k];
+        double p[3];
+        task_point(d, t->body, t->offset, p);
+        res->pos_err_m[k] = lfd_v3_dist(p, fr->pos + 3 * k);
+        res->rot_err_rad[k] = 0;
+        if (fr->quat) {
+            double qc[4];
+            task_quat(d, t, qc);
+            res->rot_err_rad[k] = lfd_quat_angle(qc, fr->quat + 4 * k);
+        }
+    }
+    for (int i = 0; i < ik->nfloor; i++) {
+        double p[3];
+        task_point(d, ik->floor[i].body, ik->floor[i].offset, p);
+        res->floor_pen_m = fmax(res->floor_pen_m, ik->floor_z - p[2]);
+    }
+    for (int i = 0; i < ik->nv; i++) {
+        int a = ik->dof_qadr[i];
+        if (a < 0)
+            continue;
+        if (q[a] <= ik->dof_lo[i] + 1e-9 || q[a] >= ik->dof_hi[i] - 1e-9)
+            res->at_limit++;
+        if (fr->q_prev && fr->dt_s > 0 && isfinite(ik->dof_vmax[i]) &&
+            fabs(q[a] - fr->q_prev[a]) >= ik->dof_vmax[i] * fr->dt_s - 1e-9)
+            res->at_vel_limit++;
+    }
+}
+
+void lfd_ik_evaluate(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *frame,
+                     const double *qpos, lfd_ik_result *res)
+{
+    double c = eval_at(ik, ws, frame, qpos);
+    if (res)
+        fill_result(ik, ws, frame, qpos, c, 0, res);
+}
+
+int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double *qpos,
+                 lfd_ik_result *res)
+{
+    const mjModel *m = ik->m;
+    int nv = ik->nv, nq = ik->nq;
+    if (!all_finite(fr->pos, 3 * ik->ntask) || (fr->quat && !all_finite(fr->quat, 4 * ik->ntask)) ||
+        !all_finite(qpos, nq))
+        return LFD_ENUMERIC;
+    double *q = ws->q;
+    memcpy(q, qpos, (size_t)nq * sizeof(double));
+    double cost = eval_at(ik, ws, fr, q);
+    int it;
+    for (it = 0; it < ik->cfg.max_iters; it++) {
+        /* linearise the tasks at q */
+        int rows = linearise(ik, ws, fr);
+        /* normal equations: H = J'J + damping + posture, g = -J'e + posture gradient;
+           each row only touches the dofs of its body's chain */
+        memset(ws->H, 0, (size_t)nv * nv * sizeof(double));
+        memset(ws->g, 0, (size_t)nv * sizeof(double));
+        for (int r = 0; r < rows; r++) {
+            const double *Jr = ws->J + (size_t)r * nv;
+            const int *ch = ws->row_chain[r];
+            int nc = ws->row_nchain[r];
+            for (int a = 0; a < nc; a++) {
+                double ja = Jr[ch[a]];
+                double *Ha = ws->H + (size_t)ch[a] * nv;
+                for (int b = 0; b <= a; b++)
+                    Ha[ch[b]] += ja * Jr[ch[b]];
+                ws->g[ch[a]] -= ja * ws->e[r];
+            }
+        }
+        for (int i = 0; i < nv; i++)
+            for (int j = 0; j < i; j++)
+                ws->H[(size_t)j * nv + i] = ws->H[(size_t)i * nv + j];
+        for (int i = 0; i < nv; i++) {
+            double wp = ik->cfg.posture_weight * ik->dof_posture[i];
+            ws->H[(size_t)i * nv + i] += ik->cfg.damping + wp;
+            int a = ik->dof_qadr[i];
+            if (a >= 0)
+                ws->g[i] += wp * (q[a] - ik->q_default[a]);
+        }
+        /* bounds on the step: joint range, velocity from q_prev, frozen dofs */
+        for (int i = 0; i < nv; i++) {
+            int a = ik->dof_qadr[i];
+            double lo = -INFINITY, hi = INFINITY;
+            if (!ik->dof_active[i]) {
+                lo = hi = 0;
+            } else if (a >= 0) {
+                lo = ik->dof_lo[i] - q[a];
+                hi = ik->dof_hi[i] - q[a];
+                if (fr->q_prev && fr->dt_s > 0 && isfinite(ik->dof_vmax[i])) {
+                    double v = ik->dof_vmax[i] * fr->dt_s;
+                    lo = fmax(lo, fr->q_prev[a] - v - q[a]);
+                    hi = fmin(hi, fr->q_prev[a] + v - q[a]);
+                }
+                if (lo > hi) /* the two bounds disagree: the range wins */
+                    lo = hi = fmin(fmax(0, ik->dof_lo[i] - q[a]), ik->dof_hi[i] - q[a]);
+            }
+            ws->lo[i] = lo;
+            ws->hi[i] = hi;
+            ws->dq[i] = 0;
+        }
+        lfd_boxqp_result qr;
+        if (lfd_boxqp_solve(nv, ws->H, ws->g, ws->lo, ws->hi, ws->dq, 50, 1e-10, ws->qpws, &qr))
+            return LFD_ENUMERIC;
+        /* backtrack on the true cost: accept the first step that lowers it */
+        double alpha = 1, step = 0;
+        int accepted = 0;
+        for (int ls = 0; ls < 4; ls++, alpha *= 0.5) {
+            for (int i = 0; i < nv; i++)
+                ws->dqs[i] = alpha * ws->dq[i];
+            memcpy(ws->qtrial, q, (size_t)nq * sizeof(double));
+            mj_integratePos(m, ws->qtrial, ws->dqs, 1.0);
+            double c = eval_at(ik, ws, fr, ws->qtrial);
+            if (c < cost) {
+                cost = c;
+                memcpy(q, ws->qtrial, (size_t)nq * sizeof(double));
+                accepted = 1;
+                for (int i = 0; i < nv; i++)
+                    step = fmax(step, fabs(ws->dqs[i]));
+                break;
+            }
+        }
+        if (!accepted) {
+            eval_at(ik, ws, fr, q); /* leave the kinematics of q in ws->d */
+            break;
+        }
+        if (step < ik->cfg.tol_step) {
+            it++;
+            break;
+        }
+    }
+    memcpy(qpos, q, (size_t)nq * sizeof(double));
+    if (res)
+        fill_result(ik, ws, fr, q, cost, it, res);
+    return LFD_OK;
+}

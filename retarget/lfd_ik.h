@@ -1,0 +1,134 @@
+/*  lfd_ik: whole-body inverse kinematics on a MuJoCo model.
+
+    The solver follows MuJoCo's model/data split: an lfd_ik is an immutable
+    description of the problem (the model, the tasks, bounds, weights) and an
+    lfd_ik_ws is the preallocated workspace (an mjData and the dense arrays);
+    lfd_ik_solve() allocates nothing, so the per-frame path is allocation
+    free.
+
+    Each frame solves, by Gauss-Newton steps warm-started from qpos,
+
+        min  sum_k  wp_k |p_k(q) - p*_k|^2 + wr_k |log(R*_k R_k(q)')|^2
+           + w_post |q - q_default|^2 (1-DoF joints)  +  damping |dq|^2
+           + w_floor sum_points max(0, floor_z - z_point(q))^2
+        s.t.  joint range lo <= q <= hi                     (hard)
+              |q - q_prev| <= v_max dt   when q_prev given  (hard)
+              inactive degrees of freedom stay where they are
+
+    where each Gauss-Newton step is a box-constrained QP in dq (core/lfd_boxqp)
+    on the linearised tasks, with a backtracking check on the true cost.
+    Positions are of a point fixed in a body (an offset in the body frame);
+    orientations are of the body frame times a fixed body-frame rotation, so a
+    robot body can be aligned to a target frame whose axes differ from it.
+*/
+#ifndef LFD_IK_H
+#define LFD_IK_H
+
+#include <mujoco/mujoco.h>
+
+#include "core/lfd_err.h"
+
+#define LFD_IK_MAX_TASKS 32
+#define LFD_IK_MAX_FLOOR 32
+
+#define LFD_IK_MAX_CHAIN 64
+
+typedef struct lfd_ik_task {
+    int body;            /* MuJoCo body id */
+    int nchain;          /* dofs that move the body (its Jacobian's nonzero columns) */
+    int chain[LFD_IK_MAX_CHAIN];
+    double offset[3];    /* point in the body frame whose position is a target */
+    double rot_offset[4];/* body-frame rotation: the frame targeted is xquat * rot_offset */
+    double pos_weight;   /* 1/m: default weight of the position error */
+    double rot_weight;   /* 1/rad: default weight of the orientation error (0: none) */
+} lfd_ik_task;
+
+typedef struct lfd_ik_floor_point {
+    int body;
+    int nchain;
+    int chain[LFD_IK_MAX_CHAIN];
+    double offset[3];    /* a point (e.g. a sole corner) that must stay above the floor */
+} lfd_ik_floor_point;
+
+typedef struct lfd_ik_config {
+    double damping;          /* Levenberg-Marquardt damping on |dq|^2 */
+    double posture_weight;   /* pull of 1-DoF joints toward q_default, per rad */
+    double floor_weight;     /* per m of penetration of floor points */
+    int max_iters;           /* Gauss-Newton iterations per frame */
+    double tol_step;         /* stop when max |dq| falls below this */
+} lfd_ik_config;
+
+/* defaults: damping 1e-4, posture 1e-3, floor 100, 6 iterations, 1e-6 */
+lfd_ik_config lfd_ik_config_default(void);
+
+typedef struct lfd_ik {
+    const mjModel *m;        /* not owned; must outlive the solver */
+    int nq, nv;
+    lfd_ik_config cfg;
+    int ntask;
+    lfd_ik_task tasks[LFD_IK_MAX_TASKS];
+    int nfloor;
+    lfd_ik_floor_point floor[LFD_IK_MAX_FLOOR];
+    double floor_z;          /* height of the floor, m */
+    double *q_default;       /* nq */
+    double *dof_lo, *dof_hi; /* nv: joint range for 1-DoF joints' dofs, +-inf otherwise */
+    double *dof_vmax;        /* nv: rad/s (or m/s), inf = none */
+    double *dof_posture;     /* nv: posture weight multiplier (0 for free/ball dofs) */
+    int *dof_qadr;           /* nv: qpos address of a 1-DoF joint's dof, -1 otherwise */
+    unsigned char *dof_active; /* nv: 0 = held at its current value */
+} lfd_ik;
+
+/* Creates a solver for model m with no tasks; bounds come from the model's
+   joint ranges (limited joints), velocity bounds start unlimited and
+   q_default is the model's qpos0.  Free with lfd_ik_free. */
+int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err *err);
+void lfd_ik_free(lfd_ik **ik);
+
+/* Adds a task; returns its index (>= 0) or a negative status. */
+int lfd_ik_add_task(lfd_ik *ik, int body, const double offset[3], const double rot_offset[4],
+                    double pos_weight, double rot_weight, lfd_err *err);
+int lfd_ik_add_floor_point(lfd_ik *ik, int body, const double offset[3], lfd_err *err);
+
+/* The per-frame input.  pos: ntask x 3 world targets; quat: ntask x 4
+   (w x y z) or NULL (no orientation targets); pos_w / rot_w: per-task
+   weights or NULL for the defaults (0 switches a task off for this frame);
+   q_prev: the previous frame's solution (nq) for velocity bounds, or NULL;
+   dt_s: time since q_prev. */
+typedef struct lfd_ik_frame {
+    const double *pos;
+    const double *quat;
+    const double *pos_w;
+    const double *rot_w;
+    const double *q_prev;
+    double dt_s;
+} lfd_ik_frame;
+
+typedef struct lfd_ik_result {
+    int iterations;
+    double cost;                       /* final objective */
+    double pos_err_m[LFD_IK_MAX_TASKS];   /* |p - p*| per task */
+    double rot_err_rad[LFD_IK_MAX_TASKS]; /* angle of R* R' per task */
+    int at_limit;                      /* dofs ending at a joint-range bound */
+    int at_vel_limit;                  /* dofs ending at a velocity bound */
+    double floor_pen_m;                /* deepest floor point below floor_z (>= 0) */
+} lfd_ik_result;
+
+typedef struct lfd_ik_ws lfd_ik_ws;
+
+int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err);
+void lfd_ik_ws_free(lfd_ik_ws **ws);
+/* The workspace's mjData: after lfd_ik_solve it holds the kinematics of the
+   solution (xpos, xquat, ...). */
+mjData *lfd_ik_ws_data(lfd_ik_ws *ws);
+
+/* Solves one frame in place: qpos (nq) is the warm start on entry and the
+   solution on exit.  No allocation.  Returns LFD_ENUMERIC if a target is
+   not finite or the step system is singular (qpos is then left unchanged). */
+int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *frame, double *qpos,
+                 lfd_ik_result *res);
+
+/* Evaluates the task errors and cost at qpos without changing it. */
+void lfd_ik_evaluate(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *frame,
+                     const double *qpos, lfd_ik_result *res);
+
+#endif
