@@ -8,8 +8,17 @@
 
 #include "core/lfd_log.h"
 #include "runtime/cli/lfd_cli.h"
+#include "core/lfd_motion.h"
 #include "runtime/lfd_keys.h"
+#include "runtime/lfd_playback.h"
 #include "runtime/lfd_server.h"
+#if __has_include("robots/lfd_robot.h")
+#define HAVE_ROBOTS 1
+#else
+#define HAVE_ROBOTS 0
+typedef struct lfd_robot lfd_robot;
+static void lfd_robot_free(lfd_robot **r) { *r = NULL; }
+#endif
 
 static lfd_server *volatile g_server;
 
@@ -41,7 +50,8 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
     const char *bind = LFD_SERVER_DEFAULT_BIND, *curve = NULL, *robot = NULL;
     int watch = 0, insecure = 0, max_sessions = cfg.max_sessions, max_batch = cfg.max_batch;
     int max_msg = (int)cfg.max_msg_bytes;
-    double deadline_ms = 0, idle_s = cfg.idle_s;
+    double deadline_ms = 0, idle_s = cfg.idle_s, period_ms = 20;
+    int chunk = 10;
     lfd_opt opts[] = {
         {"bind", 'b', LFD_OPT_STR, &bind, "ENDPOINT",
          "where to listen (default " LFD_SERVER_DEFAULT_BIND ", loopback only)"},
@@ -56,8 +66,11 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
         {"max-msg-bytes", 0, LFD_OPT_INT, &max_msg, "N", "larger requests are refused (65536)"},
         {"max-batch", 0, LFD_OPT_INT, &max_batch, "N",
          "act requests inferred together (16; 1 = no batching)"},
-        {"robot", 0, LFD_OPT_STR, &robot, "NAME", "serve MOTION.lfdm files as playback policies "
-                                                  "for this robot (needs the robots layer)"},
+        {"robot", 0, LFD_OPT_STR, &robot, "NAME",
+         "serve MOTION.lfdm files as playback policies for this robot"},
+        {"period-ms", 0, LFD_OPT_DOUBLE, &period_ms, "MS",
+         "playback: time between the actions of a chunk (20)"},
+        {"chunk", 0, LFD_OPT_INT, &chunk, "N", "playback: actions per chunk (10)"},
         {"insecure", 0, LFD_OPT_FLAG, &insecure, NULL,
          "allow a non-loopback bind without CURVE (trusted networks only)"},
         {0}};
@@ -80,30 +93,58 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
     lfd_server *s;
     if ((rc = lfd_server_new(&s, &cfg, &err)))
         return lfd_cli_error(cmd, &err);
+    lfd_robot *robot_desc = NULL;
     for (int i = 0; i < npos; i++) {
-        if (has_suffix(pos[i], ".lfdm") || has_suffix(pos[i], ".csv")) {
-            lfd_fail(&err, LFD_EUNSUPPORTED,
-                     "%s: serving a motion needs the robots layer (--robot %s), which this "
-                     "build does not have yet",
-                     pos[i], robot ? robot : "NAME");
-            lfd_server_free(&s);
-            return lfd_cli_error(cmd, &err);
-        }
         lfd_policy *p;
-        if ((rc = lfd_policy_load(&p, pos[i], &err))) {
-            lfd_server_free(&s);
-            return lfd_cli_error(cmd, &err);
+        if (has_suffix(pos[i], ".lfdm")) {
+#if HAVE_ROBOTS
+            /* a checked motion, served as a playback policy for --robot */
+            if (!robot) {
+                lfd_server_free(&s);
+                return lfd_cli_usage_error(cmd, "%s: serving a motion needs --robot NAME",
+                                           pos[i]);
+            }
+            lfd_motion m;
+            char hex[65], name[LFD_POLICY_NAME_MAX], tmp[4096];
+            snprintf(tmp, sizeof tmp, "%s", pos[i]);
+            const char *base = strrchr(tmp, '/') ? strrchr(tmp, '/') + 1 : tmp;
+            snprintf(name, sizeof name, "%.*s", (int)(strlen(base) - 5 < 60 ? strlen(base) - 5 : 60),
+                     base);
+            if (!robot_desc && (rc = lfd_robot_load(robot, &robot_desc, &err)))
+                goto fail;
+            if ((rc = lfd_motion_read(&m, pos[i], &err)))
+                goto fail;
+            rc = lfd_file_sha256_hex(pos[i], hex, &err);
+            if (rc == LFD_OK)
+                rc = lfd_playback_from_motion(&m, robot_desc, name, period_ms * 1e-3, chunk,
+                                              pos[i], hex, &p, &err);
+            lfd_motion_free(&m);
+            if (rc)
+                goto fail;
+            print_policy(p, pos[i]);
+            if ((rc = lfd_server_add_policy(s, p, NULL, &err)))
+                goto fail;
+            if (watch)
+                lfd_warn("%s: --watch reloads .lfdp files only; this motion is served as loaded",
+                         pos[i]);
+            continue;
+#else
+            rc = lfd_fail(&err, LFD_EUNSUPPORTED, "%s: serving a motion needs the robots layer, "
+                          "which this build does not have", pos[i]);
+            (void)period_ms;
+            (void)chunk;
+            goto fail;
+#endif
         }
+        if ((rc = lfd_policy_load(&p, pos[i], &err)))
+            goto fail;
         print_policy(p, pos[i]);
-        if ((rc = lfd_server_add_policy(s, p, pos[i], &err))) {
-            lfd_server_free(&s);
-            return lfd_cli_error(cmd, &err);
-        }
+        if ((rc = lfd_server_add_policy(s, p, pos[i], &err)))
+            goto fail;
     }
-    if ((rc = lfd_server_bind(s, &err))) {
-        lfd_server_free(&s);
-        return lfd_cli_error(cmd, &err);
-    }
+    lfd_robot_free(&robot_desc);
+    if ((rc = lfd_server_bind(s, &err)))
+        goto fail;
     printf("listening on %s%s%s%s\n", lfd_server_endpoint(s), curve ? " (CURVE)" : "",
            watch ? ", watching the policy files" : "",
            deadline_ms > 0 ? ", with a deadline" : "");
@@ -136,15 +177,22 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
     if (rc)
         return lfd_cli_error(cmd, &err);
     return LFD_EXIT_OK;
+fail:
+    lfd_robot_free(&robot_desc);
+    lfd_server_free(&s);
+    return lfd_cli_error(cmd, &err);
 }
 
 LFD_COMMAND(cmd_serve, "serve", "serve policies to robot controllers over ZeroMQ",
-            "POLICY.lfdp... [options]",
+            "POLICY.lfdp|MOTION.lfdm... [options]",
             "Serves each policy under its name on one ZeroMQ ROUTER socket; controllers\n"
             "connect with the C client library (runtime/lfd_client.h) or the Python client\n"
             "(runtime/python/lfd_client.py).  The protocol is in docs/protocol.md: hello\n"
             "(the schema is checked here), act, reset, ping, stats.  Every action passes\n"
             "the safety filter (joint ranges, velocity and acceleration limits, NaN).\n"
+            "A motion file (.lfdm, with --robot) is served as a playback policy named\n"
+            "after the file: observation time_s, actions the motion's joint angles,\n"
+            "limits and default pose from the robot description.\n"
             "Runs until SIGINT or SIGTERM, then prints its counters.",
             run_serve)
 
