@@ -5,6 +5,7 @@
 #   make           build build/liblfd.a, build/liblfdclient.a and build/lfd
 #   make asan      build and run the tests under AddressSanitizer + UBSan
 #   make valgrind  run the tests under Valgrind memcheck
+#   make soak      the serving soak and fault test for 60 s (make test runs it for 6 s)
 #   make bench     run the benchmarks (machine-readable lines "BENCH {...}")
 #   make fuzz      run every libFuzzer target for FUZZ_SECONDS (default 60) under ASan + UBSan
 #   make deps      install the Debian packages lfd needs (root: apt-get; else prints the command)
@@ -59,7 +60,7 @@ TESTBIN := $(BUILD)/lfd_tests
 BENCHBIN := $(BUILD)/lfd_bench
 DEPS_OK := $(BUILD)/.deps-ok
 
-.PHONY: all test asan valgrind bench demo deps check-layers clean fuzz fuzz-bins
+.PHONY: all test asan valgrind bench demo deps check-layers clean fuzz fuzz-bins soak
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(LIB) $(CLIENT) $(TESTBIN)
@@ -103,8 +104,11 @@ $(CLIENT): $(CLIENT_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
 
+# the tests count the allocations lfd's own code makes (tests/test_serve_alloc.c):
+# calls from the statically linked objects go through __wrap_malloc & co.
+TEST_WRAP := -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc
 $(TESTBIN): $(TEST_OBJ) $(LIB)
-	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LIBS)
+	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) $(TEST_WRAP) -o $@ $(TEST_OBJ) $(LIB) $(LIBS)
 
 $(BENCHBIN): $(BENCH_OBJ) $(LIB)
 	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(BENCH_OBJ) $(LIB) $(LIBS)
@@ -117,6 +121,11 @@ check-layers:
 
 test: all check-layers
 	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp ./$(TESTBIN) -j $(JOBS) $(TESTS)
+
+SOAK_SECONDS ?= 60
+soak: all
+	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp LFD_SOAK_S=$(SOAK_SECONDS) \
+	    ./$(TESTBIN) -v serve_soak
 
 demo: $(BIN)
 	./$(BIN) demo

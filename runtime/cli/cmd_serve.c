@@ -1,0 +1,228 @@
+/*  `lfd serve` and `lfd keygen`: serve policies to robot controllers over
+    ZeroMQ (runtime/lfd_server.h), and make CURVE key pairs for it
+    (runtime/lfd_keys.h). */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/lfd_log.h"
+#include "runtime/cli/lfd_cli.h"
+#include "core/lfd_motion.h"
+#include "runtime/lfd_keys.h"
+#include "runtime/lfd_playback.h"
+#include "runtime/lfd_server.h"
+#if __has_include("robots/lfd_robot.h")
+#define HAVE_ROBOTS 1
+#else
+#define HAVE_ROBOTS 0
+typedef struct lfd_robot lfd_robot;
+static void lfd_robot_free(lfd_robot **r) { *r = NULL; }
+#endif
+
+static lfd_server *volatile g_server;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_server)
+        lfd_server_stop(g_server);
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && !strcasecmp(s + n - k, suf);
+}
+
+static void print_policy(const lfd_policy *p, const char *path)
+{
+    printf("serving '%s': %s, %d observations -> %d x %d actions every %.4g ms, hash %.12s "
+           "(%s)\n",
+           p->name, p->kind == LFD_POLICY_MLP ? "mlp" : "playback", p->obs_dim, p->chunk,
+           p->act_dim, p->control_period_s * 1e3, p->hash, path);
+}
+
+static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
+{
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    const char *bind = LFD_SERVER_DEFAULT_BIND, *curve = NULL, *robot = NULL;
+    int watch = 0, insecure = 0, max_sessions = cfg.max_sessions, max_batch = cfg.max_batch;
+    int max_msg = (int)cfg.max_msg_bytes;
+    double deadline_ms = 0, idle_s = cfg.idle_s, period_ms = 20;
+    int chunk = 10;
+    lfd_opt opts[] = {
+        {"bind", 'b', LFD_OPT_STR, &bind, "ENDPOINT",
+         "where to listen (default " LFD_SERVER_DEFAULT_BIND ", loopback only)"},
+        {"curve", 0, LFD_OPT_STR, &curve, "KEYDIR",
+         "CURVE encryption: KEYDIR/server.key, clients allowed by KEYDIR/clients/*.pub"},
+        {"watch", 'w', LFD_OPT_FLAG, &watch, NULL,
+         "reload a policy file replaced on disk (atomically, or not at all)"},
+        {"deadline-ms", 0, LFD_OPT_DOUBLE, &deadline_ms, "MS",
+         "answer a hold action when an act takes longer (default: no deadline)"},
+        {"max-sessions", 0, LFD_OPT_INT, &max_sessions, "N", "clients at once (default 64)"},
+        {"idle-s", 0, LFD_OPT_DOUBLE, &idle_s, "S", "a silent client's session ends after S s (60)"},
+        {"max-msg-bytes", 0, LFD_OPT_INT, &max_msg, "N", "larger requests are refused (65536)"},
+        {"max-batch", 0, LFD_OPT_INT, &max_batch, "N",
+         "act requests inferred together (16; 1 = no batching)"},
+        {"robot", 0, LFD_OPT_STR, &robot, "NAME",
+         "serve MOTION.lfdm files as playback policies for this robot"},
+        {"period-ms", 0, LFD_OPT_DOUBLE, &period_ms, "MS",
+         "playback: time between the actions of a chunk (20)"},
+        {"chunk", 0, LFD_OPT_INT, &chunk, "N", "playback: actions per chunk (10)"},
+        {"insecure", 0, LFD_OPT_FLAG, &insecure, NULL,
+         "allow a non-loopback bind without CURVE (trusted networks only)"},
+        {0}};
+    char **pos;
+    int npos, rc;
+    if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, LFD_SERVER_MAX_POLICIES)))
+        return lfd_args_exit(rc);
+    if (deadline_ms < 0 || max_msg < 256)
+        return lfd_cli_usage_error(cmd, "--deadline-ms must be >= 0 and --max-msg-bytes >= 256");
+    cfg.bind = bind;
+    cfg.curve_dir = curve;
+    cfg.watch = watch;
+    cfg.insecure = insecure;
+    cfg.deadline_s = deadline_ms * 1e-3;
+    cfg.max_sessions = max_sessions;
+    cfg.idle_s = idle_s;
+    cfg.max_msg_bytes = (size_t)max_msg;
+    cfg.max_batch = max_batch;
+    lfd_err err = {0};
+    lfd_server *s;
+    if ((rc = lfd_server_new(&s, &cfg, &err)))
+        return lfd_cli_error(cmd, &err);
+    lfd_robot *robot_desc = NULL;
+    for (int i = 0; i < npos; i++) {
+        lfd_policy *p;
+        if (has_suffix(pos[i], ".lfdm")) {
+#if HAVE_ROBOTS
+            /* a checked motion, served as a playback policy for --robot */
+            if (!robot) {
+                lfd_server_free(&s);
+                return lfd_cli_usage_error(cmd, "%s: serving a motion needs --robot NAME",
+                                           pos[i]);
+            }
+            lfd_motion m;
+            char hex[65], name[LFD_POLICY_NAME_MAX], tmp[4096];
+            snprintf(tmp, sizeof tmp, "%s", pos[i]);
+            const char *base = strrchr(tmp, '/') ? strrchr(tmp, '/') + 1 : tmp;
+            snprintf(name, sizeof name, "%.*s", (int)(strlen(base) - 5 < 60 ? strlen(base) - 5 : 60),
+                     base);
+            if (!robot_desc && (rc = lfd_robot_load(robot, &robot_desc, &err)))
+                goto fail;
+            if ((rc = lfd_motion_read(&m, pos[i], &err)))
+                goto fail;
+            rc = lfd_file_sha256_hex(pos[i], hex, &err);
+            if (rc == LFD_OK)
+                rc = lfd_playback_from_motion(&m, robot_desc, name, period_ms * 1e-3, chunk,
+                                              pos[i], hex, &p, &err);
+            lfd_motion_free(&m);
+            if (rc)
+                goto fail;
+            print_policy(p, pos[i]);
+            if ((rc = lfd_server_add_policy(s, p, NULL, &err)))
+                goto fail;
+            if (watch)
+                lfd_warn("%s: --watch reloads .lfdp files only; this motion is served as loaded",
+                         pos[i]);
+            continue;
+#else
+            rc = lfd_fail(&err, LFD_EUNSUPPORTED, "%s: serving a motion needs the robots layer, "
+                          "which this build does not have", pos[i]);
+            (void)period_ms;
+            (void)chunk;
+            goto fail;
+#endif
+        }
+        if ((rc = lfd_policy_load(&p, pos[i], &err)))
+            goto fail;
+        print_policy(p, pos[i]);
+        if ((rc = lfd_server_add_policy(s, p, pos[i], &err)))
+            goto fail;
+    }
+    lfd_robot_free(&robot_desc);
+    if ((rc = lfd_server_bind(s, &err)))
+        goto fail;
+    printf("listening on %s%s%s%s\n", lfd_server_endpoint(s), curve ? " (CURVE)" : "",
+           watch ? ", watching the policy files" : "",
+           deadline_ms > 0 ? ", with a deadline" : "");
+    fflush(stdout);
+    /* SIGINT / SIGTERM end the loop cleanly (no SA_RESTART: the poll wakes) */
+    g_server = s;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    rc = lfd_server_run(s, &err);
+    g_server = NULL;
+    lfd_server_stats st;
+    lfd_server_get_stats(s, &st);
+    double n = st.acts ? (double)st.acts : 1;
+    printf("served %llu messages in %.1f s: %llu acts (%llu holds, %llu deadline misses), "
+           "%llu errors, %llu dropped replies, %llu sessions, %llu reloads (%llu refused); "
+           "mean per act: decode %.2f, normalise %.2f, infer %.2f, filter %.2f, encode %.2f, "
+           "whole %.2f us\n",
+           (unsigned long long)st.messages, st.uptime_s, (unsigned long long)st.acts,
+           (unsigned long long)st.holds, (unsigned long long)st.deadline_misses,
+           (unsigned long long)st.errors, (unsigned long long)st.dropped_replies,
+           (unsigned long long)st.sessions_created, (unsigned long long)st.reloads,
+           (unsigned long long)st.reload_failures, st.decode_us / n, st.normalise_us / n,
+           st.infer_us / n, st.filter_us / n, st.encode_us / n, st.handle_us / n);
+    lfd_server_free(&s);
+    if (rc)
+        return lfd_cli_error(cmd, &err);
+    return LFD_EXIT_OK;
+fail:
+    lfd_robot_free(&robot_desc);
+    lfd_server_free(&s);
+    return lfd_cli_error(cmd, &err);
+}
+
+LFD_COMMAND(cmd_serve, "serve", "serve policies to robot controllers over ZeroMQ",
+            "POLICY.lfdp|MOTION.lfdm... [options]",
+            "Serves each policy under its name on one ZeroMQ ROUTER socket; controllers\n"
+            "connect with the C client library (runtime/lfd_client.h) or the Python client\n"
+            "(runtime/python/lfd_client.py).  The protocol is in docs/protocol.md: hello\n"
+            "(the schema is checked here), act, reset, ping, stats.  Every action passes\n"
+            "the safety filter (joint ranges, velocity and acceleration limits, NaN).\n"
+            "A motion file (.lfdm, with --robot) is served as a playback policy named\n"
+            "after the file: observation time_s, actions the motion's joint angles,\n"
+            "limits and default pose from the robot description.\n"
+            "Runs until SIGINT or SIGTERM, then prints its counters.",
+            run_serve)
+
+static int run_keygen(const lfd_cmd *cmd, int argc, char **argv)
+{
+    const char *dir = ".";
+    lfd_opt opts[] = {{"dir", 'd', LFD_OPT_STR, &dir, "DIR", "where to write (default .)"},
+                      {0}};
+    char **pos;
+    int npos, rc;
+    if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, 1)))
+        return lfd_args_exit(rc);
+    const char *name = pos[0];
+    if (!name[0] || strchr(name, '/'))
+        return lfd_cli_usage_error(cmd, "NAME is a file name without '/'");
+    lfd_err err = {0};
+    char pub[41];
+    if ((rc = lfd_keys_generate(dir, name, pub, &err)))
+        return lfd_cli_error(cmd, &err);
+    printf("wrote %s/%s.key (secret, keep it private) and %s/%s.pub\npublic %s\n", dir, name,
+           dir, name, pub);
+    return LFD_EXIT_OK;
+}
+
+LFD_COMMAND(cmd_keygen, "keygen", "make a CURVE key pair for lfd serve and its clients",
+            "NAME [--dir DIR]",
+            "Writes DIR/NAME.key (public and secret key, mode 0600) and DIR/NAME.pub.\n"
+            "A server key folder for `lfd serve --curve KEYDIR`:\n"
+            "  lfd keygen server --dir KEYDIR            (the server's pair)\n"
+            "  lfd keygen robot1 --dir robot1-keys       (on the controller)\n"
+            "  cp robot1-keys/robot1.pub KEYDIR/clients/ (allow that controller)\n"
+            "Clients need KEYDIR/server.pub and their own .key file.",
+            run_keygen)

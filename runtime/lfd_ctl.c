@@ -1,0 +1,267 @@
+/*  lfd_ctl: the example controller behind `lfd ctl-demo` (see lfd_ctl.h). */
+/* Built when the robots layer is present (robots/lfd_robot.h). */
+#if __has_include("robots/lfd_robot.h")
+#include "runtime/lfd_ctl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "robots/lfd_mj.h"
+#include "runtime/lfd_client.h"
+
+void lfd_ctl_opts_init(lfd_ctl_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->hz = 500;
+    o->seconds = 5;
+    o->timeout_s = 1;
+}
+
+static void sleep_until(double t)
+{
+    struct timespec ts = {(time_t)t, (long)((t - (double)(time_t)t) * 1e9)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct sim {
+    const mjModel *m;
+    mjData *d;
+    int substeps;
+} sim;
+
+static int make_data(void *arg)
+{
+    sim *s = arg;
+    s->d = mj_makeData(s->m);
+    return s->d ? LFD_OK : LFD_ENOMEM;
+}
+
+static int step_sim(void *arg)
+{
+    sim *s = arg;
+    for (int k = 0; k < s->substeps; k++)
+        mj_step(s->m, s->d);
+    return LFD_OK;
+}
+
+/* The reference motion's joint angles at time t (linear between frames). */
+static void ref_at(const lfd_motion *m, double t, double *q)
+{
+    double x = t * m->fps, last = m->nframes - 1;
+    x = x < 0 ? 0 : x > last ? last : x;
+    int i0 = (int)x, i1 = i0 + 1 < m->nframes ? i0 + 1 : i0;
+    double a = x - i0;
+    const double *f0 = lfd_motion_frame(m, i0), *f1 = lfd_motion_frame(m, i1);
+    for (int k = 0; k < m->nq; k++)
+        q[k] = f0[k] + a * (f1[k] - f0[k]);
+}
+
+int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, lfd_err *err)
+{
+    memset(rep, 0, sizeof *rep);
+    if (!(o->hz >= 1 && o->hz <= 10000) || !(o->seconds > 0 && o->seconds <= 3600))
+        return lfd_fail(err, LFD_EARG, "control rate %g Hz and duration %g s out of range",
+                        o->hz, o->seconds);
+    int nj = r->njoints, nq = r->nq, nv = r->nv;
+    double period = 1.0 / o->hz;
+    /* whole simulation steps per control period: when the model's step does
+       not divide the period, a copy of the model takes the largest step that
+       does and is not longer than the model's own */
+    mjModel *own = NULL;
+    const mjModel *m = r->m;
+    int sub = (int)ceil(period / m->opt.timestep - 1e-9);
+    if (fabs(sub * m->opt.timestep - period) > 1e-12) {
+        own = mj_copyModel(NULL, r->m);
+        if (!own)
+            return lfd_fail(err, LFD_ENOMEM, "cannot copy the model");
+        own->opt.timestep = period / sub;
+        m = own;
+    }
+    rep->sim_step_s = m->opt.timestep;
+    sim s = {m, NULL, sub};
+    /* the client: observation "time_s", actions the robot's joints */
+    static const char *obs_names[1] = {"time_s"};
+    const char **act_names = calloc((size_t)nj, sizeof *act_names);
+    double *buf = calloc((size_t)(4 * nq + 4 * nv + 4 * nj), sizeof(double));
+    float *fbuf = calloc((size_t)(2 * nj), sizeof(float));
+    int64_t nt = (int64_t)ceil(o->seconds * o->hz);
+    double *tick_us = calloc((size_t)nt, sizeof(double));
+    if (!act_names || !buf || !fbuf || !tick_us) {
+        if (own)
+            mj_deleteModel(own);
+        free(act_names);
+        free(buf);
+        free(fbuf);
+        free(tick_us);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    for (int j = 0; j < nj; j++)
+        act_names[j] = r->joints[j].name;
+    double *q_ref = buf, *qd_ref = q_ref + nq, *ctrl = qd_ref + nv, *q_mot = ctrl + nv + nq,
+           *prev_a = q_mot + nq + nv;
+    float *a = fbuf, *cur = a + nj;
+    (void)prev_a;
+    lfd_client_config cc;
+    lfd_client_config_init(&cc);
+    cc.endpoint = o->endpoint;
+    cc.policy = o->policy;
+    cc.client_name = "lfd ctl-demo";
+    cc.obs_dim = 1;
+    cc.obs_names = obs_names;
+    cc.act_dim = nj;
+    cc.act_names = act_names;
+    cc.robot = r->name;
+    cc.timeout_s = o->timeout_s;
+    cc.server_key = o->server_key;
+    cc.public_key = o->public_key;
+    cc.secret_key = o->secret_key;
+    lfd_client *c = NULL;
+    lfd_robot_ff *ff = NULL;
+    int rc = lfd_client_new(&c, &cc, err);
+    if (rc == LFD_OK)
+        rc = lfd_robot_ff_new(r, &ff, err);
+    if (rc == LFD_OK)
+        rc = lfd_mj_call(make_data, &s, err);
+    if (rc)
+        goto done;
+    snprintf(rep->policy_hash, sizeof rep->policy_hash, "%s", lfd_client_policy_info(c)->hash);
+    /* the start: the reference's first frame, else the default pose */
+    if (o->ref && o->ref->nq == nq)
+        memcpy(s.d->qpos, lfd_motion_frame(o->ref, 0), (size_t)nq * sizeof(double));
+    else
+        memcpy(s.d->qpos, r->qpos_default, (size_t)nq * sizeof(double));
+    mj_forward(m, s.d);
+    for (int j = 0; j < nj; j++)
+        cur[j] = (float)s.d->qpos[r->joints[j].qpos_adr];
+    double z0 = r->floating ? s.d->qpos[2] : 0;
+    rep->root_z_min_m = z0;
+    rep->have_ref = o->ref && o->ref->nq == nq;
+    if ((rc = lfd_client_start(c, cur, err)))
+        goto done;
+    /* the loop, in lockstep with the clock */
+    double t0 = lfd_client_now_s() + 0.01, err_sum = 0;
+    long err_n = 0;
+    lfd_client_counters n0;
+    lfd_client_get_counters(c, &n0);
+    for (int64_t k = 0; k < nt; k++) {
+        double deadline = t0 + (double)k * period;
+        sleep_until(deadline);
+        double w = lfd_client_now_s();
+        double late = (w - deadline) * 1e6;
+        rep->late_wake_us_max = late > rep->late_wake_us_max ? late : rep->late_wake_us_max;
+        /* observe, read the action (wait-free) */
+        float obs[1] = {(float)(deadline - t0)};
+        double r0 = lfd_client_now_s();
+        lfd_client_put_obs(c, obs, deadline);
+        lfd_tick tk;
+        int st = lfd_client_get_action(c, deadline, a, &tk);
+        double rd = (lfd_client_now_s() - r0) * 1e6;
+        rep->read_us_max = rd > rep->read_us_max ? rd : rep->read_us_max;
+        switch (st) {
+        case LFD_TICK_OK: rep->ticks_ok++; break;
+        case LFD_TICK_SERVER_HOLD: rep->ticks_server_hold++; break;
+        case LFD_TICK_LATE: rep->ticks_late++; break;
+        case LFD_TICK_STALE: rep->ticks_stale++; break;
+        default: rep->ticks_no_data++; break;
+        }
+        rep->ticks_filtered += tk.filter_flags != 0;
+        /* PD + feed-forward toward the action; joint velocity reference from the
+           change of the action (a stale tick holds: zero velocity) */
+        memcpy(q_ref, s.d->qpos, (size_t)nq * sizeof(double));
+        memset(qd_ref, 0, (size_t)nv * sizeof(double));
+        for (int j = 0; j < nj; j++) {
+            const lfd_robot_joint *J = &r->joints[j];
+            q_ref[J->qpos_adr] = a[j];
+            if (k > 0 && st != LFD_TICK_STALE)
+                qd_ref[J->dof_adr] = (a[j] - cur[j]) / period;
+            cur[j] = a[j];
+        }
+        rep->torque_clamped += lfd_robot_ff_control(ff, s.d->qpos, s.d->qvel, q_ref, qd_ref,
+                                                    NULL, NULL, s.d->ctrl, NULL, NULL) > 0;
+        /* advance the simulation by one control period */
+        if ((rc = lfd_mj_call(step_sim, &s, err)) || (rc = lfd_mj_check_data(m, s.d, err)))
+            break;
+        /* tracking against the reference, and falls */
+        if (rep->have_ref) {
+            ref_at(o->ref, deadline - t0, q_mot);
+            for (int j = 0; j < nj; j++) {
+                int ad = r->joints[j].qpos_adr;
+                double e = fabs(s.d->qpos[ad] - q_mot[ad]);
+                err_sum += e;
+                err_n++;
+                rep->track_rad_max = e > rep->track_rad_max ? e : rep->track_rad_max;
+            }
+        }
+        if (r->floating) {
+            double z = s.d->qpos[2];
+            rep->root_z_min_m = z < rep->root_z_min_m ? z : rep->root_z_min_m;
+            if (z < 0.5 * z0)
+                rep->fell = 1;
+        }
+        double end = lfd_client_now_s();
+        tick_us[k] = (end - w) * 1e6;
+        if (end > deadline + period)
+            rep->overruns++;
+        rep->ticks++;
+    }
+    rep->elapsed_s = lfd_client_now_s() - t0;
+    rep->achieved_hz = rep->elapsed_s > 0 ? rep->ticks / rep->elapsed_s : 0;
+    if (rep->ticks) {
+        qsort(tick_us, (size_t)rep->ticks, sizeof(double), cmp_double);
+        rep->tick_us_p50 = tick_us[rep->ticks / 2];
+        rep->tick_us_p99 = tick_us[(int)((rep->ticks - 1) * 0.99)];
+        rep->tick_us_max = tick_us[rep->ticks - 1];
+    }
+    rep->track_rad_mean = err_n ? err_sum / (double)err_n : 0;
+    lfd_client_stop(c);
+    lfd_client_counters n1;
+    lfd_client_get_counters(c, &n1);
+    rep->chunk_requests = n1.requests - n0.requests;
+    rep->timeouts = n1.timeouts - n0.timeouts;
+done:
+    if (s.d)
+        mj_deleteData(s.d);
+    lfd_robot_ff_free(&ff);
+    lfd_client_free(&c);
+    if (own)
+        mj_deleteModel(own);
+    free(act_names);
+    free(buf);
+    free(fbuf);
+    free(tick_us);
+    return rc;
+}
+
+void lfd_ctl_print(const lfd_ctl_report *rep, double hz)
+{
+    printf("cadence   %d ticks in %.3f s: %.1f Hz achieved (target %g Hz), %d overruns; "
+           "simulation step %g ms\n",
+           rep->ticks, rep->elapsed_s, rep->achieved_hz, hz, rep->overruns, rep->sim_step_s * 1e3);
+    printf("tick      p50 %.1f us, p99 %.1f us, worst %.1f us (control + simulation); worst "
+           "oversleep %.1f us\n",
+           rep->tick_us_p50, rep->tick_us_p99, rep->tick_us_max, rep->late_wake_us_max);
+    printf("actions   worst read %.2f us; ticks: %d fresh, %d server hold, %d late, %d stale "
+           "(watchdog), %d before the first chunk; %d filtered on the client\n",
+           rep->read_us_max, rep->ticks_ok, rep->ticks_server_hold, rep->ticks_late,
+           rep->ticks_stale, rep->ticks_no_data, rep->ticks_filtered);
+    printf("network   %llu chunk requests, %llu timeouts; policy %.12s\n", rep->chunk_requests,
+           rep->timeouts, rep->policy_hash);
+    if (rep->have_ref)
+        printf("tracking  joint error mean %.4f rad, worst %.4f rad%s\n", rep->track_rad_mean,
+               rep->track_rad_max, rep->torque_clamped ? " (torque limits reached)" : "");
+    if (rep->root_z_min_m != 0)
+        printf("balance   %s (lowest root height %.3f m)\n", rep->fell ? "FELL" : "stayed up",
+               rep->root_z_min_m);
+}
+
+#endif

@@ -1,0 +1,88 @@
+/*  lfd_filter: the safety filter between a policy and the motors.
+
+    Every action a policy produces passes through this filter twice: in the
+    server (over each step of a chunk, at the policy's control period) and
+    again in the client library (at the control loop's own tick).  For one
+    action vector a (joint position targets) and the previous command p:
+      1. non-finite: if any element is NaN or infinite the whole action is
+         replaced by the hold action (p, or the caller's hold pose when there
+         is no previous command); the offending joints are flagged;
+      2. range: each target is clamped to [lo, hi];
+      3. acceleration: the step's velocity (a - p) / dt may differ from the
+         previous step's velocity by at most acc * dt (acc 0 = no limit);
+      4. velocity: |a - p| / dt <= vel.
+    Rate limits apply relative to the previous command, so a robot that
+    starts outside its range moves back into it at the allowed velocity
+    instead of jumping.  Without a previous command (first action after a
+    reset) only steps 1 and 2 apply; without a previous velocity, step 3 is
+    skipped.
+
+    Model/state split, as in MuJoCo: lfd_filter_limits is immutable and
+    borrowed (pointers into a policy or a client's copy of the limits), an
+    lfd_filter_state is the per-session (per-client) memory: the previous
+    command and its velocity.  lfd_filter_step allocates nothing.
+
+    Reports: per-joint flags (ORed over the steps filtered, so a chunk's
+    flags say which joints were touched anywhere in it) and counts.
+*/
+#ifndef LFD_FILTER_H
+#define LFD_FILTER_H
+
+#include <stdint.h>
+
+#include "core/lfd_err.h"
+
+/* per-joint flags */
+enum {
+    LFD_FILTER_CLAMPED = 1,   /* clamped to the joint range */
+    LFD_FILTER_VEL = 2,       /* velocity limited */
+    LFD_FILTER_ACC = 4,       /* acceleration limited */
+    LFD_FILTER_NONFINITE = 8  /* NaN or infinity replaced (whole action held) */
+};
+
+/* Joint limits, borrowed: n joints; vel_rad_s > 0 (INFINITY = none);
+   acc_rad_s2 >= 0 (0 or INFINITY = none). */
+typedef struct lfd_filter_limits {
+    int n;
+    const float *lo, *hi;
+    const float *vel_rad_s;
+    const float *acc_rad_s2;
+} lfd_filter_limits;
+
+/* What a call changed (added to, never reset by lfd_filter_step). */
+typedef struct lfd_filter_counts {
+    uint32_t clamped, vel_limited, acc_limited, nonfinite;
+    uint32_t held; /* actions replaced by the hold action */
+} lfd_filter_counts;
+
+typedef struct lfd_filter_state {
+    int n, cap;
+    int have_prev, have_vel;
+    float *prev;   /* n: the previous command */
+    float *vel;    /* n: its velocity, rad/s */
+} lfd_filter_state;
+
+/* Allocates state for up to cap joints (n = cap, no previous command).
+   Free with lfd_filter_state_free. */
+int lfd_filter_state_init(lfd_filter_state *st, int cap, lfd_err *err);
+void lfd_filter_state_free(lfd_filter_state *st);
+/* Forgets the previous command (n is capped at cap).  With current != NULL,
+   current becomes the previous command; with vel_rad_s != NULL too, its
+   velocity (else the acceleration limit starts at the second step). */
+void lfd_filter_state_reset(lfd_filter_state *st, int n, const float *current,
+                            const float *vel_rad_s);
+
+/* Filters one action in place (lim->n == st->n elements) for a step of
+   dt_s seconds after the previous command, and makes it the new previous
+   command.  hold (n, may be NULL) is the pose used when there is no
+   previous command and the action is not finite; without it the joint
+   range's midpoint (or 0) is used.  flags (n, may be NULL) are ORed,
+   counts (may be NULL) added to.  Returns 1 if the action was replaced by
+   the hold action, else 0. */
+int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a, double dt_s,
+                    const float *hold, uint8_t *flags, lfd_filter_counts *counts);
+
+/* Checks limits: lo <= hi, vel > 0, acc >= 0, no NaN. */
+int lfd_filter_limits_check(const lfd_filter_limits *lim, lfd_err *err);
+
+#endif

@@ -1,0 +1,1578 @@
+/*  lfd_server: the ZeroMQ policy server (see lfd_server.h, docs/protocol.md).
+
+    Layout of this file: policy models and their workspaces; the session
+    table; replies; the request handlers (hello, act, reset, ping, stats);
+    the act batch; the event loop; the policy watcher thread; the CURVE ZAP
+    handler thread; setup and teardown. */
+#include "runtime/lfd_server.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <cblas.h>
+#include <zmq.h>
+
+#include "core/lfd_log.h"
+#include "runtime/lfd_filter.h"
+#include "runtime/lfd_keys.h"
+
+#define SERVER_NAME "lfd-serve/1"
+#define LINEAGE_INLINE_MAX 4096
+#define ID_MAX 256
+
+/* ---- policies and their workspaces ------------------------------------------------ */
+
+/* A loaded policy with everything the serving thread needs to run it on a
+   batch without allocating.  Replaced whole on reload. */
+typedef struct srv_model {
+    lfd_policy *p;
+    int cap;              /* batch rows */
+    float *obs;           /* cap * obs_dim: raw, then normalised in place */
+    float *out;           /* cap * chunk * act_dim */
+    float *mlp_ws;        /* lfd_mlp_ws_floats(mlp, cap) */
+    lfd_policy_ws *pws;   /* playback policies: lfd_policy_step */
+    lfd_filter_limits lim;
+} srv_model;
+
+typedef struct srv_policy {
+    char name[LFD_POLICY_NAME_MAX];
+    char path[4096];
+    int has_path;
+    srv_model *m;
+    uint32_t generation;  /* bumped when a reload changes the schema */
+    uint64_t acts, holds;
+    /* watcher's view of the file (watcher thread only) */
+    int64_t st_dev, st_ino, st_size, st_mtime_ns;
+    /* a reloaded model waiting to be swapped in (under s->reload_mu) */
+    srv_model *pending;
+} srv_policy;
+
+typedef struct session {
+    int used;
+    uint8_t id[ID_MAX];
+    int idlen;
+    int policy;
+    uint32_t generation;
+    uint64_t last_seq;
+    int64_t last_active_ns, created_ns;
+    char client[64];
+    int pending; /* an act of this session is in the current batch */
+    /* filter state and the last chunk sent (for the previous command when
+       an act does not carry prev_action) */
+    lfd_filter_state fs;
+    float *last_chunk;
+    int chunk_cap;
+    int have_last_chunk;
+    int64_t last_reply_ns;
+    uint64_t acts, holds, errors;
+    lfd_filter_counts counts;
+} session;
+
+/* What came between the routing id and the payload: nothing for DEALER
+   clients; an empty delimiter for REQ, after a request id with
+   ZMQ_REQ_CORRELATE.  Echoed in front of the reply. */
+#define ENV_FRAMES 2
+#define ENV_FRAME_MAX 32
+typedef struct srv_env {
+    int delim;   /* 1: an empty delimiter frame precedes the payload */
+    int n;       /* frames before the delimiter */
+    uint8_t len[ENV_FRAMES];
+    uint8_t data[ENV_FRAMES][ENV_FRAME_MAX];
+} srv_env;
+
+typedef struct pending_act {
+    int sidx, pidx, row;
+    srv_env env;
+    uint64_t seq;
+    double t_req;
+    int64_t t_recv_ns, t_decoded_ns, norm_ns;
+    const char *reason;
+    char message[160];
+} pending_act;
+
+struct lfd_server {
+    lfd_server_config cfg;
+    char bind[1024];
+    char curve_dir[4096];
+    char endpoint[1024];
+    void *ctx, *sock;
+    int bound;
+    int rcvtimeo_ms;
+    atomic_int stop;
+    int64_t t_start_ns;
+
+    srv_policy pol[LFD_SERVER_MAX_POLICIES];
+    int npol;
+
+    session *sess;
+    int nsess, max_sess;
+    int *tab;
+    uint32_t tabmask;
+    int *freelist;
+    int nfree;
+    int64_t last_sweep_ns;
+
+    pending_act pend[LFD_SERVER_MAX_BATCH];
+    int npend;
+
+    uint8_t *outmem;
+    size_t outcap;
+    uint8_t errmem[2048];
+    uint8_t *flags;    /* max act_dim */
+    float *hold;       /* max chunk * act_dim */
+    size_t scratch_act, scratch_chunk;
+
+    lfd_server_stats st;
+
+    /* watcher */
+    pthread_t watcher;
+    int watcher_on;
+    pthread_mutex_t reload_mu;
+    atomic_int reload_ready;
+    atomic_ulong reload_failures;
+
+    /* ZAP */
+    pthread_t zap;
+    int zap_on;
+    void *zap_sock;
+};
+
+static void model_free(srv_model **pm)
+{
+    if (!pm || !*pm)
+        return;
+    srv_model *m = *pm;
+    lfd_policy_free(&m->p);
+    free(m->obs);
+    free(m->out);
+    free(m->mlp_ws);
+    lfd_policy_ws_free(&m->pws);
+    free(m);
+    *pm = NULL;
+}
+
+/* Takes ownership of p. */
+static int model_new(srv_model **out, lfd_policy *p, int cap, lfd_err *err)
+{
+    *out = NULL;
+    int rc = lfd_policy_validate(p, err);
+    if (rc) {
+        lfd_policy_free(&p);
+        return rc;
+    }
+    if (p->obs_dim > LFD_PROTO_MAX_DIM || p->act_dim > LFD_PROTO_MAX_DIM) {
+        lfd_policy_free(&p);
+        return lfd_fail(err, LFD_ELIMIT, "policy wider than the protocol's %d",
+                        LFD_PROTO_MAX_DIM);
+    }
+    srv_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        lfd_policy_free(&p);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    m->p = p;
+    m->cap = cap;
+    size_t nout = (size_t)p->chunk * (size_t)p->act_dim;
+    m->obs = calloc((size_t)cap * (size_t)p->obs_dim, sizeof(float));
+    m->out = calloc((size_t)cap * nout, sizeof(float));
+    if (p->mlp)
+        m->mlp_ws = calloc(lfd_mlp_ws_floats(p->mlp, cap), sizeof(float));
+    if (!m->obs || !m->out || (p->mlp && !m->mlp_ws)) {
+        model_free(&m);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    if ((rc = lfd_policy_ws_new(&m->pws, p, err))) {
+        model_free(&m);
+        return rc;
+    }
+    m->lim = (lfd_filter_limits){p->act_dim, p->act_lo, p->act_hi, p->vel_limit, p->acc_limit};
+    if ((rc = lfd_filter_limits_check(&m->lim, err))) {
+        model_free(&m);
+        return lfd_err_prefix(err, "policy '%s' limits", p->name);
+    }
+    *out = m;
+    return LFD_OK;
+}
+
+/* 1 if two policies have the same observation/action schema. */
+static int same_schema(const lfd_policy *a, const lfd_policy *b)
+{
+    if (a->obs_dim != b->obs_dim || a->act_dim != b->act_dim || a->chunk != b->chunk)
+        return 0;
+    return !memcmp(a->obs_names, b->obs_names, (size_t)a->obs_dim * sizeof a->obs_names[0]) &&
+           !memcmp(a->obs_units, b->obs_units, (size_t)a->obs_dim * sizeof a->obs_units[0]) &&
+           !memcmp(a->act_names, b->act_names, (size_t)a->act_dim * sizeof a->act_names[0]) &&
+           !memcmp(a->act_units, b->act_units, (size_t)a->act_dim * sizeof a->act_units[0]);
+}
+
+static int find_policy(const lfd_server *s, const uint8_t *name, uint32_t len)
+{
+    for (int i = 0; i < s->npol; i++)
+        if (lfd_mp_key_is(name, len, s->pol[i].name))
+            return i;
+    return -1;
+}
+
+/* Sizes the reply buffer and scratch for every served policy. */
+static int size_buffers(lfd_server *s, lfd_err *err)
+{
+    size_t need = 4096 + (size_t)s->npol * 256, act = 1, chunk = 1;
+    for (int i = 0; i < s->npol; i++) {
+        const lfd_policy *p = s->pol[i].m->p;
+        size_t na = (size_t)p->act_dim, no = (size_t)p->obs_dim, nc = (size_t)p->chunk;
+        size_t hello = (no + na) * (LFD_PROTO_NAME_MAX + LFD_PROTO_UNIT_MAX + 8) +
+                       5 * (na * 4 + 64) + LINEAGE_INLINE_MAX + 2048 + 40 * 70 +
+                       (size_t)s->npol * (LFD_POLICY_NAME_MAX + 4) + 1024;
+        size_t actrep = nc * na * 4 + na + 2048;
+        need = hello > need ? hello : need;
+        need = actrep > need ? actrep : need;
+        act = na > act ? na : act;
+        /* hold rows, and two act_dim vectors of scratch when chunk is 1 */
+        size_t rows = nc > 2 ? nc : 2;
+        chunk = rows * na > chunk ? rows * na : chunk;
+    }
+    if (need > s->outcap) {
+        uint8_t *m = realloc(s->outmem, need);
+        if (!m)
+            return lfd_fail(err, LFD_ENOMEM, "out of memory");
+        s->outmem = m;
+        s->outcap = need;
+    }
+    if (act > s->scratch_act) {
+        uint8_t *f = realloc(s->flags, act);
+        if (!f)
+            return lfd_fail(err, LFD_ENOMEM, "out of memory");
+        s->flags = f;
+        s->scratch_act = act;
+    }
+    if (chunk > s->scratch_chunk) {
+        float *h = realloc(s->hold, chunk * sizeof(float));
+        if (!h)
+            return lfd_fail(err, LFD_ENOMEM, "out of memory");
+        s->hold = h;
+        s->scratch_chunk = chunk;
+    }
+    return LFD_OK;
+}
+
+/* ---- sessions ---------------------------------------------------------------------- */
+
+static uint32_t id_hash(const uint8_t *id, int n)
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < n; i++)
+        h = (h ^ id[i]) * 16777619u;
+    return h;
+}
+
+static int sess_find(const lfd_server *s, const uint8_t *id, int n)
+{
+    uint32_t h = id_hash(id, n) & s->tabmask;
+    while (s->tab[h] >= 0) {
+        const session *x = &s->sess[s->tab[h]];
+        if (x->idlen == n && !memcmp(x->id, id, (size_t)n))
+            return s->tab[h];
+        h = (h + 1) & s->tabmask;
+    }
+    return -1;
+}
+
+static void sess_remove(lfd_server *s, int idx)
+{
+    session *x = &s->sess[idx];
+    uint32_t i = id_hash(x->id, x->idlen) & s->tabmask;
+    while (s->tab[i] != idx)
+        i = (i + 1) & s->tabmask;
+    s->tab[i] = -1;
+    /* backward-shift the probe chain so lookups need no tombstones */
+    uint32_t j = i;
+    for (;;) {
+        j = (j + 1) & s->tabmask;
+        if (s->tab[j] < 0)
+            break;
+        const session *y = &s->sess[s->tab[j]];
+        uint32_t k = id_hash(y->id, y->idlen) & s->tabmask;
+        int move = (j > i) ? (k <= i || k > j) : (k <= i && k > j);
+        if (move) {
+            s->tab[i] = s->tab[j];
+            s->tab[j] = -1;
+            i = j;
+        }
+    }
+    x->used = 0;
+    s->freelist[s->nfree++] = idx;
+    s->nsess--;
+}
+
+static int sess_insert(lfd_server *s, const uint8_t *id, int n)
+{
+    if (s->nfree == 0)
+        return -1;
+    int idx = s->freelist[--s->nfree];
+    session *x = &s->sess[idx];
+    x->used = 1;
+    memcpy(x->id, id, (size_t)n);
+    x->idlen = n;
+    uint32_t h = id_hash(id, n) & s->tabmask;
+    while (s->tab[h] >= 0)
+        h = (h + 1) & s->tabmask;
+    s->tab[h] = idx;
+    s->nsess++;
+    return idx;
+}
+
+static void sweep_sessions(lfd_server *s, int64_t now_ns)
+{
+    int64_t idle_ns = (int64_t)(s->cfg.idle_s * 1e9);
+    for (int i = 0; i < s->max_sess; i++) {
+        session *x = &s->sess[i];
+        if (x->used && !x->pending && now_ns - x->last_active_ns > idle_ns) {
+            lfd_debug("session %s expired after %.0f s idle", x->client, s->cfg.idle_s);
+            sess_remove(s, i);
+            s->st.sessions_expired++;
+        }
+    }
+    s->last_sweep_ns = now_ns;
+}
+
+/* ---- replies ----------------------------------------------------------------------- */
+
+static void send_reply(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
+                       const uint8_t *data, size_t len)
+{
+    /* never wait: a peer that is gone or does not read loses its reply */
+    if (zmq_send(s->sock, id, (size_t)idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        s->st.dropped_replies++;
+        return;
+    }
+    for (int i = 0; env && env->delim && i < env->n; i++)
+        zmq_send(s->sock, env->data[i], env->len[i], ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (env && env->delim)
+        zmq_send(s->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (zmq_send(s->sock, data, len, ZMQ_DONTWAIT) < 0)
+        s->st.dropped_replies++;
+    else
+        s->st.replies++;
+}
+
+static void send_error(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env, uint64_t seq,
+                       lfd_proto_error code, const char *msg)
+{
+    lfd_buf b;
+    lfd_buf_init_fixed(&b, s->errmem, sizeof s->errmem);
+    lfd_proto_encode_error(&b, seq, lfd_proto_wall_s(), code, msg);
+    s->st.errors++;
+    s->st.errors_by_code[code < LFD_PE_COUNT ? code : LFD_PE_INTERNAL]++;
+    lfd_debug("error %s to a client: %s", lfd_proto_error_name(code), msg);
+    if (lfd_buf_ok(&b))
+        send_reply(s, id, idlen, env, b.data, b.len);
+}
+
+static void pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
+{
+    lfd_mp_pack_cstr(pk, k);
+    lfd_mp_pack_cstr(pk, v);
+}
+
+static void pack_kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
+{
+    lfd_mp_pack_cstr(pk, k);
+    msgpack_pack_uint64(pk, v);
+}
+
+static void pack_kv_f64(msgpack_packer *pk, const char *k, double v)
+{
+    lfd_mp_pack_cstr(pk, k);
+    msgpack_pack_double(pk, v);
+}
+
+static void pack_name_table(msgpack_packer *pk, const char *key, const char *names,
+                            size_t stride, int n)
+{
+    lfd_mp_pack_cstr(pk, key);
+    msgpack_pack_array(pk, (size_t)n);
+    for (int i = 0; i < n; i++)
+        lfd_mp_pack_cstr(pk, names + (size_t)i * stride);
+}
+
+/* The lineage as is when small, else its size and first keys. */
+static void pack_lineage(msgpack_packer *pk, const lfd_prov *lin)
+{
+    size_t bytes = 8;
+    for (int i = 0; i < lin->n; i++)
+        bytes += strlen(lin->e[i].key) + 8 + lin->e[i].len;
+    if (bytes <= LINEAGE_INLINE_MAX) {
+        lfd_prov_pack(lin, pk);
+        return;
+    }
+    int nk = lin->n < 32 ? lin->n : 32;
+    msgpack_pack_map(pk, 4);
+    lfd_mp_pack_cstr(pk, "truncated");
+    msgpack_pack_true(pk);
+    pack_kv_u64(pk, "entries", (uint64_t)lin->n);
+    pack_kv_u64(pk, "bytes", (uint64_t)lin->bytes);
+    lfd_mp_pack_cstr(pk, "keys");
+    msgpack_pack_array(pk, (size_t)nk);
+    for (int i = 0; i < nk; i++)
+        lfd_mp_pack_cstr(pk, lin->e[i].key);
+}
+
+static void pack_policy_names(msgpack_packer *pk, const lfd_server *s)
+{
+    lfd_mp_pack_cstr(pk, "policies");
+    msgpack_pack_array(pk, (size_t)s->npol);
+    for (int i = 0; i < s->npol; i++)
+        lfd_mp_pack_cstr(pk, s->pol[i].name);
+}
+
+static void reply_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env, uint64_t seq,
+                        const lfd_policy *p, int session_open)
+{
+    lfd_buf b;
+    msgpack_packer pk;
+    lfd_buf_init_fixed(&b, s->outmem, s->outcap);
+    lfd_packer_init(&pk, &b);
+    lfd_proto_pack_header(&pk, 23, LFD_MSG_HELLO, seq, lfd_proto_wall_s());
+    pack_kv_str(&pk, "server", SERVER_NAME);
+    lfd_mp_pack_cstr(&pk, "session");
+    if (session_open)
+        msgpack_pack_true(&pk);
+    else
+        msgpack_pack_false(&pk);
+    pack_kv_str(&pk, "policy", p->name);
+    pack_kv_str(&pk, "hash", p->hash);
+    pack_kv_str(&pk, "kind", p->kind == LFD_POLICY_MLP ? "mlp" : "playback");
+    pack_kv_str(&pk, "robot", p->robot);
+    pack_kv_str(&pk, "model_hash", p->model_hash);
+    pack_kv_f64(&pk, "control_period_s", p->control_period_s);
+    pack_kv_u64(&pk, "chunk", (uint64_t)p->chunk);
+    pack_name_table(&pk, "obs_names", p->obs_names[0], sizeof p->obs_names[0], p->obs_dim);
+    pack_name_table(&pk, "obs_units", p->obs_units[0], sizeof p->obs_units[0], p->obs_dim);
+    pack_name_table(&pk, "act_names", p->act_names[0], sizeof p->act_names[0], p->act_dim);
+    pack_name_table(&pk, "act_units", p->act_units[0], sizeof p->act_units[0], p->act_dim);
+    const struct {
+        const char *k;
+        const float *v;
+    } vecs[] = {{"default_action", p->default_action}, {"act_lo", p->act_lo},
+                {"act_hi", p->act_hi}, {"vel_limit", p->vel_limit},
+                {"acc_limit", p->acc_limit}};
+    for (int i = 0; i < 5; i++) {
+        lfd_mp_pack_cstr(&pk, vecs[i].k);
+        lfd_proto_pack_vec(&pk, vecs[i].v, 0, p->act_dim);
+    }
+    pack_kv_str(&pk, "norm", p->normalized ? "meanstd" : "none");
+    lfd_mp_pack_cstr(&pk, "lineage");
+    pack_lineage(&pk, &p->lineage);
+    pack_kv_u64(&pk, "max_msg_bytes", s->cfg.max_msg_bytes);
+    pack_kv_f64(&pk, "deadline_s", s->cfg.deadline_s);
+    pack_policy_names(&pk, s);
+    if (!lfd_buf_ok(&b)) {
+        send_error(s, id, idlen, env, seq, LFD_PE_INTERNAL, "hello reply too large");
+        return;
+    }
+    send_reply(s, id, idlen, env, b.data, b.len);
+}
+
+/* ---- handlers ---------------------------------------------------------------------- */
+
+static int session_buffers(session *x, const lfd_policy *p, lfd_err *err)
+{
+    if (x->fs.cap < p->act_dim) {
+        lfd_filter_state_free(&x->fs);
+        if (lfd_filter_state_init(&x->fs, p->act_dim, err))
+            return LFD_ENOMEM;
+    }
+    int nc = p->chunk * p->act_dim;
+    if (x->chunk_cap < nc) {
+        float *c = realloc(x->last_chunk, (size_t)nc * sizeof(float));
+        if (!c)
+            return lfd_fail(err, LFD_ENOMEM, "out of memory");
+        x->last_chunk = c;
+        x->chunk_cap = nc;
+    }
+    return LFD_OK;
+}
+
+static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
+                         const lfd_req *rq, int64_t now_ns)
+{
+    int pidx = find_policy(s, rq->policy, rq->policy_len);
+    if (pidx < 0) {
+        char msg[1024];
+        size_t n = (size_t)snprintf(msg, sizeof msg, "no policy '%.*s' is served here; served:",
+                                    (int)rq->policy_len, (const char *)rq->policy);
+        for (int i = 0; i < s->npol && n < sizeof msg - 80; i++)
+            n += (size_t)snprintf(msg + n, sizeof msg - n, " %s", s->pol[i].name);
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_UNKNOWN_POLICY, msg);
+        return;
+    }
+    const lfd_policy *p = s->pol[pidx].m->p;
+    if (rq->probe) {
+        reply_hello(s, id, idlen, env, rq->seq, p, 0);
+        return;
+    }
+    /* the schema the client expects must be the policy's, name by name */
+    char why[256];
+    const char *cp = p->obs_units[0], *au = p->act_units[0];
+    if (!lfd_names_match(&rq->obs_names, "obs_names", p->obs_names[0], sizeof p->obs_names[0],
+                         p->obs_dim, why, sizeof why) ||
+        !lfd_names_match(&rq->act_names, "act_names", p->act_names[0], sizeof p->act_names[0],
+                         p->act_dim, why, sizeof why) ||
+        (rq->obs_units.present &&
+         !lfd_names_match(&rq->obs_units, "obs_units", cp, sizeof p->obs_units[0], p->obs_dim,
+                          why, sizeof why)) ||
+        (rq->act_units.present &&
+         !lfd_names_match(&rq->act_units, "act_units", au, sizeof p->act_units[0], p->act_dim,
+                          why, sizeof why))) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "policy '%s': %s", p->name, why);
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
+        return;
+    }
+    if (rq->robot_len && p->robot[0] && !lfd_mp_key_is(rq->robot, rq->robot_len, p->robot)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "policy '%s' is for robot '%s', not '%.*s'", p->name, p->robot,
+                 (int)rq->robot_len, (const char *)rq->robot);
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
+        return;
+    }
+    if (rq->model_hash_len && p->model_hash[0] &&
+        !lfd_mp_key_is(rq->model_hash, rq->model_hash_len, p->model_hash)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "policy '%s' was made for model %.12s..., the client has "
+                                  "%.12s...",
+                 p->name, p->model_hash, (const char *)rq->model_hash);
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
+        return;
+    }
+    float *cur = NULL;
+    lfd_err err;
+    if (rq->has_current) {
+        cur = s->hold;
+        if (lfd_proto_get_vec(&rq->current, cur, p->act_dim, 1, "current", &err)) {
+            send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_MESSAGE, err.msg);
+            return;
+        }
+    }
+    /* the session: found, or created if there is room */
+    int sidx = sess_find(s, id, idlen);
+    if (sidx < 0) {
+        if (s->nfree == 0)
+            sweep_sessions(s, now_ns);
+        sidx = sess_insert(s, id, idlen);
+        if (sidx < 0) {
+            s->st.sessions_refused++;
+            char msg[160];
+            snprintf(msg, sizeof msg, "all %d sessions are in use; try again later",
+                     s->max_sess);
+            send_error(s, id, idlen, env, rq->seq, LFD_PE_BUSY, msg);
+            return;
+        }
+        session *x = &s->sess[sidx];
+        x->created_ns = now_ns;
+        x->acts = x->holds = x->errors = 0;
+        memset(&x->counts, 0, sizeof x->counts);
+        s->st.sessions_created++;
+    }
+    session *x = &s->sess[sidx];
+    if (session_buffers(x, p, &err)) {
+        sess_remove(s, sidx);
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_INTERNAL, err.msg);
+        return;
+    }
+    x->policy = pidx;
+    x->generation = s->pol[pidx].generation;
+    x->last_seq = rq->seq;
+    x->last_active_ns = now_ns;
+    x->have_last_chunk = 0;
+    x->pending = 0;
+    snprintf(x->client, sizeof x->client, "%.*s",
+             (int)(rq->client_len < 63 ? rq->client_len : 63),
+             rq->client ? (const char *)rq->client : "");
+    lfd_filter_state_reset(&x->fs, p->act_dim, cur, NULL);
+    lfd_info("session for '%s' from client '%s' (%d sessions)", p->name, x->client, s->nsess);
+    reply_hello(s, id, idlen, env, rq->seq, p, 1);
+}
+
+/* Looks up the session of an act or reset and checks policy generation and
+   seq; sends the error and returns -1 when it cannot go on. */
+static int session_for(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
+                       const lfd_req *rq)
+{
+    int sidx = sess_find(s, id, idlen);
+    if (sidx < 0) {
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_NO_SESSION,
+                   "no session: send hello first (sessions end when idle, or when the server "
+                   "restarts)");
+        return -1;
+    }
+    session *x = &s->sess[sidx];
+    if (x->generation != s->pol[x->policy].generation) {
+        x->errors++;
+        char msg[200];
+        snprintf(msg, sizeof msg, "policy '%s' was reloaded with another schema: send hello "
+                                  "again",
+                 s->pol[x->policy].name);
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_CHANGED, msg);
+        return -1;
+    }
+    if (rq->seq <= x->last_seq) {
+        x->errors++;
+        char msg[160];
+        snprintf(msg, sizeof msg, "seq %llu is not above this session's last seq %llu",
+                 (unsigned long long)rq->seq, (unsigned long long)x->last_seq);
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_OUT_OF_ORDER, msg);
+        return -1;
+    }
+    return sidx;
+}
+
+static void handle_reset(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
+                         const lfd_req *rq, int64_t now_ns)
+{
+    int sidx = session_for(s, id, idlen, env, rq);
+    if (sidx < 0)
+        return;
+    session *x = &s->sess[sidx];
+    const lfd_policy *p = s->pol[x->policy].m->p;
+    lfd_err err;
+    float *cur = NULL;
+    if (rq->has_current) {
+        cur = s->hold;
+        if (lfd_proto_get_vec(&rq->current, cur, p->act_dim, 1, "current", &err)) {
+            x->errors++;
+            send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_MESSAGE, err.msg);
+            return;
+        }
+    }
+    x->last_seq = rq->seq;
+    x->last_active_ns = now_ns;
+    x->have_last_chunk = 0;
+    lfd_filter_state_reset(&x->fs, p->act_dim, cur, NULL);
+    lfd_buf b;
+    msgpack_packer pk;
+    lfd_buf_init_fixed(&b, s->outmem, s->outcap);
+    lfd_packer_init(&pk, &b);
+    lfd_proto_pack_header(&pk, 0, LFD_MSG_RESET, rq->seq, lfd_proto_wall_s());
+    send_reply(s, id, idlen, env, b.data, b.len);
+}
+
+static void handle_ping(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
+                        const lfd_req *rq, int64_t now_ns)
+{
+    lfd_buf b;
+    msgpack_packer pk;
+    lfd_buf_init_fixed(&b, s->outmem, s->outcap);
+    lfd_packer_init(&pk, &b);
+    lfd_proto_pack_header(&pk, 4, LFD_MSG_PONG, rq->seq, lfd_proto_wall_s());
+    pack_kv_str(&pk, "server", SERVER_NAME);
+    pack_kv_f64(&pk, "t_req", rq->t_s);
+    pack_kv_f64(&pk, "uptime_s", (double)(now_ns - s->t_start_ns) * 1e-9);
+    pack_policy_names(&pk, s);
+    if (lfd_buf_ok(&b))
+        send_reply(s, id, idlen, env, b.data, b.len);
+}
+
+static void handle_stats(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
+                         const lfd_req *rq, int64_t now_ns)
+{
+    int sidx = sess_find(s, id, idlen);
+    lfd_buf b;
+    msgpack_packer pk;
+    lfd_buf_init_fixed(&b, s->outmem, s->outcap);
+    lfd_packer_init(&pk, &b);
+    lfd_proto_pack_header(&pk, 2, LFD_MSG_STATS, rq->seq, lfd_proto_wall_s());
+    const lfd_server_stats *st = &s->st;
+    lfd_mp_pack_cstr(&pk, "server");
+    msgpack_pack_map(&pk, 19);
+    pack_kv_f64(&pk, "uptime_s", (double)(now_ns - s->t_start_ns) * 1e-9);
+    pack_kv_u64(&pk, "messages", st->messages);
+    pack_kv_u64(&pk, "replies", st->replies);
+    pack_kv_u64(&pk, "errors", st->errors);
+    pack_kv_u64(&pk, "acts", st->acts);
+    pack_kv_u64(&pk, "batches", st->batches);
+    pack_kv_u64(&pk, "holds", st->holds);
+    pack_kv_u64(&pk, "deadline_misses", st->deadline_misses);
+    pack_kv_u64(&pk, "dropped_replies", st->dropped_replies);
+    pack_kv_u64(&pk, "sessions", (uint64_t)s->nsess);
+    pack_kv_u64(&pk, "max_sessions", (uint64_t)s->max_sess);
+    pack_kv_u64(&pk, "sessions_refused", st->sessions_refused);
+    pack_kv_u64(&pk, "sessions_expired", st->sessions_expired);
+    pack_kv_u64(&pk, "reloads", st->reloads);
+    pack_kv_u64(&pk, "reload_failures", (uint64_t)atomic_load(&s->reload_failures));
+    lfd_mp_pack_cstr(&pk, "errors_by_code");
+    int ncodes = 0;
+    for (int i = 1; i < LFD_PE_COUNT; i++)
+        ncodes += st->errors_by_code[i] > 0;
+    msgpack_pack_map(&pk, (size_t)ncodes);
+    for (int i = 1; i < LFD_PE_COUNT; i++)
+        if (st->errors_by_code[i])
+            pack_kv_u64(&pk, lfd_proto_error_name((lfd_proto_error)i), st->errors_by_code[i]);
+    lfd_mp_pack_cstr(&pk, "act_us");
+    msgpack_pack_map(&pk, 4);
+    pack_kv_f64(&pk, "handle_p50", lfd_server_hist_pct(st->handle_hist, 50));
+    pack_kv_f64(&pk, "handle_p99", lfd_server_hist_pct(st->handle_hist, 99));
+    pack_kv_f64(&pk, "overhead_beyond_infer_p50", lfd_server_hist_pct(st->overhead_hist, 50));
+    pack_kv_f64(&pk, "overhead_beyond_infer_p99", lfd_server_hist_pct(st->overhead_hist, 99));
+    lfd_mp_pack_cstr(&pk, "mean_us");
+    double n = st->acts ? (double)st->acts : 1;
+    msgpack_pack_map(&pk, 6);
+    pack_kv_f64(&pk, "decode", st->decode_us / n);
+    pack_kv_f64(&pk, "normalise", st->normalise_us / n);
+    pack_kv_f64(&pk, "infer", st->infer_us / n);
+    pack_kv_f64(&pk, "filter", st->filter_us / n);
+    pack_kv_f64(&pk, "encode", st->encode_us / n);
+    pack_kv_f64(&pk, "handle", st->handle_us / n);
+    lfd_mp_pack_cstr(&pk, "policies");
+    msgpack_pack_array(&pk, (size_t)s->npol);
+    for (int i = 0; i < s->npol; i++) {
+        msgpack_pack_map(&pk, 5);
+        pack_kv_str(&pk, "name", s->pol[i].name);
+        pack_kv_str(&pk, "hash", s->pol[i].m->p->hash);
+        pack_kv_u64(&pk, "generation", s->pol[i].generation);
+        pack_kv_u64(&pk, "acts", s->pol[i].acts);
+        pack_kv_u64(&pk, "holds", s->pol[i].holds);
+    }
+    lfd_mp_pack_cstr(&pk, "session");
+    if (sidx < 0) {
+        msgpack_pack_nil(&pk);
+    } else {
+        const session *x = &s->sess[sidx];
+        msgpack_pack_map(&pk, 10);
+        pack_kv_str(&pk, "policy", s->pol[x->policy].name);
+        pack_kv_str(&pk, "client", x->client);
+        pack_kv_f64(&pk, "age_s", (double)(now_ns - x->created_ns) * 1e-9);
+        pack_kv_u64(&pk, "acts", x->acts);
+        pack_kv_u64(&pk, "holds", x->holds);
+        pack_kv_u64(&pk, "errors", x->errors);
+        pack_kv_u64(&pk, "clamped", x->counts.clamped);
+        pack_kv_u64(&pk, "vel_limited", x->counts.vel_limited);
+        pack_kv_u64(&pk, "acc_limited", x->counts.acc_limited);
+        pack_kv_u64(&pk, "nonfinite", x->counts.nonfinite);
+    }
+    if (!lfd_buf_ok(&b)) {
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_INTERNAL, "stats reply too large");
+        return;
+    }
+    send_reply(s, id, idlen, env, b.data, b.len);
+}
+
+/* ---- the act batch ----------------------------------------------------------------- */
+
+static void flush_batch(lfd_server *s);
+
+/* Sets the session's filter state for an act: the client's previous
+   command when it sent one, else the action of the last chunk sent that
+   was due now (by elapsed time), else whatever hello/reset left. */
+static int act_filter_state(session *x, const lfd_policy *p, const lfd_req *rq, int64_t now_ns,
+                            float *scratch, lfd_err *err)
+{
+    int na = p->act_dim;
+    if (rq->has_prev_action) {
+        float *vel = scratch + na;
+        int rc = lfd_proto_get_vec(&rq->prev_action, scratch, na, 1, "prev_action", err);
+        if (rc == LFD_OK && rq->has_prev_velocity)
+            rc = lfd_proto_get_vec(&rq->prev_velocity, vel, na, 1, "prev_velocity", err);
+        if (rc)
+            return rc;
+        lfd_filter_state_reset(&x->fs, na, scratch, rq->has_prev_velocity ? vel : NULL);
+    } else if (x->have_last_chunk) {
+        double dt = p->control_period_s;
+        double k = (double)(now_ns - x->last_reply_ns) * 1e-9 / dt;
+        int i = k < 0 ? 0 : k > p->chunk - 1 ? p->chunk - 1 : (int)lround(k);
+        const float *a = x->last_chunk + (size_t)i * (size_t)na;
+        for (int j = 0; j < na; j++) {
+            scratch[j] = a[j];
+            scratch[na + j] = i > 0 ? (float)((a[j] - a[j - na]) / dt) : 0.0f;
+        }
+        lfd_filter_state_reset(&x->fs, na, scratch, i > 0 ? scratch + na : NULL);
+    }
+    return LFD_OK;
+}
+
+static void enqueue_act(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
+                        const lfd_req *rq, int64_t t_recv_ns)
+{
+    int sidx = session_for(s, id, idlen, env, rq);
+    if (sidx < 0)
+        return;
+    if (s->sess[sidx].pending)
+        flush_batch(s); /* keep one act per session per batch, in order */
+    session *x = &s->sess[sidx];
+    srv_policy *sp = &s->pol[x->policy];
+    srv_model *m = sp->m;
+    const lfd_policy *p = m->p;
+    lfd_err err;
+    /* the observation goes straight into its batch row */
+    int row = 0;
+    for (int i = 0; i < s->npend; i++)
+        row += s->pend[i].pidx == x->policy && s->pend[i].row >= 0;
+    float *ob = m->obs + (size_t)row * (size_t)p->obs_dim;
+    if (lfd_proto_get_vec(&rq->obs, ob, p->obs_dim, 0, "obs", &err)) {
+        x->errors++;
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_OBSERVATION, err.msg);
+        return;
+    }
+    if (act_filter_state(x, p, rq, t_recv_ns, s->hold, &err)) {
+        x->errors++;
+        send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_MESSAGE, err.msg);
+        return;
+    }
+    x->last_seq = rq->seq;
+    x->last_active_ns = t_recv_ns;
+    x->pending = 1;
+    pending_act *pa = &s->pend[s->npend++];
+    pa->sidx = sidx;
+    pa->pidx = x->policy;
+    pa->env = *env;
+    pa->seq = rq->seq;
+    pa->t_req = rq->t_s;
+    pa->t_recv_ns = t_recv_ns;
+    pa->reason = "";
+    pa->message[0] = '\0';
+    pa->t_decoded_ns = lfd_now_ns();
+    /* a non-finite observation cannot be inferred: this request holds */
+    int bad = -1;
+    for (int i = 0; i < p->obs_dim && bad < 0; i++)
+        if (!isfinite(ob[i]))
+            bad = i;
+    if (bad >= 0) {
+        pa->row = -1;
+        pa->reason = "policy_error";
+        snprintf(pa->message, sizeof pa->message, "observation %d ('%s') is not finite", bad,
+                 p->obs_names[bad]);
+        pa->norm_ns = 0;
+    } else {
+        pa->row = row;
+        if (p->normalized)
+            for (int i = 0; i < p->obs_dim; i++)
+                ob[i] = (ob[i] - p->obs_mean[i]) / p->obs_std[i];
+        int64_t t = lfd_now_ns();
+        pa->norm_ns = t - pa->t_decoded_ns;
+    }
+    if (s->npend >= s->cfg.max_batch)
+        flush_batch(s);
+}
+
+/* Infers every row of policy pidx in the batch; returns the time taken and
+   adds the per-row unnormalisation time to *denorm_ns. */
+static int64_t infer_rows(lfd_server *s, int pidx, int rows, int64_t *denorm_ns)
+{
+    srv_model *m = s->pol[pidx].m;
+    const lfd_policy *p = m->p;
+    int no = p->obs_dim, nout = p->chunk * p->act_dim;
+    int64_t t0 = lfd_now_ns();
+    if (p->kind == LFD_POLICY_MLP) {
+        if (rows == 1)
+            lfd_mlp_forward(p->mlp, m->mlp_ws, m->obs, m->out);
+        else
+            lfd_mlp_forward_batch(p->mlp, m->mlp_ws, rows, m->obs, m->out);
+    } else {
+        for (int r = 0; r < rows; r++)
+            if (lfd_policy_step(p, m->pws, m->obs + (size_t)r * (size_t)no,
+                                m->out + (size_t)r * (size_t)nout, NULL) != LFD_OK)
+                for (int i = 0; i < nout; i++)
+                    m->out[(size_t)r * (size_t)nout + (size_t)i] = NAN;
+    }
+    int64_t t1 = lfd_now_ns();
+    if (p->normalized)
+        for (int r = 0; r < rows; r++)
+            for (int k = 0; k < p->chunk; k++) {
+                float *v = m->out + (size_t)r * (size_t)nout + (size_t)k * (size_t)p->act_dim;
+                for (int j = 0; j < p->act_dim; j++)
+                    v[j] = v[j] * p->act_std[j] + p->act_mean[j];
+            }
+    *denorm_ns = lfd_now_ns() - t1;
+    return t1 - t0;
+}
+
+static void reply_act(lfd_server *s, pending_act *pa, int rows, int64_t infer_ns,
+                      int64_t denorm_ns, int64_t t_infer0_ns)
+{
+    session *x = &s->sess[pa->sidx];
+    srv_policy *sp = &s->pol[pa->pidx];
+    const lfd_policy *p = sp->m->p;
+    int na = p->act_dim, nc = p->chunk;
+    float *chunk = pa->row >= 0 ? sp->m->out + (size_t)pa->row * (size_t)(nc * na) : NULL;
+    int64_t tf0 = lfd_now_ns();
+    /* a non-finite output anywhere: the policy failed, hold */
+    if (chunk) {
+        for (int i = 0; i < nc * na; i++)
+            if (!isfinite(chunk[i])) {
+                pa->reason = "policy_error";
+                snprintf(pa->message, sizeof pa->message,
+                         "policy '%s' produced a non-finite action (%d)", p->name, i);
+                chunk = NULL;
+                break;
+            }
+    }
+    /* the hold pose: the previous command, else the policy's default pose */
+    float *hold = s->hold;
+    for (int j = 0; j < na; j++)
+        hold[j] = x->fs.have_prev ? x->fs.prev[j] : p->default_action[j];
+    memset(s->flags, 0, s->scratch_act);
+    lfd_filter_counts counts = {0};
+    if (chunk) {
+        /* the safety filter over each step of the chunk */
+        for (int k = 0; k < nc; k++)
+            lfd_filter_step(&sp->m->lim, &x->fs, chunk + (size_t)k * (size_t)na,
+                            p->control_period_s, p->default_action, s->flags, &counts);
+    }
+    int64_t tf1 = lfd_now_ns();
+    if (chunk && s->cfg.deadline_s > 0 && (double)(tf1 - pa->t_recv_ns) * 1e-9 > s->cfg.deadline_s) {
+        pa->reason = "deadline";
+        snprintf(pa->message, sizeof pa->message, "took %.3f ms, the deadline is %.3f ms",
+                 (double)(tf1 - pa->t_recv_ns) * 1e-6, s->cfg.deadline_s * 1e3);
+        s->st.deadline_misses++;
+        chunk = NULL;
+        /* the filter ran ahead: the previous command is the hold pose again */
+        lfd_filter_state_reset(&x->fs, na, hold, NULL);
+        memset(s->flags, 0, s->scratch_act);
+        memset(&counts, 0, sizeof counts);
+    }
+    int held = chunk == NULL;
+    if (held) {
+        for (int k = 1; k < nc; k++)
+            memcpy(hold + (size_t)k * (size_t)na, hold, (size_t)na * sizeof(float));
+        chunk = hold;
+        x->holds++;
+        sp->holds++;
+        s->st.holds++;
+    }
+    memcpy(x->last_chunk, chunk, (size_t)(nc * na) * sizeof(float));
+    x->have_last_chunk = 1;
+    x->last_reply_ns = tf1;
+    x->counts.clamped += counts.clamped;
+    x->counts.vel_limited += counts.vel_limited;
+    x->counts.acc_limited += counts.acc_limited;
+    x->counts.nonfinite += counts.nonfinite;
+    /* encode (the encoder measures itself) and send */
+    lfd_act_out o = {0};
+    o.seq = pa->seq;
+    o.t_s = lfd_proto_wall_s();
+    o.t_req_s = pa->t_req;
+    o.hash = p->hash;
+    o.actions = chunk;
+    o.chunk = nc;
+    o.act_dim = na;
+    o.hold = held;
+    o.reason = pa->reason;
+    o.message = pa->message;
+    o.flags = s->flags;
+    o.counts = counts;
+    o.timing.decode_us = (double)(pa->t_decoded_ns - pa->t_recv_ns) * 1e-3;
+    o.timing.normalise_us = (double)(pa->norm_ns + (rows ? denorm_ns / rows : 0)) * 1e-3;
+    o.timing.infer_us = pa->row >= 0 ? (double)infer_ns * 1e-3 : 0;
+    o.timing.filter_us = (double)(tf1 - tf0) * 1e-3;
+    int64_t q = t_infer0_ns - pa->t_decoded_ns - pa->norm_ns;
+    o.timing.queue_us = q > 0 ? (double)q * 1e-3 : 0;
+    o.timing.batch = pa->row >= 0 ? rows : 0;
+    lfd_buf b;
+    lfd_err err;
+    double enc_us = 0;
+    lfd_buf_init_fixed(&b, s->outmem, s->outcap);
+    int64_t te0 = lfd_now_ns();
+    if (lfd_proto_encode_act_rep(&b, &o, te0, &enc_us, &err)) {
+        send_error(s, x->id, x->idlen, &pa->env, pa->seq, LFD_PE_INTERNAL, err.msg);
+    } else {
+        send_reply(s, x->id, x->idlen, &pa->env, b.data, b.len);
+    }
+    x->acts++;
+    x->pending = 0;
+    sp->acts++;
+    s->st.acts++;
+    s->st.decode_us += o.timing.decode_us;
+    s->st.normalise_us += o.timing.normalise_us;
+    s->st.infer_us += rows ? o.timing.infer_us / rows : 0;
+    s->st.filter_us += o.timing.filter_us;
+    s->st.encode_us += enc_us;
+    double handle = (double)(lfd_now_ns() - pa->t_recv_ns) * 1e-3;
+    s->st.handle_us += handle;
+    double over = handle - (rows ? o.timing.infer_us / rows : 0);
+    int hb = (int)(handle * 4), ob = (int)(over * 4);
+    s->st.handle_hist[hb < 0 ? 0 : hb >= LFD_SERVER_HIST ? LFD_SERVER_HIST - 1 : hb]++;
+    s->st.overhead_hist[ob < 0 ? 0 : ob >= LFD_SERVER_HIST ? LFD_SERVER_HIST - 1 : ob]++;
+}
+
+double lfd_server_hist_pct(const uint32_t *hist, double pct)
+{
+    uint64_t n = 0, k = 0;
+    for (int i = 0; i < LFD_SERVER_HIST; i++)
+        n += hist[i];
+    if (n == 0)
+        return 0;
+    uint64_t want = (uint64_t)ceil(pct / 100.0 * (double)n);
+    for (int i = 0; i < LFD_SERVER_HIST; i++) {
+        k += hist[i];
+        if (k >= want && k > 0)
+            return (i + 0.5) * 0.25;
+    }
+    return LFD_SERVER_HIST * 0.25;
+}
+
+static void flush_batch(lfd_server *s)
+{
+    if (s->npend == 0)
+        return;
+    s->st.batches++;
+    for (int pidx = 0; pidx < s->npol; pidx++) {
+        int rows = 0, any = 0;
+        for (int i = 0; i < s->npend; i++)
+            if (s->pend[i].pidx == pidx) {
+                any = 1;
+                rows += s->pend[i].row >= 0;
+            }
+        if (!any)
+            continue;
+        int64_t denorm = 0, infer = 0, t0 = lfd_now_ns();
+        if (rows)
+            infer = infer_rows(s, pidx, rows, &denorm);
+        for (int i = 0; i < s->npend; i++)
+            if (s->pend[i].pidx == pidx)
+                reply_act(s, &s->pend[i], rows, infer, denorm, t0);
+    }
+    s->npend = 0;
+}
+
+/* ---- the event loop ---------------------------------------------------------------- */
+
+static void handle_message(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
+                           const uint8_t *data, size_t len, int64_t t_recv_ns)
+{
+    s->st.messages++;
+    if (len > s->cfg.max_msg_bytes) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "message of %zu bytes is larger than this server's cap of %zu",
+                 len, s->cfg.max_msg_bytes);
+        send_error(s, id, idlen, env, 0, LFD_PE_TOO_LARGE, msg);
+        return;
+    }
+    lfd_req rq;
+    lfd_proto_error pe;
+    lfd_err err;
+    if (lfd_req_decode(&rq, data, len, &pe, &err) != LFD_OK) {
+        int sidx = sess_find(s, id, idlen);
+        if (sidx >= 0)
+            s->sess[sidx].errors++;
+        send_error(s, id, idlen, env, rq.has_seq ? rq.seq : 0, pe, err.msg);
+        return;
+    }
+    if (rq.type != LFD_MSG_ACT) {
+        /* keep this client's order: its pending act is answered first */
+        int sidx = sess_find(s, id, idlen);
+        if (sidx >= 0 && s->sess[sidx].pending)
+            flush_batch(s);
+    }
+    switch (rq.type) {
+    case LFD_MSG_HELLO: handle_hello(s, id, idlen, env, &rq, t_recv_ns); break;
+    case LFD_MSG_ACT: enqueue_act(s, id, idlen, env, &rq, t_recv_ns); break;
+    case LFD_MSG_RESET: handle_reset(s, id, idlen, env, &rq, t_recv_ns); break;
+    case LFD_MSG_PING: handle_ping(s, id, idlen, env, &rq, t_recv_ns); break;
+    case LFD_MSG_STATS: handle_stats(s, id, idlen, env, &rq, t_recv_ns); break;
+    default:
+        send_error(s, id, idlen, env, rq.seq, LFD_PE_UNKNOWN_TYPE, "unknown request type");
+    }
+}
+
+/* Receives one whole multipart message, waiting up to the socket's
+   receive timeout when wait is set; returns 0 if none came, 1 if one was
+   handled, -1 on a socket error. */
+#define MAX_FRAMES (ENV_FRAMES + 3)
+static int recv_one(lfd_server *s, int wait)
+{
+    zmq_msg_t f[MAX_FRAMES];
+    int nf = 0, more = 0, extra = 0;
+    for (;;) {
+        zmq_msg_t tmp;
+        zmq_msg_init(&tmp);
+        int flags = nf == 0 && !extra && !wait ? ZMQ_DONTWAIT : 0;
+        if (zmq_msg_recv(&tmp, s->sock, flags) < 0) {
+            int e = zmq_errno();
+            zmq_msg_close(&tmp);
+            for (int i = 0; i < nf; i++)
+                zmq_msg_close(&f[i]);
+            if (e == EAGAIN || e == EINTR)
+                return 0;
+            return -1;
+        }
+        more = zmq_msg_more(&tmp);
+        if (nf < MAX_FRAMES)
+            f[nf++] = tmp;
+        else {
+            zmq_msg_close(&tmp);
+            extra++;
+        }
+        if (!more)
+            break;
+    }
+    int64_t t_recv = lfd_now_ns();
+    const uint8_t *id = zmq_msg_data(&f[0]);
+    int idlen = (int)zmq_msg_size(&f[0]);
+    if (idlen > ID_MAX)
+        idlen = 0; /* cannot happen with libzmq (routing ids are <= 255 bytes) */
+    /* [id, payload] from DEALER; [id, (request id,) "", payload] from REQ */
+    srv_env env = {0};
+    int ok = nf >= 2 && !extra;
+    if (ok && nf > 2) {
+        env.delim = 1;
+        env.n = nf - 3;
+        ok = zmq_msg_size(&f[nf - 2]) == 0;
+        for (int i = 0; ok && i < env.n; i++) {
+            size_t n = zmq_msg_size(&f[1 + i]);
+            ok = n <= ENV_FRAME_MAX;
+            if (ok) {
+                env.len[i] = (uint8_t)n;
+                memcpy(env.data[i], zmq_msg_data(&f[1 + i]), n);
+            }
+        }
+    }
+    if (ok) {
+        handle_message(s, id, idlen, &env, zmq_msg_data(&f[nf - 1]), zmq_msg_size(&f[nf - 1]),
+                       t_recv);
+    } else if (idlen > 0) {
+        s->st.messages++;
+        send_error(s, id, idlen, NULL, 0, LFD_PE_BAD_ENVELOPE,
+                   "a request is one frame (after an empty delimiter frame for REQ sockets)");
+    }
+    for (int i = 0; i < nf; i++)
+        zmq_msg_close(&f[i]);
+    return 1;
+}
+
+static void swap_reloaded(lfd_server *s)
+{
+    if (!atomic_load(&s->reload_ready))
+        return;
+    pthread_mutex_lock(&s->reload_mu);
+    atomic_store(&s->reload_ready, 0);
+    for (int i = 0; i < s->npol; i++) {
+        srv_policy *sp = &s->pol[i];
+        if (!sp->pending)
+            continue;
+        srv_model *old = sp->m;
+        int same = same_schema(old->p, sp->pending->p);
+        sp->m = sp->pending;
+        sp->pending = NULL;
+        if (!same)
+            sp->generation++;
+        lfd_info("reloaded policy '%s' from %s: hash %.12s... -> %.12s...%s", sp->name, sp->path,
+                 old->p->hash, sp->m->p->hash,
+                 same ? "" : " (schema changed: clients must hello again)");
+        model_free(&old);
+        s->st.reloads++;
+    }
+    pthread_mutex_unlock(&s->reload_mu);
+    lfd_err err;
+    if (size_buffers(s, &err))
+        lfd_warn("after a reload: %s", err.msg);
+}
+
+int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err)
+{
+    if (!s->bound)
+        return lfd_fail(err, LFD_ESTATE, "server is not bound");
+    swap_reloaded(s);
+    /* a blocking receive with a timeout (one poll in libzmq when idle, none
+       when a message is waiting), then drain what is there without waiting;
+       acts gather into one batch */
+    if (timeout_ms != s->rcvtimeo_ms) {
+        zmq_setsockopt(s->sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
+        s->rcvtimeo_ms = timeout_ms;
+    }
+    for (int k = 0; k < 4 * LFD_SERVER_MAX_BATCH; k++) {
+        int r = recv_one(s, k == 0);
+        if (r < 0) {
+            flush_batch(s);
+            if (zmq_errno() == ETERM)
+                return LFD_OK;
+            return lfd_fail(err, LFD_ENET, "receive: %s", zmq_strerror(zmq_errno()));
+        }
+        if (r == 0)
+            break;
+    }
+    flush_batch(s);
+    int64_t now = lfd_now_ns();
+    if (now - s->last_sweep_ns > 1000000000LL)
+        sweep_sessions(s, now);
+    return LFD_OK;
+}
+
+int lfd_server_run(lfd_server *s, lfd_err *err)
+{
+    while (!atomic_load(&s->stop)) {
+        int rc = lfd_server_poll(s, 50, err);
+        if (rc)
+            return rc;
+    }
+    return LFD_OK;
+}
+
+void lfd_server_stop(lfd_server *s) { atomic_store(&s->stop, 1); }
+
+void lfd_server_get_stats(const lfd_server *s, lfd_server_stats *st)
+{
+    *st = s->st;
+    st->sessions = s->nsess;
+    st->reload_failures = atomic_load(&s->reload_failures);
+    st->uptime_s = (double)(lfd_now_ns() - s->t_start_ns) * 1e-9;
+}
+
+/* ---- the policy watcher ------------------------------------------------------------ */
+
+static int file_id(const char *path, int64_t id[4])
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    id[0] = (int64_t)st.st_dev;
+    id[1] = (int64_t)st.st_ino;
+    id[2] = (int64_t)st.st_size;
+    id[3] = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    return 0;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+static void *watcher_main(void *arg)
+{
+    lfd_server *s = arg;
+    while (!atomic_load(&s->stop)) {
+        for (int i = 0; i < s->npol && !atomic_load(&s->stop); i++) {
+            srv_policy *sp = &s->pol[i];
+            int64_t id[4];
+            if (!sp->has_path || file_id(sp->path, id) != 0)
+                continue;
+            if (id[0] == sp->st_dev && id[1] == sp->st_ino && id[2] == sp->st_size &&
+                id[3] == sp->st_mtime_ns)
+                continue;
+            /* changed: load and check the whole file, then hand it over */
+            sp->st_dev = id[0];
+            sp->st_ino = id[1];
+            sp->st_size = id[2];
+            sp->st_mtime_ns = id[3];
+            lfd_policy *p;
+            lfd_err err;
+            srv_model *m = NULL;
+            int rc = lfd_policy_load(&p, sp->path, &err);
+            if (rc == LFD_OK && strcmp(p->name, sp->name)) {
+                rc = lfd_fail(&err, LFD_EMISMATCH, "%s now holds policy '%s', not '%s'",
+                              sp->path, p->name, sp->name);
+                lfd_policy_free(&p);
+            }
+            if (rc == LFD_OK)
+                rc = model_new(&m, p, s->cfg.max_batch, &err);
+            if (rc) {
+                atomic_fetch_add(&s->reload_failures, 1);
+                lfd_warn("kept policy '%s' as it was: %s", sp->name, err.msg);
+                continue;
+            }
+            pthread_mutex_lock(&s->reload_mu);
+            model_free(&sp->pending);
+            sp->pending = m;
+            atomic_store(&s->reload_ready, 1);
+            pthread_mutex_unlock(&s->reload_mu);
+        }
+        sleep_s(s->cfg.watch_interval_s);
+    }
+    return NULL;
+}
+
+/* ---- CURVE: the ZAP handler (RFC 27) ------------------------------------------------- */
+
+/* 1 if key (32 bytes) is one of DIR/clients/ *.pub (read on each handshake,
+   so keys can be added or removed while serving). */
+static int key_allowed(const char *dir, const uint8_t *key, char *z85_out)
+{
+    char cdir[4200];
+    snprintf(cdir, sizeof cdir, "%s/clients", dir);
+    zmq_z85_encode(z85_out, key, 32);
+    DIR *d = opendir(cdir);
+    if (!d)
+        return 0;
+    int ok = 0;
+    struct dirent *e;
+    while (!ok && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".pub"))
+            continue;
+        char path[4600], pub[41];
+        snprintf(path, sizeof path, "%s/%s", cdir, e->d_name);
+        if (lfd_keys_read(path, pub, NULL, NULL) == LFD_OK && !strcmp(pub, z85_out))
+            ok = 1;
+    }
+    closedir(d);
+    return ok;
+}
+
+static void *zap_main(void *arg)
+{
+    lfd_server *s = arg;
+    while (!atomic_load(&s->stop)) {
+        zmq_pollitem_t it = {s->zap_sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, 100) <= 0)
+            continue;
+        char fr[8][300];
+        size_t len[8];
+        int n = 0, more = 1;
+        while (more) {
+            int r = zmq_recv(s->zap_sock, n < 8 ? fr[n] : fr[7], 300, 0);
+            if (r < 0)
+                break;
+            if (n < 8)
+                len[n++] = (size_t)r < 300 ? (size_t)r : 300;
+            int m = 0;
+            size_t ms = sizeof m;
+            zmq_getsockopt(s->zap_sock, ZMQ_RCVMORE, &m, &ms);
+            more = m;
+        }
+        if (n < 6)
+            continue;
+        char z85[41] = "";
+        int ok = n >= 7 && len[5] == 5 && !memcmp(fr[5], "CURVE", 5) && len[6] == 32 &&
+                 key_allowed(s->curve_dir, (const uint8_t *)fr[6], z85);
+        char addr[64];
+        snprintf(addr, sizeof addr, "%.*s", (int)(len[3] < 63 ? len[3] : 63), fr[3]);
+        if (!ok)
+            lfd_warn("refused a client from %s: key %s is not in %s/clients", addr,
+                     z85[0] ? z85 : "(none)", s->curve_dir);
+        zmq_send(s->zap_sock, "1.0", 3, ZMQ_SNDMORE);
+        zmq_send(s->zap_sock, fr[1], len[1], ZMQ_SNDMORE);
+        zmq_send(s->zap_sock, ok ? "200" : "400", 3, ZMQ_SNDMORE);
+        zmq_send(s->zap_sock, ok ? "OK" : "key not allowed", ok ? 2 : 15, ZMQ_SNDMORE);
+        zmq_send(s->zap_sock, ok ? z85 : "", ok ? 40 : 0, ZMQ_SNDMORE);
+        zmq_send(s->zap_sock, "", 0, 0);
+    }
+    return NULL;
+}
+
+/* ---- setup and teardown ------------------------------------------------------------ */
+
+void lfd_server_config_init(lfd_server_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->bind = LFD_SERVER_DEFAULT_BIND;
+    cfg->max_sessions = 64;
+    cfg->idle_s = 60;
+    cfg->max_msg_bytes = LFD_PROTO_MAX_MSG_DEFAULT;
+    cfg->max_batch = 16;
+    cfg->watch_interval_s = 0.2;
+    cfg->blas_threads = 1;
+}
+
+int lfd_endpoint_is_local(const char *ep)
+{
+    if (!strncmp(ep, "ipc://", 6) || !strncmp(ep, "inproc://", 9))
+        return 1;
+    if (strncmp(ep, "tcp://", 6))
+        return 0;
+    const char *h = ep + 6;
+    return !strncmp(h, "127.", 4) || !strncmp(h, "localhost:", 10) || !strncmp(h, "[::1]:", 6) ||
+           !strncmp(h, "lo:", 3);
+}
+
+int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
+{
+    *out = NULL;
+    if (cfg->max_sessions < 1 || cfg->max_sessions > 65536)
+        return lfd_fail(err, LFD_EARG, "max sessions %d (must be 1..65536)", cfg->max_sessions);
+    if (cfg->max_batch < 1 || cfg->max_batch > LFD_SERVER_MAX_BATCH)
+        return lfd_fail(err, LFD_EARG, "max batch %d (must be 1..%d)", cfg->max_batch,
+                        LFD_SERVER_MAX_BATCH);
+    if (cfg->max_msg_bytes < 256 || cfg->max_msg_bytes > LFD_PROTO_HARD_MAX_MSG)
+        return lfd_fail(err, LFD_EARG, "message cap %zu (must be 256..%zu)", cfg->max_msg_bytes,
+                        LFD_PROTO_HARD_MAX_MSG);
+    if (!(cfg->deadline_s >= 0) || !(cfg->idle_s > 0) || !(cfg->watch_interval_s > 0))
+        return lfd_fail(err, LFD_EARG, "deadline, idle time and watch interval must be positive");
+    lfd_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    s->cfg = *cfg;
+    /* OpenBLAS's worker threads spin (sched_yield) between calls: for the
+       small matrices of one act batch they cost far more CPU than they save,
+       and they steal the cores the clients and ZeroMQ need */
+    openblas_set_num_threads(cfg->blas_threads > 0 ? cfg->blas_threads : 1);
+    snprintf(s->bind, sizeof s->bind, "%s", cfg->bind ? cfg->bind : LFD_SERVER_DEFAULT_BIND);
+    s->cfg.bind = s->bind;
+    if (cfg->curve_dir) {
+        snprintf(s->curve_dir, sizeof s->curve_dir, "%s", cfg->curve_dir);
+        s->cfg.curve_dir = s->curve_dir;
+    }
+    pthread_mutex_init(&s->reload_mu, NULL);
+    s->max_sess = cfg->max_sessions;
+    uint32_t tabsz = 16;
+    while (tabsz < 2u * (uint32_t)s->max_sess)
+        tabsz *= 2;
+    s->tabmask = tabsz - 1;
+    s->sess = calloc((size_t)s->max_sess, sizeof *s->sess);
+    s->tab = malloc(tabsz * sizeof *s->tab);
+    s->freelist = malloc((size_t)s->max_sess * sizeof *s->freelist);
+    s->ctx = zmq_ctx_new();
+    if (!s->sess || !s->tab || !s->freelist || !s->ctx) {
+        lfd_server_free(&s);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory (or no ZeroMQ context)");
+    }
+    for (uint32_t i = 0; i < tabsz; i++)
+        s->tab[i] = -1;
+    for (int i = 0; i < s->max_sess; i++)
+        s->freelist[i] = s->max_sess - 1 - i;
+    s->nfree = s->max_sess;
+    s->t_start_ns = s->last_sweep_ns = lfd_now_ns();
+    s->rcvtimeo_ms = -2;
+    *out = s;
+    return LFD_OK;
+}
+
+int lfd_server_add_policy(lfd_server *s, lfd_policy *p, const char *path, lfd_err *err)
+{
+    if (s->bound) {
+        lfd_policy_free(&p);
+        return lfd_fail(err, LFD_ESTATE, "policies are added before binding");
+    }
+    if (s->npol >= LFD_SERVER_MAX_POLICIES) {
+        lfd_policy_free(&p);
+        return lfd_fail(err, LFD_ELIMIT, "at most %d policies", LFD_SERVER_MAX_POLICIES);
+    }
+    if (!p->name[0] || find_policy(s, (const uint8_t *)p->name, (uint32_t)strlen(p->name)) >= 0) {
+        int rc = lfd_fail(err, LFD_EARG, "policy name '%s' is empty or served twice", p->name);
+        lfd_policy_free(&p);
+        return rc;
+    }
+    srv_policy *sp = &s->pol[s->npol];
+    memset(sp, 0, sizeof *sp);
+    snprintf(sp->name, sizeof sp->name, "%s", p->name);
+    int rc = model_new(&sp->m, p, s->cfg.max_batch, err);
+    if (rc)
+        return rc;
+    if (path) {
+        snprintf(sp->path, sizeof sp->path, "%s", path);
+        sp->has_path = 1;
+        int64_t id[4];
+        if (file_id(path, id) == 0) {
+            sp->st_dev = id[0];
+            sp->st_ino = id[1];
+            sp->st_size = id[2];
+            sp->st_mtime_ns = id[3];
+        }
+    }
+    s->npol++;
+    if ((rc = size_buffers(s, err)))
+        return rc;
+    return LFD_OK;
+}
+
+int lfd_server_load_policy(lfd_server *s, const char *path, lfd_err *err)
+{
+    lfd_policy *p;
+    int rc = lfd_policy_load(&p, path, err);
+    if (rc)
+        return rc;
+    return lfd_server_add_policy(s, p, path, err);
+}
+
+int lfd_server_bind(lfd_server *s, lfd_err *err)
+{
+    if (s->bound)
+        return lfd_fail(err, LFD_ESTATE, "already bound");
+    if (s->npol == 0)
+        return lfd_fail(err, LFD_EARG, "no policy to serve");
+    int curve = s->cfg.curve_dir != NULL;
+    if (!curve && !s->cfg.insecure && !lfd_endpoint_is_local(s->bind))
+        return lfd_fail(err, LFD_EDENIED,
+                        "%s is reachable from other machines: serve it with --curve KEYDIR "
+                        "(or --insecure on a trusted network)",
+                        s->bind);
+    char pub[41], sec[41];
+    if (curve) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/server.key", s->curve_dir);
+        int rc = lfd_keys_read(path, pub, sec, err);
+        if (rc)
+            return lfd_err_prefix(err, "--curve");
+        if (!zmq_has("curve"))
+            return lfd_fail(err, LFD_EUNSUPPORTED, "this libzmq has no CURVE support");
+        /* the ZAP handler must be listening before the first handshake */
+        s->zap_sock = zmq_socket(s->ctx, ZMQ_REP);
+        int linger = 0;
+        zmq_setsockopt(s->zap_sock, ZMQ_LINGER, &linger, sizeof linger);
+        if (!s->zap_sock || zmq_bind(s->zap_sock, "inproc://zeromq.zap.01") != 0)
+            return lfd_fail(err, LFD_ENET, "ZAP handler: %s", zmq_strerror(zmq_errno()));
+        if (pthread_create(&s->zap, NULL, zap_main, s) != 0)
+            return lfd_fail(err, LFD_ENOMEM, "cannot start the ZAP thread");
+        s->zap_on = 1;
+    }
+    s->sock = zmq_socket(s->ctx, ZMQ_ROUTER);
+    if (!s->sock)
+        return lfd_fail(err, LFD_ENET, "zmq_socket: %s", zmq_strerror(zmq_errno()));
+    int one = 1, zero = 0;
+    int64_t maxmsg = (int64_t)LFD_PROTO_HARD_MAX_MSG;
+    zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(s->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (curve) {
+        zmq_setsockopt(s->sock, ZMQ_CURVE_SERVER, &one, sizeof one);
+        zmq_setsockopt(s->sock, ZMQ_CURVE_SECRETKEY, sec, 40);
+        zmq_setsockopt(s->sock, ZMQ_ZAP_DOMAIN, "lfd", 3);
+        memset(sec, 0, sizeof sec);
+    }
+    if (zmq_bind(s->sock, s->bind) != 0)
+        return lfd_fail(err, LFD_ENET, "cannot bind %s: %s", s->bind, zmq_strerror(zmq_errno()));
+    size_t n = sizeof s->endpoint;
+    if (zmq_getsockopt(s->sock, ZMQ_LAST_ENDPOINT, s->endpoint, &n) != 0)
+        snprintf(s->endpoint, sizeof s->endpoint, "%s", s->bind);
+    if (s->cfg.watch) {
+        if (pthread_create(&s->watcher, NULL, watcher_main, s) != 0)
+            return lfd_fail(err, LFD_ENOMEM, "cannot start the watcher thread");
+        s->watcher_on = 1;
+    }
+    s->bound = 1;
+    s->t_start_ns = s->last_sweep_ns = lfd_now_ns();
+    return LFD_OK;
+}
+
+const char *lfd_server_endpoint(const lfd_server *s) { return s->endpoint; }
+
+void lfd_server_free(lfd_server **ps)
+{
+    if (!ps || !*ps)
+        return;
+    lfd_server *s = *ps;
+    atomic_store(&s->stop, 1);
+    if (s->watcher_on)
+        pthread_join(s->watcher, NULL);
+    if (s->zap_on)
+        pthread_join(s->zap, NULL);
+    if (s->sock)
+        zmq_close(s->sock);
+    if (s->zap_sock)
+        zmq_close(s->zap_sock);
+    if (s->ctx)
+        zmq_ctx_term(s->ctx);
+    for (int i = 0; i < s->npol; i++) {
+        model_free(&s->pol[i].m);
+        model_free(&s->pol[i].pending);
+    }
+    for (int i = 0; s->sess && i < s->max_sess; i++) {
+        lfd_filter_state_free(&s->sess[i].fs);
+        free(s->sess[i].last_chunk);
+    }
+    free(s->sess);
+    free(s->tab);
+    free(s->freelist);
+    free(s->outmem);
+    free(s->flags);
+    free(s->hold);
+    pthread_mutex_destroy(&s->reload_mu);
+    free(s);
+    *ps = NULL;
+}

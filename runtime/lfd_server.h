@@ -1,0 +1,121 @@
+/*  lfd_server: serves policies to robot controllers over ZeroMQ.
+
+    One ROUTER socket, one serving thread, an event loop that never blocks on
+    any one client:
+      - messages are drained without waiting (up to max_batch per turn),
+        decoded in place (runtime/lfd_proto.h), and act requests for the
+        same policy are inferred together as one batch (one sgemm instead of
+        several sgemv; nothing waits for a batch to fill);
+      - every action goes through the safety filter (runtime/lfd_filter.h)
+        with the session's previous command; a policy failure (non-finite
+        observation or output) or a missed deadline answers a hold action
+        flagged as such;
+      - replies are sent with ZMQ_DONTWAIT to ROUTER_MANDATORY: a client that
+        does not read its replies loses them (counted) instead of stalling
+        the loop;
+      - per-client sessions are keyed by ZeroMQ routing id, created by a
+        valid hello only (garbage from new peers allocates nothing), capped
+        at max_sessions and expired after idle_s without a request.
+    The per-message path (decode, normalise, infer, filter, encode) allocates
+    nothing: workspaces are sized when a policy is added or reloaded and a
+    session's buffers when it says hello (tests/test_serve_alloc.c counts).
+
+    Optional threads: a watcher (config.watch) that reloads a policy file
+    replaced on disk -- the new file is loaded and checked completely (its
+    SHA-256 seal) in the watcher, then swapped in by the serving thread
+    between two messages, so each reply comes from the old policy or the new
+    one, never a mix; and a ZAP handler (config.curve_dir) that admits only
+    CURVE clients whose public key is in curve_dir/clients/ * .pub.
+
+    Usage:
+        lfd_server_config cfg;  lfd_server_config_init(&cfg);
+        lfd_server *s;  lfd_server_new(&s, &cfg, &err);
+        lfd_server_load_policy(s, "walk.lfdp", &err);      (or add_policy)
+        lfd_server_bind(s, &err);   lfd_server_run(s, &err);  (until stop)
+        lfd_server_free(&s);
+*/
+#ifndef LFD_SERVER_H
+#define LFD_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/lfd_err.h"
+#include "policies/lfd_policy.h"
+#include "runtime/lfd_proto.h"
+
+#define LFD_SERVER_DEFAULT_BIND "tcp://127.0.0.1:5555"
+#define LFD_SERVER_MAX_POLICIES 16
+#define LFD_SERVER_MAX_BATCH 64
+#define LFD_SERVER_HIST 1024
+
+typedef struct lfd_server_config {
+    const char *bind;          /* endpoint; default LFD_SERVER_DEFAULT_BIND (loopback) */
+    double deadline_s;         /* per act, receipt to reply; 0 = none */
+    int max_sessions;          /* default 64 (1..65536) */
+    double idle_s;             /* a session expires after this long without a request (60) */
+    size_t max_msg_bytes;      /* larger requests get a too_large error (64 KiB) */
+    int max_batch;             /* act requests inferred together (16, 1 = no batching) */
+    int watch;                 /* reload policy files replaced on disk */
+    double watch_interval_s;   /* how often the watcher looks (0.2 s) */
+    const char *curve_dir;     /* CURVE with DIR/server.key and DIR/clients/ *.pub; NULL: off */
+    int insecure;              /* allow a non-loopback bind without CURVE */
+    int blas_threads;          /* OpenBLAS threads for inference (1; set process-wide) */
+} lfd_server_config;
+
+void lfd_server_config_init(lfd_server_config *cfg);
+
+/* Counters (read with lfd_server_get_stats from the serving thread or after
+   lfd_server_run returned). */
+typedef struct lfd_server_stats {
+    double uptime_s;
+    uint64_t messages, replies, errors, acts, holds, deadline_misses, dropped_replies;
+    uint64_t errors_by_code[LFD_PE_COUNT];
+    uint64_t sessions_created, sessions_expired, sessions_refused;
+    int sessions;
+    uint64_t reloads, reload_failures, batches;
+    /* sums over acts, for means: microseconds */
+    double decode_us, normalise_us, infer_us, filter_us, encode_us, handle_us;
+    /* per act, in 0.25 us buckets up to 256 us: the whole handling inside the
+       loop (receipt to send returned), and that minus the act's share of
+       the batch inference (the server's overhead beyond the MLP) */
+    uint32_t handle_hist[LFD_SERVER_HIST], overhead_hist[LFD_SERVER_HIST];
+} lfd_server_stats;
+
+/* Percentile (0..100) of one of the histograms above, microseconds. */
+double lfd_server_hist_pct(const uint32_t *hist, double pct);
+
+typedef struct lfd_server lfd_server;
+
+/* Creates a server (ZeroMQ context, no socket yet).  Free with
+   lfd_server_free. */
+int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err);
+void lfd_server_free(lfd_server **s);
+
+/* Adds a policy served under p->name; the server takes ownership of p even
+   on failure.  path (may be NULL) is the file to watch for reloads. */
+int lfd_server_add_policy(lfd_server *s, lfd_policy *p, const char *path, lfd_err *err);
+/* Loads a .lfdp file and adds it. */
+int lfd_server_load_policy(lfd_server *s, const char *path, lfd_err *err);
+
+/* Binds the socket (and starts the ZAP handler and the watcher). */
+int lfd_server_bind(lfd_server *s, lfd_err *err);
+/* The bound endpoint, with the port chosen for "tcp://127.0.0.1:*". */
+const char *lfd_server_endpoint(const lfd_server *s);
+
+/* Serves until lfd_server_stop (returns LFD_OK) or a fatal socket error. */
+int lfd_server_run(lfd_server *s, lfd_err *err);
+/* One turn of the loop: waits up to timeout_ms for messages, handles what
+   arrived.  For embedding the server in another loop. */
+int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err);
+/* Asks lfd_server_run to return; safe from another thread or a signal
+   handler. */
+void lfd_server_stop(lfd_server *s);
+
+void lfd_server_get_stats(const lfd_server *s, lfd_server_stats *st);
+
+/* 1 if the endpoint is loopback-only (tcp://127.x, tcp://localhost,
+   tcp://[::1], ipc://, inproc://). */
+int lfd_endpoint_is_local(const char *endpoint);
+
+#endif

@@ -1,0 +1,271 @@
+"""lfd_client: a Python client for `lfd serve`.
+
+One file, no dependencies beyond pyzmq, msgpack and numpy (Debian:
+python3-zmq python3-msgpack python3-numpy, in /usr/bin/python3).  Speaks the
+protocol in docs/protocol.md (version 1): every message is one msgpack map
+with "v", "type", "seq" and "t"; arrays travel as openpi-style ndarray maps
+({b"__ndarray__": True, b"data", b"dtype", b"shape"}); nothing is pickled.
+
+    from lfd_client import LfdClient
+    c = LfdClient("tcp://127.0.0.1:5555", "walk", obs_names, act_names)
+    actions, meta = c.act(obs, prev_action=q)   # actions: (chunk, act_dim) float32
+    c.close()
+
+Every call has a timeout; after a timeout the socket is closed and reopened
+(a restarted server is found again) and the next call says hello first.  A
+server that forgot the session (no_session, schema_changed) is greeted again
+and the request resent, within the same call's timeout.  The actions come
+back already through the server's safety filter; `meta` says what the filter
+changed and whether the answer is a hold.  (The real-time chunk buffer and the
+client-side filter are in the C library, runtime/lfd_client.h.)
+
+Run as a script to describe a served policy:
+    /usr/bin/python3 lfd_client.py tcp://127.0.0.1:5555 walk
+"""
+
+import json
+import sys
+import time
+
+import msgpack
+import numpy as np
+import zmq
+
+PROTOCOL_VERSION = 1
+
+
+class LfdError(Exception):
+    """An error answer from the server: .code (e.g. "schema_mismatch") and .message."""
+
+    def __init__(self, code, message):
+        super().__init__("%s: %s" % (code, message))
+        self.code = code
+        self.message = message
+
+
+class LfdTimeout(LfdError):
+    def __init__(self, message):
+        super().__init__("timeout", message)
+
+
+def pack_array(a):
+    """An ndarray map as openpi's msgpack_numpy writes it (keys as bytes)."""
+    a = np.ascontiguousarray(a)
+    if a.dtype.byteorder == ">":
+        a = a.astype(a.dtype.newbyteorder("<"))
+    return {b"__ndarray__": True, b"data": a.tobytes(), b"dtype": a.dtype.str,
+            b"shape": list(a.shape)}
+
+
+def _key(d, k):
+    if k in d:
+        return d[k]
+    return d.get(k.encode())
+
+
+def _unpack_hook(d):
+    flag = _key(d, "__ndarray__")
+    if flag is True:
+        dtype = _key(d, "dtype")
+        if isinstance(dtype, bytes):
+            dtype = dtype.decode()
+        arr = np.frombuffer(_key(d, "data"), dtype=np.dtype(dtype))
+        return arr.reshape(_key(d, "shape"))
+    return d
+
+
+def packb(obj):
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+def unpackb(data):
+    return msgpack.unpackb(data, raw=False, object_hook=_unpack_hook, strict_map_key=False)
+
+
+class LfdClient:
+    """A connection to one served policy, with the schema this controller expects."""
+
+    def __init__(self, endpoint, policy, obs_names, act_names, obs_units=None,
+                 act_units=None, robot=None, timeout_s=1.0, curve=None, client_name="python",
+                 context=None):
+        self.endpoint = endpoint
+        self.policy = policy
+        self.obs_names = list(obs_names)
+        self.act_names = list(act_names)
+        self.obs_units = list(obs_units) if obs_units is not None else None
+        self.act_units = list(act_units) if act_units is not None else None
+        self.robot = robot
+        self.timeout_s = float(timeout_s)
+        self.curve = curve  # (server_public, public, secret), Z85 strings
+        self.client_name = client_name
+        self.ctx = context or zmq.Context.instance()
+        self.sock = None
+        self.seq = 0
+        self.info = None
+        self.need_hello = True
+        self._open()
+        self.info = self.hello()
+
+    # ---- socket ---------------------------------------------------------------
+    def _open(self):
+        if self.sock is not None:
+            self.sock.close(linger=0)
+        s = self.ctx.socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.RECONNECT_IVL, 100)
+        s.setsockopt(zmq.MAXMSGSIZE, 1 << 20)
+        if self.curve:
+            server, pub, sec = self.curve
+            s.curve_serverkey = server.encode() if isinstance(server, str) else server
+            s.curve_publickey = pub.encode() if isinstance(pub, str) else pub
+            s.curve_secretkey = sec.encode() if isinstance(sec, str) else sec
+        s.connect(self.endpoint)
+        self.sock = s
+        self.need_hello = True
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close(linger=0)
+            self.sock = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- one round trip -------------------------------------------------------
+    def _roundtrip(self, body, deadline):
+        self.seq += 1
+        msg = {"v": PROTOCOL_VERSION, "seq": self.seq, "t": time.time()}
+        msg.update(body)
+        self.sock.send(packb(msg))
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._open()
+                raise LfdTimeout("no answer from %s within %.3f s" % (self.endpoint,
+                                                                     self.timeout_s))
+            if not self.sock.poll(max(1, int(left * 1000)), zmq.POLLIN):
+                continue
+            rep = unpackb(self.sock.recv())
+            if not isinstance(rep, dict) or rep.get("seq") != self.seq:
+                continue  # a late answer to an earlier request
+            if rep.get("v") != PROTOCOL_VERSION:
+                raise LfdError("version", "reply in protocol version %r" % rep.get("v"))
+            return rep
+
+    def _hello(self, deadline, probe=False):
+        body = {"type": "hello", "policy": self.policy, "client": self.client_name}
+        if probe:
+            body["probe"] = True
+        else:
+            body["obs_names"] = self.obs_names
+            body["act_names"] = self.act_names
+            if self.obs_units is not None:
+                body["obs_units"] = self.obs_units
+            if self.act_units is not None:
+                body["act_units"] = self.act_units
+            if self.robot:
+                body["robot"] = self.robot
+        rep = self._roundtrip(body, deadline)
+        if rep["type"] == "error":
+            raise LfdError(rep["code"], rep["message"])
+        if rep["type"] != "hello":
+            raise LfdError("bad_message", "hello answered with %r" % rep["type"])
+        if not probe:
+            self.need_hello = False
+        return rep
+
+    def _call(self, body, want):
+        deadline = time.monotonic() + self.timeout_s
+        for _ in range(3):
+            if self.need_hello:
+                self.info = self._hello(deadline)
+            rep = self._roundtrip(body, deadline)
+            if rep["type"] == want:
+                return rep
+            if rep["type"] == "error" and rep["code"] in ("no_session", "schema_changed"):
+                self.need_hello = True
+                continue
+            if rep["type"] == "error":
+                raise LfdError(rep["code"], rep["message"])
+            raise LfdError("bad_message", "%s answered with %r" % (want, rep["type"]))
+        raise LfdError("no_session", "the server keeps forgetting this session")
+
+    # ---- the calls ----------------------------------------------------------
+    def hello(self, probe=False):
+        """Says hello (the server checks the schema); probe=True only describes the policy."""
+        return self._hello(time.monotonic() + self.timeout_s, probe)
+
+    def act(self, obs, prev_action=None, prev_velocity=None):
+        """Observation -> (actions (chunk, act_dim) float32, meta dict)."""
+        body = {"type": "act", "obs": pack_array(np.asarray(obs, dtype=np.float32))}
+        if prev_action is not None:
+            body["prev_action"] = pack_array(np.asarray(prev_action, dtype=np.float32))
+        if prev_velocity is not None:
+            body["prev_velocity"] = pack_array(np.asarray(prev_velocity, dtype=np.float32))
+        rep = self._call(body, "act")
+        meta = {k: rep.get(k) for k in ("seq", "hold", "reason", "message", "hash", "filter",
+                                        "timing")}
+        return np.array(rep["actions"], dtype=np.float32), meta
+
+    def reset(self, current=None):
+        body = {"type": "reset"}
+        if current is not None:
+            body["current"] = pack_array(np.asarray(current, dtype=np.float32))
+        self._call(body, "reset")
+
+    def ping(self):
+        """Round-trip time in seconds."""
+        t0 = time.monotonic()
+        self._call({"type": "ping"}, "pong")
+        return time.monotonic() - t0
+
+    def stats(self):
+        return self._call({"type": "stats"}, "stats")
+
+
+def probe(endpoint, policy, timeout_s=1.0):
+    """The server's description of a policy (no session is opened)."""
+    ctx = zmq.Context.instance()
+    s = ctx.socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.connect(endpoint)
+    try:
+        s.send(packb({"v": PROTOCOL_VERSION, "type": "hello", "seq": 1, "t": time.time(),
+                      "policy": policy, "probe": True}))
+        if not s.poll(int(timeout_s * 1000), zmq.POLLIN):
+            raise LfdTimeout("no answer from %s" % endpoint)
+        rep = unpackb(s.recv())
+        if rep["type"] == "error":
+            raise LfdError(rep["code"], rep["message"])
+        return rep
+    finally:
+        s.close(linger=0)
+
+
+def _jsonable(x):
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, bytes):
+        return x.hex()
+    if isinstance(x, float) and not np.isfinite(x):
+        return str(x)
+    return x
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        print("usage: lfd_client.py ENDPOINT POLICY   (prints the policy's description)")
+        sys.exit(2)
+    try:
+        info = probe(sys.argv[1], sys.argv[2])
+    except LfdError as e:
+        print("lfd_client.py: %s" % e, file=sys.stderr)
+        sys.exit(1)
+    print(json.dumps(_jsonable(info), indent=1))

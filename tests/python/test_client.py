@@ -1,0 +1,124 @@
+"""End-to-end test of the Python client (runtime/python/lfd_client.py) against
+a running `lfd serve`, driven by tests/test_serve_python.c.
+
+    /usr/bin/python3 tests/python/test_client.py ENDPOINT POLICY_FILE
+
+Reads the policy file itself with msgpack (checking its SHA-256 seal), runs the
+same MLP and safety filter in numpy, and checks the served actions against it;
+then the other calls and the error answers.  Prints "PYTHON CLIENT OK" at the end.
+"""
+
+import hashlib
+import os
+import sys
+
+import numpy as np
+import zmq
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "runtime", "python"))
+import lfd_client as lc  # noqa: E402
+
+
+def load_policy(path):
+    data = open(path, "rb").read()
+    body, trailer = data[:-41], data[-41:]
+    assert trailer[:9] == b"\xa6sha256\xc4\x20", "no seal"
+    assert hashlib.sha256(body).digest() == trailer[9:], "bad checksum"
+    return lc.unpackb(data), hashlib.sha256(data).hexdigest()
+
+
+def mlp(p, obs):
+    norm = p["norm"]
+    x = ((obs - norm["obs_mean"]) / norm["obs_std"]).astype(np.float32)
+    acts = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh, "linear": lambda v: v}
+    for layer in p["mlp"]["layers"]:
+        x = acts[layer["act"]](layer["w"].astype(np.float64) @ x + layer["b"])
+    out = x.reshape(p["chunk"], -1)
+    return (out * norm["act_std"] + norm["act_mean"]).astype(np.float32)
+
+
+def safety_filter(p, chunk, prev):
+    """The filter of runtime/lfd_filter.h: range, then velocity (no acceleration limit here)."""
+    lo, hi, vel = p["act_lo"], p["act_hi"], p["vel_limit"]
+    dt = p["control_period_s"]
+    out = chunk.copy()
+    for k in range(out.shape[0]):
+        x = np.clip(out[k], lo, hi)
+        step = np.clip(x - prev, -vel * dt, vel * dt)
+        x = np.where(np.abs(x - prev) > vel * dt, prev + step, x)
+        out[k] = x
+        prev = x
+    return out
+
+
+def main():
+    endpoint, path = sys.argv[1], sys.argv[2]
+    p, file_hash = load_policy(path)
+    assert p["format"] == "lfd.policy"
+    # describe, then connect with the schema the description gives
+    info = lc.probe(endpoint, p["name"])
+    assert info["session"] is False
+    assert info["hash"] == file_hash, (info["hash"], file_hash)
+    assert info["obs_names"] == p["obs_names"] and info["act_names"] == p["act_names"]
+    assert info["norm"] == "meanstd"
+    assert info["lineage"]["demos"] == "toy-demo-1"
+    np.testing.assert_array_equal(info["default_action"], p["default_action"])
+    c = lc.LfdClient(endpoint, p["name"], info["obs_names"], info["act_names"],
+                     obs_units=info["obs_units"], act_units=info["act_units"], timeout_s=5)
+    assert c.info["session"] is True
+    rng = np.random.default_rng(1)
+    prev = np.zeros(len(p["act_names"]), dtype=np.float32)
+    n_filtered = 0
+    for _ in range(20):
+        obs = rng.normal(size=len(p["obs_names"])).astype(np.float32)
+        actions, meta = c.act(obs, prev_action=prev)
+        assert actions.shape == (p["chunk"], len(p["act_names"]))
+        want = safety_filter(p, mlp(p, obs), prev)
+        np.testing.assert_allclose(actions, want, atol=2e-5)
+        assert meta["hold"] is False and meta["hash"] == file_hash
+        assert set(meta["timing"]) >= {"decode_us", "normalise_us", "infer_us", "filter_us",
+                                       "encode_us"}
+        n_filtered += int(meta["filter"]["vel_limited"])
+        prev = actions[1]
+    assert n_filtered > 0, "the test policy should need the filter"
+    # a NaN observation: a hold at the previous command
+    obs[0] = np.nan
+    actions, meta = c.act(obs, prev_action=prev)
+    assert meta["hold"] is True and meta["reason"] == "policy_error"
+    np.testing.assert_array_equal(actions, np.tile(prev, (p["chunk"], 1)))
+    assert c.ping() > 0
+    c.reset(current=prev)
+    st = c.stats()
+    assert st["session"]["acts"] == 21 and st["session"]["holds"] == 1
+    assert st["server"]["acts"] >= 21
+    # a wrong schema is refused at hello
+    bad = list(info["act_names"])
+    bad[0] = "nope"
+    try:
+        lc.LfdClient(endpoint, p["name"], info["obs_names"], bad, timeout_s=5)
+        raise AssertionError("a wrong schema was accepted")
+    except lc.LfdError as e:
+        assert e.code == "schema_mismatch" and "act_names[0]" in e.message, e
+    try:
+        lc.LfdClient(endpoint, "no-such-policy", info["obs_names"], bad, timeout_s=5)
+        raise AssertionError("an unknown policy was accepted")
+    except lc.LfdError as e:
+        assert e.code == "unknown_policy", e
+    # garbage gets a structured error, and the client above still works
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.connect(endpoint)
+    s.send(b"\x80\x81\x82 not msgpack")
+    assert s.poll(5000)
+    rep = lc.unpackb(s.recv())
+    assert rep["type"] == "error" and rep["code"] == "bad_message", rep
+    s.close()
+    obs[0] = 0
+    actions, meta = c.act(obs)
+    assert meta["hold"] is False
+    c.close()
+    print("PYTHON CLIENT OK")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,634 @@
+/*  Server conformance tests (runtime/lfd_server + runtime/lfd_client), on an
+    in-process server over loopback TCP with an ephemeral port: every
+    message type, every error code, schema mismatch refused at hello,
+    actions equal to the policy followed by the safety filter, hold on
+    policy failure and deadline, several policies by name, REQ clients,
+    session limits, and misbehaving clients that must not stall others. */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "core/lfd_log.h"
+#include "tests/lfd_test.h"
+#include "tests/serve_helpers.h"
+
+static uint8_t rbuf[1 << 17], tbuf[1 << 17];
+
+static void loopback_cfg(lfd_server_config *cfg)
+{
+    lfd_server_config_init(cfg);
+    cfg->bind = "tcp://127.0.0.1:*";
+}
+
+/* The reference answer: the policy's step, then the filter from prev. */
+static void reference(const lfd_policy *p, const float *obs, const float *prev, float *chunk,
+                      uint8_t *flags)
+{
+    lfd_err err;
+    lfd_policy_ws *ws;
+    lfd_policy_ws_new(&ws, p, &err);
+    lfd_policy_step(p, ws, obs, chunk, &err);
+    lfd_policy_ws_free(&ws);
+    lfd_filter_state st;
+    lfd_filter_state_init(&st, p->act_dim, &err);
+    lfd_filter_state_reset(&st, p->act_dim, prev, NULL);
+    lfd_filter_limits lim = {p->act_dim, p->act_lo, p->act_hi, p->vel_limit, p->acc_limit};
+    memset(flags, 0, (size_t)p->act_dim);
+    for (int k = 0; k < p->chunk; k++)
+        lfd_filter_step(&lim, &st, chunk + k * p->act_dim, p->control_period_s,
+                        p->default_action, flags, NULL);
+    lfd_filter_state_free(&st);
+}
+
+static void fill_obs(float *obs, int n, int k)
+{
+    for (int i = 0; i < n; i++)
+        obs[i] = (float)sin(0.37 * i + 0.11 * k) * 1.5f;
+}
+
+TEST(serve_act_equals_policy_then_filter)
+{
+    lfd_policy *p = th_mlp_policy("walk", 8, 5, 4, 32, 11, "walk.lfdp");
+    lfd_policy *copy = th_mlp_policy("walk", 8, 5, 4, 32, 11, NULL);
+    snprintf(copy->hash, sizeof copy->hash, "%s", p->hash);
+    lfd_server_config cfg;
+    loopback_cfg(&cfg);
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL))
+        return;
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, copy);
+    cc.filter = 0; /* compare the server's output itself */
+    lfd_client *c;
+    lfd_err err = {0};
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    if (!c) {
+        th_server_stop(&ts);
+        return;
+    }
+    const lfd_client_policy *info = lfd_client_policy_info(c);
+    CHECK_STR(info->name, "walk");
+    CHECK_STR(info->hash, copy->hash);
+    CHECK_EQ_INT(info->chunk, 4);
+    CHECK_NEAR(info->control_period_s, 0.02, 1e-12);
+    CHECK_NEAR(info->act_hi[2], 2.0, 0);
+    CHECK_NEAR(info->default_action[3], 0.15, 1e-6);
+    CHECK_STR(info->norm, "meanstd");
+    float obs[8], prev[5] = {0.1f, -0.1f, 0.3f, 0, 0.5f}, got[20], want[20];
+    uint8_t wflags[5];
+    int filtered = 0;
+    for (int k = 0; k < 30; k++) {
+        fill_obs(obs, 8, k);
+        lfd_act_info ai;
+        CHECK_OK(lfd_client_act(c, obs, prev, got, &ai, &err), &err);
+        reference(copy, obs, prev, want, wflags);
+        for (int i = 0; i < 20; i++)
+            CHECK_NEAR(got[i], want[i], 1e-6);
+        for (int j = 0; j < 5; j++) {
+            CHECK_EQ_INT(ai.flags[j], wflags[j]);
+            filtered += wflags[j] != 0;
+        }
+        CHECK_EQ_INT(ai.hold, 0);
+        CHECK_STR(ai.hash, copy->hash);
+        CHECK_EQ_INT(ai.timing.batch, 1);
+        CHECK(ai.timing.infer_us > 0);
+        CHECK(ai.timing.encode_us > 0);
+        memcpy(prev, got + 5, sizeof prev);
+    }
+    CHECK(filtered > 0); /* the test policy does ask for more than the limits */
+    /* ping, reset, stats */
+    double rtt = 0;
+    CHECK_OK(lfd_client_ping(c, &rtt, &err), &err);
+    CHECK(rtt > 0);
+    CHECK_OK(lfd_client_reset(c, prev, &err), &err);
+    char js[8192];
+    CHECK_OK(lfd_client_stats(c, js, sizeof js, &err), &err);
+    CHECK_CONTAINS(js, "\"acts\":30");
+    CHECK_CONTAINS(js, "\"policy\":\"walk\"");
+    CHECK_CONTAINS(js, "\"type\":\"stats\"");
+    lfd_client_free(&c);
+    th_server_stop(&ts);
+    lfd_policy_free(&copy);
+}
+
+/* hello with probe, and a hello whose schema differs in each possible way */
+TEST(serve_hello_describes_and_refuses_mismatched_schema)
+{
+    lfd_policy *p = th_mlp_policy("arm", 4, 3, 2, 8, 3, "arm.lfdp");
+    lfd_policy *ref = th_mlp_policy("arm", 4, 3, 2, 8, 3, NULL);
+    lfd_server_config cfg;
+    loopback_cfg(&cfg);
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL))
+        return;
+    th_raw r;
+    th_raw_open(&r, ts.endpoint, 0);
+    lfd_buf b;
+    lfd_err err = {0};
+    lfd_hello_req h = {.seq = 1, .policy = "arm", .probe = 1};
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    CHECK_OK(lfd_proto_encode_hello_req(&b, &h, &err), &err);
+    int n = th_raw_call(&r, b.data, b.len, rbuf, sizeof rbuf, 5);
+    CHECK(n > 0);
+    lfd_rep rep;
+    CHECK_OK(lfd_rep_decode(&rep, rbuf, (size_t)n, &err), &err);
+    CHECK_EQ_INT(rep.type, LFD_MSG_HELLO);
+    CHECK_EQ_INT(rep.session, 0);
+    CHECK_EQ_INT(rep.chunk, 2);
+    CHECK_EQ_INT(rep.obs_names.n, 4);
+    CHECK_EQ_INT(rep.act_units.n, 3);
+    CHECK(rep.has_limits && rep.has_lineage);
+    CHECK(lfd_mp_key_is(rep.norm, rep.norm_len, "meanstd"));
+    CHECK(lfd_mp_key_is(rep.kind, rep.kind_len, "mlp"));
+    CHECK(lfd_mp_key_is(rep.robot, rep.robot_len, "toy"));
+    CHECK_EQ_INT(rep.hash_len, 64);
+    CHECK_EQ_INT(rep.policies.n, 1);
+    CHECK_EQ_INT(rep.max_msg_bytes, (int64_t)LFD_PROTO_MAX_MSG_DEFAULT);
+    /* a probe opens no session: act is refused */
+    float obs[4] = {0};
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_proto_encode_act_req(&b, 2, 0, obs, 4, NULL, NULL, 3, &err);
+    n = th_raw_call(&r, b.data, b.len, rbuf, sizeof rbuf, 5);
+    CHECK_EQ_INT(th_error_code(rbuf, (size_t)n, NULL, 0), LFD_PE_NO_SESSION);
+
+    /* the C client is refused at hello for each kind of difference */
+    lfd_client_config cc;
+    lfd_client *c = NULL;
+    const char *wrong_act[3] = {"a0", "a1", "elbow"}, *units_m[4] = {"m", "m", "m", "m"};
+    th_client_config(&cc, ts.endpoint, ref);
+    cc.policy = "arm";
+    cc.obs_dim = 4;
+    cc.act_dim = 3;
+    cc.act_names = wrong_act;
+    CHECK(lfd_client_new(&c, &cc, &err) == LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "schema_mismatch");
+    CHECK_CONTAINS(err.msg, "act_names[2] is 'elbow', the policy has 'a2'");
+    cc.act_names = th_act_names();
+    cc.obs_dim = 5;
+    CHECK(lfd_client_new(&c, &cc, &err) == LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "obs_names has 5 entries, the policy has 4");
+    cc.obs_dim = 4;
+    cc.obs_units = units_m;
+    CHECK(lfd_client_new(&c, &cc, &err) == LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "obs_units[0] is 'm', the policy has 'u'");
+    cc.obs_units = NULL;
+    cc.robot = "h1";
+    CHECK(lfd_client_new(&c, &cc, &err) == LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "for robot 'toy', not 'h1'");
+    cc.robot = NULL;
+    cc.policy = "leg";
+    CHECK(lfd_client_new(&c, &cc, &err) == LFD_EARG);
+    CHECK_CONTAINS(err.msg, "no policy 'leg' is served here; served: arm");
+    cc.policy = "arm";
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    lfd_client_free(&c);
+    th_raw_close(&r);
+    th_server_stop(&ts);
+    lfd_policy_free(&ref);
+}
+
+/* sends bytes on a raw socket and returns the error code of the reply */
+static lfd_proto_error raw_code(th_raw *r, const void *d, size_t n, char *msg, size_t msgsz)
+{
+    int k = th_raw_call(r, d, n, rbuf, sizeof rbuf, 5);
+    if (k <= 0) {
+        snprintf(msg, msgsz, "no reply");
+        return LFD_PE_COUNT;
+    }
+    return th_error_code(rbuf, (size_t)k, msg, msgsz);
+}
+
+static size_t hello_for(lfd_buf *b, uint64_t seq, const char *policy, int obs, int act)
+{
+    lfd_hello_req h = {.seq = seq, .policy = policy, .obs_dim = obs, .act_dim = act,
+                       .obs_names = th_obs_names(), .act_names = th_act_names()};
+    lfd_buf_init_fixed(b, tbuf, sizeof tbuf);
+    lfd_proto_encode_hello_req(b, &h, NULL);
+    return b->len;
+}
+
+TEST(serve_answers_every_error_code)
+{
+    lfd_policy *p = th_mlp_policy("arm", 4, 3, 2, 8, 3, NULL);
+    lfd_server_config cfg;
+    loopback_cfg(&cfg);
+    cfg.max_sessions = 1;
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL))
+        return;
+    th_raw r, r2;
+    th_raw_open(&r, ts.endpoint, 0);
+    th_raw_open(&r2, ts.endpoint, 0);
+    char msg[600];
+    lfd_buf b;
+    lfd_err err;
+    /* bad_message: garbage, a truncated message, a msgpack array */
+    CHECK_EQ_INT(raw_code(&r, "\xc1garbage", 8, msg, sizeof msg), LFD_PE_BAD_MESSAGE);
+    size_t n = hello_for(&b, 1, "arm", 4, 3);
+    CHECK_EQ_INT(raw_code(&r, tbuf, n - 3, msg, sizeof msg), LFD_PE_BAD_MESSAGE);
+    CHECK_CONTAINS(msg, "truncated");
+    CHECK_EQ_INT(raw_code(&r, "\x92\x01\x02", 3, msg, sizeof msg), LFD_PE_BAD_MESSAGE);
+    /* too_large: answered without being parsed */
+    static uint8_t big[100000];
+    memset(big, 0xc1, sizeof big);
+    CHECK_EQ_INT(raw_code(&r, big, sizeof big, msg, sizeof msg), LFD_PE_TOO_LARGE);
+    CHECK_CONTAINS(msg, "100000 bytes");
+    /* bad_envelope: two frames */
+    zmq_send(r.sock, "a", 1, ZMQ_SNDMORE);
+    CHECK_EQ_INT(raw_code(&r, "b", 1, msg, sizeof msg), LFD_PE_BAD_ENVELOPE);
+    /* version, unknown_type */
+    msgpack_packer pk;
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_packer_init(&pk, &b);
+    msgpack_pack_map(&pk, 4);
+    lfd_mp_pack_cstr(&pk, "v");
+    msgpack_pack_int(&pk, 3);
+    lfd_mp_pack_cstr(&pk, "type");
+    lfd_mp_pack_cstr(&pk, "act");
+    lfd_mp_pack_cstr(&pk, "seq");
+    msgpack_pack_int(&pk, 77);
+    lfd_mp_pack_cstr(&pk, "t");
+    msgpack_pack_double(&pk, 0);
+    int k = th_raw_call(&r, b.data, b.len, rbuf, sizeof rbuf, 5);
+    lfd_rep rep;
+    CHECK(k > 0 && lfd_rep_decode(&rep, rbuf, (size_t)k, &err) == LFD_OK);
+    CHECK_EQ_INT(rep.code, LFD_PE_VERSION);
+    CHECK_EQ_INT(rep.seq, 77); /* the seq is echoed even for a refused message */
+    b.data[3] = 1;             /* v: 1 (positive fixint right after the key) */
+    b.len = 0;
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_packer_init(&pk, &b);
+    lfd_proto_pack_header(&pk, 0, LFD_MSG_PONG, 5, 0);
+    CHECK_EQ_INT(raw_code(&r, b.data, b.len, msg, sizeof msg), LFD_PE_UNKNOWN_TYPE);
+    /* unknown_policy, no_session */
+    n = hello_for(&b, 2, "nope", 4, 3);
+    CHECK_EQ_INT(raw_code(&r, tbuf, n, msg, sizeof msg), LFD_PE_UNKNOWN_POLICY);
+    float obs[4] = {0}, wide[6] = {0};
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_proto_encode_act_req(&b, 3, 0, obs, 4, NULL, NULL, 3, NULL);
+    CHECK_EQ_INT(raw_code(&r, b.data, b.len, msg, sizeof msg), LFD_PE_NO_SESSION);
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_proto_encode_simple_req(&b, LFD_MSG_RESET, 3, 0, NULL, 3, NULL);
+    CHECK_EQ_INT(raw_code(&r, b.data, b.len, msg, sizeof msg), LFD_PE_NO_SESSION);
+    /* schema_mismatch */
+    n = hello_for(&b, 4, "arm", 4, 2);
+    CHECK_EQ_INT(raw_code(&r, tbuf, n, msg, sizeof msg), LFD_PE_SCHEMA_MISMATCH);
+    /* a session; then bad_observation and out_of_order */
+    n = hello_for(&b, 10, "arm", 4, 3);
+    CHECK_EQ_INT(raw_code(&r, tbuf, n, msg, sizeof msg), LFD_PE_NONE);
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_proto_encode_act_req(&b, 11, 0, wide, 6, NULL, NULL, 3, NULL);
+    CHECK_EQ_INT(raw_code(&r, b.data, b.len, msg, sizeof msg), LFD_PE_BAD_OBSERVATION);
+    CHECK_CONTAINS(msg, "expected (4)");
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_proto_encode_act_req(&b, 10, 0, obs, 4, NULL, NULL, 3, NULL);
+    CHECK_EQ_INT(raw_code(&r, b.data, b.len, msg, sizeof msg), LFD_PE_OUT_OF_ORDER);
+    /* a prev_action of the wrong width */
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_proto_encode_act_req(&b, 12, 0, obs, 4, wide, NULL, 6, NULL);
+    CHECK_EQ_INT(raw_code(&r, b.data, b.len, msg, sizeof msg), LFD_PE_BAD_MESSAGE);
+    /* busy: one session allowed, a second client is refused */
+    n = hello_for(&b, 1, "arm", 4, 3);
+    CHECK_EQ_INT(raw_code(&r2, tbuf, n, msg, sizeof msg), LFD_PE_BUSY);
+    /* and after all this the first session still acts, with seq above the last */
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_proto_encode_act_req(&b, 13, 0, obs, 4, NULL, NULL, 3, NULL);
+    k = th_raw_call(&r, b.data, b.len, rbuf, sizeof rbuf, 5);
+    CHECK(k > 0 && lfd_rep_decode(&rep, rbuf, (size_t)k, &err) == LFD_OK);
+    CHECK_EQ_INT(rep.type, LFD_MSG_ACT);
+    CHECK_EQ_INT(rep.seq, 13);
+    /* ping works without a session, stats count the errors by code */
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_proto_encode_simple_req(&b, LFD_MSG_PING, 1, 0, NULL, 0, NULL);
+    k = th_raw_call(&r2, b.data, b.len, rbuf, sizeof rbuf, 5);
+    CHECK(k > 0 && lfd_rep_decode(&rep, rbuf, (size_t)k, &err) == LFD_OK);
+    CHECK_EQ_INT(rep.type, LFD_MSG_PONG);
+    th_raw_close(&r);
+    th_raw_close(&r2);
+    lfd_server_stats st;
+    lfd_server_stop(ts.s);
+    pthread_join(ts.thread, NULL);
+    ts.running = 0;
+    lfd_server_get_stats(ts.s, &st);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_BAD_MESSAGE], 4);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_TOO_LARGE], 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_BAD_ENVELOPE], 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_VERSION], 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_UNKNOWN_TYPE], 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_UNKNOWN_POLICY], 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_NO_SESSION], 2);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_SCHEMA_MISMATCH], 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_BAD_OBSERVATION], 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_OUT_OF_ORDER], 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_BUSY], 1);
+    CHECK_EQ_INT(st.sessions_refused, 1);
+    th_server_stop(&ts);
+}
+
+TEST(serve_holds_on_policy_failure_and_deadline)
+{
+    lfd_policy *ps[2];
+    ps[0] = th_mlp_policy("ok", 4, 3, 2, 8, 3, NULL);
+    ps[1] = th_mlp_policy("overflow", 4, 3, 2, 8, 3, NULL);
+    /* weights so large that the output overflows to infinity */
+    lfd_mlp_layer *L0 = &ps[1]->mlp->layers[0], *L1 = &ps[1]->mlp->layers[1];
+    for (int i = 0; i < L0->in * L0->out; i++)
+        L0->w[i] = 0;
+    for (int i = 0; i < L0->out; i++)
+        L0->b[i] = 10; /* every hidden unit is tanh(10) > 0 */
+    for (int i = 0; i < L1->in * L1->out; i++)
+        L1->w[i] = 3e38f;
+    lfd_policy *ref = th_mlp_policy("ok", 4, 3, 2, 8, 3, NULL);
+    lfd_server_config cfg;
+    loopback_cfg(&cfg);
+    th_server ts;
+    if (th_server_start(&ts, &cfg, ps, 2, NULL))
+        return;
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, ref);
+    lfd_client *c, *c2;
+    lfd_err err = {0};
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    cc.policy = "overflow";
+    CHECK_OK(lfd_client_new(&c2, &cc, &err), &err);
+    if (!c || !c2) {
+        lfd_client_free(&c);
+        lfd_client_free(&c2);
+        th_server_stop(&ts);
+        lfd_policy_free(&ref);
+        return;
+    }
+    float obs[4] = {0.1f, 0.2f, NAN, 0}, prev[3] = {0.3f, -0.4f, 0.5f}, got[6];
+    lfd_act_info ai;
+    /* a NaN observation: hold at the previous command */
+    CHECK_OK(lfd_client_act(c, obs, prev, got, &ai, &err), &err);
+    CHECK_EQ_INT(ai.hold, 1);
+    CHECK_STR(ai.reason, "policy_error");
+    CHECK_CONTAINS(ai.message, "observation 2 ('o2') is not finite");
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 3; j++)
+            CHECK_NEAR(got[k * 3 + j], prev[j], 0);
+    /* a policy whose output is not finite: hold */
+    obs[2] = 0.5f;
+    CHECK_OK(lfd_client_act(c2, obs, prev, got, &ai, &err), &err);
+    CHECK_EQ_INT(ai.hold, 1);
+    CHECK_STR(ai.reason, "policy_error");
+    CHECK_CONTAINS(ai.message, "non-finite action");
+    CHECK_NEAR(got[4], prev[1], 0);
+    /* without a previous command the hold is the default pose */
+    CHECK_OK(lfd_client_reset(c2, NULL, &err), &err);
+    CHECK_OK(lfd_client_act(c2, obs, NULL, got, &ai, &err), &err);
+    CHECK_EQ_INT(ai.hold, 1);
+    CHECK_NEAR(got[2], ref->default_action[2], 1e-7);
+    /* the good policy answers normally */
+    CHECK_OK(lfd_client_act(c, obs, prev, got, &ai, &err), &err);
+    CHECK_EQ_INT(ai.hold, 0);
+    lfd_client_free(&c);
+    lfd_client_free(&c2);
+    th_server_stop(&ts);
+
+    /* a deadline no act can meet: every answer is a hold flagged "deadline" */
+    lfd_policy *p = th_mlp_policy("ok", 4, 3, 2, 8, 3, NULL);
+    cfg.deadline_s = 1e-9;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL))
+        return;
+    cc.endpoint = ts.endpoint;
+    cc.policy = "ok";
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(lfd_client_act(c, obs, prev, got, &ai, &err), &err);
+        CHECK_EQ_INT(ai.hold, 1);
+        CHECK_STR(ai.reason, "deadline");
+        CHECK_CONTAINS(ai.message, "deadline is 0.000 ms");
+        CHECK_NEAR(got[5], prev[2], 0);
+    }
+    lfd_client_free(&c);
+    lfd_server_stats st;
+    lfd_server_stop(ts.s);
+    pthread_join(ts.thread, NULL);
+    ts.running = 0;
+    lfd_server_get_stats(ts.s, &st);
+    CHECK_EQ_INT(st.deadline_misses, 3);
+    th_server_stop(&ts);
+    lfd_policy_free(&ref);
+}
+
+TEST(serve_several_policies_by_name_and_req_clients)
+{
+    lfd_policy *ps[2];
+    ps[0] = th_mlp_policy("walk", 6, 4, 3, 16, 1, "walk.lfdp");
+    ps[1] = th_mlp_policy("wave", 6, 4, 3, 16, 2, "wave.lfdp");
+    lfd_policy *refs[2] = {th_mlp_policy("walk", 6, 4, 3, 16, 1, NULL),
+                           th_mlp_policy("wave", 6, 4, 3, 16, 2, NULL)};
+    snprintf(refs[0]->hash, 65, "%s", ps[0]->hash);
+    snprintf(refs[1]->hash, 65, "%s", ps[1]->hash);
+    lfd_server_config cfg;
+    loopback_cfg(&cfg);
+    th_server ts;
+    if (th_server_start(&ts, &cfg, ps, 2, NULL))
+        return;
+    lfd_err err = {0};
+    for (int w = 0; w < 2; w++) {
+        lfd_client_config cc;
+        th_client_config(&cc, ts.endpoint, refs[w]);
+        cc.filter = 0;
+        lfd_client *c;
+        CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+        if (!c)
+            continue;
+        float obs[6], prev[4] = {0}, got[12], want[12];
+        uint8_t fl[4];
+        fill_obs(obs, 6, w);
+        lfd_act_info ai;
+        CHECK_OK(lfd_client_act(c, obs, prev, got, &ai, &err), &err);
+        reference(refs[w], obs, prev, want, fl);
+        for (int i = 0; i < 12; i++)
+            CHECK_NEAR(got[i], want[i], 1e-6);
+        CHECK_STR(ai.hash, refs[w]->hash);
+        lfd_client_free(&c);
+    }
+    CHECK(strcmp(refs[0]->hash, refs[1]->hash) != 0);
+    /* a REQ socket (relaxed, correlated) works too: the reply keeps its delimiter */
+    th_raw r;
+    th_raw_open(&r, ts.endpoint, 1);
+    lfd_buf b;
+    size_t n = hello_for(&b, 1, "wave", 6, 4);
+    int k = th_raw_call(&r, tbuf, n, rbuf, sizeof rbuf, 5);
+    lfd_rep rep;
+    CHECK(k > 0 && lfd_rep_decode(&rep, rbuf, (size_t)k, &err) == LFD_OK);
+    CHECK_EQ_INT(rep.type, LFD_MSG_HELLO);
+    CHECK(lfd_mp_key_is(rep.policy, rep.policy_len, "wave"));
+    float obs[6] = {0};
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_proto_encode_act_req(&b, 2, 0, obs, 6, NULL, NULL, 4, NULL);
+    k = th_raw_call(&r, b.data, b.len, rbuf, sizeof rbuf, 5);
+    CHECK(k > 0 && lfd_rep_decode(&rep, rbuf, (size_t)k, &err) == LFD_OK);
+    CHECK_EQ_INT(rep.type, LFD_MSG_ACT);
+    th_raw_close(&r);
+    th_server_stop(&ts);
+    lfd_policy_free(&refs[0]);
+    lfd_policy_free(&refs[1]);
+}
+
+/* a flood of garbage, a client that never reads its replies and a client
+   that disconnects mid-request: a well-behaved client is served all along */
+static atomic_int g_stop;
+static char g_ep[1024];
+
+static void *bad_clients(void *arg)
+{
+    (void)arg;
+    th_raw junk, deaf;
+    th_raw_open(&junk, g_ep, 0);
+    th_raw_open(&deaf, g_ep, 0);
+    lfd_buf b;
+    static uint8_t tb2[4096], big[80000];
+    uint8_t rb[4096];
+    memset(big, 0x90, sizeof big);
+    lfd_hello_req h = {.seq = 1, .policy = "walk", .obs_dim = 6, .act_dim = 4,
+                       .obs_names = th_obs_names(), .act_names = th_act_names()};
+    lfd_buf_init_fixed(&b, tb2, sizeof tb2);
+    lfd_proto_encode_hello_req(&b, &h, NULL);
+    zmq_send(deaf.sock, b.data, b.len, 0);
+    uint64_t seq = 2;
+    float obs[6] = {0};
+    for (int i = 0; !atomic_load(&g_stop); i++) {
+        /* garbage, oversized, truncated (and read the errors back) */
+        zmq_send(junk.sock, "\xde\xad\xbe\xef", 4, ZMQ_DONTWAIT);
+        if (i % 10 == 0)
+            zmq_send(junk.sock, big, sizeof big, ZMQ_DONTWAIT);
+        zmq_send(junk.sock, b.data, b.len / 2, ZMQ_DONTWAIT);
+        while (zmq_recv(junk.sock, rb, sizeof rb, ZMQ_DONTWAIT) >= 0) {
+        }
+        /* the deaf client asks and never reads */
+        lfd_buf bb;
+        uint8_t t3[1024];
+        lfd_buf_init_fixed(&bb, t3, sizeof t3);
+        lfd_proto_encode_act_req(&bb, seq++, 0, obs, 6, NULL, NULL, 4, NULL);
+        zmq_send(deaf.sock, bb.data, bb.len, ZMQ_DONTWAIT);
+        /* a client that connects, asks, and vanishes */
+        if (i % 20 == 0) {
+            th_raw gone;
+            th_raw_open(&gone, g_ep, 0);
+            zmq_send(gone.sock, b.data, b.len, 0);
+            th_raw_close(&gone);
+        }
+        usleep(200);
+    }
+    th_raw_close(&junk);
+    th_raw_close(&deaf);
+    return NULL;
+}
+
+TEST(serve_bad_clients_do_not_stall_good_ones)
+{
+    lfd_policy *p = th_mlp_policy("walk", 6, 4, 3, 16, 1, NULL);
+    lfd_policy *ref = th_mlp_policy("walk", 6, 4, 3, 16, 1, NULL);
+    lfd_server_config cfg;
+    loopback_cfg(&cfg);
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL))
+        return;
+    snprintf(g_ep, sizeof g_ep, "%s", ts.endpoint);
+    atomic_store(&g_stop, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, bad_clients, NULL);
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, ref);
+    cc.filter = 0;
+    lfd_client *c;
+    lfd_err err = {0};
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    int good = 0;
+    for (int k = 0; c && k < 300; k++) {
+        float obs[6], prev[4] = {0.1f, 0, 0, -0.1f}, got[12], want[12];
+        uint8_t fl[4];
+        fill_obs(obs, 6, k);
+        if (lfd_client_act(c, obs, prev, got, NULL, &err) != LFD_OK) {
+            lfd_test_fail_at(__FILE__, __LINE__, "act %d: %s", k, err.msg);
+            break;
+        }
+        reference(ref, obs, prev, want, fl);
+        int ok = 1;
+        for (int i = 0; i < 12; i++)
+            ok &= fabsf(got[i] - want[i]) <= 1e-5f;
+        good += ok;
+    }
+    CHECK_EQ_INT(good, 300);
+    atomic_store(&g_stop, 1);
+    pthread_join(th, NULL);
+    lfd_client_free(&c);
+    lfd_server_stop(ts.s);
+    pthread_join(ts.thread, NULL);
+    ts.running = 0;
+    lfd_server_stats st;
+    lfd_server_get_stats(ts.s, &st);
+    CHECK(st.errors_by_code[LFD_PE_BAD_MESSAGE] > 0);
+    CHECK(st.errors_by_code[LFD_PE_TOO_LARGE] > 0);
+    th_server_stop(&ts);
+    lfd_policy_free(&ref);
+}
+
+TEST(serve_sessions_expire_when_idle)
+{
+    lfd_policy *p = th_mlp_policy("walk", 6, 4, 3, 16, 1, NULL);
+    lfd_policy *ref = th_mlp_policy("walk", 6, 4, 3, 16, 1, NULL);
+    lfd_server_config cfg;
+    loopback_cfg(&cfg);
+    cfg.max_sessions = 1;
+    cfg.idle_s = 0.2;
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL))
+        return;
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, ref);
+    lfd_client *c1, *c2 = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_client_new(&c1, &cc, &err), &err);
+    if (!c1) {
+        th_server_stop(&ts);
+        lfd_policy_free(&ref);
+        return;
+    }
+    CHECK(lfd_client_new(&c2, &cc, &err) == LFD_ESTATE);
+    CHECK_CONTAINS(err.msg, "busy");
+    /* once the first is idle past idle_s, its slot is free for the second */
+    usleep(400000);
+    CHECK_OK(lfd_client_new(&c2, &cc, &err), &err);
+    if (!c2) {
+        lfd_client_free(&c1);
+        th_server_stop(&ts);
+        lfd_policy_free(&ref);
+        return;
+    }
+    /* the first now has no session; its client says hello again and is refused */
+    float obs[6] = {0}, got[12];
+    CHECK(lfd_client_act(c1, obs, NULL, got, NULL, &err) == LFD_ESTATE);
+    CHECK_CONTAINS(err.msg, "busy");
+    CHECK_OK(lfd_client_act(c2, obs, NULL, got, NULL, &err), &err);
+    lfd_client_free(&c1);
+    lfd_client_free(&c2);
+    th_server_stop(&ts);
+    lfd_policy_free(&ref);
+}
+
+TEST(serve_refuses_public_bind_without_curve)
+{
+    lfd_policy *p = th_mlp_policy("walk", 6, 4, 3, 16, 1, NULL);
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://0.0.0.0:*";
+    lfd_server *s;
+    lfd_err err = {0};
+    CHECK_OK(lfd_server_new(&s, &cfg, &err), &err);
+    CHECK_OK(lfd_server_add_policy(s, p, NULL, &err), &err);
+    CHECK(lfd_server_bind(s, &err) == LFD_EDENIED);
+    CHECK_CONTAINS(err.msg, "--curve");
+    lfd_server_free(&s);
+    CHECK(lfd_endpoint_is_local("tcp://127.0.0.1:5555"));
+    CHECK(lfd_endpoint_is_local("ipc:///tmp/x"));
+    CHECK(!lfd_endpoint_is_local("tcp://*:5555"));
+    CHECK(!lfd_endpoint_is_local("tcp://192.168.1.2:5555"));
+}
