@@ -1,6 +1,5 @@
 /*  lfd_ctl: the example controller behind `lfd ctl-demo` (see lfd_ctl.h). */
 /* Built when the robots layer is present (robots/lfd_robot.h). */
-#if __has_include("robots/lfd_robot.h")
 #include "runtime/lfd_ctl.h"
 
 #include <math.h>
@@ -264,4 +263,3 @@ void lfd_ctl_print(const lfd_ctl_report *rep, double hz)
                rep->root_z_min_m);
 }
 
-#endif

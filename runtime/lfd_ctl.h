@@ -21,7 +21,6 @@
 #define LFD_CTL_H
 
 /* Built when the robots layer is present (robots/lfd_robot.h). */
-#if __has_include("robots/lfd_robot.h")
 #include "core/lfd_err.h"
 #include "core/lfd_motion.h"
 #include "robots/lfd_robot.h"
@@ -64,6 +63,5 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
 /* Prints the cadence report for people. */
 void lfd_ctl_print(const lfd_ctl_report *rep, double hz);
 
-#endif /* robots */
 
 #endif

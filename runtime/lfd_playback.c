@@ -1,7 +1,6 @@
 /*  lfd_playback: a playback policy from a motion and its robot (see
     lfd_playback.h). */
 /* Built when the robots layer is present (robots/lfd_robot.h). */
-#if __has_include("robots/lfd_robot.h")
 #include "runtime/lfd_playback.h"
 
 #include <math.h>
@@ -80,4 +79,3 @@ int lfd_playback_from_motion(const lfd_motion *m, const lfd_robot *r, const char
     return LFD_OK;
 }
 
-#endif

@@ -15,7 +15,6 @@
 #define LFD_PLAYBACK_H
 
 /* Built when the robots layer is present (robots/lfd_robot.h). */
-#if __has_include("robots/lfd_robot.h")
 #include "core/lfd_err.h"
 #include "core/lfd_motion.h"
 #include "policies/lfd_policy.h"
@@ -30,6 +29,5 @@ int lfd_playback_from_motion(const lfd_motion *m, const lfd_robot *r, const char
                              double control_period_s, int chunk, const char *motion_label,
                              const char *motion_sha256, lfd_policy **out, lfd_err *err);
 
-#endif /* robots */
 
 #endif

@@ -3,7 +3,6 @@
     and the example controller `lfd ctl-demo` (runtime/lfd_ctl) driving a
     MuJoCo H1 from a served policy at 500 Hz. */
 /* Built when the robots layer is present (robots/lfd_robot.h). */
-#if __has_include("robots/lfd_robot.h")
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -203,4 +202,3 @@ TEST(serve_cli_motion_and_ctl_demo)
     lfd_robot_free(&r);
 }
 
-#endif

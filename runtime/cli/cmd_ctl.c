@@ -4,7 +4,6 @@
 
 #include "runtime/cli/lfd_cli.h"
 
-#if __has_include("robots/lfd_robot.h")
 #include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -130,21 +129,6 @@ fail:
     return LFD_EXIT_OK;
 }
 
-#else
-/* built before the robots layer: the command says what it needs */
-static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
-{
-    lfd_opt opts[] = {{0}};
-    for (int i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            lfd_cmd_help(cmd, opts);
-            return LFD_EXIT_OK;
-        }
-    lfd_err err;
-    lfd_fail(&err, LFD_EUNSUPPORTED, "this build has no robots layer (robots/lfd_robot.h)");
-    return lfd_cli_error(cmd, &err);
-}
-#endif
 
 LFD_COMMAND(cmd_ctl_demo, "ctl-demo", "drive a simulated robot from a served policy at 500 Hz",
             "--robot NAME (--motion FILE.lfdm | --endpoint EP --policy NAME) [options]",

@@ -12,13 +12,7 @@
 #include "runtime/lfd_keys.h"
 #include "runtime/lfd_playback.h"
 #include "runtime/lfd_server.h"
-#if __has_include("robots/lfd_robot.h")
-#define HAVE_ROBOTS 1
-#else
-#define HAVE_ROBOTS 0
-typedef struct lfd_robot lfd_robot;
-static void lfd_robot_free(lfd_robot **r) { *r = NULL; }
-#endif
+#include "robots/lfd_robot.h"
 
 static lfd_server *volatile g_server;
 
@@ -97,7 +91,6 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
     for (int i = 0; i < npos; i++) {
         lfd_policy *p;
         if (has_suffix(pos[i], ".lfdm")) {
-#if HAVE_ROBOTS
             /* a checked motion, served as a playback policy for --robot */
             if (!robot) {
                 lfd_server_free(&s);
@@ -128,13 +121,6 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
                 lfd_warn("%s: --watch reloads .lfdp files only; this motion is served as loaded",
                          pos[i]);
             continue;
-#else
-            rc = lfd_fail(&err, LFD_EUNSUPPORTED, "%s: serving a motion needs the robots layer, "
-                          "which this build does not have", pos[i]);
-            (void)period_ms;
-            (void)chunk;
-            goto fail;
-#endif
         }
         if ((rc = lfd_policy_load(&p, pos[i], &err)))
             goto fail;
