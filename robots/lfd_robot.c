@@ -739,6 +739,33 @@ static double torque_from_actuator(const mjModel *m, int a)
     return lim;
 }
 
+int lfd_robot_desc_lint(const char *text, size_t len, const char *name, lfd_err *err)
+{
+    if (len > LFD_ROBOT_DESC_MAX_BYTES)
+        return lfd_fail(err, LFD_ELIMIT, "%s: description larger than %u bytes", name,
+                        LFD_ROBOT_DESC_MAX_BYTES);
+    if (memchr(text, '\0', len))
+        return lfd_fail(err, LFD_EPARSE, "%s: not a text file (contains a NUL byte)", name);
+    char *copy = malloc(len + 1);
+    raw_desc *rd = calloc(1, sizeof *rd);
+    if (rd)
+        rd->pairs = calloc(LFD_ROBOT_MAX_EXCLUDE, sizeof *rd->pairs);
+    int rc;
+    if (!copy || !rd || !rd->pairs) {
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+    } else {
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        rd->path = name;
+        rc = parse_desc_text(rd, copy, err);
+    }
+    if (rd)
+        free(rd->pairs);
+    free(rd);
+    free(copy);
+    return rc;
+}
+
 static int resolve_joints(lfd_robot *r, raw_desc *rd, lfd_err *err)
 {
     const mjModel *m = r->m;

@@ -156,6 +156,9 @@ int lfd_robot_load(const char *spec, lfd_robot **r, lfd_err *err);
 /* Loads a robot from a description file path. */
 int lfd_robot_load_desc(const char *desc_path, lfd_robot **r, lfd_err *err);
 void lfd_robot_free(lfd_robot **r);
+/* Parses a description's text alone (no MJCF): the syntax and value checks
+   of lfd_robot_load_desc, for linting and fuzzing.  name is used in errors. */
+int lfd_robot_desc_lint(const char *text, size_t len, const char *name, lfd_err *err);
 
 /* Joint table index of a joint name, accepting Unitree names with or without
    the "_joint" suffix; -1 if none. */
