@@ -45,13 +45,17 @@ static int parse_nonfinite(const char *s, size_t n, double *v)
         *v = neg ? -INFINITY : INFINITY;
         return 0;
     }
+    /* MSVC's "1.#INF", "1.#QNAN", "1.#IND", "1.#SNAN" (suffixes compared only
+       within the token: it is not NUL-terminated) */
     if (m >= 4 && !strncmp(t, "1.#", 3)) {
-        if (!strncasecmp(t + 3, "INF", 3)) {
+        const char *u = t + 3;
+        size_t k = m - 3;
+        if (k >= 3 && !strncasecmp(u, "INF", 3)) {
             *v = neg ? -INFINITY : INFINITY;
             return 0;
         }
-        if (!strncasecmp(t + 3, "QNAN", 4) || !strncasecmp(t + 3, "IND", 3) ||
-            !strncasecmp(t + 3, "SNAN", 4)) {
+        if ((k >= 4 && !strncasecmp(u, "QNAN", 4)) || (k >= 3 && !strncasecmp(u, "IND", 3)) ||
+            (k >= 4 && !strncasecmp(u, "SNAN", 4))) {
             *v = NAN;
             return 0;
         }

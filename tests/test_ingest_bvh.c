@@ -510,4 +510,15 @@ TEST(ingest_bvh_number_tokens)
         if (lfd_parse_number(bad[i], strlen(bad[i]), &v) == 0)
             lfd_test_fail_at(__FILE__, __LINE__, "'%s' accepted as %g", bad[i], v);
     }
+    /* a token cut inside the MSVC spelling ("1.#Q" followed by "NAN" that is
+       not part of it) is rejected without reading past the token (fuzz finding) */
+    static const char *cut[] = {"1.#QNAN", "1.#INF", "1.#SNAN"};
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        char *t = malloc(4);
+        CHECK(t != NULL);
+        memcpy(t, cut[i], 4);
+        double v;
+        CHECK(lfd_parse_number(t, 4, &v) != 0);
+        free(t);
+    }
 }
