@@ -1,0 +1,453 @@
+/*  lfd_demo: the whole pipeline on built-in data (see lfd_demo.h).
+
+    Each stage is one function on the shared demo state; it writes its
+    outputs under the run folder, adds its figures to the summary and
+    prints its line.  The stages call the same library functions as the
+    commands (`lfd human synth`, `lfd qa`, `lfd retarget`, `lfd check`,
+    `lfd train`, `lfd eval`, `lfd serve`, `lfd ctl-demo`), so the demo shows
+    exactly what a user gets from them. */
+#define _GNU_SOURCE
+#include "runtime/lfd_demo.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/lfd_io.h"
+#include "core/lfd_json.h"
+#include "core/lfd_lineage.h"
+#include "core/lfd_log.h"
+#include "core/lfd_motion.h"
+#include "core/lfd_mp.h"
+#include "core/lfd_sha256.h"
+#include "retarget/lfd_bvh.h"
+#include "retarget/lfd_human.h"
+#include "retarget/lfd_qa.h"
+#include "retarget/lfd_retarget.h"
+#include "retarget/lfd_synth.h"
+#include "robots/lfd_robot.h"
+#include "runtime/lfd_ctl.h"
+#include "runtime/lfd_playback.h"
+#include "runtime/lfd_server.h"
+
+#define DEMO_MAX 16
+#define PURPOSE "robot-training"
+
+typedef struct demo_rec {
+    char name[64];           /* "wipe-01" */
+    char contributor[32];
+    char bvh[1400];
+    char motion[1400];
+    int consent_ok;
+    char consent_why[600];
+    int qa_verdict;
+    double qa_score;
+    int retargeted;
+    int check_verdict;       /* -1: not checked */
+    int held_out;
+} demo_rec;
+
+typedef struct demo {
+    lfd_demo_opts o;
+    FILE *out;
+    char dir[1024];
+    lfd_robot *robot;
+    int n;                   /* recordings (robot-training consent ones + one research-only) */
+    demo_rec rec[DEMO_MAX];
+    double t0;
+    lfd_buf sum;             /* summary.txt */
+    lfd_buf js;              /* summary.json (built as stages finish) */
+    lfd_jw jw;
+} demo;
+
+/* ---- output helpers ---------------------------------------------------------------------- */
+
+/* one summary line: to the terminal and to summary.txt */
+static void say(demo *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(demo *d, const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line)
+        n = (int)sizeof line - 1;
+    if (d->out) {
+        fputs(line, d->out);
+        fputc('\n', d->out);
+        fflush(d->out);
+    }
+    lfd_buf_append(&d->sum, line, (size_t)n);
+    lfd_buf_append(&d->sum, "\n", 1);
+}
+
+static void path_in(demo *d, char *out, size_t n, const char *rel)
+{
+    snprintf(out, n, "%s/%s", d->dir, rel);
+}
+
+/* ---- 1 human: procedural recordings with consent sidecars -------------------------------- */
+
+static int stage_human(demo *d, lfd_err *err)
+{
+    char sub[1200], today[16], expires[32];
+    path_in(d, sub, sizeof sub, "human");
+    int rc = lfd_mkdir_p(sub, err);
+    if (rc)
+        return rc;
+    lfd_today(today);
+    /* consent for a year from today */
+    snprintf(expires, sizeof expires, "%04d%s", atoi(today) + 1, today + 4);
+    double frames = 0;
+    for (int i = 0; i < d->n; i++) {
+        demo_rec *r = &d->rec[i];
+        int research_only = i == d->n - 1;
+        snprintf(r->name, sizeof r->name, "wipe-%02d", i + 1);
+        snprintf(r->contributor, sizeof r->contributor, "anon-%04x", 0x3a17 + 97 * i);
+        snprintf(r->bvh, sizeof r->bvh, "%s/%s.bvh", sub, r->name);
+        r->check_verdict = -1;
+        /* people of different heights, at different paces */
+        lfd_synth_opts so = {0};
+        so.task = LFD_SYNTH_WIPE;
+        so.seconds = d->o.seconds + 0.7 * (i % 4) - (i >= 4 ? 0.5 : 0.0);
+        so.height_m = 1.58 + 0.06 * i;
+        so.fps = 120;
+        lfd_bvh b;
+        if ((rc = lfd_synth_bvh(&b, &so, NULL, err)))
+            return rc;
+        lfd_bvh_write_opts wo = {.decimals = 5};
+        frames += b.nframes;
+        rc = lfd_bvh_write(&b, r->bvh, &wo, err);
+        lfd_bvh_free(&b);
+        if (rc)
+            return rc;
+        char side[1500], js[1024];
+        snprintf(side, sizeof side, "%s.prov.json", r->bvh);
+        int n = snprintf(js, sizeof js,
+                         "{\n  \"contributor_id\": \"%s\",\n"
+                         "  \"consent\": {\"scopes\": [%s], \"date\": \"%s\", \"expires\": \"%s\"},\n"
+                         "  \"capture\": {\"context\": \"lfd demo: procedural person, height %.2f m, "
+                         "reaching and wiping a table\", \"location\": [0, 0]},\n"
+                         "  \"licence\": \"CC0-1.0\"\n}\n",
+                         r->contributor, research_only ? "\"research\"" : "\"" PURPOSE "\", \"research\"",
+                         today, expires, so.height_m);
+        if ((rc = lfd_file_write_atomic(side, js, (size_t)n, err)))
+            return rc;
+    }
+    say(d, "  1 human     %d recordings of people wiping a table (%.0f frames at 120 Hz, heights "
+           "1.58-%.2f m), consent sidecars: %s/human/",
+        d->n, frames, 1.58 + 0.06 * (d->n - 1), d->dir);
+    lfd_jw_key(&d->jw, "human");
+    lfd_jw_obj_begin(&d->jw);
+    lfd_jw_kint(&d->jw, "recordings", d->n);
+    lfd_jw_kint(&d->jw, "frames", (int64_t)frames);
+    lfd_jw_obj_end(&d->jw);
+    return LFD_OK;
+}
+
+/* ---- 2 qa ---------------------------------------------------------------------------------- */
+
+static int stage_qa(demo *d, lfd_err *err)
+{
+    int counts[3] = {0, 0, 0};
+    double smin = 101, smax = -1;
+    lfd_buf txt;
+    lfd_buf_init(&txt, 1 << 20);
+    lfd_qa_report *q = calloc(1, sizeof *q);
+    if (!q)
+        return lfd_fail(err, LFD_ENOMEM, "lfd demo: out of memory");
+    int rc = LFD_OK;
+    lfd_jw_key(&d->jw, "qa");
+    lfd_jw_arr_begin(&d->jw);
+    for (int i = 0; i < d->n; i++) {
+        if ((rc = lfd_qa_file(d->rec[i].bvh, NULL, q, err)))
+            break;
+        d->rec[i].qa_verdict = q->verdict;
+        d->rec[i].qa_score = q->score;
+        counts[q->verdict < 0 ? 0 : q->verdict > 2 ? 2 : q->verdict]++;
+        smin = fmin(smin, q->score);
+        smax = fmax(smax, q->score);
+        char line[256];
+        int n = snprintf(line, sizeof line, "%s  %s  score %.0f  height %.2f m  %d frames\n",
+                         d->rec[i].name, lfd_qa_verdict_name(q->verdict), q->score, q->height_m,
+                         q->nframes);
+        lfd_buf_append(&txt, line, (size_t)n);
+        lfd_jw_obj_begin(&d->jw);
+        lfd_jw_kstr(&d->jw, "name", d->rec[i].name);
+        lfd_jw_kstr(&d->jw, "verdict", lfd_qa_verdict_name(q->verdict));
+        lfd_jw_knum(&d->jw, "score", q->score);
+        lfd_jw_obj_end(&d->jw);
+    }
+    lfd_jw_arr_end(&d->jw);
+    free(q);
+    if (rc == LFD_OK) {
+        char p[1200];
+        path_in(d, p, sizeof p, "human/qa.txt");
+        rc = lfd_file_write_atomic(p, txt.data, txt.len, err);
+    }
+    lfd_buf_free(&txt);
+    if (rc)
+        return rc;
+    say(d, "  2 qa        %d pass, %d warn, %d reject (scores %.0f-%.0f): %s/human/qa.txt", counts[0],
+        counts[1], counts[2], smin, smax, d->dir);
+    return LFD_OK;
+}
+
+/* ---- 3 consent --------------------------------------------------------------------------- */
+
+static int stage_consent(demo *d, lfd_err *err)
+{
+    char today[16];
+    lfd_today(today);
+    int kept = 0;
+    char refused[4096] = "";
+    for (int i = 0; i < d->n; i++) {
+        demo_rec *r = &d->rec[i];
+        char side[1500];
+        snprintf(side, sizeof side, "%s.prov.json", r->bvh);
+        lfd_json_doc *j = NULL;
+        lfd_prov p;
+        lfd_prov_init(&p);
+        lfd_consent c;
+        lfd_err why = {0};
+        int rc = lfd_json_parse_file(side, &j, err);
+        if (rc == LFD_OK)
+            rc = lfd_prov_from_json(&p, lfd_json_root(j), err);
+        lfd_json_free(&j);
+        if (rc) {
+            lfd_prov_free(&p);
+            return rc;
+        }
+        rc = lfd_consent_read(&p, &c, &why);
+        if (rc == LFD_OK)
+            rc = lfd_consent_allows(&c, PURPOSE, today, &why);
+        lfd_prov_free(&p);
+        r->consent_ok = rc == LFD_OK;
+        if (r->consent_ok) {
+            kept++;
+        } else {
+            snprintf(r->consent_why, sizeof r->consent_why, "%s", why.msg);
+            size_t l = strlen(refused);
+            snprintf(refused + l, sizeof refused - l, "%s%s (%s)", l ? ", " : "", r->name,
+                     why.msg);
+        }
+    }
+    say(d, "  3 consent   %d of %d recordings may be used for %s; left out: %s", kept, d->n, PURPOSE,
+        refused[0] ? refused : "none");
+    lfd_jw_key(&d->jw, "consent");
+    lfd_jw_obj_begin(&d->jw);
+    lfd_jw_kstr(&d->jw, "purpose", PURPOSE);
+    lfd_jw_kint(&d->jw, "kept", kept);
+    lfd_jw_kint(&d->jw, "refused", d->n - kept);
+    lfd_jw_obj_end(&d->jw);
+    if (!kept)
+        return lfd_fail(err, LFD_EDENIED, "lfd demo: no recording may be used for %s", PURPOSE);
+    return LFD_OK;
+}
+
+/* ---- 4 retarget ---------------------------------------------------------------------------- */
+
+static int stage_retarget(demo *d, lfd_err *err)
+{
+    char sub[1200];
+    path_in(d, sub, sizeof sub, "motions");
+    int rc = lfd_mkdir_p(sub, err);
+    if (rc)
+        return rc;
+    lfd_retarget_opts ro = lfd_retarget_opts_default();
+    ro.fps = d->o.rate_hz;
+    ro.upper_body = 1;
+    ro.smooth_hz = 6;
+    ro.progress = 0;
+    int done = 0, frames = 0;
+    double ik_s = 0, hand_err = 0, peak_vel = 0;
+    lfd_jw_key(&d->jw, "retarget");
+    lfd_jw_arr_begin(&d->jw);
+    for (int i = 0; i < d->n && rc == LFD_OK; i++) {
+        demo_rec *r = &d->rec[i];
+        if (!r->consent_ok || r->qa_verdict == LFD_QA_REJECT)
+            continue;
+        lfd_human h;
+        lfd_motion m;
+        lfd_retarget_report rep;
+        snprintf(r->motion, sizeof r->motion, "%s/%s.lfdm", sub, r->name);
+        if ((rc = lfd_human_load(&h, r->bvh, NULL, err)))
+            break;
+        rc = lfd_retarget_human(d->robot, &h, &ro, &m, &rep, err);
+        lfd_human_free(&h);
+        if (rc)
+            break;
+        rc = lfd_motion_write(&m, r->motion, err);
+        lfd_motion_free(&m);
+        if (rc)
+            break;
+        r->retargeted = 1;
+        done++;
+        frames += rep.frames;
+        ik_s += rep.seconds;
+        hand_err += rep.hand_err_mean_m;
+        peak_vel = fmax(peak_vel, rep.peak_vel_ratio);
+        lfd_jw_obj_begin(&d->jw);
+        lfd_jw_kstr(&d->jw, "name", r->name);
+        lfd_jw_kint(&d->jw, "frames", rep.frames);
+        lfd_jw_knum(&d->jw, "hand_err_mean_m", rep.hand_err_mean_m);
+        lfd_jw_knum(&d->jw, "peak_vel_ratio", rep.peak_vel_ratio);
+        lfd_jw_knum(&d->jw, "frames_per_s", rep.frames_per_s);
+        lfd_jw_obj_end(&d->jw);
+    }
+    lfd_jw_arr_end(&d->jw);
+    if (rc)
+        return rc;
+    say(d, "  4 retarget  %d motions onto %s, upper body, %d frames at %g Hz, IK %.0f frames/s, hand "
+           "error %.1f mm mean, peak joint speed %.0f%% of limit: %s/motions/",
+        done, d->robot->name, frames, d->o.rate_hz, ik_s > 0 ? frames / ik_s : 0,
+        done ? 1000 * hand_err / done : 0, 100 * peak_vel, d->dir);
+    return LFD_OK;
+}
+
+/* ---- 7 serve and drive ------------------------------------------------------------------- */
+
+static void *serve_main(void *arg)
+{
+    lfd_err e = {0};
+    lfd_server_run((lfd_server *)arg, &e);
+    return NULL;
+}
+
+static int stage_serve(demo *d, lfd_err *err)
+{
+    /* the held-out (else the first) usable motion is the reference */
+    demo_rec *ref = NULL;
+    for (int i = 0; i < d->n; i++)
+        if (d->rec[i].retargeted && (!ref || d->rec[i].held_out))
+            ref = &d->rec[i];
+    if (!ref)
+        return lfd_fail(err, LFD_EARG, "lfd demo: no motion to serve");
+    lfd_motion m;
+    int rc = lfd_motion_read(&m, ref->motion, err);
+    if (rc)
+        return rc;
+    lfd_server *srv = NULL;
+    pthread_t th;
+    int serving = 0;
+    lfd_policy *p = NULL;
+    char hex[65];
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    if ((rc = lfd_file_sha256_hex(ref->motion, hex, err)) ||
+        (rc = lfd_playback_from_motion(&m, d->robot, "wipe", 1.0 / d->o.rate_hz, 10, ref->motion, hex,
+                                       &p, err)) ||
+        (rc = lfd_server_new(&srv, &cfg, err)) || (rc = lfd_server_add_policy(srv, p, NULL, err)) ||
+        (rc = lfd_server_bind(srv, err)))
+        goto done;
+    if (pthread_create(&th, NULL, serve_main, srv)) {
+        rc = lfd_fail(err, LFD_EIO, "lfd demo: cannot start the server thread");
+        goto done;
+    }
+    serving = 1;
+    lfd_ctl_opts co;
+    lfd_ctl_opts_init(&co);
+    co.endpoint = lfd_server_endpoint(srv);
+    co.policy = "wipe";
+    co.hz = d->o.ctl_hz;
+    co.seconds = d->o.drive_s > 0 ? d->o.drive_s : lfd_motion_duration_s(&m);
+    co.ref = &m;
+    lfd_ctl_report cr;
+    if ((rc = lfd_ctl_run(d->robot, &co, &cr, err)))
+        goto done;
+    say(d, "  7 serve     '%s' (playback) served on %s; C client drove %s in MuJoCo at %.0f Hz for "
+           "%.1f s: %d ticks, %d overruns, tick p99 %.0f us, tracking %.3f rad mean / %.3f rad max, "
+           "%s",
+        co.policy, co.endpoint, d->robot->name, cr.achieved_hz, cr.elapsed_s, cr.ticks, cr.overruns,
+        cr.tick_us_p99, cr.track_rad_mean, cr.track_rad_max, cr.fell ? "FELL" : "did not fall");
+    lfd_jw_key(&d->jw, "serve");
+    lfd_jw_obj_begin(&d->jw);
+    lfd_jw_kstr(&d->jw, "reference", ref->name);
+    lfd_jw_knum(&d->jw, "achieved_hz", cr.achieved_hz);
+    lfd_jw_kint(&d->jw, "ticks", cr.ticks);
+    lfd_jw_kint(&d->jw, "overruns", cr.overruns);
+    lfd_jw_knum(&d->jw, "tick_us_p99", cr.tick_us_p99);
+    lfd_jw_knum(&d->jw, "track_rad_mean", cr.track_rad_mean);
+    lfd_jw_knum(&d->jw, "track_rad_max", cr.track_rad_max);
+    lfd_jw_kbool(&d->jw, "fell", cr.fell);
+    lfd_jw_obj_end(&d->jw);
+done:
+    if (serving) {
+        lfd_server_stop(srv);
+        pthread_join(th, NULL);
+    }
+    lfd_server_free(&srv);
+    lfd_motion_free(&m);
+    return rc;
+}
+
+/* ---- driver -------------------------------------------------------------------------------- */
+
+void lfd_demo_opts_init(lfd_demo_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->robot = "h1";
+    o->demos = 5;
+    o->seconds = 10;
+    o->rate_hz = 50;
+    o->ctl_hz = 500;
+    o->pictures = 1;
+}
+
+int lfd_demo_run(const lfd_demo_opts *opts, FILE *out, lfd_err *err)
+{
+    demo *d = calloc(1, sizeof *d);
+    if (!d)
+        return lfd_fail(err, LFD_ENOMEM, "lfd demo: out of memory");
+    d->o = *opts;
+    d->out = out;
+    d->t0 = lfd_now_s();
+    if (d->o.quick) {
+        d->o.seconds = d->o.seconds > 0 && d->o.seconds < 7 ? d->o.seconds : 7;
+        if (d->o.drive_s <= 0)
+            d->o.drive_s = 3;
+    }
+    d->n = (d->o.demos < 2 ? 2 : d->o.demos > DEMO_MAX - 1 ? DEMO_MAX - 1 : d->o.demos) + 1;
+    snprintf(d->dir, sizeof d->dir, "%s", opts->dir);
+    lfd_buf_init(&d->sum, 1 << 20);
+    lfd_buf_init(&d->js, 1 << 22);
+    lfd_jw_init_buf(&d->jw, &d->js, 1);
+    lfd_jw_obj_begin(&d->jw);
+    int rc;
+    char p[1200];
+    path_in(d, p, sizeof p, "summary.json");
+    if (lfd_file_exists(p)) {
+        rc = lfd_fail(err, LFD_ESTATE, "%s: holds a previous run (summary.json); choose another -o", d->dir);
+        goto done;
+    }
+    if ((rc = lfd_mkdir_p(d->dir, err)) || (rc = lfd_robot_load(d->o.robot, &d->robot, err)))
+        goto done;
+    say(d, "lfd demo: %s, run folder %s", d->robot->name, d->dir);
+    lfd_jw_kstr(&d->jw, "robot", d->robot->name);
+    lfd_jw_kstr(&d->jw, "run_folder", d->dir);
+    if ((rc = stage_human(d, err)) || (rc = stage_qa(d, err)) || (rc = stage_consent(d, err)) ||
+        (rc = stage_retarget(d, err)) || (rc = stage_serve(d, err)))
+        goto done;
+    double secs = lfd_now_s() - d->t0;
+    say(d, "lfd demo: done in %.1f s; summary: %s/summary.txt", secs, d->dir);
+    lfd_jw_knum(&d->jw, "seconds", secs);
+    lfd_jw_obj_end(&d->jw);
+    lfd_jw_finish(&d->jw);
+    path_in(d, p, sizeof p, "summary.txt");
+    if ((rc = lfd_file_write_atomic(p, d->sum.data, d->sum.len, err)))
+        goto done;
+    path_in(d, p, sizeof p, "summary.json");
+    rc = lfd_file_write_atomic(p, d->js.data, d->js.len, err);
+done:
+    lfd_robot_free(&d->robot);
+    lfd_buf_free(&d->sum);
+    lfd_buf_free(&d->js);
+    free(d);
+    return rc;
+}
