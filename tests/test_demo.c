@@ -1,0 +1,71 @@
+/*  Tests for `lfd demo` (runtime/lfd_demo): the whole pipeline on built-in
+    data, run quick, and what its run folder and summary hold. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/lfd_io.h"
+#include "core/lfd_json.h"
+#include "tests/lfd_test.h"
+
+static const lfd_json *get(const lfd_json *o, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *tok = strtok(buf, "."); tok && o; tok = strtok(NULL, "."))
+        o = lfd_json_get(o, tok);
+    return o;
+}
+
+static double num(const lfd_json *o, const char *path)
+{
+    const lfd_json *v = get(o, path);
+    return v && v->type == LFD_JSON_NUM ? v->num : NAN;
+}
+
+TEST(demo_runs_the_pipeline_into_one_folder)
+{
+    char dir[1024], args[1200], out[1 << 16], p[1200];
+    snprintf(dir, sizeof dir, "%s/run", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "demo --quick --no-pictures -o %s", dir);
+    int rc = lfd_test_run_lfd(args, out, sizeof out);
+    if (rc != 0)
+        printf("%s\n", out);
+    CHECK_EQ_INT(rc, 0);
+    /* every stage printed its line */
+    CHECK_CONTAINS(out, "1 human");
+    CHECK_CONTAINS(out, "2 qa");
+    CHECK_CONTAINS(out, "3 consent");
+    CHECK_CONTAINS(out, "4 retarget");
+    CHECK_CONTAINS(out, "7 serve");
+    /* the outputs are in the run folder */
+    snprintf(p, sizeof p, "%s/human/wipe-01.bvh", dir);
+    CHECK(lfd_file_exists(p));
+    snprintf(p, sizeof p, "%s/human/wipe-01.bvh.prov.json", dir);
+    CHECK(lfd_file_exists(p));
+    snprintf(p, sizeof p, "%s/motions/wipe-01.lfdm", dir);
+    CHECK(lfd_file_exists(p));
+    /* the research-only recording was left out, by name, and never retargeted */
+    CHECK_CONTAINS(out, "wipe-06 (contributor");
+    snprintf(p, sizeof p, "%s/motions/wipe-06.lfdm", dir);
+    CHECK(!lfd_file_exists(p));
+    snprintf(p, sizeof p, "%s/summary.txt", dir);
+    CHECK(lfd_file_exists(p));
+    snprintf(p, sizeof p, "%s/summary.json", dir);
+    lfd_json_doc *doc = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_json_parse_file(p, &doc, &err), &err);
+    if (!doc)
+        return;
+    const lfd_json *root = lfd_json_root(doc);
+    CHECK_EQ_INT((int)num(root, "consent.kept"), 5);
+    CHECK_EQ_INT((int)num(root, "consent.refused"), 1);
+    /* the served run really ran the controller and kept the robot up */
+    CHECK(num(root, "serve.ticks") > 1000);
+    const lfd_json *fell = get(root, "serve.fell");
+    CHECK(fell && fell->type == LFD_JSON_BOOL && !fell->b);
+    CHECK(num(root, "serve.track_rad_mean") < 0.1);
+    lfd_json_free(&doc);
+    /* a second run into the same folder is refused, not mixed in */
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "previous run");
+}
