@@ -109,7 +109,9 @@ static int stage_human(demo *d, lfd_err *err)
         int research_only = i == d->n - 1;
         snprintf(r->name, sizeof r->name, "wipe-%02d", i + 1);
         snprintf(r->contributor, sizeof r->contributor, "anon-%04x", 0x3a17 + 97 * i);
-        snprintf(r->bvh, sizeof r->bvh, "%s/%s.bvh", sub, r->name);
+        char bp[sizeof r->bvh];
+        snprintf(bp, sizeof bp, "%s/%s.bvh", sub, r->name);
+        memcpy(r->bvh, bp, sizeof bp);
         r->check_verdict = -1;
         /* people of different heights, at different paces */
         lfd_synth_opts so = {0};
@@ -275,7 +277,9 @@ static int stage_retarget(demo *d, lfd_err *err)
         lfd_human h;
         lfd_motion m;
         lfd_retarget_report rep;
-        snprintf(r->motion, sizeof r->motion, "%s/%s.lfdm", sub, r->name);
+        char mp[sizeof r->motion];
+        snprintf(mp, sizeof mp, "%s/%s.lfdm", sub, r->name);
+        memcpy(r->motion, mp, sizeof mp);
         if ((rc = lfd_human_load(&h, r->bvh, NULL, err)))
             break;
         rc = lfd_retarget_human(d->robot, &h, &ro, &m, &rep, err);
