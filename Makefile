@@ -2,6 +2,7 @@
 #
 #   make demo      install dependencies if missing, build, run the whole pipeline
 #   make test      install dependencies if missing, build, run every test
+#   make ci        what CI runs: test, asan, valgrind, each fuzz target 10 s (FUZZ_CI_SECONDS)
 #   make           build build/liblfd.a, build/liblfdclient.a and build/lfd
 #   make asan      build and run the tests under AddressSanitizer + UBSan
 #   make valgrind  run the tests under Valgrind memcheck
@@ -60,7 +61,7 @@ TESTBIN := $(BUILD)/lfd_tests
 BENCHBIN := $(BUILD)/lfd_bench
 DEPS_OK := $(BUILD)/.deps-ok
 
-.PHONY: all test asan valgrind bench demo deps check-layers clean fuzz fuzz-bins soak
+.PHONY: all test asan valgrind bench demo deps check-layers clean fuzz fuzz-bins soak ci
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(LIB) $(CLIENT) $(TESTBIN)
@@ -122,6 +123,12 @@ check-layers:
 test: all check-layers
 	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp ./$(TESTBIN) -j $(JOBS) $(TESTS)
 
+# what CI runs (.ci/run): test, asan, valgrind, then each fuzz target briefly;
+# ends with the total "N passed, N failed" (tests/ci.sh)
+FUZZ_CI_SECONDS ?= 10
+ci: $(DEPS_OK)
+	@FUZZ_CI_SECONDS=$(FUZZ_CI_SECONDS) MAKE="$(MAKE)" sh tests/ci.sh
+
 SOAK_SECONDS ?= 60
 soak: all
 	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp LFD_SOAK_S=$(SOAK_SECONDS) \
@@ -139,7 +146,7 @@ asan:
 	    LDFLAGS="$(SAN)" test
 
 valgrind: all
-	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp-vg LFD_VALGRIND=1 \
+	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp-vg LFD_VALGRIND=1 LFD_FUZZ_ITERS=4000 \
 	    valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
 	    --trace-children=no --child-silent-after-fork=no -q \
 	    ./$(TESTBIN) -j $(JOBS) $(TESTS)

@@ -57,6 +57,12 @@ void lfd_test_fail_at(const char *file, int line, const char *fmt, ...)
 
 int lfd_test_failures(void) { return g_failures; }
 
+int lfd_test_under_valgrind(void)
+{
+    const char *v = getenv("LFD_VALGRIND");
+    return v && *v && strcmp(v, "0");
+}
+
 void lfd_test_skip(const char *reason)
 {
     fprintf(stderr, "    skipped: %s\n", reason);
