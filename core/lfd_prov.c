@@ -251,3 +251,104 @@ int lfd_prov_to_json(const lfd_prov *p, lfd_jw *jw, lfd_err *err)
     lfd_jw_obj_end(jw);
     return LFD_OK;
 }
+
+/* ---- dropping keys at any depth --------------------------------------------------------- */
+
+static int key_listed(const msgpack_object *k, const char *const *keys, int nkeys)
+{
+    if (k->type != MSGPACK_OBJECT_STR)
+        return 0;
+    for (int i = 0; i < nkeys; i++)
+        if (strlen(keys[i]) == k->via.str.size && !memcmp(keys[i], k->via.str.ptr, k->via.str.size))
+            return 1;
+    return 0;
+}
+
+/* how many listed keys the value holds in its maps, at any depth */
+static int count_listed(const msgpack_object *o, const char *const *keys, int nkeys, int depth)
+{
+    if (depth > LFD_MP_MAX_DEPTH)
+        return 0;
+    int n = 0;
+    if (o->type == MSGPACK_OBJECT_MAP) {
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object_kv *kv = &o->via.map.ptr[i];
+            n += key_listed(&kv->key, keys, nkeys) ? 1 : count_listed(&kv->val, keys, nkeys, depth + 1);
+        }
+    } else if (o->type == MSGPACK_OBJECT_ARRAY) {
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            n += count_listed(&o->via.array.ptr[i], keys, nkeys, depth + 1);
+    }
+    return n;
+}
+
+/* packs o without the listed keys (values of other types exactly as they were) */
+static void pack_without(msgpack_packer *pk, const msgpack_object *o, const char *const *keys,
+                         int nkeys, int depth)
+{
+    if (depth > LFD_MP_MAX_DEPTH || (o->type != MSGPACK_OBJECT_MAP && o->type != MSGPACK_OBJECT_ARRAY) ||
+        !count_listed(o, keys, nkeys, depth)) {
+        msgpack_pack_object(pk, *o);
+        return;
+    }
+    if (o->type == MSGPACK_OBJECT_ARRAY) {
+        msgpack_pack_array(pk, o->via.array.size);
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            pack_without(pk, &o->via.array.ptr[i], keys, nkeys, depth + 1);
+        return;
+    }
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < o->via.map.size; i++)
+        keep += !key_listed(&o->via.map.ptr[i].key, keys, nkeys);
+    msgpack_pack_map(pk, keep);
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        const msgpack_object_kv *kv = &o->via.map.ptr[i];
+        if (key_listed(&kv->key, keys, nkeys))
+            continue;
+        msgpack_pack_object(pk, kv->key);
+        pack_without(pk, &kv->val, keys, nkeys, depth + 1);
+    }
+}
+
+int lfd_prov_drop_keys(lfd_prov *p, const char *const *keys, int nkeys, int *dropped, lfd_err *err)
+{
+    int total = 0;
+    /* top-level keys */
+    for (int i = 0; i < nkeys; i++)
+        total += lfd_prov_remove(p, keys[i]);
+    /* nested ones: only values that hold one are rewritten */
+    for (int i = 0; i < p->n; i++) {
+        msgpack_unpacked u;
+        msgpack_unpacked_init(&u);
+        size_t off = 0;
+        if (msgpack_unpack_next(&u, (const char *)p->e[i].val, p->e[i].len, &off) !=
+            MSGPACK_UNPACK_SUCCESS) {
+            msgpack_unpacked_destroy(&u);
+            continue; /* carried untouched; it was checked when read */
+        }
+        int n = count_listed(&u.data, keys, nkeys, 0);
+        if (n) {
+            lfd_buf b;
+            lfd_buf_init(&b, LFD_PROV_MAX_BYTES);
+            msgpack_packer pk;
+            lfd_packer_init(&pk, &b);
+            pack_without(&pk, &u.data, keys, nkeys, 0);
+            int rc = lfd_buf_ok(&b) ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory");
+            if (rc == LFD_OK) {
+                char key[LFD_PROV_KEY_MAX];
+                memcpy(key, p->e[i].key, sizeof key);
+                rc = lfd_prov_set_raw(p, key, b.data, b.len, err);
+            }
+            lfd_buf_free(&b);
+            if (rc) {
+                msgpack_unpacked_destroy(&u);
+                return rc;
+            }
+            total += n;
+        }
+        msgpack_unpacked_destroy(&u);
+    }
+    if (dropped)
+        *dropped = total;
+    return LFD_OK;
+}

@@ -56,6 +56,12 @@ int lfd_prov_set_int(lfd_prov *p, const char *key, int64_t value, lfd_err *err);
 /* Removes key; returns 1 if it was there. */
 int lfd_prov_remove(lfd_prov *p, const char *key);
 
+/* Removes every key named in keys[0..nkeys) at any depth: top-level entries
+   and keys of maps nested inside values (e.g. "capture": {"location": ...}).
+   Values that hold none are left bit for bit.  *dropped (may be NULL) gets
+   how many were removed. */
+int lfd_prov_drop_keys(lfd_prov *p, const char *const *keys, int nkeys, int *dropped, lfd_err *err);
+
 const lfd_prov_entry *lfd_prov_get(const lfd_prov *p, const char *key);
 /* Copies a string (or bin) value into out; LFD_EPARSE when absent or not a
    string (use lfd_prov_get to test presence). */

@@ -899,9 +899,11 @@ static int write_provenance(const lfd_robot *r, const lfd_human *h, const lfd_re
     int rc = lfd_prov_copy(out, &h->prov, err);
     if (rc)
         return rc;
-    if (!o->keep_measurements)
-        for (size_t i = 0; i < sizeof IDENTIFYING_KEYS / sizeof IDENTIFYING_KEYS[0]; i++)
-            lfd_prov_remove(out, IDENTIFYING_KEYS[i]);
+    /* body measurements and capture location, at any depth */
+    if (!o->keep_measurements &&
+        (rc = lfd_prov_drop_keys(out, IDENTIFYING_KEYS,
+                                 (int)(sizeof IDENTIFYING_KEYS / sizeof IDENTIFYING_KEYS[0]), NULL, err)))
+        return rc;
     const char *base = strrchr(h->path, '/') ? strrchr(h->path, '/') + 1 : h->path;
     if ((rc = lfd_lineage_add_input(out, "human", base, h->sha256, &h->prov, err)))
         return rc;

@@ -133,8 +133,8 @@ static int stage_human(demo *d, lfd_err *err)
         int n = snprintf(js, sizeof js,
                          "{\n  \"contributor_id\": \"%s\",\n"
                          "  \"consent\": {\"scopes\": [%s], \"date\": \"%s\", \"expires\": \"%s\"},\n"
-                         "  \"capture\": {\"context\": \"lfd demo: procedural person, height %.2f m, "
-                         "reaching and wiping a table\", \"location\": [0, 0]},\n"
+                         "  \"capture\": {\"context\": \"lfd demo: procedural person reaching and wiping "
+                         "a table\", \"location\": [48.1, 11.6], \"body_height_m\": %.2f},\n"
                          "  \"licence\": \"CC0-1.0\"\n}\n",
                          r->contributor, research_only ? "\"research\"" : "\"" PURPOSE "\", \"research\"",
                          today, expires, so.height_m);

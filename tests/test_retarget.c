@@ -236,6 +236,22 @@ TEST(retarget_provenance_consent_and_measurements)
     CHECK_OK(lfd_prov_set_str(&h.prov, "contributor_id", "anon-9", &err), &err);
     CHECK_OK(lfd_prov_set_num(&h.prov, "height_m", 1.81, &err), &err);
     CHECK_OK(lfd_prov_set_str(&h.prov, "licence", "CC-BY-4.0", &err), &err);
+    {
+        /* a nested capture record: its location goes, its other fields stay */
+        static const char js[] = "{\"capture\": {\"context\": \"kitchen\", \"rig\": {\"fps\": 30, "
+                                 "\"location\": [48.1, 11.6]}, \"location\": \"Munich\"}}";
+        lfd_json_doc *doc = NULL;
+        lfd_prov tmp;
+        lfd_prov_init(&tmp);
+        CHECK_OK(lfd_json_parse(js, sizeof js - 1, "capture", &doc, &err), &err);
+        CHECK_OK(lfd_prov_from_json(&tmp, lfd_json_root(doc), &err), &err);
+        const lfd_prov_entry *c = lfd_prov_get(&tmp, "capture");
+        CHECK(c != NULL);
+        if (c)
+            CHECK_OK(lfd_prov_set_raw(&h.prov, "capture", c->val, c->len, &err), &err);
+        lfd_prov_free(&tmp);
+        lfd_json_free(&doc);
+    }
     lfd_motion m;
     lfd_retarget_report rep;
     lfd_retarget_opts o = lfd_retarget_opts_default();
@@ -246,6 +262,21 @@ TEST(retarget_provenance_consent_and_measurements)
     CHECK_STR(s, "anon-9");
     CHECK_OK(lfd_prov_get_str(&m.prov, "licence", s, sizeof s, &err), &err);
     CHECK(lfd_prov_get(&m.prov, "height_m") == NULL); /* identifying: dropped */
+    {
+        lfd_buf b;
+        lfd_buf_init(&b, 1 << 20);
+        lfd_jw jw;
+        lfd_jw_init_buf(&jw, &b, 0);
+        CHECK_OK(lfd_prov_to_json(&m.prov, &jw, &err), &err);
+        lfd_jw_finish(&jw);
+        lfd_buf_append(&b, "", 1);
+        const char *t = (const char *)b.data;
+        CHECK_CONTAINS(t, "\"context\":\"kitchen\"");
+        CHECK_CONTAINS(t, "\"fps\":30");
+        CHECK(strstr(t, "location") == NULL);
+        CHECK(strstr(t, "Munich") == NULL);
+        lfd_buf_free(&b);
+    }
     CHECK(lfd_prov_get(&m.prov, "retarget") != NULL);
     CHECK(lfd_prov_get(&m.prov, "lineage") != NULL);
     /* the capture location is dropped too: the motion starts at the origin */
