@@ -1,0 +1,155 @@
+/*  Tests for consent records and lineage (core/lfd_lineage) and the
+    `lfd lineage` command over a small tree of artifacts built here. */
+#include <stdlib.h>
+
+#include "core/lfd_json.h"
+#include "core/lfd_lineage.h"
+#include "core/lfd_motion.h"
+#include "policies/lfd_policy.h"
+#include "tests/lfd_test.h"
+
+static void prov_from(lfd_prov *p, const char *json)
+{
+    lfd_json_doc *doc;
+    lfd_err err = {0};
+    lfd_prov_init(p);
+    CHECK_OK(lfd_json_parse(json, strlen(json), "p.json", &doc, &err), &err);
+    CHECK_OK(lfd_prov_from_json(p, lfd_json_root(doc), &err), &err);
+    lfd_json_free(&doc);
+}
+
+TEST(consent_expired_wrong_purpose_missing)
+{
+    lfd_prov p;
+    lfd_consent c;
+    lfd_err err = {0};
+    prov_from(&p, "{\"contributor_id\": \"anon-1\", \"consent\": {\"scopes\": "
+                  "[\"robot-training\", \"commercial\"], \"date\": \"2026-01-05\", "
+                  "\"expires\": \"2027-01-05\"}, \"licence\": \"CC-BY-4.0\"}");
+    CHECK_OK(lfd_consent_read(&p, &c, &err), &err);
+    CHECK_STR(c.contributor, "anon-1");
+    CHECK_EQ_INT(c.nscopes, 2);
+    CHECK_OK(lfd_consent_allows(&c, "robot-training", "2026-06-01", &err), &err);
+    CHECK_OK(lfd_consent_allows(&c, "robot-training,commercial", "2026-06-01", &err), &err);
+    CHECK(lfd_consent_allows(&c, "third-party-sharing", "2026-06-01", &err) == LFD_EDENIED);
+    CHECK_CONTAINS(err.msg, "does not cover 'third-party-sharing'");
+    CHECK(lfd_consent_allows(&c, "robot-training", "2027-01-06", &err) == LFD_EDENIED);
+    CHECK_CONTAINS(err.msg, "expired on 2027-01-05");
+    CHECK(lfd_consent_allows(&c, "robot-training", "2025-12-31", &err) == LFD_EDENIED);
+    lfd_prov_free(&p);
+    /* missing record, missing scopes, bad date */
+    prov_from(&p, "{\"capture\": {\"context\": \"kitchen\"}}");
+    CHECK(lfd_consent_read(&p, &c, &err) == LFD_EDENIED);
+    CHECK_CONTAINS(err.msg, "no contributor_id");
+    lfd_prov_free(&p);
+    prov_from(&p, "{\"contributor_id\": \"anon-2\", \"consent\": {\"date\": \"2026-01-05\"}}");
+    CHECK(lfd_consent_read(&p, &c, &err) == LFD_EDENIED);
+    CHECK_CONTAINS(err.msg, "anon-2");
+    lfd_prov_free(&p);
+    prov_from(&p, "{\"contributor_id\": \"anon-2\", \"consent\": {\"scopes\": [], \"date\": \"5 Jan\"}}");
+    CHECK(lfd_consent_read(&p, &c, &err) == LFD_EPARSE);
+    lfd_prov_free(&p);
+    /* LFD_TODAY overrides the clock */
+    setenv("LFD_TODAY", "2030-02-03", 1);
+    char today[16];
+    lfd_today(today);
+    CHECK_STR(today, "2030-02-03");
+    unsetenv("LFD_TODAY");
+    lfd_today(today);
+    CHECK_EQ_INT(strlen(today), 10);
+}
+
+static void write_motion(const char *path, const lfd_prov *prov)
+{
+    lfd_motion m;
+    lfd_err err = {0};
+    CHECK_OK(lfd_motion_alloc(&m, 3, 1, 1, 0, &err), &err);
+    m.fps = 30;
+    snprintf(m.joint_names[0], LFD_NAME_MAX, "j");
+    lfd_prov_free(&m.prov);
+    CHECK_OK(lfd_prov_copy(&m.prov, prov, &err), &err);
+    CHECK_OK(lfd_motion_write(&m, path, &err), &err);
+    lfd_motion_free(&m);
+}
+
+/* recordings (sidecars) -> motions -> a policy; then queries */
+TEST(lineage_tree_and_contributor_queries)
+{
+    const char *dir = lfd_test_tmpdir();
+    lfd_err err = {0};
+    char path[3][512], mpath[3][512], cmd[2048], out[8192];
+    const char *who[3] = {"anon-a", "anon-b", "anon-a"};
+    lfd_policy *pol;
+    CHECK_OK(lfd_policy_new(&pol, LFD_POLICY_PLAYBACK, 1, 1, 1, &err), &err);
+    for (int i = 0; i < 3; i++) {
+        /* a recording and its sidecar */
+        snprintf(path[i], sizeof path[i], "%s/rec%d.bvh", dir, i);
+        FILE *fp = fopen(path[i], "w");
+        fprintf(fp, "HIERARCHY %d\n", i);
+        fclose(fp);
+        char side[600], json[512];
+        snprintf(side, sizeof side, "%s.prov.json", path[i]);
+        snprintf(json, sizeof json,
+                 "{\"contributor_id\": \"%s\", \"consent\": {\"scopes\": [\"robot-training\"], "
+                 "\"date\": \"2026-01-01\"}}",
+                 who[i]);
+        fp = fopen(side, "w");
+        fputs(json, fp);
+        fclose(fp);
+        /* a motion made from it: the record carried, the input recorded */
+        lfd_prov rec, mp;
+        prov_from(&rec, json);
+        CHECK_OK(lfd_prov_copy(&mp, &rec, &err), &err);
+        char hex[65];
+        CHECK_OK(lfd_file_sha256_hex(path[i], hex, &err), &err);
+        CHECK_OK(lfd_lineage_add_input(&mp, "human", "rec.bvh", hex, &rec, &err), &err);
+        snprintf(mpath[i], sizeof mpath[i], "%s/sub/m%d.lfdm", dir, i);
+        if (i == 0) {
+            snprintf(cmd, sizeof cmd, "mkdir -p %s/sub", dir);
+            CHECK(system(cmd) == 0);
+        }
+        write_motion(mpath[i], &mp);
+        /* the policy is trained on motions 0 and 1 only */
+        if (i < 2) {
+            CHECK_OK(lfd_file_sha256_hex(mpath[i], hex, &err), &err);
+            CHECK_OK(lfd_lineage_add_input(&pol->lineage, "motion", "m.lfdm", hex, &mp, &err), &err);
+        }
+        lfd_prov_free(&rec);
+        lfd_prov_free(&mp);
+    }
+    char ids[8][LFD_CONTRIB_MAX];
+    CHECK_EQ_INT(lfd_lineage_contributors(&pol->lineage, ids, 8), 2);
+    snprintf(pol->name, sizeof pol->name, "p");
+    snprintf(pol->obs_names[0], 64, "time_s");
+    snprintf(pol->act_names[0], 64, "j");
+    pol->control_period_s = 0.02;
+    pol->playback_fps = 30;
+    pol->playback_frames = 1;
+    pol->playback = calloc(1, sizeof(float));
+    char ppath[512];
+    snprintf(ppath, sizeof ppath, "%s/policy.lfdp", dir);
+    CHECK_OK(lfd_policy_save(pol, ppath, &err), &err);
+    lfd_policy_free(&pol);
+    /* the tree from the policy file alone: motions, and the recordings below them */
+    snprintf(cmd, sizeof cmd, "lineage %s", ppath);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "motion m.lfdm");
+    CHECK_CONTAINS(out, "human rec.bvh");
+    CHECK_CONTAINS(out, "contributors (2): anon-a anon-b");
+    /* who used anon-a: recordings 0 and 2, motions 0 and 2, the policy */
+    snprintf(cmd, sizeof cmd, "lineage --contributor anon-a %s", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "rec0.bvh");
+    CHECK_CONTAINS(out, "rec2.bvh");
+    CHECK_CONTAINS(out, "m0.lfdm");
+    CHECK_CONTAINS(out, "m2.lfdm");
+    CHECK_CONTAINS(out, "policy.lfdp");
+    CHECK(strstr(out, "rec1.bvh") == NULL);
+    CHECK(strstr(out, "m1.lfdm") == NULL);
+    CHECK_CONTAINS(out, "5 artifacts");
+    /* anon-b: recording 1, motion 1 and the policy */
+    snprintf(cmd, sizeof cmd, "lineage --contributor anon-b %s", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "3 artifacts");
+    CHECK(strstr(out, "m2.lfdm") == NULL);
+}
