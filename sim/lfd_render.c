@@ -112,7 +112,8 @@ void lfd_render_free(lfd_render **prd)
         eglMakeCurrent(rd->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
         if (rd->ctx != EGL_NO_CONTEXT && rd->ctx)
             eglDestroyContext(rd->dpy, rd->ctx);
-        eglTerminate(rd->dpy);
+        /* no eglTerminate: the display is process-wide (another renderer may
+           use it), and terminating unloads Mesa's driver with its allocations */
     }
     free(rd);
     *prd = NULL;
