@@ -11,8 +11,9 @@
 struct lfd_ik_ws {
     mjData *d;
     int maxrows;
-    const int *row_chain[6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR]; /* nonzero columns per row */
-    int row_nchain[6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR];
+    const int *row_chain[6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS]; /* nonzero columns per row */
+    int row_nchain[6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
+    mjContact *con; /* mjMAXCONPAIR: one narrow-phase call's contacts */
     double *J;      /* maxrows x nv */
     double *e;      /* maxrows */
     double *jacp;   /* 3 x nv */
@@ -25,7 +26,7 @@ struct lfd_ik_ws {
 
 lfd_ik_config lfd_ik_config_default(void)
 {
-    lfd_ik_config c = {1e-4, 1e-3, 100.0, 6, 1e-6};
+    lfd_ik_config c = {1e-4, 1e-3, 100.0, 6, 1e-6, 0.01, 30.0};
     return c;
 }
 
@@ -47,8 +48,9 @@ int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err
     ik->dof_posture = malloc(nv * sizeof(double));
     ik->dof_qadr = malloc(nv * sizeof(int));
     ik->dof_active = malloc(nv);
+    ik->pairs = malloc(LFD_IK_MAX_PAIRS * sizeof *ik->pairs);
     if (!ik->q_default || !ik->dof_lo || !ik->dof_hi || !ik->dof_vmax || !ik->dof_posture ||
-        !ik->dof_qadr || !ik->dof_active) {
+        !ik->dof_qadr || !ik->dof_active || !ik->pairs) {
         lfd_ik_free(&ik);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
@@ -80,6 +82,7 @@ void lfd_ik_free(lfd_ik **pik)
     free(ik->dof_posture);
     free(ik->dof_qadr);
     free(ik->dof_active);
+    free(ik->pairs);
     free(ik);
     *pik = NULL;
 }
@@ -148,6 +151,75 @@ int lfd_ik_add_floor_point(lfd_ik *ik, int body, const double offset[3], lfd_err
     return ik->nfloor++;
 }
 
+static int primitive(int type)
+{
+    return type == mjGEOM_SPHERE || type == mjGEOM_CAPSULE || type == mjGEOM_ELLIPSOID ||
+           type == mjGEOM_CYLINDER || type == mjGEOM_BOX;
+}
+
+int lfd_ik_add_clearance(lfd_ik *ik, int geom1, int geom2, lfd_err *err)
+{
+    const mjModel *m = ik->m;
+    if (ik->npair >= LFD_IK_MAX_PAIRS)
+        return lfd_fail(err, LFD_ELIMIT, "more than %d IK clearance pairs", LFD_IK_MAX_PAIRS);
+    if (geom1 < 0 || geom1 >= m->ngeom || geom2 < 0 || geom2 >= m->ngeom)
+        return lfd_fail(err, LFD_EARG, "IK clearance pair %d/%d: no such geom", geom1, geom2);
+    if (m->geom_type[geom1] > m->geom_type[geom2]) {
+        int t = geom1;
+        geom1 = geom2;
+        geom2 = t;
+    }
+    int t1 = m->geom_type[geom1], t2 = m->geom_type[geom2];
+    if (!primitive(t1) || !primitive(t2) || !mjCOLLISIONFUNC[t1][t2])
+        return lfd_fail(err, LFD_EUNSUPPORTED, "IK clearance pair %d/%d: geom types %d/%d have no "
+                        "primitive narrow phase", geom1, geom2, t1, t2);
+    lfd_ik_pair *p = &ik->pairs[ik->npair];
+    p->geom1 = geom1;
+    p->geom2 = geom2;
+    p->body1 = m->geom_bodyid[geom1];
+    p->body2 = m->geom_bodyid[geom2];
+    if (p->body1 == p->body2)
+        return lfd_fail(err, LFD_EARG, "IK clearance pair %d/%d: same body", geom1, geom2);
+    /* the union of the two chains, increasing (the normal equations need it sorted) */
+    int c1[LFD_IK_MAX_CHAIN], c2[LFD_IK_MAX_CHAIN];
+    int n1 = body_chain(m, p->body1, c1, err), n2 = n1 < 0 ? -1 : body_chain(m, p->body2, c2, err);
+    if (n1 < 0 || n2 < 0)
+        return n1 < 0 ? n1 : n2;
+    int i = 0, j = 0, n = 0;
+    while (i < n1 || j < n2) {
+        int v = j >= n2 || (i < n1 && c1[i] <= c2[j]) ? c1[i++] : c2[j++];
+        if (n == 0 || p->chain[n - 1] != v)
+            p->chain[n++] = v;
+    }
+    p->nchain = n;
+    p->margin_m = ik->cfg.clear_m;
+    return ik->npair++;
+}
+
+/* signed distance of a clearance pair (< 0: penetrating) and its deepest
+   contact in ws->con, or +inf when the pair is beyond clear_m */
+static double pair_dist(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair *p, const mjContact **best)
+{
+    const mjModel *m = ik->m;
+    const mjData *d = ws->d;
+    double margin = p->margin_m;
+    double dv[3];
+    lfd_v3_sub(dv, d->geom_xpos + 3 * p->geom1, d->geom_xpos + 3 * p->geom2);
+    double reach = m->geom_rbound[p->geom1] + m->geom_rbound[p->geom2] + margin;
+    *best = NULL;
+    if (lfd_v3_dot(dv, dv) > reach * reach)
+        return INFINITY;
+    int n = mjCOLLISIONFUNC[m->geom_type[p->geom1]][m->geom_type[p->geom2]](m, d, ws->con, p->geom1,
+                                                                             p->geom2, margin);
+    double dist = INFINITY;
+    for (int i = 0; i < n && i < mjMAXCONPAIR; i++)
+        if (ws->con[i].dist < dist) {
+            dist = ws->con[i].dist;
+            *best = &ws->con[i];
+        }
+    return dist;
+}
+
 int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err)
 {
     *out = NULL;
@@ -155,8 +227,9 @@ int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err)
     if (!ws)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     size_t nv = (size_t)ik->nv, nq = (size_t)ik->nq;
-    ws->maxrows = 6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR;
+    ws->maxrows = 6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS;
     ws->d = mj_makeData(ik->m);
+    ws->con = malloc(mjMAXCONPAIR * sizeof(mjContact));
     ws->J = malloc((size_t)ws->maxrows * nv * sizeof(double));
     ws->e = malloc((size_t)ws->maxrows * sizeof(double));
     ws->jacp = malloc(3 * nv * sizeof(double));
@@ -170,7 +243,7 @@ int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err)
     ws->q = malloc(nq * sizeof(double));
     ws->qtrial = malloc(nq * sizeof(double));
     ws->qpws = malloc(lfd_boxqp_ws_doubles(ik->nv) * sizeof(double));
-    if (!ws->d || !ws->J || !ws->e || !ws->jacp || !ws->jacr || !ws->H || !ws->g || !ws->lo ||
+    if (!ws->d || !ws->con || !ws->J || !ws->e || !ws->jacp || !ws->jacr || !ws->H || !ws->g || !ws->lo ||
         !ws->hi || !ws->dq || !ws->dqs || !ws->q || !ws->qtrial || !ws->qpws) {
         lfd_ik_ws_free(&ws);
         return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK workspace");
@@ -186,6 +259,7 @@ void lfd_ik_ws_free(lfd_ik_ws **pws)
     lfd_ik_ws *ws = *pws;
     if (ws->d)
         mj_deleteData(ws->d);
+    free(ws->con);
     free(ws->J);
     free(ws->e);
     free(ws->jacp);
@@ -230,6 +304,26 @@ static void rot_error(const double qt[4], const double qc[4], double w[3])
 static double weight(const double *w, int k, double def) { return w ? w[k] : def; }
 
 /* cost at the kinematics currently in ws->d, with q the configuration */
+static double pair_dist(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair *p, const mjContact **best);
+
+int lfd_ik_fit_clearance(lfd_ik *ik, const double *qpos, lfd_err *err)
+{
+    lfd_ik_ws *ws;
+    int rc = lfd_ik_ws_new(&ws, ik, err);
+    if (rc)
+        return rc;
+    memcpy(ws->d->qpos, qpos, (size_t)ik->nq * sizeof(double));
+    mj_kinematics(ik->m, ws->d);
+    for (int i = 0; i < ik->npair; i++) {
+        const mjContact *con;
+        double dist = pair_dist(ik, ws, &ik->pairs[i], &con);
+        if (dist < ik->pairs[i].margin_m)
+            ik->pairs[i].margin_m = dist;
+    }
+    lfd_ik_ws_free(&ws);
+    return LFD_OK;
+}
+
 static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, const double *q)
 {
     const mjData *d = ws->d;
@@ -256,6 +350,12 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
         double pen = ik->floor_z - p[2];
         if (pen > 0)
             c += ik->cfg.floor_weight * ik->cfg.floor_weight * pen * pen;
+    }
+    for (int i = 0; i < ik->npair; i++) {
+        const mjContact *con;
+        double miss = ik->pairs[i].margin_m - pair_dist(ik, ws, &ik->pairs[i], &con);
+        if (miss > 0)
+            c += ik->cfg.clear_weight * ik->cfg.clear_weight * miss * miss;
     }
     for (int i = 0; i < ik->nv; i++) {
         int a = ik->dof_qadr[i];
@@ -330,6 +430,33 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
         ws->row_nchain[rows] = fp->nchain;
         rows++;
     }
+    /* clearance pairs closer than clear_m: one row each, pushing apart along the normal
+       (which points from geom1 to geom2) */
+    for (int i = 0; i < ik->npair; i++) {
+        const lfd_ik_pair *pr = &ik->pairs[i];
+        const mjContact *con;
+        double dist = pair_dist(ik, ws, pr, &con);
+        if (!(dist < pr->margin_m) || !con)
+            continue;
+        double pos[3], nrm[3];
+        memcpy(pos, con->pos, sizeof pos);
+        memcpy(nrm, con->frame, sizeof nrm);
+        mj_jac(m, d, ws->jacp, NULL, pos, pr->body1);
+        mj_jac(m, d, ws->jacr, NULL, pos, pr->body2);
+        double wc = ik->cfg.clear_weight;
+        ws->e[rows] = wc * (pr->margin_m - dist);
+        double *Jr = ws->J + (size_t)rows * nv;
+        for (int c = 0; c < pr->nchain; c++) {
+            int k = pr->chain[c];
+            double v = 0;
+            for (int a = 0; a < 3; a++)
+                v += nrm[a] * (ws->jacr[a * nv + k] - ws->jacp[a * nv + k]);
+            Jr[k] = wc * v;
+        }
+        ws->row_chain[rows] = pr->chain;
+        ws->row_nchain[rows] = pr->nchain;
+        rows++;
+    }
     return rows;
 }
 
@@ -365,6 +492,11 @@ static void fill_result(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
         double p[3];
         task_point(d, ik->floor[i].body, ik->floor[i].offset, p);
         res->floor_pen_m = fmax(res->floor_pen_m, ik->floor_z - p[2]);
+    }
+    res->clear_min_m = INFINITY;
+    for (int i = 0; i < ik->npair; i++) {
+        const mjContact *con;
+        res->clear_min_m = fmin(res->clear_min_m, pair_dist(ik, ws, &ik->pairs[i], &con));
     }
     for (int i = 0; i < ik->nv; i++) {
         int a = ik->dof_qadr[i];

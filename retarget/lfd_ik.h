@@ -11,6 +11,7 @@
         min  sum_k  wp_k |p_k(q) - p*_k|^2 + wr_k |log(R*_k R_k(q)')|^2
            + w_post |q - q_default|^2 (1-DoF joints)  +  damping |dq|^2
            + w_floor sum_points max(0, floor_z - z_point(q))^2
+           + w_clear sum_pairs max(0, clear_m - dist_pair(q))^2
         s.t.  joint range lo <= q <= hi                     (hard)
               |q - q_prev| <= v_max dt   when q_prev given  (hard)
               inactive degrees of freedom stay where they are
@@ -20,6 +21,12 @@
     Positions are of a point fixed in a body (an offset in the body frame);
     orientations are of the body frame times a fixed body-frame rotation, so a
     robot body can be aligned to a target frame whose axes differ from it.
+
+    Clearance pairs keep two geoms (e.g. a forearm and a thigh) at least
+    clear_m apart: MuJoCo's own narrow-phase function for the pair
+    (mjCOLLISIONFUNC, with clear_m as margin) gives the signed distance,
+    the contact point and normal, and the row pushes the two bodies apart
+    along the normal.  A bounding-sphere test skips pairs far apart.
 */
 #ifndef LFD_IK_H
 #define LFD_IK_H
@@ -32,6 +39,7 @@
 #define LFD_IK_MAX_FLOOR 32
 
 #define LFD_IK_MAX_CHAIN 64
+#define LFD_IK_MAX_PAIRS 256
 
 typedef struct lfd_ik_task {
     int body;            /* MuJoCo body id */
@@ -50,15 +58,26 @@ typedef struct lfd_ik_floor_point {
     double offset[3];    /* a point (e.g. a sole corner) that must stay above the floor */
 } lfd_ik_floor_point;
 
+typedef struct lfd_ik_pair {
+    int geom1, geom2;    /* geom1's type <= geom2's (MuJoCo's narrow-phase order) */
+    int body1, body2;
+    int nchain;          /* union of the two bodies' chains, increasing */
+    int chain[2 * LFD_IK_MAX_CHAIN];
+    double margin_m;     /* clearance kept (cfg.clear_m unless fitted lower) */
+} lfd_ik_pair;
+
 typedef struct lfd_ik_config {
     double damping;          /* Levenberg-Marquardt damping on |dq|^2 */
     double posture_weight;   /* pull of 1-DoF joints toward q_default, per rad */
     double floor_weight;     /* per m of penetration of floor points */
     int max_iters;           /* Gauss-Newton iterations per frame */
     double tol_step;         /* stop when max |dq| falls below this */
+    double clear_m;          /* clearance kept between the geoms of each pair */
+    double clear_weight;     /* per m of missing clearance */
 } lfd_ik_config;
 
-/* defaults: damping 1e-4, posture 1e-3, floor 100, 6 iterations, 1e-6 */
+/* defaults: damping 1e-4, posture 1e-3, floor 100, 6 iterations, 1e-6,
+   clearance 1 cm at weight 30 */
 lfd_ik_config lfd_ik_config_default(void);
 
 typedef struct lfd_ik {
@@ -69,6 +88,8 @@ typedef struct lfd_ik {
     lfd_ik_task tasks[LFD_IK_MAX_TASKS];
     int nfloor;
     lfd_ik_floor_point floor[LFD_IK_MAX_FLOOR];
+    int npair;
+    lfd_ik_pair *pairs;      /* LFD_IK_MAX_PAIRS slots */
     double floor_z;          /* height of the floor, m */
     double *q_default;       /* nq */
     double *dof_lo, *dof_hi; /* nv: joint range for 1-DoF joints' dofs, +-inf otherwise */
@@ -88,6 +109,15 @@ void lfd_ik_free(lfd_ik **ik);
 int lfd_ik_add_task(lfd_ik *ik, int body, const double offset[3], const double rot_offset[4],
                     double pos_weight, double rot_weight, lfd_err *err);
 int lfd_ik_add_floor_point(lfd_ik *ik, int body, const double offset[3], lfd_err *err);
+/* Adds a clearance pair of two geoms of primitive type (sphere, capsule,
+   ellipsoid, cylinder, box) on different bodies; returns its index or a
+   negative status (LFD_EUNSUPPORTED for types without a narrow phase). */
+int lfd_ik_add_clearance(lfd_ik *ik, int geom1, int geom2, lfd_err *err);
+/* Lowers each pair's clearance to what it has at qpos (e.g. the robot's
+   default pose, whose hands may hang closer than clear_m to its hips), so
+   the IK never pushes a pose further apart than the robot's own stance.
+   Allocates a temporary workspace. */
+int lfd_ik_fit_clearance(lfd_ik *ik, const double *qpos, lfd_err *err);
 
 /* The per-frame input.  pos: ntask x 3 world targets; quat: ntask x 4
    (w x y z) or NULL (no orientation targets); pos_w / rot_w: per-task
@@ -112,6 +142,8 @@ typedef struct lfd_ik_result {
     int at_limit;                      /* dofs ending at a joint-range bound */
     int at_vel_limit;                  /* dofs ending at a velocity bound */
     double floor_pen_m;                /* deepest floor point below floor_z (>= 0) */
+    double clear_min_m;                /* smallest distance of a clearance pair within
+                                          reach (< 0: penetrating); +inf if none */
 } lfd_ik_result;
 
 typedef struct lfd_ik_ws lfd_ik_ws;

@@ -60,7 +60,11 @@ struct lfd_retarget_stream {
 
 lfd_retarget_opts lfd_retarget_opts_default(void)
 {
-    lfd_retarget_opts o = {0, 0, 0, 0, 0, 3, 8, 1};
+    lfd_retarget_opts o;
+    memset(&o, 0, sizeof o);
+    o.first_starts = 3;
+    o.max_iters = 8;
+    o.progress = 1;
     return o;
 }
 
@@ -345,6 +349,74 @@ static int leg_joint(const lfd_robot *r, int j)
     return 0;
 }
 
+/* Clearance pairs for the IK: every collidable primitive geom of an arm
+   against every collidable primitive geom outside that arm (trunk, legs,
+   the other arm), except pairs MuJoCo never collides (same or welded body,
+   parent and child) and pairs the description excludes.  An arm is the
+   subtree that holds a hand, from the first body below the branching
+   trunk.  Self-collision of arms with the body is the common failure of
+   retargeted motions (a robot's hips are wider than a person's); legs
+   against legs are left to the contact pinning. */
+static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, lfd_err *err)
+{
+    const mjModel *m = r->m;
+    int nb = m->nbody;
+    int *arm = calloc((size_t)nb, sizeof(int)), *nchild = calloc((size_t)nb, sizeof(int));
+    if (!arm || !nchild) {
+        free(arm);
+        free(nchild);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    for (int b = 1; b < nb; b++)
+        nchild[m->body_parentid[b]]++;
+    for (int s = 0; s < 2; s++) {
+        int b = r->hands[s].body_id;
+        if (b <= 0)
+            continue;
+        /* walk up to the arm's first body (its parent branches) */
+        while (m->body_parentid[b] > 0 && nchild[m->body_parentid[b]] == 1)
+            b = m->body_parentid[b];
+        /* the arm is that body's subtree (bodies are numbered parents first) */
+        arm[b] = s + 1;
+        for (int c = b + 1; c < nb; c++)
+            if (!arm[c] && arm[m->body_parentid[c]] == s + 1)
+                arm[c] = s + 1;
+    }
+    int rc = LFD_OK, skipped = 0;
+    for (int g1 = 0; g1 < m->ngeom && rc == LFD_OK; g1++) {
+        int b1 = m->geom_bodyid[g1], a1 = arm[b1];
+        if (!a1)
+            continue;
+        for (int g2 = 0; g2 < m->ngeom && rc == LFD_OK; g2++) {
+            int b2 = m->geom_bodyid[g2], a2 = arm[b2];
+            if (b2 == 0 || a2 == a1 || (a2 && a2 < a1))
+                continue;
+            if (!((m->geom_contype[g1] & m->geom_conaffinity[g2]) ||
+                  (m->geom_contype[g2] & m->geom_conaffinity[g1])))
+                continue;
+            if (m->body_weldid[b1] == m->body_weldid[b2] || m->body_parentid[b1] == b2 ||
+                m->body_parentid[b2] == b1 || lfd_robot_pair_excluded(r, b1, b2))
+                continue;
+            if (ik->npair >= LFD_IK_MAX_PAIRS) {
+                skipped++;
+                continue;
+            }
+            lfd_err e2 = {0};
+            int k = lfd_ik_add_clearance(ik, g1, g2, &e2);
+            if (k == LFD_EUNSUPPORTED)
+                continue; /* a mesh or plane: not kept clear */
+            if (k < 0)
+                rc = lfd_fail(err, k, "%s", e2.msg);
+        }
+    }
+    if (skipped)
+        lfd_log(LFD_LOG_WARN, "%s: %d arm geom pairs beyond the IK's %d clearance pairs are not kept "
+                "clear", r->name, skipped, LFD_IK_MAX_PAIRS);
+    free(arm);
+    free(nchild);
+    return rc;
+}
+
 int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retarget_calib *c,
                        const lfd_retarget_opts *opts, lfd_err *err)
 {
@@ -473,12 +545,19 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
                 rc = i;
         }
     }
+    if (rc == LFD_OK && !rt->opts.no_clearance)
+        rc = add_clearance_pairs(rt->ik, r, err);
     if (rc) {
         lfd_retargeter_free(&rt);
         return rc;
     }
     rt->ik->floor_z = 0;
     memcpy(rt->ik->q_default, r->qpos_default, (size_t)m->nq * sizeof(double));
+    /* never push the arms further from the body than the robot's own stance */
+    if (rt->ik->npair && (rc = lfd_ik_fit_clearance(rt->ik, r->qpos_default, err))) {
+        lfd_retargeter_free(&rt);
+        return rc;
+    }
     for (int j = 0; j < r->njoints; j++) {
         const lfd_robot_joint *J = &r->joints[j];
         rt->ik->dof_vmax[J->dof_adr] = J->vel_max;

@@ -77,6 +77,7 @@ typedef struct lfd_retarget_opts {
     double smooth_hz;      /* > 0: zero-phase low-pass of the result at this cutoff */
     int no_contacts;       /* 1: do not pin feet during contact */
     int keep_measurements; /* 1: keep body measurements and capture location */
+    int no_clearance;      /* 1: do not keep the arms clear of the body (IK clearance pairs) */
     int first_starts;      /* starts tried on the first frame (1..3, default 3) */
     int max_iters;         /* IK iterations per frame (default 8) */
     int progress;          /* 1: show a progress bar on stderr (batch callers set 0) */
