@@ -397,8 +397,8 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
     double *q = ws->q;
     memcpy(q, qpos, (size_t)nq * sizeof(double));
     double cost = eval_at(ik, ws, fr, q);
-    int it;
-    for (it = 0; it < ik->cfg.max_iters; it++) {
+    int it, max_iters = fr->max_iters > 0 ? fr->max_iters : ik->cfg.max_iters;
+    for (it = 0; it < max_iters; it++) {
         /* linearise the tasks at q */
         int rows = linearise(ik, ws, fr);
         /* normal equations: H = J'J + damping + posture, g = -J'e + posture gradient;
@@ -452,15 +452,16 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
         if (lfd_boxqp_solve(nv, ws->H, ws->g, ws->lo, ws->hi, ws->dq, 50, 1e-10, ws->qpws, &qr))
             return LFD_ENUMERIC;
         /* backtrack on the true cost: accept the first step that lowers it */
-        double alpha = 1, step = 0;
+        double alpha = 1, step = 0, gain = 0;
         int accepted = 0;
-        for (int ls = 0; ls < 4; ls++, alpha *= 0.5) {
+        for (int ls = 0; ls < 12; ls++, alpha *= 0.5) {
             for (int i = 0; i < nv; i++)
                 ws->dqs[i] = alpha * ws->dq[i];
             memcpy(ws->qtrial, q, (size_t)nq * sizeof(double));
             mj_integratePos(m, ws->qtrial, ws->dqs, 1.0);
             double c = eval_at(ik, ws, fr, ws->qtrial);
             if (c < cost) {
+                gain = cost - c;
                 cost = c;
                 memcpy(q, ws->qtrial, (size_t)nq * sizeof(double));
                 accepted = 1;
@@ -473,7 +474,8 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
             eval_at(ik, ws, fr, q); /* leave the kinematics of q in ws->d */
             break;
         }
-        if (step < ik->cfg.tol_step) {
+        /* converged: the step or the relative decrease of the cost is tiny */
+        if (step < ik->cfg.tol_step || gain < 1e-5 * cost + 1e-10) {
             it++;
             break;
         }

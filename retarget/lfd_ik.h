@@ -93,7 +93,7 @@ int lfd_ik_add_floor_point(lfd_ik *ik, int body, const double offset[3], lfd_err
    (w x y z) or NULL (no orientation targets); pos_w / rot_w: per-task
    weights or NULL for the defaults (0 switches a task off for this frame);
    q_prev: the previous frame's solution (nq) for velocity bounds, or NULL;
-   dt_s: time since q_prev. */
+   dt_s: time since q_prev; max_iters: 0 for the configured count. */
 typedef struct lfd_ik_frame {
     const double *pos;
     const double *quat;
@@ -101,6 +101,7 @@ typedef struct lfd_ik_frame {
     const double *rot_w;
     const double *q_prev;
     double dt_s;
+    int max_iters;       /* > 0: overrides cfg.max_iters for this solve */
 } lfd_ik_frame;
 
 typedef struct lfd_ik_result {

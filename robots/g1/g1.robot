@@ -70,24 +70,27 @@ exclude right_elbow_link right_wrist_pitch_link
 exclude left_knee_link left_ankle_roll_link
 exclude right_knee_link right_ankle_roll_link
 
-# retargeting map: canonical human joint -> robot body (+ point offset in the
+# retargeting map (no spine entry: chest and pelvis orientations fix the 3-DoF
+# waist already, and a spine target half-way between them would fight them;
+# hips and shoulders are points on the first joint's axis, so they move
+# rigidly with the pelvis / torso as the human hip and shoulder centres do):
+# canonical human joint -> robot body (+ point offset in the
 # body frame, m).  rot= is the body's orientation when the robot copies the
 # human rest pose (arms hanging): G1's forearm and hand point forward at
 # zero angles, so hanging they are turned +90 deg about y.
 map pelvis      body=pelvis                    pos_w=1.0  rot_w=1.0
-map spine       body=waist_roll_link           pos_w=0.0  rot_w=0.3
 map chest       body=torso_link                pos_w=0.0  rot_w=0.5   offset=0,0,0.2
 map head        body=head_link                 pos_w=0.1  rot_w=0.0   offset=0.005,0,0.45
-map l_hip       body=left_hip_roll_link        pos_w=0.5  rot_w=0.0
-map r_hip       body=right_hip_roll_link       pos_w=0.5  rot_w=0.0
+map l_hip       body=left_hip_pitch_link       pos_w=0.5  rot_w=0.0   offset=0,0.052,0
+map r_hip       body=right_hip_pitch_link      pos_w=0.5  rot_w=0.0   offset=0,-0.052,0
 map l_knee      body=left_knee_link            pos_w=1.0  rot_w=0.0
 map r_knee      body=right_knee_link           pos_w=1.0  rot_w=0.0
 map l_ankle     body=left_ankle_roll_link      pos_w=1.0  rot_w=0.5
 map r_ankle     body=right_ankle_roll_link     pos_w=1.0  rot_w=0.5
 map l_toe       body=left_ankle_roll_link      pos_w=0.5  rot_w=0.0   offset=0.12,0,-0.03
 map r_toe       body=right_ankle_roll_link     pos_w=0.5  rot_w=0.0   offset=0.12,0,-0.03
-map l_shoulder  body=left_shoulder_roll_link   pos_w=0.5  rot_w=0.0
-map r_shoulder  body=right_shoulder_roll_link  pos_w=0.5  rot_w=0.0
+map l_shoulder  body=left_shoulder_pitch_link  pos_w=0.5  rot_w=0.0   offset=0,0.038,0
+map r_shoulder  body=right_shoulder_pitch_link pos_w=0.5  rot_w=0.0   offset=0,-0.038,0
 map l_elbow     body=left_elbow_link           pos_w=1.0  rot_w=0.0
 map r_elbow     body=right_elbow_link          pos_w=1.0  rot_w=0.0
 map l_wrist     body=left_wrist_yaw_link       pos_w=1.0  rot_w=0.3   rot=0.70710678,0,0.70710678,0

@@ -56,7 +56,6 @@ hand right body=right_hand  offset=0,0,0
 # human pelvis drives its pelvis body.  The arm bodies' frames are
 # world-aligned but the limbs point diagonally, so arms use positions only.
 map pelvis      body=pelvis           pos_w=1.0  rot_w=1.0
-map spine       body=lower_waist      pos_w=0.0  rot_w=0.3
 map chest       body=torso            pos_w=0.3  rot_w=0.5
 map head        body=head             pos_w=0.1  rot_w=0.0
 map l_hip       body=left_thigh       pos_w=0.5  rot_w=0.0

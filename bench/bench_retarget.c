@@ -1,0 +1,74 @@
+/*  Retargeting benchmark (issue 5): frames/s of lfd_retarget_human on H1 for
+    a real 120 Hz clip (CMU 13_01 from ../shared, or a generated 120 Hz walk
+    when ../shared is absent), one thread, next to the rate of one bare
+    MuJoCo kinematics + body-Jacobian pass per frame (one Jacobian per map
+    entry) measured in the same run, interleaved, best of three each.
+    Anchor: GMR (Python, mink QP) 35-70 frames/s; target 10,000 frames/s. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/lfd_bench.h"
+#include "core/lfd_log.h"
+#include "retarget/lfd_retarget.h"
+#include "retarget/lfd_synth.h"
+#include "robots/lfd_robot.h"
+
+BENCH(retarget_h1)
+{
+    lfd_err err;
+    lfd_robot *r;
+    if (lfd_robot_load("h1", &r, &err))
+        return;
+    lfd_human h;
+    const char *clip = lfd_bench_shared("data/mocap/cmu_daz_13_01_sit_on_stool.bvh");
+    int rc = clip ? lfd_human_load(&h, clip, NULL, &err) : -1;
+    if (rc) {
+        lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 20, .fps = 120};
+        clip = "generated walk";
+        if (lfd_synth_human(&h, &so, &err))
+            return;
+    }
+    const mjModel *m = r->m;
+    mjData *d = mj_makeData(m);
+    double *jac = malloc(sizeof(double) * 6 * (size_t)m->nv);
+    lfd_retarget_opts o = lfd_retarget_opts_default();
+    o.progress = 0;
+    double best_rt = 1e9, best_bare = 1e9;
+    lfd_retarget_report rep;
+    for (int rep_i = 0; rep_i < 3; rep_i++) {
+        /* the bare pass: kinematics, com, one Jacobian per map entry, per frame */
+        double t0 = lfd_now_s();
+        for (int f = 0; f < h.nframes; f++) {
+            memcpy(d->qpos, r->qpos_default, sizeof(double) * (size_t)m->nq);
+            d->qpos[0] = 1e-4 * f;
+            mj_kinematics(m, d);
+            mj_comPos(m, d);
+            for (int e = 0; e < r->nmap; e++)
+                mj_jacBody(m, d, jac, jac + 3 * m->nv, r->map[e].body_id);
+        }
+        double bare = lfd_now_s() - t0;
+        lfd_motion mo;
+        if (lfd_retarget_human(r, &h, &o, &mo, &rep, &err))
+            break;
+        lfd_motion_free(&mo);
+        best_bare = bare < best_bare ? bare : best_bare;
+        best_rt = rep.seconds < best_rt ? rep.seconds : best_rt;
+    }
+    lfd_bench_report b;
+    lfd_bench_begin(&b, "retarget_h1");
+    lfd_bench_str(&b, "clip", clip);
+    lfd_bench_num(&b, "frames", rep.frames);
+    lfd_bench_num(&b, "fps_clip", rep.fps);
+    lfd_bench_num(&b, "retarget_frames_per_s", rep.frames / best_rt);
+    lfd_bench_num(&b, "retarget_us_per_frame", best_rt / rep.frames * 1e6);
+    lfd_bench_num(&b, "baseline_kin_jac_frames_per_s", h.nframes / best_bare);
+    lfd_bench_num(&b, "baseline_kin_jac_us", best_bare / h.nframes * 1e6);
+    lfd_bench_num(&b, "passes_per_frame_equiv", (best_rt / rep.frames) / (best_bare / h.nframes));
+    lfd_bench_num(&b, "target_frames_per_s", 10000);
+    lfd_bench_num(&b, "gmr_frames_per_s_anchor", 70);
+    lfd_bench_end(&b);
+    free(jac);
+    mj_deleteData(d);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}

@@ -1,0 +1,196 @@
+/*  lfd_retarget: human motion onto a humanoid robot.
+
+    The retargeter turns an lfd_human (canonical joint positions and segment
+    frames per frame, metres, Z up) into an lfd_motion of the robot (qpos per
+    frame), in four steps per frame:
+
+    1. Scaling without hand tuning.  The robot's retarget map (robots/) says
+       which canonical human joint drives which point of which robot body.
+       Mapped joints form a tree (each hangs from its nearest mapped
+       canonical ancestor).  Each edge gets the scale factor
+           s = |robot edge| at the robot's zero configuration
+             / |human edge| (median over the clip)
+       (or the map's `scale` override), and targets are built down the tree:
+           T[pelvis] = s_root * (pelvis - (x0, y0, floor)),
+           T[j]      = T[parent] + s_j * (h[j] - h[parent]),
+       so every human bone keeps its direction and takes the robot's length.
+       Edges fixed inside one body segment (pelvis -> hip, chest -> shoulder,
+       ankle -> toe) instead take the robot's own edge vector (zero pose)
+       turned by the human segment's orientation: their robot geometry often
+       points elsewhere (H1's hip pitch link hangs below its pelvis).
+       s_root (pelvis height standing, robot over human) scales root height
+       and stride alike; (x0, y0) is the pelvis at frame 0, so the capture
+       location is not kept.  Orientation targets come from the human segment
+       frames (pelvis, chest, head, feet; spine: half-way from pelvis to
+       chest) times the map's body-frame rotation.  Frames built from joint
+       positions carry a rig- and person-specific tilt (a pelvis frame from
+       the hips and the lowest spine joint leans 10-20 degrees in many
+       rigs); the calibration measures each trunk segment's median tilt
+       while the person stands (both feet down, pelvis at standing height)
+       and removes it, so standing upright maps to the robot upright.
+
+    2. Ground and contact.  While a foot is in contact (lfd_human's contact
+       phases, or the caller's flags when streaming), its targets are pinned:
+       the ankle where the robot's foot landed in the first contact frame,
+       sole flat on the floor (z = 0, where the robot's soles rest), heading following the
+       human foot (pivot turns), weights raised; leaving contact blends back to the human over
+       0.1 s.  The four sole corners of each foot are IK floor points, so no
+       foot goes below z = 0 in any frame.
+
+    3. Inverse kinematics (retarget/lfd_ik): box-constrained Gauss-Newton,
+       warm-started from the previous frame, joint ranges as hard bounds,
+       joint velocity limits as per-frame bounds, a posture pull toward the
+       robot's default pose.  The first frame is solved from several starts
+       (the default pose placed at the target pelvis, the zero pose, and a
+       homotopy from the default pose's own body positions to the targets)
+       and the lowest-cost solution is kept, so the result does not depend
+       on luck.  Upper-body mode holds the root and the leg joints (every
+       joint above a foot) at the default pose and maps the human's upper
+       body relative to its pelvis onto the robot's default pelvis.
+
+    4. Smoothing: the human is resampled to the requested rate before IK
+       (positions linearly, frames by slerp); optionally the result is
+       low-passed with a zero-phase 2nd-order Butterworth filter and
+       re-clamped to the joint ranges.
+
+    Model/workspace split: lfd_retargeter holds the robot, the IK problem and
+    the scale factors (read-only while running); lfd_retarget_stream holds
+    one motion's state (IK workspace, previous solution, contact pins).
+    lfd_retarget_stream_push() retargets ONE frame with bounded work and no
+    allocation: live teleoperation calls it directly, and the batch path
+    (lfd_retarget_human) is a loop over it.
+*/
+#ifndef LFD_RETARGET_H
+#define LFD_RETARGET_H
+
+#include <stdint.h>
+
+#include "core/lfd_err.h"
+#include "core/lfd_motion.h"
+#include "retarget/lfd_human.h"
+#include "retarget/lfd_ik.h"
+#include "robots/lfd_robot.h"
+
+typedef struct lfd_retarget_opts {
+    double fps;            /* output rate; 0 = the human's rate */
+    int upper_body;        /* 1: root and legs held at the default pose */
+    double smooth_hz;      /* > 0: zero-phase low-pass of the result at this cutoff */
+    int no_contacts;       /* 1: do not pin feet during contact */
+    int keep_measurements; /* 1: keep body measurements and capture location */
+    int first_starts;      /* starts tried on the first frame (1..3, default 3) */
+    int max_iters;         /* IK iterations per frame (default 8) */
+    int progress;          /* 1: show a progress bar on stderr (batch callers set 0) */
+} lfd_retarget_opts;
+
+/* Defaults: source rate, whole body, no smoothing, contacts on, 3 starts. */
+lfd_retarget_opts lfd_retarget_opts_default(void);
+
+/* What the retargeter needs to know about the person: the length of every
+   edge of the map's tree and the pelvis height standing, in metres. */
+typedef struct lfd_retarget_calib {
+    double edge_m[LFD_CJ_COUNT];   /* human length to the mapped ancestor */
+    double pelvis_height_m;        /* standing pelvis height above the floor */
+    double floor_z_m;              /* the human's floor */
+    double origin_xy[2];           /* pelvis at frame 0 (dropped from the output) */
+    double seg_tilt[LFD_SEG_COUNT][4]; /* neutral tilt of each segment standing (removed) */
+} lfd_retarget_calib;
+
+typedef struct lfd_retargeter lfd_retargeter;
+
+/* Measures a calibration from a whole clip for robot r's map. */
+int lfd_retarget_calib_from_human(const lfd_robot *r, const lfd_human *h,
+                                  lfd_retarget_calib *c, lfd_err *err);
+
+/* A robot as the "person": its own edge lengths and standing pelvis height
+   (zero pose), floor 0, origin 0.  With lfd_retarget_input_from_robot this
+   retargets one robot's motion onto another (or onto itself: the
+   self-retargeting test). */
+int lfd_retarget_calib_from_robot(const lfd_robot *r, lfd_retarget_calib *c, lfd_err *err);
+
+/* Builds the retargeter (IK problem, scales).  r must outlive it. */
+int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retarget_calib *c,
+                       const lfd_retarget_opts *opts, lfd_err *err);
+void lfd_retargeter_free(lfd_retargeter **rt);
+/* Scale factor of the map edge ending at canonical joint cj (0: unmapped),
+   and the root scale. */
+double lfd_retargeter_scale(const lfd_retargeter *rt, int cj);
+double lfd_retargeter_root_scale(const lfd_retargeter *rt);
+
+/* One frame of input: the 19 canonical positions (cj * 3), the 5 segment
+   frames (lfd_human_seg layout: origin + quaternion, 7 each) and the foot
+   contact flags (left, right); contact may be NULL (no pinning). */
+typedef struct lfd_retarget_input {
+    const double *cpos;
+    const double *seg;
+    const uint8_t *contact;
+} lfd_retarget_input;
+
+/* Per-frame figures. */
+typedef struct lfd_retarget_info {
+    lfd_ik_result ik;
+    int nmap;                       /* entries of pos_err_m / rot_err_rad in ik, map order */
+    double foot_pos[2][3];          /* robot ankle points after IK */
+    double lowest_sole_z_m;         /* lowest sole corner after IK */
+    int pinned[2];
+} lfd_retarget_info;
+
+/* The canonical positions (cpos, 19 x 3) and segment frames (seg, 5 x 7)
+   of robot r at qpos, read through its retarget map: mapped joints at their
+   body points, segment frames = body orientation times the inverse map
+   rotation, unmapped joints at their nearest mapped ancestor.  d is a
+   caller-owned mjData of r's model (used as scratch). */
+void lfd_retarget_input_from_robot(const lfd_robot *r, mjData *d, const double *qpos,
+                                   double *cpos, double *seg);
+
+typedef struct lfd_retarget_stream lfd_retarget_stream;
+
+int lfd_retarget_stream_new(lfd_retarget_stream **out, const lfd_retargeter *rt, double fps,
+                            lfd_err *err);
+void lfd_retarget_stream_free(lfd_retarget_stream **s);
+/* Restarts the stream (the next frame is solved as a first frame). */
+void lfd_retarget_stream_reset(lfd_retarget_stream *s);
+/* Retargets one frame into qpos (nq).  No allocation. */
+int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *in, double *qpos,
+                             lfd_retarget_info *info, lfd_err *err);
+
+/* Quality of a retargeted motion. */
+typedef struct lfd_retarget_report {
+    int frames;
+    double fps;
+    double seconds;                          /* wall time of the IK */
+    double frames_per_s;
+    int nmap;
+    int map_cj[LFD_CJ_COUNT];                /* canonical joint of each map entry */
+    char map_body[LFD_CJ_COUNT][LFD_NAME_MAX];
+    double pos_err_mean_m[LFD_CJ_COUNT], pos_err_max_m[LFD_CJ_COUNT];
+    double rot_err_mean_rad[LFD_CJ_COUNT], rot_err_max_rad[LFD_CJ_COUNT];
+    int limit_hit_frames;                    /* frames with a joint at a range bound */
+    int range_violations;                    /* samples outside a range (must be 0) */
+    double peak_vel_ratio;                   /* max |qdot| / velocity limit over joints */
+    char peak_vel_joint[LFD_NAME_MAX];
+    int contact_phases;
+    double foot_slide_max_m;                 /* worst drift of a foot within a contact phase */
+    double floor_pen_max_m;                  /* deepest sole corner below z = 0 (>= 0) */
+    double hand_err_mean_m, foot_err_mean_m; /* to the scaled human targets, unpinned */
+    double scale_root;
+} lfd_retarget_report;
+
+/* Batch: retargets a whole human clip onto r into a new motion m (free with
+   lfd_motion_free), fills rep, and writes the provenance: the human's
+   record carried, identifying measurements dropped unless
+   opts->keep_measurements, lineage, and the report under "retarget".
+   No partial output on error. */
+int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarget_opts *opts,
+                       lfd_motion *m, lfd_retarget_report *rep, lfd_err *err);
+
+/* Writes the report as text (people) or JSON. */
+void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp);
+struct lfd_jw;
+void lfd_retarget_report_json(const lfd_retarget_report *rep, struct lfd_jw *jw);
+
+/* Zero-phase 2nd-order Butterworth low-pass (forward and backward) of n
+   samples spaced stride doubles apart, in place; cutoff in Hz at rate fs.
+   Ends are padded by reflection.  Used for --smooth. */
+void lfd_filtfilt_lowpass(double *x, int n, size_t stride, double cutoff_hz, double fs);
+
+#endif

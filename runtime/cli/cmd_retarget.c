@@ -1,0 +1,214 @@
+/*  `lfd retarget`: human demonstrations onto a robot (retarget/lfd_retarget.h).
+    One file, or many in parallel over the cores with a summary table. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/lfd_io.h"
+#include "core/lfd_json.h"
+#include "core/lfd_log.h"
+#include "retarget/lfd_human.h"
+#include "retarget/lfd_retarget.h"
+#include "robots/lfd_robot.h"
+#include "runtime/cli/lfd_cli.h"
+
+typedef struct job {
+    const char *in;
+    char out[4096];
+    int rc;
+    lfd_err err;
+    lfd_retarget_report rep;
+} job;
+
+typedef struct pool {
+    const lfd_robot *robot;
+    lfd_retarget_opts opts;
+    lfd_human_opts hopts;
+    int csv;
+    job *jobs;
+    int njobs, next, done;
+    pthread_mutex_t mu;
+    lfd_progress prog;
+} pool;
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void run_job(pool *p, job *j)
+{
+    lfd_human h;
+    lfd_motion m;
+    j->rc = lfd_human_load(&h, j->in, &p->hopts, &j->err);
+    if (j->rc)
+        return;
+    j->rc = lfd_retarget_human(p->robot, &h, &p->opts, &m, &j->rep, &j->err);
+    lfd_human_free(&h);
+    if (j->rc)
+        return;
+    j->rc = p->csv ? lfd_motion_write_csv(&m, j->out, 0, &j->err) : lfd_motion_write(&m, j->out, &j->err);
+    lfd_motion_free(&m);
+}
+
+static void *worker(void *arg)
+{
+    pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        int i = p->next < p->njobs ? p->next++ : -1;
+        pthread_mutex_unlock(&p->mu);
+        if (i < 0)
+            return NULL;
+        run_job(p, &p->jobs[i]);
+        pthread_mutex_lock(&p->mu);
+        p->done++;
+        if (p->njobs > 1)
+            lfd_progress_update(&p->prog, p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
+{
+    const char *robot = NULL, *out = NULL, *units = NULL, *up = NULL, *preset = NULL,
+               *map = NULL, *prov = NULL;
+    double fps = 0, human_fps = 0, smooth = 0;
+    int upper = 0, no_contacts = 0, keep = 0, jobs = 2, json = 0;
+    lfd_opt opts[] = {
+        {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
+        {"out", 'o', LFD_OPT_STR, &out, "OUT", "output motion (.lfdm, or .csv); a folder for many inputs"},
+        {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "output frame rate (default: the input's)"},
+        {"upper-body", 0, LFD_OPT_FLAG, &upper, NULL, "hold root and legs at the default pose; retarget arms, waist, head"},
+        {"smooth", 0, LFD_OPT_DOUBLE, &smooth, "HZ", "zero-phase low-pass of the result at this cutoff (default off)"},
+        {"no-contacts", 0, LFD_OPT_FLAG, &no_contacts, NULL, "do not pin feet during contact"},
+        {"keep-measurements", 0, LFD_OPT_FLAG, &keep, NULL, "keep body measurements and capture location in the output"},
+        {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "files retargeted in parallel (default 2)"},
+        {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the quality reports as JSON"},
+        {"units", 0, LFD_OPT_STR, &units, "U", "human units m|cm|mm|inch|asf (default: detect)"},
+        {"up", 0, LFD_OPT_STR, &up, "AXIS", "human up axis y|z|-y|-z (default: detect)"},
+        {"human-fps", 0, LFD_OPT_DOUBLE, &human_fps, "HZ", "rate of a keypoint input"},
+        {"preset", 0, LFD_OPT_STR, &preset, "NAME", "keypoint joint preset (smpl-22, mediapipe-33, ...)"},
+        {"map", 0, LFD_OPT_STR, &map, "FILE", "canonical mapping file for an unknown rig"},
+        {"prov", 0, LFD_OPT_STR, &prov, "FILE", "provenance record (default FILE.prov.json)"},
+        {0}};
+    char **pos;
+    int npos, rc;
+    if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, -1)))
+        return lfd_args_exit(rc);
+    if (!robot)
+        return lfd_cli_usage_error(cmd, "--robot is required");
+    if (!out)
+        return lfd_cli_usage_error(cmd, "-o OUT is required");
+    if (npos > 1 && !is_dir(out))
+        return lfd_cli_usage_error(cmd, "with %d inputs, -o must be an existing folder", npos);
+    lfd_err err = {0};
+    lfd_robot *r;
+    if ((rc = lfd_robot_load(robot, &r, &err)))
+        return lfd_cli_error(cmd, &err);
+    pool p = {0};
+    p.robot = r;
+    p.opts = lfd_retarget_opts_default();
+    p.opts.fps = fps;
+    p.opts.upper_body = upper;
+    p.opts.smooth_hz = smooth;
+    p.opts.no_contacts = no_contacts;
+    p.opts.keep_measurements = keep;
+    p.opts.progress = npos == 1;
+    p.hopts = (lfd_human_opts){units, up, human_fps, preset, NULL, map, prov, LFD_REFPOSE_KEEP};
+    p.njobs = npos;
+    p.jobs = calloc((size_t)npos, sizeof *p.jobs);
+    pthread_mutex_init(&p.mu, NULL);
+    for (int i = 0; i < npos; i++) {
+        job *j = &p.jobs[i];
+        j->in = pos[i];
+        if (npos == 1 && !is_dir(out)) {
+            snprintf(j->out, sizeof j->out, "%s", out);
+        } else {
+            const char *b = strrchr(pos[i], '/') ? strrchr(pos[i], '/') + 1 : pos[i];
+            const char *dot = strrchr(b, '.');
+            int n = dot ? (int)(dot - b) : (int)strlen(b);
+            snprintf(j->out, sizeof j->out, "%s/%.*s.%s.lfdm", out, n, b, r->name);
+        }
+    }
+    size_t ol = strlen(p.jobs[0].out);
+    p.csv = ol > 4 && !strcmp(p.jobs[0].out + ol - 4, ".csv");
+    if (npos > 1)
+        lfd_progress_start(&p.prog, "retarget", npos);
+    int nthreads = jobs < 1 ? 1 : jobs > npos ? npos : jobs;
+    pthread_t th[64];
+    if (nthreads > 64)
+        nthreads = 64;
+    for (int t = 0; t < nthreads; t++)
+        pthread_create(&th[t], NULL, worker, &p);
+    for (int t = 0; t < nthreads; t++)
+        pthread_join(th[t], NULL);
+    if (npos > 1)
+        lfd_progress_end(&p.prog);
+    int failed = 0;
+    if (json) {
+        lfd_jw jw;
+        lfd_jw_init_file(&jw, stdout, 1);
+        lfd_jw_arr_begin(&jw);
+        for (int i = 0; i < npos; i++) {
+            job *j = &p.jobs[i];
+            lfd_jw_obj_begin(&jw);
+            lfd_jw_kstr(&jw, "input", j->in);
+            lfd_jw_kstr(&jw, "output", j->rc ? NULL : j->out);
+            lfd_jw_kstr(&jw, "robot", r->name);
+            if (j->rc) {
+                lfd_jw_kstr(&jw, "error", j->err.msg);
+            } else {
+                lfd_jw_key(&jw, "report");
+                lfd_retarget_report_json(&j->rep, &jw);
+            }
+            lfd_jw_obj_end(&jw);
+            failed += j->rc != 0;
+        }
+        lfd_jw_arr_end(&jw);
+        lfd_jw_finish(&jw);
+    } else {
+        for (int i = 0; i < npos; i++) {
+            job *j = &p.jobs[i];
+            if (j->rc) {
+                fprintf(stderr, "lfd retarget: %s\n", j->err.msg);
+                failed++;
+            } else if (npos == 1) {
+                printf("%s -> %s (%s)\n", j->in, j->out, r->name);
+                lfd_retarget_report_print(&j->rep, stdout);
+            }
+        }
+        if (npos > 1) {
+            printf("%-44s %6s %8s %8s %8s %8s %8s %6s\n", "input", "frames", "hand_m", "foot_m",
+                   "slide_m", "floor_m", "vel/lim", "fps_k");
+            for (int i = 0; i < npos; i++) {
+                job *j = &p.jobs[i];
+                const char *b = strrchr(j->in, '/') ? strrchr(j->in, '/') + 1 : j->in;
+                if (j->rc) {
+                    printf("%-44.44s  error (see above)\n", b);
+                    continue;
+                }
+                printf("%-44.44s %6d %8.3f %8.3f %8.4f %8.4f %8.2f %6.1f\n", b, j->rep.frames,
+                       j->rep.hand_err_mean_m, j->rep.foot_err_mean_m, j->rep.foot_slide_max_m,
+                       j->rep.floor_pen_max_m, j->rep.peak_vel_ratio, j->rep.frames_per_s / 1000);
+            }
+        }
+    }
+    free(p.jobs);
+    pthread_mutex_destroy(&p.mu);
+    lfd_robot_free(&r);
+    return failed ? LFD_EXIT_ERROR : LFD_EXIT_OK;
+}
+
+LFD_COMMAND(cmd_retarget, "retarget", "retarget human demonstrations onto a robot",
+            "HUMAN... --robot NAME|PATH -o OUT [options]",
+            "HUMAN is a BVH, keypoint CSV or .npy file (see lfd human info).  The output is\n"
+            "an lfd motion (.lfdm) or, for a name ending in .csv, the Unitree/BeyondMimic\n"
+            "CSV layout.  Scaling is automatic (robot over human segment lengths), feet are\n"
+            "pinned during contact and kept above the floor, joint ranges and velocity\n"
+            "limits are hard bounds.  A quality report is printed and stored in the\n"
+            "motion's provenance, with the human's consent record and lineage.",
+            run_retarget)

@@ -1,0 +1,389 @@
+/*  Tests for retargeting (retarget/lfd_retarget) on synthetic motions with
+    known answers: self-retargeting of robot motions, a standing and a walking
+    generated person, upper-body mode, smoothing, bad input and the command. */
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/lfd_json.h"
+#include "core/lfd_quat.h"
+#include "retarget/lfd_retarget.h"
+#include "retarget/lfd_synth.h"
+#include "robots/lfd_robot.h"
+#include "tests/lfd_test.h"
+
+static lfd_robot *load(const char *name)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(name, &r, &err), &err);
+    if (!r)
+        SKIP("robot not loadable");
+    return r;
+}
+
+/* a robot motion played through its own map and retargeted back gives its
+   joint angles back */
+static void self_retarget(const char *name)
+{
+    lfd_robot *r = load(name);
+    lfd_err err = {0};
+    lfd_retarget_calib c;
+    CHECK_OK(lfd_retarget_calib_from_robot(r, &c, &err), &err);
+    lfd_retarget_opts o = lfd_retarget_opts_default();
+    o.max_iters = 20;
+    lfd_retargeter *rt;
+    lfd_retarget_stream *s;
+    CHECK_OK(lfd_retargeter_new(&rt, r, &c, &o, &err), &err);
+    /* the edges measured on the robot itself scale by one */
+    CHECK_NEAR(lfd_retargeter_root_scale(rt), 1.0, 1e-9);
+    CHECK_NEAR(lfd_retargeter_scale(rt, LFD_CJ_L_KNEE), 1.0, 1e-9);
+    double fps = 60;
+    CHECK_OK(lfd_retarget_stream_new(&s, rt, fps, &err), &err);
+    mjData *d = mj_makeData(r->m);
+    double *q = malloc((size_t)r->nq * sizeof(double)), *qt = malloc((size_t)r->nq * sizeof(double));
+    double cpos[3 * LFD_CJ_COUNT], seg[7 * LFD_SEG_COUNT];
+    double sum = 0, worst = 0;
+    int n = 0;
+    for (int f = 0; f < 120; f++) {
+        /* default pose lifted off the floor, every joint swinging inside its range */
+        memcpy(qt, r->qpos_default, (size_t)r->nq * sizeof(double));
+        qt[0] = 0.2 * f / fps;
+        qt[2] += 0.3;
+        for (int j = 0; j < r->njoints; j++) {
+            const lfd_robot_joint *J = &r->joints[j];
+            double mid = 0.5 * (J->range_lo + J->range_hi), half = 0.5 * (J->range_hi - J->range_lo);
+            double centre = J->default_q + 0.3 * (mid - J->default_q);
+            double v = centre + 0.25 * half * sin(2 * M_PI * 0.4 * f / fps + j);
+            /* elbows stay bent so the arm's twist is defined by hand and elbow */
+            if (strstr(J->name, "elbow"))
+                v = 0.5 * (J->range_lo + J->range_hi) + 0.1 * half * sin(f / fps + j);
+            /* no target observes a wrist (human data has no hand frame): G1's
+               3-DoF wrists stay at their default, where the posture pull holds them */
+            if (strstr(J->name, "wrist"))
+                v = J->default_q;
+            qt[J->qpos_adr] = fmin(fmax(v, J->range_lo + 0.05), J->range_hi - 0.05);
+        }
+        lfd_retarget_input_from_robot(r, d, qt, cpos, seg);
+        lfd_retarget_input in = {cpos, seg, NULL};
+        lfd_retarget_info info;
+        CHECK_OK(lfd_retarget_stream_push(s, &in, q, &info, &err), &err);
+        if (getenv("LFD_TEST_DEBUG") && f % 30 == 0)
+            for (int e = 0; e < r->nmap; e++)
+                fprintf(stderr, "f %d map %s err %.4f rot %.4f\n", f, lfd_cjoint_name(r->map[e].human),
+                        info.ik.pos_err_m[e], info.ik.rot_err_rad[e]);
+        if (f < 10)
+            continue; /* the first frames may settle */
+        for (int j = 0; j < r->njoints; j++) {
+            double e = fabs(q[r->joints[j].qpos_adr] - qt[r->joints[j].qpos_adr]);
+            if (getenv("LFD_TEST_DEBUG") && e > 0.05)
+                fprintf(stderr, "f %d %s %.3f\n", f, r->joints[j].name, e);
+            sum += e;
+            worst = fmax(worst, e);
+            n++;
+        }
+    }
+    double mean = sum / n;
+    fprintf(stderr, "%s self-retargeting: joint error mean %.4f rad, worst %.4f rad\n", name, mean,
+            worst);
+    CHECK(mean < 0.02);
+    CHECK(worst < 0.25);
+    free(q);
+    free(qt);
+    mj_deleteData(d);
+    lfd_retarget_stream_free(&s);
+    lfd_retargeter_free(&rt);
+    lfd_robot_free(&r);
+}
+
+TEST(retarget_self_retargeting_h1) { self_retarget("h1"); }
+TEST(retarget_self_retargeting_g1) { self_retarget("g1"); }
+
+TEST(retarget_standing_human_stands)
+{
+    lfd_robot *r = load("h1");
+    lfd_human h;
+    lfd_err err = {0};
+    lfd_synth_opts so = {.task = LFD_SYNTH_STAND, .seconds = 3, .fps = 60};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    lfd_motion m;
+    lfd_retarget_report rep;
+    lfd_retarget_opts o = lfd_retarget_opts_default();
+    o.progress = 0;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+    CHECK_EQ_INT(m.nframes, h.nframes);
+    CHECK_STR(m.robot, "h1");
+    CHECK_EQ_INT(rep.range_violations, 0);
+    CHECK(rep.peak_vel_ratio < 0.2);
+    CHECK(rep.foot_slide_max_m < 0.002);
+    CHECK(rep.floor_pen_max_m < 0.002);
+    CHECK(rep.contact_phases == 2);
+    /* the robot stands: pelvis at its standing height, upright, not wandering */
+    for (int f = 0; f < m.nframes; f++) {
+        const double *q = lfd_motion_frame(&m, f);
+        double id[4] = {1, 0, 0, 0};
+        CHECK(q[2] > 0.85 && q[2] < 1.10);
+        CHECK(lfd_quat_angle(q + 3, id) < 0.2);
+        CHECK(hypot(q[0], q[1]) < 0.05);
+    }
+    lfd_motion_free(&m);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
+
+TEST(retarget_walking_alternates_contacts)
+{
+    lfd_robot *r = load("h1");
+    lfd_human h;
+    lfd_err err = {0};
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 60};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    lfd_retarget_calib c;
+    lfd_retargeter *rt;
+    lfd_retarget_stream *s;
+    lfd_retarget_opts o = lfd_retarget_opts_default();
+    CHECK_OK(lfd_retarget_calib_from_human(r, &h, &c, &err), &err);
+    CHECK_OK(lfd_retargeter_new(&rt, r, &c, &o, &err), &err);
+    CHECK_OK(lfd_retarget_stream_new(&s, rt, h.fps, &err), &err);
+    double *q = malloc((size_t)r->nq * sizeof(double));
+    double cpos[3 * LFD_CJ_COUNT];
+    int last_single = -1, switches = 0, prev_pin[2] = {0, 0};
+    double swing_max[2] = {0, 0}, pin_start[2][3] = {{0}}, slide = 0;
+    for (int f = 0; f < h.nframes; f++) {
+        for (int cj = 0; cj < LFD_CJ_COUNT; cj++)
+            memcpy(cpos + 3 * cj, lfd_human_cpos(&h, f, cj), 3 * sizeof(double));
+        lfd_retarget_input in = {cpos, lfd_human_seg(&h, f, 0), h.contact + 2 * f};
+        lfd_retarget_info info;
+        CHECK_OK(lfd_retarget_stream_push(s, &in, q, &info, &err), &err);
+        /* single support alternates left, right, left ... */
+        if (info.pinned[0] != info.pinned[1]) {
+            int side = info.pinned[0] ? 0 : 1;
+            if (last_single >= 0 && side != last_single)
+                switches++;
+            last_single = side;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (!info.pinned[k])
+                swing_max[k] = fmax(swing_max[k], info.foot_pos[k][2]);
+            if (info.pinned[k] && !prev_pin[k])
+                memcpy(pin_start[k], info.foot_pos[k], sizeof pin_start[k]);
+            if (info.pinned[k])
+                slide = fmax(slide, hypot(info.foot_pos[k][0] - pin_start[k][0],
+                                          info.foot_pos[k][1] - pin_start[k][1]));
+            prev_pin[k] = info.pinned[k];
+        }
+        CHECK(info.lowest_sole_z_m > -0.005);
+    }
+    /* 4 s of walking: several steps each side, swing feet lifted, stance feet fixed */
+    CHECK(switches >= 4);
+    CHECK(swing_max[0] > 0.1 && swing_max[1] > 0.1);
+    CHECK(slide < 0.01);
+    /* and the robot went forward about as far as the scaled person (1 m/s) */
+    CHECK(q[0] > 0.6 * 4 * lfd_retargeter_root_scale(rt) * 0.9);
+    free(q);
+    lfd_retarget_stream_free(&s);
+    lfd_retargeter_free(&rt);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
+
+TEST(retarget_upper_body_holds_legs_and_moves_arms)
+{
+    lfd_robot *r = load("h1");
+    lfd_human h;
+    lfd_err err = {0};
+    lfd_synth_opts so = {.task = LFD_SYNTH_WIPE, .seconds = 6, .fps = 30};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    lfd_motion m;
+    lfd_retarget_report rep;
+    lfd_retarget_opts o = lfd_retarget_opts_default();
+    o.upper_body = 1;
+    o.progress = 0;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+    int elbow = lfd_robot_find_joint(r, "right_elbow");
+    int sh = lfd_robot_find_joint(r, "right_shoulder_pitch");
+    double lo = 1e9, hi = -1e9;
+    for (int f = 0; f < m.nframes; f++) {
+        const double *q = lfd_motion_frame(&m, f);
+        for (int i = 0; i < 7; i++)
+            CHECK_NEAR(q[i], r->qpos_default[i], 0);
+        for (int j = 0; j < r->njoints; j++)
+            if (strstr(r->joints[j].name, "hip") || strstr(r->joints[j].name, "knee") ||
+                strstr(r->joints[j].name, "ankle"))
+                CHECK_NEAR(q[r->joints[j].qpos_adr], r->joints[j].default_q, 0);
+        double v = q[r->joints[sh].qpos_adr];
+        lo = fmin(lo, v);
+        hi = fmax(hi, v);
+    }
+    CHECK(elbow >= 0);
+    CHECK(hi - lo > 0.3); /* the reach moves the shoulder */
+    CHECK(rep.hand_err_mean_m < 0.05);
+    CHECK_EQ_INT(rep.range_violations, 0);
+    lfd_motion_free(&m);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
+
+TEST(retarget_provenance_consent_and_measurements)
+{
+    lfd_robot *r = load("g1");
+    lfd_human h;
+    lfd_err err = {0};
+    lfd_synth_opts so = {.task = LFD_SYNTH_STAND, .seconds = 1, .fps = 30};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    snprintf(h.path, sizeof h.path, "/data/alice_kitchen.bvh");
+    snprintf(h.sha256, sizeof h.sha256, "%064d", 1);
+    CHECK_OK(lfd_prov_set_str(&h.prov, "contributor_id", "anon-9", &err), &err);
+    CHECK_OK(lfd_prov_set_num(&h.prov, "height_m", 1.81, &err), &err);
+    CHECK_OK(lfd_prov_set_str(&h.prov, "licence", "CC-BY-4.0", &err), &err);
+    lfd_motion m;
+    lfd_retarget_report rep;
+    lfd_retarget_opts o = lfd_retarget_opts_default();
+    o.progress = 0;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+    char s[64];
+    CHECK_OK(lfd_prov_get_str(&m.prov, "contributor_id", s, sizeof s, &err), &err);
+    CHECK_STR(s, "anon-9");
+    CHECK_OK(lfd_prov_get_str(&m.prov, "licence", s, sizeof s, &err), &err);
+    CHECK(lfd_prov_get(&m.prov, "height_m") == NULL); /* identifying: dropped */
+    CHECK(lfd_prov_get(&m.prov, "retarget") != NULL);
+    CHECK(lfd_prov_get(&m.prov, "lineage") != NULL);
+    /* the capture location is dropped too: the motion starts at the origin */
+    CHECK(hypot(m.qpos[0], m.qpos[1]) < 0.05);
+    lfd_motion_free(&m);
+    o.keep_measurements = 1;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+    CHECK(lfd_prov_get(&m.prov, "height_m") != NULL);
+    lfd_motion_free(&m);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
+
+TEST(retarget_smoothing_is_zero_phase)
+{
+    enum { N = 600 };
+    double x[N], fs = 120;
+    for (int i = 0; i < N; i++)
+        x[i] = sin(2 * M_PI * 1.0 * i / fs) + 0.3 * sin(2 * M_PI * 40.0 * i / fs);
+    lfd_filtfilt_lowpass(x, N, 1, 6.0, fs);
+    /* the 1 Hz part stays in phase and amplitude, the 40 Hz part is gone */
+    double err = 0;
+    for (int i = 60; i < N - 60; i++)
+        err = fmax(err, fabs(x[i] - sin(2 * M_PI * 1.0 * i / fs)));
+    CHECK(err < 0.01);
+}
+
+TEST(retarget_bad_input)
+{
+    lfd_err err = {0};
+    lfd_robot *r = load("h1");
+    lfd_retarget_calib c;
+    CHECK_OK(lfd_retarget_calib_from_robot(r, &c, &err), &err);
+    lfd_retargeter *rt;
+    lfd_retarget_stream *s;
+    lfd_retarget_opts o = lfd_retarget_opts_default();
+    CHECK_OK(lfd_retargeter_new(&rt, r, &c, &o, &err), &err);
+    CHECK_OK(lfd_retarget_stream_new(&s, rt, 30, &err), &err);
+    /* NaN in the input is refused */
+    double cpos[3 * LFD_CJ_COUNT] = {0}, seg[7 * LFD_SEG_COUNT] = {0}, q[64];
+    for (int k = 0; k < LFD_SEG_COUNT; k++)
+        seg[7 * k + 3] = 1;
+    cpos[7] = NAN;
+    lfd_retarget_input in = {cpos, seg, NULL};
+    CHECK(lfd_retarget_stream_push(s, &in, q, NULL, &err) == LFD_ENUMERIC);
+    CHECK_CONTAINS(err.msg, "NaN");
+    lfd_retarget_stream_free(&s);
+    lfd_retargeter_free(&rt);
+    lfd_robot_free(&r);
+
+    /* a floating robot without feet cannot be placed on the floor */
+    const char *dir = lfd_test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/nofeet.xml", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("<mujoco><worldbody><body name=\"pelvis\" pos=\"0 0 1\"><freejoint/>"
+          "<geom type=\"box\" size=\"0.1 0.1 0.1\"/><body name=\"leg\" pos=\"0 0 -0.2\">"
+          "<joint name=\"knee_joint\" axis=\"0 1 0\" limited=\"true\" range=\"-1 1\"/>"
+          "<geom type=\"capsule\" fromto=\"0 0 0 0 0 -0.4\" size=\"0.03\"/></body></body>"
+          "</worldbody><actuator><motor joint=\"knee_joint\" ctrllimited=\"true\" "
+          "ctrlrange=\"-10 10\"/></actuator></mujoco>\n", fp);
+    fclose(fp);
+    snprintf(path, sizeof path, "%s/nofeet.robot", dir);
+    fp = fopen(path, "w");
+    fputs("lfd-robot 1\nname nofeet\nmjcf nofeet.xml\nsource test\n"
+          "joint knee_joint vel=5 kp=10 kd=1 default=0\n"
+          "map pelvis body=pelvis\nmap l_knee body=leg\n", fp);
+    fclose(fp);
+    CHECK_OK(lfd_robot_load(path, &r, &err), &err);
+    if (r) {
+        CHECK_OK(lfd_retarget_calib_from_robot(r, &c, &err), &err);
+        CHECK(lfd_retargeter_new(&rt, r, &c, &o, &err) == LFD_EMISMATCH);
+        CHECK_CONTAINS(err.msg, "no feet");
+        lfd_robot_free(&r);
+    }
+
+    /* a human with NaN, and a CLI run that fails, leave no output file */
+    lfd_human h;
+    lfd_synth_opts so = {.task = LFD_SYNTH_STAND, .seconds = 1, .fps = 30};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    r = load("h1");
+    h.nonfinite = 1;
+    lfd_motion m;
+    lfd_retarget_report rep;
+    CHECK(lfd_retarget_human(r, &h, &o, &m, &rep, &err) == LFD_ENUMERIC);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+    char bad[512], out[512], cmd[2048], txt[4096];
+    snprintf(bad, sizeof bad, "%s/bad.bvh", dir);
+    snprintf(out, sizeof out, "%s/never.lfdm", dir);
+    fp = fopen(bad, "w");
+    fputs("HIERARCHY\nROOT Foo\n{\n OFFSET 0 0 0\n CHANNELS 3 Xrotation Yrotation Zrotation\n}\n"
+          "MOTION\nFrames: 1\nFrame Time: 0.033\n0 0 0\n", fp);
+    fclose(fp);
+    snprintf(cmd, sizeof cmd, "retarget %s --robot h1 -o %s", bad, out);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, txt, sizeof txt), 2);
+    CHECK(access(out, F_OK) != 0);
+}
+
+TEST(retarget_cli_single_batch_and_json)
+{
+    const char *dir = lfd_test_tmpdir();
+    char walk[512], wipe[512], cmd[2048], out[1 << 15];
+    snprintf(walk, sizeof walk, "%s/walk.bvh", dir);
+    snprintf(wipe, sizeof wipe, "%s/wipe.bvh", dir);
+    snprintf(cmd, sizeof cmd, "human synth --task walk --seconds 2 -o %s", walk);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 0);
+    snprintf(cmd, sizeof cmd, "human synth --task wipe --seconds 3 -o %s", wipe);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 0);
+    /* one file, with the report */
+    snprintf(cmd, sizeof cmd, "retarget %s --robot g1 -o %s/walk.lfdm --fps 50", walk, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "worst foot slide");
+    lfd_motion m;
+    lfd_err err = {0};
+    char path[600];
+    snprintf(path, sizeof path, "%s/walk.lfdm", dir);
+    CHECK_OK(lfd_motion_read(&m, path, &err), &err);
+    CHECK_NEAR(m.fps, 50, 1e-9);
+    CHECK_EQ_INT(m.njoints, 29);
+    lfd_motion_free(&m);
+    /* two files in parallel into a folder, JSON reports */
+    snprintf(cmd, sizeof cmd, "LFD_LOG=error %s retarget %s %s --robot h1 -o %s --json",
+             lfd_test_lfd_bin(), walk, wipe, dir);
+    FILE *fp = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, fp);
+    out[n] = '\0';
+    CHECK_EQ_INT(WEXITSTATUS(pclose(fp)), 0);
+    lfd_json_doc *doc;
+    CHECK_OK(lfd_json_parse(out, n, "stdout", &doc, &err), &err);
+    const lfd_json *arr = lfd_json_root(doc);
+    CHECK(arr && arr->type == LFD_JSON_ARR && arr->count == 2);
+    for (int i = 0; arr && i < arr->count; i++) {
+        const lfd_json *rep = lfd_json_get(lfd_json_at(arr, i), "report");
+        CHECK(rep != NULL);
+        CHECK_NEAR(lfd_json_get(rep, "range_violations")->num, 0, 0);
+    }
+    lfd_json_free(&doc);
+    snprintf(path, sizeof path, "%s/wipe.h1.lfdm", dir);
+    CHECK(access(path, F_OK) == 0);
+}
