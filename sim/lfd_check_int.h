@@ -1,0 +1,100 @@
+/*  lfd_check_int: the checker's insides, shared by the files of sim/ that
+    implement lfd_check.h (lfd_check.c: the per-frame checks; lfd_check_track.c:
+    the tracking simulation; lfd_check_fix.c: repairs; lfd_check_report.c:
+    text and JSON; lfd_check_plot.c: the SVG).  Not a public header. */
+#ifndef LFD_CHECK_INT_H
+#define LFD_CHECK_INT_H
+
+#include <math.h>
+
+#include "sim/lfd_check.h"
+
+#define LFD_CHECK_NCONMAX 400  /* contact buffer of the checker's model copy */
+#define LFD_CHECK_QP_MAX 32    /* 2 feet x 4 sole corners x 4 pyramid edges */
+#define LFD_CHECK_NPOINTS 4    /* hands and feet whose speed is capped */
+
+struct lfd_checker {
+    const lfd_robot *r;
+    mjModel *m;                /* copy of r->m with nconmax raised */
+    int nbody;
+    unsigned char *pair_skip;  /* nbody x nbody: 1 = contact is not a self-collision */
+    int *body_foot;            /* nbody: LFD_LEFT / LFD_RIGHT for foot bodies, else -1 */
+    double mu;                 /* foot/floor friction of the model */
+    double weight_n;           /* m g */
+    double h_ref;              /* CoM height of the default pose (m): lever of moment shares */
+    double corner[2][4][3];    /* sole corners in each foot body's frame */
+    int npoints;
+    int point_body[LFD_CHECK_NPOINTS];
+    double point_local[LFD_CHECK_NPOINTS][3];
+    char point_name[LFD_CHECK_NPOINTS][16];
+    int point_id[LFD_CHECK_NPOINTS]; /* 0 left hand, 1 right hand, 2 left foot, 3 right foot */
+    int key_base[LFD_CK_COUNT + 1]; /* finding keys: key_base[kind] + item */
+};
+
+struct lfd_check_ws {
+    const lfd_checker *c;
+    mjData *d;                 /* kinematics and dynamics of the frames */
+    mjData *dsim;              /* tracking simulation */
+    lfd_robot_ff *ff;          /* lfd's controller, for tracking */
+    int nv, nq;
+    /* finite differences: half-step velocities of three consecutive intervals */
+    double *vh[3];
+    double *qvel, *qacc, *acc_next;
+    double *f;                 /* generalized force of the motion */
+    double *tau;               /* joint torques after the ground wrench */
+    double *jacp, *jacr;       /* 3 x nv each */
+    /* wrench distribution */
+    double A[6 * LFD_CHECK_QP_MAX];
+    double H[LFD_CHECK_QP_MAX * LFD_CHECK_QP_MAX];
+    double g[LFD_CHECK_QP_MAX], lo[LFD_CHECK_QP_MAX], hi[LFD_CHECK_QP_MAX];
+    double x[LFD_CHECK_QP_MAX];
+    double xprev[LFD_CHECK_QP_MAX];
+    unsigned char active_prev[2][4];
+    double *qpws;
+    /* foot corners and capped points of the previous frame */
+    double corner_prev[2][4][3];
+    unsigned char active_prev_c[2][4];
+    double point_prev[LFD_CHECK_NPOINTS][3];
+    /* open findings per key */
+    int nkeys;
+    int *key_idx;              /* finding index, -2 when not listed, -1 none */
+    int *key_last;             /* last frame of the key's open range */
+    int *key_sev;
+    double *key_bad;           /* badness of the open range's peak */
+    /* tracking buffers */
+    double *qref, *qdref, *qddref;
+    double *v0, *v1, *a0, *a1; /* derivatives at the two reference frames */
+    double *tmp1, *tmp2;
+    double *track_tau;
+};
+
+/* Records that item `item` of `kind` is over a limit on frames first..last
+   with severity sev (INFO/WARN/FAIL), value (kind's unit), the limit of that
+   severity and a badness (larger is worse) that picks the peak frame `at`.
+   Consecutive notes (within merge_gap frames) extend one finding. */
+void lfd_check_note(lfd_check_ws *ws, lfd_check_report *rep, int kind, int item, int first,
+                    int last, int at, int sev, double value, double limit, double bad);
+
+/* Velocity (central difference; one-sided at the ends) and acceleration
+   (second difference; zero at the ends) of motion frame k, nv each.  tmp1,
+   tmp2 are nv scratch vectors. */
+void lfd_check_frame_derivs(const mjModel *m, const lfd_motion *mo, int k, double *vel,
+                            double *acc, double *tmp1, double *tmp2);
+
+/* The tracking simulation (lfd_check_track.c). */
+int lfd_check_track_run(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                        const lfd_check_opts *o, lfd_check_report *rep, lfd_err *err);
+
+/* Writes the message of every finding and sorts them (failures first, then
+   by first frame). */
+void lfd_check_finalize_findings(const lfd_checker *c, lfd_check_report *rep);
+
+/* Root tilt (rad): angle of the root body's z axis from the vertical, for a
+   quaternion w x y z. */
+static inline double lfd_check_tilt(const double *quat)
+{
+    double c = 1 - 2 * (quat[1] * quat[1] + quat[2] * quat[2]);
+    return acos(c > 1 ? 1 : c < -1 ? -1 : c);
+}
+
+#endif

@@ -1,0 +1,345 @@
+/*  lfd_check_track: the physical tracking check (`lfd check --track`).
+
+    The robot is simulated in MuJoCo following the motion with lfd's one
+    controller (lfd_robot_ff_control: the description's PD gains plus the
+    contact-consistent inverse-dynamics feed-forward evaluated at the
+    measured state every step; PD alone drops a standing humanoid within
+    about a second, docs/robots.md).  The reference between frames is
+    interpolated linearly (joints, root position; normalised for the root
+    quaternion), its velocity and acceleration from the frames' finite
+    differences.  The feet the feed-forward loads are those touching the
+    floor in the simulation.
+
+    At every motion frame the state is compared with the reference: RMS
+    joint error, root position error, and the root's tilt against the
+    reference's.  The robot has fallen when the tilt exceeds tilt_fall_rad or
+    the root sinks below fall_height_frac of the reference's height; the run
+    stops there.
+
+    When the free run fails (a fall, or a tracking error over its fail
+    threshold), a second run adds a harness: every body gets a force
+    m_b (a_lin + a_rot x (x_b - root)) that pulls the root toward its
+    reference (2 Hz, damping ratio 0.7).  Spreading it over the bodies in
+    proportion to their mass keeps it stable under explicit integration
+    (the gains act on the whole robot's inertia, not the pelvis's).  The
+    harness's total force / (m g) and moment / (m g h_ref) are the
+    assisting force the motion needs, as a share of body weight. */
+#include <math.h>
+#include <string.h>
+
+#include "core/lfd_log.h"
+#include "core/lfd_quat.h"
+#include "robots/lfd_mj.h"
+#include "sim/lfd_check_int.h"
+
+#define HARNESS_HZ 2.0
+#define HARNESS_ZETA 0.7
+
+typedef struct track_run {
+    int fell, fall_frame, diverged, frames;
+    double fall_time_s, tilt_at_fall, height_at_fall;
+    double err_sum, err_max, root_max, tilt_max;
+    double assist_sum, assist_max;
+    int assist_n;
+} track_run;
+
+/* reference at motion time u (in frames): q (nq), qd, qdd (nv) */
+typedef struct ref_cache {
+    int k; /* frames k, k+1 held in v0/a0, v1/a1; -1 none */
+} ref_cache;
+
+static void reference_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo, double u,
+                         ref_cache *rc, double *q, double *qd, double *qdd)
+{
+    const mjModel *m = c->m;
+    int n = mo->nframes, nq = m->nq, nv = m->nv;
+    int k = (int)floor(u);
+    if (k > n - 2)
+        k = n - 2;
+    if (k < 0)
+        k = 0;
+    double a = n > 1 ? u - k : 0;
+    a = a < 0 ? 0 : a > 1 ? 1 : a;
+    int k1 = n > 1 ? k + 1 : k;
+    /* derivatives of frames k and k+1 (shifted when the reference moves on) */
+    if (rc->k != k) {
+        if (rc->k == k - 1 && rc->k >= 0) {
+            double *t = ws->v0;
+            ws->v0 = ws->v1;
+            ws->v1 = t;
+            t = ws->a0;
+            ws->a0 = ws->a1;
+            ws->a1 = t;
+        } else {
+            lfd_check_frame_derivs(m, mo, k, ws->v0, ws->a0, ws->tmp1, ws->tmp2);
+        }
+        lfd_check_frame_derivs(m, mo, k1, ws->v1, ws->a1, ws->tmp1, ws->tmp2);
+        rc->k = k;
+    }
+    const double *q0 = lfd_motion_frame(mo, k), *q1 = lfd_motion_frame(mo, k1);
+    for (int i = 0; i < nq; i++)
+        q[i] = q0[i] + a * (q1[i] - q0[i]);
+    if (c->r->floating) {
+        /* root quaternion: normalised linear blend on the short arc */
+        double s = q0[3] * q1[3] + q0[4] * q1[4] + q0[5] * q1[5] + q0[6] * q1[6];
+        double sg = s < 0 ? -1 : 1;
+        for (int i = 3; i < 7; i++)
+            q[i] = q0[i] + a * (sg * q1[i] - q0[i]);
+        lfd_quat_normalize(q + 3);
+    }
+    for (int i = 0; i < nv; i++) {
+        qd[i] = ws->v0[i] + a * (ws->v1[i] - ws->v0[i]);
+        qdd[i] = ws->a0[i] + a * (ws->a1[i] - ws->a0[i]);
+    }
+}
+
+typedef struct step_arg {
+    const mjModel *m;
+    mjData *d;
+} step_arg;
+
+static int step_cb(void *p)
+{
+    step_arg *s = p;
+    mj_step(s->m, s->d);
+    return LFD_OK;
+}
+
+static int forward_cb(void *p)
+{
+    step_arg *s = p;
+    mj_forward(s->m, s->d);
+    return LFD_OK;
+}
+
+/* the harness: mass-proportional forces toward the reference root pose;
+   writes d->xfrc_applied and returns the assist share of body weight */
+static double harness(const lfd_checker *c, mjData *d, const double *qref, const double *qdref)
+{
+    const mjModel *m = c->m;
+    const lfd_robot *r = c->r;
+    int rb = r->root_body;
+    double wn = 2 * M_PI * HARNESS_HZ, kp = wn * wn, kd = 2 * HARNESS_ZETA * wn;
+    /* root position and orientation errors (world) */
+    double alin[3], arot[3], w[3], wref[3], R[9], Rref[9], e[3];
+    for (int i = 0; i < 3; i++)
+        alin[i] = kp * (qref[i] - d->qpos[i]) + kd * (qdref[i] - d->qvel[i]);
+    lfd_quat_to_mat(R, d->qpos + 3);
+    lfd_quat_to_mat(Rref, qref + 3);
+    lfd_mat3_mulv(w, R, d->qvel + 3);
+    lfd_mat3_mulv(wref, Rref, qdref + 3);
+    double qinv[4], qe[4];
+    lfd_quat_conj(qinv, d->qpos + 3);
+    lfd_quat_mul(qe, qref + 3, qinv);
+    lfd_quat_to_rotvec(e, qe);
+    for (int i = 0; i < 3; i++)
+        arot[i] = kp * e[i] + kd * (wref[i] - w[i]);
+    /* per-body forces at the bodies' centres of mass */
+    double F[3] = {0, 0, 0}, M[3] = {0, 0, 0};
+    const double *o = d->xpos + 3 * rb;
+    for (int b = 1; b < m->nbody; b++) {
+        double *xf = d->xfrc_applied + 6 * b;
+        double rr[3] = {d->xipos[3 * b] - o[0], d->xipos[3 * b + 1] - o[1], d->xipos[3 * b + 2] - o[2]};
+        double t[3];
+        lfd_v3_cross(t, arot, rr);
+        double mb = m->body_mass[b];
+        for (int i = 0; i < 3; i++) {
+            xf[i] = mb * (alin[i] + t[i]);
+            xf[3 + i] = 0;
+            F[i] += xf[i];
+        }
+        double mm[3];
+        lfd_v3_cross(mm, rr, xf);
+        lfd_v3_add(M, M, mm);
+    }
+    return fmax(lfd_v3_norm(F) / c->weight_n, lfd_v3_norm(M) / (c->weight_n * c->h_ref));
+}
+
+static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                    const lfd_check_opts *o, lfd_check_report *rep, int with_harness, track_run *tr,
+                    lfd_err *err)
+{
+    const lfd_robot *r = c->r;
+    const mjModel *m = c->m;
+    mjData *d = ws->dsim;
+    int n = mo->nframes, nv = m->nv;
+    double fps = mo->fps, dt = m->opt.timestep;
+    memset(tr, 0, sizeof *tr);
+    tr->fall_frame = -1;
+
+    /* start at frame 0 with its velocity */
+    mj_resetData(m, d);
+    memcpy(d->qpos, lfd_motion_frame(mo, 0), (size_t)m->nq * sizeof(double));
+    lfd_check_frame_derivs(m, mo, 0, d->qvel, NULL, ws->tmp1, ws->tmp2);
+    step_arg sa = {m, d};
+    int rc = lfd_mj_call(forward_cb, &sa, err);
+    if (rc)
+        return rc;
+    ref_cache cache = {-1};
+    double T = (n - 1) / fps;
+    long steps = (long)ceil(T / dt - 1e-9);
+    int next = 1;
+    int contact[2];
+    for (long s = 0; s < steps; s++) {
+        /* reference at this time, measured foot contacts, the controller */
+        reference_at(c, ws, mo, d->time * fps, &cache, ws->qref, ws->qdref, ws->qddref);
+        contact[0] = contact[1] = 0;
+        for (int i = 0; i < d->ncon; i++) {
+            int b1 = m->geom_bodyid[d->contact[i].geom1], b2 = m->geom_bodyid[d->contact[i].geom2];
+            int other = b1 == 0 ? b2 : b2 == 0 ? b1 : -1;
+            if (other > 0 && c->body_foot[other] >= 0)
+                contact[c->body_foot[other]] = 1;
+        }
+        if (with_harness && r->floating) {
+            double a = harness(c, d, ws->qref, ws->qdref);
+            (void)a;
+        }
+        int clamped = lfd_robot_ff_control(ws->ff, d->qpos, d->qvel, ws->qref, ws->qdref, ws->qddref,
+                                           contact, d->ctrl, ws->track_tau, NULL);
+        if (!with_harness) {
+            if (clamped)
+                rep->track.clamped_steps++;
+            for (int j = 0; j < r->njoints; j++) {
+                const lfd_robot_joint *jt = &r->joints[j];
+                if (!(jt->torque_max > 0))
+                    continue;
+                double e = fabs(ws->track_tau[jt->dof_adr]) / jt->torque_max;
+                if (e > rep->joint[j].track_effort_peak)
+                    rep->joint[j].track_effort_peak = e;
+                if (e > rep->track.effort_peak) {
+                    rep->track.effort_peak = e;
+                    rep->track.effort_joint = j;
+                }
+            }
+        }
+        rc = lfd_mj_call(step_cb, &sa, err);
+        if (rc)
+            return rc;
+        lfd_err derr;
+        if (lfd_mj_check_data(m, d, &derr)) {
+            tr->diverged = 1;
+            tr->fell = 1;
+            tr->fall_frame = next < n ? next : n - 1;
+            tr->fall_time_s = d->time;
+            break;
+        }
+        rep->track.sim_s += dt;
+        /* compare with the reference at every motion frame */
+        while (next < n && d->time >= next / fps - 1e-9) {
+            reference_at(c, ws, mo, d->time * fps, &cache, ws->qref, ws->qdref, ws->qddref);
+            double se = 0;
+            for (int j = 0; j < r->njoints; j++) {
+                int a = r->joints[j].qpos_adr;
+                se += (d->qpos[a] - ws->qref[a]) * (d->qpos[a] - ws->qref[a]);
+            }
+            double jerr = r->njoints ? sqrt(se / r->njoints) : 0;
+            double rerr = 0, tilt = 0, hgt_ok = 1;
+            if (r->floating) {
+                rerr = sqrt((d->qpos[0] - ws->qref[0]) * (d->qpos[0] - ws->qref[0]) +
+                            (d->qpos[1] - ws->qref[1]) * (d->qpos[1] - ws->qref[1]) +
+                            (d->qpos[2] - ws->qref[2]) * (d->qpos[2] - ws->qref[2]));
+                /* tilt: angle between the root's z axis and the reference's */
+                double R[9], Rr[9];
+                lfd_quat_to_mat(R, d->qpos + 3);
+                lfd_quat_to_mat(Rr, ws->qref + 3);
+                double cz = R[2] * Rr[2] + R[5] * Rr[5] + R[8] * Rr[8];
+                tilt = acos(cz > 1 ? 1 : cz < -1 ? -1 : cz);
+                hgt_ok = d->qpos[2] >= o->fall_height_frac * ws->qref[2];
+            }
+            int f = next;
+            tr->frames = f + 1;
+            tr->err_sum += jerr;
+            tr->err_max = fmax(tr->err_max, jerr);
+            tr->root_max = fmax(tr->root_max, rerr);
+            tr->tilt_max = fmax(tr->tilt_max, tilt);
+            if (with_harness) {
+                /* the harness force of this step, as a share of body weight */
+                double a = harness(c, d, ws->qref, ws->qdref);
+                tr->assist_sum += a;
+                tr->assist_n++;
+                tr->assist_max = fmax(tr->assist_max, a);
+                if (a > o->assist_warn) {
+                    int fail = a > o->assist_fail;
+                    lfd_check_note(ws, rep, LFD_CK_TRACK_ASSIST, 0, f, f, f,
+                                   fail ? LFD_CHECK_FAIL : LFD_CHECK_WARN, a,
+                                   fail ? o->assist_fail : o->assist_warn, a);
+                }
+            } else {
+                if (rep->s_track_err) {
+                    rep->s_track_err[f] = jerr;
+                    rep->s_track_root[f] = rerr;
+                }
+                if (jerr > o->track_joint_warn_rad) {
+                    int fail = jerr > o->track_joint_fail_rad;
+                    lfd_check_note(ws, rep, LFD_CK_TRACK_JOINT, 0, f, f, f,
+                                   fail ? LFD_CHECK_FAIL : LFD_CHECK_WARN, jerr,
+                                   fail ? o->track_joint_fail_rad : o->track_joint_warn_rad, jerr);
+                }
+                if (rerr > o->track_root_warn_m) {
+                    int fail = rerr > o->track_root_fail_m;
+                    lfd_check_note(ws, rep, LFD_CK_TRACK_ROOT, 0, f, f, f,
+                                   fail ? LFD_CHECK_FAIL : LFD_CHECK_WARN, rerr,
+                                   fail ? o->track_root_fail_m : o->track_root_warn_m, rerr);
+                }
+            }
+            if (tilt > o->tilt_fall_rad || !hgt_ok) {
+                tr->fell = 1;
+                tr->fall_frame = f;
+                tr->fall_time_s = d->time;
+                tr->tilt_at_fall = tilt;
+                tr->height_at_fall = d->qpos[2];
+                break;
+            }
+            next++;
+        }
+        if (tr->fell)
+            break;
+    }
+    if (r->floating)
+        memset(d->xfrc_applied, 0, (size_t)m->nbody * 6 * sizeof(double));
+    (void)nv;
+    return LFD_OK;
+}
+
+int lfd_check_track_run(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                        const lfd_check_opts *o, lfd_check_report *rep, lfd_err *err)
+{
+    double t0 = lfd_now_s();
+    lfd_check_track *t = &rep->track;
+    t->ran = 1;
+    track_run tr;
+    int fails_before = rep->nfail;
+    int rc = simulate(c, ws, mo, o, rep, 0, &tr, err);
+    if (rc)
+        return lfd_err_prefix(err, "tracking simulation");
+    t->fell = tr.fell;
+    t->diverged = tr.diverged;
+    t->fall_frame = tr.fall_frame;
+    t->fall_time_s = tr.fall_time_s;
+    t->frames_tracked = tr.fell ? tr.fall_frame + 1 : mo->nframes;
+    t->joint_err_rms_mean = tr.frames > 1 ? tr.err_sum / (tr.frames - 1) : 0;
+    t->joint_err_rms_max = tr.err_max;
+    t->root_err_max_m = tr.root_max;
+    t->tilt_max_rad = tr.tilt_max;
+    if (tr.fell) {
+        double v = tr.diverged ? NAN : tr.tilt_at_fall;
+        lfd_check_note(ws, rep, LFD_CK_FALL, 0, tr.fall_frame, tr.fall_frame, tr.fall_frame,
+                       LFD_CHECK_FAIL, v, o->tilt_fall_rad, 1);
+        int ki = ws->key_idx[c->key_base[LFD_CK_FALL]];
+        if (ki >= 0)
+            rep->finding[ki].aux = tr.diverged ? 2 : tr.tilt_at_fall > o->tilt_fall_rad ? 0 : 1;
+    }
+    /* the motion failed to track: how much help would it need? */
+    int track_failed = tr.fell || rep->nfail > fails_before;
+    if (track_failed && c->r->floating) {
+        track_run ta;
+        rc = simulate(c, ws, mo, o, rep, 1, &ta, err);
+        if (rc)
+            return lfd_err_prefix(err, "tracking simulation with the harness");
+        t->assist_ran = 1;
+        t->assist_peak = ta.assist_max;
+        t->assist_mean = ta.assist_n ? ta.assist_sum / ta.assist_n : 0;
+    }
+    t->wall_s = lfd_now_s() - t0;
+    return LFD_OK;
+}
