@@ -11,6 +11,7 @@
 #include "core/lfd_log.h"
 #include "core/lfd_sha256.h"
 #include "policies/lfd_dataset.h"
+#include "sim/lfd_check.h"
 
 void lfd_bc_opts_init(lfd_bc_opts *o)
 {
@@ -165,6 +166,10 @@ static int set_meta(lfd_policy *p, const lfd_bc_opts *o, const lfd_obs_layout *L
         (rc = lfd_prov_set_str(m, "consent_checked_on", today, err)) ||
         (rc = lfd_prov_set_int(m, "no_people_demos", rep->no_people_used, err)) ||
         (rc = lfd_prov_set_int(m, "allow_unchecked", o->allow_unchecked != 0, err)) ||
+        (rc = lfd_prov_set_str(m, "check", o->allow_unchecked ? "not run (--allow-unchecked)"
+                                           : rep->check_warned ? "every demonstration passed or warned"
+                                                               : "every demonstration passed", err)) ||
+        (rc = lfd_prov_set_int(m, "check_warned", rep->check_warned, err)) ||
         (rc = lfd_prov_set_int(m, "upper_body", L->upper_body, err)) ||
         (rc = lfd_prov_set_str(m, "hidden", hidden, err)) ||
         (rc = lfd_prov_set_str(m, "activation", lfd_activation_name(o->act), err)) ||
@@ -187,6 +192,53 @@ static int set_meta(lfd_policy *p, const lfd_bc_opts *o, const lfd_obs_layout *L
         (rc = set_str_list(m, "val_demos", n, sha, is_val, 1, err)))
         lfd_err_prefix(err, "policy meta");
     free(sha);
+    return rc;
+}
+
+
+/* ---- the check gate ------------------------------------------------------------------ */
+
+int lfd_bc_check_gate(const lfd_robot *r, int n, const lfd_bc_demo *demos, int *verdicts,
+                      int *nwarn, lfd_err *err)
+{
+    lfd_checker *c = NULL;
+    lfd_check_ws *ws = NULL;
+    lfd_check_report *rep = lfd_check_report_new();
+    lfd_check_opts o;
+    lfd_check_opts_default(&o);
+    char names[LFD_ERR_MSG_MAX] = "";
+    size_t len = 0;
+    int nfail = 0, rc = LFD_OK;
+    *nwarn = 0;
+    if (!rep)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if ((rc = lfd_checker_new(r, &c, err)) || (rc = lfd_check_ws_new(c, &ws, err)))
+        goto done;
+    for (int i = 0; i < n; i++) {
+        /* the same checks and thresholds as `lfd check` with defaults */
+        if ((rc = lfd_check_motion(c, ws, demos[i].motion, &o, rep, err))) {
+            lfd_err_prefix(err, "%s: lfd check", demos[i].name);
+            goto done;
+        }
+        verdicts[i] = rep->verdict;
+        if (rep->verdict == LFD_CHECK_WARN) {
+            (*nwarn)++;
+            lfd_info("%s: lfd check warns (%d warnings); used", demos[i].name, rep->nwarn);
+        } else if (rep->verdict == LFD_CHECK_FAIL) {
+            if (nfail++ < 8 && len < sizeof names - 8)
+                len += (size_t)snprintf(names + len, sizeof names - len, "%s%s (%d failures)",
+                                        nfail > 1 ? ", " : "", demos[i].name, rep->nfail);
+        }
+    }
+    if (nfail)
+        rc = lfd_fail(err, LFD_EDENIED,
+                      "%d of %d demonstrations fail lfd check: %s%s (run lfd check on them, "
+                      "fix with lfd check --fix, or pass --allow-unchecked)",
+                      nfail, n, names, nfail > 8 ? ", ..." : "");
+done:
+    lfd_check_ws_free(&ws);
+    lfd_checker_free(&c);
+    lfd_check_report_free(&rep);
     return rc;
 }
 
@@ -241,6 +293,18 @@ int lfd_bc_train_motions(const lfd_robot *r, int n, const lfd_bc_demo *demos,
         if ((rc = lfd_motion_validate(demos[i].motion, err)) ||
             (rc = lfd_robot_motion_check(r, demos[i].motion, err)))
             return lfd_err_prefix(err, "%s", demos[i].name);
+    /* 2b. only motions that pass lfd check (warnings are noted) */
+    int nwarn = 0;
+    if (!o->allow_unchecked) {
+        int *verdicts = calloc((size_t)n, sizeof(int));
+        if (!verdicts)
+            return lfd_fail(err, LFD_ENOMEM, "out of memory");
+        rc = lfd_bc_check_gate(r, n, demos, verdicts, &nwarn, err);
+        free(verdicts);
+        if (rc)
+            return rc;
+    }
+    rep->check_warned = nwarn;
     /* 3. the dataset, split by demonstration, statistics from training */
     lfd_obs_layout *L = malloc(sizeof *L);
     lfd_dataset ds;

@@ -23,9 +23,10 @@
          the demonstration's own lineage), and meta (settings, split by
          content hash, losses).
 
-    Motions that fail `lfd check` (sim/lfd_check.h, issue 6) are to be
-    refused here unless allow_unchecked; until that library is merged the
-    flag is only recorded in the policy's meta (see docs/policies.md).
+    Check gate (step 2b): unless allow_unchecked, every motion is run
+    through `lfd check` (sim/lfd_check.h, default thresholds); any that
+    fails refuses the whole training (LFD_EDENIED naming them), ones that
+    warn are used and counted (meta "check_warned").
 */
 #ifndef LFD_BC_H
 #define LFD_BC_H
@@ -72,6 +73,7 @@ typedef struct lfd_bc_report {
     int obs_dim, act_dim, ndriven, chunk;
     size_t nparams;
     int no_people_used;        /* demonstrations let through by no_people */
+    int check_warned;          /* demonstrations used with an lfd check warning */
     lfd_train_result train;
 } lfd_bc_report;
 
@@ -88,6 +90,12 @@ typedef struct lfd_bc_demo {
    the ones accepted by the no_people override (may be NULL). */
 int lfd_bc_consent_check(int n, const lfd_bc_demo *demos, const char *purpose,
                          const char *today, int no_people, int *no_people_used, lfd_err *err);
+
+/* Runs lfd check (default thresholds) on every demonstration: verdicts[i]
+   gets LFD_CHECK_PASS/WARN/FAIL, *nwarn the warnings.  LFD_EDENIED naming
+   the failing demonstrations if any fails. */
+int lfd_bc_check_gate(const lfd_robot *r, int n, const lfd_bc_demo *demos, int *verdicts,
+                      int *nwarn, lfd_err *err);
 
 /* Steps 1-5 on motions in memory.  *out is a new policy (free with
    lfd_policy_free), not yet saved. */
