@@ -511,12 +511,17 @@ int lfd_bc_synth_motion(const lfd_robot *r, const lfd_bc_synth_opts *o, lfd_moti
         double half = 0.5 * (J->range_hi - J->range_lo);
         double scale = fmin(0.25 * half, 0.35);
         double lo = J->range_lo + 0.05 * half, hi = J->range_hi - 0.05 * half;
+        /* a joint with far more room on one side of its default (a shoulder
+           roll: the body is on the other side) moves only to that side */
+        double room_hi = J->range_hi - J->default_q, room_lo = J->default_q - J->range_lo;
+        int side = room_hi > 3 * room_lo ? 1 : room_lo > 3 * room_hi ? -1 : 0;
         for (int f = 0; f < nf; f++) {
             double t = f / o->fps;
             /* smooth ramp into the reach posture over the first second */
             double u = t < 1 ? t : 1, ramp = u * u * (3 - 2 * u);
-            double q = J->default_q + ramp * scale *
-                                          (reach * vr + amp * va * sin(6.283185307 * f_hz * (t - lag) + ph + vp));
+            double off = ramp * scale *
+                         (reach * vr + amp * va * sin(6.283185307 * f_hz * (t - lag) + ph + vp));
+            double q = J->default_q + (side ? side * fabs(off) : off);
             lfd_motion_frame(m, f)[r0 + j] = q < lo ? lo : q > hi ? hi : q;
         }
     }

@@ -305,13 +305,14 @@ static int run_eval(const lfd_cmd *cmd, int argc, char **argv)
     printf("offline   %s: %d samples from %d demonstrations\n",
            off.in_sample ? "IN-SAMPLE (no held-out demonstration given)" : "held out",
            off.nsamples, off.in_sample ? off.ndemos : off.nheld_out);
+    char nn[64];
+    if (off.have_nn)
+        snprintf(nn, sizeof nn, "%.4f rad", off.nn_rmse_rad);
+    else
+        snprintf(nn, sizeof nn, "n/a (give the training motions too)");
     printf("          RMSE over the chunk: policy %.4f rad, zero-order hold %.4f rad, "
            "nearest neighbour %s\n",
-           off.rmse_rad, off.zoh_rmse_rad, "");
-    if (off.have_nn)
-        printf("          (nearest neighbour %.4f rad)\n", off.nn_rmse_rad);
-    else
-        printf("          (nearest neighbour: no training demonstration given)\n");
+           off.rmse_rad, off.zoh_rmse_rad, nn);
     printf("  %-32s %9s %9s %9s\n", "joint (RMSE rad)", "policy", "hold", "nearest");
     for (int d = 0; d < off.njoints; d++)
         printf("  %-32s %9.4f %9.4f %9.4f\n", off.joints[d].name, off.joints[d].rmse_rad,
