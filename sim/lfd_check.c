@@ -836,7 +836,8 @@ static void check_joints(frame_ctx *x, int f, const double *q, int have_next, in
             double vel = fabs(vnext[da]);
             st->vel_peak = fmax(st->vel_peak, vel);
             if (ON(o, LFD_CG_VELOCITY) && jt->vel_max > 0 && vel > o->vel_soft * jt->vel_max) {
-                int fail = vel > o->vel_hard * jt->vel_max;
+                /* at the limit (a retargeter that clamps to it) is not over it */
+                int fail = vel > o->vel_hard * jt->vel_max * (1 + 1e-6);
                 lfd_check_note(ws, rep, LFD_CK_VEL, j, f, f + 1, f, fail ? LFD_CHECK_FAIL : LFD_CHECK_WARN,
                                vel, (fail ? o->vel_hard : o->vel_soft) * jt->vel_max, vel);
             }

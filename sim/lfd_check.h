@@ -340,9 +340,10 @@ typedef struct lfd_check_fixlog {
 
 /* Repairs the mild problems rep (a report of lfd_check_motion on in) found:
    time-scales the frame ranges over velocity/acceleration limits (slower
-   by up to fix_time_max), clamps range violations up to fix_range_max_rad
-   smoothly into the soft range, and lifts the root over floor penetrations
-   up to fix_floor_max_m (smoothly, never less than needed).  Writes a new
+   by up to fix_time_max, with raised-cosine ramps), clamps range
+   violations up to fix_range_max_rad to the hard limit (a soft-range
+   warning may remain), and lifts the root over floor penetrations up to
+   fix_floor_max_m (smoothly, never less than needed).  Writes a new
    motion to out (free with lfd_motion_free) with a "check_fix" provenance
    entry, and what it did to log.  Problems beyond the mild bounds are left
    and listed in log->left.  The caller re-checks out. */

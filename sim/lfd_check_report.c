@@ -33,6 +33,9 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
     const lfd_check_opts *o = &rep->opts;
     const lfd_robot *r = c->r;
     char fr[48], pk[32], lim[96] = "";
+    /* a copy: x->msg and x->what live in the same struct */
+    char what[sizeof x->what];
+    memcpy(what, x->what, sizeof what);
     frames_text(x, fr, sizeof fr);
     peak_text(x, pk, sizeof pk);
     int w = x->severity != LFD_CHECK_FAIL;
@@ -41,7 +44,7 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
     case LFD_CK_RANGE: {
         const char *cmp = x->value > x->limit ? ">" : "<";
         snprintf(x->msg, sizeof x->msg, "%s: %s at %.3f rad %s %.3f rad (%srange %.3f..%.3f)%s", fr,
-                 x->what, x->value, cmp, x->limit, w ? "soft limit; " : "", jt->range_lo, jt->range_hi,
+                 what, x->value, cmp, x->limit, w ? "soft limit; " : "", jt->range_lo, jt->range_hi,
                  pk);
         return;
     }
@@ -55,30 +58,30 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
                                               : jt->torque_max;
         if (w)
             snprintf(lim, sizeof lim, " (soft limit: %.2f of %.4g %s)", x->limit / full, full, unit);
-        snprintf(x->msg, sizeof x->msg, "%s: %s %s %.4g %s > %.4g %s%s%s", fr, x->what, name, x->value,
+        snprintf(x->msg, sizeof x->msg, "%s: %s %s %.4g %s > %.4g %s%s%s", fr, what, name, x->value,
                  unit, x->limit, unit, lim, pk);
         return;
     }
     case LFD_CK_JERK:
-        snprintf(x->msg, sizeof x->msg, "%s: %s jerk %.4g rad/s³ > %.4g rad/s³%s", fr, x->what, x->value,
+        snprintf(x->msg, sizeof x->msg, "%s: %s jerk %.4g rad/s³ > %.4g rad/s³%s", fr, what, x->value,
                  x->limit, pk);
         return;
     case LFD_CK_SELF:
-        snprintf(x->msg, sizeof x->msg, "%s: self-collision %s, %.1f mm deep > %.1f mm%s", fr, x->what,
+        snprintf(x->msg, sizeof x->msg, "%s: self-collision %s, %.1f mm deep > %.1f mm%s", fr, what,
                  x->value * 1e3, x->limit * 1e3, pk);
         return;
     case LFD_CK_FLOOR:
-        snprintf(x->msg, sizeof x->msg, "%s: %s %.1f mm below the floor > %.1f mm%s", fr, x->what,
+        snprintf(x->msg, sizeof x->msg, "%s: %s %.1f mm below the floor > %.1f mm%s", fr, what,
                  x->value * 1e3, x->limit * 1e3, pk);
         return;
     case LFD_CK_SLIDE:
         snprintf(x->msg, sizeof x->msg,
-                 "%s: %s slides %.1f cm per frame (%.2f m/s) while in contact > %.1f cm%s", fr, x->what,
+                 "%s: %s slides %.1f cm per frame (%.2f m/s) while in contact > %.1f cm%s", fr, what,
                  x->value * 100, x->value * rep->fps, x->limit * 100, pk);
         return;
     case LFD_CK_FORCE:
         snprintf(x->msg, sizeof x->msg, "%s: %s carries %.0f N (%.2f body weights) > %.0f N%s", fr,
-                 x->what, x->value, x->value / rep->weight_n, x->limit, pk);
+                 what, x->value, x->value / rep->weight_n, x->limit, pk);
         return;
     case LFD_CK_ZMP:
         snprintf(x->msg, sizeof x->msg,
@@ -125,7 +128,7 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
                  x->value * 100, x->limit * 100, pk);
         return;
     case LFD_CK_SPEED:
-        snprintf(x->msg, sizeof x->msg, "%s: %s moves at %.3f m/s > %.3f m/s%s", fr, x->what, x->value,
+        snprintf(x->msg, sizeof x->msg, "%s: %s moves at %.3f m/s > %.3f m/s%s", fr, what, x->value,
                  x->limit, pk);
         return;
     default:

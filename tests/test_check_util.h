@@ -13,7 +13,7 @@
 #include "sim/lfd_poses.h"
 #include "tests/lfd_test.h"
 
-static lfd_robot *ck_robot(const char *name)
+static inline lfd_robot *ck_robot(const char *name)
 {
     lfd_robot *r = NULL;
     lfd_err err = {0};
@@ -25,7 +25,7 @@ static lfd_robot *ck_robot(const char *name)
 }
 
 /* runs the checker; prints the report when LFD_TEST_VERBOSE is set */
-static lfd_check_report *ck_run(const lfd_robot *r, const lfd_motion *m, const lfd_check_opts *o)
+static inline lfd_check_report *ck_run(const lfd_robot *r, const lfd_motion *m, const lfd_check_opts *o)
 {
     lfd_check_report *rep = lfd_check_report_new();
     lfd_err err = {0};
@@ -41,14 +41,14 @@ static lfd_check_report *ck_run(const lfd_robot *r, const lfd_motion *m, const l
 }
 
 /* prints the report (on failure) */
-static void ck_dump(const lfd_check_report *rep, const lfd_robot *r)
+static inline void ck_dump(const lfd_check_report *rep, const lfd_robot *r)
 {
     if (rep)
         lfd_check_report_print(rep, r, "motion", stderr);
 }
 
 /* number of findings whose kind is not in the bit set `kinds` (1u << kind) */
-static int ck_others(const lfd_check_report *rep, unsigned kinds)
+static inline int ck_others(const lfd_check_report *rep, unsigned kinds)
 {
     int n = 0;
     for (int i = 0; i < rep->nfindings; i++)
@@ -58,7 +58,7 @@ static int ck_others(const lfd_check_report *rep, unsigned kinds)
 }
 
 /* the first finding of a kind whose `what` contains `what` (NULL: any) */
-static const lfd_check_finding *ck_find(const lfd_check_report *rep, int kind, const char *what)
+static inline const lfd_check_finding *ck_find(const lfd_check_report *rep, int kind, const char *what)
 {
     for (int i = 0; i < rep->nfindings; i++) {
         const lfd_check_finding *x = &rep->finding[i];
@@ -68,7 +68,7 @@ static const lfd_check_finding *ck_find(const lfd_check_report *rep, int kind, c
     return NULL;
 }
 
-static int ck_count(const lfd_check_report *rep, int kind)
+static inline int ck_count(const lfd_check_report *rep, int kind)
 {
     int n = 0;
     for (int i = 0; i < rep->nfindings; i++)

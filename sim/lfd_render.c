@@ -1,0 +1,419 @@
+/*  lfd_render: offscreen MuJoCo rendering on EGL/surfaceless Mesa, PNG
+    frames and an MP4 through ffmpeg (lfd_render.h). */
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <zlib.h>
+
+#include "core/lfd_io.h"
+#include "core/lfd_log.h"
+#include "robots/lfd_mj.h"
+#include "sim/lfd_render.h"
+
+extern char **environ;
+
+#ifndef EGL_PLATFORM_SURFACELESS_MESA
+#define EGL_PLATFORM_SURFACELESS_MESA 0x31DD
+#endif
+
+struct lfd_render {
+    const lfd_robot *r;
+    mjModel *m;           /* copy: offscreen buffer sized to the request */
+    mjData *d;
+    int width, height;
+    EGLDisplay dpy;
+    EGLContext ctx;
+    mjvScene scn;
+    mjvCamera cam;
+    mjvOption opt;
+    mjrContext con;
+    int scn_ok, con_ok;
+};
+
+/* ---- EGL ---------------------------------------------------------------------------- */
+static int egl_open(lfd_render *rd, lfd_err *err)
+{
+    /* the surfaceless platform: no display server, no GPU needed */
+    PFNEGLGETPLATFORMDISPLAYEXTPROC get_platform_display =
+        (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
+    rd->dpy = EGL_NO_DISPLAY;
+    if (get_platform_display)
+        rd->dpy = get_platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
+    if (rd->dpy == EGL_NO_DISPLAY) {
+        setenv("EGL_PLATFORM", "surfaceless", 0);
+        rd->dpy = eglGetDisplay(EGL_DEFAULT_DISPLAY);
+    }
+    EGLint major = 0, minor = 0;
+    if (rd->dpy == EGL_NO_DISPLAY || !eglInitialize(rd->dpy, &major, &minor))
+        return lfd_fail(err, LFD_EUNSUPPORTED,
+                        "no EGL display (surfaceless Mesa): cannot render headless here "
+                        "(EGL error 0x%x; install libegl-mesa0 and libgl1-mesa-dri)",
+                        (unsigned)eglGetError());
+    static const EGLint attrs[] = {EGL_RED_SIZE, 8, EGL_GREEN_SIZE, 8, EGL_BLUE_SIZE, 8,
+                                   EGL_ALPHA_SIZE, 8, EGL_DEPTH_SIZE, 24, EGL_STENCIL_SIZE, 8,
+                                   EGL_SURFACE_TYPE, EGL_PBUFFER_BIT,
+                                   EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT, EGL_NONE};
+    EGLConfig cfg;
+    EGLint ncfg = 0;
+    if (!eglChooseConfig(rd->dpy, attrs, &cfg, 1, &ncfg) || ncfg < 1)
+        return lfd_fail(err, LFD_EUNSUPPORTED, "EGL: no RGBA8/depth24 OpenGL config (0x%x)",
+                        (unsigned)eglGetError());
+    if (!eglBindAPI(EGL_OPENGL_API))
+        return lfd_fail(err, LFD_EUNSUPPORTED, "EGL: desktop OpenGL not available (0x%x)",
+                        (unsigned)eglGetError());
+    rd->ctx = eglCreateContext(rd->dpy, cfg, EGL_NO_CONTEXT, NULL);
+    if (rd->ctx == EGL_NO_CONTEXT)
+        return lfd_fail(err, LFD_EUNSUPPORTED, "EGL: cannot create an OpenGL context (0x%x)",
+                        (unsigned)eglGetError());
+    if (!eglMakeCurrent(rd->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, rd->ctx))
+        return lfd_fail(err, LFD_EUNSUPPORTED,
+                        "EGL: cannot make a surfaceless context current (0x%x)",
+                        (unsigned)eglGetError());
+    return LFD_OK;
+}
+
+/* ---- renderer ---------------------------------------------------------------------- */
+typedef struct mk_arg {
+    lfd_render *rd;
+} mk_arg;
+
+static int make_mj_cb(void *p)
+{
+    lfd_render *rd = ((mk_arg *)p)->rd;
+    mjv_defaultScene(&rd->scn);
+    mjv_makeScene(rd->m, &rd->scn, 2000);
+    rd->scn_ok = 1;
+    mjr_defaultContext(&rd->con);
+    mjr_makeContext(rd->m, &rd->con, mjFONTSCALE_100);
+    rd->con_ok = 1;
+    mjr_setBuffer(mjFB_OFFSCREEN, &rd->con);
+    return rd->con.currentBuffer == mjFB_OFFSCREEN ? LFD_OK : LFD_EUNSUPPORTED;
+}
+
+void lfd_render_free(lfd_render **prd)
+{
+    if (!prd || !*prd)
+        return;
+    lfd_render *rd = *prd;
+    if (rd->con_ok)
+        mjr_freeContext(&rd->con);
+    if (rd->scn_ok)
+        mjv_freeScene(&rd->scn);
+    if (rd->d)
+        mj_deleteData(rd->d);
+    if (rd->m)
+        mj_deleteModel(rd->m);
+    if (rd->dpy != EGL_NO_DISPLAY && rd->dpy) {
+        eglMakeCurrent(rd->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+        if (rd->ctx != EGL_NO_CONTEXT && rd->ctx)
+            eglDestroyContext(rd->dpy, rd->ctx);
+        /* no eglTerminate: the display is process-wide (another renderer may
+           use it), and terminating unloads Mesa's driver with its allocations */
+    }
+    free(rd);
+    *prd = NULL;
+}
+
+int lfd_render_new(const lfd_robot *r, int width, int height, lfd_render **out, lfd_err *err)
+{
+    lfd_mj_init();
+    *out = NULL;
+    if (width < 16 || height < 16 || width > 4096 || height > 4096)
+        return lfd_fail(err, LFD_EARG, "image size %dx%d: must be 16..4096 on each side", width,
+                        height);
+    lfd_render *rd = calloc(1, sizeof *rd);
+    if (!rd)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    rd->r = r;
+    rd->width = width;
+    rd->height = height;
+    rd->dpy = EGL_NO_DISPLAY;
+    rd->ctx = EGL_NO_CONTEXT;
+    int rc = egl_open(rd, err);
+    if (!rc) {
+        rd->m = mj_copyModel(NULL, r->m);
+        rd->d = rd->m ? mj_makeData(rd->m) : NULL;
+        if (!rd->d)
+            rc = lfd_fail(err, LFD_ENOMEM, "out of memory for the model copy");
+    }
+    if (!rc) {
+        /* the offscreen framebuffer takes its size from the model */
+        rd->m->vis.global.offwidth = width;
+        rd->m->vis.global.offheight = height;
+        mk_arg a = {rd};
+        rc = lfd_mj_call(make_mj_cb, &a, err);
+        if (rc == LFD_EUNSUPPORTED)
+            rc = lfd_fail(err, rc, "MuJoCo could not use its offscreen framebuffer");
+    }
+    if (rc) {
+        lfd_render_free(&rd);
+        return rc;
+    }
+    /* shadows and reflections off: a software renderer's two big costs */
+    rd->scn.flags[mjRND_SHADOW] = 0;
+    rd->scn.flags[mjRND_REFLECTION] = 0;
+    mjv_defaultOption(&rd->opt);
+    mjv_defaultCamera(&rd->cam);
+    rd->cam.type = mjCAMERA_TRACKING;
+    rd->cam.trackbodyid = r->root_body > 0 ? r->root_body : 1;
+    rd->cam.distance = 3.2;
+    rd->cam.azimuth = 140;
+    rd->cam.elevation = -15;
+    *out = rd;
+    return LFD_OK;
+}
+
+int lfd_render_pose(lfd_render *rd, const double *qpos, const unsigned char *highlight,
+                    const double *marker, uint8_t *rgb, lfd_err *err)
+{
+    const mjModel *m = rd->m;
+    mjData *d = rd->d;
+    memcpy(d->qpos, qpos, (size_t)m->nq * sizeof(double));
+    mj_kinematics(m, d);
+    mj_comPos(m, d);
+    mj_camlight(m, d);
+    mjv_updateScene(m, d, &rd->opt, NULL, &rd->cam, mjCAT_ALL, &rd->scn);
+    /* colour the bodies of the findings of this frame */
+    if (highlight)
+        for (int i = 0; i < rd->scn.ngeom; i++) {
+            mjvGeom *g = &rd->scn.geoms[i];
+            if (g->objtype != mjOBJ_GEOM || g->objid < 0 || g->objid >= m->ngeom)
+                continue;
+            int b = m->geom_bodyid[g->objid];
+            if (highlight[b] == 2) {
+                g->rgba[0] = 0.9f, g->rgba[1] = 0.1f, g->rgba[2] = 0.1f, g->rgba[3] = 1;
+            } else if (highlight[b] == 1) {
+                g->rgba[0] = 1.0f, g->rgba[1] = 0.6f, g->rgba[2] = 0.1f, g->rgba[3] = 1;
+            }
+        }
+    if (marker && rd->scn.ngeom < rd->scn.maxgeom) {
+        mjvGeom *g = &rd->scn.geoms[rd->scn.ngeom++];
+        mjtNum size[3] = {0.06, 0.06, 0.06};
+        mjtNum mat[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+        float rgba[4] = {0.9f, 0.1f, 0.1f, 0.8f};
+        mjv_initGeom(g, mjGEOM_SPHERE, size, marker, mat, rgba);
+    }
+    mjrRect vp = {0, 0, rd->width, rd->height};
+    mjr_render(vp, &rd->scn, &rd->con);
+    mjr_readPixels(rgb, NULL, vp, &rd->con);
+    /* OpenGL's first row is the bottom one */
+    size_t row = (size_t)rd->width * 3;
+    uint8_t tmp[4096 * 3];
+    for (int y = 0; y < rd->height / 2; y++) {
+        uint8_t *a = rgb + (size_t)y * row, *b = rgb + (size_t)(rd->height - 1 - y) * row;
+        memcpy(tmp, a, row);
+        memcpy(a, b, row);
+        memcpy(b, tmp, row);
+    }
+    char msg[256];
+    if (lfd_mj_take_error(msg, sizeof msg))
+        return lfd_fail(err, LFD_ENUMERIC, "MuJoCo while rendering: %s", msg);
+    return LFD_OK;
+}
+
+/* ---- PNG ------------------------------------------------------------------------------ */
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+static void chunk(FILE *fp, const char *type, const uint8_t *data, uint32_t len)
+{
+    uint8_t hdr[8];
+    put32(hdr, len);
+    memcpy(hdr + 4, type, 4);
+    fwrite(hdr, 1, 8, fp);
+    if (len)
+        fwrite(data, 1, len, fp);
+    uLong crc = crc32(0L, (const Bytef *)type, 4);
+    if (len)
+        crc = crc32(crc, data, len);
+    uint8_t c[4];
+    put32(c, (uint32_t)crc);
+    fwrite(c, 1, 4, fp);
+}
+
+int lfd_png_write(const char *path, const uint8_t *rgb, int w, int h, lfd_err *err)
+{
+    /* each row: filter byte 0 + RGB */
+    size_t raw_len = (size_t)h * ((size_t)w * 3 + 1);
+    uint8_t *raw = malloc(raw_len);
+    uLongf zlen = compressBound((uLong)raw_len);
+    uint8_t *z = malloc(zlen);
+    if (!raw || !z) {
+        free(raw);
+        free(z);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for a %dx%d PNG", w, h);
+    }
+    for (int y = 0; y < h; y++) {
+        raw[(size_t)y * ((size_t)w * 3 + 1)] = 0;
+        memcpy(raw + (size_t)y * ((size_t)w * 3 + 1) + 1, rgb + (size_t)y * (size_t)w * 3, (size_t)w * 3);
+    }
+    if (compress2(z, &zlen, raw, (uLong)raw_len, 3) != Z_OK) {
+        free(raw);
+        free(z);
+        return lfd_fail(err, LFD_EIO, "%s: PNG compression failed", path);
+    }
+    lfd_atomic_file af;
+    int rc = lfd_atomic_open(&af, path, err);
+    if (rc) {
+        free(raw);
+        free(z);
+        return rc;
+    }
+    static const uint8_t sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    fwrite(sig, 1, 8, af.fp);
+    uint8_t ihdr[13];
+    put32(ihdr, (uint32_t)w);
+    put32(ihdr + 4, (uint32_t)h);
+    ihdr[8] = 8;  /* bit depth */
+    ihdr[9] = 2;  /* colour type: RGB */
+    ihdr[10] = ihdr[11] = ihdr[12] = 0;
+    chunk(af.fp, "IHDR", ihdr, 13);
+    chunk(af.fp, "IDAT", z, (uint32_t)zlen);
+    chunk(af.fp, "IEND", NULL, 0);
+    free(raw);
+    free(z);
+    return lfd_atomic_commit(&af, err);
+}
+
+/* ---- the replay ------------------------------------------------------------------------- */
+void lfd_render_opts_default(lfd_render_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->width = 640;
+    o->height = 480;
+    o->every = 1;
+    o->mp4 = 1;
+    o->progress = 0;
+}
+
+/* runs ffmpeg on the PNGs; 0 on success, else a note in res */
+static int run_ffmpeg(const char *dir, double fps, lfd_render_result *res)
+{
+    char rate[32], in[4200], out[4200];
+    snprintf(rate, sizeof rate, "%.6g", fps);
+    snprintf(in, sizeof in, "%s/frame_%%05d.png", dir);
+    snprintf(out, sizeof out, "%s/replay.mp4", dir);
+    char *argv[] = {"ffmpeg", "-y", "-loglevel", "error", "-framerate", rate, "-i", in,
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-vf",
+                    "pad=ceil(iw/2)*2:ceil(ih/2)*2", out, NULL};
+    pid_t pid;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", 0, 0);
+    int rc = posix_spawnp(&pid, "ffmpeg", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc) {
+        snprintf(res->mp4_note, sizeof res->mp4_note,
+                 "ffmpeg not found (install Debian's ffmpeg): PNG frames only");
+        return -1;
+    }
+    int st = 0;
+    if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        snprintf(res->mp4_note, sizeof res->mp4_note, "ffmpeg failed (status %d): PNG frames only",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        return -1;
+    }
+    return 0;
+}
+
+int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_report *rep,
+                      const char *dir, const lfd_render_opts *opts, lfd_render_result *res,
+                      lfd_err *err)
+{
+    memset(res, 0, sizeof *res);
+    lfd_render_opts def;
+    if (!opts) {
+        lfd_render_opts_default(&def);
+        opts = &def;
+    }
+    int rc = lfd_robot_motion_check(r, m, err);
+    if (rc)
+        return rc;
+    if (m->nframes <= 0)
+        return lfd_fail(err, LFD_EARG, "the motion has no frames: nothing to render");
+    if ((rc = lfd_mkdir_p(dir, err)))
+        return rc;
+    lfd_render *rd = NULL;
+    if ((rc = lfd_render_new(r, opts->width, opts->height, &rd, err)))
+        return rc;
+    int nb = rd->m->nbody;
+    uint8_t *rgb = malloc((size_t)opts->width * (size_t)opts->height * 3);
+    unsigned char *hl = calloc((size_t)nb, 1);
+    if (!rgb || !hl) {
+        free(rgb);
+        free(hl);
+        lfd_render_free(&rd);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    int every = opts->every > 0 ? opts->every : 1;
+    lfd_progress prog;
+    int total = (m->nframes + every - 1) / every;
+    if (opts->max_frames > 0 && total > opts->max_frames)
+        total = opts->max_frames;
+    if (opts->progress)
+        lfd_progress_start(&prog, "replay", total);
+    double t_render = 0;
+    for (int f = 0, k = 0; f < m->nframes && k < total; f += every, k++) {
+        const double *q = lfd_motion_frame(m, f);
+        /* bodies of the findings covering this frame */
+        memset(hl, 0, (size_t)nb);
+        int any = 0, com_marker = 0;
+        for (int i = 0; rep && i < rep->nfindings; i++) {
+            const lfd_check_finding *x = &rep->finding[i];
+            if (f < x->first || f > x->last || x->severity < LFD_CHECK_WARN)
+                continue;
+            unsigned char lv = x->severity == LFD_CHECK_FAIL ? 2 : 1;
+            int b[2] = {x->body1, x->body2};
+            if (x->joint >= 0 && x->joint < r->njoints)
+                b[0] = r->joints[x->joint].body_id;
+            for (int s = 0; s < 2; s++)
+                if (b[s] > 0 && b[s] < nb && hl[b[s]] < lv)
+                    hl[b[s]] = lv, any = 1;
+            if (x->kind == LFD_CK_ASSIST || x->kind == LFD_CK_ZMP || x->kind == LFD_CK_FALL)
+                com_marker = any = 1;
+        }
+        double com[3];
+        if (com_marker) {
+            /* the centre of mass of this pose */
+            memcpy(rd->d->qpos, q, (size_t)rd->m->nq * sizeof(double));
+            mj_kinematics(rd->m, rd->d);
+            mj_comPos(rd->m, rd->d);
+            memcpy(com, rd->d->subtree_com + 3 * (r->root_body > 0 ? r->root_body : 1), sizeof com);
+        }
+        double t0 = lfd_now_s();
+        rc = lfd_render_pose(rd, q, any ? hl : NULL, com_marker ? com : NULL, rgb, err);
+        t_render += lfd_now_s() - t0;
+        if (rc)
+            break;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/frame_%05d.png", dir, k);
+        if ((rc = lfd_png_write(path, rgb, opts->width, opts->height, err)))
+            break;
+        res->frames++;
+        res->highlighted += any;
+        if (opts->progress)
+            lfd_progress_update(&prog, k + 1);
+    }
+    if (opts->progress)
+        lfd_progress_end(&prog);
+    free(rgb);
+    free(hl);
+    lfd_render_free(&rd);
+    if (rc)
+        return rc;
+    res->ms_per_frame = res->frames ? 1000 * t_render / res->frames : 0;
+    if (opts->mp4) {
+        double fps = m->fps / every;
+        res->mp4_written = run_ffmpeg(dir, fps, res) == 0;
+    } else {
+        snprintf(res->mp4_note, sizeof res->mp4_note, "MP4 not requested");
+    }
+    return LFD_OK;
+}

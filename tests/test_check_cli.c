@@ -1,0 +1,286 @@
+/*  lfd check as a command and on bad input: exit codes (0 pass, 1 fail,
+    2 error), JSON, many files with a summary table, --fix (the repaired
+    motion loses the mild problems and keeps the rest), --plot (an SVG with
+    the violations marked), and clear errors for a motion of another robot,
+    NaN and zero-length motions.  Then every real mocap clip retargeted onto
+    h1 and g1 is checked (skipped without ../shared): the checker and the
+    retargeter agree on what the retargeter guarantees (joint ranges,
+    velocity limits). */
+#include <dirent.h>
+#include <math.h>
+
+#include "core/lfd_io.h"
+#include "core/lfd_json.h"
+#include "retarget/lfd_retarget.h"
+#include "retarget/lfd_human.h"
+#include "tests/test_check_util.h"
+
+#define FPS 30.0
+
+static char outbuf[1 << 16];
+
+static void write_motion(const lfd_motion *m, const char *name, char *path, size_t n)
+{
+    lfd_err err = {0};
+    snprintf(path, n, "%s/%s", lfd_test_tmpdir(), name);
+    CHECK_OK(lfd_motion_write(m, path, &err), &err);
+}
+
+TEST(check_cli_exit_codes_json_table)
+{
+    lfd_robot *r = ck_robot("h1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    char ok[1024], bad[1024], args[4096];
+    CHECK_OK(lfd_pose_stand(r, &m, 2, FPS, &err), &err);
+    write_motion(&m, "stand.lfdm", ok, sizeof ok);
+    lfd_pose_add_joint(r, &m, "torso_joint", 2.45, 0.8, 1.2, 0.4);
+    write_motion(&m, "over.lfdm", bad, sizeof bad);
+    lfd_motion_free(&m);
+
+    snprintf(args, sizeof args, "check %s --robot h1", ok);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 0);
+    CHECK_CONTAINS(outbuf, "PASS");
+    snprintf(args, sizeof args, "check %s --robot h1", bad);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 1);
+    CHECK_CONTAINS(outbuf, "torso_joint at 2.450 rad > 2.350 rad");
+    snprintf(args, sizeof args, "check %s --robot h1 --json", bad);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 1);
+    lfd_json_doc *doc = NULL;
+    char *brace = strchr(outbuf, '{');
+    CHECK(brace != NULL);
+    if (brace && lfd_json_parse(brace, strlen(brace), "stdout", &doc, &err) == LFD_OK) {
+        const lfd_json *root = lfd_json_root(doc);
+        const lfd_json *v = lfd_json_get(root, "verdict");
+        CHECK(v && v->type == LFD_JSON_STR && !strcmp(v->str, "fail"));
+        const lfd_json *fs = lfd_json_get(root, "findings");
+        CHECK(fs && fs->type == LFD_JSON_ARR && fs->count == 1);
+        lfd_json_free(&doc);
+    } else {
+        lfd_test_fail_at(__FILE__, __LINE__, "JSON: %s", err.msg);
+    }
+    /* many files: a summary table, the worst exit code */
+    snprintf(args, sizeof args, "check %s %s --robot h1 -j 2", ok, bad);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 1);
+    CHECK_CONTAINS(outbuf, "2 motions: 1 pass, 0 warn, 1 fail, 0 errors");
+    /* usage errors */
+    snprintf(args, sizeof args, "check %s", ok);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 2);
+    snprintf(args, sizeof args, "check %s --robot h1 --checks range,bogus", ok);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 2);
+    CHECK_CONTAINS(outbuf, "unknown check 'bogus'");
+    snprintf(args, sizeof args, "check %s --robot h1 --torque-soft 1.5", ok);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 2);
+    /* a threshold flag changes the verdict: a wider soft range still fails
+       the hard limit, a range check turned off passes */
+    snprintf(args, sizeof args, "check %s --robot h1 --checks velocity,torque", bad);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 0);
+    lfd_robot_free(&r);
+}
+
+TEST(check_cli_fix_and_plot)
+{
+    lfd_robot *r = ck_robot("h1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    char in[1024], out[1024], svg[1024], args[4096];
+    CHECK_OK(lfd_pose_stand(r, &m, 4, FPS, &err), &err);
+    /* three mild faults: torso 0.05 rad past its range (1.0-1.3 s), the
+       whole robot 8 mm into the floor (2.0-2.3 s), a shoulder roll too
+       fast (2 rad in 0.27 s: 11.6 rad/s against 9 rad/s, from 2.8 s) */
+    lfd_pose_add_joint(r, &m, "torso_joint", 2.40, 1.0, 1.3, 0.5);
+    int j = lfd_robot_find_joint(r, "left_shoulder_roll_joint");
+    for (int f = 0; f < m.nframes; f++) {
+        double t = f / FPS;
+        lfd_motion_frame(&m, f)[2] -= 0.008 * lfd_pose_bump(t, 2.0, 2.3, 0.2);
+        double u = t < 2.8 ? 0 : t > 3.07 ? 1 : 0.5 * (1 - cos(M_PI * (t - 2.8) / 0.27));
+        lfd_motion_frame(&m, f)[r->joints[j].qpos_adr] += 2.0 * u;
+    }
+    write_motion(&m, "mild.lfdm", in, sizeof in);
+    lfd_check_report *rep = ck_run(r, &m, NULL);
+    CHECK(rep && rep->verdict == LFD_CHECK_FAIL);
+    CHECK(rep && ck_find(rep, LFD_CK_RANGE, "torso_joint") && ck_find(rep, LFD_CK_FLOOR, NULL) &&
+          ck_find(rep, LFD_CK_VEL, "left_shoulder_roll"));
+    lfd_check_report_free(&rep);
+    lfd_motion_free(&m);
+
+    snprintf(out, sizeof out, "%s/fixed.lfdm", lfd_test_tmpdir());
+    snprintf(svg, sizeof svg, "%s/plot.svg", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "check %s --robot h1 --fix -o %s --plot %s", in, out, svg);
+    int rc = lfd_test_run_lfd(args, outbuf, sizeof outbuf);
+    CHECK(rc == 0);
+    if (rc)
+        fprintf(stderr, "%s\n", outbuf);
+    CHECK_CONTAINS(outbuf, "clamped");
+    CHECK_CONTAINS(outbuf, "slowed");
+    CHECK_CONTAINS(outbuf, "root lifted");
+    CHECK_CONTAINS(outbuf, "verdict fail -> ");
+    lfd_motion fx;
+    if (lfd_motion_read(&fx, out, &err) == LFD_OK) {
+        CHECK(fx.nframes > 121);
+        CHECK(lfd_prov_get(&fx.prov, "check_fix") != NULL);
+        rep = ck_run(r, &fx, NULL);
+        if (rep) {
+            CHECK(rep->verdict != LFD_CHECK_FAIL);
+            for (int i = 0; i < rep->nfindings; i++)
+                CHECK(rep->finding[i].severity != LFD_CHECK_FAIL);
+            if (rep->verdict == LFD_CHECK_FAIL)
+                ck_dump(rep, r);
+        }
+        lfd_check_report_free(&rep);
+        lfd_motion_free(&fx);
+    } else {
+        lfd_test_fail_at(__FILE__, __LINE__, "fixed motion: %s", err.msg);
+    }
+    /* the plot: every joint, the limits, the violating samples marked */
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (lfd_file_read(svg, 1 << 24, &data, &len, &err) == LFD_OK) {
+        char *s = (char *)data;
+        CHECK(len > 1000 && strstr(s, "<svg") && strstr(s, "</svg>"));
+        CHECK(strstr(s, "torso_joint") && strstr(s, "left_ankle_joint"));
+        CHECK(strstr(s, "<circle") != NULL);
+        CHECK(strstr(s, "external help") != NULL);
+        free(data);
+    } else {
+        lfd_test_fail_at(__FILE__, __LINE__, "plot: %s", err.msg);
+    }
+    /* a fix beyond the mild bounds is refused and said so */
+    snprintf(args, sizeof args, "check %s --robot h1 --fix -o %s/f2.lfdm --fix-range-max 0.01 "
+             "--fix-time-max 1.05 --fix-floor-max 0.002", in, lfd_test_tmpdir());
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 1);
+    CHECK_CONTAINS(outbuf, "left as is");
+    lfd_robot_free(&r);
+}
+
+TEST(check_bad_input)
+{
+    lfd_robot *h1 = ck_robot("h1"), *g1 = ck_robot("g1");
+    if (!h1 || !g1)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    lfd_check_report *rep = lfd_check_report_new();
+    /* another robot's motion */
+    CHECK_OK(lfd_pose_stand(g1, &m, 1, FPS, &err), &err);
+    CHECK(lfd_check_run(h1, &m, NULL, rep, &err) != LFD_OK);
+    CHECK(strlen(err.msg) > 10);
+    fprintf(stderr, "g1 motion on h1: %s\n", err.msg);
+    char path[1024], args[2048];
+    write_motion(&m, "g1.lfdm", path, sizeof path);
+    snprintf(args, sizeof args, "check %s --robot h1", path);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 2);
+    CHECK_CONTAINS(outbuf, "lfd check");
+    lfd_motion_free(&m);
+    /* NaN */
+    CHECK_OK(lfd_pose_stand(h1, &m, 1, FPS, &err), &err);
+    lfd_motion_frame(&m, 7)[9] = NAN;
+    memset(&err, 0, sizeof err);
+    CHECK(lfd_check_run(h1, &m, NULL, rep, &err) != LFD_OK);
+    CHECK(strstr(err.msg, "7") != NULL);
+    fprintf(stderr, "NaN: %s\n", err.msg);
+    /* zero-length */
+    int keep = m.nframes;
+    m.nframes = 0;
+    memset(&err, 0, sizeof err);
+    CHECK(lfd_check_run(h1, &m, NULL, rep, &err) != LFD_OK);
+    CHECK_CONTAINS(err.msg, "no frames");
+    m.nframes = keep;
+    lfd_motion_free(&m);
+    /* a file that is not a motion */
+    snprintf(path, sizeof path, "%s/junk.lfdm", lfd_test_tmpdir());
+    FILE *fp = fopen(path, "w");
+    if (fp) {
+        fputs("not a motion", fp);
+        fclose(fp);
+    }
+    snprintf(args, sizeof args, "check %s --robot h1", path);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 2);
+    lfd_check_report_free(&rep);
+    lfd_robot_free(&h1);
+    lfd_robot_free(&g1);
+}
+
+/* every real clip retargeted onto `robot` and checked (first 60 s) */
+static void real_clips(const char *robot)
+{
+    const char *dir = lfd_test_shared("data/mocap");
+    if (!dir)
+        SKIP("../shared/data/mocap not found (set LFD_SHARED)");
+    char dirbuf[512];
+    snprintf(dirbuf, sizeof dirbuf, "%s", dir);
+    lfd_robot *r = ck_robot(robot);
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_checker *c = NULL;
+    lfd_check_ws *ws = NULL;
+    CHECK_OK(lfd_checker_new(r, &c, &err), &err);
+    CHECK_OK(lfd_check_ws_new(c, &ws, &err), &err);
+    lfd_check_report *rep = lfd_check_report_new();
+    DIR *d = opendir(dirbuf);
+    struct dirent *e;
+    int n = 0;
+    while (d && c && ws && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        int bvh = l > 4 && !strcmp(e->d_name + l - 4, ".bvh");
+        int npy = l > 4 && !strcmp(e->d_name + l - 4, ".npy");
+        if (!bvh && !npy)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dirbuf, e->d_name);
+        lfd_human_opts ho = {0};
+        if (npy)
+            ho.preset = "holosoma-53";
+        lfd_human h;
+        if (lfd_human_load(&h, path, &ho, &err)) {
+            lfd_test_fail_at(__FILE__, __LINE__, "%s: %s", path, err.msg);
+            continue;
+        }
+        lfd_motion m;
+        lfd_retarget_report rr;
+        lfd_retarget_opts o = lfd_retarget_opts_default();
+        o.progress = 0;
+        int rc = lfd_retarget_human(r, &h, &o, &m, &rr, &err);
+        lfd_human_free(&h);
+        CHECK_OK(rc, &err);
+        if (rc)
+            continue;
+        int keep = m.nframes;
+        if (m.nframes > (int)(60 * m.fps))
+            m.nframes = (int)(60 * m.fps);
+        rc = lfd_check_motion(c, ws, &m, NULL, rep, &err);
+        CHECK_OK(rc, &err);
+        if (rc == LFD_OK) {
+            n++;
+            fprintf(stderr, "%-4s %-40s %s: %d fail, %d warn\n", robot, e->d_name,
+                    lfd_check_verdict_name(rep->verdict), rep->nfail, rep->nwarn);
+            /* what the retargeter guarantees, the checker confirms */
+            for (int i = 0; i < rep->nfindings; i++) {
+                const lfd_check_finding *x = &rep->finding[i];
+                if ((x->kind == LFD_CK_RANGE || x->kind == LFD_CK_VEL) && x->severity == LFD_CHECK_FAIL)
+                    lfd_test_fail_at(__FILE__, __LINE__, "%s: %s", e->d_name, x->msg);
+                CHECK(x->first >= 0 && x->first <= x->last && x->last < m.nframes);
+                CHECK(x->peak >= x->first && x->peak <= x->last);
+            }
+            CHECK(rep->support_frames > 0);
+            CHECK_NEAR(rep->weight_n, r->mass_kg * 9.81, 0.01 * rep->weight_n);
+        }
+        m.nframes = keep;
+        lfd_motion_free(&m);
+    }
+    if (d)
+        closedir(d);
+    CHECK_EQ_INT(n, 12);
+    lfd_check_report_free(&rep);
+    lfd_check_ws_free(&ws);
+    lfd_checker_free(&c);
+    lfd_robot_free(&r);
+}
+
+TEST(check_real_mocap_h1) { real_clips("h1"); }
+TEST(check_real_mocap_g1) { real_clips("g1"); }
