@@ -202,3 +202,132 @@ size_t lfd_mlp_nparams(const lfd_mlp *m)
         n += (size_t)m->layers[l].out * ((size_t)m->layers[l].in + 1);
     return n;
 }
+
+/* ---- training ---------------------------------------------------------------------- */
+
+/* training workspace, for a batch of B rows:
+     for each layer l: z_l (B x out_l), a_l (B x out_l), consecutively;
+     then two gradient buffers of B x max_width */
+size_t lfd_mlp_train_ws_floats(const lfd_mlp *m, int batch)
+{
+    size_t b = (size_t)(batch > 0 ? batch : 1), n = 0;
+    for (int l = 0; l < m->nlayers; l++)
+        n += 2 * (size_t)m->layers[l].out;
+    return b * (n + 2 * (size_t)m->max_width);
+}
+
+static float *layer_z(const lfd_mlp *m, float *ws, int batch, int l)
+{
+    size_t off = 0;
+    for (int i = 0; i < l; i++)
+        off += 2 * (size_t)m->layers[i].out;
+    return ws + off * (size_t)batch;
+}
+
+static float *layer_a(const lfd_mlp *m, float *ws, int batch, int l)
+{
+    return layer_z(m, ws, batch, l) + (size_t)m->layers[l].out * (size_t)batch;
+}
+
+void lfd_mlp_forward_train(const lfd_mlp *m, float *ws, int batch, const float *X, float *Y)
+{
+    const float *in = X;
+    for (int l = 0; l < m->nlayers; l++) {
+        const lfd_mlp_layer *L = &m->layers[l];
+        float *z = layer_z(m, ws, batch, l), *a = layer_a(m, ws, batch, l);
+        size_t n = (size_t)batch * (size_t)L->out;
+        /* z = in W^T + 1 b^T, then a = act(z) */
+        for (int r = 0; r < batch; r++)
+            memcpy(z + (size_t)r * L->out, L->b, (size_t)L->out * sizeof(float));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, L->out, L->in, 1.0f, in,
+                    L->in, L->w, L->in, 1.0f, z, L->out);
+        memcpy(a, z, n * sizeof(float));
+        lfd_activation_apply(L->act, a, (int)n);
+        in = a;
+    }
+    if (Y)
+        memcpy(Y, in, (size_t)batch * (size_t)m->out_dim * sizeof(float));
+}
+
+const float *lfd_mlp_train_output(const lfd_mlp *m, const float *ws, int batch)
+{
+    return layer_a(m, (float *)ws, batch, m->nlayers - 1);
+}
+
+float lfd_activation_deriv(lfd_activation act, float z, float a)
+{
+    switch (act) {
+    case LFD_ACT_RELU:
+        return z > 0 ? 1.0f : 0.0f;
+    case LFD_ACT_TANH:
+        return 1 - a * a;
+    case LFD_ACT_ELU:
+        return z > 0 ? 1.0f : a + 1;
+    case LFD_ACT_GELU: {
+        /* d/dz of 0.5 z (1 + tanh(u)), u = c (z + k z^3) */
+        const float c = 0.7978845608f, k = 0.044715f;
+        float t = tanhf(c * (z + k * z * z * z));
+        return 0.5f * (1 + t) + 0.5f * z * (1 - t * t) * c * (1 + 3 * k * z * z);
+    }
+    case LFD_ACT_SILU: {
+        float s = 1 / (1 + expf(-z));
+        return s * (1 + z * (1 - s));
+    }
+    default:
+        return 1.0f;
+    }
+}
+
+void lfd_mlp_backward(const lfd_mlp *m, float *ws, int batch, const float *X, const float *dY,
+                      lfd_mlp *grad, float *dX)
+{
+    size_t top = 0;
+    for (int l = 0; l < m->nlayers; l++)
+        top += 2 * (size_t)m->layers[l].out;
+    float *bufs[2] = {ws + top * (size_t)batch,
+                      ws + (top + (size_t)m->max_width) * (size_t)batch};
+    const float *dA = dY; /* dL/da of the current layer */
+    for (int l = m->nlayers - 1; l >= 0; l--) {
+        const lfd_mlp_layer *L = &m->layers[l];
+        lfd_mlp_layer *G = &grad->layers[l];
+        const float *z = layer_z(m, ws, batch, l), *a = layer_a(m, ws, batch, l);
+        const float *in = l > 0 ? layer_a(m, ws, batch, l - 1) : X;
+        float *delta = bufs[l & 1];
+        size_t n = (size_t)batch * (size_t)L->out;
+        /* delta = dL/da * act'(z) (in place when dA is already this buffer) */
+        if (L->act == LFD_ACT_LINEAR) {
+            if (delta != dA)
+                memcpy(delta, dA, n * sizeof(float));
+        }
+        else
+            for (size_t i = 0; i < n; i++)
+                delta[i] = dA[i] * lfd_activation_deriv(L->act, z[i], a[i]);
+        /* dW = delta^T in (out x in); db = column sums of delta */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L->out, L->in, batch, 1.0f, delta,
+                    L->out, in, L->in, 0.0f, G->w, L->in);
+        memset(G->b, 0, (size_t)L->out * sizeof(float));
+        for (int r = 0; r < batch; r++) {
+            const float *dr = delta + (size_t)r * L->out;
+            for (int o = 0; o < L->out; o++)
+                G->b[o] += dr[o];
+        }
+        /* dL/d(in) = delta W (batch x in): the next layer down's dA, or dX */
+        if (l > 0 || dX) {
+            float *dst = l > 0 ? bufs[(l + 1) & 1] : dX;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, L->in, L->out, 1.0f,
+                        delta, L->out, L->w, L->in, 0.0f, dst, L->in);
+            dA = dst;
+        }
+    }
+}
+
+int lfd_mlp_same_shape(const lfd_mlp *a, const lfd_mlp *b)
+{
+    if (a->nlayers != b->nlayers || a->in_dim != b->in_dim || a->out_dim != b->out_dim)
+        return 0;
+    for (int l = 0; l < a->nlayers; l++)
+        if (a->layers[l].in != b->layers[l].in || a->layers[l].out != b->layers[l].out ||
+            a->layers[l].act != b->layers[l].act)
+            return 0;
+    return 1;
+}

@@ -7,8 +7,19 @@
     (out x in), the layout PyTorch's nn.Linear stores (weight is out x in).
 
     Single samples go through cblas_sgemv, batches through cblas_sgemm
-    (row-major, samples in rows).  Training lives in lfd_train (policies/);
-    it uses the same layer storage.
+    (row-major, samples in rows).
+
+    Training (policies/lfd_train.h drives it) uses the same storage: a
+    forward pass that keeps every layer's pre-activation and output in a
+    training workspace (lfd_mlp_forward_train), and a backward pass
+    (lfd_mlp_backward) that turns dL/dY into gradients held in an lfd_mlp of
+    the same shape (the gradient of w and b of layer l in grad->layers[l]),
+    all with sgemm over the batch.  Backward pass, for layer l with input
+    a_{l-1}, pre-activation z_l and output a_l = act(z_l):
+        delta_l   = dL/da_l * act'(z_l)
+        dW_l      = delta_l^T a_{l-1}        (out x in)
+        db_l      = sum over samples of delta_l
+        dL/da_l-1 = delta_l W_l
 */
 #ifndef LFD_MLP_H
 #define LFD_MLP_H
@@ -70,5 +81,32 @@ int lfd_activation_parse(const char *name, lfd_activation *a);
 
 /* Total number of parameters. */
 size_t lfd_mlp_nparams(const lfd_mlp *m);
+
+/* ---- training ------------------------------------------------------------- */
+
+/* Floats of training workspace for batches of up to batch samples: every
+   layer's pre-activation and output, and two gradient buffers. */
+size_t lfd_mlp_train_ws_floats(const lfd_mlp *m, int batch);
+
+/* Y = mlp(X) for batch rows like lfd_mlp_forward_batch, keeping what the
+   backward pass needs in ws (lfd_mlp_train_ws_floats(m, batch) floats).
+   Y may be NULL: the output then stays in ws (lfd_mlp_train_output). */
+void lfd_mlp_forward_train(const lfd_mlp *m, float *ws, int batch, const float *X, float *Y);
+/* The output rows (batch x out_dim) of the last lfd_mlp_forward_train. */
+const float *lfd_mlp_train_output(const lfd_mlp *m, const float *ws, int batch);
+
+/* Gradients of a loss L with respect to every weight and bias, given dY =
+   dL/dY (batch x out_dim) for the batch and ws of the lfd_mlp_forward_train
+   that produced Y from X.  Overwrites grad (an MLP of the same shape, e.g.
+   from lfd_mlp_copy).  If dX is non-NULL it receives dL/dX (batch x in_dim).
+   Allocates nothing. */
+void lfd_mlp_backward(const lfd_mlp *m, float *ws, int batch, const float *X, const float *dY,
+                      lfd_mlp *grad, float *dX);
+
+/* Derivative of an activation at pre-activation z with output a = act(z). */
+float lfd_activation_deriv(lfd_activation act, float z, float a);
+
+/* 1 if both MLPs have the same layer shapes and activations. */
+int lfd_mlp_same_shape(const lfd_mlp *a, const lfd_mlp *b);
 
 #endif

@@ -28,6 +28,7 @@ int lfd_policy_new(lfd_policy **out, lfd_policy_kind kind, int obs_dim, int act_
     p->obs_dim = obs_dim;
     p->act_dim = act_dim;
     p->chunk = chunk;
+    p->ndriven = act_dim;
     p->normalized = kind == LFD_POLICY_MLP;
     size_t na = (size_t)act_dim, no = (size_t)obs_dim;
     p->obs_names = calloc(no, sizeof *p->obs_names);
@@ -85,11 +86,37 @@ void lfd_policy_free(lfd_policy **pp)
     free(p->act_mean);
     free(p->act_std);
     free(p->playback);
+    free(p->driven);
     lfd_mlp_free(&p->mlp);
     lfd_prov_free(&p->lineage);
     lfd_prov_free(&p->meta);
     free(p);
     *pp = NULL;
+}
+
+int lfd_policy_set_driven(lfd_policy *p, int n, const int *idx, lfd_err *err)
+{
+    if (n < 1 || n > p->act_dim)
+        return lfd_fail(err, LFD_EARG, "policy drives %d of %d actions", n, p->act_dim);
+    for (int k = 0; k < n; k++)
+        if (idx[k] < 0 || idx[k] >= p->act_dim || (k && idx[k] <= idx[k - 1]))
+            return lfd_fail(err, LFD_EARG, "driven action %d: index %d is out of range or not "
+                                           "ascending",
+                            k, idx[k]);
+    if (n == p->act_dim) {
+        free(p->driven);
+        p->driven = NULL;
+        p->ndriven = p->act_dim;
+        return LFD_OK;
+    }
+    int *d = malloc((size_t)n * sizeof *d);
+    if (!d)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    memcpy(d, idx, (size_t)n * sizeof *d);
+    free(p->driven);
+    p->driven = d;
+    p->ndriven = n;
+    return LFD_OK;
 }
 
 static int finite_all(const float *v, int n)
@@ -137,15 +164,22 @@ int lfd_policy_validate(const lfd_policy *p, lfd_err *err)
                 return lfd_fail(err, LFD_ENUMERIC, "policy act_std[%d] = %g is not positive", i,
                                 p->act_std[i]);
     }
+    if (p->ndriven < 1 || p->ndriven > p->act_dim || (p->ndriven < p->act_dim && !p->driven))
+        return lfd_fail(err, LFD_EARG, "policy drives %d of %d actions", p->ndriven, p->act_dim);
+    for (int k = 0; p->driven && k < p->ndriven; k++)
+        if (p->driven[k] < 0 || p->driven[k] >= p->act_dim || (k && p->driven[k] <= p->driven[k - 1]))
+            return lfd_fail(err, LFD_EARG, "driven action %d (%d) is out of range or not "
+                                           "ascending",
+                            k, p->driven[k]);
     if (p->kind == LFD_POLICY_MLP) {
         if (!p->mlp)
             return lfd_fail(err, LFD_EARG, "MLP policy has no model");
-        if (p->mlp->in_dim != p->obs_dim || p->mlp->out_dim != p->chunk * p->act_dim)
+        if (p->mlp->in_dim != p->obs_dim || p->mlp->out_dim != p->chunk * p->ndriven)
             return lfd_fail(err, LFD_EMISMATCH,
                             "MLP maps %d -> %d but the schema needs %d -> %d (chunk %d x %d "
-                            "actions)",
-                            p->mlp->in_dim, p->mlp->out_dim, p->obs_dim, p->chunk * p->act_dim,
-                            p->chunk, p->act_dim);
+                            "driven actions)",
+                            p->mlp->in_dim, p->mlp->out_dim, p->obs_dim, p->chunk * p->ndriven,
+                            p->chunk, p->ndriven);
         for (int l = 0; l < p->mlp->nlayers; l++) {
             const lfd_mlp_layer *L = &p->mlp->layers[l];
             if (!finite_all(L->w, L->in * L->out) || !finite_all(L->b, L->out))
@@ -154,6 +188,8 @@ int lfd_policy_validate(const lfd_policy *p, lfd_err *err)
     } else {
         if (p->obs_dim != 1)
             return lfd_fail(err, LFD_EARG, "playback policy observes time_s only (obs_dim 1)");
+        if (p->ndriven != p->act_dim)
+            return lfd_fail(err, LFD_EARG, "playback policy drives every action");
         if (!p->playback || p->playback_frames < 1 || !(p->playback_fps > 0))
             return lfd_fail(err, LFD_EARG, "playback policy has no frames");
         if (!finite_all(p->playback, p->playback_frames * p->act_dim))
@@ -188,11 +224,13 @@ int lfd_policy_encode(const lfd_policy *p, lfd_buf *out, lfd_err *err)
     msgpack_packer pk;
     lfd_buf_init(out, LFD_POLICY_MAX_FILE);
     lfd_packer_init(&pk, out);
-    msgpack_pack_map(&pk, 22); /* 21 entries + the seal */
+    /* version 1 unless the network drives a subset (the "driven" key) */
+    int subset = p->ndriven < p->act_dim;
+    msgpack_pack_map(&pk, 22 + (size_t)subset); /* entries + the seal */
     lfd_mp_pack_cstr(&pk, "format");
     lfd_mp_pack_cstr(&pk, LFD_POLICY_FORMAT);
     lfd_mp_pack_cstr(&pk, "version");
-    msgpack_pack_int(&pk, LFD_POLICY_VERSION);
+    msgpack_pack_int(&pk, subset ? 2 : 1);
     lfd_mp_pack_cstr(&pk, "kind");
     lfd_mp_pack_cstr(&pk, p->kind == LFD_POLICY_MLP ? "mlp" : "playback");
     lfd_mp_pack_cstr(&pk, "name");
@@ -252,6 +290,12 @@ int lfd_policy_encode(const lfd_policy *p, lfd_buf *out, lfd_err *err)
         lfd_mp_pack_cstr(&pk, "frames");
         uint64_t fs[2] = {(uint64_t)p->playback_frames, (uint64_t)p->act_dim};
         lfd_nd_pack(&pk, LFD_DT_F32, 2, fs, p->playback);
+    }
+    if (subset) {
+        lfd_mp_pack_cstr(&pk, "driven");
+        msgpack_pack_array(&pk, (size_t)p->ndriven);
+        for (int k = 0; k < p->ndriven; k++)
+            msgpack_pack_int(&pk, p->driven[k]);
     }
     lfd_mp_pack_cstr(&pk, "lineage");
     lfd_prov_pack(&p->lineage, &pk);
@@ -532,6 +576,42 @@ static int decode_map(lfd_policy **out, const lfd_mpr *root, lfd_err *err)
         }
         lfd_nd_get_f32(&v, p->playback, (size_t)v.count, 0, NULL);
     }
+    /* version 2: the actions the network drives */
+    int fk = find_key(root, "driven", &f, err);
+    if (fk < 0) {
+        rc = LFD_EPARSE;
+        goto fail;
+    }
+    if (fk == 1) {
+        uint32_t nd;
+        if (version < 2) {
+            rc = lfd_fail(err, LFD_EPARSE, "'driven' in a version %lld policy", (long long)version);
+            goto fail;
+        }
+        if ((rc = lfd_mpr_array(&f, &nd, err)))
+            goto fail;
+        if (nd < 1 || nd > nact) {
+            rc = lfd_fail(err, LFD_EMISMATCH, "driven lists %u of %u actions", nd, nact);
+            goto fail;
+        }
+        int *idx = malloc(nd * sizeof *idx);
+        if (!idx) {
+            rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (uint32_t k = 0; k < nd && rc == LFD_OK; k++) {
+            int64_t v;
+            if ((rc = lfd_mpr_int(&f, 0, (int64_t)nact - 1, &v, err)))
+                lfd_err_prefix(err, "driven[%u]", k);
+            else
+                idx[k] = (int)v;
+        }
+        if (rc == LFD_OK)
+            rc = lfd_policy_set_driven(p, (int)nd, idx, err);
+        free(idx);
+        if (rc)
+            goto fail;
+    }
     if (find_key(root, "lineage", &f, err) == 1 && (rc = lfd_prov_read(&p->lineage, &f, err)))
         goto fail;
     if (find_key(root, "meta", &f, err) == 1 && (rc = lfd_prov_read(&p->meta, &f, err)))
@@ -607,21 +687,33 @@ int lfd_policy_check_robot(const lfd_policy *p, const char *robot, const char *m
 
 /* ---- inference ------------------------------------------------------------------- */
 
-int lfd_policy_ws_new(lfd_policy_ws **out, const lfd_policy *p, lfd_err *err)
+int lfd_policy_ws_new_batch(lfd_policy_ws **out, const lfd_policy *p, int max_batch,
+                            lfd_err *err)
 {
+    *out = NULL;
+    if (max_batch < 1 || max_batch > LFD_POLICY_MAX_BATCH)
+        return lfd_fail(err, LFD_EARG, "policy batch of %d (must be 1..%d)", max_batch,
+                        LFD_POLICY_MAX_BATCH);
     lfd_policy_ws *ws = calloc(1, sizeof *ws);
     if (!ws)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    ws->obs_n = calloc((size_t)p->obs_dim, sizeof(float));
-    ws->out = calloc((size_t)p->chunk * (size_t)p->act_dim, sizeof(float));
+    size_t b = (size_t)max_batch;
+    ws->max_batch = max_batch;
+    ws->obs_n = calloc(b * (size_t)p->obs_dim, sizeof(float));
+    ws->out = calloc(b * (size_t)p->chunk * (size_t)p->act_dim, sizeof(float));
     if (p->mlp)
-        ws->mlp_ws = calloc(lfd_mlp_ws_floats(p->mlp, 1), sizeof(float));
+        ws->mlp_ws = calloc(lfd_mlp_ws_floats(p->mlp, max_batch), sizeof(float));
     if (!ws->obs_n || !ws->out || (p->mlp && !ws->mlp_ws)) {
         lfd_policy_ws_free(&ws);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
     *out = ws;
     return LFD_OK;
+}
+
+int lfd_policy_ws_new(lfd_policy_ws **out, const lfd_policy *p, lfd_err *err)
+{
+    return lfd_policy_ws_new_batch(out, p, 1, err);
 }
 
 void lfd_policy_ws_free(lfd_policy_ws **pws)
@@ -635,45 +727,134 @@ void lfd_policy_ws_free(lfd_policy_ws **pws)
     *pws = NULL;
 }
 
-int lfd_policy_step(const lfd_policy *p, lfd_policy_ws *ws, const float *obs, float *chunk,
-                    lfd_err *err)
+void lfd_policy_normalize_obs(const lfd_policy *p, const float *obs, float *obs_n)
+{
+    if (p->normalized)
+        for (int i = 0; i < p->obs_dim; i++)
+            obs_n[i] = (obs[i] - p->obs_mean[i]) / p->obs_std[i];
+    else if (obs_n != obs)
+        memmove(obs_n, obs, (size_t)p->obs_dim * sizeof(float));
+}
+
+void lfd_policy_output_rows(const lfd_policy *p, int rows, float *buf)
+{
+    int na = p->act_dim, nd = p->ndriven, nc = p->chunk;
+    size_t stride = (size_t)nc * (size_t)na;
+    /* rows and chunk steps from the last: a network row is never longer than
+       an action row, so writing backwards never overwrites an unread value */
+    for (int r = rows - 1; r >= 0; r--) {
+        float *row = buf + (size_t)r * stride;
+        const float *net = buf + (size_t)r * (size_t)(nc * nd);
+        for (int k = nc - 1; k >= 0; k--) {
+            const float *src = net + (size_t)k * (size_t)nd;
+            float *dst = row + (size_t)k * (size_t)na;
+            if (nd == na) {
+                /* every joint driven: undo the normalisation in place */
+                if (dst != src)
+                    memmove(dst, src, (size_t)na * sizeof(float));
+                if (p->normalized)
+                    for (int j = 0; j < na; j++)
+                        dst[j] = dst[j] * p->act_std[j] + p->act_mean[j];
+            } else {
+                /* driven joints from the last; the rest hold the default */
+                int d = nd - 1;
+                for (int j = na - 1; j >= 0; j--) {
+                    if (d >= 0 && p->driven[d] == j) {
+                        float v = src[d--];
+                        dst[j] = p->normalized ? v * p->act_std[j] + p->act_mean[j] : v;
+                    } else {
+                        dst[j] = p->default_action[j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+static int check_obs(const lfd_policy *p, int row, const float *obs, lfd_err *err)
 {
     for (int i = 0; i < p->obs_dim; i++)
         if (!isfinite(obs[i]))
-            return lfd_fail(err, LFD_ENUMERIC, "observation %d ('%s') is not finite", i,
-                            p->obs_names[i]);
+            return row < 0 ? lfd_fail(err, LFD_ENUMERIC, "observation %d ('%s') is not finite",
+                                      i, p->obs_names[i])
+                           : lfd_fail(err, LFD_ENUMERIC,
+                                      "row %d: observation %d ('%s') is not finite", row, i,
+                                      p->obs_names[i]);
+    return LFD_OK;
+}
+
+/* playback: linear interpolation between the motion's frames, held at the ends */
+static void playback_chunk(const lfd_policy *p, double t0, float *out)
+{
+    for (int k = 0; k < p->chunk; k++) {
+        double t = t0 + k * p->control_period_s;
+        double x = t * p->playback_fps;
+        if (x < 0) x = 0;
+        double last = p->playback_frames - 1;
+        if (x > last) x = last;
+        int i0 = (int)x;
+        int i1 = i0 + 1 < p->playback_frames ? i0 + 1 : i0;
+        float a = (float)(x - i0);
+        const float *f0 = p->playback + (size_t)i0 * (size_t)p->act_dim;
+        const float *f1 = p->playback + (size_t)i1 * (size_t)p->act_dim;
+        for (int j = 0; j < p->act_dim; j++)
+            out[k * p->act_dim + j] = f0[j] + a * (f1[j] - f0[j]);
+    }
+}
+
+int lfd_policy_step(const lfd_policy *p, lfd_policy_ws *ws, const float *obs, float *chunk,
+                    lfd_err *err)
+{
+    int rc = check_obs(p, -1, obs, err);
+    if (rc)
+        return rc;
     int n = p->chunk * p->act_dim;
     if (p->kind == LFD_POLICY_PLAYBACK) {
-        /* linear interpolation between the motion's frames, held at the ends */
-        for (int k = 0; k < p->chunk; k++) {
-            double t = obs[0] + k * p->control_period_s;
-            double x = t * p->playback_fps;
-            if (x < 0) x = 0;
-            double last = p->playback_frames - 1;
-            if (x > last) x = last;
-            int i0 = (int)x;
-            int i1 = i0 + 1 < p->playback_frames ? i0 + 1 : i0;
-            float a = (float)(x - i0);
-            const float *f0 = p->playback + (size_t)i0 * (size_t)p->act_dim;
-            const float *f1 = p->playback + (size_t)i1 * (size_t)p->act_dim;
-            for (int j = 0; j < p->act_dim; j++)
-                ws->out[k * p->act_dim + j] = f0[j] + a * (f1[j] - f0[j]);
-        }
+        playback_chunk(p, obs[0], ws->out);
     } else {
-        /* normalise, run the network, undo the action normalisation */
-        for (int i = 0; i < p->obs_dim; i++)
-            ws->obs_n[i] = (obs[i] - p->obs_mean[i]) / p->obs_std[i];
+        /* normalise, run the network, make the network's output actions */
+        lfd_policy_normalize_obs(p, obs, ws->obs_n);
         lfd_mlp_forward(p->mlp, ws->mlp_ws, ws->obs_n, ws->out);
-        for (int k = 0; k < p->chunk; k++)
-            for (int j = 0; j < p->act_dim; j++) {
-                float *v = &ws->out[k * p->act_dim + j];
-                *v = *v * p->act_std[j] + p->act_mean[j];
-            }
+        lfd_policy_output_rows(p, 1, ws->out);
     }
     for (int i = 0; i < n; i++)
         if (!isfinite(ws->out[i]))
             return lfd_fail(err, LFD_ENUMERIC, "policy '%s' produced a non-finite action (%d)",
                             p->name, i);
     memcpy(chunk, ws->out, (size_t)n * sizeof(float));
+    return LFD_OK;
+}
+
+int lfd_policy_step_batch(const lfd_policy *p, lfd_policy_ws *ws, int n, const float *obs,
+                          float *chunks, lfd_err *err)
+{
+    if (n < 1 || n > ws->max_batch)
+        return lfd_fail(err, LFD_EARG, "batch of %d observations (the workspace takes 1..%d)",
+                        n, ws->max_batch);
+    size_t no = (size_t)p->obs_dim, nout = (size_t)p->chunk * (size_t)p->act_dim;
+    for (int r = 0; r < n; r++) {
+        int rc = check_obs(p, r, obs + (size_t)r * no, err);
+        if (rc)
+            return rc;
+    }
+    if (p->kind == LFD_POLICY_PLAYBACK) {
+        for (int r = 0; r < n; r++)
+            playback_chunk(p, obs[(size_t)r * no], ws->out + (size_t)r * nout);
+    } else {
+        /* normalise every row, one sgemm per layer, then the actions */
+        for (int r = 0; r < n; r++)
+            lfd_policy_normalize_obs(p, obs + (size_t)r * no, ws->obs_n + (size_t)r * no);
+        if (n == 1)
+            lfd_mlp_forward(p->mlp, ws->mlp_ws, ws->obs_n, ws->out);
+        else
+            lfd_mlp_forward_batch(p->mlp, ws->mlp_ws, n, ws->obs_n, ws->out);
+        lfd_policy_output_rows(p, n, ws->out);
+    }
+    for (size_t i = 0; i < (size_t)n * nout; i++)
+        if (!isfinite(ws->out[i]))
+            return lfd_fail(err, LFD_ENUMERIC,
+                            "policy '%s' produced a non-finite action (row %zu, %zu)", p->name,
+                            i / nout, i % nout);
+    memcpy(chunks, ws->out, (size_t)n * nout * sizeof(float));
     return LFD_OK;
 }

@@ -2,7 +2,8 @@
 
     A policy turns an observation vector into a chunk of `chunk` future
     actions (joint position targets for the robot's PD controller, one row of
-    act_dim per control period).  Two kinds:
+    act_dim per control period: row k is the target for time t_obs + k *
+    control_period_s).  Two kinds:
       - "mlp":      a behaviour-cloning MLP (lfd_mlp) with normalisation
                     statistics: obs_n = (obs - obs_mean) / obs_std,
                     out = mlp(obs_n), action = out * act_std + act_mean
@@ -10,12 +11,23 @@
       - "playback": a checked robot motion replayed by time; its observation
                     is the single value time_s, its actions the motion's
                     joint angles at time_s + k * control_period_s.
+    Driven joints.  An MLP may drive a subset of the actions (upper-body
+    policies: the legs hold the default pose): `driven` lists the action
+    indices (ascending) the network outputs, and the network's output is
+    chunk rows of ndriven values; every other action is default_action in
+    every row.  With all actions driven (ndriven == act_dim) the network
+    outputs chunk * act_dim values, as in version 1 files.
+    lfd_policy_output_rows() turns network outputs into action chunks (undo
+    the normalisation, place driven joints, fill the others): lfd_policy_step
+    and the server's batch path both use it, so they agree to the bit.
+
     The policy is immutable after loading; lfd_policy_step() takes a
     per-caller workspace and allocates nothing, so a server can run one
-    policy for many clients at once.
+    policy for many clients at once.  lfd_policy_step_batch() runs many
+    observations through one sgemm per layer.
 
     File (.lfdp): one msgpack map sealed like motion files (core/lfd_seal.h):
-      "format": "lfd.policy", "version": 1, "kind": "mlp" | "playback",
+      "format": "lfd.policy", "version": 1 | 2, "kind": "mlp" | "playback",
       "name", "robot", "model_hash", "control_period_s", "chunk",
       "obs_names", "obs_units", "act_names", "act_units"  ([str]),
       "default_action", "act_lo", "act_hi", "vel_limit", "acc_limit"
@@ -25,8 +37,13 @@
       "mlp": {"layers": [{"w": <f4 (out, in), "b": <f4 (out),
                           "act": "relu" | ...}]}             (kind mlp),
       "playback": {"fps": float, "frames": <f4 (T, act_dim)} (kind playback),
+      "driven": [int]                          (version 2 only: a subset),
       "lineage": map, "meta": map              (carried untouched),
       "sha256": bin(32)
+    A policy that drives every joint is written as version 1, byte for byte
+    what earlier lfd wrote; one that drives a subset is version 2, which a
+    version-1 reader refuses by its version number instead of misreading
+    the network's width.
     Loading checks every width against obs_dim/act_dim, refuses missing or
     wrong-width statistics, non-finite weights or stats, and zero std.
     lfd_policy_check_robot() refuses a policy whose schema does not match a
@@ -43,7 +60,7 @@
 #include "policies/lfd_mlp.h"
 
 #define LFD_POLICY_FORMAT "lfd.policy"
-#define LFD_POLICY_VERSION 1
+#define LFD_POLICY_VERSION 2 /* the newest this lfd reads and writes */
 #define LFD_POLICY_MAX_DIM 4096
 #define LFD_POLICY_MAX_CHUNK 256
 #define LFD_POLICY_NAME_MAX 64
@@ -71,7 +88,9 @@ typedef struct lfd_policy {
     int normalized;                   /* 1: "meanstd", 0: "none" */
     float *obs_mean, *obs_std;        /* obs_dim (NULL when not normalized) */
     float *act_mean, *act_std;        /* act_dim (NULL when not normalized) */
-    lfd_mlp *mlp;                     /* kind mlp: obs_dim -> chunk * act_dim */
+    lfd_mlp *mlp;                     /* kind mlp: obs_dim -> chunk * ndriven */
+    int ndriven;                      /* actions the network drives (act_dim: all) */
+    int *driven;                      /* ndriven ascending action indices */
     double playback_fps;              /* kind playback */
     int playback_frames;
     float *playback;                  /* playback_frames * act_dim */
@@ -85,6 +104,13 @@ typedef struct lfd_policy {
 int lfd_policy_new(lfd_policy **out, lfd_policy_kind kind, int obs_dim, int act_dim, int chunk,
                    lfd_err *err);
 void lfd_policy_free(lfd_policy **p);
+
+/* Makes the network drive only actions idx[0..n) (ascending, n >= 1); the
+   others hold default_action.  n == act_dim restores "all". */
+int lfd_policy_set_driven(lfd_policy *p, int n, const int *idx, lfd_err *err);
+
+/* Width of the network output: chunk * ndriven. */
+static inline int lfd_policy_net_dim(const lfd_policy *p) { return p->chunk * p->ndriven; }
 
 /* Checks internal consistency (dims, finite stats, std > 0, model shape). */
 int lfd_policy_validate(const lfd_policy *p, lfd_err *err);
@@ -102,20 +128,46 @@ int lfd_policy_load(lfd_policy **out, const char *path, lfd_err *err);
 int lfd_policy_check_robot(const lfd_policy *p, const char *robot, const char *model_hash,
                            int njoints, const char (*joint_names)[64], lfd_err *err);
 
-/* Per-caller scratch space for lfd_policy_step. */
+/* Per-caller scratch space for lfd_policy_step (and batches of up to
+   max_batch observations for lfd_policy_step_batch). */
 typedef struct lfd_policy_ws {
-    float *obs_n;
-    float *out;
+    int max_batch;
+    float *obs_n;   /* max_batch * obs_dim */
+    float *out;     /* max_batch * chunk * act_dim */
     float *mlp_ws;
 } lfd_policy_ws;
 
+/* Workspace for single steps (max_batch 1). */
 int lfd_policy_ws_new(lfd_policy_ws **out, const lfd_policy *p, lfd_err *err);
+/* Workspace for batches of up to max_batch (1..LFD_POLICY_MAX_BATCH). */
+int lfd_policy_ws_new_batch(lfd_policy_ws **out, const lfd_policy *p, int max_batch,
+                            lfd_err *err);
 void lfd_policy_ws_free(lfd_policy_ws **ws);
+
+#define LFD_POLICY_MAX_BATCH 65536
+
+/* Normalises one observation (obs_dim) into obs_n (may be the same array);
+   a copy for unnormalised policies. */
+void lfd_policy_normalize_obs(const lfd_policy *p, const float *obs, float *obs_n);
+
+/* In place, for rows rows of buf (row stride chunk * act_dim floats): the
+   network's outputs (the first chunk * ndriven floats of each row) become
+   action chunks (unnormalised, driven joints placed, the others at the
+   default action).  MLP policies only; allocation-free. */
+void lfd_policy_output_rows(const lfd_policy *p, int rows, float *buf);
 
 /* One observation (obs_dim floats) -> chunk * act_dim floats.  No
    allocation.  Non-finite observations or outputs give LFD_ENUMERIC and
    leave chunk untouched: callers hold instead. */
 int lfd_policy_step(const lfd_policy *p, lfd_policy_ws *ws, const float *obs, float *chunk,
                     lfd_err *err);
+
+/* n observations (n x obs_dim, rows) -> n chunks (n x chunk * act_dim), one
+   sgemm per layer; n <= ws->max_batch.  No allocation.  Any non-finite
+   observation fails the whole call (LFD_ENUMERIC naming the row and the
+   observation) before anything is computed, and chunks is untouched; a
+   non-finite output likewise. */
+int lfd_policy_step_batch(const lfd_policy *p, lfd_policy_ws *ws, int n, const float *obs,
+                          float *chunks, lfd_err *err);
 
 #endif

@@ -88,16 +88,29 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
     }
     rep->sim_step_s = m->opt.timestep;
     sim s = {m, NULL, sub};
-    /* the client: observation "time_s", actions the robot's joints */
-    static const char *obs_names[1] = {"time_s"};
+    /* the client: observation "time_s" or the layout's names, actions the
+       robot's joints */
+    static const char *time_name[1] = {"time_s"};
+    const lfd_obs_layout *L = o->obs;
+    int obs_dim = L ? L->dim : 1;
+    char (*onames)[64] = L ? calloc((size_t)obs_dim, sizeof *onames) : NULL;
+    const char **obs_names = L ? calloc((size_t)obs_dim, sizeof *obs_names) : time_name;
+    float *obs = calloc((size_t)obs_dim, sizeof(float));
+    /* past commands, one row per tick, for the previous-action block */
+    int nring = 1;
+    float *ring = NULL;
     const char **act_names = calloc((size_t)nj, sizeof *act_names);
     double *buf = calloc((size_t)(4 * nq + 4 * nv + 4 * nj), sizeof(double));
     float *fbuf = calloc((size_t)(2 * nj), sizeof(float));
     int64_t nt = (int64_t)ceil(o->seconds * o->hz);
     double *tick_us = calloc((size_t)nt, sizeof(double));
-    if (!act_names || !buf || !fbuf || !tick_us) {
+    if (!act_names || !buf || !fbuf || !tick_us || !obs || (L && (!onames || !obs_names))) {
         if (own)
             mj_deleteModel(own);
+        free(onames);
+        if (L)
+            free(obs_names);
+        free(obs);
         free(act_names);
         free(buf);
         free(fbuf);
@@ -115,7 +128,12 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
     cc.endpoint = o->endpoint;
     cc.policy = o->policy;
     cc.client_name = "lfd ctl-demo";
-    cc.obs_dim = 1;
+    for (int i = 0; L && i < obs_dim; i++) {
+        char unit[16];
+        lfd_obs_name(L, i, onames[i], unit);
+        obs_names[i] = onames[i];
+    }
+    cc.obs_dim = obs_dim;
     cc.obs_names = obs_names;
     cc.act_dim = nj;
     cc.act_names = act_names;
@@ -134,6 +152,19 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
     if (rc)
         goto done;
     snprintf(rep->policy_hash, sizeof rep->policy_hash, "%s", lfd_client_policy_info(c)->hash);
+    if (L) {
+        /* the ring holds one policy control period of commands */
+        double pp = lfd_client_policy_info(c)->control_period_s;
+        nring = (int)lround(pp * o->hz);
+        nring = nring < 1 ? 1 : nring > 100000 ? 100000 : nring;
+        if (!(ring = calloc((size_t)nring * (size_t)nj, sizeof(float)))) {
+            rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    double phase_s = o->phase_s > 0 ? o->phase_s
+                     : o->ref && o->ref->nframes > 1 ? (o->ref->nframes - 1) / o->ref->fps
+                                                     : o->seconds;
     /* the start: the reference's first frame, else the default pose */
     if (o->ref && o->ref->nq == nq)
         memcpy(s.d->qpos, lfd_motion_frame(o->ref, 0), (size_t)nq * sizeof(double));
@@ -142,6 +173,8 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
     mj_forward(m, s.d);
     for (int j = 0; j < nj; j++)
         cur[j] = (float)s.d->qpos[r->joints[j].qpos_adr];
+    for (int i = 0; ring && i < nring; i++)
+        memcpy(ring + (size_t)i * (size_t)nj, cur, (size_t)nj * sizeof(float));
     double z0 = r->floating ? s.d->qpos[2] : 0;
     rep->root_z_min_m = z0;
     rep->have_ref = o->ref && o->ref->nq == nq;
@@ -159,7 +192,13 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
         double late = (w - deadline) * 1e6;
         rep->late_wake_us_max = late > rep->late_wake_us_max ? late : rep->late_wake_us_max;
         /* observe, read the action (wait-free) */
-        float obs[1] = {(float)(deadline - t0)};
+        if (L) {
+            /* the state now; the command in force one policy period ago */
+            const float *prev = ring + (size_t)(k % nring) * (size_t)nj;
+            lfd_obs_build(L, s.d->qpos, s.d->qvel, prev, (deadline - t0) / phase_s, obs);
+        } else {
+            obs[0] = (float)(deadline - t0);
+        }
         double r0 = lfd_client_now_s();
         lfd_client_put_obs(c, obs, deadline);
         lfd_tick tk;
@@ -185,6 +224,8 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
                 qd_ref[J->dof_adr] = (a[j] - cur[j]) / period;
             cur[j] = a[j];
         }
+        if (ring) /* this tick's command, read back nring - 1 ticks later */
+            memcpy(ring + (size_t)(k % nring) * (size_t)nj, a, (size_t)nj * sizeof(float));
         rep->torque_clamped += lfd_robot_ff_control(ff, s.d->qpos, s.d->qvel, q_ref, qd_ref,
                                                     NULL, NULL, s.d->ctrl, NULL, NULL) > 0;
         /* advance the simulation by one control period */
@@ -238,6 +279,11 @@ done:
     free(buf);
     free(fbuf);
     free(tick_us);
+    free(onames);
+    if (L)
+        free(obs_names);
+    free(obs);
+    free(ring);
     return rc;
 }
 

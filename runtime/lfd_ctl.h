@@ -13,8 +13,15 @@
     and the worst action read; and, against a reference motion, how well
     the robot tracked it and whether it fell.
 
-    Observations it can fill: "time_s" (seconds since the start), which is
-    what playback policies observe.  A policy that observes anything else is
+    Observations.  Without a layout it fills "time_s" (seconds since the
+    start), which is what playback policies observe.  With opts.obs (a
+    policies/lfd_obs.h layout, e.g. rebuilt from a policy file's schema
+    with lfd_obs_layout_from_names) it builds the behaviour-cloning
+    observation from the simulated robot's state every tick with
+    lfd_obs_build: joint positions and velocities, projected gravity, root
+    angular velocity, the previous action (the command in force one policy
+    control period ago, from a ring of past commands) and the phase (time
+    over phase_s).  Either way a policy that observes something else is
     refused at hello by its schema, before the loop starts.
 */
 #ifndef LFD_CTL_H
@@ -23,6 +30,7 @@
 /* Built when the robots layer is present (robots/lfd_robot.h). */
 #include "core/lfd_err.h"
 #include "core/lfd_motion.h"
+#include "policies/lfd_obs.h"
 #include "robots/lfd_robot.h"
 
 typedef struct lfd_ctl_opts {
@@ -31,6 +39,9 @@ typedef struct lfd_ctl_opts {
     double hz;                  /* control rate (500) */
     double seconds;             /* how long (5) */
     const lfd_motion *ref;      /* optional: start pose and tracking reference */
+    const lfd_obs_layout *obs;  /* optional: build this observation (else "time_s") */
+    double phase_s;             /* phase = time / phase_s (0: the reference's duration,
+                                   else seconds) */
     double timeout_s;           /* client timeout (1 s) */
     const char *server_key, *public_key, *secret_key; /* CURVE, optional */
 } lfd_ctl_opts;

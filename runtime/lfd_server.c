@@ -851,9 +851,7 @@ static void enqueue_act(lfd_server *s, const uint8_t *id, int idlen, const srv_e
         pa->norm_ns = 0;
     } else {
         pa->row = row;
-        if (p->normalized)
-            for (int i = 0; i < p->obs_dim; i++)
-                ob[i] = (ob[i] - p->obs_mean[i]) / p->obs_std[i];
+        lfd_policy_normalize_obs(p, ob, ob);
         int64_t t = lfd_now_ns();
         pa->norm_ns = t - pa->t_decoded_ns;
     }
@@ -882,13 +880,10 @@ static int64_t infer_rows(lfd_server *s, int pidx, int rows, int64_t *denorm_ns)
                     m->out[(size_t)r * (size_t)nout + (size_t)i] = NAN;
     }
     int64_t t1 = lfd_now_ns();
-    if (p->normalized)
-        for (int r = 0; r < rows; r++)
-            for (int k = 0; k < p->chunk; k++) {
-                float *v = m->out + (size_t)r * (size_t)nout + (size_t)k * (size_t)p->act_dim;
-                for (int j = 0; j < p->act_dim; j++)
-                    v[j] = v[j] * p->act_std[j] + p->act_mean[j];
-            }
+    /* the network's rows become action chunks (policies/lfd_policy.h: the
+       same code lfd_policy_step runs) */
+    if (p->kind == LFD_POLICY_MLP)
+        lfd_policy_output_rows(p, rows, m->out);
     *denorm_ns = lfd_now_ns() - t1;
     return t1 - t0;
 }

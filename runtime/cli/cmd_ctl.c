@@ -9,7 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "core/lfd_motion.h"
+#include "policies/lfd_obs.h"
+#include "policies/lfd_policy.h"
 #include "runtime/lfd_ctl.h"
 #include "runtime/lfd_keys.h"
 #include "runtime/lfd_playback.h"
@@ -25,7 +29,7 @@ static void *serve_main(void *s)
 static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *motion = NULL, *endpoint = NULL, *policy = NULL, *curve = NULL;
-    const char *key = NULL;
+    const char *key = NULL, *pfile = NULL;
     double hz = 500, seconds = 0;
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME", "the robot to simulate (required)"},
@@ -33,6 +37,8 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
          "serve this motion here (playback) and track it; with --endpoint: the reference only"},
         {"endpoint", 'e', LFD_OPT_STR, &endpoint, "ENDPOINT", "use a running lfd serve"},
         {"policy", 'p', LFD_OPT_STR, &policy, "NAME", "the served policy (with --endpoint)"},
+        {"policy-file", 0, LFD_OPT_STR, &pfile, "FILE.lfdp",
+         "observe what this policy observes; without --endpoint, serve it here"},
         {"hz", 0, LFD_OPT_DOUBLE, &hz, "HZ", "control rate (default 500)"},
         {"seconds", 's', LFD_OPT_DOUBLE, &seconds, "S",
          "how long (default: the motion's length, else 5)"},
@@ -45,9 +51,12 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     if (!robot)
         return lfd_cli_usage_error(cmd, "--robot is required");
-    if (!motion && !endpoint)
-        return lfd_cli_usage_error(cmd, "give --motion FILE.lfdm, or --endpoint and --policy");
-    if (endpoint && !policy)
+    if (!motion && !endpoint && !pfile)
+        return lfd_cli_usage_error(cmd, "give --motion FILE.lfdm, --policy-file, or --endpoint and "
+                                        "--policy");
+    if (endpoint && !policy && pfile) {
+        /* the served policy's name is the file's */
+    } else if (endpoint && !policy)
         return lfd_cli_usage_error(cmd, "--endpoint needs --policy NAME");
     if (!curve != !key)
         return lfd_cli_usage_error(cmd, "CURVE needs both --server-key and --key");
@@ -56,6 +65,8 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     lfd_motion m;
     int have_motion = 0;
     lfd_server *srv = NULL;
+    lfd_policy *pf = NULL;
+    lfd_obs_layout *L = NULL;
     pthread_t th;
     int serving = 0;
     char spub[41], pub[41], sec[41];
@@ -70,7 +81,43 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
                   (rc = lfd_keys_read(key, pub, sec, &err))))
         goto fail;
     char ep[1024], pname[LFD_POLICY_NAME_MAX];
-    if (!endpoint) {
+    if (pfile) {
+        /* the policy's observation schema, rebuilt for this robot */
+        if ((rc = lfd_policy_load(&pf, pfile, &err)))
+            goto fail;
+        snprintf(pname, sizeof pname, "%s", pf->name);
+        if (!policy)
+            policy = pname;
+        if (pf->kind == LFD_POLICY_MLP) {
+            if (!(L = malloc(sizeof *L))) {
+                rc = lfd_fail(&err, LFD_ENOMEM, "out of memory");
+                goto fail;
+            }
+            if ((rc = lfd_obs_layout_from_names(L, r, pf->obs_dim,
+                                                (const char(*)[64])pf->obs_names, pf->driven,
+                                                pf->ndriven, &err))) {
+                lfd_err_prefix(&err, "%s", pfile);
+                goto fail;
+            }
+        }
+    }
+    if (!endpoint && pf) {
+        /* serve the policy file here, over a real loopback connection */
+        lfd_server_config cfg;
+        lfd_server_config_init(&cfg);
+        cfg.bind = "tcp://127.0.0.1:*";
+        if ((rc = lfd_server_new(&srv, &cfg, &err)))
+            goto fail;
+        rc = lfd_server_add_policy(srv, pf, NULL, &err);
+        pf = NULL; /* the server owns it now, even on failure */
+        if (rc || (rc = lfd_server_bind(srv, &err)))
+            goto fail;
+        snprintf(ep, sizeof ep, "%s", lfd_server_endpoint(srv));
+        if (pthread_create(&th, NULL, serve_main, srv) == 0)
+            serving = 1;
+        endpoint = ep;
+        printf("serving '%s' (%s) on %s\n", pname, pfile, ep);
+    } else if (!endpoint) {
         /* serve the motion here, over a real loopback connection */
         char tmp[4096], hex[65];
         snprintf(tmp, sizeof tmp, "%s", motion);
@@ -103,6 +150,7 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     if (o.seconds <= 0)
         o.seconds = 1;
     o.ref = have_motion ? &m : NULL;
+    o.obs = L;
     if (curve) {
         o.server_key = spub;
         o.public_key = pub;
@@ -121,6 +169,8 @@ fail:
         pthread_join(th, NULL);
     }
     lfd_server_free(&srv);
+    lfd_policy_free(&pf);
+    free(L);
     if (have_motion)
         lfd_motion_free(&m);
     lfd_robot_free(&r);
@@ -139,5 +189,9 @@ LFD_COMMAND(cmd_ctl_demo, "ctl-demo", "drive a simulated robot from a served pol
             "Prints a cadence report: achieved rate, overruns, tick times, action reads,\n"
             "tick states (fresh, late, stale), and with a motion the tracking error and\n"
             "whether the robot fell.  With --motion alone the motion is served here as a\n"
-            "playback policy over a loopback connection.",
+            "playback policy over a loopback connection.  With --policy-file (a trained\n"
+            "MLP policy) the controller builds that policy's observation from the\n"
+            "simulated robot every tick (joint state, gravity, angular velocity, previous\n"
+            "action, phase over the motion's or the run's duration) and, without\n"
+            "--endpoint, serves the file here.",
             run_ctl)

@@ -1,0 +1,148 @@
+/*  `lfd policy import` and `lfd policy info`: bringing an MLP trained in
+    PyTorch (saved as safetensors) into an lfd policy file
+    (policies/lfd_safetensors.h), and printing a policy's schema. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/lfd_log.h"
+#include "policies/lfd_policy.h"
+#include "policies/lfd_safetensors.h"
+#include "runtime/cli/lfd_cli.h"
+
+/* ---- policy import ----------------------------------------------------------------- */
+
+static int run_import(const lfd_cmd *cmd, int argc, char **argv)
+{
+    const char *robot = NULL, *out = NULL, *layout = NULL, *layers = NULL, *act = "relu",
+               *name = NULL, *obs_mean = NULL, *obs_std = NULL, *act_mean = NULL,
+               *act_std = NULL;
+    int chunk = 0, upper = 0, no_prev = 0, no_phase = 0, no_root = 0;
+    double period = 0;
+    lfd_opt opts[] = {
+        {"robot", 'r', LFD_OPT_STR, &robot, "NAME", "the robot the policy drives (required)"},
+        {"output", 'o', LFD_OPT_STR, &out, "POLICY.lfdp", "where to write the policy (required)"},
+        {"layout", 'l', LFD_OPT_STR, &layout, "FILE.json", "layer layout description"},
+        {"layers", 0, LFD_OPT_STR, &layers, "P,P,...",
+         "instead of --layout: nn.Linear module prefixes in order (P.weight, P.bias)"},
+        {"act", 0, LFD_OPT_STR, &act, "NAME", "with --layers: hidden activation (default relu)"},
+        {"obs-mean", 0, LFD_OPT_STR, &obs_mean, "TENSOR", "observation mean tensor"},
+        {"obs-std", 0, LFD_OPT_STR, &obs_std, "TENSOR", "observation std tensor"},
+        {"act-mean", 0, LFD_OPT_STR, &act_mean, "TENSOR", "action mean tensor"},
+        {"act-std", 0, LFD_OPT_STR, &act_std, "TENSOR", "action std tensor"},
+        {"chunk", 'k', LFD_OPT_INT, &chunk, "K", "actions per prediction (default: layout's, or 1)"},
+        {"period", 0, LFD_OPT_DOUBLE, &period, "S", "control period (default: layout's, or 0.02)"},
+        {"upper-body", 0, LFD_OPT_FLAG, &upper, NULL, "the network drives the joints off the legs"},
+        {"no-prev-action", 0, LFD_OPT_FLAG, &no_prev, NULL, "observation without previous action"},
+        {"no-phase", 0, LFD_OPT_FLAG, &no_phase, NULL, "observation without phase"},
+        {"no-root", 0, LFD_OPT_FLAG, &no_root, NULL, "observation without gravity / angular velocity"},
+        {"name", 0, LFD_OPT_STR, &name, "NAME", "policy name (default: imported)"},
+        {0}};
+    char **pos;
+    int npos, rc;
+    if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, 1)))
+        return lfd_args_exit(rc);
+    if (!robot || !out)
+        return lfd_cli_usage_error(cmd, "--robot and -o are required");
+    if (!layout == !layers)
+        return lfd_cli_usage_error(cmd, "give exactly one of --layout and --layers");
+    lfd_err err = {0};
+    lfd_st_layout lay;
+    lfd_st_layout_init(&lay);
+    if (layout)
+        rc = lfd_st_layout_load(layout, &lay, &err);
+    else {
+        lfd_activation a;
+        if (lfd_activation_parse(act, &a))
+            return lfd_cli_usage_error(cmd, "unknown activation '%s'", act);
+        rc = lfd_st_layout_from_prefixes(layers, a, &lay, &err);
+    }
+    if (rc)
+        return lfd_cli_error(cmd, &err);
+    /* command-line settings override the layout file */
+    const char *stats[] = {obs_mean, obs_std, act_mean, act_std};
+    char *dst[] = {lay.obs_mean, lay.obs_std, lay.act_mean, lay.act_std};
+    for (int k = 0; k < 4; k++)
+        if (stats[k])
+            snprintf(dst[k], LFD_ST_NAME_MAX, "%s", stats[k]);
+    if (chunk)
+        lay.chunk = chunk;
+    if (period > 0)
+        lay.control_period_s = period;
+    if (upper)
+        lay.obs.upper_body = 1;
+    if (no_prev)
+        lay.obs.prev_action = 0;
+    if (no_phase)
+        lay.obs.phase = 0;
+    if (no_root)
+        lay.obs.root = 0;
+    lfd_robot *r = NULL;
+    lfd_safetensors *st = NULL;
+    lfd_policy *p = NULL;
+    if ((rc = lfd_robot_load(robot, &r, &err)) || (rc = lfd_safetensors_load(pos[0], &st, &err)) ||
+        (rc = lfd_policy_from_safetensors(st, &lay, r, name ? name : "imported", &p, &err)) ||
+        (rc = lfd_policy_save(p, out, &err))) {
+        rc = lfd_cli_error(cmd, &err);
+    } else {
+        printf("wrote %s: %s, %d -> %d x %d (%d of %d joints driven), %zu parameters, %d layers\n",
+               out, p->robot, p->obs_dim, p->chunk, p->ndriven, p->ndriven, p->act_dim,
+               lfd_mlp_nparams(p->mlp), p->mlp->nlayers);
+        rc = LFD_EXIT_OK;
+    }
+    lfd_policy_free(&p);
+    lfd_safetensors_free(&st);
+    lfd_robot_free(&r);
+    return rc;
+}
+
+LFD_COMMAND(cmd_policy_import, "policy import",
+            "make an lfd policy from MLP weights saved by PyTorch (safetensors)",
+            "WEIGHTS.safetensors --robot NAME -o POLICY.lfdp (--layout L.json | --layers P,P,..)",
+            "The layout names each nn.Linear's weight (out x in) and bias tensor in order\n"
+            "and its activation, and optionally the normalisation statistics tensors:\n"
+            "  {\"layers\": [{\"weight\": \"net.0.weight\", \"bias\": \"net.0.bias\",\n"
+            "               \"activation\": \"relu\"}, ...],\n"
+            "   \"obs_mean\": \"obs_mean\", \"obs_std\": \"obs_std\",\n"
+            "   \"act_mean\": \"act_mean\", \"act_std\": \"act_std\",\n"
+            "   \"chunk\": 10, \"control_period_s\": 0.02, \"upper_body\": true}\n"
+            "The network's input must be lfd's observation for the robot (see\n"
+            "docs/policies.md; `lfd policy info` of a trained policy lists it) and its\n"
+            "output chunk x driven joints.  Shapes are checked; errors name the tensor.",
+            run_import)
+
+/* ---- policy info --------------------------------------------------------------------- */
+
+static int run_info(const lfd_cmd *cmd, int argc, char **argv)
+{
+    int names = 0;
+    lfd_opt opts[] = {{"names", 0, LFD_OPT_FLAG, &names, NULL, "list every observation"}, {0}};
+    char **pos;
+    int npos, rc;
+    if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, 1)))
+        return lfd_args_exit(rc);
+    lfd_err err = {0};
+    lfd_policy *p = NULL;
+    if (lfd_policy_load(&p, pos[0], &err))
+        return lfd_cli_error(cmd, &err);
+    printf("policy    %s (%s)\n", p->name, p->kind == LFD_POLICY_MLP ? "mlp" : "playback");
+    printf("sha256    %s\n", p->hash);
+    printf("robot     %s (model %.12s)\n", p->robot, p->model_hash[0] ? p->model_hash : "-");
+    printf("control   %.4g s period, chunk %d\n", p->control_period_s, p->chunk);
+    printf("obs       %d values\n", p->obs_dim);
+    printf("actions   %d joints, %d driven by the network\n", p->act_dim, p->ndriven);
+    if (p->mlp) {
+        printf("network  ");
+        for (int l = 0; l < p->mlp->nlayers; l++)
+            printf(" %d -[%s]->", p->mlp->layers[l].in,
+                   lfd_activation_name(p->mlp->layers[l].act));
+        printf(" %d  (%zu parameters)\n", p->mlp->out_dim, lfd_mlp_nparams(p->mlp));
+    }
+    if (names)
+        for (int i = 0; i < p->obs_dim; i++)
+            printf("  obs %3d  %-40s %s\n", i, p->obs_names[i], p->obs_units[i]);
+    lfd_policy_free(&p);
+    return LFD_EXIT_OK;
+}
+
+LFD_COMMAND(cmd_policy_info, "policy info", "print a policy file's schema and network",
+            "POLICY.lfdp [--names]", NULL, run_info)
