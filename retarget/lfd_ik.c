@@ -26,7 +26,7 @@ struct lfd_ik_ws {
 
 lfd_ik_config lfd_ik_config_default(void)
 {
-    lfd_ik_config c = {1e-4, 1e-3, 100.0, 6, 1e-6, 0.01, 30.0};
+    lfd_ik_config c = {1e-4, 1e-3, 100.0, 6, 1e-6, 0.01, 30.0, 0.0};
     return c;
 }
 
@@ -46,10 +46,11 @@ int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err
     ik->dof_hi = malloc(nv * sizeof(double));
     ik->dof_vmax = malloc(nv * sizeof(double));
     ik->dof_posture = malloc(nv * sizeof(double));
+    ik->dof_continuity = malloc(nv * sizeof(double));
     ik->dof_qadr = malloc(nv * sizeof(int));
     ik->dof_active = malloc(nv);
     ik->pairs = malloc(LFD_IK_MAX_PAIRS * sizeof *ik->pairs);
-    if (!ik->q_default || !ik->dof_lo || !ik->dof_hi || !ik->dof_vmax || !ik->dof_posture ||
+    if (!ik->q_default || !ik->dof_lo || !ik->dof_hi || !ik->dof_vmax || !ik->dof_posture || !ik->dof_continuity ||
         !ik->dof_qadr || !ik->dof_active || !ik->pairs) {
         lfd_ik_free(&ik);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
@@ -64,6 +65,7 @@ int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err
         ik->dof_hi[i] = one && m->jnt_limited[j] ? m->jnt_range[2 * j + 1] : INFINITY;
         ik->dof_vmax[i] = INFINITY;
         ik->dof_posture[i] = one ? 1.0 : 0.0;
+        ik->dof_continuity[i] = 1.0;
         ik->dof_active[i] = 1;
     }
     *out = ik;
@@ -80,6 +82,7 @@ void lfd_ik_free(lfd_ik **pik)
     free(ik->dof_hi);
     free(ik->dof_vmax);
     free(ik->dof_posture);
+    free(ik->dof_continuity);
     free(ik->dof_qadr);
     free(ik->dof_active);
     free(ik->pairs);
@@ -363,6 +366,10 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
             double dd = q[a] - ik->q_default[a];
             c += ik->cfg.posture_weight * ik->dof_posture[i] * dd * dd;
         }
+        if (a >= 0 && fr->q_prev && ik->cfg.continuity_weight > 0) {
+            double dp = q[a] - fr->q_prev[a];
+            c += ik->cfg.continuity_weight * ik->dof_continuity[i] * dp * dp;
+        }
     }
     return c;
 }
@@ -558,6 +565,11 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
             int a = ik->dof_qadr[i];
             if (a >= 0)
                 ws->g[i] += wp * (q[a] - ik->q_default[a]);
+            if (a >= 0 && fr->q_prev && ik->cfg.continuity_weight > 0) {
+                double wc = ik->cfg.continuity_weight * ik->dof_continuity[i];
+                ws->H[(size_t)i * nv + i] += wc;
+                ws->g[i] += wc * (q[a] - fr->q_prev[a]);
+            }
         }
         /* bounds on the step: joint range, velocity from q_prev, frozen dofs */
         for (int i = 0; i < nv; i++) {

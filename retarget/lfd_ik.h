@@ -10,6 +10,7 @@
 
         min  sum_k  wp_k |p_k(q) - p*_k|^2 + wr_k |log(R*_k R_k(q)')|^2
            + w_post |q - q_default|^2 (1-DoF joints)  +  damping |dq|^2
+           + w_cont |q - q_prev|^2 (1-DoF joints, when q_prev is given)
            + w_floor sum_points max(0, floor_z - z_point(q))^2
            + w_clear sum_pairs max(0, clear_m - dist_pair(q))^2
         s.t.  joint range lo <= q <= hi                     (hard)
@@ -74,6 +75,9 @@ typedef struct lfd_ik_config {
     double tol_step;         /* stop when max |dq| falls below this */
     double clear_m;          /* clearance kept between the geoms of each pair */
     double clear_weight;     /* per m of missing clearance */
+    double continuity_weight; /* pull of 1-DoF joints toward q_prev, per rad^2: where the
+                                 targets leave a joint free (a redundant shoulder), it
+                                 stays where it was instead of flipping */
 } lfd_ik_config;
 
 /* defaults: damping 1e-4, posture 1e-3, floor 100, 6 iterations, 1e-6,
@@ -95,6 +99,7 @@ typedef struct lfd_ik {
     double *dof_lo, *dof_hi; /* nv: joint range for 1-DoF joints' dofs, +-inf otherwise */
     double *dof_vmax;        /* nv: rad/s (or m/s), inf = none */
     double *dof_posture;     /* nv: posture weight multiplier (0 for free/ball dofs) */
+    double *dof_continuity;  /* nv: continuity weight multiplier (default 1) */
     int *dof_qadr;           /* nv: qpos address of a 1-DoF joint's dof, -1 otherwise */
     unsigned char *dof_active; /* nv: 0 = held at its current value */
 } lfd_ik;

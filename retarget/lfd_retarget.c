@@ -357,16 +357,16 @@ static int leg_joint(const lfd_robot *r, int j)
    trunk.  Self-collision of arms with the body is the common failure of
    retargeted motions (a robot's hips are wider than a person's); legs
    against legs are left to the contact pinning. */
-static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, lfd_err *err)
+/* arm[b] = 1 or 2 for the bodies of the left or right arm, 0 elsewhere: the
+   subtree that holds a hand, from the first body below the branching trunk */
+static int mark_arms(const lfd_robot *r, int *arm, lfd_err *err)
 {
     const mjModel *m = r->m;
     int nb = m->nbody;
-    int *arm = calloc((size_t)nb, sizeof(int)), *nchild = calloc((size_t)nb, sizeof(int));
-    if (!arm || !nchild) {
-        free(arm);
-        free(nchild);
+    int *nchild = calloc((size_t)nb, sizeof(int));
+    if (!nchild)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    }
+    memset(arm, 0, (size_t)nb * sizeof(int));
     for (int b = 1; b < nb; b++)
         nchild[m->body_parentid[b]]++;
     for (int s = 0; s < 2; s++) {
@@ -381,6 +381,21 @@ static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, lfd_err *err)
         for (int c = b + 1; c < nb; c++)
             if (!arm[c] && arm[m->body_parentid[c]] == s + 1)
                 arm[c] = s + 1;
+    }
+    free(nchild);
+    return LFD_OK;
+}
+
+static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, lfd_err *err)
+{
+    const mjModel *m = r->m;
+    int *arm = calloc((size_t)m->nbody, sizeof(int));
+    if (!arm)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    int rc0 = mark_arms(r, arm, err);
+    if (rc0) {
+        free(arm);
+        return rc0;
     }
     int rc = LFD_OK, skipped = 0;
     for (int g1 = 0; g1 < m->ngeom && rc == LFD_OK; g1++) {
@@ -413,7 +428,6 @@ static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, lfd_err *err)
         lfd_log(LFD_LOG_WARN, "%s: %d arm geom pairs beyond the IK's %d clearance pairs are not kept "
                 "clear", r->name, skipped, LFD_IK_MAX_PAIRS);
     free(arm);
-    free(nchild);
     return rc;
 }
 
@@ -523,6 +537,10 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
     lfd_ik_config cfg = lfd_ik_config_default();
     cfg.posture_weight = 2e-4;
     cfg.max_iters = rt->opts.max_iters;
+    /* a redundant shoulder (the yaw of a bent arm near its singular pose) would
+       otherwise flip 0.6-1 rad within a few frames when the targets barely
+       prefer one side: lfd check found those flips as torque spikes */
+    cfg.continuity_weight = 1e-3;
     int rc = lfd_ik_new(&rt->ik, m, &cfg, err);
     for (int e = 0; rc == LFD_OK && e < rt->nmap; e++) {
         const lfd_robot_map_entry *me = &r->map[e];
@@ -558,6 +576,12 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
         lfd_retargeter_free(&rt);
         return rc;
     }
+    int *arm = calloc((size_t)m->nbody, sizeof(int));
+    if (!arm || (rc = mark_arms(r, arm, err))) {
+        free(arm);
+        lfd_retargeter_free(&rt);
+        return arm ? rc : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
     for (int j = 0; j < r->njoints; j++) {
         const lfd_robot_joint *J = &r->joints[j];
         rt->ik->dof_vmax[J->dof_adr] = J->vel_max;
@@ -565,7 +589,11 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
         rt->ik->dof_hi[J->dof_adr] = J->range_hi;
         if (rt->opts.upper_body && leg_joint(r, j))
             rt->ik->dof_active[J->dof_adr] = 0;
+        /* continuity only where redundancy lets a joint flip: the arms (legs
+           are pinned by the feet, the trunk by its orientation target) */
+        rt->ik->dof_continuity[J->dof_adr] = arm[J->body_id] ? 1.0 : 0.0;
     }
+    free(arm);
     if (rt->opts.upper_body && r->floating)
         for (int i = 0; i < 6; i++)
             rt->ik->dof_active[i] = 0;

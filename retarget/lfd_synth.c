@@ -431,11 +431,14 @@ static void task_pose(const body *bd, const lfd_synth_opts *o, double t, double 
         /* the right wrist goes to the table (0.75 m high, 0.35 m ahead), then wipes */
         double s = H / 1.75, table_z = 0.75 * s, wz = table_z + 0.035 * s;
         double t2 = 2.5, t3 = T - 2.5, ph = 0;
+        double stroke = o->stroke_s > 0 ? o->stroke_s : 1.6;     /* strokes of 1.6 s */
+        double ws = o->stroke_scale > 0 ? o->stroke_scale : 1.0;
+        double ahead = 0.36 * (o->reach_scale > 0 ? o->reach_scale : 1.0);
         if (t > t2 && t < t3)
-            ph = (t - t2) / 1.6; /* strokes of 1.6 s */
+            ph = (t - t2) / stroke;
         double amp = t > t2 && t < t3 ? smooth5((t - t2) / 0.5) * smooth5((t3 - t) / 0.5) : 0;
-        double tgt[3] = {0.36 * s + 0.04 * s * amp * sin(4 * M_PI * ph),
-                         -0.16 * s + 0.16 * s * amp * sin(2 * M_PI * ph), wz};
+        double tgt[3] = {ahead * s + 0.04 * ws * s * amp * sin(4 * M_PI * ph),
+                         -0.16 * s + 0.16 * ws * s * amp * sin(2 * M_PI * ph), wz};
         for (int k = 0; k < 3; k++)
             in->wrist[1][k] += reach * (tgt[k] - in->wrist[1][k]);
     }

@@ -48,6 +48,10 @@ typedef struct lfd_synth_opts {
                                 the translation (Bandai layout) */
     int rest_x;              /* 1: bones of the rest pose along +X of their parent
                                 (LAFAN1 / Bandai style): offsets are rotated, the motion is not */
+    /* wipe: how this person wipes (0 = default) */
+    double stroke_s;         /* one stroke (default 1.6 s) */
+    double stroke_scale;     /* stroke width and depth relative to the default (1) */
+    double reach_scale;      /* how far ahead the table is, relative to the default (1) */
 } lfd_synth_opts;
 
 /* Task name <-> value ("stand", "walk", "wipe"); parse returns -1 if unknown. */

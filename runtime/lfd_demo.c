@@ -22,6 +22,9 @@
 #include "core/lfd_motion.h"
 #include "core/lfd_mp.h"
 #include "core/lfd_sha256.h"
+#include "policies/lfd_bc.h"
+#include "policies/lfd_eval.h"
+#include "policies/lfd_obs.h"
 #include "retarget/lfd_bvh.h"
 #include "retarget/lfd_human.h"
 #include "retarget/lfd_qa.h"
@@ -31,6 +34,8 @@
 #include "runtime/lfd_ctl.h"
 #include "runtime/lfd_playback.h"
 #include "runtime/lfd_server.h"
+#include "sim/lfd_check.h"
+#include "sim/lfd_render.h"
 
 #define DEMO_MAX 16
 #define PURPOSE "robot-training"
@@ -46,7 +51,8 @@ typedef struct demo_rec {
     double qa_score;
     int retargeted;
     int check_verdict;       /* -1: not checked */
-    int held_out;
+    int trained;             /* used for training */
+    int held_out;            /* kept out of training: evaluation and the served run */
 } demo_rec;
 
 typedef struct demo {
@@ -60,6 +66,8 @@ typedef struct demo {
     lfd_buf sum;             /* summary.txt */
     lfd_buf js;              /* summary.json (built as stages finish) */
     lfd_jw jw;
+    char policy[1400];       /* the trained policy file */
+    lfd_check_report *held_rep; /* check report of the held-out motion (pictures) */
 } demo;
 
 /* ---- output helpers ---------------------------------------------------------------------- */
@@ -118,6 +126,10 @@ static int stage_human(demo *d, lfd_err *err)
         so.task = LFD_SYNTH_WIPE;
         so.seconds = d->o.seconds + 0.7 * (i % 4) - (i >= 4 ? 0.5 : 0.0);
         so.height_m = 1.58 + 0.06 * i;
+        /* and their own way of wiping: stroke pace and size, table distance */
+        so.stroke_s = 1.3 + 0.15 * ((i * 3) % 5);
+        so.stroke_scale = 0.8 + 0.1 * ((i * 2) % 5);
+        so.reach_scale = 0.92 + 0.04 * ((i * 4) % 5);
         so.fps = 120;
         lfd_bvh b;
         if ((rc = lfd_synth_bvh(&b, &so, NULL, err)))
@@ -264,7 +276,7 @@ static int stage_retarget(demo *d, lfd_err *err)
     lfd_retarget_opts ro = lfd_retarget_opts_default();
     ro.fps = d->o.rate_hz;
     ro.upper_body = 1;
-    ro.smooth_hz = 6;
+    ro.smooth_hz = 4; /* arm motion of a chore: well under 4 Hz */
     ro.progress = 0;
     int done = 0, frames = 0;
     double ik_s = 0, hand_err = 0, peak_vel = 0;
@@ -314,6 +326,182 @@ static int stage_retarget(demo *d, lfd_err *err)
     return LFD_OK;
 }
 
+/* ---- 5 check ------------------------------------------------------------------------------ */
+
+static int stage_check(demo *d, lfd_err *err)
+{
+    char sub[1200];
+    path_in(d, sub, sizeof sub, "check");
+    int rc = lfd_mkdir_p(sub, err);
+    if (rc)
+        return rc;
+    lfd_check_opts co;
+    lfd_check_opts_default(&co);
+    co.checks |= 1u << LFD_CG_TRACK;
+    int counts[3] = {0, 0, 0}, fell = 0;
+    double self_max = 0, zmp_min = INFINITY, effort = 0, track_wall = 0;
+    lfd_check_report *rep = lfd_check_report_new();
+    if (!rep)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    char failed[2048] = "";
+    lfd_jw_key(&d->jw, "check");
+    lfd_jw_arr_begin(&d->jw);
+    for (int i = 0; i < d->n && rc == LFD_OK; i++) {
+        demo_rec *r = &d->rec[i];
+        if (!r->retargeted)
+            continue;
+        lfd_motion m;
+        if ((rc = lfd_motion_read(&m, r->motion, err)))
+            break;
+        rc = lfd_check_run(d->robot, &m, &co, rep, err);
+        lfd_motion_free(&m);
+        if (rc)
+            break;
+        r->check_verdict = rep->verdict;
+        counts[rep->verdict]++;
+        self_max = fmax(self_max, rep->self_depth_max_m);
+        if (isfinite(rep->zmp_margin_min_m))
+            zmp_min = fmin(zmp_min, rep->zmp_margin_min_m);
+        effort = fmax(effort, rep->track.effort_peak);
+        fell += rep->track.fell;
+        track_wall += rep->track.wall_s;
+        if (rep->verdict == LFD_CHECK_FAIL) {
+            size_t l = strlen(failed);
+            snprintf(failed + l, sizeof failed - l, "%s%s", l ? ", " : "", r->name);
+        }
+        /* the report for people and for machines */
+        char path[1500];
+        snprintf(path, sizeof path, "%s/%s.txt", sub, r->name);
+        lfd_atomic_file af;
+        if ((rc = lfd_atomic_open(&af, path, err)))
+            break;
+        lfd_check_report_print(rep, d->robot, r->name, af.fp);
+        if ((rc = lfd_atomic_commit(&af, err)))
+            break;
+        lfd_jw_obj_begin(&d->jw);
+        lfd_jw_kstr(&d->jw, "name", r->name);
+        lfd_jw_kstr(&d->jw, "verdict", lfd_check_verdict_name(rep->verdict));
+        lfd_jw_kint(&d->jw, "failures", rep->nfail);
+        lfd_jw_kint(&d->jw, "warnings", rep->nwarn);
+        lfd_jw_knum(&d->jw, "self_depth_max_m", rep->self_depth_max_m);
+        lfd_jw_kbool(&d->jw, "track_fell", rep->track.fell);
+        lfd_jw_obj_end(&d->jw);
+    }
+    lfd_jw_arr_end(&d->jw);
+    lfd_check_report_free(&rep);
+    if (rc)
+        return rc;
+    say(d, "  5 check     %d pass, %d warn, %d fail%s%s%s; deepest self-collision %.1f mm, ZMP margin "
+           "min %+.3f m, tracking in simulation: %d fell, peak effort %.0f%% (%.2f s): %s/check/",
+        counts[0], counts[1], counts[2], failed[0] ? " (left out: " : "", failed[0] ? failed : "",
+        failed[0] ? ")" : "", 1000 * self_max, isfinite(zmp_min) ? zmp_min : 0.0, fell, 100 * effort, track_wall, d->dir);
+    return LFD_OK;
+}
+
+/* ---- 6 train and evaluate offline --------------------------------------------------------- */
+
+static int stage_train(demo *d, lfd_err *err)
+{
+    char sub[1200];
+    path_in(d, sub, sizeof sub, "policy");
+    int rc = lfd_mkdir_p(sub, err);
+    if (rc)
+        return rc;
+    /* hold out the last usable demonstration; train on the others */
+    const char *paths[DEMO_MAX];
+    int np = 0, held = -1;
+    for (int i = d->n - 1; i >= 0; i--)
+        if (d->rec[i].retargeted && d->rec[i].check_verdict != LFD_CHECK_FAIL &&
+            d->rec[i].check_verdict >= 0) {
+            if (held < 0) {
+                held = i;
+                d->rec[i].held_out = 1;
+            } else {
+                d->rec[i].trained = 1;
+            }
+        }
+    for (int i = 0; i < d->n; i++)
+        if (d->rec[i].trained)
+            paths[np++] = d->rec[i].motion;
+    if (np < 2 || held < 0)
+        return lfd_fail(err, LFD_ESTATE, "lfd demo: only %d checked motions to train on (need 3)",
+                        np + (held >= 0));
+    snprintf(d->policy, sizeof d->policy, "%s/wipe.lfdp", sub);
+    lfd_bc_opts bo;
+    lfd_bc_opts_init(&bo);
+    bo.name = "wipe";
+    bo.purpose = PURPOSE;
+    bo.obs.upper_body = 1;
+    bo.control_period_s = 1.0 / d->o.rate_hz;
+    bo.nhidden = 2;
+    bo.hidden[0] = bo.hidden[1] = 128;
+    bo.train.epochs = d->o.epochs > 0 ? d->o.epochs : d->o.quick ? 40 : 150;
+    bo.train.seed = 1;
+    lfd_bc_report br;
+    double t0 = lfd_now_s();
+    if ((rc = lfd_bc_train(d->robot, np, paths, d->policy, &bo, &br, err)))
+        return rc;
+    double train_s = lfd_now_s() - t0;
+    /* offline: the held-out demonstration against the two baselines */
+    lfd_policy *p = NULL;
+    lfd_motion ms[DEMO_MAX];
+    lfd_bc_demo demos[DEMO_MAX];
+    char hex[DEMO_MAX][65];
+    int nd = 0;
+    lfd_eval_offline_report ev;
+    memset(&ev, 0, sizeof ev);
+    if ((rc = lfd_policy_load(&p, d->policy, err)))
+        return rc;
+    for (int i = 0; i < d->n && rc == LFD_OK; i++) {
+        if (!d->rec[i].trained && !d->rec[i].held_out)
+            continue;
+        if ((rc = lfd_motion_read(&ms[nd], d->rec[i].motion, err)))
+            break;
+        if ((rc = lfd_file_sha256_hex(d->rec[i].motion, hex[nd], err))) {
+            lfd_motion_free(&ms[nd]);
+            break;
+        }
+        demos[nd].motion = &ms[nd];
+        demos[nd].name = d->rec[i].name;
+        demos[nd].sha256 = hex[nd];
+        nd++;
+    }
+    if (rc == LFD_OK)
+        rc = lfd_eval_offline(p, d->robot, nd, demos, &ev, err);
+    for (int i = 0; i < nd; i++)
+        lfd_motion_free(&ms[i]);
+    lfd_policy_free(&p);
+    if (rc) {
+        lfd_eval_offline_free(&ev);
+        return rc;
+    }
+    say(d, "  6 train     policy 'wipe' on %d demonstrations (%d train, %d validation; consent "
+           "re-checked for %s), %d -> %d x %d MLP, %d epochs (best %d) in %.1f s at %.0f samples/s: "
+           "%s",
+        br.ndemos, br.ntrain_demos, br.nval_demos, PURPOSE, br.obs_dim, br.chunk, br.ndriven,
+        br.train.epochs_run, br.train.best_epoch, train_s, br.train.samples_per_s, d->policy);
+    say(d, "              held-out %s: action error %.3f rad RMS vs %.3f zero-order hold and %.3f "
+           "nearest neighbour (%s)",
+        d->rec[held].name, ev.rmse_rad, ev.zoh_rmse_rad, ev.nn_rmse_rad,
+        ev.rmse_rad < ev.zoh_rmse_rad && ev.rmse_rad < ev.nn_rmse_rad ? "beats both baselines"
+                                                                    : "does NOT beat both baselines");
+    lfd_jw_key(&d->jw, "train");
+    lfd_jw_obj_begin(&d->jw);
+    lfd_jw_kstr(&d->jw, "policy", d->policy);
+    lfd_jw_kint(&d->jw, "demos", br.ndemos);
+    lfd_jw_kint(&d->jw, "epochs", br.train.epochs_run);
+    lfd_jw_knum(&d->jw, "seconds", train_s);
+    lfd_jw_knum(&d->jw, "val_loss", br.train.val_loss);
+    lfd_jw_kstr(&d->jw, "held_out", d->rec[held].name);
+    lfd_jw_knum(&d->jw, "rmse_rad", ev.rmse_rad);
+    lfd_jw_knum(&d->jw, "zoh_rmse_rad", ev.zoh_rmse_rad);
+    lfd_jw_knum(&d->jw, "nn_rmse_rad", ev.nn_rmse_rad);
+    lfd_jw_kint(&d->jw, "in_sample", ev.in_sample);
+    lfd_jw_obj_end(&d->jw);
+    lfd_eval_offline_free(&ev);
+    return LFD_OK;
+}
+
 /* ---- 7 serve and drive ------------------------------------------------------------------- */
 
 static void *serve_main(void *arg)
@@ -325,13 +513,12 @@ static void *serve_main(void *arg)
 
 static int stage_serve(demo *d, lfd_err *err)
 {
-    /* the held-out (else the first) usable motion is the reference */
     demo_rec *ref = NULL;
     for (int i = 0; i < d->n; i++)
-        if (d->rec[i].retargeted && (!ref || d->rec[i].held_out))
+        if (d->rec[i].held_out)
             ref = &d->rec[i];
     if (!ref)
-        return lfd_fail(err, LFD_EARG, "lfd demo: no motion to serve");
+        return lfd_fail(err, LFD_ESTATE, "lfd demo: no held-out motion to track");
     lfd_motion m;
     int rc = lfd_motion_read(&m, ref->motion, err);
     if (rc)
@@ -339,15 +526,20 @@ static int stage_serve(demo *d, lfd_err *err)
     lfd_server *srv = NULL;
     pthread_t th;
     int serving = 0;
-    lfd_policy *p = NULL;
-    char hex[65];
+    lfd_policy *pf = NULL;
+    lfd_obs_layout *L = calloc(1, sizeof *L);
     lfd_server_config cfg;
     lfd_server_config_init(&cfg);
     cfg.bind = "tcp://127.0.0.1:*";
-    if ((rc = lfd_file_sha256_hex(ref->motion, hex, err)) ||
-        (rc = lfd_playback_from_motion(&m, d->robot, "wipe", 1.0 / d->o.rate_hz, 10, ref->motion, hex,
-                                       &p, err)) ||
-        (rc = lfd_server_new(&srv, &cfg, err)) || (rc = lfd_server_add_policy(srv, p, NULL, err)) ||
+    if (!L) {
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* the observation the policy expects, rebuilt from its file's schema */
+    if ((rc = lfd_policy_load(&pf, d->policy, err)) ||
+        (rc = lfd_obs_layout_from_names(L, d->robot, pf->obs_dim, (const char(*)[64])pf->obs_names,
+                                        pf->driven, pf->ndriven, err)) ||
+        (rc = lfd_server_new(&srv, &cfg, err)) || (rc = lfd_server_load_policy(srv, d->policy, err)) ||
         (rc = lfd_server_bind(srv, err)))
         goto done;
     if (pthread_create(&th, NULL, serve_main, srv)) {
@@ -358,18 +550,31 @@ static int stage_serve(demo *d, lfd_err *err)
     lfd_ctl_opts co;
     lfd_ctl_opts_init(&co);
     co.endpoint = lfd_server_endpoint(srv);
-    co.policy = "wipe";
+    co.policy = pf->name;
     co.hz = d->o.ctl_hz;
-    co.seconds = d->o.drive_s > 0 ? d->o.drive_s : lfd_motion_duration_s(&m);
+    co.seconds = d->o.drive_s > 0 ? fmin(d->o.drive_s, lfd_motion_duration_s(&m)) : lfd_motion_duration_s(&m);
     co.ref = &m;
+    co.obs = L;
     lfd_ctl_report cr;
     if ((rc = lfd_ctl_run(d->robot, &co, &cr, err)))
         goto done;
-    say(d, "  7 serve     '%s' (playback) served on %s; C client drove %s in MuJoCo at %.0f Hz for "
-           "%.1f s: %d ticks, %d overruns, tick p99 %.0f us, tracking %.3f rad mean / %.3f rad max, "
-           "%s",
+    /* what holding still would have scored: the driven joints' distance
+       from their first frame, over the same span */
+    double hold = 0;
+    int nh = 0, nf = (int)fmin(m.nframes, co.seconds * m.fps + 1);
+    for (int f = 0; f < nf; f++)
+        for (int k = 0; k < pf->ndriven; k++) {
+            const lfd_robot_joint *J = &d->robot->joints[pf->driven[k]];
+            hold += fabs(lfd_motion_frame(&m, f)[J->qpos_adr] - lfd_motion_frame(&m, 0)[J->qpos_adr]);
+            nh++;
+        }
+    hold = nh ? hold / nh : 0;
+    say(d, "  7 serve     '%s' served on %s; the C client drove %s in MuJoCo at %.0f Hz for %.1f s "
+           "(%d ticks, %d overruns, tick p99 %.0f us, %llu chunk requests): tracking the held-out %s "
+           "%.3f rad mean (%.3f rad if it had held still), %s",
         co.policy, co.endpoint, d->robot->name, cr.achieved_hz, cr.elapsed_s, cr.ticks, cr.overruns,
-        cr.tick_us_p99, cr.track_rad_mean, cr.track_rad_max, cr.fell ? "FELL" : "did not fall");
+        cr.tick_us_p99, cr.chunk_requests, ref->name, cr.track_rad_mean, hold,
+        cr.fell ? "FELL" : "did not fall");
     lfd_jw_key(&d->jw, "serve");
     lfd_jw_obj_begin(&d->jw);
     lfd_jw_kstr(&d->jw, "reference", ref->name);
@@ -377,8 +582,11 @@ static int stage_serve(demo *d, lfd_err *err)
     lfd_jw_kint(&d->jw, "ticks", cr.ticks);
     lfd_jw_kint(&d->jw, "overruns", cr.overruns);
     lfd_jw_knum(&d->jw, "tick_us_p99", cr.tick_us_p99);
+    lfd_jw_kint(&d->jw, "chunk_requests", (int64_t)cr.chunk_requests);
+    lfd_jw_kint(&d->jw, "ticks_ok", cr.ticks_ok);
     lfd_jw_knum(&d->jw, "track_rad_mean", cr.track_rad_mean);
     lfd_jw_knum(&d->jw, "track_rad_max", cr.track_rad_max);
+    lfd_jw_knum(&d->jw, "hold_still_rad_mean", hold);
     lfd_jw_kbool(&d->jw, "fell", cr.fell);
     lfd_jw_obj_end(&d->jw);
 done:
@@ -387,8 +595,83 @@ done:
         pthread_join(th, NULL);
     }
     lfd_server_free(&srv);
+    lfd_policy_free(&pf);
+    free(L);
     lfd_motion_free(&m);
     return rc;
+}
+
+/* ---- 8 pictures ------------------------------------------------------------------------------ */
+
+static int stage_pictures(demo *d, lfd_err *err)
+{
+    demo_rec *ref = NULL;
+    for (int i = 0; i < d->n; i++)
+        if (d->rec[i].held_out)
+            ref = &d->rec[i];
+    if (!ref)
+        return LFD_OK;
+    char sub[1200], svg[1300];
+    path_in(d, sub, sizeof sub, "pictures");
+    int rc = lfd_mkdir_p(sub, err);
+    if (rc)
+        return rc;
+    lfd_motion m;
+    if ((rc = lfd_motion_read(&m, ref->motion, err)))
+        return rc;
+    /* the held-out motion's joints against their limits, with the torque series */
+    lfd_checker *c = NULL;
+    lfd_check_ws *ws = NULL;
+    lfd_check_report *rep = lfd_check_report_new();
+    lfd_check_opts co;
+    lfd_check_opts_default(&co);
+    co.series = 1;
+    snprintf(svg, sizeof svg, "%s/%s-check.svg", sub, ref->name);
+    if (!rep)
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (rc == LFD_OK)
+        rc = lfd_checker_new(d->robot, &c, err);
+    if (rc == LFD_OK)
+        rc = lfd_check_ws_new(c, &ws, err);
+    if (rc == LFD_OK)
+        rc = lfd_check_motion(c, ws, &m, &co, rep, err);
+    if (rc == LFD_OK)
+        rc = lfd_check_plot_svg(c, &m, rep, ref->name, svg, err);
+    char note[2600] = "";
+    int frames = 0;
+    if (rc == LFD_OK && d->o.pictures) {
+        /* rendered frames and a video, where an offscreen GL context exists */
+        char fdir[1300];
+        snprintf(fdir, sizeof fdir, "%s/frames", sub);
+        lfd_render_opts ro;
+        lfd_render_opts_default(&ro);
+        ro.every = d->o.quick ? 25 : 5;
+        lfd_render_result res;
+        lfd_err rerr = {0};
+        if (lfd_render_motion(d->robot, &m, rep, fdir, &ro, &res, &rerr) == LFD_OK) {
+            frames = res.frames;
+            snprintf(note, sizeof note, "%d frames (%.0f ms each)%s%s in %s/frames/", res.frames,
+                     res.ms_per_frame, res.mp4_written ? " and replay.mp4" : "; no video: ",
+                     res.mp4_written ? "" : res.mp4_note, sub);
+        } else {
+            snprintf(note, sizeof note, "no rendered frames: %s", rerr.msg);
+        }
+    } else if (rc == LFD_OK) {
+        snprintf(note, sizeof note, "rendering skipped (--no-pictures)");
+    }
+    lfd_check_ws_free(&ws);
+    lfd_checker_free(&c);
+    lfd_check_report_free(&rep);
+    lfd_motion_free(&m);
+    if (rc)
+        return rc;
+    say(d, "  8 pictures  %s (joints against their limits); %s", svg, note);
+    lfd_jw_key(&d->jw, "pictures");
+    lfd_jw_obj_begin(&d->jw);
+    lfd_jw_kstr(&d->jw, "plot", svg);
+    lfd_jw_kint(&d->jw, "frames", frames);
+    lfd_jw_obj_end(&d->jw);
+    return LFD_OK;
 }
 
 /* ---- driver -------------------------------------------------------------------------------- */
@@ -436,7 +719,8 @@ int lfd_demo_run(const lfd_demo_opts *opts, FILE *out, lfd_err *err)
     lfd_jw_kstr(&d->jw, "robot", d->robot->name);
     lfd_jw_kstr(&d->jw, "run_folder", d->dir);
     if ((rc = stage_human(d, err)) || (rc = stage_qa(d, err)) || (rc = stage_consent(d, err)) ||
-        (rc = stage_retarget(d, err)) || (rc = stage_serve(d, err)))
+        (rc = stage_retarget(d, err)) || (rc = stage_check(d, err)) || (rc = stage_train(d, err)) ||
+        (rc = stage_serve(d, err)) || (rc = stage_pictures(d, err)))
         goto done;
     double secs = lfd_now_s() - d->t0;
     say(d, "lfd demo: done in %.1f s; summary: %s/summary.txt", secs, d->dir);

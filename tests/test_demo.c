@@ -36,7 +36,10 @@ TEST(demo_runs_the_pipeline_into_one_folder)
     CHECK_CONTAINS(out, "2 qa");
     CHECK_CONTAINS(out, "3 consent");
     CHECK_CONTAINS(out, "4 retarget");
+    CHECK_CONTAINS(out, "5 check");
+    CHECK_CONTAINS(out, "6 train");
     CHECK_CONTAINS(out, "7 serve");
+    CHECK_CONTAINS(out, "8 pictures");
     /* the outputs are in the run folder */
     snprintf(p, sizeof p, "%s/human/wipe-01.bvh", dir);
     CHECK(lfd_file_exists(p));
@@ -48,6 +51,10 @@ TEST(demo_runs_the_pipeline_into_one_folder)
     CHECK_CONTAINS(out, "wipe-06 (contributor");
     snprintf(p, sizeof p, "%s/motions/wipe-06.lfdm", dir);
     CHECK(!lfd_file_exists(p));
+    snprintf(p, sizeof p, "%s/policy/wipe.lfdp", dir);
+    CHECK(lfd_file_exists(p));
+    snprintf(p, sizeof p, "%s/check/wipe-01.txt", dir);
+    CHECK(lfd_file_exists(p));
     snprintf(p, sizeof p, "%s/summary.txt", dir);
     CHECK(lfd_file_exists(p));
     snprintf(p, sizeof p, "%s/summary.json", dir);
@@ -59,11 +66,16 @@ TEST(demo_runs_the_pipeline_into_one_folder)
     const lfd_json *root = lfd_json_root(doc);
     CHECK_EQ_INT((int)num(root, "consent.kept"), 5);
     CHECK_EQ_INT((int)num(root, "consent.refused"), 1);
-    /* the served run really ran the controller and kept the robot up */
+    /* the policy learnt something: better than repeating the last action */
+    CHECK(num(root, "train.rmse_rad") < num(root, "train.zoh_rmse_rad"));
+    CHECK_EQ_INT((int)num(root, "train.in_sample"), 0);
+    /* the served policy really moved the simulated robot: it tracked the
+       held-out demonstration far better than holding still, and stayed up */
     CHECK(num(root, "serve.ticks") > 1000);
+    CHECK(num(root, "serve.chunk_requests") > 10);
     const lfd_json *fell = get(root, "serve.fell");
     CHECK(fell && fell->type == LFD_JSON_BOOL && !fell->b);
-    CHECK(num(root, "serve.track_rad_mean") < 0.1);
+    CHECK(num(root, "serve.track_rad_mean") < 0.5 * num(root, "serve.hold_still_rad_mean"));
     lfd_json_free(&doc);
     /* a second run into the same folder is refused, not mixed in */
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);

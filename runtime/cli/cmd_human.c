@@ -218,6 +218,9 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
         {"six-channel", 0, LFD_OPT_FLAG, &so.six_channel, NULL, "give every joint 6 channels"},
         {"static-root", 0, LFD_OPT_FLAG, &so.static_root, NULL, "a still ROOT above a moving pelvis"},
         {"rest-x", 0, LFD_OPT_FLAG, &so.rest_x, NULL, "rest pose with bones along +X (not a T-pose)"},
+        {"stroke", 0, LFD_OPT_DOUBLE, &so.stroke_s, "S", "wipe: seconds per stroke (default 1.6)"},
+        {"stroke-scale", 0, LFD_OPT_DOUBLE, &so.stroke_scale, "X", "wipe: stroke size relative to the default"},
+        {"reach-scale", 0, LFD_OPT_DOUBLE, &so.reach_scale, "X", "wipe: table distance relative to the default"},
         {"crlf", 0, LFD_OPT_FLAG, &crlf, NULL, "CRLF line endings"},
         {"decimals", 0, LFD_OPT_INT, &decimals, "N", "digits after the point (default 6)"},
         {0}};

@@ -77,7 +77,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     const char *robot = NULL, *out = NULL, *units = NULL, *up = NULL, *preset = NULL,
                *map = NULL, *prov = NULL;
     double fps = 0, human_fps = 0, smooth = 0;
-    int upper = 0, no_contacts = 0, keep = 0, jobs = 2, json = 0;
+    int upper = 0, no_contacts = 0, keep = 0, jobs = 2, json = 0, no_clear = 0;
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"out", 'o', LFD_OPT_STR, &out, "OUT", "output motion (.lfdm, or .csv); a folder for many inputs"},
@@ -86,6 +86,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"smooth", 0, LFD_OPT_DOUBLE, &smooth, "HZ", "zero-phase low-pass of the result at this cutoff (default off)"},
         {"no-contacts", 0, LFD_OPT_FLAG, &no_contacts, NULL, "do not pin feet during contact"},
         {"keep-measurements", 0, LFD_OPT_FLAG, &keep, NULL, "keep body measurements and capture location in the output"},
+        {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
         {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "files retargeted in parallel (default 2)"},
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the quality reports as JSON"},
         {"units", 0, LFD_OPT_STR, &units, "U", "human units m|cm|mm|inch|asf (default: detect)"},
@@ -117,6 +118,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     p.opts.smooth_hz = smooth;
     p.opts.no_contacts = no_contacts;
     p.opts.keep_measurements = keep;
+    p.opts.no_clearance = no_clear;
     p.opts.progress = npos == 1;
     p.hopts = (lfd_human_opts){units, up, human_fps, preset, NULL, map, prov, LFD_REFPOSE_KEEP};
     p.njobs = npos;
