@@ -273,3 +273,47 @@ int lfd_lineage_print(const lfd_prov *prov, const char *name, FILE *fp, lfd_err 
     int rc = print_list(&r, 0, fp, err);
     return rc ? lfd_err_prefix(err, "%s: lineage", name) : LFD_OK;
 }
+
+/* 1 if some entry of the list at r (at any depth) has kind `kind` */
+static int find_kind(lfd_mpr *r, int depth, const char *kind, lfd_err *err)
+{
+    uint32_t n;
+    int rc = lfd_mpr_array(r, &n, err);
+    if (rc)
+        return rc;
+    if (depth > LFD_MP_MAX_DEPTH)
+        return lfd_fail(err, LFD_ELIMIT, "lineage nested deeper than %d", LFD_MP_MAX_DEPTH);
+    int found = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t nk;
+        if ((rc = lfd_mpr_map(r, &nk, err)))
+            return rc;
+        for (uint32_t k = 0; k < nk; k++) {
+            char key[32], val[64];
+            if ((rc = lfd_mpr_cstr(r, key, sizeof key, err)))
+                return rc;
+            if (!strcmp(key, "kind")) {
+                if ((rc = lfd_mpr_cstr(r, val, sizeof val, err)))
+                    return rc;
+                found |= !strcmp(val, kind);
+            } else if (!strcmp(key, "lineage")) {
+                if ((rc = find_kind(r, depth + 1, kind, err)) < 0)
+                    return rc;
+                found |= rc;
+            } else if ((rc = lfd_mpr_skip(r, err))) {
+                return rc;
+            }
+        }
+    }
+    return found;
+}
+
+int lfd_lineage_has_kind(const lfd_prov *prov, const char *kind, lfd_err *err)
+{
+    const lfd_prov_entry *e = lfd_prov_get(prov, "lineage");
+    if (!e)
+        return 0;
+    lfd_mpr r;
+    lfd_mpr_init(&r, e->val, e->len);
+    return find_kind(&r, 0, kind, err);
+}

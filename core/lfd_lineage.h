@@ -73,6 +73,11 @@ int lfd_lineage_add_input(lfd_prov *out, const char *kind, const char *name,
    "contributors" list, de-duplicated.  Returns the count (<= max). */
 int lfd_lineage_contributors(const lfd_prov *prov, char (*ids)[LFD_CONTRIB_MAX], int max);
 
+/* 1 if any input anywhere in prov's lineage has this kind (e.g. "human":
+   the artifact was made from a recording of a person), 0 if none, or a
+   negative status for a malformed lineage. */
+int lfd_lineage_has_kind(const lfd_prov *prov, const char *kind, lfd_err *err);
+
 /* Prints the lineage tree of an artifact (name given by the caller) as
    indented text. */
 int lfd_lineage_print(const lfd_prov *prov, const char *name, FILE *fp, lfd_err *err);

@@ -66,13 +66,21 @@ int lfd_bc_consent_check(int n, const lfd_bc_demo *demos, const char *purpose,
         else if (rc == LFD_EDENIED && no_people && !lfd_prov_get(pv, "contributor_id")) {
             /* the override: no person anywhere in this demonstration's lineage */
             char ids[1][LFD_CONTRIB_MAX];
-            if (lfd_lineage_contributors(pv, ids, 1) == 0) {
+            int human = lfd_lineage_has_kind(pv, "human", &e);
+            if (human < 0)
+                rc = human;
+            else if (lfd_lineage_contributors(pv, ids, 1) != 0)
+                rc = lfd_fail(&e, LFD_EDENIED, "no consent record, and its lineage names "
+                                               "contributor %s (--no-people does not apply)",
+                              ids[0]);
+            else if (human)
+                /* a recording of a person, even an unnamed one, is not "no people" */
+                rc = lfd_fail(&e, LFD_EDENIED, "no consent record, and it was made from a "
+                                               "recording of a person (--no-people does not apply)");
+            else {
                 used++;
                 continue;
             }
-            rc = lfd_fail(&e, LFD_EDENIED, "no consent record, and its lineage names "
-                                           "contributor %s (--no-people does not apply)",
-                          ids[0]);
         }
         if (rc == LFD_OK)
             continue;

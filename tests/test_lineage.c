@@ -5,6 +5,7 @@
 #include "core/lfd_json.h"
 #include "core/lfd_lineage.h"
 #include "core/lfd_motion.h"
+#include "policies/lfd_bc.h"
 #include "policies/lfd_policy.h"
 #include "tests/lfd_test.h"
 
@@ -152,4 +153,41 @@ TEST(lineage_tree_and_contributor_queries)
     CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 0);
     CHECK_CONTAINS(out, "3 artifacts");
     CHECK(strstr(out, "m2.lfdm") == NULL);
+}
+
+/* --no-people (lfd_bc_consent_check's override) accepts motions with no
+   person anywhere in their lineage, and never one made from a recording of
+   a person, even when that recording names nobody */
+TEST(no_people_override_refuses_unnamed_human_recordings)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load("h1", &r, &err), &err);
+    if (!r)
+        return;
+    lfd_bc_synth_opts so;
+    lfd_bc_synth_opts_init(&so);
+    so.seconds = 1;
+    lfd_motion synth, fromhuman;
+    CHECK_OK(lfd_bc_synth_motion(r, &so, &synth, &err), &err);
+    CHECK_OK(lfd_bc_synth_motion(r, &so, &fromhuman, &err), &err);
+    /* a motion retargeted from an anonymous recording (no sidecar, no contributor) */
+    char sha[65];
+    memset(sha, 'a', 64);
+    sha[64] = 0;
+    CHECK_OK(lfd_lineage_add_input(&fromhuman.prov, "human", "street_cam.bvh", sha, NULL, &err), &err);
+    CHECK_EQ_INT(lfd_lineage_has_kind(&fromhuman.prov, "human", &err), 1);
+    CHECK_EQ_INT(lfd_lineage_has_kind(&synth.prov, "human", &err), 0);
+    lfd_bc_demo d[2] = {{&synth, "synth", sha}, {&fromhuman, "from_human", sha}};
+    int used = -1;
+    CHECK_OK(lfd_bc_consent_check(1, d, "robot-training", "2026-06-01", 1, &used, &err), &err);
+    CHECK_EQ_INT(used, 1);
+    CHECK(lfd_bc_consent_check(2, d, "robot-training", "2026-06-01", 1, &used, &err) == LFD_EDENIED);
+    CHECK_CONTAINS(err.msg, "from_human");
+    CHECK_CONTAINS(err.msg, "recording of a person");
+    /* without the override the synthetic one is refused too (it has no consent record) */
+    CHECK(lfd_bc_consent_check(1, d, "robot-training", "2026-06-01", 0, &used, &err) == LFD_EDENIED);
+    lfd_motion_free(&synth);
+    lfd_motion_free(&fromhuman);
+    lfd_robot_free(&r);
 }
