@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "policies/lfd_dataset.h"
 #include "robots/lfd_mj.h"
 #include "runtime/lfd_client.h"
 
@@ -53,17 +54,6 @@ static int step_sim(void *arg)
     return LFD_OK;
 }
 
-/* The reference motion's joint angles at time t (linear between frames). */
-static void ref_at(const lfd_motion *m, double t, double *q)
-{
-    double x = t * m->fps, last = m->nframes - 1;
-    x = x < 0 ? 0 : x > last ? last : x;
-    int i0 = (int)x, i1 = i0 + 1 < m->nframes ? i0 + 1 : i0;
-    double a = x - i0;
-    const double *f0 = lfd_motion_frame(m, i0), *f1 = lfd_motion_frame(m, i1);
-    for (int k = 0; k < m->nq; k++)
-        q[k] = f0[k] + a * (f1[k] - f0[k]);
-}
 
 int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, lfd_err *err)
 {
@@ -233,7 +223,7 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
             break;
         /* tracking against the reference, and falls */
         if (rep->have_ref) {
-            ref_at(o->ref, deadline - t0, q_mot);
+            lfd_motion_state_at(o->ref, deadline - t0, q_mot, NULL);
             for (int j = 0; j < nj; j++) {
                 int ad = r->joints[j].qpos_adr;
                 double e = fabs(s.d->qpos[ad] - q_mot[ad]);
