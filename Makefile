@@ -26,17 +26,17 @@ TESTS   ?=
 WARN     := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS := -I. -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 ALL_CFLAGS := $(WARN) $(OPT) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP
-LIBS     := -lmujoco -lopenblas -lzmq -lmsgpackc -lEGL -lz -lpthread -lm
+LIBS     := -lmujoco -lopenblas -lzmq -lmsgpackc -lEGL -lglfw -lz -lpthread -lm
 
 # Debian packages (Debian 12).  Everything lfd needs at build, test and run time.
 DEB_PKGS := build-essential pkg-config libmujoco-dev libmujoco-samples libopenblas-dev \
             libzmq3-dev libmsgpack-dev python3 python3-zmq python3-msgpack python3-numpy \
             valgrind clang libclang-rt-14-dev \
-            libegl-dev libegl-mesa0 libgl1-mesa-dri zlib1g-dev ffmpeg
+            libegl-dev libegl-mesa0 libgl1-mesa-dri zlib1g-dev ffmpeg libglfw3-dev xvfb xauth
 # files whose absence means the packages above are not installed
 DEP_FILES := /usr/include/mujoco/mujoco.h /usr/include/zmq.h /usr/include/msgpack.h \
              /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h \
-             /usr/share/mujoco/model/humanoid/humanoid.xml
+             /usr/share/mujoco/model/humanoid/humanoid.xml /usr/include/GLFW/glfw3.h
 
 LAYERS   := core robots retarget sim policies runtime
 LIB_SRC  := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))

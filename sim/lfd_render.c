@@ -323,6 +323,39 @@ static int run_ffmpeg(const char *dir, double fps, lfd_render_result *res)
     return 0;
 }
 
+int lfd_render_findings(const lfd_robot *r, mjData *d, const double *qpos,
+                        const lfd_check_report *rep, int f, unsigned char *hl, double com[3],
+                        int *com_marker)
+{
+    const mjModel *m = r->m;
+    int nb = m->nbody, any = 0;
+    *com_marker = 0;
+    memset(hl, 0, (size_t)nb);
+    /* bodies of the findings covering this frame */
+    for (int i = 0; rep && i < rep->nfindings; i++) {
+        const lfd_check_finding *x = &rep->finding[i];
+        if (f < x->first || f > x->last || x->severity < LFD_CHECK_WARN)
+            continue;
+        unsigned char lv = x->severity == LFD_CHECK_FAIL ? 2 : 1;
+        int b[2] = {x->body1, x->body2};
+        if (x->joint >= 0 && x->joint < r->njoints)
+            b[0] = r->joints[x->joint].body_id;
+        for (int s = 0; s < 2; s++)
+            if (b[s] > 0 && b[s] < nb && hl[b[s]] < lv)
+                hl[b[s]] = lv, any = 1;
+        if (x->kind == LFD_CK_ASSIST || x->kind == LFD_CK_ZMP || x->kind == LFD_CK_FALL)
+            *com_marker = any = 1;
+    }
+    if (*com_marker) {
+        /* the centre of mass of this pose */
+        memcpy(d->qpos, qpos, (size_t)m->nq * sizeof(double));
+        mj_kinematics(m, d);
+        mj_comPos(m, d);
+        memcpy(com, d->subtree_com + 3 * (r->root_body > 0 ? r->root_body : 1), 3 * sizeof(double));
+    }
+    return any;
+}
+
 int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_report *rep,
                       const char *dir, const lfd_render_opts *opts, lfd_render_result *res,
                       lfd_err *err)
@@ -362,31 +395,9 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
     double t_render = 0;
     for (int f = 0, k = 0; f < m->nframes && k < total; f += every, k++) {
         const double *q = lfd_motion_frame(m, f);
-        /* bodies of the findings covering this frame */
-        memset(hl, 0, (size_t)nb);
-        int any = 0, com_marker = 0;
-        for (int i = 0; rep && i < rep->nfindings; i++) {
-            const lfd_check_finding *x = &rep->finding[i];
-            if (f < x->first || f > x->last || x->severity < LFD_CHECK_WARN)
-                continue;
-            unsigned char lv = x->severity == LFD_CHECK_FAIL ? 2 : 1;
-            int b[2] = {x->body1, x->body2};
-            if (x->joint >= 0 && x->joint < r->njoints)
-                b[0] = r->joints[x->joint].body_id;
-            for (int s = 0; s < 2; s++)
-                if (b[s] > 0 && b[s] < nb && hl[b[s]] < lv)
-                    hl[b[s]] = lv, any = 1;
-            if (x->kind == LFD_CK_ASSIST || x->kind == LFD_CK_ZMP || x->kind == LFD_CK_FALL)
-                com_marker = any = 1;
-        }
         double com[3];
-        if (com_marker) {
-            /* the centre of mass of this pose */
-            memcpy(rd->d->qpos, q, (size_t)rd->m->nq * sizeof(double));
-            mj_kinematics(rd->m, rd->d);
-            mj_comPos(rd->m, rd->d);
-            memcpy(com, rd->d->subtree_com + 3 * (r->root_body > 0 ? r->root_body : 1), sizeof com);
-        }
+        int com_marker = 0;
+        int any = lfd_render_findings(r, rd->d, q, rep, f, hl, com, &com_marker);
         double t0 = lfd_now_s();
         rc = lfd_render_pose(rd, q, any ? hl : NULL, com_marker ? com : NULL, rgb, err);
         t_render += lfd_now_s() - t0;

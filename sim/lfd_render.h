@@ -64,6 +64,15 @@ typedef struct lfd_render_result {
     double ms_per_frame; /* rendering + readback, without PNG encoding */
 } lfd_render_result;
 
+/* What to highlight at frame f of a checked motion: hl[body] (nbody entries)
+   = 0 none, 1 warn, 2 fail for the bodies of the findings covering f, and
+   *com_marker = 1 with com = the centre of mass at qpos when the frame needs
+   external help or loses balance (d: scratch data of r's model).  Returns 1
+   if anything is highlighted.  Shared by replay and the viewer. */
+int lfd_render_findings(const lfd_robot *r, mjData *d, const double *qpos,
+                        const lfd_check_report *rep, int f, unsigned char *hl, double com[3],
+                        int *com_marker);
+
 /* Renders motion m to PNG frames in dir (created if missing) and an MP4;
    rep (may be NULL) highlights findings. */
 int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_report *rep,

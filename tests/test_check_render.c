@@ -2,6 +2,10 @@
     the offending bodies highlighted; skipped with a clear message when no
     GL context can be made here. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 
 #include "core/lfd_io.h"
 #include "sim/lfd_render.h"
@@ -64,6 +68,49 @@ TEST(check_render_replay_frames)
     unsetenv("WAYLAND_DISPLAY");
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
     CHECK_CONTAINS(out, "--view");
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* the interactive viewer on a virtual display (Xvfb): it opens a window,
+   plays the motion and closes after --view-seconds; a display that cannot
+   be opened gives a clear error */
+TEST(check_render_view_on_virtual_display)
+{
+    if (system("command -v xvfb-run >/dev/null 2>&1") != 0)
+        SKIP("xvfb-run not installed (make deps installs it)");
+    lfd_robot *r = ck_robot("h1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 2, 30, &err), &err);
+    lfd_pose_add_joint(r, &m, "torso_joint", 2.45, 0.3, 0.7, 0.2);
+    char path[2100], cmd[8192], out[8192];
+    snprintf(path, sizeof path, "%s/v.lfdm", lfd_test_tmpdir());
+    CHECK_OK(lfd_motion_write(&m, path, &err), &err);
+    snprintf(cmd, sizeof cmd,
+             "xvfb-run -a -s '-screen 0 800x600x24' %s replay %s --robot h1 --view --view-seconds 2 2>&1",
+             lfd_test_lfd_bin(), path);
+    FILE *fp = popen(cmd, "r");
+    CHECK(fp != NULL);
+    if (fp) {
+        size_t n = fread(out, 1, sizeof out - 1, fp);
+        out[n] = '\0';
+        int st = pclose(fp);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CHECK_CONTAINS(out, "viewer closed after");
+        int redraws = 0, shown = 0;
+        const char *p = strstr(out, "viewer closed after");
+        if (p)
+            sscanf(p, "viewer closed after %d redraws (%d motion frames shown)", &redraws, &shown);
+        CHECK(redraws > 0 && shown > 0);
+    }
+    /* a display that is set but not there */
+    snprintf(cmd, sizeof cmd, "replay %s --robot h1 --view", path);
+    setenv("DISPLAY", ":987", 1);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "no display could be opened");
     lfd_motion_free(&m);
     lfd_robot_free(&r);
 }

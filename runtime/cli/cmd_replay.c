@@ -8,11 +8,13 @@
 #include "runtime/cli/lfd_cli.h"
 #include "sim/lfd_check.h"
 #include "sim/lfd_render.h"
+#include "sim/lfd_view.h"
 
 static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *out = NULL;
     int width = 640, height = 480, every = 1, max_frames = 0, no_mp4 = 0, no_check = 0, view = 0;
+    double view_s = 0;
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"out", 'o', LFD_OPT_STR, &out, "DIR", "folder for frame_NNNNN.png and replay.mp4"},
@@ -23,6 +25,7 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
         {"no-mp4", 0, LFD_OPT_FLAG, &no_mp4, NULL, "PNG frames only"},
         {"no-check", 0, LFD_OPT_FLAG, &no_check, NULL, "do not run the check (no highlights)"},
         {"view", 0, LFD_OPT_FLAG, &view, NULL, "open MuJoCo's interactive viewer (needs a display)"},
+        {"view-seconds", 0, LFD_OPT_DOUBLE, &view_s, "S", "close the viewer after S seconds (scripts)"},
         {0}};
     char **pos;
     int npos, rc;
@@ -33,18 +36,15 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
     lfd_err err = {0};
     if (view) {
         const char *disp = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
-        if ((!disp || !*disp) && (!wl || !*wl))
+        if ((!disp || !*disp) && (!wl || !*wl)) {
             lfd_fail(&err, LFD_EUNSUPPORTED,
                      "--view needs a display ($DISPLAY or $WAYLAND_DISPLAY is not set); "
                      "use -o DIR to render headless");
-        else
-            lfd_fail(&err, LFD_EUNSUPPORTED,
-                     "--view: this build has no interactive viewer (Debian ships no GLFW "
-                     "headers with libmujoco 2.2.2); use -o DIR to render frames");
-        return lfd_cli_error(cmd, &err);
-    }
-    if (!out)
+            return lfd_cli_error(cmd, &err);
+        }
+    } else if (!out) {
         return lfd_cli_usage_error(cmd, "-o DIR is required");
+    }
     lfd_robot *r = NULL;
     if ((rc = lfd_robot_load(robot, &r, &err)))
         return lfd_cli_error(cmd, &err);
@@ -62,6 +62,18 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
             lfd_robot_free(&r);
             return lfd_cli_error(cmd, &err);
         }
+    }
+    if (view) {
+        /* the interactive viewer instead of files */
+        lfd_view_result vr;
+        rc = lfd_view_motion(r, &m, rep, view_s, &vr, &err);
+        if (!rc)
+            printf("viewer closed after %d redraws (%d motion frames shown)\n", vr.redraws,
+                   vr.frames_shown);
+        lfd_check_report_free(&rep);
+        lfd_motion_free(&m);
+        lfd_robot_free(&r);
+        return rc ? lfd_cli_error(cmd, &err) : LFD_EXIT_OK;
     }
     lfd_render_opts o;
     lfd_render_opts_default(&o);
@@ -90,11 +102,13 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
 }
 
 LFD_COMMAND(cmd_replay, "replay", "render a robot motion headless to PNG frames and an MP4",
-            "MOTION --robot NAME|PATH -o DIR [options]",
+            "MOTION --robot NAME|PATH (-o DIR | --view) [options]",
             "Renders every frame with MuJoCo's renderer on an offscreen EGL context\n"
             "(surfaceless Mesa: no display or GPU needed), writes DIR/frame_NNNNN.png and\n"
             "DIR/replay.mp4 (ffmpeg).  The motion is checked first (lfd check's defaults):\n"
             "bodies over a limit are drawn red (fail) or orange (warn) in the frames of\n"
             "the finding, and a red sphere marks the centre of mass where the motion\n"
-            "needs external help.",
+            "needs external help.  --view instead opens an interactive window (GLFW;\n"
+            "needs a display): the motion plays in a loop; space pauses, left/right\n"
+            "step, Home restarts, mouse drag rotates/moves, scroll zooms, Esc closes.",
             run_replay)

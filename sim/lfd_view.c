@@ -1,0 +1,203 @@
+/*  lfd_view: the interactive viewer on GLFW (lfd_view.h). */
+#include "sim/lfd_view.h"
+
+#include <GLFW/glfw3.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/lfd_log.h"
+#include "robots/lfd_mj.h"
+#include "sim/lfd_render.h"
+
+typedef struct view {
+    const mjModel *m;
+    mjvCamera cam;
+    mjvOption opt;
+    mjvScene scn;
+    int paused, step, home;
+    int dragging;          /* 0 none, 1 rotate, 2 move */
+    double lastx, lasty;
+} view;
+
+static void on_key(GLFWwindow *w, int key, int scancode, int act, int mods)
+{
+    (void)scancode;
+    (void)mods;
+    view *v = glfwGetWindowUserPointer(w);
+    if (act == GLFW_RELEASE)
+        return;
+    if (key == GLFW_KEY_ESCAPE)
+        glfwSetWindowShouldClose(w, 1);
+    else if (key == GLFW_KEY_SPACE)
+        v->paused = !v->paused;
+    else if (key == GLFW_KEY_RIGHT)
+        v->step = 1, v->paused = 1;
+    else if (key == GLFW_KEY_LEFT)
+        v->step = -1, v->paused = 1;
+    else if (key == GLFW_KEY_HOME)
+        v->home = 1;
+}
+
+static void on_button(GLFWwindow *w, int button, int act, int mods)
+{
+    (void)mods;
+    view *v = glfwGetWindowUserPointer(w);
+    v->dragging = act == GLFW_PRESS ? (button == GLFW_MOUSE_BUTTON_LEFT ? 1 : 2) : 0;
+    glfwGetCursorPos(w, &v->lastx, &v->lasty);
+}
+
+static void on_move(GLFWwindow *w, double x, double y)
+{
+    view *v = glfwGetWindowUserPointer(w);
+    if (!v->dragging)
+        return;
+    int width, height;
+    glfwGetWindowSize(w, &width, &height);
+    double dx = x - v->lastx, dy = y - v->lasty;
+    v->lastx = x;
+    v->lasty = y;
+    int action = v->dragging == 1 ? mjMOUSE_ROTATE_V : mjMOUSE_MOVE_V;
+    if (height > 0)
+        mjv_moveCamera(v->m, action, dx / height, dy / height, &v->scn, &v->cam);
+}
+
+static void on_scroll(GLFWwindow *w, double dx, double dy)
+{
+    (void)dx;
+    view *v = glfwGetWindowUserPointer(w);
+    mjv_moveCamera(v->m, mjMOUSE_ZOOM, 0, -0.05 * dy, &v->scn, &v->cam);
+}
+
+int lfd_view_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_report *rep,
+                    double max_s, lfd_view_result *res, lfd_err *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = lfd_robot_motion_check(r, m, err);
+    if (rc)
+        return rc;
+    if (m->nframes <= 0 || !(m->fps > 0))
+        return lfd_fail(err, LFD_EARG, "the motion has no frames: nothing to show");
+    lfd_mj_init();
+    if (!glfwInit())
+        return lfd_fail(err, LFD_EUNSUPPORTED,
+                        "--view: no display could be opened (GLFW failed to start; is $DISPLAY "
+                        "set and reachable?); use -o DIR to render headless");
+    glfwWindowHint(GLFW_SAMPLES, 4);
+    GLFWwindow *win = glfwCreateWindow(1024, 768, "lfd replay", NULL, NULL);
+    if (!win) {
+        return lfd_fail(err, LFD_EUNSUPPORTED,
+                        "--view: the display gave no OpenGL window; use -o DIR to render headless");
+    }
+    glfwMakeContextCurrent(win);
+    glfwSwapInterval(1);
+    view v;
+    memset(&v, 0, sizeof v);
+    v.m = r->m;
+    mjData *d = mj_makeData(r->m);
+    unsigned char *hl = calloc((size_t)r->m->nbody, 1);
+    mjrContext con;
+    mjr_defaultContext(&con);
+    mjv_defaultScene(&v.scn);
+    if (!d || !hl) {
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+        goto done;
+    }
+    mjv_defaultCamera(&v.cam);
+    mjv_defaultOption(&v.opt);
+    mjv_makeScene(r->m, &v.scn, 2000);
+    mjr_makeContext(r->m, &con, mjFONTSCALE_100);
+    v.cam.type = mjCAMERA_TRACKING;
+    v.cam.trackbodyid = r->root_body > 0 ? r->root_body : 1;
+    v.cam.distance = 3.2;
+    v.cam.azimuth = 140;
+    v.cam.elevation = -15;
+    glfwSetWindowUserPointer(win, &v);
+    glfwSetKeyCallback(win, on_key);
+    glfwSetMouseButtonCallback(win, on_button);
+    glfwSetCursorPosCallback(win, on_move);
+    glfwSetScrollCallback(win, on_scroll);
+    double t0 = glfwGetTime(), play_t = 0, last = t0;
+    int shown = -1;
+    while (!glfwWindowShouldClose(win)) {
+        double now = glfwGetTime();
+        if (max_s > 0 && now - t0 >= max_s)
+            break;
+        /* the frame to show: real time in a loop, or stepped by hand */
+        if (!v.paused)
+            play_t += now - last;
+        last = now;
+        double T = m->nframes / m->fps;
+        if (v.home)
+            play_t = 0, v.home = 0;
+        if (v.step) {
+            play_t += v.step / m->fps;
+            v.step = 0;
+        }
+        play_t = fmod(fmod(play_t, T) + T, T);
+        int f = (int)(play_t * m->fps);
+        if (f >= m->nframes)
+            f = m->nframes - 1;
+        const double *q = lfd_motion_frame(m, f);
+        double com[3];
+        int com_marker = 0;
+        int any = lfd_render_findings(r, d, q, rep, f, hl, com, &com_marker);
+        memcpy(d->qpos, q, (size_t)r->m->nq * sizeof(double));
+        mj_kinematics(r->m, d);
+        mj_comPos(r->m, d);
+        mj_camlight(r->m, d);
+        mjv_updateScene(r->m, d, &v.opt, NULL, &v.cam, mjCAT_ALL, &v.scn);
+        for (int i = 0; any && i < v.scn.ngeom; i++) {
+            mjvGeom *g = &v.scn.geoms[i];
+            if (g->objtype != mjOBJ_GEOM || g->objid < 0 || g->objid >= r->m->ngeom)
+                continue;
+            int b = r->m->geom_bodyid[g->objid];
+            if (hl[b] == 2)
+                g->rgba[0] = 0.9f, g->rgba[1] = 0.1f, g->rgba[2] = 0.1f, g->rgba[3] = 1;
+            else if (hl[b] == 1)
+                g->rgba[0] = 1.0f, g->rgba[1] = 0.6f, g->rgba[2] = 0.1f, g->rgba[3] = 1;
+        }
+        if (com_marker && v.scn.ngeom < v.scn.maxgeom) {
+            mjtNum size[3] = {0.06, 0.06, 0.06}, mat[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+            float rgba[4] = {0.9f, 0.1f, 0.1f, 0.8f};
+            mjv_initGeom(&v.scn.geoms[v.scn.ngeom++], mjGEOM_SPHERE, size, com, mat, rgba);
+        }
+        mjrRect vp = {0, 0, 0, 0};
+        glfwGetFramebufferSize(win, &vp.width, &vp.height);
+        mjr_render(vp, &v.scn, &con);
+        /* what this frame is, and what the check found in it */
+        char status[512];
+        int n = snprintf(status, sizeof status, "frame %d / %d   %.2f s%s", f, m->nframes - 1, f / m->fps,
+                         v.paused ? "   (paused)" : "");
+        for (int i = 0; rep && i < rep->nfindings && n < (int)sizeof status - 8; i++) {
+            const lfd_check_finding *x = &rep->finding[i];
+            if (f >= x->first && f <= x->last && x->severity >= LFD_CHECK_WARN)
+                n += snprintf(status + n, sizeof status - (size_t)n, "\n%s", x->msg);
+        }
+        mjr_overlay(mjFONT_NORMAL, mjGRID_TOPLEFT, vp, status, NULL, &con);
+        glfwSwapBuffers(win);
+        glfwPollEvents();
+        res->redraws++;
+        if (f != shown) {
+            res->frames_shown++;
+            shown = f;
+        }
+        char msg[256];
+        if (lfd_mj_take_error(msg, sizeof msg)) {
+            rc = lfd_fail(err, LFD_ENUMERIC, "MuJoCo while drawing: %s", msg);
+            break;
+        }
+    }
+done:
+    mjr_freeContext(&con);
+    mjv_freeScene(&v.scn);
+    if (d)
+        mj_deleteData(d);
+    free(hl);
+    glfwDestroyWindow(win);
+    /* no glfwTerminate: GLFW stays initialised for the process (like the EGL
+       display of lfd_render), because terminating unloads Mesa's GL driver
+       with allocations of its own that LeakSanitizer then reports as ours */
+    return rc;
+}
