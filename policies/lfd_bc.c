@@ -38,6 +38,8 @@ void lfd_bc_opts_init(lfd_bc_opts *o)
     o->noise_angvel_rad_s = 0.1;
     o->obs_std_floor = 0.05f;
     o->act_std_floor = 0.01f;
+    o->action_mode = LFD_ACTION_RESIDUAL;
+    o->delta_std_floor = 0.002f;
     o->purpose = "robot-training";
 }
 
@@ -179,6 +181,7 @@ static int set_meta(lfd_policy *p, const lfd_bc_opts *o, const lfd_obs_layout *L
                                                                : "every demonstration passed", err)) ||
         (rc = lfd_prov_set_int(m, "check_warned", rep->check_warned, err)) ||
         (rc = lfd_prov_set_int(m, "upper_body", L->upper_body, err)) ||
+        (rc = lfd_prov_set_str(m, "action_mode", lfd_action_mode_name(p->action_mode), err)) ||
         (rc = lfd_prov_set_str(m, "hidden", hidden, err)) ||
         (rc = lfd_prov_set_str(m, "activation", lfd_activation_name(o->act), err)) ||
         (rc = lfd_prov_set_int(m, "seed", (int64_t)o->train.seed, err)) ||
@@ -319,7 +322,8 @@ int lfd_bc_train_motions(const lfd_robot *r, int n, const lfd_bc_demo *demos,
     memset(&ds, 0, sizeof ds);
     int *is_val = calloc((size_t)n, sizeof(int));
     float *X = NULL, *Y = NULL, *Xv = NULL, *Yv = NULL, *noise = NULL;
-    float *om = NULL, *os = NULL, *am = NULL, *as = NULL;
+    float *om = NULL, *os = NULL, *am = NULL, *as = NULL, *dm = NULL, *dsd = NULL, *tmp = NULL;
+    int resid = o->action_mode == LFD_ACTION_RESIDUAL;
     lfd_policy *p = NULL;
     if (!L || !is_val) {
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
@@ -348,14 +352,26 @@ int lfd_bc_train_motions(const lfd_robot *r, int n, const lfd_bc_demo *demos,
     noise = malloc((size_t)L->dim * sizeof(float));
     am = malloc((size_t)L->ndriven * sizeof(float));
     as = malloc((size_t)L->ndriven * sizeof(float));
-    if (!om || !os || !noise || !am || !as) {
+    dm = malloc((size_t)L->ndriven * sizeof(float));
+    dsd = malloc((size_t)L->ndriven * sizeof(float));
+    tmp = malloc((size_t)L->dim * 2 * sizeof(float));
+    if (!om || !os || !noise || !am || !as || !dm || !dsd || !tmp) {
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
         goto done;
     }
     if ((rc = lfd_dataset_stats(&ds, is_val, 0, o->obs_std_floor, o->act_std_floor, om, os, am,
-                                as, err)) ||
-        (rc = lfd_dataset_gather(&ds, is_val, 0, om, os, am, as, &X, &Y, &rep->ntrain, err)) ||
-        (rc = lfd_dataset_gather(&ds, is_val, 1, om, os, am, as, &Xv, &Yv, &rep->nval, err)))
+                                as, err)))
+        goto done;
+    /* residual: labels become changes from the previous action, with their own statistics */
+    if (resid) {
+        if ((rc = lfd_dataset_to_residual(&ds, L, err)) ||
+            (rc = lfd_dataset_stats(&ds, is_val, 0, o->obs_std_floor, o->delta_std_floor, tmp,
+                                    tmp + L->dim, dm, dsd, err)))
+            goto done;
+    }
+    const float *ym = resid ? dm : am, *ys = resid ? dsd : as;
+    if ((rc = lfd_dataset_gather(&ds, is_val, 0, om, os, ym, ys, &X, &Y, &rep->ntrain, err)) ||
+        (rc = lfd_dataset_gather(&ds, is_val, 1, om, os, ym, ys, &Xv, &Yv, &rep->nval, err)))
         goto done;
     /* 4. the network and its training */
     int dims[LFD_MLP_MAX_LAYERS + 1];
@@ -394,6 +410,8 @@ int lfd_bc_train_motions(const lfd_robot *r, int n, const lfd_bc_demo *demos,
         p->act_mean[L->driven[d]] = am[d];
         p->act_std[L->driven[d]] = as[d];
     }
+    if (resid && (rc = lfd_policy_set_action_mode(p, LFD_ACTION_RESIDUAL, dm, dsd, err)))
+        goto done;
     for (int i = 0; i < n && rc == LFD_OK; i++)
         rc = lfd_lineage_add_input(&p->lineage, "motion", demos[i].name, demos[i].sha256,
                                    &demos[i].motion->prov, err);
@@ -419,6 +437,9 @@ done:
     free(os);
     free(am);
     free(as);
+    free(dm);
+    free(dsd);
+    free(tmp);
     free(is_val);
     free(L);
     lfd_dataset_free(&ds);

@@ -15,7 +15,12 @@
       3. dataset (lfd_dataset.h) with the observation layout (lfd_obs.h), a
          split by demonstration, statistics from the training split.
       4. training (lfd_train.h) of an MLP obs_dim -> hidden... -> chunk *
-         ndriven, with observation noise given in physical units.
+         ndriven, with observation noise given in physical units.  With
+         action_mode residual (the default) the labels are each chunk
+         row's change from the sample's previous action
+         (lfd_dataset_to_residual), normalised with their own statistics
+         from the training split; the policy adds them back to the
+         observed previous action.
       5. the policy: schema from the layout and the robot's joint table,
          limits and default pose from the robot, the statistics, the driven
          joints, lineage (lfd_lineage_add_input for every demonstration
@@ -58,6 +63,10 @@ typedef struct lfd_bc_opts {
     /* observation noise, physical units (0 = none); see lfd_train.h */
     double noise_q_rad, noise_qd_rad_s, noise_prev_rad, noise_gravity, noise_angvel_rad_s;
     float obs_std_floor, act_std_floor; /* default 0.05 and 0.01 */
+    /* absolute targets or residual (change from the previous action,
+       lfd_policy.h); default residual, which needs obs.prev_action */
+    lfd_action_mode action_mode;
+    float delta_std_floor;     /* residual: floor of the delta std (default 0.002 rad) */
     const char *purpose;       /* comma-separated (default "robot-training") */
     const char *today;         /* YYYY-MM-DD (NULL: lfd_today()) */
     int no_people;             /* accept demonstrations without any contributor */

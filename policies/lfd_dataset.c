@@ -491,6 +491,28 @@ int lfd_dataset_stats(const lfd_dataset *ds, const int *is_val, int which, float
     return LFD_OK;
 }
 
+int lfd_dataset_to_residual(lfd_dataset *ds, const lfd_obs_layout *L, lfd_err *err)
+{
+    if (!L->prev_action || L->off_prev < 0)
+        return lfd_fail(err, LFD_EARG, "residual actions need the previous action in the "
+                                       "observation (the prev block)");
+    if (L->dim != ds->obs_dim || L->ndriven != ds->ndriven)
+        return lfd_fail(err, LFD_EMISMATCH, "dataset is %d -> %d driven, the layout %d -> %d",
+                        ds->obs_dim, ds->ndriven, L->dim, L->ndriven);
+    int nd = ds->ndriven;
+    for (int i = 0; i < ds->n; i++) {
+        const float *o = ds->obs + (size_t)i * (size_t)ds->obs_dim + L->off_prev;
+        float *a = ds->act + (size_t)i * (size_t)ds->act_dim;
+        /* every row minus the hold (prev block + default, as at inference) */
+        for (int r = 0; r < ds->chunk; r++)
+            for (int k = 0; k < nd; k++) {
+                float hold = o[k] + (float)L->q_default[L->driven[k]];
+                a[r * nd + k] -= hold;
+            }
+    }
+    return LFD_OK;
+}
+
 int lfd_dataset_gather(const lfd_dataset *ds, const int *is_val, int which,
                        const float *obs_mean, const float *obs_std, const float *act_mean,
                        const float *act_std, float **X, float **Y, int *n, lfd_err *err)

@@ -121,6 +121,14 @@ int lfd_dataset_stats(const lfd_dataset *ds, const int *is_val, int which, float
                       float act_floor, float *obs_mean, float *obs_std, float *act_mean,
                       float *act_std, lfd_err *err);
 
+/* Residual labels (policies/lfd_policy.h, action_mode "residual"): in
+   place, every action row of every sample becomes its change from the
+   sample's previous action, act - (prev + default), with prev read from
+   the observation's prev block and default = (float)L->q_default, the
+   same float arithmetic lfd_policy_step uses to add it back.  Refuses
+   (LFD_EARG) a layout without the prev block. */
+int lfd_dataset_to_residual(lfd_dataset *ds, const lfd_obs_layout *L, lfd_err *err);
+
 /* Copies the samples of demonstrations with is_val[d] == which (NULL: all),
    normalised with the statistics (act stats per driven joint), into new
    arrays *X (n x obs_dim) and *Y (n x act_dim); free both with free().

@@ -87,6 +87,8 @@ void lfd_policy_free(lfd_policy **pp)
     free(p->act_std);
     free(p->playback);
     free(p->driven);
+    free(p->delta_mean);
+    free(p->delta_std);
     lfd_mlp_free(&p->mlp);
     lfd_prov_free(&p->lineage);
     lfd_prov_free(&p->meta);
@@ -125,6 +127,94 @@ static int finite_all(const float *v, int n)
         if (!isfinite(v[i]))
             return 0;
     return 1;
+}
+
+const char *lfd_action_mode_name(lfd_action_mode m)
+{
+    return m == LFD_ACTION_RESIDUAL ? "residual" : "absolute";
+}
+
+int lfd_action_mode_parse(const char *s, lfd_action_mode *m)
+{
+    if (s && !strcmp(s, "absolute"))
+        *m = LFD_ACTION_ABSOLUTE;
+    else if (s && !strcmp(s, "residual"))
+        *m = LFD_ACTION_RESIDUAL;
+    else
+        return LFD_EARG;
+    return LFD_OK;
+}
+
+int lfd_policy_find_prev_block(const lfd_policy *p, lfd_err *err)
+{
+    /* the first prev.<joint> of the first driven joint, then the others in order */
+    int nd = p->ndriven;
+    const char *first = p->act_names[p->driven ? p->driven[0] : 0];
+    for (int i = 0; i < p->obs_dim; i++) {
+        if (strncmp(p->obs_names[i], "prev.", 5) || strcmp(p->obs_names[i] + 5, first))
+            continue;
+        if (i + nd > p->obs_dim)
+            return lfd_fail(err, LFD_EMISMATCH, "observation '%s' (%d) starts a prev block "
+                                                "of %d driven joints that does not fit in %d "
+                                                "observations",
+                            p->obs_names[i], i, nd, p->obs_dim);
+        for (int d = 1; d < nd; d++) {
+            const char *want = p->act_names[p->driven ? p->driven[d] : d];
+            const char *have = p->obs_names[i + d];
+            if (strncmp(have, "prev.", 5) || strcmp(have + 5, want))
+                return lfd_fail(err, LFD_EMISMATCH, "observation %d is '%s', expected "
+                                                    "'prev.%s' (the previous actions of the "
+                                                    "driven joints in order)",
+                                i + d, have, want);
+        }
+        return i;
+    }
+    return lfd_fail(err, LFD_EMISMATCH, "the observation has no 'prev.%s': a residual policy "
+                                        "needs the previous action of every driven joint",
+                    first);
+}
+
+int lfd_policy_set_action_mode(lfd_policy *p, lfd_action_mode mode, const float *delta_mean,
+                               const float *delta_std, lfd_err *err)
+{
+    if (mode == LFD_ACTION_ABSOLUTE) {
+        free(p->delta_mean);
+        free(p->delta_std);
+        p->delta_mean = p->delta_std = NULL;
+        p->action_mode = LFD_ACTION_ABSOLUTE;
+        p->prev_off = 0;
+        return LFD_OK;
+    }
+    if (mode != LFD_ACTION_RESIDUAL)
+        return lfd_fail(err, LFD_EARG, "unknown action mode %d", (int)mode);
+    if (p->kind != LFD_POLICY_MLP)
+        return lfd_fail(err, LFD_EARG, "only MLP policies can be residual");
+    if (!delta_mean || !delta_std)
+        return lfd_fail(err, LFD_EARG, "a residual policy needs delta statistics");
+    int nd = p->ndriven;
+    for (int d = 0; d < nd; d++)
+        if (!isfinite(delta_mean[d]) || !isfinite(delta_std[d]) || !(delta_std[d] > 0))
+            return lfd_fail(err, LFD_ENUMERIC, "residual delta statistics of driven joint %d: "
+                                               "mean %g, std %g (must be finite, std > 0)",
+                            d, delta_mean[d], delta_std[d]);
+    int off = lfd_policy_find_prev_block(p, err);
+    if (off < 0)
+        return off;
+    float *m = malloc((size_t)nd * sizeof(float)), *sd = malloc((size_t)nd * sizeof(float));
+    if (!m || !sd) {
+        free(m);
+        free(sd);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    memcpy(m, delta_mean, (size_t)nd * sizeof(float));
+    memcpy(sd, delta_std, (size_t)nd * sizeof(float));
+    free(p->delta_mean);
+    free(p->delta_std);
+    p->delta_mean = m;
+    p->delta_std = sd;
+    p->prev_off = off;
+    p->action_mode = LFD_ACTION_RESIDUAL;
+    return LFD_OK;
 }
 
 int lfd_policy_validate(const lfd_policy *p, lfd_err *err)
@@ -171,6 +261,26 @@ int lfd_policy_validate(const lfd_policy *p, lfd_err *err)
             return lfd_fail(err, LFD_EARG, "driven action %d (%d) is out of range or not "
                                            "ascending",
                             k, p->driven[k]);
+    if (p->action_mode == LFD_ACTION_RESIDUAL) {
+        if (p->kind != LFD_POLICY_MLP)
+            return lfd_fail(err, LFD_EARG, "only MLP policies can be residual");
+        if (!p->delta_mean || !p->delta_std)
+            return lfd_fail(err, LFD_EARG, "residual policy without delta statistics");
+        for (int d = 0; d < p->ndriven; d++)
+            if (!isfinite(p->delta_mean[d]) || !(p->delta_std[d] > 0) ||
+                !isfinite(p->delta_std[d]))
+                return lfd_fail(err, LFD_ENUMERIC, "residual delta statistics of driven joint "
+                                                   "%d: mean %g, std %g",
+                                d, p->delta_mean[d], p->delta_std[d]);
+        int off = lfd_policy_find_prev_block(p, err);
+        if (off < 0)
+            return off;
+        if (off != p->prev_off)
+            return lfd_fail(err, LFD_EARG, "residual policy's prev block is at %d, not %d", off,
+                            p->prev_off);
+    } else if (p->action_mode != LFD_ACTION_ABSOLUTE) {
+        return lfd_fail(err, LFD_EARG, "unknown action mode %d", (int)p->action_mode);
+    }
     if (p->kind == LFD_POLICY_MLP) {
         if (!p->mlp)
             return lfd_fail(err, LFD_EARG, "MLP policy has no model");
@@ -224,13 +334,14 @@ int lfd_policy_encode(const lfd_policy *p, lfd_buf *out, lfd_err *err)
     msgpack_packer pk;
     lfd_buf_init(out, LFD_POLICY_MAX_FILE);
     lfd_packer_init(&pk, out);
-    /* version 1 unless the network drives a subset (the "driven" key) */
-    int subset = p->ndriven < p->act_dim;
-    msgpack_pack_map(&pk, 22 + (size_t)subset); /* entries + the seal */
+    /* version 1 unless the network drives a subset (the "driven" key, 2) or
+       is residual (3) */
+    int subset = p->ndriven < p->act_dim, resid = p->action_mode == LFD_ACTION_RESIDUAL;
+    msgpack_pack_map(&pk, 22 + (size_t)subset + 2 * (size_t)resid); /* entries + the seal */
     lfd_mp_pack_cstr(&pk, "format");
     lfd_mp_pack_cstr(&pk, LFD_POLICY_FORMAT);
     lfd_mp_pack_cstr(&pk, "version");
-    msgpack_pack_int(&pk, subset ? 2 : 1);
+    msgpack_pack_int(&pk, resid ? 3 : subset ? 2 : 1);
     lfd_mp_pack_cstr(&pk, "kind");
     lfd_mp_pack_cstr(&pk, p->kind == LFD_POLICY_MLP ? "mlp" : "playback");
     lfd_mp_pack_cstr(&pk, "name");
@@ -296,6 +407,14 @@ int lfd_policy_encode(const lfd_policy *p, lfd_buf *out, lfd_err *err)
         msgpack_pack_array(&pk, (size_t)p->ndriven);
         for (int k = 0; k < p->ndriven; k++)
             msgpack_pack_int(&pk, p->driven[k]);
+    }
+    if (resid) {
+        lfd_mp_pack_cstr(&pk, "action_mode");
+        lfd_mp_pack_cstr(&pk, lfd_action_mode_name(p->action_mode));
+        lfd_mp_pack_cstr(&pk, "residual");
+        msgpack_pack_map(&pk, 2);
+        pack_vec(&pk, "delta_mean", p->delta_mean, p->ndriven);
+        pack_vec(&pk, "delta_std", p->delta_std, p->ndriven);
     }
     lfd_mp_pack_cstr(&pk, "lineage");
     lfd_prov_pack(&p->lineage, &pk);
@@ -612,6 +731,54 @@ static int decode_map(lfd_policy **out, const lfd_mpr *root, lfd_err *err)
         if (rc)
             goto fail;
     }
+    /* version 3: the action mode (absent: absolute) and the delta statistics */
+    fk = find_key(root, "action_mode", &f, err);
+    if (fk < 0) {
+        rc = LFD_EPARSE;
+        goto fail;
+    }
+    if (fk == 1) {
+        char mode[16];
+        lfd_action_mode am;
+        if (version < 3) {
+            rc = lfd_fail(err, LFD_EPARSE, "'action_mode' in a version %lld policy",
+                          (long long)version);
+            goto fail;
+        }
+        if ((rc = lfd_mpr_cstr(&f, mode, sizeof mode, err))) {
+            lfd_err_prefix(err, "action_mode");
+            goto fail;
+        }
+        if (lfd_action_mode_parse(mode, &am)) {
+            rc = lfd_fail(err, LFD_EUNSUPPORTED, "unknown action_mode '%s'", mode);
+            goto fail;
+        }
+        if (am == LFD_ACTION_RESIDUAL) {
+            lfd_mpr res;
+            int nd = p->ndriven;
+            float *dm = malloc((size_t)nd * sizeof(float)), *ds = malloc((size_t)nd * sizeof(float));
+            if (!dm || !ds)
+                rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+            else if ((rc = need_key(root, "residual", &res, err)) ||
+                     (rc = need_key(&res, "delta_mean", &f, err)) ||
+                     (rc = read_vec(&f, dm, nd, "delta_mean", err)) ||
+                     (rc = need_key(&res, "delta_std", &f, err)) ||
+                     (rc = read_vec(&f, ds, nd, "delta_std", err)))
+                lfd_err_prefix(err, "residual");
+            else
+                rc = lfd_policy_set_action_mode(p, am, dm, ds, err);
+            free(dm);
+            free(ds);
+            if (rc)
+                goto fail;
+        }
+    }
+    if (p->action_mode != LFD_ACTION_RESIDUAL && (fk = find_key(root, "residual", &f, err)) != 0) {
+        rc = fk < 0 ? LFD_EPARSE
+                    : lfd_fail(err, LFD_EPARSE, "'residual' statistics in a policy whose "
+                                                "action_mode is not residual");
+        goto fail;
+    }
     if (find_key(root, "lineage", &f, err) == 1 && (rc = lfd_prov_read(&p->lineage, &f, err)))
         goto fail;
     if (find_key(root, "meta", &f, err) == 1 && (rc = lfd_prov_read(&p->meta, &f, err)))
@@ -736,10 +903,36 @@ void lfd_policy_normalize_obs(const lfd_policy *p, const float *obs, float *obs_
         memmove(obs_n, obs, (size_t)p->obs_dim * sizeof(float));
 }
 
-void lfd_policy_output_rows(const lfd_policy *p, int rows, float *buf)
+void lfd_policy_output_rows(const lfd_policy *p, int rows, const float *prev,
+                            size_t prev_stride, float *buf)
 {
     int na = p->act_dim, nd = p->ndriven, nc = p->chunk;
     size_t stride = (size_t)nc * (size_t)na;
+    if (p->action_mode == LFD_ACTION_RESIDUAL) {
+        /* residual: previous action (prev block + default) plus the
+           unnormalised change, from the last row and step as below */
+        for (int r = rows - 1; r >= 0; r--) {
+            float *row = buf + (size_t)r * stride;
+            const float *net = buf + (size_t)r * (size_t)(nc * nd);
+            const float *pv = prev + (size_t)r * prev_stride;
+            for (int k = nc - 1; k >= 0; k--) {
+                const float *src = net + (size_t)k * (size_t)nd;
+                float *dst = row + (size_t)k * (size_t)na;
+                int d = nd - 1;
+                for (int j = na - 1; j >= 0; j--) {
+                    int dj = p->driven ? (d >= 0 && p->driven[d] == j ? d : -1) : j;
+                    if (dj >= 0) {
+                        float hold = pv[dj] + p->default_action[j];
+                        dst[j] = hold + (src[dj] * p->delta_std[dj] + p->delta_mean[dj]);
+                        d--;
+                    } else {
+                        dst[j] = p->default_action[j];
+                    }
+                }
+            }
+        }
+        return;
+    }
     /* rows and chunk steps from the last: a network row is never longer than
        an action row, so writing backwards never overwrites an unread value */
     for (int r = rows - 1; r >= 0; r--) {
@@ -815,7 +1008,7 @@ int lfd_policy_step(const lfd_policy *p, lfd_policy_ws *ws, const float *obs, fl
         /* normalise, run the network, make the network's output actions */
         lfd_policy_normalize_obs(p, obs, ws->obs_n);
         lfd_mlp_forward(p->mlp, ws->mlp_ws, ws->obs_n, ws->out);
-        lfd_policy_output_rows(p, 1, ws->out);
+        lfd_policy_output_rows(p, 1, obs + p->prev_off, (size_t)p->obs_dim, ws->out);
     }
     for (int i = 0; i < n; i++)
         if (!isfinite(ws->out[i]))
@@ -848,7 +1041,7 @@ int lfd_policy_step_batch(const lfd_policy *p, lfd_policy_ws *ws, int n, const f
             lfd_mlp_forward(p->mlp, ws->mlp_ws, ws->obs_n, ws->out);
         else
             lfd_mlp_forward_batch(p->mlp, ws->mlp_ws, n, ws->obs_n, ws->out);
-        lfd_policy_output_rows(p, n, ws->out);
+        lfd_policy_output_rows(p, n, obs + p->prev_off, no, ws->out);
     }
     for (size_t i = 0; i < (size_t)n * nout; i++)
         if (!isfinite(ws->out[i]))

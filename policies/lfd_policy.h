@@ -21,6 +21,24 @@
     the normalisation, place driven joints, fill the others): lfd_policy_step
     and the server's batch path both use it, so they agree to the bit.
 
+    Action modes (MLP policies).  "absolute" (the default; every file
+    without "action_mode"): a driven joint's action is the unnormalised
+    network output, as above.  "residual": row k of the chunk is the
+    previous action plus a learnt change,
+        action[k][j] = (prev_j + default_action[j])
+                       + (out[k][d] * delta_std[d] + delta_mean[d]),
+    where prev_j is the observation's prev.<joint> entry (the previous
+    action minus the default pose, policies/lfd_obs.h) of driven joint d =
+    j, and delta_mean / delta_std (ndriven, pooled over the chunk's rows)
+    are the statistics of (chunk row - previous action) in the training
+    set.  A network that outputs -delta_mean/delta_std (e.g. all zeros with
+    a zero mean) is exactly the zero-order hold, so a policy that knows
+    nothing about a new activity degrades to holding, and what it learns is
+    how the previous action moves on (velocity extrapolation).  A residual
+    policy needs the prev block for every driven joint in the observation,
+    in driven order (prev_off is its offset); act_mean / act_std then hold
+    the statistics of the absolute actions (information only).
+
     The policy is immutable after loading; lfd_policy_step() takes a
     per-caller workspace and allocates nothing, so a server can run one
     policy for many clients at once.  lfd_policy_step_batch() runs many
@@ -37,13 +55,21 @@
       "mlp": {"layers": [{"w": <f4 (out, in), "b": <f4 (out),
                           "act": "relu" | ...}]}             (kind mlp),
       "playback": {"fps": float, "frames": <f4 (T, act_dim)} (kind playback),
-      "driven": [int]                          (version 2 only: a subset),
+      "driven": [int]                          (version >= 2: a subset),
+      "action_mode": "absolute" | "residual",
+      "residual": {"delta_mean", "delta_std"}  (version 3 only, residual:
+                                               ndarrays <f4 (ndriven)),
       "lineage": map, "meta": map              (carried untouched),
       "sha256": bin(32)
     A policy that drives every joint is written as version 1, byte for byte
     what earlier lfd wrote; one that drives a subset is version 2, which a
     version-1 reader refuses by its version number instead of misreading
-    the network's width.
+    the network's width.  A residual policy is version 3 (with or without
+    "driven"), so that older readers refuse it rather than serve its
+    deltas as absolute targets; absolute policies are written exactly as
+    before.  Loading refuses "action_mode" in a version 1-2 file, a
+    residual policy without a complete prev block, and delta statistics
+    that are missing, of the wrong width, non-finite or with std <= 0.
     Loading checks every width against obs_dim/act_dim, refuses missing or
     wrong-width statistics, non-finite weights or stats, and zero std.
     lfd_policy_check_robot() refuses a policy whose schema does not match a
@@ -60,7 +86,7 @@
 #include "policies/lfd_mlp.h"
 
 #define LFD_POLICY_FORMAT "lfd.policy"
-#define LFD_POLICY_VERSION 2 /* the newest this lfd reads and writes */
+#define LFD_POLICY_VERSION 3 /* the newest this lfd reads and writes */
 #define LFD_POLICY_MAX_DIM 4096
 #define LFD_POLICY_MAX_CHUNK 256
 #define LFD_POLICY_NAME_MAX 64
@@ -68,6 +94,13 @@
 #define LFD_POLICY_MAX_FILE ((size_t)1 << 30)
 
 typedef enum { LFD_POLICY_MLP = 0, LFD_POLICY_PLAYBACK = 1 } lfd_policy_kind;
+
+/* How an MLP's outputs become actions (see above). */
+typedef enum { LFD_ACTION_ABSOLUTE = 0, LFD_ACTION_RESIDUAL = 1 } lfd_action_mode;
+
+/* "absolute" / "residual"; parse returns 0 or LFD_EARG. */
+const char *lfd_action_mode_name(lfd_action_mode m);
+int lfd_action_mode_parse(const char *s, lfd_action_mode *m);
 
 typedef struct lfd_policy {
     lfd_policy_kind kind;
@@ -91,6 +124,9 @@ typedef struct lfd_policy {
     lfd_mlp *mlp;                     /* kind mlp: obs_dim -> chunk * ndriven */
     int ndriven;                      /* actions the network drives (act_dim: all) */
     int *driven;                      /* ndriven ascending action indices */
+    lfd_action_mode action_mode;      /* kind mlp: absolute (default) or residual */
+    int prev_off;                     /* residual: offset of the prev block in obs */
+    float *delta_mean, *delta_std;    /* residual: ndriven (NULL otherwise) */
     double playback_fps;              /* kind playback */
     int playback_frames;
     float *playback;                  /* playback_frames * act_dim */
@@ -108,6 +144,20 @@ void lfd_policy_free(lfd_policy **p);
 /* Makes the network drive only actions idx[0..n) (ascending, n >= 1); the
    others hold default_action.  n == act_dim restores "all". */
 int lfd_policy_set_driven(lfd_policy *p, int n, const int *idx, lfd_err *err);
+
+/* Makes an MLP policy residual with the given delta statistics (ndriven
+   each, copied) or, with mode absolute, absolute again (the statistics
+   are dropped; pass NULL).  Call after the observation names and the
+   driven joints are set: refuses (LFD_EMISMATCH) an observation without
+   prev.<joint> for every driven joint in driven order, and non-finite
+   statistics or std <= 0 (LFD_ENUMERIC). */
+int lfd_policy_set_action_mode(lfd_policy *p, lfd_action_mode mode, const float *delta_mean,
+                               const float *delta_std, lfd_err *err);
+
+/* Offset of the prev block of the driven joints in the observation (the
+   first prev.<act_names[driven[0]]> followed by the others in order), or
+   LFD_EMISMATCH naming what is missing. */
+int lfd_policy_find_prev_block(const lfd_policy *p, lfd_err *err);
 
 /* Width of the network output: chunk * ndriven. */
 static inline int lfd_policy_net_dim(const lfd_policy *p) { return p->chunk * p->ndriven; }
@@ -153,8 +203,13 @@ void lfd_policy_normalize_obs(const lfd_policy *p, const float *obs, float *obs_
 /* In place, for rows rows of buf (row stride chunk * act_dim floats): the
    network's outputs (the first chunk * ndriven floats of each row) become
    action chunks (unnormalised, driven joints placed, the others at the
-   default action).  MLP policies only; allocation-free. */
-void lfd_policy_output_rows(const lfd_policy *p, int rows, float *buf);
+   default action).  Residual policies add row r's previous action, read
+   from prev + r * prev_stride (ndriven floats: the raw, unnormalised prev
+   block of that row's observation, i.e. previous action minus default
+   pose); absolute policies ignore prev (may be NULL).  MLP policies only;
+   allocation-free. */
+void lfd_policy_output_rows(const lfd_policy *p, int rows, const float *prev,
+                            size_t prev_stride, float *buf);
 
 /* One observation (obs_dim floats) -> chunk * act_dim floats.  No
    allocation.  Non-finite observations or outputs give LFD_ENUMERIC and

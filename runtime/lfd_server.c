@@ -35,6 +35,7 @@ typedef struct srv_model {
     lfd_policy *p;
     int cap;              /* batch rows */
     float *obs;           /* cap * obs_dim: raw, then normalised in place */
+    float *prev;          /* cap * ndriven: raw prev blocks (residual policies) */
     float *out;           /* cap * chunk * act_dim */
     float *mlp_ws;        /* lfd_mlp_ws_floats(mlp, cap) */
     lfd_policy_ws *pws;   /* playback policies: lfd_policy_step */
@@ -151,6 +152,7 @@ static void model_free(srv_model **pm)
     srv_model *m = *pm;
     lfd_policy_free(&m->p);
     free(m->obs);
+    free(m->prev);
     free(m->out);
     free(m->mlp_ws);
     lfd_policy_ws_free(&m->pws);
@@ -182,9 +184,10 @@ static int model_new(srv_model **out, lfd_policy *p, int cap, lfd_err *err)
     size_t nout = (size_t)p->chunk * (size_t)p->act_dim;
     m->obs = calloc((size_t)cap * (size_t)p->obs_dim, sizeof(float));
     m->out = calloc((size_t)cap * nout, sizeof(float));
+    m->prev = calloc((size_t)cap * (size_t)p->ndriven, sizeof(float));
     if (p->mlp)
         m->mlp_ws = calloc(lfd_mlp_ws_floats(p->mlp, cap), sizeof(float));
-    if (!m->obs || !m->out || (p->mlp && !m->mlp_ws)) {
+    if (!m->obs || !m->out || !m->prev || (p->mlp && !m->mlp_ws)) {
         model_free(&m);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
@@ -851,6 +854,10 @@ static void enqueue_act(lfd_server *s, const uint8_t *id, int idlen, const srv_e
         pa->norm_ns = 0;
     } else {
         pa->row = row;
+        /* a residual policy adds its deltas to the raw previous action */
+        if (p->action_mode == LFD_ACTION_RESIDUAL)
+            memcpy(m->prev + (size_t)row * (size_t)p->ndriven, ob + p->prev_off,
+                   (size_t)p->ndriven * sizeof(float));
         lfd_policy_normalize_obs(p, ob, ob);
         int64_t t = lfd_now_ns();
         pa->norm_ns = t - pa->t_decoded_ns;
@@ -883,7 +890,7 @@ static int64_t infer_rows(lfd_server *s, int pidx, int rows, int64_t *denorm_ns)
     /* the network's rows become action chunks (policies/lfd_policy.h: the
        same code lfd_policy_step runs) */
     if (p->kind == LFD_POLICY_MLP)
-        lfd_policy_output_rows(p, rows, m->out);
+        lfd_policy_output_rows(p, rows, m->prev, (size_t)p->ndriven, m->out);
     *denorm_ns = lfd_now_ns() - t1;
     return t1 - t0;
 }

@@ -298,6 +298,7 @@ TEST(bc_trains_upper_body_policy_that_beats_baselines_and_stands)
     CHECK_EQ_INT(rep.nval_demos, 1);
     CHECK_EQ_INT(p->ndriven, rep.ndriven);
     CHECK(p->ndriven < p->act_dim);
+    CHECK(p->action_mode == LFD_ACTION_RESIDUAL); /* the default */
     /* save / load: identical actions; NaN observation refused, chunk untouched */
     char path[512];
     snprintf(path, sizeof path, "%s/bc.lfdp", lfd_test_tmpdir());
@@ -458,10 +459,12 @@ TEST(bc_train_refuses_without_consent_and_records_lineage)
     CHECK_CONTAINS(out, "d0.lfdm");
     /* the consented two: trained; lineage names both people and their motions */
     snprintf(cmd, sizeof cmd,
-             "train %s %s --robot h1 --upper-body -o %s -q -e 2 --rollouts 0 --hidden 16", p[0],
-             p[1], pol);
+             "train %s %s --robot h1 --upper-body -o %s -q -e 2 --rollouts 0 --hidden 16 "
+             "--action-mode absolute",
+             p[0], p[1], pol);
     CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 0);
     unsetenv("LFD_TODAY");
+    CHECK_CONTAINS(out, "absolute actions");
     snprintf(cmd, sizeof cmd, "lineage %s", pol);
     CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 0);
     CHECK_CONTAINS(out, "d0.lfdm");

@@ -113,6 +113,64 @@ TEST(serve_act_equals_policy_then_filter)
     lfd_policy_free(&copy);
 }
 
+/* a residual policy (each row = previous action + a learnt change, read
+   from the observation's prev block) is served exactly as lfd_policy_step
+   computes it, then filtered */
+TEST(serve_residual_policy_equals_policy_then_filter)
+{
+    lfd_err err = {0};
+    lfd_policy *p = th_mlp_policy("res", 8, 5, 4, 32, 12, NULL), *srv = NULL, *copy = NULL;
+    for (int j = 0; j < 5; j++)
+        snprintf(p->obs_names[3 + j], sizeof p->obs_names[3 + j], "prev.%s", p->act_names[j]);
+    float dm[5] = {0.01f, 0, -0.01f, 0.02f, 0}, ds[5] = {0.05f, 0.1f, 0.02f, 0.08f, 0.03f};
+    CHECK_OK(lfd_policy_set_action_mode(p, LFD_ACTION_RESIDUAL, dm, ds, &err), &err);
+    char path[512];
+    snprintf(path, sizeof path, "%s/res.lfdp", lfd_test_tmpdir());
+    CHECK_OK(lfd_policy_save(p, path, &err), &err);
+    CHECK_OK(lfd_policy_load(&srv, path, &err), &err);
+    CHECK_OK(lfd_policy_load(&copy, path, &err), &err);
+    lfd_policy_free(&p);
+    lfd_server_config cfg;
+    loopback_cfg(&cfg);
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &srv, 1, NULL)) {
+        lfd_policy_free(&copy);
+        return;
+    }
+    const char *on[8];
+    for (int i = 0; i < 8; i++)
+        on[i] = copy->obs_names[i];
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, copy);
+    cc.obs_names = on;
+    cc.filter = 0;
+    lfd_client *c;
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    if (!c) {
+        th_server_stop(&ts);
+        lfd_policy_free(&copy);
+        return;
+    }
+    float obs[8], prev[5] = {0.1f, -0.1f, 0.3f, 0, 0.5f}, got[20], want[20];
+    uint8_t wflags[5];
+    for (int k = 0; k < 20; k++) {
+        /* the observation's prev block is the previous action minus the default */
+        fill_obs(obs, 8, k);
+        for (int j = 0; j < 5; j++)
+            obs[3 + j] = prev[j] - copy->default_action[j];
+        lfd_act_info ai;
+        CHECK_OK(lfd_client_act(c, obs, prev, got, &ai, &err), &err);
+        reference(copy, obs, prev, want, wflags);
+        for (int i = 0; i < 20; i++)
+            CHECK_NEAR(got[i], want[i], 1e-6);
+        CHECK_EQ_INT(ai.hold, 0);
+        memcpy(prev, got + 5, sizeof prev);
+    }
+    lfd_client_free(&c);
+    th_server_stop(&ts);
+    lfd_policy_free(&copy);
+}
+
 /* hello with probe, and a hello whose schema differs in each possible way */
 TEST(serve_hello_describes_and_refuses_mismatched_schema)
 {

@@ -129,7 +129,9 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
     printf("robot     %s (model %.12s)\n", p->robot, p->model_hash[0] ? p->model_hash : "-");
     printf("control   %.4g s period, chunk %d\n", p->control_period_s, p->chunk);
     printf("obs       %d values\n", p->obs_dim);
-    printf("actions   %d joints, %d driven by the network\n", p->act_dim, p->ndriven);
+    printf("actions   %d joints, %d driven by the network, %s%s\n", p->act_dim, p->ndriven,
+           p->kind == LFD_POLICY_MLP ? lfd_action_mode_name(p->action_mode) : "playback",
+           p->action_mode == LFD_ACTION_RESIDUAL ? " (previous action + learnt change)" : "");
     if (p->mlp) {
         printf("network  ");
         for (int l = 0; l < p->mlp->nlayers; l++)

@@ -69,7 +69,7 @@ static int on_epoch(void *ctx, const lfd_train_epoch *e)
 static int run_train(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *out = NULL, *purpose = "robot-training", *hidden = NULL;
-    const char *act = NULL, *name = NULL;
+    const char *act = NULL, *name = NULL, *amode = NULL;
     int chunk = 10, epochs = -1, seed = 1, upper = 0, unchecked = 0, no_people = 0, batch = -1;
     int patience = -1, threads = 0, quiet = 0, no_prev = 0, no_phase = 0, no_root = 0;
     double l1 = 0, lr = -1, val_frac = -1, period = 0.02, nq = -1, nqd = -1, nprev = -1;
@@ -101,7 +101,11 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
         {"period", 0, LFD_OPT_DOUBLE, &period, "S", "control period (default 0.02 s)"},
         {"upper-body", 0, LFD_OPT_FLAG, &upper, NULL,
          "drive the joints off the legs only; the legs hold the default pose"},
-        {"no-prev-action", 0, LFD_OPT_FLAG, &no_prev, NULL, "leave the previous action out"},
+        {"no-prev-action", 0, LFD_OPT_FLAG, &no_prev, NULL,
+         "leave the previous action out (implies --action-mode absolute)"},
+        {"action-mode", 0, LFD_OPT_STR, &amode, "MODE",
+         "residual: each chunk row = previous action + a learnt change (default); absolute: "
+         "joint targets"},
         {"no-phase", 0, LFD_OPT_FLAG, &no_phase, NULL, "leave the phase out"},
         {"no-root", 0, LFD_OPT_FLAG, &no_root, NULL, "leave gravity and root angular velocity out"},
         {"rollouts", 0, LFD_OPT_INT, &rollouts, "N",
@@ -126,6 +130,13 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
     o.obs.upper_body = upper;
     o.obs.prev_action = !no_prev;
     o.obs.phase = !no_phase;
+    if (amode && lfd_action_mode_parse(amode, &o.action_mode))
+        return lfd_cli_usage_error(cmd, "--action-mode '%s' (residual or absolute)", amode);
+    if (no_prev && amode && o.action_mode == LFD_ACTION_RESIDUAL)
+        return lfd_cli_usage_error(cmd, "--action-mode residual needs the previous action in "
+                                        "the observation (drop --no-prev-action)");
+    if (no_prev)
+        o.action_mode = LFD_ACTION_ABSOLUTE;
     if (no_root)
         o.obs.root = 0;
     o.chunk = chunk;
@@ -180,9 +191,10 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
     }
     if (rc)
         return lfd_cli_error(cmd, &err);
-    printf("wrote %s: policy '%s', %d -> %d x %d (%zu parameters), %d driven of %d joints\n",
+    printf("wrote %s: policy '%s', %d -> %d x %d (%zu parameters), %d driven of %d joints, "
+           "%s actions\n",
            out, o.name, rep.obs_dim, rep.chunk, rep.ndriven, rep.nparams, rep.ndriven,
-           rep.act_dim);
+           rep.act_dim, lfd_action_mode_name(o.action_mode));
     printf("data      %d demonstrations (%d train, %d validation), %d + %d samples%s\n",
            rep.ndemos, rep.ntrain_demos, rep.nval_demos, rep.ntrain, rep.nval,
            rep.no_people_used ? " (some without people: --no-people)" : "");
