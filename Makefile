@@ -149,6 +149,7 @@ asan:
 valgrind: all
 	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp-vg LFD_VALGRIND=1 LFD_FUZZ_ITERS=4000 \
 	    valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+	    --suppressions=tests/valgrind.supp \
 	    --trace-children=no --child-silent-after-fork=no -q \
 	    ./$(TESTBIN) -j $(JOBS) $(TESTS)
 
