@@ -114,12 +114,18 @@ int lfd_bc_policy_schema(lfd_policy *p, const lfd_robot *r, const lfd_obs_layout
     if (p->obs_dim != L->dim || p->act_dim != r->njoints)
         return lfd_fail(err, LFD_EMISMATCH, "policy is %d -> %d, the layout %d -> %d joints",
                         p->obs_dim, p->act_dim, L->dim, r->njoints);
-    snprintf(p->robot, sizeof p->robot, "%s", r->name);
-    snprintf(p->model_hash, sizeof p->model_hash, "%s", r->model_hash);
     for (int i = 0; i < L->dim; i++)
         lfd_obs_name(L, i, p->obs_names[i], p->obs_units[i]);
+    lfd_bc_policy_actions(p, r);
+    return lfd_policy_set_driven(p, L->ndriven, L->driven, err);
+}
+
+void lfd_bc_policy_actions(lfd_policy *p, const lfd_robot *r)
+{
+    snprintf(p->robot, sizeof p->robot, "%s", r->name);
+    snprintf(p->model_hash, sizeof p->model_hash, "%s", r->model_hash);
     /* actions: the robot's joints, with their limits and default pose */
-    for (int j = 0; j < r->njoints; j++) {
+    for (int j = 0; j < r->njoints && j < p->act_dim; j++) {
         const lfd_robot_joint *J = &r->joints[j];
         snprintf(p->act_names[j], sizeof p->act_names[j], "%s", J->name);
         snprintf(p->act_units[j], sizeof p->act_units[j], "%s",
@@ -130,7 +136,6 @@ int lfd_bc_policy_schema(lfd_policy *p, const lfd_robot *r, const lfd_obs_layout
         p->acc_limit[j] = J->acc_max > 0 ? (float)J->acc_max : 0.0f;
         p->default_action[j] = (float)J->default_q;
     }
-    return lfd_policy_set_driven(p, L->ndriven, L->driven, err);
 }
 
 /* ---- meta ------------------------------------------------------------------------ */

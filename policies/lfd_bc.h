@@ -123,6 +123,10 @@ int lfd_bc_train(const lfd_robot *r, int n, const char *const *paths, const char
    and by the PyTorch import. */
 int lfd_bc_policy_schema(lfd_policy *p, const lfd_robot *r, const lfd_obs_layout *L,
                          lfd_err *err);
+/* The action half of that: robot name and model hash, and per joint the
+   action name, unit, range, velocity and acceleration limits and default
+   (p->act_dim must be the robot's joint count).  Also used by playback. */
+void lfd_bc_policy_actions(lfd_policy *p, const lfd_robot *r);
 
 /* ---- synthetic demonstrations (tests, benchmarks, the demo) ---------------------- */
 

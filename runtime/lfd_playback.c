@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/lfd_sha256.h"
+#include "policies/lfd_bc.h"
 
 int lfd_playback_from_motion(const lfd_motion *m, const lfd_robot *r, const char *name,
                              double control_period_s, int chunk, const char *motion_label,
@@ -28,23 +29,11 @@ int lfd_playback_from_motion(const lfd_motion *m, const lfd_robot *r, const char
     if ((rc = lfd_policy_new(&p, LFD_POLICY_PLAYBACK, 1, nj, chunk, err)))
         return rc;
     snprintf(p->name, sizeof p->name, "%s", name);
-    snprintf(p->robot, sizeof p->robot, "%s", r->name);
-    snprintf(p->model_hash, sizeof p->model_hash, "%s", r->model_hash);
     p->control_period_s = control_period_s;
     snprintf(p->obs_names[0], sizeof p->obs_names[0], "time_s");
     snprintf(p->obs_units[0], sizeof p->obs_units[0], "s");
     /* the schema, limits and default pose from the robot's joint table */
-    for (int j = 0; j < nj; j++) {
-        const lfd_robot_joint *J = &r->joints[j];
-        snprintf(p->act_names[j], sizeof p->act_names[j], "%s", J->name);
-        snprintf(p->act_units[j], sizeof p->act_units[j], "%s",
-                 J->type == mjJNT_SLIDE ? "m" : "rad");
-        p->act_lo[j] = (float)J->range_lo;
-        p->act_hi[j] = (float)J->range_hi;
-        p->vel_limit[j] = J->vel_max > 0 ? (float)J->vel_max : INFINITY;
-        p->acc_limit[j] = J->acc_max > 0 ? (float)J->acc_max : 0.0f;
-        p->default_action[j] = (float)J->default_q;
-    }
+    lfd_bc_policy_actions(p, r);
     /* the frames: the joint columns of qpos */
     p->playback_fps = m->fps;
     p->playback_frames = m->nframes;
