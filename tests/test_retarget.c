@@ -23,6 +23,28 @@ static lfd_robot *load(const char *name)
     return r;
 }
 
+/* frame f of a robot motion: the default pose lifted off the floor, every
+   joint swinging inside its range */
+static void swing_pose(const lfd_robot *r, int f, double fps, double *qt)
+{
+    memcpy(qt, r->qpos_default, (size_t)r->nq * sizeof(double));
+    qt[2] += 0.3;
+    for (int j = 0; j < r->njoints; j++) {
+        const lfd_robot_joint *J = &r->joints[j];
+        double mid = 0.5 * (J->range_lo + J->range_hi), half = 0.5 * (J->range_hi - J->range_lo);
+        double centre = J->default_q + 0.3 * (mid - J->default_q);
+        double v = centre + 0.25 * half * sin(2 * M_PI * 0.4 * f / fps + j);
+        /* elbows stay bent so the arm's twist is defined by hand and elbow */
+        if (strstr(J->name, "elbow"))
+            v = 0.5 * (J->range_lo + J->range_hi) + 0.1 * half * sin(f / fps + j);
+        /* no target observes a wrist (human data has no hand frame): G1's
+           3-DoF wrists stay at their default, where the posture pull holds them */
+        if (strstr(J->name, "wrist"))
+            v = J->default_q;
+        qt[J->qpos_adr] = fmin(fmax(v, J->range_lo + 0.05), J->range_hi - 0.05);
+    }
+}
+
 /* a robot motion played through its own map and retargeted back gives its
    joint angles back */
 static void self_retarget(const char *name)
@@ -51,24 +73,8 @@ static void self_retarget(const char *name)
     double sum = 0, worst = 0;
     int n = 0;
     for (int f = 0; f < 120; f++) {
-        /* default pose lifted off the floor, every joint swinging inside its range */
-        memcpy(qt, r->qpos_default, (size_t)r->nq * sizeof(double));
+        swing_pose(r, f, fps, qt);
         qt[0] = 0.2 * f / fps;
-        qt[2] += 0.3;
-        for (int j = 0; j < r->njoints; j++) {
-            const lfd_robot_joint *J = &r->joints[j];
-            double mid = 0.5 * (J->range_lo + J->range_hi), half = 0.5 * (J->range_hi - J->range_lo);
-            double centre = J->default_q + 0.3 * (mid - J->default_q);
-            double v = centre + 0.25 * half * sin(2 * M_PI * 0.4 * f / fps + j);
-            /* elbows stay bent so the arm's twist is defined by hand and elbow */
-            if (strstr(J->name, "elbow"))
-                v = 0.5 * (J->range_lo + J->range_hi) + 0.1 * half * sin(f / fps + j);
-            /* no target observes a wrist (human data has no hand frame): G1's
-               3-DoF wrists stay at their default, where the posture pull holds them */
-            if (strstr(J->name, "wrist"))
-                v = J->default_q;
-            qt[J->qpos_adr] = fmin(fmax(v, J->range_lo + 0.05), J->range_hi - 0.05);
-        }
         lfd_retarget_input_from_robot(r, d, qt, cpos, seg);
         lfd_retarget_input in = {cpos, seg, NULL};
         lfd_retarget_info info;
@@ -127,19 +133,7 @@ static void keeps_arms_clear(const char *name)
     double cpos[3 * LFD_CJ_COUNT], seg[7 * LFD_SEG_COUNT], hand_err = 0;
     for (int f = 0; f < 120; f++) {
         double *qt = lfd_motion_frame(&src, f), *q = lfd_motion_frame(&out, f);
-        memcpy(qt, r->qpos_default, (size_t)r->nq * sizeof(double));
-        qt[2] += 0.3;
-        for (int j = 0; j < r->njoints; j++) {
-            const lfd_robot_joint *J = &r->joints[j];
-            double mid = 0.5 * (J->range_lo + J->range_hi), half = 0.5 * (J->range_hi - J->range_lo);
-            double centre = J->default_q + 0.3 * (mid - J->default_q);
-            double v = centre + 0.25 * half * sin(2 * M_PI * 0.4 * f / fps + j);
-            if (strstr(J->name, "elbow"))
-                v = 0.5 * (J->range_lo + J->range_hi) + 0.1 * half * sin(f / fps + j);
-            if (strstr(J->name, "wrist"))
-                v = J->default_q;
-            qt[J->qpos_adr] = fmin(fmax(v, J->range_lo + 0.05), J->range_hi - 0.05);
-        }
+        swing_pose(r, f, fps, qt);
         lfd_retarget_input_from_robot(r, d, qt, cpos, seg);
         lfd_retarget_input in = {cpos, seg, NULL};
         lfd_retarget_info info;
