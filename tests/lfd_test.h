@@ -43,6 +43,10 @@ int lfd_test_failures(void);
 /* 1 under `make valgrind` (LFD_VALGRIND set): long tests shorten their input,
    never their assertions. */
 int lfd_test_under_valgrind(void);
+/* The motion-capture files (.bvh, .npy) of ../shared/data/mocap, sorted by
+   name, into paths[0..max); returns how many, or -1 when the folder is
+   absent (the caller SKIPs). */
+int lfd_test_mocap_files(char (*paths)[1024], int max);
 
 #define TEST(name)                                                                    \
     static void test_##name(void);                                                    \

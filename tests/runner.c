@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,6 +57,30 @@ void lfd_test_fail_at(const char *file, int line, const char *fmt, ...)
 }
 
 int lfd_test_failures(void) { return g_failures; }
+
+static int cmp_path(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+int lfd_test_mocap_files(char (*paths)[1024], int max)
+{
+    const char *dir = lfd_test_shared("data/mocap");
+    if (!dir)
+        return -1;
+    char dirbuf[512];
+    snprintf(dirbuf, sizeof dirbuf, "%s", dir);
+    DIR *d = opendir(dirbuf);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while (n < max && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l > 4 && (!strcmp(e->d_name + l - 4, ".bvh") || !strcmp(e->d_name + l - 4, ".npy")))
+            snprintf(paths[n++], 1024, "%s/%s", dirbuf, e->d_name);
+    }
+    closedir(d);
+    qsort(paths, (size_t)n, sizeof paths[0], cmp_path);
+    return n;
+}
 
 int lfd_test_under_valgrind(void)
 {

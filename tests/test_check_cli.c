@@ -6,7 +6,6 @@
     h1 and g1 is checked (skipped without ../shared): the checker and the
     retargeter agree on what the retargeter guarantees (joint ranges,
     velocity limits). */
-#include <dirent.h>
 #include <math.h>
 
 #include "core/lfd_io.h"
@@ -208,11 +207,10 @@ TEST(check_bad_input)
 /* every real clip retargeted onto `robot` and checked (first 60 s) */
 static void real_clips(const char *robot)
 {
-    const char *dir = lfd_test_shared("data/mocap");
-    if (!dir)
+    static char files[64][1024];
+    int nf = lfd_test_mocap_files(files, 64);
+    if (nf < 0)
         SKIP("../shared/data/mocap not found (set LFD_SHARED)");
-    char dirbuf[512];
-    snprintf(dirbuf, sizeof dirbuf, "%s", dir);
     lfd_robot *r = ck_robot(robot);
     if (!r)
         return;
@@ -222,17 +220,11 @@ static void real_clips(const char *robot)
     CHECK_OK(lfd_checker_new(r, &c, &err), &err);
     CHECK_OK(lfd_check_ws_new(c, &ws, &err), &err);
     lfd_check_report *rep = lfd_check_report_new();
-    DIR *d = opendir(dirbuf);
-    struct dirent *e;
     int n = 0;
-    while (d && c && ws && (e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        int bvh = l > 4 && !strcmp(e->d_name + l - 4, ".bvh");
-        int npy = l > 4 && !strcmp(e->d_name + l - 4, ".npy");
-        if (!bvh && !npy)
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dirbuf, e->d_name);
+    for (int fi = 0; fi < nf && c && ws; fi++) {
+        const char *path = files[fi];
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        int npy = strstr(base, ".npy") != NULL;
         lfd_human_opts ho = {0};
         if (npy)
             ho.preset = "holosoma-53";
@@ -260,13 +252,13 @@ static void real_clips(const char *robot)
         CHECK_OK(rc, &err);
         if (rc == LFD_OK) {
             n++;
-            fprintf(stderr, "%-4s %-40s %s: %d fail, %d warn\n", robot, e->d_name,
+            fprintf(stderr, "%-4s %-40s %s: %d fail, %d warn\n", robot, base,
                     lfd_check_verdict_name(rep->verdict), rep->nfail, rep->nwarn);
             /* what the retargeter guarantees, the checker confirms */
             for (int i = 0; i < rep->nfindings; i++) {
                 const lfd_check_finding *x = &rep->finding[i];
                 if ((x->kind == LFD_CK_RANGE || x->kind == LFD_CK_VEL) && x->severity == LFD_CHECK_FAIL)
-                    lfd_test_fail_at(__FILE__, __LINE__, "%s: %s", e->d_name, x->msg);
+                    lfd_test_fail_at(__FILE__, __LINE__, "%s: %s", base, x->msg);
                 CHECK(x->first >= 0 && x->first <= x->last && x->last < m.nframes);
                 CHECK(x->peak >= x->first && x->peak <= x->last);
             }
@@ -276,8 +268,6 @@ static void real_clips(const char *robot)
         m.nframes = keep;
         lfd_motion_free(&m);
     }
-    if (d)
-        closedir(d);
     CHECK_EQ_INT(n, 12);
     lfd_check_report_free(&rep);
     lfd_check_ws_free(&ws);

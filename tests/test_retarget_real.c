@@ -6,7 +6,6 @@
     H1's hip yaw (+-0.43 rad, Unitree h1.urdf) can follow, so a planted foot
     must give; G1 (hip yaw +-2.75 rad) and the humanoid hold every contact
     within 1 cm on the same clips. */
-#include <dirent.h>
 #include <stdlib.h>
 
 #include "retarget/lfd_retarget.h"
@@ -15,27 +14,20 @@
 
 static void all_files(const char *robot)
 {
-    const char *dir = lfd_test_shared("data/mocap");
-    if (!dir)
+    static char files[64][1024];
+    int nf = lfd_test_mocap_files(files, 64);
+    if (nf < 0)
         SKIP("../shared/data/mocap not found (set LFD_SHARED)");
-    char dirbuf[512];
-    snprintf(dirbuf, sizeof dirbuf, "%s", dir);
     lfd_robot *r;
     lfd_err err = {0};
     CHECK_OK(lfd_robot_load(robot, &r, &err), &err);
     if (!r)
         return;
-    DIR *d = opendir(dirbuf);
-    struct dirent *e;
     int n = 0;
-    while ((e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        int bvh = l > 4 && !strcmp(e->d_name + l - 4, ".bvh");
-        int npy = l > 4 && !strcmp(e->d_name + l - 4, ".npy");
-        if (!bvh && !npy)
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dirbuf, e->d_name);
+    for (int fi = 0; fi < nf; fi++) {
+        const char *path = files[fi];
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        int npy = strstr(base, ".npy") != NULL;
         lfd_human_opts ho = {0};
         if (npy)
             ho.preset = "holosoma-53";
@@ -51,18 +43,18 @@ static void all_files(const char *robot)
         int rc = lfd_retarget_human(r, &h, &o, &m, &rep, &err);
         CHECK_OK(rc, &err);
         if (rc == LFD_OK) {
-            int h1_pivots = !strcmp(robot, "h1") && (strstr(e->d_name, "cmu_01_01") ||
-                                                     strstr(e->d_name, "holosoma"));
+            int h1_pivots = !strcmp(robot, "h1") && (strstr(base, "cmu_01_01") ||
+                                                     strstr(base, "holosoma"));
             double slide_cap = h1_pivots ? 0.02 : 0.01;
             fprintf(stderr, "%-8s %-40s hand %.3f slide %.4f floor %.4f vel %.2f\n", robot,
-                    e->d_name, rep.hand_err_mean_m, rep.foot_slide_max_m, rep.floor_pen_max_m,
+                    base, rep.hand_err_mean_m, rep.foot_slide_max_m, rep.floor_pen_max_m,
                     rep.peak_vel_ratio);
             if (rep.range_violations || rep.peak_vel_ratio > 1 + 1e-9 ||
                 rep.floor_pen_max_m > 0.005 || rep.foot_slide_max_m > slide_cap ||
                 rep.hand_err_mean_m > 0.06)
                 lfd_test_fail_at(__FILE__, __LINE__, "%s on %s: range %d, velocity %.3f of limit, "
                                  "floor %.4f m, slide %.4f m, hands %.3f m",
-                                 e->d_name, robot, rep.range_violations, rep.peak_vel_ratio,
+                                 base, robot, rep.range_violations, rep.peak_vel_ratio,
                                  rep.floor_pen_max_m, rep.foot_slide_max_m, rep.hand_err_mean_m);
             CHECK_EQ_INT(m.nframes, rep.frames);
             CHECK(lfd_prov_get(&m.prov, "retarget") != NULL);
@@ -71,7 +63,6 @@ static void all_files(const char *robot)
         }
         lfd_human_free(&h);
     }
-    closedir(d);
     CHECK_EQ_INT(n, 12);
     lfd_robot_free(&r);
 }
