@@ -20,6 +20,7 @@ void lfd_train_opts_init(lfd_train_opts *o)
     o->beta2 = 0.999;
     o->eps = 1e-8;
     o->seed = 1;
+    o->threads = 1;
 }
 
 static uint64_t splitmix(uint64_t *s)

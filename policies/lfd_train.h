@@ -18,9 +18,15 @@
     toward the demonstration from states near it, which is what closed-loop
     control needs.
 
-    Both cores: every layer's forward and backward product is one OpenBLAS
-    sgemm over the minibatch, which OpenBLAS runs on its threads (all cores
-    by default; opts.threads sets the count).  Deterministic: the shuffle
+    Threads: every layer's forward and backward product is one OpenBLAS
+    sgemm over the minibatch, run on opts.threads OpenBLAS threads (default
+    1).  Measured on this 2-core machine (h1 upper-body wipe, 128-128 and
+    256-256 nets, batch 256): two threads gain 7-21% when the machine is
+    idle and lose 28x (185k -> 6.5k samples/s) when other work shares the
+    cores, because OpenBLAS's threads wait for each other on every one of
+    the many small products; so training uses one, and the other core goes
+    to the simulated rollouts of the dataset (lfd_dataset.h, 2 threads).
+    Deterministic: the shuffle
     and the noise come from a seeded generator, the sums over the batch are
     inside sgemm, which splits work by output block (never a reduction
     across threads), and every other loop is sequential.  tests/
@@ -58,7 +64,7 @@ typedef struct lfd_train_opts {
     double l1;             /* weight of the L1 term (default 0) */
     uint64_t seed;         /* shuffle and noise */
     const float *obs_noise; /* in_dim noise stds (normalised units) or NULL */
-    int threads;           /* OpenBLAS threads (0: leave OpenBLAS's setting) */
+    int threads;           /* OpenBLAS threads (default 1; 0: leave OpenBLAS's setting) */
     /* called after every epoch (may be NULL); return non-zero to stop */
     int (*on_epoch)(void *ctx, const lfd_train_epoch *e);
     void *ctx;

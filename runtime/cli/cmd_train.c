@@ -71,7 +71,7 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
     const char *robot = NULL, *out = NULL, *purpose = "robot-training", *hidden = NULL;
     const char *act = NULL, *name = NULL, *amode = NULL;
     int chunk = 10, epochs = -1, seed = 1, upper = 0, unchecked = 0, no_people = 0, batch = -1;
-    int patience = -1, threads = 0, quiet = 0, no_prev = 0, no_phase = 0, no_root = 0;
+    int patience = -1, threads = 1, quiet = 0, no_prev = 0, no_phase = 0, no_root = 0;
     double l1 = 0, lr = -1, val_frac = -1, period = 0.02, nq = -1, nqd = -1, nprev = -1;
     int rollouts = -1;
     double sim_noise = -1;
@@ -116,7 +116,7 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
         {"noise-qd", 0, LFD_OPT_DOUBLE, &nqd, "RAD/S", "joint velocity noise (default 0.2)"},
         {"noise-prev", 0, LFD_OPT_DOUBLE, &nprev, "RAD", "previous action noise (default 0.02)"},
         {"name", 0, LFD_OPT_STR, &name, "NAME", "policy name (default: the output file's stem)"},
-        {"threads", 0, LFD_OPT_INT, &threads, "N", "OpenBLAS threads (default: every core)"},
+        {"threads", 0, LFD_OPT_INT, &threads, "N", "OpenBLAS threads for training (default 1: see docs/policies.md)"},
         {"quiet", 'q', LFD_OPT_FLAG, &quiet, NULL, "no per-epoch lines"},
         {0}};
     char **pos;
