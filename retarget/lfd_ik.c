@@ -307,8 +307,6 @@ static void rot_error(const double qt[4], const double qc[4], double w[3])
 static double weight(const double *w, int k, double def) { return w ? w[k] : def; }
 
 /* cost at the kinematics currently in ws->d, with q the configuration */
-static double pair_dist(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair *p, const mjContact **best);
-
 int lfd_ik_fit_clearance(lfd_ik *ik, const double *qpos, lfd_err *err)
 {
     lfd_ik_ws *ws;
@@ -499,11 +497,6 @@ static void fill_result(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
         double p[3];
         task_point(d, ik->floor[i].body, ik->floor[i].offset, p);
         res->floor_pen_m = fmax(res->floor_pen_m, ik->floor_z - p[2]);
-    }
-    res->clear_min_m = INFINITY;
-    for (int i = 0; i < ik->npair; i++) {
-        const mjContact *con;
-        res->clear_min_m = fmin(res->clear_min_m, pair_dist(ik, ws, &ik->pairs[i], &con));
     }
     for (int i = 0; i < ik->nv; i++) {
         int a = ik->dof_qadr[i];

@@ -147,8 +147,6 @@ typedef struct lfd_ik_result {
     int at_limit;                      /* dofs ending at a joint-range bound */
     int at_vel_limit;                  /* dofs ending at a velocity bound */
     double floor_pen_m;                /* deepest floor point below floor_z (>= 0) */
-    double clear_min_m;                /* smallest distance of a clearance pair within
-                                          reach (< 0: penetrating); +inf if none */
 } lfd_ik_result;
 
 typedef struct lfd_ik_ws lfd_ik_ws;

@@ -20,8 +20,6 @@
 #include "core/lfd_lineage.h"
 #include "core/lfd_log.h"
 #include "core/lfd_motion.h"
-#include "core/lfd_mp.h"
-#include "core/lfd_sha256.h"
 #include "policies/lfd_bc.h"
 #include "policies/lfd_eval.h"
 #include "policies/lfd_obs.h"
@@ -32,7 +30,6 @@
 #include "retarget/lfd_synth.h"
 #include "robots/lfd_robot.h"
 #include "runtime/lfd_ctl.h"
-#include "runtime/lfd_playback.h"
 #include "runtime/lfd_server.h"
 #include "sim/lfd_check.h"
 #include "sim/lfd_render.h"
@@ -46,7 +43,6 @@ typedef struct demo_rec {
     char bvh[1400];
     char motion[1400];
     int consent_ok;
-    char consent_why[600];
     int qa_verdict;
     double qa_score;
     int retargeted;
@@ -67,7 +63,6 @@ typedef struct demo {
     lfd_buf js;              /* summary.json (built as stages finish) */
     lfd_jw jw;
     char policy[1400];       /* the trained policy file */
-    lfd_check_report *held_rep; /* check report of the held-out motion (pictures) */
 } demo;
 
 /* ---- output helpers ---------------------------------------------------------------------- */
@@ -245,7 +240,6 @@ static int stage_consent(demo *d, lfd_err *err)
         if (r->consent_ok) {
             kept++;
         } else {
-            snprintf(r->consent_why, sizeof r->consent_why, "%s", why.msg);
             size_t l = strlen(refused);
             snprintf(refused + l, sizeof refused - l, "%s%s (%s)", l ? ", " : "", r->name,
                      why.msg);

@@ -168,6 +168,31 @@ int lfd_render_new(const lfd_robot *r, int width, int height, lfd_render **out, 
     return LFD_OK;
 }
 
+void lfd_render_mark_scene(const mjModel *m, mjvScene *scn, const unsigned char *highlight,
+                           const double *marker)
+{
+    /* colour the bodies of the findings of this frame */
+    if (highlight)
+        for (int i = 0; i < scn->ngeom; i++) {
+            mjvGeom *g = &scn->geoms[i];
+            if (g->objtype != mjOBJ_GEOM || g->objid < 0 || g->objid >= m->ngeom)
+                continue;
+            int b = m->geom_bodyid[g->objid];
+            if (highlight[b] == 2) {
+                g->rgba[0] = 0.9f, g->rgba[1] = 0.1f, g->rgba[2] = 0.1f, g->rgba[3] = 1;
+            } else if (highlight[b] == 1) {
+                g->rgba[0] = 1.0f, g->rgba[1] = 0.6f, g->rgba[2] = 0.1f, g->rgba[3] = 1;
+            }
+        }
+    if (marker && scn->ngeom < scn->maxgeom) {
+        mjvGeom *g = &scn->geoms[scn->ngeom++];
+        mjtNum size[3] = {0.06, 0.06, 0.06};
+        mjtNum mat[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+        float rgba[4] = {0.9f, 0.1f, 0.1f, 0.8f};
+        mjv_initGeom(g, mjGEOM_SPHERE, size, marker, mat, rgba);
+    }
+}
+
 int lfd_render_pose(lfd_render *rd, const double *qpos, const unsigned char *highlight,
                     const double *marker, uint8_t *rgb, lfd_err *err)
 {
@@ -178,26 +203,7 @@ int lfd_render_pose(lfd_render *rd, const double *qpos, const unsigned char *hig
     mj_comPos(m, d);
     mj_camlight(m, d);
     mjv_updateScene(m, d, &rd->opt, NULL, &rd->cam, mjCAT_ALL, &rd->scn);
-    /* colour the bodies of the findings of this frame */
-    if (highlight)
-        for (int i = 0; i < rd->scn.ngeom; i++) {
-            mjvGeom *g = &rd->scn.geoms[i];
-            if (g->objtype != mjOBJ_GEOM || g->objid < 0 || g->objid >= m->ngeom)
-                continue;
-            int b = m->geom_bodyid[g->objid];
-            if (highlight[b] == 2) {
-                g->rgba[0] = 0.9f, g->rgba[1] = 0.1f, g->rgba[2] = 0.1f, g->rgba[3] = 1;
-            } else if (highlight[b] == 1) {
-                g->rgba[0] = 1.0f, g->rgba[1] = 0.6f, g->rgba[2] = 0.1f, g->rgba[3] = 1;
-            }
-        }
-    if (marker && rd->scn.ngeom < rd->scn.maxgeom) {
-        mjvGeom *g = &rd->scn.geoms[rd->scn.ngeom++];
-        mjtNum size[3] = {0.06, 0.06, 0.06};
-        mjtNum mat[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-        float rgba[4] = {0.9f, 0.1f, 0.1f, 0.8f};
-        mjv_initGeom(g, mjGEOM_SPHERE, size, marker, mat, rgba);
-    }
+    lfd_render_mark_scene(m, &rd->scn, highlight, marker);
     mjrRect vp = {0, 0, rd->width, rd->height};
     mjr_render(vp, &rd->scn, &rd->con);
     mjr_readPixels(rgb, NULL, vp, &rd->con);

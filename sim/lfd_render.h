@@ -64,6 +64,12 @@ typedef struct lfd_render_result {
     double ms_per_frame; /* rendering + readback, without PNG encoding */
 } lfd_render_result;
 
+/* Colours the geoms of the bodies marked in highlight (nbody entries: 1
+   warn orange, 2 fail red; may be NULL) in an updated scene and adds a red
+   sphere at marker (3 values, may be NULL).  Shared by replay and the viewer. */
+void lfd_render_mark_scene(const mjModel *m, mjvScene *scn, const unsigned char *highlight,
+                           const double *marker);
+
 /* What to highlight at frame f of a checked motion: hl[body] (nbody entries)
    = 0 none, 1 warn, 2 fail for the bodies of the findings covering f, and
    *com_marker = 1 with com = the centre of mass at qpos when the frame needs

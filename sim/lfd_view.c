@@ -148,21 +148,7 @@ int lfd_view_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_rep
         mj_comPos(r->m, d);
         mj_camlight(r->m, d);
         mjv_updateScene(r->m, d, &v.opt, NULL, &v.cam, mjCAT_ALL, &v.scn);
-        for (int i = 0; any && i < v.scn.ngeom; i++) {
-            mjvGeom *g = &v.scn.geoms[i];
-            if (g->objtype != mjOBJ_GEOM || g->objid < 0 || g->objid >= r->m->ngeom)
-                continue;
-            int b = r->m->geom_bodyid[g->objid];
-            if (hl[b] == 2)
-                g->rgba[0] = 0.9f, g->rgba[1] = 0.1f, g->rgba[2] = 0.1f, g->rgba[3] = 1;
-            else if (hl[b] == 1)
-                g->rgba[0] = 1.0f, g->rgba[1] = 0.6f, g->rgba[2] = 0.1f, g->rgba[3] = 1;
-        }
-        if (com_marker && v.scn.ngeom < v.scn.maxgeom) {
-            mjtNum size[3] = {0.06, 0.06, 0.06}, mat[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-            float rgba[4] = {0.9f, 0.1f, 0.1f, 0.8f};
-            mjv_initGeom(&v.scn.geoms[v.scn.ngeom++], mjGEOM_SPHERE, size, com, mat, rgba);
-        }
+        lfd_render_mark_scene(r->m, &v.scn, any ? hl : NULL, com_marker ? com : NULL);
         mjrRect vp = {0, 0, 0, 0};
         glfwGetFramebufferSize(win, &vp.width, &vp.height);
         mjr_render(vp, &v.scn, &con);
