@@ -48,12 +48,21 @@ CLIENT_SRC := $(wildcard runtime/lfd_client*.c runtime/lfd_proto*.c runtime/lfd_
               core/lfd_err.c core/lfd_mp.c core/lfd_ndarray.c core/lfd_json.c core/lfd_io.c \
               core/lfd_log.c
 
+# The per-message kernels (safety filter, normalisation, activations, array
+# conversion) are branch-free loops; with these flags GCC runs them as vector
+# code at -O2.  Results are unchanged: no reassociation, no fast-math
+# (tests/test_serve_filter.c compares the filter with a plain reference bit
+# for bit).  Compilers without the options build them as plain loops.
+VEC_FLAGS := $(shell $(CC) -fvect-cost-model=dynamic -fno-trapping-math -E -x c /dev/null \
+                 >/dev/null 2>&1 && echo -fvect-cost-model=dynamic -fno-trapping-math)
+VEC_SRC   := runtime/lfd_filter.c policies/lfd_policy.c policies/lfd_mlp.c core/lfd_ndarray.c
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ   := $(call obj,$(LIB_SRC))
 CLI_OBJ   := $(call obj,$(CLI_SRC))
 TEST_OBJ  := $(call obj,$(TEST_SRC))
 BENCH_OBJ := $(call obj,$(BENCH_SRC))
 CLIENT_OBJ := $(call obj,$(sort $(CLIENT_SRC)))
+$(call obj,$(VEC_SRC)): ALL_CFLAGS += $(VEC_FLAGS)
 
 LIB    := $(BUILD)/liblfd.a
 CLIENT := $(BUILD)/liblfdclient.a

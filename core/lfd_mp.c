@@ -36,7 +36,7 @@ static const char *type_name(lfd_mp_type t)
             return lfd_fail(err, LFD_EPARSE, "byte %zu: truncated msgpack data", off);   \
     } while (0)
 
-int lfd_mpr_next(lfd_mpr *r, lfd_mp_item *it, lfd_err *err)
+int lfd_mpr_next_any(lfd_mpr *r, lfd_mp_item *it, lfd_err *err)
 {
     const uint8_t *p = r->p;
     size_t off = lfd_mpr_offset(r);
@@ -327,11 +327,6 @@ int lfd_mpr_bool(lfd_mpr *r, int *v, lfd_err *err)
     return rc;
 }
 
-int lfd_mp_key_is(const uint8_t *ptr, uint32_t len, const char *key)
-{
-    size_t n = strlen(key);
-    return n == len && memcmp(ptr, key, n) == 0;
-}
 
 /* ---- lfd_buf -------------------------------------------------------------- */
 
@@ -399,6 +394,8 @@ int lfd_buf_write_cb(void *data, const char *buf, size_t len)
 {
     return lfd_buf_append(data, buf, len);
 }
+
+int lfd_mpw_slow(lfd_buf *b, const void *data, size_t len) { return lfd_buf_append(b, data, len); }
 
 void lfd_mp_pack_cstr(msgpack_packer *pk, const char *s)
 {

@@ -253,3 +253,23 @@ void lfd_nd_pack(msgpack_packer *pk, lfd_dtype dt, int ndim, const uint64_t *sha
     for (int d = 0; d < ndim; d++)
         msgpack_pack_uint64(pk, shape[d]);
 }
+
+void lfd_nd_write(lfd_buf *b, lfd_dtype dt, int ndim, const uint64_t *shape, const void *data)
+{
+    uint64_t count = 1;
+    for (int d = 0; d < ndim; d++)
+        count *= shape[d];
+    size_t nbytes = (size_t)count * lfd_dtype_size(dt);
+    const char *ds = lfd_dtype_str(dt);
+    lfd_mpw_map(b, 4);
+    lfd_mpw_bin(b, "__ndarray__", 11);
+    lfd_mpw_bool(b, 1);
+    lfd_mpw_bin(b, "data", 4);
+    lfd_mpw_bin(b, data, nbytes);
+    lfd_mpw_bin(b, "dtype", 5);
+    lfd_mpw_str(b, ds, strlen(ds));
+    lfd_mpw_bin(b, "shape", 5);
+    lfd_mpw_array(b, (uint32_t)ndim);
+    for (int d = 0; d < ndim; d++)
+        lfd_mpw_u64(b, shape[d]);
+}

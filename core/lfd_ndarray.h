@@ -69,5 +69,7 @@ int lfd_nd_get_f32(const lfd_ndview *v, float *dst, size_t n, int reject_nonfini
 /* Packs an array whose elements are in host (little-endian) order. */
 void lfd_nd_pack(msgpack_packer *pk, lfd_dtype dt, int ndim, const uint64_t *shape,
                  const void *data);
+/* The same bytes as lfd_nd_pack, written straight into b (lfd_mpw_*). */
+void lfd_nd_write(lfd_buf *b, lfd_dtype dt, int ndim, const uint64_t *shape, const void *data);
 
 #endif

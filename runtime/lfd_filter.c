@@ -67,6 +67,82 @@ static float hold_value(const lfd_filter_limits *lim, const lfd_filter_state *st
     return fminf(fmaxf(0.0f, lo), hi);
 }
 
+/* The per-joint work, written without branches and with restrict pointers
+   so that the compiler can run one step over a robot's joints as vector
+   compares and selects (the server runs it chunk x act_dim times per act,
+   the client library again).  Every value is computed by the same
+   operations in the same order as the plain reading of the rules in
+   lfd_filter.h (tests/test_serve_filter.c checks the two agree bit for
+   bit), so results do not depend on how the loop is compiled.  Blocks of
+   BLOCK joints keep the flags in a local array. */
+enum { BLOCK = 64 };
+
+static void step_first(int n, const float *restrict lo, const float *restrict hi,
+                       float *restrict a, float *restrict prev, float *restrict vel,
+                       uint8_t *restrict fl, uint32_t *restrict nc)
+{
+    uint32_t c = 0;
+    for (int i = 0; i < n; i++) {
+        float x = a[i], l = lo[i], h = hi[i];
+        int fc = (x < l) | (x > h);
+        x = x < l ? l : x;
+        x = x > h ? h : x;
+        vel[i] = 0;
+        prev[i] = x;
+        a[i] = x;
+        fl[i] = (uint8_t)(fc * LFD_FILTER_CLAMPED);
+        c += (uint32_t)fc;
+    }
+    *nc += c;
+}
+
+static void step_next(int n, int use_acc, float dt, const float *restrict lo,
+                      const float *restrict hi, const float *restrict vmax,
+                      const float *restrict amax, float *restrict a, float *restrict prev,
+                      float *restrict vel, uint8_t *restrict fl, uint32_t *restrict cnt)
+{
+    uint32_t nc = 0, nv = 0, na = 0;
+    for (int i = 0; i < n; i++) {
+        float x = a[i], l = lo[i], h = hi[i], p = prev[i];
+        /* range */
+        int fc = (x < l) | (x > h);
+        x = x < l ? l : x;
+        x = x > h ? h : x;
+        float v = (x - p) / dt;
+        /* acceleration relative to the previous step's velocity (a limit
+           of 0 or infinity: none) */
+        float acc = amax[i];
+        float dv = acc * dt, v0 = vel[i];
+        float vhi = v0 + dv, vlo = v0 - dv;
+        int fa = use_acc & (acc > 0) & (acc < INFINITY) & ((v > vhi) | (v < vlo));
+        float va = v > vhi ? vhi : vlo;
+        v = fa ? va : v;
+        /* velocity */
+        float vm = vmax[i];
+        int fv = (v > vm) | (v < -vm);
+        float vv = v > vm ? vm : -vm;
+        v = fv ? vv : v;
+        float xl = p + v * dt;
+        x = (fa | fv) ? xl : x;
+        /* the range wins over the acceleration limit when the previous
+           command was inside it (no jump back from outside) */
+        int fc2 = (p >= l) & (p <= h) & ((x < l) | (x > h));
+        float xr = x < l ? l : h;
+        x = fc2 ? xr : x;
+        vel[i] = (x - p) / dt;
+        prev[i] = x;
+        a[i] = x;
+        int c = fc | fc2;
+        fl[i] = (uint8_t)(c * LFD_FILTER_CLAMPED | fv * LFD_FILTER_VEL | fa * LFD_FILTER_ACC);
+        nc += (uint32_t)c;
+        nv += (uint32_t)fv;
+        na += (uint32_t)fa;
+    }
+    cnt[0] += nc;
+    cnt[1] += nv;
+    cnt[2] += na;
+}
+
 int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a, double dt_s,
                     const float *hold, uint8_t *flags, lfd_filter_counts *counts)
 {
@@ -76,68 +152,39 @@ int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a
     /* a non-finite element anywhere: the whole action holds */
     int bad = 0;
     for (int i = 0; i < n; i++)
-        if (!isfinite(a[i])) {
-            bad = 1;
-            if (flags)
-                flags[i] |= LFD_FILTER_NONFINITE;
-            if (counts)
-                counts->nonfinite++;
-        }
+        bad |= !isfinite(a[i]);
     if (bad) {
+        for (int i = 0; i < n; i++)
+            if (!isfinite(a[i])) {
+                if (flags)
+                    flags[i] |= LFD_FILTER_NONFINITE;
+                if (counts)
+                    counts->nonfinite++;
+            }
         for (int i = 0; i < n; i++)
             a[i] = hold_value(lim, st, hold, i);
         if (counts)
             counts->held++;
     }
+    uint32_t cnt[3] = {0, 0, 0};
     float dt = (float)dt_s;
-    for (int i = 0; i < n; i++) {
-        uint8_t f = 0;
-        float lo = lim->lo[i], hi = lim->hi[i];
-        /* range */
-        float x = a[i];
-        if (x < lo || x > hi) {
-            x = x < lo ? lo : hi;
-            f |= LFD_FILTER_CLAMPED;
-        }
-        if (st->have_prev) {
-            float p = st->prev[i];
-            float v = (x - p) / dt;
-            /* acceleration relative to the previous step's velocity */
-            float acc = lim->acc_rad_s2[i];
-            if (st->have_vel && acc > 0 && isfinite(acc)) {
-                float dv = acc * dt, v0 = st->vel[i];
-                if (v > v0 + dv || v < v0 - dv) {
-                    v = v > v0 + dv ? v0 + dv : v0 - dv;
-                    f |= LFD_FILTER_ACC;
-                }
-            }
-            /* velocity */
-            float vmax = lim->vel_rad_s[i];
-            if (v > vmax || v < -vmax) {
-                v = v > vmax ? vmax : -vmax;
-                f |= LFD_FILTER_VEL;
-            }
-            if (f & (LFD_FILTER_ACC | LFD_FILTER_VEL))
-                x = p + v * dt;
-            /* the range wins over the acceleration limit when the previous
-               command was inside it (no jump back from outside) */
-            if (p >= lo && p <= hi && (x < lo || x > hi)) {
-                x = x < lo ? lo : hi;
-                f |= LFD_FILTER_CLAMPED;
-            }
-            st->vel[i] = (x - p) / dt;
-        } else {
-            st->vel[i] = 0;
-        }
-        st->prev[i] = x;
-        a[i] = x;
+    for (int i0 = 0; i0 < n; i0 += BLOCK) {
+        int m = n - i0 < BLOCK ? n - i0 : BLOCK;
+        uint8_t fl[BLOCK];
+        if (st->have_prev)
+            step_next(m, st->have_vel, dt, lim->lo + i0, lim->hi + i0, lim->vel_rad_s + i0,
+                      lim->acc_rad_s2 + i0, a + i0, st->prev + i0, st->vel + i0, fl, cnt);
+        else
+            step_first(m, lim->lo + i0, lim->hi + i0, a + i0, st->prev + i0, st->vel + i0, fl,
+                       cnt);
         if (flags)
-            flags[i] |= f;
-        if (counts) {
-            counts->clamped += (f & LFD_FILTER_CLAMPED) != 0;
-            counts->vel_limited += (f & LFD_FILTER_VEL) != 0;
-            counts->acc_limited += (f & LFD_FILTER_ACC) != 0;
-        }
+            for (int i = 0; i < m; i++)
+                flags[i0 + i] |= fl[i];
+    }
+    if (counts) {
+        counts->clamped += cnt[0];
+        counts->vel_limited += cnt[1];
+        counts->acc_limited += cnt[2];
     }
     st->have_vel = st->have_prev;
     st->have_prev = 1;

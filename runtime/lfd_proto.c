@@ -52,8 +52,15 @@ double lfd_proto_wall_s(void)
 
 /* ---- generic map scanning ----------------------------------------------------- */
 
+/* A key and its length (known when compiling). */
+typedef struct proto_key {
+    const char *s;
+    uint32_t n;
+} proto_key;
+#define K(lit) {lit, sizeof(lit) - 1}
+
 /* Walks one map, leaving pos[k] at the value of keys[k] (have[k] = 1). */
-static int scan_map(lfd_mpr *r, const char *const *keys, int nkeys, lfd_mpr *pos, int *have,
+static int scan_map(lfd_mpr *r, const proto_key *keys, int nkeys, lfd_mpr *pos, int *have,
                     lfd_err *err)
 {
     uint32_t n;
@@ -71,7 +78,7 @@ static int scan_map(lfd_mpr *r, const char *const *keys, int nkeys, lfd_mpr *pos
         if ((rc = lfd_mpr_bytes(r, &key, &kl, err)))
             return lfd_err_prefix(err, "map key");
         for (int k = 0; k < nkeys; k++)
-            if (lfd_mp_key_is(key, kl, keys[k])) {
+            if (kl == keys[k].n && memcmp(key, keys[k].s, kl) == 0) {
                 pos[k] = *r;
                 have[k] = 1;
                 break;
@@ -195,10 +202,10 @@ enum {
     RK_OBS_UNITS, RK_ACT_NAMES, RK_ACT_UNITS, RK_PROBE, RK_OBS, RK_PREV_ACTION,
     RK_PREV_VELOCITY, RK_CURRENT, RK_COUNT
 };
-static const char *const req_keys[RK_COUNT] = {
-    "v",         "type",      "seq",       "t",         "policy",      "client",
-    "robot",     "model_hash", "obs_names", "obs_units", "act_names",  "act_units",
-    "probe",     "obs",       "prev_action", "prev_velocity", "current"};
+static const proto_key req_keys[RK_COUNT] = {
+    K("v"), K("type"), K("seq"), K("t"), K("policy"), K("client"), K("robot"), K("model_hash"),
+    K("obs_names"), K("obs_units"), K("act_names"), K("act_units"), K("probe"), K("obs"),
+    K("prev_action"), K("prev_velocity"), K("current")};
 
 #define BAD(code_, ...)                                                                  \
     do {                                                                                 \
@@ -296,7 +303,7 @@ int lfd_req_decode(lfd_req *req, const uint8_t *data, size_t len, lfd_proto_erro
             for (int i = 0; i < 4; i++)
                 if (have[lists[i].k] &&
                     (rc = read_names(&pos[lists[i].k], lists[i].l, lists[i].max,
-                                     req_keys[lists[i].k], err)))
+                                     req_keys[lists[i].k].s, err)))
                     return rc;
         }
         if (!req->probe && (!req->obs_names.present || !req->act_names.present))
@@ -353,21 +360,21 @@ enum {
     PK_ACT_NAMES, PK_ACT_UNITS, PK_POLICIES, PK_DEFAULT, PK_LO, PK_HI, PK_VEL, PK_ACC,
     PK_LINEAGE, PK_COUNT
 };
-static const char *const rep_keys[PK_COUNT] = {
-    "v",          "type",        "seq",        "t",           "code",      "message",
-    "actions",    "hold",        "reason",     "hash",        "filter",    "timing",
-    "session",    "policy",      "kind",       "robot",       "model_hash", "norm",
-    "server",     "control_period_s", "deadline_s", "chunk",  "max_msg_bytes", "obs_names",
-    "obs_units",  "act_names",   "act_units",  "policies",    "default_action", "act_lo",
-    "act_hi",     "vel_limit",   "acc_limit",  "lineage"};
+static const proto_key rep_keys[PK_COUNT] = {
+    K("v"), K("type"), K("seq"), K("t"), K("code"), K("message"), K("actions"), K("hold"),
+    K("reason"), K("hash"), K("filter"), K("timing"), K("session"), K("policy"), K("kind"),
+    K("robot"), K("model_hash"), K("norm"), K("server"), K("control_period_s"),
+    K("deadline_s"), K("chunk"), K("max_msg_bytes"), K("obs_names"), K("obs_units"),
+    K("act_names"), K("act_units"), K("policies"), K("default_action"), K("act_lo"),
+    K("act_hi"), K("vel_limit"), K("acc_limit"), K("lineage")};
 
 enum { FK_FLAGS, FK_CLAMPED, FK_VEL, FK_ACC, FK_NONFINITE, FK_HELD, FK_COUNT };
-static const char *const filter_keys[FK_COUNT] = {"flags", "clamped", "vel_limited",
-                                                  "acc_limited", "nonfinite", "held"};
+static const proto_key filter_keys[FK_COUNT] = {
+    K("flags"), K("clamped"), K("vel_limited"), K("acc_limited"), K("nonfinite"), K("held")};
 enum { TK_DECODE, TK_NORM, TK_INFER, TK_FILTER, TK_ENCODE, TK_QUEUE, TK_BATCH, TK_COUNT };
-static const char *const timing_keys[TK_COUNT] = {"decode_us", "normalise_us", "infer_us",
-                                                  "filter_us", "encode_us",    "queue_us",
-                                                  "batch"};
+static const proto_key timing_keys[TK_COUNT] = {
+    K("decode_us"), K("normalise_us"), K("infer_us"), K("filter_us"), K("encode_us"),
+    K("queue_us"), K("batch")};
 
 static int opt_text(int have, lfd_mpr *pos, const uint8_t **s, uint32_t *n, uint32_t max,
                     const char *what, lfd_err *err)
@@ -456,7 +463,7 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
             for (int k = 1; k < FK_COUNT; k++)
                 if (fh[k]) {
                     if ((rc = lfd_mpr_int(&fp[k], 0, UINT32_MAX, &i64, err)))
-                        return lfd_err_prefix(err, "'filter.%s'", filter_keys[k]);
+                        return lfd_err_prefix(err, "'filter.%s'", filter_keys[k].s);
                     *dst[k] = (uint32_t)i64;
                 }
         }
@@ -470,7 +477,7 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
                                      &rep->timing.encode_us, &rep->timing.queue_us};
             for (int k = 0; k < TK_BATCH; k++)
                 if (th[k] && (rc = lfd_mpr_f64(&tp[k], dst[k], err)))
-                    return lfd_err_prefix(err, "'timing.%s'", timing_keys[k]);
+                    return lfd_err_prefix(err, "'timing.%s'", timing_keys[k].s);
             if (th[TK_BATCH]) {
                 if ((rc = lfd_mpr_int(&tp[TK_BATCH], 0, 1 << 20, &i64, err)))
                     return lfd_err_prefix(err, "'timing.batch'");
@@ -523,7 +530,7 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
                      {PK_POLICIES, &rep->policies, LFD_PROTO_NAME_MAX}};
         for (int i = 0; i < 5; i++)
             if (have[lists[i].k] &&
-                (rc = read_names(&pos[lists[i].k], lists[i].l, lists[i].max, rep_keys[lists[i].k],
+                (rc = read_names(&pos[lists[i].k], lists[i].l, lists[i].max, rep_keys[lists[i].k].s,
                                  err)))
                 return rc;
         if (rep->act_names.n < 1 || rep->obs_names.n < 1)
@@ -539,12 +546,12 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
                         {PK_HI, &rep->act_hi}, {PK_VEL, &rep->vel_limit},
                         {PK_ACC, &rep->acc_limit}};
             for (int i = 0; i < 5; i++) {
-                if ((rc = read_float_nd(&pos[vecs[i].k], &vec_caps, vecs[i].v, rep_keys[vecs[i].k],
-                                        err)))
+                if ((rc = read_float_nd(&pos[vecs[i].k], &vec_caps, vecs[i].v,
+                                        rep_keys[vecs[i].k].s, err)))
                     return rc;
                 if (vecs[i].v->ndim != 1 || vecs[i].v->count != rep->act_names.n)
                     return lfd_fail(err, LFD_EPARSE, "'%s' must have act_dim (%u) elements",
-                                    rep_keys[vecs[i].k], rep->act_names.n);
+                                    rep_keys[vecs[i].k].s, rep->act_names.n);
             }
             rep->has_limits = 1;
         }
@@ -646,23 +653,48 @@ int lfd_proto_encode_hello_req(lfd_buf *b, const lfd_hello_req *h, lfd_err *err)
     return finish(b, err);
 }
 
+/* The act request and reply are written with lfd_mpw_* (the per-message
+   path; the other messages use msgpack-c's packer).  The bytes are the
+   same either way (tests/test_serve_proto.c). */
+#define LIT(b, s) lfd_mpw_str(b, s, sizeof(s) - 1)
+
+static void write_header(lfd_buf *b, uint32_t extra, lfd_msg_type type, uint64_t seq,
+                         double t_s)
+{
+    lfd_mpw_map(b, 4 + extra);
+    LIT(b, "v");
+    lfd_mpw_i64(b, LFD_PROTO_VERSION);
+    LIT(b, "type");
+    lfd_mpw_cstr(b, lfd_msg_type_name(type));
+    LIT(b, "seq");
+    lfd_mpw_u64(b, seq);
+    LIT(b, "t");
+    lfd_mpw_f64(b, t_s);
+}
+
+static void write_vec(lfd_buf *b, const float *v, int rows, int n)
+{
+    uint64_t shape[2] = {(uint64_t)rows, (uint64_t)n};
+    if (rows <= 0)
+        lfd_nd_write(b, LFD_DT_F32, 1, shape + 1, v);
+    else
+        lfd_nd_write(b, LFD_DT_F32, 2, shape, v);
+}
+
 int lfd_proto_encode_act_req(lfd_buf *b, uint64_t seq, double t_s, const float *obs,
                              int obs_dim, const float *prev_action, const float *prev_velocity,
                              int act_dim, lfd_err *err)
 {
-    msgpack_packer pk;
-    lfd_packer_init(&pk, b);
-    lfd_proto_pack_header(&pk, 1 + (prev_action != NULL) + (prev_velocity != NULL), LFD_MSG_ACT,
-                          seq, t_s);
-    lfd_mp_pack_cstr(&pk, "obs");
-    lfd_proto_pack_vec(&pk, obs, 0, obs_dim);
+    write_header(b, 1 + (prev_action != NULL) + (prev_velocity != NULL), LFD_MSG_ACT, seq, t_s);
+    LIT(b, "obs");
+    write_vec(b, obs, 0, obs_dim);
     if (prev_action) {
-        lfd_mp_pack_cstr(&pk, "prev_action");
-        lfd_proto_pack_vec(&pk, prev_action, 0, act_dim);
+        LIT(b, "prev_action");
+        write_vec(b, prev_action, 0, act_dim);
     }
     if (prev_velocity) {
-        lfd_mp_pack_cstr(&pk, "prev_velocity");
-        lfd_proto_pack_vec(&pk, prev_velocity, 0, act_dim);
+        LIT(b, "prev_velocity");
+        write_vec(b, prev_velocity, 0, act_dim);
     }
     return finish(b, err);
 }
@@ -698,60 +730,55 @@ int lfd_proto_encode_error(lfd_buf *b, uint64_t seq, double t_s, lfd_proto_error
 int lfd_proto_encode_act_rep(lfd_buf *b, const lfd_act_out *o, int64_t t_start_ns,
                              double *encode_us, lfd_err *err)
 {
-    msgpack_packer pk;
-    lfd_packer_init(&pk, b);
     int has_msg = o->message && o->message[0];
-    lfd_proto_pack_header(&pk, 7 + has_msg, LFD_MSG_ACT, o->seq, o->t_s);
-    lfd_mp_pack_cstr(&pk, "t_req");
-    msgpack_pack_double(&pk, o->t_req_s);
-    lfd_mp_pack_cstr(&pk, "hash");
-    lfd_mp_pack_cstr(&pk, o->hash ? o->hash : "");
-    lfd_mp_pack_cstr(&pk, "actions");
-    lfd_proto_pack_vec(&pk, o->actions, o->chunk, o->act_dim);
-    lfd_mp_pack_cstr(&pk, "hold");
-    if (o->hold)
-        msgpack_pack_true(&pk);
-    else
-        msgpack_pack_false(&pk);
-    lfd_mp_pack_cstr(&pk, "reason");
-    lfd_mp_pack_cstr(&pk, o->reason ? o->reason : "");
+    write_header(b, 7 + has_msg, LFD_MSG_ACT, o->seq, o->t_s);
+    LIT(b, "t_req");
+    lfd_mpw_f64(b, o->t_req_s);
+    LIT(b, "hash");
+    lfd_mpw_cstr(b, o->hash ? o->hash : "");
+    LIT(b, "actions");
+    write_vec(b, o->actions, o->chunk, o->act_dim);
+    LIT(b, "hold");
+    lfd_mpw_bool(b, o->hold);
+    LIT(b, "reason");
+    lfd_mpw_cstr(b, o->reason ? o->reason : "");
     if (has_msg) {
-        lfd_mp_pack_cstr(&pk, "message");
-        lfd_mp_pack_strn(&pk, o->message, strnlen(o->message, LFD_PROTO_TEXT_MAX));
+        LIT(b, "message");
+        lfd_mpw_str(b, o->message, strnlen(o->message, LFD_PROTO_TEXT_MAX));
     }
-    lfd_mp_pack_cstr(&pk, "filter");
-    msgpack_pack_map(&pk, 6);
-    lfd_mp_pack_cstr(&pk, "flags");
+    LIT(b, "filter");
+    lfd_mpw_map(b, 6);
+    LIT(b, "flags");
     uint64_t shape[1] = {(uint64_t)o->act_dim};
-    lfd_nd_pack(&pk, LFD_DT_U8, 1, shape, o->flags);
-    lfd_mp_pack_cstr(&pk, "clamped");
-    msgpack_pack_uint32(&pk, o->counts.clamped);
-    lfd_mp_pack_cstr(&pk, "vel_limited");
-    msgpack_pack_uint32(&pk, o->counts.vel_limited);
-    lfd_mp_pack_cstr(&pk, "acc_limited");
-    msgpack_pack_uint32(&pk, o->counts.acc_limited);
-    lfd_mp_pack_cstr(&pk, "nonfinite");
-    msgpack_pack_uint32(&pk, o->counts.nonfinite);
-    lfd_mp_pack_cstr(&pk, "held");
-    msgpack_pack_uint32(&pk, o->counts.held);
-    lfd_mp_pack_cstr(&pk, "timing");
-    msgpack_pack_map(&pk, 7);
-    lfd_mp_pack_cstr(&pk, "decode_us");
-    msgpack_pack_double(&pk, o->timing.decode_us);
-    lfd_mp_pack_cstr(&pk, "normalise_us");
-    msgpack_pack_double(&pk, o->timing.normalise_us);
-    lfd_mp_pack_cstr(&pk, "infer_us");
-    msgpack_pack_double(&pk, o->timing.infer_us);
-    lfd_mp_pack_cstr(&pk, "filter_us");
-    msgpack_pack_double(&pk, o->timing.filter_us);
-    lfd_mp_pack_cstr(&pk, "queue_us");
-    msgpack_pack_double(&pk, o->timing.queue_us);
-    lfd_mp_pack_cstr(&pk, "batch");
-    msgpack_pack_int(&pk, o->timing.batch);
+    lfd_nd_write(b, LFD_DT_U8, 1, shape, o->flags);
+    LIT(b, "clamped");
+    lfd_mpw_u64(b, o->counts.clamped);
+    LIT(b, "vel_limited");
+    lfd_mpw_u64(b, o->counts.vel_limited);
+    LIT(b, "acc_limited");
+    lfd_mpw_u64(b, o->counts.acc_limited);
+    LIT(b, "nonfinite");
+    lfd_mpw_u64(b, o->counts.nonfinite);
+    LIT(b, "held");
+    lfd_mpw_u64(b, o->counts.held);
+    LIT(b, "timing");
+    lfd_mpw_map(b, 7);
+    LIT(b, "decode_us");
+    lfd_mpw_f64(b, o->timing.decode_us);
+    LIT(b, "normalise_us");
+    lfd_mpw_f64(b, o->timing.normalise_us);
+    LIT(b, "infer_us");
+    lfd_mpw_f64(b, o->timing.infer_us);
+    LIT(b, "filter_us");
+    lfd_mpw_f64(b, o->timing.filter_us);
+    LIT(b, "queue_us");
+    lfd_mpw_f64(b, o->timing.queue_us);
+    LIT(b, "batch");
+    lfd_mpw_i64(b, o->timing.batch);
     /* last: the encode time, a float64 patched in place once encoding is done */
-    lfd_mp_pack_cstr(&pk, "encode_us");
+    LIT(b, "encode_us");
     size_t at = b->len;
-    msgpack_pack_double(&pk, 0.0);
+    lfd_mpw_f64(b, 0.0);
     int rc = finish(b, err);
     if (rc)
         return rc;

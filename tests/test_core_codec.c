@@ -2,6 +2,7 @@
     provenance maps (core/lfd_mp, lfd_ndarray, lfd_json, lfd_prov). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/lfd_json.h"
 #include "core/lfd_mp.h"
@@ -122,6 +123,127 @@ static void round_trip(lfd_dtype dt, const void *data, int ndim, const uint64_t 
     CHECK(memcmp(v.data, data, v.nbytes) == 0);
     CHECK_EQ_INT(lfd_mpr_left(&r), 0);
     lfd_buf_free(&b);
+}
+
+/* lfd_mpr_next's inline forms and lfd_mpr_next_any agree on every first
+   byte, at every length cut, on the same item, position and status. */
+TEST(mp_inline_reader_agrees_with_the_full_one)
+{
+    uint8_t buf[64];
+    uint64_t s = 12345;
+    int compared = 0, inline_ok = 0;
+    for (int c = 0; c < 256; c++)
+        for (int rep = 0; rep < 6; rep++) {
+            buf[0] = (uint8_t)c;
+            for (size_t i = 1; i < sizeof buf; i++) {
+                s = s * 6364136223846793005ull + 1442695040888963407ull;
+                buf[i] = (uint8_t)(s >> 56);
+            }
+            /* small lengths and counts, so that both ends of each check come up */
+            if (rep & 1)
+                buf[1] = (uint8_t)(rep * 3);
+            for (size_t len = 0; len <= 40; len++) {
+                lfd_mpr a, b;
+                lfd_mpr_init(&a, buf, len);
+                lfd_mpr_init(&b, buf, len);
+                lfd_mp_item ia, ib;
+                memset(&ia, 0x55, sizeof ia);
+                memset(&ib, 0x55, sizeof ib);
+                lfd_err ea = {0}, eb = {0};
+                int ra = lfd_mpr_next(&a, &ia, &ea), rb = lfd_mpr_next_any(&b, &ib, &eb);
+                CHECK_EQ_INT(ra, rb);
+                CHECK(a.p == b.p);
+                if (ra == LFD_OK) {
+                    CHECK_EQ_INT(ia.type, ib.type);
+                    CHECK_EQ_INT(ia.b, ib.b);
+                    CHECK(ia.i == ib.i && ia.u == ib.u && ia.len == ib.len && ia.n == ib.n);
+                    CHECK(memcmp(&ia.f, &ib.f, sizeof ia.f) == 0);
+                    CHECK(ia.ptr == ib.ptr);
+                    CHECK_EQ_INT(ia.ext_type, ib.ext_type);
+                    inline_ok++;
+                } else {
+                    CHECK_STR(ea.msg, eb.msg);
+                }
+                compared++;
+            }
+        }
+    CHECK_EQ_INT(compared, 256 * 6 * 41);
+    CHECK(inline_ok > 1000);
+}
+
+/* lfd_mpw_* write the same bytes as msgpack-c's packer at every size
+   boundary of every form, and lfd_nd_write the same as lfd_nd_pack. */
+TEST(mp_direct_writer_matches_msgpack_c)
+{
+    static uint8_t ma[1 << 20], mb[1 << 20];
+    static char text[70000];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (char)('a' + i % 26);
+    lfd_buf a, b;
+    lfd_buf_init_fixed(&a, ma, sizeof ma);
+    lfd_buf_init_fixed(&b, mb, sizeof mb);
+    msgpack_packer pk;
+    lfd_packer_init(&pk, &b);
+    const uint64_t us[] = {0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295ull,
+                           4294967296ull, UINT64_MAX};
+    for (size_t i = 0; i < sizeof us / sizeof us[0]; i++) {
+        lfd_mpw_u64(&a, us[i]);
+        msgpack_pack_uint64(&pk, us[i]);
+        lfd_mpw_u64(&a, (uint32_t)us[i]);
+        msgpack_pack_uint32(&pk, (uint32_t)us[i]);
+    }
+    const int64_t is[] = {0, 5, 127, 128, -1, -32, -33, -128, -129, -32768, -32769,
+                          INT32_MIN, (int64_t)INT32_MIN - 1, INT64_MIN, INT64_MAX, 70000};
+    for (size_t i = 0; i < sizeof is / sizeof is[0]; i++) {
+        lfd_mpw_i64(&a, is[i]);
+        msgpack_pack_int64(&pk, is[i]);
+        if (is[i] >= INT32_MIN && is[i] <= INT32_MAX) {
+            lfd_mpw_i64(&a, is[i]);
+            msgpack_pack_int(&pk, (int)is[i]);
+        }
+    }
+    const double ds[] = {0.0, -0.0, 1.5, -3e300, 1e-310, INFINITY, NAN};
+    for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++) {
+        lfd_mpw_f64(&a, ds[i]);
+        msgpack_pack_double(&pk, ds[i]);
+    }
+    lfd_mpw_bool(&a, 1);
+    msgpack_pack_true(&pk);
+    lfd_mpw_bool(&a, 0);
+    msgpack_pack_false(&pk);
+    const size_t ns[] = {0, 1, 15, 16, 31, 32, 255, 256, 65535, 65536, 69999};
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        lfd_mpw_map(&a, (uint32_t)ns[i]);
+        msgpack_pack_map(&pk, ns[i]);
+        lfd_mpw_array(&a, (uint32_t)ns[i]);
+        msgpack_pack_array(&pk, ns[i]);
+        lfd_mpw_str(&a, text, ns[i]);
+        lfd_mp_pack_strn(&pk, text, ns[i]);
+        lfd_mpw_bin(&a, text, ns[i]);
+        msgpack_pack_bin(&pk, ns[i]);
+        msgpack_pack_bin_body(&pk, text, ns[i]);
+    }
+    float v[12];
+    for (int i = 0; i < 12; i++)
+        v[i] = (float)i * 0.25f;
+    uint64_t shape[2] = {3, 4};
+    lfd_nd_write(&a, LFD_DT_F32, 2, shape, v);
+    lfd_nd_pack(&pk, LFD_DT_F32, 2, shape, v);
+    lfd_nd_write(&a, LFD_DT_U8, 1, shape + 1, text);
+    lfd_nd_pack(&pk, LFD_DT_U8, 1, shape + 1, text);
+    CHECK(lfd_buf_ok(&a) && lfd_buf_ok(&b));
+    CHECK(a.len > 200000);
+    CHECK_EQ_INT((long long)a.len, (long long)b.len);
+    CHECK(memcmp(a.data, b.data, a.len) == 0);
+    /* a write past a fixed buffer fails it, as the packer's does */
+    uint8_t small[8];
+    lfd_buf c;
+    lfd_buf_init_fixed(&c, small, sizeof small);
+    lfd_mpw_str(&c, text, 7);
+    CHECK(lfd_buf_ok(&c));
+    lfd_mpw_f64(&c, 1.0);
+    CHECK(!lfd_buf_ok(&c));
+    CHECK_EQ_INT((long long)c.len, 8);
 }
 
 TEST(ndarray_round_trips_every_dtype)

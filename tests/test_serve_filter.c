@@ -2,6 +2,7 @@
     ranges, velocity and acceleration limits relative to the previous
     command, holding on NaN, and what it reports. */
 #include <math.h>
+#include <string.h>
 
 #include "runtime/lfd_filter.h"
 #include "tests/lfd_test.h"
@@ -143,4 +144,120 @@ TEST(filter_refuses_bad_limits)
     CHECK(lfd_filter_limits_check(&bad, &err) == LFD_EARG);
     v2[0] = 1;
     CHECK_OK(lfd_filter_limits_check(&bad, &err), &err);
+}
+
+/* The rules of lfd_filter.h read plainly, one joint at a time with
+   branches: the reference the filter's branch-free loop must match bit for
+   bit (values, velocities, flags and counts). */
+static void ref_step(const lfd_filter_limits *lm, float *prev, float *vel, int *have_prev,
+                     int *have_vel, float *a, float dt, uint8_t *flags, lfd_filter_counts *c)
+{
+    for (int i = 0; i < lm->n; i++) {
+        uint8_t f = 0;
+        float l = lm->lo[i], h = lm->hi[i], x = a[i];
+        if (x < l || x > h) {
+            x = x < l ? l : h;
+            f |= LFD_FILTER_CLAMPED;
+        }
+        if (*have_prev) {
+            float p = prev[i], v = (x - p) / dt, ac = lm->acc_rad_s2[i];
+            if (*have_vel && ac > 0 && isfinite(ac)) {
+                float dv = ac * dt, v0 = vel[i];
+                if (v > v0 + dv || v < v0 - dv) {
+                    v = v > v0 + dv ? v0 + dv : v0 - dv;
+                    f |= LFD_FILTER_ACC;
+                }
+            }
+            float vm = lm->vel_rad_s[i];
+            if (v > vm || v < -vm) {
+                v = v > vm ? vm : -vm;
+                f |= LFD_FILTER_VEL;
+            }
+            if (f & (LFD_FILTER_ACC | LFD_FILTER_VEL))
+                x = p + v * dt;
+            if (p >= l && p <= h && (x < l || x > h)) {
+                x = x < l ? l : h;
+                f |= LFD_FILTER_CLAMPED;
+            }
+            vel[i] = (x - p) / dt;
+        } else {
+            vel[i] = 0;
+        }
+        prev[i] = x;
+        a[i] = x;
+        flags[i] |= f;
+        c->clamped += (f & LFD_FILTER_CLAMPED) != 0;
+        c->vel_limited += (f & LFD_FILTER_VEL) != 0;
+        c->acc_limited += (f & LFD_FILTER_ACC) != 0;
+    }
+    *have_vel = *have_prev;
+    *have_prev = 1;
+}
+
+static float rnd(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((double)(*s >> 11) / 9007199254740992.0);
+}
+
+TEST(filter_matches_the_plain_reading_of_its_rules_bit_for_bit)
+{
+    enum { N = 23, STEPS = 4000 };
+    float lo_[N], hi_[N], vm[N], am[N];
+    for (int i = 0; i < N; i++) {
+        /* some unlimited ranges, velocities and accelerations, some zero
+           accelerations (no limit) */
+        lo_[i] = i % 7 == 3 ? -INFINITY : -0.2f - (float)i * 0.1f;
+        hi_[i] = i % 7 == 3 ? INFINITY : 0.1f + (float)i * 0.05f;
+        vm[i] = i % 5 == 4 ? INFINITY : 0.5f + (float)i * 0.3f;
+        am[i] = i % 4 == 1 ? 0 : i % 6 == 5 ? INFINITY : 5.0f + (float)i * 2;
+    }
+    lfd_filter_limits lm = {N, lo_, hi_, vm, am};
+    lfd_filter_state st;
+    lfd_err err = {0};
+    CHECK_OK(lfd_filter_state_init(&st, N, &err), &err);
+    float rp[N] = {0}, rv[N] = {0};
+    int rhp = 0, rhv = 0;
+    uint64_t s = 99;
+    int compared = 0;
+    for (int k = 0; k < STEPS; k++) {
+        float dt = k % 50 == 7 ? 0.001f : 0.02f;
+        if (k % 97 == 0) {
+            /* a fresh start: from nothing, from a pose (maybe outside the
+               range) or from a pose and velocity */
+            float cur[N], cv[N];
+            for (int i = 0; i < N; i++) {
+                cur[i] = (rnd(&s) - 0.5f) * 3;
+                cv[i] = (rnd(&s) - 0.5f) * 4;
+            }
+            int how = k / 97 % 3;
+            lfd_filter_state_reset(&st, N, how ? cur : NULL, how == 2 ? cv : NULL);
+            for (int i = 0; i < N; i++) {
+                rp[i] = how ? cur[i] : 0;
+                rv[i] = how == 2 ? cv[i] : 0;
+            }
+            rhp = how != 0;
+            rhv = how == 2;
+        }
+        float a[N], b[N];
+        for (int i = 0; i < N; i++) {
+            /* mostly near the previous command, sometimes far off */
+            float jump = rnd(&s) < 0.2f ? (rnd(&s) - 0.5f) * 4 : (rnd(&s) - 0.5f) * 0.05f;
+            a[i] = b[i] = rp[i] + jump;
+        }
+        uint8_t fa[N] = {0}, fb[N] = {0};
+        lfd_filter_counts ca = {0}, cb = {0};
+        CHECK_EQ_INT(lfd_filter_step(&lm, &st, a, dt, NULL, fa, &ca), 0);
+        ref_step(&lm, rp, rv, &rhp, &rhv, b, dt, fb, &cb);
+        CHECK(memcmp(a, b, sizeof a) == 0);
+        CHECK(memcmp(st.prev, rp, sizeof rp) == 0);
+        CHECK(memcmp(st.vel, rv, sizeof rv) == 0);
+        CHECK(memcmp(fa, fb, sizeof fa) == 0);
+        CHECK(memcmp(&ca, &cb, sizeof ca) == 0);
+        CHECK_EQ_INT(st.have_prev, rhp);
+        CHECK_EQ_INT(st.have_vel, rhv);
+        compared++;
+    }
+    CHECK_EQ_INT(compared, STEPS);
+    lfd_filter_state_free(&st);
 }
