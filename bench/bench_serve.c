@@ -24,6 +24,7 @@
     forked child, the Python script), so that each one's CPU time per act
     can be read from /proc as well.  Each part prints one BENCH line with
     the issue's target beside the measured figure. */
+#include <cblas.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -93,9 +94,11 @@ static lfd_policy *make_policy(const char *path)
 /* ---- the echo floor: a child process ------------------------------------------------ */
 
 /* Forks a process that binds a ROUTER and answers every request with
-   reply_len bytes; writes its endpoint to ep.  Call before any ZeroMQ context
-   exists in this process. */
-static pid_t start_echo(size_t reply_len, char *ep, size_t n)
+   reply_len bytes; writes its endpoint to ep.  With mlp_policy, it also runs
+   that policy's network once per request (one BLAS thread, as lfd serve)
+   before answering: the transport plus the arithmetic, nothing else.  Call
+   before any ZeroMQ context exists in this process. */
+static pid_t start_echo(size_t reply_len, const char *mlp_policy, char *ep, size_t n)
 {
     int fd[2];
     if (pipe(fd))
@@ -103,6 +106,19 @@ static pid_t start_echo(size_t reply_len, char *ep, size_t n)
     pid_t pid = fork();
     if (pid == 0) {
         close(fd[0]);
+        lfd_policy *mp = NULL;
+        float *ws = NULL, *x = NULL, *y = NULL;
+        if (mlp_policy) {
+            lfd_err e;
+            openblas_set_num_threads(1);
+            if (lfd_policy_load(&mp, mlp_policy, &e) || !mp->mlp)
+                _exit(1);
+            ws = calloc(lfd_mlp_ws_floats(mp->mlp, 1), sizeof(float));
+            x = calloc((size_t)mp->obs_dim, sizeof(float));
+            y = calloc((size_t)mp->chunk * (size_t)mp->act_dim, sizeof(float));
+            if (!ws || !x || !y)
+                _exit(1);
+        }
         void *ctx = zmq_ctx_new(), *sock = zmq_socket(ctx, ZMQ_ROUTER);
         zmq_bind(sock, "tcp://127.0.0.1:*");
         char e[256];
@@ -119,6 +135,10 @@ static pid_t start_echo(size_t reply_len, char *ep, size_t n)
             zmq_msg_init(&body);
             if (zmq_msg_recv(&id, sock, 0) < 0 || zmq_msg_recv(&body, sock, 0) < 0)
                 _exit(0);
+            if (mp) {
+                x[0] = (float)zmq_msg_size(&body) * 1e-3f;
+                lfd_mlp_forward(mp->mlp, ws, x, y);
+            }
             zmq_send(sock, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
             zmq_send(sock, reply, reply_len, 0);
             zmq_msg_close(&id);
@@ -384,12 +404,14 @@ BENCH(serve)
         lfd_proto_encode_act_rep(&b, &o, lfd_now_ns(), NULL, NULL);
         g_echo_reply_len = b.len;
     }
-    pid_t echo = start_echo(g_echo_reply_len, echo_ep, sizeof echo_ep);
+    pid_t echo = start_echo(g_echo_reply_len, NULL, echo_ep, sizeof echo_ep);
+    char echom_ep[256] = "";
+    pid_t echom = start_echo(g_echo_reply_len, path, echom_ep, sizeof echom_ep);
     pid_t lfd = start_lfd(path, lfd_ep, sizeof lfd_ep);
     pid_t py = start_python(path, 1, py_ep, sizeof py_ep);
     char pyd_ep[256] = "";
     pid_t pyd = start_python(path, 0, pyd_ep, sizeof pyd_ep);
-    if (echo < 0 || lfd < 0) {
+    if (echo < 0 || echom < 0 || lfd < 0) {
         fprintf(stderr, "bench serve: the echo or `lfd serve` did not start\n");
         return;
     }
@@ -414,6 +436,12 @@ BENCH(serve)
     }
     void *ctx = zmq_ctx_new();
     void *s_lfd = raw_socket(ctx, lfd_ep), *s_echo = raw_socket(ctx, echo_ep);
+    void *s_echom = raw_socket(ctx, echom_ep);
+    /* the echo again from a DEALER that waits with a receive timeout, as
+       the C client does on every call (5 s here) */
+    void *s_echot = raw_socket(ctx, echo_ep);
+    int tmo_ms = 5000;
+    zmq_setsockopt(s_echot, ZMQ_RCVTIMEO, &tmo_ms, sizeof tmo_ms);
     void *s_py = py > 0 ? raw_socket(ctx, py_ep) : NULL;
     hello_raw(s_lfd, 1);
     float obs[NOBS], chunk[CHUNK * NACT];
@@ -428,12 +456,12 @@ BENCH(serve)
                 g_echo_reply_len);
 
     /* (a)-(c): interleaved rounds */
-    enum { ROUNDS = 30, PER = 100 };
+    enum { ROUNDS = 36, PER = 100 };
     static double rt_client[ROUNDS * PER], rt_lfdraw[ROUNDS * PER], rt_echo[ROUNDS * PER],
-        rt_py[ROUNDS * PER];
+        rt_echom[ROUNDS * PER], rt_echot[ROUNDS * PER], rt_py[ROUNDS * PER];
     static double t_dec[ROUNDS * PER], t_norm[ROUNDS * PER], t_inf[ROUNDS * PER],
         t_fil[ROUNDS * PER], t_enc[ROUNDS * PER], t_over[ROUNDS * PER], t_q[ROUNDS * PER];
-    int nc = 0, nl = 0, ne = 0, np = 0;
+    int nc = 0, nl = 0, ne = 0, nm = 0, nt = 0, np = 0;
     uint64_t seq = 10;
     /* warm-up */
     for (int i = 0; i < 200; i++) {
@@ -441,44 +469,46 @@ BENCH(serve)
         size_t n = act_request(req, sizeof req, seq++, obs);
         raw_rt(s_lfd, req, n, rx, sizeof rx);
         raw_rt(s_echo, req, n, rx, sizeof rx);
+        raw_rt(s_echom, req, n, rx, sizeof rx);
+        raw_rt(s_echot, req, n, rx, sizeof rx);
         if (s_py)
             raw_rt(s_py, req, n, rx, sizeof rx);
     }
+    /* the raw targets, and where each one's samples go */
+    void *raw_s[5] = {s_lfd, s_echo, s_echom, s_echot, s_py};
+    double *raw_rt_v[5] = {rt_lfdraw, rt_echo, rt_echom, rt_echot, rt_py};
+    int *raw_n[5] = {&nl, &ne, &nm, &nt, &np};
+    /* the order of the six targets rotates every round, so that each one
+       takes each place after each other equally often */
     for (int r = 0; r < ROUNDS; r++) {
-        for (int i = 0; i < PER; i++) {
-            lfd_act_info ai;
-            obs[1] = (float)i * 1e-3f;
-            double t0 = lfd_client_now_s();
-            if (lfd_client_act(c, obs, NULL, chunk, &ai, &err) == LFD_OK) {
-                rt_client[nc] = lfd_client_now_s() - t0;
-                t_dec[nc] = ai.timing.decode_us;
-                t_norm[nc] = ai.timing.normalise_us;
-                t_inf[nc] = ai.timing.infer_us;
-                t_fil[nc] = ai.timing.filter_us;
-                t_enc[nc] = ai.timing.encode_us;
-                t_q[nc] = ai.timing.queue_us;
-                t_over[nc] = ai.timing.decode_us + ai.timing.normalise_us + ai.timing.filter_us +
-                             ai.timing.encode_us;
-                nc++;
+        for (int slot = 0; slot < 6; slot++) {
+            int tgt = (slot + r) % 6;
+            if (tgt == 5) {
+                for (int i = 0; i < PER; i++) {
+                    lfd_act_info ai;
+                    obs[1] = (float)i * 1e-3f;
+                    double t0 = lfd_client_now_s();
+                    if (lfd_client_act(c, obs, NULL, chunk, &ai, &err) != LFD_OK)
+                        continue;
+                    rt_client[nc] = lfd_client_now_s() - t0;
+                    t_dec[nc] = ai.timing.decode_us;
+                    t_norm[nc] = ai.timing.normalise_us;
+                    t_inf[nc] = ai.timing.infer_us;
+                    t_fil[nc] = ai.timing.filter_us;
+                    t_enc[nc] = ai.timing.encode_us;
+                    t_q[nc] = ai.timing.queue_us;
+                    t_over[nc] = ai.timing.decode_us + ai.timing.normalise_us +
+                                 ai.timing.filter_us + ai.timing.encode_us;
+                    nc++;
+                }
+                continue;
             }
-        }
-        for (int i = 0; i < PER; i++) {
-            size_t n = act_request(req, sizeof req, seq++, obs);
-            double d = raw_rt(s_lfd, req, n, rx, sizeof rx);
-            if (d > 0)
-                rt_lfdraw[nl++] = d;
-        }
-        for (int i = 0; i < PER; i++) {
-            size_t n = act_request(req, sizeof req, seq++, obs);
-            double d = raw_rt(s_echo, req, n, rx, sizeof rx);
-            if (d > 0)
-                rt_echo[ne++] = d;
-        }
-        for (int i = 0; s_py && i < PER; i++) {
-            size_t n = act_request(req, sizeof req, seq++, obs);
-            double d = raw_rt(s_py, req, n, rx, sizeof rx);
-            if (d > 0)
-                rt_py[np++] = d;
+            for (int i = 0; raw_s[tgt] && i < PER; i++) {
+                size_t n = act_request(req, sizeof req, seq++, obs);
+                double d = raw_rt(raw_s[tgt], req, n, rx, sizeof rx);
+                if (d > 0)
+                    raw_rt_v[tgt][(*raw_n[tgt])++] = d;
+            }
         }
     }
     double c50 = lfd_bench_percentile(rt_client, nc, 50) * 1e6;
@@ -487,6 +517,9 @@ BENCH(serve)
     double l99 = lfd_bench_percentile(rt_lfdraw, nl, 99) * 1e6;
     double e50 = lfd_bench_percentile(rt_echo, ne, 50) * 1e6;
     double e99 = lfd_bench_percentile(rt_echo, ne, 99) * 1e6;
+    double m50 = lfd_bench_percentile(rt_echom, nm, 50) * 1e6;
+    double m99 = lfd_bench_percentile(rt_echom, nm, 99) * 1e6;
+    double t50 = lfd_bench_percentile(rt_echot, nt, 50) * 1e6;
     double p50 = np ? lfd_bench_percentile(rt_py, np, 50) * 1e6 : 0;
     double p99 = np ? lfd_bench_percentile(rt_py, np, 99) * 1e6 : 0;
     lfd_bench_report rep;
@@ -500,10 +533,19 @@ BENCH(serve)
     lfd_bench_num(&rep, "raw_dealer_to_lfd_p99_us", l99);
     lfd_bench_num(&rep, "baseline_zmq_echo_p50_us", e50);
     lfd_bench_num(&rep, "baseline_zmq_echo_p99_us", e99);
+    lfd_bench_num(&rep, "echo_with_rcvtimeo_p50_us", t50);
+    lfd_bench_num(&rep, "echo_plus_mlp_p50_us", m50);
+    lfd_bench_num(&rep, "echo_plus_mlp_p99_us", m99);
     lfd_bench_num(&rep, "baseline_python_p50_us", p50);
     lfd_bench_num(&rep, "baseline_python_p99_us", p99);
     lfd_bench_num(&rep, "ratio_p50_vs_echo", c50 / e50);
     lfd_bench_num(&rep, "target_ratio_p50_vs_echo", 1.2);
+    /* what the network's arithmetic alone costs against the floor: no
+       server that runs this MLP can come closer to the echo than this */
+    lfd_bench_num(&rep, "ratio_p50_echo_plus_mlp_vs_echo", m50 / e50);
+    lfd_bench_num(&rep, "ratio_p50_vs_echo_plus_mlp", c50 / m50);
+    /* the client's per-call timeout, on its own */
+    lfd_bench_num(&rep, "ratio_p50_echo_with_rcvtimeo_vs_echo", t50 / e50);
     lfd_bench_num(&rep, "ratio_p50_python_vs_lfd", np ? p50 / c50 : 0);
     lfd_bench_end(&rep);
 
@@ -527,11 +569,12 @@ BENCH(serve)
     lfd_bench_end(&rep);
 
     /* (e) throughput with 8 clients, alternating windows */
-    double tl = 0, tpy = 0, tpd = 0, cpu_l = 0, cpu_p = 0, cpu_d = 0;
-    long acts_l = 0, acts_p = 0, acts_d = 0;
+    double tl = 0, tpy = 0, tpd = 0, te = 0, cpu_l = 0, cpu_p = 0, cpu_d = 0, cpu_e = 0;
+    long acts_l = 0, acts_p = 0, acts_d = 0, acts_e = 0;
     double a0 = stat_num(c, NULL, "acts"), bt0 = stat_num(c, NULL, "batches");
     for (int w = 0; w < 2; w++) {
         tl += throughput(ctx, lfd_ep, 1, 2.0, lfd, &cpu_l, &acts_l);
+        te += throughput(ctx, echo_ep, 0, 2.0, echo, &cpu_e, &acts_e);
         if (py > 0)
             tpy += throughput(ctx, py_ep, 0, 2.0, py, &cpu_p, &acts_p);
         if (pyd > 0)
@@ -544,6 +587,13 @@ BENCH(serve)
     lfd_bench_num(&rep, "baseline_python_acts_per_s", tpy / 2);
     lfd_bench_num(&rep, "ratio_lfd_vs_python", tpy > 0 ? tl / tpy : 0);
     lfd_bench_num(&rep, "target_ratio", 3);
+    /* the ceiling: the same clients against the echo, a server that does
+       no work; no server can beat it over this transport on this machine */
+    lfd_bench_num(&rep, "ceiling_zmq_echo_acts_per_s", te / 2);
+    lfd_bench_num(&rep, "ceiling_ratio_echo_vs_python", tpy > 0 ? te / tpy : 0);
+    lfd_bench_num(&rep, "lfd_share_of_ceiling", te > 0 ? tl / te : 0);
+    lfd_bench_num(&rep, "ceiling_zmq_echo_cpu_us_per_act",
+                  acts_e ? cpu_e / (double)acts_e * 1e6 : 0);
     double cl = acts_l ? cpu_l / (double)acts_l * 1e6 : 0, cp = acts_p ? cpu_p / (double)acts_p * 1e6 : 0;
     lfd_bench_num(&rep, "lfd_server_cpu_us_per_act", cl);
     lfd_bench_num(&rep, "baseline_python_cpu_us_per_act", cp);
@@ -599,11 +649,13 @@ BENCH(serve)
     lfd_client_free(&c);
     zmq_close(s_lfd);
     zmq_close(s_echo);
+    zmq_close(s_echom);
+    zmq_close(s_echot);
     if (s_py)
         zmq_close(s_py);
     zmq_ctx_term(ctx);
-    pid_t kids[4] = {echo, lfd, py, pyd};
-    for (int i = 0; i < 4; i++)
+    pid_t kids[5] = {echo, echom, lfd, py, pyd};
+    for (int i = 0; i < 5; i++)
         if (kids[i] > 0) {
             kill(kids[i], SIGTERM);
             waitpid(kids[i], NULL, 0);

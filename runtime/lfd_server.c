@@ -122,6 +122,10 @@ struct lfd_server {
 
     pending_act pend[LFD_SERVER_MAX_BATCH];
     int npend;
+    /* batching needs two clients: the session of the last act, and until
+       when acts from more than one session count as recent */
+    int last_act_sidx;
+    int64_t multi_until_ns;
 
     uint8_t *outmem;
     size_t outcap;
@@ -831,6 +835,10 @@ static void enqueue_act(lfd_server *s, const uint8_t *id, int idlen, const srv_e
     x->last_seq = rq->seq;
     x->last_active_ns = t_recv_ns;
     x->pending = 1;
+    if (sidx != s->last_act_sidx) {
+        s->last_act_sidx = sidx;
+        s->multi_until_ns = t_recv_ns + 1000000; /* 1 ms */
+    }
     pending_act *pa = &s->pend[s->npend++];
     pa->sidx = sidx;
     pa->pidx = x->policy;
@@ -1189,6 +1197,11 @@ int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err)
         s->rcvtimeo_ms = timeout_ms;
     }
     for (int k = 0; k < 4 * LFD_SERVER_MAX_BATCH; k++) {
+        /* with one client sending acts there is nothing to batch with: its
+           act is answered at once instead of looking for more (a look costs
+           a system call in libzmq); a waiting message is read next time */
+        if (k > 0 && s->npend > 0 && lfd_now_ns() >= s->multi_until_ns)
+            break;
         int r = recv_one(s, k == 0);
         if (r < 0) {
             flush_batch(s);
@@ -1430,6 +1443,7 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
         s->freelist[i] = s->max_sess - 1 - i;
     s->nfree = s->max_sess;
     s->t_start_ns = s->last_sweep_ns = lfd_now_ns();
+    s->last_act_sidx = -1;
     s->rcvtimeo_ms = -2;
     *out = s;
     return LFD_OK;

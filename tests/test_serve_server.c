@@ -690,3 +690,84 @@ TEST(serve_refuses_public_bind_without_curve)
     CHECK(!lfd_endpoint_is_local("tcp://*:5555"));
     CHECK(!lfd_endpoint_is_local("tcp://192.168.1.2:5555"));
 }
+
+/* Acts from several clients waiting together are inferred as one batch,
+   each still answered exactly as the policy and filter compute it; one
+   client's acts are answered one by one (nothing to batch with). */
+TEST(serve_batches_acts_waiting_from_several_clients)
+{
+    enum { NC = 4 };
+    lfd_policy *p = th_mlp_policy("walk", 6, 4, 3, 16, 5, "batch.lfdp");
+    lfd_policy *ref = th_mlp_policy("walk", 6, 4, 3, 16, 5, NULL);
+    lfd_server_config cfg;
+    loopback_cfg(&cfg);
+    lfd_server *s;
+    lfd_err err = {0};
+    CHECK_OK(lfd_server_new(&s, &cfg, &err), &err);
+    CHECK_OK(lfd_server_add_policy(s, p, NULL, &err), &err);
+    CHECK_OK(lfd_server_bind(s, &err), &err);
+    const char *ep = lfd_server_endpoint(s);
+    th_raw r[NC];
+    lfd_buf b;
+    /* hellos, answered one poll at a time */
+    for (int c = 0; c < NC; c++) {
+        CHECK_OK(th_raw_open(&r[c], ep, 0), &err);
+        size_t n = hello_for(&b, 1, "walk", 6, 4);
+        CHECK(zmq_send(r[c].sock, tbuf, n, 0) == (int)n);
+        for (int t = 0; t < 100 && zmq_recv(r[c].sock, rbuf, sizeof rbuf, ZMQ_DONTWAIT) < 0; t++)
+            lfd_server_poll(s, 20, &err);
+    }
+    /* every client's act is waiting before the server looks */
+    float obs[NC][6];
+    for (int c = 0; c < NC; c++) {
+        fill_obs(obs[c], 6, c);
+        lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+        lfd_proto_encode_act_req(&b, 2, 0, obs[c], 6, NULL, NULL, 4, NULL);
+        CHECK(zmq_send(r[c].sock, b.data, b.len, 0) == (int)b.len);
+    }
+    lfd_server_stats st0, st1;
+    lfd_server_get_stats(s, &st0);
+    usleep(100000);
+    CHECK_OK(lfd_server_poll(s, 100, &err), &err);
+    lfd_server_get_stats(s, &st1);
+    CHECK_EQ_INT((int)(st1.acts - st0.acts), NC);
+    CHECK_EQ_INT((int)(st1.batches - st0.batches), 1);
+    for (int c = 0; c < NC; c++) {
+        int k = -1;
+        for (int t = 0; t < 200 && k < 0; t++) {
+            k = zmq_recv(r[c].sock, rbuf, sizeof rbuf, ZMQ_DONTWAIT);
+            if (k < 0)
+                usleep(1000);
+        }
+        lfd_rep rep;
+        CHECK(k > 0 && lfd_rep_decode(&rep, rbuf, (size_t)k, &err) == LFD_OK);
+        if (k <= 0)
+            continue;
+        CHECK_EQ_INT(rep.type, LFD_MSG_ACT);
+        CHECK_EQ_INT(rep.timing.batch, NC);
+        float got[12], want[12];
+        uint8_t fl[4];
+        CHECK_OK(lfd_nd_get_f32(&rep.actions, got, 12, 0, &err), &err);
+        reference(ref, obs[c], NULL, want, fl);
+        for (int i = 0; i < 12; i++)
+            CHECK_NEAR(got[i], want[i], 1e-6);
+    }
+    /* one client alone, acts in turn: batches of one */
+    for (int k = 0; k < 5; k++) {
+        lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+        lfd_proto_encode_act_req(&b, 3 + (uint64_t)k, 0, obs[0], 6, NULL, NULL, 4, NULL);
+        zmq_send(r[0].sock, b.data, b.len, 0);
+        int n = -1;
+        for (int t = 0; t < 100 && n < 0; t++) {
+            lfd_server_poll(s, 20, &err);
+            n = zmq_recv(r[0].sock, rbuf, sizeof rbuf, ZMQ_DONTWAIT);
+        }
+        lfd_rep rep;
+        CHECK(n > 0 && lfd_rep_decode(&rep, rbuf, (size_t)n, &err) == LFD_OK);
+        CHECK_EQ_INT(n > 0 ? rep.timing.batch : -1, 1);
+    }
+    for (int c = 0; c < NC; c++)
+        th_raw_close(&r[c]);
+    lfd_server_free(&s);
+    lfd_policy_free(&ref);
+}
