@@ -6,22 +6,28 @@
     Measured, all in this one process run:
       (a) act round trip p50/p99 from the C client (lfd_client_act), and from
           a bare DEALER sending the same request bytes;
-      (b) the floor: a bare ZeroMQ ROUTER echo thread answering the same
-          request with a reply of the same size as lfd's;
+      (b) the floor: a bare ZeroMQ ROUTER echo process answering the same
+          request with a reply of the same size as lfd's (also from a DEALER
+          waiting with the client's receive timeout), and a second echo that
+          runs the policy's MLP once per request before answering: the
+          transport plus the arithmetic, the closest any server running
+          this policy can come to the floor;
       (c) the Python baseline server (bench/py_baseline_server.py: pyzmq +
           msgpack + numpy, the same MLP from the same file);
-      (a)-(c) are measured in rounds of 100 requests, alternating targets;
+      (a)-(c) are measured in rounds of 100 requests per target, the order of
+          the targets rotating every round;
       (d) lfd's server-side time per act split into decode, normalise, infer,
           filter, encode (from each reply's timing), and the whole handling
           per act inside the server loop (receive to send) minus the MLP;
-      (e) throughput with 8 concurrent closed-loop clients, lfd and Python,
-          alternating 2 s windows, and each server's CPU time per act; the
-          Python baseline runs with one BLAS thread (as lfd serve does) and,
-          reported beside it, with numpy's default BLAS threads;
+      (e) throughput with 8 concurrent closed-loop clients, lfd, Python and
+          the echo (the ceiling: a server doing no work), alternating 2 s
+          windows, and each server's CPU time per act; the Python baseline
+          runs with one BLAS thread (as lfd serve does) and, reported beside
+          it, with numpy's default BLAS threads;
       (f) the client library's per-tick cost (put_obs + get_action) in a
           1 kHz loop with the background thread refilling the chunk buffer.
-    All three servers run as their own processes (`lfd serve`, the echo as a
-    forked child, the Python script), so that each one's CPU time per act
+    Every server runs as its own process (`lfd serve`, the echoes as forked
+    children, the Python script), so that each one's CPU time per act
     can be read from /proc as well.  Each part prints one BENCH line with
     the issue's target beside the measured figure. */
 #include <cblas.h>
