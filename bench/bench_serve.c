@@ -15,7 +15,8 @@
       (c) the Python baseline server (bench/py_baseline_server.py: pyzmq +
           msgpack + numpy, the same MLP from the same file);
       (a)-(c) are measured in rounds of 100 requests per target, the order of
-          the targets rotating every round;
+          the targets rotating every round (each takes each place equally
+          often);
       (d) lfd's server-side time per act split into decode, normalise, infer,
           filter, encode (from each reply's timing), and the whole handling
           per act inside the server loop (receive to send) minus the MLP;
@@ -485,7 +486,7 @@ BENCH(serve)
     double *raw_rt_v[5] = {rt_lfdraw, rt_echo, rt_echom, rt_echot, rt_py};
     int *raw_n[5] = {&nl, &ne, &nm, &nt, &np};
     /* the order of the six targets rotates every round, so that each one
-       takes each place after each other equally often */
+       takes each place in a round equally often */
     for (int r = 0; r < ROUNDS; r++) {
         for (int slot = 0; slot < 6; slot++) {
             int tgt = (slot + r) % 6;

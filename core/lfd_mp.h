@@ -105,9 +105,9 @@ static inline int lfd_mpr_next(lfd_mpr *r, lfd_mp_item *it, lfd_err *err)
         x.b = c == 0xc3;
         used = 1;
     } else if (c == 0xcb && left >= 9) {
-        uint64_t u;
-        memcpy(&u, p + 1, 8);
-        u = __builtin_bswap64(u);
+        uint64_t u = 0;
+        for (int i = 1; i <= 8; i++)
+            u = u << 8 | p[i];
         memcpy(&x.f, &u, 8);
         x.type = LFD_MP_FLOAT;
         used = 9;
@@ -209,7 +209,7 @@ static inline void lfd_mpw_raw(lfd_buf *b, const void *data, size_t len)
 {
     if (len == 0)
         return;
-    if (!b->failed && b->cap - b->len >= len) {
+    if (!b->failed && b->cap - b->len >= len && b->max - b->len >= len) {
         memcpy(b->data + b->len, data, len);
         b->len += len;
     } else {

@@ -147,8 +147,14 @@ int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a
                     const float *hold, uint8_t *flags, lfd_filter_counts *counts)
 {
     int n = lim->n < st->n ? lim->n : st->n;
+    /* a step of no time (or NaN) counts as 1 us; the step is kept where a
+       float holds it (no 0 or infinity, which would make velocities NaN) */
     if (!(dt_s > 0))
         dt_s = 1e-6;
+    else if (dt_s < 1e-9)
+        dt_s = 1e-9;
+    else if (dt_s > 1e6)
+        dt_s = 1e6;
     /* a non-finite element anywhere: the whole action holds */
     int bad = 0;
     for (int i = 0; i < n; i++)

@@ -655,7 +655,8 @@ int lfd_proto_encode_hello_req(lfd_buf *b, const lfd_hello_req *h, lfd_err *err)
 
 /* The act request and reply are written with lfd_mpw_* (the per-message
    path; the other messages use msgpack-c's packer).  The bytes are the
-   same either way (tests/test_serve_proto.c). */
+   same either way: each writer is checked against msgpack-c's packer in
+   tests/test_core_codec.c (mp_direct_writer_matches_msgpack_c). */
 #define LIT(b, s) lfd_mpw_str(b, s, sizeof(s) - 1)
 
 static void write_header(lfd_buf *b, uint32_t extra, lfd_msg_type type, uint64_t seq,

@@ -122,10 +122,11 @@ struct lfd_server {
 
     pending_act pend[LFD_SERVER_MAX_BATCH];
     int npend;
-    /* batching needs two clients: the session of the last act, and until
-       when acts from more than one session count as recent */
-    int last_act_sidx;
-    int64_t multi_until_ns;
+    /* batching needs two clients: the sessions of the last four acts, and
+       whether they are not all one */
+    int recent_sidx[4];
+    int recent_pos;
+    int acts_from_several;
 
     uint8_t *outmem;
     size_t outcap;
@@ -835,10 +836,11 @@ static void enqueue_act(lfd_server *s, const uint8_t *id, int idlen, const srv_e
     x->last_seq = rq->seq;
     x->last_active_ns = t_recv_ns;
     x->pending = 1;
-    if (sidx != s->last_act_sidx) {
-        s->last_act_sidx = sidx;
-        s->multi_until_ns = t_recv_ns + 1000000; /* 1 ms */
-    }
+    s->recent_sidx[s->recent_pos] = sidx;
+    s->recent_pos = (s->recent_pos + 1) % 4;
+    s->acts_from_several = 0;
+    for (int i = 0; i < 4; i++)
+        s->acts_from_several |= s->recent_sidx[i] != sidx;
     pending_act *pa = &s->pend[s->npend++];
     pa->sidx = sidx;
     pa->pidx = x->policy;
@@ -1197,10 +1199,12 @@ int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err)
         s->rcvtimeo_ms = timeout_ms;
     }
     for (int k = 0; k < 4 * LFD_SERVER_MAX_BATCH; k++) {
-        /* with one client sending acts there is nothing to batch with: its
-           act is answered at once instead of looking for more (a look costs
-           a system call in libzmq); a waiting message is read next time */
-        if (k > 0 && s->npend > 0 && lfd_now_ns() >= s->multi_until_ns)
+        /* while the last four acts came from one client there is nothing to
+           batch with: its act is answered at once instead of looking for
+           more (a look costs a system call in libzmq); a waiting message is
+           read by the next poll.  Acts from several clients are drained and
+           inferred together. */
+        if (k > 0 && s->npend > 0 && !s->acts_from_several)
             break;
         int r = recv_one(s, k == 0);
         if (r < 0) {
@@ -1443,7 +1447,8 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
         s->freelist[i] = s->max_sess - 1 - i;
     s->nfree = s->max_sess;
     s->t_start_ns = s->last_sweep_ns = lfd_now_ns();
-    s->last_act_sidx = -1;
+    for (int i = 0; i < 4; i++)
+        s->recent_sidx[i] = -1;
     s->rcvtimeo_ms = -2;
     *out = s;
     return LFD_OK;

@@ -149,9 +149,33 @@ TEST(filter_refuses_bad_limits)
 /* The rules of lfd_filter.h read plainly, one joint at a time with
    branches: the reference the filter's branch-free loop must match bit for
    bit (values, velocities, flags and counts). */
-static void ref_step(const lfd_filter_limits *lm, float *prev, float *vel, int *have_prev,
-                     int *have_vel, float *a, float dt, uint8_t *flags, lfd_filter_counts *c)
+static int ref_step(const lfd_filter_limits *lm, float *prev, float *vel, int *have_prev,
+                    int *have_vel, float *a, float dt, const float *hold, uint8_t *flags,
+                    lfd_filter_counts *c)
 {
+    /* a non-finite element: every element becomes the hold value (the
+       previous command; else the given hold pose, clamped; else mid-range) */
+    int bad = 0;
+    for (int i = 0; i < lm->n; i++)
+        if (!isfinite(a[i])) {
+            bad = 1;
+            flags[i] |= LFD_FILTER_NONFINITE;
+            c->nonfinite++;
+        }
+    if (bad) {
+        for (int i = 0; i < lm->n; i++) {
+            float l = lm->lo[i], h = lm->hi[i];
+            if (*have_prev)
+                a[i] = prev[i];
+            else if (hold && isfinite(hold[i]))
+                a[i] = fminf(fmaxf(hold[i], l), h);
+            else if (isfinite(l) && isfinite(h))
+                a[i] = 0.5f * (l + h);
+            else
+                a[i] = fminf(fmaxf(0.0f, l), h);
+        }
+        c->held++;
+    }
     for (int i = 0; i < lm->n; i++) {
         uint8_t f = 0;
         float l = lm->lo[i], h = lm->hi[i], x = a[i];
@@ -192,6 +216,7 @@ static void ref_step(const lfd_filter_limits *lm, float *prev, float *vel, int *
     }
     *have_vel = *have_prev;
     *have_prev = 1;
+    return bad;
 }
 
 static float rnd(uint64_t *s)
@@ -202,7 +227,8 @@ static float rnd(uint64_t *s)
 
 TEST(filter_matches_the_plain_reading_of_its_rules_bit_for_bit)
 {
-    enum { N = 23, STEPS = 4000 };
+    /* more joints than the filter's block of 64, so that blocks meet */
+    enum { N = 150, STEPS = 3000 };
     float lo_[N], hi_[N], vm[N], am[N];
     for (int i = 0; i < N; i++) {
         /* some unlimited ranges, velocities and accelerations, some zero
@@ -219,7 +245,7 @@ TEST(filter_matches_the_plain_reading_of_its_rules_bit_for_bit)
     float rp[N] = {0}, rv[N] = {0};
     int rhp = 0, rhv = 0;
     uint64_t s = 99;
-    int compared = 0;
+    int compared = 0, held = 0;
     for (int k = 0; k < STEPS; k++) {
         float dt = k % 50 == 7 ? 0.001f : 0.02f;
         if (k % 97 == 0) {
@@ -239,16 +265,23 @@ TEST(filter_matches_the_plain_reading_of_its_rules_bit_for_bit)
             rhp = how != 0;
             rhv = how == 2;
         }
-        float a[N], b[N];
+        float a[N], b[N], hold[N];
         for (int i = 0; i < N; i++) {
             /* mostly near the previous command, sometimes far off */
             float jump = rnd(&s) < 0.2f ? (rnd(&s) - 0.5f) * 4 : (rnd(&s) - 0.5f) * 0.05f;
             a[i] = b[i] = rp[i] + jump;
+            hold[i] = i % 9 == 2 ? NAN : (rnd(&s) - 0.5f) * 5;
         }
+        /* now and then a NaN or an infinity: the whole action holds */
+        if (k % 41 == 5)
+            a[k % N] = b[k % N] = k % 2 ? NAN : -INFINITY;
+        const float *hp = k % 3 ? hold : NULL;
         uint8_t fa[N] = {0}, fb[N] = {0};
         lfd_filter_counts ca = {0}, cb = {0};
-        CHECK_EQ_INT(lfd_filter_step(&lm, &st, a, dt, NULL, fa, &ca), 0);
-        ref_step(&lm, rp, rv, &rhp, &rhv, b, dt, fb, &cb);
+        int ra = lfd_filter_step(&lm, &st, a, dt, hp, fa, &ca);
+        int rb = ref_step(&lm, rp, rv, &rhp, &rhv, b, dt, hp, fb, &cb);
+        CHECK_EQ_INT(ra, rb);
+        held += ra;
         CHECK(memcmp(a, b, sizeof a) == 0);
         CHECK(memcmp(st.prev, rp, sizeof rp) == 0);
         CHECK(memcmp(st.vel, rv, sizeof rv) == 0);
@@ -259,5 +292,30 @@ TEST(filter_matches_the_plain_reading_of_its_rules_bit_for_bit)
         compared++;
     }
     CHECK_EQ_INT(compared, STEPS);
+    CHECK(held > 50);
     lfd_filter_state_free(&st);
+}
+
+/* a step time that a float cannot hold (or no time at all) still gives
+   finite commands and velocities */
+TEST(filter_keeps_extreme_step_times_finite)
+{
+    const double dts[] = {0, -1, NAN, 1e-300, 1e-12, 1e300, INFINITY};
+    for (size_t d = 0; d < sizeof dts / sizeof dts[0]; d++) {
+        lfd_filter_state st;
+        lfd_err err = {0};
+        CHECK_OK(lfd_filter_state_init(&st, 3, &err), &err);
+        float cur[3] = {0.1f, -0.1f, 0}, vel0[3] = {0.5f, 0, 0};
+        lfd_filter_state_reset(&st, 3, cur, vel0);
+        for (int k = 0; k < 3; k++) {
+            float a[3] = {0.9f, -0.9f, 5};
+            lfd_filter_step(&lim, &st, a, dts[d], NULL, NULL, NULL);
+            for (int i = 0; i < 3; i++) {
+                CHECK(isfinite(a[i]));
+                CHECK(isfinite(st.vel[i]));
+                CHECK(a[i] >= lo[i] && a[i] <= hi[i]);
+            }
+        }
+        lfd_filter_state_free(&st);
+    }
 }
