@@ -260,24 +260,18 @@ static inline void lfd_mpw_f64(lfd_buf *b, double v)
     lfd_mpw_head(b, 0xcb, u, 8);
 }
 static inline void lfd_mpw_bool(lfd_buf *b, int v) { lfd_mpw_head(b, v ? 0xc3 : 0xc2, 0, 0); }
-static inline void lfd_mpw_map(lfd_buf *b, uint32_t n)
+/* a container header: fix form (fix | n) below 16, then tag16, tag16 + 1 */
+static inline void lfd_mpw_container(lfd_buf *b, uint32_t n, uint8_t fix, uint8_t tag16)
 {
     if (n < 16)
-        lfd_mpw_head(b, (uint8_t)(0x80 | n), 0, 0);
+        lfd_mpw_head(b, (uint8_t)(fix | n), 0, 0);
     else if (n < 65536)
-        lfd_mpw_head(b, 0xde, n, 2);
+        lfd_mpw_head(b, tag16, n, 2);
     else
-        lfd_mpw_head(b, 0xdf, n, 4);
+        lfd_mpw_head(b, (uint8_t)(tag16 + 1), n, 4);
 }
-static inline void lfd_mpw_array(lfd_buf *b, uint32_t n)
-{
-    if (n < 16)
-        lfd_mpw_head(b, (uint8_t)(0x90 | n), 0, 0);
-    else if (n < 65536)
-        lfd_mpw_head(b, 0xdc, n, 2);
-    else
-        lfd_mpw_head(b, 0xdd, n, 4);
-}
+static inline void lfd_mpw_map(lfd_buf *b, uint32_t n) { lfd_mpw_container(b, n, 0x80, 0xde); }
+static inline void lfd_mpw_array(lfd_buf *b, uint32_t n) { lfd_mpw_container(b, n, 0x90, 0xdc); }
 static inline void lfd_mpw_str(lfd_buf *b, const char *s, size_t n)
 {
     if (n < 32)
