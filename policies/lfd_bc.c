@@ -9,6 +9,7 @@
 
 #include "core/lfd_lineage.h"
 #include "core/lfd_log.h"
+#include "core/lfd_rng.h"
 #include "core/lfd_sha256.h"
 #include "policies/lfd_dataset.h"
 #include "sim/lfd_check.h"
@@ -503,19 +504,8 @@ void lfd_bc_synth_opts_init(lfd_bc_synth_opts *o)
     o->variation = 0.15;
 }
 
-static uint64_t mix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* uniform in [-1, 1) */
-static double sym(uint64_t *s)
-{
-    return 2.0 * (double)(mix64(s) >> 11) / 9007199254740992.0 - 1.0;
-}
+static double sym(uint64_t *s) { return 2.0 * lfd_rng_u01(s) - 1.0; }
 
 int lfd_bc_synth_motion(const lfd_robot *r, const lfd_bc_synth_opts *o, lfd_motion *m,
                         lfd_err *err)

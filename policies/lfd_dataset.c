@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "core/lfd_quat.h"
+#include "core/lfd_rng.h"
 #include "policies/lfd_track.h"
 #include "policies/lfd_policy.h"
 
@@ -196,15 +197,6 @@ void lfd_dataset_sim_init(lfd_dataset_sim *s)
     s->seed = 1;
 }
 
-static uint64_t splitmix(uint64_t *s);
-
-static float gauss(uint64_t *s)
-{
-    double u = ((double)(splitmix(s) >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(splitmix(s) >> 11) + 0.5) / 9007199254740992.0;
-    return (float)(sqrt(-2 * log(u)) * cos(6.283185307179586 * v));
-}
-
 /* every joint's target a demonstration asks for at time t: its joints, or
    (upper body) the default pose with its driven joints */
 static void targets_at(const lfd_obs_layout *L, const lfd_motion *m, double t, double *qbuf,
@@ -264,7 +256,7 @@ static int rollout(rollout_job *J, lfd_track *tr, int k, lfd_err *err)
         prev[j] = (float)q[L->qpos_adr[j]];
     for (int d = 0; d < nd; d++) {
         ncur[d] = 0;
-        nnext[d] = (float)a * ncur[d] + innov * gauss(&rng);
+        nnext[d] = (float)a * ncur[d] + innov * lfd_rng_gauss(&rng);
     }
     int made = 0;
     for (int i = 0; i < J->n; i++) {
@@ -285,7 +277,7 @@ static int rollout(rollout_job *J, lfd_track *tr, int k, lfd_err *err)
         memcpy(prev, rows, (size_t)nj * sizeof(float));
         for (int d = 0; d < nd; d++) {
             ncur[d] = nnext[d];
-            nnext[d] = (float)a * ncur[d] + innov * gauss(&rng);
+            nnext[d] = (float)a * ncur[d] + innov * lfd_rng_gauss(&rng);
         }
         if (lfd_track_period(tr, rows, 2, err) != LFD_OK || lfd_track_tilt_rad(tr) > 0.8)
             break;
@@ -392,14 +384,6 @@ done:
     return rc;
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 int lfd_dataset_split(const lfd_dataset *ds, double val_frac, uint64_t seed, int *is_val)
 {
     int nd = ds->ndemos;
@@ -421,7 +405,7 @@ int lfd_dataset_split(const lfd_dataset *ds, double val_frac, uint64_t seed, int
         perm[d] = d;
     uint64_t s = seed ^ 0x5eedda7a5e7ull;
     for (int d = nd - 1; d > 0; d--) {
-        int k = (int)(splitmix(&s) % (uint64_t)(d + 1));
+        int k = (int)(lfd_rng_next(&s) % (uint64_t)(d + 1));
         int t = perm[d];
         perm[d] = perm[k];
         perm[k] = t;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lfd_rng.h"
+
 int lfd_mlp_new(lfd_mlp **out, int nlayers, const int *dims, const lfd_activation *acts,
                 lfd_err *err)
 {
@@ -79,15 +81,6 @@ int lfd_mlp_copy(lfd_mlp **out, const lfd_mlp *src, lfd_err *err)
     return LFD_OK;
 }
 
-/* splitmix64: a small, well-mixed deterministic generator */
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 void lfd_mlp_init_random(lfd_mlp *m, uint64_t seed)
 {
     uint64_t s = seed;
@@ -98,7 +91,7 @@ void lfd_mlp_init_random(lfd_mlp *m, uint64_t seed)
         /* He: U(-sqrt(6/in), +); Xavier: U(-sqrt(6/(in+out)), +) */
         double lim = relu_like ? sqrt(6.0 / L->in) : sqrt(6.0 / (L->in + L->out));
         for (size_t i = 0; i < (size_t)L->in * (size_t)L->out; i++) {
-            double u = (double)(splitmix(&s) >> 11) / 9007199254740992.0;
+            double u = lfd_rng_u01(&s);
             L->w[i] = (float)((2 * u - 1) * lim);
         }
         memset(L->b, 0, (size_t)L->out * sizeof(float));

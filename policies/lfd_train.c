@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/lfd_log.h"
+#include "core/lfd_rng.h"
 
 void lfd_train_opts_init(lfd_train_opts *o)
 {
@@ -21,26 +22,6 @@ void lfd_train_opts_init(lfd_train_opts *o)
     o->eps = 1e-8;
     o->seed = 1;
     o->threads = 1;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double uniform01(uint64_t *s)
-{
-    return ((double)(splitmix(s) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-/* standard normal (Box-Muller; one value per call keeps the stream simple) */
-static float gauss(uint64_t *s)
-{
-    double u = uniform01(s), v = uniform01(s);
-    return (float)(sqrt(-2 * log(u)) * cos(6.283185307179586 * v));
 }
 
 #define EVAL_BATCH 1024
@@ -154,7 +135,7 @@ int lfd_train_mlp(lfd_mlp *m, const float *X, const float *Y, int n, const float
         float lr = (float)(lr_min + 0.5 * (o->lr - lr_min) * (1 + cos(3.141592653589793 * frac)));
         /* a fresh seeded shuffle */
         for (int i = n - 1; i > 0; i--) {
-            int k = (int)(splitmix(&rng) % (uint64_t)(i + 1));
+            int k = (int)(lfd_rng_next(&rng) % (uint64_t)(i + 1));
             int t = perm[i];
             perm[i] = perm[k];
             perm[k] = t;
@@ -173,7 +154,7 @@ int lfd_train_mlp(lfd_mlp *m, const float *X, const float *Y, int n, const float
                 if (o->obs_noise)
                     for (int k = 0; k < ni; k++)
                         if (o->obs_noise[k] > 0)
-                            xr[k] += o->obs_noise[k] * gauss(&rng);
+                            xr[k] += o->obs_noise[k] * lfd_rng_gauss(&rng);
             }
             /* forward, the loss and its gradient with respect to the output */
             lfd_mlp_forward_train(m, ws, bs, xb, NULL);

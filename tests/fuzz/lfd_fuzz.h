@@ -15,8 +15,26 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
 
 typedef int (*lfd_fuzz_fn)(const uint8_t *data, size_t size);
+
+/* For readers that take a path: writes the bytes to this process's own file
+   (in /dev/shm when there) named lfd-fuzz-<pid><ext>; returns its path, or
+   NULL when it cannot be written.  The caller unlinks it. */
+static inline const char *lfd_fuzz_file(const uint8_t *data, size_t size, const char *ext)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/lfd-fuzz-%d%s",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid(), ext);
+    FILE *fp = fopen(path, "wb");
+    if (!fp)
+        return NULL;
+    fwrite(data, 1, size, fp);
+    fclose(fp);
+    return path;
+}
 
 #ifdef LFD_LIBFUZZER
 #define LFD_FUZZ(name)                                                              \
