@@ -5,7 +5,9 @@
       - messages are drained without waiting (up to max_batch per turn),
         decoded in place (runtime/lfd_proto.h), and act requests for the
         same policy are inferred together as one batch (one sgemm instead of
-        several sgemv; nothing waits for a batch to fill);
+        several sgemv; nothing waits for a batch to fill); while the last
+        four acts came from one client, its act is answered without looking
+        for more;
       - every action goes through the safety filter (runtime/lfd_filter.h)
         with the session's previous command; a policy failure (non-finite
         observation or output) or a missed deadline answers a hold action
