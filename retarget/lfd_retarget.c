@@ -357,8 +357,9 @@ static int leg_joint(const lfd_robot *r, int j)
    trunk.  Self-collision of arms with the body is the common failure of
    retargeted motions (a robot's hips are wider than a person's); legs
    against legs are left to the contact pinning. */
-/* arm[b] = 1 or 2 for the bodies of the left or right arm, 0 elsewhere: the
-   subtree that holds a hand, from the first body below the branching trunk */
+/* arm[b] = 1 or 2 for the bodies of the left or right arm, 0 elsewhere (arm
+   comes zeroed): the subtree that holds a hand, from the first body below
+   the branching trunk */
 static int mark_arms(const lfd_robot *r, int *arm, lfd_err *err)
 {
     const mjModel *m = r->m;
@@ -366,7 +367,6 @@ static int mark_arms(const lfd_robot *r, int *arm, lfd_err *err)
     int *nchild = calloc((size_t)nb, sizeof(int));
     if (!nchild)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    memset(arm, 0, (size_t)nb * sizeof(int));
     for (int b = 1; b < nb; b++)
         nchild[m->body_parentid[b]]++;
     for (int s = 0; s < 2; s++) {
@@ -386,17 +386,11 @@ static int mark_arms(const lfd_robot *r, int *arm, lfd_err *err)
     return LFD_OK;
 }
 
-static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, lfd_err *err)
+/* every pair of an arm geom with a geom of the trunk, the legs or the other
+   arm that may collide (arm from mark_arms) */
+static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, const int *arm, lfd_err *err)
 {
     const mjModel *m = r->m;
-    int *arm = calloc((size_t)m->nbody, sizeof(int));
-    if (!arm)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    int rc0 = mark_arms(r, arm, err);
-    if (rc0) {
-        free(arm);
-        return rc0;
-    }
     int rc = LFD_OK, skipped = 0;
     for (int g1 = 0; g1 < m->ngeom && rc == LFD_OK; g1++) {
         int b1 = m->geom_bodyid[g1], a1 = arm[b1];
@@ -409,8 +403,7 @@ static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, lfd_err *err)
             if (!((m->geom_contype[g1] & m->geom_conaffinity[g2]) ||
                   (m->geom_contype[g2] & m->geom_conaffinity[g1])))
                 continue;
-            if (m->body_weldid[b1] == m->body_weldid[b2] || m->body_parentid[b1] == b2 ||
-                m->body_parentid[b2] == b1 || lfd_robot_pair_excluded(r, b1, b2))
+            if (lfd_robot_pair_excluded(r, b1, b2)) /* one body, parent-child, <exclude> */
                 continue;
             if (ik->npair >= LFD_IK_MAX_PAIRS) {
                 skipped++;
@@ -427,7 +420,6 @@ static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, lfd_err *err)
     if (skipped)
         lfd_log(LFD_LOG_WARN, "%s: %d arm geom pairs beyond the IK's %d clearance pairs are not kept "
                 "clear", r->name, skipped, LFD_IK_MAX_PAIRS);
-    free(arm);
     return rc;
 }
 
@@ -563,9 +555,14 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
                 rc = i;
         }
     }
+    int *arm = NULL;
+    if (rc == LFD_OK)
+        rc = (arm = calloc((size_t)m->nbody, sizeof(int))) ? mark_arms(r, arm, err)
+                                                          : lfd_fail(err, LFD_ENOMEM, "out of memory");
     if (rc == LFD_OK && !rt->opts.no_clearance)
-        rc = add_clearance_pairs(rt->ik, r, err);
+        rc = add_clearance_pairs(rt->ik, r, arm, err);
     if (rc) {
+        free(arm);
         lfd_retargeter_free(&rt);
         return rc;
     }
@@ -573,14 +570,9 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
     memcpy(rt->ik->q_default, r->qpos_default, (size_t)m->nq * sizeof(double));
     /* never push the arms further from the body than the robot's own stance */
     if (rt->ik->npair && (rc = lfd_ik_fit_clearance(rt->ik, r->qpos_default, err))) {
-        lfd_retargeter_free(&rt);
-        return rc;
-    }
-    int *arm = calloc((size_t)m->nbody, sizeof(int));
-    if (!arm || (rc = mark_arms(r, arm, err))) {
         free(arm);
         lfd_retargeter_free(&rt);
-        return arm ? rc : lfd_fail(err, LFD_ENOMEM, "out of memory");
+        return rc;
     }
     for (int j = 0; j < r->njoints; j++) {
         const lfd_robot_joint *J = &r->joints[j];
