@@ -313,14 +313,3 @@ void lfd_mlp_backward(const lfd_mlp *m, float *ws, int batch, const float *X, co
         }
     }
 }
-
-int lfd_mlp_same_shape(const lfd_mlp *a, const lfd_mlp *b)
-{
-    if (a->nlayers != b->nlayers || a->in_dim != b->in_dim || a->out_dim != b->out_dim)
-        return 0;
-    for (int l = 0; l < a->nlayers; l++)
-        if (a->layers[l].in != b->layers[l].in || a->layers[l].out != b->layers[l].out ||
-            a->layers[l].act != b->layers[l].act)
-            return 0;
-    return 1;
-}

@@ -106,7 +106,4 @@ void lfd_mlp_backward(const lfd_mlp *m, float *ws, int batch, const float *X, co
 /* Derivative of an activation at pre-activation z with output a = act(z). */
 float lfd_activation_deriv(lfd_activation act, float z, float a);
 
-/* 1 if both MLPs have the same layer shapes and activations. */
-int lfd_mlp_same_shape(const lfd_mlp *a, const lfd_mlp *b);
-
 #endif

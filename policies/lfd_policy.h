@@ -159,9 +159,6 @@ int lfd_policy_set_action_mode(lfd_policy *p, lfd_action_mode mode, const float 
    LFD_EMISMATCH naming what is missing. */
 int lfd_policy_find_prev_block(const lfd_policy *p, lfd_err *err);
 
-/* Width of the network output: chunk * ndriven. */
-static inline int lfd_policy_net_dim(const lfd_policy *p) { return p->chunk * p->ndriven; }
-
 /* Checks internal consistency (dims, finite stats, std > 0, model shape). */
 int lfd_policy_validate(const lfd_policy *p, lfd_err *err);
 

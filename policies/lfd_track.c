@@ -126,7 +126,6 @@ int lfd_track_period(lfd_track *t, const float *rows, int nrows, lfd_err *err)
 
 const double *lfd_track_qpos(const lfd_track *t) { return t->d->qpos; }
 const double *lfd_track_qvel(const lfd_track *t) { return t->d->qvel; }
-double lfd_track_time_s(const lfd_track *t) { return t->d->time; }
 double lfd_track_period_s(const lfd_track *t) { return t->period_s; }
 int lfd_track_clamped_steps(const lfd_track *t) { return t->clamped; }
 

@@ -40,7 +40,6 @@ int lfd_track_period(lfd_track *t, const float *rows, int nrows, lfd_err *err);
 
 const double *lfd_track_qpos(const lfd_track *t);
 const double *lfd_track_qvel(const lfd_track *t);
-double lfd_track_time_s(const lfd_track *t);
 /* The period actually simulated (whole timesteps). */
 double lfd_track_period_s(const lfd_track *t);
 /* Simulation steps so far whose torque was clamped somewhere. */

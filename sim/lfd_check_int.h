@@ -89,12 +89,4 @@ int lfd_check_track_run(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
    by first frame). */
 void lfd_check_finalize_findings(const lfd_checker *c, lfd_check_report *rep);
 
-/* Root tilt (rad): angle of the root body's z axis from the vertical, for a
-   quaternion w x y z. */
-static inline double lfd_check_tilt(const double *quat)
-{
-    double c = 1 - 2 * (quat[1] * quat[1] + quat[2] * quat[2]);
-    return acos(c > 1 ? 1 : c < -1 ? -1 : c);
-}
-
 #endif

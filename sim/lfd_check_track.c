@@ -162,7 +162,7 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
     const lfd_robot *r = c->r;
     const mjModel *m = c->m;
     mjData *d = ws->dsim;
-    int n = mo->nframes, nv = m->nv;
+    int n = mo->nframes;
     double fps = mo->fps, dt = m->opt.timestep;
     memset(tr, 0, sizeof *tr);
     tr->fall_frame = -1;
@@ -190,10 +190,8 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
             if (other > 0 && c->body_foot[other] >= 0)
                 contact[c->body_foot[other]] = 1;
         }
-        if (with_harness && r->floating) {
-            double a = harness(c, d, ws->qref, ws->qdref);
-            (void)a;
-        }
+        if (with_harness && r->floating)
+            harness(c, d, ws->qref, ws->qdref); /* applies the force for this step */
         int clamped = lfd_robot_ff_control(ws->ff, d->qpos, d->qvel, ws->qref, ws->qdref, ws->qddref,
                                            contact, d->ctrl, ws->track_tau, NULL);
         if (!with_harness) {
@@ -297,7 +295,6 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
     }
     if (r->floating)
         memset(d->xfrc_applied, 0, (size_t)m->nbody * 6 * sizeof(double));
-    (void)nv;
     return LFD_OK;
 }
 

@@ -244,34 +244,26 @@ static void chunk(FILE *fp, const char *type, const uint8_t *data, uint32_t len)
     fwrite(c, 1, 4, fp);
 }
 
-int lfd_png_write(const char *path, const uint8_t *rgb, int w, int h, lfd_err *err)
+static size_t png_raw_len(int w, int h) { return (size_t)h * ((size_t)w * 3 + 1); }
+static size_t png_z_cap(int w, int h) { return compressBound((uLong)png_raw_len(w, h)); }
+
+/* Writes a PNG with caller buffers: raw (png_raw_len bytes) and z (png_z_cap). */
+static int png_encode(const char *path, const uint8_t *rgb, int w, int h, uint8_t *raw,
+                      uint8_t *z, lfd_err *err)
 {
     /* each row: filter byte 0 + RGB */
-    size_t raw_len = (size_t)h * ((size_t)w * 3 + 1);
-    uint8_t *raw = malloc(raw_len);
-    uLongf zlen = compressBound((uLong)raw_len);
-    uint8_t *z = malloc(zlen);
-    if (!raw || !z) {
-        free(raw);
-        free(z);
-        return lfd_fail(err, LFD_ENOMEM, "out of memory for a %dx%d PNG", w, h);
-    }
+    size_t raw_len = png_raw_len(w, h);
+    uLongf zlen = png_z_cap(w, h);
     for (int y = 0; y < h; y++) {
         raw[(size_t)y * ((size_t)w * 3 + 1)] = 0;
         memcpy(raw + (size_t)y * ((size_t)w * 3 + 1) + 1, rgb + (size_t)y * (size_t)w * 3, (size_t)w * 3);
     }
-    if (compress2(z, &zlen, raw, (uLong)raw_len, 3) != Z_OK) {
-        free(raw);
-        free(z);
+    if (compress2(z, &zlen, raw, (uLong)raw_len, 3) != Z_OK)
         return lfd_fail(err, LFD_EIO, "%s: PNG compression failed", path);
-    }
     lfd_atomic_file af;
     int rc = lfd_atomic_open(&af, path, err);
-    if (rc) {
-        free(raw);
-        free(z);
+    if (rc)
         return rc;
-    }
     static const uint8_t sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
     fwrite(sig, 1, 8, af.fp);
     uint8_t ihdr[13];
@@ -283,9 +275,17 @@ int lfd_png_write(const char *path, const uint8_t *rgb, int w, int h, lfd_err *e
     chunk(af.fp, "IHDR", ihdr, 13);
     chunk(af.fp, "IDAT", z, (uint32_t)zlen);
     chunk(af.fp, "IEND", NULL, 0);
+    return lfd_atomic_commit(&af, err);
+}
+
+int lfd_png_write(const char *path, const uint8_t *rgb, int w, int h, lfd_err *err)
+{
+    uint8_t *raw = malloc(png_raw_len(w, h)), *z = malloc(png_z_cap(w, h));
+    int rc = raw && z ? png_encode(path, rgb, w, h, raw, z, err)
+                      : lfd_fail(err, LFD_ENOMEM, "out of memory for a %dx%d PNG", w, h);
     free(raw);
     free(z);
-    return lfd_atomic_commit(&af, err);
+    return rc;
 }
 
 /* ---- the replay ------------------------------------------------------------------------- */
@@ -385,9 +385,14 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
     int nb = rd->m->nbody;
     uint8_t *rgb = malloc((size_t)opts->width * (size_t)opts->height * 3);
     unsigned char *hl = calloc((size_t)nb, 1);
-    if (!rgb || !hl) {
+    /* the PNG encoder's buffers, once for every frame */
+    uint8_t *raw = malloc(png_raw_len(opts->width, opts->height));
+    uint8_t *z = malloc(png_z_cap(opts->width, opts->height));
+    if (!rgb || !hl || !raw || !z) {
         free(rgb);
         free(hl);
+        free(raw);
+        free(z);
         lfd_render_free(&rd);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
@@ -411,7 +416,7 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
             break;
         char path[4200];
         snprintf(path, sizeof path, "%s/frame_%05d.png", dir, k);
-        if ((rc = lfd_png_write(path, rgb, opts->width, opts->height, err)))
+        if ((rc = png_encode(path, rgb, opts->width, opts->height, raw, z, err)))
             break;
         res->frames++;
         res->highlighted += any;
@@ -422,6 +427,8 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
         lfd_progress_end(&prog);
     free(rgb);
     free(hl);
+    free(raw);
+    free(z);
     lfd_render_free(&rd);
     if (rc)
         return rc;

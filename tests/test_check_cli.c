@@ -269,7 +269,8 @@ static void real_clips(const char *robot)
         m.nframes = keep;
         lfd_motion_free(&m);
     }
-    CHECK_EQ_INT(n, 12);
+    CHECK(nf > 0);
+    CHECK_EQ_INT(n, nf); /* every clip retargeted and checked */
     lfd_check_report_free(&rep);
     lfd_check_ws_free(&ws);
     lfd_checker_free(&c);

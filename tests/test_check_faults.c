@@ -111,7 +111,8 @@ TEST(check_range_fault)
         return;
     int j = lfd_robot_find_joint(r, "torso_joint");
     const lfd_robot_joint *jt = &r->joints[j];
-    double soft = 0.5 * (jt->range_lo + jt->range_hi) + 0.9 * 0.5 * (jt->range_hi - jt->range_lo);
+    double soft = 0.5 * (jt->range_lo + jt->range_hi) +
+                  o.range_soft * 0.5 * (jt->range_hi - jt->range_lo);
     span want = {-1, -1, 0}, hard = {-1, -1, 0};
     for (int f = 0; f < m.nframes; f++) {
         double q = lfd_motion_frame(&m, f)[jt->qpos_adr];

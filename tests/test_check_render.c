@@ -53,16 +53,17 @@ TEST(check_render_replay_frames)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "4 frames");
     CHECK_CONTAINS(out, "2 with findings highlighted");
-    snprintf(path, sizeof path, "%s/frame_00003.png", dir);
+    char png_path[2100];
+    snprintf(png_path, sizeof png_path, "%s/frame_00003.png", dir);
     uint8_t *png = NULL;
     size_t len = 0;
-    if (lfd_file_read(path, 1 << 22, &png, &len, &err) == LFD_OK) {
+    if (lfd_file_read(png_path, 1 << 22, &png, &len, &err) == LFD_OK) {
         CHECK(len > 100 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G');
         free(png);
     } else {
         lfd_test_fail_at(__FILE__, __LINE__, "%s", err.msg);
     }
-    /* --view without a display: a clear error */
+    /* --view (of the motion) without a display: a clear error */
     snprintf(args, sizeof args, "replay %s --robot h1 --view", path);
     setenv("DISPLAY", "", 1);
     unsetenv("WAYLAND_DISPLAY");

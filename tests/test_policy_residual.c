@@ -112,8 +112,9 @@ TEST(residual_policy_round_trips_and_matches_its_definition)
                 CHECK_NEAR(a[row * NACT + j], want, 1e-6);
             }
         }
-        /* the server's path: network rows from normalised observations, the
-           raw prev blocks kept apart (runtime/lfd_server.c) */
+        /* the network's rows turned into actions on their own, from the raw
+           prev blocks kept apart, as the server does with a batch (the
+           server itself: serve_residual_policy_equals_policy_then_filter) */
         float buf[NOUT], prev[NDRIVEN];
         memcpy(prev, o + q->prev_off, sizeof prev);
         memcpy(buf, raw, sizeof raw);
@@ -261,8 +262,8 @@ TEST(residual_policy_files_refused_when_inconsistent)
     lfd_policy *p = toy_policy(1), *q = NULL;
     lfd_buf b, bad;
     CHECK_OK(lfd_policy_encode(p, &b, &err), &err);
-    /* the rewriter itself: an unchanged rewrite loads */
-    rewrite(&b, "name", NULL, &bad); /* "name" dropped: refused */
+    /* the rewriter itself works: a required key dropped is refused */
+    rewrite(&b, "name", NULL, &bad);
     CHECK(lfd_policy_decode(&q, bad.data, bad.len, "r.lfdp", &err) == LFD_EPARSE);
     lfd_buf_free(&bad);
     rewrite(&b, "action_mode", mode_residual, &bad);
