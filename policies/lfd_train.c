@@ -26,6 +26,9 @@ void lfd_train_opts_init(lfd_train_opts *o)
 
 #define EVAL_BATCH 1024
 
+static double loss_with(const lfd_mlp *m, const float *X, const float *Y, int n, double l1, int b,
+                        float *ws, float *out);
+
 int lfd_train_loss(const lfd_mlp *m, const float *X, const float *Y, int n, double l1,
                    double *loss, lfd_err *err)
 {
@@ -35,11 +38,19 @@ int lfd_train_loss(const lfd_mlp *m, const float *X, const float *Y, int n, doub
     int b = n < EVAL_BATCH ? n : EVAL_BATCH;
     float *ws = malloc(lfd_mlp_ws_floats(m, b) * sizeof(float));
     float *out = malloc((size_t)b * (size_t)m->out_dim * sizeof(float));
-    if (!ws || !out) {
-        free(ws);
-        free(out);
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    }
+    if (ws && out)
+        *loss = loss_with(m, X, Y, n, l1, b, ws, out);
+    free(ws);
+    free(out);
+    return ws && out ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory");
+}
+
+/* the mean loss over n samples in batches of b (min(n, EVAL_BATCH), as
+   lfd_train_loss), with caller buffers for at least b rows (ws:
+   lfd_mlp_ws_floats, out: b x out_dim) */
+static double loss_with(const lfd_mlp *m, const float *X, const float *Y, int n, double l1, int b,
+                        float *ws, float *out)
+{
     double sum = 0;
     size_t no = (size_t)m->out_dim;
     for (int s = 0; s < n; s += b) {
@@ -51,10 +62,7 @@ int lfd_train_loss(const lfd_mlp *m, const float *X, const float *Y, int n, doub
             sum += e * e + l1 * fabs(e);
         }
     }
-    *loss = sum / ((double)n * (double)no);
-    free(ws);
-    free(out);
-    return LFD_OK;
+    return sum / ((double)n * (double)no);
 }
 
 /* one Adam step over a parameter vector */
@@ -110,9 +118,13 @@ int lfd_train_mlp(lfd_mlp *m, const float *X, const float *Y, int n, const float
     float *yb = malloc((size_t)B * (size_t)no * sizeof(float));
     float *dy = malloc((size_t)B * (size_t)no * sizeof(float));
     int *perm = malloc((size_t)n * sizeof(int));
+    /* and for the losses over the validation and training sets */
+    int eb = (nv > n ? nv : n) < EVAL_BATCH ? (nv > n ? nv : n) : EVAL_BATCH;
+    float *ews = malloc(lfd_mlp_ws_floats(m, eb) * sizeof(float));
+    float *eout = malloc((size_t)eb * (size_t)no * sizeof(float));
     lfd_mlp *g = NULL, *m1 = NULL, *m2 = NULL, *best = NULL;
     int rc = LFD_OK;
-    if (!ws || !xb || !yb || !dy || !perm) {
+    if (!ws || !xb || !yb || !dy || !perm || !ews || !eout) {
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory for training buffers");
         goto done;
     }
@@ -193,8 +205,8 @@ int lfd_train_mlp(lfd_mlp *m, const float *X, const float *Y, int n, const float
         }
         /* validation and early stopping */
         double vl = NAN;
-        if (nv > 0 && (rc = lfd_train_loss(m, Xv, Yv, nv, o->l1, &vl, err)))
-            goto done;
+        if (nv > 0)
+            vl = loss_with(m, Xv, Yv, nv, o->l1, nv < eb ? nv : eb, ews, eout);
         res->epochs_run = ep;
         res->train_loss = ep_loss;
         if (nv > 0 && vl < best_val) {
@@ -224,8 +236,10 @@ int lfd_train_mlp(lfd_mlp *m, const float *X, const float *Y, int n, const float
     res->seconds = lfd_now_s() - t0;
     res->steps = step;
     res->samples_per_s = train_s > 0 ? (double)seen / train_s : 0;
-    rc = lfd_train_loss(m, X, Y, n, 0, &res->final_train_mse, err);
+    res->final_train_mse = loss_with(m, X, Y, n, 0, n < eb ? n : eb, ews, eout);
 done:
+    free(ews);
+    free(eout);
     free(ws);
     free(xb);
     free(yb);
