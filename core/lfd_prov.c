@@ -259,7 +259,7 @@ static int key_listed(const msgpack_object *k, const char *const *keys, int nkey
     if (k->type != MSGPACK_OBJECT_STR)
         return 0;
     for (int i = 0; i < nkeys; i++)
-        if (strlen(keys[i]) == k->via.str.size && !memcmp(keys[i], k->via.str.ptr, k->via.str.size))
+        if (lfd_mp_key_is((const uint8_t *)k->via.str.ptr, k->via.str.size, keys[i]))
             return 1;
     return 0;
 }
@@ -282,12 +282,12 @@ static int count_listed(const msgpack_object *o, const char *const *keys, int nk
     return n;
 }
 
-/* packs o without the listed keys (values of other types exactly as they were) */
+/* packs o without the listed keys (every other value as msgpack_pack_object
+   packs it, so a part without listed keys comes out as it would whole) */
 static void pack_without(msgpack_packer *pk, const msgpack_object *o, const char *const *keys,
                          int nkeys, int depth)
 {
-    if (depth > LFD_MP_MAX_DEPTH || (o->type != MSGPACK_OBJECT_MAP && o->type != MSGPACK_OBJECT_ARRAY) ||
-        !count_listed(o, keys, nkeys, depth)) {
+    if (depth > LFD_MP_MAX_DEPTH || (o->type != MSGPACK_OBJECT_MAP && o->type != MSGPACK_OBJECT_ARRAY)) {
         msgpack_pack_object(pk, *o);
         return;
     }
