@@ -405,8 +405,8 @@ static int run_loop(const lfd_policy *p, const lfd_robot *r, const lfd_obs_layou
             memcpy(prev, rows, (size_t)na * sizeof(float));
             since_query++;
         } else {
-            /* the demonstration's own targets now and one period ahead */
-            demo_targets(L, m, t, qbuf, tdemo);
+            /* the demonstration's own targets now (tdemo, above) and one
+               period ahead */
             for (int j = 0; j < nj; j++)
                 chunk[j] = (float)tdemo[j];
             demo_targets(L, m, t + dt, qbuf, tdemo);

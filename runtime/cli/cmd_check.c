@@ -196,7 +196,7 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
     double csv_fps = 30;
     lfd_check_opts o;
     lfd_check_opts_default(&o);
-    lfd_opt opts[96] = {
+    const lfd_opt base[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the reports as JSON"},
         {"track", 0, LFD_OPT_FLAG, &track, NULL, "also simulate the robot tracking the motion in MuJoCo"},
@@ -210,9 +210,14 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "files checked in parallel (default 2)"},
         {"fps", 0, LFD_OPT_DOUBLE, &csv_fps, "HZ", "frame rate of CSV inputs (default 30)"},
     };
-    int no = 10;
-    /* every threshold of the table is a flag */
-    for (int i = 0; i < lfd_check_nlimits && no < 94; i++, no++)
+    /* those, then every threshold of the table as a flag, then the end */
+    enum { NBASE = sizeof base / sizeof base[0], MAXOPT = 96 };
+    if (NBASE + lfd_check_nlimits + 1 > MAXOPT)
+        return lfd_cli_usage_error(cmd, "internal: %d threshold options do not fit", lfd_check_nlimits);
+    lfd_opt opts[MAXOPT];
+    memcpy(opts, base, sizeof base);
+    int no = NBASE;
+    for (int i = 0; i < lfd_check_nlimits; i++, no++)
         opts[no] = (lfd_opt){lfd_check_limits[i].flag, 0, LFD_OPT_DOUBLE,
                              (char *)&o + lfd_check_limits[i].offset, lfd_check_limits[i].unit,
                              lfd_check_limits[i].meaning};
