@@ -801,7 +801,6 @@ typedef struct frame_ctx {
     double sum_tau2[LFD_ROBOT_MAX_JOINTS];
 } frame_ctx;
 
-#define ON(o, g) (((o)->checks >> (g)) & 1u)
 
 /* range, velocity, acceleration and jerk of every joint at frame f */
 static void check_joints(frame_ctx *x, int f, const double *q, int have_next, int have_acc,
@@ -818,7 +817,7 @@ static void check_joints(frame_ctx *x, int f, const double *q, int have_next, in
         double v = q[jt->qpos_adr];
         st->q_min = fmin(st->q_min, v);
         st->q_max = fmax(st->q_max, v);
-        if (ON(o, LFD_CG_RANGE)) {
+        if (LFD_CHECK_ON(o, LFD_CG_RANGE)) {
             double mid = 0.5 * (jt->range_lo + jt->range_hi), half = 0.5 * (jt->range_hi - jt->range_lo);
             double slo = mid - o->range_soft * half, shi = mid + o->range_soft * half;
             double hlo = jt->range_lo + o->range_margin_rad, hhi = jt->range_hi - o->range_margin_rad;
@@ -835,7 +834,7 @@ static void check_joints(frame_ctx *x, int f, const double *q, int have_next, in
         if (have_next) {
             double vel = fabs(vnext[da]);
             st->vel_peak = fmax(st->vel_peak, vel);
-            if (ON(o, LFD_CG_VELOCITY) && jt->vel_max > 0 && vel > o->vel_soft * jt->vel_max) {
+            if (LFD_CHECK_ON(o, LFD_CG_VELOCITY) && jt->vel_max > 0 && vel > o->vel_soft * jt->vel_max) {
                 /* at the limit (a retargeter that clamps to it) is not over it */
                 int fail = vel > o->vel_hard * jt->vel_max * (1 + 1e-6);
                 lfd_check_note(ws, rep, LFD_CK_VEL, j, f, f + 1, f, fail ? LFD_CHECK_FAIL : LFD_CHECK_WARN,
@@ -845,8 +844,8 @@ static void check_joints(frame_ctx *x, int f, const double *q, int have_next, in
         if (have_acc) {
             double acc = fabs(ws->qacc[da]);
             st->acc_peak = fmax(st->acc_peak, acc);
-            double amax = jt->acc_max > 0 ? jt->acc_max : o->acc_max_rad_s2;
-            if (ON(o, LFD_CG_VELOCITY) && amax > 0 && acc > o->acc_soft * amax) {
+            double amax = lfd_check_acc_limit(jt, o);
+            if (LFD_CHECK_ON(o, LFD_CG_VELOCITY) && amax > 0 && acc > o->acc_soft * amax) {
                 int fail = acc > o->acc_hard * amax;
                 lfd_check_note(ws, rep, LFD_CK_ACC, j, f, f, f, fail ? LFD_CHECK_FAIL : LFD_CHECK_WARN,
                                acc, (fail ? o->acc_hard : o->acc_soft) * amax, acc);
@@ -855,7 +854,7 @@ static void check_joints(frame_ctx *x, int f, const double *q, int have_next, in
         if (have_jerk) {
             double jerk = fabs(ws->acc_next[da] - ws->qacc[da]) * x->fps;
             st->jerk_peak = fmax(st->jerk_peak, jerk);
-            if (ON(o, LFD_CG_VELOCITY) && o->jerk_max_rad_s3 > 0 && jerk > o->jerk_max_rad_s3)
+            if (LFD_CHECK_ON(o, LFD_CG_VELOCITY) && o->jerk_max_rad_s3 > 0 && jerk > o->jerk_max_rad_s3)
                 lfd_check_note(ws, rep, LFD_CK_JERK, j, f, f + 1, f, LFD_CHECK_WARN, jerk,
                                o->jerk_max_rad_s3, jerk);
         }
@@ -882,7 +881,7 @@ static void check_contacts(frame_ctx *x, int f)
             if (!b)
                 continue;
             rep->floor_depth_max_m = fmax(rep->floor_depth_max_m, depth);
-            if (ON(o, LFD_CG_FLOOR) && depth > o->floor_warn_m) {
+            if (LFD_CHECK_ON(o, LFD_CG_FLOOR) && depth > o->floor_warn_m) {
                 int fail = depth > o->floor_fail_m;
                 lfd_check_note(x->ws, rep, LFD_CK_FLOOR, b, f, f, f,
                                fail ? LFD_CHECK_FAIL : LFD_CHECK_WARN, depth,
@@ -893,7 +892,7 @@ static void check_contacts(frame_ctx *x, int f)
         if (c->pair_skip[b1 * c->nbody + b2])
             continue;
         rep->self_depth_max_m = fmax(rep->self_depth_max_m, depth);
-        if (ON(o, LFD_CG_SELF) && depth > o->self_warn_m) {
+        if (LFD_CHECK_ON(o, LFD_CG_SELF) && depth > o->self_warn_m) {
             int lo = b1 < b2 ? b1 : b2, hi = b1 < b2 ? b2 : b1;
             int fail = depth > o->self_fail_m;
             lfd_check_note(x->ws, rep, LFD_CK_SELF, lo * c->nbody + hi, f, f, f,
@@ -1063,7 +1062,7 @@ static int check_pose(frame_ctx *x, int f, const double *q)
     memcpy(d->qpos, q, (size_t)m->nq * sizeof(double));
     mj_kinematics(m, d);
     mj_comPos(m, d);
-    if (ON(o, LFD_CG_SELF) || ON(o, LFD_CG_FLOOR)) {
+    if (LFD_CHECK_ON(o, LFD_CG_SELF) || LFD_CHECK_ON(o, LFD_CG_FLOOR)) {
         mj_collision(m, d);
         check_contacts(x, f);
     }
@@ -1091,7 +1090,7 @@ static int check_pose(frame_ctx *x, int f, const double *q)
         }
         if (both) {
             rep->slide_max_m = fmax(rep->slide_max_m, slide);
-            if (ON(o, LFD_CG_FLOOR) && slide > x->slide_thr_m)
+            if (LFD_CHECK_ON(o, LFD_CG_FLOOR) && slide > x->slide_thr_m)
                 lfd_check_note(ws, rep, LFD_CK_SLIDE, s, f - 1, f, f, LFD_CHECK_WARN, slide,
                                x->slide_thr_m, slide);
         }
@@ -1113,14 +1112,14 @@ static int check_pose(frame_ctx *x, int f, const double *q)
                 rep->speed_max_m_s = v;
                 rep->speed_point = c->point_id[i];
             }
-            if (ON(o, LFD_CG_SPEED) && o->speed_cap_m_s > 0 && v > o->speed_cap_m_s)
+            if (LFD_CHECK_ON(o, LFD_CG_SPEED) && o->speed_cap_m_s > 0 && v > o->speed_cap_m_s)
                 lfd_check_note(ws, rep, LFD_CK_SPEED, i, f - 1, f, f, LFD_CHECK_FAIL, v,
                                o->speed_cap_m_s, v);
         }
         memcpy(ws->point_prev[i], p, sizeof p);
     }
 
-    if (!ON(o, LFD_CG_TORQUE) && !ON(o, LFD_CG_BALANCE) && !ON(o, LFD_CG_FLOOR))
+    if (!LFD_CHECK_ON(o, LFD_CG_TORQUE) && !LFD_CHECK_ON(o, LFD_CG_BALANCE) && !LFD_CHECK_ON(o, LFD_CG_FLOOR))
         return LFD_OK;
 
     /* dynamics: f = M qdd + c (mj_rne) + armature qdd - passive */
@@ -1154,7 +1153,7 @@ static int check_pose(frame_ctx *x, int f, const double *q)
             rep->s_com_margin[f] = cm;
             rep->s_assist[f] = assist;
         }
-        if (ON(o, LFD_CG_BALANCE)) {
+        if (LFD_CHECK_ON(o, LFD_CG_BALANCE)) {
             if (!isnan(zm)) {
                 rep->zmp_margin_min_m = isnan(rep->zmp_margin_min_m) ? zm : fmin(rep->zmp_margin_min_m, zm);
                 if (-zm > o->zmp_tol_m)
@@ -1179,7 +1178,7 @@ static int check_pose(frame_ctx *x, int f, const double *q)
         }
         for (int s = 0; s < 2; s++) {
             rep->foot_force_max_n = fmax(rep->foot_force_max_n, fz[s]);
-            if (ON(o, LFD_CG_FLOOR) && fz[s] > x->force_thr_n)
+            if (LFD_CHECK_ON(o, LFD_CG_FLOOR) && fz[s] > x->force_thr_n)
                 lfd_check_note(ws, rep, LFD_CK_FORCE, s, f, f, f, LFD_CHECK_WARN, fz[s], x->force_thr_n,
                                fz[s]);
         }
@@ -1194,7 +1193,7 @@ static int check_pose(frame_ctx *x, int f, const double *q)
         lfd_check_joint_stats *st = &rep->joint[j];
         if (rep->s_torque)
             rep->s_torque[(size_t)f * (size_t)r->njoints + (size_t)j] = t;
-        if (!ON(o, LFD_CG_TORQUE))
+        if (!LFD_CHECK_ON(o, LFD_CG_TORQUE))
             continue;
         x->sum_tau2[j] += t * t;
         if (a > st->torque_peak) {
@@ -1360,7 +1359,7 @@ int lfd_check_motion(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m
         return lfd_fail(err, LFD_ENUMERIC, "MuJoCo error while checking: %s", warn);
 
     /* the tracking simulation */
-    if (ON(opts, LFD_CG_TRACK)) {
+    if (LFD_CHECK_ON(opts, LFD_CG_TRACK)) {
         rc = lfd_check_track_run(c, ws, mo, opts, rep, err);
         if (rc)
             return rc;

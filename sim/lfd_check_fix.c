@@ -34,7 +34,6 @@
 #define FIX_TIME_RAMP_S 0.3
 #define FIX_LIFT_RAMP_S 0.2
 #define FIX_LIFT_CLEAR_M 0.0005
-#define ON_FLOOR_CHECK(o) ((((o)->checks) >> LFD_CG_FLOOR) & 1u)
 #define FIX_SOFT_AIM 0.97 /* aim this far under the soft limit */
 
 static void add_line(char (*lines)[256], int *n, const char *fmt, ...)
@@ -166,7 +165,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
             continue;
         const lfd_robot_joint *jt = &r->joints[x->joint];
         double lim = x->kind == LFD_CK_VEL ? o->vel_soft * jt->vel_max
-                                           : o->acc_soft * (jt->acc_max > 0 ? jt->acc_max : o->acc_max_rad_s2);
+                                           : o->acc_soft * lfd_check_acc_limit(jt, o);
         if (!(lim > 0))
             continue;
         double ratio = fabs(x->value) / (FIX_SOFT_AIM * lim);
@@ -235,7 +234,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
     lfd_motion_free(&work);
 
     /* 3. lift small floor penetrations */
-    if (r->floating && ON_FLOOR_CHECK(o)) {
+    if (r->floating && LFD_CHECK_ON(o, LFD_CG_FLOOR)) {
         double *need = calloc((size_t)nout, sizeof(double));
         if (!need) {
             lfd_motion_free(out);

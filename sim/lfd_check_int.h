@@ -89,4 +89,13 @@ int lfd_check_track_run(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
    by first frame). */
 void lfd_check_finalize_findings(const lfd_checker *c, lfd_check_report *rep);
 
+/* whether the options run check group g */
+#define LFD_CHECK_ON(o, g) ((((o)->checks) >> (g)) & 1u)
+
+/* a joint's acceleration limit: its own, else the options' fallback (0: none) */
+static inline double lfd_check_acc_limit(const lfd_robot_joint *jt, const lfd_check_opts *o)
+{
+    return jt->acc_max > 0 ? jt->acc_max : o->acc_max_rad_s2;
+}
+
 #endif

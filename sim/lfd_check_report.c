@@ -54,7 +54,7 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
         const char *name = x->kind == LFD_CK_VEL ? "velocity" : x->kind == LFD_CK_ACC ? "acceleration" : "torque";
         const char *unit = x->kind == LFD_CK_VEL ? "rad/s" : x->kind == LFD_CK_ACC ? "rad/s²" : "N·m";
         double full = x->kind == LFD_CK_VEL ? jt->vel_max
-                      : x->kind == LFD_CK_ACC ? (jt->acc_max > 0 ? jt->acc_max : o->acc_max_rad_s2)
+                      : x->kind == LFD_CK_ACC ? lfd_check_acc_limit(jt, o)
                                               : jt->torque_max;
         if (w)
             snprintf(lim, sizeof lim, " (soft limit: %.2f of %.4g %s)", x->limit / full, full, unit);
