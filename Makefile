@@ -38,7 +38,7 @@ DEP_FILES := /usr/include/mujoco/mujoco.h /usr/include/zmq.h /usr/include/msgpac
              /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h \
              /usr/share/mujoco/model/humanoid/humanoid.xml /usr/include/GLFW/glfw3.h
 
-LAYERS   := core robots retarget sim policies runtime
+LAYERS   := core robots ingest retarget sim policies runtime
 LIB_SRC  := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 CLI_SRC  := $(wildcard runtime/cli/*.c)
 TEST_SRC := $(wildcard tests/*.c tests/fuzz/fuzz_*.c)

@@ -10,9 +10,9 @@
 #include "bench/lfd_bench.h"
 #include "core/lfd_io.h"
 #include "core/lfd_log.h"
-#include "retarget/lfd_bvh.h"
-#include "retarget/lfd_human.h"
-#include "retarget/lfd_synth.h"
+#include "ingest/lfd_bvh.h"
+#include "ingest/lfd_human.h"
+#include "ingest/lfd_synth.h"
 
 /* the baseline: strtod over every value of every MOTION row */
 static double naive_motion(const char *text, size_t len)

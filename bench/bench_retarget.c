@@ -10,7 +10,7 @@
 #include "bench/lfd_bench.h"
 #include "core/lfd_log.h"
 #include "retarget/lfd_retarget.h"
-#include "retarget/lfd_synth.h"
+#include "ingest/lfd_synth.h"
 #include "robots/lfd_robot.h"
 
 BENCH(retarget_h1)

@@ -67,7 +67,7 @@
 
 #include "core/lfd_err.h"
 #include "core/lfd_motion.h"
-#include "retarget/lfd_human.h"
+#include "ingest/lfd_human.h"
 #include "retarget/lfd_ik.h"
 #include "robots/lfd_robot.h"
 

@@ -1,16 +1,16 @@
 #!/bin/sh
-# Fails when a layer includes a higher one (see ../shared/DESIGN.md):
-#   core < robots < retarget, sim < policies < runtime
+# Fails when a layer includes a higher one (the layer table in README.md, "Layout"):
+#   core < robots < ingest < retarget, sim < policies < runtime
 # retarget and sim share a layer and must not include each other.
 # Includes are written "layer/file.h" from the top of the tree.
 rank() {
     case "$1" in
-    core) echo 0 ;; robots) echo 1 ;; retarget | sim) echo 2 ;;
-    policies) echo 3 ;; runtime) echo 4 ;; *) echo -1 ;;
+    core) echo 0 ;; robots) echo 1 ;; ingest) echo 2 ;; retarget | sim) echo 3 ;;
+    policies) echo 4 ;; runtime) echo 5 ;; *) echo -1 ;;
     esac
 }
 violations=$(
-    for dir in core robots retarget sim policies runtime; do
+    for dir in core robots ingest retarget sim policies runtime; do
         [ -d "$dir" ] || continue
         r=$(rank "$dir")
         find "$dir" -name '*.[ch]' | sort | while read -r f; do
@@ -27,4 +27,4 @@ if [ -n "$violations" ]; then
     echo "$violations"
     exit 1
 fi
-echo "check-layers: ok (core < robots < retarget, sim < policies < runtime)"
+echo "check-layers: ok (core < robots < ingest < retarget, sim < policies < runtime)"

@@ -11,7 +11,7 @@
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
 #include "retarget/lfd_retarget.h"
-#include "retarget/lfd_human.h"
+#include "ingest/lfd_human.h"
 #include "tests/test_check_util.h"
 
 #define FPS 30.0

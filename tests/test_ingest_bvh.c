@@ -11,9 +11,9 @@
 
 #include "core/lfd_io.h"
 #include "core/lfd_quat.h"
-#include "retarget/lfd_bvh.h"
-#include "retarget/lfd_human.h"
-#include "retarget/lfd_synth.h"
+#include "ingest/lfd_bvh.h"
+#include "ingest/lfd_human.h"
+#include "ingest/lfd_synth.h"
 #include "tests/lfd_test.h"
 
 /* generated motion -> BVH text -> parser -> human; worst position error

@@ -9,9 +9,9 @@
 
 #include "core/lfd_io.h"
 #include "core/lfd_quat.h"
-#include "retarget/lfd_human.h"
-#include "retarget/lfd_skeleton.h"
-#include "retarget/lfd_synth.h"
+#include "ingest/lfd_human.h"
+#include "ingest/lfd_skeleton.h"
+#include "ingest/lfd_synth.h"
 #include "tests/lfd_test.h"
 
 static int load_synth(lfd_human *h, lfd_synth_opts o, const lfd_human_opts *ho)

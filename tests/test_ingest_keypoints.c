@@ -10,9 +10,9 @@
 
 #include "core/lfd_io.h"
 #include "core/lfd_quat.h"
-#include "retarget/lfd_human.h"
-#include "retarget/lfd_keypoints.h"
-#include "retarget/lfd_synth.h"
+#include "ingest/lfd_human.h"
+#include "ingest/lfd_keypoints.h"
+#include "ingest/lfd_synth.h"
 #include "tests/lfd_test.h"
 
 static char path_buf[4][1024];

@@ -8,8 +8,8 @@
 
 #include "core/lfd_io.h"
 #include "core/lfd_quat.h"
-#include "retarget/lfd_qa.h"
-#include "retarget/lfd_synth.h"
+#include "ingest/lfd_qa.h"
+#include "ingest/lfd_synth.h"
 #include "tests/lfd_test.h"
 
 static int make(lfd_human *h, int task, double seconds, double fps)

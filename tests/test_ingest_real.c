@@ -15,8 +15,8 @@
 
 #include "core/lfd_quat.h"
 
-#include "retarget/lfd_bvh.h"
-#include "retarget/lfd_human.h"
+#include "ingest/lfd_bvh.h"
+#include "ingest/lfd_human.h"
 #include "tests/lfd_test.h"
 
 typedef struct chain_joint {

@@ -8,7 +8,7 @@
 #include "core/lfd_json.h"
 #include "core/lfd_quat.h"
 #include "retarget/lfd_retarget.h"
-#include "retarget/lfd_synth.h"
+#include "ingest/lfd_synth.h"
 #include "robots/lfd_robot.h"
 #include "sim/lfd_check.h"
 #include "tests/lfd_test.h"

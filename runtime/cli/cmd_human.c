@@ -9,8 +9,8 @@
 
 #include "core/lfd_json.h"
 #include "core/lfd_quat.h"
-#include "retarget/lfd_human.h"
-#include "retarget/lfd_synth.h"
+#include "ingest/lfd_human.h"
+#include "ingest/lfd_synth.h"
 #include "runtime/cli/lfd_cli.h"
 
 /* the source joints a canonical joint is placed on, as text */

@@ -13,7 +13,7 @@
 
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
-#include "retarget/lfd_qa.h"
+#include "ingest/lfd_qa.h"
 #include "runtime/cli/lfd_cli.h"
 
 #define QA_MAX_FILES 100000

@@ -9,7 +9,7 @@
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
-#include "retarget/lfd_human.h"
+#include "ingest/lfd_human.h"
 #include "retarget/lfd_retarget.h"
 #include "robots/lfd_robot.h"
 #include "runtime/cli/lfd_cli.h"

@@ -1,7 +1,7 @@
 /*  Fuzz target: the BVH reader, and forward kinematics and the human
     representation built on what it accepts. */
-#include "retarget/lfd_bvh.h"
-#include "retarget/lfd_human.h"
+#include "ingest/lfd_bvh.h"
+#include "ingest/lfd_human.h"
 #include "tests/fuzz/lfd_fuzz.h"
 
 LFD_FUZZ(bvh)

@@ -1,6 +1,6 @@
 /*  Fuzz target: the keypoint CSV reader (header of joint triplets, optional
     time column, numbers), through a file as users give it. */
-#include "retarget/lfd_keypoints.h"
+#include "ingest/lfd_keypoints.h"
 #include "tests/fuzz/lfd_fuzz.h"
 
 LFD_FUZZ(kp_csv)

@@ -1,6 +1,6 @@
 /*  Fuzz target: the NumPy .npy reader (header dictionary, dtype, shape, byte
     counts) and, through a file, the keypoint loader on top of it. */
-#include "retarget/lfd_keypoints.h"
+#include "ingest/lfd_keypoints.h"
 #include "tests/fuzz/lfd_fuzz.h"
 
 LFD_FUZZ(npy)

@@ -14,7 +14,7 @@
     The truth positions are the FK of the world rotations in step 3, done
     with matrices here, independently of the BVH reader's quaternion FK.
 */
-#include "retarget/lfd_synth.h"
+#include "ingest/lfd_synth.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
     the fraction of frames the reason covers (notes cost nothing), floored
     at 0.  The verdict is the worst severity among the reasons.
 */
-#include "retarget/lfd_qa.h"
+#include "ingest/lfd_qa.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -7,7 +7,7 @@
     (3.x: UTF-8) Python dict literal with 'descr', 'fortran_order' and
     'shape', padded with spaces and a newline, then the raw data.
 */
-#include "retarget/lfd_keypoints.h"
+#include "ingest/lfd_keypoints.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -20,7 +20,7 @@
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
-#include "retarget/lfd_bvh.h"
+#include "ingest/lfd_bvh.h"
 
 /* ---- presets ------------------------------------------------------------------- */
 /* SMPL kinematic tree (Loper et al. 2015, SMPL: A Skinned Multi-Person Linear

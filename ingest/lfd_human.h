@@ -56,9 +56,9 @@
 
 #include "core/lfd_err.h"
 #include "core/lfd_prov.h"
-#include "retarget/lfd_bvh.h"
-#include "retarget/lfd_keypoints.h"
-#include "retarget/lfd_skeleton.h"
+#include "ingest/lfd_bvh.h"
+#include "ingest/lfd_keypoints.h"
+#include "ingest/lfd_skeleton.h"
 
 #define LFD_HUMAN_NAME_MAX 64
 #define LFD_HUMAN_MAX_WARN 12

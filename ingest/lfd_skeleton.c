@@ -20,7 +20,7 @@
       3ds Max Biped (`Bip01 L Thigh`), used by Truebones and many game rigs;
       Unreal Engine mannequin (pelvis, spine_01, thigh_l, ball_l, ...).
 */
-#include "retarget/lfd_skeleton.h"
+#include "ingest/lfd_skeleton.h"
 
 #include <ctype.h>
 #include <stdio.h>

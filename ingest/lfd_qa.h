@@ -33,7 +33,7 @@
 
 #include "core/lfd_err.h"
 #include "core/lfd_json.h"
-#include "retarget/lfd_human.h"
+#include "ingest/lfd_human.h"
 
 enum { LFD_QA_PASS = 0, LFD_QA_WARN = 1, LFD_QA_REJECT = 2 };
 enum { LFD_QA_INFO = -1 }; /* a reason's severity: INFO, WARN or REJECT */

@@ -7,7 +7,7 @@
     names are the rest of their line, so names with spaces or colons are
     kept whole.  MOTION rows are lines: one row per non-blank line.
 */
-#include "retarget/lfd_bvh.h"
+#include "ingest/lfd_bvh.h"
 
 #include <ctype.h>
 #include <errno.h>

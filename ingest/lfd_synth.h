@@ -29,8 +29,8 @@
 #define LFD_SYNTH_H
 
 #include "core/lfd_err.h"
-#include "retarget/lfd_bvh.h"
-#include "retarget/lfd_human.h"
+#include "ingest/lfd_bvh.h"
+#include "ingest/lfd_human.h"
 
 typedef enum { LFD_SYNTH_STAND, LFD_SYNTH_WALK, LFD_SYNTH_WIPE } lfd_synth_task;
 

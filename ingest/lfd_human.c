@@ -26,7 +26,7 @@
     (up to 2000 sampled) frames: its largest component among y and z, with
     its sign.
 */
-#include "retarget/lfd_human.h"
+#include "ingest/lfd_human.h"
 
 #include <math.h>
 #include <stdarg.h>
