@@ -11,12 +11,15 @@
 #   make fuzz      run every libFuzzer target for FUZZ_SECONDS (default 60) under ASan + UBSan
 #   make deps      install the Debian packages lfd needs (root: apt-get; else prints the command)
 #   make check-layers  fail if a lower layer includes a higher one
+#   make arm64     cross-build the controller side for arm64 into $(BUILD)/arm64
 #
-# Variables: BUILD (output folder, default build), CC, CFLAGS, TESTS (filter
-# words for the test runner), JOBS (tests run at once, default 2), V=1 (show commands).
+# Variables: BUILD (output folder, default build; asan and fuzz use $(BUILD)-asan and
+# $(BUILD)-fuzz), CC, CFLAGS, TESTS (filter words for the test runner), JOBS (tests run
+# at once, default 2), V=1 (show commands).
 
 BUILD   ?= build
 CC      ?= cc
+AR      ?= ar
 OPT     ?= -O2 -g
 CFLAGS  ?=
 LDFLAGS ?=
@@ -26,17 +29,25 @@ TESTS   ?=
 WARN     := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS := -I. -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 ALL_CFLAGS := $(WARN) $(OPT) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP
-LIBS     := -lmujoco -lopenblas -lzmq -lmsgpackc -lEGL -lglfw -lz -lpthread -lm
+# EGL and GLFW are not linked: rendering opens them when it starts
+# (sim/lfd_gl_dlopen.c), so `lfd serve` runs on a computer without them
+LIBS     := -lmujoco -lopenblas -lzmq -lmsgpackc -lz -ldl -lpthread -lm
+CLIENT_LIBS := -lzmq -lpthread -lm
 
-# Debian packages (Debian 12).  Everything lfd needs at build, test and run time.
-DEB_PKGS := build-essential pkg-config libmujoco-dev libmujoco-samples libopenblas-dev \
-            libzmq3-dev libmsgpack-dev python3 python3-zmq python3-msgpack python3-numpy \
-            valgrind clang libclang-rt-14-dev \
-            libegl-dev libegl-mesa0 libgl1-mesa-dri zlib1g-dev ffmpeg libglfw3-dev xvfb xauth
-# files whose absence means the packages above are not installed
-DEP_FILES := /usr/include/mujoco/mujoco.h /usr/include/zmq.h /usr/include/msgpack.h \
-             /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h \
-             /usr/share/mujoco/model/humanoid/humanoid.xml /usr/include/GLFW/glfw3.h
+# ---- Debian packages (Debian 12) -----------------------------------------------------
+# BUILD_PKGS: what building and running lfd needs (a plain `make` checks these only).
+BUILD_PKGS := build-essential pkg-config libmujoco-dev libmujoco-samples libopenblas-dev \
+              libzmq3-dev libmsgpack-dev zlib1g-dev libegl-dev libglfw3-dev
+# TEST_PKGS: the tools of the test stages (checked by ci, asan, fuzz and valgrind):
+# the Python client and cross-language tests, Valgrind, clang for libFuzzer,
+# Mesa, ffmpeg and Xvfb for rendering, and the arm64 cross build of the
+# controller side run under qemu (tests/test_arm64_client.c).
+ARM64_PKGS := gcc-aarch64-linux-gnu qemu-user libzmq3-dev:arm64 libmsgpack-dev:arm64 \
+              libmujoco-dev:arm64 libopenblas-dev:arm64 zlib1g-dev:arm64
+TEST_PKGS  := python3 python3-zmq python3-msgpack python3-numpy valgrind clang \
+              libclang-rt-14-dev libegl-mesa0 libgl1-mesa-dri ffmpeg xvfb xauth \
+              $(ARM64_PKGS)
+DEB_PKGS   := $(BUILD_PKGS) $(TEST_PKGS)
 
 LAYERS   := core robots ingest retarget sim policies runtime
 LIB_SRC  := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
@@ -45,8 +56,8 @@ TEST_SRC := $(wildcard tests/*.c tests/fuzz/fuzz_*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 # the client library links on its own: the runtime client plus the core pieces it uses
 CLIENT_SRC := $(wildcard runtime/lfd_client*.c runtime/lfd_proto*.c runtime/lfd_filter*.c) \
-              core/lfd_err.c core/lfd_mp.c core/lfd_ndarray.c core/lfd_json.c core/lfd_io.c \
-              core/lfd_log.c
+              core/lfd_err.c core/lfd_buf.c core/lfd_mp.c core/lfd_mp_json.c core/lfd_ndarray.c \
+              core/lfd_json.c core/lfd_io.c core/lfd_log.c core/lfd_util.c
 
 # The per-message kernels (safety filter, normalisation, activations, array
 # conversion) are branch-free loops; with these flags GCC runs them as vector
@@ -69,30 +80,50 @@ CLIENT := $(BUILD)/liblfdclient.a
 BIN    := $(BUILD)/lfd
 TESTBIN := $(BUILD)/lfd_tests
 BENCHBIN := $(BUILD)/lfd_bench
-DEPS_OK := $(BUILD)/.deps-ok
+# stamps: the build packages, the test tools (SKIP_DEPS=1: no check, for cross builds)
+DEPS_OK := $(if $(SKIP_DEPS),,$(BUILD)/.deps-ok)
+TEST_DEPS_OK := $(if $(SKIP_DEPS),,$(BUILD)/.test-deps-ok)
 
-.PHONY: all test asan valgrind bench demo deps check-layers clean fuzz fuzz-bins soak ci
+.PHONY: all test asan valgrind bench demo deps check-layers clean fuzz fuzz-bins soak ci \
+        client arm64
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(LIB) $(CLIENT) $(TESTBIN)
+client: $(CLIENT)
 
 # ---- dependencies ----------------------------------------------------------------------
+# `make deps` installs what is missing of PKGS (default: every package above);
+# as another user it says what is missing and how to install it, and
+# succeeds when nothing is.  Packages named PKG:ARCH get their architecture
+# added to dpkg first (multiarch).
+PKGS ?= $(DEB_PKGS)
 deps:
-	@if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian packages: $(DEB_PKGS)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); \
-	else \
-	    echo "lfd needs these Debian packages; run:"; \
-	    echo "  sudo apt-get update && sudo apt-get install -y $(DEB_PKGS)"; \
+	@missing=""; for p in $(PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: the $(words $(PKGS)) Debian packages are installed"; exit 0; fi; \
+	archs=$$(for p in $$missing; do case $$p in *:*) echo "$${p#*:}";; esac; done | sort -u); \
+	if [ "$$(id -u)" != 0 ]; then \
+	    echo "deps: missing Debian packages:$$missing; run as root:"; \
+	    for a in $$archs; do echo "  dpkg --add-architecture $$a"; done; \
+	    echo "  apt-get update && apt-get install -y$$missing"; \
 	    exit 1; \
-	fi
+	fi; \
+	for a in $$archs; do \
+	    dpkg --print-foreign-architectures | grep -qx "$$a" || dpkg --add-architecture "$$a" || exit 1; \
+	done; \
+	echo "deps: installing$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
 
-# re-checked when the Makefile (and so the package list) changes
-$(DEPS_OK): Makefile
+# re-checked when the Makefile (and so the package lists) changes
+$(BUILD)/.deps-ok: Makefile
 	@mkdir -p $(BUILD)
-	@missing=""; for f in $(DEP_FILES); do [ -e "$$f" ] || missing="$$missing $$f"; done; \
-	for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "missing:$$missing"; $(MAKE) --no-print-directory deps || exit 1; fi
+	@$(MAKE) --no-print-directory deps PKGS="$(BUILD_PKGS)"
+	@touch $@
+
+$(BUILD)/.test-deps-ok: Makefile
+	@mkdir -p $(BUILD)
+	@$(MAKE) --no-print-directory deps PKGS="$(TEST_PKGS)"
 	@touch $@
 
 # ---- build -------------------------------------------------------------------------------
@@ -106,11 +137,11 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(CLIENT): $(CLIENT_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
@@ -136,7 +167,7 @@ test: all check-layers
 # what CI runs (.ci/run): test, asan, valgrind, then each fuzz target briefly;
 # ends with the total "N passed, N failed" (tests/ci.sh)
 FUZZ_CI_SECONDS ?= 10
-ci: $(DEPS_OK)
+ci: $(DEPS_OK) $(TEST_DEPS_OK)
 	@FUZZ_CI_SECONDS=$(FUZZ_CI_SECONDS) MAKE="$(MAKE)" sh tests/ci.sh
 
 SOAK_SECONDS ?= 60
@@ -151,11 +182,11 @@ bench: $(BENCHBIN) $(BIN)
 	@LFD_BIN=$(BIN) ./$(BENCHBIN)
 
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" CFLAGS="$(SAN)" \
+asan: $(TEST_DEPS_OK)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-asan OPT="-O1 -g" CFLAGS="$(SAN)" \
 	    LDFLAGS="$(SAN)" test
 
-valgrind: all
+valgrind: all $(TEST_DEPS_OK)
 	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp-vg LFD_VALGRIND=1 LFD_FUZZ_ITERS=4000 \
 	    valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
 	    --suppressions=tests/valgrind.supp \
@@ -166,10 +197,10 @@ valgrind: all
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
-fuzz:
-	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang OPT="-O1 -g" \
+fuzz: $(TEST_DEPS_OK)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-fuzz CC=clang OPT="-O1 -g" \
 	    CFLAGS="-fsanitize=fuzzer-no-link $(SAN)" LDFLAGS="$(SAN)" fuzz-bins
-	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@sh tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-bins: $(FUZZ_BINS)
 
@@ -177,5 +208,14 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -DLFD_LIBFUZZER -fsanitize=fuzzer $(LDFLAGS) $< $(LIB) $(LIBS) -o $@
 
+# ---- arm64: the controller side for a robot's computer -------------------------------
+# liblfdclient.a and the `lfd` command (serve, ctl-demo), cross-built with
+# Debian's gcc-aarch64-linux-gnu against the arm64 libraries of ARM64_PKGS;
+# tests/test_arm64_client.c runs the result under qemu-aarch64.
+CROSS ?= aarch64-linux-gnu
+arm64:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 CC=$(CROSS)-gcc AR=$(CROSS)-ar SKIP_DEPS=1 \
+	    $(BUILD)/arm64/liblfdclient.a $(BUILD)/arm64/lfd
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

@@ -45,9 +45,10 @@
 #include <zmq.h>
 
 #include "bench/lfd_bench.h"
-#include "core/lfd_log.h"
-#include "runtime/lfd_client.h"
 #include "core/lfd_json.h"
+#include "core/lfd_log.h"
+#include "core/lfd_util.h"
+#include "runtime/lfd_client.h"
 #include "runtime/lfd_server.h"
 
 #define NOBS 70
@@ -294,15 +295,9 @@ static int hello_raw(void *s, uint64_t seq)
     return raw_rt(s, b.data, b.len, rx, sizeof rx) > 0 ? 0 : -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, lfd_util_cmp_double);
     return n ? v[n / 2] : 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "bench/lfd_bench.h"
 #include "core/lfd_log.h"
+#include "core/lfd_util.h"
 
 #define MAX_BENCH 256
 static struct {
@@ -47,17 +48,11 @@ void lfd_bench_end(lfd_bench_report *r)
     fflush(stdout);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 double lfd_bench_percentile(double *s, int n, double pct)
 {
     if (n <= 0)
         return 0;
-    qsort(s, (size_t)n, sizeof *s, cmp_d);
+    qsort(s, (size_t)n, sizeof *s, lfd_util_cmp_double);
     double idx = pct / 100.0 * (n - 1);
     int lo = (int)idx;
     int hi = lo + 1 < n ? lo + 1 : lo;

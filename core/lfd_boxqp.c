@@ -4,48 +4,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/lfd_util.h"
+
 size_t lfd_boxqp_ws_doubles(int n) { return (size_t)n * (size_t)n + 5 * (size_t)n; }
-
-int lfd_chol_factor(double *A, int n)
-{
-    for (int j = 0; j < n; j++) {
-        double *Aj = A + (size_t)j * (size_t)n;
-        double s = Aj[j];
-        for (int k = 0; k < j; k++)
-            s -= Aj[k] * Aj[k];
-        if (!(s > 0))
-            return -1;
-        double d = sqrt(s);
-        Aj[j] = d;
-        for (int i = j + 1; i < n; i++) {
-            double *Ai = A + (size_t)i * (size_t)n;
-            double t = Ai[j];
-            for (int k = 0; k < j; k++)
-                t -= Ai[k] * Aj[k];
-            Ai[j] = t / d;
-        }
-    }
-    return 0;
-}
-
-void lfd_chol_solve(const double *L, int n, double *b)
-{
-    /* forward: L y = b */
-    for (int i = 0; i < n; i++) {
-        const double *Li = L + (size_t)i * (size_t)n;
-        double s = b[i];
-        for (int k = 0; k < i; k++)
-            s -= Li[k] * b[k];
-        b[i] = s / Li[i];
-    }
-    /* backward: L' x = y */
-    for (int i = n - 1; i >= 0; i--) {
-        double s = b[i];
-        for (int k = i + 1; k < n; k++)
-            s -= L[(size_t)k * (size_t)n + (size_t)i] * b[k];
-        b[i] = s / L[(size_t)i * (size_t)n + (size_t)i];
-    }
-}
 
 static double objective(int n, const double *H, const double *g, const double *x)
 {
@@ -103,9 +64,9 @@ int lfd_boxqp_solve(int n, const double *H, const double *g, const double *lo, c
                 L[(size_t)a * (size_t)nf + (size_t)b] = Hi[fidx[b]];
             freeg[a] = -grad[fidx[a]];
         }
-        if (lfd_chol_factor(L, nf))
+        if (lfd_util_chol_factor(L, nf))
             return -1;
-        lfd_chol_solve(L, nf, freeg);
+        lfd_util_chol_solve(L, nf, freeg);
         memset(d, 0, (size_t)n * sizeof *d);
         for (int a = 0; a < nf; a++)
             d[fidx[a]] = freeg[a];

@@ -32,10 +32,4 @@ size_t lfd_boxqp_ws_doubles(int n);
 int lfd_boxqp_solve(int n, const double *H, const double *g, const double *lo, const double *hi,
                     double *x, int max_iter, double tol, double *ws, lfd_boxqp_result *res);
 
-/* In-place Cholesky factorisation of the row-major n x n matrix A (lower
-   triangle used and overwritten with L, A = L L').  Returns 0, or -1 if a
-   pivot is not positive.  lfd_chol_solve solves L L' x = b in place. */
-int lfd_chol_factor(double *A, int n);
-void lfd_chol_solve(const double *L, int n, double *b);
-
 #endif

@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 #include "core/lfd_err.h"
-#include "core/lfd_mp.h"
+#include "core/lfd_buf.h"
 
 /* ---- writer ----------------------------------------------------------------- */
 #define LFD_JW_MAX_DEPTH 64

@@ -37,20 +37,6 @@ void lfd_log(int level, const char *fmt, ...)
         fprintf(stderr, "lfd: %s: %s\n", tag[level < 0 ? 0 : level > 3 ? 3 : level], line);
 }
 
-double lfd_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-int64_t lfd_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 void lfd_progress_start(lfd_progress *p, const char *label, int64_t total)
 {
     p->label = label;

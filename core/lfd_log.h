@@ -11,6 +11,10 @@
 
 #include <stdint.h>
 
+/* the clock (lfd_now_s, lfd_now_ns) is in lfd_util.h; included here until
+   every caller includes it itself */
+#include "core/lfd_util.h"
+
 enum { LFD_LOG_ERROR = 0, LFD_LOG_WARN = 1, LFD_LOG_INFO = 2, LFD_LOG_DEBUG = 3 };
 
 /* Messages above this level are dropped.  Default LFD_LOG_INFO; the
@@ -37,9 +41,5 @@ typedef struct lfd_progress {
 void lfd_progress_start(lfd_progress *p, const char *label, int64_t total);
 void lfd_progress_update(lfd_progress *p, int64_t done);
 void lfd_progress_end(lfd_progress *p);
-
-/* Monotonic clock in seconds and nanoseconds. */
-double lfd_now_s(void);
-int64_t lfd_now_ns(void);
 
 #endif

@@ -327,27 +327,6 @@ int lfd_motion_read(lfd_motion *m, const char *path, lfd_err *err)
     return rc;
 }
 
-int lfd_file_sha256_hex(const char *path, char hex[65], lfd_err *err)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return lfd_fail(err, LFD_EIO, "%s: cannot open: %s", path, strerror(errno));
-    lfd_sha256 s;
-    lfd_sha256_init(&s);
-    uint8_t buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        lfd_sha256_update(&s, buf, n);
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad)
-        return lfd_fail(err, LFD_EIO, "%s: read failed", path);
-    uint8_t d[32];
-    lfd_sha256_final(&s, d);
-    lfd_sha256_hex(d, hex);
-    return LFD_OK;
-}
-
 /* ---- CSV ------------------------------------------------------------------- */
 
 static const char *ROOT_COLS[7] = {"root_x", "root_y", "root_z", "root_qx",

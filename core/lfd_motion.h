@@ -35,10 +35,13 @@
 #include "core/lfd_err.h"
 #include "core/lfd_mp.h"
 #include "core/lfd_prov.h"
+/* lfd_file_sha256_hex moved to lfd_sha256.h; included here until every
+   caller includes it itself */
+#include "core/lfd_sha256.h"
+#include "core/lfd_util.h"
 
 #define LFD_MOTION_FORMAT "lfd.motion"
 #define LFD_MOTION_VERSION 1
-#define LFD_NAME_MAX 64
 #define LFD_MOTION_MAX_FRAMES 2000000 /* 4.6 h at 120 Hz */
 #define LFD_MOTION_MAX_JOINTS 256
 #define LFD_MOTION_MAX_FILE ((size_t)2 << 30)
@@ -80,9 +83,6 @@ int lfd_motion_decode(lfd_motion *m, const uint8_t *data, size_t len, const char
                       lfd_err *err);
 int lfd_motion_write(const lfd_motion *m, const char *path, lfd_err *err);
 int lfd_motion_read(lfd_motion *m, const char *path, lfd_err *err);
-
-/* SHA-256 (hex) of a file's bytes: the content hash lineage records. */
-int lfd_file_sha256_hex(const char *path, char hex[65], lfd_err *err);
 
 typedef struct lfd_csv_opts {
     double fps;                               /* required (CSV has no rate) */

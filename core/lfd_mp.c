@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/lfd_json.h"
 
 void lfd_mpr_init(lfd_mpr *r, const void *data, size_t len)
 {
@@ -23,7 +22,7 @@ static uint64_t be(const uint8_t *p, int n)
     return v;
 }
 
-static const char *type_name(lfd_mp_type t)
+const char *lfd_mp_type_name(lfd_mp_type t)
 {
     static const char *names[] = {"nil", "bool", "int", "uint", "float",
                                   "str", "bin", "array", "map", "ext"};
@@ -168,7 +167,7 @@ int lfd_mpr_next_any(lfd_mpr *r, lfd_mp_item *it, lfd_err *err)
         if (need > (uint64_t)(r->end - p))
             return lfd_fail(err, LFD_EPARSE,
                             "byte %zu: %s of %u elements but only %zu bytes left", off,
-                            type_name(it->type), it->n, (size_t)(r->end - p));
+                            lfd_mp_type_name(it->type), it->n, (size_t)(r->end - p));
     }
     r->p = p;
     return LFD_OK;
@@ -218,7 +217,7 @@ static int expect(lfd_mpr *r, lfd_mp_item *it, lfd_mp_type want, lfd_err *err)
         return rc;
     if (it->type != want)
         return lfd_fail(err, LFD_EPARSE, "byte %zu: expected %s, found %s", off,
-                        type_name(want), type_name(it->type));
+                        lfd_mp_type_name(want), lfd_mp_type_name(it->type));
     return LFD_OK;
 }
 
@@ -249,7 +248,7 @@ int lfd_mpr_bytes(lfd_mpr *r, const uint8_t **ptr, uint32_t *len, lfd_err *err)
         return rc;
     if (it.type != LFD_MP_STR && it.type != LFD_MP_BIN)
         return lfd_fail(err, LFD_EPARSE, "byte %zu: expected str or bin, found %s", off,
-                        type_name(it.type));
+                        lfd_mp_type_name(it.type));
     *ptr = it.ptr;
     *len = it.len;
     return LFD_OK;
@@ -286,7 +285,7 @@ int lfd_mpr_f64(lfd_mpr *r, double *v, lfd_err *err)
     case LFD_MP_INT: *v = (double)it.i; return LFD_OK;
     default:
         return lfd_fail(err, LFD_EPARSE, "byte %zu: expected a number, found %s", off,
-                        type_name(it.type));
+                        lfd_mp_type_name(it.type));
     }
 }
 
@@ -309,7 +308,7 @@ int lfd_mpr_int(lfd_mpr *r, int64_t lo, int64_t hi, int64_t *v, lfd_err *err)
         /* an integral float is accepted as that integer */
     } else {
         return lfd_fail(err, LFD_EPARSE, "byte %zu: expected an integer, found %s", off,
-                        type_name(it.type));
+                        lfd_mp_type_name(it.type));
     }
     if (x < lo || x > hi)
         return lfd_fail(err, LFD_ELIMIT, "byte %zu: integer %lld outside [%lld, %lld]", off,
@@ -328,68 +327,6 @@ int lfd_mpr_bool(lfd_mpr *r, int *v, lfd_err *err)
 }
 
 
-/* ---- lfd_buf -------------------------------------------------------------- */
-
-void lfd_buf_init(lfd_buf *b, size_t max)
-{
-    memset(b, 0, sizeof *b);
-    b->max = max;
-}
-
-void lfd_buf_init_fixed(lfd_buf *b, void *mem, size_t cap)
-{
-    memset(b, 0, sizeof *b);
-    b->data = mem;
-    b->cap = cap;
-    b->max = cap;
-    b->fixed = 1;
-}
-
-void lfd_buf_reset(lfd_buf *b)
-{
-    b->len = 0;
-    b->failed = 0;
-}
-
-void lfd_buf_free(lfd_buf *b)
-{
-    if (!b->fixed)
-        free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-int lfd_buf_append(lfd_buf *b, const void *data, size_t len)
-{
-    if (b->failed)
-        return -1;
-    if (len == 0)
-        return 0;
-    if (len > b->max - b->len) {
-        b->failed = 1;
-        return -1;
-    }
-    if (b->len + len > b->cap) {
-        if (b->fixed) {
-            b->failed = 1;
-            return -1;
-        }
-        size_t nc = b->cap ? b->cap : 256;
-        while (nc < b->len + len)
-            nc = nc > b->max / 2 ? b->max : nc * 2;
-        uint8_t *nd = realloc(b->data, nc);
-        if (!nd) {
-            b->failed = 1;
-            return -1;
-        }
-        b->data = nd;
-        b->cap = nc;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    return 0;
-}
-
 int lfd_buf_write_cb(void *data, const char *buf, size_t len)
 {
     return lfd_buf_append(data, buf, len);
@@ -406,67 +343,4 @@ void lfd_mp_pack_strn(msgpack_packer *pk, const char *s, size_t n)
 {
     msgpack_pack_str(pk, n);
     msgpack_pack_str_body(pk, s, n);
-}
-
-/* ---- msgpack to JSON ------------------------------------------------------ */
-
-static int to_json(lfd_mpr *r, lfd_jw *jw, int depth, lfd_err *err)
-{
-    if (depth > LFD_MP_MAX_DEPTH)
-        return lfd_fail(err, LFD_ELIMIT, "byte %zu: msgpack nesting deeper than %d",
-                        lfd_mpr_offset(r), LFD_MP_MAX_DEPTH);
-    lfd_mp_item it;
-    int rc = lfd_mpr_next(r, &it, err);
-    if (rc)
-        return rc;
-    switch (it.type) {
-    case LFD_MP_NIL: lfd_jw_null(jw); break;
-    case LFD_MP_BOOL: lfd_jw_bool(jw, it.b); break;
-    case LFD_MP_INT: lfd_jw_int(jw, it.i); break;
-    case LFD_MP_UINT: lfd_jw_uint(jw, it.u); break;
-    case LFD_MP_FLOAT: lfd_jw_num(jw, it.f); break;
-    case LFD_MP_STR: lfd_jw_strn(jw, (const char *)it.ptr, it.len); break;
-    case LFD_MP_BIN:
-    case LFD_MP_EXT: {
-        char note[64];
-        snprintf(note, sizeof note, "<%s, %u bytes>", type_name(it.type), it.len);
-        lfd_jw_str(jw, note);
-        break;
-    }
-    case LFD_MP_ARRAY:
-        lfd_jw_arr_begin(jw);
-        for (uint32_t i = 0; i < it.n; i++)
-            if ((rc = to_json(r, jw, depth + 1, err)))
-                return rc;
-        lfd_jw_arr_end(jw);
-        break;
-    case LFD_MP_MAP:
-        lfd_jw_obj_begin(jw);
-        for (uint32_t i = 0; i < it.n; i++) {
-            lfd_mp_item k;
-            size_t off = lfd_mpr_offset(r);
-            if ((rc = lfd_mpr_next(r, &k, err)))
-                return rc;
-            if (k.type == LFD_MP_STR || k.type == LFD_MP_BIN) {
-                lfd_jw_keyn(jw, (const char *)k.ptr, k.len);
-            } else if (k.type == LFD_MP_UINT || k.type == LFD_MP_INT) {
-                char kb[32];
-                snprintf(kb, sizeof kb, "%lld", (long long)k.i);
-                lfd_jw_key(jw, kb);
-            } else {
-                return lfd_fail(err, LFD_EPARSE, "byte %zu: map key of type %s", off,
-                                type_name(k.type));
-            }
-            if ((rc = to_json(r, jw, depth + 1, err)))
-                return rc;
-        }
-        lfd_jw_obj_end(jw);
-        break;
-    }
-    return LFD_OK;
-}
-
-int lfd_mp_to_json(lfd_mpr *r, lfd_jw *jw, lfd_err *err)
-{
-    return to_json(r, jw, 0, err);
 }

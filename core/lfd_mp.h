@@ -10,10 +10,11 @@
     which is why lfd does not use it for untrusted input.)  Nesting is capped
     at LFD_MP_MAX_DEPTH when skipping.
 
-    Writing.  lfd_buf is a byte sink for msgpack-c's msgpack_packer: either
-    growable up to a cap (files) or fixed over caller memory (per-message
-    paths, no allocation).  A write that would pass the cap marks the buffer
-    failed; check lfd_buf_ok() once at the end.
+    Writing.  msgpack-c's msgpack_packer and the inline lfd_mpw_* writers
+    write into an lfd_buf (core/lfd_buf.h): growable up to a cap (files) or
+    fixed over caller memory (per-message paths, no allocation).
+
+    lfd_mp_to_json (core/lfd_mp_json.c) prints a msgpack value as JSON.
 */
 #ifndef LFD_MP_H
 #define LFD_MP_H
@@ -23,6 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/lfd_buf.h"
 #include "core/lfd_err.h"
 
 #define LFD_MP_MAX_DEPTH 32
@@ -160,6 +162,9 @@ static inline int lfd_f64_exact_i64(double v, int64_t *out)
     return 1;
 }
 
+/* The name of a msgpack type ("nil", "bool", ... "ext"), for messages. */
+const char *lfd_mp_type_name(lfd_mp_type t);
+
 /* 1 if the bytes equal the NUL-terminated key (inline: a literal key's
    length is known when compiling). */
 static inline int lfd_mp_key_is(const uint8_t *ptr, uint32_t len, const char *key)
@@ -169,24 +174,6 @@ static inline int lfd_mp_key_is(const uint8_t *ptr, uint32_t len, const char *ke
 }
 
 /* ---- writing ------------------------------------------------------------ */
-typedef struct lfd_buf {
-    uint8_t *data;
-    size_t len;
-    size_t cap;
-    size_t max;
-    int fixed;
-    int failed;
-} lfd_buf;
-
-/* Growable buffer, at most max bytes. */
-void lfd_buf_init(lfd_buf *b, size_t max);
-/* Fixed buffer over caller memory; never allocates. */
-void lfd_buf_init_fixed(lfd_buf *b, void *mem, size_t cap);
-void lfd_buf_reset(lfd_buf *b);
-void lfd_buf_free(lfd_buf *b);
-int lfd_buf_append(lfd_buf *b, const void *data, size_t len);
-static inline int lfd_buf_ok(const lfd_buf *b) { return !b->failed; }
-
 /* msgpack-c write callback for an lfd_buf. */
 int lfd_buf_write_cb(void *data, const char *buf, size_t len);
 static inline void lfd_packer_init(msgpack_packer *pk, lfd_buf *b)
@@ -296,7 +283,9 @@ static inline void lfd_mpw_bin(lfd_buf *b, const void *d, size_t n)
     lfd_mpw_raw(b, d, n);
 }
 
-/* Writes the msgpack value at r as JSON (one value; advances r). */
+/* Writes the msgpack value at r as JSON (one value; advances r).  In
+   core/lfd_mp_json.c, so that the msgpack codec and the JSON writer do not
+   depend on each other. */
 struct lfd_jw;
 int lfd_mp_to_json(lfd_mpr *r, struct lfd_jw *jw, lfd_err *err);
 

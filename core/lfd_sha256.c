@@ -4,6 +4,8 @@
     values those of the square roots of the first 8 primes (5.3.3). */
 #include "core/lfd_sha256.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -113,4 +115,25 @@ void lfd_sha256_hex(const uint8_t digest[32], char hex[65])
         hex[2 * i + 1] = d[digest[i] & 15];
     }
     hex[64] = '\0';
+}
+
+int lfd_file_sha256_hex(const char *path, char hex[65], lfd_err *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return lfd_fail(err, LFD_EIO, "%s: cannot open: %s", path, strerror(errno));
+    lfd_sha256 s;
+    lfd_sha256_init(&s);
+    uint8_t buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+        lfd_sha256_update(&s, buf, n);
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad)
+        return lfd_fail(err, LFD_EIO, "%s: read failed", path);
+    uint8_t d[32];
+    lfd_sha256_final(&s, d);
+    lfd_sha256_hex(d, hex);
+    return LFD_OK;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/lfd_util.h"
 #include "policies/lfd_dataset.h"
 #include "robots/lfd_mj.h"
 #include "runtime/lfd_client.h"
@@ -25,12 +26,6 @@ static void sleep_until(double t)
     struct timespec ts = {(time_t)t, (long)((t - (double)(time_t)t) * 1e9)};
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
     }
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 typedef struct sim {
@@ -247,7 +242,7 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
     rep->elapsed_s = lfd_client_now_s() - t0;
     rep->achieved_hz = rep->elapsed_s > 0 ? rep->ticks / rep->elapsed_s : 0;
     if (rep->ticks) {
-        qsort(tick_us, (size_t)rep->ticks, sizeof(double), cmp_double);
+        qsort(tick_us, (size_t)rep->ticks, sizeof(double), lfd_util_cmp_double);
         rep->tick_us_p50 = tick_us[rep->ticks / 2];
         rep->tick_us_p99 = tick_us[(int)((rep->ticks - 1) * 0.99)];
         rep->tick_us_max = tick_us[rep->ticks - 1];

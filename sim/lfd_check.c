@@ -38,6 +38,7 @@
 #include "core/lfd_boxqp.h"
 #include "core/lfd_log.h"
 #include "core/lfd_quat.h"
+#include "core/lfd_util.h"
 #include "robots/lfd_mj.h"
 #include "sim/lfd_check_int.h"
 
@@ -751,42 +752,6 @@ static double poly_margin(const double (*h)[2], int n, const double p[2])
     return inside ? dmin : -dmin;
 }
 
-/* solves the 6x6 system a x = b in place by Gaussian elimination with
-   partial pivoting; returns 0 if singular */
-static int solve6_lu(double a[36], double b[6])
-{
-    for (int c = 0; c < 6; c++) {
-        int p = c;
-        for (int r = c + 1; r < 6; r++)
-            if (fabs(a[6 * r + c]) > fabs(a[6 * p + c]))
-                p = r;
-        if (!(fabs(a[6 * p + c]) > 1e-12))
-            return 0;
-        if (p != c) {
-            for (int k = 0; k < 6; k++) {
-                double t = a[6 * c + k];
-                a[6 * c + k] = a[6 * p + k];
-                a[6 * p + k] = t;
-            }
-            double t = b[c];
-            b[c] = b[p];
-            b[p] = t;
-        }
-        for (int r = c + 1; r < 6; r++) {
-            double f = a[6 * r + c] / a[6 * c + c];
-            for (int k = c; k < 6; k++)
-                a[6 * r + k] -= f * a[6 * c + k];
-            b[r] -= f * b[c];
-        }
-    }
-    for (int r = 5; r >= 0; r--) {
-        for (int k = r + 1; k < 6; k++)
-            b[r] -= a[6 * r + k] * b[k];
-        b[r] /= a[6 * r + r];
-    }
-    return 1;
-}
-
 /* ---- the pass over the frames ------------------------------------------------------------------ */
 typedef struct frame_ctx {
     const lfd_checker *c;
@@ -932,7 +897,7 @@ static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
         }
     for (int i = 0; i < 6; i++)
         w[i] = ws->f[ra + i];
-    if (!solve6_lu(G, w))
+    if (lfd_util_lu_solve(G, w, 6))
         memset(w, 0, sizeof w);
 
     /* zero-moment point of the required wrench on the floor (z = 0) */

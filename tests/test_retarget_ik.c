@@ -7,6 +7,7 @@
 #include "core/lfd_boxqp.h"
 #include "core/lfd_quat.h"
 #include "retarget/lfd_ik.h"
+#include "core/lfd_util.h"
 #include "tests/lfd_test.h"
 
 #define HUMANOID "/usr/share/mujoco/model/humanoid/humanoid.xml"
@@ -61,12 +62,12 @@ TEST(boxqp_known_solutions)
     }
     /* Cholesky solve */
     double M[4] = {4, 2, 2, 3}, b[2] = {2, 1};
-    CHECK(lfd_chol_factor(M, 2) == 0);
-    lfd_chol_solve(M, 2, b);
+    CHECK(lfd_util_chol_factor(M, 2) == 0);
+    lfd_util_chol_solve(M, 2, b);
     CHECK_NEAR(4 * b[0] + 2 * b[1], 2, 1e-12);
     CHECK_NEAR(2 * b[0] + 3 * b[1], 1, 1e-12);
     double bad[4] = {1, 2, 2, 1};
-    CHECK(lfd_chol_factor(bad, 2) == -1);
+    CHECK(lfd_util_chol_factor(bad, 2) == -1);
 }
 
 static mjModel *load_humanoid(void)

@@ -11,6 +11,7 @@
 
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
+#include "core/lfd_util.h"
 #include "robots/lfd_robot.h"
 #include "runtime/cli/lfd_cli.h"
 #include "sim/lfd_check.h"
@@ -34,12 +35,6 @@ typedef struct pool {
     lfd_progress prog;
 } pool;
 
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
@@ -50,7 +45,7 @@ static const char *base_name(const char *p)
 static int read_motion(const lfd_robot *r, const char *path, double csv_fps, lfd_motion *m,
                        lfd_err *err)
 {
-    if (!has_suffix(path, ".csv"))
+    if (!lfd_util_has_suffix(path, ".csv"))
         return lfd_motion_read(m, path, err);
     char(*names)[LFD_NAME_MAX] = calloc((size_t)(r->njoints > 0 ? r->njoints : 1), LFD_NAME_MAX);
     if (!names)
@@ -140,7 +135,7 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
         }
         rc = lfd_check_motion(c, ws, &fixed, o, rep2, &err);
         if (!rc)
-            rc = has_suffix(fix_out, ".csv") ? lfd_motion_write_csv(&fixed, fix_out, 0, &err)
+            rc = lfd_util_has_suffix(fix_out, ".csv") ? lfd_motion_write_csv(&fixed, fix_out, 0, &err)
                                              : lfd_motion_write(&fixed, fix_out, &err);
         if (!rc) {
             *verdict = rep2->verdict;

@@ -8,14 +8,9 @@
 #include "core/lfd_json.h"
 #include "core/lfd_lineage.h"
 #include "core/lfd_motion.h"
+#include "core/lfd_util.h"
 #include "policies/lfd_policy.h"
 #include "runtime/cli/lfd_cli.h"
-
-static int ends_with(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && !strcmp(s + n - k, suf);
-}
 
 /* The provenance of any lfd artifact: a motion's provenance map, a policy's
    lineage map, or a human recording's sidecar (FILE.prov.json, or FILE when
@@ -23,7 +18,7 @@ static int ends_with(const char *s, const char *suf)
 static int load_prov(const char *path, lfd_prov *p, const char **kind, lfd_err *err)
 {
     lfd_prov_init(p);
-    if (ends_with(path, ".lfdm")) {
+    if (lfd_util_has_suffix(path, ".lfdm")) {
         lfd_motion m;
         int rc = lfd_motion_read(&m, path, err);
         if (rc)
@@ -34,7 +29,7 @@ static int load_prov(const char *path, lfd_prov *p, const char **kind, lfd_err *
         *kind = "motion";
         return LFD_OK;
     }
-    if (ends_with(path, ".lfdp")) {
+    if (lfd_util_has_suffix(path, ".lfdp")) {
         lfd_policy *pol;
         int rc = lfd_policy_load(&pol, path, err);
         if (rc)
@@ -46,7 +41,7 @@ static int load_prov(const char *path, lfd_prov *p, const char **kind, lfd_err *
         return LFD_OK;
     }
     char side[4200];
-    if (ends_with(path, ".prov.json"))
+    if (lfd_util_has_suffix(path, ".prov.json"))
         snprintf(side, sizeof side, "%s", path);
     else
         snprintf(side, sizeof side, "%s.prov.json", path);
@@ -91,7 +86,7 @@ static int scan(const char *dir, const char *id, int depth, int *found, int *unr
             continue;
         }
         if (!S_ISREG(st.st_mode) ||
-            !(ends_with(path, ".lfdm") || ends_with(path, ".lfdp") || ends_with(path, ".prov.json")))
+            !(lfd_util_has_suffix(path, ".lfdm") || lfd_util_has_suffix(path, ".lfdp") || lfd_util_has_suffix(path, ".prov.json")))
             continue;
         lfd_prov p;
         const char *kind = "?";
@@ -103,7 +98,7 @@ static int scan(const char *dir, const char *id, int depth, int *found, int *unr
         }
         if (has_contributor(&p, id)) {
             /* a sidecar stands for the recording beside it */
-            if (ends_with(path, ".prov.json"))
+            if (lfd_util_has_suffix(path, ".prov.json"))
                 path[strlen(path) - strlen(".prov.json")] = '\0';
             printf("%-9s %s\n", kind, path);
             (*found)++;

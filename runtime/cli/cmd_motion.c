@@ -7,13 +7,8 @@
 
 #include "core/lfd_json.h"
 #include "core/lfd_motion.h"
+#include "core/lfd_util.h"
 #include "runtime/cli/lfd_cli.h"
-
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && !strcasecmp(s + n - k, suf);
-}
 
 static void info_json(const char *path, const lfd_motion *m)
 {
@@ -108,7 +103,7 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     lfd_motion m;
     lfd_err err = {0};
-    if (has_suffix(pos[0], ".csv")) {
+    if (lfd_util_has_suffix(pos[0], ".csv")) {
         lfd_csv_opts co = {.fps = fps, .floating = !fixed};
         rc = lfd_motion_read_csv(&m, pos[0], &co, &err);
     } else {
@@ -144,7 +139,7 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
     if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 2, 2)))
         return lfd_args_exit(rc);
     const char *in = pos[0], *out = pos[1];
-    int in_csv = has_suffix(in, ".csv"), out_csv = has_suffix(out, ".csv");
+    int in_csv = lfd_util_has_suffix(in, ".csv"), out_csv = lfd_util_has_suffix(out, ".csv");
     lfd_motion m;
     lfd_err err = {0};
     if (in_csv) {

@@ -7,12 +7,13 @@
 #include <strings.h>
 
 #include "core/lfd_log.h"
-#include "runtime/cli/lfd_cli.h"
 #include "core/lfd_motion.h"
+#include "core/lfd_util.h"
+#include "robots/lfd_robot.h"
+#include "runtime/cli/lfd_cli.h"
 #include "runtime/lfd_keys.h"
 #include "runtime/lfd_playback.h"
 #include "runtime/lfd_server.h"
-#include "robots/lfd_robot.h"
 
 static lfd_server *volatile g_server;
 
@@ -21,12 +22,6 @@ static void on_signal(int sig)
     (void)sig;
     if (g_server)
         lfd_server_stop(g_server);
-}
-
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && !strcasecmp(s + n - k, suf);
 }
 
 static void print_policy(const lfd_policy *p, const char *path)
@@ -90,7 +85,7 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
     lfd_robot *robot_desc = NULL;
     for (int i = 0; i < npos; i++) {
         lfd_policy *p;
-        if (has_suffix(pos[i], ".lfdm")) {
+        if (lfd_util_has_suffix(pos[i], ".lfdm")) {
             /* a checked motion, served as a playback policy for --robot */
             if (!robot) {
                 lfd_server_free(&s);

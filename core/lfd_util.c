@@ -1,0 +1,126 @@
+/*  lfd_util: small helpers of every layer (see lfd_util.h). */
+#include "core/lfd_util.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- small dense solves ---------------------------------------------------------------- */
+int lfd_util_chol_factor(double *A, int n)
+{
+    for (int j = 0; j < n; j++) {
+        double *Aj = A + (size_t)j * (size_t)n;
+        double s = Aj[j];
+        for (int k = 0; k < j; k++)
+            s -= Aj[k] * Aj[k];
+        if (!(s > 0))
+            return -1;
+        double d = sqrt(s);
+        Aj[j] = d;
+        for (int i = j + 1; i < n; i++) {
+            double *Ai = A + (size_t)i * (size_t)n;
+            double t = Ai[j];
+            for (int k = 0; k < j; k++)
+                t -= Ai[k] * Aj[k];
+            Ai[j] = t / d;
+        }
+    }
+    return 0;
+}
+
+void lfd_util_chol_solve(const double *L, int n, double *b)
+{
+    /* forward: L y = b */
+    for (int i = 0; i < n; i++) {
+        const double *Li = L + (size_t)i * (size_t)n;
+        double s = b[i];
+        for (int k = 0; k < i; k++)
+            s -= Li[k] * b[k];
+        b[i] = s / Li[i];
+    }
+    /* backward: L' x = y */
+    for (int i = n - 1; i >= 0; i--) {
+        double s = b[i];
+        for (int k = i + 1; k < n; k++)
+            s -= L[(size_t)k * (size_t)n + (size_t)i] * b[k];
+        b[i] = s / L[(size_t)i * (size_t)n + (size_t)i];
+    }
+}
+
+int lfd_util_lu_solve(double *A, double *b, int n)
+{
+    size_t N = (size_t)n;
+    for (int c = 0; c < n; c++) {
+        /* pivot: the largest entry of column c at or below the diagonal */
+        int p = c;
+        for (int r = c + 1; r < n; r++)
+            if (fabs(A[N * (size_t)r + (size_t)c]) > fabs(A[N * (size_t)p + (size_t)c]))
+                p = r;
+        if (!(fabs(A[N * (size_t)p + (size_t)c]) > 1e-12))
+            return -1;
+        if (p != c) {
+            for (int k = 0; k < n; k++) {
+                double t = A[N * (size_t)c + (size_t)k];
+                A[N * (size_t)c + (size_t)k] = A[N * (size_t)p + (size_t)k];
+                A[N * (size_t)p + (size_t)k] = t;
+            }
+            double t = b[c];
+            b[c] = b[p];
+            b[p] = t;
+        }
+        /* eliminate below the pivot */
+        const double *Ac = A + N * (size_t)c;
+        for (int r = c + 1; r < n; r++) {
+            double *Ar = A + N * (size_t)r;
+            double f = Ar[c] / Ac[c];
+            for (int k = c; k < n; k++)
+                Ar[k] -= f * Ac[k];
+            b[r] -= f * b[c];
+        }
+    }
+    /* back substitution */
+    for (int r = n - 1; r >= 0; r--) {
+        const double *Ar = A + N * (size_t)r;
+        for (int k = r + 1; k < n; k++)
+            b[r] -= Ar[k] * b[k];
+        b[r] /= Ar[r];
+    }
+    return 0;
+}
+
+/* ---- arrays, strings --------------------------------------------------------------------- */
+int lfd_util_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int lfd_util_all_finite(const double *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
+int lfd_util_has_suffix(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* ---- the clock --------------------------------------------------------------------------- */
+double lfd_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int64_t lfd_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
