@@ -7,8 +7,10 @@
     run in lfd_server_watch.c; what the three share is lfd_server_int.h. */
 #include "runtime/lfd_server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -930,15 +932,49 @@ void lfd_server_config_init(lfd_server_config *cfg)
     cfg->blas_threads = 1;
 }
 
+/* 1 if host (n bytes, no port) is a loopback address as libzmq reads a
+   bind address: the interface "lo", "localhost", an IPv4 address in
+   127.0.0.0/8 in any form inet_aton reads (127.1, 0x7f000001), or the IPv6
+   loopback or an IPv4-mapped 127.x in brackets. */
+static int host_is_loopback(const char *host, size_t n)
+{
+    char h[64];
+    if (n == 0 || n >= sizeof h)
+        return 0;
+    memcpy(h, host, n);
+    h[n] = '\0';
+    if (!strcmp(h, "lo") || !strcmp(h, "localhost"))
+        return 1;
+    if (h[0] == '[') {
+        if (h[n - 1] != ']')
+            return 0;
+        h[n - 1] = '\0';
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, h + 1, &a6) != 1)
+            return 0;
+        if (IN6_IS_ADDR_LOOPBACK(&a6))
+            return 1;
+        return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+    }
+    struct in_addr a4;
+    if (inet_aton(h, &a4) == 0)
+        return 0;
+    return (ntohl(a4.s_addr) >> 24) == 127;
+}
+
 int lfd_endpoint_is_local(const char *ep)
 {
+    /* "A;B" is libzmq's "source A, address B", even for bind: never local */
+    if (!ep || strchr(ep, ';'))
+        return 0;
     if (!strncmp(ep, "ipc://", 6) || !strncmp(ep, "inproc://", 9))
         return 1;
     if (strncmp(ep, "tcp://", 6))
         return 0;
-    const char *h = ep + 6;
-    return !strncmp(h, "127.", 4) || !strncmp(h, "localhost:", 10) || !strncmp(h, "[::1]:", 6) ||
-           !strncmp(h, "lo:", 3);
+    const char *h = ep + 6, *colon = strrchr(h, ':');
+    if (!colon || !colon[1])
+        return 0;
+    return host_is_loopback(h, (size_t)(colon - h));
 }
 
 int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
@@ -1049,6 +1085,14 @@ int lfd_server_bind(lfd_server *s, lfd_err *err)
     if (s->npol == 0)
         return lfd_fail(err, LFD_EARG, "no policy to serve");
     int curve = s->cfg.curve_dir != NULL;
+    /* libzmq reads "tcp://A;B" as "source A, address B" even for bind, so
+       the start of the string says nothing about what is bound: refused
+       outright, with or without --insecure */
+    if (strchr(s->bind, ';'))
+        return lfd_fail(err, LFD_EARG,
+                        "%s names a source address ('A;B' binds B): give the one address "
+                        "to serve on",
+                        s->bind);
     if (!curve && !s->cfg.insecure && !lfd_endpoint_is_local(s->bind))
         return lfd_fail(err, LFD_EDENIED,
                         "%s is reachable from other machines: serve it with --curve KEYDIR "
@@ -1087,11 +1131,25 @@ int lfd_server_bind(lfd_server *s, lfd_err *err)
         zmq_setsockopt(s->sock, ZMQ_ZAP_DOMAIN, "lfd", 3);
         memset(sec, 0, sizeof sec);
     }
+    /* an IPv6 address in brackets needs ZeroMQ's IPv6 mode */
+    if (!strncmp(s->bind, "tcp://[", 7))
+        zmq_setsockopt(s->sock, ZMQ_IPV6, &one, sizeof one);
     if (zmq_bind(s->sock, s->bind) != 0)
         return lfd_fail(err, LFD_ENET, "cannot bind %s: %s", s->bind, zmq_strerror(zmq_errno()));
+    /* decide on what was really bound, not only on the string */
     size_t n = sizeof s->endpoint;
     if (zmq_getsockopt(s->sock, ZMQ_LAST_ENDPOINT, s->endpoint, &n) != 0)
-        snprintf(s->endpoint, sizeof s->endpoint, "%s", s->bind);
+        s->endpoint[0] = '\0';
+    if (!curve && !s->cfg.insecure && !lfd_endpoint_is_local(s->endpoint)) {
+        int rc = lfd_fail(err, LFD_EDENIED,
+                          "%s was bound as '%s', which is not loopback-only: closed (serve it "
+                          "with --curve KEYDIR, or --insecure on a trusted network)",
+                          s->bind, s->endpoint);
+        zmq_close(s->sock);
+        s->sock = NULL;
+        s->endpoint[0] = '\0';
+        return rc;
+    }
     if (s->cfg.watch) {
         if (pthread_create(&s->watcher, NULL, srv_watcher_main, s) != 0)
             return lfd_fail(err, LFD_ENOMEM, "cannot start the watcher thread");
