@@ -601,8 +601,7 @@ static void reply_act(lfd_server *s, pending_act *pa, int rows, int64_t infer_ns
     }
     /* the hold pose: the previous command, else the policy's default pose */
     float *hold = s->hold;
-    for (int j = 0; j < na; j++)
-        hold[j] = x->fs.have_prev ? x->fs.prev[j] : p->default_action[j];
+    lfd_filter_hold_pose(&sp->m->lim, &x->fs, p->default_action, hold);
     memset(s->flags, 0, s->scratch_act);
     lfd_filter_counts counts = {0};
     if (chunk) {
@@ -639,6 +638,7 @@ static void reply_act(lfd_server *s, pending_act *pa, int rows, int64_t infer_ns
     x->counts.vel_limited += counts.vel_limited;
     x->counts.acc_limited += counts.acc_limited;
     x->counts.nonfinite += counts.nonfinite;
+    x->counts.start_clamped += counts.start_clamped;
     /* encode (the encoder measures itself) and send */
     lfd_act_out o = {0};
     o.seq = pa->seq;

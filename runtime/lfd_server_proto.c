@@ -195,7 +195,7 @@ void srv_handle_stats(lfd_server *s, const uint8_t *id, int idlen, const srv_env
         msgpack_pack_nil(&pk);
     } else {
         const session *x = &s->sess[sidx];
-        msgpack_pack_map(&pk, 10);
+        msgpack_pack_map(&pk, 11);
         pack_kv_str(&pk, "policy", s->pol[x->policy].name);
         pack_kv_str(&pk, "client", x->client);
         pack_kv_f64(&pk, "age_s", (double)(now_ns - x->created_ns) * 1e-9);
@@ -206,6 +206,7 @@ void srv_handle_stats(lfd_server *s, const uint8_t *id, int idlen, const srv_env
         pack_kv_u64(&pk, "vel_limited", x->counts.vel_limited);
         pack_kv_u64(&pk, "acc_limited", x->counts.acc_limited);
         pack_kv_u64(&pk, "nonfinite", x->counts.nonfinite);
+        pack_kv_u64(&pk, "start_clamped", x->counts.start_clamped);
     }
     if (!lfd_buf_ok(&b)) {
         srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_INTERNAL, "stats reply too large");
