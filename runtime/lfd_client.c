@@ -2,8 +2,8 @@
 
     Layout: configuration and policy info; the socket (open, reconnect,
     CURVE, the handshake monitor); one request/reply round trip with a
-    deadline; hello; the request/reply calls; the real-time mode (triple
-    buffers, the loop-side reads, the background thread). */
+    deadline; hello; the request/reply calls.  The real-time mode is in
+    lfd_client_rt.c; what the two share is lfd_client_int.h. */
 #include "runtime/lfd_client.h"
 
 #include <errno.h>
@@ -17,100 +17,7 @@
 #include <zmq.h>
 
 #include "core/lfd_json.h"
-
-#define NAME_MAX_ 64
-#define UNIT_MAX_ 16
-
-/* A triple buffer: one writer, one reader, neither ever waits.  The writer
-   fills slot `back` and swaps it into `mid` with the fresh bit; the reader
-   swaps `mid` with its `front` when the fresh bit is set. */
-typedef struct tribuf {
-    atomic_uint mid;
-    unsigned back, front;
-} tribuf;
-
-static void tb_init(tribuf *t)
-{
-    t->back = 0;
-    atomic_init(&t->mid, 1u);
-    t->front = 2;
-}
-
-static void tb_publish(tribuf *t)
-{
-    unsigned old = atomic_exchange_explicit(&t->mid, t->back | 4u, memory_order_acq_rel);
-    t->back = old & 3u;
-}
-
-/* 1 if a fresh slot was taken (front changed). */
-static int tb_take(tribuf *t)
-{
-    if (!(atomic_load_explicit(&t->mid, memory_order_acquire) & 4u))
-        return 0;
-    unsigned old = atomic_exchange_explicit(&t->mid, t->front, memory_order_acq_rel);
-    t->front = old & 3u;
-    return 1;
-}
-
-typedef struct rt_chunk {
-    uint64_t seq;
-    double t0;
-    int hold;
-    float *a; /* chunk * act_dim */
-} rt_chunk;
-
-typedef struct rt_obs {
-    double t;
-    int have_prev;
-    float *obs, *prev, *vel;
-} rt_obs;
-
-typedef struct counters {
-    atomic_ullong requests, replies, timeouts, reconnects, hellos, errors, server_holds;
-    atomic_ullong ticks, late_ticks, stale_ticks, filtered_ticks, late_replies;
-} counters;
-
-struct lfd_client {
-    lfd_client_config cfg;
-    char endpoint[1024], policy[NAME_MAX_], client_name[128], robot[NAME_MAX_], model_hash[65];
-    char (*obs_names)[NAME_MAX_], (*obs_units)[UNIT_MAX_];
-    char (*act_names)[NAME_MAX_], (*act_units)[UNIT_MAX_];
-    const char **name_ptrs; /* obs names, obs units, act names, act units */
-    char server_key[41], public_key[41], secret_key[41];
-    int curve;
-
-    void *ctx, *sock, *mon;
-    unsigned gen;
-    int rcvtimeo_ms;
-    uint64_t seq;
-    int need_hello;
-    int denied;
-
-    lfd_client_policy info;
-    float *limits; /* 5 * act_dim: default, lo, hi, vel, acc */
-    lfd_filter_limits lim;
-    lfd_filter_state sync_fs;
-    uint8_t *flags, *cflags;
-
-    uint8_t *txmem;
-    size_t txcap;
-    lfd_buf tx;
-
-    /* real-time mode */
-    int started;
-    atomic_int running;
-    pthread_t thread;
-    tribuf chunks, obsbuf;
-    rt_chunk cslot[3];
-    rt_obs oslot[3];
-    float *start_pose;
-    /* loop side */
-    lfd_filter_state loop_fs;
-    float *last_out;
-    double last_t;
-    int have_last;
-    counters n;
-};
+#include "runtime/lfd_client_int.h"
 
 void lfd_client_config_init(lfd_client_config *cfg)
 {
@@ -146,7 +53,6 @@ void lfd_client_get_counters(const lfd_client *c, lfd_client_counters *o)
     o->late_replies = atomic_load(&n->late_replies);
 }
 
-#define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
 
 /* ---- the socket ------------------------------------------------------------------- */
 
@@ -224,7 +130,7 @@ static void drain_monitor(lfd_client *c)
     }
 }
 
-static int reconnect(lfd_client *c, lfd_err *err)
+int clt_reconnect(lfd_client *c, lfd_err *err)
 {
     INC(c->n.reconnects);
     return open_socket(c, err);
@@ -240,7 +146,7 @@ static int roundtrip(lfd_client *c, uint64_t seq, double deadline, zmq_msg_t *ms
 {
     INC(c->n.requests);
     if (zmq_send(c->sock, c->tx.data, c->tx.len, ZMQ_DONTWAIT) < 0) {
-        reconnect(c, NULL);
+        clt_reconnect(c, NULL);
         return lfd_fail(err, LFD_ENET, "send to %s: %s", c->endpoint, zmq_strerror(zmq_errno()));
     }
     for (;;) {
@@ -249,7 +155,7 @@ static int roundtrip(lfd_client *c, uint64_t seq, double deadline, zmq_msg_t *ms
             INC(c->n.timeouts);
             drain_monitor(c);
             int denied = c->denied;
-            reconnect(c, NULL);
+            clt_reconnect(c, NULL);
             if (denied)
                 return lfd_fail(err, LFD_EDENIED, "%s refused this client's CURVE key",
                                 c->endpoint);
@@ -266,7 +172,7 @@ static int roundtrip(lfd_client *c, uint64_t seq, double deadline, zmq_msg_t *ms
             if (it[1].revents & ZMQ_POLLIN) {
                 drain_monitor(c);
                 if (c->denied) {
-                    reconnect(c, NULL);
+                    clt_reconnect(c, NULL);
                     return lfd_fail(err, LFD_EDENIED, "%s refused this client's CURVE key",
                                     c->endpoint);
                 }
@@ -401,7 +307,7 @@ static int take_hello(lfd_client *c, const lfd_rep *rep, lfd_err *err)
     return LFD_OK;
 }
 
-static int do_hello(lfd_client *c, double deadline, lfd_err *err)
+int clt_do_hello(lfd_client *c, double deadline, lfd_err *err)
 {
     int no = c->cfg.obs_dim, na = c->cfg.act_dim;
     const char **np = c->name_ptrs;
@@ -555,7 +461,7 @@ int lfd_client_new(lfd_client **out, const lfd_client_config *cfg, lfd_err *err)
     c->cfg.server_key = c->cfg.public_key = c->cfg.secret_key = NULL;
     if ((rc = lfd_filter_state_init(&c->sync_fs, na, err)) ||
         (rc = lfd_filter_state_init(&c->loop_fs, na, err)) || (rc = open_socket(c, err)) ||
-        (rc = do_hello(c, lfd_client_now_s() + c->cfg.timeout_s, err))) {
+        (rc = clt_do_hello(c, lfd_client_now_s() + c->cfg.timeout_s, err))) {
         lfd_client_free(&c);
         return rc;
     }
@@ -607,7 +513,7 @@ static int call(lfd_client *c, encode_fn enc, const void *arg, lfd_msg_type want
     double deadline = lfd_client_now_s() + c->cfg.timeout_s;
     for (int attempt = 0; attempt < 3; attempt++) {
         int rc;
-        if (c->need_hello && (rc = do_hello(c, deadline, err)))
+        if (c->need_hello && (rc = clt_do_hello(c, deadline, err)))
             return rc;
         uint64_t seq = ++c->seq;
         lfd_buf_init_fixed(&c->tx, c->txmem, c->txcap);
@@ -661,7 +567,7 @@ static int enc_stats(lfd_client *c, uint64_t seq, const void *arg, lfd_err *err)
 }
 
 /* Copies an act reply's chunk out (checking its shape). */
-static int take_actions(lfd_client *c, const lfd_rep *rep, float *chunk, lfd_err *err)
+int clt_take_actions(lfd_client *c, const lfd_rep *rep, float *chunk, lfd_err *err)
 {
     int na = c->cfg.act_dim, nc = c->info.chunk;
     if (rep->actions.shape[0] != (uint64_t)nc || rep->actions.shape[1] != (uint64_t)na)
@@ -683,7 +589,7 @@ int lfd_client_act(lfd_client *c, const float *obs, const float *prev_action, fl
         return rc;
     double rtt = lfd_client_now_s() - t0;
     int na = c->cfg.act_dim, nc = c->info.chunk;
-    rc = take_actions(c, &rep, chunk, err);
+    rc = clt_take_actions(c, &rep, chunk, err);
     memset(c->flags, 0, (size_t)na);
     if (rc == LFD_OK && rep.flags.data && rep.flags.count == (uint64_t)na)
         memcpy(c->flags, rep.flags.data, (size_t)na);
@@ -761,252 +667,4 @@ int lfd_client_stats(lfd_client *c, char *out, size_t outsz, lfd_err *err)
     if (outsz)
         out[rc == LFD_OK ? b.len : 0] = '\0';
     return rc;
-}
-
-/* ---- real-time mode: the loop side ------------------------------------------------- */
-
-void lfd_client_put_obs(lfd_client *c, const float *obs, double t_s)
-{
-    if (!c->started)
-        return;
-    rt_obs *o = &c->oslot[c->obsbuf.back];
-    int no = c->cfg.obs_dim, na = c->cfg.act_dim;
-    memcpy(o->obs, obs, (size_t)no * sizeof(float));
-    o->t = t_s;
-    o->have_prev = c->have_last;
-    memcpy(o->prev, c->last_out, (size_t)na * sizeof(float));
-    memcpy(o->vel, c->loop_fs.vel, (size_t)na * sizeof(float));
-    tb_publish(&c->obsbuf);
-}
-
-int lfd_client_get_action(lfd_client *c, double t_s, float *action, lfd_tick *tick)
-{
-    int na = c->cfg.act_dim, nc = c->info.chunk;
-    double dt = c->info.control_period_s;
-    if (!c->started) {
-        /* not running (never started, or stopped): hold the last command */
-        int st = c->have_last ? LFD_TICK_STALE : LFD_TICK_NO_DATA;
-        memcpy(action, c->have_last ? c->last_out : c->info.default_action,
-               (size_t)na * sizeof(float));
-        if (tick) {
-            memset(tick, 0, sizeof *tick);
-            tick->state = st;
-        }
-        return st;
-    }
-    tb_take(&c->chunks);
-    const rt_chunk *ch = &c->cslot[c->chunks.front];
-    int state;
-    double missed = 0;
-    if (ch->seq == 0) {
-        /* nothing yet: the start pose */
-        state = LFD_TICK_NO_DATA;
-        memcpy(action, c->start_pose, (size_t)na * sizeof(float));
-    } else {
-        double x = (t_s - ch->t0) / dt;
-        if (x < 0)
-            x = 0;
-        double last = nc - 1;
-        if (x <= last) {
-            /* linear interpolation between the chunk's two nearest steps */
-            int i0 = (int)x;
-            int i1 = i0 + 1 <= nc - 1 ? i0 + 1 : i0;
-            float w = (float)(x - i0);
-            const float *a0 = ch->a + (size_t)i0 * (size_t)na, *a1 = ch->a + (size_t)i1 * (size_t)na;
-            for (int j = 0; j < na; j++)
-                action[j] = a0[j] + w * (a1[j] - a0[j]);
-            state = ch->hold ? LFD_TICK_SERVER_HOLD : LFD_TICK_OK;
-        } else {
-            missed = x - last;
-            if (missed <= c->cfg.stale_periods || !c->have_last) {
-                state = LFD_TICK_LATE;
-                memcpy(action, ch->a + (size_t)(nc - 1) * (size_t)na, (size_t)na * sizeof(float));
-            } else {
-                /* the watchdog: hold the last command */
-                state = LFD_TICK_STALE;
-                memcpy(action, c->last_out, (size_t)na * sizeof(float));
-            }
-        }
-    }
-    /* the safety filter at the loop's own tick */
-    uint8_t fl = 0;
-    if (c->cfg.filter) {
-        double step = c->have_last && t_s > c->last_t ? t_s - c->last_t : dt;
-        memset(c->cflags, 0, (size_t)na);
-        lfd_filter_step(&c->lim, &c->loop_fs, action, step, c->start_pose, c->cflags, NULL);
-        for (int j = 0; j < na; j++)
-            fl |= c->cflags[j];
-        if (fl)
-            INC(c->n.filtered_ticks);
-    }
-    memcpy(c->last_out, action, (size_t)na * sizeof(float));
-    c->last_t = t_s;
-    c->have_last = 1;
-    INC(c->n.ticks);
-    if (state == LFD_TICK_LATE)
-        INC(c->n.late_ticks);
-    else if (state == LFD_TICK_STALE)
-        INC(c->n.stale_ticks);
-    if (tick) {
-        tick->state = state;
-        tick->missed_periods = missed;
-        tick->chunk_seq = ch->seq;
-        tick->filter_flags = fl;
-    }
-    return state;
-}
-
-/* ---- real-time mode: the background thread ----------------------------------------- */
-
-static void nap_s(double s)
-{
-    if (s <= 0)
-        return;
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
-}
-
-static void *rt_main(void *arg)
-{
-    lfd_client *c = arg;
-    int na = c->cfg.act_dim, nc = c->info.chunk;
-    double dt = c->info.control_period_s;
-    int refill = c->cfg.refill_periods > 0 ? c->cfg.refill_periods : nc / 2;
-    if (refill < 1)
-        refill = 1;
-    if (refill > nc)
-        refill = nc;
-    int have_chunk = 0, inflight = 0;
-    double t0_last = 0, t_last_req = -1e30, t_sent = 0, req_t0 = 0;
-    uint64_t req_seq = 0;
-    lfd_err err;
-    while (atomic_load(&c->running)) {
-        double now = lfd_client_now_s();
-        if (c->need_hello && !inflight) {
-            if (do_hello(c, now + c->cfg.timeout_s, &err) != LFD_OK) {
-                nap_s(dt < 0.05 ? dt : 0.05);
-                continue;
-            }
-        }
-        if (!inflight) {
-            /* the next request is due when the buffer runs low, at most once a period */
-            double t_end = t0_last + (nc - 1) * dt;
-            double due = have_chunk ? t_end - refill * dt : now;
-            if (due < t_last_req + dt)
-                due = t_last_req + dt;
-            tb_take(&c->obsbuf);
-            const rt_obs *o = &c->oslot[c->obsbuf.front];
-            if (o->t <= 0 || now < due) {
-                double wait = o->t <= 0 ? 0.001 : due - now;
-                nap_s(wait < 0.002 ? wait : 0.002);
-                continue;
-            }
-            req_seq = ++c->seq;
-            req_t0 = o->t;
-            lfd_buf_init_fixed(&c->tx, c->txmem, c->txcap);
-            if (lfd_proto_encode_act_req(&c->tx, req_seq, lfd_proto_wall_s(), o->obs,
-                                         c->cfg.obs_dim, o->have_prev ? o->prev : NULL,
-                                         o->have_prev ? o->vel : NULL, na, &err) != LFD_OK)
-                break;
-            INC(c->n.requests);
-            if (zmq_send(c->sock, c->tx.data, c->tx.len, ZMQ_DONTWAIT) < 0) {
-                reconnect(c, NULL);
-                continue;
-            }
-            inflight = 1;
-            t_sent = t_last_req = now;
-            continue;
-        }
-        /* waiting for the reply, in short slices so that stop is prompt */
-        double left = t_sent + c->cfg.timeout_s - now;
-        if (left <= 0) {
-            INC(c->n.timeouts);
-            reconnect(c, NULL);
-            inflight = 0;
-            continue;
-        }
-        zmq_pollitem_t it = {c->sock, 0, ZMQ_POLLIN, 0};
-        int ms = (int)ceil((left < 0.01 ? left : 0.01) * 1e3);
-        if (zmq_poll(&it, 1, ms < 1 ? 1 : ms) <= 0)
-            continue;
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, c->sock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&msg);
-            continue;
-        }
-        lfd_rep rep;
-        if (lfd_rep_decode(&rep, zmq_msg_data(&msg), zmq_msg_size(&msg), &err) != LFD_OK ||
-            rep.seq != req_seq) {
-            zmq_msg_close(&msg);
-            continue;
-        }
-        INC(c->n.replies);
-        inflight = 0;
-        if (rep.type == LFD_MSG_ACT) {
-            rt_chunk *slot = &c->cslot[c->chunks.back];
-            if (take_actions(c, &rep, slot->a, &err) == LFD_OK) {
-                double t_end = t0_last + (nc - 1) * dt;
-                if (have_chunk && lfd_client_now_s() > t_end)
-                    INC(c->n.late_replies);
-                slot->seq = rep.seq;
-                slot->t0 = req_t0;
-                slot->hold = rep.hold;
-                if (rep.hold)
-                    INC(c->n.server_holds);
-                tb_publish(&c->chunks);
-                have_chunk = 1;
-                t0_last = req_t0;
-            } else {
-                INC(c->n.errors);
-            }
-        } else if (rep.type == LFD_MSG_ERROR) {
-            INC(c->n.errors);
-            if (rep.code == LFD_PE_NO_SESSION || rep.code == LFD_PE_SCHEMA_CHANGED)
-                c->need_hello = 1;
-            else
-                nap_s(dt);
-        }
-        zmq_msg_close(&msg);
-    }
-    return NULL;
-}
-
-int lfd_client_start(lfd_client *c, const float *current, lfd_err *err)
-{
-    if (c->started)
-        return lfd_fail(err, LFD_ESTATE, "already started");
-    int na = c->cfg.act_dim, nc = c->info.chunk;
-    for (int i = 0; i < 3; i++) {
-        float *a = realloc(c->cslot[i].a, (size_t)nc * (size_t)na * sizeof(float));
-        if (!a)
-            return lfd_fail(err, LFD_ENOMEM, "out of memory");
-        c->cslot[i].a = a;
-        c->cslot[i].seq = 0;
-        c->oslot[i].t = 0;
-    }
-    tb_init(&c->chunks);
-    tb_init(&c->obsbuf);
-    memcpy(c->start_pose, current ? current : c->info.default_action, (size_t)na * sizeof(float));
-    lfd_filter_state_reset(&c->loop_fs, na, current, NULL);
-    memcpy(c->last_out, c->start_pose, (size_t)na * sizeof(float));
-    c->have_last = current != NULL;
-    c->last_t = 0;
-    atomic_store(&c->running, 1);
-    c->started = 1;
-    if (pthread_create(&c->thread, NULL, rt_main, c) != 0) {
-        c->started = 0;
-        atomic_store(&c->running, 0);
-        return lfd_fail(err, LFD_ENOMEM, "cannot start the client thread");
-    }
-    return LFD_OK;
-}
-
-void lfd_client_stop(lfd_client *c)
-{
-    if (!c || !c->started)
-        return;
-    atomic_store(&c->running, 0);
-    pthread_join(c->thread, NULL);
-    c->started = 0;
 }

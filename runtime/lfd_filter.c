@@ -57,14 +57,21 @@ int lfd_filter_limits_check(const lfd_filter_limits *lim, lfd_err *err)
 static float hold_value(const lfd_filter_limits *lim, const lfd_filter_state *st,
                         const float *hold, int i)
 {
-    if (st->have_prev)
-        return st->prev[i];
+    if (st->have_prev && isfinite(st->prev[i]))
+        return fminf(fmaxf(st->prev[i], lim->lo[i]), lim->hi[i]);
     if (hold && isfinite(hold[i]))
         return fminf(fmaxf(hold[i], lim->lo[i]), lim->hi[i]);
     float lo = lim->lo[i], hi = lim->hi[i];
     if (isfinite(lo) && isfinite(hi))
         return 0.5f * (lo + hi);
     return fminf(fmaxf(0.0f, lo), hi);
+}
+
+void lfd_filter_hold_pose(const lfd_filter_limits *lim, const lfd_filter_state *st,
+                          const float *hold, float *out)
+{
+    for (int i = 0; i < lim->n; i++)
+        out[i] = hold_value(lim, st, hold, i);
 }
 
 /* The per-joint work, written without branches and with restrict pointers
@@ -101,18 +108,27 @@ static void step_next(int n, int use_acc, float dt, const float *restrict lo,
                       const float *restrict amax, float *restrict a, float *restrict prev,
                       float *restrict vel, uint8_t *restrict fl, uint32_t *restrict cnt)
 {
-    uint32_t nc = 0, nv = 0, na = 0;
+    uint32_t nc = 0, nv = 0, na = 0, ns = 0;
     for (int i = 0; i < n; i++) {
         float x = a[i], l = lo[i], h = hi[i], p = prev[i];
         /* range */
         int fc = (x < l) | (x > h);
         x = x < l ? l : x;
         x = x > h ? h : x;
+        /* the previous command into the range; a non-finite one (NaN, or
+           infinite on an unlimited joint) starts from the action itself */
+        int fs = !((p >= l) & (p <= h));
+        p = p < l ? l : p;
+        p = p > h ? h : p;
+        int pn = !(p - p == 0.0f);
+        p = pn ? x : p;
+        fs |= pn;
         float v = (x - p) / dt;
         /* acceleration relative to the previous step's velocity (a limit
-           of 0 or infinity: none) */
+           of 0 or infinity: none; a non-finite velocity counts as 0) */
         float acc = amax[i];
         float dv = acc * dt, v0 = vel[i];
+        v0 = v0 - v0 == 0.0f ? v0 : 0.0f;
         float vhi = v0 + dv, vlo = v0 - dv;
         int fa = use_acc & (acc > 0) & (acc < INFINITY) & ((v > vhi) | (v < vlo));
         float va = v > vhi ? vhi : vlo;
@@ -124,23 +140,26 @@ static void step_next(int n, int use_acc, float dt, const float *restrict lo,
         v = fv ? vv : v;
         float xl = p + v * dt;
         x = (fa | fv) ? xl : x;
-        /* the range wins over the acceleration limit when the previous
-           command was inside it (no jump back from outside) */
-        int fc2 = (p >= l) & (p <= h) & ((x < l) | (x > h));
+        /* the range wins over the acceleration limit (the previous
+           command is inside it now) */
+        int fc2 = (x < l) | (x > h);
         float xr = x < l ? l : h;
         x = fc2 ? xr : x;
         vel[i] = (x - p) / dt;
         prev[i] = x;
         a[i] = x;
         int c = fc | fc2;
-        fl[i] = (uint8_t)(c * LFD_FILTER_CLAMPED | fv * LFD_FILTER_VEL | fa * LFD_FILTER_ACC);
+        fl[i] = (uint8_t)(c * LFD_FILTER_CLAMPED | fv * LFD_FILTER_VEL | fa * LFD_FILTER_ACC |
+                          fs * LFD_FILTER_START);
         nc += (uint32_t)c;
         nv += (uint32_t)fv;
         na += (uint32_t)fa;
+        ns += (uint32_t)fs;
     }
     cnt[0] += nc;
     cnt[1] += nv;
     cnt[2] += na;
+    cnt[3] += ns;
 }
 
 int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a, double dt_s,
@@ -172,7 +191,7 @@ int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a
         if (counts)
             counts->held++;
     }
-    uint32_t cnt[3] = {0, 0, 0};
+    uint32_t cnt[4] = {0, 0, 0, 0};
     float dt = (float)dt_s;
     for (int i0 = 0; i0 < n; i0 += BLOCK) {
         int m = n - i0 < BLOCK ? n - i0 : BLOCK;
@@ -191,6 +210,7 @@ int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a
         counts->clamped += cnt[0];
         counts->vel_limited += cnt[1];
         counts->acc_limited += cnt[2];
+        counts->start_clamped += cnt[3];
     }
     st->have_vel = st->have_prev;
     st->have_prev = 1;

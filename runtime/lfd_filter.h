@@ -11,11 +11,14 @@
       3. acceleration: the step's velocity (a - p) / dt may differ from the
          previous step's velocity by at most acc * dt (acc 0 = no limit);
       4. velocity: |a - p| / dt <= vel.
-    Rate limits apply relative to the previous command, so a robot that
-    starts outside its range moves back into it at the allowed velocity
-    instead of jumping.  Without a previous command (first action after a
-    reset) only steps 1 and 2 apply; without a previous velocity, step 3 is
-    skipped.
+    Rate limits apply relative to the previous command.  The previous
+    command is first moved into the joint range (a non-finite one is
+    replaced by the range-clamped action asked for): whatever a client sends
+    as prev_action or current, every action leaves the filter inside
+    [lo, hi] (issue 19).  A robot that starts outside its range is commanded
+    to the nearest end of it, and the joint is flagged LFD_FILTER_START.
+    Without a previous command (first action after a reset) only steps 1
+    and 2 apply; without a previous velocity, step 3 is skipped.
 
     Model/state split, as in MuJoCo: lfd_filter_limits is immutable and
     borrowed (pointers into a policy or a client's copy of the limits), an
@@ -37,7 +40,9 @@ enum {
     LFD_FILTER_CLAMPED = 1,   /* clamped to the joint range */
     LFD_FILTER_VEL = 2,       /* velocity limited */
     LFD_FILTER_ACC = 4,       /* acceleration limited */
-    LFD_FILTER_NONFINITE = 8  /* NaN or infinity replaced (whole action held) */
+    LFD_FILTER_NONFINITE = 8, /* NaN or infinity replaced (whole action held) */
+    LFD_FILTER_START = 16     /* the previous command was outside the range (or not
+                                 finite) and was moved into it first */
 };
 
 /* Joint limits, borrowed: n joints; vel_rad_s > 0 (INFINITY = none);
@@ -53,6 +58,7 @@ typedef struct lfd_filter_limits {
 typedef struct lfd_filter_counts {
     uint32_t clamped, vel_limited, acc_limited, nonfinite;
     uint32_t held; /* actions replaced by the hold action */
+    uint32_t start_clamped; /* joints whose previous command was moved into range */
 } lfd_filter_counts;
 
 typedef struct lfd_filter_state {
@@ -81,6 +87,13 @@ void lfd_filter_state_reset(lfd_filter_state *st, int n, const float *current,
    the hold action, else 0. */
 int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a, double dt_s,
                     const float *hold, uint8_t *flags, lfd_filter_counts *counts);
+
+/* The pose to hold (n = lim->n into out): the previous command moved into
+   the joint range; without a (finite) one, hold (may be NULL) clamped;
+   else the range's midpoint (or 0).  The same pose lfd_filter_step holds
+   on a non-finite action. */
+void lfd_filter_hold_pose(const lfd_filter_limits *lim, const lfd_filter_state *st,
+                          const float *hold, float *out);
 
 /* Checks limits: lo <= hi, vel > 0, acc >= 0, no NaN. */
 int lfd_filter_limits_check(const lfd_filter_limits *lim, lfd_err *err);

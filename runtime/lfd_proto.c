@@ -368,9 +368,10 @@ static const proto_key rep_keys[PK_COUNT] = {
     K("act_names"), K("act_units"), K("policies"), K("default_action"), K("act_lo"),
     K("act_hi"), K("vel_limit"), K("acc_limit"), K("lineage")};
 
-enum { FK_FLAGS, FK_CLAMPED, FK_VEL, FK_ACC, FK_NONFINITE, FK_HELD, FK_COUNT };
+enum { FK_FLAGS, FK_CLAMPED, FK_VEL, FK_ACC, FK_NONFINITE, FK_HELD, FK_START, FK_COUNT };
 static const proto_key filter_keys[FK_COUNT] = {
-    K("flags"), K("clamped"), K("vel_limited"), K("acc_limited"), K("nonfinite"), K("held")};
+    K("flags"), K("clamped"), K("vel_limited"), K("acc_limited"), K("nonfinite"), K("held"),
+    K("start_clamped")};
 enum { TK_DECODE, TK_NORM, TK_INFER, TK_FILTER, TK_ENCODE, TK_QUEUE, TK_BATCH, TK_COUNT };
 static const proto_key timing_keys[TK_COUNT] = {
     K("decode_us"), K("normalise_us"), K("infer_us"), K("filter_us"), K("encode_us"),
@@ -459,7 +460,7 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
             }
             uint32_t *dst[FK_COUNT] = {NULL, &rep->counts.clamped, &rep->counts.vel_limited,
                                        &rep->counts.acc_limited, &rep->counts.nonfinite,
-                                       &rep->counts.held};
+                                       &rep->counts.held, &rep->counts.start_clamped};
             for (int k = 1; k < FK_COUNT; k++)
                 if (fh[k]) {
                     if ((rc = lfd_mpr_int(&fp[k], 0, UINT32_MAX, &i64, err)))
@@ -748,7 +749,7 @@ int lfd_proto_encode_act_rep(lfd_buf *b, const lfd_act_out *o, int64_t t_start_n
         lfd_mpw_str(b, o->message, strnlen(o->message, LFD_PROTO_TEXT_MAX));
     }
     LIT(b, "filter");
-    lfd_mpw_map(b, 6);
+    lfd_mpw_map(b, 7);
     LIT(b, "flags");
     uint64_t shape[1] = {(uint64_t)o->act_dim};
     lfd_nd_write(b, LFD_DT_U8, 1, shape, o->flags);
@@ -762,6 +763,8 @@ int lfd_proto_encode_act_rep(lfd_buf *b, const lfd_act_out *o, int64_t t_start_n
     lfd_mpw_u64(b, o->counts.nonfinite);
     LIT(b, "held");
     lfd_mpw_u64(b, o->counts.held);
+    LIT(b, "start_clamped");
+    lfd_mpw_u64(b, o->counts.start_clamped);
     LIT(b, "timing");
     lfd_mpw_map(b, 7);
     LIT(b, "decode_us");

@@ -1,20 +1,21 @@
 /*  lfd_server: the ZeroMQ policy server (see lfd_server.h, docs/protocol.md).
 
     Layout of this file: policy models and their workspaces; the session
-    table; replies; the request handlers (hello, act, reset, ping, stats);
-    the act batch; the event loop; the policy watcher thread; the CURVE ZAP
-    handler thread; setup and teardown. */
+    table; replies; the request handlers (hello, act, reset); the act
+    batch; the event loop; setup and teardown.  The hello, pong and stats
+    replies are packed in lfd_server_proto.c; the watcher and ZAP threads
+    run in lfd_server_watch.c; what the three share is lfd_server_int.h. */
 #include "runtime/lfd_server.h"
 
-#include <dirent.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <cblas.h>
 #include <zmq.h>
@@ -22,135 +23,11 @@
 #include "core/lfd_log.h"
 #include "runtime/lfd_filter.h"
 #include "runtime/lfd_keys.h"
-
-#define SERVER_NAME "lfd-serve/1"
-#define LINEAGE_INLINE_MAX 4096
-#define ID_MAX 256
+#include "runtime/lfd_server_int.h"
 
 /* ---- policies and their workspaces ------------------------------------------------ */
 
-/* A loaded policy with everything the serving thread needs to run it on a
-   batch without allocating.  Replaced whole on reload. */
-typedef struct srv_model {
-    lfd_policy *p;
-    int cap;              /* batch rows */
-    float *obs;           /* cap * obs_dim: raw, then normalised in place */
-    float *prev;          /* cap * ndriven: raw prev blocks (residual policies) */
-    float *out;           /* cap * chunk * act_dim */
-    float *mlp_ws;        /* lfd_mlp_ws_floats(mlp, cap) */
-    lfd_policy_ws *pws;   /* playback policies: lfd_policy_step */
-    lfd_filter_limits lim;
-} srv_model;
-
-typedef struct srv_policy {
-    char name[LFD_POLICY_NAME_MAX];
-    char path[4096];
-    int has_path;
-    srv_model *m;
-    uint32_t generation;  /* bumped when a reload changes the schema */
-    uint64_t acts, holds;
-    /* watcher's view of the file (watcher thread only) */
-    int64_t st_dev, st_ino, st_size, st_mtime_ns;
-    /* a reloaded model waiting to be swapped in (under s->reload_mu) */
-    srv_model *pending;
-} srv_policy;
-
-typedef struct session {
-    int used;
-    uint8_t id[ID_MAX];
-    int idlen;
-    int policy;
-    uint32_t generation;
-    uint64_t last_seq;
-    int64_t last_active_ns, created_ns;
-    char client[64];
-    int pending; /* an act of this session is in the current batch */
-    /* filter state and the last chunk sent (for the previous command when
-       an act does not carry prev_action) */
-    lfd_filter_state fs;
-    float *last_chunk;
-    int chunk_cap;
-    int have_last_chunk;
-    int64_t last_reply_ns;
-    uint64_t acts, holds, errors;
-    lfd_filter_counts counts;
-} session;
-
-/* What came between the routing id and the payload: nothing for DEALER
-   clients; an empty delimiter for REQ, after a request id with
-   ZMQ_REQ_CORRELATE.  Echoed in front of the reply. */
-#define ENV_FRAMES 2
-#define ENV_FRAME_MAX 32
-typedef struct srv_env {
-    int delim;   /* 1: an empty delimiter frame precedes the payload */
-    int n;       /* frames before the delimiter */
-    uint8_t len[ENV_FRAMES];
-    uint8_t data[ENV_FRAMES][ENV_FRAME_MAX];
-} srv_env;
-
-typedef struct pending_act {
-    int sidx, pidx, row;
-    srv_env env;
-    uint64_t seq;
-    double t_req;
-    int64_t t_recv_ns, t_decoded_ns, norm_ns;
-    const char *reason;
-    char message[160];
-} pending_act;
-
-struct lfd_server {
-    lfd_server_config cfg;
-    char bind[1024];
-    char curve_dir[4096];
-    char endpoint[1024];
-    void *ctx, *sock;
-    int bound;
-    int rcvtimeo_ms;
-    atomic_int stop;
-    int64_t t_start_ns;
-
-    srv_policy pol[LFD_SERVER_MAX_POLICIES];
-    int npol;
-
-    session *sess;
-    int nsess, max_sess;
-    int *tab;
-    uint32_t tabmask;
-    int *freelist;
-    int nfree;
-    int64_t last_sweep_ns;
-
-    pending_act pend[LFD_SERVER_MAX_BATCH];
-    int npend;
-    /* batching needs two clients: the sessions of the last four acts, and
-       whether they are not all one */
-    int recent_sidx[4];
-    int recent_pos;
-    int acts_from_several;
-
-    uint8_t *outmem;
-    size_t outcap;
-    uint8_t errmem[2048];
-    uint8_t *flags;    /* max act_dim */
-    float *hold;       /* max chunk * act_dim */
-    size_t scratch_act, scratch_chunk;
-
-    lfd_server_stats st;
-
-    /* watcher */
-    pthread_t watcher;
-    int watcher_on;
-    pthread_mutex_t reload_mu;
-    atomic_int reload_ready;
-    atomic_ulong reload_failures;
-
-    /* ZAP */
-    pthread_t zap;
-    int zap_on;
-    void *zap_sock;
-};
-
-static void model_free(srv_model **pm)
+void srv_model_free(srv_model **pm)
 {
     if (!pm || !*pm)
         return;
@@ -166,7 +43,7 @@ static void model_free(srv_model **pm)
 }
 
 /* Takes ownership of p. */
-static int model_new(srv_model **out, lfd_policy *p, int cap, lfd_err *err)
+int srv_model_new(srv_model **out, lfd_policy *p, int cap, lfd_err *err)
 {
     *out = NULL;
     int rc = lfd_policy_validate(p, err);
@@ -193,16 +70,16 @@ static int model_new(srv_model **out, lfd_policy *p, int cap, lfd_err *err)
     if (p->mlp)
         m->mlp_ws = calloc(lfd_mlp_ws_floats(p->mlp, cap), sizeof(float));
     if (!m->obs || !m->out || !m->prev || (p->mlp && !m->mlp_ws)) {
-        model_free(&m);
+        srv_model_free(&m);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
     if ((rc = lfd_policy_ws_new(&m->pws, p, err))) {
-        model_free(&m);
+        srv_model_free(&m);
         return rc;
     }
     m->lim = (lfd_filter_limits){p->act_dim, p->act_lo, p->act_hi, p->vel_limit, p->acc_limit};
     if ((rc = lfd_filter_limits_check(&m->lim, err))) {
-        model_free(&m);
+        srv_model_free(&m);
         return lfd_err_prefix(err, "policy '%s' limits", p->name);
     }
     *out = m;
@@ -280,7 +157,7 @@ static uint32_t id_hash(const uint8_t *id, int n)
     return h;
 }
 
-static int sess_find(const lfd_server *s, const uint8_t *id, int n)
+int srv_sess_find(const lfd_server *s, const uint8_t *id, int n)
 {
     uint32_t h = id_hash(id, n) & s->tabmask;
     while (s->tab[h] >= 0) {
@@ -352,7 +229,7 @@ static void sweep_sessions(lfd_server *s, int64_t now_ns)
 
 /* ---- replies ----------------------------------------------------------------------- */
 
-static void send_reply(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
+void srv_send_reply(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
                        const uint8_t *data, size_t len)
 {
     /* never wait: a peer that is gone or does not read loses its reply */
@@ -370,7 +247,7 @@ static void send_reply(lfd_server *s, const uint8_t *id, int idlen, const srv_en
         s->st.replies++;
 }
 
-static void send_error(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env, uint64_t seq,
+void srv_send_error(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env, uint64_t seq,
                        lfd_proto_error code, const char *msg)
 {
     lfd_buf b;
@@ -380,113 +257,9 @@ static void send_error(lfd_server *s, const uint8_t *id, int idlen, const srv_en
     s->st.errors_by_code[code < LFD_PE_COUNT ? code : LFD_PE_INTERNAL]++;
     lfd_debug("error %s to a client: %s", lfd_proto_error_name(code), msg);
     if (lfd_buf_ok(&b))
-        send_reply(s, id, idlen, env, b.data, b.len);
+        srv_send_reply(s, id, idlen, env, b.data, b.len);
 }
 
-static void pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
-{
-    lfd_mp_pack_cstr(pk, k);
-    lfd_mp_pack_cstr(pk, v);
-}
-
-static void pack_kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
-{
-    lfd_mp_pack_cstr(pk, k);
-    msgpack_pack_uint64(pk, v);
-}
-
-static void pack_kv_f64(msgpack_packer *pk, const char *k, double v)
-{
-    lfd_mp_pack_cstr(pk, k);
-    msgpack_pack_double(pk, v);
-}
-
-static void pack_name_table(msgpack_packer *pk, const char *key, const char *names,
-                            size_t stride, int n)
-{
-    lfd_mp_pack_cstr(pk, key);
-    msgpack_pack_array(pk, (size_t)n);
-    for (int i = 0; i < n; i++)
-        lfd_mp_pack_cstr(pk, names + (size_t)i * stride);
-}
-
-/* The lineage as is when small, else its size and first keys. */
-static void pack_lineage(msgpack_packer *pk, const lfd_prov *lin)
-{
-    size_t bytes = 8;
-    for (int i = 0; i < lin->n; i++)
-        bytes += strlen(lin->e[i].key) + 8 + lin->e[i].len;
-    if (bytes <= LINEAGE_INLINE_MAX) {
-        lfd_prov_pack(lin, pk);
-        return;
-    }
-    int nk = lin->n < 32 ? lin->n : 32;
-    msgpack_pack_map(pk, 4);
-    lfd_mp_pack_cstr(pk, "truncated");
-    msgpack_pack_true(pk);
-    pack_kv_u64(pk, "entries", (uint64_t)lin->n);
-    pack_kv_u64(pk, "bytes", (uint64_t)lin->bytes);
-    lfd_mp_pack_cstr(pk, "keys");
-    msgpack_pack_array(pk, (size_t)nk);
-    for (int i = 0; i < nk; i++)
-        lfd_mp_pack_cstr(pk, lin->e[i].key);
-}
-
-static void pack_policy_names(msgpack_packer *pk, const lfd_server *s)
-{
-    lfd_mp_pack_cstr(pk, "policies");
-    msgpack_pack_array(pk, (size_t)s->npol);
-    for (int i = 0; i < s->npol; i++)
-        lfd_mp_pack_cstr(pk, s->pol[i].name);
-}
-
-static void reply_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env, uint64_t seq,
-                        const lfd_policy *p, int session_open)
-{
-    lfd_buf b;
-    msgpack_packer pk;
-    lfd_buf_init_fixed(&b, s->outmem, s->outcap);
-    lfd_packer_init(&pk, &b);
-    lfd_proto_pack_header(&pk, 23, LFD_MSG_HELLO, seq, lfd_proto_wall_s());
-    pack_kv_str(&pk, "server", SERVER_NAME);
-    lfd_mp_pack_cstr(&pk, "session");
-    if (session_open)
-        msgpack_pack_true(&pk);
-    else
-        msgpack_pack_false(&pk);
-    pack_kv_str(&pk, "policy", p->name);
-    pack_kv_str(&pk, "hash", p->hash);
-    pack_kv_str(&pk, "kind", p->kind == LFD_POLICY_MLP ? "mlp" : "playback");
-    pack_kv_str(&pk, "robot", p->robot);
-    pack_kv_str(&pk, "model_hash", p->model_hash);
-    pack_kv_f64(&pk, "control_period_s", p->control_period_s);
-    pack_kv_u64(&pk, "chunk", (uint64_t)p->chunk);
-    pack_name_table(&pk, "obs_names", p->obs_names[0], sizeof p->obs_names[0], p->obs_dim);
-    pack_name_table(&pk, "obs_units", p->obs_units[0], sizeof p->obs_units[0], p->obs_dim);
-    pack_name_table(&pk, "act_names", p->act_names[0], sizeof p->act_names[0], p->act_dim);
-    pack_name_table(&pk, "act_units", p->act_units[0], sizeof p->act_units[0], p->act_dim);
-    const struct {
-        const char *k;
-        const float *v;
-    } vecs[] = {{"default_action", p->default_action}, {"act_lo", p->act_lo},
-                {"act_hi", p->act_hi}, {"vel_limit", p->vel_limit},
-                {"acc_limit", p->acc_limit}};
-    for (int i = 0; i < 5; i++) {
-        lfd_mp_pack_cstr(&pk, vecs[i].k);
-        lfd_proto_pack_vec(&pk, vecs[i].v, 0, p->act_dim);
-    }
-    pack_kv_str(&pk, "norm", p->normalized ? "meanstd" : "none");
-    lfd_mp_pack_cstr(&pk, "lineage");
-    pack_lineage(&pk, &p->lineage);
-    pack_kv_u64(&pk, "max_msg_bytes", s->cfg.max_msg_bytes);
-    pack_kv_f64(&pk, "deadline_s", s->cfg.deadline_s);
-    pack_policy_names(&pk, s);
-    if (!lfd_buf_ok(&b)) {
-        send_error(s, id, idlen, env, seq, LFD_PE_INTERNAL, "hello reply too large");
-        return;
-    }
-    send_reply(s, id, idlen, env, b.data, b.len);
-}
 
 /* ---- handlers ---------------------------------------------------------------------- */
 
@@ -518,12 +291,12 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
                                     (int)rq->policy_len, (const char *)rq->policy);
         for (int i = 0; i < s->npol && n < sizeof msg - 80; i++)
             n += (size_t)snprintf(msg + n, sizeof msg - n, " %s", s->pol[i].name);
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_UNKNOWN_POLICY, msg);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_UNKNOWN_POLICY, msg);
         return;
     }
     const lfd_policy *p = s->pol[pidx].m->p;
     if (rq->probe) {
-        reply_hello(s, id, idlen, env, rq->seq, p, 0);
+        srv_reply_hello(s, id, idlen, env, rq->seq, p, 0);
         return;
     }
     /* the schema the client expects must be the policy's, name by name */
@@ -541,14 +314,14 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
                           why, sizeof why))) {
         char msg[400];
         snprintf(msg, sizeof msg, "policy '%s': %s", p->name, why);
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
         return;
     }
     if (rq->robot_len && p->robot[0] && !lfd_mp_key_is(rq->robot, rq->robot_len, p->robot)) {
         char msg[256];
         snprintf(msg, sizeof msg, "policy '%s' is for robot '%s', not '%.*s'", p->name, p->robot,
                  (int)rq->robot_len, (const char *)rq->robot);
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
         return;
     }
     if (rq->model_hash_len && p->model_hash[0] &&
@@ -557,7 +330,7 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
         snprintf(msg, sizeof msg, "policy '%s' was made for model %.12s..., the client has "
                                   "%.12s...",
                  p->name, p->model_hash, (const char *)rq->model_hash);
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
         return;
     }
     float *cur = NULL;
@@ -565,12 +338,12 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
     if (rq->has_current) {
         cur = s->hold;
         if (lfd_proto_get_vec(&rq->current, cur, p->act_dim, 1, "current", &err)) {
-            send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_MESSAGE, err.msg);
+            srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_MESSAGE, err.msg);
             return;
         }
     }
     /* the session: found, or created if there is room */
-    int sidx = sess_find(s, id, idlen);
+    int sidx = srv_sess_find(s, id, idlen);
     if (sidx < 0) {
         if (s->nfree == 0)
             sweep_sessions(s, now_ns);
@@ -580,7 +353,7 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
             char msg[160];
             snprintf(msg, sizeof msg, "all %d sessions are in use; try again later",
                      s->max_sess);
-            send_error(s, id, idlen, env, rq->seq, LFD_PE_BUSY, msg);
+            srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_BUSY, msg);
             return;
         }
         session *x = &s->sess[sidx];
@@ -592,7 +365,7 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
     session *x = &s->sess[sidx];
     if (session_buffers(x, p, &err)) {
         sess_remove(s, sidx);
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_INTERNAL, err.msg);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_INTERNAL, err.msg);
         return;
     }
     x->policy = pidx;
@@ -606,7 +379,7 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
              rq->client ? (const char *)rq->client : "");
     lfd_filter_state_reset(&x->fs, p->act_dim, cur, NULL);
     lfd_info("session for '%s' from client '%s' (%d sessions)", p->name, x->client, s->nsess);
-    reply_hello(s, id, idlen, env, rq->seq, p, 1);
+    srv_reply_hello(s, id, idlen, env, rq->seq, p, 1);
 }
 
 /* Looks up the session of an act or reset and checks policy generation and
@@ -614,9 +387,9 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
 static int session_for(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
                        const lfd_req *rq)
 {
-    int sidx = sess_find(s, id, idlen);
+    int sidx = srv_sess_find(s, id, idlen);
     if (sidx < 0) {
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_NO_SESSION,
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_NO_SESSION,
                    "no session: send hello first (sessions end when idle, or when the server "
                    "restarts)");
         return -1;
@@ -628,7 +401,7 @@ static int session_for(lfd_server *s, const uint8_t *id, int idlen, const srv_en
         snprintf(msg, sizeof msg, "policy '%s' was reloaded with another schema: send hello "
                                   "again",
                  s->pol[x->policy].name);
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_CHANGED, msg);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_CHANGED, msg);
         return -1;
     }
     if (rq->seq <= x->last_seq) {
@@ -636,7 +409,7 @@ static int session_for(lfd_server *s, const uint8_t *id, int idlen, const srv_en
         char msg[160];
         snprintf(msg, sizeof msg, "seq %llu is not above this session's last seq %llu",
                  (unsigned long long)rq->seq, (unsigned long long)x->last_seq);
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_OUT_OF_ORDER, msg);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_OUT_OF_ORDER, msg);
         return -1;
     }
     return sidx;
@@ -656,7 +429,7 @@ static void handle_reset(lfd_server *s, const uint8_t *id, int idlen, const srv_
         cur = s->hold;
         if (lfd_proto_get_vec(&rq->current, cur, p->act_dim, 1, "current", &err)) {
             x->errors++;
-            send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_MESSAGE, err.msg);
+            srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_MESSAGE, err.msg);
             return;
         }
     }
@@ -669,108 +442,9 @@ static void handle_reset(lfd_server *s, const uint8_t *id, int idlen, const srv_
     lfd_buf_init_fixed(&b, s->outmem, s->outcap);
     lfd_packer_init(&pk, &b);
     lfd_proto_pack_header(&pk, 0, LFD_MSG_RESET, rq->seq, lfd_proto_wall_s());
-    send_reply(s, id, idlen, env, b.data, b.len);
+    srv_send_reply(s, id, idlen, env, b.data, b.len);
 }
 
-static void handle_ping(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
-                        const lfd_req *rq, int64_t now_ns)
-{
-    lfd_buf b;
-    msgpack_packer pk;
-    lfd_buf_init_fixed(&b, s->outmem, s->outcap);
-    lfd_packer_init(&pk, &b);
-    lfd_proto_pack_header(&pk, 4, LFD_MSG_PONG, rq->seq, lfd_proto_wall_s());
-    pack_kv_str(&pk, "server", SERVER_NAME);
-    pack_kv_f64(&pk, "t_req", rq->t_s);
-    pack_kv_f64(&pk, "uptime_s", (double)(now_ns - s->t_start_ns) * 1e-9);
-    pack_policy_names(&pk, s);
-    if (lfd_buf_ok(&b))
-        send_reply(s, id, idlen, env, b.data, b.len);
-}
-
-static void handle_stats(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
-                         const lfd_req *rq, int64_t now_ns)
-{
-    int sidx = sess_find(s, id, idlen);
-    lfd_buf b;
-    msgpack_packer pk;
-    lfd_buf_init_fixed(&b, s->outmem, s->outcap);
-    lfd_packer_init(&pk, &b);
-    lfd_proto_pack_header(&pk, 2, LFD_MSG_STATS, rq->seq, lfd_proto_wall_s());
-    const lfd_server_stats *st = &s->st;
-    lfd_mp_pack_cstr(&pk, "server");
-    msgpack_pack_map(&pk, 19);
-    pack_kv_f64(&pk, "uptime_s", (double)(now_ns - s->t_start_ns) * 1e-9);
-    pack_kv_u64(&pk, "messages", st->messages);
-    pack_kv_u64(&pk, "replies", st->replies);
-    pack_kv_u64(&pk, "errors", st->errors);
-    pack_kv_u64(&pk, "acts", st->acts);
-    pack_kv_u64(&pk, "batches", st->batches);
-    pack_kv_u64(&pk, "holds", st->holds);
-    pack_kv_u64(&pk, "deadline_misses", st->deadline_misses);
-    pack_kv_u64(&pk, "dropped_replies", st->dropped_replies);
-    pack_kv_u64(&pk, "sessions", (uint64_t)s->nsess);
-    pack_kv_u64(&pk, "max_sessions", (uint64_t)s->max_sess);
-    pack_kv_u64(&pk, "sessions_refused", st->sessions_refused);
-    pack_kv_u64(&pk, "sessions_expired", st->sessions_expired);
-    pack_kv_u64(&pk, "reloads", st->reloads);
-    pack_kv_u64(&pk, "reload_failures", (uint64_t)atomic_load(&s->reload_failures));
-    lfd_mp_pack_cstr(&pk, "errors_by_code");
-    int ncodes = 0;
-    for (int i = 1; i < LFD_PE_COUNT; i++)
-        ncodes += st->errors_by_code[i] > 0;
-    msgpack_pack_map(&pk, (size_t)ncodes);
-    for (int i = 1; i < LFD_PE_COUNT; i++)
-        if (st->errors_by_code[i])
-            pack_kv_u64(&pk, lfd_proto_error_name((lfd_proto_error)i), st->errors_by_code[i]);
-    lfd_mp_pack_cstr(&pk, "act_us");
-    msgpack_pack_map(&pk, 4);
-    pack_kv_f64(&pk, "handle_p50", lfd_server_hist_pct(st->handle_hist, 50));
-    pack_kv_f64(&pk, "handle_p99", lfd_server_hist_pct(st->handle_hist, 99));
-    pack_kv_f64(&pk, "overhead_beyond_infer_p50", lfd_server_hist_pct(st->overhead_hist, 50));
-    pack_kv_f64(&pk, "overhead_beyond_infer_p99", lfd_server_hist_pct(st->overhead_hist, 99));
-    lfd_mp_pack_cstr(&pk, "mean_us");
-    double n = st->acts ? (double)st->acts : 1;
-    msgpack_pack_map(&pk, 6);
-    pack_kv_f64(&pk, "decode", st->decode_us / n);
-    pack_kv_f64(&pk, "normalise", st->normalise_us / n);
-    pack_kv_f64(&pk, "infer", st->infer_us / n);
-    pack_kv_f64(&pk, "filter", st->filter_us / n);
-    pack_kv_f64(&pk, "encode", st->encode_us / n);
-    pack_kv_f64(&pk, "handle", st->handle_us / n);
-    lfd_mp_pack_cstr(&pk, "policies");
-    msgpack_pack_array(&pk, (size_t)s->npol);
-    for (int i = 0; i < s->npol; i++) {
-        msgpack_pack_map(&pk, 5);
-        pack_kv_str(&pk, "name", s->pol[i].name);
-        pack_kv_str(&pk, "hash", s->pol[i].m->p->hash);
-        pack_kv_u64(&pk, "generation", s->pol[i].generation);
-        pack_kv_u64(&pk, "acts", s->pol[i].acts);
-        pack_kv_u64(&pk, "holds", s->pol[i].holds);
-    }
-    lfd_mp_pack_cstr(&pk, "session");
-    if (sidx < 0) {
-        msgpack_pack_nil(&pk);
-    } else {
-        const session *x = &s->sess[sidx];
-        msgpack_pack_map(&pk, 10);
-        pack_kv_str(&pk, "policy", s->pol[x->policy].name);
-        pack_kv_str(&pk, "client", x->client);
-        pack_kv_f64(&pk, "age_s", (double)(now_ns - x->created_ns) * 1e-9);
-        pack_kv_u64(&pk, "acts", x->acts);
-        pack_kv_u64(&pk, "holds", x->holds);
-        pack_kv_u64(&pk, "errors", x->errors);
-        pack_kv_u64(&pk, "clamped", x->counts.clamped);
-        pack_kv_u64(&pk, "vel_limited", x->counts.vel_limited);
-        pack_kv_u64(&pk, "acc_limited", x->counts.acc_limited);
-        pack_kv_u64(&pk, "nonfinite", x->counts.nonfinite);
-    }
-    if (!lfd_buf_ok(&b)) {
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_INTERNAL, "stats reply too large");
-        return;
-    }
-    send_reply(s, id, idlen, env, b.data, b.len);
-}
 
 /* ---- the act batch ----------------------------------------------------------------- */
 
@@ -825,12 +499,12 @@ static void enqueue_act(lfd_server *s, const uint8_t *id, int idlen, const srv_e
     float *ob = m->obs + (size_t)row * (size_t)p->obs_dim;
     if (lfd_proto_get_vec(&rq->obs, ob, p->obs_dim, 0, "obs", &err)) {
         x->errors++;
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_OBSERVATION, err.msg);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_OBSERVATION, err.msg);
         return;
     }
     if (act_filter_state(x, p, rq, t_recv_ns, s->hold, &err)) {
         x->errors++;
-        send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_MESSAGE, err.msg);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_BAD_MESSAGE, err.msg);
         return;
     }
     x->last_seq = rq->seq;
@@ -927,8 +601,7 @@ static void reply_act(lfd_server *s, pending_act *pa, int rows, int64_t infer_ns
     }
     /* the hold pose: the previous command, else the policy's default pose */
     float *hold = s->hold;
-    for (int j = 0; j < na; j++)
-        hold[j] = x->fs.have_prev ? x->fs.prev[j] : p->default_action[j];
+    lfd_filter_hold_pose(&sp->m->lim, &x->fs, p->default_action, hold);
     memset(s->flags, 0, s->scratch_act);
     lfd_filter_counts counts = {0};
     if (chunk) {
@@ -965,6 +638,7 @@ static void reply_act(lfd_server *s, pending_act *pa, int rows, int64_t infer_ns
     x->counts.vel_limited += counts.vel_limited;
     x->counts.acc_limited += counts.acc_limited;
     x->counts.nonfinite += counts.nonfinite;
+    x->counts.start_clamped += counts.start_clamped;
     /* encode (the encoder measures itself) and send */
     lfd_act_out o = {0};
     o.seq = pa->seq;
@@ -992,9 +666,9 @@ static void reply_act(lfd_server *s, pending_act *pa, int rows, int64_t infer_ns
     lfd_buf_init_fixed(&b, s->outmem, s->outcap);
     int64_t te0 = lfd_now_ns();
     if (lfd_proto_encode_act_rep(&b, &o, te0, &enc_us, &err)) {
-        send_error(s, x->id, x->idlen, &pa->env, pa->seq, LFD_PE_INTERNAL, err.msg);
+        srv_send_error(s, x->id, x->idlen, &pa->env, pa->seq, LFD_PE_INTERNAL, err.msg);
     } else {
-        send_reply(s, x->id, x->idlen, &pa->env, b.data, b.len);
+        srv_send_reply(s, x->id, x->idlen, &pa->env, b.data, b.len);
     }
     x->acts++;
     x->pending = 0;
@@ -1063,22 +737,22 @@ static void handle_message(lfd_server *s, const uint8_t *id, int idlen, const sr
         char msg[160];
         snprintf(msg, sizeof msg, "message of %zu bytes is larger than this server's cap of %zu",
                  len, s->cfg.max_msg_bytes);
-        send_error(s, id, idlen, env, 0, LFD_PE_TOO_LARGE, msg);
+        srv_send_error(s, id, idlen, env, 0, LFD_PE_TOO_LARGE, msg);
         return;
     }
     lfd_req rq;
     lfd_proto_error pe;
     lfd_err err;
     if (lfd_req_decode(&rq, data, len, &pe, &err) != LFD_OK) {
-        int sidx = sess_find(s, id, idlen);
+        int sidx = srv_sess_find(s, id, idlen);
         if (sidx >= 0)
             s->sess[sidx].errors++;
-        send_error(s, id, idlen, env, rq.has_seq ? rq.seq : 0, pe, err.msg);
+        srv_send_error(s, id, idlen, env, rq.has_seq ? rq.seq : 0, pe, err.msg);
         return;
     }
     if (rq.type != LFD_MSG_ACT) {
         /* keep this client's order: its pending act is answered first */
-        int sidx = sess_find(s, id, idlen);
+        int sidx = srv_sess_find(s, id, idlen);
         if (sidx >= 0 && s->sess[sidx].pending)
             flush_batch(s);
     }
@@ -1086,10 +760,10 @@ static void handle_message(lfd_server *s, const uint8_t *id, int idlen, const sr
     case LFD_MSG_HELLO: handle_hello(s, id, idlen, env, &rq, t_recv_ns); break;
     case LFD_MSG_ACT: enqueue_act(s, id, idlen, env, &rq, t_recv_ns); break;
     case LFD_MSG_RESET: handle_reset(s, id, idlen, env, &rq, t_recv_ns); break;
-    case LFD_MSG_PING: handle_ping(s, id, idlen, env, &rq, t_recv_ns); break;
-    case LFD_MSG_STATS: handle_stats(s, id, idlen, env, &rq, t_recv_ns); break;
+    case LFD_MSG_PING: srv_handle_ping(s, id, idlen, env, &rq, t_recv_ns); break;
+    case LFD_MSG_STATS: srv_handle_stats(s, id, idlen, env, &rq, t_recv_ns); break;
     default:
-        send_error(s, id, idlen, env, rq.seq, LFD_PE_UNKNOWN_TYPE, "unknown request type");
+        srv_send_error(s, id, idlen, env, rq.seq, LFD_PE_UNKNOWN_TYPE, "unknown request type");
     }
 }
 
@@ -1150,7 +824,7 @@ static int recv_one(lfd_server *s, int wait)
                        t_recv);
     } else if (idlen > 0) {
         s->st.messages++;
-        send_error(s, id, idlen, NULL, 0, LFD_PE_BAD_ENVELOPE,
+        srv_send_error(s, id, idlen, NULL, 0, LFD_PE_BAD_ENVELOPE,
                    "a request is one frame (after an empty delimiter frame for REQ sockets)");
     }
     for (int i = 0; i < nf; i++)
@@ -1177,7 +851,7 @@ static void swap_reloaded(lfd_server *s)
         lfd_info("reloaded policy '%s' from %s: hash %.12s... -> %.12s...%s", sp->name, sp->path,
                  old->p->hash, sp->m->p->hash,
                  same ? "" : " (schema changed: clients must hello again)");
-        model_free(&old);
+        srv_model_free(&old);
         s->st.reloads++;
     }
     pthread_mutex_unlock(&s->reload_mu);
@@ -1243,137 +917,6 @@ void lfd_server_get_stats(const lfd_server *s, lfd_server_stats *st)
     st->uptime_s = (double)(lfd_now_ns() - s->t_start_ns) * 1e-9;
 }
 
-/* ---- the policy watcher ------------------------------------------------------------ */
-
-static int file_id(const char *path, int64_t id[4])
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return -1;
-    id[0] = (int64_t)st.st_dev;
-    id[1] = (int64_t)st.st_ino;
-    id[2] = (int64_t)st.st_size;
-    id[3] = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-    return 0;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
-}
-
-static void *watcher_main(void *arg)
-{
-    lfd_server *s = arg;
-    while (!atomic_load(&s->stop)) {
-        for (int i = 0; i < s->npol && !atomic_load(&s->stop); i++) {
-            srv_policy *sp = &s->pol[i];
-            int64_t id[4];
-            if (!sp->has_path || file_id(sp->path, id) != 0)
-                continue;
-            if (id[0] == sp->st_dev && id[1] == sp->st_ino && id[2] == sp->st_size &&
-                id[3] == sp->st_mtime_ns)
-                continue;
-            /* changed: load and check the whole file, then hand it over */
-            sp->st_dev = id[0];
-            sp->st_ino = id[1];
-            sp->st_size = id[2];
-            sp->st_mtime_ns = id[3];
-            lfd_policy *p;
-            lfd_err err;
-            srv_model *m = NULL;
-            int rc = lfd_policy_load(&p, sp->path, &err);
-            if (rc == LFD_OK && strcmp(p->name, sp->name)) {
-                rc = lfd_fail(&err, LFD_EMISMATCH, "%s now holds policy '%s', not '%s'",
-                              sp->path, p->name, sp->name);
-                lfd_policy_free(&p);
-            }
-            if (rc == LFD_OK)
-                rc = model_new(&m, p, s->cfg.max_batch, &err);
-            if (rc) {
-                atomic_fetch_add(&s->reload_failures, 1);
-                lfd_warn("kept policy '%s' as it was: %s", sp->name, err.msg);
-                continue;
-            }
-            pthread_mutex_lock(&s->reload_mu);
-            model_free(&sp->pending);
-            sp->pending = m;
-            atomic_store(&s->reload_ready, 1);
-            pthread_mutex_unlock(&s->reload_mu);
-        }
-        sleep_s(s->cfg.watch_interval_s);
-    }
-    return NULL;
-}
-
-/* ---- CURVE: the ZAP handler (RFC 27) ------------------------------------------------- */
-
-/* 1 if key (32 bytes) is one of DIR/clients/ *.pub (read on each handshake,
-   so keys can be added or removed while serving). */
-static int key_allowed(const char *dir, const uint8_t *key, char *z85_out)
-{
-    char cdir[4200];
-    snprintf(cdir, sizeof cdir, "%s/clients", dir);
-    zmq_z85_encode(z85_out, key, 32);
-    DIR *d = opendir(cdir);
-    if (!d)
-        return 0;
-    int ok = 0;
-    struct dirent *e;
-    while (!ok && (e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n < 5 || strcmp(e->d_name + n - 4, ".pub"))
-            continue;
-        char path[4600], pub[41];
-        snprintf(path, sizeof path, "%s/%s", cdir, e->d_name);
-        if (lfd_keys_read(path, pub, NULL, NULL) == LFD_OK && !strcmp(pub, z85_out))
-            ok = 1;
-    }
-    closedir(d);
-    return ok;
-}
-
-static void *zap_main(void *arg)
-{
-    lfd_server *s = arg;
-    while (!atomic_load(&s->stop)) {
-        zmq_pollitem_t it = {s->zap_sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 100) <= 0)
-            continue;
-        char fr[8][300];
-        size_t len[8];
-        int n = 0, more = 1;
-        while (more) {
-            int r = zmq_recv(s->zap_sock, n < 8 ? fr[n] : fr[7], 300, 0);
-            if (r < 0)
-                break;
-            if (n < 8)
-                len[n++] = (size_t)r < 300 ? (size_t)r : 300;
-            int m = 0;
-            size_t ms = sizeof m;
-            zmq_getsockopt(s->zap_sock, ZMQ_RCVMORE, &m, &ms);
-            more = m;
-        }
-        if (n < 6)
-            continue;
-        char z85[41] = "";
-        int ok = n >= 7 && len[5] == 5 && !memcmp(fr[5], "CURVE", 5) && len[6] == 32 &&
-                 key_allowed(s->curve_dir, (const uint8_t *)fr[6], z85);
-        char addr[64];
-        snprintf(addr, sizeof addr, "%.*s", (int)(len[3] < 63 ? len[3] : 63), fr[3]);
-        if (!ok)
-            lfd_warn("refused a client from %s: key %s is not in %s/clients", addr,
-                     z85[0] ? z85 : "(none)", s->curve_dir);
-        zmq_send(s->zap_sock, "1.0", 3, ZMQ_SNDMORE);
-        zmq_send(s->zap_sock, fr[1], len[1], ZMQ_SNDMORE);
-        zmq_send(s->zap_sock, ok ? "200" : "400", 3, ZMQ_SNDMORE);
-        zmq_send(s->zap_sock, ok ? "OK" : "key not allowed", ok ? 2 : 15, ZMQ_SNDMORE);
-        zmq_send(s->zap_sock, ok ? z85 : "", ok ? 40 : 0, ZMQ_SNDMORE);
-        zmq_send(s->zap_sock, "", 0, 0);
-    }
-    return NULL;
-}
 
 /* ---- setup and teardown ------------------------------------------------------------ */
 
@@ -1389,15 +932,49 @@ void lfd_server_config_init(lfd_server_config *cfg)
     cfg->blas_threads = 1;
 }
 
+/* 1 if host (n bytes, no port) is a loopback address as libzmq reads a
+   bind address: the interface "lo", "localhost", an IPv4 address in
+   127.0.0.0/8 in any form inet_aton reads (127.1, 0x7f000001), or the IPv6
+   loopback or an IPv4-mapped 127.x in brackets. */
+static int host_is_loopback(const char *host, size_t n)
+{
+    char h[64];
+    if (n == 0 || n >= sizeof h)
+        return 0;
+    memcpy(h, host, n);
+    h[n] = '\0';
+    if (!strcmp(h, "lo") || !strcmp(h, "localhost"))
+        return 1;
+    if (h[0] == '[') {
+        if (h[n - 1] != ']')
+            return 0;
+        h[n - 1] = '\0';
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, h + 1, &a6) != 1)
+            return 0;
+        if (IN6_IS_ADDR_LOOPBACK(&a6))
+            return 1;
+        return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+    }
+    struct in_addr a4;
+    if (inet_aton(h, &a4) == 0)
+        return 0;
+    return (ntohl(a4.s_addr) >> 24) == 127;
+}
+
 int lfd_endpoint_is_local(const char *ep)
 {
+    /* "A;B" is libzmq's "source A, address B", even for bind: never local */
+    if (!ep || strchr(ep, ';'))
+        return 0;
     if (!strncmp(ep, "ipc://", 6) || !strncmp(ep, "inproc://", 9))
         return 1;
     if (strncmp(ep, "tcp://", 6))
         return 0;
-    const char *h = ep + 6;
-    return !strncmp(h, "127.", 4) || !strncmp(h, "localhost:", 10) || !strncmp(h, "[::1]:", 6) ||
-           !strncmp(h, "lo:", 3);
+    const char *h = ep + 6, *colon = strrchr(h, ':');
+    if (!colon || !colon[1])
+        return 0;
+    return host_is_loopback(h, (size_t)(colon - h));
 }
 
 int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
@@ -1472,14 +1049,14 @@ int lfd_server_add_policy(lfd_server *s, lfd_policy *p, const char *path, lfd_er
     srv_policy *sp = &s->pol[s->npol];
     memset(sp, 0, sizeof *sp);
     snprintf(sp->name, sizeof sp->name, "%s", p->name);
-    int rc = model_new(&sp->m, p, s->cfg.max_batch, err);
+    int rc = srv_model_new(&sp->m, p, s->cfg.max_batch, err);
     if (rc)
         return rc;
     if (path) {
         snprintf(sp->path, sizeof sp->path, "%s", path);
         sp->has_path = 1;
         int64_t id[4];
-        if (file_id(path, id) == 0) {
+        if (srv_file_id(path, id) == 0) {
             sp->st_dev = id[0];
             sp->st_ino = id[1];
             sp->st_size = id[2];
@@ -1508,6 +1085,14 @@ int lfd_server_bind(lfd_server *s, lfd_err *err)
     if (s->npol == 0)
         return lfd_fail(err, LFD_EARG, "no policy to serve");
     int curve = s->cfg.curve_dir != NULL;
+    /* libzmq reads "tcp://A;B" as "source A, address B" even for bind, so
+       the start of the string says nothing about what is bound: refused
+       outright, with or without --insecure */
+    if (strchr(s->bind, ';'))
+        return lfd_fail(err, LFD_EARG,
+                        "%s names a source address ('A;B' binds B): give the one address "
+                        "to serve on",
+                        s->bind);
     if (!curve && !s->cfg.insecure && !lfd_endpoint_is_local(s->bind))
         return lfd_fail(err, LFD_EDENIED,
                         "%s is reachable from other machines: serve it with --curve KEYDIR "
@@ -1528,7 +1113,7 @@ int lfd_server_bind(lfd_server *s, lfd_err *err)
         zmq_setsockopt(s->zap_sock, ZMQ_LINGER, &linger, sizeof linger);
         if (!s->zap_sock || zmq_bind(s->zap_sock, "inproc://zeromq.zap.01") != 0)
             return lfd_fail(err, LFD_ENET, "ZAP handler: %s", zmq_strerror(zmq_errno()));
-        if (pthread_create(&s->zap, NULL, zap_main, s) != 0)
+        if (pthread_create(&s->zap, NULL, srv_zap_main, s) != 0)
             return lfd_fail(err, LFD_ENOMEM, "cannot start the ZAP thread");
         s->zap_on = 1;
     }
@@ -1546,13 +1131,27 @@ int lfd_server_bind(lfd_server *s, lfd_err *err)
         zmq_setsockopt(s->sock, ZMQ_ZAP_DOMAIN, "lfd", 3);
         memset(sec, 0, sizeof sec);
     }
+    /* an IPv6 address in brackets needs ZeroMQ's IPv6 mode */
+    if (!strncmp(s->bind, "tcp://[", 7))
+        zmq_setsockopt(s->sock, ZMQ_IPV6, &one, sizeof one);
     if (zmq_bind(s->sock, s->bind) != 0)
         return lfd_fail(err, LFD_ENET, "cannot bind %s: %s", s->bind, zmq_strerror(zmq_errno()));
+    /* decide on what was really bound, not only on the string */
     size_t n = sizeof s->endpoint;
     if (zmq_getsockopt(s->sock, ZMQ_LAST_ENDPOINT, s->endpoint, &n) != 0)
-        snprintf(s->endpoint, sizeof s->endpoint, "%s", s->bind);
+        s->endpoint[0] = '\0';
+    if (!curve && !s->cfg.insecure && !lfd_endpoint_is_local(s->endpoint)) {
+        int rc = lfd_fail(err, LFD_EDENIED,
+                          "%s was bound as '%s', which is not loopback-only: closed (serve it "
+                          "with --curve KEYDIR, or --insecure on a trusted network)",
+                          s->bind, s->endpoint);
+        zmq_close(s->sock);
+        s->sock = NULL;
+        s->endpoint[0] = '\0';
+        return rc;
+    }
     if (s->cfg.watch) {
-        if (pthread_create(&s->watcher, NULL, watcher_main, s) != 0)
+        if (pthread_create(&s->watcher, NULL, srv_watcher_main, s) != 0)
             return lfd_fail(err, LFD_ENOMEM, "cannot start the watcher thread");
         s->watcher_on = 1;
     }
@@ -1580,8 +1179,8 @@ void lfd_server_free(lfd_server **ps)
     if (s->ctx)
         zmq_ctx_term(s->ctx);
     for (int i = 0; i < s->npol; i++) {
-        model_free(&s->pol[i].m);
-        model_free(&s->pol[i].pending);
+        srv_model_free(&s->pol[i].m);
+        srv_model_free(&s->pol[i].pending);
     }
     for (int i = 0; s->sess && i < s->max_sess; i++) {
         lfd_filter_state_free(&s->sess[i].fs);

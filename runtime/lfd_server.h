@@ -116,8 +116,11 @@ void lfd_server_stop(lfd_server *s);
 
 void lfd_server_get_stats(const lfd_server *s, lfd_server_stats *st);
 
-/* 1 if the endpoint is loopback-only (tcp://127.x, tcp://localhost,
-   tcp://[::1], ipc://, inproc://). */
+/* 1 if the endpoint is loopback-only: ipc://, inproc://, or tcp:// on
+   127.0.0.0/8 (any form inet_aton reads), localhost, the interface lo,
+   [::1] or an IPv4-mapped [::ffff:127.x].  An endpoint with a ';'
+   (libzmq's "source;address") is never local.  lfd_server_bind asks this
+   of the configured endpoint before binding and of ZMQ_LAST_ENDPOINT after. */
 int lfd_endpoint_is_local(const char *endpoint);
 
 #endif

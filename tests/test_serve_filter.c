@@ -53,15 +53,57 @@ TEST(filter_limits_velocity_relative_to_previous_command)
     float b[3] = {0.5f, 0.001f, 3.0f};
     lfd_filter_step(&lim, &st, b, 0.01, NULL, NULL, NULL);
     CHECK_NEAR(b[0], 0.04, 1e-6);
-    /* a robot outside its range comes back at the velocity limit, not by a jump */
+    /* a robot outside its range is commanded into it first (the range is
+       a promise for every input), then rate-limited from the range's end */
     float out[3] = {1.5f, 0, 0};
     lfd_filter_state_reset(&st, 3, out, NULL);
     float d[3] = {0.9f, 0, 0};
     memset(fl, 0, sizeof fl);
-    lfd_filter_step(&lim, &st, d, 0.01, NULL, fl, NULL);
-    CHECK_NEAR(d[0], 1.48, 1e-6);
+    lfd_filter_counts cs = {0};
+    lfd_filter_step(&lim, &st, d, 0.01, NULL, fl, &cs);
+    CHECK_NEAR(d[0], 0.98, 1e-6);
+    CHECK(fl[0] & LFD_FILTER_START);
     CHECK(fl[0] & LFD_FILTER_VEL);
+    CHECK_EQ_INT(fl[1], 0);
+    CHECK_EQ_INT(cs.start_clamped, 1);
     lfd_filter_state_free(&st);
+}
+
+/* issue 19: whatever finite or non-finite previous command a client sends
+   (prev_action, current), every action and every hold pose is inside the
+   joint range */
+TEST(filter_keeps_every_action_in_range_from_any_previous_command)
+{
+    static const float starts[] = {1e30f, -1e30f, 7.0f, -6.0f, 1.0001f, NAN, INFINITY,
+                                   -INFINITY, 0.5f};
+    lfd_err err = {0};
+    for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++) {
+        lfd_filter_state st;
+        CHECK_OK(lfd_filter_state_init(&st, 3, &err), &err);
+        float cur[3] = {starts[k], starts[k], 0}, v0[3] = {1e30f, NAN, 0};
+        for (int withvel = 0; withvel < 2; withvel++) {
+            lfd_filter_state_reset(&st, 3, cur, withvel ? v0 : NULL);
+            float hp[3];
+            lfd_filter_hold_pose(&lim, &st, NULL, hp);
+            for (int i = 0; i < 2; i++)
+                if (!(hp[i] >= lo[i] && hp[i] <= hi[i]))
+                    lfd_test_fail_at(__FILE__, __LINE__, "start %g: hold %g", starts[k], hp[i]);
+            for (int step = 0; step < 4; step++) {
+                /* a normal action, then a non-finite one (held) */
+                float a[3] = {0.2f, -0.3f, 0};
+                if (step == 2)
+                    a[1] = NAN;
+                lfd_filter_step(&lim, &st, a, 0.02, NULL, NULL, NULL);
+                for (int i = 0; i < 2; i++)
+                    if (!(a[i] >= lo[i] && a[i] <= hi[i]))
+                        lfd_test_fail_at(__FILE__, __LINE__, "start %g%s, step %d: %g outside "
+                                         "[%g, %g]",
+                                         starts[k], withvel ? " with velocity" : "", step, a[i],
+                                         lo[i], hi[i]);
+            }
+        }
+        lfd_filter_state_free(&st);
+    }
 }
 
 TEST(filter_limits_acceleration)
@@ -165,8 +207,8 @@ static int ref_step(const lfd_filter_limits *lm, float *prev, float *vel, int *h
     if (bad) {
         for (int i = 0; i < lm->n; i++) {
             float l = lm->lo[i], h = lm->hi[i];
-            if (*have_prev)
-                a[i] = prev[i];
+            if (*have_prev && isfinite(prev[i]))
+                a[i] = fminf(fmaxf(prev[i], l), h);
             else if (hold && isfinite(hold[i]))
                 a[i] = fminf(fmaxf(hold[i], l), h);
             else if (isfinite(l) && isfinite(h))
@@ -184,9 +226,20 @@ static int ref_step(const lfd_filter_limits *lm, float *prev, float *vel, int *h
             f |= LFD_FILTER_CLAMPED;
         }
         if (*have_prev) {
-            float p = prev[i], v = (x - p) / dt, ac = lm->acc_rad_s2[i];
+            /* the previous command is moved into the range first; a
+               non-finite one starts from the action itself */
+            float p = prev[i];
+            if (!(p >= l && p <= h)) {
+                f |= LFD_FILTER_START;
+                p = p < l ? l : p > h ? h : p;
+            }
+            if (!isfinite(p)) {
+                f |= LFD_FILTER_START;
+                p = x;
+            }
+            float v = (x - p) / dt, ac = lm->acc_rad_s2[i];
             if (*have_vel && ac > 0 && isfinite(ac)) {
-                float dv = ac * dt, v0 = vel[i];
+                float dv = ac * dt, v0 = isfinite(vel[i]) ? vel[i] : 0;
                 if (v > v0 + dv || v < v0 - dv) {
                     v = v > v0 + dv ? v0 + dv : v0 - dv;
                     f |= LFD_FILTER_ACC;
@@ -199,7 +252,7 @@ static int ref_step(const lfd_filter_limits *lm, float *prev, float *vel, int *h
             }
             if (f & (LFD_FILTER_ACC | LFD_FILTER_VEL))
                 x = p + v * dt;
-            if (p >= l && p <= h && (x < l || x > h)) {
+            if (x < l || x > h) {
                 x = x < l ? l : h;
                 f |= LFD_FILTER_CLAMPED;
             }
@@ -213,6 +266,7 @@ static int ref_step(const lfd_filter_limits *lm, float *prev, float *vel, int *h
         c->clamped += (f & LFD_FILTER_CLAMPED) != 0;
         c->vel_limited += (f & LFD_FILTER_VEL) != 0;
         c->acc_limited += (f & LFD_FILTER_ACC) != 0;
+        c->start_clamped += (f & LFD_FILTER_START) != 0;
     }
     *have_vel = *have_prev;
     *have_prev = 1;
@@ -250,11 +304,17 @@ TEST(filter_matches_the_plain_reading_of_its_rules_bit_for_bit)
         float dt = k % 50 == 7 ? 0.001f : 0.02f;
         if (k % 97 == 0) {
             /* a fresh start: from nothing, from a pose (maybe outside the
-               range) or from a pose and velocity */
+               range, sometimes absurdly: what a client may send as
+               prev_action or current) or from a pose and velocity */
             float cur[N], cv[N];
             for (int i = 0; i < N; i++) {
                 cur[i] = (rnd(&s) - 0.5f) * 3;
                 cv[i] = (rnd(&s) - 0.5f) * 4;
+                float u = rnd(&s);
+                if (u < 0.05f)
+                    cur[i] = u < 0.025f ? 1e30f : -1e30f;
+                else if (u < 0.1f)
+                    cur[i] += u < 0.075f ? hi_[i] + 5 : lo_[i] - 5;
             }
             int how = k / 97 % 3;
             lfd_filter_state_reset(&st, N, how ? cur : NULL, how == 2 ? cv : NULL);
@@ -283,6 +343,10 @@ TEST(filter_matches_the_plain_reading_of_its_rules_bit_for_bit)
         CHECK_EQ_INT(ra, rb);
         held += ra;
         CHECK(memcmp(a, b, sizeof a) == 0);
+        for (int i = 0; i < N; i++)
+            if (!(a[i] >= lo_[i] && a[i] <= hi_[i]))
+                lfd_test_fail_at(__FILE__, __LINE__, "step %d joint %d: %g outside [%g, %g]", k,
+                                 i, a[i], lo_[i], hi_[i]);
         CHECK(memcmp(st.prev, rp, sizeof rp) == 0);
         CHECK(memcmp(st.vel, rv, sizeof rv) == 0);
         CHECK(memcmp(fa, fb, sizeof fa) == 0);

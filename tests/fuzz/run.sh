@@ -3,7 +3,7 @@
 #   tests/fuzz/run.sh BUILD_DIR SECONDS TARGET...
 # New corpus entries go to BUILD_DIR/corpus/<target> (the seeds in
 # tests/fuzz/corpus/<target> are read, never written); findings go to
-# BUILD_DIR/artifacts/<target>/.  Appends one line per run to
+# BUILD_DIR/artifacts/<target>/.  A dictionary tests/fuzz/<target>.dict is passed when present.  Appends one line per run to
 # BUILD_DIR/fuzz-log.tsv: date, target, seconds, executions, corpus size, result.
 set -u
 build=$1; secs=$2; shift 2
@@ -12,7 +12,9 @@ for t in "$@"; do
     bin="$build/fuzz/fuzz_$t"
     mkdir -p "$build/corpus/$t" "$build/artifacts/$t"
     log="$build/fuzz-$t.log"
-    "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    dict=""
+    [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
+    "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $dict \
         -artifact_prefix="$build/artifacts/$t/" "$build/corpus/$t" "tests/fuzz/corpus/$t" \
         >"$log" 2>&1
     rc=$?
