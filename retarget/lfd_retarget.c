@@ -1,62 +1,13 @@
 /*  lfd_retarget: human motion onto a humanoid robot (see lfd_retarget.h). */
-#include "retarget/lfd_retarget.h"
+#include "retarget/lfd_retarget_int.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/lfd_json.h"
-#include "core/lfd_lineage.h"
 #include "core/lfd_log.h"
 #include "core/lfd_quat.h"
-
-#define BLEND_S 0.1      /* leaving contact: blend from the pin back to the human */
-#define PIN_POS_GAIN 30.0 /* weight multipliers of pinned feet */
-#define PIN_ROT_GAIN 1.0
-#define DOUBLE_SUPPORT_TRUNK_ROT 0.2 /* trunk orientation weight while both feet are planted */
-
-enum { SEGSRC_NONE = -1, SEGSRC_SPINE = -2 };
-
-struct lfd_retargeter {
-    const lfd_robot *r;
-    lfd_retarget_opts opts;
-    lfd_retarget_calib calib;
-    lfd_ik *ik;
-    int nmap;
-    int entry_of[LFD_CJ_COUNT];     /* map index of a canonical joint, -1 */
-    int cj[LFD_CJ_COUNT];           /* canonical joint of map entry e */
-    int parent_e[LFD_CJ_COUNT];     /* map index of the mapped ancestor, -1 for the pelvis */
-    int segsrc[LFD_CJ_COUNT];       /* human segment giving the orientation target */
-    double scale[LFD_CJ_COUNT];
-    double robot_edge_m[LFD_CJ_COUNT];
-    double s_root;
-    int pelvis_e;
-    int ankle_e[2], toe_e[2];
-    double ankle_rest_z[2];         /* ankle point height with the sole flat on z = 0 */
-    double toe_rel0[2][3];          /* toe point - ankle point, zero pose (foot facing +x) */
-    double pel_def_pos[3], pel_def_q[4]; /* robot pelvis frame at the default pose */
-    int upper[LFD_CJ_COUNT];        /* entry takes part in upper-body mode */
-    int rigid_seg[LFD_CJ_COUNT];    /* >= 0: the edge is rigid in this human segment */
-    double rel0[LFD_CJ_COUNT][3];   /* robot edge vector at the zero pose (world = segment axes) */
-};
-
-struct lfd_retarget_stream {
-    const lfd_retargeter *rt;
-    lfd_ik_ws *ws;
-    double dt;
-    int first;
-    double *qprev, *qtry, *qbest;
-    double tpos[3 * LFD_CJ_COUNT], tquat[4 * LFD_CJ_COUNT];   /* targets used */
-    double hpos[3 * LFD_CJ_COUNT];                           /* unpinned targets */
-    double pw[LFD_CJ_COUNT], rw[LFD_CJ_COUNT];
-    double p0[3 * LFD_CJ_COUNT], q0[4 * LFD_CJ_COUNT];       /* homotopy start */
-    int pinned[2];
-    int pin_pending[2];              /* contact began this frame: pin after the IK */
-    double pin_pos[2][3], pin_q[2][4];
-    int blend_left[2], blend_frames;
-    double blend_pos[2][3], blend_q[2][4];
-};
 
 lfd_retarget_opts lfd_retarget_opts_default(void)
 {
@@ -68,212 +19,9 @@ lfd_retarget_opts lfd_retarget_opts_default(void)
     return o;
 }
 
-/* ---- calibration ------------------------------------------------------------------ */
-
-static int mapped_ancestor(const int *entry_of, int cj)
-{
-    for (int a = lfd_cjoint_parent(cj); a >= 0; a = lfd_cjoint_parent(a))
-        if (entry_of[a] >= 0)
-            return a;
-    return -1;
-}
-
-static void fill_entry_of(const lfd_robot *r, int *entry_of)
-{
-    for (int c = 0; c < LFD_CJ_COUNT; c++)
-        entry_of[c] = -1;
-    for (int e = 0; e < r->nmap && e < LFD_CJ_COUNT; e++)
-        entry_of[r->map[e].human] = e;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    if (n <= 0)
-        return 0;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-int lfd_retarget_calib_from_human(const lfd_robot *r, const lfd_human *h, lfd_retarget_calib *c,
-                                  lfd_err *err)
-{
-    memset(c, 0, sizeof *c);
-    if (h->nframes < 1)
-        return lfd_fail(err, LFD_EARG, "%s: no frames to retarget", h->path);
-    int entry_of[LFD_CJ_COUNT];
-    fill_entry_of(r, entry_of);
-    if (entry_of[LFD_CJ_PELVIS] < 0)
-        return lfd_fail(err, LFD_EMISMATCH, "%s: the retarget map has no pelvis entry",
-                        r->desc_path);
-    int f0 = h->ref_pose && !h->ref_dropped ? 1 : 0;
-    int n = h->nframes - f0;
-    if (n < 1)
-        return lfd_fail(err, LFD_EARG, "%s: only a reference pose, no motion", h->path);
-    double *v = malloc(2 * (size_t)n * sizeof *v); /* both feet for the ankle heights */
-    if (!v)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    /* every mapped edge: median human length over the clip */
-    for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
-        int a = entry_of[cj] >= 0 ? mapped_ancestor(entry_of, cj) : -1;
-        if (a < 0)
-            continue;
-        for (int f = 0; f < n; f++)
-            v[f] = lfd_v3_dist(lfd_human_cpos(h, f0 + f, cj), lfd_human_cpos(h, f0 + f, a));
-        c->edge_m[cj] = median(v, n);
-    }
-    /* standing pelvis height: thigh + shank + ankle height in stance + pelvis above the hips */
-    double ankle_h = 0;
-    int na = 0;
-    for (int f = 0; f < n; f++)
-        for (int s = 0; s < 2; s++)
-            if (h->contact[(size_t)(f0 + f) * 2 + (size_t)s])
-                v[na++] = lfd_human_cpos(h, f0 + f, s ? LFD_CJ_R_ANKLE : LFD_CJ_L_ANKLE)[2] - h->floor_z_m;
-    ankle_h = na ? median(v, na) : 0.08 * h->height_m / 1.75;
-    for (int f = 0; f < n; f++) {
-        const double *p = lfd_human_cpos(h, f0 + f, LFD_CJ_PELVIS);
-        const double *l = lfd_human_cpos(h, f0 + f, LFD_CJ_L_HIP);
-        const double *rr = lfd_human_cpos(h, f0 + f, LFD_CJ_R_HIP);
-        const double *z = lfd_human_seg(h, f0 + f, LFD_SEG_PELVIS) + 3;
-        double up[3] = {0, 0, 1}, zax[3];
-        lfd_quat_rotate(zax, z, up);
-        double mid[3] = {0.5 * (l[0] + rr[0]), 0.5 * (l[1] + rr[1]), 0.5 * (l[2] + rr[2])};
-        double d[3];
-        lfd_v3_sub(d, p, mid);
-        v[f] = lfd_v3_dot(d, zax);
-    }
-    double pel_above_hips = median(v, n);
-    /* neutral tilt of the trunk segments: their orientation without yaw,
-       averaged over upright double-support frames */
-    double pel_h_est = h->leg_m + ankle_h + pel_above_hips;
-    for (int sg = 0; sg < LFD_SEG_COUNT; sg++) {
-        lfd_quat_identity(c->seg_tilt[sg]);
-        if (sg != LFD_SEG_PELVIS && sg != LFD_SEG_CHEST && sg != LFD_SEG_HEAD)
-            continue;
-        double acc[4] = {0, 0, 0, 0};
-        int cnt = 0;
-        for (int f = 0; f < n; f++) {
-            const uint8_t *ct = h->contact + (size_t)(f0 + f) * 2;
-            double ph = lfd_human_cpos(h, f0 + f, LFD_CJ_PELVIS)[2] - h->floor_z_m;
-            if (!ct[0] || !ct[1] || ph < 0.9 * pel_h_est)
-                continue;
-            const double *q = lfd_human_seg(h, f0 + f, sg) + 3;
-            double x[3] = {1, 0, 0}, w[3], yq[4], t[4];
-            lfd_quat_rotate(w, q, x);
-            double yaw = atan2(w[1], w[0]);
-            yq[0] = cos(0.5 * yaw); yq[1] = 0; yq[2] = 0; yq[3] = -sin(0.5 * yaw);
-            lfd_quat_mul(t, yq, q);
-            if (t[0] < 0)
-                for (int i = 0; i < 4; i++) t[i] = -t[i];
-            for (int i = 0; i < 4; i++)
-                acc[i] += t[i];
-            cnt++;
-        }
-        if (cnt >= 3) {
-            memcpy(c->seg_tilt[sg], acc, sizeof acc);
-            lfd_quat_normalize(c->seg_tilt[sg]);
-        }
-    }
-    c->pelvis_height_m = h->leg_m + ankle_h + pel_above_hips;
-    c->floor_z_m = h->floor_z_m;
-    c->origin_xy[0] = lfd_human_cpos(h, f0, LFD_CJ_PELVIS)[0];
-    c->origin_xy[1] = lfd_human_cpos(h, f0, LFD_CJ_PELVIS)[1];
-    free(v);
-    if (!(c->pelvis_height_m > 0.2))
-        return lfd_fail(err, LFD_EARG, "%s: implausible standing pelvis height %.3f m", h->path,
-                        c->pelvis_height_m);
-    return LFD_OK;
-}
-
-/* lowest sole corner of r's feet in the kinematics of d (+inf without feet) */
-static double lowest_sole(const lfd_robot *r, const mjData *d)
-{
-    double lowest = INFINITY;
-    for (int s = 0; s < 2; s++) {
-        const lfd_robot_foot *ft = &r->feet[s];
-        if (ft->body_id < 0)
-            continue;
-        for (int k = 0; k < 4; k++) {
-            double corner[3] = {ft->sole[k & 1], ft->sole[2 + (k >> 1)], ft->sole_z}, w[3];
-            lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, corner);
-            lowest = fmin(lowest, w[2] + d->xpos[3 * ft->body_id + 2]);
-        }
-    }
-    return lowest;
-}
-
-static void map_point(const mjModel *m, const mjData *d, const lfd_robot_map_entry *e, double p[3]);
-
-int lfd_retarget_calib_from_robot(const lfd_robot *r, lfd_retarget_calib *c, lfd_err *err)
-{
-    memset(c, 0, sizeof *c);
-    int entry_of[LFD_CJ_COUNT];
-    fill_entry_of(r, entry_of);
-    if (entry_of[LFD_CJ_PELVIS] < 0)
-        return lfd_fail(err, LFD_EMISMATCH, "%s: the retarget map has no pelvis entry",
-                        r->desc_path);
-    mjData *d = mj_makeData(r->m);
-    if (!d)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory for MuJoCo data");
-    mj_resetData(r->m, d);
-    mj_kinematics(r->m, d);
-    double P[LFD_CJ_COUNT][3];
-    for (int cj = 0; cj < LFD_CJ_COUNT; cj++)
-        if (entry_of[cj] >= 0)
-            map_point(r->m, d, &r->map[entry_of[cj]], P[cj]);
-    for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
-        int a = entry_of[cj] >= 0 ? mapped_ancestor(entry_of, cj) : -1;
-        if (a >= 0)
-            c->edge_m[cj] = lfd_v3_dist(P[cj], P[a]);
-    }
-    double lo = lowest_sole(r, d);
-    c->pelvis_height_m = P[LFD_CJ_PELVIS][2] - (isfinite(lo) ? lo : 0);
-    for (int sg = 0; sg < LFD_SEG_COUNT; sg++)
-        lfd_quat_identity(c->seg_tilt[sg]);
-    mj_deleteData(d);
-    return LFD_OK;
-}
-
-void lfd_retarget_input_from_robot(const lfd_robot *r, mjData *d, const double *qpos,
-                                   double *cpos, double *seg)
-{
-    int entry_of[LFD_CJ_COUNT];
-    fill_entry_of(r, entry_of);
-    memcpy(d->qpos, qpos, (size_t)r->m->nq * sizeof(double));
-    mj_kinematics(r->m, d);
-    for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
-        int c = cj;
-        while (c >= 0 && entry_of[c] < 0)
-            c = lfd_cjoint_parent(c);
-        if (c < 0)
-            c = LFD_CJ_PELVIS;
-        map_point(r->m, d, &r->map[entry_of[c]], cpos + 3 * cj);
-    }
-    /* segment frames: the mapped body's frame without its map rotation */
-    static const int seg_cj[LFD_SEG_COUNT] = {LFD_CJ_PELVIS, LFD_CJ_CHEST, LFD_CJ_HEAD,
-                                              LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE};
-    for (int sg = 0; sg < LFD_SEG_COUNT; sg++) {
-        int c = seg_cj[sg];
-        while (c >= 0 && entry_of[c] < 0)
-            c = lfd_cjoint_parent(c);
-        if (c < 0)
-            c = LFD_CJ_PELVIS;
-        const lfd_robot_map_entry *e = &r->map[entry_of[c]];
-        double ci[4];
-        memcpy(seg + 7 * sg, cpos + 3 * seg_cj[sg], 3 * sizeof(double));
-        lfd_quat_conj(ci, e->rot_offset);
-        lfd_quat_mul(seg + 7 * sg + 3, d->xquat + 4 * e->body_id, ci);
-    }
-}
-
 /* ---- the retargeter --------------------------------------------------------------- */
 
-static void map_point(const mjModel *m, const mjData *d, const lfd_robot_map_entry *e, double p[3])
+void lfd_rt_map_point(const mjModel *m, const mjData *d, const lfd_robot_map_entry *e, double p[3])
 {
     const double *R = d->xmat + 9 * e->body_id;
     lfd_mat3_mulv(p, R, e->offset);
@@ -446,7 +194,7 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
         lfd_retargeter_free(&rt);
         return lfd_fail(err, LFD_ELIMIT, "%s: more map entries than canonical joints", r->desc_path);
     }
-    fill_entry_of(r, rt->entry_of);
+    lfd_rt_fill_entry_of(r, rt->entry_of);
     rt->pelvis_e = rt->entry_of[LFD_CJ_PELVIS];
     if (rt->pelvis_e < 0) {
         lfd_retargeter_free(&rt);
@@ -463,12 +211,12 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
     mj_resetData(m, d);
     mj_kinematics(m, d);
     for (int e = 0; e < rt->nmap; e++)
-        map_point(m, d, &r->map[e], P0[e]);
+        lfd_rt_map_point(m, d, &r->map[e], P0[e]);
     for (int e = 0; e < rt->nmap; e++) {
         int cj = r->map[e].human;
         rt->cj[e] = cj;
         rt->segsrc[e] = seg_source(cj);
-        int a = mapped_ancestor(rt->entry_of, cj);
+        int a = lfd_rt_mapped_ancestor(rt->entry_of, cj);
         rt->parent_e[e] = a >= 0 ? rt->entry_of[a] : -1;
         rt->upper[e] = is_upper(cj);
         rt->rigid_seg[e] = -1;
@@ -489,7 +237,7 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
             rt->scale[e] = hl > 1e-3 ? 0 : 1; /* a robot edge of zero length collapses it */
     }
     /* root scale: the robot's standing pelvis height (zero pose, lowest sole on the floor) */
-    double lowest = lowest_sole(r, d);
+    double lowest = lfd_rt_lowest_sole(r, d);
     if (!isfinite(lowest) && !rt->opts.upper_body) {
         mj_deleteData(d);
         lfd_retargeter_free(&rt);
@@ -519,7 +267,7 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
     memcpy(d->qpos, r->qpos_default, (size_t)m->nq * sizeof(double));
     mj_kinematics(m, d);
     const lfd_robot_map_entry *pe = &r->map[rt->pelvis_e];
-    map_point(m, d, pe, rt->pel_def_pos);
+    lfd_rt_map_point(m, d, pe, rt->pel_def_pos);
     double ci[4];
     lfd_quat_conj(ci, pe->rot_offset);
     lfd_quat_mul(rt->pel_def_q, d->xquat + 4 * pe->body_id, ci);
@@ -752,7 +500,7 @@ static int first_frame(lfd_retarget_stream *s, const lfd_ik_frame *fr, double *q
             memcpy(d->qpos, s->qtry, nq * sizeof(double));
             mj_kinematics(m, d);
             for (int e = 0; e < rt->nmap; e++) {
-                map_point(m, d, &r->map[e], s->p0 + 3 * e);
+                lfd_rt_map_point(m, d, &r->map[e], s->p0 + 3 * e);
                 double ci[4];
                 lfd_quat_conj(ci, r->map[e].rot_offset);
                 lfd_quat_mul(s->q0 + 4 * e, d->xquat + 4 * r->map[e].body_id, ci);
@@ -898,7 +646,7 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
         out->pinned[f] = s->pinned[f];
         const lfd_robot_foot *ft = &r->feet[f];
         if (rt->ankle_e[f] >= 0)
-            map_point(r->m, d, &r->map[rt->ankle_e[f]], out->foot_pos[f]);
+            lfd_rt_map_point(r->m, d, &r->map[rt->ankle_e[f]], out->foot_pos[f]);
         if (s->pin_pending[f]) {
             /* pin where the foot landed, sole on the floor, heading from the human */
             s->pin_pending[f] = 0;
@@ -960,310 +708,4 @@ void lfd_filtfilt_lowpass(double *x, int n, size_t stride, double cutoff_hz, dou
     for (int i = 0; i < n; i++)
         x[(size_t)i * stride] = y[pad + i];
     free(y);
-}
-
-/* ---- batch ------------------------------------------------------------------------------ */
-
-static void interp_input(const lfd_human *h, int f0, double x, double *cpos, double *seg,
-                         uint8_t *contact)
-{
-    int last = h->nframes - 1;
-    if (x < f0) x = f0;
-    if (x > last) x = last;
-    int i0 = (int)floor(x), i1 = i0 + 1 <= last ? i0 + 1 : i0;
-    double a = x - i0;
-    for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
-        const double *p0 = lfd_human_cpos(h, i0, cj), *p1 = lfd_human_cpos(h, i1, cj);
-        for (int k = 0; k < 3; k++)
-            cpos[3 * cj + k] = (1 - a) * p0[k] + a * p1[k];
-    }
-    for (int sg = 0; sg < LFD_SEG_COUNT; sg++) {
-        const double *s0 = lfd_human_seg(h, i0, sg), *s1 = lfd_human_seg(h, i1, sg);
-        for (int k = 0; k < 3; k++)
-            seg[7 * sg + k] = (1 - a) * s0[k] + a * s1[k];
-        lfd_quat_slerp(seg + 7 * sg + 3, s0 + 3, s1 + 3, a);
-    }
-    int near = a < 0.5 ? i0 : i1;
-    contact[0] = h->contact[(size_t)near * 2];
-    contact[1] = h->contact[(size_t)near * 2 + 1];
-}
-
-static const char *IDENTIFYING_KEYS[] = {"bone_lengths", "bone_lengths_m", "height_m",
-                                         "body_height_m", "body_measurements", "capture_location",
-                                         "location", "gps"};
-
-static int write_provenance(const lfd_robot *r, const lfd_human *h, const lfd_retarget_opts *o,
-                            const lfd_retarget_report *rep, lfd_prov *out, lfd_err *err)
-{
-    int rc = lfd_prov_copy(out, &h->prov, err);
-    if (rc)
-        return rc;
-    /* body measurements and capture location, at any depth */
-    if (!o->keep_measurements &&
-        (rc = lfd_prov_drop_keys(out, IDENTIFYING_KEYS,
-                                 (int)(sizeof IDENTIFYING_KEYS / sizeof IDENTIFYING_KEYS[0]), NULL, err)))
-        return rc;
-    const char *base = strrchr(h->path, '/') ? strrchr(h->path, '/') + 1 : h->path;
-    if ((rc = lfd_lineage_add_input(out, "human", base, h->sha256, &h->prov, err)))
-        return rc;
-    /* the settings and the quality report, as one map under "retarget" */
-    lfd_buf b;
-    lfd_buf_init(&b, 1 << 20);
-    lfd_jw jw;
-    lfd_jw_init_buf(&jw, &b, 0);
-    lfd_jw_obj_begin(&jw);
-    lfd_jw_kstr(&jw, "robot", r->name);
-    lfd_jw_kstr(&jw, "source", base);
-    lfd_jw_kstr(&jw, "source_format", h->format);
-    lfd_jw_kstr(&jw, "source_rig", h->rig);
-    lfd_jw_knum(&jw, "source_fps", h->fps);
-    lfd_jw_kbool(&jw, "upper_body", o->upper_body);
-    lfd_jw_knum(&jw, "smooth_hz", o->smooth_hz);
-    lfd_jw_kbool(&jw, "contacts", !o->no_contacts);
-    lfd_jw_kbool(&jw, "kept_measurements", o->keep_measurements);
-    if (o->keep_measurements)
-        lfd_jw_knum(&jw, "human_height_m", h->height_m);
-    lfd_jw_key(&jw, "report");
-    lfd_retarget_report_json(rep, &jw);
-    lfd_jw_obj_end(&jw);
-    lfd_json_doc *doc;
-    rc = lfd_json_parse((const char *)b.data, b.len, "retarget report", &doc, err);
-    lfd_buf_free(&b);
-    if (rc)
-        return rc;
-    lfd_prov tmp;
-    lfd_prov_init(&tmp);
-    /* lfd_prov_from_json turns an object into keys; wrap it as one value */
-    lfd_buf mb;
-    msgpack_packer pk;
-    lfd_buf_init(&mb, 1 << 20);
-    lfd_packer_init(&pk, &mb);
-    rc = lfd_prov_from_json(&tmp, lfd_json_root(doc), err);
-    if (rc == LFD_OK) {
-        lfd_prov_pack(&tmp, &pk);
-        rc = lfd_buf_ok(&mb) ? lfd_prov_set_raw(out, "retarget", mb.data, mb.len, err)
-                             : lfd_fail(err, LFD_ELIMIT, "retarget report too large");
-    }
-    lfd_buf_free(&mb);
-    lfd_prov_free(&tmp);
-    lfd_json_free(&doc);
-    return rc;
-}
-
-static void add_err(double *mean, double *mx, double v)
-{
-    *mean += v;
-    if (v > *mx)
-        *mx = v;
-}
-
-int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarget_opts *opts_in,
-                       lfd_motion *m, lfd_retarget_report *rep, lfd_err *err)
-{
-    memset(m, 0, sizeof *m);
-    memset(rep, 0, sizeof *rep);
-    lfd_retarget_opts o = opts_in ? *opts_in : lfd_retarget_opts_default();
-    if (h->nonfinite)
-        return lfd_fail(err, LFD_ENUMERIC, "%s: the human motion has NaN or infinite values",
-                        h->path);
-    int f0 = h->ref_pose && !h->ref_dropped ? 1 : 0;
-    double fps = o.fps > 0 ? o.fps : h->fps;
-    double dur = (h->nframes - 1 - f0) / h->fps;
-    int nout = (int)floor(dur * fps + 1e-9) + 1;
-    if (nout < 1 || h->nframes - f0 < 1)
-        return lfd_fail(err, LFD_EARG, "%s: no frames to retarget", h->path);
-    lfd_retarget_calib calib;
-    lfd_retargeter *rt = NULL;
-    lfd_retarget_stream *s = NULL;
-    int rc = lfd_retarget_calib_from_human(r, h, &calib, err);
-    if (rc == LFD_OK)
-        rc = lfd_retargeter_new(&rt, r, &calib, &o, err);
-    if (rc == LFD_OK)
-        rc = lfd_retarget_stream_new(&s, rt, fps, err);
-    if (rc == LFD_OK)
-        rc = lfd_robot_motion_alloc(r, m, nout, fps, 0, err);
-    if (rc)
-        goto done;
-    rep->frames = nout;
-    rep->fps = fps;
-    rep->nmap = rt->nmap;
-    rep->scale_root = rt->s_root;
-    for (int e = 0; e < rt->nmap; e++) {
-        rep->map_cj[e] = rt->cj[e];
-        snprintf(rep->map_body[e], LFD_NAME_MAX, "%s", r->map[e].body);
-    }
-    double cpos[3 * LFD_CJ_COUNT], seg[7 * LFD_SEG_COUNT];
-    uint8_t contact[2];
-    int prev_pin[2] = {0, 0}, nhand = 0, nfoot = 0;
-    double pin_start[2][3];
-    int hand_e[2] = {rt->entry_of[LFD_CJ_L_WRIST], rt->entry_of[LFD_CJ_R_WRIST]};
-    lfd_progress prog;
-    lfd_progress_start(&prog, "retarget", nout);
-    double t0 = lfd_now_s();
-    for (int k = 0; k < nout; k++) {
-        interp_input(h, f0, f0 + k * h->fps / fps, cpos, seg, contact);
-        lfd_retarget_input in = {cpos, seg, contact};
-        lfd_retarget_info info;
-        double *q = lfd_motion_frame(m, k);
-        if ((rc = lfd_retarget_stream_push(s, &in, q, &info, err))) {
-            lfd_err_prefix(err, "%s: frame %d", h->path, k);
-            break;
-        }
-        /* per-body errors against the targets used */
-        for (int e = 0; e < rt->nmap; e++) {
-            if (s->pw[e] > 0)
-                add_err(&rep->pos_err_mean_m[e], &rep->pos_err_max_m[e], info.ik.pos_err_m[e]);
-            if (s->rw[e] > 0)
-                add_err(&rep->rot_err_mean_rad[e], &rep->rot_err_max_rad[e], info.ik.rot_err_rad[e]);
-        }
-        /* hands and feet against the scaled human targets (not the pins) */
-        mjData *d = lfd_ik_ws_data(s->ws);
-        for (int side = 0; side < 2; side++) {
-            double p[3];
-            if (hand_e[side] >= 0 && s->pw[hand_e[side]] > 0) {
-                map_point(r->m, d, &r->map[hand_e[side]], p);
-                rep->hand_err_mean_m += lfd_v3_dist(p, s->hpos + 3 * hand_e[side]);
-                nhand++;
-            }
-            if (rt->ankle_e[side] >= 0 && s->pw[rt->ankle_e[side]] > 0) {
-                rep->foot_err_mean_m += lfd_v3_dist(info.foot_pos[side], s->hpos + 3 * rt->ankle_e[side]);
-                nfoot++;
-            }
-        }
-        if (info.ik.at_limit)
-            rep->limit_hit_frames++;
-        rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, -info.lowest_sole_z_m);
-        /* foot slide within each contact phase */
-        for (int side = 0; side < 2; side++) {
-            if (info.pinned[side] && !prev_pin[side]) {
-                rep->contact_phases++;
-                memcpy(pin_start[side], info.foot_pos[side], sizeof pin_start[side]);
-            }
-            if (info.pinned[side])
-                rep->foot_slide_max_m = fmax(rep->foot_slide_max_m,
-                                             hypot(info.foot_pos[side][0] - pin_start[side][0],
-                                                   info.foot_pos[side][1] - pin_start[side][1]));
-            prev_pin[side] = info.pinned[side];
-        }
-        if (o.progress && k % 256 == 0)
-            lfd_progress_update(&prog, k);
-    }
-    rep->seconds = lfd_now_s() - t0;
-    if (o.progress)
-        lfd_progress_update(&prog, nout);
-    if (rc)
-        goto done;
-    rep->frames_per_s = nout / fmax(rep->seconds, 1e-9);
-    for (int e = 0; e < rt->nmap; e++) {
-        rep->pos_err_mean_m[e] /= nout;
-        rep->rot_err_mean_rad[e] /= nout;
-    }
-    rep->hand_err_mean_m = nhand ? rep->hand_err_mean_m / nhand : 0;
-    rep->foot_err_mean_m = nfoot ? rep->foot_err_mean_m / nfoot : 0;
-    rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, 0);
-    /* optional zero-phase smoothing of joints and root, then the ranges again */
-    if (o.smooth_hz > 0 && nout >= 4) {
-        for (int c = 0; c < m->nq; c++) {
-            if (r->floating && c >= 3 && c < 7)
-                continue;
-            lfd_filtfilt_lowpass(m->qpos + c, nout, (size_t)m->nq, o.smooth_hz, fps);
-        }
-        if (r->floating) {
-            /* quaternion: keep one hemisphere, filter the components, renormalise */
-            for (int k = 1; k < nout; k++) {
-                double *q = lfd_motion_frame(m, k) + 3, *p = lfd_motion_frame(m, k - 1) + 3;
-                if (q[0] * p[0] + q[1] * p[1] + q[2] * p[2] + q[3] * p[3] < 0)
-                    for (int i = 0; i < 4; i++)
-                        q[i] = -q[i];
-            }
-            for (int c = 3; c < 7; c++)
-                lfd_filtfilt_lowpass(m->qpos + c, nout, (size_t)m->nq, o.smooth_hz, fps);
-            for (int k = 0; k < nout; k++)
-                lfd_quat_normalize(lfd_motion_frame(m, k) + 3);
-        }
-        for (int k = 0; k < nout; k++)
-            for (int j = 0; j < r->njoints; j++) {
-                double *v = lfd_motion_frame(m, k) + r->joints[j].qpos_adr;
-                *v = fmin(fmax(*v, r->joints[j].range_lo), r->joints[j].range_hi);
-            }
-    }
-    /* velocities and range, measured on the final motion */
-    for (int k = 0; k < nout; k++)
-        for (int j = 0; j < r->njoints; j++) {
-            const lfd_robot_joint *J = &r->joints[j];
-            double v = lfd_motion_frame(m, k)[J->qpos_adr];
-            if (v < J->range_lo - 1e-9 || v > J->range_hi + 1e-9)
-                rep->range_violations++;
-            if (k) {
-                double rate = fabs(v - lfd_motion_frame(m, k - 1)[J->qpos_adr]) * fps / J->vel_max;
-                if (rate > rep->peak_vel_ratio) {
-                    rep->peak_vel_ratio = rate;
-                    snprintf(rep->peak_vel_joint, LFD_NAME_MAX, "%s", J->name);
-                }
-            }
-        }
-    if ((rc = write_provenance(r, h, &o, rep, &m->prov, err)) == LFD_OK)
-        rc = lfd_motion_validate(m, err);
-done:
-    if (rc)
-        lfd_motion_free(m);
-    lfd_retarget_stream_free(&s);
-    lfd_retargeter_free(&rt);
-    if (rc == LFD_OK && o.progress)
-        lfd_progress_end(&prog);
-    return rc;
-}
-
-/* ---- report ----------------------------------------------------------------------------- */
-
-void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
-{
-    fprintf(fp, "  frames %d at %g fps, IK %.0f frames/s, root scale %.3f\n", rep->frames, rep->fps,
-            rep->frames_per_s, rep->scale_root);
-    fprintf(fp, "  %-12s %-26s %10s %10s %10s %10s\n", "human", "robot body", "mean_m", "max_m",
-            "mean_rad", "max_rad");
-    for (int e = 0; e < rep->nmap; e++)
-        fprintf(fp, "  %-12s %-26s %10.4f %10.4f %10.4f %10.4f\n", lfd_cjoint_name(rep->map_cj[e]),
-                rep->map_body[e], rep->pos_err_mean_m[e], rep->pos_err_max_m[e],
-                rep->rot_err_mean_rad[e], rep->rot_err_max_rad[e]);
-    fprintf(fp, "  hands to scaled human targets: mean %.3f m; feet: mean %.3f m\n",
-            rep->hand_err_mean_m, rep->foot_err_mean_m);
-    fprintf(fp, "  joint-range violations %d; frames with a joint at a bound %d\n",
-            rep->range_violations, rep->limit_hit_frames);
-    fprintf(fp, "  peak joint velocity %.2f of the limit (%s)\n", rep->peak_vel_ratio,
-            rep->peak_vel_joint[0] ? rep->peak_vel_joint : "-");
-    fprintf(fp, "  contact phases %d, worst foot slide %.4f m, floor penetration %.4f m\n",
-            rep->contact_phases, rep->foot_slide_max_m, rep->floor_pen_max_m);
-}
-
-void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
-{
-    lfd_jw_obj_begin(jw);
-    lfd_jw_kint(jw, "frames", rep->frames);
-    lfd_jw_knum(jw, "fps", rep->fps);
-    lfd_jw_knum(jw, "frames_per_s", rep->frames_per_s);
-    lfd_jw_knum(jw, "root_scale", rep->scale_root);
-    lfd_jw_key(jw, "bodies");
-    lfd_jw_arr_begin(jw);
-    for (int e = 0; e < rep->nmap; e++) {
-        lfd_jw_obj_begin(jw);
-        lfd_jw_kstr(jw, "human", lfd_cjoint_name(rep->map_cj[e]));
-        lfd_jw_kstr(jw, "body", rep->map_body[e]);
-        lfd_jw_knum(jw, "pos_err_mean_m", rep->pos_err_mean_m[e]);
-        lfd_jw_knum(jw, "pos_err_max_m", rep->pos_err_max_m[e]);
-        lfd_jw_knum(jw, "rot_err_mean_rad", rep->rot_err_mean_rad[e]);
-        lfd_jw_knum(jw, "rot_err_max_rad", rep->rot_err_max_rad[e]);
-        lfd_jw_obj_end(jw);
-    }
-    lfd_jw_arr_end(jw);
-    lfd_jw_knum(jw, "hand_err_mean_m", rep->hand_err_mean_m);
-    lfd_jw_knum(jw, "foot_err_mean_m", rep->foot_err_mean_m);
-    lfd_jw_kint(jw, "range_violations", rep->range_violations);
-    lfd_jw_kint(jw, "limit_hit_frames", rep->limit_hit_frames);
-    lfd_jw_knum(jw, "peak_vel_ratio", rep->peak_vel_ratio);
-    lfd_jw_kstr(jw, "peak_vel_joint", rep->peak_vel_joint);
-    lfd_jw_kint(jw, "contact_phases", rep->contact_phases);
-    lfd_jw_knum(jw, "foot_slide_max_m", rep->foot_slide_max_m);
-    lfd_jw_knum(jw, "floor_pen_max_m", rep->floor_pen_max_m);
-    lfd_jw_obj_end(jw);
 }
