@@ -629,6 +629,39 @@ static void basename_noext(const char *path, char *out, size_t outsz)
     out[n] = '\0';
 }
 
+/* a floating robot needs ground: without any, reload the MJCF with a plane
+   that collides with every geom that can collide (the union of their bits) */
+static int add_floor_if_none(lfd_robot *r, lfd_err *err)
+{
+    mjModel *m = r->m;
+    int floating = 0;
+    for (int j = 0; j < m->njnt; j++)
+        floating |= m->jnt_type[j] == mjJNT_FREE;
+    if (!floating || lfd_mj_has_ground(m))
+        return LFD_OK;
+    int bits = 0;
+    for (int g = 0; g < m->ngeom; g++)
+        bits |= m->geom_contype[g] | m->geom_conaffinity[g];
+    if (!bits)
+        bits = 1;
+    mjModel *fm = NULL;
+    int rc = lfd_mj_load_with_floor(r->mjcf_path, bits, bits, &fm, err);
+    if (rc)
+        return rc;
+    if (fm->nq != m->nq || fm->nbody != m->nbody || fm->njnt != m->njnt || fm->nu != m->nu) {
+        mj_deleteModel(fm);
+        return lfd_fail(err, LFD_EUNSUPPORTED, "%s: the model changed when a floor was added",
+                        r->mjcf_path);
+    }
+    mj_deleteModel(m);
+    r->m = fm;
+    r->floor_added = 1;
+    lfd_warn("%s: the model has no ground (floor plane): lfd adds a plane at z = 0 for simulation; "
+             "add a floor to the MJCF to silence this",
+             r->mjcf_path);
+    return LFD_OK;
+}
+
 int lfd_robot_load_desc(const char *desc_path, lfd_robot **out, lfd_err *err)
 {
     *out = NULL;
@@ -684,6 +717,8 @@ int lfd_robot_load_desc(const char *desc_path, lfd_robot **out, lfd_err *err)
         goto done;
     hash_hex(xml, xml_len, r->model_hash);
     free(xml);
+    if ((rc = add_floor_if_none(r, err)))
+        goto done;
 
     if (rd->name[0])
         snprintf(r->name, sizeof r->name, "%s", rd->name);
