@@ -240,6 +240,75 @@ int lfd_mj_load(const char *path, mjModel **m, char **xml, size_t *xml_len, lfd_
     return LFD_OK;
 }
 
+#define LFD_MJ_FLOOR_FILE "__lfd_floor_wrapper__.xml"
+
+int lfd_mj_load_with_floor(const char *path, int contype, int conaffinity, mjModel **m,
+                           lfd_err *err)
+{
+    lfd_mj_init();
+    *m = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return lfd_fail(err, LFD_EIO, "%s: cannot open MJCF: %s", path, strerror(errno));
+    /* the wrapper sits (virtually) in the MJCF's folder and includes it by
+       its base name: MuJoCo resolves includes and meshdir from there */
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (strchr(base, '"') || strchr(base, '<') || strchr(base, '&'))
+        return lfd_fail(err, LFD_EARG, "%s: file name not usable in an include", path);
+    char wrapper[1024];
+    int wn = snprintf(wrapper, sizeof wrapper,
+                      "<mujoco model=\"lfd_floor\"><include file=\"%s\"/><worldbody>"
+                      "<geom name=\"lfd_floor\" type=\"plane\" size=\"0 0 0.05\" pos=\"0 0 0\" "
+                      "contype=\"%d\" conaffinity=\"%d\" condim=\"3\" friction=\"1 0.005 0.0001\" "
+                      "rgba=\"0.5 0.55 0.6 1\"/></worldbody></mujoco>",
+                      base, contype, conaffinity);
+    if (wn < 0 || (size_t)wn >= sizeof wrapper)
+        return lfd_fail(err, LFD_ELIMIT, "%s: file name too long", path);
+    char wpath[4096];
+    if ((size_t)(slash ? slash - path + 1 : 0) + sizeof LFD_MJ_FLOOR_FILE > sizeof wpath)
+        return lfd_fail(err, LFD_ELIMIT, "%s: path too long", path);
+    snprintf(wpath, sizeof wpath, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path,
+             LFD_MJ_FLOOR_FILE);
+    mjVFS *vfs = calloc(1, sizeof *vfs);
+    if (!vfs)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    mj_defaultVFS(vfs);
+    if (mj_makeEmptyFileVFS(vfs, LFD_MJ_FLOOR_FILE, wn) != 0) {
+        mj_deleteVFS(vfs);
+        free(vfs);
+        return lfd_fail(err, LFD_ENOMEM, "cannot make MuJoCo's virtual file");
+    }
+    memcpy(vfs->filedata[vfs->nfile - 1], wrapper, (size_t)wn);
+    char mjerr[1024] = "";
+    pthread_mutex_lock(&load_mutex);
+    mjModel *model = mj_loadXML(wpath, vfs, mjerr, (int)sizeof mjerr);
+    pthread_mutex_unlock(&load_mutex);
+    mj_deleteVFS(vfs);
+    free(vfs);
+    one_line(mjerr);
+    if (!model)
+        return lfd_fail(err, LFD_EPARSE, "%s: MuJoCo cannot load it with a floor added: %s", path,
+                        mjerr[0] ? mjerr : "unknown error");
+    *m = model;
+    return LFD_OK;
+}
+
+int lfd_mj_has_ground(const mjModel *m)
+{
+    for (int g = 0; g < m->ngeom; g++) {
+        if (m->body_weldid[m->geom_bodyid[g]] != 0 ||
+            !(m->geom_contype[g] || m->geom_conaffinity[g]))
+            continue;
+        int t = m->geom_type[g];
+        const double *s = m->geom_size + 3 * g;
+        if (t == mjGEOM_PLANE || t == mjGEOM_HFIELD ||
+            (t == mjGEOM_BOX && s[0] >= 0.5 && s[1] >= 0.5))
+            return 1;
+    }
+    return 0;
+}
+
 int lfd_mj_check_data(const mjModel *m, const mjData *d, lfd_err *err)
 {
     (void)m;

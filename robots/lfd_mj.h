@@ -55,6 +55,21 @@ const char *lfd_mj_last_warning(void);
    "<path>: <MuJoCo's message>" (MuJoCo's message names the line). */
 int lfd_mj_load(const char *path, mjModel **m, char **xml, size_t *xml_len, lfd_err *err);
 
+/* Loads the MJCF at path with a ground plane added at z = 0 (an infinite
+   plane on the world body named "lfd_floor", whose contype and conaffinity
+   are the given bits): the file is included from a small wrapper model held
+   in MuJoCo's virtual file system beside it, so <include>, meshdir and
+   every other path in the MJCF resolve as they do when loading it alone.
+   Body, joint, actuator ids and qpos layout are the file's own; world geom
+   ids after the file's own world geoms shift by one.  Free *m with
+   mj_deleteModel. */
+int lfd_mj_load_with_floor(const char *path, int contype, int conaffinity, mjModel **m,
+                           lfd_err *err);
+
+/* 1 if the model has ground: a colliding plane, height field, or box at
+   least 1 m across, fixed to the world. */
+int lfd_mj_has_ground(const mjModel *m);
+
 /* Checks an mjData for the simulation warnings that mean the state is no
    longer trustworthy (bad qacc = NaN/divergence, and contact/constraint
    buffers full).  Returns LFD_OK or LFD_ENUMERIC / LFD_ELIMIT with a reason

@@ -25,6 +25,12 @@
       PATH.xml        an MJCF with its description beside it: PATH.robot.
     Anything containing a '/' or ending in .xml/.robot is a path.
 
+    Ground.  A floating-base robot whose MJCF has no ground (no colliding
+    plane, height field or floor box on the world body) would fall into the
+    void in every simulation; lfd then loads the MJCF with a plane at z = 0
+    added (lfd_mj_load_with_floor), says so with a warning, and sets
+    r->floor_added.  The model hash stays the MJCF's own.
+
     Ownership: lfd_robot_load() returns a new robot that owns its mjModel;
     free it with lfd_robot_free(&r), which NULLs the pointer.  A loaded robot
     is read-only and may be shared between threads (give each thread its own
@@ -125,6 +131,8 @@ typedef struct lfd_robot {
     char model_hash[65];  /* hex SHA-256 of the compiled MJCF (mj_saveLastXML text) */
     mjModel *m;           /* compiled model, owned */
     int floating;         /* 1: free joint on the root body */
+    int floor_added;      /* 1: the MJCF has no ground, so lfd added a plane at z = 0 to m
+                             (a floating robot is never simulated without ground) */
     int root_body;        /* body of the free joint (floating) or first moving body */
     int nq, nv, nu;
     int njoints;

@@ -44,7 +44,7 @@ static const char arm2_robot[] =
     "map r_wrist body=fore offset=0,0,0.25\n"                    /* 9 */
     "map r_elbow body=fore\n";                                   /* 10 */
 
-static int fx_write(const char *dir, const char *name, const char *text, char *path, size_t pathsz)
+__attribute__((unused)) static int fx_write(const char *dir, const char *name, const char *text, char *path, size_t pathsz)
 {
     snprintf(path, pathsz, "%s/%s", dir, name);
     FILE *fp = fopen(path, "wb");
@@ -57,7 +57,7 @@ static int fx_write(const char *dir, const char *name, const char *text, char *p
 
 /* the fixture's description with line `line` (1-based) replaced by repl
    (NULL deletes it) */
-static void fx_replace_line(const char *text, int line, const char *repl, char *out, size_t outsz)
+__attribute__((unused)) static void fx_replace_line(const char *text, int line, const char *repl, char *out, size_t outsz)
 {
     out[0] = '\0';
     int l = 1;

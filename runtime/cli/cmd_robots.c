@@ -100,6 +100,7 @@ static void info_json(const lfd_robot *r)
     lfd_jw_kstr(&jw, "mjcf", r->mjcf_path);
     lfd_jw_kstr(&jw, "model_hash", r->model_hash);
     lfd_jw_kbool(&jw, "floating_base", r->floating);
+    lfd_jw_kbool(&jw, "floor_added", r->floor_added);
     lfd_jw_kint(&jw, "nq", r->nq);
     lfd_jw_kint(&jw, "nv", r->nv);
     lfd_jw_kint(&jw, "nu", r->nu);
@@ -222,6 +223,8 @@ static void info_text(const lfd_robot *r)
     printf("model hash    %s\n", r->model_hash);
     printf("base          %s\n", r->floating ? "floating (free joint)" : "fixed");
     printf("nq / nv / nu  %d / %d / %d   (time step %g s)\n", r->nq, r->nv, r->nu, m->opt.timestep);
+    if (r->floor_added)
+        printf("ground        none in the MJCF: lfd adds a plane at z = 0 for simulation\n");
     printf("mass          %.3f kg\n", r->mass_kg);
     if (r->floating)
         printf("default root  z %.4f m (feet on the floor)\n", r->qpos_default[2]);
