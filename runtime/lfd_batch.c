@@ -504,6 +504,8 @@ typedef struct brun {
     lfd_batch_summary *sum;
     unsigned char *marks;  /* frame marks for the check figures */
     size_t marks_cap;
+    char **stale;          /* temporary files a killed task left ("X.tmp.ABCDEF") */
+    int nstale;
 } brun;
 
 /* what is known of one recording as it goes through */
@@ -730,6 +732,42 @@ static int covered(brun *b, const lfd_check_report *rep, int severity, int group
     return n;
 }
 
+/* Temporary files of atomic writes a killed task left behind, listed once
+   per run (out/ROBOT/ and results/ROBOT/); each is removed when its item is
+   made again (never another task's: items belong to one shard). */
+static void list_stale(brun *b, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strstr(e->d_name, ".tmp."))
+            continue;
+        char **p = realloc(b->stale, (size_t)(b->nstale + 1) * sizeof *p);
+        if (!p)
+            break;
+        b->stale = p;
+        if (asprintf(&b->stale[b->nstale], "%s/%s", dir, e->d_name) >= 0)
+            b->nstale++;
+    }
+    closedir(d);
+}
+
+static void remove_stale(brun *b, const char *dir, const char *base)
+{
+    size_t dl = strlen(dir), bl = strlen(base);
+    for (int i = 0; i < b->nstale; i++) {
+        const char *s = b->stale[i];
+        if (s && !strncmp(s, dir, dl) && s[dl] == '/' && !strncmp(s + dl + 1, base, bl) &&
+            s[dl + 1 + bl] == '.') {
+            unlink(s);
+            free(b->stale[i]);
+            b->stale[i] = NULL;
+        }
+    }
+}
+
 /* retarget + check of one recording onto one robot, outputs and record */
 static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const char *key,
                      lfd_err *err)
@@ -747,6 +785,14 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
     snprintf(checkp, sizeof checkp, "%s/%s.check.json", dir, base);
     snprintf(plot, sizeof plot, "%s/%s.svg", dir, base);
     result_path(b, bi, r, key, result, sizeof result);
+    if (b->nstale) {
+        char rdir[3000], *rb = strrchr(result, '/');
+        snprintf(rdir, sizeof rdir, "%.*s", (int)(rb - result), result);
+        remove_stale(b, dir, base);
+        char rbase[64];
+        snprintf(rbase, sizeof rbase, "%.*s", (int)strcspn(rb + 1, "."), rb + 1);
+        remove_stale(b, rdir, rbase);
+    }
 
     lfd_retarget_opts ro = lfd_retarget_opts_default();
     ro.fps = b->o->fps;
@@ -1078,6 +1124,13 @@ int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_
             lfd_checker_free(&R->checker);
             lfd_robot_free(&R->robot);
         }
+        if (R->robot) {
+            char sd[4096];
+            path_in(b, sd, sizeof sd, "out/%s%s", R->robot->name, "");
+            list_stale(b, sd);
+            path_in(b, sd, sizeof sd, "results/%s%s", R->robot->name, "");
+            list_stale(b, sd);
+        }
         if (!R->robot)
             lfd_warn("lfd batch: robot %s: %s (a record for every recording)", R->spec,
                      R->load_err.msg);
@@ -1130,6 +1183,9 @@ done:
     for (int i = 0; i < b->nwithdrawn; i++)
         free(b->withdrawn[i]);
     free(b->withdrawn);
+    for (int i = 0; i < b->nstale; i++)
+        free(b->stale[i]);
+    free(b->stale);
     free(b->marks);
     free(b->qa);
     lfd_check_report_free(&b->rep);
