@@ -1,0 +1,229 @@
+/*  lfd_batch_withdraw: a person withdraws; find (and remove) everything a
+    batch run made from their recordings, and name the policies to retrain.
+
+    The same lineage records `lfd lineage --contributor` reads
+    (core/lfd_lineage.h): a motion's provenance and a policy's lineage list
+    every contributor below them; a recording's sidecar names its own.  A
+    batch output is a motion RUN/out/ROBOT/STEM-KEY12.lfdm; its check report
+    (.check.json), plot (.svg) and record (RUN/results/ROBOT/KEY12-*.json)
+    go with it.  See lfd_batch.h. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/lfd_io.h"
+#include "core/lfd_json.h"
+#include "core/lfd_lineage.h"
+#include "core/lfd_motion.h"
+#include "policies/lfd_policy.h"
+#include "runtime/lfd_batch.h"
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && !strcmp(s + n - k, suf);
+}
+
+static int used_by(const lfd_prov *p, const char *id)
+{
+    static char ids[LFD_LINEAGE_MAX_CONTRIB][LFD_CONTRIB_MAX];
+    int n = lfd_lineage_contributors(p, ids, LFD_LINEAGE_MAX_CONTRIB);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(ids[i], id))
+            return 1;
+    return 0;
+}
+
+typedef struct wctx {
+    const char *id;
+    int apply;
+    lfd_batch_withdrawal *w;
+    FILE *out;
+    int unreadable;
+} wctx;
+
+static void remove_one(wctx *c, const char *what, const char *path)
+{
+    if (!lfd_file_exists(path))
+        return;
+    c->w->outputs++;
+    if (c->out)
+        fprintf(c->out, "%-8s %-8s %s\n", c->apply ? "removed" : "remove", what, path);
+    if (c->apply && unlink(path) == 0)
+        c->w->removed++;
+}
+
+/* the records of a batch output: RUN/results/ROBOT/KEY12-*.json */
+static void remove_records(wctx *c, const char *motion)
+{
+    char run[4096], robot[256], key[16];
+    snprintf(run, sizeof run, "%s", motion);
+    char *base = strrchr(run, '/');
+    if (!base)
+        return;
+    *base++ = '\0';
+    const char *dash = strrchr(base, '-');
+    if (!dash || strlen(dash + 1) < 12 + 5)
+        return;
+    snprintf(key, sizeof key, "%.12s", dash + 1);
+    char *rob = strrchr(run, '/');
+    if (!rob)
+        return;
+    snprintf(robot, sizeof robot, "%s", rob + 1);
+    *rob = '\0';
+    char *outd = strrchr(run, '/');
+    if (!outd || strcmp(outd + 1, "out"))
+        return;
+    *outd = '\0';
+    char rdir[4600];
+    snprintf(rdir, sizeof rdir, "%s/results/%s", run, robot);
+    DIR *d = opendir(rdir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, key, 12) && e->d_name[12] == '-' && ends_with(e->d_name, ".json")) {
+            char p[4900];
+            snprintf(p, sizeof p, "%s/%s", rdir, e->d_name);
+            remove_one(c, "record", p);
+        }
+    closedir(d);
+}
+
+static void scan(wctx *c, const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            continue;
+        struct stat st;
+        if (lstat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 32)
+                scan(c, path, depth + 1);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode))
+            continue;
+        lfd_err err = {0};
+        lfd_prov p;
+        lfd_prov_init(&p);
+        if (ends_with(path, ".lfdm")) {
+            lfd_motion m;
+            if (lfd_motion_read(&m, path, &err)) {
+                if (c->out)
+                    fprintf(c->out, "unreadable %s\n", err.msg);
+                c->unreadable++;
+                continue;
+            }
+            int hit = used_by(&m.prov, c->id);
+            lfd_motion_free(&m);
+            if (!hit)
+                continue;
+            char side[4200];
+            size_t stem = strlen(path) - strlen(".lfdm");
+            snprintf(side, sizeof side, "%.*s.check.json", (int)stem, path);
+            remove_one(c, "check", side);
+            snprintf(side, sizeof side, "%.*s.svg", (int)stem, path);
+            remove_one(c, "plot", side);
+            remove_records(c, path);
+            remove_one(c, "motion", path);
+        } else if (ends_with(path, ".lfdp")) {
+            lfd_policy *pol;
+            if (lfd_policy_load(&pol, path, &err)) {
+                if (c->out)
+                    fprintf(c->out, "unreadable %s\n", err.msg);
+                c->unreadable++;
+                continue;
+            }
+            if (used_by(&pol->lineage, c->id)) {
+                c->w->policies++;
+                if (c->out)
+                    fprintf(c->out, "%-8s %-8s %s\n", "retrain", "policy", path);
+            }
+            lfd_policy_free(&pol);
+        } else if (ends_with(path, ".prov.json")) {
+            lfd_json_doc *doc;
+            if (lfd_json_parse_file(path, &doc, &err))
+                continue;
+            int rc = lfd_prov_from_json(&p, lfd_json_root(doc), &err);
+            lfd_json_free(&doc);
+            if (rc == LFD_OK && used_by(&p, c->id)) {
+                c->w->recordings++;
+                if (c->out)
+                    fprintf(c->out, "%-8s %-8s %.*s\n", "input", "recording",
+                            (int)(strlen(path) - strlen(".prov.json")), path);
+            }
+            lfd_prov_free(&p);
+        }
+    }
+    closedir(d);
+}
+
+/* a run folder: has logs/ or results/ */
+static int is_run(const char *dir)
+{
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/logs", dir);
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        return 1;
+    snprintf(p, sizeof p, "%s/results", dir);
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int apply,
+                       lfd_batch_withdrawal *w, FILE *out, lfd_err *err)
+{
+    memset(w, 0, sizeof *w);
+    if (!id || !*id || strchr(id, '\n'))
+        return lfd_fail(err, LFD_EARG, "withdraw: a contributor id is needed");
+    wctx c = {id, apply, w, out, 0};
+    for (int i = 0; i < ndirs; i++) {
+        struct stat st;
+        if (stat(dirs[i], &st) != 0 || !S_ISDIR(st.st_mode))
+            return lfd_fail(err, LFD_EARG, "withdraw: %s is not a folder", dirs[i]);
+    }
+    for (int i = 0; i < ndirs; i++) {
+        scan(&c, dirs[i], 0);
+        if (!apply || !is_run(dirs[i]))
+            continue;
+        /* later runs refuse this person's recordings; merge leaves their records out */
+        char p[4200];
+        snprintf(p, sizeof p, "%s/withdrawn.txt", dirs[i]);
+        uint8_t *old = NULL;
+        size_t len = 0;
+        if (lfd_file_exists(p) && lfd_file_read(p, 16u << 20, &old, &len, err))
+            return LFD_EIO;
+        lfd_buf b;
+        lfd_buf_init(&b, (16u << 20) + 256);
+        if (old)
+            lfd_buf_append(&b, old, len);
+        free(old);
+        if (b.len && b.data[b.len - 1] != '\n')
+            lfd_buf_append(&b, "\n", 1);
+        lfd_buf_append(&b, id, strlen(id));
+        lfd_buf_append(&b, "\n", 1);
+        int rc = lfd_buf_ok(&b) ? lfd_file_write_atomic(p, b.data, b.len, err)
+                                : lfd_fail(err, LFD_ELIMIT, "%s too large", p);
+        lfd_buf_free(&b);
+        if (rc)
+            return rc;
+        if (out)
+            fprintf(out, "%-8s %-8s %s (later runs refuse %s's recordings)\n", "added", "withdrawn",
+                    p, id);
+    }
+    return LFD_OK;
+}

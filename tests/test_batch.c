@@ -1,0 +1,333 @@
+/*  lfd batch: corpus listing, frame-balanced shards, the scheduler
+    environments, bad input as named log entries, content-addressed resume,
+    byte-identical results however the corpus is sharded, withdrawal, and
+    the Kubernetes example.  (The real Slurm run: test_batch_slurm.c.) */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/lfd_batch.h"
+#include "tests/lfd_test.h"
+#include "tests/test_batch_util.h"
+
+TEST(batch_shard_plan_balances_frames)
+{
+    lfd_batch_corpus c;
+    memset(&c, 0, sizeof c);
+    const int64_t frames[] = {9000, 200, 300, 4000, 4100, 150, 3900, 120, 100, 80, 60, 5000};
+    int n = (int)(sizeof frames / sizeof frames[0]);
+    c.item = calloc((size_t)n, sizeof *c.item);
+    c.n = c.cap = n;
+    char ids[12][16];
+    for (int i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "r%02d", i);
+        c.item[i].id = ids[i];
+        c.item[i].frames = frames[i];
+    }
+    for (int ns = 1; ns <= 4; ns++) {
+        lfd_batch_shard_plan(&c, ns);
+        int64_t load[4] = {0}, mx = 0, mn = INT64_MAX, total = 0;
+        for (int i = 0; i < n; i++) {
+            CHECK(c.item[i].shard >= 0 && c.item[i].shard < ns);
+            load[c.item[i].shard] += c.item[i].frames;
+            total += c.item[i].frames;
+        }
+        for (int s = 0; s < ns; s++) {
+            mx = load[s] > mx ? load[s] : mx;
+            mn = load[s] < mn ? load[s] : mn;
+        }
+        /* greedy by decreasing size: no slice is more than the largest item
+           above another, and the heaviest is within 4/3 of the optimum bound */
+        CHECK(mx - mn <= 9000);
+        CHECK(mx <= (total / ns > 9000 ? total / ns : 9000) * 4 / 3 + 1);
+        /* better than cutting by file count (round robin by id) */
+        int64_t rr[4] = {0}, rrmax = 0;
+        for (int i = 0; i < n; i++)
+            rr[i % ns] += c.item[i].frames;
+        for (int s = 0; s < ns; s++)
+            rrmax = rr[s] > rrmax ? rr[s] : rrmax;
+        CHECK(mx <= rrmax);
+        if (ns == 2)
+            CHECK(mx - mn <= 60); /* 13505 each is reachable within the smallest item */
+        /* deterministic */
+        int first[12];
+        for (int i = 0; i < n; i++)
+            first[i] = c.item[i].shard;
+        lfd_batch_shard_plan(&c, ns);
+        for (int i = 0; i < n; i++)
+            CHECK_EQ_INT(c.item[i].shard, first[i]);
+    }
+    free(c.item);
+}
+
+TEST(batch_shard_env)
+{
+    lfd_err e = {0};
+    int i = -1, n = -1;
+    unsetenv("SLURM_ARRAY_TASK_ID");
+    unsetenv("SLURM_ARRAY_TASK_COUNT");
+    unsetenv("SLURM_ARRAY_TASK_MIN");
+    unsetenv("SLURM_ARRAY_TASK_MAX");
+    unsetenv("JOB_COMPLETION_INDEX");
+    CHECK_EQ_INT(lfd_batch_shard_from_env(0, &i, &n, &e), 0);
+    CHECK_OK(lfd_batch_parse_shard("2/5", &i, &n, &e), &e);
+    CHECK(i == 2 && n == 5);
+    CHECK(lfd_batch_parse_shard("5/5", &i, &n, &e) < 0);
+    CHECK(lfd_batch_parse_shard("1", &i, &n, &e) < 0);
+    CHECK(lfd_batch_parse_shard("-1/3", &i, &n, &e) < 0);
+    /* a Slurm array 0-3 */
+    setenv("SLURM_ARRAY_TASK_ID", "3", 1);
+    setenv("SLURM_ARRAY_TASK_COUNT", "4", 1);
+    setenv("SLURM_ARRAY_TASK_MIN", "0", 1);
+    setenv("SLURM_ARRAY_TASK_MAX", "3", 1);
+    CHECK_EQ_INT(lfd_batch_shard_from_env(0, &i, &n, &e), 1);
+    CHECK(i == 3 && n == 4);
+    /* task 2 resubmitted alone (--array=2): the count must come from --shards */
+    setenv("SLURM_ARRAY_TASK_ID", "2", 1);
+    setenv("SLURM_ARRAY_TASK_COUNT", "1", 1);
+    setenv("SLURM_ARRAY_TASK_MIN", "2", 1);
+    setenv("SLURM_ARRAY_TASK_MAX", "2", 1);
+    CHECK(lfd_batch_shard_from_env(0, &i, &n, &e) < 0);
+    CHECK_CONTAINS(e.msg, "--shards");
+    CHECK_EQ_INT(lfd_batch_shard_from_env(4, &i, &n, &e), 1);
+    CHECK(i == 2 && n == 4);
+    unsetenv("SLURM_ARRAY_TASK_ID");
+    /* a Kubernetes Indexed Job */
+    setenv("JOB_COMPLETION_INDEX", "1", 1);
+    CHECK(lfd_batch_shard_from_env(0, &i, &n, &e) < 0);
+    CHECK_EQ_INT(lfd_batch_shard_from_env(3, &i, &n, &e), 1);
+    CHECK(i == 1 && n == 3);
+    setenv("JOB_COMPLETION_INDEX", "3", 1);
+    CHECK(lfd_batch_shard_from_env(3, &i, &n, &e) < 0);
+    unsetenv("JOB_COMPLETION_INDEX");
+}
+
+TEST(batch_frames_estimate)
+{
+    const char *dir = lfd_test_tmpdir();
+    CHECK_EQ_INT(tb_recording(dir, 1, TB_GOOD, 1), 0);
+    char p[2048];
+    snprintf(p, sizeof p, "%s/site1/rec01.bvh", dir);
+    /* walk, 1.8 s at 60 Hz */
+    CHECK_EQ_INT(lfd_batch_frames_estimate(p), 108);
+    snprintf(p, sizeof p, "%s/nothing.bvh", dir);
+    CHECK_EQ_INT(lfd_batch_frames_estimate(p), 0);
+}
+
+/* the corpus of the tests below: 8 good recordings of 4 people and one of
+   each kind of bad input */
+static void make_corpus(const char *dir)
+{
+    for (int i = 0; i < 8; i++)
+        CHECK_EQ_INT(tb_recording(dir, i, TB_GOOD, i % 4), 0);
+    CHECK_EQ_INT(tb_recording(dir, 8, TB_UNREADABLE, 5), 0);
+    CHECK_EQ_INT(tb_recording(dir, 9, TB_NO_SIDECAR, 6), 0);
+    CHECK_EQ_INT(tb_recording(dir, 10, TB_EXPIRED, 7), 0);
+    CHECK_EQ_INT(tb_recording(dir, 11, TB_RESEARCH_ONLY, 8), 0);
+    CHECK_EQ_INT(tb_recording(dir, 12, TB_TOO_SHORT, 9), 0);
+}
+
+TEST(batch_bad_input_is_named_and_the_corpus_goes_on)
+{
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], run[2048], out[16384];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    make_corpus(corpus);
+    char args[8192];
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --robot no-such-robot --no-progress", corpus, run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "8 done");
+    char lp[2200];
+    snprintf(lp, sizeof lp, "%s/logs/shard-0-of-1.jsonl", run);
+    char *log = tb_slurp(lp);
+    CHECK(log != NULL);
+    if (!log)
+        return;
+    /* one named entry per bad input, with its reason */
+    CHECK_EQ_INT(tb_count(log, "\"reason_kind\":\"unreadable\""), 1);
+    CHECK_CONTAINS(log, "\"id\":\"site2/rec08.bvh\",\"robot\":null,\"status\":\"error\",\"stage\":\"read\"");
+    CHECK_EQ_INT(tb_count(log, "\"reason_kind\":\"missing-sidecar\""), 1);
+    CHECK_EQ_INT(tb_count(log, "\"reason_kind\":\"expired\""), 1);
+    CHECK_CONTAINS(log, "consent expired on 2025-12-31");
+    CHECK_EQ_INT(tb_count(log, "\"reason_kind\":\"purpose-not-covered\""), 1);
+    CHECK_EQ_INT(tb_count(log, "\"status\":\"rejected\",\"stage\":\"qa\",\"reason_kind\":\"duration\""), 1);
+    /* the robot that does not load: an entry for each recording that reached it */
+    CHECK_EQ_INT(tb_count(log, "\"robot\":\"no-such-robot\",\"status\":\"error\",\"stage\":\"robot\""), 8);
+    CHECK_EQ_INT(tb_count(log, "\"robot\":\"h1\",\"status\":\"done\""), 8);
+    /* no body measurement or location in any output; the check reports and records exist */
+    CHECK_EQ_INT(tb_count(log, "location"), 0);
+    CHECK_EQ_INT(tb_sh("grep -rl location '%s/out' >/dev/null 2>&1", run), 1);
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 8 && test $(ls '%s'/results/h1/*.json | wc -l) = 8",
+                       run, run), 0);
+    free(log);
+}
+
+TEST(batch_resume_and_byte_identical_shards)
+{
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], a[2048], b[2048], out[16384], args[8192];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    snprintf(a, sizeof a, "%s/whole", dir);
+    snprintf(b, sizeof b, "%s/sharded", dir);
+    make_corpus(corpus);
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, a);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    /* three slices, in any order */
+    for (int s = 2; s >= 0; s--) {
+        snprintf(args, sizeof args, "batch %s -o %s --robot h1 --shard %d/3 --no-progress", corpus, b, s);
+        CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    }
+    snprintf(args, sizeof args, "batch merge %s", a);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "batch merge %s", b);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "3 shard logs");
+    char pa[2200], pb[2200];
+    snprintf(pa, sizeof pa, "%s/corpus.jsonl", a);
+    snprintf(pb, sizeof pb, "%s/corpus.jsonl", b);
+    CHECK(tb_same_file(pa, pb));
+    CHECK_EQ_INT(tb_sh("diff -r '%s/out' '%s/out' && diff -r '%s/results' '%s/results'", a, b, a, b), 0);
+
+    /* a rerun does nothing again */
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, a);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "8 done (8 already done before)");
+    /* an output lost (a task killed before its record was written): only that item runs */
+    CHECK_EQ_INT(tb_sh("rm \"$(ls '%s'/results/h1/*.json | head -1)\"", a), 0);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "8 done (7 already done before)");
+    /* other options, other outputs beside the first ones */
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --upper-body --no-progress", corpus, a);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "8 done (0 already done before)");
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 16", a), 0);
+}
+
+TEST(batch_manifest)
+{
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], run[2048], out[16384], args[8192], man[2200];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    CHECK_EQ_INT(tb_recording(corpus, 0, TB_GOOD, 1), 0);
+    CHECK_EQ_INT(tb_recording(corpus, 1, TB_NO_SIDECAR, 2), 0);
+    /* the second recording's consent lives elsewhere */
+    CHECK_EQ_INT(tb_sh("cp '%s/site0/rec00.bvh.prov.json' '%s/consent-1.json'", corpus, corpus), 0);
+    snprintf(man, sizeof man, "%s/manifest.txt", corpus);
+    FILE *fp = fopen(man, "w");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    fprintf(fp, "# recordings of the week\nsite0/rec00.bvh\nsite1/rec01.bvh consent-1.json\nsite9/missing.bvh\n");
+    fclose(fp);
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", man, run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "2 done");
+    char lp[2200];
+    snprintf(lp, sizeof lp, "%s/logs/shard-0-of-1.jsonl", run);
+    char *log = tb_slurp(lp);
+    CHECK(log && strstr(log, "\"id\":\"site9/missing.bvh\",\"robot\":null,\"status\":\"error\",\"stage\":\"read\""));
+    free(log);
+}
+
+TEST(batch_withdraw)
+{
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], run[2048], out[16384], args[8192];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(tb_recording(corpus, i, TB_GOOD, i % 2), 0);
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --plots all --no-progress", corpus, run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    /* list: two recordings of anon-0001, each with motion, check report, plot, record */
+    snprintf(args, sizeof args, "batch withdraw anon-0001 %s %s", run, corpus);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_EQ_INT(tb_count(out, "remove   motion"), 2);
+    CHECK_EQ_INT(tb_count(out, "remove   record"), 2);
+    CHECK_EQ_INT(tb_count(out, "remove   plot"), 2);
+    CHECK_EQ_INT(tb_count(out, "input    recording"), 2);
+    CHECK_CONTAINS(out, "8 outputs to remove");
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 4", run), 0);
+    /* apply */
+    snprintf(args, sizeof args, "batch withdraw anon-0001 %s --apply", run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "8 outputs removed");
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 2 && grep -qx anon-0001 '%s/withdrawn.txt'",
+                       run, run), 0);
+    /* a later run refuses that person's recordings by name; merge leaves them out */
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --plots all --no-progress", corpus, run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "2 done (2 already done before)");
+    CHECK_CONTAINS(out, "2 refused");
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 2", run), 0);
+    snprintf(args, sizeof args, "batch merge %s", run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    char cp[2200];
+    snprintf(cp, sizeof cp, "%s/corpus.jsonl", run);
+    char *c = tb_slurp(cp);
+    CHECK(c && !strstr(c, "anon-0001") && tb_count(c, "\"status\":\"done\"") == 2);
+    free(c);
+}
+
+/* examples/k8s: the Indexed Job has what it needs, and lfd runs under a pod's env */
+TEST(batch_k8s_indexed_job)
+{
+    char *y = tb_slurp("examples/k8s/lfd-batch-job.yaml");
+    CHECK(y != NULL);
+    if (!y)
+        return;
+    CHECK_CONTAINS(y, "apiVersion: batch/v1");
+    CHECK_CONTAINS(y, "kind: Job");
+    CHECK_CONTAINS(y, "completionMode: Indexed");
+    CHECK_CONTAINS(y, "restartPolicy:");
+    CHECK_CONTAINS(y, "backoffLimitPerIndex:");
+    CHECK_CONTAINS(y, "persistentVolumeClaim:");
+    /* completions, parallelism and the --shards given to lfd agree */
+    const char *c = strstr(y, "completions:"), *s = strstr(y, "\"--shards\"");
+    CHECK(c && s && strstr(y, "parallelism:"));
+    if (c && s) {
+        int nc = atoi(c + strlen("completions:"));
+        const char *q = strchr(s + 10, '"');
+        int ns = q ? atoi(q + 1) : -1;
+        CHECK(nc > 0);
+        CHECK_EQ_INT(ns, nc);
+    }
+    free(y);
+    y = tb_slurp("examples/k8s/lfd-merge-job.yaml");
+    CHECK(y && strstr(y, "lfd batch merge /data/runs/r1") && strstr(y, "lfd report"));
+    free(y);
+
+    /* the pods: JOB_COMPLETION_INDEX 0..2 (set by Kubernetes) with --shards 3 */
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], pods[2048], local[2048], out[16384], args[8192];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    snprintf(pods, sizeof pods, "%s/pods", dir);
+    snprintf(local, sizeof local, "%s/local", dir);
+    for (int i = 0; i < 7; i++)
+        CHECK_EQ_INT(tb_recording(corpus, i, TB_GOOD, i), 0);
+    for (int k = 0; k < 3; k++) {
+        snprintf(args, sizeof args,
+                 "batch %s -o %s --robot h1 --shards 3 --no-progress", corpus, pods);
+        char cmd[8300];
+        snprintf(cmd, sizeof cmd, "env -u SLURM_ARRAY_TASK_ID JOB_COMPLETION_INDEX=%d %s %s >/dev/null 2>&1", k,
+                 lfd_test_lfd_bin(), args);
+        CHECK_EQ_INT(tb_sh("%s", cmd), 0);
+        char lp[2200];
+        snprintf(lp, sizeof lp, "%s/logs/shard-%d-of-3.jsonl", pods, k);
+        CHECK(lfd_file_exists(lp));
+    }
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, local);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_EQ_INT(tb_sh("%s batch merge %s >/dev/null && %s batch merge %s >/dev/null && cmp %s/corpus.jsonl "
+                       "%s/corpus.jsonl && diff -r %s/out %s/out",
+                       lfd_test_lfd_bin(), pods, lfd_test_lfd_bin(), local, pods, local, pods, local),
+                 0);
+    /* an index without the count is refused with the reason */
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1", corpus, pods);
+    char cmd[8300];
+    snprintf(cmd, sizeof cmd, "JOB_COMPLETION_INDEX=1 %s %s 2>&1 | grep -q -- '--shards N'", lfd_test_lfd_bin(), args);
+    CHECK_EQ_INT(tb_sh("%s", cmd), 0);
+}
