@@ -107,6 +107,103 @@ int lfd_bc_consent_check(int n, const lfd_bc_demo *demos, const char *purpose,
     return LFD_OK;
 }
 
+/* the name of the first human recording in a provenance's lineage (what
+   the motion was retargeted from), or "" */
+static void human_source(const lfd_prov *pv, char *name, size_t namesz)
+{
+    name[0] = '\0';
+    const lfd_prov_entry *e = lfd_prov_get(pv, "lineage");
+    if (!e)
+        return;
+    lfd_mpr r;
+    lfd_mpr_init(&r, e->val, e->len);
+    lfd_err err = {0};
+    uint32_t n;
+    if (lfd_mpr_array(&r, &n, &err))
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t nk;
+        if (lfd_mpr_map(&r, &nk, &err))
+            return;
+        char kind[32] = "", nm[256] = "";
+        for (uint32_t k = 0; k < nk; k++) {
+            char key[32];
+            if (lfd_mpr_cstr(&r, key, sizeof key, &err))
+                return;
+            int rc = !strcmp(key, "kind")   ? lfd_mpr_cstr(&r, kind, sizeof kind, &err)
+                     : !strcmp(key, "name") ? lfd_mpr_cstr(&r, nm, sizeof nm, &err)
+                                            : lfd_mpr_skip(&r, &err);
+            if (rc)
+                return;
+        }
+        if (!strcmp(kind, "human") && nm[0]) {
+            snprintf(name, namesz, "%s", nm);
+            return;
+        }
+    }
+}
+
+void lfd_bc_consent_hint(int n, const lfd_bc_demo *demos, const char *purpose,
+                         const char *today, int no_people, char *hint, size_t hintsz)
+{
+    char day[16];
+    if (!today) {
+        lfd_today(day);
+        today = day;
+    }
+    hint[0] = '\0';
+    int no_record = 0, personless = 0, not_covered = 0;
+    char recording[256] = "";
+    for (int i = 0; i < n; i++) {
+        const lfd_prov *pv = &demos[i].motion->prov;
+        lfd_consent c;
+        lfd_err e = {0};
+        if (lfd_consent_read(pv, &c, &e) == LFD_OK) {
+            not_covered += lfd_consent_allows(&c, purpose ? purpose : "", today, &e) != LFD_OK;
+            continue;
+        }
+        char ids[1][LFD_CONTRIB_MAX];
+        int human = lfd_lineage_has_kind(pv, "human", &e);
+        if (!lfd_prov_get(pv, "contributor_id") && human == 0 &&
+            lfd_lineage_contributors(pv, ids, 1) == 0) {
+            if (!no_people)
+                personless++; /* --no-people would let it through */
+            continue;
+        }
+        no_record++;
+        if (!recording[0])
+            human_source(pv, recording, sizeof recording);
+    }
+    size_t len = 0;
+#define HINT(...)                                                                        \
+    do {                                                                                 \
+        int w_ = snprintf(hint + len, hintsz - len, __VA_ARGS__);                        \
+        len = w_ > 0 && (size_t)w_ < hintsz - len ? len + (size_t)w_ : hintsz - 1;       \
+    } while (0)
+    if (no_record) {
+        if (recording[0])
+            HINT("  - a recording of a person: put its consent record in %s.prov.json beside "
+                 "%s (contributor_id and consent scopes/date: docs/lineage.md) and retarget it "
+                 "again, or retarget with --prov FILE naming the record\n",
+                 recording, recording);
+        else
+            HINT("  - a recording of a person: put its consent record in <recording>.prov.json "
+                 "beside the recording (contributor_id and consent scopes/date: "
+                 "docs/lineage.md) and retarget it again, or retarget with --prov FILE naming "
+                 "the record\n");
+    }
+    if (not_covered)
+        HINT("  - a consent record that does not cover '%s' today: only a new record from the "
+             "person (then retarget again with it) or a --purpose they consented to\n",
+             purpose ? purpose : "");
+    if (personless)
+        HINT("  - data that names no person (synthetic or generated motions): add --no-people\n");
+    else if (no_record && !no_people)
+        HINT("  - --no-people is for data that names no person (synthetic motions); it does not "
+             "apply to a recording of a person\n");
+#undef HINT
+}
+
 /* ---- the policy's schema ------------------------------------------------------------ */
 
 int lfd_bc_policy_schema(lfd_policy *p, const lfd_robot *r, const lfd_obs_layout *L,
@@ -303,6 +400,9 @@ int lfd_bc_train_motions(const lfd_robot *r, int n, const lfd_bc_demo *demos,
     /* 1. consent, before anything is computed from the data */
     int rc = lfd_bc_consent_check(n, demos, o->purpose, today, o->no_people,
                                   &rep->no_people_used, err);
+    if (rc == LFD_EDENIED)
+        lfd_bc_consent_hint(n, demos, o->purpose, today, o->no_people, rep->consent_hint,
+                            sizeof rep->consent_hint);
     if (rc)
         return rc;
     /* 2. every motion is this robot's */

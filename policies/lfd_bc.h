@@ -83,6 +83,7 @@ typedef struct lfd_bc_report {
     size_t nparams;
     int no_people_used;        /* demonstrations let through by no_people */
     int check_warned;          /* demonstrations used with an lfd check warning */
+    char consent_hint[768];    /* after a consent refusal: the ways forward (lfd_bc_consent_hint) */
     lfd_train_result train;
 } lfd_bc_report;
 
@@ -99,6 +100,16 @@ typedef struct lfd_bc_demo {
    the ones accepted by the no_people override (may be NULL). */
 int lfd_bc_consent_check(int n, const lfd_bc_demo *demos, const char *purpose,
                          const char *today, int no_people, int *no_people_used, lfd_err *err);
+
+/* After lfd_bc_consent_check refused: writes into hint (lines starting
+   "  - ") the ways forward that apply to the refused demonstrations: a
+   consent record beside the recording (`<recording>.prov.json`, naming the
+   recording the motion was retargeted from) and retargeting again, or
+   `lfd retarget --prov FILE`; --no-people for data that names no person;
+   a consent record covering the purpose where one exists but does not.
+   Empty when nothing is refused. */
+void lfd_bc_consent_hint(int n, const lfd_bc_demo *demos, const char *purpose,
+                         const char *today, int no_people, char *hint, size_t hintsz);
 
 /* Runs lfd check (default thresholds) on every demonstration: verdicts[i]
    gets LFD_CHECK_PASS/WARN/FAIL, *nwarn the warnings.  LFD_EDENIED naming

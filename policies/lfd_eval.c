@@ -450,6 +450,29 @@ done:
     return rc;
 }
 
+/* the tracking error of holding the first frame's driven joints still
+   over nper periods of dt (the closed-loop run's length) */
+static int hold_error(const lfd_robot *r, const lfd_obs_layout *L, const lfd_motion *m,
+                      double dt, int nper, double *out, lfd_err *err)
+{
+    double *qbuf = malloc((size_t)(r->nq + 2 * r->njoints + 8) * sizeof(double));
+    if (!qbuf)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    double *q0 = qbuf + r->nq + 4, *qt = q0 + r->njoints;
+    demo_targets(L, m, 0, qbuf, q0);
+    double sum = 0;
+    for (int k = 0; k < nper; k++) {
+        demo_targets(L, m, k * dt, qbuf, qt);
+        double e = 0;
+        for (int d = 0; d < L->ndriven; d++)
+            e += fabs(qt[L->driven[d]] - q0[L->driven[d]]);
+        sum += L->ndriven ? e / L->ndriven : 0;
+    }
+    *out = nper > 0 ? sum / nper : 0;
+    free(qbuf);
+    return LFD_OK;
+}
+
 int lfd_eval_closed_loop(const lfd_policy *p, const lfd_robot *r, const lfd_motion *m,
                          const lfd_eval_closed_opts *o, lfd_eval_closed_report *rep,
                          lfd_err *err)
@@ -479,8 +502,15 @@ int lfd_eval_closed_loop(const lfd_policy *p, const lfd_robot *r, const lfd_moti
         rc = run_loop(NULL, r, L, m, o, dt, &rep->reference, err);
         rep->have_reference = rc == LFD_OK;
     }
+    if (rc == LFD_OK)
+        rc = hold_error(r, L, m, dts, nper, &rep->hold_rad_mean, err);
     free(L);
     return rc;
+}
+
+int lfd_eval_closed_comparable(const lfd_eval_closed_report *rep)
+{
+    return !(rep->have_reference && rep->reference.fell);
 }
 
 /* ---- JSON ------------------------------------------------------------------------------ */
@@ -564,5 +594,9 @@ void lfd_eval_closed_json(const lfd_eval_closed_report *rep, lfd_jw *jw)
         lfd_jw_key(jw, "reference");
         run_json(&rep->reference, jw);
     }
+    lfd_jw_knum(jw, "hold_still_rad_mean", rep->hold_rad_mean);
+    lfd_jw_kbool(jw, "comparison_meaningful", lfd_eval_closed_comparable(rep));
+    if (!lfd_eval_closed_comparable(rep))
+        lfd_jw_kstr(jw, "note", "reference falls: closed-loop comparison not meaningful");
     lfd_jw_obj_end(jw);
 }

@@ -36,7 +36,12 @@
     the robot fell (root tilt beyond fall_tilt_rad, or the root below half
     its starting height), and the same run with the demonstration itself
     as the target (what the controller achieves with perfect actions), so
-    the policy's figure has its ceiling beside it.
+    the policy's figure has its ceiling beside it, and its floor: the error
+    of a robot that held its starting pose still for the whole run
+    (hold_rad_mean, computed from the demonstration; a policy no better
+    than that has learnt nothing).  When the reference run falls, the
+    controller cannot follow the demonstration even with perfect actions
+    and comparing the policy with it means nothing (`lfd eval` says so).
 */
 #ifndef LFD_EVAL_H
 #define LFD_EVAL_H
@@ -111,7 +116,13 @@ typedef struct lfd_eval_closed_report {
     lfd_eval_run policy;
     int have_reference;
     lfd_eval_run reference;     /* the controller tracking the demonstration itself */
+    double hold_rad_mean;       /* holding the starting pose: mean |q_start - q_demo| over
+                                   the driven joints and the run's length */
 } lfd_eval_closed_report;
+
+/* 0 when the reference run fell (no closed-loop comparison is meaningful),
+   else 1 (also when there is no reference run). */
+int lfd_eval_closed_comparable(const lfd_eval_closed_report *rep);
 
 /* Closed-loop evaluation of p on one motion (see above). */
 int lfd_eval_closed_loop(const lfd_policy *p, const lfd_robot *r, const lfd_motion *m,

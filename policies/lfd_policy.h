@@ -45,7 +45,7 @@
     observations through one sgemm per layer.
 
     File (.lfdp): one msgpack map sealed like motion files (core/lfd_seal.h):
-      "format": "lfd.policy", "version": 1 | 2, "kind": "mlp" | "playback",
+      "format": "lfd.policy", "version": 1 | 2 | 3 (below), "kind": "mlp" | "playback",
       "name", "robot", "model_hash", "control_period_s", "chunk",
       "obs_names", "obs_units", "act_names", "act_units"  ([str]),
       "default_action", "act_lo", "act_hi", "vel_limit", "acc_limit"

@@ -5,9 +5,9 @@
     root pose that puts one foot flat on the floor (sole plane at z = 0,
     level) at a given place and heading, so a motion written as joint
     trajectories alone becomes a motion whose feet stay on the floor.  The
-    generators build the motions the checker's tests and benchmarks (and the
-    demo, before retargeting exists) need: standing, a slow squat, joint
-    trajectories on top of the default pose.  They name joints by Unitree's
+    generators build the motions the checker's tests and benchmarks need
+    (`lfd demo` retargets real or synthesised human motion instead):
+    standing, a slow squat, joint trajectories on top of the default pose.  They name joints by Unitree's
     conventions (hip_pitch, knee, ankle or ankle_pitch): h1 and g1.
 */
 #ifndef LFD_POSES_H

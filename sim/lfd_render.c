@@ -3,11 +3,14 @@
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
 #include <math.h>
+#include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "core/lfd_io.h"
@@ -33,6 +36,7 @@ struct lfd_render {
     mjvOption opt;
     mjrContext con;
     int scn_ok, con_ok;
+    lfd_render_camera camp; /* the camera's plan */
 };
 
 /* ---- EGL ---------------------------------------------------------------------------- */
@@ -159,13 +163,209 @@ int lfd_render_new(const lfd_robot *r, int width, int height, lfd_render **out, 
     rd->scn.flags[mjRND_REFLECTION] = 0;
     mjv_defaultOption(&rd->opt);
     mjv_defaultCamera(&rd->cam);
-    rd->cam.type = mjCAMERA_TRACKING;
-    rd->cam.trackbodyid = r->root_body > 0 ? r->root_body : 1;
-    rd->cam.distance = 3.2;
-    rd->cam.azimuth = 140;
-    rd->cam.elevation = -15;
+    lfd_render_camera c;
+    lfd_render_camera_plan(r, rd->d, NULL, NULL, &c, NULL);
+    lfd_render_set_camera(rd, &c);
+    lfd_render_geom_groups(rd->m, NULL, rd->opt.geomgroup, NULL, NULL);
     *out = rd;
     return LFD_OK;
+}
+
+/* ---- camera ------------------------------------------------------------------------- */
+static int root_body(const lfd_robot *r) { return r->root_body > 0 ? r->root_body : 1; }
+
+int lfd_render_camera_plan(const lfd_robot *r, mjData *d, const lfd_motion *mo, const char *spec,
+                           lfd_render_camera *c, lfd_err *err)
+{
+    const mjModel *m = r->m;
+    memset(c, 0, sizeof *c);
+    /* a view from the robot's front-right, a little above (MuJoCo's azimuth
+       is the direction the camera looks: 180 looks back at a robot facing
+       +x, 140 from its front-right), turned with the robot's first heading */
+    c->distance_m = 3.2;
+    c->azimuth_deg = 140;
+    c->elevation_deg = -15;
+    int mode = LFD_CAMERA_AUTO;
+    if (!spec || !*spec || !strcmp(spec, "auto"))
+        mode = LFD_CAMERA_AUTO;
+    else if (!strcmp(spec, "fixed"))
+        mode = LFD_CAMERA_FIXED;
+    else if (!strcmp(spec, "track"))
+        mode = LFD_CAMERA_TRACK;
+    else {
+        c->model_cam = mj_name2id(m, mjOBJ_CAMERA, spec);
+        if (c->model_cam < 0) {
+            char names[512] = "";
+            size_t n = 0;
+            for (int i = 0; i < m->ncam && n < sizeof names - 40; i++) {
+                const char *nm = m->names + m->name_camadr[i];
+                n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "",
+                                      *nm ? nm : "(unnamed)");
+            }
+            return lfd_fail(err, LFD_EARG,
+                            "--camera %s: not fixed, track, auto or a camera of the model "
+                            "(its cameras: %s)", spec, m->ncam ? names : "none");
+        }
+        c->mode = LFD_CAMERA_MODEL;
+        snprintf(c->note, sizeof c->note, "the model's camera %s", spec);
+        return LFD_OK;
+    }
+    if (!mo || mo->nframes <= 0) {
+        c->mode = mode == LFD_CAMERA_FIXED ? LFD_CAMERA_FIXED : LFD_CAMERA_TRACK;
+        if (d) {
+            mj_kinematics(m, d);
+            memcpy(c->lookat, d->xpos + 3 * root_body(r), sizeof c->lookat);
+        }
+        snprintf(c->note, sizeof c->note, "%s", c->mode == LFD_CAMERA_FIXED ? "fixed" : "tracking the root");
+        return LFD_OK;
+    }
+    /* the root's path: bounding box, mean height, first heading */
+    double lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+    double yaw0 = 0;
+    int rb = root_body(r);
+    for (int f = 0; f < mo->nframes; f++) {
+        memcpy(d->qpos, lfd_motion_frame(mo, f), (size_t)m->nq * sizeof(double));
+        mj_kinematics(m, d);
+        const double *p = d->xpos + 3 * rb;
+        for (int k = 0; k < 3; k++) {
+            lo[k] = fmin(lo[k], p[k]);
+            hi[k] = fmax(hi[k], p[k]);
+        }
+        if (f == 0) {
+            const double *R = d->xmat + 9 * rb;
+            yaw0 = atan2(R[3], R[0]);
+        }
+    }
+    c->travel_m = hypot(hi[0] - lo[0], hi[1] - lo[1]);
+    c->azimuth_deg = 140 + yaw0 * 180 / M_PI;
+    for (int k = 0; k < 3; k++)
+        c->lookat[k] = 0.5 * (lo[k] + hi[k]);
+    /* 1 m: a step or two stays in a 3.2 m view; farther, the robot would leave it */
+    if (mode == LFD_CAMERA_AUTO)
+        mode = c->travel_m > 1.0 ? LFD_CAMERA_TRACK : LFD_CAMERA_FIXED;
+    c->mode = mode;
+    if (mode == LFD_CAMERA_FIXED) {
+        /* far enough that the whole path fits MuJoCo's 45-degree view */
+        c->distance_m = fmax(3.2, 1.6 + 1.3 * c->travel_m);
+        snprintf(c->note, sizeof c->note, "fixed (the root's path is %.2f m across)", c->travel_m);
+    } else {
+        snprintf(c->note, sizeof c->note, "tracking the root (its path is %.2f m across)",
+                 c->travel_m);
+    }
+    return LFD_OK;
+}
+
+void lfd_render_camera_apply(const lfd_robot *r, const mjData *d, const lfd_render_camera *c,
+                             int follow_only, mjvCamera *cam)
+{
+    if (c->mode == LFD_CAMERA_TRACK) {
+        /* the lookat on the root, set outright: MuJoCo's own tracking camera
+           eases towards the body by a fifth per update and falls behind a
+           walk rendered every n-th frame */
+        cam->type = mjCAMERA_FREE;
+        memcpy(cam->lookat, d->xpos + 3 * root_body(r), 3 * sizeof(double));
+    }
+    if (follow_only)
+        return;
+    if (c->mode == LFD_CAMERA_MODEL) {
+        cam->type = mjCAMERA_FIXED;
+        cam->fixedcamid = c->model_cam;
+        return;
+    }
+    cam->type = mjCAMERA_FREE;
+    if (c->mode == LFD_CAMERA_FIXED)
+        memcpy(cam->lookat, c->lookat, sizeof c->lookat);
+    cam->distance = c->distance_m;
+    cam->azimuth = c->azimuth_deg;
+    cam->elevation = c->elevation_deg;
+}
+
+void lfd_render_set_camera(lfd_render *rd, const lfd_render_camera *c)
+{
+    rd->camp = *c;
+    lfd_render_camera_apply(rd->r, rd->d, c, 0, &rd->cam);
+}
+
+/* ---- geom groups -------------------------------------------------------------------- */
+/* 1 if MuJoCo draws geom i with these groups enabled */
+static int geom_drawn(const mjModel *m, int i, const mjtByte *group)
+{
+    int g = m->geom_group[i];
+    if (g >= 0 && g < mjNGROUP && !group[g])
+        return 0;
+    /* fully transparent without a material: nothing to see */
+    return m->geom_matid[i] >= 0 || m->geom_rgba[4 * i + 3] > 0;
+}
+
+static int robot_geoms_drawn(const mjModel *m, const mjtByte *group)
+{
+    int n = 0;
+    for (int i = 0; i < m->ngeom; i++)
+        n += m->geom_bodyid[i] > 0 && geom_drawn(m, i, group);
+    return n;
+}
+
+int lfd_render_geom_groups(const mjModel *m, const char *spec, mjtByte group[mjNGROUP],
+                           int *fallback, lfd_err *err)
+{
+    if (fallback)
+        *fallback = 0;
+    if (!spec || !*spec || !strcmp(spec, "auto")) {
+        mjvOption o;
+        mjv_defaultOption(&o);
+        memcpy(group, o.geomgroup, mjNGROUP);
+        if (robot_geoms_drawn(m, group))
+            return LFD_OK;
+        /* no visual geom: show the groups the robot's (collision) geoms are in */
+        for (int i = 0; i < m->ngeom; i++) {
+            int g = m->geom_group[i];
+            if (m->geom_bodyid[i] > 0 && g >= 0 && g < mjNGROUP)
+                group[g] = 1;
+        }
+        if (fallback)
+            *fallback = 1;
+        return LFD_OK;
+    }
+    mjtByte g[mjNGROUP] = {0};
+    if (!strcmp(spec, "all")) {
+        memset(g, 1, sizeof g);
+    } else {
+        const char *p = spec;
+        while (*p) {
+            char *end;
+            long v = strtol(p, &end, 10);
+            if (end == p || v < 0 || v >= mjNGROUP || (*end && *end != ','))
+                return lfd_fail(err, LFD_EARG,
+                                "--geom-groups %s: give auto, all or group numbers 0..%d "
+                                "separated by commas (e.g. 0,1,2,3)", spec, mjNGROUP - 1);
+            g[v] = 1;
+            p = *end ? end + 1 : end;
+        }
+    }
+    if (!robot_geoms_drawn(m, g)) {
+        char have[64] = "";
+        size_t n = 0;
+        mjtByte seen[mjNGROUP] = {0};
+        for (int i = 0; i < m->ngeom; i++) {
+            int k = m->geom_group[i];
+            if (m->geom_bodyid[i] > 0 && k >= 0 && k < mjNGROUP && !seen[k]) {
+                seen[k] = 1;
+            }
+        }
+        for (int k = 0; k < mjNGROUP; k++)
+            if (seen[k])
+                n += (size_t)snprintf(have + n, sizeof have - n, "%s%d", n ? "," : "", k);
+        return lfd_fail(err, LFD_EARG,
+                        "--geom-groups %s draws none of the robot's geoms (they are in groups %s)",
+                        spec, n ? have : "none");
+    }
+    memcpy(group, g, mjNGROUP);
+    return LFD_OK;
+}
+
+int lfd_render_set_geom_groups(lfd_render *rd, const char *spec, int *fallback, lfd_err *err)
+{
+    return lfd_render_geom_groups(rd->m, spec, rd->opt.geomgroup, fallback, err);
 }
 
 void lfd_render_mark_scene(const mjModel *m, mjvScene *scn, const unsigned char *highlight,
@@ -202,6 +402,7 @@ int lfd_render_pose(lfd_render *rd, const double *qpos, const unsigned char *hig
     mj_kinematics(m, d);
     mj_comPos(m, d);
     mj_camlight(m, d);
+    lfd_render_camera_apply(rd->r, d, &rd->camp, 1, &rd->cam);
     mjv_updateScene(m, d, &rd->opt, NULL, &rd->cam, mjCAT_ALL, &rd->scn);
     lfd_render_mark_scene(m, &rd->scn, highlight, marker);
     mjrRect vp = {0, 0, rd->width, rd->height};
@@ -299,34 +500,85 @@ void lfd_render_opts_default(lfd_render_opts *o)
     o->progress = 0;
 }
 
-/* runs ffmpeg on the PNGs; 0 on success, else a note in res */
-static int run_ffmpeg(const char *dir, double fps, lfd_render_result *res)
-{
-    char rate[32], in[4200], out[4200];
-    snprintf(rate, sizeof rate, "%.6g", fps);
-    snprintf(in, sizeof in, "%s/frame_%%05d.png", dir);
-    snprintf(out, sizeof out, "%s/replay.mp4", dir);
-    char *argv[] = {"ffmpeg", "-y", "-loglevel", "error", "-framerate", rate, "-i", in,
-                    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-vf",
-                    "pad=ceil(iw/2)*2:ceil(ih/2)*2", out, NULL};
+/* ffmpeg as a child reading raw RGB frames on its stdin, a socket (send
+   with MSG_NOSIGNAL: an ffmpeg that dies gives EPIPE, not SIGPIPE), into
+   DIR/replay.mp4.tmp, renamed to replay.mp4 when it succeeds */
+typedef struct ffmpeg_pipe {
     pid_t pid;
+    int fd;          /* -1: not running */
+    int failed;      /* a write failed: ffmpeg stopped */
+    char tmp[4200], out[4200];
+} ffmpeg_pipe;
+
+static void ffmpeg_start(ffmpeg_pipe *ff, const char *dir, double fps, int w, int h,
+                         lfd_render_result *res)
+{
+    memset(ff, 0, sizeof *ff);
+    ff->fd = -1;
+    char rate[32], size[32];
+    snprintf(rate, sizeof rate, "%.6g", fps);
+    snprintf(size, sizeof size, "%dx%d", w, h);
+    snprintf(ff->tmp, sizeof ff->tmp, "%s/replay.mp4.tmp", dir);
+    snprintf(ff->out, sizeof ff->out, "%s/replay.mp4", dir);
+    char *argv[] = {"ffmpeg", "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                    "-s", size, "-framerate", rate, "-i", "-", "-c:v", "libx264", "-pix_fmt",
+                    "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-f", "mp4", ff->tmp, NULL};
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+        snprintf(res->mp4_note, sizeof res->mp4_note, "no socket for ffmpeg (%s): PNG frames only",
+                 strerror(errno));
+        return;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", 0, 0);
-    int rc = posix_spawnp(&pid, "ffmpeg", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+    int rc = posix_spawnp(&ff->pid, "ffmpeg", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    close(sv[1]);
     if (rc) {
+        close(sv[0]);
         snprintf(res->mp4_note, sizeof res->mp4_note,
                  "ffmpeg not found (install Debian's ffmpeg): PNG frames only");
-        return -1;
+        return;
     }
+    ff->fd = sv[0];
+}
+
+static void ffmpeg_frame(ffmpeg_pipe *ff, const uint8_t *rgb, size_t len)
+{
+    while (ff->fd >= 0 && !ff->failed && len > 0) {
+        ssize_t n = send(ff->fd, rgb, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ff->failed = 1;
+            break;
+        }
+        rgb += n;
+        len -= (size_t)n;
+    }
+}
+
+/* ends the input, waits for ffmpeg; keep: 1 to keep the video.  0 when
+   replay.mp4 was written, else a note in res */
+static int ffmpeg_finish(ffmpeg_pipe *ff, int keep, lfd_render_result *res)
+{
+    if (ff->fd < 0)
+        return -1;
+    close(ff->fd);
+    ff->fd = -1;
     int st = 0;
-    if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    pid_t w;
+    while ((w = waitpid(ff->pid, &st, 0)) < 0 && errno == EINTR)
+        ;
+    int ok = w == ff->pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !ff->failed;
+    if (ok && keep && rename(ff->tmp, ff->out) == 0)
+        return 0;
+    unlink(ff->tmp);
+    if (keep)
         snprintf(res->mp4_note, sizeof res->mp4_note, "ffmpeg failed (status %d): PNG frames only",
-                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-        return -1;
-    }
-    return 0;
+                 w == ff->pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return -1;
 }
 
 int lfd_render_findings(const lfd_robot *r, mjData *d, const double *qpos,
@@ -377,6 +629,17 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
         return rc;
     if (m->nframes <= 0)
         return lfd_fail(err, LFD_EARG, "the motion has no frames: nothing to render");
+    /* camera and geom groups first: a bad option writes nothing */
+    lfd_render_camera cam;
+    mjtByte groups[mjNGROUP];
+    int fallback = 0;
+    mjData *scratch = mj_makeData(r->m);
+    if (!scratch)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    rc = lfd_render_camera_plan(r, scratch, m, opts->camera, &cam, err);
+    mj_deleteData(scratch);
+    if (rc || (rc = lfd_render_geom_groups(r->m, opts->geom_groups, groups, &fallback, err)))
+        return rc;
     if ((rc = lfd_mkdir_p(dir, err)))
         return rc;
     lfd_render *rd = NULL;
@@ -397,10 +660,27 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
     int every = opts->every > 0 ? opts->every : 1;
+    memcpy(rd->opt.geomgroup, groups, mjNGROUP);
+    lfd_render_set_camera(rd, &cam);
+    snprintf(res->camera_note, sizeof res->camera_note, "%s", cam.note);
+    if (fallback || (opts->geom_groups && *opts->geom_groups && strcmp(opts->geom_groups, "auto"))) {
+        size_t n = (size_t)snprintf(res->groups_note, sizeof res->groups_note, "geom groups");
+        for (int g = 0; g < mjNGROUP; g++)
+            if (rd->opt.geomgroup[g])
+                n += (size_t)snprintf(res->groups_note + n, sizeof res->groups_note - n, " %d", g);
+        if (fallback)
+            snprintf(res->groups_note + n, sizeof res->groups_note - n,
+                     " (no geom of the robot is in the visual groups 0-2: collision geoms shown)");
+    }
     lfd_progress prog;
     int total = (m->nframes + every - 1) / every;
     if (opts->max_frames > 0 && total > opts->max_frames)
         total = opts->max_frames;
+    ffmpeg_pipe ff = {.fd = -1};
+    if (opts->mp4)
+        ffmpeg_start(&ff, dir, m->fps / every, opts->width, opts->height, res);
+    else
+        snprintf(res->mp4_note, sizeof res->mp4_note, "MP4 not requested");
     if (opts->progress)
         lfd_progress_start(&prog, "replay", total);
     double t_render = 0;
@@ -414,10 +694,15 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
         t_render += lfd_now_s() - t0;
         if (rc)
             break;
+        /* named by the motion's frame, as lfd check names frames */
         char path[4200];
-        snprintf(path, sizeof path, "%s/frame_%05d.png", dir, k);
+        snprintf(path, sizeof path, "%s/frame_%05d.png", dir, f);
         if ((rc = png_encode(path, rgb, opts->width, opts->height, raw, z, err)))
             break;
+        ffmpeg_frame(&ff, rgb, (size_t)opts->width * (size_t)opts->height * 3);
+        if (!res->frames)
+            res->first_frame = f;
+        res->last_frame = f;
         res->frames++;
         res->highlighted += any;
         if (opts->progress)
@@ -430,14 +715,9 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
     free(raw);
     free(z);
     lfd_render_free(&rd);
+    res->mp4_written = ffmpeg_finish(&ff, rc == LFD_OK, res) == 0;
     if (rc)
         return rc;
     res->ms_per_frame = res->frames ? 1000 * t_render / res->frames : 0;
-    if (opts->mp4) {
-        double fps = m->fps / every;
-        res->mp4_written = run_ffmpeg(dir, fps, res) == 0;
-    } else {
-        snprintf(res->mp4_note, sizeof res->mp4_note, "MP4 not requested");
-    }
     return LFD_OK;
 }

@@ -71,7 +71,8 @@ static void on_scroll(GLFWwindow *w, double dx, double dy)
 }
 
 int lfd_view_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_report *rep,
-                    double max_s, lfd_view_result *res, lfd_err *err)
+                    const char *camera, const char *geom_groups, double max_s,
+                    lfd_view_result *res, lfd_err *err)
 {
     memset(res, 0, sizeof *res);
     int rc = lfd_robot_motion_check(r, m, err);
@@ -80,6 +81,16 @@ int lfd_view_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_rep
     if (m->nframes <= 0 || !(m->fps > 0))
         return lfd_fail(err, LFD_EARG, "the motion has no frames: nothing to show");
     lfd_mj_init();
+    /* camera and geom groups before any window: a bad option opens none */
+    lfd_render_camera camp;
+    mjtByte groups[mjNGROUP];
+    mjData *scratch = mj_makeData(r->m);
+    if (!scratch)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    rc = lfd_render_camera_plan(r, scratch, m, camera, &camp, err);
+    mj_deleteData(scratch);
+    if (rc || (rc = lfd_render_geom_groups(r->m, geom_groups, groups, NULL, err)))
+        return rc;
     if (!glfwInit())
         return lfd_fail(err, LFD_EUNSUPPORTED,
                         "--view: no display could be opened (GLFW failed to start; is $DISPLAY "
@@ -108,11 +119,10 @@ int lfd_view_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_rep
     mjv_defaultOption(&v.opt);
     mjv_makeScene(r->m, &v.scn, 2000);
     mjr_makeContext(r->m, &con, mjFONTSCALE_100);
-    v.cam.type = mjCAMERA_TRACKING;
-    v.cam.trackbodyid = r->root_body > 0 ? r->root_body : 1;
-    v.cam.distance = 3.2;
-    v.cam.azimuth = 140;
-    v.cam.elevation = -15;
+    memcpy(v.opt.geomgroup, groups, mjNGROUP);
+    memcpy(d->qpos, lfd_motion_frame(m, 0), (size_t)r->m->nq * sizeof(double));
+    mj_kinematics(r->m, d);
+    lfd_render_camera_apply(r, d, &camp, 0, &v.cam);
     glfwSetWindowUserPointer(win, &v);
     glfwSetKeyCallback(win, on_key);
     glfwSetMouseButtonCallback(win, on_button);
@@ -147,6 +157,7 @@ int lfd_view_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_rep
         mj_kinematics(r->m, d);
         mj_comPos(r->m, d);
         mj_camlight(r->m, d);
+        lfd_render_camera_apply(r, d, &camp, 1, &v.cam);
         mjv_updateScene(r->m, d, &v.opt, NULL, &v.cam, mjCAT_ALL, &v.scn);
         lfd_render_mark_scene(r->m, &v.scn, any ? hl : NULL, com_marker ? com : NULL);
         mjrRect vp = {0, 0, 0, 0};

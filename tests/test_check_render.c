@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "core/lfd_io.h"
 #include "sim/lfd_render.h"
@@ -53,8 +55,14 @@ TEST(check_render_replay_frames)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "4 frames");
     CHECK_CONTAINS(out, "2 with findings highlighted");
+    /* frames are named by the motion's frame number (0, 10, 20, 30), as the
+       check's findings name frames */
     char png_path[2100];
-    snprintf(png_path, sizeof png_path, "%s/frame_00003.png", dir);
+    snprintf(png_path, sizeof png_path, "%s/frame_00010.png", dir);
+    CHECK(access(png_path, F_OK) == 0);
+    snprintf(png_path, sizeof png_path, "%s/frame_00001.png", dir);
+    CHECK(access(png_path, F_OK) != 0);
+    snprintf(png_path, sizeof png_path, "%s/frame_00030.png", dir);
     uint8_t *png = NULL;
     size_t len = 0;
     if (lfd_file_read(png_path, 1 << 22, &png, &len, &err) == LFD_OK) {
@@ -112,6 +120,216 @@ TEST(check_render_view_on_virtual_display)
     setenv("DISPLAY", ":987", 1);
     CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 2);
     CHECK_CONTAINS(out, "no display could be opened");
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* red pixels (a highlighted body) in an RGB image */
+static long red_pixels(const uint8_t *rgb, int n)
+{
+    long red = 0;
+    for (int i = 0; i < n; i++)
+        red += rgb[3 * i] > 150 && rgb[3 * i + 1] < 80 && rgb[3 * i + 2] < 80;
+    return red;
+}
+
+/* a tracking camera keeps a walking robot in the picture even when frames
+   are far apart (every 30th frame of a walk): MuJoCo's own tracking camera
+   eases towards the body and lost it */
+TEST(check_render_camera_follows_walk)
+{
+    lfd_robot *r = ck_robot("h1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_render *rd = NULL;
+    if (lfd_render_new(r, 160, 120, &rd, &err)) {
+        lfd_robot_free(&r);
+        char why[600];
+        snprintf(why, sizeof why, "no offscreen GL context: %s", err.msg);
+        SKIP(why);
+    }
+    static uint8_t img[160 * 120 * 3];
+    unsigned char *hl = malloc((size_t)r->m->nbody);
+    memset(hl, 2, (size_t)r->m->nbody);
+    double *q = malloc((size_t)r->nq * sizeof *q);
+    memcpy(q, r->qpos_default, (size_t)r->nq * sizeof *q);
+    /* the robot (all red) at 0, 1, 2, ... 6 m along x: a 1 m/s walk every 30th frame */
+    for (int k = 0; k <= 6; k++) {
+        q[0] = r->qpos_default[0] + k;
+        CHECK_OK(lfd_render_pose(rd, q, hl, NULL, img, &err), &err);
+        long red = red_pixels(img, 160 * 120);
+        if (red < 200)
+            lfd_test_fail_at(__FILE__, __LINE__, "robot out of the picture %d m along: %ld red pixels", k, red);
+    }
+    free(q);
+    free(hl);
+    lfd_render_free(&rd);
+
+    /* the command picks the camera: tracking for a walk, fixed standing still */
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 4, 30, &err), &err);
+    char path[2100], dir[1024], args[4096], out[8192];
+    snprintf(path, sizeof path, "%s/stand.lfdm", lfd_test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/cam", lfd_test_tmpdir());
+    CHECK_OK(lfd_motion_write(&m, path, &err), &err);
+    snprintf(args, sizeof args, "replay %s --robot h1 -o %s --width 64 --height 48 --max-frames 1 --no-mp4 --no-check", path, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "camera: fixed");
+    for (int f = 0; f < m.nframes; f++)
+        lfd_motion_frame(&m, f)[0] += f / m.fps; /* 1 m/s along x */
+    CHECK_OK(lfd_motion_write(&m, path, &err), &err);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "camera: tracking the root");
+    /* a camera of the model by name, or a clear error naming the choices */
+    snprintf(args, sizeof args, "replay %s --robot h1 -o %s --camera nosuch --no-check", path, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "--camera nosuch");
+    CHECK_CONTAINS(out, "track");
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* reads back a PNG written by lfd_png_write (8-bit RGB, filter 0 on every
+   row) into rgb (w*h*3); 0 on success */
+static int read_lfd_png(const char *path, uint8_t *rgb, int w, int h)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    lfd_err err = {0};
+    if (lfd_file_read(path, 1 << 24, &buf, &len, &err))
+        return -1;
+    size_t row = (size_t)w * 3 + 1, raw_len = row * (size_t)h, zlen = 0;
+    uint8_t *z = malloc(len), *raw = malloc(raw_len);
+    int rc = -1;
+    for (size_t p = 8; z && raw && p + 12 <= len;) {
+        size_t n = (size_t)buf[p] << 24 | (size_t)buf[p + 1] << 16 | (size_t)buf[p + 2] << 8 | buf[p + 3];
+        if (p + 12 + n > len)
+            break;
+        if (!memcmp(buf + p + 4, "IDAT", 4)) {
+            memcpy(z + zlen, buf + p + 8, n);
+            zlen += n;
+        }
+        p += 12 + n;
+    }
+    uLongf out_len = (uLongf)raw_len;
+    if (z && raw && zlen && uncompress(raw, &out_len, z, (uLong)zlen) == Z_OK && out_len == raw_len) {
+        rc = 0;
+        for (int y = 0; y < h; y++) {
+            if (raw[(size_t)y * row] != 0)
+                rc = -1;
+            memcpy(rgb + (size_t)y * (size_t)w * 3, raw + (size_t)y * row + 1, (size_t)w * 3);
+        }
+    }
+    free(z);
+    free(raw);
+    free(buf);
+    return rc;
+}
+
+/* A Menagerie-style model whose only geoms are collision geoms in group 3
+   (hidden by MuJoCo's default) and which has no floor: replay draws them
+   (it drew a black picture), and --geom-groups chooses groups by hand. */
+static const char g3_xml[] =
+    "<mujoco model=\"g3bot\">\n"
+    "  <compiler autolimits=\"true\" angle=\"radian\"/>\n"
+    "  <default><default class=\"collision\"><geom group=\"3\" rgba=\"0.7 0.7 0.7 1\"/></default></default>\n"
+    "  <worldbody>\n"
+    "    <body name=\"pelvis\" pos=\"0 0 0.9\">\n"
+    "      <freejoint name=\"root\"/>\n"
+    "      <geom class=\"collision\" type=\"box\" size=\"0.1 0.15 0.08\"/>\n"
+    "      <body name=\"torso\" pos=\"0 0 0.1\">\n"
+    "        <joint name=\"waist_joint\" axis=\"0 0 1\" range=\"-1 1\"/>\n"
+    "        <geom class=\"collision\" type=\"capsule\" fromto=\"0 0 0 0 0 0.4\" size=\"0.1\"/>\n"
+    "      </body>\n"
+    "      <body name=\"left_leg\" pos=\"0 0.09 -0.08\">\n"
+    "        <joint name=\"left_hip_joint\" axis=\"0 1 0\" range=\"-1.5 1.5\"/>\n"
+    "        <geom class=\"collision\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.75\" size=\"0.05\"/>\n"
+    "      </body>\n"
+    "      <body name=\"right_leg\" pos=\"0 -0.09 -0.08\">\n"
+    "        <joint name=\"right_hip_joint\" axis=\"0 1 0\" range=\"-1.5 1.5\"/>\n"
+    "        <geom class=\"collision\" type=\"capsule\" fromto=\"0 0 0 0 0 -0.75\" size=\"0.05\"/>\n"
+    "      </body>\n"
+    "    </body>\n"
+    "  </worldbody>\n"
+    "  <actuator>\n"
+    "    <motor joint=\"waist_joint\" ctrlrange=\"-50 50\"/>\n"
+    "    <motor joint=\"left_hip_joint\" ctrlrange=\"-100 100\"/>\n"
+    "    <motor joint=\"right_hip_joint\" ctrlrange=\"-100 100\"/>\n"
+    "  </actuator>\n"
+    "</mujoco>\n";
+static const char g3_robot[] =
+    "lfd-robot 1\n"
+    "mjcf g3bot.xml\n"
+    "joint waist_joint vel=5 kp=50 kd=2\n"
+    "joint left_hip_joint vel=5 kp=80 kd=2\n"
+    "joint right_hip_joint vel=5 kp=80 kd=2\n";
+
+/* pixels that are not the black background */
+static long lit_pixels(const uint8_t *rgb, int n)
+{
+    long lit = 0;
+    for (int i = 0; i < n; i++)
+        lit += rgb[3 * i] + rgb[3 * i + 1] + rgb[3 * i + 2] > 60;
+    return lit;
+}
+
+TEST(check_render_collision_only_model_visible)
+{
+    char xml[2100], desc[2100], mpath[2100], dir[2100], args[8192], out[8192], png[2200];
+    snprintf(xml, sizeof xml, "%s/g3bot.xml", lfd_test_tmpdir());
+    snprintf(desc, sizeof desc, "%s/g3bot.robot", lfd_test_tmpdir());
+    lfd_err err = {0};
+    CHECK_OK(lfd_file_write_atomic(xml, g3_xml, strlen(g3_xml), &err), &err);
+    CHECK_OK(lfd_file_write_atomic(desc, g3_robot, strlen(g3_robot), &err), &err);
+    lfd_robot *r = ck_robot(xml);
+    if (!r)
+        return;
+    lfd_render *rd = NULL;
+    if (lfd_render_new(r, 160, 120, &rd, &err)) {
+        lfd_robot_free(&r);
+        char why[600];
+        snprintf(why, sizeof why, "no offscreen GL context: %s", err.msg);
+        SKIP(why);
+    }
+    static uint8_t img[160 * 120 * 3];
+    CHECK_OK(lfd_render_pose(rd, r->qpos_default, NULL, NULL, img, &err), &err);
+    long lit = lit_pixels(img, 160 * 120);
+    if (lit < 300)
+        lfd_test_fail_at(__FILE__, __LINE__, "the robot is not visible: %ld lit pixels", lit);
+    /* groups by hand: none of the robot's is an error that names its groups */
+    int fallback = 0;
+    CHECK_EQ_INT(lfd_render_set_geom_groups(rd, "0,1", &fallback, &err), LFD_EARG);
+    CHECK_CONTAINS(err.msg, "groups 3");
+    CHECK_EQ_INT(lfd_render_set_geom_groups(rd, "0,x", &fallback, &err), LFD_EARG);
+    CHECK_OK(lfd_render_set_geom_groups(rd, "all", &fallback, &err), &err);
+    CHECK_OK(lfd_render_set_geom_groups(rd, NULL, &fallback, &err), &err);
+    CHECK_EQ_INT(fallback, 1);
+    lfd_render_free(&rd);
+
+    /* the command: a pixel check on the frame it wrote */
+    lfd_motion m;
+    CHECK_OK(lfd_robot_motion_alloc(r, &m, 5, 30, 0, &err), &err);
+    snprintf(mpath, sizeof mpath, "%s/g3.lfdm", lfd_test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/g3frames", lfd_test_tmpdir());
+    CHECK_OK(lfd_motion_write(&m, mpath, &err), &err);
+    snprintf(args, sizeof args, "replay %s --robot %s -o %s --width 160 --height 120 --no-mp4 --max-frames 1",
+             mpath, xml, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "collision geoms shown");
+    snprintf(png, sizeof png, "%s/frame_00000.png", dir);
+    memset(img, 0, sizeof img);
+    CHECK_EQ_INT(read_lfd_png(png, img, 160, 120), 0);
+    lit = lit_pixels(img, 160 * 120);
+    if (lit < 300)
+        lfd_test_fail_at(__FILE__, __LINE__, "replay's frame shows no robot: %ld lit pixels", lit);
+    /* --geom-groups that hide the robot: refused before anything is written */
+    snprintf(args, sizeof args, "replay %s --robot %s -o %s/none --geom-groups 0,1,2 --no-check",
+             mpath, xml, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "draws none of the robot's geoms");
+    snprintf(png, sizeof png, "%s/none", dir);
+    CHECK(access(png, F_OK) != 0);
     lfd_motion_free(&m);
     lfd_robot_free(&r);
 }

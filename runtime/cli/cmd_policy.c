@@ -19,7 +19,8 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
     int chunk = 0, upper = 0, no_prev = 0, no_phase = 0, no_root = 0;
     double period = 0;
     lfd_opt opts[] = {
-        {"robot", 'r', LFD_OPT_STR, &robot, "NAME", "the robot the policy drives (required)"},
+        {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
+         "the robot the policy drives: built-in name, .robot or .xml path (required)"},
         {"output", 'o', LFD_OPT_STR, &out, "POLICY.lfdp", "where to write the policy (required)"},
         {"layout", 'l', LFD_OPT_STR, &layout, "FILE.json", "layer layout description"},
         {"layers", 0, LFD_OPT_STR, &layers, "P,P,...",
@@ -97,7 +98,7 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
 
 LFD_COMMAND(cmd_policy_import, "policy import",
             "make an lfd policy from MLP weights saved by PyTorch (safetensors)",
-            "WEIGHTS.safetensors --robot NAME -o POLICY.lfdp (--layout L.json | --layers P,P,..)",
+            "WEIGHTS.safetensors --robot NAME|PATH -o POLICY.lfdp (--layout L.json | --layers P,P,..)",
             "The layout names each nn.Linear's weight (out x in) and bias tensor in order\n"
             "and its activation, and optionally the normalisation statistics tensors:\n"
             "  {\"layers\": [{\"weight\": \"net.0.weight\", \"bias\": \"net.0.bias\",\n"

@@ -12,7 +12,7 @@
 
 static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
 {
-    const char *robot = NULL, *out = NULL;
+    const char *robot = NULL, *out = NULL, *camera = NULL, *groups = NULL;
     int width = 640, height = 480, every = 1, max_frames = 0, no_mp4 = 0, no_check = 0, view = 0;
     double view_s = 0;
     lfd_opt opts[] = {
@@ -22,6 +22,12 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
         {"height", 0, LFD_OPT_INT, &height, "PX", "image height (default 480)"},
         {"every", 0, LFD_OPT_INT, &every, "N", "render every N-th frame (default 1)"},
         {"max-frames", 0, LFD_OPT_INT, &max_frames, "N", "render at most N frames"},
+        {"camera", 0, LFD_OPT_STR, &camera, "fixed|track|NAME",
+         "camera: follow the root, fixed, or a camera of the model (default: track a motion "
+         "that travels over 1 m, else fixed)"},
+        {"geom-groups", 0, LFD_OPT_STR, &groups, "auto|all|0,1,..",
+         "geom groups to draw (default auto: 0-2, or the robot's collision groups when none "
+         "of its geoms is in 0-2)"},
         {"no-mp4", 0, LFD_OPT_FLAG, &no_mp4, NULL, "PNG frames only"},
         {"no-check", 0, LFD_OPT_FLAG, &no_check, NULL, "do not run the check (no highlights)"},
         {"view", 0, LFD_OPT_FLAG, &view, NULL, "open MuJoCo's interactive viewer (needs a display)"},
@@ -66,7 +72,7 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
     if (view) {
         /* the interactive viewer instead of files */
         lfd_view_result vr;
-        rc = lfd_view_motion(r, &m, rep, view_s, &vr, &err);
+        rc = lfd_view_motion(r, &m, rep, camera, groups, view_s, &vr, &err);
         if (!rc)
             printf("viewer closed after %d redraws (%d motion frames shown)\n", vr.redraws,
                    vr.frames_shown);
@@ -83,13 +89,19 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
     o.max_frames = max_frames;
     o.mp4 = !no_mp4;
     o.progress = 1;
+    o.camera = camera;
+    o.geom_groups = groups;
     lfd_render_result res;
     rc = lfd_render_motion(r, &m, rep, out, &o, &res, &err);
     if (!rc) {
-        printf("%d frames -> %s/frame_00000.png ... (%.1f ms per frame), %d with findings "
-               "highlighted%s%s\n",
-               res.frames, out, res.ms_per_frame, res.highlighted,
-               rep ? "; check verdict " : "", rep ? lfd_check_verdict_name(rep->verdict) : "");
+        printf("%d frames -> %s/frame_%05d.png ... frame_%05d.png (named by motion frame; "
+               "%.1f ms per frame), %d with findings highlighted%s%s\n",
+               res.frames, out, res.first_frame, res.last_frame, res.ms_per_frame,
+               res.highlighted, rep ? "; check verdict " : "",
+               rep ? lfd_check_verdict_name(rep->verdict) : "");
+        printf("camera: %s\n", res.camera_note);
+        if (res.groups_note[0])
+            printf("%s\n", res.groups_note);
         if (res.mp4_written)
             printf("video: %s/replay.mp4\n", out);
         else
@@ -104,8 +116,12 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
 LFD_COMMAND(cmd_replay, "replay", "render a robot motion headless to PNG frames and an MP4",
             "MOTION --robot NAME|PATH (-o DIR | --view) [options]",
             "Renders every frame with MuJoCo's renderer on an offscreen EGL context\n"
-            "(surfaceless Mesa: no display or GPU needed), writes DIR/frame_NNNNN.png and\n"
-            "DIR/replay.mp4 (ffmpeg).  The motion is checked first (lfd check's defaults):\n"
+            "(surfaceless Mesa: no display or GPU needed), writes DIR/frame_NNNNN.png\n"
+            "(NNNNN: the motion's frame, as in lfd check's findings; --every 30 gives\n"
+            "frame_00000, frame_00030, ...) and DIR/replay.mp4 (ffmpeg).  The camera\n"
+            "follows the robot's root when the motion travels, else looks at it from a\n"
+            "fixed point; a model whose geoms are all outside the visual groups 0-2 (e.g.\n"
+            "collision geoms in group 3) has those groups drawn.  The motion is checked first (lfd check's defaults):\n"
             "bodies over a limit are drawn red (fail) or orange (warn) in the frames of\n"
             "the finding, and a red sphere marks the centre of mass where the motion\n"
             "needs external help.  --view instead opens an interactive window (GLFW;\n"

@@ -76,7 +76,8 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
     int rollouts = -1;
     double sim_noise = -1;
     lfd_opt opts[] = {
-        {"robot", 'r', LFD_OPT_STR, &robot, "NAME", "the robot the motions are for (required)"},
+        {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
+         "the robot the motions are for (built-in name, .robot or .xml path; required)"},
         {"output", 'o', LFD_OPT_STR, &out, "POLICY.lfdp", "where to write the policy (required)"},
         {"purpose", 0, LFD_OPT_STR, &purpose, "P[,P...]",
          "what the policy is for; every demonstration's consent must cover it (default "
@@ -187,6 +188,8 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
     lfd_robot_free(&r);
     if (rc == LFD_EDENIED) {
         fprintf(stderr, "lfd %s: %s\n", cmd->name, err.msg);
+        if (rep.consent_hint[0])
+            fprintf(stderr, "ways forward:\n%s", rep.consent_hint);
         return LFD_EXIT_FAIL;
     }
     if (rc)
@@ -198,15 +201,24 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
     printf("data      %d demonstrations (%d train, %d validation), %d + %d samples%s\n",
            rep.ndemos, rep.ntrain_demos, rep.nval_demos, rep.ntrain, rep.nval,
            rep.no_people_used ? " (some without people: --no-people)" : "");
-    printf("training  %d epochs (best %d%s), train MSE %.5f, validation loss %.5f, %.0f "
-           "samples/s\n",
-           rep.train.epochs_run, rep.train.best_epoch, rep.train.stopped_early ? ", stopped early" : "",
-           rep.train.final_train_mse, rep.train.val_loss, rep.train.samples_per_s);
+    if (rep.nval > 0 && isfinite(rep.train.val_loss))
+        printf("training  %d epochs (best %d%s), train MSE %.5f, validation loss %.5f, %.0f "
+               "samples/s\n",
+               rep.train.epochs_run, rep.train.best_epoch,
+               rep.train.stopped_early ? ", stopped early" : "", rep.train.final_train_mse,
+               rep.train.val_loss, rep.train.samples_per_s);
+    else
+        printf("training  %d epochs (the last one kept), train MSE %.5f, no validation set "
+               "(%s; no early stopping), %.0f samples/s\n",
+               rep.train.epochs_run, rep.train.final_train_mse,
+               rep.ndemos == 1 ? "one demonstration: give two or more to hold one out"
+                               : "--val-frac held none out: raise it",
+               rep.train.samples_per_s);
     return LFD_EXIT_OK;
 }
 
 LFD_COMMAND(cmd_train, "train", "train a behaviour-cloning policy from robot motions",
-            "MOTION.lfdm... --robot NAME -o POLICY.lfdp [options]",
+            "MOTION.lfdm... --robot NAME|PATH -o POLICY.lfdp [options]",
             "Builds (observation, action chunk) samples from the motions at the control\n"
             "rate, holds out whole demonstrations for validation, trains an MLP with Adam\n"
             "and early stopping, and writes a policy file with the schema, normalisation\n"
@@ -214,9 +226,13 @@ LFD_COMMAND(cmd_train, "train", "train a behaviour-cloning policy from robot mot
             "\n"
             "Consent: every demonstration's provenance must hold a consent record that\n"
             "covers --purpose today and has not expired; otherwise nothing is trained and\n"
-            "the refused demonstrations are named (exit 1).  --no-people lets through\n"
+            "the refused demonstrations are named with the ways forward (exit 1): a\n"
+            "consent record in <recording>.prov.json beside the recording, then retarget\n"
+            "again (or lfd retarget --prov FILE).  --no-people lets through\n"
             "demonstrations that name no contributor anywhere (synthetic data) and never\n"
-            "one that does.  LFD_TODAY=YYYY-MM-DD sets the date checked.",
+            "one that does.  LFD_TODAY=YYYY-MM-DD sets the date checked.\n"
+            "\n"
+            "One demonstration trains without a validation set (said so; no early stopping).",
             run_train)
 
 /* ---- eval ------------------------------------------------------------------------------- */
@@ -232,7 +248,8 @@ static int run_eval(const lfd_cmd *cmd, int argc, char **argv)
     int json = 0, no_closed = 0, exec = 0;
     double extra = 0.5;
     lfd_opt opts[] = {
-        {"robot", 'r', LFD_OPT_STR, &robot, "NAME", "the robot (default: the policy's)"},
+        {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
+         "the robot: built-in name, .robot or .xml path (default: the policy's)"},
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON"},
         {"no-closed-loop", 0, LFD_OPT_FLAG, &no_closed, NULL, "offline figures only"},
         {"extra", 0, LFD_OPT_DOUBLE, &extra, "S", "closed loop: run S past the motion's end (0.5)"},
@@ -330,23 +347,51 @@ static int run_eval(const lfd_cmd *cmd, int argc, char **argv)
         printf("  %-32s %9.4f %9.4f %9.4f\n", off.joints[d].name, off.joints[d].rmse_rad,
                off.joints[d].zoh_rmse_rad, off.joints[d].nn_rmse_rad);
     if (!no_closed) {
+        /* each demonstration: the policy beside the controller on the
+           demonstration itself (the ceiling) and holding still (the floor) */
         printf("closed loop (MuJoCo, PD + feed-forward; error = mean |q - q_demo| over driven "
-               "joints)\n");
+               "joints, rad)\n");
+        int w = 13;
+        for (int i = 0; i < n; i++)
+            w = (int)strlen(demos[i].name) > w ? (int)strlen(demos[i].name) : w;
+        w = w > 60 ? 60 : w;
+        printf("  %-*s %-10s %6s  %-19s %-19s %s\n", w, "demonstration", "class", "s", "policy",
+               "reference", "hold still");
+        int ncomp = 0;
         for (int i = 0; i < n; i++) {
             const lfd_eval_closed_report *c = &cl[i];
-            printf("  %s (%s, %.1f s)\n", demos[i].name, class_name(off.demo_class[i]),
-                   c->duration_s);
-            printf("    policy     mean %.4f rad, worst %.4f, last 0.5 s %.4f; %s\n",
-                   c->policy.track_rad_mean, c->policy.track_rad_max, c->policy.track_rad_final,
-                   c->policy.fell ? "FELL" : "stayed up");
+            char pol[40], ref[40];
+            snprintf(pol, sizeof pol, "%.4f %s", c->policy.track_rad_mean,
+                     c->policy.fell ? "FELL" : "up");
             if (c->policy.fell)
-                printf("               fell at %.2f s\n", c->policy.t_fall_s);
-            if (c->have_reference)
-                printf("    reference  mean %.4f rad, worst %.4f (the controller on the "
-                       "demonstration itself); %s\n",
-                       c->reference.track_rad_mean, c->reference.track_rad_max,
-                       c->reference.fell ? "FELL" : "stayed up");
-            printf("    error every %.2f s:", c->series_dt_s);
+                snprintf(pol + strlen(pol), sizeof pol - strlen(pol), " %.1fs", c->policy.t_fall_s);
+            if (c->have_reference) {
+                snprintf(ref, sizeof ref, "%.4f %s", c->reference.track_rad_mean,
+                         c->reference.fell ? "FELL" : "up");
+                if (c->reference.fell)
+                    snprintf(ref + strlen(ref), sizeof ref - strlen(ref), " %.1fs",
+                             c->reference.t_fall_s);
+            } else {
+                snprintf(ref, sizeof ref, "n/a");
+            }
+            printf("  %-*s %-10s %6.1f  %-19s %-19s %.4f\n", w, demos[i].name,
+                   class_name(off.demo_class[i]), c->duration_s, pol, ref, c->hold_rad_mean);
+            if (!lfd_eval_closed_comparable(c))
+                printf("    reference falls: closed-loop comparison not meaningful (the controller "
+                       "falls at %.2f s tracking the demonstration itself)\n",
+                       c->reference.t_fall_s);
+            else
+                ncomp++;
+        }
+        printf("  (policy and reference: mean error, up = stayed up, FELL at t; reference = the "
+               "controller tracking the demonstration itself; hold still = the error of holding "
+               "the first pose)\n");
+        if (ncomp < n)
+            printf("  %d of %d demonstrations: the reference falls, so their closed-loop figures "
+                   "say nothing about the policy\n", n - ncomp, n);
+        for (int i = 0; i < n; i++) {
+            const lfd_eval_closed_report *c = &cl[i];
+            printf("  %s: policy error every %.2f s:", demos[i].name, c->series_dt_s);
             for (int k = 0; k < c->policy.nseries && k < 40; k++)
                 printf(" %.3f", c->policy.series_err[k]);
             printf("%s\n", c->policy.nseries > 40 ? " ..." : "");
@@ -366,7 +411,7 @@ done:
 }
 
 LFD_COMMAND(cmd_eval, "eval", "evaluate a policy offline and in closed loop",
-            "POLICY.lfdp MOTION.lfdm... [--json] [--no-closed-loop]",
+            "POLICY.lfdp MOTION.lfdm... [--robot NAME|PATH] [--json] [--no-closed-loop]",
             "Offline: the action error per joint on the held-out demonstrations among\n"
             "the motions (by content hash against the split recorded at training), beside\n"
             "a zero-order-hold and a nearest-neighbour baseline (the nearest training\n"
@@ -384,7 +429,8 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
     int seed = 1, task = 1;
     double seconds = 6, fps = 50, variation = 0.15;
     lfd_opt opts[] = {
-        {"robot", 'r', LFD_OPT_STR, &robot, "NAME", "the robot (required)"},
+        {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
+         "the robot: built-in name, .robot or .xml path (required)"},
         {"output", 'o', LFD_OPT_STR, &out, "OUT.lfdm", "the motion file (required)"},
         {"seconds", 's', LFD_OPT_DOUBLE, &seconds, "S", "duration (default 6)"},
         {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate (default 50)"},
@@ -424,7 +470,7 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
 
 LFD_COMMAND(cmd_motion_synth, "motion synth",
             "write a synthetic upper-body robot motion (no person in it)",
-            "--robot NAME -o OUT.lfdm [--seconds S] [--task N] [--seed N]",
+            "--robot NAME|PATH -o OUT.lfdm [--seconds S] [--task N] [--seed N]",
             "Smooth reaching-and-wiping-like joint trajectories on every joint off the\n"
             "legs; the legs and root hold the default pose.  --task picks the pattern,\n"
             "--seed a variation of it: demonstrations of one task for testing training.",
