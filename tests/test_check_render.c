@@ -52,7 +52,18 @@ TEST(check_render_replay_frames)
     snprintf(dir, sizeof dir, "%s/replay", lfd_test_tmpdir());
     CHECK_OK(lfd_motion_write(&m, path, &err), &err);
     snprintf(args, sizeof args, "replay %s --robot h1 -o %s --width 160 --height 120 --every 10", path, dir);
+    /* a frame of an earlier replay (every frame) is not left among these;
+       other files are */
+    char stale[2100], other[2100];
+    snprintf(stale, sizeof stale, "%s/frame_00011.png", dir);
+    snprintf(other, sizeof other, "%s/frame_notes.png", dir);
+    CHECK_OK(lfd_mkdir_p(dir, &err), &err);
+    CHECK_OK(lfd_file_write_atomic(stale, "x", 1, &err), &err);
+    CHECK_OK(lfd_file_write_atomic(other, "x", 1, &err), &err);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK(access(stale, F_OK) != 0);
+    CHECK(access(other, F_OK) == 0);
+    CHECK_CONTAINS(out, "removed 1 frame PNGs of an earlier replay");
     CHECK_CONTAINS(out, "4 frames");
     CHECK_CONTAINS(out, "2 with findings highlighted");
     /* frames are named by the motion's frame number (0, 10, 20, 30), as the

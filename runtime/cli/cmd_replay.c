@@ -100,6 +100,9 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
                res.highlighted, rep ? "; check verdict " : "",
                rep ? lfd_check_verdict_name(rep->verdict) : "");
         printf("camera: %s\n", res.camera_note);
+        if (res.old_frames_removed)
+            printf("removed %d frame PNGs of an earlier replay from %s\n", res.old_frames_removed,
+                   out);
         if (res.groups_note[0])
             printf("%s\n", res.groups_note);
         if (res.mp4_written)
