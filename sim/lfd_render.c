@@ -2,6 +2,8 @@
     frames and an MP4 through ffmpeg (lfd_render.h). */
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <math.h>
 #include <errno.h>
 #include <spawn.h>
@@ -614,6 +616,33 @@ int lfd_render_findings(const lfd_robot *r, mjData *d, const double *qpos,
     return any;
 }
 
+/* removes dir/frame_NNNNN.png files (an earlier replay's: with frames
+   named by motion frame, a replay with another --every would leave them
+   mixed in); returns how many */
+static int remove_old_frames(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        const char *s = e->d_name;
+        size_t len = strlen(s), k = 6;
+        if (len < 15 || strncmp(s, "frame_", 6) || strcmp(s + len - 4, ".png"))
+            continue;
+        while (k < len - 4 && isdigit((unsigned char)s[k]))
+            k++;
+        if (k != len - 4 || k - 6 < 5)
+            continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, s);
+        n += unlink(path) == 0;
+    }
+    closedir(dp);
+    return n;
+}
+
 int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_report *rep,
                       const char *dir, const lfd_render_opts *opts, lfd_render_result *res,
                       lfd_err *err)
@@ -645,6 +674,7 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
     lfd_render *rd = NULL;
     if ((rc = lfd_render_new(r, opts->width, opts->height, &rd, err)))
         return rc;
+    res->old_frames_removed = remove_old_frames(dir);
     int nb = rd->m->nbody;
     uint8_t *rgb = malloc((size_t)opts->width * (size_t)opts->height * 3);
     unsigned char *hl = calloc((size_t)nb, 1);

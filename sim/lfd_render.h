@@ -122,6 +122,7 @@ typedef struct lfd_render_result {
     int first_frame, last_frame; /* motion frame numbers of the first and last PNG */
     char camera_note[160]; /* the camera chosen and why */
     char groups_note[160]; /* the geom groups drawn, when not MuJoCo's default */
+    int old_frames_removed; /* frame_NNNNN.png of an earlier replay removed from dir */
     int highlighted;    /* of which showed a finding */
     int mp4_written;    /* 1 if DIR/replay.mp4 was made */
     char mp4_note[256]; /* why not, when it was not */
@@ -144,7 +145,8 @@ int lfd_render_findings(const lfd_robot *r, mjData *d, const double *qpos,
                         int *com_marker);
 
 /* Renders every opts->every-th frame of motion m to dir/frame_NNNNN.png
-   (NNNNN: the motion's frame number; dir created if missing) and an MP4
+   (NNNNN: the motion's frame number; dir created if missing, the
+   frame_NNNNN.png of an earlier replay in it removed first) and an MP4
    (written to a temporary name, renamed when ffmpeg succeeds); rep (may be
    NULL) highlights findings. */
 int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_report *rep,

@@ -52,7 +52,18 @@ TEST(check_render_replay_frames)
     snprintf(dir, sizeof dir, "%s/replay", lfd_test_tmpdir());
     CHECK_OK(lfd_motion_write(&m, path, &err), &err);
     snprintf(args, sizeof args, "replay %s --robot h1 -o %s --width 160 --height 120 --every 10", path, dir);
+    /* a frame of an earlier replay (every frame) is not left among these;
+       other files are */
+    char stale[2100], other[2100];
+    snprintf(stale, sizeof stale, "%s/frame_00011.png", dir);
+    snprintf(other, sizeof other, "%s/frame_notes.png", dir);
+    CHECK_OK(lfd_mkdir_p(dir, &err), &err);
+    CHECK_OK(lfd_file_write_atomic(stale, "x", 1, &err), &err);
+    CHECK_OK(lfd_file_write_atomic(other, "x", 1, &err), &err);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK(access(stale, F_OK) != 0);
+    CHECK(access(other, F_OK) == 0);
+    CHECK_CONTAINS(out, "removed 1 frame PNGs of an earlier replay");
     CHECK_CONTAINS(out, "4 frames");
     CHECK_CONTAINS(out, "2 with findings highlighted");
     /* frames are named by the motion's frame number (0, 10, 20, 30), as the
@@ -235,6 +246,7 @@ static const char g3_xml[] =
     "  <compiler autolimits=\"true\" angle=\"radian\"/>\n"
     "  <default><default class=\"collision\"><geom group=\"3\" rgba=\"0.7 0.7 0.7 1\"/></default></default>\n"
     "  <worldbody>\n"
+    "    <camera name=\"front\" pos=\"3 0 0.8\" xyaxes=\"0 1 0 0 0 1\"/>\n"
     "    <body name=\"pelvis\" pos=\"0 0 0.9\">\n"
     "      <freejoint name=\"root\"/>\n"
     "      <geom class=\"collision\" type=\"box\" size=\"0.1 0.15 0.08\"/>\n"
@@ -323,6 +335,18 @@ TEST(check_render_collision_only_model_visible)
     lit = lit_pixels(img, 160 * 120);
     if (lit < 300)
         lfd_test_fail_at(__FILE__, __LINE__, "replay's frame shows no robot: %ld lit pixels", lit);
+    /* the model's own camera by name: the robot is in its picture too */
+    snprintf(args, sizeof args,
+             "replay %s --robot %s -o %s/cam --width 160 --height 120 --no-mp4 --max-frames 1 --camera front",
+             mpath, xml, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "the model's camera front");
+    snprintf(png, sizeof png, "%s/cam/frame_00000.png", dir);
+    memset(img, 0, sizeof img);
+    CHECK_EQ_INT(read_lfd_png(png, img, 160, 120), 0);
+    lit = lit_pixels(img, 160 * 120);
+    if (lit < 300)
+        lfd_test_fail_at(__FILE__, __LINE__, "the model camera's frame shows no robot: %ld lit pixels", lit);
     /* --geom-groups that hide the robot: refused before anything is written */
     snprintf(args, sizeof args, "replay %s --robot %s -o %s/none --geom-groups 0,1,2 --no-check",
              mpath, xml, dir);

@@ -23,11 +23,11 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
         {"every", 0, LFD_OPT_INT, &every, "N", "render every N-th frame (default 1)"},
         {"max-frames", 0, LFD_OPT_INT, &max_frames, "N", "render at most N frames"},
         {"camera", 0, LFD_OPT_STR, &camera, "fixed|track|NAME",
-         "camera: follow the root, fixed, or a camera of the model (default: track a motion "
-         "that travels over 1 m, else fixed)"},
-        {"geom-groups", 0, LFD_OPT_STR, &groups, "auto|all|0,1,..",
-         "geom groups to draw (default auto: 0-2, or the robot's collision groups when none "
-         "of its geoms is in 0-2)"},
+         "follow the root, fixed, or a camera of the model (default: track when the root "
+         "travels over 1 m)"},
+        {"geom-groups", 0, LFD_OPT_STR, &groups, "LIST",
+         "geom groups drawn: auto (default: 0-2, or the robot's groups when none of its geoms "
+         "is in 0-2), all, or 0,1,2,3"},
         {"no-mp4", 0, LFD_OPT_FLAG, &no_mp4, NULL, "PNG frames only"},
         {"no-check", 0, LFD_OPT_FLAG, &no_check, NULL, "do not run the check (no highlights)"},
         {"view", 0, LFD_OPT_FLAG, &view, NULL, "open MuJoCo's interactive viewer (needs a display)"},
@@ -100,6 +100,9 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
                res.highlighted, rep ? "; check verdict " : "",
                rep ? lfd_check_verdict_name(rep->verdict) : "");
         printf("camera: %s\n", res.camera_note);
+        if (res.old_frames_removed)
+            printf("removed %d frame PNGs of an earlier replay from %s\n", res.old_frames_removed,
+                   out);
         if (res.groups_note[0])
             printf("%s\n", res.groups_note);
         if (res.mp4_written)
@@ -120,11 +123,12 @@ LFD_COMMAND(cmd_replay, "replay", "render a robot motion headless to PNG frames 
             "(NNNNN: the motion's frame, as in lfd check's findings; --every 30 gives\n"
             "frame_00000, frame_00030, ...) and DIR/replay.mp4 (ffmpeg).  The camera\n"
             "follows the robot's root when the motion travels, else looks at it from a\n"
-            "fixed point; a model whose geoms are all outside the visual groups 0-2 (e.g.\n"
-            "collision geoms in group 3) has those groups drawn.  The motion is checked first (lfd check's defaults):\n"
-            "bodies over a limit are drawn red (fail) or orange (warn) in the frames of\n"
-            "the finding, and a red sphere marks the centre of mass where the motion\n"
-            "needs external help.  --view instead opens an interactive window (GLFW;\n"
-            "needs a display): the motion plays in a loop; space pauses, left/right\n"
-            "step, Home restarts, mouse drag rotates/moves, scroll zooms, Esc closes.",
+            "fixed point.  A model whose geoms are all outside the visual groups 0-2\n"
+            "(e.g. collision geoms in group 3) has those groups drawn.  The motion is\n"
+            "checked first (lfd check's defaults): bodies over a limit are drawn red\n"
+            "(fail) or orange (warn) in the frames of the finding, and a red sphere\n"
+            "marks the centre of mass where the motion needs external help.  --view\n"
+            "instead opens an interactive window (GLFW; needs a display): the motion\n"
+            "plays in a loop; space pauses, left/right step, Home restarts, mouse drag\n"
+            "rotates/moves, scroll zooms, Esc closes.",
             run_replay)
