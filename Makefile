@@ -26,7 +26,10 @@ LDFLAGS ?=
 JOBS    ?= 2
 TESTS   ?=
 
-WARN     := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
+# the native build is the -Werror gate; the arm64 cross build shows warnings only
+# (GCC's inlining, and so its format-truncation warnings, differ per target)
+WERROR  ?= -Werror
+WARN     := -std=c11 -Wall -Wextra $(WERROR) -Wno-unused-parameter
 CPPFLAGS := -I. -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 ALL_CFLAGS := $(WARN) $(OPT) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP
 # EGL and GLFW are not linked: rendering opens them when it starts
@@ -214,7 +217,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
 # tests/test_arm64_client.c runs the result under qemu-aarch64.
 CROSS ?= aarch64-linux-gnu
 arm64:
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 CC=$(CROSS)-gcc AR=$(CROSS)-ar SKIP_DEPS=1 \
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 CC=$(CROSS)-gcc AR=$(CROSS)-ar SKIP_DEPS=1 WERROR= \
 	    $(BUILD)/arm64/liblfdclient.a $(BUILD)/arm64/lfd
 
 clean:
