@@ -36,7 +36,6 @@
 #include <string.h>
 
 #include "core/lfd_boxqp.h"
-#include "core/lfd_log.h"
 #include "core/lfd_quat.h"
 #include "core/lfd_util.h"
 #include "robots/lfd_mj.h"

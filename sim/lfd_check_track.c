@@ -27,8 +27,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/lfd_log.h"
 #include "core/lfd_quat.h"
+#include "core/lfd_util.h"
 #include "sim/lfd_check_int.h"
 #include "sim/lfd_simloop.h"
 
