@@ -1,16 +1,19 @@
 /*  lfd_check_base: what every part of the checker shares (lfd_check.h,
     lfd_check_int.h): the names of check groups, finding kinds, severities and
     verdicts; the report object; lfd_check_note, which merges over-limit
-    frames into findings; and the finite differences of a motion's frames.
+    frames into findings; the finite differences of a motion's frames and
+    its pose between frames.
 
     The per-frame pass (lfd_check.c), the tracking simulation
     (lfd_check_track.c) and the text/JSON report (lfd_check_report.c) build
     on this file and not on each other, except that lfd_check.c runs the
     other two. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lfd_quat.h"
 #include "sim/lfd_check_int.h"
 
 /* ---- names ------------------------------------------------------------------------ */
@@ -247,3 +250,25 @@ void lfd_check_frame_derivs(const mjModel *m, const lfd_motion *mo, int k, doubl
     }
 }
 
+/* ---- sampling between frames ------------------------------------------------------------ */
+void lfd_check_sample(const lfd_motion *mo, double u, double *q)
+{
+    int n = mo->nframes, nq = mo->nq;
+    int k = (int)floor(u);
+    if (k > n - 2)
+        k = n - 2;
+    if (k < 0)
+        k = 0;
+    double a = n > 1 ? u - k : 0;
+    a = a < 0 ? 0 : a > 1 ? 1 : a;
+    const double *q0 = lfd_motion_frame(mo, k), *q1 = lfd_motion_frame(mo, n > 1 ? k + 1 : k);
+    for (int i = 0; i < nq; i++)
+        q[i] = q0[i] + a * (q1[i] - q0[i]);
+    if (mo->floating) {
+        double s = q0[3] * q1[3] + q0[4] * q1[4] + q0[5] * q1[5] + q0[6] * q1[6];
+        double sg = s < 0 ? -1 : 1;
+        for (int i = 3; i < 7; i++)
+            q[i] = q0[i] + a * (sg * q1[i] - q0[i]);
+        lfd_quat_normalize(q + 3);
+    }
+}

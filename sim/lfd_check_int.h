@@ -83,6 +83,11 @@ void lfd_check_report_free_series(lfd_check_report *rep);
 void lfd_check_frame_derivs(const mjModel *m, const lfd_motion *mo, int k, double *vel,
                             double *acc, double *tmp1, double *tmp2);
 
+/* qpos (nq) at fractional frame u of the motion: linear between the two
+   frames around u (clamped to the clip), the root quaternion blended on the
+   short arc and normalised. */
+void lfd_check_sample(const lfd_motion *mo, double u, double *q);
+
 /* The tracking simulation (lfd_check_track.c). */
 int lfd_check_track_run(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
                         const lfd_check_opts *o, lfd_check_report *rep, lfd_err *err);

@@ -52,7 +52,7 @@ static void reference_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motio
                          ref_cache *rc, double *q, double *qd, double *qdd)
 {
     const mjModel *m = c->m;
-    int n = mo->nframes, nq = m->nq, nv = m->nv;
+    int n = mo->nframes, nv = m->nv;
     int k = (int)floor(u);
     if (k > n - 2)
         k = n - 2;
@@ -76,17 +76,7 @@ static void reference_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motio
         lfd_check_frame_derivs(m, mo, k1, ws->v1, ws->a1, ws->tmp1, ws->tmp2);
         rc->k = k;
     }
-    const double *q0 = lfd_motion_frame(mo, k), *q1 = lfd_motion_frame(mo, k1);
-    for (int i = 0; i < nq; i++)
-        q[i] = q0[i] + a * (q1[i] - q0[i]);
-    if (c->r->floating) {
-        /* root quaternion: normalised linear blend on the short arc */
-        double s = q0[3] * q1[3] + q0[4] * q1[4] + q0[5] * q1[5] + q0[6] * q1[6];
-        double sg = s < 0 ? -1 : 1;
-        for (int i = 3; i < 7; i++)
-            q[i] = q0[i] + a * (sg * q1[i] - q0[i]);
-        lfd_quat_normalize(q + 3);
-    }
+    lfd_check_sample(mo, u, q);
     for (int i = 0; i < nv; i++) {
         qd[i] = ws->v0[i] + a * (ws->v1[i] - ws->v0[i]);
         qdd[i] = ws->a0[i] + a * (ws->a1[i] - ws->a0[i]);
