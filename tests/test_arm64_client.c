@@ -115,12 +115,20 @@ TEST(arm64_client_library_cross_builds_and_gets_actions_under_qemu)
     snprintf(cmd, sizeof cmd, CROSS "-readelf -h %s 2>&1", arm);
     rc = rc ? rc : run(cmd, out, sizeof out);
     CHECK_CONTAINS(out, "AArch64");
-    /* the same program for this machine, for the expected actions */
+    /* the same program for this machine, for the expected actions (with the
+       sanitizers the client library of this build was compiled with) */
+#ifdef __SANITIZE_ADDRESS__
+    const char *san = "-fsanitize=address,undefined";
+#else
+    const char *san = "";
+#endif
     snprintf(cmd, sizeof cmd,
-             "cc -std=c11 -I. examples/client_minimal.c %s/liblfdclient.a -lzmq -lpthread -lm "
+             "cc -std=c11 %s -I. examples/client_minimal.c %s/liblfdclient.a -lzmq -lpthread -lm "
              "-o %s 2>&1",
-             build, x86);
+             san, build, x86);
     rc = rc ? rc : run(cmd, out, sizeof out);
+    if (rc)
+        fprintf(stderr, "%s\n%s\n", cmd, out);
     CHECK_EQ_INT(rc, 0);
     if (rc)
         return;
