@@ -12,6 +12,7 @@
 
 #include "bench/lfd_bench.h"
 #include "core/lfd_log.h"
+#include "core/lfd_util.h"
 #include "sim/lfd_check.h"
 #include "sim/lfd_poses.h"
 

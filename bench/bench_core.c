@@ -6,6 +6,7 @@
 #include "core/lfd_log.h"
 #include "core/lfd_motion.h"
 #include "core/lfd_ndarray.h"
+#include "core/lfd_util.h"
 
 /* decode of a 10 s, 120 Hz, 19-joint motion against a bare memcpy of its bytes */
 BENCH(core_motion_decode)

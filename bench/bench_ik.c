@@ -12,6 +12,7 @@
 #include "bench/lfd_bench.h"
 #include "core/lfd_log.h"
 #include "core/lfd_quat.h"
+#include "core/lfd_util.h"
 #include "retarget/lfd_ik.h"
 
 static const char *BODIES[] = {"torso", "head", "right_hand", "left_hand", "right_lower_arm",

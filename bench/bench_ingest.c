@@ -10,6 +10,7 @@
 #include "bench/lfd_bench.h"
 #include "core/lfd_io.h"
 #include "core/lfd_log.h"
+#include "core/lfd_util.h"
 #include "ingest/lfd_bvh.h"
 #include "ingest/lfd_human.h"
 #include "ingest/lfd_synth.h"

@@ -12,6 +12,7 @@
 
 #include "bench/lfd_bench.h"
 #include "core/lfd_log.h"
+#include "core/lfd_util.h"
 #include "policies/lfd_policy.h"
 #include "policies/lfd_train.h"
 

@@ -9,8 +9,9 @@
 
 #include "bench/lfd_bench.h"
 #include "core/lfd_log.h"
-#include "retarget/lfd_retarget.h"
+#include "core/lfd_util.h"
 #include "ingest/lfd_synth.h"
+#include "retarget/lfd_retarget.h"
 #include "robots/lfd_robot.h"
 
 BENCH(retarget_h1)

@@ -7,6 +7,7 @@
 
 #include "bench/lfd_bench.h"
 #include "core/lfd_log.h"
+#include "core/lfd_util.h"
 #include "robots/lfd_robot.h"
 
 static void bench_robot(const char *name)

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/lfd_util.h"
+
 int lfd_log_level = LFD_LOG_INFO;
 
 void lfd_log_init(void)

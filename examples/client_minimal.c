@@ -4,9 +4,12 @@
            -lzmq -lmsgpackc -lpthread -lm -o client_minimal
         ./client_minimal tcp://127.0.0.1:5555 walk 70 19
     Declares observations o0..o<N-1> and joints a0..a<M-1> (the schema of the
-    test policies; a real controller lists its own), asks for ten chunks,
-    then runs the real-time mode for 200 ticks at 1 kHz and prints a summary.
-    tests/test_serve_link.c builds and runs it. */
+    test policies; a real controller lists its own), asks for ten chunks for
+    the observation o_i = 0.1 (i + 1), prints the first action of the last
+    one, then runs the real-time mode for 200 ticks at 1 kHz and prints a
+    summary.  tests/test_serve_link.c builds and runs it;
+    tests/test_arm64_client.c cross-builds it for arm64 and runs it under
+    qemu against an x86 `lfd serve`. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,10 +55,18 @@ int main(int argc, char **argv)
     float *obs = calloc((size_t)no, sizeof(float));
     float *chunk = calloc((size_t)(info->chunk * na), sizeof(float));
     float *a = calloc((size_t)na, sizeof(float));
+    for (int i = 0; i < no; i++)
+        obs[i] = 0.1f * (float)(i + 1);
     lfd_act_info ai;
     int rc = 0;
     for (int k = 0; k < 10 && !rc; k++)
         rc = lfd_client_act(c, obs, NULL, chunk, &ai, &err);
+    if (!rc) {
+        printf("first action:");
+        for (int j = 0; j < na && j < 8; j++)
+            printf(" %.6f", chunk[j]);
+        printf("\n");
+    }
     if (!rc)
         rc = lfd_client_start(c, NULL, &err);
     int ok = 0;

@@ -1,8 +1,9 @@
 /*  lfd_track: a simulated robot following joint targets, one control period
     at a time.
 
-    The low-level loop every policy runs on: MuJoCo steps at the model's
-    timestep, and each step lfd's controller (lfd_robot_ff_control: PD +
+    The low-level loop every policy runs on (lfd's one simulation loop,
+    sim/lfd_simloop.h): MuJoCo steps at the model's timestep, and each step
+    lfd's controller (lfd_robot_ff_control: PD +
     inverse-dynamics feed-forward at the measured state) drives every joint
     toward a target that moves linearly from one row of targets to the next
     over the control period (velocity reference: their difference over the
@@ -11,8 +12,8 @@
     noisy copies of a demonstration on it to see the states a controller
     really visits.
 
-    Model/workspace split: lfd_track_new allocates the MuJoCo data and the
-    controller's workspace once; lfd_track_period allocates nothing.  One
+    Model/workspace split: lfd_track_new allocates the simulation loop (MuJoCo
+    data, the controller's workspace) once; lfd_track_period allocates nothing.  One
     lfd_track per thread (the robot itself is shared, read-only).
 */
 #ifndef LFD_TRACK_H

@@ -10,7 +10,7 @@
 
 #include "core/lfd_util.h"
 #include "policies/lfd_dataset.h"
-#include "robots/lfd_mj.h"
+#include "sim/lfd_simloop.h"
 #include "runtime/lfd_client.h"
 
 void lfd_ctl_opts_init(lfd_ctl_opts *o)
@@ -28,35 +28,13 @@ static void sleep_until(double t)
     }
 }
 
-typedef struct sim {
-    const mjModel *m;
-    mjData *d;
-    int substeps;
-} sim;
-
-static int make_data(void *arg)
-{
-    sim *s = arg;
-    s->d = mj_makeData(s->m);
-    return s->d ? LFD_OK : LFD_ENOMEM;
-}
-
-static int step_sim(void *arg)
-{
-    sim *s = arg;
-    for (int k = 0; k < s->substeps; k++)
-        mj_step(s->m, s->d);
-    return LFD_OK;
-}
-
-
 int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, lfd_err *err)
 {
     memset(rep, 0, sizeof *rep);
     if (!(o->hz >= 1 && o->hz <= 10000) || !(o->seconds > 0 && o->seconds <= 3600))
         return lfd_fail(err, LFD_EARG, "control rate %g Hz and duration %g s out of range",
                         o->hz, o->seconds);
-    int nj = r->njoints, nq = r->nq, nv = r->nv;
+    int nj = r->njoints, nq = r->nq;
     double period = 1.0 / o->hz;
     /* whole simulation steps per control period: when the model's step does
        not divide the period, a copy of the model takes the largest step that
@@ -72,24 +50,23 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
         m = own;
     }
     rep->sim_step_s = m->opt.timestep;
-    sim s = {m, NULL, sub};
     /* the client: observation "time_s" or the layout's names, actions the
        robot's joints */
     static const char *time_name[1] = {"time_s"};
     const lfd_obs_layout *L = o->obs;
     int obs_dim = L ? L->dim : 1;
-    char (*onames)[64] = L ? calloc((size_t)obs_dim, sizeof *onames) : NULL;
+    char (*onames)[LFD_NAME_MAX] = L ? calloc((size_t)obs_dim, sizeof *onames) : NULL;
     const char **obs_names = L ? calloc((size_t)obs_dim, sizeof *obs_names) : time_name;
     float *obs = calloc((size_t)obs_dim, sizeof(float));
     /* past commands, one row per tick, for the previous-action block */
     int nring = 1;
     float *ring = NULL;
     const char **act_names = calloc((size_t)nj, sizeof *act_names);
-    double *buf = calloc((size_t)(4 * nq + 4 * nv + 4 * nj), sizeof(double));
+    double *q_mot = calloc((size_t)nq, sizeof(double));
     float *fbuf = calloc((size_t)(2 * nj), sizeof(float));
     int64_t nt = (int64_t)ceil(o->seconds * o->hz);
     double *tick_us = calloc((size_t)nt, sizeof(double));
-    if (!act_names || !buf || !fbuf || !tick_us || !obs || (L && (!onames || !obs_names))) {
+    if (!act_names || !q_mot || !fbuf || !tick_us || !obs || (L && (!onames || !obs_names))) {
         if (own)
             mj_deleteModel(own);
         free(onames);
@@ -97,17 +74,14 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
             free(obs_names);
         free(obs);
         free(act_names);
-        free(buf);
+        free(q_mot);
         free(fbuf);
         free(tick_us);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
     for (int j = 0; j < nj; j++)
         act_names[j] = r->joints[j].name;
-    double *q_ref = buf, *qd_ref = q_ref + nq, *ctrl = qd_ref + nv, *q_mot = ctrl + nv + nq,
-           *prev_a = q_mot + nq + nv;
     float *a = fbuf, *cur = a + nj;
-    (void)prev_a;
     lfd_client_config cc;
     lfd_client_config_init(&cc);
     cc.endpoint = o->endpoint;
@@ -128,12 +102,10 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
     cc.public_key = o->public_key;
     cc.secret_key = o->secret_key;
     lfd_client *c = NULL;
-    lfd_robot_ff *ff = NULL;
+    lfd_simloop *s = NULL;
     int rc = lfd_client_new(&c, &cc, err);
     if (rc == LFD_OK)
-        rc = lfd_robot_ff_new(r, &ff, err);
-    if (rc == LFD_OK)
-        rc = lfd_mj_call(make_data, &s, err);
+        rc = lfd_simloop_new(r, m, &s, err);
     if (rc)
         goto done;
     snprintf(rep->policy_hash, sizeof rep->policy_hash, "%s", lfd_client_policy_info(c)->hash);
@@ -151,16 +123,17 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
                      : o->ref && o->ref->nframes > 1 ? (o->ref->nframes - 1) / o->ref->fps
                                                      : o->seconds;
     /* the start: the reference's first frame, else the default pose */
-    if (o->ref && o->ref->nq == nq)
-        memcpy(s.d->qpos, lfd_motion_frame(o->ref, 0), (size_t)nq * sizeof(double));
-    else
-        memcpy(s.d->qpos, r->qpos_default, (size_t)nq * sizeof(double));
-    mj_forward(m, s.d);
+    rc = lfd_simloop_reset(s, o->ref && o->ref->nq == nq ? lfd_motion_frame(o->ref, 0)
+                                                         : r->qpos_default,
+                           NULL, err);
+    if (rc)
+        goto done;
+    mjData *d = s->d;
     for (int j = 0; j < nj; j++)
-        cur[j] = (float)s.d->qpos[r->joints[j].qpos_adr];
+        cur[j] = (float)d->qpos[r->joints[j].qpos_adr];
     for (int i = 0; ring && i < nring; i++)
         memcpy(ring + (size_t)i * (size_t)nj, cur, (size_t)nj * sizeof(float));
-    double z0 = r->floating ? s.d->qpos[2] : 0;
+    double z0 = r->floating ? d->qpos[2] : 0;
     rep->root_z_min_m = z0;
     rep->have_ref = o->ref && o->ref->nq == nq;
     if ((rc = lfd_client_start(c, cur, err)))
@@ -180,7 +153,7 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
         if (L) {
             /* the state now; the command in force one policy period ago */
             const float *prev = ring + (size_t)(k % nring) * (size_t)nj;
-            lfd_obs_build(L, s.d->qpos, s.d->qvel, prev, (deadline - t0) / phase_s, obs);
+            lfd_obs_build(L, d->qpos, d->qvel, prev, (deadline - t0) / phase_s, obs);
         } else {
             obs[0] = (float)(deadline - t0);
         }
@@ -200,35 +173,33 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
         rep->ticks_filtered += tk.filter_flags != 0;
         /* PD + feed-forward toward the action; joint velocity reference from the
            change of the action (a stale tick holds: zero velocity) */
-        memcpy(q_ref, s.d->qpos, (size_t)nq * sizeof(double));
-        memset(qd_ref, 0, (size_t)nv * sizeof(double));
+        lfd_simloop_ref_hold(s);
         for (int j = 0; j < nj; j++) {
             const lfd_robot_joint *J = &r->joints[j];
-            q_ref[J->qpos_adr] = a[j];
+            s->q_ref[J->qpos_adr] = a[j];
             if (k > 0 && st != LFD_TICK_STALE)
-                qd_ref[J->dof_adr] = (a[j] - cur[j]) / period;
+                s->qd_ref[J->dof_adr] = (a[j] - cur[j]) / period;
             cur[j] = a[j];
         }
         if (ring) /* this tick's command, read back nring - 1 ticks later */
             memcpy(ring + (size_t)(k % nring) * (size_t)nj, a, (size_t)nj * sizeof(float));
-        rep->torque_clamped += lfd_robot_ff_control(ff, s.d->qpos, s.d->qvel, q_ref, qd_ref,
-                                                    NULL, NULL, s.d->ctrl, NULL, NULL) > 0;
-        /* advance the simulation by one control period */
-        if ((rc = lfd_mj_call(step_sim, &s, err)) || (rc = lfd_mj_check_data(m, s.d, err)))
+        /* the controller, then one control period of simulation */
+        if ((rc = lfd_simloop_step(s, sub, 0, err)))
             break;
+        rep->torque_clamped += s->clamped > 0;
         /* tracking against the reference, and falls */
         if (rep->have_ref) {
             lfd_motion_state_at(o->ref, deadline - t0, q_mot, NULL);
             for (int j = 0; j < nj; j++) {
                 int ad = r->joints[j].qpos_adr;
-                double e = fabs(s.d->qpos[ad] - q_mot[ad]);
+                double e = fabs(d->qpos[ad] - q_mot[ad]);
                 err_sum += e;
                 err_n++;
                 rep->track_rad_max = e > rep->track_rad_max ? e : rep->track_rad_max;
             }
         }
         if (r->floating) {
-            double z = s.d->qpos[2];
+            double z = d->qpos[2];
             rep->root_z_min_m = z < rep->root_z_min_m ? z : rep->root_z_min_m;
             if (z < 0.5 * z0)
                 rep->fell = 1;
@@ -254,14 +225,12 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
     rep->chunk_requests = n1.requests - n0.requests;
     rep->timeouts = n1.timeouts - n0.timeouts;
 done:
-    if (s.d)
-        mj_deleteData(s.d);
-    lfd_robot_ff_free(&ff);
+    lfd_simloop_free(&s);
     lfd_client_free(&c);
     if (own)
         mj_deleteModel(own);
     free(act_names);
-    free(buf);
+    free(q_mot);
     free(fbuf);
     free(tick_us);
     free(onames);

@@ -36,11 +36,11 @@
 #include <string.h>
 
 #include "core/lfd_boxqp.h"
-#include "core/lfd_log.h"
 #include "core/lfd_quat.h"
 #include "core/lfd_util.h"
 #include "robots/lfd_mj.h"
 #include "sim/lfd_check_int.h"
+#include "sim/lfd_simloop.h"
 
 /* ---- the threshold table -------------------------------------------------------- */
 #define OFF(f) offsetof(lfd_check_opts, f)
@@ -174,100 +174,6 @@ int lfd_check_opts_validate(const lfd_check_opts *o, lfd_err *err)
         return lfd_fail(err, LFD_EARG, "threshold merge_gap_frames = %g: at most 1000",
                         o->merge_gap_frames);
     return LFD_OK;
-}
-
-static const char *group_names[LFD_CG_COUNT] = {"range", "velocity", "torque", "self",
-                                                "floor", "balance",  "track",  "speed"};
-static const char *kind_names[LFD_CK_COUNT] = {
-    "range", "velocity", "acceleration", "jerk", "torque", "self_collision", "floor", "foot_slide",
-    "contact_force", "zmp", "com", "assist", "fall", "track_joint", "track_root", "track_assist",
-    "speed"};
-static const int kind_groups[LFD_CK_COUNT] = {
-    LFD_CG_RANGE,   LFD_CG_VELOCITY, LFD_CG_VELOCITY, LFD_CG_VELOCITY, LFD_CG_TORQUE,
-    LFD_CG_SELF,    LFD_CG_FLOOR,    LFD_CG_FLOOR,    LFD_CG_FLOOR,    LFD_CG_BALANCE,
-    LFD_CG_BALANCE, LFD_CG_BALANCE,  LFD_CG_TRACK,    LFD_CG_TRACK,    LFD_CG_TRACK,
-    LFD_CG_TRACK,   LFD_CG_SPEED};
-
-const char *lfd_check_group_name(int g) { return g >= 0 && g < LFD_CG_COUNT ? group_names[g] : "?"; }
-const char *lfd_check_kind_name(int k) { return k >= 0 && k < LFD_CK_COUNT ? kind_names[k] : "?"; }
-int lfd_check_kind_group(int k) { return k >= 0 && k < LFD_CK_COUNT ? kind_groups[k] : -1; }
-const char *lfd_check_verdict_name(int v)
-{
-    return v == LFD_CHECK_FAIL ? "fail" : v == LFD_CHECK_WARN ? "warn" : "pass";
-}
-const char *lfd_check_severity_name(int s)
-{
-    return s == LFD_CHECK_FAIL ? "fail" : s == LFD_CHECK_WARN ? "warn" : "info";
-}
-
-int lfd_check_parse_groups(const char *list, unsigned *bits, lfd_err *err)
-{
-    unsigned b = 0;
-    const char *p = list;
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        int found = 0;
-        if (n == 3 && !strncmp(p, "all", 3)) {
-            b |= LFD_CHECK_ALL;
-            found = 1;
-        }
-        for (int g = 0; g < LFD_CG_COUNT && !found; g++)
-            if (strlen(group_names[g]) == n && !strncmp(p, group_names[g], n)) {
-                b |= 1u << g;
-                found = 1;
-            }
-        if (!found)
-            return lfd_fail(err, LFD_EARG,
-                            "unknown check '%.*s' (checks: range, velocity, torque, self, floor, "
-                            "balance, track, speed, all)",
-                            (int)n, p);
-        p += n;
-        if (*p == ',')
-            p++;
-    }
-    *bits = b;
-    return LFD_OK;
-}
-
-/* ---- report ------------------------------------------------------------------------ */
-lfd_check_report *lfd_check_report_new(void) { return calloc(1, sizeof(lfd_check_report)); }
-
-static void free_series(lfd_check_report *rep)
-{
-    free(rep->s_torque);
-    free(rep->s_zmp_margin);
-    free(rep->s_com_margin);
-    free(rep->s_assist);
-    free(rep->s_track_err);
-    free(rep->s_track_root);
-    free(rep->s_contact);
-    rep->s_torque = rep->s_zmp_margin = rep->s_com_margin = rep->s_assist = NULL;
-    rep->s_track_err = rep->s_track_root = NULL;
-    rep->s_contact = NULL;
-    rep->series_frames = 0;
-}
-
-void lfd_check_report_free(lfd_check_report **prep)
-{
-    if (!prep || !*prep)
-        return;
-    free_series(*prep);
-    free(*prep);
-    *prep = NULL;
-}
-
-int lfd_check_report_find(const lfd_check_report *rep, int kind, int f, int *idx)
-{
-    for (int i = 0; i < rep->nfindings; i++) {
-        const lfd_check_finding *x = &rep->finding[i];
-        if (x->kind == kind && f >= x->first && f <= x->last) {
-            if (idx)
-                *idx = i;
-            return 1;
-        }
-    }
-    return 0;
 }
 
 /* ---- checker ------------------------------------------------------------------------ */
@@ -436,9 +342,7 @@ void lfd_check_ws_free(lfd_check_ws **pws)
     lfd_check_ws *ws = *pws;
     if (ws->d)
         mj_deleteData(ws->d);
-    if (ws->dsim)
-        mj_deleteData(ws->dsim);
-    lfd_robot_ff_free(&ws->ff);
+    lfd_simloop_free(&ws->sim);
     for (int i = 0; i < 3; i++)
         free(ws->vh[i]);
     free(ws->qvel);
@@ -453,16 +357,12 @@ void lfd_check_ws_free(lfd_check_ws **pws)
     free(ws->key_last);
     free(ws->key_sev);
     free(ws->key_bad);
-    free(ws->qref);
-    free(ws->qdref);
-    free(ws->qddref);
     free(ws->v0);
     free(ws->v1);
     free(ws->a0);
     free(ws->a1);
     free(ws->tmp1);
     free(ws->tmp2);
-    free(ws->track_tau);
     free(ws);
     *pws = NULL;
 }
@@ -475,7 +375,7 @@ int lfd_check_ws_new(const lfd_checker *c, lfd_check_ws **out, lfd_err *err)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     ws->c = c;
     const mjModel *m = c->m;
-    size_t nv = (size_t)(m->nv > 0 ? m->nv : 1), nq = (size_t)(m->nq > 0 ? m->nq : 1);
+    size_t nv = (size_t)(m->nv > 0 ? m->nv : 1);
     ws->nv = m->nv;
     ws->nq = m->nq;
     int bad = 0;
@@ -495,30 +395,26 @@ int lfd_check_ws_new(const lfd_checker *c, lfd_check_ws **out, lfd_err *err)
     ALLOC(ws->key_last, (size_t)ws->nkeys);
     ALLOC(ws->key_sev, (size_t)ws->nkeys);
     ALLOC(ws->key_bad, (size_t)ws->nkeys);
-    ALLOC(ws->qref, nq);
-    ALLOC(ws->qdref, nv);
-    ALLOC(ws->qddref, nv);
     ALLOC(ws->v0, nv);
     ALLOC(ws->v1, nv);
     ALLOC(ws->a0, nv);
     ALLOC(ws->a1, nv);
     ALLOC(ws->tmp1, nv);
     ALLOC(ws->tmp2, nv);
-    ALLOC(ws->track_tau, nv);
 #undef ALLOC
     if (bad) {
         lfd_check_ws_free(&ws);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
     ws->d = make_data(m, err);
-    ws->dsim = ws->d ? make_data(m, err) : NULL;
-    if (!ws->d || !ws->dsim) {
+    if (!ws->d) {
         lfd_check_ws_free(&ws);
         return err ? err->code : LFD_ENOMEM;
     }
-    if (lfd_robot_ff_new(c->r, &ws->ff, err)) {
+    int rc = lfd_simloop_new(c->r, m, &ws->sim, err);
+    if (rc) {
         lfd_check_ws_free(&ws);
-        return err ? err->code : LFD_ENOMEM;
+        return rc;
     }
     *out = ws;
     return LFD_OK;
@@ -542,145 +438,6 @@ int lfd_check_input(const lfd_checker *c, const lfd_motion *mo, lfd_err *err)
         return lfd_fail(err, LFD_EMISMATCH, "the motion has %d values per frame, robot %s has %d",
                         mo->nq, r->name, r->nq);
     return LFD_OK;
-}
-
-/* ---- findings ------------------------------------------------------------------------------ */
-static void count_sev(lfd_check_report *rep, int sev, int delta)
-{
-    if (sev == LFD_CHECK_FAIL)
-        rep->nfail += delta;
-    else if (sev == LFD_CHECK_WARN)
-        rep->nwarn += delta;
-    else
-        rep->ninfo += delta;
-}
-
-void lfd_check_note(lfd_check_ws *ws, lfd_check_report *rep, int kind, int item, int first,
-                    int last, int at, int sev, double value, double limit, double bad)
-{
-    const lfd_checker *c = ws->c;
-    int key = c->key_base[kind] + item;
-    if (key < c->key_base[kind] || key >= c->key_base[kind + 1])
-        return;
-    int gap = (int)rep->opts.merge_gap_frames;
-    /* extend the open range of this key, or open a new one */
-    if (ws->key_idx[key] != -1 && first <= ws->key_last[key] + 1 + gap) {
-        int i = ws->key_idx[key];
-        lfd_check_finding *x = i >= 0 ? &rep->finding[i] : NULL;
-        if (sev > ws->key_sev[key]) {
-            count_sev(rep, ws->key_sev[key], -1);
-            count_sev(rep, sev, +1);
-            ws->key_sev[key] = sev;
-            if (x) {
-                x->severity = sev;
-                x->limit = limit;
-            }
-        }
-        if (x) {
-            if (last > x->last) {
-                x->frames += last - (first > x->last ? first : x->last + 1) + 1;
-                x->last = last;
-            }
-            if (bad > ws->key_bad[key]) {
-                x->peak = at;
-                x->value = value;
-                if (sev == x->severity)
-                    x->limit = limit;
-            }
-        }
-        if (bad > ws->key_bad[key])
-            ws->key_bad[key] = bad;
-        if (last > ws->key_last[key])
-            ws->key_last[key] = last;
-        return;
-    }
-    count_sev(rep, sev, +1);
-    ws->key_sev[key] = sev;
-    ws->key_bad[key] = bad;
-    ws->key_last[key] = last;
-    if (rep->nfindings >= LFD_CHECK_MAX_FINDINGS) {
-        ws->key_idx[key] = -2;
-        rep->more_findings++;
-        return;
-    }
-    int i = rep->nfindings++;
-    ws->key_idx[key] = i;
-    lfd_check_finding *x = &rep->finding[i];
-    memset(x, 0, sizeof *x);
-    x->kind = kind;
-    x->group = kind_groups[kind];
-    x->severity = sev;
-    x->first = first;
-    x->last = last;
-    x->peak = at;
-    x->frames = last - first + 1;
-    x->value = value;
-    x->limit = limit;
-    x->joint = x->body1 = x->body2 = -1;
-    const lfd_robot *r = c->r;
-    const mjModel *m = c->m;
-    switch (kind) {
-    case LFD_CK_RANGE:
-    case LFD_CK_VEL:
-    case LFD_CK_ACC:
-    case LFD_CK_JERK:
-    case LFD_CK_TORQUE:
-        x->joint = item;
-        snprintf(x->what, sizeof x->what, "%s", r->joints[item].name);
-        break;
-    case LFD_CK_SELF: {
-        x->body1 = item / c->nbody;
-        x->body2 = item % c->nbody;
-        const char *n1 = mj_id2name(m, mjOBJ_BODY, x->body1), *n2 = mj_id2name(m, mjOBJ_BODY, x->body2);
-        snprintf(x->what, sizeof x->what, "%s / %s", n1 ? n1 : "?", n2 ? n2 : "?");
-        break;
-    }
-    case LFD_CK_FLOOR: {
-        x->body1 = item;
-        const char *n1 = mj_id2name(m, mjOBJ_BODY, item);
-        snprintf(x->what, sizeof x->what, "%s", n1 ? n1 : "?");
-        break;
-    }
-    case LFD_CK_SLIDE:
-    case LFD_CK_FORCE:
-        x->body1 = r->feet[item].body_id;
-        snprintf(x->what, sizeof x->what, "%s foot", item ? "right" : "left");
-        break;
-    case LFD_CK_SPEED:
-        x->body1 = c->point_body[item];
-        snprintf(x->what, sizeof x->what, "%s", c->point_name[item]);
-        break;
-    default:
-        break;
-    }
-}
-
-/* ---- finite differences ------------------------------------------------------------------ */
-void lfd_check_frame_derivs(const mjModel *m, const lfd_motion *mo, int k, double *vel,
-                            double *acc, double *tmp1, double *tmp2)
-{
-    int n = mo->nframes, nv = m->nv;
-    double fps = mo->fps;
-    int has_prev = k > 0, has_next = k + 1 < n;
-    if (has_prev)
-        mj_differentiatePos(m, tmp1, 1.0 / fps, lfd_motion_frame(mo, k - 1), lfd_motion_frame(mo, k));
-    if (has_next)
-        mj_differentiatePos(m, tmp2, 1.0 / fps, lfd_motion_frame(mo, k), lfd_motion_frame(mo, k + 1));
-    for (int i = 0; i < nv; i++) {
-        double a = has_prev ? tmp1[i] : 0, b = has_next ? tmp2[i] : 0;
-        if (vel)
-            vel[i] = has_prev && has_next ? 0.5 * (a + b) : has_prev ? a : b;
-        if (acc)
-            acc[i] = has_prev && has_next ? (b - a) * fps : 0;
-    }
-    /* the end frames take their neighbour's acceleration */
-    if (acc && n >= 3 && (k == 0 || k == n - 1)) {
-        int j = k == 0 ? 1 : n - 2;
-        mj_differentiatePos(m, tmp1, 1.0 / fps, lfd_motion_frame(mo, j - 1), lfd_motion_frame(mo, j));
-        mj_differentiatePos(m, tmp2, 1.0 / fps, lfd_motion_frame(mo, j), lfd_motion_frame(mo, j + 1));
-        for (int i = 0; i < nv; i++)
-            acc[i] = (tmp2[i] - tmp1[i]) * fps;
-    }
 }
 
 /* ---- geometry helpers ---------------------------------------------------------------------- */
@@ -1180,7 +937,7 @@ static int check_pose(frame_ctx *x, int f, const double *q)
 
 static int alloc_series(lfd_check_report *rep, int n, int nj)
 {
-    free_series(rep);
+    lfd_check_report_free_series(rep);
     size_t N = (size_t)n;
     rep->s_torque = calloc(N * (size_t)(nj > 0 ? nj : 1), sizeof(double));
     rep->s_zmp_margin = malloc(N * sizeof(double));
@@ -1191,7 +948,7 @@ static int alloc_series(lfd_check_report *rep, int n, int nj)
     rep->s_contact = calloc(N, 1);
     if (!rep->s_torque || !rep->s_zmp_margin || !rep->s_com_margin || !rep->s_assist ||
         !rep->s_track_err || !rep->s_track_root || !rep->s_contact) {
-        free_series(rep);
+        lfd_check_report_free_series(rep);
         return LFD_ENOMEM;
     }
     for (size_t i = 0; i < N; i++)
@@ -1258,7 +1015,7 @@ int lfd_check_motion(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m
         if (alloc_series(rep, n, r->njoints))
             return lfd_fail(err, LFD_ENOMEM, "out of memory for %d frames of series", n);
     } else {
-        free_series(rep);
+        lfd_check_report_free_series(rep);
     }
     for (int k = 0; k < ws->nkeys; k++) {
         ws->key_idx[k] = -1;

@@ -59,29 +59,6 @@ static double ramp_w(double d, double R)
     return 0.5 * (1 + cos(M_PI * d / R));
 }
 
-/* qpos at fractional frame u of motion mo (nq values) */
-static void sample(const lfd_motion *mo, double u, double *q)
-{
-    int n = mo->nframes, nq = mo->nq;
-    int k = (int)floor(u);
-    if (k > n - 2)
-        k = n - 2;
-    if (k < 0)
-        k = 0;
-    double a = n > 1 ? u - k : 0;
-    a = a < 0 ? 0 : a > 1 ? 1 : a;
-    const double *q0 = lfd_motion_frame(mo, k), *q1 = lfd_motion_frame(mo, n > 1 ? k + 1 : k);
-    for (int i = 0; i < nq; i++)
-        q[i] = q0[i] + a * (q1[i] - q0[i]);
-    if (mo->floating) {
-        double s = q0[3] * q1[3] + q0[4] * q1[4] + q0[5] * q1[5] + q0[6] * q1[6];
-        double sg = s < 0 ? -1 : 1;
-        for (int i = 3; i < 7; i++)
-            q[i] = q0[i] + a * (sg * q1[i] - q0[i]);
-        lfd_quat_normalize(q + 3);
-    }
-}
-
 /* deepest penetration of any robot body into the floor at pose q */
 static double floor_depth(const lfd_checker *c, mjData *d, const double *q)
 {
@@ -222,7 +199,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
     } else {
         double u = 0;
         for (int f = 0; f < nout; f++) {
-            sample(&work, u > n - 1 ? n - 1 : u, lfd_motion_frame(out, f));
+            lfd_check_sample(&work, u > n - 1 ? n - 1 : u, lfd_motion_frame(out, f));
             int k = (int)u;
             u += 1.0 / rate[k < n ? k : n - 1];
         }

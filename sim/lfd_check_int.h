@@ -1,7 +1,9 @@
 /*  lfd_check_int: the checker's insides, shared by the files of sim/ that
-    implement lfd_check.h (lfd_check.c: the per-frame checks; lfd_check_track.c:
-    the tracking simulation; lfd_check_fix.c: repairs; lfd_check_report.c:
-    text and JSON; lfd_check_plot.c: the SVG).  Not a public header. */
+    implement lfd_check.h (lfd_check_base.c: names, the report object,
+    findings, finite differences; lfd_check.c: the per-frame checks;
+    lfd_check_track.c: the tracking simulation; lfd_check_fix.c: repairs;
+    lfd_check_report.c: text and JSON; lfd_check_plot.c: the SVG).  Not a
+    public header. */
 #ifndef LFD_CHECK_INT_H
 #define LFD_CHECK_INT_H
 
@@ -34,8 +36,7 @@ struct lfd_checker {
 struct lfd_check_ws {
     const lfd_checker *c;
     mjData *d;                 /* kinematics and dynamics of the frames */
-    mjData *dsim;              /* tracking simulation */
-    lfd_robot_ff *ff;          /* lfd's controller, for tracking */
+    struct lfd_simloop *sim;   /* tracking: lfd's simulation loop (sim/lfd_simloop.h) */
     int nv, nq;
     /* finite differences: half-step velocities of three consecutive intervals */
     double *vh[3];
@@ -61,11 +62,9 @@ struct lfd_check_ws {
     int *key_last;             /* last frame of the key's open range */
     int *key_sev;
     double *key_bad;           /* badness of the open range's peak */
-    /* tracking buffers */
-    double *qref, *qdref, *qddref;
+    /* tracking: the reference's derivatives */
     double *v0, *v1, *a0, *a1; /* derivatives at the two reference frames */
     double *tmp1, *tmp2;
-    double *track_tau;
 };
 
 /* Records that item `item` of `kind` is over a limit on frames first..last
@@ -75,11 +74,19 @@ struct lfd_check_ws {
 void lfd_check_note(lfd_check_ws *ws, lfd_check_report *rep, int kind, int item, int first,
                     int last, int at, int sev, double value, double limit, double bad);
 
+/* Frees the report's per-frame series (lfd_check_base.c). */
+void lfd_check_report_free_series(lfd_check_report *rep);
+
 /* Velocity (central difference; one-sided at the ends) and acceleration
    (second difference; zero at the ends) of motion frame k, nv each.  tmp1,
    tmp2 are nv scratch vectors. */
 void lfd_check_frame_derivs(const mjModel *m, const lfd_motion *mo, int k, double *vel,
                             double *acc, double *tmp1, double *tmp2);
+
+/* qpos (nq) at fractional frame u of the motion: linear between the two
+   frames around u (clamped to the clip), the root quaternion blended on the
+   short arc and normalised. */
+void lfd_check_sample(const lfd_motion *mo, double u, double *q);
 
 /* The tracking simulation (lfd_check_track.c). */
 int lfd_check_track_run(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,

@@ -1,7 +1,7 @@
 /*  lfd_check_track: the physical tracking check (`lfd check --track`).
 
-    The robot is simulated in MuJoCo following the motion with lfd's one
-    controller (lfd_robot_ff_control: the description's PD gains plus the
+    The robot is simulated in MuJoCo following the motion in lfd's one
+    simulation loop (lfd_simloop: the description's PD gains plus the
     contact-consistent inverse-dynamics feed-forward evaluated at the
     measured state every step; PD alone drops a standing humanoid within
     about a second, docs/robots.md).  The reference between frames is
@@ -27,10 +27,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/lfd_log.h"
 #include "core/lfd_quat.h"
-#include "robots/lfd_mj.h"
+#include "core/lfd_util.h"
 #include "sim/lfd_check_int.h"
+#include "sim/lfd_simloop.h"
 
 #define HARNESS_HZ 2.0
 #define HARNESS_ZETA 0.7
@@ -52,7 +52,7 @@ static void reference_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motio
                          ref_cache *rc, double *q, double *qd, double *qdd)
 {
     const mjModel *m = c->m;
-    int n = mo->nframes, nq = m->nq, nv = m->nv;
+    int n = mo->nframes, nv = m->nv;
     int k = (int)floor(u);
     if (k > n - 2)
         k = n - 2;
@@ -76,40 +76,11 @@ static void reference_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motio
         lfd_check_frame_derivs(m, mo, k1, ws->v1, ws->a1, ws->tmp1, ws->tmp2);
         rc->k = k;
     }
-    const double *q0 = lfd_motion_frame(mo, k), *q1 = lfd_motion_frame(mo, k1);
-    for (int i = 0; i < nq; i++)
-        q[i] = q0[i] + a * (q1[i] - q0[i]);
-    if (c->r->floating) {
-        /* root quaternion: normalised linear blend on the short arc */
-        double s = q0[3] * q1[3] + q0[4] * q1[4] + q0[5] * q1[5] + q0[6] * q1[6];
-        double sg = s < 0 ? -1 : 1;
-        for (int i = 3; i < 7; i++)
-            q[i] = q0[i] + a * (sg * q1[i] - q0[i]);
-        lfd_quat_normalize(q + 3);
-    }
+    lfd_check_sample(mo, u, q);
     for (int i = 0; i < nv; i++) {
         qd[i] = ws->v0[i] + a * (ws->v1[i] - ws->v0[i]);
         qdd[i] = ws->a0[i] + a * (ws->a1[i] - ws->a0[i]);
     }
-}
-
-typedef struct step_arg {
-    const mjModel *m;
-    mjData *d;
-} step_arg;
-
-static int step_cb(void *p)
-{
-    step_arg *s = p;
-    mj_step(s->m, s->d);
-    return LFD_OK;
-}
-
-static int forward_cb(void *p)
-{
-    step_arg *s = p;
-    mj_forward(s->m, s->d);
-    return LFD_OK;
 }
 
 /* the harness: mass-proportional forces toward the reference root pose;
@@ -161,47 +132,43 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
 {
     const lfd_robot *r = c->r;
     const mjModel *m = c->m;
-    mjData *d = ws->dsim;
+    lfd_simloop *sl = ws->sim;
+    mjData *d = sl->d;
     int n = mo->nframes;
     double fps = mo->fps, dt = m->opt.timestep;
     memset(tr, 0, sizeof *tr);
     tr->fall_frame = -1;
 
     /* start at frame 0 with its velocity */
-    mj_resetData(m, d);
-    memcpy(d->qpos, lfd_motion_frame(mo, 0), (size_t)m->nq * sizeof(double));
-    lfd_check_frame_derivs(m, mo, 0, d->qvel, NULL, ws->tmp1, ws->tmp2);
-    step_arg sa = {m, d};
-    int rc = lfd_mj_call(forward_cb, &sa, err);
+    lfd_check_frame_derivs(m, mo, 0, sl->qd_ref, NULL, ws->tmp1, ws->tmp2);
+    int rc = lfd_simloop_reset(sl, lfd_motion_frame(mo, 0), sl->qd_ref, err);
     if (rc)
         return rc;
     ref_cache cache = {-1};
     double T = (n - 1) / fps;
     long steps = (long)ceil(T / dt - 1e-9);
     int next = 1;
-    int contact[2];
     for (long s = 0; s < steps; s++) {
-        /* reference at this time, measured foot contacts, the controller */
-        reference_at(c, ws, mo, d->time * fps, &cache, ws->qref, ws->qdref, ws->qddref);
-        contact[0] = contact[1] = 0;
-        for (int i = 0; i < d->ncon; i++) {
-            int b1 = m->geom_bodyid[d->contact[i].geom1], b2 = m->geom_bodyid[d->contact[i].geom2];
-            int other = b1 == 0 ? b2 : b2 == 0 ? b1 : -1;
-            if (other > 0 && c->body_foot[other] >= 0)
-                contact[c->body_foot[other]] = 1;
-        }
+        /* reference at this time, then the controller (feet loaded where
+           they touch the floor) and one step */
+        reference_at(c, ws, mo, d->time * fps, &cache, sl->q_ref, sl->qd_ref, sl->qdd_ref);
         if (with_harness && r->floating)
-            harness(c, d, ws->qref, ws->qdref); /* applies the force for this step */
-        int clamped = lfd_robot_ff_control(ws->ff, d->qpos, d->qvel, ws->qref, ws->qdref, ws->qddref,
-                                           contact, d->ctrl, ws->track_tau, NULL);
+            harness(c, d, sl->q_ref, sl->qd_ref); /* applies the force for this step */
+        lfd_err serr; /* a bad state is a fall, not an error */
+        rc = lfd_simloop_step(sl, 1, LFD_SIMLOOP_ACC | LFD_SIMLOOP_CONTACTS, &serr);
+        if (rc && !sl->diverged) {
+            if (err)
+                *err = serr;
+            return rc;
+        }
         if (!with_harness) {
-            if (clamped)
+            if (sl->clamped)
                 rep->track.clamped_steps++;
             for (int j = 0; j < r->njoints; j++) {
                 const lfd_robot_joint *jt = &r->joints[j];
                 if (!(jt->torque_max > 0))
                     continue;
-                double e = fabs(ws->track_tau[jt->dof_adr]) / jt->torque_max;
+                double e = fabs(sl->tau[jt->dof_adr]) / jt->torque_max;
                 if (e > rep->joint[j].track_effort_peak)
                     rep->joint[j].track_effort_peak = e;
                 if (e > rep->track.effort_peak) {
@@ -210,11 +177,7 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
                 }
             }
         }
-        rc = lfd_mj_call(step_cb, &sa, err);
-        if (rc)
-            return rc;
-        lfd_err derr;
-        if (lfd_mj_check_data(m, d, &derr)) {
+        if (sl->diverged) {
             tr->diverged = 1;
             tr->fell = 1;
             tr->fall_frame = next < n ? next : n - 1;
@@ -224,25 +187,26 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
         rep->track.sim_s += dt;
         /* compare with the reference at every motion frame */
         while (next < n && d->time >= next / fps - 1e-9) {
-            reference_at(c, ws, mo, d->time * fps, &cache, ws->qref, ws->qdref, ws->qddref);
+            double *qref = sl->q_ref, *qdref = sl->qd_ref;
+            reference_at(c, ws, mo, d->time * fps, &cache, qref, qdref, sl->qdd_ref);
             double se = 0;
             for (int j = 0; j < r->njoints; j++) {
                 int a = r->joints[j].qpos_adr;
-                se += (d->qpos[a] - ws->qref[a]) * (d->qpos[a] - ws->qref[a]);
+                se += (d->qpos[a] - qref[a]) * (d->qpos[a] - qref[a]);
             }
             double jerr = r->njoints ? sqrt(se / r->njoints) : 0;
             double rerr = 0, tilt = 0, hgt_ok = 1;
             if (r->floating) {
-                rerr = sqrt((d->qpos[0] - ws->qref[0]) * (d->qpos[0] - ws->qref[0]) +
-                            (d->qpos[1] - ws->qref[1]) * (d->qpos[1] - ws->qref[1]) +
-                            (d->qpos[2] - ws->qref[2]) * (d->qpos[2] - ws->qref[2]));
+                rerr = sqrt((d->qpos[0] - qref[0]) * (d->qpos[0] - qref[0]) +
+                            (d->qpos[1] - qref[1]) * (d->qpos[1] - qref[1]) +
+                            (d->qpos[2] - qref[2]) * (d->qpos[2] - qref[2]));
                 /* tilt: angle between the root's z axis and the reference's */
                 double R[9], Rr[9];
                 lfd_quat_to_mat(R, d->qpos + 3);
-                lfd_quat_to_mat(Rr, ws->qref + 3);
+                lfd_quat_to_mat(Rr, qref + 3);
                 double cz = R[2] * Rr[2] + R[5] * Rr[5] + R[8] * Rr[8];
                 tilt = acos(cz > 1 ? 1 : cz < -1 ? -1 : cz);
-                hgt_ok = d->qpos[2] >= o->fall_height_frac * ws->qref[2];
+                hgt_ok = d->qpos[2] >= o->fall_height_frac * qref[2];
             }
             int f = next;
             tr->frames = f + 1;
@@ -252,7 +216,7 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
             tr->tilt_max = fmax(tr->tilt_max, tilt);
             if (with_harness) {
                 /* the harness force of this step, as a share of body weight */
-                double a = harness(c, d, ws->qref, ws->qdref);
+                double a = harness(c, d, qref, qdref);
                 tr->assist_sum += a;
                 tr->assist_n++;
                 tr->assist_max = fmax(tr->assist_max, a);

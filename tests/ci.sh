@@ -1,6 +1,8 @@
 #!/bin/sh
 # Everything CI runs (`make ci`, called by .ci/run), in order:
-#   1. the test suite                                (make test)
+#   1. the test suite                                (make test; with the test
+#      tools installed it includes the arm64 cross build run under qemu,
+#      tests/test_arm64_client.c)
 #   2. the same suite under AddressSanitizer + UBSan  (make asan)
 #   3. the same suite under Valgrind memcheck         (make valgrind; long tests
 #      shorten their inputs there, see lfd_test_under_valgrind)

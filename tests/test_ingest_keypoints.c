@@ -283,7 +283,17 @@ TEST(ingest_kp_smpl_preset_units_and_axes)
         CHECK(h.nwarn >= 1);
         lfd_human_free(&h);
     }
+    /* units "auto" is no option: the preset's metres still apply (options,
+       then sidecar, then preset: docs/ingest.md), so the height is 100x */
     o.units = "auto";
+    CHECK_OK(lfd_human_load(&h, p, &o, &err), &err);
+    if (h.nframes) {
+        CHECK_STR(h.units, "m");
+        CHECK(!h.units_detected);
+        CHECK_NEAR(h.height_m, 100 * src.height_m, 1e-2);
+        CHECK(h.nwarn >= 1);
+        lfd_human_free(&h);
+    }
     lfd_human_opts o2 = {.fps = 30, .units = "cm"};
     CHECK_OK(lfd_human_load(&h, p, &o2, &err), &err);
     if (h.nframes) {
@@ -299,14 +309,23 @@ TEST(ingest_kp_smpl_preset_units_and_axes)
         CHECK_NEAR(h.height_m, src.height_m, 1e-4);
         lfd_human_free(&h);
     }
-    /* a sidecar can say it all instead, and the units are then detected */
-    write_text(tmp_path(1, "smpl.npy.json"), "{\"preset\": \"smpl-22\", \"fps\": 30, \"_note\": \"cm\"}");
+    /* a sidecar can say it all instead: preset, rate and units */
+    write_text(tmp_path(1, "smpl.npy.json"),
+               "{\"preset\": \"smpl-22\", \"fps\": 30, \"units\": \"cm\", \"_note\": \"HumanML3D\"}");
     lfd_human_opts o3 = {.units = "auto"};
     lfd_keypoints kp;
     CHECK_OK(lfd_kp_read(&kp, p, NULL, &err), &err);
     CHECK_STR(kp.fps_source, "sidecar");
     lfd_kp_free(&kp);
-    (void)o3;
+    CHECK_OK(lfd_human_load(&h, p, &o3, &err), &err);
+    if (h.nframes) {
+        CHECK_NEAR(h.fps, 30, 1e-12);
+        CHECK_STR(h.units, "cm");
+        CHECK(!h.units_detected);
+        CHECK_NEAR(h.height_m, src.height_m, 1e-4);
+        CHECK_EQ_INT(h.nwarn, 0);
+        lfd_human_free(&h);
+    }
     /* an unknown sidecar key is refused with its line */
     write_text(tmp_path(1, "smpl.npy.json"), "{\"preset\": \"smpl-22\",\n \"fsp\": 30}");
     CHECK(lfd_kp_read(&kp, p, NULL, &err) == LFD_EPARSE);

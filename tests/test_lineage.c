@@ -5,6 +5,7 @@
 #include "core/lfd_json.h"
 #include "core/lfd_lineage.h"
 #include "core/lfd_motion.h"
+#include "core/lfd_sha256.h"
 #include "policies/lfd_bc.h"
 #include "policies/lfd_policy.h"
 #include "tests/lfd_test.h"

@@ -233,6 +233,50 @@ TEST(ik_tracks_a_smooth_trajectory_warm_started_within_velocity_bounds)
     mj_deleteModel(m);
 }
 
+/* the velocity bound binds: targets that jump to another pose are reached
+   no faster than the bound allows (the smooth trajectory above stays under
+   its bound, so it cannot tell whether the bound is applied) */
+TEST(ik_velocity_bound_binds_on_a_jump)
+{
+    mjModel *m = load_humanoid();
+    mjData *d = mj_makeData(m);
+    lfd_ik *ik;
+    lfd_ik_ws *ws;
+    setup(m, &ik, &ws);
+    const double vmax = 0.5, dt = 1.0 / 120; /* rad/s */
+    for (int i = 6; i < m->nv; i++)
+        ik->dof_vmax[i] = vmax;
+    double *q = malloc((size_t)m->nq * sizeof(double)), *qt = malloc((size_t)m->nq * sizeof(double));
+    double *qprev = malloc((size_t)m->nq * sizeof(double));
+    double pos[3 * NT], quat[4 * NT];
+    unsigned seed = 21;
+    random_pose(m, q, &seed);  /* where the robot is */
+    random_pose(m, qt, &seed); /* where the targets jump to */
+    memcpy(qt, q, 7 * sizeof(double));
+    targets_of(m, d, qt, pos, quat);
+    double fastest = 0;
+    for (int f = 0; f < 10; f++) {
+        memcpy(qprev, q, (size_t)m->nq * sizeof(double));
+        lfd_ik_frame fr = {pos, quat, NULL, NULL, qprev, dt, 0};
+        lfd_ik_result r;
+        CHECK_EQ_INT(lfd_ik_solve(ik, ws, &fr, q, &r), LFD_OK);
+        for (int i = 6; i < m->nv; i++) {
+            int a = ik->dof_qadr[i];
+            double v = fabs(q[a] - qprev[a]) / dt;
+            fastest = fmax(fastest, v);
+        }
+    }
+    CHECK(fastest <= vmax + 1e-6);
+    CHECK(fastest >= 0.99 * vmax); /* the bound was reached: it is what held the joints */
+    free(q);
+    free(qt);
+    free(qprev);
+    lfd_ik_ws_free(&ws);
+    lfd_ik_free(&ik);
+    mj_deleteData(d);
+    mj_deleteModel(m);
+}
+
 TEST(ik_respects_limits_floor_and_frozen_dofs)
 {
     mjModel *m = load_humanoid();

@@ -63,7 +63,9 @@ static void all_files(const char *robot)
         }
         lfd_human_free(&h);
     }
-    CHECK_EQ_INT(n, 12);
+    /* every clip found retargets */
+    CHECK(nf > 0);
+    CHECK_EQ_INT(n, nf);
     lfd_robot_free(&r);
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "core/lfd_motion.h"
+#include "core/lfd_sha256.h"
 #include "policies/lfd_obs.h"
 #include "policies/lfd_policy.h"
 #include "runtime/lfd_ctl.h"

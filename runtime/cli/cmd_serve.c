@@ -8,6 +8,7 @@
 
 #include "core/lfd_log.h"
 #include "core/lfd_motion.h"
+#include "core/lfd_sha256.h"
 #include "core/lfd_util.h"
 #include "robots/lfd_robot.h"
 #include "runtime/cli/lfd_cli.h"

@@ -9,6 +9,7 @@
 
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
+#include "core/lfd_sha256.h"
 #include "policies/lfd_bc.h"
 #include "policies/lfd_eval.h"
 #include "runtime/cli/lfd_cli.h"
