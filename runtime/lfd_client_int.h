@@ -55,6 +55,7 @@ struct lfd_client {
     int rcvtimeo_ms;
     uint64_t seq;
     int need_hello;
+    char token[33]; /* hello's session_token: random, chosen at lfd_client_new */
     int denied;
 
     lfd_client_policy info;

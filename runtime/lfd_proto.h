@@ -44,6 +44,8 @@
 #define LFD_PROTO_NAME_MAX 64       /* policy, joint and observation names, with NUL */
 #define LFD_PROTO_UNIT_MAX 16
 #define LFD_PROTO_TEXT_MAX 512      /* error messages, client labels */
+#define LFD_PROTO_TOKEN_MIN 16      /* hello's session_token, bytes */
+#define LFD_PROTO_TOKEN_MAX 64
 
 typedef enum {
     LFD_MSG_NONE = 0,
@@ -116,6 +118,8 @@ typedef struct lfd_req {
     uint32_t robot_len, model_hash_len;
     lfd_names obs_names, obs_units, act_names, act_units;
     int probe;
+    const uint8_t *token; /* session_token: a reconnecting client's identity */
+    uint32_t token_len;
     /* act */
     int has_obs, has_prev_action, has_prev_velocity;
     lfd_ndview obs, prev_action, prev_velocity;
@@ -195,6 +199,9 @@ typedef struct lfd_hello_req {
     const char *robot, *model_hash; /* optional */
     int probe;                      /* 1: describe the policy, open no session */
     const float *current;           /* optional: act_dim current joint positions */
+    const char *session_token;      /* optional: LFD_PROTO_TOKEN_MIN..MAX bytes, chosen at
+                                       random when the client starts; a hello carrying the
+                                       token of a live session takes that session over */
 } lfd_hello_req;
 
 int lfd_proto_encode_hello_req(lfd_buf *b, const lfd_hello_req *h, lfd_err *err);

@@ -169,7 +169,8 @@ int srv_sess_find(const lfd_server *s, const uint8_t *id, int n)
     return -1;
 }
 
-static void sess_remove(lfd_server *s, int idx)
+/* Takes session idx out of the routing-id table (the slot stays used). */
+static void tab_del(lfd_server *s, int idx)
 {
     session *x = &s->sess[idx];
     uint32_t i = id_hash(x->id, x->idlen) & s->tabmask;
@@ -191,7 +192,24 @@ static void sess_remove(lfd_server *s, int idx)
             i = j;
         }
     }
-    x->used = 0;
+}
+
+/* Files session idx under routing id (id, n). */
+static void tab_add(lfd_server *s, int idx, const uint8_t *id, int n)
+{
+    session *x = &s->sess[idx];
+    memcpy(x->id, id, (size_t)n);
+    x->idlen = n;
+    uint32_t h = id_hash(id, n) & s->tabmask;
+    while (s->tab[h] >= 0)
+        h = (h + 1) & s->tabmask;
+    s->tab[h] = idx;
+}
+
+static void sess_remove(lfd_server *s, int idx)
+{
+    tab_del(s, idx);
+    s->sess[idx].used = 0;
     s->freelist[s->nfree++] = idx;
     s->nsess--;
 }
@@ -203,14 +221,54 @@ static int sess_insert(lfd_server *s, const uint8_t *id, int n)
     int idx = s->freelist[--s->nfree];
     session *x = &s->sess[idx];
     x->used = 1;
-    memcpy(x->id, id, (size_t)n);
-    x->idlen = n;
-    uint32_t h = id_hash(id, n) & s->tabmask;
-    while (s->tab[h] >= 0)
-        h = (h + 1) & s->tabmask;
-    s->tab[h] = idx;
+    x->toklen = 0;
+    x->key[0] = '\0';
+    tab_add(s, idx, id, n);
     s->nsess++;
     return idx;
+}
+
+/* The session holding a hello's session_token (and, under CURVE, opened
+   with the same client key), or -1.  Only hellos look, never the per-act
+   path: a scan of the table. */
+static int sess_find_token(const lfd_server *s, const uint8_t *tok, uint32_t n, const char *key)
+{
+    for (int i = 0; i < s->max_sess; i++) {
+        const session *x = &s->sess[i];
+        if (x->used && x->toklen == (int)n && !memcmp(x->token, tok, n) && !strcmp(x->key, key))
+            return i;
+    }
+    return -1;
+}
+
+/* The least recently active session (of client key key when key != NULL),
+   and how many sessions that key holds. */
+static int sess_lru(const lfd_server *s, const char *key, int *count)
+{
+    int best = -1, n = 0;
+    for (int i = 0; i < s->max_sess; i++) {
+        const session *x = &s->sess[i];
+        if (!x->used || (key && strcmp(x->key, key)))
+            continue;
+        n++;
+        if (best < 0 || x->last_active_ns < s->sess[best].last_active_ns)
+            best = i;
+    }
+    if (count)
+        *count = n;
+    return best;
+}
+
+static void flush_batch(lfd_server *s);
+
+/* Ends session idx to make room for a newcomer (its client's next request
+   gets no_session, and its hello takes a slot back the same way).  The
+   batch is empty here (handle_hello flushed it). */
+static void sess_evict(lfd_server *s, int idx, const char *why)
+{
+    lfd_debug("session of '%s' ended: %s", s->sess[idx].client, why);
+    sess_remove(s, idx);
+    s->st.sessions_evicted++;
 }
 
 static void sweep_sessions(lfd_server *s, int64_t now_ns)
@@ -333,6 +391,9 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
         srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
         return;
     }
+    /* pending acts are answered first: making room may end a session, and
+       s->hold is the batch's scratch */
+    flush_batch(s);
     float *cur = NULL;
     lfd_err err;
     if (rq->has_current) {
@@ -342,11 +403,44 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
             return;
         }
     }
-    /* the session: found, or created if there is room */
+    /* the session: this connection's; else the one this client's token
+       names (a client that reconnected: its new routing id takes it over);
+       else a new one, making room if the table is full */
+    const char *key = s->cur_key;
     int sidx = srv_sess_find(s, id, idlen);
+    int tidx = rq->token_len ? sess_find_token(s, rq->token, rq->token_len, key) : -1;
+    int base = tidx >= 0 ? tidx : sidx;
+    if (base >= 0 && rq->seq <= s->sess[base].last_seq) {
+        /* e.g. a late hello from the client's earlier connection */
+        char msg[200];
+        snprintf(msg, sizeof msg, "hello seq %llu is not above this session's last seq %llu",
+                 (unsigned long long)rq->seq, (unsigned long long)s->sess[base].last_seq);
+        s->sess[base].errors++;
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_OUT_OF_ORDER, msg);
+        return;
+    }
+    if (tidx >= 0 && tidx != sidx) {
+        if (sidx >= 0)
+            sess_remove(s, sidx); /* this connection's other session */
+        tab_del(s, tidx);
+        tab_add(s, tidx, id, idlen);
+        sidx = tidx;
+        s->st.sessions_taken_over++;
+    }
     if (sidx < 0) {
+        /* under CURVE a client key holds at most max_sessions_per_key:
+           beyond that its own least recently active session makes room */
+        int nkey = 0, kidx = key[0] ? sess_lru(s, key, &nkey) : -1;
+        if (kidx >= 0 && nkey >= s->cfg.max_sessions_per_key)
+            sess_evict(s, kidx, "its client key opened another session");
         if (s->nfree == 0)
             sweep_sessions(s, now_ns);
+        if (s->nfree == 0) {
+            /* full: the least recently active session makes room, never the newcomer */
+            int lru = sess_lru(s, NULL, NULL);
+            if (lru >= 0)
+                sess_evict(s, lru, "the least recently active when the table was full");
+        }
         sidx = sess_insert(s, id, idlen);
         if (sidx < 0) {
             s->st.sessions_refused++;
@@ -360,7 +454,12 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
         x->created_ns = now_ns;
         x->acts = x->holds = x->errors = 0;
         memset(&x->counts, 0, sizeof x->counts);
+        snprintf(x->key, sizeof x->key, "%s", key);
         s->st.sessions_created++;
+    }
+    if (rq->token_len) {
+        memcpy(s->sess[sidx].token, rq->token, rq->token_len);
+        s->sess[sidx].toklen = (int)rq->token_len;
     }
     session *x = &s->sess[sidx];
     if (session_buffers(x, p, &err)) {
@@ -378,7 +477,7 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
              (int)(rq->client_len < 63 ? rq->client_len : 63),
              rq->client ? (const char *)rq->client : "");
     lfd_filter_state_reset(&x->fs, p->act_dim, cur, NULL);
-    lfd_info("session for '%s' from client '%s' (%d sessions)", p->name, x->client, s->nsess);
+    lfd_debug("session for '%s' from client '%s' (%d sessions)", p->name, x->client, s->nsess);
     srv_reply_hello(s, id, idlen, env, rq->seq, p, 1);
 }
 
@@ -447,8 +546,6 @@ static void handle_reset(lfd_server *s, const uint8_t *id, int idlen, const srv_
 
 
 /* ---- the act batch ----------------------------------------------------------------- */
-
-static void flush_batch(lfd_server *s);
 
 /* Sets the session's filter state for an act: the client's previous
    command when it sent one, else the action of the last chunk sent that
@@ -820,8 +917,12 @@ static int recv_one(lfd_server *s, int wait)
         }
     }
     if (ok) {
+        /* under CURVE, the client's key (the ZAP handler's user id) */
+        const char *uid = s->zap_on ? zmq_msg_gets(&f[nf - 1], "User-Id") : NULL;
+        s->cur_key = uid && strlen(uid) == 40 ? uid : "";
         handle_message(s, id, idlen, &env, zmq_msg_data(&f[nf - 1]), zmq_msg_size(&f[nf - 1]),
                        t_recv);
+        s->cur_key = "";
     } else if (idlen > 0) {
         s->st.messages++;
         srv_send_error(s, id, idlen, NULL, 0, LFD_PE_BAD_ENVELOPE,
@@ -925,6 +1026,7 @@ void lfd_server_config_init(lfd_server_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->bind = LFD_SERVER_DEFAULT_BIND;
     cfg->max_sessions = 64;
+    cfg->max_sessions_per_key = 16;
     cfg->idle_s = 60;
     cfg->max_msg_bytes = LFD_PROTO_MAX_MSG_DEFAULT;
     cfg->max_batch = 16;
@@ -982,6 +1084,9 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
     *out = NULL;
     if (cfg->max_sessions < 1 || cfg->max_sessions > 65536)
         return lfd_fail(err, LFD_EARG, "max sessions %d (must be 1..65536)", cfg->max_sessions);
+    if (cfg->max_sessions_per_key < 1)
+        return lfd_fail(err, LFD_EARG, "max sessions per key %d (must be at least 1)",
+                        cfg->max_sessions_per_key);
     if (cfg->max_batch < 1 || cfg->max_batch > LFD_SERVER_MAX_BATCH)
         return lfd_fail(err, LFD_EARG, "max batch %d (must be 1..%d)", cfg->max_batch,
                         LFD_SERVER_MAX_BATCH);
@@ -1027,6 +1132,7 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
     for (int i = 0; i < 4; i++)
         s->recent_sidx[i] = -1;
     s->rcvtimeo_ms = -2;
+    s->cur_key = "";
     *out = s;
     return LFD_OK;
 }

@@ -54,7 +54,10 @@
 typedef struct lfd_server_config {
     const char *bind;          /* endpoint; default LFD_SERVER_DEFAULT_BIND (loopback) */
     double deadline_s;         /* per act, receipt to reply; 0 = none */
-    int max_sessions;          /* default 64 (1..65536) */
+    int max_sessions;          /* default 64 (1..65536); when full, a new client's hello
+                                  ends the least recently active session */
+    int max_sessions_per_key;  /* under CURVE: sessions one client key may hold (16);
+                                  beyond that its own least recently active one ends */
     double idle_s;             /* a session expires after this long without a request (60) */
     size_t max_msg_bytes;      /* larger requests get a too_large error (64 KiB) */
     int max_batch;             /* act requests inferred together (16, 1 = no batching) */
@@ -74,6 +77,7 @@ typedef struct lfd_server_stats {
     uint64_t messages, replies, errors, acts, holds, deadline_misses, dropped_replies;
     uint64_t errors_by_code[LFD_PE_COUNT];
     uint64_t sessions_created, sessions_expired, sessions_refused;
+    uint64_t sessions_evicted, sessions_taken_over;
     int sessions;
     uint64_t reloads, reload_failures, batches;
     /* sums over acts, for means: microseconds */

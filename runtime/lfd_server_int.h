@@ -65,6 +65,9 @@ typedef struct session {
     int64_t last_reply_ns;
     uint64_t acts, holds, errors;
     lfd_filter_counts counts;
+    uint8_t token[LFD_PROTO_TOKEN_MAX]; /* hello's session_token (toklen 0: none) */
+    int toklen;
+    char key[41];                        /* the CURVE client key (Z85), "" without CURVE */
 } session;
 
 /* What came between the routing id and the payload: nothing for DEALER
@@ -110,6 +113,7 @@ struct lfd_server {
     int *freelist;
     int nfree;
     int64_t last_sweep_ns;
+    const char *cur_key; /* the CURVE key of the message being handled ("" without) */
 
     pending_act pend[LFD_SERVER_MAX_BATCH];
     int npend;
