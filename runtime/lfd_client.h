@@ -1,7 +1,9 @@
 /*  lfd_client: the C client library for robot controllers.
 
-    Links on its own (build/liblfdclient.a, with -lzmq -lmsgpackc -lpthread
-    -lm) and talks to `lfd serve` over ZeroMQ (a DEALER socket) with the
+    Links on its own (build/liblfdclient.a, with -lzmq -lpthread -lm) and
+    this header is self-contained: it includes lfd's core/lfd_err.h,
+    runtime/lfd_filter.h and runtime/lfd_proto_types.h only, never
+    <msgpack.h> or <zmq.h>.  It talks to `lfd serve` over ZeroMQ (a DEALER socket) with the
     protocol in docs/protocol.md.  Two ways to use it:
 
     Request/reply (any thread, one call at a time):
@@ -46,7 +48,7 @@
 
 #include "core/lfd_err.h"
 #include "runtime/lfd_filter.h"
-#include "runtime/lfd_proto.h"
+#include "runtime/lfd_proto_types.h"
 
 typedef struct lfd_client lfd_client;
 

@@ -31,6 +31,7 @@
 #include "core/lfd_mp.h"
 #include "core/lfd_ndarray.h"
 #include "runtime/lfd_filter.h"
+#include "runtime/lfd_proto_types.h"
 
 #define LFD_PROTO_VERSION 1
 /* default soft cap: larger messages are answered with a too_large error
@@ -139,11 +140,6 @@ int lfd_req_decode(lfd_req *req, const uint8_t *data, size_t len, lfd_proto_erro
 int lfd_proto_get_vec(const lfd_ndview *v, float *dst, int n, int reject_nonfinite,
                       const char *what, lfd_err *err);
 
-/* Server timing of one act, microseconds. */
-typedef struct lfd_act_timing {
-    double decode_us, normalise_us, infer_us, filter_us, encode_us, queue_us;
-    int batch; /* requests inferred together (infer_us is the whole batch's) */
-} lfd_act_timing;
 
 /* A decoded reply (views into the message). */
 typedef struct lfd_rep {
