@@ -2,12 +2,15 @@
 
     One ROUTER socket, one serving thread, an event loop that never blocks on
     any one client:
-      - messages are drained without waiting (up to max_batch per turn),
-        decoded in place (runtime/lfd_proto.h), and act requests for the
-        same policy are inferred together as one batch (one sgemm instead of
-        several sgemv; nothing waits for a batch to fill); while the last
-        four acts came from one client, its act is answered without looking
-        for more;
+      - one turn of the loop waits for a message, then drains what is
+        already there without waiting (at most 4 * LFD_SERVER_MAX_BATCH =
+        256 messages a turn), decoding in place (runtime/lfd_proto.h); act
+        requests for the same policy are inferred together as one batch of
+        at most max_batch rows (one sgemm instead of several sgemv; a full
+        batch is answered at once and the next one starts, and nothing ever
+        waits for a batch to fill); one client has at most one act in a
+        batch; while the last four acts came from one client, its act is
+        answered without looking for more;
       - every action goes through the safety filter (runtime/lfd_filter.h)
         with the session's previous command; a policy failure (non-finite
         observation or output) or a missed deadline answers a hold action
@@ -17,7 +20,9 @@
         the loop;
       - per-client sessions are keyed by ZeroMQ routing id, created by a
         valid hello only (garbage from new peers allocates nothing), capped
-        at max_sessions and expired after idle_s without a request.
+        at max_sessions (a full table ends its least recently active
+        session), taken over by a reconnecting client that presents the
+        same session_token, and expired after idle_s without a request.
     The per-message path (decode, normalise, infer, filter, encode) allocates
     nothing: workspaces are sized when a policy is added or reloaded and a
     session's buffers when it says hello (tests/test_serve_alloc.c counts).
@@ -60,7 +65,7 @@ typedef struct lfd_server_config {
                                   beyond that its own least recently active one ends */
     double idle_s;             /* a session expires after this long without a request (60) */
     size_t max_msg_bytes;      /* larger requests get a too_large error (64 KiB) */
-    int max_batch;             /* act requests inferred together (16, 1 = no batching) */
+    int max_batch;             /* act rows inferred as one batch (16, 1 = no batching) */
     int watch;                 /* reload policy files replaced on disk */
     double watch_interval_s;   /* how often the watcher looks (0.2 s) */
     const char *curve_dir;     /* CURVE with DIR/server.key and DIR/clients/ *.pub; NULL: off */
