@@ -1,10 +1,11 @@
 /*  lfd_server: the ZeroMQ policy server (see lfd_server.h, docs/protocol.md).
 
-    Layout of this file: policy models and their workspaces; the session
-    table; replies; the request handlers (hello, act, reset); the act
-    batch; the event loop; setup and teardown.  The hello, pong and stats
-    replies are packed in lfd_server_proto.c; the watcher and ZAP threads
-    run in lfd_server_watch.c; what the three share is lfd_server_int.h. */
+    Layout of this file: policy models and their workspaces; replies; the
+    request handlers (hello, act, reset); the act batch; the event loop;
+    bind checks, setup and teardown.  The session table is in
+    lfd_server_sess.c; the hello, pong and stats replies are packed in
+    lfd_server_proto.c; the watcher and ZAP threads run in
+    lfd_server_watch.c; what the four share is lfd_server_int.h. */
 #include "runtime/lfd_server.h"
 
 #include <arpa/inet.h>
@@ -147,143 +148,7 @@ static int size_buffers(lfd_server *s, lfd_err *err)
     return LFD_OK;
 }
 
-/* ---- sessions ---------------------------------------------------------------------- */
-
-static uint32_t id_hash(const uint8_t *id, int n)
-{
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < n; i++)
-        h = (h ^ id[i]) * 16777619u;
-    return h;
-}
-
-int srv_sess_find(const lfd_server *s, const uint8_t *id, int n)
-{
-    uint32_t h = id_hash(id, n) & s->tabmask;
-    while (s->tab[h] >= 0) {
-        const session *x = &s->sess[s->tab[h]];
-        if (x->idlen == n && !memcmp(x->id, id, (size_t)n))
-            return s->tab[h];
-        h = (h + 1) & s->tabmask;
-    }
-    return -1;
-}
-
-/* Takes session idx out of the routing-id table (the slot stays used). */
-static void tab_del(lfd_server *s, int idx)
-{
-    session *x = &s->sess[idx];
-    uint32_t i = id_hash(x->id, x->idlen) & s->tabmask;
-    while (s->tab[i] != idx)
-        i = (i + 1) & s->tabmask;
-    s->tab[i] = -1;
-    /* backward-shift the probe chain so lookups need no tombstones */
-    uint32_t j = i;
-    for (;;) {
-        j = (j + 1) & s->tabmask;
-        if (s->tab[j] < 0)
-            break;
-        const session *y = &s->sess[s->tab[j]];
-        uint32_t k = id_hash(y->id, y->idlen) & s->tabmask;
-        int move = (j > i) ? (k <= i || k > j) : (k <= i && k > j);
-        if (move) {
-            s->tab[i] = s->tab[j];
-            s->tab[j] = -1;
-            i = j;
-        }
-    }
-}
-
-/* Files session idx under routing id (id, n). */
-static void tab_add(lfd_server *s, int idx, const uint8_t *id, int n)
-{
-    session *x = &s->sess[idx];
-    memcpy(x->id, id, (size_t)n);
-    x->idlen = n;
-    uint32_t h = id_hash(id, n) & s->tabmask;
-    while (s->tab[h] >= 0)
-        h = (h + 1) & s->tabmask;
-    s->tab[h] = idx;
-}
-
-static void sess_remove(lfd_server *s, int idx)
-{
-    tab_del(s, idx);
-    s->sess[idx].used = 0;
-    s->freelist[s->nfree++] = idx;
-    s->nsess--;
-}
-
-static int sess_insert(lfd_server *s, const uint8_t *id, int n)
-{
-    if (s->nfree == 0)
-        return -1;
-    int idx = s->freelist[--s->nfree];
-    session *x = &s->sess[idx];
-    x->used = 1;
-    x->toklen = 0;
-    x->key[0] = '\0';
-    tab_add(s, idx, id, n);
-    s->nsess++;
-    return idx;
-}
-
-/* The session holding a hello's session_token (and, under CURVE, opened
-   with the same client key), or -1.  Only hellos look, never the per-act
-   path: a scan of the table. */
-static int sess_find_token(const lfd_server *s, const uint8_t *tok, uint32_t n, const char *key)
-{
-    for (int i = 0; i < s->max_sess; i++) {
-        const session *x = &s->sess[i];
-        if (x->used && x->toklen == (int)n && !memcmp(x->token, tok, n) && !strcmp(x->key, key))
-            return i;
-    }
-    return -1;
-}
-
-/* The least recently active session (of client key key when key != NULL),
-   and how many sessions that key holds. */
-static int sess_lru(const lfd_server *s, const char *key, int *count)
-{
-    int best = -1, n = 0;
-    for (int i = 0; i < s->max_sess; i++) {
-        const session *x = &s->sess[i];
-        if (!x->used || (key && strcmp(x->key, key)))
-            continue;
-        n++;
-        if (best < 0 || x->last_active_ns < s->sess[best].last_active_ns)
-            best = i;
-    }
-    if (count)
-        *count = n;
-    return best;
-}
-
 static void flush_batch(lfd_server *s);
-
-/* Ends session idx to make room for a newcomer (its client's next request
-   gets no_session, and its hello takes a slot back the same way).  The
-   batch is empty here (handle_hello flushed it). */
-static void sess_evict(lfd_server *s, int idx, const char *why)
-{
-    lfd_debug("session of '%s' ended: %s", s->sess[idx].client, why);
-    sess_remove(s, idx);
-    s->st.sessions_evicted++;
-}
-
-static void sweep_sessions(lfd_server *s, int64_t now_ns)
-{
-    int64_t idle_ns = (int64_t)(s->cfg.idle_s * 1e9);
-    for (int i = 0; i < s->max_sess; i++) {
-        session *x = &s->sess[i];
-        if (x->used && !x->pending && now_ns - x->last_active_ns > idle_ns) {
-            lfd_debug("session %s expired after %.0f s idle", x->client, s->cfg.idle_s);
-            sess_remove(s, i);
-            s->st.sessions_expired++;
-        }
-    }
-    s->last_sweep_ns = now_ns;
-}
 
 /* ---- replies ----------------------------------------------------------------------- */
 
@@ -408,7 +273,7 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
        else a new one, making room if the table is full */
     const char *key = s->cur_key;
     int sidx = srv_sess_find(s, id, idlen);
-    int tidx = rq->token_len ? sess_find_token(s, rq->token, rq->token_len, key) : -1;
+    int tidx = rq->token_len ? srv_sess_find_token(s, rq->token, rq->token_len, key) : -1;
     int base = tidx >= 0 ? tidx : sidx;
     if (base >= 0 && rq->seq <= s->sess[base].last_seq) {
         /* e.g. a late hello from the client's earlier connection */
@@ -421,27 +286,27 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
     }
     if (tidx >= 0 && tidx != sidx) {
         if (sidx >= 0)
-            sess_remove(s, sidx); /* this connection's other session */
-        tab_del(s, tidx);
-        tab_add(s, tidx, id, idlen);
+            srv_sess_remove(s, sidx); /* this connection's other session */
+        srv_tab_del(s, tidx);
+        srv_tab_add(s, tidx, id, idlen);
         sidx = tidx;
         s->st.sessions_taken_over++;
     }
     if (sidx < 0) {
         /* under CURVE a client key holds at most max_sessions_per_key:
            beyond that its own least recently active session makes room */
-        int nkey = 0, kidx = key[0] ? sess_lru(s, key, &nkey) : -1;
+        int nkey = 0, kidx = key[0] ? srv_sess_lru(s, key, &nkey) : -1;
         if (kidx >= 0 && nkey >= s->cfg.max_sessions_per_key)
-            sess_evict(s, kidx, "its client key opened another session");
+            srv_sess_evict(s, kidx, "its client key opened another session");
         if (s->nfree == 0)
-            sweep_sessions(s, now_ns);
+            srv_sweep_sessions(s, now_ns);
         if (s->nfree == 0) {
             /* full: the least recently active session makes room, never the newcomer */
-            int lru = sess_lru(s, NULL, NULL);
+            int lru = srv_sess_lru(s, NULL, NULL);
             if (lru >= 0)
-                sess_evict(s, lru, "the least recently active when the table was full");
+                srv_sess_evict(s, lru, "the least recently active when the table was full");
         }
-        sidx = sess_insert(s, id, idlen);
+        sidx = srv_sess_insert(s, id, idlen);
         if (sidx < 0) {
             s->st.sessions_refused++;
             char msg[160];
@@ -463,7 +328,7 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
     }
     session *x = &s->sess[sidx];
     if (session_buffers(x, p, &err)) {
-        sess_remove(s, sidx);
+        srv_sess_remove(s, sidx);
         srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_INTERNAL, err.msg);
         return;
     }
@@ -994,7 +859,7 @@ int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err)
     flush_batch(s);
     int64_t now = lfd_now_ns();
     if (now - s->last_sweep_ns > 1000000000LL)
-        sweep_sessions(s, now);
+        srv_sweep_sessions(s, now);
     return LFD_OK;
 }
 

@@ -1,8 +1,9 @@
 /*  lfd_server_int: what the parts of the policy server share (internal).
 
-    The server is one object split over three files by concept:
-      runtime/lfd_server.c        models, sessions, the request handlers, the
+    The server is one object split over four files by concept:
+      runtime/lfd_server.c        models, the request handlers, the
                                   act batch, the event loop, setup/teardown;
+      runtime/lfd_server_sess.c   the session table;
       runtime/lfd_server_proto.c  packing the hello, pong and stats replies;
       runtime/lfd_server_watch.c  the policy-file watcher thread and the
                                   CURVE ZAP handler thread.
@@ -149,8 +150,26 @@ struct lfd_server {
 /* Takes ownership of p: a model with its batch workspaces (cap rows). */
 int srv_model_new(srv_model **out, lfd_policy *p, int cap, lfd_err *err);
 void srv_model_free(srv_model **pm);
+/* lfd_server_sess.c: the session table */
 /* The session of a routing id, or -1. */
 int srv_sess_find(const lfd_server *s, const uint8_t *id, int n);
+/* Takes session idx out of the routing-id table / files it under (id, n). */
+void srv_tab_del(lfd_server *s, int idx);
+void srv_tab_add(lfd_server *s, int idx, const uint8_t *id, int n);
+/* A free slot filed under (id, n) (-1 if none) / back to the free list. */
+int srv_sess_insert(lfd_server *s, const uint8_t *id, int n);
+void srv_sess_remove(lfd_server *s, int idx);
+/* The session holding token (opened with CURVE key key, "" without), or -1. */
+int srv_sess_find_token(const lfd_server *s, const uint8_t *tok, uint32_t n, const char *key);
+/* The least recently active session (of key when key != NULL; count: how
+   many that key holds), or -1. */
+int srv_sess_lru(const lfd_server *s, const char *key, int *count);
+/* Ends session idx to make room (counted); the act batch must be empty. */
+void srv_sess_evict(lfd_server *s, int idx, const char *why);
+/* Ends the sessions idle for longer than idle_s. */
+void srv_sweep_sessions(lfd_server *s, int64_t now_ns);
+
+/* lfd_server.c */
 /* Sends a reply (never waits: a peer that does not read loses it, counted). */
 void srv_send_reply(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
                     const uint8_t *data, size_t len);
