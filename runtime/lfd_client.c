@@ -231,6 +231,7 @@ static int server_error(lfd_client *c, const lfd_rep *rep, lfd_err *err)
         break;
     case LFD_PE_TOO_LARGE: code = LFD_ELIMIT; break;
     case LFD_PE_VERSION: code = LFD_EUNSUPPORTED; break;
+    case LFD_PE_DENIED: code = LFD_EDENIED; break;
     default: code = LFD_EPARSE; break;
     }
     return lfd_fail(err, code, "server: %s: %.*s", lfd_proto_error_name(rep->code),

@@ -12,7 +12,7 @@
 static const char *const pe_names[LFD_PE_COUNT] = {
     "none",          "bad_message",    "too_large",   "bad_envelope",    "version",
     "unknown_type",  "unknown_policy", "schema_mismatch", "no_session",  "schema_changed",
-    "bad_observation", "out_of_order", "busy",        "internal"};
+    "bad_observation", "out_of_order", "busy",        "internal", "denied"};
 
 const char *lfd_proto_error_name(lfd_proto_error e)
 {

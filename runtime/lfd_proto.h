@@ -78,6 +78,7 @@ typedef enum {
     LFD_PE_OUT_OF_ORDER,    /* "out_of_order": seq not above the session's last seq */
     LFD_PE_BUSY,            /* "busy": session table full */
     LFD_PE_INTERNAL,        /* "internal" */
+    LFD_PE_DENIED,          /* "denied": the client's CURVE key is no longer allowed (1.1) */
     LFD_PE_COUNT
 } lfd_proto_error;
 

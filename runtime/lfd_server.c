@@ -268,6 +268,15 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
             return;
         }
     }
+    /* a CURVE key removed from the allow-list since this connection's
+       handshake opens no session */
+    if (s->cur_key[0] && !srv_key_allowed_now(s, s->cur_key)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "key %.40s is no longer in %.100s/clients", s->cur_key,
+                 s->curve_dir);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_DENIED, msg);
+        return;
+    }
     /* the session: this connection's; else the one this client's token
        names (a client that reconnected: its new routing id takes it over);
        else a new one, making room if the table is full */
@@ -826,6 +835,22 @@ static void swap_reloaded(lfd_server *s)
         lfd_warn("after a reload: %s", err.msg);
 }
 
+/* Ends the sessions whose CURVE key left the allow-list (the batch is
+   empty here); their requests get no_session, their hellos denied. */
+static void end_revoked_sessions(lfd_server *s)
+{
+    s->keys_seen_gen = atomic_load(&s->keys_gen);
+    for (int i = 0; i < s->max_sess; i++) {
+        session *x = &s->sess[i];
+        if (x->used && x->key[0] && !srv_key_allowed_now(s, x->key)) {
+            lfd_info("session of '%s' ended: key %.12s... was removed from %s/clients", x->client,
+                     x->key, s->curve_dir);
+            srv_sess_remove(s, i);
+            s->st.sessions_revoked++;
+        }
+    }
+}
+
 int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err)
 {
     if (!s->bound)
@@ -857,6 +882,8 @@ int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err)
             break;
     }
     flush_batch(s);
+    if (s->zap_on && atomic_load(&s->keys_gen) != s->keys_seen_gen)
+        end_revoked_sessions(s);
     int64_t now = lfd_now_ns();
     if (now - s->last_sweep_ns > 1000000000LL)
         srv_sweep_sessions(s, now);
@@ -975,6 +1002,7 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
         s->cfg.curve_dir = s->curve_dir;
     }
     pthread_mutex_init(&s->reload_mu, NULL);
+    pthread_mutex_init(&s->keys_mu, NULL);
     s->max_sess = cfg->max_sessions;
     uint32_t tabsz = 16;
     while (tabsz < 2u * (uint32_t)s->max_sess)
@@ -1078,7 +1106,10 @@ int lfd_server_bind(lfd_server *s, lfd_err *err)
             return lfd_err_prefix(err, "--curve");
         if (!zmq_has("curve"))
             return lfd_fail(err, LFD_EUNSUPPORTED, "this libzmq has no CURVE support");
-        /* the ZAP handler must be listening before the first handshake */
+        /* the allow-list as the serving thread checks it; the ZAP handler
+           must be listening before the first handshake */
+        srv_keys_reload(s);
+        s->keys_seen_gen = atomic_load(&s->keys_gen);
         s->zap_sock = zmq_socket(s->ctx, ZMQ_REP);
         int linger = 0;
         zmq_setsockopt(s->zap_sock, ZMQ_LINGER, &linger, sizeof linger);
@@ -1164,6 +1195,8 @@ void lfd_server_free(lfd_server **ps)
     free(s->flags);
     free(s->hold);
     pthread_mutex_destroy(&s->reload_mu);
+    pthread_mutex_destroy(&s->keys_mu);
+    free(s->keys);
     free(s);
     *ps = NULL;
 }

@@ -32,7 +32,9 @@
     SHA-256 seal) in the watcher, then swapped in by the serving thread
     between two messages, so each reply comes from the old policy or the new
     one, never a mix; and a ZAP handler (config.curve_dir) that admits only
-    CURVE clients whose public key is in curve_dir/clients/ * .pub.
+    CURVE clients whose public key is in curve_dir/clients/ * .pub (and
+    re-reads that folder every second: the sessions of a key removed while
+    connected end, and its hellos are refused with "denied").
 
     Usage:
         lfd_server_config cfg;  lfd_server_config_init(&cfg);
@@ -82,7 +84,7 @@ typedef struct lfd_server_stats {
     uint64_t messages, replies, errors, acts, holds, deadline_misses, dropped_replies;
     uint64_t errors_by_code[LFD_PE_COUNT];
     uint64_t sessions_created, sessions_expired, sessions_refused;
-    uint64_t sessions_evicted, sessions_taken_over;
+    uint64_t sessions_evicted, sessions_taken_over, sessions_revoked;
     int sessions;
     uint64_t reloads, reload_failures, batches;
     /* sums over acts, for means: microseconds */

@@ -144,6 +144,14 @@ struct lfd_server {
     pthread_t zap;
     int zap_on;
     void *zap_sock;
+    /* the allowed CURVE keys as last read (under keys_mu): the ZAP thread
+       re-reads curve_dir/clients every second; the serving thread ends the
+       sessions of keys that went away and refuses their hellos */
+    pthread_mutex_t keys_mu;
+    char (*keys)[41];
+    int nkeys;
+    atomic_uint keys_gen;
+    unsigned keys_seen_gen;
 };
 
 /* lfd_server.c */
@@ -191,5 +199,9 @@ int srv_file_id(const char *path, int64_t id[4]);
 void *srv_watcher_main(void *arg);
 /* The ZAP handler thread (ZeroMQ RFC 27): admits keys in curve_dir/clients. */
 void *srv_zap_main(void *arg);
+/* Reads curve_dir/clients into s->keys (bumping keys_gen when it changed). */
+void srv_keys_reload(lfd_server *s);
+/* 1 if the CURVE key (Z85) is in s->keys. */
+int srv_key_allowed_now(lfd_server *s, const char *key);
 
 #endif

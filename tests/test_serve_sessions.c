@@ -314,3 +314,78 @@ TEST(serve_curve_caps_sessions_per_client_key)
     th_server_stop(&ts);
     lfd_policy_free(&g_ref);
 }
+
+/* A CURVE key removed from clients/ while its client is connected: within
+   about a second the client's session ends and its hello is refused with
+   `denied` (LFD_EDENIED), though ZeroMQ keeps the authenticated connection;
+   another key's client is not touched. */
+TEST(serve_curve_removed_key_ends_its_sessions)
+{
+    if (!zmq_has("curve"))
+        SKIP("libzmq without CURVE");
+    lfd_err err = {0};
+    const char *dir = lfd_test_tmpdir();
+    char keys[1100], cdir[1100], path[1200], cmd[2600];
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    snprintf(cdir, sizeof cdir, "%s/keys/clients", dir);
+    char spub[41], apub[41], asec[41], bpub[41], bsec[41];
+    CHECK_OK(lfd_keys_generate(keys, "server", spub, &err), &err);
+    CHECK_OK(lfd_keys_generate(dir, "gone", NULL, &err), &err);
+    CHECK_OK(lfd_keys_generate(dir, "stays", NULL, &err), &err);
+    snprintf(path, sizeof path, "%s/gone.key", dir);
+    CHECK_OK(lfd_keys_read(path, apub, asec, &err), &err);
+    snprintf(path, sizeof path, "%s/stays.key", dir);
+    CHECK_OK(lfd_keys_read(path, bpub, bsec, &err), &err);
+    CHECK_OK(lfd_mkdir_p(cdir, &err), &err);
+    snprintf(cmd, sizeof cmd, "cp '%s/gone.pub' '%s/stays.pub' '%s/'", dir, dir, cdir);
+    CHECK_EQ_INT(system(cmd), 0);
+    g_ref = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.curve_dir = keys;
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL)) {
+        lfd_policy_free(&g_ref);
+        return;
+    }
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, g_ref);
+    cc.server_key = spub;
+    cc.public_key = apub;
+    cc.secret_key = asec;
+    lfd_client *gone = NULL, *stays = NULL;
+    CHECK_OK(lfd_client_new(&gone, &cc, &err), &err);
+    cc.public_key = bpub;
+    cc.secret_key = bsec;
+    CHECK_OK(lfd_client_new(&stays, &cc, &err), &err);
+    float obs[8] = {0}, got[12];
+    if (gone && stays) {
+        CHECK_OK(lfd_client_act(gone, obs, NULL, got, NULL, &err), &err);
+        snprintf(path, sizeof path, "%s/gone.pub", cdir);
+        CHECK_EQ_INT(unlink(path), 0);
+        int rc = LFD_OK;
+        for (int k = 0; k < 50 && rc == LFD_OK; k++) {
+            usleep(100000);
+            rc = lfd_client_act(gone, obs, NULL, got, NULL, &err);
+        }
+        CHECK_EQ_INT(rc, LFD_EDENIED);
+        CHECK_CONTAINS(err.msg, "no longer in");
+        CHECK_OK(lfd_client_act(stays, obs, NULL, got, NULL, &err), &err);
+        lfd_client_counters n;
+        lfd_client_get_counters(stays, &n);
+        CHECK_EQ_INT(n.hellos, 1);
+    }
+    lfd_client_free(&gone);
+    lfd_client_free(&stays);
+    lfd_server_stats st;
+    lfd_server_stop(ts.s);
+    pthread_join(ts.thread, NULL);
+    ts.running = 0;
+    lfd_server_get_stats(ts.s, &st);
+    CHECK_EQ_INT(st.sessions_revoked, 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_DENIED], 1);
+    th_server_stop(&ts);
+    lfd_policy_free(&g_ref);
+}

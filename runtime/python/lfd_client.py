@@ -223,6 +223,8 @@ class LfdClient:
             if self.robot:
                 body["robot"] = self.robot
         rep = self._roundtrip(body, deadline)
+        if rep["type"] == "error" and rep["code"] == "denied":
+            raise LfdDenied(rep["message"])
         if rep["type"] == "error":
             raise LfdError(rep["code"], rep["message"])
         if rep["type"] != "hello":
@@ -242,6 +244,8 @@ class LfdClient:
             if rep["type"] == "error" and rep["code"] in ("no_session", "schema_changed"):
                 self.need_hello = True
                 continue
+            if rep["type"] == "error" and rep["code"] == "denied":
+                raise LfdDenied(rep["message"])
             if rep["type"] == "error":
                 raise LfdError(rep["code"], rep["message"])
             raise LfdError("bad_message", "%s answered with %r" % (want, rep["type"]))
