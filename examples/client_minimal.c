@@ -1,7 +1,7 @@
 /*  A minimal robot controller against `lfd serve`, using only the client
     library (build/liblfdclient.a and runtime/lfd_client.h):
         cc -std=c11 -I. examples/client_minimal.c build/liblfdclient.a \
-           -lzmq -lmsgpackc -lpthread -lm -o client_minimal
+           -lzmq -lpthread -lm -o client_minimal
         ./client_minimal tcp://127.0.0.1:5555 walk 70 19
     Declares observations o0..o<N-1> and joints a0..a<M-1> (the schema of the
     test policies; a real controller lists its own), asks for ten chunks for

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "core/lfd_json.h"
@@ -51,6 +53,7 @@ void lfd_client_get_counters(const lfd_client *c, lfd_client_counters *o)
     o->stale_ticks = atomic_load(&n->stale_ticks);
     o->filtered_ticks = atomic_load(&n->filtered_ticks);
     o->late_replies = atomic_load(&n->late_replies);
+    o->wakeups = atomic_load(&n->wakeups);
 }
 
 
@@ -228,6 +231,7 @@ static int server_error(lfd_client *c, const lfd_rep *rep, lfd_err *err)
         break;
     case LFD_PE_TOO_LARGE: code = LFD_ELIMIT; break;
     case LFD_PE_VERSION: code = LFD_EUNSUPPORTED; break;
+    case LFD_PE_DENIED: code = LFD_EDENIED; break;
     default: code = LFD_EPARSE; break;
     }
     return lfd_fail(err, code, "server: %s: %.*s", lfd_proto_error_name(rep->code),
@@ -324,6 +328,7 @@ int clt_do_hello(lfd_client *c, double deadline, lfd_err *err)
     h.act_units = c->cfg.act_units ? np + 2 * no + na : NULL;
     h.robot = c->robot;
     h.model_hash = c->model_hash;
+    h.session_token = c->token;
     lfd_buf_init_fixed(&c->tx, c->txmem, c->txcap);
     int rc = lfd_proto_encode_hello_req(&c->tx, &h, err);
     if (rc)
@@ -347,6 +352,26 @@ int clt_do_hello(lfd_client *c, double deadline, lfd_err *err)
 }
 
 /* ---- setup ------------------------------------------------------------------------- */
+
+/* A session token no other client will pick: 16 random bytes in hex (the
+   kernel's generator; should it fail, the clock, the pid and an address
+   mixed, still unique per process and client). */
+static void make_token(lfd_client *c)
+{
+    uint8_t r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t a = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uint64_t)getpid(),
+                 b = (uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ull;
+        for (int i = 0; i < 8; i++) {
+            r[i] = (uint8_t)(a >> (8 * i));
+            r[8 + i] = (uint8_t)(b >> (8 * i));
+        }
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(c->token + 2 * i, 3, "%02x", r[i]);
+}
 
 static int z85_key_ok(const char *s)
 {
@@ -386,6 +411,7 @@ int lfd_client_new(lfd_client **out, const lfd_client_config *cfg, lfd_err *err)
     if (!c)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     c->cfg = *cfg;
+    make_token(c);
     if (!(c->cfg.timeout_s > 0))
         c->cfg.timeout_s = 1.0;
     if (c->cfg.stale_periods < 1)

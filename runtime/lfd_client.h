@@ -1,7 +1,9 @@
 /*  lfd_client: the C client library for robot controllers.
 
-    Links on its own (build/liblfdclient.a, with -lzmq -lmsgpackc -lpthread
-    -lm) and talks to `lfd serve` over ZeroMQ (a DEALER socket) with the
+    Links on its own (build/liblfdclient.a, with -lzmq -lpthread -lm) and
+    this header is self-contained: it includes lfd's core/lfd_err.h,
+    runtime/lfd_filter.h and runtime/lfd_proto_types.h only, never
+    <msgpack.h> or <zmq.h>.  It talks to `lfd serve` over ZeroMQ (a DEALER socket) with the
     protocol in docs/protocol.md.  Two ways to use it:
 
     Request/reply (any thread, one call at a time):
@@ -15,7 +17,9 @@
         lfd_client_free(&c);
     Every call has a timeout (cfg.timeout_s); sockets use LINGER=0.  After a
     timeout the socket is closed and reopened (a server that restarted is
-    found again) and the next call says hello first; a server that forgot
+    found again) and the next call says hello first, with this client's
+    random session token, so the new connection takes the old session over
+    (docs/protocol.md); a server that forgot
     the session (no_session, schema_changed) gets a new hello and the
     request is sent again, all within the call's timeout.
 
@@ -26,8 +30,11 @@
         lfd_client_stop(c);
     The background thread owns the socket: it sends the latest observation
     when the local chunk buffer runs low (refill_periods control periods
-    left) and publishes each new chunk through a triple buffer.  The loop's
-    calls are wait-free (no lock, no system call, no allocation): they read
+    left) and publishes each new chunk through a triple buffer; between
+    requests it sleeps until the next one is due (woken early only by stop,
+    or at start by the first observation).  The loop's calls are wait-free
+    (no lock, no allocation, no system call but the one that wakes the
+    thread for the first observation after start): they read
     the newest chunk, interpolate the action for time t linearly between
     the chunk's steps (step k is for t_obs + k * control_period), and pass it
     through the safety filter again at the loop's own tick.  When the
@@ -46,7 +53,7 @@
 
 #include "core/lfd_err.h"
 #include "runtime/lfd_filter.h"
-#include "runtime/lfd_proto.h"
+#include "runtime/lfd_proto_types.h"
 
 typedef struct lfd_client lfd_client;
 
@@ -150,6 +157,8 @@ typedef struct lfd_client_counters {
     uint64_t requests, replies, timeouts, reconnects, hellos, errors, server_holds;
     uint64_t ticks, late_ticks, stale_ticks, filtered_ticks;
     uint64_t late_replies; /* replies that arrived after the buffer had run dry */
+    uint64_t wakeups;      /* turns of the background thread's loop (it sleeps until a
+                              request is due, so a few per request) */
 } lfd_client_counters;
 
 void lfd_client_get_counters(const lfd_client *c, lfd_client_counters *out);

@@ -7,6 +7,7 @@
 #define LFD_CLIENT_INT_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 
 #include "runtime/lfd_client.h"
@@ -38,7 +39,7 @@ typedef struct rt_obs {
 
 typedef struct counters {
     atomic_ullong requests, replies, timeouts, reconnects, hellos, errors, server_holds;
-    atomic_ullong ticks, late_ticks, stale_ticks, filtered_ticks, late_replies;
+    atomic_ullong ticks, late_ticks, stale_ticks, filtered_ticks, late_replies, wakeups;
 } counters;
 
 struct lfd_client {
@@ -55,6 +56,7 @@ struct lfd_client {
     int rcvtimeo_ms;
     uint64_t seq;
     int need_hello;
+    char token[33]; /* hello's session_token: random, chosen at lfd_client_new */
     int denied;
 
     lfd_client_policy info;
@@ -71,6 +73,8 @@ struct lfd_client {
     int started;
     atomic_int running;
     pthread_t thread;
+    sem_t wake;           /* the background thread's timed sleep; posted by stop */
+    atomic_int want_obs;  /* the thread waits for a first observation */
     tribuf chunks, obsbuf;
     rt_chunk cslot[3];
     rt_obs oslot[3];

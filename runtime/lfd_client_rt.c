@@ -3,9 +3,13 @@
     A background thread owns the socket and keeps the local chunk buffer
     full; the control loop's calls (lfd_client_put_obs,
     lfd_client_get_action) are wait-free and talk to it through two triple
-    buffers. */
+    buffers.  The thread sleeps until the next request is due (one timed
+    wait on a semaphore, woken early by lfd_client_stop or, at start, by
+    the first observation), waits on the socket for the reply, and repeats. */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +55,11 @@ void lfd_client_put_obs(lfd_client *c, const float *obs, double t_s)
     memcpy(o->prev, c->last_out, (size_t)na * sizeof(float));
     memcpy(o->vel, c->loop_fs.vel, (size_t)na * sizeof(float));
     tb_publish(&c->obsbuf);
+    /* the background thread waits for a first observation: wake it (a
+       system call once, at start; never in the steady state) */
+    if (atomic_load_explicit(&c->want_obs, memory_order_seq_cst) &&
+        atomic_exchange(&c->want_obs, 0))
+        sem_post(&c->wake);
 }
 
 int lfd_client_get_action(lfd_client *c, double t_s, float *action, lfd_tick *tick)
@@ -132,12 +141,27 @@ int lfd_client_get_action(lfd_client *c, double t_s, float *action, lfd_tick *ti
 
 /* ---- real-time mode: the background thread ----------------------------------------- */
 
-static void nap_s(double s)
+/* Sleeps until lfd_client_now_s() reaches t_mono, or until woken: by
+   lfd_client_stop, or by the first observation when the thread asked for
+   it (c->want_obs).  One timed wait on a semaphore, no polling in steps. */
+static void wait_until(lfd_client *c, double t_mono)
 {
-    if (s <= 0)
+    double left = t_mono - lfd_client_now_s();
+    if (left <= 0 || !atomic_load(&c->running))
         return;
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
+    if (left > 3600)
+        left = 3600;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* sem_timedwait's clock */
+    double s = (double)ts.tv_nsec * 1e-9 + left;
+    ts.tv_sec += (time_t)s;
+    ts.tv_nsec = (long)((s - (double)(time_t)s) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (sem_timedwait(&c->wake, &ts) != 0 && errno == EINTR)
+        ;
 }
 
 static void *rt_main(void *arg)
@@ -155,10 +179,11 @@ static void *rt_main(void *arg)
     uint64_t req_seq = 0;
     lfd_err err;
     while (atomic_load(&c->running)) {
+        INC(c->n.wakeups);
         double now = lfd_client_now_s();
         if (c->need_hello && !inflight) {
             if (clt_do_hello(c, now + c->cfg.timeout_s, &err) != LFD_OK) {
-                nap_s(dt < 0.05 ? dt : 0.05);
+                wait_until(c, now + (dt < 0.05 ? dt : 0.05));
                 continue;
             }
         }
@@ -170,9 +195,20 @@ static void *rt_main(void *arg)
                 due = t_last_req + dt;
             tb_take(&c->obsbuf);
             const rt_obs *o = &c->oslot[c->obsbuf.front];
-            if (o->t <= 0 || now < due) {
-                double wait = o->t <= 0 ? 0.001 : due - now;
-                nap_s(wait < 0.002 ? wait : 0.002);
+            if (o->t <= 0) {
+                /* no observation yet: ask the loop to wake this thread with
+                   its first one (asked before looking again, so that an
+                   observation published in between is seen) */
+                atomic_store(&c->want_obs, 1);
+                tb_take(&c->obsbuf);
+                if (c->oslot[c->obsbuf.front].t <= 0)
+                    wait_until(c, now + 0.1);
+                atomic_store(&c->want_obs, 0);
+                continue;
+            }
+            if (now < due) {
+                /* asleep until the request is due (or stop) */
+                wait_until(c, due);
                 continue;
             }
             req_seq = ++c->seq;
@@ -239,7 +275,7 @@ static void *rt_main(void *arg)
             if (rep.code == LFD_PE_NO_SESSION || rep.code == LFD_PE_SCHEMA_CHANGED)
                 c->need_hello = 1;
             else
-                nap_s(dt);
+                wait_until(c, lfd_client_now_s() + dt);
         }
         zmq_msg_close(&msg);
     }
@@ -266,11 +302,15 @@ int lfd_client_start(lfd_client *c, const float *current, lfd_err *err)
     memcpy(c->last_out, c->start_pose, (size_t)na * sizeof(float));
     c->have_last = current != NULL;
     c->last_t = 0;
+    if (sem_init(&c->wake, 0, 0) != 0)
+        return lfd_fail(err, LFD_ENOMEM, "cannot make the client thread's semaphore");
+    atomic_store(&c->want_obs, 0);
     atomic_store(&c->running, 1);
     c->started = 1;
     if (pthread_create(&c->thread, NULL, rt_main, c) != 0) {
         c->started = 0;
         atomic_store(&c->running, 0);
+        sem_destroy(&c->wake);
         return lfd_fail(err, LFD_ENOMEM, "cannot start the client thread");
     }
     return LFD_OK;
@@ -281,6 +321,8 @@ void lfd_client_stop(lfd_client *c)
     if (!c || !c->started)
         return;
     atomic_store(&c->running, 0);
+    sem_post(&c->wake);
     pthread_join(c->thread, NULL);
+    sem_destroy(&c->wake);
     c->started = 0;
 }

@@ -12,7 +12,7 @@
 static const char *const pe_names[LFD_PE_COUNT] = {
     "none",          "bad_message",    "too_large",   "bad_envelope",    "version",
     "unknown_type",  "unknown_policy", "schema_mismatch", "no_session",  "schema_changed",
-    "bad_observation", "out_of_order", "busy",        "internal"};
+    "bad_observation", "out_of_order", "busy",        "internal", "denied"};
 
 const char *lfd_proto_error_name(lfd_proto_error e)
 {
@@ -200,12 +200,12 @@ int lfd_proto_get_vec(const lfd_ndview *v, float *dst, int n, int reject_nonfini
 enum {
     RK_V, RK_TYPE, RK_SEQ, RK_T, RK_POLICY, RK_CLIENT, RK_ROBOT, RK_MODEL_HASH, RK_OBS_NAMES,
     RK_OBS_UNITS, RK_ACT_NAMES, RK_ACT_UNITS, RK_PROBE, RK_OBS, RK_PREV_ACTION,
-    RK_PREV_VELOCITY, RK_CURRENT, RK_COUNT
+    RK_PREV_VELOCITY, RK_CURRENT, RK_TOKEN, RK_COUNT
 };
 static const proto_key req_keys[RK_COUNT] = {
     K("v"), K("type"), K("seq"), K("t"), K("policy"), K("client"), K("robot"), K("model_hash"),
     K("obs_names"), K("obs_units"), K("act_names"), K("act_units"), K("probe"), K("obs"),
-    K("prev_action"), K("prev_velocity"), K("current")};
+    K("prev_action"), K("prev_velocity"), K("current"), K("session_token")};
 
 #define BAD(code_, ...)                                                                  \
     do {                                                                                 \
@@ -314,6 +314,15 @@ int lfd_req_decode(lfd_req *req, const uint8_t *data, size_t len, lfd_proto_erro
             if ((rc = read_float_nd(&pos[RK_CURRENT], &vec_caps, &req->current, "current", err)))
                 return rc;
             req->has_current = 1;
+        }
+        if (have[RK_TOKEN]) {
+            if ((rc = read_text(&pos[RK_TOKEN], &req->token, &req->token_len,
+                                LFD_PROTO_TOKEN_MAX + 1, "session_token", err)))
+                return rc;
+            if (req->token_len < LFD_PROTO_TOKEN_MIN)
+                BAD(LFD_PE_BAD_MESSAGE, "'session_token' is %u bytes long (at least %d: choose "
+                                        "it at random)",
+                    req->token_len, LFD_PROTO_TOKEN_MIN);
         }
         break;
     case LFD_MSG_ACT:
@@ -619,7 +628,7 @@ int lfd_proto_encode_hello_req(lfd_buf *b, const lfd_hello_req *h, lfd_err *err)
     uint32_t extra = 1 + (h->client != NULL) + (h->probe != 0) + 2 * have_schema +
                      (have_schema && h->obs_units) + (have_schema && h->act_units) +
                      (h->robot && h->robot[0]) + (h->model_hash && h->model_hash[0]) +
-                     (h->current != NULL);
+                     (h->current != NULL) + (h->session_token != NULL);
     lfd_proto_pack_header(&pk, extra, LFD_MSG_HELLO, h->seq, h->t_s);
     lfd_mp_pack_cstr(&pk, "policy");
     lfd_mp_pack_cstr(&pk, h->policy ? h->policy : "");
@@ -650,6 +659,10 @@ int lfd_proto_encode_hello_req(lfd_buf *b, const lfd_hello_req *h, lfd_err *err)
     if (h->current) {
         lfd_mp_pack_cstr(&pk, "current");
         lfd_proto_pack_vec(&pk, h->current, 0, h->act_dim);
+    }
+    if (h->session_token) {
+        lfd_mp_pack_cstr(&pk, "session_token");
+        lfd_mp_pack_cstr(&pk, h->session_token);
     }
     return finish(b, err);
 }

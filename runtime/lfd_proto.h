@@ -31,6 +31,7 @@
 #include "core/lfd_mp.h"
 #include "core/lfd_ndarray.h"
 #include "runtime/lfd_filter.h"
+#include "runtime/lfd_proto_types.h"
 
 #define LFD_PROTO_VERSION 1
 /* default soft cap: larger messages are answered with a too_large error
@@ -44,6 +45,8 @@
 #define LFD_PROTO_NAME_MAX 64       /* policy, joint and observation names, with NUL */
 #define LFD_PROTO_UNIT_MAX 16
 #define LFD_PROTO_TEXT_MAX 512      /* error messages, client labels */
+#define LFD_PROTO_TOKEN_MIN 16      /* hello's session_token, bytes */
+#define LFD_PROTO_TOKEN_MAX 64
 
 typedef enum {
     LFD_MSG_NONE = 0,
@@ -75,6 +78,7 @@ typedef enum {
     LFD_PE_OUT_OF_ORDER,    /* "out_of_order": seq not above the session's last seq */
     LFD_PE_BUSY,            /* "busy": session table full */
     LFD_PE_INTERNAL,        /* "internal" */
+    LFD_PE_DENIED,          /* "denied": the client's CURVE key is no longer allowed (1.1) */
     LFD_PE_COUNT
 } lfd_proto_error;
 
@@ -116,6 +120,8 @@ typedef struct lfd_req {
     uint32_t robot_len, model_hash_len;
     lfd_names obs_names, obs_units, act_names, act_units;
     int probe;
+    const uint8_t *token; /* session_token: a reconnecting client's identity */
+    uint32_t token_len;
     /* act */
     int has_obs, has_prev_action, has_prev_velocity;
     lfd_ndview obs, prev_action, prev_velocity;
@@ -135,11 +141,6 @@ int lfd_req_decode(lfd_req *req, const uint8_t *data, size_t len, lfd_proto_erro
 int lfd_proto_get_vec(const lfd_ndview *v, float *dst, int n, int reject_nonfinite,
                       const char *what, lfd_err *err);
 
-/* Server timing of one act, microseconds. */
-typedef struct lfd_act_timing {
-    double decode_us, normalise_us, infer_us, filter_us, encode_us, queue_us;
-    int batch; /* requests inferred together (infer_us is the whole batch's) */
-} lfd_act_timing;
 
 /* A decoded reply (views into the message). */
 typedef struct lfd_rep {
@@ -195,6 +196,9 @@ typedef struct lfd_hello_req {
     const char *robot, *model_hash; /* optional */
     int probe;                      /* 1: describe the policy, open no session */
     const float *current;           /* optional: act_dim current joint positions */
+    const char *session_token;      /* optional: LFD_PROTO_TOKEN_MIN..MAX bytes, chosen at
+                                       random when the client starts; a hello carrying the
+                                       token of a live session takes that session over */
 } lfd_hello_req;
 
 int lfd_proto_encode_hello_req(lfd_buf *b, const lfd_hello_req *h, lfd_err *err);

@@ -1,10 +1,11 @@
 /*  lfd_server: the ZeroMQ policy server (see lfd_server.h, docs/protocol.md).
 
-    Layout of this file: policy models and their workspaces; the session
-    table; replies; the request handlers (hello, act, reset); the act
-    batch; the event loop; setup and teardown.  The hello, pong and stats
-    replies are packed in lfd_server_proto.c; the watcher and ZAP threads
-    run in lfd_server_watch.c; what the three share is lfd_server_int.h. */
+    Layout of this file: policy models and their workspaces; replies; the
+    request handlers (hello, act, reset); the act batch; the event loop;
+    bind checks, setup and teardown.  The session table is in
+    lfd_server_sess.c; the hello, pong and stats replies are packed in
+    lfd_server_proto.c; the watcher and ZAP threads run in
+    lfd_server_watch.c; what the four share is lfd_server_int.h. */
 #include "runtime/lfd_server.h"
 
 #include <arpa/inet.h>
@@ -147,85 +148,7 @@ static int size_buffers(lfd_server *s, lfd_err *err)
     return LFD_OK;
 }
 
-/* ---- sessions ---------------------------------------------------------------------- */
-
-static uint32_t id_hash(const uint8_t *id, int n)
-{
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < n; i++)
-        h = (h ^ id[i]) * 16777619u;
-    return h;
-}
-
-int srv_sess_find(const lfd_server *s, const uint8_t *id, int n)
-{
-    uint32_t h = id_hash(id, n) & s->tabmask;
-    while (s->tab[h] >= 0) {
-        const session *x = &s->sess[s->tab[h]];
-        if (x->idlen == n && !memcmp(x->id, id, (size_t)n))
-            return s->tab[h];
-        h = (h + 1) & s->tabmask;
-    }
-    return -1;
-}
-
-static void sess_remove(lfd_server *s, int idx)
-{
-    session *x = &s->sess[idx];
-    uint32_t i = id_hash(x->id, x->idlen) & s->tabmask;
-    while (s->tab[i] != idx)
-        i = (i + 1) & s->tabmask;
-    s->tab[i] = -1;
-    /* backward-shift the probe chain so lookups need no tombstones */
-    uint32_t j = i;
-    for (;;) {
-        j = (j + 1) & s->tabmask;
-        if (s->tab[j] < 0)
-            break;
-        const session *y = &s->sess[s->tab[j]];
-        uint32_t k = id_hash(y->id, y->idlen) & s->tabmask;
-        int move = (j > i) ? (k <= i || k > j) : (k <= i && k > j);
-        if (move) {
-            s->tab[i] = s->tab[j];
-            s->tab[j] = -1;
-            i = j;
-        }
-    }
-    x->used = 0;
-    s->freelist[s->nfree++] = idx;
-    s->nsess--;
-}
-
-static int sess_insert(lfd_server *s, const uint8_t *id, int n)
-{
-    if (s->nfree == 0)
-        return -1;
-    int idx = s->freelist[--s->nfree];
-    session *x = &s->sess[idx];
-    x->used = 1;
-    memcpy(x->id, id, (size_t)n);
-    x->idlen = n;
-    uint32_t h = id_hash(id, n) & s->tabmask;
-    while (s->tab[h] >= 0)
-        h = (h + 1) & s->tabmask;
-    s->tab[h] = idx;
-    s->nsess++;
-    return idx;
-}
-
-static void sweep_sessions(lfd_server *s, int64_t now_ns)
-{
-    int64_t idle_ns = (int64_t)(s->cfg.idle_s * 1e9);
-    for (int i = 0; i < s->max_sess; i++) {
-        session *x = &s->sess[i];
-        if (x->used && !x->pending && now_ns - x->last_active_ns > idle_ns) {
-            lfd_debug("session %s expired after %.0f s idle", x->client, s->cfg.idle_s);
-            sess_remove(s, i);
-            s->st.sessions_expired++;
-        }
-    }
-    s->last_sweep_ns = now_ns;
-}
+static void flush_batch(lfd_server *s);
 
 /* ---- replies ----------------------------------------------------------------------- */
 
@@ -333,6 +256,9 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
         srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
         return;
     }
+    /* pending acts are answered first: making room may end a session, and
+       s->hold is the batch's scratch */
+    flush_batch(s);
     float *cur = NULL;
     lfd_err err;
     if (rq->has_current) {
@@ -342,12 +268,54 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
             return;
         }
     }
-    /* the session: found, or created if there is room */
+    /* a CURVE key removed from the allow-list since this connection's
+       handshake opens no session */
+    if (s->cur_key[0] && !srv_key_allowed_now(s, s->cur_key)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "key %.40s is no longer in %.100s/clients", s->cur_key,
+                 s->curve_dir);
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_DENIED, msg);
+        return;
+    }
+    /* the session: this connection's; else the one this client's token
+       names (a client that reconnected: its new routing id takes it over);
+       else a new one, making room if the table is full */
+    const char *key = s->cur_key;
     int sidx = srv_sess_find(s, id, idlen);
+    int tidx = rq->token_len ? srv_sess_find_token(s, rq->token, rq->token_len, key) : -1;
+    int base = tidx >= 0 ? tidx : sidx;
+    if (base >= 0 && rq->seq <= s->sess[base].last_seq) {
+        /* e.g. a late hello from the client's earlier connection */
+        char msg[200];
+        snprintf(msg, sizeof msg, "hello seq %llu is not above this session's last seq %llu",
+                 (unsigned long long)rq->seq, (unsigned long long)s->sess[base].last_seq);
+        s->sess[base].errors++;
+        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_OUT_OF_ORDER, msg);
+        return;
+    }
+    if (tidx >= 0 && tidx != sidx) {
+        if (sidx >= 0)
+            srv_sess_remove(s, sidx); /* this connection's other session */
+        srv_tab_del(s, tidx);
+        srv_tab_add(s, tidx, id, idlen);
+        sidx = tidx;
+        s->st.sessions_taken_over++;
+    }
     if (sidx < 0) {
+        /* under CURVE a client key holds at most max_sessions_per_key:
+           beyond that its own least recently active session makes room */
+        int nkey = 0, kidx = key[0] ? srv_sess_lru(s, key, &nkey) : -1;
+        if (kidx >= 0 && nkey >= s->cfg.max_sessions_per_key)
+            srv_sess_evict(s, kidx, "its client key opened another session");
         if (s->nfree == 0)
-            sweep_sessions(s, now_ns);
-        sidx = sess_insert(s, id, idlen);
+            srv_sweep_sessions(s, now_ns);
+        if (s->nfree == 0) {
+            /* full: the least recently active session makes room, never the newcomer */
+            int lru = srv_sess_lru(s, NULL, NULL);
+            if (lru >= 0)
+                srv_sess_evict(s, lru, "the least recently active when the table was full");
+        }
+        sidx = srv_sess_insert(s, id, idlen);
         if (sidx < 0) {
             s->st.sessions_refused++;
             char msg[160];
@@ -360,11 +328,16 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
         x->created_ns = now_ns;
         x->acts = x->holds = x->errors = 0;
         memset(&x->counts, 0, sizeof x->counts);
+        snprintf(x->key, sizeof x->key, "%s", key);
         s->st.sessions_created++;
+    }
+    if (rq->token_len) {
+        memcpy(s->sess[sidx].token, rq->token, rq->token_len);
+        s->sess[sidx].toklen = (int)rq->token_len;
     }
     session *x = &s->sess[sidx];
     if (session_buffers(x, p, &err)) {
-        sess_remove(s, sidx);
+        srv_sess_remove(s, sidx);
         srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_INTERNAL, err.msg);
         return;
     }
@@ -378,7 +351,7 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
              (int)(rq->client_len < 63 ? rq->client_len : 63),
              rq->client ? (const char *)rq->client : "");
     lfd_filter_state_reset(&x->fs, p->act_dim, cur, NULL);
-    lfd_info("session for '%s' from client '%s' (%d sessions)", p->name, x->client, s->nsess);
+    lfd_debug("session for '%s' from client '%s' (%d sessions)", p->name, x->client, s->nsess);
     srv_reply_hello(s, id, idlen, env, rq->seq, p, 1);
 }
 
@@ -447,8 +420,6 @@ static void handle_reset(lfd_server *s, const uint8_t *id, int idlen, const srv_
 
 
 /* ---- the act batch ----------------------------------------------------------------- */
-
-static void flush_batch(lfd_server *s);
 
 /* Sets the session's filter state for an act: the client's previous
    command when it sent one, else the action of the last chunk sent that
@@ -820,8 +791,12 @@ static int recv_one(lfd_server *s, int wait)
         }
     }
     if (ok) {
+        /* under CURVE, the client's key (the ZAP handler's user id) */
+        const char *uid = s->zap_on ? zmq_msg_gets(&f[nf - 1], "User-Id") : NULL;
+        s->cur_key = uid && strlen(uid) == 40 ? uid : "";
         handle_message(s, id, idlen, &env, zmq_msg_data(&f[nf - 1]), zmq_msg_size(&f[nf - 1]),
                        t_recv);
+        s->cur_key = "";
     } else if (idlen > 0) {
         s->st.messages++;
         srv_send_error(s, id, idlen, NULL, 0, LFD_PE_BAD_ENVELOPE,
@@ -860,6 +835,22 @@ static void swap_reloaded(lfd_server *s)
         lfd_warn("after a reload: %s", err.msg);
 }
 
+/* Ends the sessions whose CURVE key left the allow-list (the batch is
+   empty here); their requests get no_session, their hellos denied. */
+static void end_revoked_sessions(lfd_server *s)
+{
+    s->keys_seen_gen = atomic_load(&s->keys_gen);
+    for (int i = 0; i < s->max_sess; i++) {
+        session *x = &s->sess[i];
+        if (x->used && x->key[0] && !srv_key_allowed_now(s, x->key)) {
+            lfd_info("session of '%s' ended: key %.12s... was removed from %s/clients", x->client,
+                     x->key, s->curve_dir);
+            srv_sess_remove(s, i);
+            s->st.sessions_revoked++;
+        }
+    }
+}
+
 int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err)
 {
     if (!s->bound)
@@ -891,9 +882,11 @@ int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err)
             break;
     }
     flush_batch(s);
+    if (s->zap_on && atomic_load(&s->keys_gen) != s->keys_seen_gen)
+        end_revoked_sessions(s);
     int64_t now = lfd_now_ns();
     if (now - s->last_sweep_ns > 1000000000LL)
-        sweep_sessions(s, now);
+        srv_sweep_sessions(s, now);
     return LFD_OK;
 }
 
@@ -925,6 +918,7 @@ void lfd_server_config_init(lfd_server_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->bind = LFD_SERVER_DEFAULT_BIND;
     cfg->max_sessions = 64;
+    cfg->max_sessions_per_key = 16;
     cfg->idle_s = 60;
     cfg->max_msg_bytes = LFD_PROTO_MAX_MSG_DEFAULT;
     cfg->max_batch = 16;
@@ -982,6 +976,9 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
     *out = NULL;
     if (cfg->max_sessions < 1 || cfg->max_sessions > 65536)
         return lfd_fail(err, LFD_EARG, "max sessions %d (must be 1..65536)", cfg->max_sessions);
+    if (cfg->max_sessions_per_key < 1)
+        return lfd_fail(err, LFD_EARG, "max sessions per key %d (must be at least 1)",
+                        cfg->max_sessions_per_key);
     if (cfg->max_batch < 1 || cfg->max_batch > LFD_SERVER_MAX_BATCH)
         return lfd_fail(err, LFD_EARG, "max batch %d (must be 1..%d)", cfg->max_batch,
                         LFD_SERVER_MAX_BATCH);
@@ -1005,6 +1002,7 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
         s->cfg.curve_dir = s->curve_dir;
     }
     pthread_mutex_init(&s->reload_mu, NULL);
+    pthread_mutex_init(&s->keys_mu, NULL);
     s->max_sess = cfg->max_sessions;
     uint32_t tabsz = 16;
     while (tabsz < 2u * (uint32_t)s->max_sess)
@@ -1027,6 +1025,7 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
     for (int i = 0; i < 4; i++)
         s->recent_sidx[i] = -1;
     s->rcvtimeo_ms = -2;
+    s->cur_key = "";
     *out = s;
     return LFD_OK;
 }
@@ -1107,7 +1106,10 @@ int lfd_server_bind(lfd_server *s, lfd_err *err)
             return lfd_err_prefix(err, "--curve");
         if (!zmq_has("curve"))
             return lfd_fail(err, LFD_EUNSUPPORTED, "this libzmq has no CURVE support");
-        /* the ZAP handler must be listening before the first handshake */
+        /* the allow-list as the serving thread checks it; the ZAP handler
+           must be listening before the first handshake */
+        srv_keys_reload(s);
+        s->keys_seen_gen = atomic_load(&s->keys_gen);
         s->zap_sock = zmq_socket(s->ctx, ZMQ_REP);
         int linger = 0;
         zmq_setsockopt(s->zap_sock, ZMQ_LINGER, &linger, sizeof linger);
@@ -1193,6 +1195,8 @@ void lfd_server_free(lfd_server **ps)
     free(s->flags);
     free(s->hold);
     pthread_mutex_destroy(&s->reload_mu);
+    pthread_mutex_destroy(&s->keys_mu);
+    free(s->keys);
     free(s);
     *ps = NULL;
 }

@@ -2,12 +2,15 @@
 
     One ROUTER socket, one serving thread, an event loop that never blocks on
     any one client:
-      - messages are drained without waiting (up to max_batch per turn),
-        decoded in place (runtime/lfd_proto.h), and act requests for the
-        same policy are inferred together as one batch (one sgemm instead of
-        several sgemv; nothing waits for a batch to fill); while the last
-        four acts came from one client, its act is answered without looking
-        for more;
+      - one turn of the loop waits for a message, then drains what is
+        already there without waiting (at most 4 * LFD_SERVER_MAX_BATCH =
+        256 messages a turn), decoding in place (runtime/lfd_proto.h); act
+        requests for the same policy are inferred together as one batch of
+        at most max_batch rows (one sgemm instead of several sgemv; a full
+        batch is answered at once and the next one starts, and nothing ever
+        waits for a batch to fill); one client has at most one act in a
+        batch; while the last four acts came from one client, its act is
+        answered without looking for more;
       - every action goes through the safety filter (runtime/lfd_filter.h)
         with the session's previous command; a policy failure (non-finite
         observation or output) or a missed deadline answers a hold action
@@ -17,7 +20,9 @@
         the loop;
       - per-client sessions are keyed by ZeroMQ routing id, created by a
         valid hello only (garbage from new peers allocates nothing), capped
-        at max_sessions and expired after idle_s without a request.
+        at max_sessions (a full table ends its least recently active
+        session), taken over by a reconnecting client that presents the
+        same session_token, and expired after idle_s without a request.
     The per-message path (decode, normalise, infer, filter, encode) allocates
     nothing: workspaces are sized when a policy is added or reloaded and a
     session's buffers when it says hello (tests/test_serve_alloc.c counts).
@@ -27,7 +32,9 @@
     SHA-256 seal) in the watcher, then swapped in by the serving thread
     between two messages, so each reply comes from the old policy or the new
     one, never a mix; and a ZAP handler (config.curve_dir) that admits only
-    CURVE clients whose public key is in curve_dir/clients/ * .pub.
+    CURVE clients whose public key is in curve_dir/clients/ * .pub (and
+    re-reads that folder every second: the sessions of a key removed while
+    connected end, and its hellos are refused with "denied").
 
     Usage:
         lfd_server_config cfg;  lfd_server_config_init(&cfg);
@@ -54,10 +61,13 @@
 typedef struct lfd_server_config {
     const char *bind;          /* endpoint; default LFD_SERVER_DEFAULT_BIND (loopback) */
     double deadline_s;         /* per act, receipt to reply; 0 = none */
-    int max_sessions;          /* default 64 (1..65536) */
+    int max_sessions;          /* default 64 (1..65536); when full, a new client's hello
+                                  ends the least recently active session */
+    int max_sessions_per_key;  /* under CURVE: sessions one client key may hold (16);
+                                  beyond that its own least recently active one ends */
     double idle_s;             /* a session expires after this long without a request (60) */
     size_t max_msg_bytes;      /* larger requests get a too_large error (64 KiB) */
-    int max_batch;             /* act requests inferred together (16, 1 = no batching) */
+    int max_batch;             /* act rows inferred as one batch (16, 1 = no batching) */
     int watch;                 /* reload policy files replaced on disk */
     double watch_interval_s;   /* how often the watcher looks (0.2 s) */
     const char *curve_dir;     /* CURVE with DIR/server.key and DIR/clients/ *.pub; NULL: off */
@@ -74,6 +84,7 @@ typedef struct lfd_server_stats {
     uint64_t messages, replies, errors, acts, holds, deadline_misses, dropped_replies;
     uint64_t errors_by_code[LFD_PE_COUNT];
     uint64_t sessions_created, sessions_expired, sessions_refused;
+    uint64_t sessions_evicted, sessions_taken_over, sessions_revoked;
     int sessions;
     uint64_t reloads, reload_failures, batches;
     /* sums over acts, for means: microseconds */

@@ -1,8 +1,9 @@
 /*  lfd_server_int: what the parts of the policy server share (internal).
 
-    The server is one object split over three files by concept:
-      runtime/lfd_server.c        models, sessions, the request handlers, the
+    The server is one object split over four files by concept:
+      runtime/lfd_server.c        models, the request handlers, the
                                   act batch, the event loop, setup/teardown;
+      runtime/lfd_server_sess.c   the session table;
       runtime/lfd_server_proto.c  packing the hello, pong and stats replies;
       runtime/lfd_server_watch.c  the policy-file watcher thread and the
                                   CURVE ZAP handler thread.
@@ -65,6 +66,9 @@ typedef struct session {
     int64_t last_reply_ns;
     uint64_t acts, holds, errors;
     lfd_filter_counts counts;
+    uint8_t token[LFD_PROTO_TOKEN_MAX]; /* hello's session_token (toklen 0: none) */
+    int toklen;
+    char key[41];                        /* the CURVE client key (Z85), "" without CURVE */
 } session;
 
 /* What came between the routing id and the payload: nothing for DEALER
@@ -110,6 +114,7 @@ struct lfd_server {
     int *freelist;
     int nfree;
     int64_t last_sweep_ns;
+    const char *cur_key; /* the CURVE key of the message being handled ("" without) */
 
     pending_act pend[LFD_SERVER_MAX_BATCH];
     int npend;
@@ -139,14 +144,40 @@ struct lfd_server {
     pthread_t zap;
     int zap_on;
     void *zap_sock;
+    /* the allowed CURVE keys as last read (under keys_mu): the ZAP thread
+       re-reads curve_dir/clients every second; the serving thread ends the
+       sessions of keys that went away and refuses their hellos */
+    pthread_mutex_t keys_mu;
+    char (*keys)[41];
+    int nkeys;
+    atomic_uint keys_gen;
+    unsigned keys_seen_gen;
 };
 
 /* lfd_server.c */
 /* Takes ownership of p: a model with its batch workspaces (cap rows). */
 int srv_model_new(srv_model **out, lfd_policy *p, int cap, lfd_err *err);
 void srv_model_free(srv_model **pm);
+/* lfd_server_sess.c: the session table */
 /* The session of a routing id, or -1. */
 int srv_sess_find(const lfd_server *s, const uint8_t *id, int n);
+/* Takes session idx out of the routing-id table / files it under (id, n). */
+void srv_tab_del(lfd_server *s, int idx);
+void srv_tab_add(lfd_server *s, int idx, const uint8_t *id, int n);
+/* A free slot filed under (id, n) (-1 if none) / back to the free list. */
+int srv_sess_insert(lfd_server *s, const uint8_t *id, int n);
+void srv_sess_remove(lfd_server *s, int idx);
+/* The session holding token (opened with CURVE key key, "" without), or -1. */
+int srv_sess_find_token(const lfd_server *s, const uint8_t *tok, uint32_t n, const char *key);
+/* The least recently active session (of key when key != NULL; count: how
+   many that key holds), or -1. */
+int srv_sess_lru(const lfd_server *s, const char *key, int *count);
+/* Ends session idx to make room (counted); the act batch must be empty. */
+void srv_sess_evict(lfd_server *s, int idx, const char *why);
+/* Ends the sessions idle for longer than idle_s. */
+void srv_sweep_sessions(lfd_server *s, int64_t now_ns);
+
+/* lfd_server.c */
 /* Sends a reply (never waits: a peer that does not read loses it, counted). */
 void srv_send_reply(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
                     const uint8_t *data, size_t len);
@@ -168,5 +199,9 @@ int srv_file_id(const char *path, int64_t id[4]);
 void *srv_watcher_main(void *arg);
 /* The ZAP handler thread (ZeroMQ RFC 27): admits keys in curve_dir/clients. */
 void *srv_zap_main(void *arg);
+/* Reads curve_dir/clients into s->keys (bumping keys_gen when it changed). */
+void srv_keys_reload(lfd_server *s);
+/* 1 if the CURVE key (Z85) is in s->keys. */
+int srv_key_allowed_now(lfd_server *s, const char *key);
 
 #endif

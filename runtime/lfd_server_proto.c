@@ -141,7 +141,7 @@ void srv_handle_stats(lfd_server *s, const uint8_t *id, int idlen, const srv_env
     lfd_proto_pack_header(&pk, 2, LFD_MSG_STATS, rq->seq, lfd_proto_wall_s());
     const lfd_server_stats *st = &s->st;
     lfd_mp_pack_cstr(&pk, "server");
-    msgpack_pack_map(&pk, 19);
+    msgpack_pack_map(&pk, 22);
     pack_kv_f64(&pk, "uptime_s", (double)(now_ns - s->t_start_ns) * 1e-9);
     pack_kv_u64(&pk, "messages", st->messages);
     pack_kv_u64(&pk, "replies", st->replies);
@@ -155,6 +155,9 @@ void srv_handle_stats(lfd_server *s, const uint8_t *id, int idlen, const srv_env
     pack_kv_u64(&pk, "max_sessions", (uint64_t)s->max_sess);
     pack_kv_u64(&pk, "sessions_refused", st->sessions_refused);
     pack_kv_u64(&pk, "sessions_expired", st->sessions_expired);
+    pack_kv_u64(&pk, "sessions_evicted", st->sessions_evicted);
+    pack_kv_u64(&pk, "sessions_taken_over", st->sessions_taken_over);
+    pack_kv_u64(&pk, "sessions_revoked", st->sessions_revoked);
     pack_kv_u64(&pk, "reloads", st->reloads);
     pack_kv_u64(&pk, "reload_failures", (uint64_t)atomic_load(&s->reload_failures));
     lfd_mp_pack_cstr(&pk, "errors_by_code");

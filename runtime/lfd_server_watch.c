@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -106,10 +107,72 @@ static int key_allowed(const char *dir, const uint8_t *key, char *z85_out)
     return ok;
 }
 
+static int cmp_key(const void *a, const void *b) { return strcmp(a, b); }
+
+void srv_keys_reload(lfd_server *s)
+{
+    char cdir[4200];
+    snprintf(cdir, sizeof cdir, "%s/clients", s->curve_dir);
+    char (*k)[41] = NULL;
+    int n = 0, cap = 0;
+    DIR *d = opendir(cdir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".pub"))
+            continue;
+        char path[4600], pub[41];
+        snprintf(path, sizeof path, "%s/%s", cdir, e->d_name);
+        if (lfd_keys_read(path, pub, NULL, NULL) != LFD_OK)
+            continue;
+        if (n == cap) {
+            int nc = cap ? 2 * cap : 16;
+            char (*m)[41] = realloc(k, (size_t)nc * sizeof *k);
+            if (!m)
+                break;
+            k = m;
+            cap = nc;
+        }
+        memcpy(k[n++], pub, 41);
+    }
+    if (d)
+        closedir(d);
+    if (n > 1)
+        qsort(k, (size_t)n, sizeof *k, cmp_key);
+    pthread_mutex_lock(&s->keys_mu);
+    int same = n == s->nkeys && (n == 0 || !memcmp(k, s->keys, (size_t)n * sizeof *k));
+    if (!same) {
+        free(s->keys);
+        s->keys = k;
+        s->nkeys = n;
+        k = NULL;
+        atomic_fetch_add(&s->keys_gen, 1);
+    }
+    pthread_mutex_unlock(&s->keys_mu);
+    free(k);
+}
+
+int srv_key_allowed_now(lfd_server *s, const char *key)
+{
+    pthread_mutex_lock(&s->keys_mu);
+    int ok = s->keys && bsearch(key, s->keys, (size_t)s->nkeys, sizeof *s->keys, cmp_key);
+    pthread_mutex_unlock(&s->keys_mu);
+    return ok;
+}
+
 void *srv_zap_main(void *arg)
 {
     lfd_server *s = arg;
+    double last_reload = 0;
     while (!atomic_load(&s->stop)) {
+        /* the allow-list as the serving thread sees it, re-read every second */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+        if (now - last_reload >= 1.0) {
+            srv_keys_reload(s);
+            last_reload = now;
+        }
         zmq_pollitem_t it = {s->zap_sock, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&it, 1, 100) <= 0)
             continue;

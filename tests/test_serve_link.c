@@ -1,9 +1,11 @@
 /*  The client library links on its own: builds examples/client_minimal.c
-    against liblfdclient.a alone (no liblfd.a, no OpenBLAS, no MuJoCo) and
-    runs it against a server. */
+    against liblfdclient.a alone (no liblfd.a, no OpenBLAS, no MuJoCo, no
+    -lmsgpackc) and runs it against a server; its header brings no msgpack
+    or ZeroMQ header into the controller's build. */
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tests/lfd_test.h"
 #include "tests/serve_helpers.h"
@@ -18,6 +20,16 @@ TEST(serve_client_library_links_alone)
 #else
     const char *san = "";
 #endif
+    /* lfd_client.h is self-contained: a controller's build sees no msgpack
+       (or ZeroMQ) header through it (issue 18) */
+    snprintf(cmd, sizeof cmd, "cc -std=c11 -I. -M examples/client_minimal.c 2>&1");
+    FILE *dp = popen(cmd, "r");
+    size_t dn = dp ? fread(out, 1, sizeof out - 1, dp) : 0;
+    out[dn] = '\0';
+    CHECK_EQ_INT(dp ? pclose(dp) : -1, 0);
+    CHECK_CONTAINS(out, "runtime/lfd_client.h");
+    if (strstr(out, "msgpack") || strstr(out, "zmq.h"))
+        lfd_test_fail_at(__FILE__, __LINE__, "lfd_client.h pulls in:\n%s", out);
     char prog[1100];
     snprintf(prog, sizeof prog, "%s/client_minimal", lfd_test_tmpdir());
     snprintf(cmd, sizeof cmd,

@@ -408,3 +408,55 @@ TEST(serve_realtime_client_interpolates_and_watchdog_holds)
     th_server_stop(&ts);
     lfd_policy_free(&ref);
 }
+
+/* The real-time client's background thread sleeps until its next request
+   is due and wakes on demand (issue 18): a few turns of its loop per
+   request, where napping in 2 ms steps took about one per 2 ms. */
+TEST(serve_realtime_client_thread_wakes_on_demand)
+{
+    lfd_err err = {0};
+    lfd_policy *p = th_mlp_policy("walk", 4, 3, 10, 8, 5, NULL);
+    lfd_policy *ref = th_mlp_policy("walk", 4, 3, 10, 8, 5, NULL);
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL)) {
+        lfd_policy_free(&ref);
+        return;
+    }
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, ref);
+    lfd_client *c;
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    if (c) {
+        /* the thread waits for the first observation without polling */
+        CHECK_OK(lfd_client_start(c, NULL, &err), &err);
+        usleep(300000);
+        lfd_client_counters n0;
+        lfd_client_get_counters(c, &n0);
+        /* a 250 Hz loop for 0.6 s: chunks of 10 x 20 ms, one request about
+           every 5 periods */
+        double t0 = lfd_client_now_s();
+        float obs[4] = {0}, a[3];
+        for (int k = 0; k < 150; k++) {
+            sleep_until(t0 + k * 4e-3);
+            double t = lfd_client_now_s();
+            lfd_client_put_obs(c, obs, t);
+            lfd_client_get_action(c, t, a, NULL);
+        }
+        lfd_client_stop(c);
+        lfd_client_counters n;
+        lfd_client_get_counters(c, &n);
+        fprintf(stderr, "before the first observation: %llu wakeups in 0.3 s; then %llu "
+                        "requests, %llu wakeups\n",
+                (unsigned long long)n0.wakeups, (unsigned long long)n.requests,
+                (unsigned long long)(n.wakeups - n0.wakeups));
+        CHECK(n0.wakeups <= 5);
+        CHECK(n.requests >= 3);
+        CHECK(n.wakeups - n0.wakeups <= 4 * n.requests + 4);
+        lfd_client_free(&c);
+    }
+    th_server_stop(&ts);
+    lfd_policy_free(&ref);
+}

@@ -260,3 +260,35 @@ TEST(proto_act_reply_and_error_decode)
     msgpack_pack_int(&pk, 0);
     CHECK(lfd_rep_decode(&rep, b.data, b.len, &err) == LFD_EUNSUPPORTED);
 }
+
+/* hello's session_token (protocol 1.1): 16..64 bytes, carried through */
+TEST(proto_hello_session_token_bounds)
+{
+    static const char *const names[2] = {"x", "y"};
+    uint8_t mem[4096];
+    char tok[80];
+    const int lens[] = {15, 16, 64, 65};
+    for (int i = 0; i < 4; i++) {
+        memset(tok, 'k', sizeof tok);
+        tok[lens[i]] = '\0';
+        lfd_hello_req h = {.seq = 3, .policy = "p", .obs_dim = 1, .act_dim = 1,
+                           .obs_names = names, .act_names = names + 1, .session_token = tok};
+        lfd_buf b;
+        lfd_err err = {0};
+        lfd_buf_init_fixed(&b, mem, sizeof mem);
+        CHECK_OK(lfd_proto_encode_hello_req(&b, &h, &err), &err);
+        lfd_req rq;
+        lfd_proto_error pe;
+        int rc = lfd_req_decode(&rq, b.data, b.len, &pe, &err);
+        if (lens[i] >= 16 && lens[i] <= 64) {
+            CHECK_OK(rc, &err);
+            CHECK_EQ_INT(rq.token_len, lens[i]);
+            CHECK(rq.token && !memcmp(rq.token, tok, (size_t)lens[i]));
+        } else {
+            CHECK(rc != LFD_OK);
+            CHECK_EQ_INT(pe, LFD_PE_BAD_MESSAGE);
+            CHECK_CONTAINS(err.msg, "session_token");
+            CHECK_EQ_INT(rq.seq, 3);
+        }
+    }
+}

@@ -189,6 +189,12 @@ TEST(serve_cli_motion_and_ctl_demo)
     CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
     if (c) {
         CHECK_STR(lfd_client_policy_info(c)->kind, "playback");
+        /* served under the file's stem, identified by the file's SHA-256
+           (issue 19: it was the hash of an encoding holding the path as typed) */
+        char hex[65];
+        CHECK_OK(lfd_file_sha256_hex(file, hex, &err), &err);
+        CHECK_STR(lfd_client_policy_info(c)->name, "wave");
+        CHECK_STR(lfd_client_policy_info(c)->hash, hex);
         float t[1] = {0.0f}, chunk[10 * 64];
         CHECK_OK(lfd_client_act(c, t, NULL, chunk, NULL, &err), &err);
         lfd_client_free(&c);

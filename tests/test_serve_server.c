@@ -347,16 +347,25 @@ TEST(serve_answers_every_error_code)
     lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
     lfd_proto_encode_act_req(&b, 12, 0, obs, 4, wide, NULL, 6, NULL);
     CHECK_EQ_INT(raw_code(&r, b.data, b.len, msg, sizeof msg), LFD_PE_BAD_MESSAGE);
-    /* busy: one session allowed, a second client is refused */
+    /* a full table (one session allowed): a second client's hello ends the
+       least recently active session instead of being refused */
     n = hello_for(&b, 1, "arm", 4, 3);
-    CHECK_EQ_INT(raw_code(&r2, tbuf, n, msg, sizeof msg), LFD_PE_BUSY);
-    /* and after all this the first session still acts, with seq above the last */
+    CHECK_EQ_INT(raw_code(&r2, tbuf, n, msg, sizeof msg), LFD_PE_NONE);
+    /* hello's seq is checked against an open session too */
+    CHECK_EQ_INT(raw_code(&r2, tbuf, n, msg, sizeof msg), LFD_PE_OUT_OF_ORDER);
+    CHECK_CONTAINS(msg, "hello seq 1 is not above this session's last seq 1");
+    /* the first client lost its session; it says hello again and acts */
     lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
     lfd_proto_encode_act_req(&b, 13, 0, obs, 4, NULL, NULL, 3, NULL);
+    CHECK_EQ_INT(raw_code(&r, b.data, b.len, msg, sizeof msg), LFD_PE_NO_SESSION);
+    n = hello_for(&b, 14, "arm", 4, 3);
+    CHECK_EQ_INT(raw_code(&r, tbuf, n, msg, sizeof msg), LFD_PE_NONE);
+    lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
+    lfd_proto_encode_act_req(&b, 15, 0, obs, 4, NULL, NULL, 3, NULL);
     k = th_raw_call(&r, b.data, b.len, rbuf, sizeof rbuf, 5);
     CHECK(k > 0 && lfd_rep_decode(&rep, rbuf, (size_t)k, &err) == LFD_OK);
     CHECK_EQ_INT(rep.type, LFD_MSG_ACT);
-    CHECK_EQ_INT(rep.seq, 13);
+    CHECK_EQ_INT(rep.seq, 15);
     /* ping works without a session, stats count the errors by code */
     lfd_buf_init_fixed(&b, tbuf, sizeof tbuf);
     lfd_proto_encode_simple_req(&b, LFD_MSG_PING, 1, 0, NULL, 0, NULL);
@@ -376,12 +385,13 @@ TEST(serve_answers_every_error_code)
     CHECK_EQ_INT(st.errors_by_code[LFD_PE_VERSION], 1);
     CHECK_EQ_INT(st.errors_by_code[LFD_PE_UNKNOWN_TYPE], 1);
     CHECK_EQ_INT(st.errors_by_code[LFD_PE_UNKNOWN_POLICY], 1);
-    CHECK_EQ_INT(st.errors_by_code[LFD_PE_NO_SESSION], 2);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_NO_SESSION], 3);
     CHECK_EQ_INT(st.errors_by_code[LFD_PE_SCHEMA_MISMATCH], 1);
     CHECK_EQ_INT(st.errors_by_code[LFD_PE_BAD_OBSERVATION], 1);
-    CHECK_EQ_INT(st.errors_by_code[LFD_PE_OUT_OF_ORDER], 1);
-    CHECK_EQ_INT(st.errors_by_code[LFD_PE_BUSY], 1);
-    CHECK_EQ_INT(st.sessions_refused, 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_OUT_OF_ORDER], 2);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_BUSY], 0);
+    CHECK_EQ_INT(st.sessions_refused, 0);
+    CHECK_EQ_INT(st.sessions_evicted, 2);
     th_server_stop(&ts);
 }
 
@@ -645,27 +655,31 @@ TEST(serve_sessions_expire_when_idle)
     lfd_client *c1, *c2 = NULL;
     lfd_err err = {0};
     CHECK_OK(lfd_client_new(&c1, &cc, &err), &err);
-    if (!c1) {
-        th_server_stop(&ts);
-        lfd_policy_free(&ref);
-        return;
-    }
-    CHECK(lfd_client_new(&c2, &cc, &err) == LFD_ESTATE);
-    CHECK_CONTAINS(err.msg, "busy");
-    /* once the first is idle past idle_s, its slot is free for the second */
-    usleep(400000);
+    /* a full table: the second client takes the slot of the least recently
+       active session (the first's), which then says hello again */
     CHECK_OK(lfd_client_new(&c2, &cc, &err), &err);
-    if (!c2) {
+    if (!c1 || !c2) {
         lfd_client_free(&c1);
+        lfd_client_free(&c2);
         th_server_stop(&ts);
         lfd_policy_free(&ref);
         return;
     }
-    /* the first now has no session; its client says hello again and is refused */
     float obs[6] = {0}, got[12];
-    CHECK(lfd_client_act(c1, obs, NULL, got, NULL, &err) == LFD_ESTATE);
-    CHECK_CONTAINS(err.msg, "busy");
+    CHECK_OK(lfd_client_act(c1, obs, NULL, got, NULL, &err), &err);
     CHECK_OK(lfd_client_act(c2, obs, NULL, got, NULL, &err), &err);
+    /* idle past idle_s: the session expires (counted), and the next act
+       says hello again on its own */
+    usleep(1300000);
+    char js[8192];
+    CHECK_OK(lfd_client_stats(c2, js, sizeof js, &err), &err);
+    CHECK_CONTAINS(js, "\"sessions\":0");
+    CHECK_CONTAINS(js, "\"sessions_expired\":1");
+    CHECK_CONTAINS(js, "\"sessions_evicted\":3");
+    CHECK_OK(lfd_client_act(c2, obs, NULL, got, NULL, &err), &err);
+    lfd_client_counters n;
+    lfd_client_get_counters(c2, &n);
+    CHECK_EQ_INT(n.hellos, 3);
     lfd_client_free(&c1);
     lfd_client_free(&c2);
     th_server_stop(&ts);

@@ -4,8 +4,11 @@
     every answer against the policy and filter computed here, and 8 chaos
     clients mixing valid requests with garbage, oversized, truncated,
     out-of-order and multi-frame messages and abrupt disconnects, each of
-    which must get its structured error.  Halfway through, the server is
-    killed with SIGKILL and restarted; clients must recover.  Asserts:
+    which must get its structured error -- and 4 storm clients that drop
+    their connection every 100-400 ms (sometimes mid-request) and reconnect
+    with their session token (issue 19), whose hellos must never be refused.
+    Halfway through, the server is killed with SIGKILL and restarted;
+    clients must recover.  Asserts:
       - every reply is correct (actions equal the reference, errors carry
         the expected code): no wrong answer, ever;
       - every request sent while the server was up was answered (timeouts
@@ -29,6 +32,7 @@
 
 #define NGOOD 8
 #define NCHAOS 8
+#define NSTORM 4
 #define TIMEOUT_S 1.5
 
 static lfd_policy *g_ref;
@@ -39,11 +43,11 @@ static atomic_int g_restarts;
 static _Atomic double g_t_kill, g_t_up;
 
 typedef struct stats {
-    long sent, answered, wrong, timeouts, unexcused, after_restart, errors_checked;
+    long sent, answered, wrong, timeouts, unexcused, after_restart, errors_checked, reconnects;
     char first_wrong[1024];
 } stats;
 
-static stats g_stats[NGOOD + NCHAOS];
+static stats g_stats[NGOOD + NCHAOS + NSTORM];
 
 static void note_wrong(stats *s, const char *fmt, const char *what)
 {
@@ -331,9 +335,101 @@ static void *chaos_client(void *arg)
     return NULL;
 }
 
+/* ---- the reconnect storm ------------------------------------------------------------ */
+
+/* A controller that drops its connection every 100-400 ms (sometimes with
+   a request in flight) and reconnects with the same session_token: the new
+   connection takes its session over.  Every valid request is answered
+   correctly; a hello is never refused (no busy, no out_of_order). */
+static void *storm_client(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    stats *s = &g_stats[id];
+    const lfd_policy *p = g_ref;
+    int no = p->obs_dim, na = p->act_dim;
+    uint64_t seed = 0x5eed0000ull + (uint64_t)id, seq = 0;
+    char token[40];
+    snprintf(token, sizeof token, "storm-%02d-%08llx", id, (unsigned long long)rnd(&seed));
+    uint8_t tx[4096], rx[16384];
+    float obs[64], prev[64], got[256], want[256];
+    while (!atomic_load(&g_stop)) {
+        th_raw r;
+        th_raw_open(&r, g_ep, 0);
+        s->reconnects++;
+        lfd_hello_req h = {.seq = ++seq, .policy = p->name, .obs_dim = no, .act_dim = na,
+                           .obs_names = th_obs_names(), .act_names = th_act_names(),
+                           .client = "storm", .session_token = token};
+        lfd_buf b;
+        lfd_buf_init_fixed(&b, tx, sizeof tx);
+        lfd_proto_encode_hello_req(&b, &h, NULL);
+        double t = lfd_client_now_s();
+        s->sent++;
+        int k = th_raw_call(&r, b.data, b.len, rx, sizeof rx, TIMEOUT_S);
+        lfd_rep rep;
+        lfd_err err;
+        if (k <= 0) {
+            note_timeout(s, t);
+            th_raw_close(&r);
+            continue;
+        }
+        s->answered++;
+        if (lfd_rep_decode(&rep, rx, (size_t)k, &err) || rep.type != LFD_MSG_HELLO ||
+            !rep.session) {
+            char msg[300];
+            lfd_proto_error pe = th_error_code(rx, (size_t)k, msg, sizeof msg);
+            char w[400];
+            snprintf(w, sizeof w, "storm hello answered '%s' (%s)", lfd_proto_error_name(pe), msg);
+            note_wrong(s, "%s", w);
+            th_raw_close(&r);
+            continue;
+        }
+        double until = lfd_client_now_s() + 0.1 + (double)(rnd(&seed) % 300) * 1e-3;
+        while (!atomic_load(&g_stop) && lfd_client_now_s() < until) {
+            for (int i = 0; i < no; i++)
+                obs[i] = (float)((double)(rnd(&seed) % 2000) / 1000.0 - 1.0);
+            for (int j = 0; j < na; j++)
+                prev[j] = (float)((double)(rnd(&seed) % 200) / 100.0 - 1.0);
+            lfd_buf_init_fixed(&b, tx, sizeof tx);
+            lfd_proto_encode_act_req(&b, ++seq, 0, obs, no, prev, NULL, na, NULL);
+            t = lfd_client_now_s();
+            s->sent++;
+            k = th_raw_call(&r, b.data, b.len, rx, sizeof rx, TIMEOUT_S);
+            if (k <= 0) {
+                note_timeout(s, t);
+                break;
+            }
+            s->answered++;
+            if (lfd_rep_decode(&rep, rx, (size_t)k, &err) || rep.type != LFD_MSG_ACT ||
+                rep.seq != seq ||
+                lfd_nd_get_f32(&rep.actions, got, (size_t)(p->chunk * na), 0, &err)) {
+                /* the server restarted since this connection's hello */
+                if (th_error_code(rx, (size_t)k, NULL, 0) == LFD_PE_NO_SESSION &&
+                    atomic_load(&g_restarts) > 0)
+                    break;
+                note_wrong(s, "%s", "storm act not answered with its actions");
+                break;
+            }
+            reference(obs, prev, want);
+            if (!matches(got, want, p->chunk * na))
+                note_wrong(s, "%s", "storm act answer differs from the reference");
+            if (atomic_load(&g_restarts) > 0 && atomic_load(&g_t_up) > 0)
+                s->after_restart++;
+            usleep(2000);
+        }
+        /* now and then drop the connection with a request in flight */
+        if (rnd(&seed) % 4 == 0) {
+            lfd_buf_init_fixed(&b, tx, sizeof tx);
+            lfd_proto_encode_act_req(&b, ++seq, 0, obs, no, prev, NULL, na, NULL);
+            zmq_send(r.sock, b.data, b.len, 0);
+        }
+        th_raw_close(&r);
+    }
+    return NULL;
+}
+
 static pid_t start_server(const char *file, const char *log)
 {
-    const char *args[] = {"serve", file, "--bind", g_ep, "--max-sessions", "512", "--idle-s",
+    const char *args[] = {"serve", file, "--bind", g_ep, "--max-sessions", "32", "--idle-s",
                           "2", NULL};
     pid_t pid = th_spawn_lfd(args, log);
     /* ready when a ping is answered */
@@ -377,11 +473,15 @@ TEST(serve_soak_with_faults_and_restart)
     atomic_store(&g_t_up, 0.0);
     memset(g_stats, 0, sizeof g_stats);
     pid_t pid = start_server(file, log);
-    pthread_t th[NGOOD + NCHAOS];
+    enum { NALL = NGOOD + NCHAOS + NSTORM };
+    pthread_t th[NALL];
     for (int i = 0; i < NGOOD; i++)
         pthread_create(&th[i], NULL, good_client, (void *)(intptr_t)i);
     for (int i = 0; i < NCHAOS; i++)
         pthread_create(&th[NGOOD + i], NULL, chaos_client, (void *)(intptr_t)(NGOOD + i));
+    for (int i = 0; i < NSTORM; i++)
+        pthread_create(&th[NGOOD + NCHAOS + i], NULL, storm_client,
+                       (void *)(intptr_t)(NGOOD + NCHAOS + i));
     /* first life: memory after warm-up and just before the kill */
     double t0 = lfd_client_now_s(), half = secs / 2;
     long rss[4] = {0};
@@ -405,13 +505,15 @@ TEST(serve_soak_with_faults_and_restart)
     usleep((useconds_t)(left * 0.6 * 1e6));
     rss[3] = th_rss_kb(pid);
     atomic_store(&g_stop, 1);
-    for (int i = 0; i < NGOOD + NCHAOS; i++)
+    for (int i = 0; i < NALL; i++)
         pthread_join(th[i], NULL);
     int alive2 = waitpid(pid, NULL, WNOHANG) == 0;
     int code = th_kill_wait(pid, SIGTERM);
     stats tot = {0};
-    for (int i = 0; i < NGOOD + NCHAOS; i++) {
+    long storm_reconnects = 0;
+    for (int i = 0; i < NALL; i++) {
         stats *s = &g_stats[i];
+        storm_reconnects += s->reconnects;
         tot.sent += s->sent;
         tot.answered += s->answered;
         tot.wrong += s->wrong;
@@ -420,15 +522,16 @@ TEST(serve_soak_with_faults_and_restart)
         tot.errors_checked += s->errors_checked;
         if (s->wrong)
             fprintf(stderr, "client %d: %ld wrong, first: %s\n", i, s->wrong, s->first_wrong);
-        if (i < NGOOD && s->after_restart == 0)
+        if ((i < NGOOD || i >= NGOOD + NCHAOS) && s->after_restart == 0)
             lfd_test_fail_at(__FILE__, __LINE__, "good client %d never answered after the restart",
                              i);
     }
     fprintf(stderr, "soak %.0f s: %ld requests, %ld answered (%ld errors checked), %ld wrong, "
-                    "%ld timeouts (%ld outside the outage); server RSS %ld -> %ld kB, then "
-                    "%ld -> %ld kB after the restart\n",
+                    "%ld timeouts (%ld outside the outage), %ld storm reconnects; server RSS "
+                    "%ld -> %ld kB, then %ld -> %ld kB after the restart\n",
             secs, tot.sent, tot.answered, tot.errors_checked, tot.wrong, tot.timeouts,
-            tot.unexcused, rss[0], rss[1], rss[2], rss[3]);
+            tot.unexcused, storm_reconnects, rss[0], rss[1], rss[2], rss[3]);
+    CHECK(storm_reconnects >= NSTORM * 4);
     CHECK_EQ_INT(tot.wrong, 0);
     CHECK_EQ_INT(tot.unexcused, 0);
     CHECK(tot.answered > 100);

@@ -39,6 +39,7 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
     lfd_server_config_init(&cfg);
     const char *bind = LFD_SERVER_DEFAULT_BIND, *curve = NULL, *robot = NULL;
     int watch = 0, insecure = 0, max_sessions = cfg.max_sessions, max_batch = cfg.max_batch;
+    int per_key = cfg.max_sessions_per_key;
     int max_msg = (int)cfg.max_msg_bytes;
     double deadline_ms = 0, idle_s = cfg.idle_s, period_ms = 20;
     int chunk = 10;
@@ -51,7 +52,10 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
          "reload a policy file replaced on disk (atomically, or not at all)"},
         {"deadline-ms", 0, LFD_OPT_DOUBLE, &deadline_ms, "MS",
          "answer a hold action when an act takes longer (default: no deadline)"},
-        {"max-sessions", 0, LFD_OPT_INT, &max_sessions, "N", "clients at once (default 64)"},
+        {"max-sessions", 0, LFD_OPT_INT, &max_sessions, "N",
+         "clients at once (default 64; when full, the least recently active session ends)"},
+        {"max-sessions-per-key", 0, LFD_OPT_INT, &per_key, "N",
+         "with --curve: sessions one client key may hold (default 16)"},
         {"idle-s", 0, LFD_OPT_DOUBLE, &idle_s, "S", "a silent client's session ends after S s (60)"},
         {"max-msg-bytes", 0, LFD_OPT_INT, &max_msg, "N", "larger requests are refused (65536)"},
         {"max-batch", 0, LFD_OPT_INT, &max_batch, "N",
@@ -76,6 +80,7 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
     cfg.insecure = insecure;
     cfg.deadline_s = deadline_ms * 1e-3;
     cfg.max_sessions = max_sessions;
+    cfg.max_sessions_per_key = per_key;
     cfg.idle_s = idle_s;
     cfg.max_msg_bytes = (size_t)max_msg;
     cfg.max_batch = max_batch;
@@ -110,6 +115,9 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
             lfd_motion_free(&m);
             if (rc)
                 goto fail;
+            /* its identity is the file's SHA-256, as for a policy file (not the
+               encoding of the playback policy, which held the path as typed) */
+            snprintf(p->hash, sizeof p->hash, "%s", hex);
             print_policy(p, pos[i]);
             if ((rc = lfd_server_add_policy(s, p, NULL, &err)))
                 goto fail;

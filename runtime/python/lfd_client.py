@@ -2,7 +2,7 @@
 
 One file, no dependencies beyond pyzmq, msgpack and numpy (Debian:
 python3-zmq python3-msgpack python3-numpy, in /usr/bin/python3).  Speaks the
-protocol in docs/protocol.md (version 1): every message is one msgpack map
+protocol in docs/protocol.md (version 1.1): every message is one msgpack map
 with "v", "type", "seq" and "t"; arrays travel as openpi-style ndarray maps
 ({b"__ndarray__": True, b"data", b"dtype", b"shape"}); nothing is pickled.
 
@@ -12,9 +12,12 @@ with "v", "type", "seq" and "t"; arrays travel as openpi-style ndarray maps
     c.close()
 
 Every call has a timeout; after a timeout the socket is closed and reopened
-(a restarted server is found again) and the next call says hello first.  A
-server that forgot the session (no_session, schema_changed) is greeted again
-and the request resent, within the same call's timeout.  The actions come
+(a restarted server is found again) and the next call says hello first, with
+this client's random session token, so that the new connection takes the old
+session over instead of leaving it to hold a slot.  A server that forgot the
+session (no_session, schema_changed) is greeted again and the request resent,
+within the same call's timeout.  Under CURVE a key the server refuses is
+reported at once as LfdDenied (code "denied"), not as a timeout.  The actions come
 back already through the server's safety filter; `meta` says what the filter
 changed and whether the answer is a hold.  (The real-time chunk buffer and the
 client-side filter are in the C library, runtime/lfd_client.h.)
@@ -24,6 +27,7 @@ Run as a script to describe a served policy:
 """
 
 import json
+import os
 import sys
 import time
 
@@ -46,6 +50,19 @@ class LfdError(Exception):
 class LfdTimeout(LfdError):
     def __init__(self, message):
         super().__init__("timeout", message)
+
+
+class LfdDenied(LfdError):
+    """The server refused this client's CURVE key during the handshake."""
+
+    def __init__(self, message):
+        super().__init__("denied", message)
+
+
+# ZeroMQ's handshake failures (socket monitor events, libzmq >= 4.3)
+_HANDSHAKE_FAILED = (getattr(zmq, "EVENT_HANDSHAKE_FAILED_AUTH", 0)
+                     | getattr(zmq, "EVENT_HANDSHAKE_FAILED_PROTOCOL", 0)
+                     | getattr(zmq, "EVENT_HANDSHAKE_FAILED_NO_DETAIL", 0))
 
 
 def pack_array(a):
@@ -100,6 +117,9 @@ class LfdClient:
         self.client_name = client_name
         self.ctx = context or zmq.Context.instance()
         self.sock = None
+        self.mon = None
+        # this client's identity across reconnections (docs/protocol.md, hello)
+        self.token = os.urandom(16).hex()
         self.seq = 0
         self.info = None
         self.need_hello = True
@@ -107,9 +127,20 @@ class LfdClient:
         self.info = self.hello()
 
     # ---- socket ---------------------------------------------------------------
-    def _open(self):
+    def _close_socket(self):
+        if self.mon is not None:
+            try:
+                self.sock.disable_monitor()
+            except zmq.ZMQError:
+                pass
+            self.mon.close(linger=0)
+            self.mon = None
         if self.sock is not None:
             self.sock.close(linger=0)
+            self.sock = None
+
+    def _open(self):
+        self._close_socket()
         s = self.ctx.socket(zmq.DEALER)
         s.setsockopt(zmq.LINGER, 0)
         s.setsockopt(zmq.RECONNECT_IVL, 100)
@@ -119,14 +150,15 @@ class LfdClient:
             s.curve_serverkey = server.encode() if isinstance(server, str) else server
             s.curve_publickey = pub.encode() if isinstance(pub, str) else pub
             s.curve_secretkey = sec.encode() if isinstance(sec, str) else sec
+            if _HANDSHAKE_FAILED:
+                # watch the handshake, so that a refused key is reported as such
+                self.mon = s.get_monitor_socket(_HANDSHAKE_FAILED)
         s.connect(self.endpoint)
         self.sock = s
         self.need_hello = True
 
     def close(self):
-        if self.sock is not None:
-            self.sock.close(linger=0)
-            self.sock = None
+        self._close_socket()
 
     def __enter__(self):
         return self
@@ -140,13 +172,24 @@ class LfdClient:
         msg = {"v": PROTOCOL_VERSION, "seq": self.seq, "t": time.time()}
         msg.update(body)
         self.sock.send(packb(msg))
+        poller = zmq.Poller()
+        poller.register(self.sock, zmq.POLLIN)
+        if self.mon is not None:
+            poller.register(self.mon, zmq.POLLIN)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
+                denied = self._denied()
                 self._open()
+                if denied:
+                    raise LfdDenied("%s refused this client's CURVE key" % self.endpoint)
                 raise LfdTimeout("no answer from %s within %.3f s" % (self.endpoint,
                                                                      self.timeout_s))
-            if not self.sock.poll(max(1, int(left * 1000)), zmq.POLLIN):
+            ready = dict(poller.poll(max(1, int(left * 1000))))
+            if self.mon is not None and self.mon in ready and self._denied():
+                self._open()
+                raise LfdDenied("%s refused this client's CURVE key" % self.endpoint)
+            if self.sock not in ready:
                 continue
             rep = unpackb(self.sock.recv())
             if not isinstance(rep, dict) or rep.get("seq") != self.seq:
@@ -155,11 +198,22 @@ class LfdClient:
                 raise LfdError("version", "reply in protocol version %r" % rep.get("v"))
             return rep
 
+    def _denied(self):
+        """True if the handshake monitor reported a refused handshake."""
+        from zmq.utils.monitor import recv_monitor_message
+        denied = False
+        while self.mon is not None and self.mon.poll(0, zmq.POLLIN):
+            ev = recv_monitor_message(self.mon)
+            if ev.get("event", 0) & _HANDSHAKE_FAILED:
+                denied = True
+        return denied
+
     def _hello(self, deadline, probe=False):
         body = {"type": "hello", "policy": self.policy, "client": self.client_name}
         if probe:
             body["probe"] = True
         else:
+            body["session_token"] = self.token
             body["obs_names"] = self.obs_names
             body["act_names"] = self.act_names
             if self.obs_units is not None:
@@ -169,6 +223,8 @@ class LfdClient:
             if self.robot:
                 body["robot"] = self.robot
         rep = self._roundtrip(body, deadline)
+        if rep["type"] == "error" and rep["code"] == "denied":
+            raise LfdDenied(rep["message"])
         if rep["type"] == "error":
             raise LfdError(rep["code"], rep["message"])
         if rep["type"] != "hello":
@@ -188,6 +244,8 @@ class LfdClient:
             if rep["type"] == "error" and rep["code"] in ("no_session", "schema_changed"):
                 self.need_hello = True
                 continue
+            if rep["type"] == "error" and rep["code"] == "denied":
+                raise LfdDenied(rep["message"])
             if rep["type"] == "error":
                 raise LfdError(rep["code"], rep["message"])
             raise LfdError("bad_message", "%s answered with %r" % (want, rep["type"]))

@@ -42,6 +42,7 @@ def safety_filter(p, chunk, prev):
     lo, hi, vel = p["act_lo"], p["act_hi"], p["vel_limit"]
     dt = p["control_period_s"]
     out = chunk.copy()
+    prev = np.clip(prev, lo, hi)  # the starting point is moved into range first
     for k in range(out.shape[0]):
         x = np.clip(out[k], lo, hi)
         step = np.clip(x - prev, -vel * dt, vel * dt)
@@ -116,6 +117,17 @@ def main():
     obs[0] = 0
     actions, meta = c.act(obs)
     assert meta["hold"] is False
+    # a reconnection (as after a timeout) takes the session over: no new session
+    before = c.stats()["server"]
+    c._open()
+    actions, meta = c.act(obs)
+    after = c.stats()["server"]
+    assert after["sessions"] == before["sessions"], (before, after)
+    assert after["sessions_taken_over"] == before["sessions_taken_over"] + 1, (before, after)
+    # an absurd previous command still gives actions inside the joint range
+    actions, meta = c.act(obs, prev_action=np.full(len(p["act_names"]), 1e30, np.float32))
+    assert np.all(actions <= p["act_hi"]) and np.all(actions >= p["act_lo"]), actions
+    assert meta["filter"]["start_clamped"] == len(p["act_names"]), meta["filter"]
     c.close()
     print("PYTHON CLIENT OK")
 

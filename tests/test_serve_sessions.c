@@ -1,0 +1,391 @@
+/*  The session table under reconnecting clients (issue 19, item 2).
+
+    A client that times out reconnects with a new ZeroMQ routing id.  The
+    lfd clients present a random session_token in hello, so the new
+    connection takes its old session over instead of leaving it to hold a
+    slot until --idle-s; a full table ends its least recently active session
+    instead of refusing the newcomer; under CURVE one client key holds at
+    most max_sessions_per_key sessions.  Each test asserts that a live
+    controller is served again within one timeout: the first call it makes
+    once the server is reachable succeeds. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "core/lfd_io.h"
+#include "runtime/lfd_keys.h"
+#include "tests/lfd_test.h"
+#include "tests/serve_helpers.h"
+
+enum { NCLI = 16, MAXCALLS = 4000, NSTALL = 4 };
+#define TIMEOUT_S 0.5
+#define STALL_S 0.8
+
+typedef struct call_rec {
+    double t0, t1;
+    int rc;
+} call_rec;
+
+static lfd_policy *g_ref;
+static char g_ep[1024];
+static atomic_int g_stop;
+static call_rec g_calls[NCLI][MAXCALLS];
+static int g_ncalls[NCLI];
+static char g_first_err[NCLI][600];
+
+static void *controller(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    lfd_client_config cc;
+    th_client_config(&cc, g_ep, g_ref);
+    cc.timeout_s = TIMEOUT_S;
+    cc.filter = 0;
+    lfd_client *c = NULL;
+    lfd_err err;
+    float obs[8] = {0}, got[64];
+    while (!atomic_load(&g_stop) && g_ncalls[id] < MAXCALLS) {
+        call_rec *r = &g_calls[id][g_ncalls[id]];
+        r->t0 = lfd_client_now_s();
+        if (!c)
+            r->rc = lfd_client_new(&c, &cc, &err);
+        else
+            r->rc = lfd_client_act(c, obs, NULL, got, NULL, &err);
+        r->t1 = lfd_client_now_s();
+        if (r->rc && !g_first_err[id][0])
+            snprintf(g_first_err[id], sizeof g_first_err[id], "%s", err.msg);
+        g_ncalls[id]++;
+        usleep(2000);
+    }
+    lfd_client_free(&c);
+    return NULL;
+}
+
+/* 16 controllers with a 0.5 s timeout; the server stalls for 0.8 s four
+   times (every controller times out and reconnects each time).  Before
+   issue 19 each stall left 16 dead sessions behind: after four, every
+   controller got `busy` until --idle-s. */
+TEST(serve_reconnecting_clients_take_their_sessions_over)
+{
+    g_ref = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    lfd_server *s;
+    lfd_err err = {0};
+    CHECK_OK(lfd_server_new(&s, &cfg, &err), &err);
+    CHECK_OK(lfd_server_add_policy(s, p, NULL, &err), &err);
+    CHECK_OK(lfd_server_bind(s, &err), &err);
+    snprintf(g_ep, sizeof g_ep, "%s", lfd_server_endpoint(s));
+    atomic_store(&g_stop, 0);
+    memset(g_ncalls, 0, sizeof g_ncalls);
+    memset(g_first_err, 0, sizeof g_first_err);
+    pthread_t th[NCLI];
+    for (int i = 0; i < NCLI; i++)
+        pthread_create(&th[i], NULL, controller, (void *)(intptr_t)i);
+    /* serve, stall, serve, ... (this thread is the server) */
+    double stall_end[NSTALL], t = lfd_client_now_s();
+    for (int k = 0; k <= NSTALL; k++) {
+        double until = lfd_client_now_s() + 0.7;
+        while (lfd_client_now_s() < until)
+            CHECK_OK(lfd_server_poll(s, 10, &err), &err);
+        if (k == NSTALL)
+            break;
+        usleep((useconds_t)(STALL_S * 1e6));
+        stall_end[k] = lfd_client_now_s();
+    }
+    atomic_store(&g_stop, 1);
+    /* keep serving while the controllers finish their last calls */
+    for (int i = 0; i < 50; i++)
+        lfd_server_poll(s, 10, &err);
+    for (int i = 0; i < NCLI; i++)
+        pthread_join(th[i], NULL);
+    lfd_server_stats st;
+    lfd_server_get_stats(s, &st);
+    /* every failure is a timeout; after each stall every controller's
+       first call is answered */
+    int busy = 0, other = 0, late = 0;
+    for (int i = 0; i < NCLI; i++) {
+        for (int k = 0; k < g_ncalls[i]; k++) {
+            const call_rec *r = &g_calls[i][k];
+            if (r->rc == LFD_ESTATE)
+                busy++;
+            else if (r->rc && r->rc != LFD_ETIMEOUT)
+                other++;
+        }
+        for (int j = 0; j < NSTALL; j++) {
+            /* the first call that started once the server was back */
+            for (int k = 0; k < g_ncalls[i]; k++) {
+                const call_rec *r = &g_calls[i][k];
+                if (r->t0 < stall_end[j])
+                    continue;
+                if (r->rc) {
+                    late++;
+                    fprintf(stderr, "controller %d after stall %d: rc %d (%s)\n", i, j, r->rc,
+                            g_first_err[i]);
+                }
+                break;
+            }
+        }
+    }
+    fprintf(stderr, "%d controllers, %d stalls of %.1f s over %.1f s: %llu sessions created, "
+                    "%llu taken over, %d open at the end; %d busy, %d late\n",
+            NCLI, NSTALL, STALL_S, lfd_client_now_s() - t,
+            (unsigned long long)st.sessions_created, (unsigned long long)st.sessions_taken_over,
+            st.sessions, busy, late);
+    CHECK_EQ_INT(busy, 0);
+    CHECK_EQ_INT(other, 0);
+    CHECK_EQ_INT(late, 0);
+    CHECK_EQ_INT(st.sessions_refused, 0);
+    CHECK(st.sessions <= NCLI);
+    CHECK(st.sessions_taken_over >= NCLI);
+    lfd_server_free(&s);
+    lfd_policy_free(&g_ref);
+}
+
+/* One local peer opens 64 connections that each say hello and then keep
+   acting, saying hello again whenever their session ends: a new
+   controller is still served, each of its calls within its timeout. */
+static void *squatter(void *arg)
+{
+    enum { NS = 64 };
+    (void)arg;
+    void *ctx = zmq_ctx_new();
+    void *sk[NS];
+    uint64_t seq[NS];
+    uint8_t tx[4096], rx[8192];
+    lfd_hello_req h = {.policy = "walk", .obs_dim = 8, .act_dim = 4,
+                       .obs_names = th_obs_names(), .act_names = th_act_names(),
+                       .client = "squatter"};
+    float obs[8] = {0};
+    int zero = 0;
+    for (int i = 0; i < NS; i++) {
+        sk[i] = zmq_socket(ctx, ZMQ_DEALER);
+        zmq_setsockopt(sk[i], ZMQ_LINGER, &zero, sizeof zero);
+        zmq_connect(sk[i], g_ep);
+        seq[i] = 0;
+    }
+    int *hello = calloc(NS, sizeof *hello);
+    for (int i = 0; i < NS; i++)
+        hello[i] = 1;
+    while (!atomic_load(&g_stop)) {
+        for (int i = 0; i < NS && !atomic_load(&g_stop); i++) {
+            lfd_buf b;
+            lfd_buf_init_fixed(&b, tx, sizeof tx);
+            if (hello[i]) {
+                h.seq = ++seq[i];
+                lfd_proto_encode_hello_req(&b, &h, NULL);
+            } else {
+                lfd_proto_encode_act_req(&b, ++seq[i], 0, obs, 8, NULL, NULL, 4, NULL);
+            }
+            zmq_send(sk[i], b.data, b.len, 0);
+            zmq_pollitem_t it = {sk[i], 0, ZMQ_POLLIN, 0};
+            if (zmq_poll(&it, 1, 1000) <= 0)
+                continue;
+            int n = zmq_recv(sk[i], rx, sizeof rx, 0);
+            hello[i] = n > 0 && th_error_code(rx, (size_t)n, NULL, 0) != LFD_PE_NONE;
+        }
+    }
+    for (int i = 0; i < NS; i++)
+        zmq_close(sk[i]);
+    free(hello);
+    zmq_ctx_term(ctx);
+    return NULL;
+}
+
+TEST(serve_full_table_ends_the_least_recently_active_session)
+{
+    g_ref = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL)) {
+        lfd_policy_free(&g_ref);
+        return;
+    }
+    snprintf(g_ep, sizeof g_ep, "%s", ts.endpoint);
+    atomic_store(&g_stop, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, squatter, NULL);
+    /* wait until the squatter holds every slot */
+    lfd_server_stats st = {0};
+    for (int i = 0; i < 500; i++) {
+        usleep(10000);
+        lfd_server_get_stats(ts.s, &st);
+        if (st.sessions >= cfg.max_sessions)
+            break;
+    }
+    CHECK_EQ_INT(st.sessions, cfg.max_sessions);
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, g_ref);
+    cc.timeout_s = TIMEOUT_S;
+    lfd_client *c = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    int ok = 0;
+    float obs[8] = {0}, got[12];
+    for (int k = 0; c && k < 100; k++) {
+        if (lfd_client_act(c, obs, NULL, got, NULL, &err) == LFD_OK)
+            ok++;
+        else if (ok == k)
+            fprintf(stderr, "act %d: %s\n", k, err.msg);
+        usleep(5000);
+    }
+    CHECK_EQ_INT(ok, 100);
+    atomic_store(&g_stop, 1);
+    pthread_join(th, NULL);
+    lfd_client_free(&c);
+    th_server_stop(&ts);
+    lfd_policy_free(&g_ref);
+}
+
+/* Under CURVE one client key holds at most max_sessions_per_key sessions:
+   a key that opens more ends its own least recently active session, never
+   another key's. */
+TEST(serve_curve_caps_sessions_per_client_key)
+{
+    if (!zmq_has("curve"))
+        SKIP("libzmq without CURVE");
+    lfd_err err = {0};
+    const char *dir = lfd_test_tmpdir();
+    char keys[1100], cdir[1100], path[1200], cmd[2600];
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    snprintf(cdir, sizeof cdir, "%s/keys/clients", dir);
+    char spub[41], apub[41], asec[41], bpub[41], bsec[41];
+    CHECK_OK(lfd_keys_generate(keys, "server", spub, &err), &err);
+    CHECK_OK(lfd_keys_generate(dir, "fleet", NULL, &err), &err);
+    CHECK_OK(lfd_keys_generate(dir, "ctl", NULL, &err), &err);
+    snprintf(path, sizeof path, "%s/fleet.key", dir);
+    CHECK_OK(lfd_keys_read(path, apub, asec, &err), &err);
+    snprintf(path, sizeof path, "%s/ctl.key", dir);
+    CHECK_OK(lfd_keys_read(path, bpub, bsec, &err), &err);
+    CHECK_OK(lfd_mkdir_p(cdir, &err), &err);
+    snprintf(cmd, sizeof cmd, "cp '%s/fleet.pub' '%s/ctl.pub' '%s/'", dir, dir, cdir);
+    CHECK_EQ_INT(system(cmd), 0);
+    g_ref = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.curve_dir = keys;
+    cfg.max_sessions_per_key = 2;
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL)) {
+        lfd_policy_free(&g_ref);
+        return;
+    }
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, g_ref);
+    cc.server_key = spub;
+    cc.public_key = bpub;
+    cc.secret_key = bsec;
+    lfd_client *ctl = NULL, *fleet[3] = {NULL, NULL, NULL};
+    CHECK_OK(lfd_client_new(&ctl, &cc, &err), &err);
+    cc.public_key = apub;
+    cc.secret_key = asec;
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(lfd_client_new(&fleet[i], &cc, &err), &err);
+    float obs[8] = {0}, got[12];
+    lfd_client_counters n;
+    /* the fleet key's first session made room for its third */
+    if (fleet[0]) {
+        CHECK_OK(lfd_client_act(fleet[0], obs, NULL, got, NULL, &err), &err);
+        lfd_client_get_counters(fleet[0], &n);
+        CHECK_EQ_INT(n.hellos, 2);
+    }
+    /* the other key's session was never touched */
+    if (ctl) {
+        CHECK_OK(lfd_client_act(ctl, obs, NULL, got, NULL, &err), &err);
+        lfd_client_get_counters(ctl, &n);
+        CHECK_EQ_INT(n.hellos, 1);
+    }
+    char js[8192];
+    if (ctl) {
+        CHECK_OK(lfd_client_stats(ctl, js, sizeof js, &err), &err);
+        CHECK_CONTAINS(js, "\"sessions\":3");
+    }
+    for (int i = 0; i < 3; i++)
+        lfd_client_free(&fleet[i]);
+    lfd_client_free(&ctl);
+    th_server_stop(&ts);
+    lfd_policy_free(&g_ref);
+}
+
+/* A CURVE key removed from clients/ while its client is connected: within
+   about a second the client's session ends and its hello is refused with
+   `denied` (LFD_EDENIED), though ZeroMQ keeps the authenticated connection;
+   another key's client is not touched. */
+TEST(serve_curve_removed_key_ends_its_sessions)
+{
+    if (!zmq_has("curve"))
+        SKIP("libzmq without CURVE");
+    lfd_err err = {0};
+    const char *dir = lfd_test_tmpdir();
+    char keys[1100], cdir[1100], path[1200], cmd[2600];
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    snprintf(cdir, sizeof cdir, "%s/keys/clients", dir);
+    char spub[41], apub[41], asec[41], bpub[41], bsec[41];
+    CHECK_OK(lfd_keys_generate(keys, "server", spub, &err), &err);
+    CHECK_OK(lfd_keys_generate(dir, "gone", NULL, &err), &err);
+    CHECK_OK(lfd_keys_generate(dir, "stays", NULL, &err), &err);
+    snprintf(path, sizeof path, "%s/gone.key", dir);
+    CHECK_OK(lfd_keys_read(path, apub, asec, &err), &err);
+    snprintf(path, sizeof path, "%s/stays.key", dir);
+    CHECK_OK(lfd_keys_read(path, bpub, bsec, &err), &err);
+    CHECK_OK(lfd_mkdir_p(cdir, &err), &err);
+    snprintf(cmd, sizeof cmd, "cp '%s/gone.pub' '%s/stays.pub' '%s/'", dir, dir, cdir);
+    CHECK_EQ_INT(system(cmd), 0);
+    g_ref = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.curve_dir = keys;
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL)) {
+        lfd_policy_free(&g_ref);
+        return;
+    }
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, g_ref);
+    cc.server_key = spub;
+    cc.public_key = apub;
+    cc.secret_key = asec;
+    lfd_client *gone = NULL, *stays = NULL;
+    CHECK_OK(lfd_client_new(&gone, &cc, &err), &err);
+    cc.public_key = bpub;
+    cc.secret_key = bsec;
+    CHECK_OK(lfd_client_new(&stays, &cc, &err), &err);
+    float obs[8] = {0}, got[12];
+    if (gone && stays) {
+        CHECK_OK(lfd_client_act(gone, obs, NULL, got, NULL, &err), &err);
+        snprintf(path, sizeof path, "%s/gone.pub", cdir);
+        CHECK_EQ_INT(unlink(path), 0);
+        int rc = LFD_OK;
+        for (int k = 0; k < 50 && rc == LFD_OK; k++) {
+            usleep(100000);
+            rc = lfd_client_act(gone, obs, NULL, got, NULL, &err);
+        }
+        CHECK_EQ_INT(rc, LFD_EDENIED);
+        CHECK_CONTAINS(err.msg, "no longer in");
+        CHECK_OK(lfd_client_act(stays, obs, NULL, got, NULL, &err), &err);
+        lfd_client_counters n;
+        lfd_client_get_counters(stays, &n);
+        CHECK_EQ_INT(n.hellos, 1);
+    }
+    lfd_client_free(&gone);
+    lfd_client_free(&stays);
+    lfd_server_stats st;
+    lfd_server_stop(ts.s);
+    pthread_join(ts.thread, NULL);
+    ts.running = 0;
+    lfd_server_get_stats(ts.s, &st);
+    CHECK_EQ_INT(st.sessions_revoked, 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_DENIED], 1);
+    th_server_stop(&ts);
+    lfd_policy_free(&g_ref);
+}
