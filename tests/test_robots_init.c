@@ -145,3 +145,225 @@ static void compare_builtin(const char *name)
 TEST(robots_init_h1_like_hand_written) { compare_builtin("h1"); }
 TEST(robots_init_g1_like_hand_written) { compare_builtin("g1"); }
 TEST(robots_init_humanoid_like_hand_written) { compare_builtin("humanoid"); }
+
+/* ---- third-party fixtures --------------------------------------------------------- */
+#include "tests/test_robots_fixture.h"
+#include "tests/test_robots_init_fixtures.h"
+
+static char out[1 << 17];
+
+/* drafts with `lfd robot init`, then retargets a synthetic walk (and a
+   shared clip when present) and checks it with tracking, all through the
+   command line with the MJCF path as the robot */
+static void third_party(int which, const char *feet[2], const char *hands[2], int njoints)
+{
+    const char *dir = lfd_test_tmpdir();
+    char xml[1024], desc[1100], args[4096];
+    if (fx_init_write(dir, which, xml, sizeof xml))
+        lfd_test_fail_at(__FILE__, __LINE__, "cannot write the fixture");
+    snprintf(desc, sizeof desc, "%.*s.robot", (int)(strlen(xml) - 4), xml);
+    snprintf(args, sizeof args, "robot init %s", xml);
+    int rc = lfd_test_run_lfd(args, out, sizeof out);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_CONTAINS(out, "wrote");
+    if (rc) {
+        fprintf(stderr, "%s\n", out);
+        return;
+    }
+    /* a second init does not overwrite it */
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "already exists");
+    lfd_err err = {0};
+    lfd_robot *r = NULL;
+    CHECK_OK(lfd_robot_load(xml, &r, &err), &err);
+    if (!r)
+        return;
+    CHECK(r->floating);
+    CHECK_EQ_INT(r->njoints, njoints);
+    for (int s = 0; s < 2; s++) {
+        CHECK_STR(r->feet[s].body, feet[s]);
+        CHECK_STR(r->hands[s].body, hands[s]);
+    }
+    CHECK_EQ_INT(r->nmap, 17);
+    /* every guessed value says so */
+    uint8_t *text = NULL;
+    size_t len = 0;
+    CHECK_OK(lfd_file_read(desc, 1 << 20, &text, &len, &err), &err);
+    if (text) {
+        int lines = 0, unmarked = 0;
+        for (char *l = (char *)text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+            if (!strncmp(l, "joint ", 6) || !strncmp(l, "foot ", 5) || !strncmp(l, "hand ", 5) ||
+                !strncmp(l, "map ", 4) || !strncmp(l, "exclude ", 8)) {
+                lines++;
+                char *e = strchr(l, '\n'), *g = strstr(l, "guessed");
+                unmarked += !g || (e && g > e);
+            }
+        }
+        CHECK(lines >= njoints + 4 + 17);
+        CHECK_EQ_INT(unmarked, 0);
+        free(text);
+    }
+    snprintf(args, sizeof args, "robot info %s", xml);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+
+    /* retarget and check a synthetic walk, with no hand edit */
+    snprintf(args, sizeof args, "human synth --task walk --seconds 3 -o %s/walk.bvh", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    const char *clips[2] = {"walk.bvh", NULL};
+    static char files[64][1024];
+    int nf = lfd_test_mocap_files(files, 64);
+    for (int i = 0; i < nf; i++)
+        if (strstr(files[i], "lafan1_walk"))
+            clips[1] = files[i];
+    for (int c = 0; c < 2; c++) {
+        if (!clips[c])
+            continue;
+        char in[1200];
+        if (c == 0)
+            snprintf(in, sizeof in, "%s/%s", dir, clips[c]);
+        else
+            snprintf(in, sizeof in, "%s", clips[c]);
+        lfd_human h;
+        lfd_human_opts ho = {0};
+        CHECK_OK(lfd_human_load(&h, in, &ho, &err), &err);
+        if (lfd_test_under_valgrind() && h.nframes > 2 * h.fps)
+            h.nframes = (int)(2 * h.fps);
+        lfd_motion m;
+        lfd_retarget_report rep;
+        lfd_retarget_opts o = lfd_retarget_opts_default();
+        o.progress = 0;
+        rc = lfd_retarget_human(r, &h, &o, &m, &rep, &err);
+        CHECK_OK(rc, &err);
+        lfd_human_free(&h);
+        if (rc)
+            continue;
+        fprintf(stderr, "%s on %s: hand error %.4f m, slide %.4f m, floor %.4f m, velocity %.2f\n",
+                r->name, in, rep.hand_err_mean_m, rep.foot_slide_max_m, rep.floor_pen_max_m,
+                rep.peak_vel_ratio);
+        CHECK_EQ_INT(rep.range_violations, 0);
+        CHECK(rep.hand_err_mean_m < 0.03);
+        CHECK(rep.floor_pen_max_m < 0.01);
+        char mpath[1200];
+        snprintf(mpath, sizeof mpath, "%s/clip%d.lfdm", dir, c);
+        CHECK_OK(lfd_motion_write(&m, mpath, &err), &err);
+        lfd_motion_free(&m);
+        snprintf(args, sizeof args, "check %s --robot %s --track", mpath, xml);
+        rc = lfd_test_run_lfd(args, out, sizeof out);
+        if (rc != 0 && rc != 1)
+            lfd_test_fail_at(__FILE__, __LINE__, "check exited %d: %.2000s", rc, out);
+        CHECK(strstr(out, "pass") || strstr(out, "warn") || strstr(out, "fail"));
+    }
+    lfd_robot_free(&r);
+}
+
+TEST(robots_init_menagerie_kind)
+{
+    const char *feet[2] = {"left_foot", "right_foot"}, *hands[2] = {"left_hand", "right_hand"};
+    third_party(0, feet, hands, 23);
+    /* position servos: gains and torque read from them, default from "home" */
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    char xml[1024];
+    snprintf(xml, sizeof xml, "%s/menagerie_biped.xml", lfd_test_tmpdir());
+    CHECK_OK(lfd_robot_load(xml, &r, &err), &err);
+    if (!r)
+        return;
+    CHECK(r->floor_added); /* Menagerie robot files leave the floor to scene.xml */
+    int k = lfd_robot_find_joint(r, "left_knee");
+    CHECK(k >= 0);
+    if (k >= 0) {
+        CHECK_EQ_INT(r->joints[k].act_kind, LFD_ACT_POSITION);
+        CHECK_NEAR(r->joints[k].kp, 300, 1e-9);
+        CHECK_NEAR(r->joints[k].torque_max, 150, 1e-9);
+        CHECK_NEAR(r->joints[k].default_q, 0.6, 1e-9);
+    }
+    lfd_robot_free(&r);
+}
+
+TEST(robots_init_cmu_style)
+{
+    const char *feet[2] = {"lfoot", "rfoot"}, *hands[2] = {"lhand", "rhand"};
+    third_party(1, feet, hands, 56);
+}
+
+/* a model that is not a humanoid is refused, naming what was not found */
+TEST(robots_init_not_a_humanoid)
+{
+    const char *dir = lfd_test_tmpdir();
+    char xml[1024], args[4400];
+    CHECK(fx_write(dir, "arm2.xml", arm2_xml, xml, sizeof xml) == 0);
+    snprintf(args, sizeof args, "robot init %s -o %s/arm2.robot", xml, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "not a humanoid");
+    CHECK_CONTAINS(out, "arm2.xml");
+    CHECK_CONTAINS(out, "leg");
+    snprintf(args, sizeof args, "%s/arm2.robot", dir);
+    CHECK(!lfd_file_exists(args));
+    /* four legs: the chains beside the trunk reach the floor */
+    static const char quad[] =
+        "<mujoco><compiler angle=\"radian\" autolimits=\"true\"/><worldbody><geom type=\"plane\" size=\"0 0 1\"/>"
+        "<body name=\"trunk\" pos=\"0 0 0.5\"><freejoint/><geom type=\"box\" size=\"0.3 0.12 0.05\"/>"
+        "<body name=\"fl\" pos=\"0.25 0.15 0\"><joint name=\"fl_hip\" axis=\"0 1 0\" range=\"-1 1\"/>"
+        "<geom type=\"capsule\" fromto=\"0 0 0 0 0 -0.2\" size=\"0.03\"/><body name=\"fl_shin\" pos=\"0 0 -0.22\">"
+        "<joint name=\"fl_knee\" axis=\"0 1 0\" range=\"-2 0\"/><geom type=\"capsule\" fromto=\"0 0 0 0 0 -0.25\" size=\"0.02\"/></body></body>"
+        "<body name=\"fr\" pos=\"0.25 -0.15 0\"><joint name=\"fr_hip\" axis=\"0 1 0\" range=\"-1 1\"/>"
+        "<geom type=\"capsule\" fromto=\"0 0 0 0 0 -0.2\" size=\"0.03\"/><body name=\"fr_shin\" pos=\"0 0 -0.22\">"
+        "<joint name=\"fr_knee\" axis=\"0 1 0\" range=\"-2 0\"/><geom type=\"capsule\" fromto=\"0 0 0 0 0 -0.25\" size=\"0.02\"/></body></body>"
+        "<body name=\"hl\" pos=\"-0.25 0.15 0\"><joint name=\"hl_hip\" axis=\"0 1 0\" range=\"-1 1\"/>"
+        "<geom type=\"capsule\" fromto=\"0 0 0 0 0 -0.2\" size=\"0.03\"/><body name=\"hl_shin\" pos=\"0 0 -0.22\">"
+        "<joint name=\"hl_knee\" axis=\"0 1 0\" range=\"-2 0\"/><geom type=\"capsule\" fromto=\"0 0 0 0 0 -0.25\" size=\"0.02\"/></body></body>"
+        "<body name=\"hr\" pos=\"-0.25 -0.15 0\"><joint name=\"hr_hip\" axis=\"0 1 0\" range=\"-1 1\"/>"
+        "<geom type=\"capsule\" fromto=\"0 0 0 0 0 -0.2\" size=\"0.03\"/><body name=\"hr_shin\" pos=\"0 0 -0.22\">"
+        "<joint name=\"hr_knee\" axis=\"0 1 0\" range=\"-2 0\"/><geom type=\"capsule\" fromto=\"0 0 0 0 0 -0.25\" size=\"0.02\"/></body></body>"
+        "</body></worldbody></mujoco>\n";
+    CHECK(fx_write(dir, "quad.xml", quad, xml, sizeof xml) == 0);
+    snprintf(args, sizeof args, "robot init %s", xml);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "not a humanoid");
+    CHECK_CONTAINS(out, "quad.xml");
+    fprintf(stderr, "%s", out);
+    snprintf(args, sizeof args, "%s/quad.robot", dir);
+    CHECK(!lfd_file_exists(args));
+}
+
+/* bad input: an MJCF that does not load, a description naming a body the
+   model lacks; each error names the file and the item, nothing is written */
+TEST(robots_init_bad_input)
+{
+    const char *dir = lfd_test_tmpdir();
+    char xml[1024], args[4400];
+    CHECK(fx_write(dir, "broken.xml", "<mujoco><worldbody><body name=\"a\"><geom size=\"0.1\" colour=\"red\"/>"
+                                      "</body></worldbody></mujoco>\n", xml, sizeof xml) == 0);
+    snprintf(args, sizeof args, "robot init %s", xml);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "broken.xml");
+    CHECK_CONTAINS(out, "colour");
+    snprintf(args, sizeof args, "%s/broken.robot", dir);
+    CHECK(!lfd_file_exists(args));
+    snprintf(args, sizeof args, "robot init %s/missing.xml", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "missing.xml");
+    /* a drafted description edited to name a body the model lacks */
+    char x2[1024], desc[1100];
+    CHECK(fx_init_write(dir, 1, x2, sizeof x2) == 0);
+    snprintf(desc, sizeof desc, "%s/cmu.robot", dir);
+    snprintf(args, sizeof args, "robot init %s -o %s", x2, desc);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    uint8_t *text = NULL;
+    size_t len = 0;
+    lfd_err err = {0};
+    CHECK_OK(lfd_file_read(desc, 1 << 20, &text, &len, &err), &err);
+    if (!text)
+        return;
+    char *hit = strstr((char *)text, "body=lhand");
+    CHECK(hit != NULL);
+    if (hit) {
+        memcpy(hit + 5, "lpalm", 5);
+        CHECK_OK(lfd_file_write_atomic(desc, text, len, &err), &err);
+        snprintf(args, sizeof args, "robot info %s", desc);
+        CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+        CHECK_CONTAINS(out, "cmu.robot:");
+        CHECK_CONTAINS(out, "body 'lpalm' is not in the model");
+    }
+    free(text);
+}
