@@ -153,8 +153,9 @@ int lfd_robot_resolve(const char *spec, char *out, size_t outsz, lfd_err *err)
             snprintf(out, outsz, "%.*s.robot", (int)n, spec);
             if (!lfd_file_exists(out))
                 return lfd_fail(err, LFD_EIO,
-                                "%s: no description file %s beside the MJCF (see docs/robots.md)",
-                                spec, out);
+                                "%s: no description file %s beside the MJCF (`lfd robot init %s` "
+                                "drafts one; see docs/robots.md)",
+                                spec, out, spec);
             return LFD_OK;
         }
         if (!lfd_file_exists(spec))

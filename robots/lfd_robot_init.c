@@ -509,8 +509,12 @@ static int find_layout(const init_ctx *c, layout *lo, lfd_err *err)
     if (fabs(y1) < SIDE_MIN_M)
         return lfd_fail(err, LFD_EUNSUPPORTED,
                         "%s: not a humanoid: the lowest body '%s' is on the midline (y %+.3f m), not "
-                        "on a left or right leg",
-                        c->path, bname(m, f1), y1);
+                        "on a left or right leg%s",
+                        c->path, bname(m, f1), y1,
+                        fabs(d->xpos[3 * f1] - d->xpos[3 * root]) > SIDE_MIN_M
+                            ? " (its legs stand apart along x: lfd needs the zero pose facing +x "
+                              "with z up; turn the root body in the MJCF)"
+                            : "");
     int f2 = -1;
     double z2 = INFINITY;
     for (int b = 1; b < m->nbody; b++) {
@@ -545,9 +549,9 @@ static int find_layout(const init_ctx *c, layout *lo, lfd_err *err)
         name_has(bname(m, lo->leg[1].end.body), LEFTW))
         return lfd_fail(err, LFD_EUNSUPPORTED,
                         "%s: at its zero pose the model faces -x (its right leg '%s' is on +y): lfd "
-                        "needs the zero pose facing +x with z up; turn the root body (e.g. "
-                        "euler=\"0 0 180\" on it) or give a keyframe-free MJCF that faces +x",
-                        c->path, bname(m, lo->leg[1].end.body));
+                        "needs the zero pose facing +x with z up; turn the root body half a turn "
+                        "about z (euler=\"0 0 180\", or 3.14159 with angle=\"radian\")",
+                        c->path, bname(m, lo->leg[0].end.body));
 
     /* 2. feet: z-up frames, the toes pointing +x, the sole from the geoms */
     for (int s = 0; s < 2; s++) {
@@ -913,7 +917,13 @@ static int write_joints(tbuf *t, const init_ctx *c, const double *qdef, const ch
             if (servo) {
                 kp = gp[0] * gear * gear;
                 kd = -bp[2] * gear * gear;
-                WHY("kp/kd = the servo's kp/kv; ");
+                if (!(kd > 0))
+                    kd = 0;
+                if (kd > 0)
+                    WHY("kp/kd = the servo's kp/kv; ");
+                else
+                    WHY("kp = the servo's kp, kd 0: the servo has no kv (the joint's damping %g "
+                        "acts); ", m->dof_damping[m->jnt_dofadr[j]]);
                 if (!isfinite(tq)) {
                     tq = kp * 0.5;
                     KV(" torque=%.4g", tq);

@@ -367,3 +367,40 @@ TEST(robots_init_bad_input)
     }
     free(text);
 }
+
+/* a model whose zero pose does not face +x is refused with the edit to make */
+TEST(robots_init_facing)
+{
+    const char *dir = lfd_test_tmpdir();
+    char xml[1024], turned[1100], args[2400];
+    CHECK(fx_init_write(dir, 0, xml, sizeof xml) == 0);
+    static const char *const turns[2] = {"0 0 3.14159", "0 0 -1.5708"};
+    static const char *const says[2] = {"faces -x", "facing +x"};
+    for (int t = 0; t < 2; t++) {
+        char *x = malloc(sizeof mb_robot_xml + 64);
+        if (!x)
+            return;
+        const char *at = strstr(mb_robot_xml, "childclass=\"biped\"");
+        CHECK(at != NULL);
+        if (!at) {
+            free(x);
+            return;
+        }
+        snprintf(x, sizeof mb_robot_xml + 64, "%.*seuler=\"%s\" %s", (int)(at - mb_robot_xml),
+                 mb_robot_xml, turns[t], at);
+        snprintf(turned, sizeof turned, "%s/turned%d.xml", dir, t);
+        FILE *fp = fopen(turned, "wb");
+        CHECK(fp != NULL);
+        if (fp) {
+            fputs(x, fp);
+            fclose(fp);
+        }
+        free(x);
+        snprintf(args, sizeof args, "robot init %s", turned);
+        CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+        CHECK_CONTAINS(out, says[t]);
+        CHECK_CONTAINS(out, "turn the root body");
+        snprintf(args, sizeof args, "%s/turned%d.robot", dir, t);
+        CHECK(!lfd_file_exists(args));
+    }
+}
