@@ -944,7 +944,7 @@ static int write_joints(tbuf *t, const init_ctx *c, const double *qdef, const ch
         if (act >= 0 && kp <= 0) {
             kp = KP_PER_TORQUE * tq;
             kd = KD_PER_KP * kp;
-            WHY("kp/kd guessed: kp = torque / 0.5 rad, kd = kp / 20; ");
+            WHY("kp/kd guessed: kp = torque / 0.5 rad, kd = kp / 20 (lfd's rule of thumb); ");
         }
         if (act >= 0)
             KV(" kp=%.5g kd=%.5g", kp, kd);
