@@ -353,14 +353,13 @@ static int run_init(const lfd_cmd *cmd, int argc, char **argv)
 
 LFD_COMMAND(cmd_robot_init, "robot init", "draft a robot description from an MJCF alone",
             "MODEL.xml [-o MODEL.robot] [--name NAME] [--vel RAD_S] [--force]",
-            "Reads the MJCF (includes, default classes, meshdir, motors and position servos) at "
-            "its zero pose, which must stand upright facing +x, and writes the description lfd "
-            "needs: joints with their ranges, torque limits from the actuators, PD gains (a "
-            "servo's kp/kv, else guessed from the torque), velocity limits (a stated default: "
-            "MJCF has none), feet with sole rectangles, hands, exclusions, the retargeting map "
-            "and the default pose (keyframe home, stand or default, else zero).  Every guessed "
-            "value is marked in a comment.  The draft is loaded before it is written; a model "
-            "that is not a humanoid (no two legs or no two arms) is refused with what was not "
-            "found.  Written beside the MJCF with the same name, the MJCF path then works "
-            "wherever a robot name does.  See docs/robots.md.",
+            "Reads the MJCF (includes, default classes, meshdir, motors and position servos) at its\n"
+            "zero pose, which must stand upright facing +x, and writes the description lfd needs:\n"
+            "joints with their ranges, torque limits from the actuators, PD gains (a servo's kp/kv,\n"
+            "else guessed from the torque), velocity limits (a stated default: MJCF has none), feet\n"
+            "with sole rectangles, hands, exclusions, the retargeting map and the default pose\n"
+            "(keyframe home, stand or default, else zero).  Every guessed value is marked in a comment.\n"
+            "The draft is loaded before it is written; a model that is not a humanoid (no two legs or\n"
+            "no two arms) is refused with what was not found.  Written beside the MJCF with the same\n"
+            "name, the MJCF path then works wherever a robot name does.  See docs/robots.md.",
             run_init)
