@@ -4,6 +4,7 @@
 #include "robots/lfd_mj.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -307,6 +308,27 @@ int lfd_mj_has_ground(const mjModel *m)
             return 1;
     }
     return 0;
+}
+
+/* lowest z of a geom in the frame where its centre is pos and orientation
+   mat (row-major); only primitive shapes, others use the bounding sphere */
+double lfd_mj_geom_lowest(const mjModel *m, int g, const double pos[3], const double mat[9])
+{
+    const double *s = m->geom_size + 3 * g;
+    double r22 = mat[8];
+    switch (m->geom_type[g]) {
+    case mjGEOM_SPHERE: return pos[2] - s[0];
+    case mjGEOM_CAPSULE: return pos[2] - s[1] * fabs(r22) - s[0];
+    case mjGEOM_CYLINDER:
+        return pos[2] - s[1] * fabs(r22) - s[0] * sqrt(fmax(0.0, 1 - r22 * r22));
+    case mjGEOM_BOX:
+        return pos[2] - fabs(mat[6]) * s[0] - fabs(mat[7]) * s[1] - fabs(mat[8]) * s[2];
+    case mjGEOM_ELLIPSOID: {
+        double a = mat[6] * s[0], b = mat[7] * s[1], c = mat[8] * s[2];
+        return pos[2] - sqrt(a * a + b * b + c * c);
+    }
+    default: return pos[2] - m->geom_rbound[g];
+    }
 }
 
 int lfd_mj_check_data(const mjModel *m, const mjData *d, lfd_err *err)

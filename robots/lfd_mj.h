@@ -70,6 +70,11 @@ int lfd_mj_load_with_floor(const char *path, int contype, int conaffinity, mjMod
    least 1 m across, fixed to the world. */
 int lfd_mj_has_ground(const mjModel *m);
 
+/* Lowest z of geom g when its centre is at pos with orientation mat
+   (row-major) in some frame: exact for spheres, capsules, cylinders, boxes
+   and ellipsoids, the bounding sphere for other shapes. */
+double lfd_mj_geom_lowest(const mjModel *m, int g, const double pos[3], const double mat[9]);
+
 /* Checks an mjData for the simulation warnings that mean the state is no
    longer trustworthy (bad qacc = NaN/divergence, and contact/constraint
    buffers full).  Returns LFD_OK or LFD_ENUMERIC / LFD_ELIMIT with a reason

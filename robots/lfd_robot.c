@@ -153,8 +153,9 @@ int lfd_robot_resolve(const char *spec, char *out, size_t outsz, lfd_err *err)
             snprintf(out, outsz, "%.*s.robot", (int)n, spec);
             if (!lfd_file_exists(out))
                 return lfd_fail(err, LFD_EIO,
-                                "%s: no description file %s beside the MJCF (see docs/robots.md)",
-                                spec, out);
+                                "%s: no description file %s beside the MJCF (`lfd robot init %s` "
+                                "drafts one; see docs/robots.md)",
+                                spec, out, spec);
             return LFD_OK;
         }
         if (!lfd_file_exists(spec))
@@ -224,27 +225,6 @@ int lfd_robot_find_body(const lfd_robot *r, const char *name)
     return r && name ? mj_name2id(r->m, mjOBJ_BODY, name) : -1;
 }
 
-/* lowest z of a geom in the frame where its centre is pos and orientation
-   mat (row-major); only primitive shapes, others use the bounding sphere */
-static double geom_lowest(const mjModel *m, int g, const double pos[3], const double mat[9])
-{
-    const double *s = m->geom_size + 3 * g;
-    double r22 = mat[8];
-    switch (m->geom_type[g]) {
-    case mjGEOM_SPHERE: return pos[2] - s[0];
-    case mjGEOM_CAPSULE: return pos[2] - s[1] * fabs(r22) - s[0];
-    case mjGEOM_CYLINDER:
-        return pos[2] - s[1] * fabs(r22) - s[0] * sqrt(fmax(0.0, 1 - r22 * r22));
-    case mjGEOM_BOX:
-        return pos[2] - fabs(mat[6]) * s[0] - fabs(mat[7]) * s[1] - fabs(mat[8]) * s[2];
-    case mjGEOM_ELLIPSOID: {
-        double a = mat[6] * s[0], b = mat[7] * s[1], c = mat[8] * s[2];
-        return pos[2] - sqrt(a * a + b * b + c * c);
-    }
-    default: return pos[2] - m->geom_rbound[g];
-    }
-}
-
 static int geom_collides(const mjModel *m, int g)
 {
     return m->geom_type[g] != mjGEOM_PLANE && (m->geom_contype[g] || m->geom_conaffinity[g]);
@@ -260,7 +240,7 @@ static int body_lowest_local(const mjModel *m, int b, double *z)
             continue;
         double mat[9];
         mju_quat2Mat(mat, m->geom_quat + 4 * g);
-        double lz = geom_lowest(m, g, m->geom_pos + 3 * g, mat);
+        double lz = lfd_mj_geom_lowest(m, g, m->geom_pos + 3 * g, mat);
         if (!found || lz < *z)
             *z = lz;
         found = 1;
@@ -291,7 +271,7 @@ static int feet_lowest_world(const lfd_robot *r, const mjData *d, double *zmin)
         for (int g = 0; g < m->ngeom; g++) {
             if (!geom_collides(m, g) || !is_descendant(m, m->geom_bodyid[g], fb))
                 continue;
-            double z = geom_lowest(m, g, d->geom_xpos + 3 * g, d->geom_xmat + 9 * g);
+            double z = lfd_mj_geom_lowest(m, g, d->geom_xpos + 3 * g, d->geom_xmat + 9 * g);
             if (!found || z < *zmin)
                 *zmin = z;
             found = geoms = 1;
@@ -312,7 +292,7 @@ static int feet_lowest_world(const lfd_robot *r, const mjData *d, double *zmin)
     return found;
 }
 
-static double torque_from_actuator(const mjModel *m, int a)
+double lfd_robot_act_torque_limit(const mjModel *m, int a)
 {
     double gear = fabs(m->actuator_gear[6 * a]);
     double lim = INFINITY;
@@ -465,7 +445,7 @@ static int resolve_joints(lfd_robot *r, raw_desc *rd, lfd_err *err)
                 lfd_warn("%s: actuator %d on joint %s is neither a motor nor a position servo; "
                          "lfd's PD control leaves it alone",
                          mj, a, jname);
-            act_lim = torque_from_actuator(m, a);
+            act_lim = lfd_robot_act_torque_limit(m, a);
         }
         if (rj->has_torque) {
             if (rj->torque > act_lim * (1 + 1e-9))
@@ -665,16 +645,32 @@ static int add_floor_if_none(lfd_robot *r, lfd_err *err)
 int lfd_robot_load_desc(const char *desc_path, lfd_robot **out, lfd_err *err)
 {
     *out = NULL;
-    lfd_mj_init();
     uint8_t *text = NULL;
     size_t len = 0;
     int rc = lfd_file_read(desc_path, LFD_ROBOT_DESC_MAX_BYTES, &text, &len, err);
     if (rc)
         return rc;
-    if (memchr(text, '\0', len)) {
-        free(text);
+    rc = lfd_robot_load_text(desc_path, (const char *)text, len, out, err);
+    free(text);
+    return rc;
+}
+
+int lfd_robot_load_text(const char *desc_path, const char *desc_text, size_t len, lfd_robot **out,
+                        lfd_err *err)
+{
+    *out = NULL;
+    lfd_mj_init();
+    int rc;
+    if (len > LFD_ROBOT_DESC_MAX_BYTES)
+        return lfd_fail(err, LFD_ELIMIT, "%s: description larger than %u bytes", desc_path,
+                        LFD_ROBOT_DESC_MAX_BYTES);
+    if (memchr(desc_text, '\0', len))
         return lfd_fail(err, LFD_EPARSE, "%s: not a text file (contains a NUL byte)", desc_path);
-    }
+    char *text = malloc(len + 1);
+    if (!text)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    memcpy(text, desc_text, len);
+    text[len] = '\0';
     raw_desc *rd = calloc(1, sizeof *rd);
     lfd_robot *r = calloc(1, sizeof *r);
     if (rd)
@@ -684,7 +680,7 @@ int lfd_robot_load_desc(const char *desc_path, lfd_robot **out, lfd_err *err)
         goto done;
     }
     rd->path = desc_path;
-    if ((rc = lfd_robot_desc_parse(rd, (char *)text, err)))
+    if ((rc = lfd_robot_desc_parse(rd, text, err)))
         goto done;
 
     /* the MJCF: absolute, or relative to the description's folder */

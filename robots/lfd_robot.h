@@ -163,6 +163,11 @@ int lfd_robot_list(char (*names)[LFD_NAME_MAX], int max, lfd_err *err);
 int lfd_robot_load(const char *spec, lfd_robot **r, lfd_err *err);
 /* Loads a robot from a description file path. */
 int lfd_robot_load_desc(const char *desc_path, lfd_robot **r, lfd_err *err);
+/* Loads a robot from a description's text as if it were the file desc_path
+   (which need not exist: the mjcf line is resolved from its folder, and
+   errors name it).  lfd robot init checks a draft this way before writing. */
+int lfd_robot_load_text(const char *desc_path, const char *text, size_t len, lfd_robot **r,
+                        lfd_err *err);
 void lfd_robot_free(lfd_robot **r);
 /* Parses a description's text alone (no MJCF): the syntax and value checks
    of lfd_robot_load_desc, for linting and fuzzing.  name is used in errors. */

@@ -65,4 +65,8 @@ typedef struct raw_desc {
    LFD_ROBOT_MAX_EXCLUDE entries and a path for messages. */
 int lfd_robot_desc_parse(raw_desc *rd, char *text, lfd_err *err);
 
+/* The joint torque limit actuator a can give (gear x forcerange, and for a
+   motor gear x gain x ctrlrange), or INFINITY (lfd_robot.c). */
+double lfd_robot_act_torque_limit(const mjModel *m, int a);
+
 #endif

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "core/lfd_json.h"
+#include "core/lfd_io.h"
 #include "robots/lfd_robot.h"
+#include "robots/lfd_robot_init.h"
 #include "runtime/cli/lfd_cli.h"
 
 #define MAX_LIST 64
@@ -289,3 +291,75 @@ LFD_COMMAND(cmd_robot_info, "robot info", "print a robot's joint table with its 
             "description file, or an MJCF .xml with its description beside it (same name, "
             ".robot).  See docs/robots.md.",
             run_info)
+
+static int run_init(const lfd_cmd *cmd, int argc, char **argv)
+{
+    const char *out = NULL, *name = NULL;
+    int force = 0;
+    double vel = 0;
+    lfd_opt opts[] = {
+        {"out", 'o', LFD_OPT_STR, &out, "FILE", "the description to write (default: MODEL.robot beside the MJCF)"},
+        {"name", 0, LFD_OPT_STR, &name, "NAME", "robot name (default: the MJCF's base name)"},
+        {"vel", 0, LFD_OPT_DOUBLE, &vel, "RAD_S", "velocity limit for every joint (MJCF holds none; default 20)"},
+        {"force", 0, LFD_OPT_FLAG, &force, NULL, "overwrite an existing description"},
+        {0}};
+    char **pos;
+    int npos, rc;
+    if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, 1)))
+        return lfd_args_exit(rc);
+    lfd_err err = {0};
+    const char *mjcf = pos[0];
+    char def[LFD_ROBOT_PATH_MAX];
+    if (!out) {
+        size_t n = strlen(mjcf);
+        const char *dot = strrchr(mjcf, '.'), *slash = strrchr(mjcf, '/');
+        if (dot && (!slash || dot > slash))
+            n = (size_t)(dot - mjcf);
+        if (n + 7 > sizeof def) {
+            lfd_fail(&err, LFD_ELIMIT, "%s: path too long", mjcf);
+            return lfd_cli_error(cmd, &err);
+        }
+        snprintf(def, sizeof def, "%.*s.robot", (int)n, mjcf);
+        out = def;
+    }
+    if (!force && lfd_file_exists(out)) {
+        lfd_fail(&err, LFD_EARG, "%s already exists (--force overwrites it, -o writes elsewhere)", out);
+        return lfd_cli_error(cmd, &err);
+    }
+    lfd_robot_init_opts o;
+    lfd_robot_init_opts_init(&o);
+    if (vel > 0)
+        o.vel_default = vel;
+    o.name = name;
+    char *text = NULL;
+    size_t len = 0;
+    if ((rc = lfd_robot_init(mjcf, out, &o, &text, &len, &err)) ||
+        (rc = lfd_file_write_atomic(out, text, len, &err))) {
+        free(text);
+        return lfd_cli_error(cmd, &err);
+    }
+    free(text);
+    lfd_robot *r = NULL;
+    if ((rc = lfd_robot_load_desc(out, &r, &err)))
+        return lfd_cli_error(cmd, &err);
+    printf("wrote %s: %d joints, %s base, feet %s / %s, hands %s / %s, %d map entries, %d excluded "
+           "pairs\n",
+           out, r->njoints, r->floating ? "floating" : "fixed", r->feet[0].body, r->feet[1].body,
+           r->hands[0].body, r->hands[1].body, r->nmap, r->nexclude);
+    printf("check the values marked 'guessed' in it; `lfd robot info %s` prints the table\n", out);
+    lfd_robot_free(&r);
+    return LFD_EXIT_OK;
+}
+
+LFD_COMMAND(cmd_robot_init, "robot init", "draft a robot description from an MJCF alone",
+            "MODEL.xml [-o MODEL.robot] [--name NAME] [--vel RAD_S] [--force]",
+            "Reads the MJCF (includes, default classes, meshdir, motors and position servos) at its\n"
+            "zero pose, which must stand upright facing +x, and writes the description lfd needs:\n"
+            "joints with their ranges, torque limits from the actuators, PD gains (a servo's kp/kv,\n"
+            "else guessed from the torque), velocity limits (a stated default: MJCF has none), feet\n"
+            "with sole rectangles, hands, exclusions, the retargeting map and the default pose\n"
+            "(keyframe home, stand or default, else zero).  Every guessed value is marked in a comment.\n"
+            "The draft is loaded before it is written; a model that is not a humanoid (no two legs or\n"
+            "no two arms) is refused with what was not found.  Written beside the MJCF with the same\n"
+            "name, the MJCF path then works wherever a robot name does.  See docs/robots.md.",
+            run_init)
