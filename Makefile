@@ -33,6 +33,11 @@ DEB_PKGS := build-essential pkg-config libmujoco-dev libmujoco-samples libopenbl
             libzmq3-dev libmsgpack-dev python3 python3-zmq python3-msgpack python3-numpy \
             valgrind clang libclang-rt-14-dev \
             libegl-dev libegl-mesa0 libgl1-mesa-dri zlib1g-dev ffmpeg libglfw3-dev xvfb xauth
+# Test tools, not needed to build or run lfd: a real single-node Slurm
+# (tests/test_batch_slurm.c) and a headless browser (tests/test_report.c).
+# `make deps` installs them too and `make ci` makes sure they are there;
+# `make test` skips those tests, with the reason, where they are missing.
+TEST_PKGS := slurm-wlm munge chromium
 # files whose absence means the packages above are not installed
 DEP_FILES := /usr/include/mujoco/mujoco.h /usr/include/zmq.h /usr/include/msgpack.h \
              /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h \
@@ -70,6 +75,7 @@ BIN    := $(BUILD)/lfd
 TESTBIN := $(BUILD)/lfd_tests
 BENCHBIN := $(BUILD)/lfd_bench
 DEPS_OK := $(BUILD)/.deps-ok
+TEST_DEPS_OK := $(BUILD)/.test-deps-ok
 
 .PHONY: all test asan valgrind bench demo deps check-layers clean fuzz fuzz-bins soak ci
 .DEFAULT_GOAL := all
@@ -79,11 +85,11 @@ all: $(BIN) $(LIB) $(CLIENT) $(TESTBIN)
 # ---- dependencies ----------------------------------------------------------------------
 deps:
 	@if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian packages: $(DEB_PKGS)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS); \
+	    echo "installing Debian packages: $(DEB_PKGS) $(TEST_PKGS)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) $(TEST_PKGS); \
 	else \
 	    echo "lfd needs these Debian packages; run:"; \
-	    echo "  sudo apt-get update && sudo apt-get install -y $(DEB_PKGS)"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y $(DEB_PKGS) $(TEST_PKGS)"; \
 	    exit 1; \
 	fi
 
@@ -93,6 +99,12 @@ $(DEPS_OK): Makefile
 	@missing=""; for f in $(DEP_FILES); do [ -e "$$f" ] || missing="$$missing $$f"; done; \
 	for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "missing:$$missing"; $(MAKE) --no-print-directory deps || exit 1; fi
+	@touch $@
+
+$(TEST_DEPS_OK): Makefile
+	@mkdir -p $(BUILD)
+	@missing=""; for p in $(TEST_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "missing test tools:$$missing"; $(MAKE) --no-print-directory deps || exit 1; fi
 	@touch $@
 
 # ---- build -------------------------------------------------------------------------------
@@ -136,7 +148,7 @@ test: all check-layers
 # what CI runs (.ci/run): test, asan, valgrind, then each fuzz target briefly;
 # ends with the total "N passed, N failed" (tests/ci.sh)
 FUZZ_CI_SECONDS ?= 10
-ci: $(DEPS_OK)
+ci: $(DEPS_OK) $(TEST_DEPS_OK)
 	@FUZZ_CI_SECONDS=$(FUZZ_CI_SECONDS) MAKE="$(MAKE)" sh tests/ci.sh
 
 SOAK_SECONDS ?= 60

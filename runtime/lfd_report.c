@@ -740,7 +740,7 @@ int lfd_report_html(const lfd_report *r, const char *path, lfd_err *err)
         for (int i = 0; i < n; i++) {
             lab[i] = r->consent.e[i].name;
             v[i] = (double)r->consent.e[i].v[0];
-            snprintf(tb[i], sizeof tb[i], "%ld recordings, %.3f h", r->consent.e[i].v[0],
+            snprintf(tb[i], sizeof tb[i], "%ld recordings, %.3g h", r->consent.e[i].v[0],
                      r->consent.e[i].x[0]);
             txt[i] = tb[i];
         }
