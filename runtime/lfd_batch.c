@@ -826,12 +826,16 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
         /* the report without its wall times (those go to the log line) */
         rep->wall_s = 0;
         rep->track.wall_s = 0;
+        /* and without the per-frame series (kept for the plot): a record, not a dump */
+        int series = rep->series_frames;
+        rep->series_frames = 0;
         lfd_buf cb;
         lfd_buf_init(&cb, 64u << 20);
         lfd_jw jw;
         lfd_jw_init_buf(&jw, &cb, 1);
         lfd_check_report_json(rep, r, bi->it->id, &jw);
         lfd_jw_finish(&jw);
+        rep->series_frames = series;
         rc = lfd_buf_ok(&cb) ? lfd_file_write_atomic(checkp, cb.data, cb.len, &e)
                              : lfd_fail(&e, LFD_ELIMIT, "check report too large");
         lfd_buf_free(&cb);

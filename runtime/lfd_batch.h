@@ -26,7 +26,8 @@
     stopped:
 
       RUN/out/ROBOT/STEM-KEY12.lfdm         the retargeted motion
-      RUN/out/ROBOT/STEM-KEY12.check.json   the check report (lfd check --json)
+      RUN/out/ROBOT/STEM-KEY12.check.json   the check report (lfd check --json,
+                                            without the per-frame series)
       RUN/out/ROBOT/STEM-KEY12.svg          its plot (failing clips, --plots)
       RUN/results/ROBOT/KEY12-ID8.json      the item's record; written last,
                                             its presence means "done"
