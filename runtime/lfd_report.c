@@ -686,7 +686,7 @@ int lfd_report_html(const lfd_report *r, const char *path, lfd_err *err)
 
     /* corpus */
     fputs("<h2 id=\"corpus\">Corpus processed</h2>\n<div class=\"cards\">\n", fp);
-    snprintf(b1, sizeof b1, "%.2f", r->seconds / 3600.0);
+    snprintf(b1, sizeof b1, r->seconds < 36000 ? "%.3f" : "%.1f", r->seconds / 3600.0);
     card(fp, b1, "recording hours read");
     snprintf(b1, sizeof b1, "%.0f", r->frames);
     card(fp, b1, "frames read");

@@ -115,11 +115,11 @@ TEST(batch_frames_estimate)
     CHECK_EQ_INT(lfd_batch_frames_estimate(p), 0);
 }
 
-/* the corpus of the tests below: 8 good recordings of 4 people and one of
+/* the corpus of the tests below: 4 good recordings of 4 people and one of
    each kind of bad input */
 static void make_corpus(const char *dir)
 {
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 4; i++)
         CHECK_EQ_INT(tb_recording(dir, i, TB_GOOD, i % 4), 0);
     CHECK_EQ_INT(tb_recording(dir, 8, TB_UNREADABLE, 5), 0);
     CHECK_EQ_INT(tb_recording(dir, 9, TB_NO_SIDECAR, 6), 0);
@@ -138,7 +138,7 @@ TEST(batch_bad_input_is_named_and_the_corpus_goes_on)
     char args[8192];
     snprintf(args, sizeof args, "batch %s -o %s --robot h1 --robot no-such-robot --no-progress", corpus, run);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
-    CHECK_CONTAINS(out, "8 done");
+    CHECK_CONTAINS(out, "4 done");
     char lp[2200];
     snprintf(lp, sizeof lp, "%s/logs/shard-0-of-1.jsonl", run);
     char *log = tb_slurp(lp);
@@ -154,12 +154,12 @@ TEST(batch_bad_input_is_named_and_the_corpus_goes_on)
     CHECK_EQ_INT(tb_count(log, "\"reason_kind\":\"purpose-not-covered\""), 1);
     CHECK_EQ_INT(tb_count(log, "\"status\":\"rejected\",\"stage\":\"qa\",\"reason_kind\":\"duration\""), 1);
     /* the robot that does not load: an entry for each recording that reached it */
-    CHECK_EQ_INT(tb_count(log, "\"robot\":\"no-such-robot\",\"status\":\"error\",\"stage\":\"robot\""), 8);
-    CHECK_EQ_INT(tb_count(log, "\"robot\":\"h1\",\"status\":\"done\""), 8);
+    CHECK_EQ_INT(tb_count(log, "\"robot\":\"no-such-robot\",\"status\":\"error\",\"stage\":\"robot\""), 4);
+    CHECK_EQ_INT(tb_count(log, "\"robot\":\"h1\",\"status\":\"done\""), 4);
     /* no body measurement or location in any output; the check reports and records exist */
     CHECK_EQ_INT(tb_count(log, "location"), 0);
     CHECK_EQ_INT(tb_sh("grep -rl location '%s/out' >/dev/null 2>&1", run), 1);
-    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 8 && test $(ls '%s'/results/h1/*.json | wc -l) = 8",
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 4 && test $(ls '%s'/results/h1/*.json | wc -l) = 4",
                        run, run), 0);
     free(log);
 }
@@ -193,16 +193,16 @@ TEST(batch_resume_and_byte_identical_shards)
     /* a rerun does nothing again */
     snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, a);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
-    CHECK_CONTAINS(out, "8 done (8 already done before)");
+    CHECK_CONTAINS(out, "4 done (4 already done before)");
     /* an output lost (a task killed before its record was written): only that item runs */
     CHECK_EQ_INT(tb_sh("rm \"$(ls '%s'/results/h1/*.json | head -1)\"", a), 0);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
-    CHECK_CONTAINS(out, "8 done (7 already done before)");
+    CHECK_CONTAINS(out, "4 done (3 already done before)");
     /* other options, other outputs beside the first ones */
     snprintf(args, sizeof args, "batch %s -o %s --robot h1 --upper-body --no-progress", corpus, a);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
-    CHECK_CONTAINS(out, "8 done (0 already done before)");
-    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 16", a), 0);
+    CHECK_CONTAINS(out, "4 done (0 already done before)");
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 8", a), 0);
 }
 
 TEST(batch_manifest)
@@ -306,7 +306,7 @@ TEST(batch_k8s_indexed_job)
     snprintf(corpus, sizeof corpus, "%s/corpus", dir);
     snprintf(pods, sizeof pods, "%s/pods", dir);
     snprintf(local, sizeof local, "%s/local", dir);
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 5; i++)
         CHECK_EQ_INT(tb_recording(corpus, i, TB_GOOD, i), 0);
     for (int k = 0; k < 3; k++) {
         snprintf(args, sizeof args,

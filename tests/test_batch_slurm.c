@@ -141,9 +141,9 @@ TEST(batch_slurm_array_kill_resubmit_merge)
     char env[4 * PATH_MAX];
     snprintf(env, sizeof env, "CORPUS=%s RUN=%s LFD=%s ROBOTS=h1", corpus, run, lfd);
     char job[64];
-    /* each task pauses 1.2 s after each recording, so one can be killed midway */
+    /* each task pauses 0.7 s after each recording, so one can be killed midway */
     int rc = slurm_cmd(out, sizeof out,
-                       "%s LFD_BATCH_ITEM_DELAY_MS=1200 sbatch --parsable --array=0-%d "
+                       "%s LFD_BATCH_ITEM_DELAY_MS=700 sbatch --parsable --array=0-%d "
                        "--output=%s/slurm-%%A_%%a.out examples/slurm/lfd-batch.sbatch",
                        env, SHARDS - 1, run);
     CHECK_EQ_INT(rc, 0);

@@ -9,7 +9,7 @@
 #include "tests/lfd_test.h"
 #include "tests/test_batch_util.h"
 
-/* a run over 8 good recordings of 4 people and one of each bad kind */
+/* a run over 6 good recordings of 4 people and one of each bad kind */
 static const char *make_run(void)
 {
     static char run[PATH_MAX];
@@ -17,7 +17,7 @@ static const char *make_run(void)
     char corpus[PATH_MAX], out[16384], args[8192];
     snprintf(corpus, sizeof corpus, "%s/corpus", dir);
     snprintf(run, sizeof run, "%s/run", dir);
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 6; i++)
         CHECK_EQ_INT(tb_recording(corpus, i, TB_GOOD, i % 4), 0);
     CHECK_EQ_INT(tb_recording(corpus, 8, TB_UNREADABLE, 5), 0);
     CHECK_EQ_INT(tb_recording(corpus, 9, TB_NO_SIDECAR, 6), 0);
@@ -52,15 +52,15 @@ TEST(report_json_counts)
     if (!doc)
         return;
     const lfd_json *r = lfd_json_root(doc);
-    CHECK_EQ_INT(num_at(r, "corpus", "recordings", NULL, NULL), 13);
-    CHECK_EQ_INT(num_at(r, "corpus", "motions", NULL, NULL), 8);
+    CHECK_EQ_INT(num_at(r, "corpus", "recordings", NULL, NULL), 11);
+    CHECK_EQ_INT(num_at(r, "corpus", "motions", NULL, NULL), 6);
     CHECK_EQ_INT(num_at(r, "corpus", "recordings_rejected", NULL, NULL), 1);
     CHECK_EQ_INT(num_at(r, "corpus", "recordings_refused", NULL, NULL), 3);
     CHECK_EQ_INT(num_at(r, "corpus", "recordings_error", NULL, NULL), 1);
     CHECK(num_at(r, "corpus", "hours", NULL, NULL) > 0);
-    /* 12 readable recordings: 11 pass, 1 rejected (too short) */
+    /* 10 readable recordings: 9 pass, 1 rejected (too short) */
     CHECK_EQ_INT(num_at(r, "qa", "verdicts", "reject", NULL), 1);
-    CHECK_EQ_INT(num_at(r, "qa", "verdicts", "pass", NULL) + num_at(r, "qa", "verdicts", "warn", NULL), 11);
+    CHECK_EQ_INT(num_at(r, "qa", "verdicts", "pass", NULL) + num_at(r, "qa", "verdicts", "warn", NULL), 9);
     const lfd_json *dur = lfd_json_get(lfd_json_get(lfd_json_get(r, "qa"), "findings"), "reject");
     CHECK_EQ_INT(num_at(dur, "duration", "recordings", NULL, NULL), 1);
     CHECK_EQ_INT(num_at(r, "consent_refusals", "missing-sidecar", "recordings", NULL), 1);
@@ -70,8 +70,8 @@ TEST(report_json_counts)
     CHECK(h1 != NULL);
     CHECK_EQ_INT(num_at(h1, "pass", NULL, NULL, NULL) + num_at(h1, "warn", NULL, NULL, NULL) +
                      num_at(h1, "fail", NULL, NULL, NULL),
-                 8);
-    CHECK_EQ_INT(num_at(r, "check", "no-such-robot", "errors", NULL), 8);
+                 6);
+    CHECK_EQ_INT(num_at(r, "check", "no-such-robot", "errors", NULL), 6);
     /* contributors: 4 with usable recordings plus those of the refused / rejected ones */
     const lfd_json *c = lfd_json_get(r, "contributors");
     CHECK(c && c->count >= 4);
