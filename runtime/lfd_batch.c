@@ -182,7 +182,8 @@ int lfd_batch_corpus_list(const lfd_batch_opts *o, lfd_batch_corpus *c, lfd_err 
         lfd_batch_corpus_free(c);
         return rc;
     }
-    qsort(c->item, (size_t)c->n, sizeof *c->item, cmp_item_id);
+    if (c->n > 1)
+        qsort(c->item, (size_t)c->n, sizeof *c->item, cmp_item_id);
     for (int i = 0; i < c->n; i++) {
         c->item[i].frames = lfd_batch_frames_estimate(c->item[i].path);
         c->frames += c->item[i].frames;
@@ -278,7 +279,8 @@ void lfd_batch_shard_plan(lfd_batch_corpus *c, int n)
     for (int i = 0; i < c->n; i++)
         order[i] = i;
     g_plan = c;
-    qsort(order, (size_t)c->n, sizeof *order, cmp_plan);
+    if (c->n > 1)
+        qsort(order, (size_t)c->n, sizeof *order, cmp_plan);
     for (int k = 0; k < c->n; k++) {
         int best = 0;
         for (int s = 1; s < n; s++)
@@ -430,7 +432,8 @@ static int mp_copy_drop(lfd_mpr *r, lfd_buf *b, const char *drop, int depth, lfd
         }
         if (rc == LFD_OK) {
             lfd_mpw_map(b, kept);
-            lfd_buf_append(b, tmp.data, tmp.len);
+            if (tmp.len)
+                lfd_buf_append(b, tmp.data, tmp.len);
         }
         lfd_buf_free(&tmp);
         return rc;
@@ -710,6 +713,8 @@ static void result_path(const brun *b, const bitem *bi, const lfd_robot *r, cons
 /* frames covered by the findings of a severity (and group, -1 = any) */
 static int covered(brun *b, const lfd_check_report *rep, int severity, int group)
 {
+    if (rep->nframes <= 0)
+        return 0;
     if ((size_t)rep->nframes > b->marks_cap) {
         unsigned char *m = realloc(b->marks, (size_t)rep->nframes);
         if (!m)
@@ -1243,7 +1248,8 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
             nn++;
     }
     closedir(d);
-    qsort(names, (size_t)nn, sizeof *names, cmp_cstr);
+    if (nn > 1)
+        qsort(names, (size_t)nn, sizeof *names, cmp_cstr);
     mrec *v = NULL;
     long nv = 0, cap = 0, bad = 0, dropped = 0;
     int rc = LFD_OK;
@@ -1330,7 +1336,8 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
         free(wb.withdrawn[i]);
     free(wb.withdrawn);
     if (rc == LFD_OK) {
-        qsort(v, (size_t)nv, sizeof *v, cmp_mrec);
+        if (nv > 1)
+            qsort(v, (size_t)nv, sizeof *v, cmp_mrec);
         char cp[4200];
         snprintf(cp, sizeof cp, "%s/corpus.jsonl", run_dir);
         lfd_atomic_file af;

@@ -98,7 +98,8 @@ static int cmp_cnt_name(const void *a, const void *b)
 /* sorting breaks the hash chains: only at the end */
 static void ct_sort(ctab *t, int (*cmp)(const void *, const void *))
 {
-    qsort(t->e, (size_t)t->n, sizeof *t->e, cmp);
+    if (t->n > 1)
+        qsort(t->e, (size_t)t->n, sizeof *t->e, cmp);
     for (int i = 0; i < CT_BUCKETS; i++)
         t->head[i] = -1;
     for (int i = 0; i < t->n; i++) {
@@ -366,7 +367,8 @@ int lfd_report_build(const char *run_dir, lfd_report **out, lfd_err *err)
         lfd_report_free(&r);
         return rc;
     }
-    qsort(r->w, (size_t)r->nw, sizeof *r->w, cmp_worst);
+    if (r->nw > 1)
+        qsort(r->w, (size_t)r->nw, sizeof *r->w, cmp_worst);
     ct_sort(&r->qa_kinds, cmp_cnt_v0);
     ct_sort(&r->qa_sev, cmp_cnt_name);
     ct_sort(&r->consent, cmp_cnt_v0);

@@ -114,7 +114,8 @@ TEST(batch_slurm_array_kill_resubmit_merge)
     snprintf(local, sizeof local, "%s/local", tmp);
     snprintf(run, sizeof run, "%s/slurm-run", tmp);
     snprintf(g_slurm, sizeof g_slurm, "%s/slurm", tmp);
-    /* 20 recordings: 18 usable ones of 6 people, one unreadable, one expired */
+    /* 20 recordings at 30 Hz: 18 usable ones of 6 people, one unreadable, one expired */
+    tb_fps = 30;
     for (int i = 0; i < NREC; i++)
         CHECK_EQ_INT(tb_recording(corpus, i, i == 7 ? TB_UNREADABLE : i == 13 ? TB_EXPIRED : TB_GOOD, i % 6), 0);
     const char *lfd = tb_abs(lfd_test_lfd_bin());
