@@ -1343,13 +1343,35 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
         lfd_atomic_file af;
         if ((rc = lfd_atomic_open(&af, cp, err)) == LFD_OK) {
             int kept = 0;
-            for (long i = 0; i < nv; i++) {
-                /* the latest line of each (id, robot) */
-                if (i + 1 < nv && !strcmp(v[i].sortkey, v[i + 1].sortkey))
-                    continue;
-                fwrite(v[i].text, 1, v[i].len, af.fp);
-                fputc('\n', af.fp);
-                kept++;
+            for (long g0 = 0, g1; g0 < nv; g0 = g1) {
+                /* one recording: its records for each robot, and perhaps one
+                   before any robot (refused, rejected, unreadable); whichever
+                   came last describes the recording now */
+                size_t il = strcspn(v[g0].sortkey, "\x1f");
+                for (g1 = g0 + 1; g1 < nv && !strncmp(v[g1].sortkey, v[g0].sortkey, il) &&
+                                  v[g1].sortkey[il] == '\x1f';
+                     g1++) {
+                }
+                double t_null = -1e300, t_rob = -1e300;
+                for (long i = g0; i < g1; i++) {
+                    int latest = i + 1 == g1 || strcmp(v[i].sortkey, v[i + 1].sortkey);
+                    if (!latest)
+                        continue;
+                    if (v[i].sortkey[il + 1] == '\0')
+                        t_null = v[i].t;
+                    else if (v[i].t > t_rob)
+                        t_rob = v[i].t;
+                }
+                int want_null = t_null > -1e300 && t_null >= t_rob;
+                for (long i = g0; i < g1; i++) {
+                    if (i + 1 < g1 && !strcmp(v[i].sortkey, v[i + 1].sortkey))
+                        continue; /* an older line of the same (id, robot) */
+                    if ((v[i].sortkey[il + 1] == '\0') != want_null)
+                        continue;
+                    fwrite(v[i].text, 1, v[i].len, af.fp);
+                    fputc('\n', af.fp);
+                    kept++;
+                }
             }
             rc = lfd_atomic_commit(&af, err);
             if (nrecords)

@@ -331,3 +331,76 @@ TEST(batch_k8s_indexed_job)
     snprintf(cmd, sizeof cmd, "JOB_COMPLETION_INDEX=1 %s %s 2>&1 | grep -q -- '--shards N'", lfd_test_lfd_bin(), args);
     CHECK_EQ_INT(tb_sh("%s", cmd), 0);
 }
+
+/* merge: the latest line of each (recording, robot) wins, a line cut short
+   by a kill is skipped, records come out sorted and without run figures */
+TEST(batch_merge_latest_sorted_skips_torn_lines)
+{
+    const char *dir = lfd_test_tmpdir();
+    char logs[2048], p[2200];
+    snprintf(logs, sizeof logs, "%s/run/logs", dir);
+    lfd_err e = {0};
+    CHECK_OK(lfd_mkdir_p(logs, &e), &e);
+    snprintf(p, sizeof p, "%s/shard-1-of-2.jsonl", logs);
+    const char *l1 =
+        "{\"t\":10.0,\"shard\":\"1/2\",\"cached\":false,\"wall_s\":1.5,\"ran\":[\"qa\"],\"record\":"
+        "{\"id\":\"b.bvh\",\"robot\":null,\"status\":\"refused\",\"stage\":\"consent\"}}\n"
+        "{\"t\":11.0,\"shard\":\"1/2\",\"cached\":false,\"wall_s\":0.5,\"ran\":[],\"record\":"
+        "{\"id\":\"a.bvh\",\"robot\":\"h1\",\"status\":\"error\",\"stage\":\"check\"}}\n"
+        "{\"t\":12.0,\"shard\":\"1/2\",\"cached\":false,\"wall_s\":0.5,\"ran\":[],\"rec"; /* torn */
+    CHECK_OK(lfd_file_write_atomic(p, l1, strlen(l1), &e), &e);
+    snprintf(p, sizeof p, "%s/shard-0-of-2.jsonl", logs);
+    const char *l0 =
+        "{\"t\":20.0,\"shard\":\"0/2\",\"cached\":false,\"wall_s\":2.5,\"ran\":[\"retarget\"],\"record\":"
+        "{\"id\":\"a.bvh\",\"robot\":\"h1\",\"status\":\"done\",\"stage\":\"done\"}}\n"
+        "{\"t\":5.0,\"shard\":\"0/2\",\"cached\":true,\"wall_s\":0.1,\"ran\":[],\"record\":"
+        "{\"id\":\"a.bvh\",\"robot\":\"g1\",\"status\":\"done\",\"stage\":\"done\"}}\n";
+    CHECK_OK(lfd_file_write_atomic(p, l0, strlen(l0), &e), &e);
+    char run[2100];
+    snprintf(run, sizeof run, "%s/run", dir);
+    int n = 0;
+    char buf[4096];
+    FILE *out = fmemopen(buf, sizeof buf, "w");
+    CHECK_OK(lfd_batch_merge(run, &n, out, &e), &e);
+    fclose(out);
+    CHECK_EQ_INT(n, 3);
+    CHECK_CONTAINS(buf, "not a log line, skipped");
+    snprintf(p, sizeof p, "%s/corpus.jsonl", run);
+    char *c = tb_slurp(p);
+    CHECK_STR(c ? c : "",
+              "{\"id\":\"a.bvh\",\"robot\":\"g1\",\"status\":\"done\",\"stage\":\"done\"}\n"
+              "{\"id\":\"a.bvh\",\"robot\":\"h1\",\"status\":\"done\",\"stage\":\"done\"}\n"
+              "{\"id\":\"b.bvh\",\"robot\":null,\"status\":\"refused\",\"stage\":\"consent\"}\n");
+    free(c);
+}
+
+/* consent expires after a run: the rerun's refusal replaces the motions' records */
+TEST(batch_merge_later_refusal_replaces_done)
+{
+    const char *dir = lfd_test_tmpdir();
+    char logs[2048], p[2200], run[2100];
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(logs, sizeof logs, "%s/logs", run);
+    lfd_err e = {0};
+    CHECK_OK(lfd_mkdir_p(logs, &e), &e);
+    snprintf(p, sizeof p, "%s/shard-0-of-1.jsonl", logs);
+    const char *l =
+        "{\"t\":1.0,\"shard\":\"0/1\",\"cached\":false,\"wall_s\":1,\"ran\":[],\"record\":"
+        "{\"id\":\"a.bvh\",\"robot\":\"h1\",\"status\":\"done\"}}\n"
+        "{\"t\":1.0,\"shard\":\"0/1\",\"cached\":false,\"wall_s\":1,\"ran\":[],\"record\":"
+        "{\"id\":\"b.bvh\",\"robot\":null,\"status\":\"refused\"}}\n"
+        "{\"t\":2.0,\"shard\":\"0/1\",\"cached\":false,\"wall_s\":1,\"ran\":[],\"record\":"
+        "{\"id\":\"a.bvh\",\"robot\":null,\"status\":\"refused\"}}\n"
+        "{\"t\":2.0,\"shard\":\"0/1\",\"cached\":false,\"wall_s\":1,\"ran\":[],\"record\":"
+        "{\"id\":\"b.bvh\",\"robot\":\"h1\",\"status\":\"done\"}}\n";
+    CHECK_OK(lfd_file_write_atomic(p, l, strlen(l), &e), &e);
+    int n = 0;
+    CHECK_OK(lfd_batch_merge(run, &n, NULL, &e), &e);
+    CHECK_EQ_INT(n, 2);
+    snprintf(p, sizeof p, "%s/corpus.jsonl", run);
+    char *c = tb_slurp(p);
+    CHECK_STR(c ? c : "",
+              "{\"id\":\"a.bvh\",\"robot\":null,\"status\":\"refused\"}\n"
+              "{\"id\":\"b.bvh\",\"robot\":\"h1\",\"status\":\"done\"}\n");
+    free(c);
+}
