@@ -43,13 +43,15 @@ BUILD_PKGS := build-essential pkg-config libmujoco-dev libmujoco-samples libopen
               libzmq3-dev libmsgpack-dev zlib1g-dev libegl-dev libglfw3-dev
 # TEST_PKGS: the tools of the test stages (checked by ci, asan, fuzz and valgrind):
 # the Python client and cross-language tests, Valgrind, clang for libFuzzer,
+# a real single-node Slurm (tests/test_batch_slurm.c), Chromium for the corpus
+# report's page (tests/test_report.c),
 # Mesa, ffmpeg and Xvfb for rendering, and the arm64 cross build of the
 # controller side run under qemu (tests/test_arm64_client.c).
 ARM64_PKGS := gcc-aarch64-linux-gnu qemu-user libzmq3-dev:arm64 libmsgpack-dev:arm64 \
               libmujoco-dev:arm64 libopenblas-dev:arm64 zlib1g-dev:arm64
 TEST_PKGS  := python3 python3-zmq python3-msgpack python3-numpy valgrind clang \
               libclang-rt-14-dev libegl-mesa0 libgl1-mesa-dri ffmpeg xvfb xauth \
-              $(ARM64_PKGS)
+              slurm-wlm munge chromium $(ARM64_PKGS)
 DEB_PKGS   := $(BUILD_PKGS) $(TEST_PKGS)
 
 LAYERS   := core robots ingest retarget sim policies runtime

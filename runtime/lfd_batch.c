@@ -182,7 +182,8 @@ int lfd_batch_corpus_list(const lfd_batch_opts *o, lfd_batch_corpus *c, lfd_err 
         lfd_batch_corpus_free(c);
         return rc;
     }
-    qsort(c->item, (size_t)c->n, sizeof *c->item, cmp_item_id);
+    if (c->n > 1)
+        qsort(c->item, (size_t)c->n, sizeof *c->item, cmp_item_id);
     for (int i = 0; i < c->n; i++) {
         c->item[i].frames = lfd_batch_frames_estimate(c->item[i].path);
         c->frames += c->item[i].frames;
@@ -278,7 +279,8 @@ void lfd_batch_shard_plan(lfd_batch_corpus *c, int n)
     for (int i = 0; i < c->n; i++)
         order[i] = i;
     g_plan = c;
-    qsort(order, (size_t)c->n, sizeof *order, cmp_plan);
+    if (c->n > 1)
+        qsort(order, (size_t)c->n, sizeof *order, cmp_plan);
     for (int k = 0; k < c->n; k++) {
         int best = 0;
         for (int s = 1; s < n; s++)
@@ -430,7 +432,8 @@ static int mp_copy_drop(lfd_mpr *r, lfd_buf *b, const char *drop, int depth, lfd
         }
         if (rc == LFD_OK) {
             lfd_mpw_map(b, kept);
-            lfd_buf_append(b, tmp.data, tmp.len);
+            if (tmp.len)
+                lfd_buf_append(b, tmp.data, tmp.len);
         }
         lfd_buf_free(&tmp);
         return rc;
@@ -710,6 +713,8 @@ static void result_path(const brun *b, const bitem *bi, const lfd_robot *r, cons
 /* frames covered by the findings of a severity (and group, -1 = any) */
 static int covered(brun *b, const lfd_check_report *rep, int severity, int group)
 {
+    if (rep->nframes <= 0)
+        return 0;
     if ((size_t)rep->nframes > b->marks_cap) {
         unsigned char *m = realloc(b->marks, (size_t)rep->nframes);
         if (!m)
@@ -826,12 +831,16 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
         /* the report without its wall times (those go to the log line) */
         rep->wall_s = 0;
         rep->track.wall_s = 0;
+        /* and without the per-frame series (kept for the plot): a record, not a dump */
+        int series = rep->series_frames;
+        rep->series_frames = 0;
         lfd_buf cb;
         lfd_buf_init(&cb, 64u << 20);
         lfd_jw jw;
         lfd_jw_init_buf(&jw, &cb, 1);
         lfd_check_report_json(rep, r, bi->it->id, &jw);
         lfd_jw_finish(&jw);
+        rep->series_frames = series;
         rc = lfd_buf_ok(&cb) ? lfd_file_write_atomic(checkp, cb.data, cb.len, &e)
                              : lfd_fail(&e, LFD_ELIMIT, "check report too large");
         lfd_buf_free(&cb);
@@ -1239,7 +1248,8 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
             nn++;
     }
     closedir(d);
-    qsort(names, (size_t)nn, sizeof *names, cmp_cstr);
+    if (nn > 1)
+        qsort(names, (size_t)nn, sizeof *names, cmp_cstr);
     mrec *v = NULL;
     long nv = 0, cap = 0, bad = 0, dropped = 0;
     int rc = LFD_OK;
@@ -1326,19 +1336,42 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
         free(wb.withdrawn[i]);
     free(wb.withdrawn);
     if (rc == LFD_OK) {
-        qsort(v, (size_t)nv, sizeof *v, cmp_mrec);
+        if (nv > 1)
+            qsort(v, (size_t)nv, sizeof *v, cmp_mrec);
         char cp[4200];
         snprintf(cp, sizeof cp, "%s/corpus.jsonl", run_dir);
         lfd_atomic_file af;
         if ((rc = lfd_atomic_open(&af, cp, err)) == LFD_OK) {
             int kept = 0;
-            for (long i = 0; i < nv; i++) {
-                /* the latest line of each (id, robot) */
-                if (i + 1 < nv && !strcmp(v[i].sortkey, v[i + 1].sortkey))
-                    continue;
-                fwrite(v[i].text, 1, v[i].len, af.fp);
-                fputc('\n', af.fp);
-                kept++;
+            for (long g0 = 0, g1; g0 < nv; g0 = g1) {
+                /* one recording: its records for each robot, and perhaps one
+                   before any robot (refused, rejected, unreadable); whichever
+                   came last describes the recording now */
+                size_t il = strcspn(v[g0].sortkey, "\x1f");
+                for (g1 = g0 + 1; g1 < nv && !strncmp(v[g1].sortkey, v[g0].sortkey, il) &&
+                                  v[g1].sortkey[il] == '\x1f';
+                     g1++) {
+                }
+                double t_null = -1e300, t_rob = -1e300;
+                for (long i = g0; i < g1; i++) {
+                    int latest = i + 1 == g1 || strcmp(v[i].sortkey, v[i + 1].sortkey);
+                    if (!latest)
+                        continue;
+                    if (v[i].sortkey[il + 1] == '\0')
+                        t_null = v[i].t;
+                    else if (v[i].t > t_rob)
+                        t_rob = v[i].t;
+                }
+                int want_null = t_null > -1e300 && t_null >= t_rob;
+                for (long i = g0; i < g1; i++) {
+                    if (i + 1 < g1 && !strcmp(v[i].sortkey, v[i + 1].sortkey))
+                        continue; /* an older line of the same (id, robot) */
+                    if ((v[i].sortkey[il + 1] == '\0') != want_null)
+                        continue;
+                    fwrite(v[i].text, 1, v[i].len, af.fp);
+                    fputc('\n', af.fp);
+                    kept++;
+                }
             }
             rc = lfd_atomic_commit(&af, err);
             if (nrecords)

@@ -26,7 +26,8 @@
     stopped:
 
       RUN/out/ROBOT/STEM-KEY12.lfdm         the retargeted motion
-      RUN/out/ROBOT/STEM-KEY12.check.json   the check report (lfd check --json)
+      RUN/out/ROBOT/STEM-KEY12.check.json   the check report (lfd check --json,
+                                            without the per-frame series)
       RUN/out/ROBOT/STEM-KEY12.svg          its plot (failing clips, --plots)
       RUN/results/ROBOT/KEY12-ID8.json      the item's record; written last,
                                             its presence means "done"
@@ -149,7 +150,11 @@ typedef struct lfd_batch_summary {
 int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_err *err);
 
 /* Joins RUN/logs/shard-*.jsonl into RUN/corpus.jsonl: every record once
-   (the latest line for an (id, robot) pair), sorted by id then robot.
+   (the latest line for an (id, robot) pair), sorted by id then robot.  A
+   recording-level record (robot null: refused, rejected, unreadable) and
+   robot records of the same recording do not stand side by side: the
+   later kind wins (consent expired after the motions were made: only the
+   refusal is kept).
    *nrecords (may be NULL) gets the count.  Unparsable lines (a task killed
    mid-write on a filesystem without atomic appends) are skipped with a
    warning. */

@@ -98,7 +98,8 @@ static int cmp_cnt_name(const void *a, const void *b)
 /* sorting breaks the hash chains: only at the end */
 static void ct_sort(ctab *t, int (*cmp)(const void *, const void *))
 {
-    qsort(t->e, (size_t)t->n, sizeof *t->e, cmp);
+    if (t->n > 1)
+        qsort(t->e, (size_t)t->n, sizeof *t->e, cmp);
     for (int i = 0; i < CT_BUCKETS; i++)
         t->head[i] = -1;
     for (int i = 0; i < t->n; i++) {
@@ -366,7 +367,8 @@ int lfd_report_build(const char *run_dir, lfd_report **out, lfd_err *err)
         lfd_report_free(&r);
         return rc;
     }
-    qsort(r->w, (size_t)r->nw, sizeof *r->w, cmp_worst);
+    if (r->nw > 1)
+        qsort(r->w, (size_t)r->nw, sizeof *r->w, cmp_worst);
     ct_sort(&r->qa_kinds, cmp_cnt_v0);
     ct_sort(&r->qa_sev, cmp_cnt_name);
     ct_sort(&r->consent, cmp_cnt_v0);
@@ -686,7 +688,7 @@ int lfd_report_html(const lfd_report *r, const char *path, lfd_err *err)
 
     /* corpus */
     fputs("<h2 id=\"corpus\">Corpus processed</h2>\n<div class=\"cards\">\n", fp);
-    snprintf(b1, sizeof b1, "%.2f", r->seconds / 3600.0);
+    snprintf(b1, sizeof b1, r->seconds < 36000 ? "%.3f" : "%.1f", r->seconds / 3600.0);
     card(fp, b1, "recording hours read");
     snprintf(b1, sizeof b1, "%.0f", r->frames);
     card(fp, b1, "frames read");
@@ -740,7 +742,7 @@ int lfd_report_html(const lfd_report *r, const char *path, lfd_err *err)
         for (int i = 0; i < n; i++) {
             lab[i] = r->consent.e[i].name;
             v[i] = (double)r->consent.e[i].v[0];
-            snprintf(tb[i], sizeof tb[i], "%ld recordings, %.3f h", r->consent.e[i].v[0],
+            snprintf(tb[i], sizeof tb[i], "%ld recordings, %.3g h", r->consent.e[i].v[0],
                      r->consent.e[i].x[0]);
             txt[i] = tb[i];
         }

@@ -115,11 +115,11 @@ TEST(batch_frames_estimate)
     CHECK_EQ_INT(lfd_batch_frames_estimate(p), 0);
 }
 
-/* the corpus of the tests below: 8 good recordings of 4 people and one of
+/* the corpus of the tests below: 4 good recordings of 4 people and one of
    each kind of bad input */
 static void make_corpus(const char *dir)
 {
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 4; i++)
         CHECK_EQ_INT(tb_recording(dir, i, TB_GOOD, i % 4), 0);
     CHECK_EQ_INT(tb_recording(dir, 8, TB_UNREADABLE, 5), 0);
     CHECK_EQ_INT(tb_recording(dir, 9, TB_NO_SIDECAR, 6), 0);
@@ -138,7 +138,7 @@ TEST(batch_bad_input_is_named_and_the_corpus_goes_on)
     char args[8192];
     snprintf(args, sizeof args, "batch %s -o %s --robot h1 --robot no-such-robot --no-progress", corpus, run);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
-    CHECK_CONTAINS(out, "8 done");
+    CHECK_CONTAINS(out, "4 done");
     char lp[2200];
     snprintf(lp, sizeof lp, "%s/logs/shard-0-of-1.jsonl", run);
     char *log = tb_slurp(lp);
@@ -154,12 +154,12 @@ TEST(batch_bad_input_is_named_and_the_corpus_goes_on)
     CHECK_EQ_INT(tb_count(log, "\"reason_kind\":\"purpose-not-covered\""), 1);
     CHECK_EQ_INT(tb_count(log, "\"status\":\"rejected\",\"stage\":\"qa\",\"reason_kind\":\"duration\""), 1);
     /* the robot that does not load: an entry for each recording that reached it */
-    CHECK_EQ_INT(tb_count(log, "\"robot\":\"no-such-robot\",\"status\":\"error\",\"stage\":\"robot\""), 8);
-    CHECK_EQ_INT(tb_count(log, "\"robot\":\"h1\",\"status\":\"done\""), 8);
+    CHECK_EQ_INT(tb_count(log, "\"robot\":\"no-such-robot\",\"status\":\"error\",\"stage\":\"robot\""), 4);
+    CHECK_EQ_INT(tb_count(log, "\"robot\":\"h1\",\"status\":\"done\""), 4);
     /* no body measurement or location in any output; the check reports and records exist */
     CHECK_EQ_INT(tb_count(log, "location"), 0);
     CHECK_EQ_INT(tb_sh("grep -rl location '%s/out' >/dev/null 2>&1", run), 1);
-    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 8 && test $(ls '%s'/results/h1/*.json | wc -l) = 8",
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 4 && test $(ls '%s'/results/h1/*.json | wc -l) = 4",
                        run, run), 0);
     free(log);
 }
@@ -193,16 +193,16 @@ TEST(batch_resume_and_byte_identical_shards)
     /* a rerun does nothing again */
     snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, a);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
-    CHECK_CONTAINS(out, "8 done (8 already done before)");
+    CHECK_CONTAINS(out, "4 done (4 already done before)");
     /* an output lost (a task killed before its record was written): only that item runs */
     CHECK_EQ_INT(tb_sh("rm \"$(ls '%s'/results/h1/*.json | head -1)\"", a), 0);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
-    CHECK_CONTAINS(out, "8 done (7 already done before)");
+    CHECK_CONTAINS(out, "4 done (3 already done before)");
     /* other options, other outputs beside the first ones */
     snprintf(args, sizeof args, "batch %s -o %s --robot h1 --upper-body --no-progress", corpus, a);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
-    CHECK_CONTAINS(out, "8 done (0 already done before)");
-    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 16", a), 0);
+    CHECK_CONTAINS(out, "4 done (0 already done before)");
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 8", a), 0);
 }
 
 TEST(batch_manifest)
@@ -306,7 +306,7 @@ TEST(batch_k8s_indexed_job)
     snprintf(corpus, sizeof corpus, "%s/corpus", dir);
     snprintf(pods, sizeof pods, "%s/pods", dir);
     snprintf(local, sizeof local, "%s/local", dir);
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 5; i++)
         CHECK_EQ_INT(tb_recording(corpus, i, TB_GOOD, i), 0);
     for (int k = 0; k < 3; k++) {
         snprintf(args, sizeof args,
@@ -330,4 +330,77 @@ TEST(batch_k8s_indexed_job)
     char cmd[8300];
     snprintf(cmd, sizeof cmd, "JOB_COMPLETION_INDEX=1 %s %s 2>&1 | grep -q -- '--shards N'", lfd_test_lfd_bin(), args);
     CHECK_EQ_INT(tb_sh("%s", cmd), 0);
+}
+
+/* merge: the latest line of each (recording, robot) wins, a line cut short
+   by a kill is skipped, records come out sorted and without run figures */
+TEST(batch_merge_latest_sorted_skips_torn_lines)
+{
+    const char *dir = lfd_test_tmpdir();
+    char logs[2048], p[2200];
+    snprintf(logs, sizeof logs, "%s/run/logs", dir);
+    lfd_err e = {0};
+    CHECK_OK(lfd_mkdir_p(logs, &e), &e);
+    snprintf(p, sizeof p, "%s/shard-1-of-2.jsonl", logs);
+    const char *l1 =
+        "{\"t\":10.0,\"shard\":\"1/2\",\"cached\":false,\"wall_s\":1.5,\"ran\":[\"qa\"],\"record\":"
+        "{\"id\":\"b.bvh\",\"robot\":null,\"status\":\"refused\",\"stage\":\"consent\"}}\n"
+        "{\"t\":11.0,\"shard\":\"1/2\",\"cached\":false,\"wall_s\":0.5,\"ran\":[],\"record\":"
+        "{\"id\":\"a.bvh\",\"robot\":\"h1\",\"status\":\"error\",\"stage\":\"check\"}}\n"
+        "{\"t\":12.0,\"shard\":\"1/2\",\"cached\":false,\"wall_s\":0.5,\"ran\":[],\"rec"; /* torn */
+    CHECK_OK(lfd_file_write_atomic(p, l1, strlen(l1), &e), &e);
+    snprintf(p, sizeof p, "%s/shard-0-of-2.jsonl", logs);
+    const char *l0 =
+        "{\"t\":20.0,\"shard\":\"0/2\",\"cached\":false,\"wall_s\":2.5,\"ran\":[\"retarget\"],\"record\":"
+        "{\"id\":\"a.bvh\",\"robot\":\"h1\",\"status\":\"done\",\"stage\":\"done\"}}\n"
+        "{\"t\":5.0,\"shard\":\"0/2\",\"cached\":true,\"wall_s\":0.1,\"ran\":[],\"record\":"
+        "{\"id\":\"a.bvh\",\"robot\":\"g1\",\"status\":\"done\",\"stage\":\"done\"}}\n";
+    CHECK_OK(lfd_file_write_atomic(p, l0, strlen(l0), &e), &e);
+    char run[2100];
+    snprintf(run, sizeof run, "%s/run", dir);
+    int n = 0;
+    char buf[4096];
+    FILE *out = fmemopen(buf, sizeof buf, "w");
+    CHECK_OK(lfd_batch_merge(run, &n, out, &e), &e);
+    fclose(out);
+    CHECK_EQ_INT(n, 3);
+    CHECK_CONTAINS(buf, "not a log line, skipped");
+    snprintf(p, sizeof p, "%s/corpus.jsonl", run);
+    char *c = tb_slurp(p);
+    CHECK_STR(c ? c : "",
+              "{\"id\":\"a.bvh\",\"robot\":\"g1\",\"status\":\"done\",\"stage\":\"done\"}\n"
+              "{\"id\":\"a.bvh\",\"robot\":\"h1\",\"status\":\"done\",\"stage\":\"done\"}\n"
+              "{\"id\":\"b.bvh\",\"robot\":null,\"status\":\"refused\",\"stage\":\"consent\"}\n");
+    free(c);
+}
+
+/* consent expires after a run: the rerun's refusal replaces the motions' records */
+TEST(batch_merge_later_refusal_replaces_done)
+{
+    const char *dir = lfd_test_tmpdir();
+    char logs[2048], p[2200], run[2100];
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(logs, sizeof logs, "%s/logs", run);
+    lfd_err e = {0};
+    CHECK_OK(lfd_mkdir_p(logs, &e), &e);
+    snprintf(p, sizeof p, "%s/shard-0-of-1.jsonl", logs);
+    const char *l =
+        "{\"t\":1.0,\"shard\":\"0/1\",\"cached\":false,\"wall_s\":1,\"ran\":[],\"record\":"
+        "{\"id\":\"a.bvh\",\"robot\":\"h1\",\"status\":\"done\"}}\n"
+        "{\"t\":1.0,\"shard\":\"0/1\",\"cached\":false,\"wall_s\":1,\"ran\":[],\"record\":"
+        "{\"id\":\"b.bvh\",\"robot\":null,\"status\":\"refused\"}}\n"
+        "{\"t\":2.0,\"shard\":\"0/1\",\"cached\":false,\"wall_s\":1,\"ran\":[],\"record\":"
+        "{\"id\":\"a.bvh\",\"robot\":null,\"status\":\"refused\"}}\n"
+        "{\"t\":2.0,\"shard\":\"0/1\",\"cached\":false,\"wall_s\":1,\"ran\":[],\"record\":"
+        "{\"id\":\"b.bvh\",\"robot\":\"h1\",\"status\":\"done\"}}\n";
+    CHECK_OK(lfd_file_write_atomic(p, l, strlen(l), &e), &e);
+    int n = 0;
+    CHECK_OK(lfd_batch_merge(run, &n, NULL, &e), &e);
+    CHECK_EQ_INT(n, 2);
+    snprintf(p, sizeof p, "%s/corpus.jsonl", run);
+    char *c = tb_slurp(p);
+    CHECK_STR(c ? c : "",
+              "{\"id\":\"a.bvh\",\"robot\":null,\"status\":\"refused\"}\n"
+              "{\"id\":\"b.bvh\",\"robot\":\"h1\",\"status\":\"done\"}\n");
+    free(c);
 }

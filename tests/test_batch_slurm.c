@@ -114,7 +114,8 @@ TEST(batch_slurm_array_kill_resubmit_merge)
     snprintf(local, sizeof local, "%s/local", tmp);
     snprintf(run, sizeof run, "%s/slurm-run", tmp);
     snprintf(g_slurm, sizeof g_slurm, "%s/slurm", tmp);
-    /* 20 recordings: 18 usable ones of 6 people, one unreadable, one expired */
+    /* 20 recordings at 30 Hz: 18 usable ones of 6 people, one unreadable, one expired */
+    tb_fps = 30;
     for (int i = 0; i < NREC; i++)
         CHECK_EQ_INT(tb_recording(corpus, i, i == 7 ? TB_UNREADABLE : i == 13 ? TB_EXPIRED : TB_GOOD, i % 6), 0);
     const char *lfd = tb_abs(lfd_test_lfd_bin());
@@ -141,9 +142,9 @@ TEST(batch_slurm_array_kill_resubmit_merge)
     char env[4 * PATH_MAX];
     snprintf(env, sizeof env, "CORPUS=%s RUN=%s LFD=%s ROBOTS=h1", corpus, run, lfd);
     char job[64];
-    /* each task pauses 1.2 s after each recording, so one can be killed midway */
+    /* each task pauses 0.7 s after each recording, so one can be killed midway */
     int rc = slurm_cmd(out, sizeof out,
-                       "%s LFD_BATCH_ITEM_DELAY_MS=1200 sbatch --parsable --array=0-%d "
+                       "%s LFD_BATCH_ITEM_DELAY_MS=700 sbatch --parsable --array=0-%d "
                        "--output=%s/slurm-%%A_%%a.out examples/slurm/lfd-batch.sbatch",
                        env, SHARDS - 1, run);
     CHECK_EQ_INT(rc, 0);

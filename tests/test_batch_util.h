@@ -58,6 +58,9 @@ static inline const char *tb_abs(const char *p)
     return o;
 }
 
+/* frame rate of the synthesised recordings (lower = faster tests) */
+static int tb_fps = 60;
+
 /* One recording: synthesised with lfd, task and length by index, in a
    subfolder by index; kind says what is wrong with it.  contributor:
    anon-<c>. */
@@ -79,8 +82,9 @@ static inline int tb_recording(const char *dir, int i, int kind, int contributor
         /* lengths 1.5 .. 4.2 s, so slices must balance frames, not files */
         double secs = kind == TB_TOO_SHORT ? 0.2 : 1.5 + 0.3 * (i % 10);
         int rc = lfd_test_run_lfd_fmt_quiet("human synth --task %s --seconds %.2f --height %.2f "
-                                           "--fps 60 -o '%s'",
-                                           kind == TB_TOO_SHORT ? "stand" : tasks[i % 3], secs, 1.55 + 0.02 * (i % 15), path);
+                                           "--fps %d -o '%s'",
+                                           kind == TB_TOO_SHORT ? "stand" : tasks[i % 3], secs, 1.55 + 0.02 * (i % 15), tb_fps,
+                                           path);
         if (rc)
             return -1;
     }
