@@ -470,7 +470,7 @@ static void rot_between(const double a[3], const double b[3], double R[9])
 
 /* fits z = c + g . (xy - mean) to ground samples, robustly; returns 0 when the
    samples do not spread enough to measure a slope */
-static int fit_floor(const double *s, int k, double g[2], double mean[3])
+static int fit_floor(const double *s, int k, double g[2], double mean[3], double lat[2])
 {
     double mx = 0, my = 0, mz = 0;
     for (int i = 0; i < k; i++)
@@ -628,6 +628,9 @@ static int fit_floor(const double *s, int k, double g[2], double mean[3])
     }
     free(use);
     mean[0] = mx, mean[1] = my, mean[2] = c0;
+    /* one spread direction only: the slope across it is not measured */
+    lat[0] = two_d ? 0 : -e1[1];
+    lat[1] = two_d ? 0 : e1[0];
     return 1;
 }
 
@@ -657,7 +660,27 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
     }
     double g[2], mean[3] = {0, 0, 0}, nrm[3] = {0, 0, 1}, tilt = 0, lim = LFD_QV_TILT_DEG;
     const char *how = NULL;
-    if (k >= 20 && fit_floor(s, k, g, mean)) {
+    double lat[2];
+    if (k >= 20 && fit_floor(s, k, g, mean, lat)) {
+        if (lat[0] != 0 || lat[1] != 0) {
+            /* the ground spreads one way (a straight walk): across it, the trunk
+               leans as much left as right on average, so its mean lean across
+               the walk is the floor's slope there */
+            double acc = 0;
+            int m = 0;
+            for (int f = f0; f < n; f++) {
+                double u[3];
+                lfd_v3_sub(u, lfd_human_cpos(h, f, LFD_CJ_NECK), lfd_human_cpos(h, f, LFD_CJ_PELVIS));
+                double un = lfd_v3_norm(u);
+                if (un > 0.1 && isfinite(un))
+                    acc += (u[0] * lat[0] + u[1] * lat[1]) / un, m++;
+            }
+            if (m) {
+                double sl = -tan(asin(fmax(-0.9, fmin(0.9, acc / m))));
+                g[0] += sl * lat[0];
+                g[1] += sl * lat[1];
+            }
+        }
         tilt = atan(hypot(g[0], g[1])) * 180 / M_PI;
         lfd_v3_set(nrm, -g[0], -g[1], 1);
         lfd_v3_scale(nrm, nrm, 1 / lfd_v3_norm(nrm));

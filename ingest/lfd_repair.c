@@ -740,7 +740,7 @@ int lfd_repair_write(const char *path, const lfd_keypoints *kp, const char *desc
         return lfd_fail(err, LFD_EARG, "%s: a repaired file is written as .npy or .csv", path);
     if (rc == LFD_OK)
         rc = write_sidecar(path, kp, err);
-    if (rc == LFD_OK)
+    if (rc == LFD_OK && (r || prov))
         rc = lfd_repair_write_prov(path, prov, source_path, r, err);
     return rc;
 }

@@ -91,8 +91,8 @@ int lfd_repair_apply(const lfd_keypoints *kp, const lfd_human *h, const lfd_repa
 
 /* Writes kp to path (.npy, .csv) with its sidecar and provenance (prov may
    be NULL); descr is the .npy dtype ("<f8" when NULL).  source_path and the
-   repairs in r go into provenance key "qa_repair".  All files are written
-   atomically. */
+   repairs in r go into provenance key "qa_repair" (no provenance file when
+   both prov and r are NULL).  All files are written atomically. */
 int lfd_repair_write(const char *path, const lfd_keypoints *kp, const char *descr, const lfd_prov *prov,
                      const char *source_path, const lfd_qa_report *r, lfd_err *err);
 
