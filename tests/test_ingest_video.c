@@ -18,6 +18,9 @@
 #include "ingest/lfd_qa.h"
 #include "ingest/lfd_repair.h"
 #include "ingest/lfd_synth.h"
+#include "retarget/lfd_retarget.h"
+#include "robots/lfd_robot.h"
+#include "sim/lfd_check.h"
 #include "tests/lfd_test.h"
 
 static const lfd_qa_reason *find(const lfd_qa_report *r, const char *check)
@@ -451,4 +454,98 @@ TEST(ingest_video_coco_halpe_presets)
     }
     lfd_human_free(&h);
     lfd_kp_free(&kp);
+}
+
+/* The corruptions, retargeted without repair, would reach the robot: qa
+   rejects them first.  After repair, the retarget of each passes the same
+   checks as the clean clip's, with hands as close to their targets. */
+static int retarget_check(const lfd_robot *rb, const lfd_keypoints *kp, lfd_retarget_report *rep, int *verdict)
+{
+    lfd_err err = {0};
+    lfd_human h;
+    lfd_human_opts ho = {0};
+    if (lfd_human_from_keypoints(&h, kp, &ho, &err)) {
+        lfd_test_fail_at(__FILE__, __LINE__, "%s", err.msg);
+        return -1;
+    }
+    lfd_motion m;
+    lfd_retarget_opts o = lfd_retarget_opts_default();
+    o.progress = 0;
+    int rc = lfd_retarget_human(rb, &h, &o, &m, rep, &err);
+    lfd_human_free(&h);
+    if (rc) {
+        lfd_test_fail_at(__FILE__, __LINE__, "%s", err.msg);
+        return -1;
+    }
+    lfd_check_report *cr = calloc(1, sizeof *cr);
+    rc = cr ? lfd_check_run(rb, &m, NULL, cr, &err) : LFD_ENOMEM;
+    /* the verdict, and the number of failed findings in the low bits */
+    *verdict = cr ? cr->verdict * 1000 + (cr->nfail < 999 ? cr->nfail : 999) : LFD_CHECK_FAIL * 1000;
+    free(cr);
+    lfd_motion_free(&m);
+    if (rc)
+        lfd_test_fail_at(__FILE__, __LINE__, "%s", err.msg);
+    return rc;
+}
+
+TEST(ingest_video_repaired_retargets_like_clean)
+{
+    lfd_keypoints clean;
+    if (synth_kp(&clean, 30))
+        return;
+    lfd_robot *rb = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load("humanoid", &rb, &err), &err);
+    if (!rb)
+        return;
+    lfd_retarget_report rep0, rep;
+    int v0 = 0, v = 0;
+    if (retarget_check(rb, &clean, &rep0, &v0))
+        return;
+    lfd_human hc;
+    lfd_human_opts ho = {0};
+    CHECK_OK(lfd_human_from_keypoints(&hc, &clean, &ho, &err), &err);
+    lfd_repair_plan *plan = calloc(1, sizeof *plan);
+    lfd_qa_report *r = calloc(1, sizeof *r);
+    static const int kinds[] = {LFD_QK_LR_SWAP, LFD_QK_DEPTH_FLIP, LFD_QK_DROPOUT, LFD_QK_FLOOR_TILT};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0] && plan && r; i++) {
+        lfd_keypoints bad, fixed;
+        lfd_kp_corruption c;
+        uint32_t seed = 1234u + (uint32_t)i;
+        CHECK_OK(lfd_kp_clone(&bad, &clean, &err), &err);
+        CHECK_OK(lfd_kp_corrupt(&bad, &hc, kinds[i], kinds[i] == LFD_QK_DROPOUT ? 10 : 0, &seed, &c, &err), &err);
+        lfd_human hb;
+        CHECK_OK(lfd_human_from_keypoints(&hb, &bad, &ho, &err), &err);
+        memset(plan, 0, sizeof *plan);
+        CHECK_OK(lfd_qa_human_kp(&hb, &bad, r, plan, &err), &err);
+        /* rejected before retargeting */
+        if (r->verdict != LFD_QA_REJECT || !find(r, lfd_qa_kind_name(kinds[i])))
+            lfd_test_fail_at(__FILE__, __LINE__, "%s (%s) not rejected by qa", lfd_qa_kind_name(kinds[i]), c.what);
+        lfd_qa_report *r0 = calloc(1, sizeof *r0);
+        int n = r0 ? lfd_repair_apply(&bad, &hb, plan, &fixed, r0, &err) : -1;
+        free(r0);
+        lfd_human_free(&hb);
+        lfd_kp_free(&bad);
+        CHECK(n > 0);
+        if (n <= 0)
+            continue;
+        if (retarget_check(rb, &fixed, &rep, &v) == LFD_OK) {
+            /* the repair is within 2-3 cm, not exact: allow 10 % more failed findings */
+            if (v / 1000 > v0 / 1000 || v % 1000 > 1.1 * (v0 % 1000) + 1 || rep.range_violations || rep.hand_err_mean_m > rep0.hand_err_mean_m + 0.01 ||
+                rep.foot_slide_max_m > fmax(0.01, rep0.foot_slide_max_m + 0.005))
+                lfd_test_fail_at(__FILE__, __LINE__,
+                                 "after repairing %s: check %s, %d failures (clean %s, %d), hands %.3f m (clean %.3f), slide %.4f m "
+                                 "(clean %.4f)",
+                                 lfd_qa_kind_name(kinds[i]), lfd_check_verdict_name(v / 1000), v % 1000,
+                                 lfd_check_verdict_name(v0 / 1000), v0 % 1000,
+                                 rep.hand_err_mean_m, rep0.hand_err_mean_m, rep.foot_slide_max_m,
+                                 rep0.foot_slide_max_m);
+        }
+        lfd_kp_free(&fixed);
+    }
+    free(plan);
+    free(r);
+    lfd_human_free(&hc);
+    lfd_robot_free(&rb);
+    lfd_kp_free(&clean);
 }
