@@ -136,7 +136,9 @@ BENCH(qa_video_sweep)
     lfd_repair_plan *plan = malloc(sizeof *plan);
     lfd_qa_report *r = malloc(sizeof *r), *r0 = malloc(sizeof *r0);
     const char *only = getenv("LFD_SWEEP_KIND");
-    for (int kind = 0; kind < LFD_QK_COUNT && plan && r && r0; kind++) {
+    /* the kinds, then (row LFD_QK_COUNT) 10-frame gaps in a wrist */
+    for (int row = 0; row <= LFD_QK_COUNT && plan && r && r0; row++) {
+        int kind = row < LFD_QK_COUNT ? row : LFD_QK_DROPOUT, wrist10 = row == LFD_QK_COUNT;
         if (only && strcmp(only, lfd_qa_kind_name(kind)))
             continue;
         int trials = 0, det = 0, right = 0, rej = 0, fixed = 0, cross = 0, t = 0;
@@ -161,7 +163,8 @@ BENCH(qa_video_sweep)
                     clean_alarm_kind[k] += find_kind(r, k) != NULL;
             }
             lfd_kp_corruption c;
-            if (lfd_kp_clone(&bad, &clean, &err) || lfd_kp_corrupt(&bad, &hc, kind, 0, &seed, &c, &err)) {
+            if (lfd_kp_clone(&bad, &clean, &err) || (wrist10 ? lfd_kp_corrupt_gap(&bad, &hc, (seed & 256) ? LFD_CJ_L_WRIST : LFD_CJ_R_WRIST, 10, &seed, &c, &err)
+                                                      : lfd_kp_corrupt(&bad, &hc, kind, 0, &seed, &c, &err))) {
                 lfd_kp_free(&bad);
                 lfd_kp_free(&clean);
                 lfd_human_free(&hc);
@@ -222,7 +225,11 @@ BENCH(qa_video_sweep)
             lfd_kp_free(&clean);
             lfd_human_free(&hc);
         }
-        if (kind == LFD_QK_BONE_BREATHING)
+        if (wrist10)
+            printf("| dropout, 10-frame wrist gap | %d | %.0f %% | %.0f %% | %.0f %% | %.0f %% | %.0f %% |\n", trials,
+                   100.0 * det / trials, 100.0 * right / trials, 100.0 * rej / trials, 100.0 * fixed / trials,
+                   100.0 * cross / trials);
+        else if (kind == LFD_QK_BONE_BREATHING)
             printf("| %s | %d | %.0f %% | %.0f %% | %.0f %% | (not repaired) | %.0f %% |\n", lfd_qa_kind_name(kind), trials,
                    100.0 * det / trials, 100.0 * right / trials, 100.0 * rej / trials, 100.0 * cross / trials);
         else
@@ -232,7 +239,7 @@ BENCH(qa_video_sweep)
         fflush(stdout);
         lfd_bench_report br;
         char name[64];
-        snprintf(name, sizeof name, "qa_video_sweep_%s", lfd_qa_kind_name(kind));
+        snprintf(name, sizeof name, "qa_video_sweep_%s%s", lfd_qa_kind_name(kind), wrist10 ? "_wrist10" : "");
         lfd_bench_begin(&br, name);
         lfd_bench_num(&br, "trials", trials);
         lfd_bench_num(&br, "detected_frac", trials ? (double)det / trials : 0);

@@ -212,7 +212,8 @@ static int c_flip(lfd_keypoints *kp, const lfd_human *h, uint32_t *s, lfd_kp_cor
     return LFD_EARG;
 }
 
-static int c_dropout(lfd_keypoints *kp, const lfd_human *h, uint32_t *s, lfd_kp_corruption *c, int len_fixed)
+static int c_dropout(lfd_keypoints *kp, const lfd_human *h, uint32_t *s, lfd_kp_corruption *c, int len_fixed,
+                     int only_cj, int force_nan)
 {
     static const int cands[8] = {LFD_CJ_L_WRIST, LFD_CJ_R_WRIST, LFD_CJ_L_ELBOW, LFD_CJ_R_ELBOW,
                                  LFD_CJ_L_KNEE,  LFD_CJ_R_KNEE,  LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE};
@@ -222,7 +223,12 @@ static int c_dropout(lfd_keypoints *kp, const lfd_human *h, uint32_t *s, lfd_kp_
         len = maxlen;
     if (T < len + 20 || len < 1)
         return LFD_EARG;
-    int cj = cands[rnd_in(s, 0, 7)], j = src_of(h, cj), f0 = rnd_in(s, 10, T - len - 10), conf = rnd_in(s, 0, 1);
+    int cj = cands[rnd_in(s, 0, 7)], f0 = rnd_in(s, 10, T - len - 10), conf = rnd_in(s, 0, 1);
+    if (only_cj >= 0)
+        cj = only_cj;
+    if (force_nan)
+        conf = 0;
+    int j = src_of(h, cj);
     if (j < 0)
         return LFD_EARG;
     if (conf && !kp->conf) {
@@ -351,7 +357,7 @@ int lfd_kp_corrupt(lfd_keypoints *kp, const lfd_human *h, int kind, int len, uin
     switch (kind) {
     case LFD_QK_LR_SWAP: rc = c_swap(kp, h, seed, c); break;
     case LFD_QK_DEPTH_FLIP: rc = c_flip(kp, h, seed, c); break;
-    case LFD_QK_DROPOUT: rc = c_dropout(kp, h, seed, c, len); break;
+    case LFD_QK_DROPOUT: rc = c_dropout(kp, h, seed, c, len, -1, 0); break;
     case LFD_QK_BONE_BREATHING: rc = c_breathing(kp, h, seed, c); break;
     case LFD_QK_FLOOR_TILT: rc = c_tilt(kp, h, seed, c); break;
     case LFD_QK_TIMESTAMP_IRREGULAR: rc = c_times(kp, seed, c); break;
@@ -362,5 +368,16 @@ int lfd_kp_corrupt(lfd_keypoints *kp, const lfd_human *h, int kind, int len, uin
     if (rc)
         return lfd_fail(err, rc, "%s: no place for a %s corruption (%d frames)", kp->name, lfd_qa_kind_name(kind),
                         kp->nframes);
+    return LFD_OK;
+}
+
+int lfd_kp_corrupt_gap(lfd_keypoints *kp, const lfd_human *h, int cj, int len, uint32_t *seed, lfd_kp_corruption *c,
+                       lfd_err *err)
+{
+    memset(c, 0, sizeof *c);
+    c->kind = LFD_QK_DROPOUT;
+    int rc = c_dropout(kp, h, seed, c, len, cj, 1);
+    if (rc)
+        return lfd_fail(err, rc, "%s: no place for a %d-frame gap (%d frames)", kp->name, len, kp->nframes);
     return LFD_OK;
 }

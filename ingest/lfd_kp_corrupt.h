@@ -53,4 +53,9 @@ int lfd_kp_clone(lfd_keypoints *out, const lfd_keypoints *kp, lfd_err *err);
 int lfd_kp_corrupt(lfd_keypoints *kp, const lfd_human *h, int kind, int len, uint32_t *seed,
                    lfd_kp_corruption *c, lfd_err *err);
 
+/* A gap of len frames (NaN) in canonical joint cj and what hangs off it, at
+   a random place. */
+int lfd_kp_corrupt_gap(lfd_keypoints *kp, const lfd_human *h, int cj, int len, uint32_t *seed, lfd_kp_corruption *c,
+                       lfd_err *err);
+
 #endif

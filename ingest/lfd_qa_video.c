@@ -177,6 +177,9 @@ static void run_track(const lfd_human *h, int f0, track *t)
             continue;
         }
         raw_frame(h, f, raw);
+        /* after a gap of missing joints the motion is unknown: start over, keeping the labelling */
+        if (last >= 0 && f - last > 2)
+            have = 0;
         if (have >= 1) {
             /* prediction: damped constant velocity (no velocity across a gap) */
             for (int i = 0; i < NC * 3; i++)
@@ -556,7 +559,7 @@ static int fit_floor(const double *s, int k, double g[2], double mean[3], double
         if (getenv("LFD_QV_DEBUG"))
             fprintf(stderr, "floor: %d samples, consensus %d, level %d, spread %.2f\n", k, best, lvl, sqrt(fmax(l1, 0)));
         /* a tilted floor holds (almost) all the ground samples, clearly more than any level */
-        if (best < 1.3 * lvl || best < 0.75 * k) {
+        if (best < 1.3 * lvl || best < 0.9 * k) {
             free(use);
             return 0;
         }
@@ -691,7 +694,7 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
     {
         if (how && tilt > lim) {
             lfd_qa_reason *rs = lfd_qa_add_reason(r, "floor_tilt", LFD_QA_REJECT, tilt, lim,
-                                                  "%s is tilted %.1f deg from vertical (a tilted camera?)", how, tilt);
+                                                  "%s is tilted %.1f deg (a tilted camera?)", how, tilt);
             uint8_t one = 1;
             (void)one;
             rs->frames = n - f0;
