@@ -549,3 +549,81 @@ TEST(ingest_video_repaired_retargets_like_clean)
     lfd_robot_free(&rb);
     lfd_kp_free(&clean);
 }
+
+/* What cannot be repaired stays a rejection: a gap longer than 0.5 s, and
+   a left/right swap over half the clip (which labelling is right cannot be
+   told); --repair fixes nothing it cannot and says so. */
+TEST(ingest_video_unrepairable_stays_rejected)
+{
+    lfd_keypoints clean, bad;
+    if (synth_kp(&clean, 30))
+        return;
+    lfd_err err = {0};
+    lfd_human hc;
+    lfd_human_opts ho = {0};
+    CHECK_OK(lfd_human_from_keypoints(&hc, &clean, &ho, &err), &err);
+    const char *dir = lfd_test_tmpdir();
+    char p[600], out[600];
+    lfd_qa_report *r = calloc(1, sizeof *r);
+    /* a 1 s gap in the right wrist */
+    lfd_kp_corruption c;
+    uint32_t seed = 99;
+    CHECK_OK(lfd_kp_clone(&bad, &clean, &err), &err);
+    CHECK_OK(lfd_kp_corrupt_gap(&bad, &hc, LFD_CJ_R_WRIST, 15, &seed, &c, &err), &err);
+    /* lengthen it to 30 frames (the corruption keeps gaps fillable) */
+    int j = hc.map.c[LFD_CJ_R_WRIST].src[0];
+    for (int f = c.f0; f < c.f0 + 30 && f < bad.nframes; f++)
+        for (int a = 0; a < 3; a++)
+            bad.pos[((size_t)f * bad.njoints + j) * 3 + a] = NAN;
+    snprintf(p, sizeof p, "%s/gap.npy", dir);
+    snprintf(out, sizeof out, "%s/gap_fixed.npy", dir);
+    CHECK_OK(lfd_repair_write(p, &bad, "<f8", NULL, NULL, NULL, &err), &err);
+    lfd_kp_free(&bad);
+    CHECK_OK(lfd_qa_file_repair(p, NULL, out, r, &err), &err);
+    const lfd_qa_reason *rs = find(r, "dropout");
+    CHECK(rs && !rs->repairable && rs->severity == LFD_QA_REJECT);
+    CHECK_EQ_INT(r->verdict, LFD_QA_REJECT);
+    if (rs)
+        CHECK_CONTAINS(rs->msg, "cannot be filled");
+    /* the wrist's children were filled? no: the whole wrist run is one gap, left as it is */
+    lfd_keypoints fx;
+    lfd_kp_opts ko = {0};
+    if (lfd_file_exists(out)) {
+        CHECK_OK(lfd_kp_read(&fx, out, &ko, &err), &err);
+        CHECK(isnan(fx.pos[((size_t)(c.f0 + 10) * fx.njoints + j) * 3]));
+        lfd_kp_free(&fx);
+    }
+    /* every left/right pair swapped from frame 0 to the middle */
+    CHECK_OK(lfd_kp_clone(&bad, &clean, &err), &err);
+    int half = bad.nframes / 2;
+    for (int k = 0; k < bad.njoints; k++) {
+        const char *nm = bad.names[k];
+        if (strncmp(nm, "l_", 2))
+            continue;
+        char mate[LFD_KP_NAME_MAX];
+        snprintf(mate, sizeof mate, "r_%s", nm + 2);
+        for (int m = 0; m < bad.njoints; m++)
+            if (!strcmp(bad.names[m], mate))
+                for (int f = 0; f < half; f++)
+                    for (int a = 0; a < 3; a++) {
+                        double *x = &bad.pos[((size_t)f * bad.njoints + k) * 3 + a], *y = &bad.pos[((size_t)f * bad.njoints + m) * 3 + a];
+                        double t = *x;
+                        *x = *y;
+                        *y = t;
+                    }
+    }
+    snprintf(p, sizeof p, "%s/halfswap.npy", dir);
+    snprintf(out, sizeof out, "%s/halfswap_fixed.npy", dir);
+    CHECK_OK(lfd_repair_write(p, &bad, "<f8", NULL, NULL, NULL, &err), &err);
+    lfd_kp_free(&bad);
+    CHECK_OK(lfd_qa_file_repair(p, NULL, out, r, &err), &err);
+    rs = find(r, "lr_swap");
+    CHECK(rs && !rs->repairable && rs->severity == LFD_QA_REJECT);
+    if (rs)
+        CHECK_CONTAINS(rs->msg, "cannot be told");
+    for (int i = 0; i < r->nrepairs; i++)
+        CHECK(strcmp(r->repair[i].kind, "lr_swap"));
+    free(r);
+    lfd_human_free(&hc);
+    lfd_kp_free(&clean);
+}
