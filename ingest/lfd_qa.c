@@ -982,7 +982,7 @@ static int copy_file(const char *from, const char *to, lfd_err *err)
 int lfd_qa_file_repair(const char *path, const lfd_human_opts *opts, const char *out_path, lfd_qa_report *r,
                        lfd_err *err)
 {
-    lfd_human h, h2;
+    lfd_human h;
     lfd_keypoints kp, kp2;
     lfd_err lerr = {0};
     char note[160];
@@ -1031,32 +1031,27 @@ int lfd_qa_file_repair(const char *path, const lfd_human_opts *opts, const char 
         rc = n < 0 ? n : LFD_OK;
         if (rc == LFD_OK) {
             rc = lfd_repair_write(out_path, &kp2, "<f8", &h.prov, path, r0, err);
-            /* the verdict is on the repaired data */
-            lfd_human_opts ho = opts ? *opts : (lfd_human_opts){0};
-            ho.fps = 0;
-            ho.sidecar = NULL;
-            if (rc == LFD_OK) {
-                lfd_err e2 = {0};
-                char mapfile[8] = "";
-                (void)mapfile;
-                lfd_kp_free(&kp2);
-                lfd_keypoints kr;
-                lfd_human hr;
-                char n2[160];
-                lfd_human_opts o2 = ho;
-                o2.prov = NULL;
-                if (qa_load(out_path, &o2, &hr, &kr, n2, sizeof n2, &e2) == LFD_OK) {
-                    rc = lfd_qa_human_kp(&hr, &kr, r, NULL, err);
-                    lfd_human_free(&hr);
-                    lfd_kp_free(&kr);
-                } else {
-                    load_failed(r, out_path, LFD_EPARSE, &e2);
-                }
-                snprintf(r->path, sizeof r->path, "%s", path);
-                snprintf(r->rate_note, sizeof r->rate_note, "%s", note);
+            lfd_kp_free(&kp2);
+        }
+        if (rc == LFD_OK) {
+            /* the verdict is on the repaired data, read back as written */
+            lfd_human_opts o2 = opts ? *opts : (lfd_human_opts){0};
+            o2.fps = 0;
+            o2.sidecar = NULL;
+            o2.prov = NULL;
+            lfd_err e2 = {0};
+            lfd_keypoints kr;
+            lfd_human hr;
+            char n2[160];
+            if (qa_load(out_path, &o2, &hr, &kr, n2, sizeof n2, &e2) == LFD_OK) {
+                rc = lfd_qa_human_kp(&hr, &kr, r, NULL, err);
+                lfd_human_free(&hr);
+                lfd_kp_free(&kr);
             } else {
-                lfd_kp_free(&kp2);
+                load_failed(r, out_path, LFD_EPARSE, &e2);
             }
+            snprintf(r->path, sizeof r->path, "%s", path);
+            snprintf(r->rate_note, sizeof r->rate_note, "%s", note);
             r->nrepairs = r0->nrepairs;
             memcpy(r->repair, r0->repair, sizeof r->repair);
             r->repaired = 1;
@@ -1064,7 +1059,6 @@ int lfd_qa_file_repair(const char *path, const lfd_human_opts *opts, const char 
         }
     }
 out:
-    (void)h2;
     free(plan);
     free(r0);
     lfd_human_free(&h);

@@ -23,7 +23,6 @@
     swap ambiguity) and stays an unrepairable rejection.
 */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -488,11 +487,8 @@ static int fit_floor(const double *s, int k, double g[2], double mean[3], double
     /* principal spreads */
     double tr = cxx + cyy, det = cxx * cyy - cxy * cxy, disc = sqrt(fmax(0, tr * tr / 4 - det));
     double l1 = tr / 2 + disc, l2 = tr / 2 - disc;
-    if (sqrt(fmax(l1, 0)) < LFD_QV_TILT_SPREAD_M) {
-        if (getenv("LFD_QV_DEBUG"))
-            fprintf(stderr, "floor: %d samples, spread %.2f too small\n", k, sqrt(fmax(l1, 0)));
+    if (sqrt(fmax(l1, 0)) < LFD_QV_TILT_SPREAD_M)
         return 0;
-    }
     double e1[2] = {cxy, l1 - cxx};
     if (fabs(cxy) < 1e-12)
         e1[0] = cxx >= cyy ? 1 : 0, e1[1] = cxx >= cyy ? 0 : 1;
@@ -556,8 +552,6 @@ static int fit_floor(const double *s, int k, double g[2], double mean[3], double
             }
             free(z);
         }
-        if (getenv("LFD_QV_DEBUG"))
-            fprintf(stderr, "floor: %d samples, consensus %d, level %d, spread %.2f\n", k, best, lvl, sqrt(fmax(l1, 0)));
         /* a tilted floor holds (almost) all the ground samples, clearly more than any level */
         if (best < 1.3 * lvl || best < 0.9 * k) {
             free(use);
@@ -616,18 +610,6 @@ static int fit_floor(const double *s, int k, double g[2], double mean[3], double
             double dx = s[i * 3] - mx, dy = s[i * 3 + 1] - my;
             use[i] = fabs(s[i * 3 + 2] - (c + g[0] * dx + g[1] * dy)) < 0.03;
         }
-    }
-    if (getenv("LFD_QV_DEBUG")) {
-        int cnt = 0;
-        for (int i = 0; i < k; i++)
-            cnt += use[i];
-        fprintf(stderr, "floor: %d samples, %d inliers, spread %.2f %.2f, g %.3f %.3f\n", k, cnt, sqrt(fmax(l1, 0)),
-                sqrt(fmax(l2, 0)), g[0], g[1]);
-        FILE *fp = fopen(getenv("LFD_QV_DEBUG"), "w");
-        for (int i = 0; fp && i < k; i++)
-            fprintf(fp, "%.4f %.4f %.4f %d\n", s[i * 3], s[i * 3 + 1], s[i * 3 + 2], use[i]);
-        if (fp)
-            fclose(fp);
     }
     free(use);
     mean[0] = mx, mean[1] = my, mean[2] = c0;
@@ -689,14 +671,10 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
         lfd_v3_scale(nrm, nrm, 1 / lfd_v3_norm(nrm));
         how = "the floor under the feet";
     }
-    if (getenv("LFD_QV_DEBUG"))
-        fprintf(stderr, "tilt: %s %.2f deg\n", how ? how : "(not measurable)", tilt);
     {
         if (how && tilt > lim) {
             lfd_qa_reason *rs = lfd_qa_add_reason(r, "floor_tilt", LFD_QA_REJECT, tilt, lim,
                                                   "%s is tilted %.1f deg (a tilted camera?)", how, tilt);
-            uint8_t one = 1;
-            (void)one;
             rs->frames = n - f0;
             rs->nranges = 1;
             rs->range[0][0] = f0 + h->first_frame;

@@ -441,11 +441,9 @@ int lfd_repair_apply(const lfd_keypoints *kp, const lfd_human *h, const lfd_repa
             int m = g.mirror[j];
             if (m <= j)
                 continue;
-            int gj = g.group[j] | g.group[m];
             int hit = op->unit == LFD_RU_SWAP_BODY ||
                       (op->unit == LFD_RU_SWAP_ARMS && (g.group[j] == G_ARM_L || g.group[j] == G_ARM_R)) ||
                       (op->unit == LFD_RU_SWAP_LEGS && (g.group[j] == G_LEG_L || g.group[j] == G_LEG_R));
-            (void)gj;
             if (!hit)
                 continue;
             for (int f = op->f0; f <= op->f1; f++) {
