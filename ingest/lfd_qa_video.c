@@ -621,7 +621,9 @@ static int fit_floor(const double *s, int k, double g[2], double mean[3], double
 
 static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan)
 {
-    static const int feet[4] = {LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE, LFD_CJ_L_TOE, LFD_CJ_R_TOE};
+    /* the balls of the feet: on the floor through most of a stance, whatever
+       the heel does (ankles ride 5-10 cm higher and lift with the heel) */
+    static const int feet[2] = {LFD_CJ_L_TOE, LFD_CJ_R_TOE};
     int n = h->nframes;
     if (n - f0 < 5)
         return;
@@ -631,11 +633,11 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
     int k = 0;
     for (int f = f0 + 1; f + 1 < n; f++) {
         double zmin = INFINITY;
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 2; i++)
             zmin = fmin(zmin, lfd_human_cpos(h, f, feet[i])[2]);
         if (!isfinite(zmin))
             continue;
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 2; i++) {
             const double *p = lfd_human_cpos(h, f, feet[i]);
             double v = lfd_v3_dist(lfd_human_cpos(h, f + 1, feet[i]), lfd_human_cpos(h, f - 1, feet[i])) * h->fps / 2;
             /* a planted foot joint: slow and the lowest of the feet */
