@@ -787,9 +787,6 @@ static void finish_report(lfd_qa_report *r)
     r->verdict = verdict;
 }
 
-int lfd_qa_video_detect(const lfd_human *h, const lfd_keypoints *kp, int f0, lfd_qa_report *r,
-                        struct lfd_repair_plan *plan);
-
 int lfd_qa_human(const lfd_human *h, lfd_qa_report *r, lfd_err *err)
 {
     return lfd_qa_human_kp(h, NULL, r, NULL, err);

@@ -736,10 +736,6 @@ static void detect_timestamps(const lfd_human *h, const lfd_keypoints *kp, lfd_q
 }
 
 /* ---- entry ------------------------------------------------------------------------------------ */
-/* Runs the video detectors on h (kp may be NULL: no confidences or times).
-   Returns 1 when the data had something unrepairable. */
-int lfd_qa_video_detect(const lfd_human *h, const lfd_keypoints *kp, int f0, lfd_qa_report *r,
-                        lfd_repair_plan *plan);
 int lfd_qa_video_detect(const lfd_human *h, const lfd_keypoints *kp, int f0, lfd_qa_report *r,
                         lfd_repair_plan *plan)
 {
