@@ -223,27 +223,31 @@ static void fill_gap(const lfd_human *h, double *W, int j, int a, int b, const u
     for (int f = a - 1; an >= 0 && f <= b + 1; f++)
         if (!finite3(W_at(h, W, f, an)) || bad[(size_t)f * J + an])
             an = -1;
-    double r[4][3];
-    int fr[4] = {a - 2, a - 1, b + 1, b + 2};
-    for (int i = 0; i < 4; i++) {
-        int f = fr[i] < 0 ? a - 1 : fr[i] >= T ? b + 1 : fr[i];
-        if (bad[(size_t)f * J + j] || !finite3(W_at(h, W, f, j)) || (an >= 0 && !finite3(W_at(h, W, f, an))))
-            f = i < 2 ? a - 1 : b + 1;
-        fr[i] = f;
+    /* offsets at a-3, a-2, a-1 and b+1, b+2, b+3 (where known) */
+    double r[6][3];
+    int ok[6], fr[6] = {a - 3, a - 2, a - 1, b + 1, b + 2, b + 3};
+    for (int i = 0; i < 6; i++) {
+        int f = fr[i];
+        ok[i] = f >= 0 && f < T && !bad[(size_t)f * J + j] && finite3(W_at(h, W, f, j)) &&
+                (an < 0 || finite3(W_at(h, W, f, an)));
         for (int k = 0; k < 3; k++)
-            r[i][k] = W_at(h, W, f, j)[k] - (an >= 0 ? W_at(h, W, f, an)[k] : 0);
+            r[i][k] = ok[i] ? W_at(h, W, f, j)[k] - (an >= 0 ? W_at(h, W, f, an)[k] : 0) : 0;
     }
-    double len0 = lfd_v3_norm(r[1]), len1 = lfd_v3_norm(r[2]);
+    /* end velocities (per frame): second-order one-sided differences where
+       three frames are known, else first-order, else none */
+    double v0[3], v1[3];
+    for (int k = 0; k < 3; k++) {
+        v0[k] = ok[0] && ok[1] ? (3 * r[2][k] - 4 * r[1][k] + r[0][k]) / 2 : ok[1] ? r[2][k] - r[1][k] : 0;
+        v1[k] = ok[4] && ok[5] ? (-3 * r[3][k] + 4 * r[4][k] - r[5][k]) / 2 : ok[4] ? r[4][k] - r[3][k] : 0;
+    }
+    double len0 = lfd_v3_norm(r[2]), len1 = lfd_v3_norm(r[3]);
     double n = b - a + 2; /* frames from a-1 to b+1 */
     for (int f = a; f <= b; f++) {
         double s = (f - (a - 1)) / n, s2 = s * s, s3 = s2 * s;
         double h00 = 2 * s3 - 3 * s2 + 1, h10 = s3 - 2 * s2 + s, h01 = -2 * s3 + 3 * s2, h11 = s3 - s2;
         double q[3];
-        for (int k = 0; k < 3; k++) {
-            double m0 = (r[1][k] - r[0][k]) * (fr[1] > fr[0] ? n / (fr[1] - fr[0]) : 0);
-            double m1 = (r[3][k] - r[2][k]) * (fr[3] > fr[2] ? n / (fr[3] - fr[2]) : 0);
-            q[k] = h00 * r[1][k] + h10 * m0 + h01 * r[2][k] + h11 * m1;
-        }
+        for (int k = 0; k < 3; k++)
+            q[k] = h00 * r[2][k] + h10 * v0[k] * n + h01 * r[3][k] + h11 * v1[k] * n;
         double *p = W_at(h, W, f, j);
         if (an >= 0) {
             /* a bone: keep its length between the lengths at the two ends */
