@@ -623,7 +623,8 @@ int lfd_human_load(lfd_human *h, const char *path, const lfd_human_opts *o, lfd_
         if (rc)
             return rc;
         snprintf(h->sha256, sizeof h->sha256, "%s", hex);
-    } else if (n >= 4 && (!strcasecmp(path + n - 4, ".npy") || !strcasecmp(path + n - 4, ".csv"))) {
+    } else if ((n >= 4 && (!strcasecmp(path + n - 4, ".npy") || !strcasecmp(path + n - 4, ".csv"))) ||
+               (n >= 6 && !strcasecmp(path + n - 6, ".jsonl")) || (n >= 7 && !strcasecmp(path + n - 7, ".ndjson"))) {
         lfd_keypoints kp;
         lfd_kp_opts ko = {0};
         if (o) {
@@ -642,7 +643,7 @@ int lfd_human_load(lfd_human *h, const char *path, const lfd_human_opts *o, lfd_
         if (lfd_file_sha256_hex(path, hex, NULL) == LFD_OK)
             snprintf(h->sha256, sizeof h->sha256, "%s", hex);
     } else {
-        return lfd_fail(err, LFD_EUNSUPPORTED, "%s: unknown human motion format (.bvh, .npy or .csv)", path);
+        return lfd_fail(err, LFD_EUNSUPPORTED, "%s: unknown human motion format (.bvh, .npy, .csv or .jsonl)", path);
     }
     rc = load_prov(h, path, o, err);
     if (rc)

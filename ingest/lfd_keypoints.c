@@ -45,6 +45,39 @@ static const char *const mp_names[33] = {
     "left_knee",      "right_knee",     "left_ankle",      "right_ankle",    "left_heel",
     "right_heel",     "left_foot_index", "right_foot_index"};
 
+/* A tree over the landmarks (the BlazePose topology drawn in the same guide),
+   used to anchor gap filling; shoulders are roots of the upper body. */
+static const int mp_parents[33] = {-1, 0, 1, 2, 0, 4, 5, 3, 6, 0, 0, -1, 11, 11, 12, 13, 14,
+                                   15, 16, 15, 16, 15, 16, 11, 12, 23, 24, 25, 26, 27, 28, 27, 28};
+
+/* COCO 2017 person keypoints (cocodataset.org "Keypoint Evaluation"; the
+   order of person_keypoints annotations), as 3D lifts write them. */
+static const char *const coco_names[26] = {
+    "nose",        "left_eye",       "right_eye",      "left_ear",        "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow",   "right_elbow",     "left_wrist",
+    "right_wrist", "left_hip",       "right_hip",      "left_knee",       "right_knee",
+    "left_ankle",  "right_ankle",
+    /* Halpe full-body 26 adds (MVIG-SJTU/AlphaPose, docs/output.md, "Halpe 26") */
+    "head",        "neck",           "hip",            "left_big_toe",    "right_big_toe",
+    "left_small_toe", "right_small_toe", "left_heel",  "right_heel"};
+static const int coco_parents[26] = {-1, 0, 0, 1, 2, -1, 5, 5, 6, 7, 8, 5, 11, 11, 12, 13, 14,
+                                     0, 5, 11, 15, 16, 15, 16, 15, 16};
+/* Canonical placements for these presets (lfd_skeleton.h mapping-file
+   form).  COCO-17 has no toe: its l_toe/r_toe sit on the ankles, so foot
+   pitch and toe contact are unknown for it. */
+static const char coco_map[] =
+    "{\"pelvis\": [\"left_hip\", \"right_hip\"], \"neck\": [\"left_shoulder\", \"right_shoulder\"],"
+    " \"head\": [\"left_ear\", \"right_ear\"], \"l_shoulder\": \"left_shoulder\", \"r_shoulder\": \"right_shoulder\","
+    " \"l_elbow\": \"left_elbow\", \"r_elbow\": \"right_elbow\", \"l_wrist\": \"left_wrist\", \"r_wrist\": \"right_wrist\","
+    " \"l_hip\": \"left_hip\", \"r_hip\": \"right_hip\", \"l_knee\": \"left_knee\", \"r_knee\": \"right_knee\","
+    " \"l_ankle\": \"left_ankle\", \"r_ankle\": \"right_ankle\", \"l_toe\": \"left_ankle\", \"r_toe\": \"right_ankle\"}";
+static const char halpe_map[] =
+    "{\"pelvis\": \"hip\", \"neck\": \"neck\", \"head\": \"head\", \"l_shoulder\": \"left_shoulder\","
+    " \"r_shoulder\": \"right_shoulder\", \"l_elbow\": \"left_elbow\", \"r_elbow\": \"right_elbow\","
+    " \"l_wrist\": \"left_wrist\", \"r_wrist\": \"right_wrist\", \"l_hip\": \"left_hip\", \"r_hip\": \"right_hip\","
+    " \"l_knee\": \"left_knee\", \"r_knee\": \"right_knee\", \"l_ankle\": \"left_ankle\", \"r_ankle\": \"right_ankle\","
+    " \"l_toe\": [\"left_big_toe\", \"left_small_toe\"], \"r_toe\": [\"right_big_toe\", \"right_small_toe\"]}";
+
 /* amazon-far/holosoma, holosoma_retargeting/config_types/data_type.py,
    MOCAP_DEMO_JOINTS (also listed in ../shared/data/mocap/README.md). */
 static const char *const holo_names[53] = {
@@ -77,16 +110,20 @@ static const int holo_parents[53] = {
 
 static const lfd_kp_preset presets[] = {
     {"smpl-22", "SMPL body joints 0..21 (HumanML3D / AMASS joint arrays)", 22, smpl_names,
-     smpl_parents, 0, "m", NULL},
-    {"smpl-24", "SMPL body joints 0..23 (with hands)", 24, smpl_names, smpl_parents, 0, "m", NULL},
+     smpl_parents, 0, "m", NULL, NULL},
+    {"smpl-24", "SMPL body joints 0..23 (with hands)", 24, smpl_names, smpl_parents, 0, "m", NULL, NULL},
     {"mediapipe-33", "MediaPipe Pose world landmarks (33, metres, origin between the hips)", 33,
-     mp_names, NULL, 0, "m", NULL},
+     mp_names, mp_parents, 0, "m", NULL, NULL},
+    {"coco-17", "COCO-17 keypoints lifted to 3D (no toes: feet end at the ankles)", 17, coco_names,
+     coco_parents, 0, NULL, NULL, coco_map},
+    {"halpe-26", "Halpe-26 full-body keypoints (AlphaPose) lifted to 3D", 26, coco_names, coco_parents, 0,
+     NULL, NULL, halpe_map},
     /* 120 Hz: not published; the walking part of climb seq 1 has swing phases of 64-98
        frames, and normal swing lasts about 0.4 s (Perry & Burnfield, Gait Analysis, 2nd ed.,
        2010: swing ~40% of a ~1 s stride), so the rate is >= 120 Hz, the usual optical
        mocap rate.  Override with --fps or a sidecar. */
     {"holosoma-53", "amazon-far/holosoma mocap demo joints (53, metres, Z-up; rate assumed 120 Hz)",
-     53, holo_names, holo_parents, 120, "m", "z"},
+     53, holo_names, holo_parents, 120, "m", "z", NULL},
 };
 #define NPRESETS ((int)(sizeof presets / sizeof presets[0]))
 
@@ -109,6 +146,8 @@ void lfd_kp_free(lfd_keypoints *kp)
     free(kp->names);
     free(kp->parents);
     free(kp->pos);
+    free(kp->conf);
+    free(kp->times);
     memset(kp, 0, sizeof *kp);
 }
 
@@ -205,7 +244,7 @@ static int sidecar_load(sidecar *sc, const char *data_path, const lfd_kp_opts *o
             return lfd_fail(err, LFD_EPARSE,
                             "%s:%d: unknown or invalid key '%s' (keys: joints [names], parents [ints], "
                             "fps > 0, units m|cm|mm|inch|asf, up y|z|-y|-z, preset smpl-22|smpl-24|"
-                            "mediapipe-33|holosoma-53)",
+                            "mediapipe-33|coco-17|halpe-26|holosoma-53)",
                             sc->path, e->line, e->key);
         }
     }
@@ -223,7 +262,7 @@ static int kp_describe(lfd_keypoints *kp, const sidecar *sc, const lfd_kp_opts *
     if (o && o->preset) {
         pr = lfd_kp_preset_find(o->preset);
         if (!pr)
-            return lfd_fail(err, LFD_EARG, "unknown preset '%s' (smpl-22, smpl-24, mediapipe-33, holosoma-53)",
+            return lfd_fail(err, LFD_EARG, "unknown preset '%s' (smpl-22, smpl-24, mediapipe-33, coco-17, halpe-26, holosoma-53)",
                             o->preset);
     } else if (sc->preset[0]) {
         pr = lfd_kp_preset_find(sc->preset);
@@ -234,7 +273,7 @@ static int kp_describe(lfd_keypoints *kp, const sidecar *sc, const lfd_kp_opts *
         if (!pr)
             return lfd_fail(err, LFD_EARG,
                             "%s: %d joints and no joint names: give --preset (smpl-22, smpl-24, "
-                            "mediapipe-33, holosoma-53) or a sidecar %s.json with \"joints\"",
+                            "mediapipe-33, coco-17, halpe-26, holosoma-53) or a sidecar %s.json with \"joints\"",
                             kp->name, J, kp->name);
         kp_warn(kp, "%s: no joint names; assuming preset %s from the joint count %d (pass --preset to choose)",
                 kp->name, pr->id, J);
@@ -298,6 +337,9 @@ static int kp_describe(lfd_keypoints *kp, const sidecar *sc, const lfd_kp_opts *
     } else if (file_fps > 0) {
         kp->fps = file_fps;
         snprintf(kp->fps_source, sizeof kp->fps_source, "time column");
+    } else if (o && o->fps_default > 0) {
+        kp->fps = o->fps_default;
+        snprintf(kp->fps_source, sizeof kp->fps_source, "option (file has none)");
     } else if (pr && pr->fps > 0) {
         kp->fps = pr->fps;
         snprintf(kp->fps_source, sizeof kp->fps_source, "preset %s", pr->id);
@@ -630,18 +672,6 @@ static int split_line(const char *p, const char *e, char delim, cell *cells, int
     return k;
 }
 
-/* "<joint>_x" / "<joint>.x": the joint-name length and the axis (0..2), or -1 */
-static int triplet_axis(const cell *c, size_t *jl)
-{
-    if (c->n < 3)
-        return -1;
-    char sep = c->s[c->n - 2], ax = (char)tolower((unsigned char)c->s[c->n - 1]);
-    if ((sep != '_' && sep != '.') || ax < 'x' || ax > 'z')
-        return -1;
-    *jl = c->n - 2;
-    return ax - 'x';
-}
-
 static int ci_eq(const cell *c, const char *s)
 {
     return c->n == strlen(s) && !strncasecmp(c->s, s, c->n);
@@ -651,6 +681,275 @@ static int cmp_dbl(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* a confidence column suffix (MediaPipe writes visibility and presence) */
+static int conf_suffix(const char *s, size_t n)
+{
+    static const char *const suf[] = {"visibility", "presence", "confidence", "conf", "score", "vis"};
+    for (size_t i = 0; i < sizeof suf / sizeof suf[0]; i++)
+        if (n == strlen(suf[i]) && !strncasecmp(s, suf[i], n))
+            return 1;
+    return 0;
+}
+
+/* splits "<joint>_<suffix>" (or '.'); returns 0..2 for x/y/z, 3 for a
+   confidence column, -1 otherwise; *jl gets the joint-name length */
+static int column_role(const cell *c, size_t *jl)
+{
+    size_t i = c->n;
+    while (i > 0 && c->s[i - 1] != '_' && c->s[i - 1] != '.')
+        i--;
+    if (i < 2)
+        return -1;
+    *jl = i - 1;
+    const char *suf = c->s + i;
+    size_t sn = c->n - i;
+    if (sn == 1 && tolower((unsigned char)suf[0]) >= 'x' && tolower((unsigned char)suf[0]) <= 'z')
+        return tolower((unsigned char)suf[0]) - 'x';
+    return conf_suffix(suf, sn) ? 3 : -1;
+}
+
+/* joint names that are only numbers ("0", "landmark_12", "kp3") name nothing */
+static int names_are_indices(const lfd_keypoints *kp)
+{
+    for (int j = 0; j < kp->njoints; j++) {
+        const char *s = kp->names[j];
+        size_t n = strlen(s);
+        if (!n || !isdigit((unsigned char)s[n - 1]))
+            return 0;
+        size_t d = n;
+        while (d > 0 && isdigit((unsigned char)s[d - 1]))
+            d--;
+        if (atoi(s + d) != j)
+            return 0;
+    }
+    return 1;
+}
+
+/* conf array (1 where not given) */
+static int kp_alloc_conf(lfd_keypoints *kp, lfd_err *err)
+{
+    size_t n = (size_t)kp->nframes * (size_t)kp->njoints;
+    kp->conf = malloc(n * sizeof *kp->conf);
+    if (!kp->conf)
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", kp->name);
+    for (size_t i = 0; i < n; i++)
+        kp->conf[i] = 1;
+    return LFD_OK;
+}
+
+/* the rate from per-frame times (1 / median step); times were checked to
+   increase as they were read */
+static int times_rate(lfd_keypoints *kp, double *file_fps, lfd_err *err)
+{
+    *file_fps = 0;
+    int T = kp->nframes;
+    if (!kp->times || T < 2)
+        return LFD_OK;
+    double *dt = malloc((size_t)(T - 1) * sizeof *dt);
+    if (!dt)
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", kp->name);
+    for (int i = 0; i + 1 < T; i++)
+        dt[i] = kp->times[i + 1] - kp->times[i];
+    qsort(dt, (size_t)(T - 1), sizeof *dt, cmp_dbl);
+    double med = dt[(T - 2) / 2];
+    *file_fps = 1 / med;
+    if (dt[T - 2] > 1.5 * med || dt[0] < 0.5 * med)
+        kp_warn(kp, "%s: uneven time steps (%.4g..%.4g s, median %.4g s); using %.4g fps (lfd qa names the frames)",
+                kp->name, dt[0], dt[T - 2], med, *file_fps);
+    free(dt);
+    return LFD_OK;
+}
+
+/* a time value of row f; fails when it does not increase */
+static int put_time(lfd_keypoints *kp, int f, double v, const char *path, int line, int col, lfd_err *err)
+{
+    if (!isfinite(v))
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: column %d: the time is not a finite number", path, line, col);
+    if (f > 0 && !(v > kp->times[f - 1]))
+        return lfd_fail(err, LFD_EPARSE,
+                        "%s:%d: column %d: time %.9g s does not come after the previous frame's %.9g s "
+                        "(timestamps going backwards or repeated)",
+                        path, line, col, v, kp->times[f - 1]);
+    kp->times[f] = v;
+    return LFD_OK;
+}
+
+static int is_time_name(const cell *c, int *ms)
+{
+    *ms = ci_eq(c, "time_ms") || ci_eq(c, "timestamp_ms") || ci_eq(c, "t_ms");
+    return *ms || ci_eq(c, "time") || ci_eq(c, "t") || ci_eq(c, "time_s") || ci_eq(c, "timestamp");
+}
+
+static int is_landmark_name(const cell *c)
+{
+    return ci_eq(c, "landmark") || ci_eq(c, "landmark_id") || ci_eq(c, "landmark_index") || ci_eq(c, "joint") ||
+           ci_eq(c, "keypoint") || ci_eq(c, "kp") || ci_eq(c, "id") || ci_eq(c, "name") || ci_eq(c, "joint_name");
+}
+
+/* one line of text [*q, e) and the start of the next */
+typedef struct lines {
+    const char *p, *end;
+    int line;
+} lines;
+
+static int next_line(lines *L, const char **s, const char **e)
+{
+    while (L->p < L->end) {
+        const char *a = L->p, *b = a;
+        while (b < L->end && *b != '\n' && *b != '\r')
+            b++;
+        int ln = ++L->line;
+        L->p = b;
+        if (L->p < L->end && *L->p == '\r')
+            L->p++;
+        if (L->p < L->end && *L->p == '\n')
+            L->p++;
+        const char *t = a;
+        while (t < b && (*t == ' ' || *t == '\t'))
+            t++;
+        if (t < b) {
+            *s = a;
+            *e = b;
+            L->line = ln;
+            return ln;
+        }
+    }
+    return 0;
+}
+
+/* The long layout: one row per frame and landmark
+   (frame|time, landmark, x, y, z[, visibility][, presence]). */
+static int read_csv_long(lfd_keypoints *kp, const char *path, lines L, char delim, const cell *hdr, int nh,
+                         int hline, cell *cells, int maxc, int *have_names, lfd_err *err)
+{
+    int cf = -1, ct = -1, ms = 0, cl = -1, cx = -1, cy = -1, cz = -1, cc[2] = {-1, -1};
+    for (int k = 0; k < nh; k++) {
+        int m = 0;
+        if (ci_eq(&hdr[k], "frame") || ci_eq(&hdr[k], "frame_id") || ci_eq(&hdr[k], "index"))
+            cf = k;
+        else if (is_time_name(&hdr[k], &m))
+            ct = k, ms = m;
+        else if (is_landmark_name(&hdr[k]))
+            cl = k;
+        else if (ci_eq(&hdr[k], "x"))
+            cx = k;
+        else if (ci_eq(&hdr[k], "y"))
+            cy = k;
+        else if (ci_eq(&hdr[k], "z"))
+            cz = k;
+        else if (conf_suffix(hdr[k].s, hdr[k].n) && cc[1] < 0)
+            cc[cc[0] >= 0] = k;
+        else
+            return lfd_fail(err, LFD_EPARSE,
+                            "%s:%d: column %d '%.*s' is not part of the one-row-per-landmark layout (frame|time, "
+                            "landmark, x, y, z, visibility, presence)",
+                            path, hline, k + 1, (int)(hdr[k].n < 40 ? hdr[k].n : 40), hdr[k].s);
+    }
+    if ((cf < 0 && ct < 0) || cl < 0 || cx < 0 || cy < 0 || cz < 0)
+        return lfd_fail(err, LFD_EPARSE,
+                        "%s:%d: one-row-per-landmark CSV needs columns frame (or time), landmark, x, y, z", path,
+                        hline);
+    int key = ct >= 0 ? ct : cf;
+    /* pass 1: frames and landmarks per frame */
+    lines L1 = L;
+    const char *s, *e;
+    int rows = 0, frames = 0, J = 0, cur = 0, ln;
+    cell kprev = {NULL, 0};
+    while ((ln = next_line(&L1, &s, &e))) {
+        int n = split_line(s, e, delim, cells, maxc);
+        if (n != nh)
+            return lfd_fail(err, LFD_EPARSE, "%s:%d: row has %d columns, the header has %d", path, ln,
+                            n < 0 ? maxc : n, nh);
+        if (!kprev.s || kprev.n != cells[key].n || memcmp(kprev.s, cells[key].s, cells[key].n)) {
+            if (frames == 1)
+                J = cur;
+            else if (frames > 1 && cur != J)
+                return lfd_fail(err, LFD_EMISMATCH, "%s:%d: column %d: the frame before has %d landmarks, the first "
+                                "frame has %d (mismatched joint counts)", path, ln, key + 1, cur, J);
+            frames++;
+            cur = 0;
+            kprev = cells[key];
+        }
+        cur++;
+        if (++rows > LFD_KP_MAX_FRAMES)
+            return lfd_fail(err, LFD_ELIMIT, "%s: more than %d rows", path, LFD_KP_MAX_FRAMES);
+    }
+    if (frames == 0)
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: no data rows after the header", path, hline);
+    if (frames == 1)
+        J = cur;
+    else if (cur != J)
+        return lfd_fail(err, LFD_EMISMATCH, "%s:%d: column %d: the last frame has %d landmarks, the first has %d "
+                        "(mismatched joint counts)", path, L1.line, key + 1, cur, J);
+    int rc = kp_alloc(kp, frames, J, err);
+    if (rc == LFD_OK)
+        rc = kp_alloc_conf(kp, err);
+    if (rc == LFD_OK && ct >= 0 && !(kp->times = malloc((size_t)frames * sizeof *kp->times)))
+        rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", path);
+    /* pass 2: values */
+    int f = -1, j = 0;
+    kprev.s = NULL;
+    while (rc == LFD_OK && (ln = next_line(&L, &s, &e))) {
+        split_line(s, e, delim, cells, maxc);
+        if (!kprev.s || kprev.n != cells[key].n || memcmp(kprev.s, cells[key].s, cells[key].n)) {
+            f++;
+            j = 0;
+            kprev = cells[key];
+        }
+        /* the landmark: a name (first frame sets them; later frames must repeat them) or an index */
+        const cell *lc = &cells[cl];
+        double idx;
+        int numeric = lc->n && !lfd_parse_number(lc->s, lc->n, &idx);
+        if (f == 0) {
+            if (lc->n == 0 || lc->n >= LFD_KP_NAME_MAX) {
+                rc = lfd_fail(err, LFD_EPARSE, "%s:%d: column %d: landmark name empty or too long", path, ln, cl + 1);
+                break;
+            }
+            memcpy(kp->names[j], lc->s, lc->n);
+            kp->names[j][lc->n] = '\0';
+            if (!numeric)
+                *have_names = 1;
+        } else if (strlen(kp->names[j]) != lc->n || memcmp(kp->names[j], lc->s, lc->n)) {
+            rc = lfd_fail(err, LFD_EMISMATCH, "%s:%d: column %d: landmark '%.*s' where frame 0 has '%s' (landmarks "
+                          "must come in the same order in every frame)", path, ln, cl + 1,
+                          (int)(lc->n < 40 ? lc->n : 40), lc->s, kp->names[j]);
+            break;
+        }
+        for (int k = 0; k < nh && rc == LFD_OK; k++) {
+            if (k == cl || (k == cf && k != key))
+                continue;
+            double v = NAN;
+            if (cells[k].n && lfd_parse_number(cells[k].s, cells[k].n, &v)) {
+                rc = lfd_fail(err, LFD_EPARSE, "%s:%d: column %d ('%.*s') is not a number", path, ln, k + 1,
+                              (int)(cells[k].n < 40 ? cells[k].n : 40), cells[k].s);
+                break;
+            }
+            size_t at = (size_t)f * (size_t)J + (size_t)j;
+            if (k == ct && j == 0)
+                rc = put_time(kp, f, ms ? v / 1000 : v, path, ln, k + 1, err);
+            else if (k == cx || k == cy || k == cz) {
+                kp->nonfinite += !isfinite(v);
+                kp->pos[at * 3 + (size_t)(k == cx ? 0 : k == cy ? 1 : 2)] = v;
+            } else if (k == cc[0] || k == cc[1]) {
+                if (isfinite(v) && v < kp->conf[at])
+                    kp->conf[at] = v;
+                else if (!isfinite(v))
+                    kp->conf[at] = 0;
+            }
+        }
+        j++;
+    }
+    if (rc == LFD_OK) {
+        snprintf(kp->conf_name, sizeof kp->conf_name, "%.*s", (int)(cc[0] >= 0 ? hdr[cc[0]].n : 0),
+                 cc[0] >= 0 ? hdr[cc[0]].s : "");
+        if (cc[0] < 0) {
+            free(kp->conf);
+            kp->conf = NULL;
+        }
+    }
+    return rc;
 }
 
 int lfd_kp_read_csv(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, lfd_err *err)
@@ -663,125 +962,135 @@ int lfd_kp_read_csv(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, l
     if (rc)
         return rc;
     const char *text = (const char *)buf, *end = text + len;
-    enum { MAXC = 3 * LFD_KP_MAX_JOINTS + 2 };
+    enum { MAXC = 4 * LFD_KP_MAX_JOINTS + 4 };
     cell *cells = malloc(MAXC * sizeof *cells);
-    double *times = NULL;
+    cell *hdr = malloc(MAXC * sizeof *hdr);
+    int *role = malloc(MAXC * sizeof *role);  /* -1 skip, 0..2 axis, 3 confidence, 4 time */
+    int *cjoint = malloc(MAXC * sizeof *cjoint);
     sidecar sc = {0};
-    if (!cells) {
-        free(buf);
+    if (!cells || !hdr || !role || !cjoint) {
+        free(cells), free(hdr), free(role), free(cjoint), free(buf);
         return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", path);
     }
     /* skip a UTF-8 byte-order mark */
     if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
         text += 3;
-    /* header line */
-    const char *p = text;
-    int line = 1;
-    while (p < end && (*p == '\n' || *p == '\r')) {
-        line += *p == '\n';
-        p++;
+    lines L = {text, end, 0};
+    const char *p, *he;
+    int hline = next_line(&L, &p, &he);
+    int nh = 0, first = 0, time_ms = 0, J = 0, have_names = 1, nconf = 0;
+    char delim = ',';
+    if (!hline)
+        rc = lfd_fail(err, LFD_EPARSE, "%s:1: empty file (expected a header row)", path);
+    if (rc == LFD_OK) {
+        delim = memchr(p, ',', (size_t)(he - p)) ? ',' : memchr(p, ';', (size_t)(he - p)) ? ';' : '\t';
+        nh = split_line(p, he, delim, hdr, MAXC);
+        if (nh < 0)
+            rc = lfd_fail(err, LFD_ELIMIT, "%s:%d: more than %d columns", path, hline, MAXC);
     }
-    const char *he = p;
-    while (he < end && *he != '\n' && *he != '\r')
-        he++;
-    char delim = memchr(p, ',', (size_t)(he - p)) ? ',' : memchr(p, ';', (size_t)(he - p)) ? ';' : '\t';
-    int hline = line;
-    int nh = split_line(p, he, delim, cells, MAXC);
-    int time_col = -1, time_ms = 0, first = 0;
-    if (nh < 0)
-        rc = lfd_fail(err, LFD_ELIMIT, "%s:%d: more than %d columns", path, hline, MAXC);
-    if (rc == LFD_OK && nh > 0) {
-        /* optional time / frame column */
-        if (ci_eq(&cells[0], "time") || ci_eq(&cells[0], "t") || ci_eq(&cells[0], "time_s") ||
-            ci_eq(&cells[0], "timestamp")) {
-            time_col = 0;
+    int is_long = 0;
+    for (int k = 0; rc == LFD_OK && k < nh; k++)
+        is_long |= ci_eq(&hdr[k], "x") || is_landmark_name(&hdr[k]);
+    if (rc == LFD_OK && is_long) {
+        rc = read_csv_long(kp, path, L, delim, hdr, nh, hline, cells, MAXC, &have_names, err);
+        goto describe;
+    }
+    /* wide layout: [time|frame,] then per joint <j>_x,<j>_y,<j>_z[,<j>_visibility][,<j>_presence] */
+    for (int k = 0; rc == LFD_OK && k < nh; k++) {
+        int ms = 0;
+        size_t jl = 0;
+        int r = column_role(&hdr[k], &jl);
+        role[k] = -1;
+        cjoint[k] = -1;
+        if (k == 0 && is_time_name(&hdr[k], &ms)) {
+            role[k] = 4;
+            time_ms = ms;
             first = 1;
-        } else if (ci_eq(&cells[0], "time_ms")) {
-            time_col = 0;
-            time_ms = 1;
-            first = 1;
-        } else if (ci_eq(&cells[0], "frame") || ci_eq(&cells[0], "index")) {
-            first = 1;
+            continue;
         }
+        if (k == 0 && (ci_eq(&hdr[k], "frame") || ci_eq(&hdr[k], "index"))) {
+            first = 1;
+            continue;
+        }
+        if (r == 0) {
+            cjoint[k] = J++;
+            role[k] = 0;
+        } else if (r > 0 && k > 0) {
+            role[k] = r;
+            cjoint[k] = cjoint[k - 1];
+        }
+        /* the axis / confidence column must follow its joint's columns in order */
+        int ok = r >= 0 && cjoint[k] >= 0;
+        if (ok && r > 0) {
+            size_t pl = 0;
+            int pr = column_role(&hdr[k - 1], &pl);
+            ok = pl == jl && !memcmp(hdr[k - 1].s, hdr[k].s, jl) &&
+                 ((r <= 2 && pr == r - 1) || (r == 3 && pr >= 2));
+        }
+        if (ok && jl >= LFD_KP_NAME_MAX)
+            rc = lfd_fail(err, LFD_EPARSE, "%s:%d: column %d: joint name longer than %d characters", path, hline,
+                          k + 1, LFD_KP_NAME_MAX - 1);
+        else if (!ok)
+            rc = lfd_fail(err, LFD_EPARSE,
+                          "%s:%d: column %d '%.*s': unknown column layout; expected an optional time/frame "
+                          "column, then per joint <joint>_x, <joint>_y, <joint>_z in that order, optionally "
+                          "followed by <joint>_visibility (or _presence, _confidence, _score); or the "
+                          "one-row-per-landmark layout frame, landmark, x, y, z[, visibility]",
+                          path, hline, k + 1, (int)(hdr[k].n < 60 ? hdr[k].n : 60), hdr[k].s);
+        nconf += ok && r == 3;
     }
-    int J = rc == LFD_OK ? (nh - first) / 3 : 0;
-    if (rc == LFD_OK && (nh - first < 3 || (nh - first) % 3))
+    /* every joint has its three axes */
+    for (int k = first; rc == LFD_OK && k < nh; k++)
+        if (role[k] == 0 && (k + 2 >= nh || role[k + 1] != 1 || role[k + 2] != 2))
+            rc = lfd_fail(err, LFD_EPARSE, "%s:%d: column %d '%.*s' has no _y and _z columns after it", path,
+                          hline, k + 1, (int)(hdr[k].n < 60 ? hdr[k].n : 60), hdr[k].s);
+    if (rc == LFD_OK && J == 0)
         rc = lfd_fail(err, LFD_EPARSE,
-                      "%s:%d: header has %d columns; expected an optional time/frame column then "
-                      "<joint>_x,<joint>_y,<joint>_z triplets",
-                      path, hline, nh);
-    for (int j = 0; rc == LFD_OK && j < J; j++) {
-        size_t jl[3];
-        for (int a = 0; a < 3 && rc == LFD_OK; a++) {
-            const cell *c = &cells[first + 3 * j + a];
-            if (triplet_axis(c, &jl[a]) != a || jl[a] != jl[0] || memcmp(c->s, cells[first + 3 * j].s, jl[0]))
-                rc = lfd_fail(err, LFD_EPARSE,
-                              "%s:%d: column %d '%.*s' should be '<joint>_%c' (triplets x, y, z of one joint)",
-                              path, hline, first + 3 * j + a + 1, (int)(c->n < 60 ? c->n : 60), c->s, 'x' + a);
-        }
-        if (rc == LFD_OK && (jl[0] == 0 || jl[0] >= LFD_KP_NAME_MAX))
-            rc = lfd_fail(err, LFD_EPARSE, "%s:%d: joint name %d is empty or longer than %d characters",
-                          path, hline, j + 1, LFD_KP_NAME_MAX - 1);
-    }
+                      "%s:%d: header has no <joint>_x,<joint>_y,<joint>_z columns (unknown column layout)", path,
+                      hline);
     /* count the data rows before allocating */
     long rows = 0;
-    const char *data = he;
-    for (const char *q = data; rc == LFD_OK && q < end;) {
-        const char *e = q;
-        int blank = 1;
-        while (e < end && *e != '\n' && *e != '\r') {
-            if (*e != ' ' && *e != '\t')
-                blank = 0;
-            e++;
-        }
-        rows += !blank;
-        if (rows > LFD_KP_MAX_FRAMES)
-            rc = lfd_fail(err, LFD_ELIMIT, "%s: more than %d rows", path, LFD_KP_MAX_FRAMES);
-        q = e;
-        if (q < end && *q == '\r')
-            q++;
-        if (q < end && *q == '\n')
-            q++;
+    {
+        lines L1 = L;
+        const char *s, *e;
+        while (rc == LFD_OK && next_line(&L1, &s, &e))
+            if (++rows > LFD_KP_MAX_FRAMES)
+                rc = lfd_fail(err, LFD_ELIMIT, "%s: more than %d rows", path, LFD_KP_MAX_FRAMES);
     }
     if (rc == LFD_OK && rows == 0)
         rc = lfd_fail(err, LFD_EPARSE, "%s:%d: no data rows after the header", path, hline);
     if (rc == LFD_OK)
         rc = kp_alloc(kp, (int)rows, J, err);
+    if (rc == LFD_OK && nconf)
+        rc = kp_alloc_conf(kp, err);
     if (rc == LFD_OK) {
-        for (int j = 0; j < J; j++) {
-            const cell *c = &cells[first + 3 * j];
-            memcpy(kp->names[j], c->s, c->n - 2);
-            kp->names[j][c->n - 2] = '\0';
-        }
-        if (time_col >= 0 && !(times = malloc((size_t)rows * sizeof *times)))
+        for (int k = first; k < nh; k++)
+            if (role[k] == 0) {
+                size_t jl = 0;
+                column_role(&hdr[k], &jl);
+                memcpy(kp->names[cjoint[k]], hdr[k].s, jl);
+                kp->names[cjoint[k]][jl] = '\0';
+            }
+        for (int k = first; k < nh; k++)
+            if (role[k] == 3 && !kp->conf_name[0]) {
+                size_t jl = 0;
+                column_role(&hdr[k], &jl);
+                snprintf(kp->conf_name, sizeof kp->conf_name, "%.*s", (int)(hdr[k].n - jl - 1), hdr[k].s + jl + 1);
+            }
+        if (first && role[0] == 4 && !(kp->times = malloc((size_t)rows * sizeof *kp->times)))
             rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", path);
     }
     /* the rows */
-    int f = 0;
-    const char *q = he;
-    line = hline;
-    while (rc == LFD_OK && q < end && f < rows) {
-        if (*q == '\r')
-            q++;
-        if (q < end && *q == '\n')
-            q++;
-        line++;
-        const char *e = q;
-        while (e < end && *e != '\n' && *e != '\r')
-            e++;
-        const char *t = q;
-        while (t < e && (*t == ' ' || *t == '\t'))
-            t++;
-        if (t == e) {
-            q = e;
-            continue;
-        }
-        int n = split_line(q, e, delim, cells, MAXC);
+    int f = 0, line;
+    const char *s, *e;
+    while (rc == LFD_OK && f < rows && (line = next_line(&L, &s, &e))) {
+        int n = split_line(s, e, delim, cells, MAXC);
         if (n != nh) {
             rc = lfd_fail(err, LFD_EPARSE, "%s:%d: row has %d columns, the header has %d%s", path, line,
                           n < 0 ? MAXC : n, nh, f == rows - 1 ? " (the file is truncated?)" : "");
             break;
         }
+        int seen = -1;
         for (int k = 0; k < nh && rc == LFD_OK; k++) {
             double v = NAN;
             if (cells[k].n && lfd_parse_number(cells[k].s, cells[k].n, &v)) {
@@ -789,48 +1098,237 @@ int lfd_kp_read_csv(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, l
                               (int)(cells[k].n < 40 ? cells[k].n : 40), cells[k].s);
                 break;
             }
-            if (k == time_col) {
-                times[f] = time_ms ? v / 1000 : v;
-            } else if (k >= first) {
+            size_t at = (size_t)f * (size_t)J + (size_t)(cjoint[k] >= 0 ? cjoint[k] : 0);
+            if (role[k] == 4) {
+                rc = put_time(kp, f, time_ms ? v / 1000 : v, path, line, k + 1, err);
+            } else if (role[k] >= 0 && role[k] <= 2) {
                 kp->nonfinite += !isfinite(v);
-                kp->pos[(size_t)f * (size_t)J * 3 + (size_t)(k - first)] = v;
+                kp->pos[at * 3 + (size_t)role[k]] = v;
+            } else if (role[k] == 3) {
+                /* MediaPipe's visibility and presence: the lower one counts */
+                double c = isfinite(v) ? v : 0;
+                if (seen != cjoint[k] || c < kp->conf[at])
+                    kp->conf[at] = c;
+                seen = cjoint[k];
             }
         }
         f++;
-        q = e;
     }
-    /* rate from the time column: 1 / median step */
+describe:;
     double file_fps = 0;
-    if (rc == LFD_OK && times && rows >= 2) {
-        double *dt = malloc((size_t)(rows - 1) * sizeof *dt);
-        if (!dt) {
-            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", path);
-        } else {
-            int bad = 0;
-            for (long i = 0; i + 1 < rows; i++) {
-                dt[i] = times[i + 1] - times[i];
-                bad += !(dt[i] > 0);
-            }
-            if (bad) {
-                rc = lfd_fail(err, LFD_EPARSE, "%s: the time column is not strictly increasing (%d steps)", path, bad);
-            } else {
-                qsort(dt, (size_t)(rows - 1), sizeof *dt, cmp_dbl);
-                double med = dt[(rows - 1) / 2];
-                file_fps = 1 / med;
-                if (dt[rows - 2] > 1.5 * med || dt[0] < 0.5 * med)
-                    kp_warn(kp, "%s: uneven time steps (%.4g..%.4g s, median %.4g s); using %.4g fps", path,
-                            dt[0], dt[rows - 2], med, file_fps);
-            }
-            free(dt);
+    if (rc == LFD_OK && have_names && names_are_indices(kp))
+        have_names = 0;
+    if (rc == LFD_OK)
+        rc = times_rate(kp, &file_fps, err);
+    if (rc == LFD_OK)
+        rc = sidecar_load(&sc, path, o, err);
+    if (rc == LFD_OK)
+        rc = kp_describe(kp, &sc, o, have_names, file_fps, err);
+    lfd_json_free(&sc.doc);
+    free(cells);
+    free(hdr);
+    free(role);
+    free(cjoint);
+    free(buf);
+    if (rc)
+        lfd_kp_free(kp);
+    return rc;
+}
+
+/* ---- JSON lines ---------------------------------------------------------------------- */
+/* One JSON object per line:
+     {"t": 0.033, "joints": {"nose": [x, y, z], "left_eye": [x, y, z, conf], ...}}
+   "joints" may also be an array of [x, y, z(, conf)] (names then come from a
+   preset or sidecar), a joint may be {"x":..,"y":..,"z":..,"visibility":..},
+   and null marks a missing joint.  Time keys: t, time, timestamp (s) or
+   t_ms, time_ms (ms); "frame" is ignored.  Every line lists the same joints
+   in the same order. */
+static int jl_fail_at(lfd_err *err, const char *path, int line, const lfd_json *v, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int jl_fail_at(lfd_err *err, const char *path, int line, const lfd_json *v, const char *fmt, ...)
+{
+    char m[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    return lfd_fail(err, LFD_EPARSE, "%s:%d:%d: %s", path, line, v ? v->col : 1, m);
+}
+
+/* reads one joint value into xyz and conf; 0 ok, else fails */
+static int jl_joint(const lfd_json *v, double xyz[3], double *conf, int *has_conf, const char *path, int line,
+                    lfd_err *err)
+{
+    xyz[0] = xyz[1] = xyz[2] = NAN;
+    *conf = 1;
+    if (v->type == LFD_JSON_NULL) {
+        *conf = 0;
+        return LFD_OK;
+    }
+    if (v->type == LFD_JSON_ARR) {
+        if (v->count != 3 && v->count != 4)
+            return jl_fail_at(err, path, line, v, "a joint is [x, y, z] or [x, y, z, confidence] (%d values)", v->count);
+        int i = 0;
+        for (const lfd_json *e = v->child; e; e = e->next, i++) {
+            if (e->type == LFD_JSON_NULL)
+                continue;
+            if (e->type != LFD_JSON_NUM)
+                return jl_fail_at(err, path, line, e, "a joint coordinate must be a number or null");
+            if (i < 3)
+                xyz[i] = e->num;
+            else
+                *conf = e->num, *has_conf = 1;
         }
+        return LFD_OK;
+    }
+    if (v->type == LFD_JSON_OBJ) {
+        for (const lfd_json *e = v->child; e; e = e->next) {
+            int ax = !strcmp(e->key, "x") ? 0 : !strcmp(e->key, "y") ? 1 : !strcmp(e->key, "z") ? 2 : -1;
+            cell c = {e->key, strlen(e->key)};
+            if (ax < 0 && !conf_suffix(c.s, c.n))
+                return jl_fail_at(err, path, line, e, "unknown joint key '%.40s' (x, y, z, visibility, presence, "
+                                  "confidence, score)", e->key);
+            if (e->type == LFD_JSON_NULL)
+                continue;
+            if (e->type != LFD_JSON_NUM)
+                return jl_fail_at(err, path, line, e, "'%.40s' must be a number or null", e->key);
+            if (ax >= 0)
+                xyz[ax] = e->num;
+            else if (!*has_conf || e->num < *conf || *conf == 1)
+                *conf = *has_conf ? fmin(*conf, e->num) : e->num, *has_conf = 1;
+        }
+        return LFD_OK;
+    }
+    return jl_fail_at(err, path, line, v, "a joint is [x, y, z(, confidence)], {\"x\":..}, or null");
+}
+
+int lfd_kp_read_jsonl(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, lfd_err *err)
+{
+    memset(kp, 0, sizeof *kp);
+    snprintf(kp->name, sizeof kp->name, "%s", path);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = lfd_file_read(path, LFD_KP_MAX_BYTES, &buf, &len, err);
+    if (rc)
+        return rc;
+    const char *text = (const char *)buf, *end = text + len;
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
+        text += 3;
+    /* count the lines */
+    lines L = {text, end, 0};
+    const char *s, *e;
+    long rows = 0;
+    {
+        lines L1 = L;
+        while (next_line(&L1, &s, &e))
+            if (++rows > LFD_KP_MAX_FRAMES)
+                break;
+    }
+    if (rows == 0)
+        rc = lfd_fail(err, LFD_EPARSE, "%s:1: no JSON lines", path);
+    else if (rows > LFD_KP_MAX_FRAMES)
+        rc = lfd_fail(err, LFD_ELIMIT, "%s: more than %d lines", path, LFD_KP_MAX_FRAMES);
+    int f = 0, J = 0, has_time = -1, has_conf = 0, named = 0;
+    sidecar sc = {0};
+    while (rc == LFD_OK && f < rows) {
+        int line = next_line(&L, &s, &e);
+        lfd_json_doc *doc = NULL;
+        lfd_err jerr = {0};
+        if (lfd_json_parse(s, (size_t)(e - s), "", &doc, &jerr)) {
+            /* the parser numbers lines from 1 inside this one line: put the file's line in */
+            int jl = 0, jc = 0, off = 0;
+            if (sscanf(jerr.msg, ":%d:%d: %n", &jl, &jc, &off) == 2 && off > 0)
+                rc = lfd_fail(err, LFD_EPARSE, "%s:%d:%d: %s", path, line, jc, jerr.msg + off);
+            else
+                rc = lfd_fail(err, LFD_EPARSE, "%s:%d: %s", path, line, jerr.msg);
+            break;
+        }
+        const lfd_json *root = lfd_json_root(doc), *joints = NULL;
+        double t = NAN;
+        int tms = 0;
+        if (root->type != LFD_JSON_OBJ)
+            rc = jl_fail_at(err, path, line, root, "each line is a JSON object {\"t\": s, \"joints\": {...}}");
+        for (const lfd_json *m = root->child; rc == LFD_OK && m; m = m->next) {
+            if (!strcmp(m->key, "joints") || !strcmp(m->key, "keypoints") || !strcmp(m->key, "landmarks")) {
+                joints = m;
+            } else if (!strcmp(m->key, "t") || !strcmp(m->key, "time") || !strcmp(m->key, "timestamp") ||
+                       (tms = !strcmp(m->key, "t_ms") || !strcmp(m->key, "time_ms"))) {
+                if (m->type != LFD_JSON_NUM)
+                    rc = jl_fail_at(err, path, line, m, "\"%s\" must be a number", m->key);
+                t = tms ? m->num / 1000 : m->num;
+            } else if (strcmp(m->key, "frame") && m->key[0] != '_') {
+                rc = jl_fail_at(err, path, line, m, "unknown key '%.40s' (t, time, timestamp, t_ms, frame, joints)",
+                                m->key);
+            }
+        }
+        if (rc == LFD_OK && (!joints || (joints->type != LFD_JSON_OBJ && joints->type != LFD_JSON_ARR) ||
+                             joints->count == 0))
+            rc = jl_fail_at(err, path, line, joints ? joints : root,
+                            "\"joints\" must be a non-empty object {name: [x, y, z]} or array of [x, y, z]");
+        if (rc == LFD_OK && f == 0) {
+            J = joints->count;
+            named = joints->type == LFD_JSON_OBJ;
+            has_time = isfinite(t);
+            rc = kp_alloc(kp, (int)rows, J, err);
+            if (rc == LFD_OK)
+                rc = kp_alloc_conf(kp, err);
+            if (rc == LFD_OK && has_time && !(kp->times = malloc((size_t)rows * sizeof *kp->times)))
+                rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", path);
+            int j = 0;
+            for (const lfd_json *v = joints->child; rc == LFD_OK && named && v; v = v->next, j++) {
+                if (!v->key[0] || strlen(v->key) >= LFD_KP_NAME_MAX)
+                    rc = jl_fail_at(err, path, line, v, "joint names must have 1..%d characters", LFD_KP_NAME_MAX - 1);
+                else
+                    snprintf(kp->names[j], LFD_KP_NAME_MAX, "%s", v->key);
+            }
+        } else if (rc == LFD_OK) {
+            if (joints->count != J || (joints->type == LFD_JSON_OBJ) != named)
+                rc = jl_fail_at(err, path, line, joints, "%d joints here, %d on the first line (mismatched joint "
+                                "counts)", joints->count, J);
+            else if (isfinite(t) != has_time)
+                rc = jl_fail_at(err, path, line, root, has_time ? "no time here, but the first line has one"
+                                                                : "a time here, but the first line has none");
+        }
+        if (rc == LFD_OK && has_time) {
+            const lfd_json *tv = NULL;
+            for (const lfd_json *m = root->child; m; m = m->next)
+                if (m != joints && strcmp(m->key, "frame") && m->key[0] != '_')
+                    tv = m;
+            rc = put_time(kp, f, t, path, line, tv ? tv->col : 1, err);
+        }
+        int j = 0;
+        for (const lfd_json *v = joints ? joints->child : NULL; rc == LFD_OK && v; v = v->next, j++) {
+            if (named && strcmp(v->key, kp->names[j])) {
+                rc = jl_fail_at(err, path, line, v, "joint '%.40s' where the first line has '%s' (same joints in "
+                                "the same order on every line)", v->key, kp->names[j]);
+                break;
+            }
+            size_t at = (size_t)f * (size_t)J + (size_t)j;
+            double c = 1;
+            rc = jl_joint(v, kp->pos + at * 3, &c, &has_conf, path, line, err);
+            kp->conf[at] = c;
+            for (int a = 0; a < 3; a++)
+                kp->nonfinite += !isfinite(kp->pos[at * 3 + a]);
+        }
+        lfd_json_free(&doc);
+        f++;
+    }
+    double file_fps = 0;
+    if (rc == LFD_OK) {
+        if (!has_conf) {
+            /* null joints already have positions NaN: no confidence column needed */
+            free(kp->conf);
+            kp->conf = NULL;
+        } else {
+            snprintf(kp->conf_name, sizeof kp->conf_name, "confidence");
+        }
+        rc = times_rate(kp, &file_fps, err);
     }
     if (rc == LFD_OK)
         rc = sidecar_load(&sc, path, o, err);
     if (rc == LFD_OK)
-        rc = kp_describe(kp, &sc, o, 1, file_fps, err);
+        rc = kp_describe(kp, &sc, o, named && !names_are_indices(kp), file_fps, err);
     lfd_json_free(&sc.doc);
-    free(times);
-    free(cells);
     free(buf);
     if (rc)
         lfd_kp_free(kp);
@@ -844,6 +1342,8 @@ int lfd_kp_read(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts, lf
         return lfd_kp_read_npy(kp, path, opts, err);
     if (n >= 4 && !strcasecmp(path + n - 4, ".csv"))
         return lfd_kp_read_csv(kp, path, opts, err);
+    if ((n >= 6 && !strcasecmp(path + n - 6, ".jsonl")) || (n >= 7 && !strcasecmp(path + n - 7, ".ndjson")))
+        return lfd_kp_read_jsonl(kp, path, opts, err);
     memset(kp, 0, sizeof *kp);
-    return lfd_fail(err, LFD_EUNSUPPORTED, "%s: not a keypoint file (.npy or .csv)", path);
+    return lfd_fail(err, LFD_EUNSUPPORTED, "%s: not a keypoint file (.npy, .csv or .jsonl)", path);
 }

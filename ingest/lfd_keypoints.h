@@ -15,14 +15,27 @@
          chosen by joint count with a warning.
     A rate that none of these gives is an error (no silent default).
 
-    CSV layout: a header row, then one row per frame.  Columns:
-      - optional time column first: `time`, `t`, `time_s`, `timestamp`
-        (seconds; the rate is 1 / median step) or `time_ms` (milliseconds),
-        or an index column `frame` (ignored);
-      - then one triplet per joint: `<joint>_x,<joint>_y,<joint>_z` (also
-        `<joint>.x` ...), in x, y, z order.
+    CSV layouts (a header row, then rows):
+      wide: one row per frame.  An optional time column first: `time`, `t`,
+        `time_s`, `timestamp` (seconds) or `time_ms`, or an index column
+        `frame` (ignored); then per joint `<joint>_x,<joint>_y,<joint>_z`
+        (also `<joint>.x` ...), in x, y, z order, each optionally followed
+        by a confidence column `<joint>_visibility` (or `_presence`,
+        `_confidence`, `_conf`, `_score`; MediaPipe writes visibility and
+        presence: the lower counts).
+      long: one row per frame and landmark (as MediaPipe exports are often
+        written): columns `frame` and/or `time`, `landmark` (or `joint`,
+        `id`, `name`), `x`, `y`, `z`, optional `visibility` / `presence`.
+      Joint names that are only indices (`0`, `landmark_12`) name nothing: a
+      preset (by joint count or --preset) names them.  Times must increase
+      strictly (an error names the line and column); the rate is
+      1 / median step, and lfd qa reports irregular steps.
     The delimiter is ',' (or ';' / tab if the header has no comma).  An
     empty cell or `nan` is a missing value (kept as NaN; QA reports it).
+
+    JSON lines (.jsonl, .ndjson): one object per frame,
+      {"t": 0.033, "joints": {"nose": [x, y, z, conf], "left_eye": ...}}
+    (see lfd_kp_read_jsonl).
 
     .npy: format versions 1.0, 2.0, 3.0; dtypes <f4 <f8 >f4 >f8; C or
     Fortran order (both read correctly); shape (T, J, 3).
@@ -30,6 +43,8 @@
     Presets (names and order as published by each source):
       smpl-22, smpl-24   SMPL body joints (HumanML3D uses the first 22)
       mediapipe-33       MediaPipe Pose world landmarks (metres, y down)
+      coco-17            COCO keypoints lifted to 3D (e.g. VideoPose3D-style lifts)
+      halpe-26           Halpe full-body 26 keypoints (AlphaPose) lifted to 3D
       holosoma-53        amazon-far/holosoma MOCAP_DEMO_JOINTS (metres,
                          Z-up); its frame rate is not published: lfd assumes
                          120 Hz (see docs/ingest.md for the evidence)
@@ -58,6 +73,8 @@ typedef struct lfd_kp_preset {
     double fps;              /* 0: unknown, must be given */
     const char *units;       /* "m" or NULL (detect) */
     const char *up;          /* "z", "y", "-y" or NULL (detect) */
+    const char *canon_map;   /* canonical placements as mapping-file JSON, or NULL (the
+                                rig alias table places the joints) */
 } lfd_kp_preset;
 
 int lfd_kp_npresets(void);
@@ -77,12 +94,17 @@ typedef struct lfd_keypoints {
     char preset[32];         /* preset used for names, or "" */
     char fps_source[32];     /* "option", "sidecar", "time column", "preset" */
     int nonfinite;           /* NaN/inf values (missing keypoints) */
+    double *conf;            /* nframes * njoints confidences (visibility) or NULL when the file has none */
+    char conf_name[24];      /* the column it came from ("visibility", ...) */
+    double *times;           /* nframes per-frame times in seconds (strictly increasing) or NULL */
     int nwarn;
     char warn[LFD_KP_MAX_WARN][256];
 } lfd_keypoints;
 
 typedef struct lfd_kp_opts {
     double fps;              /* > 0: overrides everything else */
+    double fps_default;      /* > 0: used only when the file, its sidecar and time column give no rate
+                                (before a preset's assumed rate) */
     const char *preset;      /* force a preset (names, parents, defaults) */
     const char *sidecar;     /* explicit sidecar JSON (else <file>.json if present) */
 } lfd_kp_opts;
@@ -92,6 +114,9 @@ typedef struct lfd_kp_opts {
 int lfd_kp_read(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts, lfd_err *err);
 int lfd_kp_read_npy(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts, lfd_err *err);
 int lfd_kp_read_csv(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts, lfd_err *err);
+/* JSON lines: one {"t": s, "joints": {name: [x, y, z(, conf)]}} per line
+   (see lfd_keypoints.c for the variants accepted). */
+int lfd_kp_read_jsonl(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts, lfd_err *err);
 void lfd_kp_free(lfd_keypoints *kp);
 
 /* A parsed .npy header: data points into the caller's buffer. */

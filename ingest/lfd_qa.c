@@ -12,9 +12,15 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
+#include "core/lfd_io.h"
+#include "core/lfd_json.h"
 #include "core/lfd_log.h"
+#include "core/lfd_motion.h"
 #include "core/lfd_quat.h"
+#include "ingest/lfd_repair.h"
 
 /* The one table of thresholds.  Sources are cited per row; "lfd choice"
    marks a value that is a judgement, not a published figure. */
@@ -163,13 +169,18 @@ const char *lfd_qa_severity_name(int s)
     return s == LFD_QA_INFO ? "info" : s == LFD_QA_WARN ? "warn" : "reject";
 }
 
-/* ---- reasons ------------------------------------------------------------------ */
-static lfd_qa_reason *add_reason(lfd_qa_report *r, const char *check, int sev, double value,
-                                 double limit, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static lfd_qa_reason *add_reason(lfd_qa_report *r, const char *check, int sev, double value,
-                                 double limit, const char *fmt, ...)
+const char *lfd_qa_kind_name(int k)
 {
-    static lfd_qa_reason spill;
+    static const char *const n[LFD_QK_COUNT] = {"lr_swap", "depth_flip", "dropout", "bone_breathing", "floor_tilt",
+                                                "timestamp_irregular"};
+    return k >= 0 && k < LFD_QK_COUNT ? n[k] : "?";
+}
+
+/* ---- reasons ------------------------------------------------------------------ */
+lfd_qa_reason *lfd_qa_add_reason(lfd_qa_report *r, const char *check, int sev, double value, double limit,
+                                 const char *fmt, ...)
+{
+    static _Thread_local lfd_qa_reason spill;
     if (r->nreasons >= LFD_QA_MAX_REASONS) {
         memset(&spill, 0, sizeof spill);
         return &spill;
@@ -186,9 +197,10 @@ static lfd_qa_reason *add_reason(lfd_qa_report *r, const char *check, int sev, d
     va_end(ap);
     return rs;
 }
+#define add_reason lfd_qa_add_reason
 
 /* frame ranges of flag[f0..n) into rs (frame numbers shifted by offset) */
-static void set_ranges(lfd_qa_reason *rs, const uint8_t *flag, int f0, int n, int offset)
+void lfd_qa_set_ranges(lfd_qa_reason *rs, const uint8_t *flag, int f0, int n, int offset)
 {
     rs->frames = 0;
     rs->nranges = rs->more_ranges = 0;
@@ -212,6 +224,7 @@ static void set_ranges(lfd_qa_reason *rs, const uint8_t *flag, int f0, int n, in
         f = g;
     }
 }
+#define set_ranges lfd_qa_set_ranges
 
 static int any_flag(const uint8_t *flag, int f0, int n)
 {
@@ -290,6 +303,9 @@ static void clear_flags(qa_ctx *c)
 static void check_nonfinite(qa_ctx *c)
 {
     const lfd_human *h = c->h;
+    /* keypoints: missing joints are dropouts (lfd_qa_video.c), which may be fillable */
+    if (h->source == LFD_HUMAN_SRC_KEYPOINTS)
+        return;
     clear_flags(c);
     for (int f = 0; f < c->n; f++)
         for (int j = 0; j < h->nsource && !c->flag[f]; j++) {
@@ -773,6 +789,12 @@ static void finish_report(lfd_qa_report *r)
 
 int lfd_qa_human(const lfd_human *h, lfd_qa_report *r, lfd_err *err)
 {
+    return lfd_qa_human_kp(h, NULL, r, NULL, err);
+}
+
+int lfd_qa_human_kp(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *r, struct lfd_repair_plan *plan,
+                    lfd_err *err)
+{
     memset(r, 0, sizeof *r);
     snprintf(r->path, sizeof r->path, "%s", h->path);
     snprintf(r->rig, sizeof r->rig, "%s", h->rig);
@@ -819,6 +841,7 @@ int lfd_qa_human(const lfd_human *h, lfd_qa_report *r, lfd_err *err)
         check_floor(&c);
         check_slide(&c);
     }
+    lfd_qa_video_detect(h, kp, c.f0, r, plan);
     free(c.flag);
     free(c.finite);
     free(c.tmp);
@@ -827,21 +850,216 @@ int lfd_qa_human(const lfd_human *h, lfd_qa_report *r, lfd_err *err)
     return LFD_OK;
 }
 
+/* ---- loading ------------------------------------------------------------------------- */
+static int is_keypoint_path(const char *path)
+{
+    size_t n = strlen(path);
+    return (n >= 4 && (!strcasecmp(path + n - 4, ".npy") || !strcasecmp(path + n - 4, ".csv"))) ||
+           (n >= 6 && !strcasecmp(path + n - 6, ".jsonl")) || (n >= 7 && !strcasecmp(path + n - 7, ".ndjson"));
+}
+
+static int load_prov_file(lfd_prov *p, const char *path, const lfd_human_opts *o, lfd_err *err)
+{
+    char pp[1100];
+    if (o && o->prov)
+        snprintf(pp, sizeof pp, "%s", o->prov);
+    else
+        snprintf(pp, sizeof pp, "%s.prov.json", path);
+    if (!(o && o->prov) && !lfd_file_exists(pp))
+        return LFD_OK;
+    lfd_json_doc *doc = NULL;
+    int rc = lfd_json_parse_file(pp, &doc, err);
+    if (rc == LFD_OK) {
+        lfd_prov_free(p);
+        lfd_prov_init(p);
+        rc = lfd_prov_from_json(p, lfd_json_root(doc), err);
+    }
+    lfd_json_free(&doc);
+    return rc;
+}
+
+/* Loads path as lfd qa judges it.  A rate option applies only to a file
+   that states no rate of its own (a BVH's Frame Time, a keypoint sidecar's
+   fps or time column win); note says what was applied.  Keypoint files
+   are kept in kp (kp->njoints == 0 for a BVH). */
+static int qa_load(const char *path, const lfd_human_opts *opts, lfd_human *h, lfd_keypoints *kp, char *note,
+                   size_t notesz, lfd_err *err)
+{
+    lfd_human_opts ho = opts ? *opts : (lfd_human_opts){0};
+    double want = ho.fps;
+    ho.fps = 0;
+    note[0] = '\0';
+    memset(kp, 0, sizeof *kp);
+    memset(h, 0, sizeof *h);
+    if (!is_keypoint_path(path)) {
+        int rc = lfd_human_load(h, path, &ho, err);
+        if (rc == LFD_OK && want > 0)
+            snprintf(note, notesz, "--fps %.6g not applied: the file states %.6g Hz", want, h->fps);
+        return rc;
+    }
+    lfd_kp_opts ko = {.fps_default = want, .preset = ho.preset, .sidecar = ho.sidecar};
+    int rc = lfd_kp_read(kp, path, &ko, err);
+    if (rc)
+        return rc;
+    if (want > 0 && !strncmp(kp->fps_source, "option", 6))
+        snprintf(note, notesz, "rate %.6g Hz from --fps (the file gives none)", want);
+    else if (want > 0)
+        snprintf(note, notesz, "--fps %.6g not applied: the file's %s gives %.6g Hz", want, kp->fps_source, kp->fps);
+    /* a preset with its own canonical placements (COCO-17, Halpe-26) */
+    char mapfile[64] = "";
+    const lfd_kp_preset *pr = kp->preset[0] ? lfd_kp_preset_find(kp->preset) : NULL;
+    if (pr && pr->canon_map && !ho.map) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(mapfile, sizeof mapfile, "%.40s/lfd-map-XXXXXX", tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+        int fd = mkstemp(mapfile);
+        if (fd < 0 || write(fd, pr->canon_map, strlen(pr->canon_map)) != (ssize_t)strlen(pr->canon_map)) {
+            if (fd >= 0)
+                close(fd), unlink(mapfile);
+            lfd_kp_free(kp);
+            return lfd_fail(err, LFD_EIO, "%s: cannot write a temporary mapping file", path);
+        }
+        close(fd);
+        ho.map = mapfile;
+    }
+    rc = lfd_human_from_keypoints(h, kp, &ho, err);
+    if (mapfile[0])
+        unlink(mapfile);
+    if (rc == LFD_OK && (rc = lfd_repair_mask_conf(h, kp, err)))
+        lfd_human_free(h);
+    if (rc == LFD_OK) {
+        lfd_file_sha256_hex(path, h->sha256, NULL);
+        rc = load_prov_file(&h->prov, path, opts, err);
+        if (rc)
+            lfd_human_free(h);
+    }
+    if (rc)
+        lfd_kp_free(kp);
+    return rc;
+}
+
+/* an unreadable demonstration is a rejected one: score 0, the whole message */
+static void load_failed(lfd_qa_report *r, const char *path, int rc, const lfd_err *lerr)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->path, sizeof r->path, "%s", path);
+    add_reason(r, "load", LFD_QA_REJECT, rc, 0, "%s", lerr->msg);
+    finish_report(r);
+    r->score = 0;
+}
+
 int lfd_qa_file(const char *path, const lfd_human_opts *opts, lfd_qa_report *r, lfd_err *err)
 {
     lfd_human h;
+    lfd_keypoints kp;
     lfd_err lerr = {0};
-    int rc = lfd_human_load(&h, path, opts, &lerr);
+    char note[160];
+    int rc = qa_load(path, opts, &h, &kp, note, sizeof note, &lerr);
     if (rc) {
-        /* an unreadable demonstration is a rejected one */
-        memset(r, 0, sizeof *r);
-        snprintf(r->path, sizeof r->path, "%s", path);
-        add_reason(r, "load", LFD_QA_REJECT, rc, 0, "%s", lerr.msg);
-        finish_report(r);
+        load_failed(r, path, rc, &lerr);
         return LFD_OK;
     }
-    rc = lfd_qa_human(&h, r, err);
+    rc = lfd_qa_human_kp(&h, kp.njoints ? &kp : NULL, r, NULL, err);
+    snprintf(r->rate_note, sizeof r->rate_note, "%s", note);
     lfd_human_free(&h);
+    lfd_kp_free(&kp);
+    return rc;
+}
+
+static int copy_file(const char *from, const char *to, lfd_err *err)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = lfd_file_read(from, LFD_KP_MAX_BYTES, &data, &len, err);
+    if (rc == LFD_OK)
+        rc = lfd_file_write_atomic(to, data, len, err);
+    free(data);
+    return rc;
+}
+
+int lfd_qa_file_repair(const char *path, const lfd_human_opts *opts, const char *out_path, lfd_qa_report *r,
+                       lfd_err *err)
+{
+    lfd_human h;
+    lfd_keypoints kp, kp2;
+    lfd_err lerr = {0};
+    char note[160];
+    int rc = qa_load(path, opts, &h, &kp, note, sizeof note, &lerr);
+    if (rc) {
+        load_failed(r, path, rc, &lerr);
+        return LFD_OK;
+    }
+    lfd_repair_plan *plan = calloc(1, sizeof *plan);
+    lfd_qa_report *r0 = malloc(sizeof *r0);
+    if (!plan || !r0) {
+        free(plan), free(r0);
+        lfd_human_free(&h);
+        lfd_kp_free(&kp);
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", path);
+    }
+    rc = lfd_qa_human_kp(&h, kp.njoints ? &kp : NULL, r, plan, err);
+    snprintf(r->rate_note, sizeof r->rate_note, "%s", note);
+    if (rc == LFD_OK && !kp.njoints) {
+        add_reason(r, "repair", LFD_QA_INFO, 0, 0, "not repaired: lfd qa --repair rewrites keypoint files, not BVH");
+    } else if (rc == LFD_OK && plan->nops == 0) {
+        /* nothing to repair: the data is copied byte for byte */
+        char sp[1100], so[1100];
+        snprintf(sp, sizeof sp, "%s.json", path);
+        snprintf(so, sizeof so, "%s.json", out_path);
+        const char *e1 = strrchr(path, '.'), *e2 = strrchr(out_path, '.');
+        if (!e1 || !e2 || strcasecmp(e1, e2)) {
+            /* another format: the values are written exactly (shortest round-trip text, or <f8) */
+            rc = lfd_repair_write(out_path, &kp, "<f8", &h.prov, path, r, err);
+            if (rc == LFD_OK)
+                snprintf(r->repaired_to, sizeof r->repaired_to, "%s", out_path);
+            goto out;
+        }
+        rc = copy_file(path, out_path, err);
+        if (rc == LFD_OK && lfd_file_exists(sp) && !(opts && opts->sidecar))
+            rc = copy_file(sp, so, err);
+        else if (rc == LFD_OK && opts && opts->sidecar)
+            rc = copy_file(opts->sidecar, so, err);
+        if (rc == LFD_OK)
+            rc = lfd_repair_write_prov(out_path, &h.prov, path, r, err);
+        if (rc == LFD_OK)
+            snprintf(r->repaired_to, sizeof r->repaired_to, "%s", out_path);
+    } else if (rc == LFD_OK) {
+        memset(r0, 0, sizeof *r0);
+        int n = lfd_repair_apply(&kp, &h, plan, &kp2, r0, err);
+        rc = n < 0 ? n : LFD_OK;
+        if (rc == LFD_OK) {
+            rc = lfd_repair_write(out_path, &kp2, "<f8", &h.prov, path, r0, err);
+            lfd_kp_free(&kp2);
+        }
+        if (rc == LFD_OK) {
+            /* the verdict is on the repaired data, read back as written */
+            lfd_human_opts o2 = opts ? *opts : (lfd_human_opts){0};
+            o2.fps = 0;
+            o2.sidecar = NULL;
+            o2.prov = NULL;
+            lfd_err e2 = {0};
+            lfd_keypoints kr;
+            lfd_human hr;
+            char n2[160];
+            if (qa_load(out_path, &o2, &hr, &kr, n2, sizeof n2, &e2) == LFD_OK) {
+                rc = lfd_qa_human_kp(&hr, &kr, r, NULL, err);
+                lfd_human_free(&hr);
+                lfd_kp_free(&kr);
+            } else {
+                load_failed(r, out_path, LFD_EPARSE, &e2);
+            }
+            snprintf(r->path, sizeof r->path, "%s", path);
+            snprintf(r->rate_note, sizeof r->rate_note, "%s", note);
+            r->nrepairs = r0->nrepairs;
+            memcpy(r->repair, r0->repair, sizeof r->repair);
+            r->repaired = 1;
+            snprintf(r->repaired_to, sizeof r->repaired_to, "%s", out_path);
+        }
+    }
+out:
+    free(plan);
+    free(r0);
+    lfd_human_free(&h);
+    lfd_kp_free(&kp);
     return rc;
 }
 
@@ -867,8 +1085,25 @@ void lfd_qa_print_text(const lfd_qa_report *r, FILE *fp)
             if (rs->more_ranges)
                 fprintf(fp, " and %d more range(s)", rs->more_ranges);
         }
+        if (rs->repairable)
+            fprintf(fp, " [repairable]");
         fputc('\n', fp);
     }
+    if (r->rate_note[0])
+        fprintf(fp, "  %-6s %-14s %s\n", "info", "rate", r->rate_note);
+    for (int i = 0; i < r->nrepairs; i++) {
+        const lfd_qa_repair *e = &r->repair[i];
+        fprintf(fp, "  %-6s %-14s %s; frames", "fixed", e->kind, e->what);
+        for (int k = 0; k < e->nranges; k++)
+            fprintf(fp, e->range[k][0] == e->range[k][1] ? "%s %d" : "%s %d-%d", k ? "," : "", e->range[k][0],
+                    e->range[k][1]);
+        if (e->more_ranges)
+            fprintf(fp, " and %d more range(s)", e->more_ranges);
+        fputc('\n', fp);
+    }
+    if (r->repaired_to[0])
+        fprintf(fp, "  %-6s %-14s %s%s\n", "info", "repair", r->repaired ? "repaired file: " : "nothing to repair; copied to ",
+                r->repaired_to);
 }
 
 void lfd_qa_report_json(const lfd_qa_report *r, lfd_jw *jw)
@@ -914,8 +1149,36 @@ void lfd_qa_report_json(const lfd_qa_report *r, lfd_jw *jw)
         }
         lfd_jw_arr_end(jw);
         lfd_jw_kint(jw, "more_ranges", rs->more_ranges);
+        lfd_jw_kbool(jw, "repairable", rs->repairable);
         lfd_jw_obj_end(jw);
     }
     lfd_jw_arr_end(jw);
+    if (r->rate_note[0])
+        lfd_jw_kstr(jw, "rate_note", r->rate_note);
+    if (r->repaired_to[0]) {
+        lfd_jw_kstr(jw, "repaired_to", r->repaired_to);
+        lfd_jw_kbool(jw, "repaired", r->repaired);
+        lfd_jw_key(jw, "repairs");
+        lfd_jw_arr_begin(jw);
+        for (int i = 0; i < r->nrepairs; i++) {
+            const lfd_qa_repair *e = &r->repair[i];
+            lfd_jw_obj_begin(jw);
+            lfd_jw_kstr(jw, "kind", e->kind);
+            lfd_jw_kstr(jw, "what", e->what);
+            lfd_jw_kint(jw, "frames", e->frames);
+            lfd_jw_key(jw, "ranges");
+            lfd_jw_arr_begin(jw);
+            for (int k = 0; k < e->nranges; k++) {
+                lfd_jw_arr_begin(jw);
+                lfd_jw_int(jw, e->range[k][0]);
+                lfd_jw_int(jw, e->range[k][1]);
+                lfd_jw_arr_end(jw);
+            }
+            lfd_jw_arr_end(jw);
+            lfd_jw_kint(jw, "more_ranges", e->more_ranges);
+            lfd_jw_obj_end(jw);
+        }
+        lfd_jw_arr_end(jw);
+    }
     lfd_jw_obj_end(jw);
 }

@@ -21,6 +21,13 @@
     and notes (severity info, no effect on the verdict): reference pose in
     frame 0 (excluded from the checks), assumed frame rate, floor offset.
 
+    Failures typical of video pose estimators have their own detectors
+    (lfd_qa_video.c), each naming the frames and whether lfd can repair it
+    (lfd_repair.h): lr_swap, depth_flip, dropout (missing or low-confidence
+    joints; replaces "nonfinite" for keypoint files), bone_breathing,
+    floor_tilt, timestamp_irregular.  These names are stable: lfd batch
+    counts reports by them (lfd_qa_kind_name).
+
     Every threshold is one row of lfd_qa_limits (lfd_qa.c), each with its
     source; docs/ingest.md carries the same table.  Frame numbers in reports
     are 0-based rows of the source (a dropped reference pose keeps the
@@ -92,6 +99,23 @@ extern const lfd_qa_limit lfd_qa_limits[LFD_QAL_COUNT];
 
 #define LFD_QA_MAX_REASONS 24
 #define LFD_QA_MAX_RANGES 8
+#define LFD_QA_MAX_REPAIRS 24
+
+/* The failure kinds of video keypoints, by stable name (a reason's check
+   and a repair's kind use these strings). */
+typedef enum lfd_qa_kind {
+    LFD_QK_LR_SWAP,
+    LFD_QK_DEPTH_FLIP,
+    LFD_QK_DROPOUT,
+    LFD_QK_BONE_BREATHING,
+    LFD_QK_FLOOR_TILT,
+    LFD_QK_TIMESTAMP_IRREGULAR,
+    LFD_QK_COUNT
+} lfd_qa_kind;
+
+/* "lr_swap", "depth_flip", "dropout", "bone_breathing", "floor_tilt",
+   "timestamp_irregular"; "?" out of range. */
+const char *lfd_qa_kind_name(int kind);
 
 typedef struct lfd_qa_reason {
     char check[24];       /* "teleport", ... */
@@ -102,8 +126,19 @@ typedef struct lfd_qa_reason {
     int range[LFD_QA_MAX_RANGES][2]; /* inclusive, source frame numbers */
     double value;         /* the worst measured value */
     double limit;         /* the threshold it crossed */
-    char msg[256];
+    int repairable;       /* 1: lfd qa --repair can fix it (video kinds only) */
+    char msg[512];
 } lfd_qa_reason;
+
+/* One repair made by lfd qa --repair (also written to the output's
+   provenance under "qa_repair"). */
+typedef struct lfd_qa_repair {
+    char kind[24];        /* an lfd_qa_kind name */
+    char what[96];        /* "legs", "left_wrist", "rotated 6.0 deg", ... */
+    int frames;
+    int nranges, more_ranges;
+    int range[LFD_QA_MAX_RANGES][2];
+} lfd_qa_repair;
 
 typedef struct lfd_qa_report {
     char path[512];
@@ -123,15 +158,43 @@ typedef struct lfd_qa_report {
     double foot_slide_m;  /* worst skid in one flat-foot run */
     int nreasons;
     lfd_qa_reason reason[LFD_QA_MAX_REASONS];
+    /* what a rate option did for this file (issue: a file's own rate wins) */
+    char rate_note[160];
+    /* lfd qa --repair: what was repaired and where the result went */
+    int repaired;         /* 1: a repaired file was written; 0: none needed or possible */
+    char repaired_to[512];
+    int nrepairs;
+    lfd_qa_repair repair[LFD_QA_MAX_REPAIRS];
 } lfd_qa_report;
 
 /* Checks a loaded human.  Always fills r; fails only on bad arguments or
    memory. */
 int lfd_qa_human(const lfd_human *h, lfd_qa_report *r, lfd_err *err);
+struct lfd_repair_plan;
+/* Checks a loaded human with its keypoint file (per-joint confidence and
+   per-frame times; kp may be NULL) and, when plan is non-NULL, records the
+   repairs that would fix what was found (lfd_repair.h). */
+int lfd_qa_human_kp(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *r,
+                    struct lfd_repair_plan *plan, lfd_err *err);
+
+/* For the detectors in other files: add a reason (NULL past the cap is
+   never returned: a spill slot is), and set its frame ranges from flags
+   flag[f0..n) (frame numbers shifted by offset). */
+lfd_qa_reason *lfd_qa_add_reason(lfd_qa_report *r, const char *check, int sev, double value, double limit,
+                                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void lfd_qa_set_ranges(lfd_qa_reason *rs, const unsigned char *flag, int f0, int n, int offset);
+
 /* Loads path (lfd_human_load with opts) and checks it.  A file that cannot
    be read becomes a "reject" report with reason "load" (the error, with its
    file:line), so batch QA goes on; the function itself then returns LFD_OK. */
 int lfd_qa_file(const char *path, const lfd_human_opts *opts, lfd_qa_report *r, lfd_err *err);
+/* As lfd_qa_file, then repairs what can be repaired and writes the result
+   to out_path (a keypoint file: .npy, .csv; see lfd_repair.h), with a
+   sidecar and provenance.  r is the report on the repaired data plus the
+   list of repairs; a clean keypoint file is copied byte for byte.  A BVH
+   or an unreadable file is reported and nothing is written. */
+int lfd_qa_file_repair(const char *path, const lfd_human_opts *opts, const char *out_path, lfd_qa_report *r,
+                       lfd_err *err);
 
 const char *lfd_qa_verdict_name(int verdict);   /* "pass" / "warn" / "reject" */
 const char *lfd_qa_severity_name(int severity); /* "info" / "warn" / "reject" */

@@ -202,13 +202,16 @@ TEST(ingest_kp_csv_time_column_and_errors)
     static const struct {
         const char *text, *want;
     } bad[] = {
-        {"time,a_x,a_y\n0,1,2\n", "k.csv:1: header has 3 columns; expected"},
-        {"a_x,a_z,a_y\n0,1,2\n", "k.csv:1: column 2 'a_z' should be '<joint>_y'"},
+        {"time,a_x,a_y\n0,1,2\n", "k.csv:1: column 2 'a_x' has no _y and _z columns after it"},
+        {"a_x,a_z,a_y\n0,1,2\n", "k.csv:1: column 2 'a_z': unknown column layout"},
+        {"a_x,a_y,a_z,foo\n0,1,2,3\n", "k.csv:1: column 4 'foo': unknown column layout"},
         {"a_x,a_y,a_z\n0,1,2\n0,1\n", "k.csv:3: row has 2 columns, the header has 3 (the file is truncated?)"},
         {"a_x,a_y,a_z\n0,1,2\n0,one,2\n5,5,5\n", "k.csv:3: column 2 ('one') is not a number"},
         {"a_x,a_y,a_z\n", "k.csv:1: no data rows after the header"},
         {"a_x,a_y,a_z\n0,1,2\n", "k.csv: the frame rate is unknown: give --fps HZ"},
-        {"t,a_x,a_y,a_z\n0,0,1,2\n0,0,1,2\n", "the time column is not strictly increasing"},
+        {"t,a_x,a_y,a_z\n0,0,1,2\n0,0,1,2\n", "k.csv:3: column 1: time 0 s does not come after"},
+        {"t,a_x,a_y,a_z\n0,0,1,2\n0.1,0,1,2\n0.05,0,1,2\n", "k.csv:4: column 1: time 0.05 s does not come after the previous frame's 0.1 s (timestamps going backwards"},
+        {"frame,landmark,x,y,z\n0,a,1,2,3\n0,b,1,2,3\n1,a,1,2,3\n", "k.csv:4: column 1: the last frame has 1 landmarks, the first has 2 (mismatched joint counts)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_text(p, bad[i].text);

@@ -2,7 +2,9 @@
     into a clean motion, is found by its detector at the right frames and
     with the right severity; the threshold table in code matches
     docs/ingest.md. */
+#define _GNU_SOURCE
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -489,4 +491,90 @@ TEST(ingest_qa_limits_match_docs)
         }
         free(doc);
     }
+}
+
+/* issue 21: a rate option applies only to files that state no rate; a BVH and
+   a rate-less .npy in one folder are judged in one call, each saying what
+   applied */
+TEST(ingest_qa_fps_option_only_without_own_rate)
+{
+    const char *dir = lfd_test_tmpdir();
+    lfd_synth_opts o = {.task = LFD_SYNTH_WALK, .seconds = 2, .fps = 120};
+    lfd_bvh b;
+    lfd_err err = {0};
+    CHECK_OK(lfd_synth_bvh(&b, &o, NULL, &err), &err);
+    char bvh[1024], npy[1024], sc[1100];
+    snprintf(bvh, sizeof bvh, "%s/walk.bvh", dir);
+    CHECK_OK(lfd_bvh_write(&b, bvh, NULL, &err), &err);
+    lfd_bvh_free(&b);
+    /* the same walk as SMPL-22 keypoints at 40 Hz (every third frame), no rate anywhere */
+    lfd_human h;
+    CHECK_OK(lfd_synth_human(&h, &o, &err), &err);
+    int T = h.nframes / 3;
+    double *pos = malloc((size_t)T * 22 * 3 * sizeof *pos);
+    static const int smpl_cj[22] = {LFD_CJ_PELVIS, LFD_CJ_L_HIP, LFD_CJ_R_HIP, LFD_CJ_SPINE, LFD_CJ_L_KNEE,
+                                    LFD_CJ_R_KNEE, LFD_CJ_CHEST, LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE, LFD_CJ_CHEST,
+                                    LFD_CJ_L_TOE, LFD_CJ_R_TOE, LFD_CJ_NECK, LFD_CJ_CHEST, LFD_CJ_CHEST, LFD_CJ_HEAD,
+                                    LFD_CJ_L_SHOULDER, LFD_CJ_R_SHOULDER, LFD_CJ_L_ELBOW, LFD_CJ_R_ELBOW,
+                                    LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
+    for (int f = 0; f < T; f++)
+        for (int j = 0; j < 22; j++)
+            memcpy(pos + ((size_t)f * 22 + j) * 3, lfd_human_cpos(&h, 3 * f, smpl_cj[j]), 3 * sizeof(double));
+    lfd_human_free(&h);
+    snprintf(npy, sizeof npy, "%s/walk_smpl.npy", dir);
+    CHECK_OK(lfd_npy_write(npy, pos, T, 22, "<f4", 1, 0, &err), &err);
+    free(pos);
+    snprintf(sc, sizeof sc, "%s.json", npy);
+    const char *side = "{\"preset\": \"smpl-22\", \"up\": \"z\"}";
+    CHECK_OK(lfd_file_write_atomic(sc, side, strlen(side), &err), &err);
+    lfd_human_opts ho = {.fps = 40};
+    lfd_qa_report *r = calloc(1, sizeof *r);
+    CHECK_OK(lfd_qa_file(bvh, &ho, r, &err), &err);
+    CHECK_NEAR(r->fps, 120, 1e-3); /* the BVH's Frame Time wins */
+    CHECK_CONTAINS(r->rate_note, "--fps 40 not applied: the file states 120 Hz");
+    CHECK_OK(lfd_qa_file(npy, &ho, r, &err), &err);
+    CHECK_EQ_INT(r->loaded, 1);
+    CHECK_NEAR(r->fps, 40, 1e-9);
+    CHECK_CONTAINS(r->rate_note, "rate 40 Hz from --fps (the file gives none)");
+    CHECK(find(r, "frame_rate") == NULL || find(r, "frame_rate")->severity == LFD_QA_INFO);
+    free(r);
+    /* the command: one call judges both, and says what applied to each */
+    static char out[1 << 16];
+    char args[1200];
+    snprintf(args, sizeof args, "qa %s --fps 40", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "walk.bvh: pass");
+    CHECK_CONTAINS(out, "2 file(s): 2 pass");
+    CHECK_CONTAINS(out, "120 Hz");
+    CHECK_CONTAINS(out, "--fps 40 not applied");
+    CHECK_CONTAINS(out, "rate 40 Hz from --fps");
+}
+
+/* issue 21: a file that cannot be read scores 0 and keeps its whole message,
+   the unknown-rig hint included, in text output */
+TEST(ingest_qa_unreadable_scores_zero_whole_hint)
+{
+    const char *dir = lfd_test_tmpdir();
+    char p[1024];
+    snprintf(p, sizeof p, "%s/some_very_long_file_name_for_a_recording_made_at_home_with_a_phone.csv", dir);
+    const char *csv = "time,foo_x,foo_y,foo_z,bar_x,bar_y,bar_z\n0,0,0,1,0,1,1\n0.1,0,0,1,0,1,1\n";
+    lfd_err err = {0};
+    CHECK_OK(lfd_file_write_atomic(p, csv, strlen(csv), &err), &err);
+    lfd_qa_report *r = calloc(1, sizeof *r);
+    CHECK_OK(lfd_qa_file(p, NULL, r, &err), &err);
+    CHECK_EQ_INT(r->loaded, 0);
+    CHECK_EQ_INT(r->verdict, LFD_QA_REJECT);
+    CHECK_NEAR(r->score, 0, 0);
+    EXPECT(r, "load", LFD_QA_REJECT, -1);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    lfd_qa_print_text(r, fp);
+    fclose(fp);
+    CHECK_CONTAINS(text, "unknown rig");
+    CHECK_CONTAINS(text, "give a mapping file with --map FILE, a JSON object such as");
+    CHECK_CONTAINS(text, "(see docs/ingest.md)");
+    CHECK_CONTAINS(text, "reject (score 0)");
+    free(text);
+    free(r);
 }

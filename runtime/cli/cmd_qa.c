@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "core/lfd_io.h"
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
 #include "ingest/lfd_qa.h"
@@ -51,8 +52,9 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 static int is_motion(const char *name)
 {
     size_t n = strlen(name);
-    return n > 4 && (!strcasecmp(name + n - 4, ".bvh") || !strcasecmp(name + n - 4, ".npy") ||
-                     !strcasecmp(name + n - 4, ".csv"));
+    return (n > 4 && (!strcasecmp(name + n - 4, ".bvh") || !strcasecmp(name + n - 4, ".npy") ||
+                      !strcasecmp(name + n - 4, ".csv"))) ||
+           (n > 6 && !strcasecmp(name + n - 6, ".jsonl")) || (n > 7 && !strcasecmp(name + n - 7, ".ndjson"));
 }
 
 /* a folder expands to its motion files, sorted */
@@ -76,6 +78,31 @@ static int expand(flist *l, const char *arg)
     closedir(d);
     qsort(l->v + first, (size_t)(l->n - first), sizeof *l->v, cmp_str);
     return rc;
+}
+
+/* where the repaired version of in goes: OUT itself for one input named
+   .npy/.csv, else OUT/<name> (a .jsonl becomes .csv) in a folder made as needed */
+static int out_path(const char *out, int nfiles, const char *in, char *buf, size_t cap, lfd_err *err)
+{
+    size_t n = strlen(out);
+    int is_file = nfiles == 1 && n > 4 && (!strcasecmp(out + n - 4, ".npy") || !strcasecmp(out + n - 4, ".csv"));
+    if (is_file) {
+        snprintf(buf, cap, "%s", out);
+        return LFD_OK;
+    }
+    int rc = lfd_mkdir_p(out, err);
+    if (rc)
+        return rc;
+    const char *base = strrchr(in, '/');
+    base = base ? base + 1 : in;
+    size_t bl = strlen(base);
+    if ((bl > 6 && !strcasecmp(base + bl - 6, ".jsonl")) || (bl > 7 && !strcasecmp(base + bl - 7, ".ndjson"))) {
+        const char *dot = strrchr(base, '.');
+        snprintf(buf, cap, "%s/%.*s.csv", out, (int)(dot - base), base);
+    } else {
+        snprintf(buf, cap, "%s/%s", out, base);
+    }
+    return LFD_OK;
 }
 
 static void print_limits(int json)
@@ -103,16 +130,21 @@ static void print_limits(int json)
 
 static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
 {
-    int json = 0, strict = 0, limits = 0;
-    const char *ref = NULL;
+    int json = 0, strict = 0, limits = 0, repair = 0;
+    const char *ref = NULL, *out = NULL;
     lfd_human_opts ho = {0};
     lfd_opt opts[] = {
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
         {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when any file is rejected"},
         {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf (default: detect)"},
         {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z (default: detect)"},
-        {"fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate (keypoints without one; overrides a file's)"},
-        {"preset", 0, LFD_OPT_STR, &ho.preset, "NAME", "keypoint joints: smpl-22|smpl-24|mediapipe-33|holosoma-53"},
+        {"fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate for files that state none (a BVH's Frame Time, a "
+                                                  "sidecar's fps or a time column win; each file says what applied)"},
+        {"preset", 0, LFD_OPT_STR, &ho.preset, "NAME", "keypoint joints: smpl-22|smpl-24|mediapipe-33|coco-17|"
+                                                       "halpe-26|holosoma-53"},
+        {"repair", 0, LFD_OPT_FLAG, &repair, NULL, "repair keypoint files (swaps, flips, short gaps, floor tilt, "
+                                                   "irregular times) into -o; the report is on the result"},
+        {"out", 'o', LFD_OPT_STR, &out, "PATH", "with --repair: output folder (or a .npy/.csv file for one input)"},
         {"sidecar", 0, LFD_OPT_STR, &ho.sidecar, "FILE", "keypoint sidecar JSON (default <file>.json)"},
         {"map", 0, LFD_OPT_STR, &ho.map, "FILE", "canonical joint mapping JSON for an unknown rig"},
         {"ref-pose", 0, LFD_OPT_STR, &ref, "keep|drop", "a detected reference pose in frame 0 (default keep: "
@@ -133,6 +165,10 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
         ho.ref_pose = LFD_REFPOSE_DROP;
     else if (ref && strcmp(ref, "keep"))
         return lfd_cli_usage_error(cmd, "--ref-pose must be keep or drop");
+    if (repair && !out)
+        return lfd_cli_usage_error(cmd, "--repair needs -o OUT (a folder, or a .npy/.csv file for one input)");
+    if (out && !repair)
+        return lfd_cli_usage_error(cmd, "-o is only used with --repair");
     flist files = {0};
     for (int i = 0; i < npos; i++)
         if (expand(&files, pos[i])) {
@@ -141,7 +177,7 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
         }
     if (files.n == 0) {
         fl_free(&files);
-        return lfd_cli_usage_error(cmd, "no .bvh, .npy or .csv files found");
+        return lfd_cli_usage_error(cmd, "no .bvh, .npy, .csv or .jsonl files found");
     }
     lfd_jw jw;
     if (json) {
@@ -167,7 +203,14 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
         int lvl = lfd_log_level;
         if (lfd_log_level == LFD_LOG_INFO)
             lfd_log_level = LFD_LOG_ERROR;
-        rc = lfd_qa_file(files.v[i], &ho, r, &err);
+        if (repair) {
+            char op[4096];
+            rc = out_path(out, files.n, files.v[i], op, sizeof op, &err);
+            if (rc == LFD_OK)
+                rc = lfd_qa_file_repair(files.v[i], &ho, op, r, &err);
+        } else {
+            rc = lfd_qa_file(files.v[i], &ho, r, &err);
+        }
         lfd_log_level = lvl;
         if (rc) {
             free(r);
@@ -204,10 +247,17 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
 }
 
 LFD_COMMAND(cmd_qa, "qa", "check demonstrations: verdict, score and reasons per file",
-            "FILE|FOLDER... [--json] [--strict] [--units U] [--up AXIS] [--fps HZ] [--preset NAME]",
+            "FILE|FOLDER... [--json] [--strict] [--units U] [--up AXIS] [--fps HZ] [--preset NAME] "
+            "[--repair -o OUT]",
             "Checks: nonfinite, frozen, teleport, jitter, bone_drift (keypoints), joint_angle,\n"
-            "capture_area, floor, foot_slide, duration, frame_rate.  Each reason gives frame\n"
-            "ranges (0-based rows of the file).  A file that cannot be read is rejected with\n"
-            "its file:line error.  `lfd qa --limits` prints every threshold with its source\n"
-            "(the same table as docs/ingest.md).",
+            "capture_area, floor, foot_slide, duration, frame_rate; and the failures of video\n"
+            "pose estimators: lr_swap, depth_flip, dropout, bone_breathing, floor_tilt,\n"
+            "timestamp_irregular (each marked [repairable] when --repair can fix it).  Each\n"
+            "reason gives frame ranges (0-based rows of the file).  A file that cannot be read\n"
+            "is rejected with score 0 and its whole file:line error.  --fps applies only to\n"
+            "files that state no rate; each file says what applied.  --repair -o OUT writes\n"
+            "repaired keypoint files (a clean one is copied byte for byte) with a provenance\n"
+            "listing every repair and its frames; what cannot be repaired stays a rejection.\n"
+            "Files: .bvh, .npy, .csv (wide or MediaPipe-style long, with visibility), .jsonl.\n"
+            "`lfd qa --limits` prints every threshold with its source (docs/ingest.md).",
             run_qa)

@@ -1,0 +1,758 @@
+/*  lfd_qa_video: detectors for the failures of video pose estimators.
+
+    Called by lfd_qa_human_kp after the general checks.  Each detector adds
+    one reason named by its lfd_qa_kind (lr_swap, depth_flip, dropout,
+    bone_breathing, floor_tilt, timestamp_irregular) with the frames it
+    covers, and, given a plan, the repairs that would fix it (lfd_repair.h).
+
+    Swaps and flips share one tracker.  The 19 canonical joints of each
+    frame are compared with a prediction from the two frames before (as
+    already corrected): a constant-velocity step, damped.  Eight "units"
+    can be toggled: swap the arm chains, the leg chains, or every left/right
+    pair; reflect a limb's distal joints through the plane of its root
+    (shoulder or hip) or the whole body through the pelvis, along a
+    horizontal world axis (x or y; a camera's depth axis is horizontal).
+    A unit toggles in a frame when toggling it explains the frame much
+    better than the current labelling: the squared error over the joints it
+    moves falls below (LFD_QV_RATIO)^2 of the current one and the RMS error
+    drops by more than LFD_QV_MIN_GAIN_M.  (For two chains this is the
+    Hungarian assignment of the left and right chains to the previous
+    frame's.)  After the pass, a unit that is "toggled" in more than half of
+    the frames had its first frames wrong, so the labelling is inverted; a
+    unit toggled in 40-60 % of the frames cannot be told apart (a whole-body
+    swap ambiguity) and stays an unrepairable rejection.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/lfd_log.h"
+#include "core/lfd_quat.h"
+#include "ingest/lfd_qa.h"
+#include "ingest/lfd_repair.h"
+
+#define LFD_QV_RATIO 0.4          /* RMS error ratio for a toggle */
+#define LFD_QV_MIN_GAIN_M 0.03    /* and an RMS gain of more than this */
+#define LFD_QV_DAMP 0.7           /* velocity damping of the prediction */
+#define LFD_QV_AMBIG_LO 0.4       /* toggled fraction that cannot be resolved */
+#define LFD_QV_AMBIG_HI 0.6
+#define LFD_QV_BREATH_WIN_S 0.2   /* bone-length smoothing window */
+#define LFD_QV_BREATH_WARN 0.06   /* smoothed length off its median by this fraction: warn */
+#define LFD_QV_BREATH_REJECT 0.12 /* ... reject */
+#define LFD_QV_TILT_DEG 3.0       /* floor plane tilted more than this: reject (repairable) */
+#define LFD_QV_TILT_SPREAD_M 0.25 /* ground samples must spread this far (std) to measure a slope */
+#define LFD_QV_TS_DEV 0.25        /* time step off the median by this fraction */
+
+enum { NC = LFD_CJ_COUNT };
+
+const char *lfd_repair_unit_name(int u)
+{
+    static const char *const n[LFD_RU_COUNT] = {"arms", "legs", "every left/right pair", "left arm", "right arm",
+                                                "left leg", "right leg", "whole body"};
+    return u >= 0 && u < LFD_RU_COUNT ? n[u] : "?";
+}
+
+int lfd_repair_plan_add(lfd_repair_plan *plan, const lfd_repair_op *op)
+{
+    if (!plan)
+        return LFD_OK;
+    if (plan->nops >= LFD_REPAIR_MAX_OPS) {
+        plan->more++;
+        return LFD_ELIMIT;
+    }
+    plan->op[plan->nops++] = *op;
+    return LFD_OK;
+}
+
+/* ---- units ---------------------------------------------------------------------- */
+static const int arm_l[3] = {LFD_CJ_L_SHOULDER, LFD_CJ_L_ELBOW, LFD_CJ_L_WRIST};
+static const int arm_r[3] = {LFD_CJ_R_SHOULDER, LFD_CJ_R_ELBOW, LFD_CJ_R_WRIST};
+static const int leg_l[4] = {LFD_CJ_L_HIP, LFD_CJ_L_KNEE, LFD_CJ_L_ANKLE, LFD_CJ_L_TOE};
+static const int leg_r[4] = {LFD_CJ_R_HIP, LFD_CJ_R_KNEE, LFD_CJ_R_ANKLE, LFD_CJ_R_TOE};
+
+static void swap3(double *q, int a, int b)
+{
+    for (int k = 0; k < 3; k++) {
+        double t = q[a * 3 + k];
+        q[a * 3 + k] = q[b * 3 + k];
+        q[b * 3 + k] = t;
+    }
+}
+
+static void reflect(double *p, const double *root, int axis)
+{
+    p[axis] = 2 * root[axis] - p[axis];
+}
+
+/* the correction of one frame under state bits (2 bits per flip unit: axis x, y) */
+static void correct(const double *raw, unsigned st, double *q)
+{
+    memcpy(q, raw, NC * 3 * sizeof *q);
+    if (st & (1u << LFD_RU_SWAP_ARMS) || st & (1u << LFD_RU_SWAP_BODY))
+        for (int i = 0; i < 3; i++)
+            swap3(q, arm_l[i], arm_r[i]);
+    if (st & (1u << LFD_RU_SWAP_LEGS) || st & (1u << LFD_RU_SWAP_BODY))
+        for (int i = 0; i < 4; i++)
+            swap3(q, leg_l[i], leg_r[i]);
+    for (int ax = 0; ax < 2; ax++) {
+        unsigned sh = ax ? 16 : 8;
+        if (st & (1u << (sh + LFD_RU_FLIP_BODY))) {
+            double root[3];
+            memcpy(root, q + LFD_CJ_PELVIS * 3, sizeof root);
+            for (int c = 0; c < NC; c++)
+                reflect(q + c * 3, root, ax);
+        }
+        for (int u = LFD_RU_FLIP_L_ARM; u <= LFD_RU_FLIP_R_LEG; u++) {
+            if (!(st & (1u << (sh + u))))
+                continue;
+            const int *ch = u == LFD_RU_FLIP_L_ARM ? arm_l : u == LFD_RU_FLIP_R_ARM ? arm_r
+                          : u == LFD_RU_FLIP_L_LEG ? leg_l : leg_r;
+            int n = u <= LFD_RU_FLIP_R_ARM ? 3 : 4;
+            for (int i = 1; i < n; i++)
+                reflect(q + ch[i] * 3, q + ch[0] * 3, ax);
+        }
+    }
+}
+
+/* the state bit of unit u along axis ax (swaps ignore ax) */
+static unsigned ubit(int u, int ax)
+{
+    return u <= LFD_RU_SWAP_BODY ? 1u << u : 1u << ((ax ? 16 : 8) + u);
+}
+
+/* ---- swap / flip tracker ------------------------------------------------------------ */
+typedef struct track {
+    int n;
+    unsigned *state;   /* per frame */
+    uint8_t *valid;    /* per frame: all canonical joints finite */
+} track;
+
+static int frame_valid(const lfd_human *h, int f)
+{
+    for (int c = 0; c < NC; c++) {
+        const double *p = lfd_human_cpos(h, f, c);
+        if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]))
+            return 0;
+    }
+    return 1;
+}
+
+static void raw_frame(const lfd_human *h, int f, double *q)
+{
+    for (int c = 0; c < NC; c++)
+        memcpy(q + c * 3, lfd_human_cpos(h, f, c), 3 * sizeof *q);
+}
+
+static double sse(const double *a, const double *b)
+{
+    double s = 0;
+    for (int i = 0; i < NC * 3; i++)
+        s += (a[i] - b[i]) * (a[i] - b[i]);
+    return s;
+}
+
+/* number of canonical joints a unit moves (for the RMS gain) */
+static int unit_joints(int u)
+{
+    switch (u) {
+    case LFD_RU_SWAP_ARMS: return 6;
+    case LFD_RU_SWAP_LEGS: return 8;
+    case LFD_RU_SWAP_BODY: return 14;
+    case LFD_RU_FLIP_L_ARM: case LFD_RU_FLIP_R_ARM: return 2;
+    case LFD_RU_FLIP_L_LEG: case LFD_RU_FLIP_R_LEG: return 3;
+    default: return NC - 1;
+    }
+}
+
+static void run_track(const lfd_human *h, int f0, track *t)
+{
+    double raw[NC * 3], cur[NC * 3], alt[NC * 3], pred[NC * 3], p1[NC * 3], p2[NC * 3];
+    int have = 0, last = -1;
+    unsigned st = 0;
+    for (int f = f0; f < t->n; f++) {
+        t->valid[f] = (uint8_t)frame_valid(h, f);
+        if (!t->valid[f]) {
+            t->state[f] = st;
+            continue;
+        }
+        raw_frame(h, f, raw);
+        /* after a gap of missing joints the motion is unknown: start over, keeping the labelling */
+        if (last >= 0 && f - last > 2)
+            have = 0;
+        if (have >= 1) {
+            /* prediction: damped constant velocity (no velocity across a gap) */
+            for (int i = 0; i < NC * 3; i++)
+                pred[i] = p1[i] + (have >= 2 && f - last == 1 ? LFD_QV_DAMP * (p1[i] - p2[i]) : 0);
+            correct(raw, st, cur);
+            double e0 = sse(cur, pred), best_gain = 0;
+            unsigned best = 0;
+            for (int u = 0; u < LFD_RU_COUNT; u++)
+                for (int ax = 0; ax < (u <= LFD_RU_SWAP_BODY ? 1 : 2); ax++) {
+                    unsigned b = ubit(u, ax);
+                    /* one flip axis per unit at a time */
+                    if (u > LFD_RU_SWAP_BODY && (st & ubit(u, !ax)))
+                        continue;
+                    correct(raw, st ^ b, alt);
+                    double e1 = sse(alt, pred);
+                    double nj = unit_joints(u);
+                    double gain = sqrt(e0 / nj) - sqrt(e1 / nj);
+                    if (e1 < LFD_QV_RATIO * LFD_QV_RATIO * e0 && gain > LFD_QV_MIN_GAIN_M && e0 - e1 > best_gain) {
+                        best_gain = e0 - e1;
+                        best = b;
+                    }
+                }
+            st ^= best;
+        }
+        correct(raw, st, cur);
+        memcpy(p2, p1, sizeof p1);
+        memcpy(p1, cur, sizeof cur);
+        have++;
+        last = f;
+        t->state[f] = st;
+    }
+}
+
+/* ---- helpers ------------------------------------------------------------------------- */
+/* adds an op per run of flag[f0..n) */
+static void plan_runs(lfd_repair_plan *plan, const uint8_t *flag, int f0, int n, lfd_repair_op proto)
+{
+    for (int f = f0; f < n;) {
+        if (!flag[f]) {
+            f++;
+            continue;
+        }
+        int g = f;
+        while (g < n && flag[g])
+            g++;
+        proto.f0 = f;
+        proto.f1 = g - 1;
+        lfd_repair_plan_add(plan, &proto);
+        f = g;
+    }
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* ---- lr_swap and depth_flip ------------------------------------------------------------ */
+static void detect_swap_flip(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan, uint8_t *flag,
+                             int *ambiguous_out)
+{
+    int n = h->nframes;
+    track t = {n, calloc((size_t)n + 1, sizeof(unsigned)), calloc((size_t)n + 1, 1)};
+    uint8_t *on = malloc((size_t)n + 1);
+    if (!t.state || !t.valid || !on) {
+        free(t.state), free(t.valid), free(on);
+        return;
+    }
+    run_track(h, f0, &t);
+    int nvalid = 0;
+    for (int f = f0; f < n; f++)
+        nvalid += t.valid[f];
+    /* per unit and axis: frames where it is on, inverted when on in most frames */
+    uint8_t *swap_flag = flag, *flip_flag = calloc((size_t)n + 1, 1);
+    if (!flip_flag) {
+        free(t.state), free(t.valid), free(on);
+        return;
+    }
+    memset(swap_flag, 0, (size_t)n);
+    int ambiguous[2] = {0, 0}, nswap = 0, nflip = 0, repairable[2] = {1, 1};
+    char what[2][160] = {"", ""};
+    for (int u = 0; u < LFD_RU_COUNT; u++)
+        for (int ax = 0; ax < (u <= LFD_RU_SWAP_BODY ? 1 : 2); ax++) {
+            unsigned b = ubit(u, ax);
+            int k = 0;
+            for (int f = f0; f < n; f++) {
+                on[f] = t.valid[f] && (t.state[f] & b);
+                k += on[f];
+            }
+            if (!k)
+                continue;
+            double frac = nvalid ? (double)k / nvalid : 0;
+            int isswap = u <= LFD_RU_SWAP_BODY;
+            if (frac > LFD_QV_AMBIG_LO && frac < LFD_QV_AMBIG_HI) {
+                ambiguous[!isswap] = 1;
+                repairable[!isswap] = 0;
+            }
+            if (frac >= LFD_QV_AMBIG_HI) {
+                for (int f = f0; f < n; f++)
+                    on[f] = t.valid[f] && !on[f];
+            }
+            uint8_t *dst = isswap ? swap_flag : flip_flag;
+            for (int f = f0; f < n; f++)
+                dst[f] |= on[f];
+            size_t l = strlen(what[!isswap]);
+            snprintf(what[!isswap] + l, sizeof what[0] - l, "%s%s%s", l ? ", " : "", lfd_repair_unit_name(u),
+                     isswap ? "" : ax ? " (along y)" : " (along x)");
+            if (isswap)
+                nswap++;
+            else
+                nflip++;
+            lfd_repair_op op = {.kind = isswap ? LFD_QK_LR_SWAP : LFD_QK_DEPTH_FLIP, .unit = u, .axis = ax};
+            if (plan && !ambiguous[!isswap])
+                plan_runs(plan, on, f0, n, op);
+        }
+    if (nswap) {
+        lfd_qa_reason *rs = lfd_qa_add_reason(
+            r, "lr_swap", LFD_QA_REJECT, nswap, 0, "left and right swapped (%s)%s", what[0],
+            ambiguous[0] ? ": swapped in about half the frames, which labelling is right cannot be told" : "");
+        lfd_qa_set_ranges(rs, swap_flag, f0, n, h->first_frame);
+        rs->repairable = repairable[0];
+    }
+    if (nflip) {
+        lfd_qa_reason *rs = lfd_qa_add_reason(
+            r, "depth_flip", LFD_QA_REJECT, nflip, 0, "front and back flipped: %s%s", what[1],
+            ambiguous[1] ? "; flipped in about half the frames, which depth is right cannot be told" : "");
+        lfd_qa_set_ranges(rs, flip_flag, f0, n, h->first_frame);
+        rs->repairable = repairable[1];
+    }
+    *ambiguous_out = ambiguous[0] || ambiguous[1];
+    free(flip_flag);
+    free(on);
+    free(t.state);
+    free(t.valid);
+}
+
+/* ---- dropout ----------------------------------------------------------------------------- */
+static int missing(const lfd_keypoints *kp, const lfd_human *h, int f, int j)
+{
+    const double *p = lfd_human_pos(h, f, j);
+    if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]))
+        return 1;
+    return kp && kp->conf && kp->conf[(size_t)f * (size_t)kp->njoints + (size_t)j] < LFD_REPAIR_CONF_MIN;
+}
+
+static int is_canonical_source(const lfd_human *h, int j)
+{
+    for (int c = 0; c < NC; c++)
+        for (int i = 0; i < h->map.c[c].n; i++)
+            if (h->map.c[c].src[i] == j)
+                return 1;
+    return 0;
+}
+
+static void detect_dropout(const lfd_human *h, const lfd_keypoints *kp, int f0, lfd_qa_report *r,
+                           lfd_repair_plan *plan, uint8_t *flag)
+{
+    int n = h->nframes, maxgap = (int)floor(LFD_REPAIR_MAX_GAP_S * h->fps + 1e-9);
+    memset(flag, 0, (size_t)n);
+    int runs = 0, unfixable = 0, canon = 0, longest = 0, nmissing = 0;
+    char first_bad[96] = "";
+    for (int j = 0; j < h->nsource; j++) {
+        int iscanon = is_canonical_source(h, j);
+        for (int f = f0; f < n;) {
+            if (!missing(kp, h, f, j)) {
+                f++;
+                continue;
+            }
+            int g = f;
+            while (g < n && missing(kp, h, g, j))
+                g++;
+            runs++;
+            nmissing += g - f;
+            canon |= iscanon;
+            if (g - f > longest)
+                longest = g - f;
+            memset(flag + f, 1, (size_t)(g - f));
+            int fixable = g - f <= maxgap && f > f0 && g < n;
+            if (!fixable) {
+                if (!unfixable)
+                    snprintf(first_bad, sizeof first_bad, "%s, frames %d-%d", h->names[j], f + h->first_frame,
+                             g - 1 + h->first_frame);
+                unfixable++;
+            } else {
+                lfd_repair_op op = {.kind = LFD_QK_DROPOUT, .unit = j, .f0 = f, .f1 = g - 1};
+                lfd_repair_plan_add(plan, &op);
+            }
+            f = g;
+        }
+    }
+    if (!runs)
+        return;
+    /* a joint the retargeter does not use missing (fingers, face) only warns */
+    int sev = canon || unfixable ? LFD_QA_REJECT : LFD_QA_WARN;
+    lfd_qa_reason *rs;
+    if (unfixable)
+        rs = lfd_qa_add_reason(r, "dropout", sev, longest, maxgap,
+                               "%d run(s) of missing%s joints, %d longer than %.2g s (%d frames) or at an end of "
+                               "the clip, which cannot be filled (first: %s)",
+                               runs, kp && kp->conf ? " or low-confidence" : "", unfixable, LFD_REPAIR_MAX_GAP_S,
+                               maxgap, first_bad);
+    else
+        rs = lfd_qa_add_reason(r, "dropout", sev, longest, maxgap,
+                               "%d run(s) of missing%s joints (%d joint-frames), the longest %d frames: short "
+                               "enough to fill",
+                               runs, kp && kp->conf ? " or low-confidence" : "", nmissing, longest);
+    lfd_qa_set_ranges(rs, flag, f0, n, h->first_frame);
+    rs->repairable = !unfixable;
+}
+
+/* ---- bone_breathing ------------------------------------------------------------------------ */
+static void detect_breathing(const lfd_human *h, int f0, lfd_qa_report *r, uint8_t *flag)
+{
+    static const int bones[8][2] = {
+        {LFD_CJ_L_SHOULDER, LFD_CJ_L_ELBOW}, {LFD_CJ_R_SHOULDER, LFD_CJ_R_ELBOW}, {LFD_CJ_L_ELBOW, LFD_CJ_L_WRIST},
+        {LFD_CJ_R_ELBOW, LFD_CJ_R_WRIST},    {LFD_CJ_L_HIP, LFD_CJ_L_KNEE},       {LFD_CJ_R_HIP, LFD_CJ_R_KNEE},
+        {LFD_CJ_L_KNEE, LFD_CJ_L_ANKLE},     {LFD_CJ_R_KNEE, LFD_CJ_R_ANKLE}};
+    int n = h->nframes, m = n - f0;
+    if (m < 3)
+        return;
+    double *len = malloc((size_t)m * sizeof *len), *tmp = malloc((size_t)m * sizeof *tmp);
+    if (!len || !tmp) {
+        free(len), free(tmp);
+        return;
+    }
+    int w = (int)lround(LFD_QV_BREATH_WIN_S * h->fps / 2);
+    if (w < 1)
+        w = 1;
+    memset(flag, 0, (size_t)n);
+    double worst = 0;
+    int worst_b = 0;
+    for (int b = 0; b < 8; b++) {
+        int k = 0;
+        for (int f = f0; f < n; f++) {
+            len[f - f0] = lfd_v3_dist(lfd_human_cpos(h, f, bones[b][0]), lfd_human_cpos(h, f, bones[b][1]));
+            if (isfinite(len[f - f0]))
+                tmp[k++] = len[f - f0];
+        }
+        if (k < 3)
+            continue;
+        qsort(tmp, (size_t)k, sizeof *tmp, cmp_dbl);
+        double med = tmp[k / 2];
+        if (med < 0.05)
+            continue;
+        /* centred moving average over the window (finite values only) */
+        for (int i = 0; i < m; i++) {
+            double s = 0;
+            int c = 0;
+            for (int d = -w; d <= w; d++)
+                if (i + d >= 0 && i + d < m && isfinite(len[i + d]))
+                    s += len[i + d], c++;
+            if (c < w)
+                continue;
+            double dev = fabs(s / c / med - 1);
+            if (dev > LFD_QV_BREATH_WARN)
+                flag[f0 + i] = 1;
+            if (dev > worst)
+                worst = dev, worst_b = b;
+        }
+    }
+    free(len);
+    free(tmp);
+    if (worst > LFD_QV_BREATH_WARN) {
+        int rej = worst > LFD_QV_BREATH_REJECT;
+        lfd_qa_reason *rs = lfd_qa_add_reason(
+            r, "bone_breathing", rej ? LFD_QA_REJECT : LFD_QA_WARN, worst,
+            rej ? LFD_QV_BREATH_REJECT : LFD_QV_BREATH_WARN,
+            "bone lengths breathe: the %s-%s bone, averaged over %.1f s, is %.0f%% off its median length",
+            lfd_cjoint_name(bones[worst_b][0]), lfd_cjoint_name(bones[worst_b][1]), LFD_QV_BREATH_WIN_S, 100 * worst);
+        lfd_qa_set_ranges(rs, flag, f0, n, h->first_frame);
+    }
+}
+
+/* ---- floor_tilt ------------------------------------------------------------------------------ */
+/* rotation taking unit vector a onto unit vector b (a, b not opposite) */
+static void rot_between(const double a[3], const double b[3], double R[9])
+{
+    double v[3], c = lfd_v3_dot(a, b);
+    lfd_v3_cross(v, a, b);
+    double k = 1 / (1 + c);
+    double vx[9] = {0, -v[2], v[1], v[2], 0, -v[0], -v[1], v[0], 0};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            double s = 0;
+            for (int l = 0; l < 3; l++)
+                s += vx[i * 3 + l] * vx[l * 3 + j];
+            R[i * 3 + j] = (i == j) + vx[i * 3 + j] + k * s;
+        }
+}
+
+/* fits z = c + g . (xy - mean) to ground samples, robustly; returns 0 when the
+   samples do not spread enough to measure a slope */
+static int fit_floor(const double *s, int k, double g[2], double mean[3], double lat[2])
+{
+    double mx = 0, my = 0, mz = 0;
+    for (int i = 0; i < k; i++)
+        mx += s[i * 3], my += s[i * 3 + 1], mz += s[i * 3 + 2];
+    mx /= k, my /= k, mz /= k;
+    double cxx = 0, cxy = 0, cyy = 0;
+    for (int i = 0; i < k; i++) {
+        double dx = s[i * 3] - mx, dy = s[i * 3 + 1] - my;
+        cxx += dx * dx, cxy += dx * dy, cyy += dy * dy;
+    }
+    cxx /= k, cxy /= k, cyy /= k;
+    /* principal spreads */
+    double tr = cxx + cyy, det = cxx * cyy - cxy * cxy, disc = sqrt(fmax(0, tr * tr / 4 - det));
+    double l1 = tr / 2 + disc, l2 = tr / 2 - disc;
+    if (sqrt(fmax(l1, 0)) < LFD_QV_TILT_SPREAD_M)
+        return 0;
+    double e1[2] = {cxy, l1 - cxx};
+    if (fabs(cxy) < 1e-12)
+        e1[0] = cxx >= cyy ? 1 : 0, e1[1] = cxx >= cyy ? 0 : 1;
+    double en = hypot(e1[0], e1[1]);
+    e1[0] /= en, e1[1] /= en;
+    int two_d = sqrt(fmax(l2, 0)) >= LFD_QV_TILT_SPREAD_M;
+    uint8_t *use = malloc((size_t)k);
+    if (!use)
+        return 0;
+    /* consensus first (several floor levels: steps, boxes): the plane through
+       three samples, tilted under 30 deg, with the most samples within 2 cm;
+       a fixed-seed generator keeps the result reproducible */
+    {
+        uint32_t seed = 12345u;
+        int best = -1;
+        for (int it = 0; it < 300; it++) {
+            int ia[3];
+            for (int q = 0; q < 3; q++) {
+                seed = seed * 1664525u + 1013904223u;
+                ia[q] = (int)((seed >> 8) % (uint32_t)k);
+            }
+            const double *A = s + ia[0] * 3, *B = s + ia[1] * 3, *Cc = s + ia[2] * 3;
+            double u[3], v[3], nn[3];
+            lfd_v3_sub(u, B, A);
+            lfd_v3_sub(v, Cc, A);
+            lfd_v3_cross(nn, u, v);
+            double nl = lfd_v3_norm(nn);
+            if (nl < 1e-6 || fabs(nn[2]) / nl < cos(30 * M_PI / 180))
+                continue;
+            lfd_v3_scale(nn, nn, 1 / nl);
+            int cnt = 0;
+            for (int i = 0; i < k; i++) {
+                double d[3];
+                lfd_v3_sub(d, s + i * 3, A);
+                cnt += fabs(lfd_v3_dot(d, nn)) < 0.02;
+            }
+            if (cnt > best) {
+                best = cnt;
+                for (int i = 0; i < k; i++) {
+                    double d[3];
+                    lfd_v3_sub(d, s + i * 3, A);
+                    use[i] = fabs(lfd_v3_dot(d, nn)) < 0.02;
+                }
+            }
+        }
+        if (best < 0)
+            memset(use, 1, (size_t)k);
+        /* a level plane that holds about as many samples wins: stance spots on
+           a few levels (steps, boxes) can line up on a slanted plane */
+        double *z = malloc((size_t)k * sizeof *z);
+        int lvl = 0;
+        if (z) {
+            for (int i = 0; i < k; i++)
+                z[i] = s[i * 3 + 2];
+            qsort(z, (size_t)k, sizeof *z, cmp_dbl);
+            for (int i = 0, j = 0; i < k; i++) {
+                while (z[i] - z[j] > 0.04)
+                    j++;
+                if (i - j + 1 > lvl)
+                    lvl = i - j + 1;
+            }
+            free(z);
+        }
+        /* a tilted floor holds (almost) all the ground samples, clearly more than any level */
+        if (best < 1.3 * lvl || best < 0.9 * k) {
+            free(use);
+            return 0;
+        }
+    }
+    g[0] = g[1] = 0;
+    double c0 = mz;
+    for (int it = 0; it < 4; it++) {
+        /* least squares on the kept samples: z = c + a u (+ b v) in the principal frame */
+        double S[3][3] = {{0}}, rhs[3] = {0};
+        int cnt = 0;
+        for (int i = 0; i < k; i++) {
+            if (!use[i])
+                continue;
+            double dx = s[i * 3] - mx, dy = s[i * 3 + 1] - my;
+            double x[3] = {1, dx * e1[0] + dy * e1[1], -dx * e1[1] + dy * e1[0]};
+            for (int a = 0; a < 3; a++) {
+                rhs[a] += x[a] * s[i * 3 + 2];
+                for (int b = 0; b < 3; b++)
+                    S[a][b] += x[a] * x[b];
+            }
+            cnt++;
+        }
+        if (cnt < 10)
+            break;
+        double c, a, b = 0;
+        if (two_d) {
+            /* 3x3 solve by Cramer's rule */
+            double D = S[0][0] * (S[1][1] * S[2][2] - S[1][2] * S[2][1]) - S[0][1] * (S[1][0] * S[2][2] - S[1][2] * S[2][0]) +
+                       S[0][2] * (S[1][0] * S[2][1] - S[1][1] * S[2][0]);
+            if (fabs(D) < 1e-12)
+                break;
+            double M[3][3];
+            double sol[3];
+            for (int col = 0; col < 3; col++) {
+                memcpy(M, S, sizeof M);
+                for (int row = 0; row < 3; row++)
+                    M[row][col] = rhs[row];
+                sol[col] = (M[0][0] * (M[1][1] * M[2][2] - M[1][2] * M[2][1]) - M[0][1] * (M[1][0] * M[2][2] - M[1][2] * M[2][0]) +
+                            M[0][2] * (M[1][0] * M[2][1] - M[1][1] * M[2][0])) / D;
+            }
+            c = sol[0], a = sol[1], b = sol[2];
+        } else {
+            double D = S[0][0] * S[1][1] - S[0][1] * S[1][0];
+            if (fabs(D) < 1e-12)
+                break;
+            c = (rhs[0] * S[1][1] - S[0][1] * rhs[1]) / D;
+            a = (S[0][0] * rhs[1] - S[1][0] * rhs[0]) / D;
+        }
+        g[0] = a * e1[0] - b * e1[1];
+        g[1] = a * e1[1] + b * e1[0];
+        c0 = c;
+        /* keep samples within 3 cm of the plane (other levels: steps, boxes) */
+        for (int i = 0; i < k; i++) {
+            double dx = s[i * 3] - mx, dy = s[i * 3 + 1] - my;
+            use[i] = fabs(s[i * 3 + 2] - (c + g[0] * dx + g[1] * dy)) < 0.03;
+        }
+    }
+    free(use);
+    mean[0] = mx, mean[1] = my, mean[2] = c0;
+    /* one spread direction only: the slope across it is not measured */
+    lat[0] = two_d ? 0 : -e1[1];
+    lat[1] = two_d ? 0 : e1[0];
+    return 1;
+}
+
+static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan)
+{
+    /* the balls of the feet: on the floor through most of a stance, whatever
+       the heel does (ankles ride 5-10 cm higher and lift with the heel) */
+    static const int feet[2] = {LFD_CJ_L_TOE, LFD_CJ_R_TOE};
+    int n = h->nframes;
+    if (n - f0 < 5)
+        return;
+    double *s = malloc((size_t)(n * 4) * 3 * sizeof *s);
+    if (!s)
+        return;
+    int k = 0;
+    for (int f = f0 + 1; f + 1 < n; f++) {
+        double zmin = INFINITY;
+        for (int i = 0; i < 2; i++)
+            zmin = fmin(zmin, lfd_human_cpos(h, f, feet[i])[2]);
+        if (!isfinite(zmin))
+            continue;
+        for (int i = 0; i < 2; i++) {
+            const double *p = lfd_human_cpos(h, f, feet[i]);
+            double v = lfd_v3_dist(lfd_human_cpos(h, f + 1, feet[i]), lfd_human_cpos(h, f - 1, feet[i])) * h->fps / 2;
+            /* a planted foot joint: slow and the lowest of the feet */
+            if (isfinite(v) && v < 0.3 && p[2] - zmin < 0.03)
+                memcpy(s + (size_t)k++ * 3, p, 3 * sizeof *s);
+        }
+    }
+    double g[2], mean[3] = {0, 0, 0}, nrm[3] = {0, 0, 1}, tilt = 0, lim = LFD_QV_TILT_DEG;
+    const char *how = NULL;
+    double lat[2];
+    if (k >= 20 && fit_floor(s, k, g, mean, lat)) {
+        if (lat[0] != 0 || lat[1] != 0) {
+            /* the ground spreads one way (a straight walk): across it, the trunk
+               leans as much left as right on average, so its mean lean across
+               the walk is the floor's slope there */
+            double acc = 0;
+            int m = 0;
+            for (int f = f0; f < n; f++) {
+                double u[3];
+                lfd_v3_sub(u, lfd_human_cpos(h, f, LFD_CJ_NECK), lfd_human_cpos(h, f, LFD_CJ_PELVIS));
+                double un = lfd_v3_norm(u);
+                if (un > 0.1 && isfinite(un))
+                    acc += (u[0] * lat[0] + u[1] * lat[1]) / un, m++;
+            }
+            if (m) {
+                double sl = -tan(asin(fmax(-0.9, fmin(0.9, acc / m))));
+                g[0] += sl * lat[0];
+                g[1] += sl * lat[1];
+            }
+        }
+        tilt = atan(hypot(g[0], g[1])) * 180 / M_PI;
+        lfd_v3_set(nrm, -g[0], -g[1], 1);
+        lfd_v3_scale(nrm, nrm, 1 / lfd_v3_norm(nrm));
+        how = "the floor under the feet";
+    }
+    {
+        if (how && tilt > lim) {
+            lfd_qa_reason *rs = lfd_qa_add_reason(r, "floor_tilt", LFD_QA_REJECT, tilt, lim,
+                                                  "%s is tilted %.1f deg (a tilted camera?)", how, tilt);
+            rs->frames = n - f0;
+            rs->nranges = 1;
+            rs->range[0][0] = f0 + h->first_frame;
+            rs->range[0][1] = n - 1 + h->first_frame;
+            rs->repairable = 1;
+            lfd_repair_op op = {.kind = LFD_QK_FLOOR_TILT, .f0 = 0, .f1 = n - 1};
+            double up[3] = {0, 0, 1};
+            rot_between(nrm, up, op.rot);
+            memcpy(op.center, mean, sizeof mean);
+            lfd_repair_plan_add(plan, &op);
+        }
+    }
+    free(s);
+}
+
+/* ---- timestamp_irregular ----------------------------------------------------------------------- */
+static void detect_timestamps(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *r, lfd_repair_plan *plan,
+                              uint8_t *flag)
+{
+    int n = kp->nframes;
+    if (!kp->times || n < 3 || n != h->nframes + h->first_frame)
+        return;
+    double *dt = malloc((size_t)n * sizeof *dt);
+    if (!dt)
+        return;
+    for (int i = 0; i + 1 < n; i++)
+        dt[i] = kp->times[i + 1] - kp->times[i];
+    qsort(dt, (size_t)(n - 1), sizeof *dt, cmp_dbl);
+    double med = dt[(n - 2) / 2], worst = 0, longest = dt[n - 2];
+    free(dt);
+    memset(flag, 0, (size_t)h->nframes);
+    int k = 0;
+    for (int i = 0; i + 1 < n; i++) {
+        double d = kp->times[i + 1] - kp->times[i], dev = fabs(d / med - 1);
+        if (dev > LFD_QV_TS_DEV) {
+            int fh = i + 1 - h->first_frame;
+            if (fh >= 0 && fh < h->nframes)
+                flag[fh] = 1;
+            k++;
+            if (dev > worst)
+                worst = dev;
+        }
+    }
+    if (!k)
+        return;
+    int fixable = longest <= LFD_REPAIR_MAX_GAP_S;
+    lfd_qa_reason *rs = lfd_qa_add_reason(
+        r, "timestamp_irregular", LFD_QA_REJECT, worst, LFD_QV_TS_DEV,
+        "%d time step(s) off the median %.4g s by more than %.0f%% (up to %.0f%%)%s", k, med, 100 * LFD_QV_TS_DEV,
+        100 * worst, fixable ? "" : "; a step longer than the 0.5 s that resampling may bridge");
+    lfd_qa_set_ranges(rs, flag, 0, h->nframes, h->first_frame);
+    rs->repairable = fixable;
+    if (fixable) {
+        lfd_repair_op op = {.kind = LFD_QK_TIMESTAMP_IRREGULAR, .f0 = 0, .f1 = n - 1, .fps = 1 / med};
+        lfd_repair_plan_add(plan, &op);
+    }
+}
+
+/* ---- entry ------------------------------------------------------------------------------------ */
+int lfd_qa_video_detect(const lfd_human *h, const lfd_keypoints *kp, int f0, lfd_qa_report *r,
+                        lfd_repair_plan *plan)
+{
+    int n = h->nframes, ambiguous = 0;
+    uint8_t *flag = malloc((size_t)n + 1);
+    if (!flag)
+        return 0;
+    int keypoints = h->source == LFD_HUMAN_SRC_KEYPOINTS;
+    if (keypoints)
+        detect_dropout(h, kp, f0, r, plan, flag);
+    if (n - f0 >= 3)
+        detect_swap_flip(h, f0, r, plan, flag, &ambiguous);
+    if (keypoints)
+        detect_breathing(h, f0, r, flag);
+    detect_tilt(h, f0, r, plan);
+    if (keypoints && kp)
+        detect_timestamps(h, kp, r, plan, flag);
+    free(flag);
+    return ambiguous;
+}

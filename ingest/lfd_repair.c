@@ -1,0 +1,748 @@
+/*  lfd_repair: carries out a repair plan on keypoints and writes the result
+    (see lfd_repair.h).
+
+    Repairs work on the human's positions (metres, lfd world, Z up), where
+    the plan was made, and only the joint-frames a repair touched are
+    converted back to the file's units and axes (p_src = R^T p / unit_m);
+    every other value is copied from the source unchanged.  Source joints
+    are grouped for swaps and flips by their mirror partner's name
+    (left/right, Left/Right, _L/_R, l/r prefixes, ...) and by the canonical
+    joint they sit nearest to (median over the clip): arm, leg or other
+    (face, trunk), and distal (elbow and beyond, knee and beyond) or not.
+*/
+#include "ingest/lfd_repair.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/lfd_io.h"
+#include "core/lfd_json.h"
+#include "core/lfd_log.h"
+#include "core/lfd_motion.h"
+#include "core/lfd_mp.h"
+#include "core/lfd_quat.h"
+
+enum { G_OTHER, G_ARM_L, G_ARM_R, G_LEG_L, G_LEG_R };
+
+/* ---- mirror names ----------------------------------------------------------------- */
+/* writes the left/right mirror of name into out; 0 when name has no side */
+static int mirror_name(const char *s, char *out, size_t cap)
+{
+    static const char *const pairs[][2] = {{"left", "right"}, {"Left", "Right"}, {"LEFT", "RIGHT"}};
+    size_t n = strlen(s);
+    if (n + 2 >= cap)
+        return 0;
+    for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++)
+        for (int k = 0; k < 2; k++) {
+            const char *a = pairs[p][k], *b = pairs[p][!k];
+            const char *at = strstr(s, a);
+            if (at) {
+                snprintf(out, cap, "%.*s%s%s", (int)(at - s), s, b, at + strlen(a));
+                return 1;
+            }
+        }
+    /* suffixes _L/_R, .L/.R, _l/_r */
+    if (n >= 2 && (s[n - 2] == '_' || s[n - 2] == '.') && strchr("LRlr", s[n - 1])) {
+        snprintf(out, cap, "%s", s);
+        out[n - 1] = s[n - 1] == 'L' ? 'R' : s[n - 1] == 'R' ? 'L' : s[n - 1] == 'l' ? 'r' : 'l';
+        return 1;
+    }
+    /* " L " inside (3ds Max Biped) */
+    const char *sp = strstr(s, " L ");
+    if (!sp)
+        sp = strstr(s, " R ");
+    if (sp) {
+        snprintf(out, cap, "%s", s);
+        out[sp - s + 1] = sp[1] == 'L' ? 'R' : 'L';
+        return 1;
+    }
+    /* prefixes L/R or l/r before an upper-case letter or '_' (LHipJoint, lShldr, L_Hip) */
+    if (n >= 2 && strchr("LRlr", s[0]) && (isupper((unsigned char)s[1]) || s[1] == '_')) {
+        snprintf(out, cap, "%s", s);
+        out[0] = s[0] == 'L' ? 'R' : s[0] == 'R' ? 'L' : s[0] == 'l' ? 'r' : 'l';
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct groups {
+    int *mirror;  /* partner joint or -1 */
+    int *group;   /* G_* */
+    uint8_t *distal;
+} groups;
+
+static void groups_free(groups *g)
+{
+    free(g->mirror);
+    free(g->group);
+    free(g->distal);
+}
+
+/* the canonical position cj at frame f computed from positions W (source joints) */
+static void cpos_w(const lfd_human *h, const double *W, int f, int cj, double out[3])
+{
+    const lfd_cplace *c = &h->map.c[cj];
+    out[0] = out[1] = out[2] = 0;
+    for (int i = 0; i < c->n; i++)
+        for (int k = 0; k < 3; k++)
+            out[k] += c->w[i] * W[((size_t)f * (size_t)h->njoints + (size_t)c->src[i]) * 3 + (size_t)k];
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int groups_build(const lfd_human *h, groups *g, lfd_err *err)
+{
+    int J = h->nsource, T = h->nframes;
+    g->mirror = malloc((size_t)J * sizeof *g->mirror);
+    g->group = calloc((size_t)J, sizeof *g->group);
+    g->distal = calloc((size_t)J, 1);
+    double *d = malloc(64 * sizeof *d);
+    if (!g->mirror || !g->group || !g->distal || !d) {
+        free(d);
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", h->path);
+    }
+    char m[LFD_HUMAN_NAME_MAX + 8];
+    for (int j = 0; j < J; j++) {
+        g->mirror[j] = -1;
+        if (!mirror_name(h->names[j], m, sizeof m))
+            continue;
+        for (int k = 0; k < J; k++)
+            if (k != j && !strcmp(h->names[k], m)) {
+                g->mirror[j] = k;
+                break;
+            }
+    }
+    /* nearest canonical joint, median distance over up to 64 frames */
+    static const int limb[] = {LFD_CJ_L_SHOULDER, LFD_CJ_L_ELBOW, LFD_CJ_L_WRIST, LFD_CJ_R_SHOULDER, LFD_CJ_R_ELBOW,
+                               LFD_CJ_R_WRIST,    LFD_CJ_L_HIP,   LFD_CJ_L_KNEE,  LFD_CJ_L_ANKLE,  LFD_CJ_L_TOE,
+                               LFD_CJ_R_HIP,      LFD_CJ_R_KNEE,  LFD_CJ_R_ANKLE, LFD_CJ_R_TOE};
+    for (int j = 0; j < J; j++) {
+        double best = INFINITY;
+        int bc = -1;
+        for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
+            int k = 0;
+            for (int s = 0; s < 64 && T > 0; s++) {
+                int f = (int)((long)s * T / 64);
+                double dd = lfd_v3_dist(lfd_human_pos(h, f, j), lfd_human_cpos(h, f, cj));
+                if (isfinite(dd))
+                    d[k++] = dd;
+            }
+            if (!k)
+                continue;
+            qsort(d, (size_t)k, sizeof *d, cmp_dbl);
+            double med = d[k / 2];
+            /* the canonical joint itself wins ties */
+            if (med < best - 1e-9) {
+                best = med;
+                bc = cj;
+            }
+        }
+        for (size_t i = 0; i < sizeof limb / sizeof limb[0]; i++)
+            if (limb[i] == bc) {
+                g->group[j] = i < 3 ? G_ARM_L : i < 6 ? G_ARM_R : i < 10 ? G_LEG_L : G_LEG_R;
+                g->distal[j] = !(i == 0 || i == 3 || i == 6 || i == 10);
+            }
+    }
+    free(d);
+    /* with a tree, the tree decides: a limb is the subtree of its shoulder or
+       hip plus its paired ancestors (clavicle, buttock); distal is the
+       subtree of the elbow or knee */
+    int tree = 0;
+    for (int j = 0; j < J; j++)
+        tree |= h->parent[j] >= 0 && h->parent[j] < J;
+    if (tree) {
+        static const int roots[4][2] = {{LFD_CJ_L_SHOULDER, LFD_CJ_L_ELBOW}, {LFD_CJ_R_SHOULDER, LFD_CJ_R_ELBOW},
+                                        {LFD_CJ_L_HIP, LFD_CJ_L_KNEE},       {LFD_CJ_R_HIP, LFD_CJ_R_KNEE}};
+        static const int grp[4] = {G_ARM_L, G_ARM_R, G_LEG_L, G_LEG_R};
+        for (int j = 0; j < J; j++) {
+            g->group[j] = G_OTHER;
+            g->distal[j] = 0;
+        }
+        for (int l = 0; l < 4; l++) {
+            if (h->map.c[roots[l][0]].n != 1)
+                continue;
+            int root = h->map.c[roots[l][0]].src[0], mid = h->map.c[roots[l][1]].n == 1 ? h->map.c[roots[l][1]].src[0] : -1;
+            for (int j = 0; j < J; j++) {
+                int in = 0, dist = 0;
+                for (int k = j, dd = 0; k >= 0 && k < J && dd < 256; k = h->parent[k], dd++) {
+                    in |= k == root;
+                    dist |= k == mid;
+                }
+                if (in) {
+                    g->group[j] = grp[l];
+                    g->distal[j] = (uint8_t)dist;
+                }
+            }
+            for (int k = h->parent[root], dd = 0; k >= 0 && k < J && dd < 256; k = h->parent[k], dd++)
+                if (g->mirror[k] >= 0)
+                    g->group[k] = grp[l];
+        }
+    }
+    return LFD_OK;
+}
+
+/* ---- fills ----------------------------------------------------------------------------- */
+static double *W_at(const lfd_human *h, double *W, int f, int j)
+{
+    return W + ((size_t)f * (size_t)h->njoints + (size_t)j) * 3;
+}
+
+static int finite3(const double *p) { return isfinite(p[0]) && isfinite(p[1]) && isfinite(p[2]); }
+
+/* the anchor of joint j: its parent, else the source of its canonical parent; -1: none */
+static int anchor_of(const lfd_human *h, int j)
+{
+    if (h->parent[j] >= 0 && h->parent[j] < h->nsource)
+        return h->parent[j];
+    for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
+        const lfd_cplace *c = &h->map.c[cj];
+        if (c->n == 1 && c->src[0] == j) {
+            int pc = lfd_cjoint_parent(cj);
+            while (pc >= 0 && h->map.c[pc].n != 1)
+                pc = lfd_cjoint_parent(pc);
+            return pc >= 0 ? h->map.c[pc].src[0] : -1;
+        }
+    }
+    return -1;
+}
+
+/* fills joint j over frames a..b (valid at a-1 and b+1) */
+static void fill_gap(const lfd_human *h, double *W, int j, int a, int b, const uint8_t *bad)
+{
+    int T = h->nframes, J = h->nsource;
+    int an = anchor_of(h, j);
+    /* the anchor must be known through the whole gap and at the ends */
+    for (int f = a - 1; an >= 0 && f <= b + 1; f++)
+        if (!finite3(W_at(h, W, f, an)) || bad[(size_t)f * J + an])
+            an = -1;
+    /* offsets at a-3, a-2, a-1 and b+1, b+2, b+3 (where known) */
+    double r[6][3];
+    int ok[6], fr[6] = {a - 3, a - 2, a - 1, b + 1, b + 2, b + 3};
+    for (int i = 0; i < 6; i++) {
+        int f = fr[i];
+        ok[i] = f >= 0 && f < T && !bad[(size_t)f * J + j] && finite3(W_at(h, W, f, j)) &&
+                (an < 0 || finite3(W_at(h, W, f, an)));
+        for (int k = 0; k < 3; k++)
+            r[i][k] = ok[i] ? W_at(h, W, f, j)[k] - (an >= 0 ? W_at(h, W, f, an)[k] : 0) : 0;
+    }
+    /* end velocities (per frame): second-order one-sided differences where
+       three frames are known, else first-order, else none */
+    double v0[3], v1[3];
+    for (int k = 0; k < 3; k++) {
+        v0[k] = ok[0] && ok[1] ? (3 * r[2][k] - 4 * r[1][k] + r[0][k]) / 2 : ok[1] ? r[2][k] - r[1][k] : 0;
+        v1[k] = ok[4] && ok[5] ? (-3 * r[3][k] + 4 * r[4][k] - r[5][k]) / 2 : ok[4] ? r[4][k] - r[3][k] : 0;
+    }
+    double len0 = lfd_v3_norm(r[2]), len1 = lfd_v3_norm(r[3]);
+    double n = b - a + 2; /* frames from a-1 to b+1 */
+    for (int f = a; f <= b; f++) {
+        double s = (f - (a - 1)) / n, s2 = s * s, s3 = s2 * s;
+        double h00 = 2 * s3 - 3 * s2 + 1, h10 = s3 - 2 * s2 + s, h01 = -2 * s3 + 3 * s2, h11 = s3 - s2;
+        double q[3];
+        for (int k = 0; k < 3; k++)
+            q[k] = h00 * r[2][k] + h10 * v0[k] * n + h01 * r[3][k] + h11 * v1[k] * n;
+        double *p = W_at(h, W, f, j);
+        if (an >= 0) {
+            /* a bone: keep its length between the lengths at the two ends */
+            double L = (1 - s) * len0 + s * len1, qn = lfd_v3_norm(q);
+            if (qn > 1e-9)
+                lfd_v3_scale(q, q, L / qn);
+            for (int k = 0; k < 3; k++)
+                p[k] = W_at(h, W, f, an)[k] + q[k];
+        } else {
+            memcpy(p, q, sizeof q);
+        }
+    }
+}
+
+static int depth_of(const lfd_human *h, int j)
+{
+    int d = 0;
+    for (int a = anchor_of(h, j); a >= 0 && d < 64; a = anchor_of(h, a))
+        d++;
+    return d;
+}
+
+/* ---- the report's repair list ----------------------------------------------------------- */
+static lfd_qa_repair *repair_entry(lfd_qa_report *r, int kind, const char *what)
+{
+    for (int i = 0; i < r->nrepairs; i++)
+        if (!strcmp(r->repair[i].kind, lfd_qa_kind_name(kind)) && !strcmp(r->repair[i].what, what))
+            return &r->repair[i];
+    if (r->nrepairs >= LFD_QA_MAX_REPAIRS)
+        return NULL;
+    lfd_qa_repair *e = &r->repair[r->nrepairs++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->kind, sizeof e->kind, "%s", lfd_qa_kind_name(kind));
+    snprintf(e->what, sizeof e->what, "%s", what);
+    return e;
+}
+
+static void repair_range(lfd_qa_report *r, int kind, const char *what, int f0, int f1)
+{
+    lfd_qa_repair *e = repair_entry(r, kind, what);
+    if (!e)
+        return;
+    e->frames += f1 - f0 + 1;
+    /* merge with the last range when adjacent or overlapping */
+    if (e->nranges && f0 <= e->range[e->nranges - 1][1] + 1) {
+        if (f1 > e->range[e->nranges - 1][1])
+            e->range[e->nranges - 1][1] = f1;
+        return;
+    }
+    if (e->nranges < LFD_QA_MAX_RANGES) {
+        e->range[e->nranges][0] = f0;
+        e->range[e->nranges][1] = f1;
+        e->nranges++;
+    } else {
+        e->more_ranges++;
+    }
+}
+
+/* ---- apply -------------------------------------------------------------------------------- */
+static int kp_copy(lfd_keypoints *d, const lfd_keypoints *s, lfd_err *err)
+{
+    *d = *s;
+    size_t J = (size_t)s->njoints, T = (size_t)s->nframes;
+    d->names = malloc(J * sizeof *d->names);
+    d->parents = malloc(J * sizeof *d->parents);
+    d->pos = malloc(T * J * 3 * sizeof *d->pos);
+    d->conf = s->conf ? malloc(T * J * sizeof *d->conf) : NULL;
+    d->times = s->times ? malloc(T * sizeof *d->times) : NULL;
+    if (!d->names || !d->parents || !d->pos || (s->conf && !d->conf) || (s->times && !d->times)) {
+        lfd_kp_free(d);
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", s->name);
+    }
+    memcpy(d->names, s->names, J * sizeof *d->names);
+    memcpy(d->parents, s->parents, J * sizeof *d->parents);
+    memcpy(d->pos, s->pos, T * J * 3 * sizeof *d->pos);
+    if (s->conf)
+        memcpy(d->conf, s->conf, T * J * sizeof *d->conf);
+    if (s->times)
+        memcpy(d->times, s->times, T * sizeof *d->times);
+    return LFD_OK;
+}
+
+/* resamples out (positions, confidences) onto a constant rate over its times */
+static int resample(lfd_keypoints *out, double fps, lfd_err *err)
+{
+    int T = out->nframes, J = out->njoints;
+    const double *t = out->times;
+    double t0 = t[0], t1 = t[T - 1];
+    long T2 = (long)floor((t1 - t0) * fps + 1e-6) + 1;
+    if (T2 < 2 || T2 > LFD_KP_MAX_FRAMES || (size_t)T2 * (size_t)J * 3 > LFD_KP_MAX_VALUES)
+        return lfd_fail(err, LFD_ELIMIT, "%s: resampling gives %ld frames", out->name, T2);
+    double *pos = malloc((size_t)T2 * (size_t)J * 3 * sizeof *pos), *tt = malloc((size_t)T2 * sizeof *tt);
+    double *conf = out->conf ? malloc((size_t)T2 * (size_t)J * sizeof *conf) : NULL;
+    if (!pos || !tt || (out->conf && !conf)) {
+        free(pos), free(tt), free(conf);
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", out->name);
+    }
+    int i = 0;
+    for (long k = 0; k < T2; k++) {
+        double x = t0 + (double)k / fps;
+        if (x > t1)
+            x = t1;
+        while (i + 2 < T && t[i + 1] < x)
+            i++;
+        double h = t[i + 1] - t[i], s = (x - t[i]) / h, s2 = s * s, s3 = s2 * s;
+        double h00 = 2 * s3 - 3 * s2 + 1, h10 = s3 - 2 * s2 + s, h01 = -2 * s3 + 3 * s2, h11 = s3 - s2;
+        tt[k] = x;
+        for (int j = 0; j < J; j++)
+            for (int c = 0; c < 3; c++) {
+                const double *p = out->pos;
+                size_t a = ((size_t)i * J + j) * 3 + c, b = ((size_t)(i + 1) * J + j) * 3 + c;
+                /* Catmull-Rom tangents over the uneven times (per second), scaled to the interval */
+                double m0 = i > 0 ? (p[b] - p[a - (size_t)J * 3]) / (t[i + 1] - t[i - 1]) : (p[b] - p[a]) / h;
+                double m1 = i + 2 < T ? (p[b + (size_t)J * 3] - p[a]) / (t[i + 2] - t[i]) : (p[b] - p[a]) / h;
+                pos[((size_t)k * J + j) * 3 + c] = h00 * p[a] + h10 * h * m0 + h01 * p[b] + h11 * h * m1;
+            }
+        if (conf)
+            for (int j = 0; j < J; j++)
+                conf[(size_t)k * J + j] = fmin(out->conf[(size_t)i * J + j], out->conf[(size_t)(i + 1) * J + j]);
+    }
+    free(out->pos);
+    free(out->times);
+    free(out->conf);
+    out->pos = pos;
+    out->times = tt;
+    out->conf = conf;
+    out->nframes = (int)T2;
+    out->fps = fps;
+    snprintf(out->fps_source, sizeof out->fps_source, "resampled");
+    return LFD_OK;
+}
+
+int lfd_repair_apply(const lfd_keypoints *kp, const lfd_human *h, const lfd_repair_plan *plan, lfd_keypoints *out,
+                     lfd_qa_report *r, lfd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (h->nsource != kp->njoints || h->nframes != kp->nframes || h->first_frame != 0)
+        return lfd_fail(err, LFD_EMISMATCH, "%s: keypoints and human differ (%d x %d against %d x %d)", kp->name,
+                        kp->nframes, kp->njoints, h->nframes, h->nsource);
+    if (plan->more)
+        return lfd_fail(err, LFD_ELIMIT, "%s: more than %d repairs needed; nothing repaired", kp->name,
+                        LFD_REPAIR_MAX_OPS);
+    int rc = kp_copy(out, kp, err);
+    if (rc)
+        return rc;
+    int T = h->nframes, J = h->nsource, nrep = 0;
+    size_t NW = (size_t)T * (size_t)h->njoints * 3;
+    double *W = malloc(NW * sizeof *W);
+    uint8_t *mod = calloc((size_t)T * (size_t)J, 1), *bad = calloc((size_t)T * (size_t)J, 1);
+    int *order = malloc((size_t)J * sizeof *order);
+    groups g = {0};
+    if (!W || !mod || !bad || !order) {
+        rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", kp->name);
+        goto done;
+    }
+    memcpy(W, h->pos, NW * sizeof *W);
+    if ((rc = groups_build(h, &g, err)))
+        goto done;
+    /* 1. dropouts, parents before children */
+    for (int f = 0; f < T; f++)
+        for (int j = 0; j < J; j++)
+            bad[(size_t)f * J + j] = !finite3(W_at(h, W, f, j)) ||
+                                     (kp->conf && kp->conf[(size_t)f * J + j] < LFD_REPAIR_CONF_MIN);
+    for (int j = 0; j < J; j++)
+        order[j] = j;
+    for (int a = 1; a < J; a++) /* insertion sort by depth */
+        for (int b = a; b > 0 && depth_of(h, order[b - 1]) > depth_of(h, order[b]); b--) {
+            int t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+    for (int oi = 0; oi < J; oi++) {
+        int j = order[oi];
+        for (int i = 0; i < plan->nops; i++) {
+            const lfd_repair_op *op = &plan->op[i];
+            if (op->kind != LFD_QK_DROPOUT || op->unit != j)
+                continue;
+            fill_gap(h, W, j, op->f0, op->f1, bad);
+            for (int f = op->f0; f <= op->f1; f++) {
+                mod[(size_t)f * J + j] = 1;
+                bad[(size_t)f * J + j] = 0;
+                if (out->conf)
+                    out->conf[(size_t)f * J + j] = LFD_REPAIR_CONF_MIN;
+            }
+            repair_range(r, LFD_QK_DROPOUT, h->names[j], op->f0, op->f1);
+            nrep++;
+        }
+    }
+    /* 2. swaps */
+    for (int i = 0; i < plan->nops; i++) {
+        const lfd_repair_op *op = &plan->op[i];
+        if (op->kind != LFD_QK_LR_SWAP)
+            continue;
+        for (int j = 0; j < J; j++) {
+            int m = g.mirror[j];
+            if (m <= j)
+                continue;
+            int hit = op->unit == LFD_RU_SWAP_BODY ||
+                      (op->unit == LFD_RU_SWAP_ARMS && (g.group[j] == G_ARM_L || g.group[j] == G_ARM_R)) ||
+                      (op->unit == LFD_RU_SWAP_LEGS && (g.group[j] == G_LEG_L || g.group[j] == G_LEG_R));
+            if (!hit)
+                continue;
+            for (int f = op->f0; f <= op->f1; f++) {
+                double *a = W_at(h, W, f, j), *b = W_at(h, W, f, m), t[3];
+                memcpy(t, a, sizeof t), memcpy(a, b, sizeof t), memcpy(b, t, sizeof t);
+                mod[(size_t)f * J + j] = mod[(size_t)f * J + m] = 1;
+                if (out->conf) {
+                    double c = out->conf[(size_t)f * J + j];
+                    out->conf[(size_t)f * J + j] = out->conf[(size_t)f * J + m];
+                    out->conf[(size_t)f * J + m] = c;
+                }
+            }
+        }
+        repair_range(r, LFD_QK_LR_SWAP, lfd_repair_unit_name(op->unit), op->f0, op->f1);
+        nrep++;
+    }
+    /* 3. flips: reflect back through the root's plane */
+    for (int i = 0; i < plan->nops; i++) {
+        const lfd_repair_op *op = &plan->op[i];
+        if (op->kind != LFD_QK_DEPTH_FLIP)
+            continue;
+        int root = op->unit == LFD_RU_FLIP_L_ARM ? LFD_CJ_L_SHOULDER : op->unit == LFD_RU_FLIP_R_ARM ? LFD_CJ_R_SHOULDER
+                 : op->unit == LFD_RU_FLIP_L_LEG ? LFD_CJ_L_HIP : op->unit == LFD_RU_FLIP_R_LEG ? LFD_CJ_R_HIP
+                                                 : LFD_CJ_PELVIS;
+        int grp = op->unit == LFD_RU_FLIP_L_ARM ? G_ARM_L : op->unit == LFD_RU_FLIP_R_ARM ? G_ARM_R
+                : op->unit == LFD_RU_FLIP_L_LEG ? G_LEG_L : op->unit == LFD_RU_FLIP_R_LEG ? G_LEG_R : -1;
+        for (int f = op->f0; f <= op->f1; f++) {
+            double c[3];
+            cpos_w(h, W, f, root, c);
+            for (int j = 0; j < J; j++) {
+                if (grp >= 0 && (g.group[j] != grp || !g.distal[j]))
+                    continue;
+                double *p = W_at(h, W, f, j);
+                p[op->axis] = 2 * c[op->axis] - p[op->axis];
+                mod[(size_t)f * J + j] = 1;
+            }
+        }
+        char what[96];
+        snprintf(what, sizeof what, "%s along %c", lfd_repair_unit_name(op->unit), op->axis ? 'y' : 'x');
+        repair_range(r, LFD_QK_DEPTH_FLIP, what, op->f0, op->f1);
+        nrep++;
+    }
+    /* 4. level the floor */
+    for (int i = 0; i < plan->nops; i++) {
+        const lfd_repair_op *op = &plan->op[i];
+        if (op->kind != LFD_QK_FLOOR_TILT)
+            continue;
+        for (int f = 0; f < T; f++)
+            for (int j = 0; j < J; j++) {
+                double *p = W_at(h, W, f, j), d[3], q[3];
+                lfd_v3_sub(d, p, op->center);
+                lfd_mat3_mulv(q, op->rot, d);
+                lfd_v3_add(p, q, op->center);
+                mod[(size_t)f * J + j] = 1;
+            }
+        double ang = acos(fmin(1, fmax(-1, op->rot[8]))) * 180 / M_PI;
+        char what[96];
+        snprintf(what, sizeof what, "rotated %.2f deg to level", ang);
+        repair_range(r, LFD_QK_FLOOR_TILT, what, 0, T - 1);
+        nrep++;
+    }
+    /* back to the file's units and axes, where something changed */
+    for (int f = 0; f < T; f++)
+        for (int j = 0; j < J; j++) {
+            if (!mod[(size_t)f * J + j])
+                continue;
+            const double *p = W_at(h, W, f, j);
+            double *o = out->pos + ((size_t)f * J + j) * 3;
+            for (int a = 0; a < 3; a++)
+                o[a] = (h->axes[0 * 3 + a] * p[0] + h->axes[1 * 3 + a] * p[1] + h->axes[2 * 3 + a] * p[2]) / h->unit_m;
+        }
+    /* 5. resample irregular times */
+    for (int i = 0; i < plan->nops && rc == LFD_OK; i++) {
+        const lfd_repair_op *op = &plan->op[i];
+        if (op->kind != LFD_QK_TIMESTAMP_IRREGULAR || !out->times)
+            continue;
+        char what[96];
+        snprintf(what, sizeof what, "resampled to %.6g Hz", op->fps);
+        rc = resample(out, op->fps, err);
+        if (rc == LFD_OK) {
+            repair_range(r, LFD_QK_TIMESTAMP_IRREGULAR, what, 0, T - 1);
+            nrep++;
+        }
+    }
+    out->nonfinite = 0;
+    for (size_t k = 0; k < (size_t)out->nframes * (size_t)J * 3; k++)
+        out->nonfinite += !isfinite(out->pos[k]);
+done:
+    groups_free(&g);
+    free(W);
+    free(mod);
+    free(bad);
+    free(order);
+    if (rc) {
+        lfd_kp_free(out);
+        return rc;
+    }
+    return nrep;
+}
+
+int lfd_repair_mask_conf(lfd_human *h, const lfd_keypoints *kp, lfd_err *err)
+{
+    if (!kp || !kp->conf || kp->njoints != h->nsource || kp->nframes != h->nframes + h->first_frame)
+        return LFD_OK;
+    int n = 0, J = kp->njoints;
+    for (int f = 0; f < h->nframes; f++)
+        for (int j = 0; j < J; j++)
+            if (kp->conf[(size_t)(f + h->first_frame) * J + j] < LFD_REPAIR_CONF_MIN) {
+                double *p = lfd_human_pos(h, f, j);
+                p[0] = p[1] = p[2] = NAN;
+                n++;
+            }
+    return n ? lfd_human_analyze(h, err) : LFD_OK;
+}
+
+/* ---- writing ---------------------------------------------------------------------------------- */
+static int ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && !strcasecmp(s + n - m, suf);
+}
+
+static void put_num(lfd_buf *b, double v)
+{
+    char t[40];
+    int n = 0;
+    if (isfinite(v)) {
+        /* the shortest form that reads back to the same double */
+        for (int prec = 6; prec <= 17; prec++) {
+            n = snprintf(t, sizeof t, "%.*g", prec, v);
+            if (strtod(t, NULL) == v)
+                break;
+        }
+    }
+    lfd_buf_append(b, t, (size_t)n);
+}
+
+static int write_csv(const char *path, const lfd_keypoints *kp, lfd_err *err)
+{
+    lfd_buf b;
+    lfd_buf_init(&b, (size_t)1 << 31);
+    int J = kp->njoints;
+    if (kp->times)
+        lfd_buf_append(&b, "time,", 5);
+    for (int j = 0; j < J; j++) {
+        char t[LFD_KP_NAME_MAX * 4 + 64];
+        int n = snprintf(t, sizeof t, "%s_x,%s_y,%s_z%s%s%s", kp->names[j], kp->names[j], kp->names[j],
+                         kp->conf ? "," : "", kp->conf ? kp->names[j] : "", kp->conf ? "_visibility" : "");
+        lfd_buf_append(&b, t, (size_t)n);
+        lfd_buf_append(&b, j + 1 < J ? "," : "\n", 1);
+    }
+    for (int f = 0; f < kp->nframes; f++) {
+        if (kp->times) {
+            put_num(&b, kp->times[f]);
+            lfd_buf_append(&b, ",", 1);
+        }
+        for (int j = 0; j < J; j++) {
+            for (int a = 0; a < 3; a++) {
+                put_num(&b, kp->pos[((size_t)f * J + j) * 3 + a]);
+                lfd_buf_append(&b, a < 2 || kp->conf || j + 1 < J ? "," : "", a < 2 || kp->conf || j + 1 < J);
+            }
+            if (kp->conf) {
+                put_num(&b, kp->conf[(size_t)f * J + j]);
+                if (j + 1 < J)
+                    lfd_buf_append(&b, ",", 1);
+            }
+        }
+        lfd_buf_append(&b, "\n", 1);
+    }
+    int rc = lfd_buf_ok(&b) ? lfd_file_write_atomic(path, b.data, b.len, err)
+                            : lfd_fail(err, LFD_ENOMEM, "%s: out of memory", path);
+    lfd_buf_free(&b);
+    return rc;
+}
+
+static int write_sidecar(const char *path, const lfd_keypoints *kp, lfd_err *err)
+{
+    char sp[1100];
+    snprintf(sp, sizeof sp, "%s.json", path);
+    lfd_buf b;
+    lfd_buf_init(&b, (size_t)1 << 26);
+    lfd_jw jw;
+    lfd_jw_init_buf(&jw, &b, 1);
+    lfd_jw_obj_begin(&jw);
+    lfd_jw_kstr(&jw, "_", "written by lfd qa --repair");
+    if (kp->preset[0]) {
+        lfd_jw_kstr(&jw, "preset", kp->preset);
+    }
+    lfd_jw_key(&jw, "joints");
+    lfd_jw_arr_begin(&jw);
+    for (int j = 0; j < kp->njoints; j++)
+        lfd_jw_str(&jw, kp->names[j]);
+    lfd_jw_arr_end(&jw);
+    int tree = 1;
+    for (int j = 0; j < kp->njoints; j++)
+        tree &= kp->parents[j] < j;
+    if (tree && !kp->preset[0]) {
+        lfd_jw_key(&jw, "parents");
+        lfd_jw_arr_begin(&jw);
+        for (int j = 0; j < kp->njoints; j++)
+            lfd_jw_int(&jw, kp->parents[j]);
+        lfd_jw_arr_end(&jw);
+    }
+    if (!kp->times)
+        lfd_jw_knum(&jw, "fps", kp->fps);
+    if (kp->units[0])
+        lfd_jw_kstr(&jw, "units", kp->units);
+    if (kp->up[0])
+        lfd_jw_kstr(&jw, "up", kp->up);
+    lfd_jw_obj_end(&jw);
+    lfd_jw_finish(&jw);
+    int rc = lfd_buf_ok(&b) ? lfd_file_write_atomic(sp, b.data, b.len, err)
+                            : lfd_fail(err, LFD_ENOMEM, "%s: out of memory", sp);
+    lfd_buf_free(&b);
+    return rc;
+}
+
+static void pack_ranges(msgpack_packer *pk, const int (*range)[2], int n)
+{
+    msgpack_pack_array(pk, (size_t)n);
+    for (int k = 0; k < n; k++) {
+        msgpack_pack_array(pk, 2);
+        msgpack_pack_int(pk, range[k][0]);
+        msgpack_pack_int(pk, range[k][1]);
+    }
+}
+
+int lfd_repair_write_prov(const char *path, const lfd_prov *src, const char *source_path, const lfd_qa_report *r,
+                      lfd_err *err)
+{
+    lfd_prov p;
+    lfd_prov_init(&p);
+    int rc = src ? lfd_prov_copy(&p, src, err) : LFD_OK;
+    char sha[65] = "";
+    if (source_path)
+        lfd_file_sha256_hex(source_path, sha, NULL);
+    lfd_buf mb;
+    lfd_buf_init(&mb, (size_t)1 << 24);
+    msgpack_packer pk;
+    lfd_packer_init(&pk, &mb);
+    msgpack_pack_map(&pk, 4);
+    lfd_mp_pack_cstr(&pk, "tool");
+    lfd_mp_pack_cstr(&pk, "lfd qa --repair");
+    lfd_mp_pack_cstr(&pk, "source");
+    lfd_mp_pack_cstr(&pk, source_path ? source_path : "");
+    lfd_mp_pack_cstr(&pk, "source_sha256");
+    lfd_mp_pack_cstr(&pk, sha);
+    lfd_mp_pack_cstr(&pk, "repairs");
+    msgpack_pack_array(&pk, (size_t)(r ? r->nrepairs : 0));
+    for (int i = 0; r && i < r->nrepairs; i++) {
+        const lfd_qa_repair *e = &r->repair[i];
+        msgpack_pack_map(&pk, 4);
+        lfd_mp_pack_cstr(&pk, "kind");
+        lfd_mp_pack_cstr(&pk, e->kind);
+        lfd_mp_pack_cstr(&pk, "what");
+        lfd_mp_pack_cstr(&pk, e->what);
+        lfd_mp_pack_cstr(&pk, "frames");
+        pack_ranges(&pk, (const int (*)[2])e->range, e->nranges);
+        lfd_mp_pack_cstr(&pk, "more_ranges");
+        msgpack_pack_int(&pk, e->more_ranges);
+    }
+    if (rc == LFD_OK)
+        rc = lfd_buf_ok(&mb) ? lfd_prov_set_raw(&p, "qa_repair", mb.data, mb.len, err)
+                             : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    lfd_buf_free(&mb);
+    char pp[1100];
+    snprintf(pp, sizeof pp, "%s.prov.json", path);
+    lfd_buf b;
+    lfd_buf_init(&b, (size_t)1 << 26);
+    lfd_jw jw;
+    lfd_jw_init_buf(&jw, &b, 1);
+    if (rc == LFD_OK)
+        rc = lfd_prov_to_json(&p, &jw, err);
+    lfd_jw_finish(&jw);
+    if (rc == LFD_OK)
+        rc = lfd_buf_ok(&b) ? lfd_file_write_atomic(pp, b.data, b.len, err)
+                            : lfd_fail(err, LFD_ENOMEM, "%s: out of memory", pp);
+    lfd_buf_free(&b);
+    lfd_prov_free(&p);
+    return rc;
+}
+
+int lfd_repair_write(const char *path, const lfd_keypoints *kp, const char *descr, const lfd_prov *prov,
+                     const char *source_path, const lfd_qa_report *r, lfd_err *err)
+{
+    int rc;
+    if (ends_with(path, ".npy"))
+        rc = lfd_npy_write(path, kp->pos, kp->nframes, kp->njoints, descr ? descr : "<f8", 1, 0, err);
+    else if (ends_with(path, ".csv"))
+        rc = write_csv(path, kp, err);
+    else
+        return lfd_fail(err, LFD_EARG, "%s: a repaired file is written as .npy or .csv", path);
+    if (rc == LFD_OK)
+        rc = write_sidecar(path, kp, err);
+    if (rc == LFD_OK && (r || prov))
+        rc = lfd_repair_write_prov(path, prov, source_path, r, err);
+    return rc;
+}
