@@ -43,6 +43,8 @@
 #include "core/lfd_sha256.h"
 
 /* stature fractions (Winter 2009, Drillis & Contini): hip 0.530, ankle 0.039 */
+/* poses sampled for the skeleton's topology and geometry rules (lfd_skeleton.h) */
+#define SKEL_POSES 8
 #define LEG_FRACTION 0.491
 #define HEIGHT_MIN_M 0.9
 #define HEIGHT_MAX_M 2.3
@@ -477,8 +479,19 @@ int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *o, 
         names[i] = b->node[i].name;
         parents[i] = b->node[i].parent;
     }
+    /* a few poses spread over the clip for the topology and geometry rules */
+    int npose = b->nframes < SKEL_POSES ? b->nframes : SKEL_POSES;
+    double *pose = rc == LFD_OK ? malloc((size_t)npose * (size_t)b->nnodes * 3 * sizeof *pose) : NULL;
+    double *pq = rc == LFD_OK ? malloc((size_t)b->nnodes * 4 * sizeof *pq) : NULL; /* lfd_bvh_fk_row writes quat */
+    if (rc == LFD_OK && (!pose || !pq))
+        rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", b->name);
+    for (int p = 0; rc == LFD_OK && p < npose; p++)
+        lfd_bvh_fk(b, (int)((long long)p * b->nframes / npose), pose + (size_t)p * b->nnodes * 3, pq);
+    free(pq);
     if (rc == LFD_OK)
-        rc = lfd_skel_resolve(names, parents, b->nnodes, o ? o->map : NULL, b->name, &h->map, err);
+        rc = lfd_skel_resolve_pose(names, parents, b->nnodes, pose, npose, o ? o->map : NULL, b->name,
+                                   &h->map, err);
+    free(pose);
     free(names);
     free(parents);
     if (rc == LFD_OK) {
@@ -538,8 +551,23 @@ int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_hu
         rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", kp->name);
     for (int i = 0; rc == LFD_OK && i < kp->njoints; i++)
         names[i] = kp->names[i];
+    int npose = kp->nframes < SKEL_POSES ? kp->nframes : SKEL_POSES;
+    const double *pose = NULL;
+    double *pbuf = NULL;
+    if (rc == LFD_OK && npose > 0) {
+        pbuf = malloc((size_t)npose * (size_t)kp->njoints * 3 * sizeof *pbuf);
+        if (!pbuf)
+            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", kp->name);
+        for (int p = 0; pbuf && p < npose; p++)
+            memcpy(pbuf + (size_t)p * kp->njoints * 3,
+                   kp->pos + (size_t)((long long)p * kp->nframes / npose) * kp->njoints * 3,
+                   (size_t)kp->njoints * 3 * sizeof *pbuf);
+        pose = pbuf;
+    }
     if (rc == LFD_OK)
-        rc = lfd_skel_resolve(names, kp->parents, kp->njoints, o ? o->map : NULL, kp->name, &h->map, err);
+        rc = lfd_skel_resolve_pose(names, kp->parents, kp->njoints, pose, npose, o ? o->map : NULL,
+                                   kp->name, &h->map, err);
+    free(pbuf);
     free(names);
     if (rc == LFD_OK) {
         snprintf(h->rig, sizeof h->rig, "%.63s%s%.31s", h->map.rig, kp->preset[0] ? ", preset " : "", kp->preset);
