@@ -536,6 +536,28 @@ int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *o, 
 }
 
 /* ---- keypoints ------------------------------------------------------------------------ */
+/* 1 if the keypoint file's sidecar JSON (opts->sidecar, else <file>.json)
+   has the key: then the value was stated, not assumed. */
+static int sidecar_states(const char *path, const lfd_human_opts *o, const char *key)
+{
+    char p[1100];
+    if (o && o->sidecar)
+        snprintf(p, sizeof p, "%s", o->sidecar);
+    else
+        snprintf(p, sizeof p, "%s.json", path);
+    if (!lfd_file_exists(p))
+        return 0;
+    lfd_json_doc *doc = NULL;
+    lfd_err e = {0};
+    int has = 0;
+    if (lfd_json_parse_file(p, &doc, &e) == LFD_OK) {
+        const lfd_json *r = lfd_json_root(doc);
+        has = r->type == LFD_JSON_OBJ && lfd_json_get(r, key) != NULL;
+    }
+    lfd_json_free(&doc);
+    return has;
+}
+
 int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_human_opts *o,
                              lfd_err *err)
 {
@@ -593,6 +615,17 @@ int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_hu
     for (int i = 0; i < kp->nwarn; i++)
         h_keep(h, kp->warn[i]);
     rc = finish(h, o, kp->units, kp->up, err);
+    if (rc == LFD_OK && kp->preset[0]) {
+        /* units or up-axis that only the preset supplied are assumed, not given */
+        const lfd_kp_preset *pr = lfd_kp_preset_find(kp->preset);
+        int opt_units = o && o->units && strcmp(o->units, "auto");
+        int opt_up = o && o->up && strcmp(o->up, "auto");
+        h->units_assumed = !opt_units && pr && pr->units && !strcmp(kp->units, pr->units) &&
+                           !sidecar_states(kp->name, o, "units");
+        h->up_assumed = !opt_up && pr && pr->up && !strcmp(kp->up, pr->up) && !sidecar_states(kp->name, o, "up");
+        if (h->units_assumed || h->up_assumed)
+            snprintf(h->assumed_why, sizeof h->assumed_why, "preset %.24s default", kp->preset);
+    }
     if (rc == LFD_OK) {
         fill_virtual(h);
         rc = lfd_human_analyze(h, err);

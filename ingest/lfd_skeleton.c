@@ -171,13 +171,13 @@ static const word vocab[] = {
     {"neck", S_NECK}, {"lowerneck", S_NECK}, {"upperneck", S_NECK}, {"head", S_HEAD},
     {"collar", S_COLLAR}, {"clavicle", S_COLLAR}, {"clav", S_COLLAR}, {"scapula", S_COLLAR},
     {"shoulder", S_SHOULDER},
-    {"arm", S_ARM}, {"upperarm", S_ARM}, {"humerus", S_ARM}, {"shldr", S_ARM}, {"bicep", S_ARM},
-    {"forearm", S_FOREARM}, {"elbow", S_FOREARM}, {"radius", S_FOREARM}, {"ulna", S_FOREARM},
+    {"arm", S_ARM}, {"upperarm", S_ARM}, {"humerus", S_ARM}, {"uparm", S_ARM}, {"shldr", S_ARM}, {"bicep", S_ARM},
+    {"forearm", S_FOREARM}, {"lowerarm", S_FOREARM}, {"lowarm", S_FOREARM}, {"elbow", S_FOREARM}, {"radius", S_FOREARM}, {"ulna", S_FOREARM},
     {"hand", S_HAND}, {"wrist", S_WRIST},
-    {"hip", S_HIP}, {"upleg", S_UPLEG}, {"thigh", S_UPLEG}, {"femur", S_UPLEG},
-    {"leg", S_LEG}, {"knee", S_LEG}, {"shin", S_LEG}, {"calf", S_LEG}, {"lowleg", S_LEG},
+    {"hip", S_HIP}, {"upleg", S_UPLEG}, {"upperleg", S_UPLEG}, {"thigh", S_UPLEG}, {"femur", S_UPLEG},
+    {"leg", S_LEG}, {"knee", S_LEG}, {"shin", S_LEG}, {"calf", S_LEG}, {"lowleg", S_LEG}, {"lowerleg", S_LEG},
     {"tibia", S_LEG}, {"crus", S_LEG},
-    {"foot", S_FOOT}, {"ankle", S_ANKLE}, {"toe", S_TOE}, {"toes", S_TOE}, {"ball", S_TOE},
+    {"foot", S_FOOT}, {"ankle", S_ANKLE}, {"toe", S_TOE}, {"toes", S_TOE}, {"toebase", S_TOE}, {"ball", S_TOE},
     {"finger", S_FINGER}, {"fingers", S_FINGER}, {"fingerbase", S_FINGER}, {"thumb", S_FINGER},
     {"index", S_FINGER}, {"middle", S_FINGER}, {"mid", S_FINGER}, {"ring", S_FINGER},
     {"pinky", S_FINGER}, {"pinkie", S_FINGER}, {"little", S_FINGER}, {"digit", S_FINGER},
@@ -1328,12 +1328,16 @@ int lfd_skel_resolve_pose(const char *const *names, const int *parents, int n, c
     /* name what is missing and how to fix it */
     char miss[256] = "";
     size_t len = 0;
-    for (int cj = 0; cj < LFD_CJ_COUNT; cj++)
+    if (count_placed(map) == 0)
+        snprintf(miss, sizeof miss, "any of the %d canonical joints", LFD_CJ_COUNT);
+    else
+        len = (size_t)snprintf(miss, sizeof miss, "canonical joint(s)");
+    for (int cj = 0; cj < LFD_CJ_COUNT && count_placed(map) > 0; cj++)
         if (!map->c[cj].n)
             len += (size_t)snprintf(miss + len, len < sizeof miss ? sizeof miss - len : 0, "%s%s",
-                                    len ? " " : "", lfd_cjoint_name(cj));
+                                    " ", lfd_cjoint_name(cj));
     return lfd_fail(err, LFD_EMISMATCH,
-                    "%s: unknown rig: cannot place canonical joint(s) %s (closest rig family: %s, "
+                    "%s: unknown rig: cannot place %s (closest rig family: %s, "
                     "%d of %d placed)%s%s; give a mapping file with --map FILE, a JSON object such as "
                     "{\"l_elbow\": \"<your joint name>\", ...} (see docs/ingest.md)",
                     src_name, miss, map->family, count_placed(map), LFD_CJ_COUNT,

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lfd_io.h"
 #include "ingest/lfd_bvh.h"
 #include "ingest/lfd_human.h"
 #include "ingest/lfd_skeleton.h"
@@ -352,4 +353,150 @@ TEST(ingest_rigs_shared_every_convention)
     }
     CHECK(n >= 10);
     lfd_robot_free(&r);
+}
+
+/* ---- single names, bad rigs, the command ------------------------------------ */
+TEST(ingest_rigs_name_tokens)
+{
+    static const struct {
+        const char *name;
+        int side;
+        const char *seg;
+    } cases[] = {
+        {"mixamorig:LeftUpLeg", 1, "upleg"},  {"mixamorig7:RightForeArm", 2, "forearm"},
+        {"Beta:LeftShoulder", 1, "shoulder"}, {"Bip01 L Thigh", 1, "upleg"},
+        {"Bip01 R Calf", 2, "leg"},           {"CC_Base_L_Upperarm", 1, "upperarm"},
+        {"DEF-thigh.L", 1, "upleg"},          {"DEF-shin.R", 2, "leg"},
+        {"Skeleton:RightHand", 2, "hand"},    {"thigh_l", 1, "upleg"},
+        {"calf_r", 2, "leg"},                 {"upperarm_l", 1, "upperarm"},
+        {"lowerarm_l", 1, "forearm"},         {"clavicle_l", 1, "collar"},
+        {"spine_01", 0, "spine"},             {"L_Hip", 1, "hip"},
+        {"LeftHip", 1, "hip"},                {"LeftKnee", 1, "leg"},
+        {"LeftAnkle", 1, "ankle"},            {"LeftElbow", 1, "forearm"},
+        {"LeftWrist", 1, "wrist"},            {"Chest2", 0, "chest"},
+        {"Ab", 0, "spine"},                   {"lowerback", 0, "spine"},
+        {"lowerneck", 0, "neck"},             {"lhand", 1, "hand"},
+        {"lfemur", 1, "upleg"},               {"rtibia", 2, "leg"},
+        {"lhumerus", 1, "upperarm"},          {"Lft_Thigh", 1, "upleg"},
+        {"RgtShin", 2, "leg"},                {"ball_r", 2, "toe"},
+        {"Hips", 0, "pelvis"},                {"hip", 0, "pelvis"},
+        {"lShldr", 1, "upperarm"},            {"UpperLeg_L", 1, "upleg"},
+        /* skipped: fingers, twist/roll helpers, end joints, eyes */
+        {"LeftHandIndex1", 1, ""},            {"upperarm_twist_01_l", 1, ""},
+        {"LeftUpLegRoll", 1, ""},             {"LeftToe_End", 1, ""},
+        {"HeadTop_End", 0, ""},               {"leftEye", 1, ""},
+        {"Joint7", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int side = -1;
+        char seg[32];
+        lfd_skel_name_tokens(cases[i].name, &side, seg, sizeof seg);
+        if (side != cases[i].side || strcmp(seg, cases[i].seg))
+            lfd_test_fail_at(__FILE__, __LINE__, "%s: side %d '%s', expected %d '%s'", cases[i].name, side,
+                             seg, cases[i].side, cases[i].seg);
+    }
+}
+
+/* b without the subtree under node `drop` (motion columns kept in step) */
+static int drop_subtree(const lfd_bvh *b, int drop, lfd_bvh *out, lfd_err *err)
+{
+    int map[LFD_BVH_MAX_NODES], n = 0;
+    for (int j = 0; j < b->nnodes; j++)
+        map[j] = is_anc(b, drop, j) ? -1 : n++;
+    int rc = lfd_bvh_alloc(out, n, b->nframes, err);
+    if (rc)
+        return rc;
+    for (int j = 0; j < b->nnodes; j++)
+        if (map[j] >= 0) {
+            out->node[map[j]] = b->node[j];
+            out->node[map[j]].parent = b->node[j].parent < 0 ? -1 : map[b->node[j].parent];
+        }
+    rc = lfd_bvh_finalize(out, b->nframes, err);
+    if (rc)
+        return rc;
+    out->frame_time_s = b->frame_time_s;
+    snprintf(out->name, sizeof out->name, "%s", b->name);
+    for (int f = 0; f < b->nframes; f++)
+        for (int j = 0; j < b->nnodes; j++)
+            if (map[j] >= 0)
+                memcpy(out->motion + (size_t)f * out->nchannels + out->node[map[j]].chan0,
+                       b->motion + (size_t)f * b->nchannels + b->node[j].chan0,
+                       (size_t)b->node[j].nchan * sizeof(double));
+    return LFD_OK;
+}
+
+TEST(ingest_rigs_one_leg_is_a_clear_error)
+{
+    lfd_err err = {0};
+    lfd_bvh b, one;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 1};
+    CHECK_OK(lfd_synth_bvh(&b, &so, NULL, &err), &err);
+    int rh = lfd_bvh_find(&b, "r_hip");
+    CHECK(rh > 0);
+    CHECK_OK(drop_subtree(&b, rh, &one, &err), &err);
+    /* with names, and with names that mean nothing: the file and the missing leg are named */
+    for (int meaningless = 0; meaningless < 2; meaningless++) {
+        if (meaningless)
+            for (int j = 0, k = 0; j < one.nnodes; j++)
+                if (!one.node[j].end_site)
+                    snprintf(one.node[j].name, sizeof one.node[j].name, "Joint%d", ++k);
+        char path[1024];
+        snprintf(path, sizeof path, "%s/one_leg%d.bvh", lfd_test_tmpdir(), meaningless);
+        CHECK_OK(lfd_bvh_write(&one, path, NULL, &err), &err);
+        lfd_human h;
+        lfd_err e2 = {0};
+        CHECK(lfd_human_load(&h, path, NULL, &e2) == LFD_EMISMATCH);
+        CHECK_CONTAINS(e2.msg, path);
+        if (!meaningless)
+            CHECK_CONTAINS(e2.msg, "r_hip r_knee r_ankle r_toe");
+        CHECK_CONTAINS(e2.msg, "--map FILE");
+        CHECK_CONTAINS(e2.msg, "the skeleton has one leg");
+        /* the command says the same and exits non-zero */
+        char args[1200], out[8192];
+        snprintf(args, sizeof args, "human info %s", path);
+        CHECK(lfd_test_run_lfd(args, out, sizeof out) != 0);
+        CHECK_CONTAINS(out, "the skeleton has one leg");
+    }
+    lfd_bvh_free(&one);
+    lfd_bvh_free(&b);
+}
+
+TEST(ingest_rigs_info_shows_how_and_confidence)
+{
+    lfd_err err = {0};
+    lfd_bvh b;
+    lfd_synth_opts so = {.task = LFD_SYNTH_STAND, .seconds = 1};
+    CHECK_OK(lfd_synth_bvh(&b, &so, NULL, &err), &err);
+    /* meaningless names: every joint found by geometry, with a confidence */
+    for (int j = 0, k = 0; j < b.nnodes; j++)
+        if (!b.node[j].end_site)
+            snprintf(b.node[j].name, sizeof b.node[j].name, "Joint%d", ++k);
+    char path[1024], args[1200], out[16384];
+    snprintf(path, sizeof path, "%s/joints.bvh", lfd_test_tmpdir());
+    CHECK_OK(lfd_bvh_write(&b, path, NULL, &err), &err);
+    snprintf(args, sizeof args, "human info %s", path);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "found by");
+    CHECK_CONTAINS(out, "l_knee      ");
+    CHECK_CONTAINS(out, "geometry      0.9");
+    snprintf(args, sizeof args, "human info --json %s", path);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "\"found_by\": \"geometry\"");
+    CHECK_CONTAINS(out, "\"confidence\": 0.9");
+    /* --map still overrides: the left knee put on the left ankle's joint */
+    lfd_human h;
+    CHECK_OK(lfd_human_load(&h, path, NULL, &err), &err);
+    int la = h.map.c[LFD_CJ_L_ANKLE].src[0];
+    char mpath[1024], map[256];
+    snprintf(mpath, sizeof mpath, "%s/map.json", lfd_test_tmpdir());
+    snprintf(map, sizeof map, "{\"l_knee\": \"%s\"}", h.names[la]);
+    CHECK_OK(lfd_file_write_atomic(mpath, map, strlen(map), &err), &err);
+    lfd_human_free(&h);
+    lfd_human_opts o = {.map = mpath};
+    CHECK_OK(lfd_human_load(&h, path, &o, &err), &err);
+    CHECK_EQ_INT(h.map.c[LFD_CJ_L_KNEE].how, LFD_CPLACE_MAPFILE);
+    CHECK_EQ_INT(h.map.c[LFD_CJ_L_KNEE].src[0], la);
+    CHECK_EQ_INT(h.map.c[LFD_CJ_L_HIP].how, LFD_CPLACE_GEOMETRY);
+    lfd_human_free(&h);
+    lfd_bvh_free(&b);
 }
