@@ -494,6 +494,8 @@ int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *o, 
     free(pose);
     free(names);
     free(parents);
+    if (rc == LFD_OK && h->map.note[0])
+        h_warn(h, "%s: %s", b->name, h->map.note);
     if (rc == LFD_OK) {
         snprintf(h->rig, sizeof h->rig, "%s", h->map.rig);
         rc = h_alloc(h, b->nframes, b->nnodes, 1, 1, err);
@@ -591,6 +593,8 @@ int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_hu
                                    kp->name, &h->map, err);
     free(pbuf);
     free(names);
+    if (rc == LFD_OK && h->map.note[0])
+        h_warn(h, "%s: %s", kp->name, h->map.note);
     if (rc == LFD_OK) {
         snprintf(h->rig, sizeof h->rig, "%.63s%s%.31s", h->map.rig, kp->preset[0] ? ", preset " : "", kp->preset);
         rc = h_alloc(h, kp->nframes, kp->njoints, 0, 0, err);

@@ -938,7 +938,7 @@ static int geom_pose(const tree *t, int p, geo_res *r, char *why, size_t whyn)
         if (t->par[j] < 0) {
             if (root >= 0) {
                 snprintf(why, whyn, "the skeleton has more than one root");
-                return -1;
+                return -2; /* keypoints without a tree: nothing to tell */
             }
             root = j;
         }
@@ -961,8 +961,7 @@ static int geom_pose(const tree *t, int p, geo_res *r, char *why, size_t whyn)
     }
     if (nk < 3) {
         snprintf(why, whyn,
-                 nk == 2 ? "the skeleton has one leg: only two long chains leave '%s' (a leg and the "
-                           "trunk), two legs and the trunk were expected"
+                 nk == 2 ? "the skeleton has one leg: only two long chains (a leg, the trunk) leave '%s'"
                          : "no pelvis: no joint where the legs and the trunk branch (at '%s')",
                  t->names[hub]);
         return -1;
@@ -1168,10 +1167,8 @@ static int geometry_resolve(const tree *t, lfd_skel_map *m, char *why, size_t wh
 {
     memset(m, 0, sizeof *m);
     why[0] = '\0';
-    if (!t->par || !t->npose) {
-        snprintf(why, whyn, "%s", !t->par ? "no joint tree to follow" : "no pose to measure");
-        return -1;
-    }
+    if (!t->par || !t->npose)
+        return -1; /* names only */
     geo_res *res = malloc((size_t)t->npose * sizeof *res);
     if (!res)
         return -1;
@@ -1179,10 +1176,11 @@ static int geometry_resolve(const tree *t, lfd_skel_map *m, char *why, size_t wh
     double clar = 0;
     for (int p = 0; p < t->npose; p++) {
         char w[256];
-        if (geom_pose(t, p, &res[nok], w, sizeof w) == 0) {
+        int g = geom_pose(t, p, &res[nok], w, sizeof w);
+        if (g == 0) {
             clar += res[nok].clarity;
             nok++;
-        } else if (!why[0]) {
+        } else if (g == -1 && !why[0]) {
             snprintf(why, whyn, "%s", w);
         }
     }
@@ -1248,6 +1246,30 @@ static void set_conf_defaults(lfd_skel_map *m)
             m->c[cj].conf = CONF_DERIVED * lo;
 }
 
+/* Names against geometry: a canonical joint whose named source is not where
+   the geometry puts it loses confidence (x 0.5), and the map gets a note. */
+static void cross_check(const tree *t, lfd_skel_map *m, const lfd_skel_map *g)
+{
+    char list[128] = "";
+    size_t len = 0;
+    int nd = 0;
+    for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
+        int a = single(&m->c[cj]), b = single(&g->c[cj]);
+        if (a < 0 || b < 0 || a == b || coincide(t, a, b) || g->c[cj].how != LFD_CPLACE_GEOMETRY)
+            continue;
+        if (m->c[cj].conf <= 0)
+            m->c[cj].conf = m->c[cj].how == LFD_CPLACE_TOKENS ? CONF_TOKENS : 1.0;
+        m->c[cj].conf *= 0.5;
+        nd++;
+        if (len + 16 < sizeof list)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? " " : "", lfd_cjoint_name(cj));
+    }
+    if (nd)
+        snprintf(m->note, sizeof m->note,
+                 "names and geometry disagree on %d joint(s) (left and right swapped?): %s; check "
+                 "the rig or give --map", nd, list);
+}
+
 int lfd_skel_resolve_pose(const char *const *names, const int *parents, int n, const double *pose,
                           int npose, const char *map_path, const char *src_name, lfd_skel_map *map,
                           lfd_err *err)
@@ -1297,18 +1319,22 @@ int lfd_skel_resolve_pose(const char *const *names, const int *parents, int n, c
         snprintf(best.family, sizeof best.family, "tokens");
         snprintf(best.rig, sizeof best.rig, "names read by tokens (side + body part)");
     }
-    /* 3. topology and geometry when names leave joints unplaced */
+    /* 3. topology and geometry: when names leave joints unplaced, they
+       place them; when names place all, they check them (a rig named from
+       the viewer's side, a mislabelled joint) */
     char why[256] = "";
+    lfd_skel_map gm;
+    int geo_ok = geometry_resolve(&t, &gm, why, sizeof why) == 0;
+    if (geo_ok)
+        apply_fallbacks(&gm, parents, n);
     if (count_placed(&best) < LFD_CJ_COUNT) {
-        lfd_skel_map gm;
-        if (geometry_resolve(&t, &gm, why, sizeof why) == 0) {
-            apply_fallbacks(&gm, parents, n);
-            if (count_placed(&gm) == LFD_CJ_COUNT)
-                best = gm;
-            else if (!why[0])
-                snprintf(why, sizeof why, "the geometry places only %d of %d joints", count_placed(&gm),
-                         LFD_CJ_COUNT);
-        }
+        if (geo_ok && count_placed(&gm) == LFD_CJ_COUNT)
+            best = gm;
+        else if (geo_ok && !why[0])
+            snprintf(why, sizeof why, "the geometry places only %d of %d joints", count_placed(&gm),
+                     LFD_CJ_COUNT);
+    } else if (geo_ok && count_placed(&gm) == LFD_CJ_COUNT) {
+        cross_check(&t, &best, &gm);
     }
     tree_free(&t);
     *map = best;
@@ -1328,11 +1354,11 @@ int lfd_skel_resolve_pose(const char *const *names, const int *parents, int n, c
     /* name what is missing and how to fix it */
     char miss[256] = "";
     size_t len = 0;
-    if (count_placed(map) == 0)
+    if (count_placed(map) == 0 && why[0]) /* keeps the message within LFD_ERR_MSG_MAX */
         snprintf(miss, sizeof miss, "any of the %d canonical joints", LFD_CJ_COUNT);
     else
         len = (size_t)snprintf(miss, sizeof miss, "canonical joint(s)");
-    for (int cj = 0; cj < LFD_CJ_COUNT && count_placed(map) > 0; cj++)
+    for (int cj = 0; cj < LFD_CJ_COUNT && !(count_placed(map) == 0 && why[0]); cj++)
         if (!map->c[cj].n)
             len += (size_t)snprintf(miss + len, len < sizeof miss ? sizeof miss - len : 0, "%s%s",
                                     " ", lfd_cjoint_name(cj));

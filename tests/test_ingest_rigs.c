@@ -500,3 +500,35 @@ TEST(ingest_rigs_info_shows_how_and_confidence)
     lfd_human_free(&h);
     lfd_bvh_free(&b);
 }
+
+/* names from the viewer's side (left and right swapped): loaded as named,
+   but the geometry disagrees, which lowers the confidence and warns */
+TEST(ingest_rigs_swapped_sides_are_flagged)
+{
+    lfd_err err = {0};
+    lfd_bvh b;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 1};
+    CHECK_OK(lfd_synth_bvh(&b, &so, NULL, &err), &err);
+    lfd_human h;
+    CHECK_OK(lfd_human_from_bvh(&h, &b, NULL, &err), &err);
+    CHECK(h.map.note[0] == '\0');
+    for (int cj = 0; cj < LFD_CJ_COUNT; cj++)
+        CHECK(h.map.c[cj].conf >= 0.8);
+    lfd_human_free(&h);
+    for (int j = 0; j < b.nnodes; j++) {
+        char *nm = b.node[j].name;
+        if ((nm[0] == 'l' || nm[0] == 'r') && nm[1] == '_')
+            nm[0] = nm[0] == 'l' ? 'r' : 'l';
+    }
+    CHECK_OK(lfd_human_from_bvh(&h, &b, NULL, &err), &err);
+    CHECK_CONTAINS(h.map.note, "disagree");
+    CHECK_CONTAINS(h.map.note, "l_shoulder");
+    CHECK(h.map.c[LFD_CJ_L_KNEE].conf <= 0.5);
+    CHECK(h.map.c[LFD_CJ_PELVIS].conf >= 0.8);
+    int warned = 0;
+    for (int i = 0; i < h.nwarn; i++)
+        warned |= strstr(h.warn[i], "left and right swapped?") != NULL;
+    CHECK(warned);
+    lfd_human_free(&h);
+    lfd_bvh_free(&b);
+}
