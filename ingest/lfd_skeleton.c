@@ -917,6 +917,42 @@ static int far_leaf(const tree *t, int v)
     return best;
 }
 
+/* 1 if the subtree of c lies on the bone from v to w (a twist or roll
+   helper along a limb segment): every joint projects strictly inside the
+   bone (5..95 % of it, so a thumb starting at the wrist is a branch) and
+   sits within 10 % of its length of the line */
+static int on_bone(const tree *t, int p, int v, int w, int c)
+{
+    double b[3], L;
+    lfd_v3_sub(b, tpos(t, p, w), tpos(t, p, v));
+    L = lfd_v3_norm(b);
+    if (!(L > t->tol))
+        return 0;
+    for (int j = c; j < t->n; j++) {
+        if (!anc(t, c, j))
+            continue;
+        double d[3], perp[3];
+        lfd_v3_sub(d, tpos(t, p, j), tpos(t, p, v));
+        double s = lfd_v3_dot(d, b) / (L * L);
+        lfd_v3_scale(perp, b, s);
+        lfd_v3_sub(perp, d, perp);
+        if (s < 0.05 || s > 0.95 || lfd_v3_norm(perp) > 0.1 * L)
+            return 0;
+    }
+    return 1;
+}
+
+/* children of v that start a branch of their own (fingers), not counting
+   helpers along the bone to the next joint of the chain, w */
+static int branches(const tree *t, int p, int v, int w)
+{
+    int k = 0;
+    for (int c = v + 1; c < t->n; c++)
+        if (t->par[c] == v && !(anc(t, c, w) ? 0 : on_bone(t, p, v, w, c)))
+            k++;
+    return k;
+}
+
 typedef struct geo_res {
     int idx[LFD_CJ_COUNT];
     double clarity;
@@ -1102,8 +1138,8 @@ static int geom_pose(const tree *t, int p, geo_res *r, char *why, size_t whyn)
         int nd = runs_below(t, att[b], tip, d, 64);
         double s0 = t->slen[att[b]], total = t->slen[tip] - s0;
         int w = -1;
-        for (int i = 0; i < nd && w < 0; i++)
-            if (t->slen[d[i]] - s0 >= GEO_WRIST_FRAC * total && t->nchild[d[i]] >= 2)
+        for (int i = 0; i + 1 < nd && w < 0; i++)
+            if (t->slen[d[i]] - s0 >= GEO_WRIST_FRAC * total && branches(t, p, d[i], d[i + 1]) >= 2)
                 w = i;
         if (w < 0)
             w = nd >= 1 && (d[nd - 1] != tip) ? nd - 1 : nd - 2; /* the tip is an end joint */

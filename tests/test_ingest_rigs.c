@@ -584,3 +584,77 @@ TEST(ingest_rigs_swapped_sides_are_flagged)
     lfd_human_free(&h);
     lfd_bvh_free(&b);
 }
+
+/* b with a twist joint (a leaf with channels, Unreal style) half way along
+   each upper arm, forearm, thigh and shank, named like Unreal's or
+   meaninglessly */
+static int add_twists(const lfd_bvh *b, int meaningless, lfd_bvh *out, lfd_err *err)
+{
+    static const char *const seg[8][3] = {
+        {"l_shoulder", "l_elbow", "upperarm_twist_01_l"}, {"l_elbow", "l_wrist", "lowerarm_twist_01_l"},
+        {"r_shoulder", "r_elbow", "upperarm_twist_01_r"}, {"r_elbow", "r_wrist", "lowerarm_twist_01_r"},
+        {"l_hip", "l_knee", "thigh_twist_01_l"},          {"l_knee", "l_ankle", "calf_twist_01_l"},
+        {"r_hip", "r_knee", "thigh_twist_01_r"},          {"r_knee", "r_ankle", "calf_twist_01_r"}};
+    int rc = lfd_bvh_alloc(out, b->nnodes + 8, b->nframes, err);
+    if (rc)
+        return rc;
+    memcpy(out->node, b->node, (size_t)b->nnodes * sizeof *b->node);
+    for (int k = 0; k < 8; k++) {
+        lfd_bvh_joint *nd = &out->node[b->nnodes + k];
+        int a = lfd_bvh_find(b, seg[k][0]), c = lfd_bvh_find(b, seg[k][1]);
+        if (a < 0 || c < 0)
+            return lfd_fail(err, LFD_EARG, "no %s/%s", seg[k][0], seg[k][1]);
+        memset(nd, 0, sizeof *nd);
+        snprintf(nd->name, sizeof nd->name, "%s", seg[k][2]);
+        nd->parent = a;
+        for (int i = 0; i < 3; i++)
+            nd->offset[i] = 0.5 * b->node[c].offset[i];
+        nd->nchan = 3;
+        nd->chan[0] = LFD_BVH_ZROT;
+        nd->chan[1] = LFD_BVH_XROT;
+        nd->chan[2] = LFD_BVH_YROT;
+    }
+    if (meaningless)
+        for (int j = 0; j < out->nnodes; j++)
+            if (!out->node[j].end_site)
+                snprintf(out->node[j].name, sizeof out->node[j].name, "Joint%d", j + 1);
+    rc = lfd_bvh_finalize(out, b->nframes, err);
+    if (rc)
+        return rc;
+    out->frame_time_s = b->frame_time_s;
+    snprintf(out->name, sizeof out->name, "%s", b->name);
+    for (int f = 0; f < b->nframes; f++)
+        memcpy(out->motion + (size_t)f * out->nchannels, b->motion + (size_t)f * b->nchannels,
+               (size_t)b->nchannels * sizeof(double));
+    return LFD_OK;
+}
+
+TEST(ingest_rigs_twist_helpers_skipped)
+{
+    lfd_err err = {0};
+    lfd_bvh b;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WIPE, .seconds = 2};
+    CHECK_OK(lfd_synth_bvh(&b, &so, NULL, &err), &err);
+    lfd_human h0;
+    CHECK_OK(lfd_human_from_bvh(&h0, &b, NULL, &err), &err);
+    for (int meaningless = 0; meaningless < 2; meaningless++) {
+        lfd_bvh tb;
+        CHECK_OK(add_twists(&b, meaningless, &tb, &err), &err);
+        lfd_human h;
+        lfd_err e2 = {0};
+        if (lfd_human_from_bvh(&h, &tb, NULL, &e2)) {
+            lfd_test_fail_at(__FILE__, __LINE__, "twists (%s names): %s", meaningless ? "meaningless" : "lfd", e2.msg);
+        } else {
+            int worst;
+            double d = canon_diff(&h0, &h, &worst);
+            if (!(d < 1e-9))
+                lfd_test_fail_at(__FILE__, __LINE__, "twists (%s names): %s is %.3f m off (on %s)",
+                                 meaningless ? "meaningless" : "lfd", lfd_cjoint_name(worst), d,
+                                 tb.node[h.map.c[worst].src[0]].name);
+            lfd_human_free(&h);
+        }
+        lfd_bvh_free(&tb);
+    }
+    lfd_human_free(&h0);
+    lfd_bvh_free(&b);
+}
