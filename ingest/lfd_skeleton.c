@@ -1,5 +1,11 @@
-/*  lfd_skeleton: canonical joints, rig alias families, fallbacks and mapping
-    files (see lfd_skeleton.h).
+/*  lfd_skeleton: canonical joints, rig alias families, name tokens, the
+    topology-and-geometry fallback, fallbacks and mapping files (see
+    lfd_skeleton.h; the rules and thresholds are in docs/ingest.md).
+
+    Order of the file: the alias table, name matching, name tokens (the
+    vocabulary and tokenizer), placements and fallbacks, the tree and its
+    poses, token resolving and the trunk from the tree, geometry per pose
+    and voting over poses, then lfd_skel_resolve_pose tying them together.
 
     The alias table is data: one row per rig family, one cell per canonical
     joint, each cell a list of candidate source names separated by '|'
