@@ -598,7 +598,9 @@ static int coincide(const tree *t, int a, int b)
 static void tree_free(tree *t)
 {
     free(t->depth);
+    free(t->slen);
     t->depth = NULL;
+    t->slen = NULL;
 }
 
 /* Builds what the topology and geometry rules need; t->par stays NULL when

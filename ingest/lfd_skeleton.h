@@ -87,7 +87,7 @@ typedef struct lfd_skel_map {
     char rig[64];       /* family label, e.g. "CMU (cgspeed MotionBuilder)" */
     char family[32];    /* family id, e.g. "biped", or "tokens", "geometry" */
     lfd_cplace c[LFD_CJ_COUNT];
-    char note[192];     /* "" or a caution, e.g. names and geometry disagree */
+    char note[256];     /* "" or a caution, e.g. names and geometry disagree */
 } lfd_skel_map;
 
 /* Resolves the canonical joints for a source skeleton of n joints (names;
