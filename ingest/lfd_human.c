@@ -489,7 +489,7 @@ int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *o, 
         lfd_bvh_fk(b, (int)((long long)p * b->nframes / npose), pose + (size_t)p * b->nnodes * 3, pq);
     free(pq);
     if (rc == LFD_OK)
-        rc = lfd_skel_resolve_pose(names, parents, b->nnodes, pose, npose, o ? o->map : NULL, b->name,
+        rc = lfd_skel_resolve_pose(names, parents, b->nnodes, pose, npose, 0, o ? o->map : NULL, b->name,
                                    &h->map, err);
     free(pose);
     free(names);
@@ -589,8 +589,8 @@ int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_hu
         pose = pbuf;
     }
     if (rc == LFD_OK)
-        rc = lfd_skel_resolve_pose(names, kp->parents, kp->njoints, pose, npose, o ? o->map : NULL,
-                                   kp->name, &h->map, err);
+        rc = lfd_skel_resolve_pose(names, kp->parents, kp->njoints, pose, npose, LFD_SKEL_LEAF_JOINTS,
+                                   o ? o->map : NULL, kp->name, &h->map, err);
     free(pbuf);
     free(names);
     if (rc == LFD_OK && h->map.note[0])

@@ -557,6 +557,7 @@ typedef struct tree {
     double *slen;        /* n: path length from the root, first usable pose */
     double scale;        /* bounding-box diagonal of the first usable pose */
     double tol;          /* two joints closer than this in every pose coincide */
+    int leaf_joints;     /* 1: a leaf is a joint (keypoints), 0: an end (BVH) */
 } tree;
 
 static const double *tpos(const tree *t, int p, int j) { return t->pose + ((size_t)p * t->n + j) * 3; }
@@ -1150,7 +1151,9 @@ static int geom_pose(const tree *t, int p, geo_res *r, char *why, size_t whyn)
             if (t->slen[d[i]] - s0 >= GEO_WRIST_FRAC * total && branches(t, p, d[i], d[i + 1]) >= 2)
                 w = i;
         if (w < 0)
-            w = nd >= 1 && (d[nd - 1] != tip) ? nd - 1 : nd - 2; /* the tip is an end joint */
+            /* no fingers: the wrist ends the chain, before its end joint
+               unless that coincides with it or leaves are joints */
+            w = nd >= 1 && (t->leaf_joints || d[nd - 1] != tip) ? nd - 1 : nd - 2;
         if (w < 2) {
             snprintf(why, whyn, "the arm at '%s' has too few joints for a shoulder, elbow and wrist",
                      t->names[br[b]]);
@@ -1315,8 +1318,8 @@ static void cross_check(const tree *t, lfd_skel_map *m, const lfd_skel_map *g)
 }
 
 int lfd_skel_resolve_pose(const char *const *names, const int *parents, int n, const double *pose,
-                          int npose, const char *map_path, const char *src_name, lfd_skel_map *map,
-                          lfd_err *err)
+                          int npose, int flags, const char *map_path, const char *src_name,
+                          lfd_skel_map *map, lfd_err *err)
 {
     if (!names || n <= 0 || !map)
         return lfd_fail(err, LFD_EARG, "lfd_skel_resolve: empty skeleton");
@@ -1328,6 +1331,7 @@ int lfd_skel_resolve_pose(const char *const *names, const int *parents, int n, c
     tree t;
     if (tree_init(&t, names, parents, n, pose, npose))
         return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", src_name);
+    t.leaf_joints = (flags & LFD_SKEL_LEAF_JOINTS) != 0;
     /* 1. every rig family; keep the one that places the most joints */
     lfd_skel_map best = {0};
     int best_k = -1, best_f = 0;
@@ -1417,5 +1421,5 @@ int lfd_skel_resolve_pose(const char *const *names, const int *parents, int n, c
 int lfd_skel_resolve(const char *const *names, const int *parents, int n, const char *map_path,
                      const char *src_name, lfd_skel_map *map, lfd_err *err)
 {
-    return lfd_skel_resolve_pose(names, parents, n, NULL, 0, map_path, src_name, map, err);
+    return lfd_skel_resolve_pose(names, parents, n, NULL, 0, 0, map_path, src_name, map, err);
 }

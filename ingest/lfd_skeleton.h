@@ -99,10 +99,13 @@ int lfd_skel_resolve(const char *const *names, const int *parents, int n, const 
 
 /* The same, with poses for the topology and geometry rules: npose poses of
    n joint positions each (pose[(p * n + j) * 3], source units and axes,
-   non-finite values allowed); pose may be NULL (names only). */
+   non-finite values allowed); pose may be NULL (names only).  flags:
+   LFD_SKEL_LEAF_JOINTS when a leaf is a real joint (keypoints: a wrist may
+   end a chain), else a leaf is an end (BVH End Sites, end joints). */
 int lfd_skel_resolve_pose(const char *const *names, const int *parents, int n, const double *pose,
-                          int npose, const char *map_path, const char *src_name, lfd_skel_map *map,
-                          lfd_err *err);
+                          int npose, int flags, const char *map_path, const char *src_name,
+                          lfd_skel_map *map, lfd_err *err);
+enum { LFD_SKEL_LEAF_JOINTS = 1 };
 
 /* Side (0 none, 1 left, 2 right) and segment word of one joint name as the
    token rules read it, e.g. "l thigh" -> side 1, "upleg"; for docs, `lfd human

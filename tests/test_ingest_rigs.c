@@ -25,6 +25,7 @@
 #include "core/lfd_io.h"
 #include "ingest/lfd_bvh.h"
 #include "ingest/lfd_human.h"
+#include "ingest/lfd_keypoints.h"
 #include "ingest/lfd_skeleton.h"
 #include "ingest/lfd_synth.h"
 #include "retarget/lfd_retarget.h"
@@ -657,4 +658,65 @@ TEST(ingest_rigs_twist_helpers_skipped)
     }
     lfd_human_free(&h0);
     lfd_bvh_free(&b);
+}
+
+/* keypoints with a tree but meaningless names (a sidecar "joints": k0 ...,
+   "parents" from the SMPL tree): the geometry places them where the SMPL
+   names do; a keypoint leaf is a joint (the wrist ends the arm) */
+TEST(ingest_rigs_keypoints_by_geometry)
+{
+    lfd_err err = {0};
+    lfd_bvh b;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WIPE, .seconds = 2, .fps = 30};
+    CHECK_OK(lfd_synth_bvh(&b, &so, NULL, &err), &err);
+    lfd_human src;
+    CHECK_OK(lfd_human_from_bvh(&src, &b, NULL, &err), &err);
+    lfd_bvh_free(&b);
+    const lfd_kp_preset *pr = lfd_kp_preset_find("smpl-22");
+    CHECK(pr && pr->parents);
+    if (!pr || !pr->parents || !src.nframes)
+        return;
+    /* SMPL-22 order from the canonical joints (collars on the chest, spine2 on the spine) */
+    static const int order[22] = {LFD_CJ_PELVIS, LFD_CJ_L_HIP, LFD_CJ_R_HIP, LFD_CJ_SPINE, LFD_CJ_L_KNEE,
+                                  LFD_CJ_R_KNEE, LFD_CJ_SPINE, LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE, LFD_CJ_CHEST,
+                                  LFD_CJ_L_TOE, LFD_CJ_R_TOE, LFD_CJ_NECK, LFD_CJ_CHEST, LFD_CJ_CHEST,
+                                  LFD_CJ_HEAD, LFD_CJ_L_SHOULDER, LFD_CJ_R_SHOULDER, LFD_CJ_L_ELBOW,
+                                  LFD_CJ_R_ELBOW, LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
+    int T = src.nframes;
+    double *pos = malloc((size_t)T * 22 * 3 * sizeof *pos);
+    for (int f = 0; f < T; f++)
+        for (int j = 0; j < 22; j++) {
+            const double *p = lfd_human_cpos(&src, f, order[j]);
+            double *d = pos + ((size_t)f * 22 + j) * 3;
+            d[0] = p[1], d[1] = p[2], d[2] = p[0];
+        }
+    char path[1024], side[1100], js[2048];
+    snprintf(path, sizeof path, "%s/k.npy", lfd_test_tmpdir());
+    CHECK_OK(lfd_npy_write(path, pos, T, 22, "<f8", 1, 0, &err), &err);
+    free(pos);
+    lfd_human h0, h;
+    lfd_human_opts ho = {.fps = 30, .preset = "smpl-22"};
+    CHECK_OK(lfd_human_load(&h0, path, &ho, &err), &err);
+    size_t len = (size_t)snprintf(js, sizeof js, "{\"fps\": 30, \"units\": \"m\", \"up\": \"y\", \"joints\": [");
+    for (int j = 0; j < 22; j++)
+        len += (size_t)snprintf(js + len, sizeof js - len, "%s\"k%d\"", j ? ", " : "", j);
+    len += (size_t)snprintf(js + len, sizeof js - len, "], \"parents\": [");
+    for (int j = 0; j < 22; j++)
+        len += (size_t)snprintf(js + len, sizeof js - len, "%s%d", j ? ", " : "", pr->parents[j]);
+    snprintf(js + len, sizeof js - len, "]}");
+    snprintf(side, sizeof side, "%s.json", path);
+    CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &err), &err);
+    lfd_human_opts h2 = {0};
+    CHECK_OK(lfd_human_load(&h, path, &h2, &err), &err);
+    if (h.nframes && h0.nframes) {
+        CHECK_STR(h.map.family, "geometry");
+        int worst;
+        double d = canon_diff(&h0, &h, &worst);
+        if (!(d < 1e-9))
+            lfd_test_fail_at(__FILE__, __LINE__, "keypoints by geometry: %s is %.3f m off (on %s)",
+                             lfd_cjoint_name(worst), d, h.names[h.map.c[worst].src[0]]);
+        lfd_human_free(&h);
+    }
+    lfd_human_free(&h0);
+    lfd_human_free(&src);
 }
