@@ -1038,9 +1038,10 @@ static int geom_pose(const tree *t, int p, geo_res *r, char *why, size_t whyn)
         snprintf(why, whyn, "no two legs: the chains below '%s' do not run alike", t->names[hub]);
         return -1;
     }
-    /* trunk: the other chain reaching highest */
+    /* trunk: the other chain reaching highest (the only other one even when
+       the body is bent over) */
     int trunk = -1;
-    double top = 0;
+    double top = -INFINITY;
     for (int i = 0; i < nk; i++) {
         if (kids[i] == la || kids[i] == lb)
             continue;
@@ -1105,40 +1106,35 @@ static int geom_pose(const tree *t, int p, geo_res *r, char *why, size_t whyn)
             }
         v = nx;
     }
-    /* arms: the two side branches of the trunk reaching furthest sideways,
-       on opposite sides */
+    /* arms: the two longest chains leaving the trunk (by path length, which
+       no pose changes: the head and eyes are short, a raised hand does not
+       matter); in a rest pose these are the two reaching furthest sideways */
+    double leglen = t->slen[far_leaf(t, la)] - t->slen[hub];
     int br[64], att[64], nb = 0;
-    double lat[64][3], latn[64];
+    double blen[64];
     for (int i = 0; i < nT; i++)
         for (int j = 0; j < n && nb < 64; j++) {
             if (t->par[j] != T[i] || (i + 1 < nT && j == T[i + 1]))
                 continue;
-            double m = 0, v[3] = {0, 0, 0};
-            for (int l = 0; l < n; l++)
-                if (!t->nchild[l] && anc(t, j, l)) {
-                    double o[3], d = lateral(tpos(t, p, l), H, up, o);
-                    if (d > m) {
-                        m = d;
-                        lfd_v3_copy(v, o);
-                    }
-                }
+            int l = far_leaf(t, j);
+            double L = l >= 0 ? t->slen[l] - t->slen[T[i]] : 0;
+            if (L < 0.3 * leglen)
+                continue;
             br[nb] = j;
             att[nb] = T[i];
-            lfd_v3_copy(lat[nb], v);
-            latn[nb++] = m;
+            blen[nb++] = L;
         }
     int aa = -1, ab = -1;
-    double bsum = 0;
-    for (int i = 0; i < nb; i++)
-        for (int k = i + 1; k < nb; k++)
-            if (lfd_v3_dot(lat[i], lat[k]) < 0 && latn[i] + latn[k] > bsum) {
-                bsum = latn[i] + latn[k];
-                aa = i;
-                ab = k;
-            }
-    if (aa < 0) {
-        snprintf(why, whyn, "no two arms: fewer than two chains leave the trunk above '%s' on opposite sides",
-                 t->names[hub]);
+    for (int i = 0; i < nb; i++) {
+        if (aa < 0 || blen[i] > blen[aa]) {
+            ab = aa;
+            aa = i;
+        } else if (ab < 0 || blen[i] > blen[ab]) {
+            ab = i;
+        }
+    }
+    if (ab < 0) {
+        snprintf(why, whyn, "no two arms: fewer than two long chains leave the trunk above '%s'", t->names[hub]);
         return -1;
     }
     int arm[2][3];
@@ -1200,8 +1196,10 @@ static int geom_pose(const tree *t, int p, geo_res *r, char *why, size_t whyn)
     refine_trunk(t, &m, 1, LFD_CPLACE_GEOMETRY, 1);
     for (int k = 0; k < LFD_CJ_COUNT; k++)
         r->idx[k] = single(&m.c[k]);
-    /* clarity: how alike the legs run, how clearly left and right separate */
-    double cl = best;
+    /* clarity: how clearly left and right separate (hips, shoulders), and
+       whether the two legs run alike (a cosine of 0.7 or more counts fully:
+       a stride or a jump spreads them) */
+    double cl = best / 0.7;
     cl = sepl < cl ? sepl : cl;
     cl = sepa < cl ? sepa : cl;
     r->clarity = cl < 0 ? 0 : cl > 1 ? 1 : cl;

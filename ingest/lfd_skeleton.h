@@ -32,8 +32,9 @@
          ForeArm/Elbow/LowerArm/Radius, Hand/Wrist, Collar/Clavicle/Shoulder);
          finger, twist/roll/helper, eye and end joints are skipped;
       3. topology and geometry, for names that mean nothing (Joint1, ...):
-         the legs are the two chains below the pelvis that reach lowest, the
-         arms the two chains off the upper trunk that reach furthest sideways,
+         the legs are the two chains below the pelvis that reach lowest (whose
+         far ends point the same way), the arms the two longest chains off
+         the upper trunk (in a rest pose, those reaching furthest sideways),
          left is the side of up x forward, forward being where the toes point;
          joints at the same place as their parent (zero offsets), end joints
          and finger chains are skipped.  It runs on a few sampled poses and a

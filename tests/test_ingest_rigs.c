@@ -531,11 +531,11 @@ TEST(ingest_rigs_info_shows_how_and_confidence)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "found by");
     CHECK_CONTAINS(out, "l_knee      ");
-    CHECK_CONTAINS(out, "geometry      0.9");
+    CHECK_CONTAINS(out, "geometry      1.00  Joint");
     snprintf(args, sizeof args, "human info --json %s", path);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "\"found_by\": \"geometry\"");
-    CHECK_CONTAINS(out, "\"confidence\": 0.9");
+    CHECK_CONTAINS(out, "\"confidence\": 0.99");
     /* --map still overrides: the left knee put on the left ankle's joint */
     lfd_human h;
     CHECK_OK(lfd_human_load(&h, path, NULL, &err), &err);
