@@ -43,6 +43,8 @@
 #include "core/lfd_sha256.h"
 
 /* stature fractions (Winter 2009, Drillis & Contini): hip 0.530, ankle 0.039 */
+/* poses sampled for the skeleton's topology and geometry rules (lfd_skeleton.h) */
+#define SKEL_POSES 8
 #define LEG_FRACTION 0.491
 #define HEIGHT_MIN_M 0.9
 #define HEIGHT_MAX_M 2.3
@@ -477,10 +479,23 @@ int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *o, 
         names[i] = b->node[i].name;
         parents[i] = b->node[i].parent;
     }
+    /* a few poses spread over the clip for the topology and geometry rules */
+    int npose = b->nframes < SKEL_POSES ? b->nframes : SKEL_POSES;
+    double *pose = rc == LFD_OK ? malloc((size_t)npose * (size_t)b->nnodes * 3 * sizeof *pose) : NULL;
+    double *pq = rc == LFD_OK ? malloc((size_t)b->nnodes * 4 * sizeof *pq) : NULL; /* lfd_bvh_fk_row writes quat */
+    if (rc == LFD_OK && (!pose || !pq))
+        rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", b->name);
+    for (int p = 0; rc == LFD_OK && p < npose; p++)
+        lfd_bvh_fk(b, (int)((long long)p * b->nframes / npose), pose + (size_t)p * b->nnodes * 3, pq);
+    free(pq);
     if (rc == LFD_OK)
-        rc = lfd_skel_resolve(names, parents, b->nnodes, o ? o->map : NULL, b->name, &h->map, err);
+        rc = lfd_skel_resolve_pose(names, parents, b->nnodes, pose, npose, 0, o ? o->map : NULL, b->name,
+                                   &h->map, err);
+    free(pose);
     free(names);
     free(parents);
+    if (rc == LFD_OK && h->map.note[0])
+        h_warn(h, "%s: %s", b->name, h->map.note);
     if (rc == LFD_OK) {
         snprintf(h->rig, sizeof h->rig, "%s", h->map.rig);
         rc = h_alloc(h, b->nframes, b->nnodes, 1, 1, err);
@@ -523,6 +538,28 @@ int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *o, 
 }
 
 /* ---- keypoints ------------------------------------------------------------------------ */
+/* 1 if the keypoint file's sidecar JSON (opts->sidecar, else <file>.json)
+   has the key: then the value was stated, not assumed. */
+static int sidecar_states(const char *path, const lfd_human_opts *o, const char *key)
+{
+    char p[1100];
+    if (o && o->sidecar)
+        snprintf(p, sizeof p, "%s", o->sidecar);
+    else
+        snprintf(p, sizeof p, "%s.json", path);
+    if (!lfd_file_exists(p))
+        return 0;
+    lfd_json_doc *doc = NULL;
+    lfd_err e = {0};
+    int has = 0;
+    if (lfd_json_parse_file(p, &doc, &e) == LFD_OK) {
+        const lfd_json *r = lfd_json_root(doc);
+        has = r->type == LFD_JSON_OBJ && lfd_json_get(r, key) != NULL;
+    }
+    lfd_json_free(&doc);
+    return has;
+}
+
 int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_human_opts *o,
                              lfd_err *err)
 {
@@ -538,9 +575,26 @@ int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_hu
         rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", kp->name);
     for (int i = 0; rc == LFD_OK && i < kp->njoints; i++)
         names[i] = kp->names[i];
+    int npose = kp->nframes < SKEL_POSES ? kp->nframes : SKEL_POSES;
+    const double *pose = NULL;
+    double *pbuf = NULL;
+    if (rc == LFD_OK && npose > 0) {
+        pbuf = malloc((size_t)npose * (size_t)kp->njoints * 3 * sizeof *pbuf);
+        if (!pbuf)
+            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", kp->name);
+        for (int p = 0; pbuf && p < npose; p++)
+            memcpy(pbuf + (size_t)p * kp->njoints * 3,
+                   kp->pos + (size_t)((long long)p * kp->nframes / npose) * kp->njoints * 3,
+                   (size_t)kp->njoints * 3 * sizeof *pbuf);
+        pose = pbuf;
+    }
     if (rc == LFD_OK)
-        rc = lfd_skel_resolve(names, kp->parents, kp->njoints, o ? o->map : NULL, kp->name, &h->map, err);
+        rc = lfd_skel_resolve_pose(names, kp->parents, kp->njoints, pose, npose, LFD_SKEL_LEAF_JOINTS,
+                                   o ? o->map : NULL, kp->name, &h->map, err);
+    free(pbuf);
     free(names);
+    if (rc == LFD_OK && h->map.note[0])
+        h_warn(h, "%s: %s", kp->name, h->map.note);
     if (rc == LFD_OK) {
         snprintf(h->rig, sizeof h->rig, "%.63s%s%.31s", h->map.rig, kp->preset[0] ? ", preset " : "", kp->preset);
         rc = h_alloc(h, kp->nframes, kp->njoints, 0, 0, err);
@@ -565,6 +619,17 @@ int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_hu
     for (int i = 0; i < kp->nwarn; i++)
         h_keep(h, kp->warn[i]);
     rc = finish(h, o, kp->units, kp->up, err);
+    if (rc == LFD_OK && kp->preset[0]) {
+        /* units or up-axis that only the preset supplied are assumed, not given */
+        const lfd_kp_preset *pr = lfd_kp_preset_find(kp->preset);
+        int opt_units = o && o->units && strcmp(o->units, "auto");
+        int opt_up = o && o->up && strcmp(o->up, "auto");
+        h->units_assumed = !opt_units && pr && pr->units && !strcmp(kp->units, pr->units) &&
+                           !sidecar_states(kp->name, o, "units");
+        h->up_assumed = !opt_up && pr && pr->up && !strcmp(kp->up, pr->up) && !sidecar_states(kp->name, o, "up");
+        if (h->units_assumed || h->up_assumed)
+            snprintf(h->assumed_why, sizeof h->assumed_why, "preset %.24s default", kp->preset);
+    }
     if (rc == LFD_OK) {
         fill_virtual(h);
         rc = lfd_human_analyze(h, err);

@@ -115,6 +115,9 @@ typedef struct lfd_human {
     /* units and axes */
     char units[8];                       /* m|cm|mm|inch|asf */
     int units_detected;                  /* 1: detected, 0: given (option, sidecar, preset) */
+    int units_assumed;                   /* 1: not stated anywhere: a preset's default */
+    int up_assumed;                      /* 1: the up-axis is a preset's default */
+    char assumed_why[48];                /* e.g. "preset holosoma-53 default" */
     double unit_m;                       /* metres per source unit */
     char up[4];                          /* y|z|-y|-z */
     int up_detected;

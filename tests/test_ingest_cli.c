@@ -102,5 +102,5 @@ TEST(ingest_cli_qa_real_mocap)
     snprintf(args, sizeof args, "human info %s/holosoma_climb_seq1_joints53.npy", d);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "[rate assumed");
-    CHECK_CONTAINS(out, "units         m (given");
+    CHECK_CONTAINS(out, "units         m (assumed");
 }

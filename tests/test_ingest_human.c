@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/lfd_io.h"
+#include "core/lfd_motion.h"
 #include "core/lfd_quat.h"
 #include "ingest/lfd_human.h"
 #include "ingest/lfd_skeleton.h"
@@ -319,4 +320,79 @@ TEST(ingest_human_skeleton_helpers)
         CHECK_STR(rigs[i].names[m.c[LFD_CJ_L_SHOULDER].src[0]], rigs[i].l_shoulder);
     }
     CHECK(lfd_skel_nfamilies() >= 8);
+}
+
+/* Issue 21: a keypoint file whose units only the preset supplies says
+   "assumed", not "given"; a sidecar that states them makes them given. */
+TEST(ingest_human_units_assumed_from_preset)
+{
+    lfd_human src;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 1, .fps = 30};
+    if (load_synth(&src, so, NULL))
+        return;
+    /* SMPL-22 order from the canonical joints (collars at the chest, feet at the toes) */
+    static const int order[22] = {LFD_CJ_PELVIS, LFD_CJ_L_HIP, LFD_CJ_R_HIP, LFD_CJ_SPINE, LFD_CJ_L_KNEE,
+                                  LFD_CJ_R_KNEE, LFD_CJ_SPINE, LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE, LFD_CJ_CHEST,
+                                  LFD_CJ_L_TOE, LFD_CJ_R_TOE, LFD_CJ_NECK, LFD_CJ_CHEST, LFD_CJ_CHEST,
+                                  LFD_CJ_HEAD, LFD_CJ_L_SHOULDER, LFD_CJ_R_SHOULDER, LFD_CJ_L_ELBOW,
+                                  LFD_CJ_R_ELBOW, LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
+    int T = src.nframes;
+    double *pos = malloc((size_t)T * 22 * 3 * sizeof *pos);
+    for (int f = 0; f < T; f++)
+        for (int j = 0; j < 22; j++) {
+            const double *p = lfd_human_cpos(&src, f, order[j]);
+            double *d = pos + ((size_t)f * 22 + j) * 3;
+            d[0] = p[1], d[1] = p[2], d[2] = p[0]; /* Y-up, metres, as SMPL */
+        }
+    char path[1024], side[1100], args[1200], out[8192];
+    snprintf(path, sizeof path, "%s/smpl.npy", lfd_test_tmpdir());
+    lfd_err err = {0};
+    CHECK_OK(lfd_npy_write(path, pos, T, 22, "<f8", 1, 0, &err), &err);
+    free(pos);
+    snprintf(args, sizeof args, "human info --fps 30 %s", path);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "units         m (assumed, 1 unit = 1 m)  [preset smpl-22 default");
+    lfd_human h;
+    lfd_human_opts ho = {.fps = 30};
+    CHECK_OK(lfd_human_load(&h, path, &ho, &err), &err);
+    CHECK(h.units_assumed && !h.units_detected);
+    lfd_human_free(&h);
+    /* --units gives them */
+    ho.units = "m";
+    CHECK_OK(lfd_human_load(&h, path, &ho, &err), &err);
+    CHECK(!h.units_assumed && !h.units_detected);
+    lfd_human_free(&h);
+    /* so does a sidecar */
+    snprintf(side, sizeof side, "%s.json", path);
+    const char *js = "{\"units\": \"m\"}";
+    CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &err), &err);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "units         m (given, 1 unit = 1 m)\n");
+    lfd_human_free(&src);
+}
+
+/* Issue 21: `lfd motion info` on a file without velocities says "no qvel"
+   instead of "nv 0". */
+TEST(ingest_human_motion_info_says_no_qvel)
+{
+    lfd_motion m;
+    lfd_err err = {0};
+    CHECK_OK(lfd_motion_alloc(&m, 5, 1, 19, 0, &err), &err);
+    m.fps = 30;
+    snprintf(m.robot, sizeof m.robot, "toy");
+    for (int j = 0; j < 19; j++)
+        snprintf(m.joint_names[j], LFD_NAME_MAX, "j%d", j);
+    for (int f = 0; f < 5; f++)
+        lfd_motion_frame(&m, f)[3] = 1;
+    char path[1024], args[1200], out[8192];
+    snprintf(path, sizeof path, "%s/a.lfdm", lfd_test_tmpdir());
+    CHECK_OK(lfd_motion_write(&m, path, &err), &err);
+    snprintf(args, sizeof args, "motion info %s", path);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "nq / nv       26 / no qvel");
+    CHECK(!strstr(out, "26 / 0"));
+    snprintf(args, sizeof args, "motion info --json %s", path);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "\"has_qvel\": false");
+    lfd_motion_free(&m);
 }

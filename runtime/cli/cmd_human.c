@@ -26,10 +26,6 @@ static void place_text(const lfd_human *h, int cj, char *out, size_t n)
             len += (size_t)snprintf(out + len, n - len, "%s%.3g*%s", i ? " + " : "", pl->w[i],
                                     h->names[pl->src[i]]);
     }
-    if (pl->how == LFD_CPLACE_FALLBACK && len < n)
-        snprintf(out + len, n - len, "  (derived)");
-    else if (pl->how == LFD_CPLACE_MAPFILE && len < n)
-        snprintf(out + len, n - len, "  (mapping file)");
 }
 
 static void contact_frac(const lfd_human *h, double fr[2])
@@ -55,9 +51,12 @@ static void info_text(const lfd_human *h)
     if (h->fps_assumed)
         printf("              %s; give --fps if you know it]\n", h->fps_assumed_why);
     printf("joints        %d from the source, %d virtual\n", h->nsource, h->njoints - h->nsource);
-    printf("units         %s (%s, 1 unit = %.6g m)\n", h->units, h->units_detected ? "detected" : "given",
-           h->unit_m);
-    printf("up-axis       %s (%s); lfd works Z-up\n", h->up, h->up_detected ? "detected" : "given");
+    printf("units         %s (%s, 1 unit = %.6g m)%s%s%s\n", h->units,
+           h->units_detected ? "detected" : h->units_assumed ? "assumed" : "given", h->unit_m,
+           h->units_assumed ? "  [" : "", h->units_assumed ? h->assumed_why : "",
+           h->units_assumed ? "; give --units if you know them]" : "");
+    printf("up-axis       %s (%s); lfd works Z-up\n", h->up,
+           h->up_detected ? "detected" : h->up_assumed ? "assumed" : "given");
     printf("body          height %.3f m, leg %.3f m\n", h->height_m, h->leg_m);
     printf("floor         z = %.3f m (the lowest level the feet rest at)\n", h->floor_z_m);
     if (h->ref_pose)
@@ -69,10 +68,12 @@ static void info_text(const lfd_human *h)
            100 * cf[0], 100 * cf[1], h->foot_pitch_rad[0] * 180 / M_PI, h->foot_pitch_rad[1] * 180 / M_PI);
     if (h->nonfinite)
         printf("nonfinite     %d NaN/inf values in the source\n", h->nonfinite);
-    printf("canonical     %-11s %-9s %s\n", "joint", "bone_m", "source joint(s)");
+    printf("canonical     %-11s %-9s %-13s %-5s %s\n", "joint", "bone_m", "found by", "conf",
+           "source joint(s)");
     for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
         place_text(h, cj, buf, sizeof buf);
-        printf("              %-11s %-9.3f %s\n", lfd_cjoint_name(cj), h->bone_m[cj], buf);
+        printf("              %-11s %-9.3f %-13s %-5.2f %s\n", lfd_cjoint_name(cj), h->bone_m[cj],
+               lfd_cplace_how_name(h->map.c[cj].how), h->map.c[cj].conf, buf);
     }
     for (int i = 0; i < h->nwarn; i++)
         printf("warning       %s\n", h->warn[i]);
@@ -97,6 +98,7 @@ static void info_json(const lfd_human *h)
     lfd_jw_kstr(&jw, "format", h->format);
     lfd_jw_kstr(&jw, "sha256", h->sha256);
     lfd_jw_kstr(&jw, "rig", h->rig);
+    lfd_jw_kstr(&jw, "rig_family", h->map.family);
     lfd_jw_kint(&jw, "frames", h->nframes);
     lfd_jw_knum(&jw, "fps", h->fps);
     lfd_jw_kbool(&jw, "fps_assumed", h->fps_assumed);
@@ -105,6 +107,7 @@ static void info_json(const lfd_human *h)
     lfd_jw_kint(&jw, "joints", h->njoints);
     lfd_jw_kstr(&jw, "units", h->units);
     lfd_jw_kbool(&jw, "units_detected", h->units_detected);
+    lfd_jw_kbool(&jw, "units_assumed", h->units_assumed);
     lfd_jw_kstr(&jw, "up", h->up);
     lfd_jw_kbool(&jw, "up_detected", h->up_detected);
     lfd_jw_knum(&jw, "height_m", h->height_m);
@@ -122,6 +125,8 @@ static void info_json(const lfd_human *h)
         lfd_jw_obj_begin(&jw);
         place_text(h, cj, buf, sizeof buf);
         lfd_jw_kstr(&jw, "source", buf);
+        lfd_jw_kstr(&jw, "found_by", lfd_cplace_how_name(h->map.c[cj].how));
+        lfd_jw_knum(&jw, "confidence", h->map.c[cj].conf);
         lfd_jw_kint(&jw, "index", h->canon[cj]);
         lfd_jw_knum(&jw, "bone_m", h->bone_m[cj]);
         lfd_jw_obj_end(&jw);
@@ -197,7 +202,9 @@ LFD_COMMAND(cmd_human_info, "human info",
             "FILE [--json] [--units U] [--up AXIS] [--fps HZ] [--preset NAME] [--map FILE]",
             "Prints the skeleton, detected units and up-axis, frames and rate, the canonical\n"
             "joint mapping with bone lengths, body height, floor, foot contacts and whether\n"
-            "frame 0 is a reference pose.  See docs/ingest.md.",
+            "frame 0 is a reference pose.  For each canonical joint: its source joint(s), how\n"
+            "it was found (name, name tokens, geometry, derived or mapping file) and a\n"
+            "confidence 0..1.  See docs/ingest.md.",
             run_info)
 
 static int run_synth(const lfd_cmd *cmd, int argc, char **argv)

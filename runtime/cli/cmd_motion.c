@@ -24,6 +24,7 @@ static void info_json(const char *path, const lfd_motion *m)
     lfd_jw_kbool(&jw, "floating_base", m->floating);
     lfd_jw_kint(&jw, "nq", m->nq);
     lfd_jw_kint(&jw, "nv", m->nv);
+    lfd_jw_kbool(&jw, "has_qvel", m->qvel != NULL);
     lfd_jw_key(&jw, "joints");
     lfd_jw_arr_begin(&jw);
     for (int j = 0; j < m->njoints; j++) {
@@ -53,7 +54,10 @@ static void info_text(const char *path, const lfd_motion *m)
     printf("model hash    %s\n", m->model_hash[0] ? m->model_hash : "(not set)");
     printf("frames        %d at %g fps (%.3f s)\n", m->nframes, m->fps, lfd_motion_duration_s(m));
     printf("base          %s\n", m->floating ? "floating (root xyz + quaternion)" : "fixed");
-    printf("nq / nv       %d / %d%s\n", m->nq, m->nv, m->qvel ? "" : " (no qvel stored)");
+    if (m->qvel)
+        printf("nq / nv       %d / %d\n", m->nq, m->nv);
+    else
+        printf("nq / nv       %d / no qvel (the file stores positions only)\n", m->nq);
     if (m->floating) {
         double path_m = 0, zlo = INFINITY, zhi = -INFINITY;
         for (int f = 0; f < m->nframes; f++) {
