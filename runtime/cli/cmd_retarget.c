@@ -76,14 +76,14 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *out = NULL, *units = NULL, *up = NULL, *preset = NULL,
                *map = NULL, *prov = NULL;
-    double fps = 0, human_fps = 0, smooth = 0;
+    double fps = 0, human_fps = 0, smooth = LFD_RETARGET_SMOOTH_HZ;
     int upper = 0, no_contacts = 0, keep = 0, jobs = 2, json = 0, no_clear = 0;
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"out", 'o', LFD_OPT_STR, &out, "OUT", "output motion (.lfdm, or .csv); a folder for many inputs"},
         {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "output frame rate (default: the input's)"},
         {"upper-body", 0, LFD_OPT_FLAG, &upper, NULL, "hold root and legs at the default pose; retarget arms, waist, head"},
-        {"smooth", 0, LFD_OPT_DOUBLE, &smooth, "HZ", "zero-phase low-pass of the result at this cutoff (default off)"},
+        {"smooth", 0, LFD_OPT_DOUBLE, &smooth, "HZ", "whole-clip smoothing of the result at this cutoff, then the hard bounds again (default 4; 0: off)"},
         {"no-contacts", 0, LFD_OPT_FLAG, &no_contacts, NULL, "do not pin feet during contact"},
         {"keep-measurements", 0, LFD_OPT_FLAG, &keep, NULL, "keep body measurements and capture location in the output"},
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
