@@ -356,7 +356,7 @@ static int feet_polish(const lfd_retargeter *rt, clip *c, lfd_motion *m, lfd_err
                 pw[tt] = rt->ik_feet->tasks[tt].pos_weight * PIN_POS_GAIN;
             }
         }
-        lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, 0, NULL};
+        lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL};
         if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))
             rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: feet step failed (singular step)", k);
         /* the correction, faded by how deep into its contact phase the leg's

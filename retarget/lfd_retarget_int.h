@@ -17,6 +17,7 @@
 #define IK_ACCEL_WEIGHT 0.03 /* IK pull toward constant joint velocity, per rad^2 */
 #define SMOOTH_SLIDE_MAX_M 0.02 /* smoothing is kept off where it slides a planted foot further */
 #define SMOOTH_FLOOR_MAX_M 0.008 /* ... or puts a sole deeper below the floor */
+#define FEET_POLISH_ITERS 4 /* IK iterations of the feet step (it starts close) */
 #define DOUBLE_SUPPORT_TRUNK_ROT 0.2 /* trunk orientation weight while both feet are planted */
 
 enum { SEGSRC_NONE = -1, SEGSRC_SPINE = -2 };
