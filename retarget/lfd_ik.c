@@ -26,7 +26,7 @@ struct lfd_ik_ws {
 
 lfd_ik_config lfd_ik_config_default(void)
 {
-    lfd_ik_config c = {1e-4, 1e-3, 100.0, 6, 1e-6, 0.01, 30.0, 0.0};
+    lfd_ik_config c = {1e-4, 1e-3, 100.0, 6, 1e-6, 0.01, 30.0, 0.0, 0.0};
     return c;
 }
 
@@ -368,6 +368,10 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
             double dp = q[a] - fr->q_prev[a];
             c += ik->cfg.continuity_weight * ik->dof_continuity[i] * dp * dp;
         }
+        if (a >= 0 && fr->q_prev && fr->q_prev2 && ik->cfg.accel_weight > 0) {
+            double da = q[a] - 2 * fr->q_prev[a] + fr->q_prev2[a];
+            c += ik->cfg.accel_weight * da * da;
+        }
     }
     return c;
 }
@@ -562,6 +566,10 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
                 double wc = ik->cfg.continuity_weight * ik->dof_continuity[i];
                 ws->H[(size_t)i * nv + i] += wc;
                 ws->g[i] += wc * (q[a] - fr->q_prev[a]);
+            }
+            if (a >= 0 && fr->q_prev && fr->q_prev2 && ik->cfg.accel_weight > 0) {
+                ws->H[(size_t)i * nv + i] += ik->cfg.accel_weight;
+                ws->g[i] += ik->cfg.accel_weight * (q[a] - 2 * fr->q_prev[a] + fr->q_prev2[a]);
             }
         }
         /* bounds on the step: joint range, velocity from q_prev, frozen dofs */

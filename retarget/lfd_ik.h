@@ -78,6 +78,8 @@ typedef struct lfd_ik_config {
     double continuity_weight; /* pull of 1-DoF joints toward q_prev, per rad^2: where the
                                  targets leave a joint free (a redundant shoulder), it
                                  stays where it was instead of flipping */
+    double accel_weight;     /* pull of 1-DoF joints toward 2 q_prev - q_prev2 (constant
+                                velocity), per rad^2, when q_prev2 is given */
 } lfd_ik_config;
 
 /* defaults: damping 1e-4, posture 1e-3, floor 100, 6 iterations, 1e-6,
@@ -137,6 +139,7 @@ typedef struct lfd_ik_frame {
     const double *q_prev;
     double dt_s;
     int max_iters;       /* > 0: overrides cfg.max_iters for this solve */
+    const double *q_prev2; /* the frame before q_prev (nq) for the acceleration term, or NULL */
 } lfd_ik_frame;
 
 typedef struct lfd_ik_result {

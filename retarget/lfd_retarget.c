@@ -14,6 +14,7 @@ lfd_retarget_opts lfd_retarget_opts_default(void)
     lfd_retarget_opts o;
     memset(&o, 0, sizeof o);
     o.first_starts = 3;
+    o.smooth_hz = LFD_RETARGET_SMOOTH_HZ;
     o.max_iters = 8;
     o.progress = 1;
     return o;
@@ -74,6 +75,7 @@ void lfd_retargeter_free(lfd_retargeter **prt)
     if (!prt || !*prt)
         return;
     lfd_ik_free(&(*prt)->ik);
+    lfd_ik_free(&(*prt)->ik_feet);
     free(*prt);
     *prt = NULL;
 }
@@ -171,6 +173,56 @@ static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, const int *arm, l
     return rc;
 }
 
+/* The IK of the last whole-clip step: only the leg joints move, the planted
+   feet's ankle (position and orientation) and toe points are its tasks, the
+   soles stay above the floor, and each joint is pulled toward the smoothed
+   pose it starts from. */
+static int feet_ik_new(lfd_retargeter *rt, const lfd_ik_config *base, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    lfd_ik_config cfg = *base;
+    cfg.continuity_weight = FEET_POLISH_CONTINUITY;
+    cfg.posture_weight = 0;
+    int rc = lfd_ik_new(&rt->ik_feet, r->m, &cfg, err);
+    for (int s = 0; s < 2; s++)
+        for (int u = 0; u < 2; u++) {
+            rt->feet_task[s][u] = -1;
+            int e = u ? rt->toe_e[s] : rt->ankle_e[s];
+            if (rc || e < 0)
+                continue;
+            const lfd_robot_map_entry *me = &r->map[e];
+            double ci[4];
+            lfd_quat_conj(ci, me->rot_offset);
+            int k = lfd_ik_add_task(rt->ik_feet, me->body_id, me->offset, ci, me->pos_w,
+                                    u ? 0 : rt->ik->tasks[e].rot_weight, err);
+            if (k < 0)
+                rc = k;
+            else
+                rt->feet_task[s][u] = k;
+        }
+    for (int i = 0; rc == LFD_OK && i < rt->ik->nfloor; i++) {
+        int k = lfd_ik_add_floor_point(rt->ik_feet, rt->ik->floor[i].body, rt->ik->floor[i].offset, err);
+        if (k < 0)
+            rc = k;
+    }
+    if (rc)
+        return rc;
+    rt->ik_feet->floor_z = rt->ik->floor_z;
+    memcpy(rt->ik_feet->q_default, r->qpos_default, (size_t)r->m->nq * sizeof(double));
+    for (int i = 0; i < r->m->nv; i++)
+        rt->ik_feet->dof_active[i] = 0;
+    for (int j = 0; j < r->njoints; j++) {
+        const lfd_robot_joint *J = &r->joints[j];
+        int a = J->dof_adr;
+        rt->ik_feet->dof_vmax[a] = J->vel_max;
+        rt->ik_feet->dof_lo[a] = J->range_lo;
+        rt->ik_feet->dof_hi[a] = J->range_hi;
+        rt->ik_feet->dof_active[a] = (unsigned char)leg_joint(r, j);
+        rt->ik_feet->dof_continuity[a] = 1.0;
+    }
+    return LFD_OK;
+}
+
 int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retarget_calib *c,
                        const lfd_retarget_opts *opts, lfd_err *err)
 {
@@ -246,6 +298,21 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
     }
     double robot_pel_h = P0[rt->pelvis_e][2] - (isfinite(lowest) ? lowest : 0);
     rt->s_root = robot_pel_h / c->pelvis_height_m;
+    /* horizontal root travel takes the legs' scale: with the pelvis height's
+       instead, a robot whose legs are shorter than its pelvis height implies
+       (G1 0.76 vs 0.84, H1 0.93 vs 1.11 for LAFAN1's subject) walks its pelvis
+       ahead of its planted feet until they are out of reach; the IK then
+       lags the pelvis and it snaps forward when the foot lifts */
+    double leg_r = 0, leg_h = 0;
+    for (int s = 0; s < 2; s++) {
+        int ke = rt->entry_of[s ? LFD_CJ_R_KNEE : LFD_CJ_L_KNEE];
+        int ae = rt->entry_of[s ? LFD_CJ_R_ANKLE : LFD_CJ_L_ANKLE];
+        if (ke < 0 || ae < 0 || rt->rigid_seg[ke] >= 0 || rt->rigid_seg[ae] >= 0)
+            continue;
+        leg_r += rt->robot_edge_m[ke] + rt->robot_edge_m[ae];
+        leg_h += c->edge_m[rt->cj[ke]] + c->edge_m[rt->cj[ae]];
+    }
+    rt->s_xy = leg_r > 0.1 && leg_h > 0.1 ? leg_r / leg_h : rt->s_root;
     /* feet: ankle rest height and toe offset in the flat zero pose */
     for (int s = 0; s < 2; s++) {
         rt->ankle_e[s] = rt->entry_of[s ? LFD_CJ_R_ANKLE : LFD_CJ_L_ANKLE];
@@ -281,6 +348,9 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
        otherwise flip 0.6-1 rad within a few frames when the targets barely
        prefer one side: lfd check found those flips as torque spikes */
     cfg.continuity_weight = 1e-3;
+    /* joints keep their velocity unless the targets ask otherwise (issue 15:
+       acceleration is penalised inside the solver, not only filtered after) */
+    cfg.accel_weight = IK_ACCEL_WEIGHT;
     int rc = lfd_ik_new(&rt->ik, m, &cfg, err);
     for (int e = 0; rc == LFD_OK && e < rt->nmap; e++) {
         const lfd_robot_map_entry *me = &r->map[e];
@@ -337,6 +407,10 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
     if (rt->opts.upper_body && r->floating)
         for (int i = 0; i < 6; i++)
             rt->ik->dof_active[i] = 0;
+    if (!rt->opts.upper_body && (rc = feet_ik_new(rt, &cfg, err))) {
+        lfd_retargeter_free(&rt);
+        return rc;
+    }
     *out = rt;
     return LFD_OK;
 }
@@ -357,9 +431,10 @@ int lfd_retarget_stream_new(lfd_retarget_stream **out, const lfd_retargeter *rt,
     s->blend_frames = (int)ceil(BLEND_S * fps);
     size_t nq = (size_t)rt->r->nq;
     s->qprev = malloc(nq * sizeof(double));
+    s->qprev2 = malloc(nq * sizeof(double));
     s->qtry = malloc(nq * sizeof(double));
     s->qbest = malloc(nq * sizeof(double));
-    int rc = s->qprev && s->qtry && s->qbest ? lfd_ik_ws_new(&s->ws, rt->ik, err)
+    int rc = s->qprev && s->qprev2 && s->qtry && s->qbest ? lfd_ik_ws_new(&s->ws, rt->ik, err)
                                               : lfd_fail(err, LFD_ENOMEM, "out of memory");
     if (rc) {
         lfd_retarget_stream_free(&s);
@@ -376,6 +451,7 @@ void lfd_retarget_stream_free(lfd_retarget_stream **ps)
         return;
     lfd_ik_ws_free(&(*ps)->ws);
     free((*ps)->qprev);
+    free((*ps)->qprev2);
     free((*ps)->qtry);
     free((*ps)->qbest);
     free(*ps);
@@ -385,9 +461,18 @@ void lfd_retarget_stream_free(lfd_retarget_stream **ps)
 void lfd_retarget_stream_reset(lfd_retarget_stream *s)
 {
     s->first = 1;
+    s->nprev = 0;
     s->pin_pending[0] = s->pin_pending[1] = 0;
     s->pinned[0] = s->pinned[1] = 0;
     s->blend_left[0] = s->blend_left[1] = 0;
+    s->pin_level[0] = s->pin_level[1] = 0;
+}
+
+void lfd_rt_stream_warm(lfd_retarget_stream *s, const double *qpos)
+{
+    memcpy(s->qprev, qpos, (size_t)s->rt->r->nq * sizeof(double));
+    s->first = 0;
+    s->nprev = 1;
 }
 
 static void yaw_quat(double q[4], double yaw)
@@ -414,8 +499,8 @@ static void build_targets(const lfd_retargeter *rt, const lfd_retarget_input *in
         const double *h = in->cpos + 3 * cj;
         double *t = tpos + 3 * e;
         if (pe < 0) {
-            t[0] = rt->s_root * (h[0] - c->origin_xy[0]);
-            t[1] = rt->s_root * (h[1] - c->origin_xy[1]);
+            t[0] = rt->s_xy * (h[0] - c->origin_xy[0]);
+            t[1] = rt->s_xy * (h[1] - c->origin_xy[1]);
             t[2] = rt->s_root * (h[2] - c->floor_z_m);
         } else if (rt->rigid_seg[e] >= 0) {
             /* a rigid edge: the robot's vector, turned like the human segment */
@@ -554,7 +639,7 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
         lfd_quat_conj(ci, rt->calib.seg_tilt[sg]);
         lfd_quat_mul(seg + 7 * sg + 3, in->seg + 7 * sg + 3, ci);
     }
-    lfd_retarget_input cin = {in->cpos, seg, in->contact};
+    lfd_retarget_input cin = {in->cpos, seg, in->contact, in->shift};
     /* targets from the human, scaled down the map tree */
     build_targets(rt, &cin, s->tpos, s->tquat);
     if (rt->opts.upper_body)
@@ -563,6 +648,12 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
     for (int e = 0; e < rt->nmap; e++) {
         s->pw[e] = rt->opts.upper_body && !rt->upper[e] ? 0 : r->map[e].pos_w;
         s->rw[e] = rt->opts.upper_body && !rt->upper[e] ? 0 : rt->ik->tasks[e].rot_weight;
+    }
+    /* a whole-clip pass's pelvis path: the body moves with it, the pelvis follows closely */
+    if (in->shift && !rt->opts.upper_body) {
+        for (int e = 0; e < rt->nmap; e++)
+            lfd_v3_add(s->tpos + 3 * e, s->tpos + 3 * e, in->shift);
+        s->pw[rt->pelvis_e] *= SHIFT_PELVIS_GAIN;
     }
     /* feet in contact are pinned: where contact began, sole flat, heading kept */
     int pin_ok = !rt->opts.upper_body && !rt->opts.no_contacts && in->contact;
@@ -585,6 +676,10 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
             memcpy(s->blend_pos[f], s->pin_pos[f], sizeof s->pin_pos[f]);
             memcpy(s->blend_q[f], s->pin_q[f], sizeof s->pin_q[f]);
         }
+        /* the pin's weight switches at once: ramping it in lets the landing
+           foot slide (the whole-clip pass smooths the switch instead) */
+        s->pin_level[f] = s->pinned[f] ? 1 : 0;
+        double gain = 1 + (PIN_POS_GAIN - 1) * s->pin_level[f];
         double pos[3], q[4];
         double alpha;
         if (s->pinned[f]) {
@@ -593,7 +688,7 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
             memcpy(pos, s->pin_pos[f], sizeof pos);
             memcpy(q, s->pin_q[f], sizeof q);
             alpha = 0;
-            s->pw[ae] *= PIN_POS_GAIN;
+            s->pw[ae] *= gain;
             s->rw[ae] *= PIN_ROT_GAIN;
         } else if (s->blend_left[f] > 0) {
             memcpy(pos, s->blend_pos[f], sizeof pos);
@@ -615,16 +710,18 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
             for (int a = 0; a < 3; a++)
                 s->tpos[3 * te + a] = (1 - alpha) * (pos[a] + rel[a]) + alpha * s->tpos[3 * te + a];
             if (s->pinned[f])
-                s->pw[te] *= PIN_POS_GAIN;
+                s->pw[te] *= gain;
         }
     }
     /* both feet planted: the trunk's heading and tilt yield to them (a human
        turns the pelvis further over planted feet than most robots' hip yaw) */
-    if (s->pinned[0] && s->pinned[1])
+    double both = fmin(s->pin_level[0], s->pin_level[1]);
+    if (both > 0)
         for (int e = 0; e < rt->nmap; e++)
             if (rt->cj[e] == LFD_CJ_PELVIS || rt->cj[e] == LFD_CJ_SPINE || rt->cj[e] == LFD_CJ_CHEST)
-                s->rw[e] *= DOUBLE_SUPPORT_TRUNK_ROT;
-    lfd_ik_frame fr = {s->tpos, s->tquat, s->pw, s->rw, s->first ? NULL : s->qprev, s->dt, 0};
+                s->rw[e] *= 1 - (1 - DOUBLE_SUPPORT_TRUNK_ROT) * both;
+    lfd_ik_frame fr = {s->tpos, s->tquat, s->pw, s->rw, s->first ? NULL : s->qprev, s->dt, 0,
+                       s->nprev >= 2 ? s->qprev2 : NULL};
     lfd_retarget_info tmp;
     lfd_retarget_info *out = info ? info : &tmp;
     int rc;
@@ -637,7 +734,9 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
     }
     if (rc)
         return lfd_fail(err, LFD_ENUMERIC, "inverse kinematics failed (singular step)");
+    memcpy(s->qprev2, s->qprev, (size_t)r->nq * sizeof(double));
     memcpy(s->qprev, qpos, (size_t)r->nq * sizeof(double));
+    s->nprev++;
     /* figures of this frame */
     mjData *d = lfd_ik_ws_data(s->ws);
     out->nmap = rt->nmap;

@@ -71,10 +71,13 @@
 #include "retarget/lfd_ik.h"
 #include "robots/lfd_robot.h"
 
+#define LFD_RETARGET_SMOOTH_HZ 4.0 /* default cutoff of the whole-clip smoothing */
+
 typedef struct lfd_retarget_opts {
     double fps;            /* output rate; 0 = the human's rate */
     int upper_body;        /* 1: root and legs held at the default pose */
-    double smooth_hz;      /* > 0: zero-phase low-pass of the result at this cutoff */
+    double smooth_hz;      /* > 0: whole-clip smoothing of the result at this cutoff (default
+                              LFD_RETARGET_SMOOTH_HZ), then the hard bounds again; 0: off */
     int no_contacts;       /* 1: do not pin feet during contact */
     int keep_measurements; /* 1: keep body measurements and capture location */
     int no_clearance;      /* 1: do not keep the arms clear of the body (IK clearance pairs) */
@@ -119,11 +122,15 @@ double lfd_retargeter_root_scale(const lfd_retargeter *rt);
 
 /* One frame of input: the 19 canonical positions (cj * 3), the 5 segment
    frames (lfd_human_seg layout: origin + quaternion, 7 each) and the foot
-   contact flags (left, right); contact may be NULL (no pinning). */
+   contact flags (left, right); contact may be NULL (no pinning).  shift
+   (3, may be NULL) moves every target but the planted feet by this much and
+   makes the pelvis follow it closely: the whole-clip passes use it to give
+   the IK a pelvis path the legs can reach. */
 typedef struct lfd_retarget_input {
     const double *cpos;
     const double *seg;
     const uint8_t *contact;
+    const double *shift;
 } lfd_retarget_input;
 
 /* Per-frame figures. */
@@ -174,6 +181,10 @@ typedef struct lfd_retarget_report {
     double floor_pen_max_m;                  /* deepest sole corner below z = 0 (>= 0) */
     double hand_err_mean_m, foot_err_mean_m; /* to the scaled human targets, unpinned */
     double scale_root;
+    double root_jump_max_m;                  /* root's deviation from the midpoint of its neighbours */
+    int root_jump_frame;
+    double acc_p99_rad_s2, acc_max_rad_s2;   /* joint acceleration (second differences) */
+    int smoothing_kept_off;                  /* 1: smoothing moved planted feet; output unsmoothed */
 } lfd_retarget_report;
 
 /* Batch: retargets a whole human clip onto r into a new motion m (free with

@@ -108,6 +108,448 @@ static void add_err(double *mean, double *mx, double v)
         *mx = v;
 }
 
+/* the clip's inputs at the output rate, and what the passes share */
+typedef struct clip {
+    int n;
+    double *cpos, *seg;     /* n x 57, n x 35 */
+    uint8_t *contact;       /* n x 2 */
+    double *tpel;           /* n x 3: the pelvis target from the human */
+    double *pel;            /* n x 3: the pelvis the last pass reached */
+    double *shift;          /* n x 3: the whole-clip pass's pelvis path minus tpel */
+    double *work;           /* 4 n + njoints */
+    double *limb_t;         /* n x 12: hand (l, r) then ankle (l, r) targets from the human */
+    uint8_t *limb_on;       /* n x 4: that target was in use */
+    uint8_t *pinned;        /* n x 2: the foot was pinned in the last pass */
+    double *feet_t;         /* n x 2 x 10: a pinned foot's ankle point, ankle frame, toe point */
+    double *level;          /* n x 2: 0..1, how deep into a contact phase each foot is */
+    int *leg_side;          /* njoints: the foot a joint moves (0, 1), -1 */
+} clip;
+
+static void clip_free(clip *c)
+{
+    free(c->cpos);
+    free(c->seg);
+    free(c->contact);
+    free(c->tpel);
+    free(c->pel);
+    free(c->shift);
+    free(c->work);
+    free(c->limb_t);
+    free(c->limb_on);
+    free(c->pinned);
+    free(c->feet_t);
+    free(c->level);
+    free(c->leg_side);
+    memset(c, 0, sizeof *c);
+}
+
+static int clip_alloc(clip *c, int n, int njoints, lfd_err *err)
+{
+    memset(c, 0, sizeof *c);
+    c->n = n;
+    size_t N = (size_t)n;
+    c->cpos = malloc(N * 3 * LFD_CJ_COUNT * sizeof(double));
+    c->seg = malloc(N * 7 * LFD_SEG_COUNT * sizeof(double));
+    c->contact = malloc(N * 2);
+    c->tpel = malloc(N * 3 * sizeof(double));
+    c->pel = malloc(N * 3 * sizeof(double));
+    c->shift = calloc(N * 3, sizeof(double));
+    c->work = malloc((N * 4 + (size_t)(njoints > 0 ? njoints : 0)) * sizeof(double));
+    c->limb_t = malloc(N * 12 * sizeof(double));
+    c->limb_on = malloc(N * 4);
+    c->pinned = malloc(N * 2);
+    c->feet_t = calloc(N * 20, sizeof(double));
+    c->level = calloc(N * 2, sizeof(double));
+    c->leg_side = calloc((size_t)(njoints > 0 ? njoints : 1), sizeof(int));
+    if (!c->feet_t || !c->level || !c->leg_side || !c->cpos || !c->seg || !c->contact || !c->tpel || !c->pel || !c->shift || !c->work ||
+        !c->limb_t || !c->limb_on || !c->pinned) {
+        clip_free(c);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for %d frames", n);
+    }
+    return LFD_OK;
+}
+
+/* One IK pass over the clip into m (shifts from c->shift when use_shift);
+   records the pelvis reached (and, on a pass without shifts, the human's
+   pelvis target); with rep, gathers the report's per-frame figures. */
+static int run_pass(const lfd_retargeter *rt, lfd_retarget_stream *s, clip *c, int use_shift,
+                    lfd_motion *m, lfd_retarget_report *rep, const lfd_retarget_opts *o,
+                    lfd_progress *prog, int prog_base, const char *path, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    int nout = c->n, rc = LFD_OK;
+    int hand_e[2] = {rt->entry_of[LFD_CJ_L_WRIST], rt->entry_of[LFD_CJ_R_WRIST]};
+    lfd_retarget_stream_reset(s);
+    if (use_shift)
+        lfd_rt_stream_warm(s, lfd_motion_frame(m, 0)); /* the first pass's first frame */
+    for (int k = 0; k < nout; k++) {
+        lfd_retarget_input in = {c->cpos + (size_t)k * 3 * LFD_CJ_COUNT,
+                                 c->seg + (size_t)k * 7 * LFD_SEG_COUNT, c->contact + 2 * k,
+                                 use_shift ? c->shift + 3 * k : NULL};
+        lfd_retarget_info info;
+        double *q = lfd_motion_frame(m, k);
+        if ((rc = lfd_retarget_stream_push(s, &in, q, &info, err))) {
+            lfd_err_prefix(err, "%s: frame %d", path, k);
+            return rc;
+        }
+        mjData *d = lfd_ik_ws_data(s->ws);
+        lfd_rt_map_point(r->m, d, &r->map[rt->pelvis_e], c->pel + 3 * k);
+        if (!use_shift)
+            memcpy(c->tpel + 3 * k, s->hpos + 3 * rt->pelvis_e, 3 * sizeof(double));
+        if (o->progress && k % 256 == 0)
+            lfd_progress_update(prog, prog_base + k);
+        for (int side = 0; side < 2; side++) {
+            /* pinned: the targets the stream used (pin_pending frames land, not pinned) */
+            c->pinned[2 * k + side] = (uint8_t)info.pinned[side];
+            int ae = rt->ankle_e[side], te = rt->toe_e[side];
+            double *ft = c->feet_t + 20 * k + 10 * side;
+            if (!info.pinned[side] || ae < 0)
+                continue;
+            memcpy(ft, s->tpos + 3 * ae, 3 * sizeof(double));
+            memcpy(ft + 3, s->tquat + 4 * ae, 4 * sizeof(double));
+            if (te >= 0)
+                memcpy(ft + 7, s->tpos + 3 * te, 3 * sizeof(double));
+        }
+        for (int side = 0; side < 2; side++) {
+            int le[2] = {hand_e[side], rt->ankle_e[side]};
+            for (int u = 0; u < 2; u++) {
+                int slot = 2 * u + side;
+                c->limb_on[4 * k + slot] = le[u] >= 0 && s->pw[le[u]] > 0;
+                if (le[u] >= 0)
+                    memcpy(c->limb_t + 12 * k + 3 * slot, s->hpos + 3 * le[u], 3 * sizeof(double));
+            }
+        }
+        if (!rep)
+            continue;
+        /* per-body errors against the targets used */
+        for (int e = 0; e < rt->nmap; e++) {
+            if (s->pw[e] > 0)
+                add_err(&rep->pos_err_mean_m[e], &rep->pos_err_max_m[e], info.ik.pos_err_m[e]);
+            if (s->rw[e] > 0)
+                add_err(&rep->rot_err_mean_rad[e], &rep->rot_err_max_rad[e], info.ik.rot_err_rad[e]);
+        }
+        if (info.ik.at_limit)
+            rep->limit_hit_frames++;
+    }
+    if (rep)
+        for (int e = 0; e < rt->nmap; e++) {
+            rep->pos_err_mean_m[e] /= nout;
+            rep->rot_err_mean_rad[e] /= nout;
+        }
+    return LFD_OK;
+}
+
+/* the pelvis path of the second pass: the path the first pass reached,
+   without its jumps (Whittaker smoother) */
+static int smooth_pelvis(clip *c, double fps)
+{
+    memcpy(c->shift, c->pel, (size_t)c->n * 3 * sizeof(double));
+    double lambda = lfd_rt_smooth_lambda(ROOT_SMOOTH_HZ, fps);
+    for (int a = 0; a < 3; a++) {
+        int rc = lfd_rt_smooth_accel(c->shift + a, c->n, 3, NULL, lambda, c->work);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < 3 * c->n; i++)
+        c->shift[i] -= c->tpel[i];
+    return LFD_OK;
+}
+
+/* joints back inside their ranges and, frame to frame, their velocity limits */
+static void impose_bounds(const lfd_robot *r, lfd_motion *m)
+{
+    for (int j = 0; j < r->njoints; j++) {
+        const lfd_robot_joint *J = &r->joints[j];
+        double step = isfinite(J->vel_max) && J->vel_max > 0 ? J->vel_max / m->fps * (1 - 1e-9) : INFINITY;
+        for (int k = 0; k < m->nframes; k++) {
+            double *v = lfd_motion_frame(m, k) + J->qpos_adr;
+            if (k) {
+                double p = lfd_motion_frame(m, k - 1)[J->qpos_adr];
+                *v = fmin(fmax(*v, p - step), p + step);
+            }
+            *v = fmin(fmax(*v, J->range_lo), J->range_hi);
+        }
+    }
+}
+
+/* Which foot each joint moves, and how deep each frame is into its foot's
+   contact phase: 0 outside, rising by smoothstep to 1 over PIN_RAMP_S after
+   touch-down, falling the same way before lift-off. */
+static void contact_levels(const lfd_robot *r, clip *c, double fps)
+{
+    const mjModel *m = r->m;
+    for (int j = 0; j < r->njoints; j++) {
+        c->leg_side[j] = -1;
+        for (int s = 0; s < 2; s++)
+            for (int b = r->feet[s].body_id; b > 0; b = m->body_parentid[b])
+                if (b == r->joints[j].body_id)
+                    c->leg_side[j] = s;
+    }
+    double ramp = fmax(1, PIN_RAMP_S * fps), ramp_out = fmax(1, PIN_RAMP_OUT_S * fps);
+    for (int s = 0; s < 2; s++) {
+        /* frames since touch-down (forward) and to lift-off (backward) */
+        double dist = 0;
+        for (int k = 0; k < c->n; k++) {
+            dist = c->pinned[2 * k + s] ? dist + 1 : 0;
+            c->level[2 * k + s] = dist;
+        }
+        dist = 0;
+        for (int k = c->n - 1; k >= 0; k--) {
+            dist = c->pinned[2 * k + s] ? dist + 1 : 0;
+            double x = fmin(1, fmin(c->level[2 * k + s] / ramp, dist / ramp_out));
+            c->level[2 * k + s] = x * x * (3 - 2 * x);
+        }
+    }
+}
+
+/* After smoothing: the legs alone put planted feet back on their pins and
+   every sole above the floor, each frame starting from (and pulled toward)
+   its smoothed pose.  A leg's correction is faded in after its foot lands
+   and out before it lifts (smoothstep over PIN_RAMP_S), so switching
+   contacts never moves a joint in one frame. */
+static int feet_polish(const lfd_retargeter *rt, clip *c, lfd_motion *m, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    if (!rt->ik_feet)
+        return LFD_OK;
+    lfd_ik_ws *ws = NULL;
+    double *qs = malloc((size_t)r->nq * sizeof(double));
+    int rc = qs ? lfd_ik_ws_new(&ws, rt->ik_feet, err) : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    double pos[4 * 3], quat[4 * 4], pw[4], rw[4], pin[2][3] = {{0}};
+    for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
+        double *q = lfd_motion_frame(m, k);
+        memcpy(qs, q, (size_t)r->nq * sizeof(double));
+        for (int i = 0; i < 4; i++) {
+            pw[i] = rw[i] = 0;
+            lfd_quat_identity(quat + 4 * i);
+            memset(pos + 3 * i, 0, 3 * sizeof(double));
+        }
+        mjData *d = lfd_ik_ws_data(ws);
+        for (int side = 0; side < 2; side++) {
+            if (!c->pinned[2 * k + side])
+                continue;
+            const double *ft = c->feet_t + 20 * k + 10 * side;
+            int ta = rt->feet_task[side][0], tt = rt->feet_task[side][1];
+            if (ta < 0)
+                continue;
+            /* a contact phase is pinned, on the floor, where the smoothed foot is
+               half-way into it (the ramp's middle): the drift that smoothing
+               leaves around a landing then splits to both sides of the pin */
+            if (k == 0 || !c->pinned[2 * (k - 1) + side]) {
+                int k2 = k;
+                while (k2 + 1 < m->nframes && c->pinned[2 * (k2 + 1) + side] &&
+                       c->level[2 * k2 + side] < 0.5)
+                    k2++;
+                memcpy(d->qpos, lfd_motion_frame(m, k2), (size_t)r->nq * sizeof(double));
+                mj_kinematics(r->m, d);
+                lfd_rt_map_point(r->m, d, &r->map[rt->ankle_e[side]], pin[side]);
+                pin[side][2] = rt->ankle_rest_z[side];
+            }
+            memcpy(pos + 3 * ta, pin[side], 3 * sizeof(double));
+            memcpy(quat + 4 * ta, ft + 3, 4 * sizeof(double));
+            pw[ta] = rt->ik_feet->tasks[ta].pos_weight * PIN_POS_GAIN;
+            rw[ta] = rt->ik_feet->tasks[ta].rot_weight * PIN_ROT_GAIN;
+            if (tt >= 0) {
+                double rel[3];
+                lfd_quat_rotate(rel, ft + 3, rt->toe_rel0[side]);
+                lfd_v3_add(pos + 3 * tt, pin[side], rel);
+                pw[tt] = rt->ik_feet->tasks[tt].pos_weight * PIN_POS_GAIN;
+            }
+        }
+        lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL};
+        if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))
+            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: feet step failed (singular step)", k);
+        /* the correction, faded by how deep into its contact phase the leg's
+           foot is; a swing leg keeps its own (floor) correction */
+        for (int j = 0; j < r->njoints; j++) {
+            int a = r->joints[j].qpos_adr, side = c->leg_side[j];
+            double lv = side < 0 ? 0 : c->pinned[2 * k + side] ? c->level[2 * k + side] : 1;
+            q[a] = qs[a] + lv * (q[a] - qs[a]);
+        }
+    }
+    lfd_ik_ws_free(&ws);
+    free(qs);
+    return rc;
+}
+
+/* The human's joint positions and segment frames smoothed over the clip
+   (Whittaker, gain 1/2 at cutoff_hz; frames component-wise in one
+   hemisphere, renormalised). */
+static int smooth_inputs(clip *c, double cutoff_hz, double fps)
+{
+    double lambda = lfd_rt_smooth_lambda(cutoff_hz, fps);
+    for (int i = 0; i < 3 * LFD_CJ_COUNT; i++)
+        if (lfd_rt_smooth_accel(c->cpos + i, c->n, 3 * LFD_CJ_COUNT, NULL, lambda, c->work))
+            return LFD_ENUMERIC;
+    size_t st = 7 * LFD_SEG_COUNT;
+    for (int sg = 0; sg < LFD_SEG_COUNT; sg++) {
+        for (int k = 1; k < c->n; k++) {
+            double *q = c->seg + k * st + 7 * sg + 3, *p = q - st;
+            if (q[0] * p[0] + q[1] * p[1] + q[2] * p[2] + q[3] * p[3] < 0)
+                for (int i = 0; i < 4; i++)
+                    q[i] = -q[i];
+        }
+        for (int i = 0; i < 7; i++)
+            if (lfd_rt_smooth_accel(c->seg + 7 * sg + i, c->n, st, NULL, lambda, c->work))
+                return LFD_ENUMERIC;
+        for (int k = 0; k < c->n; k++)
+            lfd_quat_normalize(c->seg + k * st + 7 * sg + 3);
+    }
+    return LFD_OK;
+}
+
+/* Smooths the motion over the clip: Whittaker (acceleration-penalised
+   least squares, gain 1/2 at cutoff_hz) on the root position and every
+   joint, the root quaternion component-wise in one hemisphere and
+   renormalised.  Then the hard bounds again: each joint inside its range
+   and, frame to frame, inside its velocity limit (issue 21: a filter must
+   not break the limits it calls hard). */
+static int smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, double *work)
+{
+    int n = m->nframes;
+    double fps = m->fps, lambda = lfd_rt_smooth_lambda(cutoff_hz, fps);
+    size_t nq = (size_t)m->nq;
+    if (r->floating)
+        for (int k = 1; k < n; k++) {
+            double *q = lfd_motion_frame(m, k) + 3, *p = lfd_motion_frame(m, k - 1) + 3;
+            if (q[0] * p[0] + q[1] * p[1] + q[2] * p[2] + q[3] * p[3] < 0)
+                for (int i = 0; i < 4; i++)
+                    q[i] = -q[i];
+        }
+    for (int ch = 0; ch < m->nq; ch++) {
+        /* a channel held constant (upper-body mode's legs) stays exactly so */
+        int moves = 0;
+        for (int k = 1; k < n && !moves; k++)
+            moves = m->qpos[(size_t)k * nq + ch] != m->qpos[ch];
+        if (!moves)
+            continue;
+        int rc = lfd_rt_smooth_accel(m->qpos + ch, n, nq, NULL, lambda, work);
+        if (rc)
+            return rc;
+    }
+    if (r->floating)
+        for (int k = 0; k < n; k++)
+            lfd_quat_normalize(lfd_motion_frame(m, k) + 3);
+    impose_bounds(r, m);
+    return LFD_OK;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The report's figures of the written motion m: hands and feet against the
+   human targets, foot slide within the contact phases of the last pass,
+   floor, ranges, velocity, root jump and joint acceleration. */
+static int measure_motion(const lfd_retargeter *rt, const clip *c, const lfd_motion *m,
+                          lfd_retarget_report *rep, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    int n = m->nframes, nhand = 0, nfoot = 0, prev_pin[2] = {0, 0};
+    double fps = m->fps, pin_start[2][3] = {{0}};
+    int hand_e[2] = {rt->entry_of[LFD_CJ_L_WRIST], rt->entry_of[LFD_CJ_R_WRIST]};
+    mjData *d = mj_makeData(r->m);
+    size_t nacc = n > 2 ? (size_t)(n - 2) * (size_t)r->njoints : 0;
+    double *acc = malloc((nacc ? nacc : 1) * sizeof *acc);
+    if (!d || !acc) {
+        if (d)
+            mj_deleteData(d);
+        free(acc);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    rep->hand_err_mean_m = rep->foot_err_mean_m = 0;
+    rep->floor_pen_max_m = rep->foot_slide_max_m = 0;
+    rep->contact_phases = 0;
+    for (int k = 0; k < n; k++) {
+        memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)m->nq * sizeof(double));
+        mj_kinematics(r->m, d);
+        double foot[2][3];
+        for (int side = 0; side < 2; side++) {
+            double p[3];
+            if (hand_e[side] >= 0 && c->limb_on[4 * k + side]) {
+                lfd_rt_map_point(r->m, d, &r->map[hand_e[side]], p);
+                rep->hand_err_mean_m += lfd_v3_dist(p, c->limb_t + 12 * k + 3 * side);
+                nhand++;
+            }
+            if (rt->ankle_e[side] >= 0) {
+                lfd_rt_map_point(r->m, d, &r->map[rt->ankle_e[side]], foot[side]);
+                if (c->limb_on[4 * k + 2 + side]) {
+                    rep->foot_err_mean_m += lfd_v3_dist(foot[side], c->limb_t + 12 * k + 3 * (2 + side));
+                    nfoot++;
+                }
+            }
+            /* foot slide within each contact phase */
+            int pin = c->pinned[2 * k + side] && rt->ankle_e[side] >= 0;
+            if (pin && !prev_pin[side]) {
+                rep->contact_phases++;
+                memcpy(pin_start[side], foot[side], sizeof pin_start[side]);
+            }
+            if (pin)
+                rep->foot_slide_max_m = fmax(rep->foot_slide_max_m,
+                                             hypot(foot[side][0] - pin_start[side][0],
+                                                   foot[side][1] - pin_start[side][1]));
+            prev_pin[side] = pin;
+        }
+        rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, -lfd_rt_lowest_sole(r, d));
+    }
+    rep->hand_err_mean_m = nhand ? rep->hand_err_mean_m / nhand : 0;
+    rep->foot_err_mean_m = nfoot ? rep->foot_err_mean_m / nfoot : 0;
+    rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, 0);
+    /* velocities and range */
+    rep->range_violations = 0;
+    rep->peak_vel_ratio = 0;
+    for (int k = 0; k < n; k++)
+        for (int j = 0; j < r->njoints; j++) {
+            const lfd_robot_joint *J = &r->joints[j];
+            double v = lfd_motion_frame(m, k)[J->qpos_adr];
+            if (v < J->range_lo - 1e-9 || v > J->range_hi + 1e-9)
+                rep->range_violations++;
+            if (k) {
+                double rate = fabs(v - lfd_motion_frame(m, k - 1)[J->qpos_adr]) * fps / J->vel_max;
+                if (rate > rep->peak_vel_ratio) {
+                    rep->peak_vel_ratio = rate;
+                    snprintf(rep->peak_vel_joint, LFD_NAME_MAX, "%s", J->name);
+                }
+            }
+        }
+    /* root jump: deviation from the midpoint of the two neighbours; joint
+       acceleration from second differences (docs/tools/retarget_table.py
+       measures the same from the written file) */
+    rep->root_jump_max_m = 0;
+    rep->root_jump_frame = -1;
+    size_t na = 0;
+    for (int k = 1; k + 1 < n; k++) {
+        const double *a = lfd_motion_frame(m, k - 1), *b = lfd_motion_frame(m, k),
+                     *cc = lfd_motion_frame(m, k + 1);
+        if (r->floating) {
+            double dv[3];
+            for (int i = 0; i < 3; i++)
+                dv[i] = b[i] - 0.5 * (a[i] + cc[i]);
+            double jmp = sqrt(lfd_v3_dot(dv, dv));
+            if (jmp > rep->root_jump_max_m) {
+                rep->root_jump_max_m = jmp;
+                rep->root_jump_frame = k;
+            }
+        }
+        for (int j = 0; j < r->njoints; j++) {
+            int q = r->joints[j].qpos_adr;
+            acc[na++] = fabs(cc[q] - 2 * b[q] + a[q]) * fps * fps;
+        }
+    }
+    rep->acc_p99_rad_s2 = rep->acc_max_rad_s2 = 0;
+    if (na) {
+        qsort(acc, na, sizeof *acc, cmp_dbl);
+        size_t i99 = (size_t)(0.99 * (double)na);
+        rep->acc_p99_rad_s2 = acc[i99 < na ? i99 : na - 1];
+        rep->acc_max_rad_s2 = acc[na - 1];
+    }
+    free(acc);
+    mj_deleteData(d);
+    return LFD_OK;
+}
+
 int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarget_opts *opts_in,
                        lfd_motion *m, lfd_retarget_report *rep, lfd_err *err)
 {
@@ -126,6 +568,8 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     lfd_retarget_calib calib;
     lfd_retargeter *rt = NULL;
     lfd_retarget_stream *s = NULL;
+    clip c;
+    memset(&c, 0, sizeof c);
     int rc = lfd_retarget_calib_from_human(r, h, &calib, err);
     if (rc == LFD_OK)
         rc = lfd_retargeter_new(&rt, r, &calib, &o, err);
@@ -133,6 +577,8 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         rc = lfd_retarget_stream_new(&s, rt, fps, err);
     if (rc == LFD_OK)
         rc = lfd_robot_motion_alloc(r, m, nout, fps, 0, err);
+    if (rc == LFD_OK)
+        rc = clip_alloc(&c, nout, r->njoints, err);
     if (rc)
         goto done;
     rep->frames = nout;
@@ -143,121 +589,81 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         rep->map_cj[e] = rt->cj[e];
         snprintf(rep->map_body[e], LFD_NAME_MAX, "%s", r->map[e].body);
     }
-    double cpos[3 * LFD_CJ_COUNT], seg[7 * LFD_SEG_COUNT];
-    uint8_t contact[2];
-    int prev_pin[2] = {0, 0}, nhand = 0, nfoot = 0;
-    double pin_start[2][3];
-    int hand_e[2] = {rt->entry_of[LFD_CJ_L_WRIST], rt->entry_of[LFD_CJ_R_WRIST]};
+    for (int k = 0; k < nout; k++)
+        interp_input(h, f0, f0 + k * h->fps / fps, c.cpos + (size_t)k * 3 * LFD_CJ_COUNT,
+                     c.seg + (size_t)k * 7 * LFD_SEG_COUNT, c.contact + 2 * k);
+    /* the human smoothed over the clip first: the targets then ask for no
+       more acceleration than the cutoff lets through */
+    if (o.smooth_hz > 0 && nout >= 4 && (rc = smooth_inputs(&c, o.smooth_hz, fps))) {
+        rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
+        goto done;
+    }
+    /* whole body: a first pass finds the pelvis path the legs can reach, the
+       second follows it without jumps; upper body: one pass */
+    int whole = !o.upper_body && nout >= 3;
+    int npass = whole ? 2 : 1;
     lfd_progress prog;
-    lfd_progress_start(&prog, "retarget", nout);
+    lfd_progress_start(&prog, "retarget", npass * nout);
     double t0 = lfd_now_s();
-    for (int k = 0; k < nout; k++) {
-        interp_input(h, f0, f0 + k * h->fps / fps, cpos, seg, contact);
-        lfd_retarget_input in = {cpos, seg, contact};
-        lfd_retarget_info info;
-        double *q = lfd_motion_frame(m, k);
-        if ((rc = lfd_retarget_stream_push(s, &in, q, &info, err))) {
-            lfd_err_prefix(err, "%s: frame %d", h->path, k);
-            break;
-        }
-        /* per-body errors against the targets used */
-        for (int e = 0; e < rt->nmap; e++) {
-            if (s->pw[e] > 0)
-                add_err(&rep->pos_err_mean_m[e], &rep->pos_err_max_m[e], info.ik.pos_err_m[e]);
-            if (s->rw[e] > 0)
-                add_err(&rep->rot_err_mean_rad[e], &rep->rot_err_max_rad[e], info.ik.rot_err_rad[e]);
-        }
-        /* hands and feet against the scaled human targets (not the pins) */
-        mjData *d = lfd_ik_ws_data(s->ws);
-        for (int side = 0; side < 2; side++) {
-            double p[3];
-            if (hand_e[side] >= 0 && s->pw[hand_e[side]] > 0) {
-                lfd_rt_map_point(r->m, d, &r->map[hand_e[side]], p);
-                rep->hand_err_mean_m += lfd_v3_dist(p, s->hpos + 3 * hand_e[side]);
-                nhand++;
-            }
-            if (rt->ankle_e[side] >= 0 && s->pw[rt->ankle_e[side]] > 0) {
-                rep->foot_err_mean_m += lfd_v3_dist(info.foot_pos[side], s->hpos + 3 * rt->ankle_e[side]);
-                nfoot++;
-            }
-        }
-        if (info.ik.at_limit)
-            rep->limit_hit_frames++;
-        rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, -info.lowest_sole_z_m);
-        /* foot slide within each contact phase */
-        for (int side = 0; side < 2; side++) {
-            if (info.pinned[side] && !prev_pin[side]) {
-                rep->contact_phases++;
-                memcpy(pin_start[side], info.foot_pos[side], sizeof pin_start[side]);
-            }
-            if (info.pinned[side])
-                rep->foot_slide_max_m = fmax(rep->foot_slide_max_m,
-                                             hypot(info.foot_pos[side][0] - pin_start[side][0],
-                                                   info.foot_pos[side][1] - pin_start[side][1]));
-            prev_pin[side] = info.pinned[side];
-        }
-        if (o.progress && k % 256 == 0)
-            lfd_progress_update(&prog, k);
+    for (int pass = 0; pass < npass && rc == LFD_OK; pass++) {
+        int last = pass == npass - 1;
+        if (pass == 1)
+            rc = smooth_pelvis(&c, fps) ? lfd_fail(err, LFD_ENUMERIC, "%s: pelvis path smoothing failed", h->path) : LFD_OK;
+        if (rc == LFD_OK)
+            rc = run_pass(rt, s, &c, pass > 0, m, last ? rep : NULL, &o, &prog, pass * nout, h->path, err);
     }
     rep->seconds = lfd_now_s() - t0;
     if (o.progress)
-        lfd_progress_update(&prog, nout);
+        lfd_progress_update(&prog, npass * nout);
     if (rc)
         goto done;
     rep->frames_per_s = nout / fmax(rep->seconds, 1e-9);
-    for (int e = 0; e < rt->nmap; e++) {
-        rep->pos_err_mean_m[e] /= nout;
-        rep->rot_err_mean_rad[e] /= nout;
+    /* the whole clip smoothed (root, joints), planted feet put back, then the
+       joints' hard bounds again.  Where that moves planted feet or soles
+       further than the unsmoothed motion did (beyond SMOOTH_SLIDE_MAX_M /
+       SMOOTH_FLOOR_MAX_M), the unsmoothed motion is kept and the report
+       says so: a smooth motion that skates is not the better one */
+    int smooth = o.smooth_hz > 0 && nout >= 4;
+    double *raw = NULL;
+    if (smooth && !(raw = malloc((size_t)nout * (size_t)m->nq * sizeof(double))))
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (rc == LFD_OK && smooth) {
+        memcpy(raw, m->qpos, (size_t)nout * (size_t)m->nq * sizeof(double));
+        contact_levels(r, &c, fps);
+        if (smooth_motion(r, m, o.smooth_hz, c.work))
+            rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
+        else if ((rc = feet_polish(rt, &c, m, err)) == LFD_OK)
+            impose_bounds(r, m);
     }
-    rep->hand_err_mean_m = nhand ? rep->hand_err_mean_m / nhand : 0;
-    rep->foot_err_mean_m = nfoot ? rep->foot_err_mean_m / nfoot : 0;
-    rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, 0);
-    /* optional zero-phase smoothing of joints and root, then the ranges again */
-    if (o.smooth_hz > 0 && nout >= 4) {
-        for (int c = 0; c < m->nq; c++) {
-            if (r->floating && c >= 3 && c < 7)
-                continue;
-            lfd_filtfilt_lowpass(m->qpos + c, nout, (size_t)m->nq, o.smooth_hz, fps);
+    if (rc == LFD_OK)
+        rc = measure_motion(rt, &c, m, rep, err);
+    if (rc == LFD_OK && smooth &&
+        (rep->foot_slide_max_m > SMOOTH_SLIDE_MAX_M || rep->floor_pen_max_m > SMOOTH_FLOOR_MAX_M)) {
+        /* swap in the unsmoothed motion; swap back unless it is better */
+        lfd_retarget_report sm = *rep;
+        double *tmp = m->qpos;
+        m->qpos = raw;
+        raw = tmp;
+        rc = measure_motion(rt, &c, m, rep, err);
+        if (rc == LFD_OK && rep->foot_slide_max_m <= sm.foot_slide_max_m &&
+            rep->floor_pen_max_m <= sm.floor_pen_max_m + 1e-4) {
+            rep->smoothing_kept_off = 1;
+        } else if (rc == LFD_OK) {
+            tmp = m->qpos;
+            m->qpos = raw;
+            raw = tmp;
+            *rep = sm;
         }
-        if (r->floating) {
-            /* quaternion: keep one hemisphere, filter the components, renormalise */
-            for (int k = 1; k < nout; k++) {
-                double *q = lfd_motion_frame(m, k) + 3, *p = lfd_motion_frame(m, k - 1) + 3;
-                if (q[0] * p[0] + q[1] * p[1] + q[2] * p[2] + q[3] * p[3] < 0)
-                    for (int i = 0; i < 4; i++)
-                        q[i] = -q[i];
-            }
-            for (int c = 3; c < 7; c++)
-                lfd_filtfilt_lowpass(m->qpos + c, nout, (size_t)m->nq, o.smooth_hz, fps);
-            for (int k = 0; k < nout; k++)
-                lfd_quat_normalize(lfd_motion_frame(m, k) + 3);
         }
-        for (int k = 0; k < nout; k++)
-            for (int j = 0; j < r->njoints; j++) {
-                double *v = lfd_motion_frame(m, k) + r->joints[j].qpos_adr;
-                *v = fmin(fmax(*v, r->joints[j].range_lo), r->joints[j].range_hi);
-            }
-    }
-    /* velocities and range, measured on the final motion */
-    for (int k = 0; k < nout; k++)
-        for (int j = 0; j < r->njoints; j++) {
-            const lfd_robot_joint *J = &r->joints[j];
-            double v = lfd_motion_frame(m, k)[J->qpos_adr];
-            if (v < J->range_lo - 1e-9 || v > J->range_hi + 1e-9)
-                rep->range_violations++;
-            if (k) {
-                double rate = fabs(v - lfd_motion_frame(m, k - 1)[J->qpos_adr]) * fps / J->vel_max;
-                if (rate > rep->peak_vel_ratio) {
-                    rep->peak_vel_ratio = rate;
-                    snprintf(rep->peak_vel_joint, LFD_NAME_MAX, "%s", J->name);
-                }
-            }
-        }
+    free(raw);
+    if (rc)
+        goto done;
     if ((rc = write_provenance(r, h, &o, rep, &m->prov, err)) == LFD_OK)
         rc = lfd_motion_validate(m, err);
 done:
     if (rc)
         lfd_motion_free(m);
+    clip_free(&c);
     lfd_retarget_stream_free(&s);
     lfd_retargeter_free(&rt);
     if (rc == LFD_OK && o.progress)
@@ -285,6 +691,12 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
             rep->peak_vel_joint[0] ? rep->peak_vel_joint : "-");
     fprintf(fp, "  contact phases %d, worst foot slide %.4f m, floor penetration %.4f m\n",
             rep->contact_phases, rep->foot_slide_max_m, rep->floor_pen_max_m);
+    fprintf(fp, "  root jump max %.1f mm (frame %d), joint acceleration p99 %.0f rad/s^2 (max %.0f)\n",
+            1000 * rep->root_jump_max_m, rep->root_jump_frame, rep->acc_p99_rad_s2,
+            rep->acc_max_rad_s2);
+    if (rep->smoothing_kept_off)
+        fprintf(fp, "  warning: whole-clip smoothing was kept off: it moved planted feet or soles "
+                    "beyond 2 cm / 8 mm on this clip\n");
 }
 
 void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
@@ -316,5 +728,10 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_kint(jw, "contact_phases", rep->contact_phases);
     lfd_jw_knum(jw, "foot_slide_max_m", rep->foot_slide_max_m);
     lfd_jw_knum(jw, "floor_pen_max_m", rep->floor_pen_max_m);
+    lfd_jw_knum(jw, "root_jump_max_m", rep->root_jump_max_m);
+    lfd_jw_kint(jw, "root_jump_frame", rep->root_jump_frame);
+    lfd_jw_knum(jw, "acc_p99_rad_s2", rep->acc_p99_rad_s2);
+    lfd_jw_knum(jw, "acc_max_rad_s2", rep->acc_max_rad_s2);
+    lfd_jw_kbool(jw, "smoothing_kept_off", rep->smoothing_kept_off);
     lfd_jw_obj_end(jw);
 }

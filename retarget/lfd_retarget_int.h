@@ -9,6 +9,15 @@
 #define BLEND_S 0.1      /* leaving contact: blend from the pin back to the human */
 #define PIN_POS_GAIN 30.0 /* weight multipliers of pinned feet */
 #define PIN_ROT_GAIN 1.0
+#define PIN_RAMP_S 0.15 /* a pin's weight (and the feet step's correction) ramps in over this time */
+#define PIN_RAMP_OUT_S 0.07 /* the feet step's correction ramps out before a lift-off over this time */
+#define SHIFT_PELVIS_GAIN 100.0 /* pelvis weight multiplier on a whole-clip pass's path */
+#define ROOT_SMOOTH_HZ 3.0 /* cutoff of the whole-clip pass's pelvis path (Whittaker, gain 1/2) */
+#define FEET_POLISH_CONTINUITY 1e-2 /* pull toward the smoothed pose in the feet step, per rad^2 */
+#define IK_ACCEL_WEIGHT 0.03 /* IK pull toward constant joint velocity, per rad^2 */
+#define SMOOTH_SLIDE_MAX_M 0.02 /* smoothing is kept off where it slides a planted foot further */
+#define SMOOTH_FLOOR_MAX_M 0.008 /* ... or puts a sole deeper below the floor */
+#define FEET_POLISH_ITERS 4 /* IK iterations of the feet step (it starts close) */
 #define DOUBLE_SUPPORT_TRUNK_ROT 0.2 /* trunk orientation weight while both feet are planted */
 
 enum { SEGSRC_NONE = -1, SEGSRC_SPINE = -2 };
@@ -26,6 +35,7 @@ struct lfd_retargeter {
     double scale[LFD_CJ_COUNT];
     double robot_edge_m[LFD_CJ_COUNT];
     double s_root;
+    double s_xy;                    /* horizontal root scale: the legs' (see lfd_retarget.h) */
     int pelvis_e;
     int ankle_e[2], toe_e[2];
     double ankle_rest_z[2];         /* ankle point height with the sole flat on z = 0 */
@@ -34,6 +44,8 @@ struct lfd_retargeter {
     int upper[LFD_CJ_COUNT];        /* entry takes part in upper-body mode */
     int rigid_seg[LFD_CJ_COUNT];    /* >= 0: the edge is rigid in this human segment */
     double rel0[LFD_CJ_COUNT][3];   /* robot edge vector at the zero pose (world = segment axes) */
+    lfd_ik *ik_feet;                /* legs only: planted feet back on their pins after smoothing */
+    int feet_task[2][2];            /* ik_feet task of each side's ankle, toe (-1: none) */
 };
 
 struct lfd_retarget_stream {
@@ -41,7 +53,8 @@ struct lfd_retarget_stream {
     lfd_ik_ws *ws;
     double dt;
     int first;
-    double *qprev, *qtry, *qbest;
+    double *qprev, *qprev2, *qtry, *qbest;
+    int nprev;                       /* frames solved since the reset */
     double tpos[3 * LFD_CJ_COUNT], tquat[4 * LFD_CJ_COUNT];   /* targets used */
     double hpos[3 * LFD_CJ_COUNT];                           /* unpinned targets */
     double pw[LFD_CJ_COUNT], rw[LFD_CJ_COUNT];
@@ -50,6 +63,7 @@ struct lfd_retarget_stream {
     int pin_pending[2];              /* contact began this frame: pin after the IK */
     double pin_pos[2][3], pin_q[2][4];
     int blend_left[2], blend_frames;
+    double pin_level[2];             /* 0..1: how far a pin's weight has ramped in */
     double blend_pos[2][3], blend_q[2][4];
 };
 
@@ -61,5 +75,22 @@ int lfd_rt_mapped_ancestor(const int *entry_of, int cj);
 void lfd_rt_map_point(const mjModel *m, const mjData *d, const lfd_robot_map_entry *e, double p[3]);
 /* lowest sole corner of r's feet in the kinematics of d (+inf without feet) */
 double lfd_rt_lowest_sole(const lfd_robot *r, const mjData *d);
+
+/* Solves A x = b for a symmetric positive definite pentadiagonal A given by
+   its diagonal a0 (n), first a1 (n-1) and second a2 (n-2) super-diagonals;
+   a0..a2 are overwritten by the factors, b by x.  LFD_ENUMERIC if A is not
+   positive definite. */
+int lfd_rt_band2_solve(double *a0, double *a1, double *a2, double *b, int n);
+/* Whittaker smoother: x (n samples, stride apart) becomes the minimiser of
+   sum w_k (x_k - x0_k)^2 + lambda sum (x_{k-1} - 2 x_k + x_{k+1})^2; w NULL
+   = all 1.  work holds 4 n doubles. */
+int lfd_rt_smooth_accel(double *x, int n, size_t stride, const double *w, double lambda,
+                        double *work);
+/* lambda of lfd_rt_smooth_accel whose gain is 1/2 at cutoff_hz */
+double lfd_rt_smooth_lambda(double cutoff_hz, double fps);
+
+/* After a reset: the next frame starts from qpos (a known solution of the
+   previous frame) instead of the first frame's several starts. */
+void lfd_rt_stream_warm(lfd_retarget_stream *s, const double *qpos);
 
 #endif

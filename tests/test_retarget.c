@@ -76,7 +76,7 @@ static void self_retarget(const char *name)
         swing_pose(r, f, fps, qt);
         qt[0] = 0.2 * f / fps;
         lfd_retarget_input_from_robot(r, d, qt, cpos, seg);
-        lfd_retarget_input in = {cpos, seg, NULL};
+        lfd_retarget_input in = {cpos, seg, NULL, NULL};
         lfd_retarget_info info;
         CHECK_OK(lfd_retarget_stream_push(s, &in, q, &info, &err), &err);
         if (getenv("LFD_TEST_DEBUG") && f % 30 == 0)
@@ -135,7 +135,7 @@ static void keeps_arms_clear(const char *name)
         double *qt = lfd_motion_frame(&src, f), *q = lfd_motion_frame(&out, f);
         swing_pose(r, f, fps, qt);
         lfd_retarget_input_from_robot(r, d, qt, cpos, seg);
-        lfd_retarget_input in = {cpos, seg, NULL};
+        lfd_retarget_input in = {cpos, seg, NULL, NULL};
         lfd_retarget_info info;
         CHECK_OK(lfd_retarget_stream_push(s, &in, q, &info, &err), &err);
         for (int e = 0; e < r->nmap; e++)
@@ -219,7 +219,7 @@ TEST(retarget_walking_alternates_contacts)
     for (int f = 0; f < h.nframes; f++) {
         for (int cj = 0; cj < LFD_CJ_COUNT; cj++)
             memcpy(cpos + 3 * cj, lfd_human_cpos(&h, f, cj), 3 * sizeof(double));
-        lfd_retarget_input in = {cpos, lfd_human_seg(&h, f, 0), h.contact + 2 * f};
+        lfd_retarget_input in = {cpos, lfd_human_seg(&h, f, 0), h.contact + 2 * f, NULL};
         lfd_retarget_info info;
         CHECK_OK(lfd_retarget_stream_push(s, &in, q, &info, &err), &err);
         /* single support alternates left, right, left ... */
@@ -387,7 +387,7 @@ TEST(retarget_bad_input)
     for (int k = 0; k < LFD_SEG_COUNT; k++)
         seg[7 * k + 3] = 1;
     cpos[7] = NAN;
-    lfd_retarget_input in = {cpos, seg, NULL};
+    lfd_retarget_input in = {cpos, seg, NULL, NULL};
     CHECK(lfd_retarget_stream_push(s, &in, q, NULL, &err) == LFD_ENUMERIC);
     CHECK_CONTAINS(err.msg, "NaN");
     lfd_retarget_stream_free(&s);

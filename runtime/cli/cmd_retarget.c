@@ -1,5 +1,6 @@
 /*  `lfd retarget`: human demonstrations onto a robot (retarget/lfd_retarget.h).
     One file, or many in parallel over the cores with a summary table. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "ingest/lfd_human.h"
 #include "retarget/lfd_retarget.h"
 #include "robots/lfd_robot.h"
+#include "sim/lfd_check.h"
 #include "runtime/cli/lfd_cli.h"
 
 typedef struct job {
@@ -20,6 +22,13 @@ typedef struct job {
     int rc;
     lfd_err err;
     lfd_retarget_report rep;
+    /* lfd check (default thresholds) on the written motion */
+    int checked;
+    int verdict;
+    double assist_max, torque_ratio;
+    char fails[256];
+    double time_scale;        /* factor applied (1: none) */
+    double time_scale_needed; /* smallest factor whose torques fit (0: none up to the cap) */
 } job;
 
 typedef struct pool {
@@ -27,6 +36,7 @@ typedef struct pool {
     lfd_retarget_opts opts;
     lfd_human_opts hopts;
     int csv;
+    int time_auto;
     job *jobs;
     int njobs, next, done;
     pthread_mutex_t mu;
@@ -39,17 +49,100 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* lfd check with default thresholds: verdict, external help, the largest
+   torque over its limit, the kinds of failure */
+static int check_figures(const lfd_robot *r, const lfd_motion *m, unsigned checks, job *j,
+                         lfd_err *err)
+{
+    lfd_check_report *cr = lfd_check_report_new();
+    if (!cr)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    lfd_check_opts o;
+    lfd_check_opts_default(&o);
+    o.checks = checks;
+    int rc = lfd_check_run(r, m, &o, cr, err);
+    if (rc == LFD_OK) {
+        j->verdict = cr->verdict;
+        j->assist_max = cr->assist_max;
+        j->torque_ratio = 0;
+        for (int k = 0; k < cr->njoints && k < r->njoints; k++)
+            if (r->joints[k].torque_max > 0)
+                j->torque_ratio = fmax(j->torque_ratio, cr->joint[k].torque_peak / r->joints[k].torque_max);
+        j->fails[0] = 0;
+        unsigned seen = 0;
+        for (int i = 0; i < cr->nfindings; i++) {
+            const lfd_check_finding *f = &cr->finding[i];
+            if (f->severity != LFD_CHECK_FAIL || f->kind >= 32 || (seen >> f->kind & 1u))
+                continue;
+            seen |= 1u << f->kind;
+            size_t l = strlen(j->fails);
+            snprintf(j->fails + l, sizeof j->fails - l, "%s%s", l ? "," : "", lfd_check_kind_name(f->kind));
+        }
+        j->checked = 1;
+    }
+    lfd_check_report_free(&cr);
+    return rc;
+}
+
+/* the motion slowed down by s: the person's clip played s times slower */
+static int retarget_scaled(pool *p, const lfd_human *h, double s, lfd_motion *m,
+                           lfd_retarget_report *rep, lfd_err *err)
+{
+    lfd_human hs = *h; /* shallow: read-only */
+    hs.fps = h->fps / s;
+    lfd_retarget_opts o = p->opts;
+    if (!(o.fps > 0))
+        o.fps = h->fps;
+    o.progress = 0;
+    return lfd_retarget_human(p->robot, &hs, &o, m, rep, err);
+}
+
+/* The smallest slow-down (TIME_SCALE_STEPS) whose torques fit the limits;
+   0 if none up to the last. */
+static const double TIME_SCALE_STEPS[] = {1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.75, 2.0};
+#define N_TIME_SCALE (int)(sizeof TIME_SCALE_STEPS / sizeof TIME_SCALE_STEPS[0])
+
 static void run_job(pool *p, job *j)
 {
     lfd_human h;
     lfd_motion m;
+    j->time_scale = 1;
     j->rc = lfd_human_load(&h, j->in, &p->hopts, &j->err);
     if (j->rc)
         return;
     j->rc = lfd_retarget_human(p->robot, &h, &p->opts, &m, &j->rep, &j->err);
+    if (j->rc == LFD_OK)
+        j->rc = check_figures(p->robot, &m, LFD_CHECK_DEFAULT, j, &j->err);
+    /* which slow-down the actuators would need (always said; applied with --time-scale auto) */
+    if (j->rc == LFD_OK && !p->opts.upper_body) {
+        job probe = *j;
+        j->time_scale_needed = j->torque_ratio <= 1 ? 1 : 0;
+        for (int i = 1; i < N_TIME_SCALE && j->time_scale_needed == 0; i++) {
+            lfd_motion ms;
+            lfd_retarget_report rs;
+            if (retarget_scaled(p, &h, TIME_SCALE_STEPS[i], &ms, &rs, &probe.err))
+                break;
+            int ok = check_figures(p->robot, &ms, 1u << LFD_CG_TORQUE, &probe, &probe.err) == LFD_OK &&
+                     probe.torque_ratio <= 1;
+            if (ok) {
+                j->time_scale_needed = TIME_SCALE_STEPS[i];
+                if (p->time_auto) {
+                    lfd_motion_free(&m);
+                    m = ms;
+                    j->rep = rs;
+                    j->time_scale = TIME_SCALE_STEPS[i];
+                    j->rc = check_figures(p->robot, &m, LFD_CHECK_DEFAULT, j, &j->err);
+                    continue;
+                }
+            }
+            lfd_motion_free(&ms);
+        }
+    }
     lfd_human_free(&h);
-    if (j->rc)
+    if (j->rc) {
+        lfd_motion_free(&m);
         return;
+    }
     j->rc = p->csv ? lfd_motion_write_csv(&m, j->out, 0, &j->err) : lfd_motion_write(&m, j->out, &j->err);
     lfd_motion_free(&m);
 }
@@ -72,18 +165,35 @@ static void *worker(void *arg)
     }
 }
 
+static void print_check(const job *j)
+{
+    printf("  lfd check on the written motion: %s%s%s; external help max %.2f body weights, "
+           "torque max %.2f of its limit\n", lfd_check_verdict_name(j->verdict),
+           "", "", j->assist_max, j->torque_ratio);
+    if (j->fails[0])
+        printf("  (failing: %s)\n", j->fails);
+    if (j->time_scale > 1)
+        printf("  slowed down %.2fx (--time-scale auto) so the torques fit\n", j->time_scale);
+    else if (j->time_scale_needed > 1)
+        printf("  the torques would fit slowed down %.2fx (--time-scale auto)\n", j->time_scale_needed);
+    else if (j->time_scale_needed == 0)
+        printf("  the torques do not fit even slowed down 2x\n");
+}
+
 static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *out = NULL, *units = NULL, *up = NULL, *preset = NULL,
                *map = NULL, *prov = NULL;
-    double fps = 0, human_fps = 0, smooth = 0;
+    double fps = 0, human_fps = 0, smooth = LFD_RETARGET_SMOOTH_HZ;
     int upper = 0, no_contacts = 0, keep = 0, jobs = 2, json = 0, no_clear = 0;
+    const char *time_scale = NULL;
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"out", 'o', LFD_OPT_STR, &out, "OUT", "output motion (.lfdm, or .csv); a folder for many inputs"},
         {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "output frame rate (default: the input's)"},
         {"upper-body", 0, LFD_OPT_FLAG, &upper, NULL, "hold root and legs at the default pose; retarget arms, waist, head"},
-        {"smooth", 0, LFD_OPT_DOUBLE, &smooth, "HZ", "zero-phase low-pass of the result at this cutoff (default off)"},
+        {"smooth", 0, LFD_OPT_DOUBLE, &smooth, "HZ", "whole-clip smoothing of the result at this cutoff, then the hard bounds again (default 4; 0: off)"},
+        {"time-scale", 0, LFD_OPT_STR, &time_scale, "auto", "slow the motion down by the smallest factor (1.1-2) whose torques fit the limits (default off; the factor needed is always reported)"},
         {"no-contacts", 0, LFD_OPT_FLAG, &no_contacts, NULL, "do not pin feet during contact"},
         {"keep-measurements", 0, LFD_OPT_FLAG, &keep, NULL, "keep body measurements and capture location in the output"},
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
@@ -106,6 +216,8 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "-o OUT is required");
     if (npos > 1 && !is_dir(out))
         return lfd_cli_usage_error(cmd, "with %d inputs, -o must be an existing folder", npos);
+    if (time_scale && strcmp(time_scale, "auto"))
+        return lfd_cli_usage_error(cmd, "--time-scale takes 'auto'");
     lfd_err err = {0};
     lfd_robot *r;
     if ((rc = lfd_robot_load(robot, &r, &err)))
@@ -120,6 +232,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     p.opts.keep_measurements = keep;
     p.opts.no_clearance = no_clear;
     p.opts.progress = npos == 1;
+    p.time_auto = time_scale != NULL;
     p.hopts = (lfd_human_opts){units, up, human_fps, preset, NULL, map, prov, LFD_REFPOSE_KEEP};
     p.njobs = npos;
     p.jobs = calloc((size_t)npos, sizeof *p.jobs);
@@ -166,6 +279,15 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
             } else {
                 lfd_jw_key(&jw, "report");
                 lfd_retarget_report_json(&j->rep, &jw);
+                lfd_jw_key(&jw, "check");
+                lfd_jw_obj_begin(&jw);
+                lfd_jw_kstr(&jw, "verdict", lfd_check_verdict_name(j->verdict));
+                lfd_jw_knum(&jw, "assist_max_body_weight", j->assist_max);
+                lfd_jw_knum(&jw, "torque_ratio_max", j->torque_ratio);
+                lfd_jw_kstr(&jw, "failing", j->fails);
+                lfd_jw_knum(&jw, "time_scale", j->time_scale);
+                lfd_jw_knum(&jw, "time_scale_needed", j->time_scale_needed);
+                lfd_jw_obj_end(&jw);
             }
             lfd_jw_obj_end(&jw);
             failed += j->rc != 0;
@@ -181,6 +303,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
             } else if (npos == 1) {
                 printf("%s -> %s (%s)\n", j->in, j->out, r->name);
                 lfd_retarget_report_print(&j->rep, stdout);
+                print_check(j);
             }
         }
         if (npos > 1) {

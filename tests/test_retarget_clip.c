@@ -1,0 +1,127 @@
+/*  The whole-clip passes of the retargeter (retarget/lfd_retarget_clip.c):
+    the pentadiagonal solver against a dense solve, the Whittaker smoother on
+    cases with known answers, and the report's root jump and joint
+    acceleration against the same figures computed here from the written
+    motion. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/lfd_synth.h"
+#include "retarget/lfd_retarget_int.h"
+#include "robots/lfd_robot.h"
+#include "tests/lfd_test.h"
+
+TEST(retarget_band_solver_matches_dense)
+{
+    enum { N = 9 };
+    double a0[N], a1[N], a2[N], b[N], A[N][N], x[N];
+    memset(A, 0, sizeof A);
+    for (int i = 0; i < N; i++) {
+        a0[i] = 6 + 0.3 * i;
+        a1[i] = -1.5 + 0.1 * i;
+        a2[i] = 0.4 - 0.05 * i;
+        b[i] = sin(i + 1.0);
+    }
+    for (int i = 0; i < N; i++) {
+        A[i][i] = a0[i];
+        if (i + 1 < N)
+            A[i][i + 1] = A[i + 1][i] = a1[i];
+        if (i + 2 < N)
+            A[i][i + 2] = A[i + 2][i] = a2[i];
+    }
+    memcpy(x, b, sizeof x);
+    CHECK_EQ_INT(lfd_rt_band2_solve(a0, a1, a2, x, N), LFD_OK);
+    /* A x must give b back */
+    for (int i = 0; i < N; i++) {
+        double s = 0;
+        for (int j = 0; j < N; j++)
+            s += A[i][j] * x[j];
+        CHECK_NEAR(s, b[i], 1e-12);
+    }
+    /* not positive definite: refused */
+    double z0[3] = {1, -1, 1}, z1[3] = {2, 2, 0}, z2[3] = {0, 0, 0}, zb[3] = {1, 1, 1};
+    CHECK(lfd_rt_band2_solve(z0, z1, z2, zb, 3) != LFD_OK);
+}
+
+TEST(retarget_smoother_keeps_lines_and_flattens_spikes)
+{
+    enum { N = 60 };
+    double x[N], work[4 * N];
+    double lambda = lfd_rt_smooth_lambda(4, 30);
+    /* a straight line has no second difference: unchanged */
+    for (int k = 0; k < N; k++)
+        x[k] = 0.3 + 0.02 * k;
+    CHECK_EQ_INT(lfd_rt_smooth_accel(x, N, 1, NULL, lambda, work), LFD_OK);
+    for (int k = 0; k < N; k++)
+        CHECK_NEAR(x[k], 0.3 + 0.02 * k, 1e-9);
+    /* a one-frame jump of 5 cm on the line: mostly gone, the mean kept */
+    x[30] += 0.05;
+    double mean0 = 0, mean1 = 0;
+    for (int k = 0; k < N; k++)
+        mean0 += x[k];
+    CHECK_EQ_INT(lfd_rt_smooth_accel(x, N, 1, NULL, lambda, work), LFD_OK);
+    double jump = 0;
+    for (int k = 1; k + 1 < N; k++)
+        jump = fmax(jump, fabs(x[k] - 0.5 * (x[k - 1] + x[k + 1])));
+    for (int k = 0; k < N; k++)
+        mean1 += x[k];
+    CHECK(jump < 0.005);
+    CHECK_NEAR(mean1, mean0, 1e-9);
+    /* a slow sine (1 Hz at 30 fps) passes nearly untouched */
+    for (int k = 0; k < N; k++)
+        x[k] = sin(2 * M_PI * k / 30.0);
+    CHECK_EQ_INT(lfd_rt_smooth_accel(x, N, 1, NULL, lambda, work), LFD_OK);
+    for (int k = 5; k < N - 5; k++)
+        CHECK_NEAR(x[k], sin(2 * M_PI * k / 30.0), 0.03);
+}
+
+TEST(retarget_report_figures_match_the_written_motion)
+{
+    lfd_robot *r;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load("g1", &r, &err), &err);
+    if (!r)
+        return;
+    lfd_human h;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 30};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    lfd_retarget_opts o = lfd_retarget_opts_default();
+    o.progress = 0;
+    lfd_motion m;
+    lfd_retarget_report rep;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+    /* root jump and acceleration p99, computed here from qpos */
+    double jump = 0;
+    int na = 0;
+    double *acc = malloc(sizeof(double) * (size_t)m.nframes * (size_t)r->njoints);
+    for (int k = 1; k + 1 < m.nframes; k++) {
+        const double *a = lfd_motion_frame(&m, k - 1), *b = lfd_motion_frame(&m, k),
+                     *c = lfd_motion_frame(&m, k + 1);
+        double d2 = 0;
+        for (int i = 0; i < 3; i++)
+            d2 += pow(b[i] - 0.5 * (a[i] + c[i]), 2);
+        jump = fmax(jump, sqrt(d2));
+        for (int j = 0; j < r->njoints; j++) {
+            int q = r->joints[j].qpos_adr;
+            acc[na++] = fabs(c[q] - 2 * b[q] + a[q]) * m.fps * m.fps;
+        }
+    }
+    /* p99 by counting: at most 1% of the samples above it, at least 1% at or above */
+    int above = 0, at_or_above = 0;
+    for (int i = 0; i < na; i++) {
+        above += acc[i] > rep.acc_p99_rad_s2 + 1e-9;
+        at_or_above += acc[i] >= rep.acc_p99_rad_s2 - 1e-9;
+    }
+    CHECK_NEAR(rep.root_jump_max_m, jump, 1e-12);
+    CHECK(above <= na / 100 + 1);
+    CHECK(at_or_above >= na / 100);
+    /* the walk of a synthetic person retargets smoothly */
+    CHECK(rep.root_jump_max_m < 0.005);
+    CHECK_EQ_INT(rep.range_violations, 0);
+    CHECK(rep.peak_vel_ratio <= 1 + 1e-9);
+    free(acc);
+    lfd_motion_free(&m);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
