@@ -257,7 +257,7 @@ TEST(ik_velocity_bound_binds_on_a_jump)
     double fastest = 0;
     for (int f = 0; f < 10; f++) {
         memcpy(qprev, q, (size_t)m->nq * sizeof(double));
-        lfd_ik_frame fr = {pos, quat, NULL, NULL, qprev, dt, 0};
+        lfd_ik_frame fr = {pos, quat, NULL, NULL, qprev, dt, 0, NULL};
         lfd_ik_result r;
         CHECK_EQ_INT(lfd_ik_solve(ik, ws, &fr, q, &r), LFD_OK);
         for (int i = 6; i < m->nv; i++) {
