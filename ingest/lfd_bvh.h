@@ -35,10 +35,11 @@
 
 #include <stddef.h>
 
+#include "core/lfd_util.h"
 #include "core/lfd_err.h"
 #include "core/lfd_mp.h"
 
-#define LFD_BVH_NAME_MAX 64
+#define LFD_BVH_NAME_MAX LFD_NAME_MAX
 #define LFD_BVH_MAX_BYTES ((size_t)1 << 30)  /* 1 GiB of text */
 #define LFD_BVH_MAX_NODES 1024              /* joints + End Sites */
 #define LFD_BVH_MAX_FRAMES 4000000          /* 9 h at 120 Hz */

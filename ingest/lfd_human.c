@@ -36,6 +36,7 @@
 #include <strings.h>
 
 #include "core/lfd_io.h"
+#include "core/lfd_util.h"
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
 #include "core/lfd_motion.h"
@@ -104,12 +105,6 @@ static void h_keep(lfd_human *h, const char *msg)
         snprintf(h->warn[h->nwarn++], sizeof h->warn[0], "%s", msg);
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* percentile (0..100) of the finite values among v[0..n); sorts v; NAN if none */
 static double pct_of(double *v, int n, double pct)
 {
@@ -119,7 +114,7 @@ static double pct_of(double *v, int n, double pct)
             v[m++] = v[i];
     if (!m)
         return NAN;
-    qsort(v, (size_t)m, sizeof *v, cmp_dbl);
+    qsort(v, (size_t)m, sizeof *v, lfd_util_cmp_double);
     double k = pct / 100.0 * (m - 1);
     int i = (int)floor(k);
     if (i >= m - 1)
@@ -140,7 +135,7 @@ static double rest_level(double *v, int n, double band)
             v[m++] = v[i];
     if (!m)
         return NAN;
-    qsort(v, (size_t)m, sizeof *v, cmp_dbl);
+    qsort(v, (size_t)m, sizeof *v, lfd_util_cmp_double);
     int need = m / 20 > 3 ? m / 20 : 3;
     if (need > m)
         need = m;

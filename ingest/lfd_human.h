@@ -54,13 +54,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/lfd_util.h"
 #include "core/lfd_err.h"
 #include "core/lfd_prov.h"
 #include "ingest/lfd_bvh.h"
 #include "ingest/lfd_keypoints.h"
 #include "ingest/lfd_skeleton.h"
 
-#define LFD_HUMAN_NAME_MAX 64
+#define LFD_HUMAN_NAME_MAX LFD_NAME_MAX
 #define LFD_HUMAN_MAX_WARN 12
 #define LFD_HUMAN_MAX_ELEMS ((size_t)1 << 24) /* frames x joints */
 

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "core/lfd_io.h"
+#include "core/lfd_util.h"
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
 #include "ingest/lfd_bvh.h"
@@ -677,12 +678,6 @@ static int ci_eq(const cell *c, const char *s)
     return c->n == strlen(s) && !strncasecmp(c->s, s, c->n);
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* a confidence column suffix (MediaPipe writes visibility and presence) */
 static int conf_suffix(const char *s, size_t n)
 {
@@ -752,7 +747,7 @@ static int times_rate(lfd_keypoints *kp, double *file_fps, lfd_err *err)
         return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", kp->name);
     for (int i = 0; i + 1 < T; i++)
         dt[i] = kp->times[i + 1] - kp->times[i];
-    qsort(dt, (size_t)(T - 1), sizeof *dt, cmp_dbl);
+    qsort(dt, (size_t)(T - 1), sizeof *dt, lfd_util_cmp_double);
     double med = dt[(T - 2) / 2];
     *file_fps = 1 / med;
     if (dt[T - 2] > 1.5 * med || dt[0] < 0.5 * med)

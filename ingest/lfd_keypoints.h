@@ -55,9 +55,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/lfd_util.h"
 #include "core/lfd_err.h"
 
-#define LFD_KP_NAME_MAX 64
+#define LFD_KP_NAME_MAX LFD_NAME_MAX
 #define LFD_KP_MAX_JOINTS 1024
 #define LFD_KP_MAX_FRAMES 4000000
 #define LFD_KP_MAX_VALUES ((size_t)1 << 27)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/lfd_io.h"
+#include "core/lfd_util.h"
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
 #include "core/lfd_motion.h"
@@ -234,12 +235,6 @@ static int any_flag(const uint8_t *flag, int f0, int n)
     return 0;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* median of v[0..n) (sorts a copy in tmp) */
 static double median_n(const double *v, int n, double *tmp)
 {
@@ -249,7 +244,7 @@ static double median_n(const double *v, int n, double *tmp)
             tmp[m++] = v[i];
     if (!m)
         return NAN;
-    qsort(tmp, (size_t)m, sizeof *tmp, cmp_dbl);
+    qsort(tmp, (size_t)m, sizeof *tmp, lfd_util_cmp_double);
     return m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
 }
 
@@ -755,7 +750,7 @@ static void check_timing(qa_ctx *c)
             c->tmp[m++] = hypot(a[0] - b[0], a[1] - b[1]) * c->fps;
         }
     if (m >= 10) {
-        qsort(c->tmp, (size_t)m, sizeof *c->tmp, cmp_dbl);
+        qsort(c->tmp, (size_t)m, sizeof *c->tmp, lfd_util_cmp_double);
         double p95 = c->tmp[(int)(0.95 * (m - 1))];
         if (p95 > LIM(LFD_QAL_RATE_ROOT_SPEED_M_S))
             add_reason(c->r, "frame_rate", LFD_QA_WARN, p95, LIM(LFD_QAL_RATE_ROOT_SPEED_M_S),

@@ -80,6 +80,7 @@
 
 #include <stddef.h>
 
+#include "core/lfd_util.h"
 #include "core/lfd_err.h"
 #include "core/lfd_mp.h"
 #include "core/lfd_prov.h"
@@ -89,7 +90,7 @@
 #define LFD_POLICY_VERSION 3 /* the newest this lfd reads and writes */
 #define LFD_POLICY_MAX_DIM 4096
 #define LFD_POLICY_MAX_CHUNK 256
-#define LFD_POLICY_NAME_MAX 64
+#define LFD_POLICY_NAME_MAX LFD_NAME_MAX
 #define LFD_POLICY_UNIT_MAX 16
 #define LFD_POLICY_MAX_FILE ((size_t)1 << 30)
 

@@ -8,6 +8,7 @@
     cross-check every entry against the compiled model, so each error can
     name the description file, the line and the item. */
 #include "robots/lfd_robot.h"
+#include "core/lfd_util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,12 +31,6 @@ static int is_dir(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && !strcmp(s + n - k, suf);
 }
 
 /* out = a + b + c, or 0 if it does not fit (no truncated paths) */
@@ -141,9 +136,9 @@ int lfd_robot_resolve(const char *spec, char *out, size_t outsz, lfd_err *err)
 {
     if (!spec || !*spec)
         return lfd_fail(err, LFD_EARG, "no robot given");
-    int is_path = strchr(spec, '/') || has_suffix(spec, ".xml") || has_suffix(spec, ".robot");
+    int is_path = strchr(spec, '/') || lfd_util_has_suffix(spec, ".xml") || lfd_util_has_suffix(spec, ".robot");
     if (is_path) {
-        if (has_suffix(spec, ".xml")) {
+        if (lfd_util_has_suffix(spec, ".xml")) {
             /* an MJCF: its description has the same name with .robot */
             if (!lfd_file_exists(spec))
                 return lfd_fail(err, LFD_EIO, "%s: no such MJCF file", spec);

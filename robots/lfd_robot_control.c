@@ -32,6 +32,7 @@
 
 #include "robots/lfd_mj.h"
 #include "robots/lfd_robot.h"
+#include "core/lfd_util.h"
 
 int lfd_robot_pd(const lfd_robot *r, const double *qpos, const double *qvel, const double *q_ref,
                  const double *qd_ref, const double *tau_ff, double *ctrl, double *tau)
@@ -133,33 +134,9 @@ void lfd_robot_ff_free(lfd_robot_ff **pff)
    becomes x); returns 0 if a is not positive definite */
 static int solve6(double a[36], double b[6])
 {
-    /* Cholesky: a = L L^T, L stored in the lower triangle */
-    for (int j = 0; j < 6; j++) {
-        double s = a[6 * j + j];
-        for (int k = 0; k < j; k++)
-            s -= a[6 * j + k] * a[6 * j + k];
-        if (!(s > 0))
-            return 0;
-        double l = sqrt(s);
-        a[6 * j + j] = l;
-        for (int i = j + 1; i < 6; i++) {
-            double t = a[6 * i + j];
-            for (int k = 0; k < j; k++)
-                t -= a[6 * i + k] * a[6 * j + k];
-            a[6 * i + j] = t / l;
-        }
-    }
-    /* forward then backward substitution */
-    for (int i = 0; i < 6; i++) {
-        for (int k = 0; k < i; k++)
-            b[i] -= a[6 * i + k] * b[k];
-        b[i] /= a[6 * i + i];
-    }
-    for (int i = 5; i >= 0; i--) {
-        for (int k = i + 1; k < 6; k++)
-            b[i] -= a[6 * k + i] * b[k];
-        b[i] /= a[6 * i + i];
-    }
+    if (lfd_util_chol_factor(a, 6))
+        return 0;
+    lfd_util_chol_solve(a, 6, b);
     return 1;
 }
 

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/lfd_util.h"
 #include "core/lfd_err.h"
 #include "core/lfd_mp.h"
 #include "core/lfd_ndarray.h"
@@ -42,7 +43,7 @@
 #define LFD_PROTO_HARD_MAX_MSG ((size_t)1 << 20)
 #define LFD_PROTO_MAX_KEYS 64       /* entries in one message map */
 #define LFD_PROTO_MAX_DIM 4096      /* observation / action width */
-#define LFD_PROTO_NAME_MAX 64       /* policy, joint and observation names, with NUL */
+#define LFD_PROTO_NAME_MAX LFD_NAME_MAX       /* policy, joint and observation names, with NUL */
 #define LFD_PROTO_UNIT_MAX 16
 #define LFD_PROTO_TEXT_MAX 512      /* error messages, client labels */
 #define LFD_PROTO_TOKEN_MIN 16      /* hello's session_token, bytes */
