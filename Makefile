@@ -58,7 +58,7 @@ LAYERS   := core robots ingest retarget sim policies runtime
 LIB_SRC  := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 CLI_SRC  := $(wildcard runtime/cli/*.c)
 TEST_SRC := $(wildcard tests/*.c tests/fuzz/fuzz_*.c)
-BENCH_SRC := $(wildcard bench/*.c)
+BENCH_SRC := $(wildcard bench/*.c) tests/lfd_poses.c
 # the client library links on its own: the runtime client plus the core pieces it uses
 CLIENT_SRC := $(wildcard runtime/lfd_client*.c runtime/lfd_proto*.c runtime/lfd_filter*.c) \
               core/lfd_err.c core/lfd_buf.c core/lfd_mp.c core/lfd_mp_json.c core/lfd_ndarray.c \

@@ -6,7 +6,7 @@
     per frame on the same frames (mj_comPos is included because mj_rne
     needs its output), measured interleaved in the same run; and the wall
     time of the tracking simulation of a 10 s clip.  Clip: a 10 s squat with
-    an arm swing at 30 fps (sim/lfd_poses.h), the same every run. */
+    an arm swing at 30 fps (tests/lfd_poses.h), the same every run. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +14,7 @@
 #include "core/lfd_log.h"
 #include "core/lfd_util.h"
 #include "sim/lfd_check.h"
-#include "sim/lfd_poses.h"
+#include "tests/lfd_poses.h"
 
 static void bench_robot(const char *name)
 {

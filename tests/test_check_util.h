@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "sim/lfd_check.h"
-#include "sim/lfd_poses.h"
+#include "tests/lfd_poses.h"
 #include "tests/lfd_test.h"
 
 static inline lfd_robot *ck_robot(const char *name)

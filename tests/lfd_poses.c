@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/lfd_quat.h"
-#include "sim/lfd_poses.h"
+#include "tests/lfd_poses.h"
 
 int lfd_pose_plant(const lfd_robot *r, mjData *d, double *qpos, int side, double x, double y,
                    double yaw_rad, lfd_err *err)

@@ -1,4 +1,4 @@
-/*  lfd_poses: placing a floating robot on the floor, and simple motions.
+/*  lfd_poses (test support, not in the library): placing a floating robot on the floor, and simple motions.
 
     A robot pose is joint angles plus a root pose; the joint angles decide
     where the feet are relative to the root.  lfd_pose_plant() picks the
