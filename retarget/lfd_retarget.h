@@ -84,6 +84,8 @@ typedef struct lfd_retarget_opts {
     int first_starts;      /* starts tried on the first frame (1..3, default 3) */
     int max_iters;         /* IK iterations per frame (default 8) */
     int progress;          /* 1: show a progress bar on stderr (batch callers set 0) */
+    int zmp_filter;        /* 1: experimental dynamics filter (cart-table ZMP, Kajita 2003) on
+                              the second pass's pelvis path; off by default: not yet better */
 } lfd_retarget_opts;
 
 /* Defaults: source rate, whole body, no smoothing, contacts on, 3 starts. */
@@ -185,6 +187,9 @@ typedef struct lfd_retarget_report {
     int root_jump_frame;
     double acc_p99_rad_s2, acc_max_rad_s2;   /* joint acceleration (second differences) */
     int smoothing_kept_off;                  /* 1: smoothing moved planted feet; output unsmoothed */
+    double zmp_shift_max_m;                  /* largest horizontal correction of the dynamics filter */
+    int needs_support_frames;                /* frames whose ZMP no foot support can bring in */
+    int needs_support_first, needs_support_last; /* their first and last frame */
 } lfd_retarget_report;
 
 /* Batch: retargets a whole human clip onto r into a new motion m (free with

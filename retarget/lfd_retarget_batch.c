@@ -122,6 +122,10 @@ typedef struct clip {
     uint8_t *pinned;        /* n x 2: the foot was pinned in the last pass */
     double *feet_t;         /* n x 2 x 10: a pinned foot's ankle point, ankle frame, toe point */
     double *level;          /* n x 2: 0..1, how deep into a contact phase each foot is */
+    double *com;            /* n x 3: centre of mass of the first pass */
+    double *hull;           /* n x 16: support polygon of the first pass (planted soles) */
+    int *nhull;             /* n: its vertex count (0: no foot planted) */
+    double *zmp;            /* n x 2 + n x 2 + n: ZMP target, correction, weight */
     int *leg_side;          /* njoints: the foot a joint moves (0, 1), -1 */
 } clip;
 
@@ -139,6 +143,10 @@ static void clip_free(clip *c)
     free(c->pinned);
     free(c->feet_t);
     free(c->level);
+    free(c->com);
+    free(c->hull);
+    free(c->nhull);
+    free(c->zmp);
     free(c->leg_side);
     memset(c, 0, sizeof *c);
 }
@@ -161,7 +169,11 @@ static int clip_alloc(clip *c, int n, int njoints, lfd_err *err)
     c->feet_t = calloc(N * 20, sizeof(double));
     c->level = calloc(N * 2, sizeof(double));
     c->leg_side = calloc((size_t)(njoints > 0 ? njoints : 1), sizeof(int));
-    if (!c->feet_t || !c->level || !c->leg_side || !c->cpos || !c->seg || !c->contact || !c->tpel || !c->pel || !c->shift || !c->work ||
+    c->com = malloc(N * 3 * sizeof(double));
+    c->hull = malloc(N * 4 * LFD_RT_MAX_SUPPORT * sizeof(double));
+    c->nhull = calloc(N, sizeof(int));
+    c->zmp = malloc(N * 5 * sizeof(double));
+    if (!c->com || !c->hull || !c->nhull || !c->zmp || !c->feet_t || !c->level || !c->leg_side || !c->cpos || !c->seg || !c->contact || !c->tpel || !c->pel || !c->shift || !c->work ||
         !c->limb_t || !c->limb_on || !c->pinned) {
         clip_free(c);
         return lfd_fail(err, LFD_ENOMEM, "out of memory for %d frames", n);
@@ -194,6 +206,26 @@ static int run_pass(const lfd_retargeter *rt, lfd_retarget_stream *s, clip *c, i
         }
         mjData *d = lfd_ik_ws_data(s->ws);
         lfd_rt_map_point(r->m, d, &r->map[rt->pelvis_e], c->pel + 3 * k);
+        if (!use_shift) {
+            /* the first pass's centre of mass and support polygon (planted soles) */
+            mj_comPos(r->m, d);
+            memcpy(c->com + 3 * k, d->subtree_com, 3 * sizeof(double));
+            double *hp = c->hull + (size_t)k * 4 * LFD_RT_MAX_SUPPORT;
+            int np = 0;
+            for (int side = 0; side < 2; side++) {
+                const lfd_robot_foot *ft = &r->feet[side];
+                if (!info.pinned[side] || ft->body_id < 0)
+                    continue;
+                for (int q4 = 0; q4 < 4; q4++) {
+                    double corner[3] = {ft->sole[q4 & 1], ft->sole[2 + (q4 >> 1)], ft->sole_z}, w[3];
+                    lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, corner);
+                    hp[2 * np] = w[0] + d->xpos[3 * ft->body_id];
+                    hp[2 * np + 1] = w[1] + d->xpos[3 * ft->body_id + 1];
+                    np++;
+                }
+            }
+            c->nhull[k] = np >= 3 ? lfd_rt_hull2(hp, np) : 0;
+        }
         if (!use_shift)
             memcpy(c->tpel + 3 * k, s->hpos + 3 * rt->pelvis_e, 3 * sizeof(double));
         if (o->progress && k % 256 == 0)
@@ -253,6 +285,71 @@ static int smooth_pelvis(clip *c, double fps)
     for (int i = 0; i < 3 * c->n; i++)
         c->shift[i] -= c->tpel[i];
     return LFD_OK;
+}
+
+/* The dynamics filter: the first pass's centre of mass, smoothed like the
+   pelvis path, gives the ZMP of the cart-table model; where it leaves the
+   support polygon of the planted soles (by less than ZMP_MARGIN_M inside),
+   the horizontal path is corrected over the clip (lfd_rt_zmp_filter) and
+   the correction joins the second pass's pelvis path.  Frames whose
+   correction would exceed ZMP_MAX_SHIFT_M are left alone: no foot support
+   can carry them (sitting, climbing), and the report counts them. */
+static int zmp_correct(clip *c, double fps, lfd_retarget_report *rep, int smooth_com)
+{
+    int n = c->n;
+    double lambda = lfd_rt_smooth_lambda(ROOT_SMOOTH_HZ, fps), zc = 0;
+    for (int a = 0; smooth_com && a < 3; a++)
+        if (lfd_rt_smooth_accel(c->com + a, n, 3, NULL, lambda, c->work))
+            return LFD_ENUMERIC;
+    for (int k = 0; k < n; k++)
+        zc += c->com[3 * k + 2] / n;
+    double *target = c->zmp, *delta = c->zmp + 2 * n, *w = c->zmp + 4 * n;
+    double h = zc / 9.81 * fps * fps;
+    for (int k = 0; k < n; k++) {
+        double p[2];
+        for (int a = 0; a < 2; a++) {
+            double acc = k > 0 && k + 1 < n ? c->com[3 * (k - 1) + a] - 2 * c->com[3 * k + a] +
+                                                  c->com[3 * (k + 1) + a] : 0;
+            p[a] = c->com[3 * k + a] - h * acc;
+        }
+        const double *hp = c->hull + (size_t)k * 4 * LFD_RT_MAX_SUPPORT;
+        /* the end frames have no second difference: their ZMP is unknown */
+        w[k] = c->nhull[k] >= 3 && k >= 2 && k + 2 < n ? ZMP_W_ZMP : 0;
+        if (w[k] > 0)
+            lfd_rt_poly_pull_in(hp, c->nhull[k], ZMP_MARGIN_M, p, target + 2 * k);
+    }
+    if (lfd_rt_zmp_filter(c->com, target, w, n, fps, zc, delta, c->work))
+        return LFD_ENUMERIC;
+    rep->zmp_shift_max_m = 0;
+    rep->needs_support_frames = 0;
+    for (int k = 0; k < n; k++) {
+        double s = hypot(delta[2 * k], delta[2 * k + 1]);
+        if (s > ZMP_MAX_SHIFT_M) {
+            if (!rep->needs_support_frames++)
+                rep->needs_support_first = k;
+            rep->needs_support_last = k;
+            continue;
+        }
+        rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m, s);
+    }
+    /* corrections beyond the cap are scaled down to it */
+    for (int k = 0; k < n; k++) {
+        double s = hypot(delta[2 * k], delta[2 * k + 1]);
+        double f = s > ZMP_MAX_SHIFT_M ? ZMP_MAX_SHIFT_M / s : 1;
+        delta[2 * k] *= f;
+        delta[2 * k + 1] *= f;
+    }
+    return LFD_OK;
+}
+
+static int dynamics_filter(clip *c, double fps, lfd_retarget_report *rep)
+{
+    int rc = zmp_correct(c, fps, rep, 1);
+    for (int k = 0; rc == LFD_OK && k < c->n; k++) {
+        c->shift[3 * k] += c->zmp[2 * c->n + 2 * k];
+        c->shift[3 * k + 1] += c->zmp[2 * c->n + 2 * k + 1];
+    }
+    return rc;
 }
 
 /* joints back inside their ranges and, frame to frame, their velocity limits */
@@ -608,7 +705,9 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     for (int pass = 0; pass < npass && rc == LFD_OK; pass++) {
         int last = pass == npass - 1;
         if (pass == 1)
-            rc = smooth_pelvis(&c, fps) ? lfd_fail(err, LFD_ENUMERIC, "%s: pelvis path smoothing failed", h->path) : LFD_OK;
+            rc = smooth_pelvis(&c, fps) || (o.zmp_filter && dynamics_filter(&c, fps, rep))
+                     ? lfd_fail(err, LFD_ENUMERIC, "%s: pelvis path smoothing failed", h->path)
+                     : LFD_OK;
         if (rc == LFD_OK)
             rc = run_pass(rt, s, &c, pass > 0, m, last ? rep : NULL, &o, &prog, pass * nout, h->path, err);
     }

@@ -9,7 +9,7 @@
 #define BLEND_S 0.1      /* leaving contact: blend from the pin back to the human */
 #define PIN_POS_GAIN 30.0 /* weight multipliers of pinned feet */
 #define PIN_ROT_GAIN 1.0
-#define PIN_RAMP_S 0.15 /* a pin's weight (and the feet step's correction) ramps in over this time */
+#define PIN_RAMP_S 0.15 /* the feet step's correction ramps in after a touch-down over this time */
 #define PIN_RAMP_OUT_S 0.07 /* the feet step's correction ramps out before a lift-off over this time */
 #define SHIFT_PELVIS_GAIN 100.0 /* pelvis weight multiplier on a whole-clip pass's path */
 #define ROOT_SMOOTH_HZ 3.0 /* cutoff of the whole-clip pass's pelvis path (Whittaker, gain 1/2) */
@@ -18,6 +18,11 @@
 #define SMOOTH_SLIDE_MAX_M 0.02 /* smoothing is kept off where it slides a planted foot further */
 #define SMOOTH_FLOOR_MAX_M 0.008 /* ... or puts a sole deeper below the floor */
 #define FEET_POLISH_ITERS 4 /* IK iterations of the feet step (it starts close) */
+#define ZMP_MARGIN_M 0.02 /* the ZMP is brought this far inside the support polygon */
+#define ZMP_W_STAY 1.0 /* dynamics filter: weight of staying on the IK's CoM path */
+#define ZMP_W_ZMP 100.0 /* ... of the ZMP reaching its target */
+#define ZMP_W_SMOOTH 1.0 /* ... of the correction's second difference */
+#define ZMP_MAX_SHIFT_M 0.08 /* larger corrections are not applied (the frame needs support) */
 #define DOUBLE_SUPPORT_TRUNK_ROT 0.2 /* trunk orientation weight while both feet are planted */
 
 enum { SEGSRC_NONE = -1, SEGSRC_SPINE = -2 };
@@ -92,5 +97,22 @@ double lfd_rt_smooth_lambda(double cutoff_hz, double fps);
 /* After a reset: the next frame starts from qpos (a known solution of the
    previous frame) instead of the first frame's several starts. */
 void lfd_rt_stream_warm(lfd_retarget_stream *s, const double *qpos);
+
+/* ---- the dynamics filter (lfd_retarget_clip.c) ---- */
+#define LFD_RT_MAX_SUPPORT 8 /* sole corners of two feet */
+/* Convex hull of n points (x, y pairs, n <= 2 * LFD_RT_MAX_SUPPORT) in
+   place, counter-clockwise; returns its vertex count. */
+int lfd_rt_hull2(double *pts, int n);
+/* Depth of p inside a counter-clockwise hull (m; < 0 outside). */
+double lfd_rt_poly_depth(const double *hull, int nh, const double p[2]);
+/* p if it lies at least margin inside the hull, else the point toward the
+   hull's centroid that does (margin shrinks for a narrow hull). */
+void lfd_rt_poly_pull_in(const double *hull, int nh, double margin, const double p[2], double out[2]);
+/* The dynamics filter over a clip: com (n x 3), the ZMP wanted (n x 2) and
+   its weight per frame (0: free, e.g. no support) give the horizontal
+   correction delta (n x 2) of the CoM path (cart-table model, Kajita et al.
+   2003).  work: 4 n doubles. */
+int lfd_rt_zmp_filter(const double *com, const double *zmp_target, const double *w_zmp, int n,
+                      double fps, double com_height_m, double *delta, double *work);
 
 #endif

@@ -125,3 +125,57 @@ TEST(retarget_report_figures_match_the_written_motion)
     lfd_human_free(&h);
     lfd_robot_free(&r);
 }
+
+TEST(retarget_zmp_filter_brings_the_zmp_back_into_support)
+{
+    /* a CoM at 0.6 m that lunges forward 6 cm and back within 0.4 s over a
+       fixed 20 x 10 cm support: its cart-table ZMP leaves the support */
+    enum { N = 90 };
+    double fps = 30, zc = 0.6, h = zc / 9.81 * fps * fps;
+    double com[3 * N], target[2 * N], w[N], delta[2 * N], work[4 * N];
+    double hull[8] = {-0.1, -0.05, 0.1, -0.05, 0.1, 0.05, -0.1, 0.05};
+    double pts[8];
+    memcpy(pts, hull, sizeof pts);
+    CHECK_EQ_INT(lfd_rt_hull2(pts, 4), 4);
+    for (int k = 0; k < N; k++) {
+        double t = (k - 45) / fps;
+        com[3 * k] = 0.06 * exp(-t * t / (2 * 0.07 * 0.07));
+        com[3 * k + 1] = 0;
+        com[3 * k + 2] = zc;
+    }
+    double worst0 = INFINITY;
+    for (int k = 1; k + 1 < N; k++) {
+        double p[2] = {com[3 * k] - h * (com[3 * (k - 1)] - 2 * com[3 * k] + com[3 * (k + 1)]), 0};
+        worst0 = fmin(worst0, lfd_rt_poly_depth(pts, 4, p));
+        lfd_rt_poly_pull_in(pts, 4, 0.02, p, target + 2 * k);
+        w[k] = 100;
+    }
+    target[0] = com[0], target[1] = 0, w[0] = 0;
+    target[2 * (N - 1)] = com[3 * (N - 1)], target[2 * N - 1] = 0, w[N - 1] = 0;
+    CHECK(worst0 < -0.05); /* well outside before */
+    CHECK_EQ_INT(lfd_rt_zmp_filter(com, target, w, N, fps, zc, delta, work), LFD_OK);
+    double worst1 = INFINITY, moved = 0;
+    for (int k = 0; k < N; k++) {
+        com[3 * k] += delta[2 * k];
+        com[3 * k + 1] += delta[2 * k + 1];
+        moved = fmax(moved, hypot(delta[2 * k], delta[2 * k + 1]));
+    }
+    for (int k = 1; k + 1 < N; k++) {
+        double p[2] = {com[3 * k] - h * (com[3 * (k - 1)] - 2 * com[3 * k] + com[3 * (k + 1)]),
+                       com[3 * k + 1] - h * (com[3 * (k - 1) + 1] - 2 * com[3 * k + 1] + com[3 * (k + 1) + 1])};
+        worst1 = fmin(worst1, lfd_rt_poly_depth(pts, 4, p));
+    }
+    CHECK(worst1 > -0.005); /* inside (within 5 mm of the boundary) after */
+    CHECK(moved < 0.1);
+    /* a path whose ZMP is inside already comes back unchanged */
+    for (int k = 0; k < N; k++) {
+        com[3 * k] = 0.01 * sin(k / fps);
+        com[3 * k + 1] = 0;
+        target[2 * k] = com[3 * k] - (k > 0 && k + 1 < N ? h * (com[3 * (k - 1)] - 2 * com[3 * k] + 0.01 * sin((k + 1) / fps)) : 0);
+        target[2 * k + 1] = 0;
+        w[k] = 100;
+    }
+    CHECK_EQ_INT(lfd_rt_zmp_filter(com, target, w, N, fps, zc, delta, work), LFD_OK);
+    for (int k = 0; k < 2 * N; k++)
+        CHECK_NEAR(delta[k], 0, 1e-9);
+}
