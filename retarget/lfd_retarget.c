@@ -651,8 +651,11 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
     }
     /* a whole-clip pass's pelvis path: the body moves with it, the pelvis follows closely */
     if (in->shift && !rt->opts.upper_body) {
+        /* the arms keep their world targets: where the hands are is the task
+           (a cup, a table), and the arms reach across the pelvis's shift */
         for (int e = 0; e < rt->nmap; e++)
-            lfd_v3_add(s->tpos + 3 * e, s->tpos + 3 * e, in->shift);
+            if (!(rt->cj[e] >= LFD_CJ_L_SHOULDER && rt->cj[e] <= LFD_CJ_R_WRIST))
+                lfd_v3_add(s->tpos + 3 * e, s->tpos + 3 * e, in->shift);
         s->pw[rt->pelvis_e] *= SHIFT_PELVIS_GAIN;
     }
     /* feet in contact are pinned: where contact began, sole flat, heading kept */
