@@ -670,8 +670,6 @@ static int stage_pictures(demo *d, lfd_err *err)
     return LFD_OK;
 }
 
-/* ---- driver -------------------------------------------------------------------------------- */
-
 /* ---- 9 real: recorded human motion shipped in examples/data/ ------------------------------ */
 
 /* The folder of the shipped recordings: <built-in robots folder>/../examples/data (the
@@ -821,6 +819,8 @@ static int stage_real(demo *d, lfd_err *err)
     lfd_jw_obj_end(&d->jw);
     return LFD_OK;
 }
+
+/* ---- driver -------------------------------------------------------------------------------- */
 
 void lfd_demo_opts_init(lfd_demo_opts *o)
 {
