@@ -9,11 +9,13 @@
 #define _GNU_SOURCE
 #include "runtime/lfd_demo.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
@@ -94,7 +96,7 @@ static void path_in(demo *d, char *out, size_t n, const char *rel)
     snprintf(out, n, "%s/%s", d->dir, rel);
 }
 
-/* ---- 1 human: procedural recordings with consent sidecars -------------------------------- */
+/* ---- 1 human: synthetic (procedural) people with consent sidecars ------------------------ */
 
 static int stage_human(demo *d, lfd_err *err)
 {
@@ -148,8 +150,8 @@ static int stage_human(demo *d, lfd_err *err)
         if ((rc = lfd_file_write_atomic(side, js, (size_t)n, err)))
             return rc;
     }
-    say(d, "  1 human     %d recordings of people wiping a table (%.0f frames at 120 Hz, heights "
-           "1.58-%.2f m), consent sidecars: %s/human/",
+    say(d, "  1 human     %d synthetic people wiping a table (procedural motion from lfd_synth, not "
+           "recordings; %.0f frames at 120 Hz, heights 1.58-%.2f m), consent sidecars: %s/human/",
         d->n, frames, 1.58 + 0.06 * (d->n - 1), d->dir);
     lfd_jw_key(&d->jw, "human");
     lfd_jw_obj_begin(&d->jw);
@@ -668,6 +670,156 @@ static int stage_pictures(demo *d, lfd_err *err)
     return LFD_OK;
 }
 
+/* ---- 9 real: recorded human motion shipped in examples/data/ ------------------------------ */
+
+/* The folder of the shipped recordings: <built-in robots folder>/../examples/data (the
+   repository the program was built in), else ./examples/data.  0 if neither exists. */
+static int real_data_dir(char *out, size_t n)
+{
+    char rdir[1024];
+    lfd_err e = {0};
+    struct stat st;
+    if (lfd_robot_builtin_dir(rdir, sizeof rdir, &e) == LFD_OK) {
+        snprintf(out, n, "%s/../examples/data", rdir);
+        if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+            return 1;
+    }
+    snprintf(out, n, "examples/data");
+    return stat(out, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* Every BVH in examples/data/: qa, retarget with the defaults of `lfd retarget` (whole body,
+   the file's own rate) and the default checks of `lfd check`.  Figures only: these clips
+   are not trained on.  Their verdicts are whatever the current retargeter gives. */
+static int stage_real(demo *d, lfd_err *err)
+{
+    char src[1100];
+    lfd_jw_key(&d->jw, "real");
+    lfd_jw_obj_begin(&d->jw);
+    if (!real_data_dir(src, sizeof src)) {
+        lfd_jw_kstr(&d->jw, "skipped", "no examples/data folder");
+        lfd_jw_obj_end(&d->jw);
+        say(d, "  9 real      skipped: no examples/data folder beside the program's robots/ "
+               "or in the working folder");
+        return LFD_OK;
+    }
+    enum { REAL_MAX = 8 };
+    char names[REAL_MAX][256];
+    int nclips = 0;
+    DIR *dp = opendir(src);
+    if (!dp)
+        return lfd_fail(err, LFD_EIO, "%s: cannot list", src);
+    for (struct dirent *e; (e = readdir(dp)) && nclips < REAL_MAX;) {
+        size_t l = strlen(e->d_name);
+        if (l > 4 && l < sizeof names[0] && !strcmp(e->d_name + l - 4, ".bvh"))
+            snprintf(names[nclips++], sizeof names[0], "%s", e->d_name);
+    }
+    closedir(dp);
+    qsort(names, (size_t)nclips, sizeof names[0], name_cmp);
+    char sub[1200];
+    path_in(d, sub, sizeof sub, "real");
+    int rc = lfd_mkdir_p(sub, err);
+    if (rc)
+        return rc;
+    say(d, "  9 real      %d recording%s of real people (CMU motion capture, examples/data/), retargeted "
+           "onto %s with the defaults of `lfd retarget` and checked as `lfd check` does; not trained on: "
+           "%s/real/",
+        nclips, nclips == 1 ? "" : "s", d->robot->name, d->dir);
+    lfd_retarget_opts ro = lfd_retarget_opts_default();
+    ro.progress = 0;
+    lfd_check_opts co;
+    lfd_check_opts_default(&co);
+    lfd_qa_report *q = calloc(1, sizeof *q);
+    lfd_check_report *rep = lfd_check_report_new();
+    if (!q || !rep) {
+        free(q);
+        lfd_check_report_free(&rep);
+        return lfd_fail(err, LFD_ENOMEM, "lfd demo: out of memory");
+    }
+    int counts[3] = {0, 0, 0};
+    lfd_jw_kint(&d->jw, "clips", nclips);
+    lfd_jw_key(&d->jw, "results");
+    lfd_jw_arr_begin(&d->jw);
+    for (int i = 0; i < nclips && rc == LFD_OK; i++) {
+        char in[2400], base[256], mp[2400], tp[2400];
+        snprintf(in, sizeof in, "%s/%.255s", src, names[i]);
+        snprintf(base, sizeof base, "%.*s", (int)strlen(names[i]) - 4, names[i]);
+        snprintf(mp, sizeof mp, "%s/%s.%s.lfdm", sub, base, d->robot->name);
+        snprintf(tp, sizeof tp, "%s/%s.check.txt", sub, base);
+        if ((rc = lfd_qa_file(in, NULL, q, err)))
+            break;
+        lfd_human h;
+        lfd_motion m;
+        lfd_retarget_report rr;
+        if ((rc = lfd_human_load(&h, in, NULL, err)))
+            break;
+        rc = lfd_retarget_human(d->robot, &h, &ro, &m, &rr, err);
+        lfd_human_free(&h);
+        if (rc)
+            break;
+        rc = lfd_motion_write(&m, mp, err);
+        if (rc == LFD_OK)
+            rc = lfd_check_run(d->robot, &m, &co, rep, err);
+        lfd_motion_free(&m);
+        if (rc)
+            break;
+        lfd_atomic_file af;
+        if ((rc = lfd_atomic_open(&af, tp, err)))
+            break;
+        lfd_check_report_print(rep, d->robot, base, af.fp);
+        if ((rc = lfd_atomic_commit(&af, err)))
+            break;
+        counts[rep->verdict < 0 ? 0 : rep->verdict > 2 ? 2 : rep->verdict]++;
+        /* the kinds of failing finding ("torque", "assist", ...), in kind order */
+        char failing[256] = "";
+        unsigned seen = 0;
+        for (int k = 0; k < rep->nfindings; k++) {
+            const lfd_check_finding *f = &rep->finding[k];
+            if (f->severity == LFD_CHECK_FAIL && f->kind >= 0 && f->kind < LFD_CK_COUNT)
+                seen |= 1u << f->kind;
+        }
+        for (int k = 0; k < LFD_CK_COUNT; k++)
+            if (seen & (1u << k)) {
+                size_t l = strlen(failing);
+                snprintf(failing + l, sizeof failing - l, "%s%s", l ? ", " : "", lfd_check_kind_name(k));
+            }
+        say(d, "              %s: %d frames at %.0f Hz, qa %s (score %.0f); root jump max %.1f mm, joint "
+               "acceleration p99 %.0f rad/s^2, hands %.0f mm from target; check %s%s%s%s",
+            base, rr.frames, rr.fps, lfd_qa_verdict_name(q->verdict), q->score, 1000 * rr.root_jump_max_m,
+            rr.acc_p99_rad_s2, 1000 * rr.hand_err_mean_m, lfd_check_verdict_name(rep->verdict),
+            failing[0] ? " (failing: " : "", failing, failing[0] ? ")" : "");
+        lfd_jw_obj_begin(&d->jw);
+        lfd_jw_kstr(&d->jw, "name", base);
+        lfd_jw_kint(&d->jw, "frames", rr.frames);
+        lfd_jw_knum(&d->jw, "fps", rr.fps);
+        lfd_jw_kstr(&d->jw, "qa_verdict", lfd_qa_verdict_name(q->verdict));
+        lfd_jw_knum(&d->jw, "qa_score", q->score);
+        lfd_jw_knum(&d->jw, "root_jump_max_m", rr.root_jump_max_m);
+        lfd_jw_knum(&d->jw, "acc_p99_rad_s2", rr.acc_p99_rad_s2);
+        lfd_jw_knum(&d->jw, "hand_err_mean_m", rr.hand_err_mean_m);
+        lfd_jw_kstr(&d->jw, "check_verdict", lfd_check_verdict_name(rep->verdict));
+        lfd_jw_kstr(&d->jw, "failing", failing);
+        lfd_jw_kint(&d->jw, "failures", rep->nfail);
+        lfd_jw_kint(&d->jw, "warnings", rep->nwarn);
+        lfd_jw_obj_end(&d->jw);
+    }
+    lfd_jw_arr_end(&d->jw);
+    free(q);
+    lfd_check_report_free(&rep);
+    if (rc)
+        return rc;
+    lfd_jw_kint(&d->jw, "pass", counts[0]);
+    lfd_jw_kint(&d->jw, "warn", counts[1]);
+    lfd_jw_kint(&d->jw, "fail", counts[2]);
+    lfd_jw_obj_end(&d->jw);
+    return LFD_OK;
+}
+
 /* ---- driver -------------------------------------------------------------------------------- */
 
 void lfd_demo_opts_init(lfd_demo_opts *o)
@@ -714,7 +866,7 @@ int lfd_demo_run(const lfd_demo_opts *opts, FILE *out, lfd_err *err)
     lfd_jw_kstr(&d->jw, "run_folder", d->dir);
     if ((rc = stage_human(d, err)) || (rc = stage_qa(d, err)) || (rc = stage_consent(d, err)) ||
         (rc = stage_retarget(d, err)) || (rc = stage_check(d, err)) || (rc = stage_train(d, err)) ||
-        (rc = stage_serve(d, err)) || (rc = stage_pictures(d, err)))
+        (rc = stage_serve(d, err)) || (rc = stage_pictures(d, err)) || (rc = stage_real(d, err)))
         goto done;
     double secs = lfd_now_s() - d->t0;
     say(d, "lfd demo: done in %.1f s; summary: %s/summary.txt", secs, d->dir);

@@ -1,10 +1,13 @@
 /*  lfd_demo: the whole pipeline on built-in data, into one run folder.
 
     `lfd demo` (and `make demo`) calls lfd_demo_run.  Nothing is read from
-    outside the repository: the human demonstrations are generated here.
+    outside the repository: the demonstrations it trains on are generated
+    here (synthetic people, not recordings); stage 9 adds the short real
+    recordings shipped in examples/data/.
 
-      1 human     procedural people reaching and wiping a table (lfd_synth),
-                  written as BVH files with a provenance sidecar each
+      1 human     synthetic people reaching and wiping a table (procedural
+                  motion from lfd_synth), written as BVH files with a
+                  provenance sidecar each
                   (pseudonymous contributor id, consent scopes, date, expiry);
                   one of them consented to research only
       2 qa        every recording judged by lfd_qa (pass / warn / reject)
@@ -23,11 +26,20 @@
                   500 Hz (lfd_ctl), tracking the held-out demonstration
       8 pictures  check plot (SVG) and rendered frames of the served run
                   where an offscreen GL context exists
+      9 real      every BVH in examples/data/ (real people, CMU motion
+                  capture; examples/data/README.md has their source and
+                  licence): qa, retargeted onto the robot with the defaults
+                  of `lfd retarget` and checked with those of `lfd check`;
+                  each clip's verdict and figures (root jump, joint
+                  acceleration p99, hand error, failing checks) are printed.
+                  Not trained on.  Found beside the program's robots/
+                  folder (<robots>/../examples/data) or in ./examples/data;
+                  skipped with a note when neither exists
 
     Every stage prints one line with its figures as it finishes; the same
     figures go to summary.txt and summary.json in the run folder, next to
     every stage's outputs (human/, motions/, check/, policy/, serve/,
-    pictures/).  A stage that fails stops the demo with its error.
+    pictures/, real/).  A stage that fails stops the demo with its error.
 */
 #ifndef LFD_DEMO_H
 #define LFD_DEMO_H

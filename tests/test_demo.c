@@ -1,5 +1,6 @@
 /*  Tests for `lfd demo` (runtime/lfd_demo): the whole pipeline on built-in
     data, run quick, and what its run folder and summary hold. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,9 @@ TEST(demo_runs_the_pipeline_into_one_folder)
     CHECK_CONTAINS(out, "6 train");
     CHECK_CONTAINS(out, "7 serve");
     CHECK_CONTAINS(out, "8 pictures");
+    CHECK_CONTAINS(out, "9 real");
+    /* stage 1 says what its people are: generated, not recorded */
+    CHECK_CONTAINS(out, "synthetic people");
     /* the outputs are in the run folder */
     snprintf(p, sizeof p, "%s/human/wipe-01.bvh", dir);
     CHECK(lfd_file_exists(p));
@@ -76,6 +80,43 @@ TEST(demo_runs_the_pipeline_into_one_folder)
     const lfd_json *fell = get(root, "serve.fell");
     CHECK(fell && fell->type == LFD_JSON_BOOL && !fell->b);
     CHECK(num(root, "serve.track_rad_mean") < 0.5 * num(root, "serve.hold_still_rad_mean"));
+    /* the real stage ran on every clip shipped in examples/data/ and gave each a verdict
+       (whatever the current retargeter earns: no verdict is expected here) */
+    int shipped = 0;
+    DIR *dp = opendir("examples/data");
+    CHECK(dp != NULL);
+    for (struct dirent *e; dp && (e = readdir(dp));) {
+        size_t l = strlen(e->d_name);
+        shipped += l > 4 && !strcmp(e->d_name + l - 4, ".bvh");
+    }
+    if (dp)
+        closedir(dp);
+    CHECK(shipped >= 1);
+    CHECK_EQ_INT((int)num(root, "real.clips"), shipped);
+    const lfd_json *res = get(root, "real.results");
+    CHECK(res && res->type == LFD_JSON_ARR && res->count == shipped);
+    for (int i = 0; res && i < res->count; i++) {
+        const lfd_json *c = lfd_json_at(res, i);
+        const lfd_json *name = get(c, "name"), *v = get(c, "check_verdict"), *qa = get(c, "qa_verdict");
+        CHECK(name && name->type == LFD_JSON_STR);
+        CHECK(v && v->type == LFD_JSON_STR &&
+              (!strcmp(v->str, "pass") || !strcmp(v->str, "warn") || !strcmp(v->str, "fail")));
+        CHECK(qa && qa->type == LFD_JSON_STR);
+        CHECK(num(c, "frames") > 10);
+        CHECK(num(c, "root_jump_max_m") >= 0);
+        CHECK(num(c, "acc_p99_rad_s2") >= 0);
+        if (!name || name->type != LFD_JSON_STR)
+            continue;
+        /* its line names it, and its motion and check report are in the run folder */
+        char line[300];
+        snprintf(line, sizeof line, "%s: ", name->str);
+        CHECK_CONTAINS(out, line);
+        snprintf(p, sizeof p, "%s/real/%s.h1.lfdm", dir, name->str);
+        CHECK(lfd_file_exists(p));
+        snprintf(p, sizeof p, "%s/real/%s.check.txt", dir, name->str);
+        CHECK(lfd_file_exists(p));
+    }
+    CHECK_EQ_INT((int)(num(root, "real.pass") + num(root, "real.warn") + num(root, "real.fail")), shipped);
     lfd_json_free(&doc);
     /* a second run into the same folder is refused, not mixed in */
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);

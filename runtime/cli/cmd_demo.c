@@ -41,11 +41,14 @@ static int run_demo(const lfd_cmd *cmd, int argc, char **argv)
 }
 
 LFD_COMMAND(cmd_demo, "demo", "run the whole pipeline on built-in data into one run folder", "[-o DIR] [options]",
-            "Generates people reaching and wiping a table (BVH with consent sidecars), QAs\n"
-            "them, keeps the recordings whose consent covers robot-training, retargets them\n"
-            "onto the robot (upper body), checks them in MuJoCo, trains a behaviour-cloning\n"
-            "policy on all but one, serves it on loopback and drives the simulated robot\n"
-            "from it with the C client at 500 Hz, tracking the held-out demonstration.\n"
+            "Generates synthetic people reaching and wiping a table (procedural BVH with\n"
+            "consent sidecars), QAs them, keeps those whose consent covers robot-training,\n"
+            "retargets them onto the robot (upper body), checks them in MuJoCo, trains a\n"
+            "behaviour-cloning policy on all but one, serves it on loopback and drives the\n"
+            "simulated robot from it with the C client at 500 Hz, tracking the held-out\n"
+            "demonstration.  Then retargets and checks the real recordings shipped in\n"
+            "examples/data/ (CMU motion capture) with the default options and prints each\n"
+            "one's verdict.\n"
             "Prints each stage's figures; everything lands in the run folder, with\n"
             "summary.txt and summary.json.",
             run_demo)
