@@ -98,7 +98,8 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
     int fixed = 0;
     lfd_opt opts[] = {
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
-        {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (default 30)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (default 30)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"fixed-base", 0, LFD_OPT_FLAG, &fixed, NULL, "CSV input has no root columns"},
         {0}};
     char **pos;
@@ -133,7 +134,8 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
     int fixed = 0, header = 0;
     const char *robot = NULL;
     lfd_opt opts[] = {
-        {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (required for CSV)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (required for CSV)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"fixed-base", 0, LFD_OPT_FLAG, &fixed, NULL, "CSV input has no root columns"},
         {"robot", 0, LFD_OPT_STR, &robot, "NAME", "robot name to record for a CSV input"},
         {"header", 0, LFD_OPT_FLAG, &header, NULL, "write a header row in a CSV output"},

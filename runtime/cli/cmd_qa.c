@@ -138,8 +138,9 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
         {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when any file is rejected"},
         {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf (default: detect)"},
         {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z (default: detect)"},
-        {"fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate for files that state none (a BVH's Frame Time, a "
+        {"in-fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate for files that state none (a BVH's Frame Time, a "
                                                   "sidecar's fps or a time column win; each file says what applied)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"preset", 0, LFD_OPT_STR, &ho.preset, "NAME", "keypoint joints: smpl-22|smpl-24|mediapipe-33|coco-17|"
                                                        "halpe-26|holosoma-53"},
         {"repair", 0, LFD_OPT_FLAG, &repair, NULL, "repair keypoint files (swaps, flips, short gaps, floor tilt, "
