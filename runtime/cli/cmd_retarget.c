@@ -202,7 +202,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the quality reports as JSON"},
         {"units", 0, LFD_OPT_STR, &units, "U", "human units m|cm|mm|inch|asf (default: detect)"},
         {"up", 0, LFD_OPT_STR, &up, "AXIS", "human up axis y|z|-y|-z (default: detect)"},
-        {"in-fps", 0, LFD_OPT_DOUBLE, &human_fps, "HZ", "rate of a keypoint input (files that state none)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &human_fps, "HZ", "frame rate of the human input (overrides the file's own)"},
         {"human-fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"preset", 0, LFD_OPT_STR, &preset, "NAME", "keypoint joint preset (smpl-22, mediapipe-33, ...)"},
         {"map", 0, LFD_OPT_STR, &map, "FILE", "canonical mapping file for an unknown rig"},
@@ -216,8 +216,12 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "--robot is required");
     if (!out)
         return lfd_cli_usage_error(cmd, "-o OUT is required");
-    if (npos > 1 && !is_dir(out))
-        return lfd_cli_usage_error(cmd, "with %d inputs, -o must be an existing folder", npos);
+    /* several inputs, or -o ending in '/': -o is a folder, made when missing (as replay -o) */
+    if ((npos > 1 || out[out[0] ? strlen(out) - 1 : 0] == '/') && !is_dir(out)) {
+        lfd_err derr = {0};
+        if (lfd_mkdir_p(out, &derr))
+            return lfd_cli_error(cmd, &derr);
+    }
     if (time_scale && strcmp(time_scale, "auto"))
         return lfd_cli_usage_error(cmd, "--time-scale takes 'auto'");
     lfd_err err = {0};
