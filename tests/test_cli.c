@@ -88,8 +88,8 @@ TEST(cli_motion_convert_and_info)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     snprintf(args, sizeof args, "motion convert %s %s", csv, b);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
-    CHECK_CONTAINS(out, "--fps");
-    snprintf(args, sizeof args, "motion convert %s %s --fps 50 --robot toy", csv, b);
+    CHECK_CONTAINS(out, "give --in-fps");
+    snprintf(args, sizeof args, "motion convert %s %s --in-fps 50 --robot toy", csv, b);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     lfd_motion back;
     CHECK_OK(lfd_motion_read(&back, b, &err), &err);
@@ -179,6 +179,15 @@ static int cli_read_tables(cli_opt_row *rows, int max)
             return -1;
         }
         ncmd++;
+        /* its help text speaks the new vocabulary only */
+        static char help[1 << 15];
+        snprintf(args, sizeof args, "%s --help", name);
+        lfd_test_run_lfd(args, help, sizeof help);
+        static const char *old_words[] = {"--fps", "--human-fps", "--output"};
+        for (size_t k = 0; k < sizeof old_words / sizeof old_words[0]; k++)
+            if (strstr(help, old_words[k]))
+                lfd_test_fail_at(__FILE__, __LINE__, "'lfd %s --help' still says %s", name,
+                                 old_words[k]);
         for (char *line = strtok(tab, "\n"); line; line = strtok(NULL, "\n")) {
             char *f[7] = {0};
             int nf = 0;

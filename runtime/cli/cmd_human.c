@@ -49,7 +49,7 @@ static void info_text(const lfd_human *h)
     printf("frames        %d at %.6g Hz (%.3f s)%s\n", h->nframes, h->fps, h->nframes / h->fps,
            h->fps_assumed ? "  [rate assumed: " : "");
     if (h->fps_assumed)
-        printf("              %s; give --fps if you know it]\n", h->fps_assumed_why);
+        printf("              %s; give --in-fps if you know it]\n", h->fps_assumed_why);
     printf("joints        %d from the source, %d virtual\n", h->nsource, h->njoints - h->nsource);
     printf("units         %s (%s, 1 unit = %.6g m)%s%s%s\n", h->units,
            h->units_detected ? "detected" : h->units_assumed ? "assumed" : "given", h->unit_m,
@@ -200,7 +200,7 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
 
 LFD_COMMAND(cmd_human_info, "human info",
             "show how lfd reads a human demonstration (BVH, keypoint CSV or .npy)",
-            "FILE [--json] [--units U] [--up AXIS] [--fps HZ] [--preset NAME] [--map FILE]",
+            "FILE [--json] [--units U] [--up AXIS] [--in-fps HZ] [--preset NAME] [--map FILE]",
             "Prints the skeleton, detected units and up-axis, frames and rate, the canonical\n"
             "joint mapping with bone lengths, body height, floor, foot contacts and whether\n"
             "frame 0 is a reference pose.  For each canonical joint: its source joint(s), how\n"
@@ -257,7 +257,7 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
 }
 
 LFD_COMMAND(cmd_human_synth, "human synth", "generate procedural human motion (stand, walk, wipe) as BVH",
-            "--task stand|walk|wipe -o OUT.bvh [--seconds S] [--fps HZ] [--order ZXY] ...",
+            "--task stand|walk|wipe -o OUT.bvh [--seconds S] [--out-fps HZ] [--order ZXY] ...",
             "Needs no data: a person of the given height stands, walks with alternating\n"
             "foot contacts, or reaches to a 0.75 m table and wipes it.  The file options\n"
             "(units, up-axis, rotation order, 6-channel joints, a still root, a rest pose\n"

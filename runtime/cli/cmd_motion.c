@@ -150,7 +150,7 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
     lfd_err err = {0};
     if (in_csv) {
         if (fps <= 0)
-            return lfd_cli_usage_error(cmd, "CSV carries no frame rate: give --fps");
+            return lfd_cli_usage_error(cmd, "CSV carries no frame rate: give --in-fps");
         lfd_csv_opts co = {.fps = fps, .floating = !fixed, .robot = robot};
         rc = lfd_motion_read_csv(&m, in, &co, &err);
     } else {
@@ -168,7 +168,7 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
 
 LFD_COMMAND(cmd_motion_convert, "motion convert",
             "convert between lfd motion files (.lfdm) and Unitree-layout CSV",
-            "IN OUT [--fps HZ] [--fixed-base] [--header]",
+            "IN OUT [--in-fps HZ] [--fixed-base] [--header]",
             "The direction follows the file names: a name ending in .csv is CSV (per row:\n"
             "root x y z, quaternion x y z w, joint angles in model order), anything else\n"
             "is an lfd motion file.  The output is written atomically.",
