@@ -23,7 +23,7 @@ TEST(cli_help_version_and_errors)
     CHECK_EQ_INT(lfd_test_run_lfd("motion info", out, sizeof out), 2);
     CHECK_CONTAINS(out, "missing argument");
     CHECK_EQ_INT(lfd_test_run_lfd("motion convert a.csv b.lfdm --fps abc", out, sizeof out), 2);
-    CHECK_CONTAINS(out, "--fps needs a number");
+    CHECK_CONTAINS(out, "--in-fps needs a number");
     CHECK_EQ_INT(lfd_test_run_lfd("motion", out, sizeof out), 0);
     CHECK_CONTAINS(out, "motion convert");
     CHECK_EQ_INT(lfd_test_run_lfd("motion frobnicate", out, sizeof out), 2);
@@ -88,8 +88,8 @@ TEST(cli_motion_convert_and_info)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     snprintf(args, sizeof args, "motion convert %s %s", csv, b);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
-    CHECK_CONTAINS(out, "--fps");
-    snprintf(args, sizeof args, "motion convert %s %s --fps 50 --robot toy", csv, b);
+    CHECK_CONTAINS(out, "give --in-fps");
+    snprintf(args, sizeof args, "motion convert %s %s --in-fps 50 --robot toy", csv, b);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     lfd_motion back;
     CHECK_OK(lfd_motion_read(&back, b, &err), &err);
@@ -139,4 +139,176 @@ TEST(check_layers_passes_here_and_catches_violations)
              "cd %s/t && sh %s >/dev/null 2>&1",
              dir, dir, dir, script);
     CHECK(system(cmd) == 0);
+}
+
+/* ---- one meaning per flag name (issue 21) ----
+   Every command's option table, read with `lfd CMD --help-options`, must
+   keep each flag name to one meaning across all commands:
+   - renamed spellings (fps, human-fps, output) exist only as warned aliases;
+   - a long name has one value type everywhere (flag / text / integer / number);
+   - a short letter stands for one long name everywhere;
+   - the rate and output flags have their one meaning: --in-fps is the rate
+     of a source and --out-fps the rate written (both HZ numbers), -o is
+     always --out, a path;
+   - an alias (an old spelling, warned when used, not in --help) names an
+     option of its own command. */
+typedef struct {
+    char cmd[32], name[40], type[8], meta[40], help[160];
+    char shrt;
+} cli_opt_row;
+
+static int cli_read_tables(cli_opt_row *rows, int max)
+{
+    static char list[1 << 15], tab[1 << 15];
+    if (lfd_test_run_lfd("--help", list, sizeof list) != 0)
+        return -1;
+    char *p = strstr(list, "commands:\n");
+    if (!p)
+        return -1;
+    p += strlen("commands:\n");
+    int n = 0, ncmd = 0;
+    while (*p == ' ') {
+        char name[64] = "", args[128];
+        const char *s = p + 2, *e = strstr(s, "  ");
+        if (!e || (size_t)(e - s) >= sizeof name)
+            break;
+        memcpy(name, s, (size_t)(e - s));
+        snprintf(args, sizeof args, "%s --help-options", name);
+        if (lfd_test_run_lfd(args, tab, sizeof tab) != 0) {
+            lfd_test_fail_at(__FILE__, __LINE__, "'lfd %s' failed: %s", args, tab);
+            return -1;
+        }
+        ncmd++;
+        /* its help text speaks the new vocabulary only */
+        static char help[1 << 15];
+        snprintf(args, sizeof args, "%s --help", name);
+        lfd_test_run_lfd(args, help, sizeof help);
+        static const char *old_words[] = {"--fps", "--human-fps", "--output"};
+        for (size_t k = 0; k < sizeof old_words / sizeof old_words[0]; k++)
+            if (strstr(help, old_words[k]))
+                lfd_test_fail_at(__FILE__, __LINE__, "'lfd %s --help' still says %s", name,
+                                 old_words[k]);
+        for (char *line = strtok(tab, "\n"); line; line = strtok(NULL, "\n")) {
+            char *f[7] = {0};
+            int nf = 0;
+            for (char *q = line; nf < 7; nf++) {
+                f[nf] = q;
+                char *t = nf < 6 ? strchr(q, '\t') : NULL;
+                if (!t) {
+                    nf++;
+                    break;
+                }
+                *t = '\0';
+                q = t + 1;
+            }
+            if (nf < 7 || strcmp(f[0], "opt") || n >= max)
+                continue;
+            cli_opt_row *r = &rows[n++];
+            snprintf(r->cmd, sizeof r->cmd, "%s", f[1]);
+            snprintf(r->name, sizeof r->name, "%s", f[2]);
+            r->shrt = f[3][0] == '-' ? 0 : f[3][0];
+            snprintf(r->type, sizeof r->type, "%s", strcmp(f[4], "strs") ? f[4] : "str");
+            snprintf(r->meta, sizeof r->meta, "%s", f[5]);
+            snprintf(r->help, sizeof r->help, "%s", f[6]);
+        }
+        p = strchr(p, '\n');
+        if (!p)
+            break;
+        p++;
+    }
+    return ncmd > 10 ? n : -1;
+}
+
+/* Number of rule violations in rows[0..n), each reported by fail() when it
+   is set (the test), counted only otherwise. */
+static int cli_flag_meaning_violations(const cli_opt_row *rows, int n, int report)
+{
+    static const char *renamed[] = {"fps", "human-fps", "output"};
+    int bad = 0;
+#define VIOL(...)                                                                      \
+    do {                                                                               \
+        bad++;                                                                         \
+        if (report)                                                                    \
+            lfd_test_fail_at(__FILE__, __LINE__, __VA_ARGS__);                         \
+    } while (0)
+    for (int i = 0; i < n; i++) {
+        const cli_opt_row *a = &rows[i];
+        int alias = !strcmp(a->type, "alias");
+        if (alias) {
+            int found = 0;
+            for (int j = 0; j < n; j++)
+                if (!strcmp(rows[j].cmd, a->cmd) && !strcmp(rows[j].name, a->meta) &&
+                    strcmp(rows[j].type, "alias"))
+                    found = 1;
+            if (!found)
+                VIOL("lfd %s: alias --%s names no option --%s", a->cmd, a->name, a->meta);
+            continue;
+        }
+        for (size_t k = 0; k < sizeof renamed / sizeof renamed[0]; k++)
+            if (!strcmp(a->name, renamed[k]))
+                VIOL("lfd %s has --%s: that spelling meant different things; use --in-fps, "
+                     "--out-fps or --out (keep it as an alias)", a->cmd, a->name);
+        if ((!strcmp(a->name, "in-fps") || !strcmp(a->name, "out-fps")) &&
+            (strcmp(a->type, "double") || strcmp(a->meta, "HZ")))
+            VIOL("lfd %s: --%s must be a rate (number, HZ), is %s %s", a->cmd, a->name, a->type,
+                 a->meta);
+        if (a->shrt == 'o' && strcmp(a->name, "out"))
+            VIOL("lfd %s: -o is --%s, not --out", a->cmd, a->name);
+        if (!strcmp(a->name, "out") && strcmp(a->type, "str"))
+            VIOL("lfd %s: --out must take a path", a->cmd);
+        for (int j = i + 1; j < n; j++) {
+            const cli_opt_row *b = &rows[j];
+            if (!strcmp(b->type, "alias"))
+                continue;
+            if (!strcmp(a->name, b->name) && strcmp(a->type, b->type))
+                VIOL("--%s is %s in lfd %s but %s in lfd %s", a->name, a->type, a->cmd, b->type,
+                     b->cmd);
+            if (a->shrt && a->shrt == b->shrt && strcmp(a->name, b->name))
+                VIOL("-%c is --%s in lfd %s but --%s in lfd %s", a->shrt, a->name, a->cmd,
+                     b->name, b->cmd);
+        }
+    }
+#undef VIOL
+    return bad;
+}
+
+TEST(cli_flag_names_mean_one_thing)
+{
+    static cli_opt_row rows[1024];
+    int n = cli_read_tables(rows, 1024);
+    CHECK(n > 100);
+    if (n <= 100)
+        return;
+    cli_flag_meaning_violations(rows, n, 1);
+
+    /* the rule can fail: the tables as they were (fps three ways, -o as
+       --output, -e two ways) are caught */
+    cli_opt_row old[4] = {
+        {"retarget", "fps", "double", "HZ", "output frame rate", 0},
+        {"qa", "fps", "double", "HZ", "frame rate for files that state none", 0},
+        {"train", "output", "str", "POLICY.lfdp", "where to write the policy", 'o'},
+        {"ctl-demo", "endpoint", "str", "ENDPOINT", "use a running lfd serve", 'e'},
+    };
+    static cli_opt_row mix[1025];
+    memcpy(mix, rows, (size_t)n * sizeof rows[0]);
+    for (int k = 0; k < 4; k++) {
+        mix[n] = old[k];
+        if (cli_flag_meaning_violations(mix, n + 1, 0) == 0)
+            lfd_test_fail_at(__FILE__, __LINE__, "old flag --%s of lfd %s not caught", old[k].name,
+                             old[k].cmd);
+    }
+
+    /* the old spellings still work, with one warning line */
+    CHECK_EQ_INT(lfd_test_run_lfd("motion convert a.csv b.lfdm --fps abc", out, sizeof out), 2);
+    CHECK_CONTAINS(out, "--fps is deprecated, use --in-fps");
+    CHECK_CONTAINS(out, "--in-fps needs a number");
+    CHECK_EQ_INT(lfd_test_run_lfd("retarget x.bvh -r h1 -o y.lfdm --human-fps=zz", out, sizeof out), 2);
+    CHECK_CONTAINS(out, "--human-fps is deprecated, use --in-fps");
+    CHECK_EQ_INT(lfd_test_run_lfd("train --output", out, sizeof out), 2);
+    CHECK_CONTAINS(out, "--output is deprecated, use --out");
+    /* help lists the new names only */
+    CHECK_EQ_INT(lfd_test_run_lfd("retarget --help", out, sizeof out), 0);
+    CHECK_CONTAINS(out, "--out-fps HZ");
+    CHECK_CONTAINS(out, "--in-fps HZ");
+    CHECK(strstr(out, "--fps") == NULL && strstr(out, "--human-fps") == NULL);
 }

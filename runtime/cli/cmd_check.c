@@ -203,7 +203,8 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         {"out", 'o', LFD_OPT_STR, &fix_out, "OUT", "repaired motion (.lfdm or .csv) for --fix"},
         {"plot", 0, LFD_OPT_STR, &plot, "FILE.svg", "draw each joint against its limits"},
         {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "files checked in parallel (default 2)"},
-        {"fps", 0, LFD_OPT_DOUBLE, &csv_fps, "HZ", "frame rate of CSV inputs (default 30)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &csv_fps, "HZ", "frame rate of CSV inputs (default 30)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
     };
     /* those, then every threshold of the table as a flag, then the end */
     enum { NBASE = sizeof base / sizeof base[0], MAXOPT = 96 };

@@ -36,7 +36,8 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME", "the robot to simulate (required)"},
         {"motion", 'm', LFD_OPT_STR, &motion, "FILE.lfdm",
          "serve this motion here (playback) and track it; with --endpoint: the reference only"},
-        {"endpoint", 'e', LFD_OPT_STR, &endpoint, "ENDPOINT", "use a running lfd serve"},
+        {"endpoint", 0, LFD_OPT_STR, &endpoint, "ENDPOINT", "use a running lfd serve"},
+        {"e", 'e', LFD_OPT_ALIAS, NULL, "endpoint", NULL}, /* -e is train's --epochs */
         {"policy", 'p', LFD_OPT_STR, &policy, "NAME", "the served policy (with --endpoint)"},
         {"policy-file", 0, LFD_OPT_STR, &pfile, "FILE.lfdp",
          "observe what this policy observes; without --endpoint, serve it here"},

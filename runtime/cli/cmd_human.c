@@ -49,7 +49,7 @@ static void info_text(const lfd_human *h)
     printf("frames        %d at %.6g Hz (%.3f s)%s\n", h->nframes, h->fps, h->nframes / h->fps,
            h->fps_assumed ? "  [rate assumed: " : "");
     if (h->fps_assumed)
-        printf("              %s; give --fps if you know it]\n", h->fps_assumed_why);
+        printf("              %s; give --in-fps if you know it]\n", h->fps_assumed_why);
     printf("joints        %d from the source, %d virtual\n", h->nsource, h->njoints - h->nsource);
     printf("units         %s (%s, 1 unit = %.6g m)%s%s%s\n", h->units,
            h->units_detected ? "detected" : h->units_assumed ? "assumed" : "given", h->unit_m,
@@ -172,7 +172,8 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
         {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf (default: detect)"},
         {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z (default: detect)"},
-        {"fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate (keypoints without one; overrides a file's)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate (keypoints without one; overrides a file's)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"preset", 0, LFD_OPT_STR, &ho.preset, "NAME", "keypoint joints: smpl-22|smpl-24|mediapipe-33|holosoma-53"},
         {"sidecar", 0, LFD_OPT_STR, &ho.sidecar, "FILE", "keypoint sidecar JSON (default <file>.json)"},
         {"map", 0, LFD_OPT_STR, &ho.map, "FILE", "canonical joint mapping JSON for an unknown rig"},
@@ -199,7 +200,7 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
 
 LFD_COMMAND(cmd_human_info, "human info",
             "show how lfd reads a human demonstration (BVH, keypoint CSV or .npy)",
-            "FILE [--json] [--units U] [--up AXIS] [--fps HZ] [--preset NAME] [--map FILE]",
+            "FILE [--json] [--units U] [--up AXIS] [--in-fps HZ] [--preset NAME] [--map FILE]",
             "Prints the skeleton, detected units and up-axis, frames and rate, the canonical\n"
             "joint mapping with bone lengths, body height, floor, foot contacts and whether\n"
             "frame 0 is a reference pose.  For each canonical joint: its source joint(s), how\n"
@@ -216,8 +217,10 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
         {"task", 0, LFD_OPT_STR, &task, "TASK", "stand | walk | wipe (reach and wipe a table)"},
         {"out", 'o', LFD_OPT_STR, &out, "FILE", "output BVH (written atomically)"},
         {"seconds", 0, LFD_OPT_DOUBLE, &so.seconds, "S", "duration (default: stand 3, walk 6, wipe 10)"},
-        {"fps", 0, LFD_OPT_DOUBLE, &so.fps, "HZ", "frame rate (default 120)"},
-        {"height", 0, LFD_OPT_DOUBLE, &so.height_m, "M", "body height in metres (default 1.75)"},
+        {"out-fps", 0, LFD_OPT_DOUBLE, &so.fps, "HZ", "frame rate of the written BVH (default 120)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "out-fps", NULL},
+        {"body-height", 0, LFD_OPT_DOUBLE, &so.height_m, "M", "body height in metres (default 1.75)"},
+        {"height", 0, LFD_OPT_ALIAS, NULL, "body-height", NULL}, /* --height is replay's image height */
         {"units", 0, LFD_OPT_STR, &so.units, "U", "units of the file: m|cm|mm|inch|asf (default cm)"},
         {"up", 0, LFD_OPT_STR, &so.up, "AXIS", "up-axis of the file: y|z (default y)"},
         {"order", 0, LFD_OPT_STR, &so.order, "XYZ", "rotation channel order (default ZXY)"},
@@ -254,7 +257,7 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
 }
 
 LFD_COMMAND(cmd_human_synth, "human synth", "generate procedural human motion (stand, walk, wipe) as BVH",
-            "--task stand|walk|wipe -o OUT.bvh [--seconds S] [--fps HZ] [--order ZXY] ...",
+            "--task stand|walk|wipe -o OUT.bvh [--seconds S] [--out-fps HZ] [--order ZXY] ...",
             "Needs no data: a person of the given height stands, walks with alternating\n"
             "foot contacts, or reaches to a 0.75 m table and wipes it.  The file options\n"
             "(units, up-axis, rotation order, 6-channel joints, a still root, a rest pose\n"

@@ -98,7 +98,8 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
     int fixed = 0;
     lfd_opt opts[] = {
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
-        {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (default 30)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (default 30)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"fixed-base", 0, LFD_OPT_FLAG, &fixed, NULL, "CSV input has no root columns"},
         {0}};
     char **pos;
@@ -133,7 +134,8 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
     int fixed = 0, header = 0;
     const char *robot = NULL;
     lfd_opt opts[] = {
-        {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (required for CSV)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (required for CSV)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"fixed-base", 0, LFD_OPT_FLAG, &fixed, NULL, "CSV input has no root columns"},
         {"robot", 0, LFD_OPT_STR, &robot, "NAME", "robot name to record for a CSV input"},
         {"header", 0, LFD_OPT_FLAG, &header, NULL, "write a header row in a CSV output"},
@@ -148,7 +150,7 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
     lfd_err err = {0};
     if (in_csv) {
         if (fps <= 0)
-            return lfd_cli_usage_error(cmd, "CSV carries no frame rate: give --fps");
+            return lfd_cli_usage_error(cmd, "CSV carries no frame rate: give --in-fps");
         lfd_csv_opts co = {.fps = fps, .floating = !fixed, .robot = robot};
         rc = lfd_motion_read_csv(&m, in, &co, &err);
     } else {
@@ -166,7 +168,7 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
 
 LFD_COMMAND(cmd_motion_convert, "motion convert",
             "convert between lfd motion files (.lfdm) and Unitree-layout CSV",
-            "IN OUT [--fps HZ] [--fixed-base] [--header]",
+            "IN OUT [--in-fps HZ] [--fixed-base] [--header]",
             "The direction follows the file names: a name ending in .csv is CSV (per row:\n"
             "root x y z, quaternion x y z w, joint angles in model order), anything else\n"
             "is an lfd motion file.  The output is written atomically.",

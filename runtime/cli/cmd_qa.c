@@ -138,8 +138,9 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
         {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when any file is rejected"},
         {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf (default: detect)"},
         {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z (default: detect)"},
-        {"fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate for files that state none (a BVH's Frame Time, a "
+        {"in-fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate for files that state none (a BVH's Frame Time, a "
                                                   "sidecar's fps or a time column win; each file says what applied)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"preset", 0, LFD_OPT_STR, &ho.preset, "NAME", "keypoint joints: smpl-22|smpl-24|mediapipe-33|coco-17|"
                                                        "halpe-26|holosoma-53"},
         {"repair", 0, LFD_OPT_FLAG, &repair, NULL, "repair keypoint files (swaps, flips, short gaps, floor tilt, "
@@ -247,14 +248,14 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
 }
 
 LFD_COMMAND(cmd_qa, "qa", "check demonstrations: verdict, score and reasons per file",
-            "FILE|FOLDER... [--json] [--strict] [--units U] [--up AXIS] [--fps HZ] [--preset NAME] "
+            "FILE|FOLDER... [--json] [--strict] [--units U] [--up AXIS] [--in-fps HZ] [--preset NAME] "
             "[--repair -o OUT]",
             "Checks: nonfinite, frozen, teleport, jitter, bone_drift (keypoints), joint_angle,\n"
             "capture_area, floor, foot_slide, duration, frame_rate; and the failures of video\n"
             "pose estimators: lr_swap, depth_flip, dropout, bone_breathing, floor_tilt,\n"
             "timestamp_irregular (each marked [repairable] when --repair can fix it).  Each\n"
             "reason gives frame ranges (0-based rows of the file).  A file that cannot be read\n"
-            "is rejected with score 0 and its whole file:line error.  --fps applies only to\n"
+            "is rejected with score 0 and its whole file:line error.  --in-fps applies only to\n"
             "files that state no rate; each file says what applied.  --repair -o OUT writes\n"
             "repaired keypoint files (a clean one is copied byte for byte) with a provenance\n"
             "listing every repair and its frames; what cannot be repaired stays a rejection.\n"

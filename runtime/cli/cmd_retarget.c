@@ -191,7 +191,8 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"out", 'o', LFD_OPT_STR, &out, "OUT", "output motion (.lfdm, or .csv); a folder for many inputs"},
-        {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "output frame rate (default: the input's)"},
+        {"out-fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "output frame rate (default: the input's)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "out-fps", NULL},
         {"upper-body", 0, LFD_OPT_FLAG, &upper, NULL, "hold root and legs at the default pose; retarget arms, waist, head"},
         {"smooth", 0, LFD_OPT_DOUBLE, &smooth, "HZ", "whole-clip smoothing of the result at this cutoff, then the hard bounds again (default 4; 0: off)"},
         {"time-scale", 0, LFD_OPT_STR, &time_scale, "auto", "slow the motion down by the smallest factor (1.1-2) whose torques fit the limits (default off; the factor needed is always reported)"},
@@ -203,7 +204,8 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the quality reports as JSON"},
         {"units", 0, LFD_OPT_STR, &units, "U", "human units m|cm|mm|inch|asf (default: detect)"},
         {"up", 0, LFD_OPT_STR, &up, "AXIS", "human up axis y|z|-y|-z (default: detect)"},
-        {"human-fps", 0, LFD_OPT_DOUBLE, &human_fps, "HZ", "rate of a keypoint input"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &human_fps, "HZ", "frame rate of the human input (overrides the file's own)"},
+        {"human-fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"preset", 0, LFD_OPT_STR, &preset, "NAME", "keypoint joint preset (smpl-22, mediapipe-33, ...)"},
         {"map", 0, LFD_OPT_STR, &map, "FILE", "canonical mapping file for an unknown rig"},
         {"prov", 0, LFD_OPT_STR, &prov, "FILE", "provenance record (default FILE.prov.json)"},
@@ -216,8 +218,12 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "--robot is required");
     if (!out)
         return lfd_cli_usage_error(cmd, "-o OUT is required");
-    if (npos > 1 && !is_dir(out))
-        return lfd_cli_usage_error(cmd, "with %d inputs, -o must be an existing folder", npos);
+    /* several inputs, or -o ending in '/': -o is a folder, made when missing (as replay -o) */
+    if ((npos > 1 || out[out[0] ? strlen(out) - 1 : 0] == '/') && !is_dir(out)) {
+        lfd_err derr = {0};
+        if (lfd_mkdir_p(out, &derr))
+            return lfd_cli_error(cmd, &derr);
+    }
     if (time_scale && strcmp(time_scale, "auto"))
         return lfd_cli_usage_error(cmd, "--time-scale takes 'auto'");
     lfd_err err = {0};

@@ -79,7 +79,8 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
          "the robot the motions are for (built-in name, .robot or .xml path; required)"},
-        {"output", 'o', LFD_OPT_STR, &out, "POLICY.lfdp", "where to write the policy (required)"},
+        {"out", 'o', LFD_OPT_STR, &out, "POLICY.lfdp", "where to write the policy (required)"},
+        {"output", 0, LFD_OPT_ALIAS, NULL, "out", NULL},
         {"purpose", 0, LFD_OPT_STR, &purpose, "P[,P...]",
          "what the policy is for; every demonstration's consent must cover it (default "
          "robot-training)"},
@@ -432,10 +433,13 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
          "the robot: built-in name, .robot or .xml path (required)"},
-        {"output", 'o', LFD_OPT_STR, &out, "OUT.lfdm", "the motion file (required)"},
+        {"out", 'o', LFD_OPT_STR, &out, "OUT.lfdm", "the motion file (required)"},
+        {"output", 0, LFD_OPT_ALIAS, NULL, "out", NULL},
         {"seconds", 's', LFD_OPT_DOUBLE, &seconds, "S", "duration (default 6)"},
-        {"fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate (default 50)"},
-        {"task", 0, LFD_OPT_INT, &task, "N", "which task pattern (default 1)"},
+        {"out-fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate (default 50)"},
+        {"fps", 0, LFD_OPT_ALIAS, NULL, "out-fps", NULL},
+        {"pattern", 0, LFD_OPT_INT, &task, "N", "which task pattern (default 1)"},
+        {"task", 0, LFD_OPT_ALIAS, NULL, "pattern", NULL}, /* --task is human synth's stand|walk|wipe */
         {"seed", 0, LFD_OPT_INT, &seed, "N", "which variation of it (default 1)"},
         {"variation", 0, LFD_OPT_DOUBLE, &variation, "F", "relative variation (default 0.15)"},
         {0}};
@@ -471,7 +475,7 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
 
 LFD_COMMAND(cmd_motion_synth, "motion synth",
             "write a synthetic upper-body robot motion (no person in it)",
-            "--robot NAME|PATH -o OUT.lfdm [--seconds S] [--task N] [--seed N]",
+            "--robot NAME|PATH -o OUT.lfdm [--seconds S] [--pattern N] [--seed N]",
             "Smooth reaching-and-wiping-like joint trajectories on every joint off the\n"
             "legs; the legs and root hold the default pose.  --task picks the pattern,\n"
             "--seed a variation of it: demonstrations of one task for testing training.",

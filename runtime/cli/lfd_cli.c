@@ -48,6 +48,8 @@ void lfd_cmd_help(const lfd_cmd *cmd, const lfd_opt *opts)
         printf("\n%s\n", cmd->details);
     printf("\noptions:\n");
     for (const lfd_opt *o = opts; o && o->name; o++) {
+        if (o->type == LFD_OPT_ALIAS)
+            continue;
         char left[64];
         if (o->short_name)
             snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
@@ -60,10 +62,47 @@ void lfd_cmd_help(const lfd_cmd *cmd, const lfd_opt *opts)
     printf("  %-30s %s\n", "-h, --help", "show this help and exit");
 }
 
+static const char *type_name(lfd_opt_type t)
+{
+    switch (t) {
+    case LFD_OPT_FLAG: return "flag";
+    case LFD_OPT_STR: return "str";
+    case LFD_OPT_INT: return "int";
+    case LFD_OPT_DOUBLE: return "double";
+    case LFD_OPT_STRS: return "strs";
+    case LFD_OPT_ALIAS: return "alias";
+    }
+    return "?";
+}
+
+/* the machine-readable option table behind `--help-options` */
+static void print_opt_table(const lfd_cmd *cmd, const lfd_opt *opts)
+{
+    for (const lfd_opt *o = opts; o && o->name; o++)
+        printf("opt\t%s\t%s\t%c\t%s\t%s\t%s\n", cmd->name, o->name,
+               o->short_name ? o->short_name : '-', type_name(o->type),
+               o->metavar ? o->metavar : "-", o->help ? o->help : "");
+}
+
+/* The option an alias entry stands for (its long name is in metavar), after
+   printing the deprecation warning; NULL for a table error. */
+static const lfd_opt *resolve_alias(const lfd_cmd *cmd, const lfd_opt *opts, const lfd_opt *a,
+                                    const char *given)
+{
+    for (const lfd_opt *p = opts; p && p->name; p++)
+        if (p->type != LFD_OPT_ALIAS && a->metavar && !strcmp(p->name, a->metavar)) {
+            fprintf(stderr, "lfd %s: %s is deprecated, use --%s\n", cmd->name, given, p->name);
+            return p;
+        }
+    return NULL;
+}
+
 static int set_opt(const lfd_cmd *cmd, const lfd_opt *o, const char *val)
 {
     char *end;
     switch (o->type) {
+    case LFD_OPT_ALIAS:
+        return LFD_EXIT_ERROR;
     case LFD_OPT_FLAG:
         *(int *)o->dest = 1;
         return 0;
@@ -118,6 +157,10 @@ int lfd_args_parse(const lfd_cmd *cmd, const lfd_opt *opts, int argc, char **arg
             lfd_cmd_help(cmd, opts);
             return LFD_ARGS_HELP;
         }
+        if (!strcmp(a, "--help-options")) {
+            print_opt_table(cmd, opts);
+            return LFD_ARGS_HELP;
+        }
         const lfd_opt *o = NULL;
         const char *val = NULL;
         if (a[1] == '-') {
@@ -140,6 +183,17 @@ int lfd_args_parse(const lfd_cmd *cmd, const lfd_opt *opts, int argc, char **arg
                     o = p;
             if (!o)
                 return lfd_cli_usage_error(cmd, "unknown option '%s'", a);
+        }
+        if (o->type == LFD_OPT_ALIAS) {
+            char given[64];
+            if (a[1] == '-')
+                snprintf(given, sizeof given, "--%s", o->name);
+            else
+                snprintf(given, sizeof given, "-%c", a[1]);
+            if (!(o = resolve_alias(cmd, opts, o, given)))
+                return lfd_cli_usage_error(cmd, "option '%s' names no option", given);
+            if (val && o->type == LFD_OPT_FLAG)
+                return lfd_cli_usage_error(cmd, "--%s takes no value", o->name);
         }
         if (o->type != LFD_OPT_FLAG && !val) {
             if (i + 1 >= argc)

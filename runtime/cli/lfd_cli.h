@@ -25,7 +25,14 @@ typedef enum {
     LFD_OPT_STR,    /* const char**  */
     LFD_OPT_INT,    /* int*          */
     LFD_OPT_DOUBLE, /* double*       */
-    LFD_OPT_STRS    /* lfd_strlist*: repeatable */
+    LFD_OPT_STRS,   /* lfd_strlist*: repeatable */
+    LFD_OPT_ALIAS   /* an old spelling: name (and/or short_name) is accepted
+                       for the option whose long name is in metavar, with a
+                       one-line deprecation warning on stderr; dest and help
+                       unused.  E.g. {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL}.
+                       A renamed flag keeps its old name this way, so that each
+                       flag name means one thing in every command
+                       (tests/test_cli.c walks all the tables). */
 } lfd_opt_type;
 
 typedef struct lfd_strlist {
@@ -63,7 +70,12 @@ void lfd_cmd_register(const lfd_cmd *cmd);
    an entry with name NULL).  Positional arguments are returned in pos/npos
    (pointing into argv).  Handles --help/-h.  Returns 0 to go on,
    LFD_ARGS_HELP after printing help, or LFD_EXIT_ERROR after printing a
-   one-line usage error.  min_pos/max_pos bound the number of
+   one-line usage error.  An LFD_OPT_ALIAS entry sets its target option and
+   prints "lfd CMD: --old is deprecated, use --new" to stderr; help does not
+   list aliases.  `--help-options` prints the table as tab-separated lines
+   ("opt CMD LONG SHORT TYPE METAVAR HELP", aliases with TYPE "alias" and the
+   target in METAVAR) for the test that checks one meaning per flag name.
+   min_pos/max_pos bound the number of
    positionals (max_pos < 0: unbounded).  Use as
        if ((rc = lfd_args_parse(...))) return lfd_args_exit(rc); */
 enum { LFD_ARGS_HELP = -1 };
