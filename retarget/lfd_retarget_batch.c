@@ -647,6 +647,31 @@ static int measure_motion(const lfd_retargeter *rt, const clip *c, const lfd_mot
     return LFD_OK;
 }
 
+/* The person's "needs support" ranges (lfd_support_from_human), moved to
+   output frames (source frame f0 is output frame 0, rate fps). */
+static int support_ranges(const lfd_human *h, int f0, double fps, int nout, lfd_support *sp,
+                          lfd_err *err)
+{
+    int rc = lfd_support_from_human(h, sp, err);
+    if (rc)
+        return rc;
+    sp->frames = 0;
+    int kept = 0;
+    for (int i = 0; i < sp->nranges; i++) {
+        lfd_support_range x = sp->r[i];
+        x.first = (int)lround((x.first - f0) * fps / h->fps);
+        x.last = (int)lround((x.last - f0) * fps / h->fps);
+        x.first = x.first < 0 ? 0 : x.first;
+        x.last = x.last >= nout ? nout - 1 : x.last;
+        if (x.last < x.first)
+            continue;
+        sp->r[kept++] = x;
+        sp->frames += x.last - x.first + 1;
+    }
+    sp->nranges = kept;
+    return LFD_OK;
+}
+
 int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarget_opts *opts_in,
                        lfd_motion *m, lfd_retarget_report *rep, lfd_err *err)
 {
@@ -680,6 +705,9 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         goto done;
     rep->frames = nout;
     rep->fps = fps;
+    rc = support_ranges(h, f0, fps, nout, &rep->support, err);
+    if (rc)
+        goto done;
     rep->nmap = rt->nmap;
     rep->scale_root = rt->s_root;
     for (int e = 0; e < rt->nmap; e++) {
@@ -793,6 +821,9 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
     fprintf(fp, "  root jump max %.1f mm (frame %d), joint acceleration p99 %.0f rad/s^2 (max %.0f)\n",
             1000 * rep->root_jump_max_m, rep->root_jump_frame, rep->acc_p99_rad_s2,
             rep->acc_max_rad_s2);
+    for (int i = 0; i < rep->support.nranges; i++)
+        fprintf(fp, "  needs support: frames %d-%d (%s)\n", rep->support.r[i].first,
+                rep->support.r[i].last, lfd_support_why(rep->support.r[i].why));
     if (rep->smoothing_kept_off)
         fprintf(fp, "  warning: whole-clip smoothing was kept off: it moved planted feet or soles "
                     "beyond 2 cm / 8 mm on this clip\n");
@@ -832,5 +863,16 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_knum(jw, "acc_p99_rad_s2", rep->acc_p99_rad_s2);
     lfd_jw_knum(jw, "acc_max_rad_s2", rep->acc_max_rad_s2);
     lfd_jw_kbool(jw, "smoothing_kept_off", rep->smoothing_kept_off);
+    lfd_jw_kint(jw, "needs_support_frames", rep->support.frames);
+    lfd_jw_key(jw, "needs_support");
+    lfd_jw_arr_begin(jw);
+    for (int i = 0; i < rep->support.nranges; i++) {
+        lfd_jw_obj_begin(jw);
+        lfd_jw_kint(jw, "first", rep->support.r[i].first);
+        lfd_jw_kint(jw, "last", rep->support.r[i].last);
+        lfd_jw_kstr(jw, "why", lfd_support_why(rep->support.r[i].why));
+        lfd_jw_obj_end(jw);
+    }
+    lfd_jw_arr_end(jw);
     lfd_jw_obj_end(jw);
 }

@@ -1,0 +1,103 @@
+/*  lfd_support: frames that no foot support on the floor can carry (see
+    lfd_support.h for the rule). */
+#include "ingest/lfd_support.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* ankle height standing, as a share of the leg (hip-knee-ankle) length:
+   about 0.06 for adults (Winter, Biomechanics and Motor Control of Human
+   Movement, 4th ed., fig. 4.1: ankle 0.039 H, hip 0.530 H, so leg 0.491 H) */
+#define ANKLE_PER_LEG (0.039 / 0.491)
+
+const char *lfd_support_why(int why)
+{
+    switch (why & 3) {
+    case LFD_SUPPORT_SEATED: return "seated";
+    case LFD_SUPPORT_RAISED: return "feet above the floor";
+    case 3: return "seated, feet above the floor";
+    default: return "";
+    }
+}
+
+static int frame_why(const double *pel, const double *foot, const double *off, size_t k)
+{
+    int why = 0;
+    if (pel[k] < LFD_SUPPORT_SEAT_PEL && off[k] > LFD_SUPPORT_SEAT_OFF)
+        why |= LFD_SUPPORT_SEATED;
+    if (foot[k] > LFD_SUPPORT_RAISED_FOOT)
+        why |= LFD_SUPPORT_RAISED;
+    return why;
+}
+
+void lfd_support_classify(const double *pel, const double *foot, const double *off, size_t stride,
+                          int n, double fps, lfd_support *out)
+{
+    int min_run = (int)ceil(LFD_SUPPORT_MIN_S * fps), gap = (int)ceil(LFD_SUPPORT_GAP_S * fps);
+    out->nranges = out->frames = 0;
+    int cur_first = -1, cur_last = -1, cur_why = 0;
+    for (int k = 0; k <= n; k++) {
+        int w = k < n ? frame_why(pel, foot, off, (size_t)k * stride) : 0;
+        /* the run of flagged frames ending before k */
+        if (w && cur_first < 0) {
+            cur_first = k;
+            cur_why = 0;
+        }
+        if (w) {
+            cur_why |= w;
+            cur_last = k;
+            continue;
+        }
+        if (cur_first < 0)
+            continue;
+        int len = cur_last - cur_first + 1;
+        if (len >= min_run) {
+            lfd_support_range *prev = out->nranges ? &out->r[out->nranges - 1] : NULL;
+            if (prev && cur_first - prev->last - 1 < gap) {
+                out->frames += cur_last - prev->last;
+                prev->last = cur_last;
+                prev->why |= cur_why;
+            } else {
+                out->frames += len;
+                if (out->nranges < LFD_SUPPORT_MAX_RANGES)
+                    out->r[out->nranges++] = (lfd_support_range){cur_first, cur_last, cur_why};
+            }
+        }
+        cur_first = -1;
+    }
+}
+
+int lfd_support_from_human(const lfd_human *h, lfd_support *out, lfd_err *err)
+{
+    int n = h->nframes;
+    out->nranges = out->frames = 0;
+    if (n <= 0 || !(h->leg_m > 0))
+        return LFD_OK;
+    double *s = malloc((size_t)n * 3 * sizeof(double));
+    if (!s)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    double H = h->leg_m * (1 + ANKLE_PER_LEG);
+    static const int trunk[5] = {LFD_CJ_PELVIS, LFD_CJ_SPINE, LFD_CJ_CHEST, LFD_CJ_NECK, LFD_CJ_HEAD};
+    static const int feet[4] = {LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE, LFD_CJ_L_TOE, LFD_CJ_R_TOE};
+    for (int k = 0; k < n; k++) {
+        const double *p = lfd_human_cpos(h, k, LFD_CJ_PELVIS);
+        double lo = INFINITY, mid[2] = {0, 0};
+        for (int i = 0; i < 4; i++) {
+            const double *q = lfd_human_cpos(h, k, feet[i]);
+            lo = fmin(lo, q[2]);
+            mid[0] += q[0] / 4;
+            mid[1] += q[1] / 4;
+        }
+        s[3 * k] = (p[2] - h->floor_z_m) / H;
+        s[3 * k + 1] = (lo - h->floor_z_m) / H;
+        /* the upper body's centre: a bend puts it over the feet, a seat does not */
+        double up[2] = {0, 0};
+        for (int i = 0; i < 5; i++)
+            for (int a = 0; a < 2; a++)
+                up[a] += lfd_human_cpos(h, k, trunk[i])[a] / 5;
+        s[3 * k + 2] = hypot(up[0] - mid[0], up[1] - mid[1]) / H;
+    }
+    lfd_support_classify(s, s + 1, s + 2, 3, n, h->fps, out);
+    free(s);
+    return LFD_OK;
+}

@@ -1,0 +1,65 @@
+/*  lfd_support: frames that no foot support on the floor can carry.
+
+    Retargeting and `lfd check` both ask "is this a motion the feet alone can
+    hold up on a flat floor?".  Some recordings are not: the person sits on a
+    stool, stands or climbs on a box, leans on a table.  Those frames are
+    reported as "needs support" with frame ranges, in the same words by the
+    retarget report and by `lfd check`, instead of being bent into something
+    else or counted as a retargeting failure.
+
+    The rule works on three per-frame series, all in units of the body's
+    standing pelvis height H (so a person and a robot scaled from it give the
+    same answer):
+      pel    pelvis height above the floor / H (about 1 standing),
+      foot   height of the lowest foot point (ankles, toes) above the floor / H,
+      off    horizontal distance of the pelvis from the middle of the feet / H.
+    A frame is
+      "seated"  when pel < LFD_SUPPORT_SEAT_PEL and off > LFD_SUPPORT_SEAT_OFF
+                (hips low and behind the feet: the weight is on a seat),
+      "raised"  when foot > LFD_SUPPORT_RAISED_FOOT (both feet held above the
+                floor: standing on a box, climbing, feet on a stool's rung),
+    and a run of such frames becomes a range when it lasts at least
+    LFD_SUPPORT_MIN_S (a jump's flight or a squat's low point is shorter);
+    runs closer than LFD_SUPPORT_GAP_S are merged.  docs/retarget.md gives
+    the measurements on real clips behind these numbers.
+*/
+#ifndef LFD_SUPPORT_H
+#define LFD_SUPPORT_H
+
+#include "ingest/lfd_human.h"
+
+#define LFD_SUPPORT_SEAT_PEL 0.88
+#define LFD_SUPPORT_SEAT_OFF 0.15
+#define LFD_SUPPORT_RAISED_FOOT 0.10
+#define LFD_SUPPORT_MIN_S 1.0
+#define LFD_SUPPORT_GAP_S 0.5
+#define LFD_SUPPORT_MAX_RANGES 16
+
+enum { LFD_SUPPORT_SEATED = 1, LFD_SUPPORT_RAISED = 2 };
+
+typedef struct lfd_support_range {
+    int first, last; /* frames, inclusive */
+    int why;         /* bits: LFD_SUPPORT_SEATED | LFD_SUPPORT_RAISED */
+} lfd_support_range;
+
+typedef struct lfd_support {
+    int nranges;     /* ranges kept (at most LFD_SUPPORT_MAX_RANGES) */
+    int frames;      /* frames in all ranges, kept or not */
+    lfd_support_range r[LFD_SUPPORT_MAX_RANGES];
+} lfd_support;
+
+/* The reason of a range as words: "seated", "feet above the floor" or
+   "seated, feet above the floor".  Static string. */
+const char *lfd_support_why(int why);
+
+/* Classifies n frames at fps from the three series (see above; stride in
+   doubles between frames) into out.  No allocation. */
+void lfd_support_classify(const double *pel, const double *foot, const double *off, size_t stride,
+                          int n, double fps, lfd_support *out);
+
+/* The same from a human clip: H = pelvis height standing, measured as the
+   leg length (hip-knee-ankle) plus the ankles' stance height; returns
+   LFD_ENOMEM when scratch cannot be allocated. */
+int lfd_support_from_human(const lfd_human *h, lfd_support *out, lfd_err *err);
+
+#endif
