@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ankle height standing, as a share of the leg (hip-knee-ankle) length:
    about 0.06 for adults (Winter, Biomechanics and Motor Control of Human
@@ -67,7 +68,8 @@ void lfd_support_classify(const double *pel, const double *foot, const double *o
     }
 }
 
-int lfd_support_from_human(const lfd_human *h, lfd_support *out, lfd_err *err)
+int lfd_support_from_human(const lfd_human *h, double stand_pelvis_m, lfd_support *out,
+                           lfd_err *err)
 {
     int n = h->nframes;
     out->nranges = out->frames = 0;
@@ -76,8 +78,8 @@ int lfd_support_from_human(const lfd_human *h, lfd_support *out, lfd_err *err)
     double *s = malloc((size_t)n * 3 * sizeof(double));
     if (!s)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    double H = h->leg_m * (1 + ANKLE_PER_LEG);
-    static const int trunk[5] = {LFD_CJ_PELVIS, LFD_CJ_SPINE, LFD_CJ_CHEST, LFD_CJ_NECK, LFD_CJ_HEAD};
+    double H = stand_pelvis_m > 0 ? stand_pelvis_m : h->leg_m * (1 + ANKLE_PER_LEG);
+    static const int trunk[2] = {LFD_CJ_PELVIS, LFD_CJ_HEAD};
     static const int feet[4] = {LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE, LFD_CJ_L_TOE, LFD_CJ_R_TOE};
     for (int k = 0; k < n; k++) {
         const double *p = lfd_human_cpos(h, k, LFD_CJ_PELVIS);
@@ -92,12 +94,106 @@ int lfd_support_from_human(const lfd_human *h, lfd_support *out, lfd_err *err)
         s[3 * k + 1] = (lo - h->floor_z_m) / H;
         /* the upper body's centre: a bend puts it over the feet, a seat does not */
         double up[2] = {0, 0};
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 2; i++)
             for (int a = 0; a < 2; a++)
-                up[a] += lfd_human_cpos(h, k, trunk[i])[a] / 5;
+                up[a] += lfd_human_cpos(h, k, trunk[i])[a] / 2;
         s[3 * k + 2] = hypot(up[0] - mid[0], up[1] - mid[1]) / H;
     }
     lfd_support_classify(s, s + 1, s + 2, 3, n, h->fps, out);
+    free(s);
+    return LFD_OK;
+}
+
+/* world position of a point given in a body's frame */
+static void body_point(const mjData *d, int body, const double local[3], double out[3])
+{
+    const double *R = d->xmat + 9 * body, *p = d->xpos + 3 * body;
+    for (int i = 0; i < 3; i++)
+        out[i] = p[i] + R[3 * i] * local[0] + R[3 * i + 1] * local[1] + R[3 * i + 2] * local[2];
+}
+
+/* sole corner k of foot s in its body's frame */
+static void sole_corner(const lfd_robot_foot *ft, int k, double out[3])
+{
+    out[0] = ft->sole[k & 1 ? 1 : 0];
+    out[1] = ft->sole[k & 2 ? 3 : 2];
+    out[2] = ft->sole_z;
+}
+
+static double lowest_sole(const lfd_robot *r, const mjData *d, double mid[2])
+{
+    double lo = INFINITY, p[3], loc[3];
+    if (mid)
+        mid[0] = mid[1] = 0;
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < 4; k++) {
+            sole_corner(&r->feet[s], k, loc);
+            body_point(d, r->feet[s].body_id, loc, p);
+            lo = fmin(lo, p[2]);
+            if (mid) {
+                mid[0] += p[0] / 8;
+                mid[1] += p[1] / 8;
+            }
+        }
+    return lo;
+}
+
+int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
+                           const lfd_motion *mo, lfd_support *out, lfd_err *err)
+{
+    out->nranges = out->frames = 0;
+    int n = mo->nframes, pel = -1, ntrunk = 0, trunk[2], nfeet = 0, feet[4];
+    if (!r->floating || r->feet[0].body_id < 0 || r->feet[1].body_id < 0 || n < 1)
+        return LFD_OK;
+    for (int e = 0; e < r->nmap; e++) {
+        int hj = r->map[e].human;
+        if (r->map[e].body_id <= 0)
+            continue;
+        if (hj == LFD_CJ_PELVIS && pel < 0)
+            pel = e;
+        if ((hj == LFD_CJ_PELVIS || hj == LFD_CJ_HEAD) && ntrunk < 2)
+            trunk[ntrunk++] = e;
+        if ((hj == LFD_CJ_L_ANKLE || hj == LFD_CJ_R_ANKLE || hj == LFD_CJ_L_TOE ||
+             hj == LFD_CJ_R_TOE) && nfeet < 4)
+            feet[nfeet++] = e;
+    }
+    if (pel < 0)
+        return LFD_OK;
+    /* H: standing at qpos0 */
+    double p[3];
+    memcpy(d->qpos, m->qpos0, (size_t)m->nq * sizeof(double));
+    mj_kinematics(m, d);
+    body_point(d, r->map[pel].body_id, r->map[pel].offset, p);
+    double H = p[2] - lowest_sole(r, d, NULL);
+    if (!(H > 0.1))
+        return LFD_OK;
+    double *s = malloc((size_t)n * 3 * sizeof(double));
+    if (!s)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for %d frames", n);
+    for (int f = 0; f < n; f++) {
+        memcpy(d->qpos, lfd_motion_frame(mo, f), (size_t)m->nq * sizeof(double));
+        mj_kinematics(m, d);
+        double mid[2], up[2] = {0, 0};
+        double lo = lowest_sole(r, d, mid);
+        if (nfeet == 4) {
+            mid[0] = mid[1] = 0;
+            for (int i = 0; i < 4; i++) {
+                body_point(d, r->map[feet[i]].body_id, r->map[feet[i]].offset, p);
+                mid[0] += p[0] / 4;
+                mid[1] += p[1] / 4;
+            }
+        }
+        for (int i = 0; i < ntrunk; i++) {
+            body_point(d, r->map[trunk[i]].body_id, r->map[trunk[i]].offset, p);
+            up[0] += p[0] / ntrunk;
+            up[1] += p[1] / ntrunk;
+        }
+        body_point(d, r->map[pel].body_id, r->map[pel].offset, p);
+        s[3 * f] = p[2] / H;
+        s[3 * f + 1] = lo / H;
+        s[3 * f + 2] = hypot(up[0] - mid[0], up[1] - mid[1]) / H;
+    }
+    lfd_support_classify(s, s + 1, s + 2, 3, n, mo->fps, out);
     free(s);
     return LFD_OK;
 }

@@ -12,7 +12,8 @@
     same answer):
       pel    pelvis height above the floor / H (about 1 standing),
       foot   height of the lowest foot point (ankles, toes) above the floor / H,
-      off    horizontal distance of the pelvis from the middle of the feet / H.
+      off    horizontal distance of the upper body's centre (the middle of
+             pelvis and head) from the middle of the feet (ankles and toes) / H.
     A frame is
       "seated"  when pel < LFD_SUPPORT_SEAT_PEL and off > LFD_SUPPORT_SEAT_OFF
                 (hips low and behind the feet: the weight is on a seat),
@@ -26,7 +27,11 @@
 #ifndef LFD_SUPPORT_H
 #define LFD_SUPPORT_H
 
+#include <mujoco/mujoco.h>
+
+#include "core/lfd_motion.h"
 #include "ingest/lfd_human.h"
+#include "robots/lfd_robot.h"
 
 #define LFD_SUPPORT_SEAT_PEL 0.88
 #define LFD_SUPPORT_SEAT_OFF 0.15
@@ -57,9 +62,24 @@ const char *lfd_support_why(int why);
 void lfd_support_classify(const double *pel, const double *foot, const double *off, size_t stride,
                           int n, double fps, lfd_support *out);
 
-/* The same from a human clip: H = pelvis height standing, measured as the
-   leg length (hip-knee-ankle) plus the ankles' stance height; returns
-   LFD_ENOMEM when scratch cannot be allocated. */
-int lfd_support_from_human(const lfd_human *h, lfd_support *out, lfd_err *err);
+/* The same from a human clip.  stand_pelvis_m is H (the retargeter passes
+   its calibration's standing pelvis height, the height it scales to the
+   robot's, so the retarget report and `lfd check` on the robot see the
+   same ratios); <= 0: the leg length (hip-knee-ankle) plus an average
+   ankle height.  Returns LFD_ENOMEM when scratch cannot be allocated. */
+int lfd_support_from_human(const lfd_human *h, double stand_pelvis_m, lfd_support *out,
+                           lfd_err *err);
+
+/* The same on a robot motion mo of robot r (kinematics of model m, which
+   may be a copy of r->m, in the caller's scratch data d): H = the pelvis
+   map point over the lowest sole corner at qpos0 (the height the
+   retargeter scales the person's standing pelvis height to), the feet =
+   the sole corners (height) and the ankle and toe map points (middle),
+   the upper body = the pelvis and head map points.  Leaves out empty for
+   a fixed-base robot or one without feet or a pelvis map entry.  Used by
+   the retarget report (on the written motion) and by `lfd check`, so both
+   give the same ranges.  Allocates 3 doubles per frame. */
+int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
+                           const lfd_motion *mo, lfd_support *out, lfd_err *err);
 
 #endif

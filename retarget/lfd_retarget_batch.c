@@ -647,31 +647,6 @@ static int measure_motion(const lfd_retargeter *rt, const clip *c, const lfd_mot
     return LFD_OK;
 }
 
-/* The person's "needs support" ranges (lfd_support_from_human), moved to
-   output frames (source frame f0 is output frame 0, rate fps). */
-static int support_ranges(const lfd_human *h, int f0, double fps, int nout, lfd_support *sp,
-                          lfd_err *err)
-{
-    int rc = lfd_support_from_human(h, sp, err);
-    if (rc)
-        return rc;
-    sp->frames = 0;
-    int kept = 0;
-    for (int i = 0; i < sp->nranges; i++) {
-        lfd_support_range x = sp->r[i];
-        x.first = (int)lround((x.first - f0) * fps / h->fps);
-        x.last = (int)lround((x.last - f0) * fps / h->fps);
-        x.first = x.first < 0 ? 0 : x.first;
-        x.last = x.last >= nout ? nout - 1 : x.last;
-        if (x.last < x.first)
-            continue;
-        sp->r[kept++] = x;
-        sp->frames += x.last - x.first + 1;
-    }
-    sp->nranges = kept;
-    return LFD_OK;
-}
-
 int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarget_opts *opts_in,
                        lfd_motion *m, lfd_retarget_report *rep, lfd_err *err)
 {
@@ -705,9 +680,6 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         goto done;
     rep->frames = nout;
     rep->fps = fps;
-    rc = support_ranges(h, f0, fps, nout, &rep->support, err);
-    if (rc)
-        goto done;
     rep->nmap = rt->nmap;
     rep->scale_root = rt->s_root;
     for (int e = 0; e < rt->nmap; e++) {
@@ -785,6 +757,16 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     free(raw);
     if (rc)
         goto done;
+    /* "needs support" on the written motion: the rule and the call of lfd check */
+    {
+        mjData *d = mj_makeData(r->m);
+        rc = d ? lfd_support_from_robot(r, r->m, d, m, &rep->support, err)
+               : lfd_fail(err, LFD_ENOMEM, "out of memory for MuJoCo data");
+        if (d)
+            mj_deleteData(d);
+        if (rc)
+            goto done;
+    }
     if ((rc = write_provenance(r, h, &o, rep, &m->prov, err)) == LFD_OK)
         rc = lfd_motion_validate(m, err);
 done:
