@@ -33,8 +33,8 @@
 #include "ingest/lfd_human.h"
 #include "robots/lfd_robot.h"
 
-#define LFD_SUPPORT_SEAT_PEL 0.88
-#define LFD_SUPPORT_SEAT_OFF 0.15
+#define LFD_SUPPORT_SEAT_PEL 0.84
+#define LFD_SUPPORT_SEAT_OFF 0.18
 #define LFD_SUPPORT_RAISED_FOOT 0.10
 #define LFD_SUPPORT_MIN_S 1.0
 #define LFD_SUPPORT_GAP_S 0.5
