@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ankle height standing, as a share of the leg (hip-knee-ankle) length:
@@ -21,24 +22,26 @@ const char *lfd_support_why(int why)
     }
 }
 
-static int frame_why(const double *pel, const double *foot, const double *off, size_t k)
+static int frame_why(const double *pel, const double *foot, const double *off, const double *knee,
+                     size_t k)
 {
     int why = 0;
-    if (pel[k] < LFD_SUPPORT_SEAT_PEL && off[k] > LFD_SUPPORT_SEAT_OFF)
+    if (pel[k] < LFD_SUPPORT_SEAT_PEL && off[k] > LFD_SUPPORT_SEAT_OFF &&
+        knee[k] > LFD_SUPPORT_SEAT_KNEE_RAD)
         why |= LFD_SUPPORT_SEATED;
     if (foot[k] > LFD_SUPPORT_RAISED_FOOT)
         why |= LFD_SUPPORT_RAISED;
     return why;
 }
 
-void lfd_support_classify(const double *pel, const double *foot, const double *off, size_t stride,
-                          int n, double fps, lfd_support *out)
+void lfd_support_classify(const double *pel, const double *foot, const double *off,
+                          const double *knee, size_t stride, int n, double fps, lfd_support *out)
 {
     int min_run = (int)ceil(LFD_SUPPORT_MIN_S * fps), gap = (int)ceil(LFD_SUPPORT_GAP_S * fps);
     out->nranges = out->frames = 0;
     int cur_first = -1, cur_last = -1, cur_why = 0;
     for (int k = 0; k <= n; k++) {
-        int w = k < n ? frame_why(pel, foot, off, (size_t)k * stride) : 0;
+        int w = k < n ? frame_why(pel, foot, off, knee, (size_t)k * stride) : 0;
         /* the run of flagged frames ending before k */
         if (w && cur_first < 0) {
             cur_first = k;
@@ -68,6 +71,22 @@ void lfd_support_classify(const double *pel, const double *foot, const double *o
     }
 }
 
+/* knee flexion from hip, knee, ankle points: pi - the angle at the knee */
+static double knee_flex(const double *hip, const double *knee, const double *ankle)
+{
+    double a[3], b[3];
+    for (int i = 0; i < 3; i++) {
+        a[i] = hip[i] - knee[i];
+        b[i] = ankle[i] - knee[i];
+    }
+    double na = sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]);
+    double nb = sqrt(b[0] * b[0] + b[1] * b[1] + b[2] * b[2]);
+    if (!(na > 1e-9 && nb > 1e-9))
+        return 0;
+    double c = (a[0] * b[0] + a[1] * b[1] + a[2] * b[2]) / (na * nb);
+    return M_PI - acos(fmax(-1, fmin(1, c)));
+}
+
 int lfd_support_from_human(const lfd_human *h, double stand_pelvis_m, lfd_support *out,
                            lfd_err *err)
 {
@@ -75,7 +94,7 @@ int lfd_support_from_human(const lfd_human *h, double stand_pelvis_m, lfd_suppor
     out->nranges = out->frames = 0;
     if (n <= 0 || !(h->leg_m > 0))
         return LFD_OK;
-    double *s = malloc((size_t)n * 3 * sizeof(double));
+    double *s = malloc((size_t)n * 4 * sizeof(double));
     if (!s)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     double H = stand_pelvis_m > 0 ? stand_pelvis_m : h->leg_m * (1 + ANKLE_PER_LEG);
@@ -90,16 +109,22 @@ int lfd_support_from_human(const lfd_human *h, double stand_pelvis_m, lfd_suppor
             mid[0] += q[0] / 4;
             mid[1] += q[1] / 4;
         }
-        s[3 * k] = (p[2] - h->floor_z_m) / H;
-        s[3 * k + 1] = (lo - h->floor_z_m) / H;
+        s[4 * k] = (p[2] - h->floor_z_m) / H;
+        s[4 * k + 1] = (lo - h->floor_z_m) / H;
         /* the upper body's centre: a bend puts it over the feet, a seat does not */
         double up[2] = {0, 0};
         for (int i = 0; i < 2; i++)
             for (int a = 0; a < 2; a++)
                 up[a] += lfd_human_cpos(h, k, trunk[i])[a] / 2;
-        s[3 * k + 2] = hypot(up[0] - mid[0], up[1] - mid[1]) / H;
+        s[4 * k + 2] = hypot(up[0] - mid[0], up[1] - mid[1]) / H;
+        s[4 * k + 3] = 0.5 * (knee_flex(lfd_human_cpos(h, k, LFD_CJ_L_HIP),
+                                        lfd_human_cpos(h, k, LFD_CJ_L_KNEE),
+                                        lfd_human_cpos(h, k, LFD_CJ_L_ANKLE)) +
+                              knee_flex(lfd_human_cpos(h, k, LFD_CJ_R_HIP),
+                                        lfd_human_cpos(h, k, LFD_CJ_R_KNEE),
+                                        lfd_human_cpos(h, k, LFD_CJ_R_ANKLE)));
     }
-    lfd_support_classify(s, s + 1, s + 2, 3, n, h->fps, out);
+    lfd_support_classify(s, s + 1, s + 2, s + 3, 4, n, h->fps, out);
     free(s);
     return LFD_OK;
 }
@@ -142,7 +167,9 @@ int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
                            const lfd_motion *mo, lfd_support *out, lfd_err *err)
 {
     out->nranges = out->frames = 0;
-    int n = mo->nframes, pel = -1, ntrunk = 0, trunk[2], nfeet = 0, feet[4];
+    int n = mo->nframes, pel = -1, ntrunk = 0, trunk[2], nfeet = 0, feet[4], leg[LFD_CJ_COUNT];
+    for (int j = 0; j < LFD_CJ_COUNT; j++)
+        leg[j] = -1;
     if (!r->floating || r->feet[0].body_id < 0 || r->feet[1].body_id < 0 || n < 1)
         return LFD_OK;
     for (int e = 0; e < r->nmap; e++) {
@@ -151,6 +178,8 @@ int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
             continue;
         if (hj == LFD_CJ_PELVIS && pel < 0)
             pel = e;
+        if (hj >= 0 && hj < LFD_CJ_COUNT && leg[hj] < 0)
+            leg[hj] = e;
         if ((hj == LFD_CJ_PELVIS || hj == LFD_CJ_HEAD) && ntrunk < 2)
             trunk[ntrunk++] = e;
         if ((hj == LFD_CJ_L_ANKLE || hj == LFD_CJ_R_ANKLE || hj == LFD_CJ_L_TOE ||
@@ -167,7 +196,13 @@ int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
     double H = p[2] - lowest_sole(r, d, NULL);
     if (!(H > 0.1))
         return LFD_OK;
-    double *s = malloc((size_t)n * 3 * sizeof(double));
+    static const int chain[2][3] = {{LFD_CJ_L_HIP, LFD_CJ_L_KNEE, LFD_CJ_L_ANKLE},
+                                    {LFD_CJ_R_HIP, LFD_CJ_R_KNEE, LFD_CJ_R_ANKLE}};
+    int knees = 1;
+    for (int sd = 0; sd < 2; sd++)
+        for (int i = 0; i < 3; i++)
+            knees &= leg[chain[sd][i]] >= 0;
+    double *s = malloc((size_t)n * 4 * sizeof(double));
     if (!s)
         return lfd_fail(err, LFD_ENOMEM, "out of memory for %d frames", n);
     for (int f = 0; f < n; f++) {
@@ -189,11 +224,21 @@ int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
             up[1] += p[1] / ntrunk;
         }
         body_point(d, r->map[pel].body_id, r->map[pel].offset, p);
-        s[3 * f] = p[2] / H;
-        s[3 * f + 1] = lo / H;
-        s[3 * f + 2] = hypot(up[0] - mid[0], up[1] - mid[1]) / H;
+        s[4 * f] = p[2] / H;
+        s[4 * f + 1] = lo / H;
+        s[4 * f + 2] = hypot(up[0] - mid[0], up[1] - mid[1]) / H;
+        /* knee flexion from the map points (no knees mapped: not seated) */
+        s[4 * f + 3] = 0;
+        for (int sd = 0; sd < 2 && knees; sd++) {
+            double q[3][3];
+            for (int i = 0; i < 3; i++) {
+                const lfd_robot_map_entry *me = &r->map[leg[chain[sd][i]]];
+                body_point(d, me->body_id, me->offset, q[i]);
+            }
+            s[4 * f + 3] += 0.5 * knee_flex(q[0], q[1], q[2]);
+        }
     }
-    lfd_support_classify(s, s + 1, s + 2, 3, n, mo->fps, out);
+    lfd_support_classify(s, s + 1, s + 2, s + 3, 4, n, mo->fps, out);
     free(s);
     return LFD_OK;
 }

@@ -13,10 +13,13 @@
       pel    pelvis height above the floor / H (about 1 standing),
       foot   height of the lowest foot point (ankles, toes) above the floor / H,
       off    horizontal distance of the upper body's centre (the middle of
-             pelvis and head) from the middle of the feet (ankles and toes) / H.
+             pelvis and head) from the middle of the feet (ankles and toes) / H,
+      knee   knee flexion, rad (the mean of both: pi - angle hip-knee-ankle).
     A frame is
-      "seated"  when pel < LFD_SUPPORT_SEAT_PEL and off > LFD_SUPPORT_SEAT_OFF
-                (hips low and behind the feet: the weight is on a seat),
+      "seated"  when pel < LFD_SUPPORT_SEAT_PEL, off > LFD_SUPPORT_SEAT_OFF and
+                knee > LFD_SUPPORT_SEAT_KNEE_RAD (hips low and behind the feet
+                with the knees bent: the weight is on a seat; a body leaning
+                back stiffly is not seated, it is a balance failure),
       "raised"  when foot > LFD_SUPPORT_RAISED_FOOT (both feet held above the
                 floor: standing on a box, climbing, feet on a stool's rung),
     and a run of such frames becomes a range when it lasts at least
@@ -35,6 +38,7 @@
 
 #define LFD_SUPPORT_SEAT_PEL 0.84
 #define LFD_SUPPORT_SEAT_OFF 0.18
+#define LFD_SUPPORT_SEAT_KNEE_RAD 1.0
 #define LFD_SUPPORT_RAISED_FOOT 0.10
 #define LFD_SUPPORT_MIN_S 1.0
 #define LFD_SUPPORT_GAP_S 0.5
@@ -57,10 +61,10 @@ typedef struct lfd_support {
    "seated, feet above the floor".  Static string. */
 const char *lfd_support_why(int why);
 
-/* Classifies n frames at fps from the three series (see above; stride in
+/* Classifies n frames at fps from the four series (see above; stride in
    doubles between frames) into out.  No allocation. */
-void lfd_support_classify(const double *pel, const double *foot, const double *off, size_t stride,
-                          int n, double fps, lfd_support *out);
+void lfd_support_classify(const double *pel, const double *foot, const double *off,
+                          const double *knee, size_t stride, int n, double fps, lfd_support *out);
 
 /* The same from a human clip.  stand_pelvis_m is H (the retargeter passes
    its calibration's standing pelvis height, the height it scales to the

@@ -21,35 +21,39 @@
 #include "retarget/lfd_retarget.h"
 #include "robots/lfd_robot.h"
 #include "sim/lfd_check.h"
+#include "tests/lfd_poses.h"
 #include "tests/lfd_test.h"
 
-static void fill(double *s, int n, double pel, double foot, double off)
+static void fill(double *s, int n, double pel, double foot, double off, double knee)
 {
     for (int k = 0; k < n; k++) {
-        s[3 * k] = pel;
-        s[3 * k + 1] = foot;
-        s[3 * k + 2] = off;
+        s[4 * k] = pel;
+        s[4 * k + 1] = foot;
+        s[4 * k + 2] = off;
+        s[4 * k + 3] = knee;
     }
 }
 
 TEST(support_classify_known)
 {
     enum { N = 600 };
-    static double s[3 * N];
+    static double s[4 * N];
     lfd_support sp;
-    fill(s, N, 0.95, 0.0, 0.05);
-    lfd_support_classify(s, s + 1, s + 2, 3, N, 30, &sp);
+    fill(s, N, 0.95, 0.0, 0.05, 0.1);
+    lfd_support_classify(s, s + 1, s + 2, s + 3, 4, N, 30, &sp);
     CHECK_EQ_INT(sp.nranges, 0);
     /* seated 100..199: pelvis low and behind the feet */
-    fill(s + 3 * 100, 100, 0.75, 0.0, 0.3);
+    fill(s + 4 * 100, 100, 0.75, 0.0, 0.3, 1.4);
     /* a squat's low point: low but over the feet: not seated */
-    fill(s + 3 * 250, 60, 0.6, 0.0, 0.05);
+    fill(s + 4 * 250, 30, 0.6, 0.0, 0.05, 2.0);
+    /* leaning back stiffly (knees straight): a balance failure, not a seat */
+    fill(s + 4 * 280, 40, 0.8, 0.0, 0.4, 0.05);
     /* a jump's flight, 0.4 s: too short */
-    fill(s + 3 * 350, 12, 0.95, 0.3, 0.05);
+    fill(s + 4 * 350, 12, 0.95, 0.3, 0.05, 0.1);
     /* on a box 400..459 and 470..529: one range across the 10-frame gap */
-    fill(s + 3 * 400, 60, 1.1, 0.2, 0.05);
-    fill(s + 3 * 470, 60, 1.1, 0.2, 0.05);
-    lfd_support_classify(s, s + 1, s + 2, 3, N, 30, &sp);
+    fill(s + 4 * 400, 60, 1.1, 0.2, 0.05, 0.1);
+    fill(s + 4 * 470, 60, 1.1, 0.2, 0.05, 0.1);
+    lfd_support_classify(s, s + 1, s + 2, s + 3, 4, N, 30, &sp);
     CHECK_EQ_INT(sp.nranges, 2);
     CHECK_EQ_INT(sp.r[0].first, 100);
     CHECK_EQ_INT(sp.r[0].last, 199);
@@ -110,6 +114,44 @@ TEST(support_synthetic_box)
         lfd_robot_free(&r);
     }
     lfd_human_free(&h);
+}
+
+/* lfd check on a robot held 0.3 m above the floor for 2 s (on a box, or a
+   bad motion): needs support over the whole clip, its external help (one
+   body weight) stated, not failed, and the verdict says so */
+TEST(support_check_in_the_air)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load("h1", &r, &err), &err);
+    if (!r)
+        return;
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 2, 30, &err), &err);
+    for (int f = 0; f < m.nframes; f++)
+        lfd_motion_frame(&m, f)[2] += 0.3;
+    lfd_check_report *cr = lfd_check_report_new();
+    CHECK(cr != NULL);
+    if (cr) {
+        CHECK_OK(lfd_check_run(r, &m, NULL, cr, &err), &err);
+        CHECK_EQ_INT(cr->support.nranges, 1);
+        if (cr->support.nranges == 1) {
+            CHECK_EQ_INT(cr->support.r[0].first, 0);
+            CHECK_EQ_INT(cr->support.r[0].last, m.nframes - 1);
+            CHECK_EQ_INT(cr->support.r[0].why, LFD_SUPPORT_RAISED);
+        }
+        CHECK_NEAR(cr->assist_supported_max, 1.0, 0.02);
+        CHECK(cr->assist_max < 0.01);
+        int idx = -1;
+        CHECK(lfd_check_report_find(cr, LFD_CK_NEEDS_SUPPORT, 10, &idx));
+        if (idx >= 0)
+            CHECK(strstr(cr->finding[idx].msg, "needs support: frames 0-") != NULL);
+        CHECK(!lfd_check_report_find(cr, LFD_CK_ASSIST, 10, NULL));
+        CHECK_EQ_INT(cr->verdict, LFD_CHECK_WARN);
+        lfd_check_report_free(&cr);
+    }
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
 }
 
 /* retargets one shared clip onto g1 at 30 fps and checks it; 0 when absent */
