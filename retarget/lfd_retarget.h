@@ -68,6 +68,7 @@
 #include "core/lfd_err.h"
 #include "core/lfd_motion.h"
 #include "ingest/lfd_human.h"
+#include "ingest/lfd_support.h"
 #include "retarget/lfd_ik.h"
 #include "robots/lfd_robot.h"
 
@@ -190,6 +191,10 @@ typedef struct lfd_retarget_report {
     double zmp_shift_max_m;                  /* largest horizontal correction of the dynamics filter */
     int needs_support_frames;                /* frames whose ZMP no foot support can bring in */
     int needs_support_first, needs_support_last; /* their first and last frame */
+    /* frames of the person no foot support on the floor carries (seated,
+       feet above the floor: lfd_support.h), in output frames; the same
+       rule and words as `lfd check`'s needs_support finding */
+    lfd_support support;
 } lfd_retarget_report;
 
 /* Batch: retargets a whole human clip onto r into a new motion m (free with

@@ -757,6 +757,16 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     free(raw);
     if (rc)
         goto done;
+    /* "needs support" on the written motion: the rule and the call of lfd check */
+    {
+        mjData *d = mj_makeData(r->m);
+        rc = d ? lfd_support_from_robot(r, r->m, d, m, &rep->support, err)
+               : lfd_fail(err, LFD_ENOMEM, "out of memory for MuJoCo data");
+        if (d)
+            mj_deleteData(d);
+        if (rc)
+            goto done;
+    }
     if ((rc = write_provenance(r, h, &o, rep, &m->prov, err)) == LFD_OK)
         rc = lfd_motion_validate(m, err);
 done:
@@ -793,6 +803,9 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
     fprintf(fp, "  root jump max %.1f mm (frame %d), joint acceleration p99 %.0f rad/s^2 (max %.0f)\n",
             1000 * rep->root_jump_max_m, rep->root_jump_frame, rep->acc_p99_rad_s2,
             rep->acc_max_rad_s2);
+    for (int i = 0; i < rep->support.nranges; i++)
+        fprintf(fp, "  needs support: frames %d-%d (%s)\n", rep->support.r[i].first,
+                rep->support.r[i].last, lfd_support_why(rep->support.r[i].why));
     if (rep->smoothing_kept_off)
         fprintf(fp, "  warning: whole-clip smoothing was kept off: it moved planted feet or soles "
                     "beyond 2 cm / 8 mm on this clip\n");
@@ -832,5 +845,16 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_knum(jw, "acc_p99_rad_s2", rep->acc_p99_rad_s2);
     lfd_jw_knum(jw, "acc_max_rad_s2", rep->acc_max_rad_s2);
     lfd_jw_kbool(jw, "smoothing_kept_off", rep->smoothing_kept_off);
+    lfd_jw_kint(jw, "needs_support_frames", rep->support.frames);
+    lfd_jw_key(jw, "needs_support");
+    lfd_jw_arr_begin(jw);
+    for (int i = 0; i < rep->support.nranges; i++) {
+        lfd_jw_obj_begin(jw);
+        lfd_jw_kint(jw, "first", rep->support.r[i].first);
+        lfd_jw_kint(jw, "last", rep->support.r[i].last);
+        lfd_jw_kstr(jw, "why", lfd_support_why(rep->support.r[i].why));
+        lfd_jw_obj_end(jw);
+    }
+    lfd_jw_arr_end(jw);
     lfd_jw_obj_end(jw);
 }

@@ -222,6 +222,11 @@ static mjData *make_data(const mjModel *m, lfd_err *err)
     return a.d;
 }
 
+static void body_point(const mjData *d, int body, const double local[3], double out[3]);
+static int find_support(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                        lfd_check_report *rep, lfd_err *err);
+static int in_support(const lfd_check_report *rep, int f);
+
 int lfd_checker_new(const lfd_robot *r, lfd_checker **out, lfd_err *err)
 {
     lfd_mj_init();
@@ -323,7 +328,8 @@ int lfd_checker_new(const lfd_robot *r, lfd_checker **out, lfd_err *err)
         [LFD_CK_FLOOR] = nb,  [LFD_CK_SLIDE] = 2,         [LFD_CK_FORCE] = 2,
         [LFD_CK_ZMP] = 1,     [LFD_CK_COM] = 1,           [LFD_CK_ASSIST] = 1,
         [LFD_CK_FALL] = 1,    [LFD_CK_TRACK_JOINT] = 1,   [LFD_CK_TRACK_ROOT] = 1,
-        [LFD_CK_TRACK_ASSIST] = 1, [LFD_CK_SPEED] = LFD_CHECK_NPOINTS};
+        [LFD_CK_TRACK_ASSIST] = 1, [LFD_CK_SPEED] = LFD_CHECK_NPOINTS,
+        [LFD_CK_NEEDS_SUPPORT] = 1};
     int k = 0;
     for (int i = 0; i < LFD_CK_COUNT; i++) {
         c->key_base[i] = k;
@@ -890,8 +896,13 @@ static int check_pose(frame_ctx *x, int f, const double *q)
                 if (-cm > o->zmp_tol_m)
                     lfd_check_note(ws, rep, LFD_CK_COM, 0, f, f, f, LFD_CHECK_INFO, -cm, o->zmp_tol_m, -cm);
             }
-            rep->assist_max = fmax(rep->assist_max, assist);
-            if (assist > o->assist_warn) {
+            /* frames no foot support carries: stated (needs_support), not failed */
+            int supported = in_support(rep, f);
+            if (supported)
+                rep->assist_supported_max = fmax(rep->assist_supported_max, assist);
+            else
+                rep->assist_max = fmax(rep->assist_max, assist);
+            if (assist > o->assist_warn && !supported) {
                 rep->assist_frames++;
                 int fail = assist > o->assist_fail;
                 lfd_check_note(ws, rep, LFD_CK_ASSIST, 0, f, f, f,
@@ -1024,6 +1035,8 @@ int lfd_check_motion(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m
         ws->key_bad[k] = 0;
     }
     memset(ws->active_prev, 0, sizeof ws->active_prev);
+    if (LFD_CHECK_ON(opts, LFD_CG_BALANCE) && (rc = find_support(c, ws, mo, rep, err)))
+        return rc;
 
     frame_ctx x;
     memset(&x, 0, sizeof x);
@@ -1090,10 +1103,38 @@ int lfd_check_motion(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m
         if (rc)
             return rc;
     }
+    for (int i = 0; i < rep->support.nranges; i++) {
+        const lfd_support_range *sr = &rep->support.r[i];
+        double sec = (sr->last - sr->first + 1) / mo->fps;
+        lfd_check_note(ws, rep, LFD_CK_NEEDS_SUPPORT, 0, sr->first, sr->last, sr->first,
+                       LFD_CHECK_WARN, sec, 0, sec);
+        int ki = ws->key_idx[c->key_base[LFD_CK_NEEDS_SUPPORT]];
+        if (ki >= 0)
+            rep->finding[ki].aux |= sr->why;
+        /* the next range is a finding of its own */
+        ws->key_idx[c->key_base[LFD_CK_NEEDS_SUPPORT]] = -1;
+    }
     lfd_check_finalize_findings(c, rep);
     rep->verdict = rep->nfail ? LFD_CHECK_FAIL : rep->nwarn ? LFD_CHECK_WARN : LFD_CHECK_PASS;
     rep->wall_s = lfd_now_s() - t0;
     return LFD_OK;
+}
+
+/* Needs support: the rule of ingest/lfd_support.h on the robot's motion
+   (the same call as the retarget report's, so both give the same ranges). */
+static int find_support(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                        lfd_check_report *rep, lfd_err *err)
+{
+    memset(&rep->support, 0, sizeof rep->support);
+    return lfd_support_from_robot(c->r, c->m, ws->d, mo, &rep->support, err);
+}
+
+static int in_support(const lfd_check_report *rep, int f)
+{
+    for (int i = 0; i < rep->support.nranges; i++)
+        if (f >= rep->support.r[i].first && f <= rep->support.r[i].last)
+            return 1;
+    return 0;
 }
 
 int lfd_check_run(const lfd_robot *r, const lfd_motion *m, const lfd_check_opts *o,

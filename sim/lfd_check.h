@@ -67,6 +67,7 @@
 #include "core/lfd_err.h"
 #include "core/lfd_json.h"
 #include "core/lfd_motion.h"
+#include "ingest/lfd_support.h"
 #include "robots/lfd_robot.h"
 
 /* verdicts and severities */
@@ -107,6 +108,8 @@ typedef enum lfd_check_kind {
     LFD_CK_TRACK_ROOT,   /* tracking: root position error, m */
     LFD_CK_TRACK_ASSIST, /* tracking with the harness: assist, share of body weight */
     LFD_CK_SPEED,        /* hand/foot Cartesian speed, m/s */
+    LFD_CK_NEEDS_SUPPORT, /* frames no foot support on the floor carries (seated, feet
+                             above the floor: ingest/lfd_support.h); value s, aux = why */
     LFD_CK_COUNT
 } lfd_check_kind;
 
@@ -257,7 +260,9 @@ typedef struct lfd_check_report {
     double foot_force_limit_n;   /* the warning threshold used */
     double zmp_margin_min_m;     /* NaN if never defined */
     double com_margin_min_m;
-    double assist_max;           /* share of body weight */
+    double assist_max;           /* share of body weight, outside needs-support frames */
+    double assist_supported_max; /* the same inside needs-support frames (not a failure) */
+    lfd_support support;         /* needs-support ranges (the retarget report's rule) */
     int assist_frames;           /* frames over assist_warn */
     int support_frames;          /* frames with a foot in contact */
     double speed_max_m_s;

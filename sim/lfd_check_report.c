@@ -127,6 +127,13 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
                  "%s: tracking with a harness on the root: needs %.0f%% of body weight > %.0f%%%s", fr,
                  x->value * 100, x->limit * 100, pk);
         return;
+    case LFD_CK_NEEDS_SUPPORT:
+        /* the retarget report's words (lfd_retarget_report_print) */
+        snprintf(x->msg, sizeof x->msg,
+                 "needs support: frames %d-%d (%s): no foot support on the floor carries them; "
+                 "their external help is not counted as a failure",
+                 x->first, x->last, lfd_support_why(x->aux));
+        return;
     case LFD_CK_SPEED:
         snprintf(x->msg, sizeof x->msg, "%s: %s moves at %.3f m/s > %.3f m/s%s", fr, what, x->value,
                  x->limit, pk);
@@ -158,8 +165,8 @@ void lfd_check_report_print(const lfd_check_report *rep, const lfd_robot *r, con
                             FILE *fp)
 {
     const char *V[] = {"PASS", "WARN", "FAIL"};
-    fprintf(fp, "%s (%s): %s — %d frames, %.2f s at %g fps; %d failure%s, %d warning%s\n", name,
-            rep->robot, V[rep->verdict], rep->nframes, rep->duration_s, rep->fps, rep->nfail,
+    fprintf(fp, "%s (%s): %s%s — %d frames, %.2f s at %g fps; %d failure%s, %d warning%s\n", name,
+            rep->robot, V[rep->verdict], rep->support.nranges ? " (needs support)" : "", rep->nframes, rep->duration_s, rep->fps, rep->nfail,
             rep->nfail == 1 ? "" : "s", rep->nwarn, rep->nwarn == 1 ? "" : "s");
     fprintf(fp, "  checks:");
     for (int g = 0; g < LFD_CG_COUNT; g++) {
@@ -212,6 +219,10 @@ void lfd_check_report_print(const lfd_check_report *rep, const lfd_robot *r, con
                 "of body weight (%d frames over %.0f%%), foot on the floor in %d of %d frames\n",
                 rep->zmp_margin_min_m, rep->com_margin_min_m, rep->assist_max * 100, rep->assist_frames,
                 rep->opts.assist_warn * 100, rep->support_frames, rep->nframes);
+    if (rep->support.nranges)
+        fprintf(fp, "  needs support: %d frames (%.1f s) no foot support on the floor carries; their "
+                    "external help (max %.0f%% of body weight) is stated, not failed\n",
+                rep->support.frames, rep->support.frames / rep->fps, rep->assist_supported_max * 100);
     if (rep->foot_force_max_n > 0 || rep->slide_max_m > 0)
         fprintf(fp, "  feet: peak normal force %.0f N (%.2f body weights), largest slide %.1f cm/frame\n",
                 rep->foot_force_max_n, rep->foot_force_max_n / rep->weight_n, rep->slide_max_m * 100);
@@ -261,6 +272,17 @@ void lfd_check_report_json(const lfd_check_report *rep, const lfd_robot *r, cons
     lfd_jw_kstr(jw, "motion", name);
     lfd_jw_kstr(jw, "robot", rep->robot);
     lfd_jw_kstr(jw, "verdict", lfd_check_verdict_name(rep->verdict));
+    lfd_jw_kint(jw, "needs_support_frames", rep->support.frames);
+    lfd_jw_key(jw, "needs_support");
+    lfd_jw_arr_begin(jw);
+    for (int i = 0; i < rep->support.nranges; i++) {
+        lfd_jw_obj_begin(jw);
+        lfd_jw_kint(jw, "first", rep->support.r[i].first);
+        lfd_jw_kint(jw, "last", rep->support.r[i].last);
+        lfd_jw_kstr(jw, "why", lfd_support_why(rep->support.r[i].why));
+        lfd_jw_obj_end(jw);
+    }
+    lfd_jw_arr_end(jw);
     lfd_jw_kint(jw, "frames", rep->nframes);
     lfd_jw_knum(jw, "fps", rep->fps);
     lfd_jw_knum(jw, "duration_s", rep->duration_s);
@@ -334,6 +356,7 @@ void lfd_check_report_json(const lfd_check_report *rep, const lfd_robot *r, cons
     lfd_jw_knum(jw, "foot_slide_max_m_per_frame", rep->slide_max_m);
     lfd_jw_knum(jw, "foot_force_max_n", rep->foot_force_max_n);
     lfd_jw_knum(jw, "foot_force_limit_n", rep->foot_force_limit_n);
+    lfd_jw_knum(jw, "assist_supported_max_body_weight", rep->assist_supported_max);
     lfd_jw_knum(jw, "zmp_margin_min_m", rep->zmp_margin_min_m);
     lfd_jw_knum(jw, "com_margin_min_m", rep->com_margin_min_m);
     lfd_jw_knum(jw, "assist_max_body_weight", rep->assist_max);

@@ -27,6 +27,7 @@ typedef struct job {
     int verdict;
     double assist_max, torque_ratio;
     char fails[256];
+    int needs_support_frames; /* the check's needs-support frames */
     double time_scale;        /* factor applied (1: none) */
     double time_scale_needed; /* smallest factor whose torques fit (0: none up to the cap) */
 } job;
@@ -64,6 +65,7 @@ static int check_figures(const lfd_robot *r, const lfd_motion *m, unsigned check
     if (rc == LFD_OK) {
         j->verdict = cr->verdict;
         j->assist_max = cr->assist_max;
+        j->needs_support_frames = cr->support.frames;
         j->torque_ratio = 0;
         for (int k = 0; k < cr->njoints && k < r->njoints; k++)
             if (r->joints[k].torque_max > 0)
@@ -167,9 +169,12 @@ static void *worker(void *arg)
 
 static void print_check(const job *j)
 {
-    printf("  lfd check on the written motion: %s%s%s; external help max %.2f body weights, "
-           "torque max %.2f of its limit\n", lfd_check_verdict_name(j->verdict),
-           "", "", j->assist_max, j->torque_ratio);
+    char ns[64] = "";
+    if (j->needs_support_frames)
+        snprintf(ns, sizeof ns, " (needs support: %d frames)", j->needs_support_frames);
+    printf("  lfd check on the written motion: %s%s; external help max %.2f body weights "
+           "(outside needs-support frames), torque max %.2f of its limit\n",
+           lfd_check_verdict_name(j->verdict), ns, j->assist_max, j->torque_ratio);
     if (j->fails[0])
         printf("  (failing: %s)\n", j->fails);
     if (j->time_scale > 1)
@@ -292,6 +297,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
                 lfd_jw_obj_begin(&jw);
                 lfd_jw_kstr(&jw, "verdict", lfd_check_verdict_name(j->verdict));
                 lfd_jw_knum(&jw, "assist_max_body_weight", j->assist_max);
+                lfd_jw_kint(&jw, "needs_support_frames", j->needs_support_frames);
                 lfd_jw_knum(&jw, "torque_ratio_max", j->torque_ratio);
                 lfd_jw_kstr(&jw, "failing", j->fails);
                 lfd_jw_knum(&jw, "time_scale", j->time_scale);
