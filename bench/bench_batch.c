@@ -59,16 +59,17 @@ static double bare(const lfd_batch_corpus *c, const lfd_robot *r, double fps, do
     lfd_checker *ck = NULL;
     lfd_check_ws *ws = NULL;
     lfd_err e = {0};
-    if (!q || !rep || lfd_checker_new(r, &ck, &e) || lfd_check_ws_new(ck, &ws, &e)) {
+    if (!q || !rep || lfd_checker_new(&ck, r, &e) || lfd_check_ws_new(&ws, ck, &e)) {
         free(q);
         lfd_check_report_free(&rep);
         lfd_checker_free(&ck);
         return -1;
     }
     lfd_check_opts co;
-    lfd_check_opts_default(&co);
+    lfd_check_opts_init(&co);
     co.series = 1; /* as the batch, which keeps series for plots of failing clips */
-    lfd_retarget_opts ro = lfd_retarget_opts_default();
+    lfd_retarget_opts ro;
+    lfd_retarget_opts_init(&ro);
     ro.progress = 0;
     ro.fps = fps;
     *rec_s = 0;
@@ -107,7 +108,7 @@ static void bench_corpus(const char *name, const char *corpus, const char *tmp, 
     lfd_err e = {0};
     lfd_batch_corpus c;
     lfd_robot *r = NULL;
-    if (lfd_batch_corpus_list(&o, &c, &e) || lfd_robot_load("h1", &r, &e)) {
+    if (lfd_batch_corpus_list(&o, &c, &e) || lfd_robot_load(&r, "h1", &e)) {
         fprintf(stderr, "bench_batch: %s\n", e.msg);
         return;
     }

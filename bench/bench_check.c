@@ -20,7 +20,7 @@ static void bench_robot(const char *name)
 {
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    if (lfd_robot_load(name, &r, &err)) {
+    if (lfd_robot_load(&r, name, &err)) {
         fprintf(stderr, "bench_check: %s\n", err.msg);
         return;
     }
@@ -34,7 +34,7 @@ static void bench_robot(const char *name)
     lfd_checker *c = NULL;
     lfd_check_ws *ws = NULL;
     lfd_check_report *rep = lfd_check_report_new();
-    if (lfd_checker_new(r, &c, &err) || lfd_check_ws_new(c, &ws, &err) || !rep) {
+    if (lfd_checker_new(&c, r, &err) || lfd_check_ws_new(&ws, c, &err) || !rep) {
         fprintf(stderr, "bench_check: %s\n", err.msg);
         goto done;
     }
@@ -42,7 +42,7 @@ static void bench_robot(const char *name)
     mjData *d = mj_makeData(m);
     double *f = mju_malloc(sizeof(double) * (size_t)m->nv);
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     int n = mo.nframes, rounds = 20;
     double t_check = 0, t_base = 0;
     for (int k = 0; k < rounds; k++) {

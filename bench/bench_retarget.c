@@ -22,7 +22,7 @@ BENCH(retarget_h1)
 {
     lfd_err err;
     lfd_robot *r;
-    if (lfd_robot_load("h1", &r, &err))
+    if (lfd_robot_load(&r, "h1", &err))
         return;
     lfd_human h;
     const char *clip = lfd_bench_shared("data/mocap/cmu_daz_13_01_sit_on_stool.bvh");
@@ -36,7 +36,8 @@ BENCH(retarget_h1)
     const mjModel *m = r->m;
     mjData *d = mj_makeData(m);
     double *jac = malloc(sizeof(double) * 6 * (size_t)m->nv);
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     o.progress = 0;
     double best_rt = 1e9, best_bare = 1e9, best_whole = 1e9;
     lfd_retarget_report rep;

@@ -18,7 +18,7 @@ static void bench_robot(const char *name)
     double t0 = lfd_now_s();
     for (int i = 0; i < loads; i++) {
         lfd_robot_free(&r);
-        if (lfd_robot_load(name, &r, &err)) {
+        if (lfd_robot_load(&r, name, &err)) {
             lfd_log(LFD_LOG_ERROR, "bench robots: %s", err.msg);
             return;
         }
@@ -27,7 +27,7 @@ static void bench_robot(const char *name)
     const mjModel *m = r->m;
     mjData *d = mj_makeData(m);
     lfd_robot_ff *ff = NULL;
-    if (!d || lfd_robot_ff_new(r, &ff, &err)) {
+    if (!d || lfd_robot_ff_new(&ff, r, &err)) {
         lfd_robot_free(&r);
         return;
     }

@@ -514,7 +514,7 @@ int lfd_json_parse(const char *text, size_t len, const char *name, lfd_json_doc 
     return LFD_OK;
 }
 
-int lfd_json_parse_file(const char *path, lfd_json_doc **doc, lfd_err *err)
+int lfd_json_parse_file(lfd_json_doc **doc, const char *path, lfd_err *err)
 {
     uint8_t *data;
     size_t len;

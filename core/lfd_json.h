@@ -94,7 +94,7 @@ typedef struct lfd_json_doc lfd_json_doc;
 int lfd_json_parse(const char *text, size_t len, const char *name, lfd_json_doc **doc,
                    lfd_err *err);
 /* Reads and parses a file. */
-int lfd_json_parse_file(const char *path, lfd_json_doc **doc, lfd_err *err);
+int lfd_json_parse_file(lfd_json_doc **doc, const char *path, lfd_err *err);
 const lfd_json *lfd_json_root(const lfd_json_doc *doc);
 /* The name given at parse time (for error messages). */
 const char *lfd_json_name(const lfd_json_doc *doc);

@@ -547,7 +547,7 @@ static int sidecar_states(const char *path, const lfd_human_opts *o, const char 
     lfd_json_doc *doc = NULL;
     lfd_err e = {0};
     int has = 0;
-    if (lfd_json_parse_file(p, &doc, &e) == LFD_OK) {
+    if (lfd_json_parse_file(&doc, p, &e) == LFD_OK) {
         const lfd_json *r = lfd_json_root(doc);
         has = r->type == LFD_JSON_OBJ && lfd_json_get(r, key) != NULL;
     }
@@ -646,7 +646,7 @@ static int load_prov(lfd_human *h, const char *path, const lfd_human_opts *o, lf
             return LFD_OK;
     }
     lfd_json_doc *doc = NULL;
-    int rc = lfd_json_parse_file(p, &doc, err);
+    int rc = lfd_json_parse_file(&doc, p, err);
     if (rc == LFD_OK) {
         lfd_prov_free(&h->prov);
         lfd_prov_init(&h->prov);

@@ -217,7 +217,7 @@ static int sidecar_load(sidecar *sc, const char *data_path, const lfd_kp_opts *o
         if (!lfd_file_exists(sc->path))
             return LFD_OK;
     }
-    int rc = lfd_json_parse_file(sc->path, &sc->doc, err);
+    int rc = lfd_json_parse_file(&sc->doc, sc->path, err);
     if (rc)
         return rc;
     sc->present = 1;

@@ -863,7 +863,7 @@ static int load_prov_file(lfd_prov *p, const char *path, const lfd_human_opts *o
     if (!(o && o->prov) && !lfd_file_exists(pp))
         return LFD_OK;
     lfd_json_doc *doc = NULL;
-    int rc = lfd_json_parse_file(pp, &doc, err);
+    int rc = lfd_json_parse_file(&doc, pp, err);
     if (rc == LFD_OK) {
         lfd_prov_free(p);
         lfd_prov_init(p);

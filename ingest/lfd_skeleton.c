@@ -485,7 +485,7 @@ static int apply_map_file(lfd_skel_map *m, const char *path, const char *const *
                           const char *src_name, lfd_err *err)
 {
     lfd_json_doc *doc = NULL;
-    int rc = lfd_json_parse_file(path, &doc, err);
+    int rc = lfd_json_parse_file(&doc, path, err);
     if (rc)
         return rc;
     const lfd_json *root = lfd_json_root(doc);

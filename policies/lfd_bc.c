@@ -319,14 +319,14 @@ int lfd_bc_check_gate(const lfd_robot *r, int n, const lfd_bc_demo *demos, int *
     lfd_check_ws *ws = NULL;
     lfd_check_report *rep = lfd_check_report_new();
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     char names[LFD_ERR_MSG_MAX] = "";
     size_t len = 0;
     int nfail = 0, rc = LFD_OK;
     *nwarn = 0;
     if (!rep)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    if ((rc = lfd_checker_new(r, &c, err)) || (rc = lfd_check_ws_new(c, &ws, err)))
+    if ((rc = lfd_checker_new(&c, r, err)) || (rc = lfd_check_ws_new(&ws, c, err)))
         goto done;
     for (int i = 0; i < n; i++) {
         /* the same checks and thresholds as `lfd check` with defaults */

@@ -291,7 +291,7 @@ static void *rollout_worker(void *arg)
     rollout_job *J = arg;
     lfd_track *tr = NULL;
     lfd_err err = {0};
-    int rc = lfd_track_new(J->sim->robot, J->ds->period_s, &tr, &err);
+    int rc = lfd_track_new(&tr, J->sim->robot, J->ds->period_s, &err);
     for (;;) {
         pthread_mutex_lock(&J->mu);
         int k = rc == LFD_OK && J->rc == LFD_OK ? J->next++ : J->sim->rollouts;

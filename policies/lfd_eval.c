@@ -331,7 +331,7 @@ static int run_loop(const lfd_policy *p, const lfd_robot *r, const lfd_obs_layou
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = lfd_track_new(r, period_s, &tr, err)) ||
+    if ((rc = lfd_track_new(&tr, r, period_s, err)) ||
         (p && (rc = lfd_policy_ws_new(&ws, p, err))))
         goto done;
     double dt = lfd_track_period_s(tr), T = lfd_motion_duration_s(m);

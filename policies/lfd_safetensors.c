@@ -201,7 +201,7 @@ int lfd_safetensors_parse(const uint8_t *data, size_t len, const char *name,
     return LFD_OK;
 }
 
-int lfd_safetensors_load(const char *path, lfd_safetensors **out, lfd_err *err)
+int lfd_safetensors_load(lfd_safetensors **out, const char *path, lfd_err *err)
 {
     uint8_t *data = NULL;
     size_t len = 0;
@@ -391,7 +391,7 @@ done:
     return rc;
 }
 
-int lfd_st_layout_load(const char *path, lfd_st_layout *L, lfd_err *err)
+int lfd_st_layout_load(lfd_st_layout *L, const char *path, lfd_err *err)
 {
     uint8_t *data = NULL;
     size_t len = 0;

@@ -81,7 +81,7 @@ typedef struct lfd_safetensors {
 int lfd_safetensors_parse(const uint8_t *data, size_t len, const char *name,
                           lfd_safetensors **out, lfd_err *err);
 /* Reads and parses a file. */
-int lfd_safetensors_load(const char *path, lfd_safetensors **out, lfd_err *err);
+int lfd_safetensors_load(lfd_safetensors **out, const char *path, lfd_err *err);
 void lfd_safetensors_free(lfd_safetensors **st);
 
 /* The tensor called name, or NULL. */
@@ -119,7 +119,7 @@ void lfd_st_layout_init(lfd_st_layout *L);
    initialised first; keys absent keep their values). */
 int lfd_st_layout_parse(const char *text, size_t len, const char *name, lfd_st_layout *L,
                         lfd_err *err);
-int lfd_st_layout_load(const char *path, lfd_st_layout *L, lfd_err *err);
+int lfd_st_layout_load(lfd_st_layout *L, const char *path, lfd_err *err);
 
 /* Layers from comma-separated module prefixes ("net.0,net.2,net.4": weight
    "<p>.weight", bias "<p>.bias"), the hidden activation for every layer but

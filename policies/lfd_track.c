@@ -16,7 +16,7 @@ struct lfd_track {
     int clamped;
 };
 
-int lfd_track_new(const lfd_robot *r, double period_s, lfd_track **out, lfd_err *err)
+int lfd_track_new(lfd_track **out, const lfd_robot *r, double period_s, lfd_err *err)
 {
     *out = NULL;
     if (!(period_s > 0 && period_s <= 10))
@@ -28,7 +28,7 @@ int lfd_track_new(const lfd_robot *r, double period_s, lfd_track **out, lfd_err 
     t->sub = (int)lround(period_s / r->m->opt.timestep);
     t->sub = t->sub < 1 ? 1 : t->sub;
     t->period_s = t->sub * r->m->opt.timestep;
-    int rc = lfd_simloop_new(r, NULL, &t->sim, err);
+    int rc = lfd_simloop_new(&t->sim, r, NULL, err);
     if (rc) {
         lfd_track_free(&t);
         return rc;

@@ -26,7 +26,7 @@ typedef struct lfd_track lfd_track;
 
 /* A tracker for r at a control period of whole simulation steps (the
    nearest number of the model's timesteps to period_s, at least one). */
-int lfd_track_new(const lfd_robot *r, double period_s, lfd_track **out, lfd_err *err);
+int lfd_track_new(lfd_track **out, const lfd_robot *r, double period_s, lfd_err *err);
 void lfd_track_free(lfd_track **t);
 
 /* Sets the state (qpos nq; qvel nv or NULL = zero) and time zero. */

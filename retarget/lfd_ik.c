@@ -24,10 +24,9 @@ struct lfd_ik_ws {
     double *qpws;   /* box QP workspace */
 };
 
-lfd_ik_config lfd_ik_config_default(void)
+void lfd_ik_config_init(lfd_ik_config *c)
 {
-    lfd_ik_config c = {1e-4, 1e-3, 100.0, 6, 1e-6, 0.01, 30.0, 0.0, 0.0};
-    return c;
+    *c = (lfd_ik_config){1e-4, 1e-3, 100.0, 6, 1e-6, 0.01, 30.0, 0.0, 0.0};
 }
 
 int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err *err)
@@ -39,7 +38,10 @@ int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err
     ik->m = m;
     ik->nq = m->nq;
     ik->nv = m->nv;
-    ik->cfg = cfg ? *cfg : lfd_ik_config_default();
+    if (cfg)
+        ik->cfg = *cfg;
+    else
+        lfd_ik_config_init(&ik->cfg);
     size_t nv = (size_t)m->nv;
     ik->q_default = malloc((size_t)m->nq * sizeof(double));
     ik->dof_lo = malloc(nv * sizeof(double));

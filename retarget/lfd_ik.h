@@ -84,7 +84,7 @@ typedef struct lfd_ik_config {
 
 /* defaults: damping 1e-4, posture 1e-3, floor 100, 6 iterations, 1e-6,
    clearance 1 cm at weight 30 */
-lfd_ik_config lfd_ik_config_default(void);
+void lfd_ik_config_init(lfd_ik_config *o);
 
 typedef struct lfd_ik {
     const mjModel *m;        /* not owned; must outlive the solver */

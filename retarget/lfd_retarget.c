@@ -9,15 +9,13 @@
 #include "core/lfd_log.h"
 #include "core/lfd_quat.h"
 
-lfd_retarget_opts lfd_retarget_opts_default(void)
+void lfd_retarget_opts_init(lfd_retarget_opts *o)
 {
-    lfd_retarget_opts o;
-    memset(&o, 0, sizeof o);
-    o.first_starts = 3;
-    o.smooth_hz = LFD_RETARGET_SMOOTH_HZ;
-    o.max_iters = 8;
-    o.progress = 1;
-    return o;
+    memset(o, 0, sizeof *o);
+    o->first_starts = 3;
+    o->smooth_hz = LFD_RETARGET_SMOOTH_HZ;
+    o->max_iters = 8;
+    o->progress = 1;
 }
 
 /* ---- the retargeter --------------------------------------------------------------- */
@@ -235,7 +233,10 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
     if (!rt)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     rt->r = r;
-    rt->opts = opts ? *opts : lfd_retarget_opts_default();
+    if (opts)
+        rt->opts = *opts;
+    else
+        lfd_retarget_opts_init(&rt->opts);
     if (rt->opts.first_starts < 1 || rt->opts.first_starts > 3)
         rt->opts.first_starts = 3;
     if (rt->opts.max_iters < 1)
@@ -341,7 +342,8 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
     mj_deleteData(d);
 
     /* the IK problem: one task per map entry, sole corners above the floor */
-    lfd_ik_config cfg = lfd_ik_config_default();
+    lfd_ik_config cfg;
+    lfd_ik_config_init(&cfg);
     cfg.posture_weight = 2e-4;
     cfg.max_iters = rt->opts.max_iters;
     /* a redundant shoulder (the yaw of a bent arm near its singular pose) would

@@ -90,7 +90,7 @@ typedef struct lfd_retarget_opts {
 } lfd_retarget_opts;
 
 /* Defaults: source rate, whole body, no smoothing, contacts on, 3 starts. */
-lfd_retarget_opts lfd_retarget_opts_default(void);
+void lfd_retarget_opts_init(lfd_retarget_opts *o);
 
 /* What the retargeter needs to know about the person: the length of every
    edge of the map's tree and the pelvis height standing, in metres. */

@@ -652,7 +652,11 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
 {
     memset(m, 0, sizeof *m);
     memset(rep, 0, sizeof *rep);
-    lfd_retarget_opts o = opts_in ? *opts_in : lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    if (opts_in)
+        o = *opts_in;
+    else
+        lfd_retarget_opts_init(&o);
     if (h->nonfinite)
         return lfd_fail(err, LFD_ENUMERIC, "%s: the human motion has NaN or infinite values",
                         h->path);

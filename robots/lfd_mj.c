@@ -189,7 +189,7 @@ static void one_line(char *s)
     *w = '\0';
 }
 
-int lfd_mj_load(const char *path, mjModel **m, char **xml, size_t *xml_len, lfd_err *err)
+int lfd_mj_load(mjModel **m, char **xml, size_t *xml_len, const char *path, lfd_err *err)
 {
     lfd_mj_init();
     *m = NULL;

@@ -53,7 +53,7 @@ const char *lfd_mj_last_warning(void);
    canonical XML of the compiled model (mj_saveLastXML output, NUL-terminated,
    free with free()), which lfd hashes as the model hash.  On failure err reads
    "<path>: <MuJoCo's message>" (MuJoCo's message names the line). */
-int lfd_mj_load(const char *path, mjModel **m, char **xml, size_t *xml_len, lfd_err *err);
+int lfd_mj_load(mjModel **m, char **xml, size_t *xml_len, const char *path, lfd_err *err);
 
 /* Loads the MJCF at path with a ground plane added at z = 0 (an infinite
    plane on the world body named "lfd_floor", whose contype and conaffinity

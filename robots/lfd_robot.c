@@ -637,7 +637,7 @@ static int add_floor_if_none(lfd_robot *r, lfd_err *err)
     return LFD_OK;
 }
 
-int lfd_robot_load_desc(const char *desc_path, lfd_robot **out, lfd_err *err)
+int lfd_robot_load_desc(lfd_robot **out, const char *desc_path, lfd_err *err)
 {
     *out = NULL;
     uint8_t *text = NULL;
@@ -645,12 +645,12 @@ int lfd_robot_load_desc(const char *desc_path, lfd_robot **out, lfd_err *err)
     int rc = lfd_file_read(desc_path, LFD_ROBOT_DESC_MAX_BYTES, &text, &len, err);
     if (rc)
         return rc;
-    rc = lfd_robot_load_text(desc_path, (const char *)text, len, out, err);
+    rc = lfd_robot_load_text(out, desc_path, (const char *)text, len, err);
     free(text);
     return rc;
 }
 
-int lfd_robot_load_text(const char *desc_path, const char *desc_text, size_t len, lfd_robot **out,
+int lfd_robot_load_text(lfd_robot **out, const char *desc_path, const char *desc_text, size_t len,
                         lfd_err *err)
 {
     *out = NULL;
@@ -704,7 +704,7 @@ int lfd_robot_load_text(const char *desc_path, const char *desc_text, size_t len
     }
     char *xml = NULL;
     size_t xml_len = 0;
-    if ((rc = lfd_mj_load(r->mjcf_path, &r->m, &xml, &xml_len, err)))
+    if ((rc = lfd_mj_load(&r->m, &xml, &xml_len, r->mjcf_path, err)))
         goto done;
     hash_hex(xml, xml_len, r->model_hash);
     free(xml);
@@ -733,14 +733,14 @@ done:
     return rc;
 }
 
-int lfd_robot_load(const char *spec, lfd_robot **r, lfd_err *err)
+int lfd_robot_load(lfd_robot **r, const char *spec, lfd_err *err)
 {
     char path[LFD_ROBOT_PATH_MAX];
     *r = NULL;
     int rc = lfd_robot_resolve(spec, path, sizeof path, err);
     if (rc)
         return rc;
-    return lfd_robot_load_desc(path, r, err);
+    return lfd_robot_load_desc(r, path, err);
 }
 
 void lfd_robot_free(lfd_robot **rp)

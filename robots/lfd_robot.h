@@ -160,13 +160,13 @@ int lfd_robot_builtin_dir(char *dir, size_t dirsz, lfd_err *err);
 int lfd_robot_list(char (*names)[LFD_NAME_MAX], int max, lfd_err *err);
 
 /* Loads a robot from NAME|PATH (resolve + lfd_robot_load_desc). */
-int lfd_robot_load(const char *spec, lfd_robot **r, lfd_err *err);
+int lfd_robot_load(lfd_robot **r, const char *spec, lfd_err *err);
 /* Loads a robot from a description file path. */
-int lfd_robot_load_desc(const char *desc_path, lfd_robot **r, lfd_err *err);
+int lfd_robot_load_desc(lfd_robot **r, const char *desc_path, lfd_err *err);
 /* Loads a robot from a description's text as if it were the file desc_path
    (which need not exist: the mjcf line is resolved from its folder, and
    errors name it).  lfd robot init checks a draft this way before writing. */
-int lfd_robot_load_text(const char *desc_path, const char *text, size_t len, lfd_robot **r,
+int lfd_robot_load_text(lfd_robot **r, const char *desc_path, const char *text, size_t len,
                         lfd_err *err);
 void lfd_robot_free(lfd_robot **r);
 /* Parses a description's text alone (no MJCF): the syntax and value checks
@@ -229,7 +229,7 @@ int lfd_robot_pd(const lfd_robot *r, const double *qpos, const double *qvel, con
    test_robots_stand.c; docs/robots.md has the figures). */
 typedef struct lfd_robot_ff lfd_robot_ff;
 
-int lfd_robot_ff_new(const lfd_robot *r, lfd_robot_ff **ff, lfd_err *err);
+int lfd_robot_ff_new(lfd_robot_ff **ff, const lfd_robot *r, lfd_err *err);
 void lfd_robot_ff_free(lfd_robot_ff **ff);
 /* qpos (nq) required; qvel, qacc (nv) may be NULL (zero).  contact[2] says
    which feet carry load (NULL: every foot the robot has).  Writes tau_ff

@@ -93,7 +93,7 @@ struct lfd_robot_ff {
     double *tau_ff;  /* nv: lfd_robot_ff_control's feed-forward */
 };
 
-int lfd_robot_ff_new(const lfd_robot *r, lfd_robot_ff **out, lfd_err *err)
+int lfd_robot_ff_new(lfd_robot_ff **out, const lfd_robot *r, lfd_err *err)
 {
     lfd_mj_init();
     *out = NULL;

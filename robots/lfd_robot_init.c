@@ -980,7 +980,7 @@ int lfd_robot_init(const char *mjcf_path, const char *out_path, const lfd_robot_
     if (!(o.vel_default > 0))
         o.vel_default = VEL_DEFAULT;
     mjModel *m = NULL;
-    int rc = lfd_mj_load(mjcf_path, &m, NULL, NULL, err);
+    int rc = lfd_mj_load(&m, NULL, NULL, mjcf_path, err);
     if (rc)
         return rc;
     init_ctx c = {mjcf_path, m, mj_makeData(m), calloc((size_t)m->nbody, sizeof(int))};
@@ -1112,7 +1112,7 @@ int lfd_robot_init(const char *mjcf_path, const char *out_path, const lfd_robot_
     }
     /* the draft must load as the file it will be */
     lfd_robot *r = NULL;
-    if ((rc = lfd_robot_load_text(out_path, t.s, t.len, &r, err))) {
+    if ((rc = lfd_robot_load_text(&r, out_path, t.s, t.len, err))) {
         lfd_err_prefix(err, "%s: the drafted description does not load", mjcf_path);
         goto done;
     }

@@ -662,7 +662,7 @@ static int consent_ok(brun *b, bitem *bi, const char **kind, char *why, size_t w
     lfd_prov p;
     lfd_prov_init(&p);
     lfd_err e = {0};
-    int rc = lfd_json_parse_file(bi->it->sidecar, &j, &e);
+    int rc = lfd_json_parse_file(&j, bi->it->sidecar, &e);
     if (rc == LFD_OK)
         rc = lfd_prov_from_json(&p, lfd_json_root(j), &e);
     lfd_json_free(&j);
@@ -799,7 +799,8 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
         remove_stale(b, rdir, rbase);
     }
 
-    lfd_retarget_opts ro = lfd_retarget_opts_default();
+    lfd_retarget_opts ro;
+    lfd_retarget_opts_init(&ro);
     ro.fps = b->o->fps;
     ro.upper_body = b->o->upper_body;
     ro.smooth_hz = b->o->smooth_hz;
@@ -815,7 +816,7 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
                            lfd_now_s() - t0, "\"qa\",\"retarget\"", err);
     }
     lfd_check_opts co;
-    lfd_check_opts_default(&co);
+    lfd_check_opts_init(&co);
     if (b->o->track)
         co.checks |= 1u << LFD_CG_TRACK;
     co.series = b->o->plots != LFD_BATCH_PLOTS_NONE;
@@ -1126,9 +1127,9 @@ int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_
     for (int k = 0; k < o->nrobots; k++) {
         brobot *R = &b->rob[k];
         R->spec = o->robots[k];
-        if (lfd_robot_load(R->spec, &R->robot, &R->load_err) == LFD_OK &&
-            (lfd_checker_new(R->robot, &R->checker, &R->load_err) ||
-             lfd_check_ws_new(R->checker, &R->ws, &R->load_err))) {
+        if (lfd_robot_load(&R->robot, R->spec, &R->load_err) == LFD_OK &&
+            (lfd_checker_new(&R->checker, R->robot, &R->load_err) ||
+             lfd_check_ws_new(&R->ws, R->checker, &R->load_err))) {
             lfd_check_ws_free(&R->ws);
             lfd_checker_free(&R->checker);
             lfd_robot_free(&R->robot);

@@ -156,7 +156,7 @@ static void scan(wctx *c, const char *dir, int depth)
             lfd_policy_free(&pol);
         } else if (ends_with(path, ".prov.json")) {
             lfd_json_doc *doc;
-            if (lfd_json_parse_file(path, &doc, &err))
+            if (lfd_json_parse_file(&doc, path, &err))
                 continue;
             int rc = lfd_prov_from_json(&p, lfd_json_root(doc), &err);
             lfd_json_free(&doc);

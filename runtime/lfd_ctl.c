@@ -105,7 +105,7 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
     lfd_simloop *s = NULL;
     int rc = lfd_client_new(&c, &cc, err);
     if (rc == LFD_OK)
-        rc = lfd_simloop_new(r, m, &s, err);
+        rc = lfd_simloop_new(&s, r, m, err);
     if (rc)
         goto done;
     snprintf(rep->policy_hash, sizeof rep->policy_hash, "%s", lfd_client_policy_info(c)->hash);

@@ -226,7 +226,7 @@ static int stage_consent(demo *d, lfd_err *err)
         lfd_prov_init(&p);
         lfd_consent c;
         lfd_err why = {0};
-        int rc = lfd_json_parse_file(side, &j, err);
+        int rc = lfd_json_parse_file(&j, side, err);
         if (rc == LFD_OK)
             rc = lfd_prov_from_json(&p, lfd_json_root(j), err);
         lfd_json_free(&j);
@@ -269,7 +269,8 @@ static int stage_retarget(demo *d, lfd_err *err)
     int rc = lfd_mkdir_p(sub, err);
     if (rc)
         return rc;
-    lfd_retarget_opts ro = lfd_retarget_opts_default();
+    lfd_retarget_opts ro;
+    lfd_retarget_opts_init(&ro);
     ro.fps = d->o.rate_hz;
     ro.upper_body = 1;
     ro.smooth_hz = 4; /* arm motion of a chore: well under 4 Hz */
@@ -332,7 +333,7 @@ static int stage_check(demo *d, lfd_err *err)
     if (rc)
         return rc;
     lfd_check_opts co;
-    lfd_check_opts_default(&co);
+    lfd_check_opts_init(&co);
     co.checks |= 1u << LFD_CG_TRACK;
     int counts[3] = {0, 0, 0}, fell = 0;
     double self_max = 0, zmp_min = INFINITY, effort = 0, track_wall = 0;
@@ -620,15 +621,15 @@ static int stage_pictures(demo *d, lfd_err *err)
     lfd_check_ws *ws = NULL;
     lfd_check_report *rep = lfd_check_report_new();
     lfd_check_opts co;
-    lfd_check_opts_default(&co);
+    lfd_check_opts_init(&co);
     co.series = 1;
     snprintf(svg, sizeof svg, "%s/%s-check.svg", sub, ref->name);
     if (!rep)
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
     if (rc == LFD_OK)
-        rc = lfd_checker_new(d->robot, &c, err);
+        rc = lfd_checker_new(&c, d->robot, err);
     if (rc == LFD_OK)
-        rc = lfd_check_ws_new(c, &ws, err);
+        rc = lfd_check_ws_new(&ws, c, err);
     if (rc == LFD_OK)
         rc = lfd_check_motion(c, ws, &m, &co, rep, err);
     if (rc == LFD_OK)
@@ -640,7 +641,7 @@ static int stage_pictures(demo *d, lfd_err *err)
         char fdir[1300];
         snprintf(fdir, sizeof fdir, "%s/frames", sub);
         lfd_render_opts ro;
-        lfd_render_opts_default(&ro);
+        lfd_render_opts_init(&ro);
         ro.every = d->o.quick ? 25 : 5;
         lfd_render_result res;
         lfd_err rerr = {0};
@@ -730,10 +731,11 @@ static int stage_real(demo *d, lfd_err *err)
            "onto %s with the defaults of `lfd retarget` and checked as `lfd check` does; not trained on: "
            "%s/real/",
         nclips, nclips == 1 ? "" : "s", d->robot->name, d->dir);
-    lfd_retarget_opts ro = lfd_retarget_opts_default();
+    lfd_retarget_opts ro;
+    lfd_retarget_opts_init(&ro);
     ro.progress = 0;
     lfd_check_opts co;
-    lfd_check_opts_default(&co);
+    lfd_check_opts_init(&co);
     lfd_qa_report *q = calloc(1, sizeof *q);
     lfd_check_report *rep = lfd_check_report_new();
     if (!q || !rep) {
@@ -859,7 +861,7 @@ int lfd_demo_run(const lfd_demo_opts *opts, FILE *out, lfd_err *err)
         rc = lfd_fail(err, LFD_ESTATE, "%s: holds a previous run (summary.json); choose another -o", d->dir);
         goto done;
     }
-    if ((rc = lfd_mkdir_p(d->dir, err)) || (rc = lfd_robot_load(d->o.robot, &d->robot, err)))
+    if ((rc = lfd_mkdir_p(d->dir, err)) || (rc = lfd_robot_load(&d->robot, d->o.robot, err)))
         goto done;
     say(d, "lfd demo: %s, run folder %s", d->robot->name, d->dir);
     lfd_jw_kstr(&d->jw, "robot", d->robot->name);

@@ -319,7 +319,7 @@ void lfd_report_free(lfd_report **rp)
     *rp = NULL;
 }
 
-int lfd_report_build(const char *run_dir, lfd_report **out, lfd_err *err)
+int lfd_report_build(lfd_report **out, const char *run_dir, lfd_err *err)
 {
     *out = NULL;
     char cp[4200];

@@ -29,7 +29,7 @@
 typedef struct lfd_report lfd_report;
 
 /* Builds the report of run_dir (free with lfd_report_free). */
-int lfd_report_build(const char *run_dir, lfd_report **out, lfd_err *err);
+int lfd_report_build(lfd_report **out, const char *run_dir, lfd_err *err);
 void lfd_report_free(lfd_report **r);
 
 /* Writes the figures as one JSON object. */

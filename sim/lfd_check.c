@@ -129,7 +129,7 @@ const lfd_check_limit lfd_check_limits[] = {
 };
 const int lfd_check_nlimits = (int)(sizeof lfd_check_limits / sizeof lfd_check_limits[0]);
 
-void lfd_check_opts_default(lfd_check_opts *o)
+void lfd_check_opts_init(lfd_check_opts *o)
 {
     memset(o, 0, sizeof *o);
     for (int i = 0; i < lfd_check_nlimits; i++)
@@ -227,7 +227,7 @@ static int find_support(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
                         lfd_check_report *rep, lfd_err *err);
 static int in_support(const lfd_check_report *rep, int f);
 
-int lfd_checker_new(const lfd_robot *r, lfd_checker **out, lfd_err *err)
+int lfd_checker_new(lfd_checker **out, const lfd_robot *r, lfd_err *err)
 {
     lfd_mj_init();
     *out = NULL;
@@ -373,7 +373,7 @@ void lfd_check_ws_free(lfd_check_ws **pws)
     *pws = NULL;
 }
 
-int lfd_check_ws_new(const lfd_checker *c, lfd_check_ws **out, lfd_err *err)
+int lfd_check_ws_new(lfd_check_ws **out, const lfd_checker *c, lfd_err *err)
 {
     *out = NULL;
     lfd_check_ws *ws = calloc(1, sizeof *ws);
@@ -417,7 +417,7 @@ int lfd_check_ws_new(const lfd_checker *c, lfd_check_ws **out, lfd_err *err)
         lfd_check_ws_free(&ws);
         return err ? err->code : LFD_ENOMEM;
     }
-    int rc = lfd_simloop_new(c->r, m, &ws->sim, err);
+    int rc = lfd_simloop_new(&ws->sim, c->r, m, err);
     if (rc) {
         lfd_check_ws_free(&ws);
         return rc;
@@ -1010,7 +1010,7 @@ int lfd_check_motion(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m
     double t0 = lfd_now_s();
     lfd_check_opts def;
     if (!opts) {
-        lfd_check_opts_default(&def);
+        lfd_check_opts_init(&def);
         opts = &def;
     }
     int rc = lfd_check_opts_validate(opts, err);
@@ -1142,9 +1142,9 @@ int lfd_check_run(const lfd_robot *r, const lfd_motion *m, const lfd_check_opts 
 {
     lfd_checker *c = NULL;
     lfd_check_ws *ws = NULL;
-    int rc = lfd_checker_new(r, &c, err);
+    int rc = lfd_checker_new(&c, r, err);
     if (!rc)
-        rc = lfd_check_ws_new(c, &ws, err);
+        rc = lfd_check_ws_new(&ws, c, err);
     if (!rc)
         rc = lfd_check_motion(c, ws, m, o, rep, err);
     lfd_check_ws_free(&ws);

@@ -52,7 +52,7 @@
     motion.
 
         lfd_check_opts o;
-        lfd_check_opts_default(&o);
+        lfd_check_opts_init(&o);
         lfd_check_report *rep = lfd_check_report_new();
         if (lfd_check_run(robot, &motion, &o, rep, &err) == LFD_OK &&
             rep->verdict == LFD_CHECK_FAIL) ... refuse the motion
@@ -176,7 +176,7 @@ extern const int lfd_check_nlimits;
 
 /* Fills o with the defaults of lfd_check_limits, checks = LFD_CHECK_DEFAULT,
    series = 0. */
-void lfd_check_opts_default(lfd_check_opts *o);
+void lfd_check_opts_init(lfd_check_opts *o);
 /* Sets speed_cap_m_s to ISO 10218-1's reduced speed (0.25 m/s). */
 void lfd_check_opts_collaborative(lfd_check_opts *o);
 /* Checks option values (fractions in range, soft <= hard, ...). */
@@ -302,14 +302,14 @@ typedef struct lfd_check_ws lfd_check_ws;
 
 /* Prepares a robot for checking (the robot must outlive the checker).
    Free with lfd_checker_free. */
-int lfd_checker_new(const lfd_robot *r, lfd_checker **c, lfd_err *err);
+int lfd_checker_new(lfd_checker **c, const lfd_robot *r, lfd_err *err);
 void lfd_checker_free(lfd_checker **c);
 const lfd_robot *lfd_checker_robot(const lfd_checker *c);
 /* The checker's copy of the model (contact buffer raised). */
 const mjModel *lfd_checker_model(const lfd_checker *c);
 
 /* A workspace for one thread.  Free with lfd_check_ws_free. */
-int lfd_check_ws_new(const lfd_checker *c, lfd_check_ws **ws, lfd_err *err);
+int lfd_check_ws_new(lfd_check_ws **ws, const lfd_checker *c, lfd_err *err);
 void lfd_check_ws_free(lfd_check_ws **ws);
 
 /* Checks that motion m is a valid input for this robot: frames present,

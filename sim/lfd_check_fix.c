@@ -88,7 +88,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
         return rc;
     lfd_check_opts def;
     if (!o) {
-        lfd_check_opts_default(&def);
+        lfd_check_opts_init(&def);
         o = &def;
     }
     int n = in->nframes, nq = in->nq;

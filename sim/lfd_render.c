@@ -125,7 +125,7 @@ void lfd_render_free(lfd_render **prd)
     *prd = NULL;
 }
 
-int lfd_render_new(const lfd_robot *r, int width, int height, lfd_render **out, lfd_err *err)
+int lfd_render_new(lfd_render **out, const lfd_robot *r, int width, int height, lfd_err *err)
 {
     lfd_mj_init();
     *out = NULL;
@@ -492,7 +492,7 @@ int lfd_png_write(const char *path, const uint8_t *rgb, int w, int h, lfd_err *e
 }
 
 /* ---- the replay ------------------------------------------------------------------------- */
-void lfd_render_opts_default(lfd_render_opts *o)
+void lfd_render_opts_init(lfd_render_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->width = 640;
@@ -650,7 +650,7 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
     memset(res, 0, sizeof *res);
     lfd_render_opts def;
     if (!opts) {
-        lfd_render_opts_default(&def);
+        lfd_render_opts_init(&def);
         opts = &def;
     }
     int rc = lfd_robot_motion_check(r, m, err);
@@ -672,7 +672,7 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
     if ((rc = lfd_mkdir_p(dir, err)))
         return rc;
     lfd_render *rd = NULL;
-    if ((rc = lfd_render_new(r, opts->width, opts->height, &rd, err)))
+    if ((rc = lfd_render_new(&rd, r, opts->width, opts->height, err)))
         return rc;
     res->old_frames_removed = remove_old_frames(dir);
     int nb = rd->m->nbody;

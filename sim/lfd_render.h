@@ -45,7 +45,7 @@ typedef struct lfd_render lfd_render;
 /* Makes an offscreen renderer of width x height pixels for robot r (which
    must outlive it).  Fails with a clear message (LFD_EUNSUPPORTED-like
    LFD_EIO) when no EGL context can be made.  Free with lfd_render_free. */
-int lfd_render_new(const lfd_robot *r, int width, int height, lfd_render **rd, lfd_err *err);
+int lfd_render_new(lfd_render **rd, const lfd_robot *r, int width, int height, lfd_err *err);
 void lfd_render_free(lfd_render **rd);
 
 /* ---- camera ---- */
@@ -115,7 +115,7 @@ typedef struct lfd_render_opts {
     const char *geom_groups; /* NULL/"auto", "all" or "0,1,2,3" (lfd_render_geom_groups) */
 } lfd_render_opts;
 
-void lfd_render_opts_default(lfd_render_opts *o);
+void lfd_render_opts_init(lfd_render_opts *o);
 
 typedef struct lfd_render_result {
     int frames;         /* PNGs written */

@@ -13,7 +13,7 @@ static int make_data(void *arg)
     return s->d ? LFD_OK : LFD_ENOMEM;
 }
 
-int lfd_simloop_new(const lfd_robot *r, const mjModel *m, lfd_simloop **out, lfd_err *err)
+int lfd_simloop_new(lfd_simloop **out, const lfd_robot *r, const mjModel *m, lfd_err *err)
 {
     *out = NULL;
     lfd_simloop *s = calloc(1, sizeof *s);
@@ -32,7 +32,7 @@ int lfd_simloop_new(const lfd_robot *r, const mjModel *m, lfd_simloop **out, lfd
         s->tau = s->qdd_ref + nv;
     }
     if (rc == LFD_OK)
-        rc = lfd_robot_ff_new(r, &s->ff, err);
+        rc = lfd_robot_ff_new(&s->ff, r, err);
     if (rc == LFD_OK)
         rc = lfd_mj_call(make_data, s, err);
     if (rc == LFD_OK)

@@ -56,7 +56,7 @@ typedef struct lfd_simloop {
 /* A loop for robot r on model m (NULL: r->m; a copy may differ in options
    such as the timestep or the contact buffer, and must outlive the loop).
    The state is r's default pose at rest.  Free with lfd_simloop_free. */
-int lfd_simloop_new(const lfd_robot *r, const mjModel *m, lfd_simloop **out, lfd_err *err);
+int lfd_simloop_new(lfd_simloop **out, const lfd_robot *r, const mjModel *m, lfd_err *err);
 
 /* Frees the loop and its data and sets *s to NULL (NULL is fine). */
 void lfd_simloop_free(lfd_simloop **s);

@@ -217,8 +217,8 @@ static void real_clips(const char *robot)
     lfd_err err = {0};
     lfd_checker *c = NULL;
     lfd_check_ws *ws = NULL;
-    CHECK_OK(lfd_checker_new(r, &c, &err), &err);
-    CHECK_OK(lfd_check_ws_new(c, &ws, &err), &err);
+    CHECK_OK(lfd_checker_new(&c, r, &err), &err);
+    CHECK_OK(lfd_check_ws_new(&ws, c, &err), &err);
     lfd_check_report *rep = lfd_check_report_new();
     int n = 0;
     for (int fi = 0; fi < nf && c && ws; fi++) {
@@ -235,7 +235,8 @@ static void real_clips(const char *robot)
         }
         lfd_motion m;
         lfd_retarget_report rr;
-        lfd_retarget_opts o = lfd_retarget_opts_default();
+        lfd_retarget_opts o;
+        lfd_retarget_opts_init(&o);
         o.progress = 0;
         /* under Valgrind (50x slower) the whole clip at 10 frames/s: the same
            code paths on fewer frames (a prefix would miss the climb's support) */

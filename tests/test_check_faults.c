@@ -42,7 +42,7 @@ TEST(check_clean_stand_and_squat_pass)
         return;
     lfd_err err = {0};
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     lfd_motion m;
     CHECK_OK(lfd_pose_stand(r, &m, 3, FPS, &err), &err);
     lfd_check_report *rep = ck_run(r, &m, &o);
@@ -105,7 +105,7 @@ TEST(check_range_fault)
     CHECK_OK(lfd_pose_stand(r, &m, 4, FPS, &err), &err);
     CHECK_EQ_INT(lfd_pose_add_joint(r, &m, "torso_joint", 2.45, 1.5, 2.5, 0.8), 1);
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     lfd_check_report *rep = ck_run(r, &m, &o);
     if (!rep)
         return;
@@ -179,7 +179,7 @@ TEST(check_velocity_fault)
     for (int f = 0; f < m.nframes; f++)
         lfd_motion_frame(&m, f)[jt->qpos_adr] += raise_profile(f / FPS, 1.0, A, T);
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     lfd_check_report *rep = ck_run(r, &m, &o);
     if (!rep)
         return;
@@ -223,7 +223,7 @@ TEST(check_self_collision_fault)
     lfd_pose_add_joint(r, &m, "left_shoulder_pitch_joint", 0.2, 1.5, 2.5, 1.0);
     lfd_pose_add_joint(r, &m, "left_shoulder_yaw_joint", -0.95, 1.5, 2.5, 1.0);
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     lfd_check_report *rep = ck_run(r, &m, &o);
     if (!rep)
         return;
@@ -266,7 +266,7 @@ TEST(check_floor_fault)
             span_add(&fail, f);
     }
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     lfd_check_report *rep = ck_run(r, &m, &o);
     if (!rep)
         return;
@@ -312,7 +312,7 @@ TEST(check_balance_fault)
     lfd_motion m;
     CHECK_OK(lean_motion(r, &m, &err), &err);
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     lfd_check_report *rep = ck_run(r, &m, &o);
     if (!rep)
         return;
@@ -384,7 +384,7 @@ TEST(check_torque_fault)
     /* the slow squat that passes on the real H1 (76 N m at the knees) */
     CHECK_OK(lfd_pose_squat(r, &m, 4, FPS, 0.35, 4, &err), &err);
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     lfd_check_report *rep = ck_run(r, &m, &o);
     if (!rep)
         return;
@@ -424,7 +424,7 @@ TEST(check_speed_fault)
     CHECK_OK(lfd_pose_stand(r, &m, 3, FPS, &err), &err);
     lfd_pose_add_joint(r, &m, "left_shoulder_pitch_joint", -0.8, 1.5, 2.0, 0.5);
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     /* off by default */
     lfd_check_report *rep = ck_run(r, &m, &o);
     CHECK(rep && rep->nfindings == 0 && rep->verdict == LFD_CHECK_PASS);
@@ -484,7 +484,7 @@ TEST(check_tracking_fault)
             span_add(&fail, f);
     }
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     lfd_check_report *rep = ck_run(r, &m, &o);
     CHECK(rep && rep->nfindings == 0);
     if (rep && rep->nfindings)
@@ -550,7 +550,7 @@ TEST(check_dynamics_flight)
     for (int f = 0; f < m.nframes; f++)
         lfd_motion_frame(&m, f)[2] += 0.3;
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     lfd_check_report *rep = ck_run(r, &m, &o);
     if (!rep)
         return;

@@ -20,7 +20,7 @@ TEST(check_render_replay_frames)
         return;
     lfd_err err = {0};
     lfd_render *rd = NULL;
-    if (lfd_render_new(r, 160, 120, &rd, &err)) {
+    if (lfd_render_new(&rd, r, 160, 120, &err)) {
         lfd_robot_free(&r);
         char why[600];
         snprintf(why, sizeof why, "no offscreen GL context: %s", err.msg);
@@ -154,7 +154,7 @@ TEST(check_render_camera_follows_walk)
         return;
     lfd_err err = {0};
     lfd_render *rd = NULL;
-    if (lfd_render_new(r, 160, 120, &rd, &err)) {
+    if (lfd_render_new(&rd, r, 160, 120, &err)) {
         lfd_robot_free(&r);
         char why[600];
         snprintf(why, sizeof why, "no offscreen GL context: %s", err.msg);
@@ -298,7 +298,7 @@ TEST(check_render_collision_only_model_visible)
     if (!r)
         return;
     lfd_render *rd = NULL;
-    if (lfd_render_new(r, 160, 120, &rd, &err)) {
+    if (lfd_render_new(&rd, r, 160, 120, &err)) {
         lfd_robot_free(&r);
         char why[600];
         snprintf(why, sizeof why, "no offscreen GL context: %s", err.msg);

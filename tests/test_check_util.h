@@ -17,7 +17,7 @@ static inline lfd_robot *ck_robot(const char *name)
 {
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    if (lfd_robot_load(name, &r, &err)) {
+    if (lfd_robot_load(&r, name, &err)) {
         lfd_test_fail_at(__FILE__, __LINE__, "loading %s: %s", name, err.msg);
         return NULL;
     }

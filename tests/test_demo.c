@@ -64,7 +64,7 @@ TEST(demo_runs_the_pipeline_into_one_folder)
     snprintf(p, sizeof p, "%s/summary.json", dir);
     lfd_json_doc *doc = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_json_parse_file(p, &doc, &err), &err);
+    CHECK_OK(lfd_json_parse_file(&doc, p, &err), &err);
     if (!doc)
         return;
     const lfd_json *root = lfd_json_root(doc);

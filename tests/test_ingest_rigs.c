@@ -239,7 +239,8 @@ static int retarget_prefix(const lfd_robot *r, lfd_human *h, int nfr, lfd_motion
     if (h->nframes > nfr)
         h->nframes = nfr;
     lfd_retarget_report rep;
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     o.progress = 0;
     int rc = lfd_retarget_human(r, h, &o, m, &rep, err);
     h->nframes = keep;
@@ -374,7 +375,7 @@ TEST(ingest_rigs_synth_every_convention)
     lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 2};
     CHECK_OK(lfd_synth_bvh(&b, &so, NULL, &err), &err);
     lfd_robot *r = NULL;
-    CHECK_OK(lfd_robot_load("g1", &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
     all_conventions(&b, "synth walk", r, 2, 0);
     lfd_robot_free(&r);
     lfd_bvh_free(&b);
@@ -388,7 +389,7 @@ TEST(ingest_rigs_shared_every_convention)
         SKIP("../shared/data/mocap not found (set LFD_SHARED)");
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load("g1", &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
     int n = 0;
     for (int i = 0; i < nf; i++) {
         if (!strstr(files[i], ".bvh"))

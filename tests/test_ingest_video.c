@@ -170,7 +170,7 @@ static int run_clip(const char *label, const lfd_keypoints *clean, int check_til
             char pp[700];
             snprintf(pp, sizeof pp, "%s.prov.json", p_fix);
             lfd_json_doc *doc = NULL;
-            CHECK_OK(lfd_json_parse_file(pp, &doc, &err), &err);
+            CHECK_OK(lfd_json_parse_file(&doc, pp, &err), &err);
             const lfd_json *qr = doc ? lfd_json_get(lfd_json_root(doc), "qa_repair") : NULL;
             const lfd_json *reps = qr ? lfd_json_get(qr, "repairs") : NULL;
             const lfd_json *r0 = reps ? lfd_json_at(reps, 0) : NULL;
@@ -469,7 +469,8 @@ static int retarget_check(const lfd_robot *rb, const lfd_keypoints *kp, lfd_reta
         return -1;
     }
     lfd_motion m;
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     o.progress = 0;
     int rc = lfd_retarget_human(rb, &h, &o, &m, rep, &err);
     lfd_human_free(&h);
@@ -495,7 +496,7 @@ TEST(ingest_video_repaired_retargets_like_clean)
         return;
     lfd_robot *rb = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load("humanoid", &rb, &err), &err);
+    CHECK_OK(lfd_robot_load(&rb, "humanoid", &err), &err);
     if (!rb)
         return;
     lfd_retarget_report rep0, rep;

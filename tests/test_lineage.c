@@ -163,7 +163,7 @@ TEST(no_people_override_refuses_unnamed_human_recordings)
 {
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load("h1", &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, "h1", &err), &err);
     if (!r)
         return;
     lfd_bc_synth_opts so;

@@ -74,7 +74,7 @@ static lfd_robot *load_h1(void)
 {
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load("h1", &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, "h1", &err), &err);
     return r;
 }
 
@@ -121,7 +121,7 @@ TEST(safetensors_import_gives_expected_outputs)
     CHECK_OK(lfd_file_write_atomic(path, buf, len, &err), &err);
     /* library import with CLI-style prefixes */
     lfd_safetensors *st;
-    CHECK_OK(lfd_safetensors_load(path, &st, &err), &err);
+    CHECK_OK(lfd_safetensors_load(&st, path, &err), &err);
     CHECK_EQ_INT(st->n, 8);
     CHECK(lfd_safetensors_find(st, "net.0.bias")->dtype == LFD_ST_BF16);
     CHECK_OK(lfd_st_layout_from_prefixes("net.0,net.2", LFD_ACT_TANH, &lay, &err), &err);

@@ -48,7 +48,7 @@ TEST(report_json_counts)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     lfd_json_doc *doc = NULL;
     lfd_err e = {0};
-    CHECK_OK(lfd_json_parse_file(jp, &doc, &e), &e);
+    CHECK_OK(lfd_json_parse_file(&doc, jp, &e), &e);
     if (!doc)
         return;
     const lfd_json *r = lfd_json_root(doc);

@@ -17,7 +17,7 @@ static lfd_robot *load(const char *name)
 {
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load(name, &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, name, &err), &err);
     if (!r)
         SKIP("robot not loadable");
     return r;
@@ -53,7 +53,8 @@ static void self_retarget(const char *name)
     lfd_err err = {0};
     lfd_retarget_calib c;
     CHECK_OK(lfd_retarget_calib_from_robot(r, &c, &err), &err);
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     o.max_iters = 20;
     /* the swings below pass the arms through the body (lfd check finds up to
        75 mm deep on g1); this test measures the IK's accuracy, so the
@@ -120,7 +121,8 @@ static void keeps_arms_clear(const char *name)
     lfd_err err = {0};
     lfd_retarget_calib c;
     CHECK_OK(lfd_retarget_calib_from_robot(r, &c, &err), &err);
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     lfd_retargeter *rt;
     lfd_retarget_stream *s;
     CHECK_OK(lfd_retargeter_new(&rt, r, &c, &o, &err), &err);
@@ -143,7 +145,7 @@ static void keeps_arms_clear(const char *name)
                 hand_err += info.ik.pos_err_m[e] / 240;
     }
     lfd_check_opts co;
-    lfd_check_opts_default(&co);
+    lfd_check_opts_init(&co);
     co.checks = 1u << LFD_CG_SELF;
     lfd_check_report *rs = lfd_check_report_new(), *ro = lfd_check_report_new();
     CHECK_OK(lfd_check_run(r, &src, &co, rs, &err), &err);
@@ -175,7 +177,8 @@ TEST(retarget_standing_human_stands)
     CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
     lfd_motion m;
     lfd_retarget_report rep;
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     o.progress = 0;
     CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
     CHECK_EQ_INT(m.nframes, h.nframes);
@@ -208,7 +211,8 @@ TEST(retarget_walking_alternates_contacts)
     lfd_retarget_calib c;
     lfd_retargeter *rt;
     lfd_retarget_stream *s;
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     CHECK_OK(lfd_retarget_calib_from_human(r, &h, &c, &err), &err);
     CHECK_OK(lfd_retargeter_new(&rt, r, &c, &o, &err), &err);
     CHECK_OK(lfd_retarget_stream_new(&s, rt, h.fps, &err), &err);
@@ -263,7 +267,8 @@ TEST(retarget_upper_body_holds_legs_and_moves_arms)
     CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
     lfd_motion m;
     lfd_retarget_report rep;
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     o.upper_body = 1;
     o.progress = 0;
     CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
@@ -321,7 +326,8 @@ TEST(retarget_provenance_consent_and_measurements)
     }
     lfd_motion m;
     lfd_retarget_report rep;
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     o.progress = 0;
     CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
     char s[64];
@@ -379,7 +385,8 @@ TEST(retarget_bad_input)
     CHECK_OK(lfd_retarget_calib_from_robot(r, &c, &err), &err);
     lfd_retargeter *rt;
     lfd_retarget_stream *s;
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     CHECK_OK(lfd_retargeter_new(&rt, r, &c, &o, &err), &err);
     CHECK_OK(lfd_retarget_stream_new(&s, rt, 30, &err), &err);
     /* NaN in the input is refused */
@@ -412,7 +419,7 @@ TEST(retarget_bad_input)
           "joint knee_joint vel=5 kp=10 kd=1 default=0\n"
           "map pelvis body=pelvis\nmap l_knee body=leg\n", fp);
     fclose(fp);
-    CHECK_OK(lfd_robot_load(path, &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, path, &err), &err);
     if (r) {
         CHECK_OK(lfd_retarget_calib_from_robot(r, &c, &err), &err);
         CHECK(lfd_retargeter_new(&rt, r, &c, &o, &err) == LFD_EMISMATCH);

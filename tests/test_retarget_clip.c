@@ -80,13 +80,14 @@ TEST(retarget_report_figures_match_the_written_motion)
 {
     lfd_robot *r;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load("g1", &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
     if (!r)
         return;
     lfd_human h;
     lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 30};
     CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     o.progress = 0;
     lfd_motion m;
     lfd_retarget_report rep;

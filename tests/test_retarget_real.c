@@ -26,7 +26,7 @@ static void all_files(const char *robot)
         SKIP("../shared/data/mocap not found (set LFD_SHARED)");
     lfd_robot *r;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load(robot, &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, robot, &err), &err);
     if (!r)
         return;
     int n = 0;
@@ -44,7 +44,8 @@ static void all_files(const char *robot)
             h.nframes = (int)(2 * h.fps);
         lfd_motion m;
         lfd_retarget_report rep;
-        lfd_retarget_opts o = lfd_retarget_opts_default();
+        lfd_retarget_opts o;
+        lfd_retarget_opts_init(&o);
         o.progress = 0;
         o.fps = 30;
         int rc = lfd_retarget_human(r, &h, &o, &m, &rep, &err);

@@ -87,7 +87,7 @@ TEST(robots_bad_description_entries)
         CHECK(fx_write(dir, "arm2.robot", text, path, sizeof path) == 0);
         lfd_robot *r = NULL;
         lfd_err err = {0};
-        int rc = lfd_robot_load(path, &r, &err);
+        int rc = lfd_robot_load(&r, path, &err);
         if (rc != c->code)
             lfd_test_fail_at(__FILE__, __LINE__, "case %zu (%s): status %d, want %d: %s", i,
                              c->text ? c->text : "(deleted line)", rc, c->code, err.msg);
@@ -101,7 +101,7 @@ TEST(robots_bad_description_entries)
     CHECK(fx_write(dir, "arm2.robot", arm2_robot, path, sizeof path) == 0);
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load(path, &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, path, &err), &err);
     lfd_robot_free(&r);
 }
 
@@ -113,16 +113,16 @@ TEST(robots_bad_files)
     lfd_err err = {0};
     /* no description */
     snprintf(p, sizeof p, "%s/missing.robot", dir);
-    CHECK_EQ_INT(lfd_robot_load(p, &r, &err), LFD_EIO);
+    CHECK_EQ_INT(lfd_robot_load(&r, p, &err), LFD_EIO);
     CHECK_CONTAINS(err.msg, "missing.robot: no such robot description file");
     /* an MJCF without its description beside it */
     CHECK(fx_write(dir, "lonely.xml", arm2_xml, xml, sizeof xml) == 0);
-    CHECK_EQ_INT(lfd_robot_load(xml, &r, &err), LFD_EIO);
+    CHECK_EQ_INT(lfd_robot_load(&r, xml, &err), LFD_EIO);
     CHECK_CONTAINS(err.msg, "no description file");
     CHECK_CONTAINS(err.msg, "lonely.robot");
     /* an empty description */
     CHECK(fx_write(dir, "empty.robot", "# nothing here\n\n", desc, sizeof desc) == 0);
-    CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EPARSE);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EPARSE);
     CHECK_CONTAINS(err.msg, "empty.robot: empty robot description");
     /* binary junk */
     CHECK(fx_write(dir, "junk.robot", "lfd-robot 1\n", desc, sizeof desc) == 0);
@@ -132,7 +132,7 @@ TEST(robots_bad_files)
         fputs("\x01\x02garbage", fp);
         fclose(fp);
     }
-    CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EPARSE);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EPARSE);
     CHECK_CONTAINS(err.msg, "junk.robot: not a text file");
     /* an absurdly large description is refused before it is read */
     snprintf(p, sizeof p, "%s/huge.robot", dir);
@@ -143,7 +143,7 @@ TEST(robots_bad_files)
             fputs("# padding padding\n", fp);
         fclose(fp);
     }
-    CHECK_EQ_INT(lfd_robot_load(p, &r, &err), LFD_ELIMIT);
+    CHECK_EQ_INT(lfd_robot_load(&r, p, &err), LFD_ELIMIT);
     CHECK_CONTAINS(err.msg, "huge.robot");
     /* a malformed MJCF: MuJoCo's message with the file name */
     CHECK(fx_write(dir, "broken.xml", "<mujoco model=\"x\">\n  <worldbody>\n    <body>\n</mujoco>\n",
@@ -151,7 +151,7 @@ TEST(robots_bad_files)
     char d2[4096];
     fx_replace_line(arm2_robot, 4, "mjcf broken.xml", d2, sizeof d2);
     CHECK(fx_write(dir, "broken.robot", d2, desc, sizeof desc) == 0);
-    CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EPARSE);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EPARSE);
     CHECK_CONTAINS(err.msg, "broken.xml: MuJoCo cannot load it");
     CHECK_CONTAINS(err.msg, "Line number=3");
     CHECK(strchr(err.msg, '\n') == NULL); /* one line, as every lfd error */
@@ -160,14 +160,14 @@ TEST(robots_bad_files)
                    "<mujoco model=\"x\">\n  <worldbody>\n    <body name=\"a\" colour=\"red\"/>\n"
                    "  </worldbody>\n</mujoco>\n",
                    xml, sizeof xml) == 0);
-    CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EPARSE);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EPARSE);
     CHECK_CONTAINS(err.msg, "broken.xml: MuJoCo cannot load it");
     CHECK_CONTAINS(err.msg, "colour");
     CHECK_CONTAINS(err.msg, "line 3");
     /* a description that names a directory as its MJCF */
     fx_replace_line(arm2_robot, 4, "mjcf .", d2, sizeof d2);
     CHECK(fx_write(dir, "dir.robot", d2, desc, sizeof desc) == 0);
-    CHECK(lfd_robot_load(desc, &r, &err) != LFD_OK);
+    CHECK(lfd_robot_load(&r, desc, &err) != LFD_OK);
     CHECK_CONTAINS(err.msg, "dir.robot:4");
     /* ball joints are refused with the joint's name */
     char text[4096];
@@ -184,7 +184,7 @@ TEST(robots_bad_files)
     CHECK(fx_write(dir, "ball.xml", text, xml, sizeof xml) == 0);
     fx_replace_line(arm2_robot, 4, "mjcf ball.xml", d2, sizeof d2);
     CHECK(fx_write(dir, "ball.robot", d2, desc, sizeof desc) == 0);
-    CHECK_EQ_INT(lfd_robot_load(desc, &r, &err), LFD_EUNSUPPORTED);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EUNSUPPORTED);
     CHECK_CONTAINS(err.msg, "ball joint 'elbow_joint'");
     CHECK(r == NULL);
 }

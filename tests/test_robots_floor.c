@@ -64,8 +64,8 @@ TEST(robots_floor_added_when_the_mjcf_has_none)
         lfd_test_fail_at(__FILE__, __LINE__, "cannot write the fixture");
     lfd_robot *r = NULL, *h1 = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load(desc, &r, &err), &err);
-    CHECK_OK(lfd_robot_load("h1", &h1, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, desc, &err), &err);
+    CHECK_OK(lfd_robot_load(&h1, "h1", &err), &err);
     if (!r || !h1)
         goto out;
     CHECK(r->floor_added);
@@ -79,7 +79,7 @@ TEST(robots_floor_added_when_the_mjcf_has_none)
        ground it drops about 11 m in that time) */
     mjData *d = mj_makeData(r->m);
     lfd_robot_ff *ff = NULL;
-    CHECK_OK(lfd_robot_ff_new(r, &ff, &err), &err);
+    CHECK_OK(lfd_robot_ff_new(&ff, r, &err), &err);
     if (d && ff) {
         memcpy(d->qpos, r->qpos_default, (size_t)r->nq * sizeof(double));
         mj_forward(r->m, d);

@@ -33,7 +33,7 @@ static int draft(const char *mjcf, const char *name, char *out, size_t outsz, lf
         rc = lfd_file_write_atomic(out, text, len, err);
     free(text);
     if (!rc)
-        rc = lfd_robot_load_desc(out, r, err);
+        rc = lfd_robot_load_desc(r, out, err);
     return rc;
 }
 
@@ -42,7 +42,8 @@ static double hand_err(const lfd_robot *r, const lfd_human *h, lfd_err *err)
 {
     lfd_motion m;
     lfd_retarget_report rep;
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     o.progress = 0;
     if (lfd_retarget_human(r, h, &o, &m, &rep, err))
         return NAN;
@@ -54,7 +55,7 @@ static void compare_builtin(const char *name)
 {
     lfd_err err = {0};
     lfd_robot *hand = NULL, *auto_r = NULL;
-    CHECK_OK(lfd_robot_load(name, &hand, &err), &err);
+    CHECK_OK(lfd_robot_load(&hand, name, &err), &err);
     if (!hand)
         return;
     char path[1024];
@@ -175,7 +176,7 @@ static void third_party(int which, const char *feet[2], const char *hands[2], in
     CHECK_CONTAINS(out, "already exists");
     lfd_err err = {0};
     lfd_robot *r = NULL;
-    CHECK_OK(lfd_robot_load(xml, &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, xml, &err), &err);
     if (!r)
         return;
     CHECK(r->floating);
@@ -230,7 +231,8 @@ static void third_party(int which, const char *feet[2], const char *hands[2], in
             h.nframes = (int)(2 * h.fps);
         lfd_motion m;
         lfd_retarget_report rep;
-        lfd_retarget_opts o = lfd_retarget_opts_default();
+        lfd_retarget_opts o;
+        lfd_retarget_opts_init(&o);
         o.progress = 0;
         rc = lfd_retarget_human(r, &h, &o, &m, &rep, &err);
         CHECK_OK(rc, &err);
@@ -265,7 +267,7 @@ TEST(robots_init_menagerie_kind)
     lfd_err err = {0};
     char xml[1024];
     snprintf(xml, sizeof xml, "%s/menagerie_biped.xml", lfd_test_tmpdir());
-    CHECK_OK(lfd_robot_load(xml, &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, xml, &err), &err);
     if (!r)
         return;
     CHECK(r->floor_added); /* Menagerie robot files leave the floor to scene.xml */

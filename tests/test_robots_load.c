@@ -36,7 +36,7 @@ static lfd_robot *load(const char *name)
 {
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load(name, &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, name, &err), &err);
     return r;
 }
 

@@ -83,7 +83,7 @@ static void *load_many(void *p)
         char *xml = NULL;
         size_t n = 0;
         lfd_err err = {0};
-        if (lfd_mj_load(a->path, &m, &xml, &n, &err)) {
+        if (lfd_mj_load(&m, &xml, &n, a->path, &err)) {
             a->bad++;
             continue;
         }
@@ -106,7 +106,7 @@ TEST(robots_mj_load_is_thread_safe)
         char *xml = NULL;
         size_t n = 0;
         lfd_err err = {0};
-        CHECK_OK(lfd_mj_load(a[i].path, &m, &xml, &n, &err), &err);
+        CHECK_OK(lfd_mj_load(&m, &xml, &n, a[i].path, &err), &err);
         if (!m)
             return;
         CHECK(n > 1000 && xml[n] == '\0');
@@ -129,10 +129,10 @@ TEST(robots_mj_load_errors_and_divergence)
 {
     mjModel *m = NULL;
     lfd_err err = {0};
-    CHECK_EQ_INT(lfd_mj_load("no/such/model.xml", &m, NULL, NULL, &err), LFD_EIO);
+    CHECK_EQ_INT(lfd_mj_load(&m, NULL, NULL, "no/such/model.xml", &err), LFD_EIO);
     CHECK_CONTAINS(err.msg, "no/such/model.xml");
     CHECK(m == NULL);
-    CHECK_OK(lfd_mj_load("robots/h1/h1.xml", &m, NULL, NULL, &err), &err);
+    CHECK_OK(lfd_mj_load(&m, NULL, NULL, "robots/h1/h1.xml", &err), &err);
     if (!m)
         return;
     mjData *d = mj_makeData(m);

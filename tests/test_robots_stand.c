@@ -29,14 +29,14 @@ static stand_result stand(const char *name, double seconds, int mode)
     s.t_fall_s = -1;
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    if (lfd_robot_load(name, &r, &err)) {
+    if (lfd_robot_load(&r, name, &err)) {
         snprintf(s.msg, sizeof s.msg, "%s", err.msg);
         return s;
     }
     const mjModel *m = r->m;
     mjData *d = mj_makeData(m);
     lfd_robot_ff *ff = NULL;
-    if (!d || lfd_robot_ff_new(r, &ff, &err)) {
+    if (!d || lfd_robot_ff_new(&ff, r, &err)) {
         snprintf(s.msg, sizeof s.msg, "setup failed: %s", err.msg);
         goto out;
     }

@@ -25,8 +25,8 @@ TEST(robots_user_robot_loads_from_mjcf_or_description)
     CHECK(write_arm(xml, desc, sizeof xml) == 0);
     lfd_err err = {0};
     lfd_robot *a = NULL, *b = NULL;
-    CHECK_OK(lfd_robot_load(xml, &a, &err), &err);
-    CHECK_OK(lfd_robot_load(desc, &b, &err), &err);
+    CHECK_OK(lfd_robot_load(&a, xml, &err), &err);
+    CHECK_OK(lfd_robot_load(&b, desc, &err), &err);
     if (!a || !b)
         goto out;
     CHECK_STR(a->name, "arm2");
@@ -71,11 +71,11 @@ TEST(robots_user_robot_holds_pose)
     CHECK(write_arm(xml, desc, sizeof xml) == 0);
     lfd_err err = {0};
     lfd_robot *r = NULL;
-    CHECK_OK(lfd_robot_load(xml, &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, xml, &err), &err);
     if (!r)
         return;
     lfd_robot_ff *ff = NULL;
-    CHECK_OK(lfd_robot_ff_new(r, &ff, &err), &err);
+    CHECK_OK(lfd_robot_ff_new(&ff, r, &err), &err);
     mjData *d = mj_makeData(r->m);
     double qref[2] = {1.2, -0.5}, res[6];
     memcpy(d->qpos, qref, sizeof qref);
@@ -167,7 +167,7 @@ TEST(robots_user_robot_position_servo_and_description_torque)
     CHECK(fx_write(dir, "servo.robot", d2, desc, sizeof desc) == 0);
     lfd_err err = {0};
     lfd_robot *r = NULL;
-    CHECK_OK(lfd_robot_load(xml, &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, xml, &err), &err);
     if (!r)
         return;
     CHECK_EQ_INT(r->joints[0].act_kind, LFD_ACT_POSITION);
@@ -183,6 +183,6 @@ TEST(robots_user_robot_position_servo_and_description_torque)
     /* without torque= the unlimited elbow motor has no limit: an error */
     fx_replace_line(d2, 7, "joint elbow_joint  vel=6 kp=30 kd=1 default=-0.3", text, sizeof text);
     CHECK(fx_write(dir, "servo.robot", text, desc, sizeof desc) == 0);
-    CHECK_EQ_INT(lfd_robot_load(xml, &r, &err), LFD_EPARSE);
+    CHECK_EQ_INT(lfd_robot_load(&r, xml, &err), LFD_EPARSE);
     CHECK_CONTAINS(err.msg, "servo.robot:7: joint elbow_joint: no torque limit");
 }

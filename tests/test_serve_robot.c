@@ -18,7 +18,7 @@
 static int h1_wave(lfd_robot **r, lfd_motion *m, const char *file)
 {
     lfd_err err = {0};
-    if (lfd_robot_load("h1", r, &err)) {
+    if (lfd_robot_load(r, "h1", &err)) {
         lfd_test_fail_at(__FILE__, __LINE__, "%s", err.msg);
         return -1;
     }
@@ -87,7 +87,7 @@ TEST(serve_playback_policy_from_motion_and_robot)
     lfd_policy_free(&p);
     /* a motion of another robot is refused */
     lfd_robot *hum;
-    CHECK_OK(lfd_robot_load("humanoid", &hum, &err), &err);
+    CHECK_OK(lfd_robot_load(&hum, "humanoid", &err), &err);
     if (hum) {
         CHECK(lfd_playback_from_motion(&m, hum, "wave", 0.02, 10, NULL, NULL, &p, &err) != LFD_OK);
         CHECK(p == NULL);
@@ -134,7 +134,7 @@ TEST(serve_ctl_demo_drives_h1_at_500hz)
     th_server_stop(&ts);
     /* a robot whose joints differ from the policy's is refused at hello */
     lfd_robot *hum;
-    CHECK_OK(lfd_robot_load("humanoid", &hum, &err), &err);
+    CHECK_OK(lfd_robot_load(&hum, "humanoid", &err), &err);
     lfd_policy *p2;
     CHECK_OK(lfd_playback_from_motion(&m, r, "wave", 0.02, 10, NULL, NULL, &p2, &err), &err);
     if (hum && p2 && th_server_start(&ts, &cfg, &p2, 1, NULL) == 0) {

@@ -95,11 +95,12 @@ TEST(support_synthetic_box)
     /* the same range on the retargeted robot (30 fps: frames 30..74; the
        retargeter eases the root over a few frames) */
     lfd_robot *r = NULL;
-    CHECK_OK(lfd_robot_load("g1", &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
     if (r) {
         lfd_motion m;
         lfd_retarget_report rep;
-        lfd_retarget_opts o = lfd_retarget_opts_default();
+        lfd_retarget_opts o;
+        lfd_retarget_opts_init(&o);
         o.progress = 0;
         o.fps = 30;
         CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
@@ -123,7 +124,7 @@ TEST(support_check_in_the_air)
 {
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load("h1", &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, "h1", &err), &err);
     if (!r)
         return;
     lfd_motion m;
@@ -173,7 +174,8 @@ static int real_clip(const char *name, lfd_robot *r, lfd_retarget_report *rep,
     lfd_human h;
     lfd_motion m;
     CHECK_OK(lfd_human_load(&h, path, &ho, &err), &err);
-    lfd_retarget_opts o = lfd_retarget_opts_default();
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
     o.progress = 0;
     o.fps = 30;
     int rc = lfd_retarget_human(r, &h, &o, &m, rep, &err);
@@ -232,7 +234,7 @@ TEST(support_real_clips)
         SKIP("whole real clips are too slow under Valgrind");
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    CHECK_OK(lfd_robot_load("g1", &r, &err), &err);
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
     if (!r)
         return;
     lfd_retarget_report rep;

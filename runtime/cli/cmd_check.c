@@ -75,7 +75,7 @@ static void *worker(void *arg)
     pool *p = arg;
     lfd_check_ws *ws = NULL;
     lfd_err werr = {0};
-    int wrc = lfd_check_ws_new(p->c, &ws, &werr);
+    int wrc = lfd_check_ws_new(&ws, p->c, &werr);
     for (;;) {
         pthread_mutex_lock(&p->mu);
         int i = p->next < p->njobs ? p->next++ : -1;
@@ -110,7 +110,7 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
     int rc = read_motion(lfd_checker_robot(c), in, csv_fps, &m, &err);
     if (rc)
         return lfd_cli_error(cmd, &err);
-    if ((rc = lfd_check_ws_new(c, &ws, &err))) {
+    if ((rc = lfd_check_ws_new(&ws, c, &err))) {
         lfd_motion_free(&m);
         return lfd_cli_error(cmd, &err);
     }
@@ -190,7 +190,7 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
     int json = 0, track = 0, collab = 0, fix = 0, jobs = 2;
     double csv_fps = 30;
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     const lfd_opt base[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the reports as JSON"},
@@ -244,10 +244,10 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
     if ((rc = lfd_check_opts_validate(&o, &err)))
         return lfd_cli_error(cmd, &err);
     lfd_robot *r = NULL;
-    if ((rc = lfd_robot_load(robot, &r, &err)))
+    if ((rc = lfd_robot_load(&r, robot, &err)))
         return lfd_cli_error(cmd, &err);
     lfd_checker *c = NULL;
-    if ((rc = lfd_checker_new(r, &c, &err))) {
+    if ((rc = lfd_checker_new(&c, r, &err))) {
         lfd_robot_free(&r);
         return lfd_cli_error(cmd, &err);
     }

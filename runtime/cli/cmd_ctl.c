@@ -72,7 +72,7 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     pthread_t th;
     int serving = 0;
     char spub[41], pub[41], sec[41];
-    if ((rc = lfd_robot_load(robot, &r, &err)))
+    if ((rc = lfd_robot_load(&r, robot, &err)))
         return lfd_cli_error(cmd, &err);
     if (motion) {
         if ((rc = lfd_motion_read(&m, motion, &err)))

@@ -46,7 +46,7 @@ static int load_prov(const char *path, lfd_prov *p, const char **kind, lfd_err *
     else
         snprintf(side, sizeof side, "%s.prov.json", path);
     lfd_json_doc *doc;
-    int rc = lfd_json_parse_file(side, &doc, err);
+    int rc = lfd_json_parse_file(&doc, side, err);
     if (rc)
         return rc;
     rc = lfd_prov_from_json(p, lfd_json_root(doc), err);

@@ -51,7 +51,7 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
     lfd_st_layout lay;
     lfd_st_layout_init(&lay);
     if (layout)
-        rc = lfd_st_layout_load(layout, &lay, &err);
+        rc = lfd_st_layout_load(&lay, layout, &err);
     else {
         lfd_activation a;
         if (lfd_activation_parse(act, &a))
@@ -81,7 +81,7 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
     lfd_robot *r = NULL;
     lfd_safetensors *st = NULL;
     lfd_policy *p = NULL;
-    if ((rc = lfd_robot_load(robot, &r, &err)) || (rc = lfd_safetensors_load(pos[0], &st, &err)) ||
+    if ((rc = lfd_robot_load(&r, robot, &err)) || (rc = lfd_safetensors_load(&st, pos[0], &err)) ||
         (rc = lfd_policy_from_safetensors(st, &lay, r, name ? name : "imported", &p, &err)) ||
         (rc = lfd_policy_save(p, out, &err))) {
         rc = lfd_cli_error(cmd, &err);

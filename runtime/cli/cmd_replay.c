@@ -52,7 +52,7 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "-o DIR is required");
     }
     lfd_robot *r = NULL;
-    if ((rc = lfd_robot_load(robot, &r, &err)))
+    if ((rc = lfd_robot_load(&r, robot, &err)))
         return lfd_cli_error(cmd, &err);
     lfd_motion m;
     if ((rc = lfd_motion_read(&m, pos[0], &err))) {
@@ -82,7 +82,7 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
         return rc ? lfd_cli_error(cmd, &err) : LFD_EXIT_OK;
     }
     lfd_render_opts o;
-    lfd_render_opts_default(&o);
+    lfd_render_opts_init(&o);
     o.width = width;
     o.height = height;
     o.every = every;

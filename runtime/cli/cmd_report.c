@@ -22,7 +22,7 @@ static int run_report(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "give -o report.html (or --json)");
     lfd_err err = {0};
     lfd_report *r;
-    if (lfd_report_build(pos[0], &r, &err))
+    if (lfd_report_build(&r, pos[0], &err))
         return lfd_cli_error(cmd, &err);
     if (json && !out) {
         lfd_report_json(r, stdout);

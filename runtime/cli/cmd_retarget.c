@@ -59,7 +59,7 @@ static int check_figures(const lfd_robot *r, const lfd_motion *m, unsigned check
     if (!cr)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     lfd_check_opts o;
-    lfd_check_opts_default(&o);
+    lfd_check_opts_init(&o);
     o.checks = checks;
     int rc = lfd_check_run(r, m, &o, cr, err);
     if (rc == LFD_OK) {
@@ -233,11 +233,11 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "--time-scale takes 'auto'");
     lfd_err err = {0};
     lfd_robot *r;
-    if ((rc = lfd_robot_load(robot, &r, &err)))
+    if ((rc = lfd_robot_load(&r, robot, &err)))
         return lfd_cli_error(cmd, &err);
     pool p = {0};
     p.robot = r;
-    p.opts = lfd_retarget_opts_default();
+    lfd_retarget_opts_init(&p.opts);
     p.opts.fps = fps;
     p.opts.upper_body = upper;
     p.opts.smooth_hz = smooth;

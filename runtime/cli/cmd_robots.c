@@ -48,7 +48,7 @@ static int run_list(const lfd_cmd *cmd, int argc, char **argv)
     for (int i = 0; i < n; i++) {
         lfd_robot *r = NULL;
         lfd_err lerr = {0};
-        int lrc = lfd_robot_load(names[i], &r, &lerr);
+        int lrc = lfd_robot_load(&r, names[i], &lerr);
         failed |= lrc != LFD_OK;
         if (json) {
             lfd_jw_obj_begin(&jw);
@@ -275,7 +275,7 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    if ((rc = lfd_robot_load(pos[0], &r, &err)))
+    if ((rc = lfd_robot_load(&r, pos[0], &err)))
         return lfd_cli_error(cmd, &err);
     if (json)
         info_json(r);
@@ -340,7 +340,7 @@ static int run_init(const lfd_cmd *cmd, int argc, char **argv)
     }
     free(text);
     lfd_robot *r = NULL;
-    if ((rc = lfd_robot_load_desc(out, &r, &err)))
+    if ((rc = lfd_robot_load_desc(&r, out, &err)))
         return lfd_cli_error(cmd, &err);
     printf("wrote %s: %d joints, %s base, feet %s / %s, hands %s / %s, %d map entries, %d excluded "
            "pairs\n",

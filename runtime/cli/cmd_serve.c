@@ -104,7 +104,7 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
             const char *base = strrchr(tmp, '/') ? strrchr(tmp, '/') + 1 : tmp;
             snprintf(name, sizeof name, "%.*s", (int)(strlen(base) - 5 < 60 ? strlen(base) - 5 : 60),
                      base);
-            if (!robot_desc && (rc = lfd_robot_load(robot, &robot_desc, &err)))
+            if (!robot_desc && (rc = lfd_robot_load(&robot_desc, robot, &err)))
                 goto fail;
             if ((rc = lfd_motion_read(&m, pos[i], &err)))
                 goto fail;

@@ -183,7 +183,7 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
     o.train.ctx = &pc;
     lfd_robot *r = NULL;
     lfd_err err = {0};
-    if ((rc = lfd_robot_load(robot, &r, &err)))
+    if ((rc = lfd_robot_load(&r, robot, &err)))
         return lfd_cli_error(cmd, &err);
     lfd_bc_report rep;
     rc = lfd_bc_train(r, npos, (const char *const *)pos, out, &o, &rep, &err);
@@ -277,7 +277,7 @@ static int run_eval(const lfd_cmd *cmd, int argc, char **argv)
         goto done;
     }
     if ((rc = lfd_policy_load(&p, pos[0], &err)) ||
-        (rc = lfd_robot_load(robot ? robot : p->robot, &r, &err)))
+        (rc = lfd_robot_load(&r, robot ? robot : p->robot, &err)))
         goto done;
     for (; loaded < n; loaded++) {
         if ((rc = lfd_motion_read(&ms[loaded], pos[1 + loaded], &err)))
@@ -452,7 +452,7 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
     lfd_err err = {0};
     lfd_robot *r = NULL;
     lfd_motion m;
-    if ((rc = lfd_robot_load(robot, &r, &err)))
+    if ((rc = lfd_robot_load(&r, robot, &err)))
         return lfd_cli_error(cmd, &err);
     lfd_bc_synth_opts so;
     lfd_bc_synth_opts_init(&so);
