@@ -29,16 +29,6 @@ static int ends_with(const char *s, const char *suf)
     return n >= k && !strcmp(s + n - k, suf);
 }
 
-static int used_by(const lfd_prov *p, const char *id)
-{
-    static char ids[LFD_LINEAGE_MAX_CONTRIB][LFD_CONTRIB_MAX];
-    int n = lfd_lineage_contributors(p, ids, LFD_LINEAGE_MAX_CONTRIB);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(ids[i], id))
-            return 1;
-    return 0;
-}
-
 typedef struct wctx {
     const char *id;
     int apply;
@@ -112,7 +102,7 @@ static int scan_one(void *ctx, const char *path, const char *rel, const struct s
             c->unreadable++;
             return 0;
         }
-        int hit = used_by(&m.prov, c->id);
+        int hit = lfd_lineage_used_by(&m.prov, c->id);
         lfd_motion_free(&m);
         if (!hit)
             return 0;
@@ -132,7 +122,7 @@ static int scan_one(void *ctx, const char *path, const char *rel, const struct s
             c->unreadable++;
             return 0;
         }
-        if (used_by(&pol->lineage, c->id)) {
+        if (lfd_lineage_used_by(&pol->lineage, c->id)) {
             c->w->policies++;
             if (c->out)
                 fprintf(c->out, "%-8s %-8s %s\n", "retrain", "policy", path);
@@ -144,7 +134,7 @@ static int scan_one(void *ctx, const char *path, const char *rel, const struct s
             return 0;
         int rc = lfd_prov_from_json(&p, lfd_json_root(doc), &err);
         lfd_json_free(&doc);
-        if (rc == LFD_OK && used_by(&p, c->id)) {
+        if (rc == LFD_OK && lfd_lineage_used_by(&p, c->id)) {
             c->w->recordings++;
             if (c->out)
                 fprintf(c->out, "%-8s %-8s %.*s\n", "input", "recording",

@@ -56,16 +56,6 @@ static int load_prov(const char *path, lfd_prov *p, const char **kind, lfd_err *
     return rc;
 }
 
-static int has_contributor(const lfd_prov *p, const char *id)
-{
-    static char ids[LFD_LINEAGE_MAX_CONTRIB][LFD_CONTRIB_MAX];
-    int n = lfd_lineage_contributors(p, ids, LFD_LINEAGE_MAX_CONTRIB);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(ids[i], id))
-            return 1;
-    return 0;
-}
-
 typedef struct scan_ctx {
     const char *id;
     int found, unreadable;
@@ -87,7 +77,7 @@ static int scan_one(void *ctx, const char *path_in, const char *rel, const struc
         c->unreadable++;
         return 0;
     }
-    if (has_contributor(&p, c->id)) {
+    if (lfd_lineage_used_by(&p, c->id)) {
         /* a sidecar stands for the recording beside it */
         int len = (int)strlen(path_in);
         if (lfd_util_has_suffix(path_in, ".prov.json"))
