@@ -150,6 +150,16 @@ static double rest_level(double *v, int n, double band)
     return v[0];
 }
 
+int lfd_human_frame_finite(const lfd_human *h, int f)
+{
+    for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
+        const double *p = lfd_human_cpos(h, f, cj);
+        if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]))
+            return 0;
+    }
+    return 1;
+}
+
 void lfd_human_free(lfd_human *h)
 {
     if (!h)

@@ -248,16 +248,6 @@ static double median_n(const double *v, int n, double *tmp)
     return m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
 }
 
-static int frame_finite(const lfd_human *h, int f)
-{
-    for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
-        const double *p = lfd_human_cpos(h, f, cj);
-        if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]))
-            return 0;
-    }
-    return 1;
-}
-
 /* rotate world vector v into segment s's frame at frame f */
 static void to_seg(const lfd_human *h, int f, int s, const double v[3], double out[3])
 {
@@ -823,7 +813,7 @@ int lfd_qa_human_kp(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *
         return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", h->path);
     }
     for (int f = 0; f < c.n; f++)
-        c.finite[f] = (uint8_t)frame_finite(h, f);
+        c.finite[f] = (uint8_t)lfd_human_frame_finite(h, f);
     check_nonfinite(&c);
     check_timing(&c);
     if (c.n - c.f0 >= 2) {
