@@ -356,13 +356,6 @@ int lfd_batch_shard_from_env(int hint, int *i, int *n, lfd_err *err)
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-static void hex_of(const char *s, size_t n, char hex[65])
-{
-    uint8_t d[32];
-    lfd_sha256_buf(s, n, d);
-    lfd_sha256_hex(d, hex);
-}
-
 /* a readable file name part from an id: its base name without extension */
 static void stem_of(const char *id, char *out, size_t outsz)
 {
@@ -686,14 +679,14 @@ static void item_key(const brun *b, const bitem *bi, const lfd_robot *r, char ke
     char s[1024];
     int n = snprintf(s, sizeof s, "lfd-batch %d\ninput %s\nsidecar %s\nrobot %s %s\n%s\n",
                      LFD_BATCH_FORMAT, bi->sha, bi->side_sha, r->name, r->model_hash, b->opts_s);
-    hex_of(s, (size_t)n, key);
+    lfd_sha256_buf_hex(s, (size_t)n, key);
 }
 
 static void result_path(const brun *b, const bitem *bi, const lfd_robot *r, const char *key,
                         char *out, size_t n)
 {
     char idh[65], name[64];
-    hex_of(bi->it->id, strlen(bi->it->id), idh);
+    lfd_sha256_buf_hex(bi->it->id, strlen(bi->it->id), idh);
     snprintf(name, sizeof name, "%.12s-%.8s", key, idh);
     path_in(b, out, n, "results/%s/%s.json", r->name, name);
 }
