@@ -1,7 +1,9 @@
 /*  lfd_io: capped whole-file reads and crash-safe atomic writes (lfd_io.h). */
 #include "core/lfd_io.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -184,4 +186,44 @@ int lfd_file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int walk_dir(DIR *d, const char *dir, const char *rel, int depth, int flags, lfd_walk_fn fn, void *ctx,
+                    lfd_err *err)
+{
+    struct dirent *e;
+    int rc = LFD_OK;
+    while (rc == LFD_OK && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096], r[4096];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
+            snprintf(r, sizeof r, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name) >= (int)sizeof r)
+            continue;
+        struct stat st;
+        if ((flags & LFD_WALK_FOLLOW_LINKS ? stat(path, &st) : lstat(path, &st)) != 0)
+            continue;
+        if (!S_ISDIR(st.st_mode)) {
+            rc = fn(ctx, path, r, &st);
+        } else if (depth < LFD_WALK_MAX_DEPTH) {
+            DIR *sub = opendir(path);
+            if (sub) {
+                rc = walk_dir(sub, path, r, depth + 1, flags, fn, ctx, err);
+                closedir(sub);
+            } else if (flags & LFD_WALK_STRICT) {
+                rc = lfd_fail(err, LFD_EIO, "%s: cannot open folder: %s", path, strerror(errno));
+            }
+        }
+    }
+    return rc;
+}
+
+int lfd_walk_files(const char *dir, int flags, lfd_walk_fn fn, void *ctx, lfd_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return lfd_fail(err, LFD_EIO, "%s: cannot open folder: %s", dir, strerror(errno));
+    int rc = walk_dir(d, dir, "", 0, flags, fn, ctx, err);
+    closedir(d);
+    return rc;
 }

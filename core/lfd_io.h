@@ -42,4 +42,23 @@ int lfd_mkdir_p(const char *path, lfd_err *err);
 /* 1 if path exists and is a regular file, else 0. */
 int lfd_file_exists(const char *path);
 
+/* ---- walking a folder tree ------------------------------------------------------------ */
+struct stat;
+
+/* Called for every entry below the folder that is not itself a folder: path is
+   the full path, rel the path relative to the folder walked, st its stat
+   (lstat unless LFD_WALK_FOLLOW_LINKS).  A nonzero return stops the walk and
+   becomes its result. */
+typedef int (*lfd_walk_fn)(void *ctx, const char *path, const char *rel, const struct stat *st);
+
+#define LFD_WALK_FOLLOW_LINKS 1 /* stat, not lstat: links to folders are entered */
+#define LFD_WALK_STRICT 2       /* a subfolder that cannot be opened is an error, not skipped */
+#define LFD_WALK_MAX_DEPTH 32   /* folders deeper than this are not entered */
+
+/* Walks dir depth first (names starting with '.' and paths over 4095 bytes are
+   passed over) and calls fn for each non-folder entry.  Returns LFD_OK, LFD_EIO
+   if dir (or, with LFD_WALK_STRICT, a subfolder) cannot be opened, or fn's
+   nonzero result.  Allocates nothing. */
+int lfd_walk_files(const char *dir, int flags, lfd_walk_fn fn, void *ctx, lfd_err *err);
+
 #endif

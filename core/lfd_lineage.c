@@ -144,6 +144,30 @@ int lfd_lineage_contributors(const lfd_prov *prov, char (*ids)[LFD_CONTRIB_MAX],
     return n;
 }
 
+int lfd_lineage_used_by(const lfd_prov *prov, const char *id)
+{
+    char got[LFD_CONTRIB_MAX];
+    if (lfd_prov_get(prov, "contributor_id") &&
+        lfd_prov_get_str(prov, "contributor_id", got, sizeof got, NULL) == LFD_OK && got[0] &&
+        !strcmp(got, id))
+        return 1;
+    const lfd_prov_entry *e = lfd_prov_get(prov, "contributors");
+    if (!e)
+        return 0;
+    lfd_mpr r;
+    lfd_mpr_init(&r, e->val, e->len);
+    uint32_t cnt;
+    if (lfd_mpr_array(&r, &cnt, NULL))
+        return 0;
+    for (uint32_t i = 0; i < cnt; i++) {
+        if (lfd_mpr_cstr(&r, got, sizeof got, NULL))
+            break;
+        if (!strcmp(got, id))
+            return 1;
+    }
+    return 0;
+}
+
 int lfd_lineage_add_input(lfd_prov *out, const char *kind, const char *name,
                           const char *sha256, const lfd_prov *in_prov, lfd_err *err)
 {

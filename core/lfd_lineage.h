@@ -73,6 +73,10 @@ int lfd_lineage_add_input(lfd_prov *out, const char *kind, const char *name,
    "contributors" list, de-duplicated.  Returns the count (<= max). */
 int lfd_lineage_contributors(const lfd_prov *prov, char (*ids)[LFD_CONTRIB_MAX], int max);
 
+/* 1 if contributor id is among those lfd_lineage_contributors lists (own
+   contributor_id or the "contributors" list), else 0.  Allocates nothing. */
+int lfd_lineage_used_by(const lfd_prov *prov, const char *id);
+
 /* 1 if any input anywhere in prov's lineage has this kind (e.g. "human":
    the artifact was made from a recording of a person), 0 if none, or a
    negative status for a malformed lineage. */

@@ -137,3 +137,10 @@ int lfd_file_sha256_hex(const char *path, char hex[65], lfd_err *err)
     lfd_sha256_hex(d, hex);
     return LFD_OK;
 }
+
+void lfd_sha256_buf_hex(const void *data, size_t len, char hex[65])
+{
+    uint8_t d[32];
+    lfd_sha256_buf(data, len, d);
+    lfd_sha256_hex(d, hex);
+}

@@ -29,6 +29,8 @@ void lfd_sha256_buf(const void *data, size_t len, uint8_t digest[32]);
 
 /* Lower-case hex of a digest: hex must hold 65 bytes (64 + NUL). */
 void lfd_sha256_hex(const uint8_t digest[32], char hex[65]);
+/* One-shot digest of a buffer as lower-case hex (hex holds 65 bytes). */
+void lfd_sha256_buf_hex(const void *data, size_t len, char hex[65]);
 
 /* SHA-256 (hex) of a file's bytes, read in 64 KiB pieces: the content hash
    lineage records. */

@@ -150,6 +150,16 @@ static double rest_level(double *v, int n, double band)
     return v[0];
 }
 
+int lfd_human_frame_finite(const lfd_human *h, int f)
+{
+    for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
+        const double *p = lfd_human_cpos(h, f, cj);
+        if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]))
+            return 0;
+    }
+    return 1;
+}
+
 void lfd_human_free(lfd_human *h)
 {
     if (!h)
@@ -670,10 +680,8 @@ int lfd_human_load(lfd_human *h, const char *path, const lfd_human_opts *o, lfd_
         rc = lfd_file_read(path, LFD_BVH_MAX_BYTES, &data, &len, err);
         if (rc)
             return rc;
-        uint8_t dg[32];
         char hex[65];
-        lfd_sha256_buf(data, len, dg);
-        lfd_sha256_hex(dg, hex);
+        lfd_sha256_buf_hex(data, len, hex);
         rc = lfd_bvh_parse(&b, (const char *)data, len, path, NULL, err);
         free(data);
         if (rc)

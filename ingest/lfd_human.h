@@ -167,6 +167,9 @@ static inline double *lfd_human_cpos(const lfd_human *h, int f, int cj)
 {
     return lfd_human_pos(h, f, h->canon[cj]);
 }
+/* 1 if every canonical joint of frame f has finite coordinates (no NaN or
+   infinity: a tracker lost none of them), else 0. */
+int lfd_human_frame_finite(const lfd_human *h, int f);
 /* Segment s of frame f: origin (3 doubles) then quaternion w x y z (4). */
 static inline double *lfd_human_seg(const lfd_human *h, int f, int s)
 {

@@ -152,6 +152,29 @@ void lfd_kp_free(lfd_keypoints *kp)
     memset(kp, 0, sizeof *kp);
 }
 
+int lfd_kp_clone(lfd_keypoints *d, const lfd_keypoints *s, lfd_err *err)
+{
+    *d = *s;
+    size_t J = (size_t)s->njoints, T = (size_t)s->nframes;
+    d->names = malloc(J * sizeof *d->names);
+    d->parents = malloc(J * sizeof *d->parents);
+    d->pos = malloc(T * J * 3 * sizeof *d->pos);
+    d->conf = s->conf ? malloc(T * J * sizeof *d->conf) : NULL;
+    d->times = s->times ? malloc(T * sizeof *d->times) : NULL;
+    if (!d->names || !d->parents || !d->pos || (s->conf && !d->conf) || (s->times && !d->times)) {
+        lfd_kp_free(d);
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", s->name);
+    }
+    memcpy(d->names, s->names, J * sizeof *d->names);
+    memcpy(d->parents, s->parents, J * sizeof *d->parents);
+    memcpy(d->pos, s->pos, T * J * 3 * sizeof *d->pos);
+    if (s->conf)
+        memcpy(d->conf, s->conf, T * J * sizeof *d->conf);
+    if (s->times)
+        memcpy(d->times, s->times, T * sizeof *d->times);
+    return LFD_OK;
+}
+
 static void kp_warn(lfd_keypoints *kp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void kp_warn(lfd_keypoints *kp, const char *fmt, ...)
 {
@@ -524,17 +547,36 @@ static double npy_get(const lfd_npy *npy, size_t i)
     return v;
 }
 
-int lfd_kp_read_npy(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, lfd_err *err)
+/* The start every reader shares: kp cleared and named after path, the whole
+   file in a new buffer (*buf, the caller frees it). */
+static int kp_file_read(lfd_keypoints *kp, const char *path, uint8_t **buf, size_t *len, lfd_err *err)
 {
     memset(kp, 0, sizeof *kp);
     snprintf(kp->name, sizeof kp->name, "%s", path);
+    return lfd_file_read(path, LFD_KP_MAX_BYTES, buf, len, err);
+}
+
+/* The end every reader shares: path's sidecar (if any) read, then kp described
+   from it and the options. */
+static int kp_finish(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, int have_names,
+                     double file_fps, lfd_err *err)
+{
+    sidecar sc = {0};
+    int rc = sidecar_load(&sc, path, o, err);
+    if (rc == LFD_OK)
+        rc = kp_describe(kp, &sc, o, have_names, file_fps, err);
+    lfd_json_free(&sc.doc);
+    return rc;
+}
+
+int lfd_kp_read_npy(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, lfd_err *err)
+{
     uint8_t *buf = NULL;
     size_t len = 0;
-    int rc = lfd_file_read(path, LFD_KP_MAX_BYTES, &buf, &len, err);
+    int rc = kp_file_read(kp, path, &buf, &len, err);
     if (rc)
         return rc;
     lfd_npy npy;
-    sidecar sc = {0};
     rc = lfd_npy_parse(buf, len, path, &npy, err);
     if (rc == LFD_OK && (npy.ndim != 3 || npy.shape[2] != 3)) {
         char sh[96] = "";
@@ -563,11 +605,9 @@ int lfd_kp_read_npy(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, l
                     kp->nonfinite += !isfinite(v);
                     kp->pos[(t * J + j) * 3 + c] = v;
                 }
-        rc = sidecar_load(&sc, path, o, err);
     }
     if (rc == LFD_OK)
-        rc = kp_describe(kp, &sc, o, 0, 0, err);
-    lfd_json_free(&sc.doc);
+        rc = kp_finish(kp, path, o, 0, 0, err);
     free(buf);
     if (rc)
         lfd_kp_free(kp);
@@ -949,11 +989,9 @@ static int read_csv_long(lfd_keypoints *kp, const char *path, lines L, char deli
 
 int lfd_kp_read_csv(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, lfd_err *err)
 {
-    memset(kp, 0, sizeof *kp);
-    snprintf(kp->name, sizeof kp->name, "%s", path);
     uint8_t *buf = NULL;
     size_t len = 0;
-    int rc = lfd_file_read(path, LFD_KP_MAX_BYTES, &buf, &len, err);
+    int rc = kp_file_read(kp, path, &buf, &len, err);
     if (rc)
         return rc;
     const char *text = (const char *)buf, *end = text + len;
@@ -962,7 +1000,6 @@ int lfd_kp_read_csv(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, l
     cell *hdr = malloc(MAXC * sizeof *hdr);
     int *role = malloc(MAXC * sizeof *role);  /* -1 skip, 0..2 axis, 3 confidence, 4 time */
     int *cjoint = malloc(MAXC * sizeof *cjoint);
-    sidecar sc = {0};
     if (!cells || !hdr || !role || !cjoint) {
         free(cells), free(hdr), free(role), free(cjoint), free(buf);
         return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", path);
@@ -1116,10 +1153,7 @@ describe:;
     if (rc == LFD_OK)
         rc = times_rate(kp, &file_fps, err);
     if (rc == LFD_OK)
-        rc = sidecar_load(&sc, path, o, err);
-    if (rc == LFD_OK)
-        rc = kp_describe(kp, &sc, o, have_names, file_fps, err);
-    lfd_json_free(&sc.doc);
+        rc = kp_finish(kp, path, o, have_names, file_fps, err);
     free(cells);
     free(hdr);
     free(role);
@@ -1199,11 +1233,9 @@ static int jl_joint(const lfd_json *v, double xyz[3], double *conf, int *has_con
 
 int lfd_kp_read_jsonl(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o, lfd_err *err)
 {
-    memset(kp, 0, sizeof *kp);
-    snprintf(kp->name, sizeof kp->name, "%s", path);
     uint8_t *buf = NULL;
     size_t len = 0;
-    int rc = lfd_file_read(path, LFD_KP_MAX_BYTES, &buf, &len, err);
+    int rc = kp_file_read(kp, path, &buf, &len, err);
     if (rc)
         return rc;
     const char *text = (const char *)buf, *end = text + len;
@@ -1224,7 +1256,6 @@ int lfd_kp_read_jsonl(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o,
     else if (rows > LFD_KP_MAX_FRAMES)
         rc = lfd_fail(err, LFD_ELIMIT, "%s: more than %d lines", path, LFD_KP_MAX_FRAMES);
     int f = 0, J = 0, has_time = -1, has_conf = 0, named = 0;
-    sidecar sc = {0};
     while (rc == LFD_OK && f < rows) {
         int line = next_line(&L, &s, &e);
         lfd_json_doc *doc = NULL;
@@ -1320,10 +1351,7 @@ int lfd_kp_read_jsonl(lfd_keypoints *kp, const char *path, const lfd_kp_opts *o,
         rc = times_rate(kp, &file_fps, err);
     }
     if (rc == LFD_OK)
-        rc = sidecar_load(&sc, path, o, err);
-    if (rc == LFD_OK)
-        rc = kp_describe(kp, &sc, o, named && !names_are_indices(kp), file_fps, err);
-    lfd_json_free(&sc.doc);
+        rc = kp_finish(kp, path, o, named && !names_are_indices(kp), file_fps, err);
     free(buf);
     if (rc)
         lfd_kp_free(kp);

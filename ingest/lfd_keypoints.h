@@ -119,6 +119,8 @@ int lfd_kp_read_csv(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts
    (see lfd_keypoints.c for the variants accepted). */
 int lfd_kp_read_jsonl(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts, lfd_err *err);
 void lfd_kp_free(lfd_keypoints *kp);
+/* Copies kp into out, arrays and all (caller frees out with lfd_kp_free). */
+int lfd_kp_clone(lfd_keypoints *out, const lfd_keypoints *kp, lfd_err *err);
 
 /* A parsed .npy header: data points into the caller's buffer. */
 typedef struct lfd_npy {

@@ -53,29 +53,6 @@ int lfd_kp_from_human(lfd_keypoints *kp, const lfd_human *h, lfd_err *err)
     return LFD_OK;
 }
 
-int lfd_kp_clone(lfd_keypoints *d, const lfd_keypoints *s, lfd_err *err)
-{
-    *d = *s;
-    size_t J = (size_t)s->njoints, T = (size_t)s->nframes;
-    d->names = malloc(J * sizeof *d->names);
-    d->parents = malloc(J * sizeof *d->parents);
-    d->pos = malloc(T * J * 3 * sizeof *d->pos);
-    d->conf = s->conf ? malloc(T * J * sizeof *d->conf) : NULL;
-    d->times = s->times ? malloc(T * sizeof *d->times) : NULL;
-    if (!d->names || !d->parents || !d->pos || (s->conf && !d->conf) || (s->times && !d->times)) {
-        lfd_kp_free(d);
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    }
-    memcpy(d->names, s->names, J * sizeof *d->names);
-    memcpy(d->parents, s->parents, J * sizeof *d->parents);
-    memcpy(d->pos, s->pos, T * J * 3 * sizeof *d->pos);
-    if (s->conf)
-        memcpy(d->conf, s->conf, T * J * sizeof *d->conf);
-    if (s->times)
-        memcpy(d->times, s->times, T * sizeof *d->times);
-    return LFD_OK;
-}
-
 /* ---- helpers ------------------------------------------------------------------- */
 static double *P(lfd_keypoints *kp, int f, int j) { return kp->pos + ((size_t)f * kp->njoints + (size_t)j) * 3; }
 

@@ -42,8 +42,7 @@ typedef struct lfd_kp_corruption {
    rate; "units" m, "up" z).  Caller frees with lfd_kp_free. */
 int lfd_kp_from_human(lfd_keypoints *kp, const lfd_human *h, lfd_err *err);
 
-/* Copies kp into out (caller frees). */
-int lfd_kp_clone(lfd_keypoints *out, const lfd_keypoints *kp, lfd_err *err);
+/* lfd_kp_clone (a deep copy) is in ingest/lfd_keypoints.h. */
 
 /* Injects one failure of the given kind into kp (in place; kp as made by
    lfd_kp_from_human from h, which supplies the canonical joints).  *seed

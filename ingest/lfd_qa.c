@@ -248,16 +248,6 @@ static double median_n(const double *v, int n, double *tmp)
     return m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
 }
 
-static int frame_finite(const lfd_human *h, int f)
-{
-    for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
-        const double *p = lfd_human_cpos(h, f, cj);
-        if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]))
-            return 0;
-    }
-    return 1;
-}
-
 /* rotate world vector v into segment s's frame at frame f */
 static void to_seg(const lfd_human *h, int f, int s, const double v[3], double out[3])
 {
@@ -823,7 +813,7 @@ int lfd_qa_human_kp(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *
         return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", h->path);
     }
     for (int f = 0; f < c.n; f++)
-        c.finite[f] = (uint8_t)frame_finite(h, f);
+        c.finite[f] = (uint8_t)lfd_human_frame_finite(h, f);
     check_nonfinite(&c);
     check_timing(&c);
     if (c.n - c.f0 >= 2) {
@@ -1059,6 +1049,34 @@ out:
 }
 
 /* ---- output ------------------------------------------------------------------------- */
+/* Frame ranges of a reason or a repair as text: " 3, 7-9 and 2 more range(s)". */
+static void qa_text_ranges(FILE *fp, const int (*range)[2], int nranges, int more_ranges)
+{
+    for (int k = 0; k < nranges; k++) {
+        if (range[k][0] == range[k][1])
+            fprintf(fp, "%s %d", k ? "," : "", range[k][0]);
+        else
+            fprintf(fp, "%s %d-%d", k ? "," : "", range[k][0], range[k][1]);
+    }
+    if (more_ranges)
+        fprintf(fp, " and %d more range(s)", more_ranges);
+}
+
+/* The same ranges as JSON keys: "ranges": [[a,b],...], "more_ranges": n. */
+static void qa_json_ranges(lfd_jw *jw, const int (*range)[2], int nranges, int more_ranges)
+{
+    lfd_jw_key(jw, "ranges");
+    lfd_jw_arr_begin(jw);
+    for (int k = 0; k < nranges; k++) {
+        lfd_jw_arr_begin(jw);
+        lfd_jw_int(jw, range[k][0]);
+        lfd_jw_int(jw, range[k][1]);
+        lfd_jw_arr_end(jw);
+    }
+    lfd_jw_arr_end(jw);
+    lfd_jw_kint(jw, "more_ranges", more_ranges);
+}
+
 void lfd_qa_print_text(const lfd_qa_report *r, FILE *fp)
 {
     fprintf(fp, "%s: %s (score %.0f)", r->path, lfd_qa_verdict_name(r->verdict), r->score);
@@ -1071,14 +1089,7 @@ void lfd_qa_print_text(const lfd_qa_report *r, FILE *fp)
         fprintf(fp, "  %-6s %-14s %s", lfd_qa_severity_name(rs->severity), rs->check, rs->msg);
         if (rs->nranges) {
             fprintf(fp, "; frames");
-            for (int k = 0; k < rs->nranges; k++) {
-                if (rs->range[k][0] == rs->range[k][1])
-                    fprintf(fp, "%s %d", k ? "," : "", rs->range[k][0]);
-                else
-                    fprintf(fp, "%s %d-%d", k ? "," : "", rs->range[k][0], rs->range[k][1]);
-            }
-            if (rs->more_ranges)
-                fprintf(fp, " and %d more range(s)", rs->more_ranges);
+            qa_text_ranges(fp, rs->range, rs->nranges, rs->more_ranges);
         }
         if (rs->repairable)
             fprintf(fp, " [repairable]");
@@ -1089,11 +1100,7 @@ void lfd_qa_print_text(const lfd_qa_report *r, FILE *fp)
     for (int i = 0; i < r->nrepairs; i++) {
         const lfd_qa_repair *e = &r->repair[i];
         fprintf(fp, "  %-6s %-14s %s; frames", "fixed", e->kind, e->what);
-        for (int k = 0; k < e->nranges; k++)
-            fprintf(fp, e->range[k][0] == e->range[k][1] ? "%s %d" : "%s %d-%d", k ? "," : "", e->range[k][0],
-                    e->range[k][1]);
-        if (e->more_ranges)
-            fprintf(fp, " and %d more range(s)", e->more_ranges);
+        qa_text_ranges(fp, e->range, e->nranges, e->more_ranges);
         fputc('\n', fp);
     }
     if (r->repaired_to[0])
@@ -1134,16 +1141,7 @@ void lfd_qa_report_json(const lfd_qa_report *r, lfd_jw *jw)
         lfd_jw_knum(jw, "value", rs->value);
         lfd_jw_knum(jw, "limit", rs->limit);
         lfd_jw_kint(jw, "frames", rs->frames);
-        lfd_jw_key(jw, "ranges");
-        lfd_jw_arr_begin(jw);
-        for (int k = 0; k < rs->nranges; k++) {
-            lfd_jw_arr_begin(jw);
-            lfd_jw_int(jw, rs->range[k][0]);
-            lfd_jw_int(jw, rs->range[k][1]);
-            lfd_jw_arr_end(jw);
-        }
-        lfd_jw_arr_end(jw);
-        lfd_jw_kint(jw, "more_ranges", rs->more_ranges);
+        qa_json_ranges(jw, rs->range, rs->nranges, rs->more_ranges);
         lfd_jw_kbool(jw, "repairable", rs->repairable);
         lfd_jw_obj_end(jw);
     }
@@ -1161,16 +1159,7 @@ void lfd_qa_report_json(const lfd_qa_report *r, lfd_jw *jw)
             lfd_jw_kstr(jw, "kind", e->kind);
             lfd_jw_kstr(jw, "what", e->what);
             lfd_jw_kint(jw, "frames", e->frames);
-            lfd_jw_key(jw, "ranges");
-            lfd_jw_arr_begin(jw);
-            for (int k = 0; k < e->nranges; k++) {
-                lfd_jw_arr_begin(jw);
-                lfd_jw_int(jw, e->range[k][0]);
-                lfd_jw_int(jw, e->range[k][1]);
-                lfd_jw_arr_end(jw);
-            }
-            lfd_jw_arr_end(jw);
-            lfd_jw_kint(jw, "more_ranges", e->more_ranges);
+            qa_json_ranges(jw, e->range, e->nranges, e->more_ranges);
             lfd_jw_obj_end(jw);
         }
         lfd_jw_arr_end(jw);

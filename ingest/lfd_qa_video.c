@@ -127,16 +127,6 @@ typedef struct track {
     uint8_t *valid;    /* per frame: all canonical joints finite */
 } track;
 
-static int frame_valid(const lfd_human *h, int f)
-{
-    for (int c = 0; c < NC; c++) {
-        const double *p = lfd_human_cpos(h, f, c);
-        if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]))
-            return 0;
-    }
-    return 1;
-}
-
 static void raw_frame(const lfd_human *h, int f, double *q)
 {
     for (int c = 0; c < NC; c++)
@@ -170,7 +160,7 @@ static void run_track(const lfd_human *h, int f0, track *t)
     int have = 0, last = -1;
     unsigned st = 0;
     for (int f = f0; f < t->n; f++) {
-        t->valid[f] = (uint8_t)frame_valid(h, f);
+        t->valid[f] = (uint8_t)lfd_human_frame_finite(h, f);
         if (!t->valid[f]) {
             t->state[f] = st;
             continue;

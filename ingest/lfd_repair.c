@@ -307,29 +307,6 @@ static void repair_range(lfd_qa_report *r, int kind, const char *what, int f0, i
 }
 
 /* ---- apply -------------------------------------------------------------------------------- */
-static int kp_copy(lfd_keypoints *d, const lfd_keypoints *s, lfd_err *err)
-{
-    *d = *s;
-    size_t J = (size_t)s->njoints, T = (size_t)s->nframes;
-    d->names = malloc(J * sizeof *d->names);
-    d->parents = malloc(J * sizeof *d->parents);
-    d->pos = malloc(T * J * 3 * sizeof *d->pos);
-    d->conf = s->conf ? malloc(T * J * sizeof *d->conf) : NULL;
-    d->times = s->times ? malloc(T * sizeof *d->times) : NULL;
-    if (!d->names || !d->parents || !d->pos || (s->conf && !d->conf) || (s->times && !d->times)) {
-        lfd_kp_free(d);
-        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", s->name);
-    }
-    memcpy(d->names, s->names, J * sizeof *d->names);
-    memcpy(d->parents, s->parents, J * sizeof *d->parents);
-    memcpy(d->pos, s->pos, T * J * 3 * sizeof *d->pos);
-    if (s->conf)
-        memcpy(d->conf, s->conf, T * J * sizeof *d->conf);
-    if (s->times)
-        memcpy(d->times, s->times, T * sizeof *d->times);
-    return LFD_OK;
-}
-
 /* resamples out (positions, confidences) onto a constant rate over its times */
 static int resample(lfd_keypoints *out, double fps, lfd_err *err)
 {
@@ -390,7 +367,7 @@ int lfd_repair_apply(const lfd_keypoints *kp, const lfd_human *h, const lfd_repa
     if (plan->more)
         return lfd_fail(err, LFD_ELIMIT, "%s: more than %d repairs needed; nothing repaired", kp->name,
                         LFD_REPAIR_MAX_OPS);
-    int rc = kp_copy(out, kp, err);
+    int rc = lfd_kp_clone(out, kp, err);
     if (rc)
         return rc;
     int T = h->nframes, J = h->nsource, nrep = 0;

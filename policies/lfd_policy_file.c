@@ -141,9 +141,7 @@ int lfd_policy_save(lfd_policy *p, const char *path, lfd_err *err)
         return lfd_err_prefix(err, "%s", path);
     rc = lfd_file_write_atomic(path, b.data, b.len, err);
     if (rc == LFD_OK) {
-        uint8_t d[32];
-        lfd_sha256_buf(b.data, b.len, d);
-        lfd_sha256_hex(d, p->hash);
+        lfd_sha256_buf_hex(b.data, b.len, p->hash);
     }
     lfd_buf_free(&b);
     return rc;
@@ -519,9 +517,7 @@ int lfd_policy_decode(lfd_policy **out, const uint8_t *data, size_t len, const c
                         lfd_mpr_offset(&all));
     if ((rc = decode_map(out, &root, err)))
         return lfd_err_prefix(err, "%s", name);
-    uint8_t d[32];
-    lfd_sha256_buf(data, len, d);
-    lfd_sha256_hex(d, (*out)->hash);
+    lfd_sha256_buf_hex(data, len, (*out)->hash);
     return LFD_OK;
 }
 

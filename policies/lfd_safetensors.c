@@ -588,10 +588,8 @@ int lfd_policy_from_safetensors(const lfd_safetensors *st, const lfd_st_layout *
             goto done;
     }
     /* meta: where the weights came from */
-    uint8_t dg[32];
     char hex[65];
-    lfd_sha256_buf(st->bytes, st->len, dg);
-    lfd_sha256_hex(dg, hex);
+    lfd_sha256_buf_hex(st->bytes, st->len, hex);
     if ((rc = lfd_prov_set_str(&p->meta, "trainer", "imported from safetensors", err)) ||
         (rc = lfd_prov_set_str(&p->meta, "source_sha256", hex, err)) ||
         (rc = lfd_prov_set_int(&p->meta, "upper_body", L->upper_body, err)) ||

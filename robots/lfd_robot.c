@@ -585,13 +585,6 @@ static int compute_default(lfd_robot *r, lfd_err *err)
     return LFD_OK;
 }
 
-static void hash_hex(const char *xml, size_t len, char out[65])
-{
-    uint8_t dg[32];
-    lfd_sha256_buf(xml, len, dg);
-    lfd_sha256_hex(dg, out);
-}
-
 static void basename_noext(const char *path, char *out, size_t outsz)
 {
     const char *b = strrchr(path, '/');
@@ -706,7 +699,7 @@ int lfd_robot_load_text(lfd_robot **out, const char *desc_path, const char *desc
     size_t xml_len = 0;
     if ((rc = lfd_mj_load(&r->m, &xml, &xml_len, r->mjcf_path, err)))
         goto done;
-    hash_hex(xml, xml_len, r->model_hash);
+    lfd_sha256_buf_hex(xml, xml_len, r->model_hash);
     free(xml);
     if ((rc = add_floor_if_none(r, err)))
         goto done;

@@ -64,16 +64,16 @@ static int copy_name(char *dst, const char *src, const raw_desc *rd, int line, c
     return LFD_OK;
 }
 
-/* splits key=value; returns 0 if the token has no '=' */
-static int split_kv(char *tok, char **key, char **val)
+/* splits a key=value token in place; a token without '=' is a parse error */
+static int split_kv(const raw_desc *rd, int line, char *tok, char **key, char **val, lfd_err *err)
 {
     char *eq = strchr(tok, '=');
     if (!eq)
-        return 0;
+        return lfd_fail(err, LFD_EPARSE, "%s:%d: expected key=value, got '%s'", rd->path, line, tok);
     *eq = '\0';
     *key = tok;
     *val = eq + 1;
-    return 1;
+    return LFD_OK;
 }
 
 static int bad_value(const raw_desc *rd, int line, const char *key, const char *val,
@@ -101,10 +101,10 @@ static int parse_joint(raw_desc *rd, int line, char **tok, int ntok, lfd_err *er
             return lfd_fail(err, LFD_EPARSE, "%s:%d: joint '%s' is listed twice (first at line %d)",
                             rd->path, line, j->name, rd->joints[i].line);
     for (int t = 2; t < ntok; t++) {
-        char *k, *v;
-        if (!split_kv(tok[t], &k, &v))
-            return lfd_fail(err, LFD_EPARSE, "%s:%d: expected key=value, got '%s'", rd->path, line,
-                            tok[t]);
+        char *k = NULL, *v = NULL;
+        int kv = split_kv(rd, line, tok[t], &k, &v, err);
+        if (kv)
+            return kv;
         double x;
         if (!strcmp(k, "range")) {
             double r[2];
@@ -169,10 +169,10 @@ static int parse_foot_hand(raw_desc *rd, int line, char **tok, int ntok, int foo
     char *body = foot ? rd->feet[side].body : rd->hands[side].body;
     int have_body = 0, have_sole = 0, have_z = 0;
     for (int t = 2; t < ntok; t++) {
-        char *k, *v;
-        if (!split_kv(tok[t], &k, &v))
-            return lfd_fail(err, LFD_EPARSE, "%s:%d: expected key=value, got '%s'", rd->path, line,
-                            tok[t]);
+        char *k = NULL, *v = NULL;
+        int kv = split_kv(rd, line, tok[t], &k, &v, err);
+        if (kv)
+            return kv;
         if (!strcmp(k, "body")) {
             if ((rc = copy_name(body, v, rd, line, "body", err)))
                 return rc;
@@ -226,10 +226,10 @@ static int parse_map(raw_desc *rd, int line, char **tok, int ntok, lfd_err *err)
     e->rot[0] = 1;
     int have_body = 0, rc;
     for (int t = 2; t < ntok; t++) {
-        char *k, *v;
-        if (!split_kv(tok[t], &k, &v))
-            return lfd_fail(err, LFD_EPARSE, "%s:%d: expected key=value, got '%s'", rd->path, line,
-                            tok[t]);
+        char *k = NULL, *v = NULL;
+        int kv = split_kv(rd, line, tok[t], &k, &v, err);
+        if (kv)
+            return kv;
         if (!strcmp(k, "body")) {
             if ((rc = copy_name(e->body, v, rd, line, "body", err)))
                 return rc;

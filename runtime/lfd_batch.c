@@ -82,33 +82,20 @@ static int corpus_add(lfd_batch_corpus *c, const char *id, const char *path, con
     return LFD_OK;
 }
 
-/* every recording below dir; rel is its path relative to the folder given */
-static int walk(lfd_batch_corpus *c, const char *dir, const char *rel, int depth, lfd_err *err)
+/* every recording below the folder given; rel is its path relative to it */
+typedef struct walk_ctx {
+    lfd_batch_corpus *c;
+    lfd_err *err;
+} walk_ctx;
+
+static int walk_one(void *ctx, const char *path, const char *rel, const struct stat *st)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return lfd_fail(err, LFD_EIO, "%s: cannot open folder: %s", dir, strerror(errno));
-    struct dirent *e;
-    int rc = LFD_OK;
-    while (rc == LFD_OK && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096], r[4096];
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
-            snprintf(r, sizeof r, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name) >= (int)sizeof r)
-            continue;
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (depth < 32)
-                rc = walk(c, path, r, depth + 1, err);
-        } else if (is_recording(e->d_name)) {
-            rc = corpus_add(c, r, path, NULL, err);
-        }
-    }
-    closedir(d);
-    return rc;
+    (void)st;
+    walk_ctx *w = ctx;
+    const char *name = strrchr(rel, '/');
+    if (!is_recording(name ? name + 1 : rel))
+        return LFD_OK;
+    return corpus_add(w->c, rel, path, NULL, w->err);
 }
 
 static int manifest(lfd_batch_corpus *c, const char *mpath, lfd_err *err)
@@ -170,7 +157,8 @@ int lfd_batch_corpus_list(const lfd_batch_opts *o, lfd_batch_corpus *c, lfd_err 
             size_t n = strlen(dir);
             while (n > 1 && dir[n - 1] == '/')
                 dir[--n] = '\0';
-            rc = walk(c, dir, "", 0, err);
+            walk_ctx w = {c, err};
+            rc = lfd_walk_files(dir, LFD_WALK_FOLLOW_LINKS | LFD_WALK_STRICT, walk_one, &w, err);
         } else if (is_recording(in)) {
             const char *b = strrchr(in, '/');
             rc = corpus_add(c, b ? b + 1 : in, in, NULL, err);
@@ -367,13 +355,6 @@ int lfd_batch_shard_from_env(int hint, int *i, int *n, lfd_err *err)
 }
 
 /* ---- helpers ------------------------------------------------------------------------------- */
-
-static void hex_of(const char *s, size_t n, char hex[65])
-{
-    uint8_t d[32];
-    lfd_sha256_buf(s, n, d);
-    lfd_sha256_hex(d, hex);
-}
 
 /* a readable file name part from an id: its base name without extension */
 static void stem_of(const char *id, char *out, size_t outsz)
@@ -698,14 +679,14 @@ static void item_key(const brun *b, const bitem *bi, const lfd_robot *r, char ke
     char s[1024];
     int n = snprintf(s, sizeof s, "lfd-batch %d\ninput %s\nsidecar %s\nrobot %s %s\n%s\n",
                      LFD_BATCH_FORMAT, bi->sha, bi->side_sha, r->name, r->model_hash, b->opts_s);
-    hex_of(s, (size_t)n, key);
+    lfd_sha256_buf_hex(s, (size_t)n, key);
 }
 
 static void result_path(const brun *b, const bitem *bi, const lfd_robot *r, const char *key,
                         char *out, size_t n)
 {
     char idh[65], name[64];
-    hex_of(bi->it->id, strlen(bi->it->id), idh);
+    lfd_sha256_buf_hex(bi->it->id, strlen(bi->it->id), idh);
     snprintf(name, sizeof name, "%.12s-%.8s", key, idh);
     path_in(b, out, n, "results/%s/%s.json", r->name, name);
 }

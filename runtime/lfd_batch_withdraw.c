@@ -29,16 +29,6 @@ static int ends_with(const char *s, const char *suf)
     return n >= k && !strcmp(s + n - k, suf);
 }
 
-static int used_by(const lfd_prov *p, const char *id)
-{
-    static char ids[LFD_LINEAGE_MAX_CONTRIB][LFD_CONTRIB_MAX];
-    int n = lfd_lineage_contributors(p, ids, LFD_LINEAGE_MAX_CONTRIB);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(ids[i], id))
-            return 1;
-    return 0;
-}
-
 typedef struct wctx {
     const char *id;
     int apply;
@@ -95,81 +85,64 @@ static void remove_records(wctx *c, const char *motion)
     closedir(d);
 }
 
-static void scan(wctx *c, const char *dir, int depth)
+static int scan_one(void *ctx, const char *path, const char *rel, const struct stat *st)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
-            continue;
-        struct stat st;
-        if (lstat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (depth < 32)
-                scan(c, path, depth + 1);
-            continue;
+    (void)rel;
+    wctx *c = ctx;
+    if (!S_ISREG(st->st_mode))
+        return 0;
+    lfd_err err = {0};
+    lfd_prov p;
+    lfd_prov_init(&p);
+    if (ends_with(path, ".lfdm")) {
+        lfd_motion m;
+        if (lfd_motion_read(&m, path, &err)) {
+            if (c->out)
+                fprintf(c->out, "unreadable %s\n", err.msg);
+            c->unreadable++;
+            return 0;
         }
-        if (!S_ISREG(st.st_mode))
-            continue;
-        lfd_err err = {0};
-        lfd_prov p;
-        lfd_prov_init(&p);
-        if (ends_with(path, ".lfdm")) {
-            lfd_motion m;
-            if (lfd_motion_read(&m, path, &err)) {
-                if (c->out)
-                    fprintf(c->out, "unreadable %s\n", err.msg);
-                c->unreadable++;
-                continue;
-            }
-            int hit = used_by(&m.prov, c->id);
-            lfd_motion_free(&m);
-            if (!hit)
-                continue;
-            char side[4200];
-            size_t stem = strlen(path) - strlen(".lfdm");
-            snprintf(side, sizeof side, "%.*s.check.json", (int)stem, path);
-            remove_one(c, "check", side);
-            snprintf(side, sizeof side, "%.*s.svg", (int)stem, path);
-            remove_one(c, "plot", side);
-            remove_records(c, path);
-            remove_one(c, "motion", path);
-        } else if (ends_with(path, ".lfdp")) {
-            lfd_policy *pol;
-            if (lfd_policy_load(&pol, path, &err)) {
-                if (c->out)
-                    fprintf(c->out, "unreadable %s\n", err.msg);
-                c->unreadable++;
-                continue;
-            }
-            if (used_by(&pol->lineage, c->id)) {
-                c->w->policies++;
-                if (c->out)
-                    fprintf(c->out, "%-8s %-8s %s\n", "retrain", "policy", path);
-            }
-            lfd_policy_free(&pol);
-        } else if (ends_with(path, ".prov.json")) {
-            lfd_json_doc *doc;
-            if (lfd_json_parse_file(&doc, path, &err))
-                continue;
-            int rc = lfd_prov_from_json(&p, lfd_json_root(doc), &err);
-            lfd_json_free(&doc);
-            if (rc == LFD_OK && used_by(&p, c->id)) {
-                c->w->recordings++;
-                if (c->out)
-                    fprintf(c->out, "%-8s %-8s %.*s\n", "input", "recording",
-                            (int)(strlen(path) - strlen(".prov.json")), path);
-            }
-            lfd_prov_free(&p);
+        int hit = lfd_lineage_used_by(&m.prov, c->id);
+        lfd_motion_free(&m);
+        if (!hit)
+            return 0;
+        char side[4200];
+        size_t stem = strlen(path) - strlen(".lfdm");
+        snprintf(side, sizeof side, "%.*s.check.json", (int)stem, path);
+        remove_one(c, "check", side);
+        snprintf(side, sizeof side, "%.*s.svg", (int)stem, path);
+        remove_one(c, "plot", side);
+        remove_records(c, path);
+        remove_one(c, "motion", path);
+    } else if (ends_with(path, ".lfdp")) {
+        lfd_policy *pol;
+        if (lfd_policy_load(&pol, path, &err)) {
+            if (c->out)
+                fprintf(c->out, "unreadable %s\n", err.msg);
+            c->unreadable++;
+            return 0;
         }
+        if (lfd_lineage_used_by(&pol->lineage, c->id)) {
+            c->w->policies++;
+            if (c->out)
+                fprintf(c->out, "%-8s %-8s %s\n", "retrain", "policy", path);
+        }
+        lfd_policy_free(&pol);
+    } else if (ends_with(path, ".prov.json")) {
+        lfd_json_doc *doc;
+        if (lfd_json_parse_file(&doc, path, &err))
+            return 0;
+        int rc = lfd_prov_from_json(&p, lfd_json_root(doc), &err);
+        lfd_json_free(&doc);
+        if (rc == LFD_OK && lfd_lineage_used_by(&p, c->id)) {
+            c->w->recordings++;
+            if (c->out)
+                fprintf(c->out, "%-8s %-8s %.*s\n", "input", "recording",
+                        (int)(strlen(path) - strlen(".prov.json")), path);
+        }
+        lfd_prov_free(&p);
     }
-    closedir(d);
+    return 0;
 }
 
 /* a run folder: has logs/ or results/ */
@@ -197,7 +170,8 @@ int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int a
             return lfd_fail(err, LFD_EARG, "withdraw: %s is not a folder", dirs[i]);
     }
     for (int i = 0; i < ndirs; i++) {
-        scan(&c, dirs[i], 0);
+        lfd_err werr = {0};
+        lfd_walk_files(dirs[i], 0, scan_one, &c, &werr); /* unreadable folders are passed over */
         if (!apply || !is_run(dirs[i]))
             continue;
         /* later runs refuse this person's recordings; merge leaves their records out */

@@ -60,9 +60,7 @@ int lfd_playback_from_motion(const lfd_motion *m, const lfd_robot *r, const char
         lfd_policy_free(&p);
         return rc;
     }
-    uint8_t d[32];
-    lfd_sha256_buf(b.data, b.len, d);
-    lfd_sha256_hex(d, p->hash);
+    lfd_sha256_buf_hex(b.data, b.len, p->hash);
     lfd_buf_free(&b);
     *out = p;
     return LFD_OK;

@@ -153,22 +153,15 @@ TEST(quat_slerp_angvel_rotvec)
         CHECK_NEAR(back[i], qq[i], 0);
 }
 
-static void hex_of(const char *msg, size_t n, char hex[65])
-{
-    uint8_t d[32];
-    lfd_sha256_buf(msg, n, d);
-    lfd_sha256_hex(d, hex);
-}
-
 TEST(sha256_known_vectors)
 {
     char hex[65];
-    hex_of("", 0, hex);
+    lfd_sha256_buf_hex("", 0, hex);
     CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    hex_of("abc", 3, hex);
+    lfd_sha256_buf_hex("abc", 3, hex);
     CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     const char *m2 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    hex_of(m2, strlen(m2), hex);
+    lfd_sha256_buf_hex(m2, strlen(m2), hex);
     CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     /* one million 'a', fed in uneven pieces through the streaming interface */
     lfd_sha256 s;

@@ -121,6 +121,9 @@ TEST(lineage_tree_and_contributor_queries)
     }
     char ids[8][LFD_CONTRIB_MAX];
     CHECK_EQ_INT(lfd_lineage_contributors(&pol->lineage, ids, 8), 2);
+    CHECK_EQ_INT(lfd_lineage_used_by(&pol->lineage, "anon-a"), 1);
+    CHECK_EQ_INT(lfd_lineage_used_by(&pol->lineage, "anon-b"), 1);
+    CHECK_EQ_INT(lfd_lineage_used_by(&pol->lineage, "anon-c"), 0);
     snprintf(pol->name, sizeof pol->name, "p");
     snprintf(pol->obs_names[0], 64, "time_s");
     snprintf(pol->act_names[0], 64, "j");

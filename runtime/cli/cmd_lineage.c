@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/lfd_io.h"
 #include "core/lfd_json.h"
 #include "core/lfd_lineage.h"
 #include "core/lfd_motion.h"
@@ -55,57 +56,36 @@ static int load_prov(const char *path, lfd_prov *p, const char **kind, lfd_err *
     return rc;
 }
 
-static int has_contributor(const lfd_prov *p, const char *id)
-{
-    static char ids[LFD_LINEAGE_MAX_CONTRIB][LFD_CONTRIB_MAX];
-    int n = lfd_lineage_contributors(p, ids, LFD_LINEAGE_MAX_CONTRIB);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(ids[i], id))
-            return 1;
-    return 0;
-}
+typedef struct scan_ctx {
+    const char *id;
+    int found, unreadable;
+} scan_ctx;
 
-static int scan(const char *dir, const char *id, int depth, int *found, int *unreadable)
+static int scan_one(void *ctx, const char *path_in, const char *rel, const struct stat *st)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
-            continue;
-        struct stat st;
-        if (lstat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (depth < 32)
-                scan(path, id, depth + 1, found, unreadable);
-            continue;
-        }
-        if (!S_ISREG(st.st_mode) ||
-            !(lfd_util_has_suffix(path, ".lfdm") || lfd_util_has_suffix(path, ".lfdp") || lfd_util_has_suffix(path, ".prov.json")))
-            continue;
-        lfd_prov p;
-        const char *kind = "?";
-        lfd_err err = {0};
-        if (load_prov(path, &p, &kind, &err)) {
-            fprintf(stderr, "lfd lineage: skipping %s\n", err.msg);
-            (*unreadable)++;
-            continue;
-        }
-        if (has_contributor(&p, id)) {
-            /* a sidecar stands for the recording beside it */
-            if (lfd_util_has_suffix(path, ".prov.json"))
-                path[strlen(path) - strlen(".prov.json")] = '\0';
-            printf("%-9s %s\n", kind, path);
-            (*found)++;
-        }
-        lfd_prov_free(&p);
+    (void)rel;
+    scan_ctx *c = ctx;
+    if (!S_ISREG(st->st_mode) ||
+        !(lfd_util_has_suffix(path_in, ".lfdm") || lfd_util_has_suffix(path_in, ".lfdp") ||
+          lfd_util_has_suffix(path_in, ".prov.json")))
+        return 0;
+    lfd_prov p;
+    const char *kind = "?";
+    lfd_err err = {0};
+    if (load_prov(path_in, &p, &kind, &err)) {
+        fprintf(stderr, "lfd lineage: skipping %s\n", err.msg);
+        c->unreadable++;
+        return 0;
     }
-    closedir(d);
+    if (lfd_lineage_used_by(&p, c->id)) {
+        /* a sidecar stands for the recording beside it */
+        int len = (int)strlen(path_in);
+        if (lfd_util_has_suffix(path_in, ".prov.json"))
+            len -= (int)strlen(".prov.json");
+        printf("%-9s %.*s\n", kind, len, path_in);
+        c->found++;
+    }
+    lfd_prov_free(&p);
     return 0;
 }
 
@@ -127,11 +107,11 @@ static int run_lineage(const lfd_cmd *cmd, int argc, char **argv)
         struct stat st;
         if (stat(pos[0], &st) != 0 || !S_ISDIR(st.st_mode))
             return lfd_cli_usage_error(cmd, "%s is not a folder", pos[0]);
-        int found = 0, unreadable = 0;
-        scan(pos[0], who, 0, &found, &unreadable);
-        fprintf(stderr, "%d artifact%s under %s used data of contributor %s%s\n", found,
-                found == 1 ? "" : "s", pos[0], who,
-                unreadable ? " (some files could not be read: see above)" : "");
+        scan_ctx sc = {who, 0, 0};
+        lfd_walk_files(pos[0], 0, scan_one, &sc, &err); /* unreadable folders are passed over */
+        fprintf(stderr, "%d artifact%s under %s used data of contributor %s%s\n", sc.found,
+                sc.found == 1 ? "" : "s", pos[0], who,
+                sc.unreadable ? " (some files could not be read: see above)" : "");
         return LFD_EXIT_OK;
     }
     lfd_prov p;

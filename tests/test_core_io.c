@@ -1,0 +1,81 @@
+/*  test_core_io: the folder walker shared by batch, withdraw and lineage. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/lfd_io.h"
+#include "tests/lfd_test.h"
+
+typedef struct seen {
+    char rel[8][256];
+    int n, stop_at;
+} seen;
+
+static int note(void *ctx, const char *path, const char *rel, const struct stat *st)
+{
+    seen *s = ctx;
+    if (S_ISDIR(st->st_mode) || strlen(path) < strlen(rel) || strcmp(path + strlen(path) - strlen(rel), rel))
+        return -99;
+    if (s->n < 8)
+        snprintf(s->rel[s->n], sizeof s->rel[0], "%s", rel);
+    s->n++;
+    return s->stop_at && s->n == s->stop_at ? 7 : 0;
+}
+
+static int has(const seen *s, const char *rel)
+{
+    for (int i = 0; i < s->n && i < 8; i++)
+        if (!strcmp(s->rel[i], rel))
+            return 1;
+    return 0;
+}
+
+static void touch(const char *dir, const char *name)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f)
+        fclose(f);
+}
+
+TEST(walk_files_relative_paths_dots_links_and_stop)
+{
+    const char *dir = lfd_test_tmpdir();
+    char p[4200], q[4200];
+    snprintf(p, sizeof p, "%s/a/b", dir);
+    lfd_err err = {0};
+    CHECK_OK(lfd_mkdir_p(p, &err), &err);
+    snprintf(p, sizeof p, "%s/.hidden", dir);
+    CHECK_OK(lfd_mkdir_p(p, &err), &err);
+    touch(dir, "top.txt");
+    touch(dir, "a/b/deep.txt");
+    touch(dir, ".hidden/no.txt");
+    touch(dir, ".dotfile");
+    snprintf(q, sizeof q, "%s/link", dir);
+    CHECK_EQ_INT(symlink("a", q), 0); /* relative to the link's folder */
+
+    /* lstat: the link is handed over as an entry, not entered; dot names are passed over */
+    seen s = {0};
+    CHECK_OK(lfd_walk_files(dir, 0, note, &s, &err), &err);
+    CHECK_EQ_INT(s.n, 3);
+    CHECK(has(&s, "top.txt"));
+    CHECK(has(&s, "a/b/deep.txt"));
+    CHECK(has(&s, "link"));
+
+    /* following links enters the linked folder too */
+    s = (seen){0};
+    CHECK_OK(lfd_walk_files(dir, LFD_WALK_FOLLOW_LINKS, note, &s, &err), &err);
+    CHECK_EQ_INT(s.n, 3);
+    CHECK(has(&s, "link/b/deep.txt"));
+
+    /* a nonzero return stops the walk and is its result */
+    s = (seen){.stop_at = 1};
+    CHECK_EQ_INT(lfd_walk_files(dir, LFD_WALK_FOLLOW_LINKS, note, &s, &err), 7);
+    CHECK_EQ_INT(s.n, 1);
+
+    snprintf(p, sizeof p, "%s/missing", dir);
+    CHECK_EQ_INT(lfd_walk_files(p, 0, note, &s, &err), LFD_EIO);
+    CHECK_CONTAINS(err.msg, "cannot open folder");
+}
