@@ -205,6 +205,31 @@ typedef struct lfd_retarget_report {
 int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarget_opts *opts,
                        lfd_motion *m, lfd_retarget_report *rep, lfd_err *err);
 
+/* Thresholds beyond which a retargeted motion is poor and the report warns
+   (lfd's own choices, each with its reason):
+     hands farther than 3 cm (mean) from their scaled targets: issue 15's
+       figure for what manipulation data can still use;
+     a joint at a range bound in more than 25 % of the frames: the motion
+       asks for more than the robot's range, so the IK is pinned, not tracking;
+     root jump over 5 mm in one frame: Unitree's published LAFAN1 retarget
+       has 2.8-5.8 mm;
+     joint acceleration p99 over 60 rad/s^2: the same reference has 36-51;
+     planted-foot slide over 1 cm per contact phase, floor penetration over
+       5 mm: issue 15's figures. */
+#define LFD_RETARGET_WARN_HAND_M 0.03
+#define LFD_RETARGET_WARN_BOUND_SHARE 0.25
+#define LFD_RETARGET_WARN_ROOT_JUMP_M 0.005
+#define LFD_RETARGET_WARN_ACC_P99 60.0
+#define LFD_RETARGET_WARN_SLIDE_M 0.01
+#define LFD_RETARGET_WARN_FLOOR_M 0.005
+#define LFD_RETARGET_WARN_MAX 8
+#define LFD_RETARGET_WARN_LEN 160
+
+/* Fills out[0..n) with one line per figure of rep beyond its threshold
+   (above) and returns n (0: nothing to warn about).  No allocation. */
+int lfd_retarget_report_warnings(const lfd_retarget_report *rep,
+                                 char out[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN]);
+
 /* Writes the report as text (people) or JSON. */
 void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp);
 struct lfd_jw;

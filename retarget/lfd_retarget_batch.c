@@ -786,6 +786,37 @@ done:
 
 /* ---- report ----------------------------------------------------------------------------- */
 
+int lfd_retarget_report_warnings(const lfd_retarget_report *rep,
+                                 char out[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN])
+{
+    int n = 0;
+    if (rep->hand_err_mean_m > LFD_RETARGET_WARN_HAND_M)
+        snprintf(out[n++], LFD_RETARGET_WARN_LEN,
+                 "hands %.1f cm from their targets on average (threshold %.0f cm)",
+                 100 * rep->hand_err_mean_m, 100 * LFD_RETARGET_WARN_HAND_M);
+    if (rep->frames > 0 && rep->limit_hit_frames > LFD_RETARGET_WARN_BOUND_SHARE * rep->frames)
+        snprintf(out[n++], LFD_RETARGET_WARN_LEN,
+                 "a joint at a range bound in %.0f %% of the frames (threshold %.0f %%)",
+                 100.0 * rep->limit_hit_frames / rep->frames, 100 * LFD_RETARGET_WARN_BOUND_SHARE);
+    if (rep->root_jump_max_m > LFD_RETARGET_WARN_ROOT_JUMP_M)
+        snprintf(out[n++], LFD_RETARGET_WARN_LEN,
+                 "root jumps %.1f mm in one frame at frame %d (threshold %.0f mm)",
+                 1000 * rep->root_jump_max_m, rep->root_jump_frame, 1000 * LFD_RETARGET_WARN_ROOT_JUMP_M);
+    if (rep->acc_p99_rad_s2 > LFD_RETARGET_WARN_ACC_P99)
+        snprintf(out[n++], LFD_RETARGET_WARN_LEN,
+                 "joint acceleration p99 %.0f rad/s^2 (threshold %.0f)", rep->acc_p99_rad_s2,
+                 LFD_RETARGET_WARN_ACC_P99);
+    if (rep->foot_slide_max_m > LFD_RETARGET_WARN_SLIDE_M)
+        snprintf(out[n++], LFD_RETARGET_WARN_LEN,
+                 "a planted foot slides %.1f cm (threshold %.0f cm)", 100 * rep->foot_slide_max_m,
+                 100 * LFD_RETARGET_WARN_SLIDE_M);
+    if (rep->floor_pen_max_m > LFD_RETARGET_WARN_FLOOR_M)
+        snprintf(out[n++], LFD_RETARGET_WARN_LEN,
+                 "a sole %.1f mm below the floor (threshold %.0f mm)", 1000 * rep->floor_pen_max_m,
+                 1000 * LFD_RETARGET_WARN_FLOOR_M);
+    return n;
+}
+
 void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
 {
     fprintf(fp, "  frames %d at %g fps, IK %.0f frames/s, root scale %.3f\n", rep->frames, rep->fps,
@@ -813,6 +844,10 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
     if (rep->smoothing_kept_off)
         fprintf(fp, "  warning: whole-clip smoothing was kept off: it moved planted feet or soles "
                     "beyond 2 cm / 8 mm on this clip\n");
+    char w[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN];
+    int nw = lfd_retarget_report_warnings(rep, w);
+    for (int i = 0; i < nw; i++)
+        fprintf(fp, "  warning: %s\n", w[i]);
 }
 
 void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
@@ -859,6 +894,13 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
         lfd_jw_kstr(jw, "why", lfd_support_why(rep->support.r[i].why));
         lfd_jw_obj_end(jw);
     }
+    lfd_jw_arr_end(jw);
+    char w[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN];
+    int nw = lfd_retarget_report_warnings(rep, w);
+    lfd_jw_key(jw, "warnings");
+    lfd_jw_arr_begin(jw);
+    for (int i = 0; i < nw; i++)
+        lfd_jw_str(jw, w[i]);
     lfd_jw_arr_end(jw);
     lfd_jw_obj_end(jw);
 }

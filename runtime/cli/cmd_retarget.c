@@ -192,7 +192,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     double fps = 0, human_fps = 0, smooth = LFD_RETARGET_SMOOTH_HZ;
     int upper = 0, no_contacts = 0, keep = 0, jobs = 2, json = 0, no_clear = 0;
     const char *time_scale = NULL;
-    int zmp_filter = 0;
+    int zmp_filter = 0, strict = 0;
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"out", 'o', LFD_OPT_STR, &out, "OUT", "output motion (.lfdm, or .csv); a folder for many inputs"},
@@ -207,6 +207,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
         {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "files retargeted in parallel (default 2)"},
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the quality reports as JSON"},
+        {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when a report warns (hands, joints at bounds, root jump, acceleration, slide, floor)"},
         {"units", 0, LFD_OPT_STR, &units, "U", "human units m|cm|mm|inch|asf (default: detect)"},
         {"up", 0, LFD_OPT_STR, &up, "AXIS", "human up axis y|z|-y|-z (default: detect)"},
         {"in-fps", 0, LFD_OPT_DOUBLE, &human_fps, "HZ", "frame rate of the human input (overrides the file's own)"},
@@ -337,10 +338,29 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
             }
         }
     }
+    /* poor results say so: a warning line per figure beyond its threshold
+       (lfd_retarget_report_warnings), and --strict makes them the verdict */
+    int warned = 0;
+    for (int i = 0; i < npos; i++) {
+        job *j = &p.jobs[i];
+        char w[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN];
+        if (j->rc || !lfd_retarget_report_warnings(&j->rep, w))
+            continue;
+        warned++;
+        if (npos > 1 && !json) {
+            const char *b = strrchr(j->in, '/') ? strrchr(j->in, '/') + 1 : j->in;
+            fprintf(stderr, "lfd retarget: warning: %s: %s\n", b, w[0]);
+        }
+    }
+    if (warned && npos > 1 && !json)
+        fprintf(stderr, "lfd retarget: %d of %d motions have warnings (single input or --json: all)\n",
+                warned, npos);
     free(p.jobs);
     pthread_mutex_destroy(&p.mu);
     lfd_robot_free(&r);
-    return failed ? LFD_EXIT_ERROR : LFD_EXIT_OK;
+    if (failed)
+        return LFD_EXIT_ERROR;
+    return strict && warned ? LFD_EXIT_FAIL : LFD_EXIT_OK;
 }
 
 LFD_COMMAND(cmd_retarget, "retarget", "retarget human demonstrations onto a robot",
