@@ -2,6 +2,8 @@
     lfd_support.h for the rule). */
 #include "ingest/lfd_support.h"
 
+#include "core/lfd_json.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -241,4 +243,19 @@ int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
     lfd_support_classify(s, s + 1, s + 2, s + 3, 4, n, mo->fps, out);
     free(s);
     return LFD_OK;
+}
+
+void lfd_support_json(const lfd_support *s, struct lfd_jw *jw)
+{
+    lfd_jw_kint(jw, "needs_support_frames", s->frames);
+    lfd_jw_key(jw, "needs_support");
+    lfd_jw_arr_begin(jw);
+    for (int i = 0; i < s->nranges; i++) {
+        lfd_jw_obj_begin(jw);
+        lfd_jw_kint(jw, "first", s->r[i].first);
+        lfd_jw_kint(jw, "last", s->r[i].last);
+        lfd_jw_kstr(jw, "why", lfd_support_why(s->r[i].why));
+        lfd_jw_obj_end(jw);
+    }
+    lfd_jw_arr_end(jw);
 }

@@ -86,4 +86,10 @@ int lfd_support_from_human(const lfd_human *h, double stand_pelvis_m, lfd_suppor
 int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
                            const lfd_motion *mo, lfd_support *out, lfd_err *err);
 
+/* Writes "needs_support_frames" and the "needs_support" ranges (first,
+   last, why) as two keys of the JSON object jw is inside: the retarget
+   report and lfd check's report share them. */
+struct lfd_jw;
+void lfd_support_json(const lfd_support *s, struct lfd_jw *jw);
+
 #endif

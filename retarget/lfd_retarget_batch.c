@@ -884,17 +884,7 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_knum(jw, "acc_p99_rad_s2", rep->acc_p99_rad_s2);
     lfd_jw_knum(jw, "acc_max_rad_s2", rep->acc_max_rad_s2);
     lfd_jw_kbool(jw, "smoothing_kept_off", rep->smoothing_kept_off);
-    lfd_jw_kint(jw, "needs_support_frames", rep->support.frames);
-    lfd_jw_key(jw, "needs_support");
-    lfd_jw_arr_begin(jw);
-    for (int i = 0; i < rep->support.nranges; i++) {
-        lfd_jw_obj_begin(jw);
-        lfd_jw_kint(jw, "first", rep->support.r[i].first);
-        lfd_jw_kint(jw, "last", rep->support.r[i].last);
-        lfd_jw_kstr(jw, "why", lfd_support_why(rep->support.r[i].why));
-        lfd_jw_obj_end(jw);
-    }
-    lfd_jw_arr_end(jw);
+    lfd_support_json(&rep->support, jw);
     char w[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN];
     int nw = lfd_retarget_report_warnings(rep, w);
     lfd_jw_key(jw, "warnings");

@@ -272,17 +272,7 @@ void lfd_check_report_json(const lfd_check_report *rep, const lfd_robot *r, cons
     lfd_jw_kstr(jw, "motion", name);
     lfd_jw_kstr(jw, "robot", rep->robot);
     lfd_jw_kstr(jw, "verdict", lfd_check_verdict_name(rep->verdict));
-    lfd_jw_kint(jw, "needs_support_frames", rep->support.frames);
-    lfd_jw_key(jw, "needs_support");
-    lfd_jw_arr_begin(jw);
-    for (int i = 0; i < rep->support.nranges; i++) {
-        lfd_jw_obj_begin(jw);
-        lfd_jw_kint(jw, "first", rep->support.r[i].first);
-        lfd_jw_kint(jw, "last", rep->support.r[i].last);
-        lfd_jw_kstr(jw, "why", lfd_support_why(rep->support.r[i].why));
-        lfd_jw_obj_end(jw);
-    }
-    lfd_jw_arr_end(jw);
+    lfd_support_json(&rep->support, jw);
     lfd_jw_kint(jw, "frames", rep->nframes);
     lfd_jw_knum(jw, "fps", rep->fps);
     lfd_jw_knum(jw, "duration_s", rep->duration_s);
