@@ -189,8 +189,6 @@ typedef struct lfd_retarget_report {
     double acc_p99_rad_s2, acc_max_rad_s2;   /* joint acceleration (second differences) */
     int smoothing_kept_off;                  /* 1: smoothing moved planted feet; output unsmoothed */
     double zmp_shift_max_m;                  /* largest horizontal correction of the dynamics filter */
-    int needs_support_frames;                /* frames whose ZMP no foot support can bring in */
-    int needs_support_first, needs_support_last; /* their first and last frame */
     /* frames of the person no foot support on the floor carries (seated,
        feet above the floor: lfd_support.h), in output frames; the same
        rule and words as `lfd check`'s needs_support finding */

@@ -320,21 +320,13 @@ static int zmp_correct(clip *c, double fps, lfd_retarget_report *rep, int smooth
     }
     if (lfd_rt_zmp_filter(c->com, target, w, n, fps, zc, delta, c->work))
         return LFD_ENUMERIC;
+    /* the largest correction within the cap is reported; corrections beyond
+       the cap are scaled down to it */
     rep->zmp_shift_max_m = 0;
-    rep->needs_support_frames = 0;
     for (int k = 0; k < n; k++) {
         double s = hypot(delta[2 * k], delta[2 * k + 1]);
-        if (s > ZMP_MAX_SHIFT_M) {
-            if (!rep->needs_support_frames++)
-                rep->needs_support_first = k;
-            rep->needs_support_last = k;
-            continue;
-        }
-        rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m, s);
-    }
-    /* corrections beyond the cap are scaled down to it */
-    for (int k = 0; k < n; k++) {
-        double s = hypot(delta[2 * k], delta[2 * k + 1]);
+        if (s <= ZMP_MAX_SHIFT_M)
+            rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m, s);
         double f = s > ZMP_MAX_SHIFT_M ? ZMP_MAX_SHIFT_M / s : 1;
         delta[2 * k] *= f;
         delta[2 * k + 1] *= f;
