@@ -26,6 +26,7 @@ enum { NCLI = 16, MAXCALLS = 4000, NSTALL = 4 };
 typedef struct call_rec {
     double t0, t1;
     int rc;
+    int is_new; /* the call was lfd_client_new (hello with a fresh token) */
 } call_rec;
 
 static lfd_policy *g_ref;
@@ -48,6 +49,7 @@ static void *controller(void *arg)
     while (!atomic_load(&g_stop) && g_ncalls[id] < MAXCALLS) {
         call_rec *r = &g_calls[id][g_ncalls[id]];
         r->t0 = lfd_client_now_s();
+        r->is_new = !c;
         if (!c)
             r->rc = lfd_client_new(&c, &cc, &err);
         else
@@ -106,10 +108,12 @@ TEST(serve_reconnecting_clients_take_their_sessions_over)
     lfd_server_get_stats(s, &st);
     /* every failure is a timeout; after each stall every controller's
        first call is answered */
-    int busy = 0, other = 0, late = 0;
+    int busy = 0, other = 0, late = 0, lost_new = 0;
     for (int i = 0; i < NCLI; i++) {
         for (int k = 0; k < g_ncalls[i]; k++) {
             const call_rec *r = &g_calls[i][k];
+            if (r->rc && r->is_new)
+                lost_new++;
             if (r->rc == LFD_ESTATE)
                 busy++;
             else if (r->rc && r->rc != LFD_ETIMEOUT)
@@ -131,15 +135,18 @@ TEST(serve_reconnecting_clients_take_their_sessions_over)
         }
     }
     fprintf(stderr, "%d controllers, %d stalls of %.1f s over %.1f s: %llu sessions created, "
-                    "%llu taken over, %d open at the end; %d busy, %d late\n",
+                    "%llu taken over, %d open at the end; %d busy, %d late, %d lfd_client_new timed out\n",
             NCLI, NSTALL, STALL_S, lfd_client_now_s() - t,
             (unsigned long long)st.sessions_created, (unsigned long long)st.sessions_taken_over,
-            st.sessions, busy, late);
+            st.sessions, busy, late, lost_new);
     CHECK_EQ_INT(busy, 0);
     CHECK_EQ_INT(other, 0);
     CHECK_EQ_INT(late, 0);
     CHECK_EQ_INT(st.sessions_refused, 0);
-    CHECK(st.sessions <= NCLI);
+    /* a controller whose lfd_client_new timed out (slow under Valgrind)
+       gives its token up; the server may have opened a session for that
+       hello, which then waits for --idle-s: at most one per such call */
+    CHECK(st.sessions <= NCLI + lost_new);
     CHECK(st.sessions_taken_over >= NCLI);
     lfd_server_free(&s);
     lfd_policy_free(&g_ref);
