@@ -327,6 +327,19 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
                 sole_lo = fmin(sole_lo, w[2] + d->xpos[3 * ft->body_id + 2]);
             }
             rt->ankle_rest_z[s] = P0[rt->ankle_e[s]][2] - sole_lo;
+            /* heel and front edge (middle of each) relative to the ankle
+               point, in the ankle target's frame */
+            const lfd_robot_map_entry *ae = &r->map[rt->ankle_e[s]];
+            double Q0[4], Q0i[4];
+            lfd_quat_mul(Q0, d->xquat + 4 * ae->body_id, ae->rot_offset);
+            lfd_quat_conj(Q0i, Q0);
+            for (int e = 0; e < 2; e++) {
+                double pt[3] = {ft->sole[e], 0.5 * (ft->sole[2] + ft->sole[3]), ft->sole_z}, w[3];
+                lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, pt);
+                lfd_v3_add(w, w, d->xpos + 3 * ft->body_id);
+                lfd_v3_sub(w, w, P0[rt->ankle_e[s]]);
+                lfd_quat_rotate(rt->pivot_rel[s][e], Q0i, w);
+            }
             if (rt->toe_e[s] >= 0)
                 lfd_v3_sub(rt->toe_rel0[s], P0[rt->toe_e[s]], P0[rt->ankle_e[s]]);
         }
@@ -491,6 +504,51 @@ static double quat_yaw(const double q[4])
     return atan2(w[1], w[0]);
 }
 
+void lfd_rt_roll_quat(const double hq[4], double allow, double q[4])
+{
+    double x[3] = {1, 0, 0}, w[3];
+    lfd_quat_rotate(w, hq, x);
+    double yaw = atan2(w[1], w[0]);
+    double th = atan2(-w[2], hypot(w[0], w[1]));
+    th = allow * fmin(fmax(th, -ROLL_HEEL_MAX_RAD), ROLL_TOE_MAX_RAD);
+    /* heading, then pitch about the foot's own lateral (y) axis */
+    double qy[4], qp[4] = {cos(0.5 * th), 0, sin(0.5 * th), 0};
+    yaw_quat(qy, yaw);
+    lfd_quat_mul(q, qy, qp);
+}
+
+/* pivot (toe or heel edge) of a foot at orientation q: its offset from the
+   ankle rotated by q and by the flat foot of the same heading */
+static void roll_offsets(const lfd_retargeter *rt, int side, const double q[4], double d_roll[3],
+                         double d_flat[3])
+{
+    double x[3] = {1, 0, 0}, w[3], qf[4];
+    lfd_quat_rotate(w, q, x);
+    yaw_quat(qf, atan2(w[1], w[0]));
+    /* toe down (w pointing below the horizon): the front edge carries it */
+    const double *rel = rt->pivot_rel[side][w[2] < 0 ? 1 : 0];
+    lfd_quat_rotate(d_roll, q, rel);
+    lfd_quat_rotate(d_flat, qf, rel);
+}
+
+void lfd_rt_roll_ankle(const lfd_retargeter *rt, int side, const double pin[3], const double q[4],
+                       double ankle[3])
+{
+    double dr[3], df[3];
+    roll_offsets(rt, side, q, dr, df);
+    for (int a = 0; a < 3; a++)
+        ankle[a] = pin[a] + df[a] - dr[a];
+}
+
+void lfd_rt_unroll_ankle(const lfd_retargeter *rt, int side, const double ankle[3],
+                         const double q[4], double pin[3])
+{
+    double dr[3], df[3];
+    roll_offsets(rt, side, q, dr, df);
+    for (int a = 0; a < 3; a++)
+        pin[a] = ankle[a] - df[a] + dr[a];
+}
+
 /* scaled targets down the map tree, plus orientation targets */
 static void build_targets(const lfd_retargeter *rt, const lfd_retarget_input *in, double *tpos,
                           double *tquat)
@@ -641,7 +699,7 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
         lfd_quat_conj(ci, rt->calib.seg_tilt[sg]);
         lfd_quat_mul(seg + 7 * sg + 3, in->seg + 7 * sg + 3, ci);
     }
-    lfd_retarget_input cin = {in->cpos, seg, in->contact, in->shift};
+    lfd_retarget_input cin = {in->cpos, seg, in->contact, in->shift, in->roll};
     /* targets from the human, scaled down the map tree */
     build_targets(rt, &cin, s->tpos, s->tquat);
     if (rt->opts.upper_body)
@@ -678,8 +736,7 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
         } else if (!c && s->pinned[f]) {
             s->pinned[f] = 0;
             s->blend_left[f] = s->blend_frames;
-            memcpy(s->blend_pos[f], s->pin_pos[f], sizeof s->pin_pos[f]);
-            memcpy(s->blend_q[f], s->pin_q[f], sizeof s->pin_q[f]);
+            /* blend_pos / blend_q hold the last pinned target (rolled) */
         }
         /* the pin's weight switches at once: ramping it in lets the landing
            foot slide (the whole-clip pass smooths the switch instead) */
@@ -688,10 +745,13 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
         double pos[3], q[4];
         double alpha;
         if (s->pinned[f]) {
-            /* position pinned; the flat sole turns with the human foot (pivots) */
-            yaw_quat(s->pin_q[f], quat_yaw(s->tquat + 4 * ae));
-            memcpy(pos, s->pin_pos[f], sizeof pos);
+            /* position pinned; the sole turns with the human foot's heading
+               and rolls onto its toe or heel edge as the human's does */
+            lfd_rt_roll_quat(s->tquat + 4 * ae, in->roll ? in->roll[f] : 1, s->pin_q[f]);
+            lfd_rt_roll_ankle(rt, f, s->pin_pos[f], s->pin_q[f], pos);
             memcpy(q, s->pin_q[f], sizeof q);
+            memcpy(s->blend_pos[f], pos, sizeof pos);
+            memcpy(s->blend_q[f], q, sizeof q);
             alpha = 0;
             s->pw[ae] *= gain;
             s->rw[ae] *= PIN_ROT_GAIN;
@@ -749,13 +809,22 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
     for (int f = 0; f < 2; f++) {
         out->pinned[f] = s->pinned[f];
         const lfd_robot_foot *ft = &r->feet[f];
-        if (rt->ankle_e[f] >= 0)
-            lfd_rt_map_point(r->m, d, &r->map[rt->ankle_e[f]], out->foot_pos[f]);
+        if (rt->ankle_e[f] >= 0) {
+            const lfd_robot_map_entry *me = &r->map[rt->ankle_e[f]];
+            double fq[4];
+            lfd_rt_map_point(r->m, d, me, out->foot_pos[f]);
+            lfd_quat_mul(fq, d->xquat + 4 * me->body_id, me->rot_offset);
+            lfd_rt_unroll_ankle(rt, f, out->foot_pos[f], fq, out->foot_flat[f]);
+        }
         if (s->pin_pending[f]) {
-            /* pin where the foot landed, sole on the floor, heading from the human */
+            /* pin where the foot landed, sole on the floor, heading from the
+               human; the pin is the flat foot's ankle point (a foot landing on
+               its heel pivots about the heel edge) */
             s->pin_pending[f] = 0;
             s->pinned[f] = 1;
-            memcpy(s->pin_pos[f], out->foot_pos[f], sizeof s->pin_pos[f]);
+            double qr[4];
+            lfd_rt_roll_quat(s->tquat + 4 * rt->ankle_e[f], in->roll ? in->roll[f] : 1, qr);
+            lfd_rt_unroll_ankle(rt, f, out->foot_pos[f], qr, s->pin_pos[f]);
             s->pin_pos[f][2] = rt->ankle_rest_z[f];
         }
         if (ft->body_id < 0)

@@ -85,8 +85,10 @@ typedef struct lfd_retarget_opts {
     int first_starts;      /* starts tried on the first frame (1..3, default 3) */
     int max_iters;         /* IK iterations per frame (default 8) */
     int progress;          /* 1: show a progress bar on stderr (batch callers set 0) */
-    int zmp_filter;        /* 1: experimental dynamics filter (cart-table ZMP, Kajita 2003) on
-                              the second pass's pelvis path; off by default: not yet better */
+    int zmp_filter;        /* 1: experimental dynamics filter on the finished motion: the root's
+                              horizontal path corrected until its own (multibody) ZMP stays in
+                              the support polygon, cart-table steps (Kajita 2003); off by
+                              default: it raises joint acceleration (docs/retarget.md) */
 } lfd_retarget_opts;
 
 /* Defaults: source rate, whole body, no smoothing, contacts on, 3 starts. */
@@ -134,6 +136,9 @@ typedef struct lfd_retarget_input {
     const double *seg;
     const uint8_t *contact;
     const double *shift;
+    const double *roll; /* NULL, or 2: how far (0..1) each planted foot may roll onto its toe
+                           or heel edge as the human's does (lfd_retarget_human: 1 near a
+                           contact phase's ends, 0 in its middle); NULL: 1 */
 } lfd_retarget_input;
 
 /* Per-frame figures. */
@@ -141,6 +146,8 @@ typedef struct lfd_retarget_info {
     lfd_ik_result ik;
     int nmap;                       /* entries of pos_err_m / rot_err_rad in ik, map order */
     double foot_pos[2][3];          /* robot ankle points after IK */
+    double foot_flat[2][3];         /* the ankle point of the same foot laid flat about the sole
+                                       edge it stands on (a rolling foot's fixed point) */
     double lowest_sole_z_m;         /* lowest sole corner after IK */
     int pinned[2];
 } lfd_retarget_info;

@@ -113,6 +113,7 @@ typedef struct clip {
     int n;
     double *cpos, *seg;     /* n x 57, n x 35 */
     uint8_t *contact;       /* n x 2 */
+    double *roll;           /* n x 2: how far a planted foot may roll (lfd_retarget_input) */
     double *tpel;           /* n x 3: the pelvis target from the human */
     double *pel;            /* n x 3: the pelvis the last pass reached */
     double *shift;          /* n x 3: the whole-clip pass's pelvis path minus tpel */
@@ -122,10 +123,6 @@ typedef struct clip {
     uint8_t *pinned;        /* n x 2: the foot was pinned in the last pass */
     double *feet_t;         /* n x 2 x 10: a pinned foot's ankle point, ankle frame, toe point */
     double *level;          /* n x 2: 0..1, how deep into a contact phase each foot is */
-    double *com;            /* n x 3: centre of mass of the first pass */
-    double *hull;           /* n x 16: support polygon of the first pass (planted soles) */
-    int *nhull;             /* n: its vertex count (0: no foot planted) */
-    double *zmp;            /* n x 2 + n x 2 + n: ZMP target, correction, weight */
     int *leg_side;          /* njoints: the foot a joint moves (0, 1), -1 */
 } clip;
 
@@ -134,6 +131,7 @@ static void clip_free(clip *c)
     free(c->cpos);
     free(c->seg);
     free(c->contact);
+    free(c->roll);
     free(c->tpel);
     free(c->pel);
     free(c->shift);
@@ -143,10 +141,6 @@ static void clip_free(clip *c)
     free(c->pinned);
     free(c->feet_t);
     free(c->level);
-    free(c->com);
-    free(c->hull);
-    free(c->nhull);
-    free(c->zmp);
     free(c->leg_side);
     memset(c, 0, sizeof *c);
 }
@@ -159,6 +153,7 @@ static int clip_alloc(clip *c, int n, int njoints, lfd_err *err)
     c->cpos = malloc(N * 3 * LFD_CJ_COUNT * sizeof(double));
     c->seg = malloc(N * 7 * LFD_SEG_COUNT * sizeof(double));
     c->contact = malloc(N * 2);
+    c->roll = malloc(N * 2 * sizeof(double));
     c->tpel = malloc(N * 3 * sizeof(double));
     c->pel = malloc(N * 3 * sizeof(double));
     c->shift = calloc(N * 3, sizeof(double));
@@ -169,16 +164,38 @@ static int clip_alloc(clip *c, int n, int njoints, lfd_err *err)
     c->feet_t = calloc(N * 20, sizeof(double));
     c->level = calloc(N * 2, sizeof(double));
     c->leg_side = calloc((size_t)(njoints > 0 ? njoints : 1), sizeof(int));
-    c->com = malloc(N * 3 * sizeof(double));
-    c->hull = malloc(N * 4 * LFD_RT_MAX_SUPPORT * sizeof(double));
-    c->nhull = calloc(N, sizeof(int));
-    c->zmp = malloc(N * 5 * sizeof(double));
-    if (!c->com || !c->hull || !c->nhull || !c->zmp || !c->feet_t || !c->level || !c->leg_side || !c->cpos || !c->seg || !c->contact || !c->tpel || !c->pel || !c->shift || !c->work ||
+    if (!c->feet_t || !c->level || !c->leg_side || !c->cpos || !c->seg || !c->contact || !c->roll || !c->tpel || !c->pel || !c->shift || !c->work ||
         !c->limb_t || !c->limb_on || !c->pinned) {
         clip_free(c);
         return lfd_fail(err, LFD_ENOMEM, "out of memory for %d frames", n);
     }
     return LFD_OK;
+}
+
+/* How far each planted foot may roll (lfd_rt_roll_quat): 1 within
+   ROLL_END_S of its contact phase's start or end (heel strike, heel-off),
+   fading linearly to 0 over ROLL_FADE_S further in. */
+static void roll_windows(clip *c, double fps)
+{
+    double e0 = ROLL_END_S * fps, e1 = (ROLL_END_S + ROLL_FADE_S) * fps;
+    for (int s = 0; s < 2; s++) {
+        int k = 0;
+        while (k < c->n) {
+            if (!c->contact[2 * k + s]) {
+                c->roll[2 * k + s] = 1;
+                k++;
+                continue;
+            }
+            int a = k;
+            while (k < c->n && c->contact[2 * k + s])
+                k++;
+            int b = k - 1;
+            for (int i = a; i <= b; i++) {
+                double e = fmin(i - a, b - i);
+                c->roll[2 * i + s] = e <= e0 ? 1 : e >= e1 ? 0 : (e1 - e) / (e1 - e0);
+            }
+        }
+    }
 }
 
 /* One IK pass over the clip into m (shifts from c->shift when use_shift);
@@ -197,7 +214,7 @@ static int run_pass(const lfd_retargeter *rt, lfd_retarget_stream *s, clip *c, i
     for (int k = 0; k < nout; k++) {
         lfd_retarget_input in = {c->cpos + (size_t)k * 3 * LFD_CJ_COUNT,
                                  c->seg + (size_t)k * 7 * LFD_SEG_COUNT, c->contact + 2 * k,
-                                 use_shift ? c->shift + 3 * k : NULL};
+                                 use_shift ? c->shift + 3 * k : NULL, c->roll + 2 * k};
         lfd_retarget_info info;
         double *q = lfd_motion_frame(m, k);
         if ((rc = lfd_retarget_stream_push(s, &in, q, &info, err))) {
@@ -206,26 +223,6 @@ static int run_pass(const lfd_retargeter *rt, lfd_retarget_stream *s, clip *c, i
         }
         mjData *d = lfd_ik_ws_data(s->ws);
         lfd_rt_map_point(r->m, d, &r->map[rt->pelvis_e], c->pel + 3 * k);
-        if (!use_shift) {
-            /* the first pass's centre of mass and support polygon (planted soles) */
-            mj_comPos(r->m, d);
-            memcpy(c->com + 3 * k, d->subtree_com, 3 * sizeof(double));
-            double *hp = c->hull + (size_t)k * 4 * LFD_RT_MAX_SUPPORT;
-            int np = 0;
-            for (int side = 0; side < 2; side++) {
-                const lfd_robot_foot *ft = &r->feet[side];
-                if (!info.pinned[side] || ft->body_id < 0)
-                    continue;
-                for (int q4 = 0; q4 < 4; q4++) {
-                    double corner[3] = {ft->sole[q4 & 1], ft->sole[2 + (q4 >> 1)], ft->sole_z}, w[3];
-                    lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, corner);
-                    hp[2 * np] = w[0] + d->xpos[3 * ft->body_id];
-                    hp[2 * np + 1] = w[1] + d->xpos[3 * ft->body_id + 1];
-                    np++;
-                }
-            }
-            c->nhull[k] = np >= 3 ? lfd_rt_hull2(hp, np) : 0;
-        }
         if (!use_shift)
             memcpy(c->tpel + 3 * k, s->hpos + 3 * rt->pelvis_e, 3 * sizeof(double));
         if (o->progress && k % 256 == 0)
@@ -287,60 +284,255 @@ static int smooth_pelvis(clip *c, double fps)
     return LFD_OK;
 }
 
-/* The dynamics filter: the first pass's centre of mass, smoothed like the
-   pelvis path, gives the ZMP of the cart-table model; where it leaves the
-   support polygon of the planted soles (by less than ZMP_MARGIN_M inside),
-   the horizontal path is corrected over the clip (lfd_rt_zmp_filter) and
-   the correction joins the second pass's pelvis path.  Frames whose
-   correction would exceed ZMP_MAX_SHIFT_M are left alone: no foot support
-   can carry them (sitting, climbing), and the report counts them. */
-static int zmp_correct(clip *c, double fps, lfd_retarget_report *rep, int smooth_com)
+/* ---- the dynamics filter on the written motion ---------------------------------------- */
+
+/* What the filter reads of one frame: the motion's own ZMP (inverse
+   dynamics of the whole body, velocity and acceleration from the
+   neighbouring frames: the root's required wrench, whose moment about a
+   floor point has no horizontal part there), the support polygon of the
+   sole corners within DYN_CONTACT_M of the floor (the corners lfd check
+   loads), the CoM height.  Returns 0 where the frame has no ZMP (the
+   clip's ends; the feet pushing down less than a tenth of the weight). */
+typedef struct dyn_ws {
+    mjData *d;
+    double *v0, *v1, *f; /* nv each */
+} dyn_ws;
+
+static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, int k,
+                     double zmp[2], double *hull, int *nh, double *com_z)
 {
-    int n = c->n;
-    double lambda = lfd_rt_smooth_lambda(ROOT_SMOOTH_HZ, fps), zc = 0;
-    for (int a = 0; smooth_com && a < 3; a++)
-        if (lfd_rt_smooth_accel(c->com + a, n, 3, NULL, lambda, c->work))
-            return LFD_ENUMERIC;
-    for (int k = 0; k < n; k++)
-        zc += c->com[3 * k + 2] / n;
-    double *target = c->zmp, *delta = c->zmp + 2 * n, *w = c->zmp + 4 * n;
-    double h = zc / 9.81 * fps * fps;
-    for (int k = 0; k < n; k++) {
-        double p[2];
-        for (int a = 0; a < 2; a++) {
-            double acc = k > 0 && k + 1 < n ? c->com[3 * (k - 1) + a] - 2 * c->com[3 * k + a] +
-                                                  c->com[3 * (k + 1) + a] : 0;
-            p[a] = c->com[3 * k + a] - h * acc;
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    mjData *d = w->d;
+    int nv = mm->nv, n = m->nframes;
+    double fps = m->fps;
+    *nh = 0;
+    if (k < 1 || k + 1 >= n)
+        return 0;
+    mj_differentiatePos(mm, w->v0, 1.0 / fps, lfd_motion_frame(m, k - 1), lfd_motion_frame(m, k));
+    mj_differentiatePos(mm, w->v1, 1.0 / fps, lfd_motion_frame(m, k), lfd_motion_frame(m, k + 1));
+    memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
+    for (int i = 0; i < nv; i++) {
+        d->qvel[i] = 0.5 * (w->v0[i] + w->v1[i]);
+        d->qacc[i] = (w->v1[i] - w->v0[i]) * fps;
+    }
+    mj_kinematics(mm, d);
+    mj_comPos(mm, d);
+    mj_comVel(mm, d);
+    mj_rne(mm, d, 1, w->f);
+    int rb = r->root_body, ra = mm->jnt_dofadr[mm->body_jntadr[rb]];
+    /* free joint: force in the world frame, moment in the root's frame,
+       both at the root's origin */
+    const double *F = w->f + ra, *R = d->xmat + 9 * rb, *p = d->xpos + 3 * rb;
+    double M[3];
+    lfd_mat3_mulv(M, R, w->f + ra + 3);
+    *com_z = d->subtree_com[3 * rb + 2];
+    /* the support polygon */
+    int np = 0;
+    for (int side = 0; side < 2; side++) {
+        const lfd_robot_foot *ft = &r->feet[side];
+        if (ft->body_id < 0)
+            continue;
+        for (int q4 = 0; q4 < 4; q4++) {
+            double corner[3] = {ft->sole[q4 & 1], ft->sole[2 + (q4 >> 1)], ft->sole_z}, cw[3];
+            lfd_mat3_mulv(cw, d->xmat + 9 * ft->body_id, corner);
+            if (cw[2] + d->xpos[3 * ft->body_id + 2] >= DYN_CONTACT_M)
+                continue;
+            hull[2 * np] = cw[0] + d->xpos[3 * ft->body_id];
+            hull[2 * np + 1] = cw[1] + d->xpos[3 * ft->body_id + 1];
+            np++;
         }
-        const double *hp = c->hull + (size_t)k * 4 * LFD_RT_MAX_SUPPORT;
-        /* the end frames have no second difference: their ZMP is unknown */
-        w[k] = c->nhull[k] >= 3 && k >= 2 && k + 2 < n ? ZMP_W_ZMP : 0;
-        if (w[k] > 0)
-            lfd_rt_poly_pull_in(hp, c->nhull[k], ZMP_MARGIN_M, p, target + 2 * k);
     }
-    if (lfd_rt_zmp_filter(c->com, target, w, n, fps, zc, delta, c->work))
-        return LFD_ENUMERIC;
-    /* the largest correction within the cap is reported; corrections beyond
-       the cap are scaled down to it */
-    rep->zmp_shift_max_m = 0;
-    for (int k = 0; k < n; k++) {
-        double s = hypot(delta[2 * k], delta[2 * k + 1]);
-        if (s <= ZMP_MAX_SHIFT_M)
-            rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m, s);
-        double f = s > ZMP_MAX_SHIFT_M ? ZMP_MAX_SHIFT_M / s : 1;
-        delta[2 * k] *= f;
-        delta[2 * k + 1] *= f;
-    }
-    return LFD_OK;
+    *nh = np >= 3 ? lfd_rt_hull2(hull, np) : np;
+    if (!(F[2] > 0.1 * r->mass_kg * 9.81))
+        return 0;
+    zmp[0] = p[0] - (M[1] + p[2] * F[0]) / F[2];
+    zmp[1] = p[1] + (M[0] - p[2] * F[1]) / F[2];
+    return 1;
 }
 
-static int dynamics_filter(clip *c, double fps, lfd_retarget_report *rep)
+/* The nearest point of the support polygon (or segment: a foot on its toe
+   or heel edge) at least margin inside it, or p itself when it is. */
+static void support_target(const double *hull, int nh, double margin, const double p[2],
+                           double out[2])
 {
-    int rc = zmp_correct(c, fps, rep, 1);
-    for (int k = 0; rc == LFD_OK && k < c->n; k++) {
-        c->shift[3 * k] += c->zmp[2 * c->n + 2 * k];
-        c->shift[3 * k + 1] += c->zmp[2 * c->n + 2 * k + 1];
+    if (nh >= 3) {
+        lfd_rt_poly_pull_in(hull, nh, margin, p, out);
+        return;
     }
+    if (nh == 2) {
+        const double *a = hull, *b = hull + 2;
+        double ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
+        double t = l2 > 1e-12 ? ((p[0] - a[0]) * ex + (p[1] - a[1]) * ey) / l2 : 0;
+        t = fmin(fmax(t, 0), 1);
+        out[0] = a[0] + t * ex;
+        out[1] = a[1] + t * ey;
+        return;
+    }
+    out[0] = p[0];
+    out[1] = p[1];
+}
+
+/* The dynamics filter (issue 15): where the written motion's own ZMP
+   leaves the support polygon of its planted soles, the root's horizontal
+   path is corrected over the whole clip with the cart-table relation of
+   Kajita et al. 2003 (a shift d of the body moves the ZMP by
+   d - z_c / g d''), the banded least-squares problem of lfd_rt_zmp_filter;
+   the legs alone then put both feet back where they were, so contacts,
+   slide and floor stay as they are.  Because the real body is not a cart
+   on a table, the correction is repeated on the corrected motion's own
+   ZMP (Nishiwaki et al. 2002 iterate the same way with the multibody
+   model).  Corrections beyond ZMP_MAX_SHIFT_M are capped: no foot support
+   carries those frames (sitting, climbing) and lfd check says so. */
+/* the ZMP, its target and weight of every frame; returns the sum of the
+   squared distances (m^2) and the largest in *worst */
+static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, double *zmp,
+                       double *target, double *wz, double *zc, double *worst)
+{
+    int n = m->nframes, nz = 0;
+    double hull[2 * LFD_RT_MAX_SUPPORT], e = 0;
+    *zc = 0;
+    *worst = 0;
+    for (int k = 0; k < n; k++) {
+        int nh;
+        double cz;
+        wz[k] = 0;
+        target[2 * k] = target[2 * k + 1] = zmp[2 * k] = zmp[2 * k + 1] = 0;
+        if (!frame_zmp(rt, w, m, k, zmp + 2 * k, hull, &nh, &cz))
+            continue;
+        *zc += cz;
+        nz++;
+        if (nh < 2)
+            continue;
+        support_target(hull, nh, ZMP_MARGIN_M, zmp + 2 * k, target + 2 * k);
+        wz[k] = ZMP_W_ZMP;
+        double dd = hypot(target[2 * k] - zmp[2 * k], target[2 * k + 1] - zmp[2 * k + 1]);
+        e += dd * dd;
+        *worst = fmax(*worst, dd);
+
+    }
+    *zc = nz ? *zc / nz : 0;
+    return e;
+}
+
+/* frame k's body moved by (dx, dy), its legs putting both feet back where
+   they were */
+static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, double *q, double *qs, double dx,
+                       double dy, double fps)
+{
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    double pos[4 * 3], quat[4 * 4], pw[4] = {0}, rw[4] = {0};
+    mjData *d = lfd_ik_ws_data(iws);
+    memcpy(d->qpos, q, (size_t)mm->nq * sizeof(double));
+    mj_kinematics(mm, d);
+    for (int side = 0; side < 2; side++)
+        for (int u = 0; u < 2; u++) {
+            int t = rt->feet_task[side][u], e = u ? rt->toe_e[side] : rt->ankle_e[side];
+            if (t < 0)
+                continue;
+            const lfd_robot_map_entry *me = &r->map[e];
+            lfd_rt_map_point(mm, d, me, pos + 3 * t);
+            lfd_quat_mul(quat + 4 * t, d->xquat + 4 * me->body_id, me->rot_offset);
+            pw[t] = rt->ik_feet->tasks[t].pos_weight * PIN_POS_GAIN;
+            rw[t] = rt->ik_feet->tasks[t].rot_weight * PIN_ROT_GAIN;
+        }
+    q[0] += dx;
+    q[1] += dy;
+    memcpy(qs, q, (size_t)mm->nq * sizeof(double));
+    lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL};
+    return lfd_ik_solve(rt->ik_feet, iws, &fr, q, NULL);
+}
+
+/* The dynamics filter (issue 15): where the written motion's own ZMP
+   leaves the support polygon of its planted soles, the root's horizontal
+   path is corrected over the whole clip with the cart-table relation of
+   Kajita et al. 2003 (a shift d of the body moves the ZMP by
+   d - z_c / g d''), the banded least-squares problem of lfd_rt_zmp_filter;
+   the legs alone then put both feet back where they were, so contacts,
+   slide and floor stay as they are.  The real body is not a cart on a
+   table, so the correction is repeated on the corrected motion's own ZMP
+   (Nishiwaki et al. 2002 iterate the same way with the multibody model),
+   keeping a step only when it brings the ZMPs closer to their polygons
+   and halving it otherwise.  Corrections beyond ZMP_MAX_SHIFT_M are
+   capped: no foot support carries those frames (sitting, climbing) and
+   lfd check says so. */
+static int dynamics_filter_motion(const lfd_retargeter *rt, clip *c, lfd_motion *m,
+                                  lfd_retarget_report *rep, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    int n = m->nframes, nv = mm->nv, nq = mm->nq;
+    if (!r->floating || !rt->ik_feet || n < 5)
+        return LFD_OK;
+    size_t N = (size_t)n, nqn = N * (size_t)nq;
+    dyn_ws w = {0};
+    lfd_ik_ws *iws = NULL;
+    double *buf = malloc((3 * (size_t)nv + (size_t)nq + 7 * N + 2 * N + nqn) * sizeof(double));
+    w.d = mj_makeData(mm);
+    int rc = buf && w.d ? lfd_ik_ws_new(&iws, rt->ik_feet, err)
+                        : lfd_fail(err, LFD_ENOMEM, "out of memory for the dynamics filter");
+    if (rc) {
+        if (w.d)
+            mj_deleteData(w.d);
+        free(buf);
+        return rc;
+    }
+    w.v0 = buf;
+    w.v1 = w.v0 + nv;
+    w.f = w.v1 + nv;
+    double *qs = w.f + nv, *zmp = qs + nq, *target = zmp + 2 * N, *wz = target + 2 * N,
+           *delta = wz + N, *total = delta + 2 * N, *best = total + 2 * N;
+    double zc, worst, e = clip_zmp(rt, &w, m, zmp, target, wz, &zc, &worst);
+    double e_best = e, step = DYN_STEP0;
+    memcpy(best, m->qpos, nqn * sizeof(double));
+    memset(total, 0, 2 * N * sizeof(double));
+    for (int it = 0; rc == LFD_OK && it < DYN_ITERS && worst > DYN_DONE_M && step > 0.2; it++) {
+        /* the correction from the best motion so far (its ZMP is in zmp) */
+        if (lfd_rt_zmp_filter(NULL, zmp, target, wz, n, m->fps, zc, delta, c->work)) {
+            rc = lfd_fail(err, LFD_ENUMERIC, "dynamics filter: singular system");
+            break;
+        }
+        for (int k = 0; k < n && rc == LFD_OK; k++) {
+            double dx = step * delta[2 * k], dy = step * delta[2 * k + 1];
+            /* the total shift stays within the cap */
+            double tx = total[2 * k] + dx, ty = total[2 * k + 1] + dy, sh = hypot(tx, ty);
+            if (sh > ZMP_MAX_SHIFT_M) {
+                dx = tx * ZMP_MAX_SHIFT_M / sh - total[2 * k];
+                dy = ty * ZMP_MAX_SHIFT_M / sh - total[2 * k + 1];
+            }
+            if (hypot(dx, dy) < 1e-6)
+                continue;
+            if (shift_frame(rt, iws, lfd_motion_frame(m, k), qs, dx, dy, m->fps))
+                rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: dynamics filter's legs step failed", k);
+            delta[2 * k] = dx;
+            delta[2 * k + 1] = dy;
+        }
+        if (rc)
+            break;
+        double zc2, worst2, e2;
+        /* evaluate into the scratch of the next correction */
+        e2 = clip_zmp(rt, &w, m, zmp, target, wz, &zc2, &worst2);
+        if (e2 < e_best) {
+            e_best = e2;
+            worst = worst2;
+            zc = zc2;
+            memcpy(best, m->qpos, nqn * sizeof(double));
+            for (int k = 0; k < 2 * n; k++)
+                total[k] += delta[k];
+        } else {
+            /* back to the best motion, a smaller step from it */
+            memcpy(m->qpos, best, nqn * sizeof(double));
+            step *= 0.5;
+            clip_zmp(rt, &w, m, zmp, target, wz, &zc, &worst);
+        }
+    }
+    if (rc == LFD_OK)
+        for (int k = 0; k < n; k++)
+            rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m, hypot(total[2 * k], total[2 * k + 1]));
+    lfd_ik_ws_free(&iws);
+    mj_deleteData(w.d);
+    free(buf);
     return rc;
 }
 
@@ -429,19 +621,24 @@ static int feet_polish(const lfd_retargeter *rt, clip *c, lfd_motion *m, lfd_err
                 while (k2 + 1 < m->nframes && c->pinned[2 * (k2 + 1) + side] &&
                        c->level[2 * k2 + side] < 0.5)
                     k2++;
+                double a2[3];
                 memcpy(d->qpos, lfd_motion_frame(m, k2), (size_t)r->nq * sizeof(double));
                 mj_kinematics(r->m, d);
-                lfd_rt_map_point(r->m, d, &r->map[rt->ankle_e[side]], pin[side]);
+                lfd_rt_map_point(r->m, d, &r->map[rt->ankle_e[side]], a2);
+                /* the flat foot's ankle point of that (possibly rolled) foot */
+                lfd_rt_unroll_ankle(rt, side, a2, c->feet_t + 20 * k2 + 10 * side + 3, pin[side]);
                 pin[side][2] = rt->ankle_rest_z[side];
             }
-            memcpy(pos + 3 * ta, pin[side], 3 * sizeof(double));
+            /* the ankle where the foot, rolled as the pass had it, keeps its
+               toe or heel edge on the pin's */
+            lfd_rt_roll_ankle(rt, side, pin[side], ft + 3, pos + 3 * ta);
             memcpy(quat + 4 * ta, ft + 3, 4 * sizeof(double));
             pw[ta] = rt->ik_feet->tasks[ta].pos_weight * PIN_POS_GAIN;
             rw[ta] = rt->ik_feet->tasks[ta].rot_weight * PIN_ROT_GAIN;
             if (tt >= 0) {
                 double rel[3];
                 lfd_quat_rotate(rel, ft + 3, rt->toe_rel0[side]);
-                lfd_v3_add(pos + 3 * tt, pin[side], rel);
+                lfd_v3_add(pos + 3 * tt, pos + 3 * ta, rel);
                 pw[tt] = rt->ik_feet->tasks[tt].pos_weight * PIN_POS_GAIN;
             }
         }
@@ -454,6 +651,71 @@ static int feet_polish(const lfd_retargeter *rt, clip *c, lfd_motion *m, lfd_err
             int a = r->joints[j].qpos_adr, side = c->leg_side[j];
             double lv = side < 0 ? 0 : c->pinned[2 * k + side] ? c->level[2 * k + side] : 1;
             q[a] = qs[a] + lv * (q[a] - qs[a]);
+        }
+    }
+    lfd_ik_ws_free(&ws);
+    free(qs);
+    return rc;
+}
+
+/* Last of the feet steps: a frame with a sole below the floor (the feet
+   step fades its correction in after a landing) has that foot lifted
+   straight up by its depth, the other kept where it is, by the legs' IK
+   (the floor is one of its constraints). */
+static double foot_depth(const lfd_robot *r, const mjData *d, int side)
+{
+    const lfd_robot_foot *ft = &r->feet[side];
+    double lo = INFINITY;
+    for (int k = 0; ft->body_id >= 0 && k < 4; k++) {
+        double corner[3] = {ft->sole[k & 1], ft->sole[2 + (k >> 1)], ft->sole_z}, w[3];
+        lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, corner);
+        lo = fmin(lo, w[2] + d->xpos[3 * ft->body_id + 2]);
+    }
+    return isfinite(lo) ? -lo : 0;
+}
+
+static int floor_polish(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    if (!rt->ik_feet || !r->floating)
+        return LFD_OK;
+    lfd_ik_ws *ws = NULL;
+    double *qs = malloc((size_t)r->nq * sizeof(double));
+    int rc = qs ? lfd_ik_ws_new(&ws, rt->ik_feet, err) : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
+        double *q = lfd_motion_frame(m, k);
+        mjData *d = lfd_ik_ws_data(ws);
+        memcpy(d->qpos, q, (size_t)r->nq * sizeof(double));
+        mj_kinematics(r->m, d);
+        double depth[2] = {foot_depth(r, d, 0), foot_depth(r, d, 1)};
+        if (depth[0] < FLOOR_POLISH_TOL_M && depth[1] < FLOOR_POLISH_TOL_M)
+            continue;
+        double pos[4 * 3] = {0}, quat[4 * 4], pw[4] = {0}, rw[4] = {0};
+        for (int side = 0; side < 2; side++)
+            for (int u = 0; u < 2; u++) {
+                int t = rt->feet_task[side][u], e = u ? rt->toe_e[side] : rt->ankle_e[side];
+                if (t < 0)
+                    continue;
+                const lfd_robot_map_entry *me = &r->map[e];
+                lfd_rt_map_point(r->m, d, me, pos + 3 * t);
+                pos[3 * t + 2] += fmax(depth[side], 0);
+                lfd_quat_mul(quat + 4 * t, d->xquat + 4 * me->body_id, me->rot_offset);
+                pw[t] = rt->ik_feet->tasks[t].pos_weight * PIN_POS_GAIN;
+                rw[t] = rt->ik_feet->tasks[t].rot_weight * PIN_ROT_GAIN;
+            }
+        memcpy(qs, q, (size_t)r->nq * sizeof(double));
+        lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL};
+        if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))
+            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: floor step failed (singular step)", k);
+        /* a leg at the end of its reach cannot lift its foot: the body rises */
+        memcpy(d->qpos, q, (size_t)r->nq * sizeof(double));
+        mj_kinematics(r->m, d);
+        double left = fmax(foot_depth(r, d, 0), foot_depth(r, d, 1));
+        if (rc == LFD_OK && left > FLOOR_POLISH_TOL_M) {
+            q[2] += left;
+            memcpy(qs, q, (size_t)r->nq * sizeof(double));
+            if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))
+                rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: floor step failed (singular step)", k);
         }
     }
     lfd_ik_ws_free(&ws);
@@ -569,16 +831,24 @@ static int measure_motion(const lfd_retargeter *rt, const clip *c, const lfd_mot
                     nfoot++;
                 }
             }
-            /* foot slide within each contact phase */
+            /* foot slide within each contact phase: of the sole edge it
+               stands on (the flat foot's ankle point, lfd_rt_unroll_ankle) */
             int pin = c->pinned[2 * k + side] && rt->ankle_e[side] >= 0;
+            double flat[3];
+            if (pin) {
+                const lfd_robot_map_entry *ae = &r->map[rt->ankle_e[side]];
+                double fq[4];
+                lfd_quat_mul(fq, d->xquat + 4 * ae->body_id, ae->rot_offset);
+                lfd_rt_unroll_ankle(rt, side, foot[side], fq, flat);
+            }
             if (pin && !prev_pin[side]) {
                 rep->contact_phases++;
-                memcpy(pin_start[side], foot[side], sizeof pin_start[side]);
+                memcpy(pin_start[side], flat, sizeof pin_start[side]);
             }
             if (pin)
                 rep->foot_slide_max_m = fmax(rep->foot_slide_max_m,
-                                             hypot(foot[side][0] - pin_start[side][0],
-                                                   foot[side][1] - pin_start[side][1]));
+                                             hypot(flat[0] - pin_start[side][0],
+                                                   flat[1] - pin_start[side][1]));
             prev_pin[side] = pin;
         }
         rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, -lfd_rt_lowest_sole(r, d));
@@ -685,6 +955,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     for (int k = 0; k < nout; k++)
         interp_input(h, f0, f0 + k * h->fps / fps, c.cpos + (size_t)k * 3 * LFD_CJ_COUNT,
                      c.seg + (size_t)k * 7 * LFD_SEG_COUNT, c.contact + 2 * k);
+    roll_windows(&c, fps);
     /* the human smoothed over the clip first: the targets then ask for no
        more acceleration than the cutoff lets through */
     if (o.smooth_hz > 0 && nout >= 4 && (rc = smooth_inputs(&c, o.smooth_hz, fps))) {
@@ -701,7 +972,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     for (int pass = 0; pass < npass && rc == LFD_OK; pass++) {
         int last = pass == npass - 1;
         if (pass == 1)
-            rc = smooth_pelvis(&c, fps) || (o.zmp_filter && dynamics_filter(&c, fps, rep))
+            rc = smooth_pelvis(&c, fps)
                      ? lfd_fail(err, LFD_ENUMERIC, "%s: pelvis path smoothing failed", h->path)
                      : LFD_OK;
         if (rc == LFD_OK)
@@ -717,7 +988,8 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
        joints' hard bounds again.  Where that moves planted feet or soles
        further than the unsmoothed motion did (beyond SMOOTH_SLIDE_MAX_M /
        SMOOTH_FLOOR_MAX_M), the unsmoothed motion is kept and the report
-       says so: a smooth motion that skates is not the better one */
+       says so, if its acceleration is not much higher (SMOOTH_KEEP_ACC_RATIO):
+       a smooth motion that skates is not the better one, nor a jerky one */
     int smooth = o.smooth_hz > 0 && nout >= 4;
     double *raw = NULL;
     if (smooth && !(raw = malloc((size_t)nout * (size_t)m->nq * sizeof(double))))
@@ -727,7 +999,11 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         contact_levels(r, &c, fps);
         if (smooth_motion(r, m, o.smooth_hz, c.work))
             rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
-        else if ((rc = feet_polish(rt, &c, m, err)) == LFD_OK)
+        else if ((rc = feet_polish(rt, &c, m, err)) == LFD_OK &&
+                 (rc = floor_polish(rt, m, err)) == LFD_OK)
+            impose_bounds(r, m);
+        if (rc == LFD_OK && o.zmp_filter && !o.upper_body &&
+            (rc = dynamics_filter_motion(rt, &c, m, rep, err)) == LFD_OK)
             impose_bounds(r, m);
     }
     if (rc == LFD_OK)
@@ -741,7 +1017,8 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         raw = tmp;
         rc = measure_motion(rt, &c, m, rep, err);
         if (rc == LFD_OK && rep->foot_slide_max_m <= sm.foot_slide_max_m &&
-            rep->floor_pen_max_m <= sm.floor_pen_max_m + 1e-4) {
+            rep->floor_pen_max_m <= sm.floor_pen_max_m + 1e-4 &&
+            rep->acc_p99_rad_s2 <= SMOOTH_KEEP_ACC_RATIO * sm.acc_p99_rad_s2) {
             rep->smoothing_kept_off = 1;
         } else if (rc == LFD_OK) {
             tmp = m->qpos;

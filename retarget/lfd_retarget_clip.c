@@ -188,8 +188,9 @@ void lfd_rt_poly_pull_in(const double *hull, int nh, double margin, const double
     out[1] = c[1] + lo * (p[1] - c[1]);
 }
 
-int lfd_rt_zmp_filter(const double *com, const double *zmp_target, const double *w_zmp, int n,
-                      double fps, double com_height_m, double *delta, double *work)
+int lfd_rt_zmp_filter(const double *com, const double *zmp_now, const double *zmp_target,
+                      const double *w_zmp, int n, double fps, double com_height_m, double *delta,
+                      double *work)
 {
     /* per horizontal axis, the correction d of the CoM path minimising
          sum w0 d^2 + sum_k w_k (zmp_k(c + d) - target_k)^2 + lambda sum (D2 d)^2
@@ -218,11 +219,14 @@ int lfd_rt_zmp_filter(const double *com, const double *zmp_target, const double 
                 zc[1] = 1 + 2 * h;
                 zc[2] = -h;
             }
-            /* the row's ZMP now: c - h D2 c */
+            /* the row's ZMP now: given (e.g. the multibody ZMP), else c - h D2 c */
             double z = 0;
-            for (int u = 0; u < 3; u++)
-                if (zc[u] != 0)
-                    z += zc[u] * com[3 * idx[u] + ax];
+            if (zmp_now)
+                z = zmp_now[2 * k + ax];
+            else
+                for (int u = 0; u < 3; u++)
+                    if (zc[u] != 0)
+                        z += zc[u] * com[3 * idx[u] + ax];
             double r = zmp_target[2 * k + ax] - z;
             for (int u = 0; u < 3; u++) {
                 if (zc[u] == 0)

@@ -17,12 +17,24 @@
 #define IK_ACCEL_WEIGHT 0.03 /* IK pull toward constant joint velocity, per rad^2 */
 #define SMOOTH_SLIDE_MAX_M 0.02 /* smoothing is kept off where it slides a planted foot further */
 #define SMOOTH_FLOOR_MAX_M 0.008 /* ... or puts a sole deeper below the floor */
+#define SMOOTH_KEEP_ACC_RATIO 1.25 /* ... unless the unsmoothed one's acceleration p99 is higher
+                                      than this times the smoothed one's (a jerky motion that
+                                      skates less is not the better one either) */
+#define FLOOR_POLISH_TOL_M 0.001 /* a sole this far below the floor gets the floor step */
 #define FEET_POLISH_ITERS 4 /* IK iterations of the feet step (it starts close) */
 #define ZMP_MARGIN_M 0.02 /* the ZMP is brought this far inside the support polygon */
 #define ZMP_W_STAY 1.0 /* dynamics filter: weight of staying on the IK's CoM path */
 #define ZMP_W_ZMP 100.0 /* ... of the ZMP reaching its target */
 #define ZMP_W_SMOOTH 1.0 /* ... of the correction's second difference */
+#define DYN_ITERS 5 /* dynamics filter: corrections on the motion's own ZMP */
+#define DYN_STEP0 0.6 /* ... the first step, a share of the cart-table correction (halved when a step does not help) */
+#define DYN_DONE_M 0.002 /* ... stop once no ZMP is further than this from its target */
+#define DYN_CONTACT_M 0.02 /* ... a sole corner this close to the floor can carry load (lfd check's) */
 #define ZMP_MAX_SHIFT_M 0.08 /* larger corrections are not applied (the frame needs support) */
+#define ROLL_TOE_MAX_RAD 0.9 /* a planted foot rolls onto its toe edge up to this pitch */
+#define ROLL_HEEL_MAX_RAD 0.5 /* ... and onto its heel edge (toe up) up to this */
+#define ROLL_END_S 0.15 /* rolling is allowed this close to a contact phase's start or end, */
+#define ROLL_FADE_S 0.15 /* ... fading out over this much further into it */
 #define DOUBLE_SUPPORT_TRUNK_ROT 0.2 /* trunk orientation weight while both feet are planted */
 
 enum { SEGSRC_NONE = -1, SEGSRC_SPINE = -2 };
@@ -45,6 +57,8 @@ struct lfd_retargeter {
     int ankle_e[2], toe_e[2];
     double ankle_rest_z[2];         /* ankle point height with the sole flat on z = 0 */
     double toe_rel0[2][3];          /* toe point - ankle point, zero pose (foot facing +x) */
+    double pivot_rel[2][2][3];      /* heel, front edge of the sole (middle) - ankle point,
+                                       in the ankle target's frame (lfd_rt_roll_ankle) */
     double pel_def_pos[3], pel_def_q[4]; /* robot pelvis frame at the default pose */
     int upper[LFD_CJ_COUNT];        /* entry takes part in upper-body mode */
     int rigid_seg[LFD_CJ_COUNT];    /* >= 0: the edge is rigid in this human segment */
@@ -71,6 +85,29 @@ struct lfd_retarget_stream {
     double pin_level[2];             /* 0..1: how far a pin's weight has ramped in */
     double blend_pos[2][3], blend_q[2][4];
 };
+
+/* Rolling contact of a planted foot.  The human's foot stays "in contact"
+   while its toe is on the floor and its heel rises (and from heel strike
+   until the sole is flat); a robot foot held flat at its landing place
+   there makes the leg stretch and the knee snap when the pin lets go.
+   lfd_rt_roll_quat: the pinned foot's target orientation from the human's
+   foot target hq: its heading, and its pitch about the foot's lateral axis
+   (toe down > 0), clamped to ROLL_TOE_MAX_RAD / -ROLL_HEEL_MAX_RAD and
+   scaled by allow (0..1); roll about the long axis stays flat.  Whole
+   clips allow it near a contact phase's ends only (ROLL_END_S): heel-off
+   and heel strike; a human standing on tiptoe for long leaves the robot
+   standing flat, since an edge is no support polygon.  (Rolling only while the other foot is
+   planted was tried: the human contact flags of real walks have almost no
+   double support, so the feet stayed flat and the knees snapped again.)  lfd_rt_roll_ankle: the ankle point of
+   that foot when it pivots on its toe edge (pitch > 0) or heel edge (< 0),
+   the edge staying where the flat foot whose ankle point is pin has it;
+   pitch 0 gives pin.  lfd_rt_unroll_ankle is its inverse (the flat pin of
+   a rolled foot). */
+void lfd_rt_roll_quat(const double hq[4], double allow, double q[4]);
+void lfd_rt_roll_ankle(const lfd_retargeter *rt, int side, const double pin[3], const double q[4],
+                       double ankle[3]);
+void lfd_rt_unroll_ankle(const lfd_retargeter *rt, int side, const double ankle[3],
+                         const double q[4], double pin[3]);
 
 /* map index of each canonical joint (-1: unmapped) */
 void lfd_rt_fill_entry_of(const lfd_robot *r, int *entry_of);
@@ -111,8 +148,11 @@ void lfd_rt_poly_pull_in(const double *hull, int nh, double margin, const double
 /* The dynamics filter over a clip: com (n x 3), the ZMP wanted (n x 2) and
    its weight per frame (0: free, e.g. no support) give the horizontal
    correction delta (n x 2) of the CoM path (cart-table model, Kajita et al.
-   2003).  work: 4 n doubles. */
-int lfd_rt_zmp_filter(const double *com, const double *zmp_target, const double *w_zmp, int n,
-                      double fps, double com_height_m, double *delta, double *work);
+   2003: a shift d moves the ZMP by d - z_c / g * d'').  zmp_now (n x 2):
+   the motion's ZMP as it is (e.g. the multibody ZMP from inverse
+   dynamics); NULL: the cart-table ZMP of com.  work: 4 n doubles. */
+int lfd_rt_zmp_filter(const double *com, const double *zmp_now, const double *zmp_target,
+                      const double *w_zmp, int n, double fps, double com_height_m, double *delta,
+                      double *work);
 
 #endif

@@ -8,6 +8,7 @@
 #include "core/lfd_json.h"
 #include "core/lfd_quat.h"
 #include "retarget/lfd_retarget.h"
+#include "retarget/lfd_retarget_int.h"
 #include "ingest/lfd_synth.h"
 #include "robots/lfd_robot.h"
 #include "sim/lfd_check.h"
@@ -77,7 +78,7 @@ static void self_retarget(const char *name)
         swing_pose(r, f, fps, qt);
         qt[0] = 0.2 * f / fps;
         lfd_retarget_input_from_robot(r, d, qt, cpos, seg);
-        lfd_retarget_input in = {cpos, seg, NULL, NULL};
+        lfd_retarget_input in = {cpos, seg, NULL, NULL, NULL};
         lfd_retarget_info info;
         CHECK_OK(lfd_retarget_stream_push(s, &in, q, &info, &err), &err);
         if (getenv("LFD_TEST_DEBUG") && f % 30 == 0)
@@ -137,7 +138,7 @@ static void keeps_arms_clear(const char *name)
         double *qt = lfd_motion_frame(&src, f), *q = lfd_motion_frame(&out, f);
         swing_pose(r, f, fps, qt);
         lfd_retarget_input_from_robot(r, d, qt, cpos, seg);
-        lfd_retarget_input in = {cpos, seg, NULL, NULL};
+        lfd_retarget_input in = {cpos, seg, NULL, NULL, NULL};
         lfd_retarget_info info;
         CHECK_OK(lfd_retarget_stream_push(s, &in, q, &info, &err), &err);
         for (int e = 0; e < r->nmap; e++)
@@ -223,7 +224,7 @@ TEST(retarget_walking_alternates_contacts)
     for (int f = 0; f < h.nframes; f++) {
         for (int cj = 0; cj < LFD_CJ_COUNT; cj++)
             memcpy(cpos + 3 * cj, lfd_human_cpos(&h, f, cj), 3 * sizeof(double));
-        lfd_retarget_input in = {cpos, lfd_human_seg(&h, f, 0), h.contact + 2 * f, NULL};
+        lfd_retarget_input in = {cpos, lfd_human_seg(&h, f, 0), h.contact + 2 * f, NULL, NULL};
         lfd_retarget_info info;
         CHECK_OK(lfd_retarget_stream_push(s, &in, q, &info, &err), &err);
         /* single support alternates left, right, left ... */
@@ -236,11 +237,13 @@ TEST(retarget_walking_alternates_contacts)
         for (int k = 0; k < 2; k++) {
             if (!info.pinned[k])
                 swing_max[k] = fmax(swing_max[k], info.foot_pos[k][2]);
+            /* a planted foot rolls onto its toe before it lifts: the edge
+               it stands on stays (foot_flat), not the ankle */
             if (info.pinned[k] && !prev_pin[k])
-                memcpy(pin_start[k], info.foot_pos[k], sizeof pin_start[k]);
+                memcpy(pin_start[k], info.foot_flat[k], sizeof pin_start[k]);
             if (info.pinned[k])
-                slide = fmax(slide, hypot(info.foot_pos[k][0] - pin_start[k][0],
-                                          info.foot_pos[k][1] - pin_start[k][1]));
+                slide = fmax(slide, hypot(info.foot_flat[k][0] - pin_start[k][0],
+                                          info.foot_flat[k][1] - pin_start[k][1]));
             prev_pin[k] = info.pinned[k];
         }
         CHECK(info.lowest_sole_z_m > -0.005);
@@ -394,7 +397,7 @@ TEST(retarget_bad_input)
     for (int k = 0; k < LFD_SEG_COUNT; k++)
         seg[7 * k + 3] = 1;
     cpos[7] = NAN;
-    lfd_retarget_input in = {cpos, seg, NULL, NULL};
+    lfd_retarget_input in = {cpos, seg, NULL, NULL, NULL};
     CHECK(lfd_retarget_stream_push(s, &in, q, NULL, &err) == LFD_ENUMERIC);
     CHECK_CONTAINS(err.msg, "NaN");
     lfd_retarget_stream_free(&s);
@@ -491,4 +494,56 @@ TEST(retarget_cli_single_batch_and_json)
     lfd_json_free(&doc);
     snprintf(path, sizeof path, "%s/wipe.h1.lfdm", dir);
     CHECK(access(path, F_OK) == 0);
+}
+
+/* A planted foot rolls about its toe edge (heel-off) or heel edge (heel
+   strike): that edge stays where the flat foot has it, pitch 0 is the flat
+   pin itself, and unrolling gives the pin back. */
+TEST(retarget_rolling_foot_keeps_its_edge)
+{
+    lfd_robot *r = load("g1");
+    lfd_human h;
+    lfd_err err = {0};
+    lfd_synth_opts so = {.task = LFD_SYNTH_STAND, .seconds = 1, .fps = 30};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    lfd_retarget_calib c;
+    lfd_retargeter *rt = NULL;
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    CHECK_OK(lfd_retarget_calib_from_human(r, &h, &c, &err), &err);
+    CHECK_OK(lfd_retargeter_new(&rt, r, &c, &o, &err), &err);
+    const double pin[3] = {0.3, -0.1, 0.07};
+    for (int side = 0; side < 2 && rt; side++)
+        for (int i = -4; i <= 8; i++) {
+            double th = 0.1 * i, yaw = 0.7;
+            /* the human's foot: heading yaw, pitched th (toe down > 0) */
+            double hq[4], qy[4] = {cos(0.5 * yaw), 0, 0, sin(0.5 * yaw)},
+                          qp[4] = {cos(0.5 * th), 0, sin(0.5 * th), 0}, q[4], ankle[3], back[3];
+            lfd_quat_mul(hq, qy, qp);
+            lfd_rt_roll_quat(hq, 1, q);
+            lfd_rt_roll_ankle(rt, side, pin, q, ankle);
+            lfd_rt_unroll_ankle(rt, side, ankle, q, back);
+            for (int a = 0; a < 3; a++)
+                CHECK_NEAR(back[a], pin[a], 1e-12);
+            /* the edge it stands on: front for toe down, heel for toe up */
+            const double *rel = rt->pivot_rel[side][th > 0 ? 1 : 0];
+            double e_roll[3], e_flat[3];
+            lfd_quat_rotate(e_roll, q, rel);
+            lfd_quat_rotate(e_flat, qy, rel);
+            for (int a = 0; a < 3; a++)
+                CHECK_NEAR(ankle[a] + e_roll[a], pin[a] + e_flat[a], 1e-9);
+            if (i == 0)
+                for (int a = 0; a < 3; a++)
+                    CHECK_NEAR(ankle[a], pin[a], 1e-12);
+            /* a rolled foot's ankle rises */
+            if (i != 0)
+                CHECK(ankle[2] > pin[2] + 1e-4);
+            /* allow 0: flat */
+            double qf[4];
+            lfd_rt_roll_quat(hq, 0, qf);
+            CHECK_NEAR(lfd_quat_angle(qf, qy), 0, 1e-9);
+        }
+    lfd_retargeter_free(&rt);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
 }

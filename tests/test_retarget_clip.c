@@ -154,7 +154,7 @@ TEST(retarget_zmp_filter_brings_the_zmp_back_into_support)
     target[0] = com[0], target[1] = 0, w[0] = 0;
     target[2 * (N - 1)] = com[3 * (N - 1)], target[2 * N - 1] = 0, w[N - 1] = 0;
     CHECK(worst0 < -0.05); /* well outside before */
-    CHECK_EQ_INT(lfd_rt_zmp_filter(com, target, w, N, fps, zc, delta, work), LFD_OK);
+    CHECK_EQ_INT(lfd_rt_zmp_filter(com, NULL, target, w, N, fps, zc, delta, work), LFD_OK);
     double worst1 = INFINITY, moved = 0;
     for (int k = 0; k < N; k++) {
         com[3 * k] += delta[2 * k];
@@ -176,7 +176,7 @@ TEST(retarget_zmp_filter_brings_the_zmp_back_into_support)
         target[2 * k + 1] = 0;
         w[k] = 100;
     }
-    CHECK_EQ_INT(lfd_rt_zmp_filter(com, target, w, N, fps, zc, delta, work), LFD_OK);
+    CHECK_EQ_INT(lfd_rt_zmp_filter(com, NULL, target, w, N, fps, zc, delta, work), LFD_OK);
     for (int k = 0; k < 2 * N; k++)
         CHECK_NEAR(delta[k], 0, 1e-9);
 }
