@@ -248,4 +248,18 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
                          const double *q_ref, const double *qd_ref, const double *qdd_ref,
                          const int *contact, double *ctrl, double *tau, double *root_residual);
 
+/* The balance controller, one step, allocation-free (same workspace): the
+   reference acceleration plus PD feedback on the root's position and
+   orientation error; inverse dynamics at the measured state; the root's
+   share carried by forces at the loaded sole corners inside linearised
+   friction cones (so the centre of pressure stays in the soles), the
+   feasible combination closest to the demand (a box QP); joint torques =
+   the rest, plus lfd_robot_pd, clamped to the actuator limits.  Method and
+   references: robots/lfd_robot_control.c, docs/robots.md.  Arguments and
+   results as lfd_robot_ff_control; root_residual is the root force/torque
+   the feet could not supply.  A fixed-base robot gets lfd_robot_ff_control. */
+int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qvel,
+                          const double *q_ref, const double *qd_ref, const double *qdd_ref,
+                          const int *contact, double *ctrl, double *tau, double *root_residual);
+
 #endif

@@ -34,7 +34,9 @@
 /* flags of lfd_simloop_step */
 enum {
     LFD_SIMLOOP_ACC = 1,     /* feed the reference acceleration qdd_ref forward (else zero) */
-    LFD_SIMLOOP_CONTACTS = 2 /* load only the feet touching the floor now (else every foot) */
+    LFD_SIMLOOP_CONTACTS = 2, /* load only the feet touching the floor now (else every foot) */
+    LFD_SIMLOOP_BALANCE = 4   /* the balance controller (lfd_robot_bal_control) instead of
+                                 lfd_robot_ff_control */
 };
 
 typedef struct lfd_simloop {
