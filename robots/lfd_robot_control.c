@@ -32,7 +32,15 @@
 
 #include "robots/lfd_mj.h"
 #include "robots/lfd_robot.h"
+#include "core/lfd_boxqp.h"
+#include "core/lfd_quat.h"
 #include "core/lfd_util.h"
+
+/* the balance controller's contact QP: 4 sole corners per foot, a 4-edge
+   friction pyramid at each */
+#define BAL_CORNERS 8
+#define BAL_EDGES 4
+#define BAL_NX (BAL_CORNERS * BAL_EDGES)
 
 int lfd_robot_pd(const lfd_robot *r, const double *qpos, const double *qvel, const double *q_ref,
                  const double *qd_ref, const double *tau_ff, double *ctrl, double *tau)
@@ -91,6 +99,16 @@ struct lfd_robot_ff {
     double *f;       /* nv: generalized force of the motion */
     double *jac[2];  /* per foot: 6 x nv (3 translation rows, 3 rotation rows) */
     double *tau_ff;  /* nv: lfd_robot_ff_control's feed-forward */
+    /* the balance controller (lfd_robot_bal_control) */
+    double *qacc;    /* nv: desired acceleration */
+    double *cjac;    /* BAL_CORNERS x 3 x nv: translation Jacobians at the loaded corners */
+    double *qpws;    /* lfd_boxqp workspace (nv + BAL_NX variables) */
+    double *M;       /* nv x nv: mass matrix */
+    double *h;       /* nv: bias forces */
+    double *H, *g, *z, *lo, *hi, *wi, *C; /* the contact QP; accelerations; weights; equality rows */
+    double A[6 * BAL_NX], x[BAL_NX], e[BAL_NX][3];
+    int col_corner[BAL_NX];
+    unsigned char active_prev[BAL_CORNERS];
 };
 
 int lfd_robot_ff_new(lfd_robot_ff **out, const lfd_robot *r, lfd_err *err)
@@ -106,8 +124,23 @@ int lfd_robot_ff_new(lfd_robot_ff **out, const lfd_robot *r, lfd_err *err)
     ff->jac[0] = calloc(6 * nv, sizeof(double));
     ff->jac[1] = calloc(6 * nv, sizeof(double));
     ff->tau_ff = calloc(nv, sizeof(double));
+    ff->qacc = calloc(nv, sizeof(double));
+    ff->cjac = calloc(BAL_CORNERS * 3 * nv, sizeof(double));
+    size_t nz = nv + BAL_NX;
+    ff->qpws = calloc(lfd_boxqp_ws_doubles((int)nz), sizeof(double));
+    ff->M = calloc(nv * nv, sizeof(double));
+    ff->h = calloc(nv, sizeof(double));
+    ff->H = calloc(nz * nz, sizeof(double));
+    ff->g = calloc(nz, sizeof(double));
+    ff->z = calloc(nz, sizeof(double));
+    ff->lo = calloc(nz, sizeof(double));
+    ff->hi = calloc(nz, sizeof(double));
+    ff->wi = calloc(nv, sizeof(double));
+    ff->C = calloc(18 * nv, sizeof(double));
     ff->d = mj_makeData(r->m);
-    if (!ff->f || !ff->jac[0] || !ff->jac[1] || !ff->tau_ff || !ff->d) {
+    if (!ff->f || !ff->jac[0] || !ff->jac[1] || !ff->tau_ff || !ff->qacc || !ff->cjac ||
+        !ff->qpws || !ff->M || !ff->h || !ff->H || !ff->g || !ff->z || !ff->lo || !ff->hi ||
+        !ff->wi || !ff->C || !ff->d) {
         lfd_robot_ff_free(&ff);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
@@ -126,6 +159,18 @@ void lfd_robot_ff_free(lfd_robot_ff **pff)
     free(ff->jac[0]);
     free(ff->jac[1]);
     free(ff->tau_ff);
+    free(ff->qacc);
+    free(ff->cjac);
+    free(ff->qpws);
+    free(ff->M);
+    free(ff->h);
+    free(ff->H);
+    free(ff->g);
+    free(ff->z);
+    free(ff->lo);
+    free(ff->hi);
+    free(ff->wi);
+    free(ff->C);
     free(ff);
     *pff = NULL;
 }
@@ -140,15 +185,14 @@ static int solve6(double a[36], double b[6])
     return 1;
 }
 
-void lfd_robot_ff_compute(lfd_robot_ff *ff, const double *qpos, const double *qvel,
-                          const double *qacc, const int *contact, double *tau_ff,
-                          double *root_residual)
+/* ff->f = the generalized force of (qpos, qvel, qacc) (qvel, qacc NULL =
+   zero): M qacc + c (mj_rne) + armature qacc - passive; leaves ff->d with
+   the state's kinematics (positions, com, velocities) */
+static void gen_force(lfd_robot_ff *ff, const double *qpos, const double *qvel, const double *qacc)
 {
-    const lfd_robot *r = ff->r;
-    const mjModel *m = r->m;
+    const mjModel *m = ff->r->m;
     mjData *d = ff->d;
     int nv = m->nv;
-
     /* state and the kinematic quantities mj_rne and mj_passive need */
     memcpy(d->qpos, qpos, (size_t)m->nq * sizeof(double));
     if (qvel)
@@ -169,6 +213,19 @@ void lfd_robot_ff_compute(lfd_robot_ff *ff, const double *qpos, const double *qv
     mj_rne(m, d, 1, ff->f);
     for (int i = 0; i < nv; i++)
         ff->f[i] += m->dof_armature[i] * d->qacc[i] - d->qfrc_passive[i];
+
+}
+
+void lfd_robot_ff_compute(lfd_robot_ff *ff, const double *qpos, const double *qvel,
+                          const double *qacc, const int *contact, double *tau_ff,
+                          double *root_residual)
+{
+    const lfd_robot *r = ff->r;
+    const mjModel *m = r->m;
+    mjData *d = ff->d;
+    int nv = m->nv;
+
+    gen_force(ff, qpos, qvel, qacc);
 
     double res[6] = {0};
     if (r->floating) {
@@ -235,4 +292,377 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
     /* gravity and inertia compensation where the robot is, then PD */
     lfd_robot_ff_compute(ff, qpos, qd_ref, qdd_ref, contact, ff->tau_ff, root_residual);
     return lfd_robot_pd(ff->r, qpos, qvel, q_ref, qd_ref, ff->tau_ff, ctrl, tau);
+}
+
+/* ---- balance controller --------------------------------------------------------
+   Method: task-space inverse dynamics with contact forces limited to the
+   friction cones of the loaded sole corners, after Stephens & Atkeson
+   ("Dynamic balance force control for compliant humanoid robots", IROS 2010)
+   and Hyon, Hale & Cheng ("Full-body compliant human-humanoid interaction:
+   balancing in the presence of unknown external forces", IEEE T-RO 23(5),
+   2007), with the momentum / contact-wrench view of Wensing & Orin
+   ("Generation of dynamic humanoid behaviors through task-space control
+   with conic optimization", ICRA 2013).  Instead of one QP over
+   accelerations and forces it takes three small, well-conditioned steps
+   that fit lfd's box QP:
+     1. desired accelerations: the reference's (bounded), plus PD feedback on
+        the root's position and orientation and on every joint (computed
+        torque); made consistent with the loaded feet (they do not slide and
+        are brought flat onto the floor) by the smallest weighted change;
+     2. contact forces: their inverse dynamics at the measured state gives the
+        root's six rows f_root; forces at the loaded sole corners, each a
+        non-negative combination of a linearised friction cone's edges (so
+        every force is in its cone and the centre of pressure is in the
+        soles) come closest to f_root (weighted least squares, lfd_boxqp);
+     3. accelerations again: the smallest weighted change to step 1's that
+        the forces actually found can produce (root rows of the dynamics
+        M_root qdd + h_root = J_root^T F, feet still).  Where the floor cannot
+        supply what the tasks asked (a jump in the reference, a lean beyond
+        the soles), the motion gives way, not the physics: the root's
+        translation first, then the joints, the root's orientation last;
+     4. joint torques = M qdd + h - J^T F on the joint rows, plus the
+        description's joint damping, clamped to the actuator limits.
+   A loaded foot is one the simulation reports touching the floor (or within
+   BAL_NEAR_M of it) AND the reference stands on (lowest sole corner within
+   BAL_PLAN_Z_M, sole centre slower than BAL_PLAN_V): a foot the reference
+   lifts is released even while it still touches.  The corners that carry
+   load are those the simulation reports in contact (the contact[] bits of
+   lfd_simloop), else those within BAL_CORNER_TOL_M of the foot's lowest. */
+#define BAL_ROOT_HZ 1.5    /* root position feedback: natural frequency */
+#define BAL_ROT_HZ 2.5     /* root orientation feedback */
+#define BAL_ZETA 1.0
+#define BAL_FOOT_KV 20.0   /* 1/s: a loaded foot's velocity is damped at this rate */
+#define BAL_PLAN_Z_M 0.03   /* the reference stands on a foot whose sole is this close to the floor */
+#define BAL_PLAN_V 0.5      /* m/s, and slower than this */
+#define BAL_NEAR_M 0.01    /* a foot this close to the floor (z = 0) counts as loaded */
+#define BAL_MU 0.6         /* friction coefficient the forces keep within (MuJoCo's default is 1) */
+#define BAL_CORNER_TOL_M 0.01 /* a corner within this of the foot's lowest carries load */
+#define BAL_LEVER_M 0.5    /* moment rows are scaled by body weight x this lever */
+#define BAL_FLAT_HZ 3.0    /* a loaded foot is brought flat at this rate */
+#define BAL_JOINT_HZ 3.0   /* joint feedback (in acceleration: computed torque) */
+#define BAL_ACC_MAX 10.0   /* rad/s^2 (root translation: 0.3 x in m/s^2): the reference's
+                              acceleration is bounded to this */
+#define BAL_W_LIN 1.0      /* weights of the acceleration tasks (joints 1): root translation */
+#define BAL_W_ROT 10.0     /* root orientation */
+#define BAL_W_MOMENT 1.0   /* contact QP: moment rows against force rows */
+
+/* world position of sole corner k (0..3: x_min/x_max by bit 0, y_min/y_max
+   by bit 1) of foot ft, from d's kinematics */
+static void sole_corner(const mjData *d, const lfd_robot_foot *ft, int k, double p[3])
+{
+    double local[3] = {ft->sole[k & 1], ft->sole[2 + (k >> 1)], ft->sole_z};
+    mju_mulMatVec(p, d->xmat + 9 * ft->body_id, local, 3, 3);
+    for (int i = 0; i < 3; i++)
+        p[i] += d->xpos[3 * ft->body_id + i];
+}
+
+/* The smallest change to qdd (nv) in the weighted norm sum_i (dq_i^2 /
+   ff->wi[i]) that satisfies the equalities: Mr qdd = br (the 6 root rows of
+   the mass matrix, when Mr is non-NULL) and J_c qdd = bc (nc rows of the
+   loaded feet's Jacobians in ff->jac).  Rows are scaled to comparable
+   units; a small damping keeps a near-singular set (straight knees)
+   solvable.  qdd is updated in place. */
+static void eq_project(lfd_robot_ff *ff, int nv, int nc, const double *Mr, const double *br,
+                       const double *bc, double *qdd)
+{
+    int nr = Mr ? 6 : 0, ne = nr + nc;
+    double *C = ff->C; /* ne x nv */
+    double y[18], G[18 * 18];
+    double ms = Mr ? 1.0 / ff->r->mass_kg : 1;
+    for (int a = 0; a < ne; a++) {
+        double *ca = C + (size_t)a * nv;
+        double t;
+        if (a < nr) {
+            for (int i = 0; i < nv; i++)
+                ca[i] = Mr[a * nv + i] * ms;
+            t = br[a] * ms;
+        } else {
+            memcpy(ca, ff->jac[(a - nr) / 6] + ((a - nr) % 6) * nv, (size_t)nv * sizeof(double));
+            t = bc[a - nr];
+        }
+        for (int i = 0; i < nv; i++)
+            t -= ca[i] * qdd[i];
+        y[a] = t;
+    }
+    for (int a = 0; a < ne; a++)
+        for (int b = 0; b <= a; b++) {
+            const double *ca = C + (size_t)a * nv, *cb = C + (size_t)b * nv;
+            double t = 0;
+            for (int i = 0; i < nv; i++)
+                t += ca[i] * ff->wi[i] * cb[i];
+            G[a * ne + b] = G[b * ne + a] = t;
+        }
+    for (int a = 0; a < ne; a++)
+        G[a * ne + a] += 1e-3;
+    if (lfd_util_chol_factor(G, ne))
+        return;
+    lfd_util_chol_solve(G, ne, y);
+    for (int a = 0; a < ne; a++) {
+        const double *ca = C + (size_t)a * nv;
+        for (int i = 0; i < nv; i++)
+            qdd[i] += ff->wi[i] * ca[i] * y[a];
+    }
+}
+
+int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qvel,
+                          const double *q_ref, const double *qd_ref, const double *qdd_ref,
+                          const int *contact, double *ctrl, double *tau, double *root_residual)
+{
+    const lfd_robot *r = ff->r;
+    const mjModel *m = r->m;
+    mjData *d = ff->d;
+    int nv = m->nv;
+    if (!r->floating)
+        return lfd_robot_ff_control(ff, qpos, qvel, q_ref, qd_ref, qdd_ref, contact, ctrl, tau,
+                                    root_residual);
+    const double zeta = BAL_ZETA, mu = BAL_MU;
+
+    /* the feet the reference stands on: the lowest sole corner within
+       BAL_PLAN_Z_M of the floor, and the sole centre slower than
+       BAL_PLAN_V (a foot the reference lifts is not loaded, even while it
+       still touches) */
+    int planned[2] = {1, 1};
+    {
+        memcpy(d->qpos, q_ref, (size_t)m->nq * sizeof(double));
+        mj_kinematics(m, d);
+        mj_comPos(m, d);
+        for (int s = 0; s < 2; s++) {
+            const lfd_robot_foot *ft = &r->feet[s];
+            if (ft->body_id < 0)
+                continue;
+            double p[3], c[3] = {0, 0, 0}, zlow = INFINITY;
+            for (int k = 0; k < 4; k++) {
+                sole_corner(d, ft, k, p);
+                zlow = fmin(zlow, p[2]);
+                for (int i = 0; i < 3; i++)
+                    c[i] += 0.25 * p[i];
+            }
+            double v = 0;
+            if (qd_ref) {
+                mj_jac(m, d, ff->jac[0], NULL, c, ft->body_id);
+                for (int i = 0; i < 3; i++) {
+                    double vi = 0;
+                    for (int j = 0; j < nv; j++)
+                        vi += ff->jac[0][i * nv + j] * qd_ref[j];
+                    v += vi * vi;
+                }
+                v = sqrt(v);
+            }
+            planned[s] = zlow < BAL_PLAN_Z_M && v < BAL_PLAN_V;
+        }
+    }
+
+    /* the measured configuration's kinematics; the loaded feet: those in
+       contact, and those within BAL_NEAR_M of the floor (a foot a few
+       millimetres up is about to carry the robot) */
+    memcpy(d->qpos, qpos, (size_t)m->nq * sizeof(double));
+    mj_kinematics(m, d);
+    mj_comPos(m, d);
+    int loaded[2] = {0, 0}, nf = 0, foot_of[2] = {-1, -1};
+    double corner[2][4][3], zmin[2] = {INFINITY, INFINITY};
+    for (int s = 0; s < 2; s++) {
+        const lfd_robot_foot *ft = &r->feet[s];
+        if (ft->body_id < 0)
+            continue;
+        for (int k = 0; k < 4; k++) {
+            sole_corner(d, ft, k, corner[s][k]);
+            zmin[s] = fmin(zmin[s], corner[s][k][2]);
+        }
+        loaded[s] = (!contact || contact[s] || zmin[s] < BAL_NEAR_M) && planned[s];
+        if (!loaded[s])
+            continue;
+        /* the foot's 6-row Jacobian at its sole centre */
+        double p[3] = {0, 0, 0};
+        for (int k = 0; k < 4; k++)
+            for (int i = 0; i < 3; i++)
+                p[i] += 0.25 * corner[s][k][i];
+        mj_jac(m, d, ff->jac[nf], ff->jac[nf] + 3 * nv, p, ft->body_id);
+        foot_of[nf++] = s;
+    }
+
+    /* 1. desired accelerations: the reference's plus PD feedback, on the
+       root (position and orientation) and on every joint */
+    /* (no root feedback in flight: nothing could act on it) */
+    double root_hz = nf > 0 ? BAL_ROOT_HZ : 0, rot_hz = nf > 0 ? BAL_ROT_HZ : 0;
+    double *ades = ff->qacc;
+    /* the reference's acceleration, bounded: finite differences of a
+       retargeted clip carry spikes no actuator could follow */
+    double amax = BAL_ACC_MAX;
+    for (int i = 0; i < nv; i++) {
+        double a = qdd_ref ? qdd_ref[i] : 0, lim = i < 3 ? 0.3 * amax : amax;
+        ades[i] = a > lim ? lim : a < -lim ? -lim : a;
+    }
+    {
+        double wl = 2 * M_PI * root_hz, wr = 2 * M_PI * rot_hz;
+        double kpl = wl * wl, kdl = 2 * zeta * wl, kpr = wr * wr, kdr = 2 * zeta * wr;
+        for (int i = 0; i < 3; i++)
+            ades[i] += kpl * (q_ref[i] - qpos[i]) + kdl * ((qd_ref ? qd_ref[i] : 0) - qvel[i]);
+        /* orientation error as a rotation vector in the root's frame (the
+           frame of MuJoCo's free-joint angular velocity) */
+        double qinv[4], qe[4], e[3];
+        lfd_quat_conj(qinv, qpos + 3);
+        lfd_quat_mul(qe, qinv, q_ref + 3);
+        lfd_quat_to_rotvec(e, qe);
+        for (int i = 0; i < 3; i++)
+            ades[3 + i] += kpr * e[i] + kdr * ((qd_ref ? qd_ref[3 + i] : 0) - qvel[3 + i]);
+        double wj = 2 * M_PI * BAL_JOINT_HZ, kpj = wj * wj, kdj = 2 * zeta * wj;
+        for (int j = 0; j < r->njoints; j++) {
+            const lfd_robot_joint *jt = &r->joints[j];
+            int qa = jt->qpos_adr, da = jt->dof_adr;
+            ades[da] += kpj * (q_ref[qa] - qpos[qa]) + kdj * ((qd_ref ? qd_ref[da] : 0) - qvel[da]);
+        }
+    }
+
+    /* the dynamics at the measured state: M (with armature) and the bias
+       forces h (gravity, Coriolis, minus springs and damping) */
+    memcpy(d->qvel, qvel, (size_t)nv * sizeof(double));
+    mj_tendon(m, d);
+    mj_comVel(m, d);
+    mj_passive(m, d);
+    mj_crb(m, d);
+    mj_fullM(m, ff->M, d->qM);
+    mj_rne(m, d, 0, ff->h);
+    for (int i = 0; i < nv; i++)
+        ff->h[i] -= d->qfrc_passive[i];
+
+    /* contact rows: a loaded foot does not slide (its sole centre's
+       velocity is damped out) and lies flat (roll and pitch towards the
+       floor's: a sole that lands tilted is brought down onto the floor, so
+       its whole area carries the robot): J_c qdd = bc */
+    int nc = 6 * nf;
+    double bc[12];
+    const double kf = (2 * M_PI * BAL_FLAT_HZ) * (2 * M_PI * BAL_FLAT_HZ);
+    for (int a = 0; a < nc; a++) {
+        const double *ja = ff->jac[a / 6] + (a % 6) * nv;
+        double v = 0;
+        for (int i = 0; i < nv; i++)
+            v += ja[i] * qvel[i];
+        bc[a] = -BAL_FOOT_KV * v;
+        if (a % 6 >= 3) {
+            /* world rotation taking the sole's normal onto the vertical */
+            const double *R = d->xmat + 9 * r->feet[foot_of[a / 6]].body_id;
+            double ax[3] = {R[5], -R[2], 0};
+            bc[a] += kf * ax[a % 6 - 3];
+        }
+    }
+
+    /* the task weights of the acceleration solve: root orientation, root
+       translation, joints */
+    for (int i = 0; i < nv; i++)
+        ff->wi[i] = 1.0 / (i < 3 ? BAL_W_LIN : i < 6 ? BAL_W_ROT : 1.0); /* inverse weights */
+
+    /* the contact-consistent desired acceleration: the smallest weighted
+       change to ades with J_c qdd = bc */
+    memcpy(ff->z, ades, (size_t)nv * sizeof(double));
+    if (nc > 0)
+        eq_project(ff, nv, nc, NULL, NULL, bc, ff->z);
+
+    /* 2. its generalized force f = M qdd + h; the floor supplies the root's
+       six rows through cone-edge forces x >= 0 at the loaded corners: the
+       feasible x closest to them (weighted least squares, lfd_boxqp) */
+    double W = r->mass_kg * 9.81, L = BAL_LEVER_M;
+    const double wm = BAL_W_MOMENT;
+    double rw[6] = {1 / W, 1 / W, 1 / W, wm / (W * L), wm / (W * L), wm / (W * L)};
+    double froot[6];
+    for (int k = 0; k < 6; k++) {
+        double t = ff->h[k];
+        for (int i = 0; i < nv; i++)
+            t += ff->M[k * nv + i] * ff->z[i];
+        froot[k] = t;
+    }
+    static const double tdir[BAL_EDGES][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+    double en = 1.0 / sqrt(1 + mu * mu);
+    unsigned char active[BAL_CORNERS] = {0};
+    int n = 0;
+    for (int f = 0; f < nf; f++) {
+        int s = foot_of[f];
+        for (int k = 0; k < 4; k++) {
+            int cm = contact ? contact[s] >> 1 : 0;
+            if (cm ? !(cm & 1 << k) : corner[s][k][2] > zmin[s] + BAL_CORNER_TOL_M)
+                continue;
+            int c = 4 * s + k;
+            active[c] = 1;
+            double *J = ff->cjac + (size_t)c * 3 * nv;
+            mj_jac(m, d, J, NULL, corner[s][k], r->feet[s].body_id);
+            for (int e = 0; e < BAL_EDGES; e++) {
+                double ev[3] = {mu * tdir[e][0] * en, mu * tdir[e][1] * en, en};
+                double *a = ff->A + 6 * n;
+                for (int i = 0; i < 6; i++)
+                    a[i] = (J[i] * ev[0] + J[nv + i] * ev[1] + J[2 * nv + i] * ev[2]) * W;
+                memcpy(ff->e[n], ev, sizeof ev);
+                ff->col_corner[n] = c;
+                n++;
+            }
+        }
+    }
+    int same = !memcmp(active, ff->active_prev, sizeof active);
+    memcpy(ff->active_prev, active, sizeof active);
+    if (n > 0) {
+        double *H = ff->H, *g = ff->g;
+        for (int i = 0; i < n; i++) {
+            const double *ai = ff->A + 6 * i;
+            for (int j = 0; j <= i; j++) {
+                const double *aj = ff->A + 6 * j;
+                double t = 0;
+                for (int k = 0; k < 6; k++)
+                    t += ai[k] * aj[k] * rw[k] * rw[k];
+                H[i * n + j] = H[j * n + i] = t;
+            }
+            H[i * n + i] += 1e-6;
+            double t = 0;
+            for (int k = 0; k < 6; k++)
+                t += ai[k] * froot[k] * rw[k] * rw[k];
+            g[i] = -t;
+            ff->lo[i] = 0;
+            ff->hi[i] = INFINITY;
+            if (!same)
+                ff->x[i] = 0;
+        }
+        lfd_boxqp_result qr;
+        if (lfd_boxqp_solve(n, H, g, ff->lo, ff->hi, ff->x, 50, 1e-12, ff->qpws, &qr))
+            memset(ff->x, 0, (size_t)n * sizeof(double));
+    }
+
+    /* 3. the acceleration these forces give: the smallest weighted change
+       to the contact-consistent one with the root rows of the dynamics
+       M_root qdd = A x - h_root (the momentum the floor allows) and still
+       J_c qdd = bc.  Where the floor cannot supply what the tasks asked
+       (a jump in the reference, a lean beyond the soles), the robot's
+       acceleration is changed, not the physics. */
+    double broot[6];
+    for (int k = 0; k < 6; k++) {
+        double t = -ff->h[k];
+        for (int i = 0; i < n; i++)
+            t += ff->A[6 * i + k] * ff->x[i];
+        broot[k] = t;
+    }
+    eq_project(ff, nv, nc, ff->M, broot, bc, ff->z);
+
+    /* 4. joint torques: M qdd + h - J^T F on the joint rows */
+    double res[6];
+    for (int k = 0; k < 6; k++) {
+        double t = ff->h[k];
+        for (int i = 0; i < nv; i++)
+            t += ff->M[k * nv + i] * ff->z[i];
+        res[k] = t - (broot[k] + ff->h[k]);
+    }
+    for (int j = 6; j < nv; j++) {
+        double t = ff->h[j];
+        for (int i = 0; i < nv; i++)
+            t += ff->M[j * nv + i] * ff->z[i];
+        ff->f[j] = t;
+    }
+    for (int i = 0; i < n; i++) {
+        const double *J = ff->cjac + (size_t)ff->col_corner[i] * 3 * nv;
+        double F[3] = {ff->e[i][0] * ff->x[i] * W, ff->e[i][1] * ff->x[i] * W, ff->e[i][2] * ff->x[i] * W};
+        for (int j = 6; j < nv; j++)
+            ff->f[j] -= J[j] * F[0] + J[nv + j] * F[1] + J[2 * nv + j] * F[2];
+    }
+    for (int k = 0; k < 6; k++)
+        ff->f[k] = 0;
+    if (root_residual)
+        memcpy(root_residual, res, sizeof res);
+    /* the torques to the motors, clamped, with the description's damping
+       (the stiffness is in the acceleration tasks) */
+    return lfd_robot_pd(r, qpos, qvel, qpos, qd_ref, ff->f, ctrl, tau);
 }

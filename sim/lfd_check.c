@@ -136,6 +136,7 @@ void lfd_check_opts_init(lfd_check_opts *o)
         *(double *)((char *)o + lfd_check_limits[i].offset) = lfd_check_limits[i].value;
     o->checks = LFD_CHECK_DEFAULT;
     o->series = 0;
+    o->track_balance = 0;
 }
 
 void lfd_check_opts_collaborative(lfd_check_opts *o) { o->speed_cap_m_s = 0.25; }

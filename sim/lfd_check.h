@@ -157,6 +157,9 @@ typedef struct lfd_check_opts {
     unsigned checks;
     /* 1: keep per-frame series in the report (plots, JSON) */
     int series;
+    /* tracking controller: 0 lfd's standard one (lfd_robot_ff_control),
+       1 the balance controller (lfd_robot_bal_control; docs/check.md) */
+    int track_balance;
 } lfd_check_opts;
 
 /* One row of the threshold table: lfd_check_limits[] covers every double

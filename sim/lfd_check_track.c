@@ -34,6 +34,7 @@
 
 #define HARNESS_HZ 2.0
 #define HARNESS_ZETA 0.7
+#define START_GAP_MAX_M 0.03 /* a first frame's sole this close above the floor starts on it */
 
 typedef struct track_run {
     int fell, fall_frame, diverged, frames;
@@ -126,6 +127,24 @@ static double harness(const lfd_checker *c, mjData *d, const double *qref, const
     return fmax(lfd_v3_norm(F) / c->weight_n, lfd_v3_norm(M) / (c->weight_n * c->h_ref));
 }
 
+/* height of the lowest sole corner of the feet over the floor (z = 0), from
+   d's kinematics; +inf for a robot without feet */
+static double lowest_sole_m(const lfd_robot *r, const mjData *d)
+{
+    double zmin = INFINITY;
+    for (int s = 0; s < 2; s++) {
+        const lfd_robot_foot *ft = &r->feet[s];
+        if (ft->body_id < 0)
+            continue;
+        const double *R = d->xmat + 9 * ft->body_id;
+        for (int k = 0; k < 4; k++) {
+            double x = ft->sole[k & 1], y = ft->sole[2 + (k >> 1)], z = ft->sole_z;
+            zmin = fmin(zmin, d->xpos[3 * ft->body_id + 2] + R[6] * x + R[7] * y + R[8] * z);
+        }
+    }
+    return zmin;
+}
+
 static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
                     const lfd_check_opts *o, lfd_check_report *rep, int with_harness, track_run *tr,
                     lfd_err *err)
@@ -144,7 +163,19 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
     int rc = lfd_simloop_reset(sl, lfd_motion_frame(mo, 0), sl->qd_ref, err);
     if (rc)
         return rc;
+    /* a reference that starts with its lowest sole a little above the floor
+       (retargeting leaves millimetres to centimetres) would drop the robot
+       onto the floor in its first steps: start it standing instead */
+    double gap = lowest_sole_m(r, d);
+    if (o->track_balance && r->floating && gap > 0 && gap < START_GAP_MAX_M) {
+        memcpy(sl->q_ref, lfd_motion_frame(mo, 0), (size_t)m->nq * sizeof(double));
+        sl->q_ref[2] -= gap;
+        rc = lfd_simloop_reset(sl, sl->q_ref, sl->qd_ref, err);
+        if (rc)
+            return rc;
+    }
     ref_cache cache = {-1};
+    unsigned flags = LFD_SIMLOOP_ACC | LFD_SIMLOOP_CONTACTS | (o->track_balance ? LFD_SIMLOOP_BALANCE : 0);
     double T = (n - 1) / fps;
     long steps = (long)ceil(T / dt - 1e-9);
     int next = 1;
@@ -155,7 +186,7 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
         if (with_harness && r->floating)
             harness(c, d, sl->q_ref, sl->qd_ref); /* applies the force for this step */
         lfd_err serr; /* a bad state is a fall, not an error */
-        rc = lfd_simloop_step(sl, 1, LFD_SIMLOOP_ACC | LFD_SIMLOOP_CONTACTS, &serr);
+        rc = lfd_simloop_step(sl, 1, flags, &serr);
         if (rc && !sl->diverged) {
             if (err)
                 *err = serr;

@@ -96,8 +96,17 @@ void lfd_simloop_foot_contacts(const lfd_simloop *s, int contact[2])
         int b1 = m->geom_bodyid[d->contact[i].geom1], b2 = m->geom_bodyid[d->contact[i].geom2];
         int other = b1 == 0 ? b2 : b2 == 0 ? b1 : -1;
         for (int f = 0; f < 2 && other > 0; f++)
-            if (other == r->feet[f].body_id)
-                contact[f] = 1;
+            if (other == r->feet[f].body_id) {
+                /* the sole corner nearest the contact point (foot frame) */
+                const lfd_robot_foot *ft = &r->feet[f];
+                const double *R = d->xmat + 9 * ft->body_id, *o = d->xpos + 3 * ft->body_id;
+                double w[3] = {d->contact[i].pos[0] - o[0], d->contact[i].pos[1] - o[1],
+                               d->contact[i].pos[2] - o[2]};
+                double lx = R[0] * w[0] + R[3] * w[1] + R[6] * w[2];
+                double ly = R[1] * w[0] + R[4] * w[1] + R[7] * w[2];
+                int k = (lx > 0.5 * (ft->sole[0] + ft->sole[1])) | (ly > 0.5 * (ft->sole[2] + ft->sole[3])) << 1;
+                contact[f] |= 1 | 2 << k;
+            }
     }
 }
 
@@ -118,9 +127,13 @@ static int step_cb(void *arg)
         lfd_simloop_foot_contacts(s, s->contact);
         contact = s->contact;
     }
-    s->clamped = lfd_robot_ff_control(s->ff, d->qpos, d->qvel, s->q_ref, s->qd_ref,
-                                      a->flags & LFD_SIMLOOP_ACC ? s->qdd_ref : NULL, contact,
-                                      d->ctrl, s->tau, NULL);
+    const double *qdd = a->flags & LFD_SIMLOOP_ACC ? s->qdd_ref : NULL;
+    if (a->flags & LFD_SIMLOOP_BALANCE)
+        s->clamped = lfd_robot_bal_control(s->ff, d->qpos, d->qvel, s->q_ref, s->qd_ref, qdd,
+                                           contact, d->ctrl, s->tau, NULL);
+    else
+        s->clamped = lfd_robot_ff_control(s->ff, d->qpos, d->qvel, s->q_ref, s->qd_ref, qdd,
+                                          contact, d->ctrl, s->tau, NULL);
     for (int k = 0; k < a->nsteps; k++)
         mj_step(s->m, d);
     return LFD_OK;

@@ -3,7 +3,9 @@
 
     The controller is lfd_robot_ff_control (robots/lfd_robot.h): the
     contact-consistent inverse-dynamics feed-forward evaluated at the
-    measured state, plus the description's PD gains.  One control step
+    measured state, plus the description's PD gains; with
+    LFD_SIMLOOP_BALANCE, the balance controller lfd_robot_bal_control
+    (`lfd check --track-balance`; experimental, docs/check.md).  One control step
     computes the motor commands once from the reference the caller has
     written into q_ref / qd_ref (and qdd_ref), then advances MuJoCo by a
     whole number of model timesteps holding them.
@@ -34,7 +36,9 @@
 /* flags of lfd_simloop_step */
 enum {
     LFD_SIMLOOP_ACC = 1,     /* feed the reference acceleration qdd_ref forward (else zero) */
-    LFD_SIMLOOP_CONTACTS = 2 /* load only the feet touching the floor now (else every foot) */
+    LFD_SIMLOOP_CONTACTS = 2, /* load only the feet touching the floor now (else every foot) */
+    LFD_SIMLOOP_BALANCE = 4   /* the balance controller (lfd_robot_bal_control) instead of
+                                 lfd_robot_ff_control */
 };
 
 typedef struct lfd_simloop {
@@ -48,7 +52,9 @@ typedef struct lfd_simloop {
     double *qdd_ref;     /* nv; read with LFD_SIMLOOP_ACC */
     /* results of the last control step */
     double *tau;         /* nv: joint torques commanded (after the limits) */
-    int contact[2];      /* feet loaded (LFD_SIMLOOP_CONTACTS: measured; else 1, 1) */
+    int contact[2];      /* feet loaded (LFD_SIMLOOP_CONTACTS: measured; else 1, 1);
+                            measured: bit 0 the foot touches the floor, bits 1-4 which
+                            sole corners (lfd_simloop_foot_contacts) */
     int clamped;         /* joints whose torque hit its limit */
     int diverged;        /* 1 once MuJoCo reported a bad state (see lfd_simloop_step) */
 } lfd_simloop;
@@ -70,7 +76,9 @@ int lfd_simloop_reset(lfd_simloop *s, const double *qpos, const double *qvel, lf
 void lfd_simloop_ref_hold(lfd_simloop *s);
 
 /* Measures which feet touch the floor (a contact between a foot's body and
-   the world body) into contact[2]. */
+   the world body) into contact[2]: bit 0 set when foot f touches, and bit
+   1 + k for each sole corner k (0..3: x_min/x_max by bit 0 of k, y_min/y_max
+   by bit 1) nearest one of its contact points.  Non-zero = touching. */
 void lfd_simloop_foot_contacts(const lfd_simloop *s, int contact[2]);
 
 /* One control step: the controller's commands toward the reference at the

@@ -187,7 +187,7 @@ fail:
 static int run_check(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *checks = NULL, *fix_out = NULL, *plot = NULL;
-    int json = 0, track = 0, collab = 0, fix = 0, jobs = 2;
+    int json = 0, track = 0, track_balance = 0, collab = 0, fix = 0, jobs = 2;
     double csv_fps = 30;
     lfd_check_opts o;
     lfd_check_opts_init(&o);
@@ -195,6 +195,8 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the reports as JSON"},
         {"track", 0, LFD_OPT_FLAG, &track, NULL, "also simulate the robot tracking the motion in MuJoCo"},
+        {"track-balance", 0, LFD_OPT_FLAG, &track_balance, NULL,
+         "--track with the balance controller (experimental, docs/check.md)"},
         {"collaborative", 0, LFD_OPT_FLAG, &collab, NULL,
          "cap hand and foot speed at 0.25 m/s (ISO 10218-1 reduced speed)"},
         {"checks", 0, LFD_OPT_STR, &checks, "LIST",
@@ -233,8 +235,9 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
     lfd_err err = {0};
     if (checks && (rc = lfd_check_parse_groups(checks, &o.checks, &err)))
         return lfd_cli_error(cmd, &err);
-    if (track)
+    if (track || track_balance)
         o.checks |= 1u << LFD_CG_TRACK;
+    o.track_balance = track_balance;
     if (collab) {
         lfd_check_opts_collaborative(&o);
         o.checks |= 1u << LFD_CG_SPEED;

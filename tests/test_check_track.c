@@ -1,0 +1,106 @@
+/*  The tracking controller: lfd_robot_bal_control (robots/lfd_robot_control.c)
+    run in lfd's simulation loop against known cases: standing still on g1
+    and h1, and a sideways push that lfd's standard controller
+    (lfd_robot_ff_control) drops and the balance controller holds. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "robots/lfd_robot.h"
+#include "sim/lfd_simloop.h"
+#include "tests/lfd_test.h"
+
+typedef struct hold_result {
+    int ok;            /* ran without error */
+    double t_fall_s;   /* first time the root tilted past 0.5 rad, or -1 */
+    double tilt_max;   /* rad */
+    double drift_m;    /* horizontal root distance from the start at the end */
+    double qerr_max;   /* rad, largest joint error at the end */
+} hold_result;
+
+/* Holds the default pose for `seconds` under the balance controller (flags
+   include LFD_SIMLOOP_BALANCE) or the feed-forward one, pushing the pelvis
+   (root body) horizontally with push_n newtons along +y from 1.0 s for
+   push_s seconds. */
+static hold_result hold(const char *name, unsigned flags, double seconds, double push_n, double push_s)
+{
+    hold_result h = {0};
+    h.t_fall_s = -1;
+    lfd_robot *r = NULL;
+    lfd_simloop *sl = NULL;
+    lfd_err err = {0};
+    if (lfd_robot_load(&r, name, &err) || lfd_simloop_new(&sl, r, NULL, &err)) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        goto out;
+    }
+    const mjModel *m = r->m;
+    mjData *d = sl->d;
+    lfd_simloop_ref_hold(sl); /* the default pose, as reset left it */
+    long steps = (long)(seconds / m->opt.timestep + 0.5);
+    h.ok = 1;
+    for (long i = 0; i < steps; i++) {
+        double t = d->time;
+        d->xfrc_applied[6 * r->root_body + 1] = t >= 1.0 && t < 1.0 + push_s ? push_n : 0;
+        if (lfd_simloop_step(sl, 1, flags | LFD_SIMLOOP_CONTACTS, &err)) {
+            h.ok = 0;
+            fprintf(stderr, "step: %s\n", err.msg);
+            break;
+        }
+        const double *q = d->qpos + 3;
+        double tilt = acos(fmin(1.0, fmax(-1.0, 1 - 2 * (q[1] * q[1] + q[2] * q[2]))));
+        h.tilt_max = fmax(h.tilt_max, tilt);
+        if (tilt > 0.5 && h.t_fall_s < 0)
+            h.t_fall_s = d->time;
+    }
+    h.drift_m = hypot(d->qpos[0] - r->qpos_default[0], d->qpos[1] - r->qpos_default[1]);
+    for (int j = 0; j < r->njoints; j++) {
+        int a = r->joints[j].qpos_adr;
+        h.qerr_max = fmax(h.qerr_max, fabs(d->qpos[a] - r->qpos_default[a]));
+    }
+out:
+    lfd_simloop_free(&sl);
+    lfd_robot_free(&r);
+    return h;
+}
+
+TEST(check_track_balance_stands)
+{
+    const char *robots[] = {"g1", "h1"};
+    for (int i = 0; i < 2; i++) {
+        hold_result h = hold(robots[i], LFD_SIMLOOP_BALANCE, lfd_test_under_valgrind() ? 0.5 : 3.0, 0, 0);
+        CHECK(h.ok);
+        CHECK(h.t_fall_s < 0);
+        CHECK(h.tilt_max < 0.05);
+        CHECK(h.drift_m < 0.02);
+        CHECK(h.qerr_max < 0.05);
+        if (h.t_fall_s >= 0 || h.tilt_max >= 0.05 || h.drift_m >= 0.02 || h.qerr_max >= 0.05)
+            fprintf(stderr, "%s: fall %.2f s, tilt %.3f rad, drift %.3f m, joint error %.3f rad\n",
+                    robots[i], h.t_fall_s, h.tilt_max, h.drift_m, h.qerr_max);
+    }
+}
+
+TEST(check_track_balance_push)
+{
+    /* g1 standing, pushed sideways at the pelvis with 50 N for 0.2 s
+       (10 N s on 35 kg: 0.29 m/s).  The standard controller (PD plus the
+       minimum-norm feed-forward, no feedback on the root) lets the robot
+       roll over its sole edge and fall; the balance controller keeps the
+       centre of pressure in the soles and the pelvis upright. */
+    int vg = lfd_test_under_valgrind();
+    hold_result b = hold("g1", LFD_SIMLOOP_BALANCE, vg ? 2.0 : 4.0, 50, 0.2);
+    CHECK(b.ok);
+    CHECK(b.t_fall_s < 0);
+    CHECK(b.tilt_max < 0.05);
+    CHECK(b.drift_m < 0.02);
+    if (b.t_fall_s >= 0 || b.tilt_max >= 0.05 || b.drift_m >= 0.02)
+        fprintf(stderr, "balance: fall %.2f s, tilt %.3f rad, drift %.3f m\n", b.t_fall_s, b.tilt_max,
+                b.drift_m);
+    if (vg)
+        return; /* the standard controller's fall takes 3 s of simulation */
+    hold_result f = hold("g1", 0, 4.0, 50, 0.2);
+    CHECK(f.ok);
+    CHECK(f.t_fall_s > 1.0);
+    if (!(f.t_fall_s > 1.0))
+        fprintf(stderr, "standard: fall %.2f s, tilt %.3f rad\n", f.t_fall_s, f.tilt_max);
+}
