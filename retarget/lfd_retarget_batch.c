@@ -1002,9 +1002,18 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         else if ((rc = feet_polish(rt, &c, m, err)) == LFD_OK &&
                  (rc = floor_polish(rt, m, err)) == LFD_OK)
             impose_bounds(r, m);
-        if (rc == LFD_OK && o.zmp_filter && !o.upper_body &&
-            (rc = dynamics_filter_motion(rt, &c, m, rep, err)) == LFD_OK)
-            impose_bounds(r, m);
+        /* --zmp-filter: the dynamics filter, then the smoothing and feet
+           steps again (the legs' IK under the root shift adds acceleration
+           that the smoothing takes out), DYN_ROUNDS times */
+        for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK && o.zmp_filter && !o.upper_body; rd++) {
+            if ((rc = dynamics_filter_motion(rt, &c, m, rep, err)))
+                break;
+            if (smooth_motion(r, m, o.smooth_hz, c.work))
+                rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
+            else if ((rc = feet_polish(rt, &c, m, err)) == LFD_OK &&
+                     (rc = floor_polish(rt, m, err)) == LFD_OK)
+                impose_bounds(r, m);
+        }
     }
     if (rc == LFD_OK)
         rc = measure_motion(rt, &c, m, rep, err);
