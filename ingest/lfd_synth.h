@@ -32,7 +32,7 @@
 #include "ingest/lfd_bvh.h"
 #include "ingest/lfd_human.h"
 
-#define LFD_SYNTH_WIPE_MIN_S 2.0 /* shortest wipe: its reach and return at 3x the natural pace */
+#define LFD_SYNTH_WIPE_MIN_S 1.0 /* shortest wipe: its reach and return at 6x the natural pace */
 
 typedef enum { LFD_SYNTH_STAND, LFD_SYNTH_WALK, LFD_SYNTH_WIPE } lfd_synth_task;
 

@@ -191,13 +191,13 @@ TEST(motion_convert_robot_takes_a_path)
     CHECK_CONTAINS(out, "--robot NAME|PATH");
 }
 
-/* `lfd human synth --task wipe --seconds S` makes S seconds (down to 2),
+/* `lfd human synth --task wipe --seconds S` makes S seconds (down to 1),
    and refuses shorter with the reason */
 TEST(human_synth_wipe_honours_seconds)
 {
     const char *dir = lfd_test_tmpdir();
     lfd_err err = {0};
-    static const double secs[] = {3, 4.5, 8};
+    static const double secs[] = {1.5, 3, 8};
     for (int i = 0; i < 3; i++) {
         char p[1024];
         snprintf(p, sizeof p, "%s/wipe%d.bvh", dir, i);
@@ -220,10 +220,10 @@ TEST(human_synth_wipe_honours_seconds)
         CHECK_NEAR(end, start, 0.05);
         lfd_human_free(&h);
     }
-    CHECK_EQ_INT(om_run("human synth --task wipe --seconds 1.5 -o %s/short.bvh", dir), 2);
-    CHECK_CONTAINS(out, "a wipe of 1.5 s is too short: it needs 2 s or more");
+    CHECK_EQ_INT(om_run("human synth --task wipe --seconds 0.5 -o %s/short.bvh", dir), 2);
+    CHECK_CONTAINS(out, "a wipe of 0.5 s is too short: it needs 1 s or more");
     lfd_bvh b;
-    lfd_synth_opts so = {.task = LFD_SYNTH_WIPE, .seconds = 1};
+    lfd_synth_opts so = {.task = LFD_SYNTH_WIPE, .seconds = 0.9};
     CHECK(lfd_synth_bvh(&b, &so, NULL, &err) == LFD_EARG);
 }
 

@@ -219,7 +219,7 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
     lfd_opt opts[] = {
         {"task", 0, LFD_OPT_STR, &task, "TASK", "stand | walk | wipe (reach and wipe a table)"},
         {"out", 'o', LFD_OPT_STR, &out, "FILE", "output BVH (written atomically)"},
-        {"seconds", 0, LFD_OPT_DOUBLE, &so.seconds, "S", "duration (default: stand 3, walk 6, wipe 10; a wipe under 6 s runs faster, 2 s at least)"},
+        {"seconds", 0, LFD_OPT_DOUBLE, &so.seconds, "S", "duration (default: stand 3, walk 6, wipe 10; a wipe under 6 s runs faster, 1 s at least)"},
         {"out-fps", 0, LFD_OPT_DOUBLE, &so.fps, "HZ", "frame rate of the written BVH (default 120)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "out-fps", NULL},
         {"body-height", 0, LFD_OPT_DOUBLE, &so.height_m, "M", "body height in metres (default 1.75)"},
