@@ -179,6 +179,10 @@ TEST(motion_convert_robot_takes_a_path)
     int rc = om_run("check %s -r h1", a);
     CHECK(rc == 0 || rc == 1);
     CHECK(strstr(out, "not '") == NULL);
+    /* a rate for a motion file in lfd check is not applied either, and said */
+    rc = om_run("check %s -r h1 --in-fps 50", a);
+    CHECK(rc == 0 || rc == 1);
+    CHECK_CONTAINS(out, "--in-fps 50 not applied: a motion file states its rate");
     /* a robot that does not fit the columns is refused; a path that does not load too */
     CHECK_EQ_INT(om_run("motion convert %s %s --in-fps 30 --robot g1", csv, c), 2);
     CHECK_CONTAINS(out, "19 joint columns but the robot has 29 joints");
@@ -187,6 +191,10 @@ TEST(motion_convert_robot_takes_a_path)
     /* a name lfd cannot load is recorded as given, and said */
     CHECK_EQ_INT(om_run("motion convert %s %s --in-fps 30 --robot toy", csv, c), 0);
     CHECK_CONTAINS(out, "'toy' is not a robot lfd can load");
+    /* a motion file states its rate: --in-fps does not replace it, and says so */
+    CHECK_EQ_INT(om_run("motion convert %s %s/d.csv --in-fps 50", a, dir), 0);
+    CHECK_CONTAINS(out, "--in-fps 50 not applied");
+    CHECK_CONTAINS(out, "states 30 Hz");
     CHECK_EQ_INT(om_run("motion convert --help"), 0);
     CHECK_CONTAINS(out, "--robot NAME|PATH");
 }

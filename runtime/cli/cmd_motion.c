@@ -192,6 +192,10 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
         lfd_robot_free(&r);
     } else {
         rc = lfd_motion_read(&m, in, &err);
+        /* a motion file states its rate: a given one does not replace it */
+        if (rc == LFD_OK && fps > 0)
+            fprintf(stderr, "lfd motion convert: note: --in-fps %g not applied: %s states %g Hz\n", fps, in,
+                    m.fps);
     }
     if (rc)
         return lfd_cli_error(cmd, &err);
