@@ -174,7 +174,7 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
     lfd_opt opts[] = {
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
         {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf, winning over a sidecar's or preset's (default/auto: theirs, else detected)"},
-        {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z (default: detect)"},
+        {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z, winning as --units does (default/auto: a sidecar's or preset's, else detected)"},
         {"in-fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate of a file that states none (a BVH's Frame Time, a sidecar's fps or a time column win; a note says so)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"preset", 0, LFD_OPT_STR, &ho.preset, "NAME", "keypoint joints: smpl-22|smpl-24|mediapipe-33|holosoma-53"},

@@ -211,7 +211,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the quality reports as JSON"},
         {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when a report warns (hands, joints at bounds, root jump, acceleration, slide, floor, root speed)"},
         {"units", 0, LFD_OPT_STR, &units, "U", "human units m|cm|mm|inch|asf, winning over a sidecar's or preset's (default/auto: theirs, else detected)"},
-        {"up", 0, LFD_OPT_STR, &up, "AXIS", "human up axis y|z|-y|-z (default: detect)"},
+        {"up", 0, LFD_OPT_STR, &up, "AXIS", "human up axis y|z|-y|-z, winning as --units does (default/auto: a sidecar's or preset's, else detected)"},
         {"in-fps", 0, LFD_OPT_DOUBLE, &human_fps, "HZ", "frame rate of a human input that states none (a BVH's Frame Time, a sidecar's fps or a time column win; a note says so)"},
         {"human-fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"preset", 0, LFD_OPT_STR, &preset, "NAME", "keypoint joint preset (smpl-22, mediapipe-33, ...)"},
