@@ -12,7 +12,7 @@
     present (each given a consent sidecar here: the clips carry none), and
     always 12 synthetic people wiping a table (lfd_synth, 10 s at 120 Hz).
     Default options (motions at the recording's rate), and for the real
-    clips also --fps 30 (the rate retargeted datasets are shared at). */
+    clips also --out-fps 30 (the rate retargeted datasets are shared at). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>

@@ -518,12 +518,11 @@ int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *o, 
     size_t nj = (size_t)h->njoints;
     for (int f = 0; f < b->nframes; f++)
         lfd_bvh_fk(b, f, h->pos + (size_t)f * nj * 3, h->quat + (size_t)f * nj * 4);
+    /* a BVH states its rate (Frame Time): a given rate does not replace it */
     h->fps = 1.0 / b->frame_time_s;
-    if (o && o->fps > 0) {
-        if (fabs(o->fps - h->fps) > 1e-6 * h->fps)
-            h_warn(h, "%s: frame rate %.6g Hz from the option replaces the file's %.6g Hz", h->path, o->fps, h->fps);
-        h->fps = o->fps;
-    }
+    if (o && o->fps > 0)
+        snprintf(h->fps_note, sizeof h->fps_note, "--in-fps %.6g not applied: the file states %.6g Hz",
+                 o->fps, h->fps);
     h->nonfinite = b->nonfinite;
     for (int i = 0; i < b->nwarn; i++)
         h_keep(h, b->warn[i]);
@@ -615,7 +614,18 @@ int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_hu
     for (int f = 0; f < kp->nframes; f++)
         memcpy(lfd_human_pos(h, f, 0), kp->pos + (size_t)f * kp->njoints * 3,
                (size_t)kp->njoints * 3 * sizeof(double));
-    h->fps = o && o->fps > 0 ? o->fps : kp->fps;
+    /* a given rate applies only where the file states none (kp->fps came
+       from the option, or is only a preset's assumption) */
+    h->fps = kp->fps;
+    if (o && o->fps > 0) {
+        if (!strncmp(kp->fps_source, "option", 6) || !strncmp(kp->fps_source, "preset", 6)) {
+            h->fps = o->fps;
+            snprintf(h->fps_note, sizeof h->fps_note, "rate %.6g Hz from --in-fps (the file gives none)", o->fps);
+        } else {
+            snprintf(h->fps_note, sizeof h->fps_note, "--in-fps %.6g not applied: the file's %.24s gives %.6g Hz",
+                     o->fps, kp->fps_source, kp->fps);
+        }
+    }
     if (!(o && o->fps > 0) && !strncmp(kp->fps_source, "preset", 6)) {
         h->fps_assumed = 1;
         snprintf(h->fps_assumed_why, sizeof h->fps_assumed_why, "%s default", kp->fps_source);
@@ -696,7 +706,7 @@ int lfd_human_load(lfd_human *h, const char *path, const lfd_human_opts *o, lfd_
         lfd_keypoints kp;
         lfd_kp_opts ko = {0};
         if (o) {
-            ko.fps = o->fps;
+            ko.fps_default = o->fps; /* only where the file states no rate */
             ko.preset = o->preset;
             ko.sidecar = o->sidecar;
         }

@@ -80,9 +80,14 @@ typedef enum lfd_segment {
 const char *lfd_segment_name(int s);
 
 typedef struct lfd_human_opts {
-    const char *units;      /* NULL or "auto": detect; else m|cm|mm|inch|asf */
-    const char *up;         /* NULL or "auto": detect; else y|z|-y|-z */
-    double fps;             /* > 0: overrides the source's rate */
+    const char *units;      /* m|cm|mm|inch|asf: wins over a sidecar's and a preset's; NULL or
+                               "auto": a keypoint sidecar's units, else a preset's (then
+                               units_assumed), else detected from the implied stature */
+    const char *up;         /* y|z|-y|-z: wins as units does; NULL or "auto": a sidecar's or
+                               preset's, else detected */
+    double fps;             /* > 0: the rate of a source that states none (a keypoint file
+                               without sidecar fps or time column); a BVH's Frame Time, a
+                               sidecar's fps or a time column win (fps_note says which) */
     const char *preset;     /* keypoints: smpl-22|smpl-24|mediapipe-33|holosoma-53 */
     const char *sidecar;    /* keypoints: sidecar JSON (else <file>.json if present) */
     const char *map;        /* canonical mapping file (lfd_skeleton.h), may be NULL */
@@ -101,6 +106,7 @@ typedef struct lfd_human {
     double fps;
     int fps_assumed;                     /* 1: the rate is a preset's default, not stated */
     char fps_assumed_why[48];
+    char fps_note[128];                  /* what a given rate (opts->fps) did, "" when none was given */
     int nframes;
     int first_frame;                     /* source index of frame 0 (1 after dropping a reference pose) */
     /* skeleton: source joints (BVH: joints and End Sites), then virtual joints */

@@ -122,7 +122,7 @@ static const lfd_kp_preset presets[] = {
     /* 120 Hz: not published; the walking part of climb seq 1 has swing phases of 64-98
        frames, and normal swing lasts about 0.4 s (Perry & Burnfield, Gait Analysis, 2nd ed.,
        2010: swing ~40% of a ~1 s stride), so the rate is >= 120 Hz, the usual optical
-       mocap rate.  Override with --fps or a sidecar. */
+       mocap rate.  Override with --in-fps or a sidecar. */
     {"holosoma-53", "amazon-far/holosoma mocap demo joints (53, metres, Z-up; rate assumed 120 Hz)",
      53, holo_names, holo_parents, 120, "m", "z", NULL},
 };
@@ -369,7 +369,7 @@ static int kp_describe(lfd_keypoints *kp, const sidecar *sc, const lfd_kp_opts *
         snprintf(kp->fps_source, sizeof kp->fps_source, "preset %s", pr->id);
     } else {
         return lfd_fail(err, LFD_EARG,
-                        "%s: the frame rate is unknown: give --fps HZ or \"fps\" in a sidecar %s.json",
+                        "%s: the frame rate is unknown: give --in-fps HZ or \"fps\" in a sidecar %s.json",
                         kp->name, kp->name);
     }
     return LFD_OK;

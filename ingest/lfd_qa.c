@@ -872,24 +872,19 @@ static int qa_load(const char *path, const lfd_human_opts *opts, lfd_human *h, l
 {
     lfd_human_opts ho = opts ? *opts : (lfd_human_opts){0};
     double want = ho.fps;
-    ho.fps = 0;
     note[0] = '\0';
     memset(kp, 0, sizeof *kp);
     memset(h, 0, sizeof *h);
     if (!is_keypoint_path(path)) {
         int rc = lfd_human_load(h, path, &ho, err);
-        if (rc == LFD_OK && want > 0)
-            snprintf(note, notesz, "--fps %.6g not applied: the file states %.6g Hz", want, h->fps);
+        if (rc == LFD_OK)
+            snprintf(note, notesz, "%s", h->fps_note);
         return rc;
     }
     lfd_kp_opts ko = {.fps_default = want, .preset = ho.preset, .sidecar = ho.sidecar};
     int rc = lfd_kp_read(kp, path, &ko, err);
     if (rc)
         return rc;
-    if (want > 0 && !strncmp(kp->fps_source, "option", 6))
-        snprintf(note, notesz, "rate %.6g Hz from --fps (the file gives none)", want);
-    else if (want > 0)
-        snprintf(note, notesz, "--fps %.6g not applied: the file's %s gives %.6g Hz", want, kp->fps_source, kp->fps);
     /* a preset with its own canonical placements (COCO-17, Halpe-26) */
     char mapfile[64] = "";
     const lfd_kp_preset *pr = kp->preset[0] ? lfd_kp_preset_find(kp->preset) : NULL;
@@ -909,6 +904,8 @@ static int qa_load(const char *path, const lfd_human_opts *opts, lfd_human *h, l
     rc = lfd_human_from_keypoints(h, kp, &ho, err);
     if (mapfile[0])
         unlink(mapfile);
+    if (rc == LFD_OK)
+        snprintf(note, notesz, "%s", h->fps_note);
     if (rc == LFD_OK && (rc = lfd_repair_mask_conf(h, kp, err)))
         lfd_human_free(h);
     if (rc == LFD_OK) {

@@ -362,6 +362,10 @@ static void heel_rise(const body *bd, const double hip[3], double ank[3], double
     *pitch = hi;
 }
 
+/* the wipe's timeline (stand, reach, wipe, return, stand) takes 6 s; a
+   shorter clip (LFD_SYNTH_WIPE_MIN_S or more) runs it faster by this factor */
+#define WIPE_TIME(T) ((T) < 6.0 ? (T) / 6.0 : 1.0)
+
 static void task_pose(const body *bd, const lfd_synth_opts *o, double t, double T, pose_in *in)
 {
     double H = bd->H;
@@ -411,8 +415,10 @@ static void task_pose(const body *bd, const lfd_synth_opts *o, double t, double 
     in->chest_pitch = 0.015 * sin(2 * M_PI * 0.25 * t);
     double lean = 0, reach = 0;
     if (o->task == LFD_SYNTH_WIPE) {
-        /* 0-1 s stand, 1-2.5 s reach, wipe until T-2.5, return by T-1, stand */
-        double t1 = 1.0, t2 = 2.5, t3 = T - 2.5, t4 = T - 1.0;
+        /* 0-1 s stand, 1-2.5 s reach, wipe until T-2.5, return by T-1, stand;
+           a clip shorter than 6 s runs the same timeline faster (WIPE_TIME) */
+        double k = WIPE_TIME(T);
+        double t1 = 1.0 * k, t2 = 2.5 * k, t3 = T - 2.5 * k, t4 = T - 1.0 * k;
         reach = t < t2 ? smooth5((t - t1) / (t2 - t1)) : t < t3 ? 1.0 : 1.0 - smooth5((t - t3) / (t4 - t3));
         lean = reach;
         in->pitch = 0.20 * lean;
@@ -430,13 +436,13 @@ static void task_pose(const body *bd, const lfd_synth_opts *o, double t, double 
     if (o->task == LFD_SYNTH_WIPE && reach > 0) {
         /* the right wrist goes to the table (0.75 m high, 0.35 m ahead), then wipes */
         double s = H / 1.75, table_z = 0.75 * s, wz = table_z + 0.035 * s;
-        double t2 = 2.5, t3 = T - 2.5, ph = 0;
+        double k = WIPE_TIME(T), t2 = 2.5 * k, t3 = T - 2.5 * k, ph = 0;
         double stroke = o->stroke_s > 0 ? o->stroke_s : 1.6;     /* strokes of 1.6 s */
         double ws = o->stroke_scale > 0 ? o->stroke_scale : 1.0;
         double ahead = 0.36 * (o->reach_scale > 0 ? o->reach_scale : 1.0);
         if (t > t2 && t < t3)
             ph = (t - t2) / stroke;
-        double amp = t > t2 && t < t3 ? smooth5((t - t2) / 0.5) * smooth5((t3 - t) / 0.5) : 0;
+        double amp = t > t2 && t < t3 ? smooth5((t - t2) / (0.5 * k)) * smooth5((t3 - t) / (0.5 * k)) : 0;
         double tgt[3] = {ahead * s + 0.04 * ws * s * amp * sin(4 * M_PI * ph),
                          -0.16 * s + 0.16 * ws * s * amp * sin(2 * M_PI * ph), wz};
         for (int k = 0; k < 3; k++)
@@ -471,8 +477,11 @@ int lfd_synth_bvh(lfd_bvh *b, const lfd_synth_opts *opts, double **truth, lfd_er
         return lfd_fail(err, LFD_EARG, "lfd_synth: rotation order must be three different axes (e.g. ZXY)");
     if (T > 3600 || fps > 1000 || H < 0.5 || H > 2.5)
         return lfd_fail(err, LFD_EARG, "lfd_synth: %g s at %g fps for a %g m person is out of range", T, fps, H);
-    if (T < 6.0 && o.task == LFD_SYNTH_WIPE)
-        T = 6.0; /* the wipe timeline needs 6 s */
+    if (T < LFD_SYNTH_WIPE_MIN_S && o.task == LFD_SYNTH_WIPE)
+        return lfd_fail(err, LFD_EARG,
+                        "lfd_synth: a wipe of %g s is too short: it needs %g s or more to stand, reach, "
+                        "wipe and return (6 s at a natural pace; shorter runs it faster)",
+                        T, LFD_SYNTH_WIPE_MIN_S);
     int nframes = (int)floor(T * fps + 0.5);
     if (nframes < 1)
         nframes = 1;

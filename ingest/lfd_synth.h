@@ -32,11 +32,15 @@
 #include "ingest/lfd_bvh.h"
 #include "ingest/lfd_human.h"
 
+#define LFD_SYNTH_WIPE_MIN_S 1.0 /* shortest wipe: its reach and return at 6x the natural pace */
+
 typedef enum { LFD_SYNTH_STAND, LFD_SYNTH_WALK, LFD_SYNTH_WIPE } lfd_synth_task;
 
 typedef struct lfd_synth_opts {
     lfd_synth_task task;
-    double seconds;          /* 0: task default (stand 3 s, walk 6 s, wipe 10 s) */
+    double seconds;          /* 0: task default (stand 3 s, walk 6 s, wipe 10 s); a wipe
+                                shorter than 6 s runs its timeline faster, down to
+                                LFD_SYNTH_WIPE_MIN_S (below: LFD_EARG) */
     double fps;              /* 0: 120 */
     double height_m;         /* 0: 1.75 */
     const char *units;       /* units of the BVH: m|cm|mm|inch|asf (NULL: cm) */

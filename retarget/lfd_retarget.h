@@ -200,6 +200,13 @@ typedef struct lfd_retarget_report {
        feet above the floor: lfd_support.h), in output frames; the same
        rule and words as `lfd check`'s needs_support finding */
     lfd_support support;
+    /* root travel against the person's (lfd_retarget_root_travel): the
+       robot root's horizontal path and the person's pelvis path scaled by
+       the horizontal root scale, both over the clip; ratio = robot / person,
+       judged only when the person travels LFD_RETARGET_TRAVEL_MIN_M or more
+       and the root is not held (upper body) */
+    double root_travel_m, human_travel_m, root_speed_ratio;
+    int root_speed_judged;
 } lfd_retarget_report;
 
 /* Batch: retargets a whole human clip onto r into a new motion m (free with
@@ -220,15 +227,42 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
        has 2.8-5.8 mm;
      joint acceleration p99 over 60 rad/s^2: the same reference has 36-51;
      planted-foot slide over 1 cm per contact phase, floor penetration over
-       5 mm: issue 15's figures. */
+       5 mm: issue 15's figures;
+     root speed against the person's (the robot root's horizontal travel
+       over the person's pelvis travel at the legs' scale) below 0.8 or
+       above 1.25: the whole-clip passes make the root follow the scaled
+       pelvis path, so on the shared clips the ratio is 0.98-1.12 on H1
+       and G1 but for H1's bend-scoop-lift (0.67, a joint at a bound in
+       87 % of its frames);
+       a robot that covers a fifth less ground, or a quarter more, than the
+       person did at its size is not doing the demonstration (a lagging or
+       stuck root, feet pinned the legs cannot leave).  Judged only when the
+       scaled person travels at least 0.5 m (standing clips: sway is not
+       travel). */
 #define LFD_RETARGET_WARN_HAND_M 0.03
 #define LFD_RETARGET_WARN_BOUND_SHARE 0.25
 #define LFD_RETARGET_WARN_ROOT_JUMP_M 0.005
 #define LFD_RETARGET_WARN_ACC_P99 60.0
 #define LFD_RETARGET_WARN_SLIDE_M 0.01
 #define LFD_RETARGET_WARN_FLOOR_M 0.005
+#define LFD_RETARGET_WARN_SPEED_LO 0.8
+#define LFD_RETARGET_WARN_SPEED_HI 1.25
+#define LFD_RETARGET_TRAVEL_MIN_M 0.5
+#define LFD_RETARGET_TRAVEL_STEP_S 0.2 /* paths are sampled this far apart (jitter is not travel) */
 #define LFD_RETARGET_WARN_MAX 8
 #define LFD_RETARGET_WARN_LEN 160
+
+/* Root travel against the person's: the horizontal path length of the
+   robot root in m (floating base; qpos x, y) and of the person's pelvis in
+   h over the same times, times s_xy (the retargeter's horizontal root
+   scale: the legs' length ratio), both
+   sampled every LFD_RETARGET_TRAVEL_STEP_S.  A reference pose in frame 0
+   of h that was kept is skipped, as the retargeter does.  Fills the
+   report's root_travel_m, human_travel_m, root_speed_ratio and
+   root_speed_judged (0 for upper_body, a fixed base, or a person who
+   travels less than LFD_RETARGET_TRAVEL_MIN_M).  No allocation. */
+void lfd_retarget_root_travel(const lfd_human *h, const lfd_motion *m, double s_xy, int upper_body,
+                              lfd_retarget_report *rep);
 
 /* Fills out[0..n) with one line per figure of rep beyond its threshold
    (above) and returns n (0: nothing to warn about).  No allocation. */

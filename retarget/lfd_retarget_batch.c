@@ -1039,6 +1039,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     free(raw);
     if (rc)
         goto done;
+    lfd_retarget_root_travel(h, m, rt->s_xy, o.upper_body, rep);
     /* "needs support" on the written motion: the rule and the call of lfd check */
     {
         mjData *d = mj_makeData(r->m);
@@ -1063,6 +1064,57 @@ done:
 }
 
 /* ---- report ----------------------------------------------------------------------------- */
+
+/* the person's pelvis (x, y) at fractional source frame x (clamped), linearly */
+static void human_pelvis_xy(const lfd_human *h, double x, double out[2])
+{
+    int last = h->nframes - 1;
+    x = x < 0 ? 0 : x > last ? last : x;
+    int i0 = (int)floor(x), i1 = i0 < last ? i0 + 1 : i0;
+    double a = x - i0;
+    const double *p0 = lfd_human_cpos(h, i0, LFD_CJ_PELVIS), *p1 = lfd_human_cpos(h, i1, LFD_CJ_PELVIS);
+    out[0] = (1 - a) * p0[0] + a * p1[0];
+    out[1] = (1 - a) * p0[1] + a * p1[1];
+}
+
+void lfd_retarget_root_travel(const lfd_human *h, const lfd_motion *m, double s_xy, int upper_body,
+                              lfd_retarget_report *rep)
+{
+    rep->root_travel_m = rep->human_travel_m = rep->root_speed_ratio = 0;
+    rep->root_speed_judged = 0;
+    int n = m->nframes;
+    if (n < 2 || !(m->fps > 0) || !(h->fps > 0) || h->nframes < 1)
+        return;
+    int f0 = h->ref_pose && !h->ref_dropped ? 1 : 0;
+    int step = (int)lround(LFD_RETARGET_TRAVEL_STEP_S * m->fps);
+    if (step < 1)
+        step = 1;
+    /* both paths over the same times: output frame k is source frame
+       f0 + k * h->fps / m->fps (lfd_retarget_human's resampling) */
+    double hp[2], rp[2] = {0, 0};
+    human_pelvis_xy(h, f0, hp);
+    if (m->floating)
+        rp[0] = lfd_motion_frame(m, 0)[0], rp[1] = lfd_motion_frame(m, 0)[1];
+    for (int k = step;; k += step) {
+        if (k > n - 1)
+            k = n - 1;
+        double hq[2], rq[2];
+        human_pelvis_xy(h, f0 + k * h->fps / m->fps, hq);
+        rep->human_travel_m += s_xy * hypot(hq[0] - hp[0], hq[1] - hp[1]);
+        hp[0] = hq[0], hp[1] = hq[1];
+        if (m->floating) {
+            rq[0] = lfd_motion_frame(m, k)[0], rq[1] = lfd_motion_frame(m, k)[1];
+            rep->root_travel_m += hypot(rq[0] - rp[0], rq[1] - rp[1]);
+            rp[0] = rq[0], rp[1] = rq[1];
+        }
+        if (k == n - 1)
+            break;
+    }
+    if (!m->floating || upper_body || rep->human_travel_m < LFD_RETARGET_TRAVEL_MIN_M)
+        return;
+    rep->root_speed_judged = 1;
+    rep->root_speed_ratio = rep->root_travel_m / rep->human_travel_m;
+}
 
 int lfd_retarget_report_warnings(const lfd_retarget_report *rep,
                                  char out[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN])
@@ -1092,6 +1144,13 @@ int lfd_retarget_report_warnings(const lfd_retarget_report *rep,
         snprintf(out[n++], LFD_RETARGET_WARN_LEN,
                  "a sole %.1f mm below the floor (threshold %.0f mm)", 1000 * rep->floor_pen_max_m,
                  1000 * LFD_RETARGET_WARN_FLOOR_M);
+    if (rep->root_speed_judged && (rep->root_speed_ratio < LFD_RETARGET_WARN_SPEED_LO ||
+                                   rep->root_speed_ratio > LFD_RETARGET_WARN_SPEED_HI))
+        snprintf(out[n++], LFD_RETARGET_WARN_LEN,
+                 "root speed %.2f of the person's (the root travels %.2f m, the person %.2f m at the "
+                 "robot's size; threshold %.2f-%.2f)",
+                 rep->root_speed_ratio, rep->root_travel_m, rep->human_travel_m, LFD_RETARGET_WARN_SPEED_LO,
+                 LFD_RETARGET_WARN_SPEED_HI);
     return n;
 }
 
@@ -1116,6 +1175,14 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
     fprintf(fp, "  root jump max %.1f mm (frame %d), joint acceleration p99 %.0f rad/s^2 (max %.0f)\n",
             1000 * rep->root_jump_max_m, rep->root_jump_frame, rep->acc_p99_rad_s2,
             rep->acc_max_rad_s2);
+    if (rep->root_speed_judged)
+        fprintf(fp, "  root travel %.2f m against the person's %.2f m at the robot's size: speed %.2f of theirs\n",
+                rep->root_travel_m, rep->human_travel_m, rep->root_speed_ratio);
+    else
+        fprintf(fp, "  root travel %.2f m, the person's %.2f m at the robot's size: not compared (%s)\n",
+                rep->root_travel_m, rep->human_travel_m,
+                rep->human_travel_m < LFD_RETARGET_TRAVEL_MIN_M ? "the person travels under 0.5 m"
+                                                                 : "the root is held");
     for (int i = 0; i < rep->support.nranges; i++)
         fprintf(fp, "  needs support: frames %d-%d (%s)\n", rep->support.r[i].first,
                 rep->support.r[i].last, lfd_support_why(rep->support.r[i].why));
@@ -1162,6 +1229,13 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_knum(jw, "acc_p99_rad_s2", rep->acc_p99_rad_s2);
     lfd_jw_knum(jw, "acc_max_rad_s2", rep->acc_max_rad_s2);
     lfd_jw_kbool(jw, "smoothing_kept_off", rep->smoothing_kept_off);
+    lfd_jw_knum(jw, "root_travel_m", rep->root_travel_m);
+    lfd_jw_knum(jw, "human_travel_m", rep->human_travel_m);
+    lfd_jw_key(jw, "root_speed_ratio");
+    if (rep->root_speed_judged)
+        lfd_jw_num(jw, rep->root_speed_ratio);
+    else
+        lfd_jw_null(jw);
     lfd_support_json(&rep->support, jw);
     char w[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN];
     int nw = lfd_retarget_report_warnings(rep, w);

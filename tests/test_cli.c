@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/lfd_io.h"
 #include "core/lfd_motion.h"
 #include "core/lfd_quat.h"
 #include "tests/lfd_test.h"
@@ -252,6 +253,10 @@ static int cli_flag_meaning_violations(const cli_opt_row *rows, int n, int repor
             (strcmp(a->type, "double") || strcmp(a->meta, "HZ")))
             VIOL("lfd %s: --%s must be a rate (number, HZ), is %s %s", a->cmd, a->name, a->type,
                  a->meta);
+        /* every command loads its robot with lfd_robot_load: a name or a path */
+        if (!strcmp(a->name, "robot") && strcmp(a->meta, "NAME|PATH"))
+            VIOL("lfd %s: --robot takes NAME|PATH (a built-in name, .robot or .xml path), says %s",
+                 a->cmd, a->meta);
         if (a->shrt == 'o' && strcmp(a->name, "out"))
             VIOL("lfd %s: -o is --%s, not --out", a->cmd, a->name);
         if (!strcmp(a->name, "out") && strcmp(a->type, "str"))
@@ -283,15 +288,16 @@ TEST(cli_flag_names_mean_one_thing)
 
     /* the rule can fail: the tables as they were (fps three ways, -o as
        --output, -e two ways) are caught */
-    cli_opt_row old[4] = {
+    cli_opt_row old[5] = {
         {"retarget", "fps", "double", "HZ", "output frame rate", 0},
         {"qa", "fps", "double", "HZ", "frame rate for files that state none", 0},
         {"train", "output", "str", "POLICY.lfdp", "where to write the policy", 'o'},
         {"ctl-demo", "endpoint", "str", "ENDPOINT", "use a running lfd serve", 'e'},
+        {"serve", "robot", "str", "NAME", "serve MOTION.lfdm files as playback policies", 0},
     };
     static cli_opt_row mix[1025];
     memcpy(mix, rows, (size_t)n * sizeof rows[0]);
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         mix[n] = old[k];
         if (cli_flag_meaning_violations(mix, n + 1, 0) == 0)
             lfd_test_fail_at(__FILE__, __LINE__, "old flag --%s of lfd %s not caught", old[k].name,
@@ -311,4 +317,94 @@ TEST(cli_flag_names_mean_one_thing)
     CHECK_CONTAINS(out, "--out-fps HZ");
     CHECK_CONTAINS(out, "--in-fps HZ");
     CHECK(strstr(out, "--fps") == NULL && strstr(out, "--human-fps") == NULL);
+}
+
+/* ---- the README's command reference matches --help (issue 21) ----
+   Every `lfd CMD ...` span in README.md and the docs/ pages names only flags that
+   CMD's option table has (long or short), and a --robot placeholder is
+   NAME|PATH, as every command takes (lfd_robot_load). */
+static int cli_doc_violations(const char *text, const char *file, const cli_opt_row *rows, int n,
+                              int report)
+{
+    int bad = 0;
+    for (const char *p = strstr(text, "`lfd "); p; p = strstr(p + 1, "`lfd ")) {
+        const char *e = strchr(p + 1, '`');
+        if (!e)
+            break;
+        char span[600];
+        snprintf(span, sizeof span, "%.*s", (int)(e - p - 1) < 599 ? (int)(e - p - 1) : 599, p + 1);
+        /* the longest command name the span starts with */
+        const char *cmd = NULL;
+        size_t best = 0;
+        for (int i = 0; i < n; i++) {
+            size_t l = strlen(rows[i].cmd);
+            if (l > best && !strncmp(span + 4, rows[i].cmd, l) && (span[4 + l] == ' ' || !span[4 + l]))
+                cmd = rows[i].cmd, best = l;
+        }
+        if (!cmd)
+            continue;
+        char *save = NULL, *prev = NULL;
+        for (char *t = strtok_r(span + 4 + best, " \n", &save); t; prev = t, t = strtok_r(NULL, " \n", &save)) {
+            while (*t == '[' || *t == '(')
+                t++;
+            if (t[0] != '-' || !((t[1] >= 'a' && t[1] <= 'z') || t[1] == '-'))
+                continue;
+            char name[48];
+            size_t l = strcspn(t, "=])|,.;");
+            snprintf(name, sizeof name, "%.*s", (int)(l < 47 ? l : 47), t);
+            int found = 0, is_robot = 0;
+            for (int i = 0; i < n; i++) {
+                if (strcmp(rows[i].cmd, cmd))
+                    continue;
+                if ((name[1] == '-' && !strcmp(rows[i].name, name + 2)) ||
+                    (name[1] != '-' && !name[2] && rows[i].shrt == name[1]))
+                    found = 1, is_robot = !strcmp(rows[i].name, "robot");
+            }
+            if (!found && strcmp(name, "--help")) {
+                bad++;
+                if (report)
+                    lfd_test_fail_at(__FILE__, __LINE__, "%s: `%.*s`: lfd %s has no %s", file, (int)(e - p - 1), p + 1,
+                                     cmd, name);
+            }
+            if (is_robot) {
+                char *v = strtok_r(NULL, " \n", &save);
+                if (v && (!strncmp(v, "NAME", 4) && strncmp(v, "NAME|PATH", 9))) {
+                    bad++;
+                    if (report)
+                        lfd_test_fail_at(__FILE__, __LINE__, "%s: `%.*s`: --robot %s (lfd %s takes NAME|PATH)",
+                                         file, (int)(e - p - 1), p + 1, v, cmd);
+                }
+                prev = v;
+                if (!v)
+                    break;
+            }
+        }
+        (void)prev;
+    }
+    return bad;
+}
+
+TEST(cli_readme_matches_help)
+{
+    static cli_opt_row rows[1024];
+    int n = cli_read_tables(rows, 1024);
+    CHECK(n > 100);
+    if (n <= 100)
+        return;
+    static const char *files[] = {"README.md", "docs/batch.md", "docs/check.md", "docs/ingest.md",
+                                  "docs/lineage.md", "docs/policies.md", "docs/protocol.md",
+                                  "docs/retarget.md", "docs/robots.md", "docs/serve.md"};
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        uint8_t *text = NULL;
+        size_t len = 0;
+        lfd_err err = {0};
+        CHECK_OK(lfd_file_read(files[f], 1 << 22, &text, &len, &err), &err);
+        if (text)
+            cli_doc_violations((const char *)text, files[f], rows, n, 1);
+        free(text);
+    }
+    /* the rule can fail: the help as it was */
+    CHECK_EQ_INT(cli_doc_violations("`lfd ctl-demo --robot NAME --motion M.lfdm`", "x", rows, n, 0), 1);
+    CHECK_EQ_INT(cli_doc_violations("`lfd serve M.lfdm --robot NAME|PATH --no-such-flag`", "x", rows, n, 0), 1);
+    CHECK_EQ_INT(cli_doc_violations("`lfd retarget a.bvh -r h1 -o out/ --out-fps 30`", "x", rows, n, 0), 0);
 }

@@ -9,7 +9,7 @@
 
     Steps and what each must show: qa judges the mixed folder in one call
     (--in-fps applied only to the .npy); retarget -o writes into a folder
-    that did not exist; check --track adds a floor and says so; replay draws
+    that did not exist (the same mixed set, the rate again only for the .npy); check --track adds a floor and says so; replay draws
     the hidden-group geoms (a pixel check on the frame); train without
     consent refuses and names the ways forward, then trains once the
     consent record is beside the recordings and they are retargeted again
@@ -167,9 +167,11 @@ TEST(first_hour_new_user_path)
 
     /* 2. retarget with -o to a folder that does not exist yet */
     CHECK(!exists("%s%s", run, "/motions"));
-    CHECK_EQ_INT(fh_run("retarget %s/walk.bvh %s/wipe.bvh -r %s -o %s/motions/", rec, rec, xml, run), 0);
-    /* (retarget's --in-fps overrides a file's own rate: the .npy on its own) */
-    CHECK_EQ_INT(fh_run("retarget %s --in-fps 40 -r %s -o %s/motions/", npy, xml, run), 0);
+    /* (the mixed set in one call too: --in-fps applies to the .npy only, and each file says so) */
+    CHECK_EQ_INT(fh_run("retarget %s/walk.bvh %s/wipe.bvh %s --in-fps 40 -r %s -o %s/motions/", rec, rec, npy,
+                        xml, run), 0);
+    CHECK_CONTAINS(out, "walk.bvh: --in-fps 40 not applied: the file states 120 Hz");
+    CHECK_CONTAINS(out, "walk_smpl.npy: rate 40 Hz from --in-fps (the file gives none)");
     CHECK(exists("%s/motions/walk.%s.lfdm", run, "menagerie_biped"));
     CHECK(exists("%s/motions/wipe.%s.lfdm", run, "menagerie_biped"));
     CHECK(exists("%s/motions/walk_smpl.%s.lfdm", run, "menagerie_biped"));

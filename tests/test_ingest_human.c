@@ -394,5 +394,7 @@ TEST(ingest_human_motion_info_says_no_qvel)
     snprintf(args, sizeof args, "motion info --json %s", path);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "\"has_qvel\": false");
+    CHECK_CONTAINS(out, "\"nv\": null"); /* not 0: no qvel is stored */
+    CHECK(!strstr(out, "\"nv\": 0"));
     lfd_motion_free(&m);
 }

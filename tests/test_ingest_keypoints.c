@@ -208,7 +208,7 @@ TEST(ingest_kp_csv_time_column_and_errors)
         {"a_x,a_y,a_z\n0,1,2\n0,1\n", "k.csv:3: row has 2 columns, the header has 3 (the file is truncated?)"},
         {"a_x,a_y,a_z\n0,1,2\n0,one,2\n5,5,5\n", "k.csv:3: column 2 ('one') is not a number"},
         {"a_x,a_y,a_z\n", "k.csv:1: no data rows after the header"},
-        {"a_x,a_y,a_z\n0,1,2\n", "k.csv: the frame rate is unknown: give --fps HZ"},
+        {"a_x,a_y,a_z\n0,1,2\n", "k.csv: the frame rate is unknown: give --in-fps HZ"},
         {"t,a_x,a_y,a_z\n0,0,1,2\n0,0,1,2\n", "k.csv:3: column 1: time 0 s does not come after"},
         {"t,a_x,a_y,a_z\n0,0,1,2\n0.1,0,1,2\n0.05,0,1,2\n", "k.csv:4: column 1: time 0.05 s does not come after the previous frame's 0.1 s (timestamps going backwards"},
         {"frame,landmark,x,y,z\n0,a,1,2,3\n0,b,1,2,3\n1,a,1,2,3\n", "k.csv:4: column 1: the last frame has 1 landmarks, the first has 2 (mismatched joint counts)"},

@@ -531,11 +531,11 @@ TEST(ingest_qa_fps_option_only_without_own_rate)
     lfd_qa_report *r = calloc(1, sizeof *r);
     CHECK_OK(lfd_qa_file(bvh, &ho, r, &err), &err);
     CHECK_NEAR(r->fps, 120, 1e-3); /* the BVH's Frame Time wins */
-    CHECK_CONTAINS(r->rate_note, "--fps 40 not applied: the file states 120 Hz");
+    CHECK_CONTAINS(r->rate_note, "--in-fps 40 not applied: the file states 120 Hz");
     CHECK_OK(lfd_qa_file(npy, &ho, r, &err), &err);
     CHECK_EQ_INT(r->loaded, 1);
     CHECK_NEAR(r->fps, 40, 1e-9);
-    CHECK_CONTAINS(r->rate_note, "rate 40 Hz from --fps (the file gives none)");
+    CHECK_CONTAINS(r->rate_note, "rate 40 Hz from --in-fps (the file gives none)");
     CHECK(find(r, "frame_rate") == NULL || find(r, "frame_rate")->severity == LFD_QA_INFO);
     free(r);
     /* the command: one call judges both, and says what applied to each */
@@ -546,8 +546,8 @@ TEST(ingest_qa_fps_option_only_without_own_rate)
     CHECK_CONTAINS(out, "walk.bvh: pass");
     CHECK_CONTAINS(out, "2 file(s): 2 pass");
     CHECK_CONTAINS(out, "120 Hz");
-    CHECK_CONTAINS(out, "--fps 40 not applied");
-    CHECK_CONTAINS(out, "rate 40 Hz from --fps");
+    CHECK_CONTAINS(out, "--in-fps 40 not applied");
+    CHECK_CONTAINS(out, "rate 40 Hz from --in-fps");
 }
 
 /* issue 21: a file that cannot be read scores 0 and keeps its whole message,

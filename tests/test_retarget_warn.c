@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ingest/lfd_synth.h"
 #include "retarget/lfd_retarget.h"
+#include "robots/lfd_robot.h"
 #include "tests/lfd_test.h"
 
 TEST(retarget_warnings_follow_the_thresholds)
@@ -64,4 +66,122 @@ TEST(retarget_strict_exits_1_on_a_poor_result)
              "retarget %s/cmu_daz_14_04_drink_soda.bvh --robot g1 -o %s/soda.lfdm --out-fps 30 --strict",
              dir, lfd_test_tmpdir());
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+}
+
+/* Root speed against the person's (issue 21): lfd_retarget_root_travel on a
+   retargeted synthetic walk, then on the same motion with its root's
+   horizontal path shrunk to half and stretched to 1.5x about frame 0: the
+   known answers are 1, 0.5 and 1.5 of the untouched ratio.  The report
+   warns past LFD_RETARGET_WARN_SPEED_LO / _HI, and a standing person is not
+   judged. */
+TEST(retarget_root_speed_against_the_persons)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(&r, "h1", &err), &err);
+    if (!r)
+        return;
+    lfd_human h;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 60};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    o.fps = 30;
+    lfd_motion m;
+    lfd_retarget_report rep;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+    char w[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN];
+    if (m.nframes) {
+        /* the walk covers ground; the robot follows it at its own size */
+        CHECK(rep.root_speed_judged);
+        CHECK(rep.human_travel_m > 2 * LFD_RETARGET_TRAVEL_MIN_M);
+        CHECK(rep.root_speed_ratio > 0.9 && rep.root_speed_ratio < 1.1);
+        int n = lfd_retarget_report_warnings(&rep, w);
+        for (int i = 0; i < n; i++)
+            CHECK(strstr(w[i], "root speed") == NULL);
+        double base = rep.root_speed_ratio, s_xy = rep.human_travel_m;
+        lfd_retarget_report t; /* at scale 1 the person's travel gives the retargeter's scale */
+        memset(&t, 0, sizeof t);
+        lfd_retarget_root_travel(&h, &m, 1.0, 0, &t);
+        s_xy /= t.human_travel_m;
+        CHECK_NEAR(t.root_travel_m, rep.root_travel_m, 1e-9);
+        /* the root's path shrunk to half, then stretched to 1.5x */
+        double x0 = lfd_motion_frame(&m, 0)[0], y0 = lfd_motion_frame(&m, 0)[1];
+        double f[2] = {0.5, 3.0}; /* 0.5, then 0.5 * 3 = 1.5 */
+        for (int pass = 0; pass < 2; pass++) {
+            for (int k = 0; k < m.nframes; k++) {
+                double *q = lfd_motion_frame(&m, k);
+                q[0] = x0 + f[pass] * (q[0] - x0);
+                q[1] = y0 + f[pass] * (q[1] - y0);
+            }
+            double want = pass ? 1.5 : 0.5;
+            lfd_retarget_root_travel(&h, &m, s_xy, 0, &t);
+            CHECK(t.root_speed_judged);
+            CHECK_NEAR(t.root_speed_ratio, want * base, 1e-6);
+            t.frames = m.nframes;
+            CHECK_EQ_INT(lfd_retarget_report_warnings(&t, w), 1);
+            CHECK_CONTAINS(w[0], "root speed");
+            char said[64];
+            snprintf(said, sizeof said, "root speed %.2f of the person's", want * base);
+            CHECK_CONTAINS(w[0], said);
+        }
+        /* upper body: the root is held on purpose, not judged */
+        lfd_retarget_root_travel(&h, &m, s_xy, 1, &t);
+        CHECK(!t.root_speed_judged);
+        CHECK_EQ_INT(lfd_retarget_report_warnings(&t, w), 0);
+        lfd_motion_free(&m);
+    }
+    lfd_human_free(&h);
+    /* a person standing still travels under the minimum: not judged */
+    so.task = LFD_SYNTH_STAND;
+    so.seconds = 3;
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+    if (m.nframes) {
+        CHECK(!rep.root_speed_judged);
+        CHECK(rep.human_travel_m < LFD_RETARGET_TRAVEL_MIN_M);
+        lfd_motion_free(&m);
+    }
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
+
+/* The real case: H1 on CMU's bend-scoop-lift covers two thirds of the
+   ground the person does at its size (a joint at a bound in most frames):
+   a root-speed warning line, in --json "root_speed_ratio" and "warnings",
+   and --strict exits 1.  G1 on the same clip follows (no root-speed line). */
+TEST(retarget_root_speed_warns_on_real_mocap)
+{
+    const char *dir = lfd_test_shared("data/mocap");
+    if (!dir)
+        SKIP("../shared/data/mocap not found (set LFD_SHARED)");
+    static char out[65536], args[4096];
+    snprintf(args, sizeof args,
+             "retarget %s/cmu_daz_02_06_bend_scoop_lift.bvh --robot h1 -o %s/bend.lfdm --out-fps 30 --json --strict",
+             dir, lfd_test_tmpdir());
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 1);
+    CHECK_CONTAINS(out, "\"root_speed_ratio\": 0.");
+    CHECK_CONTAINS(out, "\"root speed 0.");
+    /* G1 on the same clip follows the person (the library, without lfd check) */
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    char path[1200];
+    snprintf(path, sizeof path, "%s/cmu_daz_02_06_bend_scoop_lift.bvh", dir);
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    lfd_human h;
+    CHECK_OK(lfd_human_load(&h, path, NULL, &err), &err);
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    o.fps = 30;
+    o.progress = 0;
+    lfd_motion m;
+    lfd_retarget_report rep;
+    if (r && h.nframes) {
+        CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+        CHECK(rep.root_speed_judged);
+        CHECK(rep.root_speed_ratio >= LFD_RETARGET_WARN_SPEED_LO && rep.root_speed_ratio <= LFD_RETARGET_WARN_SPEED_HI);
+        lfd_motion_free(&m);
+    }
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
 }

@@ -56,7 +56,7 @@ def kinematic_figures(rows, fps):
 
 
 def check(path, robot, fps, track):
-    cmd = [LFD, "check", path, "--robot", robot, "--json", "--fps", str(fps)]
+    cmd = [LFD, "check", path, "--robot", robot, "--json", "--in-fps", str(fps)]
     if track:
         cmd.append("--track")
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -123,7 +123,7 @@ def main():
         name = os.path.basename(clip).rsplit(".", 1)[0]
         for robot in a.robots.split(","):
             out = os.path.join(a.out, "%s_%s.csv" % (name, robot))
-            cmd = [LFD, "retarget", clip, "--robot", robot, "-o", out, "--fps", str(a.fps)]
+            cmd = [LFD, "retarget", clip, "--robot", robot, "-o", out, "--out-fps", str(a.fps)]
             cmd += a.retarget_args.split()
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode:

@@ -17,7 +17,7 @@ static int run_batch(const lfd_cmd *cmd, int argc, char **argv)
     lfd_strlist robots = {0};
     lfd_opt opts[] = {
         {"out", 'o', LFD_OPT_STR, &o.run_dir, "RUN", "run folder: outputs, records, shard logs (required)"},
-        {"robot", 'r', LFD_OPT_STRS, &robots, "NAME", "robot name or path; repeat for several (required)"},
+        {"robot", 'r', LFD_OPT_STRS, &robots, "NAME|PATH", "robot (built-in name, .robot or .xml path); repeat for several (required)"},
         {"shard", 0, LFD_OPT_STR, &shard, "I/N", "process slice I of N (default: from Slurm / Kubernetes env)"},
         {"shards", 0, LFD_OPT_INT, &shards, "N", "slice count for JOB_COMPLETION_INDEX or a partial array resubmission"},
         {"purpose", 0, LFD_OPT_STR, &o.purpose, "P", "consent needed (default robot-training)"},
@@ -77,7 +77,7 @@ static int run_batch(const lfd_cmd *cmd, int argc, char **argv)
 }
 
 LFD_COMMAND(cmd_batch, "batch", "qa, consent, retarget and check a corpus, sharded and resumable",
-            "CORPUS... -o RUN --robot NAME [--robot NAME...] [--shard I/N] [options]",
+            "CORPUS... -o RUN --robot NAME|PATH [--robot NAME|PATH...] [--shard I/N] [options]",
             "CORPUS is a folder (every .bvh/.npy/.csv below it, each with its FILE.prov.json\n"
             "consent sidecar) or a manifest (one 'PATH [SIDECAR]' per line).  Every recording\n"
             "goes qa -> consent -> retarget -> check for each robot.  Outputs are named from\n"

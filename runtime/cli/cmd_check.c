@@ -188,7 +188,7 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *checks = NULL, *fix_out = NULL, *plot = NULL;
     int json = 0, track = 0, track_balance = 0, collab = 0, fix = 0, jobs = 2;
-    double csv_fps = 30;
+    double csv_fps = 0; /* given: CSV inputs only (they state no rate); else 30 */
     lfd_check_opts o;
     lfd_check_opts_init(&o);
     const lfd_opt base[] = {
@@ -255,6 +255,13 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_error(cmd, &err);
     }
 
+    /* a rate flag applies only to files that state none (CSV); the others say so */
+    for (int i = 0; csv_fps > 0 && i < npos; i++)
+        if (!lfd_util_has_suffix(pos[i], ".csv"))
+            fprintf(stderr, "lfd check: note: %s: --in-fps %g not applied: a motion file states its rate\n",
+                    pos[i], csv_fps);
+    if (!(csv_fps > 0))
+        csv_fps = 30;
     /* check every file, in parallel */
     pool p = {0};
     p.c = c;

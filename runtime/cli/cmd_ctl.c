@@ -33,7 +33,7 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     const char *key = NULL, *pfile = NULL;
     double hz = 500, seconds = 0;
     lfd_opt opts[] = {
-        {"robot", 'r', LFD_OPT_STR, &robot, "NAME", "the robot to simulate (required)"},
+        {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "the robot to simulate: built-in name, .robot or .xml path (required)"},
         {"motion", 'm', LFD_OPT_STR, &motion, "FILE.lfdm",
          "serve this motion here (playback) and track it; with --endpoint: the reference only"},
         {"endpoint", 0, LFD_OPT_STR, &endpoint, "ENDPOINT", "use a running lfd serve"},
@@ -183,7 +183,7 @@ fail:
 
 
 LFD_COMMAND(cmd_ctl_demo, "ctl-demo", "drive a simulated robot from a served policy at 500 Hz",
-            "--robot NAME (--motion FILE.lfdm | --endpoint EP --policy NAME) [options]",
+            "--robot NAME|PATH (--motion FILE.lfdm | --endpoint EP --policy NAME) [options]",
             "An example controller on the C client library: a MuJoCo simulation of the\n"
             "robot stepped in lockstep with a real-time clock at --hz, each tick reading\n"
             "the interpolated, filtered action from the client's local chunk buffer\n"

@@ -13,7 +13,7 @@ static int run_demo(const lfd_cmd *cmd, int argc, char **argv)
     int no_pictures = 0;
     lfd_opt opts[] = {
         {"out", 'o', LFD_OPT_STR, &o.dir, "DIR", "run folder (default runs/demo-<date>-<time>)"},
-        {"robot", 0, LFD_OPT_STR, &o.robot, "NAME", "robot (default h1)"},
+        {"robot", 0, LFD_OPT_STR, &o.robot, "NAME|PATH", "robot: built-in name, .robot or .xml path (default h1)"},
         {"demos", 0, LFD_OPT_INT, &o.demos, "N", "recordings with robot-training consent (default 5)"},
         {"seconds", 0, LFD_OPT_DOUBLE, &o.seconds, "S", "length of a recording (default 10)"},
         {"epochs", 0, LFD_OPT_INT, &o.epochs, "N", "training epochs (default: the trainer's)"},

@@ -50,6 +50,8 @@ static void info_text(const lfd_human *h)
            h->fps_assumed ? "  [rate assumed: " : "");
     if (h->fps_assumed)
         printf("              %s; give --in-fps if you know it]\n", h->fps_assumed_why);
+    if (h->fps_note[0])
+        printf("note          %s\n", h->fps_note);
     printf("joints        %d from the source, %d virtual\n", h->nsource, h->njoints - h->nsource);
     printf("units         %s (%s, 1 unit = %.6g m)%s%s%s\n", h->units,
            h->units_detected ? "detected" : h->units_assumed ? "assumed" : "given", h->unit_m,
@@ -102,6 +104,7 @@ static void info_json(const lfd_human *h)
     lfd_jw_kint(&jw, "frames", h->nframes);
     lfd_jw_knum(&jw, "fps", h->fps);
     lfd_jw_kbool(&jw, "fps_assumed", h->fps_assumed);
+    lfd_jw_kstr(&jw, "rate_note", h->fps_note[0] ? h->fps_note : NULL);
     lfd_jw_kint(&jw, "first_frame", h->first_frame);
     lfd_jw_kint(&jw, "source_joints", h->nsource);
     lfd_jw_kint(&jw, "joints", h->njoints);
@@ -170,9 +173,9 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
     lfd_human_opts ho = {0};
     lfd_opt opts[] = {
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
-        {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf (default: detect)"},
-        {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z (default: detect)"},
-        {"in-fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate (keypoints without one; overrides a file's)"},
+        {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf, winning over a sidecar's or preset's (default/auto: theirs, else detected)"},
+        {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z, winning as --units does (default/auto: a sidecar's or preset's, else detected)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate of a file that states none (a BVH's Frame Time, a sidecar's fps or a time column win; a note says so)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"preset", 0, LFD_OPT_STR, &ho.preset, "NAME", "keypoint joints: smpl-22|smpl-24|mediapipe-33|holosoma-53"},
         {"sidecar", 0, LFD_OPT_STR, &ho.sidecar, "FILE", "keypoint sidecar JSON (default <file>.json)"},
@@ -216,7 +219,7 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
     lfd_opt opts[] = {
         {"task", 0, LFD_OPT_STR, &task, "TASK", "stand | walk | wipe (reach and wipe a table)"},
         {"out", 'o', LFD_OPT_STR, &out, "FILE", "output BVH (written atomically)"},
-        {"seconds", 0, LFD_OPT_DOUBLE, &so.seconds, "S", "duration (default: stand 3, walk 6, wipe 10)"},
+        {"seconds", 0, LFD_OPT_DOUBLE, &so.seconds, "S", "duration (default: stand 3, walk 6, wipe 10; a wipe under 6 s runs faster, 1 s at least)"},
         {"out-fps", 0, LFD_OPT_DOUBLE, &so.fps, "HZ", "frame rate of the written BVH (default 120)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "out-fps", NULL},
         {"body-height", 0, LFD_OPT_DOUBLE, &so.height_m, "M", "body height in metres (default 1.75)"},

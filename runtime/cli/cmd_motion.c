@@ -2,12 +2,14 @@
     motion files (.lfdm) and Unitree/BeyondMimic-layout CSV. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/lfd_json.h"
 #include "core/lfd_motion.h"
 #include "core/lfd_util.h"
+#include "robots/lfd_robot.h"
 #include "runtime/cli/lfd_cli.h"
 
 static void info_json(const char *path, const lfd_motion *m)
@@ -23,8 +25,13 @@ static void info_json(const char *path, const lfd_motion *m)
     lfd_jw_knum(&jw, "duration_s", lfd_motion_duration_s(m));
     lfd_jw_kbool(&jw, "floating_base", m->floating);
     lfd_jw_kint(&jw, "nq", m->nq);
-    lfd_jw_kint(&jw, "nv", m->nv);
     lfd_jw_kbool(&jw, "has_qvel", m->qvel != NULL);
+    /* nv is the width of the stored qvel: null (not 0) when there is none */
+    lfd_jw_key(&jw, "nv");
+    if (m->qvel)
+        lfd_jw_int(&jw, m->nv);
+    else
+        lfd_jw_null(&jw);
     lfd_jw_key(&jw, "joints");
     lfd_jw_arr_begin(&jw);
     for (int j = 0; j < m->njoints; j++) {
@@ -137,7 +144,9 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
         {"in-fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (required for CSV)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"fixed-base", 0, LFD_OPT_FLAG, &fixed, NULL, "CSV input has no root columns"},
-        {"robot", 0, LFD_OPT_STR, &robot, "NAME", "robot name to record for a CSV input"},
+        {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
+         "the robot of a CSV input (built-in name, .robot or .xml path): its name, joint names, "
+         "base and model hash go into the motion; a name lfd does not know is recorded as given"},
         {"header", 0, LFD_OPT_FLAG, &header, NULL, "write a header row in a CSV output"},
         {0}};
     char **pos;
@@ -152,9 +161,41 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
         if (fps <= 0)
             return lfd_cli_usage_error(cmd, "CSV carries no frame rate: give --in-fps");
         lfd_csv_opts co = {.fps = fps, .floating = !fixed, .robot = robot};
+        /* a robot lfd can load gives the motion its joint names, base and model hash */
+        lfd_robot *r = NULL;
+        char (*names)[LFD_NAME_MAX] = NULL;
+        if (robot && (rc = lfd_robot_load(&r, robot, &err))) {
+            int is_path = strchr(robot, '/') || lfd_util_has_suffix(robot, ".xml") ||
+                          lfd_util_has_suffix(robot, ".robot");
+            if (is_path)
+                return lfd_cli_error(cmd, &err);
+            fprintf(stderr, "lfd motion convert: note: '%s' is not a robot lfd can load: recorded as the "
+                            "motion's robot name only (columns named joint_N)\n", robot);
+            memset(&err, 0, sizeof err);
+        }
+        if (r && !(names = calloc((size_t)(r->njoints > 0 ? r->njoints : 1), sizeof *names))) {
+            lfd_robot_free(&r);
+            lfd_fail(&err, LFD_ENOMEM, "out of memory");
+            return lfd_cli_error(cmd, &err);
+        }
+        if (r) {
+            for (int j = 0; j < r->njoints; j++)
+                snprintf(names[j], LFD_NAME_MAX, "%s", r->joints[j].name);
+            co.robot = r->name;
+            co.model_hash = r->model_hash;
+            co.floating = r->floating;
+            co.njoint_names = r->njoints;
+            co.joint_names = (const char(*)[LFD_NAME_MAX])names;
+        }
         rc = lfd_motion_read_csv(&m, in, &co, &err);
+        free(names);
+        lfd_robot_free(&r);
     } else {
         rc = lfd_motion_read(&m, in, &err);
+        /* a motion file states its rate: a given one does not replace it */
+        if (rc == LFD_OK && fps > 0)
+            fprintf(stderr, "lfd motion convert: note: --in-fps %g not applied: %s states %g Hz\n", fps, in,
+                    m.fps);
     }
     if (rc)
         return lfd_cli_error(cmd, &err);
@@ -168,7 +209,7 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
 
 LFD_COMMAND(cmd_motion_convert, "motion convert",
             "convert between lfd motion files (.lfdm) and Unitree-layout CSV",
-            "IN OUT [--in-fps HZ] [--fixed-base] [--header]",
+            "IN OUT [--in-fps HZ] [--fixed-base] [--header] [--robot NAME|PATH]",
             "The direction follows the file names: a name ending in .csv is CSV (per row:\n"
             "root x y z, quaternion x y z w, joint angles in model order), anything else\n"
             "is an lfd motion file.  The output is written atomically.",

@@ -136,8 +136,8 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
     lfd_opt opts[] = {
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
         {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when any file is rejected"},
-        {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf (default: detect)"},
-        {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z (default: detect)"},
+        {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf, winning over a sidecar's or preset's (default/auto: theirs, else detected)"},
+        {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z, winning as --units does (default/auto: a sidecar's or preset's, else detected)"},
         {"in-fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate for files that state none (a BVH's Frame Time, a "
                                                   "sidecar's fps or a time column win; each file says what applied)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},

@@ -30,6 +30,7 @@ typedef struct job {
     int needs_support_frames; /* the check's needs-support frames */
     double time_scale;        /* factor applied (1: none) */
     double time_scale_needed; /* smallest factor whose torques fit (0: none up to the cap) */
+    char rate_note[128];      /* what --in-fps did to this input ("" without it) */
 } job;
 
 typedef struct pool {
@@ -112,6 +113,7 @@ static void run_job(pool *p, job *j)
     j->rc = lfd_human_load(&h, j->in, &p->hopts, &j->err);
     if (j->rc)
         return;
+    snprintf(j->rate_note, sizeof j->rate_note, "%s", h.fps_note);
     j->rc = lfd_retarget_human(p->robot, &h, &p->opts, &m, &j->rep, &j->err);
     if (j->rc == LFD_OK)
         j->rc = check_figures(p->robot, &m, LFD_CHECK_DEFAULT, j, &j->err);
@@ -207,10 +209,10 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
         {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "files retargeted in parallel (default 2)"},
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the quality reports as JSON"},
-        {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when a report warns (hands, joints at bounds, root jump, acceleration, slide, floor)"},
-        {"units", 0, LFD_OPT_STR, &units, "U", "human units m|cm|mm|inch|asf (default: detect)"},
-        {"up", 0, LFD_OPT_STR, &up, "AXIS", "human up axis y|z|-y|-z (default: detect)"},
-        {"in-fps", 0, LFD_OPT_DOUBLE, &human_fps, "HZ", "frame rate of the human input (overrides the file's own)"},
+        {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when a report warns (hands, joints at bounds, root jump, acceleration, slide, floor, root speed)"},
+        {"units", 0, LFD_OPT_STR, &units, "U", "human units m|cm|mm|inch|asf, winning over a sidecar's or preset's (default/auto: theirs, else detected)"},
+        {"up", 0, LFD_OPT_STR, &up, "AXIS", "human up axis y|z|-y|-z, winning as --units does (default/auto: a sidecar's or preset's, else detected)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &human_fps, "HZ", "frame rate of a human input that states none (a BVH's Frame Time, a sidecar's fps or a time column win; a note says so)"},
         {"human-fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"preset", 0, LFD_OPT_STR, &preset, "NAME", "keypoint joint preset (smpl-22, mediapipe-33, ...)"},
         {"map", 0, LFD_OPT_STR, &map, "FILE", "canonical mapping file for an unknown rig"},
@@ -289,6 +291,8 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
             lfd_jw_kstr(&jw, "input", j->in);
             lfd_jw_kstr(&jw, "output", j->rc ? NULL : j->out);
             lfd_jw_kstr(&jw, "robot", r->name);
+            if (j->rate_note[0])
+                lfd_jw_kstr(&jw, "rate_note", j->rate_note);
             if (j->rc) {
                 lfd_jw_kstr(&jw, "error", j->err.msg);
             } else {
@@ -338,6 +342,10 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
             }
         }
     }
+    /* a given rate that did not apply (or did) is stated, per file */
+    for (int i = 0; i < npos && !json; i++)
+        if (p.jobs[i].rate_note[0])
+            fprintf(stderr, "lfd retarget: note: %s: %s\n", p.jobs[i].in, p.jobs[i].rate_note);
     /* poor results say so: a warning line per figure beyond its threshold
        (lfd_retarget_report_warnings), and --strict makes them the verdict */
     int warned = 0;

@@ -60,7 +60,7 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
         {"max-msg-bytes", 0, LFD_OPT_INT, &max_msg, "N", "larger requests are refused (65536)"},
         {"max-batch", 0, LFD_OPT_INT, &max_batch, "N",
          "act requests inferred together (16; 1 = no batching)"},
-        {"robot", 0, LFD_OPT_STR, &robot, "NAME",
+        {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
          "serve MOTION.lfdm files as playback policies for this robot"},
         {"period-ms", 0, LFD_OPT_DOUBLE, &period_ms, "MS",
          "playback: time between the actions of a chunk (20)"},
@@ -95,7 +95,7 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
             /* a checked motion, served as a playback policy for --robot */
             if (!robot) {
                 lfd_server_free(&s);
-                return lfd_cli_usage_error(cmd, "%s: serving a motion needs --robot NAME",
+                return lfd_cli_usage_error(cmd, "%s: serving a motion needs --robot NAME|PATH",
                                            pos[i]);
             }
             lfd_motion m;
