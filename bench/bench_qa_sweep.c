@@ -78,6 +78,12 @@ static int any_video_kind(const lfd_qa_report *r, int except)
     return 0;
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static double max_err(const lfd_keypoints *a, const lfd_keypoints *b, int f0, int f1)
 {
     double m = 0;
@@ -141,7 +147,8 @@ BENCH(qa_video_sweep)
         int kind = row < LFD_QK_COUNT ? row : LFD_QK_DROPOUT, wrist10 = row == LFD_QK_COUNT;
         if (only && strcmp(only, lfd_qa_kind_name(kind)))
             continue;
-        int trials = 0, det = 0, right = 0, rej = 0, fixed = 0, cross = 0, t = 0;
+        int trials = 0, det = 0, right = 0, rej = 0, fixed = 0, cross = 0, t = 0, nerr = 0;
+        static double errs[4096]; /* gap fills: the largest joint error of each repaired trial */
         while (trials < N && t < 20 * N) {
             const clip *cl = &clips[t++ % nclips];
             int T = cl->kp.nframes, W = (int)fmin(T, 6 * cl->kp.fps);
@@ -209,7 +216,10 @@ BENCH(qa_video_sweep)
                     } else if (kind == LFD_QK_BONE_BREATHING) {
                         ok = 0; /* not repaired */
                     } else {
-                        ok = max_err(&fixedkp, &clean, c.f0, c.f1) <= (kind == LFD_QK_DROPOUT ? 0.03 : 0.02);
+                        double e = max_err(&fixedkp, &clean, c.f0, c.f1);
+                        ok = e <= (kind == LFD_QK_DROPOUT ? 0.03 : 0.02);
+                        if (kind == LFD_QK_DROPOUT && nerr < (int)(sizeof errs / sizeof errs[0]))
+                            errs[nerr++] = e;
                     }
                     fixed += ok;
                     if (!ok && getenv("LFD_SWEEP_DEBUG"))
@@ -236,6 +246,12 @@ BENCH(qa_video_sweep)
             printf("| %s | %d | %.0f %% | %.0f %% | %.0f %% | %.0f %% | %.0f %% |\n", lfd_qa_kind_name(kind), trials,
                    100.0 * det / trials, 100.0 * right / trials, 100.0 * rej / trials, 100.0 * fixed / trials,
                    100.0 * cross / trials);
+        if (nerr) {
+            qsort(errs, (size_t)nerr, sizeof errs[0], cmp_dbl);
+            printf("  gap fill error (largest joint error over the gap, %d trials): median %.1f cm, p90 %.1f cm, "
+                   "worst %.1f cm\n",
+                   nerr, 100 * errs[nerr / 2], 100 * errs[(int)(0.9 * (nerr - 1))], 100 * errs[nerr - 1]);
+        }
         fflush(stdout);
         lfd_bench_report br;
         char name[64];
@@ -245,6 +261,10 @@ BENCH(qa_video_sweep)
         lfd_bench_num(&br, "detected_frac", trials ? (double)det / trials : 0);
         lfd_bench_num(&br, "right_frames_frac", trials ? (double)right / trials : 0);
         lfd_bench_num(&br, "repaired_frac", trials ? (double)fixed / trials : 0);
+        if (nerr) {
+            lfd_bench_num(&br, "fill_err_median_m", errs[nerr / 2]);
+            lfd_bench_num(&br, "fill_err_p90_m", errs[(int)(0.9 * (nerr - 1))]);
+        }
         lfd_bench_end(&br);
     }
     printf("clean windows: %d, with a false alarm: %d (%.1f %%)", clean_trials, clean_alarms,
