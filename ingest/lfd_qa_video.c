@@ -462,30 +462,38 @@ static void rot_between(const double a[3], const double b[3], double R[9])
 
 /* Floor tilt.  The slope g = (dz/dx, dz/dy) of the floor is fitted, by
    iteratively reweighted least squares (Tukey's biweight, scale
-   LFD_QV_TILT_RES_M), to two kinds of evidence:
+   LFD_QV_TILT_RES_M), to three kinds of evidence:
      stance spots  the balls of the feet (toe joints) where they rest (slow
                    and the lower foot): z = c + g . (xy - mean).  They
                    spread over the floor as the person moves about.  A
-                   consensus step first keeps the one level most of them
-                   share (boxes and steps are other levels);
+                   consensus step first checks that one floor holds them
+                   (boxes and steps are other levels: then no plane);
      foot pairs    in frames with both feet planted, the left-minus-right
                    vectors of the toes and of the ankles lie along the floor
-                   (the two feet are alike): v_z = g . v_xy.  These measure
-                   the slope across the stance even when the feet never move.
-   Posture puts the feet's heights ~1 cm apart (weight on one foot, a
-   raised heel), so the slope is only trusted along directions where the
-   evidence has a lever arm of LFD_QV_TILT_LEVER_M (twice the RMS spread
-   of the stance spots, the RMS length of the pairs): 1 cm over 0.3 m is
-   2 deg.  Along a direction without that lever the trunk tells: its mean
-   lean across a walk (the body sways as much left as right), or its median
-   lean while standing upright on both feet (quiet standing leans ~1-2 deg,
-   Winter 2009); it stays unmeasured otherwise (sitting, squatting, a
-   single stance spot).  The tilt is reported with a standard error from
-   the fit's residuals (or LFD_QV_TILT_LEAN_SE_DEG for a trunk-based part). */
+                   (the two feet are alike): v_z = g . v_xy;
+     steps         from each stance spot (a stance's mean) to the next four:
+                   along the floor too, on any level; a step up or down
+                   (steeper than LFD_QV_TILT_PAIR_SLOPE) is left out.
+   Posture puts the feet's heights apart (weight on one foot, a raised
+   heel): about 1 cm, and the toes of the subject standing still in the
+   CMU drink clip rest 1.8 cm apart in height, 0.32 m apart.  So the slope
+   is only trusted along directions where one kind of evidence has a lever
+   arm of LFD_QV_TILT_LEVER_M (twice the RMS spread of the stance spots,
+   the RMS length of the pairs or steps): 1.8 cm over 0.4 m is 2.6 deg,
+   under the 3 deg threshold.  Along a direction without that lever, the
+   trunk's mean lean across a walk stands in (the body sways as much left
+   as right; only when it sways less than LFD_QV_TILT_SWAY_RAD, so not in a
+   dance or a climb); else the slope there is not measured: the fore-aft
+   slope under a person who never moves the feet (sitting, standing at a
+   table) is not seen.  The tilt is reported with a standard error (the
+   fit's scatter, LFD_QV_TILT_POSTURE_M over the lever, and
+   LFD_QV_TILT_LEAN_SE_DEG for a trunk-based part); it is a rejection when
+   it exceeds LFD_QV_TILT_DEG and, less one standard error,
+   LFD_QV_TILT_SURE_DEG. */
 #define LFD_QV_TILT_RES_M 0.03      /* biweight scale of the fit's residuals */
-#define LFD_QV_TILT_LEVER_M 0.3     /* lever arm needed to trust the slope along a direction */
+#define LFD_QV_TILT_LEVER_M 0.4     /* lever arm needed to trust the slope along a direction (see above) */
 #define LFD_QV_TILT_LEAN_SE_DEG 2.0 /* standard error taken for a trunk-lean estimate */
-#define LFD_QV_TILT_POSTURE_M 0.01  /* height error of a foot by posture (one foot's weight, a heel up) */
+#define LFD_QV_TILT_POSTURE_M 0.01  /* typical height error of a foot by posture (weight on one foot, a heel up) */
 #define LFD_QV_TILT_SWAY_RAD (4 * M_PI / 180) /* trunk sway (std) of a walk, at most */
 #define LFD_QV_TILT_WALK_M 0.6    /* stance spots spread this far along one line: a walk */
 #define LFD_QV_TILT_PAIR_SLOPE 0.27 /* a foot pair steeper than this (15 deg) is on two levels */
@@ -566,7 +574,7 @@ static int floor_consensus(const double *s, int k, uint8_t *use)
 
 /* fits the floor slope to stance spots s (k) and foot pairs v (m, each
    x y z); returns 0 when there is too little evidence */
-static int fit_floor(const double *s, int k, const double *v, int m, tilt_fit *fit)
+static int fit_floor(const double *s, int k, const double *v, int m, int mp, tilt_fit *fit)
 {
     memset(fit, 0, sizeof *fit);
     uint8_t *use = k > 0 ? malloc((size_t)k) : NULL;
@@ -638,14 +646,17 @@ static int fit_floor(const double *s, int k, const double *v, int m, tilt_fit *f
         }
     }
     if (ok) {
-        /* lever arms: the weighted second moments of the evidence (stance
-           spots count twice their offset from the mean: two spots d apart
-           measure the slope as well as one pair of length d) */
-        double Sxx = 0, Sxy = 0, Syy = 0, sw = 0, rss = 0;
+        /* lever arms: the weighted second moments of each kind of evidence
+           (stance spots count twice their offset from the mean: two spots d
+           apart measure the slope as well as one pair of length d); a
+           direction is as well levered as its best kind (hundreds of short
+           foot pairs must not hide a few long steps) */
+        double M[3][4] = {{0}}, rss = 0; /* per kind (spots, pairs, steps): Sxx Sxy Syy sw */
         for (int i = 0; i < k + m; i++) {
             if (w[i] <= 0)
                 continue;
             double x, y, res;
+            int t = i < k ? 0 : i < k + mp ? 1 : 2;
             if (i < k) {
                 x = 2 * (s[i * 3] - mx), y = 2 * (s[i * 3 + 1] - my);
                 res = s[i * 3 + 2] - (c + g[0] * (s[i * 3] - mx) + g[1] * (s[i * 3 + 1] - my));
@@ -655,24 +666,44 @@ static int fit_floor(const double *s, int k, const double *v, int m, tilt_fit *f
                 res = v[(i - k) * 3 + 2] - (g[0] * x + g[1] * y);
                 fit->npair++;
             }
-            Sxx += w[i] * x * x, Sxy += w[i] * x * y, Syy += w[i] * y * y, sw += w[i], rss += w[i] * res * res;
+            M[t][0] += w[i] * x * x, M[t][1] += w[i] * x * y, M[t][2] += w[i] * y * y, M[t][3] += w[i];
+            rss += w[i] * res * res;
+        }
+        double Sxx = 0, Sxy = 0, Syy = 0, sw = 0, Ixx = 0, Ixy = 0, Iyy = 0;
+        for (int t = 0; t < 3; t++) {
+            double f = t == 0 ? 0.25 : 1; /* undo the doubling of stance spots */
+            Sxx += M[t][0], Sxy += M[t][1], Syy += M[t][2], sw += M[t][3];
+            Ixx += f * M[t][0], Ixy += f * M[t][1], Iyy += f * M[t][2];
         }
         if (sw < 10) {
             ok = 0;
         } else {
             double tr = (Sxx + Syy) / sw, det = (Sxx * Syy - Sxy * Sxy) / (sw * sw);
-            double disc = sqrt(fmax(0, tr * tr / 4 - det)), l1 = tr / 2 + disc, l2 = fmax(0, tr / 2 - disc);
+            double disc = sqrt(fmax(0, tr * tr / 4 - det)), l1 = tr / 2 + disc;
             double e1[2] = {Sxy, l1 * sw - Sxx};
             if (hypot(e1[0], e1[1]) < 1e-12)
                 e1[0] = Sxx >= Syy ? 1 : 0, e1[1] = Sxx >= Syy ? 0 : 1;
             double en = hypot(e1[0], e1[1]);
             fit->e[0][0] = e1[0] / en, fit->e[0][1] = e1[1] / en;
             fit->e[1][0] = -fit->e[0][1], fit->e[1][1] = fit->e[0][0];
-            fit->lever[0] = sqrt(l1), fit->lever[1] = sqrt(l2);
+            for (int d = 0; d < 2; d++) {
+                const double *e = fit->e[d];
+                fit->lever[d] = 0;
+                for (int t = 0; t < 3; t++)
+                    if (M[t][3] > 3)
+                        fit->lever[d] = fmax(fit->lever[d], sqrt((e[0] * e[0] * M[t][0] + 2 * e[0] * e[1] * M[t][1] +
+                                                                   e[1] * e[1] * M[t][2]) / M[t][3]));
+            }
+            if (fit->lever[1] > fit->lever[0]) { /* keep e[0] the better levered */
+                double t0 = fit->lever[0], te[2] = {fit->e[0][0], fit->e[0][1]};
+                fit->lever[0] = fit->lever[1], fit->lever[1] = t0;
+                fit->e[0][0] = fit->e[1][0], fit->e[0][1] = fit->e[1][1];
+                fit->e[1][0] = te[0], fit->e[1][1] = te[1];
+            }
             /* standard error of the slope along g: residual variance over the
-               information along that direction (pairs and doubled spots alike) */
+               information along that direction */
             double gn = hypot(g[0], g[1]), dir[2] = {gn > 0 ? g[0] / gn : 1, gn > 0 ? g[1] / gn : 0};
-            double info = (dir[0] * dir[0] * Sxx + 2 * dir[0] * dir[1] * Sxy + dir[1] * dir[1] * Syy) / 4;
+            double info = dir[0] * dir[0] * Ixx + 2 * dir[0] * dir[1] * Ixy + dir[1] * dir[1] * Iyy;
             double s2 = rss / fmax(1, sw - 3);
             fit->se_deg = info > 0 ? atan(sqrt(s2 / info)) * 180 / M_PI : 90;
         }
@@ -701,12 +732,15 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
     int n = h->nframes;
     if (n - f0 < 5)
         return;
-    double *s = malloc((size_t)n * 2 * 3 * sizeof *s), *v = malloc((size_t)n * 2 * 3 * sizeof *v);
-    if (!s || !v) {
-        free(s), free(v);
+    /* v: foot pairs (2 a frame) and steps between stance spots (up to 4 per spot) */
+    double *s = malloc((size_t)n * 2 * 3 * sizeof *s), *v = malloc((size_t)n * 6 * 3 * sizeof *v);
+    double *spot = malloc((size_t)n * 3 * sizeof *spot);
+    if (!s || !v || !spot) {
+        free(s), free(v), free(spot);
         return;
     }
-    int k = 0, m = 0;
+    int k = 0, m = 0, nspot = 0, run[2] = {0, 0};
+    double acc[2][3] = {{0}};
     for (int f = f0 + 1; f + 1 < n; f++) {
         double zmin = INFINITY;
         for (int i = 0; i < 2; i++)
@@ -720,8 +754,19 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
             double va = lfd_v3_dist(lfd_human_cpos(h, f + 1, ank[i]), lfd_human_cpos(h, f - 1, ank[i])) * h->fps / 2;
             slow[i] = isfinite(vt) && vt < 0.3 && isfinite(va) && va < 0.3;
             /* a planted foot joint: slow and the lowest of the feet */
-            if (isfinite(vt) && vt < 0.3 && p[2] - zmin < 0.03)
+            int planted = isfinite(vt) && vt < 0.3 && p[2] - zmin < 0.03;
+            if (planted) {
                 memcpy(s + (size_t)k++ * 3, p, 3 * sizeof *s);
+                lfd_v3_add(acc[i], acc[i], p);
+                run[i]++;
+            }
+            if ((!planted || f + 2 >= n) && run[i]) {
+                /* a stance ended: its spot (the mean), if it lasted 3 frames */
+                if (run[i] >= 3)
+                    lfd_v3_scale(spot + (size_t)nspot++ * 3, acc[i], 1.0 / run[i]);
+                run[i] = 0;
+                lfd_v3_set(acc[i], 0, 0, 0);
+            }
         }
         if (slow[0] && slow[1]) {
             /* both feet planted: left minus right, for the toes and the ankles
@@ -736,10 +781,22 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
             }
         }
     }
+    int mp = m; /* foot pairs first, then steps */
+    /* steps between stance spots close in time lie along the floor, even
+       where the floor has several levels (boxes, steps): a step up or down
+       is steeper than LFD_QV_TILT_PAIR_SLOPE and left out */
+    for (int a = 0; a < nspot; a++)
+        for (int b = a + 1; b < nspot && b <= a + 4; b++) {
+            double d[3];
+            lfd_v3_sub(d, spot + (size_t)b * 3, spot + (size_t)a * 3);
+            double dh = hypot(d[0], d[1]);
+            if (dh > 0.1 && fabs(d[2]) < LFD_QV_TILT_PAIR_SLOPE * dh)
+                memcpy(v + (size_t)m++ * 3, d, 3 * sizeof *v);
+        }
     tilt_fit fit;
     double nrm[3] = {0, 0, 1}, tilt = 0, se = 0, lim = LFD_QV_TILT_DEG;
-    int measured = 0, lean_used = 0;
-    if (k + m >= 20 && fit_floor(s, k, v, m, &fit)) {
+    int measured = 0, lean_used = 0, fitted = k + m >= 20 && fit_floor(s, k, v, m, mp, &fit);
+    if (fitted) {
         double g[2] = {0, 0};
         for (int d = 0; d < 2; d++) {
             double gd = fit.g[0] * fit.e[d][0] + fit.g[1] * fit.e[d][1];
@@ -780,9 +837,10 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
         lfd_v3_set(nrm, -g[0], -g[1], 1);
         lfd_v3_scale(nrm, nrm, 1 / lfd_v3_norm(nrm));
     }
-    if (measured)
-        lfd_debug("floor_tilt: %.2f deg +/- %.2f from %d stance spots and %d foot pairs, lever %.2f x %.2f m%s", tilt,
-                  se, fit.nplane, fit.npair, fit.lever[0], fit.lever[1], lean_used ? ", trunk lean across" : "");
+    if (fitted)
+        lfd_debug("floor_tilt: %.2f deg +/- %.2f from %d stance samples and %d foot pairs and steps, lever %.2f x %.2f m%s%s",
+                  tilt, se, fit.nplane, fit.npair, fit.lever[0], fit.lever[1], lean_used ? ", trunk lean across" : "",
+                  measured ? "" : " (too short to measure)");
     if (measured && tilt > lim && tilt - se > LFD_QV_TILT_SURE_DEG) {
         lfd_qa_reason *rs = lfd_qa_add_reason(r, "floor_tilt", LFD_QA_REJECT, tilt, lim,
                                               "the floor under the feet is tilted %.1f deg (+/- %.1f; a tilted camera?)%s",
@@ -798,7 +856,7 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
         memcpy(op.center, fit.center, sizeof fit.center);
         lfd_repair_plan_add(plan, &op);
     }
-    free(s), free(v);
+    free(s), free(v), free(spot);
 }
 
 /* ---- timestamp_irregular ----------------------------------------------------------------------- */
