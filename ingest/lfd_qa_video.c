@@ -39,7 +39,8 @@
 #define LFD_QV_BREATH_WIN_S 0.2   /* bone-length smoothing window */
 #define LFD_QV_BREATH_WARN 0.06   /* smoothed length off its median by this fraction: warn */
 #define LFD_QV_BREATH_REJECT 0.12 /* ... reject */
-#define LFD_QV_TILT_DEG 3.0       /* floor plane tilted more than this: reject (repairable) */
+#define LFD_QV_TILT_DEG 4.0       /* floor plane tilted more than this: reject (repairable); the
+                                     real clean clips reach 3.6 deg (a dance, every 6 s window) */
 #define LFD_QV_TILT_SURE_DEG 1.5  /* ... and tilted more than this less one standard error */
 #define LFD_QV_TS_DEV 0.25        /* time step off the median by this fraction */
 
@@ -480,7 +481,7 @@ static void rot_between(const double a[3], const double b[3], double R[9])
    is only trusted along directions where one kind of evidence has a lever
    arm of LFD_QV_TILT_LEVER_M (twice the RMS spread of the stance spots,
    the RMS length of the pairs or steps): 1.8 cm over 0.4 m is 2.6 deg,
-   under the 3 deg threshold.  Along a direction without that lever, the
+   under the 4 deg threshold.  Along a direction without that lever, the
    trunk's mean lean across a walk stands in (the body sways as much left
    as right; only when it sways less than LFD_QV_TILT_SWAY_RAD, so not in a
    dance or a climb); else the slope there is not measured: the fore-aft

@@ -1,15 +1,16 @@
 /*  Known answers for two of the video-keypoint repairs (issue 20):
 
-    floor_tilt  a generated walk turned by a known angle (4-9 deg) about a
+    floor_tilt  a generated walk turned by a known angle (5-9 deg) about a
                 known horizontal axis is reported with that angle (within
                 1 deg), and the levelled clip is level again (its walking
                 path and its hip line within 1 deg of the clean clip's);
     dropout     a forearm carried rigidly by a fast-swinging upper arm
-                (3.5 m/s at the wrist), missing for 12 frames at 30 Hz, is
+                (over 3 m/s at the wrist), missing for 12 frames at 30 Hz, is
                 filled within 1 cm: the fill follows the parent bone, where
                 a curve through the offsets in world axes misses by
                 decimetres (the figure is printed).
-    Small clips (6 s at 30 Hz): nothing to shorten under Valgrind. */
+    Small clips (6 s at 30 Hz, under a second of work); under Valgrind the
+    tilt test tries one axis per angle instead of four. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,9 +76,10 @@ TEST(ingest_video_tilt_known_angles)
     CHECK_OK(lfd_qa_human_kp(&hc, &clean, r, NULL, &err), &err);
     CHECK(!find(r, "floor_tilt"));
     lfd_human_free(&hc);
-    static const double angles[] = {4, 6, 9}, azim[] = {0, 60, 135, 250};
+    static const double angles[] = {5, 7, 9}, azim[] = {0, 60, 135, 250};
     for (size_t ai = 0; ai < sizeof angles / sizeof angles[0]; ai++)
-        for (size_t zi = 0; zi < sizeof azim / sizeof azim[0]; zi++) {
+        for (size_t zi = lfd_test_under_valgrind() ? ai : 0;
+             zi < (lfd_test_under_valgrind() ? ai + 1 : sizeof azim / sizeof azim[0]); zi++) {
             lfd_keypoints bad, fixed;
             CHECK_OK(lfd_kp_clone(&bad, &clean, &err), &err);
             double axis[3] = {cos(azim[zi] * M_PI / 180), sin(azim[zi] * M_PI / 180), 0}, q[4], ctr[3] = {0, 0, 0};
