@@ -78,6 +78,12 @@ static int any_video_kind(const lfd_qa_report *r, int except)
     return 0;
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static double max_err(const lfd_keypoints *a, const lfd_keypoints *b, int f0, int f1)
 {
     double m = 0;
@@ -100,6 +106,7 @@ BENCH(qa_video_sweep)
     int nclips = 0;
     int lvl = lfd_log_level;
     lfd_log_level = LFD_LOG_ERROR;
+    int dbg_level = getenv("LFD_SWEEP_DEBUG") ? atoi(getenv("LFD_SWEEP_DEBUG")) : 0;
     for (size_t i = 0; i < sizeof shared_clips / sizeof shared_clips[0] && nclips < MAXCLIPS; i++) {
         const char *p = lfd_bench_shared(shared_clips[i]);
         if (!p)
@@ -128,6 +135,8 @@ BENCH(qa_video_sweep)
     const char *ns = getenv("LFD_SWEEP_N"), *ss = getenv("LFD_SWEEP_SEED");
     int N = ns ? atoi(ns) : 100;
     uint32_t seed = ss ? (uint32_t)atoi(ss) : 20u;
+    if (dbg_level >= 2)
+        lfd_log_level = LFD_LOG_DEBUG; /* the detectors' own notes */
     printf("qa_video_sweep: %d clips (%d from ../shared), %d trials per kind, seed %u\n", nclips, nshared, N, seed);
     printf("| failure | trials | detected | right frames | rejected unrepaired | repaired within tolerance | other kinds raised |\n");
     printf("|---|---|---|---|---|---|---|\n");
@@ -141,7 +150,9 @@ BENCH(qa_video_sweep)
         int kind = row < LFD_QK_COUNT ? row : LFD_QK_DROPOUT, wrist10 = row == LFD_QK_COUNT;
         if (only && strcmp(only, lfd_qa_kind_name(kind)))
             continue;
-        int trials = 0, det = 0, right = 0, rej = 0, fixed = 0, cross = 0, t = 0;
+        int trials = 0, det = 0, right = 0, rej = 0, fixed = 0, cross = 0, t = 0, nerr = 0;
+        static double errs[4096]; /* gap fills: the largest joint error of each repaired trial */
+        int clip_trials[MAXCLIPS] = {0}, clip_det[MAXCLIPS] = {0};
         while (trials < N && t < 20 * N) {
             const clip *cl = &clips[t++ % nclips];
             int T = cl->kp.nframes, W = (int)fmin(T, 6 * cl->kp.fps);
@@ -159,6 +170,10 @@ BENCH(qa_video_sweep)
             clean_trials++;
             if (any_video_kind(r, -1)) {
                 clean_alarms++;
+                if (getenv("LFD_SWEEP_DEBUG"))
+                    for (int i = 0; i < r->nreasons; i++)
+                        fprintf(stderr, "  false alarm: %s [%d]: %s(%s)\n", cl->name, f0, r->reason[i].check,
+                                r->reason[i].msg);
                 for (int k = 0; k < LFD_QK_COUNT; k++)
                     clean_alarm_kind[k] += find_kind(r, k) != NULL;
             }
@@ -181,6 +196,8 @@ BENCH(qa_video_sweep)
                     inside &= rs->range[k][0] >= c.f0 - 3 && rs->range[k][1] <= c.f1 + 3;
                 }
                 det += hit;
+                clip_trials[(t - 1) % nclips]++;
+                clip_det[(t - 1) % nclips] += hit;
                 if (getenv("LFD_SWEEP_DEBUG") && (!hit || any_video_kind(r, kind))) {
                     fprintf(stderr, "  %s: %s [%d] %s frames %d-%d:", hit ? "cross" : "missed", cl->name, f0, c.what, c.f0, c.f1);
                     for (int i = 0; i < r->nreasons; i++)
@@ -209,7 +226,10 @@ BENCH(qa_video_sweep)
                     } else if (kind == LFD_QK_BONE_BREATHING) {
                         ok = 0; /* not repaired */
                     } else {
-                        ok = max_err(&fixedkp, &clean, c.f0, c.f1) <= (kind == LFD_QK_DROPOUT ? 0.03 : 0.02);
+                        double e = max_err(&fixedkp, &clean, c.f0, c.f1);
+                        ok = e <= (kind == LFD_QK_DROPOUT ? 0.03 : 0.02);
+                        if (kind == LFD_QK_DROPOUT && nerr < (int)(sizeof errs / sizeof errs[0]))
+                            errs[nerr++] = e;
                     }
                     fixed += ok;
                     if (!ok && getenv("LFD_SWEEP_DEBUG"))
@@ -236,6 +256,20 @@ BENCH(qa_video_sweep)
             printf("| %s | %d | %.0f %% | %.0f %% | %.0f %% | %.0f %% | %.0f %% |\n", lfd_qa_kind_name(kind), trials,
                    100.0 * det / trials, 100.0 * right / trials, 100.0 * rej / trials, 100.0 * fixed / trials,
                    100.0 * cross / trials);
+        if (kind == LFD_QK_FLOOR_TILT) {
+            /* by clip: the floor is only measured where the planted feet spread out */
+            printf("  detected by clip:");
+            for (int i = 0; i < nclips; i++)
+                if (clip_trials[i])
+                    printf(" %s %d/%d;", clips[i].name, clip_det[i], clip_trials[i]);
+            printf("\n");
+        }
+        if (nerr) {
+            qsort(errs, (size_t)nerr, sizeof errs[0], cmp_dbl);
+            printf("  gap fill error (largest joint error over the gap, %d trials): median %.1f cm, p90 %.1f cm, "
+                   "worst %.1f cm\n",
+                   nerr, 100 * errs[nerr / 2], 100 * errs[(int)(0.9 * (nerr - 1))], 100 * errs[nerr - 1]);
+        }
         fflush(stdout);
         lfd_bench_report br;
         char name[64];
@@ -245,6 +279,10 @@ BENCH(qa_video_sweep)
         lfd_bench_num(&br, "detected_frac", trials ? (double)det / trials : 0);
         lfd_bench_num(&br, "right_frames_frac", trials ? (double)right / trials : 0);
         lfd_bench_num(&br, "repaired_frac", trials ? (double)fixed / trials : 0);
+        if (nerr) {
+            lfd_bench_num(&br, "fill_err_median_m", errs[nerr / 2]);
+            lfd_bench_num(&br, "fill_err_p90_m", errs[(int)(0.9 * (nerr - 1))]);
+        }
         lfd_bench_end(&br);
     }
     printf("clean windows: %d, with a false alarm: %d (%.1f %%)", clean_trials, clean_alarms,

@@ -39,8 +39,9 @@
 #define LFD_QV_BREATH_WIN_S 0.2   /* bone-length smoothing window */
 #define LFD_QV_BREATH_WARN 0.06   /* smoothed length off its median by this fraction: warn */
 #define LFD_QV_BREATH_REJECT 0.12 /* ... reject */
-#define LFD_QV_TILT_DEG 3.0       /* floor plane tilted more than this: reject (repairable) */
-#define LFD_QV_TILT_SPREAD_M 0.25 /* ground samples must spread this far (std) to measure a slope */
+#define LFD_QV_TILT_DEG 4.0       /* floor plane tilted more than this: reject (repairable); the
+                                     real clean clips reach 3.6 deg (a dance, every 6 s window) */
+#define LFD_QV_TILT_SURE_DEG 1.5  /* ... and tilted more than this less one standard error */
 #define LFD_QV_TS_DEV 0.25        /* time step off the median by this fraction */
 
 enum { NC = LFD_CJ_COUNT };
@@ -460,226 +461,403 @@ static void rot_between(const double a[3], const double b[3], double R[9])
         }
 }
 
-/* fits z = c + g . (xy - mean) to ground samples, robustly; returns 0 when the
-   samples do not spread enough to measure a slope */
-static int fit_floor(const double *s, int k, double g[2], double mean[3], double lat[2])
+/* Floor tilt.  The slope g = (dz/dx, dz/dy) of the floor is fitted, by
+   iteratively reweighted least squares (Tukey's biweight, scale
+   LFD_QV_TILT_RES_M), to three kinds of evidence:
+     stance spots  the balls of the feet (toe joints) where they rest (slow
+                   and the lower foot): z = c + g . (xy - mean).  They
+                   spread over the floor as the person moves about.  A
+                   consensus step first checks that one floor holds them
+                   (boxes and steps are other levels: then no plane);
+     foot pairs    in frames with both feet planted, the left-minus-right
+                   vectors of the toes and of the ankles lie along the floor
+                   (the two feet are alike): v_z = g . v_xy;
+     steps         from each stance spot (a stance's mean) to the next four:
+                   along the floor too, on any level; a step up or down
+                   (steeper than LFD_QV_TILT_PAIR_SLOPE) is left out.
+   Posture puts the feet's heights apart (weight on one foot, a raised
+   heel): about 1 cm, and the toes of the subject standing still in the
+   CMU drink clip rest 1.8 cm apart in height, 0.32 m apart.  So the slope
+   is only trusted along directions where one kind of evidence has a lever
+   arm of LFD_QV_TILT_LEVER_M (twice the RMS spread of the stance spots,
+   the RMS length of the pairs or steps): 1.8 cm over 0.4 m is 2.6 deg,
+   under the 4 deg threshold.  Along a direction without that lever, the
+   trunk's mean lean across a walk stands in (the body sways as much left
+   as right; only when it sways less than LFD_QV_TILT_SWAY_RAD, so not in a
+   dance or a climb); else the slope there is not measured: the fore-aft
+   slope under a person who never moves the feet (sitting, standing at a
+   table) is not seen.  The tilt is reported with a standard error (the
+   fit's scatter, LFD_QV_TILT_POSTURE_M over the lever, and
+   LFD_QV_TILT_LEAN_SE_DEG for a trunk-based part); it is a rejection when
+   it exceeds LFD_QV_TILT_DEG and, less one standard error,
+   LFD_QV_TILT_SURE_DEG. */
+#define LFD_QV_TILT_RES_M 0.03      /* biweight scale of the fit's residuals */
+#define LFD_QV_TILT_LEVER_M 0.4     /* lever arm needed to trust the slope along a direction (see above) */
+#define LFD_QV_TILT_LEAN_SE_DEG 2.0 /* standard error taken for a trunk-lean estimate */
+#define LFD_QV_TILT_POSTURE_M 0.01  /* typical height error of a foot by posture (weight on one foot, a heel up) */
+#define LFD_QV_TILT_SWAY_RAD (4 * M_PI / 180) /* trunk sway (std) of a walk, at most */
+#define LFD_QV_TILT_WALK_M 0.6    /* stance spots spread this far along one line: a walk */
+#define LFD_QV_TILT_PAIR_SLOPE 0.27 /* a foot pair steeper than this (15 deg) is on two levels */
+
+typedef struct tilt_fit {
+    double g[2];        /* floor slope */
+    double center[3];   /* a point of the floor */
+    double lever[2];    /* lever arm along e[0], e[1] */
+    double e[2][2];     /* principal directions of the evidence */
+    double se_deg;      /* standard error of the tilt */
+    int nplane, npair;  /* evidence used */
+} tilt_fit;
+
+/* the plane consensus over stance spots s (k of them): marks in use[] the
+   samples of the one floor level most of them share; 0 when several levels
+   hold about as many (stairs, boxes) */
+static int floor_consensus(const double *s, int k, uint8_t *use)
 {
-    double mx = 0, my = 0, mz = 0;
-    for (int i = 0; i < k; i++)
-        mx += s[i * 3], my += s[i * 3 + 1], mz += s[i * 3 + 2];
-    mx /= k, my /= k, mz /= k;
-    double cxx = 0, cxy = 0, cyy = 0;
-    for (int i = 0; i < k; i++) {
-        double dx = s[i * 3] - mx, dy = s[i * 3 + 1] - my;
-        cxx += dx * dx, cxy += dx * dy, cyy += dy * dy;
-    }
-    cxx /= k, cxy /= k, cyy /= k;
-    /* principal spreads */
-    double tr = cxx + cyy, det = cxx * cyy - cxy * cxy, disc = sqrt(fmax(0, tr * tr / 4 - det));
-    double l1 = tr / 2 + disc, l2 = tr / 2 - disc;
-    if (sqrt(fmax(l1, 0)) < LFD_QV_TILT_SPREAD_M)
-        return 0;
-    double e1[2] = {cxy, l1 - cxx};
-    if (fabs(cxy) < 1e-12)
-        e1[0] = cxx >= cyy ? 1 : 0, e1[1] = cxx >= cyy ? 0 : 1;
-    double en = hypot(e1[0], e1[1]);
-    e1[0] /= en, e1[1] /= en;
-    int two_d = sqrt(fmax(l2, 0)) >= LFD_QV_TILT_SPREAD_M;
-    uint8_t *use = malloc((size_t)k);
-    if (!use)
-        return 0;
-    /* consensus first (several floor levels: steps, boxes): the plane through
-       three samples, tilted under 30 deg, with the most samples within 2 cm;
-       a fixed-seed generator keeps the result reproducible */
-    {
-        uint32_t seed = 12345u;
-        int best = -1;
-        for (int it = 0; it < 300; it++) {
-            int ia[3];
-            for (int q = 0; q < 3; q++) {
-                seed = seed * 1664525u + 1013904223u;
-                ia[q] = (int)((seed >> 8) % (uint32_t)k);
-            }
-            const double *A = s + ia[0] * 3, *B = s + ia[1] * 3, *Cc = s + ia[2] * 3;
-            double u[3], v[3], nn[3];
-            lfd_v3_sub(u, B, A);
-            lfd_v3_sub(v, Cc, A);
-            lfd_v3_cross(nn, u, v);
-            double nl = lfd_v3_norm(nn);
-            if (nl < 1e-6 || fabs(nn[2]) / nl < cos(30 * M_PI / 180))
-                continue;
-            lfd_v3_scale(nn, nn, 1 / nl);
-            int cnt = 0;
+    uint32_t seed = 12345u;
+    int best = -1;
+    for (int it = 0; it < 300; it++) {
+        int ia[3];
+        for (int q = 0; q < 3; q++) {
+            seed = seed * 1664525u + 1013904223u;
+            ia[q] = (int)((seed >> 8) % (uint32_t)k);
+        }
+        const double *A = s + ia[0] * 3, *B = s + ia[1] * 3, *Cc = s + ia[2] * 3;
+        double u[3], v[3], nn[3];
+        lfd_v3_sub(u, B, A);
+        lfd_v3_sub(v, Cc, A);
+        lfd_v3_cross(nn, u, v);
+        double nl = lfd_v3_norm(nn);
+        if (nl < 1e-6 || fabs(nn[2]) / nl < cos(30 * M_PI / 180))
+            continue;
+        lfd_v3_scale(nn, nn, 1 / nl);
+        int cnt = 0;
+        for (int i = 0; i < k; i++) {
+            double d[3];
+            lfd_v3_sub(d, s + i * 3, A);
+            cnt += fabs(lfd_v3_dot(d, nn)) < 0.02;
+        }
+        if (cnt > best) {
+            best = cnt;
             for (int i = 0; i < k; i++) {
                 double d[3];
                 lfd_v3_sub(d, s + i * 3, A);
-                cnt += fabs(lfd_v3_dot(d, nn)) < 0.02;
+                use[i] = fabs(lfd_v3_dot(d, nn)) < 0.02;
             }
-            if (cnt > best) {
-                best = cnt;
-                for (int i = 0; i < k; i++) {
-                    double d[3];
-                    lfd_v3_sub(d, s + i * 3, A);
-                    use[i] = fabs(lfd_v3_dot(d, nn)) < 0.02;
-                }
-            }
-        }
-        if (best < 0)
-            memset(use, 1, (size_t)k);
-        /* a level plane that holds about as many samples wins: stance spots on
-           a few levels (steps, boxes) can line up on a slanted plane */
-        double *z = malloc((size_t)k * sizeof *z);
-        int lvl = 0;
-        if (z) {
-            for (int i = 0; i < k; i++)
-                z[i] = s[i * 3 + 2];
-            qsort(z, (size_t)k, sizeof *z, cmp_dbl);
-            for (int i = 0, j = 0; i < k; i++) {
-                while (z[i] - z[j] > 0.04)
-                    j++;
-                if (i - j + 1 > lvl)
-                    lvl = i - j + 1;
-            }
-            free(z);
-        }
-        /* a tilted floor holds (almost) all the ground samples, clearly more than any level */
-        if (best < 1.3 * lvl || best < 0.9 * k) {
-            free(use);
-            return 0;
         }
     }
-    g[0] = g[1] = 0;
-    double c0 = mz;
-    for (int it = 0; it < 4; it++) {
-        /* least squares on the kept samples: z = c + a u (+ b v) in the principal frame */
-        double S[3][3] = {{0}}, rhs[3] = {0};
-        int cnt = 0;
-        for (int i = 0; i < k; i++) {
-            if (!use[i])
+    if (best < 0) {
+        /* no three spots span a plane (one spot): keep them all */
+        memset(use, 1, (size_t)k);
+        return 1;
+    }
+    /* a level band that holds about as many samples as the plane: stance
+       spots on a few levels (steps, boxes) can line up on a slanted plane */
+    double *z = malloc((size_t)k * sizeof *z);
+    int lvl = 0;
+    if (!z)
+        return 0;
+    for (int i = 0; i < k; i++)
+        z[i] = s[i * 3 + 2];
+    qsort(z, (size_t)k, sizeof *z, cmp_dbl);
+    for (int i = 0, j = 0; i < k; i++) {
+        while (z[i] - z[j] > 0.04)
+            j++;
+        if (i - j + 1 > lvl)
+            lvl = i - j + 1;
+    }
+    free(z);
+    /* one level floor: a level band holds (almost) all the stance spots; or
+       a tilted plane holds most of them and clearly more than any level
+       band (a tilted floor, perhaps with a box on it); else several levels
+       (stairs, boxes) and no tilted plane that stands out: no plane */
+    return lvl >= 0.9 * k || (best >= 0.9 * k && best >= 1.3 * lvl);
+}
+
+/* fits the floor slope to stance spots s (k) and foot pairs v (m, each
+   x y z); returns 0 when there is too little evidence */
+static int fit_floor(const double *s, int k, const double *v, int m, int mp, tilt_fit *fit)
+{
+    memset(fit, 0, sizeof *fit);
+    uint8_t *use = k > 0 ? malloc((size_t)k) : NULL;
+    double *w = malloc((size_t)(k + m + 1) * sizeof *w);
+    if ((k > 0 && !use) || !w) {
+        free(use);
+        free(w);
+        return 0;
+    }
+    int plane = k >= 20 && floor_consensus(s, k, use);
+    double mx = 0, my = 0, mz = 0;
+    int kn = 0;
+    for (int i = 0; plane && i < k; i++)
+        if (use[i])
+            mx += s[i * 3], my += s[i * 3 + 1], mz += s[i * 3 + 2], kn++;
+    if (kn < 10)
+        plane = 0, kn = 0;
+    if (plane)
+        mx /= kn, my /= kn, mz /= kn;
+    for (int i = 0; i < k; i++)
+        w[i] = plane && use[i];
+    for (int i = 0; i < m; i++)
+        w[k + i] = 1;
+    double g[2] = {0, 0}, c = mz;
+    int ok = 0;
+    for (int it = 0; it < 8; it++) {
+        /* weighted normal equations in (c, gx, gy); pair rows have no c */
+        double S[3][3] = {{0}}, r[3] = {0};
+        for (int i = 0; i < k + m; i++) {
+            if (w[i] <= 0)
                 continue;
-            double dx = s[i * 3] - mx, dy = s[i * 3 + 1] - my;
-            double x[3] = {1, dx * e1[0] + dy * e1[1], -dx * e1[1] + dy * e1[0]};
-            for (int a = 0; a < 3; a++) {
-                rhs[a] += x[a] * s[i * 3 + 2];
-                for (int b = 0; b < 3; b++)
-                    S[a][b] += x[a] * x[b];
+            double x[3], y;
+            if (i < k)
+                x[0] = 1, x[1] = s[i * 3] - mx, x[2] = s[i * 3 + 1] - my, y = s[i * 3 + 2];
+            else
+                x[0] = 0, x[1] = v[(i - k) * 3], x[2] = v[(i - k) * 3 + 1], y = v[(i - k) * 3 + 2];
+            for (int p = 0; p < 3; p++) {
+                r[p] += w[i] * x[p] * y;
+                for (int q = 0; q < 3; q++)
+                    S[p][q] += w[i] * x[p] * x[q];
             }
-            cnt++;
         }
-        if (cnt < 10)
+        if (!plane)
+            S[0][0] = 1, r[0] = 0; /* no offset to fit */
+        /* solve by Cramer's rule (3x3, small and well scaled) */
+        double D = S[0][0] * (S[1][1] * S[2][2] - S[1][2] * S[2][1]) - S[0][1] * (S[1][0] * S[2][2] - S[1][2] * S[2][0]) +
+                   S[0][2] * (S[1][0] * S[2][1] - S[1][1] * S[2][0]);
+        if (!(fabs(D) > 1e-15))
             break;
-        double c, a, b = 0;
-        if (two_d) {
-            /* 3x3 solve by Cramer's rule */
-            double D = S[0][0] * (S[1][1] * S[2][2] - S[1][2] * S[2][1]) - S[0][1] * (S[1][0] * S[2][2] - S[1][2] * S[2][0]) +
-                       S[0][2] * (S[1][0] * S[2][1] - S[1][1] * S[2][0]);
-            if (fabs(D) < 1e-12)
-                break;
+        double sol[3];
+        for (int col = 0; col < 3; col++) {
             double M[3][3];
-            double sol[3];
-            for (int col = 0; col < 3; col++) {
-                memcpy(M, S, sizeof M);
-                for (int row = 0; row < 3; row++)
-                    M[row][col] = rhs[row];
-                sol[col] = (M[0][0] * (M[1][1] * M[2][2] - M[1][2] * M[2][1]) - M[0][1] * (M[1][0] * M[2][2] - M[1][2] * M[2][0]) +
-                            M[0][2] * (M[1][0] * M[2][1] - M[1][1] * M[2][0])) / D;
-            }
-            c = sol[0], a = sol[1], b = sol[2];
-        } else {
-            double D = S[0][0] * S[1][1] - S[0][1] * S[1][0];
-            if (fabs(D) < 1e-12)
-                break;
-            c = (rhs[0] * S[1][1] - S[0][1] * rhs[1]) / D;
-            a = (S[0][0] * rhs[1] - S[1][0] * rhs[0]) / D;
+            memcpy(M, S, sizeof M);
+            for (int row = 0; row < 3; row++)
+                M[row][col] = r[row];
+            sol[col] = (M[0][0] * (M[1][1] * M[2][2] - M[1][2] * M[2][1]) - M[0][1] * (M[1][0] * M[2][2] - M[1][2] * M[2][0]) +
+                        M[0][2] * (M[1][0] * M[2][1] - M[1][1] * M[2][0])) / D;
         }
-        g[0] = a * e1[0] - b * e1[1];
-        g[1] = a * e1[1] + b * e1[0];
-        c0 = c;
-        /* keep samples within 3 cm of the plane (other levels: steps, boxes) */
-        for (int i = 0; i < k; i++) {
-            double dx = s[i * 3] - mx, dy = s[i * 3 + 1] - my;
-            use[i] = fabs(s[i * 3 + 2] - (c + g[0] * dx + g[1] * dy)) < 0.03;
+        c = plane ? sol[0] : mz, g[0] = sol[1], g[1] = sol[2];
+        ok = 1;
+        /* Tukey biweight on the residuals (the plane's inliers and the pairs) */
+        for (int i = 0; i < k + m; i++) {
+            if (i < k && !(plane && use[i]))
+                continue;
+            double res = i < k ? s[i * 3 + 2] - (c + g[0] * (s[i * 3] - mx) + g[1] * (s[i * 3 + 1] - my))
+                               : v[(i - k) * 3 + 2] - (g[0] * v[(i - k) * 3] + g[1] * v[(i - k) * 3 + 1]);
+            double u = res / LFD_QV_TILT_RES_M;
+            w[i] = fabs(u) < 1 ? (1 - u * u) * (1 - u * u) : 0;
         }
     }
+    if (ok) {
+        /* lever arms: the weighted second moments of each kind of evidence
+           (stance spots count twice their offset from the mean: two spots d
+           apart measure the slope as well as one pair of length d); a
+           direction is as well levered as its best kind (hundreds of short
+           foot pairs must not hide a few long steps) */
+        double M[3][4] = {{0}}, rss = 0; /* per kind (spots, pairs, steps): Sxx Sxy Syy sw */
+        for (int i = 0; i < k + m; i++) {
+            if (w[i] <= 0)
+                continue;
+            double x, y, res;
+            int t = i < k ? 0 : i < k + mp ? 1 : 2;
+            if (i < k) {
+                x = 2 * (s[i * 3] - mx), y = 2 * (s[i * 3 + 1] - my);
+                res = s[i * 3 + 2] - (c + g[0] * (s[i * 3] - mx) + g[1] * (s[i * 3 + 1] - my));
+                fit->nplane++;
+            } else {
+                x = v[(i - k) * 3], y = v[(i - k) * 3 + 1];
+                res = v[(i - k) * 3 + 2] - (g[0] * x + g[1] * y);
+                fit->npair++;
+            }
+            M[t][0] += w[i] * x * x, M[t][1] += w[i] * x * y, M[t][2] += w[i] * y * y, M[t][3] += w[i];
+            rss += w[i] * res * res;
+        }
+        double Sxx = 0, Sxy = 0, Syy = 0, sw = 0, Ixx = 0, Ixy = 0, Iyy = 0;
+        for (int t = 0; t < 3; t++) {
+            double f = t == 0 ? 0.25 : 1; /* undo the doubling of stance spots */
+            Sxx += M[t][0], Sxy += M[t][1], Syy += M[t][2], sw += M[t][3];
+            Ixx += f * M[t][0], Ixy += f * M[t][1], Iyy += f * M[t][2];
+        }
+        if (sw < 10) {
+            ok = 0;
+        } else {
+            double tr = (Sxx + Syy) / sw, det = (Sxx * Syy - Sxy * Sxy) / (sw * sw);
+            double disc = sqrt(fmax(0, tr * tr / 4 - det)), l1 = tr / 2 + disc;
+            double e1[2] = {Sxy, l1 * sw - Sxx};
+            if (hypot(e1[0], e1[1]) < 1e-12)
+                e1[0] = Sxx >= Syy ? 1 : 0, e1[1] = Sxx >= Syy ? 0 : 1;
+            double en = hypot(e1[0], e1[1]);
+            fit->e[0][0] = e1[0] / en, fit->e[0][1] = e1[1] / en;
+            fit->e[1][0] = -fit->e[0][1], fit->e[1][1] = fit->e[0][0];
+            for (int d = 0; d < 2; d++) {
+                const double *e = fit->e[d];
+                fit->lever[d] = 0;
+                for (int t = 0; t < 3; t++)
+                    if (M[t][3] > 3)
+                        fit->lever[d] = fmax(fit->lever[d], sqrt((e[0] * e[0] * M[t][0] + 2 * e[0] * e[1] * M[t][1] +
+                                                                   e[1] * e[1] * M[t][2]) / M[t][3]));
+            }
+            if (fit->lever[1] > fit->lever[0]) { /* keep e[0] the better levered */
+                double t0 = fit->lever[0], te[2] = {fit->e[0][0], fit->e[0][1]};
+                fit->lever[0] = fit->lever[1], fit->lever[1] = t0;
+                fit->e[0][0] = fit->e[1][0], fit->e[0][1] = fit->e[1][1];
+                fit->e[1][0] = te[0], fit->e[1][1] = te[1];
+            }
+            /* standard error of the slope along g: residual variance over the
+               information along that direction */
+            double gn = hypot(g[0], g[1]), dir[2] = {gn > 0 ? g[0] / gn : 1, gn > 0 ? g[1] / gn : 0};
+            double info = dir[0] * dir[0] * Ixx + 2 * dir[0] * dir[1] * Ixy + dir[1] * dir[1] * Iyy;
+            double s2 = rss / fmax(1, sw - 3);
+            fit->se_deg = info > 0 ? atan(sqrt(s2 / info)) * 180 / M_PI : 90;
+        }
+    }
+    fit->g[0] = g[0], fit->g[1] = g[1];
+    fit->center[0] = mx, fit->center[1] = my, fit->center[2] = c;
     free(use);
-    mean[0] = mx, mean[1] = my, mean[2] = c0;
-    /* one spread direction only: the slope across it is not measured */
-    lat[0] = two_d ? 0 : -e1[1];
-    lat[1] = two_d ? 0 : e1[0];
-    return 1;
+    free(w);
+    return ok;
+}
+
+/* the trunk's lean (rad) along horizontal unit direction d in frame f */
+static double trunk_lean(const lfd_human *h, int f, const double d[2])
+{
+    double u[3];
+    lfd_v3_sub(u, lfd_human_cpos(h, f, LFD_CJ_NECK), lfd_human_cpos(h, f, LFD_CJ_PELVIS));
+    double un = lfd_v3_norm(u);
+    return un > 0.1 && isfinite(un) ? asin(fmax(-1, fmin(1, (u[0] * d[0] + u[1] * d[1]) / un))) : NAN;
 }
 
 static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan)
 {
     /* the balls of the feet: on the floor through most of a stance, whatever
        the heel does (ankles ride 5-10 cm higher and lift with the heel) */
-    static const int feet[2] = {LFD_CJ_L_TOE, LFD_CJ_R_TOE};
+    static const int feet[2] = {LFD_CJ_L_TOE, LFD_CJ_R_TOE}, ank[2] = {LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE};
     int n = h->nframes;
     if (n - f0 < 5)
         return;
-    double *s = malloc((size_t)(n * 4) * 3 * sizeof *s);
-    if (!s)
+    /* v: foot pairs (2 a frame) and steps between stance spots (up to 4 per spot) */
+    double *s = malloc((size_t)n * 2 * 3 * sizeof *s), *v = malloc((size_t)n * 6 * 3 * sizeof *v);
+    double *spot = malloc((size_t)n * 3 * sizeof *spot);
+    if (!s || !v || !spot) {
+        free(s), free(v), free(spot);
         return;
-    int k = 0;
+    }
+    int k = 0, m = 0, nspot = 0, run[2] = {0, 0};
+    double acc[2][3] = {{0}};
     for (int f = f0 + 1; f + 1 < n; f++) {
         double zmin = INFINITY;
         for (int i = 0; i < 2; i++)
             zmin = fmin(zmin, lfd_human_cpos(h, f, feet[i])[2]);
         if (!isfinite(zmin))
             continue;
+        int slow[2] = {0, 0};
         for (int i = 0; i < 2; i++) {
             const double *p = lfd_human_cpos(h, f, feet[i]);
-            double v = lfd_v3_dist(lfd_human_cpos(h, f + 1, feet[i]), lfd_human_cpos(h, f - 1, feet[i])) * h->fps / 2;
+            double vt = lfd_v3_dist(lfd_human_cpos(h, f + 1, feet[i]), lfd_human_cpos(h, f - 1, feet[i])) * h->fps / 2;
+            double va = lfd_v3_dist(lfd_human_cpos(h, f + 1, ank[i]), lfd_human_cpos(h, f - 1, ank[i])) * h->fps / 2;
+            slow[i] = isfinite(vt) && vt < 0.3 && isfinite(va) && va < 0.3;
             /* a planted foot joint: slow and the lowest of the feet */
-            if (isfinite(v) && v < 0.3 && p[2] - zmin < 0.03)
+            int planted = isfinite(vt) && vt < 0.3 && p[2] - zmin < 0.03;
+            if (planted) {
                 memcpy(s + (size_t)k++ * 3, p, 3 * sizeof *s);
+                lfd_v3_add(acc[i], acc[i], p);
+                run[i]++;
+            }
+            if ((!planted || f + 2 >= n) && run[i]) {
+                /* a stance ended: its spot (the mean), if it lasted 3 frames */
+                if (run[i] >= 3)
+                    lfd_v3_scale(spot + (size_t)nspot++ * 3, acc[i], 1.0 / run[i]);
+                run[i] = 0;
+                lfd_v3_set(acc[i], 0, 0, 0);
+            }
+        }
+        if (slow[0] && slow[1]) {
+            /* both feet planted: left minus right, for the toes and the ankles
+               (a foot on a box or a step is not along the floor: left out) */
+            for (int q = 0; q < 2; q++) {
+                const int *jj = q ? ank : feet;
+                double d[3];
+                lfd_v3_sub(d, lfd_human_cpos(h, f, jj[0]), lfd_human_cpos(h, f, jj[1]));
+                if (hypot(d[0], d[1]) > 0.05 && fabs(d[2]) < LFD_QV_TILT_PAIR_SLOPE * hypot(d[0], d[1]) &&
+                    isfinite(d[2]))
+                    memcpy(v + (size_t)m++ * 3, d, 3 * sizeof *v);
+            }
         }
     }
-    double g[2], mean[3] = {0, 0, 0}, nrm[3] = {0, 0, 1}, tilt = 0, lim = LFD_QV_TILT_DEG;
-    const char *how = NULL;
-    double lat[2];
-    if (k >= 20 && fit_floor(s, k, g, mean, lat)) {
-        if (lat[0] != 0 || lat[1] != 0) {
-            /* the ground spreads one way (a straight walk): across it, the trunk
-               leans as much left as right on average, so its mean lean across
-               the walk is the floor's slope there */
-            double acc = 0;
-            int m = 0;
-            for (int f = f0; f < n; f++) {
-                double u[3];
-                lfd_v3_sub(u, lfd_human_cpos(h, f, LFD_CJ_NECK), lfd_human_cpos(h, f, LFD_CJ_PELVIS));
-                double un = lfd_v3_norm(u);
-                if (un > 0.1 && isfinite(un))
-                    acc += (u[0] * lat[0] + u[1] * lat[1]) / un, m++;
+    int mp = m; /* foot pairs first, then steps */
+    /* steps between stance spots close in time lie along the floor, even
+       where the floor has several levels (boxes, steps): a step up or down
+       is steeper than LFD_QV_TILT_PAIR_SLOPE and left out */
+    for (int a = 0; a < nspot; a++)
+        for (int b = a + 1; b < nspot && b <= a + 4; b++) {
+            double d[3];
+            lfd_v3_sub(d, spot + (size_t)b * 3, spot + (size_t)a * 3);
+            double dh = hypot(d[0], d[1]);
+            if (dh > 0.1 && fabs(d[2]) < LFD_QV_TILT_PAIR_SLOPE * dh)
+                memcpy(v + (size_t)m++ * 3, d, 3 * sizeof *v);
+        }
+    tilt_fit fit;
+    double nrm[3] = {0, 0, 1}, tilt = 0, se = 0, lim = LFD_QV_TILT_DEG;
+    int measured = 0, lean_used = 0, fitted = k + m >= 20 && fit_floor(s, k, v, m, mp, &fit);
+    if (fitted) {
+        double g[2] = {0, 0};
+        for (int d = 0; d < 2; d++) {
+            double gd = fit.g[0] * fit.e[d][0] + fit.g[1] * fit.e[d][1];
+            if (fit.lever[d] >= LFD_QV_TILT_LEVER_M) {
+                g[0] += gd * fit.e[d][0], g[1] += gd * fit.e[d][1];
+                measured++;
+                continue;
             }
-            if (m) {
-                double sl = -tan(asin(fmax(-0.9, fmin(0.9, acc / m))));
-                g[0] += sl * lat[0];
-                g[1] += sl * lat[1];
+            /* no lever this way: the trunk's lean along it */
+            double sl = NAN;
+            if (d == 1 && fit.lever[0] >= LFD_QV_TILT_WALK_M && fit.nplane > 0) {
+                /* the person moves along a line (a walk): the trunk leans as
+                   much left as right on average, across the walk */
+                double acc = 0, acc2 = 0;
+                int cnt = 0;
+                for (int f = f0; f < n; f++) {
+                    double a = trunk_lean(h, f, fit.e[1]);
+                    if (isfinite(a))
+                        acc += a, acc2 += a * a, cnt++;
+                }
+                /* a walk sways a few degrees; a dance or a climb is no walk */
+                if (cnt && sqrt(fmax(0, acc2 / cnt - acc * acc / cnt / cnt)) < LFD_QV_TILT_SWAY_RAD)
+                    sl = -tan(acc / cnt);
+            }
+            if (isfinite(sl)) {
+                g[0] += sl * fit.e[d][0], g[1] += sl * fit.e[d][1];
+                lean_used = 1;
+                measured++;
             }
         }
         tilt = atan(hypot(g[0], g[1])) * 180 / M_PI;
+        /* the error: the fit's scatter, the feet's posture over the shorter
+           measured lever, and the trunk's lean where it stood in */
+        double lev = fit.lever[fit.lever[1] >= LFD_QV_TILT_LEVER_M ? 1 : 0];
+        se = hypot(fit.se_deg, atan(LFD_QV_TILT_POSTURE_M / lev) * 180 / M_PI);
+        if (lean_used)
+            se = hypot(se, LFD_QV_TILT_LEAN_SE_DEG);
         lfd_v3_set(nrm, -g[0], -g[1], 1);
         lfd_v3_scale(nrm, nrm, 1 / lfd_v3_norm(nrm));
-        how = "the floor under the feet";
     }
-    {
-        if (how && tilt > lim) {
-            lfd_qa_reason *rs = lfd_qa_add_reason(r, "floor_tilt", LFD_QA_REJECT, tilt, lim,
-                                                  "%s is tilted %.1f deg (a tilted camera?)", how, tilt);
-            rs->frames = n - f0;
-            rs->nranges = 1;
-            rs->range[0][0] = f0 + h->first_frame;
-            rs->range[0][1] = n - 1 + h->first_frame;
-            rs->repairable = 1;
-            lfd_repair_op op = {.kind = LFD_QK_FLOOR_TILT, .f0 = 0, .f1 = n - 1};
-            double up[3] = {0, 0, 1};
-            rot_between(nrm, up, op.rot);
-            memcpy(op.center, mean, sizeof mean);
-            lfd_repair_plan_add(plan, &op);
-        }
+    if (fitted)
+        lfd_debug("floor_tilt: %.2f deg +/- %.2f from %d stance samples and %d foot pairs and steps, lever %.2f x %.2f m%s%s",
+                  tilt, se, fit.nplane, fit.npair, fit.lever[0], fit.lever[1], lean_used ? ", trunk lean across" : "",
+                  measured ? "" : " (too short to measure)");
+    if (measured && tilt > lim && tilt - se > LFD_QV_TILT_SURE_DEG) {
+        lfd_qa_reason *rs = lfd_qa_add_reason(r, "floor_tilt", LFD_QA_REJECT, tilt, lim,
+                                              "the floor under the feet is tilted %.1f deg (+/- %.1f; a tilted camera?)%s",
+                                              tilt, se, measured < 2 ? "; the slope one way only" : "");
+        rs->frames = n - f0;
+        rs->nranges = 1;
+        rs->range[0][0] = f0 + h->first_frame;
+        rs->range[0][1] = n - 1 + h->first_frame;
+        rs->repairable = 1;
+        lfd_repair_op op = {.kind = LFD_QK_FLOOR_TILT, .f0 = 0, .f1 = n - 1};
+        double up[3] = {0, 0, 1};
+        rot_between(nrm, up, op.rot);
+        memcpy(op.center, fit.center, sizeof fit.center);
+        lfd_repair_plan_add(plan, &op);
     }
-    free(s);
+    free(s), free(v), free(spot);
 }
 
 /* ---- timestamp_irregular ----------------------------------------------------------------------- */

@@ -214,33 +214,103 @@ static int anchor_of(const lfd_human *h, int j)
     return -1;
 }
 
-/* fills joint j over frames a..b (valid at a-1 and b+1) */
-static void fill_gap(const lfd_human *h, double *W, int j, int a, int b, const uint8_t *bad)
+/* rotation (quaternion w x y z) taking unit vector u onto unit vector v by
+   the shortest arc; identity when they are (nearly) opposite */
+static void quat_between(double q[4], const double u[3], const double v[3])
 {
-    int T = h->nframes, J = h->nsource;
-    int an = anchor_of(h, j);
-    /* the anchor must be known through the whole gap and at the ends */
-    for (int f = a - 1; an >= 0 && f <= b + 1; f++)
-        if (!finite3(W_at(h, W, f, an)) || bad[(size_t)f * J + an])
-            an = -1;
-    /* offsets at a-3, a-2, a-1 and b+1, b+2, b+3 (where known) */
+    double c[3], d = lfd_v3_dot(u, v);
+    lfd_v3_cross(c, u, v);
+    lfd_quat_identity(q);
+    if (d > -0.999) {
+        q[0] = 1 + d, q[1] = c[0], q[2] = c[1], q[3] = c[2];
+        lfd_quat_normalize(q);
+    }
+}
+
+/* is joint j known (finite, not flagged) at frame f */
+static int known(const lfd_human *h, const double *W, const uint8_t *bad, int f, int j)
+{
+    return f >= 0 && f < h->nframes && !bad[(size_t)f * h->nsource + j] && finite3(W_at(h, (double *)W, f, j));
+}
+
+/* The ways a gap of joint j (anchor an) can be interpolated:
+     FILL_OFFSET  the offset from the anchor, in the world's axes;
+     FILL_CARRIED the offset from the anchor, in a frame carried along by the
+                  anchor's own bone (a forearm swung with its upper arm);
+     FILL_PATH    the joint's own path in the world.
+   Each is a cubic Hermite curve between a-1 and b+1 with the velocities
+   measured just outside the gap (second-order one-sided differences),
+   put back at a length from the anchor between the bone lengths at the two
+   ends (so bones do not stretch). */
+enum { FILL_OFFSET, FILL_CARRIED, FILL_PATH, FILL_NMODES };
+
+/* Interpolates joint j over a..b with one of the modes above into
+   out[(f - a) * 3]; reads only W outside a..b for j (the anchor and its own
+   anchor are read through the gap).  Returns 0 when the mode cannot be used
+   (e.g. no anchor bone to carry the frame). */
+static int hermite_fill(const lfd_human *h, const double *Wc, const uint8_t *bad, int j, int an, int mode, int a,
+                        int b, double *out, double (*Q)[4])
+{
+    double *W = (double *)Wc;
+    int T = h->nframes;
+    if (an < 0 && mode != FILL_PATH)
+        mode = FILL_PATH;
+    int fa = a - 3 < 0 ? 0 : a - 3, fb = b + 3 >= T ? T - 1 : b + 3;
+    if (mode == FILL_CARRIED) {
+        /* Q[f - fa]: the frame at f (identity at a-1), by parallel transport
+           of the anchor bone's direction; needs the bone from fa to fb */
+        int gp = anchor_of(h, an);
+        if (gp < 0)
+            return 0;
+        for (int f = fa; f <= fb; f++)
+            if (!known(h, W, bad, f, gp) || !known(h, W, bad, f, an) ||
+                lfd_v3_dist(W_at(h, W, f, an), W_at(h, W, f, gp)) < 1e-6)
+                return 0;
+        double u[3], w[3], dq[4];
+        lfd_quat_identity(Q[a - 1 - fa]);
+        for (int f = a; f <= fb; f++) {
+            lfd_v3_sub(u, W_at(h, W, f - 1, an), W_at(h, W, f - 1, gp));
+            lfd_v3_sub(w, W_at(h, W, f, an), W_at(h, W, f, gp));
+            lfd_v3_normalize(u);
+            lfd_v3_normalize(w);
+            quat_between(dq, u, w);
+            lfd_quat_mul(Q[f - fa], dq, Q[f - 1 - fa]);
+        }
+        for (int f = a - 2; f >= fa; f--) {
+            lfd_v3_sub(u, W_at(h, W, f + 1, an), W_at(h, W, f + 1, gp));
+            lfd_v3_sub(w, W_at(h, W, f, an), W_at(h, W, f, gp));
+            lfd_v3_normalize(u);
+            lfd_v3_normalize(w);
+            quat_between(dq, u, w);
+            lfd_quat_mul(Q[f - fa], dq, Q[f + 1 - fa]);
+        }
+    }
+    /* the interpolated quantity at a-3, a-2, a-1 and b+1, b+2, b+3 (where known) */
     double r[6][3];
     int ok[6], fr[6] = {a - 3, a - 2, a - 1, b + 1, b + 2, b + 3};
     for (int i = 0; i < 6; i++) {
         int f = fr[i];
-        ok[i] = f >= 0 && f < T && !bad[(size_t)f * J + j] && finite3(W_at(h, W, f, j)) &&
-                (an < 0 || finite3(W_at(h, W, f, an)));
-        for (int k = 0; k < 3; k++)
-            r[i][k] = ok[i] ? W_at(h, W, f, j)[k] - (an >= 0 ? W_at(h, W, f, an)[k] : 0) : 0;
+        ok[i] = known(h, W, bad, f, j) && (an < 0 || known(h, W, bad, f, an));
+        double d[3] = {0, 0, 0};
+        for (int k = 0; k < 3 && ok[i]; k++)
+            d[k] = W_at(h, W, f, j)[k] - (an >= 0 && mode != FILL_PATH ? W_at(h, W, f, an)[k] : 0);
+        if (ok[i] && mode == FILL_CARRIED)
+            lfd_quat_rotate_inv(r[i], Q[f - fa], d);
+        else
+            memcpy(r[i], d, sizeof d);
     }
-    /* end velocities (per frame): second-order one-sided differences where
-       three frames are known, else first-order, else none */
+    if (!ok[2] || !ok[3])
+        return 0;
     double v0[3], v1[3];
     for (int k = 0; k < 3; k++) {
         v0[k] = ok[0] && ok[1] ? (3 * r[2][k] - 4 * r[1][k] + r[0][k]) / 2 : ok[1] ? r[2][k] - r[1][k] : 0;
         v1[k] = ok[4] && ok[5] ? (-3 * r[3][k] + 4 * r[4][k] - r[5][k]) / 2 : ok[4] ? r[4][k] - r[3][k] : 0;
     }
-    double len0 = lfd_v3_norm(r[2]), len1 = lfd_v3_norm(r[3]);
+    double len0 = 0, len1 = 0;
+    if (an >= 0) {
+        len0 = lfd_v3_dist(W_at(h, W, a - 1, j), W_at(h, W, a - 1, an));
+        len1 = lfd_v3_dist(W_at(h, W, b + 1, j), W_at(h, W, b + 1, an));
+    }
     double n = b - a + 2; /* frames from a-1 to b+1 */
     for (int f = a; f <= b; f++) {
         double s = (f - (a - 1)) / n, s2 = s * s, s3 = s2 * s;
@@ -248,18 +318,113 @@ static void fill_gap(const lfd_human *h, double *W, int j, int a, int b, const u
         double q[3];
         for (int k = 0; k < 3; k++)
             q[k] = h00 * r[2][k] + h10 * v0[k] * n + h01 * r[3][k] + h11 * v1[k] * n;
-        double *p = W_at(h, W, f, j);
+        if (mode == FILL_CARRIED)
+            lfd_quat_rotate(q, Q[f - fa], q);
+        double *p = out + (size_t)(f - a) * 3;
         if (an >= 0) {
+            if (mode == FILL_PATH)
+                lfd_v3_sub(q, q, W_at(h, W, f, an));
             /* a bone: keep its length between the lengths at the two ends */
             double L = (1 - s) * len0 + s * len1, qn = lfd_v3_norm(q);
             if (qn > 1e-9)
                 lfd_v3_scale(q, q, L / qn);
-            for (int k = 0; k < 3; k++)
-                p[k] = W_at(h, W, f, an)[k] + q[k];
+            lfd_v3_add(p, W_at(h, W, f, an), q);
         } else {
             memcpy(p, q, sizeof q);
         }
     }
+    return 1;
+}
+
+/* Interpolates joint j over a..b into out with mode m (FILL_*) or, for
+   m == FILL_NMODES, the mean of FILL_OFFSET and FILL_CARRIED (tmp: scratch
+   of the same size as out). */
+static int fill_mode(const lfd_human *h, const double *W, const uint8_t *bad, int j, int an, int m, int a, int b,
+                     double *out, double *tmp, double (*Q)[4])
+{
+    if (m < FILL_NMODES)
+        return hermite_fill(h, W, bad, j, an, m, a, b, out, Q);
+    if (!hermite_fill(h, W, bad, j, an, FILL_OFFSET, a, b, out, Q) ||
+        !hermite_fill(h, W, bad, j, an, FILL_CARRIED, a, b, tmp, Q))
+        return 0;
+    for (int f = a; f <= b; f++) {
+        double *p = out + (size_t)(f - a) * 3, *q = tmp + (size_t)(f - a) * 3;
+        for (int k = 0; k < 3; k++)
+            p[k] = 0.5 * (p[k] + q[k]);
+        if (an >= 0) {
+            /* back onto the bone's length (the mean of two points on a sphere lies inside it) */
+            double d[3];
+            lfd_v3_sub(d, q, W_at(h, (double *)W, f, an));
+            double L = lfd_v3_norm(d); /* both put it at this length */
+            lfd_v3_sub(d, p, W_at(h, (double *)W, f, an));
+            double dn = lfd_v3_norm(d);
+            if (dn > 1e-9)
+                lfd_v3_scale(d, d, L / dn);
+            lfd_v3_add(p, W_at(h, (double *)W, f, an), d);
+        }
+    }
+    return 1;
+}
+
+/* Fills joint j over frames a..b (valid at a-1 and b+1) with the
+   interpolation that does best on the same joint nearby: each mode, and
+   the mean of FILL_OFFSET and FILL_CARRIED, is tried on gaps of the same
+   length cut out (in thought) at up to LFD_REPAIR_FILL_TRIES places around
+   the gap where the joint is known, and the one with the smallest summed
+   largest error is used.  A walk's arm swing, carried by the upper arm,
+   and a reach, whose hand path is smooth, pick different modes. */
+#define LFD_REPAIR_FILL_TRIES 6
+static void fill_gap(const lfd_human *h, double *W, int j, int a, int b, const uint8_t *bad)
+{
+    int J = h->nsource, T = h->nframes;
+    int an = anchor_of(h, j);
+    /* the anchor must be known through the whole gap and at the ends */
+    for (int f = a - 1; an >= 0 && f <= b + 1; f++)
+        if (!finite3(W_at(h, W, f, an)) || bad[(size_t)f * J + an])
+            an = -1;
+    int len = b - a + 1;
+    double *out = malloc((size_t)len * 6 * sizeof *out), *tmp = out ? out + (size_t)len * 3 : NULL;
+    double (*Q)[4] = malloc((size_t)(len + 6) * sizeof *Q);
+    if (!out || !Q) {
+        free(out);
+        free(Q);
+        return;
+    }
+    /* the mode that does best on gaps of the same length nearby, where the
+       joint is known (up to LFD_REPAIR_FILL_TRIES of them, the nearest
+       first); FILL_OFFSET when there are none */
+    int mode = FILL_OFFSET;
+    {
+        double cost[FILL_NMODES + 1] = {0};
+        int ntry = 0;
+        for (int k = 1; k <= 4 && ntry < LFD_REPAIR_FILL_TRIES; k++)
+            for (int sg = -1; sg <= 1 && ntry < LFD_REPAIR_FILL_TRIES; sg += 2) {
+                int d = sg * k * (len + 4), pa = a + d, pb = b + d, usable = pa - 3 >= 0 && pb + 3 < T;
+                for (int f = pa - 3; usable && f <= pb + 3; f++)
+                    usable = known(h, W, bad, f, j) && (an < 0 || known(h, W, bad, f, an));
+                if (!usable)
+                    continue;
+                for (int m = 0; m <= FILL_NMODES; m++) {
+                    double e = 0;
+                    if (fill_mode(h, W, bad, j, an, m, pa, pb, out, tmp, Q))
+                        for (int f = pa; f <= pb; f++)
+                            e = fmax(e, lfd_v3_dist(out + (size_t)(f - pa) * 3, W_at(h, W, f, j)));
+                    else
+                        e = INFINITY;
+                    cost[m] += e;
+                }
+                ntry++;
+            }
+        for (int m = 0; ntry && m <= FILL_NMODES; m++)
+            if (cost[m] < cost[mode])
+                mode = m;
+    }
+    if (!fill_mode(h, W, bad, j, an, mode, a, b, out, tmp, Q))
+        hermite_fill(h, W, bad, j, an, FILL_OFFSET, a, b, out, Q);
+    for (int f = a; f <= b; f++)
+        memcpy(W_at(h, W, f, j), out + (size_t)(f - a) * 3, 3 * sizeof *out);
+    free(out);
+    free(Q);
 }
 
 static int depth_of(const lfd_human *h, int j)

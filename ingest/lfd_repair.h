@@ -11,8 +11,13 @@
                   plane of its root joint (shoulder, hip or pelvis);
       dropout     gaps of missing or low-confidence joints up to
                   LFD_REPAIR_MAX_GAP_S long, with valid frames on both sides,
-                  are filled: the joint's offset from its parent follows a
-                  cubic Hermite curve and keeps a length between the bone's
+                  are filled with a cubic Hermite curve (end velocities
+                  measured outside the gap) through the joint's offset from
+                  its parent in world axes, or that offset in a frame carried
+                  by the parent's own bone, or the joint's own path, or the
+                  mean of the first two: whichever does best on gaps of the
+                  same length cut out nearby where the joint is known; the
+                  joint keeps a length from its parent between the bone's
                   lengths at the two ends (so bones do not stretch); longer
                   gaps, and gaps at the start or end, stay (a rejection);
       floor_tilt  every frame is rotated about the floor's centre so the
