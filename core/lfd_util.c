@@ -110,6 +110,44 @@ int lfd_util_has_suffix(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
+/* ---- arena ------------------------------------------------------------------------------ */
+static size_t align_up(size_t n) { return (n + (LFD_ARENA_ALIGN - 1)) & ~(size_t)(LFD_ARENA_ALIGN - 1); }
+
+void *lfd_arena_take(lfd_arena *a, size_t n, size_t elem)
+{
+    if (a->overflow)
+        return NULL;
+    if (elem && n > (SIZE_MAX - 2 * LFD_ARENA_ALIGN - a->used) / elem) {
+        a->overflow = 1;
+        return NULL;
+    }
+    size_t start = align_up(a->used), end = start + n * elem;
+    if (a->base && end > a->cap) {
+        a->overflow = 1;
+        return NULL;
+    }
+    a->used = end;
+    return a->base ? a->base + start : NULL;
+}
+
+size_t lfd_arena_bytes(const lfd_arena *a)
+{
+    if (a->overflow)
+        return 0;
+    size_t n = align_up(a->used);
+    return n ? n : LFD_ARENA_ALIGN;
+}
+
+void lfd_arena_start(lfd_arena *a, void *block)
+{
+    size_t cap = lfd_arena_bytes(a);
+    memset(block, 0, cap);
+    a->base = block;
+    a->cap = cap;
+    a->used = 0;
+    a->overflow = 0;
+}
+
 /* ---- the clock --------------------------------------------------------------------------- */
 double lfd_now_s(void)
 {

@@ -1,6 +1,7 @@
 /*  lfd_util: the small helpers every layer uses (MuJoCo keeps the like in
     engine_util_*): small dense solves, comparisons and checks over arrays,
-    strings, the clock and the one length of a name.
+    strings, the clock, the one length of a name, and the arena that carves
+    a workspace's arrays out of one block.
 
     Pure functions without state; nothing here allocates.  One copy here
     instead of one per file, so a fix reaches every caller.
@@ -8,6 +9,7 @@
 #ifndef LFD_UTIL_H
 #define LFD_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Longest robot, joint, body, policy or observation name, with its NUL. */
@@ -42,6 +44,41 @@ int lfd_util_all_finite(const double *v, int n);
 
 /* 1 if s ends with suffix (case-sensitive). */
 int lfd_util_has_suffix(const char *s, const char *suffix);
+
+/* ---- one block for a workspace's arrays (MuJoCo's arena) -------------------------------- */
+
+/* A workspace with many arrays takes one block and one free, as mjData
+   does.  Its constructor lays the arrays out twice with one function:
+
+       lfd_arena a = {0};
+       layout(&a, &tmp);                  sizing pass: pointers NULL, a.used grows
+       void *block = aligned_alloc(LFD_ARENA_ALIGN, lfd_arena_bytes(&a));
+       lfd_arena_start(&a, block);        zeroes the block
+       layout(&a, ws);                    carving pass: pointers into block
+       ... free(block) frees every array
+
+   layout() calls lfd_arena_take once per array, in the same order both
+   times.  Nothing here allocates. */
+#define LFD_ARENA_ALIGN 64 /* every array starts on a cache line */
+
+typedef struct lfd_arena {
+    unsigned char *base; /* NULL in the sizing pass */
+    size_t used, cap;    /* bytes taken so far; size of base */
+    int overflow;        /* a size did not fit in size_t, or base ran out */
+} lfd_arena;
+
+/* The next n elements of elem bytes, aligned to LFD_ARENA_ALIGN: a pointer
+   into base, or NULL in the sizing pass (base NULL) or when the request
+   overflows (then a->overflow is set; lfd_arena_bytes is 0 after that). */
+void *lfd_arena_take(lfd_arena *a, size_t n, size_t elem);
+
+/* Bytes the sizing pass took, rounded up to LFD_ARENA_ALIGN (a valid
+   aligned_alloc size, at least LFD_ARENA_ALIGN); 0 after an overflow. */
+size_t lfd_arena_bytes(const lfd_arena *a);
+
+/* Starts the carving pass on block (lfd_arena_bytes(a) bytes, aligned to
+   LFD_ARENA_ALIGN), which it zeroes. */
+void lfd_arena_start(lfd_arena *a, void *block);
 
 /* ---- the clock --------------------------------------------------------------------------- */
 

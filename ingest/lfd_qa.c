@@ -383,7 +383,7 @@ static void check_teleport(qa_ctx *c)
     }
 }
 
-static void check_jitter(qa_ctx *c)
+static int check_jitter(qa_ctx *c, lfd_err *err)
 {
     const lfd_human *h = c->h;
     int s = (int)lround(LIM(LFD_QAL_JERK_SCALE_S) * c->fps);
@@ -422,7 +422,7 @@ static void check_jitter(qa_ctx *c)
     double acc = 0;
     int *pc = malloc(((size_t)c->n + 1) * sizeof *pc);
     if (!pc)
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (jitter)", h->path);
     int accn = 0;
     for (int f = 0; f < c->n; f++) {
         pre[f] = acc;
@@ -461,6 +461,7 @@ static void check_jitter(qa_ctx *c)
                                        LIM(LFD_QAL_JITTER_WINDOW_S), lim);
         set_ranges(rs, c->flag, c->f0, c->n, c->off);
     }
+    return LFD_OK;
 }
 
 static void check_bone_drift(qa_ctx *c)
@@ -653,7 +654,7 @@ static void check_floor(qa_ctx *c)
                    "the feet rest at z = %.3f m, not 0 (retargeting re-grounds the motion)", h->floor_z_m);
 }
 
-static void check_slide(qa_ctx *c)
+static int check_slide(qa_ctx *c, lfd_err *err)
 {
     const lfd_human *h = c->h;
     lfd_contact_params cp = {LIM(LFD_QAL_CONTACT_HEIGHT_M), LIM(LFD_QAL_CONTACT_SPEED_M_S),
@@ -662,7 +663,7 @@ static void check_slide(qa_ctx *c)
     int n = c->n - c->f0;
     uint8_t *con = malloc((size_t)n + 1);
     if (!con)
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (foot_slide)", h->path);
     double worst = 0;
     int worst_f = 0;
     clear_flags(c);
@@ -712,6 +713,7 @@ static void check_slide(qa_ctx *c)
                               "a foot in contact slides %.3f m", worst),
                    c->flag, c->f0, c->n, c->off);
     }
+    return LFD_OK;
 }
 
 static void check_timing(qa_ctx *c)
@@ -814,25 +816,29 @@ int lfd_qa_human_kp(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *
     }
     for (int f = 0; f < c.n; f++)
         c.finite[f] = (uint8_t)lfd_human_frame_finite(h, f);
+    int rc = LFD_OK;
     check_nonfinite(&c);
     check_timing(&c);
     if (c.n - c.f0 >= 2) {
         check_frozen(&c);
         check_teleport(&c);
-        check_jitter(&c);
+        rc = check_jitter(&c, err);
         check_bone_drift(&c);
         check_angles(&c);
         check_area(&c);
         check_floor(&c);
-        check_slide(&c);
+        if (rc == LFD_OK)
+            rc = check_slide(&c, err);
     }
-    lfd_qa_video_detect(h, kp, c.f0, r, plan);
+    if (rc == LFD_OK)
+        rc = lfd_qa_video_detect(h, kp, c.f0, r, plan, NULL, err);
     free(c.flag);
     free(c.finite);
     free(c.tmp);
     free(c.tmp2);
-    finish_report(r);
-    return LFD_OK;
+    if (rc == LFD_OK)
+        finish_report(r);
+    return rc;
 }
 
 /* ---- loading ------------------------------------------------------------------------- */

@@ -228,15 +228,15 @@ static int cmp_dbl(const void *a, const void *b)
 }
 
 /* ---- lr_swap and depth_flip ------------------------------------------------------------ */
-static void detect_swap_flip(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan, uint8_t *flag,
-                             int *ambiguous_out)
+static int detect_swap_flip(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan, uint8_t *flag,
+                            int *ambiguous_out, lfd_err *err)
 {
     int n = h->nframes;
     track t = {n, calloc((size_t)n + 1, sizeof(unsigned)), calloc((size_t)n + 1, 1)};
     uint8_t *on = malloc((size_t)n + 1);
     if (!t.state || !t.valid || !on) {
         free(t.state), free(t.valid), free(on);
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (lr_swap)", h->path);
     }
     run_track(h, f0, &t);
     int nvalid = 0;
@@ -246,7 +246,7 @@ static void detect_swap_flip(const lfd_human *h, int f0, lfd_qa_report *r, lfd_r
     uint8_t *swap_flag = flag, *flip_flag = calloc((size_t)n + 1, 1);
     if (!flip_flag) {
         free(t.state), free(t.valid), free(on);
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (depth_flip)", h->path);
     }
     memset(swap_flag, 0, (size_t)n);
     int ambiguous[2] = {0, 0}, nswap = 0, nflip = 0, repairable[2] = {1, 1};
@@ -304,6 +304,7 @@ static void detect_swap_flip(const lfd_human *h, int f0, lfd_qa_report *r, lfd_r
     free(on);
     free(t.state);
     free(t.valid);
+    return LFD_OK;
 }
 
 /* ---- dropout ----------------------------------------------------------------------------- */
@@ -381,7 +382,7 @@ static void detect_dropout(const lfd_human *h, const lfd_keypoints *kp, int f0, 
 }
 
 /* ---- bone_breathing ------------------------------------------------------------------------ */
-static void detect_breathing(const lfd_human *h, int f0, lfd_qa_report *r, uint8_t *flag)
+static int detect_breathing(const lfd_human *h, int f0, lfd_qa_report *r, uint8_t *flag, lfd_err *err)
 {
     static const int bones[8][2] = {
         {LFD_CJ_L_SHOULDER, LFD_CJ_L_ELBOW}, {LFD_CJ_R_SHOULDER, LFD_CJ_R_ELBOW}, {LFD_CJ_L_ELBOW, LFD_CJ_L_WRIST},
@@ -389,11 +390,11 @@ static void detect_breathing(const lfd_human *h, int f0, lfd_qa_report *r, uint8
         {LFD_CJ_L_KNEE, LFD_CJ_L_ANKLE},     {LFD_CJ_R_KNEE, LFD_CJ_R_ANKLE}};
     int n = h->nframes, m = n - f0;
     if (m < 3)
-        return;
+        return LFD_OK;
     double *len = malloc((size_t)m * sizeof *len), *tmp = malloc((size_t)m * sizeof *tmp);
     if (!len || !tmp) {
         free(len), free(tmp);
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (bone_breathing)", h->path);
     }
     int w = (int)lround(LFD_QV_BREATH_WIN_S * h->fps / 2);
     if (w < 1)
@@ -441,6 +442,7 @@ static void detect_breathing(const lfd_human *h, int f0, lfd_qa_report *r, uint8
             lfd_cjoint_name(bones[worst_b][0]), lfd_cjoint_name(bones[worst_b][1]), LFD_QV_BREATH_WIN_S, 100 * worst);
         lfd_qa_set_ranges(rs, flag, f0, n, h->first_frame);
     }
+    return LFD_OK;
 }
 
 /* ---- floor_tilt ------------------------------------------------------------------------------ */
@@ -460,8 +462,8 @@ static void rot_between(const double a[3], const double b[3], double R[9])
         }
 }
 
-/* fits z = c + g . (xy - mean) to ground samples, robustly; returns 0 when the
-   samples do not spread enough to measure a slope */
+/* fits z = c + g . (xy - mean) to ground samples, robustly; returns 1, or 0
+   when the samples do not spread enough to measure a slope, or LFD_ENOMEM */
 static int fit_floor(const double *s, int k, double g[2], double mean[3], double lat[2])
 {
     double mx = 0, my = 0, mz = 0;
@@ -487,7 +489,7 @@ static int fit_floor(const double *s, int k, double g[2], double mean[3], double
     int two_d = sqrt(fmax(l2, 0)) >= LFD_QV_TILT_SPREAD_M;
     uint8_t *use = malloc((size_t)k);
     if (!use)
-        return 0;
+        return LFD_ENOMEM;
     /* consensus first (several floor levels: steps, boxes): the plane through
        three samples, tilted under 30 deg, with the most samples within 2 cm;
        a fixed-seed generator keeps the result reproducible */
@@ -529,19 +531,21 @@ static int fit_floor(const double *s, int k, double g[2], double mean[3], double
         /* a level plane that holds about as many samples wins: stance spots on
            a few levels (steps, boxes) can line up on a slanted plane */
         double *z = malloc((size_t)k * sizeof *z);
-        int lvl = 0;
-        if (z) {
-            for (int i = 0; i < k; i++)
-                z[i] = s[i * 3 + 2];
-            qsort(z, (size_t)k, sizeof *z, cmp_dbl);
-            for (int i = 0, j = 0; i < k; i++) {
-                while (z[i] - z[j] > 0.04)
-                    j++;
-                if (i - j + 1 > lvl)
-                    lvl = i - j + 1;
-            }
-            free(z);
+        if (!z) {
+            free(use);
+            return LFD_ENOMEM;
         }
+        int lvl = 0;
+        for (int i = 0; i < k; i++)
+            z[i] = s[i * 3 + 2];
+        qsort(z, (size_t)k, sizeof *z, cmp_dbl);
+        for (int i = 0, j = 0; i < k; i++) {
+            while (z[i] - z[j] > 0.04)
+                j++;
+            if (i - j + 1 > lvl)
+                lvl = i - j + 1;
+        }
+        free(z);
         /* a tilted floor holds (almost) all the ground samples, clearly more than any level */
         if (best < 1.3 * lvl || best < 0.9 * k) {
             free(use);
@@ -609,17 +613,17 @@ static int fit_floor(const double *s, int k, double g[2], double mean[3], double
     return 1;
 }
 
-static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan)
+static int detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan, lfd_err *err)
 {
     /* the balls of the feet: on the floor through most of a stance, whatever
        the heel does (ankles ride 5-10 cm higher and lift with the heel) */
     static const int feet[2] = {LFD_CJ_L_TOE, LFD_CJ_R_TOE};
     int n = h->nframes;
     if (n - f0 < 5)
-        return;
+        return LFD_OK;
     double *s = malloc((size_t)(n * 4) * 3 * sizeof *s);
     if (!s)
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (floor_tilt)", h->path);
     int k = 0;
     for (int f = f0 + 1; f + 1 < n; f++) {
         double zmin = INFINITY;
@@ -638,7 +642,12 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
     double g[2], mean[3] = {0, 0, 0}, nrm[3] = {0, 0, 1}, tilt = 0, lim = LFD_QV_TILT_DEG;
     const char *how = NULL;
     double lat[2];
-    if (k >= 20 && fit_floor(s, k, g, mean, lat)) {
+    int fit = k >= 20 ? fit_floor(s, k, g, mean, lat) : 0;
+    if (fit < 0) {
+        free(s);
+        return lfd_fail(err, fit, "%s: out of memory (floor_tilt)", h->path);
+    }
+    if (fit) {
         if (lat[0] != 0 || lat[1] != 0) {
             /* the ground spreads one way (a straight walk): across it, the trunk
                leans as much left as right on average, so its mean lean across
@@ -680,18 +689,19 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
         }
     }
     free(s);
+    return LFD_OK;
 }
 
 /* ---- timestamp_irregular ----------------------------------------------------------------------- */
-static void detect_timestamps(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *r, lfd_repair_plan *plan,
-                              uint8_t *flag)
+static int detect_timestamps(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *r, lfd_repair_plan *plan,
+                             uint8_t *flag, lfd_err *err)
 {
     int n = kp->nframes;
     if (!kp->times || n < 3 || n != h->nframes + h->first_frame)
-        return;
+        return LFD_OK;
     double *dt = malloc((size_t)n * sizeof *dt);
     if (!dt)
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (timestamp_irregular)", h->path);
     for (int i = 0; i + 1 < n; i++)
         dt[i] = kp->times[i + 1] - kp->times[i];
     qsort(dt, (size_t)(n - 1), sizeof *dt, cmp_dbl);
@@ -711,7 +721,7 @@ static void detect_timestamps(const lfd_human *h, const lfd_keypoints *kp, lfd_q
         }
     }
     if (!k)
-        return;
+        return LFD_OK;
     int fixable = longest <= LFD_REPAIR_MAX_GAP_S;
     lfd_qa_reason *rs = lfd_qa_add_reason(
         r, "timestamp_irregular", LFD_QA_REJECT, worst, LFD_QV_TS_DEV,
@@ -723,26 +733,30 @@ static void detect_timestamps(const lfd_human *h, const lfd_keypoints *kp, lfd_q
         lfd_repair_op op = {.kind = LFD_QK_TIMESTAMP_IRREGULAR, .f0 = 0, .f1 = n - 1, .fps = 1 / med};
         lfd_repair_plan_add(plan, &op);
     }
+    return LFD_OK;
 }
 
 /* ---- entry ------------------------------------------------------------------------------------ */
 int lfd_qa_video_detect(const lfd_human *h, const lfd_keypoints *kp, int f0, lfd_qa_report *r,
-                        lfd_repair_plan *plan)
+                        lfd_repair_plan *plan, int *ambiguous, lfd_err *err)
 {
-    int n = h->nframes, ambiguous = 0;
+    int n = h->nframes, amb = 0, rc = LFD_OK;
     uint8_t *flag = malloc((size_t)n + 1);
     if (!flag)
-        return 0;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (video detectors)", h->path);
     int keypoints = h->source == LFD_HUMAN_SRC_KEYPOINTS;
     if (keypoints)
         detect_dropout(h, kp, f0, r, plan, flag);
     if (n - f0 >= 3)
-        detect_swap_flip(h, f0, r, plan, flag, &ambiguous);
-    if (keypoints)
-        detect_breathing(h, f0, r, flag);
-    detect_tilt(h, f0, r, plan);
-    if (keypoints && kp)
-        detect_timestamps(h, kp, r, plan, flag);
+        rc = detect_swap_flip(h, f0, r, plan, flag, &amb, err);
+    if (rc == LFD_OK && keypoints)
+        rc = detect_breathing(h, f0, r, flag, err);
+    if (rc == LFD_OK)
+        rc = detect_tilt(h, f0, r, plan, err);
+    if (rc == LFD_OK && keypoints && kp)
+        rc = detect_timestamps(h, kp, r, plan, flag, err);
     free(flag);
-    return ambiguous;
+    if (ambiguous)
+        *ambiguous = amb;
+    return rc;
 }

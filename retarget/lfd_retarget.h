@@ -235,7 +235,10 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, struct lfd_jw *jw)
 
 /* Zero-phase 2nd-order Butterworth low-pass (forward and backward) of n
    samples spaced stride doubles apart, in place; cutoff in Hz at rate fs.
-   Ends are padded by reflection.  Used for --smooth. */
-void lfd_filtfilt_lowpass(double *x, int n, size_t stride, double cutoff_hz, double fs);
+   Ends are padded by reflection.  Leaves x as it is and returns LFD_OK when
+   there is nothing to filter (n < 4, cutoff <= 0 or at/above fs/2);
+   LFD_ENOMEM (x unchanged) when its scratch copy cannot be allocated. */
+int lfd_filtfilt_lowpass(double *x, int n, size_t stride, double cutoff_hz, double fs,
+                         lfd_err *err);
 
 #endif

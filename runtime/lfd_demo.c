@@ -337,9 +337,9 @@ static int stage_check(demo *d, lfd_err *err)
     co.checks |= 1u << LFD_CG_TRACK;
     int counts[3] = {0, 0, 0}, fell = 0;
     double self_max = 0, zmp_min = INFINITY, effort = 0, track_wall = 0;
-    lfd_check_report *rep = lfd_check_report_new();
-    if (!rep)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    lfd_check_report *rep = NULL;
+    if ((rc = lfd_check_report_new(&rep, err)))
+        return rc;
     char failed[2048] = "";
     lfd_jw_key(&d->jw, "check");
     lfd_jw_arr_begin(&d->jw);
@@ -619,13 +619,12 @@ static int stage_pictures(demo *d, lfd_err *err)
     /* the held-out motion's joints against their limits, with the torque series */
     lfd_checker *c = NULL;
     lfd_check_ws *ws = NULL;
-    lfd_check_report *rep = lfd_check_report_new();
+    lfd_check_report *rep = NULL;
     lfd_check_opts co;
     lfd_check_opts_init(&co);
     co.series = 1;
     snprintf(svg, sizeof svg, "%s/%s-check.svg", sub, ref->name);
-    if (!rep)
-        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+    rc = lfd_check_report_new(&rep, err);
     if (rc == LFD_OK)
         rc = lfd_checker_new(&c, d->robot, err);
     if (rc == LFD_OK)
@@ -737,11 +736,12 @@ static int stage_real(demo *d, lfd_err *err)
     lfd_check_opts co;
     lfd_check_opts_init(&co);
     lfd_qa_report *q = calloc(1, sizeof *q);
-    lfd_check_report *rep = lfd_check_report_new();
-    if (!q || !rep) {
-        free(q);
-        lfd_check_report_free(&rep);
+    if (!q)
         return lfd_fail(err, LFD_ENOMEM, "lfd demo: out of memory");
+    lfd_check_report *rep = NULL;
+    if ((rc = lfd_check_report_new(&rep, err))) {
+        free(q);
+        return rc;
     }
     int counts[3] = {0, 0, 0};
     lfd_jw_kint(&d->jw, "clips", nclips);

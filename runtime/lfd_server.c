@@ -1108,7 +1108,8 @@ int lfd_server_bind(lfd_server *s, lfd_err *err)
             return lfd_fail(err, LFD_EUNSUPPORTED, "this libzmq has no CURVE support");
         /* the allow-list as the serving thread checks it; the ZAP handler
            must be listening before the first handshake */
-        srv_keys_reload(s);
+        if ((rc = srv_keys_reload(s, err)))
+            return rc;
         s->keys_seen_gen = atomic_load(&s->keys_gen);
         s->zap_sock = zmq_socket(s->ctx, ZMQ_REP);
         int linger = 0;

@@ -199,8 +199,9 @@ int srv_file_id(const char *path, int64_t id[4]);
 void *srv_watcher_main(void *arg);
 /* The ZAP handler thread (ZeroMQ RFC 27): admits keys in curve_dir/clients. */
 void *srv_zap_main(void *arg);
-/* Reads curve_dir/clients into s->keys (bumping keys_gen when it changed). */
-void srv_keys_reload(lfd_server *s);
+/* Reads curve_dir/clients into s->keys (bumping keys_gen when it changed).
+   LFD_ENOMEM leaves the list in force as it was. */
+int srv_keys_reload(lfd_server *s, lfd_err *err);
 /* 1 if the CURVE key (Z85) is in s->keys. */
 int srv_key_allowed_now(lfd_server *s, const char *key);
 

@@ -53,8 +53,9 @@
 
         lfd_check_opts o;
         lfd_check_opts_init(&o);
-        lfd_check_report *rep = lfd_check_report_new();
-        if (lfd_check_run(robot, &motion, &o, rep, &err) == LFD_OK &&
+        lfd_check_report *rep = NULL;
+        if (lfd_check_report_new(&rep, &err) == LFD_OK &&
+            lfd_check_run(robot, &motion, &o, rep, &err) == LFD_OK &&
             rep->verdict == LFD_CHECK_FAIL) ... refuse the motion
         lfd_check_report_free(&rep);
 */
@@ -281,9 +282,10 @@ typedef struct lfd_check_report {
     unsigned char *s_contact; /* nframes, bit 0 left foot, bit 1 right foot */
 } lfd_check_report;
 
-/* A new zeroed report (NULL if out of memory); free with
-   lfd_check_report_free, which also frees its series and NULLs *rep. */
-lfd_check_report *lfd_check_report_new(void);
+/* Allocates a zeroed report into *out (NULL on failure, LFD_ENOMEM); the
+   caller frees it with lfd_check_report_free, which also frees the series
+   lfd_check_motion allocated into it and NULLs the caller's pointer. */
+int lfd_check_report_new(lfd_check_report **out, lfd_err *err);
 void lfd_check_report_free(lfd_check_report **rep);
 
 /* Text for people: the verdict, the headline figures and every finding.

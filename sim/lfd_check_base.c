@@ -72,7 +72,11 @@ int lfd_check_parse_groups(const char *list, unsigned *bits, lfd_err *err)
 }
 
 /* ---- report ------------------------------------------------------------------------ */
-lfd_check_report *lfd_check_report_new(void) { return calloc(1, sizeof(lfd_check_report)); }
+int lfd_check_report_new(lfd_check_report **out, lfd_err *err)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory (check report)");
+}
 
 void lfd_check_report_free_series(lfd_check_report *rep)
 {
