@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -146,6 +147,15 @@ void lfd_arena_start(lfd_arena *a, void *block)
     a->cap = cap;
     a->used = 0;
     a->overflow = 0;
+}
+
+void *lfd_arena_alloc(lfd_arena *a)
+{
+    size_t bytes = lfd_arena_bytes(a);
+    void *block = bytes ? aligned_alloc(LFD_ARENA_ALIGN, bytes) : NULL;
+    if (block)
+        lfd_arena_start(a, block);
+    return block;
 }
 
 /* ---- the clock --------------------------------------------------------------------------- */

@@ -3,8 +3,9 @@
     strings, the clock, the one length of a name, and the arena that carves
     a workspace's arrays out of one block.
 
-    Pure functions without state; nothing here allocates.  One copy here
-    instead of one per file, so a fix reaches every caller.
+    Pure functions without state; nothing here allocates but
+    lfd_arena_alloc, the block of a workspace.  One copy here instead of one
+    per file, so a fix reaches every caller.
 */
 #ifndef LFD_UTIL_H
 #define LFD_UTIL_H
@@ -52,13 +53,14 @@ int lfd_util_has_suffix(const char *s, const char *suffix);
 
        lfd_arena a = {0};
        layout(&a, &tmp);                  sizing pass: pointers NULL, a.used grows
-       void *block = aligned_alloc(LFD_ARENA_ALIGN, lfd_arena_bytes(&a));
-       lfd_arena_start(&a, block);        zeroes the block
-       layout(&a, ws);                    carving pass: pointers into block
-       ... free(block) frees every array
+       if (!lfd_arena_alloc(&a))          one zeroed block of that size
+           return lfd_fail(err, LFD_ENOMEM, ...);
+       ws = layout(&a, &tmp);             carving pass: pointers into the block;
+       *ws = tmp;                         the struct itself heads it
+       ... free(ws) frees every array
 
    layout() calls lfd_arena_take once per array, in the same order both
-   times.  Nothing here allocates. */
+   times, the struct first. */
 #define LFD_ARENA_ALIGN 64 /* every array starts on a cache line */
 
 typedef struct lfd_arena {
@@ -79,6 +81,11 @@ size_t lfd_arena_bytes(const lfd_arena *a);
 /* Starts the carving pass on block (lfd_arena_bytes(a) bytes, aligned to
    LFD_ARENA_ALIGN), which it zeroes. */
 void lfd_arena_start(lfd_arena *a, void *block);
+
+/* After the sizing pass: allocates the block (aligned_alloc) and starts the
+   carving pass on it.  Returns the block, which the caller frees with
+   free(), or NULL (out of memory, or the sizing pass overflowed). */
+void *lfd_arena_alloc(lfd_arena *a);
 
 /* ---- the clock --------------------------------------------------------------------------- */
 

@@ -53,11 +53,8 @@ int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err
     lfd_ik tmp = {0};
     lfd_arena a = {0};
     ik_layout(&a, m, &tmp);
-    size_t bytes = lfd_arena_bytes(&a);
-    void *block = bytes ? aligned_alloc(LFD_ARENA_ALIGN, bytes) : NULL;
-    if (!block)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK solver (%zu bytes)", bytes);
-    lfd_arena_start(&a, block);
+    if (!lfd_arena_alloc(&a))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK solver");
     lfd_ik *ik = ik_layout(&a, m, &tmp); /* == block */
     *ik = tmp;
     ik->m = m;
@@ -254,11 +251,8 @@ int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err)
     lfd_ik_ws tmp = {0};
     lfd_arena a = {0};
     ws_layout(&a, ik, &tmp);
-    size_t bytes = lfd_arena_bytes(&a);
-    void *block = bytes ? aligned_alloc(LFD_ARENA_ALIGN, bytes) : NULL;
-    if (!block)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK workspace (%zu bytes)", bytes);
-    lfd_arena_start(&a, block);
+    if (!lfd_arena_alloc(&a))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK workspace");
     lfd_ik_ws *ws = ws_layout(&a, ik, &tmp); /* == block */
     *ws = tmp;
     ws->d = mj_makeData(ik->m);

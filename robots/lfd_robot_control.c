@@ -93,23 +93,34 @@ struct lfd_robot_ff {
     double *tau_ff;  /* nv: lfd_robot_ff_control's feed-forward */
 };
 
+/* the struct and its arrays, in one block (lfd_arena); the mjData is MuJoCo's own */
+static lfd_robot_ff *ff_layout(lfd_arena *a, const lfd_robot *r, lfd_robot_ff *ff)
+{
+    size_t nv = (size_t)(r->nv ? r->nv : 1);
+    lfd_robot_ff *head = lfd_arena_take(a, 1, sizeof *ff);
+    ff->f = lfd_arena_take(a, nv, sizeof(double));
+    ff->jac[0] = lfd_arena_take(a, 6 * nv, sizeof(double));
+    ff->jac[1] = lfd_arena_take(a, 6 * nv, sizeof(double));
+    ff->tau_ff = lfd_arena_take(a, nv, sizeof(double));
+    return head;
+}
+
 int lfd_robot_ff_new(lfd_robot_ff **out, const lfd_robot *r, lfd_err *err)
 {
     lfd_mj_init();
     *out = NULL;
-    lfd_robot_ff *ff = calloc(1, sizeof *ff);
-    if (!ff)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    lfd_robot_ff tmp = {0};
+    lfd_arena a = {0};
+    ff_layout(&a, r, &tmp);
+    if (!lfd_arena_alloc(&a))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the feed-forward workspace");
+    lfd_robot_ff *ff = ff_layout(&a, r, &tmp); /* == block */
+    *ff = tmp;
     ff->r = r;
-    size_t nv = (size_t)(r->nv ? r->nv : 1);
-    ff->f = calloc(nv, sizeof(double));
-    ff->jac[0] = calloc(6 * nv, sizeof(double));
-    ff->jac[1] = calloc(6 * nv, sizeof(double));
-    ff->tau_ff = calloc(nv, sizeof(double));
     ff->d = mj_makeData(r->m);
-    if (!ff->f || !ff->jac[0] || !ff->jac[1] || !ff->tau_ff || !ff->d) {
-        lfd_robot_ff_free(&ff);
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (!ff->d) {
+        free(ff);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the feed-forward workspace's mjData");
     }
     *out = ff;
     return LFD_OK;
@@ -119,14 +130,9 @@ void lfd_robot_ff_free(lfd_robot_ff **pff)
 {
     if (!pff || !*pff)
         return;
-    lfd_robot_ff *ff = *pff;
-    if (ff->d)
-        mj_deleteData(ff->d);
-    free(ff->f);
-    free(ff->jac[0]);
-    free(ff->jac[1]);
-    free(ff->tau_ff);
-    free(ff);
+    if ((*pff)->d)
+        mj_deleteData((*pff)->d);
+    free(*pff); /* the struct heads its block */
     *pff = NULL;
 }
 

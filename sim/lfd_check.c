@@ -393,11 +393,8 @@ int lfd_check_ws_new(lfd_check_ws **out, const lfd_checker *c, lfd_err *err)
     lfd_check_ws tmp = {0};
     lfd_arena a = {0};
     ws_layout(&a, c, &tmp);
-    size_t bytes = lfd_arena_bytes(&a);
-    void *block = bytes ? aligned_alloc(LFD_ARENA_ALIGN, bytes) : NULL;
-    if (!block)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory for the check workspace (%zu bytes)", bytes);
-    lfd_arena_start(&a, block);
+    if (!lfd_arena_alloc(&a))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the check workspace");
     lfd_check_ws *ws = ws_layout(&a, c, &tmp); /* == block */
     *ws = tmp;
     ws->c = c;

@@ -241,4 +241,18 @@ TEST(core_arena_carves_one_aligned_block)
     /* nothing taken: still a valid aligned_alloc size */
     lfd_arena none = {0};
     CHECK_EQ_INT((int)lfd_arena_bytes(&none), LFD_ARENA_ALIGN);
+    /* lfd_arena_alloc: the same layout, allocated and started */
+    lfd_arena a2 = {0};
+    arena_layout(&a2, &tmp);
+    arena_ws *w2 = lfd_arena_alloc(&a2);
+    CHECK(w2 != NULL);
+    if (w2) {
+        CHECK(arena_layout(&a2, &tmp) == w2);
+        CHECK(((uintptr_t)tmp.d % LFD_ARENA_ALIGN) == 0 && tmp.d[6] == 0);
+        CHECK(!a2.overflow);
+        free(w2);
+    }
+    lfd_arena bad = {0};
+    lfd_arena_take(&bad, SIZE_MAX / 2, 4);
+    CHECK(lfd_arena_alloc(&bad) == NULL);
 }
