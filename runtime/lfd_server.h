@@ -100,8 +100,9 @@ double lfd_server_hist_pct(const uint32_t *hist, double pct);
 
 typedef struct lfd_server lfd_server;
 
-/* Creates a server (ZeroMQ context, no socket yet).  Free with
-   lfd_server_free. */
+/* Creates a server (ZeroMQ context, no socket yet).  The caller frees *out
+   with lfd_server_free (which NULLs the pointer, and frees the policies it
+   loaded); *out is NULL on failure. */
 int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err);
 void lfd_server_free(lfd_server **s);
 

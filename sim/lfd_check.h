@@ -302,15 +302,18 @@ int lfd_check_report_find(const lfd_check_report *rep, int kind, int f, int *idx
 typedef struct lfd_checker lfd_checker;
 typedef struct lfd_check_ws lfd_check_ws;
 
-/* Prepares a robot for checking (the robot must outlive the checker).
-   Free with lfd_checker_free. */
+/* Prepares a robot for checking (the robot must outlive the checker): a
+   copy of its model and the tables.  The caller frees *c with
+   lfd_checker_free (which NULLs the pointer); *c is NULL on failure. */
 int lfd_checker_new(lfd_checker **c, const lfd_robot *r, lfd_err *err);
 void lfd_checker_free(lfd_checker **c);
 const lfd_robot *lfd_checker_robot(const lfd_checker *c);
 /* The checker's copy of the model (contact buffer raised). */
 const mjModel *lfd_checker_model(const lfd_checker *c);
 
-/* A workspace for one thread.  Free with lfd_check_ws_free. */
+/* A workspace for one thread (c must outlive it): its arrays in one block,
+   plus an mjData and a simulation loop.  The caller frees *ws with
+   lfd_check_ws_free (which NULLs the pointer); *ws is NULL on failure. */
 int lfd_check_ws_new(lfd_check_ws **ws, const lfd_checker *c, lfd_err *err);
 void lfd_check_ws_free(lfd_check_ws **ws);
 
