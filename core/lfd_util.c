@@ -97,6 +97,25 @@ int lfd_util_cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int lfd_util_sort_finite(double *v, int n)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i]))
+            v[m++] = v[i];
+    if (m > 1)
+        qsort(v, (size_t)m, sizeof *v, lfd_util_cmp_double);
+    return m;
+}
+
+double lfd_util_median_finite(double *v, int n)
+{
+    int m = lfd_util_sort_finite(v, n);
+    if (!m)
+        return NAN;
+    return m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
+}
+
 int lfd_util_all_finite(const double *v, int n)
 {
     for (int i = 0; i < n; i++)

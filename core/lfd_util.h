@@ -41,6 +41,14 @@ int lfd_util_cmp_double(const void *a, const void *b);
 /* 1 if all n values are finite (no NaN, no infinity). */
 int lfd_util_all_finite(const double *v, int n);
 
+/* Moves the finite values of v[0..n) to its front, in ascending order, and
+   returns how many there are (the rest of v is left as it was). */
+int lfd_util_sort_finite(double *v, int n);
+
+/* Median of the finite values of v[0..n) (the mean of the middle two for
+   an even count); sorts v as lfd_util_sort_finite.  NAN if none. */
+double lfd_util_median_finite(double *v, int n);
+
 /* ---- strings ---------------------------------------------------------------------------- */
 
 /* 1 if s ends with suffix (case-sensitive). */

@@ -108,13 +108,9 @@ static void h_keep(lfd_human *h, const char *msg)
 /* percentile (0..100) of the finite values among v[0..n); sorts v; NAN if none */
 static double pct_of(double *v, int n, double pct)
 {
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (isfinite(v[i]))
-            v[m++] = v[i];
+    int m = lfd_util_sort_finite(v, n);
     if (!m)
         return NAN;
-    qsort(v, (size_t)m, sizeof *v, lfd_util_cmp_double);
     double k = pct / 100.0 * (m - 1);
     int i = (int)floor(k);
     if (i >= m - 1)
@@ -129,13 +125,9 @@ static double pct_of(double *v, int n, double pct)
    than on the floor do not lift it up.  Sorts v; NAN if no finite values. */
 static double rest_level(double *v, int n, double band)
 {
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (isfinite(v[i]))
-            v[m++] = v[i];
+    int m = lfd_util_sort_finite(v, n);
     if (!m)
         return NAN;
-    qsort(v, (size_t)m, sizeof *v, lfd_util_cmp_double);
     int need = m / 20 > 3 ? m / 20 : 3;
     if (need > m)
         need = m;

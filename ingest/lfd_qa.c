@@ -201,19 +201,22 @@ lfd_qa_reason *lfd_qa_add_reason(lfd_qa_report *r, const char *check, int sev, d
 #define add_reason lfd_qa_add_reason
 
 /* frame ranges of flag[f0..n) into rs (frame numbers shifted by offset) */
+int lfd_qa_next_run(const uint8_t *flag, int f, int n, int *end)
+{
+    while (f < n && !flag[f])
+        f++;
+    int g = f;
+    while (g < n && flag[g])
+        g++;
+    *end = g;
+    return f;
+}
+
 void lfd_qa_set_ranges(lfd_qa_reason *rs, const uint8_t *flag, int f0, int n, int offset)
 {
     rs->frames = 0;
     rs->nranges = rs->more_ranges = 0;
-    int f = f0;
-    while (f < n) {
-        if (!flag[f]) {
-            f++;
-            continue;
-        }
-        int g = f;
-        while (g < n && flag[g])
-            g++;
+    for (int f = f0, g; (f = lfd_qa_next_run(flag, f, n, &g)) < n; f = g) {
         rs->frames += g - f;
         if (rs->nranges < LFD_QA_MAX_RANGES) {
             rs->range[rs->nranges][0] = f + offset;
@@ -222,7 +225,6 @@ void lfd_qa_set_ranges(lfd_qa_reason *rs, const uint8_t *flag, int f0, int n, in
         } else {
             rs->more_ranges++;
         }
-        f = g;
     }
 }
 #define set_ranges lfd_qa_set_ranges
@@ -235,17 +237,11 @@ static int any_flag(const uint8_t *flag, int f0, int n)
     return 0;
 }
 
-/* median of v[0..n) (sorts a copy in tmp) */
+/* median of the finite values of v[0..n) (sorts a copy in tmp); NAN if none */
 static double median_n(const double *v, int n, double *tmp)
 {
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (isfinite(v[i]))
-            tmp[m++] = v[i];
-    if (!m)
-        return NAN;
-    qsort(tmp, (size_t)m, sizeof *tmp, lfd_util_cmp_double);
-    return m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
+    memcpy(tmp, v, (size_t)n * sizeof *tmp);
+    return lfd_util_median_finite(tmp, n);
 }
 
 /* rotate world vector v into segment s's frame at frame f */
@@ -673,15 +669,7 @@ static int check_slide(qa_ctx *c, lfd_err *err)
                               c->fps, &cp, con, 1) < 0)
             break;
         /* per contact run: how far the planted point (ankle or toe) drifts from where it landed */
-        int f = 0;
-        while (f < n) {
-            if (!con[f]) {
-                f++;
-                continue;
-            }
-            int g = f;
-            while (g < n && con[g])
-                g++;
+        for (int f = 0, g; (f = lfd_qa_next_run(con, f, n, &g)) < n; f = g) {
             double dmax[2] = {0, 0};
             int jj[2] = {ank, toe};
             for (int k = 0; k < 2; k++) {
@@ -700,7 +688,6 @@ static int check_slide(qa_ctx *c, lfd_err *err)
             }
             if (skid > LIM(LFD_QAL_SLIDE_WARN_M))
                 memset(c->flag + c->f0 + f, 1, (size_t)(g - f));
-            f = g;
         }
     }
     free(con);

@@ -206,18 +206,10 @@ static void run_track(const lfd_human *h, int f0, track *t)
 /* adds an op per run of flag[f0..n) */
 static void plan_runs(lfd_repair_plan *plan, const uint8_t *flag, int f0, int n, lfd_repair_op proto)
 {
-    for (int f = f0; f < n;) {
-        if (!flag[f]) {
-            f++;
-            continue;
-        }
-        int g = f;
-        while (g < n && flag[g])
-            g++;
+    for (int f = f0, g; (f = lfd_qa_next_run(flag, f, n, &g)) < n; f = g) {
         proto.f0 = f;
         proto.f1 = g - 1;
         lfd_repair_plan_add(plan, &proto);
-        f = g;
     }
 }
 

@@ -125,6 +125,10 @@ int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err);
 /* Asks lfd_server_run to return; safe from another thread or a signal
    handler. */
 void lfd_server_stop(lfd_server *s);
+/* Runs lfd_server_run on a thread of its own (after lfd_server_bind), for
+   a program that serves and drives in one process (lfd ctl-demo, lfd
+   demo).  lfd_server_free stops and joins that thread. */
+int lfd_server_start(lfd_server *s, lfd_err *err);
 
 void lfd_server_get_stats(const lfd_server *s, lfd_server_stats *st);
 

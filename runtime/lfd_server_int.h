@@ -133,6 +133,10 @@ struct lfd_server {
 
     lfd_server_stats st;
 
+    /* lfd_server_start's thread running lfd_server_run */
+    pthread_t runner;
+    int runner_on;
+
     /* watcher */
     pthread_t watcher;
     int watcher_on;
