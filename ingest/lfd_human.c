@@ -417,6 +417,8 @@ static double frame_jump(const lfd_human *h, int f)
     return m;
 }
 
+/* 1 if frame 0 is a reference pose (rest-like and a jump to frame 1), 0 if
+   not, LFD_ENOMEM */
 static int detect_ref_pose(lfd_human *h, const lfd_bvh *b)
 {
     if (h->nframes < 4)
@@ -434,7 +436,7 @@ static int detect_ref_pose(lfd_human *h, const lfd_bvh *b)
         n = lim;
     double *d = malloc((size_t)n * sizeof *d);
     if (!d)
-        return 0;
+        return LFD_ENOMEM;
     for (int f = 1; f <= n; f++)
         d[f - 1] = frame_jump(h, f);
     double p95 = pct_of(d, n, 95);
@@ -523,11 +525,15 @@ int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *o, 
     if (rc == LFD_OK) {
         fill_virtual(h);
         h->ref_pose = detect_ref_pose(h, b);
-        if (h->ref_pose && o && o->ref_pose == LFD_REFPOSE_DROP) {
+        if (h->ref_pose < 0) {
+            h->ref_pose = 0;
+            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", h->path);
+        } else if (h->ref_pose && o && o->ref_pose == LFD_REFPOSE_DROP) {
             drop_first_frame(h);
             h->ref_dropped = 1;
         }
-        rc = lfd_human_analyze(h, err);
+        if (rc == LFD_OK)
+            rc = lfd_human_analyze(h, err);
     }
     if (rc)
         lfd_human_free(h);

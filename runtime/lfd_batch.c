@@ -690,18 +690,25 @@ static void result_path(const brun *b, const bitem *bi, const lfd_robot *r, cons
     path_in(b, out, n, "results/%s/%s.json", r->name, name);
 }
 
-/* frames covered by the findings of a severity (and group, -1 = any) */
+/* room in b->marks for the frames of rep (covered's scratch) */
+static int marks_reserve(brun *b, const lfd_check_report *rep, lfd_err *err)
+{
+    if (rep->nframes > 0 && (size_t)rep->nframes > b->marks_cap) {
+        unsigned char *m = realloc(b->marks, (size_t)rep->nframes);
+        if (!m)
+            return lfd_fail(err, LFD_ENOMEM, "lfd batch: out of memory (%d frames)", rep->nframes);
+        b->marks = m;
+        b->marks_cap = (size_t)rep->nframes;
+    }
+    return LFD_OK;
+}
+
+/* frames covered by the findings of a severity (and group, -1 = any);
+   marks_reserve first */
 static int covered(brun *b, const lfd_check_report *rep, int severity, int group)
 {
     if (rep->nframes <= 0)
         return 0;
-    if ((size_t)rep->nframes > b->marks_cap) {
-        unsigned char *m = realloc(b->marks, (size_t)rep->nframes);
-        if (!m)
-            return 0;
-        b->marks = m;
-        b->marks_cap = (size_t)rep->nframes;
-    }
     memset(b->marks, 0, (size_t)rep->nframes);
     int n = 0;
     for (int i = 0; i < rep->nfindings; i++) {
@@ -837,6 +844,8 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
     if (rc)
         return emit_simple(b, bi, r->name, "error", "check", "check-error", e.msg, 1,
                            lfd_now_s() - t0, "\"qa\",\"retarget\",\"check\"", err);
+    if ((rc = marks_reserve(b, rep, err)))
+        return rc;
 
     /* the record */
     lfd_buf rb;
