@@ -55,11 +55,12 @@ static void sidecar(const char *path, int who)
 static double bare(const lfd_batch_corpus *c, const lfd_robot *r, double fps, double *rec_s)
 {
     lfd_qa_report *q = calloc(1, sizeof *q);
-    lfd_check_report *rep = lfd_check_report_new();
+    lfd_check_report *rep = NULL;
     lfd_checker *ck = NULL;
     lfd_check_ws *ws = NULL;
     lfd_err e = {0};
-    if (!q || !rep || lfd_checker_new(&ck, r, &e) || lfd_check_ws_new(&ws, ck, &e)) {
+    if (!q || lfd_check_report_new(&rep, &e) || lfd_checker_new(&ck, r, &e) ||
+        lfd_check_ws_new(&ws, ck, &e)) {
         free(q);
         lfd_check_report_free(&rep);
         lfd_checker_free(&ck);

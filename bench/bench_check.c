@@ -33,8 +33,9 @@ static void bench_robot(const char *name)
     lfd_pose_add_joint(r, &mo, "left_shoulder_pitch", -0.6, 3, 5, 1);
     lfd_checker *c = NULL;
     lfd_check_ws *ws = NULL;
-    lfd_check_report *rep = lfd_check_report_new();
-    if (lfd_checker_new(&c, r, &err) || lfd_check_ws_new(&ws, c, &err) || !rep) {
+    lfd_check_report *rep = NULL;
+    if (lfd_check_report_new(&rep, &err) || lfd_checker_new(&c, r, &err) ||
+        lfd_check_ws_new(&ws, c, &err)) {
         fprintf(stderr, "bench_check: %s\n", err.msg);
         goto done;
     }

@@ -15,9 +15,10 @@
 
 #include "core/lfd_err.h"
 
-/* Reads the whole file at path into a new NUL-terminated buffer (*data, free
-   with free()).  Fails with LFD_ELIMIT, before allocating, if the file is
-   larger than max_bytes. */
+/* Reads the whole file at path into a new NUL-terminated buffer (*data, len
+   bytes without the NUL); the caller frees *data with free().  Fails with
+   LFD_ELIMIT, before allocating, if the file is larger than max_bytes; on
+   any failure *data is NULL. */
 int lfd_file_read(const char *path, size_t max_bytes, uint8_t **data, size_t *len, lfd_err *err);
 
 /* Writes len bytes to path atomically (temporary file, fsync, rename). */
@@ -32,6 +33,10 @@ typedef struct lfd_atomic_file {
     char tmp[4096];
 } lfd_atomic_file;
 
+/* Opens af->fp on a new temporary file beside path (af is the caller's; the
+   temporary file is the only thing made).  The caller ends it with exactly
+   one of lfd_atomic_commit (renames it to path; on failure it is removed)
+   or lfd_atomic_abort (removes it).  On failure af holds nothing to end. */
 int lfd_atomic_open(lfd_atomic_file *af, const char *path, lfd_err *err);
 int lfd_atomic_commit(lfd_atomic_file *af, lfd_err *err);
 void lfd_atomic_abort(lfd_atomic_file *af);

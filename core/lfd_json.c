@@ -516,6 +516,7 @@ int lfd_json_parse(const char *text, size_t len, const char *name, lfd_json_doc 
 
 int lfd_json_parse_file(lfd_json_doc **doc, const char *path, lfd_err *err)
 {
+    *doc = NULL;
     uint8_t *data;
     size_t len;
     int rc = lfd_file_read(path, LFD_JSON_MAX_BYTES, &data, &len, err);

@@ -90,10 +90,13 @@ struct lfd_json {
 
 typedef struct lfd_json_doc lfd_json_doc;
 
-/* Parses text[0..len) (need not be NUL-terminated); name is used in errors. */
+/* Parses text[0..len) (need not be NUL-terminated) into a new document
+   *doc that owns every value (text may be freed afterwards); the caller
+   frees it with lfd_json_free, which NULLs the pointer.  name is used in
+   errors.  On failure *doc is NULL. */
 int lfd_json_parse(const char *text, size_t len, const char *name, lfd_json_doc **doc,
                    lfd_err *err);
-/* Reads and parses a file. */
+/* Reads and parses a file: the same ownership, *doc NULL on failure. */
 int lfd_json_parse_file(lfd_json_doc **doc, const char *path, lfd_err *err);
 const lfd_json *lfd_json_root(const lfd_json_doc *doc);
 /* The name given at parse time (for error messages). */

@@ -82,6 +82,9 @@ int lfd_motion_encode(const lfd_motion *m, lfd_buf *out, lfd_err *err);
 int lfd_motion_decode(lfd_motion *m, const uint8_t *data, size_t len, const char *name,
                       lfd_err *err);
 int lfd_motion_write(const lfd_motion *m, const char *path, lfd_err *err);
+/* lfd_motion_decode and lfd_motion_read fill the caller's *m with arrays
+   and provenance it owns (free with lfd_motion_free); on failure *m is
+   left empty (nothing to free, lfd_motion_free is still safe). */
 int lfd_motion_read(lfd_motion *m, const char *path, lfd_err *err);
 
 typedef struct lfd_csv_opts {
@@ -96,7 +99,8 @@ typedef struct lfd_csv_opts {
 /* Writes the CSV layout; with header != 0 a first row names the columns. */
 int lfd_motion_write_csv(const lfd_motion *m, const char *path, int header, lfd_err *err);
 /* Reads the CSV layout (a header row, if present, is recognised and its
-   joint names used when opts gives none). */
+   joint names used when opts gives none).  Ownership as lfd_motion_read:
+   *m owns its arrays (lfd_motion_free), empty on failure. */
 int lfd_motion_read_csv(lfd_motion *m, const char *path, const lfd_csv_opts *opts, lfd_err *err);
 /* The same from text in memory (len bytes); name is used in errors. */
 int lfd_motion_parse_csv(lfd_motion *m, const char *text, size_t len, const char *name,

@@ -39,7 +39,9 @@ void lfd_prov_init(lfd_prov *p);
 void lfd_prov_free(lfd_prov *p);
 int lfd_prov_copy(lfd_prov *dst, const lfd_prov *src, lfd_err *err);
 
-/* Reads a msgpack map at r into p (p must be empty). */
+/* Reads a msgpack map at r into p (p must be empty), which then owns the
+   entries (lfd_prov_free).  On failure p may hold the entries read before
+   the bad one: the caller still frees it with lfd_prov_free. */
 int lfd_prov_read(lfd_prov *p, lfd_mpr *r, lfd_err *err);
 /* Packs p as one msgpack map. */
 void lfd_prov_pack(const lfd_prov *p, msgpack_packer *pk);

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -96,6 +97,25 @@ int lfd_util_cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int lfd_util_sort_finite(double *v, int n)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i]))
+            v[m++] = v[i];
+    if (m > 1)
+        qsort(v, (size_t)m, sizeof *v, lfd_util_cmp_double);
+    return m;
+}
+
+double lfd_util_median_finite(double *v, int n)
+{
+    int m = lfd_util_sort_finite(v, n);
+    if (!m)
+        return NAN;
+    return m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
+}
+
 int lfd_util_all_finite(const double *v, int n)
 {
     for (int i = 0; i < n; i++)
@@ -108,6 +128,53 @@ int lfd_util_has_suffix(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* ---- arena ------------------------------------------------------------------------------ */
+static size_t align_up(size_t n) { return (n + (LFD_ARENA_ALIGN - 1)) & ~(size_t)(LFD_ARENA_ALIGN - 1); }
+
+void *lfd_arena_take(lfd_arena *a, size_t n, size_t elem)
+{
+    if (a->overflow)
+        return NULL;
+    if (elem && n > (SIZE_MAX - 2 * LFD_ARENA_ALIGN - a->used) / elem) {
+        a->overflow = 1;
+        return NULL;
+    }
+    size_t start = align_up(a->used), end = start + n * elem;
+    if (a->base && end > a->cap) {
+        a->overflow = 1;
+        return NULL;
+    }
+    a->used = end;
+    return a->base ? a->base + start : NULL;
+}
+
+size_t lfd_arena_bytes(const lfd_arena *a)
+{
+    if (a->overflow)
+        return 0;
+    size_t n = align_up(a->used);
+    return n ? n : LFD_ARENA_ALIGN;
+}
+
+void lfd_arena_start(lfd_arena *a, void *block)
+{
+    size_t cap = lfd_arena_bytes(a);
+    memset(block, 0, cap);
+    a->base = block;
+    a->cap = cap;
+    a->used = 0;
+    a->overflow = 0;
+}
+
+void *lfd_arena_alloc(lfd_arena *a)
+{
+    size_t bytes = lfd_arena_bytes(a);
+    void *block = bytes ? aligned_alloc(LFD_ARENA_ALIGN, bytes) : NULL;
+    if (block)
+        lfd_arena_start(a, block);
+    return block;
 }
 
 /* ---- the clock --------------------------------------------------------------------------- */

@@ -86,7 +86,8 @@ typedef struct lfd_bvh_opts {
    arrays (lfd_bvh_free); on failure *b is left empty. */
 int lfd_bvh_parse(lfd_bvh *b, const char *text, size_t len, const char *name,
                   const lfd_bvh_opts *opts, lfd_err *err);
-/* Reads and parses a file. */
+/* Reads and parses a file: the same ownership (lfd_bvh_free), *b empty on
+   failure. */
 int lfd_bvh_read(lfd_bvh *b, const char *path, const lfd_bvh_opts *opts, lfd_err *err);
 void lfd_bvh_free(lfd_bvh *b);
 

@@ -108,13 +108,9 @@ static void h_keep(lfd_human *h, const char *msg)
 /* percentile (0..100) of the finite values among v[0..n); sorts v; NAN if none */
 static double pct_of(double *v, int n, double pct)
 {
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (isfinite(v[i]))
-            v[m++] = v[i];
+    int m = lfd_util_sort_finite(v, n);
     if (!m)
         return NAN;
-    qsort(v, (size_t)m, sizeof *v, lfd_util_cmp_double);
     double k = pct / 100.0 * (m - 1);
     int i = (int)floor(k);
     if (i >= m - 1)
@@ -129,13 +125,9 @@ static double pct_of(double *v, int n, double pct)
    than on the floor do not lift it up.  Sorts v; NAN if no finite values. */
 static double rest_level(double *v, int n, double band)
 {
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (isfinite(v[i]))
-            v[m++] = v[i];
+    int m = lfd_util_sort_finite(v, n);
     if (!m)
         return NAN;
-    qsort(v, (size_t)m, sizeof *v, lfd_util_cmp_double);
     int need = m / 20 > 3 ? m / 20 : 3;
     if (need > m)
         need = m;
@@ -425,6 +417,8 @@ static double frame_jump(const lfd_human *h, int f)
     return m;
 }
 
+/* 1 if frame 0 is a reference pose (rest-like and a jump to frame 1), 0 if
+   not, LFD_ENOMEM */
 static int detect_ref_pose(lfd_human *h, const lfd_bvh *b)
 {
     if (h->nframes < 4)
@@ -442,7 +436,7 @@ static int detect_ref_pose(lfd_human *h, const lfd_bvh *b)
         n = lim;
     double *d = malloc((size_t)n * sizeof *d);
     if (!d)
-        return 0;
+        return LFD_ENOMEM;
     for (int f = 1; f <= n; f++)
         d[f - 1] = frame_jump(h, f);
     double p95 = pct_of(d, n, 95);
@@ -530,11 +524,15 @@ int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *o, 
     if (rc == LFD_OK) {
         fill_virtual(h);
         h->ref_pose = detect_ref_pose(h, b);
-        if (h->ref_pose && o && o->ref_pose == LFD_REFPOSE_DROP) {
+        if (h->ref_pose < 0) {
+            h->ref_pose = 0;
+            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", h->path);
+        } else if (h->ref_pose && o && o->ref_pose == LFD_REFPOSE_DROP) {
             drop_first_frame(h);
             h->ref_dropped = 1;
         }
-        rc = lfd_human_analyze(h, err);
+        if (rc == LFD_OK)
+            rc = lfd_human_analyze(h, err);
     }
     if (rc)
         lfd_human_free(h);

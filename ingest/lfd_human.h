@@ -148,12 +148,14 @@ typedef struct lfd_human {
     lfd_prov prov;
 } lfd_human;
 
-/* Loads a BVH, .npy or .csv (by extension) into h.  opts may be NULL.  On
-   failure h is left empty (safe to lfd_human_free). */
+/* Loads a BVH, .npy or .csv (by extension) into the caller's h, which then
+   owns its arrays and provenance (free with lfd_human_free).  opts may be
+   NULL.  On failure h is left empty (safe to lfd_human_free). */
 int lfd_human_load(lfd_human *h, const char *path, const lfd_human_opts *opts, lfd_err *err);
-/* Builds h from a parsed BVH (b is not modified; h copies what it needs). */
+/* Builds h from a parsed BVH (b is not modified; h copies what it needs).
+   Ownership as lfd_human_load: h owns its arrays (lfd_human_free). */
 int lfd_human_from_bvh(lfd_human *h, const lfd_bvh *b, const lfd_human_opts *opts, lfd_err *err);
-/* Builds h from keypoints. */
+/* Builds h from keypoints (copied): the same ownership. */
 int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_human_opts *opts,
                              lfd_err *err);
 /* Recomputes everything measured and derived (bone lengths, height, floor,

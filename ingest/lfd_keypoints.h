@@ -110,8 +110,10 @@ typedef struct lfd_kp_opts {
     const char *sidecar;     /* explicit sidecar JSON (else <file>.json if present) */
 } lfd_kp_opts;
 
-/* Reads a .npy or .csv keypoint file (by extension).  On success *kp owns
-   its arrays (lfd_kp_free). */
+/* Reads a .npy, .csv or .jsonl keypoint file (by extension) into the
+   caller's *kp, which then owns its arrays (free with lfd_kp_free).  On
+   failure *kp is left empty (lfd_kp_free is still safe).  The same for the
+   three readers by format below. */
 int lfd_kp_read(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts, lfd_err *err);
 int lfd_kp_read_npy(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts, lfd_err *err);
 int lfd_kp_read_csv(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts, lfd_err *err);
@@ -119,7 +121,8 @@ int lfd_kp_read_csv(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts
    (see lfd_keypoints.c for the variants accepted). */
 int lfd_kp_read_jsonl(lfd_keypoints *kp, const char *path, const lfd_kp_opts *opts, lfd_err *err);
 void lfd_kp_free(lfd_keypoints *kp);
-/* Copies kp into out, arrays and all (caller frees out with lfd_kp_free). */
+/* Copies kp into out, arrays and all (caller frees out with lfd_kp_free);
+   on failure out is left empty. */
 int lfd_kp_clone(lfd_keypoints *out, const lfd_keypoints *kp, lfd_err *err);
 
 /* A parsed .npy header: data points into the caller's buffer. */
@@ -136,7 +139,8 @@ typedef struct lfd_npy {
     size_t nbytes;
 } lfd_npy;
 
-/* Parses a .npy file image (float32/float64 only); errors give byte offsets. */
+/* Parses a .npy file image (float32/float64 only); errors give byte offsets.
+   Allocates nothing: npy->data points into buf, which must outlive it. */
 int lfd_npy_parse(const uint8_t *buf, size_t len, const char *name, lfd_npy *npy, lfd_err *err);
 
 /* Writes pos (T*J*3 doubles, C order) as a .npy of shape (T, J, 3)

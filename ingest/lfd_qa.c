@@ -201,19 +201,22 @@ lfd_qa_reason *lfd_qa_add_reason(lfd_qa_report *r, const char *check, int sev, d
 #define add_reason lfd_qa_add_reason
 
 /* frame ranges of flag[f0..n) into rs (frame numbers shifted by offset) */
+int lfd_qa_next_run(const uint8_t *flag, int f, int n, int *end)
+{
+    while (f < n && !flag[f])
+        f++;
+    int g = f;
+    while (g < n && flag[g])
+        g++;
+    *end = g;
+    return f;
+}
+
 void lfd_qa_set_ranges(lfd_qa_reason *rs, const uint8_t *flag, int f0, int n, int offset)
 {
     rs->frames = 0;
     rs->nranges = rs->more_ranges = 0;
-    int f = f0;
-    while (f < n) {
-        if (!flag[f]) {
-            f++;
-            continue;
-        }
-        int g = f;
-        while (g < n && flag[g])
-            g++;
+    for (int f = f0, g; (f = lfd_qa_next_run(flag, f, n, &g)) < n; f = g) {
         rs->frames += g - f;
         if (rs->nranges < LFD_QA_MAX_RANGES) {
             rs->range[rs->nranges][0] = f + offset;
@@ -222,7 +225,6 @@ void lfd_qa_set_ranges(lfd_qa_reason *rs, const uint8_t *flag, int f0, int n, in
         } else {
             rs->more_ranges++;
         }
-        f = g;
     }
 }
 #define set_ranges lfd_qa_set_ranges
@@ -235,17 +237,11 @@ static int any_flag(const uint8_t *flag, int f0, int n)
     return 0;
 }
 
-/* median of v[0..n) (sorts a copy in tmp) */
+/* median of the finite values of v[0..n) (sorts a copy in tmp); NAN if none */
 static double median_n(const double *v, int n, double *tmp)
 {
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (isfinite(v[i]))
-            tmp[m++] = v[i];
-    if (!m)
-        return NAN;
-    qsort(tmp, (size_t)m, sizeof *tmp, lfd_util_cmp_double);
-    return m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
+    memcpy(tmp, v, (size_t)n * sizeof *tmp);
+    return lfd_util_median_finite(tmp, n);
 }
 
 /* rotate world vector v into segment s's frame at frame f */
@@ -383,7 +379,7 @@ static void check_teleport(qa_ctx *c)
     }
 }
 
-static void check_jitter(qa_ctx *c)
+static int check_jitter(qa_ctx *c, lfd_err *err)
 {
     const lfd_human *h = c->h;
     int s = (int)lround(LIM(LFD_QAL_JERK_SCALE_S) * c->fps);
@@ -422,7 +418,7 @@ static void check_jitter(qa_ctx *c)
     double acc = 0;
     int *pc = malloc(((size_t)c->n + 1) * sizeof *pc);
     if (!pc)
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (jitter)", h->path);
     int accn = 0;
     for (int f = 0; f < c->n; f++) {
         pre[f] = acc;
@@ -461,6 +457,7 @@ static void check_jitter(qa_ctx *c)
                                        LIM(LFD_QAL_JITTER_WINDOW_S), lim);
         set_ranges(rs, c->flag, c->f0, c->n, c->off);
     }
+    return LFD_OK;
 }
 
 static void check_bone_drift(qa_ctx *c)
@@ -653,7 +650,7 @@ static void check_floor(qa_ctx *c)
                    "the feet rest at z = %.3f m, not 0 (retargeting re-grounds the motion)", h->floor_z_m);
 }
 
-static void check_slide(qa_ctx *c)
+static int check_slide(qa_ctx *c, lfd_err *err)
 {
     const lfd_human *h = c->h;
     lfd_contact_params cp = {LIM(LFD_QAL_CONTACT_HEIGHT_M), LIM(LFD_QAL_CONTACT_SPEED_M_S),
@@ -662,7 +659,7 @@ static void check_slide(qa_ctx *c)
     int n = c->n - c->f0;
     uint8_t *con = malloc((size_t)n + 1);
     if (!con)
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (foot_slide)", h->path);
     double worst = 0;
     int worst_f = 0;
     clear_flags(c);
@@ -672,15 +669,7 @@ static void check_slide(qa_ctx *c)
                               c->fps, &cp, con, 1) < 0)
             break;
         /* per contact run: how far the planted point (ankle or toe) drifts from where it landed */
-        int f = 0;
-        while (f < n) {
-            if (!con[f]) {
-                f++;
-                continue;
-            }
-            int g = f;
-            while (g < n && con[g])
-                g++;
+        for (int f = 0, g; (f = lfd_qa_next_run(con, f, n, &g)) < n; f = g) {
             double dmax[2] = {0, 0};
             int jj[2] = {ank, toe};
             for (int k = 0; k < 2; k++) {
@@ -699,7 +688,6 @@ static void check_slide(qa_ctx *c)
             }
             if (skid > LIM(LFD_QAL_SLIDE_WARN_M))
                 memset(c->flag + c->f0 + f, 1, (size_t)(g - f));
-            f = g;
         }
     }
     free(con);
@@ -712,6 +700,7 @@ static void check_slide(qa_ctx *c)
                               "a foot in contact slides %.3f m", worst),
                    c->flag, c->f0, c->n, c->off);
     }
+    return LFD_OK;
 }
 
 static void check_timing(qa_ctx *c)
@@ -814,25 +803,29 @@ int lfd_qa_human_kp(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *
     }
     for (int f = 0; f < c.n; f++)
         c.finite[f] = (uint8_t)lfd_human_frame_finite(h, f);
+    int rc = LFD_OK;
     check_nonfinite(&c);
     check_timing(&c);
     if (c.n - c.f0 >= 2) {
         check_frozen(&c);
         check_teleport(&c);
-        check_jitter(&c);
+        rc = check_jitter(&c, err);
         check_bone_drift(&c);
         check_angles(&c);
         check_area(&c);
         check_floor(&c);
-        check_slide(&c);
+        if (rc == LFD_OK)
+            rc = check_slide(&c, err);
     }
-    lfd_qa_video_detect(h, kp, c.f0, r, plan);
+    if (rc == LFD_OK)
+        rc = lfd_qa_video_detect(h, kp, c.f0, r, plan, NULL, err);
     free(c.flag);
     free(c.finite);
     free(c.tmp);
     free(c.tmp2);
-    finish_report(r);
-    return LFD_OK;
+    if (rc == LFD_OK)
+        finish_report(r);
+    return rc;
 }
 
 /* ---- loading ------------------------------------------------------------------------- */

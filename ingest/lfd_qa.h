@@ -183,6 +183,10 @@ int lfd_qa_human_kp(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *
 lfd_qa_reason *lfd_qa_add_reason(lfd_qa_report *r, const char *check, int sev, double value, double limit,
                                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void lfd_qa_set_ranges(lfd_qa_reason *rs, const unsigned char *flag, int f0, int n, int offset);
+/* The next run of set flags in flag[f..n): returns its first frame (n when
+   there is none) and puts one past its last in *end.  Walks every run:
+       for (int f = f0, g; (f = lfd_qa_next_run(flag, f, n, &g)) < n; f = g) */
+int lfd_qa_next_run(const unsigned char *flag, int f, int n, int *end);
 
 /* Loads path (lfd_human_load with opts) and checks it.  A file that cannot
    be read becomes a "reject" report with reason "load" (the error, with its

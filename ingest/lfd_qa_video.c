@@ -207,18 +207,10 @@ static void run_track(const lfd_human *h, int f0, track *t)
 /* adds an op per run of flag[f0..n) */
 static void plan_runs(lfd_repair_plan *plan, const uint8_t *flag, int f0, int n, lfd_repair_op proto)
 {
-    for (int f = f0; f < n;) {
-        if (!flag[f]) {
-            f++;
-            continue;
-        }
-        int g = f;
-        while (g < n && flag[g])
-            g++;
+    for (int f = f0, g; (f = lfd_qa_next_run(flag, f, n, &g)) < n; f = g) {
         proto.f0 = f;
         proto.f1 = g - 1;
         lfd_repair_plan_add(plan, &proto);
-        f = g;
     }
 }
 
@@ -229,15 +221,15 @@ static int cmp_dbl(const void *a, const void *b)
 }
 
 /* ---- lr_swap and depth_flip ------------------------------------------------------------ */
-static void detect_swap_flip(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan, uint8_t *flag,
-                             int *ambiguous_out)
+static int detect_swap_flip(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan, uint8_t *flag,
+                            int *ambiguous_out, lfd_err *err)
 {
     int n = h->nframes;
     track t = {n, calloc((size_t)n + 1, sizeof(unsigned)), calloc((size_t)n + 1, 1)};
     uint8_t *on = malloc((size_t)n + 1);
     if (!t.state || !t.valid || !on) {
         free(t.state), free(t.valid), free(on);
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (lr_swap)", h->path);
     }
     run_track(h, f0, &t);
     int nvalid = 0;
@@ -247,7 +239,7 @@ static void detect_swap_flip(const lfd_human *h, int f0, lfd_qa_report *r, lfd_r
     uint8_t *swap_flag = flag, *flip_flag = calloc((size_t)n + 1, 1);
     if (!flip_flag) {
         free(t.state), free(t.valid), free(on);
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (depth_flip)", h->path);
     }
     memset(swap_flag, 0, (size_t)n);
     int ambiguous[2] = {0, 0}, nswap = 0, nflip = 0, repairable[2] = {1, 1};
@@ -305,6 +297,7 @@ static void detect_swap_flip(const lfd_human *h, int f0, lfd_qa_report *r, lfd_r
     free(on);
     free(t.state);
     free(t.valid);
+    return LFD_OK;
 }
 
 /* ---- dropout ----------------------------------------------------------------------------- */
@@ -382,7 +375,7 @@ static void detect_dropout(const lfd_human *h, const lfd_keypoints *kp, int f0, 
 }
 
 /* ---- bone_breathing ------------------------------------------------------------------------ */
-static void detect_breathing(const lfd_human *h, int f0, lfd_qa_report *r, uint8_t *flag)
+static int detect_breathing(const lfd_human *h, int f0, lfd_qa_report *r, uint8_t *flag, lfd_err *err)
 {
     static const int bones[8][2] = {
         {LFD_CJ_L_SHOULDER, LFD_CJ_L_ELBOW}, {LFD_CJ_R_SHOULDER, LFD_CJ_R_ELBOW}, {LFD_CJ_L_ELBOW, LFD_CJ_L_WRIST},
@@ -390,11 +383,11 @@ static void detect_breathing(const lfd_human *h, int f0, lfd_qa_report *r, uint8
         {LFD_CJ_L_KNEE, LFD_CJ_L_ANKLE},     {LFD_CJ_R_KNEE, LFD_CJ_R_ANKLE}};
     int n = h->nframes, m = n - f0;
     if (m < 3)
-        return;
+        return LFD_OK;
     double *len = malloc((size_t)m * sizeof *len), *tmp = malloc((size_t)m * sizeof *tmp);
     if (!len || !tmp) {
         free(len), free(tmp);
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (bone_breathing)", h->path);
     }
     int w = (int)lround(LFD_QV_BREATH_WIN_S * h->fps / 2);
     if (w < 1)
@@ -442,6 +435,7 @@ static void detect_breathing(const lfd_human *h, int f0, lfd_qa_report *r, uint8
             lfd_cjoint_name(bones[worst_b][0]), lfd_cjoint_name(bones[worst_b][1]), LFD_QV_BREATH_WIN_S, 100 * worst);
         lfd_qa_set_ranges(rs, flag, f0, n, h->first_frame);
     }
+    return LFD_OK;
 }
 
 /* ---- floor_tilt ------------------------------------------------------------------------------ */
@@ -555,7 +549,7 @@ static int floor_consensus(const double *s, int k, uint8_t *use)
     double *z = malloc((size_t)k * sizeof *z);
     int lvl = 0;
     if (!z)
-        return 0;
+        return LFD_ENOMEM;
     for (int i = 0; i < k; i++)
         z[i] = s[i * 3 + 2];
     qsort(z, (size_t)k, sizeof *z, cmp_dbl);
@@ -583,9 +577,14 @@ static int fit_floor(const double *s, int k, const double *v, int m, int mp, til
     if ((k > 0 && !use) || !w) {
         free(use);
         free(w);
-        return 0;
+        return LFD_ENOMEM;
     }
-    int plane = k >= 20 && floor_consensus(s, k, use);
+    int plane = k >= 20 ? floor_consensus(s, k, use) : 0;
+    if (plane < 0) {
+        free(use);
+        free(w);
+        return plane;
+    }
     double mx = 0, my = 0, mz = 0;
     int kn = 0;
     for (int i = 0; plane && i < k; i++)
@@ -725,20 +724,20 @@ static double trunk_lean(const lfd_human *h, int f, const double d[2])
     return un > 0.1 && isfinite(un) ? asin(fmax(-1, fmin(1, (u[0] * d[0] + u[1] * d[1]) / un))) : NAN;
 }
 
-static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan)
+static int detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair_plan *plan, lfd_err *err)
 {
     /* the balls of the feet: on the floor through most of a stance, whatever
        the heel does (ankles ride 5-10 cm higher and lift with the heel) */
     static const int feet[2] = {LFD_CJ_L_TOE, LFD_CJ_R_TOE}, ank[2] = {LFD_CJ_L_ANKLE, LFD_CJ_R_ANKLE};
     int n = h->nframes;
     if (n - f0 < 5)
-        return;
+        return LFD_OK;
     /* v: foot pairs (2 a frame) and steps between stance spots (up to 4 per spot) */
     double *s = malloc((size_t)n * 2 * 3 * sizeof *s), *v = malloc((size_t)n * 6 * 3 * sizeof *v);
     double *spot = malloc((size_t)n * 3 * sizeof *spot);
     if (!s || !v || !spot) {
         free(s), free(v), free(spot);
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (floor_tilt)", h->path);
     }
     int k = 0, m = 0, nspot = 0, run[2] = {0, 0};
     double acc[2][3] = {{0}};
@@ -796,7 +795,11 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
         }
     tilt_fit fit;
     double nrm[3] = {0, 0, 1}, tilt = 0, se = 0, lim = LFD_QV_TILT_DEG;
-    int measured = 0, lean_used = 0, fitted = k + m >= 20 && fit_floor(s, k, v, m, mp, &fit);
+    int measured = 0, lean_used = 0, fitted = k + m >= 20 ? fit_floor(s, k, v, m, mp, &fit) : 0;
+    if (fitted < 0) {
+        free(s), free(v), free(spot);
+        return lfd_fail(err, fitted, "%s: out of memory (floor_tilt)", h->path);
+    }
     if (fitted) {
         double g[2] = {0, 0};
         for (int d = 0; d < 2; d++) {
@@ -858,18 +861,19 @@ static void detect_tilt(const lfd_human *h, int f0, lfd_qa_report *r, lfd_repair
         lfd_repair_plan_add(plan, &op);
     }
     free(s), free(v), free(spot);
+    return LFD_OK;
 }
 
 /* ---- timestamp_irregular ----------------------------------------------------------------------- */
-static void detect_timestamps(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *r, lfd_repair_plan *plan,
-                              uint8_t *flag)
+static int detect_timestamps(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *r, lfd_repair_plan *plan,
+                             uint8_t *flag, lfd_err *err)
 {
     int n = kp->nframes;
     if (!kp->times || n < 3 || n != h->nframes + h->first_frame)
-        return;
+        return LFD_OK;
     double *dt = malloc((size_t)n * sizeof *dt);
     if (!dt)
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (timestamp_irregular)", h->path);
     for (int i = 0; i + 1 < n; i++)
         dt[i] = kp->times[i + 1] - kp->times[i];
     qsort(dt, (size_t)(n - 1), sizeof *dt, cmp_dbl);
@@ -889,7 +893,7 @@ static void detect_timestamps(const lfd_human *h, const lfd_keypoints *kp, lfd_q
         }
     }
     if (!k)
-        return;
+        return LFD_OK;
     int fixable = longest <= LFD_REPAIR_MAX_GAP_S;
     lfd_qa_reason *rs = lfd_qa_add_reason(
         r, "timestamp_irregular", LFD_QA_REJECT, worst, LFD_QV_TS_DEV,
@@ -901,26 +905,30 @@ static void detect_timestamps(const lfd_human *h, const lfd_keypoints *kp, lfd_q
         lfd_repair_op op = {.kind = LFD_QK_TIMESTAMP_IRREGULAR, .f0 = 0, .f1 = n - 1, .fps = 1 / med};
         lfd_repair_plan_add(plan, &op);
     }
+    return LFD_OK;
 }
 
 /* ---- entry ------------------------------------------------------------------------------------ */
 int lfd_qa_video_detect(const lfd_human *h, const lfd_keypoints *kp, int f0, lfd_qa_report *r,
-                        lfd_repair_plan *plan)
+                        lfd_repair_plan *plan, int *ambiguous, lfd_err *err)
 {
-    int n = h->nframes, ambiguous = 0;
+    int n = h->nframes, amb = 0, rc = LFD_OK;
     uint8_t *flag = malloc((size_t)n + 1);
     if (!flag)
-        return 0;
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (video detectors)", h->path);
     int keypoints = h->source == LFD_HUMAN_SRC_KEYPOINTS;
     if (keypoints)
         detect_dropout(h, kp, f0, r, plan, flag);
     if (n - f0 >= 3)
-        detect_swap_flip(h, f0, r, plan, flag, &ambiguous);
-    if (keypoints)
-        detect_breathing(h, f0, r, flag);
-    detect_tilt(h, f0, r, plan);
-    if (keypoints && kp)
-        detect_timestamps(h, kp, r, plan, flag);
+        rc = detect_swap_flip(h, f0, r, plan, flag, &amb, err);
+    if (rc == LFD_OK && keypoints)
+        rc = detect_breathing(h, f0, r, flag, err);
+    if (rc == LFD_OK)
+        rc = detect_tilt(h, f0, r, plan, err);
+    if (rc == LFD_OK && keypoints && kp)
+        rc = detect_timestamps(h, kp, r, plan, flag, err);
     free(flag);
-    return ambiguous;
+    if (ambiguous)
+        *ambiguous = amb;
+    return rc;
 }

@@ -78,10 +78,13 @@ typedef struct lfd_repair_plan {
 
 /* Runs the video detectors (lfd_qa_video.c) on h from frame f0, adding their
    reasons to r and, when plan is non-NULL, the repairs to plan; kp may be
-   NULL (no confidences or times).  Returns 1 when a swap or flip could not
-   be resolved (about half the frames each way).  Called by lfd_qa_human_kp. */
+   NULL (no confidences or times).  *ambiguous (may be NULL) becomes 1 when a
+   swap or flip could not be resolved (about half the frames each way).
+   Returns LFD_OK, or LFD_ENOMEM when a detector's scratch could not be
+   allocated (r then lacks that detector's reasons: do not use it).  Called
+   by lfd_qa_human_kp. */
 int lfd_qa_video_detect(const lfd_human *h, const lfd_keypoints *kp, int f0, lfd_qa_report *r,
-                        lfd_repair_plan *plan);
+                        lfd_repair_plan *plan, int *ambiguous, lfd_err *err);
 
 /* Name of a swap / flip unit ("arms", "left arm", ...). */
 const char *lfd_repair_unit_name(int unit);

@@ -1216,7 +1216,7 @@ static int geometry_resolve(const tree *t, lfd_skel_map *m, char *why, size_t wh
         return -1; /* names only */
     geo_res *res = malloc((size_t)t->npose * sizeof *res);
     if (!res)
-        return -1;
+        return LFD_ENOMEM;
     int nok = 0;
     double clar = 0;
     for (int p = 0; p < t->npose; p++) {
@@ -1370,7 +1370,12 @@ int lfd_skel_resolve_pose(const char *const *names, const int *parents, int n, c
        the viewer's side, a mislabelled joint) */
     char why[256] = "";
     lfd_skel_map gm;
-    int geo_ok = geometry_resolve(&t, &gm, why, sizeof why) == 0;
+    int geo = geometry_resolve(&t, &gm, why, sizeof why);
+    if (geo == LFD_ENOMEM) {
+        tree_free(&t);
+        return lfd_fail(err, LFD_ENOMEM, "%s: out of memory", src_name);
+    }
+    int geo_ok = geo == 0;
     if (geo_ok)
         apply_fallbacks(&gm, parents, n);
     if (count_placed(&best) < LFD_CJ_COUNT) {

@@ -317,15 +317,15 @@ int lfd_bc_check_gate(const lfd_robot *r, int n, const lfd_bc_demo *demos, int *
 {
     lfd_checker *c = NULL;
     lfd_check_ws *ws = NULL;
-    lfd_check_report *rep = lfd_check_report_new();
+    lfd_check_report *rep = NULL;
     lfd_check_opts o;
     lfd_check_opts_init(&o);
     char names[LFD_ERR_MSG_MAX] = "";
     size_t len = 0;
     int nfail = 0, rc = LFD_OK;
     *nwarn = 0;
-    if (!rep)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if ((rc = lfd_check_report_new(&rep, err)))
+        return rc;
     if ((rc = lfd_checker_new(&c, r, err)) || (rc = lfd_check_ws_new(&ws, c, err)))
         goto done;
     for (int i = 0; i < n; i++) {

@@ -56,7 +56,8 @@ typedef struct lfd_mlp {
 
 /* Creates an MLP with nlayers layers: dims has nlayers + 1 entries, acts has
    nlayers (use LFD_ACT_LINEAR for the output layer).  Weights are zero;
-   see lfd_mlp_init_random.  Free with lfd_mlp_free. */
+   see lfd_mlp_init_random.  The caller frees *out with lfd_mlp_free (which
+   NULLs the pointer); *out is NULL on failure. */
 int lfd_mlp_new(lfd_mlp **out, int nlayers, const int *dims, const lfd_activation *acts,
                 lfd_err *err);
 void lfd_mlp_free(lfd_mlp **m);

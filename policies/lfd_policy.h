@@ -136,8 +136,9 @@ typedef struct lfd_policy {
 } lfd_policy;
 
 /* Allocates a policy with all arrays for the given sizes (zeroed; std = 1,
-   limits +-inf, names empty) and no model; the caller fills it.  Free with
-   lfd_policy_free. */
+   limits +-inf, names empty) and no model; the caller fills it.  The caller
+   frees *out with lfd_policy_free (which NULLs the pointer); *out is NULL
+   on failure. */
 int lfd_policy_new(lfd_policy **out, lfd_policy_kind kind, int obs_dim, int act_dim, int chunk,
                    lfd_err *err);
 void lfd_policy_free(lfd_policy **p);
@@ -164,10 +165,16 @@ int lfd_policy_find_prev_block(const lfd_policy *p, lfd_err *err);
 int lfd_policy_validate(const lfd_policy *p, lfd_err *err);
 
 int lfd_policy_encode(const lfd_policy *p, lfd_buf *out, lfd_err *err);
+/* Decodes a policy file image (data may be freed afterwards) into a new
+   policy, validated; the caller frees *out with lfd_policy_free.  *out is
+   NULL on failure. */
 int lfd_policy_decode(lfd_policy **out, const uint8_t *data, size_t len, const char *name,
                       lfd_err *err);
 /* Writes atomically and sets p->hash to the SHA-256 of the written bytes. */
 int lfd_policy_save(lfd_policy *p, const char *path, lfd_err *err);
+/* Reads and decodes a .lfdp file into a new policy (its arrays, model,
+   lineage and meta all owned by it); the caller frees *out with
+   lfd_policy_free, which NULLs the pointer.  *out is NULL on failure. */
 int lfd_policy_load(lfd_policy **out, const char *path, lfd_err *err);
 
 /* Refuses (LFD_EMISMATCH, naming the first difference) a policy whose
@@ -185,9 +192,12 @@ typedef struct lfd_policy_ws {
     float *mlp_ws;
 } lfd_policy_ws;
 
-/* Workspace for single steps (max_batch 1). */
+/* Workspace for single steps (max_batch 1), sized for p (p must outlive
+   its use).  The caller frees *out with lfd_policy_ws_free (which NULLs the
+   pointer); *out is NULL on failure. */
 int lfd_policy_ws_new(lfd_policy_ws **out, const lfd_policy *p, lfd_err *err);
-/* Workspace for batches of up to max_batch (1..LFD_POLICY_MAX_BATCH). */
+/* Workspace for batches of up to max_batch (1..LFD_POLICY_MAX_BATCH); the
+   same ownership. */
 int lfd_policy_ws_new_batch(lfd_policy_ws **out, const lfd_policy *p, int max_batch,
                             lfd_err *err);
 void lfd_policy_ws_free(lfd_policy_ws **ws);

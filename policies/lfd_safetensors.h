@@ -76,11 +76,13 @@ typedef struct lfd_safetensors {
     lfd_st_tensor *t;
 } lfd_safetensors;
 
-/* Parses a safetensors image (copied; data may be freed afterwards).  name
-   is used in messages.  Free with lfd_safetensors_free. */
+/* Parses a safetensors image (copied; data may be freed afterwards) into a
+   new lfd_safetensors.  name is used in messages.  The caller frees *out
+   with lfd_safetensors_free (which NULLs the pointer); *out is NULL on
+   failure. */
 int lfd_safetensors_parse(const uint8_t *data, size_t len, const char *name,
                           lfd_safetensors **out, lfd_err *err);
-/* Reads and parses a file. */
+/* Reads and parses a file: the same ownership, *out NULL on failure. */
 int lfd_safetensors_load(lfd_safetensors **out, const char *path, lfd_err *err);
 void lfd_safetensors_free(lfd_safetensors **st);
 
@@ -119,6 +121,8 @@ void lfd_st_layout_init(lfd_st_layout *L);
    initialised first; keys absent keep their values). */
 int lfd_st_layout_parse(const char *text, size_t len, const char *name, lfd_st_layout *L,
                         lfd_err *err);
+/* Reads and parses a layout file into L.  A layout holds no pointers:
+   nothing to free; on failure L may be partly filled (do not use it). */
 int lfd_st_layout_load(lfd_st_layout *L, const char *path, lfd_err *err);
 
 /* Layers from comma-separated module prefixes ("net.0,net.2,net.4": weight

@@ -25,7 +25,9 @@
 typedef struct lfd_track lfd_track;
 
 /* A tracker for r at a control period of whole simulation steps (the
-   nearest number of the model's timesteps to period_s, at least one). */
+   nearest number of the model's timesteps to period_s, at least one); r
+   must outlive it.  The caller frees *out with lfd_track_free (which NULLs
+   the pointer); *out is NULL on failure. */
 int lfd_track_new(lfd_track **out, const lfd_robot *r, double period_s, lfd_err *err);
 void lfd_track_free(lfd_track **t);
 

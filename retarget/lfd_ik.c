@@ -7,6 +7,7 @@
 
 #include "core/lfd_boxqp.h"
 #include "core/lfd_quat.h"
+#include "core/lfd_util.h"
 
 struct lfd_ik_ws {
     mjData *d;
@@ -29,12 +30,33 @@ void lfd_ik_config_init(lfd_ik_config *c)
     *c = (lfd_ik_config){1e-4, 1e-3, 100.0, 6, 1e-6, 0.01, 30.0, 0.0, 0.0};
 }
 
+/* the solver's struct and its per-dof tables, in one block (lfd_arena) */
+static lfd_ik *ik_layout(lfd_arena *a, const mjModel *m, lfd_ik *ik)
+{
+    size_t nv = (size_t)m->nv;
+    lfd_ik *head = lfd_arena_take(a, 1, sizeof *ik);
+    ik->q_default = lfd_arena_take(a, (size_t)m->nq, sizeof(double));
+    ik->dof_lo = lfd_arena_take(a, nv, sizeof(double));
+    ik->dof_hi = lfd_arena_take(a, nv, sizeof(double));
+    ik->dof_vmax = lfd_arena_take(a, nv, sizeof(double));
+    ik->dof_posture = lfd_arena_take(a, nv, sizeof(double));
+    ik->dof_continuity = lfd_arena_take(a, nv, sizeof(double));
+    ik->dof_qadr = lfd_arena_take(a, nv, sizeof(int));
+    ik->dof_active = lfd_arena_take(a, nv, 1);
+    ik->pairs = lfd_arena_take(a, LFD_IK_MAX_PAIRS, sizeof *ik->pairs);
+    return head;
+}
+
 int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err *err)
 {
     *out = NULL;
-    lfd_ik *ik = calloc(1, sizeof *ik);
-    if (!ik)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    lfd_ik tmp = {0};
+    lfd_arena a = {0};
+    ik_layout(&a, m, &tmp);
+    if (!lfd_arena_alloc(&a))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK solver");
+    lfd_ik *ik = ik_layout(&a, m, &tmp); /* == block */
+    *ik = tmp;
     ik->m = m;
     ik->nq = m->nq;
     ik->nv = m->nv;
@@ -42,21 +64,6 @@ int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err
         ik->cfg = *cfg;
     else
         lfd_ik_config_init(&ik->cfg);
-    size_t nv = (size_t)m->nv;
-    ik->q_default = malloc((size_t)m->nq * sizeof(double));
-    ik->dof_lo = malloc(nv * sizeof(double));
-    ik->dof_hi = malloc(nv * sizeof(double));
-    ik->dof_vmax = malloc(nv * sizeof(double));
-    ik->dof_posture = malloc(nv * sizeof(double));
-    ik->dof_continuity = malloc(nv * sizeof(double));
-    ik->dof_qadr = malloc(nv * sizeof(int));
-    ik->dof_active = malloc(nv);
-    ik->pairs = malloc(LFD_IK_MAX_PAIRS * sizeof *ik->pairs);
-    if (!ik->q_default || !ik->dof_lo || !ik->dof_hi || !ik->dof_vmax || !ik->dof_posture || !ik->dof_continuity ||
-        !ik->dof_qadr || !ik->dof_active || !ik->pairs) {
-        lfd_ik_free(&ik);
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    }
     memcpy(ik->q_default, m->qpos0, (size_t)m->nq * sizeof(double));
     for (int i = 0; i < m->nv; i++) {
         int j = m->dof_jntid[i];
@@ -78,17 +85,7 @@ void lfd_ik_free(lfd_ik **pik)
 {
     if (!pik || !*pik)
         return;
-    lfd_ik *ik = *pik;
-    free(ik->q_default);
-    free(ik->dof_lo);
-    free(ik->dof_hi);
-    free(ik->dof_vmax);
-    free(ik->dof_posture);
-    free(ik->dof_continuity);
-    free(ik->dof_qadr);
-    free(ik->dof_active);
-    free(ik->pairs);
-    free(ik);
+    free(*pik); /* the struct heads its block */
     *pik = NULL;
 }
 
@@ -225,33 +222,43 @@ static double pair_dist(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair *p, c
     return dist;
 }
 
+/* the workspace's struct and arrays, in one block (lfd_arena); its mjData is MuJoCo's own */
+static lfd_ik_ws *ws_layout(lfd_arena *a, const lfd_ik *ik, lfd_ik_ws *ws)
+{
+    size_t nv = (size_t)ik->nv, nq = (size_t)ik->nq;
+    lfd_ik_ws *head = lfd_arena_take(a, 1, sizeof *ws);
+    ws->maxrows = 6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS;
+    ws->con = lfd_arena_take(a, mjMAXCONPAIR, sizeof(mjContact));
+    ws->J = lfd_arena_take(a, (size_t)ws->maxrows * nv, sizeof(double));
+    ws->e = lfd_arena_take(a, (size_t)ws->maxrows, sizeof(double));
+    ws->jacp = lfd_arena_take(a, 3 * nv, sizeof(double));
+    ws->jacr = lfd_arena_take(a, 3 * nv, sizeof(double));
+    ws->H = lfd_arena_take(a, nv * nv, sizeof(double));
+    ws->g = lfd_arena_take(a, nv, sizeof(double));
+    ws->lo = lfd_arena_take(a, nv, sizeof(double));
+    ws->hi = lfd_arena_take(a, nv, sizeof(double));
+    ws->dq = lfd_arena_take(a, nv, sizeof(double));
+    ws->dqs = lfd_arena_take(a, nv, sizeof(double));
+    ws->q = lfd_arena_take(a, nq, sizeof(double));
+    ws->qtrial = lfd_arena_take(a, nq, sizeof(double));
+    ws->qpws = lfd_arena_take(a, lfd_boxqp_ws_doubles(ik->nv), sizeof(double));
+    return head;
+}
+
 int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err)
 {
     *out = NULL;
-    lfd_ik_ws *ws = calloc(1, sizeof *ws);
-    if (!ws)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    size_t nv = (size_t)ik->nv, nq = (size_t)ik->nq;
-    ws->maxrows = 6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS;
-    ws->d = mj_makeData(ik->m);
-    ws->con = malloc(mjMAXCONPAIR * sizeof(mjContact));
-    ws->J = malloc((size_t)ws->maxrows * nv * sizeof(double));
-    ws->e = malloc((size_t)ws->maxrows * sizeof(double));
-    ws->jacp = malloc(3 * nv * sizeof(double));
-    ws->jacr = malloc(3 * nv * sizeof(double));
-    ws->H = malloc(nv * nv * sizeof(double));
-    ws->g = malloc(nv * sizeof(double));
-    ws->lo = malloc(nv * sizeof(double));
-    ws->hi = malloc(nv * sizeof(double));
-    ws->dq = malloc(nv * sizeof(double));
-    ws->dqs = malloc(nv * sizeof(double));
-    ws->q = malloc(nq * sizeof(double));
-    ws->qtrial = malloc(nq * sizeof(double));
-    ws->qpws = malloc(lfd_boxqp_ws_doubles(ik->nv) * sizeof(double));
-    if (!ws->d || !ws->con || !ws->J || !ws->e || !ws->jacp || !ws->jacr || !ws->H || !ws->g || !ws->lo ||
-        !ws->hi || !ws->dq || !ws->dqs || !ws->q || !ws->qtrial || !ws->qpws) {
-        lfd_ik_ws_free(&ws);
+    lfd_ik_ws tmp = {0};
+    lfd_arena a = {0};
+    ws_layout(&a, ik, &tmp);
+    if (!lfd_arena_alloc(&a))
         return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK workspace");
+    lfd_ik_ws *ws = ws_layout(&a, ik, &tmp); /* == block */
+    *ws = tmp;
+    ws->d = mj_makeData(ik->m);
+    if (!ws->d) {
+        free(ws);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK workspace's mjData");
     }
     *out = ws;
     return LFD_OK;
@@ -261,24 +268,9 @@ void lfd_ik_ws_free(lfd_ik_ws **pws)
 {
     if (!pws || !*pws)
         return;
-    lfd_ik_ws *ws = *pws;
-    if (ws->d)
-        mj_deleteData(ws->d);
-    free(ws->con);
-    free(ws->J);
-    free(ws->e);
-    free(ws->jacp);
-    free(ws->jacr);
-    free(ws->H);
-    free(ws->g);
-    free(ws->lo);
-    free(ws->hi);
-    free(ws->dq);
-    free(ws->dqs);
-    free(ws->q);
-    free(ws->qtrial);
-    free(ws->qpws);
-    free(ws);
+    if ((*pws)->d)
+        mj_deleteData((*pws)->d);
+    free(*pws); /* the struct heads its block */
     *pws = NULL;
 }
 

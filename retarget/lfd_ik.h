@@ -108,7 +108,9 @@ typedef struct lfd_ik {
 
 /* Creates a solver for model m with no tasks; bounds come from the model's
    joint ranges (limited joints), velocity bounds start unlimited and
-   q_default is the model's qpos0.  Free with lfd_ik_free. */
+   q_default is the model's qpos0.  m must outlive the solver.  One block
+   holds the solver and its tables; the caller frees *out with lfd_ik_free
+   (which NULLs the pointer).  *out is NULL on failure. */
 int lfd_ik_new(lfd_ik **out, const mjModel *m, const lfd_ik_config *cfg, lfd_err *err);
 void lfd_ik_free(lfd_ik **ik);
 
@@ -154,6 +156,10 @@ typedef struct lfd_ik_result {
 
 typedef struct lfd_ik_ws lfd_ik_ws;
 
+/* A workspace for one thread solving with ik (which must outlive it): the
+   solver's arrays in one block, plus an mjData of ik's model.  The caller
+   frees *out with lfd_ik_ws_free (which NULLs the pointer); *out is NULL on
+   failure.  lfd_ik_solve allocates nothing. */
 int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err);
 void lfd_ik_ws_free(lfd_ik_ws **ws);
 /* The workspace's mjData: after lfd_ik_solve it holds the kinematics of the

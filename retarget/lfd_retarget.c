@@ -840,10 +840,11 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
 
 /* ---- smoothing ----------------------------------------------------------------------- */
 
-void lfd_filtfilt_lowpass(double *x, int n, size_t stride, double cutoff_hz, double fs)
+int lfd_filtfilt_lowpass(double *x, int n, size_t stride, double cutoff_hz, double fs,
+                         lfd_err *err)
 {
     if (n < 4 || !(cutoff_hz > 0) || cutoff_hz >= 0.5 * fs)
-        return;
+        return LFD_OK;
     /* 2nd-order Butterworth by the bilinear transform with prewarping */
     double k = tan(M_PI * cutoff_hz / fs), q = M_SQRT2;
     double norm = 1 / (1 + k * q + k * k);
@@ -853,7 +854,7 @@ void lfd_filtfilt_lowpass(double *x, int n, size_t stride, double cutoff_hz, dou
     int m = n + 2 * pad;
     double *y = malloc((size_t)m * sizeof *y);
     if (!y)
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "out of memory (low-pass of %d samples)", n);
     /* odd reflection at both ends keeps the end values and slopes */
     for (int i = 0; i < n; i++)
         y[pad + i] = x[(size_t)i * stride];
@@ -881,4 +882,5 @@ void lfd_filtfilt_lowpass(double *x, int n, size_t stride, double cutoff_hz, dou
     for (int i = 0; i < n; i++)
         x[(size_t)i * stride] = y[pad + i];
     free(y);
+    return LFD_OK;
 }

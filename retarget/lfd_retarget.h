@@ -116,7 +116,9 @@ int lfd_retarget_calib_from_human(const lfd_robot *r, const lfd_human *h,
    self-retargeting test). */
 int lfd_retarget_calib_from_robot(const lfd_robot *r, lfd_retarget_calib *c, lfd_err *err);
 
-/* Builds the retargeter (IK problem, scales).  r must outlive it. */
+/* Builds the retargeter (IK problem, scales).  r must outlive it.  The
+   caller frees *out with lfd_retargeter_free (which NULLs the pointer);
+   *out is NULL on failure. */
 int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retarget_calib *c,
                        const lfd_retarget_opts *opts, lfd_err *err);
 void lfd_retargeter_free(lfd_retargeter **rt);
@@ -162,6 +164,10 @@ void lfd_retarget_input_from_robot(const lfd_robot *r, mjData *d, const double *
 
 typedef struct lfd_retarget_stream lfd_retarget_stream;
 
+/* A stream of frames at fps through rt (which must outlive it): the
+   per-clip state (previous poses, foot pins) and its IK workspaces.  The
+   caller frees *out with lfd_retarget_stream_free (which NULLs the
+   pointer); *out is NULL on failure.  Pushing frames allocates nothing. */
 int lfd_retarget_stream_new(lfd_retarget_stream **out, const lfd_retargeter *rt, double fps,
                             lfd_err *err);
 void lfd_retarget_stream_free(lfd_retarget_stream **s);
@@ -276,7 +282,10 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, struct lfd_jw *jw)
 
 /* Zero-phase 2nd-order Butterworth low-pass (forward and backward) of n
    samples spaced stride doubles apart, in place; cutoff in Hz at rate fs.
-   Ends are padded by reflection.  Used for --smooth. */
-void lfd_filtfilt_lowpass(double *x, int n, size_t stride, double cutoff_hz, double fs);
+   Ends are padded by reflection.  Leaves x as it is and returns LFD_OK when
+   there is nothing to filter (n < 4, cutoff <= 0 or at/above fs/2);
+   LFD_ENOMEM (x unchanged) when its scratch copy cannot be allocated. */
+int lfd_filtfilt_lowpass(double *x, int n, size_t stride, double cutoff_hz, double fs,
+                         lfd_err *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/lfd_quat.h"
+#include "core/lfd_util.h"
 
 /* ---- calibration ------------------------------------------------------------------ */
 
@@ -28,17 +29,11 @@ void lfd_rt_fill_entry_of(const lfd_robot *r, int *entry_of)
         entry_of[r->map[e].human] = e;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n)
 {
     if (n <= 0)
         return 0;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, lfd_util_cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 

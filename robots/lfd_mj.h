@@ -51,8 +51,9 @@ const char *lfd_mj_last_warning(void);
 /* Loads and compiles an MJCF file.  On success *m is a new model (free with
    mj_deleteModel) and, if xml is non-NULL, *xml and *xml_len hold MuJoCo's
    canonical XML of the compiled model (mj_saveLastXML output, NUL-terminated,
-   free with free()), which lfd hashes as the model hash.  On failure err reads
-   "<path>: <MuJoCo's message>" (MuJoCo's message names the line). */
+   free with free()), which lfd hashes as the model hash.  On failure *m (and
+   *xml) are NULL and err reads "<path>: <MuJoCo's message>" (MuJoCo's
+   message names the line). */
 int lfd_mj_load(mjModel **m, char **xml, size_t *xml_len, const char *path, lfd_err *err);
 
 /* Loads the MJCF at path with a ground plane added at z = 0 (an infinite
@@ -61,8 +62,8 @@ int lfd_mj_load(mjModel **m, char **xml, size_t *xml_len, const char *path, lfd_
    in MuJoCo's virtual file system beside it, so <include>, meshdir and
    every other path in the MJCF resolve as they do when loading it alone.
    Body, joint, actuator ids and qpos layout are the file's own; world geom
-   ids after the file's own world geoms shift by one.  Free *m with
-   mj_deleteModel. */
+   ids after the file's own world geoms shift by one.  The caller frees *m
+   with mj_deleteModel; *m is NULL on failure. */
 int lfd_mj_load_with_floor(const char *path, int contype, int conaffinity, mjModel **m,
                            lfd_err *err);
 

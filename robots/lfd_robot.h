@@ -159,7 +159,10 @@ int lfd_robot_builtin_dir(char *dir, size_t dirsz, lfd_err *err);
    (or a negative status). */
 int lfd_robot_list(char (*names)[LFD_NAME_MAX], int max, lfd_err *err);
 
-/* Loads a robot from NAME|PATH (resolve + lfd_robot_load_desc). */
+/* Loads a robot from NAME|PATH (resolve + lfd_robot_load_desc): a new
+   lfd_robot that owns its compiled model, tables and names.  The caller
+   frees *r with lfd_robot_free (which NULLs the pointer); *r is NULL on
+   failure.  The same for the two loaders below. */
 int lfd_robot_load(lfd_robot **r, const char *spec, lfd_err *err);
 /* Loads a robot from a description file path. */
 int lfd_robot_load_desc(lfd_robot **r, const char *desc_path, lfd_err *err);
@@ -229,6 +232,10 @@ int lfd_robot_pd(const lfd_robot *r, const double *qpos, const double *qvel, con
    test_robots_stand.c; docs/robots.md has the figures). */
 typedef struct lfd_robot_ff lfd_robot_ff;
 
+/* A feed-forward workspace for r (which must outlive it): its arrays in one
+   block, plus an mjData of r's model.  The caller frees *ff with
+   lfd_robot_ff_free (which NULLs the pointer); *ff is NULL on failure.
+   lfd_robot_ff_control allocates nothing. */
 int lfd_robot_ff_new(lfd_robot_ff **ff, const lfd_robot *r, lfd_err *err);
 void lfd_robot_ff_free(lfd_robot_ff **ff);
 /* qpos (nq) required; qvel, qacc (nv) may be NULL (zero).  contact[2] says

@@ -111,38 +111,48 @@ struct lfd_robot_ff {
     unsigned char active_prev[BAL_CORNERS];
 };
 
+/* the struct and its arrays, in one block (lfd_arena); the mjData is MuJoCo's own */
+static lfd_robot_ff *ff_layout(lfd_arena *a, const lfd_robot *r, lfd_robot_ff *ff)
+{
+    size_t nv = (size_t)(r->nv ? r->nv : 1);
+    lfd_robot_ff *head = lfd_arena_take(a, 1, sizeof *ff);
+    ff->f = lfd_arena_take(a, nv, sizeof(double));
+    ff->jac[0] = lfd_arena_take(a, 6 * nv, sizeof(double));
+    ff->jac[1] = lfd_arena_take(a, 6 * nv, sizeof(double));
+    ff->tau_ff = lfd_arena_take(a, nv, sizeof(double));
+    /* the balance controller's */
+    size_t nz = nv + BAL_NX;
+    ff->qacc = lfd_arena_take(a, nv, sizeof(double));
+    ff->cjac = lfd_arena_take(a, BAL_CORNERS * 3 * nv, sizeof(double));
+    ff->qpws = lfd_arena_take(a, lfd_boxqp_ws_doubles((int)nz), sizeof(double));
+    ff->M = lfd_arena_take(a, nv * nv, sizeof(double));
+    ff->h = lfd_arena_take(a, nv, sizeof(double));
+    ff->H = lfd_arena_take(a, nz * nz, sizeof(double));
+    ff->g = lfd_arena_take(a, nz, sizeof(double));
+    ff->z = lfd_arena_take(a, nz, sizeof(double));
+    ff->lo = lfd_arena_take(a, nz, sizeof(double));
+    ff->hi = lfd_arena_take(a, nz, sizeof(double));
+    ff->wi = lfd_arena_take(a, nv, sizeof(double));
+    ff->C = lfd_arena_take(a, 18 * nv, sizeof(double));
+    return head;
+}
+
 int lfd_robot_ff_new(lfd_robot_ff **out, const lfd_robot *r, lfd_err *err)
 {
     lfd_mj_init();
     *out = NULL;
-    lfd_robot_ff *ff = calloc(1, sizeof *ff);
-    if (!ff)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    lfd_robot_ff tmp = {0};
+    lfd_arena a = {0};
+    ff_layout(&a, r, &tmp);
+    if (!lfd_arena_alloc(&a))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the feed-forward workspace");
+    lfd_robot_ff *ff = ff_layout(&a, r, &tmp); /* == block */
+    *ff = tmp;
     ff->r = r;
-    size_t nv = (size_t)(r->nv ? r->nv : 1);
-    ff->f = calloc(nv, sizeof(double));
-    ff->jac[0] = calloc(6 * nv, sizeof(double));
-    ff->jac[1] = calloc(6 * nv, sizeof(double));
-    ff->tau_ff = calloc(nv, sizeof(double));
-    ff->qacc = calloc(nv, sizeof(double));
-    ff->cjac = calloc(BAL_CORNERS * 3 * nv, sizeof(double));
-    size_t nz = nv + BAL_NX;
-    ff->qpws = calloc(lfd_boxqp_ws_doubles((int)nz), sizeof(double));
-    ff->M = calloc(nv * nv, sizeof(double));
-    ff->h = calloc(nv, sizeof(double));
-    ff->H = calloc(nz * nz, sizeof(double));
-    ff->g = calloc(nz, sizeof(double));
-    ff->z = calloc(nz, sizeof(double));
-    ff->lo = calloc(nz, sizeof(double));
-    ff->hi = calloc(nz, sizeof(double));
-    ff->wi = calloc(nv, sizeof(double));
-    ff->C = calloc(18 * nv, sizeof(double));
     ff->d = mj_makeData(r->m);
-    if (!ff->f || !ff->jac[0] || !ff->jac[1] || !ff->tau_ff || !ff->qacc || !ff->cjac ||
-        !ff->qpws || !ff->M || !ff->h || !ff->H || !ff->g || !ff->z || !ff->lo || !ff->hi ||
-        !ff->wi || !ff->C || !ff->d) {
-        lfd_robot_ff_free(&ff);
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (!ff->d) {
+        free(ff);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the feed-forward workspace's mjData");
     }
     *out = ff;
     return LFD_OK;
@@ -152,26 +162,9 @@ void lfd_robot_ff_free(lfd_robot_ff **pff)
 {
     if (!pff || !*pff)
         return;
-    lfd_robot_ff *ff = *pff;
-    if (ff->d)
-        mj_deleteData(ff->d);
-    free(ff->f);
-    free(ff->jac[0]);
-    free(ff->jac[1]);
-    free(ff->tau_ff);
-    free(ff->qacc);
-    free(ff->cjac);
-    free(ff->qpws);
-    free(ff->M);
-    free(ff->h);
-    free(ff->H);
-    free(ff->g);
-    free(ff->z);
-    free(ff->lo);
-    free(ff->hi);
-    free(ff->wi);
-    free(ff->C);
-    free(ff);
+    if ((*pff)->d)
+        mj_deleteData((*pff)->d);
+    free(*pff); /* the struct heads its block */
     *pff = NULL;
 }
 

@@ -250,19 +250,17 @@ static int cmp_plan(const void *a, const void *b)
     return strcmp(x->id, y->id);
 }
 
-void lfd_batch_shard_plan(lfd_batch_corpus *c, int n)
+int lfd_batch_shard_plan(lfd_batch_corpus *c, int n, lfd_err *err)
 {
     if (n < 1)
         n = 1;
     int *order = malloc((size_t)(c->n ? c->n : 1) * sizeof *order);
     int64_t *load = calloc((size_t)n, sizeof *load);
     if (!order || !load) {
-        /* no memory for the balanced plan: round robin by id is still deterministic */
-        for (int i = 0; i < c->n; i++)
-            c->item[i].shard = i % n;
+        /* no fallback plan: the other shards' tasks would not share it */
         free(order);
         free(load);
-        return;
+        return lfd_fail(err, LFD_ENOMEM, "lfd batch: out of memory (shard plan)");
     }
     for (int i = 0; i < c->n; i++)
         order[i] = i;
@@ -280,6 +278,7 @@ void lfd_batch_shard_plan(lfd_batch_corpus *c, int n)
     }
     free(order);
     free(load);
+    return LFD_OK;
 }
 
 int lfd_batch_parse_shard(const char *s, int *i, int *n, lfd_err *err)
@@ -691,18 +690,25 @@ static void result_path(const brun *b, const bitem *bi, const lfd_robot *r, cons
     path_in(b, out, n, "results/%s/%s.json", r->name, name);
 }
 
-/* frames covered by the findings of a severity (and group, -1 = any) */
+/* room in b->marks for the frames of rep (covered's scratch) */
+static int marks_reserve(brun *b, const lfd_check_report *rep, lfd_err *err)
+{
+    if (rep->nframes > 0 && (size_t)rep->nframes > b->marks_cap) {
+        unsigned char *m = realloc(b->marks, (size_t)rep->nframes);
+        if (!m)
+            return lfd_fail(err, LFD_ENOMEM, "lfd batch: out of memory (%d frames)", rep->nframes);
+        b->marks = m;
+        b->marks_cap = (size_t)rep->nframes;
+    }
+    return LFD_OK;
+}
+
+/* frames covered by the findings of a severity (and group, -1 = any);
+   marks_reserve first */
 static int covered(brun *b, const lfd_check_report *rep, int severity, int group)
 {
     if (rep->nframes <= 0)
         return 0;
-    if ((size_t)rep->nframes > b->marks_cap) {
-        unsigned char *m = realloc(b->marks, (size_t)rep->nframes);
-        if (!m)
-            return 0;
-        b->marks = m;
-        b->marks_cap = (size_t)rep->nframes;
-    }
     memset(b->marks, 0, (size_t)rep->nframes);
     int n = 0;
     for (int i = 0; i < rep->nfindings; i++) {
@@ -721,23 +727,26 @@ static int covered(brun *b, const lfd_check_report *rep, int severity, int group
 /* Temporary files of atomic writes a killed task left behind, listed once
    per run (out/ROBOT/ and results/ROBOT/); each is removed when its item is
    made again (never another task's: items belong to one shard). */
-static void list_stale(brun *b, const char *dir)
+static int list_stale(brun *b, const char *dir, lfd_err *err)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return;
+        return LFD_OK; /* not made yet: nothing left behind */
     struct dirent *e;
-    while ((e = readdir(d))) {
+    int rc = LFD_OK;
+    while (rc == LFD_OK && (e = readdir(d))) {
         if (!strstr(e->d_name, ".tmp."))
             continue;
         char **p = realloc(b->stale, (size_t)(b->nstale + 1) * sizeof *p);
-        if (!p)
-            break;
-        b->stale = p;
-        if (asprintf(&b->stale[b->nstale], "%s/%s", dir, e->d_name) >= 0)
+        if (p)
+            b->stale = p;
+        if (!p || asprintf(&b->stale[b->nstale], "%s/%s", dir, e->d_name) < 0)
+            rc = lfd_fail(err, LFD_ENOMEM, "lfd batch: out of memory (listing %s)", dir);
+        else
             b->nstale++;
     }
     closedir(d);
+    return rc;
 }
 
 static void remove_stale(brun *b, const char *dir, const char *base)
@@ -835,6 +844,8 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
     if (rc)
         return emit_simple(b, bi, r->name, "error", "check", "check-error", e.msg, 1,
                            lfd_now_s() - t0, "\"qa\",\"retarget\",\"check\"", err);
+    if ((rc = marks_reserve(b, rep, err)))
+        return rc;
 
     /* the record */
     lfd_buf rb;
@@ -1034,28 +1045,35 @@ static int run_item(brun *b, const lfd_batch_item *it, lfd_err *err)
 
 /* ---- driver ----------------------------------------------------------------------------------- */
 
-static void read_withdrawn(brun *b)
+/* The contributors who withdrew (run_dir/withdrawn.txt, none when absent).
+   A withdrawal that cannot be read fails the run: never process (or merge)
+   recordings of someone who withdrew. */
+static int read_withdrawn(brun *b, lfd_err *err)
 {
     char p[4096];
     path_in(b, p, sizeof p, "withdrawn.txt%s%s", "", "");
     uint8_t *data;
     size_t len;
-    lfd_err e = {0};
-    if (!lfd_file_exists(p) || lfd_file_read(p, 16u << 20, &data, &len, &e))
-        return;
+    if (!lfd_file_exists(p))
+        return LFD_OK;
+    int rc = lfd_file_read(p, 16u << 20, &data, &len, err);
+    if (rc)
+        return rc;
     char *save = NULL;
-    for (char *l = strtok_r((char *)data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    for (char *l = strtok_r((char *)data, "\n", &save); l && rc == LFD_OK; l = strtok_r(NULL, "\n", &save)) {
         l[strcspn(l, " \t\r#")] = '\0';
         if (!*l)
             continue;
         char **w = realloc(b->withdrawn, (size_t)(b->nwithdrawn + 1) * sizeof *w);
-        if (!w)
-            break;
-        b->withdrawn = w;
-        if ((w[b->nwithdrawn] = strdup(l)))
+        if (w)
+            b->withdrawn = w;
+        if (!w || !(w[b->nwithdrawn] = strdup(l)))
+            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", p);
+        else
             b->nwithdrawn++;
     }
     free(data);
+    return rc;
 }
 
 int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_err *err)
@@ -1068,9 +1086,12 @@ int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_
     double t0 = lfd_now_s();
     lfd_batch_corpus c;
     int rc = lfd_batch_corpus_list(o, &c, err);
-    if (rc)
+    if (rc == LFD_OK)
+        rc = lfd_batch_shard_plan(&c, o->nshards, err);
+    if (rc) {
+        lfd_batch_corpus_free(&c);
         return rc;
-    lfd_batch_shard_plan(&c, o->nshards);
+    }
 
     brun *b = calloc(1, sizeof *b);
     if (!b) {
@@ -1085,13 +1106,14 @@ int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_
     snprintf(b->opts_s, sizeof b->opts_s, "fps %.17g upper_body %d smooth_hz %.17g track %d plots %d",
              o->fps, o->upper_body, o->smooth_hz, o->track, o->plots);
     b->qa = calloc(1, sizeof *b->qa);
-    b->rep = lfd_check_report_new();
     char p[4096];
     path_in(b, p, sizeof p, "logs%s%s", "", "");
-    if (!b->qa || !b->rep) {
+    if (!b->qa) {
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
         goto done;
     }
+    if ((rc = lfd_check_report_new(&b->rep, err)))
+        goto done;
     if ((rc = lfd_mkdir_p(p, err)))
         goto done;
     char lp[4200];
@@ -1101,7 +1123,8 @@ int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_
         rc = lfd_fail(err, LFD_EIO, "%s: cannot open: %s", lp, strerror(errno));
         goto done;
     }
-    read_withdrawn(b);
+    if ((rc = read_withdrawn(b, err)))
+        goto done;
 
     /* robots: one that fails to load becomes a record per recording */
     b->nrob = o->nrobots;
@@ -1118,9 +1141,12 @@ int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_
         if (R->robot) {
             char sd[4096];
             path_in(b, sd, sizeof sd, "out/%s%s", R->robot->name, "");
-            list_stale(b, sd);
+            rc = list_stale(b, sd, err);
             path_in(b, sd, sizeof sd, "results/%s%s", R->robot->name, "");
-            list_stale(b, sd);
+            if (rc == LFD_OK)
+                rc = list_stale(b, sd, err);
+            if (rc)
+                goto done;
         }
         if (!R->robot)
             lfd_warn("lfd batch: robot %s: %s (a record for every recording)", R->spec,
@@ -1218,15 +1244,17 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
     char **names = NULL;
     int nn = 0;
     struct dirent *e;
-    while ((e = readdir(d))) {
+    int rc = LFD_OK;
+    while (rc == LFD_OK && (e = readdir(d))) {
         size_t l = strlen(e->d_name);
         if (strncmp(e->d_name, "shard-", 6) || l < 7 || strcmp(e->d_name + l - 6, ".jsonl"))
             continue;
         char **p = realloc(names, (size_t)(nn + 1) * sizeof *p);
-        if (!p)
-            break;
-        names = p;
-        if ((names[nn] = strdup(e->d_name)))
+        if (p)
+            names = p;
+        if (!p || !(names[nn] = strdup(e->d_name)))
+            rc = lfd_fail(err, LFD_ENOMEM, "merge: out of memory");
+        else
             nn++;
     }
     closedir(d);
@@ -1234,7 +1262,6 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
         qsort(names, (size_t)nn, sizeof *names, cmp_cstr);
     mrec *v = NULL;
     long nv = 0, cap = 0, bad = 0, dropped = 0;
-    int rc = LFD_OK;
     /* contributors who withdrew (lfd_batch_withdraw): their records are left out */
     lfd_batch_opts wo;
     lfd_batch_opts_init(&wo);
@@ -1242,7 +1269,8 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
     brun wb;
     memset(&wb, 0, sizeof wb);
     wb.o = &wo;
-    read_withdrawn(&wb);
+    if (rc == LFD_OK)
+        rc = read_withdrawn(&wb, err);
     for (int f = 0; f < nn && rc == LFD_OK; f++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", logs, names[f]);

@@ -119,8 +119,9 @@ void lfd_batch_corpus_free(lfd_batch_corpus *c);
    rows); 0 if it cannot be read. */
 int64_t lfd_batch_frames_estimate(const char *path);
 
-/* Assigns each item its slice of n, balanced by frame count (see top). */
-void lfd_batch_shard_plan(lfd_batch_corpus *c, int n);
+/* Assigns each item its slice of n, balanced by frame count (see top).
+   LFD_ENOMEM (no item assigned) when its scratch cannot be allocated. */
+int lfd_batch_shard_plan(lfd_batch_corpus *c, int n, lfd_err *err);
 
 /* The slice from the environment when no --shard was given:
    SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT (count overridden by

@@ -91,7 +91,9 @@ typedef struct lfd_client_policy {
 
 /* Connects and says hello.  Fails with LFD_EMISMATCH (schema refused),
    LFD_EARG (no such policy), LFD_EDENIED (CURVE key refused) or
-   LFD_ETIMEOUT (no answer).  Free with lfd_client_free. */
+   LFD_ETIMEOUT (no answer).  The client owns its socket, buffers and the
+   policy description; the caller frees *out with lfd_client_free (which
+   NULLs the pointer).  *out is NULL on failure. */
 int lfd_client_new(lfd_client **out, const lfd_client_config *cfg, lfd_err *err);
 /* Stops the background thread if running, closes the socket, frees. */
 void lfd_client_free(lfd_client **c);

@@ -11,7 +11,6 @@
 
 #include <dirent.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,9 +336,9 @@ static int stage_check(demo *d, lfd_err *err)
     co.checks |= 1u << LFD_CG_TRACK;
     int counts[3] = {0, 0, 0}, fell = 0;
     double self_max = 0, zmp_min = INFINITY, effort = 0, track_wall = 0;
-    lfd_check_report *rep = lfd_check_report_new();
-    if (!rep)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    lfd_check_report *rep = NULL;
+    if ((rc = lfd_check_report_new(&rep, err)))
+        return rc;
     char failed[2048] = "";
     lfd_jw_key(&d->jw, "check");
     lfd_jw_arr_begin(&d->jw);
@@ -501,13 +500,6 @@ static int stage_train(demo *d, lfd_err *err)
 
 /* ---- 7 serve and drive ------------------------------------------------------------------- */
 
-static void *serve_main(void *arg)
-{
-    lfd_err e = {0};
-    lfd_server_run((lfd_server *)arg, &e);
-    return NULL;
-}
-
 static int stage_serve(demo *d, lfd_err *err)
 {
     demo_rec *ref = NULL;
@@ -521,8 +513,6 @@ static int stage_serve(demo *d, lfd_err *err)
     if (rc)
         return rc;
     lfd_server *srv = NULL;
-    pthread_t th;
-    int serving = 0;
     lfd_policy *pf = NULL;
     lfd_obs_layout *L = calloc(1, sizeof *L);
     lfd_server_config cfg;
@@ -537,13 +527,8 @@ static int stage_serve(demo *d, lfd_err *err)
         (rc = lfd_obs_layout_from_names(L, d->robot, pf->obs_dim, (const char(*)[64])pf->obs_names,
                                         pf->driven, pf->ndriven, err)) ||
         (rc = lfd_server_new(&srv, &cfg, err)) || (rc = lfd_server_load_policy(srv, d->policy, err)) ||
-        (rc = lfd_server_bind(srv, err)))
+        (rc = lfd_server_bind(srv, err)) || (rc = lfd_server_start(srv, err)))
         goto done;
-    if (pthread_create(&th, NULL, serve_main, srv)) {
-        rc = lfd_fail(err, LFD_EIO, "lfd demo: cannot start the server thread");
-        goto done;
-    }
-    serving = 1;
     lfd_ctl_opts co;
     lfd_ctl_opts_init(&co);
     co.endpoint = lfd_server_endpoint(srv);
@@ -587,11 +572,7 @@ static int stage_serve(demo *d, lfd_err *err)
     lfd_jw_kbool(&d->jw, "fell", cr.fell);
     lfd_jw_obj_end(&d->jw);
 done:
-    if (serving) {
-        lfd_server_stop(srv);
-        pthread_join(th, NULL);
-    }
-    lfd_server_free(&srv);
+    lfd_server_free(&srv); /* stops and joins its thread */
     lfd_policy_free(&pf);
     free(L);
     lfd_motion_free(&m);
@@ -619,13 +600,12 @@ static int stage_pictures(demo *d, lfd_err *err)
     /* the held-out motion's joints against their limits, with the torque series */
     lfd_checker *c = NULL;
     lfd_check_ws *ws = NULL;
-    lfd_check_report *rep = lfd_check_report_new();
+    lfd_check_report *rep = NULL;
     lfd_check_opts co;
     lfd_check_opts_init(&co);
     co.series = 1;
     snprintf(svg, sizeof svg, "%s/%s-check.svg", sub, ref->name);
-    if (!rep)
-        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+    rc = lfd_check_report_new(&rep, err);
     if (rc == LFD_OK)
         rc = lfd_checker_new(&c, d->robot, err);
     if (rc == LFD_OK)
@@ -737,11 +717,12 @@ static int stage_real(demo *d, lfd_err *err)
     lfd_check_opts co;
     lfd_check_opts_init(&co);
     lfd_qa_report *q = calloc(1, sizeof *q);
-    lfd_check_report *rep = lfd_check_report_new();
-    if (!q || !rep) {
-        free(q);
-        lfd_check_report_free(&rep);
+    if (!q)
         return lfd_fail(err, LFD_ENOMEM, "lfd demo: out of memory");
+    lfd_check_report *rep = NULL;
+    if ((rc = lfd_check_report_new(&rep, err))) {
+        free(q);
+        return rc;
     }
     int counts[3] = {0, 0, 0};
     lfd_jw_kint(&d->jw, "clips", nclips);

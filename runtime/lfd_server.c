@@ -902,6 +902,25 @@ int lfd_server_run(lfd_server *s, lfd_err *err)
 
 void lfd_server_stop(lfd_server *s) { atomic_store(&s->stop, 1); }
 
+static void *runner_main(void *arg)
+{
+    lfd_err e = {0};
+    if (lfd_server_run(arg, &e))
+        lfd_warn("lfd serve: %s", e.msg);
+    return NULL;
+}
+
+int lfd_server_start(lfd_server *s, lfd_err *err)
+{
+    if (!s->bound || s->runner_on)
+        return lfd_fail(err, LFD_ESTATE, "lfd_server_start: %s",
+                        s->runner_on ? "already running" : "bind first");
+    if (pthread_create(&s->runner, NULL, runner_main, s) != 0)
+        return lfd_fail(err, LFD_EIO, "cannot start the server thread");
+    s->runner_on = 1;
+    return LFD_OK;
+}
+
 void lfd_server_get_stats(const lfd_server *s, lfd_server_stats *st)
 {
     *st = s->st;
@@ -1108,7 +1127,8 @@ int lfd_server_bind(lfd_server *s, lfd_err *err)
             return lfd_fail(err, LFD_EUNSUPPORTED, "this libzmq has no CURVE support");
         /* the allow-list as the serving thread checks it; the ZAP handler
            must be listening before the first handshake */
-        srv_keys_reload(s);
+        if ((rc = srv_keys_reload(s, err)))
+            return rc;
         s->keys_seen_gen = atomic_load(&s->keys_gen);
         s->zap_sock = zmq_socket(s->ctx, ZMQ_REP);
         int linger = 0;
@@ -1170,6 +1190,8 @@ void lfd_server_free(lfd_server **ps)
         return;
     lfd_server *s = *ps;
     atomic_store(&s->stop, 1);
+    if (s->runner_on)
+        pthread_join(s->runner, NULL);
     if (s->watcher_on)
         pthread_join(s->watcher, NULL);
     if (s->zap_on)

@@ -100,8 +100,9 @@ double lfd_server_hist_pct(const uint32_t *hist, double pct);
 
 typedef struct lfd_server lfd_server;
 
-/* Creates a server (ZeroMQ context, no socket yet).  Free with
-   lfd_server_free. */
+/* Creates a server (ZeroMQ context, no socket yet).  The caller frees *out
+   with lfd_server_free (which NULLs the pointer, and frees the policies it
+   loaded); *out is NULL on failure. */
 int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err);
 void lfd_server_free(lfd_server **s);
 
@@ -124,6 +125,10 @@ int lfd_server_poll(lfd_server *s, int timeout_ms, lfd_err *err);
 /* Asks lfd_server_run to return; safe from another thread or a signal
    handler. */
 void lfd_server_stop(lfd_server *s);
+/* Runs lfd_server_run on a thread of its own (after lfd_server_bind), for
+   a program that serves and drives in one process (lfd ctl-demo, lfd
+   demo).  lfd_server_free stops and joins that thread. */
+int lfd_server_start(lfd_server *s, lfd_err *err);
 
 void lfd_server_get_stats(const lfd_server *s, lfd_server_stats *st);
 

@@ -133,6 +133,10 @@ struct lfd_server {
 
     lfd_server_stats st;
 
+    /* lfd_server_start's thread running lfd_server_run */
+    pthread_t runner;
+    int runner_on;
+
     /* watcher */
     pthread_t watcher;
     int watcher_on;
@@ -199,8 +203,9 @@ int srv_file_id(const char *path, int64_t id[4]);
 void *srv_watcher_main(void *arg);
 /* The ZAP handler thread (ZeroMQ RFC 27): admits keys in curve_dir/clients. */
 void *srv_zap_main(void *arg);
-/* Reads curve_dir/clients into s->keys (bumping keys_gen when it changed). */
-void srv_keys_reload(lfd_server *s);
+/* Reads curve_dir/clients into s->keys (bumping keys_gen when it changed).
+   LFD_ENOMEM leaves the list in force as it was. */
+int srv_keys_reload(lfd_server *s, lfd_err *err);
 /* 1 if the CURVE key (Z85) is in s->keys. */
 int srv_key_allowed_now(lfd_server *s, const char *key);
 

@@ -109,7 +109,7 @@ static int key_allowed(const char *dir, const uint8_t *key, char *z85_out)
 
 static int cmp_key(const void *a, const void *b) { return strcmp(a, b); }
 
-void srv_keys_reload(lfd_server *s)
+int srv_keys_reload(lfd_server *s, lfd_err *err)
 {
     char cdir[4200];
     snprintf(cdir, sizeof cdir, "%s/clients", s->curve_dir);
@@ -128,8 +128,13 @@ void srv_keys_reload(lfd_server *s)
         if (n == cap) {
             int nc = cap ? 2 * cap : 16;
             char (*m)[41] = realloc(k, (size_t)nc * sizeof *k);
-            if (!m)
-                break;
+            if (!m) {
+                /* a partial list would lock out clients: keep the one in force */
+                if (d)
+                    closedir(d);
+                free(k);
+                return lfd_fail(err, LFD_ENOMEM, "%s: out of memory reading the client keys", cdir);
+            }
             k = m;
             cap = nc;
         }
@@ -150,6 +155,7 @@ void srv_keys_reload(lfd_server *s)
     }
     pthread_mutex_unlock(&s->keys_mu);
     free(k);
+    return LFD_OK;
 }
 
 int srv_key_allowed_now(lfd_server *s, const char *key)
@@ -170,7 +176,9 @@ void *srv_zap_main(void *arg)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
         if (now - last_reload >= 1.0) {
-            srv_keys_reload(s);
+            lfd_err e = {0};
+            if (srv_keys_reload(s, &e))
+                lfd_warn("lfd serve: %s (the previous allow-list stays)", e.msg);
             last_reload = now;
         }
         zmq_pollitem_t it = {s->zap_sock, 0, ZMQ_POLLIN, 0};

@@ -350,69 +350,57 @@ void lfd_check_ws_free(lfd_check_ws **pws)
     if (ws->d)
         mj_deleteData(ws->d);
     lfd_simloop_free(&ws->sim);
-    for (int i = 0; i < 3; i++)
-        free(ws->vh[i]);
-    free(ws->qvel);
-    free(ws->qacc);
-    free(ws->acc_next);
-    free(ws->f);
-    free(ws->tau);
-    free(ws->jacp);
-    free(ws->jacr);
-    free(ws->qpws);
-    free(ws->key_idx);
-    free(ws->key_last);
-    free(ws->key_sev);
-    free(ws->key_bad);
-    free(ws->v0);
-    free(ws->v1);
-    free(ws->a0);
-    free(ws->a1);
-    free(ws->tmp1);
-    free(ws->tmp2);
-    free(ws);
+    free(ws); /* the struct heads its block */
     *pws = NULL;
+}
+
+/* the workspace's struct and arrays, in one block (lfd_arena); its mjData
+   and simulation loop are their own */
+static lfd_check_ws *ws_layout(lfd_arena *a, const lfd_checker *c, lfd_check_ws *ws)
+{
+    const mjModel *m = c->m;
+    size_t nv = (size_t)(m->nv > 0 ? m->nv : 1);
+    lfd_check_ws *head = lfd_arena_take(a, 1, sizeof *ws);
+#define TAKE(p, n) ((p) = lfd_arena_take(a, (n), sizeof *(p)))
+    for (int i = 0; i < 3; i++)
+        TAKE(ws->vh[i], nv);
+    TAKE(ws->qvel, nv);
+    TAKE(ws->qacc, nv);
+    TAKE(ws->acc_next, nv);
+    TAKE(ws->f, nv);
+    TAKE(ws->tau, nv);
+    TAKE(ws->jacp, 3 * nv);
+    TAKE(ws->jacr, 3 * nv);
+    TAKE(ws->qpws, lfd_boxqp_ws_doubles(LFD_CHECK_QP_MAX));
+    ws->nkeys = c->key_base[LFD_CK_COUNT];
+    TAKE(ws->key_idx, (size_t)ws->nkeys);
+    TAKE(ws->key_last, (size_t)ws->nkeys);
+    TAKE(ws->key_sev, (size_t)ws->nkeys);
+    TAKE(ws->key_bad, (size_t)ws->nkeys);
+    TAKE(ws->v0, nv);
+    TAKE(ws->v1, nv);
+    TAKE(ws->a0, nv);
+    TAKE(ws->a1, nv);
+    TAKE(ws->tmp1, nv);
+    TAKE(ws->tmp2, nv);
+#undef TAKE
+    return head;
 }
 
 int lfd_check_ws_new(lfd_check_ws **out, const lfd_checker *c, lfd_err *err)
 {
     *out = NULL;
-    lfd_check_ws *ws = calloc(1, sizeof *ws);
-    if (!ws)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    ws->c = c;
     const mjModel *m = c->m;
-    size_t nv = (size_t)(m->nv > 0 ? m->nv : 1);
+    lfd_check_ws tmp = {0};
+    lfd_arena a = {0};
+    ws_layout(&a, c, &tmp);
+    if (!lfd_arena_alloc(&a))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the check workspace");
+    lfd_check_ws *ws = ws_layout(&a, c, &tmp); /* == block */
+    *ws = tmp;
+    ws->c = c;
     ws->nv = m->nv;
     ws->nq = m->nq;
-    int bad = 0;
-#define ALLOC(p, n) bad |= !((p) = calloc((n), sizeof *(p)))
-    for (int i = 0; i < 3; i++)
-        ALLOC(ws->vh[i], nv);
-    ALLOC(ws->qvel, nv);
-    ALLOC(ws->qacc, nv);
-    ALLOC(ws->acc_next, nv);
-    ALLOC(ws->f, nv);
-    ALLOC(ws->tau, nv);
-    ALLOC(ws->jacp, 3 * nv);
-    ALLOC(ws->jacr, 3 * nv);
-    ALLOC(ws->qpws, lfd_boxqp_ws_doubles(LFD_CHECK_QP_MAX));
-    ws->nkeys = c->key_base[LFD_CK_COUNT];
-    ALLOC(ws->key_idx, (size_t)ws->nkeys);
-    ALLOC(ws->key_last, (size_t)ws->nkeys);
-    ALLOC(ws->key_sev, (size_t)ws->nkeys);
-    ALLOC(ws->key_bad, (size_t)ws->nkeys);
-    ALLOC(ws->v0, nv);
-    ALLOC(ws->v1, nv);
-    ALLOC(ws->a0, nv);
-    ALLOC(ws->a1, nv);
-    ALLOC(ws->tmp1, nv);
-    ALLOC(ws->tmp2, nv);
-#undef ALLOC
-    if (bad) {
-        lfd_check_ws_free(&ws);
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    }
     ws->d = make_data(m, err);
     if (!ws->d) {
         lfd_check_ws_free(&ws);

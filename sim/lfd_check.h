@@ -53,8 +53,9 @@
 
         lfd_check_opts o;
         lfd_check_opts_init(&o);
-        lfd_check_report *rep = lfd_check_report_new();
-        if (lfd_check_run(robot, &motion, &o, rep, &err) == LFD_OK &&
+        lfd_check_report *rep = NULL;
+        if (lfd_check_report_new(&rep, &err) == LFD_OK &&
+            lfd_check_run(robot, &motion, &o, rep, &err) == LFD_OK &&
             rep->verdict == LFD_CHECK_FAIL) ... refuse the motion
         lfd_check_report_free(&rep);
 */
@@ -284,9 +285,10 @@ typedef struct lfd_check_report {
     unsigned char *s_contact; /* nframes, bit 0 left foot, bit 1 right foot */
 } lfd_check_report;
 
-/* A new zeroed report (NULL if out of memory); free with
-   lfd_check_report_free, which also frees its series and NULLs *rep. */
-lfd_check_report *lfd_check_report_new(void);
+/* Allocates a zeroed report into *out (NULL on failure, LFD_ENOMEM); the
+   caller frees it with lfd_check_report_free, which also frees the series
+   lfd_check_motion allocated into it and NULLs the caller's pointer. */
+int lfd_check_report_new(lfd_check_report **out, lfd_err *err);
 void lfd_check_report_free(lfd_check_report **rep);
 
 /* Text for people: the verdict, the headline figures and every finding.
@@ -303,15 +305,18 @@ int lfd_check_report_find(const lfd_check_report *rep, int kind, int f, int *idx
 typedef struct lfd_checker lfd_checker;
 typedef struct lfd_check_ws lfd_check_ws;
 
-/* Prepares a robot for checking (the robot must outlive the checker).
-   Free with lfd_checker_free. */
+/* Prepares a robot for checking (the robot must outlive the checker): a
+   copy of its model and the tables.  The caller frees *c with
+   lfd_checker_free (which NULLs the pointer); *c is NULL on failure. */
 int lfd_checker_new(lfd_checker **c, const lfd_robot *r, lfd_err *err);
 void lfd_checker_free(lfd_checker **c);
 const lfd_robot *lfd_checker_robot(const lfd_checker *c);
 /* The checker's copy of the model (contact buffer raised). */
 const mjModel *lfd_checker_model(const lfd_checker *c);
 
-/* A workspace for one thread.  Free with lfd_check_ws_free. */
+/* A workspace for one thread (c must outlive it): its arrays in one block,
+   plus an mjData and a simulation loop.  The caller frees *ws with
+   lfd_check_ws_free (which NULLs the pointer); *ws is NULL on failure. */
 int lfd_check_ws_new(lfd_check_ws **ws, const lfd_checker *c, lfd_err *err);
 void lfd_check_ws_free(lfd_check_ws **ws);
 

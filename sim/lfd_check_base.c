@@ -72,7 +72,11 @@ int lfd_check_parse_groups(const char *list, unsigned *bits, lfd_err *err)
 }
 
 /* ---- report ------------------------------------------------------------------------ */
-lfd_check_report *lfd_check_report_new(void) { return calloc(1, sizeof(lfd_check_report)); }
+int lfd_check_report_new(lfd_check_report **out, lfd_err *err)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory (check report)");
+}
 
 void lfd_check_report_free_series(lfd_check_report *rep)
 {
@@ -251,16 +255,22 @@ void lfd_check_frame_derivs(const mjModel *m, const lfd_motion *mo, int k, doubl
 }
 
 /* ---- sampling between frames ------------------------------------------------------------ */
-void lfd_check_sample(const lfd_motion *mo, double u, double *q)
+double lfd_check_frame_at(int n, double u, int *k_out)
 {
-    int n = mo->nframes, nq = mo->nq;
     int k = (int)floor(u);
     if (k > n - 2)
         k = n - 2;
     if (k < 0)
         k = 0;
     double a = n > 1 ? u - k : 0;
-    a = a < 0 ? 0 : a > 1 ? 1 : a;
+    *k_out = k;
+    return a < 0 ? 0 : a > 1 ? 1 : a;
+}
+
+void lfd_check_sample(const lfd_motion *mo, double u, double *q)
+{
+    int n = mo->nframes, nq = mo->nq, k;
+    double a = lfd_check_frame_at(n, u, &k);
     const double *q0 = lfd_motion_frame(mo, k), *q1 = lfd_motion_frame(mo, n > 1 ? k + 1 : k);
     for (int i = 0; i < nq; i++)
         q[i] = q0[i] + a * (q1[i] - q0[i]);

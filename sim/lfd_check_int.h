@@ -83,6 +83,11 @@ void lfd_check_report_free_series(lfd_check_report *rep);
 void lfd_check_frame_derivs(const mjModel *m, const lfd_motion *mo, int k, double *vel,
                             double *acc, double *tmp1, double *tmp2);
 
+/* The frames around fractional frame u of an n-frame clip: the first in
+   *k (0..n-2, 0 for one frame) and the weight of the second (0..1, clamped
+   to the clip) as the return value. */
+double lfd_check_frame_at(int n, double u, int *k);
+
 /* qpos (nq) at fractional frame u of the motion: linear between the two
    frames around u (clamped to the clip), the root quaternion blended on the
    short arc and normalised. */

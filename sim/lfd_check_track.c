@@ -53,14 +53,8 @@ static void reference_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motio
                          ref_cache *rc, double *q, double *qd, double *qdd)
 {
     const mjModel *m = c->m;
-    int n = mo->nframes, nv = m->nv;
-    int k = (int)floor(u);
-    if (k > n - 2)
-        k = n - 2;
-    if (k < 0)
-        k = 0;
-    double a = n > 1 ? u - k : 0;
-    a = a < 0 ? 0 : a > 1 ? 1 : a;
+    int n = mo->nframes, nv = m->nv, k;
+    double a = lfd_check_frame_at(n, u, &k);
     int k1 = n > 1 ? k + 1 : k;
     /* derivatives of frames k and k+1 (shifted when the reference moves on) */
     if (rc->k != k) {

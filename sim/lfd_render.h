@@ -44,7 +44,8 @@ typedef struct lfd_render lfd_render;
 
 /* Makes an offscreen renderer of width x height pixels for robot r (which
    must outlive it).  Fails with a clear message (LFD_EUNSUPPORTED-like
-   LFD_EIO) when no EGL context can be made.  Free with lfd_render_free. */
+   LFD_EIO) when no EGL context can be made.  The caller frees *rd with
+   lfd_render_free (which NULLs the pointer); *rd is NULL on failure. */
 int lfd_render_new(lfd_render **rd, const lfd_robot *r, int width, int height, lfd_err *err);
 void lfd_render_free(lfd_render **rd);
 

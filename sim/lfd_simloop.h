@@ -61,7 +61,8 @@ typedef struct lfd_simloop {
 
 /* A loop for robot r on model m (NULL: r->m; a copy may differ in options
    such as the timestep or the contact buffer, and must outlive the loop).
-   The state is r's default pose at rest.  Free with lfd_simloop_free. */
+   The state is r's default pose at rest.  The caller frees *out with
+   lfd_simloop_free; *out is NULL on failure. */
 int lfd_simloop_new(lfd_simloop **out, const lfd_robot *r, const mjModel *m, lfd_err *err);
 
 /* Frees the loop and its data and sets *s to NULL (NULL is fine). */

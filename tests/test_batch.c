@@ -13,6 +13,7 @@
 
 TEST(batch_shard_plan_balances_frames)
 {
+    lfd_err err = {0};
     lfd_batch_corpus c;
     memset(&c, 0, sizeof c);
     const int64_t frames[] = {9000, 200, 300, 4000, 4100, 150, 3900, 120, 100, 80, 60, 5000};
@@ -26,7 +27,7 @@ TEST(batch_shard_plan_balances_frames)
         c.item[i].frames = frames[i];
     }
     for (int ns = 1; ns <= 4; ns++) {
-        lfd_batch_shard_plan(&c, ns);
+        CHECK_OK(lfd_batch_shard_plan(&c, ns, &err), &err);
         int64_t load[4] = {0}, mx = 0, mn = INT64_MAX, total = 0;
         for (int i = 0; i < n; i++) {
             CHECK(c.item[i].shard >= 0 && c.item[i].shard < ns);
@@ -54,7 +55,7 @@ TEST(batch_shard_plan_balances_frames)
         int first[12];
         for (int i = 0; i < n; i++)
             first[i] = c.item[i].shard;
-        lfd_batch_shard_plan(&c, ns);
+        CHECK_OK(lfd_batch_shard_plan(&c, ns, &err), &err);
         for (int i = 0; i < n; i++)
             CHECK_EQ_INT(c.item[i].shard, first[i]);
     }

@@ -163,7 +163,8 @@ TEST(check_bad_input)
         return;
     lfd_err err = {0};
     lfd_motion m;
-    lfd_check_report *rep = lfd_check_report_new();
+    lfd_check_report *rep = NULL;
+    CHECK_OK(lfd_check_report_new(&rep, &err), &err);
     /* another robot's motion */
     CHECK_OK(lfd_pose_stand(g1, &m, 1, FPS, &err), &err);
     CHECK(lfd_check_run(h1, &m, NULL, rep, &err) != LFD_OK);
@@ -219,9 +220,10 @@ static void real_clips(const char *robot)
     lfd_check_ws *ws = NULL;
     CHECK_OK(lfd_checker_new(&c, r, &err), &err);
     CHECK_OK(lfd_check_ws_new(&ws, c, &err), &err);
-    lfd_check_report *rep = lfd_check_report_new();
+    lfd_check_report *rep = NULL;
+    CHECK_OK(lfd_check_report_new(&rep, &err), &err);
     int n = 0;
-    for (int fi = 0; fi < nf && c && ws; fi++) {
+    for (int fi = 0; fi < nf && c && ws && rep; fi++) {
         const char *path = files[fi];
         const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
         int npy = strstr(base, ".npy") != NULL;

@@ -27,9 +27,11 @@ static inline lfd_robot *ck_robot(const char *name)
 /* runs the checker; prints the report when LFD_TEST_VERBOSE is set */
 static inline lfd_check_report *ck_run(const lfd_robot *r, const lfd_motion *m, const lfd_check_opts *o)
 {
-    lfd_check_report *rep = lfd_check_report_new();
+    lfd_check_report *rep = NULL;
     lfd_err err = {0};
-    int rc = lfd_check_run(r, m, o, rep, &err);
+    int rc = lfd_check_report_new(&rep, &err);
+    if (rc == LFD_OK)
+        rc = lfd_check_run(r, m, o, rep, &err);
     if (rc) {
         lfd_test_fail_at(__FILE__, __LINE__, "lfd_check_run: %s", err.msg);
         lfd_check_report_free(&rep);

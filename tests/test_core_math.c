@@ -1,9 +1,11 @@
 /*  Tests for core/lfd_quat (against hand-computed rotations) and
     core/lfd_sha256 (against the FIPS 180-2 example vectors). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/lfd_quat.h"
 #include "core/lfd_sha256.h"
+#include "core/lfd_util.h"
 #include "tests/lfd_test.h"
 
 static void check_mat_near(const double *a, const double *b, double tol)
@@ -178,4 +180,79 @@ TEST(sha256_known_vectors)
     lfd_sha256_final(&s, d);
     lfd_sha256_hex(d, hex);
     CHECK_STR(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+/* the arena: the sizing pass and the carving pass agree, every array is
+   aligned and inside the block, arrays do not overlap, the block is zeroed,
+   and a size that overflows is refused */
+typedef struct arena_ws {
+    double *a;
+    int *b;
+    unsigned char *c;
+    double *d;
+} arena_ws;
+
+static arena_ws *arena_layout(lfd_arena *ar, arena_ws *w)
+{
+    arena_ws *head = lfd_arena_take(ar, 1, sizeof *w);
+    w->a = lfd_arena_take(ar, 3, sizeof(double));
+    w->b = lfd_arena_take(ar, 5, sizeof(int));
+    w->c = lfd_arena_take(ar, 0, 1);
+    w->d = lfd_arena_take(ar, 7, sizeof(double));
+    return head;
+}
+
+TEST(core_arena_carves_one_aligned_block)
+{
+    lfd_arena ar = {0};
+    arena_ws tmp = {0};
+    CHECK(arena_layout(&ar, &tmp) == NULL); /* sizing: no pointers */
+    CHECK(tmp.a == NULL && tmp.d == NULL);
+    /* head 32 -> 64, a 24 -> 128, b 20 -> 192, c 0 -> 192, d 56 -> 248: 256 */
+    size_t bytes = lfd_arena_bytes(&ar);
+    CHECK_EQ_INT((int)bytes, 256);
+    unsigned char *block = aligned_alloc(LFD_ARENA_ALIGN, bytes);
+    CHECK(block != NULL);
+    if (!block)
+        return;
+    memset(block, 0xab, bytes);
+    lfd_arena_start(&ar, block);
+    arena_ws *w = arena_layout(&ar, &tmp);
+    CHECK(!ar.overflow);
+    CHECK((unsigned char *)w == block);
+    CHECK((unsigned char *)tmp.a == block + 64);
+    CHECK((unsigned char *)tmp.b == block + 128);
+    CHECK((unsigned char *)tmp.d == block + 192);
+    CHECK(ar.used <= bytes);
+    for (size_t i = 0; i < bytes; i++)
+        if (block[i]) {
+            CHECK(!"the block is zeroed");
+            break;
+        }
+    /* a carving pass that asks for more than the block holds is refused */
+    CHECK(lfd_arena_take(&ar, bytes, 1) == NULL);
+    CHECK(ar.overflow);
+    free(block);
+    /* sizes that do not fit size_t */
+    lfd_arena big = {0};
+    CHECK(lfd_arena_take(&big, SIZE_MAX / 4, 8) == NULL);
+    CHECK(big.overflow);
+    CHECK_EQ_INT((int)lfd_arena_bytes(&big), 0);
+    /* nothing taken: still a valid aligned_alloc size */
+    lfd_arena none = {0};
+    CHECK_EQ_INT((int)lfd_arena_bytes(&none), LFD_ARENA_ALIGN);
+    /* lfd_arena_alloc: the same layout, allocated and started */
+    lfd_arena a2 = {0};
+    arena_layout(&a2, &tmp);
+    arena_ws *w2 = lfd_arena_alloc(&a2);
+    CHECK(w2 != NULL);
+    if (w2) {
+        CHECK(arena_layout(&a2, &tmp) == w2);
+        CHECK(((uintptr_t)tmp.d % LFD_ARENA_ALIGN) == 0 && tmp.d[6] == 0);
+        CHECK(!a2.overflow);
+        free(w2);
+    }
+    lfd_arena bad = {0};
+    lfd_arena_take(&bad, SIZE_MAX / 2, 4);
+    CHECK(lfd_arena_alloc(&bad) == NULL);
 }

@@ -148,7 +148,9 @@ static void keeps_arms_clear(const char *name)
     lfd_check_opts co;
     lfd_check_opts_init(&co);
     co.checks = 1u << LFD_CG_SELF;
-    lfd_check_report *rs = lfd_check_report_new(), *ro = lfd_check_report_new();
+    lfd_check_report *rs = NULL, *ro = NULL;
+    CHECK_OK(lfd_check_report_new(&rs, &err), &err);
+    CHECK_OK(lfd_check_report_new(&ro, &err), &err);
     CHECK_OK(lfd_check_run(r, &src, &co, rs, &err), &err);
     CHECK_OK(lfd_check_run(r, &out, &co, ro, &err), &err);
     fprintf(stderr, "%s: self-collision source %.1f mm, retargeted %.1f mm; hand error %.1f mm\n", name,
@@ -372,7 +374,8 @@ TEST(retarget_smoothing_is_zero_phase)
     double x[N], fs = 120;
     for (int i = 0; i < N; i++)
         x[i] = sin(2 * M_PI * 1.0 * i / fs) + 0.3 * sin(2 * M_PI * 40.0 * i / fs);
-    lfd_filtfilt_lowpass(x, N, 1, 6.0, fs);
+    lfd_err e = {0};
+    CHECK_OK(lfd_filtfilt_lowpass(x, N, 1, 6.0, fs, &e), &e);
     /* the 1 Hz part stays in phase and amplitude, the 40 Hz part is gone */
     double err = 0;
     for (int i = 60; i < N - 60; i++)

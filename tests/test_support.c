@@ -131,8 +131,8 @@ TEST(support_check_in_the_air)
     CHECK_OK(lfd_pose_stand(r, &m, 2, 30, &err), &err);
     for (int f = 0; f < m.nframes; f++)
         lfd_motion_frame(&m, f)[2] += 0.3;
-    lfd_check_report *cr = lfd_check_report_new();
-    CHECK(cr != NULL);
+    lfd_check_report *cr = NULL;
+    CHECK_OK(lfd_check_report_new(&cr, &err), &err);
     if (cr) {
         CHECK_OK(lfd_check_run(r, &m, NULL, cr, &err), &err);
         CHECK_EQ_INT(cr->support.nranges, 1);
@@ -238,8 +238,8 @@ TEST(support_real_clips)
     if (!r)
         return;
     lfd_retarget_report rep;
-    lfd_check_report *cr = lfd_check_report_new();
-    CHECK(cr != NULL);
+    lfd_check_report *cr = NULL;
+    CHECK_OK(lfd_check_report_new(&cr, &err), &err);
     /* CMU 13_01 at 30 fps, from the person's pelvis height (docs/retarget.md):
        standing until ~105, sits ~127-232 (hips 0.80 of the leg length),
        stands ~245-370, sits again ~390-555 with the feet on the stool's rung,

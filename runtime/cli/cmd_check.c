@@ -127,10 +127,9 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
         rc = lfd_check_fix(c, ws, &m, rep, o, &fixed, &log, &err);
         if (rc)
             goto fail;
-        lfd_check_report *rep2 = lfd_check_report_new();
-        if (!rep2) {
+        lfd_check_report *rep2 = NULL;
+        if ((rc = lfd_check_report_new(&rep2, &err))) {
             lfd_motion_free(&fixed);
-            rc = lfd_fail(&err, LFD_ENOMEM, "out of memory");
             goto fail;
         }
         rc = lfd_check_motion(c, ws, &fixed, o, rep2, &err);
@@ -269,19 +268,18 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
     p.csv_fps = csv_fps;
     p.njobs = npos;
     p.jobs = calloc((size_t)npos, sizeof *p.jobs);
-    int oom = !p.jobs;
-    for (int i = 0; i < npos && !oom; i++) {
+    rc = p.jobs ? LFD_OK : lfd_fail(&err, LFD_ENOMEM, "out of memory");
+    for (int i = 0; i < npos && rc == LFD_OK; i++) {
         p.jobs[i].in = pos[i];
-        oom |= !(p.jobs[i].rep = lfd_check_report_new());
+        rc = lfd_check_report_new(&p.jobs[i].rep, &err);
     }
-    if (oom) {
+    if (rc) {
         if (p.jobs)
             for (int i = 0; i < npos; i++)
                 lfd_check_report_free(&p.jobs[i].rep);
         free(p.jobs);
         lfd_checker_free(&c);
         lfd_robot_free(&r);
-        lfd_fail(&err, LFD_ENOMEM, "out of memory");
         return lfd_cli_error(cmd, &err);
     }
     pthread_mutex_init(&p.mu, NULL);

@@ -5,7 +5,6 @@
 #include "runtime/cli/lfd_cli.h"
 
 #include <libgen.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,13 +18,6 @@
 #include "runtime/lfd_keys.h"
 #include "runtime/lfd_playback.h"
 #include "runtime/lfd_server.h"
-
-static void *serve_main(void *s)
-{
-    lfd_err err;
-    lfd_server_run(s, &err);
-    return NULL;
-}
 
 static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
 {
@@ -69,8 +61,6 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     lfd_server *srv = NULL;
     lfd_policy *pf = NULL;
     lfd_obs_layout *L = NULL;
-    pthread_t th;
-    int serving = 0;
     char spub[41], pub[41], sec[41];
     if ((rc = lfd_robot_load(&r, robot, &err)))
         return lfd_cli_error(cmd, &err);
@@ -112,11 +102,9 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
             goto fail;
         rc = lfd_server_add_policy(srv, pf, NULL, &err);
         pf = NULL; /* the server owns it now, even on failure */
-        if (rc || (rc = lfd_server_bind(srv, &err)))
+        if (rc || (rc = lfd_server_bind(srv, &err)) || (rc = lfd_server_start(srv, &err)))
             goto fail;
         snprintf(ep, sizeof ep, "%s", lfd_server_endpoint(srv));
-        if (pthread_create(&th, NULL, serve_main, srv) == 0)
-            serving = 1;
         endpoint = ep;
         printf("serving '%s' (%s) on %s\n", pname, pfile, ep);
     } else if (!endpoint) {
@@ -134,11 +122,10 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
         if ((rc = lfd_file_sha256_hex(motion, hex, &err)) ||
             (rc = lfd_playback_from_motion(&m, r, pname, 0.02, 10, motion, hex, &p, &err)) ||
             (rc = lfd_server_new(&srv, &cfg, &err)) ||
-            (rc = lfd_server_add_policy(srv, p, NULL, &err)) || (rc = lfd_server_bind(srv, &err)))
+            (rc = lfd_server_add_policy(srv, p, NULL, &err)) || (rc = lfd_server_bind(srv, &err)) ||
+            (rc = lfd_server_start(srv, &err)))
             goto fail;
         snprintf(ep, sizeof ep, "%s", lfd_server_endpoint(srv));
-        if (pthread_create(&th, NULL, serve_main, srv) == 0)
-            serving = 1;
         endpoint = ep;
         policy = pname;
         printf("serving '%s' (playback of %s) on %s\n", pname, motion, ep);
@@ -166,11 +153,7 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     if (rc == LFD_OK)
         lfd_ctl_print(&rep, hz);
 fail:
-    if (serving) {
-        lfd_server_stop(srv);
-        pthread_join(th, NULL);
-    }
-    lfd_server_free(&srv);
+    lfd_server_free(&srv); /* stops and joins its thread */
     lfd_policy_free(&pf);
     free(L);
     if (have_motion)

@@ -61,8 +61,7 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
     }
     lfd_check_report *rep = NULL;
     if (!no_check) {
-        rep = lfd_check_report_new();
-        if (!rep || lfd_check_run(r, &m, NULL, rep, &err)) {
+        if (lfd_check_report_new(&rep, &err) || lfd_check_run(r, &m, NULL, rep, &err)) {
             lfd_check_report_free(&rep);
             lfd_motion_free(&m);
             lfd_robot_free(&r);

@@ -56,13 +56,14 @@ static int is_dir(const char *p)
 static int check_figures(const lfd_robot *r, const lfd_motion *m, unsigned checks, job *j,
                          lfd_err *err)
 {
-    lfd_check_report *cr = lfd_check_report_new();
-    if (!cr)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    lfd_check_report *cr = NULL;
+    int rc = lfd_check_report_new(&cr, err);
+    if (rc)
+        return rc;
     lfd_check_opts o;
     lfd_check_opts_init(&o);
     o.checks = checks;
-    int rc = lfd_check_run(r, m, &o, cr, err);
+    rc = lfd_check_run(r, m, &o, cr, err);
     if (rc == LFD_OK) {
         j->verdict = cr->verdict;
         j->assist_max = cr->assist_max;
