@@ -1,6 +1,8 @@
 /*  lfd_retarget: human motion onto a humanoid robot (see lfd_retarget.h). */
 #include "retarget/lfd_retarget_int.h"
 
+#include "core/lfd_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,25 +434,36 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
 
 /* ---- one frame ---------------------------------------------------------------------- */
 
+/* the stream and its four pose vectors, in one block (lfd_arena); the IK
+   workspace is lfd_ik's own */
+static lfd_retarget_stream *stream_layout(lfd_arena *a, size_t nq, lfd_retarget_stream *s)
+{
+    lfd_retarget_stream *head = lfd_arena_take(a, 1, sizeof *s);
+    s->qprev = lfd_arena_take(a, nq, sizeof(double));
+    s->qprev2 = lfd_arena_take(a, nq, sizeof(double));
+    s->qtry = lfd_arena_take(a, nq, sizeof(double));
+    s->qbest = lfd_arena_take(a, nq, sizeof(double));
+    return head;
+}
+
 int lfd_retarget_stream_new(lfd_retarget_stream **out, const lfd_retargeter *rt, double fps,
                             lfd_err *err)
 {
     *out = NULL;
     if (!(fps > 0))
         return lfd_fail(err, LFD_EARG, "retarget stream needs a frame rate > 0");
-    lfd_retarget_stream *s = calloc(1, sizeof *s);
-    if (!s)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    size_t nq = (size_t)(rt->r->nq > 0 ? rt->r->nq : 1);
+    lfd_retarget_stream tmp = {0};
+    lfd_arena a = {0};
+    stream_layout(&a, nq, &tmp);
+    if (!lfd_arena_alloc(&a))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the retarget stream");
+    lfd_retarget_stream *s = stream_layout(&a, nq, &tmp); /* == the block */
+    *s = tmp;
     s->rt = rt;
     s->dt = 1.0 / fps;
     s->blend_frames = (int)ceil(BLEND_S * fps);
-    size_t nq = (size_t)rt->r->nq;
-    s->qprev = malloc(nq * sizeof(double));
-    s->qprev2 = malloc(nq * sizeof(double));
-    s->qtry = malloc(nq * sizeof(double));
-    s->qbest = malloc(nq * sizeof(double));
-    int rc = s->qprev && s->qprev2 && s->qtry && s->qbest ? lfd_ik_ws_new(&s->ws, rt->ik, err)
-                                              : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    int rc = lfd_ik_ws_new(&s->ws, rt->ik, err);
     if (rc) {
         lfd_retarget_stream_free(&s);
         return rc;
@@ -465,11 +478,7 @@ void lfd_retarget_stream_free(lfd_retarget_stream **ps)
     if (!ps || !*ps)
         return;
     lfd_ik_ws_free(&(*ps)->ws);
-    free((*ps)->qprev);
-    free((*ps)->qprev2);
-    free((*ps)->qtry);
-    free((*ps)->qbest);
-    free(*ps);
+    free(*ps); /* the struct heads its block */
     *ps = NULL;
 }
 

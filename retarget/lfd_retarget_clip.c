@@ -16,10 +16,19 @@
       least while its ZMP stays inside the support polygon.
 
     Both solve symmetric positive definite pentadiagonal systems in O(n).
+
+    Then the steps lfd_retarget_human runs on the written motion after the
+    passes: the whole-clip smoothing and the hard bounds again, the feet
+    step (planted feet back on their pins, rolling at heel-off and heel
+    strike), the floor step, and the experimental dynamics filter on the
+    motion's own (multibody) ZMP.
 */
 #include "retarget/lfd_retarget_int.h"
 
+#include "core/lfd_quat.h"
+
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,5 +262,506 @@ int lfd_rt_zmp_filter(const double *com, const double *zmp_now, const double *zm
         for (int k = 0; k < n; k++)
             delta[2 * k + ax] = b[k];
     }
+    return LFD_OK;
+}
+
+/* ---- the dynamics filter on the written motion ---------------------------------------- */
+
+/* What the filter reads of one frame: the motion's own ZMP (inverse
+   dynamics of the whole body, velocity and acceleration from the
+   neighbouring frames: the root's required wrench, whose moment about a
+   floor point has no horizontal part there), the support polygon of the
+   sole corners within DYN_CONTACT_M of the floor (the corners lfd check
+   loads), the CoM height.  Returns 0 where the frame has no ZMP (the
+   clip's ends; the feet pushing down less than a tenth of the weight). */
+typedef struct dyn_ws {
+    mjData *d;
+    double *v0, *v1, *f; /* nv each */
+} dyn_ws;
+
+static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, int k,
+                     double zmp[2], double *hull, int *nh, double *com_z)
+{
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    mjData *d = w->d;
+    int nv = mm->nv, n = m->nframes;
+    double fps = m->fps;
+    *nh = 0;
+    if (k < 1 || k + 1 >= n)
+        return 0;
+    mj_differentiatePos(mm, w->v0, 1.0 / fps, lfd_motion_frame(m, k - 1), lfd_motion_frame(m, k));
+    mj_differentiatePos(mm, w->v1, 1.0 / fps, lfd_motion_frame(m, k), lfd_motion_frame(m, k + 1));
+    memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
+    for (int i = 0; i < nv; i++) {
+        d->qvel[i] = 0.5 * (w->v0[i] + w->v1[i]);
+        d->qacc[i] = (w->v1[i] - w->v0[i]) * fps;
+    }
+    mj_kinematics(mm, d);
+    mj_comPos(mm, d);
+    mj_comVel(mm, d);
+    mj_rne(mm, d, 1, w->f);
+    int rb = r->root_body, ra = mm->jnt_dofadr[mm->body_jntadr[rb]];
+    /* free joint: force in the world frame, moment in the root's frame,
+       both at the root's origin */
+    const double *F = w->f + ra, *R = d->xmat + 9 * rb, *p = d->xpos + 3 * rb;
+    double M[3];
+    lfd_mat3_mulv(M, R, w->f + ra + 3);
+    *com_z = d->subtree_com[3 * rb + 2];
+    /* the support polygon */
+    int np = 0;
+    for (int side = 0; side < 2; side++) {
+        const lfd_robot_foot *ft = &r->feet[side];
+        if (ft->body_id < 0)
+            continue;
+        for (int q4 = 0; q4 < 4; q4++) {
+            double corner[3] = {ft->sole[q4 & 1], ft->sole[2 + (q4 >> 1)], ft->sole_z}, cw[3];
+            lfd_mat3_mulv(cw, d->xmat + 9 * ft->body_id, corner);
+            if (cw[2] + d->xpos[3 * ft->body_id + 2] >= DYN_CONTACT_M)
+                continue;
+            hull[2 * np] = cw[0] + d->xpos[3 * ft->body_id];
+            hull[2 * np + 1] = cw[1] + d->xpos[3 * ft->body_id + 1];
+            np++;
+        }
+    }
+    *nh = np >= 3 ? lfd_rt_hull2(hull, np) : np;
+    if (!(F[2] > 0.1 * r->mass_kg * 9.81))
+        return 0;
+    zmp[0] = p[0] - (M[1] + p[2] * F[0]) / F[2];
+    zmp[1] = p[1] + (M[0] - p[2] * F[1]) / F[2];
+    return 1;
+}
+
+/* The nearest point of the support polygon (or segment: a foot on its toe
+   or heel edge) at least margin inside it, or p itself when it is. */
+static void support_target(const double *hull, int nh, double margin, const double p[2],
+                           double out[2])
+{
+    if (nh >= 3) {
+        lfd_rt_poly_pull_in(hull, nh, margin, p, out);
+        return;
+    }
+    if (nh == 2) {
+        const double *a = hull, *b = hull + 2;
+        double ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
+        double t = l2 > 1e-12 ? ((p[0] - a[0]) * ex + (p[1] - a[1]) * ey) / l2 : 0;
+        t = fmin(fmax(t, 0), 1);
+        out[0] = a[0] + t * ex;
+        out[1] = a[1] + t * ey;
+        return;
+    }
+    out[0] = p[0];
+    out[1] = p[1];
+}
+
+/* The dynamics filter (issue 15): where the written motion's own ZMP
+   leaves the support polygon of its planted soles, the root's horizontal
+   path is corrected over the whole clip with the cart-table relation of
+   Kajita et al. 2003 (a shift d of the body moves the ZMP by
+   d - z_c / g d''), the banded least-squares problem of lfd_rt_zmp_filter;
+   the legs alone then put both feet back where they were, so contacts,
+   slide and floor stay as they are.  Because the real body is not a cart
+   on a table, the correction is repeated on the corrected motion's own
+   ZMP (Nishiwaki et al. 2002 iterate the same way with the multibody
+   model).  Corrections beyond ZMP_MAX_SHIFT_M are capped: no foot support
+   carries those frames (sitting, climbing) and lfd check says so. */
+/* the ZMP, its target and weight of every frame; returns the sum of the
+   squared distances (m^2) and the largest in *worst */
+static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, double *zmp,
+                       double *target, double *wz, double *zc, double *worst)
+{
+    int n = m->nframes, nz = 0;
+    double hull[2 * LFD_RT_MAX_SUPPORT], e = 0;
+    *zc = 0;
+    *worst = 0;
+    for (int k = 0; k < n; k++) {
+        int nh;
+        double cz;
+        wz[k] = 0;
+        target[2 * k] = target[2 * k + 1] = zmp[2 * k] = zmp[2 * k + 1] = 0;
+        if (!frame_zmp(rt, w, m, k, zmp + 2 * k, hull, &nh, &cz))
+            continue;
+        *zc += cz;
+        nz++;
+        if (nh < 2)
+            continue;
+        support_target(hull, nh, ZMP_MARGIN_M, zmp + 2 * k, target + 2 * k);
+        wz[k] = ZMP_W_ZMP;
+        double dd = hypot(target[2 * k] - zmp[2 * k], target[2 * k + 1] - zmp[2 * k + 1]);
+        e += dd * dd;
+        *worst = fmax(*worst, dd);
+
+    }
+    *zc = nz ? *zc / nz : 0;
+    return e;
+}
+
+/* frame k's body moved by (dx, dy), its legs putting both feet back where
+   they were */
+static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, double *q, double *qs, double dx,
+                       double dy, double fps)
+{
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    double pos[4 * 3], quat[4 * 4], pw[4] = {0}, rw[4] = {0};
+    mjData *d = lfd_ik_ws_data(iws);
+    memcpy(d->qpos, q, (size_t)mm->nq * sizeof(double));
+    mj_kinematics(mm, d);
+    for (int side = 0; side < 2; side++)
+        for (int u = 0; u < 2; u++) {
+            int t = rt->feet_task[side][u], e = u ? rt->toe_e[side] : rt->ankle_e[side];
+            if (t < 0)
+                continue;
+            const lfd_robot_map_entry *me = &r->map[e];
+            lfd_rt_map_point(mm, d, me, pos + 3 * t);
+            lfd_quat_mul(quat + 4 * t, d->xquat + 4 * me->body_id, me->rot_offset);
+            pw[t] = rt->ik_feet->tasks[t].pos_weight * PIN_POS_GAIN;
+            rw[t] = rt->ik_feet->tasks[t].rot_weight * PIN_ROT_GAIN;
+        }
+    q[0] += dx;
+    q[1] += dy;
+    memcpy(qs, q, (size_t)mm->nq * sizeof(double));
+    lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL};
+    return lfd_ik_solve(rt->ik_feet, iws, &fr, q, NULL);
+}
+
+/* The dynamics filter (issue 15): where the written motion's own ZMP
+   leaves the support polygon of its planted soles, the root's horizontal
+   path is corrected over the whole clip with the cart-table relation of
+   Kajita et al. 2003 (a shift d of the body moves the ZMP by
+   d - z_c / g d''), the banded least-squares problem of lfd_rt_zmp_filter;
+   the legs alone then put both feet back where they were, so contacts,
+   slide and floor stay as they are.  The real body is not a cart on a
+   table, so the correction is repeated on the corrected motion's own ZMP
+   (Nishiwaki et al. 2002 iterate the same way with the multibody model),
+   keeping a step only when it brings the ZMPs closer to their polygons
+   and halving it otherwise.  Corrections beyond ZMP_MAX_SHIFT_M are
+   capped: no foot support carries those frames (sitting, climbing) and
+   lfd check says so. */
+int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m,
+                                  lfd_retarget_report *rep, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    int n = m->nframes, nv = mm->nv, nq = mm->nq;
+    if (!r->floating || !rt->ik_feet || n < 5)
+        return LFD_OK;
+    size_t N = (size_t)n, nqn = N * (size_t)nq;
+    dyn_ws w = {0};
+    lfd_ik_ws *iws = NULL;
+    double *buf = malloc((3 * (size_t)nv + (size_t)nq + 7 * N + 2 * N + nqn) * sizeof(double));
+    w.d = mj_makeData(mm);
+    int rc = buf && w.d ? lfd_ik_ws_new(&iws, rt->ik_feet, err)
+                        : lfd_fail(err, LFD_ENOMEM, "out of memory for the dynamics filter");
+    if (rc) {
+        if (w.d)
+            mj_deleteData(w.d);
+        free(buf);
+        return rc;
+    }
+    w.v0 = buf;
+    w.v1 = w.v0 + nv;
+    w.f = w.v1 + nv;
+    double *qs = w.f + nv, *zmp = qs + nq, *target = zmp + 2 * N, *wz = target + 2 * N,
+           *delta = wz + N, *total = delta + 2 * N, *best = total + 2 * N;
+    double zc, worst, e = clip_zmp(rt, &w, m, zmp, target, wz, &zc, &worst);
+    double e_best = e, step = DYN_STEP0;
+    memcpy(best, m->qpos, nqn * sizeof(double));
+    memset(total, 0, 2 * N * sizeof(double));
+    for (int it = 0; rc == LFD_OK && it < DYN_ITERS && worst > DYN_DONE_M && step > 0.2; it++) {
+        /* the correction from the best motion so far (its ZMP is in zmp) */
+        if (lfd_rt_zmp_filter(NULL, zmp, target, wz, n, m->fps, zc, delta, c->work)) {
+            rc = lfd_fail(err, LFD_ENUMERIC, "dynamics filter: singular system");
+            break;
+        }
+        for (int k = 0; k < n && rc == LFD_OK; k++) {
+            double dx = step * delta[2 * k], dy = step * delta[2 * k + 1];
+            /* the total shift stays within the cap */
+            double tx = total[2 * k] + dx, ty = total[2 * k + 1] + dy, sh = hypot(tx, ty);
+            if (sh > ZMP_MAX_SHIFT_M) {
+                dx = tx * ZMP_MAX_SHIFT_M / sh - total[2 * k];
+                dy = ty * ZMP_MAX_SHIFT_M / sh - total[2 * k + 1];
+            }
+            if (hypot(dx, dy) < 1e-6)
+                continue;
+            if (shift_frame(rt, iws, lfd_motion_frame(m, k), qs, dx, dy, m->fps))
+                rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: dynamics filter's legs step failed", k);
+            delta[2 * k] = dx;
+            delta[2 * k + 1] = dy;
+        }
+        if (rc)
+            break;
+        double zc2, worst2, e2;
+        /* evaluate into the scratch of the next correction */
+        e2 = clip_zmp(rt, &w, m, zmp, target, wz, &zc2, &worst2);
+        if (e2 < e_best) {
+            e_best = e2;
+            worst = worst2;
+            zc = zc2;
+            memcpy(best, m->qpos, nqn * sizeof(double));
+            for (int k = 0; k < 2 * n; k++)
+                total[k] += delta[k];
+        } else {
+            /* back to the best motion, a smaller step from it */
+            memcpy(m->qpos, best, nqn * sizeof(double));
+            step *= 0.5;
+            clip_zmp(rt, &w, m, zmp, target, wz, &zc, &worst);
+        }
+    }
+    if (rc == LFD_OK)
+        for (int k = 0; k < n; k++)
+            rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m, hypot(total[2 * k], total[2 * k + 1]));
+    lfd_ik_ws_free(&iws);
+    mj_deleteData(w.d);
+    free(buf);
+    return rc;
+}
+
+/* joints back inside their ranges and, frame to frame, their velocity limits */
+void lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m)
+{
+    for (int j = 0; j < r->njoints; j++) {
+        const lfd_robot_joint *J = &r->joints[j];
+        double step = isfinite(J->vel_max) && J->vel_max > 0 ? J->vel_max / m->fps * (1 - 1e-9) : INFINITY;
+        for (int k = 0; k < m->nframes; k++) {
+            double *v = lfd_motion_frame(m, k) + J->qpos_adr;
+            if (k) {
+                double p = lfd_motion_frame(m, k - 1)[J->qpos_adr];
+                *v = fmin(fmax(*v, p - step), p + step);
+            }
+            *v = fmin(fmax(*v, J->range_lo), J->range_hi);
+        }
+    }
+}
+
+/* Which foot each joint moves, and how deep each frame is into its foot's
+   contact phase: 0 outside, rising by smoothstep to 1 over PIN_RAMP_S after
+   touch-down, falling the same way before lift-off. */
+void lfd_rt_contact_levels(const lfd_robot *r, lfd_rt_clip *c, double fps)
+{
+    const mjModel *m = r->m;
+    for (int j = 0; j < r->njoints; j++) {
+        c->leg_side[j] = -1;
+        for (int s = 0; s < 2; s++)
+            for (int b = r->feet[s].body_id; b > 0; b = m->body_parentid[b])
+                if (b == r->joints[j].body_id)
+                    c->leg_side[j] = s;
+    }
+    double ramp = fmax(1, PIN_RAMP_S * fps), ramp_out = fmax(1, PIN_RAMP_OUT_S * fps);
+    for (int s = 0; s < 2; s++) {
+        /* frames since touch-down (forward) and to lift-off (backward) */
+        double dist = 0;
+        for (int k = 0; k < c->n; k++) {
+            dist = c->pinned[2 * k + s] ? dist + 1 : 0;
+            c->level[2 * k + s] = dist;
+        }
+        dist = 0;
+        for (int k = c->n - 1; k >= 0; k--) {
+            dist = c->pinned[2 * k + s] ? dist + 1 : 0;
+            double x = fmin(1, fmin(c->level[2 * k + s] / ramp, dist / ramp_out));
+            c->level[2 * k + s] = x * x * (3 - 2 * x);
+        }
+    }
+}
+
+/* After smoothing: the legs alone put planted feet back on their pins and
+   every sole above the floor, each frame starting from (and pulled toward)
+   its smoothed pose.  A leg's correction is faded in after its foot lands
+   and out before it lifts (smoothstep over PIN_RAMP_S), so switching
+   contacts never moves a joint in one frame. */
+int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    if (!rt->ik_feet)
+        return LFD_OK;
+    lfd_ik_ws *ws = NULL;
+    double *qs = malloc((size_t)r->nq * sizeof(double));
+    int rc = qs ? lfd_ik_ws_new(&ws, rt->ik_feet, err) : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    double pos[4 * 3], quat[4 * 4], pw[4], rw[4], pin[2][3] = {{0}};
+    for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
+        double *q = lfd_motion_frame(m, k);
+        memcpy(qs, q, (size_t)r->nq * sizeof(double));
+        for (int i = 0; i < 4; i++) {
+            pw[i] = rw[i] = 0;
+            lfd_quat_identity(quat + 4 * i);
+            memset(pos + 3 * i, 0, 3 * sizeof(double));
+        }
+        mjData *d = lfd_ik_ws_data(ws);
+        for (int side = 0; side < 2; side++) {
+            if (!c->pinned[2 * k + side])
+                continue;
+            const double *ft = c->feet_t + 20 * k + 10 * side;
+            int ta = rt->feet_task[side][0], tt = rt->feet_task[side][1];
+            if (ta < 0)
+                continue;
+            /* a contact phase is pinned, on the floor, where the smoothed foot is
+               half-way into it (the ramp's middle): the drift that smoothing
+               leaves around a landing then splits to both sides of the pin */
+            if (k == 0 || !c->pinned[2 * (k - 1) + side]) {
+                int k2 = k;
+                while (k2 + 1 < m->nframes && c->pinned[2 * (k2 + 1) + side] &&
+                       c->level[2 * k2 + side] < 0.5)
+                    k2++;
+                double a2[3];
+                memcpy(d->qpos, lfd_motion_frame(m, k2), (size_t)r->nq * sizeof(double));
+                mj_kinematics(r->m, d);
+                lfd_rt_map_point(r->m, d, &r->map[rt->ankle_e[side]], a2);
+                /* the flat foot's ankle point of that (possibly rolled) foot */
+                lfd_rt_unroll_ankle(rt, side, a2, c->feet_t + 20 * k2 + 10 * side + 3, pin[side]);
+                pin[side][2] = rt->ankle_rest_z[side];
+            }
+            /* the ankle where the foot, rolled as the pass had it, keeps its
+               toe or heel edge on the pin's */
+            lfd_rt_roll_ankle(rt, side, pin[side], ft + 3, pos + 3 * ta);
+            memcpy(quat + 4 * ta, ft + 3, 4 * sizeof(double));
+            pw[ta] = rt->ik_feet->tasks[ta].pos_weight * PIN_POS_GAIN;
+            rw[ta] = rt->ik_feet->tasks[ta].rot_weight * PIN_ROT_GAIN;
+            if (tt >= 0) {
+                double rel[3];
+                lfd_quat_rotate(rel, ft + 3, rt->toe_rel0[side]);
+                lfd_v3_add(pos + 3 * tt, pos + 3 * ta, rel);
+                pw[tt] = rt->ik_feet->tasks[tt].pos_weight * PIN_POS_GAIN;
+            }
+        }
+        lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL};
+        if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))
+            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: feet step failed (singular step)", k);
+        /* the correction, faded by how deep into its contact phase the leg's
+           foot is; a swing leg keeps its own (floor) correction */
+        for (int j = 0; j < r->njoints; j++) {
+            int a = r->joints[j].qpos_adr, side = c->leg_side[j];
+            double lv = side < 0 ? 0 : c->pinned[2 * k + side] ? c->level[2 * k + side] : 1;
+            q[a] = qs[a] + lv * (q[a] - qs[a]);
+        }
+    }
+    lfd_ik_ws_free(&ws);
+    free(qs);
+    return rc;
+}
+
+/* Last of the feet steps: a frame with a sole below the floor (the feet
+   step fades its correction in after a landing) has that foot lifted
+   straight up by its depth, the other kept where it is, by the legs' IK
+   (the floor is one of its constraints). */
+static double foot_depth(const lfd_robot *r, const mjData *d, int side)
+{
+    const lfd_robot_foot *ft = &r->feet[side];
+    double lo = INFINITY;
+    for (int k = 0; ft->body_id >= 0 && k < 4; k++) {
+        double corner[3] = {ft->sole[k & 1], ft->sole[2 + (k >> 1)], ft->sole_z}, w[3];
+        lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, corner);
+        lo = fmin(lo, w[2] + d->xpos[3 * ft->body_id + 2]);
+    }
+    return isfinite(lo) ? -lo : 0;
+}
+
+int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    if (!rt->ik_feet || !r->floating)
+        return LFD_OK;
+    lfd_ik_ws *ws = NULL;
+    double *qs = malloc((size_t)r->nq * sizeof(double));
+    int rc = qs ? lfd_ik_ws_new(&ws, rt->ik_feet, err) : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
+        double *q = lfd_motion_frame(m, k);
+        mjData *d = lfd_ik_ws_data(ws);
+        memcpy(d->qpos, q, (size_t)r->nq * sizeof(double));
+        mj_kinematics(r->m, d);
+        double depth[2] = {foot_depth(r, d, 0), foot_depth(r, d, 1)};
+        if (depth[0] < FLOOR_POLISH_TOL_M && depth[1] < FLOOR_POLISH_TOL_M)
+            continue;
+        double pos[4 * 3] = {0}, quat[4 * 4], pw[4] = {0}, rw[4] = {0};
+        for (int side = 0; side < 2; side++)
+            for (int u = 0; u < 2; u++) {
+                int t = rt->feet_task[side][u], e = u ? rt->toe_e[side] : rt->ankle_e[side];
+                if (t < 0)
+                    continue;
+                const lfd_robot_map_entry *me = &r->map[e];
+                lfd_rt_map_point(r->m, d, me, pos + 3 * t);
+                pos[3 * t + 2] += fmax(depth[side], 0);
+                lfd_quat_mul(quat + 4 * t, d->xquat + 4 * me->body_id, me->rot_offset);
+                pw[t] = rt->ik_feet->tasks[t].pos_weight * PIN_POS_GAIN;
+                rw[t] = rt->ik_feet->tasks[t].rot_weight * PIN_ROT_GAIN;
+            }
+        memcpy(qs, q, (size_t)r->nq * sizeof(double));
+        lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL};
+        if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))
+            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: floor step failed (singular step)", k);
+        /* a leg at the end of its reach cannot lift its foot: the body rises */
+        memcpy(d->qpos, q, (size_t)r->nq * sizeof(double));
+        mj_kinematics(r->m, d);
+        double left = fmax(foot_depth(r, d, 0), foot_depth(r, d, 1));
+        if (rc == LFD_OK && left > FLOOR_POLISH_TOL_M) {
+            q[2] += left;
+            memcpy(qs, q, (size_t)r->nq * sizeof(double));
+            if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))
+                rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: floor step failed (singular step)", k);
+        }
+    }
+    lfd_ik_ws_free(&ws);
+    free(qs);
+    return rc;
+}
+
+/* The human's joint positions and segment frames smoothed over the clip
+   (Whittaker, gain 1/2 at cutoff_hz; frames component-wise in one
+   hemisphere, renormalised). */
+int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps)
+{
+    double lambda = lfd_rt_smooth_lambda(cutoff_hz, fps);
+    for (int i = 0; i < 3 * LFD_CJ_COUNT; i++)
+        if (lfd_rt_smooth_accel(c->cpos + i, c->n, 3 * LFD_CJ_COUNT, NULL, lambda, c->work))
+            return LFD_ENUMERIC;
+    size_t st = 7 * LFD_SEG_COUNT;
+    for (int sg = 0; sg < LFD_SEG_COUNT; sg++) {
+        for (int k = 1; k < c->n; k++) {
+            double *q = c->seg + k * st + 7 * sg + 3, *p = q - st;
+            if (q[0] * p[0] + q[1] * p[1] + q[2] * p[2] + q[3] * p[3] < 0)
+                for (int i = 0; i < 4; i++)
+                    q[i] = -q[i];
+        }
+        for (int i = 0; i < 7; i++)
+            if (lfd_rt_smooth_accel(c->seg + 7 * sg + i, c->n, st, NULL, lambda, c->work))
+                return LFD_ENUMERIC;
+        for (int k = 0; k < c->n; k++)
+            lfd_quat_normalize(c->seg + k * st + 7 * sg + 3);
+    }
+    return LFD_OK;
+}
+
+/* Smooths the motion over the clip: Whittaker (acceleration-penalised
+   least squares, gain 1/2 at cutoff_hz) on the root position and every
+   joint, the root quaternion component-wise in one hemisphere and
+   renormalised.  Then the hard bounds again: each joint inside its range
+   and, frame to frame, inside its velocity limit (issue 21: a filter must
+   not break the limits it calls hard). */
+int lfd_rt_smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, double *work)
+{
+    int n = m->nframes;
+    double fps = m->fps, lambda = lfd_rt_smooth_lambda(cutoff_hz, fps);
+    size_t nq = (size_t)m->nq;
+    if (r->floating)
+        for (int k = 1; k < n; k++) {
+            double *q = lfd_motion_frame(m, k) + 3, *p = lfd_motion_frame(m, k - 1) + 3;
+            if (q[0] * p[0] + q[1] * p[1] + q[2] * p[2] + q[3] * p[3] < 0)
+                for (int i = 0; i < 4; i++)
+                    q[i] = -q[i];
+        }
+    for (int ch = 0; ch < m->nq; ch++) {
+        /* a channel held constant (upper-body mode's legs) stays exactly so */
+        int moves = 0;
+        for (int k = 1; k < n && !moves; k++)
+            moves = m->qpos[(size_t)k * nq + ch] != m->qpos[ch];
+        if (!moves)
+            continue;
+        int rc = lfd_rt_smooth_accel(m->qpos + ch, n, nq, NULL, lambda, work);
+        if (rc)
+            return rc;
+    }
+    if (r->floating)
+        for (int k = 0; k < n; k++)
+            lfd_quat_normalize(lfd_motion_frame(m, k) + 3);
+    lfd_rt_impose_bounds(r, m);
     return LFD_OK;
 }

@@ -156,4 +156,39 @@ int lfd_rt_zmp_filter(const double *com, const double *zmp_now, const double *zm
                       const double *w_zmp, int n, double fps, double com_height_m, double *delta,
                       double *work);
 
+/* ---- the whole-clip steps on the written motion (lfd_retarget_clip.c) ---- */
+/* the clip's inputs at the output rate, and what the passes share */
+typedef struct lfd_rt_clip {
+    int n;
+    double *cpos, *seg;     /* n x 57, n x 35 */
+    uint8_t *contact;       /* n x 2 */
+    double *roll;           /* n x 2: how far a planted foot may roll (lfd_retarget_input) */
+    double *tpel;           /* n x 3: the pelvis target from the human */
+    double *pel;            /* n x 3: the pelvis the last pass reached */
+    double *shift;          /* n x 3: the whole-clip pass's pelvis path minus tpel */
+    double *work;           /* 4 n + njoints */
+    double *limb_t;         /* n x 12: hand (l, r) then ankle (l, r) targets from the human */
+    uint8_t *limb_on;       /* n x 4: that target was in use */
+    uint8_t *pinned;        /* n x 2: the foot was pinned in the last pass */
+    double *feet_t;         /* n x 2 x 10: a pinned foot's ankle point, ankle frame, toe point */
+    double *level;          /* n x 2: 0..1, how deep into a contact phase each foot is */
+    int *leg_side;          /* njoints: the foot a joint moves (0, 1), -1 */
+} lfd_rt_clip;
+
+/* joints back inside their ranges and, frame to frame, their velocity limits */
+void lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m);
+/* which foot each joint moves; how deep each frame is into its contact phase */
+void lfd_rt_contact_levels(const lfd_robot *r, lfd_rt_clip *c, double fps);
+/* the legs put planted feet back on their pins after smoothing */
+int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lfd_err *err);
+/* soles left below the floor lifted by the legs (the body where a leg cannot) */
+int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err);
+/* the human's joints and segment frames smoothed over the clip */
+int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps);
+/* the motion smoothed over the clip, then the hard bounds; work: 4 n doubles */
+int lfd_rt_smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, double *work);
+/* the dynamics filter (--zmp-filter): root shifts from the motion's own ZMP */
+int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m,
+                           lfd_retarget_report *rep, lfd_err *err);
+
 #endif
