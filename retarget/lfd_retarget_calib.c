@@ -127,21 +127,22 @@ int lfd_retarget_calib_from_human(const lfd_robot *r, const lfd_human *h, lfd_re
     return LFD_OK;
 }
 
-/* lowest sole corner of r's feet (see lfd_retarget_int.h) */
-double lfd_rt_lowest_sole(const lfd_robot *r, const mjData *d)
+/* lowest sole corner of one foot, of r's feet (see lfd_retarget_int.h) */
+double lfd_rt_foot_lowest(const lfd_robot *r, const mjData *d, int side)
 {
+    const lfd_robot_foot *ft = &r->feet[side];
     double lowest = INFINITY;
-    for (int s = 0; s < 2; s++) {
-        const lfd_robot_foot *ft = &r->feet[s];
-        if (ft->body_id < 0)
-            continue;
-        for (int k = 0; k < 4; k++) {
-            double corner[3] = {ft->sole[k & 1], ft->sole[2 + (k >> 1)], ft->sole_z}, w[3];
-            lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, corner);
-            lowest = fmin(lowest, w[2] + d->xpos[3 * ft->body_id + 2]);
-        }
+    for (int k = 0; ft->body_id >= 0 && k < 4; k++) {
+        double corner[3] = {ft->sole[k & 1], ft->sole[2 + (k >> 1)], ft->sole_z}, w[3];
+        lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, corner);
+        lowest = fmin(lowest, w[2] + d->xpos[3 * ft->body_id + 2]);
     }
     return lowest;
+}
+
+double lfd_rt_lowest_sole(const lfd_robot *r, const mjData *d)
+{
+    return fmin(lfd_rt_foot_lowest(r, d, 0), lfd_rt_foot_lowest(r, d, 1));
 }
 
 

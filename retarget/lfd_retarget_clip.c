@@ -396,6 +396,28 @@ static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m,
     return e;
 }
 
+/* Both feet's ankle and toe tasks of the legs' IK at where the feet are in
+   d (kinematics done), at the pinned feet's weights; lift[side] (may be
+   NULL) raises that foot's targets. */
+static void feet_here(const lfd_retargeter *rt, const mjData *d, const double *lift, double *pos,
+                      double *quat, double *pw, double *rw)
+{
+    const lfd_robot *r = rt->r;
+    for (int side = 0; side < 2; side++)
+        for (int u = 0; u < 2; u++) {
+            int t = rt->feet_task[side][u], e = u ? rt->toe_e[side] : rt->ankle_e[side];
+            if (t < 0)
+                continue;
+            const lfd_robot_map_entry *me = &r->map[e];
+            lfd_rt_map_point(r->m, d, me, pos + 3 * t);
+            if (lift)
+                pos[3 * t + 2] += fmax(lift[side], 0);
+            lfd_quat_mul(quat + 4 * t, d->xquat + 4 * me->body_id, me->rot_offset);
+            pw[t] = rt->ik_feet->tasks[t].pos_weight * PIN_POS_GAIN;
+            rw[t] = rt->ik_feet->tasks[t].rot_weight * PIN_ROT_GAIN;
+        }
+}
+
 /* frame k's body moved by (dx, dy), its legs putting both feet back where
    they were */
 static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, double *q, double *qs, double dx,
@@ -407,17 +429,7 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, double *q, doub
     mjData *d = lfd_ik_ws_data(iws);
     memcpy(d->qpos, q, (size_t)mm->nq * sizeof(double));
     mj_kinematics(mm, d);
-    for (int side = 0; side < 2; side++)
-        for (int u = 0; u < 2; u++) {
-            int t = rt->feet_task[side][u], e = u ? rt->toe_e[side] : rt->ankle_e[side];
-            if (t < 0)
-                continue;
-            const lfd_robot_map_entry *me = &r->map[e];
-            lfd_rt_map_point(mm, d, me, pos + 3 * t);
-            lfd_quat_mul(quat + 4 * t, d->xquat + 4 * me->body_id, me->rot_offset);
-            pw[t] = rt->ik_feet->tasks[t].pos_weight * PIN_POS_GAIN;
-            rw[t] = rt->ik_feet->tasks[t].rot_weight * PIN_ROT_GAIN;
-        }
+    feet_here(rt, d, NULL, pos, quat, pw, rw);
     q[0] += dx;
     q[1] += dy;
     memcpy(qs, q, (size_t)mm->nq * sizeof(double));
@@ -645,13 +657,7 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
    (the floor is one of its constraints). */
 static double foot_depth(const lfd_robot *r, const mjData *d, int side)
 {
-    const lfd_robot_foot *ft = &r->feet[side];
-    double lo = INFINITY;
-    for (int k = 0; ft->body_id >= 0 && k < 4; k++) {
-        double corner[3] = {ft->sole[k & 1], ft->sole[2 + (k >> 1)], ft->sole_z}, w[3];
-        lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, corner);
-        lo = fmin(lo, w[2] + d->xpos[3 * ft->body_id + 2]);
-    }
+    double lo = lfd_rt_foot_lowest(r, d, side);
     return isfinite(lo) ? -lo : 0;
 }
 
@@ -672,18 +678,7 @@ int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err)
         if (depth[0] < FLOOR_POLISH_TOL_M && depth[1] < FLOOR_POLISH_TOL_M)
             continue;
         double pos[4 * 3] = {0}, quat[4 * 4], pw[4] = {0}, rw[4] = {0};
-        for (int side = 0; side < 2; side++)
-            for (int u = 0; u < 2; u++) {
-                int t = rt->feet_task[side][u], e = u ? rt->toe_e[side] : rt->ankle_e[side];
-                if (t < 0)
-                    continue;
-                const lfd_robot_map_entry *me = &r->map[e];
-                lfd_rt_map_point(r->m, d, me, pos + 3 * t);
-                pos[3 * t + 2] += fmax(depth[side], 0);
-                lfd_quat_mul(quat + 4 * t, d->xquat + 4 * me->body_id, me->rot_offset);
-                pw[t] = rt->ik_feet->tasks[t].pos_weight * PIN_POS_GAIN;
-                rw[t] = rt->ik_feet->tasks[t].rot_weight * PIN_ROT_GAIN;
-            }
+        feet_here(rt, d, depth, pos, quat, pw, rw);
         memcpy(qs, q, (size_t)r->nq * sizeof(double));
         lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL};
         if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))

@@ -118,6 +118,8 @@ int lfd_rt_mapped_ancestor(const int *entry_of, int cj);
 void lfd_rt_map_point(const mjModel *m, const mjData *d, const lfd_robot_map_entry *e, double p[3]);
 /* lowest sole corner of r's feet in the kinematics of d (+inf without feet) */
 double lfd_rt_lowest_sole(const lfd_robot *r, const mjData *d);
+/* lowest sole corner of foot side (0 left, 1 right) in d (+inf without it) */
+double lfd_rt_foot_lowest(const lfd_robot *r, const mjData *d, int side);
 
 /* Solves A x = b for a symmetric positive definite pentadiagonal A given by
    its diagonal a0 (n), first a1 (n-1) and second a2 (n-2) super-diagonals;
