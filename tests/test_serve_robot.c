@@ -125,10 +125,17 @@ TEST(serve_ctl_demo_drives_h1_at_500hz)
     lfd_ctl_report rep;
     CHECK_OK(lfd_ctl_run(r, &o, &rep, &err), &err);
     lfd_ctl_print(&rep, o.hz);
-    /* counts, not timings: 500 ticks ran, nearly all on fresh chunks */
+    /* counts: 500 ticks ran, nearly all on fresh chunks.  Whether a chunk
+       arrives before the watchdog calls it stale depends on the clock: under
+       Valgrind (20-50x slower, CI saw 364 Hz and 57 stale ticks) only the
+       counts that do not are asserted */
     CHECK_EQ_INT(rep.ticks, 500);
-    CHECK(rep.ticks_ok > 400);
-    CHECK_EQ_INT(rep.ticks_stale, 0);
+    if (!lfd_test_under_valgrind()) {
+        CHECK(rep.ticks_ok > 400);
+        CHECK_EQ_INT(rep.ticks_stale, 0);
+    } else {
+        CHECK(rep.ticks_ok > 0);
+    }
     CHECK(!rep.fell);
     CHECK(rep.have_ref && rep.track_rad_max < 0.2);
     th_server_stop(&ts);
