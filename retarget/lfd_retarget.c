@@ -30,6 +30,13 @@ void lfd_rt_map_point(const mjModel *m, const mjData *d, const lfd_robot_map_ent
     (void)m;
 }
 
+void lfd_rt_map_quat(const mjData *d, const lfd_robot_map_entry *e, double q[4])
+{
+    double ci[4];
+    lfd_quat_conj(ci, e->rot_offset);
+    lfd_quat_mul(q, d->xquat + 4 * e->body_id, ci);
+}
+
 static int seg_source(int cj)
 {
     switch (cj) {
@@ -333,7 +340,7 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
                point, in the ankle target's frame */
             const lfd_robot_map_entry *ae = &r->map[rt->ankle_e[s]];
             double Q0[4], Q0i[4];
-            lfd_quat_mul(Q0, d->xquat + 4 * ae->body_id, ae->rot_offset);
+            lfd_rt_map_quat(d, ae, Q0);
             lfd_quat_conj(Q0i, Q0);
             for (int e = 0; e < 2; e++) {
                 double pt[3] = {ft->sole[e], 0.5 * (ft->sole[2] + ft->sole[3]), ft->sole_z}, w[3];
@@ -351,9 +358,7 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
     mj_kinematics(m, d);
     const lfd_robot_map_entry *pe = &r->map[rt->pelvis_e];
     lfd_rt_map_point(m, d, pe, rt->pel_def_pos);
-    double ci[4];
-    lfd_quat_conj(ci, pe->rot_offset);
-    lfd_quat_mul(rt->pel_def_q, d->xquat + 4 * pe->body_id, ci);
+    lfd_rt_map_quat(d, pe, rt->pel_def_q);
     mj_deleteData(d);
 
     /* the IK problem: one task per map entry, sole corners above the floor */
@@ -756,9 +761,8 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
         if (s->pinned[f]) {
             /* position pinned; the sole turns with the human foot's heading
                and rolls onto its toe or heel edge as the human's does */
-            lfd_rt_roll_quat(s->tquat + 4 * ae, in->roll ? in->roll[f] : 1, s->pin_q[f]);
-            lfd_rt_roll_ankle(rt, f, s->pin_pos[f], s->pin_q[f], pos);
-            memcpy(q, s->pin_q[f], sizeof q);
+            lfd_rt_roll_quat(s->tquat + 4 * ae, in->roll ? in->roll[f] : 1, q);
+            lfd_rt_roll_ankle(rt, f, s->pin_pos[f], q, pos);
             memcpy(s->blend_pos[f], pos, sizeof pos);
             memcpy(s->blend_q[f], q, sizeof q);
             alpha = 0;
@@ -822,7 +826,7 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
             const lfd_robot_map_entry *me = &r->map[rt->ankle_e[f]];
             double fq[4];
             lfd_rt_map_point(r->m, d, me, out->foot_pos[f]);
-            lfd_quat_mul(fq, d->xquat + 4 * me->body_id, me->rot_offset);
+            lfd_rt_map_quat(d, me, fq);
             lfd_rt_unroll_ankle(rt, f, out->foot_pos[f], fq, out->foot_flat[f]);
         }
         if (s->pin_pending[f]) {

@@ -320,7 +320,7 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
             if (pin) {
                 const lfd_robot_map_entry *ae = &r->map[rt->ankle_e[side]];
                 double fq[4];
-                lfd_quat_mul(fq, d->xquat + 4 * ae->body_id, ae->rot_offset);
+                lfd_rt_map_quat(d, ae, fq);
                 lfd_rt_unroll_ankle(rt, side, foot[side], fq, flat);
             }
             if (pin && !prev_pin[side]) {

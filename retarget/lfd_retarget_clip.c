@@ -412,7 +412,7 @@ static void feet_here(const lfd_retargeter *rt, const mjData *d, const double *l
             lfd_rt_map_point(r->m, d, me, pos + 3 * t);
             if (lift)
                 pos[3 * t + 2] += fmax(lift[side], 0);
-            lfd_quat_mul(quat + 4 * t, d->xquat + 4 * me->body_id, me->rot_offset);
+            lfd_rt_map_quat(d, me, quat + 4 * t);
             pw[t] = rt->ik_feet->tasks[t].pos_weight * PIN_POS_GAIN;
             rw[t] = rt->ik_feet->tasks[t].rot_weight * PIN_ROT_GAIN;
         }

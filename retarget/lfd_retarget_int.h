@@ -81,7 +81,7 @@ struct lfd_retarget_stream {
     double p0[3 * LFD_CJ_COUNT], q0[4 * LFD_CJ_COUNT];       /* homotopy start */
     int pinned[2];
     int pin_pending[2];              /* contact began this frame: pin after the IK */
-    double pin_pos[2][3], pin_q[2][4];
+    double pin_pos[2][3];            /* a planted foot's pin: the flat foot's ankle point */
     int blend_left[2], blend_frames;
     double pin_level[2];             /* 0..1: how far a pin's weight has ramped in */
     double blend_pos[2][3], blend_q[2][4];
@@ -116,6 +116,9 @@ void lfd_rt_fill_entry_of(const lfd_robot *r, int *entry_of);
 int lfd_rt_mapped_ancestor(const int *entry_of, int cj);
 /* world position of a map entry's body point in the kinematics of d */
 void lfd_rt_map_point(const mjModel *m, const mjData *d, const lfd_robot_map_entry *e, double p[3]);
+/* world orientation of a map entry's target frame (the body's, times the
+   conjugate of its rot_offset: the frame the IK's orientation tasks use) */
+void lfd_rt_map_quat(const mjData *d, const lfd_robot_map_entry *e, double q[4]);
 /* lowest sole corner of r's feet in the kinematics of d (+inf without feet) */
 double lfd_rt_lowest_sole(const lfd_robot *r, const mjData *d);
 /* lowest sole corner of foot side (0 left, 1 right) in d (+inf without it) */
