@@ -33,7 +33,12 @@
 #define NGOOD 8
 #define NCHAOS 8
 #define NSTORM 4
-#define TIMEOUT_S 1.5
+/* A request unanswered this long counts as a timeout. Under Valgrind the 20
+ * client threads run one at a time on one core, so a thread may not be
+ * scheduled for over a second (CI saw 2 such timeouts at 1.5 s): there the
+ * limit is longer, and what is asserted stays the same. */
+static double g_timeout_s = 1.5;
+#define TIMEOUT_S g_timeout_s
 
 static lfd_policy *g_ref;
 static char g_ep[1200];
@@ -61,7 +66,7 @@ static void note_timeout(stats *s, double t_sent)
 {
     s->timeouts++;
     double tk = atomic_load(&g_t_kill), tu = atomic_load(&g_t_up);
-    int excused = tk > 0 && t_sent >= tk - TIMEOUT_S - 0.5 && (tu == 0 || t_sent <= tu + 1.0);
+    int excused = tk > 0 && t_sent >= tk - TIMEOUT_S - 0.5 && (tu == 0 || t_sent <= tu + TIMEOUT_S / 1.5);
     if (!excused)
         s->unexcused++;
 }
@@ -451,7 +456,12 @@ static pid_t start_server(const char *file, const char *log)
 
 TEST(serve_soak_with_faults_and_restart)
 {
-    double secs = getenv("LFD_SOAK_S") ? atof(getenv("LFD_SOAK_S")) : 6.0;
+    /* under Valgrind: longer timeouts, and a longer soak so that every good
+       client, after a timeout met in the outage, still has time to be
+       answered by the restarted server */
+    int vg = lfd_test_under_valgrind();
+    double secs = getenv("LFD_SOAK_S") ? atof(getenv("LFD_SOAK_S")) : vg ? 16.0 : 6.0;
+    g_timeout_s = vg ? 4.0 : 1.5;
 #ifdef __SANITIZE_ADDRESS__
     /* a small quarantine, so that freed memory does not look like growth */
     char asan[1024];
