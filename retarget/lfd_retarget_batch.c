@@ -118,6 +118,7 @@ static void clip_free(lfd_rt_clip *c)
     free(c->tpel);
     free(c->pel);
     free(c->shift);
+    free(c->dshift);
     free(c->work);
     free(c->limb_t);
     free(c->limb_on);
@@ -140,6 +141,7 @@ static int clip_alloc(lfd_rt_clip *c, int n, int njoints, lfd_err *err)
     c->tpel = malloc(N * 3 * sizeof(double));
     c->pel = malloc(N * 3 * sizeof(double));
     c->shift = calloc(N * 3, sizeof(double));
+    c->dshift = calloc(N * 2, sizeof(double));
     c->work = malloc((N * 4 + (size_t)(njoints > 0 ? njoints : 0)) * sizeof(double));
     c->limb_t = malloc(N * 12 * sizeof(double));
     c->limb_on = malloc(N * 4);
@@ -147,7 +149,7 @@ static int clip_alloc(lfd_rt_clip *c, int n, int njoints, lfd_err *err)
     c->feet_t = calloc(N * 20, sizeof(double));
     c->level = calloc(N * 2, sizeof(double));
     c->leg_side = calloc((size_t)(njoints > 0 ? njoints : 1), sizeof(int));
-    if (!c->feet_t || !c->level || !c->leg_side || !c->cpos || !c->seg || !c->contact || !c->roll || !c->tpel || !c->pel || !c->shift || !c->work ||
+    if (!c->feet_t || !c->level || !c->leg_side || !c->cpos || !c->seg || !c->contact || !c->roll || !c->tpel || !c->pel || !c->shift || !c->dshift || !c->work ||
         !c->limb_t || !c->limb_on || !c->pinned) {
         clip_free(c);
         return lfd_fail(err, LFD_ENOMEM, "out of memory for %d frames", n);
@@ -265,6 +267,16 @@ static int smooth_pelvis(lfd_rt_clip *c, double fps)
     for (int i = 0; i < 3 * c->n; i++)
         c->shift[i] -= c->tpel[i];
     return LFD_OK;
+}
+
+/* the figures run_pass gathers, back to zero before a pass that replaces them */
+static void reset_ik_figures(lfd_retarget_report *rep)
+{
+    memset(rep->pos_err_mean_m, 0, sizeof rep->pos_err_mean_m);
+    memset(rep->pos_err_max_m, 0, sizeof rep->pos_err_max_m);
+    memset(rep->rot_err_mean_rad, 0, sizeof rep->rot_err_mean_rad);
+    memset(rep->rot_err_max_rad, 0, sizeof rep->rot_err_max_rad);
+    rep->limit_hit_frames = 0;
 }
 
 static int cmp_dbl(const void *a, const void *b)
@@ -391,6 +403,81 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
     return LFD_OK;
 }
 
+/* --zmp-filter, DYN_ROUNDS times: the dynamics filter finds the root shift
+   that brings the motion's ZMP into its support (lfd_rt_dynamics_filter);
+   the second pass then runs again with its pelvis path shifted by it, so
+   the arms keep their targets in the world and the feet their pins, and
+   the smoothing, feet and floor steps follow.  The arms no longer move
+   with the root, so the ZMP moves less than the filter planned: the next
+   round corrects the rest.  The round whose motion has the smallest ZMP
+   error (lfd_rt_zmp_error) is kept, with the contact phases and figures of
+   its pass; none better than the motion as it came in keeps that. */
+static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd_rt_clip *c,
+                           lfd_motion *m, lfd_retarget_report *rep, const lfd_retarget_opts *o,
+                           lfd_progress *prog, const char *path, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    int n = c->n;
+    size_t nq_all = (size_t)n * (size_t)m->nq;
+    double e_best, e, worst;
+    double *best = malloc(nq_all * sizeof(double));
+    uint8_t *pinned = malloc((size_t)n * 2);
+    double *tot = calloc((size_t)n * 2, sizeof(double)), shift_max = 0;
+    lfd_retarget_report *rep_best = malloc(sizeof *rep_best);
+    int rc = best && pinned && tot && rep_best ? lfd_rt_zmp_error(rt, m, &e_best, &worst, err)
+                                        : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (rc == LFD_OK) {
+        memcpy(best, m->qpos, nq_all * sizeof(double));
+        memcpy(pinned, c->pinned, (size_t)n * 2);
+        *rep_best = *rep;
+    }
+    lfd_retarget_opts oq = *o;
+    oq.progress = 0;
+    for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, rep, c->dshift, err)))
+            break;
+        /* the shift of all rounds stays within ZMP_MAX_SHIFT_M */
+        double rshift_max = 0;
+        for (int k = 0; k < n; k++) {
+            double *t = tot + 2 * k, x = t[0] + c->dshift[2 * k], y = t[1] + c->dshift[2 * k + 1];
+            double l = hypot(x, y), f = l > ZMP_MAX_SHIFT_M ? ZMP_MAX_SHIFT_M / l : 1;
+            c->shift[3 * k] += f * x - t[0];
+            c->shift[3 * k + 1] += f * y - t[1];
+            t[0] = f * x;
+            t[1] = f * y;
+            rshift_max = fmax(rshift_max, f * l);
+        }
+        reset_ik_figures(rep);
+        if ((rc = run_pass(rt, s, c, 1, m, rep, &oq, prog, 0, path, err)))
+            break;
+        lfd_rt_contact_levels(r, c, m->fps);
+        if (lfd_rt_smooth_motion(r, m, o->smooth_hz, c->work))
+            rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", path);
+        else if ((rc = lfd_rt_feet_step(rt, c, m, err)) == LFD_OK &&
+                 (rc = lfd_rt_floor_step(rt, m, err)) == LFD_OK)
+            lfd_rt_impose_bounds(r, m);
+        if (rc == LFD_OK && (rc = lfd_rt_zmp_error(rt, m, &e, &worst, err)) == LFD_OK &&
+            e < e_best) {
+            e_best = e;
+            memcpy(best, m->qpos, nq_all * sizeof(double));
+            memcpy(pinned, c->pinned, (size_t)n * 2);
+            *rep_best = *rep;
+            shift_max = rshift_max;
+        }
+    }
+    if (rc == LFD_OK) {
+        memcpy(m->qpos, best, nq_all * sizeof(double));
+        memcpy(c->pinned, pinned, (size_t)n * 2);
+        *rep = *rep_best;
+        rep->zmp_shift_max_m = shift_max;
+    }
+    free(tot);
+    free(best);
+    free(pinned);
+    free(rep_best);
+    return rc;
+}
+
 int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarget_opts *opts_in,
                        lfd_motion *m, lfd_retarget_report *rep, lfd_err *err)
 {
@@ -484,18 +571,8 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         else if ((rc = lfd_rt_feet_step(rt, &c, m, err)) == LFD_OK &&
                  (rc = lfd_rt_floor_step(rt, m, err)) == LFD_OK)
             lfd_rt_impose_bounds(r, m);
-        /* --zmp-filter: the dynamics filter, then the smoothing and feet
-           steps again (the legs' IK under the root shift adds acceleration
-           that the smoothing takes out), DYN_ROUNDS times */
-        for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK && o.zmp_filter && !o.upper_body; rd++) {
-            if ((rc = lfd_rt_dynamics_filter(rt, &c, m, rep, err)))
-                break;
-            if (lfd_rt_smooth_motion(r, m, o.smooth_hz, c.work))
-                rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
-            else if ((rc = lfd_rt_feet_step(rt, &c, m, err)) == LFD_OK &&
-                     (rc = lfd_rt_floor_step(rt, m, err)) == LFD_OK)
-                lfd_rt_impose_bounds(r, m);
-        }
+        if (rc == LFD_OK && o.zmp_filter && !o.upper_body)
+            rc = dynamics_rounds(rt, s, &c, m, rep, &o, &prog, h->path, err);
     }
     if (rc == LFD_OK)
         rc = measure_motion(rt, &c, m, rep, err);

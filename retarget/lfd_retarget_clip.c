@@ -396,6 +396,33 @@ static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m,
     return e;
 }
 
+/* How far the motion's ZMPs are from their support polygons (the dynamics
+   filter's objective): the sum of the squared distances over the frames
+   with support (m^2) and the largest distance (m). */
+int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, double *sum_m2,
+                     double *worst_m, lfd_err *err)
+{
+    const mjModel *mm = rt->r->m;
+    size_t N = (size_t)m->nframes, nv = (size_t)mm->nv;
+    dyn_ws w = {0};
+    double *buf = malloc((3 * nv + 5 * N) * sizeof(double)), zc;
+    w.d = mj_makeData(mm);
+    if (!buf || !w.d) {
+        free(buf);
+        if (w.d)
+            mj_deleteData(w.d);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the ZMP error");
+    }
+    w.v0 = buf;
+    w.v1 = w.v0 + nv;
+    w.f = w.v1 + nv;
+    double *zmp = w.f + nv, *target = zmp + 2 * N, *wz = target + 2 * N;
+    *sum_m2 = clip_zmp(rt, &w, m, zmp, target, wz, &zc, worst_m);
+    mj_deleteData(w.d);
+    free(buf);
+    return LFD_OK;
+}
+
 /* Both feet's ankle and toe tasks of the legs' IK at where the feet are in
    d (kinematics done), at the pinned feet's weights; lift[side] (may be
    NULL) raises that foot's targets. */
@@ -451,7 +478,7 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, double *q, doub
    capped: no foot support carries those frames (sitting, climbing) and
    lfd check says so. */
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m,
-                                  lfd_retarget_report *rep, lfd_err *err)
+                           lfd_retarget_report *rep, double *shift_xy, lfd_err *err)
 {
     const lfd_robot *r = rt->r;
     const mjModel *mm = r->m;
@@ -520,6 +547,8 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
             clip_zmp(rt, &w, m, zmp, target, wz, &zc, &worst);
         }
     }
+    if (rc == LFD_OK && shift_xy)
+        memcpy(shift_xy, total, 2 * N * sizeof(double));
     if (rc == LFD_OK)
         for (int k = 0; k < n; k++)
             rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m, hypot(total[2 * k], total[2 * k + 1]));

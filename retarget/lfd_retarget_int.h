@@ -171,6 +171,7 @@ typedef struct lfd_rt_clip {
     double *tpel;           /* n x 3: the pelvis target from the human */
     double *pel;            /* n x 3: the pelvis the last pass reached */
     double *shift;          /* n x 3: the whole-clip pass's pelvis path minus tpel */
+    double *dshift;         /* n x 2: the dynamics filter's root shift of one round */
     double *work;           /* 4 n + njoints */
     double *limb_t;         /* n x 12: hand (l, r) then ankle (l, r) targets from the human */
     uint8_t *limb_on;       /* n x 4: that target was in use */
@@ -192,8 +193,14 @@ int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err);
 int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps);
 /* the motion smoothed over the clip, then the hard bounds; work: 4 n doubles */
 int lfd_rt_smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, double *work);
-/* the dynamics filter (--zmp-filter): root shifts from the motion's own ZMP */
+/* the dynamics filter (--zmp-filter): root shifts from the motion's own ZMP,
+   applied to m (the legs keep the feet) and, with shift_xy (2 n doubles, may
+   be NULL), returned */
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m,
-                           lfd_retarget_report *rep, lfd_err *err);
+                           lfd_retarget_report *rep, double *shift_xy, lfd_err *err);
+/* the motion's ZMPs against their support polygons: the sum of squared
+   distances (m^2) and the largest (m) */
+int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, double *sum_m2,
+                     double *worst_m, lfd_err *err);
 
 #endif
