@@ -204,7 +204,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"upper-body", 0, LFD_OPT_FLAG, &upper, NULL, "hold root and legs at the default pose; retarget arms, waist, head"},
         {"smooth", 0, LFD_OPT_DOUBLE, &smooth, "HZ", "whole-clip smoothing of the result at this cutoff, then the hard bounds again (default 4; 0: off)"},
         {"time-scale", 0, LFD_OPT_STR, &time_scale, "auto", "slow the motion down by the smallest factor (1.1-2) whose torques fit the limits (default off; the factor needed is always reported)"},
-        {"zmp-filter", 0, LFD_OPT_FLAG, &zmp_filter, NULL, "experimental: shift the root until the motion's own ZMP stays in the support polygon (lowers external help, raises joint acceleration; docs/retarget.md)"},
+        {"zmp-filter", 0, LFD_OPT_FLAG, &zmp_filter, NULL, "experimental: shift the root until the motion's own ZMP stays in the support polygon (arms keep their targets; lowers external help and torque on walks, about 6x slower; docs/retarget.md)"},
         {"no-contacts", 0, LFD_OPT_FLAG, &no_contacts, NULL, "do not pin feet during contact"},
         {"keep-measurements", 0, LFD_OPT_FLAG, &keep, NULL, "keep body measurements and capture location in the output"},
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
