@@ -8,6 +8,7 @@
 #include "core/lfd_boxqp.h"
 #include "core/lfd_quat.h"
 #include "core/lfd_util.h"
+#include "robots/lfd_mj.h"
 
 struct lfd_ik_ws {
     mjData *d;
@@ -255,7 +256,7 @@ int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err)
         return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK workspace");
     lfd_ik_ws *ws = ws_layout(&a, ik, &tmp); /* == block */
     *ws = tmp;
-    ws->d = mj_makeData(ik->m);
+    ws->d = lfd_mj_make_data_kin(ik->m);
     if (!ws->d) {
         free(ws);
         return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK workspace's mjData");

@@ -10,6 +10,7 @@
 
 #include "core/lfd_log.h"
 #include "core/lfd_quat.h"
+#include "robots/lfd_mj.h"
 
 void lfd_retarget_opts_init(lfd_retarget_opts *o)
 {
@@ -263,7 +264,7 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
         return lfd_fail(err, LFD_EMISMATCH, "%s: the retarget map has no pelvis entry", r->desc_path);
     }
     const mjModel *m = r->m;
-    mjData *d = mj_makeData(m);
+    mjData *d = lfd_mj_make_data_kin(m);
     if (!d) {
         lfd_retargeter_free(&rt);
         return lfd_fail(err, LFD_ENOMEM, "out of memory for MuJoCo data");

@@ -12,6 +12,7 @@
 #include "core/lfd_lineage.h"
 #include "core/lfd_log.h"
 #include "core/lfd_quat.h"
+#include "robots/lfd_mj.h"
 
 /* ---- batch ------------------------------------------------------------------------------ */
 
@@ -295,7 +296,7 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
     int n = m->nframes, nhand = 0, nfoot = 0, prev_pin[2] = {0, 0};
     double fps = m->fps, pin_start[2][3] = {{0}};
     int hand_e[2] = {rt->entry_of[LFD_CJ_L_WRIST], rt->entry_of[LFD_CJ_R_WRIST]};
-    mjData *d = mj_makeData(r->m);
+    mjData *d = lfd_mj_make_data_kin(r->m);
     size_t nacc = n > 2 ? (size_t)(n - 2) * (size_t)r->njoints : 0;
     double *acc = malloc((nacc ? nacc : 1) * sizeof *acc);
     if (!d || !acc) {
@@ -601,7 +602,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     lfd_retarget_root_travel(h, m, rt->s_xy, o.upper_body, rep);
     /* "needs support" on the written motion: the rule and the call of lfd check */
     {
-        mjData *d = mj_makeData(r->m);
+        mjData *d = lfd_mj_make_data_kin(r->m);
         rc = d ? lfd_support_from_robot(r, r->m, d, m, &rep->support, err)
                : lfd_fail(err, LFD_ENOMEM, "out of memory for MuJoCo data");
         if (d)

@@ -10,6 +10,7 @@
 
 #include "core/lfd_quat.h"
 #include "core/lfd_util.h"
+#include "robots/lfd_mj.h"
 
 /* ---- calibration ------------------------------------------------------------------ */
 
@@ -154,7 +155,7 @@ int lfd_retarget_calib_from_robot(const lfd_robot *r, lfd_retarget_calib *c, lfd
     if (entry_of[LFD_CJ_PELVIS] < 0)
         return lfd_fail(err, LFD_EMISMATCH, "%s: the retarget map has no pelvis entry",
                         r->desc_path);
-    mjData *d = mj_makeData(r->m);
+    mjData *d = lfd_mj_make_data_kin(r->m);
     if (!d)
         return lfd_fail(err, LFD_ENOMEM, "out of memory for MuJoCo data");
     mj_resetData(r->m, d);

@@ -26,6 +26,7 @@
 #include "retarget/lfd_retarget_int.h"
 
 #include "core/lfd_quat.h"
+#include "robots/lfd_mj.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -406,7 +407,7 @@ int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, double *sum_
     size_t N = (size_t)m->nframes, nv = (size_t)mm->nv;
     dyn_ws w = {0};
     double *buf = malloc((3 * nv + 5 * N) * sizeof(double)), zc;
-    w.d = mj_makeData(mm);
+    w.d = lfd_mj_make_data_kin(mm);
     if (!buf || !w.d) {
         free(buf);
         if (w.d)
@@ -489,7 +490,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
     dyn_ws w = {0};
     lfd_ik_ws *iws = NULL;
     double *buf = malloc((3 * (size_t)nv + (size_t)nq + 7 * N + 2 * N + nqn) * sizeof(double));
-    w.d = mj_makeData(mm);
+    w.d = lfd_mj_make_data_kin(mm);
     int rc = buf && w.d ? lfd_ik_ws_new(&iws, rt->ik_feet, err)
                         : lfd_fail(err, LFD_ENOMEM, "out of memory for the dynamics filter");
     if (rc) {

@@ -351,3 +351,20 @@ int lfd_mj_check_data(const mjModel *m, const mjData *d, lfd_err *err)
             return lfd_fail(err, bad[i].code, "at t = %.4f s: %s", d->time, bad[i].what);
     return LFD_OK;
 }
+
+mjData *lfd_mj_make_data_kin(const mjModel *m)
+{
+    /* a shallow copy of the model's sizes and arrays: mj_makeData reads the
+       sizes (the stack's among them, kept in the data's own nstack, which
+       MuJoCo's stack allocation checks) and resets the data from the arrays */
+    mjModel k = *m;
+    if (k.nstack > LFD_MJ_KIN_STACK)
+        k.nstack = LFD_MJ_KIN_STACK;
+    /* no room for contacts or constraints: their arrays (njmax^2 numbers
+       among them) are most of the data's buffer */
+    if (k.nconmax > 1)
+        k.nconmax = 1;
+    if (k.njmax > 4)
+        k.njmax = 4;
+    return mj_makeData(&k);
+}

@@ -76,6 +76,17 @@ int lfd_mj_has_ground(const mjModel *m);
    and ellipsoids, the bounding sphere for other shapes. */
 double lfd_mj_geom_lowest(const mjModel *m, int g, const double pos[3], const double mat[9]);
 
+/* An mjData for kinematics, Jacobians, centre of mass and inverse dynamics
+   (mj_kinematics, mj_comPos, mj_jac*, mj_rne, ...), with a stack of
+   LFD_MJ_KIN_STACK numbers and no room for contacts or constraints: the
+   models' contact buffers (nconmax 400, njmax 1600) make MuJoCo's stack
+   about 100 MB and its buffer 32 MB, which mj_makeData clears (9 ms and
+   page faults, most of a short clip's retargeting).  Do not run
+   mj_collision, mj_forward or mj_step on it.  The caller frees it
+   with mj_deleteData; NULL when out of memory. */
+#define LFD_MJ_KIN_STACK 50000
+mjData *lfd_mj_make_data_kin(const mjModel *m);
+
 /* Checks an mjData for the simulation warnings that mean the state is no
    longer trustworthy (bad qacc = NaN/divergence, and contact/constraint
    buffers full).  Returns LFD_OK or LFD_ENUMERIC / LFD_ELIMIT with a reason

@@ -572,7 +572,7 @@ static int compute_default(lfd_robot *r, lfd_err *err)
         r->mass_kg += m->body_mass[b];
     if (!r->floating || (r->feet[0].body_id < 0 && r->feet[1].body_id < 0))
         return LFD_OK;
-    mjData *d = mj_makeData(m);
+    mjData *d = lfd_mj_make_data_kin(m);
     if (!d)
         return lfd_fail(err, LFD_ENOMEM, "out of memory (mj_makeData)");
     memcpy(d->qpos, r->qpos_default, (size_t)m->nq * sizeof(double));
