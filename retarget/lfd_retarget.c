@@ -17,6 +17,7 @@ void lfd_retarget_opts_init(lfd_retarget_opts *o)
     memset(o, 0, sizeof *o);
     o->first_starts = 3;
     o->smooth_hz = LFD_RETARGET_SMOOTH_HZ;
+    o->zmp_filter = 1;
     o->max_iters = 8;
     o->progress = 1;
 }

@@ -412,7 +412,12 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
    with the root, so the ZMP moves less than the filter planned: the next
    round corrects the rest.  The round whose motion has the smallest ZMP
    error (lfd_rt_zmp_error) is kept, with the contact phases and figures of
-   its pass; none better than the motion as it came in keeps that. */
+   its pass, if it does not push the root's jump or the floor penetration
+   past lfd's warning thresholds (or past what the motion as it came in
+   had), nor the planted feet's slide more than DYN_SLIDE_SLACK_M past
+   them; none such keeps the motion as it came in.  The rounds stop at the
+   first that is not kept, or when the filter asks less than
+   DYN_MIN_SHIFT_M anywhere. */
 static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd_rt_clip *c,
                            lfd_motion *m, lfd_retarget_report *rep, const lfd_retarget_opts *o,
                            lfd_progress *prog, const char *path, lfd_err *err)
@@ -425,8 +430,17 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     uint8_t *pinned = malloc((size_t)n * 2);
     double *tot = calloc((size_t)n * 2, sizeof(double)), shift_max = 0;
     lfd_retarget_report *rep_best = malloc(sizeof *rep_best);
-    int rc = best && pinned && tot && rep_best ? lfd_rt_zmp_error(rt, m, &e_best, &worst, err)
-                                        : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    lfd_retarget_report *fig = malloc(sizeof *fig);
+    int rc = best && pinned && tot && rep_best && fig ? lfd_rt_zmp_error(rt, m, &e_best, &worst, err)
+                                               : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    /* the figures a round may not push past the warning thresholds (or
+       past what the motion as it came in had) */
+    double slide_cap = 0, jump_cap = 0, floor_cap = 0;
+    if (rc == LFD_OK && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK) {
+        slide_cap = fmax(fig->foot_slide_max_m, LFD_RETARGET_WARN_SLIDE_M) + DYN_SLIDE_SLACK_M;
+        jump_cap = fmax(fig->root_jump_max_m, LFD_RETARGET_WARN_ROOT_JUMP_M);
+        floor_cap = fmax(fig->floor_pen_max_m, LFD_RETARGET_WARN_FLOOR_M);
+    }
     if (rc == LFD_OK) {
         memcpy(best, m->qpos, nq_all * sizeof(double));
         memcpy(pinned, c->pinned, (size_t)n * 2);
@@ -438,7 +452,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         if ((rc = lfd_rt_dynamics_filter(rt, c, m, rep, c->dshift, err)))
             break;
         /* the shift of all rounds stays within ZMP_MAX_SHIFT_M */
-        double rshift_max = 0;
+        double rshift_max = 0, dmax = 0;
         for (int k = 0; k < n; k++) {
             double *t = tot + 2 * k, x = t[0] + c->dshift[2 * k], y = t[1] + c->dshift[2 * k + 1];
             double l = hypot(x, y), f = l > ZMP_MAX_SHIFT_M ? ZMP_MAX_SHIFT_M / l : 1;
@@ -447,7 +461,10 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
             t[0] = f * x;
             t[1] = f * y;
             rshift_max = fmax(rshift_max, f * l);
+            dmax = fmax(dmax, hypot(c->dshift[2 * k], c->dshift[2 * k + 1]));
         }
+        if (dmax < DYN_MIN_SHIFT_M)
+            break; /* the ZMP is where it should be, or nothing more can be done */
         reset_ik_figures(rep);
         if ((rc = run_pass(rt, s, c, 1, m, rep, &oq, prog, 0, path, err)))
             break;
@@ -458,12 +475,16 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
                  (rc = lfd_rt_floor_step(rt, m, err)) == LFD_OK)
             lfd_rt_impose_bounds(r, m);
         if (rc == LFD_OK && (rc = lfd_rt_zmp_error(rt, m, &e, &worst, err)) == LFD_OK &&
-            e < e_best) {
+            e < e_best && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK &&
+            fig->foot_slide_max_m <= slide_cap && fig->root_jump_max_m <= jump_cap &&
+            fig->floor_pen_max_m <= floor_cap) {
             e_best = e;
             memcpy(best, m->qpos, nq_all * sizeof(double));
             memcpy(pinned, c->pinned, (size_t)n * 2);
             *rep_best = *rep;
             shift_max = rshift_max;
+        } else if (rc == LFD_OK) {
+            break; /* a round that did not help: the next starts from its motion, and rarely does */
         }
     }
     if (rc == LFD_OK) {
@@ -472,6 +493,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         *rep = *rep_best;
         rep->zmp_shift_max_m = shift_max;
     }
+    free(fig);
     free(tot);
     free(best);
     free(pinned);

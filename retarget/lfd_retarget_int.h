@@ -31,6 +31,8 @@
 #define DYN_STEP0 0.6 /* ... the first step, a share of the cart-table correction (halved when a step does not help) */
 #define DYN_DONE_M 0.002 /* ... stop once no ZMP is further than this from its target */
 #define DYN_CONTACT_M 0.02 /* ... a sole corner this close to the floor can carry load (lfd check's) */
+#define DYN_SLIDE_SLACK_M 0.005 /* a round may add this much slide past the warning threshold (the trade: G1's bandai2 walk 1.0 -> 1.4 cm for external help and torque within limits) */
+#define DYN_MIN_SHIFT_M 0.001 /* no round when the filter asks less than this anywhere */
 #define ZMP_MAX_SHIFT_M 0.08 /* larger corrections are not applied (the frame needs support) */
 #define ROLL_TOE_MAX_RAD 0.9 /* a planted foot rolls onto its toe edge up to this pitch */
 #define ROLL_HEEL_MAX_RAD 0.5 /* ... and onto its heel edge (toe up) up to this */

@@ -195,7 +195,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     double fps = 0, human_fps = 0, smooth = LFD_RETARGET_SMOOTH_HZ;
     int upper = 0, no_contacts = 0, keep = 0, jobs = 2, json = 0, no_clear = 0;
     const char *time_scale = NULL;
-    int zmp_filter = 0, strict = 0;
+    int zmp_filter = 0, no_zmp_filter = 0, strict = 0;
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"out", 'o', LFD_OPT_STR, &out, "OUT", "output motion (.lfdm, or .csv); a folder for many inputs"},
@@ -204,7 +204,8 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"upper-body", 0, LFD_OPT_FLAG, &upper, NULL, "hold root and legs at the default pose; retarget arms, waist, head"},
         {"smooth", 0, LFD_OPT_DOUBLE, &smooth, "HZ", "whole-clip smoothing of the result at this cutoff, then the hard bounds again (default 4; 0: off)"},
         {"time-scale", 0, LFD_OPT_STR, &time_scale, "auto", "slow the motion down by the smallest factor (1.1-2) whose torques fit the limits (default off; the factor needed is always reported)"},
-        {"zmp-filter", 0, LFD_OPT_FLAG, &zmp_filter, NULL, "experimental: shift the root until the motion's own ZMP stays in the support polygon (arms keep their targets; lowers external help and torque on walks, about 6x slower; docs/retarget.md)"},
+        {"no-zmp-filter", 0, LFD_OPT_FLAG, &no_zmp_filter, NULL, "skip the dynamics filter (by default the root is shifted until the motion's own ZMP stays in the support polygon, the arms keeping their targets; off: about 5x faster, more external help and torque on walks; docs/retarget.md)"},
+        {"zmp-filter", 0, LFD_OPT_FLAG, &zmp_filter, NULL, "the dynamics filter (the default; kept for scripts that name it)"},
         {"no-contacts", 0, LFD_OPT_FLAG, &no_contacts, NULL, "do not pin feet during contact"},
         {"keep-measurements", 0, LFD_OPT_FLAG, &keep, NULL, "keep body measurements and capture location in the output"},
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
@@ -235,6 +236,8 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     }
     if (time_scale && strcmp(time_scale, "auto"))
         return lfd_cli_usage_error(cmd, "--time-scale takes 'auto'");
+    if (zmp_filter && no_zmp_filter)
+        return lfd_cli_usage_error(cmd, "--zmp-filter and --no-zmp-filter exclude each other");
     lfd_err err = {0};
     lfd_robot *r;
     if ((rc = lfd_robot_load(&r, robot, &err)))
@@ -250,7 +253,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     p.opts.no_clearance = no_clear;
     p.opts.progress = npos == 1;
     p.time_auto = time_scale != NULL;
-    p.opts.zmp_filter = zmp_filter;
+    p.opts.zmp_filter = !no_zmp_filter;
     p.hopts = (lfd_human_opts){units, up, human_fps, preset, NULL, map, prov, LFD_REFPOSE_KEEP};
     p.njobs = npos;
     p.jobs = calloc((size_t)npos, sizeof *p.jobs);
