@@ -472,7 +472,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         if (lfd_rt_smooth_motion(r, m, o->smooth_hz, c->work))
             rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", path);
         else if ((rc = lfd_rt_feet_step(rt, c, m, err)) == LFD_OK &&
-                 (rc = lfd_rt_floor_step(rt, m, err)) == LFD_OK)
+                 (rc = lfd_rt_floor_step(rt, m, c->work, err)) == LFD_OK)
             lfd_rt_impose_bounds(r, m);
         if (rc == LFD_OK && (rc = lfd_rt_zmp_error(rt, m, &e, &worst, err)) == LFD_OK &&
             e < e_best && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK &&
@@ -592,7 +592,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         if (lfd_rt_smooth_motion(r, m, o.smooth_hz, c.work))
             rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
         else if ((rc = lfd_rt_feet_step(rt, &c, m, err)) == LFD_OK &&
-                 (rc = lfd_rt_floor_step(rt, m, err)) == LFD_OK)
+                 (rc = lfd_rt_floor_step(rt, m, c.work, err)) == LFD_OK)
             lfd_rt_impose_bounds(r, m);
         if (rc == LFD_OK && o.zmp_filter && !o.upper_body)
             rc = dynamics_rounds(rt, s, &c, m, rep, &o, &prog, h->path, err);

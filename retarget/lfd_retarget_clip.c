@@ -606,6 +606,49 @@ void lfd_rt_contact_levels(const lfd_robot *r, lfd_rt_clip *c, double fps)
     }
 }
 
+/* m = q0 + (m - q0) smoothed over the clip at FEET_CORR_HZ, on the legs'
+   joints and, with root_lift, the root's height, whose lift first takes its
+   upper envelope (a running maximum over the smoother's width) so the
+   smoothing does not lower what the raw lift raised.  work: 4 n doubles;
+   dl: n doubles. */
+static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, double *dl,
+                              int root_lift, double *work, lfd_err *err)
+{
+    int n = m->nframes;
+    size_t nq = (size_t)r->nq;
+    double lambda = lfd_rt_smooth_lambda(FEET_CORR_HZ, m->fps);
+    int half = (int)ceil(m->fps / FEET_CORR_HZ / 2);
+    for (int j = root_lift ? -1 : 0; j < r->njoints; j++) {
+        size_t a = j < 0 ? 2 : (size_t)r->joints[j].qpos_adr;
+        int leg = j < 0;
+        for (int sd = 0; sd < 2 && !leg; sd++)
+            for (int b = r->feet[sd].body_id; b > 0 && !leg; b = r->m->body_parentid[b])
+                leg = b == r->joints[j].body_id;
+        if (!leg)
+            continue;
+        int any = 0;
+        for (int k = 0; k < n; k++) {
+            dl[k] = m->qpos[(size_t)k * nq + a] - q0[(size_t)k * nq + a];
+            any |= dl[k] != 0;
+        }
+        if (!any)
+            continue;
+        if (j < 0)
+            for (int k = 0; k < n; k++) {
+                double mx = 0;
+                for (int i = k - half; i <= k + half; i++)
+                    if (i >= 0 && i < n)
+                        mx = fmax(mx, m->qpos[(size_t)i * nq + a] - q0[(size_t)i * nq + a]);
+                dl[k] = mx;
+            }
+        if (lfd_rt_smooth_accel(dl, n, 1, NULL, lambda, work))
+            return lfd_fail(err, LFD_ENUMERIC, "feet or floor step: smoothing failed");
+        for (int k = 0; k < n; k++)
+            m->qpos[(size_t)k * nq + a] = q0[(size_t)k * nq + a] + (j < 0 ? fmax(dl[k], 0) : dl[k]);
+    }
+    return LFD_OK;
+}
+
 /* After smoothing: the legs alone put planted feet back on their pins and
    every sole above the floor, each frame starting from (and pulled toward)
    its smoothed pose.  A leg's correction is faded in after its foot lands
@@ -617,8 +660,13 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
     if (!rt->ik_feet)
         return LFD_OK;
     lfd_ik_ws *ws = NULL;
-    double *qs = malloc((size_t)r->nq * sizeof(double));
-    int rc = qs ? lfd_ik_ws_new(&ws, rt->ik_feet, err) : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    size_t N = (size_t)m->nframes, nq = (size_t)r->nq;
+    double *qs = malloc(nq * sizeof(double));
+    double *q0 = malloc(N * nq * sizeof(double)), *dl = malloc(N * sizeof(double));
+    int rc = qs && q0 && dl ? lfd_ik_ws_new(&ws, rt->ik_feet, err)
+                            : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (rc == LFD_OK)
+        memcpy(q0, m->qpos, N * nq * sizeof(double));
     double pos[4 * 3], quat[4 * 4], pw[4], rw[4], pin[2][3] = {{0}};
     for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
         double *q = lfd_motion_frame(m, k);
@@ -676,8 +724,16 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
             q[a] = qs[a] + lv * (q[a] - qs[a]);
         }
     }
+    /* The legs' corrections, smoothed over the clip (FEET_CORR_HZ): a
+       stance leg that cannot quite reach its pin meets its knee's bound in
+       some frames and not in the next, and the solves alternate between
+       the two (the xia walk at 120 Hz: knee 2,800 rad/s^2 in mid-stance). */
+    if (rc == LFD_OK && N >= 4)
+        rc = corrections_smooth(r, m, q0, dl, 0, c->work, err);
     lfd_ik_ws_free(&ws);
     free(qs);
+    free(q0);
+    free(dl);
     return rc;
 }
 
@@ -691,14 +747,19 @@ static double foot_depth(const lfd_robot *r, const mjData *d, int side)
     return isfinite(lo) ? -lo : 0;
 }
 
-int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err)
+int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd_err *err)
 {
     const lfd_robot *r = rt->r;
     if (!rt->ik_feet || !r->floating)
         return LFD_OK;
     lfd_ik_ws *ws = NULL;
-    double *qs = malloc((size_t)r->nq * sizeof(double));
-    int rc = qs ? lfd_ik_ws_new(&ws, rt->ik_feet, err) : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    size_t N = (size_t)m->nframes, nq = (size_t)r->nq;
+    double *qs = malloc(nq * sizeof(double));
+    double *q0 = malloc(N * nq * sizeof(double)), *dl = malloc(N * sizeof(double));
+    int rc = qs && q0 && dl ? lfd_ik_ws_new(&ws, rt->ik_feet, err)
+                            : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (rc == LFD_OK)
+        memcpy(q0, m->qpos, N * nq * sizeof(double));
     for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
         double *q = lfd_motion_frame(m, k);
         mjData *d = lfd_ik_ws_data(ws);
@@ -724,8 +785,17 @@ int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err)
                 rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: floor step failed (singular step)", k);
         }
     }
+    /* the corrections smoothed over the clip as the feet step's are: frames
+       just under the tolerance are not corrected and their neighbours are,
+       so the raw corrections switch on and off from frame to frame, and a
+       lift of a few millimetres in one frame is metres per second squared
+       at 120 Hz; the root's lift keeps its upper envelope */
+    if (rc == LFD_OK && N >= 4 && work)
+        rc = corrections_smooth(r, m, q0, dl, 1, work, err);
     lfd_ik_ws_free(&ws);
     free(qs);
+    free(q0);
+    free(dl);
     return rc;
 }
 

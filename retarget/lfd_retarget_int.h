@@ -22,6 +22,7 @@
                                       skates less is not the better one either) */
 #define FLOOR_POLISH_TOL_M 0.001 /* a sole this far below the floor gets the floor step */
 #define FEET_POLISH_ITERS 4 /* IK iterations of the feet step (it starts close) */
+#define FEET_CORR_HZ 9.0 /* the feet and floor steps' corrections are smoothed over the clip at this cutoff */
 #define ZMP_MARGIN_M 0.02 /* the ZMP is brought this far inside the support polygon */
 #define ZMP_W_STAY 1.0 /* dynamics filter: weight of staying on the IK's CoM path */
 #define ZMP_W_ZMP 100.0 /* ... of the ZMP reaching its target */
@@ -190,7 +191,7 @@ void lfd_rt_contact_levels(const lfd_robot *r, lfd_rt_clip *c, double fps);
 /* the legs put planted feet back on their pins after smoothing */
 int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lfd_err *err);
 /* soles left below the floor lifted by the legs (the body where a leg cannot) */
-int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err);
+int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd_err *err);
 /* the human's joints and segment frames smoothed over the clip */
 int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps);
 /* the motion smoothed over the clip, then the hard bounds; work: 4 n doubles */

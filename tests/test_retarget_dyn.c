@@ -2,10 +2,10 @@
     (../shared/data/mocap; skipped where it is absent, and under Valgrind:
     whole clips through several passes and lfd check):
     - the external help lfd check measures on the written motion falls to at
-      most half of what the default output needs (xia walk on g1: 0.67 to
-      0.03 body weights; bandai1's: 0.21 to 0.06);
+      most half of what the motion needs without the filter (30 fps, g1:
+      xia walk 0.77 to 0.03 body weights, bandai2's walk-turn 0.44 to 0.03);
     - the arms keep their targets (the second pass reruns with the shifted
-      root): hands within 2 cm mean; planted feet slide at most 1.5 cm;
+      root): hands within 2 cm mean; planted feet slide at most 2 cm;
     - the root shift stays within its 8 cm cap. */
 #include <stdio.h>
 #include <string.h>
@@ -60,11 +60,11 @@ static void walk_on_g1(const char *name)
             break;
         assist[f] = assist_of(r, &m);
         fprintf(stderr, "%s g1 %s: help %.3f bw, hands %.3f m, slide %.4f m, root shift %.3f m\n",
-                name, f ? "--zmp-filter" : "default", assist[f], rep.hand_err_mean_m,
+                name, f ? "dynamics filter" : "--no-zmp-filter", assist[f], rep.hand_err_mean_m,
                 rep.foot_slide_max_m, rep.zmp_shift_max_m);
         if (f) {
             CHECK(rep.hand_err_mean_m <= 0.02);
-            CHECK(rep.foot_slide_max_m <= 0.015);
+            CHECK(rep.foot_slide_max_m <= 0.02);
             CHECK(rep.zmp_shift_max_m <= 0.08 + 1e-9);
         }
         lfd_motion_free(&m);
@@ -76,4 +76,4 @@ static void walk_on_g1(const char *name)
 }
 
 TEST(retarget_dynamics_filter_xia_walk_g1) { walk_on_g1("xia_cmuskel_neutral_walk.bvh"); }
-TEST(retarget_dynamics_filter_bandai1_walk_g1) { walk_on_g1("bandai1_walk_normal_001.bvh"); }
+TEST(retarget_dynamics_filter_bandai2_walk_g1) { walk_on_g1("bandai2_walk_turn_left_normal_001.bvh"); }
