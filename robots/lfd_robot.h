@@ -272,6 +272,11 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
    with the forces found leaves (about zero).  Experimental: it holds pushes
    the standard controller drops but does not yet keep real walks up.  A
    fixed-base robot gets lfd_robot_ff_control. */
+/* Forgets the balance controller's state between runs (the foot-placement
+   phase of each foot, the contact QP's warm start); call it when the
+   simulation is reset. */
+void lfd_robot_bal_reset(lfd_robot_ff *ff);
+
 int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qvel,
                           const double *q_ref, const double *qd_ref, const double *qdd_ref,
                           const int *contact, double *ctrl, double *tau, double *root_residual);

@@ -106,9 +106,14 @@ struct lfd_robot_ff {
     double *M;       /* nv x nv: mass matrix */
     double *h;       /* nv: bias forces */
     double *H, *g, *z, *lo, *hi, *wi, *C; /* the contact QP; accelerations; weights; equality rows */
-    double A[6 * BAL_NX], x[BAL_NX], e[BAL_NX][3];
+    double A[6 * BAL_NX], x[BAL_NX], e[BAL_NX][3], tq[BAL_NX];
     int col_corner[BAL_NX];
     unsigned char active_prev[BAL_CORNERS];
+    /* foot placement (capture point / DCM): per foot, 1 while the
+       reference swings it, the time since its lift-off and the landing
+       offset (world x, y) its sole centre is given */
+    int swing[2];
+    double swing_s[2], swing_off[2][2];
 };
 
 /* the struct and its arrays, in one block (lfd_arena); the mjData is MuJoCo's own */
@@ -166,6 +171,14 @@ void lfd_robot_ff_free(lfd_robot_ff **pff)
         mj_deleteData((*pff)->d);
     free(*pff); /* the struct heads its block */
     *pff = NULL;
+}
+
+void lfd_robot_bal_reset(lfd_robot_ff *ff)
+{
+    memset(ff->active_prev, 0, sizeof ff->active_prev);
+    memset(ff->swing, 0, sizeof ff->swing);
+    memset(ff->swing_s, 0, sizeof ff->swing_s);
+    memset(ff->swing_off, 0, sizeof ff->swing_off);
 }
 
 /* solves the symmetric positive definite 6x6 system a x = b in place (b
@@ -338,6 +351,67 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
 #define BAL_W_LIN 1.0      /* weights of the acceleration tasks (joints 1): root translation */
 #define BAL_W_ROT 10.0     /* root orientation */
 #define BAL_W_MOMENT 1.0   /* contact QP: moment rows against force rows */
+#define BAL_ANKLE_M 0.1    /* an ankle joint's axis is this close to the foot body's origin */
+#define BAL_ANKLE_FRAC 0.9 /* the contact QP keeps ankle torques within this fraction of the limit */
+/* Experiments of issue 15, measured and switched OFF (docs/check.md,
+   "Tracking controllers"): on the real walks none of them kept a walk up,
+   and together they made the falls come earlier, so the controller runs
+   without them.  They stay compiled in so the measurement can be repeated.
+     BAL_STEP        foot placement by the DCM error (1: the swing sole's
+                     target carried with the measured root; 2: in world
+                     coordinates); 0 = the swing leg follows its joints
+     BAL_ANKLE_FREE  a loaded foot's ankles lose their joint feedback and
+                     follow the sole-flat task (holds a reference whose sole
+                     is tilted 0.15 rad, which otherwise rocks g1 over)
+     BAL_ANKLE_TAU   the contact QP keeps ankle torques within
+                     BAL_ANKLE_FRAC of the limit (re-solved with penalty rows) */
+#define BAL_STEP 0
+#define BAL_ANKLE_FREE 0
+#define BAL_ANKLE_TAU 0
+#define BAL_STEP_GAIN 1.0  /* landing offset per metre of DCM error (1: onto the capture point's error) */
+#define BAL_STEP_BLEND_S 0.15 /* the offset is blended in over this time after lift-off */
+#define BAL_STEP_HOLD_Z_M 0.02 /* and held once the reference's sole is this low again */
+#define BAL_STEP_MAX_M 0.25 /* offsets are bounded to this (per axis) */
+#define BAL_STEP_HZ 5.0    /* the swinging sole centre's feedback, natural frequency */
+#define BAL_W_ANKLE_ACC 0.01 /* acceleration weight of a loaded foot's ankles (joints 1) */
+#define BAL_W_ANKLE 10.0   /* weight of an ankle's torque row (against the moment rows) */
+
+static double bal_sq(double v) { return v * v; }
+
+/* the horizontal divergent component of motion xi = c + c'/omega of the
+   state in ff->d (kinematics and mj_comPos done) moving at qvel, and omega =
+   sqrt(g / c_z) (Englsberger, Ott & Albu-Schaeffer, T-RO 31(2), 2015; the
+   capture point of Pratt et al., Humanoids 2006).  Uses ff->C as scratch. */
+static void dcm_of(lfd_robot_ff *ff, int root_body, const double *qvel, double xi[2], double *omega)
+{
+    const mjModel *m = ff->r->m;
+    mjData *d = ff->d;
+    int nv = m->nv;
+    mj_jacSubtreeCom(m, d, ff->C, root_body);
+    const double *c = d->subtree_com + 3 * root_body;
+    double w = sqrt(9.81 / fmax(c[2], 0.2));
+    for (int k = 0; k < 2; k++) {
+        double v = 0;
+        for (int i = 0; i < nv; i++)
+            v += ff->C[k * nv + i] * qvel[i];
+        xi[k] = c[k] + v / w;
+    }
+    *omega = w;
+}
+
+/* 1 if joint jt is an ankle of foot ft: on the foot's chain, its axis
+   within BAL_ANKLE_M of the foot body's origin (from d's kinematics) */
+static int is_ankle(const mjModel *m, const mjData *d, const lfd_robot_foot *ft,
+                    const lfd_robot_joint *jt)
+{
+    int b = ft->body_id;
+    while (b > 0 && b != jt->body_id)
+        b = m->body_parentid[b];
+    if (b != jt->body_id || b <= 0)
+        return 0;
+    const double *xa = d->xanchor + 3 * jt->jnt_id, *fo = d->xpos + 3 * ft->body_id;
+    return bal_sq(xa[0] - fo[0]) + bal_sq(xa[1] - fo[1]) + bal_sq(xa[2] - fo[2]) <= BAL_ANKLE_M * BAL_ANKLE_M;
+}
 
 /* world position of sole corner k (0..3: x_min/x_max by bit 0, y_min/y_max
    by bit 1) of foot ft, from d's kinematics */
@@ -415,6 +489,7 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
        BAL_PLAN_V (a foot the reference lifts is not loaded, even while it
        still touches) */
     int planned[2] = {1, 1};
+    double ref_sole[2][3] = {{0}}, ref_sole_z[2] = {0}, ref_dcm[2] = {0, 0}, omega = 0;
     {
         memcpy(d->qpos, q_ref, (size_t)m->nq * sizeof(double));
         mj_kinematics(m, d);
@@ -442,7 +517,13 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
                 v = sqrt(v);
             }
             planned[s] = zlow < BAL_PLAN_Z_M && v < BAL_PLAN_V;
+            memcpy(ref_sole[s], c, sizeof c);
+            ref_sole_z[s] = zlow;
         }
+        /* the reference's divergent component of motion (horizontal):
+           xi = c + c' / omega, omega = sqrt(g / z_c) */
+        if (qd_ref)
+            dcm_of(ff, r->root_body, qd_ref, ref_dcm, &omega);
     }
 
     /* the measured configuration's kinematics; the loaded feet: those in
@@ -471,6 +552,75 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
                 p[i] += 0.25 * corner[s][k][i];
         mj_jac(m, d, ff->jac[nf], ff->jac[nf] + 3 * nv, p, ft->body_id);
         foot_of[nf++] = s;
+    }
+
+    /* foot placement: while the reference swings a foot (one foot loaded),
+       its sole centre is steered in world coordinates to the reference's
+       plus an offset BAL_STEP_GAIN x (measured DCM - reference DCM),
+       blended in from zero at lift-off over BAL_STEP_BLEND_S and held
+       once the reference's sole comes down within BAL_STEP_HOLD_Z_M of the
+       floor (so it lands where it was aimed) */
+    int nsw = 0, sw_foot = -1;
+    double sw_target[3] = {0, 0, 0};
+    {
+        double dcm[2] = {0, 0}, om = 0;
+        int have_dcm = qd_ref && omega > 0;
+        if (have_dcm)
+            dcm_of(ff, r->root_body, qvel, dcm, &om);
+        double dt = m->opt.timestep;
+        for (int s = 0; s < 2; s++) {
+            if (r->feet[s].body_id < 0)
+                continue;
+            int sw = !planned[s];
+            if (sw && !ff->swing[s]) {
+                ff->swing_s[s] = 0;
+                ff->swing_off[s][0] = ff->swing_off[s][1] = 0;
+            }
+            ff->swing[s] = sw;
+            if (!sw)
+                continue;
+            ff->swing_s[s] += dt;
+            if (have_dcm && ref_sole_z[s] > BAL_STEP_HOLD_Z_M) {
+                double b = fmin(1.0, ff->swing_s[s] / BAL_STEP_BLEND_S);
+                for (int k = 0; k < 2; k++) {
+                    double o = BAL_STEP_GAIN * (dcm[k] - ref_dcm[k]);
+                    o = fmax(-BAL_STEP_MAX_M, fmin(BAL_STEP_MAX_M, o));
+                    ff->swing_off[s][k] = b * o;
+                }
+            }
+            if (BAL_STEP && nf == 1 && sw_foot < 0) {
+                sw_foot = s;
+                /* the reference sole centre carried with the measured
+                   root (where joint tracking would put it), plus the
+                   offset */
+                double Rm[9], Rr[9], w[3], l[3], p[3];
+                lfd_quat_to_mat(Rm, qpos + 3);
+                lfd_quat_to_mat(Rr, q_ref + 3);
+                for (int i = 0; i < 3; i++)
+                    w[i] = ref_sole[s][i] - q_ref[i];
+                for (int i = 0; i < 3; i++)
+                    l[i] = Rr[i] * w[0] + Rr[3 + i] * w[1] + Rr[6 + i] * w[2];
+                lfd_mat3_mulv(p, Rm, l);
+                for (int i = 0; i < 3; i++)
+                    sw_target[i] = p[i] + qpos[i];
+                if (BAL_STEP == 2) /* the reference's sole in world coordinates */
+                    memcpy(sw_target, ref_sole[s], sizeof sw_target);
+                sw_target[0] += ff->swing_off[s][0];
+                sw_target[1] += ff->swing_off[s][1];
+            }
+        }
+    }
+    double sw_pos[3] = {0, 0, 0};
+    if (sw_foot >= 0) {
+        const lfd_robot_foot *ft = &r->feet[sw_foot];
+        double p[3];
+        for (int k = 0; k < 4; k++) {
+            sole_corner(d, ft, k, p);
+            for (int i = 0; i < 3; i++)
+                sw_pos[i] += 0.25 * p[i];
+        }
+        mj_jac(m, d, ff->jac[nf], ff->jac[nf] + 3 * nv, sw_pos, ft->body_id);
+        nsw = 1;
     }
 
     /* 1. desired accelerations: the reference's plus PD feedback, on the
@@ -522,14 +672,21 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
        velocity is damped out) and lies flat (roll and pitch towards the
        floor's: a sole that lands tilted is brought down onto the floor, so
        its whole area carries the robot): J_c qdd = bc */
-    int nc = 6 * nf;
-    double bc[12];
+    int nc = 6 * nf + 3 * nsw;
+    double bc[15];
     const double kf = (2 * M_PI * BAL_FLAT_HZ) * (2 * M_PI * BAL_FLAT_HZ);
     for (int a = 0; a < nc; a++) {
         const double *ja = ff->jac[a / 6] + (a % 6) * nv;
         double v = 0;
         for (int i = 0; i < nv; i++)
             v += ja[i] * qvel[i];
+        if (a >= 6 * nf) {
+            /* the swinging foot's sole centre toward its target */
+            int k = a - 6 * nf;
+            double ws = 2 * M_PI * BAL_STEP_HZ;
+            bc[a] = ws * ws * (sw_target[k] - sw_pos[k]) - 2 * zeta * ws * v;
+            continue;
+        }
         bc[a] = -BAL_FOOT_KV * v;
         if (a % 6 >= 3) {
             /* world rotation taking the sole's normal onto the vertical */
@@ -543,6 +700,21 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
        translation, joints */
     for (int i = 0; i < nv; i++)
         ff->wi[i] = 1.0 / (i < 3 ? BAL_W_LIN : i < 6 ? BAL_W_ROT : 1.0); /* inverse weights */
+    /* a loaded foot's ankles follow the floor, not the reference: their
+       angle is whatever lays the sole flat (a reference sole a few degrees
+       off the floor would otherwise stand the robot on an edge and rock
+       it), so they lose their joint feedback and are the cheapest to
+       change */
+    for (int f = 0; BAL_ANKLE_FREE && f < nf; f++)
+        for (int jj = 0; jj < r->njoints; jj++) {
+            const lfd_robot_joint *jt = &r->joints[jj];
+            if (!is_ankle(m, d, &r->feet[foot_of[f]], jt))
+                continue;
+            int da = jt->dof_adr, qa = jt->qpos_adr;
+            double wj = 2 * M_PI * BAL_JOINT_HZ;
+            ades[da] -= wj * wj * (q_ref[qa] - qpos[qa]) + 2 * zeta * wj * ((qd_ref ? qd_ref[da] : 0) - qvel[da]);
+            ff->wi[da] = 1.0 / BAL_W_ANKLE_ACC;
+        }
 
     /* the contact-consistent desired acceleration: the smallest weighted
        change to ades with J_c qdd = bc */
@@ -614,6 +786,53 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
         lfd_boxqp_result qr;
         if (lfd_boxqp_solve(n, H, g, ff->lo, ff->hi, ff->x, 50, 1e-12, ff->qpws, &qr))
             memset(ff->x, 0, (size_t)n * sizeof(double));
+        /* torque limits of the ankles: the contact forces alone set an
+           ankle's torque (the foot is light), tau_j = (M qdd + h)_j -
+           sum_i c_ij x_i.  An ankle past BAL_ANKLE_FRAC of its limit gets a
+           heavy least-squares row pulling its torque back to that
+           fraction, and the QP is solved again (up to twice): the centre of
+           pressure moves towards the ankle and the motion gives way in
+           step 3, instead of the actuator saturating and the foot rolling
+           onto its edge. */
+        for (int pass = 0; BAL_ANKLE_TAU && pass < 2; pass++) {
+            int added = 0;
+            for (int f = 0; f < nf; f++) {
+                const lfd_robot_foot *ft = &r->feet[foot_of[f]];
+                for (int jj = 0; jj < r->njoints; jj++) {
+                    const lfd_robot_joint *jt = &r->joints[jj];
+                    if (!(jt->torque_max > 0) || jt->act_id < 0)
+                        continue;
+                    if (!is_ankle(m, d, ft, jt))
+                        continue;
+                    int j = jt->dof_adr;
+                    double hj = ff->h[j], cx = 0;
+                    for (int i = 0; i < nv; i++)
+                        hj += ff->M[j * nv + i] * ff->z[i];
+                    double *cj = ff->tq; /* n: the ankle's torque per unit x_i */
+                    for (int i = 0; i < n; i++) {
+                        const double *J = ff->cjac + (size_t)ff->col_corner[i] * 3 * nv;
+                        cj[i] = W * (J[j] * ff->e[i][0] + J[nv + j] * ff->e[i][1] + J[2 * nv + j] * ff->e[i][2]);
+                        cx += cj[i] * ff->x[i];
+                    }
+                    double tau_j = hj - cx, lim = BAL_ANKLE_FRAC * jt->torque_max;
+                    if (fabs(tau_j) <= lim)
+                        continue;
+                    /* rows w (c_j x - (hj - target))^2 */
+                    double target = tau_j > 0 ? lim : -lim, b0 = hj - target;
+                    double w = bal_sq(BAL_W_ANKLE / (W * L));
+                    for (int i = 0; i < n; i++) {
+                        for (int k = 0; k < n; k++)
+                            H[i * n + k] += w * cj[i] * cj[k];
+                        g[i] -= w * cj[i] * b0;
+                    }
+                    added++;
+                }
+            }
+            if (!added)
+                break;
+            if (lfd_boxqp_solve(n, H, g, ff->lo, ff->hi, ff->x, 50, 1e-12, ff->qpws, &qr))
+                memset(ff->x, 0, (size_t)n * sizeof(double));
+        }
     }
 
     /* 3. the acceleration these forces give: the smallest weighted change
