@@ -101,6 +101,7 @@ struct lfd_robot_ff {
     double *tau_ff;  /* nv: lfd_robot_ff_control's feed-forward */
     /* the balance controller (lfd_robot_bal_control) */
     double *qacc;    /* nv: desired acceleration */
+    double *qoff;    /* nv: a swinging leg's joint error at lift-off, blended out */
     double *cjac;    /* BAL_CORNERS x 3 x nv: translation Jacobians at the loaded corners */
     double *qpws;    /* lfd_boxqp workspace (nv + BAL_NX variables) */
     double *M;       /* nv x nv: mass matrix */
@@ -113,7 +114,7 @@ struct lfd_robot_ff {
        reference swings it, the time since its lift-off and the landing
        offset (world x, y) its sole centre is given */
     int swing[2];
-    double swing_s[2], swing_off[2][2];
+    double swing_s[2], swing_off[2][2], hold_s[2];
 };
 
 /* the struct and its arrays, in one block (lfd_arena); the mjData is MuJoCo's own */
@@ -128,6 +129,7 @@ static lfd_robot_ff *ff_layout(lfd_arena *a, const lfd_robot *r, lfd_robot_ff *f
     /* the balance controller's */
     size_t nz = nv + BAL_NX;
     ff->qacc = lfd_arena_take(a, nv, sizeof(double));
+    ff->qoff = lfd_arena_take(a, nv, sizeof(double));
     ff->cjac = lfd_arena_take(a, BAL_CORNERS * 3 * nv, sizeof(double));
     ff->qpws = lfd_arena_take(a, lfd_boxqp_ws_doubles((int)nz), sizeof(double));
     ff->M = lfd_arena_take(a, nv * nv, sizeof(double));
@@ -179,6 +181,8 @@ void lfd_robot_bal_reset(lfd_robot_ff *ff)
     memset(ff->swing, 0, sizeof ff->swing);
     memset(ff->swing_s, 0, sizeof ff->swing_s);
     memset(ff->swing_off, 0, sizeof ff->swing_off);
+    memset(ff->hold_s, 0, sizeof ff->hold_s);
+    memset(ff->qoff, 0, (size_t)ff->r->nv * sizeof(double));
 }
 
 /* solves the symmetric positive definite 6x6 system a x = b in place (b
@@ -334,22 +338,34 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
    lifts is released even while it still touches.  The corners that carry
    load are those the simulation reports in contact (the contact[] bits of
    lfd_simloop), else those within BAL_CORNER_TOL_M of the foot's lowest. */
+#ifndef BAL_ROOT_HZ
 #define BAL_ROOT_HZ 1.5    /* root position feedback: natural frequency */
+#endif
+#ifndef BAL_ROT_HZ
 #define BAL_ROT_HZ 2.5     /* root orientation feedback */
+#endif
 #define BAL_ZETA 1.0
 #define BAL_FOOT_KV 20.0   /* 1/s: a loaded foot's velocity is damped at this rate */
 #define BAL_PLAN_Z_M 0.03   /* the reference stands on a foot whose sole is this close to the floor */
+#ifndef BAL_PLAN_V
 #define BAL_PLAN_V 0.5      /* m/s, and slower than this */
+#endif
 #define BAL_NEAR_M 0.01    /* a foot this close to the floor (z = 0) counts as loaded */
 #define BAL_MU 0.6         /* friction coefficient the forces keep within (MuJoCo's default is 1) */
 #define BAL_CORNER_TOL_M 0.01 /* a corner within this of the foot's lowest carries load */
 #define BAL_LEVER_M 0.5    /* moment rows are scaled by body weight x this lever */
+#ifndef BAL_FLAT_HZ
 #define BAL_FLAT_HZ 3.0    /* a loaded foot is brought flat at this rate */
+#endif
+#ifndef BAL_JOINT_HZ
 #define BAL_JOINT_HZ 3.0   /* joint feedback (in acceleration: computed torque) */
+#endif
 #define BAL_ACC_MAX 10.0   /* rad/s^2 (root translation: 0.3 x in m/s^2): the reference's
                               acceleration is bounded to this */
 #define BAL_W_LIN 1.0      /* weights of the acceleration tasks (joints 1): root translation */
+#ifndef BAL_W_ROT
 #define BAL_W_ROT 10.0     /* root orientation */
+#endif
 #define BAL_W_MOMENT 1.0   /* contact QP: moment rows against force rows */
 #define BAL_ANKLE_M 0.1    /* an ankle joint's axis is this close to the foot body's origin */
 #define BAL_ANKLE_FRAC 0.9 /* the contact QP keeps ankle torques within this fraction of the limit */
@@ -365,10 +381,43 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
                      is tilted 0.15 rad, which otherwise rocks g1 over)
      BAL_ANKLE_TAU   the contact QP keeps ankle torques within
                      BAL_ANKLE_FRAC of the limit (re-solved with penalty rows) */
+#ifndef BAL_CORNERS_BY_HEIGHT
+#define BAL_CORNERS_BY_HEIGHT 1
+#endif
+#ifndef BAL_UNLOAD
+#define BAL_UNLOAD 0
+#endif
+#ifndef BAL_SWING_BLEND
+#define BAL_SWING_BLEND 0
+#endif
+#ifndef BAL_W_JOINT3
+#define BAL_W_JOINT3 1.0
+#endif
+#ifndef BAL_HOLD_LIFT
+#define BAL_HOLD_LIFT 0
+#endif
+#ifndef BAL_HOLD_MAX_S
+#define BAL_HOLD_MAX_S 0.2
+#endif
+#ifndef BAL_HOLD_MARGIN_M
+#define BAL_HOLD_MARGIN_M 0.0
+#endif
+#ifndef BAL_STEP
 #define BAL_STEP 0
-#define BAL_ANKLE_FREE 0
+#endif
+#ifndef BAL_ANKLE_FREE
+#define BAL_ANKLE_FREE 1
+#endif
+#ifndef BAL_ANKLE_TAU
 #define BAL_ANKLE_TAU 0
-#define BAL_STEP_GAIN 1.0  /* landing offset per metre of DCM error (1: onto the capture point's error) */
+#endif
+#ifndef BAL_SWING_BLEND_S
+#define BAL_SWING_BLEND_S 0.2 /* a swinging leg's lift-off joint error is blended out over this */
+#endif
+#define BAL_W_UNLOAD 1.0   /* contact QP: penalty on the forces of a foot about to lift */
+#ifndef BAL_STEP_GAIN
+#define BAL_STEP_GAIN 1.0
+#endif  /* landing offset per metre of DCM error (1: onto the capture point's error) */
 #define BAL_STEP_BLEND_S 0.15 /* the offset is blended in over this time after lift-off */
 #define BAL_STEP_HOLD_Z_M 0.02 /* and held once the reference's sole is this low again */
 #define BAL_STEP_MAX_M 0.25 /* offsets are bounded to this (per axis) */
@@ -489,6 +538,7 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
        BAL_PLAN_V (a foot the reference lifts is not loaded, even while it
        still touches) */
     int planned[2] = {1, 1};
+    double unload[2] = {1, 1};
     double ref_sole[2][3] = {{0}}, ref_sole_z[2] = {0}, ref_dcm[2] = {0, 0}, omega = 0;
     {
         memcpy(d->qpos, q_ref, (size_t)m->nq * sizeof(double));
@@ -517,6 +567,10 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
                 v = sqrt(v);
             }
             planned[s] = zlow < BAL_PLAN_Z_M && v < BAL_PLAN_V;
+            /* how much of its load the foot keeps: 1 flat and still, 0 at
+               the lift-off thresholds (the weight moves to the other
+               foot before the reference lifts this one) */
+            unload[s] = fmin(fmax(1 - zlow / BAL_PLAN_Z_M, 0), fmax(1 - v / BAL_PLAN_V, 0));
             memcpy(ref_sole[s], c, sizeof c);
             ref_sole_z[s] = zlow;
         }
@@ -532,6 +586,36 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
     memcpy(d->qpos, qpos, (size_t)m->nq * sizeof(double));
     mj_kinematics(m, d);
     mj_comPos(m, d);
+    /* the measured DCM (horizontal) */
+    double dcm_meas[2] = {0, 0}, om_meas = 0;
+    if (qd_ref)
+        dcm_of(ff, r->root_body, qvel, dcm_meas, &om_meas);
+    /* a lift-off waits for the DCM: while the reference lifts one foot
+       and the measured DCM is not over the other's sole (BAL_HOLD_MARGIN_M
+       inside it), the lifting foot keeps its load (for at most
+       BAL_HOLD_MAX_S): single support with the DCM outside the stance
+       sole is a fall (Englsberger et al. 2015) */
+    for (int s = 0; s < 2; s++) {
+        int o = 1 - s;
+        if (planned[s] || !BAL_HOLD_LIFT) {
+            ff->hold_s[s] = 0;
+            continue;
+        }
+        if (!planned[o] || r->feet[s].body_id < 0 || r->feet[o].body_id < 0 || !qd_ref ||
+            ff->hold_s[s] >= BAL_HOLD_MAX_S)
+            continue;
+        const lfd_robot_foot *fo = &r->feet[o];
+        const double *R = d->xmat + 9 * fo->body_id, *org = d->xpos + 3 * fo->body_id;
+        double w[3] = {dcm_meas[0] - org[0], dcm_meas[1] - org[1], 0};
+        double lx = R[0] * w[0] + R[3] * w[1], ly = R[1] * w[0] + R[4] * w[1];
+        const double mg = BAL_HOLD_MARGIN_M;
+        int inside = lx > fo->sole[0] + mg && lx < fo->sole[1] - mg && ly > fo->sole[2] + mg &&
+                     ly < fo->sole[3] - mg;
+        if (!inside) {
+            planned[s] = 1;
+            ff->hold_s[s] += m->opt.timestep;
+        }
+    }
     int loaded[2] = {0, 0}, nf = 0, foot_of[2] = {-1, -1};
     double corner[2][4][3], zmin[2] = {INFINITY, INFINITY};
     for (int s = 0; s < 2; s++) {
@@ -575,6 +659,17 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
             if (sw && !ff->swing[s]) {
                 ff->swing_s[s] = 0;
                 ff->swing_off[s][0] = ff->swing_off[s][1] = 0;
+                /* the leg's joint errors at lift-off, blended out over
+                   the swing (a stance leg can be far from its reference
+                   angles; feedback on the whole error at once whips it) */
+                for (int jj = 0; jj < r->njoints; jj++) {
+                    const lfd_robot_joint *jt = &r->joints[jj];
+                    int b = r->feet[s].body_id;
+                    while (b > 0 && b != jt->body_id)
+                        b = m->body_parentid[b];
+                    if (b > 0 && b == jt->body_id)
+                        ff->qoff[jt->dof_adr] = qpos[jt->qpos_adr] - q_ref[jt->qpos_adr];
+                }
             }
             ff->swing[s] = sw;
             if (!sw)
@@ -652,7 +747,22 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
         for (int j = 0; j < r->njoints; j++) {
             const lfd_robot_joint *jt = &r->joints[j];
             int qa = jt->qpos_adr, da = jt->dof_adr;
-            ades[da] += kpj * (q_ref[qa] - qpos[qa]) + kdj * ((qd_ref ? qd_ref[da] : 0) - qvel[da]);
+            double qr = q_ref[qa];
+            if (BAL_SWING_BLEND) {
+                /* a swinging leg: its lift-off error decays over BAL_SWING_BLEND_S */
+                for (int s = 0; s < 2; s++) {
+                    int b = r->feet[s].body_id;
+                    if (b < 0 || !ff->swing[s])
+                        continue;
+                    while (b > 0 && b != jt->body_id)
+                        b = m->body_parentid[b];
+                    if (b > 0 && b == jt->body_id) {
+                        double u = fmin(1, ff->swing_s[s] / BAL_SWING_BLEND_S);
+                        qr += (1 - u * u * (3 - 2 * u)) * ff->qoff[da];
+                    }
+                }
+            }
+            ades[da] += kpj * (qr - qpos[qa]) + kdj * ((qd_ref ? qd_ref[da] : 0) - qvel[da]);
         }
     }
 
@@ -742,7 +852,7 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
     for (int f = 0; f < nf; f++) {
         int s = foot_of[f];
         for (int k = 0; k < 4; k++) {
-            int cm = contact ? contact[s] >> 1 : 0;
+            int cm = contact && !BAL_CORNERS_BY_HEIGHT ? contact[s] >> 1 : 0;
             if (cm ? !(cm & 1 << k) : corner[s][k][2] > zmin[s] + BAL_CORNER_TOL_M)
                 continue;
             int c = 4 * s + k;
@@ -774,6 +884,11 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
                 H[i * n + j] = H[j * n + i] = t;
             }
             H[i * n + i] += 1e-6;
+            if (BAL_UNLOAD) {
+                /* a foot the reference is about to lift sheds its load */
+                double u = unload[ff->col_corner[i] / 4];
+                H[i * n + i] += BAL_W_UNLOAD * (1 - u) / fmax(u, 0.05);
+            }
             double t = 0;
             for (int k = 0; k < 6; k++)
                 t += ai[k] * froot[k] * rw[k] * rw[k];
@@ -848,6 +963,9 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
             t += ff->A[6 * i + k] * ff->x[i];
         broot[k] = t;
     }
+    if (BAL_W_JOINT3 != 1.0)
+        for (int i = 6; i < nv; i++)
+            ff->wi[i] /= BAL_W_JOINT3;
     eq_project(ff, nv, nc, ff->M, broot, bc, ff->z);
 
     /* 4. joint torques: M qdd + h - J^T F on the joint rows */
