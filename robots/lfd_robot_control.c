@@ -336,8 +336,12 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
    BAL_NEAR_M of it) AND the reference stands on (lowest sole corner within
    BAL_PLAN_Z_M, sole centre slower than BAL_PLAN_V): a foot the reference
    lifts is released even while it still touches.  The corners that carry
-   load are those the simulation reports in contact (the contact[] bits of
-   lfd_simloop), else those within BAL_CORNER_TOL_M of the foot's lowest. */
+   load are those within BAL_CORNER_TOL_M of the foot's lowest (with
+   BAL_CORNERS_BY_HEIGHT 0: those the simulation reports in contact, the
+   contact[] bits of lfd_simloop; a sole tilted by a millimetre then has one
+   corner, and the planned centre of pressure sits on it), and a loaded
+   foot's ankles follow the sole-flat task, not the reference's angle
+   (BAL_ANKLE_FREE). */
 #ifndef BAL_ROOT_HZ
 #define BAL_ROOT_HZ 1.5    /* root position feedback: natural frequency */
 #endif
@@ -369,20 +373,38 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
 #define BAL_W_MOMENT 1.0   /* contact QP: moment rows against force rows */
 #define BAL_ANKLE_M 0.1    /* an ankle joint's axis is this close to the foot body's origin */
 #define BAL_ANKLE_FRAC 0.9 /* the contact QP keeps ankle torques within this fraction of the limit */
-/* Experiments of issue 15, measured and switched OFF (docs/check.md,
-   "Tracking controllers"): on the real walks none of them kept a walk up,
-   and together they made the falls come earlier, so the controller runs
-   without them.  They stay compiled in so the measurement can be repeated.
-     BAL_STEP        foot placement by the DCM error (1: the swing sole's
-                     target carried with the measured root; 2: in world
-                     coordinates); 0 = the swing leg follows its joints
-     BAL_ANKLE_FREE  a loaded foot's ankles lose their joint feedback and
-                     follow the sole-flat task (holds a reference whose sole
-                     is tilted 0.15 rad, which otherwise rocks g1 over)
-     BAL_ANKLE_TAU   the contact QP keeps ankle torques within
-                     BAL_ANKLE_FRAC of the limit (re-solved with penalty rows) */
+/* Compile-time switches (issue 15; measured in docs/check.md, "Tracking
+   controllers"; docs/tools/track_table.sh OUTDIR -DNAME=VALUE rebuilds and
+   measures).  On by default, because they hold a reference standing on a
+   tilted sole and keep g1's drink soda up:
+     BAL_CORNERS_BY_HEIGHT  loaded corners: within BAL_CORNER_TOL_M of the
+                            foot's lowest (0: MuJoCo's contact points)
+     BAL_ANKLE_FREE         a loaded foot's ankles follow the sole-flat task,
+                            without joint feedback
+   Off, because none of them kept a real walk up and most made the falls
+   come earlier:
+     BAL_STEP         foot placement by the DCM error (1: the swing sole's
+                      target carried with the measured root; 2: in world
+                      coordinates); 0: the swing leg follows its joints
+     BAL_ANKLE_TAU    ankle torques kept within BAL_ANKLE_FRAC of the limit
+                      by penalty rows in the contact QP (solved again)
+     BAL_UNLOAD       a foot the reference is about to lift sheds its load
+     BAL_SWING_BLEND  a lifted leg's joint error at lift-off is blended out
+                      over BAL_SWING_BLEND_S
+     BAL_HOLD_LIFT    a lift-off waits (at most BAL_HOLD_MAX_S) while the
+                      measured DCM is not over the other sole
+     BAL_W_JOINT3     joint weight in step 3 (1: as in step 1) */
 #ifndef BAL_CORNERS_BY_HEIGHT
 #define BAL_CORNERS_BY_HEIGHT 1
+#endif
+#ifndef BAL_ANKLE_FREE
+#define BAL_ANKLE_FREE 1
+#endif
+#ifndef BAL_STEP
+#define BAL_STEP 0
+#endif
+#ifndef BAL_ANKLE_TAU
+#define BAL_ANKLE_TAU 0
 #endif
 #ifndef BAL_UNLOAD
 #define BAL_UNLOAD 0
@@ -390,34 +412,25 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
 #ifndef BAL_SWING_BLEND
 #define BAL_SWING_BLEND 0
 #endif
-#ifndef BAL_W_JOINT3
-#define BAL_W_JOINT3 1.0
-#endif
 #ifndef BAL_HOLD_LIFT
 #define BAL_HOLD_LIFT 0
 #endif
+#ifndef BAL_W_JOINT3
+#define BAL_W_JOINT3 1.0
+#endif
 #ifndef BAL_HOLD_MAX_S
-#define BAL_HOLD_MAX_S 0.2
+#define BAL_HOLD_MAX_S 0.2 /* s */
 #endif
 #ifndef BAL_HOLD_MARGIN_M
-#define BAL_HOLD_MARGIN_M 0.0
-#endif
-#ifndef BAL_STEP
-#define BAL_STEP 0
-#endif
-#ifndef BAL_ANKLE_FREE
-#define BAL_ANKLE_FREE 1
-#endif
-#ifndef BAL_ANKLE_TAU
-#define BAL_ANKLE_TAU 0
+#define BAL_HOLD_MARGIN_M 0.0 /* the DCM must be this far inside the sole */
 #endif
 #ifndef BAL_SWING_BLEND_S
-#define BAL_SWING_BLEND_S 0.2 /* a swinging leg's lift-off joint error is blended out over this */
+#define BAL_SWING_BLEND_S 0.2 /* s */
 #endif
 #define BAL_W_UNLOAD 1.0   /* contact QP: penalty on the forces of a foot about to lift */
 #ifndef BAL_STEP_GAIN
-#define BAL_STEP_GAIN 1.0
-#endif  /* landing offset per metre of DCM error (1: onto the capture point's error) */
+#define BAL_STEP_GAIN 1.0  /* landing offset per metre of DCM error */
+#endif
 #define BAL_STEP_BLEND_S 0.15 /* the offset is blended in over this time after lift-off */
 #define BAL_STEP_HOLD_Z_M 0.02 /* and held once the reference's sole is this low again */
 #define BAL_STEP_MAX_M 0.25 /* offsets are bounded to this (per axis) */

@@ -165,7 +165,7 @@ out:
 
 TEST(check_track_balance_tilted_sole)
 {
-    /* A reference that stands on a sole tilted 0.15 rad (toes down), as the
+    /* A reference that stands on a sole tilted 0.15 rad, as the
        retargeted drink-soda clip starts on g1.  Followed literally, the
        robot stands on the toe edge; the balance controller lets a loaded
        foot's ankles lay the sole flat instead (the reference's other joints
