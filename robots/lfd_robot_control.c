@@ -393,7 +393,9 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
                       over BAL_SWING_BLEND_S
      BAL_HOLD_LIFT    a lift-off waits (at most BAL_HOLD_MAX_S) while the
                       measured DCM is not over the other sole
-     BAL_W_JOINT3     joint weight in step 3 (1: as in step 1) */
+     BAL_W_JOINT3     joint weight in step 3 (1: as in step 1)
+     BAL_DCM_ROOT     horizontal root feedback by DCM tracking (gain
+                      BAL_DCM_K, plus BAL_DCM_KC on the CoM) instead of PD */
 #ifndef BAL_CORNERS_BY_HEIGHT
 #define BAL_CORNERS_BY_HEIGHT 1
 #endif
@@ -417,6 +419,15 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
 #endif
 #ifndef BAL_W_JOINT3
 #define BAL_W_JOINT3 1.0
+#endif
+#ifndef BAL_DCM_ROOT
+#define BAL_DCM_ROOT 0
+#endif
+#ifndef BAL_DCM_K
+#define BAL_DCM_K 3.0  /* 1/s: DCM error decay rate */
+#endif
+#ifndef BAL_DCM_KC
+#define BAL_DCM_KC 4.0 /* 1/s^2: weak pull of the CoM onto the reference's */
 #endif
 #ifndef BAL_HOLD_MAX_S
 #define BAL_HOLD_MAX_S 0.2 /* s */
@@ -444,7 +455,8 @@ static double bal_sq(double v) { return v * v; }
    state in ff->d (kinematics and mj_comPos done) moving at qvel, and omega =
    sqrt(g / c_z) (Englsberger, Ott & Albu-Schaeffer, T-RO 31(2), 2015; the
    capture point of Pratt et al., Humanoids 2006).  Uses ff->C as scratch. */
-static void dcm_of(lfd_robot_ff *ff, int root_body, const double *qvel, double xi[2], double *omega)
+static void dcm_of(lfd_robot_ff *ff, int root_body, const double *qvel, double xi[2], double *omega,
+                   double cv[4])
 {
     const mjModel *m = ff->r->m;
     mjData *d = ff->d;
@@ -457,6 +469,10 @@ static void dcm_of(lfd_robot_ff *ff, int root_body, const double *qvel, double x
         for (int i = 0; i < nv; i++)
             v += ff->C[k * nv + i] * qvel[i];
         xi[k] = c[k] + v / w;
+        if (cv) {
+            cv[k] = c[k];
+            cv[2 + k] = v;
+        }
     }
     *omega = w;
 }
@@ -551,7 +567,7 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
        BAL_PLAN_V (a foot the reference lifts is not loaded, even while it
        still touches) */
     int planned[2] = {1, 1};
-    double unload[2] = {1, 1};
+    double unload[2] = {1, 1}, ref_cv[4] = {0, 0, 0, 0}, meas_cv[4] = {0, 0, 0, 0};
     double ref_sole[2][3] = {{0}}, ref_sole_z[2] = {0}, ref_dcm[2] = {0, 0}, omega = 0;
     {
         memcpy(d->qpos, q_ref, (size_t)m->nq * sizeof(double));
@@ -590,7 +606,7 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
         /* the reference's divergent component of motion (horizontal):
            xi = c + c' / omega, omega = sqrt(g / z_c) */
         if (qd_ref)
-            dcm_of(ff, r->root_body, qd_ref, ref_dcm, &omega);
+            dcm_of(ff, r->root_body, qd_ref, ref_dcm, &omega, ref_cv);
     }
 
     /* the measured configuration's kinematics; the loaded feet: those in
@@ -602,7 +618,7 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
     /* the measured DCM (horizontal) */
     double dcm_meas[2] = {0, 0}, om_meas = 0;
     if (qd_ref)
-        dcm_of(ff, r->root_body, qvel, dcm_meas, &om_meas);
+        dcm_of(ff, r->root_body, qvel, dcm_meas, &om_meas, meas_cv);
     /* a lift-off waits for the DCM: while the reference lifts one foot
        and the measured DCM is not over the other's sole (BAL_HOLD_MARGIN_M
        inside it), the lifting foot keeps its load (for at most
@@ -663,7 +679,7 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
         double dcm[2] = {0, 0}, om = 0;
         int have_dcm = qd_ref && omega > 0;
         if (have_dcm)
-            dcm_of(ff, r->root_body, qvel, dcm, &om);
+            dcm_of(ff, r->root_body, qvel, dcm, &om, NULL);
         double dt = m->opt.timestep;
         for (int s = 0; s < 2; s++) {
             if (r->feet[s].body_id < 0)
@@ -746,8 +762,20 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
     {
         double wl = 2 * M_PI * root_hz, wr = 2 * M_PI * rot_hz;
         double kpl = wl * wl, kdl = 2 * zeta * wl, kpr = wr * wr, kdr = 2 * zeta * wr;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 3; i++) {
+            if (BAL_DCM_ROOT && i < 2 && qd_ref && omega > 0 && nf > 0) {
+                /* horizontally, DCM tracking instead of the root's PD
+                   (Englsberger et al. 2015): xi' = xi_ref' - k (xi -
+                   xi_ref), and c'' = omega (xi' - c'), with xi_ref' =
+                   c_ref' + c_ref''/omega (c_ref'' ~ the root's bounded
+                   reference acceleration) */
+                double xr_dot = ref_cv[2 + i] + ades[i] / omega;
+                double xd = xr_dot - BAL_DCM_K * (dcm_meas[i] - ref_dcm[i]);
+                ades[i] = omega * (xd - meas_cv[2 + i]) + BAL_DCM_KC * (ref_cv[i] - meas_cv[i]);
+                continue;
+            }
             ades[i] += kpl * (q_ref[i] - qpos[i]) + kdl * ((qd_ref ? qd_ref[i] : 0) - qvel[i]);
+        }
         /* orientation error as a rotation vector in the root's frame (the
            frame of MuJoCo's free-joint angular velocity) */
         double qinv[4], qe[4], e[3];
