@@ -264,14 +264,20 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
    the rest, plus lfd_robot_pd, clamped to the actuator limits.  Method and
    references: robots/lfd_robot_control.c, docs/check.md.  Arguments and
    results as lfd_robot_ff_control, except: contact[s] may carry bits 1-4
-   saying which sole corners touch (lfd_simloop_foot_contacts; 0 there = the
-   corners within 1 cm of the foot's lowest); a foot the reference lifts
+   saying which sole corners touch (lfd_simloop_foot_contacts), which the
+   default build ignores (the loaded corners are those within 1 cm of the
+   foot's lowest; BAL_CORNERS_BY_HEIGHT in the source); a foot the reference lifts
    (sole over 3 cm up or moving faster than 0.5 m/s) is not loaded; the
    description's kp is not used (the joint stiffness is in the acceleration
    tasks), its kd is; root_residual is the root force/torque the dynamics
    with the forces found leaves (about zero).  Experimental: it holds pushes
    the standard controller drops but does not yet keep real walks up.  A
    fixed-base robot gets lfd_robot_ff_control. */
+/* Forgets the balance controller's state between runs (the foot-placement
+   phase of each foot, the contact QP's warm start); call it when the
+   simulation is reset. */
+void lfd_robot_bal_reset(lfd_robot_ff *ff);
+
 int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qvel,
                           const double *q_ref, const double *qd_ref, const double *qdd_ref,
                           const int *contact, double *ctrl, double *tau, double *root_residual);

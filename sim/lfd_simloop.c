@@ -75,6 +75,8 @@ int lfd_simloop_reset(lfd_simloop *s, const double *qpos, const double *qvel, lf
     s->clamped = 0;
     s->diverged = 0;
     s->contact[0] = s->contact[1] = 1;
+    if (s->ff)
+        lfd_robot_bal_reset(s->ff);
     return lfd_mj_call(forward_cb, s, err);
 }
 
