@@ -96,16 +96,17 @@ double lfd_retargeter_scale(const lfd_retargeter *rt, int cj)
 
 double lfd_retargeter_root_scale(const lfd_retargeter *rt) { return rt->s_root; }
 
-/* 1 if joint j (robot joint table index) lies on the path from the root to a foot */
-static int leg_joint(const lfd_robot *r, int j)
+/* The foot (0, 1) whose path from the root holds joint j (robot joint
+   table index), or -1 for a joint on neither leg. */
+int lfd_rt_joint_leg_side(const lfd_robot *r, int j)
 {
     const mjModel *m = r->m;
     int jb = r->joints[j].body_id;
-    for (int s = 0; s < 2; s++)
+    for (int s = 1; s >= 0; s--)
         for (int b = r->feet[s].body_id; b > 0; b = m->body_parentid[b])
             if (b == jb)
-                return 1;
-    return 0;
+                return s;
+    return -1;
 }
 
 /* Clearance pairs for the IK: every collidable primitive geom of an arm
@@ -226,7 +227,7 @@ static int feet_ik_new(lfd_retargeter *rt, const lfd_ik_config *base, lfd_err *e
         rt->ik_feet->dof_vmax[a] = J->vel_max;
         rt->ik_feet->dof_lo[a] = J->range_lo;
         rt->ik_feet->dof_hi[a] = J->range_hi;
-        rt->ik_feet->dof_active[a] = (unsigned char)leg_joint(r, j);
+        rt->ik_feet->dof_active[a] = (unsigned char)(lfd_rt_joint_leg_side(r, j) >= 0);
         rt->ik_feet->dof_continuity[a] = 1.0;
     }
     return LFD_OK;
@@ -421,7 +422,7 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
         rt->ik->dof_vmax[J->dof_adr] = J->vel_max;
         rt->ik->dof_lo[J->dof_adr] = J->range_lo;
         rt->ik->dof_hi[J->dof_adr] = J->range_hi;
-        if (rt->opts.upper_body && leg_joint(r, j))
+        if (rt->opts.upper_body && lfd_rt_joint_leg_side(r, j) >= 0)
             rt->ik->dof_active[J->dof_adr] = 0;
         /* continuity only where redundancy lets a joint flip: the arms (legs
            are pinned by the feet, the trunk by its orientation target) */

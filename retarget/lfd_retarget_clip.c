@@ -581,14 +581,8 @@ void lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m)
    touch-down, falling the same way before lift-off. */
 void lfd_rt_contact_levels(const lfd_robot *r, lfd_rt_clip *c, double fps)
 {
-    const mjModel *m = r->m;
-    for (int j = 0; j < r->njoints; j++) {
-        c->leg_side[j] = -1;
-        for (int s = 0; s < 2; s++)
-            for (int b = r->feet[s].body_id; b > 0; b = m->body_parentid[b])
-                if (b == r->joints[j].body_id)
-                    c->leg_side[j] = s;
-    }
+    for (int j = 0; j < r->njoints; j++)
+        c->leg_side[j] = lfd_rt_joint_leg_side(r, j);
     double ramp = fmax(1, PIN_RAMP_S * fps), ramp_out = fmax(1, PIN_RAMP_OUT_S * fps);
     for (int s = 0; s < 2; s++) {
         /* frames since touch-down (forward) and to lift-off (backward) */
@@ -620,11 +614,7 @@ static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q
     int half = (int)ceil(m->fps / FEET_CORR_HZ / 2);
     for (int j = root_lift ? -1 : 0; j < r->njoints; j++) {
         size_t a = j < 0 ? 2 : (size_t)r->joints[j].qpos_adr;
-        int leg = j < 0;
-        for (int sd = 0; sd < 2 && !leg; sd++)
-            for (int b = r->feet[sd].body_id; b > 0 && !leg; b = r->m->body_parentid[b])
-                leg = b == r->joints[j].body_id;
-        if (!leg)
+        if (j >= 0 && lfd_rt_joint_leg_side(r, j) < 0)
             continue;
         int any = 0;
         for (int k = 0; k < n; k++) {
@@ -649,6 +639,42 @@ static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q
     return LFD_OK;
 }
 
+/* Scratch of the feet and floor steps: the legs' IK workspace, one frame's
+   start pose, the clip's pose before the step (its corrections are
+   smoothed against it) and one joint's corrections over the clip. */
+typedef struct {
+    lfd_ik_ws *ws;
+    double *qs; /* nq */
+    double *q0; /* nframes x nq: m->qpos before the step */
+    double *dl; /* nframes */
+} legs_scratch;
+
+static void legs_scratch_close(legs_scratch *s)
+{
+    lfd_ik_ws_free(&s->ws);
+    free(s->qs);
+    free(s->q0);
+    free(s->dl);
+    memset(s, 0, sizeof *s);
+}
+
+static int legs_scratch_open(const lfd_retargeter *rt, const lfd_motion *m, legs_scratch *s,
+                             lfd_err *err)
+{
+    size_t N = (size_t)m->nframes, nq = (size_t)rt->r->nq;
+    memset(s, 0, sizeof *s);
+    s->qs = malloc(nq * sizeof(double));
+    s->q0 = malloc(N * nq * sizeof(double));
+    s->dl = malloc(N * sizeof(double));
+    int rc = s->qs && s->q0 && s->dl ? lfd_ik_ws_new(&s->ws, rt->ik_feet, err)
+                                     : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (rc == LFD_OK)
+        memcpy(s->q0, m->qpos, N * nq * sizeof(double));
+    else
+        legs_scratch_close(s);
+    return rc;
+}
+
 /* After smoothing: the legs alone put planted feet back on their pins and
    every sole above the floor, each frame starting from (and pulled toward)
    its smoothed pose.  A leg's correction is faded in after its foot lands
@@ -659,14 +685,10 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
     const lfd_robot *r = rt->r;
     if (!rt->ik_feet)
         return LFD_OK;
-    lfd_ik_ws *ws = NULL;
-    size_t N = (size_t)m->nframes, nq = (size_t)r->nq;
-    double *qs = malloc(nq * sizeof(double));
-    double *q0 = malloc(N * nq * sizeof(double)), *dl = malloc(N * sizeof(double));
-    int rc = qs && q0 && dl ? lfd_ik_ws_new(&ws, rt->ik_feet, err)
-                            : lfd_fail(err, LFD_ENOMEM, "out of memory");
-    if (rc == LFD_OK)
-        memcpy(q0, m->qpos, N * nq * sizeof(double));
+    legs_scratch sc;
+    int rc = legs_scratch_open(rt, m, &sc, err);
+    lfd_ik_ws *ws = sc.ws;
+    double *qs = sc.qs;
     double pos[4 * 3], quat[4 * 4], pw[4], rw[4], pin[2][3] = {{0}};
     for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
         double *q = lfd_motion_frame(m, k);
@@ -728,12 +750,9 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
        stance leg that cannot quite reach its pin meets its knee's bound in
        some frames and not in the next, and the solves alternate between
        the two (the xia walk at 120 Hz: knee 2,800 rad/s^2 in mid-stance). */
-    if (rc == LFD_OK && N >= 4)
-        rc = corrections_smooth(r, m, q0, dl, 0, c->work, err);
-    lfd_ik_ws_free(&ws);
-    free(qs);
-    free(q0);
-    free(dl);
+    if (rc == LFD_OK && m->nframes >= 4)
+        rc = corrections_smooth(r, m, sc.q0, sc.dl, 0, c->work, err);
+    legs_scratch_close(&sc);
     return rc;
 }
 
@@ -752,14 +771,10 @@ int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd
     const lfd_robot *r = rt->r;
     if (!rt->ik_feet || !r->floating)
         return LFD_OK;
-    lfd_ik_ws *ws = NULL;
-    size_t N = (size_t)m->nframes, nq = (size_t)r->nq;
-    double *qs = malloc(nq * sizeof(double));
-    double *q0 = malloc(N * nq * sizeof(double)), *dl = malloc(N * sizeof(double));
-    int rc = qs && q0 && dl ? lfd_ik_ws_new(&ws, rt->ik_feet, err)
-                            : lfd_fail(err, LFD_ENOMEM, "out of memory");
-    if (rc == LFD_OK)
-        memcpy(q0, m->qpos, N * nq * sizeof(double));
+    legs_scratch sc;
+    int rc = legs_scratch_open(rt, m, &sc, err);
+    lfd_ik_ws *ws = sc.ws;
+    double *qs = sc.qs;
     for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
         double *q = lfd_motion_frame(m, k);
         mjData *d = lfd_ik_ws_data(ws);
@@ -790,12 +805,9 @@ int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd
        so the raw corrections switch on and off from frame to frame, and a
        lift of a few millimetres in one frame is metres per second squared
        at 120 Hz; the root's lift keeps its upper envelope */
-    if (rc == LFD_OK && N >= 4 && work)
-        rc = corrections_smooth(r, m, q0, dl, 1, work, err);
-    lfd_ik_ws_free(&ws);
-    free(qs);
-    free(q0);
-    free(dl);
+    if (rc == LFD_OK && m->nframes >= 4 && work)
+        rc = corrections_smooth(r, m, sc.q0, sc.dl, 1, work, err);
+    legs_scratch_close(&sc);
     return rc;
 }
 

@@ -186,6 +186,8 @@ typedef struct lfd_rt_clip {
 
 /* joints back inside their ranges and, frame to frame, their velocity limits */
 void lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m);
+/* the foot (0, 1) whose path from the root holds joint j, or -1 */
+int lfd_rt_joint_leg_side(const lfd_robot *r, int j);
 /* which foot each joint moves; how deep each frame is into its contact phase */
 void lfd_rt_contact_levels(const lfd_robot *r, lfd_rt_clip *c, double fps);
 /* the legs put planted feet back on their pins after smoothing */

@@ -499,22 +499,31 @@ TEST(retarget_cli_single_batch_and_json)
     CHECK(access(path, F_OK) == 0);
 }
 
+/* g1 and a retargeter calibrated on a synthetic person standing for 1 s at
+   30 fps; the caller frees the three */
+static void g1_stand_retargeter(lfd_robot **r, lfd_human *h, lfd_retargeter **rt)
+{
+    lfd_err err = {0};
+    *r = load("g1");
+    *rt = NULL;
+    lfd_synth_opts so = {.task = LFD_SYNTH_STAND, .seconds = 1, .fps = 30};
+    CHECK_OK(lfd_synth_human(h, &so, &err), &err);
+    lfd_retarget_calib c;
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    CHECK_OK(lfd_retarget_calib_from_human(*r, h, &c, &err), &err);
+    CHECK_OK(lfd_retargeter_new(rt, *r, &c, &o, &err), &err);
+}
+
 /* A planted foot rolls about its toe edge (heel-off) or heel edge (heel
    strike): that edge stays where the flat foot has it, pitch 0 is the flat
    pin itself, and unrolling gives the pin back. */
 TEST(retarget_rolling_foot_keeps_its_edge)
 {
-    lfd_robot *r = load("g1");
+    lfd_robot *r;
     lfd_human h;
-    lfd_err err = {0};
-    lfd_synth_opts so = {.task = LFD_SYNTH_STAND, .seconds = 1, .fps = 30};
-    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
-    lfd_retarget_calib c;
-    lfd_retargeter *rt = NULL;
-    lfd_retarget_opts o;
-    lfd_retarget_opts_init(&o);
-    CHECK_OK(lfd_retarget_calib_from_human(r, &h, &c, &err), &err);
-    CHECK_OK(lfd_retargeter_new(&rt, r, &c, &o, &err), &err);
+    lfd_retargeter *rt;
+    g1_stand_retargeter(&r, &h, &rt);
     const double pin[3] = {0.3, -0.1, 0.07};
     for (int side = 0; side < 2 && rt; side++)
         for (int i = -4; i <= 8; i++) {
@@ -586,17 +595,10 @@ static void floor_dip(const lfd_retargeter *rt, const lfd_robot *r, mjData *d, d
 
 TEST(retarget_floor_step_lifts_smoothly)
 {
-    lfd_robot *r = load("g1");
+    lfd_robot *r;
     lfd_human h;
-    lfd_err err = {0};
-    lfd_synth_opts so = {.task = LFD_SYNTH_STAND, .seconds = 1, .fps = 30};
-    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
-    lfd_retarget_calib c;
-    lfd_retargeter *rt = NULL;
-    lfd_retarget_opts o;
-    lfd_retarget_opts_init(&o);
-    CHECK_OK(lfd_retarget_calib_from_human(r, &h, &c, &err), &err);
-    CHECK_OK(lfd_retargeter_new(&rt, r, &c, &o, &err), &err);
+    lfd_retargeter *rt;
+    g1_stand_retargeter(&r, &h, &rt);
     double *work = malloc(4 * 60 * sizeof(double));
     mjData *d = mj_makeData(r->m);
     if (rt && work && d) {
