@@ -415,7 +415,9 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
    its pass, if it does not push the root's jump or the floor penetration
    past lfd's warning thresholds (or past what the motion as it came in
    had), nor the planted feet's slide more than DYN_SLIDE_SLACK_M past
-   them; none such keeps the motion as it came in.  The rounds stop at the
+   them, nor the hands' mean error more than DYN_HAND_SLACK_M past what it
+   was (and not past its threshold); none such keeps the motion as it came
+   in.  The rounds stop at the
    first that is not kept, or when the filter asks less than
    DYN_MIN_SHIFT_M anywhere. */
 static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd_rt_clip *c,
@@ -428,16 +430,19 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     double e_best, e, worst;
     double *best = malloc(nq_all * sizeof(double));
     uint8_t *pinned = malloc((size_t)n * 2);
-    double *tot = calloc((size_t)n * 2, sizeof(double)), shift_max = 0;
+    double *tot = calloc((size_t)n * 4, sizeof(double)), shift_max = 0;
+    double *tot_best = tot ? tot + 2 * n : NULL; /* the shift of the kept round */
     lfd_retarget_report *rep_best = malloc(sizeof *rep_best);
     lfd_retarget_report *fig = malloc(sizeof *fig);
     int rc = best && pinned && tot && rep_best && fig ? lfd_rt_zmp_error(rt, m, &e_best, &worst, err)
                                                : lfd_fail(err, LFD_ENOMEM, "out of memory");
     /* the figures a round may not push past the warning thresholds (or
        past what the motion as it came in had) */
-    double slide_cap = 0, jump_cap = 0, floor_cap = 0;
+    double slide_cap = 0, jump_cap = 0, floor_cap = 0, hand_cap = 0;
     if (rc == LFD_OK && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK) {
         slide_cap = fmax(fig->foot_slide_max_m, LFD_RETARGET_WARN_SLIDE_M) + DYN_SLIDE_SLACK_M;
+        hand_cap = fmin(fig->hand_err_mean_m + DYN_HAND_SLACK_M,
+                        fmax(fig->hand_err_mean_m, LFD_RETARGET_WARN_HAND_M));
         jump_cap = fmax(fig->root_jump_max_m, LFD_RETARGET_WARN_ROOT_JUMP_M);
         floor_cap = fmax(fig->floor_pen_max_m, LFD_RETARGET_WARN_FLOOR_M);
     }
@@ -449,7 +454,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     lfd_retarget_opts oq = *o;
     oq.progress = 0;
     for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
-        if ((rc = lfd_rt_dynamics_filter(rt, c, m, rep, c->dshift, err)))
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, rep, tot, c->dshift, err)))
             break;
         /* the shift of all rounds stays within ZMP_MAX_SHIFT_M */
         double rshift_max = 0, dmax = 0;
@@ -477,12 +482,13 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         if (rc == LFD_OK && (rc = lfd_rt_zmp_error(rt, m, &e, &worst, err)) == LFD_OK &&
             e < e_best && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK &&
             fig->foot_slide_max_m <= slide_cap && fig->root_jump_max_m <= jump_cap &&
-            fig->floor_pen_max_m <= floor_cap) {
+            fig->floor_pen_max_m <= floor_cap && fig->hand_err_mean_m <= hand_cap) {
             e_best = e;
             memcpy(best, m->qpos, nq_all * sizeof(double));
             memcpy(pinned, c->pinned, (size_t)n * 2);
             *rep_best = *rep;
             shift_max = rshift_max;
+            memcpy(tot_best, tot, (size_t)n * 2 * sizeof(double));
         } else if (rc == LFD_OK) {
             break; /* a round that did not help: the next starts from its motion, and rarely does */
         }
@@ -492,6 +498,36 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         memcpy(c->pinned, pinned, (size_t)n * 2);
         *rep = *rep_best;
         rep->zmp_shift_max_m = shift_max;
+    }
+    /* The last correction is applied as the filter makes it, the root moved
+       and the legs keeping the feet, without a pass and smoothing after it:
+       the ZMP's quick moves from foot to foot in double support need the
+       body's acceleration to change within a frame or two, which the
+       rounds' smoothing (LFD_RETARGET_SMOOTH_HZ) takes out again.  Kept on
+       the same terms as a round, and as the arms move with the root here,
+       only if the hands' mean error grows by DYN_HAND_SLACK_M at most and
+       not past lfd's warning threshold (unless it was there already), and
+       the acceleration p99 does not rise
+       more than DYN_ACC_SLACK past its threshold (or what it was). */
+    double acc_cap = 0;
+    if (rc == LFD_OK && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK) {
+        acc_cap = fmax(fig->acc_p99_rad_s2, LFD_RETARGET_WARN_ACC_P99) * DYN_ACC_SLACK;
+    }
+    if (rc == LFD_OK &&
+        (rc = lfd_rt_dynamics_filter(rt, c, m, rep, tot_best, c->dshift, err)) == LFD_OK) {
+        lfd_rt_impose_bounds(r, m);
+        if ((rc = lfd_rt_zmp_error(rt, m, &e, &worst, err)) == LFD_OK && e < e_best &&
+            (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK &&
+            fig->foot_slide_max_m <= slide_cap && fig->root_jump_max_m <= jump_cap &&
+            fig->floor_pen_max_m <= floor_cap && fig->hand_err_mean_m <= hand_cap &&
+            fig->acc_p99_rad_s2 <= acc_cap) {
+            for (int k = 0; k < n; k++)
+                rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m,
+                                            hypot(tot_best[2 * k] + c->dshift[2 * k],
+                                                  tot_best[2 * k + 1] + c->dshift[2 * k + 1]));
+        } else if (rc == LFD_OK) {
+            memcpy(m->qpos, best, nq_all * sizeof(double));
+        }
     }
     free(fig);
     free(tot);

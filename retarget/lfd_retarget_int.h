@@ -33,6 +33,8 @@
 #define DYN_DONE_M 0.002 /* ... stop once no ZMP is further than this from its target */
 #define DYN_CONTACT_M 0.02 /* ... a sole corner this close to the floor can carry load (lfd check's) */
 #define DYN_SLIDE_SLACK_M 0.005 /* a round may add this much slide past the warning threshold (the trade: G1's bandai2 walk 1.0 -> 1.4 cm for external help and torque within limits) */
+#define DYN_HAND_SLACK_M 0.01 /* ... and move the hands this much further from their targets (mean) */
+#define DYN_ACC_SLACK 1.05 /* the last, direct correction may raise the acceleration p99 5 % past its threshold */
 #define DYN_MIN_SHIFT_M 0.001 /* no round when the filter asks less than this anywhere */
 #define ZMP_MAX_SHIFT_M 0.08 /* larger corrections are not applied (the frame needs support) */
 #define ROLL_TOE_MAX_RAD 0.9 /* a planted foot rolls onto its toe edge up to this pitch */
@@ -200,9 +202,11 @@ int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps);
 int lfd_rt_smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, double *work);
 /* the dynamics filter (--zmp-filter): root shifts from the motion's own ZMP,
    applied to m (the legs keep the feet) and, with shift_xy (2 n doubles, may
-   be NULL), returned */
+   be NULL), returned; shift0 (2 n doubles, may be NULL) is the shift m
+   already has, which counts toward ZMP_MAX_SHIFT_M */
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m,
-                           lfd_retarget_report *rep, double *shift_xy, lfd_err *err);
+                           lfd_retarget_report *rep, const double *shift0, double *shift_xy,
+                           lfd_err *err);
 /* the motion's ZMPs against their support polygons: the sum of squared
    distances (m^2) and the largest (m) */
 int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, double *sum_m2,
