@@ -280,6 +280,39 @@ typedef struct dyn_ws {
     double *v0, *v1, *f; /* nv each */
 } dyn_ws;
 
+/* A sole corner at c (world, on the floor) moved toward the ankle until
+   the vertical load fz (N) on it asks no more than DYN_TORQUE_SHARE of its
+   limit of any joint of the leg within ANKLE_NEAR_M of the foot (G1: ankle
+   pitch and roll, 35 N m each; H1: its one ankle joint, 40 N m): a foot
+   whose centre of pressure sits at its toe edge asks its ankle for the
+   load x toe length (G1 on one foot: about 40 N m), more than it has.
+   Only the offset across each joint's axis is shortened. */
+static void corner_torque_fit(const lfd_robot *r, const mjData *d, int side, double fz,
+                              double c[2])
+{
+    const double *fb = d->xpos + 3 * r->feet[side].body_id;
+    for (int j = 0; j < r->njoints; j++) {
+        const lfd_robot_joint *J = &r->joints[j];
+        if (J->type != mjJNT_HINGE || !(J->torque_max > 0) || !isfinite(J->torque_max))
+            continue;
+        const double *p = d->xanchor + 3 * J->jnt_id, *a = d->xaxis + 3 * J->jnt_id;
+        double dist = hypot(hypot(p[0] - fb[0], p[1] - fb[1]), p[2] - fb[2]);
+        if (dist > ANKLE_NEAR_M || lfd_rt_joint_leg_side(r, j) != side)
+            continue;
+        /* torque of (0, 0, fz) at c about the axis: fz (n . (c - p)), n = (-a_y, a_x) */
+        double n[2] = {-a[1], a[0]}, n2 = n[0] * n[0] + n[1] * n[1];
+        if (n2 < 1e-12)
+            continue;
+        double t = n[0] * (c[0] - p[0]) + n[1] * (c[1] - p[1]);
+        double lim = DYN_TORQUE_SHARE * J->torque_max / fz;
+        if (fabs(t) <= lim)
+            continue;
+        double dt = t - copysign(lim, t);
+        c[0] -= dt * n[0] / n2;
+        c[1] -= dt * n[1] / n2;
+    }
+}
+
 static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, int k,
                      double zmp[2], double *hull, int *nh, double *com_z)
 {
@@ -310,7 +343,7 @@ static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, i
     lfd_mat3_mulv(M, R, w->f + ra + 3);
     *com_z = d->subtree_com[3 * rb + 2];
     /* the support polygon */
-    int np = 0;
+    int np = 0, np0 = 0, on[2] = {0, 0};
     for (int side = 0; side < 2; side++) {
         const lfd_robot_foot *ft = &r->feet[side];
         if (ft->body_id < 0)
@@ -324,13 +357,35 @@ static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, i
             hull[2 * np + 1] = cw[1] + d->xpos[3 * ft->body_id + 1];
             np++;
         }
+        on[side] = np - np0;
+        np0 = np;
+    }
+    int has_zmp = F[2] > 0.1 * r->mass_kg * 9.81;
+    if (has_zmp) {
+        zmp[0] = p[0] - (M[1] + p[2] * F[0]) / F[2];
+        zmp[1] = p[1] + (M[0] - p[2] * F[1]) / F[2];
+    }
+    /* each foot's corners where its ankle carries its share of the load:
+       all of it on one foot; on two, the share of the foot nearer the ZMP
+       along the line between the feet (the ZMP splits the load between two
+       supports as a lever's fulcrum does) */
+    if (DYN_TORQUE_SHARE > 0 && has_zmp) {
+        double share[2] = {on[0] ? 1 : 0, on[1] ? 1 : 0};
+        if (on[0] && on[1]) {
+            const double *a = d->xpos + 3 * r->feet[0].body_id, *b = d->xpos + 3 * r->feet[1].body_id;
+            double ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
+            double t = l2 > 1e-9 ? ((zmp[0] - a[0]) * ex + (zmp[1] - a[1]) * ey) / l2 : 0.5;
+            t = fmin(fmax(t, 0), 1);
+            share[0] = 1 - t;
+            share[1] = t;
+        }
+        for (int side = 0, i = 0; side < 2; side++)
+            for (int u = 0; u < on[side]; u++, i++)
+                if (share[side] > 0)
+                    corner_torque_fit(r, d, side, share[side] * F[2], hull + 2 * i);
     }
     *nh = np >= 3 ? lfd_rt_hull2(hull, np) : np;
-    if (!(F[2] > 0.1 * r->mass_kg * 9.81))
-        return 0;
-    zmp[0] = p[0] - (M[1] + p[2] * F[0]) / F[2];
-    zmp[1] = p[1] + (M[0] - p[2] * F[1]) / F[2];
-    return 1;
+    return has_zmp;
 }
 
 /* The nearest point of the support polygon (or segment: a foot on its toe

@@ -35,6 +35,8 @@
 #define DYN_SLIDE_SLACK_M 0.005 /* a round may add this much slide past the warning threshold (the trade: G1's bandai2 walk 1.0 -> 1.4 cm for external help and torque within limits) */
 #define DYN_HAND_SLACK_M 0.01 /* ... and move the hands this much further from their targets (mean) */
 #define DYN_ACC_SLACK 1.05 /* the last, direct correction may raise the acceleration p99 5 % past its threshold */
+#define DYN_TORQUE_SHARE 0.9 /* the ZMP's support: where a foot's ankle carries the load within this share of its torque limits (0: the whole sole) */
+#define ANKLE_NEAR_M 0.06 /* ... the joints of a leg this close to its foot's body */
 #define DYN_MIN_SHIFT_M 0.001 /* no round when the filter asks less than this anywhere */
 #define ZMP_MAX_SHIFT_M 0.08 /* larger corrections are not applied (the frame needs support) */
 #define ROLL_TOE_MAX_RAD 0.9 /* a planted foot rolls onto its toe edge up to this pitch */
