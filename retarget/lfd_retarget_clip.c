@@ -287,7 +287,7 @@ typedef struct dyn_ws {
    whose centre of pressure sits at its toe edge asks its ankle for the
    load x toe length (G1 on one foot: about 40 N m), more than it has.
    Only the offset across each joint's axis is shortened. */
-static void corner_torque_fit(const lfd_robot *r, const mjData *d, int side, double fz,
+void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, double fz,
                               double c[2])
 {
     const double *fb = d->xpos + 3 * r->feet[side].body_id;
@@ -382,7 +382,7 @@ static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, i
         for (int side = 0, i = 0; side < 2; side++)
             for (int u = 0; u < on[side]; u++, i++)
                 if (share[side] > 0)
-                    corner_torque_fit(r, d, side, share[side] * F[2], hull + 2 * i);
+                    lfd_rt_corner_torque_fit(r, d, side, share[side] * F[2], hull + 2 * i);
     }
     *nh = np >= 3 ? lfd_rt_hull2(hull, np) : np;
     return has_zmp;

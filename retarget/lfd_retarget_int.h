@@ -209,6 +209,11 @@ int lfd_rt_smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, do
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m,
                            lfd_retarget_report *rep, const double *shift0, double *shift_xy,
                            lfd_err *err);
+/* the floor point c (x, y) moved toward side's ankle until a vertical load
+   fz (N) there asks at most DYN_TORQUE_SHARE of the torque limits of the
+   leg's joints within ANKLE_NEAR_M of the foot (kinematics done in d) */
+void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, double fz,
+                              double c[2]);
 /* the motion's ZMPs against their support polygons: the sum of squared
    distances (m^2) and the largest (m) */
 int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, double *sum_m2,

@@ -180,3 +180,60 @@ TEST(retarget_zmp_filter_brings_the_zmp_back_into_support)
     for (int k = 0; k < 2 * N; k++)
         CHECK_NEAR(delta[k], 0, 1e-9);
 }
+
+/* The ZMP's support allows for the ankles' torque (issue 15): on g1 in its
+   default pose, a vertical load of 330 N (about its weight) on a floor
+   point 12 cm ahead of the left ankle asks the ankle pitch joint for
+   39.6 N m against its 35; the point comes back along the foot to where
+   the torque is 0.9 x 35 N m (9.5 cm), sideways not at all.  A point 5 cm
+   to the side (16.5 N m on the ankle roll) stays; 12 cm to the side comes
+   in the same way as ahead. */
+TEST(retarget_support_corner_fits_the_ankle_torque)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    if (!r)
+        return;
+    mjData *d = mj_makeData(r->m);
+    memcpy(d->qpos, r->qpos_default, (size_t)r->nq * sizeof(double));
+    mj_kinematics(r->m, d);
+    int jp = -1, jr = -1;
+    for (int j = 0; j < r->njoints; j++) {
+        if (!strcmp(r->joints[j].name, "left_ankle_pitch_joint"))
+            jp = j;
+        if (!strcmp(r->joints[j].name, "left_ankle_roll_joint"))
+            jr = j;
+    }
+    CHECK(jp >= 0 && jr >= 0);
+    if (jp >= 0 && jr >= 0) {
+        const double fz = 330, *p = d->xanchor + 3 * r->joints[jp].jnt_id;
+        const double lim = 0.9 * r->joints[jp].torque_max;
+        CHECK_NEAR(r->joints[jp].torque_max, 35, 1e-9);
+        /* the torque of (0, 0, fz) at c about joint j's axis */
+#define TORQUE_AT(j, c)                                                                     \
+    (fz * (-d->xaxis[3 * r->joints[j].jnt_id + 1] * ((c)[0] - d->xanchor[3 * r->joints[j].jnt_id]) + \
+           d->xaxis[3 * r->joints[j].jnt_id] * ((c)[1] - d->xanchor[3 * r->joints[j].jnt_id + 1])))
+        double ahead[2] = {p[0] + 0.12, p[1]}, side5[2] = {p[0], p[1] + 0.05},
+               side12[2] = {p[0], p[1] + 0.12};
+        CHECK(fabs(TORQUE_AT(jp, ahead)) > 1.2 * lim);
+        lfd_rt_corner_torque_fit(r, d, 0, fz, ahead);
+        CHECK_NEAR(fabs(TORQUE_AT(jp, ahead)), lim, 1e-6);
+        CHECK_NEAR(ahead[0] - p[0], lim / fz, 0.002);
+        CHECK_NEAR(ahead[1], p[1], 0.002);
+        double s5[2] = {side5[0], side5[1]};
+        lfd_rt_corner_torque_fit(r, d, 0, fz, s5);
+        CHECK_NEAR(s5[0], side5[0], 1e-12);
+        CHECK_NEAR(s5[1], side5[1], 1e-12);
+        lfd_rt_corner_torque_fit(r, d, 0, fz, side12);
+        CHECK(fabs(TORQUE_AT(jr, side12)) <= lim + 1e-6);
+        CHECK_NEAR(side12[1] - p[1], lim / fz, 0.003);
+        /* half the load: 19.8 N m, within the limit, so the point stays */
+        double half[2] = {p[0] + 0.12, p[1]};
+        lfd_rt_corner_torque_fit(r, d, 0, 0.5 * fz, half);
+        CHECK_NEAR(half[0], p[0] + 0.12, 1e-12);
+#undef TORQUE_AT
+    }
+    mj_deleteData(d);
+    lfd_robot_free(&r);
+}
