@@ -24,6 +24,10 @@ struct lfd_ik_ws {
     double *g, *lo, *hi, *dq, *dqs; /* nv */
     double *q, *qtrial;             /* nq */
     double *qpws;   /* box QP workspace */
+    int *act;       /* nv: the active dofs, increasing (the QP's variables) */
+    int *aidx;      /* nv: a dof's index among them, -1 when held */
+    int rowa[2 * LFD_IK_MAX_CHAIN]; /* one row's columns among the QP's variables (a pair's */
+    int rowi[2 * LFD_IK_MAX_CHAIN]; /* chain is the longest), and their indices in the QP */
 };
 
 void lfd_ik_config_init(lfd_ik_config *c)
@@ -243,6 +247,8 @@ static lfd_ik_ws *ws_layout(lfd_arena *a, const lfd_ik *ik, lfd_ik_ws *ws)
     ws->q = lfd_arena_take(a, nq, sizeof(double));
     ws->qtrial = lfd_arena_take(a, nq, sizeof(double));
     ws->qpws = lfd_arena_take(a, lfd_boxqp_ws_doubles(ik->nv), sizeof(double));
+    ws->act = lfd_arena_take(a, nv, sizeof(int));
+    ws->aidx = lfd_arena_take(a, nv, sizeof(int));
     return head;
 }
 
@@ -529,46 +535,85 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
     memcpy(q, qpos, (size_t)nq * sizeof(double));
     double cost = eval_at(ik, ws, fr, q);
     int it, max_iters = fr->max_iters > 0 ? fr->max_iters : ik->cfg.max_iters;
+    /* the QP's variables: the active dofs and the held dofs on any task's,
+       floor point's or pair's chain (a held dof's step is pinned at zero,
+       but where its gradient vanishes the box QP counts it free, coupled to
+       the others through J'J; a held dof on no chain has no coupling and
+       drops out exactly) */
+    for (int i = 0; i < nv; i++)
+        ws->aidx[i] = ik->dof_active[i] ? 0 : -1;
+    for (int k = 0; k < ik->ntask; k++)
+        for (int c = 0; c < ik->tasks[k].nchain; c++)
+            ws->aidx[ik->tasks[k].chain[c]] = 0;
+    for (int k = 0; k < ik->nfloor; k++)
+        for (int c = 0; c < ik->floor[k].nchain; c++)
+            ws->aidx[ik->floor[k].chain[c]] = 0;
+    for (int k = 0; k < ik->npair; k++)
+        for (int c = 0; c < ik->pairs[k].nchain; c++)
+            ws->aidx[ik->pairs[k].chain[c]] = 0;
+    int na = 0;
+    for (int i = 0; i < nv; i++)
+        if (ws->aidx[i] >= 0) {
+            ws->aidx[i] = na;
+            ws->act[na++] = i;
+        }
     for (it = 0; it < max_iters; it++) {
         /* linearise the tasks at q */
         int rows = linearise(ik, ws, fr);
-        /* normal equations: H = J'J + damping + posture, g = -J'e + posture gradient;
-           each row only touches the dofs of its body's chain */
-        memset(ws->H, 0, (size_t)nv * nv * sizeof(double));
-        memset(ws->g, 0, (size_t)nv * sizeof(double));
+        /* normal equations over the QP's variables only: H = J'J + damping + posture, g = -J'e + posture gradient; each row
+           only touches the QP's variables on its body's chain.  H and g are
+           na x na and na, indexed through ws->act. */
+        size_t NA = (size_t)na;
+        memset(ws->H, 0, NA * NA * sizeof(double));
+        memset(ws->g, 0, NA * sizeof(double));
         for (int r = 0; r < rows; r++) {
             const double *Jr = ws->J + (size_t)r * nv;
             const int *ch = ws->row_chain[r];
-            int nc = ws->row_nchain[r];
-            for (int a = 0; a < nc; a++) {
-                double ja = Jr[ch[a]];
-                double *Ha = ws->H + (size_t)ch[a] * nv;
+            int nc = ws->row_nchain[r], nr = 0;
+            const int *ra = ch, *ri = ch;
+            if (na < nv) {
+                int *fa = ws->rowa, *fi = ws->rowi;
+                for (int a = 0; a < nc; a++)
+                    if (ws->aidx[ch[a]] >= 0) {
+                        fa[nr] = ch[a];
+                        fi[nr++] = ws->aidx[ch[a]];
+                    }
+                ra = fa;
+                ri = fi;
+            } else {
+                nr = nc; /* every dof is a variable: QP index = dof */
+            }
+            for (int a = 0; a < nr; a++) {
+                double ja = Jr[ra[a]];
+                double *Ha = ws->H + (size_t)ri[a] * NA;
                 for (int b = 0; b <= a; b++)
-                    Ha[ch[b]] += ja * Jr[ch[b]];
-                ws->g[ch[a]] -= ja * ws->e[r];
+                    Ha[ri[b]] += ja * Jr[ra[b]];
+                ws->g[ri[a]] -= ja * ws->e[r];
             }
         }
-        for (int i = 0; i < nv; i++)
+        for (int i = 0; i < na; i++)
             for (int j = 0; j < i; j++)
-                ws->H[(size_t)j * nv + i] = ws->H[(size_t)i * nv + j];
-        for (int i = 0; i < nv; i++) {
+                ws->H[(size_t)j * NA + i] = ws->H[(size_t)i * NA + j];
+        for (int ii = 0; ii < na; ii++) {
+            int i = ws->act[ii];
             double wp = ik->cfg.posture_weight * ik->dof_posture[i];
-            ws->H[(size_t)i * nv + i] += ik->cfg.damping + wp;
+            ws->H[(size_t)ii * NA + ii] += ik->cfg.damping + wp;
             int a = ik->dof_qadr[i];
             if (a >= 0)
-                ws->g[i] += wp * (q[a] - ik->q_default[a]);
+                ws->g[ii] += wp * (q[a] - ik->q_default[a]);
             if (a >= 0 && fr->q_prev && ik->cfg.continuity_weight > 0) {
                 double wc = ik->cfg.continuity_weight * ik->dof_continuity[i];
-                ws->H[(size_t)i * nv + i] += wc;
-                ws->g[i] += wc * (q[a] - fr->q_prev[a]);
+                ws->H[(size_t)ii * NA + ii] += wc;
+                ws->g[ii] += wc * (q[a] - fr->q_prev[a]);
             }
             if (a >= 0 && fr->q_prev && fr->q_prev2 && ik->cfg.accel_weight > 0) {
-                ws->H[(size_t)i * nv + i] += ik->cfg.accel_weight;
-                ws->g[i] += ik->cfg.accel_weight * (q[a] - 2 * fr->q_prev[a] + fr->q_prev2[a]);
+                ws->H[(size_t)ii * NA + ii] += ik->cfg.accel_weight;
+                ws->g[ii] += ik->cfg.accel_weight * (q[a] - 2 * fr->q_prev[a] + fr->q_prev2[a]);
             }
         }
-        /* bounds on the step: joint range, velocity from q_prev, frozen dofs */
-        for (int i = 0; i < nv; i++) {
+        /* bounds on the step: joint range, velocity from q_prev, held dofs */
+        for (int ii = 0; ii < na; ii++) {
+            int i = ws->act[ii];
             int a = ik->dof_qadr[i];
             double lo = -INFINITY, hi = INFINITY;
             if (!ik->dof_active[i]) {
@@ -584,19 +629,20 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
                 if (lo > hi) /* the two bounds disagree: the range wins */
                     lo = hi = fmin(fmax(0, ik->dof_lo[i] - q[a]), ik->dof_hi[i] - q[a]);
             }
-            ws->lo[i] = lo;
-            ws->hi[i] = hi;
-            ws->dq[i] = 0;
+            ws->lo[ii] = lo;
+            ws->hi[ii] = hi;
+            ws->dq[ii] = 0;
         }
         lfd_boxqp_result qr;
-        if (lfd_boxqp_solve(nv, ws->H, ws->g, ws->lo, ws->hi, ws->dq, 50, 1e-10, ws->qpws, &qr))
+        if (lfd_boxqp_solve(na, ws->H, ws->g, ws->lo, ws->hi, ws->dq, 50, 1e-10, ws->qpws, &qr))
             return LFD_ENUMERIC;
         /* backtrack on the true cost: accept the first step that lowers it */
         double alpha = 1, step = 0, gain = 0;
         int accepted = 0;
         for (int ls = 0; ls < 12; ls++, alpha *= 0.5) {
-            for (int i = 0; i < nv; i++)
-                ws->dqs[i] = alpha * ws->dq[i];
+            memset(ws->dqs, 0, (size_t)nv * sizeof(double));
+            for (int ii = 0; ii < na; ii++)
+                ws->dqs[ws->act[ii]] = alpha * ws->dq[ii];
             memcpy(ws->qtrial, q, (size_t)nq * sizeof(double));
             mj_integratePos(m, ws->qtrial, ws->dqs, 1.0);
             double c = eval_at(ik, ws, fr, ws->qtrial);
