@@ -90,6 +90,11 @@ static void compare_builtin(const char *name)
     /* retargeting: a synthetic walk always, the shared clips when present */
     static char files[64][1024];
     int nf = lfd_test_mocap_files(files, 64);
+    /* under Valgrind (memory errors, not the comparison, are the point there):
+       the first four clips, each cut to 1 s; the dynamics filter's rounds made
+       the whole set overrun the runner's 300 s there */
+    if (lfd_test_under_valgrind() && nf > 4)
+        nf = 4;
     int n = 0, worse = 0;
     double sum_a = 0, sum_h = 0;
     for (int fi = -1; fi < (nf > 0 ? nf : 0); fi++) {
@@ -111,8 +116,8 @@ static void compare_builtin(const char *name)
         CHECK_OK(rc, &err);
         if (rc)
             continue;
-        if (lfd_test_under_valgrind() && h.nframes > 2 * h.fps)
-            h.nframes = (int)(2 * h.fps);
+        if (lfd_test_under_valgrind() && h.nframes > h.fps)
+            h.nframes = (int)h.fps;
         double eh = hand_err(hand, &h, &err), ea = hand_err(auto_r, &h, &err);
         lfd_human_free(&h);
         if (!isfinite(eh) || !isfinite(ea)) {
