@@ -417,9 +417,8 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
    had), nor the planted feet's slide more than DYN_SLIDE_SLACK_M past
    them, nor the hands' mean error more than DYN_HAND_SLACK_M past what it
    was (and not past its threshold); none such keeps the motion as it came
-   in.  The rounds stop at the
-   first that is not kept, or when the filter asks less than
-   DYN_MIN_SHIFT_M anywhere. */
+   in.  The rounds stop at the first that is not kept, or when the filter
+   asks less than DYN_MIN_SHIFT_M anywhere. */
 static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd_rt_clip *c,
                            lfd_motion *m, lfd_retarget_report *rep, const lfd_retarget_opts *o,
                            lfd_progress *prog, const char *path, lfd_err *err)
@@ -510,9 +509,8 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
        the acceleration p99 does not rise
        more than DYN_ACC_SLACK past its threshold (or what it was). */
     double acc_cap = 0;
-    if (rc == LFD_OK && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK) {
+    if (rc == LFD_OK && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK)
         acc_cap = fmax(fig->acc_p99_rad_s2, LFD_RETARGET_WARN_ACC_P99) * DYN_ACC_SLACK;
-    }
     if (rc == LFD_OK &&
         (rc = lfd_rt_dynamics_filter(rt, c, m, rep, tot_best, c->dshift, err)) == LFD_OK) {
         lfd_rt_impose_bounds(r, m);

@@ -181,6 +181,13 @@ TEST(retarget_zmp_filter_brings_the_zmp_back_into_support)
         CHECK_NEAR(delta[k], 0, 1e-9);
 }
 
+/* the torque of a vertical load fz at floor point c about joint j's axis */
+static double torque_at(const lfd_robot *r, const mjData *d, int j, double fz, const double c[2])
+{
+    const double *p = d->xanchor + 3 * r->joints[j].jnt_id, *a = d->xaxis + 3 * r->joints[j].jnt_id;
+    return fz * (-a[1] * (c[0] - p[0]) + a[0] * (c[1] - p[1]));
+}
+
 /* The ZMP's support allows for the ankles' torque (issue 15): on g1 in its
    default pose, a vertical load of 330 N (about its weight) on a floor
    point 12 cm ahead of the left ankle asks the ankle pitch joint for
@@ -210,15 +217,11 @@ TEST(retarget_support_corner_fits_the_ankle_torque)
         const double fz = 330, *p = d->xanchor + 3 * r->joints[jp].jnt_id;
         const double lim = 0.9 * r->joints[jp].torque_max;
         CHECK_NEAR(r->joints[jp].torque_max, 35, 1e-9);
-        /* the torque of (0, 0, fz) at c about joint j's axis */
-#define TORQUE_AT(j, c)                                                                     \
-    (fz * (-d->xaxis[3 * r->joints[j].jnt_id + 1] * ((c)[0] - d->xanchor[3 * r->joints[j].jnt_id]) + \
-           d->xaxis[3 * r->joints[j].jnt_id] * ((c)[1] - d->xanchor[3 * r->joints[j].jnt_id + 1])))
         double ahead[2] = {p[0] + 0.12, p[1]}, side5[2] = {p[0], p[1] + 0.05},
                side12[2] = {p[0], p[1] + 0.12};
-        CHECK(fabs(TORQUE_AT(jp, ahead)) > 1.2 * lim);
+        CHECK(fabs(torque_at(r, d, jp, fz, ahead)) > 1.2 * lim);
         lfd_rt_corner_torque_fit(r, d, 0, fz, ahead);
-        CHECK_NEAR(fabs(TORQUE_AT(jp, ahead)), lim, 1e-6);
+        CHECK_NEAR(fabs(torque_at(r, d, jp, fz, ahead)), lim, 1e-6);
         CHECK_NEAR(ahead[0] - p[0], lim / fz, 0.002);
         CHECK_NEAR(ahead[1], p[1], 0.002);
         double s5[2] = {side5[0], side5[1]};
@@ -226,13 +229,12 @@ TEST(retarget_support_corner_fits_the_ankle_torque)
         CHECK_NEAR(s5[0], side5[0], 1e-12);
         CHECK_NEAR(s5[1], side5[1], 1e-12);
         lfd_rt_corner_torque_fit(r, d, 0, fz, side12);
-        CHECK(fabs(TORQUE_AT(jr, side12)) <= lim + 1e-6);
+        CHECK(fabs(torque_at(r, d, jr, fz, side12)) <= lim + 1e-6);
         CHECK_NEAR(side12[1] - p[1], lim / fz, 0.003);
         /* half the load: 19.8 N m, within the limit, so the point stays */
         double half[2] = {p[0] + 0.12, p[1]};
         lfd_rt_corner_torque_fit(r, d, 0, 0.5 * fz, half);
         CHECK_NEAR(half[0], p[0] + 0.12, 1e-12);
-#undef TORQUE_AT
     }
     mj_deleteData(d);
     lfd_robot_free(&r);
