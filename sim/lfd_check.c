@@ -372,6 +372,9 @@ static lfd_check_ws *ws_layout(lfd_arena *a, const lfd_checker *c, lfd_check_ws 
     TAKE(ws->jacp, 3 * nv);
     TAKE(ws->jacr, 3 * nv);
     TAKE(ws->qpws, lfd_boxqp_ws_doubles(LFD_CHECK_QP_MAX));
+    size_t nj = (size_t)(c->r->njoints > 0 ? c->r->njoints : 1);
+    TAKE(ws->tq_B, nj * LFD_CHECK_QP_MAX);
+    TAKE(ws->tq_0, nj);
     ws->nkeys = c->key_base[LFD_CK_COUNT];
     TAKE(ws->key_idx, (size_t)ws->nkeys);
     TAKE(ws->key_last, (size_t)ws->nkeys);
@@ -623,6 +626,82 @@ static void check_contacts(frame_ctx *x, int f)
     }
 }
 
+/* The torque term's weight against the wrench's (both per unit: body
+   weight, torque limit): small enough that the wrench the split supplies
+   moves by under 0.1 % of body weight (0.05 % on the walks), large enough
+   to outweigh the QP's regularisation. */
+#define CHECK_SPLIT_TORQUE_W 1e-5
+
+/* Two feet on the floor share the ground wrench in many ways, and the
+   joint torques depend on the share (one foot carried on its toe asks its
+   ankle for the load x the toe's lever).  Of the splits that supply the
+   wrench the first QP supplied, the one asking the least of the joints
+   for their limits: what a controller distributing the load would choose
+   (lfd's own tracking controller does, BAL_ANKLE_TAU).  In ws->x, from
+   the first split. */
+static void split_for_torque(frame_ctx *x, int n, const int *col_foot, const int *col_corner,
+                             double (*col_e)[3], double corners[2][4][3])
+{
+    const lfd_checker *c = x->c;
+    const lfd_robot *r = c->r;
+    const mjModel *m = c->m;
+    lfd_check_ws *ws = x->ws;
+    mjData *d = ws->d;
+    int nv = m->nv, nt = 0;
+    double W = c->weight_n, wt = CHECK_SPLIT_TORQUE_W;
+    for (int j = 0; j < r->njoints; j++) {
+        const lfd_robot_joint *J = &r->joints[j];
+        if (J->torque_max > 0 && isfinite(J->torque_max))
+            ws->tq_0[nt++] = ws->f[J->dof_adr] / J->torque_max;
+    }
+    if (nt == 0)
+        return;
+    /* B: column i's joint torques per limit; a force e at corner p asks
+       -J_p^T e of the joints (J_p the point's Jacobian) */
+    for (int i = 0; i < n; i++) {
+        if (i == 0 || col_corner[i] != col_corner[i - 1] || col_foot[i] != col_foot[i - 1])
+            mj_jac(m, d, ws->jacp, ws->jacr, corners[col_foot[i]][col_corner[i]],
+                   r->feet[col_foot[i]].body_id);
+        for (int j = 0, t = 0; j < r->njoints; j++) {
+            const lfd_robot_joint *J = &r->joints[j];
+            if (!(J->torque_max > 0) || !isfinite(J->torque_max))
+                continue;
+            int q = J->dof_adr;
+            ws->tq_B[t++ * LFD_CHECK_QP_MAX + i] =
+                -W * (ws->jacp[q] * col_e[i][0] + ws->jacp[nv + q] * col_e[i][1] +
+                      ws->jacp[2 * nv + q] * col_e[i][2]) / J->torque_max;
+        }
+    }
+    /* min |A x - A x1|^2 + w_t |tau0 + B x|^2 + eps |x|^2, x >= 0 */
+    double ax1[6] = {0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 6; k++)
+            ax1[k] += ws->A[6 * i + k] * ws->x[i];
+    for (int i = 0; i < n; i++) {
+        const double *ai = ws->A + 6 * i;
+        for (int j = 0; j <= i; j++) {
+            const double *aj = ws->A + 6 * j;
+            double s = 0, st = 0;
+            for (int k = 0; k < 6; k++)
+                s += ai[k] * aj[k];
+            for (int t = 0; t < nt; t++)
+                st += ws->tq_B[t * LFD_CHECK_QP_MAX + i] * ws->tq_B[t * LFD_CHECK_QP_MAX + j];
+            ws->H[i * n + j] = ws->H[j * n + i] = s + wt * st;
+        }
+        ws->H[i * n + i] += 1e-6;
+        double s = 0, st = 0;
+        for (int k = 0; k < 6; k++)
+            s += ai[k] * ax1[k];
+        for (int t = 0; t < nt; t++)
+            st += ws->tq_B[t * LFD_CHECK_QP_MAX + i] * ws->tq_0[t];
+        ws->g[i] = -s + wt * st;
+    }
+    memcpy(ws->x1, ws->x, (size_t)n * sizeof(double));
+    lfd_boxqp_result qr;
+    if (lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 50, 1e-10, ws->qpws, &qr))
+        memcpy(ws->x, ws->x1, (size_t)n * sizeof(double));
+}
+
 /* The ground wrench: splits the root rows of the generalized force over the
    loaded sole corners (friction pyramids, so each sole's centre of pressure
    stays inside it), subtracts the foot wrenches from the joint rows (ws->tau)
@@ -729,6 +808,11 @@ static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
     }
     double assist = fmax(sqrt(res[0] * res[0] + res[1] * res[1] + res[2] * res[2]),
                          sqrt(res[3] * res[3] + res[4] * res[4] + res[5] * res[5]));
+    int feet_on = 0;
+    for (int i = 0; i < n; i++)
+        feet_on |= 1 << col_foot[i];
+    if (feet_on == 3)
+        split_for_torque(x, n, col_foot, col_corner, col_e, corners);
 
     /* joint torques: subtract each foot's wrench (about its body origin) */
     memcpy(ws->tau, ws->f, (size_t)nv * sizeof(double));

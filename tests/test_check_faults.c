@@ -8,6 +8,7 @@
     all. */
 #include <math.h>
 
+#include "core/lfd_quat.h"
 #include "tests/test_check_util.h"
 
 #define FPS 30.0
@@ -370,6 +371,82 @@ static lfd_robot *weak_knee_h1(void)
         fclose(out);
     lfd_robot_free(&h1);
     return ck_robot(path);
+}
+
+/* A stride, standing still on both flat feet: G1's legs scissored 0.25 rad
+   about the hips (ankles turned back so the soles stay level), the left
+   foot planted, the right one within the contact height.  Returns the
+   CoM's distance (m, horizontal) from the line through the two ankle
+   pitch axes, and the ankle joints in ja. */
+static double stride_pose(const lfd_robot *r, lfd_motion *m, int ja[2])
+{
+    lfd_err err = {0};
+    CHECK_OK(lfd_pose_stand(r, m, 1, FPS, &err), &err);
+    const double a = 0.25;
+    CHECK_EQ_INT(lfd_pose_add_joint(r, m, "left_hip_pitch_joint", -a, -1, 10, 0.01), 1);
+    CHECK_EQ_INT(lfd_pose_add_joint(r, m, "left_ankle_pitch_joint", a, -1, 10, 0.01), 1);
+    CHECK_EQ_INT(lfd_pose_add_joint(r, m, "right_hip_pitch_joint", a, -1, 10, 0.01), 1);
+    CHECK_EQ_INT(lfd_pose_add_joint(r, m, "right_ankle_pitch_joint", -a, -1, 10, 0.01), 1);
+    CHECK_OK(lfd_pose_plant_motion(r, m, LFD_LEFT, &err), &err);
+    mjData *d = mj_makeData(r->m);
+    memcpy(d->qpos, lfd_motion_frame(m, 0), (size_t)r->m->nq * sizeof(double));
+    mj_kinematics(r->m, d);
+    mj_comPos(r->m, d);
+    for (int side = 0; side < 2; side++) {
+        const lfd_robot_foot *ft = &r->feet[side];
+        for (int q = 0; q < 4; q++) {
+            double c[3] = {ft->sole[q & 1], ft->sole[2 + (q >> 1)], ft->sole_z}, w[3];
+            lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, c);
+            double z = w[2] + d->xpos[3 * ft->body_id + 2];
+            CHECK(z > -0.003 && z < 0.015);
+        }
+    }
+    ja[0] = lfd_robot_find_joint(r, "left_ankle_pitch_joint");
+    ja[1] = lfd_robot_find_joint(r, "right_ankle_pitch_joint");
+    const double *p0 = d->xanchor + 3 * r->joints[ja[0]].jnt_id,
+                 *p1 = d->xanchor + 3 * r->joints[ja[1]].jnt_id;
+    CHECK(fabs(p0[0] - p1[0]) > 0.2);
+    const double *com = d->subtree_com + 3 * r->root_body;
+    double ex = p1[0] - p0[0], ey = p1[1] - p0[1];
+    double arm = fabs(ex * (com[1] - p0[1]) - ey * (com[0] - p0[0])) / hypot(ex, ey);
+    mj_deleteData(d);
+    return arm;
+}
+
+/* Two feet on the floor share the weight in many ways.  In the stride
+   above the weight's line of action passes about 3 cm from the line
+   through the ankles, a moment of W x arm about it (about 10 N m).  The
+   least-force split (the contact QP's first answer) puts each foot's
+   centre of pressure near its sole's centre and asks each ankle pitch for
+   about three quarters of that moment (7.4-7.6 N m); a split that lets
+   both legs share it asks at most half of it of either ankle (3.2-3.6 N m
+   here).  The check reports the split a controller would use. */
+TEST(check_stride_split_spares_the_ankles)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_motion m;
+    int ja[2];
+    double arm = stride_pose(r, &m, ja);
+    CHECK(arm > 0.01 && arm < 0.05);
+    lfd_check_opts o;
+    lfd_check_opts_init(&o);
+    lfd_check_report *rep = ck_run(r, &m, &o);
+    CHECK(rep != NULL);
+    if (rep) {
+        double W = rep->weight_n;
+        CHECK(rep->assist_max < 1e-3);
+        for (int s = 0; s < 2; s++) {
+            double t = rep->joint[ja[s]].torque_peak;
+            if (!(t < 0.5 * W * arm))
+                lfd_test_fail_at(__FILE__, __LINE__, "ankle pitch %d: %.2f N m, over half the "
+                                 "weight's moment about the ankles' line (%.2f N m)", s, t, W * arm);
+        }
+    }
+    lfd_check_report_free(&rep);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
 }
 
 TEST(check_torque_fault)
