@@ -404,6 +404,19 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
     return LFD_OK;
 }
 
+/* what a round or a direct step of the dynamics filter may not push a
+   motion's figures past */
+typedef struct dyn_caps {
+    double slide, jump, floor, hand, acc;
+} dyn_caps;
+
+static int within_caps(const lfd_retarget_report *fig, const dyn_caps *cap)
+{
+    return fig->foot_slide_max_m <= cap->slide && fig->root_jump_max_m <= cap->jump &&
+           fig->floor_pen_max_m <= cap->floor && fig->hand_err_mean_m <= cap->hand &&
+           fig->acc_p99_rad_s2 <= cap->acc;
+}
+
 /* --zmp-filter, DYN_ROUNDS times: the dynamics filter finds the root shift
    that brings the motion's ZMP into its support (lfd_rt_dynamics_filter);
    the second pass then runs again with its pelvis path shifted by it, so
@@ -433,17 +446,17 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     double *tot_best = tot ? tot + 2 * n : NULL; /* the shift of the kept round */
     lfd_retarget_report *rep_best = malloc(sizeof *rep_best);
     lfd_retarget_report *fig = malloc(sizeof *fig);
-    int rc = best && pinned && tot && rep_best && fig ? lfd_rt_zmp_error(rt, m, &e_best, &worst, err)
+    int rc = best && pinned && tot && rep_best && fig ? lfd_rt_zmp_error(rt, m, LFD_RT_SUPPORT_LEVER, &e_best, &worst, err)
                                                : lfd_fail(err, LFD_ENOMEM, "out of memory");
     /* the figures a round may not push past the warning thresholds (or
        past what the motion as it came in had) */
-    double slide_cap = 0, jump_cap = 0, floor_cap = 0, hand_cap = 0;
+    dyn_caps cap = {0, 0, 0, 0, INFINITY};
     if (rc == LFD_OK && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK) {
-        slide_cap = fmax(fig->foot_slide_max_m, LFD_RETARGET_WARN_SLIDE_M) + DYN_SLIDE_SLACK_M;
-        hand_cap = fmin(fig->hand_err_mean_m + DYN_HAND_SLACK_M,
+        cap.slide = fmax(fig->foot_slide_max_m, LFD_RETARGET_WARN_SLIDE_M) + DYN_SLIDE_SLACK_M;
+        cap.hand = fmin(fig->hand_err_mean_m + DYN_HAND_SLACK_M,
                         fmax(fig->hand_err_mean_m, LFD_RETARGET_WARN_HAND_M));
-        jump_cap = fmax(fig->root_jump_max_m, LFD_RETARGET_WARN_ROOT_JUMP_M);
-        floor_cap = fmax(fig->floor_pen_max_m, LFD_RETARGET_WARN_FLOOR_M);
+        cap.jump = fmax(fig->root_jump_max_m, LFD_RETARGET_WARN_ROOT_JUMP_M);
+        cap.floor = fmax(fig->floor_pen_max_m, LFD_RETARGET_WARN_FLOOR_M);
     }
     if (rc == LFD_OK) {
         memcpy(best, m->qpos, nq_all * sizeof(double));
@@ -453,7 +466,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     lfd_retarget_opts oq = *o;
     oq.progress = 0;
     for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
-        if ((rc = lfd_rt_dynamics_filter(rt, c, m, rep, tot, c->dshift, err)))
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, rep, tot, c->dshift, err)))
             break;
         /* the shift of all rounds stays within ZMP_MAX_SHIFT_M */
         double rshift_max = 0, dmax = 0;
@@ -478,10 +491,10 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         else if ((rc = lfd_rt_feet_step(rt, c, m, err)) == LFD_OK &&
                  (rc = lfd_rt_floor_step(rt, m, c->work, err)) == LFD_OK)
             lfd_rt_impose_bounds(r, m);
-        if (rc == LFD_OK && (rc = lfd_rt_zmp_error(rt, m, &e, &worst, err)) == LFD_OK &&
+        if (rc == LFD_OK &&
+            (rc = lfd_rt_zmp_error(rt, m, LFD_RT_SUPPORT_LEVER, &e, &worst, err)) == LFD_OK &&
             e < e_best && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK &&
-            fig->foot_slide_max_m <= slide_cap && fig->root_jump_max_m <= jump_cap &&
-            fig->floor_pen_max_m <= floor_cap && fig->hand_err_mean_m <= hand_cap) {
+            within_caps(fig, &cap)) {
             e_best = e;
             memcpy(best, m->qpos, nq_all * sizeof(double));
             memcpy(pinned, c->pinned, (size_t)n * 2);
@@ -498,31 +511,41 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         *rep = *rep_best;
         rep->zmp_shift_max_m = shift_max;
     }
-    /* The last correction is applied as the filter makes it, the root moved
-       and the legs keeping the feet, without a pass and smoothing after it:
-       the ZMP's quick moves from foot to foot in double support need the
-       body's acceleration to change within a frame or two, which the
-       rounds' smoothing (LFD_RETARGET_SMOOTH_HZ) takes out again.  Kept on
-       the same terms as a round, and as the arms move with the root here,
+    /* The last corrections are applied as the filter makes them, the root
+       moved and the legs keeping the feet, without a pass and smoothing
+       after them: the ZMP's quick moves from foot to foot in double support
+       need the body's acceleration to change within a frame or two, which
+       the rounds' smoothing (LFD_RETARGET_SMOOTH_HZ) takes out again.  Kept
+       on the same terms as a round, and as the arms move with the root here,
        only if the hands' mean error grows by DYN_HAND_SLACK_M at most and
        not past lfd's warning threshold (unless it was there already), and
-       the acceleration p99 does not rise
-       more than DYN_ACC_SLACK past its threshold (or what it was). */
-    double acc_cap = 0;
+       the acceleration p99 does not rise more than DYN_ACC_SLACK past its
+       threshold (or what it was).  The first works on the support the
+       rounds used; the second on the exact one (lfd_rt_support_region),
+       which asks more where a foot stands on its toe or heel edge: alone,
+       it leaves single frames at a heel-off whose ZMP would have to move
+       several centimetres within the frame, and the rounds then settle
+       worse (G1's bandai1 walk: ankle pitch 1.07 of its limit against
+       0.87); after the first, it takes what is still within reach (H1's
+       LAFAN1 walk: 1.58 -> 0.90). */
     if (rc == LFD_OK && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK)
-        acc_cap = fmax(fig->acc_p99_rad_s2, LFD_RETARGET_WARN_ACC_P99) * DYN_ACC_SLACK;
-    if (rc == LFD_OK &&
-        (rc = lfd_rt_dynamics_filter(rt, c, m, rep, tot_best, c->dshift, err)) == LFD_OK) {
+        cap.acc = fmax(fig->acc_p99_rad_s2, LFD_RETARGET_WARN_ACC_P99) * DYN_ACC_SLACK;
+    static const int support[2] = {LFD_RT_SUPPORT_LEVER, LFD_RT_SUPPORT_EXACT};
+    for (int i = 0; i < 2 && rc == LFD_OK; i++) {
+        double e0 = e_best;
+        if (i > 0 && (rc = lfd_rt_zmp_error(rt, m, support[i], &e0, &worst, err)))
+            break;
+        memcpy(best, m->qpos, nq_all * sizeof(double));
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, support[i], rep, tot_best, c->dshift, err)))
+            break;
         lfd_rt_impose_bounds(r, m);
-        if ((rc = lfd_rt_zmp_error(rt, m, &e, &worst, err)) == LFD_OK && e < e_best &&
-            (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK &&
-            fig->foot_slide_max_m <= slide_cap && fig->root_jump_max_m <= jump_cap &&
-            fig->floor_pen_max_m <= floor_cap && fig->hand_err_mean_m <= hand_cap &&
-            fig->acc_p99_rad_s2 <= acc_cap) {
+        if ((rc = lfd_rt_zmp_error(rt, m, support[i], &e, &worst, err)) == LFD_OK && e < e0 &&
+            (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK && within_caps(fig, &cap)) {
+            for (int k = 0; k < 2 * n; k++)
+                tot_best[k] += c->dshift[k];
             for (int k = 0; k < n; k++)
-                rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m,
-                                            hypot(tot_best[2 * k] + c->dshift[2 * k],
-                                                  tot_best[2 * k + 1] + c->dshift[2 * k + 1]));
+                rep->zmp_shift_max_m =
+                    fmax(rep->zmp_shift_max_m, hypot(tot_best[2 * k], tot_best[2 * k + 1]));
         } else if (rc == LFD_OK) {
             memcpy(m->qpos, best, nq_all * sizeof(double));
         }

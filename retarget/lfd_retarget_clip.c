@@ -130,12 +130,11 @@ static int cmp_pt(const void *a, const void *b)
     return p[0] < q[0] ? -1 : p[0] > q[0] ? 1 : p[1] < q[1] ? -1 : p[1] > q[1];
 }
 
-int lfd_rt_hull2(double *pts, int n)
+/* Andrew's monotone chain, counter-clockwise, into pts; tmp holds 2 n + 2 doubles */
+static int hull_tmp(double *pts, int n, double *tmp)
 {
-    /* Andrew's monotone chain, counter-clockwise, into pts */
     if (n < 3)
         return n;
-    double tmp[2 * 2 * LFD_RT_MAX_SUPPORT + 2];
     qsort(pts, (size_t)n, 2 * sizeof(double), cmp_pt);
     int k = 0;
     for (int i = 0; i < n; i++) {
@@ -155,6 +154,21 @@ int lfd_rt_hull2(double *pts, int n)
     k--; /* the last point repeats the first */
     memcpy(pts, tmp, (size_t)k * 2 * sizeof(double));
     return k;
+}
+
+int lfd_rt_hull2(double *pts, int n)
+{
+    double tmp[2 * 2 * LFD_RT_MAX_SUPPORT + 2];
+    return hull_tmp(pts, n, tmp);
+}
+
+/* a foot's support region: its four corners, cut twice per joint near it */
+#define REGION_FOOT_MAX 16
+/* hull of the sums of two feet's region vertices */
+static int hull_sums(double *pts, int n)
+{
+    double tmp[2 * REGION_FOOT_MAX * REGION_FOOT_MAX + 2];
+    return hull_tmp(pts, n, tmp);
 }
 
 double lfd_rt_poly_depth(const double *hull, int nh, const double p[2])
@@ -278,6 +292,7 @@ int lfd_rt_zmp_filter(const double *com, const double *zmp_now, const double *zm
 typedef struct dyn_ws {
     mjData *d;
     double *v0, *v1, *f; /* nv each */
+    int support;         /* LFD_RT_SUPPORT_LEVER or _EXACT */
 } dyn_ws;
 
 /* A sole corner at c (world, on the floor) moved toward the ankle until
@@ -311,6 +326,136 @@ void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, dou
         c[0] -= dt * n[0] / n2;
         c[1] -= dt * n[1] / n2;
     }
+}
+
+/* A convex polygon (n vertices, x y pairs; a segment or a point when
+   n < 3) cut by the half-plane nx x + ny y <= c (Sutherland & Hodgman,
+   "Reentrant polygon clipping", CACM 17(1), 1974), into out; returns its
+   vertex count (0: nothing left; at most n + 1, or 3 for a segment). */
+static int clip_half(const double *in, int n, double nx, double ny, double c, double *out)
+{
+    if (n == 1) {
+        if (nx * in[0] + ny * in[1] > c)
+            return 0;
+        out[0] = in[0];
+        out[1] = in[1];
+        return 1;
+    }
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        const double *a = in + 2 * i, *b = in + 2 * ((i + 1) % n);
+        double da = nx * a[0] + ny * a[1] - c, db = nx * b[0] + ny * b[1] - c;
+        if (da <= 0) {
+            out[2 * m] = a[0];
+            out[2 * m + 1] = a[1];
+            m++;
+        }
+        if ((da < 0 && db > 0) || (da > 0 && db < 0)) {
+            double t = da / (da - db);
+            out[2 * m] = a[0] + t * (b[0] - a[0]);
+            out[2 * m + 1] = a[1] + t * (b[1] - a[1]);
+            m++;
+        }
+    }
+    return m;
+}
+
+/* the vertex of a convex polygon whose removal loses the least area, removed */
+static int hull_drop_one(double *h, int n)
+{
+    int best = 0;
+    double amin = INFINITY;
+    for (int i = 0; i < n; i++) {
+        double a = fabs(cross2(h + 2 * ((i + n - 1) % n), h + 2 * i, h + 2 * ((i + 1) % n)));
+        if (a < amin) {
+            amin = a;
+            best = i;
+        }
+    }
+    memmove(h + 2 * best, h + 2 * (best + 1), (size_t)(n - 1 - best) * 2 * sizeof(double));
+    return n - 1;
+}
+
+/* Where foot side's centre of pressure may be under a vertical load fz
+   (N): inside its loaded corners (n of them, world x y), and within the
+   slabs |fz n . (c - p)| <= DYN_TORQUE_SHARE x limit of the leg's joints
+   within ANKLE_NEAR_M of the foot (p the joint's anchor, n its axis turned
+   a quarter about z: lfd_rt_corner_torque_fit's torque).  Into out
+   (REGION_FOOT_MAX vertices at most); returns the vertex count. */
+static int foot_region(const lfd_robot *r, const mjData *d, int side, const double *corner, int n,
+                       double fz, double *out)
+{
+    double tmp[2 * REGION_FOOT_MAX];
+    memcpy(out, corner, (size_t)n * 2 * sizeof(double));
+    if (n >= 3)
+        n = lfd_rt_hull2(out, n);
+    if (!(fz > 0))
+        return n;
+    const double *fb = d->xpos + 3 * r->feet[side].body_id;
+    for (int j = 0; j < r->njoints && n > 0; j++) {
+        const lfd_robot_joint *J = &r->joints[j];
+        if (J->type != mjJNT_HINGE || !(J->torque_max > 0) || !isfinite(J->torque_max))
+            continue;
+        const double *p = d->xanchor + 3 * J->jnt_id, *a = d->xaxis + 3 * J->jnt_id;
+        double dist = hypot(hypot(p[0] - fb[0], p[1] - fb[1]), p[2] - fb[2]);
+        if (dist > ANKLE_NEAR_M || lfd_rt_joint_leg_side(r, j) != side)
+            continue;
+        double nx = -a[1], ny = a[0];
+        if (nx * nx + ny * ny < 1e-12)
+            continue;
+        if (n + 2 > REGION_FOOT_MAX)
+            break; /* each cut adds one vertex at most: not reached with two joints */
+        double lim = DYN_TORQUE_SHARE * J->torque_max / fz, np = nx * p[0] + ny * p[1];
+        n = clip_half(out, n, nx, ny, np + lim, tmp);
+        n = clip_half(tmp, n, -nx, -ny, -np + lim, out);
+    }
+    return n;
+}
+
+#define REGION_SPLITS 20 /* load shares tried between two feet: 0, 1/20, ..., 1 */
+int lfd_rt_support_region(const lfd_robot *r, const mjData *d, const double *corner,
+                          const int n_on[2], double fz, double *hull)
+{
+    double pa[2 * REGION_FOOT_MAX], pb[2 * REGION_FOOT_MAX];
+    double sum[2 * REGION_FOOT_MAX * REGION_FOOT_MAX], pts[2 * (2 * LFD_RT_MAX_SUPPORT)];
+    const double *c0 = corner, *c1 = corner + 2 * n_on[0];
+    int nh = 0, both = n_on[0] > 0 && n_on[1] > 0;
+    if (n_on[0] <= 0 && n_on[1] <= 0)
+        return 0;
+    for (int i = 0; i <= (both ? REGION_SPLITS : 0); i++) {
+        /* s: foot 0's share of the load */
+        double s = both ? (double)i / REGION_SPLITS : n_on[0] > 0 ? 1 : 0;
+        int na = s > 0 ? foot_region(r, d, 0, c0, n_on[0], s * fz, pa) : 0;
+        int nb = s < 1 ? foot_region(r, d, 1, c1, n_on[1], (1 - s) * fz, pb) : 0;
+        if ((s > 0 && na == 0) || (s < 1 && nb == 0))
+            continue; /* a foot cannot carry this share */
+        /* s A + (1 - s) B: the hull of its vertices' sums */
+        int ns = 0;
+        if (s >= 1 || s <= 0) {
+            const double *q = s > 0 ? pa : pb;
+            ns = s > 0 ? na : nb;
+            memcpy(sum, q, (size_t)ns * 2 * sizeof(double));
+        } else {
+            for (int u = 0; u < na; u++)
+                for (int v = 0; v < nb; v++, ns++) {
+                    sum[2 * ns] = s * pa[2 * u] + (1 - s) * pb[2 * v];
+                    sum[2 * ns + 1] = s * pa[2 * u + 1] + (1 - s) * pb[2 * v + 1];
+                }
+        }
+        ns = hull_sums(sum, ns);
+        /* into the running hull */
+        int np = nh;
+        memcpy(pts, hull, (size_t)nh * 2 * sizeof(double));
+        for (int u = 0; u < ns && np < 2 * LFD_RT_MAX_SUPPORT; u++, np++) {
+            pts[2 * np] = sum[2 * u];
+            pts[2 * np + 1] = sum[2 * u + 1];
+        }
+        nh = np >= 3 ? lfd_rt_hull2(pts, np) : np;
+        while (nh > LFD_RT_MAX_SUPPORT)
+            nh = hull_drop_one(pts, nh);
+        memcpy(hull, pts, (size_t)nh * 2 * sizeof(double));
+    }
+    return nh;
 }
 
 static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, int k,
@@ -369,6 +514,16 @@ static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, i
        all of it on one foot; on two, the share of the foot nearer the ZMP
        along the line between the feet (the ZMP splits the load between two
        supports as a lever's fulcrum does) */
+    if (DYN_TORQUE_SHARE > 0 && has_zmp && w->support == LFD_RT_SUPPORT_EXACT && np > 0) {
+        double reg[2 * LFD_RT_MAX_SUPPORT];
+        int nr = lfd_rt_support_region(r, d, hull, on, F[2], reg);
+        if (nr > 0) {
+            memcpy(hull, reg, (size_t)nr * 2 * sizeof(double));
+            *nh = nr;
+            return has_zmp;
+        }
+        /* no split fits: the lever's corners, which still point the ZMP the right way */
+    }
     if (DYN_TORQUE_SHARE > 0 && has_zmp) {
         double share[2] = {on[0] ? 1 : 0, on[1] ? 1 : 0};
         if (on[0] && on[1]) {
@@ -455,12 +610,12 @@ static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m,
 /* How far the motion's ZMPs are from their support polygons (the dynamics
    filter's objective): the sum of the squared distances over the frames
    with support (m^2) and the largest distance (m). */
-int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, double *sum_m2,
+int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, int support, double *sum_m2,
                      double *worst_m, lfd_err *err)
 {
     const mjModel *mm = rt->r->m;
     size_t N = (size_t)m->nframes, nv = (size_t)mm->nv;
-    dyn_ws w = {0};
+    dyn_ws w = {.support = support};
     double *buf = malloc((3 * nv + 5 * N) * sizeof(double)), zc;
     w.d = lfd_mj_make_data_kin(mm);
     if (!buf || !w.d) {
@@ -536,7 +691,7 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, double *q, doub
 static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, double *dl,
                               int root_lift, double *work, lfd_err *err);
 
-int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m,
+int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
                            lfd_retarget_report *rep, const double *shift0, double *shift_xy,
                            lfd_err *err)
 {
@@ -546,7 +701,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
     if (!r->floating || !rt->ik_feet || n < 5)
         return LFD_OK;
     size_t N = (size_t)n, nqn = N * (size_t)nq;
-    dyn_ws w = {0};
+    dyn_ws w = {.support = support};
     lfd_ik_ws *iws = NULL;
     double *buf = malloc((3 * (size_t)nv + (size_t)nq + 7 * N + 2 * N + N + nqn) * sizeof(double));
     w.d = lfd_mj_make_data_kin(mm);

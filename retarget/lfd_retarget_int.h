@@ -149,7 +149,12 @@ double lfd_rt_smooth_lambda(double cutoff_hz, double fps);
 void lfd_rt_stream_warm(lfd_retarget_stream *s, const double *qpos);
 
 /* ---- the dynamics filter (lfd_retarget_clip.c) ---- */
-#define LFD_RT_MAX_SUPPORT 8 /* sole corners of two feet */
+#define LFD_RT_MAX_SUPPORT 32 /* vertices of a support region (two feet's corners, cut) */
+/* The ZMP's support in the dynamics filter: the loaded sole corners with
+   each foot's share of the load split as by a lever between the ankles
+   (lfd_rt_corner_torque_fit), or the exact region of the splits a foot's
+   loaded corners can carry within its joints' torque (lfd_rt_support_region) */
+enum { LFD_RT_SUPPORT_LEVER, LFD_RT_SUPPORT_EXACT };
 /* Convex hull of n points (x, y pairs, n <= 2 * LFD_RT_MAX_SUPPORT) in
    place, counter-clockwise; returns its vertex count. */
 int lfd_rt_hull2(double *pts, int n);
@@ -206,7 +211,7 @@ int lfd_rt_smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, do
    applied to m (the legs keep the feet) and, with shift_xy (2 n doubles, may
    be NULL), returned; shift0 (2 n doubles, may be NULL) is the shift m
    already has, which counts toward ZMP_MAX_SHIFT_M */
-int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m,
+int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
                            lfd_retarget_report *rep, const double *shift0, double *shift_xy,
                            lfd_err *err);
 /* the floor point c (x, y) moved toward side's ankle until a vertical load
@@ -214,9 +219,21 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
    leg's joints within ANKLE_NEAR_M of the foot (kinematics done in d) */
 void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, double fz,
                               double c[2]);
-/* the motion's ZMPs against their support polygons: the sum of squared
-   distances (m^2) and the largest (m) */
-int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, double *sum_m2,
+/* Where the ZMP may be when the feet carry the vertical load fz (N) with
+   the leg joints within ANKLE_NEAR_M of each foot at most at
+   DYN_TORQUE_SHARE of their limits: the convex region of the points
+   s c_0 + (1 - s) c_1 over the load shares s (REGION_SPLITS + 1 of them),
+   c_i a centre of pressure inside foot i's loaded corners (corner, the
+   n_on[0] of foot 0 then the n_on[1] of foot 1, world x y) where its
+   share asks no more of those joints (a foot on its toe edge carries only
+   what its ankle can hold at the toe).  Returns its vertex count (into
+   hull, counter-clockwise, LFD_RT_MAX_SUPPORT at most), 0 when no split
+   fits (kinematics done in d). */
+int lfd_rt_support_region(const lfd_robot *r, const mjData *d, const double *corner,
+                          const int n_on[2], double fz, double *hull);
+/* the motion's ZMPs against their support (LFD_RT_SUPPORT_*): the sum of
+   squared distances (m^2) and the largest (m) */
+int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, int support, double *sum_m2,
                      double *worst_m, lfd_err *err);
 
 #endif

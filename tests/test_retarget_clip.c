@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lfd_quat.h"
 #include "ingest/lfd_synth.h"
 #include "retarget/lfd_retarget_int.h"
 #include "robots/lfd_robot.h"
@@ -236,6 +237,119 @@ TEST(retarget_support_corner_fits_the_ankle_torque)
         lfd_rt_corner_torque_fit(r, d, 0, 0.5 * fz, half);
         CHECK_NEAR(half[0], p[0] + 0.12, 1e-12);
     }
+    mj_deleteData(d);
+    lfd_robot_free(&r);
+}
+
+/* world x y of foot side's sole corners (q = 0 heel, 1 toe on one side;
+   2, 3 on the other) whose bit is set in mask; returns how many */
+static int sole_corners(const lfd_robot *r, const mjData *d, int side, unsigned mask, double *out)
+{
+    const lfd_robot_foot *ft = &r->feet[side];
+    int n = 0;
+    for (int q = 0; q < 4; q++) {
+        if (!(mask >> q & 1))
+            continue;
+        double c[3] = {ft->sole[q & 1], ft->sole[2 + (q >> 1)], ft->sole_z}, w[3];
+        lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, c);
+        out[2 * n] = w[0] + d->xpos[3 * ft->body_id];
+        out[2 * n + 1] = w[1] + d->xpos[3 * ft->body_id + 1];
+        n++;
+    }
+    return n;
+}
+
+static double poly_area(const double *h, int n)
+{
+    double a = 0;
+    for (int i = 0; i < n; i++) {
+        const double *p = h + 2 * i, *q = h + 2 * ((i + 1) % n);
+        a += p[0] * q[1] - q[0] * p[1];
+    }
+    return 0.5 * a;
+}
+
+/* The exact support region (issue 15): g1 in its default pose, the feet
+   side by side.  Under a load of 1 N it is the hull of both soles.  On the
+   left foot alone under 330 N (about the robot's weight) it is the sole
+   cut to where the ankle pitch and roll ask at most 0.9 x 35 N m, the
+   ankle itself inside.  The left foot on its toe edge alone cannot carry
+   330 N (the toe is farther ahead of the ankle than 0.9 x 35 / 330 =
+   9.5 cm): no region.  With the right foot flat beside it, the load can
+   be shared, but the ZMP may not sit at the left toe edge (all of it
+   there); under 100 N it may. */
+TEST(retarget_support_region_loads_a_toe_edge_within_the_ankle)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    if (!r)
+        return;
+    mjData *d = mj_makeData(r->m);
+    memcpy(d->qpos, r->qpos_default, (size_t)r->nq * sizeof(double));
+    mj_kinematics(r->m, d);
+    int jp = -1, jr = -1, jp1 = -1;
+    for (int j = 0; j < r->njoints; j++) {
+        if (!strcmp(r->joints[j].name, "left_ankle_pitch_joint"))
+            jp = j;
+        if (!strcmp(r->joints[j].name, "left_ankle_roll_joint"))
+            jr = j;
+        if (!strcmp(r->joints[j].name, "right_ankle_pitch_joint"))
+            jp1 = j;
+    }
+    CHECK(jp >= 0 && jr >= 0 && jp1 >= 0);
+    if (jp < 0 || jr < 0 || jp1 < 0) {
+        mj_deleteData(d);
+        lfd_robot_free(&r);
+        return;
+    }
+    const double fz = 330, lim = 0.9 * 35, *pa = d->xanchor + 3 * r->joints[jp].jnt_id,
+                 *pa1 = d->xanchor + 3 * r->joints[jp1].jnt_id;
+    double corner[16], hull[2 * LFD_RT_MAX_SUPPORT], all[16];
+    int on[2];
+
+    /* a light load: both soles */
+    on[0] = sole_corners(r, d, 0, 0xf, corner);
+    on[1] = sole_corners(r, d, 1, 0xf, corner + 2 * on[0]);
+    memcpy(all, corner, sizeof all);
+    int na = lfd_rt_hull2(all, 8);
+    int nh = lfd_rt_support_region(r, d, corner, on, 1.0, hull);
+    CHECK(nh >= 4);
+    CHECK_NEAR(poly_area(hull, nh), poly_area(all, na), 1e-9);
+
+    /* the left foot alone under the weight */
+    on[0] = sole_corners(r, d, 0, 0xf, corner);
+    on[1] = 0;
+    double toe = -INFINITY;
+    for (int i = 0; i < 4; i++)
+        toe = fmax(toe, corner[2 * i] - pa[0]);
+    CHECK(toe > lim / fz + 0.005); /* the set-up: the toe is past what the ankle holds */
+    nh = lfd_rt_support_region(r, d, corner, on, fz, hull);
+    CHECK(nh >= 3);
+    double front = -INFINITY;
+    for (int i = 0; i < nh; i++) {
+        CHECK(fabs(torque_at(r, d, jp, fz, hull + 2 * i)) <= lim + 1e-6);
+        CHECK(fabs(torque_at(r, d, jr, fz, hull + 2 * i)) <= lim + 1e-6);
+        front = fmax(front, hull[2 * i] - pa[0]);
+    }
+    CHECK_NEAR(front, lim / fz, 0.003);
+    CHECK(lfd_rt_poly_depth(hull, nh, pa) > 0.01);
+
+    /* the left foot on its toe edge alone: no split fits */
+    on[0] = sole_corners(r, d, 0, 0xa, corner);
+    CHECK(lfd_rt_support_region(r, d, corner, on, fz, hull) == 0);
+
+    /* the toe edge and the right foot flat */
+    on[1] = sole_corners(r, d, 1, 0xf, corner + 2 * on[0]);
+    double tmid[2] = {0.5 * (corner[0] + corner[2]), 0.5 * (corner[1] + corner[3])};
+    nh = lfd_rt_support_region(r, d, corner, on, fz, hull);
+    CHECK(nh >= 3);
+    if (nh >= 3) {
+        CHECK(lfd_rt_poly_depth(hull, nh, tmid) < -0.01);
+        CHECK(lfd_rt_poly_depth(hull, nh, pa1) > 0.01);
+    }
+    nh = lfd_rt_support_region(r, d, corner, on, 100, hull);
+    CHECK(nh >= 3 && lfd_rt_poly_depth(hull, nh, tmid) > -1e-9);
     mj_deleteData(d);
     lfd_robot_free(&r);
 }

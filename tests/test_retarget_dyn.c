@@ -4,8 +4,9 @@
     - the external help lfd check measures on the written motion falls to at
       most half of what the motion needs without the filter, and within
       issue 15's 5 % of body weight (30 fps, g1: xia walk 0.77 to 0.00 body
-      weights, bandai2's walk-turn 0.44 to 0.00, bandai1's walk to 0.07),
-      and lfd check (no tracking) finds no failure on them;
+      weights, bandai2's walk-turn 0.44 to 0.00, mixamo's 0.43 to 0.00,
+      bandai1's walk to 0.07; h1: LAFAN1's walk 0.15 to 0.00), and lfd check
+      (no tracking) finds no failure on them;
     - the arms keep their targets (the second pass reruns with the shifted
       root): hands within 2 cm mean; planted feet slide at most 2 cm;
     - the root shift stays within its 8 cm cap. */
@@ -36,7 +37,7 @@ static double assist_of(const lfd_robot *r, const lfd_motion *m, int *nfail)
 
 /* halves: the unfiltered motion needs over 0.1 body weights of help and
    the filter at least halves it */
-static void walk_on_g1(const char *name, double help_max, int halves)
+static void walk_on(const char *robot, const char *name, double help_max, int halves)
 {
     const char *dir = lfd_test_shared("data/mocap");
     if (!dir)
@@ -47,7 +48,7 @@ static void walk_on_g1(const char *name, double help_max, int halves)
     snprintf(path, sizeof path, "%s/%s", dir, name);
     lfd_err err = {0};
     lfd_robot *r = NULL;
-    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    CHECK_OK(lfd_robot_load(&r, robot, &err), &err);
     lfd_human h;
     CHECK_OK(lfd_human_load(&h, path, NULL, &err), &err);
     if (!r)
@@ -67,9 +68,9 @@ static void walk_on_g1(const char *name, double help_max, int halves)
         if (rc)
             break;
         assist[f] = assist_of(r, &m, &nfail[f]);
-        fprintf(stderr, "%s g1 %s: help %.3f bw, lfd check failures %d, hands %.3f m, slide %.4f m, "
+        fprintf(stderr, "%s %s %s: help %.3f bw, lfd check failures %d, hands %.3f m, slide %.4f m, "
                         "root shift %.3f m\n",
-                name, f ? "dynamics filter" : "--no-zmp-filter", assist[f], nfail[f],
+                name, robot, f ? "dynamics filter" : "--no-zmp-filter", assist[f], nfail[f],
                 rep.hand_err_mean_m, rep.foot_slide_max_m, rep.zmp_shift_max_m);
         if (f) {
             CHECK(rep.hand_err_mean_m <= 0.02);
@@ -86,7 +87,7 @@ static void walk_on_g1(const char *name, double help_max, int halves)
         CHECK(assist[1] < assist[0]);
     }
     CHECK(assist[1] <= help_max);
-    /* issue 15 on g1's walks: no assist and no torque failure; lfd check
+    /* issue 15 on the walks: no assist and no torque failure; lfd check
        without tracking finds none at all */
     CHECK_EQ_INT(nfail[1], 0);
     lfd_human_free(&h);
@@ -98,9 +99,22 @@ static void walk_on_g1(const char *name, double help_max, int halves)
    unfiltered: 0.11 with its ankle torque 1.09x before the filter's legs
    were smoothed and its support allowed for the ankles' torque; 0.07 with
    0.86x now */
-TEST(retarget_dynamics_filter_xia_walk_g1) { walk_on_g1("xia_cmuskel_neutral_walk.bvh", 0.05, 1); }
+TEST(retarget_dynamics_filter_xia_walk_g1) { walk_on("g1", "xia_cmuskel_neutral_walk.bvh", 0.05, 1); }
 TEST(retarget_dynamics_filter_bandai2_walk_g1)
 {
-    walk_on_g1("bandai2_walk_turn_left_normal_001.bvh", 0.05, 1);
+    walk_on("g1", "bandai2_walk_turn_left_normal_001.bvh", 0.05, 1);
 }
-TEST(retarget_dynamics_filter_bandai1_walk_g1) { walk_on_g1("bandai1_walk_normal_001.bvh", 0.08, 0); }
+TEST(retarget_dynamics_filter_bandai1_walk_g1)
+{
+    walk_on("g1", "bandai1_walk_normal_001.bvh", 0.08, 0);
+}
+/* mixamo's short walk: 0.43 unfiltered, 0.06 before the last correction
+   on the exact support, 0.00 with it */
+TEST(retarget_dynamics_filter_mixamo_walk_g1) { walk_on("g1", "mixamorig_freebvh_69f.bvh", 0.05, 1); }
+/* H1 (40 N m ankles) on LAFAN1's walk: the first H1 walk with no failure;
+   before the last correction on the exact support its back foot, on its
+   toe edge at frame 60, asked its ankle for 1.58 of the limit */
+TEST(retarget_dynamics_filter_lafan1_walk_h1)
+{
+    walk_on("h1", "lafan1_walk1_subject1_first91.bvh", 0.05, 1);
+}
