@@ -446,8 +446,9 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     double *tot_best = tot ? tot + 2 * n : NULL; /* the shift of the kept round */
     lfd_retarget_report *rep_best = malloc(sizeof *rep_best);
     lfd_retarget_report *fig = malloc(sizeof *fig);
-    int rc = best && pinned && tot && rep_best && fig ? lfd_rt_zmp_error(rt, m, LFD_RT_SUPPORT_LEVER, &e_best, &worst, err)
-                                               : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    int rc = best && pinned && tot && rep_best && fig
+                 ? lfd_rt_zmp_error(rt, m, LFD_RT_SUPPORT_LEVER, &e_best, &worst, err)
+                 : lfd_fail(err, LFD_ENOMEM, "out of memory");
     /* the figures a round may not push past the warning thresholds (or
        past what the motion as it came in had) */
     dyn_caps cap = {0, 0, 0, 0, INFINITY};

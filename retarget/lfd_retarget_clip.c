@@ -302,22 +302,37 @@ typedef struct dyn_ws {
    whose centre of pressure sits at its toe edge asks its ankle for the
    load x toe length (G1 on one foot: about 40 N m), more than it has.
    Only the offset across each joint's axis is shortened. */
+/* Whether joint j is one that carries foot side's load: a hinge with a
+   torque limit, on that leg, its anchor within ANKLE_NEAR_M of the foot's
+   body, its axis not vertical.  Then *p is its anchor (world) and n its
+   axis turned a quarter about z: a vertical load fz at floor point c asks
+   it for fz (n . (c - p)). */
+static int foot_joint(const lfd_robot *r, const mjData *d, int side, int j, const double **p,
+                      double n[2])
+{
+    const lfd_robot_joint *J = &r->joints[j];
+    if (J->type != mjJNT_HINGE || !(J->torque_max > 0) || !isfinite(J->torque_max))
+        return 0;
+    const double *fb = d->xpos + 3 * r->feet[side].body_id, *a = d->xaxis + 3 * J->jnt_id;
+    *p = d->xanchor + 3 * J->jnt_id;
+    double dist = hypot(hypot((*p)[0] - fb[0], (*p)[1] - fb[1]), (*p)[2] - fb[2]);
+    if (dist > ANKLE_NEAR_M || lfd_rt_joint_leg_side(r, j) != side)
+        return 0;
+    n[0] = -a[1];
+    n[1] = a[0];
+    return n[0] * n[0] + n[1] * n[1] >= 1e-12;
+}
+
 void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, double fz,
                               double c[2])
 {
-    const double *fb = d->xpos + 3 * r->feet[side].body_id;
     for (int j = 0; j < r->njoints; j++) {
         const lfd_robot_joint *J = &r->joints[j];
-        if (J->type != mjJNT_HINGE || !(J->torque_max > 0) || !isfinite(J->torque_max))
+        const double *p;
+        double n[2];
+        if (!foot_joint(r, d, side, j, &p, n))
             continue;
-        const double *p = d->xanchor + 3 * J->jnt_id, *a = d->xaxis + 3 * J->jnt_id;
-        double dist = hypot(hypot(p[0] - fb[0], p[1] - fb[1]), p[2] - fb[2]);
-        if (dist > ANKLE_NEAR_M || lfd_rt_joint_leg_side(r, j) != side)
-            continue;
-        /* torque of (0, 0, fz) at c about the axis: fz (n . (c - p)), n = (-a_y, a_x) */
-        double n[2] = {-a[1], a[0]}, n2 = n[0] * n[0] + n[1] * n[1];
-        if (n2 < 1e-12)
-            continue;
+        double n2 = n[0] * n[0] + n[1] * n[1];
         double t = n[0] * (c[0] - p[0]) + n[1] * (c[1] - p[1]);
         double lim = DYN_TORQUE_SHARE * J->torque_max / fz;
         if (fabs(t) <= lim)
@@ -391,23 +406,17 @@ static int foot_region(const lfd_robot *r, const mjData *d, int side, const doub
         n = lfd_rt_hull2(out, n);
     if (!(fz > 0))
         return n;
-    const double *fb = d->xpos + 3 * r->feet[side].body_id;
     for (int j = 0; j < r->njoints && n > 0; j++) {
-        const lfd_robot_joint *J = &r->joints[j];
-        if (J->type != mjJNT_HINGE || !(J->torque_max > 0) || !isfinite(J->torque_max))
-            continue;
-        const double *p = d->xanchor + 3 * J->jnt_id, *a = d->xaxis + 3 * J->jnt_id;
-        double dist = hypot(hypot(p[0] - fb[0], p[1] - fb[1]), p[2] - fb[2]);
-        if (dist > ANKLE_NEAR_M || lfd_rt_joint_leg_side(r, j) != side)
-            continue;
-        double nx = -a[1], ny = a[0];
-        if (nx * nx + ny * ny < 1e-12)
+        const double *p;
+        double nv[2];
+        if (!foot_joint(r, d, side, j, &p, nv))
             continue;
         if (n + 2 > REGION_FOOT_MAX)
             break; /* each cut adds one vertex at most: not reached with two joints */
-        double lim = DYN_TORQUE_SHARE * J->torque_max / fz, np = nx * p[0] + ny * p[1];
-        n = clip_half(out, n, nx, ny, np + lim, tmp);
-        n = clip_half(tmp, n, -nx, -ny, -np + lim, out);
+        double lim = DYN_TORQUE_SHARE * r->joints[j].torque_max / fz;
+        double np = nv[0] * p[0] + nv[1] * p[1];
+        n = clip_half(out, n, nv[0], nv[1], np + lim, tmp);
+        n = clip_half(tmp, n, -nv[0], -nv[1], -np + lim, out);
     }
     return n;
 }

@@ -183,6 +183,21 @@ TEST(retarget_zmp_filter_brings_the_zmp_back_into_support)
 }
 
 /* the torque of a vertical load fz at floor point c about joint j's axis */
+/* g1 in its default pose, kinematics done; NULL (and a failed check) if it
+   does not load.  The caller frees both. */
+static mjData *g1_default_pose(lfd_robot **r)
+{
+    lfd_err err = {0};
+    *r = NULL;
+    CHECK_OK(lfd_robot_load(r, "g1", &err), &err);
+    if (!*r)
+        return NULL;
+    mjData *d = mj_makeData((*r)->m);
+    memcpy(d->qpos, (*r)->qpos_default, (size_t)(*r)->nq * sizeof(double));
+    mj_kinematics((*r)->m, d);
+    return d;
+}
+
 static double torque_at(const lfd_robot *r, const mjData *d, int j, double fz, const double c[2])
 {
     const double *p = d->xanchor + 3 * r->joints[j].jnt_id, *a = d->xaxis + 3 * r->joints[j].jnt_id;
@@ -198,21 +213,12 @@ static double torque_at(const lfd_robot *r, const mjData *d, int j, double fz, c
    in the same way as ahead. */
 TEST(retarget_support_corner_fits_the_ankle_torque)
 {
-    lfd_robot *r = NULL;
-    lfd_err err = {0};
-    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
-    if (!r)
+    lfd_robot *r;
+    mjData *d = g1_default_pose(&r);
+    if (!d)
         return;
-    mjData *d = mj_makeData(r->m);
-    memcpy(d->qpos, r->qpos_default, (size_t)r->nq * sizeof(double));
-    mj_kinematics(r->m, d);
-    int jp = -1, jr = -1;
-    for (int j = 0; j < r->njoints; j++) {
-        if (!strcmp(r->joints[j].name, "left_ankle_pitch_joint"))
-            jp = j;
-        if (!strcmp(r->joints[j].name, "left_ankle_roll_joint"))
-            jr = j;
-    }
+    int jp = lfd_robot_find_joint(r, "left_ankle_pitch_joint"),
+        jr = lfd_robot_find_joint(r, "left_ankle_roll_joint");
     CHECK(jp >= 0 && jr >= 0);
     if (jp >= 0 && jr >= 0) {
         const double fz = 330, *p = d->xanchor + 3 * r->joints[jp].jnt_id;
@@ -280,23 +286,13 @@ static double poly_area(const double *h, int n)
    there); under 100 N it may. */
 TEST(retarget_support_region_loads_a_toe_edge_within_the_ankle)
 {
-    lfd_robot *r = NULL;
-    lfd_err err = {0};
-    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
-    if (!r)
+    lfd_robot *r;
+    mjData *d = g1_default_pose(&r);
+    if (!d)
         return;
-    mjData *d = mj_makeData(r->m);
-    memcpy(d->qpos, r->qpos_default, (size_t)r->nq * sizeof(double));
-    mj_kinematics(r->m, d);
-    int jp = -1, jr = -1, jp1 = -1;
-    for (int j = 0; j < r->njoints; j++) {
-        if (!strcmp(r->joints[j].name, "left_ankle_pitch_joint"))
-            jp = j;
-        if (!strcmp(r->joints[j].name, "left_ankle_roll_joint"))
-            jr = j;
-        if (!strcmp(r->joints[j].name, "right_ankle_pitch_joint"))
-            jp1 = j;
-    }
+    int jp = lfd_robot_find_joint(r, "left_ankle_pitch_joint"),
+        jr = lfd_robot_find_joint(r, "left_ankle_roll_joint"),
+        jp1 = lfd_robot_find_joint(r, "right_ankle_pitch_joint");
     CHECK(jp >= 0 && jr >= 0 && jp1 >= 0);
     if (jp < 0 || jr < 0 || jp1 < 0) {
         mj_deleteData(d);
