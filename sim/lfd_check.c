@@ -375,6 +375,7 @@ static lfd_check_ws *ws_layout(lfd_arena *a, const lfd_checker *c, lfd_check_ws 
     size_t nj = (size_t)(c->r->njoints > 0 ? c->r->njoints : 1);
     TAKE(ws->tq_B, nj * LFD_CHECK_QP_MAX);
     TAKE(ws->tq_0, nj);
+    TAKE(ws->tq_v, nj);
     ws->nkeys = c->key_base[LFD_CK_COUNT];
     TAKE(ws->key_idx, (size_t)ws->nkeys);
     TAKE(ws->key_last, (size_t)ws->nkeys);
@@ -631,6 +632,9 @@ static void check_contacts(frame_ctx *x, int f)
    moves by under 0.1 % of body weight (0.05 % on the walks), large enough
    to outweigh the QP's regularisation. */
 #define CHECK_SPLIT_TORQUE_W 1e-5
+#define CHECK_SPLIT_HEAVY_AT 0.9 /* a joint past this share of its limit ... */
+#define CHECK_SPLIT_HEAVY 10.0   /* ... weighs this much more in the next solve */
+#define CHECK_SPLIT_ROUNDS 3     /* solves at most */
 
 /* Two feet on the floor share the ground wrench in many ways, and the
    joint torques depend on the share (one foot carried on its toe asks its
@@ -672,34 +676,67 @@ static void split_for_torque(frame_ctx *x, int n, const int *col_foot, const int
                       ws->jacp[2 * nv + q] * col_e[i][2]) / J->torque_max;
         }
     }
-    /* min |A x - A x1|^2 + w_t |tau0 + B x|^2 + eps |x|^2, x >= 0 */
+    /* min |A x - A x1|^2 + w_t sum_t v_t (tau0_t + B_t x)^2 + eps |x|^2,
+       x >= 0; a joint still past CHECK_SPLIT_HEAVY_AT of its limit gets
+       CHECK_SPLIT_HEAVY times its weight v_t and the QP is solved again
+       (CHECK_SPLIT_ROUNDS solves at most), so the split spares the joints
+       nearest their limits (as BAL_ANKLE_TAU does in the tracking
+       controller); the solve whose largest torque per limit is lowest is
+       kept */
     double ax1[6] = {0, 0, 0, 0, 0, 0};
     for (int i = 0; i < n; i++)
         for (int k = 0; k < 6; k++)
             ax1[k] += ws->A[6 * i + k] * ws->x[i];
-    for (int i = 0; i < n; i++) {
-        const double *ai = ws->A + 6 * i;
-        for (int j = 0; j <= i; j++) {
-            const double *aj = ws->A + 6 * j;
+    for (int t = 0; t < nt; t++)
+        ws->tq_v[t] = 1;
+    memcpy(ws->x1, ws->x, (size_t)n * sizeof(double));
+    double peak_best = INFINITY;
+    for (int round = 0; round < CHECK_SPLIT_ROUNDS; round++) {
+        for (int i = 0; i < n; i++) {
+            const double *ai = ws->A + 6 * i;
+            for (int j = 0; j <= i; j++) {
+                const double *aj = ws->A + 6 * j;
+                double s = 0, st = 0;
+                for (int k = 0; k < 6; k++)
+                    s += ai[k] * aj[k];
+                for (int t = 0; t < nt; t++)
+                    st += ws->tq_v[t] * ws->tq_B[t * LFD_CHECK_QP_MAX + i] *
+                          ws->tq_B[t * LFD_CHECK_QP_MAX + j];
+                ws->H[i * n + j] = ws->H[j * n + i] = s + wt * st;
+            }
+            ws->H[i * n + i] += 1e-6;
             double s = 0, st = 0;
             for (int k = 0; k < 6; k++)
-                s += ai[k] * aj[k];
+                s += ai[k] * ax1[k];
             for (int t = 0; t < nt; t++)
-                st += ws->tq_B[t * LFD_CHECK_QP_MAX + i] * ws->tq_B[t * LFD_CHECK_QP_MAX + j];
-            ws->H[i * n + j] = ws->H[j * n + i] = s + wt * st;
+                st += ws->tq_v[t] * ws->tq_B[t * LFD_CHECK_QP_MAX + i] * ws->tq_0[t];
+            ws->g[i] = -s + wt * st;
         }
-        ws->H[i * n + i] += 1e-6;
-        double s = 0, st = 0;
-        for (int k = 0; k < 6; k++)
-            s += ai[k] * ax1[k];
-        for (int t = 0; t < nt; t++)
-            st += ws->tq_B[t * LFD_CHECK_QP_MAX + i] * ws->tq_0[t];
-        ws->g[i] = -s + wt * st;
+        lfd_boxqp_result qr;
+        if (lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 50, 1e-10, ws->qpws, &qr)) {
+            memcpy(ws->x, ws->x1, (size_t)n * sizeof(double));
+            return;
+        }
+        int heavier = 0;
+        double peak = 0;
+        for (int t = 0; t < nt; t++) {
+            double tau = ws->tq_0[t];
+            for (int i = 0; i < n; i++)
+                tau += ws->tq_B[t * LFD_CHECK_QP_MAX + i] * ws->x[i];
+            peak = fmax(peak, fabs(tau));
+            if (fabs(tau) > CHECK_SPLIT_HEAVY_AT) {
+                ws->tq_v[t] *= CHECK_SPLIT_HEAVY;
+                heavier = 1;
+            }
+        }
+        if (round == 0 || peak < peak_best) {
+            peak_best = peak;
+            memcpy(ws->x2, ws->x, (size_t)n * sizeof(double));
+        }
+        if (!heavier)
+            break;
     }
-    memcpy(ws->x1, ws->x, (size_t)n * sizeof(double));
-    lfd_boxqp_result qr;
-    if (lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 50, 1e-10, ws->qpws, &qr))
-        memcpy(ws->x, ws->x1, (size_t)n * sizeof(double));
+    memcpy(ws->x, ws->x2, (size_t)n * sizeof(double));
 }
 
 /* The ground wrench: splits the root rows of the generalized force over the

@@ -51,8 +51,10 @@ struct lfd_check_ws {
     double x[LFD_CHECK_QP_MAX];
     double xprev[LFD_CHECK_QP_MAX];
     double x1[LFD_CHECK_QP_MAX]; /* the first split, while the second is found */
+    double x2[LFD_CHECK_QP_MAX]; /* the second's round with the lowest peak */
     double *tq_B;              /* torque joints x LFD_CHECK_QP_MAX: a column's torque per limit */
     double *tq_0;              /* torque joints: the torque without the ground, per limit */
+    double *tq_v;              /* torque joints: their rows' weights */
     unsigned char active_prev[2][4];
     double *qpws;
     /* foot corners and capped points of the previous frame */
