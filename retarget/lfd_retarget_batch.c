@@ -466,7 +466,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     }
     lfd_retarget_opts oq = *o;
     oq.progress = 0;
-    int refused = 0; /* 1: the first round was refused (and so none kept); -1: one was kept */
+    int first_refused = 0; /* a round runs only after the one before it was kept */
     for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
         if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, rep, tot, c->dshift, err)))
             break;
@@ -502,10 +502,9 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
             memcpy(pinned, c->pinned, (size_t)n * 2);
             *rep_best = *rep;
             shift_max = rshift_max;
-            refused = -1;
             memcpy(tot_best, tot, (size_t)n * 2 * sizeof(double));
         } else if (rc == LFD_OK) {
-            refused += refused == 0;
+            first_refused = rd == 0;
             break; /* a round that did not help: the next starts from its motion, and rarely does */
         }
     }
@@ -541,7 +540,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
        (all 22 clip x robot rows at 30 fps identical with and without them);
        on a long clip the filter's iterations are the retargeting's largest
        cost (CMU 13_01 onto H1 at 120 Hz: 1,340 -> 2,800 frames/s). */
-    for (int i = 0; i < 2 && rc == LFD_OK && refused != 1; i++) {
+    for (int i = 0; i < 2 && rc == LFD_OK && !first_refused; i++) {
         double e0 = e_best;
         if (i > 0 && (rc = lfd_rt_zmp_error(rt, m, support[i], &e0, &worst, err)))
             break;

@@ -295,13 +295,6 @@ typedef struct dyn_ws {
     int support;         /* LFD_RT_SUPPORT_LEVER or _EXACT */
 } dyn_ws;
 
-/* A sole corner at c (world, on the floor) moved toward the ankle until
-   the vertical load fz (N) on it asks no more than DYN_TORQUE_SHARE of its
-   limit of any joint of the leg within ANKLE_NEAR_M of the foot (G1: ankle
-   pitch and roll, 35 N m each; H1: its one ankle joint, 40 N m): a foot
-   whose centre of pressure sits at its toe edge asks its ankle for the
-   load x toe length (G1 on one foot: about 40 N m), more than it has.
-   Only the offset across each joint's axis is shortened. */
 /* Whether joint j is one that carries foot side's load: a hinge with a
    torque limit, on that leg, its anchor within ANKLE_NEAR_M of the foot's
    body, its axis not vertical.  Then *p is its anchor (world) and n its
@@ -323,6 +316,13 @@ static int foot_joint(const lfd_robot *r, const mjData *d, int side, int j, cons
     return n[0] * n[0] + n[1] * n[1] >= 1e-12;
 }
 
+/* A sole corner at c (world, on the floor) moved toward the ankle until
+   the vertical load fz (N) on it asks no more than DYN_TORQUE_SHARE of its
+   limit of any joint of the leg within ANKLE_NEAR_M of the foot (G1: ankle
+   pitch and roll, 35 N m each; H1: its one ankle joint, 40 N m): a foot
+   whose centre of pressure sits at its toe edge asks its ankle for the
+   load x toe length (G1 on one foot: about 40 N m), more than it has.
+   Only the offset across each joint's axis is shortened. */
 void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, double fz,
                               double c[2])
 {
@@ -429,8 +429,6 @@ int lfd_rt_support_region(const lfd_robot *r, const mjData *d, const double *cor
     double sum[2 * REGION_FOOT_MAX * REGION_FOOT_MAX], pts[2 * (2 * LFD_RT_MAX_SUPPORT)];
     const double *c0 = corner, *c1 = corner + 2 * n_on[0];
     int nh = 0, both = n_on[0] > 0 && n_on[1] > 0;
-    if (n_on[0] <= 0 && n_on[1] <= 0)
-        return 0;
     for (int i = 0; i <= (both ? REGION_SPLITS : 0); i++) {
         /* s: foot 0's share of the load */
         double s = both ? (double)i / REGION_SPLITS : n_on[0] > 0 ? 1 : 0;

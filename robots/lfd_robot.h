@@ -199,6 +199,10 @@ int lfd_robot_motion_alloc(const lfd_robot *r, lfd_motion *m, int nframes, doubl
    difference. */
 int lfd_robot_motion_check(const lfd_robot *r, const lfd_motion *m, lfd_err *err);
 
+/* World position of sole corner k (0..3: x_min / x_max by bit 0, y_min /
+   y_max by bit 1) of foot ft, from d's kinematics. */
+void lfd_robot_sole_corner(const mjData *d, const lfd_robot_foot *ft, int k, double p[3]);
+
 /* PD control, allocation-free, for every joint with an actuator:
        tau = kp (q_ref - q) + kd (qd_ref - qd) + tau_ff,  clamped to +-torque_max
    q_ref is a full qpos row (nq; a motion frame), qd_ref and tau_ff are in

@@ -491,9 +491,7 @@ static int is_ankle(const mjModel *m, const mjData *d, const lfd_robot_foot *ft,
     return bal_sq(xa[0] - fo[0]) + bal_sq(xa[1] - fo[1]) + bal_sq(xa[2] - fo[2]) <= BAL_ANKLE_M * BAL_ANKLE_M;
 }
 
-/* world position of sole corner k (0..3: x_min/x_max by bit 0, y_min/y_max
-   by bit 1) of foot ft, from d's kinematics */
-static void sole_corner(const mjData *d, const lfd_robot_foot *ft, int k, double p[3])
+void lfd_robot_sole_corner(const mjData *d, const lfd_robot_foot *ft, int k, double p[3])
 {
     double local[3] = {ft->sole[k & 1], ft->sole[2 + (k >> 1)], ft->sole_z};
     mju_mulMatVec(p, d->xmat + 9 * ft->body_id, local, 3, 3);
@@ -579,7 +577,7 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
                 continue;
             double p[3], c[3] = {0, 0, 0}, zlow = INFINITY;
             for (int k = 0; k < 4; k++) {
-                sole_corner(d, ft, k, p);
+                lfd_robot_sole_corner(d, ft, k, p);
                 zlow = fmin(zlow, p[2]);
                 for (int i = 0; i < 3; i++)
                     c[i] += 0.25 * p[i];
@@ -652,7 +650,7 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
         if (ft->body_id < 0)
             continue;
         for (int k = 0; k < 4; k++) {
-            sole_corner(d, ft, k, corner[s][k]);
+            lfd_robot_sole_corner(d, ft, k, corner[s][k]);
             zmin[s] = fmin(zmin[s], corner[s][k][2]);
         }
         loaded[s] = (!contact || contact[s] || zmin[s] < BAL_NEAR_M) && planned[s];
@@ -739,7 +737,7 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
         const lfd_robot_foot *ft = &r->feet[sw_foot];
         double p[3];
         for (int k = 0; k < 4; k++) {
-            sole_corner(d, ft, k, p);
+            lfd_robot_sole_corner(d, ft, k, p);
             for (int i = 0; i < 3; i++)
                 sw_pos[i] += 0.25 * p[i];
         }

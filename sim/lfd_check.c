@@ -631,10 +631,16 @@ static void check_contacts(frame_ctx *x, int f)
    weight, torque limit): small enough that the wrench the split supplies
    moves by under 0.1 % of body weight (0.05 % on the walks), large enough
    to outweigh the QP's regularisation. */
+#define CHECK_QP_EPS 1e-6 /* the contact QPs' regularisation, per unit force squared */
 #define CHECK_SPLIT_TORQUE_W 1e-5
 #define CHECK_SPLIT_HEAVY_AT 0.9 /* a joint past this share of its limit ... */
 #define CHECK_SPLIT_HEAVY 10.0   /* ... weighs this much more in the next solve */
 #define CHECK_SPLIT_ROUNDS 3     /* solves at most */
+
+static int torque_limited(const lfd_robot_joint *J)
+{
+    return J->torque_max > 0 && isfinite(J->torque_max);
+}
 
 /* Two feet on the floor share the ground wrench in many ways, and the
    joint torques depend on the share (one foot carried on its toe asks its
@@ -653,11 +659,9 @@ static void split_for_torque(frame_ctx *x, int n, const int *col_foot, const int
     mjData *d = ws->d;
     int nv = m->nv, nt = 0;
     double W = c->weight_n, wt = CHECK_SPLIT_TORQUE_W;
-    for (int j = 0; j < r->njoints; j++) {
-        const lfd_robot_joint *J = &r->joints[j];
-        if (J->torque_max > 0 && isfinite(J->torque_max))
-            ws->tq_0[nt++] = ws->f[J->dof_adr] / J->torque_max;
-    }
+    for (int j = 0; j < r->njoints; j++)
+        if (torque_limited(&r->joints[j]))
+            ws->tq_0[nt++] = ws->f[r->joints[j].dof_adr] / r->joints[j].torque_max;
     if (nt == 0)
         return;
     /* B: column i's joint torques per limit; a force e at corner p asks
@@ -668,7 +672,7 @@ static void split_for_torque(frame_ctx *x, int n, const int *col_foot, const int
                    r->feet[col_foot[i]].body_id);
         for (int j = 0, t = 0; j < r->njoints; j++) {
             const lfd_robot_joint *J = &r->joints[j];
-            if (!(J->torque_max > 0) || !isfinite(J->torque_max))
+            if (!torque_limited(J))
                 continue;
             int q = J->dof_adr;
             ws->tq_B[t++ * LFD_CHECK_QP_MAX + i] =
@@ -676,41 +680,39 @@ static void split_for_torque(frame_ctx *x, int n, const int *col_foot, const int
                       ws->jacp[2 * nv + q] * col_e[i][2]) / J->torque_max;
         }
     }
-    /* min |A x - A x1|^2 + w_t sum_t v_t (tau0_t + B_t x)^2 + eps |x|^2,
+    /* min |A x - A x1|^2 + w_t sum_t v_t (tau0_t + B_t x)^2 + eps |x|^2 (the
+       first QP's Hessian A'A + eps plus the torque rows),
        x >= 0; a joint still past CHECK_SPLIT_HEAVY_AT of its limit gets
        CHECK_SPLIT_HEAVY times its weight v_t and the QP is solved again
        (CHECK_SPLIT_ROUNDS solves at most), so the split spares the joints
        nearest their limits (as BAL_ANKLE_TAU does in the tracking
        controller); the solve whose largest torque per limit is lowest is
        kept */
-    double ax1[6] = {0, 0, 0, 0, 0, 0};
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < 6; k++)
-            ax1[k] += ws->A[6 * i + k] * ws->x[i];
+    memcpy(ws->H1, ws->H, (size_t)(n * n) * sizeof(double));
+    memcpy(ws->x1, ws->x, (size_t)n * sizeof(double));
+    /* the wrench's part of the gradient: -A'A x1 */
+    for (int i = 0; i < n; i++) {
+        double s = -CHECK_QP_EPS * ws->x1[i];
+        for (int j = 0; j < n; j++)
+            s += ws->H1[i * n + j] * ws->x1[j];
+        ws->g1[i] = -s;
+    }
     for (int t = 0; t < nt; t++)
         ws->tq_v[t] = 1;
-    memcpy(ws->x1, ws->x, (size_t)n * sizeof(double));
     double peak_best = INFINITY;
     for (int round = 0; round < CHECK_SPLIT_ROUNDS; round++) {
         for (int i = 0; i < n; i++) {
-            const double *ai = ws->A + 6 * i;
             for (int j = 0; j <= i; j++) {
-                const double *aj = ws->A + 6 * j;
-                double s = 0, st = 0;
-                for (int k = 0; k < 6; k++)
-                    s += ai[k] * aj[k];
+                double st = 0;
                 for (int t = 0; t < nt; t++)
                     st += ws->tq_v[t] * ws->tq_B[t * LFD_CHECK_QP_MAX + i] *
                           ws->tq_B[t * LFD_CHECK_QP_MAX + j];
-                ws->H[i * n + j] = ws->H[j * n + i] = s + wt * st;
+                ws->H[i * n + j] = ws->H[j * n + i] = ws->H1[i * n + j] + wt * st;
             }
-            ws->H[i * n + i] += 1e-6;
-            double s = 0, st = 0;
-            for (int k = 0; k < 6; k++)
-                s += ai[k] * ax1[k];
+            double st = 0;
             for (int t = 0; t < nt; t++)
                 st += ws->tq_v[t] * ws->tq_B[t * LFD_CHECK_QP_MAX + i] * ws->tq_0[t];
-            ws->g[i] = -s + wt * st;
+            ws->g[i] = ws->g1[i] + wt * st;
         }
         lfd_boxqp_result qr;
         if (lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 50, 1e-10, ws->qpws, &qr)) {
@@ -826,7 +828,7 @@ static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
                     s += ai[k] * aj[k];
                 ws->H[i * n + j] = ws->H[j * n + i] = s;
             }
-            ws->H[i * n + i] += 1e-6;
+            ws->H[i * n + i] += CHECK_QP_EPS;
             double s = 0;
             for (int k = 0; k < 6; k++)
                 s += ai[k] * bhat[k];

@@ -51,6 +51,7 @@ struct lfd_check_ws {
     double x[LFD_CHECK_QP_MAX];
     double xprev[LFD_CHECK_QP_MAX];
     double x1[LFD_CHECK_QP_MAX]; /* the first split, while the second is found */
+    double H1[LFD_CHECK_QP_MAX * LFD_CHECK_QP_MAX], g1[LFD_CHECK_QP_MAX]; /* its wrench terms */
     double x2[LFD_CHECK_QP_MAX]; /* the second's round with the lowest peak */
     double *tq_B;              /* torque joints x LFD_CHECK_QP_MAX: a column's torque per limit */
     double *tq_0;              /* torque joints: the torque without the ground, per limit */

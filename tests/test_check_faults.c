@@ -8,7 +8,6 @@
     all. */
 #include <math.h>
 
-#include "core/lfd_quat.h"
 #include "tests/test_check_util.h"
 
 #define FPS 30.0
@@ -395,10 +394,9 @@ static double stride_pose(const lfd_robot *r, lfd_motion *m, int ja[2])
     for (int side = 0; side < 2; side++) {
         const lfd_robot_foot *ft = &r->feet[side];
         for (int q = 0; q < 4; q++) {
-            double c[3] = {ft->sole[q & 1], ft->sole[2 + (q >> 1)], ft->sole_z}, w[3];
-            lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, c);
-            double z = w[2] + d->xpos[3 * ft->body_id + 2];
-            CHECK(z > -0.003 && z < 0.015);
+            double w[3];
+            lfd_robot_sole_corner(d, ft, q, w);
+            CHECK(w[2] > -0.003 && w[2] < 0.015);
         }
     }
     ja[0] = lfd_robot_find_joint(r, "left_ankle_pitch_joint");

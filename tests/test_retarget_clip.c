@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/lfd_quat.h"
 #include "ingest/lfd_synth.h"
 #include "retarget/lfd_retarget_int.h"
 #include "robots/lfd_robot.h"
@@ -182,7 +181,6 @@ TEST(retarget_zmp_filter_brings_the_zmp_back_into_support)
         CHECK_NEAR(delta[k], 0, 1e-9);
 }
 
-/* the torque of a vertical load fz at floor point c about joint j's axis */
 /* g1 in its default pose, kinematics done; NULL (and a failed check) if it
    does not load.  The caller frees both. */
 static mjData *g1_default_pose(lfd_robot **r)
@@ -198,6 +196,7 @@ static mjData *g1_default_pose(lfd_robot **r)
     return d;
 }
 
+/* the torque of a vertical load fz at floor point c about joint j's axis */
 static double torque_at(const lfd_robot *r, const mjData *d, int j, double fz, const double c[2])
 {
     const double *p = d->xanchor + 3 * r->joints[j].jnt_id, *a = d->xaxis + 3 * r->joints[j].jnt_id;
@@ -251,15 +250,14 @@ TEST(retarget_support_corner_fits_the_ankle_torque)
    2, 3 on the other) whose bit is set in mask; returns how many */
 static int sole_corners(const lfd_robot *r, const mjData *d, int side, unsigned mask, double *out)
 {
-    const lfd_robot_foot *ft = &r->feet[side];
     int n = 0;
     for (int q = 0; q < 4; q++) {
         if (!(mask >> q & 1))
             continue;
-        double c[3] = {ft->sole[q & 1], ft->sole[2 + (q >> 1)], ft->sole_z}, w[3];
-        lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, c);
-        out[2 * n] = w[0] + d->xpos[3 * ft->body_id];
-        out[2 * n + 1] = w[1] + d->xpos[3 * ft->body_id + 1];
+        double w[3];
+        lfd_robot_sole_corner(d, &r->feet[side], q, w);
+        out[2 * n] = w[0];
+        out[2 * n + 1] = w[1];
         n++;
     }
     return n;
