@@ -710,7 +710,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
     size_t N = (size_t)n, nqn = N * (size_t)nq;
     dyn_ws w = {.support = support};
     lfd_ik_ws *iws = NULL;
-    double *buf = malloc((3 * (size_t)nv + (size_t)nq + 7 * N + 2 * N + N + nqn) * sizeof(double));
+    double *buf = malloc((3 * (size_t)nv + (size_t)nq + 12 * N + 2 * N + N + nqn) * sizeof(double));
     w.d = lfd_mj_make_data_kin(mm);
     int rc = buf && w.d ? lfd_ik_ws_new(&iws, rt->ik_feet, err)
                         : lfd_fail(err, LFD_ENOMEM, "out of memory for the dynamics filter");
@@ -725,6 +725,9 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
     w.f = w.v1 + nv;
     double *qs = w.f + nv, *zmp = qs + nq, *target = zmp + 2 * N, *wz = target + 2 * N,
            *delta = wz + N, *total = delta + 2 * N, *dl = total + 2 * N, *best = dl + N;
+    /* a trial's ZMPs, targets and weights go to the second set; kept, the
+       two sets swap, so a step that did not help costs no re-evaluation */
+    double *zmp2 = best + nqn, *target2 = zmp2 + 2 * N, *wz2 = target2 + 2 * N;
     double zc, worst, e = clip_zmp(rt, &w, m, zmp, target, wz, &zc, &worst);
     double e_best = e, step = DYN_STEP0;
     memcpy(best, m->qpos, nqn * sizeof(double));
@@ -762,21 +765,22 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
             rc = corrections_smooth(r, m, best, dl, 0, c->work, err);
         if (rc)
             break;
-        double zc2, worst2, e2;
-        /* evaluate into the scratch of the next correction */
-        e2 = clip_zmp(rt, &w, m, zmp, target, wz, &zc2, &worst2);
+        double zc2, worst2, e2 = clip_zmp(rt, &w, m, zmp2, target2, wz2, &zc2, &worst2);
         if (e2 < e_best) {
             e_best = e2;
             worst = worst2;
             zc = zc2;
+            double *t;
+            t = zmp, zmp = zmp2, zmp2 = t;
+            t = target, target = target2, target2 = t;
+            t = wz, wz = wz2, wz2 = t;
             memcpy(best, m->qpos, nqn * sizeof(double));
             for (int k = 0; k < 2 * n; k++)
                 total[k] += delta[k];
         } else {
-            /* back to the best motion, a smaller step from it */
+            /* back to the best motion (its ZMPs still in zmp), a smaller step from it */
             memcpy(m->qpos, best, nqn * sizeof(double));
             step *= 0.5;
-            clip_zmp(rt, &w, m, zmp, target, wz, &zc, &worst);
         }
     }
     if (rc == LFD_OK && shift_xy)

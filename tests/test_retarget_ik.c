@@ -19,6 +19,7 @@ TEST(boxqp_known_solutions)
     double lo[3] = {-1, -1, -1}, hi[3] = {1, 1, 1}, x[3] = {0, 0, 0};
     double ws[64];
     lfd_boxqp_result r;
+    CHECK(lfd_boxqp_ws_doubles(3) <= sizeof ws / sizeof ws[0]);
     CHECK(lfd_boxqp_solve(3, H, g, lo, hi, x, 50, 1e-12, ws, &r) == 0);
     CHECK_NEAR(x[0], 1, 1e-12);
     CHECK_NEAR(x[1], -1, 1e-12);
@@ -29,7 +30,7 @@ TEST(boxqp_known_solutions)
     srand(3);
     for (int trial = 0; trial < 50; trial++) {
         enum { N = 6 };
-        double A[N * N], Hm[N * N], gg[N], l[N], h[N], xs[N], xr[N], w[N * N + 5 * N];
+        double A[N * N], Hm[N * N], gg[N], l[N], h[N], xs[N], xr[N], w[N * N + 8 * N];
         for (int i = 0; i < N * N; i++)
             A[i] = rand() / (double)RAND_MAX - 0.5;
         for (int i = 0; i < N; i++)
@@ -45,6 +46,7 @@ TEST(boxqp_known_solutions)
             h[i] = i == 2 ? INFINITY : 0.3 + rand() / (double)RAND_MAX;
             xs[i] = xr[i] = 0;
         }
+        CHECK(lfd_boxqp_ws_doubles(N) <= sizeof w / sizeof w[0]);
         CHECK(lfd_boxqp_solve(N, Hm, gg, l, h, xs, 100, 1e-12, w, &r) == 0);
         double lmax = 0;
         for (int i = 0; i < N * N; i++)
@@ -57,8 +59,16 @@ TEST(boxqp_known_solutions)
                 double v = xr[i] - s / lmax;
                 xr[i] = v < l[i] ? l[i] : v > h[i] ? h[i] : v;
             }
-        for (int i = 0; i < N; i++)
+        /* the objective the solver tracks step by step is the true one at x */
+        double f = 0;
+        for (int i = 0; i < N; i++) {
             CHECK_NEAR(xs[i], xr[i], 1e-5);
+            double hx = 0;
+            for (int j = 0; j < N; j++)
+                hx += Hm[i * N + j] * xs[j];
+            f += xs[i] * (0.5 * hx + gg[i]);
+        }
+        CHECK_NEAR(r.f, f, 1e-12);
     }
     /* Cholesky solve */
     double M[4] = {4, 2, 2, 3}, b[2] = {2, 1};
