@@ -470,40 +470,61 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
         if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, rep, tot, c->dshift, err)))
             break;
-        /* the shift of all rounds stays within ZMP_MAX_SHIFT_M */
-        double rshift_max = 0, dmax = 0;
+        /* the shift of all rounds stays within ZMP_MAX_SHIFT_M; c->dshift
+           becomes the shift this round applies */
+        double dmax = 0;
         for (int k = 0; k < n; k++) {
             double *t = tot + 2 * k, x = t[0] + c->dshift[2 * k], y = t[1] + c->dshift[2 * k + 1];
             double l = hypot(x, y), f = l > ZMP_MAX_SHIFT_M ? ZMP_MAX_SHIFT_M / l : 1;
-            c->shift[3 * k] += f * x - t[0];
-            c->shift[3 * k + 1] += f * y - t[1];
-            t[0] = f * x;
-            t[1] = f * y;
-            rshift_max = fmax(rshift_max, f * l);
             dmax = fmax(dmax, hypot(c->dshift[2 * k], c->dshift[2 * k + 1]));
+            c->dshift[2 * k] = f * x - t[0];
+            c->dshift[2 * k + 1] = f * y - t[1];
         }
         if (dmax < DYN_MIN_SHIFT_M)
             break; /* the ZMP is where it should be, or nothing more can be done */
-        reset_ik_figures(rep);
-        if ((rc = run_pass(rt, s, c, 1, m, rep, &oq, prog, 0, path, err)))
-            break;
-        lfd_rt_contact_levels(r, c, m->fps);
-        if (lfd_rt_smooth_motion(r, m, o->smooth_hz, c->work))
-            rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", path);
-        else if ((rc = lfd_rt_feet_step(rt, c, m, err)) == LFD_OK &&
-                 (rc = lfd_rt_floor_step(rt, m, c->work, err)) == LFD_OK)
-            lfd_rt_impose_bounds(r, m);
-        if (rc == LFD_OK &&
-            (rc = lfd_rt_zmp_error(rt, m, LFD_RT_SUPPORT_LEVER, &e, &worst, err)) == LFD_OK &&
-            e < e_best && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK &&
-            within_caps(fig, &cap)) {
-            e_best = e;
-            memcpy(best, m->qpos, nq_all * sizeof(double));
-            memcpy(pinned, c->pinned, (size_t)n * 2);
-            *rep_best = *rep;
-            shift_max = rshift_max;
-            memcpy(tot_best, tot, (size_t)n * 2 * sizeof(double));
-        } else if (rc == LFD_OK) {
+        /* the round's shift, and where the caps refuse it (its ZMPs closer
+           to their support, but the feet sliding or the root jumping more
+           than allowed) DYN_RETRIES more times at half the shift before */
+        int kept = 0;
+        double frac = 1;
+        for (int tr = 0; tr <= DYN_RETRIES && rc == LFD_OK && !kept; tr++, frac *= 0.5) {
+            double rshift_max = 0;
+            for (int k = 0; k < n; k++)
+                for (int a = 0; a < 2; a++) {
+                    double dd = (tr ? -0.5 : 1) * frac * c->dshift[2 * k + a];
+                    c->shift[3 * k + a] += dd;
+                    tot[2 * k + a] += dd;
+                }
+            for (int k = 0; k < n; k++)
+                rshift_max = fmax(rshift_max, hypot(tot[2 * k], tot[2 * k + 1]));
+            if (tr)
+                memcpy(m->qpos, best, nq_all * sizeof(double)); /* the pass starts from frame 0 */
+            reset_ik_figures(rep);
+            if ((rc = run_pass(rt, s, c, 1, m, rep, &oq, prog, 0, path, err)))
+                break;
+            lfd_rt_contact_levels(r, c, m->fps);
+            if (lfd_rt_smooth_motion(r, m, o->smooth_hz, c->work))
+                rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", path);
+            else if ((rc = lfd_rt_feet_step(rt, c, m, err)) == LFD_OK &&
+                     (rc = lfd_rt_floor_step(rt, m, c->work, err)) == LFD_OK)
+                lfd_rt_impose_bounds(r, m);
+            if (rc || (rc = lfd_rt_zmp_error(rt, m, LFD_RT_SUPPORT_LEVER, &e, &worst, err)))
+                break;
+            if (!(e < e_best))
+                break; /* no closer: a smaller shift is not tried */
+            if ((rc = measure_motion(rt, c, m, fig, err)))
+                break;
+            if (within_caps(fig, &cap)) {
+                kept = 1;
+                e_best = e;
+                memcpy(best, m->qpos, nq_all * sizeof(double));
+                memcpy(pinned, c->pinned, (size_t)n * 2);
+                *rep_best = *rep;
+                shift_max = rshift_max;
+                memcpy(tot_best, tot, (size_t)n * 2 * sizeof(double));
+            }
+        }
+        if (rc == LFD_OK && !kept) {
             first_refused = rd == 0;
             break; /* a round that did not help: the next starts from its motion, and rarely does */
         }

@@ -28,6 +28,7 @@
 #define ZMP_W_ZMP 100.0 /* ... of the ZMP reaching its target */
 #define ZMP_W_SMOOTH 1.0 /* ... of the correction's second difference */
 #define DYN_ROUNDS 3 /* --zmp-filter: rounds of filter, smoothing, feet and floor steps */
+#define DYN_RETRIES 2 /* ... a round the caps refuse is tried again at half its shift, this many times */
 #define DYN_ITERS 5 /* dynamics filter: corrections on the motion's own ZMP */
 #define DYN_STEP0 0.6 /* ... the first step, a share of the cart-table correction (halved when a step does not help) */
 #define DYN_DONE_M 0.002 /* ... stop once no ZMP is further than this from its target */
