@@ -1,12 +1,15 @@
 /*  Poor retargeting results say so (issue 21): the report's figures beyond
     their thresholds become warning lines, `--json` carries them under
     "warnings", and `lfd retarget --strict` exits 1 on any of them. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ingest/lfd_synth.h"
 #include "retarget/lfd_retarget.h"
 #include "robots/lfd_robot.h"
+#include "sim/lfd_check.h"
 #include "tests/lfd_test.h"
 
 TEST(retarget_warnings_follow_the_thresholds)
@@ -183,5 +186,61 @@ TEST(retarget_root_speed_warns_on_real_mocap)
         lfd_motion_free(&m);
     }
     lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
+
+/* `--time-scale auto` (issue 15): lfd's procedural walk played twice as
+   fast (frame time halved) onto G1 asks its ankles for more than their
+   torque (1.2 of the limit); the report names the smallest factor of
+   1.1-2 whose torques fit (1.2 here), and with --time-scale auto the
+   written motion is that much longer and lfd check finds no torque failure
+   in it.  The factors are all tried from the smallest: the torques do not
+   fall monotonically with the slow-down (this clip slowed 2x, the walk at
+   its own pace, does not fit: 1.23 of the limit), so no shortcut from the
+   largest is taken. */
+TEST(retarget_time_scale_auto_slows_by_the_factor_it_reports)
+{
+    if (lfd_test_under_valgrind())
+        SKIP("retargets a clip at up to eight rates: too slow under Valgrind");
+    lfd_err err = {0};
+    lfd_bvh b;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 120};
+    CHECK_OK(lfd_synth_bvh(&b, &so, NULL, &err), &err);
+    b.frame_time_s *= 0.5;
+    static char out[65536], args[4096], in[1024], a[1024], sl[1024];
+    snprintf(in, sizeof in, "%s/fast_walk.bvh", lfd_test_tmpdir());
+    snprintf(a, sizeof a, "%s/as_is.lfdm", lfd_test_tmpdir());
+    snprintf(sl, sizeof sl, "%s/slowed.lfdm", lfd_test_tmpdir());
+    CHECK_OK(lfd_bvh_write(&b, in, NULL, &err), &err);
+    lfd_bvh_free(&b);
+    snprintf(args, sizeof args, "retarget %s --robot g1 -o %s --out-fps 30 --json", in, a);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    const char *p = strstr(out, "\"time_scale_needed\":");
+    double need = p ? atof(p + strlen("\"time_scale_needed\":")) : 0;
+    CHECK(strstr(out, "\"time_scale\": 1,") != NULL);
+    CHECK(need > 1 && need <= 2);
+    snprintf(args, sizeof args, "retarget %s --robot g1 -o %s --out-fps 30 --time-scale auto", in, sl);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "(--time-scale auto) so the torques fit");
+    lfd_motion ma, ms;
+    lfd_robot *r = NULL;
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    CHECK_OK(lfd_motion_read(&ma, a, &err), &err);
+    CHECK_OK(lfd_motion_read(&ms, sl, &err), &err);
+    if (!r || !ma.nframes || !ms.nframes)
+        return;
+    fprintf(stderr, "fast walk on g1: slowed %.2fx, %d -> %d frames\n", need, ma.nframes, ms.nframes);
+    CHECK(fabs(ms.nframes - need * ma.nframes) <= 2);
+    lfd_check_report *cr = NULL;
+    CHECK_OK(lfd_check_report_new(&cr, &err), &err);
+    lfd_check_opts co;
+    lfd_check_opts_init(&co);
+    co.checks = 1u << LFD_CG_TORQUE;
+    CHECK_OK(lfd_check_run(r, &ms, &co, cr, &err), &err);
+    for (int i = 0; cr && i < cr->nfindings; i++)
+        CHECK(cr->finding[i].severity != LFD_CHECK_FAIL);
+    lfd_check_report_free(&cr);
+    lfd_motion_free(&ma);
+    lfd_motion_free(&ms);
     lfd_robot_free(&r);
 }
