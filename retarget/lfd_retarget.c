@@ -85,6 +85,7 @@ void lfd_retargeter_free(lfd_retargeter **prt)
         return;
     lfd_ik_free(&(*prt)->ik);
     lfd_ik_free(&(*prt)->ik_feet);
+    lfd_ik_free(&(*prt)->ik_arms);
     free(*prt);
     *prt = NULL;
 }
@@ -231,6 +232,52 @@ static int feet_ik_new(lfd_retargeter *rt, const lfd_ik_config *base, lfd_err *e
         rt->ik_feet->dof_continuity[a] = 1.0;
     }
     return LFD_OK;
+}
+
+/* The IK that keeps the hands where they are while the dynamics filter's
+   last, direct steps move the root: only the arm joints move (bodies
+   marked by mark_arms), the wrists' points are its tasks, the arms stay
+   clear of the body (the main IK's clearance pairs), and each joint is
+   pulled toward the pose it starts from. */
+static int arms_ik_new(lfd_retargeter *rt, const lfd_ik_config *base, const int *arm, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    lfd_ik_config cfg = *base;
+    cfg.continuity_weight = FEET_POLISH_CONTINUITY;
+    cfg.posture_weight = 0;
+    int rc = lfd_ik_new(&rt->ik_arms, r->m, &cfg, err);
+    int wrist[2] = {LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
+    for (int s = 0; s < 2; s++) {
+        int e = rt->entry_of[wrist[s]];
+        rt->hand_task[s] = -1;
+        if (rc || e < 0)
+            continue;
+        const lfd_robot_map_entry *me = &r->map[e];
+        int k = lfd_ik_add_task(rt->ik_arms, me->body_id, me->offset, NULL, me->pos_w, 0, err);
+        if (k < 0)
+            rc = k;
+        else
+            rt->hand_task[s] = k;
+    }
+    if (rc == LFD_OK && !rt->opts.no_clearance)
+        rc = add_clearance_pairs(rt->ik_arms, r, arm, err);
+    if (rc)
+        return rc;
+    memcpy(rt->ik_arms->q_default, r->qpos_default, (size_t)r->m->nq * sizeof(double));
+    for (int i = 0; i < r->m->nv; i++)
+        rt->ik_arms->dof_active[i] = 0;
+    for (int j = 0; j < r->njoints; j++) {
+        const lfd_robot_joint *J = &r->joints[j];
+        int a = J->dof_adr;
+        rt->ik_arms->dof_vmax[a] = J->vel_max;
+        rt->ik_arms->dof_lo[a] = J->range_lo;
+        rt->ik_arms->dof_hi[a] = J->range_hi;
+        rt->ik_arms->dof_active[a] = (unsigned char)(arm[J->body_id] != 0);
+        rt->ik_arms->dof_continuity[a] = 1.0;
+    }
+    if (rt->ik_arms->npair)
+        rc = lfd_ik_fit_clearance(rt->ik_arms, r->qpos_default, err);
+    return rc;
 }
 
 int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retarget_calib *c,
@@ -427,6 +474,11 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
         /* continuity only where redundancy lets a joint flip: the arms (legs
            are pinned by the feet, the trunk by its orientation target) */
         rt->ik->dof_continuity[J->dof_adr] = arm[J->body_id] ? 1.0 : 0.0;
+    }
+    if (!rt->opts.upper_body && r->floating && (rc = arms_ik_new(rt, &cfg, arm, err))) {
+        free(arm);
+        lfd_retargeter_free(&rt);
+        return rc;
     }
     free(arm);
     if (rt->opts.upper_body && r->floating)

@@ -468,7 +468,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     oq.progress = 0;
     int first_refused = 0; /* a round runs only after the one before it was kept */
     for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
-        if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, rep, tot, c->dshift, err)))
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, 0, rep, tot, c->dshift, err)))
             break;
         /* the shift of all rounds stays within ZMP_MAX_SHIFT_M; c->dshift
            becomes the shift this round applies */
@@ -566,7 +566,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         if (i > 0 && (rc = lfd_rt_zmp_error(rt, m, support[i], &e0, &worst, err)))
             break;
         memcpy(best, m->qpos, nq_all * sizeof(double));
-        if ((rc = lfd_rt_dynamics_filter(rt, c, m, support[i], rep, tot_best, c->dshift, err)))
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, support[i], 1, rep, tot_best, c->dshift, err)))
             break;
         lfd_rt_impose_bounds(r, m);
         if ((rc = lfd_rt_zmp_error(rt, m, support[i], &e, &worst, err)) == LFD_OK && e < e0 &&

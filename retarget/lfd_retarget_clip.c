@@ -664,22 +664,35 @@ static void feet_here(const lfd_retargeter *rt, const mjData *d, const double *l
 }
 
 /* frame k's body moved by (dx, dy), its legs putting both feet back where
-   they were */
-static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, double *q, double *qs, double dx,
-                       double dy, double fps)
+   they were and, with aws (a workspace of rt->ik_arms), its arms the hands */
+static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws, double *q,
+                       double *qs, double dx, double dy, double fps)
 {
     const lfd_robot *r = rt->r;
     const mjModel *mm = r->m;
-    double pos[4 * 3], quat[4 * 4], pw[4] = {0}, rw[4] = {0};
+    double pos[4 * 3], quat[4 * 4], pw[4] = {0}, rw[4] = {0}, hpos[2 * 3] = {0}, hw[2] = {0};
     mjData *d = lfd_ik_ws_data(iws);
     memcpy(d->qpos, q, (size_t)mm->nq * sizeof(double));
     mj_kinematics(mm, d);
     feet_here(rt, d, NULL, pos, quat, pw, rw);
+    static const int wrist[2] = {LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
+    for (int s = 0; aws && s < 2; s++) {
+        int t = rt->hand_task[s];
+        if (t < 0)
+            continue;
+        lfd_rt_map_point(mm, d, &r->map[rt->entry_of[wrist[s]]], hpos + 3 * t);
+        hw[t] = rt->ik_arms->tasks[t].pos_weight;
+    }
     q[0] += dx;
     q[1] += dy;
     memcpy(qs, q, (size_t)mm->nq * sizeof(double));
     lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL};
-    return lfd_ik_solve(rt->ik_feet, iws, &fr, q, NULL);
+    int rc = lfd_ik_solve(rt->ik_feet, iws, &fr, q, NULL);
+    if (rc || !aws)
+        return rc;
+    memcpy(qs, q, (size_t)mm->nq * sizeof(double));
+    lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL};
+    return lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL);
 }
 
 /* The dynamics filter (issue 15): where the written motion's own ZMP
@@ -699,8 +712,8 @@ static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q
                               int root_lift, double *work, lfd_err *err);
 
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
-                           lfd_retarget_report *rep, const double *shift0, double *shift_xy,
-                           lfd_err *err)
+                           int keep_hands, lfd_retarget_report *rep, const double *shift0,
+                           double *shift_xy, lfd_err *err)
 {
     const lfd_robot *r = rt->r;
     const mjModel *mm = r->m;
@@ -709,12 +722,15 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
         return LFD_OK;
     size_t N = (size_t)n, nqn = N * (size_t)nq;
     dyn_ws w = {.support = support};
-    lfd_ik_ws *iws = NULL;
+    lfd_ik_ws *iws = NULL, *aws = NULL;
     double *buf = malloc((3 * (size_t)nv + (size_t)nq + 12 * N + 2 * N + N + nqn) * sizeof(double));
     w.d = lfd_mj_make_data_kin(mm);
     int rc = buf && w.d ? lfd_ik_ws_new(&iws, rt->ik_feet, err)
                         : lfd_fail(err, LFD_ENOMEM, "out of memory for the dynamics filter");
+    if (rc == LFD_OK && keep_hands && rt->ik_arms)
+        rc = lfd_ik_ws_new(&aws, rt->ik_arms, err);
     if (rc) {
+        lfd_ik_ws_free(&iws);
         if (w.d)
             mj_deleteData(w.d);
         free(buf);
@@ -751,7 +767,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
             }
             if (hypot(dx, dy) < 1e-6)
                 continue;
-            if (shift_frame(rt, iws, lfd_motion_frame(m, k), qs, dx, dy, m->fps))
+            if (shift_frame(rt, iws, aws, lfd_motion_frame(m, k), qs, dx, dy, m->fps))
                 rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: dynamics filter's legs step failed", k);
             delta[2 * k] = dx;
             delta[2 * k + 1] = dy;
@@ -790,6 +806,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
         for (int k = 0; k < n; k++)
             rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m, hypot(total[2 * k], total[2 * k + 1]));
     lfd_ik_ws_free(&iws);
+    lfd_ik_ws_free(&aws);
     mj_deleteData(w.d);
     free(buf);
     return rc;

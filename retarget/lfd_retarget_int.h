@@ -74,6 +74,8 @@ struct lfd_retargeter {
     double rel0[LFD_CJ_COUNT][3];   /* robot edge vector at the zero pose (world = segment axes) */
     lfd_ik *ik_feet;                /* legs only: planted feet back on their pins after smoothing */
     int feet_task[2][2];            /* ik_feet task of each side's ankle, toe (-1: none) */
+    lfd_ik *ik_arms;                /* arms only: hands kept while the filter's direct steps move the root */
+    int hand_task[2];               /* ik_arms task of each wrist (-1: none) */
 };
 
 struct lfd_retarget_stream {
@@ -211,10 +213,11 @@ int lfd_rt_smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, do
 /* the dynamics filter (--zmp-filter): root shifts from the motion's own ZMP,
    applied to m (the legs keep the feet) and, with shift_xy (2 n doubles, may
    be NULL), returned; shift0 (2 n doubles, may be NULL) is the shift m
-   already has, which counts toward ZMP_MAX_SHIFT_M */
+   already has, which counts toward ZMP_MAX_SHIFT_M; with keep_hands the
+   arms put the hands back where they were too (rt->ik_arms) */
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
-                           lfd_retarget_report *rep, const double *shift0, double *shift_xy,
-                           lfd_err *err);
+                           int keep_hands, lfd_retarget_report *rep, const double *shift0,
+                           double *shift_xy, lfd_err *err);
 /* the floor point c (x, y) moved toward side's ankle until a vertical load
    fz (N) there asks at most DYN_TORQUE_SHARE of the torque limits of the
    leg's joints within ANKLE_NEAR_M of the foot (kinematics done in d) */
