@@ -184,6 +184,25 @@ static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, const int *arm, l
     return rc;
 }
 
+/* A limb IK's joints: the robot's ranges and velocity limits, continuity
+   toward the pose it starts from, the default pose as its posture; only
+   the legs' joints move (arm NULL) or the arms' (bodies marked in arm). */
+static void limb_ik_dofs(lfd_ik *ik, const lfd_robot *r, const int *arm)
+{
+    memcpy(ik->q_default, r->qpos_default, (size_t)r->m->nq * sizeof(double));
+    for (int i = 0; i < r->m->nv; i++)
+        ik->dof_active[i] = 0;
+    for (int j = 0; j < r->njoints; j++) {
+        const lfd_robot_joint *J = &r->joints[j];
+        int a = J->dof_adr;
+        ik->dof_vmax[a] = J->vel_max;
+        ik->dof_lo[a] = J->range_lo;
+        ik->dof_hi[a] = J->range_hi;
+        ik->dof_active[a] = (unsigned char)(arm ? arm[J->body_id] != 0 : lfd_rt_joint_leg_side(r, j) >= 0);
+        ik->dof_continuity[a] = 1.0;
+    }
+}
+
 /* The IK of the last whole-clip step: only the leg joints move, the planted
    feet's ankle (position and orientation) and toe points are its tasks, the
    soles stay above the floor, and each joint is pulled toward the smoothed
@@ -219,18 +238,7 @@ static int feet_ik_new(lfd_retargeter *rt, const lfd_ik_config *base, lfd_err *e
     if (rc)
         return rc;
     rt->ik_feet->floor_z = rt->ik->floor_z;
-    memcpy(rt->ik_feet->q_default, r->qpos_default, (size_t)r->m->nq * sizeof(double));
-    for (int i = 0; i < r->m->nv; i++)
-        rt->ik_feet->dof_active[i] = 0;
-    for (int j = 0; j < r->njoints; j++) {
-        const lfd_robot_joint *J = &r->joints[j];
-        int a = J->dof_adr;
-        rt->ik_feet->dof_vmax[a] = J->vel_max;
-        rt->ik_feet->dof_lo[a] = J->range_lo;
-        rt->ik_feet->dof_hi[a] = J->range_hi;
-        rt->ik_feet->dof_active[a] = (unsigned char)(lfd_rt_joint_leg_side(r, j) >= 0);
-        rt->ik_feet->dof_continuity[a] = 1.0;
-    }
+    limb_ik_dofs(rt->ik_feet, r, NULL);
     return LFD_OK;
 }
 
@@ -263,18 +271,7 @@ static int arms_ik_new(lfd_retargeter *rt, const lfd_ik_config *base, const int 
         rc = add_clearance_pairs(rt->ik_arms, r, arm, err);
     if (rc)
         return rc;
-    memcpy(rt->ik_arms->q_default, r->qpos_default, (size_t)r->m->nq * sizeof(double));
-    for (int i = 0; i < r->m->nv; i++)
-        rt->ik_arms->dof_active[i] = 0;
-    for (int j = 0; j < r->njoints; j++) {
-        const lfd_robot_joint *J = &r->joints[j];
-        int a = J->dof_adr;
-        rt->ik_arms->dof_vmax[a] = J->vel_max;
-        rt->ik_arms->dof_lo[a] = J->range_lo;
-        rt->ik_arms->dof_hi[a] = J->range_hi;
-        rt->ik_arms->dof_active[a] = (unsigned char)(arm[J->body_id] != 0);
-        rt->ik_arms->dof_continuity[a] = 1.0;
-    }
+    limb_ik_dofs(rt->ik_arms, r, arm);
     if (rt->ik_arms->npair)
         rc = lfd_ik_fit_clearance(rt->ik_arms, r->qpos_default, err);
     return rc;

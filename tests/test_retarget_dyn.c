@@ -36,6 +36,30 @@ static double assist_of(const lfd_robot *r, const lfd_motion *m, int *nfail)
     return a;
 }
 
+/* h retargeted onto r at 30 fps with --no-zmp-filter ([0]) and by default
+   ([1]): lfd check's external help and failures and the retarget reports;
+   1 if both ran */
+static int without_and_with(const lfd_robot *r, const lfd_human *h, double assist[2], int nfail[2],
+                            lfd_retarget_report rep[2])
+{
+    lfd_err err = {0};
+    for (int f = 0; f < 2; f++) {
+        lfd_retarget_opts o;
+        lfd_retarget_opts_init(&o);
+        o.progress = 0;
+        o.fps = 30;
+        o.zmp_filter = f;
+        lfd_motion m;
+        int rc = lfd_retarget_human(r, h, &o, &m, &rep[f], &err);
+        CHECK_OK(rc, &err);
+        if (rc)
+            return 0;
+        assist[f] = assist_of(r, &m, &nfail[f]);
+        lfd_motion_free(&m);
+    }
+    return 1;
+}
+
 /* halves: the unfiltered motion needs over 0.1 body weights of help and
    the filter at least halves it */
 static void walk_on(const char *robot, const char *name, double help_max, int halves)
@@ -56,29 +80,16 @@ static void walk_on(const char *robot, const char *name, double help_max, int ha
         return;
     double assist[2] = {0};
     int nfail[2] = {0};
-    for (int f = 0; f < 2; f++) {
-        lfd_retarget_opts o;
-        lfd_retarget_opts_init(&o);
-        o.progress = 0;
-        o.fps = 30;
-        o.zmp_filter = f;
-        lfd_motion m;
-        lfd_retarget_report rep;
-        int rc = lfd_retarget_human(r, &h, &o, &m, &rep, &err);
-        CHECK_OK(rc, &err);
-        if (rc)
-            break;
-        assist[f] = assist_of(r, &m, &nfail[f]);
-        fprintf(stderr, "%s %s %s: help %.3f bw, lfd check failures %d, hands %.3f m, slide %.4f m, "
-                        "root shift %.3f m\n",
-                name, robot, f ? "dynamics filter" : "--no-zmp-filter", assist[f], nfail[f],
-                rep.hand_err_mean_m, rep.foot_slide_max_m, rep.zmp_shift_max_m);
-        if (f) {
-            CHECK(rep.hand_err_mean_m <= 0.02);
-            CHECK(rep.foot_slide_max_m <= 0.02);
-            CHECK(rep.zmp_shift_max_m <= 0.08 + 1e-9);
-        }
-        lfd_motion_free(&m);
+    lfd_retarget_report rep[2];
+    if (without_and_with(r, &h, assist, nfail, rep)) {
+        for (int f = 0; f < 2; f++)
+            fprintf(stderr, "%s %s %s: help %.3f bw, lfd check failures %d, hands %.3f m, "
+                            "slide %.4f m, root shift %.3f m\n",
+                    name, robot, f ? "dynamics filter" : "--no-zmp-filter", assist[f], nfail[f],
+                    rep[f].hand_err_mean_m, rep[f].foot_slide_max_m, rep[f].zmp_shift_max_m);
+        CHECK(rep[1].hand_err_mean_m <= 0.02);
+        CHECK(rep[1].foot_slide_max_m <= 0.02);
+        CHECK(rep[1].zmp_shift_max_m <= 0.08 + 1e-9);
     }
     if (halves) {
         CHECK(assist[0] > 0.1);
@@ -140,25 +151,11 @@ TEST(retarget_dynamics_filter_retries_a_refused_round)
     if (!r)
         return;
     double assist[2] = {0}, shift = 0, slide = 1;
-    for (int f = 0; f < 2; f++) {
-        lfd_retarget_opts o;
-        lfd_retarget_opts_init(&o);
-        o.progress = 0;
-        o.fps = 30;
-        o.zmp_filter = f;
-        lfd_motion m;
-        lfd_retarget_report rep;
-        int rc = lfd_retarget_human(r, &h, &o, &m, &rep, &err);
-        CHECK_OK(rc, &err);
-        if (rc)
-            break;
-        int nfail;
-        assist[f] = assist_of(r, &m, &nfail);
-        if (f) {
-            shift = rep.zmp_shift_max_m;
-            slide = rep.foot_slide_max_m;
-        }
-        lfd_motion_free(&m);
+    int nfail[2];
+    lfd_retarget_report rep[2];
+    if (without_and_with(r, &h, assist, nfail, rep)) {
+        shift = rep[1].zmp_shift_max_m;
+        slide = rep[1].foot_slide_max_m;
     }
     fprintf(stderr, "synthetic walk g1: help %.3f -> %.3f bw, root shift %.3f m, slide %.4f m\n",
             assist[0], assist[1], shift, slide);
