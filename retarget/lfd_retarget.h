@@ -204,6 +204,9 @@ typedef struct lfd_retarget_report {
     double acc_p99_rad_s2, acc_max_rad_s2;   /* joint acceleration (second differences) */
     int smoothing_kept_off;                  /* 1: smoothing moved planted feet; output unsmoothed */
     double zmp_shift_max_m;                  /* largest horizontal correction of the dynamics filter */
+    int zmp_filter_ran;                      /* 1: the dynamics filter ran (the default on a floating robot) */
+    int zmp_rounds_kept;                     /* its rounds kept (of up to 3, each a rerun pass) */
+    int zmp_direct_kept;                     /* its last, direct steps kept (of 2) */
     /* frames of the person no foot support on the floor carries (seated,
        feet above the floor: lfd_support.h), in output frames; the same
        rule and words as `lfd check`'s needs_support finding */

@@ -467,6 +467,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     lfd_retarget_opts oq = *o;
     oq.progress = 0;
     int first_refused = 0; /* a round runs only after the one before it was kept */
+    int rounds_kept = 0;
     for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
         if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, 0, rep, tot, c->dshift, err)))
             break;
@@ -516,6 +517,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
                 break;
             if (within_caps(fig, &cap)) {
                 kept = 1;
+                rounds_kept++;
                 e_best = e;
                 memcpy(best, m->qpos, nq_all * sizeof(double));
                 memcpy(pinned, c->pinned, (size_t)n * 2);
@@ -534,6 +536,9 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         memcpy(c->pinned, pinned, (size_t)n * 2);
         *rep = *rep_best;
         rep->zmp_shift_max_m = shift_max;
+        rep->zmp_filter_ran = 1;
+        rep->zmp_rounds_kept = rounds_kept;
+        rep->zmp_direct_kept = 0;
     }
     /* The last corrections are applied as the filter makes them, the root
        moved and the legs keeping the feet, without a pass and smoothing
@@ -571,6 +576,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         lfd_rt_impose_bounds(r, m);
         if ((rc = lfd_rt_zmp_error(rt, m, support[i], &e, &worst, err)) == LFD_OK && e < e0 &&
             (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK && within_caps(fig, &cap)) {
+            rep->zmp_direct_kept++;
             for (int k = 0; k < 2 * n; k++)
                 tot_best[k] += c->dshift[k];
             for (int k = 0; k < n; k++)
@@ -698,6 +704,9 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
             rep->floor_pen_max_m <= sm.floor_pen_max_m + 1e-4 &&
             rep->acc_p99_rad_s2 <= SMOOTH_KEEP_ACC_RATIO * sm.acc_p99_rad_s2) {
             rep->smoothing_kept_off = 1;
+            /* the motion written is the one from before the filter too */
+            rep->zmp_shift_max_m = 0;
+            rep->zmp_rounds_kept = rep->zmp_direct_kept = 0;
         } else if (rc == LFD_OK) {
             tmp = m->qpos;
             m->qpos = raw;
@@ -852,6 +861,9 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
                 rep->root_travel_m, rep->human_travel_m,
                 rep->human_travel_m < LFD_RETARGET_TRAVEL_MIN_M ? "the person travels under 0.5 m"
                                                                  : "the root is held");
+    if (rep->zmp_filter_ran)
+        fprintf(fp, "  dynamics filter: root moved up to %.1f cm (rounds kept %d, last steps kept %d)\n",
+                100 * rep->zmp_shift_max_m, rep->zmp_rounds_kept, rep->zmp_direct_kept);
     for (int i = 0; i < rep->support.nranges; i++)
         fprintf(fp, "  needs support: frames %d-%d (%s)\n", rep->support.r[i].first,
                 rep->support.r[i].last, lfd_support_why(rep->support.r[i].why));
@@ -898,6 +910,10 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_knum(jw, "acc_p99_rad_s2", rep->acc_p99_rad_s2);
     lfd_jw_knum(jw, "acc_max_rad_s2", rep->acc_max_rad_s2);
     lfd_jw_kbool(jw, "smoothing_kept_off", rep->smoothing_kept_off);
+    lfd_jw_kbool(jw, "zmp_filter_ran", rep->zmp_filter_ran);
+    lfd_jw_knum(jw, "zmp_shift_max_m", rep->zmp_shift_max_m);
+    lfd_jw_kint(jw, "zmp_rounds_kept", rep->zmp_rounds_kept);
+    lfd_jw_kint(jw, "zmp_direct_kept", rep->zmp_direct_kept);
     lfd_jw_knum(jw, "root_travel_m", rep->root_travel_m);
     lfd_jw_knum(jw, "human_travel_m", rep->human_travel_m);
     lfd_jw_key(jw, "root_speed_ratio");

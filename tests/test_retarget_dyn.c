@@ -156,6 +156,9 @@ TEST(retarget_dynamics_filter_retries_a_refused_round)
     if (without_and_with(r, &h, assist, nfail, rep)) {
         shift = rep[1].zmp_shift_max_m;
         slide = rep[1].foot_slide_max_m;
+        /* the report says the filter ran and what it kept */
+        CHECK(!rep[0].zmp_filter_ran && rep[1].zmp_filter_ran);
+        CHECK(rep[1].zmp_rounds_kept >= 1);
     }
     fprintf(stderr, "synthetic walk g1: help %.3f -> %.3f bw, root shift %.3f m, slide %.4f m\n",
             assist[0], assist[1], shift, slide);
