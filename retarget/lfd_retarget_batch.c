@@ -492,7 +492,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
             double rshift_max = 0;
             for (int k = 0; k < n; k++)
                 for (int a = 0; a < 2; a++) {
-                    double dd = (tr ? -0.5 : 1) * frac * c->dshift[2 * k + a];
+                    double dd = (tr ? -frac : frac) * c->dshift[2 * k + a]; /* 1, then 1/2, 1/4 of it */
                     c->shift[3 * k + a] += dd;
                     tot[2 * k + a] += dd;
                 }

@@ -136,8 +136,8 @@ TEST(retarget_dynamics_filter_lafan1_walk_h1)
    lets a planted foot slide 1.6 cm, past the rounds' 1.5 cm cap; it used
    to be refused outright and the filter then did nothing at all (root
    shift 0, help 0.17 body weights as without it).  Tried again at half
-   its shift it is kept: the root moves 7 cm at most, the feet stay within
-   the cap (1.2 cm) and the help falls to 0.08. */
+   its shift it is kept: the root moves 8 cm at most, the feet stay within
+   the cap (1.4 cm) and the help falls to 0.07. */
 TEST(retarget_dynamics_filter_retries_a_refused_round)
 {
     if (lfd_test_under_valgrind())
