@@ -143,7 +143,7 @@ static int clip_alloc(lfd_rt_clip *c, int n, int njoints, lfd_err *err)
     c->pel = malloc(N * 3 * sizeof(double));
     c->shift = calloc(N * 3, sizeof(double));
     c->dshift = calloc(N * 2, sizeof(double));
-    c->work = malloc((N * 4 + (size_t)(njoints > 0 ? njoints : 0)) * sizeof(double));
+    c->work = malloc((N * 6 + (size_t)(njoints > 0 ? njoints : 0)) * sizeof(double));
     c->limb_t = malloc(N * 12 * sizeof(double));
     c->limb_on = malloc(N * 4);
     c->pinned = malloc(N * 2);
@@ -504,7 +504,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
             if ((rc = run_pass(rt, s, c, 1, m, rep, &oq, prog, 0, path, err)))
                 break;
             lfd_rt_contact_levels(r, c, m->fps);
-            if (lfd_rt_smooth_motion(r, m, o->smooth_hz, c->work))
+            if (lfd_rt_smooth_motion(r, c, m, o->smooth_hz, c->work))
                 rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", path);
             else if ((rc = lfd_rt_feet_step(rt, c, m, err)) == LFD_OK &&
                      (rc = lfd_rt_floor_step(rt, m, c->work, err)) == LFD_OK)
@@ -682,7 +682,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     if (rc == LFD_OK && smooth) {
         memcpy(raw, m->qpos, (size_t)nout * (size_t)m->nq * sizeof(double));
         lfd_rt_contact_levels(r, &c, fps);
-        if (lfd_rt_smooth_motion(r, m, o.smooth_hz, c.work))
+        if (lfd_rt_smooth_motion(r, &c, m, o.smooth_hz, c.work))
             rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
         else if ((rc = lfd_rt_feet_step(rt, &c, m, err)) == LFD_OK &&
                  (rc = lfd_rt_floor_step(rt, m, c.work, err)) == LFD_OK)

@@ -1090,13 +1090,64 @@ int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps)
     return LFD_OK;
 }
 
+/* x (n samples at stride) smoothed by lfd_rt_smooth_accel, then, while a
+   second difference is above acc_cap (per frame^2), smoothed again from the
+   same samples with the data's weight cut around it (SMOOTH_ACC_CUT per
+   round, SMOOTH_ACC_ROUNDS at most): the curve may leave the samples where
+   they turn faster than the cap, and only there; never at the frames where
+   contact (stride 2, may be NULL) is set, a foot on the floor that the
+   leg's joints would move.  work: 6 n doubles. */
+static int smooth_capped(double *x, int n, size_t stride, double lambda, double acc_cap,
+                         const uint8_t *contact, double *work)
+{
+    double *raw = work + 4 * n, *w = work + 5 * n;
+    for (int k = 0; k < n; k++) {
+        raw[k] = x[(size_t)k * stride];
+        w[k] = 1;
+    }
+    int rc = lfd_rt_smooth_accel(x, n, stride, NULL, lambda, work);
+    for (int round = 0; rc == LFD_OK && round < SMOOTH_ACC_ROUNDS; round++) {
+        int over = 0;
+        for (int k = 1; k + 1 < n; k++) {
+            double a = x[(size_t)(k + 1) * stride] - 2 * x[(size_t)k * stride] +
+                       x[(size_t)(k - 1) * stride];
+            if (fabs(a) > acc_cap) {
+                over = 1;
+                for (int i = k - 1; i <= k + 1; i++)
+                    if (!contact || !contact[2 * i])
+                        w[i] = fmax(SMOOTH_ACC_WMIN, w[i] * SMOOTH_ACC_CUT);
+            }
+        }
+        if (!over)
+            break;
+        for (int k = 0; k < n; k++)
+            x[(size_t)k * stride] = raw[k];
+        rc = lfd_rt_smooth_accel(x, n, stride, w, lambda, work);
+    }
+    return rc;
+}
+
+/* the human's contact flags (stride 2) of the foot whose leg moves qpos
+   channel ch; NULL for the other channels */
+static const uint8_t *contact_of(const lfd_robot *r, const lfd_rt_clip *c, int ch)
+{
+    if (!c)
+        return NULL;
+    for (int j = 0; j < r->njoints; j++)
+        if (r->joints[j].qpos_adr == ch)
+            return c->leg_side[j] >= 0 ? c->contact + c->leg_side[j] : NULL;
+    return NULL;
+}
+
 /* Smooths the motion over the clip: Whittaker (acceleration-penalised
    least squares, gain 1/2 at cutoff_hz) on the root position and every
    joint, the root quaternion component-wise in one hemisphere and
-   renormalised.  Then the hard bounds again: each joint inside its range
+   renormalised; with c, a leg's joints by smooth_capped while its foot is
+   off the floor (c->contact, c->leg_side).  Then the hard bounds again: each joint inside its range
    and, frame to frame, inside its velocity limit (issue 21: a filter must
    not break the limits it calls hard). */
-int lfd_rt_smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, double *work)
+int lfd_rt_smooth_motion(const lfd_robot *r, const lfd_rt_clip *c, lfd_motion *m, double cutoff_hz,
+                         double *work)
 {
     int n = m->nframes;
     double fps = m->fps, lambda = lfd_rt_smooth_lambda(cutoff_hz, fps);
@@ -1115,7 +1166,10 @@ int lfd_rt_smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, do
             moves = m->qpos[(size_t)k * nq + ch] != m->qpos[ch];
         if (!moves)
             continue;
-        int rc = lfd_rt_smooth_accel(m->qpos + ch, n, nq, NULL, lambda, work);
+        const uint8_t *cf = contact_of(r, c, ch);
+        int rc = !cf ? lfd_rt_smooth_accel(m->qpos + ch, n, nq, NULL, lambda, work)
+                     : smooth_capped(m->qpos + ch, n, nq, lambda, SMOOTH_ACC_CAP_RAD_S2 / (fps * fps),
+                                     cf, work);
         if (rc)
             return rc;
     }

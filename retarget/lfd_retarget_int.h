@@ -20,6 +20,15 @@
 #define SMOOTH_KEEP_ACC_RATIO 1.25 /* ... unless the unsmoothed one's acceleration p99 is higher
                                       than this times the smoothed one's (a jerky motion that
                                       skates less is not the better one either) */
+#define SMOOTH_ACC_CAP_RAD_S2 60.0 /* the whole-clip smoothing lets a leg's joints leave the IK's path
+                                      where they turn faster than this, while the foot is off the floor
+                                      (lfd's default, the report's p99 threshold LFD_RETARGET_WARN_ACC_P99;
+                                      the robot descriptions publish no acceleration limits): a leg
+                                      reaching full extension before heel strike turns its knee round
+                                      within a frame (G1 bandai1 walk: 168 rad/s^2 at frame 74) */
+#define SMOOTH_ACC_ROUNDS 2 /* ... in this many reweighting rounds at most */
+#define SMOOTH_ACC_CUT 0.2 /* ... each cutting the data's weight around a frame over the cap by this */
+#define SMOOTH_ACC_WMIN 1e-3 /* ... down to this at least */
 #define FLOOR_POLISH_TOL_M 0.001 /* a sole this far below the floor gets the floor step */
 #define FEET_POLISH_ITERS 4 /* IK iterations of the feet step (it starts close) */
 #define FEET_CORR_HZ 9.0 /* the feet and floor steps' corrections are smoothed over the clip at this cutoff */
@@ -187,7 +196,7 @@ typedef struct lfd_rt_clip {
     double *pel;            /* n x 3: the pelvis the last pass reached */
     double *shift;          /* n x 3: the whole-clip pass's pelvis path minus tpel */
     double *dshift;         /* n x 2: the dynamics filter's root shift of one round */
-    double *work;           /* 4 n + njoints */
+    double *work;           /* 6 n + njoints */
     double *limb_t;         /* n x 12: hand (l, r) then ankle (l, r) targets from the human */
     uint8_t *limb_on;       /* n x 4: that target was in use */
     uint8_t *pinned;        /* n x 2: the foot was pinned in the last pass */
@@ -208,8 +217,11 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
 int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd_err *err);
 /* the human's joints and segment frames smoothed over the clip */
 int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps);
-/* the motion smoothed over the clip, then the hard bounds; work: 4 n doubles */
-int lfd_rt_smooth_motion(const lfd_robot *r, lfd_motion *m, double cutoff_hz, double *work);
+/* the motion smoothed over the clip (with c, a swinging leg's joints let off their path
+   where they turn faster than SMOOTH_ACC_CAP_RAD_S2; c->leg_side set, may be NULL),
+   then the hard bounds; work: 6 n doubles */
+int lfd_rt_smooth_motion(const lfd_robot *r, const lfd_rt_clip *c, lfd_motion *m, double cutoff_hz,
+                         double *work);
 /* the dynamics filter (--zmp-filter): root shifts from the motion's own ZMP,
    applied to m (the legs keep the feet) and, with shift_xy (2 n doubles, may
    be NULL), returned; shift0 (2 n doubles, may be NULL) is the shift m

@@ -76,6 +76,84 @@ TEST(retarget_smoother_keeps_lines_and_flattens_spikes)
         CHECK_NEAR(x[k], sin(2 * M_PI * k / 30.0), 0.03);
 }
 
+/* the largest |second difference| * fps^2 of qpos channel q over frames
+   [k0, k1) of m */
+static double channel_acc_max(const lfd_motion *m, int q, int k0, int k1)
+{
+    double a = 0;
+    for (int k = k0 > 1 ? k0 : 1; k < k1 && k + 1 < m->nframes; k++)
+        a = fmax(a, fabs(lfd_motion_frame(m, k + 1)[q] - 2 * lfd_motion_frame(m, k)[q] +
+                         lfd_motion_frame(m, k - 1)[q]) * m->fps * m->fps);
+    return a;
+}
+
+/* A knee that straightens and bends again within a frame (the V of a leg
+   reaching full extension before heel strike: 5 rad/s down, 5 rad/s up, 300
+   rad/s^2 at the turn) is rounded by the whole-clip smoothing to within
+   SMOOTH_ACC_CAP_RAD_S2 while its foot is off the floor; the same V with the
+   foot on the floor keeps the plain smoothing (the feet step pins those
+   frames), as do the joints of no leg. */
+TEST(retarget_smoothing_caps_a_swinging_knee)
+{
+    lfd_robot *r;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    if (!r)
+        return;
+    enum { N = 60, V = 30 };
+    int knee = -1, waist = -1;
+    for (int j = 0; j < r->njoints; j++) {
+        if (!strcmp(r->joints[j].name, "left_knee_joint"))
+            knee = j;
+        if (!strcmp(r->joints[j].name, "waist_yaw_joint"))
+            waist = j;
+    }
+    CHECK(knee >= 0 && waist >= 0);
+    lfd_rt_clip c;
+    memset(&c, 0, sizeof c);
+    c.n = N;
+    uint8_t contact[2 * N];
+    int leg_side[64];
+    CHECK(r->njoints <= 64);
+    for (int j = 0; j < r->njoints; j++)
+        leg_side[j] = lfd_rt_joint_leg_side(r, j);
+    CHECK_EQ_INT(leg_side[knee], 0);
+    CHECK_EQ_INT(leg_side[waist], -1);
+    c.contact = contact;
+    c.leg_side = leg_side;
+    double work[6 * N];
+    double acc[2][2]; /* [foot off, on][knee, waist] */
+    for (int on = 0; on < 2; on++) {
+        lfd_motion m;
+        CHECK_OK(lfd_robot_motion_alloc(r, &m, N, 30, 0, &err), &err);
+        for (int k = 0; k < N; k++) {
+            double *q = lfd_motion_frame(&m, k);
+            q[2] = 0.75;
+            q[3] = 1;
+            double v = abs(k - V) / 6.0; /* 5 rad/s at 30 fps */
+            q[r->joints[knee].qpos_adr] = 0.1 + fmin(v, 2.0);
+            q[r->joints[waist].qpos_adr] = fmin(v, 1.0) - 0.5;
+            /* the left foot off the floor around the turn, or on it throughout */
+            contact[2 * k] = on || abs(k - V) > 10;
+            contact[2 * k + 1] = 1;
+        }
+        CHECK_EQ_INT(lfd_rt_smooth_motion(r, &c, &m, 4, work), LFD_OK);
+        acc[on][0] = channel_acc_max(&m, r->joints[knee].qpos_adr, V - 8, V + 9);
+        acc[on][1] = channel_acc_max(&m, r->joints[waist].qpos_adr, V - 8, V + 9);
+        /* the turn is still there: the knee comes back up on both sides */
+        CHECK(lfd_motion_frame(&m, V - 8)[r->joints[knee].qpos_adr] > 1.0);
+        CHECK(lfd_motion_frame(&m, V + 8)[r->joints[knee].qpos_adr] > 1.0);
+        lfd_motion_free(&m);
+    }
+    fprintf(stderr, "knee V: %.0f rad/s^2 swinging, %.0f on the floor; waist %.0f, %.0f\n",
+            acc[0][0], acc[1][0], acc[0][1], acc[1][1]);
+    CHECK(acc[0][0] <= SMOOTH_ACC_CAP_RAD_S2 * 1.05);
+    CHECK(acc[1][0] > 1.3 * SMOOTH_ACC_CAP_RAD_S2); /* plain smoothing leaves more */
+    CHECK_NEAR(acc[0][1], acc[1][1], 1e-9);          /* no leg: plain in both */
+    CHECK(acc[0][1] > 1.3 * SMOOTH_ACC_CAP_RAD_S2);
+    lfd_robot_free(&r);
+}
+
 TEST(retarget_report_figures_match_the_written_motion)
 {
     lfd_robot *r;

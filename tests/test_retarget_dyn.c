@@ -1,12 +1,14 @@
 /*  The dynamics filter (`lfd retarget --zmp-filter`, issue 15) on real walks
     (../shared/data/mocap; skipped where it is absent, and under Valgrind:
     whole clips through several passes and lfd check):
-    - the external help lfd check measures on the written motion falls to at
-      most half of what the motion needs without the filter, and within
-      issue 15's 5 % of body weight (30 fps, g1: xia walk 0.77 to 0.00 body
-      weights, bandai2's walk-turn 0.44 to 0.00, mixamo's 0.43 to 0.00,
-      bandai1's walk to 0.07; h1: LAFAN1's walk 0.15 to 0.00), and lfd check
-      (no tracking) finds no failure on them;
+    - the external help lfd check measures on the written motion falls
+      within issue 15's 5 % of body weight, to at most half of what the
+      motion needs without the filter where that is over 0.1 (30 fps, g1:
+      bandai2's walk-turn 0.45 to 0.04 body weights, mixamo's 0.43 to 0.00,
+      bandai1's walk 0.28 to 0.00, xia's walk 0.07 to 0.00 (0.77 before the
+      swinging legs' smoothing was capped); h1: LAFAN1's walk 0.15 to 0.00),
+      and lfd check (no tracking) finds no failure on them;
+    - joint acceleration p99 within issue 15's 60 rad/s^2;
     - the arms keep their targets (the second pass reruns with the shifted
       root): hands within 2 cm mean; planted feet slide at most 2 cm;
     - the root shift stays within its 8 cm cap. */
@@ -90,12 +92,13 @@ static void walk_on(const char *robot, const char *name, double help_max, int ha
         CHECK(rep[1].hand_err_mean_m <= 0.02);
         CHECK(rep[1].foot_slide_max_m <= 0.02);
         CHECK(rep[1].zmp_shift_max_m <= 0.08 + 1e-9);
+        CHECK(rep[1].acc_p99_rad_s2 <= LFD_RETARGET_WARN_ACC_P99);
     }
     if (halves) {
         CHECK(assist[0] > 0.1);
         CHECK(assist[1] <= 0.5 * assist[0]);
     } else {
-        /* bandai1: 0.08 unfiltered, where the filter's gain is smaller */
+        /* xia: 0.07 unfiltered, where there is less to gain */
         CHECK(assist[1] < assist[0]);
     }
     CHECK(assist[1] <= help_max);
@@ -107,18 +110,18 @@ static void walk_on(const char *robot, const char *name, double help_max, int ha
 }
 
 /* help_max: issue 15's target, 5 % of body weight on the walks (0.03 on
-   both before the last, direct correction); bandai1's faster walk, 0.08
-   unfiltered: 0.11 with its ankle torque 1.09x before the filter's legs
-   were smoothed and its support allowed for the ankles' torque; 0.07 with
-   0.86x now */
-TEST(retarget_dynamics_filter_xia_walk_g1) { walk_on("g1", "xia_cmuskel_neutral_walk.bvh", 0.05, 1); }
+   both before the last, direct correction) */
+TEST(retarget_dynamics_filter_xia_walk_g1) { walk_on("g1", "xia_cmuskel_neutral_walk.bvh", 0.05, 0); }
 TEST(retarget_dynamics_filter_bandai2_walk_g1)
 {
     walk_on("g1", "bandai2_walk_turn_left_normal_001.bvh", 0.05, 1);
 }
+/* bandai1's faster walk: 0.07 with the filter (0.08 without) until the
+   swinging legs' smoothing was capped at SMOOTH_ACC_CAP_RAD_S2; its knees
+   had straightened into a turn of 168 rad/s^2 at each touch-down */
 TEST(retarget_dynamics_filter_bandai1_walk_g1)
 {
-    walk_on("g1", "bandai1_walk_normal_001.bvh", 0.08, 0);
+    walk_on("g1", "bandai1_walk_normal_001.bvh", 0.05, 1);
 }
 /* mixamo's short walk: 0.43 unfiltered, 0.06 before the last correction
    on the exact support, 0.00 with it */

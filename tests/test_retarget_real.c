@@ -70,7 +70,8 @@ static void all_files(const char *robot)
             if (rep.range_violations || rep.peak_vel_ratio > 1 + 1e-9 ||
                 rep.floor_pen_max_m > floor_cap || rep.foot_slide_max_m > slide_cap ||
                 rep.hand_err_mean_m > hand_cap ||
-                (walk && !humanoid && (rep.root_jump_max_m > 0.005 || rep.acc_p99_rad_s2 > 130)))
+                (walk && !humanoid &&
+                 (rep.root_jump_max_m > 0.005 || rep.acc_p99_rad_s2 > LFD_RETARGET_WARN_ACC_P99)))
                 lfd_test_fail_at(__FILE__, __LINE__, "%s on %s: range %d, velocity %.3f of limit, "
                                  "floor %.4f m, slide %.4f m, hands %.3f m, root jump %.4f m, "
                                  "acc p99 %.0f rad/s^2",
