@@ -90,9 +90,10 @@ static double channel_acc_max(const lfd_motion *m, int q, int k0, int k1)
 /* A knee that straightens and bends again within a frame (the V of a leg
    reaching full extension before heel strike: 5 rad/s down, 5 rad/s up, 300
    rad/s^2 at the turn) is rounded by the whole-clip smoothing to within
-   SMOOTH_ACC_CAP_RAD_S2 while its foot is off the floor; the same V with the
-   foot on the floor keeps the plain smoothing (the feet step pins those
-   frames), as do the joints of no leg. */
+   SMOOTH_ACC_CAP_RAD_S2 while its own foot is off the floor; the same V with
+   the foot on the floor keeps the plain smoothing (the feet step pins those
+   frames), as do the joints of no leg.  Both knees make the V; one foot at a
+   time is off the floor, so each knee must follow its own foot's flags. */
 TEST(retarget_smoothing_caps_a_swinging_knee)
 {
     lfd_robot *r;
@@ -101,29 +102,35 @@ TEST(retarget_smoothing_caps_a_swinging_knee)
     if (!r)
         return;
     enum { N = 60, V = 30 };
-    int knee = -1, waist = -1;
+    int knee[2] = {-1, -1}, waist = -1;
     for (int j = 0; j < r->njoints; j++) {
         if (!strcmp(r->joints[j].name, "left_knee_joint"))
-            knee = j;
+            knee[0] = j;
+        if (!strcmp(r->joints[j].name, "right_knee_joint"))
+            knee[1] = j;
         if (!strcmp(r->joints[j].name, "waist_yaw_joint"))
             waist = j;
     }
-    CHECK(knee >= 0 && waist >= 0);
+    if (!(knee[0] >= 0 && knee[1] >= 0 && waist >= 0)) {
+        lfd_test_fail_at(__FILE__, __LINE__, "g1 has no left/right knee or waist yaw joint");
+        lfd_robot_free(&r);
+        return;
+    }
     lfd_rt_clip c;
     memset(&c, 0, sizeof c);
     c.n = N;
     uint8_t contact[2 * N];
-    int leg_side[64];
-    CHECK(r->njoints <= 64);
+    int leg_side[LFD_ROBOT_MAX_JOINTS];
     for (int j = 0; j < r->njoints; j++)
         leg_side[j] = lfd_rt_joint_leg_side(r, j);
-    CHECK_EQ_INT(leg_side[knee], 0);
+    CHECK_EQ_INT(leg_side[knee[0]], 0);
+    CHECK_EQ_INT(leg_side[knee[1]], 1);
     CHECK_EQ_INT(leg_side[waist], -1);
     c.contact = contact;
     c.leg_side = leg_side;
     double work[6 * N];
-    double acc[2][2]; /* [foot off, on][knee, waist] */
-    for (int on = 0; on < 2; on++) {
+    double acc[2][3]; /* [the left, the right foot off the floor][left knee, right knee, waist] */
+    for (int off = 0; off < 2; off++) {
         lfd_motion m;
         CHECK_OK(lfd_robot_motion_alloc(r, &m, N, 30, 0, &err), &err);
         for (int k = 0; k < N; k++) {
@@ -131,26 +138,32 @@ TEST(retarget_smoothing_caps_a_swinging_knee)
             q[2] = 0.75;
             q[3] = 1;
             double v = abs(k - V) / 6.0; /* 5 rad/s at 30 fps */
-            q[r->joints[knee].qpos_adr] = 0.1 + fmin(v, 2.0);
+            q[r->joints[knee[0]].qpos_adr] = q[r->joints[knee[1]].qpos_adr] = 0.1 + fmin(v, 2.0);
             q[r->joints[waist].qpos_adr] = fmin(v, 1.0) - 0.5;
-            /* the left foot off the floor around the turn, or on it throughout */
-            contact[2 * k] = on || abs(k - V) > 10;
-            contact[2 * k + 1] = 1;
+            /* foot `off` off the floor around the turn, the other on it throughout */
+            contact[2 * k + off] = abs(k - V) > 10;
+            contact[2 * k + !off] = 1;
         }
         CHECK_EQ_INT(lfd_rt_smooth_motion(r, &c, &m, 4, work), LFD_OK);
-        acc[on][0] = channel_acc_max(&m, r->joints[knee].qpos_adr, V - 8, V + 9);
-        acc[on][1] = channel_acc_max(&m, r->joints[waist].qpos_adr, V - 8, V + 9);
-        /* the turn is still there: the knee comes back up on both sides */
-        CHECK(lfd_motion_frame(&m, V - 8)[r->joints[knee].qpos_adr] > 1.0);
-        CHECK(lfd_motion_frame(&m, V + 8)[r->joints[knee].qpos_adr] > 1.0);
+        for (int i = 0; i < 3; i++)
+            acc[off][i] = channel_acc_max(&m, r->joints[i < 2 ? knee[i] : waist].qpos_adr, V - 8, V + 9);
+        /* the turn is still there: the knees come back up on both sides */
+        for (int s = 0; s < 2; s++) {
+            CHECK(lfd_motion_frame(&m, V - 8)[r->joints[knee[s]].qpos_adr] > 1.0);
+            CHECK(lfd_motion_frame(&m, V + 8)[r->joints[knee[s]].qpos_adr] > 1.0);
+        }
         lfd_motion_free(&m);
     }
-    fprintf(stderr, "knee V: %.0f rad/s^2 swinging, %.0f on the floor; waist %.0f, %.0f\n",
-            acc[0][0], acc[1][0], acc[0][1], acc[1][1]);
-    CHECK(acc[0][0] <= SMOOTH_ACC_CAP_RAD_S2 * 1.05);
-    CHECK(acc[1][0] > 1.3 * SMOOTH_ACC_CAP_RAD_S2); /* plain smoothing leaves more */
-    CHECK_NEAR(acc[0][1], acc[1][1], 1e-9);          /* no leg: plain in both */
-    CHECK(acc[0][1] > 1.3 * SMOOTH_ACC_CAP_RAD_S2);
+    fprintf(stderr, "knee V, left foot off: left %.0f, right %.0f rad/s^2; right foot off: "
+                    "left %.0f, right %.0f; waist %.0f, %.0f\n",
+            acc[0][0], acc[0][1], acc[1][0], acc[1][1], acc[0][2], acc[1][2]);
+    for (int off = 0; off < 2; off++) {
+        CHECK(acc[off][off] <= SMOOTH_ACC_CAP_RAD_S2 * 1.05); /* the swinging knee */
+        CHECK(acc[off][!off] > 1.3 * SMOOTH_ACC_CAP_RAD_S2);  /* the planted one: plain */
+        CHECK(acc[off][2] > 1.3 * SMOOTH_ACC_CAP_RAD_S2);     /* no leg: plain */
+    }
+    CHECK_NEAR(acc[0][0], acc[1][1], 1e-9); /* mirror images */
+    CHECK_NEAR(acc[0][2], acc[1][2], 1e-9);
     lfd_robot_free(&r);
 }
 
