@@ -293,6 +293,7 @@ typedef struct dyn_ws {
     mjData *d;
     double *v0, *v1, *f; /* nv each */
     int support;         /* LFD_RT_SUPPORT_LEVER or _EXACT */
+    const uint8_t *skip; /* n, may be NULL: frames that need support have no ZMP target */
 } dyn_ws;
 
 /* Whether joint j is one that carries foot side's load: a hinge with a
@@ -597,7 +598,7 @@ static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m,
         double cz;
         wz[k] = 0;
         target[2 * k] = target[2 * k + 1] = zmp[2 * k] = zmp[2 * k + 1] = 0;
-        if (!frame_zmp(rt, w, m, k, zmp + 2 * k, hull, &nh, &cz))
+        if ((w->skip && w->skip[k]) || !frame_zmp(rt, w, m, k, zmp + 2 * k, hull, &nh, &cz))
             continue;
         *zc += cz;
         nz++;
@@ -617,12 +618,12 @@ static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m,
 /* How far the motion's ZMPs are from their support polygons (the dynamics
    filter's objective): the sum of the squared distances over the frames
    with support (m^2) and the largest distance (m). */
-int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, int support, double *sum_m2,
-                     double *worst_m, lfd_err *err)
+int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, int support,
+                     const uint8_t *skip, double *sum_m2, double *worst_m, lfd_err *err)
 {
     const mjModel *mm = rt->r->m;
     size_t N = (size_t)m->nframes, nv = (size_t)mm->nv;
-    dyn_ws w = {.support = support};
+    dyn_ws w = {.support = support, .skip = skip};
     double *buf = malloc((3 * nv + 5 * N) * sizeof(double)), zc;
     w.d = lfd_mj_make_data_kin(mm);
     if (!buf || !w.d) {
@@ -721,7 +722,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
     if (!r->floating || !rt->ik_feet || n < 5)
         return LFD_OK;
     size_t N = (size_t)n, nqn = N * (size_t)nq;
-    dyn_ws w = {.support = support};
+    dyn_ws w = {.support = support, .skip = c->no_support};
     lfd_ik_ws *iws = NULL, *aws = NULL;
     double *buf = malloc((3 * (size_t)nv + (size_t)nq + 12 * N + 2 * N + N + nqn) * sizeof(double));
     w.d = lfd_mj_make_data_kin(mm);

@@ -203,6 +203,7 @@ typedef struct lfd_rt_clip {
     double *feet_t;         /* n x 2 x 10: a pinned foot's ankle point, ankle frame, toe point */
     double *level;          /* n x 2: 0..1, how deep into a contact phase each foot is */
     int *leg_side;          /* njoints: the foot a joint moves (0, 1), -1 */
+    uint8_t *no_support;    /* n: the frame needs support (lfd_support), the dynamics filter leaves it */
 } lfd_rt_clip;
 
 /* joints back inside their ranges and, frame to frame, their velocity limits */
@@ -248,8 +249,9 @@ void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, dou
 int lfd_rt_support_region(const lfd_robot *r, const mjData *d, const double *corner,
                           const int n_on[2], double fz, double *hull);
 /* the motion's ZMPs against their support (LFD_RT_SUPPORT_*): the sum of
-   squared distances (m^2) and the largest (m) */
-int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, int support, double *sum_m2,
-                     double *worst_m, lfd_err *err);
+   squared distances (m^2) and the largest (m), leaving out the frames
+   skip (n bytes, may be NULL) marks */
+int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, int support,
+                     const uint8_t *skip, double *sum_m2, double *worst_m, lfd_err *err);
 
 #endif
