@@ -39,18 +39,18 @@ static double assist_of(const lfd_robot *r, const lfd_motion *m, int *nfail)
     return a;
 }
 
-/* h retargeted onto r at 30 fps with --no-zmp-filter ([0]) and by default
+/* h retargeted onto r at fps (30 for without_and_with) with --no-zmp-filter ([0]) and by default
    ([1]): lfd check's external help and failures and the retarget reports;
    1 if both ran */
-static int without_and_with(const lfd_robot *r, const lfd_human *h, double assist[2], int nfail[2],
-                            lfd_retarget_report rep[2])
+static int without_and_with_at(const lfd_robot *r, const lfd_human *h, double fps, double assist[2],
+                               int nfail[2], lfd_retarget_report rep[2])
 {
     lfd_err err = {0};
     for (int f = 0; f < 2; f++) {
         lfd_retarget_opts o;
         lfd_retarget_opts_init(&o);
         o.progress = 0;
-        o.fps = 30;
+        o.fps = fps;
         o.zmp_filter = f;
         lfd_motion m;
         int rc = lfd_retarget_human(r, h, &o, &m, &rep[f], &err);
@@ -61,6 +61,12 @@ static int without_and_with(const lfd_robot *r, const lfd_human *h, double assis
         lfd_motion_free(&m);
     }
     return 1;
+}
+
+static int without_and_with(const lfd_robot *r, const lfd_human *h, double assist[2], int nfail[2],
+                            lfd_retarget_report rep[2])
+{
+    return without_and_with_at(r, h, 30, assist, nfail, rep);
 }
 
 /* halves: the unfiltered motion needs over 0.1 body weights of help and
@@ -237,6 +243,42 @@ TEST(retarget_dynamics_filter_leaves_seated_frames)
     lfd_motion_free(&m[0]);
     lfd_motion_free(&m[1]);
 out:
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
+
+/* Above 30 fps the filter solves the legs on every stride-th frame only
+   (30 Hz or more) and blends their corrections in between.  lfd's
+   procedural walk onto G1 at 120 Hz: the filter still keeps its rounds,
+   moves the root by centimetres and keeps the planted feet within the
+   rounds' slide cap on every frame, solved or blended (with the blended
+   frames' corrections left out, their feet would move with the root). */
+TEST(retarget_dynamics_filter_at_120_hz_keeps_the_feet)
+{
+    if (lfd_test_under_valgrind())
+        SKIP("a whole clip through the dynamics filter is too slow under Valgrind");
+    lfd_err err = {0};
+    lfd_robot *r = NULL;
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    lfd_human h;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 120};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    if (!r)
+        return;
+    double assist[2] = {0}, shift = 0, slide = 1;
+    int nfail[2];
+    lfd_retarget_report rep[2];
+    if (without_and_with_at(r, &h, 120, assist, nfail, rep)) {
+        shift = rep[1].zmp_shift_max_m;
+        slide = rep[1].foot_slide_max_m;
+        CHECK(rep[1].zmp_rounds_kept >= 1);
+        fprintf(stderr, "synthetic walk g1 at 120 Hz: help %.3f -> %.3f bw, root shift %.3f m, "
+                        "slide %.4f m (%.4f without the filter)\n",
+                assist[0], assist[1], shift, slide, rep[0].foot_slide_max_m);
+    }
+    CHECK(shift > 0.01);
+    CHECK(slide <= 0.015 + 1e-9);
+    CHECK(assist[1] < assist[0]);
     lfd_human_free(&h);
     lfd_robot_free(&r);
 }
