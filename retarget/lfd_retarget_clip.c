@@ -714,8 +714,8 @@ static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q
 
 /* Frames a+1 .. b-1 of m: their pose before the step (q0) plus the
    correction of the solved frames a and b (m - q0 there) blended linearly,
-   the root's (x, y) moved by exactly their own shift (delta); quaternions
-   normalised again. */
+   the root's (x, y) moved by exactly their own shift (delta; NULL: blended
+   too); quaternions normalised again. */
 static void interp_corrections(const mjModel *mm, lfd_motion *m, const double *q0, int a, int b,
                                const double *delta)
 {
@@ -727,8 +727,10 @@ static void interp_corrections(const mjModel *mm, lfd_motion *m, const double *q
         const double *k0 = q0 + (size_t)k * nq;
         for (size_t i = 0; i < nq; i++)
             q[i] = k0[i] + (1 - t) * (qa[i] - a0[i]) + t * (qb[i] - b0[i]);
-        q[0] = k0[0] + delta[2 * k];
-        q[1] = k0[1] + delta[2 * k + 1];
+        if (delta) {
+            q[0] = k0[0] + delta[2 * k];
+            q[1] = k0[1] + delta[2 * k + 1];
+        }
         mj_normalizeQuat(mm, q);
     }
 }
@@ -984,6 +986,8 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
     lfd_ik_ws *ws = sc.ws;
     double *qs = sc.qs;
     double pos[4 * 3], quat[4 * 4], pw[4], rw[4], pin[2][3] = {{0}};
+    int stride = m->fps > 0 ? (int)floor(m->fps / 30 + 1e-9) : 1, k_prev = 0;
+    stride = stride < 1 ? 1 : stride;
     for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
         double *q = lfd_motion_frame(m, k);
         memcpy(qs, q, (size_t)r->nq * sizeof(double));
@@ -1029,15 +1033,26 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
                 pw[tt] = rt->ik_feet->tasks[tt].pos_weight * PIN_POS_GAIN;
             }
         }
+        /* above 30 fps the legs are solved on every stride-th frame (30 Hz or
+           more) and the corrections blended in between, as in the dynamics
+           filter: they are smoothed at FEET_CORR_HZ below */
+        if (k % stride && k != m->nframes - 1)
+            continue;
         lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL};
         if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))
             rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: feet step failed (singular step)", k);
-        /* the correction, faded by how deep into its contact phase the leg's
-           foot is; a swing leg keeps its own (floor) correction */
+        interp_corrections(r->m, m, sc.q0, k_prev, k, NULL);
+        k_prev = k;
+    }
+    /* the correction, faded by how deep into its contact phase the leg's
+       foot is; a swing leg keeps its own (floor) correction */
+    for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
+        double *q = lfd_motion_frame(m, k);
+        const double *q0 = sc.q0 + (size_t)k * (size_t)r->nq;
         for (int j = 0; j < r->njoints; j++) {
             int a = r->joints[j].qpos_adr, side = c->leg_side[j];
             double lv = side < 0 ? 0 : c->pinned[2 * k + side] ? c->level[2 * k + side] : 1;
-            q[a] = qs[a] + lv * (q[a] - qs[a]);
+            q[a] = q0[a] + lv * (q[a] - q0[a]);
         }
     }
     /* The legs' corrections, smoothed over the clip (FEET_CORR_HZ): a
