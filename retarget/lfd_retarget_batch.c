@@ -494,7 +494,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     int first_refused = 0; /* a round runs only after the one before it was kept */
     int rounds_kept = 0;
     for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
-        if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, 0, rep, tot, c->dshift, err)))
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, 0, rep, tot, c->dshift, NULL, err)))
             break;
         /* the shift of all rounds stays within ZMP_MAX_SHIFT_M; c->dshift
            becomes the shift this round applies */
@@ -592,15 +592,22 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
        on a long clip the filter's iterations are the retargeting's largest
        cost (CMU 13_01 onto H1 at 120 Hz: 1,340 -> 2,800 frames/s). */
     for (int i = 0; i < 2 && rc == LFD_OK && !first_refused; i++) {
-        double e0 = e_best;
-        if (i > 0 && (rc = lfd_rt_zmp_error(rt, m, support[i], c->no_support, &e0, &worst, err)))
-            break;
+        /* the filter reports the ZMP error of the motion as it came in and
+           as it leaves, on its support; measured again only where the bounds
+           moved something after it (or it did not run) */
+        double e0 = e_best, eio[2] = {NAN, NAN};
         memcpy(best, m->qpos, nq_all * sizeof(double));
-        if ((rc = lfd_rt_dynamics_filter(rt, c, m, support[i], 1, rep, tot_best, c->dshift, err)))
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, support[i], 1, rep, tot_best, c->dshift, eio, err)))
             break;
-        lfd_rt_impose_bounds(r, m);
-        if ((rc = lfd_rt_zmp_error(rt, m, support[i], c->no_support, &e, &worst, err)) == LFD_OK && e < e0 &&
-            (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK && within_caps(fig, &cap)) {
+        if (i > 0 && !isnan(eio[0]))
+            e0 = eio[0];
+        else if (i > 0 && (rc = lfd_rt_zmp_error(rt, m, support[i], c->no_support, &e0, &worst, err)))
+            break; /* the filter did not run: m is as it came in */
+        e = eio[1];
+        if ((lfd_rt_impose_bounds(r, m) || isnan(e)) &&
+            (rc = lfd_rt_zmp_error(rt, m, support[i], c->no_support, &e, &worst, err)))
+            break;
+        if (e < e0 && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK && within_caps(fig, &cap)) {
             rep->zmp_direct_kept++;
             for (int k = 0; k < 2 * n; k++)
                 tot_best[k] += c->dshift[k];

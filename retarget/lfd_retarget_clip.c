@@ -737,7 +737,7 @@ static void interp_corrections(const mjModel *mm, lfd_motion *m, const double *q
 
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
                            int keep_hands, lfd_retarget_report *rep, const double *shift0,
-                           double *shift_xy, lfd_err *err)
+                           double *shift_xy, double *e_io, lfd_err *err)
 {
     const lfd_robot *r = rt->r;
     const mjModel *mm = r->m;
@@ -770,6 +770,8 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
     double *zmp2 = best + nqn, *target2 = zmp2 + 2 * N, *wz2 = target2 + 2 * N;
     double zc, worst, e = clip_zmp(rt, &w, m, zmp, target, wz, &zc, &worst);
     double e_best = e, step = DYN_STEP0;
+    if (e_io)
+        e_io[0] = e;
     /* above 30 fps the legs (and arms) are solved on every stride-th frame
        only, at 30 Hz or more, and their corrections blended linearly in
        between (interp_corrections): they are smoothed at FEET_CORR_HZ
@@ -842,6 +844,8 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
             step *= 0.5;
         }
     }
+    if (e_io)
+        e_io[1] = e_best;
     if (rc == LFD_OK && shift_xy)
         for (int k = 0; k < 2 * n; k++)
             shift_xy[k] = total[k] - (shift0 ? shift0[k] : 0);
@@ -856,20 +860,24 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
 }
 
 /* joints back inside their ranges and, frame to frame, their velocity limits */
-void lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m)
+int lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m)
 {
+    int moved = 0;
     for (int j = 0; j < r->njoints; j++) {
         const lfd_robot_joint *J = &r->joints[j];
         double step = isfinite(J->vel_max) && J->vel_max > 0 ? J->vel_max / m->fps * (1 - 1e-9) : INFINITY;
         for (int k = 0; k < m->nframes; k++) {
             double *v = lfd_motion_frame(m, k) + J->qpos_adr;
+            double v0 = *v;
             if (k) {
                 double p = lfd_motion_frame(m, k - 1)[J->qpos_adr];
                 *v = fmin(fmax(*v, p - step), p + step);
             }
             *v = fmin(fmax(*v, J->range_lo), J->range_hi);
+            moved += *v != v0;
         }
     }
+    return moved;
 }
 
 /* Which foot each joint moves, and how deep each frame is into its foot's

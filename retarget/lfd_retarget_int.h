@@ -206,8 +206,9 @@ typedef struct lfd_rt_clip {
     uint8_t *no_support;    /* n: the frame needs support (lfd_support), the dynamics filter leaves it */
 } lfd_rt_clip;
 
-/* joints back inside their ranges and, frame to frame, their velocity limits */
-void lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m);
+/* joints back inside their ranges and, frame to frame, their velocity limits;
+   returns how many values it moved */
+int lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m);
 /* the foot (0, 1) whose path from the root holds joint j, or -1 */
 int lfd_rt_joint_leg_side(const lfd_robot *r, int j);
 /* which foot each joint moves; how deep each frame is into its contact phase */
@@ -227,10 +228,12 @@ int lfd_rt_smooth_motion(const lfd_robot *r, const lfd_rt_clip *c, lfd_motion *m
    applied to m (the legs keep the feet) and, with shift_xy (2 n doubles, may
    be NULL), returned; shift0 (2 n doubles, may be NULL) is the shift m
    already has, which counts toward ZMP_MAX_SHIFT_M; with keep_hands the
-   arms put the hands back where they were too (rt->ik_arms) */
+   arms put the hands back where they were too (rt->ik_arms); e_io (2
+   doubles, may be NULL): the ZMP error (lfd_rt_zmp_error on the filter's
+   support) of m as it came in and as it leaves */
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
                            int keep_hands, lfd_retarget_report *rep, const double *shift0,
-                           double *shift_xy, lfd_err *err);
+                           double *shift_xy, double *e_io, lfd_err *err);
 /* the floor point c (x, y) moved toward side's ankle until a vertical load
    fz (N) there asks at most DYN_TORQUE_SHARE of the torque limits of the
    leg's joints within ANKLE_NEAR_M of the foot (kinematics done in d) */
