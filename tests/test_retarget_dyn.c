@@ -148,7 +148,10 @@ TEST(retarget_dynamics_filter_lafan1_walk_h1)
    shift 0, help 0.17 body weights as without it).  Tried again at half
    its shift it is kept: the root moves 8 cm at most, the feet stay within
    the cap (1.4 cm) and the help falls to 0.07. */
-TEST(retarget_dynamics_filter_retries_a_refused_round)
+/* lfd's procedural walk (4 s) onto G1 at fps with and without the filter:
+   the filter ran and kept a round, moved the root by centimetres, kept the
+   planted feet within the rounds' slide cap and lowered the help */
+static void synthetic_walk_g1_at(double fps)
 {
     if (lfd_test_under_valgrind())
         SKIP("a whole clip through the dynamics filter is too slow under Valgrind");
@@ -163,21 +166,24 @@ TEST(retarget_dynamics_filter_retries_a_refused_round)
     double assist[2] = {0}, shift = 0, slide = 1;
     int nfail[2];
     lfd_retarget_report rep[2];
-    if (without_and_with(r, &h, assist, nfail, rep)) {
+    if (without_and_with_at(r, &h, fps, assist, nfail, rep)) {
         shift = rep[1].zmp_shift_max_m;
         slide = rep[1].foot_slide_max_m;
         /* the report says the filter ran and what it kept */
         CHECK(!rep[0].zmp_filter_ran && rep[1].zmp_filter_ran);
         CHECK(rep[1].zmp_rounds_kept >= 1);
+        fprintf(stderr, "synthetic walk g1 at %.0f fps: help %.3f -> %.3f bw, root shift %.3f m, "
+                        "slide %.4f m (%.4f without the filter)\n",
+                fps, assist[0], assist[1], shift, slide, rep[0].foot_slide_max_m);
     }
-    fprintf(stderr, "synthetic walk g1: help %.3f -> %.3f bw, root shift %.3f m, slide %.4f m\n",
-            assist[0], assist[1], shift, slide);
     CHECK(shift > 0.01);
     CHECK(slide <= 0.015 + 1e-9);
     CHECK(assist[1] < assist[0]);
     lfd_human_free(&h);
     lfd_robot_free(&r);
 }
+
+TEST(retarget_dynamics_filter_retries_a_refused_round) { synthetic_walk_g1_at(30); }
 
 /* CMU 13_01 (a person sits down on a stool, stands, sits with the feet on
    its rung) onto G1 at 30 fps: the frames that need support (the seat
@@ -253,32 +259,4 @@ out:
    moves the root by centimetres and keeps the planted feet within the
    rounds' slide cap on every frame, solved or blended (with the blended
    frames' corrections left out, their feet would move with the root). */
-TEST(retarget_dynamics_filter_at_120_hz_keeps_the_feet)
-{
-    if (lfd_test_under_valgrind())
-        SKIP("a whole clip through the dynamics filter is too slow under Valgrind");
-    lfd_err err = {0};
-    lfd_robot *r = NULL;
-    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
-    lfd_human h;
-    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 120};
-    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
-    if (!r)
-        return;
-    double assist[2] = {0}, shift = 0, slide = 1;
-    int nfail[2];
-    lfd_retarget_report rep[2];
-    if (without_and_with_at(r, &h, 120, assist, nfail, rep)) {
-        shift = rep[1].zmp_shift_max_m;
-        slide = rep[1].foot_slide_max_m;
-        CHECK(rep[1].zmp_rounds_kept >= 1);
-        fprintf(stderr, "synthetic walk g1 at 120 Hz: help %.3f -> %.3f bw, root shift %.3f m, "
-                        "slide %.4f m (%.4f without the filter)\n",
-                assist[0], assist[1], shift, slide, rep[0].foot_slide_max_m);
-    }
-    CHECK(shift > 0.01);
-    CHECK(slide <= 0.015 + 1e-9);
-    CHECK(assist[1] < assist[0]);
-    lfd_human_free(&h);
-    lfd_robot_free(&r);
-}
+TEST(retarget_dynamics_filter_at_120_hz_keeps_the_feet) { synthetic_walk_g1_at(120); }
