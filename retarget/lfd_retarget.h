@@ -207,6 +207,7 @@ typedef struct lfd_retarget_report {
     int zmp_filter_ran;                      /* 1: the dynamics filter ran (the default on a floating robot) */
     int zmp_rounds_kept;                     /* its rounds kept (of up to 3, each a rerun pass) */
     int zmp_direct_kept;                     /* its last, direct steps kept (of 2) */
+    int zmp_left_frames;                     /* frames it left alone: they need support */
     /* frames of the person no foot support on the floor carries (seated,
        feet above the floor: lfd_support.h), in output frames; the same
        rule and words as `lfd check`'s needs_support finding */

@@ -564,6 +564,9 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         rep->zmp_filter_ran = 1;
         rep->zmp_rounds_kept = rounds_kept;
         rep->zmp_direct_kept = 0;
+        rep->zmp_left_frames = 0;
+        for (int k = 0; k < n; k++)
+            rep->zmp_left_frames += c->no_support[k];
     }
     /* The last corrections are applied as the filter makes them, the root
        moved and the legs keeping the feet, without a pass and smoothing
@@ -738,7 +741,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
             rep->smoothing_kept_off = 1;
             /* the motion written is the one from before the filter too */
             rep->zmp_shift_max_m = 0;
-            rep->zmp_rounds_kept = rep->zmp_direct_kept = 0;
+            rep->zmp_rounds_kept = rep->zmp_direct_kept = rep->zmp_left_frames = 0;
         } else if (rc == LFD_OK) {
             tmp = m->qpos;
             m->qpos = raw;
@@ -893,9 +896,13 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
                 rep->root_travel_m, rep->human_travel_m,
                 rep->human_travel_m < LFD_RETARGET_TRAVEL_MIN_M ? "the person travels under 0.5 m"
                                                                  : "the root is held");
-    if (rep->zmp_filter_ran)
-        fprintf(fp, "  dynamics filter: root moved up to %.1f cm (rounds kept %d, last steps kept %d)\n",
+    if (rep->zmp_filter_ran) {
+        fprintf(fp, "  dynamics filter: root moved up to %.1f cm (rounds kept %d, last steps kept %d)",
                 100 * rep->zmp_shift_max_m, rep->zmp_rounds_kept, rep->zmp_direct_kept);
+        if (rep->zmp_left_frames)
+            fprintf(fp, "; %d frames that need support left alone", rep->zmp_left_frames);
+        fputc('\n', fp);
+    }
     for (int i = 0; i < rep->support.nranges; i++)
         fprintf(fp, "  needs support: frames %d-%d (%s)\n", rep->support.r[i].first,
                 rep->support.r[i].last, lfd_support_why(rep->support.r[i].why));
@@ -946,6 +953,7 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_knum(jw, "zmp_shift_max_m", rep->zmp_shift_max_m);
     lfd_jw_kint(jw, "zmp_rounds_kept", rep->zmp_rounds_kept);
     lfd_jw_kint(jw, "zmp_direct_kept", rep->zmp_direct_kept);
+    lfd_jw_kint(jw, "zmp_left_frames", rep->zmp_left_frames);
     lfd_jw_knum(jw, "root_travel_m", rep->root_travel_m);
     lfd_jw_knum(jw, "human_travel_m", rep->human_travel_m);
     lfd_jw_key(jw, "root_speed_ratio");

@@ -14,6 +14,7 @@
     - the root shift stays within its 8 cm cap. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ingest/lfd_synth.h"
@@ -244,6 +245,11 @@ TEST(retarget_dynamics_filter_leaves_seated_frames)
     CHECK(inside > 100);
     CHECK(dev <= 0.001);
     CHECK(rep[1].zmp_rounds_kept >= 1);
+    /* the report counts the frames the filter left alone (its ranges are
+       the motion's before the filter: within a few frames of the written
+       motion's) */
+    CHECK(abs(rep[1].zmp_left_frames - rep[1].support.frames) <= 10);
+    CHECK(rep[0].zmp_left_frames == 0);
     CHECK(assist[0] > 0.1);
     CHECK(assist[1] <= 0.05);
     lfd_motion_free(&m[0]);
