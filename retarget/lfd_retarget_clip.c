@@ -882,23 +882,18 @@ int lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m)
 
 /* Which foot each joint moves, and how deep each frame is into its foot's
    contact phase: 0 outside, rising by smoothstep to 1 over PIN_RAMP_S after
-   touch-down, falling the same way before lift-off. */
+   touch-down and staying 1 up to the lift-off (the feet step fades its
+   correction out after the lift-off, in the swing). */
 void lfd_rt_contact_levels(const lfd_robot *r, lfd_rt_clip *c, double fps)
 {
     for (int j = 0; j < r->njoints; j++)
         c->leg_side[j] = lfd_rt_joint_leg_side(r, j);
-    double ramp = fmax(1, PIN_RAMP_S * fps), ramp_out = fmax(1, PIN_RAMP_OUT_S * fps);
+    double ramp = fmax(1, PIN_RAMP_S * fps);
     for (int s = 0; s < 2; s++) {
-        /* frames since touch-down (forward) and to lift-off (backward) */
-        double dist = 0;
+        double dist = 0; /* frames since touch-down */
         for (int k = 0; k < c->n; k++) {
             dist = c->pinned[2 * k + s] ? dist + 1 : 0;
-            c->level[2 * k + s] = dist;
-        }
-        dist = 0;
-        for (int k = c->n - 1; k >= 0; k--) {
-            dist = c->pinned[2 * k + s] ? dist + 1 : 0;
-            double x = fmin(1, fmin(c->level[2 * k + s] / ramp, dist / ramp_out));
+            double x = fmin(1, dist / ramp);
             c->level[2 * k + s] = x * x * (3 - 2 * x);
         }
     }
@@ -982,8 +977,10 @@ static int legs_scratch_open(const lfd_retargeter *rt, const lfd_motion *m, legs
 /* After smoothing: the legs alone put planted feet back on their pins and
    every sole above the floor, each frame starting from (and pulled toward)
    its smoothed pose.  A leg's correction is faded in after its foot lands
-   and out before it lifts (smoothstep over PIN_RAMP_S), so switching
-   contacts never moves a joint in one frame. */
+   (smoothstep over PIN_RAMP_S), kept whole up to the lift-off and faded
+   out in the swing after it (over PIN_RAMP_OUT_S), so switching contacts
+   never moves a joint in one frame and a foot rolling onto its toe at
+   the end of a stance stays on its pin. */
 int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lfd_err *err)
 {
     const lfd_robot *r = rt->r;
@@ -1052,15 +1049,40 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
         interp_corrections(r->m, m, sc.q0, k_prev, k, NULL);
         k_prev = k;
     }
-    /* the correction, faded by how deep into its contact phase the leg's
-       foot is; a swing leg keeps its own (floor) correction */
-    for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
+    /* the correction, faded in by how deep into its contact phase the
+       leg's foot is; a swing leg keeps its own (floor) correction, plus
+       for PIN_RAMP_OUT_S after a lift-off the fading correction of the
+       stance it has left.  (Fading out before the lift-off, as this step
+       did, half-released the last stance frames while the heel rose and
+       the foot rolled: G1's bandai2 walk slid 1.7 cm in its last frame.)
+       Frames are visited backwards so a lift-off frame's stance neighbour
+       still holds its own correction when it is read. */
+    double ramp_out = fmax(1, PIN_RAMP_OUT_S * m->fps);
+    size_t nq = (size_t)r->nq;
+    for (int k = m->nframes - 1; rc == LFD_OK && k >= 0; k--) {
         double *q = lfd_motion_frame(m, k);
-        const double *q0 = sc.q0 + (size_t)k * (size_t)r->nq;
-        for (int j = 0; j < r->njoints; j++) {
-            int a = r->joints[j].qpos_adr, side = c->leg_side[j];
-            double lv = side < 0 ? 0 : c->pinned[2 * k + side] ? c->level[2 * k + side] : 1;
-            q[a] = q0[a] + lv * (q[a] - q0[a]);
+        const double *q0 = sc.q0 + (size_t)k * nq;
+        for (int side = 0; side < 2; side++) {
+            double lv = 1, wp = 0;
+            int kp = k;
+            if (c->pinned[2 * k + side]) {
+                lv = c->level[2 * k + side];
+            } else {
+                while (kp > 0 && k - kp <= ramp_out && !c->pinned[2 * kp + side])
+                    kp--;
+                if (c->pinned[2 * kp + side] && k - kp < ramp_out + 1) {
+                    double x = 1 - (k - kp) / (ramp_out + 1);
+                    wp = x * x * (3 - 2 * x) * c->level[2 * kp + side];
+                }
+            }
+            for (int j = 0; j < r->njoints; j++) {
+                if (c->leg_side[j] != side)
+                    continue;
+                size_t a = (size_t)r->joints[j].qpos_adr;
+                q[a] = q0[a] + lv * (q[a] - q0[a]);
+                if (wp > 0)
+                    q[a] += wp * (m->qpos[(size_t)kp * nq + a] - sc.q0[(size_t)kp * nq + a]);
+            }
         }
     }
     /* The legs' corrections, smoothed over the clip (FEET_CORR_HZ): a

@@ -136,10 +136,12 @@ TEST(retarget_dynamics_filter_bandai1_walk_g1)
 TEST(retarget_dynamics_filter_mixamo_walk_g1) { walk_on("g1", "mixamorig_freebvh_69f.bvh", 0.05, 1); }
 /* H1 (40 N m ankles) on LAFAN1's walk: the first H1 walk with no failure;
    before the last correction on the exact support its back foot, on its
-   toe edge at frame 60, asked its ankle for 1.58 of the limit */
+   toe edge at frame 60, asked its ankle for 1.58 of the limit.  Unfiltered
+   it needed 0.15 body weights of help until the feet step held planted
+   feet to their lift-off (0.065 since), so the filter has less to halve. */
 TEST(retarget_dynamics_filter_lafan1_walk_h1)
 {
-    walk_on("h1", "lafan1_walk1_subject1_first91.bvh", 0.05, 1);
+    walk_on("h1", "lafan1_walk1_subject1_first91.bvh", 0.05, 0);
 }
 
 /* lfd's own procedural walk (no ../shared needed) onto G1 at 30 fps: the
