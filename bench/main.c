@@ -74,8 +74,10 @@ int main(int argc, char **argv)
     int ran = 0;
     for (int i = 0; i < g_n; i++) {
         int want = argc < 2;
+        /* a name, a part of names, or =NAME for that one only */
         for (int k = 1; k < argc; k++)
-            if (strstr(g_bench[i].name, argv[k]))
+            if (argv[k][0] == '=' ? !strcmp(g_bench[i].name, argv[k] + 1)
+                                  : strstr(g_bench[i].name, argv[k]) != NULL)
                 want = 1;
         if (!want)
             continue;

@@ -97,6 +97,41 @@ int lfd_util_cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+double lfd_util_select(double *v, size_t n, size_t k)
+{
+    /* Hoare's partition around the median of three, keeping the side with k */
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi];
+        double piv = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv)
+                i++;
+            while (v[j] > piv)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        /* now v[lo..j] <= piv <= v[i..hi], and anything between equals piv */
+        if (k <= j && j != (size_t)-1 && i > j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    return v[k];
+}
+
 int lfd_util_sort_finite(double *v, int n)
 {
     int m = 0;

@@ -38,6 +38,11 @@ int lfd_util_lu_solve(double *A, double *b, int n);
 /* qsort comparator for doubles, ascending (NaN compares equal to all). */
 int lfd_util_cmp_double(const void *a, const void *b);
 
+/* The k-th smallest of v[0..n) (k < n, no NaN), found by selection in
+   O(n) on average: v is reordered so that v[k] holds it, nothing before k
+   is larger and nothing after it smaller. */
+double lfd_util_select(double *v, size_t n, size_t k);
+
 /* 1 if all n values are finite (no NaN, no infinity). */
 int lfd_util_all_finite(const double *v, int n);
 

@@ -282,11 +282,6 @@ static void reset_ik_figures(lfd_retarget_report *rep)
     rep->limit_hit_frames = 0;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* The report's figures of the written motion m: hands and feet against the
    human targets, foot slide within the contact phases of the last pass,
@@ -396,10 +391,12 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
     }
     rep->acc_p99_rad_s2 = rep->acc_max_rad_s2 = 0;
     if (na) {
-        qsort(acc, na, sizeof *acc, cmp_dbl);
         size_t i99 = (size_t)(0.99 * (double)na);
-        rep->acc_p99_rad_s2 = acc[i99 < na ? i99 : na - 1];
-        rep->acc_max_rad_s2 = acc[na - 1];
+        for (size_t i = 0; i < na; i++)
+            rep->acc_max_rad_s2 = fmax(rep->acc_max_rad_s2, acc[i]);
+        /* the 99th percentile by selection: measured after every round, a
+           sort of n x joints values was a twentieth of the retargeting */
+        rep->acc_p99_rad_s2 = lfd_util_select(acc, na, i99 < na ? i99 : na - 1);
     }
     free(acc);
     mj_deleteData(d);
@@ -629,6 +626,35 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     return rc;
 }
 
+/* The stride of the solved frames (lfd_retarget_opts.solve_every_frame):
+   1, or with smoothing on the output frames per LFD_RETARGET_SOLVE_HZ
+   frame, rounded down, if the clip keeps 4 solved frames or more. */
+static int solve_stride(const lfd_retarget_opts *o, double fps, int nout)
+{
+    if (o->solve_every_frame || !(o->smooth_hz > 0))
+        return 1;
+    int k = (int)floor(fps / LFD_RETARGET_SOLVE_HZ + 1e-9);
+    return k > 1 && (nout - 1 + k - 1) / k + 1 >= 4 ? k : 1;
+}
+
+/* The output-rate clip cf's figures for measure_motion from the solved
+   clip c (knots every k-th frame): targets splined, a target in use or a
+   foot pinned where it was at both solved frames around. */
+static void clip_up(const lfd_rt_clip *c, int k, lfd_rt_clip *cf)
+{
+    for (int i = 0; i < 12; i++)
+        lfd_rt_spline_up(c->limb_t + i, c->n, 12, k, cf->limb_t + i, cf->n, 12, c->work);
+    for (int j = 0; j < cf->n; j++) {
+        int a = j / k, b = j % k && a + 1 < c->n ? a + 1 : a;
+        a = a < c->n ? a : c->n - 1;
+        b = b < c->n ? b : c->n - 1;
+        for (int u = 0; u < 4; u++)
+            cf->limb_on[4 * j + u] = c->limb_on[4 * a + u] && c->limb_on[4 * b + u];
+        for (int u = 0; u < 2; u++)
+            cf->pinned[2 * j + u] = c->pinned[2 * a + u] && c->pinned[2 * b + u];
+    }
+}
+
 int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarget_opts *opts_in,
                        lfd_motion *m, lfd_retarget_report *rep, lfd_err *err)
 {
@@ -648,59 +674,87 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     int nout = (int)floor(dur * fps + 1e-9) + 1;
     if (nout < 1 || h->nframes - f0 < 1)
         return lfd_fail(err, LFD_EARG, "%s: no frames to retarget", h->path);
+    /* the passes solve every k-th output frame at fps_s (ns frames, the
+       last at or just past the clip's end, where the person holds still)
+       into ms, splined to the output rate at the end */
+    int k = solve_stride(&o, fps, nout);
+    int ns = k > 1 ? (nout - 1 + k - 1) / k + 1 : nout;
+    double fps_s = fps / k;
     lfd_retarget_calib calib;
     lfd_retargeter *rt = NULL;
     lfd_retarget_stream *s = NULL;
-    lfd_rt_clip c;
+    lfd_rt_clip c, cf;
+    lfd_motion ms;
     memset(&c, 0, sizeof c);
+    memset(&cf, 0, sizeof cf);
+    memset(&ms, 0, sizeof ms);
+    lfd_motion *mw = k > 1 ? &ms : m; /* the motion the passes write */
     int rc = lfd_retarget_calib_from_human(r, h, &calib, err);
     if (rc == LFD_OK)
         rc = lfd_retargeter_new(&rt, r, &calib, &o, err);
     if (rc == LFD_OK)
-        rc = lfd_retarget_stream_new(&s, rt, fps, err);
+        rc = lfd_retarget_stream_new(&s, rt, fps_s, err);
     if (rc == LFD_OK)
         rc = lfd_robot_motion_alloc(r, m, nout, fps, 0, err);
+    if (rc == LFD_OK && k > 1)
+        rc = lfd_robot_motion_alloc(r, &ms, ns, fps_s, 0, err);
     if (rc == LFD_OK)
-        rc = clip_alloc(&c, nout, r->njoints, err);
+        rc = clip_alloc(&c, ns, r->njoints, err);
+    if (rc == LFD_OK && k > 1)
+        rc = clip_alloc(&cf, (ns - 1) * k + 1, r->njoints, err);
     if (rc)
         goto done;
     rep->frames = nout;
     rep->fps = fps;
+    rep->solve_fps = fps_s;
     rep->nmap = rt->nmap;
     rep->scale_root = rt->s_root;
     for (int e = 0; e < rt->nmap; e++) {
         rep->map_cj[e] = rt->cj[e];
         snprintf(rep->map_body[e], LFD_NAME_MAX, "%s", r->map[e].body);
     }
-    for (int k = 0; k < nout; k++)
-        interp_input(h, f0, f0 + k * h->fps / fps, c.cpos + (size_t)k * 3 * LFD_CJ_COUNT,
-                     c.seg + (size_t)k * 7 * LFD_SEG_COUNT, c.contact + 2 * k);
-    roll_windows(&c, fps);
     /* the human smoothed over the clip first: the targets then ask for no
-       more acceleration than the cutoff lets through */
-    if (o.smooth_hz > 0 && nout >= 4 && (rc = lfd_rt_smooth_inputs(&c, o.smooth_hz, fps))) {
+       more acceleration than the cutoff lets through.  Solving every k-th
+       frame, it is smoothed at the output rate and then taken on every k-th
+       frame: the smoothing is the filter against aliasing. */
+    lfd_rt_clip *ci = k > 1 ? &cf : &c;
+    for (int i = 0; i < ci->n; i++)
+        interp_input(h, f0, f0 + i * h->fps / fps, ci->cpos + (size_t)i * 3 * LFD_CJ_COUNT,
+                     ci->seg + (size_t)i * 7 * LFD_SEG_COUNT, ci->contact + 2 * i);
+    if (o.smooth_hz > 0 && ci->n >= 4 && (rc = lfd_rt_smooth_inputs(ci, o.smooth_hz, fps))) {
         rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
         goto done;
     }
+    if (k > 1)
+        for (int i = 0; i < ns; i++) {
+            size_t j = (size_t)i * (size_t)k;
+            memcpy(c.cpos + (size_t)i * 3 * LFD_CJ_COUNT, cf.cpos + j * 3 * LFD_CJ_COUNT,
+                   3 * LFD_CJ_COUNT * sizeof(double));
+            memcpy(c.seg + (size_t)i * 7 * LFD_SEG_COUNT, cf.seg + j * 7 * LFD_SEG_COUNT,
+                   7 * LFD_SEG_COUNT * sizeof(double));
+            c.contact[2 * i] = cf.contact[2 * j];
+            c.contact[2 * i + 1] = cf.contact[2 * j + 1];
+        }
+    roll_windows(&c, fps_s);
     /* whole body: a first pass finds the pelvis path the legs can reach, the
        second follows it without jumps; upper body: one pass */
-    int whole = !o.upper_body && nout >= 3;
+    int whole = !o.upper_body && ns >= 3;
     int npass = whole ? 2 : 1;
     lfd_progress prog;
-    lfd_progress_start(&prog, "retarget", npass * nout);
+    lfd_progress_start(&prog, "retarget", npass * ns);
     double t0 = lfd_now_s();
     for (int pass = 0; pass < npass && rc == LFD_OK; pass++) {
         int last = pass == npass - 1;
         if (pass == 1)
-            rc = smooth_pelvis(&c, fps)
+            rc = smooth_pelvis(&c, fps_s)
                      ? lfd_fail(err, LFD_ENUMERIC, "%s: pelvis path smoothing failed", h->path)
                      : LFD_OK;
         if (rc == LFD_OK)
-            rc = run_pass(rt, s, &c, pass > 0, m, last ? rep : NULL, &o, &prog, pass * nout, h->path, err);
+            rc = run_pass(rt, s, &c, pass > 0, mw, last ? rep : NULL, &o, &prog, pass * ns, h->path, err);
     }
     rep->seconds = lfd_now_s() - t0;
     if (o.progress)
-        lfd_progress_update(&prog, npass * nout);
+        lfd_progress_update(&prog, npass * ns);
     if (rc)
         goto done;
     rep->frames_per_s = nout / fmax(rep->seconds, 1e-9);
@@ -710,31 +764,31 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
        SMOOTH_FLOOR_MAX_M), the unsmoothed motion is kept and the report
        says so, if its acceleration is not much higher (SMOOTH_KEEP_ACC_RATIO):
        a smooth motion that skates is not the better one, nor a jerky one */
-    int smooth = o.smooth_hz > 0 && nout >= 4;
+    int smooth = o.smooth_hz > 0 && ns >= 4;
     double *raw = NULL;
-    if (smooth && !(raw = malloc((size_t)nout * (size_t)m->nq * sizeof(double))))
+    if (smooth && !(raw = malloc((size_t)ns * (size_t)mw->nq * sizeof(double))))
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
     if (rc == LFD_OK && smooth) {
-        memcpy(raw, m->qpos, (size_t)nout * (size_t)m->nq * sizeof(double));
-        lfd_rt_contact_levels(r, &c, fps);
-        if (lfd_rt_smooth_motion(r, &c, m, o.smooth_hz, c.work))
+        memcpy(raw, mw->qpos, (size_t)ns * (size_t)mw->nq * sizeof(double));
+        lfd_rt_contact_levels(r, &c, fps_s);
+        if (lfd_rt_smooth_motion(r, &c, mw, o.smooth_hz, c.work))
             rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
-        else if ((rc = lfd_rt_feet_step(rt, &c, m, err)) == LFD_OK &&
-                 (rc = lfd_rt_floor_step(rt, m, c.work, err)) == LFD_OK)
-            lfd_rt_impose_bounds(r, m);
+        else if ((rc = lfd_rt_feet_step(rt, &c, mw, err)) == LFD_OK &&
+                 (rc = lfd_rt_floor_step(rt, mw, c.work, err)) == LFD_OK)
+            lfd_rt_impose_bounds(r, mw);
         if (rc == LFD_OK && o.zmp_filter && !o.upper_body)
-            rc = dynamics_rounds(rt, s, &c, m, rep, &o, &prog, h->path, err);
+            rc = dynamics_rounds(rt, s, &c, mw, rep, &o, &prog, h->path, err);
     }
     if (rc == LFD_OK)
-        rc = measure_motion(rt, &c, m, rep, err);
+        rc = measure_motion(rt, &c, mw, rep, err);
     if (rc == LFD_OK && smooth &&
         (rep->foot_slide_max_m > SMOOTH_SLIDE_MAX_M || rep->floor_pen_max_m > SMOOTH_FLOOR_MAX_M)) {
         /* swap in the unsmoothed motion; swap back unless it is better */
         lfd_retarget_report sm = *rep;
-        double *tmp = m->qpos;
-        m->qpos = raw;
+        double *tmp = mw->qpos;
+        mw->qpos = raw;
         raw = tmp;
-        rc = measure_motion(rt, &c, m, rep, err);
+        rc = measure_motion(rt, &c, mw, rep, err);
         if (rc == LFD_OK && rep->foot_slide_max_m <= sm.foot_slide_max_m &&
             rep->floor_pen_max_m <= sm.floor_pen_max_m + 1e-4 &&
             rep->acc_p99_rad_s2 <= SMOOTH_KEEP_ACC_RATIO * sm.acc_p99_rad_s2) {
@@ -743,15 +797,27 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
             rep->zmp_shift_max_m = 0;
             rep->zmp_rounds_kept = rep->zmp_direct_kept = rep->zmp_left_frames = 0;
         } else if (rc == LFD_OK) {
-            tmp = m->qpos;
-            m->qpos = raw;
+            tmp = mw->qpos;
+            mw->qpos = raw;
             raw = tmp;
             *rep = sm;
         }
-        }
+    }
     free(raw);
     if (rc)
         goto done;
+    if (k > 1) {
+        /* the solved motion at the output rate, measured there: the report
+           is of the motion written.  Counts of solved frames become output
+           frames in proportion. */
+        lfd_rt_upsample_motion(r, &ms, k, m, c.work);
+        cf.n = nout;
+        clip_up(&c, k, &cf);
+        rep->limit_hit_frames = (int)lround((double)rep->limit_hit_frames * nout / ns);
+        rep->zmp_left_frames = (int)lround((double)rep->zmp_left_frames * nout / ns);
+        if ((rc = measure_motion(rt, &cf, m, rep, err)))
+            goto done;
+    }
     lfd_retarget_root_travel(h, m, rt->s_xy, o.upper_body, rep);
     /* "needs support" on the written motion: the rule and the call of lfd check */
     {
@@ -768,7 +834,9 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
 done:
     if (rc)
         lfd_motion_free(m);
+    lfd_motion_free(&ms);
     clip_free(&c);
+    clip_free(&cf);
     lfd_retarget_stream_free(&s);
     lfd_retargeter_free(&rt);
     if (rc == LFD_OK && o.progress)
@@ -869,8 +937,10 @@ int lfd_retarget_report_warnings(const lfd_retarget_report *rep,
 
 void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
 {
-    fprintf(fp, "  frames %d at %g fps, IK %.0f frames/s, root scale %.3f\n", rep->frames, rep->fps,
-            rep->frames_per_s, rep->scale_root);
+    fprintf(fp, "  frames %d at %g fps", rep->frames, rep->fps);
+    if (rep->solve_fps > 0 && rep->solve_fps < rep->fps)
+        fprintf(fp, " (solved at %g fps, splined)", rep->solve_fps);
+    fprintf(fp, ", IK %.0f frames/s, root scale %.3f\n", rep->frames_per_s, rep->scale_root);
     fprintf(fp, "  %-12s %-26s %10s %10s %10s %10s\n", "human", "robot body", "mean_m", "max_m",
             "mean_rad", "max_rad");
     for (int e = 0; e < rep->nmap; e++)
@@ -920,6 +990,7 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_obj_begin(jw);
     lfd_jw_kint(jw, "frames", rep->frames);
     lfd_jw_knum(jw, "fps", rep->fps);
+    lfd_jw_knum(jw, "solve_fps", rep->solve_fps);
     lfd_jw_knum(jw, "frames_per_s", rep->frames_per_s);
     lfd_jw_knum(jw, "root_scale", rep->scale_root);
     lfd_jw_key(jw, "bodies");

@@ -179,7 +179,7 @@ double lfd_rt_poly_depth(const double *hull, int nh, const double p[2])
     double depth = INFINITY;
     for (int i = 0; i < nh; i++) {
         const double *a = hull + 2 * i, *b = hull + 2 * ((i + 1) % nh);
-        double ex = b[0] - a[0], ey = b[1] - a[1], len = hypot(ex, ey);
+        double ex = b[0] - a[0], ey = b[1] - a[1], len = sqrt(ex * ex + ey * ey);
         if (len < 1e-12)
             continue;
         depth = fmin(depth, (ex * (p[1] - a[1]) - ey * (p[0] - a[0])) / len);
@@ -309,8 +309,8 @@ static int foot_joint(const lfd_robot *r, const mjData *d, int side, int j, cons
         return 0;
     const double *fb = d->xpos + 3 * r->feet[side].body_id, *a = d->xaxis + 3 * J->jnt_id;
     *p = d->xanchor + 3 * J->jnt_id;
-    double dist = hypot(hypot((*p)[0] - fb[0], (*p)[1] - fb[1]), (*p)[2] - fb[2]);
-    if (dist > ANKLE_NEAR_M || lfd_rt_joint_leg_side(r, j) != side)
+    double dx = (*p)[0] - fb[0], dy = (*p)[1] - fb[1], dz = (*p)[2] - fb[2];
+    if (dx * dx + dy * dy + dz * dz > ANKLE_NEAR_M * ANKLE_NEAR_M || lfd_rt_joint_leg_side(r, j) != side)
         return 0;
     n[0] = -a[1];
     n[1] = a[0];
@@ -1264,4 +1264,59 @@ int lfd_rt_smooth_motion(const lfd_robot *r, const lfd_rt_clip *c, lfd_motion *m
             lfd_quat_normalize(lfd_motion_frame(m, k) + 3);
     lfd_rt_impose_bounds(r, m);
     return LFD_OK;
+}
+
+/* One channel x (n knots, stride sx, n >= 2) at knot spacing 1 through a
+   natural cubic spline (C2: second derivatives solved by the tridiagonal
+   system M[i-1] + 4 M[i] + M[i+1] = 6 (x[i-1] - 2 x[i] + x[i+1]),
+   M[0] = M[n-1] = 0), evaluated at u = j / k for j < nout into y (stride
+   sy); u past the last knot holds it.  work: 2 n doubles. */
+void lfd_rt_spline_up(const double *x, int n, size_t sx, int k, double *y, int nout, size_t sy,
+                      double *work)
+{
+    double *M = work, *cp = work + n;
+    M[0] = M[n - 1] = 0;
+    /* Thomas on the interior unknowns 1 .. n-2 (diagonal 4, off-diagonals 1) */
+    cp[0] = 0;
+    for (int i = 1; i + 1 < n; i++) {
+        double rhs = 6 * (x[(size_t)(i - 1) * sx] - 2 * x[(size_t)i * sx] + x[(size_t)(i + 1) * sx]);
+        double den = 4 - cp[i - 1];
+        cp[i] = 1 / den;
+        M[i] = (rhs - (i > 1 ? M[i - 1] : 0)) / den;
+    }
+    for (int i = n - 3; i >= 1; i--)
+        M[i] -= cp[i] * M[i + 1];
+    for (int j = 0; j < nout; j++) {
+        int i = j / k;
+        if (i >= n - 1) {
+            y[(size_t)j * sy] = x[(size_t)(n - 1) * sx];
+            continue;
+        }
+        double u = (double)(j - i * k) / k, v = 1 - u;
+        y[(size_t)j * sy] = v * x[(size_t)i * sx] + u * x[(size_t)(i + 1) * sx] +
+                            ((v * v * v - v) * M[i] + (u * u * u - u) * M[i + 1]) / 6;
+    }
+}
+
+/* The motion solved on every k-th frame (ms, knots at frames 0, k, 2k, ...)
+   at the output rate: every qpos channel through a natural cubic spline
+   (lfd_rt_spline_up), the root quaternion component-wise in one hemisphere
+   and renormalised, then the joints' hard bounds again.  work: 2 ms->nframes. */
+void lfd_rt_upsample_motion(const lfd_robot *r, lfd_motion *ms, int k, lfd_motion *m, double *work)
+{
+    size_t nq = (size_t)m->nq;
+    int n = ms->nframes;
+    if (r->floating)
+        for (int i = 1; i < n; i++) {
+            double *q = lfd_motion_frame(ms, i) + 3, *p = lfd_motion_frame(ms, i - 1) + 3;
+            if (q[0] * p[0] + q[1] * p[1] + q[2] * p[2] + q[3] * p[3] < 0)
+                for (int a = 0; a < 4; a++)
+                    q[a] = -q[a];
+        }
+    for (size_t ch = 0; ch < nq; ch++)
+        lfd_rt_spline_up(ms->qpos + ch, n, nq, k, m->qpos + ch, m->nframes, nq, work);
+    if (r->floating)
+        for (int j = 0; j < m->nframes; j++)
+            lfd_quat_normalize(lfd_motion_frame(m, j) + 3);
+    lfd_rt_impose_bounds(r, m);
 }

@@ -219,6 +219,14 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
 int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd_err *err);
 /* the human's joints and segment frames smoothed over the clip */
 int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps);
+/* natural cubic spline through n knots (stride sx) evaluated at every
+   k-th of their spacing into nout samples (stride sy); work: 2 n */
+void lfd_rt_spline_up(const double *x, int n, size_t sx, int k, double *y, int nout, size_t sy,
+                      double *work);
+/* ms (knots at frames 0, k, 2k, ... of m) at m's rate: qpos channels by
+   lfd_rt_spline_up, the root quaternion renormalised, the hard bounds
+   again; work: 2 ms->nframes */
+void lfd_rt_upsample_motion(const lfd_robot *r, lfd_motion *ms, int k, lfd_motion *m, double *work);
 /* the motion smoothed over the clip (with c, a swinging leg's joints let off their path
    where they turn faster than SMOOTH_ACC_CAP_RAD_S2; c->leg_side set, may be NULL),
    then the hard bounds; work: 6 n doubles */

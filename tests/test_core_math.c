@@ -256,3 +256,32 @@ TEST(core_arena_carves_one_aligned_block)
     lfd_arena_take(&bad, SIZE_MAX / 2, 4);
     CHECK(lfd_arena_alloc(&bad) == NULL);
 }
+
+/* lfd_util_select against a full sort: every k of arrays with ties, runs
+   and random values, and the partition it promises around k. */
+TEST(util_select_matches_sort)
+{
+    unsigned seed = 12345;
+    double v[257], w[257];
+    for (int trial = 0; trial < 60; trial++) {
+        size_t n = 1 + (size_t)(trial * 37 % 257);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            /* trials mix: few distinct values (ties), sorted, reversed, random */
+            double r = (double)(seed >> 8) / (double)(1u << 24);
+            v[i] = trial % 4 == 0 ? floor(r * 3) : trial % 4 == 1 ? (double)i
+                 : trial % 4 == 2 ? (double)(n - i) : r;
+        }
+        memcpy(w, v, n * sizeof *v);
+        qsort(w, n, sizeof *w, lfd_util_cmp_double);
+        for (size_t k = 0; k < n; k += 1 + n / 9) {
+            double u[257];
+            memcpy(u, v, n * sizeof *v);
+            double got = lfd_util_select(u, n, k);
+            CHECK(got == w[k]);
+            CHECK(u[k] == w[k]);
+            for (size_t i = 0; i < n; i++)
+                CHECK(i < k ? u[i] <= got : i > k ? u[i] >= got : 1);
+        }
+    }
+}

@@ -438,3 +438,136 @@ TEST(retarget_support_region_loads_a_toe_edge_within_the_ankle)
     mj_deleteData(d);
     lfd_robot_free(&r);
 }
+
+/* The natural cubic spline of the solve-every-k-th-frame path: through its
+   knots exactly, lines kept exactly, a smooth curve sampled at 30 Hz back
+   at 120 Hz within a known bound, and no step in its second differences at
+   the knots (C2). */
+TEST(retarget_spline_up_known)
+{
+    enum { N = 31, K = 4, NOUT = (N - 1) * K + 1 };
+    double x[N], y[NOUT], line[N], yl[NOUT], work[2 * N];
+    for (int i = 0; i < N; i++) {
+        x[i] = sin(2 * M_PI * 1.0 * i / 30.0); /* 1 Hz at 30 Hz */
+        line[i] = 0.3 - 0.02 * i;
+    }
+    lfd_rt_spline_up(x, N, 1, K, y, NOUT, 1, work);
+    lfd_rt_spline_up(line, N, 1, K, yl, NOUT, 1, work);
+    double worst = 0, worst_l = 0;
+    for (int j = 0; j < NOUT; j++) {
+        if (j % K == 0)
+            CHECK_NEAR(y[j], x[j / K], 1e-12);
+        worst_l = fmax(worst_l, fabs(yl[j] - (0.3 - 0.02 * j / (double)K)));
+        /* away from the ends, where the natural end condition bends it */
+        if (j >= 3 * K && j <= NOUT - 1 - 3 * K)
+            worst = fmax(worst, fabs(y[j] - sin(2 * M_PI * 1.0 * j / 120.0)));
+    }
+    CHECK(worst_l < 1e-12);
+    /* a cubic spline's error is h^4 |f''''| 5/384 = (1/30)^4 (2 pi)^4 5/384 = 1.6e-5 */
+    CHECK(worst < 3e-5);
+    /* second differences at 120 Hz: at each interior knot the step between
+       the two sides is the step of a piecewise-linear curve, O(h^3), not a jump */
+    /* third differences at 120 Hz stay at h^3 max|f'''| = (2 pi / 30)^3 / 64
+       = 1.4e-4 everywhere, knots included: a jump of the second derivative
+       at a knot would show there as a spike */
+    for (int j = 3 * K; j + 3 <= NOUT - 1 - 3 * K; j++) {
+        double d3 = y[j + 3] - 3 * y[j + 2] + 3 * y[j + 1] - y[j];
+        CHECK(fabs(d3) < 2e-4);
+    }
+    /* past the last knot it holds */
+    double z[NOUT + 3];
+    lfd_rt_spline_up(x, N, 1, K, z, NOUT + 3, 1, work);
+    CHECK_NEAR(z[NOUT + 2], x[N - 1], 1e-15);
+}
+
+/* A 120 Hz walk is solved on every fourth frame by default and splined:
+   the report says so, its figures are of the written 120 Hz motion, the
+   motion at the solved frames is the one retargeting at 30 fps gives, and
+   it keeps the quality thresholds at 120 Hz. */
+TEST(retarget_solves_every_kth_frame_and_splines)
+{
+    lfd_robot *r;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    if (!r)
+        return;
+    lfd_human h;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 120};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    o.progress = 0;
+    lfd_motion m, m30, me;
+    lfd_retarget_report rep, rep30, repe;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+    o.fps = 30;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, &m30, &rep30, &err), &err);
+    o.fps = 0;
+    o.solve_every_frame = 1;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, &me, &repe, &err), &err);
+    CHECK_NEAR(rep.solve_fps, 30, 1e-9);
+    CHECK_NEAR(repe.solve_fps, 120, 1e-9);
+    CHECK_NEAR(rep30.solve_fps, 30, 1e-9);
+    CHECK_EQ_INT(m.nframes, me.nframes);
+    CHECK_EQ_INT(m30.nframes, (m.nframes - 1) / 4 + 1);
+    CHECK_NEAR(m.fps, 120, 1e-9);
+    /* at the solved frames, the 30 fps motion (the inputs were smoothed at
+       120 Hz before being taken every fourth frame, not at 30 Hz: nearly
+       the same filter) */
+    double worst = 0, jump = 0, rms = 0;
+    for (int i = 0; i < m30.nframes; i++)
+        for (int j = 0; j < r->njoints; j++) {
+            int q = r->joints[j].qpos_adr;
+            double dq = fabs(lfd_motion_frame(&m, 4 * i)[q] - lfd_motion_frame(&m30, i)[q]);
+            worst = fmax(worst, dq);
+            rms += dq * dq / (m30.nframes * r->njoints);
+        }
+    /* the report's root jump and acceleration p99 are the written motion's */
+    int na = 0;
+    double *acc = malloc(sizeof(double) * (size_t)m.nframes * (size_t)r->njoints);
+    for (int k = 1; k + 1 < m.nframes; k++) {
+        const double *a = lfd_motion_frame(&m, k - 1), *b = lfd_motion_frame(&m, k),
+                     *c = lfd_motion_frame(&m, k + 1);
+        double d2 = 0;
+        for (int i = 0; i < 3; i++)
+            d2 += pow(b[i] - 0.5 * (a[i] + c[i]), 2);
+        jump = fmax(jump, sqrt(d2));
+        for (int j = 0; j < r->njoints; j++) {
+            int q = r->joints[j].qpos_adr;
+            acc[na++] = fabs(c[q] - 2 * b[q] + a[q]) * m.fps * m.fps;
+        }
+    }
+    int above = 0, at_or_above = 0;
+    for (int i = 0; i < na; i++) {
+        above += acc[i] > rep.acc_p99_rad_s2 + 1e-9;
+        at_or_above += acc[i] >= rep.acc_p99_rad_s2 - 1e-9;
+    }
+    rms = sqrt(rms);
+    fprintf(stderr, "    splined vs 30 fps at the solved frames: rms %.4f, worst %.4f rad; splined / every frame: "
+                    "slide %.2f/%.2f cm, hands %.2f/%.2f cm, acc p99 %.0f/%.0f (30 fps: %.0f), jump "
+                    "%.2f/%.2f mm\n",
+            rms, worst, 100 * rep.foot_slide_max_m, 100 * repe.foot_slide_max_m, 100 * rep.hand_err_mean_m,
+            100 * repe.hand_err_mean_m, rep.acc_p99_rad_s2, repe.acc_p99_rad_s2, rep30.acc_p99_rad_s2,
+            1000 * rep.root_jump_max_m, 1000 * repe.root_jump_max_m);
+    CHECK(rms < 0.01);
+    CHECK(worst < 0.1);
+    CHECK_NEAR(rep.root_jump_max_m, jump, 1e-12);
+    CHECK(above <= na / 100 + 1);
+    CHECK(at_or_above >= na / 100);
+    /* the thresholds of the report at 120 Hz; the acceleration a 30 Hz
+       second difference reads is lower than the same motion's at 120 Hz
+       (its gain at 5-9 Hz is 0.9-0.75), so it is held to 60 at 30 fps */
+    CHECK(rep.foot_slide_max_m < 0.01);
+    CHECK(rep.hand_err_mean_m < 0.03);
+    CHECK(rep.root_jump_max_m < 0.005);
+    CHECK(rep30.acc_p99_rad_s2 < 60);
+    CHECK(rep.acc_p99_rad_s2 < 1.25 * rep30.acc_p99_rad_s2);
+    CHECK_EQ_INT(rep.range_violations, 0);
+    CHECK(rep.peak_vel_ratio <= 1 + 1e-9);
+    free(acc);
+    lfd_motion_free(&m);
+    lfd_motion_free(&m30);
+    lfd_motion_free(&me);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}

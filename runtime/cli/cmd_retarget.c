@@ -195,7 +195,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     double fps = 0, human_fps = 0, smooth = LFD_RETARGET_SMOOTH_HZ;
     int upper = 0, no_contacts = 0, keep = 0, jobs = 2, json = 0, no_clear = 0;
     const char *time_scale = NULL;
-    int zmp_filter = 0, no_zmp_filter = 0, strict = 0;
+    int zmp_filter = 0, no_zmp_filter = 0, strict = 0, every_frame = 0;
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"out", 'o', LFD_OPT_STR, &out, "OUT", "output motion (.lfdm, or .csv); a folder for many inputs"},
@@ -206,6 +206,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"time-scale", 0, LFD_OPT_STR, &time_scale, "auto", "slow the motion down by the smallest factor (1.1-2) whose torques fit the limits (default off; the factor needed is always reported)"},
         {"no-zmp-filter", 0, LFD_OPT_FLAG, &no_zmp_filter, NULL, "skip the dynamics filter (by default the root is shifted until the motion's own ZMP stays in the support polygon, the arms keeping their targets; off: about 5x faster, more external help and torque on walks; docs/retarget.md)"},
         {"zmp-filter", 0, LFD_OPT_FLAG, &zmp_filter, NULL, "the dynamics filter (the default; kept for scripts that name it)"},
+        {"solve-every-frame", 0, LFD_OPT_FLAG, &every_frame, NULL, "solve every output frame (by default, at 60 fps or more with smoothing on, every k-th frame is solved at 30-60 fps and the result splined to the output rate: about k times faster, the same figures; docs/retarget.md)"},
         {"no-contacts", 0, LFD_OPT_FLAG, &no_contacts, NULL, "do not pin feet during contact"},
         {"keep-measurements", 0, LFD_OPT_FLAG, &keep, NULL, "keep body measurements and capture location in the output"},
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
@@ -254,6 +255,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     p.opts.progress = npos == 1;
     p.time_auto = time_scale != NULL;
     p.opts.zmp_filter = !no_zmp_filter;
+    p.opts.solve_every_frame = every_frame;
     p.hopts = (lfd_human_opts){units, up, human_fps, preset, NULL, map, prov, LFD_REFPOSE_KEEP};
     p.njobs = npos;
     p.jobs = calloc((size_t)npos, sizeof *p.jobs);
