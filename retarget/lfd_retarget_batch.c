@@ -716,25 +716,42 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     /* the human smoothed over the clip first: the targets then ask for no
        more acceleration than the cutoff lets through.  Solving every k-th
        frame, it is smoothed at the output rate and then taken on every k-th
-       frame: the smoothing is the filter against aliasing. */
-    lfd_rt_clip *ci = k > 1 ? &cf : &c;
+       frame: the smoothing is the filter against aliasing (its gain at
+       15 Hz is 0.5 %). */
+    /* An output rate below the person's: the inputs are smoothed at the
+       whole multiple ka of it nearest below their rate and taken on every
+       ka-th frame, for the same reason.  Sampled at the output rate
+       directly, a 120 Hz capture's jitter above 15 Hz folded into the
+       30 fps targets (xia walk onto H1 at 30 fps: acceleration p99 59 -> 50
+       rad/s^2 with this).  So a clip is solved from the same targets at
+       every output rate with the same solve rate. */
+    int ka = o.smooth_hz > 0 ? (int)floor(h->fps / fps + 1e-9) : 1;
+    ka = ka < 1 ? 1 : ka;
+    lfd_rt_clip ca;
+    memset(&ca, 0, sizeof ca);
+    if (ka > 1 && (rc = clip_alloc(&ca, (ns - 1) * k * ka + 1, r->njoints, err)))
+        goto done;
+    lfd_rt_clip *ci = ka > 1 ? &ca : k > 1 ? &cf : &c;
+    double fps_i = fps * ka;
     for (int i = 0; i < ci->n; i++)
-        interp_input(h, f0, f0 + i * h->fps / fps, ci->cpos + (size_t)i * 3 * LFD_CJ_COUNT,
+        interp_input(h, f0, f0 + i * h->fps / fps_i, ci->cpos + (size_t)i * 3 * LFD_CJ_COUNT,
                      ci->seg + (size_t)i * 7 * LFD_SEG_COUNT, ci->contact + 2 * i);
-    if (o.smooth_hz > 0 && ci->n >= 4 && (rc = lfd_rt_smooth_inputs(ci, o.smooth_hz, fps))) {
+    if (o.smooth_hz > 0 && ci->n >= 4 && (rc = lfd_rt_smooth_inputs(ci, o.smooth_hz, fps_i))) {
+        clip_free(&ca);
         rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
         goto done;
     }
-    if (k > 1)
+    if (ci != &c)
         for (int i = 0; i < ns; i++) {
-            size_t j = (size_t)i * (size_t)k;
-            memcpy(c.cpos + (size_t)i * 3 * LFD_CJ_COUNT, cf.cpos + j * 3 * LFD_CJ_COUNT,
+            size_t j = (size_t)i * (size_t)k * (size_t)ka;
+            memcpy(c.cpos + (size_t)i * 3 * LFD_CJ_COUNT, ci->cpos + j * 3 * LFD_CJ_COUNT,
                    3 * LFD_CJ_COUNT * sizeof(double));
-            memcpy(c.seg + (size_t)i * 7 * LFD_SEG_COUNT, cf.seg + j * 7 * LFD_SEG_COUNT,
+            memcpy(c.seg + (size_t)i * 7 * LFD_SEG_COUNT, ci->seg + j * 7 * LFD_SEG_COUNT,
                    7 * LFD_SEG_COUNT * sizeof(double));
-            c.contact[2 * i] = cf.contact[2 * j];
-            c.contact[2 * i + 1] = cf.contact[2 * j + 1];
+            c.contact[2 * i] = ci->contact[2 * j];
+            c.contact[2 * i + 1] = ci->contact[2 * j + 1];
         }
+    clip_free(&ca);
     roll_windows(&c, fps_s);
     /* whole body: a first pass finds the pelvis path the legs can reach, the
        second follows it without jumps; upper body: one pass */
