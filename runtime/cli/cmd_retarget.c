@@ -206,7 +206,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"time-scale", 0, LFD_OPT_STR, &time_scale, "auto", "slow the motion down by the smallest factor (1.1-2) whose torques fit the limits (default off; the factor needed is always reported)"},
         {"no-zmp-filter", 0, LFD_OPT_FLAG, &no_zmp_filter, NULL, "skip the dynamics filter (by default the root is shifted until the motion's own ZMP stays in the support polygon, the arms keeping their targets; off: about 5x faster, more external help and torque on walks; docs/retarget.md)"},
         {"zmp-filter", 0, LFD_OPT_FLAG, &zmp_filter, NULL, "the dynamics filter (the default; kept for scripts that name it)"},
-        {"solve-every-frame", 0, LFD_OPT_FLAG, &every_frame, NULL, "solve every output frame (by default, at 60 fps or more with smoothing on, every k-th frame is solved at 30-60 fps and the result splined to the output rate: about k times faster, the same figures; docs/retarget.md)"},
+        {"solve-every-frame", 0, LFD_OPT_FLAG, &every_frame, NULL, "solve every output frame (by default, at 60 fps or more with smoothing on, every k-th frame is solved at 30-60 fps, the rate lfd's whole-clip steps are tuned at, and the result splined to the output rate: several times faster, and on the shared 120 Hz clips mostly the better motion; docs/retarget.md part 8)"},
         {"no-contacts", 0, LFD_OPT_FLAG, &no_contacts, NULL, "do not pin feet during contact"},
         {"keep-measurements", 0, LFD_OPT_FLAG, &keep, NULL, "keep body measurements and capture location in the output"},
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
