@@ -268,3 +268,43 @@ out:
    rounds' slide cap on every frame, solved or blended (with the blended
    frames' corrections left out, their feet would move with the root). */
 TEST(retarget_dynamics_filter_at_120_hz_keeps_the_feet) { synthetic_walk_g1_at(120); }
+
+/* The xia walk onto G1 at its own 120 Hz: solved at 30 Hz and splined
+   (docs/retarget.md part 8), lfd check at 120 Hz finds no failure, the
+   filter lowers the help, and the hands and feet keep the 30 fps limits. */
+TEST(retarget_dynamics_filter_xia_walk_g1_at_120_hz)
+{
+    const char *dir = lfd_test_shared("data/mocap");
+    if (!dir)
+        SKIP("../shared/data/mocap not found (set LFD_SHARED)");
+    if (lfd_test_under_valgrind())
+        SKIP("whole real clips through the dynamics filter are too slow under Valgrind");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/xia_cmuskel_neutral_walk.bvh", dir);
+    lfd_err err = {0};
+    lfd_robot *r = NULL;
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    lfd_human h;
+    CHECK_OK(lfd_human_load(&h, path, NULL, &err), &err);
+    if (!r)
+        return;
+    CHECK_NEAR(h.fps, 120, 0.01);
+    double assist[2] = {0};
+    int nfail[2] = {0};
+    lfd_retarget_report rep[2];
+    if (without_and_with_at(r, &h, 0, assist, nfail, rep)) {
+        fprintf(stderr, "xia g1 at 120 Hz: help %.3f -> %.3f bw, failures %d -> %d, acc p99 %.0f, "
+                        "hands %.3f m, slide %.4f m\n",
+                assist[0], assist[1], nfail[0], nfail[1], rep[1].acc_p99_rad_s2,
+                rep[1].hand_err_mean_m, rep[1].foot_slide_max_m);
+        CHECK_NEAR(rep[1].fps, 120, 0.01); /* the file's Frame Time is 0.008333 s */
+        CHECK_NEAR(rep[1].solve_fps, rep[1].fps / 4, 1e-9);
+        CHECK_EQ_INT(nfail[1], 0);
+        CHECK(assist[1] < assist[0]);
+        CHECK(assist[1] <= 0.1);
+        CHECK(rep[1].hand_err_mean_m <= 0.02);
+        CHECK(rep[1].foot_slide_max_m <= 0.02);
+    }
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
