@@ -21,10 +21,26 @@
 #include "retarget/lfd_retarget.h"
 #include "robots/lfd_robot.h"
 
+/* one whole retargeting of h onto r with o, its time kept in *best when
+   shorter and its report in *rep (may be NULL); 0 when it failed */
+static int keep_best(const lfd_robot *r, const lfd_human *h, const lfd_retarget_opts *o,
+                     lfd_retarget_report *rep, double *best)
+{
+    lfd_err err;
+    lfd_motion mo;
+    lfd_retarget_report tmp;
+    double t = lfd_now_s();
+    if (lfd_retarget_human(r, h, o, &mo, rep ? rep : &tmp, &err))
+        return 0;
+    t = lfd_now_s() - t;
+    *best = t < *best ? t : *best;
+    lfd_motion_free(&mo);
+    return 1;
+}
+
 static void bench_on(const char *name, lfd_robot *r, lfd_human *hp, const char *clip)
 {
     lfd_human h = *hp;
-    lfd_err err;
     const mjModel *m = r->m;
     mjData *d = mj_makeData(m);
     double *jac = malloc(sizeof(double) * 6 * (size_t)m->nv);
@@ -45,39 +61,18 @@ static void bench_on(const char *name, lfd_robot *r, lfd_human *hp, const char *
                 mj_jacBody(m, d, jac, jac + 3 * m->nv, r->map[e].body_id);
         }
         double bare = lfd_now_s() - t0;
-        lfd_motion mo;
-        double t1 = lfd_now_s();
-        if (lfd_retarget_human(r, &h, &o, &mo, &rep, &err))
-            break;
-        double whole = lfd_now_s() - t1;
-        best_whole = whole < best_whole ? whole : best_whole;
-        lfd_motion_free(&mo);
-        /* the same without the dynamics filter (--no-zmp-filter) */
-        lfd_retarget_opts od = o;
+        /* the whole retargeting, by default; without the dynamics filter
+           (--no-zmp-filter); every frame solved (--solve-every-frame, the
+           default before clips of 60 fps and more were solved at 30 Hz and
+           splined: twice, it is the slow one) */
+        lfd_retarget_opts od = o, oe = o;
         od.zmp_filter = 0;
-        lfd_retarget_report rd;
-        t1 = lfd_now_s();
-        if (lfd_retarget_human(r, &h, &od, &mo, &rd, &err))
+        oe.solve_every_frame = 1;
+        if (!keep_best(r, &h, &o, &rep, &best_whole) || !keep_best(r, &h, &od, NULL, &best_nof) ||
+            (rep_i < 2 && !keep_best(r, &h, &oe, NULL, &best_every)))
             break;
-        double nof = lfd_now_s() - t1;
-        best_nof = nof < best_nof ? nof : best_nof;
-        lfd_motion_free(&mo);
         best_bare = bare < best_bare ? bare : best_bare;
         best_rt = rep.seconds < best_rt ? rep.seconds : best_rt;
-        /* every frame solved (--solve-every-frame, the default before clips
-           of 60 fps and more were solved at 30 Hz and splined); twice, it is
-           the slow one */
-        if (rep_i < 2) {
-            lfd_retarget_opts oe = o;
-            oe.solve_every_frame = 1;
-            lfd_retarget_report re;
-            t1 = lfd_now_s();
-            if (lfd_retarget_human(r, &h, &oe, &mo, &re, &err))
-                break;
-            double ev = lfd_now_s() - t1;
-            best_every = ev < best_every ? ev : best_every;
-            lfd_motion_free(&mo);
-        }
     }
     lfd_bench_report b;
     lfd_bench_begin(&b, name);

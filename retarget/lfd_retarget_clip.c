@@ -1225,6 +1225,21 @@ static const uint8_t *contact_of(const lfd_robot *r, const lfd_rt_clip *c, int c
     return NULL;
 }
 
+/* a floating root's quaternion turned, frame by frame, into the hemisphere
+   of the frame before (q and -q are the same turn), so that its components
+   can be smoothed or splined */
+static void root_one_hemisphere(const lfd_robot *r, lfd_motion *m)
+{
+    if (!r->floating)
+        return;
+    for (int k = 1; k < m->nframes; k++) {
+        double *q = lfd_motion_frame(m, k) + 3, *p = lfd_motion_frame(m, k - 1) + 3;
+        if (q[0] * p[0] + q[1] * p[1] + q[2] * p[2] + q[3] * p[3] < 0)
+            for (int i = 0; i < 4; i++)
+                q[i] = -q[i];
+    }
+}
+
 /* Smooths the motion over the clip: Whittaker (acceleration-penalised
    least squares, gain 1/2 at cutoff_hz) on the root position and every
    joint, the root quaternion component-wise in one hemisphere and
@@ -1238,13 +1253,7 @@ int lfd_rt_smooth_motion(const lfd_robot *r, const lfd_rt_clip *c, lfd_motion *m
     int n = m->nframes;
     double fps = m->fps, lambda = lfd_rt_smooth_lambda(cutoff_hz, fps);
     size_t nq = (size_t)m->nq;
-    if (r->floating)
-        for (int k = 1; k < n; k++) {
-            double *q = lfd_motion_frame(m, k) + 3, *p = lfd_motion_frame(m, k - 1) + 3;
-            if (q[0] * p[0] + q[1] * p[1] + q[2] * p[2] + q[3] * p[3] < 0)
-                for (int i = 0; i < 4; i++)
-                    q[i] = -q[i];
-        }
+    root_one_hemisphere(r, m);
     for (int ch = 0; ch < m->nq; ch++) {
         /* a channel held constant (upper-body mode's legs) stays exactly so */
         int moves = 0;
@@ -1306,13 +1315,7 @@ void lfd_rt_upsample_motion(const lfd_robot *r, lfd_motion *ms, int k, lfd_motio
 {
     size_t nq = (size_t)m->nq;
     int n = ms->nframes;
-    if (r->floating)
-        for (int i = 1; i < n; i++) {
-            double *q = lfd_motion_frame(ms, i) + 3, *p = lfd_motion_frame(ms, i - 1) + 3;
-            if (q[0] * p[0] + q[1] * p[1] + q[2] * p[2] + q[3] * p[3] < 0)
-                for (int a = 0; a < 4; a++)
-                    q[a] = -q[a];
-        }
+    root_one_hemisphere(r, ms);
     for (size_t ch = 0; ch < nq; ch++)
         lfd_rt_spline_up(ms->qpos + ch, n, nq, k, m->qpos + ch, m->nframes, nq, work);
     if (r->floating)

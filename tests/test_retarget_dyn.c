@@ -70,9 +70,9 @@ static int without_and_with(const lfd_robot *r, const lfd_human *h, double assis
     return without_and_with_at(r, h, 30, assist, nfail, rep);
 }
 
-/* halves: the unfiltered motion needs over 0.1 body weights of help and
-   the filter at least halves it */
-static void walk_on(const char *robot, const char *name, double help_max, int halves)
+/* ../shared's clip name and robot, loaded (the test skipped where ../shared
+   is absent, or under Valgrind); 1 when both loaded */
+static int shared_clip_on(const char *robot, const char *name, lfd_robot **r, lfd_human *h)
 {
     const char *dir = lfd_test_shared("data/mocap");
     if (!dir)
@@ -82,11 +82,24 @@ static void walk_on(const char *robot, const char *name, double help_max, int ha
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     lfd_err err = {0};
-    lfd_robot *r = NULL;
-    CHECK_OK(lfd_robot_load(&r, robot, &err), &err);
+    *r = NULL;
+    CHECK_OK(lfd_robot_load(r, robot, &err), &err);
+    if (!*r)
+        return 0;
+    int rc = lfd_human_load(h, path, NULL, &err);
+    CHECK_OK(rc, &err);
+    if (rc)
+        lfd_robot_free(r);
+    return rc == LFD_OK;
+}
+
+/* halves: the unfiltered motion needs over 0.1 body weights of help and
+   the filter at least halves it */
+static void walk_on(const char *robot, const char *name, double help_max, int halves)
+{
+    lfd_robot *r;
     lfd_human h;
-    CHECK_OK(lfd_human_load(&h, path, NULL, &err), &err);
-    if (!r)
+    if (!shared_clip_on(robot, name, &r, &h))
         return;
     double assist[2] = {0};
     int nfail[2] = {0};
@@ -199,20 +212,11 @@ TEST(retarget_dynamics_filter_retries_a_refused_round) { synthetic_walk_g1_at(30
    it. */
 TEST(retarget_dynamics_filter_leaves_seated_frames)
 {
-    const char *dir = lfd_test_shared("data/mocap");
-    if (!dir)
-        SKIP("../shared/data/mocap not found (set LFD_SHARED)");
-    if (lfd_test_under_valgrind())
-        SKIP("a whole real clip through the dynamics filter is too slow under Valgrind");
-    char path[1200];
-    snprintf(path, sizeof path, "%s/cmu_daz_13_01_sit_on_stool.bvh", dir);
-    lfd_err err = {0};
-    lfd_robot *r = NULL;
-    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    lfd_robot *r;
     lfd_human h;
-    CHECK_OK(lfd_human_load(&h, path, NULL, &err), &err);
-    if (!r)
+    if (!shared_clip_on("g1", "cmu_daz_13_01_sit_on_stool.bvh", &r, &h))
         return;
+    lfd_err err = {0};
     lfd_motion m[2];
     lfd_retarget_report rep[2];
     double assist[2] = {-1, -1};
@@ -274,19 +278,9 @@ TEST(retarget_dynamics_filter_at_120_hz_keeps_the_feet) { synthetic_walk_g1_at(1
    filter lowers the help, and the hands and feet keep the 30 fps limits. */
 TEST(retarget_dynamics_filter_xia_walk_g1_at_120_hz)
 {
-    const char *dir = lfd_test_shared("data/mocap");
-    if (!dir)
-        SKIP("../shared/data/mocap not found (set LFD_SHARED)");
-    if (lfd_test_under_valgrind())
-        SKIP("whole real clips through the dynamics filter are too slow under Valgrind");
-    char path[1200];
-    snprintf(path, sizeof path, "%s/xia_cmuskel_neutral_walk.bvh", dir);
-    lfd_err err = {0};
-    lfd_robot *r = NULL;
-    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    lfd_robot *r;
     lfd_human h;
-    CHECK_OK(lfd_human_load(&h, path, NULL, &err), &err);
-    if (!r)
+    if (!shared_clip_on("g1", "xia_cmuskel_neutral_walk.bvh", &r, &h))
         return;
     CHECK_NEAR(h.fps, 120, 0.01);
     double assist[2] = {0};
