@@ -50,6 +50,12 @@
 #define HEIGHT_MIN_M 0.9
 #define HEIGHT_MAX_M 2.3
 
+/* the heel's distance behind the ankle, as a share of the ankle-toe length
+   (a person's heel reaches about 5 cm behind the ankle joint, the ball of
+   the foot about 14 cm ahead: Winter, "Biomechanics and Motor Control of
+   Human Movement", 4th ed. 2009, segment proportions) */
+#define HEEL_BACK 0.35
+
 const lfd_contact_params lfd_contact_defaults = {
     /* a joint within 5 cm of its own stance height ... */
     .height_m = 0.05,
@@ -832,26 +838,65 @@ int lfd_foot_contacts(const double *ankle, const double *toe, size_t stride, int
         return 0;
     if (!p)
         p = &lfd_contact_defaults;
-    double *z = malloc(2 * (size_t)nframes * sizeof *z);
+    double *z = malloc(5 * (size_t)nframes * sizeof *z);
     if (!z)
         return LFD_ENOMEM;
-    const double *jt[2] = {ankle, toe};
-    double ref[2];
+    double *heel = z + 2 * (size_t)nframes; /* nframes x 3 */
+    const double *jt[3] = {ankle, toe, heel};
+    double ref[3];
     /* each joint's stance height: the lowest level it rests at */
     for (int k = 0; k < 2; k++) {
         for (int f = 0; f < nframes; f++)
             z[f] = jt[k][(size_t)f * stride + 2];
         ref[k] = rest_level(z, nframes, 0.02);
     }
+    /* The heel, which the skeleton does not have: at a heel strike the foot
+       turns about it while the ankle still moves forward at about 1 m/s and
+       the toe is up, so neither of those is both low and slow until the sole
+       is flat (the bandai walks: no frame with both feet down, 6 % with
+       neither).  Flat on the floor it is level with the toe's rest and
+       HEEL_BACK of the ankle-toe length behind the ankle; it turns with the
+       foot's pitch from its rest pitch (the ankle and toe rest levels). */
+    int nh = 0; /* frames whose ankle-toe length is known */
+    for (int f = 0; f < nframes; f++) {
+        double d[3];
+        lfd_v3_sub(d, toe + (size_t)f * stride, ankle + (size_t)f * stride);
+        double l = lfd_v3_norm(d);
+        if (isfinite(l) && l > 1e-6)
+            z[nh++] = l;
+    }
+    size_t hs = 3; /* the heel's stride */
+    if (nh > 0) {
+        double len = pct_of(z, nh, 50), drop = ref[0] - ref[1];
+        double ps = asin(fmin(fmax(drop / len, -1), 1));
+        for (int f = 0; f < nframes; f++) {
+            const double *a = ankle + (size_t)f * stride, *t = toe + (size_t)f * stride;
+            double d[3] = {t[0] - a[0], t[1] - a[1], t[2] - a[2]}, hl = hypot(d[0], d[1]);
+            double l = lfd_v3_norm(d), *o = heel + hs * (size_t)f;
+            if (!(l > 1e-6) || !(hl > 1e-6) || !isfinite(l)) {
+                o[0] = o[1] = o[2] = NAN;
+                continue;
+            }
+            double ph = asin(fmin(fmax(-d[2] / l, -1), 1)) - ps;
+            double b = HEEL_BACK * len, x = -b * cos(ph) - drop * sin(ph), zz = b * sin(ph) - drop * cos(ph);
+            o[0] = a[0] + x * d[0] / hl;
+            o[1] = a[1] + x * d[1] / hl;
+            o[2] = a[2] + zz;
+        }
+        for (int f = 0; f < nframes; f++)
+            z[f] = heel[hs * (size_t)f + 2];
+        ref[2] = rest_level(z, nframes, 0.02);
+    }
     double dt = fps > 0 ? 1 / fps : 1.0 / 30;
     uint8_t *c = (uint8_t *)z; /* reuse the scratch for raw flags */
     for (int f = 0; f < nframes; f++) {
         int a = f > 0 ? f - 1 : f, b = f + 1 < nframes ? f + 1 : f;
         int on = 0;
-        for (int k = 0; k < 2 && b > a; k++) {
-            const double *pa = jt[k] + (size_t)a * stride, *pb = jt[k] + (size_t)b * stride;
+        for (int k = 0; k < (nh > 0 ? 3 : 2) && b > a; k++) {
+            size_t st = k == 2 ? hs : stride;
+            const double *pa = jt[k] + (size_t)a * st, *pb = jt[k] + (size_t)b * st;
             double v = lfd_v3_dist(pa, pb) / ((b - a) * dt);
-            double hz = jt[k][(size_t)f * stride + 2] - ref[k];
+            double hz = jt[k][(size_t)f * st + 2] - ref[k];
             on |= hz < p->height_m && v < p->speed_m_s;
         }
         c[f] = (uint8_t)on;

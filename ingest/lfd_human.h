@@ -194,11 +194,13 @@ void lfd_seg_frames(const double *cpos, const double foot_pitch_rad[2], double *
 double lfd_units_m(const char *units);
 
 /* Foot-contact detection, shared with the retargeter.  A foot is in contact
-   in a frame when its ankle or its toe is both low (within height_m of that
-   joint's own stance height: the median of the lowest 2 cm band holding at
-   least 5% of its heights over the clip) and slow (speed under speed_m_s,
-   central differences); runs shorter than min_s are dropped and gaps
-   shorter than min_s are filled. */
+   in a frame when its ankle, its toe or its heel is both low (within
+   height_m of that point's own stance height: the median of the lowest 2 cm
+   band holding at least 5% of its heights over the clip) and slow (speed
+   under speed_m_s, central differences); runs shorter than min_s are
+   dropped and gaps shorter than min_s are filled.  The heel is placed from
+   the ankle and toe (docs/ingest.md): level with the toe's rest height and
+   behind the ankle when flat, turning with the foot's pitch. */
 typedef struct lfd_contact_params {
     double height_m;
     double speed_m_s;

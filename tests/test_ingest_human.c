@@ -398,3 +398,35 @@ TEST(ingest_human_motion_info_says_no_qvel)
     CHECK(!strstr(out, "\"nv\": 0"));
     lfd_motion_free(&m);
 }
+
+/* A heel strike: the heel stops on the floor with the toe 0.4 rad up, and
+   the foot turns down about it to flat within 0.1 s (the ankle then moves
+   at about 0.35 m/s, the toe at 0.8 m/s and up to 7 cm high).  The detector
+   finds the contact from the heel's landing, not only once the sole is
+   flat; the ankle and toe alone missed those frames. */
+TEST(ingest_contacts_from_the_heel_strike)
+{
+    enum { N = 60 };
+    double a[3 * N], t[3 * N];
+    uint8_t c[N];
+    const double fps = 30, len = 0.15, ankle_h = 0.08, toe_h = 0.02;
+    /* the rest pitch of the ankle-toe line; the heel 0.35 len behind the ankle, at the toe's level */
+    double ps = asin((ankle_h - toe_h) / len), hx = -0.35 * len;
+    for (int f = 0; f < N; f++) {
+        /* swing until frame 20 (the heel coming down from 20 cm at 1.5 m/s),
+           heel strike at 20, the foot turning down about the heel over
+           frames 20-23, flat from 23 */
+        double phi = f < 20 ? -0.4 : f < 23 ? -0.4 * (23 - f) / 3.0 : 0;
+        double heel[3] = {f < 20 ? 1.0 - 0.05 * (20 - f) : 1.0, 0, f < 20 ? toe_h + 0.01 * (20 - f) : toe_h};
+        /* ankle and toe turned by phi about the heel from their flat places */
+        double ax = -hx, az = ankle_h - toe_h, tx = -hx + len * cos(ps), tz = 0;
+        double c0 = cos(phi), s0 = sin(phi);
+        lfd_v3_set(a + 3 * f, heel[0] + ax * c0 + az * s0, 0, heel[2] - ax * s0 + az * c0);
+        lfd_v3_set(t + 3 * f, heel[0] + tx * c0 + tz * s0, 0, heel[2] - tx * s0 + tz * c0);
+    }
+    lfd_foot_contacts(a, t, 3, N, fps, NULL, c, 1);
+    for (int f = 21; f < 24; f++)
+        if (!c[f])
+            lfd_test_fail_at(__FILE__, __LINE__, "frame %d: the heel is down, no contact", f);
+    CHECK(!c[10] && c[40]);
+}

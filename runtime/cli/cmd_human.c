@@ -28,20 +28,25 @@ static void place_text(const lfd_human *h, int cj, char *out, size_t n)
     }
 }
 
-static void contact_frac(const lfd_human *h, double fr[2])
+/* shares of the frames: left foot, right foot, both, neither in contact */
+static void contact_frac(const lfd_human *h, double fr[4])
 {
-    int c[2] = {0, 0};
-    for (int f = 0; f < h->nframes; f++)
-        for (int s = 0; s < 2; s++)
-            c[s] += h->contact[2 * f + s];
-    for (int s = 0; s < 2; s++)
-        fr[s] = (double)c[s] / h->nframes;
+    int c[4] = {0, 0, 0, 0};
+    for (int f = 0; f < h->nframes; f++) {
+        int l = h->contact[2 * f], r = h->contact[2 * f + 1];
+        c[0] += l;
+        c[1] += r;
+        c[2] += l && r;
+        c[3] += !l && !r;
+    }
+    for (int s = 0; s < 4; s++)
+        fr[s] = h->nframes > 0 ? (double)c[s] / h->nframes : 0;
 }
 
 static void info_text(const lfd_human *h)
 {
     char buf[256];
-    double cf[2];
+    double cf[4];
     contact_frac(h, cf);
     printf("file          %s (%s)\n", h->path, h->format);
     printf("sha256        %s\n", h->sha256[0] ? h->sha256 : "(in memory)");
@@ -66,8 +71,10 @@ static void info_text(const lfd_human *h)
                h->ref_dropped ? ": dropped" : "; --ref-pose drop removes it");
     else
         printf("ref. pose     none detected\n");
-    printf("contacts      left foot %.0f%% of frames, right %.0f%%; stance foot pitch %.1f / %.1f deg\n",
-           100 * cf[0], 100 * cf[1], h->foot_pitch_rad[0] * 180 / M_PI, h->foot_pitch_rad[1] * 180 / M_PI);
+    printf("contacts      left foot %.0f%% of frames, right %.0f%%, both %.0f%%, neither %.0f%%; stance "
+           "foot pitch %.1f / %.1f deg\n",
+           100 * cf[0], 100 * cf[1], 100 * cf[2], 100 * cf[3], h->foot_pitch_rad[0] * 180 / M_PI,
+           h->foot_pitch_rad[1] * 180 / M_PI);
     if (h->nonfinite)
         printf("nonfinite     %d NaN/inf values in the source\n", h->nonfinite);
     printf("canonical     %-11s %-9s %-13s %-5s %s\n", "joint", "bone_m", "found by", "conf",
@@ -91,7 +98,7 @@ static void info_text(const lfd_human *h)
 static void info_json(const lfd_human *h)
 {
     char buf[256];
-    double cf[2];
+    double cf[4];
     contact_frac(h, cf);
     lfd_jw jw;
     lfd_jw_init_file(&jw, stdout, 1);
@@ -120,6 +127,8 @@ static void info_json(const lfd_human *h)
     lfd_jw_kbool(&jw, "reference_pose_dropped", h->ref_dropped);
     lfd_jw_knum(&jw, "contact_left", cf[0]);
     lfd_jw_knum(&jw, "contact_right", cf[1]);
+    lfd_jw_knum(&jw, "contact_both", cf[2]);
+    lfd_jw_knum(&jw, "contact_neither", cf[3]);
     lfd_jw_kint(&jw, "nonfinite", h->nonfinite);
     lfd_jw_key(&jw, "canonical");
     lfd_jw_obj_begin(&jw);
