@@ -121,8 +121,9 @@ double lfd_util_select(double *v, size_t n, size_t k)
                 j--;
             }
         }
-        /* now v[lo..j] <= piv <= v[i..hi], and anything between equals piv */
-        if (k <= j && j != (size_t)-1 && i > j)
+        /* now j < i, v[lo..j] <= piv <= v[i..hi], and anything between
+           equals piv (j stops at 0 rather than wrap) */
+        if (k <= j)
             hi = j;
         else if (k >= i)
             lo = i;

@@ -644,10 +644,8 @@ static void clip_up(const lfd_rt_clip *c, int k, lfd_rt_clip *cf)
 {
     for (int i = 0; i < 12; i++)
         lfd_rt_spline_up(c->limb_t + i, c->n, 12, k, cf->limb_t + i, cf->n, 12, c->work);
-    for (int j = 0; j < cf->n; j++) {
-        int a = j / k, b = j % k && a + 1 < c->n ? a + 1 : a;
-        a = a < c->n ? a : c->n - 1;
-        b = b < c->n ? b : c->n - 1;
+    for (int j = 0; j < cf->n; j++) { /* cf->n <= (c->n - 1) k + 1 */
+        int a = j / k, b = j % k ? a + 1 : a;
         for (int u = 0; u < 4; u++)
             cf->limb_on[4 * j + u] = c->limb_on[4 * a + u] && c->limb_on[4 * b + u];
         for (int u = 0; u < 2; u++)
@@ -701,7 +699,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     if (rc == LFD_OK)
         rc = clip_alloc(&c, ns, r->njoints, err);
     if (rc == LFD_OK && k > 1)
-        rc = clip_alloc(&cf, (ns - 1) * k + 1, r->njoints, err);
+        rc = clip_alloc(&cf, nout, r->njoints, err); /* the output rate's figures */
     if (rc)
         goto done;
     rep->frames = nout;
@@ -713,26 +711,27 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         rep->map_cj[e] = rt->cj[e];
         snprintf(rep->map_body[e], LFD_NAME_MAX, "%s", r->map[e].body);
     }
-    /* the human smoothed over the clip first: the targets then ask for no
-       more acceleration than the cutoff lets through.  Solving every k-th
-       frame, it is smoothed at the output rate and then taken on every k-th
-       frame: the smoothing is the filter against aliasing (its gain at
-       15 Hz is 0.5 %). */
-    /* An output rate below the person's: the inputs are smoothed at the
-       whole multiple ka of it nearest below their rate and taken on every
-       ka-th frame, for the same reason.  Sampled at the output rate
-       directly, a 120 Hz capture's jitter above 15 Hz folded into the
-       30 fps targets (xia walk onto H1 at 30 fps: acceleration p99 59 -> 50
-       rad/s^2 with this).  So a clip is solved from the same targets at
-       every output rate with the same solve rate. */
+    /* The human smoothed over the clip first: the targets then ask for no
+       more acceleration than the cutoff lets through.  The inputs are
+       sampled at ka times the output rate (ka: the whole multiple nearest
+       below the person's rate, 1 when the output is as fast or faster),
+       smoothed there and taken on every (k ka)-th frame: the smoothing is
+       the filter against aliasing (its gain at 15 Hz is 0.5 %).  Sampled
+       at the output rate directly, a 120 Hz capture's jitter above 15 Hz
+       folded into the 30 fps targets (xia walk onto H1 at 30 fps:
+       acceleration p99 59 -> 50 rad/s^2 with this).  So a clip is solved
+       from the same targets at every output rate with the same solve rate. */
     int ka = o.smooth_hz > 0 ? (int)floor(h->fps / fps + 1e-9) : 1;
     ka = ka < 1 ? 1 : ka;
-    lfd_rt_clip ca;
-    memset(&ca, 0, sizeof ca);
-    if (ka > 1 && (rc = clip_alloc(&ca, (ns - 1) * k * ka + 1, r->njoints, err)))
-        goto done;
-    lfd_rt_clip *ci = ka > 1 ? &ca : k > 1 ? &cf : &c;
+    int step = k * ka;
     double fps_i = fps * ka;
+    lfd_rt_clip ca, *ci = &c;
+    memset(&ca, 0, sizeof ca);
+    if (step > 1) {
+        if ((rc = clip_alloc(&ca, (ns - 1) * step + 1, r->njoints, err)))
+            goto done;
+        ci = &ca;
+    }
     for (int i = 0; i < ci->n; i++)
         interp_input(h, f0, f0 + i * h->fps / fps_i, ci->cpos + (size_t)i * 3 * LFD_CJ_COUNT,
                      ci->seg + (size_t)i * 7 * LFD_SEG_COUNT, ci->contact + 2 * i);
@@ -741,16 +740,15 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
         goto done;
     }
-    if (ci != &c)
-        for (int i = 0; i < ns; i++) {
-            size_t j = (size_t)i * (size_t)k * (size_t)ka;
-            memcpy(c.cpos + (size_t)i * 3 * LFD_CJ_COUNT, ci->cpos + j * 3 * LFD_CJ_COUNT,
-                   3 * LFD_CJ_COUNT * sizeof(double));
-            memcpy(c.seg + (size_t)i * 7 * LFD_SEG_COUNT, ci->seg + j * 7 * LFD_SEG_COUNT,
-                   7 * LFD_SEG_COUNT * sizeof(double));
-            c.contact[2 * i] = ci->contact[2 * j];
-            c.contact[2 * i + 1] = ci->contact[2 * j + 1];
-        }
+    for (int i = 0; ci != &c && i < ns; i++) {
+        size_t j = (size_t)i * (size_t)step;
+        memcpy(c.cpos + (size_t)i * 3 * LFD_CJ_COUNT, ci->cpos + j * 3 * LFD_CJ_COUNT,
+               3 * LFD_CJ_COUNT * sizeof(double));
+        memcpy(c.seg + (size_t)i * 7 * LFD_SEG_COUNT, ci->seg + j * 7 * LFD_SEG_COUNT,
+               7 * LFD_SEG_COUNT * sizeof(double));
+        c.contact[2 * i] = ci->contact[2 * j];
+        c.contact[2 * i + 1] = ci->contact[2 * j + 1];
+    }
     clip_free(&ca);
     roll_windows(&c, fps_s);
     /* whole body: a first pass finds the pelvis path the legs can reach, the
@@ -828,7 +826,6 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
            is of the motion written.  Counts of solved frames become output
            frames in proportion. */
         lfd_rt_upsample_motion(r, &ms, k, m, c.work);
-        cf.n = nout;
         clip_up(&c, k, &cf);
         rep->limit_hit_frames = (int)lround((double)rep->limit_hit_frames * nout / ns);
         rep->zmp_left_frames = (int)lround((double)rep->zmp_left_frames * nout / ns);

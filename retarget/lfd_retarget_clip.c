@@ -1291,7 +1291,7 @@ void lfd_rt_spline_up(const double *x, int n, size_t sx, int k, double *y, int n
         double rhs = 6 * (x[(size_t)(i - 1) * sx] - 2 * x[(size_t)i * sx] + x[(size_t)(i + 1) * sx]);
         double den = 4 - cp[i - 1];
         cp[i] = 1 / den;
-        M[i] = (rhs - (i > 1 ? M[i - 1] : 0)) / den;
+        M[i] = (rhs - M[i - 1]) / den; /* M[0] = 0 */
     }
     for (int i = n - 3; i >= 1; i--)
         M[i] -= cp[i] * M[i + 1];
