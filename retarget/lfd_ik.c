@@ -28,6 +28,9 @@ struct lfd_ik_ws {
     int *aidx;      /* nv: a dof's index among them, -1 when held */
     int rowa[2 * LFD_IK_MAX_CHAIN]; /* one row's columns among the QP's variables (a pair's */
     int rowi[2 * LFD_IK_MAX_CHAIN]; /* chain is the longest), and their indices in the QP */
+    unsigned char *kin_on;          /* nbody: the bodies the kinematics computes */
+    int kin_geom[2 * LFD_IK_MAX_PAIRS], nkin_geom; /* and the pairs' geoms */
+    int kin_n[3];                   /* the solver's ntask, nfloor, npair they are for */
 };
 
 void lfd_ik_config_init(lfd_ik_config *c)
@@ -249,6 +252,7 @@ static lfd_ik_ws *ws_layout(lfd_arena *a, const lfd_ik *ik, lfd_ik_ws *ws)
     ws->qpws = lfd_arena_take(a, lfd_boxqp_ws_doubles(ik->nv), sizeof(double));
     ws->act = lfd_arena_take(a, nv, sizeof(int));
     ws->aidx = lfd_arena_take(a, nv, sizeof(int));
+    ws->kin_on = lfd_arena_take(a, (size_t)ik->m->nbody, 1);
     return head;
 }
 
@@ -262,6 +266,7 @@ int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err)
         return lfd_fail(err, LFD_ENOMEM, "out of memory for the IK workspace");
     lfd_ik_ws *ws = ws_layout(&a, ik, &tmp); /* == block */
     *ws = tmp;
+    ws->kin_n[0] = -1; /* no plan yet */
     ws->d = lfd_mj_make_data_kin(ik->m);
     if (!ws->d) {
         free(ws);
@@ -377,10 +382,41 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
     return c;
 }
 
+/* the bodies and geoms the solver reads: its tasks', floor points' and
+   pairs' bodies with their ancestors, and the pairs' geoms (the legs' IK of
+   H1 reads 13 of its 21 bodies and none of its 26 other geoms and sites) */
+static void kin_plan(const lfd_ik *ik, lfd_ik_ws *ws)
+{
+    const mjModel *m = ik->m;
+    if (ws->kin_n[0] == ik->ntask && ws->kin_n[1] == ik->nfloor && ws->kin_n[2] == ik->npair)
+        return; /* tasks, floor points and pairs are only ever added */
+    ws->kin_n[0] = ik->ntask;
+    ws->kin_n[1] = ik->nfloor;
+    ws->kin_n[2] = ik->npair;
+    memset(ws->kin_on, 0, (size_t)m->nbody);
+    for (int k = 0; k < ik->ntask + ik->nfloor + 2 * ik->npair; k++) {
+        int b = k < ik->ntask                ? ik->tasks[k].body
+                : k < ik->ntask + ik->nfloor ? ik->floor[k - ik->ntask].body
+                : (k - ik->ntask - ik->nfloor) % 2
+                    ? ik->pairs[(k - ik->ntask - ik->nfloor) / 2].body2
+                    : ik->pairs[(k - ik->ntask - ik->nfloor) / 2].body1;
+        for (; b > 0 && !ws->kin_on[b]; b = m->body_parentid[b])
+            ws->kin_on[b] = 1;
+    }
+    ws->nkin_geom = 0;
+    for (int i = 0; i < 2 * ik->npair; i++) {
+        int g = i % 2 ? ik->pairs[i / 2].geom2 : ik->pairs[i / 2].geom1, seen = 0;
+        for (int k = 0; k < ws->nkin_geom && !seen; k++)
+            seen = ws->kin_geom[k] == g;
+        if (!seen)
+            ws->kin_geom[ws->nkin_geom++] = g;
+    }
+}
+
 static double eval_at(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, const double *q)
 {
     memcpy(ws->d->qpos, q, (size_t)ik->nq * sizeof(double));
-    mj_kinematics(ik->m, ws->d);
+    lfd_mj_kinematics_some(ik->m, ws->d, ws->kin_on, ws->kin_geom, ws->nkin_geom);
     return cost_here(ik, ws, fr, q);
 }
 
@@ -390,7 +426,6 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
     const mjModel *m = ik->m;
     mjData *d = ws->d;
     int nv = ik->nv, rows = 0;
-    mj_comPos(m, d);
     for (int k = 0; k < ik->ntask; k++) {
         const lfd_ik_task *t = &ik->tasks[k];
         double wp = weight(fr->pos_w, k, t->pos_weight), wr = weight(fr->rot_w, k, t->rot_weight);
@@ -399,7 +434,7 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
             continue;
         double p[3];
         task_point(d, t->body, t->offset, p);
-        mj_jac(m, d, wp > 0 ? ws->jacp : NULL, use_rot ? ws->jacr : NULL, p, t->body);
+        lfd_mj_jac_chain(m, d, p, t->body, wp > 0 ? ws->jacp : NULL, use_rot ? ws->jacr : NULL);
         if (wp > 0) {
             for (int a = 0; a < 3; a++) {
                 ws->e[rows] = wp * (fr->pos[3 * k + a] - p[a]);
@@ -431,7 +466,7 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
         if (p[2] > ik->floor_z + 1e-3)
             continue;
         const lfd_ik_floor_point *fp = &ik->floor[i];
-        mj_jac(m, d, ws->jacp, NULL, p, fp->body);
+        lfd_mj_jac_chain(m, d, p, fp->body, ws->jacp, NULL);
         double wf = ik->cfg.floor_weight;
         ws->e[rows] = wf * fmax(0.0, ik->floor_z - p[2]);
         for (int c = 0; c < fp->nchain; c++)
@@ -451,8 +486,12 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
         double pos[3], nrm[3];
         memcpy(pos, con->pos, sizeof pos);
         memcpy(nrm, con->frame, sizeof nrm);
-        mj_jac(m, d, ws->jacp, NULL, pos, pr->body1);
-        mj_jac(m, d, ws->jacr, NULL, pos, pr->body2);
+        /* each body's columns on the pair's chain, zero off its own */
+        for (int c = 0; c < pr->nchain; c++)
+            for (int a = 0; a < 3; a++)
+                ws->jacp[a * nv + pr->chain[c]] = ws->jacr[a * nv + pr->chain[c]] = 0;
+        lfd_mj_jac_chain(m, d, pos, pr->body1, ws->jacp, NULL);
+        lfd_mj_jac_chain(m, d, pos, pr->body2, ws->jacr, NULL);
         double wc = ik->cfg.clear_weight;
         ws->e[rows] = wc * (pr->margin_m - dist);
         double *Jr = ws->J + (size_t)rows * nv;
@@ -518,6 +557,7 @@ static void fill_result(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
 void lfd_ik_evaluate(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *frame,
                      const double *qpos, lfd_ik_result *res)
 {
+    kin_plan(ik, ws);
     double c = eval_at(ik, ws, frame, qpos);
     if (res)
         fill_result(ik, ws, frame, qpos, c, 0, res);
@@ -533,6 +573,7 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
         return LFD_ENUMERIC;
     double *q = ws->q;
     memcpy(q, qpos, (size_t)nq * sizeof(double));
+    kin_plan(ik, ws);
     double cost = eval_at(ik, ws, fr, q);
     int it, max_iters = fr->max_iters > 0 ? fr->max_iters : ik->cfg.max_iters;
     /* the QP's variables: the active dofs and the held dofs on any task's,

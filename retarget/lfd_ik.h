@@ -162,8 +162,11 @@ typedef struct lfd_ik_ws lfd_ik_ws;
    failure.  lfd_ik_solve allocates nothing. */
 int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err);
 void lfd_ik_ws_free(lfd_ik_ws **ws);
-/* The workspace's mjData: after lfd_ik_solve it holds the kinematics of the
-   solution (xpos, xquat, ...). */
+/* The workspace's mjData: after lfd_ik_solve (or lfd_ik_evaluate) it holds
+   the kinematics of the solution for what the solver reads (xpos, xquat,
+   xmat of its tasks', floor points' and pairs' bodies and their ancestors,
+   their joints' xanchor and xaxis, the pairs' geoms: lfd_mj_kinematics_some);
+   other bodies, geoms and sites are stale.  Run mj_kinematics for them. */
 mjData *lfd_ik_ws_data(lfd_ik_ws *ws);
 
 /* Solves one frame in place: qpos (nq) is the warm start on entry and the

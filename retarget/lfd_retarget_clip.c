@@ -124,10 +124,44 @@ static double cross2(const double *o, const double *a, const double *b)
     return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
 }
 
-static int cmp_pt(const void *a, const void *b)
+static int pt_less(const double *p, const double *q)
 {
-    const double *p = a, *q = b;
-    return p[0] < q[0] ? -1 : p[0] > q[0] ? 1 : p[1] < q[1] ? -1 : p[1] > q[1];
+    return p[0] < q[0] || (p[0] == q[0] && p[1] < q[1]);
+}
+
+/* points (x, y) sorted by x, then y: a merge sort through tmp (2 n
+   doubles), insertion below 12 points (the hulls are redone for every
+   frame and load share, and qsort's calls through a pointer were a twentieth
+   of the retargeting) */
+static void sort_pts(double *pts, int n, double *tmp)
+{
+    if (n < 12) {
+        for (int i = 1; i < n; i++) {
+            double x = pts[2 * i], y = pts[2 * i + 1], p[2] = {x, y};
+            int j = i;
+            for (; j > 0 && pt_less(p, pts + 2 * (j - 1)); j--) {
+                pts[2 * j] = pts[2 * j - 2];
+                pts[2 * j + 1] = pts[2 * j - 1];
+            }
+            pts[2 * j] = x;
+            pts[2 * j + 1] = y;
+        }
+        return;
+    }
+    int h = n / 2;
+    sort_pts(pts, h, tmp);
+    sort_pts(pts + 2 * h, n - h, tmp);
+    int i = 0, j = h, k = 0;
+    while (i < h && j < n) {
+        const double *s = pt_less(pts + 2 * j, pts + 2 * i) ? pts + 2 * j++ : pts + 2 * i++;
+        tmp[2 * k] = s[0];
+        tmp[2 * k++ + 1] = s[1];
+    }
+    for (; i < h; i++, k++)
+        tmp[2 * k] = pts[2 * i], tmp[2 * k + 1] = pts[2 * i + 1];
+    for (; j < n; j++, k++)
+        tmp[2 * k] = pts[2 * j], tmp[2 * k + 1] = pts[2 * j + 1];
+    memcpy(pts, tmp, (size_t)n * 2 * sizeof(double));
 }
 
 /* Andrew's monotone chain, counter-clockwise, into pts; tmp holds 2 n + 2 doubles */
@@ -135,7 +169,7 @@ static int hull_tmp(double *pts, int n, double *tmp)
 {
     if (n < 3)
         return n;
-    qsort(pts, (size_t)n, 2 * sizeof(double), cmp_pt);
+    sort_pts(pts, n, tmp);
     int k = 0;
     for (int i = 0; i < n; i++) {
         while (k >= 2 && cross2(tmp + 2 * (k - 2), tmp + 2 * (k - 1), pts + 2 * i) <= 0)

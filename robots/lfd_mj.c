@@ -368,3 +368,179 @@ mjData *lfd_mj_make_data_kin(const mjModel *m)
         k.njmax = 4;
     return mj_makeData(&k);
 }
+
+/* q = a b (quaternions w, x, y, z); q may alias a or b */
+static inline void kin_qmul(double q[4], const double a[4], const double b[4])
+{
+    double w = a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3];
+    double x = a[0] * b[1] + a[1] * b[0] + a[2] * b[3] - a[3] * b[2];
+    double y = a[0] * b[2] - a[1] * b[3] + a[2] * b[0] + a[3] * b[1];
+    double z = a[0] * b[3] + a[1] * b[2] - a[2] * b[1] + a[3] * b[0];
+    q[0] = w, q[1] = x, q[2] = y, q[3] = z;
+}
+
+/* r = q v q* for a unit q: v + 2w (u x v) + 2 u x (u x v), u the vector part */
+static inline void kin_qrot(double r[3], const double q[4], const double v[3])
+{
+    double t0 = 2 * (q[2] * v[2] - q[3] * v[1]);
+    double t1 = 2 * (q[3] * v[0] - q[1] * v[2]);
+    double t2 = 2 * (q[1] * v[1] - q[2] * v[0]);
+    r[0] = v[0] + q[0] * t0 + (q[2] * t2 - q[3] * t1);
+    r[1] = v[1] + q[0] * t1 + (q[3] * t0 - q[1] * t2);
+    r[2] = v[2] + q[0] * t2 + (q[1] * t1 - q[2] * t0);
+}
+
+/* R (row-major) of a unit quaternion */
+static inline void kin_qmat(double R[9], const double q[4])
+{
+    double w = q[0], x = q[1], y = q[2], z = q[3];
+    R[0] = 1 - 2 * (y * y + z * z), R[1] = 2 * (x * y - w * z), R[2] = 2 * (x * z + w * y);
+    R[3] = 2 * (x * y + w * z), R[4] = 1 - 2 * (x * x + z * z), R[5] = 2 * (y * z - w * x);
+    R[6] = 2 * (x * z - w * y), R[7] = 2 * (y * z + w * x), R[8] = 1 - 2 * (x * x + y * y);
+}
+
+void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *body_on,
+                            const int *geom, int ngeom)
+{
+    /* qpos's quaternions normalised in place, as mj_kinematics does */
+    mj_normalizeQuat(m, d->qpos);
+    /* the world's frame */
+    mju_zero3(d->xpos);
+    mju_unit4(d->xquat);
+    mju_zero(d->xmat, 9);
+    d->xmat[0] = d->xmat[4] = d->xmat[8] = 1;
+    for (int i = 1; i < m->nbody; i++) {
+        if (!body_on[i])
+            continue;
+        double xpos[3], xquat[4];
+        int ja = m->body_jntadr[i], jn = m->body_jntnum[i];
+        if (jn == 1 && m->jnt_type[ja] == mjJNT_FREE) {
+            const double *qf = d->qpos + m->jnt_qposadr[ja];
+            mju_copy3(xpos, qf);
+            mju_copy4(xquat, qf + 3);
+            mju_copy3(d->xanchor + 3 * ja, xpos);
+            mju_copy3(d->xaxis + 3 * ja, m->jnt_axis + 3 * ja);
+        } else {
+            int pid = m->body_parentid[i];
+            const double *bpos = m->body_pos + 3 * i, *bquat = m->body_quat + 4 * i;
+            if (m->body_mocapid[i] >= 0) {
+                bpos = d->mocap_pos + 3 * m->body_mocapid[i];
+                bquat = d->mocap_quat + 4 * m->body_mocapid[i];
+            }
+            if (pid) {
+                const double *R = d->xmat + 9 * pid, *pp = d->xpos + 3 * pid;
+                for (int a = 0; a < 3; a++)
+                    xpos[a] = pp[a] + R[3 * a] * bpos[0] + R[3 * a + 1] * bpos[1] + R[3 * a + 2] * bpos[2];
+                kin_qmul(xquat, d->xquat + 4 * pid, bquat);
+            } else {
+                mju_copy3(xpos, bpos);
+                mju_copy4(xquat, bquat);
+            }
+            for (int j = ja; j < ja + jn; j++) {
+                int qa = m->jnt_qposadr[j];
+                const double *jp = m->jnt_pos + 3 * j;
+                int off = jp[0] != 0 || jp[1] != 0 || jp[2] != 0;
+                double xaxis[3], xanchor[3], qloc[4];
+                kin_qrot(xaxis, xquat, m->jnt_axis + 3 * j);
+                if (off) {
+                    kin_qrot(xanchor, xquat, jp);
+                    for (int a = 0; a < 3; a++)
+                        xanchor[a] += xpos[a];
+                } else {
+                    mju_copy3(xanchor, xpos);
+                }
+                switch (m->jnt_type[j]) {
+                case mjJNT_SLIDE:
+                    for (int a = 0; a < 3; a++)
+                        xpos[a] += xaxis[a] * (d->qpos[qa] - m->qpos0[qa]);
+                    break;
+                case mjJNT_BALL:
+                case mjJNT_HINGE: {
+                    if (m->jnt_type[j] == mjJNT_BALL) {
+                        mju_copy4(qloc, d->qpos + qa); /* normalised above */
+                    } else {
+                        /* the compiler made jnt_axis a unit vector */
+                        const double *ax = m->jnt_axis + 3 * j;
+                        double h = 0.5 * (d->qpos[qa] - m->qpos0[qa]), sn = sin(h);
+                        qloc[0] = cos(h), qloc[1] = ax[0] * sn, qloc[2] = ax[1] * sn, qloc[3] = ax[2] * sn;
+                    }
+                    kin_qmul(xquat, xquat, qloc);
+                    if (off) { /* the rotation is about the anchor, not the body's origin */
+                        double v[3];
+                        kin_qrot(v, xquat, jp);
+                        for (int a = 0; a < 3; a++)
+                            xpos[a] = xanchor[a] - v[a];
+                    }
+                    break;
+                }
+                default: /* a free joint among others: MuJoCo's compiler refuses it */
+                    break;
+                }
+                mju_copy3(d->xanchor + 3 * j, xanchor);
+                mju_copy3(d->xaxis + 3 * j, xaxis);
+            }
+        }
+        double n = sqrt(xquat[0] * xquat[0] + xquat[1] * xquat[1] + xquat[2] * xquat[2] + xquat[3] * xquat[3]);
+        double *q = d->xquat + 4 * i, *R = d->xmat + 9 * i;
+        if (n > 1e-300)
+            for (int a = 0; a < 4; a++)
+                q[a] = xquat[a] / n;
+        else
+            mju_unit4(q);
+        mju_copy3(d->xpos + 3 * i, xpos);
+        kin_qmat(R, q);
+    }
+    for (int k = 0; k < ngeom; k++) {
+        int g = geom[k], b = m->geom_bodyid[g];
+        const double *R = d->xmat + 9 * b, *pp = d->xpos + 3 * b, *gp = m->geom_pos + 3 * g;
+        double *gx = d->geom_xpos + 3 * g, q[4];
+        for (int a = 0; a < 3; a++)
+            gx[a] = pp[a] + R[3 * a] * gp[0] + R[3 * a + 1] * gp[1] + R[3 * a + 2] * gp[2];
+        kin_qmul(q, d->xquat + 4 * b, m->geom_quat + 4 * g);
+        kin_qmat(d->geom_xmat + 9 * g, q);
+    }
+}
+
+void lfd_mj_jac_chain(const mjModel *m, const mjData *d, const double p[3], int body, double *jacp,
+                      double *jacr)
+{
+    int nv = m->nv;
+    /* the last dof that moves the body: its own or its nearest moving ancestor's */
+    while (body > 0 && m->body_dofnum[body] == 0)
+        body = m->body_parentid[body];
+    if (body <= 0)
+        return;
+    for (int da = m->body_dofadr[body] + m->body_dofnum[body] - 1; da >= 0; da = m->dof_parentid[da]) {
+        int j = m->dof_jntid[da], type = m->jnt_type[j];
+        double ax[3] = {0, 0, 0}, lin[3] = {0, 0, 0};
+        if (type == mjJNT_SLIDE) {
+            const double *a = d->xaxis + 3 * j;
+            lin[0] = a[0], lin[1] = a[1], lin[2] = a[2];
+        } else {
+            const double *o = d->xanchor + 3 * j;
+            if (type == mjJNT_HINGE) {
+                const double *a = d->xaxis + 3 * j;
+                ax[0] = a[0], ax[1] = a[1], ax[2] = a[2];
+            } else { /* free (3 translations in the world frame, then 3 rotations) or
+                        ball: rotations about the body's own axes (columns of xmat) */
+                int i = da - m->jnt_dofadr[j];
+                const double *R = d->xmat + 9 * m->jnt_bodyid[j];
+                i -= type == mjJNT_FREE ? 3 : 0;
+                if (i < 0)
+                    lin[i + 3] = 1;
+                else
+                    ax[0] = R[i], ax[1] = R[3 + i], ax[2] = R[6 + i];
+            }
+            if (type == mjJNT_HINGE || type == mjJNT_BALL || da - m->jnt_dofadr[j] >= 3) {
+                double r0 = p[0] - o[0], r1 = p[1] - o[1], r2 = p[2] - o[2];
+                lin[0] = ax[1] * r2 - ax[2] * r1;
+                lin[1] = ax[2] * r0 - ax[0] * r2;
+                lin[2] = ax[0] * r1 - ax[1] * r0;
+            }
+        }
+        if (jacp)
+            jacp[da] = lin[0], jacp[nv + da] = lin[1], jacp[2 * nv + da] = lin[2];
+        if (jacr)
+            jacr[da] = ax[0], jacr[nv + da] = ax[1], jacr[2 * nv + da] = ax[2];
+    }
+}

@@ -87,6 +87,31 @@ double lfd_mj_geom_lowest(const mjModel *m, int g, const double pos[3], const do
 #define LFD_MJ_KIN_STACK 50000
 mjData *lfd_mj_make_data_kin(const mjModel *m);
 
+/* Forward kinematics of some bodies and geoms, for solvers that evaluate
+   a few bodies thousands of times (the retargeter's IK): xpos, xquat and
+   xmat of every body whose body_on[] is set (nbody flags; a set body's
+   ancestors must be set too), xanchor and xaxis of their joints, and
+   geom_xpos / geom_xmat of the ngeom geoms listed; qpos's quaternions are
+   normalised in place.  The same transforms as mj_kinematics, in lfd's own
+   arithmetic: equal to its figures to rounding (1e-14,
+   tests/test_robots_mj.c), without its calls per vector and the inertial
+   frames, sites and other geoms it also computes.  Everything else in d is
+   left as it was.  No allocation. */
+void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *body_on,
+                            const int *geom, int ngeom);
+
+/* The Jacobian of world point p moving with body: for every dof on the
+   body's chain (the dofs that move it, as mj_jac walks them), its column of
+   jacp (3 x nv, row-major, d p / d qvel) and of jacr (angular velocity);
+   either may be NULL.  Other columns are not touched (mj_jac clears them).  Needs
+   xpos, xmat, xanchor and xaxis of the chain's bodies only (mj_kinematics or
+   lfd_mj_kinematics_some), not mj_comPos: a hinge's column is
+   axis x (p - anchor), a free joint's rotations turn about its body's own
+   axes.  Equal to mj_jac's to rounding (its columns are taken about the
+   subtree's centre of mass). */
+void lfd_mj_jac_chain(const mjModel *m, const mjData *d, const double p[3], int body, double *jacp,
+                      double *jacr);
+
 /* Checks an mjData for the simulation warnings that mean the state is no
    longer trustworthy (bad qacc = NaN/divergence, and contact/constraint
    buffers full).  Returns LFD_OK or LFD_ENUMERIC / LFD_ELIMIT with a reason

@@ -609,3 +609,51 @@ TEST(retarget_downsampling_does_not_alias)
     lfd_human_free(&hj);
     lfd_robot_free(&r);
 }
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const double *p = a, *q = b;
+    return p[0] < q[0] ? -1 : p[0] > q[0] ? 1 : p[1] < q[1] ? -1 : p[1] > q[1];
+}
+
+/* the monotone chain of the hull, on points sorted by qsort (lfd's hull
+   before its own sort) */
+static int ref_hull(double *pts, int n)
+{
+    double tmp[2 * 2 * LFD_RT_MAX_SUPPORT + 2];
+    if (n < 3)
+        return n;
+    qsort(pts, (size_t)n, 2 * sizeof(double), ref_cmp);
+    int k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = pass ? n - 2 : 0, lo = k + 1; pass ? i >= 0 : i < n; i += pass ? -1 : 1) {
+            while (k >= (pass ? lo : 2)) {
+                const double *o = tmp + 2 * (k - 2), *a = tmp + 2 * (k - 1), *b = pts + 2 * i;
+                if ((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]) > 0)
+                    break;
+                k--;
+            }
+            tmp[2 * k] = pts[2 * i];
+            tmp[2 * k + 1] = pts[2 * i + 1];
+            k++;
+        }
+    memcpy(pts, tmp, (size_t)(k - 1) * 2 * sizeof(double));
+    return k - 1;
+}
+
+/* the hull's own sort gives the hull qsort gave, bit for bit: random sets of
+   3 to 64 points with repeated and collinear points (a grid) */
+TEST(retarget_hull_matches_the_sorted_reference)
+{
+    unsigned seed = 11;
+    for (int trial = 0; trial < 400; trial++) {
+        int n = 3 + trial % (2 * LFD_RT_MAX_SUPPORT - 2);
+        double a[4 * LFD_RT_MAX_SUPPORT], b[4 * LFD_RT_MAX_SUPPORT];
+        for (int i = 0; i < 2 * n; i++)
+            a[i] = trial % 3 ? (double)rand_r(&seed) / RAND_MAX - 0.5 : (double)(rand_r(&seed) % 4);
+        memcpy(b, a, sizeof(double) * 2 * (size_t)n);
+        int na = lfd_rt_hull2(a, n), nb = ref_hull(b, n);
+        CHECK_EQ_INT(na, nb);
+        CHECK(memcmp(a, b, sizeof(double) * 2 * (size_t)(na < nb ? na : nb)) == 0);
+    }
+}
