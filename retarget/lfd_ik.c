@@ -31,6 +31,8 @@ struct lfd_ik_ws {
     unsigned char *kin_on;          /* nbody: the bodies the kinematics computes */
     int kin_geom[2 * LFD_IK_MAX_PAIRS], nkin_geom; /* and the pairs' geoms */
     int kin_n[3];                   /* the solver's ntask, nfloor, npair they are for */
+    double pair_d[LFD_IK_MAX_PAIRS];      /* each pair's distance at the last evaluation */
+    double pair_pn[6 * LFD_IK_MAX_PAIRS]; /* ... its deepest contact's point and normal */
 };
 
 void lfd_ik_config_init(lfd_ik_config *c)
@@ -360,9 +362,15 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
     }
     for (int i = 0; i < ik->npair; i++) {
         const mjContact *con;
-        double miss = ik->pairs[i].margin_m - pair_dist(ik, ws, &ik->pairs[i], &con);
+        double dist = pair_dist(ik, ws, &ik->pairs[i], &con), miss = ik->pairs[i].margin_m - dist;
         if (miss > 0)
             c += ik->cfg.clear_weight * ik->cfg.clear_weight * miss * miss;
+        /* kept for the linearisation at this configuration */
+        ws->pair_d[i] = con ? dist : INFINITY;
+        if (con) {
+            memcpy(ws->pair_pn + 6 * i, con->pos, 3 * sizeof(double));
+            memcpy(ws->pair_pn + 6 * i + 3, con->frame, 3 * sizeof(double));
+        }
     }
     for (int i = 0; i < ik->nv; i++) {
         int a = ik->dof_qadr[i];
@@ -479,13 +487,12 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
        (which points from geom1 to geom2) */
     for (int i = 0; i < ik->npair; i++) {
         const lfd_ik_pair *pr = &ik->pairs[i];
-        const mjContact *con;
-        double dist = pair_dist(ik, ws, pr, &con);
-        if (!(dist < pr->margin_m) || !con)
+        /* the distance and contact cost_here found at this configuration (the
+           solver linearises where it last evaluated) */
+        double dist = ws->pair_d[i];
+        if (!(dist < pr->margin_m))
             continue;
-        double pos[3], nrm[3];
-        memcpy(pos, con->pos, sizeof pos);
-        memcpy(nrm, con->frame, sizeof nrm);
+        const double *pos = ws->pair_pn + 6 * i, *nrm = pos + 3;
         /* each body's columns on the pair's chain, zero off its own */
         for (int c = 0; c < pr->nchain; c++)
             for (int a = 0; a < 3; a++)
