@@ -46,9 +46,17 @@ int lfd_boxqp_solve(int n, const double *H, const double *g, const double *lo, c
     int *fidx = (int *)(Hd + n);          /* n ints fit in n doubles */
     int *cl = (int *)(Hd + 2 * (size_t)n);
     lfd_boxqp_result r = {0, 0, 0, 0};
-    for (int i = 0; i < n; i++)
+    int zero = 1;
+    for (int i = 0; i < n; i++) {
         x[i] = clampd(x[i], lo[i], hi[i]);
-    double f = gradient(n, H, g, x, grad);
+        zero &= x[i] == 0;
+    }
+    double f = 0;
+    if (zero) /* the usual start (an IK step from where it is): grad = g, f = 0, as H x would give */
+        for (int i = 0; i < n; i++)
+            grad[i] = 0.0 + g[i];
+    else
+        f = gradient(n, H, g, x, grad);
     for (r.iterations = 0; r.iterations < max_iter; r.iterations++) {
         /* the free set: variables not pushed against a bound */
         int nf = 0;

@@ -31,7 +31,10 @@ struct lfd_ik_ws {
     unsigned char *kin_on;          /* nbody: the bodies the kinematics computes */
     int kin_geom[2 * LFD_IK_MAX_PAIRS], nkin_geom; /* and the pairs' geoms */
     int kin_n[3];                   /* the solver's ntask, nfloor, npair they are for */
-    double pair_d[LFD_IK_MAX_PAIRS];      /* each pair's distance at the last evaluation */
+    double task_p[3 * LFD_IK_MAX_TASKS];  /* at the last evaluation: each task's point, */
+    double task_w[3 * LFD_IK_MAX_TASKS];  /* its rotation error, */
+    double floor_p[3 * LFD_IK_MAX_FLOOR]; /* each floor point, */
+    double pair_d[LFD_IK_MAX_PAIRS];      /* each pair's distance */
     double pair_pn[6 * LFD_IK_MAX_PAIRS]; /* ... its deepest contact's point and normal */
 };
 
@@ -340,21 +343,25 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
     for (int k = 0; k < ik->ntask; k++) {
         const lfd_ik_task *t = &ik->tasks[k];
         double wp = weight(fr->pos_w, k, t->pos_weight), wr = weight(fr->rot_w, k, t->rot_weight);
-        if (wp > 0) {
-            double p[3], dv[3];
+        /* the task's point and rotation error are kept for the linearisation
+           at this configuration */
+        double *p = ws->task_p + 3 * k, *w = ws->task_w + 3 * k;
+        if (wp > 0 || (wr > 0 && fr->quat))
             task_point(d, t->body, t->offset, p);
+        if (wp > 0) {
+            double dv[3];
             lfd_v3_sub(dv, fr->pos + 3 * k, p);
             c += wp * wp * lfd_v3_dot(dv, dv);
         }
         if (wr > 0 && fr->quat) {
-            double qc[4], w[3];
+            double qc[4];
             task_quat(d, t, qc);
             rot_error(fr->quat + 4 * k, qc, w);
             c += wr * wr * lfd_v3_dot(w, w);
         }
     }
     for (int i = 0; i < ik->nfloor; i++) {
-        double p[3];
+        double *p = ws->floor_p + 3 * i;
         task_point(d, ik->floor[i].body, ik->floor[i].offset, p);
         double pen = ik->floor_z - p[2];
         if (pen > 0)
@@ -440,8 +447,7 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
         int use_rot = wr > 0 && fr->quat;
         if (wp <= 0 && !use_rot)
             continue;
-        double p[3];
-        task_point(d, t->body, t->offset, p);
+        const double *p = ws->task_p + 3 * k; /* cost_here's, at this configuration */
         lfd_mj_jac_chain(m, d, p, t->body, wp > 0 ? ws->jacp : NULL, use_rot ? ws->jacr : NULL);
         if (wp > 0) {
             for (int a = 0; a < 3; a++) {
@@ -454,9 +460,7 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
             }
         }
         if (use_rot) {
-            double qc[4], w[3];
-            task_quat(d, t, qc);
-            rot_error(fr->quat + 4 * k, qc, w);
+            const double *w = ws->task_w + 3 * k;
             for (int a = 0; a < 3; a++) {
                 ws->e[rows] = wr * w[a];
                 for (int c = 0; c < t->nchain; c++)
@@ -469,8 +473,7 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
     }
     /* floor points at or near the floor: one row each, pushing up only */
     for (int i = 0; i < ik->nfloor; i++) {
-        double p[3];
-        task_point(d, ik->floor[i].body, ik->floor[i].offset, p);
+        const double *p = ws->floor_p + 3 * i;
         if (p[2] > ik->floor_z + 1e-3)
             continue;
         const lfd_ik_floor_point *fp = &ik->floor[i];
