@@ -39,17 +39,44 @@ double lfd_v3_normalize(double a[3]);
 
 /* ---- quaternions (w, x, y, z) --------------------------------------------- */
 void lfd_quat_identity(double q[4]);
-void lfd_quat_mul(double r[4], const double a[4], const double b[4]);
+/* r = a b; r may alias a or b (inline: the retargeter's kinematics calls it per body) */
+static inline void lfd_quat_mul(double r[4], const double a[4], const double b[4])
+{
+    double w = a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3];
+    double x = a[0] * b[1] + a[1] * b[0] + a[2] * b[3] - a[3] * b[2];
+    double y = a[0] * b[2] - a[1] * b[3] + a[2] * b[0] + a[3] * b[1];
+    double z = a[0] * b[3] + a[1] * b[2] - a[2] * b[1] + a[3] * b[0];
+    r[0] = w; r[1] = x; r[2] = y; r[3] = z;
+}
 void lfd_quat_conj(double r[4], const double q[4]);
 /* Normalises q in place; returns the former norm.  A zero quaternion
    becomes the identity. */
 double lfd_quat_normalize(double q[4]);
-/* r = q v q* */
-void lfd_quat_rotate(double r[3], const double q[4], const double v[3]);
+/* r = q v q* for a unit q; r may alias v */
+static inline void lfd_quat_rotate(double r[3], const double q[4], const double v[3])
+{
+    /* v' = v + 2w (u x v) + 2 u x (u x v), u the vector part */
+    const double *u = q + 1;
+    double t[3], t2[3];
+    lfd_v3_cross(t, u, v);
+    lfd_v3_scale(t, t, 2.0);
+    lfd_v3_cross(t2, u, t);
+    double x = v[0] + q[0] * t[0] + t2[0];
+    double y = v[1] + q[0] * t[1] + t2[1];
+    double z = v[2] + q[0] * t[2] + t2[2];
+    r[0] = x; r[1] = y; r[2] = z;
+}
 /* r = q* v q (rotate by the inverse) */
 void lfd_quat_rotate_inv(double r[3], const double q[4], const double v[3]);
 void lfd_quat_from_axis_angle(double q[4], const double axis[3], double angle_rad);
-void lfd_quat_to_mat(double R[9], const double q[4]);
+/* R (row-major) of a unit q */
+static inline void lfd_quat_to_mat(double R[9], const double q[4])
+{
+    double w = q[0], x = q[1], y = q[2], z = q[3];
+    R[0] = 1 - 2 * (y * y + z * z); R[1] = 2 * (x * y - w * z);     R[2] = 2 * (x * z + w * y);
+    R[3] = 2 * (x * y + w * z);     R[4] = 1 - 2 * (x * x + z * z); R[5] = 2 * (y * z - w * x);
+    R[6] = 2 * (x * z - w * y);     R[7] = 2 * (y * z + w * x);     R[8] = 1 - 2 * (x * x + y * y);
+}
 void lfd_mat_to_quat(double q[4], const double R[9]);
 
 /* Rotation for a BVH-style channel order such as "ZXY" (three letters from

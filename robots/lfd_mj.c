@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/lfd_log.h"
+#include "core/lfd_quat.h"
 
 #define LFD_MJ_MSG_MAX 400
 #define LFD_MJ_XML_MAX ((size_t)64 << 20) /* canonical XML of any sane model */
@@ -369,36 +370,6 @@ mjData *lfd_mj_make_data_kin(const mjModel *m)
     return mj_makeData(&k);
 }
 
-/* q = a b (quaternions w, x, y, z); q may alias a or b */
-static inline void kin_qmul(double q[4], const double a[4], const double b[4])
-{
-    double w = a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3];
-    double x = a[0] * b[1] + a[1] * b[0] + a[2] * b[3] - a[3] * b[2];
-    double y = a[0] * b[2] - a[1] * b[3] + a[2] * b[0] + a[3] * b[1];
-    double z = a[0] * b[3] + a[1] * b[2] - a[2] * b[1] + a[3] * b[0];
-    q[0] = w, q[1] = x, q[2] = y, q[3] = z;
-}
-
-/* r = q v q* for a unit q: v + 2w (u x v) + 2 u x (u x v), u the vector part */
-static inline void kin_qrot(double r[3], const double q[4], const double v[3])
-{
-    double t0 = 2 * (q[2] * v[2] - q[3] * v[1]);
-    double t1 = 2 * (q[3] * v[0] - q[1] * v[2]);
-    double t2 = 2 * (q[1] * v[1] - q[2] * v[0]);
-    r[0] = v[0] + q[0] * t0 + (q[2] * t2 - q[3] * t1);
-    r[1] = v[1] + q[0] * t1 + (q[3] * t0 - q[1] * t2);
-    r[2] = v[2] + q[0] * t2 + (q[1] * t1 - q[2] * t0);
-}
-
-/* R (row-major) of a unit quaternion */
-static inline void kin_qmat(double R[9], const double q[4])
-{
-    double w = q[0], x = q[1], y = q[2], z = q[3];
-    R[0] = 1 - 2 * (y * y + z * z), R[1] = 2 * (x * y - w * z), R[2] = 2 * (x * z + w * y);
-    R[3] = 2 * (x * y + w * z), R[4] = 1 - 2 * (x * x + z * z), R[5] = 2 * (y * z - w * x);
-    R[6] = 2 * (x * z - w * y), R[7] = 2 * (y * z + w * x), R[8] = 1 - 2 * (x * x + y * y);
-}
-
 void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *body_on,
                             const int *geom, int ngeom)
 {
@@ -431,7 +402,7 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
                 const double *R = d->xmat + 9 * pid, *pp = d->xpos + 3 * pid;
                 for (int a = 0; a < 3; a++)
                     xpos[a] = pp[a] + R[3 * a] * bpos[0] + R[3 * a + 1] * bpos[1] + R[3 * a + 2] * bpos[2];
-                kin_qmul(xquat, d->xquat + 4 * pid, bquat);
+                lfd_quat_mul(xquat, d->xquat + 4 * pid, bquat);
             } else {
                 mju_copy3(xpos, bpos);
                 mju_copy4(xquat, bquat);
@@ -441,9 +412,9 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
                 const double *jp = m->jnt_pos + 3 * j;
                 int off = jp[0] != 0 || jp[1] != 0 || jp[2] != 0;
                 double xaxis[3], xanchor[3], qloc[4];
-                kin_qrot(xaxis, xquat, m->jnt_axis + 3 * j);
+                lfd_quat_rotate(xaxis, xquat, m->jnt_axis + 3 * j);
                 if (off) {
-                    kin_qrot(xanchor, xquat, jp);
+                    lfd_quat_rotate(xanchor, xquat, jp);
                     for (int a = 0; a < 3; a++)
                         xanchor[a] += xpos[a];
                 } else {
@@ -464,10 +435,10 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
                         double h = 0.5 * (d->qpos[qa] - m->qpos0[qa]), sn = sin(h);
                         qloc[0] = cos(h), qloc[1] = ax[0] * sn, qloc[2] = ax[1] * sn, qloc[3] = ax[2] * sn;
                     }
-                    kin_qmul(xquat, xquat, qloc);
+                    lfd_quat_mul(xquat, xquat, qloc);
                     if (off) { /* the rotation is about the anchor, not the body's origin */
                         double v[3];
-                        kin_qrot(v, xquat, jp);
+                        lfd_quat_rotate(v, xquat, jp);
                         for (int a = 0; a < 3; a++)
                             xpos[a] = xanchor[a] - v[a];
                     }
@@ -488,7 +459,7 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
         else
             mju_unit4(q);
         mju_copy3(d->xpos + 3 * i, xpos);
-        kin_qmat(R, q);
+        lfd_quat_to_mat(R, q);
     }
     for (int k = 0; k < ngeom; k++) {
         int g = geom[k], b = m->geom_bodyid[g];
@@ -496,8 +467,8 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
         double *gx = d->geom_xpos + 3 * g, q[4];
         for (int a = 0; a < 3; a++)
             gx[a] = pp[a] + R[3 * a] * gp[0] + R[3 * a + 1] * gp[1] + R[3 * a + 2] * gp[2];
-        kin_qmul(q, d->xquat + 4 * b, m->geom_quat + 4 * g);
-        kin_qmat(d->geom_xmat + 9 * g, q);
+        lfd_quat_mul(q, d->xquat + 4 * b, m->geom_quat + 4 * g);
+        lfd_quat_to_mat(d->geom_xmat + 9 * g, q);
     }
 }
 
@@ -511,32 +482,24 @@ void lfd_mj_jac_chain(const mjModel *m, const mjData *d, const double p[3], int 
     if (body <= 0)
         return;
     for (int da = m->body_dofadr[body] + m->body_dofnum[body] - 1; da >= 0; da = m->dof_parentid[da]) {
-        int j = m->dof_jntid[da], type = m->jnt_type[j];
+        int j = m->dof_jntid[da], type = m->jnt_type[j], i = da - m->jnt_dofadr[j];
         double ax[3] = {0, 0, 0}, lin[3] = {0, 0, 0};
         if (type == mjJNT_SLIDE) {
-            const double *a = d->xaxis + 3 * j;
-            lin[0] = a[0], lin[1] = a[1], lin[2] = a[2];
-        } else {
-            const double *o = d->xanchor + 3 * j;
+            memcpy(lin, d->xaxis + 3 * j, sizeof lin);
+        } else if (type == mjJNT_FREE && i < 3) { /* translations, in the world frame */
+            lin[i] = 1;
+        } else { /* a turn about the hinge's axis, or a free or ball joint's turns
+                    about its body's own axes (the columns of xmat) */
             if (type == mjJNT_HINGE) {
-                const double *a = d->xaxis + 3 * j;
-                ax[0] = a[0], ax[1] = a[1], ax[2] = a[2];
-            } else { /* free (3 translations in the world frame, then 3 rotations) or
-                        ball: rotations about the body's own axes (columns of xmat) */
-                int i = da - m->jnt_dofadr[j];
+                memcpy(ax, d->xaxis + 3 * j, sizeof ax);
+            } else {
                 const double *R = d->xmat + 9 * m->jnt_bodyid[j];
                 i -= type == mjJNT_FREE ? 3 : 0;
-                if (i < 0)
-                    lin[i + 3] = 1;
-                else
-                    ax[0] = R[i], ax[1] = R[3 + i], ax[2] = R[6 + i];
+                ax[0] = R[i], ax[1] = R[3 + i], ax[2] = R[6 + i];
             }
-            if (type == mjJNT_HINGE || type == mjJNT_BALL || da - m->jnt_dofadr[j] >= 3) {
-                double r0 = p[0] - o[0], r1 = p[1] - o[1], r2 = p[2] - o[2];
-                lin[0] = ax[1] * r2 - ax[2] * r1;
-                lin[1] = ax[2] * r0 - ax[0] * r2;
-                lin[2] = ax[0] * r1 - ax[1] * r0;
-            }
+            const double *o = d->xanchor + 3 * j;
+            double r[3] = {p[0] - o[0], p[1] - o[1], p[2] - o[2]};
+            lfd_v3_cross(lin, ax, r);
         }
         if (jacp)
             jacp[da] = lin[0], jacp[nv + da] = lin[1], jacp[2 * nv + da] = lin[2];
