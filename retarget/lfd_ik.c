@@ -28,6 +28,7 @@ struct lfd_ik_ws {
     int *aidx;      /* nv: a dof's index among them, -1 when held */
     int rowa[2 * LFD_IK_MAX_CHAIN]; /* one row's columns among the QP's variables (a pair's */
     int rowi[2 * LFD_IK_MAX_CHAIN]; /* chain is the longest), and their indices in the QP */
+    double Jg[6 * 2 * LFD_IK_MAX_CHAIN]; /* a run of rows' values on those columns */
     unsigned char *kin_on;          /* nbody: the bodies the kinematics computes */
     int kin_geom[2 * LFD_IK_MAX_PAIRS], nkin_geom; /* and the pairs' geoms */
     int kin_n[3];                   /* the solver's ntask, nfloor, npair they are for */
@@ -622,10 +623,15 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
         size_t NA = (size_t)na;
         memset(ws->H, 0, NA * NA * sizeof(double));
         memset(ws->g, 0, NA * sizeof(double));
-        for (int r = 0; r < rows; r++) {
-            const double *Jr = ws->J + (size_t)r * nv;
-            const int *ch = ws->row_chain[r];
-            int nc = ws->row_nchain[r], nr = 0;
+        /* rows come in runs on one chain (a task's three or six rows): each
+           entry of H takes a run's terms in row order, as it would row by row */
+        for (int r0 = 0, r1; r0 < rows; r0 = r1) {
+            const int *ch = ws->row_chain[r0];
+            int nc = ws->row_nchain[r0], nr = 0;
+            for (r1 = r0 + 1; r1 < rows && r1 - r0 < 6 && ws->row_chain[r1] == ch && ws->row_nchain[r1] == nc;
+                 r1++)
+                ;
+            int k = r1 - r0;
             const int *ra = ch, *ri = ch;
             if (na < nv) {
                 int *fa = ws->rowa, *fi = ws->rowi;
@@ -639,12 +645,41 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
             } else {
                 nr = nc; /* every dof is a variable: QP index = dof */
             }
+            /* the run's values column by column: Jg[a * k + j] = J[r0 + j][ra[a]] */
+            double *Jg = ws->Jg;
+            for (int a = 0; a < nr; a++)
+                for (int j = 0; j < k; j++)
+                    Jg[a * k + j] = ws->J[(size_t)(r0 + j) * nv + ra[a]];
+            const double *er = ws->e + r0;
             for (int a = 0; a < nr; a++) {
-                double ja = Jr[ra[a]];
+                const double *ja = Jg + a * k;
                 double *Ha = ws->H + (size_t)ri[a] * NA;
-                for (int b = 0; b <= a; b++)
-                    Ha[ri[b]] += ja * Jr[ra[b]];
-                ws->g[ri[a]] -= ja * ws->e[r];
+                /* each term added left to right, as row by row; six and
+                   three rows (a task with and without its rotation) unrolled */
+                if (k == 6) {
+                    for (int b = 0; b <= a; b++) {
+                        const double *jb = Jg + b * 6;
+                        Ha[ri[b]] = Ha[ri[b]] + ja[0] * jb[0] + ja[1] * jb[1] + ja[2] * jb[2] +
+                                    ja[3] * jb[3] + ja[4] * jb[4] + ja[5] * jb[5];
+                    }
+                } else if (k == 3) {
+                    for (int b = 0; b <= a; b++) {
+                        const double *jb = Jg + b * 3;
+                        Ha[ri[b]] = Ha[ri[b]] + ja[0] * jb[0] + ja[1] * jb[1] + ja[2] * jb[2];
+                    }
+                } else {
+                    for (int b = 0; b <= a; b++) {
+                        const double *jb = Jg + b * k;
+                        double h = Ha[ri[b]];
+                        for (int j = 0; j < k; j++)
+                            h += ja[j] * jb[j];
+                        Ha[ri[b]] = h;
+                    }
+                }
+                double gv = ws->g[ri[a]];
+                for (int j = 0; j < k; j++)
+                    gv -= ja[j] * er[j];
+                ws->g[ri[a]] = gv;
             }
         }
         for (int i = 0; i < na; i++)
