@@ -13,11 +13,17 @@
 struct lfd_ik_ws {
     mjData *d;
     int maxrows;
-    const int *row_chain[6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS]; /* nonzero columns per row */
-    int row_nchain[6 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
+    /* the linearisation's rows in runs on one chain (a task's three or six
+       rows, a floor point's or pair's one): run i has run_k[i] rows, its
+       nonzero columns are run_chain[i] (run_nchain[i] of them) and its
+       values are J[run_off[i] + c * run_k[i] + j] for column c, row j */
+    const int *run_chain[2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
+    int run_nchain[2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
+    int run_k[2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
+    int run_off[2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
     mjContact *con; /* mjMAXCONPAIR: one narrow-phase call's contacts */
-    double *J;      /* maxrows x nv */
-    double *e;      /* maxrows */
+    double *J;      /* maxrows x nv: the runs' values */
+    double *e;      /* maxrows: the rows' residuals, in the runs' order */
     double *jacp;   /* 3 x nv */
     double *jacr;   /* 3 x nv */
     double *H;      /* nv x nv */
@@ -26,9 +32,7 @@ struct lfd_ik_ws {
     double *qpws;   /* box QP workspace */
     int *act;       /* nv: the active dofs, increasing (the QP's variables) */
     int *aidx;      /* nv: a dof's index among them, -1 when held */
-    int rowa[2 * LFD_IK_MAX_CHAIN]; /* one row's columns among the QP's variables (a pair's */
-    int rowi[2 * LFD_IK_MAX_CHAIN]; /* chain is the longest), and their indices in the QP */
-    double Jg[6 * 2 * LFD_IK_MAX_CHAIN]; /* a run of rows' values on those columns */
+    int rowi[2 * LFD_IK_MAX_CHAIN]; /* a run's columns' indices among the QP's variables */
     unsigned char *kin_on;          /* nbody: the bodies the kinematics computes */
     int kin_geom[2 * LFD_IK_MAX_PAIRS], nkin_geom; /* and the pairs' geoms */
     int kin_n[3];                   /* the solver's ntask, nfloor, npair they are for */
@@ -442,11 +446,24 @@ static double eval_at(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, c
 }
 
 /* rows of the weighted residual and its Jacobian at the current kinematics */
+/* a run of k rows on a chain of nc columns, its values from ws->J + off */
+static void add_run(lfd_ik_ws *ws, int *nrun, int *off, const int *chain, int nc, int k)
+{
+    ws->run_chain[*nrun] = chain;
+    ws->run_nchain[*nrun] = nc;
+    ws->run_k[*nrun] = k;
+    ws->run_off[*nrun] = *off;
+    (*nrun)++;
+    *off += nc * k;
+}
+
+/* the rows at the last evaluated configuration (ws->d and cost_here's
+   points): residuals in ws->e, runs in ws->run_*; returns the number of runs */
 static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
 {
     const mjModel *m = ik->m;
     mjData *d = ws->d;
-    int nv = ik->nv, rows = 0;
+    int nv = ik->nv, rows = 0, nrun = 0, off = 0;
     for (int k = 0; k < ik->ntask; k++) {
         const lfd_ik_task *t = &ik->tasks[k];
         double wp = weight(fr->pos_w, k, t->pos_weight), wr = weight(fr->rot_w, k, t->rot_weight);
@@ -455,27 +472,24 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
             continue;
         const double *p = ws->task_p + 3 * k; /* cost_here's, at this configuration */
         lfd_mj_jac_chain(m, d, p, t->body, wp > 0 ? ws->jacp : NULL, use_rot ? ws->jacr : NULL);
+        int nk = (wp > 0 ? 3 : 0) + (use_rot ? 3 : 0), j = 0;
+        double *Jt = ws->J + off;
         if (wp > 0) {
-            for (int a = 0; a < 3; a++) {
-                ws->e[rows] = wp * (fr->pos[3 * k + a] - p[a]);
+            for (int a = 0; a < 3; a++, j++) {
+                ws->e[rows++] = wp * (fr->pos[3 * k + a] - p[a]);
                 for (int c = 0; c < t->nchain; c++)
-                    ws->J[(size_t)rows * nv + t->chain[c]] = wp * ws->jacp[a * nv + t->chain[c]];
-                ws->row_chain[rows] = t->chain;
-                ws->row_nchain[rows] = t->nchain;
-                rows++;
+                    Jt[c * nk + j] = wp * ws->jacp[a * nv + t->chain[c]];
             }
         }
         if (use_rot) {
             const double *w = ws->task_w + 3 * k;
-            for (int a = 0; a < 3; a++) {
-                ws->e[rows] = wr * w[a];
+            for (int a = 0; a < 3; a++, j++) {
+                ws->e[rows++] = wr * w[a];
                 for (int c = 0; c < t->nchain; c++)
-                    ws->J[(size_t)rows * nv + t->chain[c]] = wr * ws->jacr[a * nv + t->chain[c]];
-                ws->row_chain[rows] = t->chain;
-                ws->row_nchain[rows] = t->nchain;
-                rows++;
+                    Jt[c * nk + j] = wr * ws->jacr[a * nv + t->chain[c]];
             }
         }
+        add_run(ws, &nrun, &off, t->chain, t->nchain, nk);
     }
     /* floor points at or near the floor: one row each, pushing up only */
     for (int i = 0; i < ik->nfloor; i++) {
@@ -485,12 +499,11 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
         const lfd_ik_floor_point *fp = &ik->floor[i];
         lfd_mj_jac_chain(m, d, p, fp->body, ws->jacp, NULL);
         double wf = ik->cfg.floor_weight;
-        ws->e[rows] = wf * fmax(0.0, ik->floor_z - p[2]);
+        ws->e[rows++] = wf * fmax(0.0, ik->floor_z - p[2]);
+        double *Jt = ws->J + off;
         for (int c = 0; c < fp->nchain; c++)
-            ws->J[(size_t)rows * nv + fp->chain[c]] = wf * ws->jacp[2 * nv + fp->chain[c]];
-        ws->row_chain[rows] = fp->chain;
-        ws->row_nchain[rows] = fp->nchain;
-        rows++;
+            Jt[c] = wf * ws->jacp[2 * nv + fp->chain[c]];
+        add_run(ws, &nrun, &off, fp->chain, fp->nchain, 1);
     }
     /* clearance pairs closer than clear_m: one row each, pushing apart along the normal
        (which points from geom1 to geom2) */
@@ -509,20 +522,18 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
         lfd_mj_jac_chain(m, d, pos, pr->body1, ws->jacp, NULL);
         lfd_mj_jac_chain(m, d, pos, pr->body2, ws->jacr, NULL);
         double wc = ik->cfg.clear_weight;
-        ws->e[rows] = wc * (pr->margin_m - dist);
-        double *Jr = ws->J + (size_t)rows * nv;
+        ws->e[rows++] = wc * (pr->margin_m - dist);
+        double *Jt = ws->J + off;
         for (int c = 0; c < pr->nchain; c++) {
             int k = pr->chain[c];
             double v = 0;
             for (int a = 0; a < 3; a++)
                 v += nrm[a] * (ws->jacr[a * nv + k] - ws->jacp[a * nv + k]);
-            Jr[k] = wc * v;
+            Jt[c] = wc * v;
         }
-        ws->row_chain[rows] = pr->chain;
-        ws->row_nchain[rows] = pr->nchain;
-        rows++;
+        add_run(ws, &nrun, &off, pr->chain, pr->nchain, 1);
     }
-    return rows;
+    return nrun;
 }
 
 static int all_finite(const double *v, int n)
@@ -616,46 +627,29 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
         }
     for (it = 0; it < max_iters; it++) {
         /* linearise the tasks at q */
-        int rows = linearise(ik, ws, fr);
-        /* normal equations over the QP's variables only: H = J'J + damping + posture, g = -J'e + posture gradient; each row
-           only touches the QP's variables on its body's chain.  H and g are
-           na x na and na, indexed through ws->act. */
+        int nrun = linearise(ik, ws, fr);
+        /* normal equations over the QP's variables only: H = J'J + damping +
+           posture, g = -J'e + posture gradient.  H and g are na x na and na,
+           indexed through ws->act; a run's chain is all QP variables.  Each
+           entry takes its terms in row order, the k rows of a run unrolled
+           for three and six (a task without and with its rotation). */
         size_t NA = (size_t)na;
         memset(ws->H, 0, NA * NA * sizeof(double));
         memset(ws->g, 0, NA * sizeof(double));
-        /* rows come in runs on one chain (a task's three or six rows): each
-           entry of H takes a run's terms in row order, as it would row by row */
-        for (int r0 = 0, r1; r0 < rows; r0 = r1) {
-            const int *ch = ws->row_chain[r0];
-            int nc = ws->row_nchain[r0], nr = 0;
-            for (r1 = r0 + 1; r1 < rows && r1 - r0 < 6 && ws->row_chain[r1] == ch && ws->row_nchain[r1] == nc;
-                 r1++)
-                ;
-            int k = r1 - r0;
-            const int *ra = ch, *ri = ch;
+        const double *er = ws->e;
+        for (int u = 0; u < nrun; u++) {
+            const int *ch = ws->run_chain[u];
+            int nr = ws->run_nchain[u], k = ws->run_k[u];
+            const int *ri = ch;
             if (na < nv) {
-                int *fa = ws->rowa, *fi = ws->rowi;
-                for (int a = 0; a < nc; a++)
-                    if (ws->aidx[ch[a]] >= 0) {
-                        fa[nr] = ch[a];
-                        fi[nr++] = ws->aidx[ch[a]];
-                    }
-                ra = fa;
-                ri = fi;
-            } else {
-                nr = nc; /* every dof is a variable: QP index = dof */
+                for (int a = 0; a < nr; a++)
+                    ws->rowi[a] = ws->aidx[ch[a]];
+                ri = ws->rowi;
             }
-            /* the run's values column by column: Jg[a * k + j] = J[r0 + j][ra[a]] */
-            double *Jg = ws->Jg;
-            for (int a = 0; a < nr; a++)
-                for (int j = 0; j < k; j++)
-                    Jg[a * k + j] = ws->J[(size_t)(r0 + j) * nv + ra[a]];
-            const double *er = ws->e + r0;
+            const double *Jg = ws->J + ws->run_off[u];
             for (int a = 0; a < nr; a++) {
                 const double *ja = Jg + a * k;
                 double *Ha = ws->H + (size_t)ri[a] * NA;
-                /* each term added left to right, as row by row; six and
-                   three rows (a task with and without its rotation) unrolled */
                 if (k == 6) {
                     for (int b = 0; b <= a; b++) {
                         const double *jb = Jg + b * 6;
@@ -667,6 +661,9 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
                         const double *jb = Jg + b * 3;
                         Ha[ri[b]] = Ha[ri[b]] + ja[0] * jb[0] + ja[1] * jb[1] + ja[2] * jb[2];
                     }
+                } else if (k == 1) {
+                    for (int b = 0; b <= a; b++)
+                        Ha[ri[b]] = Ha[ri[b]] + ja[0] * Jg[b];
                 } else {
                     for (int b = 0; b <= a; b++) {
                         const double *jb = Jg + b * k;
@@ -681,6 +678,7 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
                     gv -= ja[j] * er[j];
                 ws->g[ri[a]] = gv;
             }
+            er += k;
         }
         for (int i = 0; i < na; i++)
             for (int j = 0; j < i; j++)
