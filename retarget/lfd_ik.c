@@ -634,7 +634,10 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
            entry takes its terms in row order, the k rows of a run unrolled
            for three and six (a task without and with its rotation). */
         size_t NA = (size_t)na;
-        memset(ws->H, 0, NA * NA * sizeof(double));
+        /* the lower triangle only: the upper one is copied from it below */
+        for (size_t i = 0; i < NA; i++)
+            for (size_t j = 0; j <= i; j++)
+                ws->H[i * NA + j] = 0;
         memset(ws->g, 0, NA * sizeof(double));
         const double *er = ws->e;
         for (int u = 0; u < nrun; u++) {
