@@ -456,6 +456,62 @@ static int foot_region(const lfd_robot *r, const mjData *d, int side, const doub
     return n;
 }
 
+/* What foot_region reads of one foot in one frame, found once for all the
+   load shares lfd_rt_support_region tries: the hull of its loaded corners
+   and, in joint order, each load-carrying joint's line (n x = np) and
+   torque limit.  ncut < 0: more joints than the table holds (then
+   foot_region itself is called). */
+#define FOOT_CUT_MAX 8
+typedef struct foot_prep {
+    double hull[2 * REGION_FOOT_MAX];
+    int nhull;
+    double nx[FOOT_CUT_MAX], ny[FOOT_CUT_MAX], np[FOOT_CUT_MAX], tmax[FOOT_CUT_MAX];
+    int ncut;
+} foot_prep;
+
+static void foot_prepare(const lfd_robot *r, const mjData *d, int side, const double *corner, int n,
+                         foot_prep *fp)
+{
+    memcpy(fp->hull, corner, (size_t)n * 2 * sizeof(double));
+    fp->nhull = n >= 3 ? lfd_rt_hull2(fp->hull, n) : n;
+    fp->ncut = 0;
+    for (int j = 0; j < r->njoints; j++) {
+        const double *p;
+        double nv[2];
+        if (!foot_joint(r, d, side, j, &p, nv))
+            continue;
+        if (fp->ncut == FOOT_CUT_MAX) {
+            fp->ncut = -1;
+            return;
+        }
+        fp->nx[fp->ncut] = nv[0];
+        fp->ny[fp->ncut] = nv[1];
+        fp->np[fp->ncut] = nv[0] * p[0] + nv[1] * p[1];
+        fp->tmax[fp->ncut++] = r->joints[j].torque_max;
+    }
+}
+
+/* foot_region from a foot_prep: the same polygon */
+static int foot_region_prep(const lfd_robot *r, const mjData *d, int side, const double *corner,
+                            int ncorner, const foot_prep *fp, double fz, double *out)
+{
+    if (fp->ncut < 0)
+        return foot_region(r, d, side, corner, ncorner, fz, out);
+    double tmp[2 * REGION_FOOT_MAX];
+    int n = fp->nhull;
+    memcpy(out, fp->hull, (size_t)n * 2 * sizeof(double));
+    if (!(fz > 0))
+        return n;
+    for (int c = 0; c < fp->ncut && n > 0; c++) {
+        if (n + 2 > REGION_FOOT_MAX)
+            break;
+        double lim = DYN_TORQUE_SHARE * fp->tmax[c] / fz;
+        n = clip_half(out, n, fp->nx[c], fp->ny[c], fp->np[c] + lim, tmp);
+        n = clip_half(tmp, n, -fp->nx[c], -fp->ny[c], -fp->np[c] + lim, out);
+    }
+    return n;
+}
+
 #define REGION_SPLITS 20 /* load shares tried between two feet: 0, 1/20, ..., 1 */
 int lfd_rt_support_region(const lfd_robot *r, const mjData *d, const double *corner,
                           const int n_on[2], double fz, double *hull)
@@ -464,11 +520,14 @@ int lfd_rt_support_region(const lfd_robot *r, const mjData *d, const double *cor
     double sum[2 * REGION_FOOT_MAX * REGION_FOOT_MAX], pts[2 * (2 * LFD_RT_MAX_SUPPORT)];
     const double *c0 = corner, *c1 = corner + 2 * n_on[0];
     int nh = 0, both = n_on[0] > 0 && n_on[1] > 0;
+    foot_prep f0, f1;
+    foot_prepare(r, d, 0, c0, n_on[0], &f0);
+    foot_prepare(r, d, 1, c1, n_on[1], &f1);
     for (int i = 0; i <= (both ? REGION_SPLITS : 0); i++) {
         /* s: foot 0's share of the load */
         double s = both ? (double)i / REGION_SPLITS : n_on[0] > 0 ? 1 : 0;
-        int na = s > 0 ? foot_region(r, d, 0, c0, n_on[0], s * fz, pa) : 0;
-        int nb = s < 1 ? foot_region(r, d, 1, c1, n_on[1], (1 - s) * fz, pb) : 0;
+        int na = s > 0 ? foot_region_prep(r, d, 0, c0, n_on[0], &f0, s * fz, pa) : 0;
+        int nb = s < 1 ? foot_region_prep(r, d, 1, c1, n_on[1], &f1, (1 - s) * fz, pb) : 0;
         if ((s > 0 && na == 0) || (s < 1 && nb == 0))
             continue; /* a foot cannot carry this share */
         /* s A + (1 - s) B: the hull of its vertices' sums */
