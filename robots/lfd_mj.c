@@ -483,27 +483,30 @@ void lfd_mj_jac_chain(const mjModel *m, const mjData *d, const double p[3], int 
         return;
     for (int da = m->body_dofadr[body] + m->body_dofnum[body] - 1; da >= 0; da = m->dof_parentid[da]) {
         int j = m->dof_jntid[da], type = m->jnt_type[j], i = da - m->jnt_dofadr[j];
-        double ax[3] = {0, 0, 0}, lin[3] = {0, 0, 0};
+        /* scalars, not small arrays: the column is written straight from registers */
+        double a0 = 0, a1 = 0, a2 = 0, l0 = 0, l1 = 0, l2 = 0;
         if (type == mjJNT_SLIDE) {
-            memcpy(lin, d->xaxis + 3 * j, sizeof lin);
+            const double *ax = d->xaxis + 3 * j;
+            l0 = ax[0], l1 = ax[1], l2 = ax[2];
         } else if (type == mjJNT_FREE && i < 3) { /* translations, in the world frame */
-            lin[i] = 1;
+            l0 = i == 0, l1 = i == 1, l2 = i == 2;
         } else { /* a turn about the hinge's axis, or a free or ball joint's turns
                     about its body's own axes (the columns of xmat) */
             if (type == mjJNT_HINGE) {
-                memcpy(ax, d->xaxis + 3 * j, sizeof ax);
+                const double *ax = d->xaxis + 3 * j;
+                a0 = ax[0], a1 = ax[1], a2 = ax[2];
             } else {
                 const double *R = d->xmat + 9 * m->jnt_bodyid[j];
                 i -= type == mjJNT_FREE ? 3 : 0;
-                ax[0] = R[i], ax[1] = R[3 + i], ax[2] = R[6 + i];
+                a0 = R[i], a1 = R[3 + i], a2 = R[6 + i];
             }
             const double *o = d->xanchor + 3 * j;
-            double r[3] = {p[0] - o[0], p[1] - o[1], p[2] - o[2]};
-            lfd_v3_cross(lin, ax, r);
+            double r0 = p[0] - o[0], r1 = p[1] - o[1], r2 = p[2] - o[2];
+            l0 = a1 * r2 - a2 * r1, l1 = a2 * r0 - a0 * r2, l2 = a0 * r1 - a1 * r0; /* a x r */
         }
         if (jacp)
-            jacp[da] = lin[0], jacp[nv + da] = lin[1], jacp[2 * nv + da] = lin[2];
+            jacp[da] = l0, jacp[nv + da] = l1, jacp[2 * nv + da] = l2;
         if (jacr)
-            jacr[da] = ax[0], jacr[nv + da] = ax[1], jacr[2 * nv + da] = ax[2];
+            jacr[da] = a0, jacr[nv + da] = a1, jacr[2 * nv + da] = a2;
     }
 }
