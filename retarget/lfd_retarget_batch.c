@@ -296,18 +296,28 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
     mjData *d = lfd_mj_make_data_kin(r->m);
     size_t nacc = n > 2 ? (size_t)(n - 2) * (size_t)r->njoints : 0;
     double *acc = malloc((nacc ? nacc : 1) * sizeof *acc);
-    if (!d || !acc) {
+    unsigned char *on = calloc((size_t)r->m->nbody, 1);
+    if (!d || !acc || !on) {
         if (d)
             mj_deleteData(d);
         free(acc);
+        free(on);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    /* the kinematics of the bodies read here only: the hands', the ankles'
+       (map entries) and the feet's, with their ancestors */
+    for (int i = 0; i < 6; i++) {
+        int e = i < 2 ? hand_e[i] : i < 4 ? rt->ankle_e[i - 2] : -1;
+        int b = i < 4 ? (e >= 0 ? r->map[e].body_id : -1) : r->feet[i - 4].body_id;
+        for (; b > 0 && !on[b]; b = r->m->body_parentid[b])
+            on[b] = 1;
     }
     rep->hand_err_mean_m = rep->foot_err_mean_m = 0;
     rep->floor_pen_max_m = rep->foot_slide_max_m = 0;
     rep->contact_phases = 0;
     for (int k = 0; k < n; k++) {
         memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)m->nq * sizeof(double));
-        mj_kinematics(r->m, d);
+        lfd_mj_kinematics_some(r->m, d, on, NULL, 0);
         double foot[2][3];
         for (int side = 0; side < 2; side++) {
             double p[3];
@@ -399,6 +409,7 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
         rep->acc_p99_rad_s2 = lfd_util_select(acc, na, i99 < na ? i99 : na - 1);
     }
     free(acc);
+    free(on);
     mj_deleteData(d);
     return LFD_OK;
 }
