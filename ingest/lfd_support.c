@@ -3,6 +3,7 @@
 #include "ingest/lfd_support.h"
 
 #include "core/lfd_json.h"
+#include "robots/lfd_mj.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -205,11 +206,22 @@ int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
         for (int i = 0; i < 3; i++)
             knees &= leg[chain[sd][i]] >= 0;
     double *s = malloc((size_t)n * 4 * sizeof(double));
-    if (!s)
+    unsigned char *on = calloc((size_t)m->nbody, 1);
+    if (!s || !on) {
+        free(s);
+        free(on);
         return lfd_fail(err, LFD_ENOMEM, "out of memory for %d frames", n);
+    }
+    /* the kinematics of the bodies read below only (the map entries used,
+       the feet) and their ancestors */
+    for (int e = 0; e < r->nmap + 2; e++) {
+        int b = e < r->nmap ? r->map[e].body_id : r->feet[e - r->nmap].body_id;
+        for (; b > 0 && !on[b]; b = m->body_parentid[b])
+            on[b] = 1;
+    }
     for (int f = 0; f < n; f++) {
         memcpy(d->qpos, lfd_motion_frame(mo, f), (size_t)m->nq * sizeof(double));
-        mj_kinematics(m, d);
+        lfd_mj_kinematics_some(m, d, on, NULL, 0);
         double mid[2], up[2] = {0, 0};
         double lo = lowest_sole(r, d, mid);
         if (nfeet == 4) {
@@ -242,6 +254,7 @@ int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
     }
     lfd_support_classify(s, s + 1, s + 2, s + 3, 4, n, mo->fps, out);
     free(s);
+    free(on);
     return LFD_OK;
 }
 

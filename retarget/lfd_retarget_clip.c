@@ -1039,6 +1039,7 @@ typedef struct {
     double *qs; /* nq */
     double *q0; /* nframes x nq: m->qpos before the step */
     double *dl; /* nframes */
+    unsigned char *feet_on; /* nbody: the feet's bodies and their ancestors */
 } legs_scratch;
 
 static void legs_scratch_close(legs_scratch *s)
@@ -1047,6 +1048,7 @@ static void legs_scratch_close(legs_scratch *s)
     free(s->qs);
     free(s->q0);
     free(s->dl);
+    free(s->feet_on);
     memset(s, 0, sizeof *s);
 }
 
@@ -1058,10 +1060,15 @@ static int legs_scratch_open(const lfd_retargeter *rt, const lfd_motion *m, legs
     s->qs = malloc(nq * sizeof(double));
     s->q0 = malloc(N * nq * sizeof(double));
     s->dl = malloc(N * sizeof(double));
-    int rc = s->qs && s->q0 && s->dl ? lfd_ik_ws_new(&s->ws, rt->ik_feet, err)
-                                     : lfd_fail(err, LFD_ENOMEM, "out of memory");
-    if (rc == LFD_OK)
+    s->feet_on = calloc((size_t)rt->r->m->nbody, 1);
+    int rc = s->qs && s->q0 && s->dl && s->feet_on ? lfd_ik_ws_new(&s->ws, rt->ik_feet, err)
+                                                   : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (rc == LFD_OK) {
         memcpy(s->q0, m->qpos, N * nq * sizeof(double));
+        for (int side = 0; side < 2; side++)
+            for (int b = rt->r->feet[side].body_id; b > 0 && !s->feet_on[b]; b = rt->r->m->body_parentid[b])
+                s->feet_on[b] = 1;
+    }
     else
         legs_scratch_close(s);
     return rc;
@@ -1210,11 +1217,17 @@ int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd
     for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
         double *q = lfd_motion_frame(m, k);
         mjData *d = lfd_ik_ws_data(ws);
+        /* the feet's bodies only, for the test; most frames pass it */
         memcpy(d->qpos, q, (size_t)r->nq * sizeof(double));
-        mj_kinematics(r->m, d);
+        lfd_mj_kinematics_some(r->m, d, sc.feet_on, NULL, 0);
         double depth[2] = {foot_depth(r, d, 0), foot_depth(r, d, 1)};
         if (depth[0] < FLOOR_POLISH_TOL_M && depth[1] < FLOOR_POLISH_TOL_M)
             continue;
+        /* the whole kinematics for the step: its targets lift by the depths */
+        memcpy(d->qpos, q, (size_t)r->nq * sizeof(double));
+        mj_kinematics(r->m, d);
+        depth[0] = foot_depth(r, d, 0);
+        depth[1] = foot_depth(r, d, 1);
         double pos[4 * 3] = {0}, quat[4 * 4], pw[4] = {0}, rw[4] = {0};
         feet_here(rt, d, depth, pos, quat, pw, rw);
         memcpy(qs, q, (size_t)r->nq * sizeof(double));
