@@ -370,6 +370,10 @@ mjData *lfd_mj_make_data_kin(const mjModel *m)
     return mj_makeData(&k);
 }
 
+/* copies the compiler sees through (MuJoCo's mju_copy3 is a call into its library) */
+static inline void cp3(double *r, const double *a) { r[0] = a[0], r[1] = a[1], r[2] = a[2]; }
+static inline void cp4(double *r, const double *a) { r[0] = a[0], r[1] = a[1], r[2] = a[2], r[3] = a[3]; }
+
 void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *body_on,
                             const int *geom, int ngeom)
 {
@@ -387,10 +391,10 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
         int ja = m->body_jntadr[i], jn = m->body_jntnum[i];
         if (jn == 1 && m->jnt_type[ja] == mjJNT_FREE) {
             const double *qf = d->qpos + m->jnt_qposadr[ja];
-            mju_copy3(xpos, qf);
-            mju_copy4(xquat, qf + 3);
-            mju_copy3(d->xanchor + 3 * ja, xpos);
-            mju_copy3(d->xaxis + 3 * ja, m->jnt_axis + 3 * ja);
+            cp3(xpos, qf);
+            cp4(xquat, qf + 3);
+            cp3(d->xanchor + 3 * ja, xpos);
+            cp3(d->xaxis + 3 * ja, m->jnt_axis + 3 * ja);
         } else {
             int pid = m->body_parentid[i];
             const double *bpos = m->body_pos + 3 * i, *bquat = m->body_quat + 4 * i;
@@ -404,8 +408,8 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
                     xpos[a] = pp[a] + R[3 * a] * bpos[0] + R[3 * a + 1] * bpos[1] + R[3 * a + 2] * bpos[2];
                 lfd_quat_mul(xquat, d->xquat + 4 * pid, bquat);
             } else {
-                mju_copy3(xpos, bpos);
-                mju_copy4(xquat, bquat);
+                cp3(xpos, bpos);
+                cp4(xquat, bquat);
             }
             for (int j = ja; j < ja + jn; j++) {
                 int qa = m->jnt_qposadr[j];
@@ -418,7 +422,7 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
                     for (int a = 0; a < 3; a++)
                         xanchor[a] += xpos[a];
                 } else {
-                    mju_copy3(xanchor, xpos);
+                    cp3(xanchor, xpos);
                 }
                 switch (m->jnt_type[j]) {
                 case mjJNT_SLIDE:
@@ -428,7 +432,7 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
                 case mjJNT_BALL:
                 case mjJNT_HINGE: {
                     if (m->jnt_type[j] == mjJNT_BALL) {
-                        mju_copy4(qloc, d->qpos + qa); /* normalised above */
+                        cp4(qloc, d->qpos + qa); /* normalised above */
                     } else {
                         /* the compiler made jnt_axis a unit vector */
                         const double *ax = m->jnt_axis + 3 * j;
@@ -447,8 +451,8 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
                 default: /* a free joint among others: MuJoCo's compiler refuses it */
                     break;
                 }
-                mju_copy3(d->xanchor + 3 * j, xanchor);
-                mju_copy3(d->xaxis + 3 * j, xaxis);
+                cp3(d->xanchor + 3 * j, xanchor);
+                cp3(d->xaxis + 3 * j, xaxis);
             }
         }
         double n = sqrt(xquat[0] * xquat[0] + xquat[1] * xquat[1] + xquat[2] * xquat[2] + xquat[3] * xquat[3]);
@@ -458,7 +462,7 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
                 q[a] = xquat[a] / n;
         else
             mju_unit4(q);
-        mju_copy3(d->xpos + 3 * i, xpos);
+        cp3(d->xpos + 3 * i, xpos);
         lfd_quat_to_mat(R, q);
     }
     for (int k = 0; k < ngeom; k++) {
