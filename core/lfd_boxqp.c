@@ -66,7 +66,8 @@ int lfd_boxqp_solve(int n, const double *H, const double *g, const double *lo, c
             int at_lo = x[i] <= lo[i] && s > 0, at_hi = x[i] >= hi[i] && s < 0;
             if (!at_lo && !at_hi) {
                 fidx[nf++] = i;
-                pg = fmax(pg, fabs(s));
+                double as = fabs(s);
+                pg = as > pg ? as : pg; /* fmax without its call (as >= 0) */
             }
         }
         r.nfree = nf;
@@ -133,7 +134,8 @@ int lfd_boxqp_solve(int n, const double *H, const double *g, const double *lo, c
         double step = 0;
         for (int a = 0; a < nf; a++) {
             int i = fidx[a];
-            step = fmax(step, fabs(xn[i] - x[i]));
+            double dx = fabs(xn[i] - x[i]);
+            step = dx > step ? dx : step;
         }
         /* grad += H delta = alpha Hd + H c */
         for (int i = 0; i < n; i++)

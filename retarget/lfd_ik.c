@@ -715,8 +715,10 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
                 hi = ik->dof_hi[i] - q[a];
                 if (fr->q_prev && fr->dt_s > 0 && isfinite(ik->dof_vmax[i])) {
                     double v = ik->dof_vmax[i] * fr->dt_s;
-                    lo = fmax(lo, fr->q_prev[a] - v - q[a]);
-                    hi = fmin(hi, fr->q_prev[a] + v - q[a]);
+                    /* fmax and fmin without their calls (every value is finite here) */
+                    double vlo = fr->q_prev[a] - v - q[a], vhi = fr->q_prev[a] + v - q[a];
+                    lo = vlo > lo ? vlo : lo;
+                    hi = vhi < hi ? vhi : hi;
                 }
                 if (lo > hi) /* the two bounds disagree: the range wins */
                     lo = hi = fmin(fmax(0, ik->dof_lo[i] - q[a]), ik->dof_hi[i] - q[a]);
@@ -743,8 +745,10 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
                 cost = c;
                 memcpy(q, ws->qtrial, (size_t)nq * sizeof(double));
                 accepted = 1;
-                for (int i = 0; i < nv; i++)
-                    step = fmax(step, fabs(ws->dqs[i]));
+                for (int i = 0; i < nv; i++) {
+                    double as = fabs(ws->dqs[i]);
+                    step = as > step ? as : step;
+                }
                 break;
             }
         }
