@@ -264,10 +264,3 @@ void lfd_mat3_transpose(double r[9], const double a[9])
     memcpy(r, t, sizeof t);
 }
 
-void lfd_mat3_mulv(double r[3], const double R[9], const double v[3])
-{
-    double x = R[0] * v[0] + R[1] * v[1] + R[2] * v[2];
-    double y = R[3] * v[0] + R[4] * v[1] + R[5] * v[2];
-    double z = R[6] * v[0] + R[7] * v[1] + R[8] * v[2];
-    r[0] = x; r[1] = y; r[2] = z;
-}

@@ -121,6 +121,13 @@ static inline void lfd_quat_to_xyzw(double xyzw[4], const double q[4])
 /* ---- 3x3 matrices (row-major) -------------------------------------------- */
 void lfd_mat3_mul(double r[9], const double a[9], const double b[9]);
 void lfd_mat3_transpose(double r[9], const double a[9]);
-void lfd_mat3_mulv(double r[3], const double R[9], const double v[3]);
+/* r = R v; r may alias v (inline: the IK calls it per task point) */
+static inline void lfd_mat3_mulv(double r[3], const double R[9], const double v[3])
+{
+    double x = R[0] * v[0] + R[1] * v[1] + R[2] * v[2];
+    double y = R[3] * v[0] + R[4] * v[1] + R[5] * v[2];
+    double z = R[6] * v[0] + R[7] * v[1] + R[8] * v[2];
+    r[0] = x; r[1] = y; r[2] = z;
+}
 
 #endif
