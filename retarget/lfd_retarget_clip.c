@@ -205,9 +205,38 @@ static int hull_sums(double *pts, int n)
     return hull_tmp(pts, n, tmp);
 }
 
+/* a convex polygon's edges (those longer than 1e-12): start, direction, length;
+   lfd_rt_poly_pull_in finds them once for its bisection's 32 depths */
+typedef struct poly_edge {
+    double ax, ay, ex, ey, len;
+} poly_edge;
+
+static int poly_edges(const double *hull, int nh, poly_edge *e)
+{
+    int ne = 0;
+    for (int i = 0; i < nh; i++) {
+        const double *a = hull + 2 * i, *b = hull + 2 * ((i + 1) % nh);
+        double ex = b[0] - a[0], ey = b[1] - a[1], len = sqrt(ex * ex + ey * ey);
+        if (len < 1e-12)
+            continue;
+        e[ne++] = (poly_edge){a[0], a[1], ex, ey, len};
+    }
+    return ne;
+}
+
+/* signed distance to the boundary: > 0 inside (the nearest edge's line) */
+static double edges_depth(const poly_edge *e, int ne, const double p[2])
+{
+    double depth = INFINITY;
+    for (int i = 0; i < ne; i++) {
+        double v = (e[i].ex * (p[1] - e[i].ay) - e[i].ey * (p[0] - e[i].ax)) / e[i].len;
+        depth = v < depth ? v : depth; /* fmin without its call */
+    }
+    return depth;
+}
+
 double lfd_rt_poly_depth(const double *hull, int nh, const double p[2])
 {
-    /* signed distance to the boundary: > 0 inside (the nearest edge's line) */
     if (nh < 3)
         return -INFINITY;
     double depth = INFINITY;
@@ -216,7 +245,9 @@ double lfd_rt_poly_depth(const double *hull, int nh, const double p[2])
         double ex = b[0] - a[0], ey = b[1] - a[1], len = sqrt(ex * ex + ey * ey);
         if (len < 1e-12)
             continue;
-        depth = fmin(depth, (ex * (p[1] - a[1]) - ey * (p[0] - a[0])) / len);
+        poly_edge e = {a[0], a[1], ex, ey, len};
+        double v = edges_depth(&e, 1, p);
+        depth = v < depth ? v : depth;
     }
     return depth;
 }
@@ -225,7 +256,15 @@ void lfd_rt_poly_pull_in(const double *hull, int nh, double margin, const double
 {
     out[0] = p[0];
     out[1] = p[1];
-    if (nh < 3 || lfd_rt_poly_depth(hull, nh, p) >= margin)
+    if (nh < 3)
+        return;
+    /* the edges once for the 32 depths below (a support region has
+       LFD_RT_MAX_SUPPORT vertices at most; a larger polygon's depths come
+       from lfd_rt_poly_depth each time) */
+    poly_edge e[2 * LFD_RT_MAX_SUPPORT];
+    int ne = nh <= 2 * LFD_RT_MAX_SUPPORT ? poly_edges(hull, nh, e) : -1;
+#define DEPTH(pt) (ne >= 0 ? edges_depth(e, ne, pt) : lfd_rt_poly_depth(hull, nh, pt))
+    if (DEPTH(p) >= margin)
         return;
     /* the centroid, then the point of the segment centroid -> p at depth margin (bisection) */
     double c[2] = {0, 0};
@@ -233,15 +272,16 @@ void lfd_rt_poly_pull_in(const double *hull, int nh, double margin, const double
         c[0] += hull[2 * i] / nh;
         c[1] += hull[2 * i + 1] / nh;
     }
-    double m = fmin(margin, 0.5 * lfd_rt_poly_depth(hull, nh, c));
+    double m = fmin(margin, 0.5 * DEPTH(c));
     double lo = 0, hi = 1;
     for (int it = 0; it < 30; it++) {
         double t = 0.5 * (lo + hi), q[2] = {c[0] + t * (p[0] - c[0]), c[1] + t * (p[1] - c[1])};
-        if (lfd_rt_poly_depth(hull, nh, q) >= m)
+        if (DEPTH(q) >= m)
             lo = t;
         else
             hi = t;
     }
+#undef DEPTH
     out[0] = c[0] + lo * (p[0] - c[0]);
     out[1] = c[1] + lo * (p[1] - c[1]);
 }
