@@ -442,8 +442,9 @@ static int mark_no_support(const lfd_robot *r, lfd_rt_clip *c, const lfd_motion 
     if (d)
         mj_deleteData(d);
     memset(c->no_support, 0, (size_t)c->n);
+    int e = c->no_support_trim;
     for (int i = 0; rc == LFD_OK && i < sup.nranges; i++)
-        for (int k = sup.r[i].first; k <= sup.r[i].last && k < c->n; k++)
+        for (int k = sup.r[i].first + e; k <= sup.r[i].last - e && k < c->n; k++)
             c->no_support[k] = 1;
     return rc;
 }
@@ -802,6 +803,19 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         else if ((rc = lfd_rt_feet_step(rt, &c, mw, err)) == LFD_OK &&
                  (rc = lfd_rt_floor_step(rt, mw, c.work, err)) == LFD_OK)
             lfd_rt_impose_bounds(r, mw);
+        /* Solved below the output rate, the filter's ZMP targets reach one
+           solved frame into each needs-support range: the spline to the output
+           rate spreads a solved frame's acceleration over the interval before
+           it, and the output's own ranges start and end between solved
+           frames.  With the first solved frame of a seated range left free,
+           the correction turned there, and the output frames just before the
+           range needed help (G1's sitting clip at 120 Hz: 0.12-0.30 body
+           weights at frames 1525-1529, failing on 3 draws of 5; 0.02-0.05 and
+           warn on all 5 with this; H1's sitting clip, failing either way, goes
+           from 10-11 % to 15-19 % of its frames failing, docs/retarget.md part
+           10).  At the solve rate itself the edge frames stay free (there the
+           same trim fails one 30 fps draw of five on G1). */
+        c.no_support_trim = k > 1 ? 1 : 0;
         if (rc == LFD_OK && o.zmp_filter && !o.upper_body)
             rc = dynamics_rounds(rt, s, &c, mw, rep, &o, &prog, h->path, err);
     }
