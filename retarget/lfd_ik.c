@@ -22,7 +22,7 @@ struct lfd_ik_ws {
     int run_k[2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
     int run_off[2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
     mjContact *con; /* mjMAXCONPAIR: one narrow-phase call's contacts */
-    double *J;      /* maxrows x nv: the runs' values */
+    double *J;      /* maxrows x nv: the runs' values (a chain has nv columns at most) */
     double *e;      /* maxrows: the rows' residuals, in the runs' order */
     double *jacp;   /* 3 x nv */
     double *jacr;   /* 3 x nv */
@@ -445,7 +445,6 @@ static double eval_at(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, c
     return cost_here(ik, ws, fr, q);
 }
 
-/* rows of the weighted residual and its Jacobian at the current kinematics */
 /* a run of k rows on a chain of nc columns, its values from ws->J + off */
 static void add_run(lfd_ik_ws *ws, int *nrun, int *off, const int *chain, int nc, int k)
 {
@@ -457,8 +456,9 @@ static void add_run(lfd_ik_ws *ws, int *nrun, int *off, const int *chain, int nc
     *off += nc * k;
 }
 
-/* the rows at the last evaluated configuration (ws->d and cost_here's
-   points): residuals in ws->e, runs in ws->run_*; returns the number of runs */
+/* the rows of the weighted residual and its Jacobian at the last evaluated
+   configuration (ws->d and cost_here's points): residuals in ws->e, runs in
+   ws->run_*; returns the number of runs */
 static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
 {
     const mjModel *m = ik->m;
