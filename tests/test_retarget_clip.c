@@ -657,3 +657,45 @@ TEST(retarget_hull_matches_the_sorted_reference)
         CHECK(memcmp(a, b, sizeof(double) * 2 * (size_t)(na < nb ? na : nb)) == 0);
     }
 }
+
+/* The support target (lfd_rt_poly_pull_in) finds its polygon's edges once
+   for its bisection; a polygon larger than its edge table (regular 200-gon,
+   radius 0.1 m) takes the other path.  Known answers: a point outside is
+   pulled onto the ray from the centroid to a depth of the margin; a point
+   deep inside stays; both paths agree on the same polygon. */
+TEST(retarget_support_target_pulls_onto_the_margin)
+{
+    enum { NBIG = 200 };
+    double big[2 * NBIG];
+    for (int i = 0; i < NBIG; i++) {
+        big[2 * i] = 0.1 * cos(2 * M_PI * i / NBIG);
+        big[2 * i + 1] = 0.1 * sin(2 * M_PI * i / NBIG);
+    }
+    double p[2] = {0.3, 0.1}, out[2];
+    lfd_rt_poly_pull_in(big, NBIG, 0.02, p, out);
+    double r = hypot(out[0], out[1]);
+    CHECK_NEAR(lfd_rt_poly_depth(big, NBIG, out), 0.02, 1e-6);
+    CHECK_NEAR(out[0] * p[1] - out[1] * p[0], 0, 1e-12); /* on the ray from the centre */
+    CHECK(r > 0.07 && r < 0.081);
+    double in[2] = {0.01, -0.02};
+    lfd_rt_poly_pull_in(big, NBIG, 0.02, in, out);
+    CHECK(out[0] == in[0] && out[1] == in[1]);
+    /* a 40-gon (within the table) against the same cut from the big path:
+       the 40-gon's vertices repeated five times over make a 200-vertex
+       polygon with zero-length edges, which the depths skip */
+    double small[2 * 40], rep[2 * NBIG];
+    for (int i = 0; i < 40; i++) {
+        small[2 * i] = 0.1 * cos(2 * M_PI * i / 40);
+        small[2 * i + 1] = 0.05 * sin(2 * M_PI * i / 40);
+        for (int k = 0; k < 5; k++) {
+            rep[2 * (5 * i + k)] = small[2 * i];
+            rep[2 * (5 * i + k) + 1] = small[2 * i + 1];
+        }
+    }
+    double qa[2], qb[2], q[2] = {-0.2, 0.15};
+    lfd_rt_poly_pull_in(small, 40, 0.01, q, qa);
+    lfd_rt_poly_pull_in(rep, NBIG, 0.01, q, qb);
+    CHECK_NEAR(qa[0], qb[0], 1e-12); /* the centroids differ in their last bits */
+    CHECK_NEAR(qa[1], qb[1], 1e-12);
+    CHECK_NEAR(lfd_rt_poly_depth(small, 40, qa), 0.01, 1e-6);
+}
