@@ -506,14 +506,13 @@ typedef struct foot_prep {
     double hull[2 * REGION_FOOT_MAX];
     int nhull;
     double nx[FOOT_CUT_MAX], ny[FOOT_CUT_MAX], np[FOOT_CUT_MAX], tmax[FOOT_CUT_MAX];
+    double px[FOOT_CUT_MAX], py[FOOT_CUT_MAX]; /* the joint's anchor (x, y) */
     int ncut;
 } foot_prep;
 
-static void foot_prepare(const lfd_robot *r, const mjData *d, int side, const double *corner, int n,
-                         foot_prep *fp)
+/* the load-carrying joints of foot side (foot_joint), in joint order */
+static void foot_cuts(const lfd_robot *r, const mjData *d, int side, foot_prep *fp)
 {
-    memcpy(fp->hull, corner, (size_t)n * 2 * sizeof(double));
-    fp->nhull = n >= 3 ? lfd_rt_hull2(fp->hull, n) : n;
     fp->ncut = 0;
     for (int j = 0; j < r->njoints; j++) {
         const double *p;
@@ -527,7 +526,37 @@ static void foot_prepare(const lfd_robot *r, const mjData *d, int side, const do
         fp->nx[fp->ncut] = nv[0];
         fp->ny[fp->ncut] = nv[1];
         fp->np[fp->ncut] = nv[0] * p[0] + nv[1] * p[1];
+        fp->px[fp->ncut] = p[0];
+        fp->py[fp->ncut] = p[1];
         fp->tmax[fp->ncut++] = r->joints[j].torque_max;
+    }
+}
+
+static void foot_prepare(const lfd_robot *r, const mjData *d, int side, const double *corner, int n,
+                         foot_prep *fp)
+{
+    memcpy(fp->hull, corner, (size_t)n * 2 * sizeof(double));
+    fp->nhull = n >= 3 ? lfd_rt_hull2(fp->hull, n) : n;
+    foot_cuts(r, d, side, fp);
+}
+
+/* lfd_rt_corner_torque_fit from a foot_prep's joints: the same corner */
+static void corner_fit_prep(const lfd_robot *r, const mjData *d, int side, const foot_prep *fp,
+                            double fz, double c[2])
+{
+    if (fp->ncut < 0) {
+        lfd_rt_corner_torque_fit(r, d, side, fz, c);
+        return;
+    }
+    for (int k = 0; k < fp->ncut; k++) {
+        double n2 = fp->nx[k] * fp->nx[k] + fp->ny[k] * fp->ny[k];
+        double t = fp->nx[k] * (c[0] - fp->px[k]) + fp->ny[k] * (c[1] - fp->py[k]);
+        double lim = DYN_TORQUE_SHARE * fp->tmax[k] / fz;
+        if (fabs(t) <= lim)
+            continue;
+        double dt = t - copysign(lim, t);
+        c[0] -= dt * fp->nx[k] / n2;
+        c[1] -= dt * fp->ny[k] / n2;
     }
 }
 
@@ -675,10 +704,14 @@ static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, i
             share[0] = 1 - t;
             share[1] = t;
         }
-        for (int side = 0, i = 0; side < 2; side++)
+        for (int side = 0, i = 0; side < 2; side++) {
+            foot_prep fp; /* the foot's joints once for its corners */
+            if (on[side] > 0 && share[side] > 0)
+                foot_cuts(r, d, side, &fp);
             for (int u = 0; u < on[side]; u++, i++)
                 if (share[side] > 0)
-                    lfd_rt_corner_torque_fit(r, d, side, share[side] * F[2], hull + 2 * i);
+                    corner_fit_prep(r, d, side, &fp, share[side] * F[2], hull + 2 * i);
+        }
     }
     *nh = np >= 3 ? lfd_rt_hull2(hull, np) : np;
     return has_zmp;
