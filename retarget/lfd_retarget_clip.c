@@ -1138,12 +1138,13 @@ static int legs_scratch_open(const lfd_retargeter *rt, const lfd_motion *m, legs
                                                    : lfd_fail(err, LFD_ENOMEM, "out of memory");
     if (rc == LFD_OK) {
         memcpy(s->q0, m->qpos, N * nq * sizeof(double));
+        const mjModel *mm = rt->r->m;
         for (int side = 0; side < 2; side++)
-            for (int b = rt->r->feet[side].body_id; b > 0 && !s->feet_on[b]; b = rt->r->m->body_parentid[b])
+            for (int b = rt->r->feet[side].body_id; b > 0 && !s->feet_on[b]; b = mm->body_parentid[b])
                 s->feet_on[b] = 1;
-    }
-    else
+    } else {
         legs_scratch_close(s);
+    }
     return rc;
 }
 
