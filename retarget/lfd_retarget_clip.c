@@ -74,20 +74,17 @@ int lfd_rt_band2_solve(double *a0, double *a1, double *a2, double *b, int n)
 /* adds lambda * D2'D2 (D2: second differences of the interior frames) */
 static void add_d2(double *a0, double *a1, double *a2, int n, double lambda)
 {
+    /* row k of D2 is (1, -2, 1) on frames k-1, k, k+1: its products, in the
+       order the rows reach each entry (the factors are exact: +-1, 2 and 4
+       times lambda) */
+    double l1 = lambda, l2 = -2 * lambda, l4 = 4 * lambda;
     for (int k = 1; k + 1 < n; k++) {
-        const int idx[3] = {k - 1, k, k + 1};
-        const double c[3] = {1, -2, 1};
-        for (int u = 0; u < 3; u++)
-            for (int v = u; v < 3; v++) {
-                double val = lambda * c[u] * c[v];
-                int off = v - u, i = idx[u];
-                if (off == 0)
-                    a0[i] += val;
-                else if (off == 1)
-                    a1[i] += val;
-                else
-                    a2[i] += val;
-            }
+        a0[k - 1] += l1;
+        a1[k - 1] += l2;
+        a2[k - 1] += l1;
+        a0[k] += l4;
+        a1[k] += l2;
+        a0[k + 1] += l1;
     }
 }
 
