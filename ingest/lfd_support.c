@@ -212,13 +212,11 @@ int lfd_support_from_robot(const lfd_robot *r, const mjModel *m, mjData *d,
         free(on);
         return lfd_fail(err, LFD_ENOMEM, "out of memory for %d frames", n);
     }
-    /* the kinematics of the bodies read below only (the map entries used,
-       the feet) and their ancestors */
-    for (int e = 0; e < r->nmap + 2; e++) {
-        int b = e < r->nmap ? r->map[e].body_id : r->feet[e - r->nmap].body_id;
-        for (; b > 0 && !on[b]; b = m->body_parentid[b])
-            on[b] = 1;
-    }
+    /* the kinematics of the bodies read below only: the map's and the feet's */
+    for (int e = 0; e < r->nmap; e++)
+        lfd_mj_mark_body(m, on, r->map[e].body_id);
+    for (int side = 0; side < 2; side++)
+        lfd_mj_mark_body(m, on, r->feet[side].body_id);
     for (int f = 0; f < n; f++) {
         memcpy(d->qpos, lfd_motion_frame(mo, f), (size_t)m->nq * sizeof(double));
         lfd_mj_kinematics_some(m, d, on, NULL, 0);

@@ -405,12 +405,6 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
 /* the bodies and geoms the solver reads: its tasks', floor points' and
    pairs' bodies with their ancestors, and the pairs' geoms (the legs' IK of
    H1 reads 13 of its 21 bodies and none of its 26 other geoms and sites) */
-static void kin_mark(const mjModel *m, unsigned char *on, int b)
-{
-    for (; b > 0 && !on[b]; b = m->body_parentid[b])
-        on[b] = 1;
-}
-
 static void kin_plan(const lfd_ik *ik, lfd_ik_ws *ws)
 {
     const mjModel *m = ik->m;
@@ -421,12 +415,12 @@ static void kin_plan(const lfd_ik *ik, lfd_ik_ws *ws)
     ws->kin_n[2] = ik->npair;
     memset(ws->kin_on, 0, (size_t)m->nbody);
     for (int k = 0; k < ik->ntask; k++)
-        kin_mark(m, ws->kin_on, ik->tasks[k].body);
+        lfd_mj_mark_body(m, ws->kin_on, ik->tasks[k].body);
     for (int k = 0; k < ik->nfloor; k++)
-        kin_mark(m, ws->kin_on, ik->floor[k].body);
+        lfd_mj_mark_body(m, ws->kin_on, ik->floor[k].body);
     for (int k = 0; k < ik->npair; k++) {
-        kin_mark(m, ws->kin_on, ik->pairs[k].body1);
-        kin_mark(m, ws->kin_on, ik->pairs[k].body2);
+        lfd_mj_mark_body(m, ws->kin_on, ik->pairs[k].body1);
+        lfd_mj_mark_body(m, ws->kin_on, ik->pairs[k].body2);
     }
     ws->nkin_geom = 0;
     for (int i = 0; i < 2 * ik->npair; i++) {

@@ -305,12 +305,13 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
     /* the kinematics of the bodies read here only: the hands', the ankles'
-       (map entries) and the feet's, with their ancestors */
-    for (int i = 0; i < 6; i++) {
-        int e = i < 2 ? hand_e[i] : i < 4 ? rt->ankle_e[i - 2] : -1;
-        int b = i < 4 ? (e >= 0 ? r->map[e].body_id : -1) : r->feet[i - 4].body_id;
-        for (; b > 0 && !on[b]; b = r->m->body_parentid[b])
-            on[b] = 1;
+       (map entries) and the feet's */
+    for (int side = 0; side < 2; side++) {
+        if (hand_e[side] >= 0)
+            lfd_mj_mark_body(r->m, on, r->map[hand_e[side]].body_id);
+        if (rt->ankle_e[side] >= 0)
+            lfd_mj_mark_body(r->m, on, r->map[rt->ankle_e[side]].body_id);
+        lfd_mj_mark_body(r->m, on, r->feet[side].body_id);
     }
     rep->hand_err_mean_m = rep->foot_err_mean_m = 0;
     rep->floor_pen_max_m = rep->foot_slide_max_m = 0;

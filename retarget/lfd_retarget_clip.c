@@ -202,48 +202,50 @@ static int hull_sums(double *pts, int n)
     return hull_tmp(pts, n, tmp);
 }
 
-/* a convex polygon's edges (those longer than 1e-12): start, direction, length;
-   lfd_rt_poly_pull_in finds them once for its bisection's 32 depths */
+/* a convex polygon's edge: start, direction, length */
 typedef struct poly_edge {
     double ax, ay, ex, ey, len;
 } poly_edge;
 
-static int poly_edges(const double *hull, int nh, poly_edge *e)
+/* edge i of the polygon (hull, nh vertices); 0 when it is shorter than 1e-12 */
+static int poly_edge_at(const double *hull, int nh, int i, poly_edge *e)
 {
-    int ne = 0;
-    for (int i = 0; i < nh; i++) {
-        const double *a = hull + 2 * i, *b = hull + 2 * ((i + 1) % nh);
-        double ex = b[0] - a[0], ey = b[1] - a[1], len = sqrt(ex * ex + ey * ey);
-        if (len < 1e-12)
-            continue;
-        e[ne++] = (poly_edge){a[0], a[1], ex, ey, len};
-    }
-    return ne;
+    const double *a = hull + 2 * i, *b = hull + 2 * ((i + 1) % nh);
+    double ex = b[0] - a[0], ey = b[1] - a[1], len = sqrt(ex * ex + ey * ey);
+    *e = (poly_edge){a[0], a[1], ex, ey, len};
+    return !(len < 1e-12);
 }
 
-/* signed distance to the boundary: > 0 inside (the nearest edge's line) */
-static double edges_depth(const poly_edge *e, int ne, const double p[2])
+/* p's signed distance to the line of edge e: > 0 inside */
+static double edge_depth(const poly_edge *e, const double p[2])
 {
-    double depth = INFINITY;
-    for (int i = 0; i < ne; i++) {
-        double v = (e[i].ex * (p[1] - e[i].ay) - e[i].ey * (p[0] - e[i].ax)) / e[i].len;
-        depth = v < depth ? v : depth; /* fmin without its call */
-    }
-    return depth;
+    return (e->ex * (p[1] - e->ay) - e->ey * (p[0] - e->ax)) / e->len;
 }
 
 double lfd_rt_poly_depth(const double *hull, int nh, const double p[2])
 {
+    /* signed distance to the boundary: > 0 inside (the nearest edge's line) */
     if (nh < 3)
         return -INFINITY;
     double depth = INFINITY;
-    for (int i = 0; i < nh; i++) {
-        const double *a = hull + 2 * i, *b = hull + 2 * ((i + 1) % nh);
-        double ex = b[0] - a[0], ey = b[1] - a[1], len = sqrt(ex * ex + ey * ey);
-        if (len < 1e-12)
-            continue;
-        poly_edge e = {a[0], a[1], ex, ey, len};
-        double v = edges_depth(&e, 1, p);
+    poly_edge e;
+    for (int i = 0; i < nh; i++)
+        if (poly_edge_at(hull, nh, i, &e)) {
+            double v = edge_depth(&e, p);
+            depth = v < depth ? v : depth; /* fmin without its call */
+        }
+    return depth;
+}
+
+/* lfd_rt_poly_depth of p from the polygon's edges found once (ne of them;
+   ne < 0: found each time from hull) */
+static double depth_from(const poly_edge *e, int ne, const double *hull, int nh, const double p[2])
+{
+    if (ne < 0)
+        return lfd_rt_poly_depth(hull, nh, p);
+    double depth = INFINITY;
+    for (int i = 0; i < ne; i++) {
+        double v = edge_depth(&e[i], p);
         depth = v < depth ? v : depth;
     }
     return depth;
@@ -259,9 +261,11 @@ void lfd_rt_poly_pull_in(const double *hull, int nh, double margin, const double
        LFD_RT_MAX_SUPPORT vertices at most; a larger polygon's depths come
        from lfd_rt_poly_depth each time) */
     poly_edge e[2 * LFD_RT_MAX_SUPPORT];
-    int ne = nh <= 2 * LFD_RT_MAX_SUPPORT ? poly_edges(hull, nh, e) : -1;
-#define DEPTH(pt) (ne >= 0 ? edges_depth(e, ne, pt) : lfd_rt_poly_depth(hull, nh, pt))
-    if (DEPTH(p) >= margin)
+    int ne = -1;
+    if (nh <= 2 * LFD_RT_MAX_SUPPORT)
+        for (int i = ne = 0; i < nh; i++)
+            ne += poly_edge_at(hull, nh, i, &e[ne]);
+    if (depth_from(e, ne, hull, nh, p) >= margin)
         return;
     /* the centroid, then the point of the segment centroid -> p at depth margin (bisection) */
     double c[2] = {0, 0};
@@ -269,16 +273,15 @@ void lfd_rt_poly_pull_in(const double *hull, int nh, double margin, const double
         c[0] += hull[2 * i] / nh;
         c[1] += hull[2 * i + 1] / nh;
     }
-    double m = fmin(margin, 0.5 * DEPTH(c));
+    double m = fmin(margin, 0.5 * depth_from(e, ne, hull, nh, c));
     double lo = 0, hi = 1;
     for (int it = 0; it < 30; it++) {
         double t = 0.5 * (lo + hi), q[2] = {c[0] + t * (p[0] - c[0]), c[1] + t * (p[1] - c[1])};
-        if (DEPTH(q) >= m)
+        if (depth_from(e, ne, hull, nh, q) >= m)
             lo = t;
         else
             hi = t;
     }
-#undef DEPTH
     out[0] = c[0] + lo * (p[0] - c[0]);
     out[1] = c[1] + lo * (p[1] - c[1]);
 }
@@ -395,24 +398,50 @@ static int foot_joint(const lfd_robot *r, const mjData *d, int side, int j, cons
    whose centre of pressure sits at its toe edge asks its ankle for the
    load x toe length (G1 on one foot: about 40 N m), more than it has.
    Only the offset across each joint's axis is shortened. */
-void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, double fz,
-                              double c[2])
+/* The joints that carry foot side's load in one frame (foot_joint), in
+   joint order: found once for all of a frame's corners and load shares. */
+typedef struct foot_cut {
+    double nx, ny; /* the axis turned a quarter about z */
+    double px, py; /* the anchor */
+    double tmax;   /* the torque limit */
+} foot_cut;
+typedef struct foot_cuts {
+    foot_cut cut[LFD_ROBOT_MAX_JOINTS];
+    int n;
+} foot_cuts;
+
+static void foot_cuts_find(const lfd_robot *r, const mjData *d, int side, foot_cuts *fc)
 {
+    fc->n = 0;
     for (int j = 0; j < r->njoints; j++) {
-        const lfd_robot_joint *J = &r->joints[j];
         const double *p;
-        double n[2];
-        if (!foot_joint(r, d, side, j, &p, n))
-            continue;
-        double n2 = n[0] * n[0] + n[1] * n[1];
-        double t = n[0] * (c[0] - p[0]) + n[1] * (c[1] - p[1]);
-        double lim = DYN_TORQUE_SHARE * J->torque_max / fz;
+        double nv[2];
+        if (foot_joint(r, d, side, j, &p, nv))
+            fc->cut[fc->n++] = (foot_cut){nv[0], nv[1], p[0], p[1], r->joints[j].torque_max};
+    }
+}
+
+static void corner_fit(const foot_cuts *fc, double fz, double c[2])
+{
+    for (int k = 0; k < fc->n; k++) {
+        const foot_cut *q = &fc->cut[k];
+        double n2 = q->nx * q->nx + q->ny * q->ny;
+        double t = q->nx * (c[0] - q->px) + q->ny * (c[1] - q->py);
+        double lim = DYN_TORQUE_SHARE * q->tmax / fz;
         if (fabs(t) <= lim)
             continue;
         double dt = t - copysign(lim, t);
-        c[0] -= dt * n[0] / n2;
-        c[1] -= dt * n[1] / n2;
+        c[0] -= dt * q->nx / n2;
+        c[1] -= dt * q->ny / n2;
     }
+}
+
+void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, double fz,
+                              double c[2])
+{
+    foot_cuts fc;
+    foot_cuts_find(r, d, side, &fc);
+    corner_fit(&fc, fz, c);
 }
 
 /* A convex polygon (n vertices, x y pairs; a segment or a point when
@@ -463,117 +492,27 @@ static int hull_drop_one(double *h, int n)
     return n - 1;
 }
 
-/* Where foot side's centre of pressure may be under a vertical load fz
-   (N): inside its loaded corners (n of them, world x y), and within the
-   slabs |fz n . (c - p)| <= DYN_TORQUE_SHARE x limit of the leg's joints
-   within ANKLE_NEAR_M of the foot (p the joint's anchor, n its axis turned
-   a quarter about z: lfd_rt_corner_torque_fit's torque).  Into out
-   (REGION_FOOT_MAX vertices at most); returns the vertex count. */
-static int foot_region(const lfd_robot *r, const mjData *d, int side, const double *corner, int n,
-                       double fz, double *out)
+/* Where a foot's centre of pressure may be under a vertical load fz (N):
+   inside the hull of its loaded corners (world x y, nh vertices), and
+   within the slabs |fz n . (c - p)| <= DYN_TORQUE_SHARE x limit of the
+   leg's joints within ANKLE_NEAR_M of the foot (fc: p the joint's anchor,
+   n its axis turned a quarter about z, lfd_rt_corner_torque_fit's torque).
+   Into out (REGION_FOOT_MAX vertices at most); returns the vertex count. */
+static int foot_region(const double *hull, int nh, const foot_cuts *fc, double fz, double *out)
 {
     double tmp[2 * REGION_FOOT_MAX];
-    memcpy(out, corner, (size_t)n * 2 * sizeof(double));
-    if (n >= 3)
-        n = lfd_rt_hull2(out, n);
+    int n = nh;
+    memcpy(out, hull, (size_t)n * 2 * sizeof(double));
     if (!(fz > 0))
         return n;
-    for (int j = 0; j < r->njoints && n > 0; j++) {
-        const double *p;
-        double nv[2];
-        if (!foot_joint(r, d, side, j, &p, nv))
-            continue;
+    for (int k = 0; k < fc->n && n > 0; k++) {
         if (n + 2 > REGION_FOOT_MAX)
             break; /* each cut adds one vertex at most: not reached with two joints */
-        double lim = DYN_TORQUE_SHARE * r->joints[j].torque_max / fz;
-        double np = nv[0] * p[0] + nv[1] * p[1];
-        n = clip_half(out, n, nv[0], nv[1], np + lim, tmp);
-        n = clip_half(tmp, n, -nv[0], -nv[1], -np + lim, out);
-    }
-    return n;
-}
-
-/* What foot_region reads of one foot in one frame, found once for all the
-   load shares lfd_rt_support_region tries: the hull of its loaded corners
-   and, in joint order, each load-carrying joint's line (n x = np) and
-   torque limit.  ncut < 0: more joints than the table holds (then
-   foot_region itself is called). */
-#define FOOT_CUT_MAX 8
-typedef struct foot_prep {
-    double hull[2 * REGION_FOOT_MAX];
-    int nhull;
-    double nx[FOOT_CUT_MAX], ny[FOOT_CUT_MAX], np[FOOT_CUT_MAX], tmax[FOOT_CUT_MAX];
-    double px[FOOT_CUT_MAX], py[FOOT_CUT_MAX]; /* the joint's anchor (x, y) */
-    int ncut;
-} foot_prep;
-
-/* the load-carrying joints of foot side (foot_joint), in joint order */
-static void foot_cuts(const lfd_robot *r, const mjData *d, int side, foot_prep *fp)
-{
-    fp->ncut = 0;
-    for (int j = 0; j < r->njoints; j++) {
-        const double *p;
-        double nv[2];
-        if (!foot_joint(r, d, side, j, &p, nv))
-            continue;
-        if (fp->ncut == FOOT_CUT_MAX) {
-            fp->ncut = -1;
-            return;
-        }
-        fp->nx[fp->ncut] = nv[0];
-        fp->ny[fp->ncut] = nv[1];
-        fp->np[fp->ncut] = nv[0] * p[0] + nv[1] * p[1];
-        fp->px[fp->ncut] = p[0];
-        fp->py[fp->ncut] = p[1];
-        fp->tmax[fp->ncut++] = r->joints[j].torque_max;
-    }
-}
-
-static void foot_prepare(const lfd_robot *r, const mjData *d, int side, const double *corner, int n,
-                         foot_prep *fp)
-{
-    memcpy(fp->hull, corner, (size_t)n * 2 * sizeof(double));
-    fp->nhull = n >= 3 ? lfd_rt_hull2(fp->hull, n) : n;
-    foot_cuts(r, d, side, fp);
-}
-
-/* lfd_rt_corner_torque_fit from a foot_prep's joints: the same corner */
-static void corner_fit_prep(const lfd_robot *r, const mjData *d, int side, const foot_prep *fp,
-                            double fz, double c[2])
-{
-    if (fp->ncut < 0) {
-        lfd_rt_corner_torque_fit(r, d, side, fz, c);
-        return;
-    }
-    for (int k = 0; k < fp->ncut; k++) {
-        double n2 = fp->nx[k] * fp->nx[k] + fp->ny[k] * fp->ny[k];
-        double t = fp->nx[k] * (c[0] - fp->px[k]) + fp->ny[k] * (c[1] - fp->py[k]);
-        double lim = DYN_TORQUE_SHARE * fp->tmax[k] / fz;
-        if (fabs(t) <= lim)
-            continue;
-        double dt = t - copysign(lim, t);
-        c[0] -= dt * fp->nx[k] / n2;
-        c[1] -= dt * fp->ny[k] / n2;
-    }
-}
-
-/* foot_region from a foot_prep: the same polygon */
-static int foot_region_prep(const lfd_robot *r, const mjData *d, int side, const double *corner,
-                            int ncorner, const foot_prep *fp, double fz, double *out)
-{
-    if (fp->ncut < 0)
-        return foot_region(r, d, side, corner, ncorner, fz, out);
-    double tmp[2 * REGION_FOOT_MAX];
-    int n = fp->nhull;
-    memcpy(out, fp->hull, (size_t)n * 2 * sizeof(double));
-    if (!(fz > 0))
-        return n;
-    for (int c = 0; c < fp->ncut && n > 0; c++) {
-        if (n + 2 > REGION_FOOT_MAX)
-            break;
-        double lim = DYN_TORQUE_SHARE * fp->tmax[c] / fz;
-        n = clip_half(out, n, fp->nx[c], fp->ny[c], fp->np[c] + lim, tmp);
-        n = clip_half(tmp, n, -fp->nx[c], -fp->ny[c], -fp->np[c] + lim, out);
+        const foot_cut *q = &fc->cut[k];
+        double lim = DYN_TORQUE_SHARE * q->tmax / fz;
+        double np = q->nx * q->px + q->ny * q->py;
+        n = clip_half(out, n, q->nx, q->ny, np + lim, tmp);
+        n = clip_half(tmp, n, -q->nx, -q->ny, -np + lim, out);
     }
     return n;
 }
@@ -586,14 +525,20 @@ int lfd_rt_support_region(const lfd_robot *r, const mjData *d, const double *cor
     double sum[2 * REGION_FOOT_MAX * REGION_FOOT_MAX], pts[2 * (2 * LFD_RT_MAX_SUPPORT)];
     const double *c0 = corner, *c1 = corner + 2 * n_on[0];
     int nh = 0, both = n_on[0] > 0 && n_on[1] > 0;
-    foot_prep f0, f1;
-    foot_prepare(r, d, 0, c0, n_on[0], &f0);
-    foot_prepare(r, d, 1, c1, n_on[1], &f1);
+    /* each foot's corner hull and joints once for all the load shares */
+    double h0[2 * REGION_FOOT_MAX], h1[2 * REGION_FOOT_MAX];
+    memcpy(h0, c0, (size_t)n_on[0] * 2 * sizeof(double));
+    memcpy(h1, c1, (size_t)n_on[1] * 2 * sizeof(double));
+    int nh0 = n_on[0] >= 3 ? lfd_rt_hull2(h0, n_on[0]) : n_on[0];
+    int nh1 = n_on[1] >= 3 ? lfd_rt_hull2(h1, n_on[1]) : n_on[1];
+    foot_cuts f0, f1;
+    foot_cuts_find(r, d, 0, &f0);
+    foot_cuts_find(r, d, 1, &f1);
     for (int i = 0; i <= (both ? REGION_SPLITS : 0); i++) {
         /* s: foot 0's share of the load */
         double s = both ? (double)i / REGION_SPLITS : n_on[0] > 0 ? 1 : 0;
-        int na = s > 0 ? foot_region_prep(r, d, 0, c0, n_on[0], &f0, s * fz, pa) : 0;
-        int nb = s < 1 ? foot_region_prep(r, d, 1, c1, n_on[1], &f1, (1 - s) * fz, pb) : 0;
+        int na = s > 0 ? foot_region(h0, nh0, &f0, s * fz, pa) : 0;
+        int nb = s < 1 ? foot_region(h1, nh1, &f1, (1 - s) * fz, pb) : 0;
         if ((s > 0 && na == 0) || (s < 1 && nb == 0))
             continue; /* a foot cannot carry this share */
         /* s A + (1 - s) B: the hull of its vertices' sums */
@@ -701,13 +646,13 @@ static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, i
             share[0] = 1 - t;
             share[1] = t;
         }
-        for (int side = 0, i = 0; side < 2; side++) {
-            foot_prep fp; /* the foot's joints once for its corners */
-            if (on[side] > 0 && share[side] > 0)
-                foot_cuts(r, d, side, &fp);
-            for (int u = 0; u < on[side]; u++, i++)
-                if (share[side] > 0)
-                    corner_fit_prep(r, d, side, &fp, share[side] * F[2], hull + 2 * i);
+        for (int side = 0, i = 0; side < 2; i += on[side], side++) {
+            if (on[side] == 0 || !(share[side] > 0))
+                continue;
+            foot_cuts fc; /* the foot's joints once for its corners */
+            foot_cuts_find(r, d, side, &fc);
+            for (int u = 0; u < on[side]; u++)
+                corner_fit(&fc, share[side] * F[2], hull + 2 * (i + u));
         }
     }
     *nh = np >= 3 ? lfd_rt_hull2(hull, np) : np;
@@ -1135,10 +1080,8 @@ static int legs_scratch_open(const lfd_retargeter *rt, const lfd_motion *m, legs
                                                    : lfd_fail(err, LFD_ENOMEM, "out of memory");
     if (rc == LFD_OK) {
         memcpy(s->q0, m->qpos, N * nq * sizeof(double));
-        const mjModel *mm = rt->r->m;
         for (int side = 0; side < 2; side++)
-            for (int b = rt->r->feet[side].body_id; b > 0 && !s->feet_on[b]; b = mm->body_parentid[b])
-                s->feet_on[b] = 1;
+            lfd_mj_mark_body(rt->r->m, s->feet_on, rt->r->feet[side].body_id);
     } else {
         legs_scratch_close(s);
     }

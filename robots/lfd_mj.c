@@ -374,6 +374,12 @@ mjData *lfd_mj_make_data_kin(const mjModel *m)
 static inline void cp3(double *r, const double *a) { r[0] = a[0], r[1] = a[1], r[2] = a[2]; }
 static inline void cp4(double *r, const double *a) { r[0] = a[0], r[1] = a[1], r[2] = a[2], r[3] = a[3]; }
 
+void lfd_mj_mark_body(const mjModel *m, unsigned char *body_on, int b)
+{
+    for (; b > 0 && !body_on[b]; b = m->body_parentid[b])
+        body_on[b] = 1;
+}
+
 void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *body_on,
                             const int *geom, int ngeom)
 {

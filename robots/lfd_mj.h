@@ -100,6 +100,10 @@ mjData *lfd_mj_make_data_kin(const mjModel *m);
 void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *body_on,
                             const int *geom, int ngeom);
 
+/* Sets body_on[] for body b and its ancestors (the world excluded), the
+   flags lfd_mj_kinematics_some needs for reading b; b < 1: nothing. */
+void lfd_mj_mark_body(const mjModel *m, unsigned char *body_on, int b);
+
 /* The Jacobian of world point p moving with body: for every dof on the
    body's chain (the dofs that move it, as mj_jac walks them), its column of
    jacp (3 x nv, row-major, d p / d qvel) and of jacr (angular velocity);
