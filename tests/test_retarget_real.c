@@ -62,8 +62,9 @@ static void all_files(const char *robot)
             /* floor: the walks 1 mm (the floor step); the H1 dance 6 cm in one
                frame where the velocity bounds undo the floor step */
             double floor_cap = walk && !humanoid ? 0.008 : 0.07;
-            /* hands: within 2 cm on walks (issue 15 keeps 3 cm), 7 cm on the dance */
-            double hand_cap = walk ? 0.02 : 0.07;
+            /* hands: within 2.5 cm on walks (issue 15 keeps 3 cm; H1's bandai1
+               walk 2.1 cm since the root's shift may reach 12 cm), 7 cm on the dance */
+            double hand_cap = walk ? 0.025 : 0.07;
             /* acceleration p99: issue 15's 60 rad/s^2 on the whole walks (29-54);
                the first 2 s that Valgrind runs are another clip, cut mid-step
                (H1's mixamo: 60.2), so there only a bound for gross breakage */
