@@ -681,17 +681,6 @@ static void support_target(const double *hull, int nh, double margin, const doub
     out[1] = p[1];
 }
 
-/* The dynamics filter (issue 15): where the written motion's own ZMP
-   leaves the support polygon of its planted soles, the root's horizontal
-   path is corrected over the whole clip with the cart-table relation of
-   Kajita et al. 2003 (a shift d of the body moves the ZMP by
-   d - z_c / g d''), the banded least-squares problem of lfd_rt_zmp_filter;
-   the legs alone then put both feet back where they were, so contacts,
-   slide and floor stay as they are.  Because the real body is not a cart
-   on a table, the correction is repeated on the corrected motion's own
-   ZMP (Nishiwaki et al. 2002 iterate the same way with the multibody
-   model).  Corrections beyond ZMP_MAX_SHIFT_M are capped: no foot support
-   carries those frames (sitting, climbing) and lfd check says so. */
 /* the ZMP, its target and weight of every frame; returns the sum of the
    squared distances (m^2) and the largest in *worst */
 static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, double *zmp,
@@ -814,9 +803,10 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
    table, so the correction is repeated on the corrected motion's own ZMP
    (Nishiwaki et al. 2002 iterate the same way with the multibody model),
    keeping a step only when it brings the ZMPs closer to their polygons
-   and halving it otherwise.  Corrections beyond ZMP_MAX_SHIFT_M are
-   capped: no foot support carries those frames (sitting, climbing) and
-   lfd check says so. */
+   and halving it otherwise.  The total shift is capped at
+   ZMP_MAX_SHIFT_M, so the root stays that close to the scaled pelvis path;
+   frames no foot support carries (sitting, climbing) get no ZMP target
+   (c->no_support) and lfd check reports them as needing support. */
 static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, double *dl,
                               int root_lift, double *work, lfd_err *err);
 
