@@ -190,6 +190,33 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
                              lfd_retarget_info *info, lfd_err *err);
 
 /* Quality of a retargeted motion. */
+/* Why a step of the dynamics filter ended as it did (lfd_retarget_report):
+   kept, nothing left to correct, not closer to the support, or the cap on
+   one of the written motion's figures it would have pushed past (value and
+   limit say by how much), or not tried. */
+typedef enum {
+    LFD_RT_DYN_NONE = 0,   /* the filter did not get there */
+    LFD_RT_DYN_KEPT,       /* kept (for the rounds: all of them were) */
+    LFD_RT_DYN_DONE,       /* the ZMP was where it should be: nothing left to shift */
+    LFD_RT_DYN_NO_CLOSER,  /* its ZMPs were no closer to their support */
+    LFD_RT_DYN_SLIDE,      /* a planted foot would slide past the cap (m) */
+    LFD_RT_DYN_ROOT_JUMP,  /* the root would jump past the cap (m) */
+    LFD_RT_DYN_FLOOR,      /* a sole would go below the floor past the cap (m) */
+    LFD_RT_DYN_HANDS,      /* the hands would leave their targets past the cap (m, mean) */
+    LFD_RT_DYN_ACC,        /* joint acceleration p99 would pass the cap (rad/s^2) */
+    LFD_RT_DYN_NOT_TRIED   /* skipped: the first round was refused */
+} lfd_rt_dyn_why;
+
+typedef struct lfd_retarget_dyn_stop {
+    int round;            /* the 1-based round that ended the rounds (all kept: their
+                             count); a last step's number (1, 2); 0: none */
+    lfd_rt_dyn_why why;
+    double value, limit;  /* for a cap: the figure the step would have given, and its cap */
+} lfd_retarget_dyn_stop;
+
+/* short words for why (lfd check's where they overlap): "kept", "slide", ... */
+const char *lfd_rt_dyn_why_name(lfd_rt_dyn_why why);
+
 typedef struct lfd_retarget_report {
     int frames;
     double fps;
@@ -220,6 +247,8 @@ typedef struct lfd_retarget_report {
     int zmp_rounds_kept;                     /* its rounds kept (of up to 3, each a rerun pass) */
     int zmp_direct_kept;                     /* its last, direct steps kept (of 2) */
     int zmp_left_frames;                     /* frames it left alone: they need support */
+    lfd_retarget_dyn_stop zmp_rounds_stop;   /* why its rounds ended */
+    lfd_retarget_dyn_stop zmp_direct_stop[2]; /* whether each last step was kept, or why not */
     /* frames of the person no foot support on the floor carries (seated,
        feet above the floor: lfd_support.h), in output frames; the same
        rule and words as `lfd check`'s needs_support finding */

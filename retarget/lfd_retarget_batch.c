@@ -421,11 +421,44 @@ typedef struct dyn_caps {
     double slide, jump, floor, hand, acc;
 } dyn_caps;
 
-static int within_caps(const lfd_retarget_report *fig, const dyn_caps *cap)
+/* the cap fig passes (LFD_RT_DYN_KEPT: none), with its figure and limit */
+static lfd_retarget_dyn_stop caps_check(const lfd_retarget_report *fig, const dyn_caps *cap)
 {
-    return fig->foot_slide_max_m <= cap->slide && fig->root_jump_max_m <= cap->jump &&
-           fig->floor_pen_max_m <= cap->floor && fig->hand_err_mean_m <= cap->hand &&
-           fig->acc_p99_rad_s2 <= cap->acc;
+    const struct {
+        lfd_rt_dyn_why why;
+        double value, limit;
+    } c[] = {{LFD_RT_DYN_SLIDE, fig->foot_slide_max_m, cap->slide},
+             {LFD_RT_DYN_ROOT_JUMP, fig->root_jump_max_m, cap->jump},
+             {LFD_RT_DYN_FLOOR, fig->floor_pen_max_m, cap->floor},
+             {LFD_RT_DYN_HANDS, fig->hand_err_mean_m, cap->hand},
+             {LFD_RT_DYN_ACC, fig->acc_p99_rad_s2, cap->acc}};
+    /* of several, the one passed furthest for its cap */
+    lfd_retarget_dyn_stop st = {0, LFD_RT_DYN_KEPT, 0, 0};
+    double worst = 1;
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        double over = c[i].limit > 0 ? c[i].value / c[i].limit : INFINITY;
+        if (!(c[i].value <= c[i].limit) && (st.why == LFD_RT_DYN_KEPT || over > worst)) {
+            st = (lfd_retarget_dyn_stop){0, c[i].why, c[i].value, c[i].limit};
+            worst = over;
+        }
+    }
+    return st;
+}
+
+const char *lfd_rt_dyn_why_name(lfd_rt_dyn_why why)
+{
+    switch (why) {
+    case LFD_RT_DYN_KEPT: return "kept";
+    case LFD_RT_DYN_DONE: return "done";
+    case LFD_RT_DYN_NO_CLOSER: return "no_closer";
+    case LFD_RT_DYN_SLIDE: return "slide";
+    case LFD_RT_DYN_ROOT_JUMP: return "root_jump";
+    case LFD_RT_DYN_FLOOR: return "floor";
+    case LFD_RT_DYN_HANDS: return "hands";
+    case LFD_RT_DYN_ACC: return "acc";
+    case LFD_RT_DYN_NOT_TRIED: return "not_tried";
+    default: return "none";
+    }
 }
 
 /* The frames of m that need support (lfd_support_from_robot, the rule of
@@ -503,6 +536,8 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     oq.progress = 0;
     int first_refused = 0; /* a round runs only after the one before it was kept */
     int rounds_kept = 0;
+    /* why the rounds ended: all kept unless one says otherwise */
+    lfd_retarget_dyn_stop stop = {DYN_ROUNDS, LFD_RT_DYN_KEPT, 0, 0}, last = stop;
     for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
         if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, 0, rep, tot, c->dshift, NULL, err)))
             break;
@@ -516,8 +551,10 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
             c->dshift[2 * k] = f * x - t[0];
             c->dshift[2 * k + 1] = f * y - t[1];
         }
-        if (dmax < DYN_MIN_SHIFT_M)
+        if (dmax < DYN_MIN_SHIFT_M) {
+            stop = (lfd_retarget_dyn_stop){rd + 1, LFD_RT_DYN_DONE, 0, 0};
             break; /* the ZMP is where it should be, or nothing more can be done */
+        }
         /* the round's shift, and where the caps refuse it (its ZMPs closer
            to their support, but the feet sliding or the root jumping more
            than allowed) DYN_RETRIES more times at half the shift before */
@@ -546,11 +583,15 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
                 lfd_rt_impose_bounds(r, m);
             if (rc || (rc = lfd_rt_zmp_error(rt, m, LFD_RT_SUPPORT_LEVER, c->no_support, &e, &worst, err)))
                 break;
-            if (!(e < e_best))
+            if (!(e < e_best)) {
+                last = (lfd_retarget_dyn_stop){rd + 1, LFD_RT_DYN_NO_CLOSER, 0, 0};
                 break; /* no closer: a smaller shift is not tried */
+            }
             if ((rc = measure_motion(rt, c, m, fig, err)))
                 break;
-            if (within_caps(fig, &cap)) {
+            last = caps_check(fig, &cap);
+            last.round = rd + 1;
+            if (last.why == LFD_RT_DYN_KEPT) {
                 kept = 1;
                 rounds_kept++;
                 e_best = e;
@@ -562,6 +603,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
             }
         }
         if (rc == LFD_OK && !kept) {
+            stop = last;
             first_refused = rd == 0;
             break; /* a round that did not help: the next starts from its motion, and rarely does */
         }
@@ -577,6 +619,9 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         rep->zmp_left_frames = 0;
         for (int k = 0; k < n; k++)
             rep->zmp_left_frames += c->no_support[k];
+        rep->zmp_rounds_stop = stop;
+        for (int i = 0; i < 2; i++)
+            rep->zmp_direct_stop[i] = (lfd_retarget_dyn_stop){i + 1, LFD_RT_DYN_NOT_TRIED, 0, 0};
     }
     /* The last corrections are applied as the filter makes them, the root
        moved and the legs keeping the feet, without a pass and smoothing
@@ -608,7 +653,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         /* the filter reports the ZMP error of the motion as it came in and
            as it leaves, on its support; measured again only where the bounds
            moved something after it (or it did not run) */
-        double e0 = e_best, eio[2] = {NAN, NAN};
+        double e0 = e_best, eio[3] = {NAN, NAN, NAN};
         memcpy(best, m->qpos, nq_all * sizeof(double));
         if ((rc = lfd_rt_dynamics_filter(rt, c, m, support[i], 1, rep, tot_best, c->dshift, eio, err)))
             break;
@@ -620,7 +665,14 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         if ((lfd_rt_impose_bounds(r, m) || isnan(e)) &&
             (rc = lfd_rt_zmp_error(rt, m, support[i], c->no_support, &e, &worst, err)))
             break;
-        if (e < e0 && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK && within_caps(fig, &cap)) {
+        /* a filter with nothing to correct (no ZMP DYN_DONE_M or more off
+           its support) returns m as it came */
+        lfd_retarget_dyn_stop ds = {0, eio[2] <= DYN_DONE_M ? LFD_RT_DYN_DONE : LFD_RT_DYN_NO_CLOSER, 0, 0};
+        if (e < e0 && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK)
+            ds = caps_check(fig, &cap);
+        ds.round = i + 1;
+        rep->zmp_direct_stop[i] = ds;
+        if (rc == LFD_OK && ds.why == LFD_RT_DYN_KEPT) {
             rep->zmp_direct_kept++;
             for (int k = 0; k < 2 * n; k++)
                 tot_best[k] += c->dshift[k];
@@ -837,6 +889,8 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
             /* the motion written is the one from before the filter too */
             rep->zmp_shift_max_m = 0;
             rep->zmp_rounds_kept = rep->zmp_direct_kept = rep->zmp_left_frames = 0;
+            rep->zmp_rounds_stop = rep->zmp_direct_stop[0] = rep->zmp_direct_stop[1] =
+                (lfd_retarget_dyn_stop){0, LFD_RT_DYN_NONE, 0, 0};
         } else if (rc == LFD_OK) {
             tmp = mw->qpos;
             mw->qpos = raw;
@@ -937,6 +991,35 @@ void lfd_retarget_root_travel(const lfd_human *h, const lfd_motion *m, double s_
     rep->root_speed_ratio = rep->root_travel_m / rep->human_travel_m;
 }
 
+/* one step of the dynamics filter in words: kept, or why not */
+static void dyn_stop_text(const lfd_retarget_dyn_stop *st, char *buf, size_t n)
+{
+    double v = st->value, l = st->limit;
+    switch (st->why) {
+    case LFD_RT_DYN_KEPT: snprintf(buf, n, "kept"); break;
+    case LFD_RT_DYN_DONE: snprintf(buf, n, "nothing left to correct"); break;
+    case LFD_RT_DYN_NO_CLOSER: snprintf(buf, n, "not kept (its ZMPs no closer to their support)"); break;
+    case LFD_RT_DYN_SLIDE:
+        snprintf(buf, n, "not kept (a planted foot would slide %.1f cm, cap %.1f)", 100 * v, 100 * l);
+        break;
+    case LFD_RT_DYN_ROOT_JUMP:
+        snprintf(buf, n, "not kept (the root would jump %.1f mm in a frame, cap %.1f)", 1000 * v, 1000 * l);
+        break;
+    case LFD_RT_DYN_FLOOR:
+        snprintf(buf, n, "not kept (a sole would go %.1f mm below the floor, cap %.1f)", 1000 * v, 1000 * l);
+        break;
+    case LFD_RT_DYN_HANDS:
+        snprintf(buf, n, "not kept (the hands would be %.1f cm from their targets on average, cap %.1f)",
+                 100 * v, 100 * l);
+        break;
+    case LFD_RT_DYN_ACC:
+        snprintf(buf, n, "not kept (joint acceleration p99 would be %.0f rad/s^2, cap %.0f)", v, l);
+        break;
+    case LFD_RT_DYN_NOT_TRIED: snprintf(buf, n, "not tried (the first round was not kept)"); break;
+    default: snprintf(buf, n, "-"); break;
+    }
+}
+
 int lfd_retarget_report_warnings(const lfd_retarget_report *rep,
                                  char out[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN])
 {
@@ -1012,6 +1095,20 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
         if (rep->zmp_left_frames)
             fprintf(fp, "; %d frames that need support left alone", rep->zmp_left_frames);
         fputc('\n', fp);
+        char t[3][160];
+        const lfd_retarget_dyn_stop *rs = &rep->zmp_rounds_stop;
+        if (rs->why != LFD_RT_DYN_NONE) {
+            dyn_stop_text(rs, t[0], sizeof t[0]);
+            dyn_stop_text(&rep->zmp_direct_stop[0], t[1], sizeof t[1]);
+            dyn_stop_text(&rep->zmp_direct_stop[1], t[2], sizeof t[2]);
+            if (rs->why == LFD_RT_DYN_KEPT)
+                fprintf(fp, "    rounds: all %d kept", rs->round);
+            else if (rs->why == LFD_RT_DYN_DONE)
+                fprintf(fp, "    rounds: %s after %d", t[0], rs->round - 1);
+            else
+                fprintf(fp, "    rounds: round %d %s", rs->round, t[0]);
+            fprintf(fp, "; last steps: 1 %s, 2 %s\n", t[1], t[2]);
+        }
     }
     for (int i = 0; i < rep->support.nranges; i++)
         fprintf(fp, "  needs support: frames %d-%d (%s)\n", rep->support.r[i].first,
@@ -1023,6 +1120,18 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
     int nw = lfd_retarget_report_warnings(rep, w);
     for (int i = 0; i < nw; i++)
         fprintf(fp, "  warning: %s\n", w[i]);
+}
+
+static void dyn_stop_json(lfd_jw *jw, const lfd_retarget_dyn_stop *st)
+{
+    lfd_jw_obj_begin(jw);
+    lfd_jw_kint(jw, "round", st->round);
+    lfd_jw_kstr(jw, "why", lfd_rt_dyn_why_name(st->why));
+    if (st->why >= LFD_RT_DYN_SLIDE && st->why <= LFD_RT_DYN_ACC) {
+        lfd_jw_knum(jw, "value", st->value);
+        lfd_jw_knum(jw, "limit", st->limit);
+    }
+    lfd_jw_obj_end(jw);
 }
 
 void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
@@ -1065,6 +1174,13 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_kint(jw, "zmp_rounds_kept", rep->zmp_rounds_kept);
     lfd_jw_kint(jw, "zmp_direct_kept", rep->zmp_direct_kept);
     lfd_jw_kint(jw, "zmp_left_frames", rep->zmp_left_frames);
+    lfd_jw_key(jw, "zmp_rounds_stop");
+    dyn_stop_json(jw, &rep->zmp_rounds_stop);
+    lfd_jw_key(jw, "zmp_direct_stop");
+    lfd_jw_arr_begin(jw);
+    for (int i = 0; i < 2; i++)
+        dyn_stop_json(jw, &rep->zmp_direct_stop[i]);
+    lfd_jw_arr_end(jw);
     lfd_jw_knum(jw, "root_travel_m", rep->root_travel_m);
     lfd_jw_knum(jw, "human_travel_m", rep->human_travel_m);
     lfd_jw_key(jw, "root_speed_ratio");

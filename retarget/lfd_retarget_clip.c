@@ -868,8 +868,10 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
     double *zmp2 = best + nqn, *target2 = zmp2 + 2 * N, *wz2 = target2 + 2 * N;
     double zc, worst, e = clip_zmp(rt, &w, m, zmp, target, wz, &zc, &worst);
     double e_best = e, step = DYN_STEP0;
-    if (e_io)
+    if (e_io) {
         e_io[0] = e;
+        e_io[2] = worst;
+    }
     /* above 30 fps the legs (and arms) are solved on every stride-th frame
        only, at 30 Hz or more, and their corrections blended linearly in
        between (interp_corrections): they are smoothed at FEET_CORR_HZ

@@ -237,9 +237,11 @@ int lfd_rt_smooth_motion(const lfd_robot *r, const lfd_rt_clip *c, lfd_motion *m
    applied to m (the legs keep the feet) and, with shift_xy (2 n doubles, may
    be NULL), returned; shift0 (2 n doubles, may be NULL) is the shift m
    already has, which counts toward ZMP_MAX_SHIFT_M; with keep_hands the
-   arms put the hands back where they were too (rt->ik_arms); e_io (2
+   arms put the hands back where they were too (rt->ik_arms); e_io (3
    doubles, may be NULL): the ZMP error (lfd_rt_zmp_error on the filter's
-   support) of m as it came in and as it leaves */
+   support) of m as it came in and as it leaves, and the largest distance
+   of a ZMP from its support as it came in (m; under DYN_DONE_M the filter
+   leaves m as it is) */
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
                            int keep_hands, lfd_retarget_report *rep, const double *shift0,
                            double *shift_xy, double *e_io, lfd_err *err);

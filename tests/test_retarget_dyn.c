@@ -94,6 +94,38 @@ static int shared_clip_on(const char *robot, const char *name, lfd_robot **r, lf
     return rc == LFD_OK;
 }
 
+/* The report's account of the filter agrees with what it kept: the rounds
+   ended at the first round not kept (all kept: their number), a cap named
+   as the reason was passed, and the last steps kept are the ones said to
+   be; without the filter (or with the unsmoothed motion written), nothing
+   is said. */
+static void check_filter_account(const lfd_retarget_report *rep)
+{
+    const lfd_retarget_dyn_stop *rs = &rep->zmp_rounds_stop, *ds = rep->zmp_direct_stop;
+    if (!rep->zmp_filter_ran || rep->smoothing_kept_off) {
+        CHECK(rs->why == LFD_RT_DYN_NONE && ds[0].why == LFD_RT_DYN_NONE && ds[1].why == LFD_RT_DYN_NONE);
+        return;
+    }
+    if (rs->why == LFD_RT_DYN_KEPT)
+        CHECK(rep->zmp_rounds_kept == rs->round && rs->round >= 1);
+    else
+        CHECK(rep->zmp_rounds_kept == rs->round - 1);
+    int kept = 0;
+    for (int i = 0; i < 2; i++) {
+        CHECK(ds[i].round == i + 1);
+        CHECK(ds[i].why != LFD_RT_DYN_NONE);
+        kept += ds[i].why == LFD_RT_DYN_KEPT;
+        if (ds[i].why >= LFD_RT_DYN_SLIDE && ds[i].why <= LFD_RT_DYN_ACC)
+            CHECK(ds[i].value > ds[i].limit);
+        /* the last steps are skipped only after a first round not kept */
+        CHECK((ds[i].why == LFD_RT_DYN_NOT_TRIED) == (rs->round == 1 && rs->why != LFD_RT_DYN_KEPT &&
+                                                     rs->why != LFD_RT_DYN_DONE));
+    }
+    if (rs->why >= LFD_RT_DYN_SLIDE && rs->why <= LFD_RT_DYN_ACC)
+        CHECK(rs->value > rs->limit);
+    CHECK(kept == rep->zmp_direct_kept);
+}
+
 /* halves: the unfiltered motion needs over 0.1 body weights of help and
    the filter at least halves it */
 static void walk_on(const char *robot, const char *name, double help_max, int halves)
@@ -114,6 +146,7 @@ static void walk_on(const char *robot, const char *name, double help_max, int ha
         CHECK(rep[1].hand_err_mean_m <= 0.02);
         CHECK(rep[1].foot_slide_max_m <= 0.02);
         CHECK(rep[1].zmp_shift_max_m <= ZMP_MAX_SHIFT_M + 1e-9);
+        check_filter_account(&rep[1]);
         CHECK(rep[1].acc_p99_rad_s2 <= LFD_RETARGET_WARN_ACC_P99);
     }
     if (halves) {
@@ -190,6 +223,8 @@ static void synthetic_walk_g1_at(double fps)
         /* the report says the filter ran and what it kept */
         CHECK(!rep[0].zmp_filter_ran && rep[1].zmp_filter_ran);
         CHECK(rep[1].zmp_rounds_kept >= 1);
+        check_filter_account(&rep[0]);
+        check_filter_account(&rep[1]);
         fprintf(stderr, "synthetic walk g1 at %.0f fps: help %.3f -> %.3f bw, root shift %.3f m, "
                         "slide %.4f m (%.4f without the filter)\n",
                 fps, assist[0], assist[1], shift, slide, rep[0].foot_slide_max_m);
