@@ -991,29 +991,48 @@ void lfd_retarget_root_travel(const lfd_human *h, const lfd_motion *m, double s_
     rep->root_speed_ratio = rep->root_travel_m / rep->human_travel_m;
 }
 
+/* value and cap, scaled, with the decimals (from d, two more at most)
+   that tell them apart: "1.6 cm, cap 1.5", "72.94 rad/s^2, cap 72.93" */
+static void value_cap(char *buf, size_t n, double v, double l, double scale, int d, const char *unit)
+{
+    char a[32], b[32];
+    for (int k = d; k <= d + 2; k++) {
+        snprintf(a, sizeof a, "%.*f", k, scale * v);
+        snprintf(b, sizeof b, "%.*f", k, scale * l);
+        if (strcmp(a, b))
+            break;
+    }
+    snprintf(buf, n, "%s %s, cap %s", a, unit, b);
+}
+
 /* one step of the dynamics filter in words: kept, or why not */
 static void dyn_stop_text(const lfd_retarget_dyn_stop *st, char *buf, size_t n)
 {
+    char vc[96];
     double v = st->value, l = st->limit;
     switch (st->why) {
     case LFD_RT_DYN_KEPT: snprintf(buf, n, "kept"); break;
     case LFD_RT_DYN_DONE: snprintf(buf, n, "nothing left to correct"); break;
     case LFD_RT_DYN_NO_CLOSER: snprintf(buf, n, "not kept (its ZMPs no closer to their support)"); break;
     case LFD_RT_DYN_SLIDE:
-        snprintf(buf, n, "not kept (a planted foot would slide %.1f cm, cap %.1f)", 100 * v, 100 * l);
+        value_cap(vc, sizeof vc, v, l, 100, 1, "cm");
+        snprintf(buf, n, "not kept (planted-foot slide would be %s)", vc);
         break;
     case LFD_RT_DYN_ROOT_JUMP:
-        snprintf(buf, n, "not kept (the root would jump %.1f mm in a frame, cap %.1f)", 1000 * v, 1000 * l);
+        value_cap(vc, sizeof vc, v, l, 1000, 1, "mm");
+        snprintf(buf, n, "not kept (root jump would be %s)", vc);
         break;
     case LFD_RT_DYN_FLOOR:
-        snprintf(buf, n, "not kept (a sole would go %.1f mm below the floor, cap %.1f)", 1000 * v, 1000 * l);
+        value_cap(vc, sizeof vc, v, l, 1000, 1, "mm");
+        snprintf(buf, n, "not kept (floor penetration would be %s)", vc);
         break;
     case LFD_RT_DYN_HANDS:
-        snprintf(buf, n, "not kept (the hands would be %.1f cm from their targets on average, cap %.1f)",
-                 100 * v, 100 * l);
+        value_cap(vc, sizeof vc, v, l, 100, 1, "cm");
+        snprintf(buf, n, "not kept (the hands' mean error would be %s)", vc);
         break;
     case LFD_RT_DYN_ACC:
-        snprintf(buf, n, "not kept (joint acceleration p99 would be %.0f rad/s^2, cap %.0f)", v, l);
+        value_cap(vc, sizeof vc, v, l, 1, 0, "rad/s^2");
+        snprintf(buf, n, "not kept (joint acceleration p99 would be %s)", vc);
         break;
     case LFD_RT_DYN_NOT_TRIED: snprintf(buf, n, "not tried (the first round was not kept)"); break;
     default: snprintf(buf, n, "-"); break;
