@@ -539,7 +539,8 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     /* why the rounds ended: all kept unless one says otherwise */
     lfd_retarget_dyn_stop stop = {DYN_ROUNDS, LFD_RT_DYN_KEPT, 0, 0}, last = stop;
     for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
-        if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, 0, rep, tot, c->dshift, NULL, err)))
+        double eio[3] = {NAN, NAN, NAN};
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, 0, rep, tot, c->dshift, eio, err)))
             break;
         /* the shift of all rounds stays within ZMP_MAX_SHIFT_M; c->dshift
            becomes the shift this round applies */
@@ -552,8 +553,10 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
             c->dshift[2 * k + 1] = f * y - t[1];
         }
         if (dmax < DYN_MIN_SHIFT_M) {
-            stop = (lfd_retarget_dyn_stop){rd + 1, LFD_RT_DYN_DONE, 0, 0};
-            break; /* the ZMP is where it should be, or nothing more can be done */
+            /* the ZMP is where it should be, or no shift the filter tried
+               brought it closer */
+            stop = (lfd_retarget_dyn_stop){rd + 1, eio[2] <= DYN_DONE_M ? LFD_RT_DYN_DONE : LFD_RT_DYN_NO_CLOSER, 0, 0};
+            break;
         }
         /* the round's shift, and where the caps refuse it (its ZMPs closer
            to their support, but the feet sliding or the root jumping more
