@@ -1011,35 +1011,31 @@ static void value_cap(char *buf, size_t n, double v, double l, double scale, int
 /* one step of the dynamics filter in words: kept, or why not */
 static void dyn_stop_text(const lfd_retarget_dyn_stop *st, char *buf, size_t n)
 {
-    char vc[96];
-    double v = st->value, l = st->limit;
-    switch (st->why) {
-    case LFD_RT_DYN_KEPT: snprintf(buf, n, "kept"); break;
-    case LFD_RT_DYN_DONE: snprintf(buf, n, "nothing left to correct"); break;
-    case LFD_RT_DYN_NO_CLOSER: snprintf(buf, n, "not kept (its ZMPs no closer to their support)"); break;
-    case LFD_RT_DYN_SLIDE:
-        value_cap(vc, sizeof vc, v, l, 100, 1, "cm");
-        snprintf(buf, n, "not kept (planted-foot slide would be %s)", vc);
-        break;
-    case LFD_RT_DYN_ROOT_JUMP:
-        value_cap(vc, sizeof vc, v, l, 1000, 1, "mm");
-        snprintf(buf, n, "not kept (root jump would be %s)", vc);
-        break;
-    case LFD_RT_DYN_FLOOR:
-        value_cap(vc, sizeof vc, v, l, 1000, 1, "mm");
-        snprintf(buf, n, "not kept (floor penetration would be %s)", vc);
-        break;
-    case LFD_RT_DYN_HANDS:
-        value_cap(vc, sizeof vc, v, l, 100, 1, "cm");
-        snprintf(buf, n, "not kept (the hands' mean error would be %s)", vc);
-        break;
-    case LFD_RT_DYN_ACC:
-        value_cap(vc, sizeof vc, v, l, 1, 0, "rad/s^2");
-        snprintf(buf, n, "not kept (joint acceleration p99 would be %s)", vc);
-        break;
-    case LFD_RT_DYN_NOT_TRIED: snprintf(buf, n, "not tried (the first round was not kept)"); break;
-    default: snprintf(buf, n, "-"); break;
-    }
+    /* the caps: the figure's name, its scale to the unit printed, decimals, unit */
+    static const struct {
+        lfd_rt_dyn_why why;
+        const char *figure;
+        double scale;
+        int decimals;
+        const char *unit;
+    } caps[] = {{LFD_RT_DYN_SLIDE, "planted-foot slide", 100, 1, "cm"},
+                {LFD_RT_DYN_ROOT_JUMP, "root jump", 1000, 1, "mm"},
+                {LFD_RT_DYN_FLOOR, "floor penetration", 1000, 1, "mm"},
+                {LFD_RT_DYN_HANDS, "the hands' mean error", 100, 1, "cm"},
+                {LFD_RT_DYN_ACC, "joint acceleration p99", 1, 0, "rad/s^2"}};
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
+        if (caps[i].why == st->why) {
+            char vc[96];
+            value_cap(vc, sizeof vc, st->value, st->limit, caps[i].scale, caps[i].decimals, caps[i].unit);
+            snprintf(buf, n, "not kept (%s would be %s)", caps[i].figure, vc);
+            return;
+        }
+    snprintf(buf, n, "%s",
+             st->why == LFD_RT_DYN_KEPT       ? "kept"
+             : st->why == LFD_RT_DYN_DONE     ? "nothing left to correct"
+             : st->why == LFD_RT_DYN_NO_CLOSER ? "not kept (its ZMPs no closer to their support)"
+             : st->why == LFD_RT_DYN_NOT_TRIED ? "not tried (the first round was not kept)"
+                                              : "-");
 }
 
 int lfd_retarget_report_warnings(const lfd_retarget_report *rep,
