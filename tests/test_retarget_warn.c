@@ -47,42 +47,47 @@ TEST(retarget_warnings_follow_the_thresholds)
     CHECK_CONTAINS(w[0], "range bound in 30 %");
 }
 
+/* the report as printed (malloc'd; NULL if no memory stream) */
+static char *report_text(const lfd_retarget_report *rep)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    if (!fp)
+        return NULL;
+    lfd_retarget_report_print(rep, fp);
+    fclose(fp);
+    return text;
+}
+
 /* The report says what stopped the dynamics filter: the round that ended
    its rounds and each last step, kept or the cap it would have passed, the
    figure and the cap printed with the decimals that tell them apart; the
    same under --json's words. */
 TEST(retarget_report_says_what_stopped_the_filter)
 {
-    lfd_retarget_report rep;
-    memset(&rep, 0, sizeof rep);
-    rep.zmp_filter_ran = 1;
-    rep.zmp_rounds_kept = 2;
-    rep.zmp_direct_kept = 1;
-    rep.zmp_rounds_stop = (lfd_retarget_dyn_stop){3, LFD_RT_DYN_SLIDE, 0.0162, 0.015};
-    rep.zmp_direct_stop[0] = (lfd_retarget_dyn_stop){1, LFD_RT_DYN_ACC, 72.94, 72.93};
-    rep.zmp_direct_stop[1] = (lfd_retarget_dyn_stop){2, LFD_RT_DYN_KEPT, 0, 0};
-    char *text = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&text, &len);
-    CHECK(fp != NULL);
-    if (!fp)
-        return;
-    lfd_retarget_report_print(&rep, fp);
-    fclose(fp);
-    CHECK_CONTAINS(text, "rounds kept 2, last steps kept 1");
-    CHECK_CONTAINS(text, "rounds: round 3 not kept (planted-foot slide would be 1.6 cm, cap 1.5)");
-    CHECK_CONTAINS(text, "1 not kept (joint acceleration p99 would be 72.94 rad/s^2, cap 72.93), 2 kept");
+    lfd_retarget_report rep = {
+        .zmp_filter_ran = 1,
+        .zmp_rounds_kept = 2,
+        .zmp_direct_kept = 1,
+        .zmp_rounds_stop = {3, LFD_RT_DYN_SLIDE, 0.0162, 0.015},
+        .zmp_direct_stop = {{1, LFD_RT_DYN_ACC, 72.94, 72.93}, {2, LFD_RT_DYN_KEPT, 0, 0}},
+    };
+    char *text = report_text(&rep);
+    CHECK(text != NULL);
+    if (text) {
+        CHECK_CONTAINS(text, "rounds kept 2, last steps kept 1");
+        CHECK_CONTAINS(text, "rounds: round 3 not kept (planted-foot slide would be 1.6 cm, cap 1.5)");
+        CHECK_CONTAINS(text, "1 not kept (joint acceleration p99 would be 72.94 rad/s^2, cap 72.93), 2 kept");
+    }
     free(text);
     /* all rounds kept, nothing left for the last steps; and the words of --json */
     rep.zmp_rounds_stop = (lfd_retarget_dyn_stop){3, LFD_RT_DYN_KEPT, 0, 0};
     rep.zmp_direct_stop[0] = rep.zmp_direct_stop[1] = (lfd_retarget_dyn_stop){1, LFD_RT_DYN_DONE, 0, 0};
-    fp = open_memstream(&text, &len);
-    CHECK(fp != NULL);
-    if (!fp)
-        return;
-    lfd_retarget_report_print(&rep, fp);
-    fclose(fp);
-    CHECK_CONTAINS(text, "rounds: all 3 kept; last steps: 1 nothing left to correct, 2 nothing left to correct");
+    text = report_text(&rep);
+    CHECK(text != NULL);
+    if (text)
+        CHECK_CONTAINS(text, "rounds: all 3 kept; last steps: 1 nothing left to correct, 2 nothing left to correct");
     free(text);
     CHECK(!strcmp(lfd_rt_dyn_why_name(LFD_RT_DYN_SLIDE), "slide"));
     CHECK(!strcmp(lfd_rt_dyn_why_name(LFD_RT_DYN_NOT_TRIED), "not_tried"));
