@@ -40,6 +40,10 @@ void lfd_batch_opts_init(lfd_batch_opts *o)
     o->nshards = 1;
     o->purpose = "robot-training";
     o->plots = LFD_BATCH_PLOTS_FAIL;
+    /* `lfd retarget`'s default: the whole-clip passes and the dynamics
+       filter run only with the smoothing on (until this was set the batch
+       retargeted frame by frame, with the jumps issue 15 took out) */
+    o->smooth_hz = LFD_RETARGET_SMOOTH_HZ;
 }
 
 /* ---- corpus ------------------------------------------------------------------------------ */
@@ -866,6 +870,15 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
     lfd_jw_knum(&jw, "peak_vel_ratio", rrep.peak_vel_ratio);
     lfd_jw_knum(&jw, "foot_slide_max_m", rrep.foot_slide_max_m);
     lfd_jw_kint(&jw, "range_violations", rrep.range_violations);
+    /* what stopped the dynamics filter (lfd_retarget_report.zmp_rounds_stop) */
+    if (rrep.zmp_filter_ran && rrep.zmp_rounds_stop.why != LFD_RT_DYN_NONE) {
+        lfd_jw_kstr(&jw, "filter_rounds", lfd_rt_dyn_why_name(rrep.zmp_rounds_stop.why));
+        lfd_jw_key(&jw, "filter_last_steps");
+        lfd_jw_arr_begin(&jw);
+        for (int i = 0; i < 2; i++)
+            lfd_jw_str(&jw, lfd_rt_dyn_why_name(rrep.zmp_direct_stop[i].why));
+        lfd_jw_arr_end(&jw);
+    }
     lfd_jw_obj_end(&jw);
     lfd_jw_key(&jw, "check");
     lfd_jw_obj_begin(&jw);

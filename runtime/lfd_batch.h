@@ -85,7 +85,9 @@ typedef struct lfd_batch_opts {
     const char *purpose;                      /* consent needed ("robot-training") */
     double fps;                               /* retarget rate; 0 = the source's */
     int upper_body;                           /* retarget upper body only */
-    double smooth_hz;                         /* retarget low-pass; 0 = none */
+    double smooth_hz;                         /* retarget's whole-clip smoothing (default
+                                                 LFD_RETARGET_SMOOTH_HZ, as lfd retarget); 0 = none,
+                                                 and then no whole-clip passes or dynamics filter */
     int track;                                /* check with tracking in simulation */
     int plots;                                /* LFD_BATCH_PLOTS_* (default FAIL) */
     int progress;                             /* progress bar / line on stderr */

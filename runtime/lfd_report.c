@@ -130,6 +130,7 @@ struct lfd_report {
     ctab errors;                 /* "stage\x1freason_kind": v0 records */
     ctab robots;                 /* robot: v0 pass, v1 warn, v2 fail, v3 errors, v4 motions; x0 frames */
     ctab groups;                 /* "robot\x1fgroup": v0 failing clips, v1 warning clips; x0 fail frames */
+    ctab filter;                 /* "robot\x1fwhy": v0 motions whose filter rounds ended so, v1 last steps */
     ctab contrib;                /* id: v0 recordings, v1 rejected, v2 refused, v3 failing clips; x0 s */
     worst *w;
     int nw, wcap;
@@ -260,6 +261,26 @@ static int report_add(lfd_report *r, const lfd_json *rec)
                      mframes > 0 ? 100.0 * jnum(g, "fail_frames", 0) / mframes : 0.0);
         }
     }
+    /* what stopped the dynamics filter: its rounds, and each last step */
+    const lfd_json *rt = lfd_json_get(rec, "retarget");
+    const char *fr = jstr(rt, "filter_rounds");
+    const lfd_json *fl = rt ? lfd_json_get(rt, "filter_last_steps") : NULL;
+    for (int i = -1; fr && i < 2; i++) {
+        const lfd_json *e = NULL;
+        if (i >= 0) {
+            e = fl ? fl->child : NULL;
+            for (int k = 0; k < i && e; k++)
+                e = e->next;
+            if (!e || e->type != LFD_JSON_STR)
+                continue;
+        }
+        char key[256];
+        snprintf(key, sizeof key, "%s\x1f%s", robot, i < 0 ? fr : e->str);
+        cnt *c = ct_get(&r->filter, key);
+        if (!c)
+            return LFD_ENOMEM;
+        c->v[i < 0 ? 0 : 1]++;
+    }
     double share = jnum(ck, "fail_share", 0);
     if (vi == 2 || share > 0) {
         if (r->nw == r->wcap) {
@@ -305,6 +326,7 @@ void lfd_report_free(lfd_report **rp)
     ct_free(&r->errors);
     ct_free(&r->robots);
     ct_free(&r->groups);
+    ct_free(&r->filter);
     ct_free(&r->contrib);
     for (int i = 0; i < r->nw; i++) {
         free(r->w[i].id);
@@ -347,6 +369,7 @@ int lfd_report_build(lfd_report **out, const char *run_dir, lfd_err *err)
     ct_init(&r->errors);
     ct_init(&r->robots);
     ct_init(&r->groups);
+    ct_init(&r->filter);
     ct_init(&r->contrib);
     char *save = NULL;
     int lineno = 0;
@@ -375,6 +398,7 @@ int lfd_report_build(lfd_report **out, const char *run_dir, lfd_err *err)
     ct_sort(&r->errors, cmp_cnt_v0);
     ct_sort(&r->robots, cmp_cnt_name);
     ct_sort(&r->groups, cmp_cnt_name);
+    ct_sort(&r->filter, cmp_cnt_name);
     ct_sort(&r->contrib, cmp_cnt_v0);
     *out = r;
     return LFD_OK;
@@ -492,6 +516,17 @@ void lfd_report_json(const lfd_report *r, FILE *fp)
                 lfd_jw_obj_end(&jw);
             }
         lfd_jw_obj_end(&jw);
+        lfd_jw_key(&jw, "filter_stops");
+        lfd_jw_obj_begin(&jw);
+        for (int g = 0; g < r->filter.n; g++)
+            if (sep_prefix_is(r->filter.e[g].name, rb->name)) {
+                lfd_jw_key(&jw, after_sep(r->filter.e[g].name));
+                lfd_jw_obj_begin(&jw);
+                lfd_jw_kint(&jw, "rounds", r->filter.e[g].v[0]);
+                lfd_jw_kint(&jw, "last_steps", r->filter.e[g].v[1]);
+                lfd_jw_obj_end(&jw);
+            }
+        lfd_jw_obj_end(&jw);
         lfd_jw_obj_end(&jw);
     }
     lfd_jw_obj_end(&jw);
@@ -585,6 +620,28 @@ static void bars(FILE *fp, int n, const char *const *labels, const double *vals,
         fputs("</text>\n", fp);
     }
     fputs("</svg>\n", fp);
+}
+
+/* what stopped the retargeter's dynamics filter on this robot's motions:
+   per reason, how many clips' rounds ended so and how many last steps */
+static void filter_table(FILE *fp, const lfd_report *r, const char *robot)
+{
+    int any = 0;
+    for (int g = 0; g < r->filter.n; g++) {
+        const cnt *c = &r->filter.e[g];
+        if (!sep_prefix_is(c->name, robot))
+            continue;
+        if (!any)
+            fputs("<table><tr><th>what stopped the dynamics filter</th><th>clips' rounds</th>"
+                  "<th>last steps</th></tr>\n",
+                  fp);
+        any = 1;
+        fputs("<tr><td>", fp);
+        esc(fp, after_sep(c->name));
+        fprintf(fp, "</td><td>%ld</td><td>%ld</td></tr>\n", c->v[0], c->v[1]);
+    }
+    if (any)
+        fputs("</table>\n", fp);
 }
 
 /* one stacked bar of pass / warn / fail (or reject) */
@@ -794,6 +851,7 @@ int lfd_report_html(const lfd_report *r, const char *path, lfd_err *err)
             }
         if (n)
             bars(fp, n, lab, v, txt, "#c8412f");
+        filter_table(fp, r, rb->name);
     }
 
     /* worst clips */

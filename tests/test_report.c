@@ -72,6 +72,16 @@ TEST(report_json_counts)
                      num_at(h1, "fail", NULL, NULL, NULL),
                  6);
     CHECK_EQ_INT(num_at(r, "check", "no-such-robot", "errors", NULL), 6);
+    /* the batch retargets as `lfd retarget` does, dynamics filter included:
+       each of the 6 motions says what stopped its rounds and its 2 last steps */
+    const lfd_json *fs = h1 ? lfd_json_get(h1, "filter_stops") : NULL;
+    double rounds = 0, last = 0;
+    for (const lfd_json *x = fs ? fs->child : NULL; x; x = x->next) {
+        rounds += num_at(x, "rounds", NULL, NULL, NULL);
+        last += num_at(x, "last_steps", NULL, NULL, NULL);
+    }
+    CHECK_EQ_INT(rounds, 6);
+    CHECK_EQ_INT(last, 12);
     /* contributors: 4 with usable recordings plus those of the refused / rejected ones */
     const lfd_json *c = lfd_json_get(r, "contributors");
     CHECK(c && c->count >= 4);

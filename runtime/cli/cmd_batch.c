@@ -24,7 +24,7 @@ static int run_batch(const lfd_cmd *cmd, int argc, char **argv)
         {"out-fps", 0, LFD_OPT_DOUBLE, &o.fps, "HZ", "retarget output rate (default: the recording's)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "out-fps", NULL},
         {"upper-body", 0, LFD_OPT_FLAG, &o.upper_body, NULL, "retarget the upper body only"},
-        {"smooth", 0, LFD_OPT_DOUBLE, &o.smooth_hz, "HZ", "retarget low-pass cutoff (default none)"},
+        {"smooth", 0, LFD_OPT_DOUBLE, &o.smooth_hz, "HZ", "retarget's whole-clip smoothing, as lfd retarget (default 4, 0 off)"},
         {"track", 0, LFD_OPT_FLAG, &o.track, NULL, "check with tracking in simulation"},
         {"plots", 0, LFD_OPT_STR, &plots, "WHICH", "check plots: fail (default) | all | none"},
         {"no-progress", 0, LFD_OPT_FLAG, &no_progress, NULL, "no progress bar / lines"},
