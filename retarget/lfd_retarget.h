@@ -189,7 +189,6 @@ void lfd_retarget_stream_reset(lfd_retarget_stream *s);
 int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *in, double *qpos,
                              lfd_retarget_info *info, lfd_err *err);
 
-/* Quality of a retargeted motion. */
 /* Why a step of the dynamics filter ended as it did (lfd_retarget_report):
    kept, nothing left to correct, not closer to the support, or the cap on
    one of the written motion's figures it would have pushed past (value and
@@ -214,9 +213,10 @@ typedef struct lfd_retarget_dyn_stop {
     double value, limit;  /* for a cap: the figure the step would have given, and its cap */
 } lfd_retarget_dyn_stop;
 
-/* short words for why (lfd check's where they overlap): "kept", "slide", ... */
+/* why in one word, as --json writes it: "kept", "slide", ... */
 const char *lfd_rt_dyn_why_name(lfd_rt_dyn_why why);
 
+/* Quality of a retargeted motion. */
 typedef struct lfd_retarget_report {
     int frames;
     double fps;

@@ -151,6 +151,19 @@ static double jnum(const lfd_json *o, const char *k, double dflt)
 
 static char *dupz(const char *s) { return strdup(s ? s : ""); }
 
+/* one more of robot's motions whose filter rounds (slot 0) or a last step
+   (slot 1) ended for reason why; nonzero when out of memory */
+static int filter_count(lfd_report *r, const char *robot, const char *why, int slot)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s\x1f%s", robot, why);
+    cnt *c = ct_get(&r->filter, key);
+    if (!c)
+        return 1;
+    c->v[slot]++;
+    return 0;
+}
+
 static int report_add(lfd_report *r, const lfd_json *rec)
 {
     const char *id = jstr(rec, "id"), *robot = jstr(rec, "robot"), *status = jstr(rec, "status");
@@ -264,23 +277,12 @@ static int report_add(lfd_report *r, const lfd_json *rec)
     /* what stopped the dynamics filter: its rounds, and each last step */
     const lfd_json *rt = lfd_json_get(rec, "retarget");
     const char *fr = jstr(rt, "filter_rounds");
-    const lfd_json *fl = rt ? lfd_json_get(rt, "filter_last_steps") : NULL;
-    for (int i = -1; fr && i < 2; i++) {
-        const lfd_json *e = NULL;
-        if (i >= 0) {
-            e = fl ? fl->child : NULL;
-            for (int k = 0; k < i && e; k++)
-                e = e->next;
-            if (!e || e->type != LFD_JSON_STR)
-                continue;
-        }
-        char key[256];
-        snprintf(key, sizeof key, "%s\x1f%s", robot, i < 0 ? fr : e->str);
-        cnt *c = ct_get(&r->filter, key);
-        if (!c)
+    const lfd_json *fl = fr ? lfd_json_get(rt, "filter_last_steps") : NULL;
+    if (fr && filter_count(r, robot, fr, 0))
+        return LFD_ENOMEM;
+    for (const lfd_json *e = fl ? fl->child : NULL; e; e = e->next)
+        if (e->type == LFD_JSON_STR && filter_count(r, robot, e->str, 1))
             return LFD_ENOMEM;
-        c->v[i < 0 ? 0 : 1]++;
-    }
     double share = jnum(ck, "fail_share", 0);
     if (vi == 2 || share > 0) {
         if (r->nw == r->wcap) {
