@@ -111,6 +111,13 @@ typedef enum lfd_check_kind {
     LFD_CK_SPEED,        /* hand/foot Cartesian speed, m/s */
     LFD_CK_NEEDS_SUPPORT, /* frames no foot support on the floor carries (seated, feet
                              above the floor: ingest/lfd_support.h); value s, aux = why */
+    LFD_CK_TRACK_SCUFF,  /* tracking: a foot the motion has in the air carries the robot in the
+                            simulation (value N; aux: the reference's lowest sole corner in 0.1 mm,
+                            its speed in mm/s, packed as height * 100000 + speed) */
+    LFD_CK_TRACK_EDGE,   /* tracking: a foot the motion holds flat on the floor stands on an edge
+                            in the simulation (value m: its sole's tilt, highest corner over lowest;
+                            aux: where it stood at the first frame: 0-3 a corner, 4-7 the heel,
+                            toe, y_min or y_max edge) */
     LFD_CK_COUNT
 } lfd_check_kind;
 
@@ -237,6 +244,12 @@ typedef struct lfd_check_track {
     double effort_peak;     /* largest |torque| / limit of any joint */
     int effort_joint;       /* its joint index */
     long clamped_steps;     /* control steps with at least one clamped torque */
+    /* what the simulated feet did that the motion does not (lfd_check_track.c):
+       the first frame a foot the motion has in the air carried the robot
+       (LFD_CK_TRACK_SCUFF) and a foot it holds flat stood on an edge
+       (LFD_CK_TRACK_EDGE), -1 none, and which foot (0 left, 1 right) */
+    int first_scuff_frame, first_scuff_foot;
+    int first_edge_frame, first_edge_foot;
     int assist_ran;         /* the harness run happened (the free run failed) */
     double assist_peak;     /* share of body weight */
     double assist_mean;

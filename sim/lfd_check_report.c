@@ -28,6 +28,43 @@ static const char *peak_text(const lfd_check_finding *x, char *buf, size_t n)
     return buf;
 }
 
+/* "heel outer corner", "toe edge" ...: k 0-3 a corner of side s's sole
+   (bit 0: x_max, the toe; bit 1: y_max, the left side, outward on the left
+   foot); 4, 5 the heel and toe edges; 6, 7 the y_min and y_max edges */
+static void corner_text(int s, int k, char *out, size_t n)
+{
+    if (k >= 6) {
+        int outer = s == 0 ? k == 7 : k == 6;
+        snprintf(out, n, "%s edge", outer ? "outer" : "inner");
+        return;
+    }
+    if (k >= 4) {
+        snprintf(out, n, "%s edge", k == 5 ? "toe" : "heel");
+        return;
+    }
+    int outer = s == 0 ? (k >> 1) & 1 : !((k >> 1) & 1);
+    snprintf(out, n, "%s %s corner", k & 1 ? "toe" : "heel", outer ? "outer" : "inner");
+}
+
+/* what the feet did before frame f, for a fall's message: the earlier of
+   the first scuff and the first edge (both when on the same frame) */
+static void fall_cause_text(const lfd_check_report *rep, int f, char *out, size_t n)
+{
+    const lfd_check_track *t = &rep->track;
+    static const char *side[2] = {"left", "right"};
+    out[0] = '\0';
+    int fs = t->first_scuff_frame, fe = t->first_edge_frame;
+    int s_on = fs >= 0 && fs <= f, e_on = fe >= 0 && fe <= f;
+    if (s_on && (!e_on || fs <= fe))
+        snprintf(out, n, "; first the %s foot scuffed the floor at frame %d where the motion lifts "
+                         "or moves it",
+                 side[t->first_scuff_foot], fs);
+    else if (e_on)
+        snprintf(out, n, "; first the %s foot rolled onto its edge at frame %d where the motion "
+                         "holds it flat",
+                 side[t->first_edge_foot], fe);
+}
+
 static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_check_finding *x)
 {
     const lfd_check_opts *o = &rep->opts;
@@ -101,19 +138,22 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
                  fr, x->value * 100, x->limit * 100,
                  x->aux & 1 ? "; at times no foot is in contact" : "", pk);
         return;
-    case LFD_CK_FALL:
+    case LFD_CK_FALL: {
+        char cause[160];
+        fall_cause_text(rep, x->first, cause, sizeof cause);
         if (x->aux == 2)
-            snprintf(x->msg, sizeof x->msg, "%s: tracking: the simulation diverged at %.2f s", fr,
-                     rep->track.fall_time_s);
+            snprintf(x->msg, sizeof x->msg, "%s: tracking: the simulation diverged at %.2f s%s", fr,
+                     rep->track.fall_time_s, cause);
         else if (x->aux == 1)
             snprintf(x->msg, sizeof x->msg,
-                     "%s: tracking: falls at %.2f s (root below %.2f of the reference's height)", fr,
-                     rep->track.fall_time_s, o->fall_height_frac);
+                     "%s: tracking: falls at %.2f s (root below %.2f of the reference's height)%s", fr,
+                     rep->track.fall_time_s, o->fall_height_frac, cause);
         else
             snprintf(x->msg, sizeof x->msg,
-                     "%s: tracking: falls at %.2f s (root tilted %.2f rad from the reference > %.2f rad)",
-                     fr, rep->track.fall_time_s, x->value, x->limit);
+                     "%s: tracking: falls at %.2f s (root tilted %.2f rad from the reference > %.2f rad)%s",
+                     fr, rep->track.fall_time_s, x->value, x->limit, cause);
         return;
+    }
     case LFD_CK_TRACK_JOINT:
         snprintf(x->msg, sizeof x->msg, "%s: tracking: RMS joint error %.3f rad > %.3f rad%s", fr,
                  x->value, x->limit, pk);
@@ -138,6 +178,23 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
         snprintf(x->msg, sizeof x->msg, "%s: %s moves at %.3f m/s > %.3f m/s%s", fr, what, x->value,
                  x->limit, pk);
         return;
+    case LFD_CK_TRACK_SCUFF:
+        snprintf(x->msg, sizeof x->msg,
+                 "%s: tracking: the %s carries %.0f N (%.2f body weights) where the motion lifts "
+                 "or moves it (lowest sole corner %.1f mm up, moving %.2f m/s)%s: the robot scuffs the "
+                 "floor",
+                 fr, what, x->value, x->value / rep->weight_n,
+                 (x->aux / 100000) * 0.1, (x->aux % 100000) * 1e-3, pk);
+        return;
+    case LFD_CK_TRACK_EDGE: {
+        char cn[32];
+        corner_text(x->body1 == r->feet[1].body_id, x->aux, cn, sizeof cn);
+        snprintf(x->msg, sizeof x->msg,
+                 "%s: tracking: the %s stands on its %s, its sole tilted up to %.1f cm, "
+                 "where the motion holds it flat%s",
+                 fr, what, cn, x->value * 100, pk);
+        return;
+    }
     default:
         snprintf(x->msg, sizeof x->msg, "%s: %s", fr, lfd_check_kind_name(x->kind));
     }
@@ -373,6 +430,8 @@ void lfd_check_report_json(const lfd_check_report *rep, const lfd_robot *r, cons
         if (r && t->effort_joint >= 0)
             lfd_jw_kstr(jw, "effort_peak_joint", r->joints[t->effort_joint].name);
         lfd_jw_kint(jw, "clamped_steps", t->clamped_steps);
+        lfd_jw_kint(jw, "first_scuff_frame", t->first_scuff_frame);
+        lfd_jw_kint(jw, "first_edge_frame", t->first_edge_frame);
         lfd_jw_kbool(jw, "assist_ran", t->assist_ran);
         lfd_jw_knum(jw, "assist_peak_body_weight", t->assist_ran ? t->assist_peak : 0);
         lfd_jw_knum(jw, "assist_mean_body_weight", t->assist_ran ? t->assist_mean : 0);

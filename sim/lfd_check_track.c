@@ -23,7 +23,25 @@
     proportion to their mass keeps it stable under explicit integration
     (the gains act on the whole robot's inertia, not the pelvis's).  The
     harness's total force / (m g) and moment / (m g h_ref) are the
-    assisting force the motion needs, as a share of body weight. */
+    assisting force the motion needs, as a share of body weight.
+
+    What the simulated feet do that the motion does not, at every motion
+    frame of the free run, says why a run fell (docs/check.md):
+      - a scuff (LFD_CK_TRACK_SCUFF, warning): a foot the motion lifts or
+        moves (its lowest sole corner contact_height_m or more above the
+        floor, where the balance check does not let it carry load, or that
+        corner moving faster than the slide warning's speed) carries more
+        than SCUFF_FORCE_BW of the body weight in the simulation: a swinging
+        toe dragged along the floor, a landing foot that meets the floor
+        early and slides.  A real robot trips there.  (A still foot a few
+        millimetres up, as retargets leave stance feet, is not one: the
+        robot settles onto it.)
+      - an edge (LFD_CK_TRACK_EDGE, info): a foot the motion holds flat on
+        the floor (its corners within FLAT_REF_Z_M of each other, and not a
+        scuff) stands on an edge or
+        a corner in the simulation, its sole tilted EDGE_TILT_M or more from
+        its lowest corner to its highest, while it carries load: the centre
+        of pressure has reached the sole's rim and the robot rolls over it. */
 #include <math.h>
 #include <string.h>
 
@@ -35,6 +53,9 @@
 #define HARNESS_HZ 2.0
 #define HARNESS_ZETA 0.7
 #define START_GAP_MAX_M 0.03 /* a first frame's sole this close above the floor starts on it */
+#define FLAT_REF_Z_M 0.005  /* a reference sole whose corners are within this of the floor is flat on it */
+#define SCUFF_FORCE_BW 0.1   /* ... and carrying this share of body weight in the simulation scuffs */
+#define EDGE_TILT_M 0.015    /* a loaded sole tilted this much (highest corner over lowest) is on an edge */
 
 typedef struct track_run {
     int fell, fall_frame, diverged, frames;
@@ -42,6 +63,8 @@ typedef struct track_run {
     double err_sum, err_max, root_max, tilt_max;
     double assist_sum, assist_max;
     int assist_n;
+    double ref_corner_prev[2][4][2]; /* the reference's sole corners (x, y) at frame ref_prev */
+    int ref_prev;                    /* -1: none yet */
 } track_run;
 
 /* reference at motion time u (in frames): q (nq), qd, qdd (nv) */
@@ -139,6 +162,130 @@ static double lowest_sole_m(const lfd_robot *r, const mjData *d)
     return zmin;
 }
 
+/* sole corners of foot s (world) in d's kinematics; returns the lowest's index */
+static int sole_corners(const lfd_checker *c, const mjData *d, int s, double p[4][3])
+{
+    int fb = c->r->feet[s].body_id, lo = 0;
+    for (int k = 0; k < 4; k++) {
+        lfd_mat3_mulv(p[k], d->xmat + 9 * fb, c->corner[s][k]);
+        lfd_v3_add(p[k], p[k], d->xpos + 3 * fb);
+        if (p[k][2] < p[lo][2])
+            lo = k;
+    }
+    return lo;
+}
+
+/* normal force of the floor (the world body) on foot s's body, N */
+static double foot_floor_force(const mjModel *m, const mjData *d, int body)
+{
+    double fz = 0;
+    for (int i = 0; i < d->ncon; i++) {
+        const mjContact *con = d->contact + i;
+        int b1 = m->geom_bodyid[con->geom1], b2 = m->geom_bodyid[con->geom2];
+        if (!((b1 == body && b2 == 0) || (b2 == body && b1 == 0)))
+            continue;
+        double f6[6];
+        mj_contactForce(m, d, i, f6);
+        fz += f6[0];
+    }
+    return fz;
+}
+
+/* frame f of the free run: the simulated feet against the reference's
+   (frame f of the motion, whose kinematics ws->d gets): scuffs and edges */
+static void feet_events(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                        const lfd_check_opts *o, lfd_check_report *rep, const mjData *ds, int f,
+                        track_run *tr)
+{
+    const lfd_robot *r = c->r;
+    mjData *d = ws->d;
+    for (int g = f > 0 && tr->ref_prev != f - 1 ? f - 1 : f; g <= f; g++) {
+        memcpy(d->qpos, lfd_motion_frame(mo, g), (size_t)c->m->nq * sizeof(double));
+        mj_kinematics(c->m, d);
+        if (g == f)
+            break;
+        for (int s = 0; s < 2; s++) { /* the frame before, for the speeds */
+            double p[4][3];
+            if (r->feet[s].body_id < 0)
+                continue;
+            sole_corners(c, d, s, p);
+            for (int k = 0; k < 4; k++) {
+                tr->ref_corner_prev[s][k][0] = p[k][0];
+                tr->ref_corner_prev[s][k][1] = p[k][1];
+            }
+        }
+        tr->ref_prev = g;
+    }
+    int have_prev = f > 0 && tr->ref_prev == f - 1;
+    tr->ref_prev = f;
+    double slide_v = o->slide_warn_m * 30.0; /* m/s: the slide warning's speed */
+    lfd_check_track *t = &rep->track;
+    for (int s = 0; s < 2; s++) {
+        if (r->feet[s].body_id < 0)
+            continue;
+        double p[4][3], q[4][3];
+        int lo = sole_corners(c, d, s, p), hi = lo;
+        for (int k = 0; k < 4; k++)
+            if (p[k][2] > p[hi][2])
+                hi = k;
+        /* the lowest corner's speed since the last frame (the same corner:
+           a foot rolling on its toe keeps that corner still) */
+        double v = have_prev ? hypot(p[lo][0] - tr->ref_corner_prev[s][lo][0],
+                                 p[lo][1] - tr->ref_corner_prev[s][lo][1]) * mo->fps
+                         : 0;
+        for (int k = 0; k < 4; k++) {
+            tr->ref_corner_prev[s][k][0] = p[k][0];
+            tr->ref_corner_prev[s][k][1] = p[k][1];
+        }
+        double fz = foot_floor_force(c->m, ds, r->feet[s].body_id), load = fz / c->weight_n;
+        if (load <= SCUFF_FORCE_BW)
+            continue;
+        int air = p[lo][2] >= o->contact_height_m || v > slide_v;
+        if (air) {
+            lfd_check_note(ws, rep, LFD_CK_TRACK_SCUFF, s, f, f, f, LFD_CHECK_WARN, fz,
+                           SCUFF_FORCE_BW * c->weight_n, fz);
+            int ki = ws->key_idx[c->key_base[LFD_CK_TRACK_SCUFF] + s];
+            if (ki >= 0 && rep->finding[ki].peak == f) {
+                long hz = lround(fmin(fmax(p[lo][2], 0), 9.9999) * 1e4); /* 0.1 mm */
+                rep->finding[ki].aux = (int)(hz * 100000 + lround(fmin(v, 99.999) * 1e3));
+            }
+            if (t->first_scuff_frame < 0) {
+                t->first_scuff_frame = f;
+                t->first_scuff_foot = s;
+            }
+            continue;
+        }
+        /* flat in the reference, on an edge in the simulation */
+        if (p[hi][2] - p[lo][2] >= FLAT_REF_Z_M)
+            continue;
+        int sl = sole_corners(c, ds, s, q), sh = sl;
+        for (int k = 0; k < 4; k++)
+            if (q[k][2] > q[sh][2])
+                sh = k;
+        double tilt = q[sh][2] - q[sl][2];
+        if (tilt < EDGE_TILT_M)
+            continue;
+        lfd_check_note(ws, rep, LFD_CK_TRACK_EDGE, s, f, f, f, LFD_CHECK_INFO, tilt, EDGE_TILT_M, tilt);
+        /* where it first stood: the corner, or the edge when the next corner
+           along an edge is about as low (aux: 0-3 a corner, 4 + 0-3 the heel,
+           toe, y_min or y_max edge) */
+        int s2 = -1;
+        for (int k = 0; k < 4; k++)
+            if (k != sl && (s2 < 0 || q[k][2] < q[s2][2]))
+                s2 = k;
+        int aux = sl;
+        if (q[s2][2] - q[sl][2] < EDGE_TILT_M / 3 && ((sl ^ s2) == 1 || (sl ^ s2) == 2))
+            aux = (sl ^ s2) == 2 ? 4 + (sl & 1) : 6 + (sl >> 1);
+        int ki = ws->key_idx[c->key_base[LFD_CK_TRACK_EDGE] + s];
+        if (ki >= 0 && rep->finding[ki].first == f)
+            rep->finding[ki].aux = aux;
+        if (t->first_edge_frame < 0) {
+            t->first_edge_frame = f;
+            t->first_edge_foot = s;
+        }
+    }
+}
+
 static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
                     const lfd_check_opts *o, lfd_check_report *rep, int with_harness, track_run *tr,
                     lfd_err *err)
@@ -151,6 +298,7 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
     double fps = mo->fps, dt = m->opt.timestep;
     memset(tr, 0, sizeof *tr);
     tr->fall_frame = -1;
+    tr->ref_prev = -1;
 
     /* start at frame 0 with its velocity */
     lfd_check_frame_derivs(m, mo, 0, sl->qd_ref, NULL, ws->tmp1, ws->tmp2);
@@ -235,6 +383,8 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
             }
             int f = next;
             tr->frames = f + 1;
+            if (!with_harness && r->floating)
+                feet_events(c, ws, mo, o, rep, d, f, tr);
             tr->err_sum += jerr;
             tr->err_max = fmax(tr->err_max, jerr);
             tr->root_max = fmax(tr->root_max, rerr);
@@ -293,6 +443,8 @@ int lfd_check_track_run(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
     double t0 = lfd_now_s();
     lfd_check_track *t = &rep->track;
     t->ran = 1;
+    t->first_scuff_frame = t->first_edge_frame = -1;
+    t->first_scuff_foot = t->first_edge_foot = -1;
     track_run tr;
     int fails_before = rep->nfail;
     int rc = simulate(c, ws, mo, o, rep, 0, &tr, err);

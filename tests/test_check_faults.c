@@ -585,8 +585,10 @@ TEST(check_tracking_fault)
     CHECK(rep->track.ran);
     CHECK(rep->track.assist_ran && rep->track.assist_peak > 0.05);
     CHECK(rep->s_track_root && rep->s_track_root[10] < 0.02);
+    /* (a fall near the end comes with its feet rolling onto an edge) */
     unsigned track_kinds = CK_KIND(LFD_CK_TRACK_ROOT) | CK_KIND(LFD_CK_TRACK_ASSIST) |
-                           CK_KIND(LFD_CK_FALL) | CK_KIND(LFD_CK_TRACK_JOINT);
+                           CK_KIND(LFD_CK_FALL) | CK_KIND(LFD_CK_TRACK_JOINT) |
+                           CK_KIND(LFD_CK_TRACK_EDGE);
     CHECK_EQ_INT(ck_others(rep, track_kinds), 0);
     if (ck_others(rep, track_kinds))
         ck_dump(rep, r);
@@ -604,8 +606,94 @@ TEST(check_tracking_fault)
         CHECK(x->first > 30 && x->first < 120);
         CHECK_EQ_INT(x->severity, LFD_CHECK_FAIL);
         CHECK_CONTAINS(x->msg, "falls at");
+        /* why: both feet, flat on the floor in the motion, roll onto an
+           edge across the lean's direction (heel or toe) before the fall,
+           and the fall's message says so */
+        CHECK_CONTAINS(x->msg, "rolled onto its edge");
+        for (int s = 0; s < 2; s++) {
+            const lfd_check_finding *e = NULL;
+            for (int i = 0; i < rep->nfindings; i++)
+                if (rep->finding[i].kind == LFD_CK_TRACK_EDGE &&
+                    rep->finding[i].body1 == r->feet[s].body_id)
+                    e = &rep->finding[i];
+            CHECK(e != NULL);
+            if (!e)
+                continue;
+            CHECK_EQ_INT(e->severity, LFD_CHECK_INFO);
+            CHECK(e->first > 30 && e->first < x->first);
+            CHECK(e->aux == 4 || e->aux == 5); /* the heel or the toe edge */
+            CHECK(strstr(e->msg, "heel edge") || strstr(e->msg, "toe edge"));
+        }
+        CHECK_EQ_INT(rep->track.first_scuff_frame, -1);
     }
     CHECK(rep->track.assist_ran && rep->track.assist_peak > 0.2);
+    lfd_check_report_free(&rep);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* The tracking simulation says what the simulated feet did that the motion
+   does not: a standing motion floating 2.5 cm above the floor (higher than
+   the balance check lets a sole carry load) has both feet carrying the
+   robot in the simulation where the motion has them in the air (a scuff,
+   from the first frames on); the same motion 1 cm up (a still foot a
+   retarget leaves a little high: the robot settles onto it) and on the
+   floor has none. */
+TEST(check_tracking_scuff)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 2, FPS, &err), &err);
+    lfd_check_opts o;
+    lfd_check_opts_init(&o);
+    o.checks = 1u << LFD_CG_TRACK;
+    lfd_check_report *rep = ck_run(r, &m, &o);
+    if (rep) {
+        CHECK(rep->track.ran && !rep->track.fell);
+        CHECK_EQ_INT(rep->nfindings, 0);
+        CHECK_EQ_INT(rep->track.first_scuff_frame, -1);
+        CHECK_EQ_INT(rep->track.first_edge_frame, -1);
+        if (rep->nfindings)
+            ck_dump(rep, r);
+    }
+    lfd_check_report_free(&rep);
+    for (int f = 0; f < m.nframes; f++)
+        lfd_motion_frame(&m, f)[2] += 0.01;
+    rep = ck_run(r, &m, &o);
+    if (rep) {
+        CHECK(rep->track.ran && !rep->track.fell);
+        CHECK_EQ_INT(rep->track.first_scuff_frame, -1);
+        CHECK_EQ_INT(rep->track.first_edge_frame, -1);
+    }
+    lfd_check_report_free(&rep);
+    for (int f = 0; f < m.nframes; f++)
+        lfd_motion_frame(&m, f)[2] += 0.015;
+    rep = ck_run(r, &m, &o);
+    if (rep) {
+        CHECK(rep->track.ran && !rep->track.fell);
+        CHECK(rep->track.first_scuff_frame >= 1 && rep->track.first_scuff_frame <= 3);
+        for (int s = 0; s < 2; s++) {
+            const lfd_check_finding *x = NULL;
+            for (int i = 0; i < rep->nfindings; i++)
+                if (rep->finding[i].kind == LFD_CK_TRACK_SCUFF &&
+                    rep->finding[i].body1 == r->feet[s].body_id)
+                    x = &rep->finding[i];
+            CHECK(x != NULL);
+            if (!x)
+                continue;
+            CHECK_EQ_INT(x->severity, LFD_CHECK_WARN);
+            CHECK(x->first <= 3 && x->last == m.nframes - 1);
+            /* the peak: the landing from 2.5 cm, then about half the weight each */
+            CHECK(x->value > 0.4 * rep->weight_n && x->value < 3 * rep->weight_n);
+            CHECK_CONTAINS(x->msg, s ? "right foot" : "left foot");
+            CHECK_CONTAINS(x->msg, "25.0 mm up"); /* the motion's lowest sole corner */
+        }
+        CHECK_EQ_INT(rep->track.first_edge_frame, -1);
+        CHECK_EQ_INT(rep->verdict, LFD_CHECK_WARN);
+    }
     lfd_check_report_free(&rep);
     lfd_motion_free(&m);
     lfd_robot_free(&r);
