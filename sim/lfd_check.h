@@ -112,8 +112,9 @@ typedef enum lfd_check_kind {
     LFD_CK_NEEDS_SUPPORT, /* frames no foot support on the floor carries (seated, feet
                              above the floor: ingest/lfd_support.h); value s, aux = why */
     LFD_CK_TRACK_SCUFF,  /* tracking: a foot the motion has in the air carries the robot in the
-                            simulation (value N; aux: the reference's lowest sole corner in 0.1 mm,
-                            its speed in mm/s, packed as height * 100000 + speed) */
+                            simulation (value N; aux: the reference's lowest sole corner in 0.1 mm
+                            (at most 9999) and its speed in mm/s (at most 99999), packed as
+                            height * 100000 + speed) */
     LFD_CK_TRACK_EDGE,   /* tracking: a foot the motion holds flat on the floor stands on an edge
                             in the simulation (value m: its sole's tilt, highest corner over lowest;
                             aux: where it stood at the first frame: 0-3 a corner, 4-7 the heel,

@@ -246,7 +246,8 @@ static void feet_events(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
                            SCUFF_FORCE_BW * c->weight_n, fz);
             int ki = ws->key_idx[c->key_base[LFD_CK_TRACK_SCUFF] + s];
             if (ki >= 0 && rep->finding[ki].peak == f) {
-                long hz = lround(fmin(fmax(p[lo][2], 0), 9.9999) * 1e4); /* 0.1 mm */
+                /* 0.1 mm up to 999.9 mm, mm/s up to 99.999 m/s: within an int */
+                long hz = lround(fmin(fmax(p[lo][2], 0), 0.9999) * 1e4);
                 rep->finding[ki].aux = (int)(hz * 100000 + lround(fmin(v, 99.999) * 1e3));
             }
             if (t->first_scuff_frame < 0) {
