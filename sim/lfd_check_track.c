@@ -38,10 +38,10 @@
         robot settles onto it.)
       - an edge (LFD_CK_TRACK_EDGE, info): a foot the motion holds flat on
         the floor (its corners within FLAT_REF_Z_M of each other, and not a
-        scuff) stands on an edge or
-        a corner in the simulation, its sole tilted EDGE_TILT_M or more from
-        its lowest corner to its highest, while it carries load: the centre
-        of pressure has reached the sole's rim and the robot rolls over it. */
+        scuff) stands on an edge or a corner in the simulation, its sole
+        tilted EDGE_TILT_M or more from its lowest corner to its highest,
+        while it carries load: the centre of pressure has reached the sole's
+        rim and the robot rolls over it. */
 #include <math.h>
 #include <string.h>
 
@@ -53,8 +53,8 @@
 #define HARNESS_HZ 2.0
 #define HARNESS_ZETA 0.7
 #define START_GAP_MAX_M 0.03 /* a first frame's sole this close above the floor starts on it */
-#define FLAT_REF_Z_M 0.005  /* a reference sole whose corners are within this of the floor is flat on it */
-#define SCUFF_FORCE_BW 0.1   /* ... and carrying this share of body weight in the simulation scuffs */
+#define FLAT_REF_Z_M 0.005   /* a reference sole whose corners are within this of each other is flat */
+#define SCUFF_FORCE_BW 0.1   /* a foot carrying this share of body weight in the simulation is loaded */
 #define EDGE_TILT_M 0.015    /* a loaded sole tilted this much (highest corner over lowest) is on an edge */
 
 typedef struct track_run {

@@ -294,6 +294,16 @@ TEST(check_floor_fault)
    is 5 cm behind the ankle: holding the centre of pressure at the heel takes
    at most 15 N m of H1's 40 N m ankles, so the lean fails balance alone
    (leaning forward to the toes, 15 cm ahead, would also overload them). */
+/* the last finding of kind about the foot whose body is body, or NULL */
+static const lfd_check_finding *foot_finding(const lfd_check_report *rep, int kind, int body)
+{
+    const lfd_check_finding *x = NULL;
+    for (int i = 0; i < rep->nfindings; i++)
+        if (rep->finding[i].kind == kind && rep->finding[i].body1 == body)
+            x = &rep->finding[i];
+    return x;
+}
+
 static int lean_motion(const lfd_robot *r, lfd_motion *m, lfd_err *err)
 {
     int rc = lfd_pose_stand(r, m, 5, FPS, err);
@@ -611,11 +621,7 @@ TEST(check_tracking_fault)
            and the fall's message says so */
         CHECK_CONTAINS(x->msg, "rolled onto its edge");
         for (int s = 0; s < 2; s++) {
-            const lfd_check_finding *e = NULL;
-            for (int i = 0; i < rep->nfindings; i++)
-                if (rep->finding[i].kind == LFD_CK_TRACK_EDGE &&
-                    rep->finding[i].body1 == r->feet[s].body_id)
-                    e = &rep->finding[i];
+            const lfd_check_finding *e = foot_finding(rep, LFD_CK_TRACK_EDGE, r->feet[s].body_id);
             CHECK(e != NULL);
             if (!e)
                 continue;
@@ -676,11 +682,7 @@ TEST(check_tracking_scuff)
         CHECK(rep->track.ran && !rep->track.fell);
         CHECK(rep->track.first_scuff_frame >= 1 && rep->track.first_scuff_frame <= 3);
         for (int s = 0; s < 2; s++) {
-            const lfd_check_finding *x = NULL;
-            for (int i = 0; i < rep->nfindings; i++)
-                if (rep->finding[i].kind == LFD_CK_TRACK_SCUFF &&
-                    rep->finding[i].body1 == r->feet[s].body_id)
-                    x = &rep->finding[i];
+            const lfd_check_finding *x = foot_finding(rep, LFD_CK_TRACK_SCUFF, r->feet[s].body_id);
             CHECK(x != NULL);
             if (!x)
                 continue;
