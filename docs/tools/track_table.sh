@@ -2,7 +2,8 @@
 # track_table.sh: the "Tracking controllers" table of docs/check.md (issue 15).
 # Retargets the shared walks and drink soda onto g1 and h1 (default options,
 # 30 fps), cuts rows 94-184 of Unitree's reference walk, and prints the fall
-# time (or "UP"), mean RMS joint error and largest root error of
+# time (or "UP"), mean RMS joint error, largest root error and the first scuff
+# and edge (docs/check.md, "Why a run fell") of
 # `lfd check --track` and `--track-balance` on each.
 #   usage: docs/tools/track_table.sh [OUTDIR] [-DBAL_STEP=1 ...]
 # Extra arguments are compile-time switches of robots/lfd_robot_control.c
@@ -28,7 +29,13 @@ CLIPS="bandai1_walk_normal_001 bandai2_walk_turn_left_normal_001 lafan1_walk1_su
 summ='import json,sys
 d=json.load(sys.stdin); t=d["tracking"]
 s=("falls %.2f s" % t["fall_time_s"]) if t["fell"] else "up"
-print("%s; %.3f rad, %.2f m" % (s, t["joint_err_rms_mean_rad"], t["root_err_max_m"]))'
+# the first scuff (a foot the motion lifts or moves carries the robot) and
+# edge (a foot it holds flat rolls onto an edge): docs/check.md
+ev=[]
+if t.get("first_scuff_frame", -1) >= 0: ev.append("scuff f%d" % t["first_scuff_frame"])
+if t.get("first_edge_frame", -1) >= 0: ev.append("edge f%d" % t["first_edge_frame"])
+print("%s; %.3f rad, %.2f m%s" % (s, t["joint_err_rms_mean_rad"], t["root_err_max_m"],
+      "; " + ", ".join(ev) if ev else ""))'
 row() { # motion robot [check options]
     m=$1 rb=$2; shift 2
     a=$("$LFD" check "$m" --robot $rb "$@" --track --checks track --json 2>/dev/null | python3 -c "$summ")
