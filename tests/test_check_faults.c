@@ -8,6 +8,8 @@
     all. */
 #include <math.h>
 
+#include "ingest/lfd_human.h"
+#include "retarget/lfd_retarget.h"
 #include "tests/test_check_util.h"
 
 #define FPS 30.0
@@ -740,5 +742,68 @@ TEST(check_dynamics_flight)
         ck_dump(rep, r);
     lfd_check_report_free(&rep);
     lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* On real walks (../shared; skipped without it): the default retarget of each
+   shared walk onto g1 at 30 fps, tracked by lfd's standard controller.  Where
+   the robot falls, the report says what the feet did first: a scuff or an
+   edge on or before the fall's frame, named in the fall's message (on this
+   tree every such fall has one: docs/check.md, "Why a run fell"). */
+TEST(check_tracking_explains_real_falls)
+{
+    static char files[64][1024];
+    int nf = lfd_test_mocap_files(files, 64);
+    if (nf < 0)
+        SKIP("../shared/data/mocap not found (set LFD_SHARED)");
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    int walks = 0, fell = 0;
+    for (int fi = 0; fi < nf; fi++) {
+        const char *base = strrchr(files[fi], '/') ? strrchr(files[fi], '/') + 1 : files[fi];
+        if (!strstr(base, "walk") && !strstr(base, "mixamo"))
+            continue;
+        lfd_human_opts ho = {0};
+        lfd_human h;
+        CHECK_OK(lfd_human_load(&h, files[fi], &ho, &err), &err);
+        if (lfd_test_under_valgrind() && h.nframes > 2 * h.fps)
+            h.nframes = (int)(2 * h.fps);
+        lfd_retarget_opts ro;
+        lfd_retarget_opts_init(&ro);
+        ro.progress = 0;
+        ro.fps = 30;
+        lfd_motion m;
+        lfd_retarget_report rr;
+        int rc = lfd_retarget_human(r, &h, &ro, &m, &rr, &err);
+        lfd_human_free(&h);
+        CHECK_OK(rc, &err);
+        if (rc)
+            continue;
+        walks++;
+        lfd_check_opts o;
+        lfd_check_opts_init(&o);
+        o.checks = 1u << LFD_CG_TRACK;
+        lfd_check_report *rep = ck_run(r, &m, &o);
+        if (rep && rep->track.fell) {
+            fell++;
+            const lfd_check_track *t = &rep->track;
+            int f = t->fall_frame;
+            int why = (t->first_scuff_frame >= 0 && t->first_scuff_frame <= f) ||
+                      (t->first_edge_frame >= 0 && t->first_edge_frame <= f);
+            CHECK(why);
+            const lfd_check_finding *x = ck_find(rep, LFD_CK_FALL, NULL);
+            CHECK(x && strstr(x->msg, "; first the "));
+            if (!why || !x)
+                ck_dump(rep, r);
+            fprintf(stderr, "%s on g1: falls at frame %d, first scuff %d, first edge %d\n", base, f,
+                    t->first_scuff_frame, t->first_edge_frame);
+        }
+        lfd_check_report_free(&rep);
+        lfd_motion_free(&m);
+    }
+    CHECK(walks >= 5);
+    fprintf(stderr, "%d walks, %d fell\n", walks, fell);
     lfd_robot_free(&r);
 }
