@@ -111,7 +111,7 @@ typedef enum lfd_check_kind {
     LFD_CK_SPEED,        /* hand/foot Cartesian speed, m/s */
     LFD_CK_NEEDS_SUPPORT, /* frames no foot support on the floor carries (seated, feet
                              above the floor: ingest/lfd_support.h); value s, aux = why */
-    LFD_CK_TRACK_SCUFF,  /* tracking: a foot the motion has in the air carries the robot in the
+    LFD_CK_TRACK_SCUFF,  /* tracking: a foot the motion lifts or moves carries the robot in the
                             simulation (value N; aux: the reference's lowest sole corner in 0.1 mm
                             (at most 9999) and its speed in mm/s (at most 99999), packed as
                             height * 100000 + speed) */
@@ -246,7 +246,7 @@ typedef struct lfd_check_track {
     int effort_joint;       /* its joint index */
     long clamped_steps;     /* control steps with at least one clamped torque */
     /* what the simulated feet did that the motion does not (lfd_check_track.c):
-       the first frame a foot the motion has in the air carried the robot
+       the first frame a foot the motion lifts or moves carried the robot
        (LFD_CK_TRACK_SCUFF) and a foot it holds flat stood on an edge
        (LFD_CK_TRACK_EDGE), -1 none, and which foot (0 left, 1 right) */
     int first_scuff_frame, first_scuff_foot;

@@ -63,8 +63,7 @@ typedef struct track_run {
     double err_sum, err_max, root_max, tilt_max;
     double assist_sum, assist_max;
     int assist_n;
-    double ref_corner_prev[2][4][2]; /* the reference's sole corners (x, y) at frame ref_prev */
-    int ref_prev;                    /* -1: none yet */
+    double ref_corner_prev[2][4][2]; /* the reference's sole corners (x, y) at the last frame */
 } track_run;
 
 /* reference at motion time u (in frames): q (nq), qd, qdd (nv) */
@@ -144,35 +143,49 @@ static double harness(const lfd_checker *c, mjData *d, const double *qref, const
     return fmax(lfd_v3_norm(F) / c->weight_n, lfd_v3_norm(M) / (c->weight_n * c->h_ref));
 }
 
-/* height of the lowest sole corner of the feet over the floor (z = 0), from
-   d's kinematics; +inf for a robot without feet */
-static double lowest_sole_m(const lfd_robot *r, const mjData *d)
-{
-    double zmin = INFINITY;
-    for (int s = 0; s < 2; s++) {
-        const lfd_robot_foot *ft = &r->feet[s];
-        if (ft->body_id < 0)
-            continue;
-        const double *R = d->xmat + 9 * ft->body_id;
-        for (int k = 0; k < 4; k++) {
-            double x = ft->sole[k & 1], y = ft->sole[2 + (k >> 1)], z = ft->sole_z;
-            zmin = fmin(zmin, d->xpos[3 * ft->body_id + 2] + R[6] * x + R[7] * y + R[8] * z);
-        }
-    }
-    return zmin;
-}
-
 /* sole corners of foot s (world) in d's kinematics; returns the lowest's index */
-static int sole_corners(const lfd_checker *c, const mjData *d, int s, double p[4][3])
+static int sole_corners(const lfd_robot *r, const mjData *d, int s, double p[4][3])
 {
-    int fb = c->r->feet[s].body_id, lo = 0;
+    int lo = 0;
     for (int k = 0; k < 4; k++) {
-        lfd_mat3_mulv(p[k], d->xmat + 9 * fb, c->corner[s][k]);
-        lfd_v3_add(p[k], p[k], d->xpos + 3 * fb);
+        lfd_robot_sole_corner(d, &r->feet[s], k, p[k]);
         if (p[k][2] < p[lo][2])
             lo = k;
     }
     return lo;
+}
+
+/* height of the lowest sole corner of the feet over the floor (z = 0), from
+   d's kinematics; +inf for a robot without feet */
+static double lowest_sole_m(const lfd_robot *r, const mjData *d)
+{
+    double zmin = INFINITY, p[4][3];
+    for (int s = 0; s < 2; s++)
+        if (r->feet[s].body_id >= 0)
+            zmin = fmin(zmin, p[sole_corners(r, d, s, p)][2]);
+    return zmin;
+}
+
+/* the reference's sole corners (x, y) at frame f into tr, for the next
+   frame's speeds (kinematics of frame f in ws->d) */
+static void ref_corners_keep(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo, int f,
+                             int kinematics, track_run *tr)
+{
+    const lfd_robot *r = c->r;
+    if (kinematics) {
+        memcpy(ws->d->qpos, lfd_motion_frame(mo, f), (size_t)c->m->nq * sizeof(double));
+        mj_kinematics(c->m, ws->d);
+    }
+    for (int s = 0; s < 2; s++) {
+        double p[4][3];
+        if (r->feet[s].body_id < 0)
+            continue;
+        sole_corners(r, ws->d, s, p);
+        for (int k = 0; k < 4; k++) {
+            tr->ref_corner_prev[s][k][0] = p[k][0];
+            tr->ref_corner_prev[s][k][1] = p[k][1];
+        }
+    }
 }
 
 /* normal force of the floor (the world body) on foot s's body, N */
@@ -191,52 +204,32 @@ static double foot_floor_force(const mjModel *m, const mjData *d, int body)
     return fz;
 }
 
-/* frame f of the free run: the simulated feet against the reference's
-   (frame f of the motion, whose kinematics ws->d gets): scuffs and edges */
+/* frame f >= 1 of the free run (frames come one after the other; tr holds
+   frame f - 1's reference corners): the simulated feet against the
+   reference's (frame f of the motion, whose kinematics ws->d gets): scuffs
+   and edges */
 static void feet_events(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
                         const lfd_check_opts *o, lfd_check_report *rep, const mjData *ds, int f,
                         track_run *tr)
 {
     const lfd_robot *r = c->r;
     mjData *d = ws->d;
-    for (int g = f > 0 && tr->ref_prev != f - 1 ? f - 1 : f; g <= f; g++) {
-        memcpy(d->qpos, lfd_motion_frame(mo, g), (size_t)c->m->nq * sizeof(double));
-        mj_kinematics(c->m, d);
-        if (g == f)
-            break;
-        for (int s = 0; s < 2; s++) { /* the frame before, for the speeds */
-            double p[4][3];
-            if (r->feet[s].body_id < 0)
-                continue;
-            sole_corners(c, d, s, p);
-            for (int k = 0; k < 4; k++) {
-                tr->ref_corner_prev[s][k][0] = p[k][0];
-                tr->ref_corner_prev[s][k][1] = p[k][1];
-            }
-        }
-        tr->ref_prev = g;
-    }
-    int have_prev = f > 0 && tr->ref_prev == f - 1;
-    tr->ref_prev = f;
+    memcpy(d->qpos, lfd_motion_frame(mo, f), (size_t)c->m->nq * sizeof(double));
+    mj_kinematics(c->m, d);
     double slide_v = o->slide_warn_m * 30.0; /* m/s: the slide warning's speed */
     lfd_check_track *t = &rep->track;
     for (int s = 0; s < 2; s++) {
         if (r->feet[s].body_id < 0)
             continue;
         double p[4][3], q[4][3];
-        int lo = sole_corners(c, d, s, p), hi = lo;
+        int lo = sole_corners(r, d, s, p), hi = lo;
         for (int k = 0; k < 4; k++)
             if (p[k][2] > p[hi][2])
                 hi = k;
         /* the lowest corner's speed since the last frame (the same corner:
            a foot rolling on its toe keeps that corner still) */
-        double v = have_prev ? hypot(p[lo][0] - tr->ref_corner_prev[s][lo][0],
-                                 p[lo][1] - tr->ref_corner_prev[s][lo][1]) * mo->fps
-                         : 0;
-        for (int k = 0; k < 4; k++) {
-            tr->ref_corner_prev[s][k][0] = p[k][0];
-            tr->ref_corner_prev[s][k][1] = p[k][1];
-        }
+        double v = hypot(p[lo][0] - tr->ref_corner_prev[s][lo][0],
+                         p[lo][1] - tr->ref_corner_prev[s][lo][1]) * mo->fps;
         double fz = foot_floor_force(c->m, ds, r->feet[s].body_id), load = fz / c->weight_n;
         if (load <= SCUFF_FORCE_BW)
             continue;
@@ -259,7 +252,7 @@ static void feet_events(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
         /* flat in the reference, on an edge in the simulation */
         if (p[hi][2] - p[lo][2] >= FLAT_REF_Z_M)
             continue;
-        int sl = sole_corners(c, ds, s, q), sh = sl;
+        int sl = sole_corners(r, ds, s, q), sh = sl;
         for (int k = 0; k < 4; k++)
             if (q[k][2] > q[sh][2])
                 sh = k;
@@ -285,6 +278,7 @@ static void feet_events(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
             t->first_edge_foot = s;
         }
     }
+    ref_corners_keep(c, ws, mo, f, 0, tr);
 }
 
 static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
@@ -299,7 +293,8 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
     double fps = mo->fps, dt = m->opt.timestep;
     memset(tr, 0, sizeof *tr);
     tr->fall_frame = -1;
-    tr->ref_prev = -1;
+    if (!with_harness && r->floating)
+        ref_corners_keep(c, ws, mo, 0, 1, tr); /* frame 0's, for frame 1's speeds */
 
     /* start at frame 0 with its velocity */
     lfd_check_frame_derivs(m, mo, 0, sl->qd_ref, NULL, ws->tmp1, ws->tmp2);
