@@ -76,7 +76,7 @@ BENCH(ik_humanoid)
         err_sum = 0;
         for (int f = 0; f < FRAMES; f++) {
             memcpy(qprev, q, sizeof(double) * (size_t)m->nq);
-            lfd_ik_frame fr = {pos + 3 * NT * f, quat + 4 * NT * f, NULL, NULL, f ? qprev : NULL, 1.0 / 120, 0, NULL};
+            lfd_ik_frame fr = {pos + 3 * NT * f, quat + 4 * NT * f, NULL, NULL, f ? qprev : NULL, 1.0 / 120, 0, NULL, NULL};
             lfd_ik_result r;
             lfd_ik_solve(ik, ws, &fr, q, &r);
             for (int k = 0; k < NT; k++)

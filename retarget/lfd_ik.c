@@ -218,11 +218,11 @@ int lfd_ik_add_clearance(lfd_ik *ik, int geom1, int geom2, lfd_err *err)
 
 /* signed distance of a clearance pair (< 0: penetrating) and its deepest
    contact in ws->con, or +inf when the pair is beyond clear_m */
-static double pair_dist(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair *p, const mjContact **best)
+static double pair_dist(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair *p, double margin,
+                        const mjContact **best)
 {
     const mjModel *m = ik->m;
     const mjData *d = ws->d;
-    double margin = p->margin_m;
     double dv[3];
     lfd_v3_sub(dv, d->geom_xpos + 3 * p->geom1, d->geom_xpos + 3 * p->geom2);
     double reach = m->geom_rbound[p->geom1] + m->geom_rbound[p->geom2] + margin;
@@ -322,6 +322,24 @@ static void rot_error(const double qt[4], const double qc[4], double w[3])
 
 static double weight(const double *w, int k, double def) { return w ? w[k] : def; }
 
+/* the clearance pair i keeps in this frame */
+static double pair_margin(const lfd_ik *ik, const lfd_ik_frame *fr, int i)
+{
+    return fr && fr->pair_margin ? fmin(fr->pair_margin[i], ik->pairs[i].margin_m) : ik->pairs[i].margin_m;
+}
+
+int lfd_ik_pair_margins_at(const lfd_ik *ik, lfd_ik_ws *ws, const double *qpos, double *margin)
+{
+    memcpy(ws->d->qpos, qpos, (size_t)ik->nq * sizeof(double));
+    mj_kinematics(ik->m, ws->d);
+    for (int i = 0; i < ik->npair; i++) {
+        const mjContact *con;
+        double dist = pair_dist(ik, ws, &ik->pairs[i], ik->pairs[i].margin_m, &con);
+        margin[i] = fmin(ik->pairs[i].margin_m, dist);
+    }
+    return ik->npair;
+}
+
 /* cost at the kinematics currently in ws->d, with q the configuration */
 int lfd_ik_fit_clearance(lfd_ik *ik, const double *qpos, lfd_err *err)
 {
@@ -333,7 +351,7 @@ int lfd_ik_fit_clearance(lfd_ik *ik, const double *qpos, lfd_err *err)
     mj_kinematics(ik->m, ws->d);
     for (int i = 0; i < ik->npair; i++) {
         const mjContact *con;
-        double dist = pair_dist(ik, ws, &ik->pairs[i], &con);
+        double dist = pair_dist(ik, ws, &ik->pairs[i], ik->pairs[i].margin_m, &con);
         if (dist < ik->pairs[i].margin_m)
             ik->pairs[i].margin_m = dist;
     }
@@ -374,7 +392,8 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
     }
     for (int i = 0; i < ik->npair; i++) {
         const mjContact *con;
-        double dist = pair_dist(ik, ws, &ik->pairs[i], &con), miss = ik->pairs[i].margin_m - dist;
+        double margin = pair_margin(ik, fr, i);
+        double dist = pair_dist(ik, ws, &ik->pairs[i], margin, &con), miss = margin - dist;
         if (miss > 0)
             c += ik->cfg.clear_weight * ik->cfg.clear_weight * miss * miss;
         /* kept for the linearisation at this configuration */
@@ -505,8 +524,8 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
         const lfd_ik_pair *pr = &ik->pairs[i];
         /* the distance and contact cost_here found at this configuration (the
            solver linearises where it last evaluated) */
-        double dist = ws->pair_d[i];
-        if (!(dist < pr->margin_m))
+        double dist = ws->pair_d[i], margin = pair_margin(ik, fr, i);
+        if (!(dist < margin))
             continue;
         const double *pos = ws->pair_pn + 6 * i, *nrm = pos + 3;
         /* each body's columns on the pair's chain, zero off its own */
@@ -516,7 +535,7 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
         lfd_mj_jac_chain(m, d, pos, pr->body1, ws->jacp, NULL);
         lfd_mj_jac_chain(m, d, pos, pr->body2, ws->jacr, NULL);
         double wc = ik->cfg.clear_weight;
-        ws->e[rows++] = wc * (pr->margin_m - dist);
+        ws->e[rows++] = wc * (margin - dist);
         double *Jt = ws->J + off;
         for (int c = 0; c < pr->nchain; c++) {
             int k = pr->chain[c];

@@ -142,6 +142,8 @@ typedef struct lfd_ik_frame {
     double dt_s;
     int max_iters;       /* > 0: overrides cfg.max_iters for this solve */
     const double *q_prev2; /* the frame before q_prev (nq) for the acceleration term, or NULL */
+    const double *pair_margin; /* npair: the clearance each pair keeps in this frame (at most
+                                  its margin_m), or NULL for margin_m */
 } lfd_ik_frame;
 
 typedef struct lfd_ik_result {
@@ -168,6 +170,11 @@ void lfd_ik_ws_free(lfd_ik_ws **ws);
    their joints' xanchor and xaxis, the pairs' geoms: lfd_mj_kinematics_some);
    other bodies, geoms and sites are stale.  Run mj_kinematics for them. */
 mjData *lfd_ik_ws_data(lfd_ik_ws *ws);
+/* margin[i] = the smaller of pair i's margin_m and its distance at qpos
+   (npair values; returns npair): as lfd_ik_frame.pair_margin, a solve
+   started from qpos keeps every pair at least as far apart as it is, and
+   pushes none further apart.  Uses ws's mjData; no allocation. */
+int lfd_ik_pair_margins_at(const lfd_ik *ik, lfd_ik_ws *ws, const double *qpos, double *margin);
 
 /* Solves one frame in place: qpos (nq) is the warm start on entry and the
    solution on exit.  No allocation.  Returns LFD_ENUMERIC if a target is

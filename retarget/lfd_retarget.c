@@ -18,6 +18,7 @@ void lfd_retarget_opts_init(lfd_retarget_opts *o)
     o->first_starts = 3;
     o->smooth_hz = LFD_RETARGET_SMOOTH_HZ;
     o->zmp_filter = 1;
+    o->swing_clear_m = 0;
     o->max_iters = 8;
     o->progress = 1;
 }
@@ -851,7 +852,7 @@ int lfd_retarget_stream_push(lfd_retarget_stream *s, const lfd_retarget_input *i
             if (rt->cj[e] == LFD_CJ_PELVIS || rt->cj[e] == LFD_CJ_SPINE || rt->cj[e] == LFD_CJ_CHEST)
                 s->rw[e] *= 1 - (1 - DOUBLE_SUPPORT_TRUNK_ROT) * both;
     lfd_ik_frame fr = {s->tpos, s->tquat, s->pw, s->rw, s->first ? NULL : s->qprev, s->dt, 0,
-                       s->nprev >= 2 ? s->qprev2 : NULL};
+                       s->nprev >= 2 ? s->qprev2 : NULL, NULL};
     lfd_retarget_info tmp;
     lfd_retarget_info *out = info ? info : &tmp;
     int rc;

@@ -73,6 +73,13 @@
 #include "robots/lfd_robot.h"
 
 #define LFD_RETARGET_SMOOTH_HZ 4.0 /* default cutoff of the whole-clip smoothing */
+/* The swing clearance lfd_retarget_opts.swing_clear_m was measured with
+   (docs/retarget.md part 14; off by default).  A person's toe clears the
+   floor by 1-2 cm at its lowest in mid-swing (Winter 1992, "Foot
+   trajectory in human gait", minimum toe clearance 1.29 +- 0.45 cm); the
+   robots' longer, flat soles need more, and the whole-clip smoothing,
+   which caps a swinging knee's acceleration, takes the rest. */
+#define LFD_RETARGET_SWING_CLEAR_M 0.04
 /* The lowest rate the whole-clip passes solve at when the output rate is
    higher (lfd_retarget_opts.solve_every_frame): the smoothing at
    LFD_RETARGET_SMOOTH_HZ leaves nothing near this rate's Nyquist frequency
@@ -100,6 +107,10 @@ typedef struct lfd_retarget_opts {
                               an output rate of 2 x LFD_RETARGET_SOLVE_HZ or more, the clip is
                               solved on every k-th frame (k = rate / LFD_RETARGET_SOLVE_HZ,
                               rounded down) and the result splined to the output rate */
+    double swing_clear_m;  /* > 0: a foot swinging between contact phases keeps its lowest sole
+                              corner up to this far above the floor (clear sin^2 over the swing;
+                              LFD_RETARGET_SWING_CLEAR_M is the measured value); 0 (default): off,
+                              docs/retarget.md part 14 says why */
 } lfd_retarget_opts;
 
 /* Defaults: source rate, whole body, smoothing at LFD_RETARGET_SMOOTH_HZ,

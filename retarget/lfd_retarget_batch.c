@@ -582,6 +582,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
             if (lfd_rt_smooth_motion(r, c, m, o->smooth_hz, c->work))
                 rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", path);
             else if ((rc = lfd_rt_feet_step(rt, c, m, err)) == LFD_OK &&
+                     (rc = lfd_rt_swing_clear_step(rt, c, m, c->work, err)) == LFD_OK &&
                      (rc = lfd_rt_floor_step(rt, m, c->work, err)) == LFD_OK)
                 lfd_rt_impose_bounds(r, m);
             if (rc || (rc = lfd_rt_zmp_error(rt, m, LFD_RT_SUPPORT_LEVER, c->no_support, &e, &worst, err)))
@@ -857,6 +858,11 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         if (lfd_rt_smooth_motion(r, &c, mw, o.smooth_hz, c.work))
             rc = lfd_fail(err, LFD_ENUMERIC, "%s: smoothing failed", h->path);
         else if ((rc = lfd_rt_feet_step(rt, &c, mw, err)) == LFD_OK &&
+                 /* the swing clearance lifts no foot in frames that need
+                    support (the person sitting down lifts their feet) */
+                 (o.swing_clear_m <= 0 || o.upper_body || !r->floating ||
+                  (rc = mark_no_support(r, &c, mw, err)) == LFD_OK) &&
+                 (rc = lfd_rt_swing_clear_step(rt, &c, mw, c.work, err)) == LFD_OK &&
                  (rc = lfd_rt_floor_step(rt, mw, c.work, err)) == LFD_OK)
             lfd_rt_impose_bounds(r, mw);
         /* Solved below the output rate, the filter's ZMP targets reach one

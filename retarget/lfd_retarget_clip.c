@@ -773,6 +773,18 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
     memcpy(d->qpos, q, (size_t)mm->nq * sizeof(double));
     mj_kinematics(mm, d);
     feet_here(rt, d, NULL, pos, quat, pw, rw);
+    /* with the swing clearance, the arms follow the hands keeping each
+       clearance pair at least as far apart as it is before the shift where
+       that is closer than its margin: an arm the lifted legs left near the
+       body is not pushed away within this one frame (G1's xia walk: the
+       elbow 1.25 -> 1.56 -> 1.13 rad over three frames for a 1.3 mm shift
+       of the root).  Without it the pairs keep their margins (kept so on
+       the default path: with this, the sitting clip's help before its
+       seated range rose from 0.05 to 0.17, docs/retarget.md part 14) */
+    double margin[LFD_IK_MAX_PAIRS];
+    int keep_pairs = aws && rt->opts.swing_clear_m > 0;
+    if (keep_pairs)
+        lfd_ik_pair_margins_at(rt->ik_arms, aws, q, margin);
     static const int wrist[2] = {LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
     for (int s = 0; aws && s < 2; s++) {
         int t = rt->hand_task[s];
@@ -784,12 +796,12 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
     q[0] += dx;
     q[1] += dy;
     memcpy(qs, q, (size_t)mm->nq * sizeof(double));
-    lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL};
+    lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL, NULL};
     int rc = lfd_ik_solve(rt->ik_feet, iws, &fr, q, NULL);
     if (rc || !aws)
         return rc;
     memcpy(qs, q, (size_t)mm->nq * sizeof(double));
-    lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL};
+    lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL, keep_pairs ? margin : NULL};
     return lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL);
 }
 
@@ -808,7 +820,7 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
    frames no foot support carries (sitting, climbing) get no ZMP target
    (c->no_support) and lfd check reports them as needing support. */
 static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, double *dl,
-                              int root_lift, double *work, lfd_err *err);
+                              int root_lift, double cutoff_hz, const uint8_t *pin, double *work, lfd_err *err);
 
 /* Frames a+1 .. b-1 of m: their pose before the step (q0) plus the
    correction of the solved frames a and b (m - q0 there) blended linearly,
@@ -923,7 +935,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
            moves the ZMP by centimetres (the bandai1 walk on g1: +-7 cm where
            the cart-table relation predicts 0, and no step helped) */
         if (rc == LFD_OK && n >= 4)
-            rc = corrections_smooth(r, m, best, dl, 0, c->work, err);
+            rc = corrections_smooth(r, m, best, dl, 0, FEET_CORR_HZ, NULL, c->work, err);
         if (rc)
             break;
         double zc2, worst2, e2 = clip_zmp(rt, &w, m, zmp2, target2, wz2, &zc2, &worst2);
@@ -999,18 +1011,20 @@ void lfd_rt_contact_levels(const lfd_robot *r, lfd_rt_clip *c, double fps)
     }
 }
 
-/* m = q0 + (m - q0) smoothed over the clip at FEET_CORR_HZ, on the legs'
-   joints and, with root_lift, the root's height, whose lift first takes its
-   upper envelope (a running maximum over the smoother's width) so the
-   smoothing does not lower what the raw lift raised.  work: 4 n doubles;
-   dl: n doubles. */
+/* m = q0 + (m - q0) smoothed over the clip at cutoff_hz (the feet and
+   floor steps: FEET_CORR_HZ), on the legs' joints and, with root_lift, the
+   root's height, whose lift first takes its upper envelope (a running
+   maximum over the smoother's width) so the smoothing does not lower what
+   the raw lift raised.  With pin (n x 2, may be NULL), a leg's corrections
+   are weighted SWING_PIN_W where its foot is pinned (they stay as they
+   are there).  work: 4 n doubles, 5 n with pin; dl: n doubles. */
 static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, double *dl,
-                              int root_lift, double *work, lfd_err *err)
+                              int root_lift, double cutoff_hz, const uint8_t *pin, double *work, lfd_err *err)
 {
     int n = m->nframes;
     size_t nq = (size_t)r->nq;
-    double lambda = lfd_rt_smooth_lambda(FEET_CORR_HZ, m->fps);
-    int half = (int)ceil(m->fps / FEET_CORR_HZ / 2);
+    double lambda = lfd_rt_smooth_lambda(cutoff_hz, m->fps);
+    int half = (int)ceil(m->fps / cutoff_hz / 2);
     for (int j = root_lift ? -1 : 0; j < r->njoints; j++) {
         size_t a = j < 0 ? 2 : (size_t)r->joints[j].qpos_adr;
         if (j >= 0 && lfd_rt_joint_leg_side(r, j) < 0)
@@ -1030,7 +1044,14 @@ static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q
                         mx = fmax(mx, m->qpos[(size_t)i * nq + a] - q0[(size_t)i * nq + a]);
                 dl[k] = mx;
             }
-        if (lfd_rt_smooth_accel(dl, n, 1, NULL, lambda, work))
+        double *wt = NULL;
+        if (pin && j >= 0) {
+            wt = work + 4 * (size_t)n;
+            int side = lfd_rt_joint_leg_side(r, j);
+            for (int k = 0; k < n; k++)
+                wt[k] = pin[2 * k + side] ? SWING_PIN_W : 1;
+        }
+        if (lfd_rt_smooth_accel(dl, n, 1, wt, lambda, work))
             return lfd_fail(err, LFD_ENUMERIC, "feet or floor step: smoothing failed");
         for (int k = 0; k < n; k++)
             m->qpos[(size_t)k * nq + a] = q0[(size_t)k * nq + a] + (j < 0 ? fmax(dl[k], 0) : dl[k]);
@@ -1149,7 +1170,7 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
            filter: they are smoothed at FEET_CORR_HZ below */
         if (k % stride && k != m->nframes - 1)
             continue;
-        lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL};
+        lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL, NULL};
         if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))
             rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: feet step failed (singular step)", k);
         interp_corrections(r->m, m, sc.q0, k_prev, k, NULL);
@@ -1196,7 +1217,7 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
        some frames and not in the next, and the solves alternate between
        the two (the xia walk at 120 Hz: knee 2,800 rad/s^2 in mid-stance). */
     if (rc == LFD_OK && m->nframes >= 4)
-        rc = corrections_smooth(r, m, sc.q0, sc.dl, 0, c->work, err);
+        rc = corrections_smooth(r, m, sc.q0, sc.dl, 0, FEET_CORR_HZ, NULL, c->work, err);
     legs_scratch_close(&sc);
     return rc;
 }
@@ -1209,6 +1230,173 @@ static double foot_depth(const lfd_robot *r, const mjData *d, int side)
 {
     double lo = lfd_rt_foot_lowest(r, d, side);
     return isfinite(lo) ? -lo : 0;
+}
+
+/* The swing clearance step (after the feet step, before the floor step).
+   A foot swinging between two contact phases (not pinned while the other
+   foot is; from its lift-off, or from the clip's first frame, to a landing)
+   has its lowest sole corner kept at least want(s) = clear sin^2(pi s)
+   above the floor, s its phase in the swing, clear = o.swing_clear_m, less
+   in a swing shorter than SWING_FULL_S or one that travels less than
+   SWING_TRAVEL_M (a shuffle), none in one shorter than SWING_MIN_S (a
+   contact flag flickering off), one that lands in the clip's last
+   SWING_MIN_S (its landing cut off) or one through frames that need
+   support.
+   Why: the whole-clip smoothing caps a swinging leg's acceleration and so
+   flattens its knee's bend; the foot it lifted runs along the floor (lfd's
+   procedural walk onto G1: the lowest corner 16-44 mm up before the
+   smoothing, 0 after it, at up to 3.7 m/s), and a tracking simulation
+   trips on it (the check's track_scuff finding; docs/retarget.md part 14).
+   Off by default (lfd_retarget_opts.swing_clear_m 0).  The legs
+   lift each frame's foot by what it lacks, the other foot held where it
+   is; the legs' corrections are then smoothed over the clip at
+   SWING_CORR_HZ with the frames where the joint's foot is pinned weighted
+   SWING_PIN_W, so they neither jump nor reach into a stance. */
+static int swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *a, int *b)
+{
+    int n = c->n;
+#define SWINGS(i) (!c->pinned[2 * (i) + side] && c->pinned[2 * (i) + 1 - side])
+    if (!SWINGS(k))
+        return 0;
+    int i = k, e = k;
+    while (i >= 0 && SWINGS(i))
+        i--;
+    while (e < n && SWINGS(e))
+        e++;
+#undef SWINGS
+    if (i < 0 || e + SWING_MIN_S * fps >= n || e - i < SWING_MIN_S * fps)
+        return 0;
+    for (int f = i; c->no_support && f <= e; f++)
+        if (c->no_support[f])
+            return 0;
+    *a = i;
+    *b = e;
+    return 1;
+}
+
+/* Where the legs moved (m against q0, the motion before them), the arms
+   keep each clearance pair at least as far apart as it was in q0 where
+   that is closer than its margin, their hands where they are: a leg lifted
+   toward a hand hanging at the hip pushes the hand aside (G1's xia walk at
+   30 fps: deepest self-collision 3.2 mm without this, 0.3 mm with it),
+   and a pair that was already close is left as the earlier steps made it.
+   Not enough everywhere: H1's bandai2 walk still has its right elbow
+   7.4 mm into the hip at frame 47 (docs/retarget.md part 14). */
+static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const double *q0, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    size_t nq = (size_t)mm->nq;
+    lfd_ik_ws *aws = NULL;
+    int rc = lfd_ik_ws_new(&aws, rt->ik_arms, err);
+    double *qs = rc ? NULL : malloc(nq * sizeof(double));
+    if (rc == LFD_OK && !qs)
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+    static const int wrist[2] = {LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
+    for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
+        double *q = lfd_motion_frame(m, k);
+        const double *p0 = q0 + (size_t)k * nq;
+        int moved = 0;
+        for (size_t i = 0; i < nq && !moved; i++)
+            moved = q[i] != p0[i];
+        if (!moved)
+            continue;
+        double margin[LFD_IK_MAX_PAIRS], hpos[2 * 3] = {0}, hw[2] = {0};
+        lfd_ik_pair_margins_at(rt->ik_arms, aws, p0, margin);
+        mjData *d = lfd_ik_ws_data(aws);
+        memcpy(d->qpos, q, nq * sizeof(double));
+        mj_kinematics(mm, d);
+        for (int s = 0; s < 2; s++) {
+            int t = rt->hand_task[s];
+            if (t < 0)
+                continue;
+            lfd_rt_map_point(mm, d, &r->map[rt->entry_of[wrist[s]]], hpos + 3 * t);
+            hw[t] = rt->ik_arms->tasks[t].pos_weight;
+        }
+        memcpy(qs, q, nq * sizeof(double));
+        lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL, margin};
+        if (lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL))
+            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: swing clearance step's arms failed (singular step)", k);
+    }
+    free(qs);
+    lfd_ik_ws_free(&aws);
+    return rc;
+}
+
+/* the lift each frame of foot side's swing (a, b) needs (lift[2 k + side]) */
+static void swing_lifts(const lfd_retargeter *rt, const lfd_rt_clip *c, const lfd_motion *m,
+                        legs_scratch *sc, double clear, int side, int a, int b, double *lift)
+{
+    const lfd_robot *r = rt->r;
+    int n = m->nframes;
+    /* the foot's pinned frames nearest before and after the swing (the
+       other foot may be the only one pinned for a frame between them); the
+       clip's first frame pins nothing yet (a pin starts the frame after a
+       touch-down), so a swing from it is lifted from there */
+    int ia = a, ib = b;
+    while (ia > 0 && !c->pinned[2 * ia + side])
+        ia--;
+    while (ib < n - 1 && !c->pinned[2 * ib + side])
+        ib++;
+    if (!(c->pinned[2 * ia + side] || ia == 0) || !c->pinned[2 * ib + side])
+        return;
+    const double *pa = c->limb_t + 12 * ia + 3 * (2 + side), *pb = c->limb_t + 12 * ib + 3 * (2 + side);
+    double len = b - a, travel = hypot(pb[0] - pa[0], pb[1] - pa[1]);
+    double top = clear * fmin(1, len / (SWING_FULL_S * m->fps)) * fmin(1, travel / SWING_TRAVEL_M);
+    mjData *d = lfd_ik_ws_data(sc->ws);
+    for (int f = a + 1; f < b; f++) {
+        double sn = sin(M_PI * (f - a) / len);
+        memcpy(d->qpos, lfd_motion_frame(m, f), (size_t)r->nq * sizeof(double));
+        lfd_mj_kinematics_some(r->m, d, sc->feet_on, NULL, 0);
+        lift[2 * f + side] = fmax(0, top * sn * sn + foot_depth(r, d, side));
+    }
+}
+
+int lfd_rt_swing_clear_step(const lfd_retargeter *rt, const lfd_rt_clip *c, lfd_motion *m,
+                            double *work, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    int n = m->nframes;
+    double clear = rt->opts.swing_clear_m;
+    if (!(clear > 0) || !rt->ik_feet || !r->floating || !c || c->n != n || n < 4 || !work)
+        return LFD_OK;
+    legs_scratch sc;
+    double *lift = calloc(2 * (size_t)n, sizeof(double));
+    int rc = lift ? legs_scratch_open(rt, m, &sc, err) : lfd_fail(err, LFD_ENOMEM, "out of memory"), any = 0;
+    if (rc) {
+        free(lift);
+        return rc;
+    }
+    for (int side = 0; side < 2; side++)
+        for (int k = 0; k < n; k++) {
+            int a, b;
+            if (swing_window(c, side, k, m->fps, &a, &b)) {
+                swing_lifts(rt, c, m, &sc, clear, side, a, b, lift);
+                k = b;
+            }
+        }
+    mjData *d = lfd_ik_ws_data(sc.ws);
+    for (int k = 0; rc == LFD_OK && k < n; k++) {
+        if (lift[2 * k] < FLOOR_POLISH_TOL_M && lift[2 * k + 1] < FLOOR_POLISH_TOL_M)
+            continue;
+        double *q = lfd_motion_frame(m, k);
+        memcpy(d->qpos, q, (size_t)r->nq * sizeof(double));
+        mj_kinematics(r->m, d);
+        double pos[4 * 3] = {0}, quat[4 * 4], pw[4] = {0}, rw[4] = {0};
+        feet_here(rt, d, lift + 2 * k, pos, quat, pw, rw);
+        memcpy(sc.qs, q, (size_t)r->nq * sizeof(double));
+        lfd_ik_frame fr = {pos, quat, pw, rw, sc.qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL, NULL};
+        if (lfd_ik_solve(rt->ik_feet, sc.ws, &fr, q, NULL))
+            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: swing clearance step failed (singular step)", k);
+        any = 1;
+    }
+    if (rc == LFD_OK && any)
+        rc = corrections_smooth(r, m, sc.q0, sc.dl, 0, SWING_CORR_HZ, c->pinned, work, err);
+    if (rc == LFD_OK && any && rt->ik_arms && rt->ik_arms->npair)
+        rc = arms_clear_of_legs(rt, m, sc.q0, err);
+    legs_scratch_close(&sc);
+    free(lift);
+    return rc;
 }
 
 int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd_err *err)
@@ -1237,7 +1425,7 @@ int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd
         double pos[4 * 3] = {0}, quat[4 * 4], pw[4] = {0}, rw[4] = {0};
         feet_here(rt, d, depth, pos, quat, pw, rw);
         memcpy(qs, q, (size_t)r->nq * sizeof(double));
-        lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL};
+        lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL, NULL};
         if (lfd_ik_solve(rt->ik_feet, ws, &fr, q, NULL))
             rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: floor step failed (singular step)", k);
         /* a leg at the end of its reach cannot lift its foot: the body rises */
@@ -1257,7 +1445,7 @@ int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd
        lift of a few millimetres in one frame is metres per second squared
        at 120 Hz; the root's lift keeps its upper envelope */
     if (rc == LFD_OK && m->nframes >= 4 && work)
-        rc = corrections_smooth(r, m, sc.q0, sc.dl, 1, work, err);
+        rc = corrections_smooth(r, m, sc.q0, sc.dl, 1, FEET_CORR_HZ, NULL, work, err);
     legs_scratch_close(&sc);
     return rc;
 }

@@ -30,6 +30,11 @@
 #define SMOOTH_ACC_CUT 0.2 /* ... each cutting the data's weight around a frame over the cap by this */
 #define SMOOTH_ACC_WMIN 1e-3 /* ... down to this at least */
 #define FLOOR_POLISH_TOL_M 0.001 /* a sole this far below the floor gets the floor step */
+#define SWING_FULL_S 0.3 /* swing clearance (o.swing_clear_m): less in a swing shorter than this, */
+#define SWING_TRAVEL_M 0.3 /* ... or one whose foot travels less than this, */
+#define SWING_MIN_S 0.1 /* ... none in one shorter than this (a contact flag flickering off); */
+#define SWING_CORR_HZ 3.0 /* ... the legs' lifts smoothed over the clip at this cutoff, */
+#define SWING_PIN_W 1e3 /* ... the frames where a joint's foot is pinned weighted this (the swing's 1) */
 #define FEET_POLISH_ITERS 4 /* IK iterations of the feet step (it starts close) */
 #define FEET_CORR_HZ 9.0 /* the feet and floor steps' corrections are smoothed over the clip at this cutoff */
 #define ZMP_MARGIN_M 0.02 /* the ZMP is brought this far inside the support polygon */
@@ -216,6 +221,9 @@ int lfd_rt_joint_leg_side(const lfd_robot *r, int j);
 void lfd_rt_contact_levels(const lfd_robot *r, lfd_rt_clip *c, double fps);
 /* the legs put planted feet back on their pins after smoothing */
 int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lfd_err *err);
+/* a foot swinging between contact phases kept clear of the floor by the legs */
+int lfd_rt_swing_clear_step(const lfd_retargeter *rt, const lfd_rt_clip *c, lfd_motion *m,
+                            double *work, lfd_err *err);
 /* soles left below the floor lifted by the legs (the body where a leg cannot) */
 int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd_err *err);
 /* the human's joints and segment frames smoothed over the clip */

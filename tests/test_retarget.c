@@ -640,7 +640,8 @@ static void feet_hold_to_lift_off(const char *robot)
     lfd_retarget_opts_init(&o);
     o.progress = 0;
     o.fps = 30;
-    o.zmp_filter = 0; /* the feet step alone */
+    o.zmp_filter = 0;    /* the feet step alone */
+    o.swing_clear_m = 0; /* (the swing clearance is judged below) */
     lfd_motion m;
     lfd_retarget_report rep;
     CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
@@ -656,3 +657,108 @@ static void feet_hold_to_lift_off(const char *robot)
 
 TEST(retarget_planted_feet_hold_to_the_lift_off_g1) { feet_hold_to_lift_off("g1"); }
 TEST(retarget_planted_feet_hold_to_the_lift_off_h1) { feet_hold_to_lift_off("h1"); }
+
+/* The swing clearance (--swing-clearance-m, docs/retarget.md part 14).
+   lfd's procedural walk onto G1 at 30 fps, the feet and swing steps alone
+   (no dynamics filter): without the step, the whole-clip smoothing, which
+   caps a swinging knee's acceleration, flattens the knee's bend and the
+   swinging foot runs along the floor (its lowest sole corner under 5 mm
+   while it moves faster than 1 m/s, up to 3.7 m/s); with it, that corner
+   is above 1 cm while the foot moves faster than 1 m/s and above 2 cm
+   faster than 2 m/s (36 mm at the swing's fastest, 8 mm as it lands at
+   0.6 m/s), the planted feet slide no more than without, and the legs do
+   not move while both feet are planted and still (the lift stays inside
+   the swing). */
+static void swing_walk(const lfd_robot *r, double clear_m, lfd_motion *m, lfd_retarget_report *rep)
+{
+    lfd_human h;
+    lfd_err err = {0};
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 120};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    o.progress = 0;
+    o.fps = 30;
+    o.zmp_filter = 0;
+    o.swing_clear_m = clear_m;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, m, rep, &err), &err);
+    lfd_human_free(&h);
+}
+
+/* per frame and foot: the lowest sole corner's height and the foot's horizontal speed */
+static void feet_track(const lfd_robot *r, const lfd_motion *m, mjData *d, double *lo, double *v)
+{
+    double prev[2][3] = {{0}};
+    for (int k = 0; k < m->nframes; k++) {
+        memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)r->nq * sizeof(double));
+        mj_kinematics(r->m, d);
+        for (int s = 0; s < 2; s++) {
+            const double *p = d->xpos + 3 * r->feet[s].body_id;
+            lo[2 * k + s] = lfd_rt_foot_lowest(r, d, s);
+            v[2 * k + s] = k ? hypot(p[0] - prev[s][0], p[1] - prev[s][1]) * m->fps : 0;
+            memcpy(prev[s], p, sizeof prev[s]);
+        }
+    }
+}
+
+TEST(retarget_swing_clearance_lifts_the_swinging_foot)
+{
+    lfd_robot *r = load("g1");
+    if (!r)
+        return;
+    lfd_motion m0, m1;
+    lfd_retarget_report rep0, rep1;
+    swing_walk(r, 0, &m0, &rep0);
+    swing_walk(r, LFD_RETARGET_SWING_CLEAR_M, &m1, &rep1);
+    mjData *d = mj_makeData(r->m);
+    int n = m0.nframes;
+    double *lo0 = malloc(8 * (size_t)n * sizeof(double));
+    if (d && lo0 && m1.nframes == n) {
+        double *v0 = lo0 + 2 * n, *lo1 = v0 + 2 * n, *v1 = lo1 + 2 * n;
+        feet_track(r, &m0, d, lo0, v0);
+        feet_track(r, &m1, d, lo1, v1);
+        /* the lowest corner of a foot moving faster than 1 and than 2 m/s */
+        double low0 = 1, low1[2] = {1, 1}, still = 0;
+        int fast = 0;
+        for (int k = 0; k < n; k++)
+            for (int s = 0; s < 2; s++) {
+                if (v0[2 * k + s] > 1)
+                    low0 = fmin(low0, lo0[2 * k + s]);
+                for (int i = 0; i < 2; i++)
+                    if (v1[2 * k + s] > 1 + i)
+                        low1[i] = fmin(low1[i], lo1[2 * k + s]);
+                fast += v1[2 * k + s] > 1;
+            }
+        /* frames with both feet down and still in both motions: the legs as they were */
+        for (int k = 0; k < n; k++) {
+            int down = 1;
+            for (int s = 0; s < 2; s++)
+                down &= lo0[2 * k + s] < 0.002 && v0[2 * k + s] < 0.05 && lo1[2 * k + s] < 0.002 &&
+                        v1[2 * k + s] < 0.05;
+            for (int j = 0; down && j < r->njoints; j++)
+                if (lfd_rt_joint_leg_side(r, j) >= 0) {
+                    int a = r->joints[j].qpos_adr;
+                    still = fmax(still, fabs(lfd_motion_frame(&m1, k)[a] - lfd_motion_frame(&m0, k)[a]));
+                }
+        }
+        fprintf(stderr, "procedural walk on g1 at 30 fps, feet moving > 1 m/s (%d foot-frames): lowest "
+                        "sole corner %.1f mm without the swing clearance, %.1f mm with it (%.1f mm above 2 "
+                        "m/s); slide %.2f / %.2f cm; acc p99 %.0f / %.0f rad/s^2; legs in double stance "
+                        "moved %.4f rad\n",
+                fast, 1000 * low0, 1000 * low1[0], 1000 * low1[1], 100 * rep0.foot_slide_max_m,
+                100 * rep1.foot_slide_max_m,
+                rep0.acc_p99_rad_s2, rep1.acc_p99_rad_s2, still);
+        CHECK(fast > 20);
+        CHECK(low0 < 0.005);
+        CHECK(low1[0] > 0.01);
+        CHECK(low1[1] > 0.02);
+        CHECK(rep1.foot_slide_max_m <= rep0.foot_slide_max_m + 0.001);
+        CHECK(still < 0.01);
+    }
+    free(lo0);
+    if (d)
+        mj_deleteData(d);
+    lfd_motion_free(&m0);
+    lfd_motion_free(&m1);
+    lfd_robot_free(&r);
+}

@@ -44,8 +44,8 @@ static double assist_of(const lfd_robot *r, const lfd_motion *m, int *nfail)
 /* h retargeted onto r at fps (30 for without_and_with) with --no-zmp-filter ([0]) and by default
    ([1]): lfd check's external help and failures and the retarget reports;
    1 if both ran */
-static int without_and_with_at(const lfd_robot *r, const lfd_human *h, double fps, double assist[2],
-                               int nfail[2], lfd_retarget_report rep[2])
+static int without_and_with_swing(const lfd_robot *r, const lfd_human *h, double fps, double swing_clear_m,
+                                  double assist[2], int nfail[2], lfd_retarget_report rep[2])
 {
     lfd_err err = {0};
     for (int f = 0; f < 2; f++) {
@@ -54,6 +54,7 @@ static int without_and_with_at(const lfd_robot *r, const lfd_human *h, double fp
         o.progress = 0;
         o.fps = fps;
         o.zmp_filter = f;
+        o.swing_clear_m = swing_clear_m;
         lfd_motion m;
         int rc = lfd_retarget_human(r, h, &o, &m, &rep[f], &err);
         CHECK_OK(rc, &err);
@@ -63,6 +64,15 @@ static int without_and_with_at(const lfd_robot *r, const lfd_human *h, double fp
         lfd_motion_free(&m);
     }
     return 1;
+}
+
+/* the defaults at fps, without and with the dynamics filter */
+static int without_and_with_at(const lfd_robot *r, const lfd_human *h, double fps, double assist[2],
+                               int nfail[2], lfd_retarget_report rep[2])
+{
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    return without_and_with_swing(r, h, fps, o.swing_clear_m, assist, nfail, rep);
 }
 
 static int without_and_with(const lfd_robot *r, const lfd_human *h, double assist[2], int nfail[2],
@@ -201,7 +211,14 @@ TEST(retarget_dynamics_filter_lafan1_walk_h1)
    root shift 3 cm, slide 0.4 cm, help 0.32 -> 0.00 (30 and 120 fps). */
 /* lfd's procedural walk (4 s) onto G1 at fps with and without the filter:
    the filter ran and kept a round, moved the root by centimetres, kept the
-   planted feet within the rounds' slide cap and lowered the help */
+   planted feet within the rounds' slide cap and lowered the help.  The
+   procedural person shuffles: its swinging foot skims the floor on the
+   robot and, within the check's 2 cm contact height, carries part of the
+   load.  Lifted by the swing clearance (--swing-clearance-m 0.04, part
+   14), single support shows as it is: 0.13 body weights of help with the
+   filter or without at 120 fps (at 5 mm contact height the skimming walk
+   needs 0.34), so no root path carries it; the filter is judged here on
+   the walk as the default retargeting leaves it, without the clearance. */
 static void synthetic_walk_g1_at(double fps)
 {
     if (lfd_test_under_valgrind())
@@ -217,7 +234,7 @@ static void synthetic_walk_g1_at(double fps)
     double assist[2] = {0}, shift = 0, slide = 1;
     int nfail[2];
     lfd_retarget_report rep[2];
-    if (without_and_with_at(r, &h, fps, assist, nfail, rep)) {
+    if (without_and_with_swing(r, &h, fps, 0, assist, nfail, rep)) {
         shift = rep[1].zmp_shift_max_m;
         slide = rep[1].foot_slide_max_m;
         /* the report says the filter ran and what it kept */

@@ -154,7 +154,7 @@ TEST(ik_self_retarget_recovers_fk_targets)
         targets_of(m, d, qt, pos, quat);
         memcpy(q, m->qpos0, (size_t)m->nq * sizeof(double));
         q[2] = qt[2];
-        lfd_ik_frame fr = {pos, quat, NULL, NULL, NULL, 0, 0, NULL};
+        lfd_ik_frame fr = {pos, quat, NULL, NULL, NULL, 0, 0, NULL, NULL};
         lfd_ik_result r;
         CHECK_EQ_INT(lfd_ik_solve(ik, ws, &fr, q, &r), LFD_OK);
         double worst = 0, worst_rot = 0;
@@ -219,7 +219,7 @@ TEST(ik_tracks_a_smooth_trajectory_warm_started_within_velocity_bounds)
         if (f == 0)
             memcpy(q, qt, (size_t)m->nq * sizeof(double));
         memcpy(qprev, q, (size_t)m->nq * sizeof(double));
-        lfd_ik_frame fr = {pos, quat, NULL, NULL, f ? qprev : NULL, dt, 0, NULL};
+        lfd_ik_frame fr = {pos, quat, NULL, NULL, f ? qprev : NULL, dt, 0, NULL, NULL};
         lfd_ik_result r;
         CHECK_EQ_INT(lfd_ik_solve(ik, ws, &fr, q, &r), LFD_OK);
         for (int k = 0; k < NT; k++)
@@ -267,7 +267,7 @@ TEST(ik_velocity_bound_binds_on_a_jump)
     double fastest = 0;
     for (int f = 0; f < 10; f++) {
         memcpy(qprev, q, (size_t)m->nq * sizeof(double));
-        lfd_ik_frame fr = {pos, quat, NULL, NULL, qprev, dt, 0, NULL};
+        lfd_ik_frame fr = {pos, quat, NULL, NULL, qprev, dt, 0, NULL, NULL};
         lfd_ik_result r;
         CHECK_EQ_INT(lfd_ik_solve(ik, ws, &fr, q, &r), LFD_OK);
         for (int i = 6; i < m->nv; i++) {
@@ -326,7 +326,7 @@ TEST(ik_respects_limits_floor_and_frozen_dofs)
     int kadr = m->jnt_qposadr[knee];
     ik->q_default[kadr] = 3.0;
     ik->cfg.posture_weight = 10;
-    lfd_ik_frame fr = {pos, NULL, NULL, NULL, NULL, 0, 0, NULL};
+    lfd_ik_frame fr = {pos, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL};
     lfd_ik_result r;
     ik->cfg.max_iters = 40;
     CHECK_EQ_INT(lfd_ik_solve(ik, ws, &fr, q, &r), LFD_OK);
