@@ -629,9 +629,10 @@ TEST(retarget_floor_step_lifts_smoothly)
    last frame).  Now 0.2 and 0.4 cm, and the fade in the swing adds no
    acceleration spike (p99 57-58 rad/s^2, under lfd's 60; faded out over
    0.07 s instead of 0.15 s, h1's was 61). */
-static void feet_hold_to_lift_off(const char *robot)
+/* lfd's procedural walk (4 s at 120 Hz) onto r at 30 fps without the
+   dynamics filter, its swinging feet kept clear_m up (0: the default, off) */
+static void procedural_walk_30(const lfd_robot *r, double clear_m, lfd_motion *m, lfd_retarget_report *rep)
 {
-    lfd_robot *r = load(robot);
     lfd_human h;
     lfd_err err = {0};
     lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 120};
@@ -640,18 +641,26 @@ static void feet_hold_to_lift_off(const char *robot)
     lfd_retarget_opts_init(&o);
     o.progress = 0;
     o.fps = 30;
-    o.zmp_filter = 0;    /* the feet step alone */
-    o.swing_clear_m = 0; /* (the swing clearance is judged below) */
+    o.zmp_filter = 0;
+    o.swing_clear_m = clear_m;
+    CHECK_OK(lfd_retarget_human(r, &h, &o, m, rep, &err), &err);
+    lfd_human_free(&h);
+}
+
+static void feet_hold_to_lift_off(const char *robot)
+{
+    lfd_robot *r = load(robot);
+    if (!r)
+        return;
     lfd_motion m;
     lfd_retarget_report rep;
-    CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+    procedural_walk_30(r, 0, &m, &rep); /* the feet step alone */
     fprintf(stderr, "procedural walk on %s at 30 fps: slide %.4f m over %d phases, acc p99 %.1f rad/s^2\n",
             robot, rep.foot_slide_max_m, rep.contact_phases, rep.acc_p99_rad_s2);
     CHECK(rep.contact_phases >= 6);
     CHECK(rep.foot_slide_max_m < 0.008);
     CHECK(rep.acc_p99_rad_s2 < 60);
     lfd_motion_free(&m);
-    lfd_human_free(&h);
     lfd_robot_free(&r);
 }
 
@@ -669,22 +678,6 @@ TEST(retarget_planted_feet_hold_to_the_lift_off_h1) { feet_hold_to_lift_off("h1"
    0.6 m/s), the planted feet slide no more than without, and the legs do
    not move while both feet are planted and still (the lift stays inside
    the swing). */
-static void swing_walk(const lfd_robot *r, double clear_m, lfd_motion *m, lfd_retarget_report *rep)
-{
-    lfd_human h;
-    lfd_err err = {0};
-    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 120};
-    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
-    lfd_retarget_opts o;
-    lfd_retarget_opts_init(&o);
-    o.progress = 0;
-    o.fps = 30;
-    o.zmp_filter = 0;
-    o.swing_clear_m = clear_m;
-    CHECK_OK(lfd_retarget_human(r, &h, &o, m, rep, &err), &err);
-    lfd_human_free(&h);
-}
-
 /* per frame and foot: the lowest sole corner's height and the foot's horizontal speed */
 static void feet_track(const lfd_robot *r, const lfd_motion *m, mjData *d, double *lo, double *v)
 {
@@ -708,8 +701,8 @@ TEST(retarget_swing_clearance_lifts_the_swinging_foot)
         return;
     lfd_motion m0, m1;
     lfd_retarget_report rep0, rep1;
-    swing_walk(r, 0, &m0, &rep0);
-    swing_walk(r, LFD_RETARGET_SWING_CLEAR_M, &m1, &rep1);
+    procedural_walk_30(r, 0, &m0, &rep0);
+    procedural_walk_30(r, LFD_RETARGET_SWING_CLEAR_M, &m1, &rep1);
     mjData *d = mj_makeData(r->m);
     int n = m0.nframes;
     double *lo0 = malloc(8 * (size_t)n * sizeof(double));
