@@ -80,6 +80,9 @@
    robots' longer, flat soles need more, and the whole-clip smoothing,
    which caps a swinging knee's acceleration, takes the rest. */
 #define LFD_RETARGET_SWING_CLEAR_M 0.04
+/* the report counts the swings whose foot passes lower than this in the
+   middle half of the swing: it skims the floor (a figure, not a warning) */
+#define LFD_RETARGET_SWING_LOW_M 0.01
 /* The lowest rate the whole-clip passes solve at when the output rate is
    higher (lfd_retarget_opts.solve_every_frame): the smoothing at
    LFD_RETARGET_SMOOTH_HZ leaves nothing near this rate's Nyquist frequency
@@ -246,6 +249,9 @@ typedef struct lfd_retarget_report {
     char peak_vel_joint[LFD_NAME_MAX];
     int contact_phases;
     double foot_slide_max_m;                 /* worst drift of a foot within a contact phase */
+    int swings;                              /* swings between contact phases (0.1 s or longer) */
+    int swings_low;                          /* ... whose foot passes under LFD_RETARGET_SWING_LOW_M */
+    double swing_low_min_m;                  /* lowest sole corner over the middle halves of the swings */
     double floor_pen_max_m;                  /* deepest sole corner below z = 0 (>= 0) */
     double hand_err_mean_m, foot_err_mean_m; /* to the scaled human targets, unpinned */
     double scale_root;

@@ -298,11 +298,13 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
     mjData *d = lfd_mj_make_data_kin(r->m);
     size_t nacc = n > 2 ? (size_t)(n - 2) * (size_t)r->njoints : 0;
     double *acc = malloc((nacc ? nacc : 1) * sizeof *acc);
+    double *low = malloc(2 * (size_t)(n > 0 ? n : 1) * sizeof *low); /* each foot's lowest corner */
     unsigned char *on = calloc((size_t)r->m->nbody, 1);
-    if (!d || !acc || !on) {
+    if (!d || !acc || !on || !low) {
         if (d)
             mj_deleteData(d);
         free(acc);
+        free(low);
         free(on);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
@@ -357,7 +359,31 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
             prev_pin[side] = pin;
         }
         rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, -lfd_rt_lowest_sole(r, d));
+        for (int side = 0; side < 2; side++)
+            low[2 * k + side] = lfd_rt_foot_lowest(r, d, side);
     }
+    /* the swings: the lowest sole corner over the middle half of each (where
+       a person's toe clears the floor by 1-2 cm; docs/retarget.md part 14) */
+    rep->swings = rep->swings_low = 0;
+    rep->swing_low_min_m = 0;
+    for (int side = 0; r->floating && side < 2; side++)
+        for (int k = 0; k < n; k++) {
+            int a, b;
+            if (!lfd_rt_swing_window(c, side, k, fps, &a, &b))
+                continue;
+            double lo = INFINITY;
+            for (int f = a + 1; f < b; f++) {
+                double s = (double)(f - a) / (b - a);
+                if (s >= 0.25 && s <= 0.75)
+                    lo = fmin(lo, low[2 * f + side]);
+            }
+            if (isfinite(lo)) {
+                rep->swing_low_min_m = rep->swings ? fmin(rep->swing_low_min_m, lo) : lo;
+                rep->swings++;
+                rep->swings_low += lo < LFD_RETARGET_SWING_LOW_M;
+            }
+            k = b;
+        }
     rep->hand_err_mean_m = nhand ? rep->hand_err_mean_m / nhand : 0;
     rep->foot_err_mean_m = nfoot ? rep->foot_err_mean_m / nfoot : 0;
     rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, 0);
@@ -412,6 +438,7 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
         rep->acc_p99_rad_s2 = lfd_util_select(acc, na, i99 < na ? i99 : na - 1);
     }
     free(acc);
+    free(low);
     free(on);
     mj_deleteData(d);
     return LFD_OK;
@@ -1104,6 +1131,11 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
             rep->peak_vel_joint[0] ? rep->peak_vel_joint : "-");
     fprintf(fp, "  contact phases %d, worst foot slide %.4f m, floor penetration %.4f m\n",
             rep->contact_phases, rep->foot_slide_max_m, rep->floor_pen_max_m);
+    if (rep->swings)
+        fprintf(fp, "  swings %d: lowest sole corner in mid-swing %.1f cm at least, %d under %.0f cm%s\n",
+                rep->swings, 100 * fmax(rep->swing_low_min_m, 0) + 0.0, rep->swings_low,
+                100 * LFD_RETARGET_SWING_LOW_M,
+                rep->swings_low ? " (they skim the floor: --swing-clearance-m, docs/retarget.md part 14)" : "");
     fprintf(fp, "  root jump max %.1f mm (frame %d), joint acceleration p99 %.0f rad/s^2 (max %.0f)\n",
             1000 * rep->root_jump_max_m, rep->root_jump_frame, rep->acc_p99_rad_s2,
             rep->acc_max_rad_s2);
@@ -1189,6 +1221,9 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_kstr(jw, "peak_vel_joint", rep->peak_vel_joint);
     lfd_jw_kint(jw, "contact_phases", rep->contact_phases);
     lfd_jw_knum(jw, "foot_slide_max_m", rep->foot_slide_max_m);
+    lfd_jw_kint(jw, "swings", rep->swings);
+    lfd_jw_kint(jw, "swings_low", rep->swings_low);
+    lfd_jw_knum(jw, "swing_low_min_m", rep->swing_low_min_m);
     lfd_jw_knum(jw, "floor_pen_max_m", rep->floor_pen_max_m);
     lfd_jw_knum(jw, "root_jump_max_m", rep->root_jump_max_m);
     lfd_jw_kint(jw, "root_jump_frame", rep->root_jump_frame);

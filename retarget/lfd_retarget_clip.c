@@ -1252,7 +1252,7 @@ static double foot_depth(const lfd_robot *r, const mjData *d, int side)
    is; the legs' corrections are then smoothed over the clip at
    SWING_CORR_HZ with the frames where the joint's foot is pinned weighted
    SWING_PIN_W, so they neither jump nor reach into a stance. */
-static int swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *a, int *b)
+int lfd_rt_swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *a, int *b)
 {
     int n = c->n;
 #define SWINGS(i) (!c->pinned[2 * (i) + side] && c->pinned[2 * (i) + 1 - side])
@@ -1370,7 +1370,7 @@ int lfd_rt_swing_clear_step(const lfd_retargeter *rt, const lfd_rt_clip *c, lfd_
     for (int side = 0; side < 2; side++)
         for (int k = 0; k < n; k++) {
             int a, b;
-            if (swing_window(c, side, k, m->fps, &a, &b)) {
+            if (lfd_rt_swing_window(c, side, k, m->fps, &a, &b)) {
                 swing_lifts(rt, c, m, &sc, clear, side, a, b, lift);
                 k = b;
             }

@@ -221,6 +221,11 @@ int lfd_rt_joint_leg_side(const lfd_robot *r, int j);
 void lfd_rt_contact_levels(const lfd_robot *r, lfd_rt_clip *c, double fps);
 /* the legs put planted feet back on their pins after smoothing */
 int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lfd_err *err);
+/* the swing of foot side around frame k (not pinned while the other foot
+   is): the last frame before it (*a) and the first after it (*b); 0 when k
+   is in none, or in one shorter than SWING_MIN_S, landing in the clip's
+   last SWING_MIN_S or through frames that need support */
+int lfd_rt_swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *a, int *b);
 /* a foot swinging between contact phases kept clear of the floor by the legs */
 int lfd_rt_swing_clear_step(const lfd_retargeter *rt, const lfd_rt_clip *c, lfd_motion *m,
                             double *work, lfd_err *err);

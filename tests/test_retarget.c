@@ -677,7 +677,8 @@ TEST(retarget_planted_feet_hold_to_the_lift_off_h1) { feet_hold_to_lift_off("h1"
    faster than 2 m/s (36 mm at the swing's fastest, 8 mm as it lands at
    0.6 m/s), the planted feet slide no more than without, and the legs do
    not move while both feet are planted and still (the lift stays inside
-   the swing). */
+   the swing).  The report counts the swings and those whose foot passes
+   under 1 cm in the middle half of the swing: all without, none with. */
 /* per frame and foot: the lowest sole corner's height and the foot's horizontal speed */
 static void feet_track(const lfd_robot *r, const lfd_motion *m, mjData *d, double *lo, double *v)
 {
@@ -741,6 +742,14 @@ TEST(retarget_swing_clearance_lifts_the_swinging_foot)
                 fast, 1000 * low0, 1000 * low1[0], 1000 * low1[1], 100 * rep0.foot_slide_max_m,
                 100 * rep1.foot_slide_max_m,
                 rep0.acc_p99_rad_s2, rep1.acc_p99_rad_s2, still);
+        /* the report's swing figures say the same */
+        fprintf(stderr, "report: %d swings, %d / %d under 1 cm, lowest in mid-swing %.1f / %.1f mm\n",
+                rep1.swings, rep0.swings_low, rep1.swings_low, 1000 * rep0.swing_low_min_m,
+                1000 * rep1.swing_low_min_m);
+        CHECK(rep0.swings >= 6 && rep1.swings == rep0.swings);
+        CHECK_EQ_INT(rep0.swings_low, rep0.swings);
+        CHECK_EQ_INT(rep1.swings_low, 0);
+        CHECK(rep0.swing_low_min_m < 0.005 && rep1.swing_low_min_m > 0.015);
         CHECK(fast > 20);
         CHECK(low0 < 0.005);
         CHECK(low1[0] > 0.01);
