@@ -358,9 +358,10 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
                                                    flat[1] - pin_start[side][1]));
             prev_pin[side] = pin;
         }
-        rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, -lfd_rt_lowest_sole(r, d));
         for (int side = 0; side < 2; side++)
             low[2 * k + side] = lfd_rt_foot_lowest(r, d, side);
+        /* lfd_rt_lowest_sole: the lower of the two */
+        rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, -fmin(low[2 * k], low[2 * k + 1]));
     }
     /* the swings: the lowest sole corner over the middle half of each (where
        a person's toe clears the floor by 1-2 cm; docs/retarget.md part 14) */
