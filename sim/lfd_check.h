@@ -205,6 +205,11 @@ const char *lfd_check_severity_name(int severity); /* "info" / "warn" / "fail" *
 
 /* ---- report -------------------------------------------------------------------- */
 #define LFD_CHECK_MAX_FINDINGS 256
+/* a foot in contact sliding faster than this (m/s) is named in the slide
+   finding's message as a swinging foot skimming the floor: a planted foot
+   does not slide at a walking foot's speed (the shared walks' skimming
+   swings reach 2.9-4.1 m/s; docs/retarget.md part 14) */
+#define LFD_CHECK_SKIM_V 1.0
 
 typedef struct lfd_check_finding {
     int kind;              /* lfd_check_kind */

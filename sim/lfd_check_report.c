@@ -112,9 +112,13 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
                  x->value * 1e3, x->limit * 1e3, pk);
         return;
     case LFD_CK_SLIDE:
+        /* a planted foot does not slide at a walking foot's speed: faster,
+           it is a swinging foot passing within the contact height (the
+           retarget report's skimming swings, docs/retarget.md part 14) */
         snprintf(x->msg, sizeof x->msg,
-                 "%s: %s slides %.1f cm per frame (%.2f m/s) while in contact > %.1f cm%s", fr, what,
-                 x->value * 100, x->value * rep->fps, x->limit * 100, pk);
+                 "%s: %s slides %.1f cm per frame (%.2f m/s) while in contact > %.1f cm%s%s", fr, what,
+                 x->value * 100, x->value * rep->fps, x->limit * 100, pk,
+                 x->value * rep->fps > LFD_CHECK_SKIM_V ? " (this fast: a swinging foot skimming the floor)" : "");
         return;
     case LFD_CK_FORCE:
         snprintf(x->msg, sizeof x->msg, "%s: %s carries %.0f N (%.2f body weights) > %.0f N%s", fr,
