@@ -678,7 +678,8 @@ TEST(retarget_planted_feet_hold_to_the_lift_off_h1) { feet_hold_to_lift_off("h1"
    0.6 m/s), the planted feet slide no more than without, and the legs do
    not move while both feet are planted and still (the lift stays inside
    the swing).  The report counts the swings and those whose foot passes
-   under 1 cm in the middle half of the swing: all without, none with. */
+   under 1 cm in the middle half of the swing: all without, none with, and
+   lfd check's slide warnings name the skimming feet. */
 /* per frame and foot: the lowest sole corner's height and the foot's horizontal speed */
 static void feet_track(const lfd_robot *r, const lfd_motion *m, mjData *d, double *lo, double *v)
 {
@@ -752,6 +753,19 @@ TEST(retarget_swing_clearance_lifts_the_swinging_foot)
         CHECK(rep0.swing_low_min_m < 0.005 && rep1.swing_low_min_m > 0.015);
         CHECK(fast > 20);
         CHECK(low0 < 0.005);
+        /* lfd check names those slides for what they are */
+        lfd_err err = {0};
+        lfd_check_report *cr = NULL;
+        lfd_check_opts co;
+        lfd_check_opts_init(&co);
+        co.checks = 1u << LFD_CG_FLOOR;
+        CHECK_OK(lfd_check_report_new(&cr, &err), &err);
+        int skims = 0;
+        if (cr && lfd_check_run(r, &m0, &co, cr, &err) == LFD_OK)
+            for (int i = 0; i < cr->nfindings; i++)
+                skims += cr->finding[i].kind == LFD_CK_SLIDE && strstr(cr->finding[i].msg, "skimming") != NULL;
+        CHECK(skims >= 4);
+        lfd_check_report_free(&cr);
         CHECK(low1[0] > 0.01);
         CHECK(low1[1] > 0.02);
         CHECK(rep1.foot_slide_max_m <= rep0.foot_slide_max_m + 0.001);
