@@ -1275,13 +1275,15 @@ int lfd_rt_swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *
 }
 
 /* Where the legs moved (m against q0, the motion before them), the arms
-   keep each clearance pair at least as far apart as it was in q0 where
-   that is closer than its margin, their hands where they are: a leg lifted
-   toward a hand hanging at the hip pushes the hand aside (G1's xia walk at
-   30 fps: deepest self-collision 3.2 mm without this, 0.3 mm with it),
-   and a pair that was already close is left as the earlier steps made it.
-   Not enough everywhere: H1's bandai2 walk still has its right elbow
-   7.4 mm into the hip at frame 47 (docs/retarget.md part 14). */
+   take every clearance pair out to its margin, their hands where they are:
+   a leg lifted toward a hand hanging at the hip pushes the hand aside.
+   Every frame the lift touches is solved, so a pair is cleared over the
+   frames around the lift, not within one.  Keeping only the distances
+   the pairs had in q0 (lfd_ik_pair_margins_at) left what the earlier steps
+   had let close: G1's xia walk at 120 Hz, its right hand 9.7 mm into the
+   hip's link between two solved frames (0.0 mm with this); H1's bandai2
+   walk at 30 fps, an elbow 7.4 mm into the hip (0.0); G1's sitting clip at
+   120 Hz failed on 2 of 5 draws (0 of 5; docs/retarget.md part 14). */
 static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const double *q0, lfd_err *err)
 {
     const lfd_robot *r = rt->r;
@@ -1301,8 +1303,7 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
             moved = q[i] != p0[i];
         if (!moved)
             continue;
-        double margin[LFD_IK_MAX_PAIRS], hpos[2 * 3] = {0}, hw[2] = {0};
-        lfd_ik_pair_margins_at(rt->ik_arms, aws, p0, margin);
+        double hpos[2 * 3] = {0}, hw[2] = {0};
         mjData *d = lfd_ik_ws_data(aws);
         memcpy(d->qpos, q, nq * sizeof(double));
         mj_kinematics(mm, d);
@@ -1314,7 +1315,7 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
             hw[t] = rt->ik_arms->tasks[t].pos_weight;
         }
         memcpy(qs, q, nq * sizeof(double));
-        lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL, margin};
+        lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL, NULL};
         if (lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL))
             rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: swing clearance step's arms failed (singular step)", k);
     }
