@@ -9,6 +9,7 @@
 #include "core/lfd_quat.h"
 #include "retarget/lfd_retarget.h"
 #include "retarget/lfd_retarget_int.h"
+#include "ingest/lfd_bvh.h"
 #include "ingest/lfd_synth.h"
 #include "robots/lfd_robot.h"
 #include "sim/lfd_check.h"
@@ -777,4 +778,34 @@ TEST(retarget_swing_clearance_lifts_the_swinging_foot)
     lfd_motion_free(&m0);
     lfd_motion_free(&m1);
     lfd_robot_free(&r);
+}
+
+/* `lfd retarget --swing-clearance-m`: out of 0..0.2 m a usage error (exit
+   2, no file written); in range the report prints the swings and the
+   provenance records the clearance. */
+TEST(retarget_cli_swing_clearance)
+{
+    lfd_err err = {0};
+    lfd_bvh b;
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 3, .fps = 30};
+    CHECK_OK(lfd_synth_bvh(&b, &so, NULL, &err), &err);
+    static char out[65536], args[4096], in[1024], mo[1024];
+    snprintf(in, sizeof in, "%s/walk.bvh", lfd_test_tmpdir());
+    snprintf(mo, sizeof mo, "%s/walk.lfdm", lfd_test_tmpdir());
+    CHECK_OK(lfd_bvh_write(&b, in, NULL, &err), &err);
+    lfd_bvh_free(&b);
+    static const char *bad[] = {"-0.01", "0.5", "nan"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "retarget %s --robot g1 -o %s --swing-clearance-m %s", in, mo, bad[i]);
+        CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+        CHECK_CONTAINS(out, "--swing-clearance-m takes 0 to 0.2");
+        CHECK(access(mo, F_OK) != 0);
+    }
+    snprintf(args, sizeof args, "retarget %s --robot g1 -o %s --swing-clearance-m 0.04 --no-zmp-filter", in, mo);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "swings ");
+    CHECK_CONTAINS(out, "lowest sole corner in mid-swing");
+    snprintf(args, sizeof args, "motion info %s", mo);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "\"swing_clear_m\": 0.04");
 }
