@@ -249,7 +249,8 @@ typedef struct lfd_retarget_report {
     char peak_vel_joint[LFD_NAME_MAX];
     int contact_phases;
     double foot_slide_max_m;                 /* worst drift of a foot within a contact phase */
-    int swings;                              /* swings between contact phases (0.1 s or longer) */
+    int swings;                              /* swings between contact phases (0.1 s or longer,
+                                                outside the needs-support ranges) */
     int swings_low;                          /* ... whose foot passes under LFD_RETARGET_SWING_LOW_M */
     double swing_low_min_m;                  /* lowest sole corner over the middle halves of the swings */
     double floor_pen_max_m;                  /* deepest sole corner below z = 0 (>= 0) */

@@ -298,13 +298,11 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
     mjData *d = lfd_mj_make_data_kin(r->m);
     size_t nacc = n > 2 ? (size_t)(n - 2) * (size_t)r->njoints : 0;
     double *acc = malloc((nacc ? nacc : 1) * sizeof *acc);
-    double *low = malloc(2 * (size_t)(n > 0 ? n : 1) * sizeof *low); /* each foot's lowest corner */
     unsigned char *on = calloc((size_t)r->m->nbody, 1);
-    if (!d || !acc || !on || !low) {
+    if (!d || !acc || !on) {
         if (d)
             mj_deleteData(d);
         free(acc);
-        free(low);
         free(on);
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
     }
@@ -358,33 +356,8 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
                                                    flat[1] - pin_start[side][1]));
             prev_pin[side] = pin;
         }
-        for (int side = 0; side < 2; side++)
-            low[2 * k + side] = lfd_rt_foot_lowest(r, d, side);
-        /* lfd_rt_lowest_sole: the lower of the two */
-        rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, -fmin(low[2 * k], low[2 * k + 1]));
+        rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, -lfd_rt_lowest_sole(r, d));
     }
-    /* the swings: the lowest sole corner over the middle half of each (where
-       a person's toe clears the floor by 1-2 cm; docs/retarget.md part 14) */
-    rep->swings = rep->swings_low = 0;
-    rep->swing_low_min_m = 0;
-    for (int side = 0; r->floating && side < 2; side++)
-        for (int k = 0; k < n; k++) {
-            int a, b;
-            if (!lfd_rt_swing_window(c, side, k, fps, &a, &b))
-                continue;
-            double lo = INFINITY;
-            for (int f = a + 1; f < b; f++) {
-                double s = (double)(f - a) / (b - a);
-                if (s >= 0.25 && s <= 0.75)
-                    lo = fmin(lo, low[2 * f + side]);
-            }
-            if (isfinite(lo)) {
-                rep->swing_low_min_m = rep->swings ? fmin(rep->swing_low_min_m, lo) : lo;
-                rep->swings++;
-                rep->swings_low += lo < LFD_RETARGET_SWING_LOW_M;
-            }
-            k = b;
-        }
     rep->hand_err_mean_m = nhand ? rep->hand_err_mean_m / nhand : 0;
     rep->foot_err_mean_m = nfoot ? rep->foot_err_mean_m / nfoot : 0;
     rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, 0);
@@ -439,10 +412,66 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
         rep->acc_p99_rad_s2 = lfd_util_select(acc, na, i99 < na ? i99 : na - 1);
     }
     free(acc);
-    free(low);
     free(on);
     mj_deleteData(d);
     return LFD_OK;
+}
+
+/* The swings of the written motion m (c: its contact phases at m's rate)
+   between contact phases and outside the report's needs-support ranges
+   (sup): the lowest sole corner over the middle half of each, where a
+   person's toe clears the floor by 1-2 cm (docs/retarget.md part 14); how
+   many pass under LFD_RETARGET_SWING_LOW_M. */
+static int measure_swings(const lfd_retargeter *rt, const lfd_rt_clip *c, const lfd_motion *m,
+                          const lfd_support *sup, lfd_retarget_report *rep, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    int n = m->nframes;
+    rep->swings = rep->swings_low = 0;
+    rep->swing_low_min_m = 0;
+    if (!r->floating || n < 1)
+        return LFD_OK;
+    mjData *d = lfd_mj_make_data_kin(r->m);
+    double *low = malloc(2 * (size_t)n * sizeof *low); /* each foot's lowest corner */
+    unsigned char *on = calloc((size_t)r->m->nbody, 1), *seat = calloc((size_t)n, 1);
+    int rc = d && low && on && seat ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    for (int i = 0; rc == LFD_OK && i < sup->nranges; i++)
+        for (int k = sup->r[i].first; k <= sup->r[i].last && k < n; k++)
+            seat[k] = 1;
+    for (int side = 0; rc == LFD_OK && side < 2; side++)
+        lfd_mj_mark_body(r->m, on, r->feet[side].body_id);
+    for (int k = 0; rc == LFD_OK && k < n; k++) {
+        memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)m->nq * sizeof(double));
+        lfd_mj_kinematics_some(r->m, d, on, NULL, 0);
+        for (int side = 0; side < 2; side++)
+            low[2 * k + side] = lfd_rt_foot_lowest(r, d, side);
+    }
+    for (int side = 0; rc == LFD_OK && side < 2; side++)
+        for (int k = 0; k < n; k++) {
+            int a, b, seated = 0;
+            if (!lfd_rt_swing_window(c, side, k, m->fps, &a, &b))
+                continue;
+            for (int f = a; f <= b; f++)
+                seated |= seat[f];
+            double lo = INFINITY;
+            for (int f = a + 1; !seated && f < b; f++) {
+                double u = (double)(f - a) / (b - a);
+                if (u >= 0.25 && u <= 0.75)
+                    lo = fmin(lo, low[2 * f + side]);
+            }
+            if (isfinite(lo)) {
+                rep->swing_low_min_m = rep->swings ? fmin(rep->swing_low_min_m, lo) : lo;
+                rep->swings++;
+                rep->swings_low += lo < LFD_RETARGET_SWING_LOW_M;
+            }
+            k = b;
+        }
+    if (d)
+        mj_deleteData(d);
+    free(low);
+    free(on);
+    free(seat);
+    return rc;
 }
 
 /* what a round or a direct step of the dynamics filter may not push a
@@ -959,7 +988,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
                : lfd_fail(err, LFD_ENOMEM, "out of memory for MuJoCo data");
         if (d)
             mj_deleteData(d);
-        if (rc)
+        if (rc || (rc = measure_swings(rt, k > 1 ? &cf : &c, m, &rep->support, rep, err)))
             goto done;
     }
     if ((rc = write_provenance(r, h, &o, rep, &m->prov, err)) == LFD_OK)

@@ -761,6 +761,21 @@ static void feet_here(const lfd_retargeter *rt, const mjData *d, const double *l
         }
 }
 
+/* the arms IK's hand tasks (rt->ik_arms) held where the wrists are in d:
+   their targets into hpos, their weights into hw (0 for a missing hand) */
+static void hands_here(const lfd_retargeter *rt, const mjData *d, double *hpos, double *hw)
+{
+    const lfd_robot *r = rt->r;
+    static const int wrist[2] = {LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
+    for (int s = 0; s < 2; s++) {
+        int t = rt->hand_task[s];
+        if (t < 0)
+            continue;
+        lfd_rt_map_point(r->m, d, &r->map[rt->entry_of[wrist[s]]], hpos + 3 * t);
+        hw[t] = rt->ik_arms->tasks[t].pos_weight;
+    }
+}
+
 /* frame k's body moved by (dx, dy), its legs putting both feet back where
    they were and, with aws (a workspace of rt->ik_arms), its arms the hands */
 static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws, double *q,
@@ -785,14 +800,8 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
     int keep_pairs = aws && rt->opts.swing_clear_m > 0;
     if (keep_pairs)
         lfd_ik_pair_margins_at(rt->ik_arms, aws, q, margin);
-    static const int wrist[2] = {LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
-    for (int s = 0; aws && s < 2; s++) {
-        int t = rt->hand_task[s];
-        if (t < 0)
-            continue;
-        lfd_rt_map_point(mm, d, &r->map[rt->entry_of[wrist[s]]], hpos + 3 * t);
-        hw[t] = rt->ik_arms->tasks[t].pos_weight;
-    }
+    if (aws)
+        hands_here(rt, d, hpos, hw);
     q[0] += dx;
     q[1] += dy;
     memcpy(qs, q, (size_t)mm->nq * sizeof(double));
@@ -1277,8 +1286,10 @@ int lfd_rt_swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *
 /* Where the legs moved (m against q0, the motion before them), the arms
    take every clearance pair out to its margin, their hands where they are:
    a leg lifted toward a hand hanging at the hip pushes the hand aside.
-   Every frame the lift touches is solved, so a pair is cleared over the
-   frames around the lift, not within one.  Keeping only the distances
+   Every frame whose legs the step changed is solved; with the lifts'
+   smoothing over the clip that is nearly every frame (G1's xia walk: 82 of
+   82, 11 by under 1e-6 rad), so a pair is cleared over the frames around a
+   lift, not within one.  Keeping only the distances
    the pairs had in q0 (lfd_ik_pair_margins_at) left what the earlier steps
    had let close: G1's xia walk at 120 Hz, its right hand 9.7 mm into the
    hip's link between two solved frames (0.0 mm with this); H1's bandai2
@@ -1294,7 +1305,6 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
     double *qs = rc ? NULL : malloc(nq * sizeof(double));
     if (rc == LFD_OK && !qs)
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
-    static const int wrist[2] = {LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
     for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
         double *q = lfd_motion_frame(m, k);
         const double *p0 = q0 + (size_t)k * nq;
@@ -1307,13 +1317,7 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
         mjData *d = lfd_ik_ws_data(aws);
         memcpy(d->qpos, q, nq * sizeof(double));
         mj_kinematics(mm, d);
-        for (int s = 0; s < 2; s++) {
-            int t = rt->hand_task[s];
-            if (t < 0)
-                continue;
-            lfd_rt_map_point(mm, d, &r->map[rt->entry_of[wrist[s]]], hpos + 3 * t);
-            hw[t] = rt->ik_arms->tasks[t].pos_weight;
-        }
+        hands_here(rt, d, hpos, hw);
         memcpy(qs, q, nq * sizeof(double));
         lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL, NULL};
         if (lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL))
