@@ -375,6 +375,10 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
     for (int s = 0; s < 2; s++) {
         rt->ankle_e[s] = rt->entry_of[s ? LFD_CJ_R_ANKLE : LFD_CJ_L_ANKLE];
         rt->toe_e[s] = rt->entry_of[s ? LFD_CJ_R_TOE : LFD_CJ_L_TOE];
+        int nleg = 0;
+        for (int j = 0; j < r->njoints; j++)
+            nleg += lfd_rt_joint_leg_side(r, j) == s;
+        rt->foot_roll_set[s] = nleg >= 6;
         const lfd_robot_foot *ft = &r->feet[s];
         if (rt->ankle_e[s] >= 0 && ft->body_id >= 0) {
             double sole_lo = INFINITY;
@@ -397,6 +401,9 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
                 lfd_v3_sub(w, w, P0[rt->ankle_e[s]]);
                 lfd_quat_rotate(rt->pivot_rel[s][e], Q0i, w);
             }
+            double half[3] = {0, 0.5 * (ft->sole[3] - ft->sole[2]), 0}, hw[3];
+            lfd_mat3_mulv(hw, d->xmat + 9 * ft->body_id, half);
+            lfd_quat_rotate(rt->pivot_lat[s], Q0i, hw);
             if (rt->toe_e[s] >= 0)
                 lfd_v3_sub(rt->toe_rel0[s], P0[rt->toe_e[s]], P0[rt->ankle_e[s]]);
         }
@@ -592,8 +599,14 @@ static void roll_offsets(const lfd_retargeter *rt, int side, const double q[4], 
     double x[3] = {1, 0, 0}, w[3], qf[4];
     lfd_quat_rotate(w, q, x);
     yaw_quat(qf, atan2(w[1], w[0]));
-    /* toe down (w pointing below the horizon): the front edge carries it */
-    const double *rel = rt->pivot_rel[side][w[2] < 0 ? 1 : 0];
+    /* toe down (w pointing below the horizon): the front edge carries it;
+       rolled sideways, the lower of the two long edges (at no roll both
+       give the same offsets, so the choice is continuous) */
+    const double *lat = rt->pivot_lat[side];
+    double lw[3], rel[3];
+    lfd_quat_rotate(lw, q, lat);
+    for (int a = 0; a < 3; a++)
+        rel[a] = rt->pivot_rel[side][w[2] < 0 ? 1 : 0][a] + (lw[2] > 0 ? -lat[a] : lat[a]);
     lfd_quat_rotate(d_roll, q, rel);
     lfd_quat_rotate(d_flat, qf, rel);
 }

@@ -1110,6 +1110,48 @@ static int legs_scratch_open(const lfd_retargeter *rt, const lfd_motion *m, legs
     return rc;
 }
 
+/* The legs' IK tasks of a foot pinned at pin (its flat foot's ankle point)
+   with orientation qf: the ankle where the foot, so rolled, keeps the edge
+   it stands on at the pin's (lfd_rt_roll_ankle), and the toe point. */
+static void pin_tasks(const lfd_retargeter *rt, int side, const double pin[3], const double qf[4],
+                      double *pos, double *quat, double *pw, double *rw)
+{
+    int ta = rt->feet_task[side][0], tt = rt->feet_task[side][1];
+    lfd_rt_roll_ankle(rt, side, pin, qf, pos + 3 * ta);
+    memcpy(quat + 4 * ta, qf, 4 * sizeof(double));
+    pw[ta] = rt->ik_feet->tasks[ta].pos_weight * PIN_POS_GAIN;
+    rw[ta] = rt->ik_feet->tasks[ta].rot_weight * PIN_ROT_GAIN;
+    if (tt >= 0) {
+        double rel[3];
+        lfd_quat_rotate(rel, qf, rt->toe_rel0[side]);
+        lfd_v3_add(pos + 3 * tt, pos + 3 * ta, rel);
+        pw[tt] = rt->ik_feet->tasks[tt].pos_weight * PIN_POS_GAIN;
+    }
+}
+
+/* The orientation of side's foot (ankle map frame) as d has it, turned by
+   the least rotation that points its forward axis where want's points: the
+   heading and pitch asked for, the roll the leg gave it. */
+static void reachable_foot_quat(const lfd_retargeter *rt, const mjData *d, int side,
+                                const double want[4], double out[4])
+{
+    double qa[4], x[3] = {1, 0, 0}, xa[3], xw[3], ax[3], rot[4];
+    lfd_rt_map_quat(d, &rt->r->map[rt->ankle_e[side]], qa);
+    lfd_quat_rotate(xa, qa, x);
+    lfd_quat_rotate(xw, want, x);
+    lfd_v3_cross(ax, xa, xw);
+    double sn = sqrt(lfd_v3_dot(ax, ax)), cs = lfd_v3_dot(xa, xw);
+    if (sn < 1e-12) {
+        memcpy(out, qa, 4 * sizeof(double));
+        return;
+    }
+    for (int a = 0; a < 3; a++)
+        ax[a] /= sn;
+    lfd_quat_from_axis_angle(rot, ax, atan2(sn, cs));
+    lfd_quat_mul(out, rot, qa);
+    lfd_quat_normalize(out);
+}
+
 /* After smoothing: the legs alone put planted feet back on their pins and
    every sole above the floor, each frame starting from (and pulled toward)
    its smoothed pose.  A leg's correction is faded in after its foot lands
@@ -1142,7 +1184,7 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
             if (!c->pinned[2 * k + side])
                 continue;
             const double *ft = c->feet_t + 20 * k + 10 * side;
-            int ta = rt->feet_task[side][0], tt = rt->feet_task[side][1];
+            int ta = rt->feet_task[side][0];
             if (ta < 0)
                 continue;
             /* a contact phase is pinned, on the floor, where the smoothed foot is
@@ -1157,22 +1199,36 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
                 memcpy(d->qpos, lfd_motion_frame(m, k2), (size_t)r->nq * sizeof(double));
                 mj_kinematics(r->m, d);
                 lfd_rt_map_point(r->m, d, &r->map[rt->ankle_e[side]], a2);
-                /* the flat foot's ankle point of that (possibly rolled) foot */
-                lfd_rt_unroll_ankle(rt, side, a2, c->feet_t + 20 * k2 + 10 * side + 3, pin[side]);
+                /* the flat foot's ankle point of that (possibly rolled) foot:
+                   rolled as the person's foot is, or, where the leg cannot set
+                   its foot's roll, as this pose has it */
+                const double *fq2 = c->feet_t + 20 * k2 + 10 * side + 3;
+                double qr2[4];
+                if (!rt->foot_roll_set[side]) {
+                    reachable_foot_quat(rt, d, side, fq2, qr2);
+                    fq2 = qr2;
+                }
+                lfd_rt_unroll_ankle(rt, side, a2, fq2, pin[side]);
                 pin[side][2] = rt->ankle_rest_z[side];
             }
-            /* the ankle where the foot, rolled as the pass had it, keeps its
-               toe or heel edge on the pin's */
-            lfd_rt_roll_ankle(rt, side, pin[side], ft + 3, pos + 3 * ta);
-            memcpy(quat + 4 * ta, ft + 3, 4 * sizeof(double));
-            pw[ta] = rt->ik_feet->tasks[ta].pos_weight * PIN_POS_GAIN;
-            rw[ta] = rt->ik_feet->tasks[ta].rot_weight * PIN_ROT_GAIN;
-            if (tt >= 0) {
-                double rel[3];
-                lfd_quat_rotate(rel, ft + 3, rt->toe_rel0[side]);
-                lfd_v3_add(pos + 3 * tt, pos + 3 * ta, rel);
-                pw[tt] = rt->ik_feet->tasks[tt].pos_weight * PIN_POS_GAIN;
+            /* the foot oriented as the person's is (heading, and pitch while
+               it rolls onto its heel or toe) and its edge on the pin.  A leg
+               with fewer than six joints (H1: no ankle roll) cannot also set
+               the sole's roll: its hips give the sole a roll that changes as
+               the body passes over the foot (H1's stance soles 0.18 -> -0.02
+               rad), and an ankle held at the flat foot's pin then slid the
+               long edge the foot stood on, up to 1 cm per stance.  Such a
+               foot keeps the roll its smoothed pose has, and the edge it
+               stands on stays on the pin. */
+            const double *fq = ft + 3;
+            double qr[4];
+            if (!rt->foot_roll_set[side]) {
+                memcpy(d->qpos, qs, (size_t)r->nq * sizeof(double));
+                lfd_mj_kinematics_some(r->m, d, sc.feet_on, NULL, 0);
+                reachable_foot_quat(rt, d, side, fq, qr);
+                fq = qr;
             }
+            pin_tasks(rt, side, pin[side], fq, pos, quat, pw, rw);
         }
         /* above 30 fps the legs are solved on every stride-th frame (30 Hz or
            more) and the corrections blended in between, as in the dynamics

@@ -78,10 +78,15 @@ struct lfd_retargeter {
     double s_xy;                    /* horizontal root scale: the legs' (see lfd_retarget.h) */
     int pelvis_e;
     int ankle_e[2], toe_e[2];
+    int foot_roll_set[2];           /* 0: the leg has fewer than six joints (H1: no ankle
+                                       roll), so its hips decide how the sole rolls */
     double ankle_rest_z[2];         /* ankle point height with the sole flat on z = 0 */
     double toe_rel0[2][3];          /* toe point - ankle point, zero pose (foot facing +x) */
     double pivot_rel[2][2][3];      /* heel, front edge of the sole (middle) - ankle point,
                                        in the ankle target's frame (lfd_rt_roll_ankle) */
+    double pivot_lat[2][3];         /* half the sole's width along its side axis, in the
+                                       same frame: a foot rolled sideways stands on the
+                                       lower of its two long edges */
     double pel_def_pos[3], pel_def_q[4]; /* robot pelvis frame at the default pose */
     int upper[LFD_CJ_COUNT];        /* entry takes part in upper-body mode */
     int rigid_seg[LFD_CJ_COUNT];    /* >= 0: the edge is rigid in this human segment */

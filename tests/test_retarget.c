@@ -556,6 +556,46 @@ TEST(retarget_rolling_foot_keeps_its_edge)
             lfd_rt_roll_quat(hq, 0, qf);
             CHECK_NEAR(lfd_quat_angle(qf, qy), 0, 1e-9);
         }
+    /* rolled sideways too (a leg without an ankle roll, H1, rolls its sole
+       with its hip): the foot stands on the lower of its long edges, and
+       the corner of that edge at the pitch's pivot stays where the flat
+       foot has it; no roll leaves the pitch's pivot as above */
+    for (int side = 0; side < 2 && rt; side++)
+        for (int i = -2; i <= 2; i++)
+            for (int j = -1; j <= 1; j++) {
+                double ph = 0.1 * i, th = 0.3 * j, yaw = -0.4;
+                double qy[4] = {cos(0.5 * yaw), 0, 0, sin(0.5 * yaw)},
+                       qp[4] = {cos(0.5 * th), 0, sin(0.5 * th), 0},
+                       qx[4] = {cos(0.5 * ph), sin(0.5 * ph), 0, 0}, t[4], q[4], ankle[3], back[3];
+                lfd_quat_mul(t, qy, qp);
+                lfd_quat_mul(q, t, qx);
+                lfd_rt_roll_ankle(rt, side, pin, q, ankle);
+                lfd_rt_unroll_ankle(rt, side, ankle, q, back);
+                for (int a = 0; a < 3; a++)
+                    CHECK_NEAR(back[a], pin[a], 1e-12);
+                /* the lower long edge: the sole's side axis points down on it */
+                double lw[3], rel[3], e_roll[3], e_flat[3];
+                lfd_quat_rotate(lw, q, rt->pivot_lat[side]);
+                for (int a = 0; a < 3; a++)
+                    rel[a] = rt->pivot_rel[side][th > 0 ? 1 : 0][a] +
+                             (lw[2] > 0 ? -1 : 1) * rt->pivot_lat[side][a];
+                lfd_quat_rotate(e_roll, q, rel);
+                lfd_quat_rotate(e_flat, qy, rel);
+                for (int a = 0; a < 3; a++)
+                    CHECK_NEAR(ankle[a] + e_roll[a], pin[a] + e_flat[a], 1e-9);
+                /* that corner is the sole's lowest point */
+                double lo = INFINITY;
+                for (int u = 0; u < 2; u++)
+                    for (int v = -1; v <= 1; v += 2) {
+                        double rr[3], w[3];
+                        for (int a = 0; a < 3; a++)
+                            rr[a] = rt->pivot_rel[side][u][a] + v * rt->pivot_lat[side][a];
+                        lfd_quat_rotate(w, q, rr);
+                        lo = fmin(lo, ankle[2] + w[2]);
+                    }
+                CHECK_NEAR(lo, ankle[2] + e_roll[2], 1e-9);
+                CHECK_NEAR(lo, pin[2] + e_flat[2], 1e-9);
+            }
     lfd_retargeter_free(&rt);
     lfd_human_free(&h);
     lfd_robot_free(&r);

@@ -3,9 +3,8 @@
     is absent), and the report's figures, measured on the written motion,
     stay within limits:
     - walks (bandai walks, lafan1, xia, mixamo): root jump <= 5 mm (issue 15),
-      joint acceleration p99 <= 130 rad/s^2 (issue 15 asks 60: met on
-      lafan1/g1 (33), not yet on every walk), planted-foot slide <= 2 cm on
-      g1 (h1: 3.5 cm), floor <= 8 mm, hands <= 2 cm (the arms keep
+      joint acceleration p99 <= 60 rad/s^2 (issue 15), planted-foot slide <= 2 cm,
+      floor <= 8 mm, hands <= 2.5 cm (the arms keep
       their world targets when the second pass shifts the pelvis);
     - every clip: no range violation, velocity within its limit (hard bounds
       re-imposed after the whole-clip smoothing, issue 21), hands <= 7 cm (the dance: 6.5 cm on h1),
@@ -53,12 +52,12 @@ static void all_files(const char *robot)
         if (rc == LFD_OK) {
             int walk = strstr(base, "walk") || strstr(base, "mixamo");
             int humanoid = !strcmp(robot, "humanoid");
-            /* slide: issue 15 asks 1 cm; planted feet that roll onto their toe
-               edge (heel-off) drift up to 1.1 cm on G1's walks, 2.4 cm on H1's,
-               the dynamics filter may add 5 mm past 1 cm, and the feet and
-               floor steps' corrections are smoothed over the clip (G1's
-               bandai2 1.8 cm, H1's 3.1 cm) */
-            double slide_cap = !walk || humanoid ? 0.15 : !strcmp(robot, "h1") ? 0.035 : 0.02;
+            /* slide: issue 15 asks 1 cm; the walks' slides are 0.2-0.9 cm on
+               G1 and, since H1's soles are pinned at the roll its hips give
+               them (docs/retarget.md part 15), 0.5-1.7 cm on H1 (1.0-2.2 cm
+               before): what is left is where a foot lands and moves onto its
+               pin, and the dynamics filter may add 5 mm past 1 cm */
+            double slide_cap = !walk || humanoid ? 0.15 : 0.02;
             /* floor: the walks 1 mm (the floor step); the H1 dance 6 cm in one
                frame where the velocity bounds undo the floor step */
             double floor_cap = walk && !humanoid ? 0.008 : 0.07;
