@@ -253,6 +253,7 @@ typedef struct lfd_retarget_report {
                                                 outside the needs-support ranges) */
     int swings_low;                          /* ... whose foot passes under LFD_RETARGET_SWING_LOW_M */
     double swing_low_min_m;                  /* lowest sole corner over the middle halves of the swings */
+    int arms_guard_frames;                   /* frames whose arms the last step took out of the body */
     double floor_pen_max_m;                  /* deepest sole corner below z = 0 (>= 0) */
     double hand_err_mean_m, foot_err_mean_m; /* to the scaled human targets, unpinned */
     double scale_root;

@@ -980,6 +980,18 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         if ((rc = measure_motion(rt, &cf, m, rep, err)))
             goto done;
     }
+    /* the arms out of the body where the legs' steps left one in it, on the
+       motion written; measured again if it moved anything */
+    if (!getenv("LFD_XNOGUARD")) {
+        int ng = lfd_rt_arms_guard(rt, m, err);
+        if (ng < 0) {
+            rc = ng;
+            goto done;
+        }
+        rep->arms_guard_frames = ng;
+        if (ng > 0 && (rc = measure_motion(rt, k > 1 ? &cf : &c, m, rep, err)))
+            goto done;
+    }
     lfd_retarget_root_travel(h, m, rt->s_xy, o.upper_body, rep);
     /* "needs support" on the written motion: the rule and the call of lfd check */
     {
@@ -1166,6 +1178,9 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
                 rep->swings, 100 * fmax(rep->swing_low_min_m, 0) + 0.0, rep->swings_low,
                 100 * LFD_RETARGET_SWING_LOW_M,
                 rep->swings_low ? " (they skim the floor: --swing-clearance-m, docs/retarget.md part 14)" : "");
+    if (rep->arms_guard_frames)
+        fprintf(fp, "  arms taken out of the body in %d frames (the last step: an arm inside it after the legs' steps)\n",
+                rep->arms_guard_frames);
     fprintf(fp, "  root jump max %.1f mm (frame %d), joint acceleration p99 %.0f rad/s^2 (max %.0f)\n",
             1000 * rep->root_jump_max_m, rep->root_jump_frame, rep->acc_p99_rad_s2,
             rep->acc_max_rad_s2);
@@ -1254,6 +1269,7 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_kint(jw, "swings", rep->swings);
     lfd_jw_kint(jw, "swings_low", rep->swings_low);
     lfd_jw_knum(jw, "swing_low_min_m", rep->swing_low_min_m);
+    lfd_jw_kint(jw, "arms_guard_frames", rep->arms_guard_frames);
     lfd_jw_knum(jw, "floor_pen_max_m", rep->floor_pen_max_m);
     lfd_jw_knum(jw, "root_jump_max_m", rep->root_jump_max_m);
     lfd_jw_kint(jw, "root_jump_frame", rep->root_jump_frame);

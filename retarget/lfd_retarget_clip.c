@@ -1384,6 +1384,95 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
     return rc;
 }
 
+/* The last step: the main IK's clearance is a soft penalty, and the legs'
+   steps after it (the feet step, the dynamics filter's, the swing step) move
+   the hips and thighs without looking at the arms, so a frame can end with
+   an arm inside the body (H1's xia walk at 30 fps: the left elbow 5.8 mm
+   into the hip at frame 65, after its soles were pinned at their roll).
+   A frame where a clearance pair of the arms' IK is closer than it may be
+   (below zero, or below its margin where the robot's own stance has it
+   closer) gets the arms' IK with the pairs' margins, each hand kept where
+   it is; the joints' correction is eased in and out over ARMS_GUARD_S on
+   either side (a raised cosine; where two overlap the larger one), so the
+   arm does not kick out for one frame (the elbow 287 rad/s^2 corrected on
+   its frame alone).  Other frames are left as they are.  Returns the
+   number of frames changed (>= 0) or a negative status. */
+int lfd_rt_arms_guard(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    const lfd_ik *ik = rt->ik_arms;
+    int n = m->nframes;
+    if (!ik || ik->npair == 0 || n < 1)
+        return 0;
+    size_t nq = (size_t)mm->nq;
+    lfd_ik_ws *aws = NULL;
+    int rc = lfd_ik_ws_new(&aws, ik, err);
+    double margin[LFD_IK_MAX_PAIRS];
+    int *hit = rc ? NULL : malloc((size_t)n * sizeof(int)), nhit = 0;
+    if (rc == LFD_OK && !hit)
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+    for (int k = 0; rc == LFD_OK && k < n; k++) {
+        lfd_ik_pair_margins_at(ik, aws, lfd_motion_frame(m, k), margin);
+        int in = 0;
+        for (int i = 0; i < ik->npair && !in; i++)
+            in = margin[i] < fmin(0, ik->pairs[i].margin_m) - ARMS_GUARD_TOL_M;
+        if (in)
+            hit[nhit++] = k;
+    }
+    /* each such frame's correction (its pose after the arms' IK minus before) */
+    double *dq = rc || !nhit ? NULL : calloc((size_t)nhit * nq + nq, sizeof(double));
+    if (rc == LFD_OK && nhit && !dq)
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+    double *qs = dq ? dq + (size_t)nhit * nq : NULL;
+    for (int h = 0; rc == LFD_OK && h < nhit; h++) {
+        const double *q0 = lfd_motion_frame(m, hit[h]);
+        double *q = dq + (size_t)h * nq, hpos[2 * 3] = {0}, hw[2] = {0};
+        mjData *d = lfd_ik_ws_data(aws);
+        memcpy(d->qpos, q0, nq * sizeof(double));
+        mj_kinematics(mm, d);
+        hands_here(rt, d, hpos, hw);
+        memcpy(qs, q0, nq * sizeof(double));
+        memcpy(q, q0, nq * sizeof(double));
+        lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL, NULL};
+        if (lfd_ik_solve(ik, aws, &fa, q, NULL))
+            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: the arms' clearance guard failed (singular step)", hit[h]);
+        for (size_t i = 0; i < nq; i++)
+            q[i] -= q0[i];
+    }
+    /* eased over the frames around: the largest weighted correction of each
+       joint (1-DoF joints only; the IK moves the arms' hinges) */
+    int w = (int)ceil(ARMS_GUARD_S * m->fps), changed = 0;
+    for (int k = 0, h0 = 0; rc == LFD_OK && nhit && k < n; k++) {
+        while (h0 < nhit && hit[h0] < k - w)
+            h0++;
+        int any = 0;
+        double *q = lfd_motion_frame(m, k);
+        for (int j = 0; j < r->njoints; j++) {
+            size_t a = (size_t)r->joints[j].qpos_adr;
+            double best = 0;
+            for (int h = h0; h < nhit && hit[h] <= k + w; h++) {
+                double t = fabs((double)(k - hit[h])) / (w + 1);
+                double v = dq[(size_t)h * nq + a] * 0.5 * (1 + cos(M_PI * t));
+                best = fabs(v) > fabs(best) ? v : best;
+            }
+            if (best != 0) {
+                q[a] += best;
+                any = 1;
+            }
+        }
+        changed += any;
+    }
+    /* a neighbour's correction on this frame's pose may pass a range or,
+       frame to frame, a velocity bound: the hard bounds again */
+    if (changed)
+        lfd_rt_impose_bounds(r, m);
+    free(dq);
+    free(hit);
+    lfd_ik_ws_free(&aws);
+    return rc ? rc : changed;
+}
+
 /* the lift each frame of foot side's swing (a, b) needs (lift[2 k + side]) */
 static void swing_lifts(const lfd_retargeter *rt, const lfd_rt_clip *c, const lfd_motion *m,
                         legs_scratch *sc, double clear, int side, int a, int b, double *lift)

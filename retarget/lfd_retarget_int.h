@@ -35,6 +35,8 @@
 #define SWING_MIN_S 0.1 /* ... none in one shorter than this (a contact flag flickering off); */
 #define SWING_CORR_HZ 3.0 /* ... the legs' lifts smoothed over the clip at this cutoff, */
 #define SWING_PIN_W 1e3 /* ... the frames where a joint's foot is pinned weighted this (the swing's 1) */
+#define ARMS_GUARD_S 0.2 /* the arms' clearance guard eases its correction in and out over this time on either side */
+#define ARMS_GUARD_TOL_M 5e-4 /* ... a pair this much closer than it may be */
 #define FEET_POLISH_ITERS 4 /* IK iterations of the feet step (it starts close) */
 #define FEET_CORR_HZ 9.0 /* the feet and floor steps' corrections are smoothed over the clip at this cutoff */
 #define ZMP_MARGIN_M 0.02 /* the ZMP is brought this far inside the support polygon */
@@ -236,6 +238,10 @@ int lfd_rt_swing_clear_step(const lfd_retargeter *rt, const lfd_rt_clip *c, lfd_
                             double *work, lfd_err *err);
 /* soles left below the floor lifted by the legs (the body where a leg cannot) */
 int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd_err *err);
+/* The arms' clearance guard (the last step): frames with an arm inside the
+   body, and those around them, get the arms' IK with the clearance pairs'
+   margins, hands kept.  Returns the frames changed (>= 0) or a status. */
+int lfd_rt_arms_guard(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err);
 /* the human's joints and segment frames smoothed over the clip */
 int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps);
 /* natural cubic spline through n knots (stride sx) evaluated at every

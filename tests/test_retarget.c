@@ -601,6 +601,125 @@ TEST(retarget_rolling_foot_keeps_its_edge)
     lfd_robot_free(&r);
 }
 
+/* the smallest clearance of the arms' IK's pairs at frame k, relative to
+   what each may have (its margin, or 0 where the stance has it closer) */
+static double arms_min_clearance(const lfd_retargeter *rt, lfd_ik_ws *ws, const lfd_motion *m, int k)
+{
+    double margin[LFD_IK_MAX_PAIRS], lo = INFINITY;
+    lfd_ik_pair_margins_at(rt->ik_arms, ws, lfd_motion_frame(m, k), margin);
+    for (int i = 0; i < rt->ik_arms->npair; i++)
+        lo = fmin(lo, margin[i] - fmin(0, rt->ik_arms->pairs[i].margin_m));
+    return lo;
+}
+
+/* The arms' clearance guard (the last step): a standing g1 whose left arm
+   swings smoothly into its body and out again over 20 frames at 30 fps.
+   After the guard no pair is inside the body on any frame, the frames more
+   than ARMS_GUARD_S from an arm in the body are untouched, the hands move
+   under 3 cm (2.3: the hand is what touches the hip here), and the
+   correction is eased in and out: the joints'
+   largest acceleration stays within the input's plus 30 rad/s^2 (corrected
+   on the frames in the body alone, the arm kicked out: 287 rad/s^2 on H1's
+   xia walk).  A motion with no arm in the body comes back unchanged. */
+TEST(retarget_arms_guard_takes_an_arm_out_of_the_body)
+{
+    lfd_robot *r;
+    lfd_human h;
+    lfd_retargeter *rt;
+    g1_stand_retargeter(&r, &h, &rt);
+    lfd_err err = {0};
+    lfd_motion m, m0;
+    lfd_ik_ws *ws = NULL;
+    int n = 41, sh = -1;
+    for (int j = 0; r && j < r->njoints; j++)
+        if (!strcmp(r->joints[j].name, "left_shoulder_roll_joint"))
+            sh = r->joints[j].qpos_adr;
+    CHECK(rt && sh >= 0);
+    if (!rt || sh < 0)
+        goto out;
+    CHECK_OK(lfd_ik_ws_new(&ws, rt->ik_arms, &err), &err);
+    CHECK_OK(lfd_motion_alloc(&m, n, 1, r->njoints, 0, &err), &err);
+    m.fps = 30;
+    for (int k = 0; k < n; k++)
+        memcpy(lfd_motion_frame(&m, k), r->qpos_default, (size_t)r->nq * sizeof(double));
+    /* untouched without an arm in the body */
+    CHECK_OK(lfd_motion_copy(&m0, &m, &err), &err);
+    CHECK_EQ_INT(lfd_rt_arms_guard(rt, &m, &err), 0);
+    CHECK(!memcmp(m.qpos, m0.qpos, (size_t)n * (size_t)r->nq * sizeof(double)));
+    lfd_motion_free(&m0);
+    /* the shoulder's roll that puts the arm 8 mm into the body */
+    double amp = 0, dir = 0;
+    for (int sgn = -1; sgn <= 1 && dir == 0; sgn += 2)
+        for (double a = 0.02; a < 1.0; a += 0.02) {
+            double *q = lfd_motion_frame(&m, 0);
+            q[sh] = r->qpos_default[sh] + sgn * a;
+            int in = arms_min_clearance(rt, ws, &m, 0) < -0.008;
+            q[sh] = r->qpos_default[sh];
+            if (in) {
+                amp = a;
+                dir = sgn;
+                break;
+            }
+        }
+    CHECK(dir != 0);
+    for (int k = 0; k < n; k++) {
+        double t = (k - 10) / 20.0; /* frames 10-30: a raised cosine, its top at 20 */
+        lfd_motion_frame(&m, k)[sh] += t > 0 && t < 1 ? dir * amp * 0.5 * (1 - cos(2 * M_PI * t)) : 0;
+    }
+    CHECK_OK(lfd_motion_copy(&m0, &m, &err), &err);
+    int first = -1, last = -1;
+    for (int k = 0; k < n; k++)
+        if (arms_min_clearance(rt, ws, &m, k) < -ARMS_GUARD_TOL_M) {
+            first = first < 0 ? k : first;
+            last = k;
+        }
+    CHECK(first > 10 && last < 30 && last > first);
+    int changed = lfd_rt_arms_guard(rt, &m, &err);
+    int w = (int)ceil(ARMS_GUARD_S * m.fps);
+    CHECK(changed > last - first && changed <= last - first + 1 + 2 * w);
+    double worst = INFINITY, hand = 0, acc0 = 0, acc1 = 0;
+    mjData *d0 = mj_makeData(r->m), *d1 = mj_makeData(r->m);
+    for (int k = 0; k < n; k++) {
+        worst = fmin(worst, arms_min_clearance(rt, ws, &m, k));
+        if (k < first - w || k > last + w)
+            CHECK(!memcmp(lfd_motion_frame(&m, k), lfd_motion_frame(&m0, k), (size_t)r->nq * sizeof(double)));
+        memcpy(d0->qpos, lfd_motion_frame(&m0, k), (size_t)r->nq * sizeof(double));
+        memcpy(d1->qpos, lfd_motion_frame(&m, k), (size_t)r->nq * sizeof(double));
+        mj_kinematics(r->m, d0);
+        mj_kinematics(r->m, d1);
+        for (int side = 0; side < 2; side++) {
+            int e = rt->entry_of[side ? LFD_CJ_R_WRIST : LFD_CJ_L_WRIST];
+            double p0[3], p1[3];
+            lfd_rt_map_point(r->m, d0, &r->map[e], p0);
+            lfd_rt_map_point(r->m, d1, &r->map[e], p1);
+            hand = fmax(hand, lfd_v3_dist(p0, p1));
+        }
+        if (k > 0 && k + 1 < n)
+            for (int j = 0; j < r->njoints; j++) {
+                int a = r->joints[j].qpos_adr;
+                acc0 = fmax(acc0, fabs(lfd_motion_frame(&m0, k + 1)[a] - 2 * lfd_motion_frame(&m0, k)[a] +
+                                       lfd_motion_frame(&m0, k - 1)[a]) * 900);
+                acc1 = fmax(acc1, fabs(lfd_motion_frame(&m, k + 1)[a] - 2 * lfd_motion_frame(&m, k)[a] +
+                                       lfd_motion_frame(&m, k - 1)[a]) * 900);
+            }
+    }
+    fprintf(stderr, "arms guard: shoulder roll %+.2f rad into the body at frames %d-%d; %d frames changed, "
+                    "clearance after %.1f mm at worst, hands moved %.1f mm, joint acceleration %.0f -> %.0f rad/s^2\n",
+            dir * amp, first, last, changed, 1000 * worst, 1000 * hand, acc0, acc1);
+    CHECK(worst >= -ARMS_GUARD_TOL_M);
+    CHECK(hand < 0.03);
+    CHECK(acc1 <= acc0 + 30);
+    mj_deleteData(d0);
+    mj_deleteData(d1);
+    lfd_motion_free(&m0);
+    lfd_motion_free(&m);
+out:
+    lfd_ik_ws_free(&ws);
+    lfd_retargeter_free(&rt);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
+
 /* The floor step's corrections are smoothed over the clip (issue 15, the
    120 Hz walks): a standing g1 whose root dips smoothly 4 mm into the
    floor and out over 0.5 s.  Corrected frame by frame (the step without
