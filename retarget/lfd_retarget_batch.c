@@ -982,7 +982,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     }
     /* the arms out of the body where the legs' steps left one in it, on the
        motion written; measured again if it moved anything */
-    if (!getenv("LFD_XNOGUARD")) {
+    {
         int ng = lfd_rt_arms_guard(rt, m, err);
         if (ng < 0) {
             rc = ng;
