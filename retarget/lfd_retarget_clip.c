@@ -1141,13 +1141,19 @@ static void reachable_foot_quat(const lfd_retargeter *rt, const mjData *d, int s
     lfd_quat_rotate(xw, want, x);
     lfd_v3_cross(ax, xa, xw);
     double sn = sqrt(lfd_v3_dot(ax, ax)), cs = lfd_v3_dot(xa, xw);
-    if (sn < 1e-12) {
+    if (sn < 1e-12 && cs > 0) {
         memcpy(out, qa, 4 * sizeof(double));
         return;
     }
+    double ang = atan2(sn, cs);
+    if (sn < 1e-12) { /* pointing the other way: half a turn about the vertical */
+        ax[0] = ax[1] = 0;
+        ax[2] = sn = 1;
+        ang = M_PI;
+    }
     for (int a = 0; a < 3; a++)
         ax[a] /= sn;
-    lfd_quat_from_axis_angle(rot, ax, atan2(sn, cs));
+    lfd_quat_from_axis_angle(rot, ax, ang);
     lfd_quat_mul(out, rot, qa);
     lfd_quat_normalize(out);
 }
