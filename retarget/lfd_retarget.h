@@ -254,6 +254,8 @@ typedef struct lfd_retarget_report {
     int swings_low;                          /* ... whose foot passes under LFD_RETARGET_SWING_LOW_M */
     double swing_low_min_m;                  /* lowest sole corner over the middle halves of the swings */
     int arms_guard_frames;                   /* frames whose arms the last step took out of the body */
+    double stance_roll_mean_rad;             /* planted soles' sideways tilt, outside needs-support */
+    double stance_roll_max_rad;              /* ranges: mean and largest (0 without stance frames) */
     double floor_pen_max_m;                  /* deepest sole corner below z = 0 (>= 0) */
     double hand_err_mean_m, foot_err_mean_m; /* to the scaled human targets, unpinned */
     double scale_root;
@@ -310,7 +312,13 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
        person did at its size is not doing the demonstration (a lagging or
        stuck root, feet pinned the legs cannot leave).  Judged only when the
        scaled person travels at least 0.5 m (standing clips: sway is not
-       travel). */
+       travel);
+     planted soles tilted sideways by more than 0.1 rad on average: the far
+       edge of an 8 cm sole is then 8 mm up and the foot stands on one
+       edge, its support a line (H1, whose legs have no ankle roll, on a
+       person's narrow step: 0.05-0.13 rad on the shared walks, G1 0.001-0.010;
+       docs/retarget.md part 15). */
+#define LFD_RETARGET_WARN_STANCE_ROLL_RAD 0.1
 #define LFD_RETARGET_WARN_HAND_M 0.03
 #define LFD_RETARGET_WARN_BOUND_SHARE 0.25
 #define LFD_RETARGET_WARN_ROOT_JUMP_M 0.005

@@ -429,6 +429,7 @@ static int measure_swings(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
     int n = m->nframes;
     rep->swings = rep->swings_low = 0;
     rep->swing_low_min_m = 0;
+    rep->stance_roll_mean_rad = rep->stance_roll_max_rad = 0;
     if (!r->floating || n < 1)
         return LFD_OK;
     mjData *d = lfd_mj_make_data_kin(r->m);
@@ -440,12 +441,23 @@ static int measure_swings(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
             seat[k] = 1;
     for (int side = 0; rc == LFD_OK && side < 2; side++)
         lfd_mj_mark_body(r->m, on, r->feet[side].body_id);
+    int nroll = 0;
     for (int k = 0; rc == LFD_OK && k < n; k++) {
         memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)m->nq * sizeof(double));
         lfd_mj_kinematics_some(r->m, d, on, NULL, 0);
-        for (int side = 0; side < 2; side++)
+        for (int side = 0; side < 2; side++) {
             low[2 * k + side] = lfd_rt_foot_lowest(r, d, side);
+            /* a planted sole's sideways tilt: its side axis out of the
+               horizontal (a pitch about that axis, as at heel-off, is not) */
+            if (c->pinned[2 * k + side] && !seat[k] && r->feet[side].body_id >= 0) {
+                double t = fabs(asin(fmin(1, fmax(-1, d->xmat[9 * r->feet[side].body_id + 7]))));
+                rep->stance_roll_mean_rad += t;
+                rep->stance_roll_max_rad = fmax(rep->stance_roll_max_rad, t);
+                nroll++;
+            }
+        }
     }
+    rep->stance_roll_mean_rad = nroll ? rep->stance_roll_mean_rad / nroll : 0;
     for (int side = 0; rc == LFD_OK && side < 2; side++)
         for (int k = 0; k < n; k++) {
             int a, b, seated = 0;
@@ -1143,6 +1155,11 @@ int lfd_retarget_report_warnings(const lfd_retarget_report *rep,
         snprintf(out[n++], LFD_RETARGET_WARN_LEN,
                  "a sole %.1f mm below the floor (threshold %.0f mm)", 1000 * rep->floor_pen_max_m,
                  1000 * LFD_RETARGET_WARN_FLOOR_M);
+    if (rep->stance_roll_mean_rad > LFD_RETARGET_WARN_STANCE_ROLL_RAD)
+        snprintf(out[n++], LFD_RETARGET_WARN_LEN,
+                 "planted soles tilted sideways %.2f rad on average, %.2f at most: they stand on an edge "
+                 "(threshold %.2f rad)",
+                 rep->stance_roll_mean_rad, rep->stance_roll_max_rad, LFD_RETARGET_WARN_STANCE_ROLL_RAD);
     if (rep->root_speed_judged && (rep->root_speed_ratio < LFD_RETARGET_WARN_SPEED_LO ||
                                    rep->root_speed_ratio > LFD_RETARGET_WARN_SPEED_HI))
         snprintf(out[n++], LFD_RETARGET_WARN_LEN,
@@ -1178,6 +1195,9 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
                 rep->swings, 100 * fmax(rep->swing_low_min_m, 0) + 0.0, rep->swings_low,
                 100 * LFD_RETARGET_SWING_LOW_M,
                 rep->swings_low ? " (they skim the floor: --swing-clearance-m, docs/retarget.md part 14)" : "");
+    if (rep->stance_roll_max_rad > 0)
+        fprintf(fp, "  planted soles tilted sideways %.3f rad on average, %.3f at most\n",
+                rep->stance_roll_mean_rad, rep->stance_roll_max_rad);
     if (rep->arms_guard_frames)
         fprintf(fp, "  arms taken out of the body in %d frames (the last step: an arm inside it after the legs' steps)\n",
                 rep->arms_guard_frames);
@@ -1270,6 +1290,8 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_kint(jw, "swings_low", rep->swings_low);
     lfd_jw_knum(jw, "swing_low_min_m", rep->swing_low_min_m);
     lfd_jw_kint(jw, "arms_guard_frames", rep->arms_guard_frames);
+    lfd_jw_knum(jw, "stance_roll_mean_rad", rep->stance_roll_mean_rad);
+    lfd_jw_knum(jw, "stance_roll_max_rad", rep->stance_roll_max_rad);
     lfd_jw_knum(jw, "floor_pen_max_m", rep->floor_pen_max_m);
     lfd_jw_knum(jw, "root_jump_max_m", rep->root_jump_max_m);
     lfd_jw_kint(jw, "root_jump_frame", rep->root_jump_frame);

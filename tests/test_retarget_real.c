@@ -81,6 +81,16 @@ static void all_files(const char *robot)
                                  base, robot, rep.range_violations, rep.peak_vel_ratio,
                                  rep.floor_pen_max_m, rep.foot_slide_max_m, rep.hand_err_mean_m,
                                  rep.root_jump_max_m, rep.acc_p99_rad_s2);
+            /* planted soles' sideways tilt (docs/retarget.md part 15): G1's
+               ankles roll its soles flat (0.001-0.010 rad on the walks), H1's
+               legs cannot, and the person's narrow step stands them on an
+               edge (0.05-0.13) */
+            if (walk && !strcmp(robot, "g1") && rep.stance_roll_mean_rad > 0.02)
+                lfd_test_fail_at(__FILE__, __LINE__, "%s on g1: planted soles tilted %.3f rad on average",
+                                 base, rep.stance_roll_mean_rad);
+            if (walk && !strcmp(robot, "h1") && !(rep.stance_roll_mean_rad > 0.02))
+                lfd_test_fail_at(__FILE__, __LINE__, "%s on h1: planted soles tilted %.3f rad on average",
+                                 base, rep.stance_roll_mean_rad);
             CHECK_EQ_INT(m.nframes, rep.frames);
             CHECK(lfd_prov_get(&m.prov, "retarget") != NULL);
             lfd_motion_free(&m);

@@ -23,6 +23,8 @@ TEST(retarget_warnings_follow_the_thresholds)
     rep.acc_p99_rad_s2 = 40;
     rep.foot_slide_max_m = 0.004;
     rep.floor_pen_max_m = 0.001;
+    rep.stance_roll_mean_rad = 0.05;
+    rep.stance_roll_max_rad = 0.2;
     char w[LFD_RETARGET_WARN_MAX][LFD_RETARGET_WARN_LEN];
     CHECK_EQ_INT(lfd_retarget_report_warnings(&rep, w), 0);
     /* each figure just past its threshold adds exactly its own line */
@@ -32,6 +34,7 @@ TEST(retarget_warnings_follow_the_thresholds)
         {&rep.acc_p99_rad_s2, LFD_RETARGET_WARN_ACC_P99 + 1, "acceleration"},
         {&rep.foot_slide_max_m, LFD_RETARGET_WARN_SLIDE_M + 1e-3, "slides"},
         {&rep.floor_pen_max_m, LFD_RETARGET_WARN_FLOOR_M + 1e-3, "below the floor"},
+        {&rep.stance_roll_mean_rad, LFD_RETARGET_WARN_STANCE_ROLL_RAD + 1e-3, "stand on an edge"},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
         double keep = *f[i].v;
