@@ -417,12 +417,13 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
     return LFD_OK;
 }
 
-/* The swings of the written motion m (c: its contact phases at m's rate)
-   between contact phases and outside the report's needs-support ranges
-   (sup): the lowest sole corner over the middle half of each, where a
-   person's toe clears the floor by 1-2 cm (docs/retarget.md part 14); how
-   many pass under LFD_RETARGET_SWING_LOW_M. */
-static int measure_swings(const lfd_retargeter *rt, const lfd_rt_clip *c, const lfd_motion *m,
+/* The feet of the written motion m (c: its contact phases at m's rate),
+   outside the report's needs-support ranges (sup): the swings between
+   contact phases, the lowest sole corner over the middle half of each,
+   where a person's toe clears the floor by 1-2 cm (docs/retarget.md part
+   14), and how many pass under LFD_RETARGET_SWING_LOW_M; the planted soles'
+   sideways tilt, mean and largest (part 15). */
+static int measure_feet(const lfd_retargeter *rt, const lfd_rt_clip *c, const lfd_motion *m,
                           const lfd_support *sup, lfd_retarget_report *rep, lfd_err *err)
 {
     const lfd_robot *r = rt->r;
@@ -1012,7 +1013,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
                : lfd_fail(err, LFD_ENOMEM, "out of memory for MuJoCo data");
         if (d)
             mj_deleteData(d);
-        if (rc || (rc = measure_swings(rt, k > 1 ? &cf : &c, m, &rep->support, rep, err)))
+        if (rc || (rc = measure_feet(rt, k > 1 ? &cf : &c, m, &rep->support, rep, err)))
             goto done;
     }
     if ((rc = write_provenance(r, h, &o, rep, &m->prov, err)) == LFD_OK)

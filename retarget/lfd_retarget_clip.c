@@ -1186,6 +1186,7 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
             memset(pos + 3 * i, 0, 3 * sizeof(double));
         }
         mjData *d = lfd_ik_ws_data(ws);
+        int d_at_qs = 0; /* d holds qs's feet (read by a leg that cannot set its foot's roll) */
         for (int side = 0; side < 2; side++) {
             if (!c->pinned[2 * k + side])
                 continue;
@@ -1204,6 +1205,7 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
                 double a2[3];
                 memcpy(d->qpos, lfd_motion_frame(m, k2), (size_t)r->nq * sizeof(double));
                 mj_kinematics(r->m, d);
+                d_at_qs = 0;
                 lfd_rt_map_point(r->m, d, &r->map[rt->ankle_e[side]], a2);
                 /* the flat foot's ankle point of that (possibly rolled) foot:
                    rolled as the person's foot is, or, where the leg cannot set
@@ -1229,8 +1231,11 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
             const double *fq = ft + 3;
             double qr[4];
             if (!rt->foot_roll_set[side]) {
-                memcpy(d->qpos, qs, (size_t)r->nq * sizeof(double));
-                lfd_mj_kinematics_some(r->m, d, sc.feet_on, NULL, 0);
+                if (!d_at_qs) {
+                    memcpy(d->qpos, qs, (size_t)r->nq * sizeof(double));
+                    lfd_mj_kinematics_some(r->m, d, sc.feet_on, NULL, 0);
+                    d_at_qs = 1;
+                }
                 reachable_foot_quat(rt, d, side, fq, qr);
                 fq = qr;
             }
@@ -1303,26 +1308,7 @@ static double foot_depth(const lfd_robot *r, const mjData *d, int side)
     return isfinite(lo) ? -lo : 0;
 }
 
-/* The swing clearance step (after the feet step, before the floor step).
-   A foot swinging between two contact phases (not pinned while the other
-   foot is; from its lift-off, or from the clip's first frame, to a landing)
-   has its lowest sole corner kept at least want(s) = clear sin^2(pi s)
-   above the floor, s its phase in the swing, clear = o.swing_clear_m, less
-   in a swing shorter than SWING_FULL_S or one that travels less than
-   SWING_TRAVEL_M (a shuffle), none in one shorter than SWING_MIN_S (a
-   contact flag flickering off), one that lands in the clip's last
-   SWING_MIN_S (its landing cut off) or one through frames that need
-   support.
-   Why: the whole-clip smoothing caps a swinging leg's acceleration and so
-   flattens its knee's bend; the foot it lifted runs along the floor (lfd's
-   procedural walk onto G1: the lowest corner 16-44 mm up before the
-   smoothing, 0 after it, at up to 3.7 m/s), and a tracking simulation
-   trips on it (the check's track_scuff finding; docs/retarget.md part 14).
-   Off by default (lfd_retarget_opts.swing_clear_m 0).  The legs
-   lift each frame's foot by what it lacks, the other foot held where it
-   is; the legs' corrections are then smoothed over the clip at
-   SWING_CORR_HZ with the frames where the joint's foot is pinned weighted
-   SWING_PIN_W, so they neither jump nor reach into a stance. */
+/* the swing of foot side around frame k (lfd_retarget_int.h) */
 int lfd_rt_swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *a, int *b)
 {
     int n = c->n;
@@ -1345,6 +1331,22 @@ int lfd_rt_swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *
     return 1;
 }
 
+/* q's arms solved again by the arms' IK (aws a workspace of rt->ik_arms),
+   each hand held where it is in q and every clearance pair taken out to
+   its margin; the rest of q as it is */
+static int arms_hold_hands(const lfd_retargeter *rt, lfd_ik_ws *aws, double *q, double *qs, double fps)
+{
+    const mjModel *mm = rt->r->m;
+    double hpos[2 * 3] = {0}, hw[2] = {0};
+    mjData *d = lfd_ik_ws_data(aws);
+    memcpy(d->qpos, q, (size_t)mm->nq * sizeof(double));
+    mj_kinematics(mm, d);
+    hands_here(rt, d, hpos, hw);
+    memcpy(qs, q, (size_t)mm->nq * sizeof(double));
+    lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL, NULL};
+    return lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL);
+}
+
 /* Where the legs moved (m against q0, the motion before them), the arms
    take every clearance pair out to its margin, their hands where they are:
    a leg lifted toward a hand hanging at the hip pushes the hand aside.
@@ -1359,9 +1361,7 @@ int lfd_rt_swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *
    120 Hz failed on 2 of 5 draws (0 of 5; docs/retarget.md part 14). */
 static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const double *q0, lfd_err *err)
 {
-    const lfd_robot *r = rt->r;
-    const mjModel *mm = r->m;
-    size_t nq = (size_t)mm->nq;
+    size_t nq = (size_t)rt->r->m->nq;
     lfd_ik_ws *aws = NULL;
     int rc = lfd_ik_ws_new(&aws, rt->ik_arms, err);
     double *qs = rc ? NULL : malloc(nq * sizeof(double));
@@ -1373,16 +1373,7 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
         int moved = 0;
         for (size_t i = 0; i < nq && !moved; i++)
             moved = q[i] != p0[i];
-        if (!moved)
-            continue;
-        double hpos[2 * 3] = {0}, hw[2] = {0};
-        mjData *d = lfd_ik_ws_data(aws);
-        memcpy(d->qpos, q, nq * sizeof(double));
-        mj_kinematics(mm, d);
-        hands_here(rt, d, hpos, hw);
-        memcpy(qs, q, nq * sizeof(double));
-        lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL, NULL};
-        if (lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL))
+        if (moved && arms_hold_hands(rt, aws, q, qs, m->fps))
             rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: swing clearance step's arms failed (singular step)", k);
     }
     free(qs);
@@ -1433,15 +1424,9 @@ int lfd_rt_arms_guard(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err)
     double *qs = dq ? dq + (size_t)nhit * nq : NULL;
     for (int h = 0; rc == LFD_OK && h < nhit; h++) {
         const double *q0 = lfd_motion_frame(m, hit[h]);
-        double *q = dq + (size_t)h * nq, hpos[2 * 3] = {0}, hw[2] = {0};
-        mjData *d = lfd_ik_ws_data(aws);
-        memcpy(d->qpos, q0, nq * sizeof(double));
-        mj_kinematics(mm, d);
-        hands_here(rt, d, hpos, hw);
-        memcpy(qs, q0, nq * sizeof(double));
+        double *q = dq + (size_t)h * nq;
         memcpy(q, q0, nq * sizeof(double));
-        lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / m->fps, FEET_POLISH_ITERS, NULL, NULL};
-        if (lfd_ik_solve(ik, aws, &fa, q, NULL))
+        if (arms_hold_hands(rt, aws, q, qs, m->fps))
             rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: the arms' clearance guard failed (singular step)", hit[h]);
         for (size_t i = 0; i < nq; i++)
             q[i] -= q0[i];
@@ -1508,6 +1493,26 @@ static void swing_lifts(const lfd_retargeter *rt, const lfd_rt_clip *c, const lf
     }
 }
 
+/* The swing clearance step (after the feet step, before the floor step).
+   A foot swinging between two contact phases (not pinned while the other
+   foot is; from its lift-off, or from the clip's first frame, to a landing)
+   has its lowest sole corner kept at least want(s) = clear sin^2(pi s)
+   above the floor, s its phase in the swing, clear = o.swing_clear_m, less
+   in a swing shorter than SWING_FULL_S or one that travels less than
+   SWING_TRAVEL_M (a shuffle), none in one shorter than SWING_MIN_S (a
+   contact flag flickering off), one that lands in the clip's last
+   SWING_MIN_S (its landing cut off) or one through frames that need
+   support.
+   Why: the whole-clip smoothing caps a swinging leg's acceleration and so
+   flattens its knee's bend; the foot it lifted runs along the floor (lfd's
+   procedural walk onto G1: the lowest corner 16-44 mm up before the
+   smoothing, 0 after it, at up to 3.7 m/s), and a tracking simulation
+   trips on it (the check's track_scuff finding; docs/retarget.md part 14).
+   Off by default (lfd_retarget_opts.swing_clear_m 0).  The legs
+   lift each frame's foot by what it lacks, the other foot held where it
+   is; the legs' corrections are then smoothed over the clip at
+   SWING_CORR_HZ with the frames where the joint's foot is pinned weighted
+   SWING_PIN_W, so they neither jump nor reach into a stance. */
 int lfd_rt_swing_clear_step(const lfd_retargeter *rt, const lfd_rt_clip *c, lfd_motion *m,
                             double *work, lfd_err *err)
 {

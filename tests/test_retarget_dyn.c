@@ -408,7 +408,7 @@ TEST(retarget_dynamics_filter_xia_walk_g1_at_120_hz)
    give them, it asks 1.34 at the push-offs and fits at no factor up to 2
    (a ZMP at the toe, which slowing down does not move).  The positive case
    with a known answer is retarget_time_scale_auto_slows_by_the_factor_it_reports. */
-TEST(retarget_time_scale_auto_fits_h1_bandai1_walk)
+TEST(retarget_time_scale_auto_reports_what_it_did_on_h1_bandai1_walk)
 {
     const char *dir = lfd_test_shared("data/mocap");
     if (!dir)
