@@ -612,7 +612,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
     lfd_retarget_dyn_stop stop = {DYN_ROUNDS, LFD_RT_DYN_KEPT, 0, 0}, last = stop;
     for (int rd = 0; rd < DYN_ROUNDS && rc == LFD_OK; rd++) {
         double eio[3] = {NAN, NAN, NAN};
-        if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, 0, rep, tot, c->dshift, eio, err)))
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, LFD_RT_SUPPORT_LEVER, 0, 1, rep, tot, c->dshift, eio, err)))
             break;
         /* the shift of all rounds stays within ZMP_MAX_SHIFT_M; c->dshift
            becomes the shift this round applies */
@@ -731,7 +731,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
            moved something after it (or it did not run) */
         double e0 = e_best, eio[3] = {NAN, NAN, NAN};
         memcpy(best, m->qpos, nq_all * sizeof(double));
-        if ((rc = lfd_rt_dynamics_filter(rt, c, m, support[i], 1, rep, tot_best, c->dshift, eio, err)))
+        if ((rc = lfd_rt_dynamics_filter(rt, c, m, support[i], 1, 0, rep, tot_best, c->dshift, eio, err)))
             break;
         if (i > 0 && !isnan(eio[0]))
             e0 = eio[0];

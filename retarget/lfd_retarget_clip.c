@@ -776,17 +776,37 @@ static void hands_here(const lfd_retargeter *rt, const mjData *d, double *hpos, 
     }
 }
 
+/* the bodies shift_frame reads where they are (the feet's and, with
+   hands, the wrists' map entries, with their ancestors) marked in on */
+static void ends_mark(const lfd_retargeter *rt, int hands, unsigned char *on)
+{
+    const lfd_robot *r = rt->r;
+    static const int wrist[2] = {LFD_CJ_L_WRIST, LFD_CJ_R_WRIST};
+    memset(on, 0, (size_t)r->m->nbody);
+    for (int side = 0; side < 2; side++) {
+        for (int u = 0; u < 2; u++) {
+            int e = u ? rt->toe_e[side] : rt->ankle_e[side];
+            if (rt->feet_task[side][u] >= 0)
+                lfd_mj_mark_body(r->m, on, r->map[e].body_id);
+        }
+        if (hands && rt->hand_task[side] >= 0)
+            lfd_mj_mark_body(r->m, on, r->map[rt->entry_of[wrist[side]]].body_id);
+    }
+}
+
 /* frame k's body moved by (dx, dy), its legs putting both feet back where
-   they were and, with aws (a workspace of rt->ik_arms), its arms the hands */
-static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws, double *q,
-                       double *qs, double dx, double dy, double fps)
+   they were and, with aws (a workspace of rt->ik_arms), its arms the hands,
+   each IK to iters iterations; ends_on: the bodies to pose first (ends_mark) */
+static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
+                       const unsigned char *ends_on, double *q, double *qs, double dx, double dy,
+                       double fps, int iters)
 {
     const lfd_robot *r = rt->r;
     const mjModel *mm = r->m;
     double pos[4 * 3], quat[4 * 4], pw[4] = {0}, rw[4] = {0}, hpos[2 * 3] = {0}, hw[2] = {0};
     mjData *d = lfd_ik_ws_data(iws);
     memcpy(d->qpos, q, (size_t)mm->nq * sizeof(double));
-    mj_kinematics(mm, d);
+    lfd_mj_kinematics_some(mm, d, ends_on, NULL, 0);
     feet_here(rt, d, NULL, pos, quat, pw, rw);
     /* with the swing clearance, the arms follow the hands keeping each
        clearance pair at least as far apart as it is before the shift where
@@ -805,12 +825,12 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
     q[0] += dx;
     q[1] += dy;
     memcpy(qs, q, (size_t)mm->nq * sizeof(double));
-    lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL, NULL};
+    lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / fps, iters, NULL, NULL};
     int rc = lfd_ik_solve(rt->ik_feet, iws, &fr, q, NULL);
     if (rc || !aws)
         return rc;
     memcpy(qs, q, (size_t)mm->nq * sizeof(double));
-    lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL, keep_pairs ? margin : NULL};
+    lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / fps, iters, NULL, keep_pairs ? margin : NULL};
     return lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL);
 }
 
@@ -855,8 +875,8 @@ static void interp_corrections(const mjModel *mm, lfd_motion *m, const double *q
 }
 
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
-                           int keep_hands, lfd_retarget_report *rep, const double *shift0,
-                           double *shift_xy, double *e_io, lfd_err *err)
+                           int keep_hands, int in_round, lfd_retarget_report *rep,
+                           const double *shift0, double *shift_xy, double *e_io, lfd_err *err)
 {
     const lfd_robot *r = rt->r;
     const mjModel *mm = r->m;
@@ -872,13 +892,18 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
                         : lfd_fail(err, LFD_ENOMEM, "out of memory for the dynamics filter");
     if (rc == LFD_OK && keep_hands && rt->ik_arms)
         rc = lfd_ik_ws_new(&aws, rt->ik_arms, err);
+    unsigned char *ends_on = rc == LFD_OK ? malloc((size_t)mm->nbody) : NULL;
+    if (rc == LFD_OK && !ends_on)
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory for the dynamics filter");
     if (rc) {
         lfd_ik_ws_free(&iws);
+        lfd_ik_ws_free(&aws);
         if (w.d)
             mj_deleteData(w.d);
         free(buf);
         return rc;
     }
+    ends_mark(rt, aws != NULL, ends_on);
     w.v0 = buf;
     w.v1 = w.v0 + nv;
     w.f = w.v1 + nv;
@@ -906,6 +931,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
         memcpy(total, shift0, 2 * N * sizeof(double));
     else
         memset(total, 0, 2 * N * sizeof(double));
+    int iters = in_round ? DYN_SHIFT_ITERS : FEET_POLISH_ITERS;
     for (int it = 0; rc == LFD_OK && it < DYN_ITERS && worst > DYN_DONE_M && step > 0.2; it++) {
         /* the correction from the best motion so far (its ZMP is in zmp) */
         if (lfd_rt_zmp_filter(NULL, zmp, target, wz, n, m->fps, zc, delta, c->work)) {
@@ -933,7 +959,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
             }
             if (!solve)
                 continue; /* the legs' correction blended from the solved frames around it */
-            if (shift_frame(rt, iws, aws, lfd_motion_frame(m, k), qs, dx, dy, m->fps))
+            if (shift_frame(rt, iws, aws, ends_on, lfd_motion_frame(m, k), qs, dx, dy, m->fps, iters))
                 rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: dynamics filter's legs step failed", k);
             interp_corrections(mm, m, best, k_prev, k, delta);
             k_prev = k;
@@ -975,6 +1001,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
             rep->zmp_shift_max_m = fmax(rep->zmp_shift_max_m, hypot(total[2 * k], total[2 * k + 1]));
     lfd_ik_ws_free(&iws);
     lfd_ik_ws_free(&aws);
+    free(ends_on);
     mj_deleteData(w.d);
     free(buf);
     return rc;

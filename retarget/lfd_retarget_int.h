@@ -38,6 +38,7 @@
 #define ARMS_GUARD_S 0.2 /* the arms' clearance guard eases its correction in and out over this time on either side */
 #define ARMS_GUARD_TOL_M 5e-4 /* ... a pair this much closer than it may be */
 #define FEET_POLISH_ITERS 4 /* IK iterations of the feet step (it starts close) */
+#define DYN_SHIFT_ITERS 2   /* ... and of a filter round's legs after a shift of the root */
 #define FEET_CORR_HZ 9.0 /* the feet and floor steps' corrections are smoothed over the clip at this cutoff */
 #define ZMP_MARGIN_M 0.02 /* the ZMP is brought this far inside the support polygon */
 #define ZMP_W_STAY 1.0 /* dynamics filter: weight of staying on the IK's CoM path */
@@ -265,10 +266,13 @@ int lfd_rt_smooth_motion(const lfd_robot *r, const lfd_rt_clip *c, lfd_motion *m
    doubles, may be NULL): the ZMP error (lfd_rt_zmp_error on the filter's
    support) of m as it came in and as it leaves, and the largest distance
    of a ZMP from its support as it came in (m; under DYN_DONE_M the filter
-   leaves m as it is) */
+   leaves m as it is).  in_round: the filter of a round, whose motion the
+   pass, smoothing and steps after it make again: its legs are solved to
+   DYN_SHIFT_ITERS iterations (the last, direct steps' motion is written as
+   it comes: FEET_POLISH_ITERS) */
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
-                           int keep_hands, lfd_retarget_report *rep, const double *shift0,
-                           double *shift_xy, double *e_io, lfd_err *err);
+                           int keep_hands, int in_round, lfd_retarget_report *rep,
+                           const double *shift0, double *shift_xy, double *e_io, lfd_err *err);
 /* the floor point c (x, y) moved toward side's ankle until a vertical load
    fz (N) there asks at most DYN_TORQUE_SHARE of the torque limits of the
    leg's joints within ANKLE_NEAR_M of the foot (kinematics done in d) */

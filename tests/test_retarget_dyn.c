@@ -369,7 +369,11 @@ TEST(retarget_dynamics_filter_at_120_hz_keeps_the_feet) { synthetic_walk_g1_at(1
 
 /* The xia walk onto G1 at its own 120 Hz: solved at 30 Hz and splined
    (docs/retarget.md part 8), lfd check at 120 Hz finds no failure, the
-   filter lowers the help, and the hands and feet keep the 30 fps limits. */
+   filter's rounds are kept (each one only if it brought the ZMPs closer to
+   their support), the help stays under 0.1 body weights, and the hands and
+   feet keep the 30 fps limits.  (The help with and without the filter is
+   not compared: both are near 0.05 and move by +-0.02 between copies of
+   the file moved by under a micrometre, docs/retarget.md part 17.) */
 TEST(retarget_dynamics_filter_xia_walk_g1_at_120_hz)
 {
     lfd_robot *r;
@@ -388,7 +392,7 @@ TEST(retarget_dynamics_filter_xia_walk_g1_at_120_hz)
         CHECK_NEAR(rep[1].fps, 120, 0.01); /* the file's Frame Time is 0.008333 s */
         CHECK_NEAR(rep[1].solve_fps, rep[1].fps / 4, 1e-9);
         CHECK_EQ_INT(nfail[1], 0);
-        CHECK(assist[1] < assist[0]);
+        CHECK(rep[1].zmp_rounds_kept >= 1);
         CHECK(assist[1] <= 0.1);
         CHECK(rep[1].hand_err_mean_m <= 0.02);
         CHECK(rep[1].foot_slide_max_m <= 0.02);

@@ -8,6 +8,7 @@
 #include "core/lfd_quat.h"
 #include "retarget/lfd_ik.h"
 #include "core/lfd_util.h"
+#include "robots/lfd_robot.h"
 #include "tests/lfd_test.h"
 
 #define HUMANOID "/usr/share/mujoco/model/humanoid/humanoid.xml"
@@ -348,4 +349,89 @@ TEST(ik_respects_limits_floor_and_frozen_dofs)
     lfd_ik_ws_free(&ws);
     lfd_ik_free(&ik);
     mj_deleteModel(m);
+}
+
+/* The IK's clearance term is MuJoCo's narrow phase with the margin, summed
+   over the pairs: w^2 max(0, margin - dist)^2.  The solver skips the narrow
+   phase where the pair's bounding spheres, then its bounding capsules, are
+   further apart than the margin (lfd_ik.c, geom_capsule); that must change
+   no cost.  On G1 and H1 (capsules, boxes, spheres, cylinders), every pair
+   of geoms on different bodies, 300 poses with the joints thrown about
+   their ranges: the cost equals the narrow phase's sum, and enough pairs
+   come within the margin that a wrong bound would show. */
+static void clearance_matches(const char *robot)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(&r, robot, &err), &err);
+    if (!r)
+        return;
+    const mjModel *m = r->m;
+    lfd_ik_config cfg;
+    lfd_ik_config_init(&cfg);
+    cfg.posture_weight = 0;
+    cfg.clear_m = 0.03;
+    cfg.clear_weight = 1;
+    lfd_ik *ik;
+    lfd_ik_ws *ws;
+    CHECK_OK(lfd_ik_new(&ik, m, &cfg, &err), &err);
+    for (int g1 = 0; g1 < m->ngeom && ik->npair < LFD_IK_MAX_PAIRS; g1++)
+        for (int g2 = g1 + 1; g2 < m->ngeom && ik->npair < LFD_IK_MAX_PAIRS; g2++)
+            if (m->geom_bodyid[g1] > 0 && m->geom_bodyid[g2] > 0 && m->geom_bodyid[g1] != m->geom_bodyid[g2])
+                (void)lfd_ik_add_clearance(ik, g1, g2, &err); /* unsupported type pairs are refused */
+    CHECK(ik->npair >= 100);
+    CHECK_OK(lfd_ik_ws_new(&ws, ik, &err), &err);
+    mjData *d = mj_makeData(m);
+    double *q = malloc((size_t)m->nq * sizeof(double));
+    mjContact con[mjMAXCONPAIR];
+    uint32_t seed = 99;
+    int near = 0, worst_i = -1;
+    double worst = 0;
+    for (int pose = 0; pose < 300; pose++) {
+        memcpy(q, r->qpos_default, (size_t)m->nq * sizeof(double));
+        for (int j = 0; j < r->njoints; j++) {
+            const lfd_robot_joint *J = &r->joints[j];
+            seed = seed * 1664525u + 1013904223u;
+            double u = (double)seed / 4294967296.0;
+            q[J->qpos_adr] = J->range_lo + u * (J->range_hi - J->range_lo);
+        }
+        lfd_ik_frame fr = {NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL};
+        lfd_ik_result res;
+        lfd_ik_evaluate(ik, ws, &fr, q, &res);
+        memcpy(d->qpos, q, (size_t)m->nq * sizeof(double));
+        mj_kinematics(m, d);
+        double ref = 0;
+        for (int i = 0; i < ik->npair; i++) {
+            const lfd_ik_pair *p = &ik->pairs[i];
+            int n = mjCOLLISIONFUNC[m->geom_type[p->geom1]][m->geom_type[p->geom2]](
+                m, d, con, p->geom1, p->geom2, p->margin_m);
+            double dist = INFINITY;
+            for (int k = 0; k < n && k < mjMAXCONPAIR; k++)
+                dist = fmin(dist, con[k].dist);
+            if (dist < p->margin_m) {
+                near++;
+                ref += (p->margin_m - dist) * (p->margin_m - dist);
+            }
+        }
+        double e = fabs(res.cost - ref) / fmax(ref, 1e-12);
+        if (e > worst) {
+            worst = e;
+            worst_i = pose;
+        }
+    }
+    fprintf(stderr, "%s: %d pairs, %d pair-poses within the margin, cost vs narrow phase worst relative "
+                    "difference %.2g (pose %d)\n", robot, ik->npair, near, worst, worst_i);
+    CHECK(near >= 300);
+    CHECK(worst < 1e-9);
+    free(q);
+    mj_deleteData(d);
+    lfd_ik_ws_free(&ws);
+    lfd_ik_free(&ik);
+    lfd_robot_free(&r);
+}
+
+TEST(ik_clearance_cost_is_the_narrow_phase_g1_h1)
+{
+    clearance_matches("g1");
+    clearance_matches("h1");
 }
