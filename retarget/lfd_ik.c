@@ -474,10 +474,22 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
         if (pen > 0)
             c += ik->cfg.floor_weight * ik->cfg.floor_weight * pen * pen;
     }
+    const mjModel *m = ik->m;
+    const double *pm = fr ? fr->pair_margin : NULL;
     for (int i = 0; i < ik->npair; i++) {
+        const lfd_ik_pair *p = &ik->pairs[i];
+        double margin = pm && pm[i] < p->margin_m ? pm[i] : p->margin_m; /* pair_margin */
+        /* most pairs are far apart: their bounding spheres' test here, as
+           pair_dist's first, without the call */
+        const double *x1 = d->geom_xpos + 3 * p->geom1, *x2 = d->geom_xpos + 3 * p->geom2;
+        double dx = x1[0] - x2[0], dy = x1[1] - x2[1], dz = x1[2] - x2[2];
+        double reach = m->geom_rbound[p->geom1] + m->geom_rbound[p->geom2] + margin;
+        if (dx * dx + dy * dy + dz * dz > reach * reach) {
+            ws->pair_d[i] = INFINITY;
+            continue;
+        }
         const mjContact *con;
-        double margin = pair_margin(ik, fr, i);
-        double dist = pair_dist(ik, ws, &ik->pairs[i], margin, &con), miss = margin - dist;
+        double dist = pair_dist(ik, ws, p, margin, &con), miss = margin - dist;
         if (miss > 0)
             c += ik->cfg.clear_weight * ik->cfg.clear_weight * miss * miss;
         /* kept for the linearisation at this configuration */
