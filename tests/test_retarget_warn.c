@@ -273,7 +273,14 @@ TEST(retarget_time_scale_auto_slows_by_the_factor_it_reports)
     snprintf(args, sizeof args, "retarget %s --robot g1 -o %s --out-fps 30 --time-scale auto", in, sl);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "(--time-scale auto) so the torques fit");
-    lfd_motion ma, ms;
+    /* one file and --jobs 2 (the default): its slow-downs are tried on two
+       threads; on one (--jobs 1) the same factor and the same motion */
+    static char sl1[1024];
+    snprintf(sl1, sizeof sl1, "%s/slowed_one_thread.lfdm", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "retarget %s --robot g1 -o %s --out-fps 30 --time-scale auto --jobs 1", in, sl1);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    lfd_motion ma, ms, ms1;
+    CHECK_OK(lfd_motion_read(&ms1, sl1, &err), &err);
     lfd_robot *r = NULL;
     CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
     CHECK_OK(lfd_motion_read(&ma, a, &err), &err);
@@ -282,6 +289,10 @@ TEST(retarget_time_scale_auto_slows_by_the_factor_it_reports)
         return;
     fprintf(stderr, "fast walk on g1: slowed %.2fx, %d -> %d frames\n", need, ma.nframes, ms.nframes);
     CHECK(fabs(ms.nframes - need * ma.nframes) <= 2);
+    CHECK_EQ_INT(ms1.nframes, ms.nframes);
+    CHECK(ms1.nframes == ms.nframes && ms1.nq == ms.nq &&
+          !memcmp(ms1.qpos, ms.qpos, (size_t)ms.nframes * (size_t)ms.nq * sizeof(double)));
+    lfd_motion_free(&ms1);
     lfd_check_report *cr = NULL;
     CHECK_OK(lfd_check_report_new(&cr, &err), &err);
     lfd_check_opts co;

@@ -39,6 +39,7 @@ typedef struct pool {
     lfd_human_opts hopts;
     int csv;
     int time_auto;
+    int probe_threads; /* threads for one clip's slow-down probes (the --jobs the files leave idle) */
     job *jobs;
     int njobs, next, done;
     pthread_mutex_t mu;
@@ -106,6 +107,98 @@ static int retarget_scaled(pool *p, const lfd_human *h, double s, lfd_motion *m,
 static const double TIME_SCALE_STEPS[] = {1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.75, 2.0};
 #define N_TIME_SCALE (int)(sizeof TIME_SCALE_STEPS / sizeof TIME_SCALE_STEPS[0])
 
+/* The slow-downs of one clip, tried on p->probe_threads threads.  Each is a
+   whole retargeting; the answer is what trying them from the smallest up
+   gives (the first that fits, none past one that failed), since the
+   torques do not fall monotonically with the slow-down.  A thread takes no
+   factor past one already found to fit or fail. */
+enum { PROBE_UNTRIED, PROBE_FITS, PROBE_NO_FIT, PROBE_FAILED };
+typedef struct probe_set {
+    pool *p;
+    const lfd_human *h;
+    pthread_mutex_t mu;
+    int next, stop;                 /* next factor to take; none from stop on */
+    int state[N_TIME_SCALE];
+    lfd_motion m[N_TIME_SCALE];     /* kept where it fits (with --time-scale auto) */
+    lfd_retarget_report rep[N_TIME_SCALE];
+} probe_set;
+
+static void *probe_worker(void *arg)
+{
+    probe_set *ps = arg;
+    for (;;) {
+        pthread_mutex_lock(&ps->mu);
+        int i = ps->next < ps->stop ? ps->next++ : -1;
+        pthread_mutex_unlock(&ps->mu);
+        if (i < 0)
+            return NULL;
+        job probe = {0};
+        lfd_motion ms;
+        int st = PROBE_FAILED;
+        if (retarget_scaled(ps->p, ps->h, TIME_SCALE_STEPS[i], &ms, &ps->rep[i], &probe.err) == LFD_OK) {
+            int ok = check_figures(ps->p->robot, &ms, 1u << LFD_CG_TORQUE, &probe, &probe.err) == LFD_OK &&
+                     probe.torque_ratio <= 1;
+            st = ok ? PROBE_FITS : PROBE_NO_FIT;
+            if (ok && ps->p->time_auto)
+                ps->m[i] = ms;
+            else
+                lfd_motion_free(&ms);
+        }
+        pthread_mutex_lock(&ps->mu);
+        ps->state[i] = st;
+        if (st != PROBE_NO_FIT && i < ps->stop)
+            ps->stop = i;
+        pthread_mutex_unlock(&ps->mu);
+    }
+}
+
+/* j->time_scale_needed for the clip h, whose motion at its own pace is *m;
+   with --time-scale auto, *m becomes the slowed motion (and j its figures) */
+static void probe_slowdowns(pool *p, const lfd_human *h, job *j, lfd_motion *m)
+{
+    probe_set *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return; /* nothing said: time_scale_needed stays 0 */
+    ps->p = p;
+    ps->h = h;
+    ps->next = 1;
+    ps->stop = N_TIME_SCALE;
+    pthread_mutex_init(&ps->mu, NULL);
+    pthread_t th[8];
+    int nt = p->probe_threads < 1 ? 0 : p->probe_threads - 1;
+    nt = nt > 8 ? 8 : nt;
+    for (int t = 0; t < nt; t++)
+        if (pthread_create(&th[t], NULL, probe_worker, ps))
+            nt = t;
+    probe_worker(ps);
+    for (int t = 0; t < nt; t++)
+        pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&ps->mu);
+    /* from the smallest up: the first that fits, none past one that failed */
+    int pick = -1;
+    for (int i = 1; i < N_TIME_SCALE && pick < 0; i++) {
+        if (ps->state[i] == PROBE_FAILED || ps->state[i] == PROBE_UNTRIED)
+            break;
+        if (ps->state[i] == PROBE_FITS)
+            pick = i;
+    }
+    if (pick > 0) {
+        j->time_scale_needed = TIME_SCALE_STEPS[pick];
+        if (p->time_auto) {
+            lfd_motion_free(m);
+            *m = ps->m[pick];
+            ps->m[pick] = (lfd_motion){0};
+            j->rep = ps->rep[pick];
+            j->time_scale = TIME_SCALE_STEPS[pick];
+            j->rc = check_figures(p->robot, m, LFD_CHECK_DEFAULT, j, &j->err);
+        }
+    }
+    for (int i = 0; i < N_TIME_SCALE; i++)
+        if (ps->state[i] == PROBE_FITS && p->time_auto)
+            lfd_motion_free(&ps->m[i]);
+    free(ps);
+}
+
 static void run_job(pool *p, job *j)
 {
     lfd_human h;
@@ -120,28 +213,9 @@ static void run_job(pool *p, job *j)
         j->rc = check_figures(p->robot, &m, LFD_CHECK_DEFAULT, j, &j->err);
     /* which slow-down the actuators would need (always said; applied with --time-scale auto) */
     if (j->rc == LFD_OK && !p->opts.upper_body) {
-        job probe = *j;
         j->time_scale_needed = j->torque_ratio <= 1 ? 1 : 0;
-        for (int i = 1; i < N_TIME_SCALE && j->time_scale_needed == 0; i++) {
-            lfd_motion ms;
-            lfd_retarget_report rs;
-            if (retarget_scaled(p, &h, TIME_SCALE_STEPS[i], &ms, &rs, &probe.err))
-                break;
-            int ok = check_figures(p->robot, &ms, 1u << LFD_CG_TORQUE, &probe, &probe.err) == LFD_OK &&
-                     probe.torque_ratio <= 1;
-            if (ok) {
-                j->time_scale_needed = TIME_SCALE_STEPS[i];
-                if (p->time_auto) {
-                    lfd_motion_free(&m);
-                    m = ms;
-                    j->rep = rs;
-                    j->time_scale = TIME_SCALE_STEPS[i];
-                    j->rc = check_figures(p->robot, &m, LFD_CHECK_DEFAULT, j, &j->err);
-                    continue;
-                }
-            }
-            lfd_motion_free(&ms);
-        }
+        if (j->time_scale_needed == 0)
+            probe_slowdowns(p, &h, j, &m);
     }
     lfd_human_free(&h);
     if (j->rc) {
@@ -211,7 +285,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"no-contacts", 0, LFD_OPT_FLAG, &no_contacts, NULL, "do not pin feet during contact"},
         {"keep-measurements", 0, LFD_OPT_FLAG, &keep, NULL, "keep body measurements and capture location in the output"},
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
-        {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "files retargeted in parallel (default 2)"},
+        {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "threads: files retargeted in parallel, and with fewer files than N a file's slow-down probes (default 2)"},
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the quality reports as JSON"},
         {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when a report warns (hands, joints at bounds, root jump, acceleration, slide, floor, root speed)"},
         {"units", 0, LFD_OPT_STR, &units, "U", "human units m|cm|mm|inch|asf, winning over a sidecar's or preset's (default/auto: theirs, else detected)"},
@@ -284,6 +358,8 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     pthread_t th[64];
     if (nthreads > 64)
         nthreads = 64;
+    /* the threads --jobs allows beyond one per file go to each file's slow-down probes */
+    p.probe_threads = jobs > nthreads ? jobs / nthreads : 1;
     for (int t = 0; t < nthreads; t++)
         pthread_create(&th[t], NULL, worker, &p);
     for (int t = 0; t < nthreads; t++)
