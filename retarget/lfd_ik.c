@@ -717,7 +717,8 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
        rows and columns of J'J are never formed.  (Until 2026-12 the held
        dofs on a chain were variables pinned at zero by their bounds, which
        the box QP clamps wherever their gradient does not vanish: the same
-       steps, at up to 18 variables instead of 12 in the legs' IK.) */
+       steps to the QP's tolerance, at up to 18 variables instead of 12 in
+       the legs' IK.) */
     int na = 0;
     for (int i = 0; i < nv; i++) {
         ws->aidx[i] = ik->dof_active[i] ? na : -1;
