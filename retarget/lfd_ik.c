@@ -287,19 +287,12 @@ static double seg_seg_dist(const double *c1, const double *h1, const double *c2,
     return sqrt(lfd_v3_dot(w, w));
 }
 
-/* signed distance of a clearance pair (< 0: penetrating) and its deepest
-   contact in ws->con, or +inf when the pair is beyond clear_m */
-static double pair_dist(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair *p, double margin,
-                        const mjContact **best)
+/* pair_dist for a pair whose bounding spheres come within the margin */
+static double pair_dist_near(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair *p, double margin,
+                             const mjContact **best)
 {
     const mjModel *m = ik->m;
     const mjData *d = ws->d;
-    double dv[3];
-    lfd_v3_sub(dv, d->geom_xpos + 3 * p->geom1, d->geom_xpos + 3 * p->geom2);
-    double reach = m->geom_rbound[p->geom1] + m->geom_rbound[p->geom2] + margin;
-    *best = NULL;
-    if (lfd_v3_dot(dv, dv) > reach * reach)
-        return INFINITY;
     /* the narrow phase only where the two geoms' bounding capsules come
        within the margin (a nanometre of slack for rounding): the bounding
        spheres of an upper arm and the torso box overlap in most frames,
@@ -322,6 +315,24 @@ static double pair_dist(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair *p, d
             *best = &ws->con[i];
         }
     return dist;
+}
+
+/* signed distance of a clearance pair (< 0: penetrating) and its deepest
+   contact in ws->con, or +inf (best NULL) when the pair is beyond the
+   margin.  Most pairs are: their bounding spheres' test is inline, so the
+   IK's cost makes no call for them (0.23 G of the procedural walk's 6.9 G
+   instructions went to those calls). */
+static inline double pair_dist(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair *p, double margin,
+                               const mjContact **best)
+{
+    const mjModel *m = ik->m;
+    double dv[3];
+    lfd_v3_sub(dv, ws->d->geom_xpos + 3 * p->geom1, ws->d->geom_xpos + 3 * p->geom2);
+    double reach = m->geom_rbound[p->geom1] + m->geom_rbound[p->geom2] + margin;
+    *best = NULL;
+    if (lfd_v3_dot(dv, dv) > reach * reach)
+        return INFINITY;
+    return pair_dist_near(ik, ws, p, margin, best);
 }
 
 /* the workspace's struct and arrays, in one block (lfd_arena); its mjData is MuJoCo's own */
@@ -409,7 +420,8 @@ static double weight(const double *w, int k, double def) { return w ? w[k] : def
 /* the clearance pair i keeps in this frame */
 static inline double pair_margin(const lfd_ik *ik, const lfd_ik_frame *fr, int i)
 {
-    return fr && fr->pair_margin ? fmin(fr->pair_margin[i], ik->pairs[i].margin_m) : ik->pairs[i].margin_m;
+    double own = ik->pairs[i].margin_m; /* the smaller (both finite: fmin without its call) */
+    return fr && fr->pair_margin && fr->pair_margin[i] < own ? fr->pair_margin[i] : own;
 }
 
 int lfd_ik_pair_margins_at(const lfd_ik *ik, lfd_ik_ws *ws, const double *qpos, double *margin)
@@ -474,22 +486,10 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
         if (pen > 0)
             c += ik->cfg.floor_weight * ik->cfg.floor_weight * pen * pen;
     }
-    const mjModel *m = ik->m;
-    const double *pm = fr ? fr->pair_margin : NULL;
     for (int i = 0; i < ik->npair; i++) {
-        const lfd_ik_pair *p = &ik->pairs[i];
-        double margin = pm && pm[i] < p->margin_m ? pm[i] : p->margin_m; /* pair_margin */
-        /* most pairs are far apart: their bounding spheres' test here, as
-           pair_dist's first, without the call */
-        const double *x1 = d->geom_xpos + 3 * p->geom1, *x2 = d->geom_xpos + 3 * p->geom2;
-        double dx = x1[0] - x2[0], dy = x1[1] - x2[1], dz = x1[2] - x2[2];
-        double reach = m->geom_rbound[p->geom1] + m->geom_rbound[p->geom2] + margin;
-        if (dx * dx + dy * dy + dz * dz > reach * reach) {
-            ws->pair_d[i] = INFINITY;
-            continue;
-        }
         const mjContact *con;
-        double dist = pair_dist(ik, ws, p, margin, &con), miss = margin - dist;
+        double margin = pair_margin(ik, fr, i);
+        double dist = pair_dist(ik, ws, &ik->pairs[i], margin, &con), miss = margin - dist;
         if (miss > 0)
             c += ik->cfg.clear_weight * ik->cfg.clear_weight * miss * miss;
         /* kept for the linearisation at this configuration */

@@ -194,8 +194,7 @@ static void probe_slowdowns(pool *p, const lfd_human *h, job *j, lfd_motion *m)
         }
     }
     for (int i = 0; i < N_TIME_SCALE; i++)
-        if (ps->state[i] == PROBE_FITS && p->time_auto)
-            lfd_motion_free(&ps->m[i]);
+        lfd_motion_free(&ps->m[i]); /* the fits not taken (the others are empty) */
     free(ps);
 }
 
