@@ -424,10 +424,14 @@ static inline double pair_margin(const lfd_ik *ik, const lfd_ik_frame *fr, int i
     return fr && fr->pair_margin && fr->pair_margin[i] < own ? fr->pair_margin[i] : own;
 }
 
+static void kin_plan(const lfd_ik *ik, lfd_ik_ws *ws);
+
 int lfd_ik_pair_margins_at(const lfd_ik *ik, lfd_ik_ws *ws, const double *qpos, double *margin)
 {
+    /* only the pairs' geoms and their bodies are posed (what pair_dist reads) */
+    kin_plan(ik, ws);
     memcpy(ws->d->qpos, qpos, (size_t)ik->nq * sizeof(double));
-    mj_kinematics(ik->m, ws->d);
+    lfd_mj_kinematics_some(ik->m, ws->d, ws->kin_on, ws->kin_geom, ws->nkin_geom);
     for (int i = 0; i < ik->npair; i++) {
         const mjContact *con;
         double dist = pair_dist(ik, ws, &ik->pairs[i], ik->pairs[i].margin_m, &con);

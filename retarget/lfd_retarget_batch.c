@@ -707,8 +707,8 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
        on the same terms as a round, and as the arms move with the root here,
        only if the hands' mean error grows by DYN_HAND_SLACK_M at most and
        not past lfd's warning threshold (unless it was there already), and
-       the acceleration p99 does not rise more than DYN_ACC_SLACK past its
-       threshold (or what it was).  The first works on the support the
+       the acceleration p99 does not rise past its threshold (or what it
+       was; DYN_ACC_SLACK).  The first works on the support the
        rounds used; the second on the exact one (lfd_rt_support_region),
        which asks more where a foot stands on its toe or heel edge: alone,
        it leaves single frames at a heel-off whose ZMP would have to move

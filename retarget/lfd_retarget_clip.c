@@ -364,11 +364,61 @@ int lfd_rt_zmp_filter(const double *com, const double *zmp_now, const double *zm
    loads), the CoM height.  Returns 0 where the frame has no ZMP (the
    clip's ends; the feet pushing down less than a tenth of the weight). */
 typedef struct dyn_ws {
-    mjData *d;
-    double *v0, *v1, *f; /* nv each */
-    int support;         /* LFD_RT_SUPPORT_LEVER or _EXACT */
-    const uint8_t *skip; /* n, may be NULL: frames that need support have no ZMP target */
+    mjData *d, *dp, *dn;  /* the kinematics of frames k, k - 1 and k + 1 */
+    unsigned char *on;    /* nbody: every body (lfd_mj_kinematics_some) */
+    double *ibody;        /* nbody x 9: each body's inertia in its own frame */
+    double *com[3];       /* nbody x 3 each: the bodies' centres of mass in frames k - 1, k, k + 1 */
+    double P[2][3], L[2][3]; /* linear and angular (about the origin) momentum on the
+                                half-frames k - 1/2 and k + 1/2 */
+    double G[3], mass;    /* the first moment of mass in frame k, and the mass */
+    int support;          /* LFD_RT_SUPPORT_LEVER or _EXACT */
+    const uint8_t *skip;  /* n, may be NULL: frames that need support have no ZMP target */
 } dyn_ws;
+
+static void dyn_ws_close(dyn_ws *w)
+{
+    if (w->d)
+        mj_deleteData(w->d);
+    if (w->dp)
+        mj_deleteData(w->dp);
+    if (w->dn)
+        mj_deleteData(w->dn);
+    free(w->on);
+    w->d = w->dp = w->dn = NULL;
+    w->on = NULL;
+    w->ibody = NULL;
+}
+
+/* the three frames' data, and each body's inertia tensor in its body frame
+   (R_i diag(I) R_i', R_i the inertial frame's rotation); LFD_ENOMEM */
+static int dyn_ws_open(const mjModel *mm, dyn_ws *w)
+{
+    size_t nb = (size_t)mm->nbody;
+    w->d = lfd_mj_make_data_kin(mm);
+    w->dp = lfd_mj_make_data_kin(mm);
+    w->dn = lfd_mj_make_data_kin(mm);
+    w->on = malloc(nb + nb * 18 * sizeof(double) + sizeof(double));
+    if (!w->d || !w->dp || !w->dn || !w->on) {
+        dyn_ws_close(w);
+        return LFD_ENOMEM;
+    }
+    memset(w->on, 1, nb);
+    w->ibody = (double *)(void *)(w->on + ((nb + sizeof(double) - 1) / sizeof(double)) * sizeof(double));
+    for (int i = 0; i < 3; i++)
+        w->com[i] = w->ibody + 9 * nb + 3 * nb * (size_t)i;
+    for (size_t b = 0; b < nb; b++) {
+        double Ri[9], *I = w->ibody + 9 * b;
+        lfd_quat_to_mat(Ri, mm->body_iquat + 4 * b);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) {
+                double t = 0;
+                for (int a = 0; a < 3; a++)
+                    t += Ri[3 * i + a] * mm->body_inertia[3 * b + a] * Ri[3 * j + a];
+                I[3 * i + j] = t;
+            }
+    }
+    return LFD_OK;
+}
 
 /* Whether joint j is one that carries foot side's load: a hinge with a
    torque limit, on that leg, its anchor within ANKLE_NEAR_M of the foot's
@@ -570,35 +620,113 @@ int lfd_rt_support_region(const lfd_robot *r, const mjData *d, const double *cor
     return nh;
 }
 
+/* the world position of body b's centre of mass in d */
+static void body_com(const mjModel *mm, const mjData *d, int b, double c[3])
+{
+    const double *R = d->xmat + 9 * b, *o = d->xpos + 3 * b, *ip = mm->body_ipos + 3 * b;
+    for (int a = 0; a < 3; a++)
+        c[a] = o[a] + R[3 * a] * ip[0] + R[3 * a + 1] * ip[1] + R[3 * a + 2] * ip[2];
+}
+
+/* the world angular velocity turning R0 into R1 in dt (R1 = exp(w dt) R0) */
+static void body_omega(const double *R0, const double *R1, double inv_dt, double w[3])
+{
+    double v[3]; /* the skew part of R1 R0' */
+    v[0] = 0.5 * ((R1[6] * R0[3] + R1[7] * R0[4] + R1[8] * R0[5]) - (R1[3] * R0[6] + R1[4] * R0[7] + R1[5] * R0[8]));
+    v[1] = 0.5 * ((R1[0] * R0[6] + R1[1] * R0[7] + R1[2] * R0[8]) - (R1[6] * R0[0] + R1[7] * R0[1] + R1[8] * R0[2]));
+    v[2] = 0.5 * ((R1[3] * R0[0] + R1[4] * R0[1] + R1[5] * R0[2]) - (R1[0] * R0[3] + R1[1] * R0[4] + R1[2] * R0[5]));
+    double s2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+    /* angle / sin(angle) for sin(angle)^2 = s2, to 1e-6 below 0.3 rad a
+       frame (9 rad/s at 30 fps), beyond which atan2 */
+    double f = s2 < 0.09 ? 1 + s2 * (1.0 / 6 + s2 * (3.0 / 40)) : 0;
+    if (s2 >= 0.09) {
+        double s = sqrt(s2), c = 0.5 * (R1[0] * R0[0] + R1[1] * R0[1] + R1[2] * R0[2] + R1[3] * R0[3] +
+                                        R1[4] * R0[4] + R1[5] * R0[5] + R1[6] * R0[6] + R1[7] * R0[7] +
+                                        R1[8] * R0[8] - 1);
+        f = atan2(s, c) / s;
+    }
+    for (int a = 0; a < 3; a++)
+        w[a] = v[a] * f * inv_dt;
+}
+
+/* R I R' w, I an inertia in the body frame R */
+static void inertia_times(const double *R, const double *I, const double w[3], double out[3])
+{
+    double b[3], t[3];
+    for (int a = 0; a < 3; a++)
+        b[a] = R[a] * w[0] + R[3 + a] * w[1] + R[6 + a] * w[2];
+    for (int a = 0; a < 3; a++)
+        t[a] = I[3 * a] * b[0] + I[3 * a + 1] * b[1] + I[3 * a + 2] * b[2];
+    for (int a = 0; a < 3; a++)
+        out[a] = R[3 * a] * t[0] + R[3 * a + 1] * t[1] + R[3 * a + 2] * t[2];
+}
+
+/* the bodies' centres of mass in d into c (nbody x 3); returns nothing */
+static void bodies_com(const mjModel *mm, const mjData *d, double *c)
+{
+    for (int b = 1; b < mm->nbody; b++)
+        body_com(mm, d, b, c + 3 * b);
+}
+
+/* the linear and angular momentum (about the origin) of the half-frame
+   between kinematics d0 (centres of mass c0) and d1 (c1), fps apart: the
+   bodies' velocities from their centres' differences, positions their
+   midpoints, angular velocities from their turns, inertias the mean of
+   both ends' */
+static void half_momentum(const mjModel *mm, const dyn_ws *w, const mjData *d0, const mjData *d1,
+                          const double *c0, const double *c1, double fps, double P[3], double L[3])
+{
+    for (int a = 0; a < 3; a++)
+        P[a] = L[a] = 0;
+    for (int b = 1; b < mm->nbody; b++) {
+        double mb = mm->body_mass[b];
+        if (!(mb > 0))
+            continue;
+        const double *a0 = c0 + 3 * b, *a1 = c1 + 3 * b;
+        double v[3], x[3], om[3], i0[3], i1[3];
+        for (int a = 0; a < 3; a++) {
+            v[a] = (a1[a] - a0[a]) * fps;
+            x[a] = 0.5 * (a1[a] + a0[a]);
+            P[a] += mb * v[a];
+        }
+        body_omega(d0->xmat + 9 * b, d1->xmat + 9 * b, fps, om);
+        inertia_times(d0->xmat + 9 * b, w->ibody + 9 * b, om, i0);
+        inertia_times(d1->xmat + 9 * b, w->ibody + 9 * b, om, i1);
+        L[0] += mb * (x[1] * v[2] - x[2] * v[1]) + 0.5 * (i0[0] + i1[0]);
+        L[1] += mb * (x[2] * v[0] - x[0] * v[2]) + 0.5 * (i0[1] + i1[1]);
+        L[2] += mb * (x[0] * v[1] - x[1] * v[0]) + 0.5 * (i0[2] + i1[2]);
+    }
+}
+
+/* frame k's ZMP from the bodies' momenta: the ground supplies the rate of
+   change of the linear and angular momentum less gravity, each momentum
+   taken on the half-frames k -/+ 1/2 (w->P, w->L) from the bodies'
+   positions and orientations in frames k - 1, k and k + 1 (w->dp, w->d,
+   w->dn; clip_zmp); the same second differences as inverse dynamics on
+   the joints' central differences, to second order in the frame time, at
+   the cost of the kinematics alone (mj_rne with mj_comPos and mj_comVel
+   took 18 % of a retargeting's instructions) */
 static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, int k,
                      double zmp[2], double *hull, int *nh, double *com_z)
 {
     const lfd_robot *r = rt->r;
     const mjModel *mm = r->m;
-    mjData *d = w->d;
-    int nv = mm->nv, n = m->nframes;
+    const mjData *d = w->d;
+    int n = m->nframes;
     double fps = m->fps;
     *nh = 0;
     if (k < 1 || k + 1 >= n)
         return 0;
-    mj_differentiatePos(mm, w->v0, 1.0 / fps, lfd_motion_frame(m, k - 1), lfd_motion_frame(m, k));
-    mj_differentiatePos(mm, w->v1, 1.0 / fps, lfd_motion_frame(m, k), lfd_motion_frame(m, k + 1));
-    memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
-    for (int i = 0; i < nv; i++) {
-        d->qvel[i] = 0.5 * (w->v0[i] + w->v1[i]);
-        d->qacc[i] = (w->v1[i] - w->v0[i]) * fps;
-    }
-    mj_kinematics(mm, d);
-    mj_comPos(mm, d);
-    mj_comVel(mm, d);
-    mj_rne(mm, d, 1, w->f);
-    int rb = r->root_body, ra = mm->jnt_dofadr[mm->body_jntadr[rb]];
-    /* free joint: force in the world frame, moment in the root's frame,
-       both at the root's origin */
-    const double *F = w->f + ra, *R = d->xmat + 9 * rb, *p = d->xpos + 3 * rb;
-    double M[3];
-    lfd_mat3_mulv(M, R, w->f + ra + 3);
-    *com_z = d->subtree_com[3 * rb + 2];
+    /* the ground's force and its moment about the world's origin:
+       F = P' - M g, N = L' - G x g (G the first moment of mass) */
+    const double *g = mm->opt.gravity, *G = w->G;
+    double F[3], N[3];
+    for (int a = 0; a < 3; a++)
+        F[a] = (w->P[1][a] - w->P[0][a]) * fps - w->mass * g[a];
+    N[0] = (w->L[1][0] - w->L[0][0]) * fps - (G[1] * g[2] - G[2] * g[1]);
+    N[1] = (w->L[1][1] - w->L[0][1]) * fps - (G[2] * g[0] - G[0] * g[2]);
+    N[2] = (w->L[1][2] - w->L[0][2]) * fps - (G[0] * g[1] - G[1] * g[0]);
+    *com_z = w->mass > 0 ? G[2] / w->mass : 0;
     /* the support polygon */
     int np = 0, np0 = 0, on[2] = {0, 0};
     for (int side = 0; side < 2; side++) {
@@ -618,9 +746,9 @@ static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, i
         np0 = np;
     }
     int has_zmp = F[2] > 0.1 * r->mass_kg * 9.81;
-    if (has_zmp) {
-        zmp[0] = p[0] - (M[1] + p[2] * F[0]) / F[2];
-        zmp[1] = p[1] + (M[0] - p[2] * F[1]) / F[2];
+    if (has_zmp) { /* the floor point about which N - p x F has no horizontal part */
+        zmp[0] = -N[1] / F[2];
+        zmp[1] = N[0] / F[2];
     }
     /* each foot's corners where its ankle carries its share of the load:
        all of it on one foot; on two, the share of the foot nearer the ZMP
@@ -686,27 +814,62 @@ static void support_target(const double *hull, int nh, double margin, const doub
 static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, double *zmp,
                        double *target, double *wz, double *zc, double *worst)
 {
+    const mjModel *mm = rt->r->m;
     int n = m->nframes, nz = 0;
     double hull[2 * LFD_RT_MAX_SUPPORT], e = 0;
     *zc = 0;
     *worst = 0;
+    /* each frame's kinematics once: at frame k, w->dp, w->d and w->dn hold
+       frames k - 1, k and k + 1, and turn over as k moves on */
+    for (int k = 0; k < n && k < 2; k++) {
+        mjData *dk = k ? w->d : w->dp;
+        memcpy(dk->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
+        lfd_mj_kinematics_some(mm, dk, w->on, NULL, 0);
+        bodies_com(mm, dk, w->com[k]);
+    }
+    w->mass = 0;
+    for (int b = 1; b < mm->nbody; b++)
+        w->mass += mm->body_mass[b] > 0 ? mm->body_mass[b] : 0;
+    if (n >= 2)
+        half_momentum(mm, w, w->dp, w->d, w->com[0], w->com[1], m->fps, w->P[1], w->L[1]);
     for (int k = 0; k < n; k++) {
-        int nh;
-        double cz;
         wz[k] = 0;
         target[2 * k] = target[2 * k + 1] = zmp[2 * k] = zmp[2 * k + 1] = 0;
-        if ((w->skip && w->skip[k]) || !frame_zmp(rt, w, m, k, zmp + 2 * k, hull, &nh, &cz))
-            continue;
-        *zc += cz;
-        nz++;
-        if (nh < 2)
-            continue;
-        support_target(hull, nh, ZMP_MARGIN_M, zmp + 2 * k, target + 2 * k);
-        wz[k] = ZMP_W_ZMP;
-        double dd = hypot(target[2 * k] - zmp[2 * k], target[2 * k + 1] - zmp[2 * k + 1]);
-        e += dd * dd;
-        *worst = fmax(*worst, dd);
-
+        if (k < 1 || k + 1 >= n)
+            continue; /* the clip's ends have no ZMP */
+        memcpy(w->dn->qpos, lfd_motion_frame(m, k + 1), (size_t)mm->nq * sizeof(double));
+        lfd_mj_kinematics_some(mm, w->dn, w->on, NULL, 0);
+        bodies_com(mm, w->dn, w->com[2]);
+        memcpy(w->P[0], w->P[1], sizeof w->P[0]);
+        memcpy(w->L[0], w->L[1], sizeof w->L[0]);
+        half_momentum(mm, w, w->d, w->dn, w->com[1], w->com[2], m->fps, w->P[1], w->L[1]);
+        w->G[0] = w->G[1] = w->G[2] = 0;
+        for (int b = 1; b < mm->nbody; b++) {
+            double mb = mm->body_mass[b] > 0 ? mm->body_mass[b] : 0;
+            for (int a = 0; a < 3; a++)
+                w->G[a] += mb * w->com[1][3 * b + a];
+        }
+        int nh;
+        double cz;
+        if (!(w->skip && w->skip[k]) && frame_zmp(rt, w, m, k, zmp + 2 * k, hull, &nh, &cz)) {
+            *zc += cz;
+            nz++;
+            if (nh >= 2) {
+                support_target(hull, nh, ZMP_MARGIN_M, zmp + 2 * k, target + 2 * k);
+                wz[k] = ZMP_W_ZMP;
+                double dd = hypot(target[2 * k] - zmp[2 * k], target[2 * k + 1] - zmp[2 * k + 1]);
+                e += dd * dd;
+                *worst = fmax(*worst, dd);
+            }
+        }
+        mjData *t = w->dp; /* k - 1 <- k <- k + 1 */
+        w->dp = w->d;
+        w->d = w->dn;
+        w->dn = t;
+        double *tc = w->com[0];
+        w->com[0] = w->com[1];
+        w->com[1] = w->com[2];
+        w->com[2] = tc;
     }
     *zc = nz ? *zc / nz : 0;
     return e;
@@ -719,22 +882,16 @@ int lfd_rt_zmp_error(const lfd_retargeter *rt, const lfd_motion *m, int support,
                      const uint8_t *skip, double *sum_m2, double *worst_m, lfd_err *err)
 {
     const mjModel *mm = rt->r->m;
-    size_t N = (size_t)m->nframes, nv = (size_t)mm->nv;
+    size_t N = (size_t)m->nframes;
     dyn_ws w = {.support = support, .skip = skip};
-    double *buf = malloc((3 * nv + 5 * N) * sizeof(double)), zc;
-    w.d = lfd_mj_make_data_kin(mm);
-    if (!buf || !w.d) {
+    double *buf = malloc(5 * N * sizeof(double)), zc;
+    if (!buf || dyn_ws_open(mm, &w)) {
         free(buf);
-        if (w.d)
-            mj_deleteData(w.d);
         return lfd_fail(err, LFD_ENOMEM, "out of memory for the ZMP error");
     }
-    w.v0 = buf;
-    w.v1 = w.v0 + nv;
-    w.f = w.v1 + nv;
-    double *zmp = w.f + nv, *target = zmp + 2 * N, *wz = target + 2 * N;
+    double *zmp = buf, *target = zmp + 2 * N, *wz = target + 2 * N;
     *sum_m2 = clip_zmp(rt, &w, m, zmp, target, wz, &zc, worst_m);
-    mj_deleteData(w.d);
+    dyn_ws_close(&w);
     free(buf);
     return LFD_OK;
 }
@@ -880,16 +1037,16 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
 {
     const lfd_robot *r = rt->r;
     const mjModel *mm = r->m;
-    int n = m->nframes, nv = mm->nv, nq = mm->nq;
+    int n = m->nframes, nq = mm->nq;
     if (!r->floating || !rt->ik_feet || n < 5)
         return LFD_OK;
     size_t N = (size_t)n, nqn = N * (size_t)nq;
     dyn_ws w = {.support = support, .skip = c->no_support};
     lfd_ik_ws *iws = NULL, *aws = NULL;
-    double *buf = malloc((3 * (size_t)nv + (size_t)nq + 12 * N + 2 * N + N + nqn) * sizeof(double));
-    w.d = lfd_mj_make_data_kin(mm);
-    int rc = buf && w.d ? lfd_ik_ws_new(&iws, rt->ik_feet, err)
-                        : lfd_fail(err, LFD_ENOMEM, "out of memory for the dynamics filter");
+    double *buf = malloc(((size_t)nq + 12 * N + 2 * N + N + nqn) * sizeof(double));
+    int rc = buf && dyn_ws_open(mm, &w) == LFD_OK
+                 ? lfd_ik_ws_new(&iws, rt->ik_feet, err)
+                 : lfd_fail(err, LFD_ENOMEM, "out of memory for the dynamics filter");
     if (rc == LFD_OK && keep_hands && rt->ik_arms)
         rc = lfd_ik_ws_new(&aws, rt->ik_arms, err);
     unsigned char *ends_on = rc == LFD_OK ? malloc((size_t)mm->nbody) : NULL;
@@ -898,16 +1055,12 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
     if (rc) {
         lfd_ik_ws_free(&iws);
         lfd_ik_ws_free(&aws);
-        if (w.d)
-            mj_deleteData(w.d);
+        dyn_ws_close(&w);
         free(buf);
         return rc;
     }
     ends_mark(rt, aws != NULL, ends_on);
-    w.v0 = buf;
-    w.v1 = w.v0 + nv;
-    w.f = w.v1 + nv;
-    double *qs = w.f + nv, *zmp = qs + nq, *target = zmp + 2 * N, *wz = target + 2 * N,
+    double *qs = buf, *zmp = qs + nq, *target = zmp + 2 * N, *wz = target + 2 * N,
            *delta = wz + N, *total = delta + 2 * N, *dl = total + 2 * N, *best = dl + N;
     /* a trial's ZMPs, targets and weights go to the second set; kept, the
        two sets swap, so a step that did not help costs no re-evaluation */
@@ -1002,7 +1155,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
     lfd_ik_ws_free(&iws);
     lfd_ik_ws_free(&aws);
     free(ends_on);
-    mj_deleteData(w.d);
+    dyn_ws_close(&w);
     free(buf);
     return rc;
 }
@@ -1377,10 +1530,15 @@ static int arms_hold_hands(const lfd_retargeter *rt, lfd_ik_ws *aws, double *q, 
 /* Where the legs moved (m against q0, the motion before them), the arms
    take every clearance pair out to its margin, their hands where they are:
    a leg lifted toward a hand hanging at the hip pushes the hand aside.
-   Every frame whose legs the step changed is solved; with the lifts'
-   smoothing over the clip that is nearly every frame (G1's xia walk: 82 of
-   82, 11 by under 1e-6 rad), so a pair is cleared over the frames around a
-   lift, not within one.  Keeping only the distances
+   Every frame whose legs the step changed and where a pair is closer than
+   its margin is solved (with the lifts' smoothing over the clip the legs
+   move on nearly every frame, G1's xia walk 82 of 82, so a pair is cleared
+   over the frames around a lift, not within one; solving the frames with
+   no pair that close as well moved nothing they need and cost 13 % of the
+   procedural walk's instructions).  Smoothing the arms' corrections over
+   the clip, as the legs' are, was tried: H1's xia walk 59 -> 52 rad/s^2,
+   but G1's sitting clip at 120 Hz then needed 0.20-0.25 body weights of
+   help on 2 of 5 draws at the seat (docs/retarget.md part 19).  Keeping only the distances
    the pairs had in q0 (lfd_ik_pair_margins_at) left what the earlier steps
    had let close: G1's xia walk at 120 Hz, its right hand 9.7 mm into the
    hip's link between two solved frames (0.0 mm with this); H1's bandai2
@@ -1391,7 +1549,9 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
     size_t nq = (size_t)rt->r->m->nq;
     lfd_ik_ws *aws = NULL;
     int rc = lfd_ik_ws_new(&aws, rt->ik_arms, err);
-    double *qs = rc ? NULL : malloc(nq * sizeof(double));
+    const lfd_ik *ika = rt->ik_arms;
+    double *qs = rc ? NULL : malloc((nq + (size_t)ika->npair + 1) * sizeof(double));
+    double *near = qs ? qs + nq : NULL;
     if (rc == LFD_OK && !qs)
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
     for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
@@ -1400,7 +1560,14 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
         int moved = 0;
         for (size_t i = 0; i < nq && !moved; i++)
             moved = q[i] != p0[i];
-        if (moved && arms_hold_hands(rt, aws, q, qs, m->fps))
+        /* a frame whose pairs all keep their margins has nothing to clear */
+        int close = 0;
+        if (moved) {
+            int np = lfd_ik_pair_margins_at(ika, aws, q, near);
+            for (int i = 0; i < np && !close; i++)
+                close = near[i] < ika->pairs[i].margin_m;
+        }
+        if (close && arms_hold_hands(rt, aws, q, qs, m->fps))
             rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: swing clearance step's arms failed (singular step)", k);
     }
     free(qs);

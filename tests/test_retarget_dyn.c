@@ -136,8 +136,10 @@ static void check_filter_account(const lfd_retarget_report *rep)
     CHECK(kept == rep->zmp_direct_kept);
 }
 
-/* halves: the unfiltered motion needs over 0.1 body weights of help and
-   the filter at least halves it */
+/* halves: the unfiltered motion needs over 0.08 body weights of help (a
+   warning's worth; with the swinging feet lifted, which no longer lend the
+   check their support, G1's bandai1 walk reads 0.100 unfiltered) and the
+   filter at least halves it */
 static void walk_on(const char *robot, const char *name, double help_max, int halves)
 {
     lfd_robot *r;
@@ -160,7 +162,7 @@ static void walk_on(const char *robot, const char *name, double help_max, int ha
         CHECK(rep[1].acc_p99_rad_s2 <= LFD_RETARGET_WARN_ACC_P99);
     }
     if (halves) {
-        CHECK(assist[0] > 0.1);
+        CHECK(assist[0] > 0.08);
         CHECK(assist[1] <= 0.5 * assist[0]);
     } else {
         /* xia: 0.07 unfiltered, where there is less to gain */

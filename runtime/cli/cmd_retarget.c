@@ -265,7 +265,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *out = NULL, *units = NULL, *up = NULL, *preset = NULL,
                *map = NULL, *prov = NULL;
-    double fps = 0, human_fps = 0, smooth = LFD_RETARGET_SMOOTH_HZ, swing_clear_m = 0;
+    double fps = 0, human_fps = 0, smooth = LFD_RETARGET_SMOOTH_HZ, swing_clear_m = LFD_RETARGET_SWING_CLEAR_M;
     int upper = 0, no_contacts = 0, keep = 0, jobs = 2, json = 0, no_clear = 0;
     const char *time_scale = NULL;
     int zmp_filter = 0, no_zmp_filter = 0, strict = 0, every_frame = 0;
@@ -280,7 +280,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"no-zmp-filter", 0, LFD_OPT_FLAG, &no_zmp_filter, NULL, "skip the dynamics filter (by default the root is shifted until the motion's own ZMP stays in the support polygon, the arms keeping their targets; off: about 5x faster, more external help and torque on walks; docs/retarget.md)"},
         {"zmp-filter", 0, LFD_OPT_FLAG, &zmp_filter, NULL, "the dynamics filter (the default; kept for scripts that name it)"},
         {"solve-every-frame", 0, LFD_OPT_FLAG, &every_frame, NULL, "solve every output frame (by default, at 60 fps or more with smoothing on, every k-th frame is solved at 30-60 fps, the rate lfd's whole-clip steps are tuned at, and the result splined to the output rate: several times faster, and on the shared 120 Hz clips mostly the better motion; docs/retarget.md part 8)"},
-        {"swing-clearance-m", 0, LFD_OPT_DOUBLE, &swing_clear_m, "M", "experimental, off by default: a foot swinging between contact phases keeps its lowest sole corner this far above the floor at mid-swing (sin^2 over the swing; 0.04 measured): swinging feet no longer skim the floor and tracking in simulation lasts longer, but single support then shows its true load (docs/retarget.md part 14)"},
+        {"swing-clearance-m", 0, LFD_OPT_DOUBLE, &swing_clear_m, "M", "a foot swinging between contact phases keeps its lowest sole corner this far above the floor at mid-swing (sin^2 over the swing; default 0.04, 0: off): swinging feet do not skim the floor, where a real robot trips and the check would count them as support (docs/retarget.md parts 14 and 19)"},
         {"no-contacts", 0, LFD_OPT_FLAG, &no_contacts, NULL, "do not pin feet during contact"},
         {"keep-measurements", 0, LFD_OPT_FLAG, &keep, NULL, "keep body measurements and capture location in the output"},
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
