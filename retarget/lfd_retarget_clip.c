@@ -371,6 +371,7 @@ typedef struct dyn_ws {
     double P[2][3], L[2][3]; /* linear and angular (about the origin) momentum on the
                                 half-frames k - 1/2 and k + 1/2 */
     double G[3], mass;    /* the first moment of mass in frame k, and the mass */
+    double F[3], N[3];    /* the ground's force on frame k and its moment about the origin */
     int support;          /* LFD_RT_SUPPORT_LEVER or _EXACT */
     const uint8_t *skip;  /* n, may be NULL: frames that need support have no ZMP target */
 } dyn_ws;
@@ -698,35 +699,23 @@ static void half_momentum(const mjModel *mm, const dyn_ws *w, const mjData *d0, 
     }
 }
 
-/* frame k's ZMP from the bodies' momenta: the ground supplies the rate of
-   change of the linear and angular momentum less gravity, each momentum
-   taken on the half-frames k -/+ 1/2 (w->P, w->L) from the bodies'
-   positions and orientations in frames k - 1, k and k + 1 (w->dp, w->d,
-   w->dn; clip_zmp); the same second differences as inverse dynamics on
+/* frame k's ZMP from the ground's force and moment zmp_step left in w
+   (the bodies' momenta: the same second differences as inverse dynamics on
    the joints' central differences, to second order in the frame time, at
-   the cost of the kinematics alone (mj_rne with mj_comPos and mj_comVel
-   took 18 % of a retargeting's instructions) */
+   the cost of the kinematics alone; mj_rne with mj_comPos and mj_comVel
+   took 18 % of a retargeting's instructions), the support polygon of
+   frame k (w->d) and the CoM height */
 static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, int k,
                      double zmp[2], double *hull, int *nh, double *com_z)
 {
     const lfd_robot *r = rt->r;
-    const mjModel *mm = r->m;
     const mjData *d = w->d;
     int n = m->nframes;
-    double fps = m->fps;
     *nh = 0;
     if (k < 1 || k + 1 >= n)
         return 0;
-    /* the ground's force and its moment about the world's origin:
-       F = P' - M g, N = L' - G x g (G the first moment of mass) */
-    const double *g = mm->opt.gravity, *G = w->G;
-    double F[3], N[3];
-    for (int a = 0; a < 3; a++)
-        F[a] = (w->P[1][a] - w->P[0][a]) * fps - w->mass * g[a];
-    N[0] = (w->L[1][0] - w->L[0][0]) * fps - (G[1] * g[2] - G[2] * g[1]);
-    N[1] = (w->L[1][1] - w->L[0][1]) * fps - (G[2] * g[0] - G[0] * g[2]);
-    N[2] = (w->L[1][2] - w->L[0][2]) * fps - (G[0] * g[1] - G[1] * g[0]);
-    *com_z = w->mass > 0 ? G[2] / w->mass : 0;
+    const double *F = w->F, *N = w->N;
+    *com_z = w->mass > 0 ? w->G[2] / w->mass : 0;
     /* the support polygon */
     int np = 0, np0 = 0, on[2] = {0, 0};
     for (int side = 0; side < 2; side++) {
@@ -811,6 +800,81 @@ static void support_target(const double *hull, int nh, double margin, const doub
 
 /* the ZMP, its target and weight of every frame; returns the sum of the
    squared distances (m^2) and the largest in *worst */
+/* The momenta stepped along the clip: zmp_begin poses frames 0 and 1;
+   zmp_step(k), for k = 1 .. n - 2 in turn, poses frame k + 1 and leaves in
+   w the ground's force F and moment N (about the world's origin) on frame
+   k: F = P' - M g, N = L' - G x g, the momenta's rates from the half-frames
+   k -/+ 1/2 (G the first moment of mass); w->dp, w->d and w->dn then hold
+   frames k - 1, k and k + 1.  Each frame is posed once. */
+static void zmp_begin(const mjModel *mm, dyn_ws *w, const lfd_motion *m)
+{
+    int n = m->nframes;
+    for (int k = 0; k < n && k < 2; k++) {
+        mjData *dk = k ? w->dn : w->d; /* zmp_step(1) turns them over to dp, d */
+        memcpy(dk->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
+        lfd_mj_kinematics_some(mm, dk, w->on, NULL, 0);
+        bodies_com(mm, dk, w->com[k + 1]);
+    }
+    w->mass = 0;
+    for (int b = 1; b < mm->nbody; b++)
+        w->mass += mm->body_mass[b] > 0 ? mm->body_mass[b] : 0;
+    if (n >= 2)
+        half_momentum(mm, w, w->d, w->dn, w->com[1], w->com[2], m->fps, w->P[1], w->L[1]);
+}
+
+static void zmp_step(const mjModel *mm, dyn_ws *w, const lfd_motion *m, int k)
+{
+    /* turn over: k - 1 <- k <- k + 1, the old k - 1 is free for k + 1 */
+    mjData *t = w->dp;
+    w->dp = w->d;
+    w->d = w->dn;
+    w->dn = t;
+    double *tc = w->com[0];
+    w->com[0] = w->com[1];
+    w->com[1] = w->com[2];
+    w->com[2] = tc;
+    double fps = m->fps;
+    memcpy(w->dn->qpos, lfd_motion_frame(m, k + 1), (size_t)mm->nq * sizeof(double));
+    lfd_mj_kinematics_some(mm, w->dn, w->on, NULL, 0);
+    bodies_com(mm, w->dn, w->com[2]);
+    memcpy(w->P[0], w->P[1], sizeof w->P[0]);
+    memcpy(w->L[0], w->L[1], sizeof w->L[0]);
+    half_momentum(mm, w, w->d, w->dn, w->com[1], w->com[2], fps, w->P[1], w->L[1]);
+    double *G = w->G;
+    G[0] = G[1] = G[2] = 0;
+    for (int b = 1; b < mm->nbody; b++) {
+        double mb = mm->body_mass[b] > 0 ? mm->body_mass[b] : 0;
+        for (int a = 0; a < 3; a++)
+            G[a] += mb * w->com[1][3 * b + a];
+    }
+    const double *g = mm->opt.gravity;
+    for (int a = 0; a < 3; a++)
+        w->F[a] = (w->P[1][a] - w->P[0][a]) * fps - w->mass * g[a];
+    w->N[0] = (w->L[1][0] - w->L[0][0]) * fps - (G[1] * g[2] - G[2] * g[1]);
+    w->N[1] = (w->L[1][1] - w->L[0][1]) * fps - (G[2] * g[0] - G[0] * g[2]);
+    w->N[2] = (w->L[1][2] - w->L[0][2]) * fps - (G[0] * g[1] - G[1] * g[0]);
+}
+
+int lfd_rt_motion_zmp(const lfd_robot *r, const lfd_motion *m, double *zmp, lfd_err *err)
+{
+    dyn_ws w = {0};
+    if (dyn_ws_open(r->m, &w))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the ZMP");
+    int n = m->nframes;
+    for (int k = 0; k < 2 * n; k++)
+        zmp[k] = NAN;
+    zmp_begin(r->m, &w, m);
+    for (int k = 1; k + 1 < n; k++) {
+        zmp_step(r->m, &w, m, k);
+        if (w.F[2] > 0.1 * r->mass_kg * 9.81) {
+            zmp[2 * k] = -w.N[1] / w.F[2];
+            zmp[2 * k + 1] = w.N[0] / w.F[2];
+        }
+    }
+    dyn_ws_close(&w);
+    return LFD_OK;
+}
+
 static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, double *zmp,
                        double *target, double *wz, double *zc, double *worst)
 {
@@ -819,57 +883,26 @@ static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m,
     double hull[2 * LFD_RT_MAX_SUPPORT], e = 0;
     *zc = 0;
     *worst = 0;
-    /* each frame's kinematics once: at frame k, w->dp, w->d and w->dn hold
-       frames k - 1, k and k + 1, and turn over as k moves on */
-    for (int k = 0; k < n && k < 2; k++) {
-        mjData *dk = k ? w->d : w->dp;
-        memcpy(dk->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
-        lfd_mj_kinematics_some(mm, dk, w->on, NULL, 0);
-        bodies_com(mm, dk, w->com[k]);
-    }
-    w->mass = 0;
-    for (int b = 1; b < mm->nbody; b++)
-        w->mass += mm->body_mass[b] > 0 ? mm->body_mass[b] : 0;
-    if (n >= 2)
-        half_momentum(mm, w, w->dp, w->d, w->com[0], w->com[1], m->fps, w->P[1], w->L[1]);
+    zmp_begin(mm, w, m);
     for (int k = 0; k < n; k++) {
         wz[k] = 0;
         target[2 * k] = target[2 * k + 1] = zmp[2 * k] = zmp[2 * k + 1] = 0;
         if (k < 1 || k + 1 >= n)
             continue; /* the clip's ends have no ZMP */
-        memcpy(w->dn->qpos, lfd_motion_frame(m, k + 1), (size_t)mm->nq * sizeof(double));
-        lfd_mj_kinematics_some(mm, w->dn, w->on, NULL, 0);
-        bodies_com(mm, w->dn, w->com[2]);
-        memcpy(w->P[0], w->P[1], sizeof w->P[0]);
-        memcpy(w->L[0], w->L[1], sizeof w->L[0]);
-        half_momentum(mm, w, w->d, w->dn, w->com[1], w->com[2], m->fps, w->P[1], w->L[1]);
-        w->G[0] = w->G[1] = w->G[2] = 0;
-        for (int b = 1; b < mm->nbody; b++) {
-            double mb = mm->body_mass[b] > 0 ? mm->body_mass[b] : 0;
-            for (int a = 0; a < 3; a++)
-                w->G[a] += mb * w->com[1][3 * b + a];
-        }
+        zmp_step(mm, w, m, k);
         int nh;
         double cz;
-        if (!(w->skip && w->skip[k]) && frame_zmp(rt, w, m, k, zmp + 2 * k, hull, &nh, &cz)) {
-            *zc += cz;
-            nz++;
-            if (nh >= 2) {
-                support_target(hull, nh, ZMP_MARGIN_M, zmp + 2 * k, target + 2 * k);
-                wz[k] = ZMP_W_ZMP;
-                double dd = hypot(target[2 * k] - zmp[2 * k], target[2 * k + 1] - zmp[2 * k + 1]);
-                e += dd * dd;
-                *worst = fmax(*worst, dd);
-            }
-        }
-        mjData *t = w->dp; /* k - 1 <- k <- k + 1 */
-        w->dp = w->d;
-        w->d = w->dn;
-        w->dn = t;
-        double *tc = w->com[0];
-        w->com[0] = w->com[1];
-        w->com[1] = w->com[2];
-        w->com[2] = tc;
+        if ((w->skip && w->skip[k]) || !frame_zmp(rt, w, m, k, zmp + 2 * k, hull, &nh, &cz))
+            continue;
+        *zc += cz;
+        nz++;
+        if (nh < 2)
+            continue;
+        support_target(hull, nh, ZMP_MARGIN_M, zmp + 2 * k, target + 2 * k);
+        wz[k] = ZMP_W_ZMP;
+        double dd = hypot(target[2 * k] - zmp[2 * k], target[2 * k + 1] - zmp[2 * k + 1]);
+        e += dd * dd;
+        *worst = fmax(*worst, dd);
     }
     *zc = nz ? *zc / nz : 0;
     return e;

@@ -198,6 +198,12 @@ void lfd_rt_poly_pull_in(const double *hull, int nh, double margin, const double
    2003: a shift d moves the ZMP by d - z_c / g * d'').  zmp_now (n x 2):
    the motion's ZMP as it is (e.g. the multibody ZMP from inverse
    dynamics); NULL: the cart-table ZMP of com.  work: 4 n doubles. */
+/* The ZMP (x, y on the floor z = 0) of every frame of m from the rate of
+   change of its bodies' momenta on the half-frames (second differences of
+   the bodies' positions and turns): zmp holds 2 x nframes values, NaN at
+   the clip's two ends and where the ground pushes up with less than a
+   tenth of the weight.  The dynamics filter's ZMP. */
+int lfd_rt_motion_zmp(const lfd_robot *r, const lfd_motion *m, double *zmp, lfd_err *err);
 int lfd_rt_zmp_filter(const double *com, const double *zmp_now, const double *zmp_target,
                       const double *w_zmp, int n, double fps, double com_height_m, double *delta,
                       double *work);

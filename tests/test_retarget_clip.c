@@ -702,3 +702,135 @@ TEST(retarget_support_target_pulls_onto_the_margin)
     CHECK_NEAR(qa[1], qb[1], 1e-12);
     CHECK_NEAR(lfd_rt_poly_depth(small, 40, qa), 0.01, 1e-6);
 }
+
+/* The dynamics filter's ZMP (lfd_rt_motion_zmp: the rate of change of the
+   bodies' momenta on half-frames).  Known answer: G1 in its default pose
+   carried along a parabola (constant horizontal acceleration a, no turn)
+   has its ZMP at the CoM's ground point less z_c / g a, exactly (central
+   differences are exact on a quadratic).  Against inverse dynamics: a
+   motion whose joints swing and whose root turns and accelerates, with
+   MuJoCo's mj_rne on the exact velocities and accelerations as the
+   reference; the difference is of second order in the frame time, so it
+   falls about 16 times from 30 to 120 fps. */
+static double zmp_motion_t(int j, double t, double *v, double *a)
+{
+    /* q(t) = A sin(w t + p) and its derivatives; j < 0: the root's yaw */
+    double A = j < 0 ? 0.4 : 0.25, w = 2 * M_PI * (j < 0 ? 0.7 : 0.8 + 0.07 * j), p = 0.3 * j;
+    *v = A * w * cos(w * t + p);
+    *a = -A * w * w * sin(w * t + p);
+    return A * sin(w * t + p);
+}
+
+static void zmp_motion_frame(const lfd_robot *r, double t, double *q, double *qv, double *qa)
+{
+    const mjModel *m = r->m;
+    memcpy(q, r->qpos_default, (size_t)m->nq * sizeof(double));
+    memset(qv, 0, (size_t)m->nv * sizeof(double));
+    memset(qa, 0, (size_t)m->nv * sizeof(double));
+    q[0] += 0.3 * t + 0.5 * 0.9 * t * t; /* the root's x: accelerating */
+    qv[0] = 0.3 + 0.9 * t;
+    qa[0] = 0.9;
+    q[1] += 0.05 * sin(3 * t);
+    qv[1] = 0.15 * cos(3 * t);
+    qa[1] = -0.45 * sin(3 * t);
+    double yv, ya, yaw = zmp_motion_t(-1, t, &yv, &ya);
+    q[3] = cos(yaw / 2), q[4] = q[5] = 0, q[6] = sin(yaw / 2); /* a turn about z */
+    qv[5] = yv; /* about the root's own z, which is the world's */
+    qa[5] = ya;
+    for (int j = 0; j < r->njoints; j++) {
+        const lfd_robot_joint *jt = &r->joints[j];
+        double lo = m->jnt_range[2 * jt->jnt_id], hi = m->jnt_range[2 * jt->jnt_id + 1];
+        double c = 0.5 * (lo + hi), v, a, s = zmp_motion_t(j, t, &v, &a);
+        double amp = fmin(1, 0.4 * (hi - lo)); /* within the joint's range */
+        q[jt->qpos_adr] = c + amp * s, qv[jt->dof_adr] = amp * v, qa[jt->dof_adr] = amp * a;
+    }
+}
+
+/* the largest distance between lfd_rt_motion_zmp and mj_rne's ZMP over the
+   motion above at fps (2 s) */
+static double zmp_against_rne(const lfd_robot *r, double fps)
+{
+    const mjModel *m = r->m;
+    int n = (int)(2 * fps) + 1;
+    lfd_motion mo;
+    lfd_err err = {0};
+    if (lfd_robot_motion_alloc(r, &mo, n, fps, 0, &err))
+        return INFINITY;
+    mjData *d = mj_makeData(m);
+    double *z = malloc(2 * (size_t)n * sizeof(double));
+    double *qv = malloc(3 * (size_t)m->nv * sizeof(double)), *qa = qv + m->nv, *f = qa + m->nv;
+    double worst = INFINITY;
+    if (d && z && qv) {
+        for (int k = 0; k < n; k++)
+            zmp_motion_frame(r, k / fps, lfd_motion_frame(&mo, k), qv, qa);
+        CHECK_OK(lfd_rt_motion_zmp(r, &mo, z, &err), &err);
+        worst = 0;
+        for (int k = 1; k + 1 < n; k++) {
+            zmp_motion_frame(r, k / fps, d->qpos, d->qvel, d->qacc);
+            mj_kinematics(m, d);
+            mj_comPos(m, d);
+            mj_comVel(m, d);
+            mj_rne(m, d, 1, f);
+            /* the root's wrench: force (world) and moment (root frame) at its origin */
+            const double *R = d->xmat + 9 * r->root_body, *p = d->xpos + 3 * r->root_body;
+            double M[3] = {R[0] * f[3] + R[1] * f[4] + R[2] * f[5], R[3] * f[3] + R[4] * f[4] + R[5] * f[5],
+                           R[6] * f[3] + R[7] * f[4] + R[8] * f[5]};
+            double zx = p[0] - (M[1] + p[2] * f[0]) / f[2], zy = p[1] + (M[0] - p[2] * f[1]) / f[2];
+            CHECK(isfinite(z[2 * k]));
+            worst = fmax(worst, hypot(z[2 * k] - zx, z[2 * k + 1] - zy));
+        }
+        CHECK(isnan(z[0]) && isnan(z[2 * (n - 1)]));
+    }
+    free(qv);
+    free(z);
+    if (d)
+        mj_deleteData(d);
+    lfd_motion_free(&mo);
+    return worst;
+}
+
+TEST(retarget_zmp_from_momenta_known_and_against_inverse_dynamics)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    if (!r)
+        return;
+    const mjModel *m = r->m;
+    /* the parabola */
+    enum { N = 9 };
+    const double fps = 30, ax = 1.5, ay = -0.8;
+    lfd_motion mo;
+    CHECK_OK(lfd_robot_motion_alloc(r, &mo, N, fps, 0, &err), &err);
+    mjData *d = mj_makeData(m);
+    double z[2 * N];
+    if (d && mo.nframes == N) {
+        for (int k = 0; k < N; k++) {
+            double t = k / fps, *q = lfd_motion_frame(&mo, k);
+            memcpy(q, r->qpos_default, (size_t)m->nq * sizeof(double));
+            q[0] += 0.2 * t + 0.5 * ax * t * t;
+            q[1] += 0.5 * ay * t * t;
+        }
+        CHECK_OK(lfd_rt_motion_zmp(r, &mo, z, &err), &err);
+        double worst = 0;
+        for (int k = 1; k + 1 < N; k++) {
+            memcpy(d->qpos, lfd_motion_frame(&mo, k), (size_t)m->nq * sizeof(double));
+            mj_kinematics(m, d);
+            mj_comPos(m, d);
+            const double *c = d->subtree_com + 3 * r->root_body, g = -m->opt.gravity[2];
+            worst = fmax(worst, hypot(z[2 * k] - (c[0] - c[2] / g * ax), z[2 * k + 1] - (c[1] - c[2] / g * ay)));
+        }
+        fprintf(stderr, "ZMP of a carried G1 against the cart-table answer: %.2e m at worst\n", worst);
+        CHECK(worst < 1e-9);
+    }
+    if (d)
+        mj_deleteData(d);
+    lfd_motion_free(&mo);
+    /* turning, swinging, accelerating */
+    double e30 = zmp_against_rne(r, 30), e120 = zmp_against_rne(r, 120);
+    fprintf(stderr, "ZMP from momenta against mj_rne's: %.2f mm at 30 fps, %.3f mm at 120 fps\n",
+            1000 * e30, 1000 * e120);
+    CHECK(e30 < 0.02);
+    CHECK(e120 < e30 / 8);
+    lfd_robot_free(&r);
+}
