@@ -1682,8 +1682,12 @@ static int arms_guard_pass(const lfd_retargeter *rt, lfd_motion *m, uint8_t *tou
         for (size_t i = 0; i < nq; i++)
             q[i] -= q0[i];
     }
-    /* eased over the frames around: the largest weighted correction of each
-       joint (1-DoF joints only; the IK moves the arms' hinges) */
+    /* eased over the frames around (1-DoF joints only; the IK moves the
+       arms' hinges): of each joint's weighted corrections the largest
+       positive and the most negative, added.  Taking the larger in size of
+       two overlapping corrections of opposite sign switched the joint from
+       one to the other within a frame (G1's bend-scoop-lift at 120 Hz: the
+       right elbow 0.12 rad at frame 1466, 0.74 body weights of help). */
     int w = (int)ceil(ARMS_GUARD_S * m->fps), changed = 0;
     for (int k = 0, h0 = 0; rc == LFD_OK && nhit && k < n; k++) {
         while (h0 < nhit && hit[h0] < k - w)
@@ -1692,14 +1696,15 @@ static int arms_guard_pass(const lfd_retargeter *rt, lfd_motion *m, uint8_t *tou
         double *q = lfd_motion_frame(m, k);
         for (int j = 0; j < r->njoints; j++) {
             size_t a = (size_t)r->joints[j].qpos_adr;
-            double best = 0;
+            double up = 0, down = 0;
             for (int h = h0; h < nhit && hit[h] <= k + w; h++) {
                 double t = fabs((double)(k - hit[h])) / (w + 1);
                 double v = dq[(size_t)h * nq + a] * 0.5 * (1 + cos(M_PI * t));
-                best = fabs(v) > fabs(best) ? v : best;
+                up = fmax(up, v);
+                down = fmin(down, v);
             }
-            if (best != 0) {
-                q[a] += best;
+            if (up != 0 || down != 0) {
+                q[a] += up + down;
                 any = 1;
             }
         }

@@ -453,3 +453,65 @@ TEST(retarget_time_scale_auto_reports_what_it_did_on_h1_bandai1_walk)
         CHECK(strncmp(v, "fail", 4) == 0);
     }
 }
+
+/* The arms' guard eases each frame's correction in and out; where two
+   frames' windows overlap with corrections of opposite sign, it took the
+   larger, so the joint switched from one to the other within a frame: G1's
+   bend-scoop-lift at its own 120 Hz, the right elbow 0.12 rad in one frame
+   at frame 1466 (1764 rad/s^2), 0.74 body weights of help and 2.75 times
+   a torque limit there (H1's: the elbow at 12.5 times its limit).  The
+   positive and the negative parts are eased separately now, and added.
+   On the file as it is: no joint of the arms above 500 rad/s^2, no
+   external help, no torque over 1.5 of a limit. */
+TEST(retarget_arms_guard_eases_without_a_jump_bend_scoop_g1_120_hz)
+{
+    lfd_robot *r;
+    lfd_human h;
+    if (!shared_clip_on("g1", "cmu_daz_02_06_bend_scoop_lift.bvh", &r, &h))
+        return;
+    lfd_err err = {0};
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    o.progress = 0;
+    lfd_motion m;
+    lfd_retarget_report rep;
+    int rc = lfd_retarget_human(r, &h, &o, &m, &rep, &err);
+    CHECK_OK(rc, &err);
+    if (rc == LFD_OK) {
+        double worst = 0;
+        int wj = -1, wf = -1;
+        for (int j = 0; j < r->njoints; j++) {
+            if (lfd_rt_joint_leg_side(r, j) >= 0)
+                continue;
+            size_t a = (size_t)r->joints[j].qpos_adr;
+            for (int k = 1; k + 1 < m.nframes; k++) {
+                double acc = fabs(lfd_motion_frame(&m, k + 1)[a] - 2 * lfd_motion_frame(&m, k)[a] +
+                                  lfd_motion_frame(&m, k - 1)[a]) * m.fps * m.fps;
+                if (acc > worst)
+                    worst = acc, wj = j, wf = k;
+            }
+        }
+        double help = -1, torque = INFINITY;
+        lfd_check_report *cr = NULL;
+        CHECK_OK(lfd_check_report_new(&cr, &err), &err);
+        if (cr && lfd_check_run(r, &m, NULL, cr, &err) == LFD_OK) {
+            help = cr->assist_max;
+            torque = 0;
+            for (int j = 0; j < r->njoints; j++)
+                if (r->joints[j].torque_max > 0)
+                    torque = fmax(torque, cr->joint[j].torque_peak / r->joints[j].torque_max);
+        }
+        lfd_check_report_free(&cr);
+        fprintf(stderr, "bend-scoop-lift g1 at %g fps: arms' guard on %d frames; largest arm joint "
+                        "acceleration %.0f rad/s^2 (%s, frame %d); help %.3f bw, torque %.2f of a limit\n",
+                m.fps, rep.arms_guard_frames, worst, wj >= 0 ? r->joints[wj].name : "-", wf, help, torque);
+        CHECK(m.fps > 100);
+        CHECK(rep.arms_guard_frames > 0);
+        CHECK(worst < 500);
+        CHECK(help >= 0 && help <= 0.05);
+        CHECK(torque < 1.5);
+        lfd_motion_free(&m);
+    }
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
