@@ -1195,7 +1195,9 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
         fprintf(fp, "  swings %d: lowest sole corner in mid-swing %.1f cm at least, %d under %.0f cm%s\n",
                 rep->swings, 100 * fmax(rep->swing_low_min_m, 0) + 0.0, rep->swings_low,
                 100 * LFD_RETARGET_SWING_LOW_M,
-                rep->swings_low ? " (they skim the floor: --swing-clearance-m, docs/retarget.md part 14)" : "");
+                rep->swings_low ? " (they skim the floor: the swing clearance, --swing-clearance-m, lifts a swing "
+                                  "between two contact phases; docs/retarget.md parts 14 and 19)"
+                                : "");
     if (rep->stance_roll_max_rad > 0)
         fprintf(fp, "  planted soles tilted sideways %.3f rad on average, %.3f at most\n",
                 rep->stance_roll_mean_rad, rep->stance_roll_max_rad);

@@ -1560,18 +1560,58 @@ static int arms_hold_hands(const lfd_retargeter *rt, lfd_ik_ws *aws, double *q, 
     return lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL);
 }
 
+/* The corrections dq (nhit x nq: pose after the arms' IK minus before) of
+   frames hit[0..nhit) (increasing) added to m, each eased in and out over
+   ARMS_GUARD_S on either side with a raised cosine (1-DoF joints only; the
+   IK moves the arms' hinges): of each joint's weighted corrections the
+   largest positive and the most negative, added.  Taking the larger in
+   size of two overlapping corrections of opposite sign switched the joint
+   from one to the other within a frame (G1's bend-scoop-lift at 120 Hz:
+   the right elbow 0.12 rad at frame 1466, 0.74 body weights of help).
+   Frames changed get touched[k] = 1 (touched may be NULL); returns their
+   number. */
+static int ease_corrections(const lfd_robot *r, lfd_motion *m, const int *hit, int nhit,
+                            const double *dq, uint8_t *touched)
+{
+    size_t nq = (size_t)r->m->nq;
+    int n = m->nframes, w = (int)ceil(ARMS_GUARD_S * m->fps), changed = 0;
+    for (int k = 0, h0 = 0; nhit && k < n; k++) {
+        while (h0 < nhit && hit[h0] < k - w)
+            h0++;
+        int any = 0;
+        double *q = lfd_motion_frame(m, k);
+        for (int j = 0; j < r->njoints; j++) {
+            size_t a = (size_t)r->joints[j].qpos_adr;
+            double up = 0, down = 0;
+            for (int h = h0; h < nhit && hit[h] <= k + w; h++) {
+                double t = fabs((double)(k - hit[h])) / (w + 1);
+                double v = dq[(size_t)h * nq + a] * 0.5 * (1 + cos(M_PI * t));
+                up = fmax(up, v);
+                down = fmin(down, v);
+            }
+            if (up != 0 || down != 0) {
+                q[a] += up + down;
+                any = 1;
+            }
+        }
+        changed += any;
+        if (any && touched)
+            touched[k] = 1;
+    }
+    return changed;
+}
+
 /* Where the legs moved (m against q0, the motion before them), the arms
    take every clearance pair out to its margin, their hands where they are:
    a leg lifted toward a hand hanging at the hip pushes the hand aside.
    Every frame whose legs the step changed and where a pair is closer than
-   its margin is solved (with the lifts' smoothing over the clip the legs
-   move on nearly every frame, G1's xia walk 82 of 82, so a pair is cleared
-   over the frames around a lift, not within one; solving the frames with
-   no pair that close as well moved nothing they need and cost 13 % of the
-   procedural walk's instructions).  Smoothing the arms' corrections over
-   the clip, as the legs' are, was tried: H1's xia walk 59 -> 52 rad/s^2,
-   but G1's sitting clip at 120 Hz then needed 0.20-0.25 body weights of
-   help on 2 of 5 draws at the seat (docs/retarget.md part 19).  Keeping only the distances
+   its margin is solved (solving the frames with no pair that close as well
+   moved nothing they need and cost 13 % of the procedural walk's
+   instructions), and its correction is eased in and out over ARMS_GUARD_S
+   as the guard's are (ease_corrections): each frame solved on its own moved
+   G1's right wrist 640 rad/s^2 in one frame of its xia walk at 50 fps
+   (torque over its limit there), and H1's elbow 106 rad/s^2 on its xia walk
+   at 30 fps (docs/retarget.md part 19).  Keeping only the distances
    the pairs had in q0 (lfd_ik_pair_margins_at) left what the earlier steps
    had let close: G1's xia walk at 120 Hz, its right hand 9.7 mm into the
    hip's link between two solved frames (0.0 mm with this); H1's bandai2
@@ -1579,17 +1619,21 @@ static int arms_hold_hands(const lfd_retargeter *rt, lfd_ik_ws *aws, double *q, 
    120 Hz failed on 2 of 5 draws (0 of 5; docs/retarget.md part 14). */
 static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const double *q0, lfd_err *err)
 {
-    size_t nq = (size_t)rt->r->m->nq;
-    lfd_ik_ws *aws = NULL;
-    int rc = lfd_ik_ws_new(&aws, rt->ik_arms, err);
+    const lfd_robot *r = rt->r;
     const lfd_ik *ika = rt->ik_arms;
-    double *qs = rc ? NULL : malloc((nq + (size_t)ika->npair + 1) * sizeof(double));
-    double *near = qs ? qs + nq : NULL;
-    if (rc == LFD_OK && !qs)
+    size_t nq = (size_t)r->m->nq;
+    int n = m->nframes, nhit = 0;
+    lfd_ik_ws *aws = NULL;
+    int rc = lfd_ik_ws_new(&aws, ika, err);
+    /* scratch: one pose, the pairs' distances, the frames to clear and
+       their corrections */
+    double *qs = rc ? NULL : malloc((nq + (size_t)ika->npair + 1 + (size_t)n * nq) * sizeof(double));
+    int *hit = qs ? malloc((size_t)(n > 0 ? n : 1) * sizeof(int)) : NULL;
+    double *near = qs ? qs + nq : NULL, *dq = qs ? near + ika->npair + 1 : NULL;
+    if (rc == LFD_OK && (!qs || !hit))
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
-    for (int k = 0; rc == LFD_OK && k < m->nframes; k++) {
-        double *q = lfd_motion_frame(m, k);
-        const double *p0 = q0 + (size_t)k * nq;
+    for (int k = 0; rc == LFD_OK && k < n; k++) {
+        const double *q = lfd_motion_frame(m, k), *p0 = q0 + (size_t)k * nq;
         int moved = 0;
         for (size_t i = 0; i < nq && !moved; i++)
             moved = q[i] != p0[i];
@@ -1600,9 +1644,19 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
             for (int i = 0; i < np && !close; i++)
                 close = near[i] < ika->pairs[i].margin_m;
         }
-        if (close && arms_hold_hands(rt, aws, q, qs, m->fps))
+        if (!close)
+            continue;
+        double *c = dq + (size_t)nhit * nq;
+        memcpy(c, q, nq * sizeof(double));
+        if (arms_hold_hands(rt, aws, c, qs, m->fps))
             rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: swing clearance step's arms failed (singular step)", k);
+        for (size_t i = 0; i < nq; i++)
+            c[i] -= q[i];
+        hit[nhit++] = k;
     }
+    if (rc == LFD_OK && nhit && ease_corrections(r, m, hit, nhit, dq, NULL))
+        lfd_rt_impose_bounds(r, m);
+    free(hit);
     free(qs);
     lfd_ik_ws_free(&aws);
     return rc;
@@ -1682,36 +1736,7 @@ static int arms_guard_pass(const lfd_retargeter *rt, lfd_motion *m, uint8_t *tou
         for (size_t i = 0; i < nq; i++)
             q[i] -= q0[i];
     }
-    /* eased over the frames around (1-DoF joints only; the IK moves the
-       arms' hinges): of each joint's weighted corrections the largest
-       positive and the most negative, added.  Taking the larger in size of
-       two overlapping corrections of opposite sign switched the joint from
-       one to the other within a frame (G1's bend-scoop-lift at 120 Hz: the
-       right elbow 0.12 rad at frame 1466, 0.74 body weights of help). */
-    int w = (int)ceil(ARMS_GUARD_S * m->fps), changed = 0;
-    for (int k = 0, h0 = 0; rc == LFD_OK && nhit && k < n; k++) {
-        while (h0 < nhit && hit[h0] < k - w)
-            h0++;
-        int any = 0;
-        double *q = lfd_motion_frame(m, k);
-        for (int j = 0; j < r->njoints; j++) {
-            size_t a = (size_t)r->joints[j].qpos_adr;
-            double up = 0, down = 0;
-            for (int h = h0; h < nhit && hit[h] <= k + w; h++) {
-                double t = fabs((double)(k - hit[h])) / (w + 1);
-                double v = dq[(size_t)h * nq + a] * 0.5 * (1 + cos(M_PI * t));
-                up = fmax(up, v);
-                down = fmin(down, v);
-            }
-            if (up != 0 || down != 0) {
-                q[a] += up + down;
-                any = 1;
-            }
-        }
-        changed += any;
-        if (any)
-            touched[k] = 1;
-    }
+    int changed = rc == LFD_OK ? ease_corrections(r, m, hit, nhit, dq, touched) : 0;
     /* a neighbour's correction on this frame's pose may pass a range or,
        frame to frame, a velocity bound: the hard bounds again */
     if (changed)
