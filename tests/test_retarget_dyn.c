@@ -520,3 +520,38 @@ TEST(retarget_arms_guard_eases_without_a_jump_bend_scoop_g1_120_hz)
     lfd_human_free(&h);
     lfd_robot_free(&r);
 }
+
+/* The default output lifts the swinging feet (docs/retarget.md part 19):
+   G1's bandai1 walk at 30 fps has 12 swings between contact phases; by
+   default none passes under 1 cm in its middle half (1.4 cm at least),
+   with --swing-clearance-m 0 all do (they skim the floor at up to 4 m/s). */
+TEST(retarget_default_lifts_the_swinging_feet_bandai1_g1)
+{
+    lfd_robot *r;
+    lfd_human h;
+    if (!shared_clip_on("g1", "bandai1_walk_normal_001.bvh", &r, &h))
+        return;
+    lfd_err err = {0};
+    lfd_retarget_report rep[2];
+    for (int off = 0; off < 2; off++) {
+        lfd_retarget_opts o;
+        lfd_retarget_opts_init(&o);
+        o.progress = 0;
+        o.fps = 30;
+        if (off)
+            o.swing_clear_m = 0;
+        lfd_motion m;
+        CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep[off], &err), &err);
+        lfd_motion_free(&m);
+    }
+    fprintf(stderr, "bandai1 walk g1 at 30 fps: %d swings; under 1 cm in mid-swing %d by default "
+                    "(lowest %.1f cm), %d without the clearance (lowest %.1f cm)\n",
+            rep[0].swings, rep[0].swings_low, 100 * rep[0].swing_low_min_m, rep[1].swings_low,
+            100 * rep[1].swing_low_min_m);
+    CHECK(rep[0].swings >= 10 && rep[1].swings == rep[0].swings);
+    CHECK_EQ_INT(rep[0].swings_low, 0);
+    CHECK(rep[0].swing_low_min_m > 0.01);
+    CHECK_EQ_INT(rep[1].swings_low, rep[1].swings);
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
