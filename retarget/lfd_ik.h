@@ -173,7 +173,8 @@ mjData *lfd_ik_ws_data(lfd_ik_ws *ws);
 /* margin[i] = the smaller of pair i's margin_m and its distance at qpos
    (npair values; returns npair): as lfd_ik_frame.pair_margin, a solve
    started from qpos keeps every pair at least as far apart as it is, and
-   pushes none further apart.  Uses ws's mjData; no allocation. */
+   pushes none further apart.  Uses ws's mjData, where it poses only the
+   pairs' bodies (with their ancestors) and geoms; no allocation. */
 int lfd_ik_pair_margins_at(const lfd_ik *ik, lfd_ik_ws *ws, const double *qpos, double *margin);
 
 /* Solves one frame in place: qpos (nq) is the warm start on entry and the
