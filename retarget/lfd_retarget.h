@@ -73,8 +73,8 @@
 #include "robots/lfd_robot.h"
 
 #define LFD_RETARGET_SMOOTH_HZ 4.0 /* default cutoff of the whole-clip smoothing */
-/* The swing clearance lfd_retarget_opts.swing_clear_m was measured with
-   (docs/retarget.md part 14; off by default).  A person's toe clears the
+/* The swing clearance lfd_retarget_opts.swing_clear_m, on by default
+   (docs/retarget.md parts 14 and 19).  A person's toe clears the
    floor by 1-2 cm at its lowest in mid-swing (Winter 1992, "Foot
    trajectory in human gait", minimum toe clearance 1.29 +- 0.45 cm); the
    robots' longer, flat soles need more, and the whole-clip smoothing,
@@ -112,8 +112,8 @@ typedef struct lfd_retarget_opts {
                               rounded down) and the result splined to the output rate */
     double swing_clear_m;  /* > 0: a foot swinging between contact phases keeps its lowest sole
                               corner up to this far above the floor (clear sin^2 over the swing;
-                              LFD_RETARGET_SWING_CLEAR_M is the measured value); 0 (default): off,
-                              docs/retarget.md part 14 says why */
+                              default LFD_RETARGET_SWING_CLEAR_M); 0: off, the feet skimming the
+                              floor (docs/retarget.md parts 14 and 19) */
 } lfd_retarget_opts;
 
 /* Defaults: source rate, whole body, smoothing at LFD_RETARGET_SMOOTH_HZ,

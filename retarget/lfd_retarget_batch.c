@@ -71,7 +71,7 @@ static int write_provenance(const lfd_robot *r, const lfd_human *h, const lfd_re
     lfd_jw_knum(&jw, "source_fps", h->fps);
     lfd_jw_kbool(&jw, "upper_body", o->upper_body);
     lfd_jw_knum(&jw, "smooth_hz", o->smooth_hz);
-    if (o->swing_clear_m > 0) /* the experimental swing clearance, when asked for */
+    if (o->swing_clear_m > 0) /* the swing clearance, when on (the default) */
         lfd_jw_knum(&jw, "swing_clear_m", o->swing_clear_m);
     lfd_jw_kbool(&jw, "contacts", !o->no_contacts);
     lfd_jw_kbool(&jw, "kept_measurements", o->keep_measurements);

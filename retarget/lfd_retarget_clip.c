@@ -384,7 +384,7 @@ static void dyn_ws_close(dyn_ws *w)
         mj_deleteData(w->dp);
     if (w->dn)
         mj_deleteData(w->dn);
-    free(w->on);
+    free(w->ibody); /* the block that holds com and on too */
     w->d = w->dp = w->dn = NULL;
     w->on = NULL;
     w->ibody = NULL;
@@ -398,15 +398,16 @@ static int dyn_ws_open(const mjModel *mm, dyn_ws *w)
     w->d = lfd_mj_make_data_kin(mm);
     w->dp = lfd_mj_make_data_kin(mm);
     w->dn = lfd_mj_make_data_kin(mm);
-    w->on = malloc(nb + nb * 18 * sizeof(double) + sizeof(double));
-    if (!w->d || !w->dp || !w->dn || !w->on) {
+    /* one block: ibody (9 nb), com (3 x 3 nb), then on (nb bytes) */
+    w->ibody = malloc(18 * nb * sizeof(double) + nb);
+    if (!w->d || !w->dp || !w->dn || !w->ibody) {
         dyn_ws_close(w);
         return LFD_ENOMEM;
     }
-    memset(w->on, 1, nb);
-    w->ibody = (double *)(void *)(w->on + ((nb + sizeof(double) - 1) / sizeof(double)) * sizeof(double));
     for (int i = 0; i < 3; i++)
         w->com[i] = w->ibody + 9 * nb + 3 * nb * (size_t)i;
+    w->on = (unsigned char *)(w->ibody + 18 * nb);
+    memset(w->on, 1, nb);
     for (size_t b = 0; b < nb; b++) {
         double Ri[9], *I = w->ibody + 9 * b;
         lfd_quat_to_mat(Ri, mm->body_iquat + 4 * b);
@@ -700,22 +701,31 @@ static void half_momentum(const mjModel *mm, const dyn_ws *w, const mjData *d0, 
     }
 }
 
+/* the ZMP of the ground's force F and moment N (about the origin) zmp_step
+   left in w: the floor point about which N - p x F has no horizontal part;
+   0 where the ground pushes up with less than a tenth of the weight */
+static int ground_zmp(const lfd_robot *r, const dyn_ws *w, double zmp[2])
+{
+    if (!(w->F[2] > 0.1 * r->mass_kg * 9.81))
+        return 0;
+    zmp[0] = -w->N[1] / w->F[2];
+    zmp[1] = w->N[0] / w->F[2];
+    return 1;
+}
+
 /* frame k's ZMP from the ground's force and moment zmp_step left in w
    (the bodies' momenta: the same second differences as inverse dynamics on
    the joints' central differences, to second order in the frame time, at
    the cost of the kinematics alone; mj_rne with mj_comPos and mj_comVel
    took 18 % of a retargeting's instructions), the support polygon of
    frame k (w->d) and the CoM height */
-static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, int k,
-                     double zmp[2], double *hull, int *nh, double *com_z)
+static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, double zmp[2], double *hull, int *nh,
+                     double *com_z)
 {
     const lfd_robot *r = rt->r;
     const mjData *d = w->d;
-    int n = m->nframes;
     *nh = 0;
-    if (k < 1 || k + 1 >= n)
-        return 0;
-    const double *F = w->F, *N = w->N;
+    const double *F = w->F;
     *com_z = w->mass > 0 ? w->G[2] / w->mass : 0;
     /* the support polygon */
     int np = 0, np0 = 0, on[2] = {0, 0};
@@ -735,11 +745,7 @@ static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, i
         on[side] = np - np0;
         np0 = np;
     }
-    int has_zmp = F[2] > 0.1 * r->mass_kg * 9.81;
-    if (has_zmp) { /* the floor point about which N - p x F has no horizontal part */
-        zmp[0] = -N[1] / F[2];
-        zmp[1] = N[0] / F[2];
-    }
+    int has_zmp = ground_zmp(r, w, zmp);
     /* each foot's corners where its ankle carries its share of the load:
        all of it on one foot; on two, the share of the foot nearer the ZMP
        along the line between the feet (the ZMP splits the load between two
@@ -867,10 +873,7 @@ int lfd_rt_motion_zmp(const lfd_robot *r, const lfd_motion *m, double *zmp, lfd_
     zmp_begin(r->m, &w, m);
     for (int k = 1; k + 1 < n; k++) {
         zmp_step(r->m, &w, m, k);
-        if (w.F[2] > 0.1 * r->mass_kg * 9.81) {
-            zmp[2 * k] = -w.N[1] / w.F[2];
-            zmp[2 * k + 1] = w.N[0] / w.F[2];
-        }
+        ground_zmp(r, &w, zmp + 2 * k);
     }
     dyn_ws_close(&w);
     return LFD_OK;
@@ -893,7 +896,7 @@ static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m,
         zmp_step(mm, w, m, k);
         int nh;
         double cz;
-        if ((w->skip && w->skip[k]) || !frame_zmp(rt, w, m, k, zmp + 2 * k, hull, &nh, &cz))
+        if ((w->skip && w->skip[k]) || !frame_zmp(rt, w, zmp + 2 * k, hull, &nh, &cz))
             continue;
         *zc += cz;
         nz++;
@@ -1792,8 +1795,8 @@ static void swing_lifts(const lfd_retargeter *rt, const lfd_rt_clip *c, const lf
    procedural walk onto G1: the lowest corner 16-44 mm up before the
    smoothing, 0 after it, at up to 3.7 m/s), and a tracking simulation
    trips on it (the check's track_scuff finding; docs/retarget.md part 14).
-   Off by default (lfd_retarget_opts.swing_clear_m 0).  The legs
-   lift each frame's foot by what it lacks, the other foot held where it
+   On by default (lfd_retarget_opts.swing_clear_m; 0 turns it off).  The
+   legs lift each frame's foot by what it lacks, the other foot held where it
    is; the legs' corrections are then smoothed over the clip at
    SWING_CORR_HZ with the frames where the joint's foot is pinned weighted
    SWING_PIN_W, so they neither jump nor reach into a stance. */

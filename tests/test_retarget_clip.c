@@ -506,7 +506,7 @@ TEST(retarget_spline_up_known)
    the report says so, its figures are of the written 120 Hz motion, the
    motion at the solved frames is the one retargeting at 30 fps gives, and
    it keeps the quality thresholds at 120 Hz.  Without the swing clearance
-   (off by default; on this procedural shuffle it takes acceleration p99
+   (on by default; on this procedural shuffle it takes acceleration p99
    to 64-65 at 30 fps: retarget_swing_clearance_lifts_the_swinging_foot). */
 TEST(retarget_solves_every_kth_frame_and_splines)
 {

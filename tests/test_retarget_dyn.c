@@ -41,6 +41,23 @@ static double assist_of(const lfd_robot *r, const lfd_motion *m, int *nfail)
     return a;
 }
 
+/* h retargeted onto r with the defaults at fps (0: the clip's own rate)
+   and swing_clear_m (< 0: the default); LFD_OK or the error, checked */
+static int retarget_defaults(const lfd_robot *r, const lfd_human *h, double fps, double swing_clear_m,
+                             lfd_motion *m, lfd_retarget_report *rep)
+{
+    lfd_err err = {0};
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    o.progress = 0;
+    o.fps = fps;
+    if (swing_clear_m >= 0)
+        o.swing_clear_m = swing_clear_m;
+    int rc = lfd_retarget_human(r, h, &o, m, rep, &err);
+    CHECK_OK(rc, &err);
+    return rc;
+}
+
 /* h retargeted onto r at fps (30 for without_and_with) with --no-zmp-filter ([0]) and by default
    ([1]): lfd check's external help and failures and the retarget reports;
    1 if both ran */
@@ -225,7 +242,7 @@ TEST(retarget_dynamics_filter_lafan1_walk_h1)
    14), single support shows as it is: 0.13 body weights of help with the
    filter or without at 120 fps (at 5 mm contact height the skimming walk
    needs 0.34), so no root path carries it; the filter is judged here on
-   the walk as the default retargeting leaves it, without the clearance. */
+   the walk with the clearance off (the default since part 19 is on). */
 static void synthetic_walk_g1_at(double fps)
 {
     if (lfd_test_under_valgrind())
@@ -342,15 +359,9 @@ TEST(retarget_dynamics_filter_sitting_at_its_own_rate)
     lfd_human h;
     if (!shared_clip_on("g1", "cmu_daz_13_01_sit_on_stool.bvh", &r, &h))
         return;
-    lfd_err err = {0};
-    lfd_retarget_opts o;
-    lfd_retarget_opts_init(&o);
-    o.progress = 0;
     lfd_motion m;
     lfd_retarget_report rep;
-    int rc = lfd_retarget_human(r, &h, &o, &m, &rep, &err);
-    CHECK_OK(rc, &err);
-    if (rc == LFD_OK) {
+    if (retarget_defaults(r, &h, 0, -1, &m, &rep) == LFD_OK) {
         int nfail;
         double a = assist_of(r, &m, &nfail);
         fprintf(stderr, "sit on stool g1 at %g fps (solved at %g): help outside the seated ranges "
@@ -475,14 +486,9 @@ TEST(retarget_arms_guard_eases_without_a_jump_bend_scoop_g1_120_hz)
     if (!shared_clip_on("g1", "cmu_daz_02_06_bend_scoop_lift.bvh", &r, &h))
         return;
     lfd_err err = {0};
-    lfd_retarget_opts o;
-    lfd_retarget_opts_init(&o);
-    o.progress = 0;
     lfd_motion m;
     lfd_retarget_report rep;
-    int rc = lfd_retarget_human(r, &h, &o, &m, &rep, &err);
-    CHECK_OK(rc, &err);
-    if (rc == LFD_OK) {
+    if (retarget_defaults(r, &h, 0, -1, &m, &rep) == LFD_OK) {
         double worst = 0;
         int wj = -1, wf = -1;
         for (int j = 0; j < r->njoints; j++) {
@@ -531,18 +537,11 @@ TEST(retarget_default_lifts_the_swinging_feet_bandai1_g1)
     lfd_human h;
     if (!shared_clip_on("g1", "bandai1_walk_normal_001.bvh", &r, &h))
         return;
-    lfd_err err = {0};
     lfd_retarget_report rep[2];
     for (int off = 0; off < 2; off++) {
-        lfd_retarget_opts o;
-        lfd_retarget_opts_init(&o);
-        o.progress = 0;
-        o.fps = 30;
-        if (off)
-            o.swing_clear_m = 0;
         lfd_motion m;
-        CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep[off], &err), &err);
-        lfd_motion_free(&m);
+        if (retarget_defaults(r, &h, 30, off ? 0 : -1, &m, &rep[off]) == LFD_OK)
+            lfd_motion_free(&m);
     }
     fprintf(stderr, "bandai1 walk g1 at 30 fps: %d swings; under 1 cm in mid-swing %d by default "
                     "(lowest %.1f cm), %d without the clearance (lowest %.1f cm)\n",
@@ -570,16 +569,10 @@ TEST(retarget_xia_walk_g1_stays_up_under_track)
     if (!shared_clip_on("g1", "xia_cmuskel_neutral_walk.bvh", &r, &h))
         return;
     lfd_err err = {0};
-    lfd_retarget_opts o;
-    lfd_retarget_opts_init(&o);
-    o.progress = 0;
-    o.fps = 30;
     lfd_motion m;
     lfd_retarget_report rep;
-    int rc = lfd_retarget_human(r, &h, &o, &m, &rep, &err);
-    CHECK_OK(rc, &err);
     lfd_check_report *cr = NULL;
-    if (rc == LFD_OK) {
+    if (retarget_defaults(r, &h, 30, -1, &m, &rep) == LFD_OK) {
         lfd_check_opts co;
         lfd_check_opts_init(&co);
         co.checks = 1u << LFD_CG_TRACK;
