@@ -356,6 +356,41 @@ int lfd_check_motion(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m
 int lfd_check_run(const lfd_robot *r, const lfd_motion *m, const lfd_check_opts *o,
                   lfd_check_report *rep, lfd_err *err);
 
+/* ---- where a torque comes from (lfd_check_explain.c) ---------------------------- */
+/* The parts a joint's torque at one frame is split into, exactly (they sum
+   to the check's torque): gravity, the velocity terms, the accelerations
+   of the root's translation and turn, of each leg, the trunk (joints above
+   both hands), each arm and the rest, what the floor's load on the feet
+   takes off, and the description's springs and damping. */
+enum {
+    LFD_TQP_GRAVITY,
+    LFD_TQP_VELOCITY,
+    LFD_TQP_ROOT_LIN,
+    LFD_TQP_ROOT_TURN,
+    LFD_TQP_LEFT_LEG,
+    LFD_TQP_RIGHT_LEG,
+    LFD_TQP_TRUNK,
+    LFD_TQP_LEFT_ARM,
+    LFD_TQP_RIGHT_ARM,
+    LFD_TQP_OTHER,
+    LFD_TQP_FLOOR,
+    LFD_TQP_PASSIVE,
+    LFD_TQP_COUNT
+};
+typedef struct lfd_torque_split {
+    int frame, joint;           /* joint: index into r->joints */
+    double torque_nm, limit_nm; /* the check's torque (signed) and the limit */
+    double part_nm[LFD_TQP_COUNT];
+} lfd_torque_split;
+const char *lfd_torque_part_name(int part);
+/* The torque of joint (index into r->joints; -1: the joint at the largest
+   share of its limit) at frame, as lfd check computes it with o (NULL:
+   defaults), and its parts. */
+int lfd_check_explain_torque(const lfd_robot *r, const lfd_motion *m, const lfd_check_opts *o,
+                             int frame, int joint, lfd_torque_split *out, lfd_err *err);
+void lfd_torque_split_print(const lfd_torque_split *s, const lfd_robot *r, FILE *fp);
+void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw *jw);
+
 /* ---- repair (--fix) ---------------------------------------------------------------- */
 #define LFD_CHECK_MAX_CHANGES 32
 

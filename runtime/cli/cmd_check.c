@@ -3,6 +3,7 @@
     made once and shared (read-only), each thread has its own workspace.
     --fix repairs one motion's mild problems and checks the result again;
     --plot draws one motion's joints against their limits. */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,10 +184,43 @@ fail:
     return lfd_cli_error(cmd, &err);
 }
 
+/* --explain-torque: one joint's torque at one frame, split (sim/lfd_check_explain.c) */
+static int explain_torque(const lfd_cmd *cmd, lfd_robot *r, const char *path, double csv_fps,
+                          const lfd_check_opts *o, int frame, const char *jname, int json)
+{
+    lfd_err err = {0};
+    lfd_motion m = {0};
+    int joint = -1, rc = LFD_OK;
+    if (jname) {
+        for (int j = 0; j < r->njoints && joint < 0; j++)
+            if (!strcmp(r->joints[j].name, jname))
+                joint = j;
+        if (joint < 0)
+            rc = lfd_fail(&err, LFD_EARG, "%s is not a joint of %s (lfd robot info %s lists them)", jname,
+                          r->name, r->name);
+    }
+    lfd_torque_split sp;
+    if (rc == LFD_OK && (rc = read_motion(r, path, csv_fps, &m, &err)) == LFD_OK &&
+        (rc = lfd_check_explain_torque(r, &m, o, frame, joint, &sp, &err)) != LFD_OK)
+        lfd_err_prefix(&err, "%s", path);
+    if (rc == LFD_OK && json) {
+        lfd_jw jw;
+        lfd_jw_init_file(&jw, stdout, 1);
+        lfd_torque_split_json(&sp, r, &jw);
+        fputc('\n', stdout);
+    } else if (rc == LFD_OK) {
+        printf("%s (%s): ", base_name(path), r->name);
+        lfd_torque_split_print(&sp, r, stdout);
+    }
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+    return rc ? lfd_cli_error(cmd, &err) : 0;
+}
+
 static int run_check(const lfd_cmd *cmd, int argc, char **argv)
 {
-    const char *robot = NULL, *checks = NULL, *fix_out = NULL, *plot = NULL;
-    int json = 0, track = 0, track_balance = 0, collab = 0, fix = 0, jobs = 2;
+    const char *robot = NULL, *checks = NULL, *fix_out = NULL, *plot = NULL, *explain_joint = NULL;
+    int json = 0, track = 0, track_balance = 0, collab = 0, fix = 0, jobs = 2, explain = INT_MIN;
     double csv_fps = 0; /* given: CSV inputs only (they state no rate); else 30 */
     lfd_check_opts o;
     lfd_check_opts_init(&o);
@@ -203,6 +237,9 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         {"fix", 0, LFD_OPT_FLAG, &fix, NULL, "repair mild problems into -o OUT and check it again"},
         {"out", 'o', LFD_OPT_STR, &fix_out, "OUT", "repaired motion (.lfdm or .csv) for --fix"},
         {"plot", 0, LFD_OPT_STR, &plot, "FILE.svg", "draw each joint against its limits"},
+        {"explain-torque", 0, LFD_OPT_INT, &explain, "FRAME",
+         "split the torque of one joint at FRAME into gravity, velocity terms, the accelerations of the root and each limb, and the floor's share (the joint nearest its limit, or --explain-joint); instead of the check"},
+        {"explain-joint", 0, LFD_OPT_STR, &explain_joint, "NAME", "the joint --explain-torque explains"},
         {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "files checked in parallel (default 2)"},
         {"in-fps", 0, LFD_OPT_DOUBLE, &csv_fps, "HZ", "frame rate of CSV inputs (default 30)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
@@ -231,6 +268,10 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "-o is the output of --fix");
     if ((fix || plot) && npos != 1)
         return lfd_cli_usage_error(cmd, "--fix and --plot take one motion (got %d)", npos);
+    if (explain_joint && explain == INT_MIN)
+        return lfd_cli_usage_error(cmd, "--explain-joint goes with --explain-torque FRAME");
+    if (explain != INT_MIN && (npos != 1 || fix || plot || track || track_balance))
+        return lfd_cli_usage_error(cmd, "--explain-torque takes one motion, without --fix, --plot or --track");
     lfd_err err = {0};
     if (checks && (rc = lfd_check_parse_groups(checks, &o.checks, &err)))
         return lfd_cli_error(cmd, &err);
@@ -248,6 +289,8 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
     lfd_robot *r = NULL;
     if ((rc = lfd_robot_load(&r, robot, &err)))
         return lfd_cli_error(cmd, &err);
+    if (explain != INT_MIN)
+        return explain_torque(cmd, r, pos[0], csv_fps > 0 ? csv_fps : 30, &o, explain, explain_joint, json);
     lfd_checker *c = NULL;
     if ((rc = lfd_checker_new(&c, r, &err))) {
         lfd_robot_free(&r);

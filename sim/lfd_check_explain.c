@@ -1,0 +1,214 @@
+/*  lfd_check_explain: where a joint's torque at one frame comes from
+    (`lfd check --explain-torque FRAME`).
+
+    lfd check finds a joint over its torque limit; this says why, in the
+    terms a retargeting fix is chosen by.  The torque is the check's own
+    (the same central differences, inverse dynamics and share of the
+    floor's load), and it is split exactly:
+
+        tau_j = g_j                       gravity (the pose held still)
+              + c_j(q, v)                 the velocity terms (Coriolis, centrifugal)
+              + sum_i M_ji a_i            the acceleration of each part of the body
+                                          (M with the armature on its diagonal)
+              - passive_j                 the description's springs and damping
+              + floor_j                   what the floor's load on the feet takes off
+
+    with the accelerations grouped by where the dof sits: the root's
+    translation, the root's turn, each leg (the joints on the path from the
+    root to a foot), the trunk (joints above both hands), each arm (above
+    one hand) and the rest.  For a joint above no foot the floor term is 0
+    and the part that dominates names the fix: gravity is the posture
+    (lean less), the root's terms are the pelvis path (smooth or slow it),
+    the joint's own group is its own motion.  docs/retarget.md part 20 is
+    the analysis this tool was made from (G1's bend-scoop: gravity 23.8 and
+    the root's turn 19.2 of the waist's 44.8 N m at frame 117). */
+#include "sim/lfd_check.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "robots/lfd_mj.h"
+
+const char *lfd_torque_part_name(int part)
+{
+    static const char *names[LFD_TQP_COUNT] = {
+        "gravity",   "velocity",   "root translation", "root turn", "left leg", "right leg",
+        "trunk",     "left arm",   "right arm",        "other",     "floor",    "passive"};
+    return part >= 0 && part < LFD_TQP_COUNT ? names[part] : "?";
+}
+
+/* 1 if body b is on the path from the root to body leaf (leaf included) */
+static int above(const mjModel *m, int b, int leaf)
+{
+    for (int x = leaf; x > 0; x = m->body_parentid[x])
+        if (x == b)
+            return 1;
+    return 0;
+}
+
+/* the part (LFD_TQP_*) of dof i's acceleration */
+static int part_of_dof(const lfd_robot *r, int i)
+{
+    const mjModel *m = r->m;
+    int j = m->dof_jntid[i];
+    if (m->jnt_type[j] == mjJNT_FREE)
+        return i - m->jnt_dofadr[j] < 3 ? LFD_TQP_ROOT_LIN : LFD_TQP_ROOT_TURN;
+    int b = m->jnt_bodyid[j];
+    for (int s = 0; s < 2; s++)
+        if (r->feet[s].body_id > 0 && above(m, b, r->feet[s].body_id))
+            return s ? LFD_TQP_RIGHT_LEG : LFD_TQP_LEFT_LEG;
+    int h0 = r->hands[0].body_id > 0 && above(m, b, r->hands[0].body_id);
+    int h1 = r->hands[1].body_id > 0 && above(m, b, r->hands[1].body_id);
+    return h0 && h1 ? LFD_TQP_TRUNK : h0 ? LFD_TQP_LEFT_ARM : h1 ? LFD_TQP_RIGHT_ARM : LFD_TQP_OTHER;
+}
+
+int lfd_check_explain_torque(const lfd_robot *r, const lfd_motion *mo, const lfd_check_opts *opts,
+                             int frame, int joint, lfd_torque_split *out, lfd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int n = mo->nframes;
+    if (frame < 0 || frame >= n)
+        return lfd_fail(err, LFD_EARG, "frame %d is outside the motion (0-%d)", frame, n - 1);
+    if (joint < -1 || joint >= r->njoints)
+        return lfd_fail(err, LFD_EARG, "joint %d is not one of the robot's %d", joint, r->njoints);
+    /* the check on the frames around it (its differences reach two frames
+       either way at the clip's ends), with the per-frame torques kept */
+    int a = frame - 2 < 0 ? 0 : frame - 2, b = frame + 2 > n - 1 ? n - 1 : frame + 2;
+    lfd_motion sub = *mo;
+    sub.nframes = b - a + 1;
+    sub.qpos = mo->qpos + (size_t)a * (size_t)mo->nq;
+    sub.qvel = NULL;
+    lfd_check_opts o;
+    if (opts)
+        o = *opts;
+    else
+        lfd_check_opts_init(&o);
+    o.series = 1;
+    o.checks = (1u << LFD_CG_TORQUE) | (1u << LFD_CG_BALANCE);
+    lfd_check_report *rep = NULL;
+    int rc = lfd_check_report_new(&rep, err);
+    if (rc == LFD_OK)
+        rc = lfd_check_run(r, &sub, &o, rep, err);
+    if (rc) {
+        lfd_check_report_free(&rep);
+        return rc;
+    }
+    const double *tau = rep->s_torque + (size_t)(frame - a) * (size_t)r->njoints;
+    if (joint < 0) { /* the joint closest to (or furthest past) its limit */
+        double best = -1;
+        for (int j = 0; j < r->njoints; j++) {
+            double lim = r->joints[j].torque_max;
+            double x = lim > 0 && isfinite(lim) ? fabs(tau[j]) / lim : 0;
+            if (x > best) {
+                best = x;
+                joint = j;
+            }
+        }
+    }
+    out->frame = frame;
+    out->joint = joint;
+    out->torque_nm = tau[joint];
+    out->limit_nm = r->joints[joint].torque_max;
+    lfd_check_report_free(&rep);
+
+    /* the same state as the check's: velocity and acceleration at the
+       frame from central differences (an end frame: its neighbour's) */
+    const mjModel *m = r->m;
+    int nv = m->nv, da = r->joints[joint].dof_adr;
+    mjData *d = lfd_mj_make_data_kin(m);
+    double *buf = malloc((size_t)nv * (5 + (size_t)nv) * sizeof(double));
+    if (!d || !buf) {
+        if (d)
+            mj_deleteData(d);
+        free(buf);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    double *v0 = buf, *v1 = buf + nv, *qv = buf + 2 * nv, *qa = buf + 3 * nv, *f = buf + 4 * nv;
+    double *M = buf + 5 * nv, dt = 1.0 / mo->fps;
+    if (n < 2) {
+        memset(qv, 0, (size_t)nv * sizeof(double));
+        memset(qa, 0, (size_t)nv * sizeof(double));
+    } else {
+        int k = frame == 0 ? 1 : frame == n - 1 && n >= 3 ? n - 2 : frame; /* where the acceleration is taken */
+        if (n == 2)
+            k = 0;
+        if (k >= 1 && k + 1 < n) {
+            mj_differentiatePos(m, v0, dt, lfd_motion_frame(mo, k - 1), lfd_motion_frame(mo, k));
+            mj_differentiatePos(m, v1, dt, lfd_motion_frame(mo, k), lfd_motion_frame(mo, k + 1));
+            for (int i = 0; i < nv; i++)
+                qa[i] = (v1[i] - v0[i]) / dt;
+        } else {
+            memset(qa, 0, (size_t)nv * sizeof(double));
+        }
+        /* the velocity at the frame itself */
+        int hp = frame > 0, hn = frame + 1 < n;
+        if (hp)
+            mj_differentiatePos(m, v0, dt, lfd_motion_frame(mo, frame - 1), lfd_motion_frame(mo, frame));
+        if (hn)
+            mj_differentiatePos(m, v1, dt, lfd_motion_frame(mo, frame), lfd_motion_frame(mo, frame + 1));
+        for (int i = 0; i < nv; i++)
+            qv[i] = hp && hn ? 0.5 * (v0[i] + v1[i]) : hp ? v0[i] : v1[i];
+    }
+    memcpy(d->qpos, lfd_motion_frame(mo, frame), (size_t)m->nq * sizeof(double));
+    mj_kinematics(m, d);
+    mj_comPos(m, d);
+    mj_crb(m, d);
+    mj_fullM(m, M, d->qM);
+    /* gravity: the pose held still */
+    memset(d->qvel, 0, (size_t)nv * sizeof(double));
+    mj_comVel(m, d);
+    mj_rne(m, d, 0, f);
+    out->part_nm[LFD_TQP_GRAVITY] = f[da];
+    /* the velocity terms */
+    memcpy(d->qvel, qv, (size_t)nv * sizeof(double));
+    mj_comVel(m, d);
+    mj_rne(m, d, 0, f);
+    out->part_nm[LFD_TQP_VELOCITY] = f[da] - out->part_nm[LFD_TQP_GRAVITY];
+    mj_passive(m, d);
+    out->part_nm[LFD_TQP_PASSIVE] = -d->qfrc_passive[da];
+    /* the accelerations, by part */
+    /* (mj_crb's M holds the armature on its diagonal: the check's
+       armature_j a_j is in the joint's own part) */
+    for (int i = 0; i < nv; i++)
+        out->part_nm[part_of_dof(r, i)] += M[(size_t)da * nv + i] * qa[i];
+    double sum = 0;
+    for (int p = 0; p < LFD_TQP_COUNT; p++)
+        sum += p == LFD_TQP_FLOOR ? 0 : out->part_nm[p];
+    out->part_nm[LFD_TQP_FLOOR] = out->torque_nm - sum;
+    mj_deleteData(d);
+    free(buf);
+    return LFD_OK;
+}
+
+void lfd_torque_split_print(const lfd_torque_split *s, const lfd_robot *r, FILE *fp)
+{
+    const lfd_robot_joint *jt = &r->joints[s->joint];
+    fprintf(fp, "torque of %s at frame %d: %.2f N·m", jt->name, s->frame, s->torque_nm);
+    if (s->limit_nm > 0 && isfinite(s->limit_nm))
+        fprintf(fp, " (%.2f of its %.0f N·m)", fabs(s->torque_nm) / s->limit_nm, s->limit_nm);
+    fprintf(fp, "\n");
+    for (int p = 0; p < LFD_TQP_COUNT; p++) {
+        if (p == LFD_TQP_ROOT_LIN)
+            fprintf(fp, "  acceleration of:\n");
+        if (p == LFD_TQP_FLOOR)
+            fprintf(fp, "  ---\n");
+        fprintf(fp, "  %s%-18s %9.2f\n", p >= LFD_TQP_ROOT_LIN && p < LFD_TQP_FLOOR ? "  " : "",
+                lfd_torque_part_name(p), s->part_nm[p]);
+    }
+}
+
+void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw *jw)
+{
+    lfd_jw_obj_begin(jw);
+    lfd_jw_kint(jw, "frame", s->frame);
+    lfd_jw_kstr(jw, "joint", r->joints[s->joint].name);
+    lfd_jw_knum(jw, "torque_nm", s->torque_nm);
+    lfd_jw_knum(jw, "limit_nm", s->limit_nm);
+    lfd_jw_key(jw, "parts_nm");
+    lfd_jw_obj_begin(jw);
+    for (int p = 0; p < LFD_TQP_COUNT; p++)
+        lfd_jw_knum(jw, lfd_torque_part_name(p), s->part_nm[p]);
+    lfd_jw_obj_end(jw);
+    lfd_jw_obj_end(jw);
+}

@@ -1,0 +1,161 @@
+/*  `lfd check --explain-torque` (sim/lfd_check_explain.c): a joint's
+    torque at one frame split into gravity, the velocity terms, the
+    accelerations of the root and of each limb, and the floor's share.
+    Known answers from the physics, not from the code: a robot carried
+    straight up with constant acceleration a loads an arm joint as gravity
+    does, by a / g of it (MuJoCo's gravity is the base accelerating up at
+    g); a joint on one arm is not moved by the other arm's acceleration
+    (branches of the kinematic tree do not couple through the mass matrix);
+    a joint above no foot carries none of the floor's load. */
+#include <math.h>
+
+#include "tests/test_check_util.h"
+
+#define FPS 30.0
+
+static int joint_index(const lfd_robot *r, const char *name)
+{
+    for (int j = 0; j < r->njoints; j++)
+        if (!strcmp(r->joints[j].name, name))
+            return j;
+    return -1;
+}
+
+/* G1 standing, then carried straight up with z = a t^2 / 2 from frame 10
+   on (joints and orientation held): at frame 20 the root's translation
+   part of an arm joint's torque is gravity's x a / g, the velocity terms
+   vanish (no turn), and the floor takes none of it. */
+TEST(check_explain_root_acceleration_loads_like_gravity)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 1.5, FPS, &err), &err);
+    /* the left elbow bent, so its torque is not 0 */
+    int j = joint_index(r, "left_elbow_joint"), w = joint_index(r, "waist_pitch_joint");
+    CHECK(j >= 0 && w >= 0);
+    const double a = 3.0; /* m/s^2, up */
+    for (int f = 0; f < m.nframes; f++) {
+        double *q = lfd_motion_frame(&m, f);
+        q[r->joints[j].qpos_adr] = 0.8;
+        double t = f > 10 ? (f - 10) / FPS : 0;
+        q[2] += 0.5 * a * t * t;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        int jj = pass ? w : j;
+        lfd_torque_split s;
+        CHECK_OK(lfd_check_explain_torque(r, &m, NULL, 20, jj, &s, &err), &err);
+        double g = s.part_nm[LFD_TQP_GRAVITY];
+        CHECK(fabs(g) > 0.1);
+        CHECK_NEAR(s.part_nm[LFD_TQP_ROOT_LIN], g * a / 9.81, 1e-6 * fabs(g));
+        CHECK_NEAR(s.part_nm[LFD_TQP_VELOCITY], 0, 1e-9);
+        CHECK_NEAR(s.part_nm[LFD_TQP_ROOT_TURN], 0, 1e-9);
+        CHECK_NEAR(s.part_nm[LFD_TQP_FLOOR], 0, 1e-6 * fabs(g));
+        /* and the parts sum to the check's own torque */
+        double sum = 0;
+        for (int p = 0; p < LFD_TQP_COUNT; p++)
+            sum += s.part_nm[p];
+        CHECK_NEAR(sum, s.torque_nm, 1e-9);
+        CHECK_NEAR(s.torque_nm, g * (1 + a / 9.81) + s.part_nm[LFD_TQP_PASSIVE], 1e-6 * fabs(g));
+    }
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* The right arm swings (shoulder pitch, a raised cosine) while the rest
+   stands: a left-arm joint's torque has no part from the right arm's
+   acceleration, the waist's has, and the right shoulder's own part is
+   where its swing is; the joint picked without a name is the one nearest
+   its limit at that frame. */
+TEST(check_explain_limbs_on_other_branches_do_not_couple)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 2, FPS, &err), &err);
+    CHECK(lfd_pose_add_joint(r, &m, "right_shoulder_pitch_joint", -1.2, 0.8, 1.2, 0.4) == 1);
+    int la = joint_index(r, "left_shoulder_pitch_joint"), w = joint_index(r, "waist_pitch_joint");
+    int ra = joint_index(r, "right_shoulder_pitch_joint");
+    int f = 14; /* early in the rise (0.4-0.8 s), where it accelerates */
+    lfd_torque_split s;
+    CHECK_OK(lfd_check_explain_torque(r, &m, NULL, f, la, &s, &err), &err);
+    CHECK_NEAR(s.part_nm[LFD_TQP_RIGHT_ARM], 0, 1e-12);
+    CHECK_NEAR(s.part_nm[LFD_TQP_FLOOR], 0, 1e-6);
+    CHECK_OK(lfd_check_explain_torque(r, &m, NULL, f, w, &s, &err), &err);
+    CHECK(fabs(s.part_nm[LFD_TQP_RIGHT_ARM]) > 0.01);
+    CHECK_OK(lfd_check_explain_torque(r, &m, NULL, f, ra, &s, &err), &err);
+    CHECK(fabs(s.part_nm[LFD_TQP_RIGHT_ARM]) > 0.01);
+    CHECK_NEAR(s.part_nm[LFD_TQP_LEFT_ARM], 0, 1e-12);
+    /* a squatting knee carries the floor's load: that part is most of its torque */
+    lfd_motion sq;
+    int knee = joint_index(r, "left_knee_joint");
+    CHECK_OK(lfd_pose_squat(r, &sq, 2, FPS, 0.6, 2.0, &err), &err);
+    CHECK_OK(lfd_check_explain_torque(r, &sq, NULL, 30, knee, &s, &err), &err);
+    CHECK(fabs(s.part_nm[LFD_TQP_FLOOR]) > 0.8 * fabs(s.torque_nm));
+    lfd_motion_free(&sq);
+    /* no joint named: the largest share of its limit at that frame */
+    CHECK_OK(lfd_check_explain_torque(r, &m, NULL, f, -1, &s, &err), &err);
+    lfd_check_opts o;
+    lfd_check_opts_init(&o);
+    o.series = 1;
+    lfd_check_report *rep = ck_run(r, &m, &o);
+    if (rep) {
+        double best = 0;
+        int bj = -1;
+        for (int j = 0; j < r->njoints; j++) {
+            double x = fabs(rep->s_torque[(size_t)f * r->njoints + j]) / r->joints[j].torque_max;
+            if (x > best)
+                best = x, bj = j;
+        }
+        CHECK_EQ_INT(s.joint, bj);
+        CHECK_NEAR(s.torque_nm, rep->s_torque[(size_t)f * r->njoints + bj], 1e-9);
+    }
+    lfd_check_report_free(&rep);
+    /* frames and joints outside the motion and the robot are refused */
+    CHECK(lfd_check_explain_torque(r, &m, NULL, m.nframes, -1, &s, &err) != LFD_OK);
+    CHECK(lfd_check_explain_torque(r, &m, NULL, -1, -1, &s, &err) != LFD_OK);
+    CHECK(lfd_check_explain_torque(r, &m, NULL, 0, r->njoints, &s, &err) != LFD_OK);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* The command: text and JSON, and its usage errors. */
+TEST(check_explain_cli)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 1, FPS, &err), &err);
+    static char path[1024], args[4096], out[16384];
+    snprintf(path, sizeof path, "%s/stand.lfdm", lfd_test_tmpdir());
+    CHECK_OK(lfd_motion_write(&m, path, &err), &err);
+    snprintf(args, sizeof args, "check %s --robot g1 --explain-torque 5 --explain-joint left_knee_joint", path);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "torque of left_knee_joint at frame 5");
+    CHECK_CONTAINS(out, "root translation");
+    CHECK_CONTAINS(out, "floor");
+    snprintf(args, sizeof args, "check %s --robot g1 --explain-torque 5 --json", path);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "\"parts_nm\"");
+    snprintf(args, sizeof args, "check %s --robot g1 --explain-torque 500", path);
+    CHECK(lfd_test_run_lfd(args, out, sizeof out) != 0);
+    CHECK_CONTAINS(out, "outside the motion");
+    snprintf(args, sizeof args, "check %s --robot g1 --explain-torque -1", path);
+    CHECK(lfd_test_run_lfd(args, out, sizeof out) == 2);
+    CHECK_CONTAINS(out, "outside the motion");
+    snprintf(args, sizeof args, "check %s --robot g1 --explain-torque 5 --explain-joint no_such_joint", path);
+    CHECK(lfd_test_run_lfd(args, out, sizeof out) != 0);
+    CHECK_CONTAINS(out, "no_such_joint is not a joint of g1");
+    snprintf(args, sizeof args, "check %s %s --robot g1 --explain-torque 5", path, path);
+    CHECK(lfd_test_run_lfd(args, out, sizeof out) != 0);
+    snprintf(args, sizeof args, "check %s --robot g1 --explain-joint left_knee_joint", path);
+    CHECK(lfd_test_run_lfd(args, out, sizeof out) != 0);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
