@@ -406,8 +406,10 @@ typedef struct lfd_check_fixlog {
 } lfd_check_fixlog;
 
 /* Repairs the mild problems rep (a report of lfd_check_motion on in) found:
-   time-scales the frame ranges over velocity/acceleration limits (slower
-   by up to fix_time_max, with raised-cosine ramps), clamps range
+   time-scales the frame ranges over velocity/acceleration limits and over
+   hard torque limits where slowing lowers the torque (slower by up to
+   fix_time_max, with raised-cosine ramps; torque in up to three rounds,
+   checked again, and undone if it leaves more torque failures), clamps range
    violations up to fix_range_max_rad to the hard limit (a soft-range
    warning may remain), and lifts the root over floor penetrations up to
    fix_floor_max_m (smoothly, never less than needed).  Writes a new

@@ -10,7 +10,10 @@
       2. time: frame ranges over a velocity or acceleration limit (hard or
          soft) are slowed down by the factor that brings the peak under the
          soft limit (velocity scales with 1/s, acceleration with 1/s^2), at
-         most fix_time_max.  The slow-down factor rises and falls with
+         most fix_time_max; frame ranges over a hard torque limit by the
+         factor that brings the peak's part beyond holding the pose still
+         (it scales with 1/s^2) under the hard limit, unless the still pose
+         alone is over it.  The slow-down factor rises and falls with
          raised-cosine ramps of 0.3 s around each range so that the new
          timing adds no acceleration spike; the motion is then resampled at
          its own rate (joints and root position linearly, the root
@@ -35,6 +38,7 @@
 #define FIX_LIFT_RAMP_S 0.2
 #define FIX_LIFT_CLEAR_M 0.0005
 #define FIX_SOFT_AIM 0.97 /* aim this far under the soft limit */
+#define FIX_TORQUE_ROUNDS 3 /* torque slow-downs: checked again and slowed further this many times at most */
 
 static void add_line(char (*lines)[256], int *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -76,6 +80,174 @@ static double floor_depth(const lfd_checker *c, mjData *d, const double *q)
     return worst;
 }
 
+/* joint j's torque at frame f of m as lfd check computes it (*t, signed),
+   and the same pose's held still, the frame repeated (*t0): gravity and
+   the floor's share of the weight */
+static int fix_torque_split(const lfd_checker *c, const lfd_motion *m, const lfd_check_opts *o,
+                            int f, int j, double *t, double *t0, lfd_err *err)
+{
+    const lfd_robot *r = c->r;
+    lfd_torque_split sp;
+    int rc = lfd_check_explain_torque(r, m, o, f, j, &sp, err);
+    if (rc)
+        return rc;
+    *t = sp.torque_nm;
+    lfd_motion still = *m;
+    double *q = malloc(3 * (size_t)m->nq * sizeof(double));
+    if (!q)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    for (int k = 0; k < 3; k++)
+        memcpy(q + (size_t)k * m->nq, lfd_motion_frame(m, f), (size_t)m->nq * sizeof(double));
+    still.qpos = q;
+    still.qvel = NULL;
+    still.nframes = 3;
+    rc = lfd_check_explain_torque(r, &still, o, 1, j, &sp, err);
+    *t0 = sp.torque_nm;
+    free(q);
+    return rc;
+}
+
+/* out: work resampled on its own rate, the input position advancing by
+   about 1 / rate(u) per output frame (the motion gets longer where rate > 1);
+   *umap (out's nframes, malloc'd): each output frame's input position.
+   Names, hash and rate from in. */
+static int resample(const lfd_motion *work, const lfd_motion *in, const double *rate,
+                    lfd_motion *out, double **umap, lfd_err *err)
+{
+    /* the input interval k -> k+1 takes rate[k] output frame intervals; the
+       whole takes T of them, rounded up to nout - 1 and the time stretched
+       by the difference (under one frame), so the last output frame lands
+       on the last input frame: a shorter last interval would be a jump in
+       velocity at the clip's end */
+    int n = work->nframes, nout = n;
+    double T = 0;
+    for (int k = 0; k + 1 < n; k++)
+        T += rate[k];
+    if (n > 1)
+        nout = 1 + (int)ceil(T - 1e-9);
+    int rc = lfd_motion_alloc(out, nout, in->floating, in->njoints, 0, err);
+    if (rc)
+        return rc;
+    if (!(*umap = malloc((size_t)(nout > 0 ? nout : 1) * sizeof(double)))) {
+        lfd_motion_free(out);
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    }
+    snprintf(out->robot, sizeof out->robot, "%s", in->robot);
+    snprintf(out->model_hash, sizeof out->model_hash, "%s", in->model_hash);
+    memcpy(out->joint_names, in->joint_names, (size_t)in->njoints * sizeof out->joint_names[0]);
+    out->fps = in->fps;
+    double stretch = nout > 1 ? T / (nout - 1) : 0, cum = 0;
+    int k = 0;
+    for (int g = 0; g < nout; g++) {
+        double u;
+        if (nout == n) {
+            u = g;
+        } else {
+            double tau = g * stretch;
+            while (k + 1 < n - 1 && cum + rate[k] <= tau) {
+                cum += rate[k];
+                k++;
+            }
+            u = k + (tau - cum) / rate[k];
+            u = u > n - 1 ? n - 1 : u;
+            if (g == nout - 1)
+                u = n - 1;
+        }
+        (*umap)[g] = u;
+        if (nout == n)
+            memcpy(lfd_motion_frame(out, g), lfd_motion_frame(work, g), (size_t)work->nq * sizeof(double));
+        else
+            lfd_check_sample(work, u, lfd_motion_frame(out, g));
+    }
+    return LFD_OK;
+}
+
+/* Raises rate (n input frames; base: rate as this round found it, which
+   the factors of its findings multiply, so two joints failing on the same
+   frames do not compound) over the torque failures of rr, a report on mm: mm is
+   the input itself (umap NULL) or its resampled motion (umap: each of its
+   frames' input position).  The factor brings the peak under FIX_SOFT_AIM
+   of the hard limit: the peak's torque is split into what holding the pose
+   still asks (gravity and the floor's share of it) and the rest, which
+   falls with 1/s^2 when the motion is s times slower (velocity terms and
+   accelerations; springs and damping are small).  Where the still pose
+   alone is over, or the factor (times what the frames are slowed already)
+   would pass fix_time_max, the segment is left: said in log->left on the
+   input (round 0).  With final, nothing is raised and every failure of rr
+   is said to be left (what the rounds could not fix).  *more: some rate
+   was raised. */
+static int torque_rates(const lfd_checker *c, const lfd_motion *mm, const lfd_check_opts *o,
+                        const lfd_check_report *rr, const double *umap, int n, double R,
+                        double *rate, const double *base, int round, int final,
+                        lfd_check_fixlog *log, int *more, lfd_err *err)
+{
+    const lfd_robot *r = c->r;
+    *more = 0;
+    for (int i = 0; i < rr->nfindings; i++) {
+        const lfd_check_finding *x = &rr->finding[i];
+        if (x->kind != LFD_CK_TORQUE || x->severity != LFD_CHECK_FAIL || x->joint < 0)
+            continue;
+        const lfd_robot_joint *jt = &r->joints[x->joint];
+        double A = FIX_SOFT_AIM * o->torque_hard * jt->torque_max, t = 0, t0 = 0;
+        if (!(A > 0))
+            continue;
+        int rc = fix_torque_split(c, mm, o, x->peak, x->joint, &t, &t0, err);
+        if (rc)
+            return rc;
+        /* the finding's frames on the input's timeline */
+        int a = umap ? (int)floor(umap[x->first]) : x->first;
+        int b = umap ? (int)ceil(umap[x->last]) : x->last;
+        b = b > n - 1 ? n - 1 : b;
+        /* on the slowed motion the factor comes on top of what the frames
+           have; on the input, it is the total (a velocity slow-down there
+           already lowers the torque) */
+        double have = 1;
+        for (int f = a; umap && f <= b; f++)
+            have = fmax(have, base[f]);
+        double td = t - t0, sfac = INFINITY;
+        if (fabs(t0) < A && td != 0) {
+            /* the largest x = 1/s^2 in (0, 1] with |t0 + td x| <= A */
+            double xs = ((td > 0 ? A : -A) - t0) / td;
+            sfac = xs >= 1 ? 1 : 1 / sqrt(xs);
+        }
+        if (final) { /* what the rounds left */
+            add_line(log->left, &log->nleft,
+                     "%s torque %.1f N·m over frames %d-%d after slowing (%.1f of it holding the pose still)",
+                     jt->name, fabs(t), a, b, fabs(t0));
+            continue;
+        }
+        if (have * sfac > o->fix_time_max) {
+            /* said on the input (round 0); after, by the final report */
+            if (umap)
+                continue;
+            if (fabs(t0) >= A)
+                add_line(log->left, &log->nleft,
+                         "%s torque %.1f N·m over frames %d-%d: held still the pose asks %.1f (aim %.1f), slowing cannot fix it",
+                         jt->name, fabs(t), a, b, fabs(t0), A);
+            else
+                add_line(log->left, &log->nleft,
+                         "%s torque %.1f N·m over frames %d-%d needs %.1fx slower (more than --fix-time-max %.1f)",
+                         jt->name, fabs(t), a, b, have * sfac, o->fix_time_max);
+            continue;
+        }
+        if (sfac <= 1)
+            continue;
+        for (int f = 0; f < n; f++) {
+            double dist = f < a ? a - f : f > b ? f - b : 0;
+            double v = (umap ? base[f] : 1) * (1 + (sfac - 1) * ramp_w(dist, R));
+            if (v > rate[f]) {
+                rate[f] = v;
+                *more = 1;
+            }
+        }
+        log->segments_slowed++;
+        add_line(log->change, &log->nchanges,
+                 "frames %d-%d slowed %.2fx%s (%s torque %.1f N·m over its limit %.0f; %.1f of it holding the pose still)",
+                 a, b, have * sfac, round ? " in all" : "", jt->name, fabs(t), jt->torque_max, fabs(t0));
+    }
+    return LFD_OK;
+}
+
 int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
                   const lfd_check_report *rep, const lfd_check_opts *o, lfd_motion *out,
                   lfd_check_fixlog *log, lfd_err *err)
@@ -91,7 +263,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
         lfd_check_opts_init(&def);
         o = &def;
     }
-    int n = in->nframes, nq = in->nq;
+    int n = in->nframes;
     lfd_motion work;
     if ((rc = lfd_motion_copy(&work, in, err)))
         return rc;
@@ -168,47 +340,104 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
                  s, jt->name, x->kind == LFD_CK_VEL ? "velocity" : "acceleration", x->value, lim);
     }
 
-    /* resample: new time advances by 1/rate of an input frame per output
-       frame inside slowed ranges */
-    int slowed = 0;
-    for (int f = 0; f < n; f++)
-        slowed |= rate[f] > 1;
-    int nout = n;
-    if (slowed && n > 1) {
-        /* input position u advances by 1 / rate(u) per output frame */
-        double u = 0;
-        int cnt = 1;
-        while (u < n - 1 && cnt < 16 * n + 16) {
-            int k = (int)u;
-            u += 1.0 / rate[k < n ? k : n - 1];
-            cnt++;
+    /* ... and for the segments over a hard torque limit (torque_rates),
+       in up to FIX_TORQUE_ROUNDS rounds: the slowed motion is checked again
+       and what is still over is slowed further (a slow-down moves the
+       peaks: its ramps add accelerations of their own) */
+    double *umap = NULL;
+    int nout = n, nchanges0 = log->nchanges, nleft0 = log->nleft, nseg0 = log->segments_slowed;
+    lfd_check_report *rep2 = NULL;
+    double *rate0 = malloc(2 * (size_t)n * sizeof(double)), *base = rate0 ? rate0 + n : NULL;
+    rc = rate0 ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (rc == LFD_OK)
+        memcpy(rate0, rate, (size_t)n * sizeof(double));
+    for (int round = 0; rc == LFD_OK && round <= FIX_TORQUE_ROUNDS; round++) {
+        const lfd_check_report *rr = round ? rep2 : rep;
+        const lfd_motion *mm = round ? out : in;
+        int more = 0, final = round == FIX_TORQUE_ROUNDS;
+        memcpy(base, rate, (size_t)n * sizeof(double));
+        if ((rc = torque_rates(c, mm, o, rr, round ? umap : NULL, n, R, rate, base, round, final,
+                               log, &more, err)))
+            break;
+        if (!round)
+            nleft0 = log->nleft; /* what the input's own peaks say stays, whatever follows */
+        if (final)
+            break;
+        if (round && !more) { /* nothing more it can do: say what is left */
+            rc = torque_rates(c, mm, o, rr, umap, n, R, rate, base, round, 1, log, &more, err);
+            break;
         }
-        nout = cnt;
+        if (round)
+            lfd_motion_free(out);
+        free(umap);
+        umap = NULL;
+        if ((rc = resample(&work, in, rate, out, &umap, err)))
+            break;
+        nout = out->nframes;
+        /* check the slowed motion's torques again */
+        int any_tq = 0;
+        for (int f = 0; f < n && !any_tq; f++)
+            any_tq = rate[f] > rate0[f];
+        if (!any_tq)
+            break;
+        lfd_check_opts ot = *o;
+        ot.checks = (1u << LFD_CG_TORQUE) | (1u << LFD_CG_BALANCE);
+        ot.series = 0;
+        if (!rep2 && (rc = lfd_check_report_new(&rep2, err)))
+            break;
+        if ((rc = lfd_check_motion(c, ws, out, &ot, rep2, err)))
+            break;
     }
-    if ((rc = lfd_motion_alloc(out, nout, in->floating, in->njoints, 0, err))) {
-        free(rate);
-        lfd_motion_free(&work);
-        return rc;
-    }
-    snprintf(out->robot, sizeof out->robot, "%s", in->robot);
-    snprintf(out->model_hash, sizeof out->model_hash, "%s", in->model_hash);
-    memcpy(out->joint_names, in->joint_names, (size_t)in->njoints * sizeof out->joint_names[0]);
-    out->fps = in->fps;
-    if (nout == n) {
-        memcpy(out->qpos, work.qpos, (size_t)n * (size_t)nq * sizeof(double));
-    } else {
-        double u = 0;
-        for (int f = 0; f < nout; f++) {
-            lfd_check_sample(&work, u > n - 1 ? n - 1 : u, lfd_motion_frame(out, f));
-            int k = (int)u;
-            u += 1.0 / rate[k < n ? k : n - 1];
+    /* kept only if the torque failures became fewer and the largest torque,
+       as a share of its limit, did not grow (the slowed motion is
+       resampled, and where a joint's torque hangs on which sole corners
+       touch, a pose between two frames can load it differently: on H1's
+       walks slowing made new failures) */
+    int tq_slowed = 0;
+    for (int f = 0; rc == LFD_OK && f < n && !tq_slowed; f++)
+        tq_slowed = rate[f] > rate0[f];
+    if (rc == LFD_OK && tq_slowed && rep2) {
+        double w_in = 0, w_out = 0;
+        for (int j = 0; j < r->njoints; j++) {
+            double lim = r->joints[j].torque_max;
+            if (!(lim > 0) || !isfinite(lim))
+                continue;
+            w_in = fmax(w_in, rep->joint[j].torque_peak / lim);
+            w_out = fmax(w_out, rep2->joint[j].torque_peak / lim);
         }
+        int f_in = 0, f_out = 0;
+        for (int i = 0; i < rep->nfindings; i++)
+            f_in += rep->finding[i].kind == LFD_CK_TORQUE && rep->finding[i].severity == LFD_CHECK_FAIL;
+        for (int i = 0; i < rep2->nfindings; i++)
+            f_out += rep2->finding[i].kind == LFD_CK_TORQUE && rep2->finding[i].severity == LFD_CHECK_FAIL;
+        if (!(f_out < f_in && w_out <= w_in)) {
+            log->nchanges = nchanges0;
+            log->nleft = nleft0;
+            log->segments_slowed = nseg0;
+            add_line(log->left, &log->nleft,
+                     "torque: slowing its peaks down left %d failures and %.2f of a limit, against %d and %.2f: not done",
+                     f_out, w_out, f_in, w_in);
+            lfd_motion_free(out);
+            free(umap);
+            umap = NULL;
+            if ((rc = resample(&work, in, rate0, out, &umap, err)) == LFD_OK)
+                nout = out->nframes;
+        }
+    }
+    if (rc == LFD_OK && nout != n) {
         log->frames_added = nout - n;
         add_line(log->change, &log->nchanges, "%d frames added (%.2f s -> %.2f s)", nout - n,
                  lfd_motion_duration_s(in), lfd_motion_duration_s(out));
     }
+    lfd_check_report_free(&rep2);
+    free(umap);
+    free(rate0);
     free(rate);
     lfd_motion_free(&work);
+    if (rc) {
+        lfd_motion_free(out);
+        return rc;
+    }
 
     /* 3. lift small floor penetrations */
     if (r->floating && LFD_CHECK_ON(o, LFD_CG_FLOOR)) {

@@ -258,7 +258,8 @@ static void print_check(const job *j)
     else if (j->time_scale_needed > 1)
         printf("  the torques would fit slowed down %.2fx (--time-scale auto)\n", j->time_scale_needed);
     else if (j->time_scale_needed == 0)
-        printf("  the torques do not fit even slowed down 2x\n");
+        printf("  the torques do not fit even slowed down 2x as a whole (lfd check --fix slows down "
+               "only the peaks where that helps; --explain-torque FRAME says what a peak is made of)\n");
 }
 
 static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
