@@ -381,6 +381,12 @@ typedef struct lfd_torque_split {
     int frame, joint;           /* joint: index into r->joints */
     double torque_nm, limit_nm; /* the check's torque (signed) and the limit */
     double part_nm[LFD_TQP_COUNT];
+    /* the same joint's torque with the pose held still (the frame
+       repeated): gravity and the floor's share of the weight.  The rest,
+       torque_nm - still_nm, falls with 1/s^2 when the motion is played s
+       times slower (velocity terms and accelerations; springs and damping
+       aside) */
+    double still_nm;
 } lfd_torque_split;
 const char *lfd_torque_part_name(int part);
 /* The torque of joint (index into r->joints; -1: the joint at the largest

@@ -63,8 +63,34 @@ static int part_of_dof(const lfd_robot *r, int i)
     return h0 && h1 ? LFD_TQP_TRUNK : h0 ? LFD_TQP_LEFT_ARM : h1 ? LFD_TQP_RIGHT_ARM : LFD_TQP_OTHER;
 }
 
+static int explain_at(const lfd_robot *r, const lfd_motion *mo, const lfd_check_opts *opts,
+                      int frame, int joint, lfd_torque_split *out, lfd_err *err);
+
 int lfd_check_explain_torque(const lfd_robot *r, const lfd_motion *mo, const lfd_check_opts *opts,
                              int frame, int joint, lfd_torque_split *out, lfd_err *err)
+{
+    int rc = explain_at(r, mo, opts, frame, joint, out, err);
+    if (rc)
+        return rc;
+    /* the pose held still: the frame three times, the middle one's torque */
+    lfd_motion still = *mo;
+    double *q = malloc(3 * (size_t)mo->nq * sizeof(double));
+    if (!q)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    for (int k = 0; k < 3; k++)
+        memcpy(q + (size_t)k * mo->nq, lfd_motion_frame(mo, frame), (size_t)mo->nq * sizeof(double));
+    still.qpos = q;
+    still.qvel = NULL;
+    still.nframes = 3;
+    lfd_torque_split st;
+    rc = explain_at(r, &still, opts, 1, out->joint, &st, err);
+    free(q);
+    out->still_nm = rc ? NAN : st.torque_nm;
+    return rc;
+}
+
+static int explain_at(const lfd_robot *r, const lfd_motion *mo, const lfd_check_opts *opts,
+                      int frame, int joint, lfd_torque_split *out, lfd_err *err)
 {
     memset(out, 0, sizeof *out);
     int n = mo->nframes;
@@ -196,6 +222,9 @@ void lfd_torque_split_print(const lfd_torque_split *s, const lfd_robot *r, FILE 
         fprintf(fp, "  %s%-18s %9.2f\n", p >= LFD_TQP_ROOT_LIN && p < LFD_TQP_FLOOR ? "  " : "",
                 lfd_torque_part_name(p), s->part_nm[p]);
     }
+    fprintf(fp, "  held still, the pose asks %.2f N·m (gravity and the floor's share of the weight); the "
+                "rest, %.2f, falls with 1/s^2 when the motion is played s times slower\n",
+            s->still_nm, s->torque_nm - s->still_nm);
 }
 
 void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw *jw)
@@ -205,6 +234,7 @@ void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw
     lfd_jw_kstr(jw, "joint", r->joints[s->joint].name);
     lfd_jw_knum(jw, "torque_nm", s->torque_nm);
     lfd_jw_knum(jw, "limit_nm", s->limit_nm);
+    lfd_jw_knum(jw, "still_nm", s->still_nm);
     lfd_jw_key(jw, "parts_nm");
     lfd_jw_obj_begin(jw);
     for (int p = 0; p < LFD_TQP_COUNT; p++)

@@ -81,29 +81,15 @@ static double floor_depth(const lfd_checker *c, mjData *d, const double *q)
 }
 
 /* joint j's torque at frame f of m as lfd check computes it (*t, signed),
-   and the same pose's held still, the frame repeated (*t0): gravity and
-   the floor's share of the weight */
+   and the same pose's held still (*t0): gravity and the floor's share of
+   the weight (lfd_check_explain_torque) */
 static int fix_torque_split(const lfd_checker *c, const lfd_motion *m, const lfd_check_opts *o,
                             int f, int j, double *t, double *t0, lfd_err *err)
 {
-    const lfd_robot *r = c->r;
     lfd_torque_split sp;
-    int rc = lfd_check_explain_torque(r, m, o, f, j, &sp, err);
-    if (rc)
-        return rc;
+    int rc = lfd_check_explain_torque(c->r, m, o, f, j, &sp, err);
     *t = sp.torque_nm;
-    lfd_motion still = *m;
-    double *q = malloc(3 * (size_t)m->nq * sizeof(double));
-    if (!q)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    for (int k = 0; k < 3; k++)
-        memcpy(q + (size_t)k * m->nq, lfd_motion_frame(m, f), (size_t)m->nq * sizeof(double));
-    still.qpos = q;
-    still.qvel = NULL;
-    still.nframes = 3;
-    rc = lfd_check_explain_torque(r, &still, o, 1, j, &sp, err);
-    *t0 = sp.torque_nm;
-    free(q);
+    *t0 = sp.still_nm;
     return rc;
 }
 

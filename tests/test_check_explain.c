@@ -59,6 +59,8 @@ TEST(check_explain_root_acceleration_loads_like_gravity)
             sum += s.part_nm[p];
         CHECK_NEAR(sum, s.torque_nm, 1e-9);
         CHECK_NEAR(s.torque_nm, g * (1 + a / 9.81) + s.part_nm[LFD_TQP_PASSIVE], 1e-6 * fabs(g));
+        /* held still, the pose asks gravity alone (no damping without motion) */
+        CHECK_NEAR(s.still_nm, g, 1e-6 * fabs(g));
     }
     lfd_motion_free(&m);
     lfd_robot_free(&r);
