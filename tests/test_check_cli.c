@@ -287,7 +287,8 @@ TEST(check_real_mocap_g1) { real_clips("g1"); }
    the waist pitch fails (1.28 of its 35 N m at frame 117; gravity holds
    24 N m of it, the rest is the root's turn and translation); --fix slows
    the five short segments down by 1.05-1.8x (the clip 6 % longer) and the
-   repaired motion has no failure left.  The analysis is docs/retarget.md
+   repaired motion has no failure left; lfd retarget says so, and with
+   --time-scale auto writes that motion.  The analysis is docs/retarget.md
    part 20; the repair docs/check.md (--fix). */
 TEST(check_fix_repairs_g1_bend_scoop_torque)
 {
@@ -301,6 +302,8 @@ TEST(check_fix_repairs_g1_bend_scoop_torque)
     snprintf(fixed, sizeof fixed, "%s/bend_scoop.fixed.lfdm", lfd_test_tmpdir());
     snprintf(args, sizeof args, "retarget %s --robot g1 --out-fps 30 -o %s", clip, in);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    /* no slow-down of the whole clip up to 2x fits; the peaks alone would */
+    CHECK_CONTAINS(out, "slowing their peaks alone would fit them at 1.0");
     snprintf(args, sizeof args, "check %s --robot g1", in);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 1);
     CHECK_CONTAINS(out, "waist_pitch_joint torque");
@@ -315,6 +318,15 @@ TEST(check_fix_repairs_g1_bend_scoop_torque)
     CHECK_OK(lfd_motion_read(&b, fixed, &err), &err);
     /* longer, by less than a tenth */
     CHECK(b.nframes > a.nframes && b.nframes < 1.1 * a.nframes);
+    /* lfd retarget --time-scale auto does the same when no factor fits */
+    static char ta[1024];
+    snprintf(ta, sizeof ta, "%s/bend_scoop.auto.lfdm", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "retarget %s --robot g1 --out-fps 30 --time-scale auto -o %s", clip, ta);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "slowed down at its torque peaks alone");
+    CHECK_CONTAINS(out, "lfd check on the written motion: warn");
+    snprintf(args, sizeof args, "check %s --robot g1", ta);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     if (rc)
         fprintf(stderr, "%s\n", out);
     lfd_motion_free(&a);
