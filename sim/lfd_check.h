@@ -394,6 +394,10 @@ const char *lfd_torque_part_name(int part);
    defaults), and its parts. */
 int lfd_check_explain_torque(const lfd_robot *r, const lfd_motion *m, const lfd_check_opts *o,
                              int frame, int joint, lfd_torque_split *out, lfd_err *err);
+/* The same on a checker and workspace the caller made (many calls: --fix) */
+int lfd_check_explain_torque_with(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
+                                  const lfd_check_opts *o, int frame, int joint,
+                                  lfd_torque_split *out, lfd_err *err);
 void lfd_torque_split_print(const lfd_torque_split *s, const lfd_robot *r, FILE *fp);
 void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw *jw);
 

@@ -63,13 +63,31 @@ static int part_of_dof(const lfd_robot *r, int i)
     return h0 && h1 ? LFD_TQP_TRUNK : h0 ? LFD_TQP_LEFT_ARM : h1 ? LFD_TQP_RIGHT_ARM : LFD_TQP_OTHER;
 }
 
-static int explain_at(const lfd_robot *r, const lfd_motion *mo, const lfd_check_opts *opts,
-                      int frame, int joint, lfd_torque_split *out, lfd_err *err);
+static int explain_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                      const lfd_check_opts *opts, int frame, int joint, lfd_torque_split *out,
+                      lfd_err *err);
 
 int lfd_check_explain_torque(const lfd_robot *r, const lfd_motion *mo, const lfd_check_opts *opts,
                              int frame, int joint, lfd_torque_split *out, lfd_err *err)
 {
-    int rc = explain_at(r, mo, opts, frame, joint, out, err);
+    lfd_checker *c = NULL;
+    lfd_check_ws *ws = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = lfd_checker_new(&c, r, err);
+    if (rc == LFD_OK)
+        rc = lfd_check_ws_new(&ws, c, err);
+    if (rc == LFD_OK)
+        rc = lfd_check_explain_torque_with(c, ws, mo, opts, frame, joint, out, err);
+    lfd_check_ws_free(&ws);
+    lfd_checker_free(&c);
+    return rc;
+}
+
+int lfd_check_explain_torque_with(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                                  const lfd_check_opts *opts, int frame, int joint,
+                                  lfd_torque_split *out, lfd_err *err)
+{
+    int rc = explain_at(c, ws, mo, opts, frame, joint, out, err);
     if (rc)
         return rc;
     /* the pose held still: the frame three times, the middle one's torque */
@@ -83,15 +101,17 @@ int lfd_check_explain_torque(const lfd_robot *r, const lfd_motion *mo, const lfd
     still.qvel = NULL;
     still.nframes = 3;
     lfd_torque_split st;
-    rc = explain_at(r, &still, opts, 1, out->joint, &st, err);
+    rc = explain_at(c, ws, &still, opts, 1, out->joint, &st, err);
     free(q);
     out->still_nm = rc ? NAN : st.torque_nm;
     return rc;
 }
 
-static int explain_at(const lfd_robot *r, const lfd_motion *mo, const lfd_check_opts *opts,
-                      int frame, int joint, lfd_torque_split *out, lfd_err *err)
+static int explain_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                      const lfd_check_opts *opts, int frame, int joint, lfd_torque_split *out,
+                      lfd_err *err)
 {
+    const lfd_robot *r = lfd_checker_robot(c);
     memset(out, 0, sizeof *out);
     int n = mo->nframes;
     if (frame < 0 || frame >= n)
@@ -115,7 +135,7 @@ static int explain_at(const lfd_robot *r, const lfd_motion *mo, const lfd_check_
     lfd_check_report *rep = NULL;
     int rc = lfd_check_report_new(&rep, err);
     if (rc == LFD_OK)
-        rc = lfd_check_run(r, &sub, &o, rep, err);
+        rc = lfd_check_motion(c, ws, &sub, &o, rep, err);
     if (rc) {
         lfd_check_report_free(&rep);
         return rc;

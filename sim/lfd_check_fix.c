@@ -83,11 +83,12 @@ static double floor_depth(const lfd_checker *c, mjData *d, const double *q)
 /* joint j's torque at frame f of m as lfd check computes it (*t, signed),
    and the same pose's held still (*t0): gravity and the floor's share of
    the weight (lfd_check_explain_torque) */
-static int fix_torque_split(const lfd_checker *c, const lfd_motion *m, const lfd_check_opts *o,
-                            int f, int j, double *t, double *t0, lfd_err *err)
+static int fix_torque_split(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
+                            const lfd_check_opts *o, int f, int j, double *t, double *t0,
+                            lfd_err *err)
 {
     lfd_torque_split sp;
-    int rc = lfd_check_explain_torque(c->r, m, o, f, j, &sp, err);
+    int rc = lfd_check_explain_torque_with(c, ws, m, o, f, j, &sp, err);
     *t = sp.torque_nm;
     *t0 = sp.still_nm;
     return rc;
@@ -162,7 +163,7 @@ static int resample(const lfd_motion *work, const lfd_motion *in, const double *
    input (round 0).  With final, nothing is raised and every failure of rr
    is said to be left (what the rounds could not fix).  *more: some rate
    was raised. */
-static int torque_rates(const lfd_checker *c, const lfd_motion *mm, const lfd_check_opts *o,
+static int torque_rates(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mm, const lfd_check_opts *o,
                         const lfd_check_report *rr, const double *umap, int n, double R,
                         double *rate, const double *base, int round, int final,
                         lfd_check_fixlog *log, int *more, lfd_err *err)
@@ -177,7 +178,7 @@ static int torque_rates(const lfd_checker *c, const lfd_motion *mm, const lfd_ch
         double A = FIX_SOFT_AIM * o->torque_hard * jt->torque_max, t = 0, t0 = 0;
         if (!(A > 0))
             continue;
-        int rc = fix_torque_split(c, mm, o, x->peak, x->joint, &t, &t0, err);
+        int rc = fix_torque_split(c, ws, mm, o, x->peak, x->joint, &t, &t0, err);
         if (rc)
             return rc;
         /* the finding's frames on the input's timeline */
@@ -342,7 +343,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
         const lfd_motion *mm = round ? out : in;
         int more = 0, final = round == FIX_TORQUE_ROUNDS;
         memcpy(base, rate, (size_t)n * sizeof(double));
-        if ((rc = torque_rates(c, mm, o, rr, round ? umap : NULL, n, R, rate, base, round, final,
+        if ((rc = torque_rates(c, ws, mm, o, rr, round ? umap : NULL, n, R, rate, base, round, final,
                                log, &more, err)))
             break;
         if (!round)
@@ -350,7 +351,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
         if (final)
             break;
         if (round && !more) { /* nothing more it can do: say what is left */
-            rc = torque_rates(c, mm, o, rr, umap, n, R, rate, base, round, 1, log, &more, err);
+            rc = torque_rates(c, ws, mm, o, rr, umap, n, R, rate, base, round, 1, log, &more, err);
             break;
         }
         if (round)
