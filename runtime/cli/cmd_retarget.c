@@ -310,9 +310,10 @@ static void print_check(const job *j)
     else if (j->time_scale_needed > 1)
         printf("  the torques would fit slowed down %.2fx (--time-scale auto)\n", j->time_scale_needed);
     else if (j->local_applied)
-        printf("  slowed down at its torque peaks alone (--time-scale auto; no slow-down of the whole up to 2x fits): "
-               "%.2fx the duration, and the torques fit (the figures above are of the motion before it, "
-               "the check's of the motion written)\n", j->local_ratio);
+        printf("  slowed down at its torque peaks alone (--time-scale auto; no slow-down of the whole up to 2x fits), "
+               "with lfd check --fix's other mild repairs: %.2fx the duration, and the torques fit (the "
+               "figures above are of the motion before it, the check's of the motion written; its "
+               "provenance lists the changes under check_fix)\n", j->local_ratio);
     else if (j->time_scale_needed == 0 && j->local_ratio > 0)
         printf("  the torques do not fit slowed down as a whole up to 2x, but slowing their peaks alone "
                "would fit them at %.2fx the duration (--time-scale auto, or lfd check --fix)\n", j->local_ratio);
