@@ -398,6 +398,12 @@ int lfd_check_explain_torque(const lfd_robot *r, const lfd_motion *m, const lfd_
 int lfd_check_explain_torque_with(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
                                   const lfd_check_opts *o, int frame, int joint,
                                   lfd_torque_split *out, lfd_err *err);
+/* Appends to each failing torque finding of rep (a report of m) what the
+   pose held still asks at its peak, and how much slower the motion there
+   would fit, or that slowing cannot fix it (lfd check's text and JSON
+   "msg") */
+int lfd_check_annotate_torque(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
+                              const lfd_check_opts *o, lfd_check_report *rep, lfd_err *err);
 void lfd_torque_split_print(const lfd_torque_split *s, const lfd_robot *r, FILE *fp);
 void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw *jw);
 

@@ -262,3 +262,37 @@ void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw
     lfd_jw_obj_end(jw);
     lfd_jw_obj_end(jw);
 }
+
+int lfd_check_annotate_torque(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
+                              const lfd_check_opts *o, lfd_check_report *rep, lfd_err *err)
+{
+    lfd_check_opts def;
+    if (!o) {
+        lfd_check_opts_init(&def);
+        o = &def;
+    }
+    for (int i = 0; i < rep->nfindings; i++) {
+        lfd_check_finding *x = &rep->finding[i];
+        if (x->kind != LFD_CK_TORQUE || x->severity != LFD_CHECK_FAIL || x->joint < 0 ||
+            x->peak < 0 || x->peak >= m->nframes)
+            continue;
+        lfd_torque_split sp;
+        int rc = lfd_check_explain_torque_with(c, ws, m, o, x->peak, x->joint, &sp, err);
+        if (rc)
+            return rc;
+        double lim = x->limit, t = sp.torque_nm, t0 = sp.still_nm, td = t - t0;
+        size_t l = strlen(x->msg);
+        if (!isfinite(t0) || !(lim > 0))
+            continue;
+        if (fabs(t0) >= lim) {
+            snprintf(x->msg + l, sizeof x->msg - l,
+                     "; held still the pose asks %.1f N·m: slowing down cannot fix it", fabs(t0));
+        } else if (td != 0 && fabs(t) > lim) {
+            /* the rest falls with 1/s^2: |t0 + td / s^2| = lim */
+            double xs = ((td > 0 ? lim : -lim) - t0) / td, s = xs > 0 && xs < 1 ? 1 / sqrt(xs) : 1;
+            snprintf(x->msg + l, sizeof x->msg - l, "; held still the pose asks %.1f N·m: it fits %.2fx slower%s",
+                     fabs(t0), s, s <= o->fix_time_max ? " (lfd check --fix)" : " (more than --fix-time-max)");
+        }
+    }
+    return LFD_OK;
+}

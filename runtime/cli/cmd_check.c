@@ -68,6 +68,10 @@ static void run_job(pool *p, lfd_check_ws *ws, job *j)
     if (j->rc)
         return;
     j->rc = lfd_check_motion(p->c, ws, &m, p->o, j->rep, &j->err);
+    /* each failing torque: what holding the pose still asks, and whether
+       slowing down would fit it */
+    if (j->rc == LFD_OK && (p->o->checks & (1u << LFD_CG_TORQUE)))
+        j->rc = lfd_check_annotate_torque(p->c, ws, &m, p->o, j->rep, &j->err);
     lfd_motion_free(&m);
 }
 
