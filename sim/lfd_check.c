@@ -838,8 +838,26 @@ static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
             ws->x[i] = same ? ws->xprev[i] : 0;
         }
         lfd_boxqp_result qr;
-        if (lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 50, 1e-10, ws->qpws, &qr))
+        int bad = lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 50, 1e-10, ws->qpws, &qr);
+        if (bad || !qr.converged) {
+            /* The warm start from the frame before can leave the projected
+               Newton method stalled short of the minimum (H is A'A, rank 6,
+               plus a small ridge): solved again from zero, the smaller
+               objective kept.  The help was otherwise the solver's history,
+               not the motion's: H1's mixamo walk, frame 44, read 0.32 body
+               weights warm and 0.17 from zero, G1's frame 42 0.059 and 0. */
+            double xw[LFD_CHECK_QP_MAX], fw = bad ? INFINITY : qr.f;
+            memcpy(xw, ws->x, (size_t)n * sizeof(double));
             memset(ws->x, 0, (size_t)n * sizeof(double));
+            lfd_boxqp_result qc;
+            int badc = lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 200, 1e-10, ws->qpws, &qc);
+            if (badc || !(qc.f <= fw)) {
+                if (bad)
+                    memset(ws->x, 0, (size_t)n * sizeof(double));
+                else
+                    memcpy(ws->x, xw, (size_t)n * sizeof(double));
+            }
+        }
         memcpy(ws->xprev, ws->x, (size_t)n * sizeof(double));
         for (int i = 0; i < n; i++)
             for (int k = 0; k < 6; k++)
@@ -847,6 +865,15 @@ static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
     }
     double assist = fmax(sqrt(res[0] * res[0] + res[1] * res[1] + res[2] * res[2]),
                          sqrt(res[3] * res[3] + res[4] * res[4] + res[5] * res[5]));
+    if (x->rep->s_wrench && f < x->rep->series_frames) {
+        double *sw = x->rep->s_wrench + 12 * (size_t)f;
+        for (int k = 0; k < 3; k++) {
+            sw[k] = bhat[k] * W;
+            sw[3 + k] = bhat[3 + k] * W * h;
+            sw[6 + k] = res[k] * W;
+            sw[9 + k] = res[3 + k] * W * h;
+        }
+    }
     int feet_on = 0;
     for (int i = 0; i < n; i++)
         feet_on |= 1 << col_foot[i];
@@ -886,7 +913,6 @@ static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
             ws->tau[i] -= ws->jacp[i] * F[0] + ws->jacp[nv + i] * F[1] + ws->jacp[2 * nv + i] * F[2] +
                           ws->jacr[i] * M[0] + ws->jacr[nv + i] * M[1] + ws->jacr[2 * nv + i] * M[2];
     }
-    (void)f;
     return assist;
 }
 
@@ -1066,17 +1092,20 @@ static int alloc_series(lfd_check_report *rep, int n, int nj)
     rep->s_zmp_margin = malloc(N * sizeof(double));
     rep->s_com_margin = malloc(N * sizeof(double));
     rep->s_assist = malloc(N * sizeof(double));
+    rep->s_wrench = malloc(N * 12 * sizeof(double));
     rep->s_track_err = malloc(N * sizeof(double));
     rep->s_track_root = malloc(N * sizeof(double));
     rep->s_contact = calloc(N, 1);
     if (!rep->s_torque || !rep->s_zmp_margin || !rep->s_com_margin || !rep->s_assist ||
-        !rep->s_track_err || !rep->s_track_root || !rep->s_contact) {
+        !rep->s_wrench || !rep->s_track_err || !rep->s_track_root || !rep->s_contact) {
         lfd_check_report_free_series(rep);
         return LFD_ENOMEM;
     }
     for (size_t i = 0; i < N; i++)
         rep->s_zmp_margin[i] = rep->s_com_margin[i] = rep->s_assist[i] = rep->s_track_err[i] =
             rep->s_track_root[i] = NAN;
+    for (size_t i = 0; i < 12 * N; i++)
+        rep->s_wrench[i] = NAN;
     rep->series_frames = n;
     return LFD_OK;
 }
@@ -1085,8 +1114,8 @@ static void reset_report(lfd_check_report *rep, const lfd_checker *c, const lfd_
                          const lfd_check_opts *o)
 {
     /* keep the series buffers, reset everything else */
-    double *keep[6] = {rep->s_torque, rep->s_zmp_margin, rep->s_com_margin,
-                       rep->s_assist, rep->s_track_err, rep->s_track_root};
+    double *keep[7] = {rep->s_torque, rep->s_zmp_margin, rep->s_com_margin,
+                       rep->s_assist, rep->s_track_err, rep->s_track_root, rep->s_wrench};
     unsigned char *keepc = rep->s_contact;
     int keepn = rep->series_frames;
     memset(rep, 0, sizeof *rep);
@@ -1096,6 +1125,7 @@ static void reset_report(lfd_check_report *rep, const lfd_checker *c, const lfd_
     rep->s_assist = keep[3];
     rep->s_track_err = keep[4];
     rep->s_track_root = keep[5];
+    rep->s_wrench = keep[6];
     rep->s_contact = keepc;
     rep->series_frames = keepn;
     snprintf(rep->robot, sizeof rep->robot, "%s", c->r->name);

@@ -299,6 +299,9 @@ typedef struct lfd_check_report {
     double *s_zmp_margin;  /* nframes, m (NaN: undefined) */
     double *s_com_margin;  /* nframes, m */
     double *s_assist;      /* nframes, share of body weight */
+    double *s_wrench;      /* nframes x 12: the ground wrench the motion asks (force, N;
+                              moment about the CoM, N m; world axes), then the part of it
+                              the loaded sole corners could not supply (NaN: not computed) */
     double *s_track_err;   /* nframes, rad (NaN: not simulated) */
     double *s_track_root;  /* nframes, m */
     unsigned char *s_contact; /* nframes, bit 0 left foot, bit 1 right foot */
@@ -405,6 +408,27 @@ int lfd_check_explain_torque_with(const lfd_checker *c, lfd_check_ws *ws, const 
 int lfd_check_annotate_torque(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
                               const lfd_check_opts *o, lfd_check_report *rep, lfd_err *err);
 void lfd_torque_split_print(const lfd_torque_split *s, const lfd_robot *r, FILE *fp);
+
+/* Why a frame needs external help (lfd check --explain-help FRAME): the
+   ground wrench its motion asks, and the part of it the loaded sole
+   corners cannot supply, split into the horizontal force (friction), the
+   vertical force (the floor cannot pull, nor push where no foot is), the
+   tilting moment (the ZMP outside the support) and the yaw moment
+   (twisting on the soles' friction); the help is the larger of the force
+   and the moment left, as shares of body weight (the moment over body
+   weight x the default pose's CoM height). */
+typedef struct lfd_help_split {
+    int frame;
+    double help;          /* share of body weight: lfd check's external help */
+    double weight_n, lever_m;
+    double need_n[3], need_nm[3];   /* asked: force, moment about the CoM */
+    double miss_n[3], miss_nm[3];   /* not supplied */
+    int feet;             /* bit 0 left, bit 1 right: feet with loaded corners */
+} lfd_help_split;
+int lfd_check_explain_help(const lfd_robot *r, const lfd_motion *m, const lfd_check_opts *o,
+                           int frame, lfd_help_split *out, lfd_err *err);
+void lfd_help_split_print(const lfd_help_split *s, FILE *fp);
+void lfd_help_split_json(const lfd_help_split *s, lfd_jw *jw);
 void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw *jw);
 
 /* ---- repair (--fix) ---------------------------------------------------------------- */

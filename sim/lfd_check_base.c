@@ -84,6 +84,8 @@ void lfd_check_report_free_series(lfd_check_report *rep)
     free(rep->s_zmp_margin);
     free(rep->s_com_margin);
     free(rep->s_assist);
+    free(rep->s_wrench);
+    rep->s_wrench = NULL;
     free(rep->s_track_err);
     free(rep->s_track_root);
     free(rep->s_contact);

@@ -23,6 +23,7 @@
     the analysis this tool was made from (G1's bend-scoop: gravity 23.8 and
     the root's turn 19.2 of the waist's 44.8 N m at frame 117). */
 #include "sim/lfd_check.h"
+#include "sim/lfd_check_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -295,4 +296,107 @@ int lfd_check_annotate_torque(const lfd_checker *c, lfd_check_ws *ws, const lfd_
         }
     }
     return LFD_OK;
+}
+
+/* ---- why a frame needs external help ----------------------------------------------------- */
+int lfd_check_explain_help(const lfd_robot *r, const lfd_motion *mo, const lfd_check_opts *opts,
+                           int frame, lfd_help_split *out, lfd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int n = mo->nframes;
+    if (frame < 0 || frame >= n)
+        return lfd_fail(err, LFD_EARG, "frame %d is outside the motion (0-%d)", frame, n - 1);
+    if (!r->floating)
+        return lfd_fail(err, LFD_EARG, "%s has a fixed base: no ground wrench to explain", r->name);
+    /* the check on the frames around it, with its series (as explain_at) */
+    int a = frame - 2 < 0 ? 0 : frame - 2, b = frame + 2 > n - 1 ? n - 1 : frame + 2;
+    lfd_motion sub = *mo;
+    sub.nframes = b - a + 1;
+    sub.qpos = mo->qpos + (size_t)a * (size_t)mo->nq;
+    sub.qvel = NULL;
+    lfd_check_opts o;
+    if (opts)
+        o = *opts;
+    else
+        lfd_check_opts_init(&o);
+    o.series = 1;
+    o.checks = (1u << LFD_CG_TORQUE) | (1u << LFD_CG_BALANCE);
+    lfd_check_report *rep = NULL;
+    lfd_checker *c = NULL;
+    lfd_check_ws *ws = NULL;
+    int rc = lfd_check_report_new(&rep, err);
+    if (rc == LFD_OK)
+        rc = lfd_checker_new(&c, r, err);
+    if (rc == LFD_OK)
+        rc = lfd_check_ws_new(&ws, c, err);
+    if (rc == LFD_OK)
+        rc = lfd_check_motion(c, ws, &sub, &o, rep, err);
+    if (rc == LFD_OK) {
+        int k = frame - a;
+        out->lever_m = c->h_ref;
+        const double *sw = rep->s_wrench + 12 * (size_t)k;
+        out->frame = frame;
+        out->help = rep->s_assist[k];
+        out->weight_n = rep->weight_n;
+        for (int i = 0; i < 3; i++) {
+            out->need_n[i] = sw[i];
+            out->need_nm[i] = sw[3 + i];
+            out->miss_n[i] = sw[6 + i];
+            out->miss_nm[i] = sw[9 + i];
+        }
+        out->feet = rep->s_contact ? rep->s_contact[k] : 0;
+    }
+    lfd_check_report_free(&rep);
+    lfd_check_ws_free(&ws);
+    lfd_checker_free(&c);
+    return rc;
+}
+
+void lfd_help_split_print(const lfd_help_split *s, FILE *fp)
+{
+    double W = s->weight_n, L = s->lever_m;
+    fprintf(fp, "external help at frame %d: %.1f %% of body weight (feet carrying load: %s)\n", s->frame,
+            100 * s->help, s->feet == 3 ? "both" : s->feet == 1 ? "left" : s->feet == 2 ? "right" : "none");
+    fprintf(fp, "  the motion asks of the floor: force %.0f %.0f %.0f N (%.2f body weights up), "
+                "moment about the CoM %.1f %.1f %.1f N·m\n",
+            s->need_n[0], s->need_n[1], s->need_n[2], s->need_n[2] / W, s->need_nm[0], s->need_nm[1],
+            s->need_nm[2]);
+    /* the parts of the misfit, forces as shares of W and moments of W x
+       the lever (the check's units): the largest names the cause */
+    double part[4] = {hypot(s->miss_n[0], s->miss_n[1]) / W, fabs(s->miss_n[2]) / W,
+                      hypot(s->miss_nm[0], s->miss_nm[1]) / (W * L), fabs(s->miss_nm[2]) / (W * L)};
+    static const char *why[4] = {"friction: the horizontal force is more than the soles can hold",
+                                 "the vertical force (no foot to push on, or the push traded for the moments)",
+                                 "the tilting moment: the ZMP outside the support polygon",
+                                 "the yaw moment: twisting the soles' friction cannot hold"};
+    int top = 0;
+    for (int i = 1; i < 4; i++)
+        if (part[i] > part[top])
+            top = i;
+    fprintf(fp, "  what the loaded sole corners cannot match (the closest wrench they give, as lfd check fits it):\n");
+    fprintf(fp, "    horizontal force %8.1f N     (%.1f %% of body weight)\n", hypot(s->miss_n[0], s->miss_n[1]), 100 * part[0]);
+    fprintf(fp, "    vertical force   %8.1f N     (%.1f %%; negative: more push than asked)\n", s->miss_n[2], 100 * part[1]);
+    fprintf(fp, "    tilting moment   %8.1f N·m   (%.1f %% of body weight x %.2f m)\n",
+            hypot(s->miss_nm[0], s->miss_nm[1]), 100 * part[2], L);
+    fprintf(fp, "    yaw moment       %8.1f N·m   (%.1f %%)\n", s->miss_nm[2], 100 * part[3]);
+    if (s->help > 0)
+        fprintf(fp, "  mostly: %s\n", why[top]);
+}
+
+void lfd_help_split_json(const lfd_help_split *s, lfd_jw *jw)
+{
+    lfd_jw_obj_begin(jw);
+    lfd_jw_kint(jw, "frame", s->frame);
+    lfd_jw_knum(jw, "help_body_weight", s->help);
+    lfd_jw_kint(jw, "feet", s->feet);
+    const char *k[4] = {"need_force_n", "need_moment_nm", "missing_force_n", "missing_moment_nm"};
+    const double *v[4] = {s->need_n, s->need_nm, s->miss_n, s->miss_nm};
+    for (int i = 0; i < 4; i++) {
+        lfd_jw_key(jw, k[i]);
+        lfd_jw_arr_begin(jw);
+        for (int a = 0; a < 3; a++)
+            lfd_jw_num(jw, v[i][a]);
+        lfd_jw_arr_end(jw);
+    }
+    lfd_jw_obj_end(jw);
 }

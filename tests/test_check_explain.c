@@ -161,3 +161,31 @@ TEST(check_explain_cli)
     lfd_motion_free(&m);
     lfd_robot_free(&r);
 }
+
+/* --explain-help (sim/lfd_check_explain.c): a robot standing still needs
+   no help, and what it asks of the floor is its weight; lifted half a
+   metre into the air with no foot down, the whole weight is missing as
+   vertical force (no foot to push on). */
+TEST(check_explain_help_standing_and_in_the_air)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 1, FPS, &err), &err);
+    lfd_help_split h;
+    CHECK_OK(lfd_check_explain_help(r, &m, NULL, 10, &h, &err), &err);
+    CHECK(h.help < 1e-3);
+    CHECK_NEAR(h.need_n[2], r->mass_kg * 9.81, 1e-3 * r->mass_kg * 9.81);
+    CHECK_EQ_INT(h.feet, 3);
+    for (int f = 0; f < m.nframes; f++)
+        lfd_motion_frame(&m, f)[2] += 0.5;
+    CHECK_OK(lfd_check_explain_help(r, &m, NULL, 10, &h, &err), &err);
+    CHECK_EQ_INT(h.feet, 0);
+    CHECK_NEAR(h.help, 1.0, 1e-3);
+    CHECK_NEAR(h.miss_n[2], r->mass_kg * 9.81, 1e-3 * r->mass_kg * 9.81);
+    CHECK(lfd_check_explain_help(r, &m, NULL, m.nframes, &h, &err) != LFD_OK);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}

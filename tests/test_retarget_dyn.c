@@ -210,11 +210,11 @@ TEST(retarget_dynamics_filter_bandai1_walk_g1)
 /* mixamo's short walk: 0.43 unfiltered, 0.06 before the last correction
    on the exact support, 0.00 with it.  With the swinging feet lifted
    (docs/retarget.md part 19) 0.19 unfiltered and, on the file as it is,
-   0.059 at frame 42: there the ZMP is 2 mm inside its polygon, so what is
-   missing is friction or the moment about the vertical, which the filter
-   does not model (over 5 draws 0.00-0.07, median 0.00).  Bounded at 0.07,
-   that frame's figure, not the issue's 0.05. */
-TEST(retarget_dynamics_filter_mixamo_walk_g1) { walk_on("g1", "mixamorig_freebvh_69f.bvh", 0.07, 1); }
+   0.059 at frame 42 until the check's contact QP, warm-started from the
+   frame before, stalled there (from zero it converges: 0.00; sim/lfd_check.c
+   now solves again from zero when the warm start does not converge).  The
+   issue's 0.05. */
+TEST(retarget_dynamics_filter_mixamo_walk_g1) { walk_on("g1", "mixamorig_freebvh_69f.bvh", 0.05, 1); }
 /* H1 (40 N m ankles) on LAFAN1's walk: the first H1 walk with no failure;
    before the last correction on the exact support its back foot, on its
    toe edge at frame 60, asked its ankle for 1.58 of the limit.  Unfiltered

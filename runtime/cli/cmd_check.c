@@ -221,10 +221,35 @@ static int explain_torque(const lfd_cmd *cmd, lfd_robot *r, const char *path, do
     return rc ? lfd_cli_error(cmd, &err) : 0;
 }
 
+/* --explain-help: why one frame needs external help (sim/lfd_check_explain.c) */
+static int explain_help_run(const lfd_cmd *cmd, lfd_robot *r, const char *path, double csv_fps,
+                            const lfd_check_opts *o, int frame, int json)
+{
+    lfd_err err = {0};
+    lfd_motion m = {0};
+    lfd_help_split hs;
+    int rc = read_motion(r, path, csv_fps, &m, &err);
+    if (rc == LFD_OK && (rc = lfd_check_explain_help(r, &m, o, frame, &hs, &err)) != LFD_OK)
+        lfd_err_prefix(&err, "%s", path);
+    if (rc == LFD_OK && json) {
+        lfd_jw jw;
+        lfd_jw_init_file(&jw, stdout, 1);
+        lfd_help_split_json(&hs, &jw);
+        fputc('\n', stdout);
+    } else if (rc == LFD_OK) {
+        printf("%s (%s): ", base_name(path), r->name);
+        lfd_help_split_print(&hs, stdout);
+    }
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+    return rc ? lfd_cli_error(cmd, &err) : 0;
+}
+
 static int run_check(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *checks = NULL, *fix_out = NULL, *plot = NULL, *explain_joint = NULL;
     int json = 0, track = 0, track_balance = 0, collab = 0, fix = 0, jobs = 2, explain = INT_MIN;
+    int explain_help = INT_MIN;
     double csv_fps = 0; /* given: CSV inputs only (they state no rate); else 30 */
     lfd_check_opts o;
     lfd_check_opts_init(&o);
@@ -244,6 +269,8 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         {"explain-torque", 0, LFD_OPT_INT, &explain, "FRAME",
          "split the torque of one joint at FRAME into gravity, velocity terms, the accelerations of the root and each limb, and the floor's share (the joint nearest its limit, or --explain-joint); instead of the check"},
         {"explain-joint", 0, LFD_OPT_STR, &explain_joint, "NAME", "the joint --explain-torque explains"},
+        {"explain-help", 0, LFD_OPT_INT, &explain_help, "FRAME",
+         "why FRAME needs external help: the ground wrench its motion asks, and what the feet cannot supply of it (friction, the ZMP outside the support, twisting); instead of the check"},
         {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "files checked in parallel (default 2)"},
         {"in-fps", 0, LFD_OPT_DOUBLE, &csv_fps, "HZ", "frame rate of CSV inputs (default 30)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
@@ -276,6 +303,8 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "--explain-joint goes with --explain-torque FRAME");
     if (explain != INT_MIN && (npos != 1 || fix || plot || track || track_balance))
         return lfd_cli_usage_error(cmd, "--explain-torque takes one motion, without --fix, --plot or --track");
+    if (explain_help != INT_MIN && (npos != 1 || fix || plot || track || track_balance || explain != INT_MIN))
+        return lfd_cli_usage_error(cmd, "--explain-help takes one motion, without --fix, --plot, --track or --explain-torque");
     lfd_err err = {0};
     if (checks && (rc = lfd_check_parse_groups(checks, &o.checks, &err)))
         return lfd_cli_error(cmd, &err);
@@ -295,6 +324,8 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_error(cmd, &err);
     if (explain != INT_MIN)
         return explain_torque(cmd, r, pos[0], csv_fps > 0 ? csv_fps : 30, &o, explain, explain_joint, json);
+    if (explain_help != INT_MIN)
+        return explain_help_run(cmd, r, pos[0], csv_fps > 0 ? csv_fps : 30, &o, explain_help, json);
     lfd_checker *c = NULL;
     if ((rc = lfd_checker_new(&c, r, &err))) {
         lfd_robot_free(&r);
