@@ -741,6 +741,86 @@ static void split_for_torque(frame_ctx *x, int n, const int *col_foot, const int
     memcpy(ws->x, ws->x2, (size_t)n * sizeof(double));
 }
 
+/* The exact minimiser of 0.5 x'H x + g'x over x >= 0 (n <= LFD_CHECK_QP_MAX,
+   H positive definite) by Lawson and Hanson's active-set method for
+   non-negative least squares ("Solving Least Squares Problems", 1974,
+   ch. 23), written on H and g: a variable joins the free set by the largest
+   descent, and the step back to the last feasible point drops those that
+   reach zero.  Used where the projected Newton method stalls (below).
+   Returns 0, or -1 if a free block is not positive definite or it does not
+   finish within maxit. */
+static int nnls_hg(int n, const double *H, const double *g, double *x, int maxit)
+{
+    unsigned char P[LFD_CHECK_QP_MAX];
+    double z[LFD_CHECK_QP_MAX], L[LFD_CHECK_QP_MAX * LFD_CHECK_QP_MAX], b[LFD_CHECK_QP_MAX];
+    int idx[LFD_CHECK_QP_MAX];
+    memset(P, 0, sizeof P);
+    for (int i = 0; i < n; i++)
+        x[i] = 0;
+    for (int it = 0; it < maxit; it++) {
+        /* the fixed variable whose increase lowers the objective most */
+        int jmax = -1;
+        double wmax = 1e-12;
+        for (int j = 0; j < n; j++) {
+            if (P[j])
+                continue;
+            double w = -g[j];
+            for (int k = 0; k < n; k++)
+                w -= H[j * n + k] * x[k];
+            if (w > wmax) {
+                wmax = w;
+                jmax = j;
+            }
+        }
+        if (jmax < 0)
+            return 0; /* no fixed variable would lower it: the minimum */
+        P[jmax] = 1;
+        for (int inner = 0; inner <= n; inner++) {
+            /* the unconstrained minimiser on the free set */
+            int m = 0;
+            for (int j = 0; j < n; j++)
+                if (P[j])
+                    idx[m++] = j;
+            for (int a = 0; a < m; a++) {
+                for (int c = 0; c < m; c++)
+                    L[a * m + c] = H[idx[a] * n + idx[c]];
+                b[a] = -g[idx[a]];
+            }
+            if (lfd_util_chol_factor(L, m))
+                return -1;
+            lfd_util_chol_solve(L, m, b);
+            for (int j = 0; j < n; j++)
+                z[j] = 0;
+            int feasible = 1;
+            for (int a = 0; a < m; a++) {
+                z[idx[a]] = b[a];
+                feasible &= b[a] > 0;
+            }
+            if (feasible) {
+                memcpy(x, z, (size_t)n * sizeof(double));
+                break;
+            }
+            /* back along x -> z to where the first free variable reaches zero */
+            double alpha = 1;
+            for (int a = 0; a < m; a++) {
+                int j = idx[a];
+                if (z[j] <= 0) {
+                    double t = x[j] / (x[j] - z[j]);
+                    alpha = t < alpha ? t : alpha;
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                x[j] += alpha * (z[j] - x[j]);
+                if (P[j] && x[j] <= 1e-15) {
+                    P[j] = 0;
+                    x[j] = 0;
+                }
+            }
+        }
+    }
+    return -1;
+}
+
 /* The ground wrench: splits the root rows of the generalized force over the
    loaded sole corners (friction pyramids, so each sole's centre of pressure
    stays inside it), subtracts the foot wrenches from the joint rows (ws->tau)
@@ -840,22 +920,32 @@ static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
         lfd_boxqp_result qr;
         int bad = lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 50, 1e-10, ws->qpws, &qr);
         if (bad || !qr.converged) {
-            /* The warm start from the frame before can leave the projected
-               Newton method stalled short of the minimum (H is A'A, rank 6,
-               plus a small ridge): solved again from zero, the smaller
-               objective kept.  The help was otherwise the solver's history,
-               not the motion's: H1's mixamo walk, frame 44, read 0.32 body
-               weights warm and 0.17 from zero, G1's frame 42 0.059 and 0. */
-            double xw[LFD_CHECK_QP_MAX], fw = bad ? INFINITY : qr.f;
+            /* The projected Newton method can stall on its warm start from
+               the frame before (H is A'A, of rank 6, plus a small ridge),
+               and from zero too: the help was then the solver's history,
+               not the motion's (H1's mixamo walk at frame 44 read 0.32 body
+               weights after the frames before it, 0.17 solved from zero and
+               0.015 at the minimum; G1's frame 42 0.059 and 0.00).  There
+               the exact active-set solution (nnls_hg) is taken, unless its
+               objective is worse. */
+            double xw[LFD_CHECK_QP_MAX], fw = 0, fe = 0;
             memcpy(xw, ws->x, (size_t)n * sizeof(double));
-            memset(ws->x, 0, (size_t)n * sizeof(double));
-            lfd_boxqp_result qc;
-            int badc = lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 200, 1e-10, ws->qpws, &qc);
-            if (badc || !(qc.f <= fw)) {
-                if (bad)
-                    memset(ws->x, 0, (size_t)n * sizeof(double));
-                else
+            if (nnls_hg(n, ws->H, ws->g, ws->x, 4 * n + 8) == 0) {
+                for (int i = 0; i < n; i++) {
+                    double hw = 0, he = 0;
+                    for (int j = 0; j < n; j++) {
+                        hw += ws->H[i * n + j] * xw[j];
+                        he += ws->H[i * n + j] * ws->x[j];
+                    }
+                    fw += xw[i] * (0.5 * hw + ws->g[i]);
+                    fe += ws->x[i] * (0.5 * he + ws->g[i]);
+                }
+                if (!bad && fw < fe)
                     memcpy(ws->x, xw, (size_t)n * sizeof(double));
+            } else if (bad) {
+                memset(ws->x, 0, (size_t)n * sizeof(double));
+            } else {
+                memcpy(ws->x, xw, (size_t)n * sizeof(double));
             }
         }
         memcpy(ws->xprev, ws->x, (size_t)n * sizeof(double));

@@ -179,7 +179,9 @@ static void walk_on(const char *robot, const char *name, double help_max, int ha
         CHECK(rep[1].acc_p99_rad_s2 <= LFD_RETARGET_WARN_ACC_P99);
     }
     if (halves) {
-        CHECK(assist[0] > 0.08);
+        /* (the check's help QP solved to its minimum since 2026-12-06:
+           G1's bandai2 unfiltered reads 0.080, not more) */
+        CHECK(assist[0] > 0.06);
         CHECK(assist[1] <= 0.5 * assist[0]);
     } else {
         /* xia: 0.07 unfiltered, where there is less to gain */
@@ -334,7 +336,9 @@ TEST(retarget_dynamics_filter_leaves_seated_frames)
        motion's) */
     CHECK(abs(rep[1].zmp_left_frames - rep[1].support.frames) <= 10);
     CHECK(rep[0].zmp_left_frames == 0);
-    CHECK(assist[0] > 0.1);
+    /* unfiltered it needs help outside the seated ranges (0.066 since the
+       check's help QP is solved to its minimum; 0.1 and more before) */
+    CHECK(assist[0] > 0.05);
     CHECK(assist[1] <= 0.05);
     lfd_motion_free(&m[0]);
     lfd_motion_free(&m[1]);
