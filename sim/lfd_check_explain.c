@@ -108,19 +108,18 @@ int lfd_check_explain_torque_with(const lfd_checker *c, lfd_check_ws *ws, const 
     return rc;
 }
 
-static int explain_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
-                      const lfd_check_opts *opts, int frame, int joint, lfd_torque_split *out,
-                      lfd_err *err)
+/* lfd check on the frames of mo around frame (its differences reach two
+   frames either way at the clip's ends) with the torque and balance groups
+   and the per-frame series; *rep (new, the caller frees it) and *k, the
+   frame's index in it */
+static int window_check(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                        const lfd_check_opts *opts, int frame, lfd_check_report **rep, int *k,
+                        lfd_err *err)
 {
-    const lfd_robot *r = lfd_checker_robot(c);
-    memset(out, 0, sizeof *out);
     int n = mo->nframes;
+    *rep = NULL;
     if (frame < 0 || frame >= n)
         return lfd_fail(err, LFD_EARG, "frame %d is outside the motion (0-%d)", frame, n - 1);
-    if (joint < -1 || joint >= r->njoints)
-        return lfd_fail(err, LFD_EARG, "joint %d is not one of the robot's %d", joint, r->njoints);
-    /* the check on the frames around it (its differences reach two frames
-       either way at the clip's ends), with the per-frame torques kept */
     int a = frame - 2 < 0 ? 0 : frame - 2, b = frame + 2 > n - 1 ? n - 1 : frame + 2;
     lfd_motion sub = *mo;
     sub.nframes = b - a + 1;
@@ -133,15 +132,29 @@ static int explain_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *
         lfd_check_opts_init(&o);
     o.series = 1;
     o.checks = (1u << LFD_CG_TORQUE) | (1u << LFD_CG_BALANCE);
-    lfd_check_report *rep = NULL;
-    int rc = lfd_check_report_new(&rep, err);
+    int rc = lfd_check_report_new(rep, err);
     if (rc == LFD_OK)
-        rc = lfd_check_motion(c, ws, &sub, &o, rep, err);
-    if (rc) {
-        lfd_check_report_free(&rep);
+        rc = lfd_check_motion(c, ws, &sub, &o, *rep, err);
+    if (rc)
+        lfd_check_report_free(rep);
+    *k = frame - a;
+    return rc;
+}
+
+static int explain_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                      const lfd_check_opts *opts, int frame, int joint, lfd_torque_split *out,
+                      lfd_err *err)
+{
+    const lfd_robot *r = lfd_checker_robot(c);
+    memset(out, 0, sizeof *out);
+    int n = mo->nframes, kf;
+    if (joint < -1 || joint >= r->njoints)
+        return lfd_fail(err, LFD_EARG, "joint %d is not one of the robot's %d", joint, r->njoints);
+    lfd_check_report *rep;
+    int rc = window_check(c, ws, mo, opts, frame, &rep, &kf, err);
+    if (rc)
         return rc;
-    }
-    const double *tau = rep->s_torque + (size_t)(frame - a) * (size_t)r->njoints;
+    const double *tau = rep->s_torque + (size_t)kf * (size_t)r->njoints;
     if (joint < 0) { /* the joint closest to (or furthest past) its limit */
         double best = -1;
         for (int j = 0; j < r->njoints; j++) {
@@ -303,36 +316,17 @@ int lfd_check_explain_help(const lfd_robot *r, const lfd_motion *mo, const lfd_c
                            int frame, lfd_help_split *out, lfd_err *err)
 {
     memset(out, 0, sizeof *out);
-    int n = mo->nframes;
-    if (frame < 0 || frame >= n)
-        return lfd_fail(err, LFD_EARG, "frame %d is outside the motion (0-%d)", frame, n - 1);
     if (!r->floating)
         return lfd_fail(err, LFD_EARG, "%s has a fixed base: no ground wrench to explain", r->name);
-    /* the check on the frames around it, with its series (as explain_at) */
-    int a = frame - 2 < 0 ? 0 : frame - 2, b = frame + 2 > n - 1 ? n - 1 : frame + 2;
-    lfd_motion sub = *mo;
-    sub.nframes = b - a + 1;
-    sub.qpos = mo->qpos + (size_t)a * (size_t)mo->nq;
-    sub.qvel = NULL;
-    lfd_check_opts o;
-    if (opts)
-        o = *opts;
-    else
-        lfd_check_opts_init(&o);
-    o.series = 1;
-    o.checks = (1u << LFD_CG_TORQUE) | (1u << LFD_CG_BALANCE);
     lfd_check_report *rep = NULL;
     lfd_checker *c = NULL;
     lfd_check_ws *ws = NULL;
-    int rc = lfd_check_report_new(&rep, err);
-    if (rc == LFD_OK)
-        rc = lfd_checker_new(&c, r, err);
+    int k = 0, rc = lfd_checker_new(&c, r, err);
     if (rc == LFD_OK)
         rc = lfd_check_ws_new(&ws, c, err);
     if (rc == LFD_OK)
-        rc = lfd_check_motion(c, ws, &sub, &o, rep, err);
+        rc = window_check(c, ws, mo, opts, frame, &rep, &k, err);
     if (rc == LFD_OK) {
-        int k = frame - a;
         out->lever_m = c->h_ref;
         const double *sw = rep->s_wrench + 12 * (size_t)k;
         out->frame = frame;
