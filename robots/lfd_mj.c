@@ -412,7 +412,13 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
                 const double *R = d->xmat + 9 * pid, *pp = d->xpos + 3 * pid;
                 for (int a = 0; a < 3; a++)
                     xpos[a] = pp[a] + R[3 * a] * bpos[0] + R[3 * a + 1] * bpos[1] + R[3 * a + 2] * bpos[2];
-                lfd_quat_mul(xquat, d->xquat + 4 * pid, bquat);
+                /* most bodies of a URDF-made description have no rotation
+                   of their own: the product with the identity is its
+                   first factor, taken as it is */
+                if (bquat[0] == 1 && bquat[1] == 0 && bquat[2] == 0 && bquat[3] == 0)
+                    cp4(xquat, d->xquat + 4 * pid);
+                else
+                    lfd_quat_mul(xquat, d->xquat + 4 * pid, bquat);
             } else {
                 cp3(xpos, bpos);
                 cp4(xquat, bquat);
