@@ -409,6 +409,36 @@ int lfd_check_annotate_torque(const lfd_checker *c, lfd_check_ws *ws, const lfd_
                               const lfd_check_opts *o, lfd_check_report *rep, lfd_err *err);
 void lfd_torque_split_print(const lfd_torque_split *s, const lfd_robot *r, FILE *fp);
 
+/* What slowing a motion down does to its torques.  Played s times slower,
+   a frame's torque becomes still + (tau - still) / s^2: the part beyond
+   holding the pose still (velocity terms, accelerations) falls, and the
+   torque tends to what the pose held still asks.  Where a walk's centre of
+   mass is beyond its stance foot the motion leans on its momentum: the
+   still pose asks more of the ankle than the motion at its pace, and
+   slowing down raises that torque instead of lowering it.
+   lfd_check_torque_frames: every joint's torque at frames a..b of m as the
+   check computes it (tau) and with each pose held still (still), both
+   (b - a + 1) x njoints. */
+int lfd_check_torque_frames(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
+                            const lfd_check_opts *o, int a, int b, double *tau, double *still,
+                            lfd_err *err);
+typedef struct lfd_slowdown_harm {
+    int frame, joint;   /* -1: none */
+    double rate;        /* the slow-down there */
+    double torque_nm, slowed_nm, still_nm; /* at the motion's pace, slowed, held still */
+} lfd_slowdown_harm;
+/* 1 (and *out) if slowing frames a..b by rate[k - a] (>= 1) would push a
+   joint past its hard torque limit at a frame where the motion at its pace
+   keeps it within; tau and still as lfd_check_torque_frames gives them */
+int lfd_check_slowdown_harm(const lfd_robot *r, const lfd_check_opts *o, int a, int b,
+                            const double *tau, const double *still, const double *rate,
+                            lfd_slowdown_harm *out);
+/* *count: the frames of m where the motion leans on its momentum (a joint
+   within its hard torque limit that, with the pose held still, would be
+   past it) */
+int lfd_check_momentum_frames(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
+                              const lfd_check_opts *o, int *count, lfd_err *err);
+
 /* Why a frame needs external help (lfd check --explain-help FRAME): the
    ground wrench its motion asks, and the part of it the loaded sole
    corners cannot supply, split into the horizontal force (friction), the

@@ -277,9 +277,42 @@ void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw
     lfd_jw_obj_end(jw);
 }
 
+/* whether slowing frames first..last of m by s, with --fix's raised-cosine
+   ramps either side, would push a joint past its limit at a frame where the
+   motion keeps it within (lfd_check_slowdown_harm) */
+int lfd_check_slowdown_harm_around(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
+                                const lfd_check_opts *o, int first, int last, double s,
+                                lfd_slowdown_harm *h, lfd_err *err)
+{
+    const lfd_robot *r = lfd_checker_robot(c);
+    int n = m->nframes, nj = r->njoints;
+    double R = LFD_CHECK_FIX_RAMP_S * m->fps;
+    int a = first - (int)ceil(R), b = last + (int)ceil(R);
+    a = a < 0 ? 0 : a;
+    b = b > n - 1 ? n - 1 : b;
+    h->frame = h->joint = -1;
+    if (a > b)
+        return LFD_OK;
+    size_t w = (size_t)(b - a + 1);
+    double *buf = malloc(w * (2 * (size_t)nj + 1) * sizeof(double));
+    if (!buf)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    double *tau = buf, *still = buf + w * nj, *rate = buf + 2 * w * nj;
+    for (int k = a; k <= b; k++) {
+        double dist = k < first ? first - k : k > last ? k - last : 0;
+        rate[k - a] = 1 + (s - 1) * lfd_check_ramp_w(dist, R);
+    }
+    int rc = lfd_check_torque_frames(c, ws, m, o, a, b, tau, still, err);
+    if (rc == LFD_OK)
+        lfd_check_slowdown_harm(r, o, a, b, tau, still, rate, h);
+    free(buf);
+    return rc;
+}
+
 int lfd_check_annotate_torque(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
                               const lfd_check_opts *o, lfd_check_report *rep, lfd_err *err)
 {
+    const lfd_robot *r = lfd_checker_robot(c);
     lfd_check_opts def;
     if (!o) {
         lfd_check_opts_init(&def);
@@ -304,8 +337,23 @@ int lfd_check_annotate_torque(const lfd_checker *c, lfd_check_ws *ws, const lfd_
         } else if (td != 0 && fabs(t) > lim) {
             /* the rest falls with 1/s^2: |t0 + td / s^2| = lim */
             double xs = ((td > 0 ? lim : -lim) - t0) / td, s = xs > 0 && xs < 1 ? 1 / sqrt(xs) : 1;
-            snprintf(x->msg + l, sizeof x->msg - l, "; held still the pose asks %.1f N·m: it fits %.2fx slower%s",
-                     fabs(t0), s, s <= o->fix_time_max ? " (lfd check --fix)" : " (more than --fix-time-max)");
+            lfd_slowdown_harm h = {.frame = -1};
+            if (s > 1 && s <= o->fix_time_max) {
+                /* the slow-down --fix would make (its ramps included) must not
+                   raise a neighbouring frame's torque past a limit */
+                int rc = lfd_check_slowdown_harm_around(c, ws, m, o, x->first, x->last, s, &h, err);
+                if (rc)
+                    return rc;
+            }
+            if (h.frame >= 0)
+                snprintf(x->msg + l, sizeof x->msg - l,
+                         "; held still the pose asks %.1f N·m: %.2fx slower fits its peak, but would raise "
+                         "%s to %.1f N·m at frame %d, where the motion leans on its momentum (held still "
+                         "%.1f N·m): slowing down cannot fix it",
+                         fabs(t0), s, r->joints[h.joint].name, fabs(h.slowed_nm), h.frame, fabs(h.still_nm));
+            else
+                snprintf(x->msg + l, sizeof x->msg - l, "; held still the pose asks %.1f N·m: it fits %.2fx slower%s",
+                         fabs(t0), s, s <= o->fix_time_max ? " (lfd check --fix)" : " (more than --fix-time-max)");
         }
     }
     return LFD_OK;
@@ -393,4 +441,119 @@ void lfd_help_split_json(const lfd_help_split *s, lfd_jw *jw)
         lfd_jw_arr_end(jw);
     }
     lfd_jw_obj_end(jw);
+}
+
+/* ---- what slowing down does to the torques ---------------------------------------------- */
+int lfd_check_torque_frames(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                            const lfd_check_opts *opts, int a, int b, double *tau, double *still,
+                            lfd_err *err)
+{
+    const lfd_robot *r = lfd_checker_robot(c);
+    int n = mo->nframes, nj = r->njoints;
+    if (a < 0 || b >= n || a > b)
+        return lfd_fail(err, LFD_EARG, "frames %d-%d are outside the motion (0-%d)", a, b, n - 1);
+    lfd_check_opts o;
+    if (opts)
+        o = *opts;
+    else
+        lfd_check_opts_init(&o);
+    o.series = 1;
+    o.checks = (1u << LFD_CG_TORQUE) | (1u << LFD_CG_BALANCE);
+    /* the motion's own: frames a-2..b+2, so that a..b take their central
+       differences as in the whole clip */
+    int wa = a - 2 < 0 ? 0 : a - 2, wb = b + 2 > n - 1 ? n - 1 : b + 2, m3 = 3 * (b - a + 1);
+    lfd_motion sub = *mo;
+    sub.nframes = wb - wa + 1;
+    sub.qpos = mo->qpos + (size_t)wa * (size_t)mo->nq;
+    sub.qvel = NULL;
+    lfd_check_report *rep = NULL;
+    double *q = malloc((size_t)m3 * (size_t)mo->nq * sizeof(double));
+    int rc = q ? lfd_check_report_new(&rep, err) : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    if (rc == LFD_OK && (rc = lfd_check_motion(c, ws, &sub, &o, rep, err)) == LFD_OK)
+        memcpy(tau, rep->s_torque + (size_t)(a - wa) * (size_t)nj,
+               (size_t)(b - a + 1) * (size_t)nj * sizeof(double));
+    /* held still: each frame three times, the middle one's torque (its
+       neighbours are itself: no velocity, no acceleration) */
+    if (rc == LFD_OK) {
+        for (int k = 0; k < m3; k++)
+            memcpy(q + (size_t)k * mo->nq, lfd_motion_frame(mo, a + k / 3), (size_t)mo->nq * sizeof(double));
+        lfd_motion st = *mo;
+        st.qpos = q;
+        st.qvel = NULL;
+        st.nframes = m3;
+        if ((rc = lfd_check_motion(c, ws, &st, &o, rep, err)) == LFD_OK)
+            for (int k = 0; k <= b - a; k++)
+                memcpy(still + (size_t)k * nj, rep->s_torque + (size_t)(3 * k + 1) * (size_t)nj,
+                       (size_t)nj * sizeof(double));
+    }
+    lfd_check_report_free(&rep);
+    free(q);
+    return rc;
+}
+
+int lfd_check_slowdown_harm(const lfd_robot *r, const lfd_check_opts *opts, int a, int b,
+                            const double *tau, const double *still, const double *rate,
+                            lfd_slowdown_harm *out)
+{
+    lfd_check_opts def;
+    if (!opts) {
+        lfd_check_opts_init(&def);
+        opts = &def;
+    }
+    int nj = r->njoints;
+    memset(out, 0, sizeof *out);
+    out->frame = out->joint = -1;
+    for (int k = 0; k <= b - a; k++) {
+        double s = rate[k];
+        if (!(s > 1))
+            continue;
+        for (int j = 0; j < nj; j++) {
+            double lim = opts->torque_hard * r->joints[j].torque_max;
+            if (!(lim > 0) || !isfinite(lim))
+                continue;
+            double t = tau[(size_t)k * nj + j], t0 = still[(size_t)k * nj + j];
+            double ts = t0 + (t - t0) / (s * s);
+            if (fabs(t) <= lim && fabs(ts) > lim) {
+                out->frame = a + k;
+                out->joint = j;
+                out->torque_nm = t;
+                out->slowed_nm = ts;
+                out->still_nm = t0;
+                out->rate = s;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int lfd_check_momentum_frames(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
+                              const lfd_check_opts *opts, int *count, lfd_err *err)
+{
+    const lfd_robot *r = lfd_checker_robot(c);
+    lfd_check_opts def;
+    if (!opts) {
+        lfd_check_opts_init(&def);
+        opts = &def;
+    }
+    int n = mo->nframes, nj = r->njoints;
+    *count = 0;
+    if (n < 1)
+        return LFD_OK;
+    double *tau = malloc(2 * (size_t)n * (size_t)nj * sizeof(double));
+    if (!tau)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    double *still = tau + (size_t)n * nj;
+    int rc = lfd_check_torque_frames(c, ws, mo, opts, 0, n - 1, tau, still, err);
+    for (int k = 0; rc == LFD_OK && k < n; k++)
+        for (int j = 0; j < nj; j++) {
+            double lim = opts->torque_hard * r->joints[j].torque_max;
+            if (lim > 0 && isfinite(lim) && fabs(tau[(size_t)k * nj + j]) <= lim &&
+                fabs(still[(size_t)k * nj + j]) > lim) {
+                (*count)++;
+                break;
+            }
+        }
+    free(tau);
+    return rc;
 }

@@ -34,7 +34,6 @@
 #include "core/lfd_quat.h"
 #include "sim/lfd_check_int.h"
 
-#define FIX_TIME_RAMP_S 0.3
 #define FIX_LIFT_RAMP_S 0.2
 #define FIX_LIFT_CLEAR_M 0.0005
 #define FIX_SOFT_AIM 0.97 /* aim this far under the soft limit */
@@ -51,16 +50,6 @@ static void add_line(char (*lines)[256], int *n, const char *fmt, ...)
     vsnprintf(lines[*n], 256, fmt, ap);
     va_end(ap);
     (*n)++;
-}
-
-/* raised-cosine weight at distance d (frames) for a ramp of R frames */
-static double ramp_w(double d, double R)
-{
-    if (d <= 0)
-        return 1;
-    if (d >= R)
-        return 0;
-    return 0.5 * (1 + cos(M_PI * d / R));
 }
 
 /* deepest penetration of any robot body into the floor at pose q */
@@ -219,9 +208,27 @@ static int torque_rates(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
         }
         if (sfac <= 1)
             continue;
+        if (!umap) {
+            /* on the input: not where the slow-down would raise a
+               neighbouring frame's torque past a limit, as where a walk
+               leans on its momentum (the still pose asks more than the
+               motion at its pace) */
+            lfd_slowdown_harm h;
+            int rc = lfd_check_slowdown_harm_around(c, ws, mm, o, a, b, sfac, &h, err);
+            if (rc)
+                return rc;
+            if (h.frame >= 0) {
+                add_line(log->left, &log->nleft,
+                         "%s torque %.1f N·m over frames %d-%d: %.2fx slower would raise %s to %.1f N·m at "
+                         "frame %d, where the motion leans on its momentum (held still %.1f): not slowed",
+                         jt->name, fabs(t), a, b, sfac, r->joints[h.joint].name, fabs(h.slowed_nm),
+                         h.frame, fabs(h.still_nm));
+                continue;
+            }
+        }
         for (int f = 0; f < n; f++) {
             double dist = f < a ? a - f : f > b ? f - b : 0;
-            double v = (umap ? base[f] : 1) * (1 + (sfac - 1) * ramp_w(dist, R));
+            double v = (umap ? base[f] : 1) * (1 + (sfac - 1) * lfd_check_ramp_w(dist, R));
             if (v > rate[f]) {
                 rate[f] = v;
                 *more = 1;
@@ -294,7 +301,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
        acceleration limits */
     for (int f = 0; f < n; f++)
         rate[f] = 1;
-    double R = FIX_TIME_RAMP_S * in->fps;
+    double R = LFD_CHECK_FIX_RAMP_S * in->fps;
     for (int i = 0; i < rep->nfindings; i++) {
         const lfd_check_finding *x = &rep->finding[i];
         if ((x->kind != LFD_CK_VEL && x->kind != LFD_CK_ACC) || x->joint < 0)
@@ -317,7 +324,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
             continue;
         for (int f = 0; f < n; f++) {
             double dist = f < x->first ? x->first - f : f > x->last ? f - x->last : 0;
-            double v = 1 + (s - 1) * ramp_w(dist, R);
+            double v = 1 + (s - 1) * lfd_check_ramp_w(dist, R);
             if (v > rate[f])
                 rate[f] = v;
         }
@@ -466,7 +473,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
                     continue;
                 for (int f = g - w; f <= g + w; f++)
                     if (f >= 0 && f < nout)
-                        lift[f] = fmax(lift[f], need[g] * ramp_w(abs(f - g), RL));
+                        lift[f] = fmax(lift[f], need[g] * lfd_check_ramp_w(abs(f - g), RL));
             }
             for (int f = 0; f < nout; f++)
                 lfd_motion_frame(out, f)[2] += lift[f];

@@ -35,6 +35,7 @@ typedef struct job {
        own (0: that does not fit either), and whether it was applied */
     double local_ratio;
     int local_applied;
+    int momentum_frames; /* where nothing fits: the frames that lean on their momentum (-1: not measured) */
     char rate_note[128];      /* what --in-fps did to this input ("" without it) */
 } job;
 
@@ -219,6 +220,7 @@ static void probe_local(pool *p, job *j, lfd_motion *m)
     lfd_check_opts o;
     lfd_check_opts_init(&o);
     j->local_ratio = 0;
+    j->momentum_frames = -1;
     int rc = lfd_checker_new(&c, p->robot, &err);
     if (rc == LFD_OK)
         rc = lfd_check_ws_new(&ws, c, &err);
@@ -241,6 +243,11 @@ static void probe_local(pool *p, job *j, lfd_motion *m)
             }
         }
     }
+    /* nothing fits: say how much of the motion leans on its momentum,
+       where slowing down raises the torque instead of lowering it */
+    if (rc == LFD_OK && j->local_ratio == 0 &&
+        lfd_check_momentum_frames(c, ws, m, &o, &j->momentum_frames, &err) != LFD_OK)
+        j->momentum_frames = -1;
     free(log);
     lfd_motion_free(&out);
     lfd_check_report_free(&rep);
@@ -253,6 +260,7 @@ static void run_job(pool *p, job *j)
     lfd_human h;
     lfd_motion m;
     j->time_scale = 1;
+    j->momentum_frames = -1;
     j->rc = lfd_human_load(&h, j->in, &p->hopts, &j->err);
     if (j->rc)
         return;
@@ -317,6 +325,11 @@ static void print_check(const job *j)
     else if (j->time_scale_needed == 0 && j->local_ratio > 0)
         printf("  the torques do not fit slowed down as a whole up to 2x, but slowing their peaks alone "
                "would fit them at %.2fx the duration (--time-scale auto, or lfd check --fix)\n", j->local_ratio);
+    else if (j->time_scale_needed == 0 && j->momentum_frames > 0)
+        printf("  the torques do not fit slowed down up to 2x, as a whole or at their peaks: at %d of %d "
+               "frames the motion leans on its momentum (held still, the pose would ask more than a "
+               "joint's limit, so slowing down raises that torque; lfd check --explain-torque FRAME "
+               "says what a peak is made of)\n", j->momentum_frames, j->rep.frames);
     else if (j->time_scale_needed == 0)
         printf("  the torques do not fit slowed down up to 2x, as a whole or at their peaks "
                "(lfd check --explain-torque FRAME says what a peak is made of)\n");
@@ -455,6 +468,8 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
                 lfd_jw_knum(&jw, "time_scale_needed", j->time_scale_needed);
                 lfd_jw_knum(&jw, "local_slowdown_ratio", j->local_ratio);
                 lfd_jw_kbool(&jw, "local_slowdown_applied", j->local_applied);
+                if (j->momentum_frames >= 0)
+                    lfd_jw_knum(&jw, "momentum_frames", j->momentum_frames);
                 lfd_jw_obj_end(&jw);
             }
             lfd_jw_obj_end(&jw);
