@@ -215,6 +215,7 @@ typedef enum {
     LFD_RT_DYN_SLIDE,      /* a planted foot would slide past the cap (m) */
     LFD_RT_DYN_ROOT_JUMP,  /* the root would jump past the cap (m) */
     LFD_RT_DYN_FLOOR,      /* a sole would go below the floor past the cap (m) */
+    LFD_RT_DYN_LIFT,       /* a planted foot would leave the floor past the cap (m) */
     LFD_RT_DYN_HANDS,      /* the hands would leave their targets past the cap (m, mean) */
     LFD_RT_DYN_ACC,        /* joint acceleration p99 would pass the cap (rad/s^2) */
     LFD_RT_DYN_NOT_TRIED   /* skipped: the first round was refused */
@@ -257,6 +258,9 @@ typedef struct lfd_retarget_report {
     double stance_roll_mean_rad;             /* planted soles' sideways tilt, outside needs-support */
     double stance_roll_max_rad;              /* ranges: mean and largest (0 without stance frames) */
     double floor_pen_max_m;                  /* deepest sole corner below z = 0 (>= 0) */
+    double pin_lift_max_m;                   /* highest a planted foot's lowest sole corner is
+                                                above z = 0 (>= 0): a stance foot off the floor
+                                                carries nothing (lfd check loads corners within 2 cm) */
     double hand_err_mean_m, foot_err_mean_m; /* to the scaled human targets, unpinned */
     double scale_root;
     double root_jump_max_m;                  /* root's deviation from the midpoint of its neighbours */
@@ -325,6 +329,10 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
 #define LFD_RETARGET_WARN_ACC_P99 60.0
 #define LFD_RETARGET_WARN_SLIDE_M 0.01
 #define LFD_RETARGET_WARN_FLOOR_M 0.005
+/* the dynamics filter may not lift a planted foot's lowest sole corner further off
+   the floor than this (or than it was): half the height at which lfd check stops
+   letting a corner carry load */
+#define LFD_RETARGET_PIN_LIFT_CAP_M 0.01
 #define LFD_RETARGET_WARN_SPEED_LO 0.8
 #define LFD_RETARGET_WARN_SPEED_HI 1.25
 #define LFD_RETARGET_TRAVEL_MIN_M 0.5

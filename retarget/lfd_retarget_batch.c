@@ -316,7 +316,7 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
         lfd_mj_mark_body(r->m, on, r->feet[side].body_id);
     }
     rep->hand_err_mean_m = rep->foot_err_mean_m = 0;
-    rep->floor_pen_max_m = rep->foot_slide_max_m = 0;
+    rep->floor_pen_max_m = rep->foot_slide_max_m = rep->pin_lift_max_m = 0;
     rep->contact_phases = 0;
     for (int k = 0; k < n; k++) {
         memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)m->nq * sizeof(double));
@@ -350,10 +350,12 @@ static int measure_motion(const lfd_retargeter *rt, const lfd_rt_clip *c, const 
                 rep->contact_phases++;
                 memcpy(pin_start[side], flat, sizeof pin_start[side]);
             }
-            if (pin)
+            if (pin) {
                 rep->foot_slide_max_m = fmax(rep->foot_slide_max_m,
                                              hypot(flat[0] - pin_start[side][0],
                                                    flat[1] - pin_start[side][1]));
+                rep->pin_lift_max_m = fmax(rep->pin_lift_max_m, lfd_rt_foot_lowest(r, d, side));
+            }
             prev_pin[side] = pin;
         }
         rep->floor_pen_max_m = fmax(rep->floor_pen_max_m, -lfd_rt_lowest_sole(r, d));
@@ -490,7 +492,7 @@ static int measure_feet(const lfd_retargeter *rt, const lfd_rt_clip *c, const lf
 /* what a round or a direct step of the dynamics filter may not push a
    motion's figures past */
 typedef struct dyn_caps {
-    double slide, jump, floor, hand, acc;
+    double slide, jump, floor, lift, hand, acc;
 } dyn_caps;
 
 /* the cap fig passes (LFD_RT_DYN_KEPT: none), with its figure and limit */
@@ -502,6 +504,7 @@ static lfd_retarget_dyn_stop caps_check(const lfd_retarget_report *fig, const dy
     } c[] = {{LFD_RT_DYN_SLIDE, fig->foot_slide_max_m, cap->slide},
              {LFD_RT_DYN_ROOT_JUMP, fig->root_jump_max_m, cap->jump},
              {LFD_RT_DYN_FLOOR, fig->floor_pen_max_m, cap->floor},
+             {LFD_RT_DYN_LIFT, fig->pin_lift_max_m, cap->lift},
              {LFD_RT_DYN_HANDS, fig->hand_err_mean_m, cap->hand},
              {LFD_RT_DYN_ACC, fig->acc_p99_rad_s2, cap->acc}};
     /* of several, the one passed furthest for its cap */
@@ -526,6 +529,7 @@ const char *lfd_rt_dyn_why_name(lfd_rt_dyn_why why)
     case LFD_RT_DYN_SLIDE: return "slide";
     case LFD_RT_DYN_ROOT_JUMP: return "root_jump";
     case LFD_RT_DYN_FLOOR: return "floor";
+    case LFD_RT_DYN_LIFT: return "lift";
     case LFD_RT_DYN_HANDS: return "hands";
     case LFD_RT_DYN_ACC: return "acc";
     case LFD_RT_DYN_NOT_TRIED: return "not_tried";
@@ -591,13 +595,14 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         rc = lfd_rt_zmp_error(rt, m, LFD_RT_SUPPORT_LEVER, c->no_support, &e_best, &worst, err);
     /* the figures a round may not push past the warning thresholds (or
        past what the motion as it came in had) */
-    dyn_caps cap = {0, 0, 0, 0, INFINITY};
+    dyn_caps cap = {0, 0, 0, 0, 0, INFINITY};
     if (rc == LFD_OK && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK) {
         cap.slide = fmax(fig->foot_slide_max_m, LFD_RETARGET_WARN_SLIDE_M) + DYN_SLIDE_SLACK_M;
         cap.hand = fmin(fig->hand_err_mean_m + DYN_HAND_SLACK_M,
                         fmax(fig->hand_err_mean_m, LFD_RETARGET_WARN_HAND_M));
         cap.jump = fmax(fig->root_jump_max_m, LFD_RETARGET_WARN_ROOT_JUMP_M);
         cap.floor = fmax(fig->floor_pen_max_m, LFD_RETARGET_WARN_FLOOR_M);
+        cap.lift = fmax(fig->pin_lift_max_m, LFD_RETARGET_PIN_LIFT_CAP_M);
     }
     if (rc == LFD_OK) {
         memcpy(best, m->qpos, nq_all * sizeof(double));
@@ -1111,6 +1116,7 @@ static void dyn_stop_text(const lfd_retarget_dyn_stop *st, char *buf, size_t n)
     } caps[] = {{LFD_RT_DYN_SLIDE, "planted-foot slide", 100, 1, "cm"},
                 {LFD_RT_DYN_ROOT_JUMP, "root jump", 1000, 1, "mm"},
                 {LFD_RT_DYN_FLOOR, "floor penetration", 1000, 1, "mm"},
+                {LFD_RT_DYN_LIFT, "a planted foot's lift off the floor", 1000, 1, "mm"},
                 {LFD_RT_DYN_HANDS, "the hands' mean error", 100, 1, "cm"},
                 {LFD_RT_DYN_ACC, "joint acceleration p99", 1, 0, "rad/s^2"}};
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
@@ -1189,8 +1195,8 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
             rep->range_violations, rep->limit_hit_frames);
     fprintf(fp, "  peak joint velocity %.2f of the limit (%s)\n", rep->peak_vel_ratio,
             rep->peak_vel_joint[0] ? rep->peak_vel_joint : "-");
-    fprintf(fp, "  contact phases %d, worst foot slide %.4f m, floor penetration %.4f m\n",
-            rep->contact_phases, rep->foot_slide_max_m, rep->floor_pen_max_m);
+    fprintf(fp, "  contact phases %d, worst foot slide %.4f m, floor penetration %.4f m, planted feet up to %.4f m off the floor\n",
+            rep->contact_phases, rep->foot_slide_max_m, rep->floor_pen_max_m, rep->pin_lift_max_m);
     if (rep->swings)
         fprintf(fp, "  swings %d: lowest sole corner in mid-swing %.1f cm at least, %d under %.0f cm%s\n",
                 rep->swings, 100 * fmax(rep->swing_low_min_m, 0) + 0.0, rep->swings_low,
@@ -1289,6 +1295,7 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_kstr(jw, "peak_vel_joint", rep->peak_vel_joint);
     lfd_jw_kint(jw, "contact_phases", rep->contact_phases);
     lfd_jw_knum(jw, "foot_slide_max_m", rep->foot_slide_max_m);
+    lfd_jw_knum(jw, "pin_lift_max_m", rep->pin_lift_max_m);
     lfd_jw_kint(jw, "swings", rep->swings);
     lfd_jw_kint(jw, "swings_low", rep->swings_low);
     lfd_jw_knum(jw, "swing_low_min_m", rep->swing_low_min_m);

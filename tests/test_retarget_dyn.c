@@ -175,6 +175,8 @@ static void walk_on(const char *robot, const char *name, double help_max, int ha
         CHECK(rep[1].hand_err_mean_m <= 0.02);
         CHECK(rep[1].foot_slide_max_m <= 0.02);
         CHECK(rep[1].zmp_shift_max_m <= ZMP_MAX_SHIFT_M + 1e-9);
+        /* nor does it lift a planted foot off the floor */
+        CHECK(rep[1].pin_lift_max_m <= fmax(rep[0].pin_lift_max_m, LFD_RETARGET_PIN_LIFT_CAP_M) + 1e-9);
         check_filter_account(&rep[1]);
         CHECK(rep[1].acc_p99_rad_s2 <= LFD_RETARGET_WARN_ACC_P99);
     }
@@ -225,6 +227,37 @@ TEST(retarget_dynamics_filter_mixamo_walk_g1) { walk_on("g1", "mixamorig_freebvh
 TEST(retarget_dynamics_filter_lafan1_walk_h1)
 {
     walk_on("h1", "lafan1_walk1_subject1_first91.bvh", 0.05, 0);
+}
+
+/* H1's bandai2 walk-turn: the last, direct step of the filter on the
+   exact support (the root moved and the legs putting the feet back, no
+   feet step after it) lifted the right foot, standing on its toe edge in
+   the push-off, 2.0 cm off the floor at frame 59 while the person's toe
+   was down: the robot's leg, planar below the hip roll, does not reach
+   where the root went.  lfd check lets a sole corner carry load within
+   2 cm of the floor, so that frame had one foot and asked 0.20 body
+   weights of help.  The filter now refuses a step that lifts a planted
+   foot's lowest corner more than LFD_RETARGET_PIN_LIFT_CAP_M off the
+   floor: the help is the issue's 5 % at most, and no planted foot is over
+   1 cm up.  (The refused step had lowered the ankle's torque peak from
+   1.72 to 1.06 of its limit; this walk fails on it either way.) */
+TEST(retarget_dynamics_filter_keeps_planted_feet_down_bandai2_walk_h1)
+{
+    lfd_robot *r;
+    lfd_human h;
+    if (!shared_clip_on("h1", "bandai2_walk_turn_left_normal_001.bvh", &r, &h))
+        return;
+    double assist[2] = {0};
+    int nfail[2] = {0};
+    lfd_retarget_report rep[2];
+    if (without_and_with(r, &h, assist, nfail, rep)) {
+        fprintf(stderr, "bandai2 h1: help %.3f -> %.3f bw, planted feet up to %.1f -> %.1f mm\n", assist[0],
+                assist[1], 1000 * rep[0].pin_lift_max_m, 1000 * rep[1].pin_lift_max_m);
+        CHECK(rep[1].pin_lift_max_m <= LFD_RETARGET_PIN_LIFT_CAP_M);
+        CHECK(assist[1] <= 0.05);
+    }
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
 }
 
 /* lfd's own procedural walk (no ../shared needed) onto G1 at 30 fps: the
