@@ -281,8 +281,8 @@ void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw
    ramps either side, would push a joint past its limit at a frame where the
    motion keeps it within (lfd_check_slowdown_harm) */
 int lfd_check_slowdown_harm_around(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
-                                const lfd_check_opts *o, int first, int last, double s,
-                                lfd_slowdown_harm *h, lfd_err *err)
+                                   const lfd_check_opts *o, int first, int last, double s,
+                                   lfd_slowdown_harm *h, lfd_err *err)
 {
     const lfd_robot *r = lfd_checker_robot(c);
     int n = m->nframes, nj = r->njoints;
