@@ -1382,6 +1382,22 @@ static void reachable_foot_quat(const lfd_retargeter *rt, const mjData *d, int s
    out in the swing after it (over PIN_RAMP_OUT_S), so switching contacts
    never moves a joint in one frame and a foot rolling onto its toe at
    the end of a stance stays on its pin. */
+/* Where a leg cannot set its foot's roll (fewer than six joints: H1), the
+   feet step's correction ramps in over the last PIN_RAMP_S of the swing
+   before a touch-down and holds the whole stance, instead of ramping in
+   over the first PIN_RAMP_S after it: such a foot rolls as the hips put it,
+   and while the correction came in after the landing, its flat-foot point
+   moved 1-1.5 cm under the planted foot (H1's bandai1 walk: each left
+   landing, a 1.7 cm slide; lfd's procedural walk 1.3 cm), where in the
+   swing the same move slides nothing.  Legs with six joints keep the ramp
+   after the touch-down: on G1 the other way moves mixamo's walk, whose
+   stance ankle leans on its momentum at frame 58, from 0.77 to 1.00-1.02
+   of its torque limit on four draws of five (docs/retarget.md part 22). */
+static int ramp_before(const lfd_retargeter *rt, int side)
+{
+    return !rt->foot_roll_set[side];
+}
+
 int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lfd_err *err)
 {
     const lfd_robot *r = rt->r;
@@ -1413,10 +1429,12 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
                 continue;
             /* a contact phase is pinned, on the floor, where the smoothed foot is
                half-way into it (the ramp's middle): the drift that smoothing
-               leaves around a landing then splits to both sides of the pin */
+               leaves around a landing then splits to both sides of the pin.
+               Where the correction ramps in before the touch-down
+               (ramp_before), where the smoothed foot is at the touch-down */
             if (k == 0 || !c->pinned[2 * (k - 1) + side]) {
                 int k2 = k;
-                while (k2 + 1 < m->nframes && c->pinned[2 * (k2 + 1) + side] &&
+                while (!ramp_before(rt, side) && k2 + 1 < m->nframes && c->pinned[2 * (k2 + 1) + side] &&
                        c->level[2 * k2 + side] < 0.5)
                     k2++;
                 double a2[3];
@@ -1477,22 +1495,28 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
        the foot rolled: G1's bandai2 walk slid 1.7 cm in its last frame.)
        Frames are visited backwards so a lift-off frame's stance neighbour
        still holds its own correction when it is read. */
-    double ramp_out = fmax(1, PIN_RAMP_OUT_S * m->fps);
+    double ramp_out = fmax(1, PIN_RAMP_OUT_S * m->fps), ramp_in = fmax(1, PIN_RAMP_S * m->fps);
     size_t nq = (size_t)r->nq;
     for (int k = m->nframes - 1; rc == LFD_OK && k >= 0; k--) {
         double *q = lfd_motion_frame(m, k);
         const double *q0 = sc.q0 + (size_t)k * nq;
         for (int side = 0; side < 2; side++) {
-            double lv = 1, wp = 0;
-            int kp = k;
+            double lv = 1, wp = 0, wn = 0;
+            int kp = k, kn = k;
             if (c->pinned[2 * k + side]) {
-                lv = c->level[2 * k + side];
+                lv = ramp_before(rt, side) ? 1 : c->level[2 * k + side];
             } else {
                 while (kp > 0 && k - kp <= ramp_out && !c->pinned[2 * kp + side])
                     kp--;
                 if (c->pinned[2 * kp + side] && k - kp < ramp_out + 1) {
                     double x = 1 - (k - kp) / (ramp_out + 1);
-                    wp = x * x * (3 - 2 * x) * c->level[2 * kp + side];
+                    wp = x * x * (3 - 2 * x) * (ramp_before(rt, side) ? 1 : c->level[2 * kp + side]);
+                }
+                while (ramp_before(rt, side) && kn + 1 < m->nframes && kn - k <= ramp_in && !c->pinned[2 * kn + side])
+                    kn++;
+                if (ramp_before(rt, side) && c->pinned[2 * kn + side] && kn - k < ramp_in + 1) {
+                    double x = 1 - (kn - k) / (ramp_in + 1);
+                    wn = x * x * (3 - 2 * x);
                 }
             }
             for (int j = 0; j < r->njoints; j++) {
@@ -1502,6 +1526,8 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
                 q[a] = q0[a] + lv * (q[a] - q0[a]);
                 if (wp > 0)
                     q[a] += wp * (m->qpos[(size_t)kp * nq + a] - sc.q0[(size_t)kp * nq + a]);
+                if (wn > 0)
+                    q[a] += wn * (m->qpos[(size_t)kn * nq + a] - sc.q0[(size_t)kn * nq + a]);
             }
         }
     }

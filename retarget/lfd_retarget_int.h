@@ -9,7 +9,7 @@
 #define BLEND_S 0.1      /* leaving contact: blend from the pin back to the human */
 #define PIN_POS_GAIN 30.0 /* weight multipliers of pinned feet */
 #define PIN_ROT_GAIN 1.0
-#define PIN_RAMP_S 0.15 /* the feet step's correction ramps in after a touch-down over this time */
+#define PIN_RAMP_S 0.15 /* the feet step's correction ramps in after a touch-down over this time (legs that cannot set their foot's roll: before it, in the swing) */
 #define PIN_RAMP_OUT_S 0.15 /* ... and out after a lift-off, in the swing, over this time (it faded out before the lift-off, over 0.07 s, until the stance feet were held to it) */
 #define SHIFT_PELVIS_GAIN 100.0 /* pelvis weight multiplier on a whole-clip pass's path */
 #define ROOT_SMOOTH_HZ 3.0 /* cutoff of the whole-clip pass's pelvis path (Whittaker, gain 1/2) */

@@ -433,6 +433,13 @@ typedef struct lfd_slowdown_harm {
 int lfd_check_slowdown_harm(const lfd_robot *r, const lfd_check_opts *o, int a, int b,
                             const double *tau, const double *still, const double *rate,
                             lfd_slowdown_harm *out);
+/* Whether slowing frames first..last of m by s, with --fix's raised-cosine
+   ramps of 0.3 s either side, would push a joint past its hard torque
+   limit at a frame where the motion at its pace keeps it within
+   (lfd_check_slowdown_harm; h->frame -1: no) */
+int lfd_check_slowdown_harm_around(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
+                                   const lfd_check_opts *o, int first, int last, double s,
+                                   lfd_slowdown_harm *h, lfd_err *err);
 /* *count: the frames of m where the motion leans on its momentum (a joint
    within its hard torque limit that, with the pose held still, would be
    past it) */

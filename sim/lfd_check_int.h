@@ -120,14 +120,6 @@ static inline double lfd_check_acc_limit(const lfd_robot_joint *jt, const lfd_ch
    of a slowed range (raised cosine: lfd_check_ramp_w) */
 #define LFD_CHECK_FIX_RAMP_S 0.3
 
-/* Whether slowing frames first..last of m by s, with --fix's raised-cosine
-   ramps of LFD_CHECK_FIX_RAMP_S either side, would push a joint past its
-   hard torque limit at a frame where the motion at its pace keeps it
-   within (lfd_check_slowdown_harm; h->frame -1: no).  lfd_check_explain.c */
-int lfd_check_slowdown_harm_around(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *m,
-                                   const lfd_check_opts *o, int first, int last, double s,
-                                   lfd_slowdown_harm *h, lfd_err *err);
-
 /* raised-cosine weight at distance d (frames) for a ramp of R frames */
 static inline double lfd_check_ramp_w(double d, double R)
 {

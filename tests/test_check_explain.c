@@ -373,6 +373,22 @@ TEST(check_momentum_frames_of_a_quick_bob)
         fprintf(stderr, "    momentum frames: quick %d of %d, slow %d of %d\n", nf, n, ns, slow.nframes);
     CHECK(nf > 0);
     CHECK_EQ_INT(ns, 0);
+    /* slowing the top of a quick bob down 2x (and 0.3 s either side by
+       less) pushes a knee that is within that limit at the motion's pace
+       past it: held still, the top's pose asks more */
+    lfd_slowdown_harm hm;
+    CHECK_OK(lfd_check_slowdown_harm_around(c, ws, &fast, &o, top - 1, top + 1, 2.0, &hm, &err), &err);
+    if (getenv("LFD_TEST_VERBOSE"))
+        fprintf(stderr, "    slowing the top 2x: frame %d joint %d, %.1f -> %.1f N m (still %.1f)\n", hm.frame,
+                hm.joint, hm.torque_nm, hm.slowed_nm, hm.still_nm);
+    CHECK(hm.frame >= top - 9 && hm.frame <= top + 9);
+    CHECK(hm.joint >= 0 && strstr(r->joints[hm.joint].name, "knee") != NULL);
+    double lim = o.torque_hard * r->joints[k].torque_max;
+    CHECK(fabs(hm.torque_nm) <= lim && fabs(hm.slowed_nm) > lim && fabs(hm.still_nm) > lim);
+    CHECK_NEAR(hm.slowed_nm, hm.still_nm + (hm.torque_nm - hm.still_nm) / (hm.rate * hm.rate), 1e-9);
+    /* the bottom of a slow bob, slowed the same, harms nothing there */
+    CHECK_OK(lfd_check_slowdown_harm_around(c, ws, &slow, &o, 46, 50, 2.0, &hm, &err), &err);
+    CHECK_EQ_INT(hm.frame, -1);
 done:
     free(tau);
     lfd_motion_free(&fast);

@@ -807,7 +807,7 @@ static void procedural_walk_30(const lfd_robot *r, double clear_m, lfd_motion *m
     lfd_human_free(&h);
 }
 
-static void feet_hold_to_lift_off(const char *robot)
+static void feet_hold_to_lift_off(const char *robot, double acc_p99_max)
 {
     lfd_robot *r = load(robot);
     if (!r)
@@ -819,13 +819,57 @@ static void feet_hold_to_lift_off(const char *robot)
             robot, rep.foot_slide_max_m, rep.contact_phases, rep.acc_p99_rad_s2);
     CHECK(rep.contact_phases >= 6);
     CHECK(rep.foot_slide_max_m < 0.008);
-    CHECK(rep.acc_p99_rad_s2 < 60);
+    CHECK(rep.acc_p99_rad_s2 < acc_p99_max);
     lfd_motion_free(&m);
     lfd_robot_free(&r);
 }
 
-TEST(retarget_planted_feet_hold_to_the_lift_off_g1) { feet_hold_to_lift_off("g1"); }
-TEST(retarget_planted_feet_hold_to_the_lift_off_h1) { feet_hold_to_lift_off("h1"); }
+TEST(retarget_planted_feet_hold_to_the_lift_off_g1) { feet_hold_to_lift_off("g1", 60); }
+/* H1's landing correction is made in the last 0.15 s of the swing (its legs
+   cannot set the foot's roll; docs/retarget.md part 22): the planted feet
+   slide 0.1 cm instead of 0.4, and the landing knee turns faster, p99 65
+   rad/s^2 instead of 58 on this walk without the dynamics filter (61 -> 67
+   with it; the shared walks stay at 57 or under) */
+TEST(retarget_planted_feet_hold_to_the_lift_off_h1) { feet_hold_to_lift_off("h1", 70); }
+
+/* H1's legs cannot set their foot's roll (no ankle roll): the hips roll
+   the sole, and while the feet step's correction ramped in after a
+   touch-down the foot's flat-foot point moved under the planted foot: lfd's
+   procedural walk (6 s at 120 Hz, the whole default pipeline, 30 fps)
+   slid 1.29 cm on H1.  Such a leg's correction now ramps in over the end
+   of the swing, before the touch-down: 0.51 cm, under lfd's 1 cm.  No
+   planted foot is lifted doing it, and the swinging feet still clear the
+   floor. */
+TEST(retarget_h1_landing_correction_comes_before_the_touch_down)
+{
+    lfd_robot *r = load("h1");
+    if (!r)
+        return;
+    lfd_human h;
+    lfd_err err = {0};
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 6, .fps = 120};
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    o.progress = 0;
+    o.fps = 30;
+    lfd_motion m;
+    lfd_retarget_report rep;
+    if (lfd_retarget_human(r, &h, &o, &m, &rep, &err) == LFD_OK) {
+        fprintf(stderr, "procedural walk on h1, defaults at 30 fps: slide %.4f m over %d phases, planted feet "
+                        "up to %.4f m, %d of %d swings under 1 cm\n",
+                rep.foot_slide_max_m, rep.contact_phases, rep.pin_lift_max_m, rep.swings_low, rep.swings);
+        CHECK(rep.contact_phases >= 8);
+        CHECK(rep.foot_slide_max_m <= LFD_RETARGET_WARN_SLIDE_M);
+        CHECK(rep.pin_lift_max_m <= LFD_RETARGET_PIN_LIFT_CAP_M);
+        CHECK(rep.swings > 0 && rep.swings_low == 0);
+        lfd_motion_free(&m);
+    } else {
+        CHECK_OK(-1, &err);
+    }
+    lfd_human_free(&h);
+    lfd_robot_free(&r);
+}
 
 /* The swing clearance (--swing-clearance-m, docs/retarget.md part 14).
    lfd's procedural walk onto G1 at 30 fps, the feet and swing steps alone
