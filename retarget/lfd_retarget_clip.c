@@ -1577,7 +1577,8 @@ int lfd_rt_swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *
 /* q's arms solved again by the arms' IK (aws a workspace of rt->ik_arms),
    each hand held where it is in q and every clearance pair taken out to
    its margin; the rest of q as it is */
-static int arms_hold_hands(const lfd_retargeter *rt, lfd_ik_ws *aws, double *q, double *qs, double fps)
+static int arms_hold_hands_w(const lfd_retargeter *rt, lfd_ik_ws *aws, double *q, double *qs, double fps,
+                             double hand_w, int iters)
 {
     const mjModel *mm = rt->r->m;
     double hpos[2 * 3] = {0}, hw[2] = {0};
@@ -1585,9 +1586,16 @@ static int arms_hold_hands(const lfd_retargeter *rt, lfd_ik_ws *aws, double *q, 
     memcpy(d->qpos, q, (size_t)mm->nq * sizeof(double));
     mj_kinematics(mm, d);
     hands_here(rt, d, hpos, hw);
+    for (int s = 0; s < 2; s++)
+        hw[s] *= hand_w;
     memcpy(qs, q, (size_t)mm->nq * sizeof(double));
-    lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / fps, FEET_POLISH_ITERS, NULL, NULL};
+    lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / fps, iters, NULL, NULL};
     return lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL);
+}
+
+static int arms_hold_hands(const lfd_retargeter *rt, lfd_ik_ws *aws, double *q, double *qs, double fps)
+{
+    return arms_hold_hands_w(rt, aws, q, qs, fps, 1, FEET_POLISH_ITERS);
 }
 
 /* The corrections dq (nhit x nq: pose after the arms' IK minus before) of
@@ -1710,6 +1718,7 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
    ARMS_GUARD_PASSES times at most.  Other frames are left as they are.
    Returns the number of frames changed (>= 0) or a negative status. */
 static int arms_guard_pass(const lfd_retargeter *rt, lfd_motion *m, uint8_t *touched, lfd_err *err);
+static int arms_guard_last(const lfd_retargeter *rt, lfd_motion *m, uint8_t *touched, lfd_err *err);
 
 int lfd_rt_arms_guard(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err)
 {
@@ -1719,11 +1728,72 @@ int lfd_rt_arms_guard(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err)
     int rc = 0;
     for (int pass = 0; pass < ARMS_GUARD_PASSES && (rc = arms_guard_pass(rt, m, touched, err)) > 0; pass++)
         ;
+    for (int pass = 0; rc > 0 && pass < ARMS_GUARD_PASSES && (rc = arms_guard_last(rt, m, touched, err)) > 0; pass++)
+        ;
     int changed = 0;
     for (int k = 0; k < m->nframes; k++)
         changed += touched[k];
     free(touched);
     return rc < 0 ? rc : changed;
+}
+
+/* What the eased passes leave: the corrections of neighbouring frames,
+   each eased over ARMS_GUARD_S and combined joint by joint, can leave a
+   frame inside where each frame's own solve was clear (H1's bandai2 walk
+   slowed 1.4x: the right hand 27-49 mm into the hip at frames 66-67, and
+   more passes oscillate).  A frame still inside gets its own correction
+   whole, and its neighbours a share falling linearly to zero over
+   ARMS_GUARD_LAST_S on either side, added; the hands' weight is cut to
+   ARMS_GUARD_HAND_W there, since a hand that is itself in the body cannot
+   be held where it is.  Returns the frames it found inside. */
+static int arms_guard_last(const lfd_retargeter *rt, lfd_motion *m, uint8_t *touched, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    const lfd_ik *ik = rt->ik_arms;
+    int n = m->nframes, w = (int)ceil(ARMS_GUARD_LAST_S * m->fps), nin = 0;
+    if (!ik || ik->npair == 0 || n < 1)
+        return 0;
+    size_t nq = (size_t)r->m->nq;
+    lfd_ik_ws *aws = NULL;
+    int rc = lfd_ik_ws_new(&aws, ik, err);
+    double margin[LFD_IK_MAX_PAIRS];
+    double *buf = rc ? NULL : malloc(3 * nq * sizeof(double));
+    if (rc == LFD_OK && !buf)
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
+    double *q = buf, *qs = buf ? buf + nq : NULL, *c = buf ? buf + 2 * nq : NULL;
+    for (int k = 0; rc == LFD_OK && k < n; k++) {
+        lfd_ik_pair_margins_at(ik, aws, lfd_motion_frame(m, k), margin);
+        int in = 0;
+        for (int i = 0; i < ik->npair && !in; i++)
+            in = margin[i] < fmin(0, ik->pairs[i].margin_m) - ARMS_GUARD_TOL_M;
+        if (!in)
+            continue;
+        nin++;
+        memcpy(q, lfd_motion_frame(m, k), nq * sizeof(double));
+        if (arms_hold_hands_w(rt, aws, q, qs, m->fps, ARMS_GUARD_HAND_W, ARMS_GUARD_LAST_ITERS)) {
+            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: the arms' clearance guard failed (singular step)", k);
+            break;
+        }
+        for (size_t i = 0; i < nq; i++)
+            c[i] = q[i] - lfd_motion_frame(m, k)[i];
+        for (int f = k - w; f <= k + w; f++) {
+            if (f < 0 || f >= n)
+                continue;
+            double wt = 1 - (double)abs(f - k) / (w + 1);
+            double *qf = lfd_motion_frame(m, f);
+            for (int j = 0; j < r->njoints; j++) {
+                size_t a = (size_t)r->joints[j].qpos_adr;
+                qf[a] += wt * c[a];
+            }
+            if (touched)
+                touched[f] = 1;
+        }
+    }
+    if (nin)
+        lfd_rt_impose_bounds(r, m);
+    free(buf);
+    lfd_ik_ws_free(&aws);
+    return rc ? rc : nin;
 }
 
 /* one pass of the guard: frames changed get touched[k] = 1; returns the

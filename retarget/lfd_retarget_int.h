@@ -37,6 +37,9 @@
 #define SWING_PIN_W 1e3 /* ... the frames where a joint's foot is pinned weighted this (the swing's 1) */
 #define ARMS_GUARD_S 0.2 /* the arms' clearance guard eases its correction in and out over this time on either side */
 #define ARMS_GUARD_TOL_M 5e-4 /* ... a pair this much closer than it may be */
+#define ARMS_GUARD_LAST_S 0.1   /* ... then a frame still inside: its own correction, shared linearly over this time */
+#define ARMS_GUARD_HAND_W 0.1   /* ... with the hands' weight cut to this */
+#define ARMS_GUARD_LAST_ITERS 20 /* ... and this many IK iterations */
 #define ARMS_GUARD_PASSES 3 /* ... and runs again on what its easing left, this many times at most */
 #define FEET_POLISH_ITERS 4 /* IK iterations of the feet step (it starts close) */
 #define DYN_SHIFT_ITERS 2   /* ... and of a filter round's legs after a shift of the root */
