@@ -1720,6 +1720,19 @@ static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const dou
 static int arms_guard_pass(const lfd_retargeter *rt, lfd_motion *m, uint8_t *touched, lfd_err *err);
 static int arms_guard_last(const lfd_retargeter *rt, lfd_motion *m, uint8_t *touched, lfd_err *err);
 
+/* 1 if a clearance pair of the arms' IK (ik, its workspace aws) is closer
+   at pose q than it may be: below zero, or below its margin where the
+   robot's own stance has it closer, by more than ARMS_GUARD_TOL_M;
+   margin: LFD_IK_MAX_PAIRS scratch */
+static int arm_inside(const lfd_ik *ik, lfd_ik_ws *aws, const double *q, double *margin)
+{
+    lfd_ik_pair_margins_at(ik, aws, q, margin);
+    for (int i = 0; i < ik->npair; i++)
+        if (margin[i] < fmin(0, ik->pairs[i].margin_m) - ARMS_GUARD_TOL_M)
+            return 1;
+    return 0;
+}
+
 int lfd_rt_arms_guard(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err)
 {
     uint8_t *touched = calloc((size_t)(m->nframes > 0 ? m->nframes : 1), 1);
@@ -1762,11 +1775,7 @@ static int arms_guard_last(const lfd_retargeter *rt, lfd_motion *m, uint8_t *tou
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
     double *q = buf, *qs = buf ? buf + nq : NULL, *c = buf ? buf + 2 * nq : NULL;
     for (int k = 0; rc == LFD_OK && k < n; k++) {
-        lfd_ik_pair_margins_at(ik, aws, lfd_motion_frame(m, k), margin);
-        int in = 0;
-        for (int i = 0; i < ik->npair && !in; i++)
-            in = margin[i] < fmin(0, ik->pairs[i].margin_m) - ARMS_GUARD_TOL_M;
-        if (!in)
+        if (!arm_inside(ik, aws, lfd_motion_frame(m, k), margin))
             continue;
         nin++;
         memcpy(q, lfd_motion_frame(m, k), nq * sizeof(double));
@@ -1815,11 +1824,7 @@ static int arms_guard_pass(const lfd_retargeter *rt, lfd_motion *m, uint8_t *tou
     if (rc == LFD_OK && !hit)
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
     for (int k = 0; rc == LFD_OK && k < n; k++) {
-        lfd_ik_pair_margins_at(ik, aws, lfd_motion_frame(m, k), margin);
-        int in = 0;
-        for (int i = 0; i < ik->npair && !in; i++)
-            in = margin[i] < fmin(0, ik->pairs[i].margin_m) - ARMS_GUARD_TOL_M;
-        if (in)
+        if (arm_inside(ik, aws, lfd_motion_frame(m, k), margin))
             hit[nhit++] = k;
     }
     /* each such frame's correction (its pose after the arms' IK minus before) */

@@ -84,6 +84,25 @@ int lfd_check_explain_torque(const lfd_robot *r, const lfd_motion *mo, const lfd
     return rc;
 }
 
+/* o, or the defaults in *def where o is NULL */
+static const lfd_check_opts *opts_or(const lfd_check_opts *o, lfd_check_opts *def)
+{
+    if (o)
+        return o;
+    lfd_check_opts_init(def);
+    return def;
+}
+
+/* o (NULL: the defaults) with the torque and balance groups only and the
+   per-frame series, into *out */
+static void series_opts(const lfd_check_opts *o, lfd_check_opts *out)
+{
+    lfd_check_opts def;
+    *out = *opts_or(o, &def);
+    out->series = 1;
+    out->checks = (1u << LFD_CG_TORQUE) | (1u << LFD_CG_BALANCE);
+}
+
 int lfd_check_explain_torque_with(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
                                   const lfd_check_opts *opts, int frame, int joint,
                                   lfd_torque_split *out, lfd_err *err)
@@ -91,53 +110,44 @@ int lfd_check_explain_torque_with(const lfd_checker *c, lfd_check_ws *ws, const 
     int rc = explain_at(c, ws, mo, opts, frame, joint, out, err);
     if (rc)
         return rc;
-    /* the pose held still: the frame three times, the middle one's torque */
-    lfd_motion still = *mo;
-    double *q = malloc(3 * (size_t)mo->nq * sizeof(double));
-    if (!q)
+    /* the pose held still (lfd_check_torque_frames) */
+    int nj = lfd_checker_robot(c)->njoints;
+    double *t = malloc(2 * (size_t)nj * sizeof(double));
+    if (!t)
         return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    for (int k = 0; k < 3; k++)
-        memcpy(q + (size_t)k * mo->nq, lfd_motion_frame(mo, frame), (size_t)mo->nq * sizeof(double));
-    still.qpos = q;
-    still.qvel = NULL;
-    still.nframes = 3;
-    lfd_torque_split st;
-    rc = explain_at(c, ws, &still, opts, 1, out->joint, &st, err);
-    free(q);
-    out->still_nm = rc ? NAN : st.torque_nm;
+    rc = lfd_check_torque_frames(c, ws, mo, opts, frame, frame, t, t + nj, err);
+    out->still_nm = rc ? NAN : t[nj + out->joint];
+    free(t);
     return rc;
 }
 
-/* lfd check on the frames of mo around frame (its differences reach two
-   frames either way at the clip's ends) with the torque and balance groups
-   and the per-frame series; *rep (new, the caller frees it) and *k, the
-   frame's index in it */
+/* lfd check on frames a..b of mo and two either side (so that a..b take
+   their central differences as in the whole clip) with the torque and
+   balance groups and the per-frame series; *rep (new, the caller frees it)
+   and *k, frame a's index in it */
 static int window_check(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo,
-                        const lfd_check_opts *opts, int frame, lfd_check_report **rep, int *k,
+                        const lfd_check_opts *opts, int a, int b, lfd_check_report **rep, int *k,
                         lfd_err *err)
 {
     int n = mo->nframes;
     *rep = NULL;
-    if (frame < 0 || frame >= n)
-        return lfd_fail(err, LFD_EARG, "frame %d is outside the motion (0-%d)", frame, n - 1);
-    int a = frame - 2 < 0 ? 0 : frame - 2, b = frame + 2 > n - 1 ? n - 1 : frame + 2;
+    if (a == b && (a < 0 || a >= n))
+        return lfd_fail(err, LFD_EARG, "frame %d is outside the motion (0-%d)", a, n - 1);
+    if (a < 0 || b >= n || a > b)
+        return lfd_fail(err, LFD_EARG, "frames %d-%d are outside the motion (0-%d)", a, b, n - 1);
+    int wa = a - 2 < 0 ? 0 : a - 2, wb = b + 2 > n - 1 ? n - 1 : b + 2;
     lfd_motion sub = *mo;
-    sub.nframes = b - a + 1;
-    sub.qpos = mo->qpos + (size_t)a * (size_t)mo->nq;
+    sub.nframes = wb - wa + 1;
+    sub.qpos = mo->qpos + (size_t)wa * (size_t)mo->nq;
     sub.qvel = NULL;
     lfd_check_opts o;
-    if (opts)
-        o = *opts;
-    else
-        lfd_check_opts_init(&o);
-    o.series = 1;
-    o.checks = (1u << LFD_CG_TORQUE) | (1u << LFD_CG_BALANCE);
+    series_opts(opts, &o);
     int rc = lfd_check_report_new(rep, err);
     if (rc == LFD_OK)
         rc = lfd_check_motion(c, ws, &sub, &o, *rep, err);
     if (rc)
         lfd_check_report_free(rep);
-    *k = frame - a;
+    *k = a - wa;
     return rc;
 }
 
@@ -151,7 +161,7 @@ static int explain_at(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *
     if (joint < -1 || joint >= r->njoints)
         return lfd_fail(err, LFD_EARG, "joint %d is not one of the robot's %d", joint, r->njoints);
     lfd_check_report *rep;
-    int rc = window_check(c, ws, mo, opts, frame, &rep, &kf, err);
+    int rc = window_check(c, ws, mo, opts, frame, frame, &rep, &kf, err);
     if (rc)
         return rc;
     const double *tau = rep->s_torque + (size_t)kf * (size_t)r->njoints;
@@ -314,10 +324,7 @@ int lfd_check_annotate_torque(const lfd_checker *c, lfd_check_ws *ws, const lfd_
 {
     const lfd_robot *r = lfd_checker_robot(c);
     lfd_check_opts def;
-    if (!o) {
-        lfd_check_opts_init(&def);
-        o = &def;
-    }
+    o = opts_or(o, &def);
     for (int i = 0; i < rep->nfindings; i++) {
         lfd_check_finding *x = &rep->finding[i];
         if (x->kind != LFD_CK_TORQUE || x->severity != LFD_CHECK_FAIL || x->joint < 0 ||
@@ -373,7 +380,7 @@ int lfd_check_explain_help(const lfd_robot *r, const lfd_motion *mo, const lfd_c
     if (rc == LFD_OK)
         rc = lfd_check_ws_new(&ws, c, err);
     if (rc == LFD_OK)
-        rc = window_check(c, ws, mo, opts, frame, &rep, &k, err);
+        rc = window_check(c, ws, mo, opts, frame, frame, &rep, &k, err);
     if (rc == LFD_OK) {
         out->lever_m = c->h_ref;
         const double *sw = rep->s_wrench + 12 * (size_t)k;
@@ -449,32 +456,22 @@ int lfd_check_torque_frames(const lfd_checker *c, lfd_check_ws *ws, const lfd_mo
                             lfd_err *err)
 {
     const lfd_robot *r = lfd_checker_robot(c);
-    int n = mo->nframes, nj = r->njoints;
-    if (a < 0 || b >= n || a > b)
-        return lfd_fail(err, LFD_EARG, "frames %d-%d are outside the motion (0-%d)", a, b, n - 1);
-    lfd_check_opts o;
-    if (opts)
-        o = *opts;
-    else
-        lfd_check_opts_init(&o);
-    o.series = 1;
-    o.checks = (1u << LFD_CG_TORQUE) | (1u << LFD_CG_BALANCE);
-    /* the motion's own: frames a-2..b+2, so that a..b take their central
-       differences as in the whole clip */
-    int wa = a - 2 < 0 ? 0 : a - 2, wb = b + 2 > n - 1 ? n - 1 : b + 2, m3 = 3 * (b - a + 1);
-    lfd_motion sub = *mo;
-    sub.nframes = wb - wa + 1;
-    sub.qpos = mo->qpos + (size_t)wa * (size_t)mo->nq;
-    sub.qvel = NULL;
+    int nj = r->njoints, ka = 0;
+    /* the motion's own */
     lfd_check_report *rep = NULL;
-    double *q = malloc((size_t)m3 * (size_t)mo->nq * sizeof(double));
-    int rc = q ? lfd_check_report_new(&rep, err) : lfd_fail(err, LFD_ENOMEM, "out of memory");
-    if (rc == LFD_OK && (rc = lfd_check_motion(c, ws, &sub, &o, rep, err)) == LFD_OK)
-        memcpy(tau, rep->s_torque + (size_t)(a - wa) * (size_t)nj,
-               (size_t)(b - a + 1) * (size_t)nj * sizeof(double));
+    int rc = window_check(c, ws, mo, opts, a, b, &rep, &ka, err);
+    if (rc)
+        return rc;
+    memcpy(tau, rep->s_torque + (size_t)ka * (size_t)nj, (size_t)(b - a + 1) * (size_t)nj * sizeof(double));
     /* held still: each frame three times, the middle one's torque (its
        neighbours are itself: no velocity, no acceleration) */
+    int m3 = 3 * (b - a + 1);
+    double *q = malloc((size_t)m3 * (size_t)mo->nq * sizeof(double));
+    if (!q)
+        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
     if (rc == LFD_OK) {
+        lfd_check_opts o;
+        series_opts(opts, &o);
         for (int k = 0; k < m3; k++)
             memcpy(q + (size_t)k * mo->nq, lfd_motion_frame(mo, a + k / 3), (size_t)mo->nq * sizeof(double));
         lfd_motion st = *mo;
@@ -496,10 +493,7 @@ int lfd_check_slowdown_harm(const lfd_robot *r, const lfd_check_opts *opts, int 
                             lfd_slowdown_harm *out)
 {
     lfd_check_opts def;
-    if (!opts) {
-        lfd_check_opts_init(&def);
-        opts = &def;
-    }
+    opts = opts_or(opts, &def);
     int nj = r->njoints;
     memset(out, 0, sizeof *out);
     out->frame = out->joint = -1;
@@ -532,10 +526,7 @@ int lfd_check_momentum_frames(const lfd_checker *c, lfd_check_ws *ws, const lfd_
 {
     const lfd_robot *r = lfd_checker_robot(c);
     lfd_check_opts def;
-    if (!opts) {
-        lfd_check_opts_init(&def);
-        opts = &def;
-    }
+    opts = opts_or(opts, &def);
     int n = mo->nframes, nj = r->njoints;
     *count = 0;
     if (n < 1)
