@@ -642,6 +642,8 @@ static int torque_limited(const lfd_robot_joint *J)
     return J->torque_max > 0 && isfinite(J->torque_max);
 }
 
+static int qp_exact_if_stalled(int n, const double *H, const double *g, double *x, int bad, int converged);
+
 /* Two feet on the floor share the ground wrench in many ways, and the
    joint torques depend on the share (one foot carried on its toe asks its
    ankle for the load x the toe's lever).  Of the splits that supply the
@@ -715,7 +717,12 @@ static void split_for_torque(frame_ctx *x, int n, const int *col_foot, const int
             ws->g[i] = ws->g1[i] + wt * st;
         }
         lfd_boxqp_result qr;
-        if (lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 50, 1e-10, ws->qpws, &qr)) {
+        int bad = lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 50, 1e-10, ws->qpws, &qr);
+        /* stalled, its split was its warm start's: the torques at a frame
+           then depended on where the check began (H1's bandai1 walk,
+           frame 76: right ankle 41.8 N m from frame 73 or before, 37.9
+           from 74 on) */
+        if (qp_exact_if_stalled(n, ws->H, ws->g, ws->x, bad, qr.converged)) {
             memcpy(ws->x, ws->x1, (size_t)n * sizeof(double));
             return;
         }
@@ -821,6 +828,40 @@ static int nnls_hg(int n, const double *H, const double *g, double *x, int maxit
     return -1;
 }
 
+/* 0.5 x'H x + g'x */
+static double qp_objective(int n, const double *H, const double *g, const double *x)
+{
+    double f = 0;
+    for (int i = 0; i < n; i++) {
+        double h = 0;
+        for (int j = 0; j < n; j++)
+            h += H[i * n + j] * x[j];
+        f += x[i] * (0.5 * h + g[i]);
+    }
+    return f;
+}
+
+/* After lfd_boxqp_solve on x >= 0 (bad: it failed; converged: its result):
+   where it failed or stalled, the exact minimiser (nnls_hg) replaces x
+   unless the solver's own point is lower.  The projected Newton method
+   stalls on these QPs (H of rank 6 plus a small ridge), and a stalled
+   point is the solver's history (the warm start), not the frame's.
+   Returns 0, or -1 when neither gives a point (bad and nnls_hg failed). */
+static int qp_exact_if_stalled(int n, const double *H, const double *g, double *x, int bad, int converged)
+{
+    if (!bad && converged)
+        return 0;
+    double xw[LFD_CHECK_QP_MAX];
+    memcpy(xw, x, (size_t)n * sizeof(double));
+    if (nnls_hg(n, H, g, x, 4 * n + 8) == 0) {
+        if (!bad && qp_objective(n, H, g, xw) < qp_objective(n, H, g, x))
+            memcpy(x, xw, (size_t)n * sizeof(double));
+        return 0;
+    }
+    memcpy(x, xw, (size_t)n * sizeof(double));
+    return bad ? -1 : 0;
+}
+
 /* The ground wrench: splits the root rows of the generalized force over the
    loaded sole corners (friction pyramids, so each sole's centre of pressure
    stays inside it), subtracts the foot wrenches from the joint rows (ws->tau)
@@ -919,35 +960,16 @@ static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
         }
         lfd_boxqp_result qr;
         int bad = lfd_boxqp_solve(n, ws->H, ws->g, ws->lo, ws->hi, ws->x, 50, 1e-10, ws->qpws, &qr);
-        if (bad || !qr.converged) {
-            /* The projected Newton method can stall on its warm start from
-               the frame before (H is A'A, of rank 6, plus a small ridge),
-               and from zero too: the help was then the solver's history,
-               not the motion's (H1's mixamo walk at frame 44 read 0.32 body
-               weights after the frames before it, 0.17 solved from zero and
-               0.015 at the minimum; G1's frame 42 0.059 and 0.00).  There
-               the exact active-set solution (nnls_hg) is taken, unless its
-               objective is worse. */
-            double xw[LFD_CHECK_QP_MAX], fw = 0, fe = 0;
-            memcpy(xw, ws->x, (size_t)n * sizeof(double));
-            if (nnls_hg(n, ws->H, ws->g, ws->x, 4 * n + 8) == 0) {
-                for (int i = 0; i < n; i++) {
-                    double hw = 0, he = 0;
-                    for (int j = 0; j < n; j++) {
-                        hw += ws->H[i * n + j] * xw[j];
-                        he += ws->H[i * n + j] * ws->x[j];
-                    }
-                    fw += xw[i] * (0.5 * hw + ws->g[i]);
-                    fe += ws->x[i] * (0.5 * he + ws->g[i]);
-                }
-                if (!bad && fw < fe)
-                    memcpy(ws->x, xw, (size_t)n * sizeof(double));
-            } else if (bad) {
-                memset(ws->x, 0, (size_t)n * sizeof(double));
-            } else {
-                memcpy(ws->x, xw, (size_t)n * sizeof(double));
-            }
-        }
+        /* The projected Newton method can stall on its warm start from the
+           frame before (H is A'A, of rank 6, plus a small ridge), and from
+           zero too: the help was then the solver's history, not the
+           motion's (H1's mixamo walk at frame 44 read 0.32 body weights
+           after the frames before it, 0.17 solved from zero and 0.015 at
+           the minimum; G1's frame 42 0.059 and 0.00).  There the exact
+           active-set solution (nnls_hg) is taken, unless its objective is
+           worse. */
+        if (qp_exact_if_stalled(n, ws->H, ws->g, ws->x, bad, qr.converged))
+            memset(ws->x, 0, (size_t)n * sizeof(double));
         memcpy(ws->xprev, ws->x, (size_t)n * sizeof(double));
         for (int i = 0; i < n; i++)
             for (int k = 0; k < 6; k++)
