@@ -224,7 +224,7 @@ typedef struct lfd_check_finding {
     int body1, body2;      /* MuJoCo body ids, or -1 */
     int aux;               /* assist: bit 0 = some frames had no foot in contact */
     char what[2 * LFD_NAME_MAX + 8]; /* "left_knee_joint", "left_elbow_link / torso_link" */
-    char msg[384];         /* the whole finding as one line of text */
+    char msg[512];         /* the whole finding as one line of text (cut at a UTF-8 character's end when longer) */
 } lfd_check_finding;
 
 typedef struct lfd_check_joint_stats {

@@ -26,6 +26,7 @@
 #include "sim/lfd_check_int.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,6 +288,28 @@ void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw
     lfd_jw_obj_end(jw);
 }
 
+/* appends to a finding's message; where it does not fit, the message ends
+   at the last whole UTF-8 character (the text has "·") */
+static void msg_add(lfd_check_finding *x, const char *fmt, ...)
+{
+    size_t l = strlen(x->msg);
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(x->msg + l, sizeof x->msg - l, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w < sizeof x->msg - l)
+        return;
+    size_t e = strlen(x->msg), k = e;
+    while (k > 0 && ((unsigned char)x->msg[k - 1] & 0xC0) == 0x80)
+        k--; /* back over continuation bytes to the character's lead byte */
+    if (k > 0 && ((unsigned char)x->msg[k - 1] & 0x80)) {
+        unsigned char lead = (unsigned char)x->msg[k - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        if (e - (k - 1) < need)
+            x->msg[k - 1] = '\0';
+    }
+}
+
 /* whether slowing frames first..last of m by s, with --fix's raised-cosine
    ramps either side, would push a joint past its limit at a frame where the
    motion keeps it within (lfd_check_slowdown_harm) */
@@ -335,15 +358,14 @@ int lfd_check_annotate_torque(const lfd_checker *c, lfd_check_ws *ws, const lfd_
         if (rc)
             return rc;
         double lim = x->limit, t = sp.torque_nm, t0 = sp.still_nm, td = t - t0;
-        size_t l = strlen(x->msg);
         if (!isfinite(t0) || !(lim > 0))
             continue;
         if (fabs(t0) >= lim) {
-            snprintf(x->msg + l, sizeof x->msg - l,
-                     "; held still the pose asks %.1f N·m: slowing down cannot fix it", fabs(t0));
+            msg_add(x, "; held still the pose asks %.1f N·m: slowing down cannot fix it", fabs(t0));
         } else if (td != 0 && fabs(t) > lim) {
-            /* the rest falls with 1/s^2: |t0 + td / s^2| = lim */
-            double xs = ((td > 0 ? lim : -lim) - t0) / td, s = xs > 0 && xs < 1 ? 1 / sqrt(xs) : 1;
+            /* the rest falls with 1/s^2: the slow-down --fix would make,
+               to its aim under the limit */
+            double s = lfd_check_slow_factor(t, t0, LFD_CHECK_FIX_AIM * lim);
             lfd_slowdown_harm h = {.frame = -1};
             if (s > 1 && s <= o->fix_time_max) {
                 /* the slow-down --fix would make (its ramps included) must not
@@ -352,15 +374,18 @@ int lfd_check_annotate_torque(const lfd_checker *c, lfd_check_ws *ws, const lfd_
                 if (rc)
                     return rc;
             }
-            if (h.frame >= 0)
-                snprintf(x->msg + l, sizeof x->msg - l,
-                         "; held still the pose asks %.1f N·m: %.2fx slower fits its peak, but would raise "
-                         "%s to %.1f N·m at frame %d, where the motion leans on its momentum (held still "
-                         "%.1f N·m): slowing down cannot fix it",
-                         fabs(t0), s, r->joints[h.joint].name, fabs(h.slowed_nm), h.frame, fabs(h.still_nm));
+            if (!isfinite(s))
+                msg_add(x, "; held still the pose asks %.1f N·m, over --fix's aim of %.1f: slowing down cannot fix it",
+                        fabs(t0), LFD_CHECK_FIX_AIM * lim);
+            else if (h.frame >= 0)
+                msg_add(x,
+                        "; held still the pose asks %.1f N·m: %.2fx slower fits its peak, but would raise "
+                        "%s to %.1f N·m at frame %d, where the motion leans on its momentum (held still "
+                        "%.1f N·m): slowing down cannot fix it",
+                        fabs(t0), s, r->joints[h.joint].name, fabs(h.slowed_nm), h.frame, fabs(h.still_nm));
             else
-                snprintf(x->msg + l, sizeof x->msg - l, "; held still the pose asks %.1f N·m: it fits %.2fx slower%s",
-                         fabs(t0), s, s <= o->fix_time_max ? " (lfd check --fix)" : " (more than --fix-time-max)");
+                msg_add(x, "; held still the pose asks %.1f N·m: it fits %.2fx slower%s",
+                        fabs(t0), s, s <= o->fix_time_max ? " (lfd check --fix)" : " (more than --fix-time-max)");
         }
     }
     return LFD_OK;

@@ -36,7 +36,6 @@
 
 #define FIX_LIFT_RAMP_S 0.2
 #define FIX_LIFT_CLEAR_M 0.0005
-#define FIX_SOFT_AIM 0.97 /* aim this far under the soft limit */
 #define FIX_TORQUE_ROUNDS 3 /* torque slow-downs: checked again and slowed further this many times at most */
 
 static void add_line(char (*lines)[256], int *n, const char *fmt, ...)
@@ -142,20 +141,22 @@ static int resample(const lfd_motion *work, const lfd_motion *in, const double *
    the factors of its findings multiply, so two joints failing on the same
    frames do not compound) over the torque failures of rr, a report on mm: mm is
    the input itself (umap NULL) or its resampled motion (umap: each of its
-   frames' input position).  The factor brings the peak under FIX_SOFT_AIM
+   frames' input position).  The factor brings the peak under LFD_CHECK_FIX_AIM
    of the hard limit: the peak's torque is split into what holding the pose
    still asks (gravity and the floor's share of it) and the rest, which
    falls with 1/s^2 when the motion is s times slower (velocity terms and
    accelerations; springs and damping are small).  Where the still pose
    alone is over, or the factor (times what the frames are slowed already)
-   would pass fix_time_max, the segment is left: said in log->left on the
-   input (round 0).  With final, nothing is raised and every failure of rr
+   would pass fix_time_max, or slowing it would push a neighbouring frame
+   past a limit, the segment is left: said in log->left on the input
+   (round 0), its frames marked in refused (n), and a later round's
+   finding over any of them is neither slowed nor said again.  With final, nothing is raised and every failure of rr
    is said to be left (what the rounds could not fix).  *more: some rate
    was raised. */
 static int torque_rates(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mm, const lfd_check_opts *o,
                         const lfd_check_report *rr, const double *umap, int n, double R,
-                        double *rate, const double *base, int round, int final,
-                        lfd_check_fixlog *log, int *more, lfd_err *err)
+                        double *rate, const double *base, unsigned char *refused, int round,
+                        int final, lfd_check_fixlog *log, int *more, lfd_err *err)
 {
     const lfd_robot *r = c->r;
     *more = 0;
@@ -164,7 +165,7 @@ static int torque_rates(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
         if (x->kind != LFD_CK_TORQUE || x->severity != LFD_CHECK_FAIL || x->joint < 0)
             continue;
         const lfd_robot_joint *jt = &r->joints[x->joint];
-        double A = FIX_SOFT_AIM * o->torque_hard * jt->torque_max, t = 0, t0 = 0;
+        double A = LFD_CHECK_FIX_AIM * o->torque_hard * jt->torque_max, t = 0, t0 = 0;
         if (!(A > 0))
             continue;
         int rc = fix_torque_split(c, ws, mm, o, x->peak, x->joint, &t, &t0, err);
@@ -174,18 +175,20 @@ static int torque_rates(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
         int a = umap ? (int)floor(umap[x->first]) : x->first;
         int b = umap ? (int)ceil(umap[x->last]) : x->last;
         b = b > n - 1 ? n - 1 : b;
+        /* a peak of the input left alone (round 0, said in log->left) is
+           not slowed by a later round either, nor said again */
+        int was_left = 0;
+        for (int f = a; umap && f <= b; f++)
+            was_left |= refused[f];
+        if (was_left)
+            continue;
         /* on the slowed motion the factor comes on top of what the frames
            have; on the input, it is the total (a velocity slow-down there
            already lowers the torque) */
         double have = 1;
         for (int f = a; umap && f <= b; f++)
             have = fmax(have, base[f]);
-        double td = t - t0, sfac = INFINITY;
-        if (fabs(t0) < A && td != 0) {
-            /* the largest x = 1/s^2 in (0, 1] with |t0 + td x| <= A */
-            double xs = ((td > 0 ? A : -A) - t0) / td;
-            sfac = xs >= 1 ? 1 : 1 / sqrt(xs);
-        }
+        double sfac = lfd_check_slow_factor(t, t0, A);
         if (final) { /* what the rounds left */
             add_line(log->left, &log->nleft,
                      "%s torque %.1f N·m over frames %d-%d after slowing (%.1f of it holding the pose still)",
@@ -196,6 +199,7 @@ static int torque_rates(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
             /* said on the input (round 0); after, by the final report */
             if (umap)
                 continue;
+            memset(refused + a, 1, (size_t)(b - a + 1));
             if (fabs(t0) >= A)
                 add_line(log->left, &log->nleft,
                          "%s torque %.1f N·m over frames %d-%d: held still the pose asks %.1f (aim %.1f), slowing cannot fix it",
@@ -218,6 +222,7 @@ static int torque_rates(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
             if (rc)
                 return rc;
             if (h.frame >= 0) {
+                memset(refused + a, 1, (size_t)(b - a + 1));
                 add_line(log->left, &log->nleft,
                          "%s torque %.1f N·m over frames %d-%d: %.2fx slower would raise %s to %.1f N·m at "
                          "frame %d, where the motion leans on its momentum (held still %.1f): not slowed",
@@ -311,7 +316,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
                                            : o->acc_soft * lfd_check_acc_limit(jt, o);
         if (!(lim > 0))
             continue;
-        double ratio = fabs(x->value) / (FIX_SOFT_AIM * lim);
+        double ratio = fabs(x->value) / (LFD_CHECK_FIX_AIM * lim);
         double s = x->kind == LFD_CK_VEL ? ratio : sqrt(ratio);
         if (s > o->fix_time_max) {
             add_line(log->left, &log->nleft,
@@ -342,7 +347,8 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
     int nout = n, nchanges0 = log->nchanges, nleft0 = log->nleft, nseg0 = log->segments_slowed;
     lfd_check_report *rep2 = NULL;
     double *rate0 = malloc(2 * (size_t)n * sizeof(double)), *base = rate0 ? rate0 + n : NULL;
-    rc = rate0 ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory");
+    unsigned char *refused = calloc((size_t)n, 1); /* input frames of the peaks round 0 left */
+    rc = rate0 && refused ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory");
     if (rc == LFD_OK)
         memcpy(rate0, rate, (size_t)n * sizeof(double));
     for (int round = 0; rc == LFD_OK && round <= FIX_TORQUE_ROUNDS; round++) {
@@ -350,15 +356,15 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
         const lfd_motion *mm = round ? out : in;
         int more = 0, final = round == FIX_TORQUE_ROUNDS;
         memcpy(base, rate, (size_t)n * sizeof(double));
-        if ((rc = torque_rates(c, ws, mm, o, rr, round ? umap : NULL, n, R, rate, base, round, final,
-                               log, &more, err)))
+        if ((rc = torque_rates(c, ws, mm, o, rr, round ? umap : NULL, n, R, rate, base, refused, round,
+                               final, log, &more, err)))
             break;
         if (!round)
             nleft0 = log->nleft; /* what the input's own peaks say stays, whatever follows */
         if (final)
             break;
         if (round && !more) { /* nothing more it can do: say what is left */
-            rc = torque_rates(c, ws, mm, o, rr, umap, n, R, rate, base, round, 1, log, &more, err);
+            rc = torque_rates(c, ws, mm, o, rr, umap, n, R, rate, base, refused, round, 1, log, &more, err);
             break;
         }
         if (round)
@@ -426,6 +432,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
     lfd_check_report_free(&rep2);
     free(umap);
     free(rate0);
+    free(refused);
     free(rate);
     lfd_motion_free(&work);
     if (rc) {

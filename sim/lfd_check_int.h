@@ -120,6 +120,24 @@ static inline double lfd_check_acc_limit(const lfd_robot_joint *jt, const lfd_ch
    of a slowed range (raised cosine: lfd_check_ramp_w) */
 #define LFD_CHECK_FIX_RAMP_S 0.3
 
+/* lfd check --fix aims this far under a limit */
+#define LFD_CHECK_FIX_AIM 0.97
+
+/* The smallest slow-down s >= 1 that brings a torque t under the aim a > 0
+   (N m), where t0 of it is what the pose held still asks and the rest falls
+   with 1/s^2: |t0 + (t - t0) / s^2| <= a.  1 when it is under already;
+   INFINITY when no slow-down does (|t0| >= a).  lfd check's annotation and
+   --fix both take it, at --fix's aim (LFD_CHECK_FIX_AIM of the limit). */
+static inline double lfd_check_slow_factor(double t, double t0, double a)
+{
+    if (fabs(t) <= a)
+        return 1;
+    if (fabs(t0) >= a)
+        return INFINITY;
+    double xs = ((t - t0 > 0 ? a : -a) - t0) / (t - t0); /* 1/s^2 in (0, 1) */
+    return xs > 0 && xs < 1 ? 1 / sqrt(xs) : 1;
+}
+
 /* raised-cosine weight at distance d (frames) for a ramp of R frames */
 static inline double lfd_check_ramp_w(double d, double R)
 {

@@ -307,8 +307,10 @@ TEST(check_fix_repairs_g1_bend_scoop_torque)
     snprintf(args, sizeof args, "check %s --robot g1", in);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 1);
     CHECK_CONTAINS(out, "waist_pitch_joint torque");
-    /* each failing peak says what holding the pose still asks, and how much slower it fits */
-    CHECK_CONTAINS(out, "peak at 117; held still the pose asks 23.8 N·m: it fits 1.3");
+    /* each failing peak says what holding the pose still asks, and how much
+       slower it fits: the slow-down --fix makes, to its aim 3 % under the
+       limit (1.37x to the limit itself) */
+    CHECK_CONTAINS(out, "peak at 117; held still the pose asks 23.8 N·m: it fits 1.4");
     snprintf(args, sizeof args, "check %s --robot g1 --fix -o %s", in, fixed);
     int rc = lfd_test_run_lfd(args, out, sizeof out);
     CHECK_EQ_INT(rc, 0);

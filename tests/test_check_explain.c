@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "ingest/lfd_human.h"
+#include "ingest/lfd_synth.h"
 #include "retarget/lfd_retarget.h"
 #include "tests/test_check_util.h"
 
@@ -250,6 +251,63 @@ TEST(check_help_does_not_depend_on_where_the_check_starts)
     lfd_robot_free(&r);
 }
 
+/* The same for the torques: every joint's torque at every frame is the
+   same whether the check starts at the clip's first frame or two frames
+   before it.  The second contact QP (the split that spares the joints) used
+   to stall on its warm start, so a torque was the solver's history: on H1's
+   bandai1 walk at frame 76 the right ankle read 41.8 N m checked from frame
+   73 or before and 37.9 from 74 on, its hip roll 33 and 77 N m (1 in 3 of
+   those solves stalled).  lfd's procedural walk onto H1 shows the same. */
+TEST(check_torque_does_not_depend_on_where_the_check_starts)
+{
+    lfd_robot *r = ck_robot("h1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_human h;
+    lfd_motion m = {0};
+    lfd_synth_opts so = {.task = LFD_SYNTH_WALK, .seconds = 4, .fps = 30};
+    lfd_retarget_opts ro;
+    lfd_retarget_opts_init(&ro);
+    ro.progress = 0;
+    lfd_retarget_report rr;
+    CHECK_OK(lfd_synth_human(&h, &so, &err), &err);
+    CHECK_OK(lfd_retarget_human(r, &h, &ro, &m, &rr, &err), &err);
+    lfd_human_free(&h);
+    lfd_checker *c = NULL;
+    lfd_check_ws *ws = NULL;
+    CHECK_OK(lfd_checker_new(&c, r, &err), &err);
+    CHECK_OK(lfd_check_ws_new(&ws, c, &err), &err);
+    int n = m.nframes, nj = r->njoints;
+    double *tau = malloc(2 * (size_t)n * nj * sizeof(double)), *still = tau ? tau + (size_t)n * nj : NULL;
+    double *t2 = malloc(2 * 5 * (size_t)nj * sizeof(double)), *s2 = t2 ? t2 + 5 * (size_t)nj : NULL;
+    double worst = 0;
+    int worst_f = -1, worst_j = -1;
+    if (c && ws && tau && t2 && n > 10) {
+        CHECK_OK(lfd_check_torque_frames(c, ws, &m, NULL, 0, n - 1, tau, still, &err), &err);
+        for (int f = 2; f + 1 < n; f++) {
+            CHECK_OK(lfd_check_torque_frames(c, ws, &m, NULL, f - 2, f, t2, s2, &err), &err);
+            for (int j = 0; j < nj; j++) {
+                double d = fabs(t2[2 * (size_t)nj + j] - tau[(size_t)f * nj + j]);
+                if (d > worst)
+                    worst = d, worst_f = f, worst_j = j;
+            }
+        }
+    } else {
+        CHECK(0);
+    }
+    if (worst > 1e-6)
+        fprintf(stderr, "    %s's torque differs by %.3f N m at frame %d\n", r->joints[worst_j].name, worst,
+                worst_f);
+    CHECK(worst <= 1e-6);
+    free(tau);
+    free(t2);
+    lfd_check_ws_free(&ws);
+    lfd_checker_free(&c);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
 /* What slowing down does to a torque: played s times slower, a frame's
    torque becomes still + (tau - still) / s^2 (lfd_check_slowdown_harm), so
    where the still pose asks more than the motion at its pace, slowing
@@ -393,6 +451,90 @@ done:
     free(tau);
     lfd_motion_free(&fast);
     lfd_motion_free(&slow);
+    lfd_check_ws_free(&ws);
+    lfd_checker_free(&c);
+    lfd_robot_free(&r);
+}
+
+/* 1 when s is well-formed UTF-8 (no cut character at its end or inside) */
+static int utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        if (!n)
+            return 0;
+        for (int i = 1; i < n; i++)
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+        p += n;
+    }
+    return 1;
+}
+
+/* The torque annotation appended to a finding that is already long is cut
+   at a whole character: its "N·m" has a two-byte character, and a cut
+   through it put invalid UTF-8 into lfd check's JSON (the H1 dance's
+   momentum annotations were cut at 384 bytes). */
+TEST(check_torque_annotation_cut_at_a_whole_character)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_checker *c = NULL;
+    lfd_check_ws *ws = NULL;
+    lfd_check_report *rep = NULL;
+    lfd_motion m = {0};
+    CHECK_OK(lfd_checker_new(&c, r, &err), &err);
+    CHECK_OK(lfd_check_ws_new(&ws, c, &err), &err);
+    CHECK_OK(lfd_check_report_new(&rep, &err), &err);
+    CHECK_OK(bob(r, &m, 0.5, 0.25, 0.8, 1.6, &err), &err);
+    lfd_check_opts o;
+    lfd_check_opts_init(&o);
+    o.torque_hard = 0.05; /* the quick bob's knees fail (G1 knee: 139 N m, the bob asks 11-25) */
+    o.torque_soft = 0.04;
+    int k = -1, cuts = 0;
+    if (c && ws && rep) {
+        CHECK_OK(lfd_check_motion(c, ws, &m, &o, rep, &err), &err);
+        for (int i = 0; i < rep->nfindings && k < 0; i++)
+            if (rep->finding[i].kind == LFD_CK_TORQUE && rep->finding[i].severity == LFD_CHECK_FAIL)
+                k = i;
+    }
+    CHECK(k >= 0);
+    lfd_check_finding keep = k >= 0 ? rep->finding[k] : (lfd_check_finding){0};
+    char full[1024] = "";
+    /* the annotation as it reads on a short message */
+    if (k >= 0) {
+        rep->nfindings = 1;
+        rep->finding[0] = keep;
+        snprintf(rep->finding[0].msg, sizeof rep->finding[0].msg, "x");
+        CHECK_OK(lfd_check_annotate_torque(c, ws, &m, &o, rep, &err), &err);
+        snprintf(full, sizeof full, "%s", rep->finding[0].msg + 1);
+        CHECK(strstr(full, "N·m") != NULL);
+    }
+    size_t cap = sizeof keep.msg - 1, al = strlen(full);
+    /* every length of message before it that cuts the annotation */
+    for (size_t pre = cap > al ? cap - al : 0; k >= 0 && pre < cap; pre++) {
+        rep->finding[0] = keep;
+        memset(rep->finding[0].msg, 'a', pre);
+        rep->finding[0].msg[pre] = '\0';
+        CHECK_OK(lfd_check_annotate_torque(c, ws, &m, &o, rep, &err), &err);
+        const char *got = rep->finding[0].msg;
+        if (!utf8_ok(got)) {
+            CHECK(0);
+            break;
+        }
+        /* what is kept is the annotation's beginning, short of at most
+           the cut character */
+        size_t kept = strlen(got) - pre;
+        CHECK(strncmp(got + pre, full, kept) == 0);
+        CHECK(kept + 3 >= cap - pre);
+        cuts += kept < al;
+    }
+    CHECK(cuts > 0);
+    lfd_motion_free(&m);
+    lfd_check_report_free(&rep);
     lfd_check_ws_free(&ws);
     lfd_checker_free(&c);
     lfd_robot_free(&r);
