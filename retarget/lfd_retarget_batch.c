@@ -569,8 +569,8 @@ static int mark_no_support(const lfd_robot *r, lfd_rt_clip *c, const lfd_motion 
    error (lfd_rt_zmp_error) is kept, with the contact phases and figures of
    its pass, if it does not push the root's jump or the floor penetration
    past lfd's warning thresholds (or past what the motion as it came in
-   had), nor the planted feet's slide more than DYN_SLIDE_SLACK_M past
-   them, nor the hands' mean error more than DYN_HAND_SLACK_M past what it
+   had), nor the planted feet's slide past lfd's threshold (a motion that
+   came in past it: more than DYN_SLIDE_SLACK_M past what it had), nor the hands' mean error more than DYN_HAND_SLACK_M past what it
    was (and not past its threshold); none such keeps the motion as it came
    in.  The rounds stop at the first that is not kept, or when the filter
    asks less than DYN_MIN_SHIFT_M anywhere. */
@@ -597,7 +597,11 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
        past what the motion as it came in had) */
     dyn_caps cap = {0, 0, 0, 0, 0, INFINITY};
     if (rc == LFD_OK && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK) {
-        cap.slide = fmax(fig->foot_slide_max_m, LFD_RETARGET_WARN_SLIDE_M) + DYN_SLIDE_SLACK_M;
+        /* within the slide threshold as it came in, it stays within it;
+           past it already, it may slide DYN_SLIDE_SLACK_M more */
+        cap.slide = fig->foot_slide_max_m > LFD_RETARGET_WARN_SLIDE_M
+                        ? fig->foot_slide_max_m + DYN_SLIDE_SLACK_M
+                        : LFD_RETARGET_WARN_SLIDE_M;
         cap.hand = fmin(fig->hand_err_mean_m + DYN_HAND_SLACK_M,
                         fmax(fig->hand_err_mean_m, LFD_RETARGET_WARN_HAND_M));
         cap.jump = fmax(fig->root_jump_max_m, LFD_RETARGET_WARN_ROOT_JUMP_M);

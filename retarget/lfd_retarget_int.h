@@ -54,7 +54,7 @@
 #define DYN_STEP0 0.6 /* ... the first step, a share of the cart-table correction (halved when a step does not help) */
 #define DYN_DONE_M 0.002 /* ... stop once no ZMP is further than this from its target */
 #define DYN_CONTACT_M 0.02 /* ... a sole corner this close to the floor can carry load (lfd check's) */
-#define DYN_SLIDE_SLACK_M 0.005 /* a round may add this much slide past the warning threshold (the trade: G1's bandai2 walk 1.0 -> 1.4 cm for external help and torque within limits) */
+#define DYN_SLIDE_SLACK_M 0.005 /* a round may add this much slide to a motion that came in past the warning threshold (one that came in within it stays within it: H1's bandai2 walk slid 1.1 cm with the slack, 0.95 without; docs/retarget.md part 23) */
 #define DYN_HAND_SLACK_M 0.01 /* ... and move the hands this much further from their targets (mean) */
 /* the last, direct correction may not raise the acceleration p99 past its
    threshold (or what it was): 1.05 let H1's xia walk reach 61-62 rad/s^2

@@ -52,12 +52,15 @@ static void all_files(const char *robot)
         if (rc == LFD_OK) {
             int walk = strstr(base, "walk") || strstr(base, "mixamo");
             int humanoid = !strcmp(robot, "humanoid");
-            /* slide: issue 15 asks 1 cm; the walks' slides are 0.2-0.9 cm on
-               G1 and, since H1's soles are pinned at the roll its hips give
-               them (docs/retarget.md part 15), 0.5-1.7 cm on H1 (1.0-2.2 cm
-               before): what is left is where a foot lands and moves onto its
-               pin, and the dynamics filter may add 5 mm past 1 cm */
-            double slide_cap = !walk || humanoid ? 0.15 : 0.02;
+            /* slide: issue 15 asks 1 cm; the walks' slides are 0.3-0.9 cm on
+               G1 and 0.2-0.95 cm on H1 (since its landing correction comes
+               before the touch-down, part 22, and the dynamics filter may no
+               longer push a slide past 1 cm, part 23: H1's bandai2 walk 1.1
+               before).  The first 2 s that Valgrind runs are other clips,
+               cut mid-step: there 2 cm */
+            double slide_cap = !walk || humanoid ? 0.15
+                               : lfd_test_under_valgrind() ? 0.02
+                                                           : LFD_RETARGET_WARN_SLIDE_M;
             /* floor: the walks 1 mm (the floor step); the H1 dance 6 cm in one
                frame where the velocity bounds undo the floor step */
             double floor_cap = walk && !humanoid ? 0.008 : 0.07;
