@@ -1518,6 +1518,15 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
                     double x = 1 - (kn - k) / (ramp_in + 1);
                     wn = x * x * (3 - 2 * x);
                 }
+                /* a swing shorter than the two ramps: the stance corrections
+                   on either side share it, never more than one whole
+                   correction between them (added, H1's mixamo walk's 4-frame
+                   swings had 1.4 of one, the knee 0.01 rad past both) */
+                if (wp + wn > 1) {
+                    double sh = 1 / (wp + wn);
+                    wp *= sh;
+                    wn *= sh;
+                }
             }
             for (int j = 0; j < r->njoints; j++) {
                 if (c->leg_side[j] != side)
