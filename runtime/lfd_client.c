@@ -272,6 +272,11 @@ static int take_hello(lfd_client *c, const lfd_rep *rep, lfd_err *err)
     c->info.act_dim = na;
     c->info.chunk = (int)rep->chunk;
     c->info.control_period_s = rep->control_period_s;
+    free(c->sync_chunk);
+    c->sync_chunk = calloc((size_t)(rep->chunk + 2) * (size_t)na, sizeof(float));
+    c->have_sync_chunk = 0;
+    if (!c->sync_chunk)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
     c->info.deadline_s = rep->deadline_s;
     float *L = c->limits;
     if (rep->has_limits) {
@@ -329,6 +334,17 @@ int clt_do_hello(lfd_client *c, double deadline, lfd_err *err)
     h.robot = c->robot;
     h.model_hash = c->model_hash;
     h.session_token = c->token;
+    /* a re-hello (reconnect, expired session, new schema) of the
+       synchronous API says where the robot was sent: the step of the last
+       chunk due now, so the server's first act after it is rate-limited
+       from there (the real-time thread's acts carry the loop's previous
+       command themselves) */
+    if (c->have_sync_chunk && !c->started && c->info.chunk) {
+        float *cur = c->sync_chunk + (size_t)c->info.chunk * (size_t)na;
+        lfd_filter_state_from_chunk(&c->sync_fs, na, c->sync_chunk, c->info.chunk,
+                                    c->info.control_period_s, lfd_client_now_s() - c->sync_chunk_t, cur);
+        h.current = c->sync_fs.prev;
+    }
     lfd_buf_init_fixed(&c->tx, c->txmem, c->txcap);
     int rc = lfd_proto_encode_hello_req(&c->tx, &h, err);
     if (rc)
@@ -513,6 +529,7 @@ void lfd_client_free(lfd_client **pc)
     free(c->flags);
     free(c->start_pose);
     free(c->last_out);
+    free(c->sync_chunk);
     free(c->txmem);
     for (int i = 0; i < 3; i++) {
         free(c->cslot[i].a);
@@ -636,15 +653,28 @@ int lfd_client_act(lfd_client *c, const float *obs, const float *prev_action, fl
     zmq_msg_close(&msg);
     if (rc)
         return rc;
-    /* the safety filter again, on this side of the network */
+    /* the safety filter again, on this side of the network, from the
+       caller's previous command, else from the step of this client's last
+       chunk due when the act was sent (as the server does; before
+       2026-12-07 only the joint range applied then) */
+    double t1 = lfd_client_now_s();
     if (c->cfg.filter) {
         lfd_filter_counts cc = {0};
-        lfd_filter_state_reset(&c->sync_fs, na, prev_action, NULL);
+        if (prev_action || !c->have_sync_chunk)
+            lfd_filter_state_reset(&c->sync_fs, na, prev_action, NULL);
+        else
+            lfd_filter_state_from_chunk(&c->sync_fs, na, c->sync_chunk, nc, c->info.control_period_s,
+                                        t0 - c->sync_chunk_t, c->sync_chunk + (size_t)nc * (size_t)na);
         for (int k = 0; k < nc; k++)
             lfd_filter_step(&c->lim, &c->sync_fs, chunk + (size_t)k * (size_t)na,
                             c->info.control_period_s, c->info.default_action, NULL, &cc);
         if (info)
             info->client_counts = cc;
+    }
+    if (c->sync_chunk) {
+        memcpy(c->sync_chunk, chunk, (size_t)nc * (size_t)na * sizeof(float));
+        c->sync_chunk_t = t1;
+        c->have_sync_chunk = 1;
     }
     return LFD_OK;
 }
@@ -656,6 +686,16 @@ int lfd_client_reset(lfd_client *c, const float *current, lfd_err *err)
     int rc = call(c, enc_reset, current, LFD_MSG_RESET, &msg, &rep, err);
     if (rc == LFD_OK)
         zmq_msg_close(&msg);
+    /* the command in force for the next act without prev_action: current,
+       standing (every step of the remembered chunk), or none known */
+    int na = c->cfg.act_dim, nc = c->info.chunk;
+    c->have_sync_chunk = 0;
+    if (rc == LFD_OK && current && c->sync_chunk && nc > 0) {
+        for (int k = 0; k < nc; k++)
+            memcpy(c->sync_chunk + (size_t)k * (size_t)na, current, (size_t)na * sizeof(float));
+        c->sync_chunk_t = lfd_client_now_s();
+        c->have_sync_chunk = 1;
+    }
     return rc;
 }
 

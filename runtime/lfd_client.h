@@ -116,7 +116,12 @@ typedef struct lfd_act_info {
 
 /* One round trip: obs (obs_dim) -> chunk (chunk * act_dim), filtered again
    here from prev_action (act_dim, the command in force now; may be NULL)
-   when cfg.filter.  info may be NULL.  Not while started. */
+   when cfg.filter.  Without prev_action, the command in force is taken to
+   be the step of the last chunk this call returned that is due now (played
+   one step per control period, the last held), here and in the server;
+   should the client say hello again (a reconnect, an expired session), it
+   sends that step as the robot's current pose.  info may be NULL.  Not
+   while started. */
 int lfd_client_act(lfd_client *c, const float *obs, const float *prev_action, float *chunk,
                    lfd_act_info *info, lfd_err *err);
 /* Resets the server-side session state (current: act_dim pose, may be NULL). */

@@ -63,6 +63,12 @@ struct lfd_client {
     float *limits; /* 5 * act_dim: default, lo, hi, vel, acc */
     lfd_filter_limits lim;
     lfd_filter_state sync_fs;
+    /* lfd_client_act's last chunk, when it came, and 2 act_dim of scratch
+       (allocated at the first hello): the robot's previous command where an
+       act or a re-hello has none of its own */
+    float *sync_chunk;
+    double sync_chunk_t;
+    int have_sync_chunk;
     uint8_t *flags, *cflags;
 
     uint8_t *txmem;

@@ -216,3 +216,18 @@ int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a
     st->have_prev = 1;
     return bad;
 }
+
+void lfd_filter_state_from_chunk(lfd_filter_state *st, int n, const float *chunk, int nsteps,
+                                 double dt_s, double elapsed_s, float *scratch)
+{
+    int last = nsteps > 0 ? nsteps - 1 : 0;
+    double k = dt_s > 0 ? elapsed_s / dt_s : 0;
+    int i = !(k > 0) ? 0 : k >= last + 0.5 ? last : (int)lround(k);
+    int over = k >= last + 0.5 || !isfinite(k); /* past the last step: standing there */
+    const float *a = chunk + (size_t)i * (size_t)n;
+    for (int j = 0; j < n; j++) {
+        scratch[j] = a[j];
+        scratch[n + j] = over ? 0.0f : i > 0 ? (float)((a[j] - a[j - n]) / dt_s) : 0.0f;
+    }
+    lfd_filter_state_reset(st, n, scratch, over || i > 0 ? scratch + n : NULL);
+}

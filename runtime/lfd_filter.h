@@ -78,6 +78,17 @@ void lfd_filter_state_free(lfd_filter_state *st);
 void lfd_filter_state_reset(lfd_filter_state *st, int n, const float *current,
                             const float *vel_rad_s);
 
+/* The previous command of a robot that was sent a chunk of nsteps actions
+   (n each, dt_s apart) elapsed_s ago and plays them in turn, holding the
+   last one once the chunk is over: the step due now (elapsed_s / dt_s,
+   rounded) becomes the previous command; its velocity is the chunk's step
+   into it, zero once the chunk is over (the robot stands at its last step;
+   before 2026-12-07 the server kept the chunk's last velocity there, and
+   the acceleration limit then drove the joint on past where it stood), and
+   none at the first step.  scratch: 2 n floats.  Allocates nothing. */
+void lfd_filter_state_from_chunk(lfd_filter_state *st, int n, const float *chunk, int nsteps,
+                                 double dt_s, double elapsed_s, float *scratch);
+
 /* Filters one action in place (lim->n == st->n elements) for a step of
    dt_s seconds after the previous command, and makes it the new previous
    command.  hold (n, may be NULL) is the pose used when there is no

@@ -80,17 +80,23 @@ int srv_model_new(srv_model **out, lfd_policy *p, int cap, lfd_err *err)
     }
     m->lim = (lfd_filter_limits){p->act_dim, p->act_lo, p->act_hi, p->vel_limit, p->acc_limit};
     if ((rc = lfd_filter_limits_check(&m->lim, err))) {
+        lfd_err_prefix(err, "policy '%s' limits", p->name); /* before p goes with m */
         srv_model_free(&m);
-        return lfd_err_prefix(err, "policy '%s' limits", p->name);
+        return rc;
     }
     *out = m;
     return LFD_OK;
 }
 
-/* 1 if two policies have the same observation/action schema. */
+/* Whether a session opened on a may go on with b: the same observations,
+   actions, chunk, and the same control period, robot and model (a client
+   plays the chunk's steps at the period it was told in hello, so a reload
+   that changes it must make the clients hello again) */
 static int same_schema(const lfd_policy *a, const lfd_policy *b)
 {
-    if (a->obs_dim != b->obs_dim || a->act_dim != b->act_dim || a->chunk != b->chunk)
+    if (a->obs_dim != b->obs_dim || a->act_dim != b->act_dim || a->chunk != b->chunk ||
+        a->control_period_s != b->control_period_s || strcmp(a->robot, b->robot) ||
+        strcmp(a->model_hash, b->model_hash))
         return 0;
     return !memcmp(a->obs_names, b->obs_names, (size_t)a->obs_dim * sizeof a->obs_names[0]) &&
            !memcmp(a->obs_units, b->obs_units, (size_t)a->obs_dim * sizeof a->obs_units[0]) &&
@@ -251,8 +257,9 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
         !lfd_mp_key_is(rq->model_hash, rq->model_hash_len, p->model_hash)) {
         char msg[256];
         snprintf(msg, sizeof msg, "policy '%s' was made for model %.12s..., the client has "
-                                  "%.12s...",
-                 p->name, p->model_hash, (const char *)rq->model_hash);
+                                  "%.*s...",
+                 p->name, p->model_hash, (int)(rq->model_hash_len < 12 ? rq->model_hash_len : 12),
+                 (const char *)rq->model_hash);
         srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
         return;
     }
@@ -301,6 +308,7 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
         sidx = tidx;
         s->st.sessions_taken_over++;
     }
+    int prior = sidx; /* this client's session before this hello, if any */
     if (sidx < 0) {
         /* under CURVE a client key holds at most max_sessions_per_key:
            beyond that its own least recently active session makes room */
@@ -341,16 +349,29 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
         srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_INTERNAL, err.msg);
         return;
     }
+    /* A client that says hello again on the session it had (a reconnect
+       taking it over by its token, or a re-hello on the same connection),
+       for the same policy and schema and without `current`, keeps its
+       previous command: the first act after it is rate-limited from where
+       the robot was sent, not only clamped to the range (both lfd clients
+       re-hello on their own inside an act; before 2026-12-07 such an act
+       without prev_action could jump a joint to the policy's answer in one
+       step).  With `current`, that is the previous command. */
+    int keep = prior >= 0 && !cur && x->policy == pidx &&
+               x->generation == s->pol[pidx].generation && x->fs.have_prev &&
+               x->fs.n == p->act_dim;
     x->policy = pidx;
     x->generation = s->pol[pidx].generation;
     x->last_seq = rq->seq;
     x->last_active_ns = now_ns;
-    x->have_last_chunk = 0;
+    if (!keep)
+        x->have_last_chunk = 0;
     x->pending = 0;
     snprintf(x->client, sizeof x->client, "%.*s",
              (int)(rq->client_len < 63 ? rq->client_len : 63),
              rq->client ? (const char *)rq->client : "");
-    lfd_filter_state_reset(&x->fs, p->act_dim, cur, NULL);
+    if (!keep)
+        lfd_filter_state_reset(&x->fs, p->act_dim, cur, NULL);
     lfd_debug("session for '%s' from client '%s' (%d sessions)", p->name, x->client, s->nsess);
     srv_reply_hello(s, id, idlen, env, rq->seq, p, 1);
 }
@@ -435,17 +456,19 @@ static int act_filter_state(session *x, const lfd_policy *p, const lfd_req *rq, 
             rc = lfd_proto_get_vec(&rq->prev_velocity, vel, na, 1, "prev_velocity", err);
         if (rc)
             return rc;
+        /* a velocity past the joint's limit is the limit (the filter's
+           acceleration limit would otherwise carry it on) */
+        for (int j = 0; rq->has_prev_velocity && j < na; j++) {
+            float vl = p->vel_limit[j];
+            if (vel[j] > vl)
+                vel[j] = vl;
+            else if (vel[j] < -vl)
+                vel[j] = -vl;
+        }
         lfd_filter_state_reset(&x->fs, na, scratch, rq->has_prev_velocity ? vel : NULL);
     } else if (x->have_last_chunk) {
-        double dt = p->control_period_s;
-        double k = (double)(now_ns - x->last_reply_ns) * 1e-9 / dt;
-        int i = k < 0 ? 0 : k > p->chunk - 1 ? p->chunk - 1 : (int)lround(k);
-        const float *a = x->last_chunk + (size_t)i * (size_t)na;
-        for (int j = 0; j < na; j++) {
-            scratch[j] = a[j];
-            scratch[na + j] = i > 0 ? (float)((a[j] - a[j - na]) / dt) : 0.0f;
-        }
-        lfd_filter_state_reset(&x->fs, na, scratch, i > 0 ? scratch + na : NULL);
+        lfd_filter_state_from_chunk(&x->fs, na, x->last_chunk, p->chunk, p->control_period_s,
+                                    (double)(now_ns - x->last_reply_ns) * 1e-9, scratch);
     }
     return LFD_OK;
 }
@@ -819,7 +842,17 @@ static void swap_reloaded(lfd_server *s)
             continue;
         srv_model *old = sp->m;
         int same = same_schema(old->p, sp->pending->p);
+        /* the shared buffers sized for the new policy before it serves
+           (they only grow: if they cannot, the old policy stays) */
         sp->m = sp->pending;
+        lfd_err serr;
+        if (size_buffers(s, &serr)) {
+            sp->m = old;
+            lfd_warn("reload of policy '%s' from %s refused: %s; the loaded one keeps serving", sp->name,
+                     sp->path, serr.msg);
+            srv_model_free(&sp->pending);
+            continue;
+        }
         sp->pending = NULL;
         if (!same)
             sp->generation++;

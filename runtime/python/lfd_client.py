@@ -222,6 +222,11 @@ class LfdClient:
                 body["act_units"] = self.act_units
             if self.robot:
                 body["robot"] = self.robot
+            current = self._due_step()
+            if current is not None:
+                # a re-hello says where the robot was sent, so the server's
+                # first act after it is rate-limited from there
+                body["current"] = pack_array(current)
         rep = self._roundtrip(body, deadline)
         if rep["type"] == "error" and rep["code"] == "denied":
             raise LfdDenied(rep["message"])
@@ -232,6 +237,19 @@ class LfdClient:
         if not probe:
             self.need_hello = False
         return rep
+
+    def _due_step(self):
+        """The step of the last chunk act returned that is due now (one step per
+        control period, the last one held), or None before the first act."""
+        last = getattr(self, "_last_chunk", None)
+        info = getattr(self, "info", None)
+        if last is None or not info:
+            return None
+        actions, t = last
+        dt = float(info.get("control_period_s") or 0)
+        k = (time.monotonic() - t) / dt if dt > 0 else 0.0
+        i = min(max(int(round(k)), 0), len(actions) - 1)
+        return np.asarray(actions[i], dtype=np.float32)
 
     def _call(self, body, want):
         deadline = time.monotonic() + self.timeout_s
@@ -266,13 +284,18 @@ class LfdClient:
         rep = self._call(body, "act")
         meta = {k: rep.get(k) for k in ("seq", "hold", "reason", "message", "hash", "filter",
                                         "timing")}
-        return np.array(rep["actions"], dtype=np.float32), meta
+        actions = np.array(rep["actions"], dtype=np.float32)
+        self._last_chunk = (actions, time.monotonic())
+        return actions, meta
 
     def reset(self, current=None):
         body = {"type": "reset"}
         if current is not None:
             body["current"] = pack_array(np.asarray(current, dtype=np.float32))
         self._call(body, "reset")
+        # the command in force from now on: current (standing), or none known
+        self._last_chunk = None if current is None else (
+            np.asarray(current, dtype=np.float32).reshape(1, -1), time.monotonic())
 
     def ping(self):
         """Round-trip time in seconds."""
