@@ -739,6 +739,10 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
            as it leaves, on its support; measured again only where the bounds
            moved something after it (or it did not run) */
         double e0 = e_best, eio[3] = {NAN, NAN, NAN};
+        /* the filter raises the report's largest shift by its own: kept
+           only with the step (a refused step's shift was reported, H1's
+           bandai2 walk 11.8 cm of a kept 7.9; found by review) */
+        double shift_kept = rep->zmp_shift_max_m;
         memcpy(best, m->qpos, nq_all * sizeof(double));
         if ((rc = lfd_rt_dynamics_filter(rt, c, m, support[i], 1, 0, rep, tot_best, c->dshift, eio, err)))
             break;
@@ -766,6 +770,7 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
                     fmax(rep->zmp_shift_max_m, hypot(tot_best[2 * k], tot_best[2 * k + 1]));
         } else if (rc == LFD_OK) {
             memcpy(m->qpos, best, nq_all * sizeof(double));
+            rep->zmp_shift_max_m = shift_kept;
         }
     }
     free(fig);
