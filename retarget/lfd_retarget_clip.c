@@ -1207,6 +1207,10 @@ int lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m)
         for (int k = 0; k < m->nframes; k++) {
             double *v = lfd_motion_frame(m, k) + J->qpos_adr;
             double v0 = *v;
+            /* a value that is not finite stays so, for lfd_motion_validate
+               to refuse the motion (fmax would turn NaN into a bound) */
+            if (!isfinite(v0))
+                continue;
             if (k) {
                 double p = lfd_motion_frame(m, k - 1)[J->qpos_adr];
                 *v = fmin(fmax(*v, p - step), p + step);

@@ -10,6 +10,7 @@
 #include "ingest/lfd_synth.h"
 #include "retarget/lfd_retarget_int.h"
 #include "robots/lfd_robot.h"
+#include "tests/lfd_poses.h"
 #include "tests/lfd_test.h"
 
 TEST(retarget_band_solver_matches_dense)
@@ -832,5 +833,30 @@ TEST(retarget_zmp_from_momenta_known_and_against_inverse_dynamics)
             1000 * e30, 1000 * e120);
     CHECK(e30 < 0.02);
     CHECK(e120 < e30 / 8);
+    lfd_robot_free(&r);
+}
+
+/* The bounds step leaves a joint value that is not finite as it is, so the
+   written motion's validation refuses it (no file) instead of a NaN
+   becoming a range bound (fmax drops NaN); the frames around it are bounded
+   as usual.  Found by review; not seen on any clip. */
+TEST(retarget_bounds_leave_nan_for_validation_to_refuse)
+{
+    lfd_err err = {0};
+    lfd_robot *r = NULL;
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    if (!r)
+        return;
+    lfd_motion m = {0};
+    CHECK_OK(lfd_pose_stand(r, &m, 0.3, 30, &err), &err);
+    CHECK_OK(lfd_motion_validate(&m, &err), &err);
+    int a = r->joints[3].qpos_adr;
+    lfd_motion_frame(&m, 4)[a] = NAN;
+    lfd_motion_frame(&m, 6)[a] = r->joints[3].range_hi + 1; /* past its range: bounded */
+    CHECK(lfd_rt_impose_bounds(r, &m) > 0);
+    CHECK(isnan(lfd_motion_frame(&m, 4)[a]));
+    CHECK(lfd_motion_frame(&m, 6)[a] <= r->joints[3].range_hi);
+    CHECK(lfd_motion_validate(&m, &err) != LFD_OK);
+    lfd_motion_free(&m);
     lfd_robot_free(&r);
 }
