@@ -115,8 +115,10 @@ def main():
     assert rep["type"] == "error" and rep["code"] == "bad_message", rep
     s.close()
     obs[0] = 0
-    actions, meta = c.act(obs)
+    c.reset(current=np.asarray(p["act_lo"], np.float32))  # far from what the policy asks
+    sent, meta = c.act(obs)
     assert meta["hold"] is False
+    assert meta["filter"]["vel_limited"] > 0, "the chunk should be rate-limited"
     # a reconnection (as after a timeout) takes the session over: no new session
     before = c.stats()["server"]
     c._open()
@@ -124,6 +126,15 @@ def main():
     after = c.stats()["server"]
     assert after["sessions"] == before["sessions"], (before, after)
     assert after["sessions_taken_over"] == before["sessions_taken_over"] + 1, (before, after)
+    # ... with its filter's previous command (hello says where the robot was
+    # sent): the first step after it is within one step's velocity of a step
+    # of the chunk sent before, not the policy's answer unlimited
+    vel = np.asarray(p["vel_limit"], np.float32)
+    step = vel * np.float32(p["control_period_s"])
+    gap = min(float(np.max(np.abs(actions[0] - s) - step)) for s in sent)
+    assert gap <= 1e-5, (actions[0], sent)
+    due = c._due_step()
+    assert any(np.array_equal(due, a) for a in actions), due
     # an absurd previous command still gives actions inside the joint range
     actions, meta = c.act(obs, prev_action=np.full(len(p["act_names"]), 1e30, np.float32))
     assert np.all(actions <= p["act_hi"]) and np.all(actions >= p["act_lo"]), actions
