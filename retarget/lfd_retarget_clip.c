@@ -1668,49 +1668,18 @@ static int ease_corrections(const lfd_robot *r, lfd_motion *m, const int *hit, i
    hip's link between two solved frames (0.0 mm with this); H1's bandai2
    walk at 30 fps, an elbow 7.4 mm into the hip (0.0); G1's sitting clip at
    120 Hz failed on 2 of 5 draws (0 of 5; docs/retarget.md part 14). */
+/* which frames arms_clear_frames solves */
+typedef enum {
+    ARMS_PICK_MOVED_CLOSE, /* changed against q0, a pair closer than its margin */
+    ARMS_PICK_INSIDE       /* an arm in the body (arm_inside) */
+} arms_pick;
+static int arms_clear_frames(const lfd_retargeter *rt, lfd_motion *m, arms_pick pick, const double *q0,
+                             uint8_t *touched, const char *what, lfd_err *err);
+
 static int arms_clear_of_legs(const lfd_retargeter *rt, lfd_motion *m, const double *q0, lfd_err *err)
 {
-    const lfd_robot *r = rt->r;
-    const lfd_ik *ika = rt->ik_arms;
-    size_t nq = (size_t)r->m->nq;
-    int n = m->nframes, nhit = 0;
-    lfd_ik_ws *aws = NULL;
-    int rc = lfd_ik_ws_new(&aws, ika, err);
-    /* scratch: one pose, the pairs' distances, the frames to clear and
-       their corrections */
-    double *qs = rc ? NULL : malloc((nq + (size_t)ika->npair + 1 + (size_t)n * nq) * sizeof(double));
-    int *hit = qs ? malloc((size_t)(n > 0 ? n : 1) * sizeof(int)) : NULL;
-    double *near = qs ? qs + nq : NULL, *dq = qs ? near + ika->npair + 1 : NULL;
-    if (rc == LFD_OK && (!qs || !hit))
-        rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
-    for (int k = 0; rc == LFD_OK && k < n; k++) {
-        const double *q = lfd_motion_frame(m, k), *p0 = q0 + (size_t)k * nq;
-        int moved = 0;
-        for (size_t i = 0; i < nq && !moved; i++)
-            moved = q[i] != p0[i];
-        /* a frame whose pairs all keep their margins has nothing to clear */
-        int close = 0;
-        if (moved) {
-            int np = lfd_ik_pair_margins_at(ika, aws, q, near);
-            for (int i = 0; i < np && !close; i++)
-                close = near[i] < ika->pairs[i].margin_m;
-        }
-        if (!close)
-            continue;
-        double *c = dq + (size_t)nhit * nq;
-        memcpy(c, q, nq * sizeof(double));
-        if (arms_hold_hands(rt, aws, c, qs, m->fps))
-            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: swing clearance step's arms failed (singular step)", k);
-        for (size_t i = 0; i < nq; i++)
-            c[i] -= q[i];
-        hit[nhit++] = k;
-    }
-    if (rc == LFD_OK && nhit && ease_corrections(r, m, hit, nhit, dq, NULL))
-        lfd_rt_impose_bounds(r, m);
-    free(hit);
-    free(qs);
-    lfd_ik_ws_free(&aws);
-    return rc;
+    int rc = arms_clear_frames(rt, m, ARMS_PICK_MOVED_CLOSE, q0, NULL, "swing clearance step's arms", err);
+    return rc > 0 ? LFD_OK : rc;
 }
 
 /* The last step: the main IK's clearance is a soft penalty, and the legs'
@@ -1823,13 +1792,27 @@ static int arms_guard_last(const lfd_retargeter *rt, lfd_motion *m, uint8_t *tou
    came) or a negative status */
 static int arms_guard_pass(const lfd_retargeter *rt, lfd_motion *m, uint8_t *touched, lfd_err *err)
 {
+    return arms_clear_frames(rt, m, ARMS_PICK_INSIDE, NULL, touched, "the arms' clearance guard", err);
+}
+
+/* The frames pick chooses (q0: the motion before the step, nframes x nq,
+   for ARMS_PICK_MOVED_CLOSE), each given the correction of the arms' IK
+   that takes its pairs out holding its hands where they are
+   (arms_hold_hands), the corrections eased into their neighbours
+   (ease_corrections; frames changed get touched[k] = 1, touched may be
+   NULL), then the hard bounds again (a neighbour's correction may pass a
+   range or, frame to frame, a velocity bound).  Returns the number of
+   frames picked (0: m is as it came) or a negative status; what names the
+   step in an error. */
+static int arms_clear_frames(const lfd_retargeter *rt, lfd_motion *m, arms_pick pick, const double *q0,
+                             uint8_t *touched, const char *what, lfd_err *err)
+{
     const lfd_robot *r = rt->r;
-    const mjModel *mm = r->m;
     const lfd_ik *ik = rt->ik_arms;
     int n = m->nframes;
     if (!ik || ik->npair == 0 || n < 1)
         return 0;
-    size_t nq = (size_t)mm->nq;
+    size_t nq = (size_t)r->m->nq;
     lfd_ik_ws *aws = NULL;
     int rc = lfd_ik_ws_new(&aws, ik, err);
     double margin[LFD_IK_MAX_PAIRS];
@@ -1837,7 +1820,24 @@ static int arms_guard_pass(const lfd_retargeter *rt, lfd_motion *m, uint8_t *tou
     if (rc == LFD_OK && !hit)
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
     for (int k = 0; rc == LFD_OK && k < n; k++) {
-        if (arm_inside(ik, aws, lfd_motion_frame(m, k), margin))
+        const double *q = lfd_motion_frame(m, k);
+        int take = 0;
+        if (pick == ARMS_PICK_INSIDE) {
+            take = arm_inside(ik, aws, q, margin);
+        } else {
+            /* a frame the step did not change, or whose pairs all keep
+               their margins, has nothing to clear */
+            const double *p0 = q0 + (size_t)k * nq;
+            int moved = 0;
+            for (size_t i = 0; i < nq && !moved; i++)
+                moved = q[i] != p0[i];
+            if (moved) {
+                int np = lfd_ik_pair_margins_at(ik, aws, q, margin);
+                for (int i = 0; i < np && !take; i++)
+                    take = margin[i] < ik->pairs[i].margin_m;
+            }
+        }
+        if (take)
             hit[nhit++] = k;
     }
     /* each such frame's correction (its pose after the arms' IK minus before) */
@@ -1846,18 +1846,15 @@ static int arms_guard_pass(const lfd_retargeter *rt, lfd_motion *m, uint8_t *tou
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
     double *qs = dq ? dq + (size_t)nhit * nq : NULL;
     for (int h = 0; rc == LFD_OK && h < nhit; h++) {
-        const double *q0 = lfd_motion_frame(m, hit[h]);
+        const double *qk = lfd_motion_frame(m, hit[h]);
         double *q = dq + (size_t)h * nq;
-        memcpy(q, q0, nq * sizeof(double));
+        memcpy(q, qk, nq * sizeof(double));
         if (arms_hold_hands(rt, aws, q, qs, m->fps))
-            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: the arms' clearance guard failed (singular step)", hit[h]);
+            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: %s failed (singular step)", hit[h], what);
         for (size_t i = 0; i < nq; i++)
-            q[i] -= q0[i];
+            q[i] -= qk[i];
     }
-    int changed = rc == LFD_OK ? ease_corrections(r, m, hit, nhit, dq, touched) : 0;
-    /* a neighbour's correction on this frame's pose may pass a range or,
-       frame to frame, a velocity bound: the hard bounds again */
-    if (changed)
+    if (rc == LFD_OK && nhit && ease_corrections(r, m, hit, nhit, dq, touched))
         lfd_rt_impose_bounds(r, m);
     free(dq);
     free(hit);
