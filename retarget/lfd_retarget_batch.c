@@ -936,7 +936,12 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
        a smooth motion that skates is not the better one, nor a jerky one */
     int smooth = o.smooth_hz > 0 && ns >= 4;
     double *raw = NULL;
-    if (smooth && !(raw = malloc((size_t)ns * (size_t)mw->nq * sizeof(double))))
+    /* the IK figures of the pass that made raw (the filter's rounds replace
+       them with their own pass's): the report's, should raw be written */
+    lfd_retarget_report *ik_raw = smooth ? malloc(sizeof *ik_raw) : NULL;
+    if (ik_raw)
+        *ik_raw = *rep;
+    if (smooth && (!ik_raw || !(raw = malloc((size_t)ns * (size_t)mw->nq * sizeof(double)))))
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory");
     if (rc == LFD_OK && smooth) {
         memcpy(raw, mw->qpos, (size_t)ns * (size_t)mw->nq * sizeof(double));
@@ -981,6 +986,11 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
             rep->floor_pen_max_m <= sm.floor_pen_max_m + 1e-4 &&
             rep->acc_p99_rad_s2 <= SMOOTH_KEEP_ACC_RATIO * sm.acc_p99_rad_s2) {
             rep->smoothing_kept_off = 1;
+            memcpy(rep->pos_err_mean_m, ik_raw->pos_err_mean_m, sizeof rep->pos_err_mean_m);
+            memcpy(rep->pos_err_max_m, ik_raw->pos_err_max_m, sizeof rep->pos_err_max_m);
+            memcpy(rep->rot_err_mean_rad, ik_raw->rot_err_mean_rad, sizeof rep->rot_err_mean_rad);
+            memcpy(rep->rot_err_max_rad, ik_raw->rot_err_max_rad, sizeof rep->rot_err_max_rad);
+            rep->limit_hit_frames = ik_raw->limit_hit_frames;
             /* the motion written is the one from before the filter too */
             rep->zmp_shift_max_m = 0;
             rep->zmp_rounds_kept = rep->zmp_direct_kept = rep->zmp_left_frames = 0;
@@ -994,6 +1004,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         }
     }
     free(raw);
+    free(ik_raw);
     if (rc)
         goto done;
     if (k > 1) {
