@@ -546,11 +546,15 @@ static void check_joints(frame_ctx *x, int f, const double *q, int have_next, in
             double mid = 0.5 * (jt->range_lo + jt->range_hi), half = 0.5 * (jt->range_hi - jt->range_lo);
             double slo = mid - o->range_soft * half, shi = mid + o->range_soft * half;
             double hlo = jt->range_lo + o->range_margin_rad, hhi = jt->range_hi - o->range_margin_rad;
-            if (v > shi || v < slo) {
-                int up = v > shi;
-                int fail = up ? v > hhi : v < hlo;
+            /* the hard test on its own: a margin wider than the soft band
+               puts the hard limit inside it (found by review: G1's ankle
+               roll at 0.22 rad passed --range-margin 0.05, whose limit is
+               0.212, for lying inside the soft 0.236) */
+            int fail = v > hhi || v < hlo;
+            if (fail || v > shi || v < slo) {
+                int up = fail ? v > hhi : v > shi;
                 double lim = fail ? (up ? hhi : hlo) : (up ? shi : slo);
-                double bad = up ? v - shi : slo - v;
+                double bad = up ? v - fmin(shi, hhi) : fmax(slo, hlo) - v;
                 lfd_check_note(ws, rep, LFD_CK_RANGE, j, f, f, f, fail ? LFD_CHECK_FAIL : LFD_CHECK_WARN,
                                v, lim, bad);
             }
@@ -571,7 +575,8 @@ static void check_joints(frame_ctx *x, int f, const double *q, int have_next, in
             st->acc_peak = fmax(st->acc_peak, acc);
             double amax = lfd_check_acc_limit(jt, o);
             if (LFD_CHECK_ON(o, LFD_CG_VELOCITY) && amax > 0 && acc > o->acc_soft * amax) {
-                int fail = acc > o->acc_hard * amax;
+                /* at the limit is not over it, as for the velocity */
+                int fail = acc > o->acc_hard * amax * (1 + 1e-6);
                 lfd_check_note(ws, rep, LFD_CK_ACC, j, f, f, f, fail ? LFD_CHECK_FAIL : LFD_CHECK_WARN,
                                acc, (fail ? o->acc_hard : o->acc_soft) * amax, acc);
             }

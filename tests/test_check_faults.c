@@ -167,6 +167,44 @@ static double raise_profile(double t, double t0, double A, double T)
     return 0;
 }
 
+/* A range margin wider than the soft band puts the hard limit inside the
+   band: a joint past the hard limit but inside the band still fails (it
+   used to pass: the hard test ran only beyond the soft band; found by
+   review).  G1's ankle roll, range +-0.2618: soft band 0.9 -> 0.236, a
+   margin of 0.05 -> hard limit 0.212; held at 0.22 it fails. */
+TEST(check_range_margin_wider_than_the_soft_band)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 0.2, FPS, &err), &err);
+    int j = lfd_robot_find_joint(r, "left_ankle_roll_joint");
+    CHECK(j >= 0);
+    if (j < 0) {
+        lfd_motion_free(&m);
+        lfd_robot_free(&r);
+        return;
+    }
+    for (int f = 0; f < m.nframes; f++)
+        lfd_motion_frame(&m, f)[r->joints[j].qpos_adr] = 0.22;
+    lfd_check_opts o;
+    lfd_check_opts_init(&o);
+    o.checks = 1u << LFD_CG_RANGE;
+    o.range_margin_rad = 0.05;
+    lfd_check_report *rep = ck_run(r, &m, &o);
+    const lfd_check_finding *x = rep ? ck_find(rep, LFD_CK_RANGE, "left_ankle_roll_joint") : NULL;
+    CHECK(x != NULL);
+    if (x) {
+        CHECK_EQ_INT(x->severity, LFD_CHECK_FAIL);
+        CHECK_NEAR(x->limit, r->joints[j].range_hi - 0.05, 1e-9);
+    }
+    lfd_check_report_free(&rep);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
 TEST(check_velocity_fault)
 {
     lfd_robot *r = ck_robot("h1");
