@@ -379,6 +379,7 @@ static lfd_check_ws *ws_layout(lfd_arena *a, const lfd_checker *c, lfd_check_ws 
     ws->nkeys = c->key_base[LFD_CK_COUNT];
     TAKE(ws->key_idx, (size_t)ws->nkeys);
     TAKE(ws->key_last, (size_t)ws->nkeys);
+    TAKE(ws->key_first, (size_t)ws->nkeys);
     TAKE(ws->key_sev, (size_t)ws->nkeys);
     TAKE(ws->key_bad, (size_t)ws->nkeys);
     TAKE(ws->v0, nv);

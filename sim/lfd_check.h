@@ -271,7 +271,10 @@ typedef struct lfd_check_report {
     unsigned checks;        /* the groups that ran */
     lfd_check_opts opts;    /* the thresholds used */
     int nfail, nwarn, ninfo;  /* findings by severity (including unlisted ones) */
-    int nfindings, more_findings;
+    /* findings listed, and not listed (the list is full: a failure takes
+       the place of a listed warning or info, so failures are listed first;
+       more_failures of the unlisted ones fail) */
+    int nfindings, more_findings, more_failures;
     lfd_check_finding finding[LFD_CHECK_MAX_FINDINGS];
     int njoints;
     lfd_check_joint_stats joint[LFD_ROBOT_MAX_JOINTS];

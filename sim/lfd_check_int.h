@@ -65,7 +65,9 @@ struct lfd_check_ws {
     /* open findings per key */
     int nkeys;
     int *key_idx;              /* finding index, -2 when not listed, -1 none */
+    int slot_key[LFD_CHECK_MAX_FINDINGS]; /* the key each listed finding belongs to */
     int *key_last;             /* last frame of the key's open range */
+    int *key_first;            /* ... and its first */
     int *key_sev;
     double *key_bad;           /* badness of the open range's peak */
     /* tracking: the reference's derivatives */

@@ -313,7 +313,8 @@ void lfd_check_report_print(const lfd_check_report *rep, const lfd_robot *r, con
     for (int i = 0; i < rep->nfindings; i++)
         fprintf(fp, "  %-4s %s\n", lfd_check_severity_name(rep->finding[i].severity), rep->finding[i].msg);
     if (rep->more_findings)
-        fprintf(fp, "  ... and %d more findings not listed\n", rep->more_findings);
+        fprintf(fp, "  ... and %d more findings not listed (%d of them failing; failures are listed first)\n",
+                rep->more_findings, rep->more_failures);
 }
 
 /* ---- JSON ------------------------------------------------------------------------------- */
@@ -373,6 +374,7 @@ void lfd_check_report_json(const lfd_check_report *rep, const lfd_robot *r, cons
     }
     lfd_jw_arr_end(jw);
     lfd_jw_kint(jw, "findings_not_listed", rep->more_findings);
+    lfd_jw_kint(jw, "failures_not_listed", rep->more_failures);
     lfd_jw_key(jw, "joints");
     lfd_jw_arr_begin(jw);
     for (int j = 0; j < rep->njoints; j++) {
