@@ -240,3 +240,21 @@ int64_t lfd_now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+
+size_t lfd_util_utf8_len(const unsigned char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    unsigned c = s[0];
+    size_t k = c < 0x80                           ? 1
+               : (c & 0xE0) == 0xC0 && c >= 0xC2   ? 2
+               : (c & 0xF0) == 0xE0                ? 3
+               : (c & 0xF8) == 0xF0 && c <= 0xF4   ? 4
+                                                   : 0;
+    if (!k || k > n)
+        return 0;
+    for (size_t i = 1; i < k; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return k;
+}

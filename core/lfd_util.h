@@ -59,6 +59,10 @@ double lfd_util_median_finite(double *v, int n);
 /* 1 if s ends with suffix (case-sensitive). */
 int lfd_util_has_suffix(const char *s, const char *suffix);
 
+/* The length (1-4) of the well-formed UTF-8 character at s, n bytes left;
+   0 where s does not start one (a stray or cut byte, an overlong lead). */
+size_t lfd_util_utf8_len(const unsigned char *s, size_t n);
+
 /* ---- one block for a workspace's arrays (MuJoCo's arena) -------------------------------- */
 
 /* A workspace with many arrays takes one block and one free, as mjData

@@ -1506,19 +1506,19 @@ int lfd_rt_feet_step(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, lf
         const double *q0 = sc.q0 + (size_t)k * nq;
         for (int side = 0; side < 2; side++) {
             double lv = 1, wp = 0, wn = 0;
-            int kp = k, kn = k;
+            int kp = k, kn = k, before = ramp_before(rt, side);
             if (c->pinned[2 * k + side]) {
-                lv = ramp_before(rt, side) ? 1 : c->level[2 * k + side];
+                lv = before ? 1 : c->level[2 * k + side];
             } else {
                 while (kp > 0 && k - kp <= ramp_out && !c->pinned[2 * kp + side])
                     kp--;
                 if (c->pinned[2 * kp + side] && k - kp < ramp_out + 1) {
                     double x = 1 - (k - kp) / (ramp_out + 1);
-                    wp = x * x * (3 - 2 * x) * (ramp_before(rt, side) ? 1 : c->level[2 * kp + side]);
+                    wp = x * x * (3 - 2 * x) * (before ? 1 : c->level[2 * kp + side]);
                 }
-                while (ramp_before(rt, side) && kn + 1 < m->nframes && kn - k <= ramp_in && !c->pinned[2 * kn + side])
+                while (before && kn + 1 < m->nframes && kn - k <= ramp_in && !c->pinned[2 * kn + side])
                     kn++;
-                if (ramp_before(rt, side) && c->pinned[2 * kn + side] && kn - k < ramp_in + 1) {
+                if (before && c->pinned[2 * kn + side] && kn - k < ramp_in + 1) {
                     double x = 1 - (kn - k) / (ramp_in + 1);
                     wn = x * x * (3 - 2 * x);
                 }

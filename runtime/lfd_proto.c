@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/lfd_log.h"
+#include "core/lfd_util.h"
 
 static const char *const pe_names[LFD_PE_COUNT] = {
     "none",          "bad_message",    "too_large",   "bad_envelope",    "version",
@@ -728,20 +729,6 @@ int lfd_proto_encode_simple_req(lfd_buf *b, lfd_msg_type type, uint64_t seq, dou
     return finish(b, err);
 }
 
-/* The length of the well-formed UTF-8 character at s (n bytes left), or 0 */
-static size_t utf8_char_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t k = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2 : (c & 0xF0) == 0xE0 ? 3
-               : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (!k || k > n)
-        return 0;
-    for (size_t i = 1; i < k; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return k;
-}
-
 int lfd_proto_encode_error(lfd_buf *b, uint64_t seq, double t_s, lfd_proto_error code,
                            const char *message)
 {
@@ -758,7 +745,7 @@ int lfd_proto_encode_error(lfd_buf *b, uint64_t seq, double t_s, lfd_proto_error
     char text[LFD_PROTO_TEXT_MAX + 256];
     size_t n = message ? strnlen(message, sizeof text - 1) : 0;
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_char_len((const unsigned char *)message + i, n - i);
+        size_t k = lfd_util_utf8_len((const unsigned char *)message + i, n - i);
         if (!k) {
             text[i++] = '?';
             continue;

@@ -153,8 +153,8 @@ static void list_finding(lfd_check_ws *ws, lfd_check_report *rep, int key, int k
                 rep->more_failures++;
             return;
         }
-        ws->key_idx[ws->slot_key[v]] = -2;
-        rep->more_findings += rep->finding[v].severity == LFD_CHECK_FAIL ? 0 : 1;
+        ws->key_idx[ws->slot_key[v]] = -2; /* a warning or an info: never a failure */
+        rep->more_findings++;
         i = v;
     } else {
         rep->nfindings++;

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lfd_util.h"
 #include "robots/lfd_mj.h"
 
 const char *lfd_torque_part_name(int part)
@@ -299,15 +300,11 @@ static void msg_add(lfd_check_finding *x, const char *fmt, ...)
     va_end(ap);
     if (w < 0 || (size_t)w < sizeof x->msg - l)
         return;
-    size_t e = strlen(x->msg), k = e;
-    while (k > 0 && ((unsigned char)x->msg[k - 1] & 0xC0) == 0x80)
-        k--; /* back over continuation bytes to the character's lead byte */
-    if (k > 0 && ((unsigned char)x->msg[k - 1] & 0x80)) {
-        unsigned char lead = (unsigned char)x->msg[k - 1];
-        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-        if (e - (k - 1) < need)
-            x->msg[k - 1] = '\0';
-    }
+    /* cut: after the last whole character of what was appended */
+    size_t e = strlen(x->msg), i = l, k;
+    while (i < e && (k = lfd_util_utf8_len((const unsigned char *)x->msg + i, e - i)) > 0)
+        i += k;
+    x->msg[i] = '\0';
 }
 
 /* whether slowing frames first..last of m by s, with --fix's raised-cosine

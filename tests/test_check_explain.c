@@ -9,6 +9,7 @@
     a joint above no foot carries none of the floor's load. */
 #include <math.h>
 
+#include "core/lfd_util.h"
 #include "ingest/lfd_human.h"
 #include "ingest/lfd_synth.h"
 #include "retarget/lfd_retarget.h"
@@ -459,16 +460,10 @@ done:
 /* 1 when s is well-formed UTF-8 (no cut character at its end or inside) */
 static int utf8_ok(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        int n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-        if (!n)
+    size_t n = strlen(s), k;
+    for (size_t i = 0; i < n; i += k)
+        if (!(k = lfd_util_utf8_len((const unsigned char *)s + i, n - i)))
             return 0;
-        for (int i = 1; i < n; i++)
-            if ((p[i] & 0xC0) != 0x80)
-                return 0;
-        p += n;
-    }
     return 1;
 }
 
