@@ -330,7 +330,8 @@ int lfd_checker_new(lfd_checker **out, const lfd_robot *r, lfd_err *err)
         [LFD_CK_ZMP] = 1,     [LFD_CK_COM] = 1,           [LFD_CK_ASSIST] = 1,
         [LFD_CK_FALL] = 1,    [LFD_CK_TRACK_JOINT] = 1,   [LFD_CK_TRACK_ROOT] = 1,
         [LFD_CK_TRACK_ASSIST] = 1, [LFD_CK_SPEED] = LFD_CHECK_NPOINTS,
-        [LFD_CK_NEEDS_SUPPORT] = 1, [LFD_CK_TRACK_SCUFF] = 2, [LFD_CK_TRACK_EDGE] = 2};
+        [LFD_CK_NEEDS_SUPPORT] = 1, [LFD_CK_TRACK_SCUFF] = 2, [LFD_CK_TRACK_EDGE] = 2,
+        [LFD_CK_CONTACTS] = 1};
     int k = 0;
     for (int i = 0; i < LFD_CK_COUNT; i++) {
         c->key_base[i] = k;
@@ -600,6 +601,13 @@ static void check_contacts(frame_ctx *x, int f)
     const mjData *d = x->ws->d;
     const lfd_check_opts *o = x->o;
     lfd_check_report *rep = x->rep;
+    /* a full buffer: MuJoCo dropped the contacts past it (mjWARN_CONTACTFULL),
+       so a collision or a depth this frame may go unseen.  A gate cannot
+       pass what it did not check: the frame fails.  (The built-in robots
+       make at most about 60 contacts, sunk into the floor or folded up.) */
+    if (d->ncon >= m->nconmax)
+        lfd_check_note(x->ws, rep, LFD_CK_CONTACTS, 0, f, f, f, LFD_CHECK_FAIL, d->ncon,
+                       m->nconmax, d->ncon);
     for (int i = 0; i < d->ncon; i++) {
         const mjContact *con = &d->contact[i];
         double depth = -con->dist;

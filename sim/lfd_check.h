@@ -119,6 +119,9 @@ typedef enum lfd_check_kind {
                             in the simulation (value m: its sole's tilt, highest corner over lowest;
                             aux: where it stood at the first frame: 0-3 a corner, 4-7 the heel,
                             toe, y_min or y_max edge) */
+    LFD_CK_CONTACTS,     /* MuJoCo's contact buffer filled up, so contacts past it were dropped:
+                            the self-collision and floor checks of those frames are incomplete
+                            (value: contacts found, limit: the buffer's size); always a failure */
     LFD_CK_COUNT
 } lfd_check_kind;
 

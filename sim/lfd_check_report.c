@@ -199,6 +199,13 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
                  fr, what, cn, x->value * 100, pk);
         return;
     }
+    case LFD_CK_CONTACTS:
+        snprintf(x->msg, sizeof x->msg,
+                 "%s: MuJoCo's contact buffer is full (%.0f contacts): contacts past it were "
+                 "dropped, so the self-collision and floor checks of these frames are incomplete "
+                 "(bodies deep in each other or in the floor)",
+                 fr, x->limit);
+        return;
     default:
         snprintf(x->msg, sizeof x->msg, "%s: %s", fr, lfd_check_kind_name(x->kind));
     }

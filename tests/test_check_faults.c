@@ -8,6 +8,7 @@
     all. */
 #include <math.h>
 
+#include "core/lfd_io.h"
 #include "ingest/lfd_human.h"
 #include "retarget/lfd_retarget.h"
 #include "tests/test_check_util.h"
@@ -369,6 +370,78 @@ TEST(check_floor_fault)
         ck_dump(rep, r);
     lfd_check_report_free(&rep);
     lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* A robot whose pelvis carries 21 x 21 small spheres (441 geoms, one floor
+   contact each) over a floor: standing, none touches; lowered 10 cm, the
+   441 floor contacts overflow the checker's buffer (LFD_CHECK_NCONMAX,
+   400).  MuJoCo drops the contacts past it, so the frames cannot be
+   checked for depth: they must fail, not pass on what was seen. */
+TEST(check_contact_buffer_full_fails_the_frames)
+{
+    char xml[2100], desc[2100];
+    snprintf(xml, sizeof xml, "%s/spheres.xml", lfd_test_tmpdir());
+    snprintf(desc, sizeof desc, "%s/spheres.robot", lfd_test_tmpdir());
+    size_t cap = 64 * 1024, len = 0;
+    char *t = malloc(cap);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    len += (size_t)snprintf(t + len, cap - len,
+                            "<mujoco model=\"spheres\">\n  <compiler autolimits=\"true\"/>\n  <worldbody>\n"
+                            "    <geom name=\"floor\" type=\"plane\" size=\"5 5 0.1\"/>\n"
+                            "    <body name=\"pelvis\" pos=\"0 0 0.9\">\n      <freejoint name=\"root\"/>\n");
+    for (int i = 0; i < 21; i++)
+        for (int j = 0; j < 21; j++)
+            len += (size_t)snprintf(t + len, cap - len,
+                                    "      <geom type=\"sphere\" size=\"0.01\" pos=\"%.3f %.3f -0.785\"/>\n",
+                                    -0.2 + 0.02 * i, -0.2 + 0.02 * j);
+    len += (size_t)snprintf(t + len, cap - len,
+                            "      <body name=\"leg\" pos=\"0 0 -0.1\">\n"
+                            "        <joint name=\"hip_joint\" axis=\"0 1 0\" range=\"-1 1\"/>\n"
+                            "        <geom type=\"capsule\" fromto=\"0 0 0 0 0 -0.5\" size=\"0.03\"/>\n"
+                            "      </body>\n    </body>\n  </worldbody>\n"
+                            "  <actuator><motor joint=\"hip_joint\" ctrlrange=\"-100 100\"/></actuator>\n"
+                            "</mujoco>\n");
+    CHECK(len < cap);
+    static const char robot[] = "lfd-robot 1\nmjcf spheres.xml\njoint hip_joint vel=5 kp=50 kd=2\n";
+    lfd_err err = {0};
+    CHECK_OK(lfd_file_write_atomic(xml, t, len, &err), &err);
+    CHECK_OK(lfd_file_write_atomic(desc, robot, strlen(robot), &err), &err);
+    free(t);
+    lfd_robot *r = ck_robot(desc);
+    if (!r)
+        return;
+    lfd_check_opts o;
+    lfd_check_opts_init(&o);
+    o.checks = (1u << LFD_CG_SELF) | (1u << LFD_CG_FLOOR);
+    for (int sunk = 0; sunk < 2; sunk++) {
+        lfd_motion m;
+        CHECK_OK(lfd_robot_motion_alloc(r, &m, 10, FPS, 0, &err), &err);
+        for (int f = 0; f < m.nframes; f++)
+            lfd_motion_frame(&m, f)[2] = 0.8 - (sunk && f >= 3 && f <= 6 ? 0.1 : 0);
+        lfd_check_report *rep = ck_run(r, &m, &o);
+        if (!rep) {
+            lfd_motion_free(&m);
+            break;
+        }
+        const lfd_check_finding *x = ck_find(rep, LFD_CK_CONTACTS, NULL);
+        if (!sunk) {
+            CHECK(x == NULL);
+        } else {
+            CHECK(x != NULL);
+            if (x) {
+                CHECK_EQ_INT(x->severity, LFD_CHECK_FAIL);
+                CHECK_EQ_INT(x->first, 3);
+                CHECK_EQ_INT(x->last, 6);
+                CHECK_CONTAINS(x->msg, "contact buffer is full");
+            }
+            CHECK_EQ_INT(rep->verdict, LFD_CHECK_FAIL);
+        }
+        lfd_check_report_free(&rep);
+        lfd_motion_free(&m);
+    }
     lfd_robot_free(&r);
 }
 
