@@ -130,6 +130,7 @@ static void clip_free(lfd_rt_clip *c)
     free(c->level);
     free(c->leg_side);
     free(c->no_support);
+    free(c->no_support_all);
     memset(c, 0, sizeof *c);
 }
 
@@ -154,7 +155,8 @@ static int clip_alloc(lfd_rt_clip *c, int n, int njoints, lfd_err *err)
     c->level = calloc(N * 2, sizeof(double));
     c->leg_side = calloc((size_t)(njoints > 0 ? njoints : 1), sizeof(int));
     c->no_support = calloc(N, 1);
-    if (!c->no_support || !c->feet_t || !c->level || !c->leg_side || !c->cpos || !c->seg || !c->contact || !c->roll || !c->tpel || !c->pel || !c->shift || !c->dshift || !c->work ||
+    c->no_support_all = calloc(N, 1);
+    if (!c->no_support || !c->no_support_all || !c->feet_t || !c->level || !c->leg_side || !c->cpos || !c->seg || !c->contact || !c->roll || !c->tpel || !c->pel || !c->shift || !c->dshift || !c->work ||
         !c->limb_t || !c->limb_on || !c->pinned) {
         clip_free(c);
         return lfd_fail(err, LFD_ENOMEM, "out of memory for %d frames", n);
@@ -552,10 +554,13 @@ static int mark_no_support(const lfd_robot *r, lfd_rt_clip *c, const lfd_motion 
     if (d)
         mj_deleteData(d);
     memset(c->no_support, 0, (size_t)c->n);
+    memset(c->no_support_all, 0, (size_t)c->n);
     int e = c->no_support_trim;
     for (int i = 0; rc == LFD_OK && i < sup.nranges; i++)
-        for (int k = sup.r[i].first + e; k <= sup.r[i].last - e && k < c->n; k++)
-            c->no_support[k] = 1;
+        for (int k = sup.r[i].first; k <= sup.r[i].last && k < c->n; k++) {
+            c->no_support_all[k] = 1;
+            c->no_support[k] = k >= sup.r[i].first + e && k <= sup.r[i].last - e;
+        }
     return rc;
 }
 

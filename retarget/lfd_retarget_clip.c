@@ -1579,8 +1579,11 @@ int lfd_rt_swing_window(const lfd_rt_clip *c, int side, int k, double fps, int *
 #undef SWINGS
     if (i < 0 || e + SWING_MIN_S * fps >= n || e - i < SWING_MIN_S * fps)
         return 0;
-    for (int f = i; c->no_support && f <= e; f++)
-        if (c->no_support[f])
+    /* the untrimmed ranges: the filter's trim (no_support_trim) is about its
+       ZMP targets; a foot is not lifted at the edge frames of a seated range
+       in one step and left down there in another */
+    for (int f = i; c->no_support_all && f <= e; f++)
+        if (c->no_support_all[f])
             return 0;
     *a = i;
     *b = e;

@@ -231,6 +231,7 @@ typedef struct lfd_rt_clip {
     int *leg_side;          /* njoints: the foot a joint moves (0, 1), -1 */
     uint8_t *no_support;    /* n: the frame needs support (lfd_support), the dynamics filter leaves it */
     int no_support_trim;    /* frames off each end of a needs-support range for the filter (above) */
+    uint8_t *no_support_all;/* n: the same ranges untrimmed: no swing is lifted across them */
 } lfd_rt_clip;
 
 /* joints back inside their ranges and, frame to frame, their velocity limits;
