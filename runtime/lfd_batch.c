@@ -1129,16 +1129,6 @@ int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_
         goto done;
     if ((rc = lfd_mkdir_p(p, err)))
         goto done;
-    char lp[4200];
-    snprintf(lp, sizeof lp, "%s/shard-%d-of-%d.jsonl", p, o->shard, o->nshards);
-    b->logfd = open(lp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (b->logfd < 0) {
-        rc = lfd_fail(err, LFD_EIO, "%s: cannot open: %s", lp, strerror(errno));
-        goto done;
-    }
-    if ((rc = read_withdrawn(b, err)))
-        goto done;
-
     /* robots: one that fails to load becomes a record per recording */
     b->nrob = o->nrobots;
     for (int k = 0; k < o->nrobots; k++) {
@@ -1161,10 +1151,36 @@ int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_
             if (rc)
                 goto done;
         }
-        if (!R->robot)
-            lfd_warn("lfd batch: robot %s: %s (a record for every recording)", R->spec,
-                     R->load_err.msg);
     }
+    /* No robot at all: every recording would only become a robot-load
+       error, and a scheduler would mark the task a success.  Stop before
+       anything is written, naming each robot and why. */
+    int nloaded = 0;
+    for (int k = 0; k < b->nrob; k++)
+        nloaded += b->rob[k].robot != NULL;
+    if (!nloaded) {
+        char why[LFD_ERR_MSG_MAX] = "";
+        for (int k = 0; k < b->nrob; k++) {
+            size_t l = strlen(why);
+            snprintf(why + l, sizeof why - l, "%s%s: %s", k ? "; " : "", b->rob[k].spec,
+                     b->rob[k].load_err.msg);
+        }
+        rc = lfd_fail(err, LFD_EARG, "no robot could be loaded, nothing was run (%s)", why);
+        goto done;
+    }
+    for (int k = 0; k < b->nrob; k++)
+        if (!b->rob[k].robot)
+            lfd_warn("lfd batch: robot %s: %s (a record for every recording)", b->rob[k].spec,
+                     b->rob[k].load_err.msg);
+    char lp[4200];
+    snprintf(lp, sizeof lp, "%s/shard-%d-of-%d.jsonl", p, o->shard, o->nshards);
+    b->logfd = open(lp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (b->logfd < 0) {
+        rc = lfd_fail(err, LFD_EIO, "%s: cannot open: %s", lp, strerror(errno));
+        goto done;
+    }
+    if ((rc = read_withdrawn(b, err)))
+        goto done;
 
     int64_t total = 0, done_frames = 0;
     for (int i = 0; i < c.n; i++)

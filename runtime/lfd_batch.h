@@ -148,8 +148,12 @@ typedef struct lfd_batch_summary {
 
 /* Runs this task's shard of the corpus.  Returns LFD_OK when the shard was
    worked through (whatever each recording's fate: see the log), or an
-   error that stopped it (run folder not writable, no robot loads is NOT
-   one: those are records too). */
+   error that stopped it: the run folder is not writable, or not one of the
+   robots loads (LFD_EARG naming each; nothing is processed, since every
+   record would be the same robot-load error).  A robot that fails to load
+   beside one that loads is a record per recording, not an error.  Whether
+   every record of the shard was an error is the caller's to judge from
+   *s (records, errors): `lfd batch` exits 2 then. */
 int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_err *err);
 
 /* Joins RUN/logs/shard-*.jsonl into RUN/corpus.jsonl: every record once
@@ -178,8 +182,10 @@ typedef struct lfd_batch_withdrawal {
    PATH", "input  recording PATH").  With apply, the outputs (motions, their
    check reports, plots and records) are removed and id is added to
    RUN/withdrawn.txt of each run folder, so later `lfd batch` runs refuse
-   that person's recordings (consent reason "withdrawn").  Policies are
-   named, not removed. */
+   that person's recordings (consent reason "withdrawn"), and a run folder
+   with shard logs is merged again (lfd_batch_merge), so RUN/corpus.jsonl
+   no longer lists the person or the removed outputs.  Policies are named,
+   not removed. */
 int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int apply,
                        lfd_batch_withdrawal *w, FILE *out, lfd_err *err);
 

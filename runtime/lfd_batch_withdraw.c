@@ -198,6 +198,23 @@ int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int a
         if (out)
             fprintf(out, "%-8s %-8s %s (later runs refuse %s's recordings)\n", "added", "withdrawn",
                     p, id);
+        /* RUN/corpus.jsonl still lists the person's records and the
+           outputs just removed; a report read from it would show them.
+           Merge again now (merge leaves withdrawn contributors out) so the
+           run's index never outlives the withdrawal. */
+        char logs[4200];
+        struct stat lst;
+        snprintf(logs, sizeof logs, "%s/logs", dirs[i]);
+        if (stat(logs, &lst) == 0 && S_ISDIR(lst.st_mode)) {
+            int n = 0;
+            if ((rc = lfd_batch_merge(dirs[i], &n, NULL, err))) {
+                lfd_err_prefix(err, "withdraw: %s: merging again after the removal", dirs[i]);
+                return rc;
+            }
+            if (out)
+                fprintf(out, "%-8s %-8s %s/corpus.jsonl (%d records, without %s)\n", "merged",
+                        "index", dirs[i], n, id);
+        }
     }
     return LFD_OK;
 }

@@ -21,8 +21,11 @@ int lfd_key_valid(const char *s)
 }
 
 /* Writes a file readable by its owner only, from its first byte, and
-   atomically (temporary file, fsync, rename). */
-static int write_private(const char *path, const char *text, size_t len, lfd_err *err)
+   atomically (temporary file, fsync, rename).  Without replace an existing
+   path is never touched: the temporary file is linked in (link(2) fails
+   with EEXIST), so a second keygen racing the first cannot overwrite it
+   either. */
+static int write_private(const char *path, const char *text, size_t len, int replace, lfd_err *err)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
@@ -31,6 +34,17 @@ static int write_private(const char *path, const char *text, size_t len, lfd_err
         return lfd_fail(err, LFD_EIO, "%s: %s", tmp, strerror(errno));
     int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
     ok &= close(fd) == 0;
+    if (ok && !replace) {
+        int lr = link(tmp, path), e = errno;
+        unlink(tmp);
+        if (lr != 0 && e == EEXIST)
+            return lfd_fail(err, LFD_ESTATE, "%s exists: not overwritten (give --force to "
+                                             "replace the key; clients holding its .pub are then locked out)",
+                            path);
+        if (lr != 0)
+            return lfd_fail(err, LFD_EIO, "%s: %s", path, strerror(e));
+        return LFD_OK;
+    }
     if (!ok || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
@@ -41,6 +55,26 @@ static int write_private(const char *path, const char *text, size_t len, lfd_err
 
 int lfd_keys_generate(const char *dir, const char *name, char *public_out, lfd_err *err)
 {
+    return lfd_keys_generate_ex(dir, name, 0, public_out, err);
+}
+
+int lfd_keys_generate_ex(const char *dir, const char *name, int force, char *public_out, lfd_err *err)
+{
+    char path[4096], text[128];
+    /* a key pair is an identity: replacing DIR/NAME.key silently locks out
+       every peer that holds the old .pub, so both files are checked before
+       anything is made */
+    if (!force) {
+        static const char *const ext[2] = {"key", "pub"};
+        for (int i = 0; i < 2; i++) {
+            snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext[i]);
+            if (lfd_file_exists(path))
+                return lfd_fail(err, LFD_ESTATE,
+                                "%s exists: not overwritten (give --force to replace the key "
+                                "pair; clients holding the old %s.pub are then locked out)",
+                                path, name);
+        }
+    }
     char pub[41], sec[41];
     if (zmq_curve_keypair(pub, sec) != 0)
         return lfd_fail(err, LFD_EUNSUPPORTED, "this libzmq cannot make CURVE keys (built "
@@ -49,10 +83,9 @@ int lfd_keys_generate(const char *dir, const char *name, char *public_out, lfd_e
     int rc = lfd_mkdir_p(dir, err);
     if (rc)
         return rc;
-    char path[4096], text[128];
     snprintf(path, sizeof path, "%s/%s.key", dir, name);
     snprintf(text, sizeof text, "public %s\nsecret %s\n", pub, sec);
-    rc = write_private(path, text, strlen(text), err);
+    rc = write_private(path, text, strlen(text), force, err);
     memset(sec, 0, sizeof sec);
     memset(text, 0, sizeof text);
     if (rc)

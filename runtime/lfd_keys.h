@@ -18,8 +18,14 @@
 #define LFD_KEY_Z85_LEN 40
 
 /* Writes DIR/NAME.key (public + secret, 0600) and DIR/NAME.pub atomically;
-   public_out (41 bytes, may be NULL) receives the public key. */
+   public_out (41 bytes, may be NULL) receives the public key.  An existing
+   DIR/NAME.key or DIR/NAME.pub is never replaced (LFD_ESTATE naming the
+   file; nothing written): a new pair would lock out every peer holding the
+   old public key. */
 int lfd_keys_generate(const char *dir, const char *name, char *public_out, lfd_err *err);
+/* As lfd_keys_generate; with force an existing pair is replaced (each file
+   still atomically). */
+int lfd_keys_generate_ex(const char *dir, const char *name, int force, char *public_out, lfd_err *err);
 
 /* Reads a .key or .pub file: public (41 bytes) always; secret (41 bytes, may
    be NULL) when the file has one (LFD_EPARSE if secret is wanted and absent). */

@@ -8,14 +8,17 @@
 #define _GNU_SOURCE
 #include "runtime/lfd_report.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
+#include "core/lfd_log.h"
 #include "runtime/lfd_batch.h"
 
 /* ---- named counters ------------------------------------------------------------------------ */
@@ -135,6 +138,11 @@ struct lfd_report {
     worst *w;
     int nw, wcap;
     char last_id[4096];
+    /* the recording being counted: its fate is known only after its last
+       record (a record whose every robot failed was not retargeted) */
+    int cur_open, cur_null, cur_done, cur_robot;
+    char **withdrawn;            /* RUN/withdrawn.txt: never shown, whatever the index says */
+    int nwithdrawn;
 };
 
 static const char *jstr(const lfd_json *o, const char *k)
@@ -164,6 +172,32 @@ static int filter_count(lfd_report *r, const char *robot, const char *why, int s
     return 0;
 }
 
+/* The recording just counted gets its headline fate: retargeted when at
+   least one robot made a motion; else its record before any robot
+   (rejected, refused, unreadable); else (every robot's record an error:
+   robot-load, retarget, check) an error.  Merge never keeps both kinds,
+   but a motion made wins if a hand-joined index has them. */
+static void recording_end(lfd_report *r)
+{
+    if (!r->cur_open)
+        return;
+    if (r->cur_done)
+        r->status[0]++;
+    else if (r->cur_null)
+        r->status[r->cur_null]++;
+    else
+        r->status[3]++;
+    r->cur_open = r->cur_null = r->cur_done = r->cur_robot = 0;
+}
+
+static int is_withdrawn(const lfd_report *r, const char *who)
+{
+    for (int i = 0; who && i < r->nwithdrawn; i++)
+        if (!strcmp(r->withdrawn[i], who))
+            return 1;
+    return 0;
+}
+
 static int report_add(lfd_report *r, const lfd_json *rec)
 {
     const char *id = jstr(rec, "id"), *robot = jstr(rec, "robot"), *status = jstr(rec, "status");
@@ -171,9 +205,14 @@ static int report_add(lfd_report *r, const lfd_json *rec)
     const char *who = jstr(rec, "contributor");
     if (!id || !status)
         return LFD_EPARSE;
-    r->records++;
+    if (is_withdrawn(r, who))
+        return LFD_OK; /* a stale index (see lfd_report_build): the person is never shown */
     int first = strcmp(id, r->last_id) != 0;
+    if (first)
+        recording_end(r);
+    r->records++;
     snprintf(r->last_id, sizeof r->last_id, "%s", id);
+    r->cur_open = 1;
     cnt *cc = who ? ct_get(&r->contrib, who) : NULL;
     const lfd_json *qa = lfd_json_get(rec, "qa");
     if (first) {
@@ -208,7 +247,7 @@ static int report_add(lfd_report *r, const lfd_json *rec)
         /* the recording's fate before any robot */
         if (!robot) {
             int si = !strcmp(status, "rejected") ? 1 : !strcmp(status, "refused") ? 2 : 3;
-            r->status[si]++;
+            r->cur_null = si;
             if (si == 1 && cc)
                 cc->v[1]++;
             if (si == 2) {
@@ -220,9 +259,11 @@ static int report_add(lfd_report *r, const lfd_json *rec)
                 if (cc)
                     cc->v[2]++;
             }
-        } else {
-            r->status[0]++;
         }
+    }
+    if (robot) {
+        r->cur_robot = 1;
+        r->cur_done |= !strcmp(status, "done");
     }
     if (!strcmp(status, "error")) {
         char key[256];
@@ -339,18 +380,104 @@ void lfd_report_free(lfd_report **rp)
         free(r->w[i].groups);
     }
     free(r->w);
+    for (int i = 0; i < r->nwithdrawn; i++)
+        free(r->withdrawn[i]);
+    free(r->withdrawn);
     free(r);
     *rp = NULL;
+}
+
+/* 1 if a is modified after b (nanoseconds where the filesystem has them) */
+static int newer(const struct stat *a, const struct stat *b)
+{
+    if (a->st_mtim.tv_sec != b->st_mtim.tv_sec)
+        return a->st_mtim.tv_sec > b->st_mtim.tv_sec;
+    return a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
+}
+
+/* Why RUN/corpus.jsonl no longer says what the run holds, or NULL: a shard
+   log or withdrawn.txt changed after the last merge (a task ran again, or
+   `lfd batch withdraw --apply` removed a person's outputs). */
+static const char *index_stale(const char *run_dir, const struct stat *cst, char *why, size_t whysz)
+{
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/withdrawn.txt", run_dir);
+    if (stat(p, &st) == 0 && newer(&st, cst)) {
+        snprintf(why, whysz, "%s changed after the last merge", p);
+        return why;
+    }
+    snprintf(p, sizeof p, "%s/logs", run_dir);
+    DIR *d = opendir(p);
+    if (!d)
+        return NULL;
+    const char *res = NULL;
+    struct dirent *e;
+    while (!res && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (strncmp(e->d_name, "shard-", 6) || l < 7 || strcmp(e->d_name + l - 6, ".jsonl"))
+            continue;
+        char f[4500];
+        snprintf(f, sizeof f, "%s/%s", p, e->d_name);
+        if (stat(f, &st) == 0 && newer(&st, cst)) {
+            snprintf(why, whysz, "%s changed after the last merge", f);
+            res = why;
+        }
+    }
+    closedir(d);
+    return res;
+}
+
+/* RUN/withdrawn.txt (one id a line, '#' comments), as lfd_batch reads it */
+static int read_withdrawn(lfd_report *r, const char *run_dir, lfd_err *err)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/withdrawn.txt", run_dir);
+    if (!lfd_file_exists(p))
+        return LFD_OK;
+    uint8_t *data;
+    size_t len;
+    int rc = lfd_file_read(p, 16u << 20, &data, &len, err);
+    if (rc)
+        return rc;
+    char *save = NULL;
+    for (char *l = strtok_r((char *)data, "\n", &save); l && rc == LFD_OK; l = strtok_r(NULL, "\n", &save)) {
+        l[strcspn(l, " \t\r#")] = '\0';
+        if (!*l)
+            continue;
+        char **w = realloc(r->withdrawn, (size_t)(r->nwithdrawn + 1) * sizeof *w);
+        if (w)
+            r->withdrawn = w;
+        if (!w || !(w[r->nwithdrawn] = strdup(l)))
+            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", p);
+        else
+            r->nwithdrawn++;
+    }
+    free(data);
+    return rc;
 }
 
 int lfd_report_build(lfd_report **out, const char *run_dir, lfd_err *err)
 {
     *out = NULL;
-    char cp[4200];
+    char cp[4200], why[4600];
     snprintf(cp, sizeof cp, "%s/corpus.jsonl", run_dir);
     int rc;
-    if (!lfd_file_exists(cp) && (rc = lfd_batch_merge(run_dir, NULL, NULL, err)))
-        return rc;
+    struct stat cst;
+    if (stat(cp, &cst) != 0) {
+        if ((rc = lfd_batch_merge(run_dir, NULL, NULL, err)))
+            return rc;
+    } else if (index_stale(run_dir, &cst, why, sizeof why)) {
+        /* a report of an old index would show what is gone (a withdrawn
+           person's motions, links to deleted files): merge again */
+        lfd_err me = {0};
+        if (lfd_batch_merge(run_dir, NULL, NULL, &me) == LFD_OK)
+            lfd_info("lfd report: %s; merged %s again", why, cp);
+        else
+            lfd_warn("lfd report: %s, and merging again failed (%s): reporting the old index "
+                     "without withdrawn contributors",
+                     why, me.msg);
+    }
     uint8_t *data;
     size_t len;
     if ((rc = lfd_file_read(cp, (size_t)1 << 34, &data, &len, err)))
@@ -359,6 +486,11 @@ int lfd_report_build(lfd_report **out, const char *run_dir, lfd_err *err)
     if (!r) {
         free(data);
         return lfd_fail(err, LFD_ENOMEM, "report: out of memory");
+    }
+    if ((rc = read_withdrawn(r, run_dir, err))) {
+        free(data);
+        lfd_report_free(&r);
+        return rc;
     }
     snprintf(r->run_dir, sizeof r->run_dir, "%s", run_dir);
     time_t now = time(NULL);
@@ -388,6 +520,7 @@ int lfd_report_build(lfd_report **out, const char *run_dir, lfd_err *err)
                           rc == LFD_ENOMEM ? "out of memory" : "not a batch record");
     }
     free(data);
+    recording_end(r);
     if (rc) {
         lfd_report_free(&r);
         return rc;

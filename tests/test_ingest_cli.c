@@ -39,7 +39,7 @@ TEST(ingest_cli_synth_info_qa)
     snprintf(args, sizeof args, "qa --strict %s/wipe.bvh", dir);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "wipe.bvh: pass (score 100)");
-    /* a truncated copy is rejected with its line; --strict makes the exit 1 */
+    /* a truncated copy is rejected with its line, and the exit is 1 (the verdict) */
     uint8_t *data;
     size_t len;
     char p[1200], q[1200];
@@ -49,7 +49,7 @@ TEST(ingest_cli_synth_info_qa)
     CHECK_OK(lfd_file_write_atomic(q, data, len - 40, &err), &err);
     free(data);
     snprintf(args, sizeof args, "qa %s", dir);
-    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 1); /* a reject verdict exits 1 */
     CHECK_CONTAINS(out, "cut.bvh: reject (score");
     CHECK_CONTAINS(out, "(the file is truncated)");
     CHECK_CONTAINS(out, "2 file(s): 1 pass, 0 warn, 1 reject");
@@ -58,7 +58,7 @@ TEST(ingest_cli_synth_info_qa)
     /* stderr is captured too: keep the progress lines out of the JSON */
     setenv("LFD_LOG", "error", 1);
     snprintf(args, sizeof args, "qa --json %s/wipe.bvh %s/cut.bvh", dir, dir);
-    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 1);
     unsetenv("LFD_LOG");
     const char *js = out;
     CHECK_OK(lfd_json_parse(js, strlen(js), "qa", &doc, &err), &err);
@@ -93,9 +93,11 @@ TEST(ingest_cli_qa_real_mocap)
     if (!d)
         SKIP("../shared/data/mocap not found");
     char args[1200];
-    snprintf(args, sizeof args, "qa --strict %s", d);
+    snprintf(args, sizeof args, "qa %s", d);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "12 file(s): 11 pass, 1 warn, 0 reject");
+    snprintf(args, sizeof args, "qa --strict %s", d); /* --strict: the warning exits 1 */
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 1);
     CHECK_CONTAINS(out, "bandai1_run_normal_001.bvh: warn");
     CHECK_CONTAINS(out, "cmu_01_01_playground_jumps.bvh: pass (score 100)");
     CHECK_CONTAINS(out, "frame 0 is a reference pose");

@@ -73,6 +73,15 @@ static int run_batch(const lfd_cmd *cmd, int argc, char **argv)
     lfd_batch_summary s;
     if ((rc = lfd_batch_run(&o, &s, stdout, &err)))
         return lfd_cli_error(cmd, &err);
+    /* A task whose every record is an error (unreadable files, robots or
+       stages that failed) made nothing; exit 0 would let a Slurm array or
+       an Indexed Job count it a success.  Rejections and refusals are
+       verdicts on the data, not errors of the run. */
+    if (s.records > 0 && s.errors == s.records) {
+        fprintf(stderr, "lfd batch: shard %d/%d: all %d record%s are errors (see %s/logs/shard-%d-of-%d.jsonl)\n",
+                o.shard, o.nshards, s.records, s.records == 1 ? "" : "s", o.run_dir, o.shard, o.nshards);
+        return LFD_EXIT_ERROR;
+    }
     return LFD_EXIT_OK;
 }
 
@@ -90,7 +99,11 @@ LFD_COMMAND(cmd_batch, "batch", "qa, consent, retarget and check a corpus, shard
             "job array), else JOB_COMPLETION_INDEX with --shards N (a Kubernetes Indexed\n"
             "Job).  Slices are balanced by frame count.  Then `lfd batch merge RUN` and\n"
             "`lfd report RUN`.  Examples: examples/slurm/, examples/k8s/, docs/batch.md.\n"
-            "Exit 0 when the shard was worked through (verdicts are in the log), 2 on errors.",
+            "Exit 0 when the shard was worked through (verdicts, rejections and refusals\n"
+            "are in the log); 2 when the work stopped (usage, an unwritable run folder, no\n"
+            "--robot could be loaded: nothing is run) or when every record of the shard is\n"
+            "an error (unreadable files, robot-load, retarget or check errors), so a\n"
+            "scheduler does not count a task that made nothing a success.",
             run_batch)
 
 static int run_merge(const lfd_cmd *cmd, int argc, char **argv)
@@ -134,7 +147,7 @@ static int run_withdraw(const lfd_cmd *cmd, int argc, char **argv)
             "left in place)%s\n",
             pos[0], w.outputs, w.outputs == 1 ? "" : "s", apply ? "removed" : "to remove (--apply)",
             w.policies, w.policies == 1 ? "y" : "ies", w.recordings, w.recordings == 1 ? "" : "s",
-            apply ? "; run `lfd batch merge` to refresh corpus.jsonl" : "");
+            apply ? "; the run's corpus.jsonl was merged again without them" : "");
     return LFD_EXIT_OK;
 }
 
@@ -147,5 +160,7 @@ LFD_COMMAND(cmd_batch_withdraw, "batch withdraw",
             "check report, plot, record) and every policy that must be retrained.  With\n"
             "--apply the outputs are removed and the id is added to RUN/withdrawn.txt, so\n"
             "later `lfd batch` runs refuse that person's recordings and `lfd batch merge`\n"
-            "leaves their records out.  Policies and recordings are named, not removed.",
+            "leaves their records out; RUN/corpus.jsonl is merged again at once, so\n"
+            "`lfd report` never shows the person.  Policies and recordings are named, not\n"
+            "removed.",
             run_withdraw)

@@ -150,6 +150,20 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     fflush(stdout);
     lfd_ctl_report rep;
     rc = lfd_ctl_run(r, &o, &rep, &err);
+    if (rc == LFD_EMISMATCH && !L && strstr(err.msg, "obs_names")) {
+        /* Without --policy-file the controller can only observe "time_s"
+           (a playback policy); a trained policy's observation (joint
+           state, gravity, previous action, phase) is rebuilt from the
+           schema stored in its file.  Say so instead of leaving the
+           server's schema error as the last word. */
+        char msg[LFD_ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err.msg);
+        lfd_fail(&err, rc,
+                 "policy '%s' observes more than time_s (a trained MLP policy): give "
+                 "--policy-file FILE.lfdp, the file the server serves, so the controller can build "
+                 "its observation (%.300s)",
+                 policy, msg);
+    }
     if (rc == LFD_OK)
         lfd_ctl_print(&rep, hz);
 fail:
@@ -166,7 +180,8 @@ fail:
 
 
 LFD_COMMAND(cmd_ctl_demo, "ctl-demo", "drive a simulated robot from a served policy at 500 Hz",
-            "--robot NAME|PATH (--motion FILE.lfdm | --endpoint EP --policy NAME) [options]",
+            "--robot NAME|PATH (--motion FILE.lfdm | --policy-file FILE.lfdp | --endpoint EP "
+            "(--policy NAME | --policy-file FILE.lfdp)) [options]",
             "An example controller on the C client library: a MuJoCo simulation of the\n"
             "robot stepped in lockstep with a real-time clock at --hz, each tick reading\n"
             "the interpolated, filtered action from the client's local chunk buffer\n"
@@ -178,5 +193,8 @@ LFD_COMMAND(cmd_ctl_demo, "ctl-demo", "drive a simulated robot from a served pol
             "MLP policy) the controller builds that policy's observation from the\n"
             "simulated robot every tick (joint state, gravity, angular velocity, previous\n"
             "action, phase over the motion's or the run's duration) and, without\n"
-            "--endpoint, serves the file here.",
+            "--endpoint, serves the file here.  With --endpoint, --policy NAME alone is\n"
+            "enough for a playback policy (a served motion, observation time_s); a\n"
+            "trained MLP policy also needs --policy-file (the served file), since its\n"
+            "observation is built from the schema stored there.",
             run_ctl)

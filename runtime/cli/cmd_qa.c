@@ -2,9 +2,12 @@
 
     Each FILE (or every .bvh/.npy/.csv in a FOLDER) gets a verdict, a score
     and reasons with frame ranges (retarget/lfd_qa).  A file that cannot be
-    read is a rejected demonstration, not an error.  Exit 0, or 1 with
-    --strict when any file is rejected; 2 on usage errors. */
+    read (unparsable, truncated) is a rejected demonstration, not an error;
+    a path that does not exist is an error.  Exit 0 when every file passes
+    or warns, 1 when any file is rejected (--strict: or warned about), 2 on
+    usage errors and missing paths. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +108,43 @@ static int out_path(const char *out, int nfiles, const char *in, char *buf, size
     return LFD_OK;
 }
 
+static int is_bvh(const char *p)
+{
+    size_t n = strlen(p);
+    return n > 4 && !strcasecmp(p + n - 4, ".bvh");
+}
+
+/* A BVH under --repair -o DIR: lfd repairs keypoint files only, but the
+   folder is the cleaned set, so the BVH goes there unchanged (with its
+   consent sidecar FILE.prov.json), as a clean keypoint file does, and the
+   report says so. */
+static int copy_bvh(const char *in, const char *op, lfd_qa_report *r, lfd_err *err)
+{
+    uint8_t *data;
+    size_t len;
+    int rc = lfd_file_read(in, (size_t)1 << 32, &data, &len, err);
+    if (rc == LFD_OK) {
+        rc = lfd_file_write_atomic(op, data, len, err);
+        free(data);
+    }
+    char sp[4200], so[4200];
+    snprintf(sp, sizeof sp, "%s.prov.json", in);
+    snprintf(so, sizeof so, "%s.prov.json", op);
+    if (rc == LFD_OK && lfd_file_exists(sp) && (rc = lfd_file_read(sp, 16u << 20, &data, &len, err)) == LFD_OK) {
+        rc = lfd_file_write_atomic(so, data, len, err);
+        free(data);
+    }
+    if (rc)
+        return rc;
+    snprintf(r->repaired_to, sizeof r->repaired_to, "%.*s", (int)sizeof r->repaired_to - 1, op);
+    r->repaired = 0;
+    for (int i = 0; i < r->nreasons; i++)
+        if (!strcmp(r->reason[i].check, "repair") && strstr(r->reason[i].msg, "not BVH"))
+            snprintf(r->reason[i].msg, sizeof r->reason[i].msg,
+                     "not repaired (--repair rewrites keypoint files): the BVH is copied unchanged");
+    return LFD_OK;
+}
+
 static void print_limits(int json)
 {
     if (json) {
@@ -135,7 +175,7 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
     lfd_human_opts ho = {0};
     lfd_opt opts[] = {
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
-        {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when any file is rejected"},
+        {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 also when any file gets a warning"},
         {"units", 0, LFD_OPT_STR, &ho.units, "U", "source units: m|cm|mm|inch|asf, winning over a sidecar's or preset's (default/auto: theirs, else detected)"},
         {"up", 0, LFD_OPT_STR, &ho.up, "AXIS", "source up-axis: y|z|-y|-z, winning as --units does (default/auto: a sidecar's or preset's, else detected)"},
         {"in-fps", 0, LFD_OPT_DOUBLE, &ho.fps, "HZ", "frame rate for files that state none (a BVH's Frame Time, a "
@@ -170,6 +210,16 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "--repair needs -o OUT (a folder, or a .npy/.csv file for one input)");
     if (out && !repair)
         return lfd_cli_usage_error(cmd, "-o is only used with --repair");
+    /* a path that is not there is a mistake in the command, not a bad
+       demonstration: say so before judging anything */
+    for (int i = 0; i < npos; i++) {
+        struct stat st;
+        if (stat(pos[i], &st) != 0) {
+            lfd_err e = {0};
+            lfd_fail(&e, LFD_EIO, "%s: %s", pos[i], strerror(errno));
+            return lfd_cli_error(cmd, &e);
+        }
+    }
     flist files = {0};
     for (int i = 0; i < npos; i++)
         if (expand(&files, pos[i])) {
@@ -179,6 +229,19 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
     if (files.n == 0) {
         fl_free(&files);
         return lfd_cli_usage_error(cmd, "no .bvh, .npy, .csv or .jsonl files found");
+    }
+    /* -o naming one keypoint file cannot hold a BVH (nothing would be
+       written while the command looked successful) */
+    if (repair && files.n == 1 && is_bvh(files.v[0])) {
+        size_t n = strlen(out);
+        if (n > 4 && (!strcasecmp(out + n - 4, ".npy") || !strcasecmp(out + n - 4, ".csv"))) {
+            int urc = lfd_cli_usage_error(cmd, "--repair -o %s: %s is a BVH; --repair rewrites keypoint "
+                                               "files (.npy, .csv, .jsonl) and cannot write a BVH as %s "
+                                               "(give -o a folder to copy it there unchanged)",
+                                          out, files.v[0], out);
+            fl_free(&files);
+            return urc;
+        }
     }
     lfd_jw jw;
     if (json) {
@@ -209,6 +272,9 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
             rc = out_path(out, files.n, files.v[i], op, sizeof op, &err);
             if (rc == LFD_OK)
                 rc = lfd_qa_file_repair(files.v[i], &ho, op, r, &err);
+            if (rc == LFD_OK && r->loaded && !r->repaired_to[0] && is_bvh(files.v[i]) &&
+                strcmp(op, files.v[i]))
+                rc = copy_bvh(files.v[i], op, r, &err);
         } else {
             rc = lfd_qa_file(files.v[i], &ho, r, &err);
         }
@@ -244,7 +310,9 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
     }
     free(r);
     fl_free(&files);
-    return strict && count[2] ? LFD_EXIT_FAIL : LFD_EXIT_OK;
+    /* the verdict is the exit code (README: 1 = the work ran and its
+       verdict is fail/reject); --strict counts warnings too */
+    return count[2] || (strict && count[1]) ? LFD_EXIT_FAIL : LFD_EXIT_OK;
 }
 
 LFD_COMMAND(cmd_qa, "qa", "check demonstrations: verdict, score and reasons per file",
@@ -255,10 +323,15 @@ LFD_COMMAND(cmd_qa, "qa", "check demonstrations: verdict, score and reasons per 
             "pose estimators: lr_swap, depth_flip, dropout, bone_breathing, floor_tilt,\n"
             "timestamp_irregular (each marked [repairable] when --repair can fix it).  Each\n"
             "reason gives frame ranges (0-based rows of the file).  A file that cannot be read\n"
-            "is rejected with score 0 and its whole file:line error.  --in-fps applies only to\n"
-            "files that state no rate; each file says what applied.  --repair -o OUT writes\n"
-            "repaired keypoint files (a clean one is copied byte for byte) with a provenance\n"
-            "listing every repair and its frames; what cannot be repaired stays a rejection.\n"
+            "is rejected with score 0 and its whole file:line error; a path that does not\n"
+            "exist is an error.  --in-fps applies only to files that state no rate; each\n"
+            "file says what applied.  --repair -o OUT writes repaired keypoint files (a\n"
+            "clean one is copied byte for byte) with a provenance listing every repair and\n"
+            "its frames; what cannot be repaired stays a rejection.  BVH files are not\n"
+            "repaired: with -o a folder they are copied there unchanged (with their\n"
+            ".prov.json), and -o naming a .npy/.csv file for a BVH is refused.\n"
+            "Exit 0 when every file passes or warns, 1 when any is rejected (with --strict\n"
+            "also when any gets a warning), 2 on usage errors and paths that do not exist.\n"
             "Files: .bvh, .npy, .csv (wide or MediaPipe-style long, with visibility), .jsonl.\n"
             "`lfd qa --limits` prints every threshold with its source (docs/ingest.md).",
             run_qa)

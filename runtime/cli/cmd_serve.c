@@ -189,7 +189,10 @@ LFD_COMMAND(cmd_serve, "serve", "serve policies to robot controllers over ZeroMQ
 static int run_keygen(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *dir = ".";
+    int force = 0;
     lfd_opt opts[] = {{"dir", 'd', LFD_OPT_STR, &dir, "DIR", "where to write (default .)"},
+                      {"force", 0, LFD_OPT_FLAG, &force, NULL,
+                       "replace an existing NAME.key / NAME.pub (peers holding the old .pub are locked out)"},
                       {0}};
     char **pos;
     int npos, rc;
@@ -200,7 +203,7 @@ static int run_keygen(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "NAME is a file name without '/'");
     lfd_err err = {0};
     char pub[41];
-    if ((rc = lfd_keys_generate(dir, name, pub, &err)))
+    if ((rc = lfd_keys_generate_ex(dir, name, force, pub, &err)))
         return lfd_cli_error(cmd, &err);
     printf("wrote %s/%s.key (secret, keep it private) and %s/%s.pub\npublic %s\n", dir, name,
            dir, name, pub);
@@ -208,8 +211,10 @@ static int run_keygen(const lfd_cmd *cmd, int argc, char **argv)
 }
 
 LFD_COMMAND(cmd_keygen, "keygen", "make a CURVE key pair for lfd serve and its clients",
-            "NAME [--dir DIR]",
+            "NAME [--dir DIR] [--force]",
             "Writes DIR/NAME.key (public and secret key, mode 0600) and DIR/NAME.pub.\n"
+            "An existing pair is not overwritten (exit 2) without --force: a new key\n"
+            "locks out every peer that holds the old .pub.\n"
             "A server key folder for `lfd serve --curve KEYDIR`:\n"
             "  lfd keygen server --dir KEYDIR            (the server's pair)\n"
             "  lfd keygen robot1 --dir robot1-keys       (on the controller)\n"
