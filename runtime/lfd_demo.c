@@ -842,7 +842,17 @@ int lfd_demo_run(const lfd_demo_opts *opts, FILE *out, lfd_err *err)
         rc = lfd_fail(err, LFD_ESTATE, "%s: holds a previous run (summary.json); choose another -o", d->dir);
         goto done;
     }
-    if ((rc = lfd_mkdir_p(d->dir, err)) || (rc = lfd_robot_load(&d->robot, d->o.robot, err)))
+    /* everything that can stop the run before its first stage is tried before
+       the run folder is made, so that a refused run leaves nothing behind.  The
+       recordings are the length give or take (stage_human: +0.7 s steps up to
+       2.1 s, one 0.5 s shorter), and a wipe needs LFD_SYNTH_WIPE_MIN_S. */
+    if (!(d->o.seconds - 0.5 >= LFD_SYNTH_WIPE_MIN_S && d->o.seconds + 2.1 <= 3600)) {
+        rc = lfd_fail(err, LFD_EARG, "--seconds %g is out of range: the recordings need %g to %g s (the "
+                      "shortest person's wipe is 0.5 s shorter and needs %g s)", d->o.seconds,
+                      LFD_SYNTH_WIPE_MIN_S + 0.5, 3600 - 2.1, LFD_SYNTH_WIPE_MIN_S);
+        goto done;
+    }
+    if ((rc = lfd_robot_load(&d->robot, d->o.robot, err)) || (rc = lfd_mkdir_p(d->dir, err)))
         goto done;
     say(d, "lfd demo: %s, run folder %s", d->robot->name, d->dir);
     lfd_jw_kstr(&d->jw, "robot", d->robot->name);

@@ -188,9 +188,10 @@ TEST(motion_convert_robot_takes_a_path)
     CHECK_CONTAINS(out, "19 joint columns but the robot has 29 joints");
     CHECK_EQ_INT(om_run("motion convert %s %s --in-fps 30 --robot %s/none.xml", csv, c, dir), 2);
     CHECK(!lfd_file_exists(c));
-    /* a name lfd cannot load is recorded as given, and said */
-    CHECK_EQ_INT(om_run("motion convert %s %s --in-fps 30 --robot toy", csv, c), 0);
-    CHECK_CONTAINS(out, "'toy' is not a robot lfd can load");
+    /* a name lfd cannot load is refused (a motion stored for it could not be used) */
+    CHECK_EQ_INT(om_run("motion convert %s %s --in-fps 30 --robot toy", csv, c), 2);
+    CHECK_CONTAINS(out, "--robot toy");
+    CHECK(!lfd_file_exists(c));
     /* a motion file states its rate: --in-fps does not replace it, and says so */
     CHECK_EQ_INT(om_run("motion convert %s %s/d.csv --in-fps 50", a, dir), 0);
     CHECK_CONTAINS(out, "--in-fps 50 not applied");

@@ -46,6 +46,12 @@ static const char *base_name(const char *p)
 static int read_motion(const lfd_robot *r, const char *path, double csv_fps, lfd_motion *m,
                        lfd_err *err)
 {
+    /* what is not a robot motion, said as such (not "not an lfd motion file") */
+    if (lfd_cli_is_dir(path))
+        return lfd_fail(err, LFD_EARG, "%s is a folder, not a motion file", path);
+    if (lfd_cli_is_human_file(path))
+        return lfd_fail(err, LFD_EARG, "%s is a human recording, not a robot motion: retarget it first "
+                        "(lfd retarget %s --robot %s -o OUT.lfdm)", path, path, r->name);
     if (!lfd_util_has_suffix(path, ".csv"))
         return lfd_motion_read(m, path, err);
     char(*names)[LFD_NAME_MAX] = calloc((size_t)(r->njoints > 0 ? r->njoints : 1), LFD_NAME_MAX);
@@ -57,8 +63,24 @@ static int read_motion(const lfd_robot *r, const char *path, double csv_fps, lfd
                        .model_hash = NULL, .njoint_names = r->njoints,
                        .joint_names = (const char(*)[LFD_NAME_MAX])names};
     int rc = lfd_motion_read_csv(m, path, &co, err);
+    /* a CSV that does not read as the robot's columns may be keypoints */
+    if (rc != LFD_OK && rc != LFD_ENOMEM) {
+        size_t l = strlen(err->msg);
+        snprintf(err->msg + l, sizeof err->msg - l, " (if it is a keypoint CSV, a human recording: retarget "
+                 "it first, lfd retarget %s --robot %s -o OUT.lfdm)", path, r->name);
+    }
     free(names);
     return rc;
+}
+
+/* "PATH: message", naming the file once (most messages start with it) */
+static void print_job_error(const job *j)
+{
+    size_t l = strlen(j->in);
+    if (!strncmp(j->err.msg, j->in, l) && (j->err.msg[l] == ':' || j->err.msg[l] == ' '))
+        fprintf(stderr, "lfd check: %s\n", j->err.msg);
+    else
+        fprintf(stderr, "lfd check: %s: %s\n", j->in, j->err.msg);
 }
 
 static void run_job(pool *p, lfd_check_ws *ws, job *j)
@@ -138,6 +160,40 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
             goto fail;
         }
         rc = lfd_check_motion(c, ws, &fixed, o, rep2, &err);
+        /* no change: the "repaired" motion would be the input again, so no file
+           is written (the verdict, unchanged, still sets the exit code) */
+        if (!rc && log.nchanges == 0) {
+            *verdict = rep2->verdict;
+            if (json) {
+                lfd_jw jw;
+                lfd_jw_init_file(&jw, stdout, 1);
+                lfd_jw_obj_begin(&jw);
+                lfd_jw_kstr(&jw, "fixed", NULL);
+                lfd_jw_kstr(&jw, "note", "nothing to fix: no output written");
+                lfd_jw_key(&jw, "changes");
+                lfd_jw_arr_begin(&jw);
+                lfd_jw_arr_end(&jw);
+                lfd_jw_key(&jw, "left");
+                lfd_jw_arr_begin(&jw);
+                for (int i = 0; i < log.nleft; i++)
+                    lfd_jw_str(&jw, log.left[i]);
+                lfd_jw_arr_end(&jw);
+                lfd_jw_key(&jw, "report");
+                lfd_check_report_json(rep, lfd_checker_robot(c), base_name(in), &jw);
+                lfd_jw_obj_end(&jw);
+                lfd_jw_finish(&jw);
+            } else {
+                printf("\nfix: nothing to fix: no output written (%s not created)\n", fix_out);
+                for (int i = 0; i < log.nleft; i++)
+                    printf("  left as is: %s\n", log.left[i]);
+                printf("verdict %s\n", lfd_check_verdict_name(rep->verdict));
+            }
+            lfd_check_report_free(&rep2);
+            lfd_motion_free(&fixed);
+            lfd_check_ws_free(&ws);
+            lfd_motion_free(&m);
+            return LFD_EXIT_OK;
+        }
         if (!rc)
             rc = lfd_util_has_suffix(fix_out, ".csv") ? lfd_motion_write_csv(&fixed, fix_out, 0, &err)
                                              : lfd_motion_write(&fixed, fix_out, &err);
@@ -272,7 +328,7 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         {"explain-help", 0, LFD_OPT_INT, &explain_help, "FRAME",
          "why FRAME needs external help: the ground wrench its motion asks, and what the feet cannot supply of it (friction, the ZMP outside the support, twisting); instead of the check"},
         {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "files checked in parallel (default 2)"},
-        {"in-fps", 0, LFD_OPT_DOUBLE, &csv_fps, "HZ", "frame rate of CSV inputs (default 30)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &csv_fps, "HZ", "frame rate of CSV inputs (CSV states none; without it 30 is assumed, with a note)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
     };
     /* those, then every threshold of the table as a flag, then the end */
@@ -305,6 +361,18 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "--explain-torque takes one motion, without --fix, --plot or --track");
     if (explain_help != INT_MIN && (npos != 1 || fix || plot || track || track_balance || explain != INT_MIN))
         return lfd_cli_usage_error(cmd, "--explain-help takes one motion, without --fix, --plot, --track or --explain-torque");
+    if (lfd_args_given("in-fps") && !(csv_fps > 0 && csv_fps <= 1000))
+        return lfd_cli_range_error(cmd, "in-fps", csv_fps, "above 0 up to 1000 Hz");
+    /* the outputs, before any work: a format --fix writes, folders that
+       exist, and never an input */
+    if (fix_out && !lfd_util_has_suffix(fix_out, ".lfdm") && !lfd_util_has_suffix(fix_out, ".csv"))
+        return lfd_cli_usage_error(cmd, "-o %s: --fix writes .lfdm (lfd motion) or .csv", fix_out);
+    if (fix_out && (lfd_cli_check_out_parent(cmd, fix_out) || lfd_cli_check_not_input(cmd, fix_out, pos, npos)))
+        return LFD_EXIT_ERROR;
+    if (plot && (lfd_cli_check_out_parent(cmd, plot) || lfd_cli_check_not_input(cmd, plot, pos, npos)))
+        return LFD_EXIT_ERROR;
+    if (fix_out && plot && !strcmp(fix_out, plot))
+        return lfd_cli_usage_error(cmd, "-o and --plot name the same file %s", plot);
     lfd_err err = {0};
     if (checks && (rc = lfd_check_parse_groups(checks, &o.checks, &err)))
         return lfd_cli_error(cmd, &err);
@@ -322,6 +390,12 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
     lfd_robot *r = NULL;
     if ((rc = lfd_robot_load(&r, robot, &err)))
         return lfd_cli_error(cmd, &err);
+    /* CSV states no rate: an assumed one is said (README: "the command says so in a note") */
+    if (!(csv_fps > 0))
+        for (int i = 0; i < npos; i++)
+            if (lfd_util_has_suffix(pos[i], ".csv"))
+                fprintf(stderr, "lfd check: note: %s: CSV states no frame rate: 30 fps assumed (give --in-fps HZ)\n",
+                        pos[i]);
     if (explain != INT_MIN)
         return explain_torque(cmd, r, pos[0], csv_fps > 0 ? csv_fps : 30, &o, explain, explain_joint, json);
     if (explain_help != INT_MIN)
@@ -401,7 +475,7 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
     for (int i = 0; i < npos; i++) {
         job *j = &p.jobs[i];
         if (j->rc) {
-            fprintf(stderr, "lfd check: %s: %s\n", j->in, j->err.msg);
+            print_job_error(j);
             errors++;
             continue;
         }
@@ -467,5 +541,6 @@ LFD_COMMAND(cmd_check, "check", "check robot motions against the robot's limits 
             "simulation of the robot following the motion.  Findings are merged into frame\n"
             "ranges.  Exit code 0: pass or warn, 1: some motion fails, 2: error.  Every\n"
             "threshold is a flag below; docs/check.md has the table.  --fix writes a\n"
-            "repaired motion (-o) and checks it again; its verdict sets the exit code.",
+            "repaired motion (-o) and checks it again; its verdict sets the exit code; when\n"
+            "there is nothing it can repair, no file is written (and it says so).",
             run_check)

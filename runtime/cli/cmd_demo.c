@@ -25,6 +25,15 @@ static int run_demo(const lfd_cmd *cmd, int argc, char **argv)
     int npos, rc;
     if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 0, 0)))
         return lfd_args_exit(rc);
+    /* given numbers are used as given (lfd_demo_run checks --seconds against the recordings) */
+    if (!(o.demos >= 2 && o.demos <= 15))
+        return lfd_cli_range_error(cmd, "demos", o.demos, "2 to 15");
+    if (lfd_args_given("seconds") && !(o.seconds > 0))
+        return lfd_cli_range_error(cmd, "seconds", o.seconds, "1.5 s or more");
+    if (lfd_args_given("epochs") && !(o.epochs >= 1))
+        return lfd_cli_range_error(cmd, "epochs", o.epochs, "1 or more (leave it out for the trainer's)");
+    if (lfd_args_given("drive") && !(o.drive_s > 0 && o.drive_s <= 3600))
+        return lfd_cli_range_error(cmd, "drive", o.drive_s, "above 0 up to 3600 s (leave it out for the motion's length)");
     o.pictures = !no_pictures;
     char dir[1024];
     if (!o.dir) {

@@ -198,6 +198,11 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     if (parse_ref_pose(ref, &ho.ref_pose))
         return lfd_cli_usage_error(cmd, "--ref-pose must be keep or drop");
+    if (lfd_args_given("in-fps") && !(ho.fps > 0 && ho.fps <= 1000))
+        return lfd_cli_range_error(cmd, "in-fps", ho.fps, "above 0 up to 1000 Hz");
+    if (lfd_cli_is_dir(pos[0]))
+        return lfd_cli_usage_error(cmd, "%s is a folder, not a recording: give one file of it "
+                                        "(lfd qa takes a folder)", pos[0]);
     lfd_human h;
     lfd_err err = {0};
     if ((rc = lfd_human_load(&h, pos[0], &ho, &err)))
@@ -254,6 +259,23 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "--task must be stand, walk or wipe");
     if (!out)
         return lfd_cli_usage_error(cmd, "missing -o FILE");
+    /* a given number is used as given: 0 or a negative is not "the default" */
+    if (lfd_args_given("seconds") && !(so.seconds > 0 && so.seconds <= 3600))
+        return lfd_cli_range_error(cmd, "seconds", so.seconds, "above 0 up to 3600 s (a wipe 1 s or more)");
+    if (lfd_args_given("out-fps") && !(so.fps > 0 && so.fps <= 1000))
+        return lfd_cli_range_error(cmd, "out-fps", so.fps, "above 0 up to 1000 Hz");
+    if (lfd_args_given("body-height") && !(so.height_m >= 0.5 && so.height_m <= 2.5))
+        return lfd_cli_range_error(cmd, "body-height", so.height_m, "0.5 to 2.5 m");
+    if (lfd_args_given("stroke") && !(so.stroke_s > 0 && so.stroke_s <= 60))
+        return lfd_cli_range_error(cmd, "stroke", so.stroke_s, "above 0 up to 60 s");
+    if (lfd_args_given("stroke-scale") && !(so.stroke_scale > 0 && so.stroke_scale <= 10))
+        return lfd_cli_range_error(cmd, "stroke-scale", so.stroke_scale, "above 0 up to 10");
+    if (lfd_args_given("reach-scale") && !(so.reach_scale > 0 && so.reach_scale <= 10))
+        return lfd_cli_range_error(cmd, "reach-scale", so.reach_scale, "above 0 up to 10");
+    if (lfd_args_given("decimals") && !(decimals >= 1 && decimals <= 12))
+        return lfd_cli_range_error(cmd, "decimals", decimals, "1 to 12");
+    if (lfd_cli_check_out_parent(cmd, out))
+        return LFD_EXIT_ERROR;
     so.task = (lfd_synth_task)lfd_synth_task_parse(task);
     lfd_bvh b;
     lfd_err err = {0};

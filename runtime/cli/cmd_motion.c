@@ -98,14 +98,27 @@ static void info_text(const char *path, const lfd_motion *m)
     }
 }
 
+/* A path a motion command cannot read, said before reading it: a folder, or
+   a human recording (which needs retargeting first).  0, or the exit code
+   after the message. */
+static int refuse_non_motion(const lfd_cmd *cmd, const char *path)
+{
+    if (lfd_cli_is_dir(path))
+        return lfd_cli_usage_error(cmd, "%s is a folder, not a motion file", path);
+    if (lfd_cli_is_human_file(path))
+        return lfd_cli_usage_error(cmd, "%s is a human recording, not a robot motion: retarget it "
+                                        "first (lfd retarget %s --robot NAME -o OUT.lfdm)", path, path);
+    return 0;
+}
+
 static int run_info(const lfd_cmd *cmd, int argc, char **argv)
 {
     int json = 0;
-    double fps = 30;
+    double fps = 0;
     int fixed = 0;
     lfd_opt opts[] = {
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
-        {"in-fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (default 30)"},
+        {"in-fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate of a CSV input (CSV states none; without it 30 is assumed, with a note)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"fixed-base", 0, LFD_OPT_FLAG, &fixed, NULL, "CSV input has no root columns"},
         {0}};
@@ -113,13 +126,26 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
     int npos, rc;
     if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, 1)))
         return lfd_args_exit(rc);
+    if (lfd_args_given("in-fps") && !(fps > 0 && fps <= 1000))
+        return lfd_cli_range_error(cmd, "in-fps", fps, "above 0 up to 1000 Hz");
+    if ((rc = refuse_non_motion(cmd, pos[0])))
+        return rc;
     lfd_motion m;
     lfd_err err = {0};
     if (lfd_util_has_suffix(pos[0], ".csv")) {
+        /* CSV states no rate: an assumed one is said, as README promises */
+        if (!(fps > 0)) {
+            fps = 30;
+            fprintf(stderr, "lfd motion info: note: %s: CSV states no frame rate: 30 fps assumed "
+                            "(give --in-fps HZ)\n", pos[0]);
+        }
         lfd_csv_opts co = {.fps = fps, .floating = !fixed};
         rc = lfd_motion_read_csv(&m, pos[0], &co, &err);
     } else {
         rc = lfd_motion_read(&m, pos[0], &err);
+        if (rc == LFD_OK && fps > 0)
+            fprintf(stderr, "lfd motion info: note: --in-fps %g not applied: %s states %g Hz\n", fps, pos[0],
+                    m.fps);
     }
     if (rc)
         return lfd_cli_error(cmd, &err);
@@ -135,6 +161,37 @@ LFD_COMMAND(cmd_motion_info, "motion info", "print a motion file's header, joint
             "FILE [--json]",
             "FILE is an lfd motion (.lfdm) or a Unitree/BeyondMimic-layout CSV (.csv).", run_info)
 
+/* the robot --robot names, loaded (a name or path lfd cannot load is an
+   error: a motion labelled with it would fit no robot lfd knows) */
+static int load_robot(const lfd_cmd *cmd, const char *robot, lfd_robot **r)
+{
+    lfd_err err = {0};
+    if (lfd_robot_load(r, robot, &err) == LFD_OK)
+        return 0;
+    fprintf(stderr, "lfd %s: --robot %s: %s\n", cmd->name, robot, err.msg);
+    return LFD_EXIT_ERROR;
+}
+
+/* --robot on a motion file: the motion must already be that robot's (or
+   name none) and fit it; then the robot's name, joint names and model hash
+   are written into it.  0, or the exit code after the message. */
+static int apply_robot(const lfd_cmd *cmd, const char *in, const lfd_robot *r, lfd_motion *m)
+{
+    if (m->robot[0] && strcmp(m->robot, r->name))
+        return lfd_cli_usage_error(cmd, "%s is a motion of '%s', not '%s': --robot does not relabel a "
+                                        "motion file (it names the robot of a CSV input, or of a motion "
+                                        "that states none)", in, m->robot, r->name);
+    if (m->njoints != r->njoints || m->floating != r->floating)
+        return lfd_cli_usage_error(cmd, "%s has %d joints and a %s base but %s has %d joints and a %s base",
+                                   in, m->njoints, m->floating ? "floating" : "fixed", r->name, r->njoints,
+                                   r->floating ? "floating" : "fixed");
+    snprintf(m->robot, sizeof m->robot, "%s", r->name);
+    snprintf(m->model_hash, sizeof m->model_hash, "%s", r->model_hash);
+    for (int j = 0; j < r->njoints; j++)
+        snprintf(m->joint_names[j], LFD_NAME_MAX, "%s", r->joints[j].name);
+    return 0;
+}
+
 static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
 {
     double fps = 0;
@@ -145,8 +202,9 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
         {"fps", 0, LFD_OPT_ALIAS, NULL, "in-fps", NULL},
         {"fixed-base", 0, LFD_OPT_FLAG, &fixed, NULL, "CSV input has no root columns"},
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
-         "the robot of a CSV input (built-in name, .robot or .xml path): its name, joint names, "
-         "base and model hash go into the motion; a name lfd does not know is recorded as given"},
+         "the robot (built-in name, .robot or .xml path), which must load and fit the motion's "
+         "columns: its name, joint names, base and model hash go into the motion (a CSV input; or a "
+         "motion file that states no robot or this one; a motion of another robot is refused)"},
         {"header", 0, LFD_OPT_FLAG, &header, NULL, "write a header row in a CSV output"},
         {0}};
     char **pos;
@@ -155,24 +213,28 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     const char *in = pos[0], *out = pos[1];
     int in_csv = lfd_util_has_suffix(in, ".csv"), out_csv = lfd_util_has_suffix(out, ".csv");
+    if (lfd_args_given("in-fps") && !(fps > 0 && fps <= 1000))
+        return lfd_cli_range_error(cmd, "in-fps", fps, "above 0 up to 1000 Hz");
+    if ((rc = refuse_non_motion(cmd, in)))
+        return rc;
+    /* the output: a format this command writes, in a folder that exists, not the input */
+    if (!out_csv && !lfd_util_has_suffix(out, ".lfdm"))
+        return lfd_cli_usage_error(cmd, "%s: motion convert writes .lfdm (lfd motion) or .csv "
+                                        "(Unitree/BeyondMimic layout)", out);
+    if (lfd_cli_check_out_parent(cmd, out) || lfd_cli_check_not_input(cmd, out, pos, 1))
+        return LFD_EXIT_ERROR;
+    if (in_csv && !(fps > 0))
+        return lfd_cli_usage_error(cmd, "CSV carries no frame rate: give --in-fps");
+    lfd_robot *r = NULL;
+    if (robot && (rc = load_robot(cmd, robot, &r)))
+        return rc;
     lfd_motion m;
     lfd_err err = {0};
     if (in_csv) {
-        if (fps <= 0)
-            return lfd_cli_usage_error(cmd, "CSV carries no frame rate: give --in-fps");
-        lfd_csv_opts co = {.fps = fps, .floating = !fixed, .robot = robot};
-        /* a robot lfd can load gives the motion its joint names, base and model hash */
-        lfd_robot *r = NULL;
+        lfd_csv_opts co = {.fps = fps, .floating = !fixed};
+        /* the robot gives the motion its joint names, base and model hash, and
+           the reader checks the columns against it */
         char (*names)[LFD_NAME_MAX] = NULL;
-        if (robot && (rc = lfd_robot_load(&r, robot, &err))) {
-            int is_path = strchr(robot, '/') || lfd_util_has_suffix(robot, ".xml") ||
-                          lfd_util_has_suffix(robot, ".robot");
-            if (is_path)
-                return lfd_cli_error(cmd, &err);
-            fprintf(stderr, "lfd motion convert: note: '%s' is not a robot lfd can load: recorded as the "
-                            "motion's robot name only (columns named joint_N)\n", robot);
-            memset(&err, 0, sizeof err);
-        }
         if (r && !(names = calloc((size_t)(r->njoints > 0 ? r->njoints : 1), sizeof *names))) {
             lfd_robot_free(&r);
             lfd_fail(&err, LFD_ENOMEM, "out of memory");
@@ -189,14 +251,19 @@ static int run_convert(const lfd_cmd *cmd, int argc, char **argv)
         }
         rc = lfd_motion_read_csv(&m, in, &co, &err);
         free(names);
-        lfd_robot_free(&r);
     } else {
         rc = lfd_motion_read(&m, in, &err);
         /* a motion file states its rate: a given one does not replace it */
         if (rc == LFD_OK && fps > 0)
             fprintf(stderr, "lfd motion convert: note: --in-fps %g not applied: %s states %g Hz\n", fps, in,
                     m.fps);
+        if (rc == LFD_OK && r && apply_robot(cmd, in, r, &m)) {
+            lfd_motion_free(&m);
+            lfd_robot_free(&r);
+            return LFD_EXIT_ERROR;
+        }
     }
+    lfd_robot_free(&r);
     if (rc)
         return lfd_cli_error(cmd, &err);
     rc = out_csv ? lfd_motion_write_csv(&m, out, header, &err) : lfd_motion_write(&m, out, &err);
@@ -211,6 +278,9 @@ LFD_COMMAND(cmd_motion_convert, "motion convert",
             "convert between lfd motion files (.lfdm) and Unitree-layout CSV",
             "IN OUT [--in-fps HZ] [--fixed-base] [--header] [--robot NAME|PATH]",
             "The direction follows the file names: a name ending in .csv is CSV (per row:\n"
-            "root x y z, quaternion x y z w, joint angles in model order), anything else\n"
-            "is an lfd motion file.  The output is written atomically.",
+            "root x y z, quaternion x y z w, joint angles in model order), one ending in\n"
+            ".lfdm an lfd motion file; OUT must be one of the two, in a folder that exists,\n"
+            "and not IN.  The output is written atomically.  --robot must be a robot lfd\n"
+            "loads whose joints fit the motion; on a motion file it is applied when the\n"
+            "file states no robot or the same one, and refused for another robot.",
             run_convert)

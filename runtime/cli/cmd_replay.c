@@ -21,7 +21,7 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
         {"width", 0, LFD_OPT_INT, &width, "PX", "image width (default 640)"},
         {"height", 0, LFD_OPT_INT, &height, "PX", "image height (default 480)"},
         {"every", 0, LFD_OPT_INT, &every, "N", "render every N-th frame (default 1)"},
-        {"max-frames", 0, LFD_OPT_INT, &max_frames, "N", "render at most N frames"},
+        {"max-frames", 0, LFD_OPT_INT, &max_frames, "N", "render at most N frames (1 or more; default all)"},
         {"camera", 0, LFD_OPT_STR, &camera, "fixed|track|NAME",
          "follow the root, fixed, or a camera of the model (default: track when the root "
          "travels over 1 m)"},
@@ -39,6 +39,22 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     if (!robot)
         return lfd_cli_usage_error(cmd, "--robot is required");
+    /* given numbers are used as given: --max-frames 0 is not "all" (leave it out for all) */
+    if (!(every >= 1))
+        return lfd_cli_range_error(cmd, "every", every, "1 or more (1: every frame)");
+    if (lfd_args_given("max-frames") && !(max_frames >= 1))
+        return lfd_cli_range_error(cmd, "max-frames", max_frames, "1 or more (leave it out for all frames)");
+    if (!(width >= 16 && width <= 4096))
+        return lfd_cli_range_error(cmd, "width", width, "16 to 4096 pixels");
+    if (!(height >= 16 && height <= 4096))
+        return lfd_cli_range_error(cmd, "height", height, "16 to 4096 pixels");
+    if (lfd_args_given("view-seconds") && !(view_s > 0))
+        return lfd_cli_range_error(cmd, "view-seconds", view_s, "above 0 s");
+    if (lfd_cli_is_dir(pos[0]))
+        return lfd_cli_usage_error(cmd, "%s is a folder, not a motion file", pos[0]);
+    if (lfd_cli_is_human_file(pos[0]))
+        return lfd_cli_usage_error(cmd, "%s is a human recording, not a robot motion: retarget it first "
+                                        "(lfd retarget %s --robot %s -o OUT.lfdm)", pos[0], pos[0], robot);
     lfd_err err = {0};
     if (view) {
         const char *disp = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");

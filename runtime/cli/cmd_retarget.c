@@ -10,6 +10,7 @@
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
+#include "core/lfd_util.h"
 #include "ingest/lfd_human.h"
 #include "retarget/lfd_retarget.h"
 #include "robots/lfd_robot.h"
@@ -51,12 +52,6 @@ typedef struct pool {
     pthread_mutex_t mu;
     lfd_progress prog;
 } pool;
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 /* lfd check with default thresholds: verdict, external help, the largest
    torque over its limit, the kinds of failure */
@@ -360,7 +355,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"no-clearance", 0, LFD_OPT_FLAG, &no_clear, NULL, "let the arms pass through the body (no IK clearance pairs)"},
         {"jobs", 'j', LFD_OPT_INT, &jobs, "N", "threads: files retargeted in parallel, and with fewer files than N a file's slow-down probes (default 2)"},
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print the quality reports as JSON"},
-        {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when a report warns (hands, joints at bounds, root jump, acceleration, slide, floor, root speed)"},
+        {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 when a report warns (hands, joints at bounds, root jump, acceleration, slide, floor, root speed) or lfd check on the written motion fails (without --strict both are printed and the exit is 0)"},
         {"units", 0, LFD_OPT_STR, &units, "U", "human units m|cm|mm|inch|asf, winning over a sidecar's or preset's (default/auto: theirs, else detected)"},
         {"up", 0, LFD_OPT_STR, &up, "AXIS", "human up axis y|z|-y|-z, winning as --units does (default/auto: a sidecar's or preset's, else detected)"},
         {"in-fps", 0, LFD_OPT_DOUBLE, &human_fps, "HZ", "frame rate of a human input that states none (a BVH's Frame Time, a sidecar's fps or a time column win; a note says so)"},
@@ -377,18 +372,38 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "--robot is required");
     if (!out)
         return lfd_cli_usage_error(cmd, "-o OUT is required");
-    /* several inputs, or -o ending in '/': -o is a folder, made when missing (as replay -o) */
-    if ((npos > 1 || out[out[0] ? strlen(out) - 1 : 0] == '/') && !is_dir(out)) {
-        lfd_err derr = {0};
-        if (lfd_mkdir_p(out, &derr))
-            return lfd_cli_error(cmd, &derr);
-    }
     if (time_scale && strcmp(time_scale, "auto"))
         return lfd_cli_usage_error(cmd, "--time-scale takes 'auto'");
     if (!(swing_clear_m >= 0 && swing_clear_m <= 0.2))
         return lfd_cli_usage_error(cmd, "--swing-clearance-m takes 0 to 0.2 (metres)");
     if (zmp_filter && no_zmp_filter)
         return lfd_cli_usage_error(cmd, "--zmp-filter and --no-zmp-filter exclude each other");
+    /* numbers the retargeter would otherwise take silently (a negative or NaN
+       cutoff, a rate of 0 read as "the input's") */
+    if (!(smooth >= 0 && smooth <= 1000))
+        return lfd_cli_range_error(cmd, "smooth", smooth, "0 (off) or a cutoff above 0 up to 1000 Hz");
+    if (lfd_args_given("out-fps") && !(fps > 0 && fps <= 1000))
+        return lfd_cli_range_error(cmd, "out-fps", fps, "above 0 up to 1000 Hz (leave it out for the input's rate)");
+    if (lfd_args_given("in-fps") && !(human_fps > 0 && human_fps <= 1000))
+        return lfd_cli_range_error(cmd, "in-fps", human_fps, "above 0 up to 1000 Hz");
+    /* a folder is not a recording: say so, not "unknown format" */
+    for (int i = 0; i < npos; i++)
+        if (lfd_cli_is_dir(pos[i]))
+            return lfd_cli_usage_error(cmd, "%s is a folder, not a recording: pass the files in it, "
+                                            "e.g. %s/*.bvh", pos[i], pos[i]);
+    /* where the output goes: one file (.lfdm or .csv), or a folder for several
+       inputs, for -o ending in '/' or naming a folder that exists */
+    size_t olen = strlen(out);
+    int out_folder = npos > 1 || (olen && out[olen - 1] == '/') || lfd_cli_is_dir(out);
+    int out_ext = lfd_util_has_suffix(out, ".lfdm") || lfd_util_has_suffix(out, ".csv");
+    if (npos > 1 && out_ext && !lfd_cli_is_dir(out))
+        return lfd_cli_usage_error(cmd, "-o %s names one file but %d inputs were given: give a folder "
+                                        "(e.g. -o motions/) for several inputs", out, npos);
+    if (!out_folder && !out_ext)
+        return lfd_cli_usage_error(cmd, "-o %s: retarget writes .lfdm (lfd motion) or .csv "
+                                        "(Unitree/BeyondMimic layout), or into a folder (-o DIR/)", out);
+    if (!out_folder && lfd_cli_check_out_parent(cmd, out))
+        return LFD_EXIT_ERROR;
     lfd_err err = {0};
     lfd_robot *r;
     if ((rc = lfd_robot_load(&r, robot, &err)))
@@ -414,13 +429,38 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     for (int i = 0; i < npos; i++) {
         job *j = &p.jobs[i];
         j->in = pos[i];
-        if (npos == 1 && !is_dir(out)) {
+        if (!out_folder) {
             snprintf(j->out, sizeof j->out, "%s", out);
         } else {
             const char *b = strrchr(pos[i], '/') ? strrchr(pos[i], '/') + 1 : pos[i];
             const char *dot = strrchr(b, '.');
             int n = dot ? (int)(dot - b) : (int)strlen(b);
             snprintf(j->out, sizeof j->out, "%s/%.*s.%s.lfdm", out, n, b, r->name);
+        }
+    }
+    /* nothing is written over an input, and no two inputs share an output */
+    for (int i = 0; i < npos; i++) {
+        int bad = lfd_cli_check_not_input(cmd, p.jobs[i].out, pos, npos);
+        for (int k = 0; k < i && !bad; k++)
+            if (!strcmp(p.jobs[k].out, p.jobs[i].out))
+                bad = lfd_cli_usage_error(cmd, "%s and %s would both be written to %s: give them "
+                                               "different names or retarget them into different folders",
+                                          p.jobs[k].in, p.jobs[i].in, p.jobs[i].out);
+        if (bad) {
+            free(p.jobs);
+            pthread_mutex_destroy(&p.mu);
+            lfd_robot_free(&r);
+            return LFD_EXIT_ERROR;
+        }
+    }
+    /* a folder output is made when missing (as replay -o), once the arguments hold */
+    if (out_folder && !lfd_cli_is_dir(out)) {
+        lfd_err derr = {0};
+        if (lfd_mkdir_p(out, &derr)) {
+            free(p.jobs);
+            pthread_mutex_destroy(&p.mu);
+            lfd_robot_free(&r);
+            return lfd_cli_error(cmd, &derr);
         }
     }
     size_t ol = strlen(p.jobs[0].out);
@@ -523,6 +563,20 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
             fprintf(stderr, "lfd retarget: warning: %s: %s\n", b, w[0]);
         }
     }
+    /* the check on the written motion is part of the verdict under --strict
+       (without it, a failing check is printed and the exit stays 0) */
+    int check_failed = 0;
+    for (int i = 0; i < npos; i++) {
+        job *j = &p.jobs[i];
+        if (j->rc || !j->checked || j->verdict != LFD_CHECK_FAIL)
+            continue;
+        check_failed++;
+        if (strict && !json) {
+            const char *b = strrchr(j->in, '/') ? strrchr(j->in, '/') + 1 : j->in;
+            fprintf(stderr, "lfd retarget: --strict: %s: lfd check on the written motion %s fails%s%s\n", b,
+                    j->out, j->fails[0] ? ": " : "", j->fails);
+        }
+    }
     if (warned && npos > 1 && !json)
         fprintf(stderr, "lfd retarget: %d of %d motions have warnings (single input or --json: all)\n",
                 warned, npos);
@@ -531,7 +585,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     lfd_robot_free(&r);
     if (failed)
         return LFD_EXIT_ERROR;
-    return strict && warned ? LFD_EXIT_FAIL : LFD_EXIT_OK;
+    return strict && (warned || check_failed) ? LFD_EXIT_FAIL : LFD_EXIT_OK;
 }
 
 LFD_COMMAND(cmd_retarget, "retarget", "retarget human demonstrations onto a robot",
@@ -541,5 +595,9 @@ LFD_COMMAND(cmd_retarget, "retarget", "retarget human demonstrations onto a robo
             "CSV layout.  Scaling is automatic (robot over human segment lengths), feet are\n"
             "pinned during contact and kept above the floor, joint ranges and velocity\n"
             "limits are hard bounds.  A quality report is printed and stored in the\n"
-            "motion's provenance, with the human's consent record and lineage.",
+            "motion's provenance, with the human's consent record and lineage.\n"
+            "The written motion is then checked as lfd check does (default thresholds) and\n"
+            "the verdict printed; a failing check or a warning in the report exits 1 only\n"
+            "with --strict (else 0: the motion is written either way).  -o must not name an\n"
+            "input; for several inputs it is a folder (made when missing).",
             run_retarget)

@@ -307,6 +307,8 @@ static int run_init(const lfd_cmd *cmd, int argc, char **argv)
     int npos, rc;
     if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, 1)))
         return lfd_args_exit(rc);
+    if (lfd_args_given("vel") && !(vel > 0 && vel <= 1000))
+        return lfd_cli_range_error(cmd, "vel", vel, "above 0 up to 1000 rad/s");
     lfd_err err = {0};
     const char *mjcf = pos[0];
     char def[LFD_ROBOT_PATH_MAX];
@@ -322,6 +324,9 @@ static int run_init(const lfd_cmd *cmd, int argc, char **argv)
         snprintf(def, sizeof def, "%.*s.robot", (int)n, mjcf);
         out = def;
     }
+    /* before drafting: the folder exists, and the draft does not replace the MJCF */
+    if (lfd_cli_check_out_parent(cmd, out) || lfd_cli_check_not_input(cmd, out, pos, 1))
+        return LFD_EXIT_ERROR;
     if (!force && lfd_file_exists(out)) {
         lfd_fail(&err, LFD_EARG, "%s already exists (--force overwrites it, -o writes elsewhere)", out);
         return lfd_cli_error(cmd, &err);

@@ -128,6 +128,9 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     if (!robot || !out)
         return lfd_cli_usage_error(cmd, "--robot and -o are required");
+    /* the policy file goes into a folder that exists, and over no demonstration */
+    if (lfd_cli_check_out_parent(cmd, out) || lfd_cli_check_not_input(cmd, out, pos, npos))
+        return LFD_EXIT_ERROR;
     lfd_bc_opts o;
     lfd_bc_opts_init(&o);
     o.obs.upper_body = upper;
@@ -449,6 +452,15 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     if (!robot || !out)
         return lfd_cli_usage_error(cmd, "--robot and -o are required");
+    /* said by the flag, not as "synthetic motion of 0 s at 50 fps" */
+    if (!(seconds > 0 && seconds <= 3600))
+        return lfd_cli_range_error(cmd, "seconds", seconds, "above 0 up to 3600 s");
+    if (!(fps >= 1 && fps <= 1000))
+        return lfd_cli_range_error(cmd, "out-fps", fps, "1 to 1000 Hz");
+    if (!(variation >= 0 && variation < 1))
+        return lfd_cli_range_error(cmd, "variation", variation, "0 up to (not including) 1");
+    if (lfd_cli_check_out_parent(cmd, out))
+        return LFD_EXIT_ERROR;
     lfd_err err = {0};
     lfd_robot *r = NULL;
     lfd_motion m;

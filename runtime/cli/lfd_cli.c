@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/lfd_log.h"
+#include "core/lfd_util.h"
 
 #define MAX_CMDS 128
 static const lfd_cmd *g_cmds[MAX_CMDS];
@@ -97,8 +99,22 @@ static const lfd_opt *resolve_alias(const lfd_cmd *cmd, const lfd_opt *opts, con
     return NULL;
 }
 
+/* the long names the last lfd_args_parse() set (lfd_args_given) */
+static const char *g_given[128];
+static int g_ngiven;
+
+int lfd_args_given(const char *name)
+{
+    for (int i = 0; i < g_ngiven; i++)
+        if (!strcmp(g_given[i], name))
+            return 1;
+    return 0;
+}
+
 static int set_opt(const lfd_cmd *cmd, const lfd_opt *o, const char *val)
 {
+    if (g_ngiven < (int)(sizeof g_given / sizeof g_given[0]))
+        g_given[g_ngiven++] = o->name;
     char *end;
     switch (o->type) {
     case LFD_OPT_ALIAS:
@@ -141,6 +157,7 @@ int lfd_args_parse(const lfd_cmd *cmd, const lfd_opt *opts, int argc, char **arg
 {
     static char *posbuf[256];
     int np = 0, only_pos = 0;
+    g_ngiven = 0;
     for (int i = 0; i < argc; i++) {
         char *a = argv[i];
         if (only_pos || a[0] != '-' || a[1] == '\0') {
@@ -215,6 +232,69 @@ int lfd_args_parse(const lfd_cmd *cmd, const lfd_opt *opts, int argc, char **arg
     return 0;
 }
 
+int lfd_cli_is_dir(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int lfd_cli_is_human_file(const char *path)
+{
+    return lfd_util_has_suffix(path, ".bvh") || lfd_util_has_suffix(path, ".BVH") ||
+           lfd_util_has_suffix(path, ".npy") || lfd_util_has_suffix(path, ".jsonl");
+}
+
+int lfd_cli_check_out_parent(const lfd_cmd *cmd, const char *out)
+{
+    char dir[4096];
+    const char *slash = strrchr(out, '/');
+    if (!slash)
+        return 0; /* the working folder */
+    /* "/x" lives in "/"; "a//b" in "a" */
+    size_t n = (size_t)(slash - out);
+    while (n > 1 && out[n - 1] == '/')
+        n--;
+    if (n == 0)
+        n = 1;
+    if (n >= sizeof dir) {
+        fprintf(stderr, "lfd %s: %s: path too long\n", cmd->name, out);
+        return LFD_EXIT_ERROR;
+    }
+    memcpy(dir, out, n);
+    dir[n] = '\0';
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        fprintf(stderr, "lfd %s: %s: folder %s does not exist (make it first; nothing was written)\n",
+                cmd->name, out, dir);
+        return LFD_EXIT_ERROR;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "lfd %s: %s: %s is not a folder (nothing was written)\n", cmd->name, out, dir);
+        return LFD_EXIT_ERROR;
+    }
+    return 0;
+}
+
+int lfd_cli_check_not_input(const lfd_cmd *cmd, const char *out, char *const *ins, int nin)
+{
+    struct stat so, si;
+    if (stat(out, &so) != 0)
+        return 0; /* a file that does not exist yet is no input */
+    for (int i = 0; i < nin; i++)
+        if (stat(ins[i], &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+            fprintf(stderr, "lfd %s: %s is the input %s: writing it would replace the input "
+                            "(give another output name; nothing was written)\n",
+                    cmd->name, out, ins[i]);
+            return LFD_EXIT_ERROR;
+        }
+    return 0;
+}
+
+int lfd_cli_range_error(const lfd_cmd *cmd, const char *flag, double value, const char *range)
+{
+    return lfd_cli_usage_error(cmd, "--%s %g is out of range: %s", flag, value, range);
+}
+
 static void main_help(void)
 {
     printf("lfd %s: learning from demonstration for humanoid robots\n\n"
@@ -265,20 +345,26 @@ int main(int argc, char **argv)
         }
     }
     if (!best) {
-        /* a group word alone ("lfd motion") lists its subcommands */
+        /* a group word alone ("lfd motion") lists its subcommands: asked for
+           with --help, on stdout and exit 0; else it is a usage error (no
+           subcommand, or an unknown one), the list on stderr and exit 2 */
+        int help = argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"));
+        FILE *to = help ? stdout : stderr;
         int shown = 0;
         size_t n = strlen(argv[1]);
         for (int i = 0; i < g_ncmds; i++)
             if (!strncmp(g_cmds[i]->name, argv[1], n) && g_cmds[i]->name[n] == ' ') {
-                if (!shown++)
-                    printf("lfd %s: subcommands:\n", argv[1]);
-                printf("  lfd %-18s %s\n", g_cmds[i]->name, g_cmds[i]->summary);
+                if (!shown++) {
+                    if (!help && argc > 2)
+                        fprintf(stderr, "lfd %s: unknown subcommand '%s'\n", argv[1], argv[2]);
+                    else if (!help)
+                        fprintf(stderr, "lfd %s: needs a subcommand\n", argv[1]);
+                    fprintf(to, "lfd %s: subcommands:\n", argv[1]);
+                }
+                fprintf(to, "  lfd %-18s %s\n", g_cmds[i]->name, g_cmds[i]->summary);
             }
         if (shown)
-            return (argc > 2 && strcmp(argv[2], "--help") && strcmp(argv[2], "-h"))
-                       ? (fprintf(stderr, "lfd %s: unknown subcommand '%s'\n", argv[1], argv[2]),
-                          LFD_EXIT_ERROR)
-                       : LFD_EXIT_OK;
+            return help ? LFD_EXIT_OK : LFD_EXIT_ERROR;
         fprintf(stderr, "lfd: unknown command '%s' (see 'lfd --help')\n", argv[1]);
         return LFD_EXIT_ERROR;
     }

@@ -91,6 +91,36 @@ int lfd_cli_error(const lfd_cmd *cmd, const lfd_err *err);
 int lfd_cli_usage_error(const lfd_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Whether the last lfd_args_parse() set the option with this long name (an
+   alias counts for its target): tells a value given on the command line from
+   the default it happens to equal (--out-fps 0 is an error; no --out-fps is
+   "the input's rate"). */
+int lfd_args_given(const char *name);
+
+/* Guards every command runs on its paths before the work starts, so that a
+   bad path stops it with nothing written.  Each prints "lfd CMD: ..." naming
+   the path and returns LFD_EXIT_ERROR, or returns 0. */
+
+/* OUT's parent folder exists and is a folder (OUT itself need not exist). */
+int lfd_cli_check_out_parent(const lfd_cmd *cmd, const char *out);
+
+/* OUT is not the same file as any of ins[0..nin) (same device and inode,
+   which sees through links and ./ spellings): writing it would replace an
+   input. */
+int lfd_cli_check_not_input(const lfd_cmd *cmd, const char *out, char *const *ins, int nin);
+
+/* A number option outside its range: "lfd CMD: --FLAG VALUE: allowed RANGE"
+   (VALUE as given: nan, inf and negatives print as such); returns
+   LFD_EXIT_ERROR. */
+int lfd_cli_range_error(const lfd_cmd *cmd, const char *flag, double value, const char *range);
+
+/* 1 when path is an existing folder. */
+int lfd_cli_is_dir(const char *path);
+
+/* The file-name extension of a human recording (.bvh, .npy, .jsonl), which a
+   robot-motion command cannot read: 1 when path has one. */
+int lfd_cli_is_human_file(const char *path);
+
 #define LFD_VERSION "0.1.0"
 
 #endif

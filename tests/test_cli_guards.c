@@ -1,0 +1,343 @@
+/*  The `lfd` command's guards on what it is given, before any work: an
+    output that is an input, an extension the command does not write, one
+    file named for several inputs, numbers out of range, a missing output
+    folder, a folder or a human recording where a motion is read, a command
+    group without its subcommand, CSV's unstated rate, --robot that does not
+    load, and `check --fix` with nothing to fix.  Exit 2 and nothing written
+    for each refusal (README, "The `lfd` command").  All data is made here
+    (lfd human synth / lfd motion synth), so the tests always run. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/lfd_io.h"
+#include "core/lfd_motion.h"
+#include "tests/lfd_test.h"
+
+static char out[1 << 17];
+
+static int g_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int g_run(const char *fmt, ...)
+{
+    char args[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    return lfd_test_run_lfd(args, out, sizeof out);
+}
+
+/* the first bytes of a file ("" when it cannot be read) */
+static void head(const char *path, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return;
+    size_t k = fread(buf, 1, n - 1, fp);
+    buf[k] = '\0';
+    fclose(fp);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* a 2 s standing person as BVH, and a 2 s h1 motion, in dir */
+static void make_inputs(const char *dir, char *bvh, char *lfdm)
+{
+    sprintf(bvh, "%s/stand.bvh", dir);
+    sprintf(lfdm, "%s/h1.lfdm", dir);
+    CHECK_EQ_INT(g_run("human synth --task stand --seconds 2 -o %s", bvh), 0);
+    CHECK_EQ_INT(g_run("motion synth --robot h1 --seconds 2 -o %s", lfdm), 0);
+}
+
+/* 1. An output that is an input is refused, with nothing written: before,
+   `retarget mx.bvh -o mx.bvh` replaced the recording with a motion file. */
+TEST(cli_guards_output_is_never_an_input)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024], p[1024], link_path[1024], buf[64];
+    make_inputs(dir, bvh, lfdm);
+    CHECK_EQ_INT(g_run("retarget %s --robot g1 -o %s", bvh, bvh), 2);
+    head(bvh, buf, sizeof buf);
+    CHECK(!strncmp(buf, "HIERARCHY", 9));
+    /* a hard link is the same file under another name */
+    sprintf(link_path, "%s/same.lfdm", dir);
+    CHECK_EQ_INT(link(lfdm, link_path), 0);
+    CHECK_EQ_INT(g_run("motion convert %s %s", lfdm, link_path), 2);
+    CHECK_CONTAINS(out, "would replace the input");
+    CHECK_EQ_INT(g_run("motion convert %s %s", lfdm, lfdm), 2);
+    CHECK_CONTAINS(out, "would replace the input");
+    /* check --fix and train write over no input either */
+    CHECK_EQ_INT(g_run("check %s --robot h1 --fix -o %s", lfdm, link_path), 2);
+    CHECK_CONTAINS(out, "would replace the input");
+    CHECK_EQ_INT(g_run("train %s --robot h1 -o %s", lfdm, lfdm), 2);
+    CHECK_CONTAINS(out, "would replace the input");
+    lfd_motion m;
+    lfd_err err = {0};
+    CHECK_OK(lfd_motion_read(&m, lfdm, &err), &err);
+    lfd_motion_free(&m);
+    /* robot init does not draft over its MJCF, even with --force */
+    sprintf(p, "%s/model.xml", dir);
+    CHECK_OK(lfd_file_write_atomic(p, "<mujoco/>\n", 10, &err), &err);
+    CHECK_EQ_INT(g_run("robot init %s -o %s --force", p, p), 2);
+    head(p, buf, sizeof buf);
+    CHECK_STR(buf, "<mujoco/>\n");
+    /* extensions the command does not write: refused, not msgpack in a .txt */
+    sprintf(p, "%s/out.txt", dir);
+    CHECK_EQ_INT(g_run("retarget %s --robot g1 -o %s", bvh, p), 2);
+    CHECK_CONTAINS(out, ".lfdm");
+    CHECK(!exists(p));
+    sprintf(p, "%s/out.bvh", dir);
+    CHECK_EQ_INT(g_run("motion convert %s %s", lfdm, p), 2);
+    CHECK(!exists(p));
+}
+
+/* 2. --strict exits 1 when lfd check on the written motion fails (a walk
+   played 2.5x as fast asks G1's ankles more than their torque), and says so;
+   without --strict the exit is 0 and --help says the check does not set it. */
+TEST(cli_guards_retarget_strict_fails_on_a_failing_check)
+{
+    if (lfd_test_under_valgrind())
+        SKIP("retargets a clip and probes its slow-downs: too slow under Valgrind");
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], mo[1024];
+    sprintf(bvh, "%s/walk.bvh", dir);
+    sprintf(mo, "%s/walk.lfdm", dir);
+    CHECK_EQ_INT(g_run("human synth --task walk --seconds 3 -o %s", bvh), 0);
+    /* the same frames, 2.5 times as fast */
+    size_t n = 0;
+    uint8_t *data = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_file_read(bvh, 1 << 24, &data, &n, &err), &err);
+    char *ft = data ? strstr((char *)data, "Frame Time:") : NULL;
+    CHECK(ft != NULL);
+    if (!ft) {
+        free(data);
+        return;
+    }
+    char *eol = strchr(ft, '\n');
+    FILE *fp = fopen(bvh, "wb");
+    fwrite(data, 1, (size_t)(ft - (char *)data), fp);
+    fputs("Frame Time: 0.00333333", fp);
+    fwrite(eol, 1, n - (size_t)(eol - (char *)data), fp);
+    fclose(fp);
+    free(data);
+    CHECK_EQ_INT(g_run("retarget %s --robot g1 -o %s --jobs 1 --strict", bvh, mo), 1);
+    CHECK_CONTAINS(out, "lfd check on the written motion: fail");
+    CHECK_CONTAINS(out, "--strict: walk.bvh: lfd check on the written motion");
+    CHECK(exists(mo));
+    CHECK_EQ_INT(g_run("retarget --help"), 0);
+    CHECK_CONTAINS(out, "fails (without --strict both are printed and the exit is 0)");
+}
+
+/* 3. Several inputs and -o naming one file: refused, no folder of that name. */
+TEST(cli_guards_retarget_several_inputs_need_a_folder)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024], p[1024];
+    make_inputs(dir, bvh, lfdm);
+    sprintf(p, "%s/multi.lfdm", dir);
+    CHECK_EQ_INT(g_run("retarget %s %s --robot g1 -o %s", bvh, bvh, p), 2);
+    CHECK_CONTAINS(out, "names one file but 2 inputs were given");
+    CHECK(!exists(p));
+    sprintf(p, "%s/multi.csv", dir);
+    CHECK_EQ_INT(g_run("retarget %s %s --robot g1 -o %s", bvh, bvh, p), 2);
+    CHECK(!exists(p));
+}
+
+/* 4. Numbers out of range are refused by flag, value and range (before:
+   --smooth -3, --out-fps 0, --every 0, --seconds -2 ... ran silently). */
+TEST(cli_guards_numbers_out_of_range)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024], p[1024];
+    make_inputs(dir, bvh, lfdm);
+    sprintf(p, "%s/never.lfdm", dir);
+    static const struct {
+        const char *args, *said;
+    } bad[] = {
+        {"--smooth -3", "--smooth -3 is out of range"},
+        {"--smooth nan", "--smooth nan is out of range"},
+        {"--out-fps 0", "--out-fps 0 is out of range"},
+        {"--out-fps -5", "--out-fps -5 is out of range"},
+        {"--out-fps nan", "--out-fps nan is out of range"},
+        {"--fps 0", "--out-fps 0 is out of range"}, /* the old spelling too */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_EQ_INT(g_run("retarget %s --robot g1 -o %s %s", bvh, p, bad[i].args), 2);
+        CHECK_CONTAINS(out, bad[i].said);
+        CHECK(!exists(p));
+    }
+    sprintf(p, "%s/frames", dir);
+    CHECK_EQ_INT(g_run("replay %s --robot h1 -o %s --every 0", lfdm, p), 2);
+    CHECK_CONTAINS(out, "--every 0 is out of range: 1 or more");
+    CHECK_EQ_INT(g_run("replay %s --robot h1 -o %s --max-frames 0", lfdm, p), 2);
+    CHECK_CONTAINS(out, "--max-frames 0 is out of range");
+    CHECK(!exists(p));
+    sprintf(p, "%s/never.bvh", dir);
+    CHECK_EQ_INT(g_run("human synth --task stand --seconds -2 -o %s", p), 2);
+    CHECK_CONTAINS(out, "--seconds -2 is out of range");
+    CHECK_EQ_INT(g_run("human synth --task stand --body-height 0 -o %s", p), 2);
+    CHECK_CONTAINS(out, "--body-height 0 is out of range: 0.5 to 2.5 m");
+    CHECK(!exists(p));
+    sprintf(p, "%s/never2.lfdm", dir);
+    CHECK_EQ_INT(g_run("motion synth --robot h1 -o %s --seconds 0", p), 2);
+    CHECK_CONTAINS(out, "--seconds 0 is out of range");
+    CHECK(!exists(p));
+}
+
+/* 5. A missing output folder is said before the work, naming the path. */
+TEST(cli_guards_output_folder_must_exist)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024], p[1024], notdir[1100];
+    make_inputs(dir, bvh, lfdm);
+    sprintf(p, "%s/none/x.lfdm", dir);
+    CHECK_EQ_INT(g_run("retarget %s --robot g1 -o %s", bvh, p), 2);
+    CHECK_CONTAINS(out, "does not exist");
+    CHECK_CONTAINS(out, p);
+    CHECK(strstr(out, "lfd check on the written motion") == NULL); /* no work was done */
+    sprintf(p, "%s/none/p.lfdp", dir);
+    CHECK_EQ_INT(g_run("train %s --robot h1 -o %s", lfdm, p), 2);
+    CHECK_CONTAINS(out, "does not exist");
+    CHECK(strstr(out, "epoch") == NULL);
+    sprintf(p, "%s/none/p.svg", dir);
+    CHECK_EQ_INT(g_run("check %s --robot h1 --plot %s", lfdm, p), 2);
+    CHECK_CONTAINS(out, "does not exist");
+    sprintf(p, "%s/none/h1.robot", dir);
+    CHECK_EQ_INT(g_run("robot init robots/h1/h1.xml -o %s", p), 2);
+    CHECK_CONTAINS(out, "does not exist");
+    /* a file where the folder should be */
+    snprintf(notdir, sizeof notdir, "%s/x.lfdm", lfdm);
+    CHECK_EQ_INT(g_run("motion convert %s %s", lfdm, notdir), 2);
+    CHECK_CONTAINS(out, "is not a folder");
+}
+
+/* 6. lfd demo checks its arguments before it makes the run folder. */
+TEST(cli_guards_demo_refuses_before_the_run_folder)
+{
+    char p[1024];
+    sprintf(p, "%s/dd2", lfd_test_tmpdir());
+    CHECK_EQ_INT(g_run("demo --seconds 0.5 -o %s", p), 2);
+    CHECK_CONTAINS(out, "--seconds 0.5");
+    CHECK(!exists(p));
+    CHECK_EQ_INT(g_run("demo --robot no-such-robot -o %s", p), 2);
+    CHECK(!exists(p));
+}
+
+/* 7. A folder is said to be a folder; a BVH given to check is named once,
+   with the hint to retarget it. */
+TEST(cli_guards_messages_name_what_the_input_is)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024], p[1024], twice[2100];
+    make_inputs(dir, bvh, lfdm);
+    sprintf(p, "%s/x.lfdm", dir);
+    CHECK_EQ_INT(g_run("retarget %s --robot g1 -o %s", dir, p), 2);
+    CHECK_CONTAINS(out, "is a folder");
+    CHECK_CONTAINS(out, "/*.bvh");
+    CHECK(!exists(p));
+    CHECK_EQ_INT(g_run("check %s --robot g1", bvh), 2);
+    CHECK_CONTAINS(out, "retarget it first");
+    snprintf(twice, sizeof twice, "%s: %s", bvh, bvh);
+    CHECK(strstr(out, twice) == NULL);
+    CHECK_EQ_INT(g_run("motion info %s", bvh), 2);
+    CHECK_CONTAINS(out, "retarget it first");
+    CHECK_EQ_INT(g_run("check %s --robot g1", dir), 2);
+    CHECK_CONTAINS(out, "is a folder");
+}
+
+/* 8. A command group alone is a usage error (exit 2), its list on stderr;
+   `lfd motion --help` lists it on stdout with exit 0. */
+TEST(cli_guards_group_without_subcommand)
+{
+    CHECK_EQ_INT(g_run("motion"), 2);
+    CHECK_CONTAINS(out, "lfd motion convert");
+    CHECK_EQ_INT(g_run("human"), 2);
+    CHECK_CONTAINS(out, "lfd human synth");
+    CHECK_EQ_INT(g_run("motion --help"), 0);
+    CHECK_CONTAINS(out, "lfd motion info");
+    /* the list goes to stderr: stdout alone is empty */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s motion 2>/dev/null", lfd_test_lfd_bin());
+    FILE *fp = popen(cmd, "r");
+    size_t n = fp ? fread(out, 1, sizeof out - 1, fp) : 1;
+    int st = fp ? pclose(fp) : -1;
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 2);
+}
+
+/* 9. CSV states no rate: check and motion info say the 30 fps they assume,
+   and how to state it; with --in-fps, no note. */
+TEST(cli_guards_csv_rate_assumed_is_said)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024], csv[1024];
+    make_inputs(dir, bvh, lfdm);
+    sprintf(csv, "%s/h1.csv", dir);
+    CHECK_EQ_INT(g_run("motion convert %s %s", lfdm, csv), 0);
+    int rc = g_run("check %s --robot h1", csv);
+    CHECK(rc == 0 || rc == 1);
+    CHECK_CONTAINS(out, "CSV states no frame rate: 30 fps assumed (give --in-fps HZ)");
+    CHECK_EQ_INT(g_run("motion info %s", csv), 0);
+    CHECK_CONTAINS(out, "30 fps assumed (give --in-fps HZ)");
+    CHECK_EQ_INT(g_run("motion info %s --in-fps 50", csv), 0);
+    CHECK(strstr(out, "fps assumed") == NULL);
+    CHECK_CONTAINS(out, "at 50 fps");
+}
+
+/* 10. motion convert --robot must load and fit; on a motion file it is
+   applied only to a motion of that robot (or of none). */
+TEST(cli_guards_motion_convert_robot_is_validated)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024], csv[1024], p[1024];
+    make_inputs(dir, bvh, lfdm);
+    sprintf(csv, "%s/h1.csv", dir);
+    sprintf(p, "%s/r.lfdm", dir);
+    CHECK_EQ_INT(g_run("motion convert %s %s", lfdm, csv), 0);
+    CHECK_EQ_INT(g_run("motion convert %s %s --in-fps 30 --robot foo", csv, p), 2);
+    CHECK_CONTAINS(out, "--robot foo");
+    CHECK(!exists(p));
+    CHECK_EQ_INT(g_run("motion convert %s %s --robot g1", lfdm, p), 2);
+    CHECK_CONTAINS(out, "not 'g1'");
+    CHECK(!exists(p));
+    /* a motion with no robot (CSV read without --robot) takes one that fits */
+    char bare[1024];
+    sprintf(bare, "%s/bare.lfdm", dir);
+    CHECK_EQ_INT(g_run("motion convert %s %s --in-fps 30", csv, bare), 0);
+    CHECK_EQ_INT(g_run("motion convert %s %s --robot g1", bare, p), 2); /* 19 joints, not 29 */
+    CHECK(!exists(p));
+    CHECK_EQ_INT(g_run("motion convert %s %s --robot h1", bare, p), 0);
+    lfd_motion m;
+    lfd_err err = {0};
+    CHECK_OK(lfd_motion_read(&m, p, &err), &err);
+    CHECK_STR(m.robot, "h1");
+    CHECK(m.model_hash[0] != '\0');
+    lfd_motion_free(&m);
+}
+
+/* 11. check --fix with nothing to change writes no file and says so. */
+TEST(cli_guards_check_fix_without_changes_writes_nothing)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024], p[1024];
+    make_inputs(dir, bvh, lfdm);
+    sprintf(p, "%s/fixed.lfdm", dir);
+    int verdict = g_run("check %s --robot h1", lfdm);
+    CHECK(verdict == 0 || verdict == 1);
+    int rc = g_run("check %s --robot h1 --fix -o %s", lfdm, p);
+    if (strstr(out, "changed:"))
+        SKIP("the synthetic motion has something --fix repairs");
+    CHECK_EQ_INT(rc, verdict);
+    CHECK_CONTAINS(out, "nothing to fix: no output written");
+    CHECK(!exists(p));
+}
