@@ -167,7 +167,7 @@ check-layers:
 	@sh tests/check-layers.sh
 
 test: all check-layers
-	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp ./$(TESTBIN) -j $(JOBS) $(TESTS)
+	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp $(TESTBIN) -j $(JOBS) $(TESTS)
 
 # what CI runs (.ci/run): test, asan, valgrind, then each fuzz target briefly;
 # ends with the total "N passed, N failed" (tests/ci.sh)
@@ -178,13 +178,13 @@ ci: $(DEPS_OK) $(TEST_DEPS_OK)
 SOAK_SECONDS ?= 60
 soak: all
 	@LFD_BIN=$(BIN) LFD_TEST_TMP=$(BUILD)/test-tmp LFD_SOAK_S=$(SOAK_SECONDS) \
-	    ./$(TESTBIN) -v serve_soak
+	    $(TESTBIN) -v serve_soak
 
 demo: $(BIN)
 	./$(BIN) demo
 
 bench: $(BENCHBIN) $(BIN)
-	@LFD_BIN=$(BIN) ./$(BENCHBIN)
+	@LFD_BIN=$(BIN) $(BENCHBIN)
 
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 asan: $(TEST_DEPS_OK)
@@ -196,7 +196,7 @@ valgrind: all $(TEST_DEPS_OK)
 	    valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
 	    --suppressions=tests/valgrind.supp \
 	    --trace-children=no --child-silent-after-fork=no -q \
-	    ./$(TESTBIN) -j $(JOBS) $(TESTS)
+	    $(TESTBIN) -j $(JOBS) $(TESTS)
 
 # libFuzzer targets (tests/fuzz/fuzz_<name>.c), built with clang under ASan + UBSan
 FUZZ_SECONDS ?= 60

@@ -4,11 +4,135 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/lfd_util.h"
-
 size_t lfd_boxqp_ws_doubles(int n) { return (size_t)n * (size_t)n + 7 * (size_t)n; }
 
 static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Two doubles side by side (the vector extension of GCC and Clang: SSE2 on
+   x86-64, NEON on arm64).  A lane's arithmetic is the scalar one, so the
+   loops below that run two independent sums in the lanes give the scalar
+   loops' results to the bit. */
+typedef double v2d __attribute__((vector_size(16)));
+static inline v2d v2_load(const double *p)
+{
+    v2d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void v2_store(double *p, v2d v) { memcpy(p, &v, sizeof v); }
+
+/*  The Cholesky factor L of the free block, H's entries (fidx[i], fidx[j]),
+    stored by columns: C[j nf + i] is L's entry (i, j), i >= j.  The
+    operations are lfd_util_chol_factor's on a copy of the block's lower
+    triangle, each entry's sum in the same order, so L is the same to the
+    bit; here a column's entries below the diagonal are side by side and are
+    formed eight, four, two at a time (v2d), straight from H, and each
+    diagonal entry's sum of squares is kept in sd (nf doubles) as the
+    columns before it are formed (its terms in the same order).  Returns -1
+    when a pivot is not positive. */
+static int chol_factor_cols(const double *H, int n, const int *fidx, int nf, double *C, double *sd)
+{
+    size_t N = (size_t)nf, sn = (size_t)n;
+    for (int i = 0; i < nf; i++)
+        sd[i] = H[(size_t)fidx[i] * sn + (size_t)fidx[i]];
+    for (int j = 0; j < nf; j++) {
+        double *Cj = C + (size_t)j * N;
+        const double *Hj = H + fidx[j]; /* Hj[r n]: H's entry (r, fidx[j]) */
+        double s = sd[j];
+        if (!(s > 0))
+            return -1;
+        double dj = sqrt(s);
+        Cj[j] = dj;
+        v2d dv = {dj, dj};
+        int i = j + 1;
+        for (; i + 7 < nf; i += 8) {
+            const int *f = fidx + i;
+            v2d t0 = {Hj[(size_t)f[0] * sn], Hj[(size_t)f[1] * sn]};
+            v2d t1 = {Hj[(size_t)f[2] * sn], Hj[(size_t)f[3] * sn]};
+            v2d t2 = {Hj[(size_t)f[4] * sn], Hj[(size_t)f[5] * sn]};
+            v2d t3 = {Hj[(size_t)f[6] * sn], Hj[(size_t)f[7] * sn]};
+            const double *Ck = C;
+            for (int k = 0; k < j; k++, Ck += N) {
+                v2d b = {Ck[j], Ck[j]};
+                t0 -= v2_load(Ck + i) * b;
+                t1 -= v2_load(Ck + i + 2) * b;
+                t2 -= v2_load(Ck + i + 4) * b;
+                t3 -= v2_load(Ck + i + 6) * b;
+            }
+            t0 /= dv, t1 /= dv, t2 /= dv, t3 /= dv;
+            v2_store(Cj + i, t0);
+            v2_store(Cj + i + 2, t1);
+            v2_store(Cj + i + 4, t2);
+            v2_store(Cj + i + 6, t3);
+            v2_store(sd + i, v2_load(sd + i) - t0 * t0);
+            v2_store(sd + i + 2, v2_load(sd + i + 2) - t1 * t1);
+            v2_store(sd + i + 4, v2_load(sd + i + 4) - t2 * t2);
+            v2_store(sd + i + 6, v2_load(sd + i + 6) - t3 * t3);
+        }
+        for (; i + 3 < nf; i += 4) {
+            const int *f = fidx + i;
+            v2d t0 = {Hj[(size_t)f[0] * sn], Hj[(size_t)f[1] * sn]};
+            v2d t1 = {Hj[(size_t)f[2] * sn], Hj[(size_t)f[3] * sn]};
+            const double *Ck = C;
+            for (int k = 0; k < j; k++, Ck += N) {
+                v2d b = {Ck[j], Ck[j]};
+                t0 -= v2_load(Ck + i) * b;
+                t1 -= v2_load(Ck + i + 2) * b;
+            }
+            t0 /= dv, t1 /= dv;
+            v2_store(Cj + i, t0);
+            v2_store(Cj + i + 2, t1);
+            v2_store(sd + i, v2_load(sd + i) - t0 * t0);
+            v2_store(sd + i + 2, v2_load(sd + i + 2) - t1 * t1);
+        }
+        for (; i + 1 < nf; i += 2) {
+            v2d t0 = {Hj[(size_t)fidx[i] * sn], Hj[(size_t)fidx[i + 1] * sn]};
+            const double *Ck = C;
+            for (int k = 0; k < j; k++, Ck += N) {
+                v2d b = {Ck[j], Ck[j]};
+                t0 -= v2_load(Ck + i) * b;
+            }
+            t0 /= dv;
+            v2_store(Cj + i, t0);
+            v2_store(sd + i, v2_load(sd + i) - t0 * t0);
+        }
+        if (i < nf) {
+            double t = Hj[(size_t)fidx[i] * sn];
+            const double *Ck = C;
+            for (int k = 0; k < j; k++, Ck += N)
+                t -= Ck[i] * Ck[j];
+            t /= dj;
+            Cj[i] = t;
+            sd[i] -= t * t;
+        }
+    }
+    return 0;
+}
+
+/* L L' x = b in place, L from chol_factor_cols; the forward sweep by
+   columns (each entry of b takes its terms in the same order as by rows) */
+static void chol_solve_cols(const double *C, int nf, double *b)
+{
+    size_t N = (size_t)nf;
+    for (int k = 0; k < nf; k++) {
+        const double *Ck = C + (size_t)k * N;
+        double y = b[k] / Ck[k];
+        b[k] = y;
+        v2d yv = {y, y};
+        int i = k + 1;
+        for (; i + 1 < nf; i += 2)
+            v2_store(b + i, v2_load(b + i) - v2_load(Ck + i) * yv);
+        if (i < nf)
+            b[i] -= Ck[i] * y;
+    }
+    for (int i = nf - 1; i >= 0; i--) {
+        const double *Ci = C + (size_t)i * N;
+        double s = b[i];
+        for (int k = i + 1; k < nf; k++)
+            s -= Ci[k] * b[k];
+        b[i] = s / Ci[i];
+    }
+}
 
 /* grad = H x + g, and f = 0.5 x'H x + g'x from it: one pass over H. */
 static double gradient(int n, const double *H, const double *g, const double *x, double *grad)
@@ -37,7 +161,7 @@ static double gradient(int n, const double *H, const double *g, const double *x,
 int lfd_boxqp_solve(int n, const double *H, const double *g, const double *lo, const double *hi,
                     double *x, int max_iter, double tol, double *ws, lfd_boxqp_result *res)
 {
-    double *L = ws;                       /* n*n: Cholesky of the free block */
+    double *L = ws;                       /* n*n: Cholesky of the free block (chol_factor_cols) */
     double *grad = L + (size_t)n * (size_t)n;
     double *d = grad + n;
     double *xn = d + n;
@@ -76,27 +200,40 @@ int lfd_boxqp_solve(int n, const double *H, const double *g, const double *lo, c
             break;
         }
         /* Newton step on the free block: H_FF d_F = -grad_F */
-        for (int a = 0; a < nf; a++) {
-            const double *Hi = H + (size_t)fidx[a] * (size_t)n;
-            for (int b = 0; b <= a; b++)
-                L[(size_t)a * (size_t)nf + (size_t)b] = Hi[fidx[b]];
+        for (int a = 0; a < nf; a++)
             freeg[a] = -grad[fidx[a]];
-        }
-        if (lfd_util_chol_factor(L, nf))
+        if (chol_factor_cols(H, n, fidx, nf, L, Hd)) /* Hd: scratch until formed below */
             return -1;
-        lfd_util_chol_solve(L, nf, freeg);
+        chol_solve_cols(L, nf, freeg);
         memset(d, 0, (size_t)n * sizeof *d);
         for (int a = 0; a < nf; a++)
             d[fidx[a]] = freeg[a];
-        double gd = 0, dHd = 0;
-        for (int i = 0; i < n; i++) {
+        /* Hd, four rows at a time (each row's sum in order) */
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            const double *H0 = H + (size_t)i * (size_t)n, *H1 = H0 + n, *H2 = H1 + n, *H3 = H2 + n;
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int a = 0; a < nf; a++) {
+                int c = fidx[a];
+                double fa = freeg[a];
+                s0 += H0[c] * fa;
+                s1 += H1[c] * fa;
+                s2 += H2[c] * fa;
+                s3 += H3[c] * fa;
+            }
+            Hd[i] = s0, Hd[i + 1] = s1, Hd[i + 2] = s2, Hd[i + 3] = s3;
+        }
+        for (; i < n; i++) {
             const double *Hi = H + (size_t)i * (size_t)n;
             double s = 0;
             for (int a = 0; a < nf; a++)
                 s += Hi[fidx[a]] * freeg[a];
             Hd[i] = s;
+        }
+        double gd = 0, dHd = 0;
+        for (i = 0; i < n; i++) {
             gd += grad[i] * d[i];
-            dHd += d[i] * s;
+            dHd += d[i] * Hd[i];
         }
         /* projected Armijo line search along the Newton direction */
         double alpha = 1, fn = f;

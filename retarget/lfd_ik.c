@@ -10,17 +10,36 @@
 #include "core/lfd_util.h"
 #include "robots/lfd_mj.h"
 
+/* a run's chain restricted to the QP's variables is kept per task, floor
+   point and pair: list t for task t, LIST_FLOOR + i for floor point i,
+   LIST_PAIR + i for pair i */
+#define LIST_FLOOR LFD_IK_MAX_TASKS
+#define LIST_PAIR (LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR)
+#define NLIST (LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS)
+#define MAXRUN (2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS)
+#define LIST_ARRAYS 5 /* a list's ints per dof (active_cols) */
+
 struct lfd_ik_ws {
     mjData *d;
     int maxrows;
     /* the linearisation's rows in runs on one chain (a task's three or six
-       rows, a floor point's or pair's one): run i has run_k[i] rows, its
-       nonzero columns are run_chain[i] (run_nchain[i] of them) and its
-       values are J[run_off[i] + c * run_k[i] + j] for column c, row j */
-    const int *run_chain[2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
-    int run_nchain[2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
-    int run_k[2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
-    int run_off[2 * LFD_IK_MAX_TASKS + LFD_IK_MAX_FLOOR + LFD_IK_MAX_PAIRS];
+       rows, a floor point's or pair's one), each over the chain's QP
+       variables only (a held dof's column is never formed): run i has
+       run_k[i] rows and run_nr[i] columns, column c the QP's variable
+       run_ri[i][c] (increasing; run_seg[i][c] ends its stretch of
+       consecutive ones, active_cols); its values are
+       J[run_off[i] + j * run_nr[i] + c] for row j, column c (a row's values
+       side by side) */
+    const int *run_ri[MAXRUN], *run_seg[MAXRUN];
+    int run_nr[MAXRUN], run_k[MAXRUN], run_off[MAXRUN];
+    /* the lists: NLIST x LIST_ARRAYS x nv ints, list l's dofs at
+       cols + LIST_ARRAYS nv l, their QP variables nv further, then for each
+       column c the end of the stretch of consecutive QP variables from c on,
+       then the columns' joints and kinds (active_cols); ncols[l] of them,
+       -1 until formed for the active dofs in cols_aidx */
+    int *cols;
+    int ncols[NLIST];
+    int *cols_aidx; /* nv: the aidx the lists are for */
     mjContact *con; /* mjMAXCONPAIR: one narrow-phase call's contacts */
     double *J;      /* maxrows x nv: the runs' values (a chain has nv columns at most) */
     double *e;      /* maxrows: the rows' residuals, in the runs' order */
@@ -32,16 +51,27 @@ struct lfd_ik_ws {
     double *qpws;   /* box QP workspace */
     int *act;       /* nv: the active dofs, increasing (the QP's variables) */
     int *aidx;      /* nv: a dof's index among them, -1 when held */
-    int rowi[2 * LFD_IK_MAX_CHAIN]; /* a run's active columns' indices among the QP's variables */
-    int rowp[2 * LFD_IK_MAX_CHAIN]; /* ... and their positions on the run's chain */
     unsigned char *kin_on;          /* nbody: the bodies the kinematics computes */
     int kin_geom[2 * LFD_IK_MAX_PAIRS], nkin_geom; /* and the pairs' geoms */
     int kin_n[3];                   /* the solver's ntask, nfloor, npair they are for */
+    /* kin_on's bodies in order, each with its joints' qpos addresses [qa, qe) */
+    int *kin_body, *kin_qa, *kin_qe, nkin_body;
+    double *kin_q;                  /* nq: the configuration ws->d's kinematics are of */
+    unsigned char *kin_redo;        /* nbody: the bodies eval_at recomputes, */
+    int redo_geom[2 * LFD_IK_MAX_PAIRS]; /* and the geoms */
+    unsigned char *gmat_stale;      /* ngeom: geom_xmat not yet of the kinematics in ws->d */
+    int *cap_k;                     /* ngeom: each geom's capsule (geom_capsule_shape) */
+    double *cap_half, *cap_r;
+    int pair_g[2 * LFD_IK_MAX_PAIRS];  /* each pair's geoms, */
+    double pair_rb[LFD_IK_MAX_PAIRS];  /* the sum of their bounding radii */
+    double pair_m[LFD_IK_MAX_PAIRS];   /* the frame's margins (margins_plan), */
+    double pair_r2[LFD_IK_MAX_PAIRS];  /* the squares of the reaches: radii plus margin */
     double task_p[3 * LFD_IK_MAX_TASKS];  /* at the last evaluation: each task's point, */
     double task_w[3 * LFD_IK_MAX_TASKS];  /* its rotation error, */
     double floor_p[3 * LFD_IK_MAX_FLOOR]; /* each floor point, */
-    double pair_d[LFD_IK_MAX_PAIRS];      /* each pair's distance */
-    double pair_pn[6 * LFD_IK_MAX_PAIRS]; /* ... its deepest contact's point and normal */
+    int pair_near[LFD_IK_MAX_PAIRS], npair_near; /* the pairs with a contact, increasing, */
+    double pair_d[LFD_IK_MAX_PAIRS];      /* their distances */
+    double pair_pn[6 * LFD_IK_MAX_PAIRS]; /* ... and their deepest contacts' points and normals */
 };
 
 void lfd_ik_config_init(lfd_ik_config *c)
@@ -217,34 +247,80 @@ int lfd_ik_add_clearance(lfd_ik *ik, int geom1, int geom2, lfd_err *err)
     return ik->npair++;
 }
 
-/* A capsule that holds geom g (posed in d): the segment c +- h and radius
-   r.  A capsule is its own; a cylinder lies inside the capsule of its axis
-   and radius; a box inside the capsule along its longest axis with the
-   half-diagonal of its other two as radius; anything else inside its
-   bounding sphere (h = 0). */
-static void geom_capsule(const mjModel *m, const mjData *d, int g, const double **c, double h[3],
-                         double *r)
+/* The pairs' geoms are posed in two steps: geom_xpos with the bodies (the
+   bounding spheres' test of every pair reads it), geom_xmat when a pair
+   comes near (pair_dist_near) or the solver returns: most pairs never do.
+   The figures are lfd_mj_kinematics_some's for a listed geom, by the same
+   operations. */
+static void geoms_pose(const mjModel *m, lfd_ik_ws *ws, const int *geom, int ngeom)
 {
-    const double *sz = m->geom_size + 3 * g, *R = d->geom_xmat + 9 * g;
-    int k = -1;     /* the local axis along the segment */
-    double half = 0;
-    *c = d->geom_xpos + 3 * g;
+    mjData *d = ws->d;
+    for (int k = 0; k < ngeom; k++) {
+        int g = geom[k], b = m->geom_bodyid[g];
+        const double *R = d->xmat + 9 * b, *pp = d->xpos + 3 * b, *gp = m->geom_pos + 3 * g;
+        double *gx = d->geom_xpos + 3 * g;
+        for (int a = 0; a < 3; a++)
+            gx[a] = pp[a] + R[3 * a] * gp[0] + R[3 * a + 1] * gp[1] + R[3 * a + 2] * gp[2];
+        ws->gmat_stale[g] = 1;
+    }
+}
+
+static inline void geom_mat(const mjModel *m, lfd_ik_ws *ws, int g)
+{
+    if (!ws->gmat_stale[g])
+        return;
+    double q[4];
+    lfd_quat_mul(q, ws->d->xquat + 4 * m->geom_bodyid[g], m->geom_quat + 4 * g);
+    lfd_quat_to_mat(ws->d->geom_xmat + 9 * g, q);
+    ws->gmat_stale[g] = 0;
+}
+
+/* every pair geom's geom_xmat, as the solver leaves ws->d (lfd_ik_ws_data) */
+static void geoms_finish(const mjModel *m, lfd_ik_ws *ws)
+{
+    for (int k = 0; k < ws->nkin_geom; k++)
+        geom_mat(m, ws, ws->kin_geom[k]);
+}
+
+/* A capsule that holds geom g in its own frame: the segment +- half along
+   local axis k and radius r.  A capsule is its own; a cylinder lies inside
+   the capsule of its axis and radius; a box inside the capsule along its
+   longest axis with the half-diagonal of its other two as radius; anything
+   else inside its bounding sphere (k = -1).  Figures of the model, kept per
+   geom in the workspace (geom_capsule). */
+static void geom_capsule_shape(const mjModel *m, int g, int *k, double *half, double *r)
+{
+    const double *sz = m->geom_size + 3 * g;
+    *k = -1; /* the local axis along the segment */
+    *half = 0;
     *r = m->geom_rbound[g];
     switch (m->geom_type[g]) {
     case mjGEOM_CAPSULE: /* size: radius, half-length along z */
     case mjGEOM_CYLINDER:
-        k = 2;
-        half = sz[1];
+        *k = 2;
+        *half = sz[1];
         *r = sz[0];
         break;
     case mjGEOM_BOX: /* size: half-sizes along x, y, z */
-        k = sz[0] >= sz[1] && sz[0] >= sz[2] ? 0 : sz[1] >= sz[2] ? 1 : 2;
-        half = sz[k];
-        *r = hypot(sz[(k + 1) % 3], sz[(k + 2) % 3]);
+        *k = sz[0] >= sz[1] && sz[0] >= sz[2] ? 0 : sz[1] >= sz[2] ? 1 : 2;
+        *half = sz[*k];
+        *r = hypot(sz[(*k + 1) % 3], sz[(*k + 2) % 3]);
         break;
     default:
         break;
     }
+}
+
+/* geom g's capsule (geom_capsule_shape) posed in d: the segment c +- h and
+   radius r */
+static void geom_capsule(const lfd_ik_ws *ws, const mjData *d, int g, const double **c, double h[3],
+                         double *r)
+{
+    const double *R = d->geom_xmat + 9 * g;
+    int k = ws->cap_k[g];
+    double half = ws->cap_half[g];
+    *c = d->geom_xpos + 3 * g;
+    *r = ws->cap_r[g];
     for (int a = 0; a < 3; a++)
         h[a] = k < 0 ? 0 : R[3 * a + k] * half; /* column k of the row-major xmat: local axis k */
 }
@@ -302,8 +378,10 @@ static double pair_dist_near(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_pair 
        so this changes no result. */
     const double *c1, *c2;
     double h1[3], h2[3], r1, r2;
-    geom_capsule(m, d, p->geom1, &c1, h1, &r1);
-    geom_capsule(m, d, p->geom2, &c2, h2, &r2);
+    geom_mat(m, ws, p->geom1);
+    geom_mat(m, ws, p->geom2);
+    geom_capsule(ws, d, p->geom1, &c1, h1, &r1);
+    geom_capsule(ws, d, p->geom2, &c2, h2, &r2);
     if (seg_seg_dist(c1, h1, c2, h2) - r1 - r2 > margin + 1e-9)
         return INFINITY;
     int n = mjCOLLISIONFUNC[m->geom_type[p->geom1]][m->geom_type[p->geom2]](m, d, ws->con, p->geom1,
@@ -357,7 +435,18 @@ static lfd_ik_ws *ws_layout(lfd_arena *a, const lfd_ik *ik, lfd_ik_ws *ws)
     ws->qpws = lfd_arena_take(a, lfd_boxqp_ws_doubles(ik->nv), sizeof(double));
     ws->act = lfd_arena_take(a, nv, sizeof(int));
     ws->aidx = lfd_arena_take(a, nv, sizeof(int));
+    ws->cols = lfd_arena_take(a, (size_t)NLIST * LIST_ARRAYS * nv, sizeof(int));
+    ws->cols_aidx = lfd_arena_take(a, nv, sizeof(int));
     ws->kin_on = lfd_arena_take(a, (size_t)ik->m->nbody, 1);
+    ws->kin_body = lfd_arena_take(a, (size_t)ik->m->nbody, sizeof(int));
+    ws->kin_qa = lfd_arena_take(a, (size_t)ik->m->nbody, sizeof(int));
+    ws->kin_qe = lfd_arena_take(a, (size_t)ik->m->nbody, sizeof(int));
+    ws->kin_q = lfd_arena_take(a, nq, sizeof(double));
+    ws->kin_redo = lfd_arena_take(a, (size_t)ik->m->nbody, 1);
+    ws->gmat_stale = lfd_arena_take(a, (size_t)ik->m->ngeom, 1);
+    ws->cap_k = lfd_arena_take(a, (size_t)ik->m->ngeom, sizeof(int));
+    ws->cap_half = lfd_arena_take(a, (size_t)ik->m->ngeom, sizeof(double));
+    ws->cap_r = lfd_arena_take(a, (size_t)ik->m->ngeom, sizeof(double));
     return head;
 }
 
@@ -372,6 +461,10 @@ int lfd_ik_ws_new(lfd_ik_ws **out, const lfd_ik *ik, lfd_err *err)
     lfd_ik_ws *ws = ws_layout(&a, ik, &tmp); /* == block */
     *ws = tmp;
     ws->kin_n[0] = -1; /* no plan yet */
+    for (int i = 0; i < ik->nv; i++)
+        ws->cols_aidx[i] = -2; /* no lists yet (no dof's aidx is -2) */
+    for (int g = 0; g < ik->m->ngeom; g++)
+        geom_capsule_shape(ik->m, g, &ws->cap_k[g], &ws->cap_half[g], &ws->cap_r[g]);
     ws->d = lfd_mj_make_data_kin(ik->m);
     if (!ws->d) {
         free(ws);
@@ -392,6 +485,19 @@ void lfd_ik_ws_free(lfd_ik_ws **pws)
 }
 
 mjData *lfd_ik_ws_data(lfd_ik_ws *ws) { return ws->d; }
+
+/* Two doubles side by side (the vector extension of GCC and Clang: SSE2 on
+   x86-64, NEON on arm64).  A lane's arithmetic is the scalar one, so a loop
+   that runs two independent sums in the lanes gives the scalar loop's
+   results to the bit. */
+typedef double v2d __attribute__((vector_size(16)));
+static inline v2d v2_load(const double *p)
+{
+    v2d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void v2_store(double *p, v2d v) { memcpy(p, &v, sizeof v); }
 
 /* world position of a body point and world orientation of a task frame */
 static void task_point(const mjData *d, int body, const double off[3], double p[3])
@@ -432,10 +538,17 @@ int lfd_ik_pair_margins_at(const lfd_ik *ik, lfd_ik_ws *ws, const double *qpos, 
     kin_plan(ik, ws);
     memcpy(ws->d->qpos, qpos, (size_t)ik->nq * sizeof(double));
     lfd_mj_kinematics_some(ik->m, ws->d, ws->kin_on, ws->kin_geom, ws->nkin_geom);
+    const double *gx = ws->d->geom_xpos;
     for (int i = 0; i < ik->npair; i++) {
+        /* pair_dist, its bounding spheres' test on kin_plan's table */
+        double own = ik->pairs[i].margin_m, dv[3], reach = ws->pair_rb[i] + own;
+        lfd_v3_sub(dv, gx + 3 * ws->pair_g[2 * i], gx + 3 * ws->pair_g[2 * i + 1]);
+        if (lfd_v3_dot(dv, dv) > reach * reach) {
+            margin[i] = own; /* the distance is infinite */
+            continue;
+        }
         const mjContact *con;
-        double dist = pair_dist(ik, ws, &ik->pairs[i], ik->pairs[i].margin_m, &con);
-        margin[i] = fmin(ik->pairs[i].margin_m, dist);
+        margin[i] = fmin(own, pair_dist_near(ik, ws, &ik->pairs[i], own, &con));
     }
     return ik->npair;
 }
@@ -490,10 +603,18 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
         if (pen > 0)
             c += ik->cfg.floor_weight * ik->cfg.floor_weight * pen * pen;
     }
+    /* pair_dist with its bounding spheres' test on kin_plan's table of the
+       pairs' geoms and radii (most pairs end there) */
+    const double *gx = d->geom_xpos;
+    ws->npair_near = 0;
     for (int i = 0; i < ik->npair; i++) {
-        const mjContact *con;
-        double margin = pair_margin(ik, fr, i);
-        double dist = pair_dist(ik, ws, &ik->pairs[i], margin, &con), miss = margin - dist;
+        double dv[3];
+        lfd_v3_sub(dv, gx + 3 * ws->pair_g[2 * i], gx + 3 * ws->pair_g[2 * i + 1]);
+        if (lfd_v3_dot(dv, dv) > ws->pair_r2[i])
+            continue; /* no contact: nothing to linearise, no cost */
+        double margin = ws->pair_m[i];
+        const mjContact *con = NULL;
+        double dist = pair_dist_near(ik, ws, &ik->pairs[i], margin, &con), miss = margin - dist;
         if (miss > 0)
             c += ik->cfg.clear_weight * ik->cfg.clear_weight * miss * miss;
         /* kept for the linearisation at this configuration */
@@ -501,19 +622,24 @@ static double cost_here(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
         if (con) {
             memcpy(ws->pair_pn + 6 * i, con->pos, 3 * sizeof(double));
             memcpy(ws->pair_pn + 6 * i + 3, con->frame, 3 * sizeof(double));
+            ws->pair_near[ws->npair_near++] = i;
         }
     }
+    int cont = fr->q_prev && ik->cfg.continuity_weight > 0;
+    int accel = fr->q_prev && fr->q_prev2 && ik->cfg.accel_weight > 0;
     for (int i = 0; i < ik->nv; i++) {
         int a = ik->dof_qadr[i];
-        if (a >= 0 && ik->dof_posture[i] > 0) {
+        if (a < 0)
+            continue;
+        if (ik->dof_posture[i] > 0) {
             double dd = q[a] - ik->q_default[a];
             c += ik->cfg.posture_weight * ik->dof_posture[i] * dd * dd;
         }
-        if (a >= 0 && fr->q_prev && ik->cfg.continuity_weight > 0) {
+        if (cont) {
             double dp = q[a] - fr->q_prev[a];
             c += ik->cfg.continuity_weight * ik->dof_continuity[i] * dp * dp;
         }
-        if (a >= 0 && fr->q_prev && fr->q_prev2 && ik->cfg.accel_weight > 0) {
+        if (accel) {
             double da = q[a] - 2 * fr->q_prev[a] + fr->q_prev2[a];
             c += ik->cfg.accel_weight * da * da;
         }
@@ -541,6 +667,13 @@ static void kin_plan(const lfd_ik *ik, lfd_ik_ws *ws)
         lfd_mj_mark_body(m, ws->kin_on, ik->pairs[k].body1);
         lfd_mj_mark_body(m, ws->kin_on, ik->pairs[k].body2);
     }
+    for (int i = 0; i < ik->npair; i++) {
+        const lfd_ik_pair *p = &ik->pairs[i];
+        ws->pair_g[2 * i] = p->geom1;
+        ws->pair_g[2 * i + 1] = p->geom2;
+        /* the first sum pair_dist forms */
+        ws->pair_rb[i] = m->geom_rbound[p->geom1] + m->geom_rbound[p->geom2];
+    }
     ws->nkin_geom = 0;
     for (int i = 0; i < 2 * ik->npair; i++) {
         int g = i % 2 ? ik->pairs[i / 2].geom2 : ik->pairs[i / 2].geom1, seen = 0;
@@ -549,60 +682,220 @@ static void kin_plan(const lfd_ik *ik, lfd_ik_ws *ws)
         if (!seen)
             ws->kin_geom[ws->nkin_geom++] = g;
     }
+    /* a body's joints are consecutive, and so are their qpos addresses */
+    ws->nkin_body = 0;
+    for (int b = 1; b < m->nbody; b++) {
+        if (!ws->kin_on[b])
+            continue;
+        int ja = m->body_jntadr[b], jn = m->body_jntnum[b], qa = 0, qe = 0;
+        if (jn > 0) {
+            int jl = ja + jn - 1, type = m->jnt_type[jl];
+            qa = m->jnt_qposadr[ja];
+            qe = m->jnt_qposadr[jl] + (type == mjJNT_FREE ? 7 : type == mjJNT_BALL ? 4 : 1);
+        }
+        ws->kin_body[ws->nkin_body] = b;
+        ws->kin_qa[ws->nkin_body] = qa;
+        ws->kin_qe[ws->nkin_body++] = qe;
+    }
 }
 
-static double eval_at(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, const double *q)
+/* each pair's margin in this frame and the square of its reach (what
+   pair_dist compares the bounding spheres' distance with), once per frame */
+static void margins_plan(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
 {
+    for (int i = 0; i < ik->npair; i++) {
+        double margin = pair_margin(ik, fr, i), reach = ws->pair_rb[i] + margin;
+        ws->pair_m[i] = margin;
+        ws->pair_r2[i] = reach * reach;
+    }
+}
+
+/* The cost at q, with ws->d's kinematics of q for what the solver reads.
+   again: ws->d holds them for ws->kin_q, as left by the last eval_at (the
+   solver's trial steps: nothing else touches ws->d meanwhile).  Then only
+   the bodies with a joint whose qpos changed, and their descendants, are
+   recomputed (and their geoms): the others' inputs are the same, and so is
+   what the kinematics would write for them (a leg's IK holds the root, an
+   arm's the legs its pairs read). */
+static double eval_at(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, const double *q,
+                      int again)
+{
+    const mjModel *m = ik->m;
     memcpy(ws->d->qpos, q, (size_t)ik->nq * sizeof(double));
-    lfd_mj_kinematics_some(ik->m, ws->d, ws->kin_on, ws->kin_geom, ws->nkin_geom);
+    if (!again) {
+        lfd_mj_kinematics_some(m, ws->d, ws->kin_on, NULL, 0);
+        geoms_pose(m, ws, ws->kin_geom, ws->nkin_geom);
+    } else {
+        unsigned char *redo = ws->kin_redo;
+        redo[0] = 0; /* the world */
+        for (int k = 0; k < ws->nkin_body; k++) { /* parents first */
+            int b = ws->kin_body[k], qa = ws->kin_qa[k];
+            redo[b] = redo[m->body_parentid[b]] ||
+                      memcmp(q + qa, ws->kin_q + qa, (size_t)(ws->kin_qe[k] - qa) * sizeof(double));
+        }
+        int ng = 0;
+        for (int k = 0; k < ws->nkin_geom; k++)
+            if (redo[m->geom_bodyid[ws->kin_geom[k]]])
+                ws->redo_geom[ng++] = ws->kin_geom[k];
+        lfd_mj_kinematics_some(m, ws->d, redo, NULL, 0);
+        geoms_pose(m, ws, ws->redo_geom, ng);
+    }
+    memcpy(ws->kin_q, q, (size_t)ik->nq * sizeof(double));
     return cost_here(ik, ws, fr, q);
 }
 
-/* a run of k rows on a chain of nc columns, its values from ws->J + off */
-static void add_run(lfd_ik_ws *ws, int *nrun, int *off, const int *chain, int nc, int k)
+/* a list column's kind of dof (active_cols): a hinge, a slide, a free
+   joint's translation along world axis i (COL_TRANS + i) or a free or ball
+   joint's turn about its body's axis i (COL_TURN + i) */
+enum { COL_HINGE, COL_SLIDE, COL_TRANS, COL_TURN = COL_TRANS + 3 };
+
+/* Rows of the world Jacobian of point p over the nr columns of a list
+   (active_cols), weighted: wp times the translation's three rows into Jp,
+   wr times the rotation's three rows into Jr (rows of nr values; NULL: not
+   formed).  Each column is lfd_mj_jac_chain's, by the same operations, for
+   the QP's variables only (a leg's IK holds the root's six of a foot's
+   eleven dofs) and written straight into the rows. */
+static void jac_rows(const mjModel *m, const mjData *d, const double p[3], const int *cols, int nv,
+                     int nr, double wp, double *Jp, double wr, double *Jr)
 {
-    ws->run_chain[*nrun] = chain;
-    ws->run_nchain[*nrun] = nc;
+    const int *jnt = cols + 3 * nv, *kind = cols + 4 * nv;
+    for (int c = 0; c < nr; c++) {
+        int j = jnt[c], k = kind[c];
+        double a0 = 0, a1 = 0, a2 = 0, l0 = 0, l1 = 0, l2 = 0;
+        if (k == COL_HINGE || k >= COL_TURN) { /* a turn: l = a x (p - anchor) */
+            if (k == COL_HINGE) {
+                const double *ax = d->xaxis + 3 * j;
+                a0 = ax[0], a1 = ax[1], a2 = ax[2];
+            } else { /* the body's axes: the columns of xmat */
+                const double *R = d->xmat + 9 * m->jnt_bodyid[j];
+                int i = k - COL_TURN;
+                a0 = R[i], a1 = R[3 + i], a2 = R[6 + i];
+            }
+            const double *o = d->xanchor + 3 * j;
+            double r0 = p[0] - o[0], r1 = p[1] - o[1], r2 = p[2] - o[2];
+            l0 = a1 * r2 - a2 * r1, l1 = a2 * r0 - a0 * r2, l2 = a0 * r1 - a1 * r0; /* a x r */
+        } else if (k == COL_SLIDE) {
+            const double *ax = d->xaxis + 3 * j;
+            l0 = ax[0], l1 = ax[1], l2 = ax[2];
+        } else { /* translations, in the world frame */
+            l0 = k == COL_TRANS, l1 = k == COL_TRANS + 1, l2 = k == COL_TRANS + 2;
+        }
+        if (Jp)
+            Jp[c] = wp * l0, Jp[nr + c] = wp * l1, Jp[2 * nr + c] = wp * l2;
+        if (Jr)
+            Jr[c] = wr * a0, Jr[nr + c] = wr * a1, Jr[2 * nr + c] = wr * a2;
+    }
+}
+
+/* jac_rows' z row of the translation alone, weighted by wz, into Jz (a
+   floor point's row) */
+static void jac_row_z(const mjModel *m, const mjData *d, const double p[3], const int *cols, int nv,
+                      int nr, double wz, double *Jz)
+{
+    const int *jnt = cols + 3 * nv, *kind = cols + 4 * nv;
+    for (int c = 0; c < nr; c++) {
+        int j = jnt[c], k = kind[c];
+        double l2;
+        if (k == COL_HINGE || k >= COL_TURN) {
+            double a0, a1;
+            if (k == COL_HINGE) {
+                const double *ax = d->xaxis + 3 * j;
+                a0 = ax[0], a1 = ax[1];
+            } else {
+                const double *R = d->xmat + 9 * m->jnt_bodyid[j];
+                int i = k - COL_TURN;
+                a0 = R[i], a1 = R[3 + i];
+            }
+            const double *o = d->xanchor + 3 * j;
+            double r0 = p[0] - o[0], r1 = p[1] - o[1];
+            l2 = a0 * r1 - a1 * r0;
+        } else if (k == COL_SLIDE) {
+            l2 = d->xaxis[3 * j + 2];
+        } else {
+            l2 = k == COL_TRANS + 2;
+        }
+        Jz[c] = wz * l2;
+    }
+}
+
+/* list l (a task's, floor point's or pair's chain of nc dofs) restricted
+   to the QP's variables, formed on first use for the active dofs: its
+   number of columns, *cols its dofs, then (nv further each) their QP
+   variables, stretch ends, joints and kinds of column (jac_rows) */
+static int active_cols(const mjModel *m, lfd_ik_ws *ws, int l, const int *chain, int nc,
+                       const int **cols)
+{
+    int nv = m->nv;
+    int *dof = ws->cols + (size_t)l * LIST_ARRAYS * (size_t)nv, *ri = dof + nv, *seg = ri + nv,
+        *jnt = seg + nv, *kind = jnt + nv;
+    *cols = dof;
+    if (ws->ncols[l] >= 0)
+        return ws->ncols[l];
+    int n = 0;
+    for (int c = 0; c < nc; c++) {
+        int da = chain[c];
+        if (ws->aidx[da] < 0)
+            continue;
+        int j = m->dof_jntid[da], type = m->jnt_type[j], i = da - m->jnt_dofadr[j];
+        dof[n] = da;
+        ri[n] = ws->aidx[da];
+        jnt[n] = j;
+        kind[n++] = type == mjJNT_HINGE ? COL_HINGE : type == mjJNT_SLIDE ? COL_SLIDE
+                  : type == mjJNT_FREE && i < 3 ? COL_TRANS + i
+                  : COL_TURN + i - (type == mjJNT_FREE ? 3 : 0);
+    }
+    for (int c = n - 1; c >= 0; c--)
+        seg[c] = c + 1 < n && ri[c + 1] == ri[c] + 1 ? seg[c + 1] : c + 1;
+    return ws->ncols[l] = n;
+}
+
+/* a run of k rows over the nr columns of cols (active_cols), its values
+   from ws->J + off */
+static void add_run(lfd_ik_ws *ws, int nv, int *nrun, int *off, const int *cols, int nr, int k)
+{
+    ws->run_ri[*nrun] = cols + nv;
+    ws->run_seg[*nrun] = cols + 2 * nv;
+    ws->run_nr[*nrun] = nr;
     ws->run_k[*nrun] = k;
     ws->run_off[*nrun] = *off;
     (*nrun)++;
-    *off += nc * k;
+    *off += nr * k;
 }
 
 /* the rows of the weighted residual and its Jacobian at the last evaluated
    configuration (ws->d and cost_here's points): residuals in ws->e, runs in
-   ws->run_*; returns the number of runs */
+   ws->run_*; returns the number of runs.  A task, floor point or pair whose
+   chain holds no QP variable adds nothing to the normal equations: it has
+   no run (and no Jacobian is formed for it). */
 static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
 {
     const mjModel *m = ik->m;
     mjData *d = ws->d;
     int nv = ik->nv, rows = 0, nrun = 0, off = 0;
+    const int *cols;
     for (int k = 0; k < ik->ntask; k++) {
         const lfd_ik_task *t = &ik->tasks[k];
         double wp = weight(fr->pos_w, k, t->pos_weight), wr = weight(fr->rot_w, k, t->rot_weight);
         int use_rot = wr > 0 && fr->quat;
         if (wp <= 0 && !use_rot)
             continue;
+        int nr = active_cols(m, ws, k, t->chain, t->nchain, &cols);
+        if (nr == 0)
+            continue;
         const double *p = ws->task_p + 3 * k; /* cost_here's, at this configuration */
-        lfd_mj_jac_chain(m, d, p, t->body, wp > 0 ? ws->jacp : NULL, use_rot ? ws->jacr : NULL);
-        int nk = (wp > 0 ? 3 : 0) + (use_rot ? 3 : 0), j = 0;
+        int nk = (wp > 0 ? 3 : 0) + (use_rot ? 3 : 0);
         double *Jt = ws->J + off;
-        if (wp > 0) {
-            for (int a = 0; a < 3; a++, j++) {
+        jac_rows(m, d, p, cols, nv, nr, wp, wp > 0 ? Jt : NULL, wr,
+                 use_rot ? Jt + (wp > 0 ? 3 * nr : 0) : NULL);
+        if (wp > 0)
+            for (int a = 0; a < 3; a++)
                 ws->e[rows++] = wp * (fr->pos[3 * k + a] - p[a]);
-                for (int c = 0; c < t->nchain; c++)
-                    Jt[c * nk + j] = wp * ws->jacp[a * nv + t->chain[c]];
-            }
-        }
         if (use_rot) {
             const double *w = ws->task_w + 3 * k;
-            for (int a = 0; a < 3; a++, j++) {
+            for (int a = 0; a < 3; a++)
                 ws->e[rows++] = wr * w[a];
-                for (int c = 0; c < t->nchain; c++)
-                    Jt[c * nk + j] = wr * ws->jacr[a * nv + t->chain[c]];
-            }
         }
-        add_run(ws, &nrun, &off, t->chain, t->nchain, nk);
+        add_run(ws, nv, &nrun, &off, cols, nr, nk);
     }
     /* floor points at or near the floor: one row each, pushing up only */
     for (int i = 0; i < ik->nfloor; i++) {
@@ -610,41 +903,46 @@ static int linearise(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr)
         if (p[2] > ik->floor_z + 1e-3)
             continue;
         const lfd_ik_floor_point *fp = &ik->floor[i];
-        lfd_mj_jac_chain(m, d, p, fp->body, ws->jacp, NULL);
+        int nr = active_cols(m, ws, LIST_FLOOR + i, fp->chain, fp->nchain, &cols);
+        if (nr == 0)
+            continue;
         double wf = ik->cfg.floor_weight;
         ws->e[rows++] = wf * fmax(0.0, ik->floor_z - p[2]);
-        double *Jt = ws->J + off;
-        for (int c = 0; c < fp->nchain; c++)
-            Jt[c] = wf * ws->jacp[2 * nv + fp->chain[c]];
-        add_run(ws, &nrun, &off, fp->chain, fp->nchain, 1);
+        jac_row_z(m, d, p, cols, nv, nr, wf, ws->J + off);
+        add_run(ws, nv, &nrun, &off, cols, nr, 1);
     }
     /* clearance pairs closer than clear_m: one row each, pushing apart along the normal
        (which points from geom1 to geom2) */
-    for (int i = 0; i < ik->npair; i++) {
+    for (int n = 0; n < ws->npair_near; n++) { /* the others are at infinity */
+        int i = ws->pair_near[n];
         const lfd_ik_pair *pr = &ik->pairs[i];
         /* the distance and contact cost_here found at this configuration (the
            solver linearises where it last evaluated) */
-        double dist = ws->pair_d[i], margin = pair_margin(ik, fr, i);
+        double dist = ws->pair_d[i], margin = ws->pair_m[i];
         if (!(dist < margin))
             continue;
+        int nr = active_cols(m, ws, LIST_PAIR + i, pr->chain, pr->nchain, &cols);
+        if (nr == 0)
+            continue;
         const double *pos = ws->pair_pn + 6 * i, *nrm = pos + 3;
-        /* each body's columns on the pair's chain, zero off its own */
-        for (int c = 0; c < pr->nchain; c++)
+        /* each body's columns on the pair's chain, zero off its own (only
+           the QP variables' columns are read) */
+        for (int c = 0; c < nr; c++)
             for (int a = 0; a < 3; a++)
-                ws->jacp[a * nv + pr->chain[c]] = ws->jacr[a * nv + pr->chain[c]] = 0;
+                ws->jacp[a * nv + cols[c]] = ws->jacr[a * nv + cols[c]] = 0;
         lfd_mj_jac_chain(m, d, pos, pr->body1, ws->jacp, NULL);
         lfd_mj_jac_chain(m, d, pos, pr->body2, ws->jacr, NULL);
         double wc = ik->cfg.clear_weight;
         ws->e[rows++] = wc * (margin - dist);
         double *Jt = ws->J + off;
-        for (int c = 0; c < pr->nchain; c++) {
-            int k = pr->chain[c];
+        for (int c = 0; c < nr; c++) {
+            int k = cols[c];
             double v = 0;
             for (int a = 0; a < 3; a++)
                 v += nrm[a] * (ws->jacr[a * nv + k] - ws->jacp[a * nv + k]);
             Jt[c] = wc * v;
         }
-        add_run(ws, &nrun, &off, pr->chain, pr->nchain, 1);
+        add_run(ws, nv, &nrun, &off, cols, nr, 1);
     }
     return nrun;
 }
@@ -694,11 +992,168 @@ static void fill_result(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
     }
 }
 
+/* A run's terms of the normal equations (lfd_ik_solve): its k rows (k <= 6,
+   at J, a row's nr values side by side, residuals er) add J'J to the lower
+   triangle of H (na x na, NA) and -J'e to g, each entry its k terms in row
+   order.  Row a of H (column a of the run, QP variable ri[a]) takes its
+   entries b <= a a stretch of consecutive QP variables at a time (seg), two
+   at once (v2d); rows a and a + 1 are formed together when they are
+   consecutive QP variables (their entries share the loads of the run's
+   values).  Inlined where k is a constant, its loops over the rows unrolled
+   (GCC and Clang read the pragma). */
+static inline __attribute__((always_inline)) void
+run_normal(double *H, double *g, size_t NA, const int *ri, const int *seg, int nr, const double *J,
+           const double *er, int k)
+{
+    for (int a = 0; a < nr;) {
+        double *Ha = H + (size_t)ri[a] * NA;
+        v2d A[6], B[6];
+        #pragma GCC unroll 6
+        for (int j = 0; j < k; j++)
+            A[j] = (v2d){J[j * nr + a], J[j * nr + a]};
+        if (seg[a] > a + 1) { /* rows a and a + 1 */
+            double *Hb = Ha + NA;
+            #pragma GCC unroll 6
+            for (int j = 0; j < k; j++)
+                B[j] = (v2d){J[j * nr + a + 1], J[j * nr + a + 1]};
+            for (int b = 0; b <= a;) {
+                int end = seg[b] <= a ? seg[b] : a + 1;
+                double *Hs = Ha + ri[b] - b, *Ht = Hb + ri[b] - b;
+                for (; b + 1 < end; b += 2) {
+                    v2d hs = v2_load(Hs + b), ht = v2_load(Ht + b);
+                    #pragma GCC unroll 6
+                    for (int j = 0; j < k; j++) {
+                        v2d x = v2_load(J + j * nr + b);
+                        hs = hs + A[j] * x;
+                        ht = ht + B[j] * x;
+                    }
+                    v2_store(Hs + b, hs);
+                    v2_store(Ht + b, ht);
+                }
+                if (b < end) {
+                    double hs = Hs[b], ht = Ht[b];
+                    #pragma GCC unroll 6
+                    for (int j = 0; j < k; j++) {
+                        hs = hs + A[j][0] * J[j * nr + b];
+                        ht = ht + B[j][0] * J[j * nr + b];
+                    }
+                    Hs[b] = hs;
+                    Ht[b] = ht;
+                    b++;
+                }
+            }
+            double *hd = Hb + ri[a + 1], h = *hd; /* row a + 1's diagonal entry */
+            #pragma GCC unroll 6
+            for (int j = 0; j < k; j++)
+                h = h + B[j][0] * J[j * nr + a + 1];
+            *hd = h;
+            v2d gv = v2_load(g + ri[a]);
+            #pragma GCC unroll 6
+            for (int j = 0; j < k; j++)
+                gv = gv - v2_load(J + j * nr + a) * (v2d){er[j], er[j]};
+            v2_store(g + ri[a], gv);
+            a += 2;
+        } else {
+            for (int b = 0; b <= a;) {
+                int end = seg[b] <= a ? seg[b] : a + 1;
+                double *Hs = Ha + ri[b] - b;
+                for (; b + 1 < end; b += 2) {
+                    v2d hs = v2_load(Hs + b);
+                    #pragma GCC unroll 6
+                    for (int j = 0; j < k; j++)
+                        hs = hs + A[j] * v2_load(J + j * nr + b);
+                    v2_store(Hs + b, hs);
+                }
+                if (b < end) {
+                    double hs = Hs[b];
+                    #pragma GCC unroll 6
+                    for (int j = 0; j < k; j++)
+                        hs = hs + A[j][0] * J[j * nr + b];
+                    Hs[b] = hs;
+                    b++;
+                }
+            }
+            double gv = g[ri[a]];
+            #pragma GCC unroll 6
+            for (int j = 0; j < k; j++)
+                gv = gv - A[j][0] * er[j];
+            g[ri[a]] = gv;
+            a++;
+        }
+    }
+}
+
+/* The normal equations over the QP's variables only (the na active dofs,
+   indexed through ws->act; a run's columns are all QP variables): H = J'J
+   + damping + posture, g = -J'e + posture gradient, from the nrun runs of
+   linearise at q.  Each entry of J'J takes its terms in row order
+   (run_normal). */
+static void normal_equations(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
+                             const double *q, int nrun, int na)
+{
+    size_t NA = (size_t)na;
+    double *H = ws->H, *g = ws->g;
+    /* the lower triangle only: the upper one is copied from it below */
+    for (size_t i = 0; i < NA; i++)
+        memset(H + i * NA, 0, (i + 1) * sizeof(double));
+    memset(g, 0, NA * sizeof(double));
+    const double *er = ws->e;
+    for (int u = 0; u < nrun; u++) {
+        int k = ws->run_k[u];
+        const double *Ju = ws->J + ws->run_off[u];
+        const int *ri = ws->run_ri[u], *seg = ws->run_seg[u];
+        /* k is 3 or 6 for a task, 1 for a floor point or a pair */
+        if (k == 3)
+            run_normal(H, g, NA, ri, seg, ws->run_nr[u], Ju, er, 3);
+        else if (k == 6)
+            run_normal(H, g, NA, ri, seg, ws->run_nr[u], Ju, er, 6);
+        else
+            run_normal(H, g, NA, ri, seg, ws->run_nr[u], Ju, er, 1);
+        er += k;
+    }
+    /* the upper triangle, two of its columns at a time (each of its rows
+       takes a pair of entries side by side) */
+    int c = 0;
+    for (; c + 1 < na; c += 2) {
+        const double *Hc = H + (size_t)c * NA, *Hc1 = Hc + NA;
+        for (int j = 0; j < c; j++)
+            v2_store(H + (size_t)j * NA + c, (v2d){Hc[j], Hc1[j]});
+        H[(size_t)c * NA + c + 1] = Hc1[c];
+    }
+    if (c < na)
+        for (int j = 0; j < c; j++)
+            H[(size_t)j * NA + c] = H[(size_t)c * NA + j];
+    int cont = fr->q_prev && ik->cfg.continuity_weight > 0;
+    int accel = fr->q_prev && fr->q_prev2 && ik->cfg.accel_weight > 0;
+    for (int ii = 0; ii < na; ii++) {
+        int i = ws->act[ii];
+        double wp = ik->cfg.posture_weight * ik->dof_posture[i];
+        double *Hd = H + (size_t)ii * NA + ii, h = *Hd + (ik->cfg.damping + wp);
+        int a = ik->dof_qadr[i];
+        if (a >= 0) {
+            double gi = g[ii] + wp * (q[a] - ik->q_default[a]);
+            if (cont) {
+                double wc = ik->cfg.continuity_weight * ik->dof_continuity[i];
+                h += wc;
+                gi += wc * (q[a] - fr->q_prev[a]);
+            }
+            if (accel) {
+                h += ik->cfg.accel_weight;
+                gi += ik->cfg.accel_weight * (q[a] - 2 * fr->q_prev[a] + fr->q_prev2[a]);
+            }
+            g[ii] = gi;
+        }
+        *Hd = h;
+    }
+}
+
 void lfd_ik_evaluate(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *frame,
                      const double *qpos, lfd_ik_result *res)
 {
     kin_plan(ik, ws);
-    double c = eval_at(ik, ws, frame, qpos);
+    margins_plan(ik, ws, frame);
+    double c = eval_at(ik, ws, frame, qpos, 0);
+    geoms_finish(ik->m, ws);
     if (res)
         fill_result(ik, ws, frame, qpos, c, 0, res);
 }
@@ -714,7 +1169,8 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
     double *q = ws->q;
     memcpy(q, qpos, (size_t)nq * sizeof(double));
     kin_plan(ik, ws);
-    double cost = eval_at(ik, ws, fr, q);
+    margins_plan(ik, ws, fr);
+    double cost = eval_at(ik, ws, fr, q, 0);
     int it, max_iters = fr->max_iters > 0 ? fr->max_iters : ik->cfg.max_iters;
     /* the QP's variables: the active dofs.  A held dof (the root and the
        upper body in the legs' IK) is no variable: its step is zero and its
@@ -729,86 +1185,20 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
         if (ik->dof_active[i])
             ws->act[na++] = i;
     }
+    /* the chains' lists of QP variables (active_cols) hold while the active
+       dofs do (tasks, floor points and pairs are only ever added) */
+    if (memcmp(ws->aidx, ws->cols_aidx, (size_t)nv * sizeof(int))) {
+        memcpy(ws->cols_aidx, ws->aidx, (size_t)nv * sizeof(int));
+        for (int l = 0; l < NLIST; l++)
+            ws->ncols[l] = -1;
+    }
+    memset(ws->dqs, 0, (size_t)nv * sizeof(double));
     for (it = 0; it < max_iters; it++) {
         /* linearise the tasks at q */
         int nrun = linearise(ik, ws, fr);
-        /* normal equations over the QP's variables only: H = J'J + damping +
-           posture, g = -J'e + posture gradient.  H and g are na x na and na,
-           indexed through ws->act; a run's chain is all QP variables.  Each
-           entry takes its terms in row order, the k rows of a run unrolled
-           for three and six (a task without and with its rotation). */
-        size_t NA = (size_t)na;
-        /* the lower triangle only: the upper one is copied from it below */
-        for (size_t i = 0; i < NA; i++)
-            for (size_t j = 0; j <= i; j++)
-                ws->H[i * NA + j] = 0;
-        memset(ws->g, 0, NA * sizeof(double));
-        const double *er = ws->e;
-        for (int u = 0; u < nrun; u++) {
-            const int *ch = ws->run_chain[u];
-            int nc = ws->run_nchain[u], k = ws->run_k[u], nr = 0;
-            const int *ri = ws->rowi;
-            /* the run's active columns, in chain order */
-            for (int a = 0; a < nc; a++)
-                if (ws->aidx[ch[a]] >= 0) {
-                    ws->rowi[nr] = ws->aidx[ch[a]];
-                    ws->rowp[nr++] = a;
-                }
-            const double *Jr = ws->J + ws->run_off[u];
-            for (int a = 0; a < nr; a++) {
-                const double *ja = Jr + ws->rowp[a] * k;
-                double *Ha = ws->H + (size_t)ri[a] * NA;
-                if (k == 6) {
-                    for (int b = 0; b <= a; b++) {
-                        const double *jb = Jr + ws->rowp[b] * 6;
-                        Ha[ri[b]] = Ha[ri[b]] + ja[0] * jb[0] + ja[1] * jb[1] + ja[2] * jb[2] +
-                                    ja[3] * jb[3] + ja[4] * jb[4] + ja[5] * jb[5];
-                    }
-                } else if (k == 3) {
-                    for (int b = 0; b <= a; b++) {
-                        const double *jb = Jr + ws->rowp[b] * 3;
-                        Ha[ri[b]] = Ha[ri[b]] + ja[0] * jb[0] + ja[1] * jb[1] + ja[2] * jb[2];
-                    }
-                } else if (k == 1) {
-                    for (int b = 0; b <= a; b++)
-                        Ha[ri[b]] = Ha[ri[b]] + ja[0] * Jr[ws->rowp[b]];
-                } else {
-                    for (int b = 0; b <= a; b++) {
-                        const double *jb = Jr + ws->rowp[b] * k;
-                        double h = Ha[ri[b]];
-                        for (int j = 0; j < k; j++)
-                            h += ja[j] * jb[j];
-                        Ha[ri[b]] = h;
-                    }
-                }
-                double gv = ws->g[ri[a]];
-                for (int j = 0; j < k; j++)
-                    gv -= ja[j] * er[j];
-                ws->g[ri[a]] = gv;
-            }
-            er += k;
-        }
-        for (int i = 0; i < na; i++)
-            for (int j = 0; j < i; j++)
-                ws->H[(size_t)j * NA + i] = ws->H[(size_t)i * NA + j];
-        for (int ii = 0; ii < na; ii++) {
-            int i = ws->act[ii];
-            double wp = ik->cfg.posture_weight * ik->dof_posture[i];
-            ws->H[(size_t)ii * NA + ii] += ik->cfg.damping + wp;
-            int a = ik->dof_qadr[i];
-            if (a >= 0)
-                ws->g[ii] += wp * (q[a] - ik->q_default[a]);
-            if (a >= 0 && fr->q_prev && ik->cfg.continuity_weight > 0) {
-                double wc = ik->cfg.continuity_weight * ik->dof_continuity[i];
-                ws->H[(size_t)ii * NA + ii] += wc;
-                ws->g[ii] += wc * (q[a] - fr->q_prev[a]);
-            }
-            if (a >= 0 && fr->q_prev && fr->q_prev2 && ik->cfg.accel_weight > 0) {
-                ws->H[(size_t)ii * NA + ii] += ik->cfg.accel_weight;
-                ws->g[ii] += ik->cfg.accel_weight * (q[a] - 2 * fr->q_prev[a] + fr->q_prev2[a]);
-            }
-        }
+        normal_equations(ik, ws, fr, q, nrun, na);
         /* bounds on the step: joint range, velocity from q_prev */
+        int vel = fr->q_prev && fr->dt_s > 0;
         for (int ii = 0; ii < na; ii++) {
             int i = ws->act[ii];
             int a = ik->dof_qadr[i];
@@ -816,7 +1206,7 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
             if (a >= 0) {
                 lo = ik->dof_lo[i] - q[a];
                 hi = ik->dof_hi[i] - q[a];
-                if (fr->q_prev && fr->dt_s > 0 && isfinite(ik->dof_vmax[i])) {
+                if (vel && isfinite(ik->dof_vmax[i])) {
                     double v = ik->dof_vmax[i] * fr->dt_s;
                     /* fmax and fmin without their calls (every value is finite here) */
                     double vlo = fr->q_prev[a] - v - q[a], vhi = fr->q_prev[a] + v - q[a];
@@ -831,32 +1221,33 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
             ws->dq[ii] = 0;
         }
         lfd_boxqp_result qr;
-        if (lfd_boxqp_solve(na, ws->H, ws->g, ws->lo, ws->hi, ws->dq, 50, 1e-10, ws->qpws, &qr))
+        if (lfd_boxqp_solve(na, ws->H, ws->g, ws->lo, ws->hi, ws->dq, 50, 1e-10, ws->qpws, &qr)) {
+            geoms_finish(m, ws);
             return LFD_ENUMERIC;
+        }
         /* backtrack on the true cost: accept the first step that lowers it */
         double alpha = 1, step = 0, gain = 0;
         int accepted = 0;
         for (int ls = 0; ls < 12; ls++, alpha *= 0.5) {
-            memset(ws->dqs, 0, (size_t)nv * sizeof(double));
-            for (int ii = 0; ii < na; ii++)
+            for (int ii = 0; ii < na; ii++) /* a held dof's stays zero */
                 ws->dqs[ws->act[ii]] = alpha * ws->dq[ii];
             memcpy(ws->qtrial, q, (size_t)nq * sizeof(double));
             mj_integratePos(m, ws->qtrial, ws->dqs, 1.0);
-            double c = eval_at(ik, ws, fr, ws->qtrial);
+            double c = eval_at(ik, ws, fr, ws->qtrial, 1);
             if (c < cost) {
                 gain = cost - c;
                 cost = c;
                 memcpy(q, ws->qtrial, (size_t)nq * sizeof(double));
                 accepted = 1;
-                for (int i = 0; i < nv; i++) {
-                    double as = fabs(ws->dqs[i]);
+                for (int ii = 0; ii < na; ii++) { /* (a held dof's is zero) */
+                    double as = fabs(ws->dqs[ws->act[ii]]);
                     step = as > step ? as : step;
                 }
                 break;
             }
         }
         if (!accepted) {
-            eval_at(ik, ws, fr, q); /* leave the kinematics of q in ws->d */
+            eval_at(ik, ws, fr, q, 1); /* leave the kinematics of q in ws->d */
             break;
         }
         /* converged: the step or the relative decrease of the cost is tiny */
@@ -865,6 +1256,7 @@ int lfd_ik_solve(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr, double
             break;
         }
     }
+    geoms_finish(m, ws);
     memcpy(qpos, q, (size_t)nq * sizeof(double));
     if (res)
         fill_result(ik, ws, fr, q, cost, it, res);

@@ -380,6 +380,43 @@ void lfd_mj_mark_body(const mjModel *m, unsigned char *body_on, int b)
         body_on[b] = 1;
 }
 
+/* The model's bodies but the world a level of the tree at a time (the
+   world's children, then theirs, ...; MuJoCo's order within a level), or
+   NULL for a model of more than KIN_BODIES bodies.  Kept per thread for the
+   last tree asked for (the order follows from body_parentid alone, which
+   is compared in full). */
+enum { KIN_BODIES = 256 };
+static _Thread_local struct {
+    int nbody; /* 0: none yet */
+    int parent[KIN_BODIES];
+    int order[KIN_BODIES];
+} tl_kin;
+
+static const int *kin_order(const mjModel *m)
+{
+    int n = m->nbody;
+    if (n > KIN_BODIES)
+        return NULL;
+    if (tl_kin.nbody == n && !memcmp(tl_kin.parent, m->body_parentid, (size_t)n * sizeof(int)))
+        return tl_kin.order;
+    int level[KIN_BODIES], count[KIN_BODIES + 1] = {0};
+    level[0] = 0;
+    for (int i = 1; i < n; i++) {
+        level[i] = level[m->body_parentid[i]] + 1; /* parents come first */
+        count[level[i]]++;
+    }
+    for (int l = 1, at = 0; l < n; l++) { /* counts to first places */
+        int c = count[l];
+        count[l] = at;
+        at += c;
+    }
+    for (int i = 1; i < n; i++)
+        tl_kin.order[count[level[i]]++] = i;
+    memcpy(tl_kin.parent, m->body_parentid, (size_t)n * sizeof(int));
+    tl_kin.nbody = n;
+    return tl_kin.order;
+}
+
 void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *body_on,
                             const int *geom, int ngeom)
 {
@@ -390,11 +427,32 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
     mju_unit4(d->xquat);
     mju_zero(d->xmat, 9);
     d->xmat[0] = d->xmat[4] = d->xmat[8] = 1;
-    for (int i = 1; i < m->nbody; i++) {
+    /* The bodies a level of the tree at a time (kin_order), not depth
+       first: a body's figures follow from its parent's alone, so they are
+       the same in any order that puts parents first, and neighbours in this
+       order are independent.  Each body is a chain of dependent operations
+       (a product of quaternions, a square root and divisions, then its
+       child's) that the processor overlaps with the next body's when that
+       is another branch's (the legs, the arms): on H1's 21 bodies 9 % less
+       time. */
+    const int *order = kin_order(m);
+    int nb = m->nbody - 1;
+    for (int t = 0; t < nb; t++) {
+        int i = order ? order[t] : t + 1;
         if (!body_on[i])
             continue;
         double xpos[3], xquat[4];
         int ja = m->body_jntadr[i], jn = m->body_jntnum[i];
+        /* a body's one hinge (most bodies): its half angle's sine and cosine
+           first, while nothing of the body is held in registers across the
+           call (the same values as where they are used) */
+        int hinge1 = jn == 1 && m->jnt_type[ja] == mjJNT_HINGE;
+        double sn1 = 0, cs1 = 1;
+        if (hinge1) {
+            int qa = m->jnt_qposadr[ja];
+            double h = 0.5 * (d->qpos[qa] - m->qpos0[qa]);
+            sn1 = sin(h), cs1 = cos(h);
+        }
         if (jn == 1 && m->jnt_type[ja] == mjJNT_FREE) {
             const double *qf = d->qpos + m->jnt_qposadr[ja];
             cp3(xpos, qf);
@@ -410,8 +468,9 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
             }
             if (pid) {
                 const double *R = d->xmat + 9 * pid, *pp = d->xpos + 3 * pid;
-                for (int a = 0; a < 3; a++)
-                    xpos[a] = pp[a] + R[3 * a] * bpos[0] + R[3 * a + 1] * bpos[1] + R[3 * a + 2] * bpos[2];
+                xpos[0] = pp[0] + R[0] * bpos[0] + R[1] * bpos[1] + R[2] * bpos[2];
+                xpos[1] = pp[1] + R[3] * bpos[0] + R[4] * bpos[1] + R[5] * bpos[2];
+                xpos[2] = pp[2] + R[6] * bpos[0] + R[7] * bpos[1] + R[8] * bpos[2];
                 /* most bodies of a URDF-made description have no rotation
                    of their own: the product with the identity is its
                    first factor, taken as it is */
@@ -448,8 +507,12 @@ void lfd_mj_kinematics_some(const mjModel *m, mjData *d, const unsigned char *bo
                     } else {
                         /* the compiler made jnt_axis a unit vector */
                         const double *ax = m->jnt_axis + 3 * j;
-                        double h = 0.5 * (d->qpos[qa] - m->qpos0[qa]), sn = sin(h);
-                        qloc[0] = cos(h), qloc[1] = ax[0] * sn, qloc[2] = ax[1] * sn, qloc[3] = ax[2] * sn;
+                        double sn = sn1, cs = cs1;
+                        if (!hinge1) {
+                            double h = 0.5 * (d->qpos[qa] - m->qpos0[qa]);
+                            sn = sin(h), cs = cos(h);
+                        }
+                        qloc[0] = cs, qloc[1] = ax[0] * sn, qloc[2] = ax[1] * sn, qloc[3] = ax[2] * sn;
                     }
                     lfd_quat_mul(xquat, xquat, qloc);
                     if (off) { /* the rotation is about the anchor, not the body's origin */
