@@ -1,6 +1,8 @@
 /*  lfd_lineage: consent records and lineage trees (see lfd_lineage.h). */
 #include "core/lfd_lineage.h"
 
+#include "core/lfd_log.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -79,14 +81,20 @@ int lfd_consent_allows(const lfd_consent *c, const char *purposes, const char *t
     if (c->expires[0] && strcmp(c->expires, today) < 0)
         return lfd_fail(err, LFD_EDENIED, "contributor %s: consent expired on %s",
                         c->contributor, c->expires);
+    /* an empty list, or an empty item ("," or "a,,b"), declares nothing:
+       a purpose list that skips its check is refused, not passed */
+    if (!purposes || !purposes[0])
+        return lfd_fail(err, LFD_EARG, "no purpose declared for the consent check");
     const char *p = purposes;
-    while (p && *p) {
+    while (p) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (!n)
+            return lfd_fail(err, LFD_EARG, "purpose list '%s' has an empty item", purposes);
         int ok = 0;
         for (int i = 0; i < c->nscopes && !ok; i++)
             ok = strlen(c->scopes[i]) == n && !strncmp(c->scopes[i], p, n);
-        if (n && !ok)
+        if (!ok)
             return lfd_fail(err, LFD_EDENIED, "contributor %s: consent does not cover '%.*s'",
                             c->contributor, (int)n, p);
         p = comma ? comma + 1 : NULL;
@@ -98,6 +106,11 @@ void lfd_today(char out[16])
 {
     const char *env = getenv("LFD_TODAY");
     if (env && is_date(env)) {
+        /* an audit's or a test's date: said once per thread, since it decides
+           which consent records hold */
+        static _Thread_local int said;
+        if (!said++)
+            lfd_warn("LFD_TODAY=%s: consent is checked as of that date, not today's", env);
         snprintf(out, 16, "%s", env);
         return;
     }

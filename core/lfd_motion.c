@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/lfd_io.h"
+#include "core/lfd_json.h"
 #include "core/lfd_ndarray.h"
 #include "core/lfd_quat.h"
 #include "core/lfd_seal.h"
@@ -329,6 +331,17 @@ int lfd_motion_read(lfd_motion *m, const char *path, lfd_err *err)
 
 /* ---- CSV ------------------------------------------------------------------- */
 
+/* A CSV has no room for provenance: it travels beside it, in
+   PATH.prov.json (the same JSON as `lfd motion info --json` prints), so
+   that a motion converted to CSV and back keeps its consent record and
+   lineage (without it the round trip made a person's recording look like
+   data naming no one, which `lfd train --no-people` accepted). */
+static void prov_sidecar(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s.prov.json", path);
+}
+
+
 static const char *ROOT_COLS[7] = {"root_x", "root_y", "root_z", "root_qx",
                                    "root_qy", "root_qz", "root_qw"};
 
@@ -362,6 +375,29 @@ int lfd_motion_write_csv(const lfd_motion *m, const char *path, int header, lfd_
         for (int c = c0; c < m->nq; c++)
             fprintf(af.fp, "%s%.17g", c ? "," : "", q[c]);
         fputc('\n', af.fp);
+    }
+    /* the provenance sidecar first: a CSV is never left without the record
+       its motion carried (a stale sidecar of an earlier file is replaced,
+       or removed when this motion carries none) */
+    char sp[4200];
+    prov_sidecar(path, sp, sizeof sp);
+    if (m->prov.n > 0) {
+        lfd_buf b;
+        lfd_buf_init(&b, 64u << 20);
+        lfd_jw jw;
+        lfd_jw_init_buf(&jw, &b, 1);
+        rc = lfd_prov_to_json(&m->prov, &jw, err);
+        if (rc == LFD_OK && (!b.data || !lfd_buf_ok(&b)))
+            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", sp);
+        if (rc == LFD_OK)
+            rc = lfd_file_write_atomic(sp, b.data, b.len, err);
+        lfd_buf_free(&b);
+    } else if (lfd_file_exists(sp) && unlink(sp) != 0) {
+        rc = lfd_fail(err, LFD_EIO, "%s: cannot remove the stale provenance: %s", sp, strerror(errno));
+    }
+    if (rc) {
+        lfd_atomic_abort(&af);
+        return rc;
     }
     return lfd_atomic_commit(&af, err);
 }
@@ -414,6 +450,17 @@ int lfd_motion_read_csv(lfd_motion *m, const char *path, const lfd_csv_opts *opt
         return rc;
     rc = lfd_motion_parse_csv(m, (const char *)data, len, path, opts, err);
     free(data);
+    char sp[4200];
+    prov_sidecar(path, sp, sizeof sp);
+    if (rc == LFD_OK && lfd_file_exists(sp)) {
+        lfd_json_doc *doc = NULL;
+        rc = lfd_json_parse_file(&doc, sp, err);
+        if (rc == LFD_OK && (rc = lfd_prov_from_json(&m->prov, lfd_json_root(doc), err)))
+            lfd_err_prefix(err, "%s", sp);
+        lfd_json_free(&doc);
+        if (rc)
+            lfd_motion_free(m);
+    }
     return rc;
 }
 

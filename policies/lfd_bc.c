@@ -101,7 +101,7 @@ int lfd_bc_consent_check(int n, const lfd_bc_demo *demos, const char *purpose,
     if (no_people_used)
         *no_people_used = used;
     if (refused)
-        return lfd_fail(err, LFD_EDENIED, "consent does not cover '%s' on %s for %d of %d "
+        return lfd_fail(err, LFD_EDENIED, "consent refused for '%s' on %s for %d of %d "
                                           "demonstrations: %.380s",
                         purpose, today, refused, n, list);
     return LFD_OK;
@@ -152,14 +152,20 @@ void lfd_bc_consent_hint(int n, const lfd_bc_demo *demos, const char *purpose,
         today = day;
     }
     hint[0] = '\0';
-    int no_record = 0, personless = 0, not_covered = 0;
+    int no_record = 0, personless = 0, not_covered = 0, out_of_date = 0;
     char recording[256] = "";
     for (int i = 0; i < n; i++) {
         const lfd_prov *pv = &demos[i].motion->prov;
         lfd_consent c;
         lfd_err e = {0};
         if (lfd_consent_read(pv, &c, &e) == LFD_OK) {
-            not_covered += lfd_consent_allows(&c, purpose ? purpose : "", today, &e) != LFD_OK;
+            if (lfd_consent_allows(&c, purpose ? purpose : "", today, &e) != LFD_OK) {
+                /* expired or not yet valid is a date, not a scope: --purpose cannot help */
+                if (strstr(e.msg, "expired on") || strstr(e.msg, "after today"))
+                    out_of_date++;
+                else
+                    not_covered++;
+            }
             continue;
         }
         char ids[1][LFD_CONTRIB_MAX];
@@ -196,6 +202,10 @@ void lfd_bc_consent_hint(int n, const lfd_bc_demo *demos, const char *purpose,
         HINT("  - a consent record that does not cover '%s' today: only a new record from the "
              "person (then retarget again with it) or a --purpose they consented to\n",
              purpose ? purpose : "");
+    if (out_of_date)
+        HINT("  - a consent record that has expired or is dated after today (%s): only a renewed "
+             "record from the person (then retarget again with it)\n",
+             today);
     if (personless)
         HINT("  - data that names no person (synthetic or generated motions): add --no-people\n");
     else if (no_record && !no_people)

@@ -2,6 +2,7 @@
     `lfd lineage` command over a small tree of artifacts built here. */
 #include <stdlib.h>
 
+#include "core/lfd_io.h"
 #include "core/lfd_json.h"
 #include "core/lfd_lineage.h"
 #include "core/lfd_motion.h"
@@ -193,5 +194,93 @@ TEST(no_people_override_refuses_unnamed_human_recordings)
     CHECK(lfd_bc_consent_check(1, d, "robot-training", "2026-06-01", 0, &used, &err) == LFD_EDENIED);
     lfd_motion_free(&synth);
     lfd_motion_free(&fromhuman);
+    lfd_robot_free(&r);
+}
+
+/* A purpose list with an empty item declared nothing and skipped the scope
+   check: `lfd train --purpose ,` trained on research-only data. */
+TEST(consent_purpose_list_with_an_empty_item_is_refused)
+{
+    lfd_prov p;
+    lfd_consent c;
+    lfd_err err = {0};
+    prov_from(&p, "{\"contributor_id\": \"anon-r\", \"consent\": {\"scopes\": [\"research\"], "
+                  "\"date\": \"2026-01-05\"}}");
+    CHECK_OK(lfd_consent_read(&p, &c, &err), &err);
+    CHECK_OK(lfd_consent_allows(&c, "research", "2026-06-01", &err), &err);
+    const char *bad[] = {",", "research,", ",research", "research,,research", ""};
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ_INT(lfd_consent_allows(&c, bad[i], "2026-06-01", &err), LFD_EARG);
+        CHECK_CONTAINS(err.msg, "purpose");
+    }
+    lfd_prov_free(&p);
+}
+
+/* A motion converted to CSV kept neither its consent record nor its
+   lineage, so converting it back made a person's recording look like data
+   naming no one.  The provenance now travels in FILE.csv.prov.json. */
+TEST(csv_round_trip_keeps_the_consent_record)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(&r, "h1", &err), &err);
+    if (!r)
+        return;
+    lfd_bc_synth_opts so;
+    lfd_bc_synth_opts_init(&so);
+    so.seconds = 1;
+    lfd_motion m, back;
+    CHECK_OK(lfd_bc_synth_motion(r, &so, &m, &err), &err);
+    CHECK_OK(lfd_prov_set_str(&m.prov, "contributor_id", "anon-anna", &err), &err);
+    char csv[600], side[700];
+    snprintf(csv, sizeof csv, "%s/m.csv", lfd_test_tmpdir());
+    snprintf(side, sizeof side, "%s.prov.json", csv);
+    CHECK_OK(lfd_motion_write_csv(&m, csv, 0, &err), &err);
+    CHECK(lfd_file_exists(side));
+    lfd_csv_opts co = {0};
+    co.fps = m.fps;
+    co.floating = m.floating;
+    CHECK_OK(lfd_motion_read_csv(&back, csv, &co, &err), &err);
+    char id[64] = "";
+    CHECK_OK(lfd_prov_get_str(&back.prov, "contributor_id", id, sizeof id, &err), &err);
+    CHECK_STR(id, "anon-anna");
+    lfd_motion_free(&back);
+    /* a motion without provenance written over it leaves no stale record */
+    lfd_prov_free(&m.prov);
+    lfd_prov_init(&m.prov);
+    CHECK_OK(lfd_motion_write_csv(&m, csv, 0, &err), &err);
+    CHECK(!lfd_file_exists(side));
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* An expired consent was refused with the words and hint of a scope that
+   does not cover the purpose, which sent people to --purpose. */
+TEST(consent_expired_gets_its_own_hint)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_robot_load(&r, "h1", &err), &err);
+    if (!r)
+        return;
+    lfd_bc_synth_opts so;
+    lfd_bc_synth_opts_init(&so);
+    so.seconds = 1;
+    lfd_motion m;
+    CHECK_OK(lfd_bc_synth_motion(r, &so, &m, &err), &err);
+    lfd_prov_free(&m.prov);
+    prov_from(&m.prov, "{\"contributor_id\": \"anon-e\", \"consent\": {\"scopes\": "
+                       "[\"robot-training\"], \"date\": \"2026-01-05\", \"expires\": \"2026-06-01\"}}");
+    char sha[65];
+    memset(sha, 'a', 64);
+    sha[64] = 0;
+    lfd_bc_demo d[1] = {{&m, "expired", sha}};
+    CHECK(lfd_bc_consent_check(1, d, "robot-training", "2026-07-01", 0, NULL, &err) == LFD_EDENIED);
+    CHECK_CONTAINS(err.msg, "expired on 2026-06-01");
+    char hint[1024];
+    lfd_bc_consent_hint(1, d, "robot-training", "2026-07-01", 0, hint, sizeof hint);
+    CHECK_CONTAINS(hint, "expired");
+    CHECK(strstr(hint, "--purpose") == NULL);
+    lfd_motion_free(&m);
     lfd_robot_free(&r);
 }
