@@ -188,13 +188,21 @@ int lfd_file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* the folders on the path from the walk's root to the one being read
+   (device, inode): a link back to one of them is not followed again */
+typedef struct walk_seen {
+    dev_t dev[LFD_WALK_MAX_DEPTH + 1];
+    ino_t ino[LFD_WALK_MAX_DEPTH + 1];
+} walk_seen;
+
 static int walk_dir(DIR *d, const char *dir, const char *rel, int depth, int flags, lfd_walk_fn fn, void *ctx,
-                    lfd_err *err)
+                    walk_seen *seen, lfd_err *err)
 {
     struct dirent *e;
     int rc = LFD_OK;
     while (rc == LFD_OK && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
+        if (e->d_name[0] == '.' &&
+            (!(flags & LFD_WALK_HIDDEN) || !e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
             continue;
         char path[4096], r[4096];
         if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
@@ -206,9 +214,16 @@ static int walk_dir(DIR *d, const char *dir, const char *rel, int depth, int fla
         if (!S_ISDIR(st.st_mode)) {
             rc = fn(ctx, path, r, &st);
         } else if (depth < LFD_WALK_MAX_DEPTH) {
+            int loop = 0;
+            for (int k = 0; k <= depth && !loop; k++)
+                loop = seen->dev[k] == st.st_dev && seen->ino[k] == st.st_ino;
+            if (loop)
+                continue;
+            seen->dev[depth + 1] = st.st_dev;
+            seen->ino[depth + 1] = st.st_ino;
             DIR *sub = opendir(path);
             if (sub) {
-                rc = walk_dir(sub, path, r, depth + 1, flags, fn, ctx, err);
+                rc = walk_dir(sub, path, r, depth + 1, flags, fn, ctx, seen, err);
                 closedir(sub);
             } else if (flags & LFD_WALK_STRICT) {
                 rc = lfd_fail(err, LFD_EIO, "%s: cannot open folder: %s", path, strerror(errno));
@@ -223,7 +238,16 @@ int lfd_walk_files(const char *dir, int flags, lfd_walk_fn fn, void *ctx, lfd_er
     DIR *d = opendir(dir);
     if (!d)
         return lfd_fail(err, LFD_EIO, "%s: cannot open folder: %s", dir, strerror(errno));
-    int rc = walk_dir(d, dir, "", 0, flags, fn, ctx, err);
+    walk_seen seen;
+    struct stat st;
+    if (fstat(dirfd(d), &st) == 0) {
+        seen.dev[0] = st.st_dev;
+        seen.ino[0] = st.st_ino;
+    } else {
+        seen.dev[0] = 0;
+        seen.ino[0] = 0;
+    }
+    int rc = walk_dir(d, dir, "", 0, flags, fn, ctx, &seen, err);
     closedir(d);
     return rc;
 }

@@ -402,6 +402,15 @@ int lfd_bc_train_motions(const lfd_robot *r, int n, const lfd_bc_demo *demos,
     if (o->nhidden < 0 || o->nhidden > LFD_MLP_MAX_LAYERS - 1)
         return lfd_fail(err, LFD_EARG, "%d hidden layers (0..%d)", o->nhidden,
                         LFD_MLP_MAX_LAYERS - 1);
+    /* one file given twice (a copy, a second path) can fall on both sides
+       of the train/validation split, and validation then scores a training
+       sample: each demonstration once */
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n && demos[i].sha256; j++)
+            if (demos[j].sha256 && !strcmp(demos[i].sha256, demos[j].sha256))
+                return lfd_fail(err, LFD_EARG, "%s and %s are the same demonstration (sha256 %.12s...): "
+                                               "give each once",
+                                demos[i].name, demos[j].name, demos[i].sha256);
     char today[16];
     if (o->today)
         snprintf(today, sizeof today, "%s", o->today);

@@ -171,7 +171,9 @@ int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int a
     }
     for (int i = 0; i < ndirs; i++) {
         lfd_err werr = {0};
-        lfd_walk_files(dirs[i], 0, scan_one, &c, &werr); /* unreadable folders are passed over */
+        /* hidden and linked folders too: a copy of a person's data in .staging/
+           or behind a link is still theirs */
+        lfd_walk_files(dirs[i], LFD_WALK_FOLLOW_LINKS | LFD_WALK_HIDDEN, scan_one, &c, &werr); /* unreadable folders are passed over */
         if (!apply || !is_run(dirs[i]))
             continue;
         /* later runs refuse this person's recordings; merge leaves their records out */

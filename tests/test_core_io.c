@@ -79,3 +79,30 @@ TEST(walk_files_relative_paths_dots_links_and_stop)
     CHECK_EQ_INT(lfd_walk_files(p, 0, note, &s, &err), LFD_EIO);
     CHECK_CONTAINS(err.msg, "cannot open folder");
 }
+
+/* lfd lineage --contributor and lfd batch withdraw walk hidden folders and
+   links (a person's data in .staging/ or behind a link was not found), and
+   a link back to an ancestor is not walked round again. */
+TEST(walk_files_hidden_and_link_loops)
+{
+    const char *dir = lfd_test_tmpdir();
+    char p[4200], q[4200];
+    lfd_err err = {0};
+    snprintf(p, sizeof p, "%s/.staging", dir);
+    CHECK_OK(lfd_mkdir_p(p, &err), &err);
+    snprintf(p, sizeof p, "%s/sub", dir);
+    CHECK_OK(lfd_mkdir_p(p, &err), &err);
+    touch(dir, ".staging/p.lfdp");
+    touch(dir, "sub/m.lfdm");
+    snprintf(q, sizeof q, "%s/sub/up", dir);
+    CHECK_EQ_INT(symlink("..", q), 0); /* a loop: sub/up is the walk's root */
+    seen s = {0};
+    CHECK_OK(lfd_walk_files(dir, LFD_WALK_FOLLOW_LINKS | LFD_WALK_HIDDEN, note, &s, &err), &err);
+    CHECK_EQ_INT(s.n, 2);
+    CHECK(has(&s, ".staging/p.lfdp"));
+    CHECK(has(&s, "sub/m.lfdm"));
+    /* without LFD_WALK_HIDDEN the staging folder is passed over */
+    s = (seen){0};
+    CHECK_OK(lfd_walk_files(dir, LFD_WALK_FOLLOW_LINKS, note, &s, &err), &err);
+    CHECK_EQ_INT(s.n, 1);
+}

@@ -568,6 +568,31 @@ TEST(bc_train_single_demo_says_no_validation_set)
     lfd_robot_free(&r);
 }
 
+/* The same file given twice (a copy) could fall on both sides of the
+   split, so validation scored a training sample: refused, naming both. */
+TEST(bc_train_refuses_a_demonstration_given_twice)
+{
+    lfd_robot *r = load_h1();
+    const char *dir = lfd_test_tmpdir();
+    char a[600], b[600], c[600], cmd[4096], out[16384];
+    snprintf(a, sizeof a, "%s/a.lfdm", dir);
+    snprintf(b, sizeof b, "%s/b.lfdm", dir);
+    snprintf(c, sizeof c, "%s/a_copy.lfdm", dir);
+    synth_file(r, a, 1, NULL);
+    synth_file(r, b, 2, NULL);
+    snprintf(cmd, sizeof cmd, "cp %s %s", a, c);
+    CHECK_EQ_INT(system(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "train %s %s %s --robot h1 --upper-body --no-people -o %s/p.lfdp -e 2 --rollouts 0 --hidden 8",
+             a, b, c, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "same demonstration");
+    CHECK_CONTAINS(out, "a_copy.lfdm");
+    snprintf(c, sizeof c, "%s/p.lfdp", dir);
+    CHECK(!lfd_file_exists(c));
+    lfd_robot_free(&r);
+}
+
 /* lfd eval puts the controller's own run beside the policy's and says when
    that reference falls (here: a first frame tilted 1 rad, so the
    whole-body start falls at once); --help of train and eval names both
