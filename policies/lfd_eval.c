@@ -52,14 +52,7 @@ static int policy_layout(const lfd_policy *p, const lfd_robot *r, lfd_obs_layout
         return lfd_fail(err, LFD_EUNSUPPORTED, "policy '%s' is a playback policy: nothing to "
                                                "evaluate",
                         p->name);
-    char(*names)[64] = malloc((size_t)(r->njoints > 0 ? r->njoints : 1) * sizeof *names);
-    if (!names)
-        return lfd_fail(err, LFD_ENOMEM, "out of memory");
-    for (int j = 0; j < r->njoints; j++)
-        snprintf(names[j], sizeof names[j], "%s", r->joints[j].name);
-    int rc = lfd_policy_check_robot(p, r->name, r->model_hash, r->njoints,
-                                    (const char(*)[64])names, err);
-    free(names);
+    int rc = lfd_policy_check_robot(p, r, err);
     if (rc)
         return rc;
     return lfd_obs_layout_from_names(L, r, p->obs_dim, (const char(*)[64])p->obs_names,

@@ -3,6 +3,7 @@
 #include "policies/lfd_policy.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "core/lfd_ndarray.h"
 #include "core/lfd_seal.h"
 #include "core/lfd_sha256.h"
+#include "robots/lfd_robot.h"
 
 int lfd_policy_new(lfd_policy **out, lfd_policy_kind kind, int obs_dim, int act_dim, int chunk,
                    lfd_err *err)
@@ -226,13 +228,24 @@ int lfd_policy_validate(const lfd_policy *p, lfd_err *err)
     for (int i = 0; i < p->act_dim; i++) {
         if (!p->act_names[i][0])
             return lfd_fail(err, LFD_EARG, "policy action %d has no name", i);
-        if (!(p->act_lo[i] <= p->act_hi[i]) || isnan(p->act_lo[i]) || isnan(p->act_hi[i]))
-            return lfd_fail(err, LFD_EARG, "policy action '%s': range [%g, %g] is empty",
+        /* the safety filter's limits: every policy kind can be served, so
+           every one needs a finite, non-empty range and a finite positive
+           velocity limit (an infinite one would let the filter pass any
+           action); the acceleration limit is finite, 0 meaning none */
+        if (!isfinite(p->act_lo[i]) || !isfinite(p->act_hi[i]))
+            return lfd_fail(err, LFD_EARG, "policy action '%s': range [%g, %g] is not finite",
                             p->act_names[i], p->act_lo[i], p->act_hi[i]);
-        if (!(p->vel_limit[i] > 0) || !(p->acc_limit[i] >= 0))
-            return lfd_fail(err, LFD_EARG, "policy action '%s': velocity limit %g, acceleration "
-                                           "limit %g",
-                            p->act_names[i], p->vel_limit[i], p->acc_limit[i]);
+        if (!(p->act_lo[i] <= p->act_hi[i]))
+            return lfd_fail(err, LFD_EARG, "policy action '%s': range [%g, %g] is inverted",
+                            p->act_names[i], p->act_lo[i], p->act_hi[i]);
+        if (!isfinite(p->vel_limit[i]) || !(p->vel_limit[i] > 0))
+            return lfd_fail(err, LFD_EARG, "policy action '%s': velocity limit %g is not a "
+                                           "finite positive number",
+                            p->act_names[i], p->vel_limit[i]);
+        if (!isfinite(p->acc_limit[i]) || !(p->acc_limit[i] >= 0))
+            return lfd_fail(err, LFD_EARG, "policy action '%s': acceleration limit %g is not "
+                                           "finite and >= 0 (0: none)",
+                            p->act_names[i], p->acc_limit[i]);
         if (!isfinite(p->default_action[i]))
             return lfd_fail(err, LFD_ENUMERIC, "policy action '%s': default is not finite",
                             p->act_names[i]);
@@ -309,8 +322,8 @@ int lfd_policy_validate(const lfd_policy *p, lfd_err *err)
     return LFD_OK;
 }
 
-int lfd_policy_check_robot(const lfd_policy *p, const char *robot, const char *model_hash,
-                           int njoints, const char (*joint_names)[64], lfd_err *err)
+int lfd_policy_check_schema(const lfd_policy *p, const char *robot, const char *model_hash,
+                            int njoints, const char (*joint_names)[64], lfd_err *err)
 {
     if (robot && robot[0] && p->robot[0] && strcmp(robot, p->robot))
         return lfd_fail(err, LFD_EMISMATCH, "policy '%s' is for robot '%s', not '%s'", p->name,
@@ -329,6 +342,64 @@ int lfd_policy_check_robot(const lfd_policy *p, const char *robot, const char *m
                                                 "is '%s'",
                             p->name, i, p->act_names[i], i, joint_names[i]);
     return LFD_OK;
+}
+
+/* The robot's value as the policy file holds it (float), so that a policy
+   made from this robot compares equal. */
+static double as_float(double v) { return (double)(float)v; }
+
+#define LIMIT_TOL 1e-9
+
+int lfd_policy_check_limits(const char *what, int n, const float *default_action,
+                            const float *lo, const float *hi, const float *vel, const float *acc,
+                            const struct lfd_robot *r, lfd_err *err)
+{
+    if (n != r->njoints)
+        return lfd_fail(err, LFD_EMISMATCH, "policy '%s' drives %d joints, robot '%s' has %d",
+                        what, n, r->name, r->njoints);
+    for (int j = 0; j < n; j++) {
+        const lfd_robot_joint *J = &r->joints[j];
+        double rlo = as_float(J->range_lo), rhi = as_float(J->range_hi);
+        if (!(lo[j] >= rlo - LIMIT_TOL) || !(hi[j] <= rhi + LIMIT_TOL))
+            return lfd_fail(err, LFD_EMISMATCH,
+                            "policy '%s' joint '%s': action range [%.7g, %.7g] is not within "
+                            "the joint's range [%.7g, %.7g] on robot '%s'",
+                            what, J->name, lo[j], hi[j], J->range_lo, J->range_hi, r->name);
+        if (!(vel[j] <= as_float(J->vel_max) + LIMIT_TOL))
+            return lfd_fail(err, LFD_EMISMATCH,
+                            "policy '%s' joint '%s': velocity limit %.7g rad/s is larger than "
+                            "the joint's %.7g rad/s on robot '%s'",
+                            what, J->name, vel[j], J->vel_max, r->name);
+        /* 0 is "no acceleration limit", which exceeds any the robot states */
+        if (J->acc_max > 0 && !(acc[j] > 0 && acc[j] <= as_float(J->acc_max) + LIMIT_TOL))
+            return lfd_fail(err, LFD_EMISMATCH,
+                            "policy '%s' joint '%s': acceleration limit %.7g rad/s^2%s is larger "
+                            "than the joint's %.7g rad/s^2 on robot '%s'",
+                            what, J->name, acc[j], acc[j] > 0 ? "" : " (none)", J->acc_max,
+                            r->name);
+        if (!(fabs(default_action[j] - as_float(J->default_q)) <= LIMIT_TOL))
+            return lfd_fail(err, LFD_EMISMATCH,
+                            "policy '%s' joint '%s': default action %.7g differs from the "
+                            "joint's default pose %.7g on robot '%s'",
+                            what, J->name, default_action[j], J->default_q, r->name);
+    }
+    return LFD_OK;
+}
+
+int lfd_policy_check_robot(const lfd_policy *p, const struct lfd_robot *r, lfd_err *err)
+{
+    char(*names)[64] = malloc((size_t)(r->njoints > 0 ? r->njoints : 1) * sizeof *names);
+    if (!names)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
+    for (int j = 0; j < r->njoints; j++)
+        snprintf(names[j], sizeof names[j], "%s", r->joints[j].name);
+    int rc = lfd_policy_check_schema(p, r->name, r->model_hash, r->njoints,
+                                     (const char(*)[64])names, err);
+    free(names);
+    if (rc)
+        return rc;
+    return lfd_policy_check_limits(p->name, p->act_dim, p->default_action, p->act_lo, p->act_hi,
+                                   p->vel_limit, p->acc_limit, r, err);
 }
 
 /* ---- inference ------------------------------------------------------------------- */

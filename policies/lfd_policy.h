@@ -72,8 +72,11 @@
     that are missing, of the wrong width, non-finite or with std <= 0.
     Loading checks every width against obs_dim/act_dim, refuses missing or
     wrong-width statistics, non-finite weights or stats, and zero std.
+    Loading also refuses non-finite or inverted action ranges and
+    non-finite or non-positive velocity limits (the safety filter's limits).
     lfd_policy_check_robot() refuses a policy whose schema does not match a
-    robot's joints and model hash.
+    robot's joints and model hash, or whose limits or default pose are not
+    the robot's (ranges within, velocity/acceleration limits not larger).
 */
 #ifndef LFD_POLICY_H
 #define LFD_POLICY_H
@@ -136,7 +139,8 @@ typedef struct lfd_policy {
 } lfd_policy;
 
 /* Allocates a policy with all arrays for the given sizes (zeroed; std = 1,
-   limits +-inf, names empty) and no model; the caller fills it.  The caller
+   limits +-inf, names empty) and no model; the caller fills it (the
+   limits too: lfd_policy_validate refuses infinite ones).  The caller
    frees *out with lfd_policy_free (which NULLs the pointer); *out is NULL
    on failure. */
 int lfd_policy_new(lfd_policy **out, lfd_policy_kind kind, int obs_dim, int act_dim, int chunk,
@@ -161,7 +165,10 @@ int lfd_policy_set_action_mode(lfd_policy *p, lfd_action_mode mode, const float 
    LFD_EMISMATCH naming what is missing. */
 int lfd_policy_find_prev_block(const lfd_policy *p, lfd_err *err);
 
-/* Checks internal consistency (dims, finite stats, std > 0, model shape). */
+/* Checks internal consistency (dims, finite stats, std > 0, model shape)
+   and the safety filter's limits, for every kind (both can be served):
+   per action a finite, non-inverted range, a finite velocity limit > 0 and
+   a finite acceleration limit >= 0 (0: none); the error names the joint. */
 int lfd_policy_validate(const lfd_policy *p, lfd_err *err);
 
 int lfd_policy_encode(const lfd_policy *p, lfd_buf *out, lfd_err *err);
@@ -179,9 +186,30 @@ int lfd_policy_load(lfd_policy **out, const char *path, lfd_err *err);
 
 /* Refuses (LFD_EMISMATCH, naming the first difference) a policy whose
    robot, model hash (when both are set) or action names differ from the
-   given joint names. */
-int lfd_policy_check_robot(const lfd_policy *p, const char *robot, const char *model_hash,
-                           int njoints, const char (*joint_names)[64], lfd_err *err);
+   given joint names: the schema half of lfd_policy_check_robot. */
+int lfd_policy_check_schema(const lfd_policy *p, const char *robot, const char *model_hash,
+                            int njoints, const char (*joint_names)[64], lfd_err *err);
+
+struct lfd_robot; /* robots/lfd_robot.h */
+
+/* Refuses (LFD_EMISMATCH, naming the joint and both values) a policy that
+   does not fit robot r: lfd_policy_check_schema with r's name, model hash
+   and joints, then lfd_policy_check_limits.  The model hash covers the
+   MJCF only; the limits and default pose of the description file are
+   compared joint by joint. */
+int lfd_policy_check_robot(const lfd_policy *p, const struct lfd_robot *r, lfd_err *err);
+
+/* The limits half, on bare arrays (n actions in r's joint order; what names
+   the policy in messages), for a policy known only by what a server said
+   of it: per joint, the action range [lo, hi] must lie within the joint's
+   range, vel must not exceed the joint's velocity limit, acc must not
+   exceed its acceleration limit when the robot states one (0, none, then
+   exceeds it), and the default action must equal the joint's default pose.
+   The robot's values are taken at the policy file's float precision, with
+   a tolerance of 1e-9. */
+int lfd_policy_check_limits(const char *what, int n, const float *default_action,
+                            const float *lo, const float *hi, const float *vel, const float *acc,
+                            const struct lfd_robot *r, lfd_err *err);
 
 /* Per-caller scratch space for lfd_policy_step (and batches of up to
    max_batch observations for lfd_policy_step_batch). */

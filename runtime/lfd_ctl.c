@@ -10,6 +10,7 @@
 
 #include "core/lfd_util.h"
 #include "policies/lfd_dataset.h"
+#include "policies/lfd_policy.h"
 #include "sim/lfd_simloop.h"
 #include "runtime/lfd_client.h"
 
@@ -97,6 +98,7 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
     cc.act_dim = nj;
     cc.act_names = act_names;
     cc.robot = r->name;
+    cc.model_hash = r->model_hash; /* the server refuses a policy made for another model */
     cc.timeout_s = o->timeout_s;
     cc.server_key = o->server_key;
     cc.public_key = o->public_key;
@@ -108,7 +110,13 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
         rc = lfd_simloop_new(&s, r, m, err);
     if (rc)
         goto done;
-    snprintf(rep->policy_hash, sizeof rep->policy_hash, "%s", lfd_client_policy_info(c)->hash);
+    /* the model hash covers the MJCF only: the served policy's limits and
+       default pose must also be this robot's description's */
+    const lfd_client_policy *pi = lfd_client_policy_info(c);
+    if ((rc = lfd_policy_check_limits(pi->name, pi->act_dim, pi->default_action, pi->act_lo,
+                                      pi->act_hi, pi->vel_limit, pi->acc_limit, r, err)))
+        goto done;
+    snprintf(rep->policy_hash, sizeof rep->policy_hash, "%s", pi->hash);
     if (L) {
         /* the ring holds one policy control period of commands */
         double pp = lfd_client_policy_info(c)->control_period_s;

@@ -526,7 +526,8 @@ static int stage_serve(demo *d, lfd_err *err)
     if ((rc = lfd_policy_load(&pf, d->policy, err)) ||
         (rc = lfd_obs_layout_from_names(L, d->robot, pf->obs_dim, (const char(*)[64])pf->obs_names,
                                         pf->driven, pf->ndriven, err)) ||
-        (rc = lfd_server_new(&srv, &cfg, err)) || (rc = lfd_server_load_policy(srv, d->policy, err)) ||
+        (rc = lfd_server_new(&srv, &cfg, err)) || (lfd_server_use_robot(srv, d->robot), 0) ||
+        (rc = lfd_server_load_policy(srv, d->policy, err)) ||
         (rc = lfd_server_bind(srv, err)) || (rc = lfd_server_start(srv, err)))
         goto done;
     lfd_ctl_opts co;

@@ -22,6 +22,8 @@
 #include <zmq.h>
 
 #include "core/lfd_log.h"
+#include "core/lfd_util.h"
+#include "robots/lfd_robot.h"
 #include "runtime/lfd_filter.h"
 #include "runtime/lfd_keys.h"
 #include "runtime/lfd_server_int.h"
@@ -43,11 +45,80 @@ void srv_model_free(srv_model **pm)
     *pm = NULL;
 }
 
+/* ---- policies against their robot -------------------------------------------------- */
+
+void lfd_server_use_robot(lfd_server *s, const lfd_robot *r) { s->robot = r; }
+
+/* 1 if a policy's robot is a plain (built-in) name: a policy file does not
+   get to make the server open a path it names */
+static int builtin_robot_name(const char *n)
+{
+    return n[0] && !strchr(n, '/') && !lfd_util_has_suffix(n, ".xml") &&
+           !lfd_util_has_suffix(n, ".robot");
+}
+
+int srv_check_robot(lfd_server *s, const lfd_policy *p, lfd_err *err)
+{
+    const lfd_robot *r = NULL;
+    lfd_robot *tmp = NULL;
+    char why[LFD_ERR_MSG_MAX] = "the policy names no robot";
+    if (s->robot && (!p->robot[0] || !strcmp(p->robot, s->robot->name)))
+        r = s->robot;
+    pthread_mutex_lock(&s->robots_mu);
+    for (int i = 0; !r && p->robot[0] && i < s->nrobots; i++)
+        if (!strcmp(s->robots[i]->name, p->robot))
+            r = s->robots[i];
+    if (!r && p->robot[0]) {
+        lfd_err le = {0};
+        if (!builtin_robot_name(p->robot)) {
+            snprintf(why, sizeof why, "'%s' is not a built-in robot name", p->robot);
+        } else if (lfd_robot_load(&tmp, p->robot, &le) == LFD_OK) {
+            r = tmp;
+            if (s->nrobots < LFD_SERVER_MAX_POLICIES) {
+                s->robots[s->nrobots++] = tmp; /* kept for the next policy and reloads */
+                tmp = NULL;
+            }
+        } else {
+            snprintf(why, sizeof why, "%s", le.msg);
+        }
+    }
+    int rc = LFD_OK;
+    if (r) {
+        rc = lfd_policy_check_robot(p, r, err);
+        if (rc)
+            lfd_err_prefix(err, "not serving policy '%s' (checked against %s)", p->name,
+                           r->desc_path);
+    } else if (s->robot) {
+        rc = lfd_fail(err, LFD_EMISMATCH,
+                      "not serving policy '%s': it is for robot '%s', not the server's robot "
+                      "'%s', and its limits cannot be checked against '%s' (%s)",
+                      p->name, p->robot, s->robot->name, p->robot, why);
+    } else {
+        /* lfd_policy_validate has refused non-finite limits: the file's own
+           limits are served, unchecked */
+        for (int j = 0; j < p->act_dim && rc == LFD_OK; j++)
+            if (!isfinite(p->act_lo[j]) || !isfinite(p->act_hi[j]) ||
+                !isfinite(p->vel_limit[j]) || !isfinite(p->acc_limit[j]))
+                rc = lfd_fail(err, LFD_EARG, "not serving policy '%s': joint '%s' has "
+                                             "non-finite limits and no robot to check them",
+                              p->name, p->act_names[j]);
+        if (rc == LFD_OK)
+            lfd_warn("policy '%s': its limits were NOT checked against a robot (%s); give "
+                     "lfd serve --robot NAME|PATH to check them",
+                     p->name, why);
+    }
+    pthread_mutex_unlock(&s->robots_mu);
+    lfd_robot_free(&tmp);
+    return rc;
+}
+
 /* Takes ownership of p. */
-int srv_model_new(srv_model **out, lfd_policy *p, int cap, lfd_err *err)
+int srv_model_new(lfd_server *s, srv_model **out, lfd_policy *p, int cap, lfd_err *err)
 {
     *out = NULL;
     int rc = lfd_policy_validate(p, err);
+    if (rc == LFD_OK)
+        rc = srv_check_robot(s, p, err);
     if (rc) {
         lfd_policy_free(&p);
         return rc;
@@ -1055,6 +1126,7 @@ int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err)
     }
     pthread_mutex_init(&s->reload_mu, NULL);
     pthread_mutex_init(&s->keys_mu, NULL);
+    pthread_mutex_init(&s->robots_mu, NULL);
     s->max_sess = cfg->max_sessions;
     uint32_t tabsz = 16;
     while (tabsz < 2u * (uint32_t)s->max_sess)
@@ -1100,7 +1172,7 @@ int lfd_server_add_policy(lfd_server *s, lfd_policy *p, const char *path, lfd_er
     srv_policy *sp = &s->pol[s->npol];
     memset(sp, 0, sizeof *sp);
     snprintf(sp->name, sizeof sp->name, "%s", p->name);
-    int rc = srv_model_new(&sp->m, p, s->cfg.max_batch, err);
+    int rc = srv_model_new(s, &sp->m, p, s->cfg.max_batch, err);
     if (rc)
         return rc;
     if (path) {
@@ -1249,8 +1321,11 @@ void lfd_server_free(lfd_server **ps)
     free(s->outmem);
     free(s->flags);
     free(s->hold);
+    for (int i = 0; i < s->nrobots; i++)
+        lfd_robot_free(&s->robots[i]);
     pthread_mutex_destroy(&s->reload_mu);
     pthread_mutex_destroy(&s->keys_mu);
+    pthread_mutex_destroy(&s->robots_mu);
     free(s->keys);
     free(s);
     *ps = NULL;

@@ -12,7 +12,9 @@
         batch; while the last four acts came from one client, its act is
         answered without looking for more;
       - every action goes through the safety filter (runtime/lfd_filter.h)
-        with the session's previous command; a policy failure (non-finite
+        with the session's previous command, whose limits are the policy
+        file's, checked against the policy's robot when it is added or
+        reloaded (lfd_server_use_robot); a policy failure (non-finite
         observation or output) or a missed deadline answers a hold action
         flagged as such;
       - replies are sent with ZMQ_DONTWAIT to ROUTER_MANDATORY: a client that
@@ -106,8 +108,21 @@ typedef struct lfd_server lfd_server;
 int lfd_server_new(lfd_server **out, const lfd_server_config *cfg, lfd_err *err);
 void lfd_server_free(lfd_server **s);
 
+struct lfd_robot; /* robots/lfd_robot.h */
+
+/* The robot the served policies are for (borrowed: r must outlive the
+   server); call before adding policies.  Every policy added or reloaded
+   is checked against its robot with lfd_policy_check_robot (ranges within
+   the joints', velocity and acceleration limits not larger, the same
+   default pose): against r when the policy names r->name or no robot,
+   else against the built-in robot it names, loaded once.  A policy whose
+   robot cannot be loaded is refused when the server has a robot, and
+   served with a warning (its finite limits unchecked) when it has none. */
+void lfd_server_use_robot(lfd_server *s, const struct lfd_robot *r);
+
 /* Adds a policy served under p->name; the server takes ownership of p even
-   on failure.  path (may be NULL) is the file to watch for reloads. */
+   on failure.  path (may be NULL) is the file to watch for reloads.  The
+   policy is validated and checked against its robot (above). */
 int lfd_server_add_policy(lfd_server *s, lfd_policy *p, const char *path, lfd_err *err);
 /* Loads a .lfdp file and adds it. */
 int lfd_server_load_policy(lfd_server *s, const char *path, lfd_err *err);

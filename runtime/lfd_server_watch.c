@@ -63,7 +63,7 @@ void *srv_watcher_main(void *arg)
                 lfd_policy_free(&p);
             }
             if (rc == LFD_OK)
-                rc = srv_model_new(&m, p, s->cfg.max_batch, &err);
+                rc = srv_model_new(s, &m, p, s->cfg.max_batch, &err);
             if (rc) {
                 atomic_fetch_add(&s->reload_failures, 1);
                 lfd_warn("kept policy '%s' as it was: %s", sp->name, err.msg);

@@ -129,6 +129,9 @@ TEST(lineage_tree_and_contributor_queries)
     snprintf(pol->obs_names[0], 64, "time_s");
     snprintf(pol->act_names[0], 64, "j");
     pol->control_period_s = 0.02;
+    pol->act_lo[0] = -1; /* finite limits: lfd_policy_validate refuses the +-inf of _new */
+    pol->act_hi[0] = 1;
+    pol->vel_limit[0] = 10;
     pol->playback_fps = 30;
     pol->playback_frames = 1;
     pol->playback = calloc(1, sizeof(float));

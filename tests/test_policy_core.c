@@ -173,11 +173,11 @@ TEST(policy_load_refuses_bad_files)
     dims[1] = 2;
     CHECK_OK(lfd_mlp_new(&p->mlp, 1, dims, acts, &err), &err);
     const char names[2][64] = {"joint_0", "joint_x"};
-    CHECK(lfd_policy_check_robot(p, "toy", NULL, 2, names, &err) == LFD_EMISMATCH);
+    CHECK(lfd_policy_check_schema(p, "toy", NULL, 2, names, &err) == LFD_EMISMATCH);
     CHECK_CONTAINS(err.msg, "joint_x");
-    CHECK(lfd_policy_check_robot(p, "h1", NULL, 2, names, &err) == LFD_EMISMATCH);
+    CHECK(lfd_policy_check_schema(p, "h1", NULL, 2, names, &err) == LFD_EMISMATCH);
     const char good[2][64] = {"joint_0", "joint_1"};
-    CHECK_OK(lfd_policy_check_robot(p, "toy", NULL, 2, good, &err), &err);
+    CHECK_OK(lfd_policy_check_schema(p, "toy", NULL, 2, good, &err), &err);
     lfd_policy_free(&p);
 }
 
@@ -192,6 +192,12 @@ TEST(policy_playback_interpolates_by_time)
     snprintf(p->act_names[0], sizeof p->act_names[0], "a");
     snprintf(p->act_names[1], sizeof p->act_names[1], "b");
     p->control_period_s = 0.05;
+    for (int j = 0; j < 2; j++) {
+        /* finite limits: lfd_policy_validate refuses the +-inf of _new */
+        p->act_lo[j] = -10;
+        p->act_hi[j] = 10;
+        p->vel_limit[j] = 50;
+    }
     p->playback_fps = 10;
     p->playback_frames = 5;
     p->playback = malloc(10 * sizeof(float));

@@ -68,12 +68,7 @@ TEST(serve_playback_policy_from_motion_and_robot)
     char s[64];
     CHECK_OK(lfd_prov_get_str(&p->lineage, "contributor", s, sizeof s, &err), &err);
     CHECK_STR(s, "anon-7");
-    char (*jn)[64] = calloc((size_t)r->njoints, sizeof *jn);
-    for (int i = 0; i < r->njoints; i++)
-        snprintf(jn[i], sizeof jn[i], "%s", r->joints[i].name);
-    CHECK_OK(lfd_policy_check_robot(p, r->name, r->model_hash, r->njoints,
-                                    (const char(*)[64])jn, &err), &err);
-    free(jn);
+    CHECK_OK(lfd_policy_check_robot(p, r, &err), &err);
     /* step k of the chunk at time t is the motion at t + k * period */
     lfd_policy_ws *ws;
     CHECK_OK(lfd_policy_ws_new(&ws, p, &err), &err);

@@ -100,6 +100,7 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
         cfg.bind = "tcp://127.0.0.1:*";
         if ((rc = lfd_server_new(&srv, &cfg, &err)))
             goto fail;
+        lfd_server_use_robot(srv, r); /* the policy must fit the simulated robot */
         rc = lfd_server_add_policy(srv, pf, NULL, &err);
         pf = NULL; /* the server owns it now, even on failure */
         if (rc || (rc = lfd_server_bind(srv, &err)) || (rc = lfd_server_start(srv, &err)))
@@ -122,6 +123,7 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
         if ((rc = lfd_file_sha256_hex(motion, hex, &err)) ||
             (rc = lfd_playback_from_motion(&m, r, pname, 0.02, 10, motion, hex, &p, &err)) ||
             (rc = lfd_server_new(&srv, &cfg, &err)) ||
+            (lfd_server_use_robot(srv, r), 0) ||
             (rc = lfd_server_add_policy(srv, p, NULL, &err)) || (rc = lfd_server_bind(srv, &err)) ||
             (rc = lfd_server_start(srv, &err)))
             goto fail;

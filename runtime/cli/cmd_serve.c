@@ -61,7 +61,8 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
         {"max-batch", 0, LFD_OPT_INT, &max_batch, "N",
          "act requests inferred together (16; 1 = no batching)"},
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
-         "serve MOTION.lfdm files as playback policies for this robot"},
+         "the robot: policies for it are checked against it (limits, default pose), and "
+         "MOTION.lfdm files are served as playback policies for it"},
         {"period-ms", 0, LFD_OPT_DOUBLE, &period_ms, "MS",
          "playback: time between the actions of a chunk (20)"},
         {"chunk", 0, LFD_OPT_INT, &chunk, "N", "playback: actions per chunk (10)"},
@@ -88,7 +89,14 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
     lfd_server *s;
     if ((rc = lfd_server_new(&s, &cfg, &err)))
         return lfd_cli_error(cmd, &err);
+    /* the robot the policies are checked against (without --robot, the
+       built-in robot each policy names; lfd_server_use_robot) */
     lfd_robot *robot_desc = NULL;
+    if (robot) {
+        if ((rc = lfd_robot_load(&robot_desc, robot, &err)))
+            goto fail;
+        lfd_server_use_robot(s, robot_desc);
+    }
     for (int i = 0; i < npos; i++) {
         lfd_policy *p;
         if (lfd_util_has_suffix(pos[i], ".lfdm")) {
@@ -104,8 +112,6 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
             const char *base = strrchr(tmp, '/') ? strrchr(tmp, '/') + 1 : tmp;
             snprintf(name, sizeof name, "%.*s", (int)(strlen(base) - 5 < 60 ? strlen(base) - 5 : 60),
                      base);
-            if (!robot_desc && (rc = lfd_robot_load(&robot_desc, robot, &err)))
-                goto fail;
             if ((rc = lfd_motion_read(&m, pos[i], &err)))
                 goto fail;
             rc = lfd_file_sha256_hex(pos[i], hex, &err);
@@ -132,7 +138,6 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
         if ((rc = lfd_server_add_policy(s, p, pos[i], &err)))
             goto fail;
     }
-    lfd_robot_free(&robot_desc);
     if ((rc = lfd_server_bind(s, &err)))
         goto fail;
     printf("listening on %s%s%s%s\n", lfd_server_endpoint(s), curve ? " (CURVE)" : "",
@@ -164,12 +169,13 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
            (unsigned long long)st.reload_failures, st.decode_us / n, st.normalise_us / n,
            st.infer_us / n, st.filter_us / n, st.encode_us / n, st.handle_us / n);
     lfd_server_free(&s);
+    lfd_robot_free(&robot_desc); /* after the server, which borrowed it */
     if (rc)
         return lfd_cli_error(cmd, &err);
     return LFD_EXIT_OK;
 fail:
-    lfd_robot_free(&robot_desc);
     lfd_server_free(&s);
+    lfd_robot_free(&robot_desc);
     return lfd_cli_error(cmd, &err);
 }
 
@@ -183,6 +189,13 @@ LFD_COMMAND(cmd_serve, "serve", "serve policies to robot controllers over ZeroMQ
             "A motion file (.lfdm, with --robot) is served as a playback policy named\n"
             "after the file: observation time_s, actions the motion's joint angles,\n"
             "limits and default pose from the robot description.\n"
+            "Each policy is checked against its robot before it is served (and again\n"
+            "when --watch reloads it): its action ranges must lie within the joint\n"
+            "ranges, its velocity and acceleration limits must not exceed the robot's\n"
+            "and its default action must be the robot's default pose.  The robot is\n"
+            "--robot when the policy names it, else the built-in robot the policy\n"
+            "names; a policy whose robot cannot be loaded is refused with --robot, and\n"
+            "served with a warning (its own finite limits, unchecked) without.\n"
             "Runs until SIGINT or SIGTERM, then prints its counters.",
             run_serve)
 
