@@ -4,29 +4,19 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/lfd_v2d.h"
+
 size_t lfd_boxqp_ws_doubles(int n) { return (size_t)n * (size_t)n + 7 * (size_t)n; }
 
 static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-/* Two doubles side by side (the vector extension of GCC and Clang: SSE2 on
-   x86-64, NEON on arm64).  A lane's arithmetic is the scalar one, so the
-   loops below that run two independent sums in the lanes give the scalar
-   loops' results to the bit. */
-typedef double v2d __attribute__((vector_size(16)));
-static inline v2d v2_load(const double *p)
-{
-    v2d v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static inline void v2_store(double *p, v2d v) { memcpy(p, &v, sizeof v); }
 
 /*  The Cholesky factor L of the free block, H's entries (fidx[i], fidx[j]),
     stored by columns: C[j nf + i] is L's entry (i, j), i >= j.  The
     operations are lfd_util_chol_factor's on a copy of the block's lower
     triangle, each entry's sum in the same order, so L is the same to the
     bit; here a column's entries below the diagonal are side by side and are
-    formed eight, four, two at a time (v2d), straight from H, and each
+    formed eight, four, two at a time (lfd_v2d), straight from H, and each
     diagonal entry's sum of squares is kept in sd (nf doubles) as the
     columns before it are formed (its terms in the same order).  Returns -1
     when a pivot is not positive. */
@@ -43,58 +33,58 @@ static int chol_factor_cols(const double *H, int n, const int *fidx, int nf, dou
             return -1;
         double dj = sqrt(s);
         Cj[j] = dj;
-        v2d dv = {dj, dj};
+        lfd_v2d dv = {dj, dj};
         int i = j + 1;
         for (; i + 7 < nf; i += 8) {
             const int *f = fidx + i;
-            v2d t0 = {Hj[(size_t)f[0] * sn], Hj[(size_t)f[1] * sn]};
-            v2d t1 = {Hj[(size_t)f[2] * sn], Hj[(size_t)f[3] * sn]};
-            v2d t2 = {Hj[(size_t)f[4] * sn], Hj[(size_t)f[5] * sn]};
-            v2d t3 = {Hj[(size_t)f[6] * sn], Hj[(size_t)f[7] * sn]};
+            lfd_v2d t0 = {Hj[(size_t)f[0] * sn], Hj[(size_t)f[1] * sn]};
+            lfd_v2d t1 = {Hj[(size_t)f[2] * sn], Hj[(size_t)f[3] * sn]};
+            lfd_v2d t2 = {Hj[(size_t)f[4] * sn], Hj[(size_t)f[5] * sn]};
+            lfd_v2d t3 = {Hj[(size_t)f[6] * sn], Hj[(size_t)f[7] * sn]};
             const double *Ck = C;
             for (int k = 0; k < j; k++, Ck += N) {
-                v2d b = {Ck[j], Ck[j]};
-                t0 -= v2_load(Ck + i) * b;
-                t1 -= v2_load(Ck + i + 2) * b;
-                t2 -= v2_load(Ck + i + 4) * b;
-                t3 -= v2_load(Ck + i + 6) * b;
+                lfd_v2d b = {Ck[j], Ck[j]};
+                t0 -= lfd_v2_load(Ck + i) * b;
+                t1 -= lfd_v2_load(Ck + i + 2) * b;
+                t2 -= lfd_v2_load(Ck + i + 4) * b;
+                t3 -= lfd_v2_load(Ck + i + 6) * b;
             }
             t0 /= dv, t1 /= dv, t2 /= dv, t3 /= dv;
-            v2_store(Cj + i, t0);
-            v2_store(Cj + i + 2, t1);
-            v2_store(Cj + i + 4, t2);
-            v2_store(Cj + i + 6, t3);
-            v2_store(sd + i, v2_load(sd + i) - t0 * t0);
-            v2_store(sd + i + 2, v2_load(sd + i + 2) - t1 * t1);
-            v2_store(sd + i + 4, v2_load(sd + i + 4) - t2 * t2);
-            v2_store(sd + i + 6, v2_load(sd + i + 6) - t3 * t3);
+            lfd_v2_store(Cj + i, t0);
+            lfd_v2_store(Cj + i + 2, t1);
+            lfd_v2_store(Cj + i + 4, t2);
+            lfd_v2_store(Cj + i + 6, t3);
+            lfd_v2_store(sd + i, lfd_v2_load(sd + i) - t0 * t0);
+            lfd_v2_store(sd + i + 2, lfd_v2_load(sd + i + 2) - t1 * t1);
+            lfd_v2_store(sd + i + 4, lfd_v2_load(sd + i + 4) - t2 * t2);
+            lfd_v2_store(sd + i + 6, lfd_v2_load(sd + i + 6) - t3 * t3);
         }
         for (; i + 3 < nf; i += 4) {
             const int *f = fidx + i;
-            v2d t0 = {Hj[(size_t)f[0] * sn], Hj[(size_t)f[1] * sn]};
-            v2d t1 = {Hj[(size_t)f[2] * sn], Hj[(size_t)f[3] * sn]};
+            lfd_v2d t0 = {Hj[(size_t)f[0] * sn], Hj[(size_t)f[1] * sn]};
+            lfd_v2d t1 = {Hj[(size_t)f[2] * sn], Hj[(size_t)f[3] * sn]};
             const double *Ck = C;
             for (int k = 0; k < j; k++, Ck += N) {
-                v2d b = {Ck[j], Ck[j]};
-                t0 -= v2_load(Ck + i) * b;
-                t1 -= v2_load(Ck + i + 2) * b;
+                lfd_v2d b = {Ck[j], Ck[j]};
+                t0 -= lfd_v2_load(Ck + i) * b;
+                t1 -= lfd_v2_load(Ck + i + 2) * b;
             }
             t0 /= dv, t1 /= dv;
-            v2_store(Cj + i, t0);
-            v2_store(Cj + i + 2, t1);
-            v2_store(sd + i, v2_load(sd + i) - t0 * t0);
-            v2_store(sd + i + 2, v2_load(sd + i + 2) - t1 * t1);
+            lfd_v2_store(Cj + i, t0);
+            lfd_v2_store(Cj + i + 2, t1);
+            lfd_v2_store(sd + i, lfd_v2_load(sd + i) - t0 * t0);
+            lfd_v2_store(sd + i + 2, lfd_v2_load(sd + i + 2) - t1 * t1);
         }
         for (; i + 1 < nf; i += 2) {
-            v2d t0 = {Hj[(size_t)fidx[i] * sn], Hj[(size_t)fidx[i + 1] * sn]};
+            lfd_v2d t0 = {Hj[(size_t)fidx[i] * sn], Hj[(size_t)fidx[i + 1] * sn]};
             const double *Ck = C;
             for (int k = 0; k < j; k++, Ck += N) {
-                v2d b = {Ck[j], Ck[j]};
-                t0 -= v2_load(Ck + i) * b;
+                lfd_v2d b = {Ck[j], Ck[j]};
+                t0 -= lfd_v2_load(Ck + i) * b;
             }
             t0 /= dv;
-            v2_store(Cj + i, t0);
-            v2_store(sd + i, v2_load(sd + i) - t0 * t0);
+            lfd_v2_store(Cj + i, t0);
+            lfd_v2_store(sd + i, lfd_v2_load(sd + i) - t0 * t0);
         }
         if (i < nf) {
             double t = Hj[(size_t)fidx[i] * sn];
@@ -118,10 +108,10 @@ static void chol_solve_cols(const double *C, int nf, double *b)
         const double *Ck = C + (size_t)k * N;
         double y = b[k] / Ck[k];
         b[k] = y;
-        v2d yv = {y, y};
+        lfd_v2d yv = {y, y};
         int i = k + 1;
         for (; i + 1 < nf; i += 2)
-            v2_store(b + i, v2_load(b + i) - v2_load(Ck + i) * yv);
+            lfd_v2_store(b + i, lfd_v2_load(b + i) - lfd_v2_load(Ck + i) * yv);
         if (i < nf)
             b[i] -= Ck[i] * y;
     }

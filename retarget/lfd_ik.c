@@ -8,6 +8,7 @@
 #include "core/lfd_boxqp.h"
 #include "core/lfd_quat.h"
 #include "core/lfd_util.h"
+#include "core/lfd_v2d.h"
 #include "robots/lfd_mj.h"
 
 /* a run's chain restricted to the QP's variables is kept per task, floor
@@ -486,18 +487,6 @@ void lfd_ik_ws_free(lfd_ik_ws **pws)
 
 mjData *lfd_ik_ws_data(lfd_ik_ws *ws) { return ws->d; }
 
-/* Two doubles side by side (the vector extension of GCC and Clang: SSE2 on
-   x86-64, NEON on arm64).  A lane's arithmetic is the scalar one, so a loop
-   that runs two independent sums in the lanes gives the scalar loop's
-   results to the bit. */
-typedef double v2d __attribute__((vector_size(16)));
-static inline v2d v2_load(const double *p)
-{
-    v2d v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static inline void v2_store(double *p, v2d v) { memcpy(p, &v, sizeof v); }
 
 /* world position of a body point and world orientation of a task frame */
 static void task_point(const mjData *d, int body, const double off[3], double p[3])
@@ -997,7 +986,7 @@ static void fill_result(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame *fr,
    triangle of H (na x na, NA) and -J'e to g, each entry its k terms in row
    order.  Row a of H (column a of the run, QP variable ri[a]) takes its
    entries b <= a a stretch of consecutive QP variables at a time (seg), two
-   at once (v2d); rows a and a + 1 are formed together when they are
+   at once (lfd_v2d); rows a and a + 1 are formed together when they are
    consecutive QP variables (their entries share the loads of the run's
    values).  Inlined where k is a constant, its loops over the rows unrolled
    (GCC and Clang read the pragma). */
@@ -1007,28 +996,28 @@ run_normal(double *H, double *g, size_t NA, const int *ri, const int *seg, int n
 {
     for (int a = 0; a < nr;) {
         double *Ha = H + (size_t)ri[a] * NA;
-        v2d A[6], B[6];
+        lfd_v2d A[6], B[6];
         #pragma GCC unroll 6
         for (int j = 0; j < k; j++)
-            A[j] = (v2d){J[j * nr + a], J[j * nr + a]};
+            A[j] = (lfd_v2d){J[j * nr + a], J[j * nr + a]};
         if (seg[a] > a + 1) { /* rows a and a + 1 */
             double *Hb = Ha + NA;
             #pragma GCC unroll 6
             for (int j = 0; j < k; j++)
-                B[j] = (v2d){J[j * nr + a + 1], J[j * nr + a + 1]};
+                B[j] = (lfd_v2d){J[j * nr + a + 1], J[j * nr + a + 1]};
             for (int b = 0; b <= a;) {
                 int end = seg[b] <= a ? seg[b] : a + 1;
                 double *Hs = Ha + ri[b] - b, *Ht = Hb + ri[b] - b;
                 for (; b + 1 < end; b += 2) {
-                    v2d hs = v2_load(Hs + b), ht = v2_load(Ht + b);
+                    lfd_v2d hs = lfd_v2_load(Hs + b), ht = lfd_v2_load(Ht + b);
                     #pragma GCC unroll 6
                     for (int j = 0; j < k; j++) {
-                        v2d x = v2_load(J + j * nr + b);
+                        lfd_v2d x = lfd_v2_load(J + j * nr + b);
                         hs = hs + A[j] * x;
                         ht = ht + B[j] * x;
                     }
-                    v2_store(Hs + b, hs);
-                    v2_store(Ht + b, ht);
+                    lfd_v2_store(Hs + b, hs);
+                    lfd_v2_store(Ht + b, ht);
                 }
                 if (b < end) {
                     double hs = Hs[b], ht = Ht[b];
@@ -1047,22 +1036,22 @@ run_normal(double *H, double *g, size_t NA, const int *ri, const int *seg, int n
             for (int j = 0; j < k; j++)
                 h = h + B[j][0] * J[j * nr + a + 1];
             *hd = h;
-            v2d gv = v2_load(g + ri[a]);
+            lfd_v2d gv = lfd_v2_load(g + ri[a]);
             #pragma GCC unroll 6
             for (int j = 0; j < k; j++)
-                gv = gv - v2_load(J + j * nr + a) * (v2d){er[j], er[j]};
-            v2_store(g + ri[a], gv);
+                gv = gv - lfd_v2_load(J + j * nr + a) * (lfd_v2d){er[j], er[j]};
+            lfd_v2_store(g + ri[a], gv);
             a += 2;
         } else {
             for (int b = 0; b <= a;) {
                 int end = seg[b] <= a ? seg[b] : a + 1;
                 double *Hs = Ha + ri[b] - b;
                 for (; b + 1 < end; b += 2) {
-                    v2d hs = v2_load(Hs + b);
+                    lfd_v2d hs = lfd_v2_load(Hs + b);
                     #pragma GCC unroll 6
                     for (int j = 0; j < k; j++)
-                        hs = hs + A[j] * v2_load(J + j * nr + b);
-                    v2_store(Hs + b, hs);
+                        hs = hs + A[j] * lfd_v2_load(J + j * nr + b);
+                    lfd_v2_store(Hs + b, hs);
                 }
                 if (b < end) {
                     double hs = Hs[b];
@@ -1117,7 +1106,7 @@ static void normal_equations(const lfd_ik *ik, lfd_ik_ws *ws, const lfd_ik_frame
     for (; c + 1 < na; c += 2) {
         const double *Hc = H + (size_t)c * NA, *Hc1 = Hc + NA;
         for (int j = 0; j < c; j++)
-            v2_store(H + (size_t)j * NA + c, (v2d){Hc[j], Hc1[j]});
+            lfd_v2_store(H + (size_t)j * NA + c, (lfd_v2d){Hc[j], Hc1[j]});
         H[(size_t)c * NA + c + 1] = Hc1[c];
     }
     if (c < na)

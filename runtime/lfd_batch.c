@@ -1058,18 +1058,13 @@ static int run_item(brun *b, const lfd_batch_item *it, lfd_err *err)
 
 /* ---- driver ----------------------------------------------------------------------------------- */
 
-/* The contributors who withdrew (run_dir/withdrawn.txt, none when absent).
-   A withdrawal that cannot be read fails the run: never process (or merge)
-   recordings of someone who withdrew. */
-static int read_withdrawn(brun *b, lfd_err *err)
+int lfd_batch_read_withdrawn(const char *path, char ***ids, int *n, lfd_err *err)
 {
-    char p[4096];
-    path_in(b, p, sizeof p, "withdrawn.txt%s%s", "", "");
+    if (!lfd_file_exists(path))
+        return LFD_OK;
     uint8_t *data;
     size_t len;
-    if (!lfd_file_exists(p))
-        return LFD_OK;
-    int rc = lfd_file_read(p, 16u << 20, &data, &len, err);
+    int rc = lfd_file_read(path, 16u << 20, &data, &len, err);
     if (rc)
         return rc;
     char *save = NULL;
@@ -1077,16 +1072,26 @@ static int read_withdrawn(brun *b, lfd_err *err)
         l[strcspn(l, " \t\r#")] = '\0';
         if (!*l)
             continue;
-        char **w = realloc(b->withdrawn, (size_t)(b->nwithdrawn + 1) * sizeof *w);
+        char **w = realloc(*ids, (size_t)(*n + 1) * sizeof *w);
         if (w)
-            b->withdrawn = w;
-        if (!w || !(w[b->nwithdrawn] = strdup(l)))
-            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", p);
+            *ids = w;
+        if (!w || !(w[*n] = strdup(l)))
+            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", path);
         else
-            b->nwithdrawn++;
+            (*n)++;
     }
     free(data);
     return rc;
+}
+
+/* The contributors who withdrew (run_dir/withdrawn.txt, none when absent).
+   A withdrawal that cannot be read fails the run: never process (or merge)
+   recordings of someone who withdrew. */
+static int read_withdrawn(brun *b, lfd_err *err)
+{
+    char p[4096];
+    path_in(b, p, sizeof p, "withdrawn.txt%s%s", "", "");
+    return lfd_batch_read_withdrawn(p, &b->withdrawn, &b->nwithdrawn, err);
 }
 
 int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_err *err)

@@ -189,4 +189,9 @@ typedef struct lfd_batch_withdrawal {
 int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int apply,
                        lfd_batch_withdrawal *w, FILE *out, lfd_err *err);
 
+/* The ids in a withdrawn.txt (one a line, '#' comments, blank lines
+   skipped), appended to *ids (*n of them, realloc'd; the caller frees each
+   and the array); nothing when the file is absent. */
+int lfd_batch_read_withdrawn(const char *path, char ***ids, int *n, lfd_err *err);
+
 #endif

@@ -428,33 +428,12 @@ static const char *index_stale(const char *run_dir, const struct stat *cst, char
     return res;
 }
 
-/* RUN/withdrawn.txt (one id a line, '#' comments), as lfd_batch reads it */
+/* RUN/withdrawn.txt, as lfd_batch reads it */
 static int read_withdrawn(lfd_report *r, const char *run_dir, lfd_err *err)
 {
     char p[4200];
     snprintf(p, sizeof p, "%s/withdrawn.txt", run_dir);
-    if (!lfd_file_exists(p))
-        return LFD_OK;
-    uint8_t *data;
-    size_t len;
-    int rc = lfd_file_read(p, 16u << 20, &data, &len, err);
-    if (rc)
-        return rc;
-    char *save = NULL;
-    for (char *l = strtok_r((char *)data, "\n", &save); l && rc == LFD_OK; l = strtok_r(NULL, "\n", &save)) {
-        l[strcspn(l, " \t\r#")] = '\0';
-        if (!*l)
-            continue;
-        char **w = realloc(r->withdrawn, (size_t)(r->nwithdrawn + 1) * sizeof *w);
-        if (w)
-            r->withdrawn = w;
-        if (!w || !(w[r->nwithdrawn] = strdup(l)))
-            rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", p);
-        else
-            r->nwithdrawn++;
-    }
-    free(data);
-    return rc;
+    return lfd_batch_read_withdrawn(p, &r->withdrawn, &r->nwithdrawn, err);
 }
 
 int lfd_report_build(lfd_report **out, const char *run_dir, lfd_err *err)
