@@ -188,6 +188,11 @@ TEST(cli_guards_numbers_out_of_range)
     CHECK_EQ_INT(g_run("human synth --task stand --body-height 0 -o %s", p), 2);
     CHECK_CONTAINS(out, "--body-height 0 is out of range: 0.5 to 2.5 m");
     CHECK(!exists(p));
+    /* it writes BVH: x.csv would later read as a keypoint CSV */
+    sprintf(p, "%s/never.csv", dir);
+    CHECK_EQ_INT(g_run("human synth --task stand -o %s", p), 2);
+    CHECK_CONTAINS(out, "writes BVH");
+    CHECK(!exists(p));
     sprintf(p, "%s/never2.lfdm", dir);
     CHECK_EQ_INT(g_run("motion synth --robot h1 -o %s --seconds 0", p), 2);
     CHECK_CONTAINS(out, "--seconds 0 is out of range");

@@ -259,6 +259,10 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "--task must be stand, walk or wipe");
     if (!out)
         return lfd_cli_usage_error(cmd, "missing -o FILE");
+    /* it writes BVH: under another name lfd would read it as something else
+       (x.csv as a keypoint CSV) */
+    if (!lfd_util_has_suffix(out, ".bvh"))
+        return lfd_cli_usage_error(cmd, "-o %s: human synth writes BVH, give a name ending in .bvh", out);
     /* a given number is used as given: 0 or a negative is not "the default" */
     if (lfd_args_given("seconds") && !(so.seconds > 0 && so.seconds <= 3600))
         return lfd_cli_range_error(cmd, "seconds", so.seconds, "above 0 up to 3600 s (a wipe 1 s or more)");
