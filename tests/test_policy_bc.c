@@ -116,7 +116,7 @@ TEST(safetensors_import_gives_expected_outputs)
                     {"act_mean", "F32", 1, {nd, 0}, am},    {"act_std", "F32", 1, {nd, 0}, as}};
     static uint8_t buf[1 << 16];
     size_t len = st_write(buf, sizeof buf, it, 8);
-    char path[512], lpath[512], ppath[512], cmd[2048], outtxt[4096];
+    char path[512], lpath[512], ppath[512], cmd[4096], outtxt[8192];
     snprintf(path, sizeof path, "%s/w.safetensors", lfd_test_tmpdir());
     CHECK_OK(lfd_file_write_atomic(path, buf, len, &err), &err);
     /* library import with CLI-style prefixes */
@@ -171,7 +171,29 @@ TEST(safetensors_import_gives_expected_outputs)
                      "\"upper_body\": true, \"prev_action\": false}";
     CHECK_OK(lfd_file_write_atomic(lpath, lj, strlen(lj), &err), &err);
     snprintf(ppath, sizeof ppath, "%s/imp.lfdp", lfd_test_tmpdir());
+    /* the weights were learnt from data: its people's consent, or --no-people, is required */
     snprintf(cmd, sizeof cmd, "policy import %s --robot h1 --layout %s -o %s", path, lpath, ppath);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, outtxt, sizeof outtxt), 2);
+    CHECK_CONTAINS(outtxt, "--no-people");
+    CHECK(!lfd_file_exists(ppath));
+    char prov[512], prov_text[400];
+    snprintf(prov, sizeof prov, "%s/anna.prov.json", lfd_test_tmpdir());
+    snprintf(prov_text, sizeof prov_text,
+             "{\"contributor_id\": \"anon-anna\", \"consent\": {\"scopes\": [\"research\"], "
+             "\"date\": \"2026-01-01\"}}");
+    CHECK_OK(lfd_file_write_atomic(prov, prov_text, strlen(prov_text), &err), &err);
+    snprintf(cmd, sizeof cmd, "policy import %s --robot h1 --layout %s -o %s --prov %s", path, lpath,
+             ppath, prov);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, outtxt, sizeof outtxt), 1); /* research only */
+    CHECK_CONTAINS(outtxt, "does not cover 'robot-training'");
+    CHECK(!lfd_file_exists(ppath));
+    snprintf(cmd, sizeof cmd, "policy import %s --robot h1 --layout %s -o %s --prov %s --purpose research",
+             path, lpath, ppath, prov);
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, outtxt, sizeof outtxt), 0);
+    snprintf(cmd, sizeof cmd, "lineage --contributor anon-anna %s", lfd_test_tmpdir());
+    CHECK_EQ_INT(lfd_test_run_lfd(cmd, outtxt, sizeof outtxt), 0);
+    CHECK_CONTAINS(outtxt, "imp.lfdp");
+    snprintf(cmd, sizeof cmd, "policy import %s --robot h1 --layout %s -o %s --no-people", path, lpath, ppath);
     CHECK_EQ_INT(lfd_test_run_lfd(cmd, outtxt, sizeof outtxt), 0);
     lfd_policy *q;
     float chunk2[2 * 64];

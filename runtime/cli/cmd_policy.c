@@ -2,21 +2,61 @@
     PyTorch (saved as safetensors) into an lfd policy file
     (policies/lfd_safetensors.h), and printing a policy's schema. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/lfd_json.h"
+#include "core/lfd_lineage.h"
 #include "core/lfd_log.h"
+#include "core/lfd_sha256.h"
 #include "policies/lfd_policy.h"
 #include "policies/lfd_safetensors.h"
 #include "runtime/cli/lfd_cli.h"
 
 /* ---- policy import ----------------------------------------------------------------- */
 
+/* The consent gate of an imported policy, as `lfd train` has for its
+   demonstrations: the weights were trained elsewhere, so the people in that
+   training data are named by their consent records (--prov, one file per
+   person, comma-separated), each checked for the purposes today and added
+   to the policy's lineage, so that `lfd lineage --contributor` and `lfd
+   batch withdraw` find the policy.  --no-people declares data naming no one.
+   Returns LFD_OK, or an lfd status with err set (LFD_EDENIED: refused). */
+static int import_consent(lfd_policy *p, const char *provs, const char *purpose, lfd_err *err)
+{
+    char today[16];
+    lfd_today(today);
+    char list[4096];
+    snprintf(list, sizeof list, "%s", provs);
+    int rc = LFD_OK;
+    char *save = NULL;
+    for (char *f = strtok_r(list, ",", &save); f && rc == LFD_OK; f = strtok_r(NULL, ",", &save)) {
+        lfd_json_doc *doc = NULL;
+        lfd_prov pv;
+        lfd_prov_init(&pv);
+        lfd_consent c;
+        char hex[65];
+        rc = lfd_json_parse_file(&doc, f, err);
+        if (rc == LFD_OK && (rc = lfd_prov_from_json(&pv, lfd_json_root(doc), err)) == LFD_OK &&
+            (rc = lfd_consent_read(&pv, &c, err)) == LFD_OK &&
+            (rc = lfd_consent_allows(&c, purpose, today, err)) == LFD_OK &&
+            (rc = lfd_file_sha256_hex(f, hex, err)) == LFD_OK)
+            rc = lfd_lineage_add_input(&p->lineage, "training data", f, hex, &pv, err);
+        if (rc)
+            lfd_err_prefix(err, "%s", f);
+        lfd_prov_free(&pv);
+        lfd_json_free(&doc);
+    }
+    return rc;
+}
+
 static int run_import(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *out = NULL, *layout = NULL, *layers = NULL, *act = "relu",
                *name = NULL, *obs_mean = NULL, *obs_std = NULL, *act_mean = NULL,
                *act_std = NULL;
-    int chunk = 0, upper = 0, no_prev = 0, no_phase = 0, no_root = 0;
+    int chunk = 0, upper = 0, no_prev = 0, no_phase = 0, no_root = 0, no_people = 0;
+    const char *provs = NULL, *purpose = "robot-training";
     double period = 0;
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
@@ -38,6 +78,12 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
         {"no-phase", 0, LFD_OPT_FLAG, &no_phase, NULL, "observation without phase"},
         {"no-root", 0, LFD_OPT_FLAG, &no_root, NULL, "observation without gravity / angular velocity"},
         {"name", 0, LFD_OPT_STR, &name, "NAME", "policy name (default: imported)"},
+        {"prov", 0, LFD_OPT_STR, &provs, "FILE[,FILE...]",
+         "consent records of the people in the training data (one JSON each, docs/lineage.md)"},
+        {"no-people", 0, LFD_OPT_FLAG, &no_people, NULL,
+         "the training data names no person (synthetic or generated motions)"},
+        {"purpose", 0, LFD_OPT_STR, &purpose, "P[,P...]",
+         "purposes the consent must cover (default robot-training)"},
         {0}};
     char **pos;
     int npos, rc;
@@ -47,6 +93,10 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "--robot and -o are required");
     if (!layout == !layers)
         return lfd_cli_usage_error(cmd, "give exactly one of --layout and --layers");
+    /* weights learnt from people carry their consent, as lfd train's do */
+    if (!provs == !no_people)
+        return lfd_cli_usage_error(cmd, "say what the weights were trained on: --prov FILE[,FILE...] "
+                                        "(the people's consent records) or --no-people");
     lfd_err err = {0};
     lfd_st_layout lay;
     lfd_st_layout_init(&lay);
@@ -83,8 +133,13 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
     lfd_policy *p = NULL;
     if ((rc = lfd_robot_load(&r, robot, &err)) || (rc = lfd_safetensors_load(&st, pos[0], &err)) ||
         (rc = lfd_policy_from_safetensors(st, &lay, r, name ? name : "imported", &p, &err)) ||
+        (provs && (rc = import_consent(p, provs, purpose, &err))) ||
+        (no_people && (rc = lfd_prov_set_str(&p->lineage, "no_people", "declared at import", &err))) ||
         (rc = lfd_policy_save(p, out, &err))) {
+        int denied = rc == LFD_EDENIED;
         rc = lfd_cli_error(cmd, &err);
+        if (denied)
+            rc = LFD_EXIT_FAIL; /* the verdict: consent refused */
     } else {
         printf("wrote %s: %s, %d -> %d x %d (%d of %d joints driven), %zu parameters, %d layers\n",
                out, p->robot, p->obs_dim, p->chunk, p->ndriven, p->ndriven, p->act_dim,
@@ -109,7 +164,12 @@ LFD_COMMAND(cmd_policy_import, "policy import",
             "   \"chunk\": 10, \"control_period_s\": 0.02, \"upper_body\": true}\n"
             "The network's input must be lfd's observation for the robot (see\n"
             "docs/policies.md; `lfd policy info` of a trained policy lists it) and its\n"
-            "output chunk x driven joints.  Shapes are checked; errors name the tensor.",
+            "output chunk x driven joints.  Shapes are checked; errors name the tensor.\n"
+            "The weights were learnt from data: --prov names the consent record of every\n"
+            "person in it (checked for --purpose today and kept in the policy's lineage,\n"
+            "so lfd lineage --contributor and lfd batch withdraw find the policy), or\n"
+            "--no-people declares data naming no one; one of the two is required.\n"
+            "Exit 1 when a consent record does not cover the purposes.",
             run_import)
 
 /* ---- policy info --------------------------------------------------------------------- */
