@@ -57,7 +57,13 @@ static int builtin_robot_name(const char *n)
            !lfd_util_has_suffix(n, ".robot");
 }
 
-int srv_check_robot(lfd_server *s, const lfd_policy *p, lfd_err *err)
+/* Refuses a policy whose limits or default pose are not its robot's: the
+   server's robot (lfd_server_use_robot) when the policy names it or no
+   robot, else the built-in robot the policy names.  When no robot can be
+   loaded and the server has none, serves it with a warning (its limits,
+   finite after lfd_policy_validate, are the policy file's alone); with a
+   server robot, refuses it. */
+static int srv_check_robot(lfd_server *s, const lfd_policy *p, lfd_err *err)
 {
     const lfd_robot *r = NULL;
     lfd_robot *tmp = NULL;
@@ -94,18 +100,11 @@ int srv_check_robot(lfd_server *s, const lfd_policy *p, lfd_err *err)
                       "'%s', and its limits cannot be checked against '%s' (%s)",
                       p->name, p->robot, s->robot->name, p->robot, why);
     } else {
-        /* lfd_policy_validate has refused non-finite limits: the file's own
-           limits are served, unchecked */
-        for (int j = 0; j < p->act_dim && rc == LFD_OK; j++)
-            if (!isfinite(p->act_lo[j]) || !isfinite(p->act_hi[j]) ||
-                !isfinite(p->vel_limit[j]) || !isfinite(p->acc_limit[j]))
-                rc = lfd_fail(err, LFD_EARG, "not serving policy '%s': joint '%s' has "
-                                             "non-finite limits and no robot to check them",
-                              p->name, p->act_names[j]);
-        if (rc == LFD_OK)
-            lfd_warn("policy '%s': its limits were NOT checked against a robot (%s); give "
-                     "lfd serve --robot NAME|PATH to check them",
-                     p->name, why);
+        /* the file's own limits are served, unchecked (srv_model_new ran
+           lfd_policy_validate first, which refuses non-finite ones) */
+        lfd_warn("policy '%s': its limits were NOT checked against a robot (%s); give "
+                 "lfd serve --robot NAME|PATH to check them",
+                 p->name, why);
     }
     pthread_mutex_unlock(&s->robots_mu);
     lfd_robot_free(&tmp);

@@ -171,13 +171,6 @@ struct lfd_server {
    (srv_check_robot) and makes a model with its batch workspaces (cap
    rows).  Every policy the server adds or reloads goes through here. */
 int srv_model_new(lfd_server *s, srv_model **out, lfd_policy *p, int cap, lfd_err *err);
-/* Refuses a policy whose limits or default pose are not its robot's: the
-   server's robot (lfd_server_use_robot) when the policy names it or no
-   robot, else the built-in robot the policy names.  When no robot can be
-   loaded and the server has none, serves it with a warning (its limits,
-   finite after lfd_policy_validate, are the policy file's alone); with a
-   server robot, refuses it. */
-int srv_check_robot(lfd_server *s, const lfd_policy *p, lfd_err *err);
 void srv_model_free(srv_model **pm);
 /* lfd_server_sess.c: the session table */
 /* The session of a routing id, or -1. */

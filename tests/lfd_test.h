@@ -18,6 +18,7 @@
       lfd_test_shared("data/mocap")    path under ../shared, or NULL if absent
       lfd_test_run_lfd(args, out, n)   runs the built `lfd` binary, returns
                                        its exit code, captures stdout+stderr
+      lfd_test_run_lfdf(out, n, fmt, ...)  the same with printf-style arguments
       lfd_test_under_valgrind()        1 in the Valgrind pass (shorter inputs)
     Tests never assert timings (the machine is shared and noisy).
 */
@@ -39,6 +40,7 @@ const char *lfd_test_tmpdir(void);
 const char *lfd_test_shared(const char *rel);
 const char *lfd_test_lfd_bin(void);
 int lfd_test_run_lfd(const char *args, char *out, size_t outsz);
+int lfd_test_run_lfdf(char *out, size_t outsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int lfd_test_failures(void);
 /* 1 under `make valgrind` (LFD_VALGRIND set): long tests shorten their input,
    never their assertions. */

@@ -125,6 +125,16 @@ const char *lfd_test_lfd_bin(void)
     return b ? b : "build/lfd";
 }
 
+int lfd_test_run_lfdf(char *out, size_t outsz, const char *fmt, ...)
+{
+    char args[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    return lfd_test_run_lfd(args, out, outsz);
+}
+
 int lfd_test_run_lfd(const char *args, char *out, size_t outsz)
 {
     char cmd[8192];

@@ -17,16 +17,7 @@
 static char g_out[1 << 16];
 
 /* runs lfd with printf-style arguments into g_out; returns the exit code */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char args[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return lfd_test_run_lfd(args, g_out, sizeof g_out);
-}
+#define run(...) lfd_test_run_lfdf(g_out, sizeof g_out, __VA_ARGS__)
 
 static double num_at(const lfd_json *v, const char *a, const char *b, const char *c)
 {

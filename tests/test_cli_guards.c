@@ -6,7 +6,6 @@
     load, and `check --fix` with nothing to fix.  Exit 2 and nothing written
     for each refusal (README, "The `lfd` command").  All data is made here
     (lfd human synth / lfd motion synth), so the tests always run. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +19,8 @@
 
 static char out[1 << 17];
 
-static int g_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int g_run(const char *fmt, ...)
-{
-    char args[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return lfd_test_run_lfd(args, out, sizeof out);
-}
+/* runs lfd with printf-style arguments into out; returns the exit code */
+#define g_run(...) lfd_test_run_lfdf(out, sizeof out, __VA_ARGS__)
 
 /* the first bytes of a file ("" when it cannot be read) */
 static void head(const char *path, char *buf, size_t n)

@@ -219,21 +219,35 @@ TEST(consent_purpose_list_with_an_empty_item_is_refused)
     lfd_prov_free(&p);
 }
 
+/* h1 and a 1 s synthetic motion on it (0 when either could not be made,
+   the failure already recorded) */
+static int h1_synth(lfd_robot **r, lfd_motion *m)
+{
+    lfd_err err = {0};
+    *r = NULL;
+    CHECK_OK(lfd_robot_load(r, "h1", &err), &err);
+    if (!*r)
+        return 0;
+    lfd_bc_synth_opts so;
+    lfd_bc_synth_opts_init(&so);
+    so.seconds = 1;
+    int rc = lfd_bc_synth_motion(*r, &so, m, &err);
+    CHECK_OK(rc, &err);
+    if (rc)
+        lfd_robot_free(r);
+    return rc == LFD_OK;
+}
+
 /* A motion converted to CSV kept neither its consent record nor its
    lineage, so converting it back made a person's recording look like data
    naming no one.  The provenance now travels in FILE.csv.prov.json. */
 TEST(csv_round_trip_keeps_the_consent_record)
 {
-    lfd_robot *r = NULL;
-    lfd_err err = {0};
-    CHECK_OK(lfd_robot_load(&r, "h1", &err), &err);
-    if (!r)
-        return;
-    lfd_bc_synth_opts so;
-    lfd_bc_synth_opts_init(&so);
-    so.seconds = 1;
+    lfd_robot *r;
     lfd_motion m, back;
-    CHECK_OK(lfd_bc_synth_motion(r, &so, &m, &err), &err);
+    if (!h1_synth(&r, &m))
+        return;
+    lfd_err err = {0};
     CHECK_OK(lfd_prov_set_str(&m.prov, "contributor_id", "anon-anna", &err), &err);
     char csv[600], side[700];
     snprintf(csv, sizeof csv, "%s/m.csv", lfd_test_tmpdir());
@@ -261,16 +275,11 @@ TEST(csv_round_trip_keeps_the_consent_record)
    does not cover the purpose, which sent people to --purpose. */
 TEST(consent_expired_gets_its_own_hint)
 {
-    lfd_robot *r = NULL;
-    lfd_err err = {0};
-    CHECK_OK(lfd_robot_load(&r, "h1", &err), &err);
-    if (!r)
-        return;
-    lfd_bc_synth_opts so;
-    lfd_bc_synth_opts_init(&so);
-    so.seconds = 1;
+    lfd_robot *r;
     lfd_motion m;
-    CHECK_OK(lfd_bc_synth_motion(r, &so, &m, &err), &err);
+    if (!h1_synth(&r, &m))
+        return;
+    lfd_err err = {0};
     lfd_prov_free(&m.prov);
     prov_from(&m.prov, "{\"contributor_id\": \"anon-e\", \"consent\": {\"scopes\": "
                        "[\"robot-training\"], \"date\": \"2026-01-05\", \"expires\": \"2026-06-01\"}}");

@@ -5,7 +5,6 @@
     --robot` takes a path as every other --robot does; `human synth --task
     wipe --seconds S` honours S or refuses; explicit --units win over a
     preset, a preset over detection, and the help says so. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +18,8 @@
 
 static char out[1 << 17];
 
-static int om_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int om_run(const char *fmt, ...)
-{
-    char args[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    return lfd_test_run_lfd(args, out, sizeof out);
-}
+/* runs lfd with printf-style arguments into out; returns the exit code */
+#define om_run(...) lfd_test_run_lfdf(out, sizeof out, __VA_ARGS__)
 
 /* a synthetic walk as SMPL-22 keypoints (Z up, metres) in a .npy that states
    no rate; sidecar: the preset and up-axis, plus "fps" when fps > 0 */

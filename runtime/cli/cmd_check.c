@@ -162,39 +162,8 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
         rc = lfd_check_motion(c, ws, &fixed, o, rep2, &err);
         /* no change: the "repaired" motion would be the input again, so no file
            is written (the verdict, unchanged, still sets the exit code) */
-        if (!rc && log.nchanges == 0) {
-            *verdict = rep2->verdict;
-            if (json) {
-                lfd_jw jw;
-                lfd_jw_init_file(&jw, stdout, 1);
-                lfd_jw_obj_begin(&jw);
-                lfd_jw_kstr(&jw, "fixed", NULL);
-                lfd_jw_kstr(&jw, "note", "nothing to fix: no output written");
-                lfd_jw_key(&jw, "changes");
-                lfd_jw_arr_begin(&jw);
-                lfd_jw_arr_end(&jw);
-                lfd_jw_key(&jw, "left");
-                lfd_jw_arr_begin(&jw);
-                for (int i = 0; i < log.nleft; i++)
-                    lfd_jw_str(&jw, log.left[i]);
-                lfd_jw_arr_end(&jw);
-                lfd_jw_key(&jw, "report");
-                lfd_check_report_json(rep, lfd_checker_robot(c), base_name(in), &jw);
-                lfd_jw_obj_end(&jw);
-                lfd_jw_finish(&jw);
-            } else {
-                printf("\nfix: nothing to fix: no output written (%s not created)\n", fix_out);
-                for (int i = 0; i < log.nleft; i++)
-                    printf("  left as is: %s\n", log.left[i]);
-                printf("verdict %s\n", lfd_check_verdict_name(rep->verdict));
-            }
-            lfd_check_report_free(&rep2);
-            lfd_motion_free(&fixed);
-            lfd_check_ws_free(&ws);
-            lfd_motion_free(&m);
-            return LFD_EXIT_OK;
-        }
-        if (!rc)
+        int written = log.nchanges > 0;
+        if (!rc && written)
             rc = lfd_util_has_suffix(fix_out, ".csv") ? lfd_motion_write_csv(&fixed, fix_out, 0, &err)
                                              : lfd_motion_write(&fixed, fix_out, &err);
         if (!rc) {
@@ -203,7 +172,9 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
                 lfd_jw jw;
                 lfd_jw_init_file(&jw, stdout, 1);
                 lfd_jw_obj_begin(&jw);
-                lfd_jw_kstr(&jw, "fixed", fix_out);
+                lfd_jw_kstr(&jw, "fixed", written ? fix_out : NULL);
+                if (!written)
+                    lfd_jw_kstr(&jw, "note", "nothing to fix: no output written");
                 lfd_jw_key(&jw, "changes");
                 lfd_jw_arr_begin(&jw);
                 for (int i = 0; i < log.nchanges; i++)
@@ -215,9 +186,15 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
                     lfd_jw_str(&jw, log.left[i]);
                 lfd_jw_arr_end(&jw);
                 lfd_jw_key(&jw, "report");
-                lfd_check_report_json(rep2, lfd_checker_robot(c), base_name(fix_out), &jw);
+                lfd_check_report_json(written ? rep2 : rep, lfd_checker_robot(c),
+                                      base_name(written ? fix_out : in), &jw);
                 lfd_jw_obj_end(&jw);
                 lfd_jw_finish(&jw);
+            } else if (!written) {
+                printf("\nfix: nothing to fix: no output written (%s not created)\n", fix_out);
+                for (int i = 0; i < log.nleft; i++)
+                    printf("  left as is: %s\n", log.left[i]);
+                printf("verdict %s\n", lfd_check_verdict_name(rep->verdict));
             } else {
                 printf("\nfix: %d change%s -> %s\n", log.nchanges, log.nchanges == 1 ? "" : "s",
                        fix_out);
