@@ -114,6 +114,10 @@ typedef struct lfd_retarget_opts {
                               corner up to this far above the floor (clear sin^2 over the swing;
                               default LFD_RETARGET_SWING_CLEAR_M); 0: off, the feet skimming the
                               floor (docs/retarget.md parts 14 and 19) */
+    int torque_step;       /* 1 (default): the joints with no foot below them (waist, arms),
+                              whose torques the motion alone decides, are brought within
+                              their torque limits by the smallest change of their angles
+                              (docs/retarget.md part 24); 0: off */
 } lfd_retarget_opts;
 
 /* Defaults: source rate, whole body, smoothing at LFD_RETARGET_SMOOTH_HZ,
@@ -274,6 +278,11 @@ typedef struct lfd_retarget_report {
     int zmp_left_frames;                     /* frames it left alone: they need support */
     lfd_retarget_dyn_stop zmp_rounds_stop;   /* why its rounds ended */
     lfd_retarget_dyn_stop zmp_direct_stop[2]; /* whether each last step was kept, or why not */
+    int torque_step_ran;                     /* 1: the torque step ran (lfd_retarget_opts.torque_step) */
+    double torque_before, torque_after;      /* ... the largest torque over its limit of the joints
+                                                it corrects, before and after it */
+    double torque_change_max_rad;            /* ... the largest change it made to a joint's angle */
+    int torque_windows;                      /* ... the windows it corrected (0: none was over) */
     /* frames of the person no foot support on the floor carries (seated,
        feet above the floor: lfd_support.h), in output frames; the same
        rule and words as `lfd check`'s needs_support finding */

@@ -1032,7 +1032,21 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
             goto done;
         }
         rep->arms_guard_frames = ng;
-        if (ng > 0 && (rc = measure_motion(rt, k > 1 ? &cf : &c, m, rep, err)))
+        int moved = ng > 0;
+        /* the upper body's torques within their limits, on the motion written
+           (the rate lfd check differentiates at) */
+        if (o.torque_step) {
+            lfd_rt_torque_fig tf;
+            if ((rc = lfd_rt_torque_step(r, m, &tf, err)))
+                goto done;
+            rep->torque_step_ran = 1;
+            rep->torque_before = tf.ratio_before;
+            rep->torque_after = tf.ratio_after;
+            rep->torque_change_max_rad = tf.change_max_rad;
+            rep->torque_windows = tf.windows;
+            moved |= tf.windows > 0;
+        }
+        if (moved && (rc = measure_motion(rt, k > 1 ? &cf : &c, m, rep, err)))
             goto done;
     }
     lfd_retarget_root_travel(h, m, rt->s_xy, o.upper_body, rep);
@@ -1267,6 +1281,10 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
             fprintf(fp, "; last steps: 1 %s, 2 %s\n", t[1], t[2]);
         }
     }
+    if (rep->torque_step_ran && rep->torque_windows > 0)
+        fprintf(fp, "  torque step: the joints with no foot below them asked up to %.2f of their torque "
+                    "limits; %.2f after turning them by up to %.3f rad in %d windows\n",
+                rep->torque_before, rep->torque_after, rep->torque_change_max_rad, rep->torque_windows);
     for (int i = 0; i < rep->support.nranges; i++)
         fprintf(fp, "  needs support: frames %d-%d (%s)\n", rep->support.r[i].first,
                 rep->support.r[i].last, lfd_support_why(rep->support.r[i].why));
@@ -1334,6 +1352,11 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_knum(jw, "acc_max_rad_s2", rep->acc_max_rad_s2);
     lfd_jw_kbool(jw, "smoothing_kept_off", rep->smoothing_kept_off);
     lfd_jw_kbool(jw, "zmp_filter_ran", rep->zmp_filter_ran);
+    lfd_jw_kbool(jw, "torque_step_ran", rep->torque_step_ran);
+    lfd_jw_knum(jw, "torque_step_before", rep->torque_before);
+    lfd_jw_knum(jw, "torque_step_after", rep->torque_after);
+    lfd_jw_knum(jw, "torque_step_change_max_rad", rep->torque_change_max_rad);
+    lfd_jw_kint(jw, "torque_step_windows", rep->torque_windows);
     lfd_jw_knum(jw, "zmp_shift_max_m", rep->zmp_shift_max_m);
     lfd_jw_kint(jw, "zmp_rounds_kept", rep->zmp_rounds_kept);
     lfd_jw_kint(jw, "zmp_direct_kept", rep->zmp_direct_kept);

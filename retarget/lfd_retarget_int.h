@@ -257,6 +257,28 @@ int lfd_rt_floor_step(const lfd_retargeter *rt, lfd_motion *m, double *work, lfd
    body, and those around them, get the arms' IK with the clearance pairs'
    margins, hands kept.  Returns the frames changed (>= 0) or a status. */
 int lfd_rt_arms_guard(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err);
+
+/* The torque step (lfd_retarget_torque.c): the joints with no foot below
+   them are brought within their torque limits where they ask more than
+   TORQUE_STEP_ON of them, by the smallest change of their own angles. */
+#define TORQUE_STEP_ON 0.95   /* a joint over this share of its limit gets the step */
+#define TORQUE_STEP_AIM 0.90  /* ... which aims at this share there */
+#define TORQUE_STEP_HIT 1e4   /* ... weight of that aim, per (torque / limit)^2 */
+#define TORQUE_STEP_KEEP 0.1  /* ... weight of the torque staying as it was elsewhere in the window */
+#define TORQUE_STEP_WINDOW_S 0.3 /* ... the window reaches this far on either side of the peaks */
+#define TORQUE_STEP_ROUNDS 20 /* ... rounds at most, the exact torques computed again after each */
+#define TORQUE_STEP_SENS_RAD 1e-4 /* ... the step of its torque's derivative by the joint's angle */
+#define TORQUE_STEP_MAX_RAD 0.15 /* ... a joint moves at most this far from its angle before the step */
+#define TORQUE_STEP_ACTIVE_ITERS 20 /* ... solves of a window, the rows over the aim found again after each */
+#define TORQUE_STEP_WINDOW_MAX 90 /* ... frames in a window at most */
+#define TORQUE_STEP_ZMP_W 1e4 /* ... weight of the ZMP staying where it was, per m^2 a frame */
+#define TORQUE_STEP_ZMP_MIN_FZ 0.1 /* ... where the ground carries this share of the weight at least */
+typedef struct lfd_rt_torque_fig {
+    double ratio_before, ratio_after; /* the upper joints' largest torque over their limits */
+    double change_max_rad;            /* the largest change of a joint angle */
+    int windows;                      /* windows corrected */
+} lfd_rt_torque_fig;
+int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *m, lfd_rt_torque_fig *fig, lfd_err *err);
 /* the human's joints and segment frames smoothed over the clip */
 int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps);
 /* natural cubic spline through n knots (stride sx) evaluated at every
