@@ -273,6 +273,8 @@ int lfd_rt_arms_guard(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err);
 #define TORQUE_STEP_WINDOW_MAX 90 /* ... frames in a window at most */
 #define TORQUE_STEP_ZMP_W 1e4 /* ... weight of the ZMP staying where it was, per m^2 a frame */
 #define TORQUE_STEP_ZMP_MIN_FZ 0.1 /* ... where the ground carries this share of the weight at least */
+#define TORQUE_STEP_ZMP_TOL_M 1e-3 /* ... or leaves a ZMP this much further outside its support */
+#define TORQUE_STEP_DEPTH_TOL_M 1e-4 /* ... a change that takes two bodies this much further into each other is refused */
 typedef struct lfd_rt_torque_fig {
     double ratio_before, ratio_after; /* the upper joints' largest torque over their limits */
     double change_max_rad;            /* the largest change of a joint angle */

@@ -21,8 +21,11 @@
     angle through the derivative of its torque (gravity's lever, mostly), and
     the root's column of the inertia and that derivative move the ZMP.  The
     torques are then computed again exactly; a change is kept only if it
-    lowers the worst torque of the frames it moved (change_helps), and the
-    step repeats on what is left (TORQUE_STEP_ROUNDS), joint by joint.
+    lowers the worst torque of the frames it moved (change_helps), leaves no
+    ZMP further outside its support (zmp_further) and puts no arm further
+    into the body or the floor than it was (self_depth); else half of it,
+    then a quarter, is tried.  The step repeats on what is left
+    (TORQUE_STEP_ROUNDS), joint by joint.
 
     On G1's bend-scoop (30 fps) the waist pitch asks 1.28 of its 35 N m:
     the trunk is bent to the end of the waist's range while the pelvis
@@ -85,6 +88,10 @@ typedef struct {
     double *zc;          /* n x nu x 2: the ZMP's move per unit of an upper joint's acceleration */
     double *zs;          /* n x 2: ... per unit of the joint's angle (the joint a window corrects) */
     double weight_n;     /* the robot's weight */
+    double *depth0, *depth1; /* a window's self-penetration per frame, before and after a change */
+    double *zmp_out;     /* n: how far the ZMP lies outside the support (m) */
+    double *zmp_out0;    /* a window's zmp_out before a change */
+    double *zmp;         /* n x 2: the ZMP (NaN where the ground carries too little) */
     int *ju;      /* nu upper joints */
     int nu;
 } torque_ws;
@@ -140,6 +147,55 @@ static void zmp_move(const mjData *d, int root_body, double fz, const double *df
     out[1] = (N[0] - p[2] * df[1]) / fz;
 }
 
+/* How far (m, 0 inside) the ZMP of the root's generalized forces f lies
+   outside the support polygon of the pose in d: the hull of the sole corners
+   within DYN_CONTACT_M of the floor, the corners lfd check loads.  0 where
+   no corner is that low or the ground carries under TORQUE_STEP_ZMP_MIN_FZ
+   of the weight (nothing for the step to keep there). */
+static double zmp_outside(const lfd_robot *r, const mjData *d, const double *f, double fz,
+                          double weight_n, double zmp[2])
+{
+    zmp[0] = zmp[1] = NAN;
+    if (!r->floating || !(fz > TORQUE_STEP_ZMP_MIN_FZ * weight_n))
+        return 0;
+    /* the ZMP: the root's origin plus zmp_move's terms of the whole wrench */
+    zmp_move(d, r->root_body, fz, f, zmp);
+    zmp[0] += d->xpos[3 * r->root_body];
+    zmp[1] += d->xpos[3 * r->root_body + 1];
+    double pts[2 * 2 * LFD_RT_MAX_SUPPORT], p[3];
+    int np = 0;
+    for (int s = 0; s < 2; s++) {
+        if (r->feet[s].body_id < 0)
+            continue;
+        for (int k = 0; k < 4; k++) {
+            lfd_robot_sole_corner(d, &r->feet[s], k, p);
+            if (p[2] < DYN_CONTACT_M) {
+                pts[2 * np] = p[0];
+                pts[2 * np + 1] = p[1];
+                np++;
+            }
+        }
+    }
+    if (np == 0)
+        return 0;
+    const double *z = zmp;
+    int nh = lfd_rt_hull2(pts, np);
+    if (nh < 3) {
+        /* a segment or a point: the distance to it */
+        double best = INFINITY;
+        for (int i = 0; i < nh; i++) {
+            const double *a = pts + 2 * i, *b = pts + 2 * ((i + 1) % nh);
+            double ab[2] = {b[0] - a[0], b[1] - a[1]}, l2 = ab[0] * ab[0] + ab[1] * ab[1];
+            double u = l2 > 0 ? ((z[0] - a[0]) * ab[0] + (z[1] - a[1]) * ab[1]) / l2 : 0;
+            u = fmin(fmax(u, 0), 1);
+            best = fmin(best, hypot(z[0] - a[0] - u * ab[0], z[1] - a[1] - u * ab[1]));
+        }
+        return best;
+    }
+    double depth = lfd_rt_poly_depth(pts, nh, z);
+    return depth < 0 ? -depth : 0;
+}
+
 /* The upper joints' torques at frames [t0, t1], from the motion's finite
    differences as lfd check takes them, and on a floating robot the root's
    needs (w->froot); with lin, what a window's solve reads as well: their
@@ -159,6 +215,7 @@ static void torques(const lfd_robot *r, const lfd_motion *mo, torque_ws *w, int 
         double fz = r->floating ? w->f[2] : 0;
         if (r->floating)
             memcpy(w->froot + 6 * (size_t)t, w->f, 6 * sizeof(double));
+        w->zmp_out[t] = zmp_outside(r, w->d, w->f, fz, w->weight_n, w->zmp + 2 * (size_t)t);
         for (int u = 0; u < w->nu; u++) {
             int a = r->joints[w->ju[u]].dof_adr;
             w->tau[(size_t)t * w->nu + u] = w->f[a];
@@ -293,6 +350,48 @@ static int window_solve(const lfd_robot_joint *J, torque_ws *w, int u, int a, in
     return 0;
 }
 
+/* The deepest penetration (m, 0 for none) at each frame of [t0, t1] of mo
+   between two of the robot's bodies that lfd check does not exempt (itself,
+   parent and child, the description's and the MJCF's exclusions) or
+   between a body and the floor, into depth[t]; with before (the same of the
+   motion before a change), returns 1 if some frame is deeper than it was
+   (a change may not push an arm into the body or a hand into the floor),
+   else 0. */
+static int self_depth(const lfd_robot *r, const lfd_motion *mo, torque_ws *w, int t0, int t1,
+                      double *depth, const double *before)
+{
+    const mjModel *m = r->m;
+    mjData *d = w->d;
+    int deeper = 0;
+    for (int t = t0; t <= t1; t++) {
+        memcpy(d->qpos, lfd_motion_frame(mo, t), (size_t)m->nq * sizeof(double));
+        mj_kinematics(m, d);
+        mj_collision(m, d);
+        double deep = 0;
+        for (int i = 0; i < d->ncon; i++) {
+            const mjContact *con = &d->contact[i];
+            int b1 = m->geom_bodyid[con->geom1], b2 = m->geom_bodyid[con->geom2];
+            if (-con->dist > deep && !(b1 && b2 && lfd_robot_pair_excluded(r, b1, b2)))
+                deep = -con->dist;
+        }
+        depth[t - t0] = deep;
+        if (before && deep > before[t - t0] + TORQUE_STEP_DEPTH_TOL_M)
+            deeper = 1;
+    }
+    return deeper;
+}
+
+/* 1 if a frame of [t0, t1] has its ZMP further outside the support than
+   before the change (w->zmp_out0) by more than TORQUE_STEP_ZMP_TOL_M: the
+   external help lfd check finds there would grow */
+static int zmp_further(const torque_ws *w, int t0, int t1)
+{
+    for (int t = t0; t <= t1; t++)
+        if (w->zmp_out[t] > w->zmp_out0[t - t0] + TORQUE_STEP_ZMP_TOL_M)
+            return 1;
+    return 0;
+}
+
 /* the largest |torque| / limit of each upper joint over frames [t0, t1], into out[nu] */
 static void worst_ratios(const lfd_robot *r, const torque_ws *w, int t0, int t1, double *out)
 {
@@ -350,6 +449,7 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
     w.act = malloc((size_t)n);
     w.froot = malloc((size_t)n * (8 + 2 * (size_t)w.nu) * sizeof(double));
     w.weight_n = r->mass_kg * 9.81;
+    w.depth0 = malloc((size_t)n * 6 * sizeof(double));
     int wmax = TORQUE_STEP_WINDOW_MAX < n ? TORQUE_STEP_WINDOW_MAX : n;
     w.H = malloc(((size_t)wmax * (size_t)wmax + lfd_boxqp_ws_doubles(wmax)) * sizeof(double));
     w.orig = malloc((size_t)n * w.nu * sizeof(double));
@@ -357,7 +457,7 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
     w.wb = malloc((size_t)w.nu * 2 * sizeof(double));
     w.sens = calloc((size_t)n + (size_t)m->nq, sizeof(double));
     q0 = malloc((size_t)n * sizeof(double));
-    if (!w.d || !w.vh || !w.qvel || !w.tau || !w.inert || !w.x || !q0 || !w.orig || !w.skip || !w.wb || !w.sens || !w.act || !w.H || !w.froot) {
+    if (!w.d || !w.vh || !w.qvel || !w.tau || !w.inert || !w.x || !q0 || !w.orig || !w.skip || !w.wb || !w.sens || !w.act || !w.H || !w.froot || !w.depth0) {
         rc = lfd_fail(err, LFD_ENOMEM, "out of memory for the torque step (%d frames)", n);
         goto done;
     }
@@ -365,6 +465,10 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
     w.qpws = w.H + (size_t)wmax * (size_t)wmax;
     w.zs = w.froot + 6 * (size_t)n;
     w.zc = w.zs + 2 * (size_t)n;
+    w.depth1 = w.depth0 + n;
+    w.zmp_out = w.depth0 + 2 * (size_t)n;
+    w.zmp_out0 = w.depth0 + 3 * (size_t)n;
+    w.zmp = w.depth0 + 4 * (size_t)n;
     w.qacc = w.qvel + nv;
     w.f = w.qvel + 2 * nv;
     w.rhs = w.x + n;
@@ -408,29 +512,36 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
                 /* the frames whose torques the change moves, and their worst before it */
                 int e0 = a - 1 > 0 ? a - 1 : 0, e1 = b + 2 < n ? b + 2 : n - 1;
                 worst_ratios(r, &w, e0, e1, w.wb);
+                self_depth(r, mo, &w, e0, e1, w.depth0, NULL);
+                memcpy(w.zmp_out0, w.zmp_out + e0, (size_t)(e1 - e0 + 1) * sizeof(double));
                 for (int k = e0; k <= e1; k++)
                     q0[k] = lfd_motion_frame(mo, k)[J->qpos_adr];
                 int r0 = a - 1 > 1 ? a - 1 : 1, r1 = b + 1 < n - 2 ? b + 1 : n - 2; /* window_solve's rows */
                 torques(r, mo, &w, r0, r1, 1);
                 position_sens(r, mo, &w, u, r0, r1);
+                /* the change, or half or a quarter of it where the whole one
+                   does not help or pushes an arm into the body */
+                int kept = 0;
+                double step = isfinite(J->vel_max) && J->vel_max > 0 ? J->vel_max / mo->fps * (1 - 1e-9) : INFINITY;
                 if (window_solve(J, &w, u, a, b, mo->fps, n) == 0) {
-                    for (int k = a; k <= b; k++) {
-                        double *v = lfd_motion_frame(mo, k) + J->qpos_adr;
-                        *v = fmin(fmax(*v + w.x[k - a], J->range_lo), J->range_hi);
+                    for (double scale = 1; !kept && scale > 0.2; scale *= 0.5) {
+                        for (int k = a; k <= b; k++) {
+                            double *v = lfd_motion_frame(mo, k) + J->qpos_adr;
+                            *v = fmin(fmax(q0[k] + scale * w.x[k - a], J->range_lo), J->range_hi);
+                        }
+                        /* the velocity limit as a hard bound, as the passes keep it */
+                        for (int k = a; k <= e1; k++) {
+                            double *v = lfd_motion_frame(mo, k) + J->qpos_adr;
+                            double p = lfd_motion_frame(mo, k - 1)[J->qpos_adr];
+                            *v = fmin(fmax(k > b ? q0[k] : *v, p - step), p + step);
+                        }
+                        torques(r, mo, &w, e0, e1, 0);
+                        worst_ratios(r, &w, e0, e1, w.wa);
+                        kept = change_helps(&w, u, w.wb, w.wa) && !zmp_further(&w, e0, e1) &&
+                               !self_depth(r, mo, &w, e0, e1, w.depth1, w.depth0);
                     }
-                    /* the velocity limit as a hard bound, as the passes keep it */
-                    double step = isfinite(J->vel_max) && J->vel_max > 0 ? J->vel_max / mo->fps * (1 - 1e-9)
-                                                                         : INFINITY;
-                    for (int k = a; k <= e1; k++) {
-                        double *v = lfd_motion_frame(mo, k) + J->qpos_adr;
-                        double p = lfd_motion_frame(mo, k - 1)[J->qpos_adr];
-                        *v = fmin(fmax(*v, p - step), p + step);
-                    }
-                    torques(r, mo, &w, e0, e1, 0);
                 }
-                /* kept only if the worst torque there came down */
-                worst_ratios(r, &w, e0, e1, w.wa);
-                if (change_helps(&w, u, w.wb, w.wa)) {
+                if (kept) {
                     for (int k = e0; k <= e1; k++) {
                         double dq = fabs(lfd_motion_frame(mo, k)[J->qpos_adr] - w.orig[(size_t)k * w.nu + u]);
                         fig->change_max_rad = fmax(fig->change_max_rad, dq);
@@ -458,6 +569,7 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
             fig->ratio_after = fmax(fig->ratio_after, a);
         }
 done:
+    free(w.depth0);
     free(w.froot);
     free(w.H);
     free(w.act);
