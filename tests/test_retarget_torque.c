@@ -60,28 +60,29 @@ static check_fig check_of(const lfd_robot *r, const lfd_motion *m, int kind, int
 }
 
 /* G1 standing 3 s at 30 fps, its waist bowing by bow_rad and back: the
-   bow rises over ramp_s from 1.0 s, holds 0.2 s, comes back over ramp_s */
-static int g1_bow(lfd_robot **r, lfd_motion *m, double bow_rad, double ramp_s)
+   bow rises over ramp_s from 1.0 s, holds 0.2 s, comes back over ramp_s;
+   into m, and a copy into m0 */
+static int g1_bow(lfd_robot **r, lfd_motion *m, lfd_motion *m0, double bow_rad, double ramp_s)
 {
     lfd_err err = {0};
+    memset(m, 0, sizeof *m);
+    memset(m0, 0, sizeof *m0);
     CHECK_OK(lfd_robot_load(r, "g1", &err), &err);
     if (!*r)
         return 0;
     CHECK_OK(lfd_pose_stand(*r, m, 3.0, 30, &err), &err);
     CHECK_EQ_INT(lfd_pose_add_joint(*r, m, "waist_pitch_joint", bow_rad, 1.0, 1.2 + ramp_s, ramp_s), 1);
-    return 1;
+    CHECK_OK(lfd_motion_copy(m0, m, &err), &err);
+    return m0->nframes == m->nframes;
 }
 
 TEST(retarget_torque_step_brings_a_quick_bow_within_the_waist_limit)
 {
     lfd_robot *r = NULL;
     lfd_motion m, m0;
-    memset(&m, 0, sizeof m);
-    memset(&m0, 0, sizeof m0);
-    if (!g1_bow(&r, &m, 0.45, 0.2))
+    if (!g1_bow(&r, &m, &m0, 0.45, 0.2))
         return;
     lfd_err err = {0};
-    CHECK_OK(lfd_motion_copy(&m0, &m, &err), &err);
     int jw = lfd_robot_find_joint(r, "waist_pitch_joint");
     CHECK(jw >= 0);
     const lfd_robot_joint *W = &r->joints[jw];
@@ -134,13 +135,10 @@ TEST(retarget_torque_step_leaves_a_feasible_motion_unchanged)
 {
     lfd_robot *r = NULL;
     lfd_motion m, m0;
-    memset(&m, 0, sizeof m);
-    memset(&m0, 0, sizeof m0);
     /* the same bow, slow: its torques are well within the limits */
-    if (!g1_bow(&r, &m, 0.3, 1.0))
+    if (!g1_bow(&r, &m, &m0, 0.3, 1.0))
         return;
     lfd_err err = {0};
-    CHECK_OK(lfd_motion_copy(&m0, &m, &err), &err);
     lfd_rt_torque_fig fig;
     CHECK_OK(lfd_rt_torque_step(r, &m, &fig, &err), &err);
     CHECK_EQ_INT(fig.windows, 0);
@@ -153,6 +151,44 @@ TEST(retarget_torque_step_leaves_a_feasible_motion_unchanged)
     lfd_robot_free(&r);
 }
 
+/* A ../shared clip and G1 loaded (skips without ../shared and under
+   Valgrind: what); 0 if either failed to load (the failure checked). */
+static int shared_g1(const char *name, const char *what, lfd_robot **r, lfd_human *h)
+{
+    const char *dir = lfd_test_shared("data/mocap");
+    if (!dir)
+        SKIP("../shared/data/mocap not found (set LFD_SHARED)");
+    if (lfd_test_under_valgrind())
+        SKIP(what);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    lfd_err err = {0};
+    *r = NULL;
+    memset(h, 0, sizeof *h);
+    CHECK_OK(lfd_robot_load(r, "g1", &err), &err);
+    CHECK_OK(lfd_human_load(h, path, NULL, &err), &err);
+    if (*r && h->nframes)
+        return 1;
+    lfd_robot_free(r);
+    lfd_human_free(h);
+    return 0;
+}
+
+/* h retargeted onto r at 30 fps with the defaults, the torque step on or off */
+static int retarget_30(const lfd_robot *r, const lfd_human *h, int torque_step, lfd_motion *m,
+                       lfd_retarget_report *rep)
+{
+    lfd_err err = {0};
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    o.progress = 0;
+    o.fps = 30;
+    o.torque_step = torque_step;
+    int rc = lfd_retarget_human(r, h, &o, m, rep, &err);
+    CHECK_OK(rc, &err);
+    return rc;
+}
+
 /* The CMU bend-scoop onto G1 at 30 fps (default options): the waist pitch
    asked 1.28 of its 35 N m before the step (the trunk bent to the end of
    the waist's range while the pelvis reverses its fall at the squat's
@@ -160,34 +196,16 @@ TEST(retarget_torque_step_leaves_a_feasible_motion_unchanged)
    passes (warn), the hands within the report's 3 cm. */
 TEST(retarget_torque_step_bend_scoop_g1_passes)
 {
-    const char *dir = lfd_test_shared("data/mocap");
-    if (!dir)
-        SKIP("../shared/data/mocap not found (set LFD_SHARED)");
-    if (lfd_test_under_valgrind())
-        SKIP("retargets an 18 s clip twice: too slow under Valgrind");
-    char path[1200];
-    snprintf(path, sizeof path, "%s/cmu_daz_02_06_bend_scoop_lift.bvh", dir);
-    lfd_err err = {0};
     lfd_robot *r = NULL;
     lfd_human h;
-    memset(&h, 0, sizeof h);
-    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
-    CHECK_OK(lfd_human_load(&h, path, NULL, &err), &err);
-    if (!r || !h.nframes) {
-        lfd_robot_free(&r);
-        lfd_human_free(&h);
+    if (!shared_g1("cmu_daz_02_06_bend_scoop_lift.bvh", "retargets an 18 s clip twice: too slow under Valgrind", &r, &h))
         return;
-    }
     int jw = lfd_robot_find_joint(r, "waist_pitch_joint");
     for (int on = 1; on >= 0; on--) {
-        lfd_retarget_opts o;
-        lfd_retarget_opts_init(&o);
-        o.progress = 0;
-        o.fps = 30;
-        o.torque_step = on;
         lfd_motion m;
         lfd_retarget_report rep;
-        CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+        if (retarget_30(r, &h, on, &m, &rep))
+            break;
         check_fig cf = check_of(r, &m, LFD_CK_TORQUE, -1);
         if (on) {
             CHECK_EQ_INT(rep.torque_step_ran, 1);
@@ -219,35 +237,18 @@ TEST(retarget_torque_step_bend_scoop_g1_passes)
    self-collision and floor depths of the motion without the step. */
 TEST(retarget_torque_step_pushes_no_arm_into_the_body_jumps_g1)
 {
-    const char *dir = lfd_test_shared("data/mocap");
-    if (!dir)
-        SKIP("../shared/data/mocap not found (set LFD_SHARED)");
-    if (lfd_test_under_valgrind())
-        SKIP("retargets a 23 s clip twice: too slow under Valgrind");
-    char path[1200];
-    snprintf(path, sizeof path, "%s/cmu_01_01_playground_jumps.bvh", dir);
-    lfd_err err = {0};
     lfd_robot *r = NULL;
     lfd_human h;
-    memset(&h, 0, sizeof h);
-    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
-    CHECK_OK(lfd_human_load(&h, path, NULL, &err), &err);
-    if (!r || !h.nframes) {
-        lfd_robot_free(&r);
-        lfd_human_free(&h);
+    if (!shared_g1("cmu_01_01_playground_jumps.bvh", "retargets a 23 s clip twice: too slow under Valgrind", &r, &h))
         return;
-    }
+    lfd_err err = {0};
     double self[2] = {-1, -1}, floor[2] = {-1, -1};
     int windows = 0;
     for (int on = 0; on < 2; on++) {
-        lfd_retarget_opts o;
-        lfd_retarget_opts_init(&o);
-        o.progress = 0;
-        o.fps = 30;
-        o.torque_step = on;
         lfd_motion m;
         lfd_retarget_report rep;
-        CHECK_OK(lfd_retarget_human(r, &h, &o, &m, &rep, &err), &err);
+        if (retarget_30(r, &h, on, &m, &rep))
+            break;
         if (on)
             windows = rep.torque_windows;
         lfd_check_report *cr = NULL;
