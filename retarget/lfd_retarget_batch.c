@@ -1039,7 +1039,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
             lfd_rt_torque_fig tf;
             if ((rc = lfd_rt_torque_step(r, m, &tf, err)))
                 goto done;
-            rep->torque_step_ran = 1;
+            rep->torque_step_ran = tf.measured;
             rep->torque_before = tf.ratio_before;
             rep->torque_after = tf.ratio_after;
             rep->torque_change_max_rad = tf.change_max_rad;

@@ -270,12 +270,13 @@ int lfd_rt_arms_guard(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err);
 #define TORQUE_STEP_SENS_RAD 1e-4 /* ... the step of its torque's derivative by the joint's angle */
 #define TORQUE_STEP_MAX_RAD 0.15 /* ... a joint moves at most this far from its angle before the step */
 #define TORQUE_STEP_ACTIVE_ITERS 20 /* ... solves of a window, the rows over the aim found again after each */
-#define TORQUE_STEP_WINDOW_MAX 90 /* ... frames in a window at most */
+#define TORQUE_STEP_WINDOW_MAX 90 /* ... frames in a window at most (more where one peak's window is longer) */
 #define TORQUE_STEP_ZMP_W 1e4 /* ... weight of the ZMP staying where it was, per m^2 a frame */
 #define TORQUE_STEP_ZMP_MIN_FZ 0.1 /* ... where the ground carries this share of the weight at least */
 #define TORQUE_STEP_ZMP_TOL_M 1e-3 /* ... or leaves a ZMP this much further outside its support */
 #define TORQUE_STEP_DEPTH_TOL_M 1e-4 /* ... a change that takes two bodies this much further into each other is refused */
 typedef struct lfd_rt_torque_fig {
+    int measured;                     /* 1: the torques were computed (some upper joint, 5 frames or more) */
     double ratio_before, ratio_after; /* the upper joints' largest torque over their limits */
     double change_max_rad;            /* the largest change of a joint angle */
     int windows;                      /* windows corrected */

@@ -88,10 +88,11 @@ typedef struct {
     double *zc;          /* n x nu x 2: the ZMP's move per unit of an upper joint's acceleration */
     double *zs;          /* n x 2: ... per unit of the joint's angle (the joint a window corrects) */
     double weight_n;     /* the robot's weight */
-    double *depth0, *depth1; /* a window's self-penetration per frame, before and after a change */
+    double *depth0, *depth1; /* a window's penetrations per frame (self, floor), before and after a change */
+    mjData *dc;          /* with contact buffers, for the penetrations (made when first needed) */
+    int wmax;            /* frames in a window at most */
     double *zmp_out;     /* n: how far the ZMP lies outside the support (m) */
     double *zmp_out0;    /* a window's zmp_out before a change */
-    double *zmp;         /* n x 2: the ZMP (NaN where the ground carries too little) */
     int *ju;      /* nu upper joints */
     int nu;
 } torque_ws;
@@ -153,11 +154,11 @@ static void zmp_move(const mjData *d, int root_body, double fz, const double *df
    no corner is that low or the ground carries under TORQUE_STEP_ZMP_MIN_FZ
    of the weight (nothing for the step to keep there). */
 static double zmp_outside(const lfd_robot *r, const mjData *d, const double *f, double fz,
-                          double weight_n, double zmp[2])
+                          double weight_n)
 {
-    zmp[0] = zmp[1] = NAN;
     if (!r->floating || !(fz > TORQUE_STEP_ZMP_MIN_FZ * weight_n))
         return 0;
+    double zmp[2];
     /* the ZMP: the root's origin plus zmp_move's terms of the whole wrench */
     zmp_move(d, r->root_body, fz, f, zmp);
     zmp[0] += d->xpos[3 * r->root_body];
@@ -215,13 +216,14 @@ static void torques(const lfd_robot *r, const lfd_motion *mo, torque_ws *w, int 
         double fz = r->floating ? w->f[2] : 0;
         if (r->floating)
             memcpy(w->froot + 6 * (size_t)t, w->f, 6 * sizeof(double));
-        w->zmp_out[t] = zmp_outside(r, w->d, w->f, fz, w->weight_n, w->zmp + 2 * (size_t)t);
+        w->zmp_out[t] = zmp_outside(r, w->d, w->f, fz, w->weight_n);
         for (int u = 0; u < w->nu; u++) {
             int a = r->joints[w->ju[u]].dof_adr;
             w->tau[(size_t)t * w->nu + u] = w->f[a];
             if (!lin)
                 continue;
-            w->inert[(size_t)t * w->nu + u] = w->d->qM[m->dof_Madr[a]] + m->dof_armature[a];
+            /* mj_crb's diagonal holds the armature already */
+            w->inert[(size_t)t * w->nu + u] = w->d->qM[m->dof_Madr[a]];
             double *zc = w->zc + 2 * ((size_t)t * w->nu + u);
             zc[0] = zc[1] = 0;
             if (!(fz > TORQUE_STEP_ZMP_MIN_FZ * w->weight_n))
@@ -280,6 +282,8 @@ static int window_solve(const lfd_robot_joint *J, torque_ws *w, int u, int a, in
                         int n)
 {
     int nw = b - a + 1;
+    if (nw < 1 || nw > w->wmax)
+        return -1;
     double L = J->torque_max, f2 = fps * fps;
     int r0 = a - 1 > 1 ? a - 1 : 1, r1 = b + 1 < n - 2 ? b + 1 : n - 2; /* the rows' frames */
     double *lo = w->lo, *hi = w->hi, *x = w->x, *H = w->H, *g = w->rhs;
@@ -350,32 +354,54 @@ static int window_solve(const lfd_robot_joint *J, torque_ws *w, int u, int a, in
     return 0;
 }
 
-/* The deepest penetration (m, 0 for none) at each frame of [t0, t1] of mo
-   between two of the robot's bodies that lfd check does not exempt (itself,
-   parent and child, the description's and the MJCF's exclusions) or
-   between a body and the floor, into depth[t]; with before (the same of the
-   motion before a change), returns 1 if some frame is deeper than it was
-   (a change may not push an arm into the body or a hand into the floor),
-   else 0. */
+static int make_full_data_cb(void *p)
+{
+    void **a = p;
+    a[1] = mj_makeData((const mjModel *)a[0]);
+    return a[1] ? LFD_OK : LFD_ENOMEM;
+}
+
+/* The deepest penetration (m, 0 for none) at each frame t of [t0, t1] of
+   mo between two of the robot's bodies that lfd check does not exempt
+   (itself, parent and child, the description's and the MJCF's exclusions),
+   into depth[2 (t - t0)], and between a body and the floor, into
+   depth[2 (t - t0) + 1]; with before (the same of the motion before a
+   change), returns 1 if either is deeper than it was at some frame (a
+   change may not push an arm into the body or a hand into the floor) or
+   MuJoCo's contact buffer filled (contacts unseen), else 0; a status < 0
+   when the collision data cannot be made.  The contact buffers' mjData is
+   made on the first call (a step with no window needs none). */
 static int self_depth(const lfd_robot *r, const lfd_motion *mo, torque_ws *w, int t0, int t1,
-                      double *depth, const double *before)
+                      double *depth, const double *before, lfd_err *err)
 {
     const mjModel *m = r->m;
-    mjData *d = w->d;
+    if (!w->dc) {
+        void *a[2] = {(void *)m, NULL};
+        int rc = lfd_mj_call(make_full_data_cb, a, err);
+        if (rc)
+            return rc;
+        w->dc = a[1];
+    }
+    mjData *d = w->dc;
     int deeper = 0;
     for (int t = t0; t <= t1; t++) {
         memcpy(d->qpos, lfd_motion_frame(mo, t), (size_t)m->nq * sizeof(double));
         mj_kinematics(m, d);
         mj_collision(m, d);
-        double deep = 0;
+        double self = 0, floor = 0;
         for (int i = 0; i < d->ncon; i++) {
             const mjContact *con = &d->contact[i];
             int b1 = m->geom_bodyid[con->geom1], b2 = m->geom_bodyid[con->geom2];
-            if (-con->dist > deep && !(b1 && b2 && lfd_robot_pair_excluded(r, b1, b2)))
-                deep = -con->dist;
+            if (!b1 || !b2)
+                floor = fmax(floor, -con->dist);
+            else if (!lfd_robot_pair_excluded(r, b1, b2))
+                self = fmax(self, -con->dist);
         }
-        depth[t - t0] = deep;
-        if (before && deep > before[t - t0] + TORQUE_STEP_DEPTH_TOL_M)
+        double *dt = depth + 2 * (t - t0);
+        dt[0] = self;
+        dt[1] = floor;
+        if (before && (d->ncon >= m->nconmax || self > before[2 * (t - t0)] + TORQUE_STEP_DEPTH_TOL_M ||
+                       floor > before[2 * (t - t0) + 1] + TORQUE_STEP_DEPTH_TOL_M))
             deeper = 1;
     }
     return deeper;
@@ -440,7 +466,7 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
     double *q0 = NULL;
     if (w.nu == 0)
         goto done;
-    w.d = mj_makeData(m);
+    w.d = lfd_mj_make_data_kin(m);
     w.vh = malloc((size_t)n * nv * sizeof(double));
     w.qvel = malloc((size_t)nv * 3 * sizeof(double));
     w.tau = malloc((size_t)n * w.nu * sizeof(double));
@@ -450,10 +476,17 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
     w.froot = malloc((size_t)n * (8 + 2 * (size_t)w.nu) * sizeof(double));
     w.weight_n = r->mass_kg * 9.81;
     w.depth0 = malloc((size_t)n * 6 * sizeof(double));
-    int wmax = TORQUE_STEP_WINDOW_MAX < n ? TORQUE_STEP_WINDOW_MAX : n;
+    /* a window: TORQUE_STEP_WINDOW_S either side of a peak, and the peaks
+       within reach of it up to TORQUE_STEP_WINDOW_MAX frames (more where one
+       peak's window is longer: at 147 fps and over) */
+    int half = (int)ceil(TORQUE_STEP_WINDOW_S * mo->fps);
+    int wmax = 2 * half + 1 > TORQUE_STEP_WINDOW_MAX ? 2 * half + 1 : TORQUE_STEP_WINDOW_MAX;
+    wmax = wmax < n ? wmax : n;
+    w.wmax = wmax;
     w.H = malloc(((size_t)wmax * (size_t)wmax + lfd_boxqp_ws_doubles(wmax)) * sizeof(double));
     w.orig = malloc((size_t)n * w.nu * sizeof(double));
-    w.skip = calloc((size_t)n * w.nu, 1);
+    size_t nskip = (size_t)n * (size_t)w.nu;
+    w.skip = calloc(nskip, 1);
     w.wb = malloc((size_t)w.nu * 2 * sizeof(double));
     w.sens = calloc((size_t)n + (size_t)m->nq, sizeof(double));
     q0 = malloc((size_t)n * sizeof(double));
@@ -465,10 +498,9 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
     w.qpws = w.H + (size_t)wmax * (size_t)wmax;
     w.zs = w.froot + 6 * (size_t)n;
     w.zc = w.zs + 2 * (size_t)n;
-    w.depth1 = w.depth0 + n;
-    w.zmp_out = w.depth0 + 2 * (size_t)n;
-    w.zmp_out0 = w.depth0 + 3 * (size_t)n;
-    w.zmp = w.depth0 + 4 * (size_t)n;
+    w.depth1 = w.depth0 + 2 * (size_t)n;
+    w.zmp_out = w.depth0 + 4 * (size_t)n;
+    w.zmp_out0 = w.depth0 + 5 * (size_t)n;
     w.qacc = w.qvel + nv;
     w.f = w.qvel + 2 * nv;
     w.rhs = w.x + n;
@@ -476,8 +508,8 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
     w.hi = w.x + 3 * n;
     w.wa = w.wb + w.nu;
     w.qpert = w.sens + n;
-    int half = (int)ceil(TORQUE_STEP_WINDOW_S * mo->fps);
     torques(r, mo, &w, 0, n - 1, 0);
+    fig->measured = 1;
     for (int u = 0; u < w.nu; u++)
         for (int t = 0; t < n; t++) {
             double a = fabs(w.tau[(size_t)t * w.nu + u]) / r->joints[w.ju[u]].torque_max;
@@ -492,7 +524,7 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
     for (int round = 0; round < TORQUE_STEP_ROUNDS; round++) {
         int changed = 0;
         /* a peak a change did not bring down is tried again after other changes */
-        memset(w.skip, 0, (size_t)n * w.nu);
+        memset(w.skip, 0, nskip);
         for (int u = 0; u < w.nu; u++) {
             const lfd_robot_joint *J = &r->joints[w.ju[u]];
             double on = TORQUE_STEP_ON * J->torque_max;
@@ -511,8 +543,12 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
                 int a = t - half > 1 ? t - half : 1, b = last + half < n - 2 ? last + half : n - 2;
                 /* the frames whose torques the change moves, and their worst before it */
                 int e0 = a - 1 > 0 ? a - 1 : 0, e1 = b + 2 < n ? b + 2 : n - 1;
+                /* the first frame takes the second's acceleration, the last the one before it */
+                e0 = e0 == 1 ? 0 : e0;
+                e1 = e1 == n - 2 ? n - 1 : e1;
                 worst_ratios(r, &w, e0, e1, w.wb);
-                self_depth(r, mo, &w, e0, e1, w.depth0, NULL);
+                if ((rc = self_depth(r, mo, &w, e0, e1, w.depth0, NULL, err)) < 0)
+                    goto done;
                 memcpy(w.zmp_out0, w.zmp_out + e0, (size_t)(e1 - e0 + 1) * sizeof(double));
                 for (int k = e0; k <= e1; k++)
                     q0[k] = lfd_motion_frame(mo, k)[J->qpos_adr];
@@ -529,16 +565,32 @@ int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *mo, lfd_rt_torque_fig *fi
                             double *v = lfd_motion_frame(mo, k) + J->qpos_adr;
                             *v = fmin(fmax(q0[k] + scale * w.x[k - a], J->range_lo), J->range_hi);
                         }
-                        /* the velocity limit as a hard bound, as the passes keep it */
-                        for (int k = a; k <= e1; k++) {
+                        /* the velocity limit as a hard bound, as the passes keep it,
+                           through the frame after the window; a change the clamp
+                           would carry further (past the frames whose torques are
+                           measured again) is not taken */
+                        for (int k = a; k <= b + 1 && k < n; k++) {
                             double *v = lfd_motion_frame(mo, k) + J->qpos_adr;
                             double p = lfd_motion_frame(mo, k - 1)[J->qpos_adr];
                             *v = fmin(fmax(k > b ? q0[k] : *v, p - step), p + step);
                         }
+                        int carried = 0;
+                        if (b + 2 < n) {
+                            double v2 = lfd_motion_frame(mo, b + 2)[J->qpos_adr];
+                            double d1 = fabs(v2 - lfd_motion_frame(mo, b + 1)[J->qpos_adr]);
+                            carried = d1 > fmax(step, fabs(v2 - q0[b + 1])) + 1e-12;
+                        }
                         torques(r, mo, &w, e0, e1, 0);
                         worst_ratios(r, &w, e0, e1, w.wa);
-                        kept = change_helps(&w, u, w.wb, w.wa) && !zmp_further(&w, e0, e1) &&
-                               !self_depth(r, mo, &w, e0, e1, w.depth1, w.depth0);
+                        kept = !carried && change_helps(&w, u, w.wb, w.wa) && !zmp_further(&w, e0, e1);
+                        if (kept) {
+                            int deeper = self_depth(r, mo, &w, e0, e1, w.depth1, w.depth0, err);
+                            if (deeper < 0) {
+                                rc = deeper;
+                                goto done;
+                            }
+                            kept = !deeper;
+                        }
                     }
                 }
                 if (kept) {
@@ -585,6 +637,8 @@ done:
     free(w.vh);
     if (w.d)
         mj_deleteData(w.d);
+    if (w.dc)
+        mj_deleteData(w.dc);
     free(w.ju);
     return rc;
 }
