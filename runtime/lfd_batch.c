@@ -879,6 +879,12 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
             lfd_jw_str(&jw, lfd_rt_dyn_why_name(rrep.zmp_direct_stop[i].why));
         lfd_jw_arr_end(&jw);
     }
+    /* what the torque step changed (docs/retarget.md part 24): a corpus can
+       find the clips whose waist or arms it turned, and by how much */
+    if (rrep.torque_step_ran && rrep.torque_windows > 0) {
+        lfd_jw_kint(&jw, "torque_step_windows", rrep.torque_windows);
+        lfd_jw_knum(&jw, "torque_step_change_max_rad", rrep.torque_change_max_rad);
+    }
     lfd_jw_obj_end(&jw);
     lfd_jw_key(&jw, "check");
     lfd_jw_obj_begin(&jw);

@@ -405,3 +405,58 @@ TEST(batch_merge_later_refusal_replaces_done)
               "{\"id\":\"b.bvh\",\"robot\":\"h1\",\"status\":\"done\"}\n");
     free(c);
 }
+
+/* A done record says what the torque step changed (docs/batch.md,
+   docs/retarget.md part 24): CMU's bend-scoop onto G1 at 30 fps has its
+   waist turned in some windows (its record names how many and by how much
+   at most); a procedural walk, whose waist and arms stay within their
+   limits, has no such entry.  Skipped without ../shared. */
+TEST(batch_record_says_what_the_torque_step_changed)
+{
+    const char *clip = lfd_test_shared("data/mocap/cmu_daz_02_06_bend_scoop_lift.bvh");
+    if (!clip)
+        SKIP("needs ../shared/data/mocap (the CMU bend-scoop clip)");
+    if (lfd_test_under_valgrind())
+        SKIP("retargets an 18 s clip: too slow under Valgrind");
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], run[2048], out[16384];
+    snprintf(corpus, sizeof corpus, "%s/tcorpus", dir);
+    snprintf(run, sizeof run, "%s/trun", dir);
+    CHECK_EQ_INT(tb_sh("mkdir -p '%s' && cp '%s' '%s/scoop.bvh'", corpus, clip, corpus), 0);
+    CHECK_EQ_INT(lfd_test_run_lfd_fmt_quiet("human synth --task walk --seconds 3 -o '%s/walk.bvh'", corpus), 0);
+    const char *js = "{\"contributor_id\": \"anon-0001\", \"consent\": {\"scopes\": [\"robot-training\"], "
+                     "\"date\": \"2025-06-01\", \"expires\": \"2099-12-31\"}}\n";
+    lfd_err e = {0};
+    char side[2300];
+    snprintf(side, sizeof side, "%s/scoop.bvh.prov.json", corpus);
+    CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
+    snprintf(side, sizeof side, "%s/walk.bvh.prov.json", corpus);
+    CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
+    char args[8192];
+    snprintf(args, sizeof args, "batch %s -o %s --robot g1 --out-fps 30 --no-progress", corpus, run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    char lp[2200];
+    snprintf(lp, sizeof lp, "%s/logs/shard-0-of-1.jsonl", run);
+    char *log = tb_slurp(lp);
+    CHECK(log != NULL);
+    if (!log)
+        return;
+    CHECK_EQ_INT(tb_count(log, "\"status\":\"done\""), 2);
+    /* one record (the scoop's) with the step's entries */
+    CHECK_EQ_INT(tb_count(log, "\"torque_step_windows\":"), 1);
+    CHECK_EQ_INT(tb_count(log, "\"torque_step_change_max_rad\":"), 1);
+    const char *tw = strstr(log, "\"torque_step_windows\":");
+    if (tw) {
+        /* on the scoop's line */
+        const char *ls = tw;
+        while (ls > log && ls[-1] != '\n')
+            ls--;
+        const char *le = strchr(tw, '\n');
+        size_t len = le ? (size_t)(le - ls) : strlen(ls);
+        char *line = strndup(ls, len);
+        CHECK(line && strstr(line, "scoop.bvh") && !strstr(line, "walk.bvh"));
+        free(line);
+        CHECK(atoi(tw + strlen("\"torque_step_windows\":")) > 0);
+    }
+    free(log);
+}
