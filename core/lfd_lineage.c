@@ -72,6 +72,17 @@ int lfd_consent_read(const lfd_prov *prov, lfd_consent *c, lfd_err *err)
     return LFD_OK;
 }
 
+int lfd_purposes_check(const char *purposes, lfd_err *err)
+{
+    /* an empty list, or an empty item ("," or "a,,b"), declares nothing */
+    if (!purposes || !purposes[0])
+        return lfd_fail(err, LFD_EARG, "no purpose declared for the consent check");
+    for (const char *p = purposes; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (*p == ',' || *p == '\0')
+            return lfd_fail(err, LFD_EARG, "purpose list '%s' has an empty item", purposes);
+    return LFD_OK;
+}
+
 int lfd_consent_allows(const lfd_consent *c, const char *purposes, const char *today,
                        lfd_err *err)
 {
@@ -81,16 +92,15 @@ int lfd_consent_allows(const lfd_consent *c, const char *purposes, const char *t
     if (c->expires[0] && strcmp(c->expires, today) < 0)
         return lfd_fail(err, LFD_EDENIED, "contributor %s: consent expired on %s",
                         c->contributor, c->expires);
-    /* an empty list, or an empty item ("," or "a,,b"), declares nothing:
-       a purpose list that skips its check is refused, not passed */
-    if (!purposes || !purposes[0])
-        return lfd_fail(err, LFD_EARG, "no purpose declared for the consent check");
+    /* a purpose list that would skip its check is refused, not passed (the
+       commands check it before any work: lfd_purposes_check) */
+    int rc = lfd_purposes_check(purposes, err);
+    if (rc)
+        return rc;
     const char *p = purposes;
     while (p) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (!n)
-            return lfd_fail(err, LFD_EARG, "purpose list '%s' has an empty item", purposes);
         int ok = 0;
         for (int i = 0; i < c->nscopes && !ok; i++)
             ok = strlen(c->scopes[i]) == n && !strncmp(c->scopes[i], p, n);

@@ -52,6 +52,12 @@ typedef struct lfd_consent {
    and date; LFD_EPARSE for malformed values (dates must be YYYY-MM-DD). */
 int lfd_consent_read(const lfd_prov *prov, lfd_consent *c, lfd_err *err);
 
+/* A comma-separated purpose list declares something: LFD_EARG for an empty
+   list or an empty item ("," or "a,,b"), which would skip the check.  The
+   commands call it on --purpose before any work, so a bad argument is a
+   usage error and not a refusal of the data; lfd_consent_allows calls it too. */
+int lfd_purposes_check(const char *purposes, lfd_err *err);
+
 /* Whether consent covers every purpose in a comma-separated list (each must
    be one of the scopes) on date today (YYYY-MM-DD): LFD_OK or LFD_EDENIED
    with the reason (purpose not consented, expired on ..., given after ...). */

@@ -1,6 +1,7 @@
 /*  Tests for consent records and lineage (core/lfd_lineage) and the
     `lfd lineage` command over a small tree of artifacts built here. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
@@ -217,6 +218,32 @@ TEST(consent_purpose_list_with_an_empty_item_is_refused)
         CHECK_CONTAINS(err.msg, "purpose");
     }
     lfd_prov_free(&p);
+}
+
+/* A purpose list that declares nothing is the command's usage error (exit
+   2, naming --purpose), checked before any work: it was refused per record,
+   so lfd batch exited 0 with every recording "refused: bad consent record"
+   and lfd train exited 1 advising a new consent record.  lfd policy import
+   with --prov naming no file ("" or ",") recorded no one and exited 0. */
+TEST(consent_empty_purpose_or_prov_list_is_a_usage_error)
+{
+    static char out[8192];
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "batch %s/none -o %s/run --robot h1 --purpose ,",
+                                   lfd_test_tmpdir(), lfd_test_tmpdir()), 2);
+    CHECK_CONTAINS(out, "--purpose: purpose list ',' has an empty item");
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "train %s/none.lfdm --robot h1 -o %s/p.lfdp --purpose research,",
+                                   lfd_test_tmpdir(), lfd_test_tmpdir()), 2);
+    CHECK_CONTAINS(out, "--purpose: purpose list 'research,' has an empty item");
+    const char *provs[] = {"''", ","};
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out,
+                                       "policy import %s/w.safetensors --robot h1 --layout %s/l.json -o %s/b.lfdp --prov %s",
+                                       lfd_test_tmpdir(), lfd_test_tmpdir(), lfd_test_tmpdir(), provs[i]), 2);
+        CHECK_CONTAINS(out, "--prov names no consent record");
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/b.lfdp", lfd_test_tmpdir());
+    CHECK(access(path, F_OK) != 0);
 }
 
 /* h1 and a 1 s synthetic motion on it (0 when either could not be made,

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/lfd_lineage.h"
 #include "runtime/cli/lfd_cli.h"
 #include "runtime/lfd_batch.h"
 
@@ -71,6 +72,8 @@ static int run_batch(const lfd_cmd *cmd, int argc, char **argv)
     if (delay)
         o.item_delay_ms = atoi(delay);
     lfd_batch_summary s;
+    if (lfd_purposes_check(o.purpose, &err))
+        return lfd_cli_usage_error(cmd, "--purpose: %s", err.msg);
     if ((rc = lfd_batch_run(&o, &s, stdout, &err)))
         return lfd_cli_error(cmd, &err);
     /* A task whose every record is an error (unreadable files, robots or

@@ -98,6 +98,11 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_usage_error(cmd, "say what the weights were trained on: --prov FILE[,FILE...] "
                                         "(the people's consent records) or --no-people");
     lfd_err err = {0};
+    /* a list naming no file (--prov "" or ",") would record no one */
+    if (provs && !provs[strspn(provs, ",")])
+        return lfd_cli_usage_error(cmd, "--prov names no consent record");
+    if (provs && lfd_purposes_check(purpose, &err))
+        return lfd_cli_usage_error(cmd, "--purpose: %s", err.msg);
     lfd_st_layout lay;
     lfd_st_layout_init(&lay);
     if (layout)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/lfd_json.h"
+#include "core/lfd_lineage.h"
 #include "core/lfd_log.h"
 #include "core/lfd_sha256.h"
 #include "policies/lfd_bc.h"
@@ -128,6 +129,11 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     if (!robot || !out)
         return lfd_cli_usage_error(cmd, "--robot and -o are required");
+    {
+        lfd_err pe = {0};
+        if (lfd_purposes_check(purpose, &pe))
+            return lfd_cli_usage_error(cmd, "--purpose: %s", pe.msg);
+    }
     /* the policy file goes into a folder that exists, and over no demonstration */
     if (lfd_cli_check_out_parent(cmd, out) || lfd_cli_check_not_input(cmd, out, pos, npos))
         return LFD_EXIT_ERROR;
