@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -193,7 +194,23 @@ int lfd_file_exists(const char *path)
 typedef struct walk_seen {
     dev_t dev[LFD_WALK_MAX_DEPTH + 1];
     ino_t ino[LFD_WALK_MAX_DEPTH + 1];
+    char root[PATH_MAX]; /* the walk's root, resolved ("" if it could not be) */
+    size_t nroot;
 } walk_seen;
+
+/* A link whose target lies inside the walk's root: with LFD_WALK_ONCE the
+   walk reaches that file or folder by its own name, so the link is not
+   followed (a `latest -> run-3` beside run-3 counted a person's files twice
+   in lfd lineage and batch withdraw).  Links leading out of the tree are. */
+static int link_into_tree(const walk_seen *seen, const char *path)
+{
+    struct stat ls;
+    char target[PATH_MAX];
+    if (!seen->nroot || lstat(path, &ls) != 0 || !S_ISLNK(ls.st_mode) || !realpath(path, target))
+        return 0;
+    return !strncmp(target, seen->root, seen->nroot) &&
+           (target[seen->nroot] == '/' || target[seen->nroot] == '\0' || seen->root[seen->nroot - 1] == '/');
+}
 
 static int walk_dir(DIR *d, const char *dir, const char *rel, int depth, int flags, lfd_walk_fn fn, void *ctx,
                     walk_seen *seen, lfd_err *err)
@@ -210,6 +227,8 @@ static int walk_dir(DIR *d, const char *dir, const char *rel, int depth, int fla
             continue;
         struct stat st;
         if ((flags & LFD_WALK_FOLLOW_LINKS ? stat(path, &st) : lstat(path, &st)) != 0)
+            continue;
+        if ((flags & LFD_WALK_FOLLOW_LINKS) && (flags & LFD_WALK_ONCE) && link_into_tree(seen, path))
             continue;
         if (!S_ISDIR(st.st_mode)) {
             rc = fn(ctx, path, r, &st);
@@ -247,6 +266,7 @@ int lfd_walk_files(const char *dir, int flags, lfd_walk_fn fn, void *ctx, lfd_er
         seen.dev[0] = 0;
         seen.ino[0] = 0;
     }
+    seen.nroot = (flags & LFD_WALK_ONCE) && realpath(dir, seen.root) ? strlen(seen.root) : 0;
     int rc = walk_dir(d, dir, "", 0, flags, fn, ctx, &seen, err);
     closedir(d);
     return rc;

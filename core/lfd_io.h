@@ -59,11 +59,15 @@ typedef int (*lfd_walk_fn)(void *ctx, const char *path, const char *rel, const s
 #define LFD_WALK_FOLLOW_LINKS 1 /* stat, not lstat: links to folders are entered */
 #define LFD_WALK_STRICT 2       /* a subfolder that cannot be opened is an error, not skipped */
 #define LFD_WALK_HIDDEN 4       /* names starting with '.' are walked too (not . and ..) */
+#define LFD_WALK_ONCE 8         /* with FOLLOW_LINKS: a link into the walked tree is not followed
+                                   (each file once, by its own name) */
 #define LFD_WALK_MAX_DEPTH 32   /* folders deeper than this are not entered */
 
 /* Walks dir depth first (names starting with '.' unless LFD_WALK_HIDDEN, and
    paths over 4095 bytes, are passed over; a folder that is one of its own
-   ancestors, through a link, is not entered again) and calls fn for each
+   ancestors, through a link, is not entered again; with LFD_WALK_ONCE a link
+   whose target lies inside dir is not followed, the walk reaching that file
+   or folder by its own name) and calls fn for each
    non-folder entry.  Returns LFD_OK, LFD_EIO
    if dir (or, with LFD_WALK_STRICT, a subfolder) cannot be opened, or fn's
    nonzero result.  Allocates nothing. */

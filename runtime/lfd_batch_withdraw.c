@@ -173,7 +173,7 @@ int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int a
         lfd_err werr = {0};
         /* hidden and linked folders too: a copy of a person's data in .staging/
            or behind a link is still theirs */
-        lfd_walk_files(dirs[i], LFD_WALK_FOLLOW_LINKS | LFD_WALK_HIDDEN, scan_one, &c, &werr); /* unreadable folders are passed over */
+        lfd_walk_files(dirs[i], LFD_WALK_FOLLOW_LINKS | LFD_WALK_HIDDEN | LFD_WALK_ONCE, scan_one, &c, &werr); /* unreadable folders are passed over */
         if (!apply || !is_run(dirs[i]))
             continue;
         /* later runs refuse this person's recordings; merge leaves their records out */

@@ -106,3 +106,36 @@ TEST(walk_files_hidden_and_link_loops)
     CHECK_OK(lfd_walk_files(dir, LFD_WALK_FOLLOW_LINKS, note, &s, &err), &err);
     CHECK_EQ_INT(s.n, 1);
 }
+
+/* lfd lineage --contributor and batch withdraw walk each file once
+   (LFD_WALK_ONCE): a link to a sibling folder (latest -> run-3) or to a
+   file inside the tree is not followed, so a person's recording is not
+   counted twice; a link leading out of the tree still is. */
+TEST(walk_files_once_skips_links_into_the_tree)
+{
+    const char *dir = lfd_test_tmpdir();
+    char p[4200], q[4200];
+    lfd_err err = {0};
+    snprintf(p, sizeof p, "%s/tree/run-3", dir);
+    CHECK_OK(lfd_mkdir_p(p, &err), &err);
+    snprintf(p, sizeof p, "%s/elsewhere", dir);
+    CHECK_OK(lfd_mkdir_p(p, &err), &err);
+    touch(dir, "tree/run-3/r.bvh.prov.json");
+    touch(dir, "elsewhere/x.lfdm");
+    snprintf(q, sizeof q, "%s/tree/latest", dir);
+    CHECK_EQ_INT(symlink("run-3", q), 0);
+    snprintf(q, sizeof q, "%s/tree/r.again", dir);
+    CHECK_EQ_INT(symlink("run-3/r.bvh.prov.json", q), 0);
+    snprintf(q, sizeof q, "%s/tree/out", dir);
+    CHECK_EQ_INT(symlink("../elsewhere", q), 0);
+    snprintf(p, sizeof p, "%s/tree", dir);
+    seen s = {0};
+    CHECK_OK(lfd_walk_files(p, LFD_WALK_FOLLOW_LINKS | LFD_WALK_ONCE, note, &s, &err), &err);
+    CHECK_EQ_INT(s.n, 2);
+    CHECK(has(&s, "run-3/r.bvh.prov.json"));
+    CHECK(has(&s, "out/x.lfdm"));
+    /* without it both links into the tree are followed */
+    s = (seen){0};
+    CHECK_OK(lfd_walk_files(p, LFD_WALK_FOLLOW_LINKS, note, &s, &err), &err);
+    CHECK_EQ_INT(s.n, 4);
+}

@@ -108,7 +108,7 @@ static int run_lineage(const lfd_cmd *cmd, int argc, char **argv)
         if (stat(pos[0], &st) != 0 || !S_ISDIR(st.st_mode))
             return lfd_cli_usage_error(cmd, "%s is not a folder", pos[0]);
         scan_ctx sc = {who, 0, 0};
-        lfd_walk_files(pos[0], LFD_WALK_FOLLOW_LINKS | LFD_WALK_HIDDEN, scan_one, &sc, &err); /* unreadable folders are passed over */
+        lfd_walk_files(pos[0], LFD_WALK_FOLLOW_LINKS | LFD_WALK_HIDDEN | LFD_WALK_ONCE, scan_one, &sc, &err); /* unreadable folders are passed over */
         fprintf(stderr, "%d artifact%s under %s used data of contributor %s%s\n", sc.found,
                 sc.found == 1 ? "" : "s", pos[0], who,
                 sc.unreadable ? " (some files could not be read: see above)" : "");
