@@ -135,10 +135,18 @@ static int scan_one(void *ctx, const char *path, const char *rel, const struct s
         int rc = lfd_prov_from_json(&p, lfd_json_root(doc), &err);
         lfd_json_free(&doc);
         if (rc == LFD_OK && lfd_lineage_used_by(&p, c->id)) {
-            c->w->recordings++;
-            if (c->out)
-                fprintf(c->out, "%-8s %-8s %.*s\n", "input", "recording",
-                        (int)(strlen(path) - strlen(".prov.json")), path);
+            char made[4200];
+            snprintf(made, sizeof made, "%.*s", (int)(strlen(path) - strlen(".prov.json")), path);
+            if (lfd_lineage_has_kind(&p, "human", &err) > 0) {
+                /* the provenance of a motion made from a recording (a CSV's
+                   sidecar, lfd_motion_write_csv): an output, removed with it */
+                remove_one(c, "motion", made);
+                remove_one(c, "prov", path);
+            } else {
+                c->w->recordings++;
+                if (c->out)
+                    fprintf(c->out, "%-8s %-8s %s\n", "input", "recording", made);
+            }
         }
         lfd_prov_free(&p);
     }

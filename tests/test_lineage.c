@@ -298,6 +298,48 @@ TEST(csv_round_trip_keeps_the_consent_record)
     lfd_robot_free(&r);
 }
 
+/* A motion written as CSV keeps its provenance in FILE.csv.prov.json, the
+   name a recording's consent sidecar has too; lfd batch withdraw took it
+   for a recording (an input, left in place), so a withdrawn person's
+   retargeted motion stayed (review).  A sidecar naming a human input is a
+   motion's: withdraw removes the CSV and its sidecar, lineage calls it a
+   motion; a recording's sidecar beside it stays an input. */
+TEST(withdraw_removes_a_csv_motion_and_its_provenance)
+{
+    lfd_robot *r;
+    lfd_motion m;
+    if (!h1_synth(&r, &m))
+        return;
+    lfd_err err = {0};
+    char dir[600], csv[700], side[800], rec[700];
+    snprintf(dir, sizeof dir, "%s/wd", lfd_test_tmpdir());
+    CHECK_OK(lfd_mkdir_p(dir, &err), &err);
+    /* the person's recording with its consent sidecar, and the motion made from it */
+    lfd_prov person;
+    prov_from(&person, "{\"contributor_id\": \"anon-w\", \"consent\": {\"scopes\": "
+                       "[\"robot-training\"], \"date\": \"2026-01-05\"}}");
+    snprintf(rec, sizeof rec, "%s/rec.bvh.prov.json", dir);
+    const char *js = "{\"contributor_id\": \"anon-w\", \"consent\": {\"scopes\": [\"robot-training\"], "
+                     "\"date\": \"2026-01-05\"}}\n";
+    CHECK_OK(lfd_file_write_atomic(rec, js, strlen(js), &err), &err);
+    CHECK_OK(lfd_lineage_add_input(&m.prov, "human", "rec.bvh", "00", &person, &err), &err);
+    snprintf(csv, sizeof csv, "%s/m.csv", dir);
+    snprintf(side, sizeof side, "%s.prov.json", csv);
+    CHECK_OK(lfd_motion_write_csv(&m, csv, 0, &err), &err);
+    static char out[8192];
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "lineage --contributor anon-w %s", dir), 0);
+    CHECK_CONTAINS(out, "motion");
+    CHECK_CONTAINS(out, "m.csv");
+    CHECK_CONTAINS(out, "recording");
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "batch withdraw anon-w %s --apply", dir), 0);
+    CHECK(!lfd_file_exists(csv));
+    CHECK(!lfd_file_exists(side));
+    CHECK(lfd_file_exists(rec));
+    lfd_prov_free(&person);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
 /* An expired consent was refused with the words and hint of a scope that
    does not cover the purpose, which sent people to --purpose. */
 TEST(consent_expired_gets_its_own_hint)

@@ -52,7 +52,10 @@ static int load_prov(const char *path, lfd_prov *p, const char **kind, lfd_err *
         return rc;
     rc = lfd_prov_from_json(p, lfd_json_root(doc), err);
     lfd_json_free(&doc);
-    *kind = "recording";
+    /* a sidecar naming a human input is a motion's (a CSV's, written by
+       lfd_motion_write_csv); a recording's names the person only */
+    lfd_err ke = {0};
+    *kind = rc == LFD_OK && lfd_lineage_has_kind(p, "human", &ke) > 0 ? "motion" : "recording";
     return rc;
 }
 
