@@ -50,23 +50,13 @@
 #include <string.h>
 
 /* The joints whose torques the step can compute exactly: hinges with a
-   finite torque limit whose body has no foot below it (and is no foot). */
+   finite torque limit on no foot's path to the root (lfd_rt_joint_leg_side:
+   no foot below them, and no foot themselves). */
 static int upper_joint(const lfd_robot *r, int j)
 {
     const lfd_robot_joint *J = &r->joints[j];
-    if (J->type != mjJNT_HINGE || !(J->torque_max > 0) || !isfinite(J->torque_max))
-        return 0;
-    const mjModel *m = r->m;
-    for (int s = 0; s < 2; s++) {
-        int b = r->feet[s].body_id;
-        if (b < 0)
-            continue;
-        /* the joint's body on the foot's path to the world: the foot hangs below it */
-        for (int x = b; x > 0; x = m->body_parentid[x])
-            if (x == J->body_id)
-                return 0;
-    }
-    return 1;
+    return J->type == mjJNT_HINGE && J->torque_max > 0 && isfinite(J->torque_max) &&
+           lfd_rt_joint_leg_side(r, j) < 0;
 }
 
 typedef struct {

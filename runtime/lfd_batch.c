@@ -625,12 +625,23 @@ static int emit_simple(brun *b, const bitem *bi, const char *robot, const char *
     return rc;
 }
 
-static int is_withdrawn(const brun *b, const char *id)
+int lfd_batch_id_listed(char *const *ids, int n, const char *id)
 {
-    for (int i = 0; i < b->nwithdrawn; i++)
-        if (!strcmp(b->withdrawn[i], id))
+    for (int i = 0; id && i < n; i++)
+        if (!strcmp(ids[i], id))
             return 1;
     return 0;
+}
+
+int lfd_batch_is_shard_log(const char *name)
+{
+    size_t l = strlen(name);
+    return !strncmp(name, "shard-", 6) && l >= 7 && !strcmp(name + l - 6, ".jsonl");
+}
+
+static int is_withdrawn(const brun *b, const char *id)
+{
+    return lfd_batch_id_listed(b->withdrawn, b->nwithdrawn, id);
 }
 
 /* Reads the sidecar and decides consent.  Returns 1 allowed, 0 refused
@@ -1286,8 +1297,7 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
     struct dirent *e;
     int rc = LFD_OK;
     while (rc == LFD_OK && (e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (strncmp(e->d_name, "shard-", 6) || l < 7 || strcmp(e->d_name + l - 6, ".jsonl"))
+        if (!lfd_batch_is_shard_log(e->d_name))
             continue;
         char **p = realloc(names, (size_t)(nn + 1) * sizeof *p);
         if (p)
@@ -1303,14 +1313,13 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
     mrec *v = NULL;
     long nv = 0, cap = 0, bad = 0, dropped = 0;
     /* contributors who withdrew (lfd_batch_withdraw): their records are left out */
-    lfd_batch_opts wo;
-    lfd_batch_opts_init(&wo);
-    wo.run_dir = run_dir;
-    brun wb;
-    memset(&wb, 0, sizeof wb);
-    wb.o = &wo;
-    if (rc == LFD_OK)
-        rc = read_withdrawn(&wb, err);
+    char **wids = NULL;
+    int nwids = 0;
+    if (rc == LFD_OK) {
+        char wp[4200];
+        snprintf(wp, sizeof wp, "%s/withdrawn.txt", run_dir);
+        rc = lfd_batch_read_withdrawn(wp, &wids, &nwids, err);
+    }
     for (int f = 0; f < nn && rc == LFD_OK; f++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", logs, names[f]);
@@ -1333,7 +1342,7 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
                 rob = rec ? lfd_json_get(rec, "robot") : NULL;
                 who = rec ? lfd_json_get(rec, "contributor") : NULL;
             }
-            if (who && who->type == LFD_JSON_STR && is_withdrawn(&wb, who->str)) {
+            if (who && who->type == LFD_JSON_STR && lfd_batch_id_listed(wids, nwids, who->str)) {
                 dropped++;
                 lfd_json_free(&doc);
                 continue;
@@ -1382,9 +1391,9 @@ int lfd_batch_merge(const char *run_dir, int *nrecords, FILE *out, lfd_err *err)
     for (int f = 0; f < nn; f++)
         free(names[f]);
     free(names);
-    for (int i = 0; i < wb.nwithdrawn; i++)
-        free(wb.withdrawn[i]);
-    free(wb.withdrawn);
+    for (int i = 0; i < nwids; i++)
+        free(wids[i]);
+    free(wids);
     if (rc == LFD_OK) {
         if (nv > 1)
             qsort(v, (size_t)nv, sizeof *v, cmp_mrec);

@@ -194,4 +194,10 @@ int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int a
    and the array); nothing when the file is absent. */
 int lfd_batch_read_withdrawn(const char *path, char ***ids, int *n, lfd_err *err);
 
+/* 1 if id is one of ids[0..n) (a withdrawn list), else 0 (also for NULL). */
+int lfd_batch_id_listed(char *const *ids, int n, const char *id);
+
+/* 1 if a file name under RUN/logs is a shard log (shard-*.jsonl). */
+int lfd_batch_is_shard_log(const char *name);
+
 #endif

@@ -140,7 +140,7 @@ struct lfd_report {
     char last_id[4096];
     /* the recording being counted: its fate is known only after its last
        record (a record whose every robot failed was not retargeted) */
-    int cur_open, cur_null, cur_done, cur_robot;
+    int cur_open, cur_null, cur_done;
     char **withdrawn;            /* RUN/withdrawn.txt: never shown, whatever the index says */
     int nwithdrawn;
 };
@@ -187,15 +187,12 @@ static void recording_end(lfd_report *r)
         r->status[r->cur_null]++;
     else
         r->status[3]++;
-    r->cur_open = r->cur_null = r->cur_done = r->cur_robot = 0;
+    r->cur_open = r->cur_null = r->cur_done = 0;
 }
 
 static int is_withdrawn(const lfd_report *r, const char *who)
 {
-    for (int i = 0; who && i < r->nwithdrawn; i++)
-        if (!strcmp(r->withdrawn[i], who))
-            return 1;
-    return 0;
+    return lfd_batch_id_listed(r->withdrawn, r->nwithdrawn, who);
 }
 
 static int report_add(lfd_report *r, const lfd_json *rec)
@@ -261,10 +258,8 @@ static int report_add(lfd_report *r, const lfd_json *rec)
             }
         }
     }
-    if (robot) {
-        r->cur_robot = 1;
+    if (robot)
         r->cur_done |= !strcmp(status, "done");
-    }
     if (!strcmp(status, "error")) {
         char key[256];
         snprintf(key, sizeof key, "%s\x1f%s", stage ? stage : "?", kind ? kind : "?");
@@ -414,8 +409,7 @@ static const char *index_stale(const char *run_dir, const struct stat *cst, char
     const char *res = NULL;
     struct dirent *e;
     while (!res && (e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (strncmp(e->d_name, "shard-", 6) || l < 7 || strcmp(e->d_name + l - 6, ".jsonl"))
+        if (!lfd_batch_is_shard_log(e->d_name))
             continue;
         char f[4500];
         snprintf(f, sizeof f, "%s/%s", p, e->d_name);

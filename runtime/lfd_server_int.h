@@ -137,7 +137,7 @@ struct lfd_server {
     pthread_t runner;
     int runner_on;
 
-    /* the robots policies are checked against (lfd_server_check_robot):
+    /* the robots policies are checked against (srv_check_robot):
        the caller's (borrowed), and built-in robots loaded by the name a
        policy gives (owned; under robots_mu, as the watcher loads too) */
     const struct lfd_robot *robot;

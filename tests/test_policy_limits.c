@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/lfd_io.h"
 #include "core/lfd_seal.h"
@@ -65,11 +66,12 @@ static lfd_policy *robot_policy(const lfd_robot *r, const char *name)
 
 static int joint_index(const lfd_robot *r, const char *name)
 {
-    for (int j = 0; j < r->njoints; j++)
-        if (!strcmp(r->joints[j].name, name))
-            return j;
-    lfd_test_fail_at(__FILE__, __LINE__, "h1 has no joint %s", name);
-    return 0;
+    int j = lfd_robot_find_joint(r, name);
+    if (j < 0) {
+        lfd_test_fail_at(__FILE__, __LINE__, "h1 has no joint %s", name);
+        return 0;
+    }
+    return j;
 }
 
 /* Writes p's encoding with the float `from` replaced by `to` wherever its
@@ -280,7 +282,9 @@ TEST(policy_limits_check_robot_compares_each_joint)
     CHECK_EQ_INT(lfd_policy_check_robot(p, r, &err), LFD_EMISMATCH);
     CHECK_CONTAINS(err.msg, JOINT);
     CHECK_CONTAINS(err.msg, "range");
-    CHECK_CONTAINS(err.msg, "0.34"); /* the robot's upper bound */
+    char hi[32];
+    snprintf(hi, sizeof hi, "%.7g]", r->joints[j].range_hi);
+    CHECK_CONTAINS(err.msg, hi); /* the robot's upper bound */
     p->act_hi[j] -= 2.0f;
     p->act_lo[j] -= 1e-3f;
     CHECK_EQ_INT(lfd_policy_check_robot(p, r, &err), LFD_EMISMATCH);
@@ -374,11 +378,20 @@ TEST(policy_limits_server_refuses_limits_beyond_the_robot)
     p = robot_policy(r, "elsewhere");
     snprintf(p->robot, sizeof p->robot, "no-such-robot");
     CHECK_OK(lfd_server_add_policy(s, p, NULL, &err), &err);
-    /* a path in the policy's robot field is not opened */
+    /* a path in the policy's robot field is not opened: it names a robot
+       copy the policy does not fit (another default pose), which would
+       refuse it; under /tmp, for a path that fits the field */
+    char shortdir[64], pathy[4300];
+    snprintf(shortdir, sizeof shortdir, "/tmp/lfd-pathy-%d", (int)getpid());
+    robot_copy(shortdir, "right_shoulder_pitch_joint", NULL, "0.5", pathy, sizeof pathy);
+    CHECK(strlen(pathy) < sizeof p->robot);
     p = robot_policy(r, "pathy");
-    snprintf(p->robot, sizeof p->robot, "/tmp/x/h1.robot");
+    snprintf(p->robot, sizeof p->robot, "%.63s", pathy);
     CHECK_OK(lfd_server_add_policy(s, p, NULL, &err), &err);
     lfd_server_free(&s);
+    char rmcmd[200];
+    snprintf(rmcmd, sizeof rmcmd, "rm -rf '%s'", shortdir);
+    CHECK_EQ_INT(system(rmcmd), 0);
     /* a robot copy with another default pose: a policy made from h1 does
        not fit it (the model hash, the MJCF's, is the same) */
     char desc[4300];

@@ -114,6 +114,14 @@ static const double TIME_SCALE_STEPS[] = {1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.75, 2.
    torques do not fall monotonically with the slow-down.  A thread takes no
    factor past one already found to fit or fail. */
 enum { PROBE_UNTRIED, PROBE_FITS, PROBE_NO_FIT, PROBE_FAILED };
+/* the pool's jobs and lock, and the robot, freed */
+static void pool_close(pool *p, lfd_robot **r)
+{
+    free(p->jobs);
+    pthread_mutex_destroy(&p->mu);
+    lfd_robot_free(r);
+}
+
 typedef struct probe_set {
     pool *p;
     const lfd_human *h;
@@ -449,9 +457,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
                                                "different names or retarget them into different folders",
                                           p.jobs[k].in, p.jobs[i].in, p.jobs[i].out);
         if (bad) {
-            free(p.jobs);
-            pthread_mutex_destroy(&p.mu);
-            lfd_robot_free(&r);
+            pool_close(&p, &r);
             return LFD_EXIT_ERROR;
         }
     }
@@ -459,9 +465,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     if (out_folder && !lfd_cli_is_dir(out)) {
         lfd_err derr = {0};
         if (lfd_mkdir_p(out, &derr)) {
-            free(p.jobs);
-            pthread_mutex_destroy(&p.mu);
-            lfd_robot_free(&r);
+            pool_close(&p, &r);
             return lfd_cli_error(cmd, &derr);
         }
     }
@@ -582,9 +586,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     if (warned && npos > 1 && !json)
         fprintf(stderr, "lfd retarget: %d of %d motions have warnings (single input or --json: all)\n",
                 warned, npos);
-    free(p.jobs);
-    pthread_mutex_destroy(&p.mu);
-    lfd_robot_free(&r);
+    pool_close(&p, &r);
     if (failed)
         return LFD_EXIT_ERROR;
     return strict && (warned || check_failed) ? LFD_EXIT_FAIL : LFD_EXIT_OK;
