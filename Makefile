@@ -181,7 +181,7 @@ soak: all
 	    $(TESTBIN) -v serve_soak
 
 demo: $(BIN)
-	./$(BIN) demo
+	$(BIN) demo
 
 bench: $(BENCHBIN) $(BIN)
 	@LFD_BIN=$(BIN) $(BENCHBIN)
