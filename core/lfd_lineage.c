@@ -83,20 +83,24 @@ int lfd_purposes_check(const char *purposes, lfd_err *err)
     return LFD_OK;
 }
 
-int lfd_consent_allows(const lfd_consent *c, const char *purposes, const char *today,
-                       lfd_err *err)
+int lfd_consent_allows_why(const lfd_consent *c, const char *purposes, const char *today,
+                           lfd_consent_why *why, lfd_err *err)
 {
+    *why = LFD_CONSENT_NOT_YET_VALID;
     if (strcmp(c->date, today) > 0)
         return lfd_fail(err, LFD_EDENIED, "contributor %s: consent dated %s, after today (%s)",
                         c->contributor, c->date, today);
+    *why = LFD_CONSENT_EXPIRED;
     if (c->expires[0] && strcmp(c->expires, today) < 0)
         return lfd_fail(err, LFD_EDENIED, "contributor %s: consent expired on %s",
                         c->contributor, c->expires);
     /* a purpose list that would skip its check is refused, not passed (the
        commands check it before any work: lfd_purposes_check) */
+    *why = LFD_CONSENT_BAD_PURPOSES;
     int rc = lfd_purposes_check(purposes, err);
     if (rc)
         return rc;
+    *why = LFD_CONSENT_NOT_COVERED;
     const char *p = purposes;
     while (p) {
         const char *comma = strchr(p, ',');
@@ -109,7 +113,15 @@ int lfd_consent_allows(const lfd_consent *c, const char *purposes, const char *t
                             c->contributor, (int)n, p);
         p = comma ? comma + 1 : NULL;
     }
+    *why = LFD_CONSENT_COVERED;
     return LFD_OK;
+}
+
+int lfd_consent_allows(const lfd_consent *c, const char *purposes, const char *today,
+                       lfd_err *err)
+{
+    lfd_consent_why why;
+    return lfd_consent_allows_why(c, purposes, today, &why, err);
 }
 
 void lfd_today(char out[16])

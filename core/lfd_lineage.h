@@ -64,6 +64,20 @@ int lfd_purposes_check(const char *purposes, lfd_err *err);
 int lfd_consent_allows(const lfd_consent *c, const char *purposes, const char *today,
                        lfd_err *err);
 
+/* Why lfd_consent_allows refused, as a value: tallies of refusals must not
+   be read off the message, which holds the contributor's id (an id such as
+   "p-expired" made a purpose refusal count as an expiry). */
+typedef enum lfd_consent_why {
+    LFD_CONSENT_COVERED = 0,   /* LFD_OK */
+    LFD_CONSENT_NOT_YET_VALID, /* dated after today */
+    LFD_CONSENT_EXPIRED,       /* expired before today */
+    LFD_CONSENT_NOT_COVERED,   /* a purpose is not among the scopes */
+    LFD_CONSENT_BAD_PURPOSES,  /* the purpose list declares nothing (LFD_EARG) */
+} lfd_consent_why;
+/* lfd_consent_allows, and why (not NULL) says which of the above */
+int lfd_consent_allows_why(const lfd_consent *c, const char *purposes, const char *today,
+                           lfd_consent_why *why, lfd_err *err);
+
 /* Today's UTC date as YYYY-MM-DD; the environment variable LFD_TODAY
    overrides it (tests, reproducing a past decision). */
 void lfd_today(char out[16]);

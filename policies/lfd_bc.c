@@ -159,9 +159,10 @@ void lfd_bc_consent_hint(int n, const lfd_bc_demo *demos, const char *purpose,
         lfd_consent c;
         lfd_err e = {0};
         if (lfd_consent_read(pv, &c, &e) == LFD_OK) {
-            if (lfd_consent_allows(&c, purpose ? purpose : "", today, &e) != LFD_OK) {
+            lfd_consent_why why;
+            if (lfd_consent_allows_why(&c, purpose ? purpose : "", today, &why, &e) != LFD_OK) {
                 /* expired or not yet valid is a date, not a scope: --purpose cannot help */
-                if (strstr(e.msg, "expired on") || strstr(e.msg, "after today"))
+                if (why == LFD_CONSENT_EXPIRED || why == LFD_CONSENT_NOT_YET_VALID)
                     out_of_date++;
                 else
                     not_covered++;

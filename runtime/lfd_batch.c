@@ -452,18 +452,19 @@ static int strip_volatile(lfd_prov *p, lfd_err *err)
     return rc;
 }
 
-/* the category of a consent refusal, from lfd_consent_* messages */
-static const char *consent_kind(const char *msg)
+/* the category of a consent refusal: rc of lfd_consent_read (LFD_EDENIED: a
+   record missing or lacking a field; else malformed), else why
+   lfd_consent_allows_why refused */
+static const char *consent_kind(int read_rc, lfd_consent_why why)
 {
-    if (strstr(msg, "expired"))
-        return "expired";
-    if (strstr(msg, "does not cover"))
-        return "purpose-not-covered";
-    if (strstr(msg, "after today"))
-        return "not-yet-valid";
-    if (strstr(msg, "no consent record") || strstr(msg, "lacks"))
-        return "no-consent-record";
-    return "bad-consent-record";
+    if (read_rc)
+        return read_rc == LFD_EDENIED ? "no-consent-record" : "bad-consent-record";
+    switch (why) {
+    case LFD_CONSENT_EXPIRED: return "expired";
+    case LFD_CONSENT_NOT_COVERED: return "purpose-not-covered";
+    case LFD_CONSENT_NOT_YET_VALID: return "not-yet-valid";
+    default: return "bad-consent-record";
+    }
 }
 
 /* ---- the run's state ---------------------------------------------------------------------- */
@@ -668,7 +669,8 @@ static int consent_ok(brun *b, bitem *bi, const char **kind, char *why, size_t w
         return 0;
     }
     lfd_consent c;
-    rc = lfd_consent_read(&p, &c, &e);
+    lfd_consent_why cwhy = LFD_CONSENT_COVERED;
+    int read_rc = rc = lfd_consent_read(&p, &c, &e);
     lfd_prov_free(&p);
     if (rc == LFD_OK)
         snprintf(bi->contributor, sizeof bi->contributor, "%s", c.contributor);
@@ -678,9 +680,9 @@ static int consent_ok(brun *b, bitem *bi, const char **kind, char *why, size_t w
         return 0;
     }
     if (rc == LFD_OK)
-        rc = lfd_consent_allows(&c, b->o->purpose, b->today, &e);
+        rc = lfd_consent_allows_why(&c, b->o->purpose, b->today, &cwhy, &e);
     if (rc) {
-        *kind = consent_kind(e.msg);
+        *kind = consent_kind(read_rc, cwhy);
         snprintf(why, whysz, "%s", e.msg);
         return 0;
     }

@@ -165,6 +165,35 @@ TEST(batch_bad_input_is_named_and_the_corpus_goes_on)
     free(log);
 }
 
+/* A refusal's kind comes from the consent check, not from its message,
+   which holds the contributor's id: a research-only recording of a
+   contributor named "p-expired" was filed as expired. */
+TEST(batch_refusal_kind_does_not_depend_on_the_contributor_id)
+{
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], run[2048], out[8192], side[2300];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    CHECK_EQ_INT(tb_recording(corpus, 0, TB_NO_SIDECAR, 0), 0);
+    snprintf(side, sizeof side, "%s/site0/rec00.bvh.prov.json", corpus);
+    const char *js = "{\"contributor_id\": \"p-expired\", \"consent\": {\"scopes\": [\"research\"], "
+                     "\"date\": \"2025-06-01\", \"expires\": \"2099-12-31\"}}\n";
+    lfd_err e = {0};
+    CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
+    char args[4200];
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    char lp[2200];
+    snprintf(lp, sizeof lp, "%s/logs/shard-0-of-1.jsonl", run);
+    char *log = tb_slurp(lp);
+    CHECK(log != NULL);
+    if (!log)
+        return;
+    CHECK_EQ_INT(tb_count(log, "\"reason_kind\":\"purpose-not-covered\""), 1);
+    CHECK_EQ_INT(tb_count(log, "\"reason_kind\":\"expired\""), 0);
+    free(log);
+}
+
 TEST(batch_resume_and_byte_identical_shards)
 {
     const char *dir = lfd_test_tmpdir();

@@ -201,6 +201,31 @@ TEST(no_people_override_refuses_unnamed_human_recordings)
     lfd_robot_free(&r);
 }
 
+/* Why consent refused is a value, not read off the message: the message
+   holds the contributor's id, and lfd batch's tally took a purpose refusal
+   of a contributor named "p-expired" for an expiry. */
+TEST(consent_refusal_reason_does_not_depend_on_the_contributor_id)
+{
+    lfd_prov p;
+    lfd_consent c;
+    lfd_err err = {0};
+    lfd_consent_why why;
+    prov_from(&p, "{\"contributor_id\": \"p-expired on after today lacks\", \"consent\": "
+                  "{\"scopes\": [\"research\"], \"date\": \"2026-01-05\", \"expires\": \"2027-01-05\"}}");
+    CHECK_OK(lfd_consent_read(&p, &c, &err), &err);
+    CHECK_EQ_INT(lfd_consent_allows_why(&c, "research", "2026-06-01", &why, &err), LFD_OK);
+    CHECK_EQ_INT(why, LFD_CONSENT_COVERED);
+    CHECK_EQ_INT(lfd_consent_allows_why(&c, "robot-training", "2026-06-01", &why, &err), LFD_EDENIED);
+    CHECK_EQ_INT(why, LFD_CONSENT_NOT_COVERED);
+    CHECK_EQ_INT(lfd_consent_allows_why(&c, "research", "2027-01-06", &why, &err), LFD_EDENIED);
+    CHECK_EQ_INT(why, LFD_CONSENT_EXPIRED);
+    CHECK_EQ_INT(lfd_consent_allows_why(&c, "research", "2025-12-31", &why, &err), LFD_EDENIED);
+    CHECK_EQ_INT(why, LFD_CONSENT_NOT_YET_VALID);
+    CHECK_EQ_INT(lfd_consent_allows_why(&c, ",", "2026-06-01", &why, &err), LFD_EARG);
+    CHECK_EQ_INT(why, LFD_CONSENT_BAD_PURPOSES);
+    lfd_prov_free(&p);
+}
+
 /* A purpose list with an empty item declared nothing and skipped the scope
    check: `lfd train --purpose ,` trained on research-only data. */
 TEST(consent_purpose_list_with_an_empty_item_is_refused)
