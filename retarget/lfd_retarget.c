@@ -19,6 +19,7 @@ void lfd_retarget_opts_init(lfd_retarget_opts *o)
     o->smooth_hz = LFD_RETARGET_SMOOTH_HZ;
     o->zmp_filter = 1;
     o->torque_step = 1;
+    o->flight_step = 1;
     o->swing_clear_m = LFD_RETARGET_SWING_CLEAR_M;
     o->max_iters = 8;
     o->progress = 1;

@@ -118,6 +118,10 @@ typedef struct lfd_retarget_opts {
                               whose torques the motion alone decides, are brought within
                               their torque limits by the smallest change of their angles
                               (docs/retarget.md part 24); 0: off */
+    int flight_step;       /* 1 (default): where both feet are off the floor (a hop, a jump),
+                              the centre of mass falls freely and the body's angular
+                              momentum about it holds, by the least move and turn of the
+                              root around the flights (docs/retarget.md part 26); 0: off */
 } lfd_retarget_opts;
 
 /* Defaults: source rate, whole body, smoothing at LFD_RETARGET_SMOOTH_HZ,
@@ -283,6 +287,13 @@ typedef struct lfd_retarget_report {
                                                 it corrects, before and after it */
     double torque_change_max_rad;            /* ... the largest change it made to a joint's angle */
     int torque_windows;                      /* ... the windows it corrected (0: none was over) */
+    int flight_phases, flight_frames;        /* flights (no sole corner within 2 cm of the floor)
+                                                and their frames (lfd_retarget_opts.flight_step) */
+    int flight_phases_kept;                  /* ... those the flight step corrected */
+    double flight_acc_err_before, flight_acc_err_after; /* ... the flights' largest CoM acceleration
+                                                off gravity (m/s^2), before and after it */
+    double flight_moment_before, flight_moment_after;   /* ... their largest moment about the CoM (N m) */
+    double flight_shift_max_m, flight_turn_max_rad;     /* ... its largest move and turn of the root */
     /* frames of the person no foot support on the floor carries (seated,
        feet above the floor: lfd_support.h), in output frames; the same
        rule and words as `lfd check`'s needs_support finding */

@@ -879,6 +879,91 @@ int lfd_rt_motion_zmp(const lfd_robot *r, const lfd_motion *m, double *zmp, lfd_
     return LFD_OK;
 }
 
+int lfd_rt_motion_wrench(const lfd_robot *r, const lfd_motion *m, double *force, double *moment,
+                         lfd_err *err)
+{
+    dyn_ws w = {0};
+    if (dyn_ws_open(r->m, &w))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the ground's wrench");
+    int n = m->nframes;
+    memset(force, 0, (size_t)n * 3 * sizeof(double));
+    memset(moment, 0, (size_t)n * 3 * sizeof(double));
+    zmp_begin(r->m, &w, m);
+    for (int k = 1; k + 1 < n; k++) {
+        zmp_step(r->m, &w, m, k);
+        memcpy(force + 3 * k, w.F, sizeof w.F);
+        memcpy(moment + 3 * k, w.N, sizeof w.N);
+    }
+    dyn_ws_close(&w);
+    return LFD_OK;
+}
+
+int lfd_rt_support_gap(const lfd_robot *r, const lfd_motion *m, double *gap, lfd_err *err)
+{
+    dyn_ws w = {0};
+    if (dyn_ws_open(r->m, &w))
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the support gap");
+    int n = m->nframes;
+    for (int k = 0; k < n; k++)
+        gap[k] = 0;
+    zmp_begin(r->m, &w, m);
+    for (int k = 1; k + 1 < n; k++) {
+        zmp_step(r->m, &w, m, k);
+        const mjData *d = w.d;
+        double hull[2 * 8], weight = w.mass * 9.81;
+        int np = 0;
+        for (int side = 0; side < 2; side++) {
+            const lfd_robot_foot *ft = &r->feet[side];
+            if (ft->body_id < 0)
+                continue;
+            for (int q4 = 0; q4 < 4; q4++) {
+                double corner[3] = {ft->sole[q4 & 1], ft->sole[2 + (q4 >> 1)], ft->sole_z}, cw[3];
+                lfd_mat3_mulv(cw, d->xmat + 9 * ft->body_id, corner);
+                if (cw[2] + d->xpos[3 * ft->body_id + 2] >= DYN_CONTACT_M)
+                    continue;
+                hull[2 * np] = cw[0] + d->xpos[3 * ft->body_id];
+                hull[2 * np + 1] = cw[1] + d->xpos[3 * ft->body_id + 1];
+                np++;
+            }
+        }
+        const double *F = w.F, *N = w.N;
+        if (np == 0) {
+            /* nothing to push on: the whole wrench, the moment about the CoM */
+            double c[3] = {w.G[0] / w.mass, w.G[1] / w.mass, w.G[2] / w.mass};
+            double t[3] = {N[0] - (c[1] * F[2] - c[2] * F[1]), N[1] - (c[2] * F[0] - c[0] * F[2]),
+                           N[2] - (c[0] * F[1] - c[1] * F[0])};
+            gap[k] = sqrt(F[0] * F[0] + F[1] * F[1] + F[2] * F[2]) / weight +
+                     sqrt(t[0] * t[0] + t[1] * t[1] + t[2] * t[2]) / (weight * SUPPORT_GAP_ARM_M);
+            continue;
+        }
+        if (!(F[2] > 0)) {
+            gap[k] = -F[2] / weight; /* the floor cannot pull */
+            continue;
+        }
+        double zmp[2] = {-N[1] / F[2], N[0] / F[2]}, out = 0;
+        if (np >= 3) {
+            int nh = lfd_rt_hull2(hull, np);
+            out = nh >= 3 ? fmax(0, -lfd_rt_poly_depth(hull, nh, zmp)) : 0;
+            if (nh < 3)
+                np = nh;
+        }
+        if (np < 3) { /* a corner or an edge: the distance to it */
+            double best = INFINITY;
+            for (int i = 0; i < np; i++) {
+                const double *a = hull + 2 * i, *b = hull + 2 * ((i + 1) % np);
+                double ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
+                double t = l2 > 1e-12 ? ((zmp[0] - a[0]) * ex + (zmp[1] - a[1]) * ey) / l2 : 0;
+                t = fmin(fmax(t, 0), 1);
+                best = fmin(best, hypot(zmp[0] - a[0] - t * ex, zmp[1] - a[1] - t * ey));
+            }
+            out = best;
+        }
+        gap[k] = F[2] * out / (weight * SUPPORT_GAP_ARM_M);
+    }
+    dyn_ws_close(&w);
+    return LFD_OK;
+}
+
 static double clip_zmp(const lfd_retargeter *rt, dyn_ws *w, const lfd_motion *m, double *zmp,
                        double *target, double *wz, double *zc, double *worst)
 {
@@ -993,7 +1078,7 @@ static void ends_mark(const lfd_retargeter *rt, int hands, unsigned char *on)
    each IK to iters iterations; ends_on: the bodies to pose first (ends_mark) */
 static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
                        const unsigned char *ends_on, double *q, double *qs, double dx, double dy,
-                       double fps, int iters)
+                       double dz, const double *rot, const double *center, double fps, int iters)
 {
     const lfd_robot *r = rt->r;
     const mjModel *mm = r->m;
@@ -1016,8 +1101,11 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
         lfd_ik_pair_margins_at(rt->ik_arms, aws, q, margin);
     if (aws)
         hands_here(rt, d, hpos, hw);
+    if (rot) /* the root turned by rot about center */
+        lfd_rt_turn_root(q, rot, center);
     q[0] += dx;
     q[1] += dy;
+    q[2] += dz;
     memcpy(qs, q, (size_t)mm->nq * sizeof(double));
     lfd_ik_frame fr = {pos, quat, pw, rw, qs, 1.0 / fps, iters, NULL, NULL};
     int rc = lfd_ik_solve(rt->ik_feet, iws, &fr, q, NULL);
@@ -1026,6 +1114,30 @@ static int shift_frame(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
     memcpy(qs, q, (size_t)mm->nq * sizeof(double));
     lfd_ik_frame fa = {hpos, NULL, hw, NULL, qs, 1.0 / fps, iters, NULL, keep_pairs ? margin : NULL};
     return lfd_ik_solve(rt->ik_arms, aws, &fa, q, NULL);
+}
+
+void lfd_rt_turn_root(double *q, const double rot[4], const double center[3])
+{
+    double p[3] = {q[0] - center[0], q[1] - center[1], q[2] - center[2]}, pr[3], qr[4];
+    lfd_quat_rotate(pr, rot, p);
+    lfd_quat_mul(qr, rot, q + 3);
+    double l = sqrt(qr[0] * qr[0] + qr[1] * qr[1] + qr[2] * qr[2] + qr[3] * qr[3]);
+    for (int a = 0; a < 3; a++)
+        q[a] = center[a] + pr[a];
+    for (int a = 0; a < 4; a++)
+        q[3 + a] = qr[a] / l;
+}
+
+int lfd_rt_legs_shift(const lfd_retargeter *rt, lfd_ik_ws *iws, const unsigned char *ends_on,
+                      double *q, double *qs, const double d[3], const double *rot,
+                      const double *center, double fps, int iters)
+{
+    return shift_frame(rt, iws, NULL, ends_on, q, qs, d[0], d[1], d[2], rot, center, fps, iters);
+}
+
+void lfd_rt_feet_ends_mark(const lfd_retargeter *rt, unsigned char *on)
+{
+    ends_mark(rt, 0, on);
 }
 
 /* The dynamics filter (issue 15): where the written motion's own ZMP
@@ -1149,7 +1261,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
             }
             if (!solve)
                 continue; /* the legs' correction blended from the solved frames around it */
-            if (shift_frame(rt, iws, aws, ends_on, lfd_motion_frame(m, k), qs, dx, dy, m->fps, iters))
+            if (shift_frame(rt, iws, aws, ends_on, lfd_motion_frame(m, k), qs, dx, dy, 0, NULL, NULL, m->fps, iters))
                 rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: dynamics filter's legs step failed", k);
             interp_corrections(mm, m, best, k_prev, k, delta);
             k_prev = k;

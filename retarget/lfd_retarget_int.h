@@ -282,6 +282,55 @@ typedef struct lfd_rt_torque_fig {
     int windows;                      /* windows corrected */
 } lfd_rt_torque_fig;
 int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *m, lfd_rt_torque_fig *fig, lfd_err *err);
+/* frame q's root turned by the world rotation rot about center (both may
+   be NULL: no turn) and moved by d (m), its legs putting both feet back
+   where they were (legs' IK to iters iterations; iws: a workspace of
+   rt->ik_feet; ends_on: lfd_rt_feet_ends_mark's bodies; qs: nq scratch) */
+int lfd_rt_legs_shift(const lfd_retargeter *rt, lfd_ik_ws *iws, const unsigned char *ends_on,
+                      double *q, double *qs, const double d[3], const double *rot,
+                      const double *center, double fps, int iters);
+/* a floating root (q[0..6]) turned by the world rotation rot about center */
+void lfd_rt_turn_root(double *q, const double rot[4], const double center[3]);
+/* the ground's force and moment about the origin on every frame of m (n x
+   3 each; 0 on the first and last), from the rate of change of the bodies'
+   momenta (the dynamics filter's, lfd_rt_motion_zmp) */
+int lfd_rt_motion_wrench(const lfd_robot *r, const lfd_motion *m, double *force, double *moment,
+                         lfd_err *err);
+/* How much of the ground's wrench each frame of m asks the feet cannot give,
+   as a share of the weight (gap, n values; 0 on the clip's ends): with no
+   sole corner within DYN_CONTACT_M of the floor the whole wrench (its moment
+   about the CoM at SUPPORT_GAP_ARM_M); a floor asked to pull, that pull;
+   else the moment of the vertical force about the support polygon of those
+   corners (the ZMP's distance outside it times the force, at that arm).  A
+   measure of lfd check's external help without its friction and its split
+   of the load. */
+#define SUPPORT_GAP_ARM_M 0.7 /* a moment counts as the weight at this arm (lfd check's help) */
+int lfd_rt_support_gap(const lfd_robot *r, const lfd_motion *m, double *gap, lfd_err *err);
+void lfd_rt_feet_ends_mark(const lfd_retargeter *rt, unsigned char *on);
+
+/* The flight step (lfd_retarget_flight.c): where no sole corner is within
+   DYN_CONTACT_M of the floor (both feet off it: a hop, a run's flight) no
+   force but gravity acts, so the centre of mass falls freely there. */
+#define FLIGHT_W_FREE 1e4   /* weight of the CoM's free fall in a flight frame, per (m / frame^2)^2 */
+#define FLIGHT_W_SMOOTH 1.0 /* ... of the correction's second difference elsewhere */
+#define FLIGHT_SPREAD_S 0.075 /* ... which spreads it over about this much of the support around a flight */
+#define FLIGHT_ROUNDS 6     /* ... solved again on the corrected motion's CoM this many times at most */
+#define FLIGHT_DONE_M 1e-4  /* ... a correction smaller than this everywhere is not applied */
+#define FLIGHT_MIN_M 1e-6   /* ... a frame whose correction is smaller than this is left as it is */
+#define FLIGHT_COM_ITERS 2  /* ... a frame on the floor moves its root again by what its CoM lacks this many times */
+#define FLIGHT_TURN_REACH_M 0.5 /* ... a turn counts as a move of this radius (for FLIGHT_DONE_M) */
+#define FLIGHT_JUDGE_S 0.3  /* ... a flight's correction is kept if it and this much around it ask the feet for less */
+#define FLIGHT_PASSES 3     /* ... solves of the clip at most, a flight not kept dropped after each */
+#define FLIGHT_MOMENT_ARM_M 0.7 /* ... a moment counts as the weight at this arm (lfd check's help) */
+typedef struct lfd_rt_flight_fig {
+    int phases, frames;          /* flight phases (both feet off the floor) and their frames */
+    int phases_kept;             /* ... the phases whose correction was kept */
+    double acc_err_before, acc_err_after; /* the largest |CoM acceleration - gravity| in flight (m/s^2) */
+    double moment_before, moment_after;   /* the largest moment about the CoM in flight (N m) */
+    double shift_max_m, turn_max_rad;     /* the largest move and turn of the root */
+} lfd_rt_flight_fig;
+int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fig *fig, lfd_err *err);
+
 /* the human's joints and segment frames smoothed over the clip */
 int lfd_rt_smooth_inputs(lfd_rt_clip *c, double cutoff_hz, double fps);
 /* natural cubic spline through n knots (stride sx) evaluated at every

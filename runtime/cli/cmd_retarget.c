@@ -345,7 +345,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     double fps = 0, human_fps = 0, smooth = LFD_RETARGET_SMOOTH_HZ, swing_clear_m = LFD_RETARGET_SWING_CLEAR_M;
     int upper = 0, no_contacts = 0, keep = 0, jobs = 2, json = 0, no_clear = 0;
     const char *time_scale = NULL;
-    int zmp_filter = 0, no_zmp_filter = 0, no_torque_step = 0, strict = 0, every_frame = 0;
+    int zmp_filter = 0, no_zmp_filter = 0, no_torque_step = 0, no_flight_step = 0, strict = 0, every_frame = 0;
     lfd_opt opts[] = {
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH", "robot (built-in name, .robot or .xml path)"},
         {"out", 'o', LFD_OPT_STR, &out, "OUT", "output motion (.lfdm, or .csv); a folder for many inputs"},
@@ -356,6 +356,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         {"time-scale", 0, LFD_OPT_STR, &time_scale, "auto", "slow the motion down by the smallest factor (1.1-2) whose torques fit the limits (default off; the factor needed is always reported)"},
         {"no-zmp-filter", 0, LFD_OPT_FLAG, &no_zmp_filter, NULL, "skip the dynamics filter (by default the root is shifted until the motion's own ZMP stays in the support polygon, the arms keeping their targets; off: about 5x faster, more external help and torque on walks; docs/retarget.md)"},
         {"zmp-filter", 0, LFD_OPT_FLAG, &zmp_filter, NULL, "the dynamics filter (the default; kept for scripts that name it)"},
+        {"no-flight-step", 0, LFD_OPT_FLAG, &no_flight_step, NULL, "skip the flight step (by default, where both feet are off the floor, the root is moved and turned by the least that makes the centre of mass fall freely and the angular momentum hold there; docs/retarget.md part 26)"},
         {"no-torque-step", 0, LFD_OPT_FLAG, &no_torque_step, NULL, "skip the torque step (by default the joints with no foot below them, waist and arms, are turned by the least that brings their torques within the robot's limits where the motion asks more; docs/retarget.md part 24)"},
         {"solve-every-frame", 0, LFD_OPT_FLAG, &every_frame, NULL, "solve every output frame (by default, at 60 fps or more with smoothing on, every k-th frame is solved at 30-60 fps, the rate lfd's whole-clip steps are tuned at, and the result splined to the output rate: several times faster, and on the shared 120 Hz clips mostly the better motion; docs/retarget.md part 8)"},
         {"swing-clearance-m", 0, LFD_OPT_DOUBLE, &swing_clear_m, "M", "a foot swinging between contact phases keeps its lowest sole corner this far above the floor at mid-swing (sin^2 over the swing; default 0.04, 0: off): swinging feet do not skim the floor, where a real robot trips and the check would count them as support (docs/retarget.md parts 14 and 19)"},
@@ -430,6 +431,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     p.time_auto = time_scale != NULL;
     p.opts.zmp_filter = !no_zmp_filter;
     p.opts.torque_step = !no_torque_step;
+    p.opts.flight_step = !no_flight_step;
     p.opts.solve_every_frame = every_frame;
     p.opts.swing_clear_m = swing_clear_m;
     p.hopts = (lfd_human_opts){units, up, human_fps, preset, NULL, map, prov, LFD_REFPOSE_KEEP};

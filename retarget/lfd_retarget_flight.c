@@ -1,0 +1,448 @@
+/*  lfd_retarget_flight: a flight's centre of mass falls freely (the flight
+    step of lfd_retarget_human).
+
+    Where both feet are off the floor (no sole corner within DYN_CONTACT_M,
+    the corners lfd check lets carry load) nothing but gravity acts on the
+    robot: its centre of mass must move on a parabola, accelerating at g
+    downward and not at all sideways.  A scaled person does not: the root
+    follows the person's pelvis scaled to the robot's legs, which scales
+    the flight's accelerations with it, and the whole-clip smoothing spreads
+    the take-off's and the landing's pushes into the flight.  lfd check then
+    asks external help for the missing fall (CMU's playground jumps onto
+    G1 at 30 fps: the CoM falls at 5.3 m/s^2 on average over its 126
+    flight frames).
+
+    The step corrects the CoM's path, per axis, by the least-squares
+    solution of: the corrected CoM's second difference is gravity in every
+    flight frame (weight FLIGHT_W_FREE), the correction's second difference
+    is small elsewhere (FLIGHT_W_SMOOTH), so the push the flight needs is
+    spread over about FLIGHT_SPREAD_S of the support before and after it,
+    and the correction itself is small (1 / (FLIGHT_SPREAD_S fps)^4, which
+    sets that length); one banded solve over the clip.  A flight frame's
+    whole body moves by it (the root); a frame with a foot on the floor
+    moves its root and the legs put the feet back (lfd_rt_legs_shift).
+    The legs' move shifts the CoM a little differently from the root, so
+    the solve is repeated on the corrected motion (FLIGHT_ROUNDS).  The
+    flight frames are those of the motion as it comes in. */
+#include "retarget/lfd_retarget_int.h"
+
+#include "core/lfd_quat.h"
+#include "robots/lfd_mj.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the CoM of pose q (kinematics in d) */
+static void frame_com(const mjModel *mm, mjData *d, const double *q, double c[3])
+{
+    memcpy(d->qpos, q, (size_t)mm->nq * sizeof(double));
+    mj_kinematics(mm, d);
+    mj_comPos(mm, d);
+    memcpy(c, d->subtree_com + 3, 3 * sizeof(double));
+}
+
+/* every frame's CoM (n x 3) and the diagonal of its whole-body inertia
+   about the CoM in world axes (n x 3) */
+static void com_and_inertia(const lfd_robot *r, mjData *d, const lfd_motion *m, double *com,
+                            double *iner)
+{
+    const mjModel *mm = r->m;
+    for (int k = 0; k < m->nframes; k++) {
+        memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
+        mj_kinematics(mm, d);
+        mj_comPos(mm, d);
+        const double *c = d->subtree_com + 3 * 1; /* the root's subtree: the whole robot */
+        memcpy(com + 3 * k, c, 3 * sizeof(double));
+        double *I = iner + 3 * k;
+        I[0] = I[1] = I[2] = 0;
+        for (int b = 1; b < mm->nbody; b++) {
+            double mb = mm->body_mass[b];
+            if (!(mb > 0))
+                continue;
+            const double *R = d->ximat + 9 * b, *J = mm->body_inertia + 3 * b, *x = d->xipos + 3 * b;
+            double rr[3] = {x[0] - c[0], x[1] - c[1], x[2] - c[2]};
+            for (int a = 0; a < 3; a++) {
+                /* (R diag(J) R')_aa + m (|r|^2 - r_a^2) */
+                double t = 0;
+                for (int u = 0; u < 3; u++)
+                    t += R[3 * a + u] * R[3 * a + u] * J[u];
+                I[a] += t + mb * (rr[0] * rr[0] + rr[1] * rr[1] + rr[2] * rr[2] - rr[a] * rr[a]);
+            }
+        }
+    }
+}
+
+/* the frames in flight: no sole corner within DYN_CONTACT_M of the floor
+   (the feet's bodies posed alone, on: nbody scratch); returns their count */
+static int find_flight(const lfd_robot *r, mjData *d, const lfd_motion *m, unsigned char *on,
+                       unsigned char *flight)
+{
+    const mjModel *mm = r->m;
+    memset(on, 0, (size_t)mm->nbody);
+    for (int side = 0; side < 2; side++)
+        lfd_mj_mark_body(mm, on, r->feet[side].body_id);
+    int nf = 0;
+    for (int k = 0; k < m->nframes; k++) {
+        flight[k] = 0;
+        if (k == 0 || k + 1 == m->nframes)
+            continue; /* the clip's ends have no acceleration */
+        memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
+        lfd_mj_kinematics_some(mm, d, on, NULL, 0);
+        int low = 0;
+        for (int side = 0; side < 2 && !low; side++) {
+            const lfd_robot_foot *ft = &r->feet[side];
+            if (ft->body_id < 0)
+                continue;
+            for (int q = 0; q < 4; q++) {
+                double p[3] = {ft->sole[q & 1], ft->sole[2 + (q >> 1)], ft->sole_z}, w[3];
+                lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, p);
+                low += w[2] + d->xpos[3 * ft->body_id + 2] < DYN_CONTACT_M;
+            }
+        }
+        flight[k] = low == 0;
+        nf += flight[k];
+    }
+    return nf;
+}
+
+/* the correction of one axis: x (n) whose second differences in the flight
+   frames are acc_t - a[k] and elsewhere small (a: per frame^2, n values) */
+static int solve_axis(const double *a, const unsigned char *flight, double acc_t, double w0, int n,
+                      double *x, double *work)
+{
+    double *a0 = work, *a1 = work + n, *a2 = work + 2 * n;
+    for (int k = 0; k < n; k++) {
+        a0[k] = w0;
+        a1[k] = a2[k] = 0;
+        x[k] = 0;
+    }
+    for (int k = 1; k + 1 < n; k++) {
+        double w = flight[k] ? FLIGHT_W_FREE : FLIGHT_W_SMOOTH;
+        double r = flight[k] ? acc_t - a[k] : 0; /* the second difference wanted of the correction */
+        a0[k - 1] += w;
+        a1[k - 1] += -2 * w;
+        a2[k - 1] += w;
+        a0[k] += 4 * w;
+        a1[k] += -2 * w;
+        a0[k + 1] += w;
+        x[k - 1] += w * r;
+        x[k] += -2 * w * r;
+        x[k + 1] += w * r;
+    }
+    return lfd_rt_band2_solve(a0, a1, a2, x, n);
+}
+
+/* the flight frames' worst linear (m/s^2 off free fall) and turning
+   (moment about the CoM, N m) residuals from the ground's wrench; returns
+   the sum over the flight frames of the wrench as a share of the weight
+   (the moment at FLIGHT_MOMENT_ARM_M), squared: what a round must lower */
+static double residuals(const unsigned char *flight, int n, const double *F, const double *Nc,
+                        double mass, double g, double *lin, double *ang)
+{
+    double e = 0;
+    *lin = *ang = 0;
+    for (int k = 1; k + 1 < n; k++)
+        if (flight[k]) {
+            double f = sqrt(F[3 * k] * F[3 * k] + F[3 * k + 1] * F[3 * k + 1] + F[3 * k + 2] * F[3 * k + 2]);
+            double t = sqrt(Nc[3 * k] * Nc[3 * k] + Nc[3 * k + 1] * Nc[3 * k + 1] + Nc[3 * k + 2] * Nc[3 * k + 2]);
+            *lin = fmax(*lin, f / mass);
+            *ang = fmax(*ang, t);
+            double sf = f / (mass * g), st = t / (mass * g * FLIGHT_MOMENT_ARM_M);
+            e += sf * sf + st * st;
+        }
+    return e;
+}
+
+/* The legs' change on the floor carried into the flights beside it: a
+   frame on the floor moved its legs to hold the feet (m - before there),
+   while a flight frame moves as a whole, so the legs' joints would turn in
+   one frame; at 120 Hz that kink asked the ground for 30-100 m/s^2 at the
+   flight's first and last frames.  Each flight frame takes the change of
+   the last frame on the floor before it and of the first after it, faded
+   out over fade frames by a raised cosine (its feet in the air follow). */
+static void legs_fade_in(const lfd_robot *r, lfd_motion *m, const double *before,
+                         const unsigned char *flight, double fade)
+{
+    int n = m->nframes, nq = m->nq;
+    for (int k = 1; k + 1 < n; k++) {
+        if (!flight[k])
+            continue;
+        int a = k, b = k;
+        while (a > 0 && flight[a])
+            a--;
+        while (b < n - 1 && flight[b])
+            b++;
+        double w[2] = {0, 0}, x[2] = {(k - a) / fade, (b - k) / fade};
+        int s[2] = {a, b};
+        double *q = lfd_motion_frame(m, k);
+        for (int e = 0; e < 2; e++) {
+            if (flight[s[e]] || x[e] >= 1)
+                continue; /* the clip's end in flight, or too far */
+            w[e] = 0.5 * (1 + cos(M_PI * x[e]));
+            const double *qs = lfd_motion_frame(m, s[e]), *q0 = before + (size_t)s[e] * (size_t)nq;
+            for (int j = 0; j < r->njoints; j++)
+                if (lfd_rt_joint_leg_side(r, j) >= 0) {
+                    int i = r->joints[j].qpos_adr;
+                    q[i] += w[e] * (qs[i] - q0[i]);
+                }
+        }
+    }
+}
+
+/* the rounds over the flight frames on (flight): corrections solved on
+   the motion's CoM and applied until the flights are in free fall, the
+   best round kept (see the top of the file) */
+typedef struct {
+    const lfd_retargeter *rt;
+    mjData *d;
+    lfd_ik_ws *iws;
+    unsigned char *ends_on, *on;
+    double *com, *iner, *F, *Nc, *corr, *total, *work, *aax, *qs, *best;
+    double mass, spread;
+} flight_ws;
+
+static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_rt_flight_fig *fig, lfd_err *err)
+{
+    const lfd_retargeter *rt = w->rt;
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    int n = m->nframes, nq = mm->nq, rc = LFD_OK;
+    size_t N = (size_t)n;
+    const unsigned char *flight = w->on;
+    double f2 = m->fps * m->fps, gabs = fabs(mm->opt.gravity[2]), e_best = INFINITY;
+    double w0 = 1 / (w->spread * w->spread * w->spread * w->spread);
+    double *com = w->com, *iner = w->iner, *F = w->F, *Nc = w->Nc, *corr = w->corr, *total = w->total;
+    memset(total, 0, 6 * N * sizeof(double));
+    com_and_inertia(r, w->d, m, com, iner);
+    for (int rd = 0; rc == LFD_OK; rd++) {
+        /* the ground's wrench the motion asks: the force, and the moment about the CoM */
+        if ((rc = lfd_rt_motion_wrench(r, m, F, Nc, err)))
+            break;
+        for (int k = 0; k < n; k++) {
+            const double *c = com + 3 * k, *f = F + 3 * k;
+            double *t = Nc + 3 * k;
+            t[0] -= c[1] * f[2] - c[2] * f[1];
+            t[1] -= c[2] * f[0] - c[0] * f[2];
+            t[2] -= c[0] * f[1] - c[1] * f[0];
+        }
+        double lin, ang, e = residuals(flight, n, F, Nc, w->mass, gabs, &lin, &ang);
+        if (rd == 0) {
+            fig->acc_err_before = lin;
+            fig->moment_before = ang;
+        }
+        if (!(e < e_best)) {
+            /* a round that did not bring the flights nearer free fall: the best before it */
+            memcpy(m->qpos, w->best, N * (size_t)nq * sizeof(double));
+            for (int k = 0; k < 6 * n; k++)
+                total[k] -= corr[k % 6 * N + (size_t)(k / 6)];
+            break;
+        }
+        e_best = e;
+        fig->acc_err_after = lin;
+        fig->moment_after = ang;
+        memcpy(w->best, m->qpos, N * (size_t)nq * sizeof(double));
+        if (rd == FLIGHT_ROUNDS)
+            break; /* measured after the last round */
+        double cmax = 0;
+        for (int ax = 0; ax < 6 && rc == LFD_OK; ax++) {
+            /* a translation's second difference is F / m in a frame; a turn's
+               about the CoM, to first order, the moment over the inertia */
+            for (int k = 0; k < n; k++)
+                w->aax[k] = ax < 3 ? F[3 * k + ax] / (w->mass * f2) : Nc[3 * k + ax - 3] / (iner[3 * k + ax - 3] * f2);
+            double *x = corr + (size_t)ax * N;
+            if (solve_axis(w->aax, flight, 0, w0, n, x, w->work))
+                rc = lfd_fail(err, LFD_ENUMERIC, "flight step: singular system");
+            for (int k = 0; k < n; k++)
+                cmax = fmax(cmax, fabs(x[k]) * (ax < 3 ? 1 : FLIGHT_TURN_REACH_M));
+        }
+        if (rc || cmax < FLIGHT_DONE_M)
+            break;
+        /* the frames on the floor first, then the flights between them */
+        for (int pass = 0; pass < 2 && rc == LFD_OK; pass++) {
+            if (pass == 1)
+                legs_fade_in(r, m, w->best, flight, 2 * w->spread);
+            for (int k = 0; k < n && rc == LFD_OK; k++) {
+                if (flight[k] != pass)
+                    continue;
+                double dd[3] = {corr[k], corr[N + k], corr[2 * N + k]};
+                double th[3] = {corr[3 * N + k], corr[4 * N + k], corr[5 * N + k]};
+                double ang_k = sqrt(th[0] * th[0] + th[1] * th[1] + th[2] * th[2]), rot[4] = {1, 0, 0, 0};
+                if (fabs(dd[0]) < FLIGHT_MIN_M && fabs(dd[1]) < FLIGHT_MIN_M && fabs(dd[2]) < FLIGHT_MIN_M &&
+                    ang_k < FLIGHT_MIN_M)
+                    continue;
+                if (ang_k > 0) {
+                    double axis[3] = {th[0] / ang_k, th[1] / ang_k, th[2] / ang_k};
+                    lfd_quat_from_axis_angle(rot, axis, ang_k);
+                }
+                double *q = lfd_motion_frame(m, k), want[3], c[3];
+                for (int a = 0; a < 3; a++)
+                    want[a] = com[3 * k + a] + dd[a];
+                for (int a = 0; a < 6; a++)
+                    total[6 * k + a] += corr[(size_t)a * N + k];
+                if (flight[k]) {
+                    /* in the air the whole body turns about its CoM and moves
+                       to where the CoM is wanted (its legs as the fade left them) */
+                    lfd_rt_turn_root(q, rot, com + 3 * k);
+                    frame_com(mm, w->d, q, c);
+                    for (int a = 0; a < 3; a++)
+                        q[a] += want[a] - c[a];
+                    continue;
+                }
+                /* on the floor the legs hold the feet, so the CoM moves less
+                   than the root (the legs' share stays behind): the root is
+                   moved again by what the CoM still lacks, FLIGHT_COM_ITERS
+                   times (at 120 Hz a millimetre off at a flight's edge is 14
+                   m/s^2 off free fall) */
+                for (int it = 0; it <= FLIGHT_COM_ITERS && rc == LFD_OK; it++) {
+                    if (lfd_rt_legs_shift(rt, w->iws, w->ends_on, q, w->qs, dd, it ? NULL : rot, com + 3 * k,
+                                          m->fps, FEET_POLISH_ITERS)) {
+                        rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: the flight step's legs failed", k);
+                        break;
+                    }
+                    if (it == FLIGHT_COM_ITERS)
+                        break;
+                    frame_com(mm, w->d, q, c);
+                    for (int a = 0; a < 3; a++)
+                        dd[a] = want[a] - c[a];
+                }
+            }
+        }
+        if (rc)
+            break;
+        lfd_rt_impose_bounds(r, m);
+        com_and_inertia(r, w->d, m, com, iner);
+    }
+    return rc;
+}
+
+int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fig *fig, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    int n = m->nframes, nq = mm->nq;
+    memset(fig, 0, sizeof *fig);
+    if (!r->floating || !rt->ik_feet || n < 5 || !(m->fps > 0))
+        return LFD_OK;
+    size_t N = (size_t)n, NQ = N * (size_t)nq;
+    flight_ws w = {.rt = rt};
+    double *orig = NULL, *buf = NULL; /* orig: the motion as it came in, once copied */
+    int *phase = NULL;
+    unsigned char *flight = calloc(3 * N, 1);
+    w.ends_on = malloc((size_t)mm->nbody);
+    w.d = lfd_mj_make_data_kin(mm);
+    int rc = flight && w.ends_on && w.d ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory for the flight step");
+    if (rc || find_flight(r, w.d, m, w.ends_on, flight) == 0)
+        goto out; /* no flight: the motion as it is, at the cost of posing the feet */
+    /* com, iner, F, Nc: 3 N each; corr, total: 6 N each; the solver's 3 N,
+       one axis's N; gap before and after, 2 N; qs; best and the motion as
+       it came in, NQ each */
+    buf = malloc((31 * N + (size_t)nq + 2 * NQ) * sizeof(double));
+    phase = malloc(N * sizeof(int));
+    rc = buf && phase ? lfd_ik_ws_new(&w.iws, rt->ik_feet, err)
+                      : lfd_fail(err, LFD_ENOMEM, "out of memory for the flight step");
+    if (rc)
+        goto out;
+    w.com = buf;
+    w.iner = w.com + 3 * N;
+    w.F = w.iner + 3 * N;
+    w.Nc = w.F + 3 * N;
+    w.corr = w.Nc + 3 * N;
+    w.total = w.corr + 6 * N;
+    w.work = w.total + 6 * N;
+    w.aax = w.work + 3 * N;
+    double *gap0 = w.aax + N, *gap1 = gap0 + N;
+    w.qs = gap1 + N;
+    w.best = w.qs + nq;
+    unsigned char *keep = flight + N; /* per phase: still corrected */
+    w.on = flight + 2 * N;
+    for (int b = 1; b < mm->nbody; b++)
+        w.mass += mm->body_mass[b] > 0 ? mm->body_mass[b] : 0;
+    w.spread = FLIGHT_SPREAD_S * m->fps;
+    lfd_rt_feet_ends_mark(rt, w.ends_on);
+    int nph = 0;
+    for (int k = 0; k < n; k++) {
+        phase[k] = -1;
+        if (flight[k]) {
+            nph += !flight[k - 1];
+            phase[k] = nph - 1;
+            fig->frames++;
+        }
+    }
+    fig->phases = nph;
+    if (nph == 0)
+        goto out;
+    orig = w.best + NQ;
+    memcpy(orig, m->qpos, NQ * sizeof(double));
+    if ((rc = lfd_rt_support_gap(r, m, gap0, err)))
+        goto out;
+    memset(keep, 1, (size_t)nph);
+    /* The whole clip is solved with the phases still kept; a phase whose
+       frames and those within FLIGHT_JUDGE_S of it then ask the feet for
+       more than they did (lfd_rt_support_gap: the take-off's and landing's
+       pushes can leave the soles) is dropped and the clip solved again
+       from the motion as it came in. */
+    int judge = (int)ceil(FLIGHT_JUDGE_S * m->fps);
+    for (int pass = 0; pass < FLIGHT_PASSES && rc == LFD_OK; pass++) {
+        int kept = 0;
+        for (int k = 0; k < n; k++)
+            w.on[k] = flight[k] && keep[phase[k]];
+        for (int p = 0; p < nph; p++)
+            kept += keep[p];
+        memcpy(m->qpos, orig, NQ * sizeof(double));
+        fig->phases_kept = kept;
+        if (kept == 0)
+            break;
+        lfd_rt_flight_fig f1 = *fig;
+        if ((rc = flight_rounds(&w, m, &f1, err)) || (rc = lfd_rt_support_gap(r, m, gap1, err)))
+            break;
+        *fig = f1;
+        int dropped = 0;
+        for (int p = 0, k = 0; p < nph; p++) {
+            while (phase[k] != p)
+                k++;
+            int a = k, b = k;
+            while (b + 1 < n && phase[b + 1] == p)
+                b++;
+            if (!keep[p])
+                continue;
+            double s0 = 0, s1 = 0;
+            for (int j = a - judge < 0 ? 0 : a - judge; j <= b + judge && j < n; j++) {
+                s0 += gap0[j];
+                s1 += gap1[j];
+            }
+            if (!(s1 < s0)) {
+                keep[p] = 0;
+                dropped++;
+            }
+        }
+        if (!dropped)
+            break;
+        if (pass + 1 == FLIGHT_PASSES) {
+            /* the last pass still dropped some: none of it is kept */
+            memcpy(m->qpos, orig, NQ * sizeof(double));
+            fig->phases_kept = 0;
+        }
+    }
+    if (rc == LFD_OK && fig->phases_kept > 0)
+        for (int k = 0; k < n; k++) {
+            const double *t = w.total + 6 * k;
+            fig->shift_max_m = fmax(fig->shift_max_m, sqrt(t[0] * t[0] + t[1] * t[1] + t[2] * t[2]));
+            fig->turn_max_rad = fmax(fig->turn_max_rad, sqrt(t[3] * t[3] + t[4] * t[4] + t[5] * t[5]));
+        }
+    if (rc == LFD_OK && fig->phases_kept == 0) {
+        fig->acc_err_after = fig->acc_err_before;
+        fig->moment_after = fig->moment_before;
+    }
+out:
+    if (rc && orig)
+        memcpy(m->qpos, orig, NQ * sizeof(double)); /* no half-corrected motion */
+    lfd_ik_ws_free(&w.iws);
+    if (w.d)
+        mj_deleteData(w.d);
+    free(w.ends_on);
+    free(phase);
+    free(flight);
+    free(buf);
+    return rc;
+}
