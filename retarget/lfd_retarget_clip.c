@@ -713,6 +713,31 @@ static int ground_zmp(const lfd_robot *r, const dyn_ws *w, double zmp[2])
     return 1;
 }
 
+int lfd_rt_low_corners(const lfd_robot *r, const mjData *d, double *xy, int on[2])
+{
+    int np = 0, np0 = 0;
+    on[0] = on[1] = 0;
+    for (int side = 0; side < 2; side++) {
+        const lfd_robot_foot *ft = &r->feet[side];
+        if (ft->body_id < 0)
+            continue;
+        for (int q4 = 0; q4 < 4; q4++) {
+            double corner[3] = {ft->sole[q4 & 1], ft->sole[2 + (q4 >> 1)], ft->sole_z}, cw[3];
+            lfd_mat3_mulv(cw, d->xmat + 9 * ft->body_id, corner);
+            if (cw[2] + d->xpos[3 * ft->body_id + 2] >= DYN_CONTACT_M)
+                continue;
+            if (xy) {
+                xy[2 * np] = cw[0] + d->xpos[3 * ft->body_id];
+                xy[2 * np + 1] = cw[1] + d->xpos[3 * ft->body_id + 1];
+            }
+            np++;
+        }
+        on[side] = np - np0;
+        np0 = np;
+    }
+    return np;
+}
+
 /* frame k's ZMP from the ground's force and moment zmp_step left in w
    (the bodies' momenta: the same second differences as inverse dynamics on
    the joints' central differences, to second order in the frame time, at
@@ -728,23 +753,7 @@ static int frame_zmp(const lfd_retargeter *rt, dyn_ws *w, double zmp[2], double 
     const double *F = w->F;
     *com_z = w->mass > 0 ? w->G[2] / w->mass : 0;
     /* the support polygon */
-    int np = 0, np0 = 0, on[2] = {0, 0};
-    for (int side = 0; side < 2; side++) {
-        const lfd_robot_foot *ft = &r->feet[side];
-        if (ft->body_id < 0)
-            continue;
-        for (int q4 = 0; q4 < 4; q4++) {
-            double corner[3] = {ft->sole[q4 & 1], ft->sole[2 + (q4 >> 1)], ft->sole_z}, cw[3];
-            lfd_mat3_mulv(cw, d->xmat + 9 * ft->body_id, corner);
-            if (cw[2] + d->xpos[3 * ft->body_id + 2] >= DYN_CONTACT_M)
-                continue;
-            hull[2 * np] = cw[0] + d->xpos[3 * ft->body_id];
-            hull[2 * np + 1] = cw[1] + d->xpos[3 * ft->body_id + 1];
-            np++;
-        }
-        on[side] = np - np0;
-        np0 = np;
-    }
+    int on[2], np = lfd_rt_low_corners(r, d, hull, on);
     int has_zmp = ground_zmp(r, w, zmp);
     /* each foot's corners where its ankle carries its share of the load:
        all of it on one foot; on two, the share of the foot nearer the ZMP
@@ -911,21 +920,7 @@ int lfd_rt_support_gap(const lfd_robot *r, const lfd_motion *m, double *gap, lfd
         zmp_step(r->m, &w, m, k);
         const mjData *d = w.d;
         double hull[2 * 8], weight = w.mass * 9.81;
-        int np = 0;
-        for (int side = 0; side < 2; side++) {
-            const lfd_robot_foot *ft = &r->feet[side];
-            if (ft->body_id < 0)
-                continue;
-            for (int q4 = 0; q4 < 4; q4++) {
-                double corner[3] = {ft->sole[q4 & 1], ft->sole[2 + (q4 >> 1)], ft->sole_z}, cw[3];
-                lfd_mat3_mulv(cw, d->xmat + 9 * ft->body_id, corner);
-                if (cw[2] + d->xpos[3 * ft->body_id + 2] >= DYN_CONTACT_M)
-                    continue;
-                hull[2 * np] = cw[0] + d->xpos[3 * ft->body_id];
-                hull[2 * np + 1] = cw[1] + d->xpos[3 * ft->body_id + 1];
-                np++;
-            }
-        }
+        int on[2], np = lfd_rt_low_corners(r, d, hull, on);
         const double *F = w.F, *N = w.N;
         if (np == 0) {
             /* nothing to push on: the whole wrench, the moment about the CoM */

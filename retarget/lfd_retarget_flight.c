@@ -89,18 +89,8 @@ static int find_flight(const lfd_robot *r, mjData *d, const lfd_motion *m, unsig
             continue; /* the clip's ends have no acceleration */
         memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
         lfd_mj_kinematics_some(mm, d, on, NULL, 0);
-        int low = 0;
-        for (int side = 0; side < 2 && !low; side++) {
-            const lfd_robot_foot *ft = &r->feet[side];
-            if (ft->body_id < 0)
-                continue;
-            for (int q = 0; q < 4; q++) {
-                double p[3] = {ft->sole[q & 1], ft->sole[2 + (q >> 1)], ft->sole_z}, w[3];
-                lfd_mat3_mulv(w, d->xmat + 9 * ft->body_id, p);
-                low += w[2] + d->xpos[3 * ft->body_id + 2] < DYN_CONTACT_M;
-            }
-        }
-        flight[k] = low == 0;
+        int on2[2];
+        flight[k] = lfd_rt_low_corners(r, d, NULL, on2) == 0;
         nf += flight[k];
     }
     return nf;

@@ -376,6 +376,11 @@ void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, dou
    what its ankle can hold at the toe).  Returns its vertex count (into
    hull, counter-clockwise, LFD_RT_MAX_SUPPORT at most), 0 when no split
    fits (kinematics done in d). */
+/* The sole corners within DYN_CONTACT_M of the floor (the corners lfd check
+   lets carry load) in d (the feet's kinematics done): their world x y into
+   xy (2 x 8 doubles, may be NULL), foot 0's first; on[side] counts each
+   foot's; returns their number. */
+int lfd_rt_low_corners(const lfd_robot *r, const mjData *d, double *xy, int on[2]);
 int lfd_rt_support_region(const lfd_robot *r, const mjData *d, const double *corner,
                           const int n_on[2], double fz, double *hull);
 /* the motion's ZMPs against their support (LFD_RT_SUPPORT_*): the sum of
