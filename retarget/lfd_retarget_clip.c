@@ -1396,6 +1396,12 @@ static int corrections_smooth(const lfd_robot *r, lfd_motion *m, const double *q
     return LFD_OK;
 }
 
+int lfd_rt_legs_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, double cutoff_hz,
+                       double *work, lfd_err *err)
+{
+    return corrections_smooth(r, m, q0, work, 0, cutoff_hz, NULL, work + m->nframes, err);
+}
+
 /* Scratch of the feet and floor steps: the legs' IK workspace, one frame's
    start pose, the clip's pose before the step (its corrections are
    smoothed against it) and one joint's corrections over the clip. */

@@ -102,10 +102,18 @@ static int solve_axis(const double *a, const unsigned char *flight, double acc_t
                       double *x, double *work)
 {
     double *a0 = work, *a1 = work + n, *a2 = work + 2 * n;
+    /* x's first differences too (FLIGHT_DAMP): the kernel that spreads a
+       flight's push swings back less */
+    double w1 = FLIGHT_DAMP * sqrt(w0 * FLIGHT_W_SMOOTH);
     for (int k = 0; k < n; k++) {
         a0[k] = w0;
         a1[k] = a2[k] = 0;
         x[k] = 0;
+    }
+    for (int k = 0; k + 1 < n; k++) {
+        a0[k] += w1;
+        a0[k + 1] += w1;
+        a1[k] -= w1;
     }
     for (int k = 1; k + 1 < n; k++) {
         double w = flight[k] ? FLIGHT_W_FREE : FLIGHT_W_SMOOTH;
@@ -180,6 +188,76 @@ static void legs_fade_in(const lfd_robot *r, lfd_motion *m, const double *before
     }
 }
 
+/* A frame that had a sole corner within DYN_CONTACT_M of the floor keeps
+   one: where the step lifted its lowest corner to that height or above
+   (FLIGHT_FLOOR_SLACK_M below it), the body is lowered by what it lacks,
+   the largest need within half a period of FEET_CORR_HZ, smoothed at that
+   cutoff (a frame lowered alone is a kink: 15 body weights at 120 Hz).
+   Without it lfd check's rule turned a frame of a landing's catch (4 body
+   weights on CMU's jumps at 120 Hz) into one in the air, a tenth of a
+   millimetre up.  work: 6 nframes. */
+static int keep_on_floor(const lfd_robot *r, mjData *d, lfd_motion *m, const unsigned char *was_flight,
+                         unsigned char *feet_on, double *work, lfd_err *err)
+{
+    const mjModel *mm = r->m;
+    int n = m->nframes, any = 0;
+    double *need = work, *dl = work + n;
+    memset(feet_on, 0, (size_t)mm->nbody);
+    for (int side = 0; side < 2; side++)
+        lfd_mj_mark_body(mm, feet_on, r->feet[side].body_id);
+    for (int k = 0; k < n; k++) {
+        need[k] = 0;
+        if (was_flight[k])
+            continue;
+        memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
+        lfd_mj_kinematics_some(mm, d, feet_on, NULL, 0);
+        double low = lfd_rt_lowest_sole(r, d);
+        if (isfinite(low) && low > DYN_CONTACT_M - FLIGHT_FLOOR_SLACK_M) {
+            need[k] = low - (DYN_CONTACT_M - FLIGHT_FLOOR_SLACK_M);
+            any = 1;
+        }
+    }
+    if (!any)
+        return LFD_OK;
+    int half = (int)ceil(m->fps / FEET_CORR_HZ / 2);
+    for (int k = 0; k < n; k++) {
+        double mx = 0;
+        for (int i = k - half; i <= k + half; i++)
+            if (i >= 0 && i < n)
+                mx = fmax(mx, need[i]);
+        dl[k] = mx;
+    }
+    if (lfd_rt_smooth_accel(dl, n, 1, NULL, lfd_rt_smooth_lambda(FEET_CORR_HZ, m->fps), work + 2 * n))
+        return lfd_fail(err, LFD_ENUMERIC, "flight step: smoothing failed");
+    for (int k = 0; k < n; k++)
+        lfd_motion_frame(m, k)[2] -= fmax(dl[k], 0);
+    return LFD_OK;
+}
+
+/* What the frames on the floor moved their roots by beyond the plan (plan:
+   n x 3, where the solve put them; the CoM's iterations take up each
+   frame's own IK residue there) smoothed over the clip at cutoff_hz, the
+   flight frames free (work: 6 nframes) */
+static int root_smooth(lfd_motion *m, const double *plan, const unsigned char *flight, double cutoff_hz,
+                       double *work, lfd_err *err)
+{
+    int n = m->nframes;
+    size_t nq = (size_t)m->nq;
+    double lambda = lfd_rt_smooth_lambda(cutoff_hz, m->fps), *dl = work, *wt = work + n;
+    for (int k = 0; k < n; k++)
+        wt[k] = flight[k] ? 0 : 1;
+    for (int a = 0; a < 3; a++) {
+        for (int k = 0; k < n; k++)
+            dl[k] = flight[k] ? 0 : m->qpos[(size_t)k * nq + (size_t)a] - plan[3 * k + a];
+        if (lfd_rt_smooth_accel(dl, n, 1, wt, lambda, work + 2 * n))
+            return lfd_fail(err, LFD_ENUMERIC, "flight step: smoothing failed");
+        for (int k = 0; k < n; k++)
+            if (!flight[k])
+                m->qpos[(size_t)k * nq + (size_t)a] = plan[3 * k + a] + dl[k];
+    }
+    return LFD_OK;
+}
+
 /* the rounds over the flight frames on (flight): corrections solved on
    the motion's CoM and applied until the flights are in free fall, the
    best round kept (see the top of the file) */
@@ -187,12 +265,35 @@ typedef struct {
     const lfd_retargeter *rt;
     mjData *d;
     lfd_ik_ws *iws;
-    unsigned char *ends_on, *on;
-    double *com, *iner, *F, *Nc, *corr, *total, *work, *aax, *qs, *best;
+    unsigned char *ends_on, *on, *was_flight, *feet_on;
+    double *com, *iner, *F, *Nc, *corr, *total, *total_best, *sm, *plan, *work, *aax, *qs, *best;
     double mass, spread;
 } flight_ws;
 
-static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_rt_flight_fig *fig, lfd_err *err)
+/* the ground's wrench m asks in every frame (F) and its moment about the
+   CoM (Nc), the CoM and inertia posed anew; the residuals of the frames on
+   in flight (residuals()) */
+static int flight_measure(flight_ws *w, const lfd_motion *m, const unsigned char *on, double *lin,
+                          double *ang, double *e, lfd_err *err)
+{
+    const lfd_robot *r = w->rt->r;
+    int n = m->nframes;
+    com_and_inertia(r, w->d, m, w->com, w->iner);
+    int rc = lfd_rt_motion_wrench(r, m, w->F, w->Nc, err);
+    if (rc)
+        return rc;
+    for (int k = 0; k < n; k++) {
+        const double *c = w->com + 3 * k, *f = w->F + 3 * k;
+        double *t = w->Nc + 3 * k;
+        t[0] -= c[1] * f[2] - c[2] * f[1];
+        t[1] -= c[2] * f[0] - c[0] * f[2];
+        t[2] -= c[0] * f[1] - c[1] * f[0];
+    }
+    *e = residuals(on, n, w->F, w->Nc, w->mass, fabs(r->m->opt.gravity[2]), lin, ang);
+    return LFD_OK;
+}
+
+static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_err *err)
 {
     const lfd_retargeter *rt = w->rt;
     const lfd_robot *r = rt->r;
@@ -200,38 +301,25 @@ static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_rt_flight_fig *fig, lf
     int n = m->nframes, nq = mm->nq, rc = LFD_OK;
     size_t N = (size_t)n;
     const unsigned char *flight = w->on;
-    double f2 = m->fps * m->fps, gabs = fabs(mm->opt.gravity[2]), e_best = INFINITY;
+    double f2 = m->fps * m->fps, e_best = INFINITY;
     double w0 = 1 / (w->spread * w->spread * w->spread * w->spread);
     double *com = w->com, *iner = w->iner, *F = w->F, *Nc = w->Nc, *corr = w->corr, *total = w->total;
     memset(total, 0, 6 * N * sizeof(double));
-    com_and_inertia(r, w->d, m, com, iner);
+    memset(w->total_best, 0, 6 * N * sizeof(double));
     for (int rd = 0; rc == LFD_OK; rd++) {
         /* the ground's wrench the motion asks: the force, and the moment about the CoM */
-        if ((rc = lfd_rt_motion_wrench(r, m, F, Nc, err)))
+        double lin, ang, e;
+        if ((rc = flight_measure(w, m, flight, &lin, &ang, &e, err)))
             break;
-        for (int k = 0; k < n; k++) {
-            const double *c = com + 3 * k, *f = F + 3 * k;
-            double *t = Nc + 3 * k;
-            t[0] -= c[1] * f[2] - c[2] * f[1];
-            t[1] -= c[2] * f[0] - c[0] * f[2];
-            t[2] -= c[0] * f[1] - c[1] * f[0];
-        }
-        double lin, ang, e = residuals(flight, n, F, Nc, w->mass, gabs, &lin, &ang);
-        if (rd == 0) {
-            fig->acc_err_before = lin;
-            fig->moment_before = ang;
-        }
-        if (!(e < e_best)) {
+        if (rd > 0 && !(e < e_best)) {
             /* a round that did not bring the flights nearer free fall: the best before it */
             memcpy(m->qpos, w->best, N * (size_t)nq * sizeof(double));
-            for (int k = 0; k < 6 * n; k++)
-                total[k] -= corr[k % 6 * N + (size_t)(k / 6)];
+            memcpy(total, w->total_best, 6 * N * sizeof(double));
             break;
         }
         e_best = e;
-        fig->acc_err_after = lin;
-        fig->moment_after = ang;
         memcpy(w->best, m->qpos, N * (size_t)nq * sizeof(double));
+        memcpy(w->total_best, total, 6 * N * sizeof(double));
         if (rd == FLIGHT_ROUNDS)
             break; /* measured after the last round */
         double cmax = 0;
@@ -239,7 +327,9 @@ static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_rt_flight_fig *fig, lf
             /* a translation's second difference is F / m in a frame; a turn's
                about the CoM, to first order, the moment over the inertia */
             for (int k = 0; k < n; k++)
-                w->aax[k] = ax < 3 ? F[3 * k + ax] / (w->mass * f2) : Nc[3 * k + ax - 3] / (iner[3 * k + ax - 3] * f2);
+                w->aax[k] = ax < 3                      ? F[3 * k + ax] / (w->mass * f2)
+                            : iner[3 * k + ax - 3] > 0 ? Nc[3 * k + ax - 3] / (iner[3 * k + ax - 3] * f2)
+                                                       : 0;
             double *x = corr + (size_t)ax * N;
             if (solve_axis(w->aax, flight, 0, w0, n, x, w->work))
                 rc = lfd_fail(err, LFD_ENUMERIC, "flight step: singular system");
@@ -249,9 +339,22 @@ static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_rt_flight_fig *fig, lf
         if (rc || cmax < FLIGHT_DONE_M)
             break;
         /* the frames on the floor first, then the flights between them */
+        for (int k = 0; k < n; k++)
+            memcpy(w->plan + 3 * k, lfd_motion_frame(m, k), 3 * sizeof(double));
         for (int pass = 0; pass < 2 && rc == LFD_OK; pass++) {
-            if (pass == 1)
+            if (pass == 1) {
                 legs_fade_in(r, m, w->best, flight, 2 * w->spread);
+                /* the legs' changes smoothed over the clip, as the feet
+                   step's: each frame's IK leaves its own fraction of a
+                   millimetre, which at 120 Hz took the joints' acceleration
+                   p99 from 51 to 180 rad/s^2 on CMU's jumps onto G1; and the
+                   root's, which took up that noise moving each frame's CoM
+                   to its place (1.5 mm from one frame to the next: 1,600 N
+                   sideways at a landing); the flights are placed after */
+                if ((rc = lfd_rt_legs_smooth(r, m, w->best, FEET_CORR_HZ, w->sm, err)) ||
+                    (rc = root_smooth(m, w->plan, flight, FEET_CORR_HZ, w->sm, err)))
+                    break;
+            }
             for (int k = 0; k < n && rc == LFD_OK; k++) {
                 if (flight[k] != pass)
                     continue;
@@ -279,6 +382,14 @@ static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_rt_flight_fig *fig, lf
                         q[a] += want[a] - c[a];
                     continue;
                 }
+                /* where the solve puts the root: turned about the CoM, moved */
+                {
+                    double rq[7];
+                    memcpy(rq, q, 7 * sizeof(double));
+                    lfd_rt_turn_root(rq, rot, com + 3 * k);
+                    for (int a = 0; a < 3; a++)
+                        w->plan[3 * k + a] = rq[a] + dd[a];
+                }
                 /* on the floor the legs hold the feet, so the CoM moves less
                    than the root (the legs' share stays behind): the root is
                    moved again by what the CoM still lacks, FLIGHT_COM_ITERS
@@ -286,7 +397,7 @@ static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_rt_flight_fig *fig, lf
                    m/s^2 off free fall) */
                 for (int it = 0; it <= FLIGHT_COM_ITERS && rc == LFD_OK; it++) {
                     if (lfd_rt_legs_shift(rt, w->iws, w->ends_on, q, w->qs, dd, it ? NULL : rot, com + 3 * k,
-                                          m->fps, FEET_POLISH_ITERS)) {
+                                          m->fps, FLIGHT_LEGS_ITERS)) {
                         rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: the flight step's legs failed", k);
                         break;
                     }
@@ -301,7 +412,8 @@ static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_rt_flight_fig *fig, lf
         if (rc)
             break;
         lfd_rt_impose_bounds(r, m);
-        com_and_inertia(r, w->d, m, com, iner);
+        if ((rc = keep_on_floor(r, w->d, m, w->was_flight, w->feet_on, w->sm, err)))
+            break;
     }
     return rc;
 }
@@ -319,15 +431,15 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
     double *orig = NULL, *buf = NULL; /* orig: the motion as it came in, once copied */
     int *phase = NULL;
     unsigned char *flight = calloc(3 * N, 1);
-    w.ends_on = malloc((size_t)mm->nbody);
+    w.ends_on = malloc(2 * (size_t)mm->nbody);
     w.d = lfd_mj_make_data_kin(mm);
     int rc = flight && w.ends_on && w.d ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory for the flight step");
     if (rc || find_flight(r, w.d, m, w.ends_on, flight) == 0)
         goto out; /* no flight: the motion as it is, at the cost of posing the feet */
-    /* com, iner, F, Nc: 3 N each; corr, total: 6 N each; the solver's 3 N,
-       one axis's N; gap before and after, 2 N; qs; best and the motion as
-       it came in, NQ each */
-    buf = malloc((31 * N + (size_t)nq + 2 * NQ) * sizeof(double));
+    /* com, iner, F, Nc: 3 N each; corr, total, total_best: 6 N each; the
+       smoothings' 6 N; the root's plan 3 N; the solver's 3 N, one axis's N; gap before and
+       after, 2 N; qs; best and the motion as it came in, NQ each */
+    buf = malloc((51 * N + (size_t)nq + 2 * NQ) * sizeof(double));
     phase = malloc(N * sizeof(int));
     rc = buf && phase ? lfd_ik_ws_new(&w.iws, rt->ik_feet, err)
                       : lfd_fail(err, LFD_ENOMEM, "out of memory for the flight step");
@@ -339,13 +451,18 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
     w.Nc = w.F + 3 * N;
     w.corr = w.Nc + 3 * N;
     w.total = w.corr + 6 * N;
-    w.work = w.total + 6 * N;
+    w.total_best = w.total + 6 * N;
+    w.sm = w.total_best + 6 * N;
+    w.plan = w.sm + 6 * N;
+    w.work = w.plan + 3 * N;
     w.aax = w.work + 3 * N;
     double *gap0 = w.aax + N, *gap1 = gap0 + N;
     w.qs = gap1 + N;
     w.best = w.qs + nq;
     unsigned char *keep = flight + N; /* per phase: still corrected */
     w.on = flight + 2 * N;
+    w.was_flight = flight;
+    w.feet_on = w.ends_on + mm->nbody;
     for (int b = 1; b < mm->nbody; b++)
         w.mass += mm->body_mass[b] > 0 ? mm->body_mass[b] : 0;
     w.spread = FLIGHT_SPREAD_S * m->fps;
@@ -361,6 +478,16 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
     }
     fig->phases = nph;
     if (nph == 0)
+        goto out;
+    /* how far every flight is from free fall as the motion comes in: a
+       figure that is not finite (a motion or model without mass or
+       gravity) leaves the motion as it is */
+    double e0;
+    if ((rc = flight_measure(&w, m, flight, &fig->acc_err_before, &fig->moment_before, &e0, err)))
+        goto out;
+    fig->acc_err_after = fig->acc_err_before;
+    fig->moment_after = fig->moment_before;
+    if (!isfinite(e0) || !(w.mass > 0) || !(fabs(mm->opt.gravity[2]) > 0))
         goto out;
     orig = w.best + NQ;
     memcpy(orig, m->qpos, NQ * sizeof(double));
@@ -383,10 +510,8 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
         fig->phases_kept = kept;
         if (kept == 0)
             break;
-        lfd_rt_flight_fig f1 = *fig;
-        if ((rc = flight_rounds(&w, m, &f1, err)) || (rc = lfd_rt_support_gap(r, m, gap1, err)))
+        if ((rc = flight_rounds(&w, m, err)) || (rc = lfd_rt_support_gap(r, m, gap1, err)))
             break;
-        *fig = f1;
         int dropped = 0;
         for (int p = 0, k = 0; p < nph; p++) {
             while (phase[k] != p)
@@ -420,10 +545,9 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
             fig->shift_max_m = fmax(fig->shift_max_m, sqrt(t[0] * t[0] + t[1] * t[1] + t[2] * t[2]));
             fig->turn_max_rad = fmax(fig->turn_max_rad, sqrt(t[3] * t[3] + t[4] * t[4] + t[5] * t[5]));
         }
-    if (rc == LFD_OK && fig->phases_kept == 0) {
-        fig->acc_err_after = fig->acc_err_before;
-        fig->moment_after = fig->moment_before;
-    }
+    /* and after it, over every flight (kept or not) */
+    if (rc == LFD_OK && fig->phases_kept > 0)
+        rc = flight_measure(&w, m, flight, &fig->acc_err_after, &fig->moment_after, &e0, err);
 out:
     if (rc && orig)
         memcpy(m->qpos, orig, NQ * sizeof(double)); /* no half-corrected motion */

@@ -307,6 +307,10 @@ int lfd_rt_motion_wrench(const lfd_robot *r, const lfd_motion *m, double *force,
 #define SUPPORT_GAP_ARM_M 0.7 /* a moment counts as the weight at this arm (lfd check's help) */
 int lfd_rt_support_gap(const lfd_robot *r, const lfd_motion *m, double *gap, lfd_err *err);
 void lfd_rt_feet_ends_mark(const lfd_retargeter *rt, unsigned char *on);
+/* the legs' joints' changes from q0 (nframes x nq) to m smoothed over the
+   clip at cutoff_hz (the feet step's smoothing; work: 5 nframes doubles) */
+int lfd_rt_legs_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, double cutoff_hz,
+                       double *work, lfd_err *err);
 
 /* The flight step (lfd_retarget_flight.c): where no sole corner is within
    DYN_CONTACT_M of the floor (both feet off it: a hop, a run's flight) no
@@ -317,10 +321,16 @@ void lfd_rt_feet_ends_mark(const lfd_retargeter *rt, unsigned char *on);
 #define FLIGHT_ROUNDS 6     /* ... solved again on the corrected motion's CoM this many times at most */
 #define FLIGHT_DONE_M 1e-4  /* ... a correction smaller than this everywhere is not applied */
 #define FLIGHT_MIN_M 1e-6   /* ... a frame whose correction is smaller than this is left as it is */
+#define FLIGHT_DAMP 1.0     /* ... and of its first difference, times the square root of the two (2: critical, a longer tail) */
+#define FLIGHT_LEGS_ITERS 8 /* ... the legs' IK iterations holding the feet (FEET_POLISH_ITERS's 4 left
+                               0.4-0.8 mm that changed from frame to frame: at 120 Hz 300-400 N
+                               sideways before a take-off) */
+#define FLIGHT_FLOOR_SLACK_M 2e-4 /* ... a frame that was on the floor keeps a sole corner this far below DYN_CONTACT_M */
 #define FLIGHT_COM_ITERS 2  /* ... a frame on the floor moves its root again by what its CoM lacks this many times */
 #define FLIGHT_TURN_REACH_M 0.5 /* ... a turn counts as a move of this radius (for FLIGHT_DONE_M) */
 #define FLIGHT_JUDGE_S 0.3  /* ... a flight's correction is kept if it and this much around it ask the feet for less */
-#define FLIGHT_PASSES 3     /* ... solves of the clip at most, a flight not kept dropped after each */
+#define FLIGHT_PASSES 3     /* ... solves of the clip at most, a flight not kept dropped after each
+                               (one still dropped after the last: no flight is corrected) */
 #define FLIGHT_MOMENT_ARM_M 0.7 /* ... a moment counts as the weight at this arm (lfd check's help) */
 typedef struct lfd_rt_flight_fig {
     int phases, frames;          /* flight phases (both feet off the floor) and their frames */

@@ -5,8 +5,8 @@
       s: its flight is not a free fall) comes back in free fall: the
       ground's wrench in its flight frames is under 1 % of the weight, where
       was a whole weight at its edges, lfd check's external help falls below
-      its threshold, the push spread over the frames next to it: 0.3 s away
-      the pose moved by under 3 mrad (the least-squares solution's tail),
+      its threshold, the push spread over the frames next to it: 0.4 s away
+      the pose moved by under 10 mrad (the least-squares solution's tail),
       the first and last 0.1 s not at all;
     - a bob that never takes a sole corner 2 cm off the floor is no flight:
       the motion comes back bit for bit;
@@ -16,6 +16,7 @@
       without ../shared and under Valgrind). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ingest/lfd_human.h"
@@ -29,7 +30,8 @@
 /* G1 standing 3 s at 30 fps (91 frames) whose root rises by hop_m and comes back on a
    raised cosine over dur_s from t = 1 s; its retargeter (robot as the
    person) for the legs' IK */
-static int g1_hop(lfd_robot **r, lfd_retargeter **rt, lfd_motion *m, double hop_m, double dur_s)
+static int g1_hop(lfd_robot **r, lfd_retargeter **rt, lfd_motion *m, double hop_m, double dur_s,
+                  double fps)
 {
     lfd_err err = {0};
     *r = NULL;
@@ -38,7 +40,7 @@ static int g1_hop(lfd_robot **r, lfd_retargeter **rt, lfd_motion *m, double hop_
     CHECK_OK(lfd_robot_load(r, "g1", &err), &err);
     if (!*r)
         return 0;
-    CHECK_OK(lfd_pose_stand(*r, m, 3.0, 30, &err), &err);
+    CHECK_OK(lfd_pose_stand(*r, m, 3.0, fps, &err), &err);
     for (int k = 0; k < m->nframes; k++) {
         double t = k / m->fps - 1.0;
         if (t > 0 && t < dur_s)
@@ -49,8 +51,9 @@ static int g1_hop(lfd_robot **r, lfd_retargeter **rt, lfd_motion *m, double hop_
     lfd_retarget_opts_init(&o);
     CHECK_OK(lfd_retarget_calib_from_robot(*r, &c, &err), &err);
     CHECK_OK(lfd_retargeter_new(rt, *r, &c, &o, &err), &err);
-    CHECK_EQ_INT(m->nframes, 91);
-    return *rt != NULL && m->nframes == 91;
+    int n = (int)lround(3 * fps) + 1;
+    CHECK_EQ_INT(m->nframes, n);
+    return *rt != NULL && m->nframes == n;
 }
 
 /* the largest ground force and moment about the CoM in the frames where
@@ -59,11 +62,11 @@ static int g1_hop(lfd_robot **r, lfd_retargeter **rt, lfd_motion *m, double hop_
 static int flight_wrench(const lfd_robot *r, const lfd_motion *m, double *force, double *moment)
 {
     int n = m->nframes, nf = 0;
-    double F[3 * 91], N[3 * 91];
+    double *F = malloc(6 * (size_t)n * sizeof(double)), *N = F + 3 * n;
     lfd_err err = {0};
     *force = *moment = 0;
-    CHECK(n <= 91);
-    if (n > 91)
+    CHECK(F != NULL);
+    if (!F)
         return 0;
     CHECK_OK(lfd_rt_motion_wrench(r, m, F, N, &err), &err);
     double w = r->mass_kg * 9.81;
@@ -83,6 +86,7 @@ static int flight_wrench(const lfd_robot *r, const lfd_motion *m, double *force,
         *moment = fmax(*moment, sqrt(tc[0] * tc[0] + tc[1] * tc[1] + tc[2] * tc[2]) / (w * FLIGHT_MOMENT_ARM_M));
     }
     mj_deleteData(d);
+    free(F);
     return nf;
 }
 
@@ -106,7 +110,7 @@ TEST(retarget_flight_step_makes_a_hop_fall_freely)
     lfd_robot *r;
     lfd_retargeter *rt;
     lfd_motion m, m0;
-    int ok = g1_hop(&r, &rt, &m, 0.06, 0.4);
+    int ok = g1_hop(&r, &rt, &m, 0.06, 0.4, 30);
     CHECK(ok);
     if (!ok)
         goto done;
@@ -145,12 +149,44 @@ TEST(retarget_flight_step_makes_a_hop_fall_freely)
         double dmax = 0;
         for (int i = 0; i < m.nq; i++)
             dmax = fmax(dmax, fabs(q[i] - q0[i]));
-        if (k < 21 || k > 51) /* 0.3 s from the flight (frames 33-39): the solve's tail */
-            CHECK(dmax < 3e-3);
+        if (k < 21 || k > 51) /* 0.4 s from the flight (frames 33-39): the solve's tail */
+            CHECK(dmax < 1e-2);
         if (k < 4 || k > 70)
             CHECK(dmax < 1e-4);
     }
     lfd_motion_free(&m0);
+done:
+    lfd_motion_free(&m);
+    lfd_retargeter_free(&rt);
+    lfd_robot_free(&r);
+}
+
+/* the same hop at 120 fps: a millimetre of the legs' IK at a flight's edge
+   is 14 m/s^2 there */
+TEST(retarget_flight_step_makes_a_hop_fall_freely_at_120_fps)
+{
+    lfd_robot *r;
+    lfd_retargeter *rt;
+    lfd_motion m;
+    int ok = g1_hop(&r, &rt, &m, 0.06, 0.4, 120);
+    CHECK(ok);
+    if (!ok)
+        goto done;
+    lfd_err err = {0};
+    double f0, t0, f1, t1;
+    int nf0 = flight_wrench(r, &m, &f0, &t0);
+    CHECK(nf0 >= 16);
+    CHECK(f0 > 0.9);
+    lfd_rt_flight_fig fig;
+    CHECK_OK(lfd_rt_flight_step(rt, &m, &fig, &err), &err);
+    CHECK_EQ_INT(fig.phases, 1);
+    CHECK_EQ_INT(fig.phases_kept, 1);
+    CHECK(fig.acc_err_after < 0.2);
+    flight_wrench(r, &m, &f1, &t1);
+    CHECK(f1 < 0.02);
+    CHECK(t1 < 0.02);
+    fprintf(stderr, "hop g1 at 120 fps: %d flight frames, wrench %.3f -> %.4f, moment %.3f -> %.4f (weights)\n",
+            nf0, f0, f1, t0, t1);
 done:
     lfd_motion_free(&m);
     lfd_retargeter_free(&rt);
@@ -163,7 +199,7 @@ TEST(retarget_flight_step_leaves_a_motion_without_flight_unchanged)
     lfd_retargeter *rt;
     lfd_motion m, m0;
     /* a 1.5 cm bob: the soles never 2 cm off the floor */
-    int ok = g1_hop(&r, &rt, &m, 0.015, 0.4);
+    int ok = g1_hop(&r, &rt, &m, 0.015, 0.4, 30);
     CHECK(ok);
     if (!ok)
         goto done;
