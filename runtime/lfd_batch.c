@@ -898,6 +898,12 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
         lfd_jw_kint(&jw, "torque_step_windows", rrep.torque_windows);
         lfd_jw_knum(&jw, "torque_step_change_max_rad", rrep.torque_change_max_rad);
     }
+    /* and the flight step (part 26): the clips with flights it corrected */
+    if (rrep.flight_phases_kept > 0) {
+        lfd_jw_kint(&jw, "flight_phases_kept", rrep.flight_phases_kept);
+        lfd_jw_knum(&jw, "flight_shift_max_m", rrep.flight_shift_max_m);
+        lfd_jw_knum(&jw, "flight_turn_max_rad", rrep.flight_turn_max_rad);
+    }
     lfd_jw_obj_end(&jw);
     lfd_jw_key(&jw, "check");
     lfd_jw_obj_begin(&jw);

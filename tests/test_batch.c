@@ -435,32 +435,51 @@ TEST(batch_merge_later_refusal_replaces_done)
     free(c);
 }
 
-/* A done record says what the torque step changed (docs/batch.md,
-   docs/retarget.md part 24): CMU's bend-scoop onto G1 at 30 fps has its
-   waist turned in some windows (its record names how many and by how much
-   at most); a procedural walk, whose waist and arms stay within their
-   limits, has no such entry.  Skipped without ../shared. */
-TEST(batch_record_says_what_the_torque_step_changed)
+/* the line of log that holds needle (a copy to free; NULL: none) */
+static char *tb_line_of(const char *log, const char *needle)
+{
+    const char *at = strstr(log, needle);
+    if (!at)
+        return NULL;
+    const char *ls = at;
+    while (ls > log && ls[-1] != '\n')
+        ls--;
+    const char *le = strchr(at, '\n');
+    return strndup(ls, le ? (size_t)(le - ls) : strlen(ls));
+}
+
+/* A done record says what the torque and flight steps changed
+   (docs/batch.md, docs/retarget.md parts 24 and 26): CMU's bend-scoop onto
+   G1 at 30 fps has its waist turned in some windows (its record names how
+   many and by how much at most); CMU's playground jumps have their flights
+   corrected (how many, how far the root moved); a procedural walk, whose
+   waist and arms stay within their limits and whose feet never both leave
+   the floor, has neither entry.  Skipped without ../shared. */
+TEST(batch_record_says_what_the_torque_and_flight_steps_changed)
 {
     const char *clip = lfd_test_shared("data/mocap/cmu_daz_02_06_bend_scoop_lift.bvh");
-    if (!clip)
-        SKIP("needs ../shared/data/mocap (the CMU bend-scoop clip)");
+    const char *jumps = lfd_test_shared("data/mocap/cmu_01_01_playground_jumps.bvh");
+    if (!clip || !jumps)
+        SKIP("needs ../shared/data/mocap (the CMU bend-scoop and playground-jumps clips)");
     if (lfd_test_under_valgrind())
-        SKIP("retargets an 18 s clip: too slow under Valgrind");
+        SKIP("retargets an 18 s and a 23 s clip: too slow under Valgrind");
     const char *dir = lfd_test_tmpdir();
     char corpus[2048], run[2048], out[16384];
     snprintf(corpus, sizeof corpus, "%s/tcorpus", dir);
     snprintf(run, sizeof run, "%s/trun", dir);
-    CHECK_EQ_INT(tb_sh("mkdir -p '%s' && cp '%s' '%s/scoop.bvh'", corpus, clip, corpus), 0);
+    CHECK_EQ_INT(tb_sh("mkdir -p '%s' && cp '%s' '%s/scoop.bvh' && cp '%s' '%s/jumps.bvh'", corpus, clip, corpus,
+                       jumps, corpus),
+                 0);
     CHECK_EQ_INT(lfd_test_run_lfd_fmt_quiet("human synth --task walk --seconds 3 -o '%s/walk.bvh'", corpus), 0);
     const char *js = "{\"contributor_id\": \"anon-0001\", \"consent\": {\"scopes\": [\"robot-training\"], "
                      "\"date\": \"2025-06-01\", \"expires\": \"2099-12-31\"}}\n";
     lfd_err e = {0};
-    char side[2300];
-    snprintf(side, sizeof side, "%s/scoop.bvh.prov.json", corpus);
-    CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
-    snprintf(side, sizeof side, "%s/walk.bvh.prov.json", corpus);
-    CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
+    const char *names[3] = {"scoop", "jumps", "walk"};
+    for (int i = 0; i < 3; i++) {
+        char side[2300];
+        snprintf(side, sizeof side, "%s/%s.bvh.prov.json", corpus, names[i]);
+        CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
+    }
     char args[8192];
     snprintf(args, sizeof args, "batch %s -o %s --robot g1 --out-fps 30 --no-progress", corpus, run);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
@@ -470,22 +489,23 @@ TEST(batch_record_says_what_the_torque_step_changed)
     CHECK(log != NULL);
     if (!log)
         return;
-    CHECK_EQ_INT(tb_count(log, "\"status\":\"done\""), 2);
-    /* one record (the scoop's) with the step's entries */
-    CHECK_EQ_INT(tb_count(log, "\"torque_step_windows\":"), 1);
-    CHECK_EQ_INT(tb_count(log, "\"torque_step_change_max_rad\":"), 1);
-    const char *tw = strstr(log, "\"torque_step_windows\":");
-    if (tw) {
-        /* on the scoop's line */
-        const char *ls = tw;
-        while (ls > log && ls[-1] != '\n')
-            ls--;
-        const char *le = strchr(tw, '\n');
-        size_t len = le ? (size_t)(le - ls) : strlen(ls);
-        char *line = strndup(ls, len);
-        CHECK(line && strstr(line, "scoop.bvh") && !strstr(line, "walk.bvh"));
-        free(line);
-        CHECK(atoi(tw + strlen("\"torque_step_windows\":")) > 0);
+    CHECK_EQ_INT(tb_count(log, "\"status\":\"done\""), 3);
+    char *scoop = tb_line_of(log, "scoop.bvh"), *jl = tb_line_of(log, "jumps.bvh"), *walk = tb_line_of(log, "walk.bvh");
+    CHECK(scoop && jl && walk);
+    if (scoop && jl && walk) {
+        const char *tw = strstr(scoop, "\"torque_step_windows\":");
+        CHECK(tw && atoi(tw + strlen("\"torque_step_windows\":")) > 0);
+        CHECK(strstr(scoop, "\"torque_step_change_max_rad\":") != NULL);
+        CHECK(strstr(scoop, "\"flight_phases_kept\":") == NULL);
+        const char *fk = strstr(jl, "\"flight_phases_kept\":");
+        CHECK(fk && atoi(fk + strlen("\"flight_phases_kept\":")) >= 8);
+        const char *fs = strstr(jl, "\"flight_shift_max_m\":");
+        CHECK(fs && atof(fs + strlen("\"flight_shift_max_m\":")) > 0.01);
+        CHECK(strstr(walk, "\"torque_step_windows\":") == NULL);
+        CHECK(strstr(walk, "\"flight_phases_kept\":") == NULL);
     }
+    free(scoop);
+    free(jl);
+    free(walk);
     free(log);
 }
