@@ -74,9 +74,11 @@ static void com_and_inertia(const lfd_robot *r, mjData *d, const lfd_motion *m, 
 }
 
 /* the frames in flight: no sole corner within DYN_CONTACT_M of the floor
-   (the feet's bodies posed alone, on: nbody scratch); returns their count */
+   (the feet's bodies posed alone, on: nbody scratch), the clip's first and
+   last frames never; floor0: whether a frame has such a corner, the ends
+   too; returns the flight frames' count */
 static int find_flight(const lfd_robot *r, mjData *d, const lfd_motion *m, unsigned char *on,
-                       unsigned char *flight)
+                       unsigned char *flight, unsigned char *floor0)
 {
     const mjModel *mm = r->m;
     memset(on, 0, (size_t)mm->nbody);
@@ -84,13 +86,12 @@ static int find_flight(const lfd_robot *r, mjData *d, const lfd_motion *m, unsig
         lfd_mj_mark_body(mm, on, r->feet[side].body_id);
     int nf = 0;
     for (int k = 0; k < m->nframes; k++) {
-        flight[k] = 0;
-        if (k == 0 || k + 1 == m->nframes)
-            continue; /* the clip's ends have no acceleration */
         memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
         lfd_mj_kinematics_some(mm, d, on, NULL, 0);
         int on2[2];
-        flight[k] = lfd_rt_low_corners(r, d, NULL, on2) == 0;
+        floor0[k] = lfd_rt_low_corners(r, d, NULL, on2) > 0;
+        /* the clip's ends have no acceleration: never a flight frame */
+        flight[k] = !floor0[k] && k > 0 && k + 1 < m->nframes;
         nf += flight[k];
     }
     return nf;
@@ -196,7 +197,7 @@ static void legs_fade_in(const lfd_robot *r, lfd_motion *m, const double *before
    Without it lfd check's rule turned a frame of a landing's catch (4 body
    weights on CMU's jumps at 120 Hz) into one in the air, a tenth of a
    millimetre up.  work: 6 nframes. */
-static int keep_on_floor(const lfd_robot *r, mjData *d, lfd_motion *m, const unsigned char *was_flight,
+static int keep_on_floor(const lfd_robot *r, mjData *d, lfd_motion *m, const unsigned char *floor0,
                          unsigned char *feet_on, double *work, lfd_err *err)
 {
     const mjModel *mm = r->m;
@@ -207,7 +208,7 @@ static int keep_on_floor(const lfd_robot *r, mjData *d, lfd_motion *m, const uns
         lfd_mj_mark_body(mm, feet_on, r->feet[side].body_id);
     for (int k = 0; k < n; k++) {
         need[k] = 0;
-        if (was_flight[k])
+        if (!floor0[k])
             continue;
         memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
         lfd_mj_kinematics_some(mm, d, feet_on, NULL, 0);
@@ -265,7 +266,7 @@ typedef struct {
     const lfd_retargeter *rt;
     mjData *d;
     lfd_ik_ws *iws;
-    unsigned char *ends_on, *on, *was_flight, *feet_on;
+    unsigned char *ends_on, *on, *floor0, *feet_on;
     double *com, *iner, *F, *Nc, *corr, *total, *total_best, *sm, *plan, *work, *aax, *qs, *best;
     double mass, spread;
 } flight_ws;
@@ -412,7 +413,7 @@ static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_err *err)
         if (rc)
             break;
         lfd_rt_impose_bounds(r, m);
-        if ((rc = keep_on_floor(r, w->d, m, w->was_flight, w->feet_on, w->sm, err)))
+        if ((rc = keep_on_floor(r, w->d, m, w->floor0, w->feet_on, w->sm, err)))
             break;
     }
     return rc;
@@ -430,16 +431,16 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
     flight_ws w = {.rt = rt};
     double *orig = NULL, *buf = NULL; /* orig: the motion as it came in, once copied */
     int *phase = NULL;
-    unsigned char *flight = calloc(3 * N, 1);
+    unsigned char *flight = calloc(4 * N, 1);
     w.ends_on = malloc(2 * (size_t)mm->nbody);
     w.d = lfd_mj_make_data_kin(mm);
     int rc = flight && w.ends_on && w.d ? LFD_OK : lfd_fail(err, LFD_ENOMEM, "out of memory for the flight step");
-    if (rc || find_flight(r, w.d, m, w.ends_on, flight) == 0)
+    if (rc || find_flight(r, w.d, m, w.ends_on, flight, flight + 3 * N) == 0)
         goto out; /* no flight: the motion as it is, at the cost of posing the feet */
     /* com, iner, F, Nc: 3 N each; corr, total, total_best: 6 N each; the
        smoothings' 6 N; the root's plan 3 N; the solver's 3 N, one axis's N; gap before and
        after, 2 N; qs; best and the motion as it came in, NQ each */
-    buf = malloc((51 * N + (size_t)nq + 2 * NQ) * sizeof(double));
+    buf = malloc((45 * N + (size_t)nq + 2 * NQ) * sizeof(double));
     phase = malloc(N * sizeof(int));
     rc = buf && phase ? lfd_ik_ws_new(&w.iws, rt->ik_feet, err)
                       : lfd_fail(err, LFD_ENOMEM, "out of memory for the flight step");
@@ -461,7 +462,7 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
     w.best = w.qs + nq;
     unsigned char *keep = flight + N; /* per phase: still corrected */
     w.on = flight + 2 * N;
-    w.was_flight = flight;
+    w.floor0 = flight + 3 * N;
     w.feet_on = w.ends_on + mm->nbody;
     for (int b = 1; b < mm->nbody; b++)
         w.mass += mm->body_mass[b] > 0 ? mm->body_mass[b] : 0;
@@ -493,7 +494,17 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
     memcpy(orig, m->qpos, NQ * sizeof(double));
     if ((rc = lfd_rt_support_gap(r, m, gap0, err)))
         goto out;
-    memset(keep, 1, (size_t)nph);
+    /* a flight running into the clip's first or last frame has nothing to
+       take off from or land on within the clip: left as it is (the solve
+       pulled such an end 20 cm down, review) */
+    for (int p = 0, k = 0; p < nph; p++) {
+        while (phase[k] != p)
+            k++;
+        int a = k, b = k;
+        while (b + 1 < n && phase[b + 1] == p)
+            b++;
+        keep[p] = w.floor0[a - 1] && w.floor0[b + 1];
+    }
     /* The whole clip is solved with the phases still kept; a phase whose
        frames and those within FLIGHT_JUDGE_S of it then ask the feet for
        more than they did (lfd_rt_support_gap: the take-off's and landing's

@@ -8,8 +8,9 @@
       its threshold, the push spread over the frames next to it: 0.4 s away
       the pose moved by under 10 mrad (the least-squares solution's tail),
       the first and last 0.1 s not at all;
-    - a bob that never takes a sole corner 2 cm off the floor is no flight:
-      the motion comes back bit for bit;
+    - a bob that never takes a sole corner 2 cm off the floor is no flight,
+      and a hop still in the air at the clip's end has nothing to land on
+      within it: either comes back bit for bit;
     - on ../shared's CMU playground jumps (G1 at 30 fps, H1 at the clip's
       own 120 Hz) every flight ends in free fall, and lfd check's frames
       needing help fall to under half of those with the step off (skipped
@@ -27,11 +28,11 @@
 #include "tests/lfd_poses.h"
 #include "tests/lfd_test.h"
 
-/* G1 standing 3 s at 30 fps (91 frames) whose root rises by hop_m and comes back on a
-   raised cosine over dur_s from t = 1 s; its retargeter (robot as the
-   person) for the legs' IK */
-static int g1_hop(lfd_robot **r, lfd_retargeter **rt, lfd_motion *m, double hop_m, double dur_s,
-                  double fps)
+/* G1 standing 3 s at fps whose root rises by hop_m and comes back on a
+   raised cosine over dur_s from t0 (g1_hop: t0 = 1 s); its retargeter
+   (robot as the person) for the legs' IK */
+static int g1_hop_at(lfd_robot **r, lfd_retargeter **rt, lfd_motion *m, double hop_m, double t0,
+                     double dur_s, double fps)
 {
     lfd_err err = {0};
     *r = NULL;
@@ -42,7 +43,7 @@ static int g1_hop(lfd_robot **r, lfd_retargeter **rt, lfd_motion *m, double hop_
         return 0;
     CHECK_OK(lfd_pose_stand(*r, m, 3.0, fps, &err), &err);
     for (int k = 0; k < m->nframes; k++) {
-        double t = k / m->fps - 1.0;
+        double t = k / m->fps - t0;
         if (t > 0 && t < dur_s)
             lfd_motion_frame(m, k)[2] += 0.5 * hop_m * (1 - cos(2 * M_PI * t / dur_s));
     }
@@ -54,6 +55,12 @@ static int g1_hop(lfd_robot **r, lfd_retargeter **rt, lfd_motion *m, double hop_
     int n = (int)lround(3 * fps) + 1;
     CHECK_EQ_INT(m->nframes, n);
     return *rt != NULL && m->nframes == n;
+}
+
+static int g1_hop(lfd_robot **r, lfd_retargeter **rt, lfd_motion *m, double hop_m, double dur_s,
+                  double fps)
+{
+    return g1_hop_at(r, rt, m, hop_m, 1.0, dur_s, fps);
 }
 
 /* the largest ground force and moment about the CoM in the frames where
@@ -187,6 +194,32 @@ TEST(retarget_flight_step_makes_a_hop_fall_freely_at_120_fps)
     CHECK(t1 < 0.02);
     fprintf(stderr, "hop g1 at 120 fps: %d flight frames, wrench %.3f -> %.4f, moment %.3f -> %.4f (weights)\n",
             nf0, f0, f1, t0, t1);
+done:
+    lfd_motion_free(&m);
+    lfd_retargeter_free(&rt);
+    lfd_robot_free(&r);
+}
+
+/* A hop still in the air at the clip's last frame has nothing to land on
+   within the clip: the step leaves it as it is (it pulled the last frame 20
+   cm down to the floor, review). */
+TEST(retarget_flight_step_leaves_a_flight_at_the_clips_end_alone)
+{
+    lfd_robot *r;
+    lfd_retargeter *rt;
+    lfd_motion m, m0;
+    int ok = g1_hop_at(&r, &rt, &m, 0.10, 2.55, 0.9, 30);
+    CHECK(ok);
+    if (!ok)
+        goto done;
+    lfd_err err = {0};
+    CHECK_OK(lfd_motion_copy(&m0, &m, &err), &err);
+    lfd_rt_flight_fig fig;
+    CHECK_OK(lfd_rt_flight_step(rt, &m, &fig, &err), &err);
+    CHECK_EQ_INT(fig.phases, 1);
+    CHECK_EQ_INT(fig.phases_kept, 0);
+    CHECK(memcmp(m.qpos, m0.qpos, (size_t)m.nframes * (size_t)m.nq * sizeof(double)) == 0);
+    lfd_motion_free(&m0);
 done:
     lfd_motion_free(&m);
     lfd_retargeter_free(&rt);
