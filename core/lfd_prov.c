@@ -352,3 +352,16 @@ int lfd_prov_drop_keys(lfd_prov *p, const char *const *keys, int nkeys, int *dro
         *dropped = total;
     return LFD_OK;
 }
+
+int lfd_prov_read_json_file(lfd_prov *p, const char *path, lfd_err *err)
+{
+    lfd_json_doc *doc = NULL;
+    int rc = lfd_json_parse_file(&doc, path, err);
+    if (rc == LFD_OK) {
+        lfd_prov_free(p);
+        lfd_prov_init(p);
+        rc = lfd_prov_from_json(p, lfd_json_root(doc), err);
+    }
+    lfd_json_free(&doc);
+    return rc;
+}

@@ -845,15 +845,7 @@ static int load_prov_file(lfd_prov *p, const char *path, const lfd_human_opts *o
         snprintf(pp, sizeof pp, "%s.prov.json", path);
     if (!(o && o->prov) && !lfd_file_exists(pp))
         return LFD_OK;
-    lfd_json_doc *doc = NULL;
-    int rc = lfd_json_parse_file(&doc, pp, err);
-    if (rc == LFD_OK) {
-        lfd_prov_free(p);
-        lfd_prov_init(p);
-        rc = lfd_prov_from_json(p, lfd_json_root(doc), err);
-    }
-    lfd_json_free(&doc);
-    return rc;
+    return lfd_prov_read_json_file(p, pp, err);
 }
 
 /* Loads path as lfd qa judges it.  A rate option applies only to a file

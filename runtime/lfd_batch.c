@@ -654,14 +654,10 @@ static int consent_ok(brun *b, bitem *bi, const char **kind, char *why, size_t w
         snprintf(why, whysz, "no provenance sidecar %s", bi->it->sidecar);
         return 0;
     }
-    lfd_json_doc *j = NULL;
     lfd_prov p;
     lfd_prov_init(&p);
     lfd_err e = {0};
-    int rc = lfd_json_parse_file(&j, bi->it->sidecar, &e);
-    if (rc == LFD_OK)
-        rc = lfd_prov_from_json(&p, lfd_json_root(j), &e);
-    lfd_json_free(&j);
+    int rc = lfd_prov_read_json_file(&p, bi->it->sidecar, &e);
     if (rc) {
         lfd_prov_free(&p);
         *kind = "bad-sidecar";

@@ -129,11 +129,7 @@ static int scan_one(void *ctx, const char *path, const char *rel, const struct s
         }
         lfd_policy_free(&pol);
     } else if (ends_with(path, ".prov.json")) {
-        lfd_json_doc *doc;
-        if (lfd_json_parse_file(&doc, path, &err))
-            return 0;
-        int rc = lfd_prov_from_json(&p, lfd_json_root(doc), &err);
-        lfd_json_free(&doc);
+        int rc = lfd_prov_read_json_file(&p, path, &err);
         if (rc == LFD_OK && lfd_lineage_used_by(&p, c->id)) {
             char made[4200];
             snprintf(made, sizeof made, "%.*s", (int)(strlen(path) - strlen(".prov.json")), path);

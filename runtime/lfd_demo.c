@@ -220,15 +220,11 @@ static int stage_consent(demo *d, lfd_err *err)
         demo_rec *r = &d->rec[i];
         char side[1500];
         snprintf(side, sizeof side, "%s.prov.json", r->bvh);
-        lfd_json_doc *j = NULL;
         lfd_prov p;
         lfd_prov_init(&p);
         lfd_consent c;
         lfd_err why = {0};
-        int rc = lfd_json_parse_file(&j, side, err);
-        if (rc == LFD_OK)
-            rc = lfd_prov_from_json(&p, lfd_json_root(j), err);
-        lfd_json_free(&j);
+        int rc = lfd_prov_read_json_file(&p, side, err);
         if (rc) {
             lfd_prov_free(&p);
             return rc;

@@ -46,12 +46,7 @@ static int load_prov(const char *path, lfd_prov *p, const char **kind, lfd_err *
         snprintf(side, sizeof side, "%s", path);
     else
         snprintf(side, sizeof side, "%s.prov.json", path);
-    lfd_json_doc *doc;
-    int rc = lfd_json_parse_file(&doc, side, err);
-    if (rc)
-        return rc;
-    rc = lfd_prov_from_json(p, lfd_json_root(doc), err);
-    lfd_json_free(&doc);
+    int rc = lfd_prov_read_json_file(p, side, err);
     /* a sidecar naming a human input is a motion's (a CSV's, written by
        lfd_motion_write_csv); a recording's names the person only */
     lfd_err ke = {0};

@@ -31,21 +31,18 @@ static int import_consent(lfd_policy *p, const char *provs, const char *purpose,
     int rc = LFD_OK;
     char *save = NULL;
     for (char *f = strtok_r(list, ",", &save); f && rc == LFD_OK; f = strtok_r(NULL, ",", &save)) {
-        lfd_json_doc *doc = NULL;
         lfd_prov pv;
         lfd_prov_init(&pv);
         lfd_consent c;
         char hex[65];
-        rc = lfd_json_parse_file(&doc, f, err);
-        if (rc == LFD_OK && (rc = lfd_prov_from_json(&pv, lfd_json_root(doc), err)) == LFD_OK &&
-            (rc = lfd_consent_read(&pv, &c, err)) == LFD_OK &&
+        rc = lfd_prov_read_json_file(&pv, f, err);
+        if (rc == LFD_OK && (rc = lfd_consent_read(&pv, &c, err)) == LFD_OK &&
             (rc = lfd_consent_allows(&c, purpose, today, err)) == LFD_OK &&
             (rc = lfd_file_sha256_hex(f, hex, err)) == LFD_OK)
             rc = lfd_lineage_add_input(&p->lineage, "training data", f, hex, &pv, err);
         if (rc)
             lfd_err_prefix(err, "%s", f);
         lfd_prov_free(&pv);
-        lfd_json_free(&doc);
     }
     return rc;
 }
