@@ -441,7 +441,7 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
        smoothings' 6 N; the root's plan 3 N; the solver's 3 N, one axis's N; gap before and
        after, 2 N; qs; best and the motion as it came in, NQ each */
     buf = malloc((45 * N + (size_t)nq + 2 * NQ) * sizeof(double));
-    phase = malloc(N * sizeof(int));
+    phase = malloc(3 * N * sizeof(int));
     rc = buf && phase ? lfd_ik_ws_new(&w.iws, rt->ik_feet, err)
                       : lfd_fail(err, LFD_ENOMEM, "out of memory for the flight step");
     if (rc)
@@ -468,12 +468,16 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
         w.mass += mm->body_mass[b] > 0 ? mm->body_mass[b] : 0;
     w.spread = FLIGHT_SPREAD_S * m->fps;
     lfd_rt_feet_ends_mark(rt, w.ends_on);
-    int nph = 0;
+    /* the flight phases: each frame's (phase, -1 off flight), each phase's
+       first (pa) and last (pb) frame */
+    int nph = 0, *pa = phase + N, *pb = pa + N;
     for (int k = 0; k < n; k++) {
         phase[k] = -1;
         if (flight[k]) {
-            nph += !flight[k - 1];
+            if (!flight[k - 1])
+                pa[nph++] = k;
             phase[k] = nph - 1;
+            pb[nph - 1] = k;
             fig->frames++;
         }
     }
@@ -497,14 +501,8 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
     /* a flight running into the clip's first or last frame has nothing to
        take off from or land on within the clip: left as it is (the solve
        pulled such an end 20 cm down, review) */
-    for (int p = 0, k = 0; p < nph; p++) {
-        while (phase[k] != p)
-            k++;
-        int a = k, b = k;
-        while (b + 1 < n && phase[b + 1] == p)
-            b++;
-        keep[p] = w.floor0[a - 1] && w.floor0[b + 1];
-    }
+    for (int p = 0; p < nph; p++)
+        keep[p] = w.floor0[pa[p] - 1] && w.floor0[pb[p] + 1];
     /* The whole clip is solved with the phases still kept; a phase whose
        frames and those within FLIGHT_JUDGE_S of it then ask the feet for
        more than they did (lfd_rt_support_gap: the take-off's and landing's
@@ -524,12 +522,8 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
         if ((rc = flight_rounds(&w, m, err)) || (rc = lfd_rt_support_gap(r, m, gap1, err)))
             break;
         int dropped = 0;
-        for (int p = 0, k = 0; p < nph; p++) {
-            while (phase[k] != p)
-                k++;
-            int a = k, b = k;
-            while (b + 1 < n && phase[b + 1] == p)
-                b++;
+        for (int p = 0; p < nph; p++) {
+            int a = pa[p], b = pb[p];
             if (!keep[p])
                 continue;
             double s0 = 0, s1 = 0;
