@@ -200,55 +200,37 @@ done:
     lfd_robot_free(&r);
 }
 
-/* A hop still in the air at the clip's last frame has nothing to land on
-   within the clip: the step leaves it as it is (it pulled the last frame 20
-   cm down to the floor, review). */
-TEST(retarget_flight_step_leaves_a_flight_at_the_clips_end_alone)
+/* G1's hop of hop_m from t0 over dur_s at 30 fps through the step, which
+   finds `phases` flights and must leave the motion bit for bit */
+static void step_leaves_hop_alone(double hop_m, double t0, double dur_s, int phases)
 {
     lfd_robot *r;
     lfd_retargeter *rt;
     lfd_motion m, m0;
-    int ok = g1_hop_at(&r, &rt, &m, 0.10, 2.55, 0.9, 30);
+    int ok = g1_hop_at(&r, &rt, &m, hop_m, t0, dur_s, 30);
     CHECK(ok);
-    if (!ok)
-        goto done;
-    lfd_err err = {0};
-    CHECK_OK(lfd_motion_copy(&m0, &m, &err), &err);
-    lfd_rt_flight_fig fig;
-    CHECK_OK(lfd_rt_flight_step(rt, &m, &fig, &err), &err);
-    CHECK_EQ_INT(fig.phases, 1);
-    CHECK_EQ_INT(fig.phases_kept, 0);
-    CHECK(memcmp(m.qpos, m0.qpos, (size_t)m.nframes * (size_t)m.nq * sizeof(double)) == 0);
-    lfd_motion_free(&m0);
-done:
+    if (ok) {
+        lfd_err err = {0};
+        CHECK_OK(lfd_motion_copy(&m0, &m, &err), &err);
+        lfd_rt_flight_fig fig;
+        CHECK_OK(lfd_rt_flight_step(rt, &m, &fig, &err), &err);
+        CHECK_EQ_INT(fig.phases, phases);
+        CHECK_EQ_INT(fig.phases_kept, 0);
+        CHECK(memcmp(m.qpos, m0.qpos, (size_t)m.nframes * (size_t)m.nq * sizeof(double)) == 0);
+        lfd_motion_free(&m0);
+    }
     lfd_motion_free(&m);
     lfd_retargeter_free(&rt);
     lfd_robot_free(&r);
 }
 
-TEST(retarget_flight_step_leaves_a_motion_without_flight_unchanged)
-{
-    lfd_robot *r;
-    lfd_retargeter *rt;
-    lfd_motion m, m0;
-    /* a 1.5 cm bob: the soles never 2 cm off the floor */
-    int ok = g1_hop(&r, &rt, &m, 0.015, 0.4, 30);
-    CHECK(ok);
-    if (!ok)
-        goto done;
-    lfd_err err = {0};
-    CHECK_OK(lfd_motion_copy(&m0, &m, &err), &err);
-    lfd_rt_flight_fig fig;
-    CHECK_OK(lfd_rt_flight_step(rt, &m, &fig, &err), &err);
-    CHECK_EQ_INT(fig.phases, 0);
-    CHECK_EQ_INT(fig.frames, 0);
-    CHECK(memcmp(m.qpos, m0.qpos, (size_t)m.nframes * (size_t)m.nq * sizeof(double)) == 0);
-    lfd_motion_free(&m0);
-done:
-    lfd_motion_free(&m);
-    lfd_retargeter_free(&rt);
-    lfd_robot_free(&r);
-}
+/* A hop still in the air at the clip's last frame has nothing to land on
+   within the clip: the step leaves it as it is (it pulled the last frame 20
+   cm down to the floor, review). */
+TEST(retarget_flight_step_leaves_a_flight_at_the_clips_end_alone) { step_leaves_hop_alone(0.10, 2.55, 0.9, 1); }
+
+/* a 1.5 cm bob: the soles never 2 cm off the floor */
+TEST(retarget_flight_step_leaves_a_motion_without_flight_unchanged) { step_leaves_hop_alone(0.015, 1.0, 0.4, 0); }
 
 /* CMU 01_01 (playground jumps, 120 Hz) onto robot at out_fps (0: the
    clip's own rate), the flight step on and off: with it every flight is in
