@@ -115,8 +115,9 @@ int lfd_rt_joint_leg_side(const lfd_robot *r, int j)
 
 /* Clearance pairs for the IK: every collidable primitive geom of an arm
    against every collidable primitive geom outside that arm (trunk, legs,
-   the other arm), except pairs MuJoCo never collides (same or welded body,
-   parent and child) and pairs the description excludes.  An arm is the
+   the other arm) or further along it (a hand against its own shoulder),
+   except pairs MuJoCo never collides (same or welded body, parent and
+   child) and pairs the description excludes.  An arm is the
    subtree that holds a hand, from the first body below the branching
    trunk.  Self-collision of arms with the body is the common failure of
    retargeted motions (a robot's hips are wider than a person's); legs
@@ -150,8 +151,8 @@ static int mark_arms(const lfd_robot *r, int *arm, lfd_err *err)
     return LFD_OK;
 }
 
-/* every pair of an arm geom with a geom of the trunk, the legs or the other
-   arm that may collide (arm from mark_arms) */
+/* every pair of an arm geom with a geom of the trunk, the legs, the other
+   arm or its own arm that may collide (arm from mark_arms) */
 static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, const int *arm, lfd_err *err)
 {
     const mjModel *m = r->m;
@@ -162,7 +163,10 @@ static int add_clearance_pairs(lfd_ik *ik, const lfd_robot *r, const int *arm, l
             continue;
         for (int g2 = 0; g2 < m->ngeom && rc == LFD_OK; g2++) {
             int b2 = m->geom_bodyid[g2], a2 = arm[b2];
-            if (b2 == 0 || a2 == a1 || (a2 && a2 < a1))
+            /* within one arm each pair once, the bodies not parent and
+               child (lfd_robot_pair_excluded below): a hand bent back onto
+               its own shoulder (G1's dance: 34 mm deep) */
+            if (b2 == 0 || (a2 && a2 < a1) || (a2 == a1 && g2 <= g1))
                 continue;
             if (!((m->geom_contype[g1] & m->geom_conaffinity[g2]) ||
                   (m->geom_contype[g2] & m->geom_conaffinity[g1])))

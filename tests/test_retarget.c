@@ -172,6 +172,74 @@ static void keeps_arms_clear(const char *name)
 TEST(retarget_keeps_arms_clear_h1) { keeps_arms_clear("h1"); }
 TEST(retarget_keeps_arms_clear_g1) { keeps_arms_clear("g1"); }
 
+/* G1's hand bent back into its own shoulder: the pose of the left arm at
+   frame 970 of CMU's dance retargeted onto G1 at 30 fps before the
+   clearance pairs held an arm's hand off the same arm's shoulder (lfd
+   check: left_shoulder_roll_link / left_rubber_hand 33.9 mm deep).  The
+   pose, eased in over 0.5 s and held, is the source; its retarget keeps the
+   hand out of the shoulder and still follows it. */
+TEST(retarget_keeps_a_hand_out_of_its_own_shoulder_g1)
+{
+    lfd_robot *r = load("g1");
+    lfd_err err = {0};
+    lfd_retarget_calib c;
+    CHECK_OK(lfd_retarget_calib_from_robot(r, &c, &err), &err);
+    lfd_retarget_opts o;
+    lfd_retarget_opts_init(&o);
+    lfd_retargeter *rt;
+    lfd_retarget_stream *s;
+    CHECK_OK(lfd_retargeter_new(&rt, r, &c, &o, &err), &err);
+    double fps = 60;
+    CHECK_OK(lfd_retarget_stream_new(&s, rt, fps, &err), &err);
+    static const struct {
+        const char *joint;
+        double q;
+    } arm[] = {{"left_shoulder_pitch_joint", -0.5286}, {"left_shoulder_roll_joint", 0.8568},
+               {"left_shoulder_yaw_joint", -1.9341},   {"left_elbow_joint", -1.0451},
+               {"left_wrist_roll_joint", -0.2322},     {"left_wrist_pitch_joint", -1.5896},
+               {"left_wrist_yaw_joint", -0.5726}};
+    mjData *d = mj_makeData(r->m);
+    lfd_motion src, out;
+    CHECK_OK(lfd_robot_motion_alloc(r, &src, 90, fps, 0, &err), &err);
+    CHECK_OK(lfd_robot_motion_alloc(r, &out, 90, fps, 0, &err), &err);
+    double cpos[3 * LFD_CJ_COUNT], seg[7 * LFD_SEG_COUNT];
+    for (int f = 0; f < 90; f++) {
+        double *qt = lfd_motion_frame(&src, f), *q = lfd_motion_frame(&out, f);
+        memcpy(qt, r->qpos_default, (size_t)r->nq * sizeof(double));
+        double t = fmin(f / (0.5 * fps), 1), w = 0.5 * (1 - cos(M_PI * t));
+        for (size_t i = 0; i < sizeof arm / sizeof arm[0]; i++) {
+            int j = lfd_robot_find_joint(r, arm[i].joint);
+            CHECK(j >= 0);
+            if (j >= 0)
+                qt[r->joints[j].qpos_adr] += w * (arm[i].q - r->joints[j].default_q);
+        }
+        lfd_retarget_input_from_robot(r, d, qt, cpos, seg);
+        lfd_retarget_input in = {cpos, seg, NULL, NULL, NULL};
+        lfd_retarget_info info;
+        CHECK_OK(lfd_retarget_stream_push(s, &in, q, &info, &err), &err);
+    }
+    lfd_check_opts co;
+    lfd_check_opts_init(&co);
+    co.checks = 1u << LFD_CG_SELF;
+    lfd_check_report *rs = NULL, *ro = NULL;
+    CHECK_OK(lfd_check_report_new(&rs, &err), &err);
+    CHECK_OK(lfd_check_report_new(&ro, &err), &err);
+    CHECK_OK(lfd_check_run(r, &src, &co, rs, &err), &err);
+    CHECK_OK(lfd_check_run(r, &out, &co, ro, &err), &err);
+    fprintf(stderr, "g1 hand at its shoulder: self-collision source %.1f mm, retargeted %.1f mm\n",
+            1000 * rs->self_depth_max_m, 1000 * ro->self_depth_max_m);
+    CHECK(rs->self_depth_max_m > 0.02);           /* the source does collide */
+    CHECK(ro->self_depth_max_m < co.self_fail_m); /* the result does not */
+    lfd_check_report_free(&rs);
+    lfd_check_report_free(&ro);
+    lfd_motion_free(&src);
+    lfd_motion_free(&out);
+    mj_deleteData(d);
+    lfd_retarget_stream_free(&s);
+    lfd_retargeter_free(&rt);
+    lfd_robot_free(&r);
+}
+
 TEST(retarget_standing_human_stands)
 {
     lfd_robot *r = load("h1");
