@@ -171,7 +171,7 @@ TEST(batch_bad_input_is_named_and_the_corpus_goes_on)
 TEST(batch_refusal_kind_does_not_depend_on_the_contributor_id)
 {
     const char *dir = lfd_test_tmpdir();
-    char corpus[2048], run[2048], out[8192], side[2300];
+    char corpus[2048], run[2048], side[2300];
     snprintf(corpus, sizeof corpus, "%s/corpus", dir);
     snprintf(run, sizeof run, "%s/run", dir);
     CHECK_EQ_INT(tb_recording(corpus, 0, TB_NO_SIDECAR, 0), 0);
@@ -180,13 +180,7 @@ TEST(batch_refusal_kind_does_not_depend_on_the_contributor_id)
                      "\"date\": \"2025-06-01\", \"expires\": \"2099-12-31\"}}\n";
     lfd_err e = {0};
     CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
-    char args[4200];
-    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, run);
-    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
-    char lp[2200];
-    snprintf(lp, sizeof lp, "%s/logs/shard-0-of-1.jsonl", run);
-    char *log = tb_slurp(lp);
-    CHECK(log != NULL);
+    char *log = tb_batch_log(corpus, run, "--robot h1");
     if (!log)
         return;
     CHECK_EQ_INT(tb_count(log, "\"reason_kind\":\"purpose-not-covered\""), 1);
@@ -464,7 +458,7 @@ TEST(batch_record_says_what_the_torque_and_flight_steps_changed)
     if (lfd_test_under_valgrind())
         SKIP("retargets an 18 s and a 23 s clip: too slow under Valgrind");
     const char *dir = lfd_test_tmpdir();
-    char corpus[2048], run[2048], out[16384];
+    char corpus[2048], run[2048];
     snprintf(corpus, sizeof corpus, "%s/tcorpus", dir);
     snprintf(run, sizeof run, "%s/trun", dir);
     CHECK_EQ_INT(tb_sh("mkdir -p '%s' && cp '%s' '%s/scoop.bvh' && cp '%s' '%s/jumps.bvh'", corpus, clip, corpus,
@@ -480,13 +474,7 @@ TEST(batch_record_says_what_the_torque_and_flight_steps_changed)
         snprintf(side, sizeof side, "%s/%s.bvh.prov.json", corpus, names[i]);
         CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
     }
-    char args[8192];
-    snprintf(args, sizeof args, "batch %s -o %s --robot g1 --out-fps 30 --no-progress", corpus, run);
-    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
-    char lp[2200];
-    snprintf(lp, sizeof lp, "%s/logs/shard-0-of-1.jsonl", run);
-    char *log = tb_slurp(lp);
-    CHECK(log != NULL);
+    char *log = tb_batch_log(corpus, run, "--robot g1 --out-fps 30");
     if (!log)
         return;
     CHECK_EQ_INT(tb_count(log, "\"status\":\"done\""), 3);

@@ -110,6 +110,23 @@ static inline char *tb_slurp(const char *path)
     return lfd_file_read(path, 256u << 20, &d, &n, &e) ? NULL : (char *)d;
 }
 
+/* `lfd batch CORPUS -o RUN --no-progress EXTRA`, which must exit 0, and its
+   shard log (a single shard) to free; NULL if either failed (checked) */
+static inline char *tb_batch_log(const char *corpus, const char *run, const char *extra)
+{
+    char args[8192], out[16384], lp[2200];
+    snprintf(args, sizeof args, "batch %s -o %s --no-progress %s", corpus, run, extra);
+    if (lfd_test_run_lfd(args, out, sizeof out) != 0) {
+        lfd_test_fail_at(__FILE__, __LINE__, "lfd %s did not exit 0:\n%s", args, out);
+        return NULL;
+    }
+    snprintf(lp, sizeof lp, "%s/logs/shard-0-of-1.jsonl", run);
+    char *log = tb_slurp(lp);
+    if (!log)
+        lfd_test_fail_at(__FILE__, __LINE__, "no shard log %s", lp);
+    return log;
+}
+
 static inline int tb_count(const char *hay, const char *needle)
 {
     int n = 0;
