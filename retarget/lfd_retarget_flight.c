@@ -1,29 +1,35 @@
 /*  lfd_retarget_flight: a flight's centre of mass falls freely (the flight
-    step of lfd_retarget_human).
+    step of lfd_retarget_human; docs/retarget.md part 26).
 
     Where both feet are off the floor (no sole corner within DYN_CONTACT_M,
     the corners lfd check lets carry load) nothing but gravity acts on the
     robot: its centre of mass must move on a parabola, accelerating at g
-    downward and not at all sideways.  A scaled person does not: the root
-    follows the person's pelvis scaled to the robot's legs, which scales
-    the flight's accelerations with it, and the whole-clip smoothing spreads
-    the take-off's and the landing's pushes into the flight.  lfd check then
-    asks external help for the missing fall (CMU's playground jumps onto
-    G1 at 30 fps: the CoM falls at 5.3 m/s^2 on average over its 126
-    flight frames).
+    downward and not at all sideways, and its angular momentum about the
+    CoM must hold.  A scaled person does not: the root follows the person's
+    pelvis scaled to the robot's legs, which scales the flight's
+    accelerations with it, the whole-clip smoothing spreads the take-off's
+    and the landing's pushes into the flight, and the robot's limbs carry
+    other masses than the person's.  lfd check then asks external help for
+    the missing fall (CMU's playground jumps onto G1 at 30 fps: the CoM falls
+    at 5.3 m/s^2 on average over its 126 flight frames).
 
-    The step corrects the CoM's path, per axis, by the least-squares
-    solution of: the corrected CoM's second difference is gravity in every
-    flight frame (weight FLIGHT_W_FREE), the correction's second difference
-    is small elsewhere (FLIGHT_W_SMOOTH), so the push the flight needs is
-    spread over about FLIGHT_SPREAD_S of the support before and after it,
-    and the correction itself is small (1 / (FLIGHT_SPREAD_S fps)^4, which
-    sets that length); one banded solve over the clip.  A flight frame's
-    whole body moves by it (the root); a frame with a foot on the floor
-    moves its root and the legs put the feet back (lfd_rt_legs_shift).
-    The legs' move shifts the CoM a little differently from the root, so
-    the solve is repeated on the corrected motion (FLIGHT_ROUNDS).  The
-    flight frames are those of the motion as it comes in. */
+    Per axis (three translations of the CoM, three turns about it) one
+    banded least-squares solve over the clip (solve_axis): free fall in the
+    flight frames (FLIGHT_W_FREE), the correction's second difference small
+    elsewhere (FLIGHT_W_SMOOTH), and the correction and its first difference
+    small too (FLIGHT_SPREAD_S, FLIGHT_DAMP), which spreads the push over
+    about FLIGHT_SPREAD_S of the support around a flight.  Flight frames turn
+    about their CoM and move as a whole; frames on the floor move their root
+    with the legs holding the feet (lfd_rt_legs_shift), moved again until
+    their CoM is where it is wanted (FLIGHT_COM_ITERS); the legs' changes and
+    what the roots took up beyond the plan are smoothed (FEET_CORR_HZ) before
+    the flights are placed, the legs' change faded into them; frames that
+    were on the floor stay within the contact height (keep_on_floor).  The
+    rounds repeat while the flights come nearer free fall (flight_rounds);
+    then a flight whose surroundings ask the feet for more than before
+    (lfd_rt_support_gap) is dropped and the clip solved again.  A flight
+    touching the clip's first or last frame is left as it is; a clip with no
+    flight comes back bit for bit. */
 #include "retarget/lfd_retarget_int.h"
 
 #include "core/lfd_quat.h"
@@ -34,12 +40,12 @@
 #include <string.h>
 
 /* the CoM of pose q (kinematics in d) */
-static void frame_com(const mjModel *mm, mjData *d, const double *q, double c[3])
+static void frame_com(const mjModel *mm, mjData *d, int root, const double *q, double c[3])
 {
     memcpy(d->qpos, q, (size_t)mm->nq * sizeof(double));
     mj_kinematics(mm, d);
     mj_comPos(mm, d);
-    memcpy(c, d->subtree_com + 3, 3 * sizeof(double));
+    memcpy(c, d->subtree_com + 3 * root, 3 * sizeof(double));
 }
 
 /* every frame's CoM (n x 3) and the diagonal of its whole-body inertia
@@ -52,7 +58,7 @@ static void com_and_inertia(const lfd_robot *r, mjData *d, const lfd_motion *m, 
         memcpy(d->qpos, lfd_motion_frame(m, k), (size_t)mm->nq * sizeof(double));
         mj_kinematics(mm, d);
         mj_comPos(mm, d);
-        const double *c = d->subtree_com + 3 * 1; /* the root's subtree: the whole robot */
+        const double *c = d->subtree_com + 3 * r->root_body; /* the root's subtree: the whole robot */
         memcpy(com + 3 * k, c, 3 * sizeof(double));
         double *I = iner + 3 * k;
         I[0] = I[1] = I[2] = 0;
@@ -378,7 +384,7 @@ static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_err *err)
                     /* in the air the whole body turns about its CoM and moves
                        to where the CoM is wanted (its legs as the fade left them) */
                     lfd_rt_turn_root(q, rot, com + 3 * k);
-                    frame_com(mm, w->d, q, c);
+                    frame_com(mm, w->d, r->root_body, q, c);
                     for (int a = 0; a < 3; a++)
                         q[a] += want[a] - c[a];
                     continue;
@@ -404,7 +410,7 @@ static int flight_rounds(flight_ws *w, lfd_motion *m, lfd_err *err)
                     }
                     if (it == FLIGHT_COM_ITERS)
                         break;
-                    frame_com(mm, w->d, q, c);
+                    frame_com(mm, w->d, r->root_body, q, c);
                     for (int a = 0; a < 3; a++)
                         dd[a] = want[a] - c[a];
                 }
