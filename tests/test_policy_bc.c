@@ -187,6 +187,16 @@ TEST(safetensors_import_gives_expected_outputs)
     CHECK_EQ_INT(lfd_test_run_lfd(cmd, outtxt, sizeof outtxt), 1); /* research only */
     CHECK_CONTAINS(outtxt, "does not cover 'robot-training'");
     CHECK(!lfd_file_exists(ppath));
+    /* a provenance file that does not parse is named once, with its line */
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s/bad.prov.json", lfd_test_tmpdir());
+    CHECK_OK(lfd_file_write_atomic(bad, "{\"a\": \n", 8, &err), &err);
+    snprintf(cmd, sizeof cmd, "policy import %s --robot h1 --layout %s -o %s --prov %s", path, lpath, ppath, bad);
+    CHECK(lfd_test_run_lfd(cmd, outtxt, sizeof outtxt) != 0);
+    const char *at = strstr(outtxt, bad);
+    CHECK(at != NULL);
+    CHECK(at && strstr(at + strlen(bad), bad) == NULL);
+    CHECK(!lfd_file_exists(ppath));
     snprintf(cmd, sizeof cmd, "policy import %s --robot h1 --layout %s -o %s --prov %s --purpose research",
              path, lpath, ppath, prov);
     CHECK_EQ_INT(lfd_test_run_lfd(cmd, outtxt, sizeof outtxt), 0);

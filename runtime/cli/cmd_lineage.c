@@ -47,10 +47,14 @@ static int load_prov(const char *path, lfd_prov *p, const char **kind, lfd_err *
     else
         snprintf(side, sizeof side, "%s.prov.json", path);
     int rc = lfd_prov_read_json_file(p, side, err);
+    if (rc) {
+        lfd_prov_free(p); /* part of it may have been read */
+        return rc;
+    }
     /* a sidecar naming a human input is a motion's (a CSV's, written by
        lfd_motion_write_csv); a recording's names the person only */
     lfd_err ke = {0};
-    *kind = rc == LFD_OK && lfd_lineage_has_kind(p, "human", &ke) > 0 ? "motion" : "recording";
+    *kind = lfd_lineage_has_kind(p, "human", &ke) > 0 ? "motion" : "recording";
     return rc;
 }
 

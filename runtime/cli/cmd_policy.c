@@ -40,7 +40,8 @@ static int import_consent(lfd_policy *p, const char *provs, const char *purpose,
             (rc = lfd_consent_allows(&c, purpose, today, err)) == LFD_OK &&
             (rc = lfd_file_sha256_hex(f, hex, err)) == LFD_OK)
             rc = lfd_lineage_add_input(&p->lineage, "training data", f, hex, &pv, err);
-        if (rc)
+        /* the file named once: a read error names it already */
+        if (rc && strncmp(err->msg, f, strlen(f)) != 0)
             lfd_err_prefix(err, "%s", f);
         lfd_prov_free(&pv);
     }
