@@ -239,6 +239,23 @@ typedef struct lfd_retarget_dyn_stop {
 /* why in one word, as --json writes it: "kept", "slide", ... */
 const char *lfd_rt_dyn_why_name(lfd_rt_dyn_why why);
 
+/* What the torque step did (docs/retarget.md part 24) */
+typedef struct lfd_retarget_torque_fig {
+    int measured;                     /* 1: the torques were computed (some upper joint, 5 frames or more) */
+    double ratio_before, ratio_after; /* the upper joints' largest torque over their limits */
+    double change_max_rad;            /* the largest change of a joint angle */
+    int windows;                      /* windows corrected (0: none was over) */
+} lfd_retarget_torque_fig;
+
+/* What the flight step did (docs/retarget.md part 26) */
+typedef struct lfd_retarget_flight_fig {
+    int phases, frames;          /* flights (no sole corner within 2 cm of the floor) and their frames */
+    int phases_kept;             /* ... the phases whose correction was kept */
+    double acc_err_before, acc_err_after; /* the flights' largest |CoM acceleration - gravity| (m/s^2) */
+    double moment_before, moment_after;   /* ... their largest moment about the CoM (N m) */
+    double shift_max_m, turn_max_rad;     /* the largest move and turn of the root */
+} lfd_retarget_flight_fig;
+
 /* Quality of a retargeted motion. */
 typedef struct lfd_retarget_report {
     int frames;
@@ -282,18 +299,8 @@ typedef struct lfd_retarget_report {
     int zmp_left_frames;                     /* frames it left alone: they need support */
     lfd_retarget_dyn_stop zmp_rounds_stop;   /* why its rounds ended */
     lfd_retarget_dyn_stop zmp_direct_stop[2]; /* whether each last step was kept, or why not */
-    int torque_step_ran;                     /* 1: the torque step ran (lfd_retarget_opts.torque_step) */
-    double torque_before, torque_after;      /* ... the largest torque over its limit of the joints
-                                                it corrects, before and after it */
-    double torque_change_max_rad;            /* ... the largest change it made to a joint's angle */
-    int torque_windows;                      /* ... the windows it corrected (0: none was over) */
-    int flight_phases, flight_frames;        /* flights (no sole corner within 2 cm of the floor)
-                                                and their frames (lfd_retarget_opts.flight_step) */
-    int flight_phases_kept;                  /* ... those the flight step corrected */
-    double flight_acc_err_before, flight_acc_err_after; /* ... the flights' largest CoM acceleration
-                                                off gravity (m/s^2), before and after it */
-    double flight_moment_before, flight_moment_after;   /* ... their largest moment about the CoM (N m) */
-    double flight_shift_max_m, flight_turn_max_rad;     /* ... its largest move and turn of the root */
+    lfd_retarget_torque_fig torque;          /* the torque step's (lfd_retarget_opts.torque_step) */
+    lfd_retarget_flight_fig flight;          /* the flight step's (lfd_retarget_opts.flight_step) */
     /* frames of the person no foot support on the floor carries (seated,
        feet above the floor: lfd_support.h), in output frames; the same
        rule and words as `lfd check`'s needs_support finding */

@@ -1036,32 +1036,16 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
         /* flights in free fall, on the motion written (the rate lfd check
            differentiates at), before the torque step so that it sees them */
         if (o.flight_step && !o.upper_body) {
-            lfd_rt_flight_fig ff;
-            if ((rc = lfd_rt_flight_step(rt, m, &ff, err)))
+            if ((rc = lfd_rt_flight_step(rt, m, &rep->flight, err)))
                 goto done;
-            rep->flight_phases = ff.phases;
-            rep->flight_frames = ff.frames;
-            rep->flight_phases_kept = ff.phases_kept;
-            rep->flight_acc_err_before = ff.acc_err_before;
-            rep->flight_acc_err_after = ff.acc_err_after;
-            rep->flight_moment_before = ff.moment_before;
-            rep->flight_moment_after = ff.moment_after;
-            rep->flight_shift_max_m = ff.shift_max_m;
-            rep->flight_turn_max_rad = ff.turn_max_rad;
-            moved |= ff.phases_kept > 0;
+            moved |= rep->flight.phases_kept > 0;
         }
         /* the upper body's torques within their limits, on the motion written
            (the rate lfd check differentiates at) */
         if (o.torque_step) {
-            lfd_rt_torque_fig tf;
-            if ((rc = lfd_rt_torque_step(r, m, &tf, err)))
+            if ((rc = lfd_rt_torque_step(r, m, &rep->torque, err)))
                 goto done;
-            rep->torque_step_ran = tf.measured;
-            rep->torque_before = tf.ratio_before;
-            rep->torque_after = tf.ratio_after;
-            rep->torque_change_max_rad = tf.change_max_rad;
-            rep->torque_windows = tf.windows;
-            moved |= tf.windows > 0;
+            moved |= rep->torque.windows > 0;
         }
         if (moved && (rc = measure_motion(rt, k > 1 ? &cf : &c, m, rep, err)))
             goto done;
@@ -1298,17 +1282,17 @@ void lfd_retarget_report_print(const lfd_retarget_report *rep, FILE *fp)
             fprintf(fp, "; last steps: 1 %s, 2 %s\n", t[1], t[2]);
         }
     }
-    if (rep->flight_phases > 0)
+    if (rep->flight.phases > 0)
         fprintf(fp, "  flight step: %d flights (%d frames with both feet off the floor), %d corrected: "
                     "the CoM's acceleration off gravity %.1f -> %.1f m/s^2, the moment about it %.0f -> "
                     "%.0f N m; the root moved up to %.1f cm and turned up to %.3f rad\n",
-                rep->flight_phases, rep->flight_frames, rep->flight_phases_kept, rep->flight_acc_err_before,
-                rep->flight_acc_err_after, rep->flight_moment_before, rep->flight_moment_after,
-                100 * rep->flight_shift_max_m, rep->flight_turn_max_rad);
-    if (rep->torque_step_ran && rep->torque_windows > 0)
+                rep->flight.phases, rep->flight.frames, rep->flight.phases_kept, rep->flight.acc_err_before,
+                rep->flight.acc_err_after, rep->flight.moment_before, rep->flight.moment_after,
+                100 * rep->flight.shift_max_m, rep->flight.turn_max_rad);
+    if (rep->torque.measured && rep->torque.windows > 0)
         fprintf(fp, "  torque step: the joints with no foot below them asked up to %.2f of their torque "
                     "limits; %.2f after turning them by up to %.3f rad in %d windows\n",
-                rep->torque_before, rep->torque_after, rep->torque_change_max_rad, rep->torque_windows);
+                rep->torque.ratio_before, rep->torque.ratio_after, rep->torque.change_max_rad, rep->torque.windows);
     for (int i = 0; i < rep->support.nranges; i++)
         fprintf(fp, "  needs support: frames %d-%d (%s)\n", rep->support.r[i].first,
                 rep->support.r[i].last, lfd_support_why(rep->support.r[i].why));
@@ -1376,20 +1360,20 @@ void lfd_retarget_report_json(const lfd_retarget_report *rep, lfd_jw *jw)
     lfd_jw_knum(jw, "acc_max_rad_s2", rep->acc_max_rad_s2);
     lfd_jw_kbool(jw, "smoothing_kept_off", rep->smoothing_kept_off);
     lfd_jw_kbool(jw, "zmp_filter_ran", rep->zmp_filter_ran);
-    lfd_jw_kbool(jw, "torque_step_ran", rep->torque_step_ran);
-    lfd_jw_knum(jw, "torque_step_before", rep->torque_before);
-    lfd_jw_knum(jw, "torque_step_after", rep->torque_after);
-    lfd_jw_knum(jw, "torque_step_change_max_rad", rep->torque_change_max_rad);
-    lfd_jw_kint(jw, "torque_step_windows", rep->torque_windows);
-    lfd_jw_kint(jw, "flight_phases", rep->flight_phases);
-    lfd_jw_kint(jw, "flight_frames", rep->flight_frames);
-    lfd_jw_kint(jw, "flight_phases_kept", rep->flight_phases_kept);
-    lfd_jw_knum(jw, "flight_acc_err_before_m_s2", rep->flight_acc_err_before);
-    lfd_jw_knum(jw, "flight_acc_err_after_m_s2", rep->flight_acc_err_after);
-    lfd_jw_knum(jw, "flight_moment_before_nm", rep->flight_moment_before);
-    lfd_jw_knum(jw, "flight_moment_after_nm", rep->flight_moment_after);
-    lfd_jw_knum(jw, "flight_shift_max_m", rep->flight_shift_max_m);
-    lfd_jw_knum(jw, "flight_turn_max_rad", rep->flight_turn_max_rad);
+    lfd_jw_kbool(jw, "torque_step_ran", rep->torque.measured);
+    lfd_jw_knum(jw, "torque_step_before", rep->torque.ratio_before);
+    lfd_jw_knum(jw, "torque_step_after", rep->torque.ratio_after);
+    lfd_jw_knum(jw, "torque_step_change_max_rad", rep->torque.change_max_rad);
+    lfd_jw_kint(jw, "torque_step_windows", rep->torque.windows);
+    lfd_jw_kint(jw, "flight_phases", rep->flight.phases);
+    lfd_jw_kint(jw, "flight_frames", rep->flight.frames);
+    lfd_jw_kint(jw, "flight_phases_kept", rep->flight.phases_kept);
+    lfd_jw_knum(jw, "flight_acc_err_before_m_s2", rep->flight.acc_err_before);
+    lfd_jw_knum(jw, "flight_acc_err_after_m_s2", rep->flight.acc_err_after);
+    lfd_jw_knum(jw, "flight_moment_before_nm", rep->flight.moment_before);
+    lfd_jw_knum(jw, "flight_moment_after_nm", rep->flight.moment_after);
+    lfd_jw_knum(jw, "flight_shift_max_m", rep->flight.shift_max_m);
+    lfd_jw_knum(jw, "flight_turn_max_rad", rep->flight.turn_max_rad);
     lfd_jw_knum(jw, "zmp_shift_max_m", rep->zmp_shift_max_m);
     lfd_jw_kint(jw, "zmp_rounds_kept", rep->zmp_rounds_kept);
     lfd_jw_kint(jw, "zmp_direct_kept", rep->zmp_direct_kept);

@@ -275,12 +275,7 @@ int lfd_rt_arms_guard(const lfd_retargeter *rt, lfd_motion *m, lfd_err *err);
 #define TORQUE_STEP_ZMP_MIN_FZ 0.1 /* ... where the ground carries this share of the weight at least */
 #define TORQUE_STEP_ZMP_TOL_M 1e-3 /* ... or leaves a ZMP this much further outside its support */
 #define TORQUE_STEP_DEPTH_TOL_M 1e-4 /* ... a change that takes two bodies this much further into each other is refused */
-typedef struct lfd_rt_torque_fig {
-    int measured;                     /* 1: the torques were computed (some upper joint, 5 frames or more) */
-    double ratio_before, ratio_after; /* the upper joints' largest torque over their limits */
-    double change_max_rad;            /* the largest change of a joint angle */
-    int windows;                      /* windows corrected */
-} lfd_rt_torque_fig;
+typedef lfd_retarget_torque_fig lfd_rt_torque_fig;
 int lfd_rt_torque_step(const lfd_robot *r, lfd_motion *m, lfd_rt_torque_fig *fig, lfd_err *err);
 /* frame q's root turned by the world rotation rot about center (both may
    be NULL: no turn) and moved by d (m), its legs putting both feet back
@@ -332,13 +327,7 @@ int lfd_rt_legs_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, doub
 #define FLIGHT_PASSES 3     /* ... solves of the clip at most, a flight not kept dropped after each
                                (one still dropped after the last: no flight is corrected) */
 #define FLIGHT_MOMENT_ARM_M 0.7 /* ... a moment counts as the weight at this arm (lfd check's help) */
-typedef struct lfd_rt_flight_fig {
-    int phases, frames;          /* flight phases (both feet off the floor) and their frames */
-    int phases_kept;             /* ... the phases whose correction was kept */
-    double acc_err_before, acc_err_after; /* the largest |CoM acceleration - gravity| in flight (m/s^2) */
-    double moment_before, moment_after;   /* the largest moment about the CoM in flight (N m) */
-    double shift_max_m, turn_max_rad;     /* the largest move and turn of the root */
-} lfd_rt_flight_fig;
+typedef lfd_retarget_flight_fig lfd_rt_flight_fig;
 int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fig *fig, lfd_err *err);
 
 /* the human's joints and segment frames smoothed over the clip */

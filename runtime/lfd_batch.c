@@ -890,15 +890,15 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
     }
     /* what the torque step changed (docs/retarget.md part 24): a corpus can
        find the clips whose waist or arms it turned, and by how much */
-    if (rrep.torque_step_ran && rrep.torque_windows > 0) {
-        lfd_jw_kint(&jw, "torque_step_windows", rrep.torque_windows);
-        lfd_jw_knum(&jw, "torque_step_change_max_rad", rrep.torque_change_max_rad);
+    if (rrep.torque.measured && rrep.torque.windows > 0) {
+        lfd_jw_kint(&jw, "torque_step_windows", rrep.torque.windows);
+        lfd_jw_knum(&jw, "torque_step_change_max_rad", rrep.torque.change_max_rad);
     }
     /* and the flight step (part 26): the clips with flights it corrected */
-    if (rrep.flight_phases_kept > 0) {
-        lfd_jw_kint(&jw, "flight_phases_kept", rrep.flight_phases_kept);
-        lfd_jw_knum(&jw, "flight_shift_max_m", rrep.flight_shift_max_m);
-        lfd_jw_knum(&jw, "flight_turn_max_rad", rrep.flight_turn_max_rad);
+    if (rrep.flight.phases_kept > 0) {
+        lfd_jw_kint(&jw, "flight_phases_kept", rrep.flight.phases_kept);
+        lfd_jw_knum(&jw, "flight_shift_max_m", rrep.flight.shift_max_m);
+        lfd_jw_knum(&jw, "flight_turn_max_rad", rrep.flight.turn_max_rad);
     }
     lfd_jw_obj_end(&jw);
     lfd_jw_key(&jw, "check");

@@ -266,14 +266,14 @@ static void shared_jumps(const char *robot, double out_fps)
             break;
         help[on] = check_help(r, &m, &frames[on]);
         if (on) {
-            CHECK(rep.flight_phases >= 8);
-            CHECK_EQ_INT(rep.flight_phases_kept, rep.flight_phases);
-            CHECK(rep.flight_acc_err_before > 5);
-            CHECK(rep.flight_acc_err_after < 0.5);
-            CHECK(rep.flight_moment_after < 0.1 * rep.flight_moment_before);
+            CHECK(rep.flight.phases >= 8);
+            CHECK_EQ_INT(rep.flight.phases_kept, rep.flight.phases);
+            CHECK(rep.flight.acc_err_before > 5);
+            CHECK(rep.flight.acc_err_after < 0.5);
+            CHECK(rep.flight.moment_after < 0.1 * rep.flight.moment_before);
             CHECK(rep.hand_err_mean_m < 0.03);
         } else {
-            CHECK_EQ_INT(rep.flight_phases, 0);
+            CHECK_EQ_INT(rep.flight.phases, 0);
         }
         lfd_motion_free(&m);
     }

@@ -282,16 +282,16 @@ TEST(retarget_torque_step_bend_scoop_g1_passes)
             break;
         check_fig cf = check_of(r, &m, LFD_CK_TORQUE, -1);
         if (on) {
-            CHECK_EQ_INT(rep.torque_step_ran, 1);
-            CHECK(rep.torque_windows > 0);
-            CHECK(rep.torque_before > 1.1);
-            CHECK(rep.torque_after < 1.0);
+            CHECK_EQ_INT(rep.torque.measured, 1);
+            CHECK(rep.torque.windows > 0);
+            CHECK(rep.torque.ratio_before > 1.1);
+            CHECK(rep.torque.ratio_after < 1.0);
             CHECK_EQ_INT(cf.fails_kind, 0);
             CHECK(cf.verdict != LFD_CHECK_FAIL);
             CHECK(cf.assist < 0.05);
             CHECK(rep.hand_err_mean_m < 0.03);
         } else {
-            CHECK_EQ_INT(rep.torque_step_ran, 0);
+            CHECK_EQ_INT(rep.torque.measured, 0);
             CHECK(cf.fails_kind > 0);
             check_fig w = check_of(r, &m, LFD_CK_TORQUE, jw);
             CHECK(w.fails_kind > 0);
@@ -324,7 +324,7 @@ TEST(retarget_torque_step_pushes_no_arm_into_the_body_jumps_g1)
         if (retarget_30(r, &h, on, &m, &rep))
             break;
         if (on)
-            windows = rep.torque_windows;
+            windows = rep.torque.windows;
         lfd_check_report *cr = NULL;
         CHECK_OK(lfd_check_report_new(&cr, &err), &err);
         if (cr && lfd_check_run(r, &m, NULL, cr, &err) == LFD_OK) {
