@@ -453,12 +453,7 @@ int lfd_motion_read_csv(lfd_motion *m, const char *path, const lfd_csv_opts *opt
     char sp[4200];
     prov_sidecar(path, sp, sizeof sp);
     if (rc == LFD_OK && lfd_file_exists(sp)) {
-        lfd_json_doc *doc = NULL;
-        rc = lfd_json_parse_file(&doc, sp, err);
-        if (rc == LFD_OK && (rc = lfd_prov_from_json(&m->prov, lfd_json_root(doc), err)))
-            lfd_err_prefix(err, "%s", sp);
-        lfd_json_free(&doc);
-        if (rc)
+        if ((rc = lfd_prov_read_json_file(&m->prov, sp, err)))
             lfd_motion_free(m);
     }
     return rc;

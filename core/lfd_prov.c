@@ -360,7 +360,8 @@ int lfd_prov_read_json_file(lfd_prov *p, const char *path, lfd_err *err)
     if (rc == LFD_OK) {
         lfd_prov_free(p);
         lfd_prov_init(p);
-        rc = lfd_prov_from_json(p, lfd_json_root(doc), err);
+        if ((rc = lfd_prov_from_json(p, lfd_json_root(doc), err)))
+            lfd_err_prefix(err, "%s", path);
     }
     lfd_json_free(&doc);
     return rc;

@@ -48,9 +48,10 @@ void lfd_prov_pack(const lfd_prov *p, msgpack_packer *pk);
 /* Converts a JSON object (a sidecar file) into a provenance map. */
 int lfd_prov_from_json(lfd_prov *p, const lfd_json *obj, lfd_err *err);
 /* Reads a JSON provenance file (a .prov.json sidecar) into p, which is
-   emptied first (an initialised map); a parse error names the file and line
-   (lfd_json_parse_file), a conversion error is lfd_prov_from_json's.  On
-   failure p may hold part of it: the caller still frees it. */
+   emptied first (an initialised map); every error names the file (a parse
+   error its line, lfd_json_parse_file; a conversion error its key and
+   line, lfd_prov_from_json).  On failure p may hold part of it: the caller
+   still frees it. */
 int lfd_prov_read_json_file(lfd_prov *p, const char *path, lfd_err *err);
 /* Writes p as a JSON object. */
 int lfd_prov_to_json(const lfd_prov *p, lfd_jw *jw, lfd_err *err);

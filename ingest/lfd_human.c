@@ -669,17 +669,7 @@ static int load_prov(lfd_human *h, const char *path, const lfd_human_opts *o, lf
         if (!lfd_file_exists(p))
             return LFD_OK;
     }
-    lfd_json_doc *doc = NULL;
-    int rc = lfd_json_parse_file(&doc, p, err);
-    if (rc == LFD_OK) {
-        lfd_prov_free(&h->prov);
-        lfd_prov_init(&h->prov);
-        rc = lfd_prov_from_json(&h->prov, lfd_json_root(doc), err);
-        if (rc)
-            lfd_err_prefix(err, "%s", p);
-    }
-    lfd_json_free(&doc);
-    return rc;
+    return lfd_prov_read_json_file(&h->prov, p, err);
 }
 
 int lfd_human_load(lfd_human *h, const char *path, const lfd_human_opts *o, lfd_err *err)

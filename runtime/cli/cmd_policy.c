@@ -35,13 +35,11 @@ static int import_consent(lfd_policy *p, const char *provs, const char *purpose,
         lfd_prov_init(&pv);
         lfd_consent c;
         char hex[65];
-        rc = lfd_prov_read_json_file(&pv, f, err);
-        if (rc == LFD_OK && (rc = lfd_consent_read(&pv, &c, err)) == LFD_OK &&
-            (rc = lfd_consent_allows(&c, purpose, today, err)) == LFD_OK &&
-            (rc = lfd_file_sha256_hex(f, hex, err)) == LFD_OK)
-            rc = lfd_lineage_add_input(&p->lineage, "training data", f, hex, &pv, err);
-        /* the file named once: a read error names it already */
-        if (rc && strncmp(err->msg, f, strlen(f)) != 0)
+        /* a read error names the file; the consent's are named here */
+        if ((rc = lfd_prov_read_json_file(&pv, f, err)) == LFD_OK &&
+            ((rc = lfd_consent_read(&pv, &c, err)) || (rc = lfd_consent_allows(&c, purpose, today, err)) ||
+             (rc = lfd_file_sha256_hex(f, hex, err)) ||
+             (rc = lfd_lineage_add_input(&p->lineage, "training data", f, hex, &pv, err))))
             lfd_err_prefix(err, "%s", f);
         lfd_prov_free(&pv);
     }
