@@ -935,24 +935,18 @@ int lfd_rt_support_gap(const lfd_robot *r, const lfd_motion *m, double *gap, lfd
             gap[k] = -F[2] / weight; /* the floor cannot pull */
             continue;
         }
-        double zmp[2] = {-N[1] / F[2], N[0] / F[2]}, out = 0;
-        if (np >= 3) {
-            int nh = lfd_rt_hull2(hull, np);
-            out = nh >= 3 ? fmax(0, -lfd_rt_poly_depth(hull, nh, zmp)) : 0;
-            if (nh < 3)
-                np = nh;
-        }
-        if (np < 3) { /* a corner or an edge: the distance to it */
-            double best = INFINITY;
-            for (int i = 0; i < np; i++) {
-                const double *a = hull + 2 * i, *b = hull + 2 * ((i + 1) % np);
+        double zmp[2] = {-N[1] / F[2], N[0] / F[2]}, out = INFINITY;
+        int nh = np >= 3 ? lfd_rt_hull2(hull, np) : np;
+        if (nh >= 3)
+            out = fmax(0, -lfd_rt_poly_depth(hull, nh, zmp));
+        else /* a corner or an edge: the distance to it */
+            for (int i = 0; i < nh; i++) {
+                const double *a = hull + 2 * i, *b = hull + 2 * ((i + 1) % nh);
                 double ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
                 double t = l2 > 1e-12 ? ((zmp[0] - a[0]) * ex + (zmp[1] - a[1]) * ey) / l2 : 0;
                 t = fmin(fmax(t, 0), 1);
-                best = fmin(best, hypot(zmp[0] - a[0] - t * ex, zmp[1] - a[1] - t * ey));
+                out = fmin(out, hypot(zmp[0] - a[0] - t * ex, zmp[1] - a[1] - t * ey));
             }
-            out = best;
-        }
         gap[k] = F[2] * out / (weight * SUPPORT_GAP_ARM_M);
     }
     dyn_ws_close(&w);
