@@ -259,6 +259,14 @@ static int take_hello(lfd_client *c, const lfd_rep *rep, lfd_err *err)
     if (c->info.chunk && c->info.chunk != (int)rep->chunk)
         return lfd_fail(err, LFD_EMISMATCH, "policy chunk changed from %d to %d",
                         c->info.chunk, (int)rep->chunk);
+    /* a re-hello keeps the period the loop plays chunks at: a policy
+       reloaded with another period is refused like another chunk (kept,
+       the client played its steps at the old period, a period doubled
+       moved the joints at twice their limits) */
+    if (c->info.chunk && !(fabs(rep->control_period_s - c->info.control_period_s) <=
+                           1e-9 * fabs(c->info.control_period_s)))
+        return lfd_fail(err, LFD_EMISMATCH, "policy control period changed from %g s to %g s",
+                        c->info.control_period_s, rep->control_period_s);
     copy_text(c->info.hash, sizeof c->info.hash, rep->hash, rep->hash_len);
     if (c->info.chunk)
         return LFD_OK; /* a re-hello: the limits in use stay (the loop reads them) */

@@ -248,6 +248,15 @@ TEST(serve_reload_changing_the_control_period_ends_sessions)
     float got[NC * NA];
     CHECK_EQ_INT(hello_raw(&r, 1, NULL), LFD_MSG_HELLO);
     CHECK_EQ_INT(act_raw(&r, 2, OBS, got), LFD_MSG_ACT);
+    /* and lfd's C client, on its own session */
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, a);
+    lfd_client *c = NULL;
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    lfd_act_info ai;
+    float cgot[NC * NA];
+    if (c)
+        CHECK_OK(lfd_client_act(c, OBS, NULL, cgot, &ai, &err), &err);
     CHECK_EQ_INT(rename(next, served), 0);
     int code = LFD_PE_NONE;
     for (int i = 3; i < 300 && code == LFD_PE_NONE; i++) {
@@ -259,6 +268,15 @@ TEST(serve_reload_changing_the_control_period_ends_sessions)
         code = k > 0 ? th_error_code(rbuf, (size_t)k, NULL, 0) : LFD_PE_COUNT;
     }
     CHECK_EQ_INT(code, LFD_PE_SCHEMA_CHANGED);
+    /* the C client is told schema_changed too and says hello again; the
+       new period is refused, as a new chunk is, instead of its chunks'
+       steps being played at the old one (before, the re-hello kept 0.02 s
+       and a chunk's 0.32 rad step went out as 16 rad/s) */
+    if (c) {
+        CHECK(lfd_client_act(c, OBS, NULL, cgot, &ai, &err) == LFD_EMISMATCH);
+        CHECK_CONTAINS(err.msg, "control period changed from 0.02 s to 0.04 s");
+    }
+    lfd_client_free(&c);
     th_raw_close(&r);
     th_server_stop(&ts);
     lfd_policy_free(&a);
