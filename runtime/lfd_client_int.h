@@ -90,6 +90,7 @@ struct lfd_client {
     float *last_out;
     double last_t;
     int have_last;
+    int have_last_t; /* last_t is a tick's time (0: no tick since start) */
     counters n;
 };
 

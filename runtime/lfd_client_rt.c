@@ -118,7 +118,9 @@ int lfd_client_get_action(lfd_client *c, double t_s, float *action, lfd_tick *ti
     /* the safety filter at the loop's own tick */
     uint8_t fl = 0;
     if (c->cfg.filter) {
-        double step = c->have_last && t_s > c->last_t ? t_s - c->last_t : dt;
+        /* the first tick after start steps one period from the start pose
+           (it took the whole time since boot: no velocity limit on it) */
+        double step = c->have_last && c->have_last_t && t_s > c->last_t ? t_s - c->last_t : dt;
         memset(c->cflags, 0, (size_t)na);
         lfd_filter_step(&c->lim, &c->loop_fs, action, step, c->start_pose, c->cflags, NULL);
         for (int j = 0; j < na; j++)
@@ -129,6 +131,7 @@ int lfd_client_get_action(lfd_client *c, double t_s, float *action, lfd_tick *ti
     memcpy(c->last_out, action, (size_t)na * sizeof(float));
     c->last_t = t_s;
     c->have_last = 1;
+    c->have_last_t = 1;
     INC(c->n.ticks);
     if (state == LFD_TICK_LATE)
         INC(c->n.late_ticks);
@@ -322,6 +325,7 @@ int lfd_client_start(lfd_client *c, const float *current, lfd_err *err)
     memcpy(c->last_out, c->start_pose, (size_t)na * sizeof(float));
     c->have_last = current != NULL;
     c->last_t = 0;
+    c->have_last_t = 0;
     if (sem_init(&c->wake, 0, 0) != 0)
         return lfd_fail(err, LFD_ENOMEM, "cannot make the client thread's semaphore");
     atomic_store(&c->want_obs, 0);
@@ -345,4 +349,16 @@ void lfd_client_stop(lfd_client *c)
     pthread_join(c->thread, NULL);
     sem_destroy(&c->wake);
     c->started = 0;
+    /* the command in force for a synchronous act without prev_action (and
+       a re-hello's current) is now the loop's last, standing: the chunk
+       remembered from before the loop would pull the joints back to where
+       the robot was then (found by review: 1.46 rad in one 0.02 s step) */
+    int na = c->cfg.act_dim, nc = c->info.chunk;
+    c->have_sync_chunk = 0;
+    if (c->have_last && c->sync_chunk && nc > 0) {
+        for (int k = 0; k < nc; k++)
+            memcpy(c->sync_chunk + (size_t)k * (size_t)na, c->last_out, (size_t)na * sizeof(float));
+        c->sync_chunk_t = lfd_client_now_s();
+        c->have_sync_chunk = 1;
+    }
 }

@@ -207,6 +207,81 @@ TEST(serve_client_rehello_after_expiry_says_where_the_robot_is)
     th_server_stop(&ts);
 }
 
+/* The C client's two loops hand the command in force to each other: a
+   synchronous act without prev_action after the real-time loop stopped is
+   filtered from the loop's last command (found by review: the chunk
+   remembered from before the loop pulled the joints back to where the robot
+   stood then, 1.46 rad in one 0.02 s step), and the loop's first tick steps
+   one period from the start pose (it stepped the whole time since boot, so
+   the client's velocity limit did nothing on it: a first tick that comes
+   once the first chunk is over played the chunk's last step, NC steps
+   away). */
+TEST(serve_client_loops_hand_over_the_command_in_force)
+{
+    lfd_policy *p = th_mlp_policy("arm", NO, NA, NC, 8, 5, NULL);
+    lfd_policy *ref = th_mlp_policy("arm", NO, NA, NC, 8, 5, NULL);
+    const double vel = 0.5, dt = 0.02, tol = 1e-5;
+    for (int j = 0; p && ref && j < NA; j++) {
+        p->vel_limit[j] = (float)vel;
+        p->acc_limit[j] = 0;
+        ref->vel_limit[j] = (float)vel;
+        ref->acc_limit[j] = 0;
+    }
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    th_server ts;
+    if (!ref || th_server_start(&ts, &cfg, &p, 1, NULL)) {
+        lfd_policy_free(&ref);
+        return;
+    }
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, ref);
+    lfd_client *c = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    float A[NA] = {-1.9f, -1.9f, -1.9f}, B[NA] = {1.2f, 1.2f, 1.2f}, c1[NC * NA], c2[NC * NA], a[NA];
+    if (c) {
+        /* a synchronous act at A, then the loop started at B */
+        CHECK_OK(lfd_client_reset(c, A, &err), &err);
+        CHECK_OK(lfd_client_act(c, OBS, NULL, c1, NULL, &err), &err);
+        CHECK(dist(c1, A) <= vel * dt + tol);
+        CHECK_OK(lfd_client_start(c, B, &err), &err);
+        /* the first chunk arrives, and is over, before the first tick (two
+           periods late: the loop plays its last step) */
+        double t_obs = lfd_client_now_s();
+        lfd_client_put_obs(c, OBS, t_obs);
+        lfd_client_counters n = {0};
+        for (int i = 0; i < 2500 && n.replies == 0; i++) {
+            sleep_s(0.002);
+            lfd_client_get_counters(c, &n);
+        }
+        double t = t_obs + (NC + 1) * dt;
+        int st = lfd_client_get_action(c, t, a, NULL);
+        CHECK_EQ_INT(st, LFD_TICK_LATE);
+        double d0 = dist(a, B);
+        if (d0 > vel * dt + tol)
+            fprintf(stderr, "    the loop's first tick (state %d) is %.4f rad from the start pose\n", st, d0);
+        CHECK(d0 <= vel * dt + tol);
+        for (int i = 0; i < 100; i++) {
+            sleep_s(0.002);
+            t = lfd_client_now_s();
+            lfd_client_put_obs(c, OBS, t);
+            lfd_client_get_action(c, t, a, NULL);
+        }
+        lfd_client_stop(c);
+        /* the loop's last command is where the robot is */
+        CHECK_OK(lfd_client_act(c, OBS, NULL, c2, NULL, &err), &err);
+        double d = dist(c2, a);
+        if (d > vel * dt + tol)
+            fprintf(stderr, "    after the loop the first step is %.4f rad from its last command\n", d);
+        CHECK(d <= vel * dt + tol);
+        lfd_client_free(&c);
+    }
+    lfd_policy_free(&ref);
+    th_server_stop(&ts);
+}
+
 /* A reload that changes the control period (or the robot, or its model)
    ends the sessions on that policy (schema_changed, so clients hello again
    and learn the new period): a client playing a chunk's steps at the old
