@@ -359,6 +359,14 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
        else a new one, making room if the table is full */
     const char *key = s->cur_key;
     int sidx = srv_sess_find(s, id, idlen);
+    if (sidx >= 0 && strcmp(s->sess[sidx].key, key)) {
+        /* this routing id's session was opened with another client key
+           (that client is gone and this one took its id): it is ended, not
+           handed over (found by review: a second key read its stats and
+           reset its filter's starting point) */
+        srv_sess_evict(s, sidx, "another client key took over its routing id");
+        sidx = -1;
+    }
     int tidx = rq->token_len ? srv_sess_find_token(s, rq->token, rq->token_len, key) : -1;
     int base = tidx >= 0 ? tidx : sidx;
     if (base >= 0 && rq->seq <= s->sess[base].last_seq) {
@@ -451,7 +459,7 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
 static int session_for(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
                        const lfd_req *rq)
 {
-    int sidx = srv_sess_find(s, id, idlen);
+    int sidx = srv_sess_find_own(s, id, idlen);
     if (sidx < 0) {
         srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_NO_SESSION,
                    "no session: send hello first (sessions end when idle, or when the server "
@@ -808,7 +816,7 @@ static void handle_message(lfd_server *s, const uint8_t *id, int idlen, const sr
     lfd_proto_error pe;
     lfd_err err;
     if (lfd_req_decode(&rq, data, len, &pe, &err) != LFD_OK) {
-        int sidx = srv_sess_find(s, id, idlen);
+        int sidx = srv_sess_find_own(s, id, idlen);
         if (sidx >= 0)
             s->sess[sidx].errors++;
         srv_send_error(s, id, idlen, env, rq.has_seq ? rq.seq : 0, pe, err.msg);

@@ -175,6 +175,10 @@ void srv_model_free(srv_model **pm);
 /* lfd_server_sess.c: the session table */
 /* The session of a routing id, or -1. */
 int srv_sess_find(const lfd_server *s, const uint8_t *id, int n);
+/* The same, only if that session was opened with the CURVE key of the
+   message being handled (s->cur_key; "" without CURVE), else -1: a client
+   that takes over another key's routing id gets none of its session. */
+int srv_sess_find_own(const lfd_server *s, const uint8_t *id, int n);
 /* Takes session idx out of the routing-id table / files it under (id, n). */
 void srv_tab_del(lfd_server *s, int idx);
 void srv_tab_add(lfd_server *s, int idx, const uint8_t *id, int n);

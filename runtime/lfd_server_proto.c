@@ -133,7 +133,7 @@ void srv_handle_ping(lfd_server *s, const uint8_t *id, int idlen, const srv_env 
 void srv_handle_stats(lfd_server *s, const uint8_t *id, int idlen, const srv_env *env,
                          const lfd_req *rq, int64_t now_ns)
 {
-    int sidx = srv_sess_find(s, id, idlen);
+    int sidx = srv_sess_find_own(s, id, idlen);
     lfd_buf b;
     msgpack_packer pk;
     lfd_buf_init_fixed(&b, s->outmem, s->outcap);

@@ -31,6 +31,12 @@ int srv_sess_find(const lfd_server *s, const uint8_t *id, int n)
     return -1;
 }
 
+int srv_sess_find_own(const lfd_server *s, const uint8_t *id, int n)
+{
+    int i = srv_sess_find(s, id, n);
+    return i >= 0 && !strcmp(s->sess[i].key, s->cur_key) ? i : -1;
+}
+
 /* Takes session idx out of the routing-id table (the slot stays used). */
 void srv_tab_del(lfd_server *s, int idx)
 {
@@ -133,7 +139,10 @@ void srv_sess_evict(lfd_server *s, int idx, const char *why)
 
 void srv_sweep_sessions(lfd_server *s, int64_t now_ns)
 {
-    int64_t idle_ns = (int64_t)(s->cfg.idle_s * 1e9);
+    /* idle_s past what int64 nanoseconds hold (about 292 years; inf): no
+       session expires (the cast overflowed and ended every session within
+       the second: found by review, lfd serve --idle-s inf) */
+    int64_t idle_ns = s->cfg.idle_s >= 9e9 ? INT64_MAX : (int64_t)(s->cfg.idle_s * 1e9);
     for (int i = 0; i < s->max_sess; i++) {
         session *x = &s->sess[i];
         if (x->used && !x->pending && now_ns - x->last_active_ns > idle_ns) {

@@ -8,9 +8,11 @@
     most max_sessions_per_key sessions.  Each test asserts that a live
     controller is served again within one timeout: the first call it makes
     once the server is reachable succeeds. */
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -393,6 +395,162 @@ TEST(serve_curve_removed_key_ends_its_sessions)
     lfd_server_get_stats(ts.s, &st);
     CHECK_EQ_INT(st.sessions_revoked, 1);
     CHECK_EQ_INT(st.errors_by_code[LFD_PE_DENIED], 1);
+    th_server_stop(&ts);
+    lfd_policy_free(&g_ref);
+}
+
+/* a DEALER under CURVE with the client key (pub, sec) and a routing id of
+   its own choosing */
+static void *curve_dealer(void *ctx, const char *ep, const char *spub, const char *pub,
+                          const char *sec, const char *rid)
+{
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, spub, 40);
+    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, 40);
+    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, 40);
+    zmq_setsockopt(s, ZMQ_ROUTING_ID, rid, strlen(rid));
+    zmq_connect(s, ep);
+    return s;
+}
+
+/* one request on s; the reply's length (or -1) into rbuf */
+static int curve_call(void *s, const lfd_buf *b, uint8_t *rbuf, size_t cap)
+{
+    if (zmq_send(s, b->data, b->len, 0) < 0)
+        return -1;
+    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 3000) <= 0)
+        return -1;
+    return zmq_recv(s, rbuf, cap, 0);
+}
+
+/* Under CURVE a session belongs to the client key that opened it: a client
+   with another key that connects with the same routing id (the first client
+   gone) gets no_session on act and reset, stats that do not show the
+   session, and a session of its own on hello.  Found by review: the second
+   key's reset was accepted on the first key's session (so that client's
+   next act was rate-limited from a pose the other chose), and its stats
+   named the first client's session. */
+TEST(serve_curve_session_belongs_to_its_client_key)
+{
+    if (!zmq_has("curve"))
+        SKIP("libzmq without CURVE");
+    lfd_err err = {0};
+    const char *dir = lfd_test_tmpdir();
+    char keys[1100], cdir[1100], path[1200], cmd[2600];
+    snprintf(keys, sizeof keys, "%s/rkeys", dir);
+    snprintf(cdir, sizeof cdir, "%s/rkeys/clients", dir);
+    char spub[41], apub[41], asec[41], bpub[41], bsec[41];
+    CHECK_OK(lfd_keys_generate(keys, "server", spub, &err), &err);
+    CHECK_OK(lfd_keys_generate(dir, "left", NULL, &err), &err);
+    CHECK_OK(lfd_keys_generate(dir, "other", NULL, &err), &err);
+    snprintf(path, sizeof path, "%s/left.key", dir);
+    CHECK_OK(lfd_keys_read(path, apub, asec, &err), &err);
+    snprintf(path, sizeof path, "%s/other.key", dir);
+    CHECK_OK(lfd_keys_read(path, bpub, bsec, &err), &err);
+    CHECK_OK(lfd_mkdir_p(cdir, &err), &err);
+    snprintf(cmd, sizeof cmd, "cp '%s/left.pub' '%s/other.pub' '%s/'", dir, dir, cdir);
+    CHECK_EQ_INT(system(cmd), 0);
+    lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.curve_dir = keys;
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL))
+        return;
+    static uint8_t tx[1 << 14], rx[1 << 16];
+    lfd_buf b;
+    float obs[8] = {0}, cur[4] = {-1.5f, -1.5f, -1.5f, -1.5f};
+    lfd_hello_req h = {.seq = 1, .policy = "walk", .client = "robot-left", .obs_dim = 8,
+                       .act_dim = 4, .obs_names = th_obs_names(), .act_names = th_act_names()};
+    void *ctx = zmq_ctx_new();
+    /* the first client: hello and act */
+    void *s1 = curve_dealer(ctx, ts.endpoint, spub, apub, asec, "robot-left");
+    lfd_buf_init_fixed(&b, tx, sizeof tx);
+    CHECK_OK(lfd_proto_encode_hello_req(&b, &h, &err), &err);
+    int k = curve_call(s1, &b, rx, sizeof rx);
+    CHECK(k > 0 && th_error_code(rx, (size_t)k, NULL, 0) == LFD_PE_NONE);
+    lfd_buf_init_fixed(&b, tx, sizeof tx);
+    lfd_proto_encode_act_req(&b, 2, 0, obs, 8, NULL, NULL, 4, NULL);
+    k = curve_call(s1, &b, rx, sizeof rx);
+    CHECK(k > 0 && th_error_code(rx, (size_t)k, NULL, 0) == LFD_PE_NONE);
+    zmq_close(s1);
+    usleep(200000); /* the server sees the first connection go */
+    /* the other key on the same routing id */
+    void *s2 = curve_dealer(ctx, ts.endpoint, spub, bpub, bsec, "robot-left");
+    lfd_buf_init_fixed(&b, tx, sizeof tx);
+    lfd_proto_encode_simple_req(&b, LFD_MSG_RESET, 10, 0, cur, 4, NULL);
+    k = curve_call(s2, &b, rx, sizeof rx);
+    CHECK(k > 0);
+    if (k > 0)
+        CHECK_EQ_INT(th_error_code(rx, (size_t)k, NULL, 0), LFD_PE_NO_SESSION);
+    lfd_buf_init_fixed(&b, tx, sizeof tx);
+    lfd_proto_encode_act_req(&b, 11, 0, obs, 8, NULL, NULL, 4, NULL);
+    k = curve_call(s2, &b, rx, sizeof rx);
+    CHECK(k > 0);
+    if (k > 0)
+        CHECK_EQ_INT(th_error_code(rx, (size_t)k, NULL, 0), LFD_PE_NO_SESSION);
+    lfd_buf_init_fixed(&b, tx, sizeof tx);
+    lfd_proto_encode_simple_req(&b, LFD_MSG_STATS, 12, 0, NULL, 4, NULL);
+    k = curve_call(s2, &b, rx, sizeof rx);
+    CHECK(k > 0);
+    if (k > 0) {
+        rx[k < (int)sizeof rx ? k : (int)sizeof rx - 1] = 0;
+        int found = 0;
+        for (int i = 0; i + 15 <= k && !found; i++)
+            found = !memcmp(rx + i, "robot-left (key", 15);
+        CHECK(!found);
+    }
+    /* its hello opens a session of its own */
+    h.seq = 13;
+    h.client = "intruder";
+    lfd_buf_init_fixed(&b, tx, sizeof tx);
+    CHECK_OK(lfd_proto_encode_hello_req(&b, &h, &err), &err);
+    k = curve_call(s2, &b, rx, sizeof rx);
+    CHECK(k > 0 && th_error_code(rx, (size_t)k, NULL, 0) == LFD_PE_NONE);
+    lfd_buf_init_fixed(&b, tx, sizeof tx);
+    lfd_proto_encode_act_req(&b, 14, 0, obs, 8, NULL, NULL, 4, NULL);
+    k = curve_call(s2, &b, rx, sizeof rx);
+    CHECK(k > 0 && th_error_code(rx, (size_t)k, NULL, 0) == LFD_PE_NONE);
+    zmq_close(s2);
+    zmq_ctx_term(ctx);
+    th_server_stop(&ts);
+}
+
+/* --idle-s inf (or any idle time past what int64 nanoseconds hold) means a
+   session never expires: the conversion to nanoseconds overflowed and every
+   session counted as idle (found by review: every act from 0.5 s on got
+   no_session). */
+TEST(serve_infinite_idle_time_keeps_sessions)
+{
+    lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.idle_s = INFINITY;
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL))
+        return;
+    g_ref = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_client_config cc;
+    th_client_config(&cc, ts.endpoint, g_ref);
+    lfd_client *c = NULL;
+    lfd_err err = {0};
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    float obs[8] = {0}, got[12];
+    for (int i = 0; c && i < 12; i++) {
+        CHECK_OK(lfd_client_act(c, obs, NULL, got, NULL, &err), &err);
+        usleep(100000);
+    }
+    lfd_client_counters n;
+    if (c) {
+        lfd_client_get_counters(c, &n);
+        CHECK_EQ_INT(n.hellos, 1); /* never told no_session, never said hello again */
+    }
+    lfd_client_free(&c);
     th_server_stop(&ts);
     lfd_policy_free(&g_ref);
 }
