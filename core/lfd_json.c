@@ -1,6 +1,7 @@
 /*  lfd_json: JSON writer and bounded parser (see lfd_json.h).
     Grammar from RFC 8259. */
 #include "core/lfd_json.h"
+#include "core/lfd_util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -97,6 +98,17 @@ static void escaped(lfd_jw *jw, const char *s, size_t n)
         else if (c < 0x20) {
             snprintf(u, sizeof u, "\\u%04x", c);
             esc = u;
+        } else if (c >= 0x80) {
+            /* JSON is UTF-8: a byte that starts no well-formed character (a
+               file name in Latin-1, a message cut inside a character)
+               becomes U+FFFD (found by review: such a name made lfd check
+               --json print bytes no JSON reader decodes) */
+            size_t k = lfd_util_utf8_len((const unsigned char *)s + i, n - i);
+            if (k > 0) {
+                i += k - 1;
+                continue;
+            }
+            esc = "\\ufffd";
         }
         if (esc) {
             out(jw, s + run, i - run);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/lfd_io.h"
+#include "core/lfd_util.h"
 #include "sim/lfd_check_int.h"
 
 #define PW 300.0 /* panel width, px */
@@ -52,12 +53,45 @@ static void shade(const panel *p, int first, int last, int sev)
             a, p->y0, b - a, PH, sev == LFD_CHECK_FAIL ? "#d62728" : "#ff9f1c");
 }
 
+/* s as XML character data: & < > ' " escaped, a byte that starts no
+   well-formed UTF-8 character written as U+FFFD (found by review: a motion
+   named walk&run<1>.lfdm gave an SVG no XML reader accepts) */
+static void svg_text(FILE *fp, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k;
+        if (c == '&')
+            fputs("&amp;", fp);
+        else if (c == '<')
+            fputs("&lt;", fp);
+        else if (c == '>')
+            fputs("&gt;", fp);
+        else if (c == '\'')
+            fputs("&apos;", fp);
+        else if (c == '"')
+            fputs("&quot;", fp);
+        else if (c < 0x20)
+            fputc(' ', fp);
+        else if (c < 0x80)
+            fputc(c, fp);
+        else if ((k = lfd_util_utf8_len((const unsigned char *)s + i, n - i)) > 0) {
+            fwrite(s + i, 1, k, fp);
+            i += k - 1;
+        } else
+            fputs("\xef\xbf\xbd", fp);
+    }
+}
+
 static void frame_box(const panel *p, const char *title)
 {
     fprintf(p->fp,
             "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='none' stroke='#888'/>\n"
-            "<text x='%.1f' y='%.1f' font-size='11' font-family='sans-serif'>%s</text>\n",
-            p->x0, p->y0, PW, PH, p->x0, p->y0 - 4, title);
+            "<text x='%.1f' y='%.1f' font-size='11' font-family='sans-serif'>",
+            p->x0, p->y0, PW, PH, p->x0, p->y0 - 4);
+    svg_text(p->fp, title);
+    fputs("</text>\n", p->fp);
 }
 
 static void polyline(const panel *p, const double *v, int stride, const char *colour)
@@ -89,11 +123,15 @@ int lfd_check_plot_svg(const lfd_checker *c, const lfd_motion *m, const lfd_chec
             "<?xml version='1.0' encoding='UTF-8'?>\n"
             "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
             "viewBox='0 0 %.0f %.0f'>\n<rect width='100%%' height='100%%' fill='white'/>\n"
-            "<text x='10' y='22' font-size='15' font-family='sans-serif'>%s (%s): %s, %d frames at "
-            "%.0f fps; blue: joint angle (rad), red: range limits, orange: soft limits, shaded: "
-            "findings</text>\n",
-            W, H, W, H, title ? title : "motion", r->name, lfd_check_verdict_name(rep->verdict),
-            m->nframes, m->fps);
+            "<text x='10' y='22' font-size='15' font-family='sans-serif'>",
+            W, H, W, H);
+    svg_text(fp, title ? title : "motion");
+    fputs(" (", fp);
+    svg_text(fp, r->name);
+    fprintf(fp,
+            "): %s, %d frames at %.0f fps; blue: joint angle (rad), red: range limits, orange: "
+            "soft limits, shaded: findings</text>\n",
+            lfd_check_verdict_name(rep->verdict), m->nframes, m->fps);
     double *col = malloc((size_t)m->nframes * sizeof(double));
     if (!col) {
         lfd_atomic_abort(&af);

@@ -365,3 +365,44 @@ TEST(check_full_list_keeps_listed_ranges_growing)
     CHECK_CONTAINS(all, "more findings not listed"); /* the full list is full */
     CHECK_CONTAINS(all, want);
 }
+
+/* The plot's text is XML: a motion named walk&run<1>.lfdm gave an SVG no
+   XML reader accepts, and a name in Latin-1 bytes one that is not UTF-8
+   (found by review); now they are escaped, and a stray byte is U+FFFD.
+   The JSON report of a Latin-1 name is UTF-8 too (\ufffd). */
+TEST(check_plot_and_json_escape_the_motions_name)
+{
+    lfd_robot *r = ck_robot("h1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 1, 30, &err), &err);
+    char in[1024], in2[1024], svg[1024], args[4096];
+    static char outbuf[1 << 16];
+    write_motion(&m, "walk&run<1>.lfdm", in, sizeof in);
+    write_motion(&m, "caf\xe9.lfdm", in2, sizeof in2);
+    snprintf(svg, sizeof svg, "%s/escaped.svg", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "check '%s' --robot h1 --plot '%s'", in, svg);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 0);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (lfd_file_read(svg, 1 << 24, &data, &len, &err) == LFD_OK) {
+        char *s = (char *)data;
+        CHECK(strstr(s, "walk&amp;run&lt;1&gt;") != NULL);
+        CHECK(strstr(s, "walk&run<1>") == NULL);
+        free(data);
+    } else {
+        lfd_test_fail_at(__FILE__, __LINE__, "plot: %s", err.msg);
+    }
+    snprintf(args, sizeof args, "check '%s' --robot h1 --plot '%s' --json", in2, svg);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 0);
+    CHECK_CONTAINS(outbuf, "caf\\ufffd.lfdm");
+    CHECK(strstr(outbuf, "caf\xe9") == NULL);
+    if (lfd_file_read(svg, 1 << 24, &data, &len, &err) == LFD_OK) {
+        CHECK(strstr((char *)data, "caf\xef\xbf\xbd") != NULL);
+        free(data);
+    }
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}

@@ -475,6 +475,16 @@ TEST(json_writer_escapes_and_nests)
     CHECK_OK(lfd_json_parse((char *)b.data, b.len - 1, "w", &doc, &err), &err);
     CHECK_STR(lfd_json_get(lfd_json_root(doc), "s")->str, "a\"b\\c\n\x01");
     lfd_json_free(&doc);
+    /* JSON is UTF-8: well-formed characters pass, a byte that starts none
+       (Latin-1 'é', a character cut short) becomes \ufffd (found by review:
+       lfd check --json of caf\xe9.lfdm wrote bytes JSON readers refuse) */
+    lfd_buf_reset(&b);
+    lfd_jw_init_buf(&jw, &b, 0);
+    lfd_jw_str(&jw, "caf\xc3\xa9 caf\xe9 \xe2\x82");
+    lfd_buf_append(&b, "", 1);
+    CHECK_STR((char *)b.data, "\"caf\xc3\xa9 caf\\ufffd \\ufffd\\ufffd\"");
+    CHECK_OK(lfd_json_parse((char *)b.data, b.len - 1, "w", &doc, &err), &err);
+    lfd_json_free(&doc);
     lfd_buf_free(&b);
 }
 
