@@ -450,8 +450,12 @@ void lfd_help_split_print(const lfd_help_split *s, FILE *fp)
     fprintf(fp, "    tilting moment   %8.1f N·m   (%.1f %% of body weight x %.2f m)\n",
             hypot(s->miss_nm[0], s->miss_nm[1]), 100 * part[2], L);
     fprintf(fp, "    yaw moment       %8.1f N·m   (%.1f %%)\n", s->miss_nm[2], 100 * part[3]);
-    if (s->help > 0)
+    /* a cause only where there is help to explain (at 0.0 % it named the
+       largest of four numerical zeros: found by review) */
+    if (s->help >= 1e-3)
         fprintf(fp, "  mostly: %s\n", why[top]);
+    else
+        fprintf(fp, "  none to speak of: the loaded soles supply the motion's wrench\n");
 }
 
 void lfd_help_split_json(const lfd_help_split *s, lfd_jw *jw)

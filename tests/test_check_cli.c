@@ -406,3 +406,30 @@ TEST(check_plot_and_json_escape_the_motions_name)
     lfd_motion_free(&m);
     lfd_robot_free(&r);
 }
+
+/* --collaborative sets the speed cap to 0.25 m/s unless --speed-cap gives
+   one, in either order (it overrode an explicit --speed-cap: found by
+   review). */
+TEST(check_collaborative_keeps_an_explicit_speed_cap)
+{
+    lfd_robot *r = ck_robot("h1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 1, 30, &err), &err);
+    char in[1024], args[4096];
+    static char outbuf[1 << 16];
+    write_motion(&m, "collab.lfdm", in, sizeof in);
+    snprintf(args, sizeof args, "check %s --robot h1 --collaborative --json", in);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 0);
+    CHECK_CONTAINS(outbuf, "\"speed_cap_m_s\": 0.25");
+    snprintf(args, sizeof args, "check %s --robot h1 --collaborative --speed-cap 1.0 --json", in);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 0);
+    CHECK_CONTAINS(outbuf, "\"speed_cap_m_s\": 1,");
+    snprintf(args, sizeof args, "check %s --robot h1 --speed-cap 1.0 --collaborative --json", in);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, outbuf, sizeof outbuf), 0);
+    CHECK_CONTAINS(outbuf, "\"speed_cap_m_s\": 1,");
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}

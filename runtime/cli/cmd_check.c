@@ -357,7 +357,10 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         o.checks |= 1u << LFD_CG_TRACK;
     o.track_balance = track_balance;
     if (collab) {
-        lfd_check_opts_collaborative(&o);
+        /* the preset's cap, unless --speed-cap gave one (found by review:
+           --collaborative --speed-cap 1.0 checked 0.25 m/s) */
+        if (!lfd_args_given("speed-cap"))
+            lfd_check_opts_collaborative(&o);
         o.checks |= 1u << LFD_CG_SPEED;
     }
     if (plot)
