@@ -321,8 +321,11 @@ TEST(cli_guards_motion_convert_robot_is_validated)
     lfd_motion_free(&m);
 }
 
-/* 11. check --fix with nothing to change writes no file and says so. */
-TEST(cli_guards_check_fix_without_changes_writes_nothing)
+/* 11. check --fix with nothing to change says so and writes OUT as the
+   motion came: an OUT left from an earlier run must not stay behind for
+   `check --fix -o OUT && play OUT` to play (it did until 2026-12-07: found
+   by review). */
+TEST(cli_guards_check_fix_without_changes_writes_the_motion_unchanged)
 {
     const char *dir = lfd_test_tmpdir();
     char bvh[1024], lfdm[1024], p[1024];
@@ -330,10 +333,22 @@ TEST(cli_guards_check_fix_without_changes_writes_nothing)
     sprintf(p, "%s/fixed.lfdm", dir);
     int verdict = g_run("check %s --robot h1", lfdm);
     CHECK(verdict == 0 || verdict == 1);
+    FILE *stale = fopen(p, "w"); /* from an earlier run */
+    if (stale) {
+        fputs("another motion", stale);
+        fclose(stale);
+    }
     int rc = g_run("check %s --robot h1 --fix -o %s", lfdm, p);
     if (strstr(out, "changed:"))
         SKIP("the synthetic motion has something --fix repairs");
     CHECK_EQ_INT(rc, verdict);
-    CHECK_CONTAINS(out, "nothing to fix: no output written");
-    CHECK(!exists(p));
+    CHECK_CONTAINS(out, "nothing to fix: ");
+    lfd_motion a = {0}, b = {0};
+    lfd_err err = {0};
+    CHECK_OK(lfd_motion_read(&a, lfdm, &err), &err);
+    CHECK_OK(lfd_motion_read(&b, p, &err), &err);
+    CHECK(a.nframes == b.nframes && a.nq == b.nq &&
+          !memcmp(a.qpos, b.qpos, (size_t)a.nframes * (size_t)a.nq * sizeof(double)));
+    lfd_motion_free(&a);
+    lfd_motion_free(&b);
 }

@@ -160,21 +160,24 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
             goto fail;
         }
         rc = lfd_check_motion(c, ws, &fixed, o, rep2, &err);
-        /* no change: the "repaired" motion would be the input again, so no file
-           is written (the verdict, unchanged, still sets the exit code) */
+        /* no change: OUT is written all the same, the motion as it came (until
+           2026-12-07 nothing was written, and an OUT left from an earlier run
+           stayed: `lfd check X --fix -o OUT && play OUT` played another
+           motion; found by review).  The verdict, unchanged, sets the exit
+           code. */
         int written = log.nchanges > 0;
-        if (!rc && written)
-            rc = lfd_util_has_suffix(fix_out, ".csv") ? lfd_motion_write_csv(&fixed, fix_out, 0, &err)
-                                             : lfd_motion_write(&fixed, fix_out, &err);
+        if (!rc)
+            rc = lfd_util_has_suffix(fix_out, ".csv") ? lfd_motion_write_csv(written ? &fixed : &m, fix_out, 0, &err)
+                                             : lfd_motion_write(written ? &fixed : &m, fix_out, &err);
         if (!rc) {
             *verdict = rep2->verdict;
             if (json) {
                 lfd_jw jw;
                 lfd_jw_init_file(&jw, stdout, 1);
                 lfd_jw_obj_begin(&jw);
-                lfd_jw_kstr(&jw, "fixed", written ? fix_out : NULL);
+                lfd_jw_kstr(&jw, "fixed", fix_out);
                 if (!written)
-                    lfd_jw_kstr(&jw, "note", "nothing to fix: no output written");
+                    lfd_jw_kstr(&jw, "note", "nothing to fix: written unchanged");
                 lfd_jw_key(&jw, "changes");
                 lfd_jw_arr_begin(&jw);
                 for (int i = 0; i < log.nchanges; i++)
@@ -191,7 +194,7 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
                 lfd_jw_obj_end(&jw);
                 lfd_jw_finish(&jw);
             } else if (!written) {
-                printf("\nfix: nothing to fix: no output written (%s not created)\n", fix_out);
+                printf("\nfix: nothing to fix: %s is the motion as it came\n", fix_out);
                 for (int i = 0; i < log.nleft; i++)
                     printf("  left as is: %s\n", log.left[i]);
                 printf("verdict %s\n", lfd_check_verdict_name(rep->verdict));
