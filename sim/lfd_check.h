@@ -478,15 +478,18 @@ void lfd_torque_split_json(const lfd_torque_split *s, const lfd_robot *r, lfd_jw
 #define LFD_CHECK_MAX_CHANGES 32
 
 typedef struct lfd_check_fixlog {
-    int nchanges;
-    char change[LFD_CHECK_MAX_CHANGES][256]; /* what was changed, one line each */
-    int nleft;
+    int nchanges;                            /* all of them: the first LFD_CHECK_MAX_CHANGES are in change[] */
+    char change[LFD_CHECK_MAX_CHANGES][256]; /* what was changed, one line each; first, the frames added */
+    int nleft;                               /* likewise */
     char left[LFD_CHECK_MAX_CHANGES][256];   /* problems too large to repair */
     int segments_slowed;
     int frames_added;          /* output frames - input frames */
     int joints_clamped;
     double lift_max_m;         /* largest root lift */
 } lfd_check_fixlog;
+
+/* how many of n lines a fix log keeps (nchanges and nleft count them all) */
+static inline int lfd_check_fixlog_kept(int n) { return n < LFD_CHECK_MAX_CHANGES ? n : LFD_CHECK_MAX_CHANGES; }
 
 /* Repairs the mild problems rep (a report of lfd_check_motion on in) found:
    time-scales the frame ranges over velocity/acceleration limits and over

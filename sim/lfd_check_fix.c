@@ -40,13 +40,30 @@
 
 static void add_line(char (*lines)[256], int *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The first LFD_CHECK_MAX_CHANGES lines are kept; *n counts them all
+   (lines past the cap were dropped unsaid: found by review) */
 static void add_line(char (*lines)[256], int *n, const char *fmt, ...)
 {
-    if (*n >= LFD_CHECK_MAX_CHANGES)
-        return;
+    if (*n < LFD_CHECK_MAX_CHANGES) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(lines[*n], 256, fmt, ap);
+        va_end(ap);
+    }
+    (*n)++;
+}
+
+/* a line put first (the one that matters most: how much longer the
+   motion became), the last kept one pushed out where the list is full */
+static void add_line_first(char (*lines)[256], int *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_line_first(char (*lines)[256], int *n, const char *fmt, ...)
+{
+    int kept = *n < LFD_CHECK_MAX_CHANGES ? *n : LFD_CHECK_MAX_CHANGES - 1;
+    memmove(lines[1], lines[0], (size_t)kept * sizeof lines[0]);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(lines[*n], 256, fmt, ap);
+    vsnprintf(lines[0], 256, fmt, ap);
     va_end(ap);
     (*n)++;
 }
@@ -426,7 +443,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
     }
     if (rc == LFD_OK && nout != n) {
         log->frames_added = nout - n;
-        add_line(log->change, &log->nchanges, "%d frames added (%.2f s -> %.2f s)", nout - n,
+        add_line_first(log->change, &log->nchanges, "%d frames added (%.2f s -> %.2f s)", nout - n,
                  lfd_motion_duration_s(in), lfd_motion_duration_s(out));
     }
     lfd_check_report_free(&rep2);
@@ -503,9 +520,11 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
     char summary[1024];
     size_t len = 0;
     summary[0] = '\0';
-    for (int i = 0; i < log->nchanges && len + 2 < sizeof summary; i++)
+    for (int i = 0; i < log->nchanges && i < LFD_CHECK_MAX_CHANGES && len + 2 < sizeof summary; i++)
         len += (size_t)snprintf(summary + len, sizeof summary - len, "%s%s", i ? "; " : "",
                                 log->change[i]);
+    if (log->nchanges > LFD_CHECK_MAX_CHANGES && len + 2 < sizeof summary)
+        snprintf(summary + len, sizeof summary - len, "; and %d more", log->nchanges - LFD_CHECK_MAX_CHANGES);
     if (!log->nchanges)
         snprintf(summary, sizeof summary, "nothing changed");
     if ((rc = lfd_prov_set_str(&out->prov, "check_fix", summary, err))) {

@@ -433,3 +433,41 @@ TEST(check_collaborative_keeps_an_explicit_speed_cap)
     lfd_motion_free(&m);
     lfd_robot_free(&r);
 }
+
+/* --fix says how many changes it made past the 32 it lists, and lists
+   first how much longer the motion became (past 32 changes it said nothing
+   of the rest, nor of the frames added: found by review).  40 quick
+   shoulder bumps, each 1.4x its velocity limit, each slowed down. */
+TEST(check_fix_says_every_change_it_made)
+{
+    lfd_robot *r = ck_robot("h1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    const double fps = 30;
+    CHECK_OK(lfd_pose_stand(r, &m, 21, fps, &err), &err);
+    int j = lfd_robot_find_joint(r, "left_shoulder_roll_joint");
+    double T = 0.15, A = 1.4 * r->joints[j].vel_max * T / M_PI;
+    for (int f = 0; f < m.nframes; f++) {
+        double t = f / fps, k = floor((t - 0.5) / 0.5), t0 = 0.5 + 0.5 * k;
+        if (k >= 0 && k < 40 && t - t0 < T)
+            lfd_motion_frame(&m, f)[r->joints[j].qpos_adr] += A * 0.5 * (1 - cos(2 * M_PI * (t - t0) / T));
+    }
+    char in[1024], out[1024], args[4096];
+    static char outbuf[1 << 18];
+    write_motion(&m, "bumps.lfdm", in, sizeof in);
+    snprintf(out, sizeof out, "%s/bumps.fixed.lfdm", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "check %s --robot h1 --checks velocity --fix -o %s", in, out);
+    lfd_test_run_lfd(args, outbuf, sizeof outbuf);
+    CHECK_CONTAINS(outbuf, "  changed: ");
+    const char *first = strstr(outbuf, "  changed: "), *added = first ? strstr(first, "frames added") : NULL;
+    CHECK(added && added < strchr(first, '\n')); /* the first line listed */
+    CHECK_CONTAINS(outbuf, "more changes");
+    snprintf(args, sizeof args, "check %s --robot h1 --checks velocity --fix -o %s --json", in, out);
+    lfd_test_run_lfd(args, outbuf, sizeof outbuf);
+    CHECK(strstr(outbuf, "\"changes_not_listed\": 0") == NULL);
+    CHECK_CONTAINS(outbuf, "\"changes_not_listed\": ");
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}

@@ -180,14 +180,16 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
                     lfd_jw_kstr(&jw, "note", "nothing to fix: written unchanged");
                 lfd_jw_key(&jw, "changes");
                 lfd_jw_arr_begin(&jw);
-                for (int i = 0; i < log.nchanges; i++)
+                for (int i = 0; i < lfd_check_fixlog_kept(log.nchanges); i++)
                     lfd_jw_str(&jw, log.change[i]);
                 lfd_jw_arr_end(&jw);
+                lfd_jw_kint(&jw, "changes_not_listed", log.nchanges - lfd_check_fixlog_kept(log.nchanges));
                 lfd_jw_key(&jw, "left");
                 lfd_jw_arr_begin(&jw);
-                for (int i = 0; i < log.nleft; i++)
+                for (int i = 0; i < lfd_check_fixlog_kept(log.nleft); i++)
                     lfd_jw_str(&jw, log.left[i]);
                 lfd_jw_arr_end(&jw);
+                lfd_jw_kint(&jw, "left_not_listed", log.nleft - lfd_check_fixlog_kept(log.nleft));
                 lfd_jw_key(&jw, "report");
                 lfd_check_report_json(written ? rep2 : rep, lfd_checker_robot(c),
                                       base_name(written ? fix_out : in), &jw);
@@ -195,16 +197,22 @@ static int fix_and_plot(const lfd_cmd *cmd, const lfd_checker *c, const char *in
                 lfd_jw_finish(&jw);
             } else if (!written) {
                 printf("\nfix: nothing to fix: %s is the motion as it came\n", fix_out);
-                for (int i = 0; i < log.nleft; i++)
+                for (int i = 0; i < lfd_check_fixlog_kept(log.nleft); i++)
                     printf("  left as is: %s\n", log.left[i]);
+                if (log.nleft > lfd_check_fixlog_kept(log.nleft))
+                    printf("  ... and %d more left as is\n", log.nleft - lfd_check_fixlog_kept(log.nleft));
                 printf("verdict %s\n", lfd_check_verdict_name(rep->verdict));
             } else {
                 printf("\nfix: %d change%s -> %s\n", log.nchanges, log.nchanges == 1 ? "" : "s",
                        fix_out);
-                for (int i = 0; i < log.nchanges; i++)
+                for (int i = 0; i < lfd_check_fixlog_kept(log.nchanges); i++)
                     printf("  changed: %s\n", log.change[i]);
-                for (int i = 0; i < log.nleft; i++)
+                if (log.nchanges > lfd_check_fixlog_kept(log.nchanges))
+                    printf("  ... and %d more changes\n", log.nchanges - lfd_check_fixlog_kept(log.nchanges));
+                for (int i = 0; i < lfd_check_fixlog_kept(log.nleft); i++)
                     printf("  left as is: %s\n", log.left[i]);
+                if (log.nleft > lfd_check_fixlog_kept(log.nleft))
+                    printf("  ... and %d more left as is\n", log.nleft - lfd_check_fixlog_kept(log.nleft));
                 printf("verdict %s -> %s\n\n", lfd_check_verdict_name(rep->verdict),
                        lfd_check_verdict_name(rep2->verdict));
                 lfd_check_report_print(rep2, lfd_checker_robot(c), base_name(fix_out), stdout);
