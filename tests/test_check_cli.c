@@ -364,6 +364,13 @@ TEST(check_full_list_keeps_listed_ranges_growing)
     CHECK_CONTAINS(torque, want);
     CHECK_CONTAINS(all, "more findings not listed"); /* the full list is full */
     CHECK_CONTAINS(all, want);
+    /* --fix works from that list: it says that failures past it were not
+       looked at (it left them unsaid: found by review) */
+    static char fixed[1024];
+    snprintf(fixed, sizeof fixed, "%s/unitree_walk.fixed.lfdm", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "check %s --robot g1 --in-fps 30 --fix -o %s", csv, fixed);
+    lfd_test_run_lfd(args, all, sizeof all);
+    CHECK_CONTAINS(all, "failing findings past the 256 the report lists were not looked at");
 }
 
 /* The plot's text is XML: a motion named walk&run<1>.lfdm gave an SVG no
