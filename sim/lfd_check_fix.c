@@ -507,12 +507,80 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
                     if (f >= 0 && f < nout)
                         lift[f] = fmax(lift[f], need[g] * lfd_check_ramp_w(abs(f - g), RL));
             }
-            for (int f = 0; f < nout; f++)
-                lfd_motion_frame(out, f)[2] += lift[f];
-            log->lift_max_m = worst + FIX_LIFT_CLEAR_M;
-            add_line(log->change, &log->nchanges,
-                     "root lifted on %d frames by up to %.1f mm (floor penetration)", nneed,
-                     1000 * log->lift_max_m);
+            /* each stretch of lifted frames is kept only if it asks no more
+               torque (as a share of a limit) nor more external help than the
+               motion did there: lifting the root lifts the feet too, and a
+               foot that stood on the floor may no longer (Unitree's walk:
+               an ankle at frame 1240 from 11.9 to 63 N m, a frame at 7529
+               from no help to a third of the weight; found by review) */
+            lfd_check_report *ra = NULL, *rb = NULL;
+            lfd_check_opts oq = *o;
+            oq.checks = (1u << LFD_CG_TORQUE) | (1u << LFD_CG_BALANCE);
+            oq.series = 1;
+            if ((rc = lfd_check_report_new(&ra, err)) == LFD_OK &&
+                (rc = lfd_check_report_new(&rb, err)) == LFD_OK &&
+                (rc = lfd_check_motion(c, ws, out, &oq, ra, err)) == LFD_OK) {
+                for (int f = 0; f < nout; f++)
+                    lfd_motion_frame(out, f)[2] += lift[f];
+                rc = lfd_check_motion(c, ws, out, &oq, rb, err);
+            }
+            int nundone = 0, nkept = 0;
+            double kept_max = 0;
+            for (int a = 0; rc == LFD_OK && a < nout;) {
+                if (!(lift[a] > 0)) {
+                    a++;
+                    continue;
+                }
+                int b = a;
+                while (b + 1 < nout && lift[b + 1] > 0)
+                    b++;
+                /* worse: at some frame (one either side included, for the
+                   differences) a torque over half its limit up by 5 % of the
+                   limit, or the help up by 1 % of the weight */
+                int worse = 0;
+                for (int f = a > 0 ? a - 1 : a; f <= b + 1 && f < nout && !worse; f++) {
+                    for (int j = 0; j < r->njoints && ra->s_torque && rb->s_torque; j++) {
+                        double lim = r->joints[j].torque_max;
+                        if (!(lim > 0) || !isfinite(lim))
+                            continue;
+                        size_t k = (size_t)f * (size_t)r->njoints + (size_t)j;
+                        double ta = fabs(ra->s_torque[k]) / lim, tb = fabs(rb->s_torque[k]) / lim;
+                        worse |= tb > 0.5 && tb > ta + 0.05;
+                    }
+                    if (ra->s_assist && rb->s_assist && isfinite(rb->s_assist[f]))
+                        worse |= rb->s_assist[f] > (isfinite(ra->s_assist[f]) ? ra->s_assist[f] : 0) + 0.01;
+                }
+                for (int f = a; f <= b; f++) {
+                    if (worse)
+                        lfd_motion_frame(out, f)[2] -= lift[f];
+                    else if (need[f] > 0) {
+                        nkept++;
+                        kept_max = fmax(kept_max, need[f]);
+                    }
+                }
+                if (worse)
+                    nundone += b - a + 1;
+                a = b + 1;
+            }
+            lfd_check_report_free(&ra);
+            lfd_check_report_free(&rb);
+            if (rc) {
+                free(lift);
+                free(need);
+                lfd_motion_free(out);
+                return rc;
+            }
+            if (nundone)
+                add_line(log->left, &log->nleft,
+                         "floor: the root not lifted on %d frames, where lifting it asked more torque "
+                         "or external help (it lifts the feet too)",
+                         nundone);
+            if (nkept) {
+                log->lift_max_m = kept_max;
+                add_line(log->change, &log->nchanges,
+                         "root lifted on %d frames by up to %.1f mm (floor penetration)", nkept,
+                         1000 * log->lift_max_m);
+            }
             free(lift);
         }
         free(need);

@@ -10,6 +10,7 @@
 
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
+#include "core/lfd_quat.h"
 #include "retarget/lfd_retarget.h"
 #include "ingest/lfd_human.h"
 #include "tests/test_check_util.h"
@@ -475,6 +476,72 @@ TEST(check_fix_says_every_change_it_made)
     lfd_test_run_lfd(args, outbuf, sizeof outbuf);
     CHECK(strstr(outbuf, "\"changes_not_listed\": 0") == NULL);
     CHECK_CONTAINS(outbuf, "\"changes_not_listed\": ");
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* the lowest sole corner of each foot of r at frame q (d: scratch) */
+static void feet_low(const lfd_robot *r, mjData *d, const double *q, double low[2])
+{
+    memcpy(d->qpos, q, (size_t)r->m->nq * sizeof(double));
+    mj_kinematics(r->m, d);
+    for (int s = 0; s < 2; s++) {
+        low[s] = INFINITY;
+        for (int k = 0; k < 4; k++) {
+            double p[3];
+            lfd_robot_sole_corner(d, &r->feet[s], k, p);
+            low[s] = fmin(low[s], p[2]);
+        }
+    }
+}
+
+/* --fix lifts the root over a small floor penetration only where that
+   asks no more torque nor external help: lifting the root lifts both feet,
+   and a foot just under the check's 2 cm contact height then leaves the
+   floor and the other carries the robot alone (on Unitree's walk an ankle
+   went from 11.9 to 63 N m and a frame from no help to a third of the
+   weight; found by review).  G1 standing rolled so that its left sole is 4
+   mm in the floor and its right 17 mm above it: the 4.5 mm lift would put
+   the right foot past 2 cm. */
+TEST(check_fix_lifts_no_root_that_takes_a_foot_off_the_floor)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 2, FPS, &err), &err);
+    mjData *d = mj_makeData(r->m);
+    double q[64], low[2];
+    memcpy(q, lfd_motion_frame(&m, 0), (size_t)m.nq * sizeof(double));
+    /* roll about the forward axis until the feet differ by 21 mm */
+    double th = 0, x[3] = {1, 0, 0}, q0[4];
+    memcpy(q0, q + 3, sizeof q0);
+    for (int it = 0; it < 40; it++) {
+        double rot[4];
+        lfd_quat_from_axis_angle(rot, x, th);
+        lfd_quat_mul(q + 3, rot, q0);
+        feet_low(r, d, q, low);
+        double e = 0.021 - (low[1] - low[0]);
+        th -= 0.5 * e / 0.24; /* the right foot rises as the roll turns negative */
+        th = fmax(-0.3, fmin(0.3, th));
+    }
+    feet_low(r, d, q, low);
+    q[2] -= low[0] + 0.004; /* the left sole 4 mm in the floor */
+    feet_low(r, d, q, low);
+    CHECK_NEAR(low[0], -0.004, 2e-4);
+    CHECK_NEAR(low[1], 0.017, 5e-4);
+    for (int f = 0; f < m.nframes; f++)
+        memcpy(lfd_motion_frame(&m, f), q, (size_t)m.nq * sizeof(double));
+    mj_deleteData(d);
+    char in[1024], out[1024], args[4096];
+    static char outbuf[1 << 16];
+    write_motion(&m, "rolled.lfdm", in, sizeof in);
+    snprintf(out, sizeof out, "%s/rolled.fixed.lfdm", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "check %s --robot g1 --fix -o %s", in, out);
+    lfd_test_run_lfd(args, outbuf, sizeof outbuf);
+    CHECK_CONTAINS(outbuf, "the root not lifted on");
+    CHECK(strstr(outbuf, "root lifted on") == NULL);
     lfd_motion_free(&m);
     lfd_robot_free(&r);
 }
