@@ -5,14 +5,53 @@
 #include <stdio.h>
 #include <string.h>
 
+/* the start of the UTF-8 character holding byte i of s (i itself when it
+   starts one) */
+static size_t char_start(const char *s, size_t i)
+{
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+
+/* full (n bytes) into msg (cap bytes with its NUL): whole if it fits, else
+   its head and its tail around " ... ", each cut on a character boundary.
+   A long file name no longer pushes the reason, which comes last, out of
+   the message, and no character is cut in two (found by review: a 610-byte
+   path kept only the path, and a cut 'é' made lfd's JSON undecodable). */
+static void put_elided(char *msg, size_t cap, const char *full, size_t n)
+{
+    if (n < cap) {
+        memcpy(msg, full, n + 1);
+        return;
+    }
+    static const char mid[] = " ... ";
+    size_t room = cap - 1 - (sizeof mid - 1), head = char_start(full, room / 3);
+    size_t tail = n - (room - head), t = char_start(full, tail);
+    if (t < tail) /* the tail starts inside a character: start after it */
+        for (t = tail; t < n && ((unsigned char)full[t] & 0xC0) == 0x80; t++)
+            ;
+    memcpy(msg, full, head);
+    memcpy(msg + head, mid, sizeof mid - 1);
+    memcpy(msg + head + sizeof mid - 1, full + t, n - t);
+    msg[head + sizeof mid - 1 + (n - t)] = '\0';
+}
+
+#define ERR_FULL_MAX 8192
+
 int lfd_fail(lfd_err *err, int code, const char *fmt, ...)
 {
     if (err) {
+        char full[ERR_FULL_MAX];
         va_list ap;
         va_start(ap, fmt);
         err->code = code;
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        int n = vsnprintf(full, sizeof full, fmt, ap);
         va_end(ap);
+        size_t len = n < 0 ? 0 : (size_t)n < sizeof full ? (size_t)n : sizeof full - 1;
+        if (n < 0)
+            full[0] = '\0';
+        put_elided(err->msg, sizeof err->msg, full, len);
     }
     return code;
 }
@@ -23,23 +62,21 @@ int lfd_err_prefix(lfd_err *err, const char *fmt, ...)
         return LFD_OK;
     if (err->code == LFD_OK)
         return LFD_OK;
-    char pre[LFD_ERR_MSG_MAX];
+    char full[ERR_FULL_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(pre, sizeof pre, fmt, ap);
+    int n = vsnprintf(full, sizeof full, fmt, ap);
     va_end(ap);
-    /* shift the old message right and put "<pre>: " in front, truncating the tail */
-    size_t pl = strlen(pre), cap = sizeof err->msg - 1;
-    if (pl > cap - 2)
-        pl = cap - 2;
+    /* "<pre>: <old message>" */
+    size_t pl = n < 0 ? 0 : (size_t)n < sizeof full - 3 ? (size_t)n : sizeof full - 3;
     size_t ol = strlen(err->msg);
-    if (pl + 2 + ol > cap)
-        ol = cap - pl - 2;
-    memmove(err->msg + pl + 2, err->msg, ol);
-    memcpy(err->msg, pre, pl);
-    err->msg[pl] = ':';
-    err->msg[pl + 1] = ' ';
-    err->msg[pl + 2 + ol] = '\0';
+    if (pl + 2 + ol >= sizeof full)
+        ol = sizeof full - 1 - pl - 2;
+    full[pl] = ':';
+    full[pl + 1] = ' ';
+    memcpy(full + pl + 2, err->msg, ol);
+    full[pl + 2 + ol] = '\0';
+    put_elided(err->msg, sizeof err->msg, full, pl + 2 + ol);
     return err->code;
 }
 

@@ -139,3 +139,41 @@ TEST(walk_files_once_skips_links_into_the_tree)
     CHECK_OK(lfd_walk_files(p, LFD_WALK_FOLLOW_LINKS, note, &s, &err), &err);
     CHECK_EQ_INT(s.n, 4);
 }
+
+/* An error message longer than lfd_err holds keeps its head and its tail
+   (the reason comes last) around " ... ", cut on character boundaries; a
+   prefix is added the same way.  Found by review: a 610-byte path to a bad
+   CSV kept only the path, and a cut inside 'é' made the JSON that quotes
+   the message undecodable. */
+TEST(err_long_message_keeps_its_reason_and_whole_characters)
+{
+    char path[2000] = "/data/";
+    for (int i = 0; i < 300; i++)
+        strcat(path, "\xc3\xa9"); /* 'é', two bytes */
+    strcat(path, "/walk.csv");
+    lfd_err err = {0};
+    CHECK_EQ_INT(lfd_fail(&err, LFD_EPARSE, "%s: line 3: 36 columns, the robot has 35", path), LFD_EPARSE);
+    size_t n = strlen(err.msg);
+    CHECK(n < sizeof err.msg);
+    CHECK(strncmp(err.msg, "/data/", 6) == 0);
+    CHECK(strstr(err.msg, " ... ") != NULL);
+    CHECK_CONTAINS(err.msg, "/walk.csv: line 3: 36 columns, the robot has 35");
+    /* every 0xC3 is followed by its 0xA9, every 0xA9 preceded by a 0xC3 */
+    int whole = 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)err.msg[i];
+        if (c == 0xC3)
+            whole &= (unsigned char)err.msg[i + 1] == 0xA9;
+        if (c == 0xA9)
+            whole &= i > 0 && (unsigned char)err.msg[i - 1] == 0xC3;
+    }
+    CHECK(whole);
+    lfd_err_prefix(&err, "lfd check: %s", path);
+    n = strlen(err.msg);
+    CHECK(n < sizeof err.msg && strncmp(err.msg, "lfd check: /data/", 17) == 0);
+    CHECK_CONTAINS(err.msg, "the robot has 35");
+    /* short ones are untouched */
+    lfd_fail(&err, LFD_EARG, "bad %s", "thing");
+    lfd_err_prefix(&err, "x");
+    CHECK_STR(err.msg, "x: bad thing");
+}
