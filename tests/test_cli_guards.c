@@ -172,6 +172,13 @@ TEST(cli_guards_numbers_out_of_range)
     CHECK_CONTAINS(out, "--every 0 is out of range: 1 or more");
     CHECK_EQ_INT(g_run("replay %s --robot h1 -o %s --max-frames 0", lfdm, p), 2);
     CHECK_CONTAINS(out, "--max-frames 0 is out of range");
+    /* a motion CSV: said so, with the command that converts it (it said
+       "not an lfd motion file, or truncated": found by review) */
+    char csvp[1100];
+    snprintf(csvp, sizeof csvp, "%s/walk.csv", dir);
+    CHECK_EQ_INT(g_run("replay %s --robot h1 -o %s", csvp, p), 2);
+    CHECK_CONTAINS(out, "is a motion CSV");
+    CHECK_CONTAINS(out, "lfd motion convert");
     CHECK(!exists(p));
     sprintf(p, "%s/never.bvh", dir);
     CHECK_EQ_INT(g_run("human synth --task stand --seconds -2 -o %s", p), 2);
@@ -208,6 +215,11 @@ TEST(cli_guards_output_folder_must_exist)
     sprintf(p, "%s/none/p.svg", dir);
     CHECK_EQ_INT(g_run("check %s --robot h1 --plot %s", lfdm, p), 2);
     CHECK_CONTAINS(out, "does not exist");
+    /* -o and --plot spelled differently for one file (compared as strings
+       before: the plot was written, then replaced by the motion; found by
+       review) */
+    CHECK_EQ_INT(g_run("check %s --robot h1 --fix -o %s/same.lfdm --plot %s/./same.lfdm", lfdm, dir, dir), 2);
+    CHECK_CONTAINS(out, "name the same file");
     sprintf(p, "%s/none/h1.robot", dir);
     CHECK_EQ_INT(g_run("robot init robots/h1/h1.xml -o %s", p), 2);
     CHECK_CONTAINS(out, "does not exist");

@@ -359,7 +359,7 @@ static int run_check(const lfd_cmd *cmd, int argc, char **argv)
         return LFD_EXIT_ERROR;
     if (plot && (lfd_cli_check_out_parent(cmd, plot) || lfd_cli_check_not_input(cmd, plot, pos, npos)))
         return LFD_EXIT_ERROR;
-    if (fix_out && plot && !strcmp(fix_out, plot))
+    if (fix_out && plot && lfd_cli_same_path(fix_out, plot))
         return lfd_cli_usage_error(cmd, "-o and --plot name the same file %s", plot);
     lfd_err err = {0};
     if (checks && (rc = lfd_check_parse_groups(checks, &o.checks, &err)))

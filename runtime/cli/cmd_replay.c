@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "robots/lfd_robot.h"
+#include "core/lfd_util.h"
 #include "runtime/cli/lfd_cli.h"
 #include "sim/lfd_check.h"
 #include "sim/lfd_render.h"
@@ -55,13 +56,17 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
     if (lfd_cli_is_human_file(pos[0]))
         return lfd_cli_usage_error(cmd, "%s is a human recording, not a robot motion: retarget it first "
                                         "(lfd retarget %s --robot %s -o OUT.lfdm)", pos[0], pos[0], robot);
+    if (lfd_util_has_suffix(pos[0], ".csv"))
+        return lfd_cli_usage_error(cmd, "%s is a motion CSV; lfd replay reads .lfdm: convert it first "
+                                        "(lfd motion convert %s OUT.lfdm --robot %s --in-fps HZ)",
+                                   pos[0], pos[0], robot);
     lfd_err err = {0};
     if (view) {
         const char *disp = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
         if ((!disp || !*disp) && (!wl || !*wl)) {
             lfd_fail(&err, LFD_EUNSUPPORTED,
                      "--view needs a display ($DISPLAY or $WAYLAND_DISPLAY is not set); "
-                     "use -o DIR to render headless");
+                     "%s", out ? "leave --view out to render headless into -o DIR" : "use -o DIR to render headless");
             return lfd_cli_error(cmd, &err);
         }
     } else if (!out) {

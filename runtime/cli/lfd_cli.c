@@ -290,6 +290,34 @@ int lfd_cli_check_not_input(const lfd_cmd *cmd, const char *out, char *const *in
     return 0;
 }
 
+/* a's folder resolved (links, "." and "..") and its last part, into buf */
+static int resolve_out(const char *a, char *buf, size_t n)
+{
+    char dir[4096], real[4096];
+    const char *slash = strrchr(a, '/');
+    size_t dl = slash ? (size_t)(slash - a) : 0;
+    if (dl >= sizeof dir)
+        return -1;
+    memcpy(dir, slash ? a : ".", slash ? dl : 1);
+    dir[slash ? (dl ? dl : 1) : 1] = '\0';
+    if (slash && dl == 0)
+        dir[0] = '/';
+    if (!realpath(dir, real))
+        return -1;
+    return snprintf(buf, n, "%s/%s", real, slash ? slash + 1 : a) < (int)n ? 0 : -1;
+}
+
+int lfd_cli_same_path(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char ra[8300], rb[8300];
+    if (resolve_out(a, ra, sizeof ra) || resolve_out(b, rb, sizeof rb))
+        return !strcmp(a, b);
+    return !strcmp(ra, rb);
+}
+
 int lfd_cli_range_error(const lfd_cmd *cmd, const char *flag, double value, const char *range)
 {
     return lfd_cli_usage_error(cmd, "--%s %g is out of range: %s", flag, value, range);

@@ -108,6 +108,9 @@ int lfd_cli_check_out_parent(const lfd_cmd *cmd, const char *out);
    which sees through links and ./ spellings): writing it would replace an
    input. */
 int lfd_cli_check_not_input(const lfd_cmd *cmd, const char *out, char *const *ins, int nin);
+/* 1 if the paths a and b name the same file, existing or to be written
+   (their folders resolved: "X" and "./X" are one) */
+int lfd_cli_same_path(const char *a, const char *b);
 
 /* A number option outside its range: "lfd CMD: --FLAG VALUE: allowed RANGE"
    (VALUE as given: nan, inf and negatives print as such); returns
