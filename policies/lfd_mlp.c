@@ -20,7 +20,7 @@ int lfd_mlp_new(lfd_mlp **out, int nlayers, const int *dims, const lfd_activatio
             return lfd_fail(err, LFD_ELIMIT, "MLP width %d at position %d (must be 1..%d)",
                             dims[l], l, LFD_MLP_MAX_WIDTH);
     for (int l = 0; l < nlayers; l++)
-        if ((int)acts[l] < LFD_ACT_LINEAR || (int)acts[l] > LFD_ACT_SILU)
+        if ((int)acts[l] < LFD_ACT_LINEAR || (int)acts[l] > LFD_ACT_LAST)
             return lfd_fail(err, LFD_EARG, "MLP layer %d: unknown activation %d", l, acts[l]);
     lfd_mlp *m = calloc(1, sizeof *m);
     if (!m)
@@ -87,7 +87,7 @@ void lfd_mlp_init_random(lfd_mlp *m, uint64_t seed)
     for (int l = 0; l < m->nlayers; l++) {
         lfd_mlp_layer *L = &m->layers[l];
         int relu_like = L->act == LFD_ACT_RELU || L->act == LFD_ACT_ELU ||
-                        L->act == LFD_ACT_GELU || L->act == LFD_ACT_SILU;
+                        L->act == LFD_ACT_GELU || L->act == LFD_ACT_SILU || L->act == LFD_ACT_GELU_ERF;
         /* He: U(-sqrt(6/in), +); Xavier: U(-sqrt(6/(in+out)), +) */
         double lim = relu_like ? sqrt(6.0 / L->in) : sqrt(6.0 / (L->in + L->out));
         for (size_t i = 0; i < (size_t)L->in * (size_t)L->out; i++) {
@@ -130,6 +130,10 @@ void lfd_activation_apply(lfd_activation a, float *v, int n)
         for (int i = 0; i < n; i++)
             v[i] = v[i] / (1 + expf(-v[i]));
         break;
+    case LFD_ACT_GELU_ERF:
+        for (int i = 0; i < n; i++)
+            v[i] = 0.5f * v[i] * (1 + erff(v[i] * 0.70710678f));
+        break;
     }
 }
 
@@ -167,16 +171,16 @@ void lfd_mlp_forward_batch(const lfd_mlp *m, float *ws, int batch, const float *
     }
 }
 
-static const char *ACT_NAMES[] = {"linear", "relu", "tanh", "elu", "gelu", "silu"};
+static const char *ACT_NAMES[] = {"linear", "relu", "tanh", "elu", "gelu", "silu", "gelu_erf"};
 
 const char *lfd_activation_name(lfd_activation a)
 {
-    return (int)a >= 0 && (int)a <= LFD_ACT_SILU ? ACT_NAMES[a] : "?";
+    return (int)a >= 0 && (int)a <= LFD_ACT_LAST ? ACT_NAMES[a] : "?";
 }
 
 int lfd_activation_parse(const char *name, lfd_activation *a)
 {
-    for (int i = 0; i <= LFD_ACT_SILU; i++)
+    for (int i = 0; i <= LFD_ACT_LAST; i++)
         if (!strcmp(name, ACT_NAMES[i])) {
             *a = (lfd_activation)i;
             return 0;
@@ -266,6 +270,8 @@ float lfd_activation_deriv(lfd_activation act, float z, float a)
         float s = 1 / (1 + expf(-z));
         return s * (1 + z * (1 - s));
     }
+    case LFD_ACT_GELU_ERF: /* Phi(z) + z phi(z) */
+        return 0.5f * (1 + erff(z * 0.70710678f)) + z * 0.39894228f * expf(-0.5f * z * z);
     default:
         return 1.0f;
     }

@@ -38,8 +38,11 @@ typedef enum {
     LFD_ACT_TANH,
     LFD_ACT_ELU,
     LFD_ACT_GELU, /* tanh approximation, as PyTorch's approximate="tanh" */
-    LFD_ACT_SILU
+    LFD_ACT_SILU,
+    LFD_ACT_GELU_ERF /* "gelu_erf": the exact form, PyTorch's default nn.GELU() (added
+                        2026-12-07: "gelu" stayed the tanh form lfd trains with) */
 } lfd_activation;
+#define LFD_ACT_LAST LFD_ACT_GELU_ERF
 
 typedef struct lfd_mlp_layer {
     int in, out;

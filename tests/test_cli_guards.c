@@ -71,6 +71,19 @@ TEST(cli_guards_output_is_never_an_input)
     CHECK_CONTAINS(out, "would replace the input");
     CHECK_EQ_INT(g_run("train %s --robot h1 -o %s", lfdm, lfdm), 2);
     CHECK_CONTAINS(out, "would replace the input");
+    /* nor policy import over its weights (it replaced them: found by
+       review); the guard comes before the file is read */
+    char st[1100];
+    snprintf(st, sizeof st, "%s/w.safetensors", dir);
+    FILE *wf = fopen(st, "w");
+    if (wf) {
+        fputs("weights", wf);
+        fclose(wf);
+    }
+    CHECK_EQ_INT(g_run("policy import %s --robot h1 --layers net.0 --no-people -o %s/./w.safetensors", st, dir), 2);
+    CHECK_CONTAINS(out, "would replace the input");
+    head(st, buf, sizeof buf);
+    CHECK(!strncmp(buf, "weights", 7));
     lfd_motion m;
     lfd_err err = {0};
     CHECK_OK(lfd_motion_read(&m, lfdm, &err), &err);

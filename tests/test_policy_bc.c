@@ -259,10 +259,15 @@ TEST(safetensors_bad_files_give_clear_errors)
         "{\"a\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}",
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}",
         "{\"a\":[1,2]}",
-        "[1]"};
+        "[1]",
+        /* a name given twice, another tensor's bytes between the two (the
+           check compared neighbours by offset only: found by review) */
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+        "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
+        "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}}"};
     const char *want[] = {"do not hold its shape", "overlap", "dtype", "shape[0]", "not an object",
-                          "not a JSON object"};
-    for (int k = 0; k < 6; k++) {
+                          "not a JSON object", "tensor 'a' appears twice"};
+    for (int k = 0; k < 7; k++) {
         size_t hl = strlen(hdrs[k]);
         memset(bad, 0, sizeof bad);
         bad[0] = (uint8_t)hl;

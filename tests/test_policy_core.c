@@ -25,6 +25,7 @@ static void naive_forward(const lfd_mlp *m, const float *x, double *y)
             case LFD_ACT_ELU: s = s > 0 ? s : expm1(s); break;
             case LFD_ACT_GELU: s = 0.5 * s * (1 + tanh(0.7978845608 * (s + 0.044715 * s * s * s))); break;
             case LFD_ACT_SILU: s = s / (1 + exp(-s)); break;
+            case LFD_ACT_GELU_ERF: s = 0.5 * s * (1 + erf(s / sqrt(2.0))); break;
             default: break;
             }
             b[o] = s;
@@ -38,7 +39,7 @@ static void naive_forward(const lfd_mlp *m, const float *x, double *y)
 TEST(mlp_forward_matches_reference_for_every_activation)
 {
     lfd_err err = {0};
-    for (int act = LFD_ACT_RELU; act <= LFD_ACT_SILU; act++) {
+    for (int act = LFD_ACT_RELU; act <= LFD_ACT_LAST; act++) {
         int dims[4] = {7, 33, 17, 5};
         lfd_activation acts[3] = {(lfd_activation)act, (lfd_activation)act, LFD_ACT_LINEAR};
         lfd_mlp *m;

@@ -25,6 +25,7 @@
 #include "policies/lfd_policy.h"
 #include "robots/lfd_robot.h"
 #include "runtime/lfd_server.h"
+#include "policies/lfd_track.h"
 #include "tests/lfd_test.h"
 
 /* the joint the reviewer's client saw 9.8 rad on */
@@ -549,5 +550,29 @@ TEST(policy_limits_eval_refuses_a_robot_copy_with_another_default)
     int st = run_lfd_limited(cmd, out, sizeof out);
     CHECK(st != 0 && st != 124);
     CHECK_CONTAINS(out, "left_shoulder_pitch_joint");
+    lfd_robot_free(&r);
+}
+
+/* A control period the model's step does not divide is simulated as it is
+   (a copy of the model takes a step that divides it), as lfd ctl-demo does:
+   it was rounded to whole steps, 0.003 s simulated as 0.004 s, so training
+   rollouts labelled 0.003 s moved 22 % too slowly and eval held each chunk
+   row a third too long (found by review). */
+TEST(policy_track_keeps_a_period_the_model_step_does_not_divide)
+{
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    if (lfd_robot_load(&r, "h1", &err) != LFD_OK) {
+        lfd_test_fail_at(__FILE__, __LINE__, "%s", err.msg);
+        return;
+    }
+    const double periods[] = {0.02, 0.003, 0.001, 0.0035};
+    for (int i = 0; i < 4; i++) {
+        lfd_track *t = NULL;
+        CHECK_OK(lfd_track_new(&t, r, periods[i], &err), &err);
+        if (t)
+            CHECK_NEAR(lfd_track_period_s(t), periods[i], 1e-12);
+        lfd_track_free(&t);
+    }
     lfd_robot_free(&r);
 }

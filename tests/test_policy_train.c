@@ -95,7 +95,7 @@ static void grad_check(lfd_activation act)
 
 TEST(mlp_gradients_match_finite_differences)
 {
-    for (int a = LFD_ACT_LINEAR; a <= LFD_ACT_SILU; a++)
+    for (int a = LFD_ACT_LINEAR; a <= LFD_ACT_LAST; a++)
         grad_check((lfd_activation)a);
 }
 

@@ -26,8 +26,11 @@ static int import_consent(lfd_policy *p, const char *provs, const char *purpose,
 {
     char today[16];
     lfd_today(today);
-    char list[4096];
-    snprintf(list, sizeof list, "%s", provs);
+    /* the whole list (a fixed buffer of 4096 bytes dropped the files past
+       it unchecked and unrecorded: found by review) */
+    char *list = strdup(provs);
+    if (!list)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory");
     int rc = LFD_OK;
     char *save = NULL;
     for (char *f = strtok_r(list, ",", &save); f && rc == LFD_OK; f = strtok_r(NULL, ",", &save)) {
@@ -43,6 +46,7 @@ static int import_consent(lfd_policy *p, const char *provs, const char *purpose,
             lfd_err_prefix(err, "%s", f);
         lfd_prov_free(&pv);
     }
+    free(list);
     return rc;
 }
 
@@ -62,7 +66,7 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
         {"layout", 'l', LFD_OPT_STR, &layout, "FILE.json", "layer layout description"},
         {"layers", 0, LFD_OPT_STR, &layers, "P,P,...",
          "instead of --layout: nn.Linear module prefixes in order (P.weight, P.bias)"},
-        {"act", 0, LFD_OPT_STR, &act, "NAME", "with --layers: hidden activation (default relu)"},
+        {"act", 0, LFD_OPT_STR, &act, "NAME", "with --layers: hidden activation: relu (default), tanh, elu, gelu (the tanh form: PyTorch nn.GELU(approximate=\"tanh\")), gelu_erf (PyTorch's default nn.GELU()), silu"},
         {"obs-mean", 0, LFD_OPT_STR, &obs_mean, "TENSOR", "observation mean tensor"},
         {"obs-std", 0, LFD_OPT_STR, &obs_std, "TENSOR", "observation std tensor"},
         {"act-mean", 0, LFD_OPT_STR, &act_mean, "TENSOR", "action mean tensor"},
@@ -97,6 +101,25 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
     /* a list naming no file (--prov "" or ",") would record no one */
     if (provs && !provs[strspn(provs, ",")])
         return lfd_cli_usage_error(cmd, "--prov names no consent record");
+    if (lfd_args_given("period") && !(period > 0 && period <= 1))
+        return lfd_cli_range_error(cmd, "period", period, "above 0 s, at most 1 s");
+    /* the output is none of the inputs (-o weights.safetensors replaced the
+       weights with the policy: found by review) */
+    if ((rc = lfd_cli_check_out_parent(cmd, out)))
+        return rc;
+    {
+        char *ins[2] = {pos[0], (char *)layout};
+        if ((rc = lfd_cli_check_not_input(cmd, out, ins, layout ? 2 : 1)))
+            return rc;
+        char *pv = provs ? strdup(provs) : NULL, *save = NULL;
+        if (provs && !pv)
+            return lfd_cli_usage_error(cmd, "out of memory");
+        for (char *tok = pv ? strtok_r(pv, ",", &save) : NULL; tok && rc == 0; tok = strtok_r(NULL, ",", &save))
+            rc = lfd_cli_check_not_input(cmd, out, &tok, 1);
+        free(pv);
+        if (rc)
+            return rc;
+    }
     if (provs && lfd_purposes_check(purpose, &err))
         return lfd_cli_usage_error(cmd, "--purpose: %s", err.msg);
     lfd_st_layout lay;

@@ -92,7 +92,7 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
          "train on motions that did not pass lfd check"},
         {"chunk", 'k', LFD_OPT_INT, &chunk, "K", "actions predicted per step (default 10)"},
         {"hidden", 0, LFD_OPT_STR, &hidden, "W,W,...", "hidden layer widths (default 256,256)"},
-        {"act", 0, LFD_OPT_STR, &act, "NAME", "hidden activation: relu tanh elu gelu silu"},
+        {"act", 0, LFD_OPT_STR, &act, "NAME", "hidden activation: relu tanh elu gelu (tanh form) gelu_erf silu"},
         {"epochs", 'e', LFD_OPT_INT, &epochs, "N", "maximum epochs (default 300)"},
         {"batch", 0, LFD_OPT_INT, &batch, "N", "minibatch size (default 256)"},
         {"lr", 0, LFD_OPT_DOUBLE, &lr, "X", "Adam learning rate (default 1e-3, cosine to 1e-5)"},
