@@ -28,6 +28,17 @@ int lfd_consent_read(const lfd_prov *prov, lfd_consent *c, lfd_err *err)
     int rc = lfd_prov_get_str(prov, "contributor_id", c->contributor, sizeof c->contributor, err);
     if (rc)
         return rc;
+    /* an id no one can name is no consent: empty (it was taken as one, and
+       lfd lineage --contributor and withdraw could never find the data:
+       found by review), padded with spaces, or holding a line break or a
+       control character (withdrawn.txt keeps one id a line) */
+    size_t idl = strlen(c->contributor);
+    int bad = idl == 0 || c->contributor[0] == ' ' || c->contributor[idl - 1] == ' ';
+    for (size_t i = 0; i < idl && !bad; i++)
+        bad = (unsigned char)c->contributor[i] < 0x20 || c->contributor[i] == 0x7f;
+    if (bad)
+        return lfd_fail(err, LFD_EDENIED, "contributor_id '%s' names no one (empty, padded with spaces, "
+                                          "or with a control character)", c->contributor);
     if (lfd_prov_get(prov, "licence"))
         lfd_prov_get_str(prov, "licence", c->licence, sizeof c->licence, NULL);
     const lfd_prov_entry *e = lfd_prov_get(prov, "consent");

@@ -668,9 +668,13 @@ static int consent_ok(brun *b, bitem *bi, const char **kind, char *why, size_t w
     lfd_consent_why cwhy = LFD_CONSENT_COVERED;
     int read_rc = rc = lfd_consent_read(&p, &c, &e);
     lfd_prov_free(&p);
-    if (rc == LFD_OK)
+    /* the person, whenever the record names one, and their withdrawal
+       before the rest of their consent record (a record refused for a
+       missing date kept no contributor, and merge left it in corpus.jsonl
+       after the person withdrew: found by review) */
+    if (c.contributor[0])
         snprintf(bi->contributor, sizeof bi->contributor, "%s", c.contributor);
-    if (rc == LFD_OK && is_withdrawn(b, c.contributor)) {
+    if (c.contributor[0] && is_withdrawn(b, c.contributor)) {
         *kind = "withdrawn";
         snprintf(why, whysz, "contributor %s withdrew (withdrawn.txt)", c.contributor);
         return 0;
@@ -1090,8 +1094,14 @@ int lfd_batch_read_withdrawn(const char *path, char ***ids, int *n, lfd_err *err
         return rc;
     char *save = NULL;
     for (char *l = strtok_r((char *)data, "\n", &save); l && rc == LFD_OK; l = strtok_r(NULL, "\n", &save)) {
-        l[strcspn(l, " \t\r#")] = '\0';
-        if (!*l)
+        /* one id a line, whole: a line starting with '#' is a comment, and
+           only the line's trailing white space is trimmed (an id was cut at
+           its first '#', space or tab, so site3#17's withdrawal refused
+           site3 and let site3#17 through: found by review) */
+        size_t ll = strlen(l);
+        while (ll && (l[ll - 1] == '\r' || l[ll - 1] == ' ' || l[ll - 1] == '\t'))
+            l[--ll] = '\0';
+        if (!*l || *l == '#')
             continue;
         char **w = realloc(*ids, (size_t)(*n + 1) * sizeof *w);
         if (w)

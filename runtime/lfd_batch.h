@@ -174,6 +174,8 @@ typedef struct lfd_batch_withdrawal {
     int removed;      /* removed (with apply) */
     int policies;     /* policies that must be retrained */
     int recordings;   /* the person's recordings (inputs, left in place) */
+    int runs;         /* run folders met (with apply: withdrawn.txt and corpus.jsonl updated) */
+    int unreadable;   /* motions and policies that could not be read: whose they are is not known */
 } lfd_batch_withdrawal;
 
 /* Every output under the folders dirs[0..ndirs) made from contributor id's

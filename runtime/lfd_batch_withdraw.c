@@ -29,13 +29,43 @@ static int ends_with(const char *s, const char *suf)
     return n >= k && !strcmp(s + n - k, suf);
 }
 
+#define WD_MAX_RUNS 256
+
 typedef struct wctx {
     const char *id;
     int apply;
     lfd_batch_withdrawal *w;
     FILE *out;
     int unreadable;
+    /* the run folders met under the folders given (a walk from a folder of
+       runs wrote no withdrawn.txt and merged nothing: found by review) */
+    char *runs[WD_MAX_RUNS];
+    int nruns;
 } wctx;
+
+static int is_run(const char *dir);
+
+/* the run folder holding path (the part before /logs/, /results/ or
+   /out/), remembered once */
+static void note_run(wctx *c, const char *path)
+{
+    static const char *parts[] = {"/logs/", "/results/", "/out/"};
+    for (int k = 0; k < 3; k++) {
+        const char *at = strstr(path, parts[k]);
+        for (; at; at = strstr(at + 1, parts[k])) {
+            char dir[4200];
+            snprintf(dir, sizeof dir, "%.*s", (int)(at - path), path);
+            if (!is_run(dir))
+                continue;
+            for (int i = 0; i < c->nruns; i++)
+                if (!strcmp(c->runs[i], dir))
+                    return;
+            if (c->nruns < WD_MAX_RUNS && (c->runs[c->nruns] = strdup(dir)))
+                c->nruns++;
+            return;
+        }
+    }
+}
 
 static void remove_one(wctx *c, const char *what, const char *path)
 {
@@ -91,12 +121,23 @@ static int scan_one(void *ctx, const char *path, const char *rel, const struct s
     wctx *c = ctx;
     if (!S_ISREG(st->st_mode))
         return 0;
+    note_run(c, path);
     lfd_err err = {0};
     lfd_prov p;
     lfd_prov_init(&p);
-    if (ends_with(path, ".lfdm")) {
+    /* a motion's temporary file, left by a write that was killed before
+       its rename, is the person's motion all the same (found by review:
+       it outlived the withdrawal and the resumed run) */
+    int tmp_motion = strstr(path, ".lfdm.tmp") != NULL;
+    if (ends_with(path, ".lfdm") || tmp_motion) {
         lfd_motion m;
         if (lfd_motion_read(&m, path, &err)) {
+            if (tmp_motion) {
+                /* a torn temporary file: whose it is cannot be read; it is
+                   no output, and with --apply it goes */
+                remove_one(c, "partial", path);
+                return 0;
+            }
             if (c->out)
                 fprintf(c->out, "unreadable %s\n", err.msg);
             c->unreadable++;
@@ -161,13 +202,60 @@ static int is_run(const char *dir)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* RUN/withdrawn.txt gains id; RUN/corpus.jsonl is merged again */
+static int withdraw_run(const char *run, const char *id, FILE *out, lfd_err *err)
+{
+    /* later runs refuse this person's recordings; merge leaves their records out */
+    char p[4200];
+    snprintf(p, sizeof p, "%s/withdrawn.txt", run);
+    uint8_t *old = NULL;
+    size_t len = 0;
+    if (lfd_file_exists(p) && lfd_file_read(p, 16u << 20, &old, &len, err))
+        return LFD_EIO;
+    lfd_buf b;
+    lfd_buf_init(&b, (16u << 20) + 256);
+    if (old)
+        lfd_buf_append(&b, old, len);
+    free(old);
+    if (b.len && b.data[b.len - 1] != '\n')
+        lfd_buf_append(&b, "\n", 1);
+    lfd_buf_append(&b, id, strlen(id));
+    lfd_buf_append(&b, "\n", 1);
+    int rc = lfd_buf_ok(&b) ? lfd_file_write_atomic(p, b.data, b.len, err)
+                            : lfd_fail(err, LFD_ELIMIT, "%s too large", p);
+    lfd_buf_free(&b);
+    if (rc)
+        return rc;
+    if (out)
+        fprintf(out, "%-8s %-8s %s (later runs refuse %s's recordings)\n", "added", "withdrawn",
+                p, id);
+    /* RUN/corpus.jsonl still lists the person's records and the outputs
+       just removed; a report read from it would show them.  Merge again now
+       (merge leaves withdrawn contributors out) so the run's index never
+       outlives the withdrawal. */
+    char logs[4200];
+    struct stat lst;
+    snprintf(logs, sizeof logs, "%s/logs", run);
+    if (stat(logs, &lst) == 0 && S_ISDIR(lst.st_mode)) {
+        int n = 0;
+        if ((rc = lfd_batch_merge(run, &n, NULL, err))) {
+            lfd_err_prefix(err, "withdraw: %s: merging again after the removal", run);
+            return rc;
+        }
+        if (out)
+            fprintf(out, "%-8s %-8s %s/corpus.jsonl (%d records, without %s)\n", "merged",
+                    "index", run, n, id);
+    }
+    return LFD_OK;
+}
+
 int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int apply,
                        lfd_batch_withdrawal *w, FILE *out, lfd_err *err)
 {
     memset(w, 0, sizeof *w);
     if (!id || !*id || strchr(id, '\n'))
         return lfd_fail(err, LFD_EARG, "withdraw: a contributor id is needed");
-    wctx c = {id, apply, w, out, 0};
+    wctx c = {.id = id, .apply = apply, .w = w, .out = out};
     for (int i = 0; i < ndirs; i++) {
         struct stat st;
         if (stat(dirs[i], &st) != 0 || !S_ISDIR(st.st_mode))
@@ -175,52 +263,21 @@ int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int a
     }
     for (int i = 0; i < ndirs; i++) {
         lfd_err werr = {0};
+        if (is_run(dirs[i])) {
+            char f[4200];
+            snprintf(f, sizeof f, "%s/logs/x", dirs[i]);
+            note_run(&c, f);
+        }
         /* hidden and linked folders too: a copy of a person's data in .staging/
            or behind a link is still theirs */
         lfd_walk_files(dirs[i], LFD_WALK_FOLLOW_LINKS | LFD_WALK_HIDDEN | LFD_WALK_ONCE, scan_one, &c, &werr); /* unreadable folders are passed over */
-        if (!apply || !is_run(dirs[i]))
-            continue;
-        /* later runs refuse this person's recordings; merge leaves their records out */
-        char p[4200];
-        snprintf(p, sizeof p, "%s/withdrawn.txt", dirs[i]);
-        uint8_t *old = NULL;
-        size_t len = 0;
-        if (lfd_file_exists(p) && lfd_file_read(p, 16u << 20, &old, &len, err))
-            return LFD_EIO;
-        lfd_buf b;
-        lfd_buf_init(&b, (16u << 20) + 256);
-        if (old)
-            lfd_buf_append(&b, old, len);
-        free(old);
-        if (b.len && b.data[b.len - 1] != '\n')
-            lfd_buf_append(&b, "\n", 1);
-        lfd_buf_append(&b, id, strlen(id));
-        lfd_buf_append(&b, "\n", 1);
-        int rc = lfd_buf_ok(&b) ? lfd_file_write_atomic(p, b.data, b.len, err)
-                                : lfd_fail(err, LFD_ELIMIT, "%s too large", p);
-        lfd_buf_free(&b);
-        if (rc)
-            return rc;
-        if (out)
-            fprintf(out, "%-8s %-8s %s (later runs refuse %s's recordings)\n", "added", "withdrawn",
-                    p, id);
-        /* RUN/corpus.jsonl still lists the person's records and the
-           outputs just removed; a report read from it would show them.
-           Merge again now (merge leaves withdrawn contributors out) so the
-           run's index never outlives the withdrawal. */
-        char logs[4200];
-        struct stat lst;
-        snprintf(logs, sizeof logs, "%s/logs", dirs[i]);
-        if (stat(logs, &lst) == 0 && S_ISDIR(lst.st_mode)) {
-            int n = 0;
-            if ((rc = lfd_batch_merge(dirs[i], &n, NULL, err))) {
-                lfd_err_prefix(err, "withdraw: %s: merging again after the removal", dirs[i]);
-                return rc;
-            }
-            if (out)
-                fprintf(out, "%-8s %-8s %s/corpus.jsonl (%d records, without %s)\n", "merged",
-                        "index", dirs[i], n, id);
-        }
     }
-    return LFD_OK;
+    int rc = LFD_OK;
+    w->runs = c.nruns;
+    w->unreadable = c.unreadable;
+    for (int i = 0; apply && rc == LFD_OK && i < c.nruns; i++)
+        rc = withdraw_run(c.runs[i], id, out, err);
+    for (int i = 0; i < c.nruns; i++)
+        free(c.runs[i]);
+    return rc;
 }

@@ -497,3 +497,69 @@ TEST(batch_record_says_what_the_torque_and_flight_steps_changed)
     free(walk);
     free(log);
 }
+
+/* writes rec's consent sidecar naming contributor id (date: with a date) */
+static int tb_sidecar(const char *corpus, int i, const char *id, int date)
+{
+    char side[2300], js[512];
+    snprintf(side, sizeof side, "%s/site%d/rec%02d.bvh.prov.json", corpus, i % 3, i);
+    snprintf(js, sizeof js,
+             "{\"contributor_id\": \"%s\", \"consent\": {\"scopes\": [\"robot-training\"]%s}}\n", id,
+             date ? ", \"date\": \"2025-06-01\"" : "");
+    lfd_err e = {0};
+    return lfd_file_write_atomic(side, js, strlen(js), &e);
+}
+
+/* Withdrawal keeps its promise when it is asked from a folder of runs, for
+   an id holding '#', for a record refused for another reason, with a
+   temporary file a killed write left, and says when a file could not be
+   read; an empty contributor_id is no consent.  Each was broken (found by
+   review): withdraw from the parent folder wrote no withdrawn.txt and
+   merged nothing, withdrawn.txt cut site3#17 to site3, a record refused
+   for its missing date stayed in corpus.jsonl, the temporary file kept the
+   motion, an unreadable motion exited 0, and "" counted as a person. */
+TEST(batch_withdraw_from_a_folder_of_runs_and_odd_ids)
+{
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], runs[2048], run[2100], out[32768], args[8192];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+    snprintf(run, sizeof run, "%s/r1", runs);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(tb_recording(corpus, i, TB_GOOD, i), 0);
+    CHECK_EQ_INT(tb_sidecar(corpus, 2, "site3#17", 1), 0);
+    CHECK_EQ_INT(tb_sidecar(corpus, 3, "site3", 1), 0);
+    CHECK_EQ_INT(tb_sidecar(corpus, 4, "", 1), 0);      /* no one */
+    CHECK_EQ_INT(tb_sidecar(corpus, 1, "anon-0009", 0), 0); /* no date */
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, run);
+    lfd_test_run_lfd(args, out, sizeof out);
+    CHECK_CONTAINS(out, "3 done");    /* rec00, site3#17's rec02, site3's rec03 */
+    CHECK_CONTAINS(out, "2 refused"); /* rec01 (no date), rec04 (no one) */
+    /* a motion the killed write left under its temporary name */
+    CHECK_EQ_INT(tb_sh("cd '%s'/out/h1 && for m in *.lfdm; do cp \"$m\" \"$m.tmp.4242\"; done", run), 0);
+    snprintf(args, sizeof args, "batch withdraw 'site3#17' %s --apply", runs);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_EQ_INT(tb_sh("grep -qx 'site3#17' '%s/withdrawn.txt'", run), 0);
+    CHECK_CONTAINS(out, "corpus.jsonl");
+    /* of the temporary copies, site3#17's went with the motion */
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.tmp.4242 | wc -l) = 2", run), 0);
+    /* the next run refuses site3#17 and still does site3 */
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, run);
+    lfd_test_run_lfd(args, out, sizeof out);
+    char cp[2200];
+    snprintf(cp, sizeof cp, "%s/corpus.jsonl", run);
+    char *c = tb_slurp(cp);
+    CHECK(c && !strstr(c, "site3#17") && strstr(c, "\"site3\""));
+    free(c);
+    /* the record refused for its missing date goes with its person */
+    snprintf(args, sizeof args, "batch withdraw anon-0009 %s --apply", run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    c = tb_slurp(cp);
+    CHECK(c && !strstr(c, "anon-0009"));
+    free(c);
+    /* a motion that cannot be read may be anyone's: said, and exit 1 */
+    CHECK_EQ_INT(tb_sh("cd '%s'/out/h1 && m=$(ls *.lfdm | head -1) && head -c 100 \"$m\" > torn.lfdm", run), 0);
+    snprintf(args, sizeof args, "batch withdraw anon-0000 %s --apply", run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 1);
+    CHECK_CONTAINS(out, "could not be read");
+}

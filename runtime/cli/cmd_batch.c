@@ -150,7 +150,13 @@ static int run_withdraw(const lfd_cmd *cmd, int argc, char **argv)
             "left in place)%s\n",
             pos[0], w.outputs, w.outputs == 1 ? "" : "s", apply ? "removed" : "to remove (--apply)",
             w.policies, w.policies == 1 ? "y" : "ies", w.recordings, w.recordings == 1 ? "" : "s",
-            apply ? "; the run's corpus.jsonl was merged again without them" : "");
+            !apply ? "" : w.runs ? "; the runs' corpus.jsonl merged again without them" : "; no run folder met");
+    if (w.unreadable) {
+        /* whose they are is not known: they may hold the person's data */
+        fprintf(stderr, "lfd batch withdraw: %d file%s could not be read (listed 'unreadable'): they may "
+                        "hold %s's data; look at them\n", w.unreadable, w.unreadable == 1 ? "" : "s", pos[0]);
+        return LFD_EXIT_FAIL;
+    }
     return LFD_EXIT_OK;
 }
 
