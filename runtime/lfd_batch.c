@@ -1210,10 +1210,23 @@ int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_
                      b->rob[k].load_err.msg);
     char lp[4200];
     snprintf(lp, sizeof lp, "%s/shard-%d-of-%d.jsonl", p, o->shard, o->nshards);
-    b->logfd = open(lp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    b->logfd = open(lp, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644); /* read: its last byte */
     if (b->logfd < 0) {
         rc = lfd_fail(err, LFD_EIO, "%s: cannot open: %s", lp, strerror(errno));
         goto done;
+    }
+    {
+        /* a line torn by a kill mid-append is ended first: the next record
+           would be glued onto it and skipped with it by the merge (a later
+           refusal went unseen: found by review) */
+        struct stat lst;
+        char last = '\n';
+        if (fstat(b->logfd, &lst) == 0 && lst.st_size > 0 &&
+            pread(b->logfd, &last, 1, lst.st_size - 1) == 1 && last != '\n' &&
+            write(b->logfd, "\n", 1) != 1) {
+            rc = lfd_fail(err, LFD_EIO, "%s: cannot write: %s", lp, strerror(errno));
+            goto done;
+        }
     }
     if ((rc = read_withdrawn(b, err)))
         goto done;

@@ -563,3 +563,43 @@ TEST(batch_withdraw_from_a_folder_of_runs_and_odd_ids)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 1);
     CHECK_CONTAINS(out, "could not be read");
 }
+
+/* A shard log whose last line a kill tore (no newline) gets its newline
+   before the next run appends: the next record was glued onto the torn
+   line and skipped with it by the merge, so a refusal after a consent was
+   narrowed went unseen (found by review). */
+TEST(batch_run_after_a_torn_log_line_keeps_its_records)
+{
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], run[2048], out[16384], args[8192], lp[2300];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    for (int i = 0; i < 2; i++)
+        CHECK_EQ_INT(tb_recording(corpus, i, TB_GOOD, i), 0);
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, run);
+    lfd_test_run_lfd(args, out, sizeof out);
+    CHECK_CONTAINS(out, "2 done");
+    snprintf(lp, sizeof lp, "%s/logs/shard-0-of-1.jsonl", run);
+    FILE *fp = fopen(lp, "a");
+    if (fp) {
+        fputs("{\"t\":1e12,\"shard\":\"0/1\",\"cached\":false,\"wall_s\":0.5,\"ran\":[],\"rec", fp);
+        fclose(fp);
+    }
+    /* rec00's person (the first record the next run writes) narrows their
+       consent to research */
+    char side[2300], js[512];
+    snprintf(side, sizeof side, "%s/site0/rec00.bvh.prov.json", corpus);
+    snprintf(js, sizeof js, "{\"contributor_id\": \"anon-0000\", \"consent\": {\"scopes\": [\"research\"], "
+                            "\"date\": \"2025-06-01\"}}\n");
+    lfd_err e = {0};
+    CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
+    lfd_test_run_lfd(args, out, sizeof out);
+    CHECK_CONTAINS(out, "1 refused");
+    snprintf(args, sizeof args, "batch merge %s", run);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    char cp[2200];
+    snprintf(cp, sizeof cp, "%s/corpus.jsonl", run);
+    char *c = tb_slurp(cp);
+    CHECK(c && strstr(c, "anon-0000") && strstr(c, "\"status\":\"refused\""));
+    free(c);
+}
