@@ -25,6 +25,7 @@
 #include "core/lfd_motion.h"
 #include "core/lfd_prov.h"
 #include "core/lfd_sha256.h"
+#include "core/lfd_util.h"
 #include "ingest/lfd_human.h"
 #include "ingest/lfd_qa.h"
 #include "retarget/lfd_retarget.h"
@@ -957,6 +958,64 @@ static int run_robot(brun *b, bitem *bi, const lfd_human *h, brobot *R, const ch
     return rc;
 }
 
+/* A recording refused now (its consent narrowed, expired or withdrawn)
+   that was done before, under another key: its earlier outputs in this run
+   go (the records results/ROBOT/KEY12-ID8.json and the motion, check
+   report and plot each names), so no later step trains on a motion whose
+   provenance still carries the consent since taken back (found by review:
+   lfd train accepted the old motion and the policy named the person).
+   Returns how many records were retired. */
+static int retire_outputs(brun *b, const bitem *bi)
+{
+    char idh[65], suffix[16];
+    lfd_sha256_buf_hex(bi->it->id, strlen(bi->it->id), idh);
+    snprintf(suffix, sizeof suffix, "-%.8s.json", idh);
+    int n = 0;
+    for (int k = 0; k < b->nrob; k++) {
+        if (!b->rob[k].robot)
+            continue;
+        char rdir[4096];
+        path_in(b, rdir, sizeof rdir, "results/%s%s", b->rob[k].robot->name, "");
+        DIR *d = opendir(rdir);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            size_t l = strlen(e->d_name), sl = strlen(suffix);
+            if (l != 12 + sl || strcmp(e->d_name + 12, suffix))
+                continue;
+            char rp[4400];
+            snprintf(rp, sizeof rp, "%s/%s", rdir, e->d_name);
+            uint8_t *data = NULL;
+            size_t len = 0;
+            lfd_err je = {0};
+            lfd_json_doc *doc = NULL;
+            if (lfd_file_read(rp, RECORD_MAX_BYTES, &data, &len, &je) == LFD_OK &&
+                lfd_json_parse((const char *)data, len, rp, &doc, &je) == LFD_OK) {
+                static const char *keys[] = {"motion", "check_report", "plot"};
+                for (int i = 0; i < 3; i++) {
+                    const lfd_json *v = lfd_json_get(lfd_json_root(doc), keys[i]);
+                    if (!v || v->type != LFD_JSON_STR || strstr(v->str, ".."))
+                        continue;
+                    char op[4400];
+                    snprintf(op, sizeof op, "%s/%s", b->o->run_dir, v->str);
+                    unlink(op);
+                    if (i == 0 && lfd_util_has_suffix(op, ".csv")) {
+                        strncat(op, ".prov.json", sizeof op - strlen(op) - 1);
+                        unlink(op);
+                    }
+                }
+            }
+            lfd_json_free(&doc);
+            free(data);
+            if (unlink(rp) == 0)
+                n++;
+        }
+        closedir(d);
+    }
+    return n;
+}
+
 static int hash_file(const char *path, char hex[65], lfd_err *err)
 {
     return lfd_file_sha256_hex(path, hex, err);
@@ -1048,6 +1107,10 @@ static int run_item(brun *b, const lfd_batch_item *it, lfd_err *err)
 
     /* consent */
     if (!allowed) {
+        int gone = retire_outputs(b, &bi);
+        if (gone)
+            snprintf(why + strlen(why), sizeof why - strlen(why), "; its %d earlier output%s removed", gone,
+                     gone == 1 ? " was" : "s were");
         rc = emit_simple(b, &bi, NULL, "refused", "consent", kind, why, 1, lfd_now_s() - t0, "\"qa\"",
                          err);
         lfd_human_free(&h);

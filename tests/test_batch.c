@@ -602,4 +602,17 @@ TEST(batch_run_after_a_torn_log_line_keeps_its_records)
     char *c = tb_slurp(cp);
     CHECK(c && strstr(c, "anon-0000") && strstr(c, "\"status\":\"refused\""));
     free(c);
+    /* and the motion made while the consent covered training is gone with
+       its record and check report (it stayed, carrying the old consent, and
+       lfd train took it: found by review) */
+    CHECK_EQ_INT(tb_sh("test $(ls '%s'/out/h1/*.lfdm | wc -l) = 1 && test $(ls '%s'/results/h1/*.json | wc -l) = 1 "
+                       "&& test $(ls '%s'/out/h1/*.check.json | wc -l) = 1",
+                       run, run, run),
+                 0);
+    snprintf(args, sizeof args, "train %s/out/h1/*.lfdm --robot h1 --upper-body --epochs 1 -o %s/p.lfdp --allow-unchecked", run, dir);
+    lfd_test_run_lfd(args, out, sizeof out);
+    snprintf(args, sizeof args, "lineage %s/p.lfdp", dir);
+    lfd_test_run_lfd(args, out, sizeof out);
+    CHECK_CONTAINS(out, "anon-0001");
+    CHECK(strstr(out, "anon-0000") == NULL);
 }
