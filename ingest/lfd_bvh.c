@@ -667,6 +667,12 @@ int lfd_bvh_parse(lfd_bvh *b, const char *text, size_t len, const char *name,
     snprintf(b->name, sizeof b->name, "%s", name ? name : "bvh");
     if (len > LFD_BVH_MAX_BYTES)
         return lfd_fail(err, LFD_ELIMIT, "%s: larger than %zu bytes", b->name, (size_t)LFD_BVH_MAX_BYTES);
+    /* a UTF-8 byte-order mark, as Windows editors write (the CSV and JSON
+       lines readers skip it too; found by review) */
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+        text += 3;
+        len -= 3;
+    }
     lex L = {text, text + len, 1, b->name};
     int rc = parse_hierarchy(b, &L, err);
     if (rc == LFD_OK)

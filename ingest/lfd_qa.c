@@ -780,6 +780,14 @@ int lfd_qa_human_kp(const lfd_human *h, const lfd_keypoints *kp, lfd_qa_report *
         return lfd_fail(err, LFD_EARG, "%s: nothing to check", h->path);
     r->duration_s = h->nframes / h->fps;
     qa_ctx c = {.h = h, .r = r, .n = h->nframes, .off = h->first_frame, .fps = h->fps, .dt = 1 / h->fps};
+    /* what the loader warned of (an unclear up axis, fewer frames than the
+       header says, names and geometry that disagree, a preset assumed) is
+       in the report: lfd qa quiets the library's own warnings, and they went
+       unsaid (found by review: a person lying on their side passed with
+       score 100 and no word).  As info: the loader's guesses are not
+       verdicts (its left/right check also fires on rigs without end sites) */
+    for (int i = 0; i < h->nwarn && i < LFD_HUMAN_MAX_WARN; i++)
+        add_reason(r, "load", LFD_QA_INFO, 0, 0, "%s", h->warn[i]);
     /* a reference pose in frame 0 is noted and left out of the checks */
     if (h->ref_pose && !h->ref_dropped) {
         c.f0 = 1;

@@ -11,6 +11,7 @@
     (face, trunk), and distal (elbow and beyond, knee and beyond) or not.
 */
 #include "ingest/lfd_repair.h"
+#include "core/lfd_util.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -793,7 +794,10 @@ static int write_sidecar(const char *path, const lfd_keypoints *kp, lfd_err *err
             lfd_jw_int(&jw, kp->parents[j]);
         lfd_jw_arr_end(&jw);
     }
-    if (!kp->times)
+    /* a .npy holds no time column: its rate goes here whatever the input
+       had (a repaired CSV with times came out as a .npy no one could read
+       back, "the frame rate is unknown": found by review) */
+    if (!kp->times || lfd_util_has_suffix(path, ".npy"))
         lfd_jw_knum(&jw, "fps", kp->fps);
     if (kp->units[0])
         lfd_jw_kstr(&jw, "units", kp->units);

@@ -6,6 +6,7 @@
 
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
+#include "core/lfd_sha256.h"
 #include "tests/lfd_test.h"
 
 static char out[1 << 18];
@@ -105,4 +106,68 @@ TEST(ingest_cli_qa_real_mocap)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "[rate assumed");
     CHECK_CONTAINS(out, "units         m (assumed");
+}
+
+/* Found by review, each: a BVH that starts with a UTF-8 byte-order mark (as
+   Windows editors write) is read; lfd qa --repair never writes over the
+   recording itself; what the loader warns of ('Frames: N' beyond the rows
+   present) is in qa's report, where it was dropped. */
+TEST(ingest_cli_bom_repair_target_and_load_notes)
+{
+    const char *dir = lfd_test_tmpdir();
+    char args[4096], p[1200], q[1200], r[1200];
+    snprintf(p, sizeof p, "%s/walk.bvh", dir);
+    snprintf(args, sizeof args, "human synth --task walk --seconds 2 -o %s", p);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    uint8_t *data;
+    size_t len;
+    lfd_err err = {0};
+    CHECK_OK(lfd_file_read(p, 1 << 26, &data, &len, &err), &err);
+    /* the BOM */
+    snprintf(q, sizeof q, "%s/bom.bvh", dir);
+    uint8_t *b = malloc(len + 3);
+    if (b) {
+        memcpy(b, "\xEF\xBB\xBF", 3);
+        memcpy(b + 3, data, len);
+        CHECK_OK(lfd_file_write_atomic(q, b, len + 3, &err), &err);
+        free(b);
+    }
+    snprintf(args, sizeof args, "human info %s", q);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    /* 'Frames:' promising more rows than there are: said in the report */
+    char *txt = malloc(len + 64);
+    if (txt) {
+        memcpy(txt, data, len);
+        txt[len] = '\0';
+        char *fr = strstr(txt, "Frames:");
+        if (fr) {
+            int nf = atoi(fr + 7);
+            char *eol = strchr(fr, '\n');
+            char head[64];
+            snprintf(head, sizeof head, "Frames: %d", nf + 50);
+            snprintf(r, sizeof r, "%s/more.bvh", dir);
+            FILE *fp = fopen(r, "w");
+            if (fp && eol) {
+                fwrite(txt, 1, (size_t)(fr - txt), fp);
+                fputs(head, fp);
+                fputs(eol, fp);
+                fclose(fp);
+                snprintf(args, sizeof args, "qa %s", r);
+                lfd_test_run_lfd(args, out, sizeof out);
+                CHECK_CONTAINS(out, "info   load");
+                CHECK_CONTAINS(out, "but the file has");
+            } else if (fp)
+                fclose(fp);
+        }
+        free(txt);
+    }
+    free(data);
+    /* qa --repair onto the recording itself is refused, the file untouched */
+    char sha0[65], sha1[65];
+    CHECK_OK(lfd_file_sha256_hex(p, sha0, &err), &err);
+    snprintf(args, sizeof args, "qa %s --repair -o %s/./walk.bvh", p, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "walk.bvh");
+    CHECK_OK(lfd_file_sha256_hex(p, sha1, &err), &err);
+    CHECK_STR(sha1, sha0);
 }

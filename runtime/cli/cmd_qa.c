@@ -270,6 +270,17 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
         if (repair) {
             char op[4096];
             rc = out_path(out, files.n, files.v[i], op, sizeof op, &err);
+            /* the repaired file is never the recording itself (nor its
+               sidecar): -o IN, or a folder given as its own output, replaced
+               the raw data (found by review) */
+            if (rc == LFD_OK) {
+                char side[4200];
+                snprintf(side, sizeof side, "%s.json", files.v[i]);
+                if (lfd_cli_same_path(op, files.v[i]) || lfd_cli_same_path(op, side))
+                    rc = lfd_fail(&err, LFD_EARG, "%s: the repaired file would replace the recording "
+                                                  "(give -o another file or folder; nothing was written)",
+                                  op);
+            }
             if (rc == LFD_OK)
                 rc = lfd_qa_file_repair(files.v[i], &ho, op, r, &err);
             if (rc == LFD_OK && r->loaded && !r->repaired_to[0] && is_bvh(files.v[i]) &&
