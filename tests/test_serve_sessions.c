@@ -252,6 +252,30 @@ TEST(serve_full_table_ends_the_least_recently_active_session)
     lfd_policy_free(&g_ref);
 }
 
+/* CURVE keys under dir: the server's in dir/KEYS (its public key into spub)
+   and two clients' (a, b) allowed in dir/KEYS/clients; keys gets dir/KEYS.
+   0 on success. */
+static int curve_keys(const char *dir, const char *sub, const char *a, const char *b, char *keys,
+                      size_t nkeys, char spub[41], char apub[41], char asec[41], char bpub[41],
+                      char bsec[41])
+{
+    lfd_err err = {0};
+    char cdir[1100], path[1200], cmd[2600];
+    snprintf(keys, nkeys, "%s/%s", dir, sub);
+    snprintf(cdir, sizeof cdir, "%s/clients", keys);
+    if (lfd_keys_generate(keys, "server", spub, &err) || lfd_keys_generate(dir, a, NULL, &err) ||
+        lfd_keys_generate(dir, b, NULL, &err))
+        return -1;
+    snprintf(path, sizeof path, "%s/%s.key", dir, a);
+    if (lfd_keys_read(path, apub, asec, &err))
+        return -1;
+    snprintf(path, sizeof path, "%s/%s.key", dir, b);
+    if (lfd_keys_read(path, bpub, bsec, &err) || lfd_mkdir_p(cdir, &err))
+        return -1;
+    snprintf(cmd, sizeof cmd, "cp '%s/%s.pub' '%s/%s.pub' '%s/'", dir, a, dir, b, cdir);
+    return system(cmd);
+}
+
 /* Under CURVE one client key holds at most max_sessions_per_key sessions:
    a key that opens more ends its own least recently active session, never
    another key's. */
@@ -261,20 +285,8 @@ TEST(serve_curve_caps_sessions_per_client_key)
         SKIP("libzmq without CURVE");
     lfd_err err = {0};
     const char *dir = lfd_test_tmpdir();
-    char keys[1100], cdir[1100], path[1200], cmd[2600];
-    snprintf(keys, sizeof keys, "%s/keys", dir);
-    snprintf(cdir, sizeof cdir, "%s/keys/clients", dir);
-    char spub[41], apub[41], asec[41], bpub[41], bsec[41];
-    CHECK_OK(lfd_keys_generate(keys, "server", spub, &err), &err);
-    CHECK_OK(lfd_keys_generate(dir, "fleet", NULL, &err), &err);
-    CHECK_OK(lfd_keys_generate(dir, "ctl", NULL, &err), &err);
-    snprintf(path, sizeof path, "%s/fleet.key", dir);
-    CHECK_OK(lfd_keys_read(path, apub, asec, &err), &err);
-    snprintf(path, sizeof path, "%s/ctl.key", dir);
-    CHECK_OK(lfd_keys_read(path, bpub, bsec, &err), &err);
-    CHECK_OK(lfd_mkdir_p(cdir, &err), &err);
-    snprintf(cmd, sizeof cmd, "cp '%s/fleet.pub' '%s/ctl.pub' '%s/'", dir, dir, cdir);
-    CHECK_EQ_INT(system(cmd), 0);
+    char keys[1100], spub[41], apub[41], asec[41], bpub[41], bsec[41];
+    CHECK_EQ_INT(curve_keys(dir, "keys", "fleet", "ctl", keys, sizeof keys, spub, apub, asec, bpub, bsec), 0);
     g_ref = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
     lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
     lfd_server_config cfg;
@@ -334,20 +346,9 @@ TEST(serve_curve_removed_key_ends_its_sessions)
         SKIP("libzmq without CURVE");
     lfd_err err = {0};
     const char *dir = lfd_test_tmpdir();
-    char keys[1100], cdir[1100], path[1200], cmd[2600];
-    snprintf(keys, sizeof keys, "%s/keys", dir);
-    snprintf(cdir, sizeof cdir, "%s/keys/clients", dir);
-    char spub[41], apub[41], asec[41], bpub[41], bsec[41];
-    CHECK_OK(lfd_keys_generate(keys, "server", spub, &err), &err);
-    CHECK_OK(lfd_keys_generate(dir, "gone", NULL, &err), &err);
-    CHECK_OK(lfd_keys_generate(dir, "stays", NULL, &err), &err);
-    snprintf(path, sizeof path, "%s/gone.key", dir);
-    CHECK_OK(lfd_keys_read(path, apub, asec, &err), &err);
-    snprintf(path, sizeof path, "%s/stays.key", dir);
-    CHECK_OK(lfd_keys_read(path, bpub, bsec, &err), &err);
-    CHECK_OK(lfd_mkdir_p(cdir, &err), &err);
-    snprintf(cmd, sizeof cmd, "cp '%s/gone.pub' '%s/stays.pub' '%s/'", dir, dir, cdir);
-    CHECK_EQ_INT(system(cmd), 0);
+    char keys[1100], cdir[1200], path[1300], spub[41], apub[41], asec[41], bpub[41], bsec[41];
+    CHECK_EQ_INT(curve_keys(dir, "keys", "gone", "stays", keys, sizeof keys, spub, apub, asec, bpub, bsec), 0);
+    snprintf(cdir, sizeof cdir, "%s/clients", keys);
     g_ref = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
     lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
     lfd_server_config cfg;
@@ -439,20 +440,8 @@ TEST(serve_curve_session_belongs_to_its_client_key)
         SKIP("libzmq without CURVE");
     lfd_err err = {0};
     const char *dir = lfd_test_tmpdir();
-    char keys[1100], cdir[1100], path[1200], cmd[2600];
-    snprintf(keys, sizeof keys, "%s/rkeys", dir);
-    snprintf(cdir, sizeof cdir, "%s/rkeys/clients", dir);
-    char spub[41], apub[41], asec[41], bpub[41], bsec[41];
-    CHECK_OK(lfd_keys_generate(keys, "server", spub, &err), &err);
-    CHECK_OK(lfd_keys_generate(dir, "left", NULL, &err), &err);
-    CHECK_OK(lfd_keys_generate(dir, "other", NULL, &err), &err);
-    snprintf(path, sizeof path, "%s/left.key", dir);
-    CHECK_OK(lfd_keys_read(path, apub, asec, &err), &err);
-    snprintf(path, sizeof path, "%s/other.key", dir);
-    CHECK_OK(lfd_keys_read(path, bpub, bsec, &err), &err);
-    CHECK_OK(lfd_mkdir_p(cdir, &err), &err);
-    snprintf(cmd, sizeof cmd, "cp '%s/left.pub' '%s/other.pub' '%s/'", dir, dir, cdir);
-    CHECK_EQ_INT(system(cmd), 0);
+    char keys[1100], spub[41], apub[41], asec[41], bpub[41], bsec[41];
+    CHECK_EQ_INT(curve_keys(dir, "rkeys", "left", "other", keys, sizeof keys, spub, apub, asec, bpub, bsec), 0);
     lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
     lfd_server_config cfg;
     lfd_server_config_init(&cfg);
