@@ -476,6 +476,8 @@ int lfd_npy_parse(const uint8_t *buf, size_t len, const char *name, lfd_npy *npy
                         return lfd_fail(err, LFD_ELIMIT, "%s: byte %zu: shape entry overflows", name, hoff + i);
                     v = v * 10 + (uint64_t)(h[i++] - '0');
                 }
+                if (i < hlen && h[i] == 'L')
+                    i++; /* Python 2's long literal: (400L, 53L, 3L) (found by review) */
                 if (npy->ndim >= 8)
                     return lfd_fail(err, LFD_ELIMIT, "%s: byte %zu: more than 8 dimensions", name, hoff + i);
                 npy->shape[npy->ndim++] = v;

@@ -165,6 +165,19 @@ TEST(ingest_kp_bad_npy_files)
             lfd_test_fail_at(__FILE__, __LINE__, "case %zu: rc %d, '%s'", i, rc, err.msg);
         CHECK_CONTAINS(err.msg, "b.npy: byte ");
     }
+    /* Python 2 wrote its shapes as longs: (2L, 2L, 3L) reads as (2, 2, 3)
+       (it was "bad 'shape' entry": found by review) */
+    {
+        memcpy(c, data, len);
+        char *s2 = strstr((char *)c + 10, "(2, 2, 3), ");
+        CHECK(s2 != NULL);
+        if (s2) {
+            memcpy(s2, "(2L,2L,3L),", 11);
+            lfd_npy npy2;
+            CHECK_OK(lfd_npy_parse(c, len, "p2.npy", &npy2, &err), &err);
+            CHECK(npy2.ndim == 3 && npy2.shape[0] == 2 && npy2.shape[1] == 2 && npy2.shape[2] == 3);
+        }
+    }
     /* a (T, J) array is not keypoints */
     CHECK_OK(lfd_file_write_atomic(tmp_path(1, "flat.npy"), data, len, &err), &err);
     memcpy(c, data, len);
