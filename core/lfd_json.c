@@ -489,6 +489,16 @@ static int parse_value(parser *ps, lfd_json *v, int depth)
         ps->s = p;
         return LFD_OK;
     }
+    /* Python's json.dumps writes these for a float it cannot say in JSON:
+       name them (found by review: "unexpected character" left the reader
+       guessing) */
+    static const char *const py[] = {"NaN", "Infinity", "-Infinity"};
+    for (int i = 0; i < 3; i++)
+        if ((size_t)(ps->end - ps->s) >= strlen(py[i]) && !memcmp(ps->s, py[i], strlen(py[i])))
+            return perr(ps, i ? "Infinity is not JSON (Python's json.dumps writes it: use "
+                                "allow_nan=False, or write null)"
+                              : "NaN is not JSON (Python's json.dumps writes it: write null for a "
+                                "missing value)");
     return perr(ps, "unexpected character");
 }
 

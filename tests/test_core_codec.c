@@ -450,6 +450,21 @@ TEST(json_parse_and_errors)
     CHECK_CONTAINS(err.msg, "too deep");
 }
 
+/* Python's NaN / Infinity literals are named in the parse error (found by
+   review: "unexpected character" left a JSON lines user guessing) */
+TEST(json_parse_names_python_nan)
+{
+    lfd_json_doc *doc = NULL;
+    lfd_err err = {0};
+    const char *t = "{\"x\": [1.0, NaN]}";
+    CHECK(lfd_json_parse(t, strlen(t), "k.jsonl", &doc, &err) != LFD_OK);
+    CHECK_CONTAINS(err.msg, "NaN is not JSON");
+    CHECK_CONTAINS(err.msg, "k.jsonl:1:");
+    const char *u = "[Infinity]";
+    CHECK(lfd_json_parse(u, strlen(u), "k", &doc, &err) != LFD_OK);
+    CHECK_CONTAINS(err.msg, "Infinity is not JSON");
+}
+
 TEST(json_writer_escapes_and_nests)
 {
     lfd_buf b;
