@@ -271,6 +271,10 @@ static void run_job(pool *p, job *j)
     j->rc = lfd_retarget_human(p->robot, &h, &p->opts, &m, &j->rep, &j->err);
     if (j->rc == LFD_OK)
         j->rc = check_figures(p->robot, &m, LFD_CHECK_DEFAULT, j, &j->err);
+    /* the error names the recording (a numerical failure deep in a step
+       read "dynamics filter: singular system" with no file: found by review) */
+    if (j->rc && !strstr(j->err.msg, j->in))
+        lfd_err_prefix(&j->err, "%s", j->in);
     /* which slow-down the actuators would need (always said; applied with --time-scale auto) */
     if (j->rc == LFD_OK && !p->opts.upper_body) {
         j->time_scale_needed = j->torque_ratio <= 1 ? 1 : 0;
