@@ -552,7 +552,15 @@ int lfd_motion_parse_csv(lfd_motion *m, const char *text_in, size_t len, const c
         else
             snprintf(m->joint_names[j], LFD_NAME_MAX, "joint_%d", j);
     }
-    /* pass 2: parse */
+    /* pass 2: parse.  A header row's joint names, where the robot's are
+       known, say which column holds which joint (they are matched by name;
+       an unknown or repeated name is refused), and the root's quaternion
+       columns must be x, y, z, w in that order (found by review: the header
+       was skipped, so swapped joint columns and a w-first quaternion were
+       read in silently, the robot upside down) */
+    int colmap[LFD_MOTION_MAX_JOINTS];
+    for (int j = 0; j < nj; j++)
+        colmap[j] = j;
     int f = 0;
     lineno = 0;
     for (char *line = text; line && *line;) {
@@ -564,9 +572,41 @@ int lfd_motion_parse_csv(lfd_motion *m, const char *text_in, size_t len, const c
         if (*t) {
             int nf = split_fields(t, fields, MAXF);
             if (lineno == header_line) {
+                static const char axes[4] = {'x', 'y', 'z', 'w'};
+                for (int c = 3; c < root; c++) {
+                    const char *h = trim(fields[c]);
+                    size_t hl = strlen(h);
+                    char last = hl ? (char)(h[hl - 1] | 0x20) : 0;
+                    if (last != axes[c - 3] && last >= 'w' && last <= 'z') {
+                        rc = lfd_fail(err, LFD_EPARSE,
+                                      "%s:%d: column %d '%s': the root's quaternion columns must be "
+                                      "x, y, z, w in that order (%s)",
+                                      path, lineno, c + 1, h, "root_qx,root_qy,root_qz,root_qw");
+                        lfd_motion_free(m);
+                        goto done;
+                    }
+                }
                 if (!opts->njoint_names)
                     for (int j = 0; j < nj; j++)
                         snprintf(m->joint_names[j], LFD_NAME_MAX, "%s", trim(fields[root + j]));
+                else {
+                    int seen[LFD_MOTION_MAX_JOINTS] = {0};
+                    for (int c = 0; c < nj; c++) {
+                        const char *h = trim(fields[root + c]);
+                        int j = 0;
+                        while (j < nj && strcmp(opts->joint_names[j], h))
+                            j++;
+                        if (j == nj || seen[j]) {
+                            rc = lfd_fail(err, LFD_EMISMATCH,
+                                          "%s:%d: column %d '%s' %s", path, lineno, root + c + 1, h,
+                                          j == nj ? "names no joint of the robot" : "names a joint a column before it named");
+                            lfd_motion_free(m);
+                            goto done;
+                        }
+                        seen[j] = 1;
+                        colmap[j] = c;
+                    }
+                }
             } else {
                 double *q = lfd_motion_frame(m, f);
                 double row[MAXF];
@@ -583,7 +623,8 @@ int lfd_motion_parse_csv(lfd_motion *m, const char *text_in, size_t len, const c
                     memcpy(q, row, 3 * sizeof(double));
                     lfd_quat_from_xyzw(q + 3, row + 3);
                 }
-                memcpy(q + root, row + root, (size_t)nj * sizeof(double));
+                for (int j = 0; j < nj; j++)
+                    q[root + j] = row[root + colmap[j]];
                 f++;
             }
         }

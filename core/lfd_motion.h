@@ -99,7 +99,10 @@ typedef struct lfd_csv_opts {
 /* Writes the CSV layout; with header != 0 a first row names the columns. */
 int lfd_motion_write_csv(const lfd_motion *m, const char *path, int header, lfd_err *err);
 /* Reads the CSV layout (a header row, if present, is recognised and its
-   joint names used when opts gives none).  Ownership as lfd_motion_read:
+   joint names used when opts gives none; when opts gives them, the header's
+   names say which column holds which joint, and an unknown or repeated name
+   is refused; the root's quaternion columns must be x, y, z, w in that
+   order).  Ownership as lfd_motion_read:
    *m owns its arrays (lfd_motion_free), empty on failure. */
 int lfd_motion_read_csv(lfd_motion *m, const char *path, const lfd_csv_opts *opts, lfd_err *err);
 /* The same from text in memory (len bytes); name is used in errors. */

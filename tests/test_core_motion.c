@@ -321,3 +321,37 @@ TEST(atomic_write_survives_kill_at_any_point)
     lfd_motion_free(&a);
     lfd_motion_free(&b);
 }
+
+/* A CSV header row, where the robot's joint names are known, says which
+   column holds which joint, and the root's quaternion must be x, y, z, w
+   (found by review: the header was skipped, so swapped joint columns and a
+   w-first quaternion were read in silently). */
+TEST(motion_csv_header_orders_the_joints)
+{
+    const char *dir = lfd_test_tmpdir();
+    char p[1100], q[1100];
+    snprintf(p, sizeof p, "%s/swapped.csv", dir);
+    snprintf(q, sizeof q, "%s/wfirst.csv", dir);
+    const char *a = "root_x,root_y,root_z,root_qx,root_qy,root_qz,root_qw,knee,hip\n"
+                    "0,0,1,0,0,0,1,0.9,0.1\n0,0,1,0,0,0,1,0.8,0.2\n";
+    const char *b = "root_x,root_y,root_z,root_qw,root_qx,root_qy,root_qz,hip,knee\n"
+                    "0,0,1,1,0,0,0,0.1,0.9\n";
+    lfd_err err = {0};
+    CHECK_OK(lfd_file_write_atomic(p, a, strlen(a), &err), &err);
+    CHECK_OK(lfd_file_write_atomic(q, b, strlen(b), &err), &err);
+    static const char names[2][LFD_NAME_MAX] = {"hip", "knee"};
+    lfd_csv_opts o = {.fps = 30, .floating = 1, .njoint_names = 2, .joint_names = names};
+    lfd_motion m;
+    CHECK_OK(lfd_motion_read_csv(&m, p, &o, &err), &err);
+    if (m.nframes == 2) {
+        CHECK_NEAR(lfd_motion_frame(&m, 0)[7], 0.1, 1e-12); /* hip */
+        CHECK_NEAR(lfd_motion_frame(&m, 0)[8], 0.9, 1e-12); /* knee */
+        lfd_motion_free(&m);
+    }
+    CHECK(lfd_motion_read_csv(&m, q, &o, &err) == LFD_EPARSE);
+    CHECK_CONTAINS(err.msg, "x, y, z, w in that order");
+    static const char other[2][LFD_NAME_MAX] = {"hip", "ankle"};
+    o.joint_names = other;
+    CHECK(lfd_motion_read_csv(&m, p, &o, &err) == LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "column 8 'knee' names no joint of the robot");
+}
