@@ -352,6 +352,13 @@ static int build_leg(const init_ctx *c, int pelvis, int end, int side, limb *L, 
     }
     if (foot < 0)
         foot = L->n - 1;
+    /* no body past the knee: the shin would be taken for the foot and its
+       origin for the ankle (found by review: a humanoid without feet was
+       drafted with feet on its shins) */
+    if (foot <= knee)
+        return lfd_fail(err, LFD_EUNSUPPORTED, "%s: not a humanoid lfd can stand: the %s leg has no foot "
+                                               "below the knee '%s' (no body past it reaches the floor)",
+                        c->path, sn, bname(m, L->ch[knee]));
     for (int k = 0; k < nj; k++)
         if (jb[k] > knee && jb[k] <= foot)
             ankj[na++] = js[k];

@@ -328,6 +328,9 @@ TEST(robots_init_not_a_humanoid)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
     CHECK_CONTAINS(out, "not a humanoid");
     CHECK_CONTAINS(out, "quad.xml");
+    /* its legs end at the shins: no foot, said so (a humanoid without feet
+       was drafted with feet on its shins: found by review) */
+    CHECK_CONTAINS(out, "has no foot below the knee");
     fprintf(stderr, "%s", out);
     snprintf(args, sizeof args, "%s/quad.robot", dir);
     CHECK(!lfd_file_exists(args));
