@@ -267,11 +267,15 @@ int lfd_lineage_add_input(lfd_prov *out, const char *kind, const char *name,
     if (rc)
         return rc;
     /* contributors: out's own and listed ones, plus everything the input used
-       (static: the lists are large; lineage is built on one thread at a time) */
-    static char ids[LFD_LINEAGE_MAX_CONTRIB][LFD_CONTRIB_MAX];
+       (on the heap: lfd retarget --jobs builds lineage on several threads at
+       once, and the static lists these were mixed one file's contributors
+       into another's: found by review) */
+    char (*ids)[LFD_CONTRIB_MAX] = malloc(2 * (size_t)LFD_LINEAGE_MAX_CONTRIB * sizeof *ids);
+    if (!ids)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory for the contributor list");
+    char (*in_ids)[LFD_CONTRIB_MAX] = ids + LFD_LINEAGE_MAX_CONTRIB;
     int n = lfd_lineage_contributors(out, ids, LFD_LINEAGE_MAX_CONTRIB);
     if (in_prov) {
-        static char in_ids[LFD_LINEAGE_MAX_CONTRIB][LFD_CONTRIB_MAX];
         int m = lfd_lineage_contributors(in_prov, in_ids, LFD_LINEAGE_MAX_CONTRIB);
         for (int i = 0; i < m; i++)
             n = add_id(ids, n, LFD_LINEAGE_MAX_CONTRIB, in_ids[i]);
@@ -281,6 +285,7 @@ int lfd_lineage_add_input(lfd_prov *out, const char *kind, const char *name,
     msgpack_pack_array(&pk, (size_t)n);
     for (int i = 0; i < n; i++)
         lfd_mp_pack_cstr(&pk, ids[i]);
+    free(ids);
     rc = lfd_buf_ok(&b) ? lfd_prov_set_raw(out, "contributors", b.data, b.len, err)
                         : lfd_fail(err, LFD_ELIMIT, "contributor list larger than its cap");
     lfd_buf_free(&b);

@@ -416,3 +416,57 @@ TEST(lineage_names_a_sidecar_that_is_no_provenance)
     CHECK_CONTAINS(out, "nesting deeper");
 }
 
+
+/* lfd retarget --jobs builds each motion's lineage on its own thread: each
+   motion lists its own input's contributors and no one else's (the lists
+   were built in static arrays, and with long contributor lists one file's
+   people were written into another's provenance: found by review). */
+TEST(lineage_retarget_jobs_keep_each_files_contributors)
+{
+    const char *dir = lfd_test_tmpdir();
+    char args[4096], out[8192], p[1200];
+    const int nf = 12, nc = 2000;
+    char *js = malloc((size_t)nc * 24 + 512), files[8192] = "";
+    if (!js)
+        return;
+    for (int i = 0; i < nf; i++) {
+        snprintf(p, sizeof p, "%s/c%d.bvh", dir, i);
+        snprintf(args, sizeof args, "human synth --task stand --seconds 0.5 --fps 30 -o %s", p);
+        CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+        size_t l = (size_t)sprintf(js, "{\"contributor_id\": \"p%d\", \"consent\": {\"scopes\": "
+                                       "[\"robot-training\"], \"date\": \"2025-06-01\"}, \"contributors\": [",
+                                   i);
+        for (int k = 0; k < nc; k++)
+            l += (size_t)sprintf(js + l, "%s\"p%d-%d\"", k ? "," : "", i, k);
+        sprintf(js + l, "]}\n");
+        char side[1300];
+        snprintf(side, sizeof side, "%s.prov.json", p);
+        lfd_err e = {0};
+        CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
+        snprintf(files + strlen(files), sizeof files - strlen(files), " %s", p);
+    }
+    free(js);
+    char rargs[9000];
+    snprintf(rargs, sizeof rargs, "retarget%s --robot g1 --jobs 12 --no-zmp-filter -o %s/out", files, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(rargs, out, sizeof out), 0);
+    char(*ids)[LFD_CONTRIB_MAX] = malloc(LFD_LINEAGE_MAX_CONTRIB * sizeof *ids);
+    for (int i = 0; ids && i < nf; i++) {
+        snprintf(p, sizeof p, "%s/out/c%d.g1.lfdm", dir, i);
+        lfd_motion m;
+        lfd_err e = {0};
+        if (lfd_motion_read(&m, p, &e) != LFD_OK) {
+            lfd_test_fail_at(__FILE__, __LINE__, "%s", e.msg);
+            continue;
+        }
+        int n = lfd_lineage_contributors(&m.prov, ids, LFD_LINEAGE_MAX_CONTRIB), foreign = 0;
+        char mine[16];
+        snprintf(mine, sizeof mine, "p%d", i);
+        size_t ml = strlen(mine);
+        for (int k = 0; k < n; k++) /* "pI" or "pI-K" */
+            foreign += strncmp(ids[k], mine, ml) || (ids[k][ml] != '\0' && ids[k][ml] != '-');
+        CHECK_EQ_INT(foreign, 0);
+        CHECK(n == nc + 1);
+        lfd_motion_free(&m);
+    }
+    free(ids);
+}
