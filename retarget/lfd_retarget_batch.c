@@ -56,7 +56,20 @@ static int write_provenance(const lfd_robot *r, const lfd_human *h, const lfd_re
                                  (int)(sizeof IDENTIFYING_KEYS / sizeof IDENTIFYING_KEYS[0]), NULL, err)))
         return rc;
     const char *base = strrchr(h->path, '/') ? strrchr(h->path, '/') + 1 : h->path;
-    if ((rc = lfd_lineage_add_input(out, "human", base, h->sha256, &h->prov, err)))
+    /* the input's own lineage goes under its "human" entry, once (the copy
+       above brought it to the top as well), and from the provenance the
+       identifying keys were dropped from (the nested copy kept gps and
+       height_m: found by review) */
+    lfd_prov_remove(out, "lineage");
+    lfd_prov in;
+    lfd_prov_init(&in);
+    if ((rc = lfd_prov_copy(&in, &h->prov, err)) == LFD_OK && !o->keep_measurements)
+        rc = lfd_prov_drop_keys(&in, IDENTIFYING_KEYS,
+                                (int)(sizeof IDENTIFYING_KEYS / sizeof IDENTIFYING_KEYS[0]), NULL, err);
+    if (rc == LFD_OK)
+        rc = lfd_lineage_add_input(out, "human", base, h->sha256, &in, err);
+    lfd_prov_free(&in);
+    if (rc)
         return rc;
     /* the settings and the quality report, as one map under "retarget" */
     lfd_buf b;

@@ -470,3 +470,34 @@ TEST(lineage_retarget_jobs_keep_each_files_contributors)
     }
     free(ids);
 }
+
+/* The identifying keys of a recording's provenance (docs/lineage.md) go at
+   any depth, also from the input's own lineage nested in the motion's, and
+   that lineage stands once, under the motion's "human" entry (found by
+   review: the nested copy kept gps and height_m, and the input's lineage
+   was listed at the top as well). */
+TEST(lineage_retarget_drops_identifying_keys_in_nested_lineage)
+{
+    const char *dir = lfd_test_tmpdir();
+    char args[4096], out[65536], p[1200], side[1300];
+    snprintf(p, sizeof p, "%s/priv.bvh", dir);
+    snprintf(args, sizeof args, "human synth --task stand --seconds 0.5 --fps 30 -o %s", p);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    const char *js = "{\"contributor_id\": \"anon-7\", \"consent\": {\"scopes\": [\"robot-training\"], "
+                     "\"date\": \"2025-06-01\"}, \"height_m\": 1.81, "
+                     "\"lineage\": [{\"kind\": \"video\", \"name\": \"cap.mp4\", \"sha256\": \"00\", "
+                     "\"contributor_id\": \"anon-7\", \"gps\": [48.1, 11.6], \"height_m\": 1.81}]}\n";
+    snprintf(side, sizeof side, "%s.prov.json", p);
+    lfd_err e = {0};
+    CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
+    snprintf(args, sizeof args, "retarget %s --robot g1 --no-zmp-filter -o %s/priv.lfdm", p, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    setenv("LFD_LOG", "error", 1);
+    snprintf(args, sizeof args, "motion info %s/priv.lfdm --json", dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    unsetenv("LFD_LOG");
+    CHECK(strstr(out, "gps") == NULL);
+    CHECK(strstr(out, "\"height_m\"") == NULL);
+    const char *a = strstr(out, "cap.mp4");
+    CHECK(a && !strstr(a + 1, "cap.mp4")); /* once */
+}
