@@ -97,6 +97,9 @@ typedef struct lfd_retarget_opts {
                               LFD_RETARGET_SMOOTH_HZ), then the hard bounds again; 0: off */
     int no_contacts;       /* 1: do not pin feet during contact */
     int keep_measurements; /* 1: keep body measurements and capture location */
+    double time_scale;     /* the human was given played this many times slower (0 or 1: as
+                              recorded): the provenance says so and names the recording's
+                              own rate (lfd retarget --time-scale) */
     int no_clearance;      /* 1: do not keep the arms clear of the body (IK clearance pairs) */
     int first_starts;      /* starts tried on the first frame (1..3, default 3) */
     int max_iters;         /* IK iterations per frame (default 8) */

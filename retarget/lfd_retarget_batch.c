@@ -81,7 +81,12 @@ static int write_provenance(const lfd_robot *r, const lfd_human *h, const lfd_re
     lfd_jw_kstr(&jw, "source", base);
     lfd_jw_kstr(&jw, "source_format", h->format);
     lfd_jw_kstr(&jw, "source_rig", h->rig);
-    lfd_jw_knum(&jw, "source_fps", h->fps);
+    /* the recording's own rate, and the slow-down it was played at (found by
+       review: a 120 Hz clip slowed 2x read source_fps 60 and said nothing) */
+    double ts = o->time_scale > 0 ? o->time_scale : 1;
+    lfd_jw_knum(&jw, "source_fps", h->fps * ts);
+    if (ts != 1)
+        lfd_jw_knum(&jw, "time_scale", ts);
     lfd_jw_kbool(&jw, "upper_body", o->upper_body);
     lfd_jw_knum(&jw, "smooth_hz", o->smooth_hz);
     if (o->swing_clear_m > 0) /* the swing clearance, when on (the default) */

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lfd_buf.h"
+#include "core/lfd_json.h"
+#include "core/lfd_prov.h"
 #include "ingest/lfd_synth.h"
 #include "retarget/lfd_retarget.h"
 #include "robots/lfd_robot.h"
@@ -291,6 +294,24 @@ TEST(retarget_time_scale_auto_slows_by_the_factor_it_reports)
         return;
     fprintf(stderr, "fast walk on g1: slowed %.2fx, %d -> %d frames\n", need, ma.nframes, ms.nframes);
     CHECK(fabs(ms.nframes - need * ma.nframes) <= 2);
+    /* the provenance names the recording's own rate and the slow-down (it
+       said the slowed rate as the source's, and no slow-down: found by
+       review) */
+    {
+        char pj[1 << 16];
+        lfd_buf pb;
+        lfd_buf_init_fixed(&pb, (uint8_t *)pj, sizeof pj - 1);
+        lfd_jw jw;
+        lfd_jw_init_buf(&jw, &pb, 0);
+        CHECK_OK(lfd_prov_to_json(&ms.prov, &jw, &err), &err);
+        lfd_jw_finish(&jw);
+        pj[pb.len < sizeof pj ? pb.len : sizeof pj - 1] = '\0';
+        char want[64];
+        snprintf(want, sizeof want, "\"time_scale\":%g", need);
+        CHECK_CONTAINS(pj, want);
+        const char *sf = strstr(pj, "\"source_fps\":");
+        CHECK(sf && fabs(atof(sf + 13) - 300) < 0.01); /* 120 Hz played 2.5x as fast */
+    }
     CHECK_EQ_INT(ms1.nframes, ms.nframes);
     CHECK(ms1.nframes == ms.nframes && ms1.nq == ms.nq &&
           !memcmp(ms1.qpos, ms.qpos, (size_t)ms.nframes * (size_t)ms.nq * sizeof(double)));

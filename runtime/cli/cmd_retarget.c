@@ -100,6 +100,7 @@ static int retarget_scaled(pool *p, const lfd_human *h, double s, lfd_motion *m,
     if (!(o.fps > 0))
         o.fps = h->fps;
     o.progress = 0;
+    o.time_scale = s;
     return lfd_retarget_human(p->robot, &hs, &o, m, rep, err);
 }
 
