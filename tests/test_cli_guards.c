@@ -377,3 +377,31 @@ TEST(cli_guards_check_fix_without_changes_writes_the_motion_unchanged)
     lfd_motion_free(&a);
     lfd_motion_free(&b);
 }
+
+/* lfd retarget: --time-scale auto with --upper-body is refused (no slow-down
+   is probed there: the option did nothing, and the report said "the
+   torques do not fit slowed down up to 2x" whatever they were), and with
+   several inputs the table gives each file's check verdict (a failing check
+   was printed nowhere).  Found by review. */
+TEST(cli_guards_retarget_upper_body_time_scale_and_the_check_column)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024], b2[1100];
+    make_inputs(dir, bvh, lfdm);
+    CHECK_EQ_INT(g_run("retarget %s --robot g1 --upper-body --time-scale auto -o %s/u.lfdm", bvh, dir), 2);
+    CHECK_CONTAINS(out, "--upper-body");
+    CHECK_EQ_INT(g_run("retarget %s --robot g1 --upper-body -o %s/u.lfdm", bvh, dir), 0);
+    CHECK(strstr(out, "do not fit slowed down") == NULL);
+    snprintf(b2, sizeof b2, "%s/stand2.bvh", dir);
+    CHECK_EQ_INT(g_run("human synth --task wipe --seconds 2 -o %s", b2), 0);
+    CHECK_EQ_INT(g_run("retarget %s %s --robot g1 -o %s/multi", bvh, b2, dir), 0);
+    CHECK_CONTAINS(out, "  check\n");
+    /* the row of each file ends with its verdict */
+    const char *row = strstr(out, "\nstand.bvh "), *eol = row ? strchr(row + 1, '\n') : NULL;
+    CHECK(row && eol);
+    if (row && eol) {
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(eol - row - 1), row + 1);
+        CHECK(strstr(line, "  pass") || strstr(line, "  warn") || strstr(line, "  fail"));
+    }
+}
