@@ -317,12 +317,20 @@ int lfd_robot_desc_parse(raw_desc *rd, char *text, lfd_err *err)
             if ((rc = copy_name(rd->name, tok[1], rd, line, "robot", err)))
                 return rc;
         } else if (!strcmp(w, "mjcf")) {
-            if (ntok != 2)
-                return lfd_fail(err, LFD_EPARSE, "%s:%d: 'mjcf' needs one path (no spaces)",
-                                rd->path, line);
-            if (strlen(tok[1]) >= sizeof rd->mjcf)
+            /* the rest of the line, as written: a path may hold spaces (lfd
+               robot init drafted "my robot.xml" into a description that did
+               not load: found by review) */
+            const char *s = strstr(raw_rest, "mjcf") + 4;
+            while (*s == ' ' || *s == '\t')
+                s++;
+            size_t n = strlen(s);
+            while (n && isspace((unsigned char)s[n - 1]))
+                n--;
+            if (n == 0)
+                return lfd_fail(err, LFD_EPARSE, "%s:%d: 'mjcf' needs a path", rd->path, line);
+            if (n >= sizeof rd->mjcf)
                 return lfd_fail(err, LFD_ELIMIT, "%s:%d: mjcf path too long", rd->path, line);
-            snprintf(rd->mjcf, sizeof rd->mjcf, "%s", tok[1]);
+            snprintf(rd->mjcf, sizeof rd->mjcf, "%.*s", (int)n, s);
             rd->mjcf_line = line;
         } else if (!strcmp(w, "source")) {
             /* the rest of the line, as written */

@@ -414,3 +414,20 @@ TEST(robots_init_facing)
         CHECK(!lfd_file_exists(args));
     }
 }
+
+/* a model whose path holds a space drafts a description that loads (the
+   'mjcf' line took one word, and the draft was refused: found by review) */
+TEST(robots_init_path_with_a_space)
+{
+    const char *dir = lfd_test_tmpdir();
+    char x[1024], sp[1100], desc[1200], args[4400];
+    CHECK(fx_init_write(dir, 1, x, sizeof x) == 0);
+    snprintf(sp, sizeof sp, "%s/my robot.xml", dir);
+    CHECK_EQ_INT(rename(x, sp), 0);
+    snprintf(desc, sizeof desc, "%s/my robot.robot", dir);
+    snprintf(args, sizeof args, "robot init '%s' -o '%s'", sp, desc);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "robot info '%s'", desc);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "my robot.xml");
+}
