@@ -390,6 +390,11 @@ TEST(cli_guards_retarget_upper_body_time_scale_and_the_check_column)
     make_inputs(dir, bvh, lfdm);
     CHECK_EQ_INT(g_run("retarget %s --robot g1 --upper-body --time-scale auto -o %s/u.lfdm", bvh, dir), 2);
     CHECK_CONTAINS(out, "--upper-body");
+    /* an unknown --preset is refused for a BVH too (it was taken silently) */
+    CHECK_EQ_INT(g_run("retarget %s --robot g1 --preset nosuch -o %s/u.lfdm", bvh, dir), 2);
+    CHECK_CONTAINS(out, "unknown preset 'nosuch'");
+    CHECK_EQ_INT(g_run("qa %s --preset nosuch", bvh), 2);
+    CHECK_EQ_INT(g_run("human info %s --preset nosuch", bvh), 2);
     CHECK_EQ_INT(g_run("retarget %s --robot g1 --upper-body -o %s/u.lfdm", bvh, dir), 0);
     CHECK(strstr(out, "do not fit slowed down") == NULL);
     snprintf(b2, sizeof b2, "%s/stand2.bvh", dir);
