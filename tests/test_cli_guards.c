@@ -390,6 +390,13 @@ TEST(cli_guards_retarget_upper_body_time_scale_and_the_check_column)
     make_inputs(dir, bvh, lfdm);
     CHECK_EQ_INT(g_run("retarget %s --robot g1 --upper-body --time-scale auto -o %s/u.lfdm", bvh, dir), 2);
     CHECK_CONTAINS(out, "--upper-body");
+    /* lfd serve: a bind no controller could reach is refused before any
+       policy loads (a port past 65535 listened on its low 16 bits; inproc
+       is this process's only: found by review) */
+    CHECK_EQ_INT(g_run("serve %s/none.lfdp --robot h1 --bind tcp://127.0.0.1:99999", dir), 2);
+    CHECK_CONTAINS(out, "the port must be 0 to 65535");
+    CHECK_EQ_INT(g_run("serve %s/none.lfdp --robot h1 --bind inproc://lfd", dir), 2);
+    CHECK_CONTAINS(out, "inproc");
     /* an unknown --preset is refused for a BVH too (it was taken silently) */
     CHECK_EQ_INT(g_run("retarget %s --robot g1 --preset nosuch -o %s/u.lfdm", bvh, dir), 2);
     CHECK_CONTAINS(out, "unknown preset 'nosuch'");

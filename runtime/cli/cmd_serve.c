@@ -73,8 +73,20 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
     int npos, rc;
     if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, LFD_SERVER_MAX_POLICIES)))
         return lfd_args_exit(rc);
-    if (deadline_ms < 0 || max_msg < 256)
-        return lfd_cli_usage_error(cmd, "--deadline-ms must be >= 0 and --max-msg-bytes >= 256");
+    if (!(deadline_ms >= 0 && deadline_ms < 1e9) || max_msg < 256)
+        return lfd_cli_usage_error(cmd, "--deadline-ms must be >= 0 (and finite) and --max-msg-bytes >= 256");
+    /* a bind no controller could reach (found by review): an in-process
+       endpoint, or a TCP port past 65535 (libzmq kept its low 16 bits and
+       listened elsewhere) */
+    if (!strncmp(bind, "inproc://", 9))
+        return lfd_cli_usage_error(cmd, "--bind %s: an inproc endpoint is reachable from this process only", bind);
+    if (!strncmp(bind, "tcp://", 6)) {
+        const char *colon = strrchr(bind, ':');
+        char *end = NULL;
+        long port = colon && colon[1] != '*' ? strtol(colon + 1, &end, 10) : 0;
+        if (colon && colon[1] != '*' && (end == colon + 1 || *end || port < 0 || port > 65535))
+            return lfd_cli_usage_error(cmd, "--bind %s: the port must be 0 to 65535, or *", bind);
+    }
     cfg.bind = bind;
     cfg.curve_dir = curve;
     cfg.watch = watch;

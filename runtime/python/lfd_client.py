@@ -27,6 +27,7 @@ Run as a script to describe a served policy:
 """
 
 import json
+import math
 import os
 import sys
 import time
@@ -112,7 +113,11 @@ class LfdClient:
         self.obs_units = list(obs_units) if obs_units is not None else None
         self.act_units = list(act_units) if act_units is not None else None
         self.robot = robot
-        self.timeout_s = float(timeout_s)
+        # as the C client: a timeout that is not a positive number is 1 s
+        # (nan, inf, 0 and -1 raised ValueError, OverflowError or timed out at
+        # once: found by review)
+        t = float(timeout_s)
+        self.timeout_s = t if t > 0 and math.isfinite(t) else 1.0
         self.curve = curve  # (server_public, public, secret), Z85 strings
         self.client_name = client_name
         self.ctx = context or zmq.Context.instance()
@@ -191,8 +196,13 @@ class LfdClient:
                 raise LfdDenied("%s refused this client's CURVE key" % self.endpoint)
             if self.sock not in ready:
                 continue
-            rep = unpackb(self.sock.recv())
-            if not isinstance(rep, dict) or rep.get("seq") != self.seq:
+            try:
+                rep = unpackb(self.sock.recv())
+            except Exception as e:  # every failure is an LfdError, as the docs say
+                raise LfdError("bad_message", "reply is not msgpack: %s" % e)
+            if not isinstance(rep, dict) or "type" not in rep:
+                raise LfdError("bad_message", "reply is not a message map with a type")
+            if rep.get("seq") != self.seq:
                 continue  # a late answer to an earlier request
             if rep.get("v") != PROTOCOL_VERSION:
                 raise LfdError("version", "reply in protocol version %r" % rep.get("v"))
@@ -228,12 +238,25 @@ class LfdClient:
                 # first act after it is rate-limited from there
                 body["current"] = pack_array(current)
         rep = self._roundtrip(body, deadline)
-        if rep["type"] == "error" and rep["code"] == "denied":
-            raise LfdDenied(rep["message"])
+        if rep["type"] == "error" and rep.get("code") == "denied":
+            raise LfdDenied(rep.get("message", ""))
         if rep["type"] == "error":
-            raise LfdError(rep["code"], rep["message"])
+            raise LfdError(rep.get("code", "internal"), rep.get("message", ""))
         if rep["type"] != "hello":
             raise LfdError("bad_message", "hello answered with %r" % rep["type"])
+        # a re-hello keeps the chunk length and control period the controller
+        # plays at: a policy reloaded with others is refused, as the C client
+        # does (a period doubled under it moved the joints at twice their
+        # limits: found by review)
+        old = None if probe else getattr(self, "info", None)
+        if old:
+            op, np_ = float(old.get("control_period_s") or 0), float(rep.get("control_period_s") or 0)
+            if rep.get("chunk") != old.get("chunk"):
+                raise LfdError("schema_mismatch", "policy chunk changed from %r to %r"
+                               % (old.get("chunk"), rep.get("chunk")))
+            if abs(np_ - op) > 1e-9 * abs(op):
+                raise LfdError("schema_mismatch", "policy control period changed from %g s to %g s"
+                               % (op, np_))
         if not probe:
             self.need_hello = False
         return rep
@@ -259,13 +282,13 @@ class LfdClient:
             rep = self._roundtrip(body, deadline)
             if rep["type"] == want:
                 return rep
-            if rep["type"] == "error" and rep["code"] in ("no_session", "schema_changed"):
+            if rep["type"] == "error" and rep.get("code") in ("no_session", "schema_changed"):
                 self.need_hello = True
                 continue
-            if rep["type"] == "error" and rep["code"] == "denied":
-                raise LfdDenied(rep["message"])
+            if rep["type"] == "error" and rep.get("code") == "denied":
+                raise LfdDenied(rep.get("message", ""))
             if rep["type"] == "error":
-                raise LfdError(rep["code"], rep["message"])
+                raise LfdError(rep.get("code"), rep.get("message", ""))
             raise LfdError("bad_message", "%s answered with %r" % (want, rep["type"]))
         raise LfdError("no_session", "the server keeps forgetting this session")
 
@@ -320,7 +343,7 @@ def probe(endpoint, policy, timeout_s=1.0):
             raise LfdTimeout("no answer from %s" % endpoint)
         rep = unpackb(s.recv())
         if rep["type"] == "error":
-            raise LfdError(rep["code"], rep["message"])
+            raise LfdError(rep.get("code"), rep.get("message", ""))
         return rep
     finally:
         s.close(linger=0)

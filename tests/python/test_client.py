@@ -12,6 +12,7 @@ import hashlib
 import os
 import sys
 
+import msgpack
 import numpy as np
 import zmq
 
@@ -139,7 +140,54 @@ def main():
     actions, meta = c.act(obs, prev_action=np.full(len(p["act_names"]), 1e30, np.float32))
     assert np.all(actions <= p["act_hi"]) and np.all(actions >= p["act_lo"]), actions
     assert meta["filter"]["start_clamped"] == len(p["act_names"]), meta["filter"]
+    # a re-hello to a policy reloaded with another control period or chunk is
+    # refused, as the C client refuses it (the client took the new period
+    # and chunk silently: found by review)
+    real = c._roundtrip
+    for key, val in (("control_period_s", 2 * float(c.info["control_period_s"])),
+                     ("chunk", int(c.info["chunk"]) + 1)):
+        def changed(body, deadline, key=key, val=val):
+            rep = real(body, deadline)
+            if body.get("type") == "hello":
+                rep = dict(rep)
+                rep[key] = val
+            return rep
+        c._roundtrip = changed
+        c.need_hello = True
+        try:
+            c.act(obs)
+            raise AssertionError("a re-hello with another %s was accepted" % key)
+        except lc.LfdError as e:
+            assert e.code == "schema_mismatch" and ("changed" in e.message), e
+    c._roundtrip = real
     c.close()
+    # a timeout that is not a positive number is 1 s, as in the C client
+    for t in (float("nan"), float("inf"), 0, -1):
+        c2 = lc.LfdClient(endpoint, p["name"], info["obs_names"], info["act_names"], timeout_s=t)
+        assert c2.timeout_s == 1.0, (t, c2.timeout_s)
+        c2.close()
+    # a reply that is not msgpack, or no message map, is an LfdError
+    srv = zmq.Context.instance().socket(zmq.ROUTER)
+    srv.setsockopt(zmq.LINGER, 0)
+    port = srv.bind_to_random_port("tcp://127.0.0.1")
+    import threading
+    def fake(replies):
+        for r in replies:
+            if not srv.poll(5000):
+                return
+            ident, _ = srv.recv_multipart()
+            srv.send_multipart([ident, r])
+    th = threading.Thread(target=fake, args=([b"\xc1 not msgpack", msgpack.packb({"v": 1})],))
+    th.start()
+    for _ in range(2):
+        try:
+            lc.LfdClient("tcp://127.0.0.1:%d" % port, p["name"], info["obs_names"], info["act_names"],
+                         timeout_s=2)
+            raise AssertionError("a malformed reply was accepted")
+        except lc.LfdError as e:
+            assert e.code == "bad_message", e
+    th.join()
+    srv.close()
     print("PYTHON CLIENT OK")
 
 
