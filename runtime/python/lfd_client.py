@@ -129,7 +129,11 @@ class LfdClient:
         self.info = None
         self.need_hello = True
         self._open()
-        self.info = self.hello()
+        try:
+            self.info = self.hello()
+        except BaseException:
+            self._close_socket()  # a refused hello leaves no socket behind
+            raise
 
     # ---- socket ---------------------------------------------------------------
     def _close_socket(self):
