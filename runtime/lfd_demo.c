@@ -416,7 +416,7 @@ static int stage_train(demo *d, lfd_err *err)
         if (d->rec[i].trained)
             paths[np++] = d->rec[i].motion;
     if (np < 2 || held < 0)
-        return lfd_fail(err, LFD_ESTATE, "lfd demo: only %d checked motions to train on (need 3)",
+        return lfd_fail(err, LFD_ESTATE, "only %d checked motions to train on (need 3)",
                         np + (held >= 0));
     snprintf(d->policy, sizeof d->policy, "%s/wipe.lfdp", sub);
     lfd_bc_opts bo;
@@ -822,7 +822,8 @@ int lfd_demo_run(const lfd_demo_opts *opts, FILE *out, lfd_err *err)
     d->out = out;
     d->t0 = lfd_now_s();
     if (d->o.quick) {
-        d->o.seconds = d->o.seconds > 0 && d->o.seconds < 7 ? d->o.seconds : 7;
+        if (!(d->o.seconds > 0)) /* a given --seconds is used as given (it was capped at 7 unsaid) */
+            d->o.seconds = 7;
         if (d->o.drive_s <= 0)
             d->o.drive_s = 3;
     }

@@ -417,3 +417,32 @@ TEST(cli_guards_retarget_upper_body_time_scale_and_the_check_column)
         CHECK(strstr(line, "  pass") || strstr(line, "  warn") || strstr(line, "  fail"));
     }
 }
+
+/* train, eval, ctl-demo and demo refuse numbers out of range before any
+   work (found by review: train replaced them by its defaults, eval's --extra
+   nan read "out of memory", ctl-demo took a negative --seconds as the
+   motion's length and checked --hz only once its server ran, demo --demos 2
+   failed after five stages), eval counts a file given twice once, and
+   ctl-demo exits 1 when the robot falls. */
+TEST(cli_guards_train_eval_ctl_demo_numbers)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024];
+    make_inputs(dir, bvh, lfdm);
+    static const char *bad[] = {"--epochs 0", "--batch -5", "--lr nan", "--val-frac 1", "--threads -3",
+                                "--noise-q inf", "--chunk 0", "--period 0"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_EQ_INT(g_run("train %s --robot h1 --no-people -o %s/q.lfdp %s", lfdm, dir, bad[i]), 2);
+        CHECK_CONTAINS(out, "is out of range");
+    }
+    CHECK_EQ_INT(g_run("eval %s/none.lfdp %s --extra nan", dir, lfdm), 2);
+    CHECK_CONTAINS(out, "--extra nan is out of range");
+    CHECK_EQ_INT(g_run("eval %s/none.lfdp %s %s", dir, lfdm, lfdm), 2);
+    CHECK_CONTAINS(out, "is given twice");
+    CHECK_EQ_INT(g_run("ctl-demo --robot h1 --motion %s --seconds -2", lfdm), 2);
+    CHECK_CONTAINS(out, "--seconds -2 is out of range");
+    CHECK_EQ_INT(g_run("ctl-demo --robot h1 --motion %s --hz 0", lfdm), 2);
+    CHECK(strstr(out, "serving") == NULL); /* refused before the server ran */
+    CHECK_EQ_INT(g_run("demo --quick -o %s/dm --demos 2", dir), 2);
+    CHECK_CONTAINS(out, "--demos 2 is out of range");
+}

@@ -45,6 +45,14 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     if (!robot)
         return lfd_cli_usage_error(cmd, "--robot is required");
+    /* checked before anything loads or serves (found by review: a negative or
+       NaN --seconds fell back to the motion's length, and --hz 0 was refused
+       only after the server had started) */
+    int fell = 0;
+    if (!(hz >= 1 && hz <= 10000))
+        return lfd_cli_range_error(cmd, "hz", hz, "1 to 10000");
+    if (lfd_args_given("seconds") && !(seconds > 0 && seconds <= 3600))
+        return lfd_cli_range_error(cmd, "seconds", seconds, "above 0, at most 3600 s");
     if (!motion && !endpoint && !pfile)
         return lfd_cli_usage_error(cmd, "give --motion FILE.lfdm, --policy-file, or --endpoint and "
                                         "--policy");
@@ -168,6 +176,7 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     }
     if (rc == LFD_OK)
         lfd_ctl_print(&rep, hz);
+    fell = rc == LFD_OK && rep.fell;
 fail:
     lfd_server_free(&srv); /* stops and joins its thread */
     lfd_policy_free(&pf);
@@ -177,7 +186,7 @@ fail:
     lfd_robot_free(&r);
     if (rc)
         return lfd_cli_error(cmd, &err);
-    return LFD_EXIT_OK;
+    return fell ? LFD_EXIT_FAIL : LFD_EXIT_OK; /* the verdict: the robot fell (it exited 0) */
 }
 
 

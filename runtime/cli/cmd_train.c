@@ -147,6 +147,37 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
     if (no_prev && amode && o.action_mode == LFD_ACTION_RESIDUAL)
         return lfd_cli_usage_error(cmd, "--action-mode residual needs the previous action in "
                                         "the observation (drop --no-prev-action)");
+    /* given numbers are used as given or refused (an out-of-range one was
+       replaced by the default, unsaid: found by review) */
+#define GIVEN(f) lfd_args_given(f)
+    if (GIVEN("epochs") && !(epochs >= 1 && epochs <= 1000000))
+        return lfd_cli_range_error(cmd, "epochs", epochs, "1 or more");
+    if (GIVEN("batch") && !(batch >= 1 && batch <= 1 << 20))
+        return lfd_cli_range_error(cmd, "batch", batch, "1 or more");
+    if (GIVEN("lr") && !(lr > 0 && lr < 10))
+        return lfd_cli_range_error(cmd, "lr", lr, "above 0, under 10");
+    if (GIVEN("patience") && !(patience >= 0))
+        return lfd_cli_range_error(cmd, "patience", patience, "0 (off) or more");
+    if (GIVEN("val-frac") && !(val_frac >= 0 && val_frac < 1))
+        return lfd_cli_range_error(cmd, "val-frac", val_frac, "0 to under 1");
+    if (GIVEN("threads") && !(threads >= 1 && threads <= 256))
+        return lfd_cli_range_error(cmd, "threads", threads, "1 to 256");
+    if (GIVEN("rollouts") && !(rollouts >= 0 && rollouts <= 1000))
+        return lfd_cli_range_error(cmd, "rollouts", rollouts, "0 to 1000");
+    if (GIVEN("chunk") && !(chunk >= 1 && chunk <= 4096))
+        return lfd_cli_range_error(cmd, "chunk", chunk, "1 to 4096");
+    if (GIVEN("period") && !(period > 0 && period <= 1))
+        return lfd_cli_range_error(cmd, "period", period, "above 0 s, at most 1 s");
+    {
+        static const char *noise[] = {"rollout-noise", "noise-q", "noise-qd", "noise-prev"};
+        const double nv[] = {sim_noise, nq, nqd, nprev};
+        for (int i = 0; i < 4; i++)
+            if (GIVEN(noise[i]) && !(nv[i] >= 0 && nv[i] <= 100))
+                return lfd_cli_range_error(cmd, noise[i], nv[i], "0 to 100");
+    }
+    if (GIVEN("l1") && !(l1 >= 0 && l1 < 1e6))
+        return lfd_cli_range_error(cmd, "l1", l1, "0 or more");
+#undef GIVEN
     if (no_prev)
         o.action_mode = LFD_ACTION_ABSOLUTE;
     if (no_root)
@@ -271,6 +302,17 @@ static int run_eval(const lfd_cmd *cmd, int argc, char **argv)
     int npos, rc;
     if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 2, -1)))
         return lfd_args_exit(rc);
+    /* found by review: nan or huge overflowed into "out of memory", and a
+       negative value cut the run short while the table said otherwise */
+    if (!(extra >= 0 && extra <= 3600))
+        return lfd_cli_range_error(cmd, "extra", extra, "0 to 3600 s");
+    if (lfd_args_given("exec") && !(exec >= 1))
+        return lfd_cli_range_error(cmd, "exec", exec, "1 or more (at most the policy's chunk)");
+    /* one file given twice counts once (it counted twice: found by review) */
+    for (int i = 1; i < npos; i++)
+        for (int k = 1; k < i; k++)
+            if (lfd_cli_same_path(pos[i], pos[k]))
+                return lfd_cli_usage_error(cmd, "%s is given twice", pos[i]);
     lfd_err err = {0};
     lfd_policy *p = NULL;
     lfd_robot *r = NULL;
@@ -288,6 +330,10 @@ static int run_eval(const lfd_cmd *cmd, int argc, char **argv)
     if ((rc = lfd_policy_load(&p, pos[0], &err)) ||
         (rc = lfd_robot_load(&r, robot ? robot : p->robot, &err)))
         goto done;
+    if (exec > p->chunk) {
+        rc = lfd_fail(&err, LFD_EARG, "--exec %d: the policy's chunk has %d steps", exec, p->chunk);
+        goto done;
+    }
     for (; loaded < n; loaded++) {
         if ((rc = lfd_motion_read(&ms[loaded], pos[1 + loaded], &err)))
             goto done;
