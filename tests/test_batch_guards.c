@@ -300,3 +300,16 @@ TEST(batch_guards_qa_repair_bvh)
                        in, dir, in, dir),
                  0);
 }
+
+/* 6. ctl-demo's exit says whether the robot stayed up: a robot that falls
+   (lfd's PD and feed-forward updated at 2 Hz only) exits 1, the verdict (it
+   exited 0 after printing FELL: found by review). */
+TEST(batch_guards_ctl_demo_fall_exits_1)
+{
+    const char *dir = lfd_test_tmpdir();
+    char m[PATH_MAX];
+    snprintf(m, sizeof m, "%s/d1.lfdm", dir);
+    CHECK_EQ_INT(run("motion synth --robot h1 --seconds 3 --seed 1 -o %s", m), 0);
+    CHECK_EQ_INT(run("ctl-demo --robot h1 --motion %s --hz 2", m), 1);
+    CHECK_CONTAINS(g_out, "FELL");
+}
