@@ -27,10 +27,9 @@ static void put_elided(char *msg, size_t cap, const char *full, size_t n)
     }
     static const char mid[] = " ... ";
     size_t room = cap - 1 - (sizeof mid - 1), head = char_start(full, room / 3);
-    size_t tail = n - (room - head), t = char_start(full, tail);
-    if (t < tail) /* the tail starts inside a character: start after it */
-        for (t = tail; t < n && ((unsigned char)full[t] & 0xC0) == 0x80; t++)
-            ;
+    size_t t = n - (room - head);
+    while (t < n && ((unsigned char)full[t] & 0xC0) == 0x80) /* inside a character: start after it */
+        t++;
     memcpy(msg, full, head);
     memcpy(msg + head, mid, sizeof mid - 1);
     memcpy(msg + head + sizeof mid - 1, full + t, n - t);

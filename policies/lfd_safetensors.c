@@ -189,7 +189,6 @@ int lfd_safetensors_parse(const uint8_t *data, size_t len, const char *name,
                 rc = lfd_fail(err, LFD_EPARSE, "%s: tensors '%s' and '%s' overlap at byte %zu",
                               name, st->t[i - 1].name, st->t[i].name,
                               st->data_off + st->t[i].begin);
-
         }
     }
     lfd_json_free(&doc);

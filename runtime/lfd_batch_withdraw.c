@@ -45,26 +45,31 @@ typedef struct wctx {
 
 static int is_run(const char *dir);
 
+/* dir, when it is a run folder, remembered once */
+static int note_dir(wctx *c, const char *dir)
+{
+    if (!is_run(dir))
+        return 0;
+    for (int i = 0; i < c->nruns; i++)
+        if (!strcmp(c->runs[i], dir))
+            return 1;
+    if (c->nruns < WD_MAX_RUNS && (c->runs[c->nruns] = strdup(dir)))
+        c->nruns++;
+    return 1;
+}
+
 /* the run folder holding path (the part before /logs/, /results/ or
    /out/), remembered once */
 static void note_run(wctx *c, const char *path)
 {
     static const char *parts[] = {"/logs/", "/results/", "/out/"};
-    for (int k = 0; k < 3; k++) {
-        const char *at = strstr(path, parts[k]);
-        for (; at; at = strstr(at + 1, parts[k])) {
+    for (int k = 0; k < 3; k++)
+        for (const char *at = strstr(path, parts[k]); at; at = strstr(at + 1, parts[k])) {
             char dir[4200];
             snprintf(dir, sizeof dir, "%.*s", (int)(at - path), path);
-            if (!is_run(dir))
-                continue;
-            for (int i = 0; i < c->nruns; i++)
-                if (!strcmp(c->runs[i], dir))
-                    return;
-            if (c->nruns < WD_MAX_RUNS && (c->runs[c->nruns] = strdup(dir)))
-                c->nruns++;
-            return;
+            if (note_dir(c, dir))
+                return;
         }
-    }
 }
 
 static void remove_one(wctx *c, const char *what, const char *path)
@@ -263,11 +268,7 @@ int lfd_batch_withdraw(const char *id, const char *const *dirs, int ndirs, int a
     }
     for (int i = 0; i < ndirs; i++) {
         lfd_err werr = {0};
-        if (is_run(dirs[i])) {
-            char f[4200];
-            snprintf(f, sizeof f, "%s/logs/x", dirs[i]);
-            note_run(&c, f);
-        }
+        note_dir(&c, dirs[i]);
         /* hidden and linked folders too: a copy of a person's data in .staging/
            or behind a link is still theirs */
         lfd_walk_files(dirs[i], LFD_WALK_FOLLOW_LINKS | LFD_WALK_HIDDEN | LFD_WALK_ONCE, scan_one, &c, &werr); /* unreadable folders are passed over */

@@ -88,9 +88,8 @@ struct lfd_client {
     /* loop side */
     lfd_filter_state loop_fs;
     float *last_out;
-    double last_t;
+    double last_t; /* the last tick's time (NaN: no tick since start) */
     int have_last;
-    int have_last_t; /* last_t is a tick's time (0: no tick since start) */
     counters n;
 };
 

@@ -119,8 +119,9 @@ int lfd_client_get_action(lfd_client *c, double t_s, float *action, lfd_tick *ti
     uint8_t fl = 0;
     if (c->cfg.filter) {
         /* the first tick after start steps one period from the start pose
-           (it took the whole time since boot: no velocity limit on it) */
-        double step = c->have_last && c->have_last_t && t_s > c->last_t ? t_s - c->last_t : dt;
+           (it took the whole time since boot: no velocity limit on it);
+           last_t is NaN until a tick, and no time is later than NaN */
+        double step = c->have_last && t_s > c->last_t ? t_s - c->last_t : dt;
         memset(c->cflags, 0, (size_t)na);
         lfd_filter_step(&c->lim, &c->loop_fs, action, step, c->start_pose, c->cflags, NULL);
         for (int j = 0; j < na; j++)
@@ -131,7 +132,6 @@ int lfd_client_get_action(lfd_client *c, double t_s, float *action, lfd_tick *ti
     memcpy(c->last_out, action, (size_t)na * sizeof(float));
     c->last_t = t_s;
     c->have_last = 1;
-    c->have_last_t = 1;
     INC(c->n.ticks);
     if (state == LFD_TICK_LATE)
         INC(c->n.late_ticks);
@@ -324,8 +324,7 @@ int lfd_client_start(lfd_client *c, const float *current, lfd_err *err)
     lfd_filter_state_reset(&c->loop_fs, na, current, NULL);
     memcpy(c->last_out, c->start_pose, (size_t)na * sizeof(float));
     c->have_last = current != NULL;
-    c->last_t = 0;
-    c->have_last_t = 0;
+    c->last_t = NAN; /* no tick since start */
     if (sem_init(&c->wake, 0, 0) != 0)
         return lfd_fail(err, LFD_ENOMEM, "cannot make the client thread's semaphore");
     atomic_store(&c->want_obs, 0);

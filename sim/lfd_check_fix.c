@@ -472,7 +472,6 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
             lfd_motion_free(out);
             return lfd_fail(err, LFD_ENOMEM, "out of memory");
         }
-        double worst = 0;
         int nneed = 0, nbig = 0, big_at = -1;
         for (int f = 0; f < nout; f++) {
             double dep = floor_depth(c, ws->d, lfd_motion_frame(out, f));
@@ -484,7 +483,6 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
                 continue;
             }
             need[f] = dep + FIX_LIFT_CLEAR_M;
-            worst = fmax(worst, dep);
             nneed++;
         }
         if (nbig)
@@ -596,7 +594,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
     char summary[1024];
     size_t len = 0;
     summary[0] = '\0';
-    for (int i = 0; i < log->nchanges && i < LFD_CHECK_MAX_CHANGES && len + 2 < sizeof summary; i++)
+    for (int i = 0; i < lfd_check_fixlog_kept(log->nchanges) && len + 2 < sizeof summary; i++)
         len += (size_t)snprintf(summary + len, sizeof summary - len, "%s%s", i ? "; " : "",
                                 log->change[i]);
     if (log->nchanges > LFD_CHECK_MAX_CHANGES && len + 2 < sizeof summary)

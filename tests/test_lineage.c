@@ -416,7 +416,6 @@ TEST(lineage_names_a_sidecar_that_is_no_provenance)
     CHECK_CONTAINS(out, "nesting deeper");
 }
 
-
 /* lfd retarget --jobs builds each motion's lineage on its own thread: each
    motion lists its own input's contributors and no one else's (the lists
    were built in static arrays, and with long contributor lists one file's

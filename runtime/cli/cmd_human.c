@@ -11,7 +11,6 @@
 #include "core/lfd_quat.h"
 #include "ingest/lfd_human.h"
 #include "ingest/lfd_synth.h"
-#include "ingest/lfd_keypoints.h"
 #include "runtime/cli/lfd_cli.h"
 
 /* the source joints a canonical joint is placed on, as text */
@@ -197,11 +196,8 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
     int npos, rc;
     if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, 1)))
         return lfd_args_exit(rc);
-    /* a preset is checked whatever the input's format (a BVH took any name,
-       unknown ones too: found by review) */
-    if (ho.preset && !lfd_kp_preset_find(ho.preset))
-        return lfd_cli_usage_error(cmd, "unknown preset '%s' (smpl-22, smpl-24, mediapipe-33, coco-17, "
-                                        "halpe-26, holosoma-53)", ho.preset);
+    if ((rc = lfd_cli_check_preset(cmd, ho.preset)))
+        return rc;
     if (parse_ref_pose(ref, &ho.ref_pose))
         return lfd_cli_usage_error(cmd, "--ref-pose must be keep or drop");
     if (lfd_args_given("in-fps") && !(ho.fps > 0 && ho.fps <= 1000))

@@ -18,7 +18,6 @@
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
 #include "ingest/lfd_qa.h"
-#include "ingest/lfd_keypoints.h"
 #include "runtime/cli/lfd_cli.h"
 
 #define QA_MAX_FILES 100000
@@ -197,11 +196,8 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
     int npos, rc;
     if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 0, -1)))
         return lfd_args_exit(rc);
-    /* a preset is checked whatever the input's format (a BVH took any name,
-       unknown ones too: found by review) */
-    if (ho.preset && !lfd_kp_preset_find(ho.preset))
-        return lfd_cli_usage_error(cmd, "unknown preset '%s' (smpl-22, smpl-24, mediapipe-33, coco-17, "
-                                        "halpe-26, holosoma-53)", ho.preset);
+    if ((rc = lfd_cli_check_preset(cmd, ho.preset)))
+        return rc;
     if (limits) {
         print_limits(json);
         return LFD_EXIT_OK;

@@ -15,7 +15,6 @@
 #include "retarget/lfd_retarget.h"
 #include "robots/lfd_robot.h"
 #include "sim/lfd_check.h"
-#include "ingest/lfd_keypoints.h"
 #include "runtime/cli/lfd_cli.h"
 
 typedef struct job {
@@ -388,11 +387,8 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
     int npos, rc;
     if ((rc = lfd_args_parse(cmd, opts, argc, argv, &pos, &npos, 1, -1)))
         return lfd_args_exit(rc);
-    /* a preset is checked whatever the input's format (a BVH took any name,
-       unknown ones too: found by review) */
-    if (preset && !lfd_kp_preset_find(preset))
-        return lfd_cli_usage_error(cmd, "unknown preset '%s' (smpl-22, smpl-24, mediapipe-33, coco-17, "
-                                        "halpe-26, holosoma-53)", preset);
+    if ((rc = lfd_cli_check_preset(cmd, preset)))
+        return rc;
     if (!robot)
         return lfd_cli_usage_error(cmd, "--robot is required");
     if (!out)

@@ -10,6 +10,7 @@
 
 #include "core/lfd_log.h"
 #include "core/lfd_util.h"
+#include "ingest/lfd_keypoints.h"
 
 #define MAX_CMDS 128
 static const lfd_cmd *g_cmds[MAX_CMDS];
@@ -295,13 +296,12 @@ static int resolve_out(const char *a, char *buf, size_t n)
 {
     char dir[4096], real[4096];
     const char *slash = strrchr(a, '/');
-    size_t dl = slash ? (size_t)(slash - a) : 0;
-    if (dl >= sizeof dir)
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == a)
+        snprintf(dir, sizeof dir, "/");
+    else if (snprintf(dir, sizeof dir, "%.*s", (int)(slash - a), a) >= (int)sizeof dir)
         return -1;
-    memcpy(dir, slash ? a : ".", slash ? dl : 1);
-    dir[slash ? (dl ? dl : 1) : 1] = '\0';
-    if (slash && dl == 0)
-        dir[0] = '/';
     if (!realpath(dir, real))
         return -1;
     return snprintf(buf, n, "%s/%s", real, slash ? slash + 1 : a) < (int)n ? 0 : -1;
@@ -316,6 +316,19 @@ int lfd_cli_same_path(const char *a, const char *b)
     if (resolve_out(a, ra, sizeof ra) || resolve_out(b, rb, sizeof rb))
         return !strcmp(a, b);
     return !strcmp(ra, rb);
+}
+
+int lfd_cli_check_preset(const lfd_cmd *cmd, const char *preset)
+{
+    if (!preset || lfd_kp_preset_find(preset))
+        return 0;
+    char names[512];
+    size_t len = 0;
+    names[0] = '\0';
+    for (int i = 0; i < lfd_kp_npresets() && len < sizeof names; i++)
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
+                                lfd_kp_preset_at(i)->id);
+    return lfd_cli_usage_error(cmd, "unknown preset '%s' (%s)", preset, names);
 }
 
 int lfd_cli_range_error(const lfd_cmd *cmd, const char *flag, double value, const char *range)

@@ -112,6 +112,11 @@ int lfd_cli_check_not_input(const lfd_cmd *cmd, const char *out, char *const *in
    (their folders resolved: "X" and "./X" are one) */
 int lfd_cli_same_path(const char *a, const char *b);
 
+/* A keypoint preset named by --preset: 0 if none is given or it is known,
+   else a usage error listing the presets.  It is checked whatever the
+   input's format (a BVH took any name, unknown ones too: found by review). */
+int lfd_cli_check_preset(const lfd_cmd *cmd, const char *preset);
+
 /* A number option outside its range: "lfd CMD: --FLAG VALUE: allowed RANGE"
    (VALUE as given: nan, inf and negatives print as such); returns
    LFD_EXIT_ERROR. */
