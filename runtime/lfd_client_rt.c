@@ -274,8 +274,9 @@ static void *rt_main(void *arg)
             zmq_msg_close(&msg);
             continue;
         }
-        INC(c->n.replies);
         inflight = 0;
+        if (rep.type != LFD_MSG_ACT)
+            INC(c->n.replies);
         if (rep.type == LFD_MSG_ACT) {
             rt_chunk *slot = &c->cslot[c->chunks.back];
             if (clt_take_actions(c, &rep, slot->a, &err) == LFD_OK) {
@@ -293,6 +294,7 @@ static void *rt_main(void *arg)
             } else {
                 INC(c->n.errors);
             }
+            INC(c->n.replies); /* once its chunk is published: who reads the count finds the chunk */
         } else if (rep.type == LFD_MSG_ERROR) {
             INC(c->n.errors);
             if (rep.code == LFD_PE_NO_SESSION || rep.code == LFD_PE_SCHEMA_CHANGED)
