@@ -54,6 +54,7 @@ void lfd_client_get_counters(const lfd_client *c, lfd_client_counters *o)
     o->filtered_ticks = atomic_load(&n->filtered_ticks);
     o->late_replies = atomic_load(&n->late_replies);
     o->wakeups = atomic_load(&n->wakeups);
+    o->future_obs = atomic_load(&n->future_obs);
 }
 
 

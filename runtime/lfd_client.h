@@ -166,6 +166,11 @@ typedef struct lfd_client_counters {
     uint64_t late_replies; /* replies that arrived after the buffer had run dry */
     uint64_t wakeups;      /* turns of the background thread's loop (it sleeps until a
                               request is due, so a few per request) */
+    uint64_t future_obs;   /* requests whose observation was stamped later than
+                              lfd_client_now_s() when it was sent: a loop whose clock
+                              is not CLOCK_MONOTONIC; the chunk is anchored at the
+                              send time instead, so the watchdog still counts from
+                              it (docs/serve.md) */
 } lfd_client_counters;
 
 void lfd_client_get_counters(const lfd_client *c, lfd_client_counters *out);

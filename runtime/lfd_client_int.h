@@ -40,6 +40,7 @@ typedef struct rt_obs {
 typedef struct counters {
     atomic_ullong requests, replies, timeouts, reconnects, hellos, errors, server_holds;
     atomic_ullong ticks, late_ticks, stale_ticks, filtered_ticks, late_replies, wakeups;
+    atomic_ullong future_obs;
 } counters;
 
 struct lfd_client {

@@ -235,7 +235,16 @@ static void *rt_main(void *arg)
                 continue;
             }
             req_seq = ++c->seq;
+            /* the chunk's step k is for req_t0 + k periods.  An observation
+               stamped in the future (a loop clock other than CLOCK_MONOTONIC)
+               would push the chunk's end, and with it the staleness
+               watchdog, as far ahead: anchor it at the send time instead
+               (the loop then sees late or stale ticks, the safe side) */
             req_t0 = o->t;
+            if (req_t0 > now) {
+                req_t0 = now;
+                INC(c->n.future_obs);
+            }
             lfd_buf_init_fixed(&c->tx, c->txmem, c->txcap);
             if (lfd_proto_encode_act_req(&c->tx, req_seq, lfd_proto_wall_s(), o->obs,
                                          c->cfg.obs_dim, o->have_prev ? o->prev : NULL,

@@ -460,3 +460,64 @@ TEST(serve_realtime_client_thread_wakes_on_demand)
     th_server_stop(&ts);
     lfd_policy_free(&ref);
 }
+
+/* An observation stamped in the future (a loop clock other than
+   CLOCK_MONOTONIC) must not push the staleness watchdog out: the chunk is
+   anchored at the send time, counted in future_obs, and once the server
+   goes away the loop sees stale ticks as usual.  Before, the chunk was
+   anchored 100 s ahead, every tick read its first step as fresh (OK) and
+   the background thread slept until then: no stale tick, ever. */
+TEST(serve_realtime_client_future_stamps_keep_the_watchdog)
+{
+    lfd_err err = {0};
+    char ep[1200];
+    snprintf(ep, sizeof ep, "ipc://%s/rtf.ipc", lfd_test_tmpdir());
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = ep;
+    th_server ts;
+    lfd_policy *p = linear_playback();
+    if (th_server_start(&ts, &cfg, &p, 1, NULL))
+        return;
+    lfd_policy *ref = linear_playback();
+    lfd_client_config cc;
+    th_client_config(&cc, ep, ref);
+    cc.timeout_s = 0.2;
+    cc.stale_periods = 3;
+    lfd_client *c;
+    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
+    if (!c) {
+        th_server_stop(&ts);
+        lfd_policy_free(&ref);
+        return;
+    }
+    float start[3] = {0, 0.1f, 0.2f}, a[3];
+    CHECK_OK(lfd_client_start(c, start, &err), &err);
+    double t0 = lfd_client_now_s(), t_stop = 0, first_stale = -1;
+    int stopped = 0;
+    for (int tick = 0; tick < 1500; tick++) {
+        sleep_until(t0 + tick * 1e-3);
+        double t = lfd_client_now_s();
+        float obs[1] = {(float)(t - t0)};
+        lfd_client_put_obs(c, obs, t + 100.0);
+        int st = lfd_client_get_action(c, t, a, NULL);
+        if (!stopped && t - t0 > 0.4) {
+            th_server_stop(&ts);
+            stopped = 1;
+            t_stop = t;
+        } else if (stopped && st == LFD_TICK_STALE && first_stale < 0) {
+            first_stale = t - t_stop;
+        }
+    }
+    lfd_client_stop(c);
+    lfd_client_counters n;
+    lfd_client_get_counters(c, &n);
+    fprintf(stderr, "future-stamped requests %llu of %llu; first stale tick %.3f s after the "
+                    "server stopped\n",
+            (unsigned long long)n.future_obs, (unsigned long long)n.requests, first_stale);
+    CHECK(n.future_obs >= 2);
+    CHECK(first_stale >= 0 && first_stale < 0.6);
+    lfd_client_free(&c);
+    th_server_stop(&ts);
+    lfd_policy_free(&ref);
+}
