@@ -181,15 +181,33 @@ int lfd_safetensors_parse(const uint8_t *data, size_t len, const char *name,
             }
         }
     }
-    /* no two tensors may share bytes */
-    if (rc == LFD_OK && st->n > 1) {
+    /* no two tensors may share bytes, and together they index the whole
+       data buffer with no hole: the format's rule ("the byte buffer needs to
+       be entirely indexed, and cannot contain holes", huggingface/safetensors
+       README), which keeps a file from carrying bytes no tensor accounts for */
+    if (rc == LFD_OK && st->n > 1)
         qsort(st->t, (size_t)st->n, sizeof *st->t, cmp_begin);
-        for (int i = 1; rc == LFD_OK && i < st->n; i++) {
-            if (st->t[i].begin < st->t[i - 1].end)
+    if (rc == LFD_OK) {
+        size_t at = 0;
+        for (int i = 0; rc == LFD_OK && i < st->n; i++) {
+            if (st->t[i].begin < at)
                 rc = lfd_fail(err, LFD_EPARSE, "%s: tensors '%s' and '%s' overlap at byte %zu",
                               name, st->t[i - 1].name, st->t[i].name,
                               st->data_off + st->t[i].begin);
+            else if (st->t[i].begin > at)
+                rc = lfd_fail(err, LFD_EPARSE,
+                              "%s: bytes %zu-%zu of the file belong to no tensor (before '%s'); "
+                              "a safetensors buffer has no holes",
+                              name, st->data_off + at, st->data_off + st->t[i].begin - 1,
+                              st->t[i].name);
+            else
+                at = st->t[i].end;
         }
+        if (rc == LFD_OK && at != data_len)
+            rc = lfd_fail(err, LFD_EPARSE,
+                          "%s: bytes %zu-%zu of the file, at its end, belong to no tensor; a safetensors "
+                          "buffer has no holes",
+                          name, st->data_off + at, st->data_off + data_len - 1);
     }
     lfd_json_free(&doc);
     if (rc == LFD_OK) {

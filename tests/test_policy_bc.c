@@ -264,10 +264,17 @@ TEST(safetensors_bad_files_give_clear_errors)
            check compared neighbours by offset only: found by review) */
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
         "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]},"
-        "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}}"};
+        "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}}",
+        /* bytes no tensor accounts for, between two tensors and after the
+           last: the format has no holes (they were accepted until 2026-12-07) */
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+        "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[12,20]}}",
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}"};
     const char *want[] = {"do not hold its shape", "overlap", "dtype", "shape[0]", "not an object",
-                          "not a JSON object", "tensor 'a' appears twice"};
-    for (int k = 0; k < 7; k++) {
+                          "not a JSON object", "tensor 'a' appears twice",
+                          "of the file belong to no tensor (before 'b')",
+                          "at its end, belong to no tensor"};
+    for (int k = 0; k < 9; k++) {
         size_t hl = strlen(hdrs[k]);
         memset(bad, 0, sizeof bad);
         bad[0] = (uint8_t)hl;
