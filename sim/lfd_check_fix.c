@@ -485,8 +485,11 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
             need[f] = dep + FIX_LIFT_CLEAR_M;
             nneed++;
         }
+        /* the floor's lines are one each, after the torque's and balance's
+           per-range ones: put first, so a full list does not drop them
+           (Unitree's walk: 32 torque lines listed, this one not) */
         if (nbig)
-            add_line(log->left, &log->nleft,
+            add_line_first(log->left, &log->nleft,
                      "%d frames (first %d) sink more than --fix-floor-max %.3f m: not lifted", nbig,
                      big_at, o->fix_floor_max_m);
         if (nneed) {
@@ -569,7 +572,7 @@ int lfd_check_fix(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *in,
                 return rc;
             }
             if (nundone)
-                add_line(log->left, &log->nleft,
+                add_line_first(log->left, &log->nleft,
                          "floor: the root not lifted on %d frames, where lifting it asked more torque "
                          "or external help (it lifts the feet too)",
                          nundone);
