@@ -258,3 +258,33 @@ size_t lfd_util_utf8_len(const unsigned char *s, size_t n)
             return 0;
     return k;
 }
+
+void lfd_util_xml_text(FILE *fp, const char *s, char sep, const char *sep_as)
+{
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t k;
+        if (sep && s[i] == sep)
+            fputs(sep_as, fp);
+        else if (c == '&')
+            fputs("&amp;", fp);
+        else if (c == '<')
+            fputs("&lt;", fp);
+        else if (c == '>')
+            fputs("&gt;", fp);
+        else if (c == '\'')
+            fputs("&#39;", fp);
+        else if (c == '"')
+            fputs("&quot;", fp);
+        else if (c < 0x20 || c == 0x7f)
+            fputc(' ', fp);
+        else if (c < 0x80)
+            fputc(c, fp);
+        else if ((k = lfd_util_utf8_len((const unsigned char *)s + i, n - i)) > 0) {
+            fwrite(s + i, 1, k, fp);
+            i += k - 1;
+        } else
+            fputs("\xef\xbf\xbd", fp);
+    }
+}

@@ -11,6 +11,7 @@
 #define LFD_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* Longest robot, joint, body, policy or observation name, with its NUL. */
@@ -62,6 +63,10 @@ int lfd_util_has_suffix(const char *s, const char *suffix);
 /* The length (1-4) of the well-formed UTF-8 character at s, n bytes left;
    0 where s does not start one (a stray or cut byte, an overlong lead). */
 size_t lfd_util_utf8_len(const unsigned char *s, size_t n);
+/* Writes s as XML/HTML text (element content or a quoted attribute): & < > ' "
+   as entities, control bytes as a space, invalid UTF-8 as U+FFFD; sep (when
+   not 0) is written as sep_as instead.  NULL writes nothing. */
+void lfd_util_xml_text(FILE *fp, const char *s, char sep, const char *sep_as);
 
 /* ---- one block for a workspace's arrays (MuJoCo's arena) -------------------------------- */
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/lfd_util.h"
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
@@ -676,19 +677,10 @@ void lfd_report_json(const lfd_report *r, FILE *fp)
 
 /* ---- HTML ----------------------------------------------------------------------------------------- */
 
+/* text into the page; the unit separator between a list's items (0x1f) as " / " */
 static void esc(FILE *fp, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", fp); break;
-        case '>': fputs("&gt;", fp); break;
-        case '&': fputs("&amp;", fp); break;
-        case '"': fputs("&quot;", fp); break;
-        case '\'': fputs("&#39;", fp); break;
-        case '\x1f': fputs(" / ", fp); break;
-        default: fputc(*s, fp);
-        }
-    }
+    lfd_util_xml_text(fp, s, '\x1f', " / ");
 }
 
 /* a link target: path relative to the run folder, made relative to the report's folder */

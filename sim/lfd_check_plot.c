@@ -58,30 +58,7 @@ static void shade(const panel *p, int first, int last, int sev)
    named walk&run<1>.lfdm gave an SVG no XML reader accepts) */
 static void svg_text(FILE *fp, const char *s)
 {
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        size_t k;
-        if (c == '&')
-            fputs("&amp;", fp);
-        else if (c == '<')
-            fputs("&lt;", fp);
-        else if (c == '>')
-            fputs("&gt;", fp);
-        else if (c == '\'')
-            fputs("&apos;", fp);
-        else if (c == '"')
-            fputs("&quot;", fp);
-        else if (c < 0x20)
-            fputc(' ', fp);
-        else if (c < 0x80)
-            fputc(c, fp);
-        else if ((k = lfd_util_utf8_len((const unsigned char *)s + i, n - i)) > 0) {
-            fwrite(s + i, 1, k, fp);
-            i += k - 1;
-        } else
-            fputs("\xef\xbf\xbd", fp);
-    }
+    lfd_util_xml_text(fp, s, 0, NULL);
 }
 
 static void frame_box(const panel *p, const char *title)

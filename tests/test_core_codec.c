@@ -1,6 +1,7 @@
 /*  Tests for the msgpack cursor, the ndarray codec, the JSON writer/parser and
     provenance maps (core/lfd_mp, lfd_ndarray, lfd_json, lfd_prov). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "core/lfd_mp.h"
 #include "core/lfd_ndarray.h"
 #include "core/lfd_prov.h"
+#include "core/lfd_util.h"
 #include "tests/lfd_test.h"
 
 TEST(mp_scalars_all_widths)
@@ -544,4 +546,21 @@ TEST(prov_carries_unknown_values_untouched)
     lfd_buf_free(&b2);
     lfd_prov_free(&p);
     lfd_prov_free(&q);
+}
+
+/* XML/HTML text: the one escaper behind the check's SVG and the run report's
+   HTML (the report's own wrote control bytes and invalid UTF-8 through). */
+TEST(core_xml_text_escapes_markup_controls_and_bad_utf8)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    lfd_util_xml_text(fp, "a<b>&'\"\x01\xc3\xa9\xff|x\x1fy", '\x1f', " / ");
+    lfd_util_xml_text(fp, NULL, 0, NULL);
+    fclose(fp);
+    CHECK_STR(buf, "a&lt;b&gt;&amp;&#39;&quot; \xc3\xa9\xef\xbf\xbd|x / y");
+    free(buf);
 }
