@@ -200,12 +200,7 @@ class LfdClient:
                 raise LfdDenied("%s refused this client's CURVE key" % self.endpoint)
             if self.sock not in ready:
                 continue
-            try:
-                rep = unpackb(self.sock.recv())
-            except Exception as e:  # every failure is an LfdError, as the docs say
-                raise LfdError("bad_message", "reply is not msgpack: %s" % e)
-            if not isinstance(rep, dict) or "type" not in rep:
-                raise LfdError("bad_message", "reply is not a message map with a type")
+            rep = _decode_reply(self.sock.recv())
             if rep.get("seq") != self.seq:
                 continue  # a late answer to an earlier request
             if rep.get("v") != PROTOCOL_VERSION:
@@ -242,10 +237,7 @@ class LfdClient:
                 # first act after it is rate-limited from there
                 body["current"] = pack_array(current)
         rep = self._roundtrip(body, deadline)
-        if rep["type"] == "error" and rep.get("code") == "denied":
-            raise LfdDenied(rep.get("message", ""))
-        if rep["type"] == "error":
-            raise LfdError(rep.get("code", "internal"), rep.get("message", ""))
+        _raise_if_error(rep)
         if rep["type"] != "hello":
             raise LfdError("bad_message", "hello answered with %r" % rep["type"])
         # a re-hello keeps the chunk length and control period the controller
@@ -289,10 +281,7 @@ class LfdClient:
             if rep["type"] == "error" and rep.get("code") in ("no_session", "schema_changed"):
                 self.need_hello = True
                 continue
-            if rep["type"] == "error" and rep.get("code") == "denied":
-                raise LfdDenied(rep.get("message", ""))
-            if rep["type"] == "error":
-                raise LfdError(rep.get("code"), rep.get("message", ""))
+            _raise_if_error(rep)
             raise LfdError("bad_message", "%s answered with %r" % (want, rep["type"]))
         raise LfdError("no_session", "the server keeps forgetting this session")
 
@@ -334,6 +323,29 @@ class LfdClient:
         return self._call({"type": "stats"}, "stats")
 
 
+def _decode_reply(raw):
+    """A reply's bytes as a message map with a type; anything else is an
+    LfdError bad_message (every failure is an LfdError, as the docs say)."""
+    try:
+        rep = unpackb(raw)
+    except Exception as e:
+        raise LfdError("bad_message", "reply is not msgpack: %s" % e)
+    if not isinstance(rep, dict) or "type" not in rep:
+        raise LfdError("bad_message", "reply is not a message map with a type")
+    return rep
+
+
+def _raise_if_error(rep):
+    """Raises the error a reply carries: LfdDenied for denied, else LfdError
+    with the server's code (internal when it gave none) and message."""
+    if rep["type"] != "error":
+        return
+    code = rep.get("code") or "internal"
+    if code == "denied":
+        raise LfdDenied(rep.get("message", ""))
+    raise LfdError(code, rep.get("message", ""))
+
+
 def probe(endpoint, policy, timeout_s=1.0):
     """The server's description of a policy (no session is opened)."""
     ctx = zmq.Context.instance()
@@ -345,9 +357,10 @@ def probe(endpoint, policy, timeout_s=1.0):
                       "policy": policy, "probe": True}))
         if not s.poll(int(timeout_s * 1000), zmq.POLLIN):
             raise LfdTimeout("no answer from %s" % endpoint)
-        rep = unpackb(s.recv())
-        if rep["type"] == "error":
-            raise LfdError(rep.get("code"), rep.get("message", ""))
+        rep = _decode_reply(s.recv())
+        _raise_if_error(rep)
+        if rep["type"] != "hello":
+            raise LfdError("bad_message", "hello answered with %r" % rep["type"])
         return rep
     finally:
         s.close(linger=0)

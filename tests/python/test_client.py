@@ -177,13 +177,22 @@ def main():
                 return
             ident, _ = srv.recv_multipart()
             srv.send_multipart([ident, r])
-    th = threading.Thread(target=fake, args=([b"\xc1 not msgpack", msgpack.packb({"v": 1})],))
+    bad = [b"\xc1 not msgpack", msgpack.packb({"v": 1}), msgpack.packb([1, 2]),
+           msgpack.packb({"v": 1, "type": "act", "seq": 1})]
+    th = threading.Thread(target=fake, args=(bad,))
     th.start()
     for _ in range(2):
         try:
             lc.LfdClient("tcp://127.0.0.1:%d" % port, p["name"], info["obs_names"], info["act_names"],
                          timeout_s=2)
             raise AssertionError("a malformed reply was accepted")
+        except lc.LfdError as e:
+            assert e.code == "bad_message", e
+    # probe too (it raised TypeError / KeyError on these until 2026-12-07)
+    for _ in range(2):
+        try:
+            lc.probe("tcp://127.0.0.1:%d" % port, p["name"], timeout_s=2)
+            raise AssertionError("a malformed probe reply was accepted")
         except lc.LfdError as e:
             assert e.code == "bad_message", e
     th.join()
