@@ -288,3 +288,11 @@ void lfd_util_xml_text(FILE *fp, const char *s, char sep, const char *sep_as)
             fputs("\xef\xbf\xbd", fp);
     }
 }
+
+double lfd_util_seg_dist2d(const double p[2], const double a[2], const double b[2])
+{
+    double ux = b[0] - a[0], uy = b[1] - a[1], l2 = ux * ux + uy * uy;
+    double t = l2 > 0 ? ((p[0] - a[0]) * ux + (p[1] - a[1]) * uy) / l2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    return hypot(p[0] - a[0] - t * ux, p[1] - a[1] - t * uy);
+}

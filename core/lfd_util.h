@@ -55,6 +55,10 @@ int lfd_util_sort_finite(double *v, int n);
    an even count); sorts v as lfd_util_sort_finite.  NAN if none. */
 double lfd_util_median_finite(double *v, int n);
 
+/* Distance from the point p to the segment a-b in the plane (to a when the
+   segment has no length). */
+double lfd_util_seg_dist2d(const double p[2], const double a[2], const double b[2]);
+
 /* ---- strings ---------------------------------------------------------------------------- */
 
 /* 1 if s ends with suffix (case-sensitive). */

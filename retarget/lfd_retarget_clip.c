@@ -26,6 +26,7 @@
 #include "retarget/lfd_retarget_int.h"
 
 #include "core/lfd_quat.h"
+#include "core/lfd_util.h"
 #include "robots/lfd_mj.h"
 
 #include <math.h>
@@ -940,13 +941,8 @@ int lfd_rt_support_gap(const lfd_robot *r, const lfd_motion *m, double *gap, lfd
         if (nh >= 3)
             out = fmax(0, -lfd_rt_poly_depth(hull, nh, zmp));
         else /* a corner or an edge: the distance to it */
-            for (int i = 0; i < nh; i++) {
-                const double *a = hull + 2 * i, *b = hull + 2 * ((i + 1) % nh);
-                double ex = b[0] - a[0], ey = b[1] - a[1], l2 = ex * ex + ey * ey;
-                double t = l2 > 1e-12 ? ((zmp[0] - a[0]) * ex + (zmp[1] - a[1]) * ey) / l2 : 0;
-                t = fmin(fmax(t, 0), 1);
-                out = fmin(out, hypot(zmp[0] - a[0] - t * ex, zmp[1] - a[1] - t * ey));
-            }
+            for (int i = 0; i < nh; i++)
+                out = fmin(out, lfd_util_seg_dist2d(zmp, hull + 2 * i, hull + 2 * ((i + 1) % nh)));
         gap[k] = F[2] * out / (weight * SUPPORT_GAP_ARM_M);
     }
     dyn_ws_close(&w);

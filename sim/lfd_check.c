@@ -487,14 +487,6 @@ static int hull2(double (*pts)[2], int n, double (*h)[2])
     return k - 1;
 }
 
-static double seg_dist(const double p[2], const double a[2], const double b[2])
-{
-    double ux = b[0] - a[0], uy = b[1] - a[1], l2 = ux * ux + uy * uy;
-    double t = l2 > 0 ? ((p[0] - a[0]) * ux + (p[1] - a[1]) * uy) / l2 : 0;
-    t = t < 0 ? 0 : t > 1 ? 1 : t;
-    return hypot(p[0] - a[0] - t * ux, p[1] - a[1] - t * uy);
-}
-
 /* signed distance of p to the convex polygon h (ccw, n points): positive
    inside (distance to the nearest edge), negative outside */
 static double poly_margin(const double (*h)[2], int n, const double p[2])
@@ -507,7 +499,7 @@ static double poly_margin(const double (*h)[2], int n, const double p[2])
     int inside = n >= 3;
     for (int i = 0; i < n; i++) {
         const double *a = h[i], *b = h[(i + 1) % n];
-        dmin = fmin(dmin, seg_dist(p, a, b));
+        dmin = fmin(dmin, lfd_util_seg_dist2d(p, a, b));
         if (n >= 3 && cross2(a, b, p) < 0)
             inside = 0;
     }
