@@ -352,6 +352,28 @@ int lfd_retargeter_new(lfd_retargeter **out, const lfd_robot *r, const lfd_retar
         else
             rt->scale[e] = hl > 1e-3 ? 0 : 1; /* a robot edge of zero length collapses it */
     }
+    /* a limb bone of the person with no length (a rig whose OFFSET is zero,
+       a keypoint layout that puts two joints on one point) where the robot
+       has one: its scale would be 1, the child's target would sit on its
+       parent's and the IK would chase it with the robot's real limb (a
+       zero-length left shank: the foot 25 cm from its target, a planted foot
+       8 cm up, written with exit 0 and only its symptoms warned; review) */
+    for (int e = 0; e < rt->nmap; e++) {
+        int cj = rt->cj[e], leg = cj >= LFD_CJ_L_KNEE && cj <= LFD_CJ_R_ANKLE;
+        int limb = leg || (cj >= LFD_CJ_L_ELBOW && cj <= LFD_CJ_R_WRIST);
+        if (!limb || (leg && rt->opts.upper_body) || rt->parent_e[e] < 0 || r->map[e].scale > 0 ||
+            !(rt->robot_edge_m[e] > 1e-4) || c->edge_m[cj] > 1e-3)
+            continue;
+        int pc = rt->cj[rt->parent_e[e]];
+        double hl_mm = 1000 * c->edge_m[cj], rl_mm = 1000 * rt->robot_edge_m[e];
+        mj_deleteData(d);
+        lfd_retargeter_free(&rt);
+        return lfd_fail(err, LFD_EMISMATCH,
+                        "the person's %s-%s bone has no length (%.1f mm, the robot's is %.0f mm): "
+                        "a broken rig (a zero OFFSET) or two keypoints on one point; fix the "
+                        "recording, or map that joint to another of the rig with --map",
+                        lfd_cjoint_name(pc), lfd_cjoint_name(cj), isfinite(hl_mm) ? hl_mm : 0.0, rl_mm);
+    }
     /* root scale: the robot's standing pelvis height (zero pose, lowest sole on the floor) */
     double lowest = lfd_rt_lowest_sole(r, d);
     if (!isfinite(lowest) && !rt->opts.upper_body) {

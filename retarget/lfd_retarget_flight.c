@@ -532,12 +532,17 @@ int lfd_rt_flight_step(const lfd_retargeter *rt, lfd_motion *m, lfd_rt_flight_fi
             int a = pa[p], b = pb[p];
             if (!keep[p])
                 continue;
-            double s0 = 0, s1 = 0;
+            double s0 = 0, s1 = 0, shift = 0;
             for (int j = a - judge < 0 ? 0 : a - judge; j <= b + judge && j < n; j++) {
                 s0 += gap0[j];
                 s1 += gap1[j];
+                /* how far the root really moved (the legs' and the floor's
+                   changes included), not the CoM's plan */
+                const double *q1 = lfd_motion_frame(m, j), *q0 = orig + (size_t)j * (size_t)nq;
+                shift = fmax(shift, sqrt((q1[0] - q0[0]) * (q1[0] - q0[0]) + (q1[1] - q0[1]) * (q1[1] - q0[1]) +
+                                         (q1[2] - q0[2]) * (q1[2] - q0[2])));
             }
-            if (!(s1 < s0)) {
+            if (!(s1 < s0) || !(shift <= FLIGHT_SHIFT_MAX_M)) {
                 keep[p] = 0;
                 dropped++;
             }

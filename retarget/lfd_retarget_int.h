@@ -324,6 +324,11 @@ int lfd_rt_legs_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, doub
 #define FLIGHT_COM_ITERS 2  /* ... a frame on the floor moves its root again by what its CoM lacks this many times */
 #define FLIGHT_TURN_REACH_M 0.5 /* ... a turn counts as a move of this radius (for FLIGHT_DONE_M) */
 #define FLIGHT_JUDGE_S 0.3  /* ... a flight's correction is kept if it and this much around it ask the feet for less */
+#define FLIGHT_SHIFT_MAX_M 0.15 /* ... a flight whose correction moves the root further than this, in it or within
+                                   FLIGHT_JUDGE_S of it, is dropped: a person's own flight is near free fall
+                                   already (the real jumps and dance: at most 6.6 cm); one that needs more is
+                                   no flight (held up, standing on something, a broken rig) and the push
+                                   that would make it one dives the root, even under the floor (review) */
 #define FLIGHT_PASSES 3     /* ... solves of the clip at most, a flight not kept dropped after each
                                (one still dropped after the last: no flight is corrected) */
 #define FLIGHT_MOMENT_ARM_M 0.7 /* ... a moment counts as the weight at this arm (lfd check's help) */

@@ -329,3 +329,55 @@ TEST(retarget_time_scale_auto_slows_by_the_factor_it_reports)
     lfd_motion_free(&ms);
     lfd_robot_free(&r);
 }
+
+/* A limb bone of the person with no length (a zero OFFSET) is refused with
+   the bone named and no file written.  Before, its scale fell back to 1, the
+   ankle's target sat on the knee's and the motion was written with exit 0:
+   on LAFAN1's walk the left foot 25 cm from its target, a planted foot 8 cm
+   up, with only those symptoms warned (review). */
+TEST(retarget_refuses_a_limb_bone_of_no_length)
+{
+    char bvh[1024], bad[1024], outp[1024], args[4096];
+    static char out[65536];
+    snprintf(bvh, sizeof bvh, "%s/walk.bvh", lfd_test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/walk_zero_shank.bvh", lfd_test_tmpdir());
+    snprintf(outp, sizeof outp, "%s/zero_shank.csv", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "human synth --task walk --seconds 2 -o %s", bvh);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    /* the synthetic rig's l_ankle OFFSET (the shank) set to zero */
+    FILE *in = fopen(bvh, "r"), *o = fopen(bad, "w");
+    CHECK(in && o);
+    if (!in || !o) {
+        if (in)
+            fclose(in);
+        if (o)
+            fclose(o);
+        return;
+    }
+    char line[4096];
+    int in_ankle = 0, zeroed = 0;
+    while (fgets(line, sizeof line, in)) {
+        if (strstr(line, "JOINT l_ankle"))
+            in_ankle = 1;
+        if (in_ankle && strstr(line, "OFFSET")) {
+            fputs("\t\t\tOFFSET 0.000000 0.000000 0.000000\n", o);
+            in_ankle = 0;
+            zeroed = 1;
+            continue;
+        }
+        fputs(line, o);
+    }
+    fclose(in);
+    fclose(o);
+    CHECK(zeroed);
+    snprintf(args, sizeof args, "retarget %s --robot g1 -o %s", bad, outp);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 2);
+    CHECK_CONTAINS(out, "the person's l_knee-l_ankle bone has no length");
+    FILE *f = fopen(outp, "r");
+    CHECK(f == NULL);
+    if (f)
+        fclose(f);
+    /* the same walk as it was retargets */
+    snprintf(args, sizeof args, "retarget %s --robot g1 -o %s", bvh, outp);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+}
