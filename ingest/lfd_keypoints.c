@@ -255,8 +255,8 @@ static int sidecar_load(sidecar *sc, const char *data_path, const lfd_kp_opts *o
         } else if (!strcmp(e->key, "parents") && e->type == LFD_JSON_ARR) {
             sc->parents = e;
         } else if (!strcmp(e->key, "fps") && e->type == LFD_JSON_NUM) {
-            if (!(e->num > 0 && e->num <= 10000))
-                return lfd_fail(err, LFD_EPARSE, "%s:%d: fps must be in (0, 10000]", sc->path, e->line);
+            if (!(e->num > 0 && e->num <= LFD_KP_FPS_MAX))
+                return lfd_fail(err, LFD_EPARSE, "%s:%d: fps must be in (0, %g]", sc->path, e->line, LFD_KP_FPS_MAX);
             sc->fps = e->num;
         } else if (!strcmp(e->key, "units") && e->type == LFD_JSON_STR && valid_units(e->str)) {
             snprintf(sc->units, sizeof sc->units, "%s", e->str);
@@ -351,7 +351,13 @@ static int kp_describe(lfd_keypoints *kp, const sidecar *sc, const lfd_kp_opts *
         snprintf(kp->units, sizeof kp->units, "%s", sc->units);
     if (sc->up[0])
         snprintf(kp->up, sizeof kp->up, "%s", sc->up);
-    /* rate: option > sidecar > the file's time column > preset */
+    /* rate: option > sidecar > the file's time column > preset.  A given
+       rate (0: not given) is checked as the sidecar's is: NaN, infinity or
+       an absurd rate would size the checks' windows beyond the clip. */
+    if (o && ((o->fps != 0 && !(o->fps > 0 && o->fps <= LFD_KP_FPS_MAX)) ||
+              (o->fps_default != 0 && !(o->fps_default > 0 && o->fps_default <= LFD_KP_FPS_MAX))))
+        return lfd_fail(err, LFD_EARG, "%s: frame rate %g Hz is outside (0, %g]", kp->name,
+                        o->fps != 0 ? o->fps : o->fps_default, LFD_KP_FPS_MAX);
     if (o && o->fps > 0) {
         kp->fps = o->fps;
         snprintf(kp->fps_source, sizeof kp->fps_source, "option");
@@ -791,6 +797,15 @@ static int times_rate(lfd_keypoints *kp, double *file_fps, lfd_err *err)
         dt[i] = kp->times[i + 1] - kp->times[i];
     qsort(dt, (size_t)(T - 1), sizeof *dt, lfd_util_cmp_double);
     double med = dt[(T - 2) / 2];
+    if (!(1 / med <= LFD_KP_FPS_MAX)) {
+        /* a step of 1e-12 s is a unit mistake, not a camera */
+        int rc = lfd_fail(err, LFD_EPARSE,
+                          "%s: the time column steps %.4g s (median), a rate of %.4g Hz, outside (0, %g]: "
+                          "are the times in the right unit?",
+                          kp->name, med, 1 / med, LFD_KP_FPS_MAX);
+        free(dt);
+        return rc;
+    }
     *file_fps = 1 / med;
     if (dt[T - 2] > 1.5 * med || dt[0] < 0.5 * med)
         kp_warn(kp, "%s: uneven time steps (%.4g..%.4g s, median %.4g s); using %.4g fps (lfd qa names the frames)",

@@ -64,6 +64,10 @@
 #define LFD_KP_MAX_VALUES ((size_t)1 << 27)
 #define LFD_KP_MAX_BYTES ((size_t)1 << 30)
 #define LFD_KP_MAX_WARN 8
+/* the highest frame rate taken from any source (option, sidecar, time
+   column): beyond it a rate is a unit mistake, and windows sized in
+   frames from it would not fit in an int */
+#define LFD_KP_FPS_MAX 10000.0
 
 typedef struct lfd_kp_preset {
     const char *id;          /* "smpl-22" */

@@ -389,7 +389,11 @@ static int detect_breathing(const lfd_human *h, int f0, lfd_qa_report *r, uint8_
         free(len), free(tmp);
         return lfd_fail(err, LFD_ENOMEM, "%s: out of memory (bone_breathing)", h->path);
     }
-    int w = (int)lround(LFD_QV_BREATH_WIN_S * h->fps / 2);
+    /* the half-window in frames, computed in double and clamped to the clip
+       so a rate that slipped past the readers' (0, 10000] Hz check can
+       neither overflow the int nor make the average loop run for ever */
+    double wd = LFD_QV_BREATH_WIN_S * h->fps / 2;
+    int w = wd < m ? (int)lround(wd) : m;
     if (w < 1)
         w = 1;
     memset(flag, 0, (size_t)n);
