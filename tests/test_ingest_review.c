@@ -97,3 +97,26 @@ TEST(ingest_review_absurd_frame_rate_refused)
     CHECK_CONTAINS(out, "time column steps 1e-12 s");
     lfd_kp_free(&kp);
 }
+
+/* item 2: lfd qa --in-fps nan, 0 or -5 was silently ignored and inf taken
+   as a rate; each is a usage error naming the option */
+TEST(ingest_review_qa_in_fps_must_be_a_rate)
+{
+    const char *dir = lfd_test_tmpdir();
+    lfd_err err = {0};
+    lfd_keypoints kp;
+    if (walk_kp(&kp, 2, 30))
+        return;
+    char csv[1024];
+    snprintf(csv, sizeof csv, "%s/walk.csv", dir);
+    CHECK_OK(lfd_repair_write(csv, &kp, NULL, NULL, NULL, NULL, &err), &err);
+    lfd_kp_free(&kp);
+    static char out[1 << 15];
+    static const char *bad[] = {"nan", "0", "-5", "inf", "1e12"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = lfd_test_run_lfdf(out, sizeof out, "qa %s --in-fps %s", csv, bad[i]);
+        if (rc != 2 || !strstr(out, "--in-fps must be a rate in (0, 10000] Hz"))
+            lfd_test_fail_at(__FILE__, __LINE__, "--in-fps %s: exit %d: %.300s", bad[i], rc, out);
+    }
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "qa %s --in-fps 30", csv), 0);
+}

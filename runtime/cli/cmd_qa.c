@@ -8,6 +8,8 @@
     usage errors and missing paths. */
 #include <dirent.h>
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +174,9 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
 {
     int json = 0, strict = 0, limits = 0, repair = 0;
     const char *ref = NULL, *out = NULL;
-    lfd_human_opts ho = {0};
+    /* --in-fps starts at a value no one types, so a given 0, -5 or nan is
+       told apart from "not given" and refused (they were silently ignored) */
+    lfd_human_opts ho = {.fps = -DBL_MAX};
     lfd_opt opts[] = {
         {"json", 0, LFD_OPT_FLAG, &json, NULL, "print JSON instead of text"},
         {"strict", 0, LFD_OPT_FLAG, &strict, NULL, "exit 1 also when any file gets a warning"},
@@ -198,6 +202,10 @@ static int run_qa(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_args_exit(rc);
     if ((rc = lfd_cli_check_preset(cmd, ho.preset)))
         return rc;
+    if (ho.fps == -DBL_MAX)
+        ho.fps = 0;
+    else if (!(isfinite(ho.fps) && ho.fps > 0 && ho.fps <= LFD_KP_FPS_MAX))
+        return lfd_cli_usage_error(cmd, "--in-fps must be a rate in (0, %g] Hz, got %g", LFD_KP_FPS_MAX, ho.fps);
     if (limits) {
         print_limits(json);
         return LFD_EXIT_OK;
