@@ -547,6 +547,20 @@ int lfd_repair_apply(const lfd_keypoints *kp, const lfd_human *h, const lfd_repa
         goto done;
     }
     memcpy(W, h->pos, NW * sizeof *W);
+    /* h has low-confidence joints masked to NaN (lfd_repair_mask_conf) so
+       the checks see them as missing; a swap, flip or tilt must still move
+       their real coordinates, so they come back from the file here (in
+       metres and lfd axes, as h was made from kp).  Before, a floor-tilt
+       repair wrote the NaN over every low-confidence value (found by review). */
+    for (int f = 0; kp->conf && f < T; f++)
+        for (int j = 0; j < J; j++) {
+            const double *src = kp->pos + ((size_t)f * J + j) * 3;
+            double *p = W_at(h, W, f, j);
+            if (kp->conf[(size_t)f * J + j] < LFD_REPAIR_CONF_MIN && !finite3(p) && finite3(src)) {
+                lfd_mat3_mulv(p, h->axes, src);
+                lfd_v3_scale(p, p, h->unit_m);
+            }
+        }
     if ((rc = groups_build(h, &g, err)))
         goto done;
     /* 1. dropouts, parents before children */

@@ -120,3 +120,77 @@ TEST(ingest_review_qa_in_fps_must_be_a_rate)
     }
     CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "qa %s --in-fps 30", csv), 0);
 }
+
+static int joint_index(const lfd_keypoints *kp, const char *name)
+{
+    for (int j = 0; j < kp->njoints; j++)
+        if (!strcmp(kp->names[j], name))
+            return j;
+    return -1;
+}
+
+static const double *kp_at(const lfd_keypoints *kp, int f, int j)
+{
+    return kp->pos + ((size_t)f * kp->njoints + j) * 3;
+}
+
+/* item 3: a floor-tilt repair turned every low-confidence joint's real
+   coordinates into empty cells (the checks' NaN mask was written back); the
+   rotation must rotate the file's values */
+TEST(ingest_review_tilt_repair_keeps_low_confidence_joints)
+{
+    const char *dir = lfd_test_tmpdir();
+    lfd_err err = {0};
+    lfd_keypoints kp;
+    if (walk_kp(&kp, 6, 30))
+        return;
+    int T = kp.nframes, J = kp.njoints, lw = joint_index(&kp, "l_wrist"), le = joint_index(&kp, "l_elbow");
+    CHECK(lw >= 0 && le >= 0);
+    if (lw < 0 || le < 0)
+        return;
+    /* the ground tilted 8 degrees about y, the left wrist seen with low confidence throughout */
+    double a = 8 * M_PI / 180, c = cos(a), s = sin(a);
+    for (size_t k = 0; k < (size_t)T * J; k++) {
+        double *p = kp.pos + k * 3, x = p[0], z = p[2];
+        p[0] = c * x + s * z;
+        p[2] = -s * x + c * z;
+    }
+    kp.conf = malloc((size_t)T * J * sizeof *kp.conf);
+    for (int f = 0; f < T; f++)
+        for (int j = 0; j < J; j++)
+            kp.conf[(size_t)f * J + j] = j == lw ? 0.2 : 1;
+    char in[1024], out[1024];
+    snprintf(in, sizeof in, "%s/tilt_lowconf.csv", dir);
+    snprintf(out, sizeof out, "%s/fixed.csv", dir);
+    CHECK_OK(lfd_repair_write(in, &kp, NULL, NULL, NULL, NULL, &err), &err);
+    lfd_qa_report *r = calloc(1, sizeof *r);
+    CHECK_OK(lfd_qa_file_repair(in, NULL, out, r, &err), &err);
+    int tilted = 0;
+    for (int i = 0; i < r->nrepairs; i++)
+        tilted |= !strcmp(r->repair[i].kind, "floor_tilt");
+    CHECK(tilted);
+    free(r);
+    lfd_keypoints fx;
+    lfd_kp_opts ko = {0};
+    int rc = lfd_kp_read(&fx, out, &ko, &err);
+    CHECK_OK(rc, &err);
+    if (rc == LFD_OK) {
+        CHECK_EQ_INT(fx.nframes, T);
+        int nonfinite = 0, stretched = 0;
+        for (int f = 0; f < T && fx.nframes == T; f++) {
+            const double *p = kp_at(&fx, f, lw), *q = kp_at(&fx, f, le);
+            nonfinite += !(isfinite(p[0]) && isfinite(p[1]) && isfinite(p[2]));
+            /* a rotation keeps the forearm's length */
+            double d0 = sqrt(pow(kp_at(&kp, f, lw)[0] - kp_at(&kp, f, le)[0], 2) +
+                             pow(kp_at(&kp, f, lw)[1] - kp_at(&kp, f, le)[1], 2) +
+                             pow(kp_at(&kp, f, lw)[2] - kp_at(&kp, f, le)[2], 2));
+            double d1 = sqrt(pow(p[0] - q[0], 2) + pow(p[1] - q[1], 2) + pow(p[2] - q[2], 2));
+            stretched += !(fabs(d1 - d0) < 1e-6);
+        }
+        CHECK_EQ_INT(nonfinite, 0);
+        CHECK_EQ_INT(stretched, 0);
+        CHECK(fx.conf && fabs(fx.conf[lw] - 0.2) < 1e-12);
+        lfd_kp_free(&fx);
+    }
+    lfd_kp_free(&kp);
+}
