@@ -497,19 +497,32 @@ static int resample(lfd_keypoints *out, double fps, lfd_err *err)
             i++;
         double h = t[i + 1] - t[i], s = (x - t[i]) / h, s2 = s * s, s3 = s2 * s;
         double h00 = 2 * s3 - 3 * s2 + 1, h10 = s3 - 2 * s2 + s, h01 = -2 * s3 + 3 * s2, h11 = s3 - s2;
+        /* a time on a sample (to rounding: times in ms come back as x/1000)
+           takes that sample exactly; a weight of 0 on a missing neighbour
+           would still give NaN (0 * NaN) and widen every gap */
+        int on = s <= 1e-9 ? i : s >= 1 - 1e-9 ? i + 1 : -1;
         tt[k] = x;
         for (int j = 0; j < J; j++)
             for (int c = 0; c < 3; c++) {
                 const double *p = out->pos;
                 size_t a = ((size_t)i * J + j) * 3 + c, b = ((size_t)(i + 1) * J + j) * 3 + c;
-                /* Catmull-Rom tangents over the uneven times (per second), scaled to the interval */
-                double m0 = i > 0 ? (p[b] - p[a - (size_t)J * 3]) / (t[i + 1] - t[i - 1]) : (p[b] - p[a]) / h;
-                double m1 = i + 2 < T ? (p[b + (size_t)J * 3] - p[a]) / (t[i + 2] - t[i]) : (p[b] - p[a]) / h;
-                pos[((size_t)k * J + j) * 3 + c] = h00 * p[a] + h10 * h * m0 + h01 * p[b] + h11 * h * m1;
+                double *o = &pos[((size_t)k * J + j) * 3 + c];
+                if (on >= 0) {
+                    *o = p[on == i ? a : b];
+                    continue;
+                }
+                /* Catmull-Rom tangents over the uneven times (per second), scaled to the
+                   interval; one-sided where the sample beyond the interval is missing, so a
+                   gap does not reach into the good interval next to it */
+                double pm = i > 0 ? p[a - (size_t)J * 3] : NAN, pn = i + 2 < T ? p[b + (size_t)J * 3] : NAN;
+                double m0 = isfinite(pm) ? (p[b] - pm) / (t[i + 1] - t[i - 1]) : (p[b] - p[a]) / h;
+                double m1 = isfinite(pn) ? (pn - p[a]) / (t[i + 2] - t[i]) : (p[b] - p[a]) / h;
+                *o = h00 * p[a] + h10 * h * m0 + h01 * p[b] + h11 * h * m1;
             }
         if (conf)
             for (int j = 0; j < J; j++)
-                conf[(size_t)k * J + j] = fmin(out->conf[(size_t)i * J + j], out->conf[(size_t)(i + 1) * J + j]);
+                conf[(size_t)k * J + j] = on >= 0 ? out->conf[(size_t)on * J + j]
+                                                  : fmin(out->conf[(size_t)i * J + j], out->conf[(size_t)(i + 1) * J + j]);
     }
     free(out->pos);
     free(out->times);

@@ -194,3 +194,63 @@ TEST(ingest_review_tilt_repair_keeps_low_confidence_joints)
     }
     lfd_kp_free(&kp);
 }
+
+/* item 4: resampling irregular times spread a gap of missing samples into
+   the good frames on both sides (tangents reached one sample past the
+   interval, and 0 * NaN is NaN even on a sample's own time) */
+TEST(ingest_review_resample_keeps_gaps_their_length)
+{
+    const char *dir = lfd_test_tmpdir();
+    lfd_err err = {0};
+    lfd_keypoints kp;
+    if (walk_kp(&kp, 6, 30))
+        return;
+    int T = kp.nframes, J = kp.njoints, lw = joint_index(&kp, "l_wrist");
+    CHECK(lw >= 0 && T == 180);
+    if (lw < 0 || T != 180)
+        return;
+    /* frames 40-47 dropped (irregular times), the left wrist lost on 100-119 (too long to fill) */
+    int n = 0;
+    kp.times = malloc((size_t)T * sizeof *kp.times);
+    for (int f = 0; f < T; f++) {
+        if (f >= 40 && f <= 47)
+            continue;
+        memmove(kp.pos + (size_t)n * J * 3, kp.pos + (size_t)f * J * 3, (size_t)J * 3 * sizeof *kp.pos);
+        kp.times[n] = f / 30.0;
+        if (f >= 100 && f <= 119)
+            kp.pos[((size_t)n * J + lw) * 3 + 0] = kp.pos[((size_t)n * J + lw) * 3 + 1] =
+                kp.pos[((size_t)n * J + lw) * 3 + 2] = NAN;
+        n++;
+    }
+    kp.nframes = n;
+    char in[1024], out[1024];
+    snprintf(in, sizeof in, "%s/drop_gap.csv", dir);
+    snprintf(out, sizeof out, "%s/fixed.csv", dir);
+    CHECK_OK(lfd_repair_write(in, &kp, NULL, NULL, NULL, NULL, &err), &err);
+    lfd_qa_report *r = calloc(1, sizeof *r);
+    CHECK_OK(lfd_qa_file_repair(in, NULL, out, r, &err), &err);
+    free(r);
+    lfd_keypoints fx;
+    lfd_kp_opts ko = {0};
+    int rc = lfd_kp_read(&fx, out, &ko, &err);
+    CHECK_OK(rc, &err);
+    if (rc == LFD_OK) {
+        CHECK_EQ_INT(fx.nframes, T);
+        int missing = 0, first = -1;
+        for (int f = 0; f < fx.nframes; f++)
+            if (!isfinite(kp_at(&fx, f, lw)[0])) {
+                missing++;
+                if (first < 0)
+                    first = f;
+            }
+        CHECK_EQ_INT(missing, 20);
+        CHECK_EQ_INT(first, 100);
+        /* the frames next to the gap are the samples themselves */
+        if (fx.nframes == T) {
+            CHECK(kp_at(&fx, 99, lw)[0] == kp_at(&kp, 99 - 8, lw)[0]);
+            CHECK(kp_at(&fx, 120, lw)[2] == kp_at(&kp, 120 - 8, lw)[2]);
+        }
+        lfd_kp_free(&fx);
+    }
+    lfd_kp_free(&kp);
+}
