@@ -989,14 +989,24 @@ int lfd_qa_file_repair(const char *path, const lfd_human_opts *opts, const char 
             goto out;
         }
         rc = copy_file(path, out_path, err);
+        int data = rc == LFD_OK, side = 0;
         if (rc == LFD_OK && lfd_file_exists(sp) && !(opts && opts->sidecar))
-            rc = copy_file(sp, so, err);
+            rc = copy_file(sp, so, err), side = rc == LFD_OK;
         else if (rc == LFD_OK && opts && opts->sidecar)
-            rc = copy_file(opts->sidecar, so, err);
+            rc = copy_file(opts->sidecar, so, err), side = rc == LFD_OK;
         if (rc == LFD_OK)
             rc = lfd_repair_write_prov(out_path, &h.prov, path, r, err);
-        if (rc == LFD_OK)
+        if (rc == LFD_OK) {
             snprintf(r->repaired_to, sizeof r->repaired_to, "%s", out_path);
+        } else {
+            /* no copy without its sidecar and provenance: remove what this
+               call already put in place (a folder named like the sidecar
+               made the data appear with an error) */
+            if (side)
+                unlink(so);
+            if (data)
+                unlink(out_path);
+        }
     } else if (rc == LFD_OK) {
         memset(r0, 0, sizeof *r0);
         int n = lfd_repair_apply(&kp, &h, plan, &kp2, r0, err);

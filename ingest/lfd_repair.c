@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
@@ -913,9 +914,21 @@ int lfd_repair_write(const char *path, const lfd_keypoints *kp, const char *desc
         rc = write_csv(path, kp, err);
     else
         return lfd_fail(err, LFD_EARG, "%s: a repaired file is written as .npy or .csv", path);
-    if (rc == LFD_OK)
-        rc = write_sidecar(path, kp, err);
-    if (rc == LFD_OK && (r || prov))
+    if (rc)
+        return rc;
+    /* each file is renamed into place as it is written: when a later one
+       fails (a folder where the sidecar goes), the ones already in place
+       are removed, so an error leaves no data without its sidecar */
+    rc = write_sidecar(path, kp, err);
+    if (rc == LFD_OK && (r || prov)) {
         rc = lfd_repair_write_prov(path, prov, source_path, r, err);
+        if (rc) {
+            char sp[1100];
+            snprintf(sp, sizeof sp, "%s.json", path);
+            unlink(sp);
+        }
+    }
+    if (rc)
+        unlink(path);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/lfd_io.h"
 #include "ingest/lfd_human.h"
@@ -32,6 +33,12 @@ static int walk_kp(lfd_keypoints *kp, double seconds, double fps)
     }
     lfd_human_free(&h);
     return 0;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
 }
 
 /* item 1: a time column stepping 1e-12 s (or a rate option of 1e12 Hz)
@@ -253,4 +260,51 @@ TEST(ingest_review_resample_keeps_gaps_their_length)
         lfd_kp_free(&fx);
     }
     lfd_kp_free(&kp);
+}
+
+/* item 5: when the sidecar or provenance could not be written (a folder in
+   its place), lfd qa --repair failed but left the data file behind */
+TEST(ingest_review_repair_error_leaves_no_output)
+{
+    const char *dir = lfd_test_tmpdir();
+    lfd_err err = {0};
+    lfd_keypoints kp;
+    if (walk_kp(&kp, 3, 30))
+        return;
+    char clean[1024], gap[1024];
+    snprintf(clean, sizeof clean, "%s/clean.csv", dir);
+    CHECK_OK(lfd_repair_write(clean, &kp, NULL, NULL, NULL, NULL, &err), &err);
+    int lw = joint_index(&kp, "l_wrist");
+    for (int f = 50; f <= 55 && lw >= 0; f++)
+        for (int c = 0; c < 3; c++)
+            kp.pos[((size_t)f * kp.njoints + lw) * 3 + c] = NAN;
+    snprintf(gap, sizeof gap, "%s/gap.csv", dir);
+    CHECK_OK(lfd_repair_write(gap, &kp, NULL, NULL, NULL, NULL, &err), &err);
+    lfd_kp_free(&kp);
+    /* a clean file is copied, a file with a short gap repaired: either way
+       a folder in the sidecar's or the provenance's place is an error with nothing left */
+    const char *in[] = {clean, gap, clean, gap};
+    static const char *blocked[] = {".json", ".json", ".prov.json", ".prov.json"};
+    static char out[1 << 15];
+    for (int i = 0; i < 4; i++) {
+        char o[1100], b[1200], sc[1200];
+        snprintf(o, sizeof o, "%s/out%d/fixed.csv", dir, i);
+        snprintf(b, sizeof b, "%s%s", o, blocked[i]);
+        snprintf(sc, sizeof sc, "%s.json", o);
+        CHECK_OK(lfd_mkdir_p(b, &err), &err);
+        int rc = lfd_test_run_lfdf(out, sizeof out, "qa %s --repair -o %s", in[i], o);
+        if (rc != 2 || !strstr(out, "Is a directory"))
+            lfd_test_fail_at(__FILE__, __LINE__, "case %d: exit %d: %.300s", i, rc, out);
+        if (exists(o) || (i >= 2 && exists(sc)))
+            lfd_test_fail_at(__FILE__, __LINE__, "case %d: %s left after the error", i, exists(o) ? o : sc);
+    }
+    /* and without the obstacle both are written */
+    for (int i = 0; i < 2; i++) {
+        char o[1100];
+        snprintf(o, sizeof o, "%s/ok%d/fixed.csv", dir, i);
+        CHECK_OK(lfd_mkdir_p(o, &err), &err);
+        rmdir(o);
+        lfd_test_run_lfdf(out, sizeof out, "qa %s --repair -o %s", in[i], o);
+        CHECK(exists(o));
+    }
 }
