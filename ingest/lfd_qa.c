@@ -1103,9 +1103,14 @@ void lfd_qa_print_text(const lfd_qa_report *r, FILE *fp)
         qa_text_ranges(fp, e->range, e->nranges, e->more_ranges);
         fputc('\n', fp);
     }
-    if (r->repaired_to[0])
-        fprintf(fp, "  %-6s %-14s %s%s\n", "info", "repair", r->repaired ? "repaired file: " : "nothing to repair; copied to ",
+    if (r->repaired_to[0]) {
+        /* a .jsonl with nothing to repair is still rewritten as .csv: not a copy */
+        const char *e1 = strrchr(r->path, '.'), *e2 = strrchr(r->repaired_to, '.');
+        int converted = !e1 || !e2 || strcasecmp(e1, e2);
+        fprintf(fp, "  %-6s %-14s %s%s\n", "info", "repair",
+                r->repaired ? "repaired file: " : converted ? "nothing to repair; converted to " : "nothing to repair; copied to ",
                 r->repaired_to);
+    }
 }
 
 void lfd_qa_report_json(const lfd_qa_report *r, lfd_jw *jw)

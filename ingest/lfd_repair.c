@@ -758,9 +758,19 @@ static void put_num(lfd_buf *b, double v)
 
 static int write_csv(const char *path, const lfd_keypoints *kp, lfd_err *err)
 {
+    int J = kp->njoints;
+    /* the CSV reader splits the header on commas and knows no quoting, so
+       a joint name from a JSONL file that holds a comma, a quote or a line
+       break would come back as other columns: refuse it rather than write
+       a file nothing reads back */
+    for (int j = 0; j < J; j++)
+        if (strpbrk(kp->names[j], ",\"\r\n"))
+            return lfd_fail(err, LFD_EARG,
+                            "%s: joint %d '%s' has a comma, quote or line break in its name, which a CSV header "
+                            "cannot hold: write .npy instead (-o OUT.npy) or rename the joint",
+                            path, j, kp->names[j]);
     lfd_buf b;
     lfd_buf_init(&b, (size_t)1 << 31);
-    int J = kp->njoints;
     if (kp->times)
         lfd_buf_append(&b, "time,", 5);
     for (int j = 0; j < J; j++) {

@@ -308,3 +308,51 @@ TEST(ingest_review_repair_error_leaves_no_output)
         CHECK(exists(o));
     }
 }
+
+/* kp as JSON lines ({"t": s, "joints": {name: [x, y, z]}}) */
+static void write_jsonl(const char *path, const lfd_keypoints *kp)
+{
+    FILE *fp = fopen(path, "w");
+    CHECK(fp);
+    if (!fp)
+        return;
+    for (int f = 0; f < kp->nframes; f++) {
+        fprintf(fp, "{\"t\": %.17g, \"joints\": {", f / kp->fps);
+        for (int j = 0; j < kp->njoints; j++) {
+            const double *p = kp_at(kp, f, j);
+            fprintf(fp, "%s\"%s\": [%.17g, %.17g, %.17g]", j ? ", " : "", kp->names[j], p[0], p[1], p[2]);
+        }
+        fputs("}}\n", fp);
+    }
+    fclose(fp);
+}
+
+/* item 6: a JSONL joint named "l_clavicle, est" was written into a CSV
+   header that could not be read back; and a clean JSONL rewritten as CSV
+   was said to be "copied" */
+TEST(ingest_review_csv_refuses_names_it_cannot_hold)
+{
+    const char *dir = lfd_test_tmpdir();
+    lfd_keypoints kp;
+    if (walk_kp(&kp, 2, 30))
+        return;
+    char clean[1024], comma[1024], o1[1100], o2[1100];
+    snprintf(clean, sizeof clean, "%s/clean.jsonl", dir);
+    write_jsonl(clean, &kp);
+    snprintf(kp.names[5], sizeof kp.names[5], "%s", "l_clavicle, est");
+    snprintf(comma, sizeof comma, "%s/comma.jsonl", dir);
+    write_jsonl(comma, &kp);
+    lfd_kp_free(&kp);
+    snprintf(o1, sizeof o1, "%s/clean_out.csv", dir);
+    snprintf(o2, sizeof o2, "%s/comma_out.csv", dir);
+    static char out[1 << 15];
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "qa %s --repair -o %s", clean, o1), 0);
+    CHECK_CONTAINS(out, "nothing to repair; converted to ");
+    CHECK(exists(o1));
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "qa %s --repair -o %s", comma, o2), 2);
+    CHECK_CONTAINS(out, "joint 5 'l_clavicle, est' has a comma, quote or line break in its name");
+    CHECK(!exists(o2));
+    /* as .npy the names go to the sidecar's JSON, which holds them */
+    snprintf(o2, sizeof o2, "%s/comma_out.npy", dir);
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "qa %s --repair -o %s", comma, o2), 0);
+}
