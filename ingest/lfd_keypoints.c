@@ -909,12 +909,28 @@ static int read_csv_long(lfd_keypoints *kp, const char *path, lines L, char deli
     const char *s, *e;
     int rows = 0, frames = 0, J = 0, cur = 0, ln;
     cell kprev = {NULL, 0};
+    double fprev = 0;
     while ((ln = next_line(&L1, &s, &e))) {
         int n = split_line(s, e, delim, cells, maxc);
         if (n != nh)
             return lfd_fail(err, LFD_EPARSE, "%s:%d: row has %d columns, the header has %d", path, ln,
                             n < 0 ? maxc : n, nh);
         if (!kprev.s || kprev.n != cells[key].n || memcmp(kprev.s, cells[key].s, cells[key].n)) {
+            /* frame numbers are the only order there is without a time
+               column: they must increase as times must (a clip written
+               backwards or twice over read as one clean take) */
+            double fv;
+            if (key == cf) {
+                if (!cells[cf].n || lfd_parse_number(cells[cf].s, cells[cf].n, &fv) || !isfinite(fv))
+                    return lfd_fail(err, LFD_EPARSE, "%s:%d: column %d: frame '%.*s' is not a number", path, ln,
+                                    cf + 1, (int)(cells[cf].n < 40 ? cells[cf].n : 40), cells[cf].s);
+                if (frames > 0 && !(fv > fprev))
+                    return lfd_fail(err, LFD_EPARSE,
+                                    "%s:%d: column %d: frame %.9g does not come after the previous frame %.9g "
+                                    "(frame numbers going backwards or repeated)",
+                                    path, ln, cf + 1, fv, fprev);
+                fprev = fv;
+            }
             if (frames == 1)
                 J = cur;
             else if (frames > 1 && cur != J)

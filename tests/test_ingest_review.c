@@ -356,3 +356,54 @@ TEST(ingest_review_csv_refuses_names_it_cannot_hold)
     snprintf(o2, sizeof o2, "%s/comma_out.npy", dir);
     CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "qa %s --repair -o %s", comma, o2), 0);
 }
+
+/* item 7: the one-row-per-landmark CSV grouped rows by the text of the
+   frame column only: frames numbered backwards or twice over read as a
+   clean take; they are errors with file:line as backward times are */
+TEST(ingest_review_long_csv_frames_must_increase)
+{
+    const char *dir = lfd_test_tmpdir();
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"frame,landmark,x,y,z\n2,a,0,0,1\n2,b,0,1,1\n1,a,0,0,1\n1,b,0,1,1\n0,a,0,0,1\n0,b,0,1,1\n",
+         "long.csv:4: column 1: frame 1 does not come after the previous frame 2 (frame numbers going backwards or "
+         "repeated)"},
+        {"frame,landmark,x,y,z\n0,a,0,0,1\n0,b,0,1,1\n1,a,0,0,1\n1,b,0,1,1\n0,a,0,0,1\n0,b,0,1,1\n",
+         "long.csv:6: column 1: frame 0 does not come after the previous frame 1"},
+        {"landmark,frame,x,y,z\na,0,0,0,1\nb,0,0,1,1\na,x1,0,0,1\nb,x1,0,1,1\n",
+         "long.csv:4: column 2: frame 'x1' is not a number"},
+    };
+    char p[1024];
+    snprintf(p, sizeof p, "%s/long.csv", dir);
+    lfd_err err = {0};
+    lfd_keypoints kp;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        FILE *fp = fopen(p, "w");
+        CHECK(fp);
+        if (!fp)
+            return;
+        fputs(cases[i].text, fp);
+        fclose(fp);
+        lfd_kp_opts o = {.fps = 30};
+        int rc = lfd_kp_read(&kp, p, &o, &err);
+        if (rc == LFD_OK || !strstr(err.msg, cases[i].want))
+            lfd_test_fail_at(__FILE__, __LINE__, "case %zu: rc %d '%s'", i, rc, rc ? err.msg : "");
+        if (rc == LFD_OK)
+            lfd_kp_free(&kp);
+    }
+    /* gaps in the numbering are fine (frames dropped by a tracker) */
+    FILE *fp = fopen(p, "w");
+    CHECK(fp);
+    if (!fp)
+        return;
+    fputs("frame,landmark,x,y,z\n0,a,0,0,1\n0,b,0,1,1\n5,a,0,0,1\n5,b,0,1,1\n", fp);
+    fclose(fp);
+    lfd_kp_opts o = {.fps = 30};
+    int rc = lfd_kp_read(&kp, p, &o, &err);
+    CHECK_OK(rc, &err);
+    if (rc == LFD_OK) {
+        CHECK_EQ_INT(kp.nframes, 2);
+        lfd_kp_free(&kp);
+    }
+}
