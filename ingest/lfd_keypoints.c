@@ -275,6 +275,15 @@ static int sidecar_load(sidecar *sc, const char *data_path, const lfd_kp_opts *o
     return LFD_OK;
 }
 
+/* index of name in names[0..n), or -1 */
+static int kp_name_index(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], name))
+            return i;
+    return -1;
+}
+
 /* Names, parents, fps, units and up for kp from options, sidecar and preset.
    have_names: the file itself named the joints (CSV header). */
 static int kp_describe(lfd_keypoints *kp, const sidecar *sc, const lfd_kp_opts *o, int have_names,
@@ -310,9 +319,6 @@ static int kp_describe(lfd_keypoints *kp, const sidecar *sc, const lfd_kp_opts *
         if (!have_names)
             for (int j = 0; j < J; j++)
                 snprintf(kp->names[j], LFD_KP_NAME_MAX, "%s", pr->names[j]);
-        if (pr->parents)
-            for (int j = 0; j < J; j++)
-                kp->parents[j] = pr->parents[j];
         if (pr->units)
             snprintf(kp->units, sizeof kp->units, "%s", pr->units);
         if (pr->up)
@@ -329,6 +335,37 @@ static int kp_describe(lfd_keypoints *kp, const sidecar *sc, const lfd_kp_opts *
                 return lfd_fail(err, LFD_EPARSE, "%s:%d: joint names must be strings of 1..%d characters",
                                 sc->path, e->line, LFD_KP_NAME_MAX - 1);
             snprintf(kp->names[j], LFD_KP_NAME_MAX, "%s", e->str);
+        }
+    }
+    /* the preset's tree: by position only when the names are the preset's
+       own; a file (or sidecar) that names its joints may list them in any
+       order, so each parent is found by name (by position, a shuffled COCO
+       file had left_wrist under right_wrist) */
+    if (pr && pr->parents) {
+        int byname = have_names || sc->joints;
+        for (int j = 0; j < J; j++) {
+            if (!byname) {
+                kp->parents[j] = pr->parents[j];
+                continue;
+            }
+            int pj = kp_name_index(pr->names, pr->njoints, kp->names[j]);
+            if (pj < 0)
+                return lfd_fail(err, LFD_EARG,
+                                "%s: joint '%s' is not a joint of preset %s, whose tree is found by joint name "
+                                "(name the joints as the preset does, e.g. '%s', or leave out the preset)",
+                                kp->name, kp->names[j], pr->id, pr->names[j < pr->njoints ? j : 0]);
+            int pp = pr->parents[pj], q = -1;
+            if (pp >= 0) {
+                for (int k = 0; k < J && q < 0; k++)
+                    if (!strcmp(kp->names[k], pr->names[pp]))
+                        q = k;
+                if (q < 0)
+                    return lfd_fail(err, LFD_EARG,
+                                    "%s: joint '%s' needs its parent '%s' in preset %s's tree, and the file "
+                                    "names no such joint",
+                                    kp->name, kp->names[j], pr->names[pp], pr->id);
+            }
+            kp->parents[j] = q;
         }
     }
     if (sc->parents) {

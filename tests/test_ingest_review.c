@@ -407,3 +407,63 @@ TEST(ingest_review_long_csv_frames_must_increase)
         lfd_kp_free(&kp);
     }
 }
+
+/* item 8: --preset coco-17 on a CSV naming its joints in another order gave
+   the preset's parents by column position (left_wrist under right_wrist);
+   they are found by name, and a name the tree needs but the file lacks is
+   an error */
+TEST(ingest_review_preset_tree_by_joint_name)
+{
+    const char *dir = lfd_test_tmpdir();
+    const lfd_kp_preset *pr = lfd_kp_preset_find("coco-17");
+    CHECK(pr && pr->parents);
+    if (!pr || !pr->parents)
+        return;
+    int J = pr->njoints;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/coco_shuf.csv", dir);
+    for (int pass = 0; pass < 2; pass++) {
+        FILE *fp = fopen(p, "w");
+        CHECK(fp);
+        if (!fp)
+            return;
+        /* the columns in reverse order; pass 1 calls left_elbow something else */
+        for (int k = 0; k < J; k++) {
+            const char *nm = pr->names[J - 1 - k];
+            if (pass == 1 && !strcmp(nm, "left_elbow"))
+                nm = "l_elb";
+            fprintf(fp, "%s%s_x,%s_y,%s_z", k ? "," : "", nm, nm, nm);
+        }
+        fputc('\n', fp);
+        for (int f = 0; f < 3; f++)
+            for (int k = 0; k < J; k++)
+                fprintf(fp, "%s%d,%d,%g%s", k ? "," : "", k, f, 1.0 + 0.01 * k, k + 1 < J ? "" : "\n");
+        fclose(fp);
+        lfd_keypoints kp;
+        lfd_kp_opts o = {.fps = 30, .preset = "coco-17"};
+        lfd_err err = {0};
+        int rc = lfd_kp_read(&kp, p, &o, &err);
+        if (pass == 1) {
+            CHECK(rc != LFD_OK);
+            if (rc == LFD_OK)
+                lfd_kp_free(&kp);
+            else
+                CHECK_CONTAINS(err.msg, "joint 'left_wrist' needs its parent 'left_elbow' in preset coco-17's tree");
+            continue;
+        }
+        CHECK_OK(rc, &err);
+        if (rc)
+            return;
+        for (int j = 0; j < J; j++) {
+            int pj = -1;
+            for (int i = 0; i < J; i++)
+                if (!strcmp(pr->names[i], kp.names[j]))
+                    pj = i;
+            const char *want = pj >= 0 && pr->parents[pj] >= 0 ? pr->names[pr->parents[pj]] : "-";
+            const char *got = kp.parents[j] >= 0 ? kp.names[kp.parents[j]] : "-";
+            if (pj < 0 || strcmp(want, got))
+                lfd_test_fail_at(__FILE__, __LINE__, "%s: parent %s, the preset says %s", kp.names[j], got, want);
+        }
+        lfd_kp_free(&kp);
+    }
+}
