@@ -917,6 +917,25 @@ static double lateral(const double *x, const double *o, const double *up, double
 }
 
 /* the leaf below v with the longest path from v */
+/* 1 if leaf l is a chain's end site kept as a joint (lfd's own keypoint
+   exports keep a BVH's End Sites as 'l_wrist_end'), not a joint of the
+   body: an end, even where leaves are joints */
+static int end_site_leaf(const tree *t, int l)
+{
+    if (t->nchild[l] || !t->names || !t->names[l])
+        return 0;
+    static const char *const suf[] = {"_end", ".end", " end", "endsite", "end site", "end_site", "_tip"};
+    const char *nm = t->names[l];
+    size_t n = strlen(nm);
+    for (size_t i = 0; i < sizeof suf / sizeof suf[0]; i++) {
+        size_t k = strlen(suf[i]);
+        if (n > k && !strcasecmp(nm + n - k, suf[i]))
+            return 1;
+    }
+    /* CamelCase: LeftHandEnd */
+    return n > 3 && !strcmp(nm + n - 3, "End");
+}
+
 static int far_leaf(const tree *t, int v)
 {
     int best = -1;
@@ -1149,7 +1168,7 @@ static int geom_pose(const tree *t, int p, geo_res *r, char *why, size_t whyn)
         if (w < 0)
             /* no fingers: the wrist ends the chain, before its end joint
                unless that coincides with it or leaves are joints */
-            w = nd >= 1 && (t->leaf_joints || d[nd - 1] != tip) ? nd - 1 : nd - 2;
+            w = nd >= 1 && ((t->leaf_joints && !end_site_leaf(t, tip)) || d[nd - 1] != tip) ? nd - 1 : nd - 2;
         if (w < 2) {
             snprintf(why, whyn, "the arm at '%s' has too few joints for a shoulder, elbow and wrist",
                      t->names[br[b]]);
@@ -1297,11 +1316,16 @@ static void cross_check(const tree *t, lfd_skel_map *m, const lfd_skel_map *g)
 {
     char list[128] = "";
     size_t len = 0;
-    int nd = 0;
+    int nd = 0, mirrored = 1;
     for (int cj = 0; cj < LFD_CJ_COUNT; cj++) {
         int a = single(&m->c[cj]), b = single(&g->c[cj]);
         if (a < 0 || b < 0 || a == b || coincide(t, a, b) || g->c[cj].how != LFD_CPLACE_GEOMETRY)
             continue;
+        /* a swap only when the geometry's pick is the named mirror joint
+           (a chain read one joint off is not a swap) */
+        int mj = lfd_cjoint_mirror(cj), am = mj != cj ? single(&m->c[mj]) : -1;
+        if (am < 0 || (am != b && !coincide(t, am, b)))
+            mirrored = 0;
         if (m->c[cj].conf <= 0)
             m->c[cj].conf = m->c[cj].how == LFD_CPLACE_TOKENS ? CONF_TOKENS : 1.0;
         m->c[cj].conf *= 0.5;
@@ -1310,9 +1334,8 @@ static void cross_check(const tree *t, lfd_skel_map *m, const lfd_skel_map *g)
             len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? " " : "", lfd_cjoint_name(cj));
     }
     if (nd)
-        snprintf(m->note, sizeof m->note,
-                 "names and geometry disagree on %d joint(s) (left and right swapped?): %s; check "
-                 "the rig or give --map", nd, list);
+        snprintf(m->note, sizeof m->note, "names and geometry disagree on %d joint(s)%s: %s; check the rig or give --map",
+                 nd, mirrored ? " (left and right swapped?)" : "", list);
 }
 
 int lfd_skel_resolve_pose(const char *const *names, const int *parents, int n, const double *pose,

@@ -467,3 +467,36 @@ TEST(ingest_review_preset_tree_by_joint_name)
         lfd_kp_free(&kp);
     }
 }
+
+/* item 9: lfd's own keypoint exports keep BVH End Sites as leaf joints
+   ('l_wrist_end'); the geometry took that tip for the wrist, read each arm
+   one joint off and the note called it "left and right swapped?" */
+TEST(ingest_review_end_sites_are_not_wrists)
+{
+    lfd_keypoints kp;
+    if (walk_kp(&kp, 2, 30))
+        return;
+    CHECK(joint_index(&kp, "l_wrist_end") >= 0);
+    lfd_err err = {0};
+    lfd_human h;
+    int rc = lfd_human_from_keypoints(&h, &kp, NULL, &err);
+    CHECK_OK(rc, &err);
+    if (rc == LFD_OK) {
+        CHECK_STR(h.map.note, "");
+        CHECK_EQ_INT(h.map.c[LFD_CJ_L_WRIST].src[0], joint_index(&kp, "l_wrist"));
+        CHECK(h.map.c[LFD_CJ_L_WRIST].conf >= 0.8);
+        lfd_human_free(&h);
+    }
+    /* tips under names that say nothing: the geometry still reads the arm
+       one joint off, which is a disagreement but not a swap */
+    snprintf(kp.names[joint_index(&kp, "l_wrist_end")], sizeof kp.names[0], "%s", "l_q1");
+    snprintf(kp.names[joint_index(&kp, "r_wrist_end")], sizeof kp.names[0], "%s", "r_q1");
+    rc = lfd_human_from_keypoints(&h, &kp, NULL, &err);
+    CHECK_OK(rc, &err);
+    if (rc == LFD_OK) {
+        CHECK_CONTAINS(h.map.note, "names and geometry disagree on 6 joint(s): l_shoulder");
+        CHECK(strstr(h.map.note, "swapped") == NULL);
+        lfd_human_free(&h);
+    }
+    lfd_kp_free(&kp);
+}
