@@ -300,6 +300,17 @@ static void check_nonfinite(qa_ctx *c)
     }
 }
 
+/* v printed with fmt, or the words unknown (e.g. "an unknown speed") where v is not finite (a
+   coordinate of 1e308 gives a speed of inf: "inf m/s" reads as a bug) */
+static const char *num_or_unknown(char *buf, size_t n, const char *fmt, double v, const char *unknown)
+{
+    if (isfinite(v))
+        snprintf(buf, n, fmt, v);
+    else
+        snprintf(buf, n, "%s", unknown);
+    return buf;
+}
+
 static void check_frozen(qa_ctx *c)
 {
     const lfd_human *h = c->h;
@@ -372,9 +383,11 @@ static void check_teleport(qa_ctx *c)
         }
     }
     if (any_flag(c->flag, c->f0, c->n)) {
+        char sp[32];
         lfd_qa_reason *rs = add_reason(c->r, "teleport", LFD_QA_REJECT, worst, worst_lim,
-                                       "%s moves at %.1f m/s between frames (human limit %.1f m/s)",
-                                       lfd_cjoint_name(worst_cj), worst, worst_lim);
+                                       "%s moves at %s between frames (human limit %.1f m/s)",
+                                       lfd_cjoint_name(worst_cj), num_or_unknown(sp, sizeof sp, "%.1f m/s", worst, "an unknown speed"),
+                                       worst_lim);
         set_ranges(rs, c->flag, c->f0, c->n, c->off);
     }
 }
@@ -490,11 +503,12 @@ static void check_bone_drift(qa_ctx *c)
     if (nflag) {
         double frac = (double)nflag / (c->n - c->f0);
         int rej = worst > LIM(LFD_QAL_BONE_DRIFT_REJECT) || frac > LIM(LFD_QAL_BONE_DRIFT_REJECT_FRAC);
+        char pc[32];
         lfd_qa_reason *rs = add_reason(c->r, "bone_drift", rej ? LFD_QA_REJECT : LFD_QA_WARN, worst,
                                        rej ? LIM(LFD_QAL_BONE_DRIFT_REJECT) : warn,
-                                       "bone %s-%s changes length by up to %.0f%% (%.0f%% of frames beyond %.0f%%)",
+                                       "bone %s-%s changes length by up to %s (%.0f%% of frames beyond %.0f%%)",
                                        lfd_cjoint_name(lfd_cjoint_parent(worst_cj)), lfd_cjoint_name(worst_cj),
-                                       100 * worst, 100 * frac, 100 * warn);
+                                       num_or_unknown(pc, sizeof pc, "%.0f%%", 100 * worst, "an unknown amount"), 100 * frac, 100 * warn);
         set_ranges(rs, c->flag, c->f0, c->n, c->off);
     }
 }
@@ -897,6 +911,11 @@ static int qa_load(const char *path, const lfd_human_opts *opts, lfd_human *h, l
     rc = lfd_human_from_keypoints(h, kp, &ho, err);
     if (mapfile[0])
         unlink(mapfile);
+    /* the preset's own placements decided the joints: the rig is the
+       preset's, not the family the names resemble plus "mapping file"
+       (a COCO file was labelled "MediaPipe Pose (33) + mapping file") */
+    if (rc == LFD_OK && mapfile[0])
+        snprintf(h->rig, sizeof h->rig, "preset %.40s (its own joint placements)", pr->id);
     if (rc == LFD_OK)
         snprintf(note, notesz, "%s", h->fps_note);
     if (rc == LFD_OK && (rc = lfd_repair_mask_conf(h, kp, err)))
@@ -1080,9 +1099,14 @@ static void qa_json_ranges(lfd_jw *jw, const int (*range)[2], int nranges, int m
 void lfd_qa_print_text(const lfd_qa_report *r, FILE *fp)
 {
     fprintf(fp, "%s: %s (score %.0f)", r->path, lfd_qa_verdict_name(r->verdict), r->score);
-    if (r->loaded)
-        fprintf(fp, "  %s, %d frames at %.6g Hz (%.2f s), height %.2f m", r->rig, r->nframes, r->fps,
-                r->duration_s, r->height_m);
+    if (r->loaded) {
+        /* a clip whose joints are all missing has no height: say so, not "nan m" */
+        fprintf(fp, "  %s, %d frames at %.6g Hz (%.2f s), height ", r->rig, r->nframes, r->fps, r->duration_s);
+        if (isfinite(r->height_m))
+            fprintf(fp, "%.2f m", r->height_m);
+        else
+            fputs("unknown", fp);
+    }
     fputc('\n', fp);
     for (int i = 0; i < r->nreasons; i++) {
         const lfd_qa_reason *rs = &r->reason[i];

@@ -500,3 +500,53 @@ TEST(ingest_review_end_sites_are_not_wrists)
     }
     lfd_kp_free(&kp);
 }
+
+/* item 10: text output printed "height nan m" for a clip with every joint
+   missing and "inf m/s", "inf%" for a coordinate of 1e308; a COCO file
+   under --preset coco-17 was labelled "MediaPipe Pose (33) + mapping file" */
+TEST(ingest_review_text_says_unknown_and_preset_rig)
+{
+    const char *dir = lfd_test_tmpdir();
+    lfd_err err = {0};
+    lfd_keypoints kp;
+    if (walk_kp(&kp, 3, 30))
+        return;
+    int lw = joint_index(&kp, "l_wrist");
+    char huge[1024], missing[1024];
+    snprintf(huge, sizeof huge, "%s/huge.csv", dir);
+    snprintf(missing, sizeof missing, "%s/all_missing.csv", dir);
+    kp.pos[((size_t)60 * kp.njoints + lw) * 3] = 1e308;
+    CHECK_OK(lfd_repair_write(huge, &kp, NULL, NULL, NULL, NULL, &err), &err);
+    for (size_t k = 0; k < (size_t)kp.nframes * kp.njoints * 3; k++)
+        kp.pos[k] = NAN;
+    CHECK_OK(lfd_repair_write(missing, &kp, NULL, NULL, NULL, NULL, &err), &err);
+    lfd_kp_free(&kp);
+    static char out[1 << 15];
+    lfd_test_run_lfdf(out, sizeof out, "qa %s", missing);
+    CHECK_CONTAINS(out, "(3.00 s), height unknown\n");
+    lfd_test_run_lfdf(out, sizeof out, "qa %s", huge);
+    CHECK_CONTAINS(out, "l_wrist moves at an unknown speed between frames");
+    CHECK_CONTAINS(out, "changes length by up to an unknown amount");
+    CHECK(!strstr(out, "inf"));
+    /* COCO-17 named keypoints with the preset */
+    const lfd_kp_preset *pr = lfd_kp_preset_find("coco-17");
+    if (!pr)
+        return;
+    char coco[1024];
+    snprintf(coco, sizeof coco, "%s/coco.csv", dir);
+    FILE *fp = fopen(coco, "w");
+    CHECK(fp);
+    if (!fp)
+        return;
+    for (int j = 0; j < pr->njoints; j++)
+        fprintf(fp, "%s%s_x,%s_y,%s_z", j ? "," : "", pr->names[j], pr->names[j], pr->names[j]);
+    fputc('\n', fp);
+    for (int f = 0; f < 30; f++)
+        for (int j = 0; j < pr->njoints; j++)
+            fprintf(fp, "%s%g,%g,%g%s", j ? "," : "", 0.01 * f + 0.02 * j, 0.1 * (j % 2), 0.1 * j,
+                    j + 1 < pr->njoints ? "" : "\n");
+    fclose(fp);
+    lfd_test_run_lfdf(out, sizeof out, "qa %s --preset coco-17 --in-fps 30", coco);
+    CHECK_CONTAINS(out, "preset coco-17 (its own joint placements)");
+    CHECK(!strstr(out, "MediaPipe"));
+}
