@@ -384,7 +384,9 @@ static int finish(lfd_human *h, const lfd_human_opts *o, const char *units_given
     free(tmp);
     h->unit_m = lfd_units_m(h->units);
     double H = raw_h * h->unit_m;
-    if (!(H >= HEIGHT_MIN_M && H <= HEIGHT_MAX_M))
+    if (!isfinite(H))
+        h_warn(h, "%s: the body height cannot be measured (the joints it is read from are missing)", h->path);
+    else if (!(H >= HEIGHT_MIN_M && H <= HEIGHT_MAX_M))
         h_warn(h, "%s: implied body height %.2f m with units %s is implausible (check --units)", h->path,
                H, h->units);
     /* convert positions, orientations and offsets to metres, lfd axes */
