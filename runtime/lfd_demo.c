@@ -807,7 +807,7 @@ void lfd_demo_opts_init(lfd_demo_opts *o)
     memset(o, 0, sizeof *o);
     o->robot = "h1";
     o->demos = 5;
-    o->seconds = 10;
+    o->seconds = 0; /* not given: 10 s, or 7 s with quick (lfd_demo_run) */
     o->rate_hz = 50;
     o->ctl_hz = 500;
     o->pictures = 1;
@@ -821,9 +821,12 @@ int lfd_demo_run(const lfd_demo_opts *opts, FILE *out, lfd_err *err)
     d->o = *opts;
     d->out = out;
     d->t0 = lfd_now_s();
+    /* a given length is used as given; only a length left out (0) takes the
+       default, the quick one with quick (the default was 10 from opts_init, so
+       --quick never shortened the recordings) */
+    if (!(d->o.seconds > 0))
+        d->o.seconds = d->o.quick ? 7 : 10;
     if (d->o.quick) {
-        if (!(d->o.seconds > 0)) /* a given --seconds is used as given (it was capped at 7 unsaid) */
-            d->o.seconds = 7;
         if (d->o.drive_s <= 0)
             d->o.drive_s = 3;
     }

@@ -52,7 +52,7 @@ typedef struct lfd_demo_opts {
     const char *dir;        /* run folder (created; must not hold a previous run) */
     const char *robot;      /* "h1" */
     int demos;              /* recordings with robot-training consent (5) */
-    double seconds;         /* length of the first recording; the others vary (10) */
+    double seconds;         /* length of the first recording; the others vary (0: 10, or 7 with quick) */
     double rate_hz;         /* policy control rate = motion rate (50) */
     int epochs;             /* training epochs (0: the trainer's default) */
     double drive_s;         /* seconds of closed-loop control (0: the held-out motion) */

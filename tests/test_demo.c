@@ -68,6 +68,9 @@ TEST(demo_runs_the_pipeline_into_one_folder)
     if (!doc)
         return;
     const lfd_json *root = lfd_json_root(doc);
+    /* --quick shortens the recordings (7 s for the first, not the 10 s default):
+       the six come to 45.9 s, about 5500 frames at 120 Hz; at 10 s they were 7668 */
+    CHECK(num(root, "human.frames") > 5000 && num(root, "human.frames") < 6000);
     CHECK_EQ_INT((int)num(root, "consent.kept"), 5);
     CHECK_EQ_INT((int)num(root, "consent.refused"), 1);
     /* the policy learnt something: better than repeating the last action */

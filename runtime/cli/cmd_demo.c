@@ -15,7 +15,7 @@ static int run_demo(const lfd_cmd *cmd, int argc, char **argv)
         {"out", 'o', LFD_OPT_STR, &o.dir, "DIR", "run folder (default runs/demo-<date>-<time>)"},
         {"robot", 0, LFD_OPT_STR, &o.robot, "NAME|PATH", "robot: built-in name, .robot or .xml path (default h1)"},
         {"demos", 0, LFD_OPT_INT, &o.demos, "N", "recordings with robot-training consent (default 5)"},
-        {"seconds", 0, LFD_OPT_DOUBLE, &o.seconds, "S", "length of a recording (default 10)"},
+        {"seconds", 0, LFD_OPT_DOUBLE, &o.seconds, "S", "length of a recording (default 10, 7 with --quick)"},
         {"epochs", 0, LFD_OPT_INT, &o.epochs, "N", "training epochs (default: the trainer's)"},
         {"drive", 0, LFD_OPT_DOUBLE, &o.drive_s, "S", "seconds of closed-loop control (default: the motion)"},
         {"no-pictures", 0, LFD_OPT_FLAG, &no_pictures, NULL, "do not render frames"},
