@@ -533,5 +533,6 @@ LFD_COMMAND(cmd_check, "check", "check robot motions against the robot's limits 
             "ranges.  Exit code 0: pass or warn, 1: some motion fails, 2: error.  Every\n"
             "threshold is a flag below; docs/check.md has the table.  --fix writes a\n"
             "repaired motion (-o) and checks it again; its verdict sets the exit code; when\n"
-            "there is nothing it can repair, no file is written (and it says so).",
+            "there is nothing it can repair, it says so and writes the motion unchanged\n"
+            "(so no -o file from an earlier run is left standing).",
             run_check)
