@@ -446,3 +446,39 @@ TEST(cli_guards_train_eval_ctl_demo_numbers)
     CHECK_EQ_INT(g_run("demo --quick -o %s/dm --demos 2", dir), 2);
     CHECK_CONTAINS(out, "--demos 2 is out of range");
 }
+
+/* The old spelling --output works wherever -o/--out does, with the one-line
+   deprecation warning (README, "The `lfd` command"): only train, motion synth
+   and policy import took it; retarget, check --fix, replay, qa, human synth,
+   robot init, demo, report and batch said "unknown option '--output'". */
+TEST(cli_guards_output_is_the_old_out_everywhere)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024], lfdm[1024], fixed[1024];
+    sprintf(bvh, "%s/stand.bvh", dir);
+    sprintf(lfdm, "%s/stand.lfdm", dir);
+    sprintf(fixed, "%s/stand.fixed.lfdm", dir);
+    CHECK_EQ_INT(g_run("human synth --task stand --seconds 2 --output %s", bvh), 0);
+    CHECK_CONTAINS(out, "lfd human synth: --output is deprecated, use --out");
+    CHECK(exists(bvh));
+    CHECK_EQ_INT(g_run("retarget %s --robot g1 --output %s", bvh, lfdm), 0);
+    CHECK_CONTAINS(out, "lfd retarget: --output is deprecated, use --out");
+    CHECK(exists(lfdm));
+    int rc = g_run("check %s --robot g1 --fix --output=%s", lfdm, fixed);
+    CHECK(rc == 0 || rc == 1);
+    CHECK_CONTAINS(out, "lfd check: --output is deprecated, use --out");
+    CHECK(exists(fixed));
+    /* the others: the alias reaches --out (which then wants its value) */
+    static const char *cmds[] = {"replay", "qa", "robot init", "demo", "report", "batch", "train",
+                                 "motion synth", "policy import"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        CHECK_EQ_INT(g_run("%s --output", cmds[i]), 2);
+        char want[128];
+        snprintf(want, sizeof want, "lfd %s: --output is deprecated, use --out", cmds[i]);
+        CHECK_CONTAINS(out, want);
+        CHECK_CONTAINS(out, "--out needs a value");
+    }
+    /* a command without --out still refuses it */
+    CHECK_EQ_INT(g_run("serve --output x"), 2);
+    CHECK_CONTAINS(out, "unknown option '--output'");
+}

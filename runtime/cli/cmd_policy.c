@@ -62,7 +62,6 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
          "the robot the policy drives: built-in name, .robot or .xml path (required)"},
         {"out", 'o', LFD_OPT_STR, &out, "POLICY.lfdp", "where to write the policy (required)"},
-        {"output", 0, LFD_OPT_ALIAS, NULL, "out", NULL},
         {"layout", 'l', LFD_OPT_STR, &layout, "FILE.json", "layer layout description"},
         {"layers", 0, LFD_OPT_STR, &layers, "P,P,...",
          "instead of --layout: nn.Linear module prefixes in order (P.weight, P.bias)"},

@@ -81,7 +81,6 @@ static int run_train(const lfd_cmd *cmd, int argc, char **argv)
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
          "the robot the motions are for (built-in name, .robot or .xml path; required)"},
         {"out", 'o', LFD_OPT_STR, &out, "POLICY.lfdp", "where to write the policy (required)"},
-        {"output", 0, LFD_OPT_ALIAS, NULL, "out", NULL},
         {"purpose", 0, LFD_OPT_STR, &purpose, "P[,P...]",
          "what the policy is for; every demonstration's consent must cover it (default "
          "robot-training)"},
@@ -489,7 +488,6 @@ static int run_synth(const lfd_cmd *cmd, int argc, char **argv)
         {"robot", 'r', LFD_OPT_STR, &robot, "NAME|PATH",
          "the robot: built-in name, .robot or .xml path (required)"},
         {"out", 'o', LFD_OPT_STR, &out, "OUT.lfdm", "the motion file (required)"},
-        {"output", 0, LFD_OPT_ALIAS, NULL, "out", NULL},
         {"seconds", 's', LFD_OPT_DOUBLE, &seconds, "S", "duration (default 6)"},
         {"out-fps", 0, LFD_OPT_DOUBLE, &fps, "HZ", "frame rate (default 50)"},
         {"fps", 0, LFD_OPT_ALIAS, NULL, "out-fps", NULL},

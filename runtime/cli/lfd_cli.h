@@ -72,7 +72,9 @@ void lfd_cmd_register(const lfd_cmd *cmd);
    LFD_ARGS_HELP after printing help, or LFD_EXIT_ERROR after printing a
    one-line usage error.  An LFD_OPT_ALIAS entry sets its target option and
    prints "lfd CMD: --old is deprecated, use --new" to stderr; help does not
-   list aliases.  `--help-options` prints the table as tab-separated lines
+   list aliases.  --output is accepted as the old spelling of --out in every
+   table that has --out (lfd_cli.c adds it; tables need not list it).
+   `--help-options` prints the table as tab-separated lines
    ("opt CMD LONG SHORT TYPE METAVAR HELP", aliases with TYPE "alias" and the
    target in METAVAR) for the test that checks one meaning per flag name.
    min_pos/max_pos bound the number of
