@@ -482,3 +482,32 @@ TEST(cli_guards_output_is_the_old_out_everywhere)
     CHECK_EQ_INT(g_run("serve --output x"), 2);
     CHECK_CONTAINS(out, "unknown option '--output'");
 }
+
+/* `robot init` reads an MJCF; given a .robot description (what it writes) it
+   says so up front, and the file is left as it was.  Before it said "is the
+   input: writing it would replace the input", or with -o "MuJoCo cannot load
+   it: XML parse error". */
+TEST(cli_guards_robot_init_refuses_a_robot_file)
+{
+    const char *dir = lfd_test_tmpdir();
+    char desc[1024], other[1024], buf[4096], was[4096];
+    sprintf(desc, "%s/mine.robot", dir);
+    sprintf(other, "%s/other.robot", dir);
+    head("robots/h1/h1.robot", was, sizeof was);
+    FILE *fp = fopen(desc, "wb");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    fputs(was, fp);
+    fclose(fp);
+    CHECK_EQ_INT(g_run("robot init %s", desc), 2);
+    CHECK_CONTAINS(out, "lfd robot init: it reads an MJCF model (.xml); ");
+    CHECK_CONTAINS(out, "mine.robot is what it writes");
+    CHECK_EQ_INT(g_run("robot init %s -o %s", desc, other), 2);
+    CHECK_CONTAINS(out, "mine.robot is what it writes");
+    CHECK(!exists(other));
+    CHECK_EQ_INT(g_run("robot init %s --force", desc), 2);
+    CHECK_CONTAINS(out, "mine.robot is what it writes");
+    head(desc, buf, sizeof buf);
+    CHECK_STR(buf, was);
+}

@@ -6,6 +6,7 @@
 
 #include "core/lfd_json.h"
 #include "core/lfd_io.h"
+#include "core/lfd_util.h"
 #include "robots/lfd_robot.h"
 #include "robots/lfd_robot_init.h"
 #include "runtime/cli/lfd_cli.h"
@@ -311,6 +312,14 @@ static int run_init(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_range_error(cmd, "vel", vel, "above 0 up to 1000 rad/s");
     lfd_err err = {0};
     const char *mjcf = pos[0];
+    /* a description given where the MJCF goes: said up front (it got "is the
+       input: writing it would replace the input", or with -o MuJoCo's "XML
+       parse error") */
+    if (lfd_util_has_suffix(mjcf, ".robot")) {
+        lfd_fail(&err, LFD_EARG, "it reads an MJCF model (.xml); %s is what it writes "
+                 "(`lfd robot info %s` prints it)", mjcf, mjcf);
+        return lfd_cli_error(cmd, &err);
+    }
     char def[LFD_ROBOT_PATH_MAX];
     if (!out) {
         size_t n = strlen(mjcf);
