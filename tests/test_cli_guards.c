@@ -6,6 +6,7 @@
     load, and `check --fix` with nothing to fix.  Exit 2 and nothing written
     for each refusal (README, "The `lfd` command").  All data is made here
     (lfd human synth / lfd motion synth), so the tests always run. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "core/lfd_io.h"
 #include "core/lfd_motion.h"
 #include "tests/lfd_test.h"
+#include "tests/serve_helpers.h"
 
 static char out[1 << 17];
 
@@ -510,4 +512,50 @@ TEST(cli_guards_robot_init_refuses_a_robot_file)
     CHECK_CONTAINS(out, "mine.robot is what it writes");
     head(desc, buf, sizeof buf);
     CHECK_STR(buf, was);
+}
+
+/* `lfd serve POLICY --robot g1` with a policy trained for h1: served
+   (checked against h1, as the help says) but with a warning naming both
+   robots; it was served without a word, and every g1 controller's hello was
+   then refused. */
+static void serve_log(const char *policy, const char *robot, const char *dir, const char *tag, char *log,
+                      size_t n)
+{
+    char ep[1200], logpath[1200];
+    snprintf(ep, sizeof ep, "ipc://%s/%s.ipc", dir, tag);
+    snprintf(logpath, sizeof logpath, "%s/%s.log", dir, tag);
+    const char *args[] = {"serve", policy, "--robot", robot, "--bind", ep, NULL};
+    pid_t pid = th_spawn_lfd(args, logpath);
+    CHECK(pid > 0);
+    log[0] = '\0';
+    /* until it listens (or has ended): 30 s at most */
+    for (int i = 0; i < 600 && !strstr(log, "listening on"); i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            pid = 0;
+            break;
+        }
+        usleep(50000);
+        head(logpath, log, n);
+    }
+    if (pid > 0)
+        CHECK_EQ_INT(th_kill_wait(pid, SIGTERM), 0);
+    head(logpath, log, n);
+    CHECK_CONTAINS(log, "listening on");
+}
+
+TEST(cli_guards_serve_warns_of_a_policy_for_another_robot)
+{
+    const char *dir = lfd_test_tmpdir();
+    char mo[1024], pol[1024], log[1 << 14];
+    sprintf(mo, "%s/h1.lfdm", dir);
+    sprintf(pol, "%s/h1.lfdp", dir);
+    CHECK_EQ_INT(g_run("motion synth --robot h1 --seconds 3 -o %s", mo), 0);
+    CHECK_EQ_INT(g_run("train %s --robot h1 -o %s -e 2 --no-people", mo, pol), 0);
+    serve_log(pol, "g1", dir, "g1", log, sizeof log);
+    CHECK_CONTAINS(log, "policy 'h1' (");
+    CHECK_CONTAINS(log, "is for robot 'h1', not --robot g1 ('g1')");
+    CHECK_CONTAINS(log, "a controller saying hello as 'g1' is refused");
+    /* its own robot: no warning */
+    serve_log(pol, "h1", dir, "h1", log, sizeof log);
+    CHECK(strstr(log, "warning") == NULL);
 }

@@ -147,8 +147,19 @@ static int run_serve(const lfd_cmd *cmd, int argc, char **argv)
         if ((rc = lfd_policy_load(&p, pos[i], &err)))
             goto fail;
         print_policy(p, pos[i]);
+        /* a policy for another robot than --robot is served (one server may
+           serve several robots), checked against the robot it names, and its
+           hello refuses a controller of --robot's robot: said here, naming
+           both (it was served without a word) */
+        char pname[LFD_POLICY_NAME_MAX], probot[LFD_POLICY_NAME_MAX]; /* p is the server's after */
+        snprintf(pname, sizeof pname, "%s", p->name);
+        snprintf(probot, sizeof probot, "%s", p->robot);
         if ((rc = lfd_server_add_policy(s, p, pos[i], &err)))
             goto fail;
+        if (robot_desc && probot[0] && strcmp(probot, robot_desc->name))
+            lfd_warn("policy '%s' (%s) is for robot '%s', not --robot %s ('%s'): it was checked "
+                     "against '%s', and a controller saying hello as '%s' is refused",
+                     pname, pos[i], probot, robot, robot_desc->name, probot, robot_desc->name);
     }
     if ((rc = lfd_server_bind(s, &err)))
         goto fail;
@@ -206,7 +217,8 @@ LFD_COMMAND(cmd_serve, "serve", "serve policies to robot controllers over ZeroMQ
             "ranges, its velocity and acceleration limits must not exceed the robot's\n"
             "and its default action must be the robot's default pose.  The robot is\n"
             "--robot when the policy names it, else the built-in robot the policy\n"
-            "names; a policy whose robot cannot be loaded is refused with --robot, and\n"
+            "names (with --robot, that policy is served with a warning naming both\n"
+            "robots); a policy whose robot cannot be loaded is refused with --robot, and\n"
             "served with a warning (its own finite limits, unchecked) without.\n"
             "Runs until SIGINT or SIGTERM, then prints its counters.",
             run_serve)
