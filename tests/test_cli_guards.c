@@ -559,3 +559,14 @@ TEST(cli_guards_serve_warns_of_a_policy_for_another_robot)
     serve_log(pol, "h1", dir, "h1", log, sizeof log);
     CHECK(strstr(log, "warning") == NULL);
 }
+
+/* ctl-demo against a server that never answers, without keys: the timeout
+   points at CURVE (a server started with --curve drops a plain client's
+   messages, and "no answer from ... within 1.000 s" was all it said). */
+TEST(cli_guards_ctl_demo_timeout_names_the_curve_keys)
+{
+    const char *dir = lfd_test_tmpdir();
+    CHECK_EQ_INT(g_run("ctl-demo --robot h1 --endpoint ipc://%s/nobody.ipc --policy p --seconds 1", dir), 2);
+    CHECK_CONTAINS(out, "no answer from ipc://");
+    CHECK_CONTAINS(out, "(a server started with --curve needs --server-key and --key)");
+}

@@ -174,6 +174,13 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
                  "its observation (%.300s)",
                  policy, msg);
     }
+    if (rc == LFD_ETIMEOUT && !srv && !curve && strstr(err.msg, "no answer from")) {
+        /* a CURVE server drops a plain client's messages unanswered: the
+           timeout was the last word, with nothing pointing at the keys */
+        char msg[LFD_ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err.msg);
+        lfd_fail(&err, rc, "%.400s (a server started with --curve needs --server-key and --key)", msg);
+    }
     if (rc == LFD_OK)
         lfd_ctl_print(&rep, hz);
     fell = rc == LFD_OK && rep.fell;

@@ -539,6 +539,6 @@ LFD_COMMAND(cmd_motion_synth, "motion synth",
             "write a synthetic upper-body robot motion (no person in it)",
             "--robot NAME|PATH -o OUT.lfdm [--seconds S] [--pattern N] [--seed N]",
             "Smooth reaching-and-wiping-like joint trajectories on every joint off the\n"
-            "legs; the legs and root hold the default pose.  --task picks the pattern,\n"
+            "legs; the legs and root hold the default pose.  --pattern picks the pattern,\n"
             "--seed a variation of it: demonstrations of one task for testing training.",
             run_synth)

@@ -53,14 +53,22 @@ void lfd_cmd_help(const lfd_cmd *cmd, const lfd_opt *opts)
     for (const lfd_opt *o = opts; o && o->name; o++) {
         if (o->type == LFD_OPT_ALIAS)
             continue;
-        char left[64];
+        char left[96];
+        /* an option that takes a value shows a placeholder even when its
+           table gives none (check's --friction showed none) */
+        const char *mv = o->type == LFD_OPT_FLAG ? NULL
+                         : o->metavar && o->metavar[0] ? o->metavar : "VALUE";
         if (o->short_name)
-            snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
-                     o->metavar ? " " : "", o->metavar ? o->metavar : "");
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name, mv ? " " : "",
+                     mv ? mv : "");
         else
-            snprintf(left, sizeof left, "    --%s%s%s", o->name, o->metavar ? " " : "",
-                     o->metavar ? o->metavar : "");
-        printf("  %-30s %s\n", left, o->help);
+            snprintf(left, sizeof left, "    --%s%s%s", o->name, mv ? " " : "", mv ? mv : "");
+        /* a left column wider than 30 puts the help on its own line, not run
+           into the placeholder ("--slide-warn m/frame at 30 fps warn when ...") */
+        if (strlen(left) > 30)
+            printf("  %s\n  %-30s %s\n", left, "", o->help);
+        else
+            printf("  %-30s %s\n", left, o->help);
     }
     printf("  %-30s %s\n", "-h, --help", "show this help and exit");
 }
