@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
@@ -392,6 +393,15 @@ static int stage_check(demo *d, lfd_err *err)
 
 /* ---- 6 train and evaluate offline --------------------------------------------------------- */
 
+/* training progress on a terminal: the epoch count, redrawn in place */
+static int train_epoch_progress(void *ctx, const lfd_train_epoch *e)
+{
+    demo *d = ctx;
+    fprintf(d->out, "\r  6 train     epoch %d of at most %d (%.1f s)", e->epoch, e->epochs, e->seconds);
+    fflush(d->out);
+    return 0;
+}
+
 static int stage_train(demo *d, lfd_err *err)
 {
     char sub[1200];
@@ -429,9 +439,29 @@ static int stage_train(demo *d, lfd_err *err)
     bo.hidden[0] = bo.hidden[1] = 128;
     bo.train.epochs = d->o.epochs > 0 ? d->o.epochs : d->o.quick ? 40 : 150;
     bo.train.seed = 1;
+    /* the trainer's own progress lines ("wipe-01.lfdm: lfd check warns (4
+       warnings); used", "simulating 4 noisy rollouts ...", "training on N
+       samples ...") came between the stage lines; stage 5 and this stage's
+       line say the same, so they are quieted here (warnings still show, and
+       LFD_LOG=debug keeps everything).  On a terminal the epochs count up in
+       place of the stage line while it trains. */
+    int level = lfd_log_level;
+    if (level == LFD_LOG_INFO)
+        lfd_log_level = LFD_LOG_WARN;
+    int tty = d->out && isatty(fileno(d->out));
+    if (tty) {
+        bo.train.on_epoch = train_epoch_progress;
+        bo.train.ctx = d;
+    }
     lfd_bc_report br;
     double t0 = lfd_now_s();
-    if ((rc = lfd_bc_train(d->robot, np, paths, d->policy, &bo, &br, err)))
+    rc = lfd_bc_train(d->robot, np, paths, d->policy, &bo, &br, err);
+    lfd_log_level = level;
+    if (tty) {
+        fputs("\r\033[K", d->out);
+        fflush(d->out);
+    }
+    if (rc)
         return rc;
     double train_s = lfd_now_s() - t0;
     /* offline: the held-out demonstration against the two baselines */

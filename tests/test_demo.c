@@ -42,6 +42,14 @@ TEST(demo_runs_the_pipeline_into_one_folder)
     CHECK_CONTAINS(out, "7 serve");
     CHECK_CONTAINS(out, "8 pictures");
     CHECK_CONTAINS(out, "9 real");
+    /* the stage lines follow one another: the trainer's own lines ("...: lfd
+       check warns (4 warnings); used", "simulating 4 noisy rollouts ...",
+       "training on N samples ...") came between stages 5 and 6 */
+    const char *s5 = strstr(out, "\n  5 check");
+    const char *eol5 = s5 ? strchr(s5 + 1, '\n') : NULL;
+    CHECK(eol5 && !strncmp(eol5 + 1, "  6 train", 9));
+    CHECK(strstr(out, "lfd check warns") == NULL);
+    CHECK(strstr(out, "noisy rollouts") == NULL);
     /* stage 1 says what its people are: generated, not recorded */
     CHECK_CONTAINS(out, "synthetic people");
     /* the outputs are in the run folder */
