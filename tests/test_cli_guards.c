@@ -570,3 +570,18 @@ TEST(cli_guards_ctl_demo_timeout_names_the_curve_keys)
     CHECK_CONTAINS(out, "no answer from ipc://");
     CHECK_CONTAINS(out, "(a server started with --curve needs --server-key and --key)");
 }
+
+/* `lfd human info` on a BVH that `lfd human synth` wrote with 21 joints
+   said "joints 26 from the source": it counted the 5 End Sites as joints. */
+TEST(cli_guards_human_info_tells_end_sites_from_joints)
+{
+    const char *dir = lfd_test_tmpdir();
+    char bvh[1024];
+    sprintf(bvh, "%s/walk.bvh", dir);
+    CHECK_EQ_INT(g_run("human synth --task walk --seconds 2 -o %s", bvh), 0);
+    CHECK_CONTAINS(out, "21 joints");
+    CHECK_EQ_INT(g_run("human info %s", bvh), 0);
+    CHECK_CONTAINS(out, "joints        26 from the source (21 ROOT/JOINT, 5 End Sites), 0 virtual");
+    CHECK_EQ_INT(g_run("human info %s --json", bvh), 0);
+    CHECK_CONTAINS(out, "\"source_end_sites\": 5");
+}

@@ -43,6 +43,25 @@ static void contact_frac(const lfd_human *h, double fr[4])
         fr[s] = h->nframes > 0 ? (double)c[s] / h->nframes : 0;
 }
 
+/* the End Sites among a BVH's source joints: leaves named "<parent>_end"
+   (ingest/lfd_bvh.h); "joints 26 from the source" counted them with the 21
+   ROOT/JOINTs `lfd human synth` wrote */
+static int end_sites(const lfd_human *h)
+{
+    if (strcmp(h->format, "bvh"))
+        return 0;
+    int n = 0;
+    for (int j = 0; j < h->nsource; j++) {
+        int p = h->parent[j], leaf = 1;
+        for (int k = 0; k < h->nsource && leaf; k++)
+            leaf = h->parent[k] != j;
+        size_t lp = p >= 0 ? strlen(h->names[p]) : 0;
+        n += leaf && p >= 0 && p < h->nsource && !strncmp(h->names[j], h->names[p], lp) &&
+             !strcmp(h->names[j] + lp, "_end");
+    }
+    return n;
+}
+
 static void info_text(const lfd_human *h)
 {
     char buf[256];
@@ -57,7 +76,12 @@ static void info_text(const lfd_human *h)
         printf("              %s; give --in-fps if you know it]\n", h->fps_assumed_why);
     if (h->fps_note[0])
         printf("note          %s\n", h->fps_note);
-    printf("joints        %d from the source, %d virtual\n", h->nsource, h->njoints - h->nsource);
+    int ne = end_sites(h);
+    if (ne)
+        printf("joints        %d from the source (%d ROOT/JOINT, %d End Sites), %d virtual\n", h->nsource,
+               h->nsource - ne, ne, h->njoints - h->nsource);
+    else
+        printf("joints        %d from the source, %d virtual\n", h->nsource, h->njoints - h->nsource);
     printf("units         %s (%s, 1 unit = %.6g m)%s%s%s\n", h->units,
            h->units_detected ? "detected" : h->units_assumed ? "assumed" : "given", h->unit_m,
            h->units_assumed ? "  [" : "", h->units_assumed ? h->assumed_why : "",
@@ -114,6 +138,7 @@ static void info_json(const lfd_human *h)
     lfd_jw_kstr(&jw, "rate_note", h->fps_note[0] ? h->fps_note : NULL);
     lfd_jw_kint(&jw, "first_frame", h->first_frame);
     lfd_jw_kint(&jw, "source_joints", h->nsource);
+    lfd_jw_kint(&jw, "source_end_sites", end_sites(h));
     lfd_jw_kint(&jw, "joints", h->njoints);
     lfd_jw_kstr(&jw, "units", h->units);
     lfd_jw_kbool(&jw, "units_detected", h->units_detected);
