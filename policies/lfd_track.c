@@ -79,6 +79,12 @@ int lfd_track_period(lfd_track *t, const float *rows, int nrows, lfd_err *err)
         return lfd_fail(err, LFD_EARG, "no targets for the control period");
     const lfd_robot *r = t->r;
     lfd_simloop *s = t->sim;
+    /* refused before anything moves: a NaN target passes the range clamp
+       below (both comparisons are false) and would reach the controller */
+    for (int i = 0; i < (nrows > 1 ? 2 : 1) * r->njoints; i++)
+        if (!isfinite(rows[i]))
+            return lfd_fail(err, LFD_ENUMERIC, "target for joint %s (row %d) is not finite (%g)",
+                            r->joints[i % r->njoints].name, i / r->njoints, (double)rows[i]);
     int rc = LFD_OK;
     for (int k = 0; k < t->sub && rc == LFD_OK; k++) {
         /* targets linear from row 0 to row 1 over the period, in range */

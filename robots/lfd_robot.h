@@ -210,9 +210,21 @@ void lfd_robot_sole_corner(const mjData *d, const lfd_robot_foot *ft, int k, dou
    Writes ctrl[nu] (motor: tau / gear, clamped to the ctrl range; position
    servo: the target angle) and, if tau is non-NULL, the commanded joint
    torques in qvel layout (nv, zero for unactuated dofs).  Returns the number
-   of joints whose torque was clamped. */
+   of joints whose torque was limited: clamped, or held because it was not
+   finite (below).
+
+   A joint whose torque comes out non-finite (a NaN or infinity in its
+   q_ref, in qd_ref, or in tau_ff, where the feed-forward spreads one NaN
+   velocity to every joint) is held: a motor gets damping alone, -kd qd
+   (zero if qd is not finite either), a position servo its current angle
+   as target.  It never gets a limit torque. */
 int lfd_robot_pd(const lfd_robot *r, const double *qpos, const double *qvel, const double *q_ref,
                  const double *qd_ref, const double *tau_ff, double *ctrl, double *tau);
+/* lfd_robot_pd, and *nonfinite (if non-NULL) = the number of joints held
+   because their torque was not finite (they are in the return value too). */
+int lfd_robot_pd_checked(const lfd_robot *r, const double *qpos, const double *qvel,
+                         const double *q_ref, const double *qd_ref, const double *tau_ff,
+                         double *ctrl, double *tau, int *nonfinite);
 
 /* ---- contact-consistent inverse-dynamics feed-forward ------------------------ */
 /* Joint torques that make a floating-base robot follow (q, qd, qdd) while the
@@ -254,7 +266,9 @@ void lfd_robot_ff_compute(lfd_robot_ff *ff, const double *qpos, const double *qv
    the measured qpos with the reference's velocity and acceleration (qd_ref,
    qdd_ref may be NULL = zero), plus lfd_robot_pd toward (q_ref, qd_ref).
    Writes ctrl[nu] and, if non-NULL, the joint torques tau (nv) and the
-   root residual (6).  Returns the number of torque-clamped joints. */
+   root residual (6).  Returns the number of torque-limited joints
+   (lfd_robot_pd); lfd_robot_ff_nonfinite says how many of them were held
+   because their torque was not finite. */
 int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qvel,
                          const double *q_ref, const double *qd_ref, const double *qdd_ref,
                          const int *contact, double *ctrl, double *tau, double *root_residual);
@@ -281,6 +295,11 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
    phase of each foot, the contact QP's warm start); call it when the
    simulation is reset. */
 void lfd_robot_bal_reset(lfd_robot_ff *ff);
+
+/* The joints the last lfd_robot_ff_control or lfd_robot_bal_control step
+   held because their torque was not finite (a NaN or infinity in the
+   reference; lfd_robot_pd). */
+int lfd_robot_ff_nonfinite(const lfd_robot_ff *ff);
 
 int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qvel,
                           const double *q_ref, const double *qd_ref, const double *qdd_ref,

@@ -42,11 +42,12 @@
 #define BAL_EDGES 4
 #define BAL_NX (BAL_CORNERS * BAL_EDGES)
 
-int lfd_robot_pd(const lfd_robot *r, const double *qpos, const double *qvel, const double *q_ref,
-                 const double *qd_ref, const double *tau_ff, double *ctrl, double *tau)
+int lfd_robot_pd_checked(const lfd_robot *r, const double *qpos, const double *qvel,
+                         const double *q_ref, const double *qd_ref, const double *tau_ff,
+                         double *ctrl, double *tau, int *nonfinite)
 {
     const mjModel *m = r->m;
-    int clamped = 0;
+    int clamped = 0, held = 0;
     if (tau)
         memset(tau, 0, (size_t)r->nv * sizeof *tau);
     for (int j = 0; j < r->njoints; j++) {
@@ -57,8 +58,17 @@ int lfd_robot_pd(const lfd_robot *r, const double *qpos, const double *qvel, con
         double qref = q_ref[qa];
         double vref = qd_ref ? qd_ref[da] : 0.0;
         if (jt->act_kind == LFD_ACT_POSITION) {
-            /* the MJCF servo closes the loop: command the target angle */
-            double c = fmin(fmax(qref, jt->ctrl_lo), jt->ctrl_hi);
+            /* the MJCF servo closes the loop: command the target angle.  A
+               non-finite target would pass fmin/fmax as the range's low
+               end (a full swing to the limit): hold where the joint is
+               instead, so the servo only damps */
+            double tgt = qref;
+            if (!isfinite(tgt)) {
+                tgt = isfinite(qpos[qa]) ? qpos[qa] : 0.0;
+                held++;
+                clamped++;
+            }
+            double c = fmin(fmax(tgt, jt->ctrl_lo), jt->ctrl_hi);
             ctrl[a] = c;
             /* the torque the servo will apply, within its force limit */
             const double *gp = m->actuator_gainprm + mjNGAIN * a;
@@ -69,27 +79,47 @@ int lfd_robot_pd(const lfd_robot *r, const double *qpos, const double *qvel, con
                 clamped++;
             }
             if (tau)
-                tau[da] = t;
+                tau[da] = isfinite(t) ? t : 0.0;
             continue;
         }
         /* motor: PD plus feed-forward, clamped to the torque limit */
         double t = jt->kp * (qref - qpos[qa]) + jt->kd * (vref - qvel[da]);
         if (tau_ff)
             t += tau_ff[da];
+        int limited = 0;
+        if (!isfinite(t)) {
+            /* a NaN in the reference (or in the feed-forward, where mj_rne
+               spreads one NaN velocity to every joint) fails both limit
+               tests below and fmin/fmax would then send the ctrl range's
+               low end: full negative torque, unreported.  Hold instead:
+               damping alone, which brakes the joint and cannot drive it */
+            t = isfinite(qvel[da]) ? -jt->kd * qvel[da] : 0.0;
+            held++;
+            limited = 1;
+        }
         if (t > jt->torque_max) {
             t = jt->torque_max;
-            clamped++;
+            limited = 1;
         } else if (t < -jt->torque_max) {
             t = -jt->torque_max;
-            clamped++;
+            limited = 1;
         }
+        clamped += limited;
         double gain = m->actuator_gainprm[mjNGAIN * a] * jt->act_gear;
         double c = t / gain;
         ctrl[a] = fmin(fmax(c, jt->ctrl_lo), jt->ctrl_hi);
         if (tau)
             tau[da] = ctrl[a] * gain;
     }
+    if (nonfinite)
+        *nonfinite = held;
     return clamped;
+}
+
+int lfd_robot_pd(const lfd_robot *r, const double *qpos, const double *qvel, const double *q_ref,
+                 const double *qd_ref, const double *tau_ff, double *ctrl, double *tau)
+{
+    return lfd_robot_pd_checked(r, qpos, qvel, q_ref, qd_ref, tau_ff, ctrl, tau, NULL);
 }
 
 /* ---- feed-forward ------------------------------------------------------------- */
@@ -115,6 +145,7 @@ struct lfd_robot_ff {
        offset (world x, y) its sole centre is given */
     int swing[2];
     double swing_s[2], swing_off[2][2], hold_s[2];
+    int nonfinite;   /* the last step's joints held because their torque was not finite */
 };
 
 /* the struct and its arrays, in one block (lfd_arena); the mjData is MuJoCo's own */
@@ -301,8 +332,11 @@ int lfd_robot_ff_control(lfd_robot_ff *ff, const double *qpos, const double *qve
 {
     /* gravity and inertia compensation where the robot is, then PD */
     lfd_robot_ff_compute(ff, qpos, qd_ref, qdd_ref, contact, ff->tau_ff, root_residual);
-    return lfd_robot_pd(ff->r, qpos, qvel, q_ref, qd_ref, ff->tau_ff, ctrl, tau);
+    return lfd_robot_pd_checked(ff->r, qpos, qvel, q_ref, qd_ref, ff->tau_ff, ctrl, tau,
+                                &ff->nonfinite);
 }
+
+int lfd_robot_ff_nonfinite(const lfd_robot_ff *ff) { return ff->nonfinite; }
 
 /* ---- balance controller --------------------------------------------------------
    Method: task-space inverse dynamics with contact forces limited to the
@@ -1033,5 +1067,5 @@ int lfd_robot_bal_control(lfd_robot_ff *ff, const double *qpos, const double *qv
         memcpy(root_residual, res, sizeof res);
     /* the torques to the motors, clamped, with the description's damping
        (the stiffness is in the acceleration tasks) */
-    return lfd_robot_pd(r, qpos, qvel, qpos, qd_ref, ff->f, ctrl, tau);
+    return lfd_robot_pd_checked(r, qpos, qvel, qpos, qd_ref, ff->f, ctrl, tau, &ff->nonfinite);
 }
