@@ -430,6 +430,20 @@ static int resolve_joints(lfd_robot *r, raw_desc *rd, lfd_err *err)
             }
             const double *gp = m->actuator_gainprm + mjNGAIN * a;
             const double *bp = m->actuator_biasprm + mjNBIAS * a;
+            act_lim = lfd_robot_act_torque_limit(m, a);
+            /* an actuator that cannot push at all: torque_max would be 0
+               (or come from torque= that it can never give), the controller
+               would drive nothing and the torque check skips joints without
+               a limit, so the joint would pass every check unpowered */
+            const char *zero = j->act_gear == 0 ? "gear 0"
+                               : m->actuator_gaintype[a] == mjGAIN_FIXED && gp[0] == 0 ? "gain 0"
+                               : act_lim == 0 ? "its ctrlrange or forcerange is 0" : NULL;
+            if (zero) {
+                const char *an = mj_id2name(m, mjOBJ_ACTUATOR, a);
+                return lfd_fail(err, LFD_EMISMATCH,
+                                "%s:%d: joint %s: its actuator%s%s%s gives 0 N m (%s) (%s)", rd->path,
+                                rj->line, jname, an ? " '" : "", an ? an : "", an ? "'" : "", zero, mj);
+            }
             if (m->actuator_gaintype[a] == mjGAIN_FIXED && m->actuator_biastype[a] == mjBIAS_NONE &&
                 gp[0] != 0 && j->act_gear != 0)
                 j->act_kind = LFD_ACT_MOTOR;
@@ -440,7 +454,6 @@ static int resolve_joints(lfd_robot *r, raw_desc *rd, lfd_err *err)
                 lfd_warn("%s: actuator %d on joint %s is neither a motor nor a position servo; "
                          "lfd's PD control leaves it alone",
                          mj, a, jname);
-            act_lim = lfd_robot_act_torque_limit(m, a);
         }
         if (rj->has_torque) {
             if (rj->torque > act_lim * (1 + 1e-9))

@@ -188,3 +188,60 @@ TEST(robots_bad_files)
     CHECK_CONTAINS(err.msg, "ball joint 'elbow_joint'");
     CHECK(r == NULL);
 }
+
+/* arm2.xml with `from` (its first occurrence) replaced by `to`, written as
+   NAME.xml, and NAME.robot: `robot` (NULL: the fixture's description) with
+   its mjcf line naming NAME.xml; the description's path goes to desc */
+static int write_variant(const char *name, const char *from, const char *to, const char *robot,
+                         char *desc, size_t descsz)
+{
+    const char *dir = lfd_test_tmpdir();
+    char text[8192], xml[1024], mj[256], d2[4096];
+    const char *at = strstr(arm2_xml, from);
+    if (!at)
+        return -1;
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - arm2_xml), arm2_xml, to, at + strlen(from));
+    snprintf(xml, sizeof xml, "%s.xml", name);
+    if (fx_write(dir, xml, text, d2, sizeof d2))
+        return -1;
+    snprintf(mj, sizeof mj, "mjcf %s.xml", name);
+    fx_replace_line(robot ? robot : arm2_robot, 4, mj, d2, sizeof d2);
+    snprintf(xml, sizeof xml, "%s.robot", name);
+    return fx_write(dir, xml, d2, desc, descsz);
+}
+
+/* an actuator that gives no torque at all loaded with torque_max 0, and the
+   torque check then skipped the joint: refused, naming joint and actuator */
+TEST(robots_bad_zero_torque_actuator)
+{
+    char desc[1024];
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    /* a motor with gear 0 (the shoulder takes its limit from the MJCF) */
+    CHECK(write_variant("gear0", "joint=\"shoulder_joint\"", "joint=\"shoulder_joint\" gear=\"0\"",
+                        NULL, desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "gear0.robot:6: joint shoulder_joint: its actuator 'm_shoulder' gives 0 N m (gear 0)");
+    CHECK(r == NULL);
+    /* a general actuator with gain 0 */
+    CHECK(write_variant("gain0", "<motor name=\"m_shoulder\"", "<general gainprm=\"0\" name=\"m_shoulder\"",
+                        NULL, desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "joint shoulder_joint: its actuator 'm_shoulder' gives 0 N m (gain 0)");
+    CHECK(r == NULL);
+    /* a position servo with gear 0, even with torque= in the description */
+    char d2[4096];
+    fx_replace_line(arm2_robot, 6, "joint shoulder vel=5 torque=10 kp=50 kd=2 default=0.2", d2, sizeof d2);
+    CHECK(write_variant("servo0",
+                        "<motor name=\"m_shoulder\" joint=\"shoulder_joint\" ctrllimited=\"true\" ctrlrange=\"-20 20\"/>",
+                        "<position name=\"m_shoulder\" joint=\"shoulder_joint\" kp=\"50\" gear=\"0\"/>",
+                        d2, desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "servo0.robot:6: joint shoulder_joint: its actuator 'm_shoulder' gives 0 N m (gear 0)");
+    CHECK(r == NULL);
+    /* the same replacement with gear 1 loads (the cases above are the zero) */
+    CHECK(write_variant("gear1", "joint=\"shoulder_joint\"", "joint=\"shoulder_joint\" gear=\"1\"",
+                        NULL, desc, sizeof desc) == 0);
+    CHECK_OK(lfd_robot_load(&r, desc, &err), &err);
+    lfd_robot_free(&r);
+}
