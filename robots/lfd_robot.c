@@ -493,6 +493,41 @@ static int resolve_body(const lfd_robot *r, const raw_desc *rd, int line, const 
     return b;
 }
 
+/* lowest point (z, body b's frame) of the collision geoms of b's subtree,
+   with the joints at their description defaults; the caller knows there is
+   at least one */
+static int subtree_lowest_default(const lfd_robot *r, int b, double *z, lfd_err *err)
+{
+    const mjModel *m = r->m;
+    mjData *d = lfd_mj_make_data_kin(m);
+    if (!d)
+        return lfd_fail(err, LFD_ENOMEM, "out of memory (mj_makeData)");
+    memcpy(d->qpos, m->qpos0, (size_t)m->nq * sizeof(double));
+    for (int j = 0; j < r->njoints; j++)
+        d->qpos[r->joints[j].qpos_adr] = r->joints[j].default_q;
+    mj_kinematics(m, d);
+    const double *R = d->xmat + 9 * b, *o = d->xpos + 3 * b;
+    int found = 0;
+    for (int g = 0; g < m->ngeom; g++) {
+        if (!geom_collides(m, g) || !is_descendant(m, m->geom_bodyid[g], b))
+            continue;
+        /* the geom's pose in b's frame: R^T (p - o), R^T Rg */
+        const double *p = d->geom_xpos + 3 * g, *Rg = d->geom_xmat + 9 * g;
+        double lp[3], lm[9];
+        for (int i = 0; i < 3; i++) {
+            lp[i] = R[i] * (p[0] - o[0]) + R[3 + i] * (p[1] - o[1]) + R[6 + i] * (p[2] - o[2]);
+            for (int k = 0; k < 3; k++)
+                lm[3 * i + k] = R[i] * Rg[k] + R[3 + i] * Rg[3 + k] + R[6 + i] * Rg[6 + k];
+        }
+        double lz = lfd_mj_geom_lowest(m, g, lp, lm);
+        if (!found || lz < *z)
+            *z = lz;
+        found = 1;
+    }
+    mj_deleteData(d);
+    return LFD_OK;
+}
+
 static int resolve_rest(lfd_robot *r, raw_desc *rd, lfd_err *err)
 {
     const mjModel *m = r->m;
@@ -509,6 +544,23 @@ static int resolve_rest(lfd_robot *r, raw_desc *rd, lfd_err *err)
         snprintf(f->body, sizeof f->body, "%s", rd->feet[s].body);
         memcpy(f->sole, rd->feet[s].sole, sizeof f->sole);
         f->sole_z = rd->feet[s].z;
+        /* a foot stands on the floor through collision geoms: without any
+           on it or below it the simulated robot sinks through the floor
+           while the checks read the sole rectangle as if it stood */
+        int touches = 0;
+        for (int g = 0; g < m->ngeom && !touches; g++)
+            touches = geom_collides(m, g) && is_descendant(m, m->geom_bodyid[g], b);
+        if (!touches)
+            return lfd_fail(err, LFD_EMISMATCH,
+                            "%s:%d: %s foot: body %s has no collision geoms, nor do the bodies "
+                            "below it, so it cannot stand on the floor (%s)",
+                            rd->path, rd->feet[s].line, s ? "right" : "left", f->body, r->mjcf_path);
+        /* both feet on one body: single support would be read as double */
+        if (s == LFD_RIGHT && r->feet[LFD_LEFT].body_id == b)
+            return lfd_fail(err, LFD_EPARSE,
+                            "%s:%d: right foot: body %s is the left foot's too (line %d); give each "
+                            "foot its own body",
+                            rd->path, rd->feet[s].line, f->body, rd->feet[LFD_LEFT].line);
         double low;
         if (body_lowest_local(m, b, &low) && fabs(low - f->sole_z) > 0.005)
             return lfd_fail(err, LFD_EMISMATCH,
@@ -516,6 +568,21 @@ static int resolve_rest(lfd_robot *r, raw_desc *rd, lfd_err *err)
                             "down to z %g m (%s)",
                             rd->path, rd->feet[s].line, s ? "right" : "left", f->sole_z, f->body,
                             low, r->mjcf_path);
+        /* a foot body with no geoms of its own stands on the bodies below
+           it: their lowest point in the default pose is its sole (without
+           this, any geometry-less link, a shoulder, passed as a foot) */
+        if (!body_lowest_local(m, b, &low)) {
+            int rc = subtree_lowest_default(r, b, &low, err);
+            if (rc)
+                return rc;
+            if (fabs(low - f->sole_z) > 0.005)
+                return lfd_fail(err, LFD_EMISMATCH,
+                                "%s:%d: %s foot: sole z %g m, but body %s has no collision geoms and "
+                                "those of the bodies below it reach down to z %g m in the default "
+                                "pose (%s)",
+                                rd->path, rd->feet[s].line, s ? "right" : "left", f->sole_z, f->body,
+                                low, r->mjcf_path);
+        }
     }
     for (int s = 0; s < 2; s++) {
         lfd_robot_hand *h = &r->hands[s];

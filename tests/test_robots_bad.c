@@ -245,3 +245,47 @@ TEST(robots_bad_zero_torque_actuator)
     CHECK_OK(lfd_robot_load(&r, desc, &err), &err);
     lfd_robot_free(&r);
 }
+
+/* feet that cannot be feet loaded silently: both on one body (single
+   support read as double), a body with no collision geometry anywhere
+   below it (it sinks through the floor), a geometry-less link whose
+   subtree ends far from the given sole (h1 with a shoulder as its foot) */
+TEST(robots_bad_feet)
+{
+    char desc[1024], d2[4096];
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    const char *dir = lfd_test_tmpdir();
+    /* both feet on the forearm (its capsule ends at z 0.005) */
+    snprintf(d2, sizeof d2, "%sfoot left body=fore sole=-0.02,0.02,-0.02,0.02 z=0.005\n"
+                            "foot right body=fore sole=-0.02,0.02,-0.02,0.02 z=0.005\n", arm2_robot);
+    CHECK(fx_write(dir, "arm2.xml", arm2_xml, desc, sizeof desc) == 0);
+    CHECK(fx_write(dir, "samefoot.robot", d2, desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EPARSE);
+    CHECK_CONTAINS(err.msg, "samefoot.robot:12: right foot: body fore is the left foot's too (line 11)");
+    CHECK(r == NULL);
+    /* one foot there loads (the case above is the second foot) */
+    snprintf(d2, sizeof d2, "%sfoot left body=fore sole=-0.02,0.02,-0.02,0.02 z=0.005\n", arm2_robot);
+    CHECK(fx_write(dir, "onefoot.robot", d2, desc, sizeof desc) == 0);
+    CHECK_OK(lfd_robot_load(&r, desc, &err), &err);
+    lfd_robot_free(&r);
+    /* the forearm's capsule made non-colliding: nothing of the foot touches */
+    const char *cap = "<geom type=\"capsule\" fromto=\"0 0 0.03 0 0 0.25\" size=\"0.025\"";
+    char nocoll[256];
+    snprintf(nocoll, sizeof nocoll, "%s contype=\"0\" conaffinity=\"0\"", cap);
+    CHECK(write_variant("nogeom", cap, nocoll, d2, desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "nogeom.robot:11: left foot: body fore has no collision geoms, nor do "
+                            "the bodies below it");
+    CHECK(r == NULL);
+    /* the upper arm's capsule made non-colliding and the upper arm named as
+       the foot: it stands on the forearm, 30 cm below the sole given */
+    const char *ucap = "<geom type=\"capsule\" fromto=\"0 0 0.03 0 0 0.3\" size=\"0.03\"";
+    snprintf(nocoll, sizeof nocoll, "%s contype=\"0\" conaffinity=\"0\"", ucap);
+    snprintf(d2, sizeof d2, "%sfoot left body=upper sole=-0.02,0.02,-0.02,0.02 z=0.0\n", arm2_robot);
+    CHECK(write_variant("upperfoot", ucap, nocoll, d2, desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "upperfoot.robot:11: left foot: sole z 0 m, but body upper has no "
+                            "collision geoms and those of the bodies below it reach down to z 0.3");
+    CHECK(r == NULL);
+}
