@@ -63,7 +63,7 @@ enum { LFD_LEFT = 0, LFD_RIGHT = 1 };
 typedef enum {
     LFD_ACT_NONE = 0, /* no actuator: the joint is passive */
     LFD_ACT_MOTOR,    /* ctrl is a torque: ctrl = tau / gear */
-    LFD_ACT_POSITION  /* an MJCF position servo: ctrl is the target angle */
+    LFD_ACT_POSITION  /* an MJCF position servo: ctrl is the target length, gear * angle */
 } lfd_act_kind;
 
 typedef struct lfd_robot_joint {
@@ -208,7 +208,7 @@ void lfd_robot_sole_corner(const mjData *d, const lfd_robot_foot *ft, int k, dou
    q_ref is a full qpos row (nq; a motion frame), qd_ref and tau_ff are in
    qvel layout (nv) and may be NULL (zero); qpos/qvel are the current state.
    Writes ctrl[nu] (motor: tau / gear, clamped to the ctrl range; position
-   servo: the target angle) and, if tau is non-NULL, the commanded joint
+   servo: the target in actuator length, gear * q_ref) and, if tau is non-NULL, the commanded joint
    torques in qvel layout (nv, zero for unactuated dofs).  Returns the number
    of joints whose torque was limited: clamped, or held because it was not
    finite (below).

@@ -58,22 +58,26 @@ int lfd_robot_pd_checked(const lfd_robot *r, const double *qpos, const double *q
         double qref = q_ref[qa];
         double vref = qd_ref ? qd_ref[da] : 0.0;
         if (jt->act_kind == LFD_ACT_POSITION) {
-            /* the MJCF servo closes the loop: command the target angle.  A
-               non-finite target would pass fmin/fmax as the range's low
-               end (a full swing to the limit): hold where the joint is
-               instead, so the servo only damps */
-            double tgt = qref;
+            /* the MJCF servo closes the loop: command the target.  Its ctrl
+               is in actuator length, gear * angle (MuJoCo's joint
+               transmission), so a gear-2 servo sent the angle itself
+               settled at half of it.  A non-finite target would pass
+               fmin/fmax as the range's low end (a full swing to the limit):
+               hold where the joint is instead, so the servo only damps */
+            double g = jt->act_gear;
+            double tgt = g * qref;
             if (!isfinite(tgt)) {
-                tgt = isfinite(qpos[qa]) ? qpos[qa] : 0.0;
+                tgt = isfinite(qpos[qa]) ? g * qpos[qa] : 0.0;
                 held++;
                 clamped++;
             }
             double c = fmin(fmax(tgt, jt->ctrl_lo), jt->ctrl_hi);
             ctrl[a] = c;
-            /* the torque the servo will apply, within its force limit */
+            /* the torque the servo will apply (force kp c + b0 + b1 length
+               + b2 length rate, times gear), within its force limit */
             const double *gp = m->actuator_gainprm + mjNGAIN * a;
             const double *bp = m->actuator_biasprm + mjNBIAS * a;
-            double t = jt->act_gear * (gp[0] * c + bp[0] + bp[1] * qpos[qa] + bp[2] * qvel[da]);
+            double t = g * (gp[0] * c + bp[0] + bp[1] * g * qpos[qa] + bp[2] * g * qvel[da]);
             if (fabs(t) > jt->torque_max) {
                 t = t > 0 ? jt->torque_max : -jt->torque_max;
                 clamped++;

@@ -134,3 +134,88 @@ out:
     lfd_track_free(&t);
     lfd_robot_free(&r);
 }
+
+/* a one-joint arm in zero gravity driven by an MJCF position servo (kp 100,
+   gear GEAR, force range +-FORCE) with a description torque limit TORQUE;
+   returns the loaded robot or NULL */
+static lfd_robot *servo_arm(const char *name, double gear, double force, double torque)
+{
+    const char *dir = lfd_test_tmpdir();
+    char xml[8192], desc[1024], path[1024], file[256];
+    snprintf(xml, sizeof xml,
+             "<mujoco model=\"servo\">\n"
+             "  <compiler angle=\"radian\"/>\n"
+             "  <option gravity=\"0 0 0\" timestep=\"0.002\"/>\n"
+             "  <worldbody>\n"
+             "    <geom name=\"floor\" type=\"plane\" size=\"2 2 0.1\"/>\n"
+             "    <body name=\"base\" pos=\"0 0 1\">\n"
+             "      <geom type=\"box\" size=\"0.1 0.1 0.1\" mass=\"1\"/>\n"
+             "      <body name=\"link\">\n"
+             "        <joint name=\"j1\" axis=\"0 1 0\" limited=\"true\" range=\"-1 1\" damping=\"1\"/>\n"
+             "        <geom type=\"capsule\" fromto=\"0 0 0 0.3 0 0\" size=\"0.03\" mass=\"1\"/>\n"
+             "      </body>\n"
+             "    </body>\n"
+             "  </worldbody>\n"
+             "  <actuator>\n"
+             "    <position name=\"a1\" joint=\"j1\" kp=\"100\" gear=\"%g\" forcelimited=\"true\" "
+             "forcerange=\"-%g %g\"/>\n"
+             "  </actuator>\n"
+             "</mujoco>\n",
+             gear, force, force);
+    snprintf(file, sizeof file, "%s.xml", name);
+    if (fx_write(dir, file, xml, path, sizeof path))
+        return NULL;
+    snprintf(desc, sizeof desc, "lfd-robot 1\nmjcf %s.xml\njoint j1 vel=10 torque=%g kp=100 kd=1\n",
+             name, torque);
+    snprintf(file, sizeof file, "%s.robot", name);
+    if (fx_write(dir, file, desc, path, sizeof path))
+        return NULL;
+    return load(path);
+}
+
+/* holds q_ref for `seconds`; returns the final angle; *tau_err = the
+   largest difference between the torque lfd_robot_pd reports and the one
+   MuJoCo applies (the step after the command), *tau_max = the largest
+   applied, *nclamped = steps reported clamped */
+static double servo_run(const lfd_robot *r, double q_ref, double seconds, double *tau_err,
+                        double *tau_max, int *nclamped)
+{
+    double tau = 0;
+    *tau_err = *tau_max = 0;
+    *nclamped = 0;
+    mjData *d = mj_makeData(r->m);
+    if (!d)
+        return NAN;
+    for (int i = 0; i < (int)(seconds / r->m->opt.timestep + 0.5); i++) {
+        *nclamped += lfd_robot_pd(r, d->qpos, d->qvel, &q_ref, NULL, NULL, d->ctrl, &tau) > 0;
+        mj_step(r->m, d);
+        /* qfrc_actuator of the step just taken: the force at the state the
+           command was computed for */
+        *tau_err = fmax(*tau_err, fabs(d->qfrc_actuator[0] - tau));
+        *tau_max = fmax(*tau_max, fabs(d->qfrc_actuator[0]));
+    }
+    double q = d->qpos[0];
+    mj_deleteData(d);
+    return q;
+}
+
+/* ctrl of a position servo is gear * angle: a gear-2 servo sent the
+   angle settled at half of it, and the torque reported used bp1 * q */
+TEST(robots_control_servo_gear)
+{
+    lfd_robot *r = servo_arm("servo_g2", 2, 50, 100);
+    if (!r)
+        return;
+    CHECK_EQ_INT(r->joints[0].act_kind, LFD_ACT_POSITION);
+    double q = 0.05, qd = 0.3, ref = 0.1, ctrl, tau;
+    CHECK_EQ_INT(lfd_robot_pd(r, &q, &qd, &ref, NULL, NULL, &ctrl, &tau), 0);
+    CHECK_NEAR(ctrl, 0.2, 1e-15);
+    /* gear (kp (c - gear q) - kv gear qd), kv 0 */
+    CHECK_NEAR(tau, 2 * 100 * (0.2 - 2 * 0.05), 1e-12);
+    double tau_err, tau_max;
+    int nclamped;
+    double qf = servo_run(r, 0.1, 2.0, &tau_err, &tau_max, &nclamped);
+    CHECK_NEAR(qf, 0.1, 1e-3);
+    CHECK(tau_err < 1e-9);
+    lfd_robot_free(&r);
+}
