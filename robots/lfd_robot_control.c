@@ -66,22 +66,30 @@ int lfd_robot_pd_checked(const lfd_robot *r, const double *qpos, const double *q
                hold where the joint is instead, so the servo only damps */
             double g = jt->act_gear;
             double tgt = g * qref;
+            int limited = 0;
             if (!isfinite(tgt)) {
                 tgt = isfinite(qpos[qa]) ? g * qpos[qa] : 0.0;
                 held++;
-                clamped++;
+                limited = 1;
             }
             double c = fmin(fmax(tgt, jt->ctrl_lo), jt->ctrl_hi);
-            ctrl[a] = c;
-            /* the torque the servo will apply (force kp c + b0 + b1 length
-               + b2 length rate, times gear), within its force limit */
+            /* the torque the servo will apply: t = A c + B (force kp c + b0
+               + b1 length + b2 length rate, times gear) */
             const double *gp = m->actuator_gainprm + mjNGAIN * a;
             const double *bp = m->actuator_biasprm + mjNBIAS * a;
-            double t = g * (gp[0] * c + bp[0] + bp[1] * g * qpos[qa] + bp[2] * g * qvel[da]);
+            double A = g * gp[0], B = g * (bp[0] + bp[1] * g * qpos[qa] + bp[2] * g * qvel[da]);
+            double t = A * c + B;
             if (fabs(t) > jt->torque_max) {
-                t = t > 0 ? jt->torque_max : -jt->torque_max;
-                clamped++;
+                /* the description's limit may be tighter than the MJCF's
+                   force range, which is all MuJoCo enforces: move the
+                   target to where the servo gives exactly the limit now */
+                double tl = t > 0 ? jt->torque_max : -jt->torque_max;
+                c = fmin(fmax((tl - B) / A, jt->ctrl_lo), jt->ctrl_hi);
+                t = A * c + B;
+                limited = 1;
             }
+            clamped += limited;
+            ctrl[a] = c;
             if (tau)
                 tau[da] = isfinite(t) ? t : 0.0;
             continue;

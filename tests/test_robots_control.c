@@ -219,3 +219,38 @@ TEST(robots_control_servo_gear)
     CHECK(tau_err < 1e-9);
     lfd_robot_free(&r);
 }
+
+/* the description's torque limit (5 N m) under the MJCF's force range
+   (50): MuJoCo enforces only the latter, so the servo's target is limited
+   to where it gives the former; before, it applied up to 50 N m while the
+   torque reported said 5 */
+TEST(robots_control_servo_torque_limit)
+{
+    lfd_robot *r = servo_arm("servo_t5", 1, 50, 5);
+    if (!r)
+        return;
+    CHECK_NEAR(r->joints[0].torque_max, 5, 0);
+    double q = 0, qd = 0, ref = 0.5, ctrl, tau;
+    CHECK_EQ_INT(lfd_robot_pd(r, &q, &qd, &ref, NULL, NULL, &ctrl, &tau), 1);
+    CHECK_NEAR(ctrl, 0.05, 1e-15); /* kp 100: 5 N m */
+    CHECK_NEAR(tau, 5, 1e-12);
+    double tau_err, tau_max;
+    int nclamped;
+    double qf = servo_run(r, 0.5, 5.0, &tau_err, &tau_max, &nclamped);
+    CHECK_NEAR(qf, 0.5, 1e-3);
+    CHECK(nclamped > 0);
+    CHECK(tau_max < 5 + 1e-9);
+    CHECK(tau_err < 1e-9);
+    if (!(tau_max < 5 + 1e-9 && tau_err < 1e-9))
+        fprintf(stderr, "applied up to %g N m, reported off by up to %g\n", tau_max, tau_err);
+    /* with gear 2 the same: the limit is on the joint torque */
+    lfd_robot_free(&r);
+    r = servo_arm("servo_t5g2", 2, 50, 5);
+    if (!r)
+        return;
+    qf = servo_run(r, 0.5, 5.0, &tau_err, &tau_max, &nclamped);
+    CHECK_NEAR(qf, 0.5, 1e-3);
+    CHECK(tau_max < 5 + 1e-9);
+    CHECK(tau_err < 1e-9);
+    lfd_robot_free(&r);
+}
