@@ -208,7 +208,10 @@ void lfd_robot_sole_corner(const mjData *d, const lfd_robot_foot *ft, int k, dou
    q_ref is a full qpos row (nq; a motion frame), qd_ref and tau_ff are in
    qvel layout (nv) and may be NULL (zero); qpos/qvel are the current state.
    Writes ctrl[nu] (motor: tau / gear, clamped to the ctrl range; position
-   servo: the target in actuator length, gear * q_ref) and, if tau is non-NULL, the commanded joint
+   servo: the target in actuator length, gear * q_ref, moved by
+   (tau_ff + kd qd_ref - kd' qd) / (gear kp_servo) with kd' the part of kd
+   the servo's own kv does not give, and limited so that the servo's torque
+   stays within torque_max) and, if tau is non-NULL, the commanded joint
    torques in qvel layout (nv, zero for unactuated dofs).  Returns the number
    of joints whose torque was limited: clamped, or held because it was not
    finite (below).

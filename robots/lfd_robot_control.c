@@ -65,7 +65,18 @@ int lfd_robot_pd_checked(const lfd_robot *r, const double *qpos, const double *q
                fmin/fmax as the range's low end (a full swing to the limit):
                hold where the joint is instead, so the servo only damps */
             double g = jt->act_gear;
-            double tgt = g * qref;
+            const double *gp = m->actuator_gainprm + mjNGAIN * a;
+            const double *bp = m->actuator_biasprm + mjNBIAS * a;
+            /* the feed-forward and the description's damping enter through
+               the target, as the torque they need over the servo's
+               stiffness gear * kp per unit of ctrl: without them a servo
+               humanoid sagged and fell (h1 with servos: root 0.11 m after
+               5 s).  The servo's own kv already damps gear^2 kv of kd, so
+               only the rest is added (a description made by lfd robot init
+               has kd = gear^2 kv: damping is not doubled) */
+            double kd_rest = fmax(jt->kd + bp[2] * g * g, 0.0);
+            double extra = (tau_ff ? tau_ff[da] : 0.0) + jt->kd * vref - kd_rest * qvel[da];
+            double tgt = g * qref + extra / (gp[0] * g);
             int limited = 0;
             if (!isfinite(tgt)) {
                 tgt = isfinite(qpos[qa]) ? g * qpos[qa] : 0.0;
@@ -75,8 +86,6 @@ int lfd_robot_pd_checked(const lfd_robot *r, const double *qpos, const double *q
             double c = fmin(fmax(tgt, jt->ctrl_lo), jt->ctrl_hi);
             /* the torque the servo will apply: t = A c + B (force kp c + b0
                + b1 length + b2 length rate, times gear) */
-            const double *gp = m->actuator_gainprm + mjNGAIN * a;
-            const double *bp = m->actuator_biasprm + mjNBIAS * a;
             double A = g * gp[0], B = g * (bp[0] + bp[1] * g * qpos[qa] + bp[2] * g * qvel[da]);
             double t = A * c + B;
             if (fabs(t) > jt->torque_max) {

@@ -209,9 +209,12 @@ TEST(robots_control_servo_gear)
     CHECK_EQ_INT(r->joints[0].act_kind, LFD_ACT_POSITION);
     double q = 0.05, qd = 0.3, ref = 0.1, ctrl, tau;
     CHECK_EQ_INT(lfd_robot_pd(r, &q, &qd, &ref, NULL, NULL, &ctrl, &tau), 0);
-    CHECK_NEAR(ctrl, 0.2, 1e-15);
+    /* gear * q_ref, plus the description's damping kd (qd_ref - qd) over
+       the servo's gear * kp (the servo has no kv) */
+    double c = 2 * 0.1 - 1.0 * 0.3 / (100 * 2);
+    CHECK_NEAR(ctrl, c, 1e-15);
     /* gear (kp (c - gear q) - kv gear qd), kv 0 */
-    CHECK_NEAR(tau, 2 * 100 * (0.2 - 2 * 0.05), 1e-12);
+    CHECK_NEAR(tau, 2 * 100 * (c - 2 * 0.05), 1e-12);
     double tau_err, tau_max;
     int nclamped;
     double qf = servo_run(r, 0.1, 2.0, &tau_err, &tau_max, &nclamped);
@@ -253,4 +256,87 @@ TEST(robots_control_servo_torque_limit)
     CHECK(tau_max < 5 + 1e-9);
     CHECK(tau_err < 1e-9);
     lfd_robot_free(&r);
+}
+
+/* h1 with its motors replaced by position servos (kp = the description's,
+   force range = its torque limit) stands under the standard controller:
+   the feed-forward and kd reach the servos through their targets.  Without
+   them it sagged onto the floor (root 0.11 m after 5 s). */
+TEST(robots_control_servo_h1_stands)
+{
+    lfd_robot *h1 = load("h1");
+    lfd_robot *r = NULL;
+    lfd_robot_ff *ff = NULL;
+    mjData *d = NULL;
+    char *xml = NULL, *out = NULL;
+    lfd_err err = {0};
+    if (!h1)
+        return;
+    /* the built-in MJCF with a new actuator block */
+    size_t n = 0;
+    FILE *fp = fopen(h1->mjcf_path, "rb");
+    CHECK(fp != NULL);
+    if (!fp)
+        goto done;
+    xml = calloc(1, 1 << 20);
+    out = calloc(1, 1 << 20);
+    n = fread(xml, 1, (1 << 20) - 1, fp);
+    fclose(fp);
+    char *a0 = strstr(xml, "<actuator>"), *a1 = strstr(xml, "</actuator>");
+    CHECK(n > 0 && a0 && a1);
+    if (!a0 || !a1)
+        goto done;
+    size_t o = (size_t)snprintf(out, 1 << 20, "%.*s<actuator>\n", (int)(a0 - xml), xml);
+    for (int j = 0; j < h1->njoints; j++) {
+        const lfd_robot_joint *J = &h1->joints[j];
+        o += (size_t)snprintf(out + o, (1 << 20) - o,
+                              "    <position name=\"%s\" joint=\"%s\" kp=\"%.17g\" "
+                              "forcelimited=\"true\" forcerange=\"%.17g %.17g\"/>\n",
+                              J->name, J->name, J->kp, -J->torque_max, J->torque_max);
+    }
+    snprintf(out + o, (1 << 20) - o, "%s", a1);
+    char path[1024], desc_path[1024];
+    const char *dir = lfd_test_tmpdir();
+    CHECK(fx_write(dir, "h1.xml", out, path, sizeof path) == 0);
+    /* its description, beside it */
+    fp = fopen(h1->desc_path, "rb");
+    CHECK(fp != NULL);
+    if (!fp)
+        goto done;
+    n = fread(xml, 1, (1 << 20) - 1, fp);
+    xml[n] = 0;
+    fclose(fp);
+    CHECK(fx_write(dir, "h1.robot", xml, desc_path, sizeof desc_path) == 0);
+    r = load(desc_path);
+    if (!r)
+        goto done;
+    for (int j = 0; j < r->njoints; j++)
+        CHECK_EQ_INT(r->joints[j].act_kind, LFD_ACT_POSITION);
+    CHECK_OK(lfd_robot_ff_new(&ff, r, &err), &err);
+    d = mj_makeData(r->m);
+    if (!ff || !d)
+        goto done;
+    memcpy(d->qpos, r->qpos_default, (size_t)r->nq * sizeof(double));
+    double z0 = d->qpos[2], zmin = z0, tilt_max = 0;
+    for (int i = 0; i < (int)(5.0 / r->m->opt.timestep + 0.5); i++) {
+        lfd_robot_ff_control(ff, d->qpos, d->qvel, r->qpos_default, NULL, NULL, NULL, d->ctrl, NULL,
+                             NULL);
+        mj_step(r->m, d);
+        const double *q = d->qpos + 3;
+        tilt_max = fmax(tilt_max, acos(fmin(1.0, fmax(-1.0, 1 - 2 * (q[1] * q[1] + q[2] * q[2])))));
+        zmin = fmin(zmin, d->qpos[2]);
+    }
+    CHECK(zmin > z0 - 0.02);
+    CHECK(tilt_max < 0.05);
+    if (!(zmin > z0 - 0.02 && tilt_max < 0.05))
+        fprintf(stderr, "servo h1: root %.3f m at lowest (started %.3f), tilt up to %.3f rad\n", zmin,
+                z0, tilt_max);
+done:
+    if (d)
+        mj_deleteData(d);
+    lfd_robot_ff_free(&ff);
+    lfd_robot_free(&r);
+    lfd_robot_free(&h1);
+    free(xml);
+    free(out);
 }
