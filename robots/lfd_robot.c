@@ -455,6 +455,30 @@ static int resolve_joints(lfd_robot *r, raw_desc *rd, lfd_err *err)
                          "lfd's PD control leaves it alone",
                          mj, a, jname);
         }
+        /* lfd's limits are symmetric (+-torque_max); an actuator that gives
+           0..18 N m would be read as +-18, and the check would pass -10 N m
+           that the actuator clamps to 0.  Refused unless the description
+           sets the limit itself */
+        if (j->act_id >= 0 && !rj->has_torque) {
+            int a = j->act_id;
+            const double *lr = NULL;
+            const char *what = NULL;
+            if (m->actuator_forcelimited[a]) {
+                lr = m->actuator_forcerange + 2 * a;
+                what = "forcerange";
+            } else if (j->act_kind == LFD_ACT_MOTOR && m->actuator_ctrllimited[a]) {
+                lr = m->actuator_ctrlrange + 2 * a;
+                what = "ctrlrange";
+            }
+            if (lr && fabs(lr[0] + lr[1]) > 1e-9 * fmax(fabs(lr[0]), fabs(lr[1]))) {
+                const char *an = mj_id2name(m, mjOBJ_ACTUATOR, a);
+                return lfd_fail(err, LFD_EMISMATCH,
+                                "%s:%d: joint %s: its actuator%s%s%s has an asymmetric %s %g..%g, "
+                                "but lfd's torque limits are symmetric: give torque= (%s)",
+                                rd->path, rj->line, jname, an ? " '" : "", an ? an : "",
+                                an ? "'" : "", what, lr[0], lr[1], mj);
+            }
+        }
         if (rj->has_torque) {
             if (rj->torque > act_lim * (1 + 1e-9))
                 return lfd_fail(err, LFD_EMISMATCH,

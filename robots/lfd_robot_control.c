@@ -125,10 +125,15 @@ int lfd_robot_pd_checked(const lfd_robot *r, const double *qpos, const double *q
             t = -jt->torque_max;
             limited = 1;
         }
-        clamped += limited;
         double gain = m->actuator_gainprm[mjNGAIN * a] * jt->act_gear;
         double c = t / gain;
         ctrl[a] = fmin(fmax(c, jt->ctrl_lo), jt->ctrl_hi);
+        /* the ctrl range can be narrower than +-torque_max (an asymmetric
+           range given a torque=): that is a clamp too (the margin keeps
+           t = torque_max, rounded through the gain, from counting twice) */
+        if (fabs(ctrl[a] - c) * fabs(gain) > 1e-9 * jt->torque_max)
+            limited = 1;
+        clamped += limited;
         if (tau)
             tau[da] = ctrl[a] * gain;
     }

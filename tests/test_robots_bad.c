@@ -289,3 +289,39 @@ TEST(robots_bad_feet)
                             "collision geoms and those of the bodies below it reach down to z 0.3");
     CHECK(r == NULL);
 }
+
+/* an actuator range 0..20 was read as +-20 (the check then passed torques
+   the actuator cannot give one way), and the ctrl-range clamp that follows
+   was not counted */
+TEST(robots_bad_asymmetric_actuator)
+{
+    char desc[1024], d2[4096];
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    const char *from = "ctrlrange=\"-20 20\"";
+    CHECK(write_variant("asym", from, "ctrlrange=\"0 20\"", NULL, desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "asym.robot:6: joint shoulder_joint: its actuator 'm_shoulder' has an "
+                            "asymmetric ctrlrange 0..20");
+    CHECK_CONTAINS(err.msg, "give torque=");
+    CHECK(r == NULL);
+    /* the same for a servo's force range */
+    CHECK(write_variant("asymf", "<motor name=\"m_shoulder\" joint=\"shoulder_joint\" ctrllimited=\"true\" ctrlrange=\"-20 20\"/>",
+                        "<position name=\"m_shoulder\" joint=\"shoulder_joint\" kp=\"50\" forcelimited=\"true\" forcerange=\"-5 20\"/>",
+                        NULL, desc, sizeof desc) == 0);
+    CHECK_EQ_INT(lfd_robot_load(&r, desc, &err), LFD_EMISMATCH);
+    CHECK_CONTAINS(err.msg, "asymmetric forcerange -5..20");
+    CHECK(r == NULL);
+    /* with torque= it loads, and the PD's clamp to the ctrl range counts */
+    fx_replace_line(arm2_robot, 6, "joint shoulder vel=5 torque=20 kp=50 kd=2 default=0.2", d2, sizeof d2);
+    CHECK(write_variant("asymt", from, "ctrlrange=\"0 20\"", d2, desc, sizeof desc) == 0);
+    CHECK_OK(lfd_robot_load(&r, desc, &err), &err);
+    if (!r)
+        return;
+    double q[2] = {0.2, -0.3}, qd[2] = {0, 0}, ref[2] = {0.0, -0.3}, ctrl[2], tau[2];
+    /* asks 50 * -0.2 = -10 N m; the actuator gives 0 */
+    CHECK_EQ_INT(lfd_robot_pd(r, q, qd, ref, NULL, NULL, ctrl, tau), 1);
+    CHECK_NEAR(ctrl[0], 0, 0);
+    CHECK_NEAR(tau[0], 0, 0);
+    lfd_robot_free(&r);
+}
