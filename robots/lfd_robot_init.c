@@ -921,6 +921,25 @@ static int write_joints(tbuf *t, const init_ctx *c, const double *qdef, const ch
                 WHY("torque %g N m from %s '%s' (gear %g x %s); ", tq,
                     servo ? "position servo" : motor ? "motor" : "actuator", aname, gear,
                     m->actuator_forcelimited[act] ? "forcerange" : "ctrlrange");
+            /* an asymmetric force or control range: lfd's torque limits
+               are symmetric and the loader refuses such an actuator without
+               torque= (robots/lfd_robot.c), so the draft states the weaker
+               side (a range with one side at 0 has no symmetric limit: the
+               stronger side, said) */
+            const double *lr = m->actuator_forcelimited[act]            ? m->actuator_forcerange + 2 * act
+                               : motor && m->actuator_ctrllimited[act] ? m->actuator_ctrlrange + 2 * act
+                                                                        : NULL;
+            if (lr && fabs(lr[0] + lr[1]) > 1e-9 * fmax(fabs(lr[0]), fabs(lr[1]))) {
+                double k = fabs(gear) * (m->actuator_forcelimited[act] ? 1 : fabs(gp[0]));
+                double weak = fmin(fabs(lr[0]), fabs(lr[1])) * k, strong = fmax(fabs(lr[0]), fabs(lr[1])) * k;
+                tq = weak > 0 ? weak : strong;
+                KV(" torque=%.4g", tq);
+                if (weak > 0)
+                    WHY("torque %.4g: the weaker side of the asymmetric range %g..%g; ", tq, lr[0], lr[1]);
+                else
+                    WHY("torque %.4g: the range %g..%g acts one way only, lfd's limit is symmetric: check it; ",
+                        tq, lr[0], lr[1]);
+            }
             if (servo) {
                 kp = gp[0] * gear * gear;
                 kd = -bp[2] * gear * gear;

@@ -431,3 +431,46 @@ TEST(robots_init_path_with_a_space)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK_CONTAINS(out, "my robot.xml");
 }
+
+/* An MJCF whose motors' control range is asymmetric (-1..2 here): the
+   loader refuses such an actuator without torque= (lfd's limits are
+   symmetric), so the draft states the weaker side.  Before, the draft it
+   wrote did not load. */
+TEST(robots_init_asymmetric_range_drafts_the_weaker_side)
+{
+    const char *dir = lfd_test_tmpdir();
+    char x[1024], y[1100], desc[1200];
+    CHECK(fx_init_write(dir, 1, x, sizeof x) == 0);
+    FILE *fp = fopen(x, "rb");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    static char buf[1 << 17];
+    size_t len = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[len] = '\0';
+    char *at = strstr(buf, "ctrlrange=\"-1 1\"");
+    CHECK(at != NULL);
+    if (!at)
+        return;
+    memcpy(at, "ctrlrange=\"-1 2\"", 16);
+    snprintf(y, sizeof y, "%s/cmu_asym.xml", dir);
+    fp = fopen(y, "wb");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    fputs(buf, fp);
+    fclose(fp);
+    lfd_robot *r = NULL;
+    lfd_err err = {0};
+    CHECK_OK(draft(y, "cmu_asym", desc, sizeof desc, &r, &err), &err);
+    lfd_robot_free(&r);
+    fp = fopen(desc, "rb");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    len = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[len] = '\0';
+    CHECK_CONTAINS(buf, "the weaker side of the asymmetric range -1..2");
+}
