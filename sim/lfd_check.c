@@ -82,17 +82,17 @@ const lfd_check_limit lfd_check_limits[] = {
      "fail when a body is deeper than this below the floor", "lfd's choice: 5 mm, visibly in the floor; a simulator pushes it out with a jolt"},
     {"contact_height_m", "contact-height", OFF(contact_height_m), 0.02, "m",
      "a sole corner lower than this above the floor is in contact and may carry load", "lfd"},
-    {"slide_warn_m", "slide-warn", OFF(slide_warn_m), 0.01, "m/frame at 30 fps",
-     "warn when a foot in contact slides more than this per frame (scaled to the motion's rate: "
-     "0.3 m/s)",
+    {"slide_warn_m", "slide-warn", OFF(slide_warn_m), 0.01, "m",
+     "warn when a foot in contact slides more than this per frame at 30 fps (scaled to the "
+     "motion's rate: 0.3 m/s)",
      "lfd's choice: 0.3 m/s of a planted foot is visible foot skate"},
     {"contact_force_n", "contact-force", OFF(contact_force_n), 500.0, "N",
-     "warn when one foot's normal force exceeds the larger of this and contact_force_bw x body "
+     "warn when one foot's normal force exceeds the larger of this and --contact-force-bw x body "
      "weight",
      "lfd's choice: 500 N, under one body weight of h1 (582 N), raised by contact_force_bw"},
     {"contact_force_bw", "contact-force-bw", OFF(contact_force_bw), 1.5, "body weights",
-     "see contact_force_n (so that standing on one foot is not a warning for heavy robots)", "lfd"},
-    {"friction", "friction", OFF(friction), 0.0, "",
+     "see --contact-force (so that standing on one foot is not a warning for heavy robots)", "lfd"},
+    {"friction", "friction", OFF(friction), 0.0, "coefficient",
      "friction coefficient of the feet on the floor in the wrench QP (0: the model's)", "lfd"},
     {"zmp_tol_m", "zmp-tol", OFF(zmp_tol_m), 0.02, "m",
      "warn when the zero-moment point is farther than this outside the support polygon "
@@ -141,20 +141,34 @@ void lfd_check_opts_init(lfd_check_opts *o)
 
 void lfd_check_opts_collaborative(lfd_check_opts *o) { o->speed_cap_m_s = 0.25; }
 
+/* a threshold as the user set it: its option and its key in a limits file
+   ("--torque-soft (torque_soft)"), so an error names what to change */
+static const char *lim_name(const char *key, char *buf, size_t n)
+{
+    for (int i = 0; i < lfd_check_nlimits; i++)
+        if (!strcmp(lfd_check_limits[i].key, key)) {
+            snprintf(buf, n, "--%s (%s)", lfd_check_limits[i].flag, key);
+            return buf;
+        }
+    return key;
+}
+
 int lfd_check_opts_validate(const lfd_check_opts *o, lfd_err *err)
 {
+    char na[96], nb[96];
     for (int i = 0; i < lfd_check_nlimits; i++) {
         double v = *(const double *)((const char *)o + lfd_check_limits[i].offset);
         if (!isfinite(v) || v < 0)
             return lfd_fail(err, LFD_EARG, "threshold %s = %g: must be a finite number >= 0",
-                            lfd_check_limits[i].key, v);
+                            lim_name(lfd_check_limits[i].key, na, sizeof na), v);
     }
 #define POS(f)                                                                              \
     if (!(o->f > 0))                                                                        \
-        return lfd_fail(err, LFD_EARG, "threshold " #f " = %g: must be > 0", o->f);
+        return lfd_fail(err, LFD_EARG, "threshold %s = %g: must be > 0", lim_name(#f, na, sizeof na), o->f);
 #define ORDER(a, b)                                                                         \
     if (o->a > o->b)                                                                        \
-        return lfd_fail(err, LFD_EARG, "threshold " #a " = %g exceeds " #b " = %g", o->a, o->b);
+        return lfd_fail(err, LFD_EARG, "threshold %s = %g exceeds %s = %g", lim_name(#a, na, sizeof na), \
+                        o->a, lim_name(#b, nb, sizeof nb), o->b);
     POS(range_soft) POS(vel_soft) POS(vel_hard) POS(acc_soft) POS(acc_hard) POS(torque_soft)
     POS(torque_hard) POS(tilt_fall_rad) POS(contact_height_m) POS(slide_warn_m)
     ORDER(vel_soft, vel_hard) ORDER(acc_soft, acc_hard) ORDER(torque_soft, torque_hard)
@@ -164,13 +178,14 @@ int lfd_check_opts_validate(const lfd_check_opts *o, lfd_err *err)
 #undef POS
 #undef ORDER
     if (o->range_soft > 1)
-        return lfd_fail(err, LFD_EARG, "threshold range_soft = %g: must be at most 1", o->range_soft);
+        return lfd_fail(err, LFD_EARG, "threshold %s = %g: must be at most 1",
+                        lim_name("range_soft", na, sizeof na), o->range_soft);
     if (o->fall_height_frac >= 1)
-        return lfd_fail(err, LFD_EARG, "threshold fall_height_frac = %g: must be below 1",
-                        o->fall_height_frac);
+        return lfd_fail(err, LFD_EARG, "threshold %s = %g: must be below 1",
+                        lim_name("fall_height_frac", na, sizeof na), o->fall_height_frac);
     if (o->fix_time_max < 1)
-        return lfd_fail(err, LFD_EARG, "threshold fix_time_max = %g: must be at least 1",
-                        o->fix_time_max);
+        return lfd_fail(err, LFD_EARG, "threshold %s = %g: must be at least 1",
+                        lim_name("fix_time_max", na, sizeof na), o->fix_time_max);
     if (o->merge_gap_frames > 1000)
         return lfd_fail(err, LFD_EARG, "threshold merge_gap_frames = %g: at most 1000",
                         o->merge_gap_frames);
