@@ -162,6 +162,18 @@ void lfd_atomic_abort(lfd_atomic_file *af)
     }
 }
 
+int lfd_atomic_sync(lfd_atomic_file *af, lfd_err *err)
+{
+    if (!af->fp)
+        return lfd_fail(err, LFD_ESTATE, "%s: atomic file not open", af->path);
+    if (ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0) {
+        int e = errno;
+        lfd_atomic_abort(af);
+        return lfd_fail(err, LFD_EIO, "%s: write failed: %s", af->path, strerror(e));
+    }
+    return LFD_OK;
+}
+
 int lfd_mkdir_p(const char *path, lfd_err *err)
 {
     char buf[4096];

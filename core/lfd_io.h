@@ -40,6 +40,12 @@ typedef struct lfd_atomic_file {
 int lfd_atomic_open(lfd_atomic_file *af, const char *path, lfd_err *err);
 int lfd_atomic_commit(lfd_atomic_file *af, lfd_err *err);
 void lfd_atomic_abort(lfd_atomic_file *af);
+/* Flushes and fsyncs the temporary file without renaming it, so that a
+   writer that must replace two files together learns of a failed write (a
+   full disk) before it has replaced either.  On success af stays open for
+   lfd_atomic_commit or lfd_atomic_abort; on failure the temporary file is
+   removed and af holds nothing to end. */
+int lfd_atomic_sync(lfd_atomic_file *af, lfd_err *err);
 
 /* Creates a directory and its parents (like mkdir -p). */
 int lfd_mkdir_p(const char *path, lfd_err *err);

@@ -336,6 +336,8 @@ int lfd_motion_read(lfd_motion *m, const char *path, lfd_err *err)
    that a motion converted to CSV and back keeps its consent record and
    lineage (without it the round trip made a person's recording look like
    data naming no one, which `lfd train --no-people` accepted). */
+#define PROV_SIDECAR_MAX (64u << 20)
+
 static void prov_sidecar(const char *path, char *out, size_t n)
 {
     snprintf(out, n, "%s.prov.json", path);
@@ -376,30 +378,59 @@ int lfd_motion_write_csv(const lfd_motion *m, const char *path, int header, lfd_
             fprintf(af.fp, "%s%.17g", c ? "," : "", q[c]);
         fputc('\n', af.fp);
     }
-    /* the provenance sidecar first: a CSV is never left without the record
-       its motion carried (a stale sidecar of an earlier file is replaced,
-       or removed when this motion carries none) */
+    /* The CSV and its provenance sidecar are replaced together or not at
+       all: a failed write must never leave the old CSV beside the new
+       motion's record (or without its own), which would make one person's
+       recording read back as another's or as no one's.  So every write that
+       can run out of space (the CSV, the new sidecar) is finished and
+       fsync'd first; the old sidecar is kept in memory; then the sidecar is
+       replaced (or removed when this motion carries none) before the CSV,
+       so that a CSV is never left without the record its motion carried, and
+       if the CSV's rename still fails the old sidecar is put back. */
     char sp[4200];
     prov_sidecar(path, sp, sizeof sp);
+    if ((rc = lfd_atomic_sync(&af, err)))
+        return rc;
+    lfd_atomic_file sf;
+    sf.fp = NULL;
     if (m->prov.n > 0) {
         lfd_buf b;
-        lfd_buf_init(&b, 64u << 20);
+        lfd_buf_init(&b, PROV_SIDECAR_MAX);
         lfd_jw jw;
         lfd_jw_init_buf(&jw, &b, 1);
         rc = lfd_prov_to_json(&m->prov, &jw, err);
         if (rc == LFD_OK && (!b.data || !lfd_buf_ok(&b)))
             rc = lfd_fail(err, LFD_ENOMEM, "%s: out of memory", sp);
-        if (rc == LFD_OK)
-            rc = lfd_file_write_atomic(sp, b.data, b.len, err);
+        if (rc == LFD_OK && (rc = lfd_atomic_open(&sf, sp, err)) == LFD_OK) {
+            /* a short write sets the stream's error flag, which the sync reports */
+            fwrite(b.data, 1, b.len, sf.fp);
+            rc = lfd_atomic_sync(&sf, err);
+        }
         lfd_buf_free(&b);
-    } else if (lfd_file_exists(sp) && unlink(sp) != 0) {
-        rc = lfd_fail(err, LFD_EIO, "%s: cannot remove the stale provenance: %s", sp, strerror(errno));
     }
-    if (rc) {
-        lfd_atomic_abort(&af);
-        return rc;
+    uint8_t *old = NULL;
+    size_t oldn = 0;
+    int had_old = lfd_file_exists(sp);
+    if (rc == LFD_OK && had_old)
+        rc = lfd_file_read(sp, PROV_SIDECAR_MAX, &old, &oldn, err);
+    if (rc == LFD_OK) {
+        if (sf.fp)
+            rc = lfd_atomic_commit(&sf, err);
+        else if (had_old && unlink(sp) != 0)
+            rc = lfd_fail(err, LFD_EIO, "%s: cannot remove the stale provenance: %s", sp,
+                          strerror(errno));
+        if (rc == LFD_OK && (rc = lfd_atomic_commit(&af, err)) != LFD_OK) {
+            /* the CSV stayed the old one: so must its sidecar */
+            if (had_old)
+                lfd_file_write_atomic(sp, old, oldn, NULL);
+            else
+                unlink(sp);
+        }
     }
-    return lfd_atomic_commit(&af, err);
+    lfd_atomic_abort(&sf);
+    lfd_atomic_abort(&af);
+    free(old);
+    return rc;
 }
 
 /* Splits one line into fields in place; returns the count (capped at max). */
