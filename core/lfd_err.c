@@ -55,17 +55,12 @@ int lfd_fail(lfd_err *err, int code, const char *fmt, ...)
     return code;
 }
 
-int lfd_err_prefix(lfd_err *err, const char *fmt, ...)
+static void prefix_v(lfd_err *err, const char *fmt, va_list ap)
 {
-    if (!err)
-        return LFD_OK;
-    if (err->code == LFD_OK)
-        return LFD_OK;
+    if (!err || err->code == LFD_OK)
+        return;
     char full[ERR_FULL_MAX];
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(full, sizeof full, fmt, ap);
-    va_end(ap);
     /* "<pre>: <old message>" */
     size_t pl = n < 0 ? 0 : (size_t)n < sizeof full - 3 ? (size_t)n : sizeof full - 3;
     size_t ol = strlen(err->msg);
@@ -76,7 +71,24 @@ int lfd_err_prefix(lfd_err *err, const char *fmt, ...)
     memcpy(full + pl + 2, err->msg, ol);
     full[pl + 2 + ol] = '\0';
     put_elided(err->msg, sizeof err->msg, full, pl + 2 + ol);
-    return err->code;
+}
+
+int lfd_err_prefix(lfd_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    prefix_v(err, fmt, ap);
+    va_end(ap);
+    return err ? err->code : LFD_OK;
+}
+
+int lfd_err_prefix_rc(lfd_err *err, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    prefix_v(err, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 void lfd_err_clear(lfd_err *err)

@@ -45,9 +45,16 @@ int lfd_fail(lfd_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Puts "<context>: " in front of the current message (if err is non-NULL and
-   holds an error).  Returns err->code, or LFD_OK for a NULL err. */
+   holds an error).  Returns err->code, or LFD_OK for a NULL err: so never
+   write `return lfd_err_prefix(err, ...)` on a failure path where err may be
+   NULL (that turns the failure into success); use lfd_err_prefix_rc. */
 int lfd_err_prefix(lfd_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The same prefixing, but returns rc, the failure being reported, whatever
+   err holds and also for a NULL err: `return lfd_err_prefix_rc(err, rc, ...)`. */
+int lfd_err_prefix_rc(lfd_err *err, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Resets err to LFD_OK with an empty message. */
 void lfd_err_clear(lfd_err *err);

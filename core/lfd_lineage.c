@@ -48,28 +48,28 @@ int lfd_consent_read(const lfd_prov *prov, lfd_consent *c, lfd_err *err)
     lfd_mpr_init(&r, e->val, e->len);
     uint32_t n;
     if ((rc = lfd_mpr_map(&r, &n, err)))
-        return lfd_err_prefix(err, "consent");
+        return lfd_err_prefix_rc(err, rc, "consent");
     int have_scopes = 0;
     for (uint32_t i = 0; i < n; i++) {
         char key[32];
         if ((rc = lfd_mpr_cstr(&r, key, sizeof key, err)))
-            return lfd_err_prefix(err, "consent key");
+            return lfd_err_prefix_rc(err, rc, "consent key");
         if (!strcmp(key, "scopes")) {
             uint32_t ns;
             if ((rc = lfd_mpr_array(&r, &ns, err)))
-                return lfd_err_prefix(err, "consent scopes");
+                return lfd_err_prefix_rc(err, rc, "consent scopes");
             if (ns > LFD_CONSENT_MAX_SCOPES)
                 return lfd_fail(err, LFD_ELIMIT, "consent lists %u scopes, at most %d", ns,
                                 LFD_CONSENT_MAX_SCOPES);
             for (uint32_t k = 0; k < ns; k++)
                 if ((rc = lfd_mpr_cstr(&r, c->scopes[k], sizeof c->scopes[k], err)))
-                    return lfd_err_prefix(err, "consent scope %u", k);
+                    return lfd_err_prefix_rc(err, rc, "consent scope %u", k);
             c->nscopes = (int)ns;
             have_scopes = 1;
         } else if (!strcmp(key, "date") || !strcmp(key, "expires")) {
             char *dst = key[0] == 'd' ? c->date : c->expires;
             if ((rc = lfd_mpr_cstr(&r, dst, 16, err)))
-                return lfd_err_prefix(err, "consent %s", key);
+                return lfd_err_prefix_rc(err, rc, "consent %s", key);
             if (!is_date(dst))
                 return lfd_fail(err, LFD_EPARSE, "consent %s '%s' is not a YYYY-MM-DD date", key,
                                 dst);
@@ -169,7 +169,7 @@ static int add_id(char (*ids)[LFD_CONTRIB_MAX], int n, int max, const char *id)
 int lfd_lineage_contributors(const lfd_prov *prov, char (*ids)[LFD_CONTRIB_MAX], int max)
 {
     int n = 0;
-    char own[LFD_CONTRIB_MAX];
+    char own[LFD_CONTRIB_MAX] = ""; /* empty, never stack bytes, if the read fails */
     if (lfd_prov_get(prov, "contributor_id") &&
         lfd_prov_get_str(prov, "contributor_id", own, sizeof own, NULL) == LFD_OK && own[0])
         n = add_id(ids, n, max, own);
@@ -192,7 +192,7 @@ int lfd_lineage_contributors(const lfd_prov *prov, char (*ids)[LFD_CONTRIB_MAX],
 
 int lfd_lineage_used_by(const lfd_prov *prov, const char *id)
 {
-    char got[LFD_CONTRIB_MAX];
+    char got[LFD_CONTRIB_MAX] = ""; /* empty, never stack bytes, if the read fails */
     if (lfd_prov_get(prov, "contributor_id") &&
         lfd_prov_get_str(prov, "contributor_id", got, sizeof got, NULL) == LFD_OK && got[0] &&
         !strcmp(got, id))
@@ -227,19 +227,22 @@ int lfd_lineage_add_input(lfd_prov *out, const char *kind, const char *name,
     lfd_mpr r;
     if (old) {
         lfd_mpr_init(&r, old->val, old->len);
-        if (lfd_mpr_array(&r, &nold, err)) {
+        int rc = lfd_mpr_array(&r, &nold, err);
+        if (rc) {
             lfd_buf_free(&b);
-            return lfd_err_prefix(err, "lineage");
+            return lfd_err_prefix_rc(err, rc, "lineage");
         }
     }
     msgpack_pack_array(&pk, (size_t)nold + 1);
     if (old) {
         const uint8_t *start = r.p;
-        for (uint32_t i = 0; i < nold; i++)
-            if (lfd_mpr_skip(&r, err)) {
+        for (uint32_t i = 0; i < nold; i++) {
+            int rc = lfd_mpr_skip(&r, err);
+            if (rc) {
                 lfd_buf_free(&b);
-                return lfd_err_prefix(err, "lineage");
+                return lfd_err_prefix_rc(err, rc, "lineage");
             }
+        }
         lfd_buf_append(&b, start, (size_t)(r.p - start));
     }
     char contrib[LFD_CONTRIB_MAX] = "";
@@ -346,7 +349,7 @@ int lfd_lineage_print(const lfd_prov *prov, const char *name, FILE *fp, lfd_err 
     lfd_mpr r;
     lfd_mpr_init(&r, e->val, e->len);
     int rc = print_list(&r, 0, fp, err);
-    return rc ? lfd_err_prefix(err, "%s: lineage", name) : LFD_OK;
+    return rc ? lfd_err_prefix_rc(err, rc, "%s: lineage", name) : LFD_OK;
 }
 
 /* 1 if some entry of the list at r (at any depth) has kind `kind` */

@@ -164,7 +164,7 @@ int lfd_motion_write(const lfd_motion *m, const char *path, lfd_err *err)
     lfd_buf b;
     int rc = lfd_motion_encode(m, &b, err);
     if (rc)
-        return lfd_err_prefix(err, "%s", path);
+        return lfd_err_prefix_rc(err, rc, "%s", path);
     rc = lfd_file_write_atomic(path, b.data, b.len, err);
     lfd_buf_free(&b);
     return rc;
@@ -312,7 +312,7 @@ int lfd_motion_decode(lfd_motion *m, const uint8_t *data, size_t len, const char
                       lfd_mpr_offset(&r));
     }
     if (rc)
-        return lfd_err_prefix(err, "%s", name);
+        return lfd_err_prefix_rc(err, rc, "%s", name);
     return LFD_OK;
 }
 
@@ -351,7 +351,7 @@ int lfd_motion_write_csv(const lfd_motion *m, const char *path, int header, lfd_
 {
     int rc = lfd_motion_validate(m, err);
     if (rc)
-        return lfd_err_prefix(err, "%s", path);
+        return lfd_err_prefix_rc(err, rc, "%s", path);
     lfd_atomic_file af;
     if ((rc = lfd_atomic_open(&af, path, err)))
         return rc;

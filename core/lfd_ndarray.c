@@ -66,23 +66,23 @@ int lfd_nd_read(lfd_mpr *r, const lfd_nd_caps *caps, lfd_ndview *v, lfd_err *err
     uint32_t n;
     int rc = lfd_mpr_map(r, &n, err);
     if (rc)
-        return lfd_err_prefix(err, "ndarray");
+        return lfd_err_prefix_rc(err, rc, "ndarray");
     memset(v, 0, sizeof *v);
     int seen_flag = 0, seen_data = 0, seen_dtype = 0, seen_shape = 0;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *k;
         uint32_t kl;
         if ((rc = lfd_mpr_bytes(r, &k, &kl, err)))
-            return lfd_err_prefix(err, "ndarray key");
+            return lfd_err_prefix_rc(err, rc, "ndarray key");
         size_t off = lfd_mpr_offset(r);
         if (lfd_mp_key_is(k, kl, "__ndarray__")) {
             if ((rc = lfd_mpr_bool(r, &seen_flag, err)))
-                return lfd_err_prefix(err, "ndarray __ndarray__");
+                return lfd_err_prefix_rc(err, rc, "ndarray __ndarray__");
         } else if (lfd_mp_key_is(k, kl, "data")) {
             const uint8_t *d;
             uint32_t dl;
             if ((rc = lfd_mpr_bytes(r, &d, &dl, err)))
-                return lfd_err_prefix(err, "ndarray data");
+                return lfd_err_prefix_rc(err, rc, "ndarray data");
             v->data = d;
             v->nbytes = dl;
             seen_data = 1;
@@ -90,7 +90,7 @@ int lfd_nd_read(lfd_mpr *r, const lfd_nd_caps *caps, lfd_ndview *v, lfd_err *err
             const uint8_t *d;
             uint32_t dl;
             if ((rc = lfd_mpr_bytes(r, &d, &dl, err)))
-                return lfd_err_prefix(err, "ndarray dtype");
+                return lfd_err_prefix_rc(err, rc, "ndarray dtype");
             if (lfd_dtype_parse((const char *)d, dl, &v->dtype, &v->big_endian))
                 return lfd_fail(err, LFD_EUNSUPPORTED,
                                 "byte %zu: ndarray dtype '%.*s' is not one of <f4 <f8 <i4 "
@@ -100,7 +100,7 @@ int lfd_nd_read(lfd_mpr *r, const lfd_nd_caps *caps, lfd_ndview *v, lfd_err *err
         } else if (lfd_mp_key_is(k, kl, "shape")) {
             uint32_t nd;
             if ((rc = lfd_mpr_array(r, &nd, err)))
-                return lfd_err_prefix(err, "ndarray shape");
+                return lfd_err_prefix_rc(err, rc, "ndarray shape");
             if ((int)nd > caps->max_ndim || nd > LFD_ND_MAX_DIM)
                 return lfd_fail(err, LFD_ELIMIT, "byte %zu: ndarray of rank %u, at most %d",
                                 off, nd, caps->max_ndim);
@@ -108,7 +108,7 @@ int lfd_nd_read(lfd_mpr *r, const lfd_nd_caps *caps, lfd_ndview *v, lfd_err *err
             for (uint32_t d = 0; d < nd; d++) {
                 int64_t x;
                 if ((rc = lfd_mpr_int(r, 0, INT64_MAX, &x, err)))
-                    return lfd_err_prefix(err, "ndarray shape[%u]", d);
+                    return lfd_err_prefix_rc(err, rc, "ndarray shape[%u]", d);
                 v->shape[d] = (uint64_t)x;
             }
             seen_shape = 1;

@@ -141,7 +141,7 @@ int lfd_prov_get_str(const lfd_prov *p, const char *key, char *out, size_t outsz
     lfd_mpr_init(&r, e->val, e->len);
     int rc = lfd_mpr_cstr(&r, out, outsz, err);
     if (rc)
-        return lfd_err_prefix(err, "provenance '%s'", key);
+        return lfd_err_prefix_rc(err, rc, "provenance '%s'", key);
     return LFD_OK;
 }
 
@@ -150,17 +150,17 @@ int lfd_prov_read(lfd_prov *p, lfd_mpr *r, lfd_err *err)
     uint32_t n;
     int rc = lfd_mpr_map(r, &n, err);
     if (rc)
-        return lfd_err_prefix(err, "provenance");
+        return lfd_err_prefix_rc(err, rc, "provenance");
     if (n > LFD_PROV_MAX_ENTRIES)
         return lfd_fail(err, LFD_ELIMIT, "provenance has %u keys, at most %d", n,
                         LFD_PROV_MAX_ENTRIES);
     for (uint32_t i = 0; i < n; i++) {
         char key[LFD_PROV_KEY_MAX];
         if ((rc = lfd_mpr_cstr(r, key, sizeof key, err)))
-            return lfd_err_prefix(err, "provenance key");
+            return lfd_err_prefix_rc(err, rc, "provenance key");
         const uint8_t *v0 = r->p;
         if ((rc = lfd_mpr_skip(r, err)))
-            return lfd_err_prefix(err, "provenance '%s'", key);
+            return lfd_err_prefix_rc(err, rc, "provenance '%s'", key);
         if (lfd_prov_get(p, key))
             return lfd_fail(err, LFD_EPARSE, "provenance key '%s' appears twice", key);
         if ((rc = lfd_prov_set_raw(p, key, v0, (size_t)(r->p - v0), err)))
@@ -232,7 +232,7 @@ int lfd_prov_from_json(lfd_prov *p, const lfd_json *obj, lfd_err *err)
         else
             lfd_buf_free(&b);
         if (rc)
-            return lfd_err_prefix(err, "provenance '%s' (line %d)", c->key, c->line);
+            return lfd_err_prefix_rc(err, rc, "provenance '%s' (line %d)", c->key, c->line);
     }
     return LFD_OK;
 }

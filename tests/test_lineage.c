@@ -7,6 +7,7 @@
 #include "core/lfd_json.h"
 #include "core/lfd_lineage.h"
 #include "core/lfd_motion.h"
+#include "core/lfd_ndarray.h"
 #include "core/lfd_sha256.h"
 #include "policies/lfd_bc.h"
 #include "policies/lfd_policy.h"
@@ -499,4 +500,39 @@ TEST(lineage_retarget_drops_identifying_keys_in_nested_lineage)
     CHECK(strstr(out, "\"height_m\"") == NULL);
     const char *a = strstr(out, "cap.mp4");
     CHECK(a && !strstr(a + 1, "cap.mp4")); /* once */
+}
+
+/* A failure reported into a NULL err is still a failure (found by review:
+   `return lfd_err_prefix(err, ...)` returned LFD_OK for a NULL err, so a
+   contributor_id that is not a string "read" as whatever the stack held,
+   and lineage listed those bytes as a person). */
+__attribute__((noinline)) static void dirty_stack(void)
+{
+    volatile char junk[2048];
+    for (int i = 0; i < (int)sizeof junk; i++)
+        junk[i] = 'A';
+    (void)junk;
+}
+
+TEST(lineage_null_err_failures_stay_failures)
+{
+    lfd_err err = {0};
+    CHECK(lfd_err_prefix_rc(NULL, LFD_EPARSE, "x") == LFD_EPARSE);
+    lfd_prov p;
+    lfd_prov_init(&p);
+    CHECK_OK(lfd_prov_set_int(&p, "contributor_id", 42, &err), &err);
+    char out[64];
+    CHECK(lfd_prov_get_str(&p, "contributor_id", out, sizeof out, NULL) != LFD_OK);
+    CHECK(lfd_prov_get_str(&p, "contributor_id", out, sizeof out, &err) != LFD_OK);
+    dirty_stack();
+    char ids[4][LFD_CONTRIB_MAX];
+    CHECK_EQ_INT(lfd_lineage_contributors(&p, ids, 4), 0);
+    dirty_stack();
+    CHECK_EQ_INT(lfd_lineage_used_by(&p, "AAAA"), 0);
+    unsigned char bad[] = {0x01};
+    lfd_mpr r;
+    lfd_mpr_init(&r, bad, 1);
+    lfd_ndview v;
+    CHECK(lfd_nd_read(&r, &lfd_nd_caps_file, &v, NULL) != LFD_OK);
+    lfd_prov_free(&p);
 }
