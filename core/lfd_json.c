@@ -369,6 +369,48 @@ static int parse_string(parser *ps, const char **outp, size_t *outlen)
 
 static int parse_value(parser *ps, lfd_json *v, int depth);
 
+/* Member names must be unique: readers disagree on which of two equal names
+   counts (lfd_json_get takes the first, provenance loading kept the last), so
+   one provenance file could name alice to one reader and bob to another.
+   Objects up to DUP_LINEAR members are checked as each name is read; larger
+   ones once, sorted, at their end (1e6 members must not cost 1e12 compares). */
+#define DUP_LINEAR 16
+
+typedef struct keyref {
+    const lfd_json *c;
+    int idx;
+} keyref;
+
+static int keyref_cmp(const void *a, const void *b)
+{
+    const keyref *x = a, *y = b;
+    int d = strcmp(x->c->key, y->c->key);
+    return d ? d : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int dup_error(parser *ps, int line, int col, const char *key)
+{
+    return lfd_fail(ps->err, LFD_EPARSE, "%s:%d:%d: duplicate member name \"%.64s\"",
+                    ps->doc->name, line, col, key);
+}
+
+static int check_dups_sorted(parser *ps, const lfd_json *obj)
+{
+    keyref *k = malloc((size_t)obj->count * sizeof *k);
+    if (!k)
+        return lfd_fail(ps->err, LFD_ENOMEM, "%s: out of memory", ps->doc->name);
+    int n = 0;
+    for (const lfd_json *c = obj->child; c; c = c->next, n++)
+        k[n] = (keyref){c, n};
+    qsort(k, (size_t)n, sizeof *k, keyref_cmp);
+    int rc = LFD_OK;
+    for (int i = 1; i < n && rc == LFD_OK; i++)
+        if (!strcmp(k[i - 1].c->key, k[i].c->key))
+            rc = dup_error(ps, k[i].c->line, k[i].c->col, k[i].c->key);
+    free(k);
+    return rc;
+}
+
 static int parse_container(parser *ps, lfd_json *v, int depth, int is_obj)
 {
     char close = is_obj ? '}' : ']';
@@ -391,9 +433,22 @@ static int parse_container(parser *ps, lfd_json *v, int depth, int is_obj)
             if (ps->s >= ps->end || *ps->s != '"')
                 return perr(ps, "expected a member name in quotes");
             size_t kl;
+            const char *k0 = ps->s;
             int rc = parse_string(ps, &c->key, &kl);
             if (rc)
                 return rc;
+            /* a name with \u0000 in it would be cut there by every C reader
+               ("a\u0000x" read as "a") */
+            if (memchr(c->key, '\0', kl)) {
+                ps->s = k0;
+                return perr(ps, "member name contains \\u0000");
+            }
+            if (v->count < DUP_LINEAR)
+                for (const lfd_json *o = v->child; o; o = o->next)
+                    if (!strcmp(o->key, c->key)) {
+                        ps->s = k0;
+                        return dup_error(ps, ps->line, (int)(k0 - ps->line_start) + 1, c->key);
+                    }
             skip_ws(ps);
             if (ps->s >= ps->end || *ps->s != ':')
                 return perr(ps, "expected ':' after member name");
@@ -412,7 +467,7 @@ static int parse_container(parser *ps, lfd_json *v, int depth, int is_obj)
         }
         if (ps->s < ps->end && *ps->s == close) {
             ps->s++;
-            return LFD_OK;
+            return is_obj && v->count > DUP_LINEAR ? check_dups_sorted(ps, v) : LFD_OK;
         }
         return perr(ps, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
     }

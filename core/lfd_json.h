@@ -7,7 +7,9 @@
     Parser.  lfd_json_parse builds a read-only tree from a text of at most
     LFD_JSON_MAX_BYTES, nesting at most LFD_JSON_MAX_DEPTH, with at most
     LFD_JSON_MAX_NODES values (so memory stays bounded whatever the input).  Errors carry the
-    input's name, line and column.  Used for sidecar files (provenance,
+    input's name, line and column.  An object may not name a member twice, nor
+    hold a member name containing \u0000 (readers would disagree on which
+    value, or which name, counts).  Used for sidecar files (provenance,
     keypoint descriptions), safetensors headers and import layouts.
 */
 #ifndef LFD_JSON_H

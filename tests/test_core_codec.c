@@ -564,3 +564,37 @@ TEST(core_xml_text_escapes_markup_controls_and_bad_utf8)
     CHECK_STR(buf, "a&lt;b&gt;&amp;&#39;&quot; \xc3\xa9\xef\xbf\xbd|x / y");
     free(buf);
 }
+
+/* A member named twice, or a name holding \u0000, is refused with the
+   file:line:col the parser gives elsewhere (found by review: lfd_json_get
+   took the first "contributor_id", provenance loading the last, so one file
+   said alice to one reader and bob to another; "x\u0000y" read as "x"). */
+TEST(json_parse_refuses_duplicate_and_nul_member_names)
+{
+    lfd_json_doc *doc = NULL;
+    lfd_err err = {0};
+    const char *dup = "{\"contributor_id\": \"alice\",\n \"contributor_id\": \"bob\"}";
+    CHECK(lfd_json_parse(dup, strlen(dup), "p.json", &doc, &err) == LFD_EPARSE);
+    CHECK_CONTAINS(err.msg, "p.json:2:2: duplicate member name");
+    CHECK_CONTAINS(err.msg, "contributor_id");
+    const char *nul = "{\"x\\u0000y\": 1, \"x\": 2}";
+    CHECK(lfd_json_parse(nul, strlen(nul), "n.json", &doc, &err) == LFD_EPARSE);
+    CHECK_CONTAINS(err.msg, "n.json:1:2: member name contains \\u0000");
+    /* in a large object too (checked once, sorted), naming the later one */
+    char big[4096];
+    size_t n = (size_t)snprintf(big, sizeof big, "{");
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "%s\"k%d\": %d\n", i ? "," : "", i, i);
+    n += (size_t)snprintf(big + n, sizeof big - n, ",\"k37\": 0}");
+    CHECK(lfd_json_parse(big, n, "b.json", &doc, &err) == LFD_EPARSE);
+    CHECK_CONTAINS(err.msg, "b.json:101:");
+    CHECK_CONTAINS(err.msg, "duplicate member name \"k37\"");
+    /* equal names in different objects, and distinct names, are fine */
+    big[n - 10] = '}';
+    CHECK_OK(lfd_json_parse(big, n - 9, "b.json", &doc, &err), &err);
+    CHECK_EQ_INT(lfd_json_root(doc)->count, 100);
+    lfd_json_free(&doc);
+    const char *ok = "{\"a\": {\"a\": 1}, \"b\": [{\"a\": 1}, {\"a\": 2}]}";
+    CHECK_OK(lfd_json_parse(ok, strlen(ok), "ok.json", &doc, &err), &err);
+    lfd_json_free(&doc);
+}
