@@ -541,6 +541,11 @@ static int parse_value(parser *ps, lfd_json *v, int depth)
         tmp[n] = '\0';
         v->type = LFD_JSON_NUM;
         v->num = strtod(tmp, NULL);
+        /* 1e400 would be +inf, which no reader checks for (and which the
+           writer then prints as null); a number too small is 0, which is
+           its nearest double */
+        if (isinf(v->num))
+            return perr(ps, "number out of range");
         ps->s = p;
         return LFD_OK;
     }

@@ -565,6 +565,26 @@ TEST(core_xml_text_escapes_markup_controls_and_bad_utf8)
     free(buf);
 }
 
+/* A number beyond the doubles' range is refused, not read as infinity
+   (found by review: 1e400 parsed as inf, silently); one below it is 0. */
+TEST(json_parse_refuses_out_of_range_numbers)
+{
+    lfd_json_doc *doc = NULL;
+    lfd_err err = {0};
+    const char *bad[] = {"1e400", "-1e400", "[1,\n 1e309]", "{\"x\": -2e308}"};
+    const char *where[] = {"r.json:1:1:", "r.json:1:1:", "r.json:2:2:", "r.json:1:7:"};
+    for (int i = 0; i < 4; i++) {
+        CHECK(lfd_json_parse(bad[i], strlen(bad[i]), "r.json", &doc, &err) == LFD_EPARSE);
+        CHECK_CONTAINS(err.msg, where[i]);
+        CHECK_CONTAINS(err.msg, "number out of range");
+    }
+    const char *ok = "[1e-400, 1.7976931348623157e308]";
+    CHECK_OK(lfd_json_parse(ok, strlen(ok), "ok.json", &doc, &err), &err);
+    CHECK(lfd_json_at(lfd_json_root(doc), 0)->num == 0.0);
+    CHECK(lfd_json_at(lfd_json_root(doc), 1)->num == 1.7976931348623157e308);
+    lfd_json_free(&doc);
+}
+
 /* A member named twice, or a name holding \u0000, is refused with the
    file:line:col the parser gives elsewhere (found by review: lfd_json_get
    took the first "contributor_id", provenance loading the last, so one file
