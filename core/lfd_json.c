@@ -325,6 +325,13 @@ static int parse_string(parser *ps, const char **outp, size_t *outlen)
                 return perr(ps, "bad \\u escape");
             }
             p += 4;
+            /* a low surrogate must follow a high one (consumed below): alone
+               it encodes no character, and its three bytes ED B0 80 are not
+               UTF-8 */
+            if (cp >= 0xdc00 && cp < 0xe000) {
+                ps->s = p - 5;
+                return perr(ps, "unpaired surrogate in \\u escape");
+            }
             if (cp >= 0xd800 && cp < 0xdc00) {
                 unsigned lo;
                 if (p[1] == '\\' && p[2] == 'u' && !read_hex4(ps, p + 3, &lo) && lo >= 0xdc00 &&

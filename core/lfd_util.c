@@ -256,6 +256,13 @@ size_t lfd_util_utf8_len(const unsigned char *s, size_t n)
     for (size_t i = 1; i < k; i++)
         if ((s[i] & 0xC0) != 0x80)
             return 0;
+    /* RFC 3629's narrower second-byte ranges: E0 80-9F would be an overlong
+       form, ED A0-BF a UTF-16 surrogate, F0 80-8F overlong, F4 90-BF beyond
+       U+10FFFF; none is UTF-8 */
+    unsigned c1 = s[1];
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 > 0x8F))
+        return 0;
     return k;
 }
 

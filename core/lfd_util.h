@@ -65,7 +65,8 @@ double lfd_util_seg_dist2d(const double p[2], const double a[2], const double b[
 int lfd_util_has_suffix(const char *s, const char *suffix);
 
 /* The length (1-4) of the well-formed UTF-8 character at s, n bytes left;
-   0 where s does not start one (a stray or cut byte, an overlong lead). */
+   0 where s does not start one (a stray or cut byte, an overlong form, a
+   UTF-16 surrogate ED A0-BF .., or a code point beyond U+10FFFF: RFC 3629). */
 size_t lfd_util_utf8_len(const unsigned char *s, size_t n);
 /* Writes s as XML/HTML text (element content or a quoted attribute): & < > ' "
    as entities, control bytes as a space, invalid UTF-8 as U+FFFD; sep (when

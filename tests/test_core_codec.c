@@ -618,3 +618,43 @@ TEST(json_parse_refuses_duplicate_and_nul_member_names)
     CHECK_OK(lfd_json_parse(ok, strlen(ok), "ok.json", &doc, &err), &err);
     lfd_json_free(&doc);
 }
+
+/* A lone low surrogate is refused by the parser, and the writer replaces the
+   three-byte forms RFC 3629 excludes (found by review: "\udc00" parsed and
+   was written back as ED B0 80; surrogates ED A0 80, overlongs E0 80 80 and
+   F4 90 80 80 beyond U+10FFFF passed lfd_util_utf8_len as characters). */
+TEST(json_utf8_refuses_lone_surrogates_and_non_rfc3629_forms)
+{
+    lfd_json_doc *doc = NULL;
+    lfd_err err = {0};
+    const char *lone[] = {"\"\\udc00\"", "{\"note\": \"ab\\uDFFF\"}"};
+    const char *where[] = {"s.json:1:2:", "s.json:1:13:"};
+    for (int i = 0; i < 2; i++) {
+        CHECK(lfd_json_parse(lone[i], strlen(lone[i]), "s.json", &doc, &err) == LFD_EPARSE);
+        CHECK_CONTAINS(err.msg, where[i]);
+        CHECK_CONTAINS(err.msg, "unpaired surrogate");
+    }
+    const char *pair = "\"\\ud800\\udc00\"";
+    CHECK_OK(lfd_json_parse(pair, strlen(pair), "s.json", &doc, &err), &err);
+    CHECK_STR(lfd_json_root(doc)->str, "\xf0\x90\x80\x80");
+    lfd_json_free(&doc);
+
+    const char *bad[] = {"\xed\xa0\x80", "\xed\xbf\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf",
+                         "\xf0\x80\x80\x80", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_EQ_INT(lfd_util_utf8_len((const unsigned char *)bad[i], strlen(bad[i])), 0);
+        lfd_buf b;
+        lfd_buf_init(&b, 1000);
+        lfd_jw jw;
+        lfd_jw_init_buf(&jw, &b, 0);
+        lfd_jw_str(&jw, bad[i]);
+        CHECK(b.len >= 8 && memcmp(b.data, "\"\\ufffd", 7) == 0);
+        lfd_buf_free(&b);
+    }
+    /* the edges of the ranges are characters */
+    const char *good[] = {"\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80", "\xf0\x90\x80\x80",
+                          "\xf4\x8f\xbf\xbf", "\xef\xbf\xbe"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        CHECK_EQ_INT(lfd_util_utf8_len((const unsigned char *)good[i], strlen(good[i])),
+                     strlen(good[i]));
+}
