@@ -3,6 +3,7 @@
 #include "core/lfd_json.h"
 #include "core/lfd_util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,6 +528,7 @@ static int parse_value(parser *ps, lfd_json *v, int depth)
             return perr(ps, "bad number");
         if (*p == '0') p++;
         else while (p < ps->end && *p >= '0' && *p <= '9') p++;
+        int integral = !(p < ps->end && (*p == '.' || *p == 'e' || *p == 'E'));
         if (p < ps->end && *p == '.') {
             p++;
             if (p >= ps->end || !(*p >= '0' && *p <= '9'))
@@ -553,6 +555,24 @@ static int parse_value(parser *ps, lfd_json *v, int depth)
            its nearest double */
         if (isinf(v->num))
             return perr(ps, "number out of range");
+        /* an integer literal is kept exactly too: a double holds integers
+           only to 2^53, so a serial number or nanosecond time read through
+           strtod alone came back changed */
+        if (integral) {
+            errno = 0;
+            long long iv = strtoll(tmp, NULL, 10);
+            if (errno == 0) {
+                v->inum = 1;
+                v->i = iv;
+            } else if (tmp[0] != '-') {
+                errno = 0;
+                unsigned long long uv = strtoull(tmp, NULL, 10);
+                if (errno == 0) {
+                    v->inum = 2;
+                    v->u = uv;
+                }
+            }
+        }
         ps->s = p;
         return LFD_OK;
     }

@@ -82,7 +82,12 @@ struct lfd_json {
     const char *key;   /* member name inside an object, else NULL */
     const char *str;   /* STR: NUL-terminated UTF-8 (may hold NULs: use len) */
     size_t len;
-    double num;        /* NUM */
+    double num;        /* NUM (an integer beyond 2^53 rounded: see inum) */
+    int inum;          /* NUM: 1 if the literal is an integer (no '.', no exponent)
+                          that fits int64_t, in i; 2 if it fits only uint64_t, in u;
+                          else 0.  Exact where num is not (9007199254740993). */
+    int64_t i;
+    uint64_t u;
     int b;             /* BOOL */
     int count;         /* ARR/OBJ: number of children */
     lfd_json *child;   /* ARR/OBJ: first child */

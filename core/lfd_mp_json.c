@@ -22,7 +22,10 @@ static int to_json(lfd_mpr *r, lfd_jw *jw, int depth, lfd_err *err)
     case LFD_MP_BOOL: lfd_jw_bool(jw, it.b); break;
     case LFD_MP_INT: lfd_jw_int(jw, it.i); break;
     case LFD_MP_UINT: lfd_jw_uint(jw, it.u); break;
-    case LFD_MP_FLOAT: lfd_jw_num(jw, it.f); break;
+    /* every digit a double needs to read back the same: provenance goes
+       through this JSON beside a CSV (a capture time 1767225600.123456
+       came back as 1767225600 with %.10g) */
+    case LFD_MP_FLOAT: lfd_jw_num_exact(jw, it.f); break;
     case LFD_MP_STR: lfd_jw_strn(jw, (const char *)it.ptr, it.len); break;
     case LFD_MP_BIN:
     case LFD_MP_EXT: {

@@ -189,7 +189,11 @@ static int json_to_mp(const lfd_json *v, msgpack_packer *pk, int depth, lfd_err 
     case LFD_JSON_BOOL: v->b ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
     case LFD_JSON_NUM: {
         int64_t iv;
-        if (fabs(v->num) < 9e15 && lfd_f64_exact_i64(v->num, &iv))
+        if (v->inum == 1)
+            msgpack_pack_int64(pk, v->i); /* exact, also beyond 2^53 */
+        else if (v->inum == 2)
+            msgpack_pack_uint64(pk, v->u);
+        else if (fabs(v->num) < 9e15 && lfd_f64_exact_i64(v->num, &iv))
             msgpack_pack_int64(pk, iv);
         else
             msgpack_pack_double(pk, v->num);

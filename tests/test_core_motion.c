@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "core/lfd_io.h"
+#include "core/lfd_json.h"
 #include "core/lfd_motion.h"
+#include "core/lfd_mp.h"
 #include "core/lfd_quat.h"
 #include "core/lfd_sha256.h"
 #include "tests/lfd_test.h"
@@ -424,4 +426,57 @@ TEST(motion_csv_failed_write_keeps_old_sidecar)
     lfd_motion_free(&alice);
     lfd_motion_free(&bob);
     lfd_motion_free(&nobody);
+}
+
+/* Provenance numbers survive the CSV sidecar's JSON exactly (found by
+   review: doubles were written with %.10g, so a capture time 1767225600.123456
+   came back as 1767225600, and integers were parsed through strtod, so
+   9007199254740993 came back as ...992). */
+static int prov_item(const lfd_prov *p, const char *key, lfd_mp_item *it)
+{
+    const lfd_prov_entry *e = lfd_prov_get(p, key);
+    if (!e)
+        return -1;
+    lfd_mpr r;
+    lfd_mpr_init(&r, e->val, e->len);
+    return lfd_mpr_next(&r, it, NULL);
+}
+
+TEST(motion_csv_sidecar_keeps_provenance_numbers_exact)
+{
+    lfd_err err = {0};
+    lfd_motion m, r;
+    csv_small(&m, 3, "alice");
+    CHECK_OK(lfd_prov_set_num(&m.prov, "capture_unix_s", 1767225600.123456, &err), &err);
+    CHECK_OK(lfd_prov_set_num(&m.prov, "tenth", 0.1, &err), &err);
+    CHECK_OK(lfd_prov_set_int(&m.prov, "device_serial", 9007199254740993LL, &err), &err);
+    CHECK_OK(lfd_prov_set_int(&m.prov, "offset_ns", -9007199254740993LL, &err), &err);
+    char path[512];
+    snprintf(path, sizeof path, "%s/p.csv", lfd_test_tmpdir());
+    CHECK_OK(lfd_motion_write_csv(&m, path, 1, &err), &err);
+    lfd_csv_opts o = {.fps = 30};
+    CHECK_OK(lfd_motion_read_csv(&r, path, &o, &err), &err);
+    lfd_mp_item it;
+    CHECK(prov_item(&r.prov, "capture_unix_s", &it) == 0 && it.type == LFD_MP_FLOAT &&
+          it.f == 1767225600.123456);
+    CHECK(prov_item(&r.prov, "tenth", &it) == 0 && it.type == LFD_MP_FLOAT && it.f == 0.1);
+    CHECK(prov_item(&r.prov, "device_serial", &it) == 0 &&
+          (it.type == LFD_MP_UINT || it.type == LFD_MP_INT) && it.i == 9007199254740993LL);
+    CHECK(prov_item(&r.prov, "offset_ns", &it) == 0 && it.type == LFD_MP_INT &&
+          it.i == -9007199254740993LL);
+    lfd_motion_free(&m);
+    lfd_motion_free(&r);
+
+    /* the parser keeps integer literals exact, up to uint64 */
+    lfd_json_doc *doc;
+    const char *t = "[9007199254740993, -9223372036854775808, 18446744073709551615, "
+                    "18446744073709551616, 1.5, 2e3]";
+    CHECK_OK(lfd_json_parse(t, strlen(t), "n.json", &doc, &err), &err);
+    const lfd_json *a = lfd_json_root(doc);
+    CHECK(lfd_json_at(a, 0)->inum == 1 && lfd_json_at(a, 0)->i == 9007199254740993LL);
+    CHECK(lfd_json_at(a, 1)->inum == 1 && lfd_json_at(a, 1)->i == INT64_MIN);
+    CHECK(lfd_json_at(a, 2)->inum == 2 && lfd_json_at(a, 2)->u == UINT64_MAX);
+    CHECK(lfd_json_at(a, 3)->inum == 0 && lfd_json_at(a, 3)->num == 18446744073709551616.0);
+    CHECK(lfd_json_at(a, 4)->inum == 0 && lfd_json_at(a, 5)->inum == 0);
+    lfd_json_free(&doc);
 }
