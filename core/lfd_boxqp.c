@@ -160,6 +160,14 @@ int lfd_boxqp_solve(int n, const double *H, const double *g, const double *lo, c
     int *fidx = (int *)(Hd + n);          /* n ints fit in n doubles */
     int *cl = (int *)(Hd + 2 * (size_t)n);
     lfd_boxqp_result r = {0, 0, 0, 0};
+    /* an empty box (lo > hi) or a NaN bound has no solution: clamping into it
+       left x outside the box, and the result was reported as success */
+    for (int i = 0; i < n; i++)
+        if (!(lo[i] <= hi[i])) {
+            if (res)
+                *res = r;
+            return -1;
+        }
     int zero = 1;
     for (int i = 0; i < n; i++) {
         x[i] = clampd(x[i], lo[i], hi[i]);

@@ -28,7 +28,8 @@ size_t lfd_boxqp_ws_doubles(int n);
 
 /* Solves in place: x holds the warm start on entry (clamped into the box)
    and the solution on exit.  H is row-major n x n and is not modified.
-   Returns 0, or -1 if H is not positive definite on the free set. */
+   Returns 0; or -1, x untouched, if some lo[i] <= hi[i] fails (an empty box,
+   or a NaN bound); or -1 if H is not positive definite on the free set. */
 int lfd_boxqp_solve(int n, const double *H, const double *g, const double *lo, const double *hi,
                     double *x, int max_iter, double tol, double *ws, lfd_boxqp_result *res);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lfd_boxqp.h"
 #include "core/lfd_quat.h"
 #include "core/lfd_sha256.h"
 #include "core/lfd_util.h"
@@ -284,4 +285,26 @@ TEST(util_select_matches_sort)
                 CHECK(i < k ? u[i] <= got : i > k ? u[i] >= got : 1);
         }
     }
+}
+
+/* An empty box (lo > hi) or a NaN bound is bad input, refused with -1 and x
+   left as it was (found by review: it returned 0 with x = 1 outside the box
+   [1, -1]). */
+TEST(boxqp_refuses_empty_box_and_nan_bounds)
+{
+    double ws[64], H[4] = {1, 0, 0, 1}, g[2] = {-5, 0};
+    lfd_boxqp_result r;
+    CHECK(lfd_boxqp_ws_doubles(2) <= sizeof ws / sizeof ws[0]);
+    double lo1[2] = {1, -1}, hi1[2] = {-1, 1}, x[2] = {0.25, 0.5};
+    CHECK(lfd_boxqp_solve(2, H, g, lo1, hi1, x, 50, 1e-10, ws, &r) == -1);
+    CHECK(x[0] == 0.25 && x[1] == 0.5);
+    double lo2[2] = {NAN, -1}, hi2[2] = {1, 1};
+    CHECK(lfd_boxqp_solve(2, H, g, lo2, hi2, x, 50, 1e-10, ws, &r) == -1);
+    double lo3[2] = {-1, -1}, hi3[2] = {1, NAN};
+    CHECK(lfd_boxqp_solve(2, H, g, lo3, hi3, x, 50, 1e-10, ws, &r) == -1);
+    /* a box of one point, and infinite bounds, are fine */
+    double lo4[2] = {0.5, -INFINITY}, hi4[2] = {0.5, INFINITY};
+    CHECK(lfd_boxqp_solve(2, H, g, lo4, hi4, x, 50, 1e-10, ws, &r) == 0);
+    CHECK(x[0] == 0.5);
+    CHECK_NEAR(x[1], 0, 1e-12);
 }
