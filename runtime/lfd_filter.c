@@ -26,16 +26,24 @@ void lfd_filter_state_free(lfd_filter_state *st)
     memset(st, 0, sizeof *st);
 }
 
-void lfd_filter_state_reset(lfd_filter_state *st, int n, const float *current,
-                            const float *vel_rad_s)
+int lfd_filter_state_reset(lfd_filter_state *st, int n, const float *current,
+                           const float *vel_rad_s)
 {
-    st->n = n <= st->cap ? n : st->cap;
+    if (n < 0 || n > st->cap) {
+        /* capping n at cap left the joints past it out of every later step;
+           a state of no joints matches no limits, so each step holds */
+        st->n = 0;
+        st->have_prev = st->have_vel = 0;
+        return LFD_ELIMIT;
+    }
+    st->n = n;
     st->have_prev = current != NULL;
     st->have_vel = current != NULL && vel_rad_s != NULL;
     for (int i = 0; i < st->n; i++) {
         st->prev[i] = current ? current[i] : 0.0f;
         st->vel[i] = current && vel_rad_s ? vel_rad_s[i] : 0.0f;
     }
+    return LFD_OK;
 }
 
 int lfd_filter_limits_check(const lfd_filter_limits *lim, lfd_err *err)
@@ -57,7 +65,7 @@ int lfd_filter_limits_check(const lfd_filter_limits *lim, lfd_err *err)
 static float hold_value(const lfd_filter_limits *lim, const lfd_filter_state *st,
                         const float *hold, int i)
 {
-    if (st->have_prev && isfinite(st->prev[i]))
+    if (st->have_prev && i < st->n && isfinite(st->prev[i]))
         return fminf(fmaxf(st->prev[i], lim->lo[i]), lim->hi[i]);
     if (hold && isfinite(hold[i]))
         return fminf(fmaxf(hold[i], lim->lo[i]), lim->hi[i]);
@@ -165,7 +173,21 @@ static void step_next(int n, int use_acc, float dt, const float *restrict lo,
 int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a, double dt_s,
                     const float *hold, uint8_t *flags, lfd_filter_counts *counts)
 {
-    int n = lim->n < st->n ? lim->n : st->n;
+    int n = lim->n;
+    if (st->n != n) {
+        /* limits and state for different joint counts: filtering the joints
+           both know would leave the rest of the action unfiltered, so the
+           whole action holds (the previous command where the state has one)
+           and every joint is flagged */
+        for (int i = 0; i < n; i++) {
+            a[i] = hold_value(lim, st, hold, i);
+            if (flags)
+                flags[i] |= LFD_FILTER_SIZE;
+        }
+        if (counts)
+            counts->held++;
+        return 1;
+    }
     /* a step of no time (or NaN) counts as 1 us; the step is kept where a
        float holds it (no 0 or infinity, which would make velocities NaN) */
     if (!(dt_s > 0))
@@ -217,8 +239,8 @@ int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a
     return bad;
 }
 
-void lfd_filter_state_from_chunk(lfd_filter_state *st, int n, const float *chunk, int nsteps,
-                                 double dt_s, double elapsed_s, float *scratch)
+int lfd_filter_state_from_chunk(lfd_filter_state *st, int n, const float *chunk, int nsteps,
+                                double dt_s, double elapsed_s, float *scratch)
 {
     int last = nsteps > 0 ? nsteps - 1 : 0;
     double k = dt_s > 0 ? elapsed_s / dt_s : 0;
@@ -229,5 +251,5 @@ void lfd_filter_state_from_chunk(lfd_filter_state *st, int n, const float *chunk
         scratch[j] = a[j];
         scratch[n + j] = over ? 0.0f : i > 0 ? (float)((a[j] - a[j - n]) / dt_s) : 0.0f;
     }
-    lfd_filter_state_reset(st, n, scratch, over || i > 0 ? scratch + n : NULL);
+    return lfd_filter_state_reset(st, n, scratch, over || i > 0 ? scratch + n : NULL);
 }

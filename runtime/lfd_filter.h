@@ -41,8 +41,10 @@ enum {
     LFD_FILTER_VEL = 2,       /* velocity limited */
     LFD_FILTER_ACC = 4,       /* acceleration limited */
     LFD_FILTER_NONFINITE = 8, /* NaN or infinity replaced (whole action held) */
-    LFD_FILTER_START = 16     /* the previous command was outside the range (or not
+    LFD_FILTER_START = 16,    /* the previous command was outside the range (or not
                                  finite) and was moved into it first */
+    LFD_FILTER_SIZE = 32      /* limits and state were for different joint counts:
+                                 the whole action held */
 };
 
 /* Joint limits, borrowed: n joints; vel_rad_s > 0 (INFINITY = none);
@@ -72,11 +74,13 @@ typedef struct lfd_filter_state {
    Free with lfd_filter_state_free. */
 int lfd_filter_state_init(lfd_filter_state *st, int cap, lfd_err *err);
 void lfd_filter_state_free(lfd_filter_state *st);
-/* Forgets the previous command (n is capped at cap).  With current != NULL,
+/* Forgets the previous command and sets n joints.  With current != NULL,
    current becomes the previous command; with vel_rad_s != NULL too, its
-   velocity (else the acceleration limit starts at the second step). */
-void lfd_filter_state_reset(lfd_filter_state *st, int n, const float *current,
-                            const float *vel_rad_s);
+   velocity (else the acceleration limit starts at the second step).
+   Returns LFD_OK, or LFD_ELIMIT if n is outside 0..cap: then the state has
+   no joints, so every step holds until a reset that succeeds. */
+int lfd_filter_state_reset(lfd_filter_state *st, int n, const float *current,
+                           const float *vel_rad_s);
 
 /* The previous command of a robot that was sent a chunk of nsteps actions
    (n each, dt_s apart) elapsed_s ago and plays them in turn, holding the
@@ -85,13 +89,16 @@ void lfd_filter_state_reset(lfd_filter_state *st, int n, const float *current,
    into it, zero once the chunk is over (the robot stands at its last step;
    before 2026-12-07 the server kept the chunk's last velocity there, and
    the acceleration limit then drove the joint on past where it stood), and
-   none at the first step.  scratch: 2 n floats.  Allocates nothing. */
-void lfd_filter_state_from_chunk(lfd_filter_state *st, int n, const float *chunk, int nsteps,
-                                 double dt_s, double elapsed_s, float *scratch);
+   none at the first step.  scratch: 2 n floats.  Allocates nothing.
+   Returns lfd_filter_state_reset's result. */
+int lfd_filter_state_from_chunk(lfd_filter_state *st, int n, const float *chunk, int nsteps,
+                                double dt_s, double elapsed_s, float *scratch);
 
-/* Filters one action in place (lim->n == st->n elements) for a step of
-   dt_s seconds after the previous command, and makes it the new previous
-   command.  hold (n, may be NULL) is the pose used when there is no
+/* Filters one action in place (lim->n elements) for a step of dt_s seconds
+   after the previous command, and makes it the new previous command.  If
+   st->n differs from lim->n the whole action is replaced by the hold
+   action instead (the previous command for joints the state has), every
+   joint flagged LFD_FILTER_SIZE, and the state is left as it was.  hold (n, may be NULL) is the pose used when there is no
    previous command and the action is not finite; without it the joint
    range's midpoint (or 0) is used.  flags (n, may be NULL) are ORed,
    counts (may be NULL) added to.  Returns 1 if the action was replaced by

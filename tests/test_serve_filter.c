@@ -383,3 +383,40 @@ TEST(filter_keeps_extreme_step_times_finite)
         lfd_filter_state_free(&st);
     }
 }
+
+/* Limits and state for different joint counts never filter a prefix: the
+   whole action holds and every joint is flagged; a reset beyond the state's
+   capacity fails instead of being capped (found by review: n = min(lim->n,
+   st->n) left joints 2 and 3 unfiltered, a NaN and 1e30 went to the motors). */
+TEST(filter_holds_when_limits_and_state_sizes_differ)
+{
+    float lo4[4] = {-1, -1, -1, -1}, hi4[4] = {1, 1, 1, 1}, v4[4] = {1, 1, 1, 1},
+          a4[4] = {0, 0, 0, 0};
+    lfd_filter_limits lim4 = {4, lo4, hi4, v4, a4};
+    lfd_filter_state st;
+    lfd_err err = {0};
+    CHECK_OK(lfd_filter_state_init(&st, 2, &err), &err);
+    float cur[4] = {0.25f, -0.25f, 0, 0};
+    CHECK(lfd_filter_state_reset(&st, 4, cur, NULL) == LFD_ELIMIT);
+    float a[4] = {0.5f, 0.5f, NAN, 1e30f};
+    uint8_t fl[4] = {0};
+    lfd_filter_counts c = {0};
+    CHECK_EQ_INT(lfd_filter_step(&lim4, &st, a, 0.002, NULL, fl, &c), 1);
+    for (int i = 0; i < 4; i++) {
+        CHECK(a[i] == 0.0f); /* no previous command: mid-range */
+        CHECK(fl[i] & LFD_FILTER_SIZE);
+    }
+    CHECK_EQ_INT(c.held, 1);
+    /* a state of 2 joints with a previous command holds it for those two */
+    CHECK_OK(lfd_filter_state_reset(&st, 2, cur, NULL), &err);
+    float b[4] = {0.5f, 0.5f, NAN, 1e30f};
+    float hold[4] = {0, 0, 0.75f, 5};
+    CHECK_EQ_INT(lfd_filter_step(&lim4, &st, b, 0.002, hold, NULL, NULL), 1);
+    CHECK(b[0] == 0.25f && b[1] == -0.25f && b[2] == 0.75f && b[3] == 1.0f);
+    /* the state is unchanged: with matching limits it filters as before */
+    lfd_filter_limits lim2 = {2, lo4, hi4, v4, a4};
+    float d[2] = {0.25f, -0.25f};
+    CHECK_EQ_INT(lfd_filter_step(&lim2, &st, d, 0.002, NULL, NULL, NULL), 0);
+    CHECK(d[0] == 0.25f && d[1] == -0.25f);
+    lfd_filter_state_free(&st);
+}
