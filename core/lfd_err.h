@@ -47,7 +47,8 @@ int lfd_fail(lfd_err *err, int code, const char *fmt, ...)
 /* Puts "<context>: " in front of the current message (if err is non-NULL and
    holds an error).  Returns err->code, or LFD_OK for a NULL err: so never
    write `return lfd_err_prefix(err, ...)` on a failure path where err may be
-   NULL (that turns the failure into success); use lfd_err_prefix_rc. */
+   NULL (that turns the failure into success); use lfd_err_prefix_rc, as every
+   such return in lfd does since 2026-12-07. */
 int lfd_err_prefix(lfd_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

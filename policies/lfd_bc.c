@@ -429,7 +429,7 @@ int lfd_bc_train_motions(const lfd_robot *r, int n, const lfd_bc_demo *demos,
     for (int i = 0; i < n; i++)
         if ((rc = lfd_motion_validate(demos[i].motion, err)) ||
             (rc = lfd_robot_motion_check(r, demos[i].motion, err)))
-            return lfd_err_prefix(err, "%s", demos[i].name);
+            return lfd_err_prefix_rc(err, rc, "%s", demos[i].name);
     /* 2b. only motions that pass lfd check (warnings are noted) */
     int nwarn = 0;
     if (!o->allow_unchecked) {

@@ -153,7 +153,7 @@ int lfd_dataset_add_motion(lfd_dataset *ds, const lfd_obs_layout *L, const lfd_m
     int n = (int)ns;
     int rc = reserve(ds, n, err);
     if (rc)
-        return lfd_err_prefix(err, "%s", name);
+        return lfd_err_prefix_rc(err, rc, "%s", name);
     double qpos[7 + LFD_MOTION_MAX_JOINTS], qvel[6 + LFD_MOTION_MAX_JOINTS];
     double qa[7 + LFD_MOTION_MAX_JOINTS];
     float prev[LFD_MOTION_MAX_JOINTS];

@@ -138,7 +138,7 @@ int lfd_policy_save(lfd_policy *p, const char *path, lfd_err *err)
     lfd_buf b;
     int rc = lfd_policy_encode(p, &b, err);
     if (rc)
-        return lfd_err_prefix(err, "%s", path);
+        return lfd_err_prefix_rc(err, rc, "%s", path);
     rc = lfd_file_write_atomic(path, b.data, b.len, err);
     if (rc == LFD_OK) {
         lfd_sha256_buf_hex(b.data, b.len, p->hash);
@@ -161,7 +161,7 @@ static int read_names(lfd_mpr *r, char *dst, size_t stride, int n, const char *w
         return lfd_fail(err, LFD_EMISMATCH, "%s has %u entries, expected %d", what, cnt, n);
     for (int i = 0; i < n; i++)
         if ((rc = lfd_mpr_cstr(r, dst + (size_t)i * stride, stride, err)))
-            return lfd_err_prefix(err, "%s[%d]", what, i);
+            return lfd_err_prefix_rc(err, rc, "%s[%d]", what, i);
     return LFD_OK;
 }
 
@@ -170,7 +170,7 @@ static int read_vec(lfd_mpr *r, float *dst, int n, const char *what, lfd_err *er
     lfd_ndview v;
     int rc = lfd_nd_read(r, &lfd_nd_caps_file, &v, err);
     if (rc)
-        return lfd_err_prefix(err, "%s", what);
+        return lfd_err_prefix_rc(err, rc, "%s", what);
     int64_t shape[1] = {n};
     if ((rc = lfd_nd_expect(&v, 1, shape, what, err)))
         return rc;
@@ -215,10 +215,10 @@ static int read_mlp(lfd_policy *p, const lfd_mpr *mlpmap, lfd_err *err)
     lfd_mpr r;
     int rc = need_key(mlpmap, "layers", &r, err);
     if (rc)
-        return lfd_err_prefix(err, "mlp");
+        return lfd_err_prefix_rc(err, rc, "mlp");
     uint32_t nl;
     if ((rc = lfd_mpr_array(&r, &nl, err)))
-        return lfd_err_prefix(err, "mlp layers");
+        return lfd_err_prefix_rc(err, rc, "mlp layers");
     if (nl < 1 || nl > LFD_MLP_MAX_LAYERS)
         return lfd_fail(err, LFD_ELIMIT, "mlp has %u layers (must be 1..%d)", nl,
                         LFD_MLP_MAX_LAYERS);
@@ -235,7 +235,7 @@ static int read_mlp(lfd_policy *p, const lfd_mpr *mlpmap, lfd_err *err)
             (rc = lfd_nd_read(&f, &lfd_nd_caps_file, &bv[l], err)) ||
             (rc = need_key(&layer, "act", &f, err)) ||
             (rc = lfd_mpr_cstr(&f, act, sizeof act, err)))
-            return lfd_err_prefix(err, "mlp layer %u", l);
+            return lfd_err_prefix_rc(err, rc, "mlp layer %u", l);
         if (lfd_activation_parse(act, &acts[l]))
             return lfd_fail(err, LFD_EUNSUPPORTED, "mlp layer %u: unknown activation '%s'", l,
                             act);
@@ -294,7 +294,7 @@ static int decode_map(lfd_policy **out, const lfd_mpr *root, lfd_err *err)
         return lfd_fail(err, LFD_EUNSUPPORTED, "unknown policy kind '%s'", kind);
     if ((rc = need_key(root, "chunk", &f, err)) ||
         (rc = lfd_mpr_int(&f, 1, LFD_POLICY_MAX_CHUNK, &chunk, err)))
-        return lfd_err_prefix(err, "chunk");
+        return lfd_err_prefix_rc(err, rc, "chunk");
     if ((rc = need_key(root, "obs_names", &f, err)) || (rc = lfd_mpr_array(&f, &nobs, err)) ||
         (rc = need_key(root, "act_names", &f, err)) || (rc = lfd_mpr_array(&f, &nact, err)))
         return rc;
@@ -305,7 +305,7 @@ static int decode_map(lfd_policy **out, const lfd_mpr *root, lfd_err *err)
     char nkind[16] = "";
     if ((rc = need_key(root, "norm", &norm, err)) || (rc = need_key(&norm, "kind", &f, err)) ||
         (rc = lfd_mpr_cstr(&f, nkind, sizeof nkind, err)))
-        return lfd_err_prefix(err, "norm");
+        return lfd_err_prefix_rc(err, rc, "norm");
     if (strcmp(nkind, "meanstd") && strcmp(nkind, "none"))
         return lfd_fail(err, LFD_EUNSUPPORTED, "unknown normalisation '%s'", nkind);
     if (k == LFD_POLICY_MLP && strcmp(nkind, "meanstd"))
@@ -511,12 +511,12 @@ int lfd_policy_decode(lfd_policy **out, const uint8_t *data, size_t len, const c
     lfd_mpr_init(&root, data, len);
     all = root;
     if ((rc = lfd_mpr_skip(&all, err)))
-        return lfd_err_prefix(err, "%s", name);
+        return lfd_err_prefix_rc(err, rc, "%s", name);
     if (lfd_mpr_left(&all) != 0)
         return lfd_fail(err, LFD_EPARSE, "%s: byte %zu: data after the policy map", name,
                         lfd_mpr_offset(&all));
     if ((rc = decode_map(out, &root, err)))
-        return lfd_err_prefix(err, "%s", name);
+        return lfd_err_prefix_rc(err, rc, "%s", name);
     lfd_sha256_buf_hex(data, len, (*out)->hash);
     return LFD_OK;
 }

@@ -166,18 +166,12 @@ int lfd_safetensors_parse(const uint8_t *data, size_t len, const char *name,
                 rc = lfd_fail(err, LFD_ELIMIT, "%s: header: a tensor name is over %d bytes", name,
                               LFD_ST_NAME_MAX - 1);
             else {
-                /* a name the header gives twice: JSON readers keep one or the
-                   other (Python's the last), so which weights are meant is not
-                   known (the check after sorting by offset compared
-                   neighbours only: found by review) */
-                for (int k = 0; k < st->n && rc == LFD_OK; k++)
-                    if (strcmp(st->t[k].name, c->key) == 0)
-                        rc = lfd_fail(err, LFD_EPARSE, "%s: tensor '%s' appears twice", name, c->key);
-                if (rc == LFD_OK) {
-                    snprintf(t->name, sizeof t->name, "%s", c->key);
-                    rc = parse_tensor(st, c, t, data_len, err);
-                    st->n += rc == LFD_OK;
-                }
+                /* a name the header gives twice never reaches here: JSON
+                   readers keep one or the other (Python's the last), and
+                   lfd_json_parse refuses a duplicated member name */
+                snprintf(t->name, sizeof t->name, "%s", c->key);
+                rc = parse_tensor(st, c, t, data_len, err);
+                st->n += rc == LFD_OK;
             }
         }
     }

@@ -77,7 +77,7 @@ static int scan_map(lfd_mpr *r, const proto_key *keys, int nkeys, lfd_mpr *pos, 
         const uint8_t *key;
         uint32_t kl;
         if ((rc = lfd_mpr_bytes(r, &key, &kl, err)))
-            return lfd_err_prefix(err, "map key");
+            return lfd_err_prefix_rc(err, rc, "map key");
         for (int k = 0; k < nkeys; k++)
             if (kl == keys[k].n && memcmp(key, keys[k].s, kl) == 0) {
                 pos[k] = *r;
@@ -95,7 +95,7 @@ static int read_text(lfd_mpr *r, const uint8_t **s, uint32_t *n, uint32_t max, c
 {
     int rc = lfd_mpr_bytes(r, s, n, err);
     if (rc)
-        return lfd_err_prefix(err, "'%s'", what);
+        return lfd_err_prefix_rc(err, rc, "'%s'", what);
     if (*n >= max)
         return lfd_fail(err, LFD_ELIMIT, "'%s' is %u bytes long (at most %u)", what, *n,
                         max - 1);
@@ -107,7 +107,7 @@ static int read_names(lfd_mpr *r, lfd_names *l, uint32_t maxlen, const char *wha
     uint32_t n;
     int rc = lfd_mpr_array(r, &n, err);
     if (rc)
-        return lfd_err_prefix(err, "'%s'", what);
+        return lfd_err_prefix_rc(err, rc, "'%s'", what);
     if (n > LFD_PROTO_MAX_DIM)
         return lfd_fail(err, LFD_ELIMIT, "'%s' has %u names (at most %d)", what, n,
                         LFD_PROTO_MAX_DIM);
@@ -118,7 +118,7 @@ static int read_names(lfd_mpr *r, lfd_names *l, uint32_t maxlen, const char *wha
         const uint8_t *s;
         uint32_t len;
         if ((rc = lfd_mpr_bytes(r, &s, &len, err)))
-            return lfd_err_prefix(err, "'%s'[%u]", what, i);
+            return lfd_err_prefix_rc(err, rc, "'%s'[%u]", what, i);
         if (len >= maxlen)
             return lfd_fail(err, LFD_ELIMIT, "'%s'[%u] is %u bytes long (at most %u)", what, i,
                             len, maxlen - 1);
@@ -171,7 +171,7 @@ static int read_float_nd(lfd_mpr *r, const lfd_nd_caps *caps, lfd_ndview *v, con
 {
     int rc = lfd_nd_read(r, caps, v, err);
     if (rc)
-        return lfd_err_prefix(err, "'%s'", what);
+        return lfd_err_prefix_rc(err, rc, "'%s'", what);
     if (v->dtype != LFD_DT_F32 && v->dtype != LFD_DT_F64)
         return lfd_fail(err, LFD_EMISMATCH, "'%s' has dtype %s, expected <f4 or <f8", what,
                         lfd_dtype_str(v->dtype));
@@ -192,7 +192,7 @@ int lfd_proto_get_vec(const lfd_ndview *v, float *dst, int n, int reject_nonfini
                         lfd_dtype_str(v->dtype));
     int rc = lfd_nd_get_f32(v, dst, (size_t)n, reject_nonfinite, err);
     if (rc)
-        return lfd_err_prefix(err, "'%s'", what);
+        return lfd_err_prefix_rc(err, rc, "'%s'", what);
     return LFD_OK;
 }
 
@@ -237,7 +237,7 @@ int lfd_req_decode(lfd_req *req, const uint8_t *data, size_t len, lfd_proto_erro
     int64_t i64;
     if (have[RK_SEQ]) {
         if ((rc = lfd_mpr_int(&pos[RK_SEQ], 0, INT64_MAX, &i64, err)))
-            return lfd_err_prefix(err, "'seq'");
+            return lfd_err_prefix_rc(err, rc, "'seq'");
         req->seq = (uint64_t)i64;
         req->has_seq = 1;
     }
@@ -245,7 +245,7 @@ int lfd_req_decode(lfd_req *req, const uint8_t *data, size_t len, lfd_proto_erro
     if (!have[RK_V])
         BAD(LFD_PE_BAD_MESSAGE, "missing 'v' (protocol version)");
     if ((rc = lfd_mpr_int(&pos[RK_V], INT32_MIN, INT32_MAX, &req->version, err)))
-        return lfd_err_prefix(err, "'v'");
+        return lfd_err_prefix_rc(err, rc, "'v'");
     if (req->version != LFD_PROTO_VERSION) {
         *pe = LFD_PE_VERSION;
         return lfd_fail(err, LFD_EUNSUPPORTED, "protocol version %lld is not spoken here "
@@ -271,12 +271,12 @@ int lfd_req_decode(lfd_req *req, const uint8_t *data, size_t len, lfd_proto_erro
     if (!have[RK_T])
         BAD(LFD_PE_BAD_MESSAGE, "missing 't'");
     if ((rc = lfd_mpr_f64(&pos[RK_T], &req->t_s, err)))
-        return lfd_err_prefix(err, "'t'");
+        return lfd_err_prefix_rc(err, rc, "'t'");
     /* the body of each type */
     switch (req->type) {
     case LFD_MSG_HELLO:
         if (have[RK_PROBE] && (rc = lfd_mpr_bool(&pos[RK_PROBE], &req->probe, err)))
-            return lfd_err_prefix(err, "'probe'");
+            return lfd_err_prefix_rc(err, rc, "'probe'");
         if (!have[RK_POLICY])
             BAD(LFD_PE_BAD_MESSAGE, "hello: missing 'policy' (the policy's name)");
         if ((rc = read_text(&pos[RK_POLICY], &req->policy, &req->policy_len,
@@ -414,7 +414,7 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
     if (!have[PK_V] || !have[PK_TYPE] || !have[PK_SEQ] || !have[PK_T])
         return lfd_fail(err, LFD_EPARSE, "reply lacks one of v, type, seq, t");
     if ((rc = lfd_mpr_int(&pos[PK_V], INT32_MIN, INT32_MAX, &rep->version, err)))
-        return lfd_err_prefix(err, "'v'");
+        return lfd_err_prefix_rc(err, rc, "'v'");
     if (rep->version != LFD_PROTO_VERSION)
         return lfd_fail(err, LFD_EUNSUPPORTED, "reply in protocol version %lld (this client "
                                                "speaks %d)",
@@ -427,10 +427,10 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
     if (rep->type == LFD_MSG_NONE || rep->type == LFD_MSG_PING)
         return lfd_fail(err, LFD_EPARSE, "unknown reply type '%.*s'", (int)sl, (const char *)s);
     if ((rc = lfd_mpr_int(&pos[PK_SEQ], 0, INT64_MAX, &i64, err)))
-        return lfd_err_prefix(err, "'seq'");
+        return lfd_err_prefix_rc(err, rc, "'seq'");
     rep->seq = (uint64_t)i64;
     if ((rc = lfd_mpr_f64(&pos[PK_T], &rep->t_s, err)))
-        return lfd_err_prefix(err, "'t'");
+        return lfd_err_prefix_rc(err, rc, "'t'");
     switch (rep->type) {
     case LFD_MSG_ERROR:
         if (!have[PK_CODE] || !have[PK_MESSAGE])
@@ -449,7 +449,7 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
         if (rep->actions.ndim != 2)
             return lfd_fail(err, LFD_EPARSE, "'actions' must be (chunk, act_dim)");
         if ((rc = lfd_mpr_bool(&pos[PK_HOLD], &rep->hold, err)))
-            return lfd_err_prefix(err, "'hold'");
+            return lfd_err_prefix_rc(err, rc, "'hold'");
         if ((rc = opt_text(have[PK_REASON], &pos[PK_REASON], &rep->reason, &rep->reason_len, 32,
                            "reason", err)) ||
             (rc = opt_text(have[PK_MESSAGE], &pos[PK_MESSAGE], &rep->message,
@@ -461,10 +461,10 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
             lfd_mpr fp[FK_COUNT];
             int fh[FK_COUNT];
             if ((rc = scan_map(&pos[PK_FILTER], filter_keys, FK_COUNT, fp, fh, err)))
-                return lfd_err_prefix(err, "'filter'");
+                return lfd_err_prefix_rc(err, rc, "'filter'");
             if (fh[FK_FLAGS]) {
                 if ((rc = lfd_nd_read(&fp[FK_FLAGS], &vec_caps, &rep->flags, err)))
-                    return lfd_err_prefix(err, "'filter.flags'");
+                    return lfd_err_prefix_rc(err, rc, "'filter.flags'");
                 if (rep->flags.dtype != LFD_DT_U8 || rep->flags.ndim != 1)
                     return lfd_fail(err, LFD_EPARSE, "'filter.flags' must be |u1 (act_dim)");
             }
@@ -474,7 +474,7 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
             for (int k = 1; k < FK_COUNT; k++)
                 if (fh[k]) {
                     if ((rc = lfd_mpr_int(&fp[k], 0, UINT32_MAX, &i64, err)))
-                        return lfd_err_prefix(err, "'filter.%s'", filter_keys[k].s);
+                        return lfd_err_prefix_rc(err, rc, "'filter.%s'", filter_keys[k].s);
                     *dst[k] = (uint32_t)i64;
                 }
         }
@@ -482,16 +482,16 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
             lfd_mpr tp[TK_COUNT];
             int th[TK_COUNT];
             if ((rc = scan_map(&pos[PK_TIMING], timing_keys, TK_COUNT, tp, th, err)))
-                return lfd_err_prefix(err, "'timing'");
+                return lfd_err_prefix_rc(err, rc, "'timing'");
             double *dst[TK_BATCH] = {&rep->timing.decode_us, &rep->timing.normalise_us,
                                      &rep->timing.infer_us,  &rep->timing.filter_us,
                                      &rep->timing.encode_us, &rep->timing.queue_us};
             for (int k = 0; k < TK_BATCH; k++)
                 if (th[k] && (rc = lfd_mpr_f64(&tp[k], dst[k], err)))
-                    return lfd_err_prefix(err, "'timing.%s'", timing_keys[k].s);
+                    return lfd_err_prefix_rc(err, rc, "'timing.%s'", timing_keys[k].s);
             if (th[TK_BATCH]) {
                 if ((rc = lfd_mpr_int(&tp[TK_BATCH], 0, 1 << 20, &i64, err)))
-                    return lfd_err_prefix(err, "'timing.batch'");
+                    return lfd_err_prefix_rc(err, rc, "'timing.batch'");
                 rep->timing.batch = (int)i64;
             }
         }
@@ -499,7 +499,7 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
     }
     case LFD_MSG_HELLO: {
         if (have[PK_SESSION] && (rc = lfd_mpr_bool(&pos[PK_SESSION], &rep->session, err)))
-            return lfd_err_prefix(err, "'session'");
+            return lfd_err_prefix_rc(err, rc, "'session'");
         if (!have[PK_POLICY] || !have[PK_HASH] || !have[PK_CHUNK] || !have[PK_PERIOD] ||
             !have[PK_OBS_NAMES] || !have[PK_ACT_NAMES])
             return lfd_fail(err, LFD_EPARSE, "hello reply lacks policy, hash, chunk, "
@@ -519,17 +519,17 @@ int lfd_rep_decode(lfd_rep *rep, const uint8_t *data, size_t len, lfd_err *err)
                            LFD_PROTO_NAME_MAX, "server", err)))
             return rc;
         if ((rc = lfd_mpr_int(&pos[PK_CHUNK], 1, 1 << 20, &rep->chunk, err)))
-            return lfd_err_prefix(err, "'chunk'");
+            return lfd_err_prefix_rc(err, rc, "'chunk'");
         if ((rc = lfd_mpr_f64(&pos[PK_PERIOD], &rep->control_period_s, err)))
-            return lfd_err_prefix(err, "'control_period_s'");
+            return lfd_err_prefix_rc(err, rc, "'control_period_s'");
         if (!(rep->control_period_s > 0 && rep->control_period_s <= 10))
             return lfd_fail(err, LFD_EPARSE, "control period %g s is not in (0, 10]",
                             rep->control_period_s);
         if (have[PK_DEADLINE] && (rc = lfd_mpr_f64(&pos[PK_DEADLINE], &rep->deadline_s, err)))
-            return lfd_err_prefix(err, "'deadline_s'");
+            return lfd_err_prefix_rc(err, rc, "'deadline_s'");
         if (have[PK_MAXMSG] &&
             (rc = lfd_mpr_int(&pos[PK_MAXMSG], 0, INT64_MAX, &rep->max_msg_bytes, err)))
-            return lfd_err_prefix(err, "'max_msg_bytes'");
+            return lfd_err_prefix_rc(err, rc, "'max_msg_bytes'");
         struct {
             int k;
             lfd_names *l;

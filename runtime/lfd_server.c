@@ -1234,7 +1234,7 @@ int lfd_server_bind(lfd_server *s, lfd_err *err)
         snprintf(path, sizeof path, "%s/server.key", s->curve_dir);
         int rc = lfd_keys_read(path, pub, sec, err);
         if (rc)
-            return lfd_err_prefix(err, "--curve");
+            return lfd_err_prefix_rc(err, rc, "--curve");
         if (!zmq_has("curve"))
             return lfd_fail(err, LFD_EUNSUPPORTED, "this libzmq has no CURVE support");
         /* the allow-list as the serving thread checks it; the ZAP handler

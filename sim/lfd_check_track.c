@@ -445,7 +445,7 @@ int lfd_check_track_run(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
     int fails_before = rep->nfail;
     int rc = simulate(c, ws, mo, o, rep, 0, &tr, err);
     if (rc)
-        return lfd_err_prefix(err, "tracking simulation");
+        return lfd_err_prefix_rc(err, rc, "tracking simulation");
     t->fell = tr.fell;
     t->diverged = tr.diverged;
     t->fall_frame = tr.fall_frame;
@@ -469,7 +469,7 @@ int lfd_check_track_run(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
         track_run ta;
         rc = simulate(c, ws, mo, o, rep, 1, &ta, err);
         if (rc)
-            return lfd_err_prefix(err, "tracking simulation with the harness");
+            return lfd_err_prefix_rc(err, rc, "tracking simulation with the harness");
         t->assist_ran = 1;
         t->assist_peak = ta.assist_max;
         t->assist_mean = ta.assist_n ? ta.assist_sum / ta.assist_n : 0;
