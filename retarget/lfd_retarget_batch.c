@@ -847,7 +847,11 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     int f0 = h->ref_pose && !h->ref_dropped ? 1 : 0;
     double fps = o.fps > 0 ? o.fps : h->fps;
     double dur = (h->nframes - 1 - f0) / h->fps;
-    int nout = (int)floor(dur * fps + 1e-9) + 1;
+    /* a thousandth of a frame of slack: a BVH's Frame Time is written with
+       6-7 digits (LAFAN1's and mixamo's 0.0333333 s is 30.00003 Hz), so at
+       --out-fps 30 the last frame fell 2 us past the clip's end and was
+       dropped (69 frames in, 68 out; the last one is clamped to the clip) */
+    int nout = (int)floor(dur * fps + 1e-3) + 1;
     if (nout < 1 || h->nframes - f0 < 1)
         return lfd_fail(err, LFD_EARG, "%s: no frames to retarget", h->path);
     /* the passes solve every k-th output frame at fps_s (ns frames, the
@@ -899,7 +903,7 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
        folded into the 30 fps targets (xia walk onto H1 at 30 fps:
        acceleration p99 59 -> 50 rad/s^2 with this).  So a clip is solved
        from the same targets at every output rate with the same solve rate. */
-    int ka = o.smooth_hz > 0 ? (int)floor(h->fps / fps + 1e-9) : 1;
+    int ka = o.smooth_hz > 0 ? (int)floor(h->fps / fps + 1e-3) : 1;
     ka = ka < 1 ? 1 : ka;
     int step = k * ka;
     double fps_i = fps * ka;
