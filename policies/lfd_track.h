@@ -38,7 +38,8 @@ void lfd_track_reset(lfd_track *t, const double *qpos, const double *qvel);
    joint targets; row k is for k periods after now: the period moves from
    row 0 to row 1, or holds row 0 when nrows is 1).  Fails (LFD_ENUMERIC)
    when MuJoCo reports an error or the state diverges; the state is then
-   not usable. */
+   not usable.  A target that is not finite also fails (LFD_ENUMERIC),
+   before any step: the state is unchanged. */
 int lfd_track_period(lfd_track *t, const float *rows, int nrows, lfd_err *err);
 
 const double *lfd_track_qpos(const lfd_track *t);
