@@ -847,11 +847,12 @@ int lfd_retarget_human(const lfd_robot *r, const lfd_human *h, const lfd_retarge
     int f0 = h->ref_pose && !h->ref_dropped ? 1 : 0;
     double fps = o.fps > 0 ? o.fps : h->fps;
     double dur = (h->nframes - 1 - f0) / h->fps;
-    /* a thousandth of a frame of slack: a BVH's Frame Time is written with
-       6-7 digits (LAFAN1's and mixamo's 0.0333333 s is 30.00003 Hz), so at
-       --out-fps 30 the last frame fell 2 us past the clip's end and was
-       dropped (69 frames in, 68 out; the last one is clamped to the clip) */
-    int nout = (int)floor(dur * fps + 1e-3) + 1;
+    /* slack of a thousandth of a frame and 1e-5 of the clip: a BVH's Frame
+       Time is written with 6-7 digits (LAFAN1's and mixamo's 0.0333333 s is
+       30.00003 Hz), so at --out-fps 30 the last frame fell microseconds past
+       the clip's end and was dropped (69 frames in, 68 out; bandai's 1901
+       in, 1900 out).  The last one is clamped to the clip's last frame. */
+    int nout = (int)floor(dur * fps * (1 + 1e-5) + 1e-3) + 1;
     if (nout < 1 || h->nframes - f0 < 1)
         return lfd_fail(err, LFD_EARG, "%s: no frames to retarget", h->path);
     /* the passes solve every k-th output frame at fps_s (ns frames, the
