@@ -782,6 +782,28 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         lfd_retarget_dyn_stop ds = {0, eio[2] <= DYN_DONE_M ? LFD_RT_DYN_DONE : LFD_RT_DYN_NO_CLOSER, 0, 0};
         if (e < e0 && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK)
             ds = caps_check(fig, &cap);
+        /* a step that brought the ZMPs closer but passed a guard's cap is
+           tried once more at half its shift, from the motion before it:
+           the caps are knife edges (H1's bandai2 walk: a planted foot's
+           slide 1.01 cm against 1.00, one frame more or less at the clip's
+           end decided it, and its help went 0.02 -> 0.07 with the step
+           refused) */
+        if (rc == LFD_OK && ds.why >= LFD_RT_DYN_SLIDE && ds.why <= LFD_RT_DYN_ACC) {
+            lfd_retarget_dyn_stop full = ds;
+            memcpy(m->qpos, best, nq_all * sizeof(double));
+            double eh = NAN;
+            if ((rc = lfd_rt_apply_shift(rt, c, m, c->dshift, 0.5, 1, err)) == LFD_OK) {
+                lfd_rt_impose_bounds(r, m);
+                rc = lfd_rt_zmp_error(rt, m, support[i], c->no_support, &eh, &worst, err);
+            }
+            if (rc == LFD_OK && eh < e0 && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK)
+                ds = caps_check(fig, &cap);
+            if (rc == LFD_OK && ds.why == LFD_RT_DYN_KEPT)
+                for (int k = 0; k < 2 * n; k++)
+                    c->dshift[k] *= 0.5;
+            else
+                ds = full; /* the full step's reason is the one reported */
+        }
         ds.round = i + 1;
         rep->zmp_direct_stop[i] = ds;
         if (rc == LFD_OK && ds.why == LFD_RT_DYN_KEPT) {

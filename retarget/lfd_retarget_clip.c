@@ -1294,6 +1294,58 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
     return rc;
 }
 
+int lfd_rt_apply_shift(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, const double *shift_xy,
+                       double scale, int keep_hands, lfd_err *err)
+{
+    const lfd_robot *r = rt->r;
+    const mjModel *mm = r->m;
+    int n = m->nframes, nq = mm->nq;
+    if (!r->floating || !rt->ik_feet || n < 5)
+        return LFD_OK;
+    size_t nqn = (size_t)n * (size_t)nq;
+    lfd_ik_ws *iws = NULL, *aws = NULL;
+    double *buf = malloc(((size_t)nq + 2 * (size_t)n + (size_t)n + nqn) * sizeof(double));
+    unsigned char *ends_on = malloc((size_t)mm->nbody);
+    int rc = buf && ends_on ? lfd_ik_ws_new(&iws, rt->ik_feet, err)
+                            : lfd_fail(err, LFD_ENOMEM, "out of memory for the dynamics filter");
+    if (rc == LFD_OK && keep_hands && rt->ik_arms)
+        rc = lfd_ik_ws_new(&aws, rt->ik_arms, err);
+    if (rc == LFD_OK) {
+        ends_mark(rt, aws != NULL, ends_on);
+        double *qs = buf, *delta = qs + nq, *dl = delta + 2 * n, *q0 = dl + n;
+        memcpy(q0, m->qpos, nqn * sizeof(double));
+        int stride = m->fps > 0 ? (int)floor(m->fps / 30 + 1e-9) : 1;
+        stride = stride < 1 ? 1 : stride;
+        int iters = FEET_POLISH_ITERS;
+        for (int k = 0, k_prev = 0; k < n && rc == LFD_OK; k++) {
+            double dx = scale * shift_xy[2 * k], dy = scale * shift_xy[2 * k + 1];
+            int solve = k % stride == 0 || k == n - 1;
+            delta[2 * k] = dx;
+            delta[2 * k + 1] = dy;
+            if (hypot(dx, dy) < 1e-6) {
+                delta[2 * k] = delta[2 * k + 1] = 0;
+                if (solve)
+                    interp_corrections(mm, m, q0, k_prev, k, delta);
+                k_prev = solve ? k : k_prev;
+                continue;
+            }
+            if (!solve)
+                continue;
+            if (shift_frame(rt, iws, aws, ends_on, lfd_motion_frame(m, k), qs, dx, dy, 0, NULL, NULL, m->fps, iters))
+                rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: dynamics filter's legs step failed", k);
+            interp_corrections(mm, m, q0, k_prev, k, delta);
+            k_prev = k;
+        }
+        if (rc == LFD_OK && n >= 4)
+            rc = corrections_smooth(r, m, q0, dl, 0, FEET_CORR_HZ, NULL, c->work, err);
+    }
+    lfd_ik_ws_free(&iws);
+    lfd_ik_ws_free(&aws);
+    free(ends_on);
+    free(buf);
+    return rc;
+}
+
 /* joints back inside their ranges and, frame to frame, their velocity limits */
 int lfd_rt_impose_bounds(const lfd_robot *r, lfd_motion *m)
 {

@@ -365,6 +365,11 @@ int lfd_rt_smooth_motion(const lfd_robot *r, const lfd_rt_clip *c, lfd_motion *m
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
                            int keep_hands, int in_round, lfd_retarget_report *rep,
                            const double *shift0, double *shift_xy, double *e_io, lfd_err *err);
+/* the root shifts shift_xy (2 n doubles) times scale applied to m as the
+   direct steps of the filter apply theirs (the legs keep the feet, with
+   keep_hands the arms the hands; the legs' corrections smoothed) */
+int lfd_rt_apply_shift(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, const double *shift_xy,
+                       double scale, int keep_hands, lfd_err *err);
 /* the floor point c (x, y) moved toward side's ankle until a vertical load
    fz (N) there asks at most DYN_TORQUE_SHARE of the torque limits of the
    leg's joints within ANKLE_NEAR_M of the foot (kinematics done in d) */
