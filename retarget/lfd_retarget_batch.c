@@ -783,24 +783,29 @@ static int dynamics_rounds(const lfd_retargeter *rt, lfd_retarget_stream *s, lfd
         if (e < e0 && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK)
             ds = caps_check(fig, &cap);
         /* a step that brought the ZMPs closer but passed a guard's cap is
-           tried once more at half its shift, from the motion before it:
-           the caps are knife edges (H1's bandai2 walk: a planted foot's
-           slide 1.01 cm against 1.00, one frame more or less at the clip's
-           end decided it, and its help went 0.02 -> 0.07 with the step
-           refused) */
+           tried again at half and a quarter of its shift, from the motion
+           before it: the caps are knife edges (H1's bandai2 walk: a planted
+           foot's slide 1.01 cm against 1.00 came in at 1.00, and one frame
+           more or less at the clip's end decided the step; its help went
+           0.02 -> 0.07 with it refused) */
         if (rc == LFD_OK && ds.why >= LFD_RT_DYN_SLIDE && ds.why <= LFD_RT_DYN_ACC) {
             lfd_retarget_dyn_stop full = ds;
-            memcpy(m->qpos, best, nq_all * sizeof(double));
-            double eh = NAN;
-            if ((rc = lfd_rt_apply_shift(rt, c, m, c->dshift, 0.5, 1, err)) == LFD_OK) {
-                lfd_rt_impose_bounds(r, m);
-                rc = lfd_rt_zmp_error(rt, m, support[i], c->no_support, &eh, &worst, err);
+            double scale = 1;
+            for (int h = 0; h < DYN_DIRECT_RETRIES && rc == LFD_OK && ds.why != LFD_RT_DYN_KEPT; h++) {
+                scale *= 0.5;
+                memcpy(m->qpos, best, nq_all * sizeof(double));
+                double eh = NAN;
+                if ((rc = lfd_rt_apply_shift(rt, c, m, c->dshift, scale, 1, err)) == LFD_OK) {
+                    lfd_rt_impose_bounds(r, m);
+                    rc = lfd_rt_zmp_error(rt, m, support[i], c->no_support, &eh, &worst, err);
+                }
+                ds = full;
+                if (rc == LFD_OK && eh < e0 && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK)
+                    ds = caps_check(fig, &cap);
             }
-            if (rc == LFD_OK && eh < e0 && (rc = measure_motion(rt, c, m, fig, err)) == LFD_OK)
-                ds = caps_check(fig, &cap);
             if (rc == LFD_OK && ds.why == LFD_RT_DYN_KEPT)
                 for (int k = 0; k < 2 * n; k++)
-                    c->dshift[k] *= 0.5;
+                    c->dshift[k] *= scale;
             else
                 ds = full; /* the full step's reason is the one reported */
         }
