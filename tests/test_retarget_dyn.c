@@ -240,7 +240,10 @@ TEST(retarget_dynamics_filter_lafan1_walk_h1)
    foot's lowest corner more than LFD_RETARGET_PIN_LIFT_CAP_M off the
    floor: the help is the issue's 5 % at most, and no planted foot is over
    1 cm up.  (The refused step had lowered the ankle's torque peak from
-   1.72 to 1.06 of its limit; this walk fails on it either way.) */
+   1.72 to 1.06 of its limit; this walk fails on it either way.)  With the
+   clip's last frame kept (docs/retarget.md part 30) the first direct step
+   passed the slide cap by 0.1 mm and the help was 0.07, until a refused
+   direct step was tried again at half and a quarter of its shift: 0.04. */
 TEST(retarget_dynamics_filter_keeps_planted_feet_down_bandai2_walk_h1)
 {
     lfd_robot *r;

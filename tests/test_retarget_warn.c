@@ -381,3 +381,39 @@ TEST(retarget_refuses_a_limb_bone_of_no_length)
     snprintf(args, sizeof args, "retarget %s --robot g1 -o %s", bvh, outp);
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
 }
+
+/* A clip at 30 fps retargeted at --out-fps 30 keeps every frame.  lfd's own
+   BVH writes Frame Time 0.03333333 (30.0000003 Hz), and the last output
+   frame fell a fraction of a microsecond past the clip's end: 60 frames in,
+   59 out (LAFAN1's walk 91 -> 90; found by review). */
+static int csv_rows(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = 0, ch, last = '\n';
+    while ((ch = fgetc(f)) != EOF) {
+        if (ch == '\n')
+            n++;
+        last = ch;
+    }
+    fclose(f);
+    return n + (last != '\n');
+}
+
+TEST(retarget_keeps_the_last_frame_at_the_clips_rate)
+{
+    char bvh[1024], outp[1024], args[4096];
+    static char out[65536];
+    snprintf(bvh, sizeof bvh, "%s/walk30.bvh", lfd_test_tmpdir());
+    snprintf(outp, sizeof outp, "%s/walk30.csv", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "human synth --task walk --seconds 2 --out-fps 30 -o %s", bvh);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "60 frames at 30 Hz");
+    snprintf(args, sizeof args, "retarget %s --robot g1 --out-fps 30 -o %s", bvh, outp);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_EQ_INT(csv_rows(outp), 60);
+    snprintf(args, sizeof args, "retarget %s --robot g1 -o %s", bvh, outp);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_EQ_INT(csv_rows(outp), 60);
+}
