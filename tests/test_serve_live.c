@@ -317,30 +317,45 @@ static void sleep_until(double t)
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
+/* a server playing linear_playback on ipc://TMP/name and a client of it
+   (timeout 0.2 s, stale after 3 periods); 0 with *c NULL on failure (the
+   server stopped again) */
+static int rt_server_and_client(const char *name, char *ep, size_t epn, lfd_server_config *cfg,
+                                th_server *ts, lfd_policy **ref, lfd_client **c)
+{
+    lfd_err err = {0};
+    *c = NULL;
+    *ref = NULL;
+    snprintf(ep, epn, "ipc://%s/%s", lfd_test_tmpdir(), name);
+    lfd_server_config_init(cfg);
+    cfg->bind = ep;
+    lfd_policy *p = linear_playback();
+    if (th_server_start(ts, cfg, &p, 1, NULL))
+        return 0;
+    *ref = linear_playback();
+    lfd_client_config cc;
+    th_client_config(&cc, ep, *ref);
+    cc.timeout_s = 0.2;
+    cc.stale_periods = 3;
+    CHECK_OK(lfd_client_new(c, &cc, &err), &err);
+    if (!*c) {
+        th_server_stop(ts);
+        lfd_policy_free(ref);
+        return 0;
+    }
+    return 1;
+}
+
 TEST(serve_realtime_client_interpolates_and_watchdog_holds)
 {
     lfd_err err = {0};
     char ep[1200];
-    snprintf(ep, sizeof ep, "ipc://%s/rt.ipc", lfd_test_tmpdir());
     lfd_server_config cfg;
-    lfd_server_config_init(&cfg);
-    cfg.bind = ep;
     th_server ts;
-    lfd_policy *p = linear_playback();
-    if (th_server_start(&ts, &cfg, &p, 1, NULL))
-        return;
-    lfd_policy *ref = linear_playback();
-    lfd_client_config cc;
-    th_client_config(&cc, ep, ref);
-    cc.timeout_s = 0.2;
-    cc.stale_periods = 3;
+    lfd_policy *ref;
     lfd_client *c;
-    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
-    if (!c) {
-        th_server_stop(&ts);
-        lfd_policy_free(&ref);
+    if (!rt_server_and_client("rt.ipc", ep, sizeof ep, &cfg, &ts, &ref, &c))
         return;
-    }
     float start[3] = {0, 0.1f, 0.2f}, a[3], held[3] = {0};
     CHECK_OK(lfd_client_start(c, start, &err), &err);
     /* the sync calls are refused while the background thread owns the socket */
@@ -471,26 +486,12 @@ TEST(serve_realtime_client_future_stamps_keep_the_watchdog)
 {
     lfd_err err = {0};
     char ep[1200];
-    snprintf(ep, sizeof ep, "ipc://%s/rtf.ipc", lfd_test_tmpdir());
     lfd_server_config cfg;
-    lfd_server_config_init(&cfg);
-    cfg.bind = ep;
     th_server ts;
-    lfd_policy *p = linear_playback();
-    if (th_server_start(&ts, &cfg, &p, 1, NULL))
-        return;
-    lfd_policy *ref = linear_playback();
-    lfd_client_config cc;
-    th_client_config(&cc, ep, ref);
-    cc.timeout_s = 0.2;
-    cc.stale_periods = 3;
+    lfd_policy *ref;
     lfd_client *c;
-    CHECK_OK(lfd_client_new(&c, &cc, &err), &err);
-    if (!c) {
-        th_server_stop(&ts);
-        lfd_policy_free(&ref);
+    if (!rt_server_and_client("rtf.ipc", ep, sizeof ep, &cfg, &ts, &ref, &c))
         return;
-    }
     float start[3] = {0, 0.1f, 0.2f}, a[3];
     CHECK_OK(lfd_client_start(c, start, &err), &err);
     double t0 = lfd_client_now_s(), t_stop = 0, first_stale = -1;
