@@ -210,7 +210,10 @@ static int roundtrip(lfd_client *c, uint64_t seq, double deadline, zmq_msg_t *ms
             INC(c->n.errors);
             return lfd_fail(err, LFD_EPARSE, "bad reply from %s: %s", c->endpoint, derr.msg);
         }
-        if (rep->seq != seq) { /* a late answer to an earlier request */
+        /* a late answer to an earlier request is dropped; an error with
+           seq 0 answers a request whose seq the server could not read
+           (docs/protocol.md), and one request is in flight */
+        if (rep->seq != seq && !(rep->type == LFD_MSG_ERROR && rep->seq == 0)) {
             zmq_msg_close(msg);
             continue;
         }

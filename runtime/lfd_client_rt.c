@@ -279,7 +279,7 @@ static void *rt_main(void *arg)
         }
         lfd_rep rep;
         if (lfd_rep_decode(&rep, zmq_msg_data(&msg), zmq_msg_size(&msg), &err) != LFD_OK ||
-            rep.seq != req_seq) {
+            (rep.seq != req_seq && !(rep.type == LFD_MSG_ERROR && rep.seq == 0))) {
             zmq_msg_close(&msg);
             continue;
         }

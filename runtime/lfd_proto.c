@@ -823,3 +823,28 @@ int lfd_proto_encode_act_rep(lfd_buf *b, const lfd_act_out *o, int64_t t_start_n
         *encode_us = us;
     return LFD_OK;
 }
+
+int lfd_proto_peek_seq(const uint8_t *data, size_t len, uint64_t *seq)
+{
+    lfd_mpr r;
+    lfd_mpr_init(&r, data, len);
+    uint32_t n;
+    if (lfd_mpr_map(&r, &n, NULL))
+        return 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *k;
+        uint32_t kl;
+        if (lfd_mpr_bytes(&r, &k, &kl, NULL))
+            return 0;
+        if (lfd_mp_key_is(k, kl, "seq")) {
+            int64_t v;
+            if (lfd_mpr_int(&r, 0, INT64_MAX, &v, NULL))
+                return 0;
+            *seq = (uint64_t)v;
+            return 1;
+        }
+        if (lfd_mpr_skip(&r, NULL))
+            return 0;
+    }
+    return 0;
+}

@@ -134,6 +134,10 @@ typedef struct lfd_req {
 /* Decodes one request.  On failure returns an LFD_E* status, sets *pe to
    the protocol error to answer with and err to the reason; req->has_seq
    and req->seq say whether the seq could be read. */
+/* The top-level 'seq' of a message that is too large or does not decode, read
+   without the decoder's limits (keys skipped to it), so that the error reply
+   names the request it answers: 1 and *seq when found, 0 otherwise. */
+int lfd_proto_peek_seq(const uint8_t *data, size_t len, uint64_t *seq);
 int lfd_req_decode(lfd_req *req, const uint8_t *data, size_t len, lfd_proto_error *pe,
                    lfd_err *err);
 

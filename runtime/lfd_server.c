@@ -809,7 +809,12 @@ static void handle_message(lfd_server *s, const uint8_t *id, int idlen, const sr
         char msg[160];
         snprintf(msg, sizeof msg, "message of %zu bytes is larger than this server's cap of %zu",
                  len, s->cfg.max_msg_bytes);
-        srv_send_error(s, id, idlen, env, 0, LFD_PE_TOO_LARGE, msg);
+        /* the reply names the request it answers where its seq can be
+           read: clients drop replies of another seq, so an error with seq 0
+           read as a timeout (found by review) */
+        uint64_t sq = 0;
+        lfd_proto_peek_seq(data, len, &sq);
+        srv_send_error(s, id, idlen, env, sq, LFD_PE_TOO_LARGE, msg);
         return;
     }
     lfd_req rq;
@@ -819,7 +824,24 @@ static void handle_message(lfd_server *s, const uint8_t *id, int idlen, const sr
         int sidx = srv_sess_find_own(s, id, idlen);
         if (sidx >= 0)
             s->sess[sidx].errors++;
-        srv_send_error(s, id, idlen, env, rq.has_seq ? rq.seq : 0, pe, err.msg);
+        uint64_t sq = 0;
+        if (rq.has_seq)
+            sq = rq.seq;
+        else
+            lfd_proto_peek_seq(data, len, &sq);
+        srv_send_error(s, id, idlen, env, sq, pe, err.msg);
+        return;
+    }
+    /* a CURVE key removed from the allow-list since its handshake gets
+       nothing more: its session was ended (its acts get no_session, its
+       hellos denied), and its pings, stats and probes are denied too (they
+       answered, stats with every policy's hash; found by review).  Not on
+       the act path: acts need a session, which the key no longer has. */
+    if (rq.type != LFD_MSG_ACT && s->zap_on && s->cur_key[0] && !srv_key_allowed_now(s, s->cur_key)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "key %.40s is no longer in %.100s/clients", s->cur_key,
+                 s->curve_dir);
+        srv_send_error(s, id, idlen, env, rq.seq, LFD_PE_DENIED, msg);
         return;
     }
     if (rq.type != LFD_MSG_ACT) {

@@ -293,6 +293,34 @@ TEST(serve_answers_every_error_code)
     memset(big, 0xc1, sizeof big);
     CHECK_EQ_INT(raw_code(&r, big, sizeof big, msg, sizeof msg), LFD_PE_TOO_LARGE);
     CHECK_CONTAINS(msg, "100000 bytes");
+    {
+        /* a too-large message whose seq can be read is answered with that
+           seq (it was 0, which clients drop as another request's answer:
+           lfd's own Python client timed out instead of reporting too_large) */
+        static uint8_t bigm[110000];
+        static uint8_t pad[100000];
+        lfd_buf bb;
+        msgpack_packer bp;
+        lfd_buf_init_fixed(&bb, bigm, sizeof bigm);
+        lfd_packer_init(&bp, &bb);
+        msgpack_pack_map(&bp, 5);
+        lfd_mp_pack_cstr(&bp, "pad");
+        msgpack_pack_bin(&bp, sizeof pad);
+        msgpack_pack_bin_body(&bp, pad, sizeof pad);
+        lfd_mp_pack_cstr(&bp, "v");
+        msgpack_pack_int(&bp, 1);
+        lfd_mp_pack_cstr(&bp, "type");
+        lfd_mp_pack_cstr(&bp, "ping");
+        lfd_mp_pack_cstr(&bp, "seq");
+        msgpack_pack_int(&bp, 9);
+        lfd_mp_pack_cstr(&bp, "t");
+        msgpack_pack_double(&bp, 0);
+        int kb = th_raw_call(&r, bb.data, bb.len, rbuf, sizeof rbuf, 5);
+        lfd_rep rb;
+        CHECK(kb > 0 && lfd_rep_decode(&rb, rbuf, (size_t)kb, &err) == LFD_OK);
+        CHECK_EQ_INT(rb.code, LFD_PE_TOO_LARGE);
+        CHECK_EQ_INT(rb.seq, 9);
+    }
     /* bad_envelope: two frames */
     zmq_send(r.sock, "a", 1, ZMQ_SNDMORE);
     CHECK_EQ_INT(raw_code(&r, "b", 1, msg, sizeof msg), LFD_PE_BAD_ENVELOPE);
@@ -380,7 +408,7 @@ TEST(serve_answers_every_error_code)
     ts.running = 0;
     lfd_server_get_stats(ts.s, &st);
     CHECK_EQ_INT(st.errors_by_code[LFD_PE_BAD_MESSAGE], 4);
-    CHECK_EQ_INT(st.errors_by_code[LFD_PE_TOO_LARGE], 1);
+    CHECK_EQ_INT(st.errors_by_code[LFD_PE_TOO_LARGE], 2);
     CHECK_EQ_INT(st.errors_by_code[LFD_PE_BAD_ENVELOPE], 1);
     CHECK_EQ_INT(st.errors_by_code[LFD_PE_VERSION], 1);
     CHECK_EQ_INT(st.errors_by_code[LFD_PE_UNKNOWN_TYPE], 1);

@@ -427,6 +427,58 @@ static int curve_call(void *s, const lfd_buf *b, uint8_t *rbuf, size_t cap)
     return zmq_recv(s, rbuf, cap, 0);
 }
 
+/* A connection whose CURVE key was removed from the allow-list gets nothing
+   more: its pings, stats and probes are denied as its hellos are.  Until
+   2026-12-07 they were answered, stats with every policy's hash (review). */
+static int ping_code(void *s, uint64_t seq, int stats)
+{
+    static uint8_t tx[256], rx[1 << 16];
+    lfd_buf b;
+    msgpack_packer pk;
+    lfd_buf_init_fixed(&b, tx, sizeof tx);
+    lfd_packer_init(&pk, &b);
+    lfd_proto_pack_header(&pk, 0, stats ? LFD_MSG_STATS : LFD_MSG_PING, seq, 0);
+    int k = curve_call(s, &b, rx, sizeof rx);
+    return k > 0 ? (int)th_error_code(rx, (size_t)k, NULL, 0) : -1;
+}
+
+TEST(serve_curve_removed_key_gets_no_pong_nor_stats)
+{
+    if (!zmq_has("curve"))
+        SKIP("libzmq without CURVE");
+    const char *dir = lfd_test_tmpdir();
+    char keys[1100], path[1300], spub[41], apub[41], asec[41], bpub[41], bsec[41];
+    CHECK_EQ_INT(curve_keys(dir, "pkeys", "gone", "stays", keys, sizeof keys, spub, apub, asec, bpub, bsec), 0);
+    lfd_policy *p = th_mlp_policy("walk", 8, 4, 3, 16, 7, NULL);
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    cfg.curve_dir = keys;
+    th_server ts;
+    if (th_server_start(&ts, &cfg, &p, 1, NULL))
+        return;
+    void *ctx = zmq_ctx_new();
+    void *gone = curve_dealer(ctx, ts.endpoint, spub, apub, asec, "gone-1");
+    void *stays = curve_dealer(ctx, ts.endpoint, spub, bpub, bsec, "stays-1");
+    CHECK_EQ_INT(ping_code(gone, 1, 0), LFD_PE_NONE);
+    CHECK_EQ_INT(ping_code(gone, 2, 1), LFD_PE_NONE);
+    snprintf(path, sizeof path, "%s/clients/gone.pub", keys);
+    CHECK_EQ_INT(unlink(path), 0);
+    int code = LFD_PE_NONE;
+    for (int k = 0; k < 40 && code == LFD_PE_NONE; k++) {
+        usleep(100000);
+        code = ping_code(gone, 3 + (uint64_t)k, 0);
+    }
+    CHECK_EQ_INT(code, LFD_PE_DENIED);
+    CHECK_EQ_INT(ping_code(gone, 100, 1), LFD_PE_DENIED);
+    CHECK_EQ_INT(ping_code(stays, 1, 0), LFD_PE_NONE);
+    CHECK_EQ_INT(ping_code(stays, 2, 1), LFD_PE_NONE);
+    zmq_close(gone);
+    zmq_close(stays);
+    zmq_ctx_term(ctx);
+    th_server_stop(&ts);
+}
+
 /* Under CURVE a session belongs to the client key that opened it: a client
    with another key that connects with the same routing id (the first client
    gone) gets no_session on act and reset, stats that do not show the

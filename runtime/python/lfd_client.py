@@ -201,8 +201,10 @@ class LfdClient:
             if self.sock not in ready:
                 continue
             rep = _decode_reply(self.sock.recv())
-            if rep.get("seq") != self.seq:
-                continue  # a late answer to an earlier request
+            # a late answer to an earlier request is dropped; an error with
+            # seq 0 answers a request whose seq the server could not read
+            if rep.get("seq") != self.seq and not (rep["type"] == "error" and rep.get("seq") == 0):
+                continue
             if rep.get("v") != PROTOCOL_VERSION:
                 raise LfdError("version", "reply in protocol version %r" % rep.get("v"))
             return rep

@@ -140,6 +140,15 @@ def main():
     actions, meta = c.act(obs, prev_action=np.full(len(p["act_names"]), 1e30, np.float32))
     assert np.all(actions <= p["act_hi"]) and np.all(actions >= p["act_lo"]), actions
     assert meta["filter"]["start_clamped"] == len(p["act_names"]), meta["filter"]
+    # a request over the server's size cap is answered too_large, not a
+    # timeout (the error came back with seq 0 and was dropped: review)
+    try:
+        c.act(np.zeros(20000, np.float32))
+        raise AssertionError("an oversized act was answered")
+    except lc.LfdTimeout:
+        raise AssertionError("an oversized act timed out instead of too_large")
+    except lc.LfdError as e:
+        assert e.code == "too_large", e
     # a re-hello to a policy reloaded with another control period or chunk is
     # refused, as the C client refuses it (the client took the new period
     # and chunk silently: found by review)
