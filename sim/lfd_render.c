@@ -703,7 +703,9 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
                      " (no geom of the robot is in the visual groups 0-2: collision geoms shown)");
     }
     lfd_progress prog;
-    int total = (m->nframes + every - 1) / every;
+    /* (n - 1) / every + 1, not (n + every - 1) / every: an --every near
+       INT_MAX overflowed that and nothing was rendered, exit 0 (review) */
+    int total = m->nframes > 0 ? (m->nframes - 1) / every + 1 : 0;
     if (opts->max_frames > 0 && total > opts->max_frames)
         total = opts->max_frames;
     ffmpeg_pipe ff = {.fd = -1};
@@ -714,7 +716,8 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
     if (opts->progress)
         lfd_progress_start(&prog, "replay", total);
     double t_render = 0;
-    for (int f = 0, k = 0; f < m->nframes && k < total; f += every, k++) {
+    for (int k = 0; k < total; k++) {
+        int f = (int)((int64_t)k * every); /* < nframes: k <= (nframes - 1) / every */
         const double *q = lfd_motion_frame(m, f);
         double com[3];
         int com_marker = 0;

@@ -82,6 +82,16 @@ TEST(check_render_replay_frames)
     } else {
         lfd_test_fail_at(__FILE__, __LINE__, "%s", err.msg);
     }
+    /* --every near INT_MAX: one frame, frame 0 (the frame count overflowed
+       and nothing was rendered, exit 0: review) */
+    char dir2[1100];
+    snprintf(dir2, sizeof dir2, "%s/replay_big_every", lfd_test_tmpdir());
+    snprintf(args, sizeof args, "replay %s --robot h1 -o %s --width 160 --height 120 --no-mp4 --every 2147483647",
+             path, dir2);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK_CONTAINS(out, "1 frames");
+    snprintf(png_path, sizeof png_path, "%s/frame_00000.png", dir2);
+    CHECK(access(png_path, F_OK) == 0);
     /* --view (of the motion) without a display: a clear error */
     snprintf(args, sizeof args, "replay %s --robot h1 --view", path);
     setenv("DISPLAY", "", 1);
