@@ -217,3 +217,33 @@ TEST(check_track_balance_reset_repeats)
     lfd_simloop_free(&sl);
     lfd_robot_free(&r);
 }
+
+/* A run that diverges says when: MuJoCo resets the data, its time included,
+   when the state goes bad, and the error (and a fall's time) read t = 0.002
+   s for a run that went bad at 1.002 s (review). */
+TEST(check_track_divergence_reports_its_time)
+{
+    lfd_err err = {0};
+    lfd_robot *r = NULL;
+    CHECK_OK(lfd_robot_load(&r, "g1", &err), &err);
+    if (!r)
+        return;
+    lfd_simloop *s = NULL;
+    CHECK_OK(lfd_simloop_new(&s, r, NULL, &err), &err);
+    int rc = LFD_OK;
+    for (int k = 0; s && k < 500 && rc == LFD_OK; k++) {
+        lfd_simloop_ref_hold(s);
+        rc = lfd_simloop_step(s, 1, 0, &err);
+    }
+    CHECK_EQ_INT(rc, LFD_OK);
+    if (s && rc == LFD_OK) {
+        s->d->qvel[s->m->nv - 1] = 1e12;
+        lfd_simloop_ref_hold(s);
+        CHECK_EQ_INT(lfd_simloop_step(s, 1, 0, &err), LFD_ENUMERIC);
+        CHECK_EQ_INT(s->diverged, 1);
+        CHECK_CONTAINS(err.msg, "at t = 1.0020 s");
+        CHECK(fabs(s->d->time - 1.002) < 1e-9);
+    }
+    lfd_simloop_free(&s);
+    lfd_robot_free(&r);
+}
