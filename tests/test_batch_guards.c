@@ -4,11 +4,14 @@
     must not replace a key, ctl-demo must say what an MLP policy needs, and
     `lfd qa` must exit by its verdict and never look successful while
     writing nothing.  Every input is made here (`lfd human synth`). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/lfd_json.h"
+#include "robots/lfd_robot.h"
+#include "runtime/lfd_playback.h"
 #include "policies/lfd_policy.h"
 #include "runtime/lfd_server.h"
 #include "tests/lfd_test.h"
@@ -312,4 +315,61 @@ TEST(batch_guards_ctl_demo_fall_exits_1)
     CHECK_EQ_INT(run("motion synth --robot h1 --seconds 3 --seed 1 -o %s", m), 0);
     CHECK_EQ_INT(run("ctl-demo --robot h1 --motion %s --hz 2", m), 1);
     CHECK_CONTAINS(g_out, "FELL");
+}
+
+/* 9. ctl-demo exits 1 when the controller was blind for a share of its run
+   (the server went away): it exited 0 with 47 % of the ticks stale, the
+   watchdog holding the last command, because the robot still stood
+   (review).  A server of a 6 s playback is freed 1 s into a 3 s run. */
+static void *free_server_later(void *arg)
+{
+    usleep(1000000);
+    lfd_server_free((lfd_server **)arg);
+    return NULL;
+}
+
+TEST(batch_guards_ctl_demo_blind_run_exits_1)
+{
+    const char *dir = lfd_test_tmpdir();
+    char mp[PATH_MAX];
+    snprintf(mp, sizeof mp, "%s/stand6.lfdm", dir);
+    CHECK_EQ_INT(run("motion synth --robot h1 --seconds 6 --seed 2 -o %s", mp), 0);
+    lfd_err err = {0};
+    lfd_robot *r = NULL;
+    lfd_motion m;
+    lfd_policy *pol = NULL;
+    CHECK_OK(lfd_robot_load(&r, "h1", &err), &err);
+    CHECK_OK(lfd_motion_read(&m, mp, &err), &err);
+    if (!r)
+        return;
+    CHECK_OK(lfd_playback_from_motion(&m, r, "stand6", 0.02, 10, "stand6.lfdm", NULL, &pol, &err), &err);
+    lfd_server *srv = NULL;
+    lfd_server_config cfg;
+    lfd_server_config_init(&cfg);
+    cfg.bind = "tcp://127.0.0.1:*";
+    CHECK_OK(lfd_server_new(&srv, &cfg, &err), &err);
+    if (srv && pol) {
+        CHECK_OK(lfd_server_add_policy(srv, pol, NULL, &err), &err);
+        pol = NULL;
+        CHECK_OK(lfd_server_bind(srv, &err), &err);
+        CHECK_OK(lfd_server_start(srv, &err), &err);
+        char ep[256];
+        snprintf(ep, sizeof ep, "%s", lfd_server_endpoint(srv));
+        pthread_t th;
+        pthread_create(&th, NULL, free_server_later, &srv);
+        CHECK_EQ_INT(run("ctl-demo --robot h1 --endpoint %s --policy stand6 --motion %s --seconds 3", ep, mp), 1);
+        CHECK_CONTAINS(g_out, "no fresh chunk for");
+        pthread_join(th, NULL);
+    }
+    lfd_server_free(&srv);
+    lfd_policy_free(&pol);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+    /* a --motion of another robot is refused with --endpoint too (it was
+       taken silently and its reference dropped: review) */
+    char g1m[PATH_MAX];
+    snprintf(g1m, sizeof g1m, "%s/g1.lfdm", dir);
+    CHECK_EQ_INT(run("motion synth --robot g1 --seconds 1 -o %s", g1m), 0);
+    CHECK_EQ_INT(run("ctl-demo --robot h1 --endpoint tcp://127.0.0.1:9 --policy x --motion %s --seconds 1", g1m), 2);
+    CHECK_CONTAINS(g_out, "g1.lfdm");
 }

@@ -19,6 +19,10 @@
 #include "runtime/lfd_playback.h"
 #include "runtime/lfd_server.h"
 
+/* a run whose ticks were stale (no fresh chunk for stale_periods) more than
+   this share of the time fails, the robot standing or not */
+#define CTL_STALE_FAIL_SHARE 0.05
+
 static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
 {
     const char *robot = NULL, *motion = NULL, *endpoint = NULL, *policy = NULL, *curve = NULL;
@@ -48,7 +52,7 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     /* checked before anything loads or serves (found by review: a negative or
        NaN --seconds fell back to the motion's length, and --hz 0 was refused
        only after the server had started) */
-    int fell = 0;
+    int fell = 0, blind = 0;
     if (!(hz >= 1 && hz <= 10000))
         return lfd_cli_range_error(cmd, "hz", hz, "1 to 10000");
     if (lfd_args_given("seconds") && !(seconds > 0 && seconds <= 3600))
@@ -76,6 +80,12 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
         if ((rc = lfd_motion_read(&m, motion, &err)))
             goto fail;
         have_motion = 1;
+        /* a motion of another robot is refused on every path (with
+           --endpoint it was taken silently and its reference dropped) */
+        if ((rc = lfd_robot_motion_check(r, &m, &err))) {
+            lfd_err_prefix(&err, "%s", motion);
+            goto fail;
+        }
     }
     if (curve && ((rc = lfd_keys_read(curve, spub, NULL, &err)) ||
                   (rc = lfd_keys_read(key, pub, sec, &err))))
@@ -85,6 +95,11 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
         /* the policy's observation schema, rebuilt for this robot */
         if ((rc = lfd_policy_load(&pf, pfile, &err)))
             goto fail;
+        if (pf->robot[0] && strcmp(pf->robot, r->name)) {
+            rc = lfd_fail(&err, LFD_EMISMATCH, "%s: policy '%s' is for robot '%s', not '%s'", pfile,
+                          pf->name, pf->robot, r->name);
+            goto fail;
+        }
         snprintf(pname, sizeof pname, "%s", pf->name);
         if (!policy)
             policy = pname;
@@ -184,6 +199,15 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     if (rc == LFD_OK)
         lfd_ctl_print(&rep, hz);
     fell = rc == LFD_OK && rep.fell;
+    /* the controller blind for a share of its ticks (the server went away,
+       the link stalled) is a failed run too, though the robot may stand:
+       it exited 0 with 47 % of the ticks stale (review) */
+    int nt = rep.ticks;
+    blind = rc == LFD_OK && nt > 0 && rep.ticks_stale > CTL_STALE_FAIL_SHARE * nt;
+    if (blind)
+        fprintf(stderr, "lfd ctl-demo: the controller had no fresh chunk for %d of %d ticks (%.0f %%, stale: the "
+                        "watchdog held the last command): the server or the link failed\n",
+                rep.ticks_stale, nt, 100.0 * rep.ticks_stale / nt);
 fail:
     lfd_server_free(&srv); /* stops and joins its thread */
     lfd_policy_free(&pf);
@@ -193,7 +217,7 @@ fail:
     lfd_robot_free(&r);
     if (rc)
         return lfd_cli_error(cmd, &err);
-    return fell ? LFD_EXIT_FAIL : LFD_EXIT_OK; /* the verdict: the robot fell (it exited 0) */
+    return fell || blind ? LFD_EXIT_FAIL : LFD_EXIT_OK; /* the verdict: the robot fell (it exited 0) */
 }
 
 
