@@ -420,6 +420,7 @@ TEST(motion_csv_failed_write_keeps_old_sidecar)
     }
     CHECK(lfd_file_exists(side));
     /* and a successful write still replaces, then removes, the sidecar */
+    lfd_motion_free(&nobody);
     csv_small(&nobody, 5, NULL);
     CHECK_OK(lfd_motion_write_csv(&nobody, path, 1, &err), &err);
     CHECK(!lfd_file_exists(side));
