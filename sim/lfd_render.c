@@ -640,6 +640,15 @@ static int remove_old_frames(const char *dir)
         n += unlink(path) == 0;
     }
     closedir(dp);
+    /* and its video, finished or cut off: a folder held a new replay's
+       frames beside an older replay.mp4 of another motion, or the .tmp an
+       interrupted run left (review) */
+    const char *vid[2] = {"replay.mp4", "replay.mp4.tmp"};
+    for (int i = 0; i < 2; i++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, vid[i]);
+        unlink(path);
+    }
     return n;
 }
 

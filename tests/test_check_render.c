@@ -82,6 +82,18 @@ TEST(check_render_replay_frames)
     } else {
         lfd_test_fail_at(__FILE__, __LINE__, "%s", err.msg);
     }
+    /* a replay into that folder without a video removes the earlier
+       replay's video and an interrupted run's .tmp (they were left beside
+       the new frames: review) */
+    char vid[2100], vtmp[2100];
+    snprintf(vid, sizeof vid, "%s/replay.mp4", dir);
+    snprintf(vtmp, sizeof vtmp, "%s/replay.mp4.tmp", dir);
+    CHECK_OK(lfd_file_write_atomic(vid, "x", 1, &err), &err);
+    CHECK_OK(lfd_file_write_atomic(vtmp, "x", 1, &err), &err);
+    snprintf(args, sizeof args, "replay %s --robot h1 -o %s --width 160 --height 120 --no-mp4 --every 30", path, dir);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
+    CHECK(access(vid, F_OK) != 0);
+    CHECK(access(vtmp, F_OK) != 0);
     /* --every near INT_MAX: one frame, frame 0 (the frame count overflowed
        and nothing was rendered, exit 0: review) */
     char dir2[1100];
