@@ -142,7 +142,11 @@ int lfd_view_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_rep
         if (v.home)
             play_t = 0, v.home = 0;
         if (v.step) {
-            play_t += v.step / m->fps;
+            /* to the middle of the frame stepped to: from a frame's exact
+               start (Home), k/fps*fps rounds down to k-1 and a step to the
+               right showed the same frame (review) */
+            int cur = (int)floor(play_t * m->fps + 1e-6);
+            play_t = (cur + v.step + 0.5) / m->fps;
             v.step = 0;
         }
         play_t = fmod(fmod(play_t, T) + T, T);
