@@ -696,6 +696,15 @@ static void reply_act(lfd_server *s, pending_act *pa, int rows, int64_t infer_ns
     }
     int held = chunk == NULL;
     if (held) {
+        /* a previous command outside the joint range is flagged on a hold
+           as on a filtered chunk (the hold pose is it, clamped into the
+           range): hold replies carried no flag 16 (review) */
+        const lfd_filter_limits *lim = &sp->m->lim;
+        for (int i = 0; i < na && x->fs.have_prev; i++)
+            if (!(x->fs.prev[i] >= lim->lo[i] && x->fs.prev[i] <= lim->hi[i])) {
+                s->flags[i] |= LFD_FILTER_START;
+                counts.start_clamped++;
+            }
         for (int k = 1; k < nc; k++)
             memcpy(hold + (size_t)k * (size_t)na, hold, (size_t)na * sizeof(float));
         chunk = hold;

@@ -97,6 +97,10 @@ TEST(serve_bounds_prev_action_and_current_to_the_joint_range)
         check_in_range(got, NC, NA, ref, "hold after prev_action = +-1e30");
         for (int j = 0; j < NA; j++)
             CHECK_NEAR(got[j], s == 0 ? ref->act_hi[j] : ref->act_lo[j], 0);
+        /* and flagged as on a filtered chunk (hold replies carried no flag
+           16 and start_clamped 0: review) */
+        CHECK_EQ_INT(rep.counts.start_clamped, NA);
+        CHECK(rep.flags.data && (((const uint8_t *)rep.flags.data)[1] & LFD_FILTER_START));
     }
     /* reset with current = range - 5, then an act without prev_action */
     for (int j = 0; j < NA; j++)
