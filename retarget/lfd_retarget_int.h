@@ -312,6 +312,7 @@ int lfd_rt_legs_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, doub
    force but gravity acts, so the centre of mass falls freely there. */
 #define DYN_DIRECT_RETRIES 2 /* a direct step of the dynamics filter refused by a guard's cap is tried again at
                                  half, then a quarter of its shift */
+#define DYN_RETRY_OVER 4.0    /* ... when it passed the cap by less than this factor */
 #define FLIGHT_W_FREE 1e4   /* weight of the CoM's free fall in a flight frame, per (m / frame^2)^2 */
 #define FLIGHT_W_SMOOTH 1.0 /* ... of the correction's second difference elsewhere */
 #define FLIGHT_SPREAD_S 0.075 /* ... which spreads it over about this much of the support around a flight */
