@@ -325,10 +325,11 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
     }
     if (rq->model_hash_len && p->model_hash[0] &&
         !lfd_mp_key_is(rq->model_hash, rq->model_hash_len, p->model_hash)) {
+        /* whole hashes: a client sending a 12-character prefix read "made
+           for cfe97aaef7d2..., the client has cfe97aaef7d2..." (review) */
         char msg[256];
-        snprintf(msg, sizeof msg, "policy '%s' was made for model %.12s..., the client has "
-                                  "%.*s...",
-                 p->name, p->model_hash, (int)(rq->model_hash_len < 12 ? rq->model_hash_len : 12),
+        snprintf(msg, sizeof msg, "policy '%s' was made for model %s, the client has %.*s", p->name,
+                 p->model_hash, (int)(rq->model_hash_len < 64 ? rq->model_hash_len : 64),
                  (const char *)rq->model_hash);
         srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_SCHEMA_MISMATCH, msg);
         return;
