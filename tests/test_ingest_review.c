@@ -550,3 +550,20 @@ TEST(ingest_review_text_says_unknown_and_preset_rig)
     CHECK_CONTAINS(out, "preset coco-17 (its own joint placements)");
     CHECK(!strstr(out, "MediaPipe"));
 }
+
+/* --in-fps takes the rates docs/ingest.md gives, (0, 10000] Hz, in every
+   command that reads a person: human info and retarget capped it at 1000
+   where qa took 10000 (review) */
+TEST(ingest_review_in_fps_range_is_one_for_every_command)
+{
+    const char *dir = lfd_test_tmpdir();
+    static char out[1 << 14];
+    char bvh[1024];
+    snprintf(bvh, sizeof bvh, "%s/stand.bvh", dir);
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "human synth --task stand --seconds 1 -o %s", bvh), 0);
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "human info %s --in-fps 5000", bvh), 0);
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "human info %s --in-fps 20000", bvh), 2);
+    CHECK_CONTAINS(out, "up to 10000 Hz");
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "retarget %s --robot g1 --in-fps 20000 -o %s/x.csv", bvh, dir), 2);
+    CHECK_CONTAINS(out, "up to 10000 Hz");
+}

@@ -267,6 +267,12 @@ TEST(consent_empty_purpose_or_prov_list_is_a_usage_error)
                                        lfd_test_tmpdir(), lfd_test_tmpdir(), lfd_test_tmpdir(), provs[i]), 2);
         CHECK_CONTAINS(out, "--prov names no consent record");
     }
+    /* and with --no-people, where no consent is read, the list is checked
+       all the same (it was taken, exit 0: review) */
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out,
+                                   "policy import %s/w.safetensors --robot h1 --layout %s/l.json -o %s/b.lfdp --no-people --purpose ,",
+                                   lfd_test_tmpdir(), lfd_test_tmpdir(), lfd_test_tmpdir()), 2);
+    CHECK_CONTAINS(out, "--purpose: purpose list ',' has an empty item");
     char path[1024];
     snprintf(path, sizeof path, "%s/b.lfdp", lfd_test_tmpdir());
     CHECK(access(path, F_OK) != 0);

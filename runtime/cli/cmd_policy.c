@@ -119,7 +119,9 @@ static int run_import(const lfd_cmd *cmd, int argc, char **argv)
         if (rc)
             return rc;
     }
-    if (provs && lfd_purposes_check(purpose, &err))
+    /* checked whatever else is given: with --no-people a list that declares
+       nothing was taken (exit 0), as docs/lineage.md says it is not (review) */
+    if (lfd_purposes_check(purpose, &err))
         return lfd_cli_usage_error(cmd, "--purpose: %s", err.msg);
     lfd_st_layout lay;
     lfd_st_layout_init(&lay);

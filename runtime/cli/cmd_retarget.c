@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ingest/lfd_keypoints.h"
 #include "core/lfd_io.h"
 #include "core/lfd_json.h"
 #include "core/lfd_log.h"
@@ -410,8 +411,8 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_range_error(cmd, "smooth", smooth, "0 (off) or a cutoff above 0 up to 1000 Hz");
     if (lfd_args_given("out-fps") && !(fps > 0 && fps <= 1000))
         return lfd_cli_range_error(cmd, "out-fps", fps, "above 0 up to 1000 Hz (leave it out for the input's rate)");
-    if (lfd_args_given("in-fps") && !(human_fps > 0 && human_fps <= 1000))
-        return lfd_cli_range_error(cmd, "in-fps", human_fps, "above 0 up to 1000 Hz");
+    if (lfd_args_given("in-fps") && !(human_fps > 0 && human_fps <= LFD_KP_FPS_MAX))
+        return lfd_cli_range_error(cmd, "in-fps", human_fps, "above 0 up to 10000 Hz");
     /* a folder is not a recording: say so, not "unknown format" */
     for (int i = 0; i < npos; i++)
         if (lfd_cli_is_dir(pos[i]))
