@@ -1294,15 +1294,18 @@ int lfd_batch_run(const lfd_batch_opts *o, lfd_batch_summary *s, FILE *out, lfd_
     if ((rc = read_withdrawn(b, err)))
         goto done;
 
-    int64_t total = 0, done_frames = 0;
+    /* total weighs an unreadable file (0 frames) as one for the progress
+       bar; the line counts frames only (it read "161 of 160 frames") */
+    int64_t total = 0, frames = 0, done_frames = 0;
     for (int i = 0; i < c.n; i++)
         if (c.item[i].shard == o->shard) {
             s->items++;
             total += c.item[i].frames > 0 ? c.item[i].frames : 1;
+            frames += c.item[i].frames > 0 ? c.item[i].frames : 0;
         }
     if (out)
         fprintf(out, "lfd batch: shard %s: %d of %d recordings (%lld of %lld frames), %d robot%s, run %s\n",
-                b->shard_s, s->items, c.n, (long long)total, (long long)c.frames, o->nrobots,
+                b->shard_s, s->items, c.n, (long long)frames, (long long)c.frames, o->nrobots,
                 o->nrobots == 1 ? "" : "s", o->run_dir);
     lfd_progress pr;
     char label[64];

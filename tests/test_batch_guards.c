@@ -373,3 +373,29 @@ TEST(batch_guards_ctl_demo_blind_run_exits_1)
     CHECK_EQ_INT(run("ctl-demo --robot h1 --endpoint tcp://127.0.0.1:9 --policy x --motion %s --seconds 1", g1m), 2);
     CHECK_CONTAINS(g_out, "g1.lfdm");
 }
+
+/* 10. The shard line counts frames only: an unreadable recording (0 frames)
+   weighed 1 in its count but 0 in the corpus's ("161 of 160 frames";
+   review). */
+TEST(batch_guards_shard_line_counts_frames_only)
+{
+    const char *dir = lfd_test_tmpdir();
+    char corpus[PATH_MAX], bad[PATH_MAX + 32];
+    snprintf(corpus, sizeof corpus, "%s/corp", dir);
+    tb_fps = 30;
+    CHECK_EQ_INT(tb_recording(corpus, 0, TB_GOOD, 0), 0);
+    snprintf(bad, sizeof bad, "%s/site0/zz_bad.bvh", corpus);
+    FILE *f = fopen(bad, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("HIERARCHY\nnot a skeleton\n", f);
+    fclose(f);
+    run("batch %s -o %s/run --robot h1 --upper-body --no-progress", corpus, dir);
+    const char *at = strstr(g_out, "recordings (");
+    CHECK(at != NULL);
+    long long a = -1, b = -1;
+    if (at)
+        sscanf(at, "recordings (%lld of %lld frames)", &a, &b);
+    CHECK(a > 0 && a == b);
+}
