@@ -606,7 +606,14 @@ int lfd_human_from_keypoints(lfd_human *h, const lfd_keypoints *kp, const lfd_hu
     if (rc == LFD_OK && h->map.note[0])
         h_warn(h, "%s: %s", kp->name, h->map.note);
     if (rc == LFD_OK) {
-        snprintf(h->rig, sizeof h->rig, "%.63s%s%.31s", h->map.rig, kp->preset[0] ? ", preset " : "", kp->preset);
+        /* a preset names the rig; the family its joint names resemble does
+           not ("MediaPipe Pose (33) + mapping file, preset coco-17" for a
+           COCO file: review) */
+        if (kp->preset[0])
+            snprintf(h->rig, sizeof h->rig, "preset %.31s%s", kp->preset,
+                     o && o->map ? " + mapping file" : "");
+        else
+            snprintf(h->rig, sizeof h->rig, "%.63s", h->map.rig);
         rc = h_alloc(h, kp->nframes, kp->njoints, 0, 0, err);
     }
     if (rc) {

@@ -549,6 +549,20 @@ TEST(ingest_review_text_says_unknown_and_preset_rig)
     lfd_test_run_lfdf(out, sizeof out, "qa %s --preset coco-17 --in-fps 30", coco);
     CHECK_CONTAINS(out, "preset coco-17 (its own joint placements)");
     CHECK(!strstr(out, "MediaPipe"));
+    /* lfd human info with a mapping file for the toes COCO lacks: the
+       preset names the rig (it read "MediaPipe Pose (33) + mapping file,
+       preset coco-17") */
+    char map[1100];
+    snprintf(map, sizeof map, "%s/coco_map.json", dir);
+    fp = fopen(map, "w");
+    CHECK(fp);
+    if (!fp)
+        return;
+    fputs("{\"l_toe\": \"left_ankle\", \"r_toe\": \"right_ankle\"}\n", fp);
+    fclose(fp);
+    CHECK_EQ_INT(lfd_test_run_lfdf(out, sizeof out, "human info %s --preset coco-17 --in-fps 30 --map %s", coco, map), 0);
+    CHECK_CONTAINS(out, "preset coco-17 + mapping file");
+    CHECK(!strstr(out, "MediaPipe"));
 }
 
 /* --in-fps takes the rates docs/ingest.md gives, (0, 10000] Hz, in every
