@@ -1,7 +1,8 @@
 # lfd: learning from demonstration for humanoid robots.
 #
 #   make demo      install dependencies if missing, build, run the whole pipeline
-#   make test      install dependencies if missing, build, run every test
+#   make test      build (installing the build packages if missing) and run the suite; tests
+#                  whose optional tools are missing skip, saying so (make ci installs them)
 #   make ci        what CI runs: test, asan, valgrind, each fuzz target 10 s (FUZZ_CI_SECONDS)
 #   make           build build/liblfd.a, build/liblfdclient.a and build/lfd
 #   make asan      build and run the tests under AddressSanitizer + UBSan
@@ -222,9 +223,9 @@ CROSS ?= aarch64-linux-gnu
 ARM64_MAKE = $(MAKE) --no-print-directory BUILD=$(BUILD)/arm64 CC=$(CROSS)-gcc AR=$(CROSS)-ar \
              SKIP_DEPS=1 WERROR=
 arm64:
-	@$(ARM64_MAKE) $(BUILD)/arm64/liblfdclient.a $(BUILD)/arm64/lfd
+	+@$(ARM64_MAKE) $(BUILD)/arm64/liblfdclient.a $(BUILD)/arm64/lfd
 arm64-client:
-	@$(ARM64_MAKE) $(BUILD)/arm64/liblfdclient.a
+	+@$(ARM64_MAKE) $(BUILD)/arm64/liblfdclient.a
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

@@ -385,8 +385,16 @@ static void sleep_until(double t)
 
 BENCH(serve)
 {
-    char path[256];
-    snprintf(path, sizeof path, "build/bench-serve-policy.lfdp");
+    /* beside the lfd binary make bench runs (LFD_BIN: $(BUILD)/lfd), not a
+       build/ of the working directory (with another BUILD, or run from
+       elsewhere, the bench printed no line and exited 0: review) */
+    char path[1100];
+    const char *bin = getenv("LFD_BIN");
+    const char *slash = bin ? strrchr(bin, '/') : NULL;
+    if (slash)
+        snprintf(path, sizeof path, "%.*s/bench-serve-policy.lfdp", (int)(slash - bin), bin);
+    else
+        snprintf(path, sizeof path, "build/bench-serve-policy.lfdp");
     lfd_policy *p = make_policy(path);
     if (!p)
         return;

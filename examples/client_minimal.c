@@ -4,7 +4,12 @@
            -lzmq -lpthread -lm -o client_minimal
         ./client_minimal tcp://127.0.0.1:5555 walk 70 19
     Declares observations o0..o<N-1> and joints a0..a<M-1> (the schema of the
-    test policies; a real controller lists its own), asks for ten chunks for
+    test policies; a real controller lists its own: against a policy trained
+    by lfd train or lfd demo, whose names are the robot's, the hello answers
+    schema_mismatch).  A policy with that schema: `make bench` writes one,
+    build/bench-serve-policy.lfdp ("walk", 70 observations, 19 joints), to
+    serve with `build/lfd serve build/bench-serve-policy.lfdp -b
+    tcp://127.0.0.1:5555`.  It asks for ten chunks for
     the observation o_i = 0.1 (i + 1), prints the first action of the last
     one, then runs the real-time mode for 200 ticks at 1 kHz and prints a
     summary.  tests/test_serve_link.c builds and runs it;

@@ -313,5 +313,14 @@ int main(int argc, char **argv)
     printf("%d skipped (need ../shared or optional tools); total %.1f s\n", skipped,
            now() - t_all);
     printf("%d passed, %d failed\n", passed, failed);
+    /* a filter that names no test tested nothing: not a success (make test
+       TESTS=typo said "0 passed, 0 failed" and exited 0: review) */
+    if (nfilt > 0 && passed + failed + skipped == 0) {
+        fprintf(stderr, "no test matches");
+        for (int i = 0; i < nfilt; i++)
+            fprintf(stderr, " '%s'", filt[i]);
+        fprintf(stderr, "\n");
+        return 2;
+    }
     return failed ? 1 : 0;
 }
