@@ -585,3 +585,21 @@ TEST(cli_guards_human_info_tells_end_sites_from_joints)
     CHECK_EQ_INT(g_run("human info %s --json", bvh), 0);
     CHECK_CONTAINS(out, "\"source_end_sites\": 5");
 }
+
+/* The test runner exits 2 when its filter names no test: `make test
+   TESTS=typo` printed "0 passed, 0 failed" and exited 0, testing nothing
+   (review). */
+TEST(cli_guards_test_runner_refuses_a_filter_matching_nothing)
+{
+    char bin[1024], cmd[1400];
+    snprintf(bin, sizeof bin, "%s", lfd_test_lfd_bin());
+    char *slash = strrchr(bin, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(bin, sizeof bin, ".");
+    snprintf(cmd, sizeof cmd, "LFD_TEST_TMP='%s' '%s/lfd_tests' no_test_is_named_like_this_xyz >/dev/null 2>&1",
+             lfd_test_tmpdir(), bin);
+    int st = system(cmd);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+}
