@@ -749,6 +749,11 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
         res->highlighted += any;
         if (opts->progress)
             lfd_progress_update(&prog, k + 1);
+        if (opts->cancel && *opts->cancel) {
+            rc = lfd_fail(err, LFD_ESTATE, "interrupted after %d of %d frames: no video kept",
+                          res->frames, total);
+            break;
+        }
     }
     if (opts->progress)
         lfd_progress_end(&prog);

@@ -31,6 +31,7 @@
 #ifndef LFD_RENDER_H
 #define LFD_RENDER_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include <mujoco/mujoco.h>
@@ -114,6 +115,9 @@ typedef struct lfd_render_opts {
     int progress;       /* 1: progress bar */
     const char *camera; /* NULL/"auto", "fixed", "track" or a camera of the model */
     const char *geom_groups; /* NULL/"auto", "all" or "0,1,2,3" (lfd_render_geom_groups) */
+    volatile sig_atomic_t *cancel; /* may be NULL; set (e.g. by a SIGINT handler): the
+                                      rendering stops after the frame in hand, the
+                                      video is not kept, LFD_ESTATE "interrupted" */
 } lfd_render_opts;
 
 void lfd_render_opts_init(lfd_render_opts *o);

@@ -94,6 +94,42 @@ TEST(check_render_replay_frames)
     CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 0);
     CHECK(access(vid, F_OK) != 0);
     CHECK(access(vtmp, F_OK) != 0);
+    /* interrupted (SIGTERM; Ctrl-C is the same handler) after a second of a
+       20 s motion at every frame: it stops, says how far it got, exits 2 and
+       leaves no video's temporary file (it died leaving replay.mp4.tmp:
+       review) */
+    {
+        lfd_motion lm;
+        char lpath[2100], ldir[1100], sh[8192];
+        CHECK_OK(lfd_pose_stand(r, &lm, 20, 50, &err), &err);
+        snprintf(lpath, sizeof lpath, "%s/long.lfdm", lfd_test_tmpdir());
+        snprintf(ldir, sizeof ldir, "%s/replay_cut", lfd_test_tmpdir());
+        CHECK_OK(lfd_motion_write(&lm, lpath, &err), &err);
+        lfd_motion_free(&lm);
+        snprintf(sh, sizeof sh,
+                 "'%s' replay '%s' --robot h1 -o '%s' --width 160 --height 120 --no-check > '%s/cut.log' 2>&1 & "
+                 "p=$!; sleep 1; kill -TERM $p; wait $p; echo \"rc=$?\" >> '%s/cut.log'",
+                 lfd_test_lfd_bin(), lpath, ldir, lfd_test_tmpdir(), lfd_test_tmpdir());
+        CHECK_EQ_INT(system(sh), 0);
+        char logp[2100];
+        snprintf(logp, sizeof logp, "%s/cut.log", lfd_test_tmpdir());
+        uint8_t *lg = NULL;
+        size_t ln = 0;
+        if (lfd_file_read(logp, 1 << 20, &lg, &ln, &err) == LFD_OK) {
+            char *t = realloc(lg, ln + 1);
+            if (t) {
+                t[ln] = '\0';
+                CHECK(strstr(t, "interrupted after") != NULL);
+                CHECK(strstr(t, "rc=2") != NULL);
+                lg = (uint8_t *)t;
+            }
+            free(lg);
+        } else {
+            lfd_test_fail_at(__FILE__, __LINE__, "%s", err.msg);
+        }
+        snprintf(vtmp, sizeof vtmp, "%s/replay.mp4.tmp", ldir);
+        CHECK(access(vtmp, F_OK) != 0);
+    }
     /* --every near INT_MAX: one frame, frame 0 (the frame count overflowed
        and nothing was rendered, exit 0: review) */
     char dir2[1100];

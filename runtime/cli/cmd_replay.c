@@ -1,5 +1,6 @@
 /*  `lfd replay`: render a robot motion headless to PNG frames and an MP4
     (sim/lfd_render.h), with the check's findings highlighted. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,13 @@
 #include "sim/lfd_check.h"
 #include "sim/lfd_render.h"
 #include "sim/lfd_view.h"
+
+static volatile sig_atomic_t g_replay_stop;
+static void on_stop(int sig)
+{
+    (void)sig;
+    g_replay_stop = 1;
+}
 
 static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
 {
@@ -111,8 +119,21 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
     o.progress = 1;
     o.camera = camera;
     o.geom_groups = groups;
+    /* Ctrl-C (or SIGTERM) stops after the frame in hand: the video's
+       temporary file is removed and the command says how far it got (it
+       died leaving replay.mp4.tmp beside the frames: review) */
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    g_replay_stop = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    o.cancel = &g_replay_stop;
     lfd_render_result res;
     rc = lfd_render_motion(r, &m, rep, out, &o, &res, &err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if (!rc) {
         printf("%d frames -> %s/frame_%05d.png ... frame_%05d.png (named by motion frame; "
                "%.1f ms per frame), %d with findings highlighted%s%s\n",
