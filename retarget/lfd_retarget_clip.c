@@ -1165,6 +1165,50 @@ static void interp_corrections(const mjModel *mm, lfd_motion *m, const double *q
     }
 }
 
+/* The root shifts delta (2 n doubles: x, y per frame) applied to m, whose
+   frames are still q0: the legs keep the feet (the arms the hands, with
+   aws), the corrections smoothed.  Above 30 fps the legs (and arms) are
+   solved on every stride-th frame only, at 30 Hz or more, and their
+   corrections blended linearly in between (interp_corrections): they are
+   smoothed at FEET_CORR_HZ anyway, and the solves were the filter's
+   largest cost (CMU 13_01 onto H1 at 120 Hz: 13 of the 17 us per frame and
+   iteration).  At 30 and 50 fps every frame is solved.  A shift under a
+   micrometre is none (set to 0 in delta).  qs: nq, dl: n doubles. */
+static int shift_motion(const lfd_retargeter *rt, lfd_ik_ws *iws, lfd_ik_ws *aws,
+                        const unsigned char *ends_on, lfd_motion *m, const double *q0, double *delta,
+                        double *qs, double *dl, double *work, int iters, lfd_err *err)
+{
+    const mjModel *mm = rt->r->m;
+    int n = m->nframes, rc = LFD_OK;
+    int stride = m->fps > 0 ? (int)floor(m->fps / 30 + 1e-9) : 1;
+    stride = stride < 1 ? 1 : stride;
+    for (int k = 0, k_prev = 0; k < n && rc == LFD_OK; k++) {
+        double dx = delta[2 * k], dy = delta[2 * k + 1];
+        int solve = k % stride == 0 || k == n - 1;
+        if (hypot(dx, dy) < 1e-6) {
+            delta[2 * k] = delta[2 * k + 1] = 0;
+            if (solve) /* its correction is none: the frames before it blend to that */
+                interp_corrections(mm, m, q0, k_prev, k, delta);
+            k_prev = solve ? k : k_prev;
+            continue;
+        }
+        if (!solve)
+            continue; /* the legs' correction blended from the solved frames around it */
+        if (shift_frame(rt, iws, aws, ends_on, lfd_motion_frame(m, k), qs, dx, dy, 0, NULL, NULL, m->fps, iters))
+            rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: dynamics filter's legs step failed", k);
+        interp_corrections(mm, m, q0, k_prev, k, delta);
+        k_prev = k;
+    }
+    /* the legs' corrections smoothed over the clip (FEET_CORR_HZ): solved
+       frame by frame, a leg that meets a bound in one frame and not the
+       next leaves a fraction of a millimetre of jitter, which at 30 fps
+       moves the ZMP by centimetres (the bandai1 walk on g1: +-7 cm where
+       the cart-table relation predicts 0, and no step helped) */
+    if (rc == LFD_OK && n >= 4)
+        rc = corrections_smooth(rt->r, m, q0, dl, 0, FEET_CORR_HZ, NULL, work, err);
+    return rc;
+}
+
 int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, int support,
                            int keep_hands, int in_round, lfd_retarget_report *rep,
                            const double *shift0, double *shift_xy, double *e_io, lfd_err *err)
@@ -1205,14 +1249,6 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
         e_io[0] = e;
         e_io[2] = worst;
     }
-    /* above 30 fps the legs (and arms) are solved on every stride-th frame
-       only, at 30 Hz or more, and their corrections blended linearly in
-       between (interp_corrections): they are smoothed at FEET_CORR_HZ
-       anyway, and the solves were the filter's largest cost (CMU 13_01 onto
-       H1 at 120 Hz: 13 of the 17 us per frame and iteration).  At 30 and
-       50 fps every frame is solved. */
-    int stride = m->fps > 0 ? (int)floor(m->fps / 30 + 1e-9) : 1;
-    stride = stride < 1 ? 1 : stride;
     memcpy(best, m->qpos, nqn * sizeof(double));
     if (shift0)
         memcpy(total, shift0, 2 * N * sizeof(double));
@@ -1225,7 +1261,7 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
             rc = lfd_fail(err, LFD_ENUMERIC, "dynamics filter: singular system");
             break;
         }
-        for (int k = 0, k_prev = 0; k < n && rc == LFD_OK; k++) {
+        for (int k = 0; k < n; k++) {
             double dx = step * delta[2 * k], dy = step * delta[2 * k + 1];
             /* the total shift stays within the cap */
             double tx = total[2 * k] + dx, ty = total[2 * k + 1] + dy, sh = hypot(tx, ty);
@@ -1233,32 +1269,11 @@ int lfd_rt_dynamics_filter(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion 
                 dx = tx * ZMP_MAX_SHIFT_M / sh - total[2 * k];
                 dy = ty * ZMP_MAX_SHIFT_M / sh - total[2 * k + 1];
             }
-            int solve = k % stride == 0 || k == n - 1;
             /* the shift applied (the total counts it, within the cap) */
             delta[2 * k] = dx;
             delta[2 * k + 1] = dy;
-            if (hypot(dx, dy) < 1e-6) {
-                delta[2 * k] = delta[2 * k + 1] = 0;
-                if (solve) /* its correction is none: the frames before it blend to that */
-                    interp_corrections(mm, m, best, k_prev, k, delta);
-                k_prev = solve ? k : k_prev;
-                continue;
-            }
-            if (!solve)
-                continue; /* the legs' correction blended from the solved frames around it */
-            if (shift_frame(rt, iws, aws, ends_on, lfd_motion_frame(m, k), qs, dx, dy, 0, NULL, NULL, m->fps, iters))
-                rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: dynamics filter's legs step failed", k);
-            interp_corrections(mm, m, best, k_prev, k, delta);
-            k_prev = k;
         }
-        /* the legs' corrections smoothed over the clip (FEET_CORR_HZ): solved
-           frame by frame, a leg that meets a bound in one frame and not the
-           next leaves a fraction of a millimetre of jitter, which at 30 fps
-           moves the ZMP by centimetres (the bandai1 walk on g1: +-7 cm where
-           the cart-table relation predicts 0, and no step helped) */
-        if (rc == LFD_OK && n >= 4)
-            rc = corrections_smooth(r, m, best, dl, 0, FEET_CORR_HZ, NULL, c->work, err);
-        if (rc)
+        if ((rc = shift_motion(rt, iws, aws, ends_on, m, best, delta, qs, dl, c->work, iters, err)))
             break;
         double zc2, worst2, e2 = clip_zmp(rt, &w, m, zmp2, target2, wz2, &zc2, &worst2);
         if (e2 < e_best) {
@@ -1314,30 +1329,9 @@ int lfd_rt_apply_shift(const lfd_retargeter *rt, lfd_rt_clip *c, lfd_motion *m, 
         ends_mark(rt, aws != NULL, ends_on);
         double *qs = buf, *delta = qs + nq, *dl = delta + 2 * n, *q0 = dl + n;
         memcpy(q0, m->qpos, nqn * sizeof(double));
-        int stride = m->fps > 0 ? (int)floor(m->fps / 30 + 1e-9) : 1;
-        stride = stride < 1 ? 1 : stride;
-        int iters = FEET_POLISH_ITERS;
-        for (int k = 0, k_prev = 0; k < n && rc == LFD_OK; k++) {
-            double dx = scale * shift_xy[2 * k], dy = scale * shift_xy[2 * k + 1];
-            int solve = k % stride == 0 || k == n - 1;
-            delta[2 * k] = dx;
-            delta[2 * k + 1] = dy;
-            if (hypot(dx, dy) < 1e-6) {
-                delta[2 * k] = delta[2 * k + 1] = 0;
-                if (solve)
-                    interp_corrections(mm, m, q0, k_prev, k, delta);
-                k_prev = solve ? k : k_prev;
-                continue;
-            }
-            if (!solve)
-                continue;
-            if (shift_frame(rt, iws, aws, ends_on, lfd_motion_frame(m, k), qs, dx, dy, 0, NULL, NULL, m->fps, iters))
-                rc = lfd_fail(err, LFD_ENUMERIC, "frame %d: dynamics filter's legs step failed", k);
-            interp_corrections(mm, m, q0, k_prev, k, delta);
-            k_prev = k;
-        }
-        if (rc == LFD_OK && n >= 4)
-            rc = corrections_smooth(r, m, q0, dl, 0, FEET_CORR_HZ, NULL, c->work, err);
+        for (int k = 0; k < 2 * n; k++)
+            delta[k] = scale * shift_xy[k];
+        rc = shift_motion(rt, iws, aws, ends_on, m, q0, delta, qs, dl, c->work, FEET_POLISH_ITERS, err);
     }
     lfd_ik_ws_free(&iws);
     lfd_ik_ws_free(&aws);

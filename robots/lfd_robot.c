@@ -305,6 +305,20 @@ double lfd_robot_act_torque_limit(const mjModel *m, int a)
     return lim;
 }
 
+const double *lfd_robot_act_asym_range(const mjModel *m, int a, const char **what)
+{
+    const double *lr = NULL;
+    if (m->actuator_forcelimited[a]) {
+        lr = m->actuator_forcerange + 2 * a;
+        *what = "forcerange";
+    } else if (m->actuator_gaintype[a] == mjGAIN_FIXED && m->actuator_biastype[a] == mjBIAS_NONE &&
+               m->actuator_ctrllimited[a]) {
+        lr = m->actuator_ctrlrange + 2 * a; /* a motor's force is its control */
+        *what = "ctrlrange";
+    }
+    return lr && fabs(lr[0] + lr[1]) > 1e-9 * fmax(fabs(lr[0]), fabs(lr[1])) ? lr : NULL;
+}
+
 static int resolve_joints(lfd_robot *r, raw_desc *rd, lfd_err *err)
 {
     const mjModel *m = r->m;
@@ -461,16 +475,9 @@ static int resolve_joints(lfd_robot *r, raw_desc *rd, lfd_err *err)
            sets the limit itself */
         if (j->act_id >= 0 && !rj->has_torque) {
             int a = j->act_id;
-            const double *lr = NULL;
             const char *what = NULL;
-            if (m->actuator_forcelimited[a]) {
-                lr = m->actuator_forcerange + 2 * a;
-                what = "forcerange";
-            } else if (j->act_kind == LFD_ACT_MOTOR && m->actuator_ctrllimited[a]) {
-                lr = m->actuator_ctrlrange + 2 * a;
-                what = "ctrlrange";
-            }
-            if (lr && fabs(lr[0] + lr[1]) > 1e-9 * fmax(fabs(lr[0]), fabs(lr[1]))) {
+            const double *lr = lfd_robot_act_asym_range(m, a, &what);
+            if (lr) {
                 const char *an = mj_id2name(m, mjOBJ_ACTUATOR, a);
                 return lfd_fail(err, LFD_EMISMATCH,
                                 "%s:%d: joint %s: its actuator%s%s%s has an asymmetric %s %g..%g, "

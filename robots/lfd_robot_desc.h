@@ -68,5 +68,11 @@ int lfd_robot_desc_parse(raw_desc *rd, char *text, lfd_err *err);
 /* The joint torque limit actuator a can give (gear x forcerange, and for a
    motor gear x gain x ctrlrange), or INFINITY (lfd_robot.c). */
 double lfd_robot_act_torque_limit(const mjModel *m, int a);
+/* Actuator a's force range (or, for a motor, its control range) when it is
+   not symmetric about zero, else NULL; *what names which ("forcerange",
+   "ctrlrange").  lfd's torque limits are symmetric, so such an actuator
+   needs torque= in its description (the loader refuses it without; lfd
+   robot init writes the weaker side). */
+const double *lfd_robot_act_asym_range(const mjModel *m, int a, const char **what);
 
 #endif

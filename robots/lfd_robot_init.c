@@ -926,10 +926,9 @@ static int write_joints(tbuf *t, const init_ctx *c, const double *qdef, const ch
                torque= (robots/lfd_robot.c), so the draft states the weaker
                side (a range with one side at 0 has no symmetric limit: the
                stronger side, said) */
-            const double *lr = m->actuator_forcelimited[act]            ? m->actuator_forcerange + 2 * act
-                               : motor && m->actuator_ctrllimited[act] ? m->actuator_ctrlrange + 2 * act
-                                                                        : NULL;
-            if (lr && fabs(lr[0] + lr[1]) > 1e-9 * fmax(fabs(lr[0]), fabs(lr[1]))) {
+            const char *what = NULL;
+            const double *lr = lfd_robot_act_asym_range(m, act, &what);
+            if (lr) {
                 double k = fabs(gear) * (m->actuator_forcelimited[act] ? 1 : fabs(gp[0]));
                 double weak = fmin(fabs(lr[0]), fabs(lr[1])) * k, strong = fmax(fabs(lr[0]), fabs(lr[1])) * k;
                 tq = weak > 0 ? weak : strong;

@@ -75,6 +75,21 @@ static float hold_value(const lfd_filter_limits *lim, const lfd_filter_state *st
     return fminf(fmaxf(0.0f, lo), hi);
 }
 
+int lfd_filter_flag_start(const lfd_filter_limits *lim, const lfd_filter_state *st, uint8_t *flags,
+                          lfd_filter_counts *counts)
+{
+    int ns = 0;
+    for (int i = 0; i < lim->n && i < st->n && st->have_prev; i++)
+        if (!(st->prev[i] >= lim->lo[i] && st->prev[i] <= lim->hi[i])) {
+            if (flags)
+                flags[i] |= LFD_FILTER_START;
+            ns++;
+        }
+    if (counts)
+        counts->start_clamped += (uint32_t)ns;
+    return ns;
+}
+
 void lfd_filter_hold_pose(const lfd_filter_limits *lim, const lfd_filter_state *st,
                           const float *hold, float *out)
 {

@@ -106,6 +106,13 @@ int lfd_filter_state_from_chunk(lfd_filter_state *st, int n, const float *chunk,
 int lfd_filter_step(const lfd_filter_limits *lim, lfd_filter_state *st, float *a, double dt_s,
                     const float *hold, uint8_t *flags, lfd_filter_counts *counts);
 
+/* Flags LFD_FILTER_START (and counts start_clamped) on the joints whose
+   previous command is outside the joint range, as lfd_filter_step does,
+   for a reply that holds without a filter step; returns how many.  flags
+   and counts may be NULL. */
+int lfd_filter_flag_start(const lfd_filter_limits *lim, const lfd_filter_state *st, uint8_t *flags,
+                          lfd_filter_counts *counts);
+
 /* The pose to hold (n = lim->n into out): the previous command moved into
    the joint range; without a (finite) one, hold (may be NULL) clamped;
    else the range's midpoint (or 0).  The same pose lfd_filter_step holds

@@ -346,15 +346,6 @@ static void handle_hello(lfd_server *s, const uint8_t *id, int idlen, const srv_
             return;
         }
     }
-    /* a CURVE key removed from the allow-list since this connection's
-       handshake opens no session */
-    if (s->cur_key[0] && !srv_key_allowed_now(s, s->cur_key)) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "key %.40s is no longer in %.100s/clients", s->cur_key,
-                 s->curve_dir);
-        srv_send_error(s, id, idlen, env, rq->seq, LFD_PE_DENIED, msg);
-        return;
-    }
     /* the session: this connection's; else the one this client's token
        names (a client that reconnected: its new routing id takes it over);
        else a new one, making room if the table is full */
@@ -700,12 +691,7 @@ static void reply_act(lfd_server *s, pending_act *pa, int rows, int64_t infer_ns
         /* a previous command outside the joint range is flagged on a hold
            as on a filtered chunk (the hold pose is it, clamped into the
            range): hold replies carried no flag 16 (review) */
-        const lfd_filter_limits *lim = &sp->m->lim;
-        for (int i = 0; i < na && x->fs.have_prev; i++)
-            if (!(x->fs.prev[i] >= lim->lo[i] && x->fs.prev[i] <= lim->hi[i])) {
-                s->flags[i] |= LFD_FILTER_START;
-                counts.start_clamped++;
-            }
+        lfd_filter_flag_start(&sp->m->lim, &x->fs, s->flags, &counts);
         for (int k = 1; k < nc; k++)
             memcpy(hold + (size_t)k * (size_t)na, hold, (size_t)na * sizeof(float));
         chunk = hold;
@@ -842,23 +828,24 @@ static void handle_message(lfd_server *s, const uint8_t *id, int idlen, const sr
         srv_send_error(s, id, idlen, env, sq, pe, err.msg);
         return;
     }
+    if (rq.type != LFD_MSG_ACT) {
+        /* keep this client's order: its pending act is answered first */
+        int sidx = srv_sess_find(s, id, idlen);
+        if (sidx >= 0 && s->sess[sidx].pending)
+            flush_batch(s);
+    }
     /* a CURVE key removed from the allow-list since its handshake gets
-       nothing more: its session was ended (its acts get no_session, its
-       hellos denied), and its pings, stats and probes are denied too (they
-       answered, stats with every policy's hash; found by review).  Not on
-       the act path: acts need a session, which the key no longer has. */
+       nothing more: its session was ended (its acts get no_session), and
+       its hellos (which would open a session), resets, pings, stats and
+       probes are denied (pings, stats and probes were answered, stats with
+       every policy's hash: found by review).  Not on the act path: acts
+       need a session, which the key no longer has. */
     if (rq.type != LFD_MSG_ACT && s->zap_on && s->cur_key[0] && !srv_key_allowed_now(s, s->cur_key)) {
         char msg[200];
         snprintf(msg, sizeof msg, "key %.40s is no longer in %.100s/clients", s->cur_key,
                  s->curve_dir);
         srv_send_error(s, id, idlen, env, rq.seq, LFD_PE_DENIED, msg);
         return;
-    }
-    if (rq.type != LFD_MSG_ACT) {
-        /* keep this client's order: its pending act is answered first */
-        int sidx = srv_sess_find(s, id, idlen);
-        if (sidx >= 0 && s->sess[sidx].pending)
-            flush_batch(s);
     }
     switch (rq.type) {
     case LFD_MSG_HELLO: handle_hello(s, id, idlen, env, &rq, t_recv_ns); break;
