@@ -82,6 +82,11 @@ const lfd_check_limit lfd_check_limits[] = {
      "fail when a body is deeper than this below the floor", "lfd's choice: 5 mm, visibly in the floor; a simulator pushes it out with a jolt"},
     {"contact_height_m", "contact-height", OFF(contact_height_m), 0.02, "m",
      "a sole corner lower than this above the floor is in contact and may carry load", "lfd"},
+    {"hover_height_m", "hover-height", OFF(hover_height_m), 0.01, "m",
+     "state (info) the load a foot carries on sole corners higher than this above the floor "
+     "(within --contact-height, counted as support; a real foot must touch the floor to carry it)",
+     "lfd's choice: twice the 5 mm a retargeter leaves planted soles off the floor; G1's and "
+     "Unitree's walks pass on corners 1-2 cm up (docs/check.md)"},
     {"slide_warn_m", "slide-warn", OFF(slide_warn_m), 0.01, "m",
      "warn when a foot in contact slides more than this per frame at 30 fps (scaled to the "
      "motion's rate: 0.3 m/s)",
@@ -346,7 +351,7 @@ int lfd_checker_new(lfd_checker **out, const lfd_robot *r, lfd_err *err)
         [LFD_CK_FALL] = 1,    [LFD_CK_TRACK_JOINT] = 1,   [LFD_CK_TRACK_ROOT] = 1,
         [LFD_CK_TRACK_ASSIST] = 1, [LFD_CK_SPEED] = LFD_CHECK_NPOINTS,
         [LFD_CK_NEEDS_SUPPORT] = 1, [LFD_CK_TRACK_SCUFF] = 2, [LFD_CK_TRACK_EDGE] = 2,
-        [LFD_CK_CONTACTS] = 1};
+        [LFD_CK_CONTACTS] = 1, [LFD_CK_HOVER] = 2};
     int k = 0;
     for (int i = 0; i < LFD_CK_COUNT; i++) {
         c->key_base[i] = k;
@@ -890,7 +895,7 @@ static int qp_exact_if_stalled(int n, const double *H, const double *g, double *
    are the world positions, active which corners carry load. */
 static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
                             unsigned char active[2][4], double foot_fz[2], double zmp[2],
-                            int *zmp_ok, double com[3])
+                            int *zmp_ok, double com[3], double hover[2], double hover_z[2])
 {
     const lfd_checker *c = x->c;
     const lfd_robot *r = c->r;
@@ -1016,6 +1021,7 @@ static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
     /* joint torques: subtract each foot's wrench (about its body origin) */
     memcpy(ws->tau, ws->f, (size_t)nv * sizeof(double));
     foot_fz[0] = foot_fz[1] = 0;
+    hover[0] = hover[1] = hover_z[0] = hover_z[1] = 0;
     for (int s = 0; s < 2; s++) {
         double F[3] = {0, 0, 0}, M[3] = {0, 0, 0};
         int any = 0;
@@ -1037,6 +1043,12 @@ static double ground_wrench(frame_ctx *x, int f, double corners[2][4][3],
             M[0] += rr[1] * fv[2] - rr[2] * fv[1];
             M[1] += rr[2] * fv[0] - rr[0] * fv[2];
             M[2] += rr[0] * fv[1] - rr[1] * fv[0];
+            /* load on a corner that does not touch the floor (a foot landing
+               heel first, a sole tilted on its edge): counted, and stated */
+            if (p[2] > x->rep->opts.hover_height_m && fv[2] > 0) {
+                hover[s] += fv[2] / W;
+                hover_z[s] = fmax(hover_z[s], p[2]);
+            }
         }
         if (!any)
             continue;
@@ -1137,7 +1149,8 @@ static int check_pose(frame_ctx *x, int f, const double *q)
     if (r->floating) {
         double fz[2], zmp[2], com[3];
         int zmp_ok;
-        double assist = ground_wrench(x, f, corners, active, fz, zmp, &zmp_ok, com);
+        double hover[2], hover_z[2];
+        double assist = ground_wrench(x, f, corners, active, fz, zmp, &zmp_ok, com, hover, hover_z);
         /* support polygon of the loaded corners */
         double pts[8][2], hull[9][2];
         int np = 0;
@@ -1182,6 +1195,20 @@ static int check_pose(frame_ctx *x, int f, const double *q)
                 int ki = ws->key_idx[c->key_base[LFD_CK_ASSIST]];
                 if (ki >= 0 && !support)
                     rep->finding[ki].aux |= 1;
+            }
+        }
+        if (LFD_CHECK_ON(o, LFD_CG_BALANCE)) {
+            rep->hover_load_max = fmax(rep->hover_load_max, hover[0] + hover[1]);
+            rep->hover_frames += hover[0] + hover[1] > o->assist_warn;
+            for (int s = 0; s < 2; s++) {
+                if (!(hover[s] > o->assist_warn))
+                    continue;
+                lfd_check_note(ws, rep, LFD_CK_HOVER, s, f, f, f, LFD_CHECK_INFO, hover[s],
+                               o->assist_warn, hover[s]);
+                int ki = ws->key_idx[c->key_base[LFD_CK_HOVER] + s];
+                int hz = (int)fmin(9999, hover_z[s] * 1e4 + 0.5);
+                if (ki >= 0 && hz > rep->finding[ki].aux)
+                    rep->finding[ki].aux = hz;
             }
         }
         for (int s = 0; s < 2; s++) {

@@ -122,6 +122,10 @@ typedef enum lfd_check_kind {
     LFD_CK_CONTACTS,     /* MuJoCo's contact buffer filled up, so contacts past it were dropped:
                             the self-collision and floor checks of those frames are incomplete
                             (value: contacts found, limit: the buffer's size); always a failure */
+    LFD_CK_HOVER,        /* balance (info): a foot's load carried by sole corners more than
+                            hover_height_m above the floor (within contact_height_m, so counted as
+                            support), value: share of body weight; aux: the highest loaded corner
+                            in 0.1 mm */
     LFD_CK_COUNT
 } lfd_check_kind;
 
@@ -143,6 +147,9 @@ typedef struct lfd_check_opts {
     double floor_warn_m, floor_fail_m;
     /* a sole corner lower than this above the floor carries load */
     double contact_height_m;
+    /* ... and one higher than this that carries load is stated (info): a foot
+       must touch the floor to carry load */
+    double hover_height_m;
     /* foot slide per frame while in contact, at 30 fps (scaled to the rate) */
     double slide_warn_m;
     /* normal force on one foot: warn above max(contact_force_n,
@@ -294,6 +301,9 @@ typedef struct lfd_check_report {
     lfd_support support;         /* needs-support ranges (the retarget report's rule) */
     int assist_frames;           /* frames over assist_warn */
     int support_frames;          /* frames with a foot in contact */
+    double hover_load_max;       /* share of body weight carried by loaded sole corners more than
+                                    hover_height_m above the floor (both feet, one frame) */
+    int hover_frames;            /* frames where that share is over assist_warn */
     double speed_max_m_s;
     int speed_point;             /* 0 left hand, 1 right hand, 2 left foot, 3 right foot, -1 */
     double weight_n;             /* body weight used for shares */

@@ -22,13 +22,13 @@ static const char *group_names[LFD_CG_COUNT] = {"range", "velocity", "torque", "
 static const char *kind_names[LFD_CK_COUNT] = {
     "range", "velocity", "acceleration", "jerk", "torque", "self_collision", "floor", "foot_slide",
     "contact_force", "zmp", "com", "assist", "fall", "track_joint", "track_root", "track_assist",
-    "speed", "needs_support", "track_scuff", "track_edge", "contacts_full"};
+    "speed", "needs_support", "track_scuff", "track_edge", "contacts_full", "hover_support"};
 static const int kind_groups[LFD_CK_COUNT] = {
     LFD_CG_RANGE,   LFD_CG_VELOCITY, LFD_CG_VELOCITY, LFD_CG_VELOCITY, LFD_CG_TORQUE,
     LFD_CG_SELF,    LFD_CG_FLOOR,    LFD_CG_FLOOR,    LFD_CG_FLOOR,    LFD_CG_BALANCE,
     LFD_CG_BALANCE, LFD_CG_BALANCE,  LFD_CG_TRACK,    LFD_CG_TRACK,    LFD_CG_TRACK,
     LFD_CG_TRACK,   LFD_CG_SPEED,    LFD_CG_BALANCE,  LFD_CG_TRACK,    LFD_CG_TRACK,
-    LFD_CG_SELF};
+    LFD_CG_SELF,    LFD_CG_BALANCE};
 
 const char *lfd_check_group_name(int g) { return g >= 0 && g < LFD_CG_COUNT ? group_names[g] : "?"; }
 const char *lfd_check_kind_name(int k) { return k >= 0 && k < LFD_CK_COUNT ? kind_names[k] : "?"; }
@@ -207,6 +207,7 @@ static void list_finding(lfd_check_ws *ws, lfd_check_report *rep, int key, int k
     }
     case LFD_CK_SLIDE:
     case LFD_CK_FORCE:
+    case LFD_CK_HOVER:
     case LFD_CK_TRACK_SCUFF:
     case LFD_CK_TRACK_EDGE:
         x->body1 = r->feet[item].body_id;

@@ -182,6 +182,13 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
         snprintf(x->msg, sizeof x->msg, "%s: %s moves at %.3f m/s > %.3f m/s%s", fr, what, x->value,
                  x->limit, pk);
         return;
+    case LFD_CK_HOVER:
+        snprintf(x->msg, sizeof x->msg,
+                 "%s: the %s carries %.0f%% of body weight on sole corners up to %.1f mm above the "
+                 "floor (info: counted as support within --contact-height %.0f mm; a real foot must "
+                 "touch)%s",
+                 fr, what, x->value * 100, x->aux * 0.1, o->contact_height_m * 1e3, pk);
+        return;
     case LFD_CK_TRACK_SCUFF:
         snprintf(x->msg, sizeof x->msg,
                  "%s: tracking: the %s carries %.0f N (%.2f body weights) where the motion lifts "
@@ -294,6 +301,11 @@ void lfd_check_report_print(const lfd_check_report *rep, const lfd_robot *r, con
     if (rep->foot_force_max_n > 0 || rep->slide_max_m > 0)
         fprintf(fp, "  feet: peak normal force %.0f N (%.2f body weights), largest slide %.1f cm/frame\n",
                 rep->foot_force_max_n, rep->foot_force_max_n / rep->weight_n, rep->slide_max_m * 100);
+    if (rep->hover_load_max > 0)
+        fprintf(fp, "  support off the floor: up to %.0f%% of body weight on sole corners %.0f-%.0f mm up "
+                    "(%d frames over %.0f%%)\n",
+                rep->hover_load_max * 100, rep->opts.hover_height_m * 1e3,
+                rep->opts.contact_height_m * 1e3, rep->hover_frames, rep->opts.assist_warn * 100);
     if (rep->speed_point >= 0) {
         static const char *pn[] = {"left hand", "right hand", "left foot", "right foot"};
         fprintf(fp, "  speed: fastest hand/foot %.2f m/s (%s)%s\n", rep->speed_max_m_s,
@@ -422,6 +434,8 @@ void lfd_check_report_json(const lfd_check_report *rep, const lfd_robot *r, cons
     lfd_jw_knum(jw, "assist_max_body_weight", rep->assist_max);
     lfd_jw_kint(jw, "assist_frames", rep->assist_frames);
     lfd_jw_kint(jw, "support_frames", rep->support_frames);
+    lfd_jw_knum(jw, "hover_load_max_body_weight", rep->hover_load_max);
+    lfd_jw_kint(jw, "hover_frames", rep->hover_frames);
     lfd_jw_knum(jw, "speed_max_m_s", rep->speed_max_m_s);
     lfd_jw_knum(jw, "weight_n", rep->weight_n);
     lfd_jw_knum(jw, "wall_s", rep->wall_s);

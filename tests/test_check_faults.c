@@ -857,6 +857,63 @@ TEST(check_tracking_scuff)
     lfd_robot_free(&r);
 }
 
+/* Load on sole corners that do not touch the floor is stated: the balance
+   check counts a corner within --contact-height (2 cm) as support, and a
+   standing motion 15 mm up is carried by its soles there; it says so (an
+   info finding per foot, the summary's share), without changing the
+   verdict.  On the floor, or with --hover-height above the lift, nothing
+   is said. */
+TEST(check_hover_support_is_stated)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 1, FPS, &err), &err);
+    lfd_check_opts o;
+    lfd_check_opts_init(&o);
+    lfd_check_report *rep = ck_run(r, &m, &o);
+    int verdict0 = -1;
+    if (rep) {
+        verdict0 = rep->verdict;
+        CHECK(rep->hover_load_max < 1e-9);
+        CHECK_EQ_INT(rep->hover_frames, 0);
+        CHECK(ck_find(rep, LFD_CK_HOVER, NULL) == NULL);
+    }
+    lfd_check_report_free(&rep);
+    for (int f = 0; f < m.nframes; f++)
+        lfd_motion_frame(&m, f)[2] += 0.015;
+    rep = ck_run(r, &m, &o);
+    if (rep) {
+        CHECK_NEAR(rep->hover_load_max, 1.0, 0.05);
+        CHECK_EQ_INT(rep->hover_frames, m.nframes);
+        CHECK_EQ_INT(rep->verdict, verdict0);
+        CHECK(rep->assist_max < 0.01);
+        for (int s = 0; s < 2; s++) {
+            const lfd_check_finding *x = foot_finding(rep, LFD_CK_HOVER, r->feet[s].body_id);
+            CHECK(x != NULL);
+            if (!x)
+                continue;
+            CHECK_EQ_INT(x->severity, LFD_CHECK_INFO);
+            CHECK(x->value > 0.3 && x->value < 0.7); /* about half the weight on each foot */
+            CHECK(x->aux >= 148 && x->aux <= 152);  /* its corners 15 mm up, in 0.1 mm */
+            CHECK_CONTAINS(x->msg, s ? "right foot" : "left foot");
+            CHECK_CONTAINS(x->msg, "up to 15.0 mm above the floor");
+        }
+    }
+    lfd_check_report_free(&rep);
+    o.hover_height_m = 0.02;
+    rep = ck_run(r, &m, &o);
+    if (rep) {
+        CHECK(rep->hover_load_max < 1e-9);
+        CHECK(ck_find(rep, LFD_CK_HOVER, NULL) == NULL);
+    }
+    lfd_check_report_free(&rep);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
 TEST(check_dynamics_flight)
 {
     /* no foot on the floor: standing 0.3 m in the air needs the whole body

@@ -28,6 +28,7 @@ typedef struct job {
     int checked;
     int verdict;
     double assist_max, torque_ratio;
+    double hover_max; /* load on sole corners over the check's hover height (body weights) */
     char fails[256];
     int needs_support_frames; /* the check's needs-support frames */
     double time_scale;        /* factor applied (1: none) */
@@ -71,6 +72,7 @@ static int check_figures(const lfd_robot *r, const lfd_motion *m, unsigned check
     if (rc == LFD_OK) {
         j->verdict = cr->verdict;
         j->assist_max = cr->assist_max;
+        j->hover_max = cr->hover_load_max;
         j->needs_support_frames = cr->support.frames;
         j->torque_ratio = 0;
         for (int k = 0; k < cr->njoints && k < r->njoints; k++)
@@ -326,6 +328,12 @@ static void print_check(const job *j)
            lfd_check_verdict_name(j->verdict), ns, j->assist_max, j->torque_ratio);
     if (j->fails[0])
         printf("  (failing: %s)\n", j->fails);
+    lfd_check_opts co;
+    lfd_check_opts_init(&co);
+    if (j->hover_max > co.assist_warn)
+        printf("  counted as support by that check: up to %.2f body weights on sole corners %.0f-%.0f mm "
+               "above the floor (lfd check's info findings say where)\n", j->hover_max,
+               co.hover_height_m * 1e3, co.contact_height_m * 1e3);
     if (j->time_scale > 1)
         printf("  slowed down %.2fx (--time-scale auto) so the torques fit\n", j->time_scale);
     else if (j->time_scale_needed > 1)
@@ -528,6 +536,7 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
                 lfd_jw_knum(&jw, "assist_max_body_weight", j->assist_max);
                 lfd_jw_kint(&jw, "needs_support_frames", j->needs_support_frames);
                 lfd_jw_knum(&jw, "torque_ratio_max", j->torque_ratio);
+                lfd_jw_knum(&jw, "hover_load_max_body_weight", j->hover_max);
                 lfd_jw_kstr(&jw, "failing", j->fails);
                 lfd_jw_knum(&jw, "time_scale", j->time_scale);
                 if (j->time_scale_needed < 0) {
