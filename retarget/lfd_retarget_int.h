@@ -389,7 +389,7 @@ void lfd_rt_corner_torque_fit(const lfd_robot *r, const mjData *d, int side, dou
    hull, counter-clockwise, LFD_RT_MAX_SUPPORT at most), 0 when no split
    fits (kinematics done in d). */
 /* The sole corners within DYN_CONTACT_M of the floor (the corners lfd check
-   lets carry load) in d (the feet's kinematics done): their world x y into
+   lets carry load by default) in d (the feet's kinematics done): their world x y into
    xy (2 x 8 doubles, may be NULL), foot 0's first; on[side] counts each
    foot's; returns their number. */
 int lfd_rt_low_corners(const lfd_robot *r, const mjData *d, double *xy, int on[2]);

@@ -140,7 +140,7 @@ static void zmp_move(const mjData *d, int root_body, double fz, const double *df
 
 /* How far (m, 0 inside) the ZMP of the root's generalized forces f lies
    outside the support polygon of the pose in d: the hull of the sole corners
-   within DYN_CONTACT_M of the floor, the corners lfd check loads.  0 where
+   lfd check loads (lfd_rt_low_corners).  0 where
    no corner is that low or the ground carries under TORQUE_STEP_ZMP_MIN_FZ
    of the weight (nothing for the step to keep there). */
 static double zmp_outside(const lfd_robot *r, const mjData *d, const double *f, double fz,
@@ -153,20 +153,8 @@ static double zmp_outside(const lfd_robot *r, const mjData *d, const double *f, 
     zmp_move(d, r->root_body, fz, f, zmp);
     zmp[0] += d->xpos[3 * r->root_body];
     zmp[1] += d->xpos[3 * r->root_body + 1];
-    double pts[2 * 2 * LFD_RT_MAX_SUPPORT], p[3];
-    int np = 0;
-    for (int s = 0; s < 2; s++) {
-        if (r->feet[s].body_id < 0)
-            continue;
-        for (int k = 0; k < 4; k++) {
-            lfd_robot_sole_corner(d, &r->feet[s], k, p);
-            if (p[2] < DYN_CONTACT_M) {
-                pts[2 * np] = p[0];
-                pts[2 * np + 1] = p[1];
-                np++;
-            }
-        }
-    }
+    double pts[2 * 2 * LFD_RT_MAX_SUPPORT];
+    int on[2], np = lfd_rt_low_corners(r, d, pts, on);
     if (np == 0)
         return 0;
     const double *z = zmp;

@@ -82,6 +82,12 @@ const lfd_check_limit lfd_check_limits[] = {
      "fail when a body is deeper than this below the floor", "lfd's choice: 5 mm, visibly in the floor; a simulator pushes it out with a jolt"},
     {"contact_height_m", "contact-height", OFF(contact_height_m), 0.02, "m",
      "a sole corner lower than this above the floor is in contact and may carry load", "lfd"},
+    {"sole_tilt_m", "sole-tilt", OFF(sole_tilt_m), 0.0, "m",
+     "a sole corner more than this above its foot's lowest corner carries no load (a tilted sole "
+     "rests on its low edge; 0: off, every corner within --contact-height carries)",
+     "lfd: off by default, as the retargeter's support model; 0.01 is the tracking controller's "
+     "rule, and on the shared walks it fails G1's bandai1 walk (docs/check.md, support off the "
+     "floor)"},
     {"hover_height_m", "hover-height", OFF(hover_height_m), 0.01, "m",
      "state (info) the load a foot carries on sole corners higher than this above the floor "
      "(within --contact-height, counted as support; a real foot must touch the floor to carry it)",
@@ -1092,9 +1098,17 @@ static int check_pose(frame_ctx *x, int f, const double *q)
             continue;
         double slide = INFINITY;
         int both = 0;
+        /* a corner carries load when it is within the contact height of the
+           floor and (sole_tilt_m > 0) within sole_tilt_m of the foot's lowest
+           corner: a sole tilted onto its toe, heel or side rests on that edge */
+        double zlow = INFINITY;
         for (int k = 0; k < 4; k++) {
             body_point(d, fb, c->corner[s][k], corners[s][k]);
-            active[s][k] = corners[s][k][2] < o->contact_height_m;
+            zlow = fmin(zlow, corners[s][k][2]);
+        }
+        for (int k = 0; k < 4; k++) {
+            active[s][k] = corners[s][k][2] < o->contact_height_m &&
+                           (!(o->sole_tilt_m > 0) || corners[s][k][2] <= zlow + o->sole_tilt_m);
             if (active[s][k] && f > 0 && ws->active_prev_c[s][k]) {
                 both = 1;
                 slide = fmin(slide, hypot(corners[s][k][0] - ws->corner_prev[s][k][0],

@@ -147,6 +147,9 @@ typedef struct lfd_check_opts {
     double floor_warn_m, floor_fail_m;
     /* a sole corner lower than this above the floor carries load */
     double contact_height_m;
+    /* > 0: ... and not more than this above its foot's lowest corner (a tilted
+       sole rests on its low edge); 0: off */
+    double sole_tilt_m;
     /* ... and one higher than this that carries load is stated (info): a foot
        must touch the floor to carry load */
     double hover_height_m;

@@ -7,8 +7,10 @@
     motions (standing, slow squats on h1 and g1) pass with no finding at
     all. */
 #include <math.h>
+#include <string.h>
 
 #include "core/lfd_io.h"
+#include "core/lfd_quat.h"
 #include "ingest/lfd_human.h"
 #include "retarget/lfd_retarget.h"
 #include "tests/test_check_util.h"
@@ -910,6 +912,87 @@ TEST(check_hover_support_is_stated)
         CHECK(ck_find(rep, LFD_CK_HOVER, NULL) == NULL);
     }
     lfd_check_report_free(&rep);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
+/* --sole-tilt: a sole tilted onto its toe edge rests on that edge.  G1
+   standing, turned about its toe line until its heels are 15 mm up: every
+   corner is within --contact-height (2 cm) of the floor, but only the toe
+   corners are within --sole-tilt 0.01 of their foot's lowest, so the
+   support is the line of the two toe edges, the centre of mass stands 1.6
+   cm behind it and the stance needs external help.  By default (0: off)
+   and with 0.02 the heels count and the ZMP is inside the soles.  Flat on
+   the floor it needs none. */
+TEST(check_sole_tilt_loads_the_low_edge)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 1, FPS, &err), &err);
+    mjData *d = mj_makeData(r->m);
+    double *q = lfd_motion_frame(&m, 0), toe_x = -INFINITY, heel_x = INFINITY;
+    memcpy(d->qpos, q, (size_t)r->m->nq * sizeof(double));
+    mj_kinematics(r->m, d);
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < 4; k++) {
+            double p[3];
+            lfd_robot_sole_corner(d, &r->feet[s], k, p);
+            toe_x = fmax(toe_x, p[0]);
+            heel_x = fmin(heel_x, p[0]);
+        }
+    /* turned about the toe line (x = toe_x, z = 0) by th: the heels rise by
+       (toe_x - heel_x) sin th */
+    double th = asin(0.015 / (toe_x - heel_x)), ax[3] = {0, 1, 0}, qy[4], qn[4];
+    lfd_quat_from_axis_angle(qy, ax, th);
+    lfd_check_opts o;
+    lfd_check_opts_init(&o);
+    CHECK(o.sole_tilt_m == 0);
+    o.checks = 1u << LFD_CG_BALANCE;
+    o.sole_tilt_m = 0.01;
+    lfd_check_report *rep = ck_run(r, &m, &o);
+    if (rep)
+        CHECK(rep->assist_max < 0.01);
+    lfd_check_report_free(&rep);
+    for (int f = 0; f < m.nframes; f++) {
+        double *qf = lfd_motion_frame(&m, f), dx = qf[0] - toe_x, dz = qf[2];
+        qf[0] = toe_x + dx * cos(th) + dz * sin(th);
+        qf[2] = -dx * sin(th) + dz * cos(th);
+        lfd_quat_mul(qn, qy, qf + 3);
+        memcpy(qf + 3, qn, sizeof qn);
+    }
+    /* the heels 15 mm up, the toes on the floor */
+    memcpy(d->qpos, lfd_motion_frame(&m, 0), (size_t)r->m->nq * sizeof(double));
+    mj_kinematics(r->m, d);
+    double zmin = INFINITY, zmax = -INFINITY;
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < 4; k++) {
+            double p[3];
+            lfd_robot_sole_corner(d, &r->feet[s], k, p);
+            zmin = fmin(zmin, p[2]);
+            zmax = fmax(zmax, p[2]);
+        }
+    CHECK(fabs(zmin) < 1e-3 && fabs(zmax - 0.015) < 1e-3);
+    rep = ck_run(r, &m, &o);
+    if (rep) {
+        /* the support is the line of the toe edges, and the centre of mass
+           (the static ZMP) 1.6 cm behind it */
+        CHECK(rep->zmp_margin_min_m < -0.01 && rep->zmp_margin_min_m > -0.03);
+        CHECK(rep->assist_max > 0.005);
+    }
+    lfd_check_report_free(&rep);
+    for (int i = 0; i < 2; i++) {
+        o.sole_tilt_m = i ? 0.02 : 0;
+        rep = ck_run(r, &m, &o);
+        if (rep) {
+            CHECK(rep->assist_max < 0.002);
+            CHECK(rep->zmp_margin_min_m > 0.01);
+        }
+        lfd_check_report_free(&rep);
+    }
+    mj_deleteData(d);
     lfd_motion_free(&m);
     lfd_robot_free(&r);
 }
