@@ -86,8 +86,8 @@ const lfd_check_limit lfd_check_limits[] = {
      "a sole corner more than this above its foot's lowest corner carries no load (a tilted sole "
      "rests on its low edge; 0: off, every corner within --contact-height carries)",
      "lfd: off by default, as the retargeter's support model; 0.01 is the tracking controller's "
-     "rule, and on the shared walks it fails G1's bandai1 walk (docs/check.md, support off the "
-     "floor)"},
+     "rule, and on the shared walks it fails G1's two bandai walks and H1's LAFAN1 walk "
+     "(docs/check.md, support off the floor)"},
     {"hover_height_m", "hover-height", OFF(hover_height_m), 0.01, "m",
      "state (info) the load a foot carries on sole corners higher than this above the floor "
      "(within --contact-height, counted as support; a real foot must touch the floor to carry it)",
@@ -1220,7 +1220,7 @@ static int check_pose(frame_ctx *x, int f, const double *q)
                 lfd_check_note(ws, rep, LFD_CK_HOVER, s, f, f, f, LFD_CHECK_INFO, hover[s],
                                o->assist_warn, hover[s]);
                 int ki = ws->key_idx[c->key_base[LFD_CK_HOVER] + s];
-                int hz = (int)fmin(9999, hover_z[s] * 1e4 + 0.5);
+                int hz = (int)fmin(1e9, hover_z[s] * 1e4 + 0.5);
                 if (ki >= 0 && hz > rep->finding[ki].aux)
                     rep->finding[ki].aux = hz;
             }

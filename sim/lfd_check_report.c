@@ -301,7 +301,7 @@ void lfd_check_report_print(const lfd_check_report *rep, const lfd_robot *r, con
     if (rep->foot_force_max_n > 0 || rep->slide_max_m > 0)
         fprintf(fp, "  feet: peak normal force %.0f N (%.2f body weights), largest slide %.1f cm/frame\n",
                 rep->foot_force_max_n, rep->foot_force_max_n / rep->weight_n, rep->slide_max_m * 100);
-    if (rep->hover_load_max > 0)
+    if (rep->hover_load_max > rep->opts.assist_warn)
         fprintf(fp, "  support off the floor: up to %.0f%% of body weight on sole corners %.0f-%.0f mm up "
                     "(%d frames over %.0f%%)\n",
                 rep->hover_load_max * 100, rep->opts.hover_height_m * 1e3,

@@ -890,6 +890,16 @@ TEST(check_hover_support_is_stated)
     if (rep) {
         CHECK_NEAR(rep->hover_load_max, 1.0, 0.05);
         CHECK_EQ_INT(rep->hover_frames, m.nframes);
+        char *text = NULL;
+        size_t tlen = 0;
+        FILE *fp = open_memstream(&text, &tlen);
+        if (fp) {
+            lfd_check_report_print(rep, r, "lifted", fp);
+            fclose(fp);
+            CHECK_CONTAINS(text, "support off the floor: up to");
+            CHECK_CONTAINS(text, "on sole corners 10-20 mm up");
+        }
+        free(text);
         CHECK_EQ_INT(rep->verdict, verdict0);
         CHECK(rep->assist_max < 0.01);
         for (int s = 0; s < 2; s++) {
