@@ -195,6 +195,7 @@ int lfd_ctl_run(const lfd_robot *r, const lfd_ctl_opts *o, lfd_ctl_report *rep, 
         if ((rc = lfd_simloop_step(s, sub, 0, err)))
             break;
         rep->torque_clamped += s->clamped > 0;
+        rep->torque_held += s->held > 0;
         /* tracking against the reference, and falls */
         if (rep->have_ref) {
             lfd_motion_state_at(o->ref, deadline - t0, q_mot, NULL);
@@ -269,5 +270,7 @@ void lfd_ctl_print(const lfd_ctl_report *rep, double hz)
     if (rep->root_z_min_m != 0)
         printf("balance   %s (lowest root height %.3f m)\n", rep->fell ? "FELL" : "stayed up",
                rep->root_z_min_m);
+    if (rep->torque_held)
+        printf("torque    joints held on damping at %d ticks: a torque was not finite\n", rep->torque_held);
 }
 

@@ -57,6 +57,8 @@ typedef struct lfd_ctl_report {
     double late_wake_us_max;         /* the worst oversleep past a deadline */
     int ticks_ok, ticks_server_hold, ticks_late, ticks_stale, ticks_no_data, ticks_filtered;
     int torque_clamped;              /* ticks where a joint torque hit its limit */
+    int torque_held;                 /* ticks where the controller held a joint on damping because
+                                        its torque was not finite (lfd_simloop's held) */
     int have_ref;
     double track_rad_mean, track_rad_max; /* |q - q_ref| over joints and ticks */
     int fell;                        /* floating base: the root dropped below half its height */

@@ -263,6 +263,8 @@ typedef struct lfd_check_track {
     double effort_peak;     /* largest |torque| / limit of any joint */
     int effort_joint;       /* its joint index */
     long clamped_steps;     /* control steps with at least one clamped torque */
+    long held_steps;        /* control steps where the controller held a joint on damping because
+                               its torque was not finite (lfd_simloop's held) */
     /* what the simulated feet did that the motion does not (lfd_check_track.c):
        the first frame a foot the motion lifts or moves carried the robot
        (LFD_CK_TRACK_SCUFF) and a foot it holds flat stood on an edge

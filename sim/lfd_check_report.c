@@ -320,6 +320,9 @@ void lfd_check_report_print(const lfd_check_report *rep, const lfd_robot *r, con
             fprintf(fp, "  tracking: stays up over %.2f s", rep->duration_s);
         fprintf(fp, "; RMS joint error mean %.3f max %.3f rad, root error max %.3f m, peak effort %.0f%%",
                 t->joint_err_rms_mean, t->joint_err_rms_max, t->root_err_max_m, t->effort_peak * 100);
+        if (t->held_steps)
+            fprintf(fp, "; joints held on damping at %ld control steps (a torque was not finite)",
+                    t->held_steps);
         fprintf(fp, "\n");
         if (t->assist_ran)
             fprintf(fp, "  tracking with a harness: assisting force peak %.0f%%, mean %.0f%% of body weight\n",
@@ -457,6 +460,7 @@ void lfd_check_report_json(const lfd_check_report *rep, const lfd_robot *r, cons
         if (r && t->effort_joint >= 0)
             lfd_jw_kstr(jw, "effort_peak_joint", r->joints[t->effort_joint].name);
         lfd_jw_kint(jw, "clamped_steps", t->clamped_steps);
+        lfd_jw_kint(jw, "held_steps", t->held_steps);
         lfd_jw_kint(jw, "first_scuff_frame", t->first_scuff_frame);
         lfd_jw_kint(jw, "first_edge_frame", t->first_edge_frame);
         lfd_jw_kbool(jw, "assist_ran", t->assist_ran);

@@ -333,6 +333,8 @@ static int simulate(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion *mo
         if (!with_harness) {
             if (sl->clamped)
                 rep->track.clamped_steps++;
+            if (sl->held)
+                rep->track.held_steps++;
             for (int j = 0; j < r->njoints; j++) {
                 const lfd_robot_joint *jt = &r->joints[j];
                 if (!(jt->torque_max > 0))

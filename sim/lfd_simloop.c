@@ -73,6 +73,7 @@ int lfd_simloop_reset(lfd_simloop *s, const double *qpos, const double *qvel, lf
     if (qvel)
         memcpy(s->d->qvel, qvel, (size_t)m->nv * sizeof(double));
     s->clamped = 0;
+    s->held = 0;
     s->diverged = 0;
     s->contact[0] = s->contact[1] = 1;
     if (s->ff)
@@ -136,6 +137,7 @@ static int step_cb(void *arg)
     else
         s->clamped = lfd_robot_ff_control(s->ff, d->qpos, d->qvel, s->q_ref, s->qd_ref, qdd,
                                           contact, d->ctrl, s->tau, NULL);
+    s->held = lfd_robot_ff_nonfinite(s->ff);
     /* MuJoCo resets the data when the state goes bad, the time included: the
        time it went bad is put back, so that the error and a fall report it
        (they said t = 0.002 s for a run that diverged at 1.002 s; review) */

@@ -56,6 +56,8 @@ typedef struct lfd_simloop {
                             measured: bit 0 the foot touches the floor, bits 1-4 which
                             sole corners (lfd_simloop_foot_contacts) */
     int clamped;         /* joints whose torque hit its limit */
+    int held;            /* of those, joints held on damping because their torque was not finite
+                            (a NaN or infinity in the reference: lfd_robot_ff_nonfinite) */
     int diverged;        /* 1 once MuJoCo reported a bad state (see lfd_simloop_step) */
 } lfd_simloop;
 

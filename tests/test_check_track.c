@@ -247,3 +247,37 @@ TEST(check_track_divergence_reports_its_time)
     lfd_simloop_free(&s);
     lfd_robot_free(&r);
 }
+
+/* A reference the controller cannot use (a NaN) holds the joint on damping,
+   and the loop says so (lfd_simloop's held, which lfd check --track counts
+   as held_steps and ctl-demo as a failed run): before, only the torque
+   clamp count moved, and a held joint read as a torque limit reached. */
+TEST(check_track_simloop_says_a_joint_was_held)
+{
+    lfd_err err = {0};
+    lfd_robot *r = NULL;
+    CHECK_OK(lfd_robot_load(&r, "h1", &err), &err);
+    if (!r)
+        return;
+    lfd_simloop *s = NULL;
+    CHECK_OK(lfd_simloop_new(&s, r, NULL, &err), &err);
+    if (s) {
+        for (int flags = 0; flags <= LFD_SIMLOOP_BALANCE; flags += LFD_SIMLOOP_BALANCE) {
+            CHECK_OK(lfd_simloop_reset(s, r->qpos_default, NULL, &err), &err);
+            lfd_simloop_ref_hold(s);
+            CHECK_OK(lfd_simloop_step(s, 1, flags, &err), &err);
+            CHECK_EQ_INT(s->held, 0);
+            int knee = lfd_robot_find_joint(r, "left_knee");
+            lfd_simloop_ref_hold(s);
+            s->q_ref[r->joints[knee].qpos_adr] = NAN;
+            CHECK_OK(lfd_simloop_step(s, 1, flags, &err), &err);
+            CHECK(s->held >= 1);
+            CHECK(s->clamped >= s->held);
+            lfd_simloop_ref_hold(s);
+            CHECK_OK(lfd_simloop_step(s, 1, flags, &err), &err);
+            CHECK_EQ_INT(s->held, 0);
+        }
+    }
+    lfd_simloop_free(&s);
+    lfd_robot_free(&r);
+}

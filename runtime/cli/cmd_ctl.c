@@ -52,7 +52,7 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
     /* checked before anything loads or serves (found by review: a negative or
        NaN --seconds fell back to the motion's length, and --hz 0 was refused
        only after the server had started) */
-    int fell = 0, blind = 0;
+    int fell = 0, blind = 0, held = 0;
     if (!(hz >= 1 && hz <= 10000))
         return lfd_cli_range_error(cmd, "hz", hz, "1 to 10000");
     if (lfd_args_given("seconds") && !(seconds > 0 && seconds <= 3600))
@@ -208,6 +208,12 @@ static int run_ctl(const lfd_cmd *cmd, int argc, char **argv)
         fprintf(stderr, "lfd ctl-demo: the controller had no fresh chunk for %d of %d ticks (%.0f %%, stale: the "
                         "watchdog held the last command): the server or the link failed\n",
                 rep.ticks_stale, nt, 100.0 * rep.ticks_stale / nt);
+    /* a joint held on damping: the controller met a non-finite torque (a NaN
+       reached it past the filters), a fault whatever the robot did */
+    held = rc == LFD_OK && rep.torque_held > 0;
+    if (held)
+        fprintf(stderr, "lfd ctl-demo: the controller held joints on damping at %d ticks: a torque was not "
+                        "finite\n", rep.torque_held);
 fail:
     lfd_server_free(&srv); /* stops and joins its thread */
     lfd_policy_free(&pf);
@@ -217,7 +223,7 @@ fail:
     lfd_robot_free(&r);
     if (rc)
         return lfd_cli_error(cmd, &err);
-    return fell || blind ? LFD_EXIT_FAIL : LFD_EXIT_OK; /* the verdict: the robot fell (it exited 0) */
+    return fell || blind || held ? LFD_EXIT_FAIL : LFD_EXIT_OK; /* the verdict: the robot fell (it exited 0) */
 }
 
 
