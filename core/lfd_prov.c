@@ -221,11 +221,37 @@ static int json_to_mp(const lfd_json *v, msgpack_packer *pk, int depth, lfd_err 
     return LFD_OK;
 }
 
+/* The person's id is a string wherever it stands: lineage and withdrawal
+   match ids as strings, so a number (42) was carried into every motion made
+   from the recording and never found by `lfd lineage --contributor 42` or
+   `lfd batch withdraw 42` (the consent gate refused it for training, not
+   for retargeting).  Refused where it is read, naming the line. */
+static int ids_are_strings(const lfd_json *c, lfd_err *err)
+{
+    if (!strcmp(c->key, "contributor_id") && c->type != LFD_JSON_STR)
+        return lfd_fail(err, LFD_EPARSE,
+                        "provenance 'contributor_id' (line %d) must be a string, a pseudonymous id "
+                        "such as \"anon-3a17\" (write a number as \"42\"): lineage and withdrawal "
+                        "find people by that string",
+                        c->line);
+    if (!strcmp(c->key, "contributors") && c->type == LFD_JSON_ARR)
+        for (const lfd_json *e = c->child; e; e = e->next)
+            if (e->type != LFD_JSON_STR)
+                return lfd_fail(err, LFD_EPARSE,
+                                "provenance 'contributors' (line %d): every id must be a string "
+                                "(write a number as \"42\")",
+                                e->line);
+    return LFD_OK;
+}
+
 int lfd_prov_from_json(lfd_prov *p, const lfd_json *obj, lfd_err *err)
 {
     if (!obj || obj->type != LFD_JSON_OBJ)
         return lfd_fail(err, LFD_EPARSE, "provenance must be a JSON object");
     for (const lfd_json *c = obj->child; c; c = c->next) {
+        int rc0 = ids_are_strings(c, err);
+        if (rc0)
+            return rc0;
         lfd_buf b;
         msgpack_packer pk;
         lfd_buf_init(&b, LFD_PROV_MAX_BYTES);

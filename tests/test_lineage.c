@@ -23,6 +23,37 @@ static void prov_from(lfd_prov *p, const char *json)
     lfd_json_free(&doc);
 }
 
+/* An id lineage can find is a string: a number was carried into every
+   motion made from the recording and never matched by `lfd lineage
+   --contributor 42` or `lfd batch withdraw 42` (an item earlier reviews left
+   alone); it is refused where the record is read, naming its line.  "42"
+   is taken, and found. */
+TEST(consent_ids_are_strings)
+{
+    static const char *bad[] = {"{\"contributor_id\": 42}", "{\"contributor_id\": null}",
+                                "{\"contributor_id\": \"anon-1\",\n \"contributors\": [\"anon-2\",\n 7]}"};
+    static const int line[] = {1, 1, 3};
+    for (int i = 0; i < 3; i++) {
+        lfd_json_doc *doc;
+        lfd_err err = {0};
+        lfd_prov p;
+        lfd_prov_init(&p);
+        CHECK_OK(lfd_json_parse(bad[i], strlen(bad[i]), "p.json", &doc, &err), &err);
+        CHECK(lfd_prov_from_json(&p, lfd_json_root(doc), &err) == LFD_EPARSE);
+        CHECK_CONTAINS(err.msg, "must be a string");
+        char at[32];
+        snprintf(at, sizeof at, "(line %d)", line[i]);
+        CHECK_CONTAINS(err.msg, at);
+        lfd_json_free(&doc);
+        lfd_prov_free(&p);
+    }
+    lfd_prov p;
+    prov_from(&p, "{\"contributor_id\": \"42\", \"contributors\": [\"42\", \"anon-2\"]}");
+    CHECK_EQ_INT(lfd_lineage_used_by(&p, "42"), 1);
+    CHECK_EQ_INT(lfd_lineage_used_by(&p, "anon-2"), 1);
+    lfd_prov_free(&p);
+}
+
 TEST(consent_expired_wrong_purpose_missing)
 {
     lfd_prov p;
