@@ -50,6 +50,8 @@
 #define ZMP_W_SMOOTH 1.0 /* ... of the correction's second difference */
 #define DYN_ROUNDS 3 /* --zmp-filter: rounds of filter, smoothing, feet and floor steps */
 #define DYN_RETRIES 2 /* ... a round the caps refuse is tried again at half its shift, this many times */
+#define DYN_DIRECT_RETRIES 2 /* ... a direct step a guard's cap refuses, at half, then a quarter of its shift */
+#define DYN_RETRY_OVER 4.0 /* ... when it passed the cap by less than this factor */
 #define DYN_ITERS 5 /* dynamics filter: corrections on the motion's own ZMP */
 #define DYN_STEP0 0.6 /* ... the first step, a share of the cart-table correction (halved when a step does not help) */
 #define DYN_DONE_M 0.002 /* ... stop once no ZMP is further than this from its target */
@@ -310,9 +312,6 @@ int lfd_rt_legs_smooth(const lfd_robot *r, lfd_motion *m, const double *q0, doub
 /* The flight step (lfd_retarget_flight.c): where no sole corner is within
    DYN_CONTACT_M of the floor (both feet off it: a hop, a run's flight) no
    force but gravity acts, so the centre of mass falls freely there. */
-#define DYN_DIRECT_RETRIES 2 /* a direct step of the dynamics filter refused by a guard's cap is tried again at
-                                 half, then a quarter of its shift */
-#define DYN_RETRY_OVER 4.0    /* ... when it passed the cap by less than this factor */
 #define FLIGHT_W_FREE 1e4   /* weight of the CoM's free fall in a flight frame, per (m / frame^2)^2 */
 #define FLIGHT_W_SMOOTH 1.0 /* ... of the correction's second difference elsewhere */
 #define FLIGHT_SPREAD_S 0.075 /* ... which spreads it over about this much of the support around a flight */

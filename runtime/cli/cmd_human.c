@@ -226,8 +226,11 @@ static int run_info(const lfd_cmd *cmd, int argc, char **argv)
         return rc;
     if (parse_ref_pose(ref, &ho.ref_pose))
         return lfd_cli_usage_error(cmd, "--ref-pose must be keep or drop");
-    if (lfd_args_given("in-fps") && !(ho.fps > 0 && ho.fps <= LFD_KP_FPS_MAX))
-        return lfd_cli_range_error(cmd, "in-fps", ho.fps, "above 0 up to 10000 Hz");
+    if (lfd_args_given("in-fps") && !(ho.fps > 0 && ho.fps <= LFD_KP_FPS_MAX)) {
+        char rng[48];
+        snprintf(rng, sizeof rng, "above 0 up to %g Hz", LFD_KP_FPS_MAX);
+        return lfd_cli_range_error(cmd, "in-fps", ho.fps, rng);
+    }
     if (lfd_cli_is_dir(pos[0]))
         return lfd_cli_usage_error(cmd, "%s is a folder, not a recording: give one file of it "
                                         "(lfd qa takes a folder)", pos[0]);

@@ -419,8 +419,11 @@ static int run_retarget(const lfd_cmd *cmd, int argc, char **argv)
         return lfd_cli_range_error(cmd, "smooth", smooth, "0 (off) or a cutoff above 0 up to 1000 Hz");
     if (lfd_args_given("out-fps") && !(fps > 0 && fps <= 1000))
         return lfd_cli_range_error(cmd, "out-fps", fps, "above 0 up to 1000 Hz (leave it out for the input's rate)");
-    if (lfd_args_given("in-fps") && !(human_fps > 0 && human_fps <= LFD_KP_FPS_MAX))
-        return lfd_cli_range_error(cmd, "in-fps", human_fps, "above 0 up to 10000 Hz");
+    if (lfd_args_given("in-fps") && !(human_fps > 0 && human_fps <= LFD_KP_FPS_MAX)) {
+        char rng[48];
+        snprintf(rng, sizeof rng, "above 0 up to %g Hz", LFD_KP_FPS_MAX);
+        return lfd_cli_range_error(cmd, "in-fps", human_fps, rng);
+    }
     /* a folder is not a recording: say so, not "unknown format" */
     for (int i = 0; i < npos; i++)
         if (lfd_cli_is_dir(pos[i]))
