@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,7 +78,20 @@ static int make_temp(const char *path, char *tmp, size_t tmpsz, lfd_err *err)
         return lfd_fail(err, LFD_EIO, "%s: cannot create temporary file: %s", path,
                         strerror(errno));
     fchmod(fd, 0644);
+    /* held until the file is renamed and closed: a temporary file without
+       it was left by a writer that died (lfd_temp_is_live) */
+    (void)flock(fd, LOCK_EX | LOCK_NB);
     return fd;
+}
+
+int lfd_temp_is_live(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    int live = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return live;
 }
 
 int lfd_file_write_atomic(const char *path, const void *data, size_t len, lfd_err *err)
@@ -100,16 +114,21 @@ int lfd_file_write_atomic(const char *path, const void *data, size_t len, lfd_er
         }
         done += (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    if (fsync(fd) != 0) {
         int e = errno;
+        close(fd);
         unlink(tmp);
         return lfd_fail(err, LFD_EIO, "%s: fsync failed: %s", path, strerror(e));
     }
+    /* renamed while still open (and locked), so that no other task takes
+       it for a dead writer's leftover between the close and the rename */
     if (rename(tmp, path) != 0) {
         int e = errno;
+        close(fd);
         unlink(tmp);
         return lfd_fail(err, LFD_EIO, "%s: rename failed: %s", path, strerror(e));
     }
+    close(fd); /* after fsync the bytes are on disk; close has nothing left to report */
     sync_parent(path);
     return LFD_OK;
 }
@@ -137,18 +156,22 @@ int lfd_atomic_commit(lfd_atomic_file *af, lfd_err *err)
         return lfd_fail(err, LFD_ESTATE, "%s: atomic file not open", af->path);
     int bad = ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0;
     int e = errno;
-    if (fclose(af->fp) != 0)
-        bad = 1;
-    af->fp = NULL;
     if (bad) {
+        fclose(af->fp);
+        af->fp = NULL;
         unlink(af->tmp);
         return lfd_fail(err, LFD_EIO, "%s: write failed: %s", af->path, strerror(e));
     }
+    /* renamed while open and locked, as in lfd_file_write_atomic */
     if (rename(af->tmp, af->path) != 0) {
         e = errno;
+        fclose(af->fp);
+        af->fp = NULL;
         unlink(af->tmp);
         return lfd_fail(err, LFD_EIO, "%s: rename failed: %s", af->path, strerror(e));
     }
+    fclose(af->fp); /* flushed and fsync'd above */
+    af->fp = NULL;
     sync_parent(af->path);
     return LFD_OK;
 }

@@ -47,6 +47,13 @@ void lfd_atomic_abort(lfd_atomic_file *af);
    removed and af holds nothing to end. */
 int lfd_atomic_sync(lfd_atomic_file *af, lfd_err *err);
 
+/* 1 if path is a temporary file (of the two writers above) that a live
+   writer still holds: each holds an flock on its temporary file from its
+   creation to its rename.  0 for one a killed writer left behind, which is
+   safe to remove (a task that cleans up leftovers asks first: two tasks
+   may make the same output, as lfd batch shards given identical files). */
+int lfd_temp_is_live(const char *path);
+
 /* Creates a directory and its parents (like mkdir -p). */
 int lfd_mkdir_p(const char *path, lfd_err *err);
 

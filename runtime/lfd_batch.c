@@ -744,7 +744,9 @@ static int covered(brun *b, const lfd_check_report *rep, int severity, int group
 
 /* Temporary files of atomic writes a killed task left behind, listed once
    per run (out/ROBOT/ and results/ROBOT/); each is removed when its item is
-   made again (never another task's: items belong to one shard). */
+   made again, unless a live writer still holds it: identical recordings in
+   two shards have the same outputs, and the other task may be writing one
+   (lfd_temp_is_live; unlinking it failed that task's rename). */
 static int list_stale(brun *b, const char *dir, lfd_err *err)
 {
     DIR *d = opendir(dir);
@@ -774,7 +776,8 @@ static void remove_stale(brun *b, const char *dir, const char *base)
         const char *s = b->stale[i];
         if (s && !strncmp(s, dir, dl) && s[dl] == '/' && !strncmp(s + dl + 1, base, bl) &&
             s[dl + 1 + bl] == '.') {
-            unlink(s);
+            if (!lfd_temp_is_live(s))
+                unlink(s);
             free(b->stale[i]);
             b->stale[i] = NULL;
         }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/lfd_io.h"
 #include "runtime/lfd_batch.h"
 #include "tests/lfd_test.h"
 #include "tests/test_batch_util.h"
@@ -615,4 +616,46 @@ TEST(batch_run_after_a_torn_log_line_keeps_its_records)
     lfd_test_run_lfd(args, out, sizeof out);
     CHECK_CONTAINS(out, "anon-0001");
     CHECK(strstr(out, "anon-0000") == NULL);
+}
+
+/* Identical recordings in two shards have the same outputs, so a task
+   cleaning up what a killed writer left beside an item's outputs may meet
+   the other task's file still being written: that one (its writer holds a
+   lock on it) stays, a dead writer's goes.  Unlinking a live one failed the
+   other task's rename (an item earlier sessions left alone). */
+TEST(batch_leaves_a_live_writers_temporary_file_alone)
+{
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], run[2048], out[16384], args[8192];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    snprintf(run, sizeof run, "%s/run", dir);
+    CHECK_EQ_INT(tb_recording(corpus, 0, TB_GOOD, 0), 0);
+    snprintf(args, sizeof args, "batch %s -o %s --robot h1 --no-progress", corpus, run);
+    lfd_test_run_lfd(args, out, sizeof out);
+    CHECK_CONTAINS(out, "1 done");
+    /* the record gone (its task killed), a dead and a live temporary file */
+    CHECK_EQ_INT(tb_sh("cd '%s' && rm results/h1/*.json && m=$(ls out/h1/*.lfdm) && "
+                       "cp \"$m\" \"$m.tmp.dead01\" && ln -s \"$(basename \"$m\")\" live.name",
+                       run),
+                 0);
+    char live[4096], name[512] = "", lp[2300];
+    snprintf(lp, sizeof lp, "%s/live.name", run);
+    ssize_t nl = readlink(lp, name, sizeof name - 1);
+    CHECK(nl > 0);
+    if (nl <= 0)
+        return;
+    name[nl] = '\0';
+    snprintf(live, sizeof live, "%s/out/h1/%s", run, name);
+    lfd_atomic_file af;
+    lfd_err e = {0};
+    CHECK_OK(lfd_atomic_open(&af, live, &e), &e);
+    CHECK(lfd_temp_is_live(af.tmp));
+    lfd_test_run_lfd(args, out, sizeof out);
+    CHECK_CONTAINS(out, "1 done (0 already done before)");
+    CHECK_EQ_INT(tb_sh("test ! -e \"$(ls '%s'/out/h1/*.lfdm).tmp.dead01\"", run), 0);
+    CHECK(access(af.tmp, F_OK) == 0);
+    /* the other writer finishes: its rename still finds its file */
+    fputs("x", af.fp);
+    CHECK_OK(lfd_atomic_commit(&af, &e), &e);
+    CHECK(!lfd_temp_is_live(live));
 }
