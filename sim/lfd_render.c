@@ -718,8 +718,14 @@ int lfd_render_motion(const lfd_robot *r, const lfd_motion *m, const lfd_check_r
     if (opts->max_frames > 0 && total > opts->max_frames)
         total = opts->max_frames;
     ffmpeg_pipe ff = {.fd = -1};
+    res->mp4_fps = m->fps / every;
+    res->mp4_speed = 1;
+    if (res->mp4_fps < LFD_RENDER_MP4_FPS_MIN) {
+        res->mp4_speed = LFD_RENDER_MP4_FPS_MIN / res->mp4_fps;
+        res->mp4_fps = LFD_RENDER_MP4_FPS_MIN;
+    }
     if (opts->mp4)
-        ffmpeg_start(&ff, dir, m->fps / every, opts->width, opts->height, res);
+        ffmpeg_start(&ff, dir, res->mp4_fps, opts->width, opts->height, res);
     else
         snprintf(res->mp4_note, sizeof res->mp4_note, "MP4 not requested");
     if (opts->progress)

@@ -122,6 +122,11 @@ typedef struct lfd_render_opts {
 
 void lfd_render_opts_init(lfd_render_opts *o);
 
+/* The video's lowest frame rate.  It plays in the motion's time (the
+   motion's rate / --every) unless that is slower: one frame of every 1000 of
+   a 30 fps motion held each still for 33 s, a one-frame video for as long. */
+#define LFD_RENDER_MP4_FPS_MIN 2.0
+
 typedef struct lfd_render_result {
     int frames;         /* PNGs written */
     int first_frame, last_frame; /* motion frame numbers of the first and last PNG */
@@ -131,6 +136,10 @@ typedef struct lfd_render_result {
     int highlighted;    /* of which showed a finding */
     int mp4_written;    /* 1 if DIR/replay.mp4 was made */
     char mp4_note[256]; /* why not, when it was not */
+    double mp4_fps;     /* its frame rate: the motion's rate / --every, at least
+                           LFD_RENDER_MP4_FPS_MIN */
+    double mp4_speed;   /* how many times real time it plays (1 unless raised
+                           to that floor) */
     double ms_per_frame; /* rendering + readback, without PNG encoding */
 } lfd_render_result;
 

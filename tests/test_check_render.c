@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -414,4 +415,64 @@ TEST(check_render_collision_only_model_visible)
     CHECK(access(png, F_OK) != 0);
     lfd_motion_free(&m);
     lfd_robot_free(&r);
+}
+
+/* The video plays in the motion's time (its rate / --every) but no slower
+   than 2 fps: a replay of every 30th frame of a 30 fps motion had each
+   still held for a second, and one frame of every 1000 for 33 s.  ffmpeg is
+   stood in for by a script that keeps its arguments, so this runs where the
+   real one is missing too. */
+TEST(check_render_video_rate_has_a_floor)
+{
+    lfd_robot *r = ck_robot("h1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_render *rd = NULL;
+    if (lfd_render_new(&rd, r, 64, 48, &err)) {
+        lfd_robot_free(&r);
+        char why[600];
+        snprintf(why, sizeof why, "no offscreen GL context: %s", err.msg);
+        SKIP(why);
+    }
+    lfd_render_free(&rd);
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 2, 30, &err), &err);
+    lfd_robot_free(&r);
+    const char *t = lfd_test_tmpdir();
+    char path[2100], bin[2100], ff[2200], sh[12288], logp[2100], ap[2200];
+    snprintf(path, sizeof path, "%s/m.lfdm", t);
+    CHECK_OK(lfd_motion_write(&m, path, &err), &err);
+    lfd_motion_free(&m);
+    snprintf(bin, sizeof bin, "%s/bin", t);
+    CHECK_OK(lfd_mkdir_p(bin, &err), &err);
+    snprintf(ff, sizeof ff, "%s/ffmpeg", bin);
+    snprintf(ap, sizeof ap, "%s/args", bin);
+    const char *script = "#!/bin/sh\n"
+                         "echo \"$@\" > \"$(dirname \"$0\")/args\"\n"
+                         "cat > /dev/null\n"
+                         "for a; do last=$a; done\n"
+                         "echo video > \"$last\"\n";
+    CHECK_OK(lfd_file_write_atomic(ff, script, strlen(script), &err), &err);
+    CHECK_EQ_INT(chmod(ff, 0755), 0);
+    snprintf(logp, sizeof logp, "%s/out.log", t);
+    int every[2] = {10, 30};
+    const char *rate[2] = {"-framerate 3 ", "-framerate 2 "}, *said[2] = {"replay.mp4\n", "2x real time"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(sh, sizeof sh,
+                 "PATH='%s':\"$PATH\" '%s' replay '%s' --robot h1 -o '%s/v%d' --width 64 --height 48 "
+                 "--every %d --no-check > '%s' 2>&1",
+                 bin, lfd_test_lfd_bin(), path, t, k, every[k], logp);
+        CHECK_EQ_INT(system(sh), 0);
+        uint8_t *o = NULL, *a = NULL;
+        size_t n;
+        CHECK_OK(lfd_file_read(logp, 1 << 20, &o, &n, &err), &err);
+        CHECK_OK(lfd_file_read(ap, 1 << 20, &a, &n, &err), &err);
+        if (o && a) {
+            CHECK(strstr((char *)a, rate[k]) != NULL);
+            CHECK(strstr((char *)o, said[k]) != NULL);
+        }
+        free(o);
+        free(a);
+    }
 }

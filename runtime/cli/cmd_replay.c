@@ -29,7 +29,7 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
         {"out", 'o', LFD_OPT_STR, &out, "DIR", "folder for frame_NNNNN.png and replay.mp4"},
         {"width", 0, LFD_OPT_INT, &width, "PX", "image width (default 640)"},
         {"height", 0, LFD_OPT_INT, &height, "PX", "image height (default 480)"},
-        {"every", 0, LFD_OPT_INT, &every, "N", "render every N-th frame (default 1)"},
+        {"every", 0, LFD_OPT_INT, &every, "N", "render every N-th frame (default 1); the video plays in the motion's time, at 2 fps at least"},
         {"max-frames", 0, LFD_OPT_INT, &max_frames, "N", "render at most N frames (1 or more; default all)"},
         {"camera", 0, LFD_OPT_STR, &camera, "fixed|track|NAME",
          "follow the root, fixed, or a camera of the model (default: track when the root "
@@ -146,7 +146,10 @@ static int run_replay(const lfd_cmd *cmd, int argc, char **argv)
                    out);
         if (res.groups_note[0])
             printf("%s\n", res.groups_note);
-        if (res.mp4_written)
+        if (res.mp4_written && res.mp4_speed > 1)
+            printf("video: %s/replay.mp4 (%.3g fps: %.3gx real time, the video's slowest rate)\n",
+                   out, res.mp4_fps, res.mp4_speed);
+        else if (res.mp4_written)
             printf("video: %s/replay.mp4\n", out);
         else
             printf("no video: %s\n", res.mp4_note);
