@@ -79,14 +79,19 @@ static int make_temp(const char *path, char *tmp, size_t tmpsz, lfd_err *err)
                         strerror(errno));
     fchmod(fd, 0644);
     /* held until the file is renamed and closed: a temporary file without
-       it was left by a writer that died (lfd_temp_is_live) */
-    (void)flock(fd, LOCK_EX | LOCK_NB);
+       it was left by a writer that died (lfd_temp_is_live).  Blocking: a
+       probe holds its shared lock for an instant, and a writer that lost
+       that race without the lock would be taken for a dead one.  A file
+       system without locks (ENOLCK, EOPNOTSUPP) writes unlocked, as before */
+    while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
+        ;
     return fd;
 }
 
 int lfd_temp_is_live(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO under a temporary name must not hang the probe */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return 0;
     int live = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;

@@ -234,7 +234,12 @@ static int ids_are_strings(const lfd_json *c, lfd_err *err)
                         "such as \"anon-3a17\" (write a number as \"42\"): lineage and withdrawal "
                         "find people by that string",
                         c->line);
-    if (!strcmp(c->key, "contributors") && c->type == LFD_JSON_ARR)
+    if (!strcmp(c->key, "contributors") && c->type != LFD_JSON_ARR)
+        return lfd_fail(err, LFD_EPARSE,
+                        "provenance 'contributors' (line %d) must be a list of ids, such as "
+                        "[\"anon-3a17\", \"anon-9c02\"]: lineage and withdrawal read no other form",
+                        c->line);
+    if (!strcmp(c->key, "contributors"))
         for (const lfd_json *e = c->child; e; e = e->next)
             if (e->type != LFD_JSON_STR)
                 return lfd_fail(err, LFD_EPARSE,

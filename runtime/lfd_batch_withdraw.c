@@ -176,7 +176,16 @@ static int scan_one(void *ctx, const char *path, const char *rel, const struct s
         lfd_policy_free(&pol);
     } else if (ends_with(path, ".prov.json")) {
         int rc = lfd_prov_read_json_file(&p, path, &err);
-        if (rc == LFD_OK && lfd_lineage_used_by(&p, c->id)) {
+        if (rc != LFD_OK) {
+            /* a record that cannot be read may be anyone's (lfd lineage
+               says so too): said, counted, and the exit code follows */
+            if (c->out)
+                fprintf(c->out, "unreadable %s\n", err.msg);
+            c->unreadable++;
+            lfd_prov_free(&p);
+            return 0;
+        }
+        if (lfd_lineage_used_by(&p, c->id)) {
             char made[4200];
             snprintf(made, sizeof made, "%.*s", (int)(strlen(path) - strlen(".prov.json")), path);
             if (lfd_lineage_has_kind(&p, "human", &err) > 0) {

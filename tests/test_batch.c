@@ -659,3 +659,24 @@ TEST(batch_leaves_a_live_writers_temporary_file_alone)
     CHECK_OK(lfd_atomic_commit(&af, &e), &e);
     CHECK(!lfd_temp_is_live(live));
 }
+
+/* A recording's sidecar that cannot be read (its contributor_id a number,
+   refused since provenance ids must be strings) may be anyone's: withdraw
+   says so and exits 1, as for a motion it cannot read.  It was passed over
+   without a word while lfd lineage reported it (review). */
+TEST(batch_withdraw_says_an_unreadable_sidecar)
+{
+    const char *dir = lfd_test_tmpdir();
+    char corpus[2048], side[2300], out[8192], args[4200];
+    snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+    CHECK_EQ_INT(tb_sh("mkdir -p '%s/site0' && : > '%s/site0/rec00.bvh'", corpus, corpus), 0);
+    snprintf(side, sizeof side, "%s/site0/rec00.bvh.prov.json", corpus);
+    const char *js = "{\"contributor_id\": 42, \"consent\": {\"scopes\": [\"robot-training\"], "
+                     "\"date\": \"2025-06-01\"}}\n";
+    lfd_err e = {0};
+    CHECK_OK(lfd_file_write_atomic(side, js, strlen(js), &e), &e);
+    snprintf(args, sizeof args, "batch withdraw 42 %s", corpus);
+    CHECK_EQ_INT(lfd_test_run_lfd(args, out, sizeof out), 1);
+    CHECK_CONTAINS(out, "unreadable");
+    CHECK_CONTAINS(out, "must be a string");
+}
