@@ -80,7 +80,8 @@ int lfd_robot_pd_checked(const lfd_robot *r, const double *qpos, const double *q
             int limited = 0;
             if (!isfinite(tgt)) {
                 tgt = isfinite(qpos[qa]) ? g * qpos[qa] : 0.0;
-                held++; /* counted as held, not as a torque limit reached */
+                held++;
+                limited = 1;
             }
             double c = fmin(fmax(tgt, jt->ctrl_lo), jt->ctrl_hi);
             /* the torque the servo will apply: t = A c + B (force kp c + b0
@@ -114,7 +115,8 @@ int lfd_robot_pd_checked(const lfd_robot *r, const double *qpos, const double *q
                low end: full negative torque, unreported.  Hold instead:
                damping alone, which brakes the joint and cannot drive it */
             t = isfinite(qvel[da]) ? -jt->kd * qvel[da] : 0.0;
-            held++; /* counted as held, not as a torque limit reached */
+            held++;
+            limited = 1;
         }
         if (t > jt->torque_max) {
             t = jt->torque_max;

@@ -138,6 +138,10 @@ static int step_cb(void *arg)
         s->clamped = lfd_robot_ff_control(s->ff, d->qpos, d->qvel, s->q_ref, s->qd_ref, qdd,
                                           contact, d->ctrl, s->tau, NULL);
     s->held = lfd_robot_ff_nonfinite(s->ff);
+    /* the controllers count a held joint among the limited ones
+       (lfd_robot_pd_checked); here clamped is the torque limits alone, so
+       that a held joint does not read as a limit reached (review) */
+    s->clamped = s->clamped > s->held ? s->clamped - s->held : 0;
     /* MuJoCo resets the data when the state goes bad, the time included: the
        time it went bad is put back, so that the error and a fall report it
        (they said t = 0.002 s for a run that diverged at 1.002 s; review) */
