@@ -357,7 +357,7 @@ int lfd_checker_new(lfd_checker **out, const lfd_robot *r, lfd_err *err)
         [LFD_CK_FALL] = 1,    [LFD_CK_TRACK_JOINT] = 1,   [LFD_CK_TRACK_ROOT] = 1,
         [LFD_CK_TRACK_ASSIST] = 1, [LFD_CK_SPEED] = LFD_CHECK_NPOINTS,
         [LFD_CK_NEEDS_SUPPORT] = 1, [LFD_CK_TRACK_SCUFF] = 2, [LFD_CK_TRACK_EDGE] = 2,
-        [LFD_CK_CONTACTS] = 1, [LFD_CK_HOVER] = 2};
+        [LFD_CK_CONTACTS] = 1, [LFD_CK_HOVER] = 2, [LFD_CK_TRACK_PIVOT] = 2};
     int k = 0;
     for (int i = 0; i < LFD_CK_COUNT; i++) {
         c->key_base[i] = k;

@@ -126,6 +126,10 @@ typedef enum lfd_check_kind {
                             hover_height_m above the floor (within contact_height_m, so counted as
                             support), value: share of body weight; aux: the highest loaded corner
                             in 0.1 mm */
+    LFD_CK_TRACK_PIVOT,  /* tracking (info): a foot the motion holds on the floor turns about the
+                            vertical in the simulation while it carries load, by more than the
+                            motion turns it since it took the load (value rad, the turn beyond
+                            the motion's; aux: the sole corners in contact then, one bit each) */
     LFD_CK_COUNT
 } lfd_check_kind;
 
@@ -271,6 +275,8 @@ typedef struct lfd_check_track {
        (LFD_CK_TRACK_EDGE), -1 none, and which foot (0 left, 1 right) */
     int first_scuff_frame, first_scuff_foot;
     int first_edge_frame, first_edge_foot;
+    /* ... and the first frame a loaded foot turned on the floor (LFD_CK_TRACK_PIVOT) */
+    int first_pivot_frame, first_pivot_foot;
     int assist_ran;         /* the harness run happened (the free run failed) */
     double assist_peak;     /* share of body weight */
     double assist_mean;

@@ -22,13 +22,14 @@ static const char *group_names[LFD_CG_COUNT] = {"range", "velocity", "torque", "
 static const char *kind_names[LFD_CK_COUNT] = {
     "range", "velocity", "acceleration", "jerk", "torque", "self_collision", "floor", "foot_slide",
     "contact_force", "zmp", "com", "assist", "fall", "track_joint", "track_root", "track_assist",
-    "speed", "needs_support", "track_scuff", "track_edge", "contacts_full", "hover_support"};
+    "speed", "needs_support", "track_scuff", "track_edge", "contacts_full", "hover_support",
+    "track_pivot"};
 static const int kind_groups[LFD_CK_COUNT] = {
     LFD_CG_RANGE,   LFD_CG_VELOCITY, LFD_CG_VELOCITY, LFD_CG_VELOCITY, LFD_CG_TORQUE,
     LFD_CG_SELF,    LFD_CG_FLOOR,    LFD_CG_FLOOR,    LFD_CG_FLOOR,    LFD_CG_BALANCE,
     LFD_CG_BALANCE, LFD_CG_BALANCE,  LFD_CG_TRACK,    LFD_CG_TRACK,    LFD_CG_TRACK,
     LFD_CG_TRACK,   LFD_CG_SPEED,    LFD_CG_BALANCE,  LFD_CG_TRACK,    LFD_CG_TRACK,
-    LFD_CG_SELF,    LFD_CG_BALANCE};
+    LFD_CG_SELF,    LFD_CG_BALANCE,  LFD_CG_TRACK};
 
 const char *lfd_check_group_name(int g) { return g >= 0 && g < LFD_CG_COUNT ? group_names[g] : "?"; }
 const char *lfd_check_kind_name(int k) { return k >= 0 && k < LFD_CK_COUNT ? kind_names[k] : "?"; }
@@ -222,6 +223,7 @@ static void list_finding(lfd_check_ws *ws, lfd_check_report *rep, int key, int k
     case LFD_CK_HOVER:
     case LFD_CK_TRACK_SCUFF:
     case LFD_CK_TRACK_EDGE:
+    case LFD_CK_TRACK_PIVOT:
         x->body1 = r->feet[item].body_id;
         snprintf(x->what, sizeof x->what, "%s foot", item ? "right" : "left");
         break;

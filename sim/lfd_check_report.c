@@ -46,16 +46,21 @@ static void corner_text(int s, int k, char *out, size_t n)
     snprintf(out, n, "%s %s corner", k & 1 ? "toe" : "heel", outer ? "outer" : "inner");
 }
 
-/* what the feet did before frame f, for a fall's message: the earlier of
-   the first scuff and the first edge (both when on the same frame) */
+/* what the feet did before frame f, for a fall's message: the earliest of
+   the first scuff, the first edge and the first pivot (in that order when
+   on the same frame) */
 static void fall_cause_text(const lfd_check_report *rep, int f, char *out, size_t n)
 {
     const lfd_check_track *t = &rep->track;
     static const char *side[2] = {"left", "right"};
     out[0] = '\0';
-    int fs = t->first_scuff_frame, fe = t->first_edge_frame;
-    int s_on = fs >= 0 && fs <= f, e_on = fe >= 0 && fe <= f;
-    if (s_on && (!e_on || fs <= fe))
+    int fs = t->first_scuff_frame, fe = t->first_edge_frame, fp = t->first_pivot_frame;
+    int s_on = fs >= 0 && fs <= f, e_on = fe >= 0 && fe <= f, p_on = fp >= 0 && fp <= f;
+    if (p_on && (!s_on || fp < fs) && (!e_on || fp < fe))
+        snprintf(out, n, "; first the %s foot turned on the floor at frame %d where the motion "
+                         "holds its heading",
+                 side[t->first_pivot_foot], fp);
+    else if (s_on && (!e_on || fs <= fe))
         snprintf(out, n, "; first the %s foot scuffed the floor at frame %d where the motion lifts "
                          "or moves it",
                  side[t->first_scuff_foot], fs);
@@ -204,6 +209,32 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
                  "%s: tracking: the %s stands on its %s, its sole tilted up to %.1f cm, "
                  "where the motion holds it flat%s",
                  fr, what, cn, x->value * 100, pk);
+        return;
+    }
+    case LFD_CK_TRACK_PIVOT: {
+        /* what it turned on: the corners near the floor (aux, one bit each) */
+        int bits = x->aux & 15, nb = 0, k1 = -1, k2 = -1;
+        for (int k = 0; k < 4; k++)
+            if (bits >> k & 1) {
+                nb++;
+                if (k1 < 0)
+                    k1 = k;
+                else
+                    k2 = k;
+            }
+        char cn[48] = "sole, flat";
+        int s = x->body1 == r->feet[1].body_id;
+        if (nb == 1)
+            corner_text(s, k1, cn, sizeof cn);
+        else if (nb == 2 && ((k1 ^ k2) == 1 || (k1 ^ k2) == 2))
+            corner_text(s, (k1 ^ k2) == 2 ? 4 + (k1 & 1) : 6 + (k1 >> 1), cn, sizeof cn);
+        else if (nb == 2)
+            snprintf(cn, sizeof cn, "two opposite corners");
+        snprintf(x->msg, sizeof x->msg,
+                 "%s: tracking: the %s turns %.2f rad about the vertical on the floor (on its %s) "
+                 "while it carries load, beyond what the motion turns it: its friction does not "
+                 "hold the twist%s",
+                 fr, what, x->value, cn, pk);
         return;
     }
     case LFD_CK_CONTACTS:
@@ -463,6 +494,7 @@ void lfd_check_report_json(const lfd_check_report *rep, const lfd_robot *r, cons
         lfd_jw_kint(jw, "held_steps", t->held_steps);
         lfd_jw_kint(jw, "first_scuff_frame", t->first_scuff_frame);
         lfd_jw_kint(jw, "first_edge_frame", t->first_edge_frame);
+        lfd_jw_kint(jw, "first_pivot_frame", t->first_pivot_frame);
         lfd_jw_kbool(jw, "assist_ran", t->assist_ran);
         lfd_jw_knum(jw, "assist_peak_body_weight", t->assist_ran ? t->assist_peak : 0);
         lfd_jw_knum(jw, "assist_mean_body_weight", t->assist_ran ? t->assist_mean : 0);

@@ -41,7 +41,13 @@
         scuff) stands on an edge or a corner in the simulation, its sole
         tilted EDGE_TILT_M or more from its lowest corner to its highest,
         while it carries load: the centre of pressure has reached the sole's
-        rim and the robot rolls over it. */
+        rim and the robot rolls over it.
+      - a pivot (LFD_CK_TRACK_PIVOT, info): a foot that carries load where
+        the motion has it on the floor (not a scuff) turns about the vertical
+        by PIVOT_RAD or more beyond what the motion turns it, counted from
+        the frame it took the load: the twisting moment has passed what its
+        friction holds (on an edge, two corners hold little), and the robot
+        turns away from the motion's heading. */
 #include <math.h>
 #include <string.h>
 
@@ -56,6 +62,8 @@
 #define FLAT_REF_Z_M 0.005   /* a reference sole whose corners are within this of each other is flat */
 #define SCUFF_FORCE_BW 0.1   /* a foot carrying this share of body weight in the simulation is loaded */
 #define EDGE_TILT_M 0.015    /* a loaded sole tilted this much (highest corner over lowest) is on an edge */
+#define PIVOT_RAD 0.08       /* a loaded foot turned this much about the vertical beyond the motion pivots */
+#define PIVOT_LOW_M 0.003    /* its sole corners this close to the floor are the ones it turns on */
 
 typedef struct track_run {
     int fell, fall_frame, diverged, frames;
@@ -64,6 +72,9 @@ typedef struct track_run {
     double assist_sum, assist_max;
     int assist_n;
     double ref_corner_prev[2][4][2]; /* the reference's sole corners (x, y) at the last frame */
+    /* per foot, while it carries load: its heading and the reference's when it took the load */
+    int piv_on[2];
+    double piv_yaw0[2], piv_ref0[2];
 } track_run;
 
 /* reference at motion time u (in frames): q (nq), qd, qdd (nv) */
@@ -204,6 +215,50 @@ static double foot_floor_force(const mjModel *m, const mjData *d, int body)
     return fz;
 }
 
+/* the heading of foot s's sole (its x axis about the vertical) in d */
+static double foot_yaw(const lfd_robot *r, const mjData *d, int s)
+{
+    const double *R = d->xmat + 9 * r->feet[s].body_id;
+    return atan2(R[3], R[0]);
+}
+
+static double wrap_pi(double a) { return atan2(sin(a), cos(a)); }
+
+/* foot s carries load at frame f where the motion has it on the floor: its
+   turn on the floor since it took the load (ds: the simulation, d: the
+   reference's kinematics) */
+static void pivot_event(const lfd_checker *c, lfd_check_ws *ws, lfd_check_report *rep,
+                        const mjData *d, const mjData *ds, int s, int f, track_run *tr)
+{
+    const lfd_robot *r = c->r;
+    double ys = foot_yaw(r, ds, s), yr = foot_yaw(r, d, s);
+    if (!tr->piv_on[s]) {
+        tr->piv_on[s] = 1;
+        tr->piv_yaw0[s] = ys;
+        tr->piv_ref0[s] = yr;
+        return;
+    }
+    double turn = fabs(wrap_pi(wrap_pi(ys - tr->piv_yaw0[s]) - wrap_pi(yr - tr->piv_ref0[s])));
+    if (turn < PIVOT_RAD)
+        return;
+    lfd_check_note(ws, rep, LFD_CK_TRACK_PIVOT, s, f, f, f, LFD_CHECK_INFO, turn, PIVOT_RAD, turn);
+    int ki = ws->key_idx[c->key_base[LFD_CK_TRACK_PIVOT] + s];
+    if (ki >= 0 && rep->finding[ki].first == f) {
+        /* what it turned on when it was first found: the corners near the floor */
+        double q[4][3];
+        int lo = sole_corners(r, ds, s, q), bits = 0;
+        for (int k = 0; k < 4; k++)
+            if (q[k][2] - q[lo][2] < PIVOT_LOW_M)
+                bits |= 1 << k;
+        rep->finding[ki].aux = bits;
+    }
+    lfd_check_track *t = &rep->track;
+    if (t->first_pivot_frame < 0) {
+        t->first_pivot_frame = f;
+        t->first_pivot_foot = s;
+    }
+}
+
 /* frame f >= 1 of the free run (frames come one after the other; tr holds
    frame f - 1's reference corners): the simulated feet against the
    reference's (frame f of the motion, whose kinematics ws->d gets): scuffs
@@ -231,9 +286,15 @@ static void feet_events(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
         double v = hypot(p[lo][0] - tr->ref_corner_prev[s][lo][0],
                          p[lo][1] - tr->ref_corner_prev[s][lo][1]) * mo->fps;
         double fz = foot_floor_force(c->m, ds, r->feet[s].body_id), load = fz / c->weight_n;
-        if (load <= SCUFF_FORCE_BW)
+        if (load <= SCUFF_FORCE_BW) {
+            tr->piv_on[s] = 0;
             continue;
+        }
         int air = p[lo][2] >= o->contact_height_m || v > slide_v;
+        if (air)
+            tr->piv_on[s] = 0;
+        else
+            pivot_event(c, ws, rep, d, ds, s, f, tr);
         if (air) {
             lfd_check_note(ws, rep, LFD_CK_TRACK_SCUFF, s, f, f, f, LFD_CHECK_WARN, fz,
                            SCUFF_FORCE_BW * c->weight_n, fz);
@@ -443,6 +504,7 @@ int lfd_check_track_run(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
     t->ran = 1;
     t->first_scuff_frame = t->first_edge_frame = -1;
     t->first_scuff_foot = t->first_edge_foot = -1;
+    t->first_pivot_frame = t->first_pivot_foot = -1;
     track_run tr;
     int fails_before = rep->nfail;
     int rc = simulate(c, ws, mo, o, rep, 0, &tr, err);

@@ -753,10 +753,11 @@ TEST(check_tracking_fault)
     CHECK(rep->track.ran);
     CHECK(rep->track.assist_ran && rep->track.assist_peak > 0.05);
     CHECK(rep->s_track_root && rep->s_track_root[10] < 0.02);
-    /* (a fall near the end comes with its feet rolling onto an edge) */
+    /* (a fall near the end comes with its feet rolling onto an edge and
+       turning on it) */
     unsigned track_kinds = CK_KIND(LFD_CK_TRACK_ROOT) | CK_KIND(LFD_CK_TRACK_ASSIST) |
                            CK_KIND(LFD_CK_FALL) | CK_KIND(LFD_CK_TRACK_JOINT) |
-                           CK_KIND(LFD_CK_TRACK_EDGE);
+                           CK_KIND(LFD_CK_TRACK_EDGE) | CK_KIND(LFD_CK_TRACK_PIVOT);
     CHECK_EQ_INT(ck_others(rep, track_kinds), 0);
     if (ck_others(rep, track_kinds))
         ck_dump(rep, r);
@@ -820,6 +821,7 @@ TEST(check_tracking_scuff)
         CHECK_EQ_INT(rep->nfindings, 0);
         CHECK_EQ_INT(rep->track.first_scuff_frame, -1);
         CHECK_EQ_INT(rep->track.first_edge_frame, -1);
+        CHECK_EQ_INT(rep->track.first_pivot_frame, -1);
         if (rep->nfindings)
             ck_dump(rep, r);
     }
@@ -831,6 +833,7 @@ TEST(check_tracking_scuff)
         CHECK(rep->track.ran && !rep->track.fell);
         CHECK_EQ_INT(rep->track.first_scuff_frame, -1);
         CHECK_EQ_INT(rep->track.first_edge_frame, -1);
+        CHECK_EQ_INT(rep->track.first_pivot_frame, -1);
     }
     lfd_check_report_free(&rep);
     for (int f = 0; f < m.nframes; f++)
@@ -1051,9 +1054,12 @@ TEST(check_dynamics_flight)
 
 /* On real walks (../shared; skipped without it): the default retarget of each
    shared walk onto g1 at 30 fps, tracked by lfd's standard controller.  Where
-   the robot falls, the report says what the feet did first: a scuff or an
-   edge on or before the fall's frame, named in the fall's message (on this
-   tree every such fall has one: docs/check.md, "Why a run fell"). */
+   the robot falls, the report says what the feet did first: a scuff, an
+   edge or a pivot on or before the fall's frame, named in the fall's message
+   (on this tree every such fall has one: docs/check.md, "Why a run fell").
+   A loaded foot turning on the floor (a pivot) comes before at least one of
+   the falls (on this tree before each: frames 22-31 on the bandai, LAFAN1
+   and mixamo walks). */
 TEST(check_tracking_explains_real_falls)
 {
     static char files[64][1024];
@@ -1064,7 +1070,7 @@ TEST(check_tracking_explains_real_falls)
     if (!r)
         return;
     lfd_err err = {0};
-    int walks = 0, fell = 0;
+    int walks = 0, fell = 0, pivots = 0;
     for (int fi = 0; fi < nf; fi++) {
         const char *base = strrchr(files[fi], '/') ? strrchr(files[fi], '/') + 1 : files[fi];
         if (!strstr(base, "walk") && !strstr(base, "mixamo"))
@@ -1094,21 +1100,30 @@ TEST(check_tracking_explains_real_falls)
             fell++;
             const lfd_check_track *t = &rep->track;
             int f = t->fall_frame;
+            int pivot = t->first_pivot_frame >= 0 && t->first_pivot_frame <= f;
             int why = (t->first_scuff_frame >= 0 && t->first_scuff_frame <= f) ||
-                      (t->first_edge_frame >= 0 && t->first_edge_frame <= f);
+                      (t->first_edge_frame >= 0 && t->first_edge_frame <= f) || pivot;
             CHECK(why);
+            pivots += pivot;
+            if (pivot) {
+                const lfd_check_finding *pv = ck_find(rep, LFD_CK_TRACK_PIVOT, NULL);
+                CHECK(pv && pv->severity == LFD_CHECK_INFO && pv->value >= 0.08 &&
+                      strstr(pv->msg, "about the vertical on the floor"));
+            }
             const lfd_check_finding *x = ck_find(rep, LFD_CK_FALL, NULL);
             CHECK(x && strstr(x->msg, "; first the "));
             if (!why || !x)
                 ck_dump(rep, r);
-            fprintf(stderr, "%s on g1: falls at frame %d, first scuff %d, first edge %d\n", base, f,
-                    t->first_scuff_frame, t->first_edge_frame);
+            fprintf(stderr, "%s on g1: falls at frame %d, first scuff %d, first edge %d, first pivot %d\n",
+                    base, f, t->first_scuff_frame, t->first_edge_frame, t->first_pivot_frame);
         }
         lfd_check_report_free(&rep);
         lfd_motion_free(&m);
     }
     CHECK(walks >= 5);
-    fprintf(stderr, "%d walks, %d fell\n", walks, fell);
+    if (fell)
+        CHECK(pivots >= 1);
+    fprintf(stderr, "%d walks, %d fell, %d after a pivot\n", walks, fell, pivots);
     lfd_robot_free(&r);
 }
 
