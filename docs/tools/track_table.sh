@@ -2,8 +2,8 @@
 # track_table.sh: the "Tracking controllers" table of docs/check.md (issue 15).
 # Retargets the shared walks and drink soda onto g1 and h1 (default options,
 # 30 fps), cuts rows 94-184 of Unitree's reference walk, and prints the fall
-# time (or "UP"), mean RMS joint error, largest root error and the first scuff
-# and edge (docs/check.md, "Why a run fell") of
+# time (or "UP"), mean RMS joint error, largest root error and the first scuff,
+# edge and pivot (docs/check.md, "Why a run fell") of
 # `lfd check --track` and `--track-balance` on each.
 #   usage: docs/tools/track_table.sh [OUTDIR] [-DBAL_STEP=1 ...]
 # Extra arguments are compile-time switches of robots/lfd_robot_control.c
@@ -34,6 +34,7 @@ s=("falls %.2f s" % t["fall_time_s"]) if t["fell"] else "up"
 ev=[]
 if t.get("first_scuff_frame", -1) >= 0: ev.append("scuff f%d" % t["first_scuff_frame"])
 if t.get("first_edge_frame", -1) >= 0: ev.append("edge f%d" % t["first_edge_frame"])
+if t.get("first_pivot_frame", -1) >= 0: ev.append("pivot f%d" % t["first_pivot_frame"])
 print("%s; %.3f rad, %.2f m%s" % (s, t["joint_err_rms_mean_rad"], t["root_err_max_m"],
       "; " + ", ".join(ev) if ev else ""))'
 row() { # motion robot [check options]
