@@ -44,8 +44,8 @@
         rim and the robot rolls over it.
       - a pivot (LFD_CK_TRACK_PIVOT, info): a foot that carries load where
         the motion has it on the floor (not a scuff) turns about the vertical
-        by PIVOT_RAD or more beyond what the motion turns it, counted from
-        the frame it took the load: the twisting moment has passed what its
+        by PIVOT_RAD or more, and by as much beyond what the motion turns it,
+        counted from the frame it took the load: the twisting moment has passed what its
         friction holds (on an edge, two corners hold little), and the robot
         turns away from the motion's heading. */
 #include <math.h>
@@ -238,17 +238,26 @@ static void pivot_event(const lfd_checker *c, lfd_check_ws *ws, lfd_check_report
         tr->piv_ref0[s] = yr;
         return;
     }
-    double turn = fabs(wrap_pi(wrap_pi(ys - tr->piv_yaw0[s]) - wrap_pi(yr - tr->piv_ref0[s])));
-    if (turn < PIVOT_RAD)
+    /* the simulated foot itself turned, and by that much more than the
+       motion turns it: a motion that turns a planted foot the simulation
+       holds still is not a pivot (review) */
+    double own = wrap_pi(ys - tr->piv_yaw0[s]);
+    double turn = fabs(wrap_pi(own - wrap_pi(yr - tr->piv_ref0[s])));
+    if (fabs(own) < PIVOT_RAD || turn < PIVOT_RAD)
         return;
     lfd_check_note(ws, rep, LFD_CK_TRACK_PIVOT, s, f, f, f, LFD_CHECK_INFO, turn, PIVOT_RAD, turn);
     int ki = ws->key_idx[c->key_base[LFD_CK_TRACK_PIVOT] + s];
     if (ki >= 0 && rep->finding[ki].first == f) {
-        /* what it turned on when it was first found: the corners near the floor */
+        /* what it turned on when it was first found: the corners near the
+           floor, all four for a sole flat within FLAT_REF_Z_M (a few
+           millimetres of tilt named an edge: review) */
         double q[4][3];
-        int lo = sole_corners(r, ds, s, q), bits = 0;
+        int lo = sole_corners(r, ds, s, q), hi = lo, bits = 0;
         for (int k = 0; k < 4; k++)
-            if (q[k][2] - q[lo][2] < PIVOT_LOW_M)
+            if (q[k][2] > q[hi][2])
+                hi = k;
+        for (int k = 0; k < 4; k++)
+            if (q[hi][2] - q[lo][2] < FLAT_REF_Z_M || q[k][2] - q[lo][2] < PIVOT_LOW_M)
                 bits |= 1 << k;
         rep->finding[ki].aux = bits;
     }

@@ -804,6 +804,39 @@ TEST(check_tracking_fault)
    from the first frames on); the same motion 1 cm up (a still foot a
    retarget leaves a little high: the robot settles onto it) and on the
    floor has none. */
+/* A motion that turns its planted feet (the whole standing body turning
+   about the vertical at 0.12 rad/s) where the simulated feet stay put is no
+   pivot: the foot did not turn on the floor.  It was reported on both feet,
+   "turns 0.35 rad ... its friction does not hold the twist" (review). */
+TEST(check_tracking_no_pivot_where_the_motion_turns_its_feet)
+{
+    lfd_robot *r = ck_robot("g1");
+    if (!r)
+        return;
+    lfd_err err = {0};
+    lfd_motion m;
+    CHECK_OK(lfd_pose_stand(r, &m, 3, FPS, &err), &err);
+    const double up[3] = {0, 0, 1};
+    for (int f = 0; f < m.nframes; f++) {
+        double *q = lfd_motion_frame(&m, f), t[4], o[4];
+        lfd_quat_from_axis_angle(t, up, 0.12 * f / FPS);
+        memcpy(o, q + 3, sizeof o);
+        lfd_quat_mul(q + 3, t, o);
+    }
+    lfd_check_opts o;
+    lfd_check_opts_init(&o);
+    o.checks = 1u << LFD_CG_TRACK;
+    lfd_check_report *rep = ck_run(r, &m, &o);
+    if (rep) {
+        CHECK(rep->track.ran && !rep->track.fell);
+        CHECK_EQ_INT(rep->track.first_pivot_frame, -1);
+        CHECK(ck_find(rep, LFD_CK_TRACK_PIVOT, NULL) == NULL);
+    }
+    lfd_check_report_free(&rep);
+    lfd_motion_free(&m);
+    lfd_robot_free(&r);
+}
+
 TEST(check_tracking_scuff)
 {
     lfd_robot *r = ck_robot("g1");
@@ -1058,8 +1091,7 @@ TEST(check_dynamics_flight)
    edge or a pivot on or before the fall's frame, named in the fall's message
    (on this tree every such fall has one: docs/check.md, "Why a run fell").
    A loaded foot turning on the floor (a pivot) comes before at least one of
-   the falls (on this tree before each: frames 22-31 on the bandai, LAFAN1
-   and mixamo walks). */
+   the falls (on this tree before each: docs/check.md lists the frames). */
 TEST(check_tracking_explains_real_falls)
 {
     static char files[64][1024];
@@ -1107,8 +1139,10 @@ TEST(check_tracking_explains_real_falls)
             pivots += pivot;
             if (pivot) {
                 const lfd_check_finding *pv = ck_find(rep, LFD_CK_TRACK_PIVOT, NULL);
-                CHECK(pv && pv->severity == LFD_CHECK_INFO && pv->value >= 0.08 &&
-                      strstr(pv->msg, "about the vertical on the floor"));
+                CHECK(pv && pv->severity == LFD_CHECK_INFO &&
+                      strstr(pv->msg, "about the vertical on the floor") &&
+                      (strstr(pv->msg, "sole, flat") || strstr(pv->msg, " edge)") ||
+                       strstr(pv->msg, " corner)")));
             }
             const lfd_check_finding *x = ck_find(rep, LFD_CK_FALL, NULL);
             CHECK(x && strstr(x->msg, "; first the "));
