@@ -62,7 +62,7 @@
 #define FLAT_REF_Z_M 0.005   /* a reference sole whose corners are within this of each other is flat */
 #define SCUFF_FORCE_BW 0.1   /* a foot carrying this share of body weight in the simulation is loaded */
 #define EDGE_TILT_M 0.015    /* a loaded sole tilted this much (highest corner over lowest) is on an edge */
-#define PIVOT_RAD 0.08       /* a loaded foot turned this much about the vertical beyond the motion pivots */
+#define PIVOT_RAD 0.08       /* a loaded foot turned this much about the vertical, and this much beyond the motion, pivots */
 #define PIVOT_LOW_M 0.003    /* its sole corners this close to the floor are the ones it turns on */
 
 typedef struct track_run {
