@@ -129,9 +129,11 @@ typedef enum lfd_check_kind {
     LFD_CK_TRACK_PIVOT,  /* tracking (info): a foot the motion holds on the floor turns about the
                             vertical in the simulation while it carries load, by more than the
                             motion turns it since it took the load (value rad, the turn beyond
-                            the motion's; aux: the sole corners in contact then, one bit each) */
+                            the motion's; aux: what it turned on at the first frame, as
+                            LFD_CK_TRACK_EDGE's, or LFD_CHECK_PIVOT_FLAT for its sole flat) */
     LFD_CK_COUNT
 } lfd_check_kind;
+#define LFD_CHECK_PIVOT_FLAT 8 /* LFD_CK_TRACK_PIVOT aux: on its sole, flat */
 
 /* ---- options and thresholds -------------------------------------------------- */
 typedef struct lfd_check_opts {

@@ -212,24 +212,9 @@ static void finding_msg(const lfd_checker *c, const lfd_check_report *rep, lfd_c
         return;
     }
     case LFD_CK_TRACK_PIVOT: {
-        /* what it turned on: the corners near the floor (aux, one bit each) */
-        int bits = x->aux & 15, nb = 0, k1 = -1, k2 = -1;
-        for (int k = 0; k < 4; k++)
-            if (bits >> k & 1) {
-                nb++;
-                if (k1 < 0)
-                    k1 = k;
-                else
-                    k2 = k;
-            }
-        char cn[48] = "sole, flat";
-        int s = x->body1 == r->feet[1].body_id;
-        if (nb == 1)
-            corner_text(s, k1, cn, sizeof cn);
-        else if (nb == 2 && ((k1 ^ k2) == 1 || (k1 ^ k2) == 2))
-            corner_text(s, (k1 ^ k2) == 2 ? 4 + (k1 & 1) : 6 + (k1 >> 1), cn, sizeof cn);
-        else if (nb == 2)
-            snprintf(cn, sizeof cn, "two opposite corners");
+        char cn[32] = "sole, flat";
+        if (x->aux != LFD_CHECK_PIVOT_FLAT)
+            corner_text(x->body1 == r->feet[1].body_id, x->aux, cn, sizeof cn);
         snprintf(x->msg, sizeof x->msg,
                  "%s: tracking: the %s turns %.2f rad about the vertical on the floor (on its %s) "
                  "while it carries load, beyond what the motion turns it: its friction does not "

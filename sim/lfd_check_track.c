@@ -63,7 +63,7 @@
 #define SCUFF_FORCE_BW 0.1   /* a foot carrying this share of body weight in the simulation is loaded */
 #define EDGE_TILT_M 0.015    /* a loaded sole tilted this much (highest corner over lowest) is on an edge */
 #define PIVOT_RAD 0.08       /* a loaded foot turned this much about the vertical, and this much beyond the motion, pivots */
-#define PIVOT_LOW_M 0.003    /* its sole corners this close to the floor are the ones it turns on */
+#define PIVOT_LOW_M 0.003    /* the next sole corner this close to its lowest: it turns on that edge */
 
 typedef struct track_run {
     int fell, fall_frame, diverged, frames;
@@ -215,6 +215,20 @@ static double foot_floor_force(const mjModel *m, const mjData *d, int body)
     return fz;
 }
 
+/* where a sole whose corners are q (lowest: lo) stands: the corner lo, or
+   the edge when the next corner along an edge is within tol of it (0-3 a
+   corner, 4 + 0-3 the heel, toe, y_min or y_max edge: corner_text) */
+static int stands_on(const double q[4][3], int lo, double tol)
+{
+    int s2 = -1;
+    for (int k = 0; k < 4; k++)
+        if (k != lo && (s2 < 0 || q[k][2] < q[s2][2]))
+            s2 = k;
+    if (q[s2][2] - q[lo][2] < tol && ((lo ^ s2) == 1 || (lo ^ s2) == 2))
+        return (lo ^ s2) == 2 ? 4 + (lo & 1) : 6 + (lo >> 1);
+    return lo;
+}
+
 /* the heading of foot s's sole (its x axis about the vertical) in d */
 static double foot_yaw(const lfd_robot *r, const mjData *d, int s)
 {
@@ -248,18 +262,16 @@ static void pivot_event(const lfd_checker *c, lfd_check_ws *ws, lfd_check_report
     lfd_check_note(ws, rep, LFD_CK_TRACK_PIVOT, s, f, f, f, LFD_CHECK_INFO, turn, PIVOT_RAD, turn);
     int ki = ws->key_idx[c->key_base[LFD_CK_TRACK_PIVOT] + s];
     if (ki >= 0 && rep->finding[ki].first == f) {
-        /* what it turned on when it was first found: the corners near the
-           floor, all four for a sole flat within FLAT_REF_Z_M (a few
-           millimetres of tilt named an edge: review) */
+        /* what it turned on when it was first found: its sole, flat within
+           FLAT_REF_Z_M (a few millimetres of tilt named an edge: review), or
+           the corner or edge it stands on (aux PIVOT_FLAT, or stands_on's) */
         double q[4][3];
-        int lo = sole_corners(r, ds, s, q), hi = lo, bits = 0;
+        int lo = sole_corners(r, ds, s, q), hi = lo;
         for (int k = 0; k < 4; k++)
             if (q[k][2] > q[hi][2])
                 hi = k;
-        for (int k = 0; k < 4; k++)
-            if (q[hi][2] - q[lo][2] < FLAT_REF_Z_M || q[k][2] - q[lo][2] < PIVOT_LOW_M)
-                bits |= 1 << k;
-        rep->finding[ki].aux = bits;
+        rep->finding[ki].aux = q[hi][2] - q[lo][2] < FLAT_REF_Z_M ? LFD_CHECK_PIVOT_FLAT
+                                                                  : stands_on(q, lo, PIVOT_LOW_M);
     }
     lfd_check_track *t = &rep->track;
     if (t->first_pivot_frame < 0) {
@@ -300,11 +312,8 @@ static void feet_events(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
             continue;
         }
         int air = p[lo][2] >= o->contact_height_m || v > slide_v;
-        if (air)
-            tr->piv_on[s] = 0;
-        else
-            pivot_event(c, ws, rep, d, ds, s, f, tr);
         if (air) {
+            tr->piv_on[s] = 0;
             lfd_check_note(ws, rep, LFD_CK_TRACK_SCUFF, s, f, f, f, LFD_CHECK_WARN, fz,
                            SCUFF_FORCE_BW * c->weight_n, fz);
             int ki = ws->key_idx[c->key_base[LFD_CK_TRACK_SCUFF] + s];
@@ -319,6 +328,7 @@ static void feet_events(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
             }
             continue;
         }
+        pivot_event(c, ws, rep, d, ds, s, f, tr);
         /* flat in the reference, on an edge in the simulation */
         if (p[hi][2] - p[lo][2] >= FLAT_REF_Z_M)
             continue;
@@ -330,19 +340,10 @@ static void feet_events(const lfd_checker *c, lfd_check_ws *ws, const lfd_motion
         if (tilt < EDGE_TILT_M)
             continue;
         lfd_check_note(ws, rep, LFD_CK_TRACK_EDGE, s, f, f, f, LFD_CHECK_INFO, tilt, EDGE_TILT_M, tilt);
-        /* where it first stood: the corner, or the edge when the next corner
-           along an edge is about as low (aux: 0-3 a corner, 4 + 0-3 the heel,
-           toe, y_min or y_max edge) */
-        int s2 = -1;
-        for (int k = 0; k < 4; k++)
-            if (k != sl && (s2 < 0 || q[k][2] < q[s2][2]))
-                s2 = k;
-        int aux = sl;
-        if (q[s2][2] - q[sl][2] < EDGE_TILT_M / 3 && ((sl ^ s2) == 1 || (sl ^ s2) == 2))
-            aux = (sl ^ s2) == 2 ? 4 + (sl & 1) : 6 + (sl >> 1);
+        /* where it first stood */
         int ki = ws->key_idx[c->key_base[LFD_CK_TRACK_EDGE] + s];
         if (ki >= 0 && rep->finding[ki].first == f)
-            rep->finding[ki].aux = aux;
+            rep->finding[ki].aux = stands_on(q, sl, EDGE_TILT_M / 3);
         if (t->first_edge_frame < 0) {
             t->first_edge_frame = f;
             t->first_edge_foot = s;
